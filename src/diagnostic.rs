@@ -1,0 +1,337 @@
+//! Diagnostics: problems found in the input, as data.
+//!
+//! Every stage reports problems by returning `Diagnostic`s that carry a rule code, a
+//! message, the input location (`Origin`) and, when known, the generated file and
+//! field the value ends up in. They are rendered exactly once, at the edge, in one of
+//! three formats: human (rustc-style with a snippet), JSON, or GitHub annotations.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::source::{line_col, line_text, Origin, Sources};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The generated object and field a diagnostic ends up in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Path of the generated file, e.g. `generated/prod/main-api/hpa.yaml`.
+    pub file: String,
+    /// Dotted field path inside the object, e.g. `spec.minReplicas`.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable rule code, documented in docs/rules.md (`KG002`).
+    pub code: &'static str,
+    pub message: String,
+    pub origin: Option<Origin>,
+    /// Short text printed under the caret.
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub target: Option<Target>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            origin: None,
+            label: None,
+            help: None,
+            target: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, origin: Origin) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    pub fn at_opt(mut self, origin: Option<Origin>) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn target(mut self, file: impl Into<String>, field: impl Into<String>) -> Self {
+        self.target = Some(Target {
+            file: file.into(),
+            field: field.into(),
+        });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Github,
+}
+
+/// Sorts diagnostics by file and position so that output is stable.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.origin.as_ref().map(|o| (o.file, o.span.start)),
+                d.severity,
+                d.code,
+                d.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => render_human(diags, sources, color),
+        Format::Json => render_json(diags, sources),
+        Format::Github => render_github(diags, sources),
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// rustc-style output: `error[KG002]: message`, ` --> file:line:col`, a snippet.
+pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    for d in diags {
+        let (word, code) = match d.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        let _ = writeln!(
+            out,
+            "{}{}",
+            p.wrap(code, &format!("{word}[{}]", d.code)),
+            p.wrap("1", &format!(": {}", d.message))
+        );
+        let gutter_width;
+        if let Some(origin) = &d.origin {
+            let file = sources.get(origin.file);
+            let (line, col) = line_col(&file.text, origin.span.start);
+            let num = line.to_string();
+            gutter_width = num.len();
+            let pad = " ".repeat(gutter_width);
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{line}:{col}",
+                p.wrap("1;34", "-->"),
+                file.display
+            );
+            let text = line_text(&file.text, line);
+            let bar = p.wrap("1;34", "|");
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &num));
+            // Caret under the span, limited to this line.
+            let start_col = col - 1;
+            let span_text = file
+                .text
+                .get(origin.span.clone())
+                .unwrap_or("")
+                .split('\n')
+                .next()
+                .unwrap_or("");
+            let width = span_text.chars().count().max(1);
+            let indent: String = text
+                .chars()
+                .take(start_col)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let carets = p.wrap(code, &"^".repeat(width));
+            match &d.label {
+                Some(label) => {
+                    let _ = writeln!(out, "{pad} {bar} {indent}{carets} {}", p.wrap(code, label));
+                }
+                None => {
+                    let _ = writeln!(out, "{pad} {bar} {indent}{carets}");
+                }
+            }
+        } else {
+            gutter_width = 1;
+        }
+        let pad = " ".repeat(gutter_width);
+        if let Some(t) = &d.target {
+            let _ = writeln!(out, "{pad} = in: {}: {}", t.file, t.field);
+        }
+        if let Some(help) = &d.help {
+            let _ = writeln!(out, "{pad} = {} {help}", p.wrap("1", "help:"));
+        }
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.wrap(
+                "1;31",
+                &format!(
+                    "error: {} and {}; nothing was written",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
+                )
+            )
+        );
+    }
+    out
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated_file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
+pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let items: Vec<JsonDiagnostic> = diags
+        .iter()
+        .map(|d| {
+            let loc = d.origin.as_ref().map(|o| {
+                let f = sources.get(o.file);
+                let (l, c) = line_col(&f.text, o.span.start);
+                (f.display.as_str(), l, c)
+            });
+            JsonDiagnostic {
+                severity: d.severity,
+                code: d.code,
+                message: &d.message,
+                file: loc.map(|l| l.0),
+                line: loc.map(|l| l.1),
+                column: loc.map(|l| l.2),
+                help: d.help.as_deref(),
+                generated_file: d.target.as_ref().map(|t| t.file.as_str()),
+                field: d.target.as_ref().map(|t| t.field.as_str()),
+            }
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&items).expect("diagnostics serialise");
+    s.push('\n');
+    s
+}
+
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
+pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(o) = &d.origin {
+            let f = sources.get(o.file);
+            let (l, c) = line_col(&f.text, o.span.start);
+            props.push(format!("file={}", gh_property(&f.display)));
+            props.push(format!("line={l}"));
+            props.push(format!("col={c}"));
+        }
+        props.push(format!(
+            "title={}",
+            gh_property(&format!("kgen {}", d.code))
+        ));
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push_str("\nhelp: ");
+            msg.push_str(h);
+        }
+        let _ = writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&msg));
+    }
+    out
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// "did you mean `x`?" for a misspelt name among `candidates`.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(name, c);
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}

@@ -1,0 +1,81 @@
+//! The error type of every kgen operation.
+//!
+//! Invalid input is not an exceptional path: it is a list of `Diagnostic`s together
+//! with the `Sources` they point into, so the edge can render them. Everything else
+//! (I/O, git) carries the path or ref it failed on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::Sources;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The input is invalid; nothing was written.
+    Invalid(Box<Invalid>),
+    /// Reading or writing a file failed.
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A command-line usage problem that clap cannot see (unknown `--env`, ...).
+    Usage(String),
+    /// A git operation failed.
+    Git(String),
+    /// Any other failure with a complete message.
+    Other(String),
+}
+
+#[derive(Debug)]
+pub struct Invalid {
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+impl Error {
+    pub fn invalid(diagnostics: Vec<Diagnostic>, sources: Sources) -> Error {
+        Error::Invalid(Box::new(Invalid {
+            diagnostics,
+            sources,
+        }))
+    }
+
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Process exit code for this error, as documented in docs/cli.md.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) | Error::Usage(_) => 2,
+            Error::Io { .. } | Error::Git(_) | Error::Other(_) => 3,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(inv) => {
+                let n = inv.diagnostics.iter().filter(|d| d.is_error()).count();
+                write!(f, "invalid input: {n} error(s)")
+            }
+            Error::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+            Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

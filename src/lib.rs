@@ -1,0 +1,37 @@
+//! kgen: a GitOps manifest compiler.
+//!
+//! A typed `platform.toml` plus `overlays/<env>.toml` go in; plain, validated,
+//! deterministic Kubernetes YAML comes out under `generated/`. The pipeline runs in
+//! one direction, one module per stage:
+//!
+//! `workspace` (load, with spans) → `merge` + `resolve` (effective spec per service
+//! and environment) → `render` (typed objects) → `emit` (deterministic YAML) →
+//! `write` (only changed files, atomically). `compile` strings the stages together;
+//! `ops` holds one function per command; `diagnostic` renders problems at the edge.
+
+pub mod compile;
+pub mod crd;
+pub mod diagnostic;
+pub mod emit;
+pub mod error;
+pub mod image_ref;
+pub mod input;
+pub mod merge;
+pub mod names;
+pub mod ops;
+pub mod quantity;
+pub mod render;
+pub mod resolve;
+pub mod rules;
+pub mod schema_dir;
+pub mod secret_scan;
+pub mod source;
+pub mod spanned;
+pub mod spec;
+pub mod template;
+pub mod workspace;
+pub mod write;
+pub mod yaml;
+
+pub use error::{Error, Result};
+pub use workspace::Workspace;

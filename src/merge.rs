@@ -1,0 +1,148 @@
+//! Where layers merge: built-in defaults < `[defaults]` < `[services.<name>]` < overlay.
+//!
+//! Merging is done leaf by leaf: a value is taken from the highest layer that sets
+//! it. That one rule gives the documented semantics:
+//! - tables merge (each key inside is looked up on its own),
+//! - scalars and arrays replace (the whole value comes from one layer),
+//! - maps of names (`env`, `config`, `vars`) merge key by key.
+//!
+//! Every picked value keeps its origin (file and span), so a problem found later
+//! points at the layer that supplied the value.
+
+use std::collections::BTreeMap;
+
+use crate::input::SpannedMap;
+use crate::source::{FileId, Origin};
+use crate::spanned::Spanned;
+
+/// A value and the place in the input it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<V> {
+    pub value: V,
+    pub origin: Origin,
+}
+
+/// The layers of one thing (a service, an environment), lowest priority first.
+pub struct Layers<'a, T> {
+    layers: Vec<(FileId, &'a T)>,
+}
+
+impl<'a, T> Default for Layers<'a, T> {
+    fn default() -> Self {
+        Layers { layers: Vec::new() }
+    }
+}
+
+impl<'a, T> Layers<'a, T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a layer above all layers added so far.
+    pub fn push(&mut self, file: FileId, layer: &'a T) {
+        self.layers.push((file, layer));
+    }
+
+    /// The value of one leaf, from the highest layer that sets it.
+    pub fn pick<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a Spanned<V>>,
+    ) -> Option<Located<&'a V>> {
+        self.layers.iter().rev().find_map(|(file, layer)| {
+            get(layer).map(|s| Located {
+                value: &s.value,
+                origin: Origin::new(*file, s.span.clone()),
+            })
+        })
+    }
+
+    /// A map merged key by key; each entry keeps the origin of its key and of its value.
+    pub fn map<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a SpannedMap<V>>,
+    ) -> BTreeMap<&'a str, MapEntry<'a, V>> {
+        let mut out = BTreeMap::new();
+        for (file, layer) in &self.layers {
+            if let Some(map) = get(layer) {
+                for (k, v) in map {
+                    out.insert(
+                        k.value.as_str(),
+                        MapEntry {
+                            key: Origin::new(*file, k.span.clone()),
+                            value: Located {
+                                value: &v.value,
+                                origin: Origin::new(*file, v.span.clone()),
+                            },
+                        },
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// True when any layer has the table `get` returns.
+    pub fn any<V: 'a>(&self, get: impl Fn(&'a T) -> Option<&'a V>) -> bool {
+        self.layers.iter().any(|(_, l)| get(l).is_some())
+    }
+}
+
+/// One entry of a merged map.
+#[derive(Debug, Clone)]
+pub struct MapEntry<'a, V> {
+    pub key: Origin,
+    pub value: Located<&'a V>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::ServiceLayer;
+
+    fn layer(text: &str) -> ServiceLayer {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn tables_merge_scalars_and_arrays_replace() {
+        let defaults = layer(
+            r#"
+replicas = 2
+resources = { requests = { cpu = "100m", memory = "128Mi" } }
+env = { A = "1", B = "2" }
+secrets = [{ name = "a", from = "ssm", key = "/a" }, { name = "b", from = "ssm", key = "/b" }]
+"#,
+        );
+        let overlay = layer(
+            r#"
+replicas = 5
+resources = { requests = { memory = "512Mi" } }
+env = { B = "3" }
+secrets = [{ name = "c", from = "ssm", key = "/c" }]
+"#,
+        );
+        let mut l = Layers::new();
+        l.push(FileId(0), &defaults);
+        l.push(FileId(1), &overlay);
+        assert_eq!(*l.pick(|s| s.replicas.as_ref()).unwrap().value, 5);
+        let cpu = l
+            .pick(|s| s.resources.as_ref()?.requests.as_ref()?.cpu.as_ref())
+            .unwrap();
+        assert_eq!(cpu.value, "100m");
+        assert_eq!(cpu.origin.file, FileId(0));
+        let mem = l
+            .pick(|s| s.resources.as_ref()?.requests.as_ref()?.memory.as_ref())
+            .unwrap();
+        assert_eq!(mem.value, "512Mi");
+        assert_eq!(mem.origin.file, FileId(1));
+        let env = l.map(|s| Some(&s.env));
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(k, v)| (*k, v.value.value.0.as_str()))
+            .collect();
+        assert_eq!(env, vec![("A", "1"), ("B", "3")]);
+        let secrets = l.pick(|s| s.secrets.as_ref()).unwrap();
+        assert_eq!(secrets.value.len(), 1);
+        assert_eq!(secrets.value[0].name.value, "c");
+    }
+}

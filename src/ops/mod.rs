@@ -1,0 +1,5 @@
+//! Commands, one function each over a loaded `Workspace` (like cargo's `ops`).
+//! They return data; the binary formats it.
+
+pub mod render;
+pub mod schema;

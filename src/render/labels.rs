@@ -1,0 +1,44 @@
+//! The labels every object carries: the recommended `app.kubernetes.io/*` set.
+//!
+//! The selector is the stable subset (`name` and `instance`): it never contains the
+//! version, because a Deployment's selector is immutable.
+
+use std::collections::BTreeMap;
+
+use crate::names;
+use crate::spec::{PlatformSpec, ServiceSpec};
+
+pub const NAME: &str = "app.kubernetes.io/name";
+pub const INSTANCE: &str = "app.kubernetes.io/instance";
+pub const VERSION: &str = "app.kubernetes.io/version";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const MANAGER: &str = "kgen";
+
+/// Labels of objects that belong to no service (namespaces, monitoring, Argo CD).
+pub fn platform(platform: &PlatformSpec) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (PART_OF.to_string(), platform.name.clone()),
+        (MANAGED_BY.to_string(), MANAGER.to_string()),
+    ])
+}
+
+/// The immutable selector of a service's pods.
+pub fn selector(svc: &ServiceSpec) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (NAME.to_string(), svc.name.clone()),
+        (INSTANCE.to_string(), svc.name.clone()),
+    ])
+}
+
+/// All labels of a service's objects: selector, version (when it is a valid label value), part-of, managed-by.
+pub fn service(platform: &PlatformSpec, svc: &ServiceSpec) -> BTreeMap<String, String> {
+    let mut l = selector(svc);
+    l.extend(self::platform(platform));
+    if let Some(tag) = &svc.tag {
+        if names::check_label_value(tag).is_ok() {
+            l.insert(VERSION.to_string(), tag.clone());
+        }
+    }
+    l
+}

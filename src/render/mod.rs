@@ -1,0 +1,148 @@
+//! Rendering: from effective specs to typed Kubernetes objects.
+//!
+//! One file per kind builds that kind from a `ServiceSpec` (or an `EnvSpec` for
+//! environment-wide objects). Objects are built from k8s-openapi types and kgen's
+//! typed CRD structs, then turned into `serde_json::Value` once, here, so the later
+//! stages (validate, emit, diff) work on one representation.
+
+mod config_map;
+mod deployment;
+mod hpa;
+pub mod labels;
+mod namespace;
+mod secret_provider_class;
+mod service;
+mod service_account;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::spec::{EnvSpec, PlatformSpec, ServiceSpec};
+
+/// Argo CD sync waves: what must exist before the Deployment that uses it.
+pub mod wave {
+    pub const ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
+    pub const NAMESPACE: &str = "-2";
+    pub const SUPPORT: &str = "-1";
+}
+
+/// One rendered object and where it goes.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Environment it belongs to.
+    pub env: String,
+    /// Path under `generated/`, e.g. `dev/main-api/deployment.yaml`.
+    pub path: String,
+    /// Service it was rendered from, if any.
+    pub service: Option<String>,
+    pub value: serde_json::Value,
+}
+
+impl Object {
+    pub fn new(env: &str, service: Option<&str>, path: String, value: &impl Serialize) -> Object {
+        Object {
+            env: env.to_string(),
+            path,
+            service: service.map(str::to_string),
+            value: serde_json::to_value(value).expect("Kubernetes objects serialise to JSON"),
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or("")
+    }
+}
+
+/// Renders every object of one environment, services in name order.
+pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+    let mut out = Vec::new();
+    // A namespace shared by several services is emitted once, with the first service.
+    let mut namespaces = BTreeSet::new();
+    for svc in &env.services {
+        let owns_namespace = namespaces.insert(svc.namespace.clone());
+        out.extend(service_objects(platform, env, svc, owns_namespace));
+    }
+    out
+}
+
+/// Renders the objects of one service in one environment.
+pub fn service_objects(
+    platform: &PlatformSpec,
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+    owns_namespace: bool,
+) -> Vec<Object> {
+    let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
+    let obj = |file: &str, value: &dyn erased::Ser| Object {
+        env: env.name.clone(),
+        path: path(file),
+        service: Some(svc.name.clone()),
+        value: value.to_json(),
+    };
+    let mut out = Vec::new();
+    if owns_namespace {
+        out.push(obj(
+            "namespace.yaml",
+            &namespace::build(platform, &svc.namespace),
+        ));
+    }
+    out.push(obj(
+        "serviceaccount.yaml",
+        &service_account::build(platform, svc),
+    ));
+    let config_map = config_map::build(platform, svc);
+    out.push(obj("configmap.yaml", &config_map));
+    if !svc.secrets.is_empty() {
+        out.push(obj(
+            "secretproviderclass.yaml",
+            &secret_provider_class::build(platform, svc),
+        ));
+    }
+    out.push(obj(
+        "deployment.yaml",
+        &deployment::build(platform, svc, &config_map),
+    ));
+    out.push(obj("service.yaml", &service::build(platform, svc)));
+    if let Some(a) = &svc.autoscaling {
+        out.push(obj("hpa.yaml", &hpa::build(platform, svc, a)));
+    }
+    out
+}
+
+/// Object-safe serialisation to JSON, so builders of different types fit one list.
+mod erased {
+    pub trait Ser {
+        fn to_json(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("Kubernetes objects serialise to JSON")
+        }
+    }
+}
+
+/// `ObjectMeta` with name, namespace and labels set.
+pub fn meta(
+    name: &str,
+    namespace: Option<&str>,
+    labels: std::collections::BTreeMap<String, String>,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        labels: (!labels.is_empty()).then_some(labels),
+        ..Default::default()
+    }
+}
+
+/// Adds the sync-wave annotation to an object's metadata.
+pub fn with_wave(
+    mut meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    wave: &str,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    meta.annotations
+        .get_or_insert_with(Default::default)
+        .insert(self::wave::ANNOTATION.to_string(), wave.to_string());
+    meta
+}

@@ -1,0 +1,28 @@
+//! The ServiceAccount of a service, annotated for IRSA when it has an IAM role.
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+
+use super::{labels, meta, wave, with_wave};
+use crate::spec::{PlatformSpec, ServiceSpec};
+
+pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> ServiceAccount {
+    let mut m = with_wave(
+        meta(
+            &svc.name,
+            Some(&svc.namespace),
+            labels::service(platform, svc),
+        ),
+        wave::SUPPORT,
+    );
+    if let Some(role) = &svc.iam_role {
+        m.annotations
+            .get_or_insert_with(Default::default)
+            .insert(IRSA_ANNOTATION.into(), role.clone());
+    }
+    ServiceAccount {
+        metadata: m,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,1161 @@
+//! Resolution: from parsed layers to one effective `ServiceSpec` per service and
+//! environment.
+//!
+//! For every environment and service this merges the layers (see `merge`), applies
+//! built-in defaults, evaluates templates, and checks every value it can check on
+//! its own (names, quantities, ports, image tags, secret-looking literals). Every
+//! problem becomes a located diagnostic; all of them are collected before returning.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::error::{Error, Result};
+use crate::input::{
+    EnvironmentLayer, MonitoringLayer, PlatformFile, Scalar, ServiceLayer, SyncMode,
+};
+use crate::merge::{Layers, Located};
+use crate::source::{FileId, Origin};
+use crate::spec::{
+    Autoscaling, CpuMem, EnvSpec, Metrics, MonitoringSpec, PlatformSpec, Probes, Resources, Secret,
+    ServiceSpec,
+};
+use crate::template::Templates;
+use crate::workspace::Workspace;
+use crate::{image_ref, names, quantity, rules, secret_scan};
+
+/// Adds help and labels to a diagnostic already pushed.
+trait Amend {
+    fn help(self, help: impl Into<String>) -> Self;
+    fn label(self, label: impl Into<String>) -> Self;
+}
+
+impl Amend for &mut Diagnostic {
+    fn help(self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    fn label(self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// Built-in defaults, the lowest layer. Documented in docs/platform.md.
+pub mod builtin {
+    pub const CLUSTER: &str = "https://kubernetes.default.svc";
+    pub const NAMESPACE: &str = "{{ service }}";
+    pub const REVISION: &str = "HEAD";
+    pub const PORT: u16 = 8080;
+    pub const REPLICAS: u32 = 2;
+    pub const REQUEST_CPU: &str = "100m";
+    pub const REQUEST_MEMORY: &str = "128Mi";
+    pub const LIMIT_CPU: &str = "500m";
+    pub const LIMIT_MEMORY: &str = "256Mi";
+    pub const AUTOSCALING_MIN: u32 = 1;
+    pub const AUTOSCALING_CPU: u32 = 80;
+    pub const RUN_AS_USER: i64 = 10001;
+    pub const METRICS_PATH: &str = "/metrics";
+    pub const METRICS_INTERVAL: &str = "30s";
+    pub const ARGOCD_NAMESPACE: &str = "argocd";
+    pub const MONITORING_NAMESPACE: &str = "monitoring";
+    pub const CHART_REPO: &str = "https://prometheus-community.github.io/helm-charts";
+    pub const RETENTION: &str = "15d";
+    pub const PROMETHEUS_STORAGE: &str = "50Gi";
+    pub const GRAFANA_STORAGE: &str = "10Gi";
+    pub const ALERTMANAGER_STORAGE: &str = "10Gi";
+    pub const STORAGE_CLASS: &str = "gp3";
+}
+
+/// ConfigMap key that carries the service's version (its image tag).
+pub const VERSION_KEY: &str = "VERSION";
+/// Names an environment cannot have: they are directories of their own under generated/.
+pub const RESERVED_ENV_NAMES: &[&str] = &["argocd"];
+/// Names `[environments.<env>.vars]` cannot use: they are already in `env`.
+pub const RESERVED_VARS: &[&str] = &["name", "cluster", "project", "sync", "production"];
+
+/// Resolves every environment (or only `only`, when not empty).
+pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
+    let known = ws.environment_names();
+    for name in only {
+        if !known.contains(&name.as_str()) {
+            let hint = did_you_mean(name, known.iter().copied())
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "unknown environment `{name}`{hint}; platform.toml defines: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let mut r = Resolver {
+        ws,
+        pf: ws.platform_file,
+        templates: Templates::new(),
+        diags: Vec::new(),
+    };
+    let spec = r.platform(only);
+    if r.diags.iter().any(Diagnostic::is_error) {
+        crate::diagnostic::sort(&mut r.diags);
+        // The same mistake in a shared layer shows up once per environment: report it once.
+        r.diags.dedup();
+        return Err(Error::invalid(r.diags, ws.sources.clone()));
+    }
+    Ok(spec)
+}
+
+struct Resolver<'a> {
+    ws: &'a Workspace,
+    pf: FileId,
+    templates: Templates,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Resolver<'a> {
+    fn platform_file(&self) -> &'a PlatformFile {
+        &self.ws.platform
+    }
+
+    fn at(&self, span: &std::ops::Range<usize>) -> Origin {
+        Origin::new(self.pf, span.clone())
+    }
+
+    fn error(&mut self, code: &'static str, origin: Origin, message: String) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(code, message).at(origin));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn platform(&mut self, only: &[String]) -> PlatformSpec {
+        let p = &self.platform_file().platform;
+        let name = p.name.value.clone();
+        if let Err(e) = names::check_dns1123_label(&name) {
+            self.error(
+                rules::INVALID_NAME,
+                self.at(&p.name.span),
+                format!("platform name: {e}"),
+            );
+        }
+        let repo = p.repo.value.clone();
+        self.check_repo_url(&repo, self.at(&p.repo.span));
+        let registry = p.registry.as_ref().map(|r| r.value.clone());
+        if let Some(r) = &p.registry {
+            if r.value.is_empty()
+                || r.value.contains(char::is_whitespace)
+                || r.value.contains(':') && !r.value.contains('.')
+            {
+                self.error(
+                    rules::INVALID_IMAGE,
+                    self.at(&r.span),
+                    format!("`{}` is not a registry host", r.value),
+                )
+                .help("write a host and optional path, like `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `ghcr.io/acme`");
+            }
+        }
+        let argocd_namespace = self
+            .platform_file()
+            .argocd
+            .as_ref()
+            .and_then(|a| a.namespace.as_ref())
+            .map(|n| {
+                if let Err(e) = names::check_dns1123_label(&n.value) {
+                    self.error(
+                        rules::INVALID_NAME,
+                        self.at(&n.span),
+                        format!("Argo CD namespace: {e}"),
+                    );
+                }
+                n.value.clone()
+            })
+            .unwrap_or_else(|| builtin::ARGOCD_NAMESPACE.to_string());
+
+        let mut environments = Vec::new();
+        for (env_key, env_layer) in &self.platform_file().environments {
+            if !only.is_empty() && !only.contains(&env_key.value) {
+                continue;
+            }
+            if let Some(env) = self.environment(&env_key.value, &env_key.span, env_layer) {
+                environments.push(env);
+            }
+        }
+        if self.platform_file().environments.is_empty() {
+            self.error(
+                rules::MISSING_KEY,
+                self.at(&p.span),
+                "platform.toml defines no environments".into(),
+            )
+            .help("add at least one `[environments.<name>]` table, e.g. `[environments.dev]`");
+        }
+        PlatformSpec {
+            name,
+            repo,
+            revision: p
+                .revision
+                .as_ref()
+                .map(|r| r.value.clone())
+                .unwrap_or_else(|| builtin::REVISION.into()),
+            registry,
+            aws_region: p.aws_region.as_ref().map(|r| r.value.clone()),
+            argocd_namespace,
+            environments,
+        }
+    }
+
+    fn check_repo_url(&mut self, url: &str, origin: Origin) {
+        let ok = (url.starts_with("https://")
+            || url.starts_with("http://")
+            || url.starts_with("ssh://")
+            || url.starts_with("git@"))
+            && !url.contains(char::is_whitespace);
+        if !ok {
+            self.error(
+                rules::INVALID_VALUE,
+                origin,
+                format!("`{url}` is not a git repository URL"),
+            )
+            .help("write the URL Argo CD clones, like `https://github.com/acme/platform.git`");
+        }
+    }
+
+    fn environment(
+        &mut self,
+        name: &str,
+        name_span: &std::ops::Range<usize>,
+        layer: &'a crate::spanned::Spanned<EnvironmentLayer>,
+    ) -> Option<EnvSpec> {
+        let name_origin = self.at(name_span);
+        let errors_before = self.error_count();
+        if let Err(e) = names::check_dns1123_label(name) {
+            self.error(
+                rules::INVALID_NAME,
+                name_origin.clone(),
+                format!("environment name: {e}"),
+            );
+        }
+        if RESERVED_ENV_NAMES.contains(&name) {
+            self.error(
+                rules::RESERVED,
+                name_origin.clone(),
+                format!("`{name}` cannot be an environment name: kgen writes generated/{name}/ for its own use"),
+            )
+            .help("choose another name, such as `ops` or `tools`");
+        }
+        let overlay = self.ws.overlays.get(name);
+        let mut layers: Layers<EnvironmentLayer> = Layers::new();
+        layers.push(self.pf, &layer.value);
+        if let Some(o) = overlay {
+            if let Some(e) = &o.data.environment {
+                layers.push(o.file, &e.value);
+            }
+        }
+        let cluster = layers
+            .pick(|l| l.cluster.as_ref())
+            .map(|c| {
+                if !(c.value.starts_with("https://") || c.value.starts_with("http://")) {
+                    self.error(rules::INVALID_VALUE, c.origin.clone(), format!("`{}` is not a cluster API URL", c.value))
+                        .help("write the API server URL as Argo CD knows it, e.g. `https://kubernetes.default.svc`");
+                }
+                c.value.clone()
+            })
+            .unwrap_or_else(|| builtin::CLUSTER.into());
+        let project = layers
+            .pick(|l| l.project.as_ref())
+            .map(|p| {
+                if let Err(e) = names::check_dns1123_label(p.value) {
+                    self.error(
+                        rules::INVALID_NAME,
+                        p.origin.clone(),
+                        format!("Argo CD project: {e}"),
+                    );
+                }
+                p.value.clone()
+            })
+            .unwrap_or_else(|| name.to_string());
+        let sync = layers
+            .pick(|l| l.sync.as_ref())
+            .map_or(SyncMode::Manual, |s| *s.value);
+        let production = layers
+            .pick(|l| l.production.as_ref())
+            .is_some_and(|p| *p.value);
+
+        let mut vars = BTreeMap::new();
+        for (key, entry) in layers.map(|l| Some(&l.vars)) {
+            if RESERVED_VARS.contains(&key) {
+                self.error(
+                    rules::RESERVED,
+                    entry.key.clone(),
+                    format!("`{key}` is a built-in field of `env` and cannot be a variable"),
+                )
+                .help(format!("rename the variable; `{{{{ env.{key} }}}}` already means the environment's {key}"));
+                continue;
+            }
+            if !is_identifier(key) {
+                self.error(
+                    rules::INVALID_KEY,
+                    entry.key.clone(),
+                    format!("variable name `{key}` cannot be used in templates"),
+                )
+                .help("use letters, digits and `_`, starting with a letter, e.g. `aws_account`");
+                continue;
+            }
+            self.scan_secret(key, entry.value.value, &entry.value.origin);
+            vars.insert(key.to_string(), entry.value.value.clone());
+        }
+
+        let mut inputs = vec![self.ws.sources.get(self.pf).display.clone()];
+        if let Some(o) = overlay {
+            inputs.push(self.ws.sources.get(o.file).display.clone());
+        }
+        let mut env = EnvSpec {
+            name: name.to_string(),
+            cluster,
+            project,
+            sync,
+            production,
+            vars,
+            services: Vec::new(),
+            monitoring: None,
+            inputs,
+        };
+        let ctx_env = env_context(&env);
+        for (svc_key, svc_layer) in &self.platform_file().services {
+            let mut layers: Layers<ServiceLayer> = Layers::new();
+            if let Some(d) = &self.platform_file().defaults {
+                layers.push(self.pf, &d.value);
+            }
+            layers.push(self.pf, &svc_layer.value);
+            let mut header = self.at(&svc_key.span);
+            if let Some(o) = overlay {
+                if let Some((k, l)) = o.data.services.get_key_value(svc_key.value.as_str()) {
+                    layers.push(o.file, &l.value);
+                    header = Origin::new(o.file, k.span.clone());
+                }
+            }
+            if layers
+                .pick(|l| l.enabled.as_ref())
+                .is_some_and(|e| !*e.value)
+            {
+                continue;
+            }
+            if let Some(s) = self.service(
+                &svc_key.value,
+                self.at(&svc_key.span),
+                header,
+                &layers,
+                &env,
+                &ctx_env,
+            ) {
+                env.services.push(s);
+            }
+        }
+        env.monitoring = self.monitoring(
+            overlay.and_then(|o| o.data.monitoring.as_ref().map(|m| (o.file, &m.value))),
+        );
+        (self.error_count() == errors_before).then_some(env)
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    fn scan_secret(&mut self, key: &str, value: &str, origin: &Origin) {
+        if Templates::is_template(value) {
+            return;
+        }
+        if let Some(f) = secret_scan::scan(key, value) {
+            self.error(
+                rules::SECRET_LITERAL,
+                origin.clone(),
+                format!("`{key}` looks like it holds a secret ({}); kgen refuses secrets in plain text", f.what),
+            )
+            .label("secret-looking value")
+            .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets");
+        }
+    }
+
+    fn render_template(&mut self, value: &str, origin: &Origin, ctx: &Value) -> Option<String> {
+        match self.templates.render(value, ctx) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.error(rules::TEMPLATE, origin.clone(), e).help(
+                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, and `platform.name`, `platform.repo`, `platform.registry`",
+                );
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn service(
+        &mut self,
+        name: &str,
+        name_origin: Origin,
+        header: Origin,
+        layers: &Layers<'a, ServiceLayer>,
+        env: &EnvSpec,
+        ctx_env: &Value,
+    ) -> Option<ServiceSpec> {
+        let before = self.error_count();
+        let mut origins = BTreeMap::new();
+        if let Err(e) = names::check_dns1123_label(name) {
+            self.error(
+                rules::INVALID_NAME,
+                name_origin.clone(),
+                format!("service name: {e}"),
+            );
+            return None;
+        }
+        let p = &self.platform_file().platform;
+        let ctx = minijinja::context! {
+            service => name,
+            env => ctx_env.clone(),
+            platform => minijinja::context! {
+                name => p.name.value.clone(),
+                repo => p.repo.value.clone(),
+                registry => p.registry.as_ref().map(|r| r.value.clone()),
+            },
+        };
+        let rec = |origins: &mut BTreeMap<String, Origin>, key: &str, o: &Origin| {
+            origins.insert(key.to_string(), o.clone());
+        };
+
+        // Namespace.
+        let ns_source = layers
+            .pick(|l| l.namespace.as_ref())
+            .map(|n| (n.value.clone(), Some(n.origin)))
+            .or_else(|| {
+                p.namespace
+                    .as_ref()
+                    .map(|n| (n.value.clone(), Some(self.at(&n.span))))
+            })
+            .unwrap_or_else(|| (builtin::NAMESPACE.to_string(), None));
+        let ns_origin = ns_source.1.clone().unwrap_or_else(|| name_origin.clone());
+        let namespace = self
+            .render_template(&ns_source.0, &ns_origin, &ctx)
+            .unwrap_or_default();
+        if !namespace.is_empty() {
+            if let Err(e) = names::check_dns1123_label(&namespace) {
+                self.error(
+                    rules::INVALID_NAME,
+                    ns_origin.clone(),
+                    format!("namespace of `{name}` in {}: {e}", env.name),
+                );
+            }
+        }
+        rec(&mut origins, "namespace", &ns_origin);
+
+        // Image.
+        let image = match layers.pick(|l| l.image.as_ref()) {
+            Some(img) => {
+                rec(&mut origins, "image", &img.origin);
+                if let Err(e) = image_ref::check_repository(img.value) {
+                    self.error(rules::INVALID_IMAGE, img.origin.clone(), e);
+                    String::new()
+                } else if image_ref::has_registry_host(img.value) {
+                    img.value.clone()
+                } else if let Some(reg) = &p.registry {
+                    format!("{}/{}", reg.value.trim_end_matches('/'), img.value)
+                } else {
+                    img.value.clone()
+                }
+            }
+            None => {
+                self.error(
+                    rules::MISSING_KEY,
+                    name_origin.clone(),
+                    format!("service `{name}` has no `image`"),
+                )
+                .help("add `image = \"<repository>\"` to the service, e.g. `image = \"acme/api\"`");
+                String::new()
+            }
+        };
+        let tag = layers.pick(|l| l.tag.as_ref()).map(|t| {
+            rec(&mut origins, "tag", &t.origin);
+            if let Err(e) = image_ref::check_tag(t.value) {
+                self.error(rules::INVALID_IMAGE, t.origin.clone(), e);
+            } else if t.value == "latest" {
+                self.error(rules::NO_IMAGE_VERSION, t.origin.clone(), format!("service `{name}` uses the tag `latest`, which does not pin a version"))
+                    .help("set an immutable tag such as a version or commit SHA (`kgen bump-image` does this from CI)");
+            }
+            t.value.clone()
+        });
+        let digest = layers.pick(|l| l.digest.as_ref()).map(|d| {
+            rec(&mut origins, "digest", &d.origin);
+            if let Err(e) = image_ref::check_digest(d.value) {
+                self.error(rules::INVALID_IMAGE, d.origin.clone(), e);
+            }
+            d.value.clone()
+        });
+        if tag.is_none() && digest.is_none() {
+            self.error(
+                rules::NO_IMAGE_VERSION,
+                header.clone(),
+                format!("service `{name}` has no image `tag` or `digest` in environment `{}`", env.name),
+            )
+            .help(format!(
+                "set `tag = \"1.2.3\"` under [services.{name}] in overlays/{}.toml (or in platform.toml for every environment)",
+                env.name
+            ));
+        }
+
+        // Port and replicas.
+        let port = match layers.pick(|l| l.port.as_ref()) {
+            Some(v) => {
+                rec(&mut origins, "port", &v.origin);
+                self.int_in_range(*v.value, 1, 65535, &v.origin, "port")
+                    .unwrap_or(builtin::PORT as i64) as u16
+            }
+            None => builtin::PORT,
+        };
+        let replicas = match layers.pick(|l| l.replicas.as_ref()) {
+            Some(v) => {
+                rec(&mut origins, "replicas", &v.origin);
+                self.int_in_range(*v.value, 0, 10_000, &v.origin, "replicas")
+                    .unwrap_or(0) as u32
+            }
+            None => builtin::REPLICAS,
+        };
+
+        // Resources.
+        let rq = |l: &'a ServiceLayer| l.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let lm = |l: &'a ServiceLayer| l.resources.as_ref().and_then(|r| r.limits.as_ref());
+        let req_cpu = layers.pick(|l| rq(l)?.cpu.as_ref());
+        let req_mem = layers.pick(|l| rq(l)?.memory.as_ref());
+        let lim_cpu = layers.pick(|l| lm(l)?.cpu.as_ref());
+        let lim_mem = layers.pick(|l| lm(l)?.memory.as_ref());
+        let mut quantities = Vec::new();
+        for (path, v, default) in [
+            ("resources.requests.cpu", req_cpu, builtin::REQUEST_CPU),
+            (
+                "resources.requests.memory",
+                req_mem,
+                builtin::REQUEST_MEMORY,
+            ),
+            ("resources.limits.cpu", lim_cpu, builtin::LIMIT_CPU),
+            ("resources.limits.memory", lim_mem, builtin::LIMIT_MEMORY),
+        ] {
+            let parsed = match &v {
+                Some(v) => {
+                    origins.insert(path.to_string(), v.origin.clone());
+                    match quantity::parse_non_negative(v.value) {
+                        Ok(q) => Some(q),
+                        Err(e) => {
+                            self.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                            None
+                        }
+                    }
+                }
+                None => quantity::Quantity::parse(default).ok(),
+            };
+            let text = v
+                .as_ref()
+                .map_or_else(|| default.to_string(), |v| v.value.clone());
+            quantities.push((path, text, parsed, v.map(|v| v.origin)));
+        }
+        for (req, lim, what) in [(0, 2, "cpu"), (1, 3, "memory")] {
+            if let (Some(r), Some(l)) = (quantities[req].2, quantities[lim].2) {
+                if r > l {
+                    let origin = quantities[req]
+                        .3
+                        .clone()
+                        .or_else(|| quantities[lim].3.clone())
+                        .unwrap_or_else(|| name_origin.clone());
+                    self.error(
+                        rules::REQUESTS_EXCEED_LIMITS,
+                        origin,
+                        format!("{what} request {} is larger than its limit {}", quantities[req].1, quantities[lim].1),
+                    )
+                    .help(format!("the API server rejects a request above its limit: lower `resources.requests.{what}` or raise `resources.limits.{what}`"));
+                }
+            }
+        }
+        let resources = Resources {
+            requests: CpuMem {
+                cpu: Some(quantities[0].1.clone()),
+                memory: Some(quantities[1].1.clone()),
+            },
+            limits: CpuMem {
+                cpu: Some(quantities[2].1.clone()),
+                memory: Some(quantities[3].1.clone()),
+            },
+        };
+
+        // Probes.
+        let probe = |this: &mut Self,
+                     origins: &mut BTreeMap<String, Origin>,
+                     path: &str,
+                     v: Option<Located<&String>>| {
+            v.map(|v| {
+                origins.insert(path.to_string(), v.origin.clone());
+                if let Err(e) = names::check_http_path(v.value) {
+                    this.error(rules::INVALID_PATH, v.origin.clone(), e);
+                }
+                v.value.clone()
+            })
+        };
+        let probes = Probes {
+            liveness: probe(
+                self,
+                &mut origins,
+                "probes.liveness",
+                layers.pick(|l| l.probes.as_ref()?.liveness.as_ref()),
+            ),
+            readiness: probe(
+                self,
+                &mut origins,
+                "probes.readiness",
+                layers.pick(|l| l.probes.as_ref()?.readiness.as_ref()),
+            ),
+        };
+
+        // Environment variables and config entries.
+        let mut env_vars = BTreeMap::new();
+        for (key, entry) in layers.map(|l| Some(&l.env)) {
+            let path = format!("env.{key}");
+            origins.insert(path, entry.value.origin.clone());
+            if let Err(e) = names::check_env_var_name(key) {
+                self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                continue;
+            }
+            let Scalar(raw) = entry.value.value;
+            self.scan_secret(key, raw, &entry.value.origin);
+            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+                env_vars.insert(key.to_string(), v);
+            }
+        }
+        let mut config = BTreeMap::new();
+        for (key, entry) in layers.map(|l| Some(&l.config)) {
+            origins.insert(format!("config.{key}"), entry.value.origin.clone());
+            if let Err(e) = names::check_config_map_key(key) {
+                self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                continue;
+            }
+            if key == VERSION_KEY {
+                self.error(
+                    rules::RESERVED,
+                    entry.key.clone(),
+                    format!(
+                        "config key `{VERSION_KEY}` is reserved: kgen sets it to the image tag"
+                    ),
+                )
+                .help("remove it; the running version is in the ConfigMap already");
+                continue;
+            }
+            let Scalar(raw) = entry.value.value;
+            self.scan_secret(key, raw, &entry.value.origin);
+            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+                config.insert(key.to_string(), v);
+            }
+        }
+
+        // Autoscaling.
+        let autoscaling = self.autoscaling(name, layers, &mut origins);
+
+        // IRSA role.
+        let iam_role = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
+            origins.insert("iam_role".into(), r.origin.clone());
+            let v = self.render_template(r.value, &r.origin, &ctx)?;
+            if !is_iam_role_arn(&v) {
+                self.error(rules::INVALID_VALUE, r.origin.clone(), format!("`{v}` is not an IAM role ARN"))
+                    .help("write `arn:aws:iam::<12-digit account>:role/<name>`; templates like `{{ env.aws_account }}` help");
+                return None;
+            }
+            Some(v)
+        });
+
+        // Secrets.
+        let mut secrets = Vec::new();
+        if let Some(list) = layers.pick(|l| l.secrets.as_ref()) {
+            origins.insert("secrets".into(), list.origin.clone());
+            let file = list.origin.file;
+            let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+            for s in list.value {
+                let o = |span: &std::ops::Range<usize>| Origin::new(file, span.clone());
+                if let Err(e) = names::check_config_map_key(&s.name.value) {
+                    self.error(
+                        rules::INVALID_NAME,
+                        o(&s.name.span),
+                        format!("secret name: {e}"),
+                    );
+                }
+                if seen.insert(&s.name.value, ()).is_some() {
+                    self.error(rules::DUPLICATE, o(&s.name.span), format!("secret `{}` is listed twice", s.name.value))
+                        .help("each secret becomes a file /mnt/secrets-store/<name>; give each a distinct name");
+                }
+                let Some(key) = self.render_template(&s.key.value, &o(&s.key.span), &ctx) else {
+                    continue;
+                };
+                if key.trim().is_empty() {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        o(&s.key.span),
+                        "secret `key` is empty".into(),
+                    );
+                }
+                secrets.push(Secret {
+                    name: s.name.value.clone(),
+                    from: s.from.value,
+                    key,
+                    json_key: s.json_key.as_ref().map(|j| j.value.clone()),
+                });
+            }
+        }
+
+        let run_as_user = match layers.pick(|l| l.run_as_user.as_ref()) {
+            Some(v) => {
+                origins.insert("run_as_user".into(), v.origin.clone());
+                self.int_in_range(*v.value, 1, i32::MAX as i64, &v.origin, "run_as_user")
+                    .unwrap_or(builtin::RUN_AS_USER)
+            }
+            None => builtin::RUN_AS_USER,
+        };
+
+        let metrics = self.metrics(layers, port, &mut origins);
+
+        (self.error_count() == before).then(|| ServiceSpec {
+            name: name.to_string(),
+            namespace,
+            image,
+            tag,
+            digest,
+            port,
+            replicas,
+            resources,
+            probes,
+            env: env_vars,
+            config,
+            autoscaling,
+            iam_role,
+            secrets,
+            run_as_user,
+            metrics,
+            origins,
+        })
+    }
+
+    fn int_in_range(
+        &mut self,
+        v: i64,
+        min: i64,
+        max: i64,
+        origin: &Origin,
+        what: &str,
+    ) -> Option<i64> {
+        if (min..=max).contains(&v) {
+            Some(v)
+        } else {
+            self.error(
+                rules::OUT_OF_RANGE,
+                origin.clone(),
+                format!("{what} {v} is out of range"),
+            )
+            .help(format!("`{what}` must be between {min} and {max}"));
+            None
+        }
+    }
+
+    fn autoscaling(
+        &mut self,
+        name: &str,
+        layers: &Layers<'a, ServiceLayer>,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Option<Autoscaling> {
+        let table = layers.pick(|l| l.autoscaling.as_ref())?;
+        if layers
+            .pick(|l| l.autoscaling.as_ref()?.enabled.as_ref())
+            .is_some_and(|e| !*e.value)
+        {
+            return None;
+        }
+        let get =
+            |f: fn(&crate::input::AutoscalingLayer) -> Option<&crate::spanned::Spanned<i64>>| {
+                layers.pick(move |l| f(l.autoscaling.as_ref()?))
+            };
+        let Some(max) = get(|a| a.max.as_ref()) else {
+            self.error(
+                rules::MISSING_KEY,
+                table.origin.clone(),
+                format!("autoscaling of `{name}` has no `max`"),
+            )
+            .help("add `max = <replicas>`, or `enabled = false` to turn autoscaling off");
+            return None;
+        };
+        origins.insert("autoscaling.max".into(), max.origin.clone());
+        let min = get(|a| a.min.as_ref());
+        if let Some(m) = &min {
+            origins.insert("autoscaling.min".into(), m.origin.clone());
+        }
+        let min_v = min
+            .as_ref()
+            .map_or(builtin::AUTOSCALING_MIN as i64, |m| *m.value);
+        let mut ok = true;
+        if min_v < 1 {
+            let o = min
+                .as_ref()
+                .map_or(table.origin.clone(), |m| m.origin.clone());
+            self.error(
+                rules::AUTOSCALING_BOUNDS,
+                o,
+                format!("autoscaling min {min_v} is below 1"),
+            )
+            .help("an HPA needs `min` of at least 1; to stop a service use `enabled = false`");
+            ok = false;
+        }
+        if *max.value < min_v {
+            self.error(
+                rules::AUTOSCALING_BOUNDS,
+                max.origin.clone(),
+                format!("autoscaling max {} is less than min {min_v}", max.value),
+            )
+            .label(format!("must be at least {min_v}"))
+            .help("raise `max` or lower `min` (tables merge: check `[defaults]`, the service and the overlay)");
+            ok = false;
+        }
+        if *max.value > 10_000 {
+            self.int_in_range(*max.value, 1, 10_000, &max.origin, "autoscaling max");
+            ok = false;
+        }
+        let mut pct = |this: &mut Self, key: &str, v: Option<Located<&i64>>| -> Option<u32> {
+            let v = v?;
+            origins.insert(format!("autoscaling.{key}"), v.origin.clone());
+            this.int_in_range(
+                *v.value,
+                1,
+                1000,
+                &v.origin,
+                &format!("autoscaling {key} target"),
+            )
+            .map(|v| v as u32)
+        };
+        let cpu = pct(self, "cpu", get(|a| a.cpu.as_ref()));
+        let memory = pct(self, "memory", get(|a| a.memory.as_ref()));
+        let cpu = if cpu.is_none() && memory.is_none() {
+            Some(builtin::AUTOSCALING_CPU)
+        } else {
+            cpu
+        };
+        ok.then_some(Autoscaling {
+            min: min_v as u32,
+            max: *max.value as u32,
+            cpu,
+            memory,
+        })
+    }
+
+    fn metrics(
+        &mut self,
+        layers: &Layers<'a, ServiceLayer>,
+        port: u16,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Option<Metrics> {
+        let table = layers.pick(|l| l.metrics.as_ref())?;
+        origins.insert("metrics".into(), table.origin.clone());
+        if layers
+            .pick(|l| l.metrics.as_ref()?.enabled.as_ref())
+            .is_some_and(|e| !*e.value)
+        {
+            return None;
+        }
+        let path = match layers.pick(|l| l.metrics.as_ref()?.path.as_ref()) {
+            Some(p) => {
+                if let Err(e) = names::check_http_path(p.value) {
+                    self.error(rules::INVALID_PATH, p.origin.clone(), e);
+                }
+                p.value.clone()
+            }
+            None => builtin::METRICS_PATH.into(),
+        };
+        let mport = match layers.pick(|l| l.metrics.as_ref()?.port.as_ref()) {
+            Some(p) => self
+                .int_in_range(*p.value, 1, 65535, &p.origin, "metrics port")
+                .unwrap_or(0) as u16,
+            None => port,
+        };
+        let interval = match layers.pick(|l| l.metrics.as_ref()?.interval.as_ref()) {
+            Some(i) => {
+                if !is_duration(i.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        i.origin.clone(),
+                        format!("`{}` is not a Prometheus duration", i.value),
+                    )
+                    .help("write a duration like `30s`, `1m` or `1m30s`");
+                }
+                i.value.clone()
+            }
+            None => builtin::METRICS_INTERVAL.into(),
+        };
+        Some(Metrics {
+            path,
+            port: mport,
+            interval,
+        })
+    }
+
+    fn monitoring(
+        &mut self,
+        overlay: Option<(FileId, &'a MonitoringLayer)>,
+    ) -> Option<MonitoringSpec> {
+        let base = self.platform_file().monitoring.as_ref();
+        if base.is_none() && overlay.is_none() {
+            return None;
+        }
+        let mut layers: Layers<MonitoringLayer> = Layers::new();
+        if let Some(b) = base {
+            layers.push(self.pf, &b.value);
+        }
+        if let Some((f, o)) = overlay {
+            layers.push(f, o);
+        }
+        if layers
+            .pick(|l| l.enabled.as_ref())
+            .is_some_and(|e| !*e.value)
+        {
+            return None;
+        }
+        let table_origin = base.map_or_else(
+            || Origin::new(overlay.map(|o| o.0).unwrap_or(self.pf), 0..0),
+            |b| self.at(&b.span),
+        );
+        let chart_version = match layers.pick(|l| l.chart_version.as_ref()) {
+            Some(v) => {
+                if !is_semver(v.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        v.origin.clone(),
+                        format!("`{}` is not a chart version", v.value),
+                    )
+                    .help(
+                        "pin an exact chart version such as `77.0.0` (semantic version, no ranges)",
+                    );
+                }
+                v.value.clone()
+            }
+            None => {
+                self.error(
+                    rules::MISSING_KEY,
+                    table_origin,
+                    "[monitoring] has no `chart_version`".into(),
+                )
+                .help("pin the kube-prometheus-stack chart, e.g. `chart_version = \"77.0.0\"`");
+                String::new()
+            }
+        };
+        let quantity =
+            |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| -> String {
+                match v {
+                    Some(v) => {
+                        if let Err(e) = quantity::parse_non_negative(v.value) {
+                            this.error(
+                                rules::INVALID_QUANTITY,
+                                v.origin.clone(),
+                                format!("{what}: {e}"),
+                            );
+                        }
+                        v.value.clone()
+                    }
+                    None => default.to_string(),
+                }
+            };
+        let prometheus_storage = quantity(
+            self,
+            layers.pick(|l| l.prometheus_storage.as_ref()),
+            builtin::PROMETHEUS_STORAGE,
+            "prometheus_storage",
+        );
+        let grafana_storage = quantity(
+            self,
+            layers.pick(|l| l.grafana_storage.as_ref()),
+            builtin::GRAFANA_STORAGE,
+            "grafana_storage",
+        );
+        let alertmanager_storage = quantity(
+            self,
+            layers.pick(|l| l.alertmanager_storage.as_ref()),
+            builtin::ALERTMANAGER_STORAGE,
+            "alertmanager_storage",
+        );
+        let count = |this: &mut Self, v: Option<Located<&i64>>, what: &str| -> u32 {
+            v.map_or(1, |v| {
+                this.int_in_range(*v.value, 1, 10, &v.origin, what)
+                    .unwrap_or(1) as u32
+            })
+        };
+        let prometheus_replicas = count(
+            self,
+            layers.pick(|l| l.prometheus_replicas.as_ref()),
+            "prometheus_replicas",
+        );
+        let alertmanager_replicas = count(
+            self,
+            layers.pick(|l| l.alertmanager_replicas.as_ref()),
+            "alertmanager_replicas",
+        );
+        let retention = match layers.pick(|l| l.retention.as_ref()) {
+            Some(r) => {
+                if !is_duration(r.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        r.origin.clone(),
+                        format!("`{}` is not a Prometheus duration", r.value),
+                    )
+                    .help("write a duration like `15d`, `12h` or `2w`");
+                }
+                r.value.clone()
+            }
+            None => builtin::RETENTION.into(),
+        };
+        let name =
+            |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| -> String {
+                match v {
+                    Some(v) => {
+                        if let Err(e) = names::check_dns1123_subdomain(v.value) {
+                            this.error(
+                                rules::INVALID_NAME,
+                                v.origin.clone(),
+                                format!("{what}: {e}"),
+                            );
+                        }
+                        v.value.clone()
+                    }
+                    None => default.into(),
+                }
+            };
+        let namespace = name(
+            self,
+            layers.pick(|l| l.namespace.as_ref()),
+            builtin::MONITORING_NAMESPACE,
+            "monitoring namespace",
+        );
+        let storage_class = name(
+            self,
+            layers.pick(|l| l.storage_class.as_ref()),
+            builtin::STORAGE_CLASS,
+            "storage_class",
+        );
+        let chart_repo = layers
+            .pick(|l| l.chart_repo.as_ref())
+            .map_or_else(|| builtin::CHART_REPO.to_string(), |r| r.value.clone());
+        Some(MonitoringSpec {
+            namespace,
+            chart_repo,
+            chart_version,
+            retention,
+            prometheus_storage,
+            prometheus_replicas,
+            grafana_storage,
+            alertmanager_storage,
+            alertmanager_replicas,
+            storage_class,
+        })
+    }
+}
+
+/// The `env` object templates see: built-in fields plus the environment's vars.
+fn env_context(env: &EnvSpec) -> Value {
+    let mut m: BTreeMap<String, Value> = env
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    m.insert("name".into(), Value::from(env.name.clone()));
+    m.insert("cluster".into(), Value::from(env.cluster.clone()));
+    m.insert("project".into(), Value::from(env.project.clone()));
+    m.insert(
+        "sync".into(),
+        Value::from(match env.sync {
+            SyncMode::Auto => "auto",
+            SyncMode::Manual => "manual",
+        }),
+    );
+    m.insert("production".into(), Value::from(env.production));
+    Value::from(m)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_iam_role_arn(s: &str) -> bool {
+    // arn:<partition>:iam::<account>:role/<path/name>
+    let mut parts = s.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts.next().is_some_and(|p| p.starts_with("aws"))
+        && parts.next() == Some("iam")
+        && parts.next() == Some("")
+        && parts
+            .next()
+            .is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_some_and(|r| {
+            r.strip_prefix("role/").is_some_and(|n| {
+                !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+            })
+        })
+}
+
+/// Prometheus duration: one or more `<number><unit>` with units y w d h m s ms.
+pub fn is_duration(s: &str) -> bool {
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "y", "w", "d", "h", "m", "s"]
+            .iter()
+            .find(|u| rest.starts_with(**u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Exact semantic version `MAJOR.MINOR.PATCH` with optional pre-release/build.
+pub fn is_semver(s: &str) -> bool {
+    let core = s.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_versions() {
+        assert!(is_duration("15d"));
+        assert!(is_duration("1m30s"));
+        assert!(!is_duration("15 days"));
+        assert!(!is_duration(""));
+        assert!(is_semver("77.0.0"));
+        assert!(is_semver("1.2.3-rc.1"));
+        assert!(!is_semver("^77.0"));
+        assert!(!is_semver("77.0"));
+    }
+
+    #[test]
+    fn role_arns() {
+        assert!(is_iam_role_arn(
+            "arn:aws:iam::123456789012:role/dev-aux-service"
+        ));
+        assert!(!is_iam_role_arn("arn:aws:iam::1234:role/x"));
+        assert!(!is_iam_role_arn("aux-service-role"));
+    }
+}

@@ -1,0 +1,101 @@
+//! The input files of one run, and how byte offsets map to lines and columns.
+//!
+//! Every diagnostic carries a `FileId` and a byte span; only the edge (the
+//! diagnostic renderer) turns them into `file:line:col` and a snippet.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as shown to users: relative to the platform directory (`overlays/dev.toml`).
+    pub display: String,
+    /// Path on disk.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// All files read in one run. A `FileId` indexes into it.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+/// A place in an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileId,
+    pub span: Range<usize>,
+}
+
+impl Origin {
+    pub fn new(file: FileId, span: Range<usize>) -> Self {
+        Origin { file, span }
+    }
+}
+
+impl Sources {
+    pub fn add(&mut self, display: String, path: PathBuf, text: String) -> FileId {
+        self.files.push(SourceFile {
+            display,
+            path,
+            text,
+        });
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, id: FileId, offset: usize) -> (usize, usize) {
+        line_col(&self.get(id).text, offset)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..offset].chars().count() + 1;
+    (line, col)
+}
+
+/// The full text of the 1-based line `line`, without its line ending.
+pub fn line_text(text: &str, line: usize) -> &str {
+    text.split('\n')
+        .nth(line - 1)
+        .unwrap_or("")
+        .trim_end_matches('\r')
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_are_one_based() {
+        let t = "a = 1\nbé = 2\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 6), (2, 1));
+        assert_eq!(line_col(t, 9), (2, 3));
+        assert_eq!(line_text(t, 2), "bé = 2");
+    }
+}

@@ -1,0 +1,854 @@
+//! Deterministic YAML emitter for rendered Kubernetes objects.
+//!
+//! This module owns the last step of a render: turning one `serde_json::Value` into the
+//! YAML text kgen writes to disk. kgen has its own small emitter instead of going through
+//! a serde YAML serializer because the output has to be byte-identical on every run and
+//! machine, and read back to exactly the same values by YAML 1.1 readers (PyYAML, Go
+//! yaml.v2) and YAML 1.2 readers (serde_norway, kubectl) alike. That needs exact control
+//! over three things a generic serializer decides for us:
+//!
+//! * key order: `apiVersion`, `kind`, `metadata`, `spec` first at the top level, every
+//!   other mapping sorted by byte order, whatever order the map holds;
+//! * quoting: a string is written plain only when no reader could take it for anything
+//!   but a string (see `is_plain_safe`); otherwise it is double-quoted;
+//! * layout: two-space indentation, kubectl-style lists (`- ` at the key's indentation),
+//!   literal block scalars (`|`, `|-`, `|+`) for multi-line text.
+//!
+//! The classifier is hand-written and conservative: when a string is ambiguous in any
+//! schema it is quoted, which costs two characters and never changes the value.
+
+use serde_json::{Map, Number, Value};
+use std::fmt::Write as _;
+
+/// Appends `value` as one YAML document (block style, no leading `---`, ending in a newline) to `out`.
+/// Top-level mapping keys come in Kubernetes order: `apiVersion`, `kind`, `metadata`, `spec`, then the rest sorted by byte order.
+/// Nested mapping keys are sorted by byte order (whatever order the serde_json Map holds: do not rely on it, sort explicitly).
+pub fn write_document(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            write_map(&top_level_entries(map), 0, false, out);
+        }
+        Value::Array(items) if !items.is_empty() => write_seq(items, 0, false, out),
+        Value::String(s) if is_literal_block(s) => write_literal_block(s, 2, out),
+        scalar => {
+            write_scalar(scalar, out);
+            out.push('\n');
+        }
+    }
+}
+
+/// Convenience: `write_document` into a fresh String.
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::new();
+    write_document(value, &mut out);
+    out
+}
+
+/// Keys that lead a top-level mapping, in this order.
+const K8S_KEY_ORDER: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
+
+/// Keys longer than this are written as explicit `? key` entries: YAML readers only
+/// accept implicit (`key: value`) keys up to 1024 characters.
+const MAX_IMPLICIT_KEY_LEN: usize = 1000;
+
+type Entries<'a> = Vec<(&'a str, &'a Value)>;
+
+fn sorted_entries(map: &Map<String, Value>) -> Entries<'_> {
+    let mut entries: Entries<'_> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    entries
+}
+
+fn top_level_entries(map: &Map<String, Value>) -> Entries<'_> {
+    let mut entries = sorted_entries(map);
+    // A stable sort on the rank keeps the byte order among the remaining keys.
+    entries.sort_by_key(|(key, _)| {
+        K8S_KEY_ORDER
+            .iter()
+            .position(|k| k == key)
+            .unwrap_or(K8S_KEY_ORDER.len())
+    });
+    entries
+}
+
+fn pad(indent: usize, out: &mut String) {
+    for _ in 0..indent {
+        out.push(' ');
+    }
+}
+
+/// Writes a non-empty mapping whose keys sit at `indent`. With `inline_first` the first
+/// key goes on the current line (after a `- ` or `: ` already written).
+fn write_map(entries: &[(&str, &Value)], indent: usize, inline_first: bool, out: &mut String) {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 || !inline_first {
+            pad(indent, out);
+        }
+        let key_start = out.len();
+        write_str_scalar(key, out);
+        if out.len() - key_start > MAX_IMPLICIT_KEY_LEN {
+            // `? "long key"` then `: value`, the value laid out like a list item.
+            out.insert_str(key_start, "? ");
+            out.push('\n');
+            pad(indent, out);
+            out.push(':');
+            write_compact_value(value, indent, out);
+        } else {
+            out.push(':');
+            write_mapping_value(value, indent, out);
+        }
+    }
+}
+
+/// Writes a non-empty sequence whose `-` sit at `indent`.
+fn write_seq(items: &[Value], indent: usize, inline_first: bool, out: &mut String) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !inline_first {
+            pad(indent, out);
+        }
+        out.push('-');
+        write_compact_value(item, indent, out);
+    }
+}
+
+/// Writes the value of a `key:` at `indent`, starting right after the colon.
+fn write_mapping_value(value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(&sorted_entries(map), indent + 2, false, out);
+        }
+        // kubectl style: list items at the same indentation as their key.
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(items, indent, false, out);
+        }
+        _ => write_inline_value(value, indent, out),
+    }
+}
+
+/// Writes a list item (after `-` at `indent`) or an explicit-key value (after `:`):
+/// nested collections start on the same line, YAML's compact form.
+fn write_compact_value(value: &Value, indent: usize, out: &mut String) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push(' ');
+            write_map(&sorted_entries(map), indent + 2, true, out);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push(' ');
+            write_seq(items, indent + 2, true, out);
+        }
+        _ => write_inline_value(value, indent, out),
+    }
+}
+
+/// Writes a scalar, empty collection or literal block after an indicator at `indent`.
+fn write_inline_value(value: &Value, indent: usize, out: &mut String) {
+    out.push(' ');
+    match value {
+        Value::String(s) if is_literal_block(s) => write_literal_block(s, indent + 2, out),
+        _ => {
+            write_scalar(value, out);
+            out.push('\n');
+        }
+    }
+}
+
+/// Writes a scalar or an empty collection in flow form, without a newline.
+fn write_scalar(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_str_scalar(s, out),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// Numbers are written as serde_json prints them, except that an exponent form gets a
+/// `.0` and a signed exponent (`1e20` -> `1.0e+20`): YAML 1.1 readers need both to see
+/// a float, and it is the same value for every reader.
+fn write_number(n: &Number, out: &mut String) {
+    let start = out.len();
+    let _ = write!(out, "{n}");
+    if !n.is_f64() {
+        return;
+    }
+    let Some(e) = out[start..].find(['e', 'E']).map(|i| start + i) else {
+        return;
+    };
+    let mut e = e;
+    if !out[start..e].contains('.') {
+        out.insert_str(e, ".0");
+        e += 2;
+    }
+    if out[e + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(e + 1, '+');
+    }
+}
+
+/// Writes a string as a plain scalar when that is safe, else double-quoted.
+fn write_str_scalar(s: &str, out: &mut String) {
+    if is_plain_safe(s) {
+        out.push_str(s);
+    } else {
+        write_double_quoted(s, out);
+    }
+}
+
+fn write_double_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Characters that must never appear raw in the output: C0/C1 controls and DEL,
+/// characters YAML 1.1 treats as line breaks (NEL, LS, PS), the byte-order mark and
+/// the non-characters U+FFFE/U+FFFF. All are in the BMP, so `\uXXXX` covers them.
+fn needs_escape(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\x1F'
+            | '\x7F'..='\u{9F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{FEFF}'
+            | '\u{FFFE}'
+            | '\u{FFFF}'
+    )
+}
+
+/// Whether a multi-line string can be written as a literal block scalar (`|`, `|-`,
+/// `|+`) and read back unchanged: it has a line break, no other character needing an
+/// escape, no line ending in a space, and at least one non-empty line, the first of
+/// which does not start with a space (the reader takes the indentation from it).
+fn is_literal_block(s: &str) -> bool {
+    if !s.contains('\n') || s.chars().any(|c| c != '\n' && needs_escape(c)) {
+        return false;
+    }
+    if s.split('\n').any(|line| line.ends_with(' ')) {
+        return false;
+    }
+    match s.split('\n').find(|line| !line.is_empty()) {
+        Some(first) => !first.starts_with(' '),
+        None => false,
+    }
+}
+
+/// Writes the header (`|`, `|-` or `|+`) and the lines of a literal block scalar,
+/// content at `indent`; empty lines are written without indentation.
+fn write_literal_block(s: &str, indent: usize, out: &mut String) {
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    out.push_str(match trailing {
+        0 => "|-\n",
+        1 => "|\n",
+        _ => "|+\n",
+    });
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            pad(indent, out);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+}
+
+/// Whether `s` can be written unquoted and still be read as this same string by YAML
+/// 1.1 and 1.2 readers, in block context, as a value or as a key. Conservative: it
+/// refuses anything that is or may be a bool, null, number or timestamp in either
+/// version, starts with an indicator or whitespace, ends with whitespace or `:`,
+/// contains `: ` or ` #`, or contains a character that needs an escape.
+fn is_plain_safe(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false; // empty string
+    };
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) || last == b':'
+    {
+        return false;
+    }
+    // Leading or trailing whitespace of any kind (space, NBSP, ...) is quoted.
+    let starts_or_ends_with_space =
+        s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace);
+    if starts_or_ends_with_space || s.chars().any(needs_escape) {
+        return false;
+    }
+    if bytes.windows(2).any(|w| w == b": " || w == b" #") {
+        return false;
+    }
+    !is_reserved_word(s) && !looks_numeric(s)
+}
+
+/// Words some YAML version reads as bool, null, or a special key (`<<` merge, `=`
+/// value), compared case-insensitively to be safe.
+fn is_reserved_word(s: &str) -> bool {
+    const WORDS: [&str; 12] = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "<<", "=",
+    ];
+    s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// Whether `s` is or might be read as a number or timestamp by some YAML reader:
+/// after an optional sign it starts with a digit (or `.` then a digit, `_`, `.`, or
+/// nothing) and uses only characters that YAML 1.1/1.2 ints, floats (`1e3`, `.5`,
+/// `1_000`, sexagesimal `1:20`), hex/octal/binary (`0x1F`, `0o17`, `0b101`, `0755`)
+/// and timestamps (`2024-01-01T10:00:00Z`, `2024-01-01 10:00:00 +1`) are made of. Also
+/// the infinity and not-a-number spellings, with or without a leading dot.
+fn looks_numeric(s: &str) -> bool {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let word = t.strip_prefix('.').unwrap_or(t);
+    if ["inf", "infinity", "nan"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
+    {
+        return true;
+    }
+    let b = t.as_bytes();
+    let numeric_start = match b.first() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some(b'.') => matches!(b.get(1), None | Some(b'0'..=b'9' | b'_' | b'.')),
+        _ => false,
+    };
+    numeric_start
+        && b.iter().all(|&c| {
+            c.is_ascii_hexdigit()
+                || matches!(
+                    c,
+                    b'_' | b'.'
+                        | b':'
+                        | b'+'
+                        | b'-'
+                        | b'x'
+                        | b'X'
+                        | b'o'
+                        | b'O'
+                        | b'B'
+                        | b't'
+                        | b'T'
+                        | b'z'
+                        | b'Z'
+                        | b' '
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reparse(yaml: &str) -> Value {
+        serde_norway::from_str::<Value>(yaml)
+            .unwrap_or_else(|e| panic!("serde_norway failed: {e}\n---\n{yaml}"))
+    }
+
+    fn assert_round_trip(value: &Value) -> String {
+        let yaml = to_string(value);
+        assert_eq!(
+            &reparse(&yaml),
+            value,
+            "round trip changed the value:\n{yaml}"
+        );
+        yaml
+    }
+
+    /// Every string below must be quoted (YAML 1.1 or 1.2 would read it as something else).
+    const AMBIGUOUS: &[&str] = &[
+        "",
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+        "null",
+        "Null",
+        "NULL",
+        "~",
+        "<<",
+        "=",
+        "0",
+        "1",
+        "-1",
+        "+1",
+        "42",
+        "1.5",
+        "-1.5",
+        "1.",
+        ".5",
+        "+.5",
+        "1e3",
+        "1E3",
+        "1.0e+3",
+        "1e-3",
+        "0755",
+        "0x1F",
+        "0X1f",
+        "0o17",
+        "0b101",
+        "-0b101",
+        "1_000",
+        "1:20",
+        "190:20:30.15",
+        "-1:20",
+        ".inf",
+        ".Inf",
+        ".INF",
+        "-.inf",
+        "-.Inf",
+        "+.inf",
+        ".nan",
+        ".NaN",
+        ".NAN",
+        "inf",
+        "nan",
+        "Infinity",
+        "-infinity",
+        ".",
+        "...",
+        "._",
+        "1.2.3",
+        "2024-01-01",
+        "2024-1-1",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14T21:59:43.10Z",
+        "2001-12-14 21:59:43.10 -5",
+        "-",
+        "--",
+        "---",
+        "- x",
+        "-x",
+        "?",
+        "? x",
+        "?x",
+        ":",
+        ":x",
+        ",",
+        ",x",
+        "[",
+        "[x]",
+        "]",
+        "{",
+        "{}",
+        "}",
+        "#",
+        "#x",
+        "&x",
+        "*x",
+        "!x",
+        "!!str",
+        "|",
+        "|x",
+        ">",
+        ">x",
+        "'",
+        "'x'",
+        "\"",
+        "\"x\"",
+        "%x",
+        "@x",
+        "`x",
+        " x",
+        "x ",
+        " ",
+        "\u{a0}x",
+        "x:",
+        "a: b",
+        "a #b",
+        "a\nb",
+        "a\tb",
+        "\t",
+        "a\rb",
+        "\u{1}",
+        "\u{7f}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{feff}x",
+    ];
+
+    #[test]
+    fn ambiguous_strings_are_quoted_and_stay_strings() {
+        for s in AMBIGUOUS {
+            assert!(!is_plain_safe(s), "{s:?} must not be plain");
+            let value = Value::String((*s).to_string());
+            assert_round_trip(&value);
+            // As a key and as a value inside a mapping and a list, too.
+            assert_round_trip(&json!({ *s: *s, "list": [*s] }));
+        }
+    }
+
+    #[test]
+    fn kubernetes_strings_stay_plain() {
+        let plain = [
+            "app.kubernetes.io/name",
+            "nginx:1.2.3",
+            "/health",
+            "100m",
+            "1Gi",
+            "0.5Gi",
+            "eu-west-1",
+            "sha256:4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a",
+            "http://aux-service.aux-service.svc.cluster.local:8000",
+            "8080/TCP",
+            "192.168.0.0/16",
+            "v1.2.3",
+            "1.0.0-rc1",
+            "deadbeef",
+            ".git",
+            "+x",
+            "a-b",
+            "foo#bar",
+            "a, b",
+            "a[0]",
+            "it's",
+            "Yesterday",
+            "nullable",
+            "héllo wörld",
+            "日本語",
+            "C:\\tmp\\x",
+        ];
+        for s in plain {
+            assert!(is_plain_safe(s), "{s:?} should be plain");
+            assert_eq!(to_string(&json!(s)), format!("{s}\n"));
+            assert_round_trip(&json!({ s: s }));
+        }
+    }
+
+    #[test]
+    fn deployment_exact_output() {
+        let deployment = json!({
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/name": "web"}},
+                    "spec": {
+                        "containers": [{
+                            "name": "web",
+                            "image": "nginx:1.27.0",
+                            "args": ["--port", "8080", "-v"],
+                            "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}],
+                            "env": [
+                                {"name": "DEBUG", "value": "false"},
+                                {"name": "RATIO", "value": "0.5"},
+                            ],
+                            "resources": {
+                                "limits": {"memory": "128Mi"},
+                                "requests": {"cpu": "100m", "memory": "64Mi"},
+                            },
+                            "readinessProbe": {
+                                "httpGet": {"path": "/health", "port": "http"},
+                                "periodSeconds": 10,
+                            },
+                            "securityContext": {"readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}},
+                            "volumeMounts": [],
+                        }],
+                        "nodeSelector": {},
+                    },
+                },
+            },
+            "metadata": {
+                "name": "web",
+                "namespace": "prod",
+                "annotations": {"example.com/note": "on", "example.com/ratio": 1.5},
+                "labels": {"app.kubernetes.io/name": "web"},
+            },
+            "kind": "Deployment",
+            "apiVersion": "apps/v1",
+        });
+        let expected = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  annotations:
+    example.com/note: "on"
+    example.com/ratio: 1.5
+  labels:
+    app.kubernetes.io/name: web
+  name: web
+  namespace: prod
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: web
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: web
+    spec:
+      containers:
+      - args:
+        - "--port"
+        - "8080"
+        - "-v"
+        env:
+        - name: DEBUG
+          value: "false"
+        - name: RATIO
+          value: "0.5"
+        image: nginx:1.27.0
+        name: web
+        ports:
+        - containerPort: 8080
+          name: http
+          protocol: TCP
+        readinessProbe:
+          httpGet:
+            path: /health
+            port: http
+          periodSeconds: 10
+        resources:
+          limits:
+            memory: 128Mi
+          requests:
+            cpu: 100m
+            memory: 64Mi
+        securityContext:
+          capabilities:
+            drop:
+            - ALL
+          readOnlyRootFilesystem: true
+        volumeMounts: []
+      nodeSelector: {}
+"#;
+        assert_eq!(to_string(&deployment), expected);
+        assert_round_trip(&deployment);
+    }
+
+    #[test]
+    fn top_level_key_order() {
+        let value = json!({
+            "zeta": 1, "data": {"b": "2", "a": "1"}, "Zulu": 0, "spec": {}, "metadata": {"name": "x"},
+            "kind": "ConfigMap", "apiVersion": "v1", "_": true, "status": null,
+        });
+        assert_eq!(
+            to_string(&value),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\nspec: {}\nZulu: 0\n_: true\n\
+             data:\n  a: \"1\"\n  b: \"2\"\nstatus: null\nzeta: 1\n"
+        );
+        // Only the top level gets the Kubernetes order; nested keys are byte-sorted.
+        let nested =
+            json!({"kind": "List", "items": [{"spec": 1, "kind": "A", "apiVersion": "v1"}]});
+        assert_eq!(
+            to_string(&nested),
+            "kind: List\nitems:\n- apiVersion: v1\n  kind: A\n  spec: 1\n"
+        );
+    }
+
+    #[test]
+    fn nested_keys_sorted_by_bytes() {
+        let value = json!({"m": {"b": 1, "B": 2, "a": 3, "_": 4, "é": 5, "10": 6, "9": 7}});
+        assert_eq!(
+            to_string(&value),
+            "m:\n  \"10\": 6\n  \"9\": 7\n  B: 2\n  _: 4\n  a: 3\n  b: 1\n  é: 5\n"
+        );
+    }
+
+    #[test]
+    fn literal_blocks_for_each_chomping_kind() {
+        let cases = [
+            ("line one\nline two", "k: |-\n  line one\n  line two\n"),
+            ("line one\nline two\n", "k: |\n  line one\n  line two\n"),
+            (
+                "line one\nline two\n\n",
+                "k: |+\n  line one\n  line two\n\n",
+            ),
+            ("a\n\n\n", "k: |+\n  a\n\n\n"),
+            (
+                "a\n\n  indented\n\nb",
+                "k: |-\n  a\n\n    indented\n\n  b\n",
+            ),
+            ("\nfirst empty\n", "k: |\n\n  first empty\n"),
+            (
+                "#!/bin/sh\nexec \"$@\" # run\n",
+                "k: |\n  #!/bin/sh\n  exec \"$@\" # run\n",
+            ),
+            (
+                "key: value\n---\n...\n",
+                "k: |\n  key: value\n  ---\n  ...\n",
+            ),
+        ];
+        for (s, expected) in cases {
+            let value = json!({ "k": s });
+            assert_eq!(assert_round_trip(&value), expected, "for {s:?}");
+        }
+        // Followed by another key, and inside a list item.
+        let value = json!({"a": "x\ny\n\n", "b": [{"c": "p\nq", "d": 1}, "r\ns\n"]});
+        assert_eq!(
+            assert_round_trip(&value),
+            "a: |+\n  x\n  y\n\nb:\n- c: |-\n    p\n    q\n  d: 1\n- |\n  r\n  s\n"
+        );
+        // A top-level multi-line string.
+        assert_eq!(assert_round_trip(&json!("x\ny")), "|-\n  x\n  y\n");
+    }
+
+    #[test]
+    fn multi_line_strings_that_need_double_quotes() {
+        let cases = [
+            (" leading space\nx\n", r#"k: " leading space\nx\n""#),
+            ("\n  indented first\n", r#"k: "\n  indented first\n""#),
+            ("trailing \nx", r#"k: "trailing \nx""#),
+            ("tab\there\n", r#"k: "tab\there\n""#),
+            ("crlf\r\nx", r#"k: "crlf\u000D\nx""#),
+            ("\n", r#"k: "\n""#),
+            ("\n\n", r#"k: "\n\n""#),
+            ("x\n \n", r#"k: "x\n \n""#),
+        ];
+        for (s, expected) in cases {
+            let value = json!({ "k": s });
+            assert_eq!(
+                assert_round_trip(&value),
+                format!("{expected}\n"),
+                "for {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_in_double_quotes() {
+        let value = json!({"k": "say \"hi\" \\ \u{0}\u{1b}\u{7f}\u{85}\u{2028}\u{feff}"});
+        assert_eq!(
+            assert_round_trip(&value),
+            "k: \"say \\\"hi\\\" \\\\ \\u0000\\u001B\\u007F\\u0085\\u2028\\uFEFF\"\n"
+        );
+    }
+
+    #[test]
+    fn unicode_is_kept_as_is() {
+        let value =
+            json!({"名前": "日本語", "emoji": "🚀 launch", "accent": "café", "quoted": "«x»: y"});
+        assert_eq!(
+            assert_round_trip(&value),
+            "accent: café\nemoji: 🚀 launch\nquoted: \"«x»: y\"\n名前: 日本語\n"
+        );
+        assert_eq!(assert_round_trip(&json!("ü\nñ\n")), "|\n  ü\n  ñ\n");
+    }
+
+    #[test]
+    fn scalars_and_empty_containers() {
+        assert_eq!(assert_round_trip(&json!({})), "{}\n");
+        assert_eq!(assert_round_trip(&json!([])), "[]\n");
+        assert_eq!(assert_round_trip(&json!(null)), "null\n");
+        assert_eq!(assert_round_trip(&json!(true)), "true\n");
+        assert_eq!(assert_round_trip(&json!(-7)), "-7\n");
+        assert_eq!(
+            assert_round_trip(&json!(u64::MAX)),
+            "18446744073709551615\n"
+        );
+        assert_eq!(assert_round_trip(&json!("")), "\"\"\n");
+        let value = json!({"a": {}, "b": [], "c": [{}, [], null, false], "d": {"e": {}}});
+        assert_eq!(
+            assert_round_trip(&value),
+            "a: {}\nb: []\nc:\n- {}\n- []\n- null\n- false\nd:\n  e: {}\n"
+        );
+    }
+
+    #[test]
+    fn floats_read_back_as_floats() {
+        let value =
+            json!({"a": 1.0, "b": 0.25, "c": -2.5, "d": 1e20, "e": 1.5e-7, "f": 1e-7, "g": -3e300});
+        let yaml = assert_round_trip(&value);
+        for line in yaml.lines() {
+            let number = line.split_once(": ").unwrap().1;
+            // YAML 1.1 floats need a dot, and a sign on the exponent.
+            assert!(number.contains('.'), "{line}");
+            if let Some((_, exp)) = number.split_once(['e', 'E']) {
+                assert!(exp.starts_with(['+', '-']), "{line}");
+            }
+        }
+        assert!(
+            yaml.contains("a: 1.0\n") && yaml.contains("b: 0.25\n"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn nested_lists_of_lists() {
+        let value = json!({"m": [[1, 2], [[3], []], [{"a": 1, "b": [4]}], "x"]});
+        assert_eq!(
+            assert_round_trip(&value),
+            "m:\n- - 1\n  - 2\n- - - 3\n  - []\n- - a: 1\n    b:\n    - 4\n- x\n"
+        );
+        let top = json!([["a", ["b"]], {"k": [[]]}]);
+        assert_eq!(assert_round_trip(&top), "- - a\n  - - b\n- k:\n  - []\n");
+    }
+
+    #[test]
+    fn very_long_keys_use_explicit_entries() {
+        let long = "k".repeat(1500);
+        let value =
+            json!({ &long: {"a": 1, "b": [1]}, "list": [{ &long: [1, 2] }], "s": { &long: "v" } });
+        let yaml = assert_round_trip(&value);
+        assert!(
+            yaml.contains(&format!("? {long}\n: a: 1\n  b:\n  - 1\n")),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains(&format!("- ? {long}\n  : - 1\n    - 2\n")),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn appends_documents() {
+        let mut out = String::from("---\n");
+        write_document(&json!({"kind": "A"}), &mut out);
+        out.push_str("---\n");
+        write_document(&json!({"kind": "B"}), &mut out);
+        assert_eq!(out, "---\nkind: A\n---\nkind: B\n");
+    }
+}
