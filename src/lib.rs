@@ -13,6 +13,7 @@ pub mod compile;
 pub mod crd;
 pub mod diagnostic;
 pub mod emit;
+pub mod github_actions;
 pub mod error;
 pub mod image_ref;
 pub mod input;
