@@ -326,11 +326,13 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
+    // Closest by edit distance (a transposition counts once), if close enough.
+    let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
-        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
+        let d = strsim::damerau_levenshtein(name, c);
+        let close = d <= (c.chars().count() / 3).max(1) || strsim::jaro_winkler(name, c) > 0.88;
+        if close && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))

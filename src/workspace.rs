@@ -211,7 +211,9 @@ fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
             .replace("expected i64", "expected an integer")
             .replace("expected a boolean", "expected `true` or `false`")
             .replace("expected a string", "expected a string in quotes");
-        return Diagnostic::error(rules::WRONG_TYPE, friendly).at(origin);
+        return Diagnostic::error(rules::WRONG_TYPE, friendly)
+            .at(origin)
+            .help("see docs/platform.md for the type of every key (numbers and booleans are written without quotes)");
     }
     Diagnostic::error(rules::TOML_SYNTAX, format!("invalid TOML: {message}"))
         .at(origin)

@@ -1,0 +1,286 @@
+//! Bad input: every case names file, line and column with a snippet, says what is
+//! wrong and how to fix it, exits 2, and writes nothing.
+
+mod common;
+
+use common::{Platform, MINIMAL};
+
+/// Renders `text` (+ overlays), asserts exit 2 and that nothing was written, returns stderr.
+fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
+    let p = Platform::new(text, overlays);
+    let out = p.kgen(&["render"]);
+    assert_eq!(
+        out.code, 2,
+        "expected exit 2, got {}:\n{}{}",
+        out.code, out.stdout, out.stderr
+    );
+    assert!(
+        !p.exists("generated"),
+        "nothing may be written on bad input"
+    );
+    assert_eq!(out.stdout, "");
+    out.stderr
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    let err = fails(&MINIMAL.replace("port = 8080", "replcas = 3"), &[]);
+    assert_eq!(
+        err,
+        "error[KG002]: unknown key `replcas`
+  --> platform.toml:12:1
+   |
+12 | replcas = 3
+   | ^^^^^^^ did you mean `replicas`?
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn unknown_key_in_overlay() {
+    let err = fails(
+        MINIMAL,
+        &[(
+            "dev",
+            "[services.api]\ntag = \"1.0.1\"\nreplicas = 2\nautoscaling = { min = 1, mx = 3 }\n",
+        )],
+    );
+    assert!(
+        err.starts_with("error[KG002]: unknown key `mx`\n --> overlays/dev.toml:4:26\n"),
+        "{err}"
+    );
+    assert!(err.contains("^^ did you mean `max`?"), "{err}");
+}
+
+#[test]
+fn wrong_type() {
+    let err = fails(&MINIMAL.replace("port = 8080", "port = \"8080\""), &[]);
+    assert!(
+        err.starts_with("error[KG003]: invalid type: string \"8080\", expected an integer\n  --> platform.toml:12:8\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_choice_with_suggestion() {
+    let err = fails(
+        &MINIMAL.replace("sync = \"auto\"", "sync = \"automatic\""),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG003]: unknown value `automatic`\n --> platform.toml:7:8\n"),
+        "{err}"
+    );
+    assert!(err.contains("= help: write one of: auto, manual"), "{err}");
+}
+
+#[test]
+fn missing_required_key() {
+    let err = fails(
+        &MINIMAL.replace("repo = \"https://github.com/acme/platform.git\"\n", ""),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG004]: missing required key `repo`\n --> platform.toml:1:1\n"),
+        "{err}"
+    );
+    assert!(err.contains("add `repo = ...` to this table"), "{err}");
+}
+
+#[test]
+fn missing_image() {
+    let err = fails(&MINIMAL.replace("image = \"acme/api\"\n", ""), &[]);
+    assert!(
+        err.starts_with("error[KG004]: service `api` has no `image`\n --> platform.toml:9:11\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overlay_for_unknown_service() {
+    let err = fails(MINIMAL, &[("dev", "[services.apii]\ntag = \"1.0.1\"\n")]);
+    assert_eq!(
+        err,
+        "error[KG011]: overlay names service `apii`, which platform.toml does not define
+ --> overlays/dev.toml:1:11
+  |
+1 | [services.apii]
+  |           ^^^^ did you mean `api`?
+  = help: an overlay can only change services declared under [services] in platform.toml (known: api)
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn overlay_for_unknown_environment() {
+    let err = fails(MINIMAL, &[("prd", "[services.api]\ntag = \"1.0.1\"\n")]);
+    assert!(
+        err.starts_with("error[KG012]: overlay `overlays/prd.toml` is for environment `prd`, which platform.toml does not define\n --> overlays/prd.toml:1:1\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("add `[environments.prd]` to platform.toml (known environments: dev)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn autoscaling_min_greater_than_max() {
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "autoscaling = { min = 2, max = 5 }"),
+        &[("dev", "[services.api]\nautoscaling = { max = 1 }\n")],
+    );
+    assert_eq!(
+        err,
+        "error[KG009]: autoscaling max 1 is less than min 2
+ --> overlays/dev.toml:2:23
+  |
+2 | autoscaling = { max = 1 }
+  |                       ^ must be at least 2
+  = help: raise `max` or lower `min` (tables merge: check `[defaults]`, the service and the overlay)
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn port_out_of_range() {
+    let err = fails(&MINIMAL.replace("port = 8080", "port = 70000"), &[]);
+    assert!(
+        err.starts_with("error[KG007]: port 70000 is out of range\n  --> platform.toml:12:8\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("= help: `port` must be between 1 and 65535"),
+        "{err}"
+    );
+}
+
+#[test]
+fn latest_and_missing_tags() {
+    let err = fails(&MINIMAL.replace("tag = \"1.0.0\"", "tag = \"latest\""), &[]);
+    assert!(err.starts_with("error[KG014]: service `api` uses the tag `latest`, which does not pin a version\n  --> platform.toml:11:7\n"), "{err}");
+    let err = fails(&MINIMAL.replace("tag = \"1.0.0\"\n", ""), &[]);
+    assert!(err.starts_with("error[KG014]: service `api` has no image `tag` or `digest` in environment `dev`\n --> platform.toml:9:11\n"), "{err}");
+    assert!(
+        err.contains("set `tag = \"1.2.3\"` under [services.api] in overlays/dev.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn undefined_template_variable() {
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080",
+            "iam_role = \"arn:aws:iam::{{ env.acount }}:role/api\"",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG013]: undefined value in template"),
+        "{err}"
+    );
+    assert!(err.contains(" --> platform.toml:12:12\n"), "{err}");
+}
+
+#[test]
+fn runaway_template_is_stopped() {
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "env = { X = \"{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}\" }"),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error[KG013]: the template ran for too long (more than 20000 steps) and was stopped\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn reserved_config_key() {
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "config = { VERSION = \"x\" }"),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error[KG018]: config key `VERSION` is reserved: kgen sets it to the image tag\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_iam_role() {
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "iam_role = \"api-role\""),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error[KG019]: `api-role` is not an IAM role ARN\n  --> platform.toml:12:12\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn toml_syntax_error() {
+    let err = fails(&MINIMAL.replace("port = 8080", "port = "), &[]);
+    assert!(err.starts_with("error[KG001]: invalid TOML: "), "{err}");
+    assert!(err.contains("  --> platform.toml:12:8\n"), "{err}");
+}
+
+#[test]
+fn all_errors_are_reported_together() {
+    let text = MINIMAL.replace(
+        "port = 8080",
+        "port = 0\nreplicas = -1\niam_role = \"nope\"",
+    );
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains("error[KG007]: port 0 is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error[KG007]: replicas -1 is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error[KG019]: `nope` is not an IAM role ARN"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("error: 3 errors and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_and_github_formats() {
+    let p = Platform::new(&MINIMAL.replace("port = 8080", "port = 0"), &[]);
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert_eq!(out.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([{
+            "severity": "error", "code": "KG007", "message": "port 0 is out of range",
+            "file": "platform.toml", "line": 12, "column": 8,
+            "help": "`port` must be between 1 and 65535"
+        }])
+    );
+    let out = p.kgen(&["render", "--format", "github"]);
+    assert_eq!(
+        out.stderr,
+        "::error file=platform.toml,line=12,col=8,title=kgen KG007::port 0 is out of range%0Ahelp: `port` must be between 1 and 65535\n"
+    );
+}

@@ -1,0 +1,146 @@
+//! Test helpers: temporary platforms and running the built `kgen` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (where the example platform lives).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary directory holding a platform.
+pub struct Platform {
+    pub dir: tempfile::TempDir,
+}
+
+impl Platform {
+    /// An empty temporary platform directory.
+    pub fn empty() -> Platform {
+        Platform {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A platform with `platform.toml` set to `text` and the given overlays.
+    pub fn new(text: &str, overlays: &[(&str, &str)]) -> Platform {
+        let p = Platform::empty();
+        p.write("platform.toml", text);
+        for (env, t) in overlays {
+            p.write(&format!("overlays/{env}.toml"), t);
+        }
+        p
+    }
+
+    /// A copy of the repository's own platform (platform.toml + overlays, no generated/).
+    pub fn example() -> Platform {
+        let p = Platform::empty();
+        let root = repo_root();
+        p.write(
+            "platform.toml",
+            &std::fs::read_to_string(root.join("platform.toml")).unwrap(),
+        );
+        for entry in std::fs::read_dir(root.join("overlays")).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            p.write(
+                &format!("overlays/{name}"),
+                &std::fs::read_to_string(&path).unwrap(),
+            );
+        }
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel))
+            .unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.dir.path().join(rel).exists()
+    }
+
+    /// Runs kgen with `args` in this directory.
+    pub fn kgen(&self, args: &[&str]) -> Output {
+        kgen_in(self.path(), args)
+    }
+
+    /// Every file under generated/, as (relative path, contents), sorted.
+    pub fn generated(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        collect(
+            &self.path().join("generated"),
+            &self.path().join("generated"),
+            &mut out,
+        );
+        out.sort();
+        out
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the built kgen binary in `dir` with a clean, colourless environment.
+pub fn kgen_in(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("run kgen");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A small valid platform used as the base of bad-input cases.
+pub const MINIMAL: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+port = 8080
+"#;
