@@ -38,3 +38,24 @@ rules! {
     INVALID_VALUE = "KG019", "invalid-value", "a value that kgen cannot use (URL, duration, version)";
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_is_documented() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md"))
+            .expect("docs/rules.md");
+        for r in super::ALL {
+            assert!(docs.contains(&format!("### {}\n**{}.**", r.code, r.name)), "docs/rules.md lacks a section for {} ({})", r.code, r.name);
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_ordered() {
+        let codes: Vec<&str> = super::ALL.iter().map(|r| r.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+}
