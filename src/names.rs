@@ -1,19 +1,418 @@
-//! stub (being written)
-pub fn check_dns1123_label(_s: &str) -> Result<(), String> {
+//! Kubernetes name and key syntax: DNS-1123 labels and subdomains, label keys and
+//! values, environment variable names, ConfigMap keys, port names and HTTP probe paths.
+//!
+//! Every check is a pure function that returns `Err` with one sentence saying what is
+//! wrong and what the rule is. The rules follow `k8s.io/apimachinery/pkg/util/validation`,
+//! except environment variable names, where kgen is stricter than Kubernetes.
+
+const LABEL_RULE: &str =
+    "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+const SUBDOMAIN_RULE: &str = "use at most 253 lowercase letters, digits, '-' and '.', in dot-separated parts that each start and end with a letter or digit";
+const NAME_RULE: &str =
+    "at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+const ENV_RULE: &str = "use letters, digits and '_', not starting with a digit, like DATABASE_URL";
+const CONFIG_MAP_KEY_RULE: &str =
+    "use at most 253 letters, digits, '-', '_' and '.', like app.properties";
+const PORT_RULE: &str = "use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web";
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` without a length limit.
+fn is_label_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// Dot-separated labels without a length limit (Kubernetes limits only the whole name).
+fn is_subdomain_shape(s: &str) -> bool {
+    s.split('.').all(is_label_shape)
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?` without a length limit.
+fn is_name_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Checks a DNS-1123 label (most object names, namespaces, container names).
+pub fn check_dns1123_label(s: &str) -> Result<(), String> {
+    if !is_label_shape(s) {
+        return Err(format!("{s:?} is not a valid DNS-1123 label: {LABEL_RULE}"));
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "{s:?} is too long for a DNS-1123 label ({} characters): {LABEL_RULE}",
+            s.len()
+        ));
+    }
     Ok(())
 }
-pub fn check_dns1123_subdomain(_s: &str) -> Result<(), String> {
+
+/// Checks a DNS-1123 subdomain (dot-separated labels, at most 253 characters in all).
+pub fn check_dns1123_subdomain(s: &str) -> Result<(), String> {
+    if !is_subdomain_shape(s) {
+        return Err(format!(
+            "{s:?} is not a valid DNS-1123 subdomain: {SUBDOMAIN_RULE}"
+        ));
+    }
+    if s.len() > 253 {
+        return Err(format!(
+            "{s:?} is too long for a DNS-1123 subdomain ({} characters): {SUBDOMAIN_RULE}",
+            s.len()
+        ));
+    }
     Ok(())
 }
-pub fn check_label_value(_s: &str) -> Result<(), String> {
+
+/// Checks a label or annotation key: an optional DNS-1123 subdomain prefix and '/',
+/// then a name of at most 63 characters.
+pub fn check_label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, s),
+    };
+    if name.contains('/') {
+        return Err(format!(
+            "{s:?} is not a valid label key: use at most one '/', between an optional DNS subdomain prefix and the name, like app.kubernetes.io/name"
+        ));
+    }
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            return Err(format!(
+                "{s:?} is not a valid label key: remove the leading '/' or put a DNS subdomain prefix before it, like example.com/{name}"
+            ));
+        }
+        if !is_subdomain_shape(prefix) || prefix.len() > 253 {
+            return Err(format!(
+                "{s:?} is not a valid label key: the prefix {prefix:?} must be a DNS-1123 subdomain of at most 253 lowercase letters, digits, '-' and '.', like example.com"
+            ));
+        }
+    }
+    let part = if prefix.is_some() {
+        "the name after the '/'"
+    } else {
+        "the key"
+    };
+    if !is_name_shape(name) {
+        return Err(format!(
+            "{s:?} is not a valid label key: {part} must be {NAME_RULE}"
+        ));
+    }
+    if name.len() > 63 {
+        return Err(format!(
+            "{s:?} is not a valid label key: {part} is {} characters long, but it must be {NAME_RULE}",
+            name.len()
+        ));
+    }
     Ok(())
 }
-pub fn check_env_var_name(_s: &str) -> Result<(), String> {
+
+/// Checks a label value: empty, or a name of at most 63 characters.
+pub fn check_label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if !is_name_shape(s) {
+        return Err(format!(
+            "{s:?} is not a valid label value: use {NAME_RULE}, or leave it empty"
+        ));
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "{s:?} is too long for a label value ({} characters): use {NAME_RULE}, or leave it empty",
+            s.len()
+        ));
+    }
     Ok(())
 }
-pub fn check_config_map_key(_s: &str) -> Result<(), String> {
+
+/// Checks an environment variable name, C identifier style: `[A-Za-z_][A-Za-z0-9_]*`.
+///
+/// Kubernetes also accepts '-' and '.', but shells and most runtimes cannot read such
+/// variables, so kgen only emits portable names.
+pub fn check_env_var_name(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let ok = !b.is_empty()
+        && !b[0].is_ascii_digit()
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a valid environment variable name: {ENV_RULE}"
+        ))
+    }
+}
+
+/// Checks a ConfigMap or Secret data key: `[-._a-zA-Z0-9]+`, at most 253 characters,
+/// not `.` or `..` and not starting with `..`.
+pub fn check_config_map_key(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+    if !ok {
+        return Err(format!(
+            "{s:?} is not a valid ConfigMap key: {CONFIG_MAP_KEY_RULE}"
+        ));
+    }
+    if s == "." || s.starts_with("..") {
+        return Err(format!(
+            "{s:?} is not a valid ConfigMap key: a key must not be '.' or '..' or start with '..', because Kubernetes uses those names inside mounted volumes, so pick another name"
+        ));
+    }
+    if s.len() > 253 {
+        return Err(format!(
+            "{s:?} is too long for a ConfigMap key ({} characters): {CONFIG_MAP_KEY_RULE}",
+            s.len()
+        ));
+    }
     Ok(())
 }
-pub fn check_http_path(_s: &str) -> Result<(), String> {
+
+/// Checks a container or service port name (IANA_SVC_NAME).
+pub fn check_port_name(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let ok = !b.is_empty()
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && b.iter().any(|c| c.is_ascii_lowercase())
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--");
+    if !ok {
+        return Err(format!("{s:?} is not a valid port name: {PORT_RULE}"));
+    }
+    if s.len() > 15 {
+        return Err(format!(
+            "{s:?} is too long for a port name ({} characters): {PORT_RULE}",
+            s.len()
+        ));
+    }
     Ok(())
+}
+
+/// Checks the path of an HTTP probe: it starts with '/' and has no whitespace or
+/// control characters.
+pub fn check_http_path(s: &str) -> Result<(), String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        return Err(format!(
+            "{s:?} is not a valid probe path: give only the path, like /healthz, because the probe always connects to the container's own port"
+        ));
+    }
+    if !s.starts_with('/') {
+        return Err(format!(
+            "{s:?} is not a valid probe path: start it with '/', like /healthz"
+        ));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{s:?} is not a valid probe path: remove the whitespace and control characters, or percent-encode them (a space is %20)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: Result<(), String>) -> String {
+        r.expect_err("expected an error")
+    }
+
+    #[test]
+    fn dns1123_label() {
+        for ok in ["a", "main-api", "0", "a1-b2", &"a".repeat(63)] {
+            assert_eq!(check_dns1123_label(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_dns1123_label("Main_API")),
+            r#""Main_API" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"#
+        );
+        for bad in ["", "-a", "a-", "a.b", "a b", "ä", "a\n"] {
+            assert!(check_dns1123_label(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            err(check_dns1123_label(&"a".repeat(64))),
+            format!(
+                "\"{}\" is too long for a DNS-1123 label (64 characters): use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+                "a".repeat(64)
+            )
+        );
+        assert_eq!(
+            err(check_dns1123_label("a\tb")),
+            r#""a\tb" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"#
+        );
+    }
+
+    #[test]
+    fn dns1123_subdomain() {
+        for ok in [
+            "a",
+            "example.com",
+            "a-b.c-d.e",
+            "kgen.dev",
+            &"a".repeat(100),
+        ] {
+            assert_eq!(check_dns1123_subdomain(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_dns1123_subdomain("Example.com")),
+            r#""Example.com" is not a valid DNS-1123 subdomain: use at most 253 lowercase letters, digits, '-' and '.', in dot-separated parts that each start and end with a letter or digit"#
+        );
+        for bad in ["", ".a", "a.", "a..b", "a.-b", "a_b.c"] {
+            assert!(check_dns1123_subdomain(bad).is_err(), "{bad:?}");
+        }
+        let long = vec!["abcdefghij"; 24].join("."); // 263 characters
+        assert!(err(check_dns1123_subdomain(&long))
+            .contains("is too long for a DNS-1123 subdomain (263 characters)"));
+    }
+
+    #[test]
+    fn label_key() {
+        for ok in [
+            "app",
+            "app.kubernetes.io/name",
+            "kgen.dev/service",
+            "A_b.c-D",
+            "example.com/Name_1",
+        ] {
+            assert_eq!(check_label_key(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_label_key("Example.com/app")),
+            r#""Example.com/app" is not a valid label key: the prefix "Example.com" must be a DNS-1123 subdomain of at most 253 lowercase letters, digits, '-' and '.', like example.com"#
+        );
+        assert_eq!(
+            err(check_label_key("example.com/-app")),
+            r#""example.com/-app" is not a valid label key: the name after the '/' must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"#
+        );
+        assert_eq!(
+            err(check_label_key("my key")),
+            r#""my key" is not a valid label key: the key must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"#
+        );
+        assert_eq!(
+            err(check_label_key("a/b/c")),
+            r#""a/b/c" is not a valid label key: use at most one '/', between an optional DNS subdomain prefix and the name, like app.kubernetes.io/name"#
+        );
+        assert_eq!(
+            err(check_label_key("/app")),
+            r#""/app" is not a valid label key: remove the leading '/' or put a DNS subdomain prefix before it, like example.com/app"#
+        );
+        assert!(err(check_label_key(&format!("x/{}", "n".repeat(64))))
+            .contains("the name after the '/' is 64 characters long"));
+        assert!(check_label_key("").is_err());
+        assert!(check_label_key("example.com/").is_err());
+    }
+
+    #[test]
+    fn label_value() {
+        for ok in ["", "v1.2.3", "main-api", "A_1", &"x".repeat(63)] {
+            assert_eq!(check_label_value(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_label_value("1.2.3+build")),
+            r#""1.2.3+build" is not a valid label value: use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or leave it empty"#
+        );
+        assert_eq!(
+            err(check_label_value(&"x".repeat(64))),
+            format!("\"{}\" is too long for a label value (64 characters): use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or leave it empty", "x".repeat(64))
+        );
+        for bad in ["-a", "a.", "a/b", " "] {
+            assert!(check_label_value(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn env_var_name() {
+        for ok in ["A", "_", "DATABASE_URL", "a1", "_X_9"] {
+            assert_eq!(check_env_var_name(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_env_var_name("MY-VAR")),
+            r#""MY-VAR" is not a valid environment variable name: use letters, digits and '_', not starting with a digit, like DATABASE_URL"#
+        );
+        for bad in ["", "1A", "A.B", "A B", "É", "A=B"] {
+            assert!(check_env_var_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn config_map_key() {
+        for ok in [
+            "app.properties",
+            ".env",
+            "a-b_c.D",
+            "x..y",
+            &"k".repeat(253),
+        ] {
+            assert_eq!(check_config_map_key(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_config_map_key("conf/app.yaml")),
+            r#""conf/app.yaml" is not a valid ConfigMap key: use at most 253 letters, digits, '-', '_' and '.', like app.properties"#
+        );
+        assert_eq!(
+            err(check_config_map_key("..data")),
+            r#""..data" is not a valid ConfigMap key: a key must not be '.' or '..' or start with '..', because Kubernetes uses those names inside mounted volumes, so pick another name"#
+        );
+        for bad in ["", ".", "..", "a b", "ü"] {
+            assert!(check_config_map_key(bad).is_err(), "{bad:?}");
+        }
+        assert!(err(check_config_map_key(&"k".repeat(254)))
+            .contains("is too long for a ConfigMap key (254 characters)"));
+    }
+
+    #[test]
+    fn port_name() {
+        for ok in [
+            "http",
+            "grpc-web",
+            "h2c",
+            "metrics9090",
+            "a-b-c",
+            "abcdefghijklmno",
+        ] {
+            assert_eq!(check_port_name(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_port_name("HTTP")),
+            r#""HTTP" is not a valid port name: use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web"#
+        );
+        assert_eq!(
+            err(check_port_name("abcdefghijklmnop")),
+            r#""abcdefghijklmnop" is too long for a port name (16 characters): use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web"#
+        );
+        for bad in ["", "8080", "-http", "http-", "grpc--web", "my_port", "a.b"] {
+            assert!(check_port_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn http_path() {
+        for ok in ["/", "/healthz", "/ready?full=1", "/a/b%20c", "/ü"] {
+            assert_eq!(check_http_path(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            err(check_http_path("healthz")),
+            r#""healthz" is not a valid probe path: start it with '/', like /healthz"#
+        );
+        assert_eq!(
+            err(check_http_path("/health check")),
+            r#""/health check" is not a valid probe path: remove the whitespace and control characters, or percent-encode them (a space is %20)"#
+        );
+        assert_eq!(
+            err(check_http_path("http://localhost:8080/healthz")),
+            r#""http://localhost:8080/healthz" is not a valid probe path: give only the path, like /healthz, because the probe always connects to the container's own port"#
+        );
+        for bad in ["", "/a\u{7f}", "/a\tb", "/a\u{a0}b", "/a\nb"] {
+            assert!(check_http_path(bad).is_err(), "{bad:?}");
+        }
+    }
 }
