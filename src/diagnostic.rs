@@ -38,6 +38,8 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub help: Option<String>,
     pub target: Option<Target>,
+    /// The value at `origin` must not be shown: the snippet masks it (secrets).
+    pub redact: bool,
 }
 
 impl Diagnostic {
@@ -50,6 +52,7 @@ impl Diagnostic {
             label: None,
             help: None,
             target: None,
+            redact: false,
         }
     }
 
@@ -85,6 +88,12 @@ impl Diagnostic {
             file: file.into(),
             field: field.into(),
         });
+        self
+    }
+
+    /// Masks the value at the origin in snippets (for secret-looking values).
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
         self
     }
 
@@ -167,7 +176,14 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
                 p.wrap("1;34", "-->"),
                 file.display
             );
-            let text = line_text(&file.text, line);
+            let line_str = line_text(&file.text, line);
+            let masked;
+            let text = if d.redact {
+                masked = mask(line_str, col - 1, origin.span.len());
+                masked.as_str()
+            } else {
+                line_str
+            };
             let bar = p.wrap("1;34", "|");
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &num));
@@ -224,6 +240,31 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
         );
     }
     out
+}
+
+/// `line` with `len` bytes from character `start_col` replaced by `*` (quotes kept).
+fn mask(line: &str, start_col: usize, len: usize) -> String {
+    let start = line
+        .char_indices()
+        .nth(start_col)
+        .map_or(line.len(), |(i, _)| i);
+    let end = (start + len).min(line.len());
+    let end = (end..=line.len())
+        .find(|i| line.is_char_boundary(*i))
+        .unwrap_or(line.len());
+    let value = &line[start..end];
+    let inner: String = value
+        .char_indices()
+        .map(|(i, c)| {
+            let edge = i == 0 || i + c.len_utf8() == value.len();
+            if edge && (c == '"' || c == '\'') {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect();
+    format!("{}{inner}{}", &line[..start], &line[end..])
 }
 
 pub fn plural(n: usize, word: &str) -> String {

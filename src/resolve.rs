@@ -29,6 +29,7 @@ use crate::{image_ref, names, quantity, rules, secret_scan};
 trait Amend {
     fn help(self, help: impl Into<String>) -> Self;
     fn label(self, label: impl Into<String>) -> Self;
+    fn redacted(self) -> Self;
 }
 
 impl Amend for &mut Diagnostic {
@@ -38,6 +39,10 @@ impl Amend for &mut Diagnostic {
     }
     fn label(self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
+        self
+    }
+    fn redacted(self) -> Self {
+        self.redact = true;
         self
     }
 }
@@ -368,6 +373,7 @@ impl<'a> Resolver<'a> {
                 origin.clone(),
                 format!("`{key}` looks like it holds a secret ({}); kgen refuses secrets in plain text", f.what),
             )
+            .redacted()
             .label("secret-looking value")
             .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets");
         }

@@ -284,3 +284,144 @@ fn json_and_github_formats() {
         "::error file=platform.toml,line=12,col=8,title=kgen KG007::port 0 is out of range%0Ahelp: `port` must be between 1 and 65535\n"
     );
 }
+
+#[test]
+fn service_and_environment_names_must_be_dns_labels() {
+    let err = fails(
+        &MINIMAL.replace("[services.api]", "[services.Main_API]"),
+        &[],
+    );
+    assert!(err.starts_with(
+        "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n --> platform.toml:9:11\n"
+    ), "{err}");
+    // Path-like names never reach the file system.
+    let err = fails(
+        &MINIMAL.replace("[services.api]", "[services.\"../../etc\"]"),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG005]: service name: \"../../etc\" is not a valid DNS-1123 label"),
+        "{err}"
+    );
+    let err = fails(
+        &MINIMAL.replace("[environments.dev]", "[environments.Dev]"),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG005]: environment name: \"Dev\" is not a valid DNS-1123 label"),
+        "{err}"
+    );
+    assert!(err.contains(" --> platform.toml:6:15\n"), "{err}");
+}
+
+#[test]
+fn invalid_quantity() {
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080",
+            "resources = { requests = { cpu = \"100mm\" } }",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        "error[KG006]: \"100mm\" is not a Kubernetes quantity: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
+  --> platform.toml:12:34
+   |
+12 | resources = { requests = { cpu = \"100mm\" } }
+   |                                  ^^^^^^^
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn request_above_limit() {
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "resources = { requests = { cpu = \"2\" } }"),
+        &[],
+    );
+    assert!(err.starts_with("error[KG020]: cpu request 2 is larger than its limit 500m\n  --> platform.toml:12:34\n"), "{err}");
+}
+
+#[test]
+fn malformed_tag_digest_and_repository() {
+    let err = fails(
+        &MINIMAL.replace("tag = \"1.0.0\"", "tag = \"1.0.0:x\""),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG008]: \"1.0.0:x\" is not a valid image tag"),
+        "{err}"
+    );
+    assert!(err.contains("  --> platform.toml:11:7\n"), "{err}");
+    let err = fails(
+        &MINIMAL.replace("tag = \"1.0.0\"", "digest = \"sha256:abc\""),
+        &[],
+    );
+    assert!(err.starts_with("error[KG008]: \"sha256:abc\" is not a valid image digest: the part after \"sha256:\" must be exactly 64 hex digits, but it has 3\n"), "{err}");
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.0\""),
+        &[],
+    );
+    assert!(err.starts_with("error[KG008]: \"acme/api:1.0\" is not a valid image repository: it contains a tag, so put the tag in `tag`"), "{err}");
+}
+
+#[test]
+fn secret_looking_values_are_refused_without_echoing_them() {
+    for (entry, what) in [
+        (
+            "env = { DB_PASSWORD = \"hunter2hunter2\" }",
+            "a literal password",
+        ),
+        (
+            "config = { AWS_KEY_ID = \"AKIAIOSFODNN7EXAMPLE\" }",
+            "an AWS access key id",
+        ),
+        (
+            "env = { DATABASE_URL = \"postgres://app:s3cr3tpw@db:5432/app\" }",
+            "a password inside a URL",
+        ),
+        (
+            "config = { TLS_KEY = \"-----BEGIN RSA PRIVATE KEY-----\" }",
+            "a private key",
+        ),
+        (
+            "env = { GH = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\" }",
+            "a GitHub token",
+        ),
+    ] {
+        let err = fails(&MINIMAL.replace("port = 8080", entry), &[]);
+        assert!(err.starts_with("error[KG010]: `"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "looks like it holds a secret ({what}); kgen refuses secrets in plain text"
+            )),
+            "{entry}: {err}"
+        );
+        assert!(
+            err.contains("list it under the service's `secrets`"),
+            "{err}"
+        );
+        let value = entry.split('"').nth(1).unwrap();
+        assert!(
+            !err.contains(value),
+            "the error must not echo the secret: {err}"
+        );
+    }
+    // Variables are scanned too; references are fine.
+    let err = fails(
+        &MINIMAL.replace(
+            "sync = \"auto\"",
+            "sync = \"auto\"\nvars = { api_token = \"xoxb-123456789012-abcdefghijkl\" }",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG010]: `api_token` looks like it holds a secret"),
+        "{err}"
+    );
+    let ok = Platform::new(&MINIMAL.replace("port = 8080", "env = { DB_PASSWORD_FILE = \"/mnt/secrets-store/db-password\", ROLE = \"arn:aws:iam::123456789012:role/x\" }"), &[]);
+    assert_eq!(ok.kgen(&["render"]).code, 0);
+}
