@@ -23,22 +23,23 @@ pub struct Compiled {
     pub scopes: Vec<String>,
 }
 
-/// Compiles every environment, or only `envs` when not empty.
+/// Compiles the platform. Every environment is resolved and validated (an AppProject
+/// can span several environments); with `envs`, only their files are kept.
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
-    let spec = resolve::resolve(ws, envs)?;
-    let mut objects = Vec::new();
-    for env in &spec.environments {
-        objects.extend(render::environment(&spec, env));
+    let spec = resolve::resolve(ws, &[])?;
+    if let Some(unknown) = envs.iter().find(|e| !spec.environments.iter().any(|s| &&s.name == e)) {
+        return Err(resolve::unknown_environment(unknown, &ws.environment_names()));
     }
-    let tree = emit::emit(&spec, &objects);
+    let mut objects = render::platform(&spec);
     let scopes = if envs.is_empty() {
         vec![String::new()]
     } else {
-        spec.environments
-            .iter()
-            .flat_map(|e| [e.name.clone(), format!("argocd/{}", e.name)])
+        objects.retain(|o| envs.contains(&o.env));
+        envs.iter()
+            .flat_map(|e| [e.clone(), format!("argocd/{e}")])
             .collect()
     };
+    let tree = emit::emit(&spec, &objects);
     Ok(Compiled {
         spec,
         objects,

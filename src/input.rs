@@ -66,6 +66,10 @@ pub struct PlatformSection {
     pub name: Spanned<String>,
     /// Git repository that holds this platform and its `generated/` tree (Argo CD's source).
     pub repo: Spanned<String>,
+    /// Directory of platform.toml inside `repo`, when it is not the repository's root
+    /// (e.g. `platforms/kontaxa`). Argo CD source paths start with it. Default: the root.
+    #[serde(default)]
+    pub repo_path: Option<Spanned<String>>,
     /// Git revision Argo CD deploys from. Default: `HEAD`.
     #[serde(default)]
     pub revision: Option<Spanned<String>>,
@@ -312,6 +316,10 @@ pub struct ArgoCdSection {
     /// Namespace Argo CD runs in. Default: `argocd`.
     #[serde(default)]
     pub namespace: Option<Spanned<String>>,
+    /// The Argo CD projects environments may use. When set, an environment naming any
+    /// other project is an error (a typo would otherwise create a new project).
+    #[serde(default)]
+    pub projects: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A scalar written as a string, integer, float or boolean; kept as its string form.

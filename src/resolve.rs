@@ -80,19 +80,22 @@ pub const RESERVED_ENV_NAMES: &[&str] = &["argocd"];
 /// Names `[environments.<env>.vars]` cannot use: they are already in `env`.
 pub const RESERVED_VARS: &[&str] = &["name", "cluster", "project", "sync", "production"];
 
+/// The usage error for an `--env` that platform.toml does not define.
+pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
+    let hint = did_you_mean(name, known.iter().copied())
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    Error::Usage(format!(
+        "unknown environment `{name}`{hint}; platform.toml defines: {}",
+        known.join(", ")
+    ))
+}
+
 /// Resolves every environment (or only `only`, when not empty).
 pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     let known = ws.environment_names();
-    for name in only {
-        if !known.contains(&name.as_str()) {
-            let hint = did_you_mean(name, known.iter().copied())
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "unknown environment `{name}`{hint}; platform.toml defines: {}",
-                known.join(", ")
-            )));
-        }
+    if let Some(name) = only.iter().find(|n| !known.contains(&n.as_str())) {
+        return Err(unknown_environment(name, &known));
     }
     let mut r = Resolver {
         ws,
@@ -191,9 +194,28 @@ impl<'a> Resolver<'a> {
             )
             .help("add at least one `[environments.<name>]` table, e.g. `[environments.dev]`");
         }
+        let repo_path = match &p.repo_path {
+            Some(rp) => {
+                let v = rp.value.trim_matches('/').to_string();
+                let bad = rp.value.starts_with('/')
+                    || v.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+                    || v.contains(char::is_whitespace);
+                if bad && !rp.value.is_empty() {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        self.at(&rp.span),
+                        format!("`{}` is not a directory inside the repository", rp.value),
+                    )
+                    .help("write a relative path without `..`, like `platforms/kontaxa`, or leave `repo_path` out for the root");
+                }
+                v
+            }
+            None => String::new(),
+        };
         PlatformSpec {
             name,
             repo,
+            repo_path,
             revision: p
                 .revision
                 .as_ref()
@@ -263,19 +285,27 @@ impl<'a> Resolver<'a> {
                 c.value.clone()
             })
             .unwrap_or_else(|| builtin::CLUSTER.into());
-        let project = layers
-            .pick(|l| l.project.as_ref())
-            .map(|p| {
-                if let Err(e) = names::check_dns1123_label(p.value) {
-                    self.error(
-                        rules::INVALID_NAME,
-                        p.origin.clone(),
-                        format!("Argo CD project: {e}"),
-                    );
+        let project_at = layers.pick(|l| l.project.as_ref());
+        let project = project_at.as_ref().map_or_else(|| name.to_string(), |p| p.value.clone());
+        let project_origin = project_at.as_ref().map_or_else(|| name_origin.clone(), |p| p.origin.clone());
+        if let Some(Err(e)) = project_at.as_ref().map(|p| names::check_dns1123_label(p.value)) {
+            self.error(rules::INVALID_NAME, project_origin.clone(), format!("Argo CD project: {e}"));
+        }
+        if let Some(declared) = self.platform_file().argocd.as_ref().and_then(|a| a.projects.as_ref()) {
+            let known: Vec<&str> = declared.value.iter().map(|p| p.value.as_str()).collect();
+            if !known.contains(&project.as_str()) {
+                let hint = did_you_mean(&project, known.iter().copied());
+                let d = self.error(
+                    rules::UNKNOWN_PROJECT,
+                    project_origin,
+                    format!("environment `{name}` uses Argo CD project `{project}`, which `[argocd] projects` does not list"),
+                );
+                if let Some(h) = hint {
+                    d.label = Some(h);
                 }
-                p.value.clone()
-            })
-            .unwrap_or_else(|| name.to_string());
+                d.help = Some(format!("use one of: {}; or add `{project}` to `[argocd] projects`", known.join(", ")));
+            }
+        }
         let sync = layers
             .pick(|l| l.sync.as_ref())
             .map_or(SyncMode::Manual, |s| *s.value);

@@ -37,6 +37,7 @@ rules! {
     RESERVED = "KG018", "reserved", "a name kgen reserves for itself";
     INVALID_VALUE = "KG019", "invalid-value", "a value that kgen cannot use (URL, duration, version)";
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
+    UNKNOWN_PROJECT = "KG021", "unknown-project", "an environment names an Argo CD project that `[argocd] projects` does not list";
 }
 
 #[cfg(test)]
@@ -46,7 +47,12 @@ mod tests {
         let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md"))
             .expect("docs/rules.md");
         for r in super::ALL {
-            assert!(docs.contains(&format!("### {}\n**{}.**", r.code, r.name)), "docs/rules.md lacks a section for {} ({})", r.code, r.name);
+            assert!(
+                docs.contains(&format!("### {}\n**{}.**", r.code, r.name)),
+                "docs/rules.md lacks a section for {} ({})",
+                r.code,
+                r.name
+            );
         }
     }
 

@@ -46,14 +46,46 @@ const MAX_MESSAGE: usize = 300;
 /// (group, version, kind).
 pub struct SchemaDir {
     dir: PathBuf,
-    cache: BTreeMap<(String, String, String), Result<Compiled, String>>,
+    cache: BTreeMap<(String, String, String), Result<StrictValidator, String>>,
 }
 
-/// One compiled schema: the strict schema (kept for defaulting and list-map
-/// checks) and its validator.
-struct Compiled {
+/// One compiled strict schema: the hardened schema (kept for defaulting and
+/// list-map checks) and its validator. Built from an upstream CRD schema by
+/// [`SchemaDir`], or from any in-memory schema with [`StrictValidator::new`]
+/// (kgen's built-in kinds, see `validate::schema`).
+pub struct StrictValidator {
     schema: Value,
     validator: Validator,
+}
+
+impl fmt::Debug for StrictValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StrictValidator").finish_non_exhaustive()
+    }
+}
+
+/// One schema problem: the rendered path of the offending value
+/// (`spec.generators[0].list`, empty for the root) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `spec.mode: unsupported value ...`, `(root): expected object, got array`.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", display_path(&self.path), self.message)
+    }
 }
 
 impl fmt::Debug for SchemaDir {
@@ -101,27 +133,26 @@ impl SchemaDir {
     ///
     /// Problems are sorted and deduplicated, so the result is deterministic.
     pub fn validate(&mut self, object: &Value) -> Result<(), Vec<String>> {
+        match self.problems(object) {
+            Ok(problems) if problems.is_empty() => Ok(()),
+            Ok(problems) => Err(problems.iter().map(Problem::to_string).collect()),
+            Err(no_schema) => Err(vec![no_schema]),
+        }
+    }
+
+    /// Like [`SchemaDir::validate`], with structured problems. `Err` means there
+    /// is no usable schema for the object's apiVersion/kind (the message says why).
+    pub fn problems(&mut self, object: &Value) -> Result<Vec<Problem>, String> {
         let Some(map) = object.as_object() else {
-            return Err(vec![format!(
-                "(root): expected object, got {}",
-                type_name(object)
+            return Ok(vec![Problem::new(
+                "",
+                format!("expected object, got {}", type_name(object)),
             )]);
         };
         let api_version = map.get("apiVersion").and_then(Value::as_str);
         let kind = map.get("kind").and_then(Value::as_str);
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
-            let mut problems = Vec::new();
-            for field in ["apiVersion", "kind"] {
-                match map.get(field) {
-                    None => problems.push(format!("{field}: required field missing")),
-                    Some(Value::String(_)) => {}
-                    Some(other) => problems.push(format!(
-                        "{field}: expected string, got {}",
-                        type_name(other)
-                    )),
-                }
-            }
-            return Err(problems);
+            return Ok(type_meta_problems(map));
         };
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let key = (group.to_string(), version.to_string(), kind.to_string());
@@ -132,14 +163,41 @@ impl SchemaDir {
             .entry(key)
             .or_insert_with(|| load(&path, dir, api_version, kind));
         match compiled {
-            Ok(compiled) => compiled.check(object),
-            Err(problem) => Err(vec![problem.clone()]),
+            Ok(compiled) => Ok(compiled.problems(object)),
+            Err(problem) => Err(problem.clone()),
         }
+    }
+
+    /// True when the directory has a schema file for `apiVersion` `kind`.
+    pub fn has_schema(&self, api_version: &str, kind: &str) -> bool {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        self.schema_path(group, version, kind).is_file()
     }
 }
 
+/// Problems with an object's `apiVersion` and `kind` fields (missing or not strings).
+pub fn type_meta_problems(map: &Map<String, Value>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for field in ["apiVersion", "kind"] {
+        match map.get(field) {
+            None => problems.push(Problem::new(field, "required field missing")),
+            Some(Value::String(_)) => {}
+            Some(other) => problems.push(Problem::new(
+                field,
+                format!("expected string, got {}", type_name(other)),
+            )),
+        }
+    }
+    problems
+}
+
 /// Reads, hardens and compiles the schema at `path`.
-fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<Compiled, String> {
+fn load(
+    path: &Path,
+    dir: &Path,
+    api_version: &str,
+    kind: &str,
+) -> Result<StrictValidator, String> {
     // Only plain names map to files: no separators, no `..`, nothing hidden.
     let plain = |s: &str| {
         !s.starts_with('.')
@@ -160,28 +218,36 @@ fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<Compil
         .map_err(|e| format!("cannot read schema {}: {e}", path.display()))?;
     let upstream: Value = serde_json::from_str(&text)
         .map_err(|e| format!("invalid JSON in schema {}: {e}", path.display()))?;
-    let schema = strict_schema(&upstream);
-    let validator = jsonschema::options()
-        .with_draft(Draft::Draft202012)
-        .should_validate_formats(true)
-        .with_format("byte", is_base64)
-        .build(&schema)
-        .map_err(|e| format!("cannot compile schema {}: {e}", path.display()))?;
-    Ok(Compiled { schema, validator })
+    StrictValidator::new(&upstream)
+        .map_err(|e| format!("cannot compile schema {}: {e}", path.display()))
 }
 
-impl Compiled {
-    fn check(&self, object: &Value) -> Result<(), Vec<String>> {
+impl StrictValidator {
+    /// Hardens `schema` with [`strict_schema`] and compiles it.
+    pub fn new(schema: &Value) -> Result<StrictValidator, String> {
+        let schema = strict_schema(schema);
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_format("byte", is_base64)
+            .build(&schema)
+            .map_err(|e| e.to_string())?;
+        Ok(StrictValidator { schema, validator })
+    }
+
+    /// Validates one object; an empty list means it conforms. Problems are
+    /// sorted and deduplicated.
+    pub fn problems(&self, object: &Value) -> Vec<Problem> {
         let mut instance = object.clone();
         let mut problems = Vec::new();
         prepare_instance(&self.schema, &mut instance, "", &mut problems);
         // The API server requires a name (or generateName) of every object.
         match instance.get("metadata") {
-            None => problems.push("metadata: required field missing".to_string()),
+            None => problems.push(Problem::new("metadata", "required field missing")),
             Some(Value::Object(meta))
                 if !meta.contains_key("name") && !meta.contains_key("generateName") =>
             {
-                problems.push("metadata.name: required field missing".to_string());
+                problems.push(Problem::new("metadata.name", "required field missing"));
             }
             Some(_) => {}
         }
@@ -190,11 +256,7 @@ impl Compiled {
         }
         problems.sort();
         problems.dedup();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        problems
     }
 }
 
@@ -221,6 +283,13 @@ pub fn strict_schema(upstream: &Value) -> Value {
         };
     }
     harden(&mut schema);
+    // Generated schemas (schemars: k8s-openapi kinds, kgen's CRD structs) keep
+    // their types in definitions, reached through `$ref`.
+    for key in ["$defs", "definitions"] {
+        if let Some(defs) = schema.get_mut(key).and_then(Value::as_object_mut) {
+            defs.values_mut().for_each(harden);
+        }
+    }
     schema
 }
 
@@ -387,7 +456,7 @@ fn is_base64(s: &str) -> bool {
 
 /// Applies schema defaults to `value` (in place) and reports duplicate keys of
 /// `x-kubernetes-list-type: map` lists; `path` is the rendered path of `value`.
-fn prepare_instance(schema: &Value, value: &mut Value, path: &str, problems: &mut Vec<String>) {
+fn prepare_instance(schema: &Value, value: &mut Value, path: &str, problems: &mut Vec<Problem>) {
     match value {
         Value::Object(map) => {
             let props = schema.get("properties").and_then(Value::as_object);
@@ -436,7 +505,10 @@ fn prepare_instance(schema: &Value, value: &mut Value, path: &str, problems: &mu
                         .collect();
                     let id = id.join(", ");
                     if !seen.insert(id.clone()) {
-                        problems.push(format!("{path}[{i}]: duplicate entry with key {id}"));
+                        problems.push(Problem::new(
+                            format!("{path}[{i}]"),
+                            format!("duplicate entry with key {id}"),
+                        ));
                     }
                 }
             }
@@ -450,30 +522,23 @@ fn prepare_instance(schema: &Value, value: &mut Value, path: &str, problems: &mu
 // ---------------------------------------------------------------------------
 
 /// Turns one validator error into problems (one per unknown field).
-fn describe(error: &ValidationError<'_>, instance: &Value) -> Vec<String> {
+fn describe(error: &ValidationError<'_>, instance: &Value) -> Vec<Problem> {
     let path = render_pointer(error.instance_path().as_str(), instance);
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
-            .map(|field| format!("{}: unknown field", join_key(&path, field)))
+            .map(|field| Problem::new(join_key(&path, field), "unknown field"))
             .collect(),
         ValidationErrorKind::Required { property } => {
             let field = property
                 .as_str()
                 .map_or_else(|| property.to_string(), str::to_string);
-            vec![format!(
-                "{}: required field missing",
-                join_key(&path, &field)
-            )]
+            vec![Problem::new(join_key(&path, &field), "required field missing")]
         }
         ValidationErrorKind::PropertyNames { error: inner } => {
-            vec![format!(
-                "{}: invalid key: {}",
-                display_path(&path),
-                message(inner)
-            )]
+            vec![Problem::new(path, format!("invalid key: {}", message(inner)))]
         }
-        _ => vec![format!("{}: {}", display_path(&path), message(error))],
+        _ => vec![Problem::new(path, message(error))],
     }
 }
 
@@ -623,8 +688,7 @@ pub const SHARED_SCHEMAS_ENV: &str = "KGEN_SHARED_SCHEMAS";
 
 /// Where tests look for the upstream CRD schemas: `$KGEN_SHARED_SCHEMAS` if set,
 /// else `../shared/schemas/crds` relative to the crate's manifest.
-#[cfg(test)]
-pub(crate) fn upstream_schema_path() -> PathBuf {
+pub fn upstream_schema_path() -> PathBuf {
     match std::env::var_os(SHARED_SCHEMAS_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/crds"),
@@ -633,8 +697,7 @@ pub(crate) fn upstream_schema_path() -> PathBuf {
 
 /// The upstream CRD schemas for conformance tests, or `None` after a loud
 /// notice on stderr when the directory is absent (the test then returns early).
-#[cfg(test)]
-pub(crate) fn upstream_schema_dir() -> Option<SchemaDir> {
+pub fn upstream_schema_dir() -> Option<SchemaDir> {
     let path = upstream_schema_path();
     if !path.is_dir() {
         eprintln!("skipping: ../shared/schemas not found (upstream CRD conformance not checked)");

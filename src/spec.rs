@@ -14,11 +14,24 @@ use crate::source::Origin;
 pub struct PlatformSpec {
     pub name: String,
     pub repo: String,
+    /// Directory of platform.toml inside the repository, `""` for the root.
+    pub repo_path: String,
     pub revision: String,
     pub registry: Option<String>,
     pub aws_region: Option<String>,
     pub argocd_namespace: String,
     pub environments: Vec<EnvSpec>,
+}
+
+impl PlatformSpec {
+    /// Path inside the repository of `rel` (a path relative to platform.toml's directory).
+    pub fn repo_path_of(&self, rel: &str) -> String {
+        if self.repo_path.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.repo_path)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

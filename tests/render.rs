@@ -152,7 +152,7 @@ fn minimal_platform_renders_exact_yaml() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("rendered 1 environment into generated/: 5 objects (5 added, 0 changed, 0 removed, 0 unchanged) in "),
+        out.stdout.starts_with("rendered 1 environment into generated/: 8 objects (8 added, 0 changed, 0 removed, 0 unchanged) in "),
         "{}",
         out.stdout
     );
@@ -160,6 +160,9 @@ fn minimal_platform_renders_exact_yaml() {
     assert_eq!(
         files,
         [
+            "argocd/dev/applicationset.yaml",
+            "argocd/dev/appproject.yaml",
+            "argocd/dev/bootstrap.yaml",
             "dev/api/configmap.yaml",
             "dev/api/deployment.yaml",
             "dev/api/namespace.yaml",
@@ -361,7 +364,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     assert_eq!(p.kgen(&["render"]).code, 0);
     let fresh = p.kgen(&["render", "--check"]);
     assert_eq!(fresh.code, 0, "{}{}", fresh.stdout, fresh.stderr);
-    assert_eq!(fresh.stdout, "generated/ is up to date (5 files checked)\n");
+    assert_eq!(fresh.stdout, "generated/ is up to date (8 files checked)\n");
 
     // Stale: an input change. Missing: a deleted file. Extra: a kgen file no longer produced.
     p.write(
@@ -389,7 +392,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     let out = p.kgen(&["render"]);
     assert!(
         out.stdout
-            .contains("(1 added, 3 changed, 1 removed, 1 unchanged)"),
+            .contains("(1 added, 3 changed, 1 removed, 4 unchanged)"),
         "{}",
         out.stdout
     );

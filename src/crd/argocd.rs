@@ -84,9 +84,27 @@ pub struct ApplicationSource {
     /// Config management plugin to render with.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub plugin: Option<ApplicationSourcePlugin>,
+    /// Options of a plain directory of manifests.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub directory: Option<ApplicationSourceDirectory>,
     /// Name under which other sources refer to this one (`$name/values.yaml`).
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none", default)]
     pub ref_: Option<String>,
+}
+
+/// Directory options of a source: which files are manifests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationSourceDirectory {
+    /// Glob of files to include, e.g. `{namespace.yaml}`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub include: Option<String>,
+    /// Glob of files to leave out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub exclude: Option<String>,
+    /// Whether to descend into subdirectories.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub recurse: Option<bool>,
 }
 
 /// Helm options of a source.

@@ -5,10 +5,12 @@
 //! typed CRD structs, then turned into `serde_json::Value` once, here, so the later
 //! stages (validate, emit, diff) work on one representation.
 
+pub mod argocd;
 mod config_map;
-mod deployment;
+pub mod deployment;
 mod hpa;
 pub mod labels;
+pub mod monitoring;
 mod namespace;
 mod secret_provider_class;
 mod service;
@@ -54,7 +56,17 @@ impl Object {
     }
 }
 
-/// Renders every object of one environment, services in name order.
+/// Renders every object of every environment, plus the Argo CD objects.
+pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
+    let mut out = Vec::new();
+    for env in &platform.environments {
+        out.extend(environment(platform, env));
+        out.extend(argocd_objects(platform, env));
+    }
+    out
+}
+
+/// Renders the workloads of one environment, services in name order, and its monitoring stack.
 pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     let mut out = Vec::new();
     // A namespace shared by several services is emitted once, with the first service.
@@ -63,6 +75,30 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
         let owns_namespace = namespaces.insert(svc.namespace.clone());
         out.extend(service_objects(platform, env, svc, owns_namespace));
     }
+    if let Some(m) = &env.monitoring {
+        let path = |file: &str| format!("{}/{}/{file}", env.name, monitoring::DIR);
+        if !namespaces.contains(&m.namespace) {
+            out.push(Object::new(&env.name, None, path("namespace.yaml"), &monitoring::namespace(platform, m)));
+        }
+        out.push(Object::new(&env.name, None, path(monitoring::VALUES_FILE), &monitoring::values(m)));
+    }
+    out
+}
+
+/// The Argo CD objects of one environment, under `argocd/<env>/`. A project shared by
+/// several environments is written once, with the first of them (by name).
+pub fn argocd_objects(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+    let path = |file: &str| format!("argocd/{}/{file}", env.name);
+    let mut out = Vec::new();
+    let sharing: Vec<&EnvSpec> = platform.environments.iter().filter(|e| e.project == env.project).collect();
+    if sharing.first().is_some_and(|first| first.name == env.name) {
+        out.push(Object::new(&env.name, None, path("appproject.yaml"), &argocd::app_project(platform, &env.project, &sharing)));
+    }
+    out.push(Object::new(&env.name, None, path("applicationset.yaml"), &argocd::application_set(platform, env)));
+    if let Some(app) = argocd::monitoring_application(platform, env) {
+        out.push(Object::new(&env.name, None, path("monitoring.yaml"), &app));
+    }
+    out.push(Object::new(&env.name, None, path("bootstrap.yaml"), &argocd::bootstrap(platform, env)));
     out
 }
 
@@ -106,6 +142,12 @@ pub fn service_objects(
     out.push(obj("service.yaml", &service::build(platform, svc)));
     if let Some(a) = &svc.autoscaling {
         out.push(obj("hpa.yaml", &hpa::build(platform, svc, a)));
+    }
+    if env.monitoring.is_some() {
+        if let Some(sm) = monitoring::service_monitor(platform, svc) {
+            out.push(obj("servicemonitor.yaml", &sm));
+        }
+        out.push(obj("prometheusrule.yaml", &monitoring::prometheus_rule(platform, env, svc)));
     }
     out
 }
