@@ -27,8 +27,14 @@ pub struct Compiled {
 /// can span several environments); with `envs`, only their files are kept.
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
     let spec = resolve::resolve(ws, &[])?;
-    if let Some(unknown) = envs.iter().find(|e| !spec.environments.iter().any(|s| &&s.name == e)) {
-        return Err(resolve::unknown_environment(unknown, &ws.environment_names()));
+    if let Some(unknown) = envs
+        .iter()
+        .find(|e| !spec.environments.iter().any(|s| &&s.name == e))
+    {
+        return Err(resolve::unknown_environment(
+            unknown,
+            &ws.environment_names(),
+        ));
     }
     let mut objects = render::platform(&spec);
     let scopes = if envs.is_empty() {

@@ -29,6 +29,13 @@ enum MessageFormat {
     Github,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormatArg {
+    Text,
+    Markdown,
+    Json,
+}
+
 #[derive(clap::Args)]
 struct Common {
     /// The platform file; generated/ and overlays/ are next to it.
@@ -59,6 +66,79 @@ enum Command {
         /// Validate only this environment (repeatable).
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
+    },
+    /// Show what will change in the cluster: the manifests committed at --base
+    /// against the render of --head, resource by resource, risks first.
+    Diff {
+        /// The platform file; its path inside the repository is used at each ref.
+        #[arg(long, default_value = "platform.toml", value_name = "FILE")]
+        platform: PathBuf,
+        /// What is deployed now [default: merge base of HEAD with the default branch, else HEAD].
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+        /// What will be deployed [default: the working tree's inputs].
+        #[arg(long, value_name = "REF")]
+        head: Option<String>,
+        /// Compare only this environment (repeatable).
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormatArg,
+        /// Exit 1 when there are differences, 0 when there are none.
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Set a service's image tag and/or digest in one environment's overlay (only
+    /// the value's bytes change), then re-render that environment.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["service", "image"])))]
+    BumpImage {
+        #[command(flatten)]
+        common: Common,
+        /// The service to update.
+        #[arg(value_name = "SERVICE")]
+        service: Option<String>,
+        /// Update every service using this image repository instead:
+        /// REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:… or REGISTRY/REPO:TAG@sha256:….
+        #[arg(long, value_name = "IMAGE", conflicts_with_all = ["service", "tag", "digest"])]
+        image: Option<String>,
+        /// The environment whose overlays/<env>.toml is edited.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// The new image tag.
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+        /// The new image digest (pins the image; the tag stays for people).
+        #[arg(long, value_name = "sha256:HEX")]
+        digest: Option<String>,
+        /// Only edit the overlay (still validated); do not re-render generated/.
+        #[arg(long)]
+        no_render: bool,
+        /// Commit exactly the changed files with git (author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL,
+        /// else github-actions[bot]).
+        #[arg(long)]
+        commit: bool,
+    },
+    /// Copy image tags and digests from one environment to another (all services,
+    /// or the ones named), then re-render the target environment.
+    Promote {
+        #[command(flatten)]
+        common: Common,
+        /// The environment to copy from.
+        #[arg(long, value_name = "ENV")]
+        from: String,
+        /// The environment whose overlay is edited.
+        #[arg(long, value_name = "ENV")]
+        to: String,
+        /// Services to promote [default: every service].
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// Only edit the overlay (still validated); do not re-render generated/.
+        #[arg(long)]
+        no_render: bool,
+        /// Commit exactly the changed files with git.
+        #[arg(long)]
+        commit: bool,
     },
     /// Print the JSON Schema of platform.toml (or of an overlay file).
     Schema {
@@ -127,6 +207,84 @@ fn run(cli: Cli) -> ExitCode {
             }
             Ok(0)
         }),
+        Command::Diff {
+            platform,
+            base,
+            head,
+            envs,
+            format,
+            exit_code,
+        } => run_diff(
+            ops::diff::DiffOptions {
+                platform,
+                base,
+                head,
+                envs,
+            },
+            format,
+            exit_code,
+        ),
+        Command::BumpImage {
+            common,
+            service,
+            image,
+            env,
+            tag,
+            digest,
+            no_render,
+            commit,
+        } => {
+            let opts = match (service, image) {
+                (_, Some(image)) => ops::bump_image::BumpOptions::from_image(&env, &image),
+                (service, None) => Ok(ops::bump_image::BumpOptions {
+                    env,
+                    target: ops::bump_image::Target::Service(service.unwrap_or_default()),
+                    tag,
+                    digest,
+                    render: true,
+                    commit: false,
+                }),
+            };
+            let result = opts.and_then(|mut opts| {
+                opts.render = !no_render;
+                opts.commit = commit;
+                ops::bump_image::bump_image(&common.platform, &opts, waiting_for_lock)
+            });
+            match result {
+                Ok(u) => {
+                    print_diagnostics(&u.warnings, &u.sources, &common);
+                    print!("{}", u.report());
+                    publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(&e, &common),
+            }
+        }
+        Command::Promote {
+            common,
+            from,
+            to,
+            services,
+            no_render,
+            commit,
+        } => {
+            let opts = ops::promote::PromoteOptions {
+                from,
+                to,
+                services,
+                render: !no_render,
+                commit,
+            };
+            match ops::promote::promote(&common.platform, &opts, waiting_for_lock) {
+                Ok(p) => {
+                    print_diagnostics(&p.update.warnings, &p.update.sources, &common);
+                    print!("{}", p.report());
+                    publish(p.publish_to_github_actions());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(&e, &common),
+            }
+        }
         Command::Schema { overlay } => {
             let s = if overlay {
                 ops::schema::overlay_schema()
@@ -137,6 +295,42 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `kgen diff`: prints the report; in GitHub Actions also writes the job summary.
+fn run_diff(opts: ops::diff::DiffOptions, format: DiffFormatArg, exit_code: bool) -> ExitCode {
+    use kgen::diff_format::{self, DiffFormat};
+    let common = Common {
+        platform: opts.platform.clone(),
+        format: MessageFormat::Human,
+    };
+    let report = match ops::diff::diff(&opts) {
+        Ok(r) => r,
+        Err(e) => return report(&e, &common),
+    };
+    let format = match format {
+        DiffFormatArg::Text => DiffFormat::Text,
+        DiffFormatArg::Markdown => DiffFormat::Markdown,
+        DiffFormatArg::Json => DiffFormat::Json,
+    };
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let text = diff_format::render(&report, format, color);
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("kgen: error: cannot write to stdout: {e}");
+            return ExitCode::from(3);
+        }
+    }
+    if let Err(e) = ops::diff::publish_step_summary(&report) {
+        eprintln!("kgen: warning: {e}");
+    }
+    let differs = report.diff.differences() > 0;
+    ExitCode::from(u8::from(exit_code && differs))
 }
 
 fn format_of(common: &Common) -> Format {
@@ -157,6 +351,29 @@ fn print_warnings(warnings: &[Diagnostic], ws: &Workspace, common: &Common) {
             "{}",
             diagnostic::render(warnings, &ws.sources, format_of(common), color())
         );
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic], sources: &kgen::source::Sources, common: &Common) {
+    if !diags.is_empty() {
+        eprint!(
+            "{}",
+            diagnostic::render(diags, sources, format_of(common), color())
+        );
+    }
+}
+
+fn waiting_for_lock(lock: &std::path::Path) {
+    eprintln!(
+        "kgen: waiting for another kgen command in this checkout to finish ({})",
+        lock.display()
+    );
+}
+
+/// GitHub Actions outputs are a convenience: failing to write them is a warning.
+fn publish(result: kgen::Result<()>) {
+    if let Err(e) = result {
+        eprintln!("kgen: warning: {e}");
     }
 }
 

@@ -286,12 +286,28 @@ impl<'a> Resolver<'a> {
             })
             .unwrap_or_else(|| builtin::CLUSTER.into());
         let project_at = layers.pick(|l| l.project.as_ref());
-        let project = project_at.as_ref().map_or_else(|| name.to_string(), |p| p.value.clone());
-        let project_origin = project_at.as_ref().map_or_else(|| name_origin.clone(), |p| p.origin.clone());
-        if let Some(Err(e)) = project_at.as_ref().map(|p| names::check_dns1123_label(p.value)) {
-            self.error(rules::INVALID_NAME, project_origin.clone(), format!("Argo CD project: {e}"));
+        let project = project_at
+            .as_ref()
+            .map_or_else(|| name.to_string(), |p| p.value.clone());
+        let project_origin = project_at
+            .as_ref()
+            .map_or_else(|| name_origin.clone(), |p| p.origin.clone());
+        if let Some(Err(e)) = project_at
+            .as_ref()
+            .map(|p| names::check_dns1123_label(p.value))
+        {
+            self.error(
+                rules::INVALID_NAME,
+                project_origin.clone(),
+                format!("Argo CD project: {e}"),
+            );
         }
-        if let Some(declared) = self.platform_file().argocd.as_ref().and_then(|a| a.projects.as_ref()) {
+        if let Some(declared) = self
+            .platform_file()
+            .argocd
+            .as_ref()
+            .and_then(|a| a.projects.as_ref())
+        {
             let known: Vec<&str> = declared.value.iter().map(|p| p.value.as_str()).collect();
             if !known.contains(&project.as_str()) {
                 let hint = did_you_mean(&project, known.iter().copied());
@@ -303,7 +319,10 @@ impl<'a> Resolver<'a> {
                 if let Some(h) = hint {
                     d.label = Some(h);
                 }
-                d.help = Some(format!("use one of: {}; or add `{project}` to `[argocd] projects`", known.join(", ")));
+                d.help = Some(format!(
+                    "use one of: {}; or add `{project}` to `[argocd] projects`",
+                    known.join(", ")
+                ));
             }
         }
         let sync = layers

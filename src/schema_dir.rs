@@ -192,12 +192,7 @@ pub fn type_meta_problems(map: &Map<String, Value>) -> Vec<Problem> {
 }
 
 /// Reads, hardens and compiles the schema at `path`.
-fn load(
-    path: &Path,
-    dir: &Path,
-    api_version: &str,
-    kind: &str,
-) -> Result<StrictValidator, String> {
+fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<StrictValidator, String> {
     // Only plain names map to files: no separators, no `..`, nothing hidden.
     let plain = |s: &str| {
         !s.starts_with('.')
@@ -533,10 +528,16 @@ fn describe(error: &ValidationError<'_>, instance: &Value) -> Vec<Problem> {
             let field = property
                 .as_str()
                 .map_or_else(|| property.to_string(), str::to_string);
-            vec![Problem::new(join_key(&path, &field), "required field missing")]
+            vec![Problem::new(
+                join_key(&path, &field),
+                "required field missing",
+            )]
         }
         ValidationErrorKind::PropertyNames { error: inner } => {
-            vec![Problem::new(path, format!("invalid key: {}", message(inner)))]
+            vec![Problem::new(
+                path,
+                format!("invalid key: {}", message(inner)),
+            )]
         }
         _ => vec![Problem::new(path, message(error))],
     }

@@ -33,13 +33,15 @@ fn toml_as_json(path: &std::path::Path) -> serde_json::Value {
 #[test]
 fn example_platform_and_overlays_validate_against_the_schemas() {
     let root = repo_root();
-    let schema: serde_json::Value = serde_json::from_str(&committed("platform.schema.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed("platform.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let doc = toml_as_json(&root.join("platform.toml"));
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
 
-    let schema: serde_json::Value = serde_json::from_str(&committed("overlay.schema.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed("overlay.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for env in ["dev", "staging", "prod"] {
         let doc = toml_as_json(&root.join(format!("overlays/{env}.toml")));
@@ -50,7 +52,8 @@ fn example_platform_and_overlays_validate_against_the_schemas() {
 
 #[test]
 fn schema_rejects_unknown_keys() {
-    let schema: serde_json::Value = serde_json::from_str(&committed("platform.schema.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&committed("platform.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let mut doc = toml_as_json(&repo_root().join("platform.toml"));
     doc["services"]["main-api"]["replcas"] = serde_json::json!(3);

@@ -1,5 +1,8 @@
 //! Commands, one function each over a loaded `Workspace` (like cargo's `ops`).
 //! They return data; the binary formats it.
 
+pub mod bump_image;
+pub mod diff;
+pub mod promote;
 pub mod render;
 pub mod schema;

@@ -47,7 +47,11 @@ fn meta(
     env: &EnvSpec,
     name: &str,
 ) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-    super::meta(name, Some(&platform.argocd_namespace), env_labels(platform, env))
+    super::meta(
+        name,
+        Some(&platform.argocd_namespace),
+        env_labels(platform, env),
+    )
 }
 
 /// Sync policy shared by every Application kgen generates.
@@ -109,8 +113,14 @@ pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) ->
                 GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition"),
                 GroupKind::new("rbac.authorization.k8s.io", "ClusterRole"),
                 GroupKind::new("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-                GroupKind::new("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-                GroupKind::new("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+                GroupKind::new(
+                    "admissionregistration.k8s.io",
+                    "MutatingWebhookConfiguration",
+                ),
+                GroupKind::new(
+                    "admissionregistration.k8s.io",
+                    "ValidatingWebhookConfiguration",
+                ),
             ]);
         }
     }
@@ -123,7 +133,9 @@ pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) ->
     let mut m = meta(platform, first, project);
     if envs.len() > 1 {
         // Shared by several environments: not one environment's object.
-        m.labels.get_or_insert_with(Default::default).remove(ENVIRONMENT_LABEL);
+        m.labels
+            .get_or_insert_with(Default::default)
+            .remove(ENVIRONMENT_LABEL);
     }
     AppProject::new(
         m,
@@ -251,8 +263,11 @@ pub fn monitoring_application(platform: &PlatformSpec, env: &EnvSpec) -> Option<
         ..Default::default()
     };
     Some(
-        Application::new(meta(platform, env, &format!("{}-monitoring", env.name)), spec)
-            .with_finalizer(RESOURCES_FINALIZER),
+        Application::new(
+            meta(platform, env, &format!("{}-monitoring", env.name)),
+            spec,
+        )
+        .with_finalizer(RESOURCES_FINALIZER),
     )
 }
 
@@ -276,5 +291,8 @@ pub fn bootstrap(platform: &PlatformSpec, env: &EnvSpec) -> Application {
         revision_history_limit: Some(10),
         ..Default::default()
     };
-    Application::new(meta(platform, env, &format!("{}-bootstrap", env.name)), spec)
+    Application::new(
+        meta(platform, env, &format!("{}-bootstrap", env.name)),
+        spec,
+    )
 }

@@ -78,9 +78,19 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     if let Some(m) = &env.monitoring {
         let path = |file: &str| format!("{}/{}/{file}", env.name, monitoring::DIR);
         if !namespaces.contains(&m.namespace) {
-            out.push(Object::new(&env.name, None, path("namespace.yaml"), &monitoring::namespace(platform, m)));
+            out.push(Object::new(
+                &env.name,
+                None,
+                path("namespace.yaml"),
+                &monitoring::namespace(platform, m),
+            ));
         }
-        out.push(Object::new(&env.name, None, path(monitoring::VALUES_FILE), &monitoring::values(m)));
+        out.push(Object::new(
+            &env.name,
+            None,
+            path(monitoring::VALUES_FILE),
+            &monitoring::values(m),
+        ));
     }
     out
 }
@@ -90,15 +100,34 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
 pub fn argocd_objects(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     let path = |file: &str| format!("argocd/{}/{file}", env.name);
     let mut out = Vec::new();
-    let sharing: Vec<&EnvSpec> = platform.environments.iter().filter(|e| e.project == env.project).collect();
+    let sharing: Vec<&EnvSpec> = platform
+        .environments
+        .iter()
+        .filter(|e| e.project == env.project)
+        .collect();
     if sharing.first().is_some_and(|first| first.name == env.name) {
-        out.push(Object::new(&env.name, None, path("appproject.yaml"), &argocd::app_project(platform, &env.project, &sharing)));
+        out.push(Object::new(
+            &env.name,
+            None,
+            path("appproject.yaml"),
+            &argocd::app_project(platform, &env.project, &sharing),
+        ));
     }
-    out.push(Object::new(&env.name, None, path("applicationset.yaml"), &argocd::application_set(platform, env)));
+    out.push(Object::new(
+        &env.name,
+        None,
+        path("applicationset.yaml"),
+        &argocd::application_set(platform, env),
+    ));
     if let Some(app) = argocd::monitoring_application(platform, env) {
         out.push(Object::new(&env.name, None, path("monitoring.yaml"), &app));
     }
-    out.push(Object::new(&env.name, None, path("bootstrap.yaml"), &argocd::bootstrap(platform, env)));
+    out.push(Object::new(
+        &env.name,
+        None,
+        path("bootstrap.yaml"),
+        &argocd::bootstrap(platform, env),
+    ));
     out
 }
 
@@ -147,7 +176,10 @@ pub fn service_objects(
         if let Some(sm) = monitoring::service_monitor(platform, svc) {
             out.push(obj("servicemonitor.yaml", &sm));
         }
-        out.push(obj("prometheusrule.yaml", &monitoring::prometheus_rule(platform, env, svc)));
+        out.push(obj(
+            "prometheusrule.yaml",
+            &monitoring::prometheus_rule(platform, env, svc),
+        ));
     }
     out
 }

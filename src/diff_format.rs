@@ -1,0 +1,593 @@
+//! Printing a `DiffReport`: text for a terminal, Markdown for a pull-request
+//! comment, JSON for bots.
+//!
+//! All three put the risks before the diffs. Markdown is capped below GitHub's
+//! 65,536-character comment limit and says honestly how much it left out. The JSON
+//! shape is documented in docs/diff.md and versioned (`"version": 1`); fields are
+//! only ever added.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diagnostic::plural;
+use crate::diff::{Changed, DiffReport, EnvCounts, Moved, Risk, Side};
+use crate::manifest_set::{Identity, Resource};
+
+/// Markdown output stays under this many bytes (GitHub's comment limit is 65,536
+/// characters; the rest is room for a sticky-comment marker and a header).
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// Output format of `kgen diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Renders `report` in `format`; `color` only applies to text.
+pub fn render(report: &DiffReport, format: DiffFormat, color: bool) -> String {
+    match format {
+        DiffFormat::Text => text(report, color),
+        DiffFormat::Markdown => markdown(report, MARKDOWN_LIMIT),
+        DiffFormat::Json => json(report),
+    }
+}
+
+// ---------------------------------------------------------------- text
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    fn cyan(&self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+}
+
+fn risk_line(r: &Risk) -> String {
+    match &r.resource {
+        Some(id) => format!("{}: {}: {}", r.environment, id.short(), r.message),
+        None => format!("{}: {}", r.environment, r.message),
+    }
+}
+
+fn no_differences(report: &DiffReport) -> String {
+    let t = report.diff.totals();
+    format!(
+        "no differences: {} in {} {} the same",
+        plural(t.unchanged, "resource"),
+        plural(report.diff.environments.len(), "environment"),
+        if t.unchanged == 1 { "is" } else { "are" }
+    )
+}
+
+/// Text for a terminal (`color`) or a log.
+pub fn text(report: &DiffReport, color: bool) -> String {
+    let p = Paint(color);
+    let d = &report.diff;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "kgen diff: base {} → head {}",
+            report.base.describe(),
+            report.head.describe()
+        ))
+    );
+    if let Some(s) = &report.stale {
+        let _ = writeln!(
+            out,
+            "{} {}; this diff shows the render of the inputs (run `kgen render` and commit the result)",
+            p.yellow("warning:"),
+            s.headline()
+        );
+    }
+    for n in &report.notes {
+        let _ = writeln!(out, "{} {n}", p.yellow("note:"));
+    }
+    if d.differences() == 0 {
+        let _ = writeln!(out, "{}", no_differences(report));
+        write_moved_text(&mut out, &d.moved, &p);
+        return out;
+    }
+    if !d.risks.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Risks ({}):", d.risks.len())));
+        for r in &d.risks {
+            let _ = writeln!(out, "  {} {}", p.yellow("!"), risk_line(r));
+        }
+    }
+
+    let _ = writeln!(out, "\n{}", p.bold("Summary:"));
+    let rows: Vec<(String, EnvCounts)> = d
+        .environments
+        .iter()
+        .map(|(e, c)| (e.clone(), *c))
+        .chain(std::iter::once(("total".to_string(), d.totals())))
+        .collect();
+    let w = rows.iter().map(|(e, _)| e.len()).max().unwrap_or(0).max(11);
+    let _ = writeln!(
+        out,
+        "  {:<w$}  {:>5}  {:>7}  {:>7}  {:>9}",
+        "environment", "added", "changed", "removed", "unchanged"
+    );
+    for (e, c) in &rows {
+        let _ = writeln!(
+            out,
+            "  {:<w$}  {:>5}  {:>7}  {:>7}  {:>9}",
+            e, c.added, c.changed, c.removed, c.unchanged
+        );
+    }
+
+    let list = |out: &mut String, title: &str, sign: String, items: &[Resource]| {
+        if items.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n{}", p.bold(&format!("{title} ({}):", items.len())));
+        for r in items {
+            let _ = writeln!(out, "  {sign} {}  (generated/{})", r.id, r.path);
+        }
+    };
+    list(&mut out, "Added", p.green("+"), &d.added);
+    list(&mut out, "Removed", p.red("-"), &d.removed);
+    write_moved_text(&mut out, &d.moved, &p);
+
+    if !d.changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold(&format!("Changed ({}):", d.changed.len()))
+        );
+        for c in &d.changed {
+            let _ = writeln!(out, "  {} {}  (generated/{})", p.yellow("~"), c.id, c.path);
+        }
+        for c in &d.changed {
+            let _ = writeln!(out, "\n{}", p.bold(&c.id.to_string()));
+            for line in c.diff.lines() {
+                let painted = if line.starts_with("+++") || line.starts_with("---") {
+                    p.bold(line)
+                } else if line.starts_with('+') {
+                    p.green(line)
+                } else if line.starts_with('-') {
+                    p.red(line)
+                } else if line.starts_with("@@") {
+                    p.cyan(line)
+                } else {
+                    line.to_string()
+                };
+                let _ = writeln!(out, "{painted}");
+            }
+        }
+    }
+    out
+}
+
+fn write_moved_text(out: &mut String, moved: &[Moved], p: &Paint) {
+    if moved.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.bold(&format!("Moved, not changed ({}):", moved.len()))
+    );
+    for m in moved {
+        let _ = writeln!(
+            out,
+            "  = {}  (generated/{} → generated/{})",
+            m.id, m.from, m.to
+        );
+    }
+}
+
+// ---------------------------------------------------------------- markdown
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A code fence longer than any run of backticks in `body`.
+fn fence_for(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn md_resource(id: &Identity) -> String {
+    format!("**{}** · `{}`", id.environment, id.short())
+}
+
+fn md_side(s: &Side) -> String {
+    let short = s.commit.as_deref().map(|c| &c[..c.len().min(7)]);
+    match (&s.name, short, &s.how) {
+        (_, Some(c), Some(how)) => format!("`{c}` ({how})"),
+        (Some(n), Some(c), None) => format!("`{n}` (`{c}`)"),
+        (Some(n), None, _) => format!("`{n}`"),
+        (None, Some(c), None) => format!("`{c}`"),
+        (None, None, _) => "working tree".into(),
+    }
+}
+
+/// Markdown for a pull-request comment or a job summary, at most `limit` bytes
+/// (plus a truncation note of under 200 bytes when something was left out).
+pub fn markdown(report: &DiffReport, limit: usize) -> String {
+    let d = &report.diff;
+    let mut out = String::new();
+    let _ = writeln!(out, "### kgen diff\n");
+    let _ = writeln!(
+        out,
+        "Base: {} → head: {}\n",
+        md_side(&report.base),
+        md_side(&report.head)
+    );
+    if let Some(s) = &report.stale {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> {}; this diff shows the render of the inputs. Run `kgen render` and commit the result.\n",
+            s.headline()
+        );
+    }
+    for n in &report.notes {
+        let _ = writeln!(out, "> [!NOTE]\n> {n}\n");
+    }
+    if d.differences() == 0 {
+        let _ = writeln!(out, "{}.", capitalise(&no_differences(report)));
+        if !d.moved.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} moved to another file without changes.",
+                plural(d.moved.len(), "resource")
+            );
+        }
+        return out;
+    }
+
+    let _ = writeln!(
+        out,
+        "| Environment | Added | Changed | Removed | Unchanged |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for (e, c) in &d.environments {
+        let _ = writeln!(
+            out,
+            "| {e} | {} | {} | {} | {} |",
+            c.added, c.changed, c.removed, c.unchanged
+        );
+    }
+    let t = d.totals();
+    let _ = writeln!(
+        out,
+        "| **Total** | **{}** | **{}** | **{}** | **{}** |\n",
+        t.added, t.changed, t.removed, t.unchanged
+    );
+
+    // Everything below is added while it fits; what does not is counted.
+    let mut budget = Budget {
+        out,
+        limit,
+        full: false,
+        risks_left: 0,
+        resources_left: 0,
+    };
+    if !d.risks.is_empty() {
+        budget.push(&format!("#### ⚠️ Risks ({})\n\n", d.risks.len()));
+        for (i, r) in d.risks.iter().enumerate() {
+            let line = match &r.resource {
+                Some(id) => format!("- {}: {}\n", md_resource(id), r.message),
+                None => format!("- **{}**: {}\n", r.environment, r.message),
+            };
+            if !budget.push(&line) {
+                budget.risks_left = d.risks.len() - i;
+                break;
+            }
+        }
+        budget.push("\n");
+    }
+    let list = |budget: &mut Budget, title: &str, items: &[Resource]| {
+        if items.is_empty() {
+            return;
+        }
+        if !budget.push(&format!("#### {title} ({})\n\n", items.len())) {
+            budget.resources_left += items.len();
+            return;
+        }
+        for (i, r) in items.iter().enumerate() {
+            if !budget.push(&format!(
+                "- {} (`generated/{}`)\n",
+                md_resource(&r.id),
+                r.path
+            )) {
+                budget.resources_left += items.len() - i;
+                return;
+            }
+        }
+        budget.push("\n");
+    };
+    list(&mut budget, "Added", &d.added);
+    list(&mut budget, "Removed", &d.removed);
+    if !d.moved.is_empty() {
+        budget.push(&format!(
+            "{} moved to another file without changes.\n\n",
+            plural(d.moved.len(), "resource")
+        ));
+    }
+    if !d.changed.is_empty() {
+        if budget.push(&format!("#### Changed ({})\n\n", d.changed.len())) {
+            for (i, c) in d.changed.iter().enumerate() {
+                if !budget.push(&details(c)) {
+                    budget.resources_left += d.changed.len() - i;
+                    break;
+                }
+            }
+        } else {
+            budget.resources_left += d.changed.len();
+        }
+    }
+    let mut out = budget.out;
+    if budget.risks_left + budget.resources_left > 0 {
+        let mut what = Vec::new();
+        if budget.risks_left > 0 {
+            what.push(format!(
+                "{} more {}",
+                budget.risks_left,
+                noun(budget.risks_left, "risk")
+            ));
+        }
+        if budget.resources_left > 0 {
+            what.push(format!(
+                "{} more {}",
+                budget.resources_left,
+                noun(budget.resources_left, "resource")
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "\n… {} not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.",
+            what.join(" and ")
+        );
+    }
+    out
+}
+
+fn noun(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// One collapsible section for a changed resource.
+fn details(c: &Changed) -> String {
+    const SHOWN_FIELDS: usize = 3;
+    let mut fields: Vec<String> = c
+        .fields
+        .iter()
+        .take(SHOWN_FIELDS)
+        .map(|f| format!("<code>{}</code>", escape_html(f)))
+        .collect();
+    if c.fields.len() > SHOWN_FIELDS {
+        fields.push(format!("{} more", c.fields.len() - SHOWN_FIELDS));
+    }
+    let fence = fence_for(&c.diff);
+    format!(
+        "<details>\n<summary><b>{}</b> · <code>{}</code>: {}</summary>\n\n{fence}diff\n{}{fence}\n\n</details>\n\n",
+        escape_html(&c.id.environment),
+        escape_html(&c.id.short()),
+        fields.join(", "),
+        c.diff,
+    )
+}
+
+struct Budget {
+    out: String,
+    limit: usize,
+    full: bool,
+    risks_left: usize,
+    resources_left: usize,
+}
+
+impl Budget {
+    /// Appends `s` if it fits; once something did not fit, nothing more is added
+    /// (so what is shown is a prefix, in order).
+    fn push(&mut self, s: &str) -> bool {
+        if self.full || self.out.len() + s.len() > self.limit {
+            self.full = true;
+            return false;
+        }
+        self.out.push_str(s);
+        true
+    }
+}
+
+// ---------------------------------------------------------------- json
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    base: JsonSide<'a>,
+    head: JsonSide<'a>,
+    stale: Option<JsonStale<'a>>,
+    summary: JsonSummary<'a>,
+    risks: Vec<JsonRisk<'a>>,
+    added: Vec<JsonResource<'a>>,
+    removed: Vec<JsonResource<'a>>,
+    changed: Vec<JsonChanged<'a>>,
+    moved: Vec<JsonMoved<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonSide<'a> {
+    /// `commit` or `working-tree`.
+    source: &'static str,
+    #[serde(rename = "ref")]
+    name: Option<&'a str>,
+    commit: Option<&'a str>,
+    how: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonStale<'a> {
+    place: &'a str,
+    files: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    added: usize,
+    changed: usize,
+    removed: usize,
+    unchanged: usize,
+    environments: &'a std::collections::BTreeMap<String, EnvCounts>,
+}
+
+#[derive(Serialize)]
+struct JsonRisk<'a> {
+    code: &'static str,
+    environment: &'a str,
+    resource: Option<&'a Identity>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonResource<'a> {
+    #[serde(flatten)]
+    id: &'a Identity,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonChanged<'a> {
+    #[serde(flatten)]
+    id: &'a Identity,
+    path: &'a str,
+    base_path: &'a str,
+    fields: &'a [String],
+    diff: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonMoved<'a> {
+    #[serde(flatten)]
+    id: &'a Identity,
+    from: &'a str,
+    to: &'a str,
+}
+
+fn json_side(s: &Side) -> JsonSide<'_> {
+    JsonSide {
+        source: if s.commit.is_some() {
+            "commit"
+        } else {
+            "working-tree"
+        },
+        name: s.name.as_deref(),
+        commit: s.commit.as_deref(),
+        how: s.how.as_deref(),
+    }
+}
+
+/// The JSON document (pretty-printed, ending in a newline). Shape: docs/diff.md.
+pub fn json(report: &DiffReport) -> String {
+    let d = &report.diff;
+    let t = d.totals();
+    fn resources(rs: &[Resource]) -> Vec<JsonResource<'_>> {
+        rs.iter()
+            .map(|r| JsonResource {
+                id: &r.id,
+                path: &r.path,
+            })
+            .collect()
+    }
+    let doc = JsonReport {
+        version: 1,
+        base: json_side(&report.base),
+        head: json_side(&report.head),
+        stale: report.stale.as_ref().map(|s| JsonStale {
+            place: &s.place,
+            files: &s.files,
+        }),
+        summary: JsonSummary {
+            added: t.added,
+            changed: t.changed,
+            removed: t.removed,
+            unchanged: t.unchanged,
+            environments: &d.environments,
+        },
+        risks: d
+            .risks
+            .iter()
+            .map(|r| JsonRisk {
+                code: r.kind.code(),
+                environment: &r.environment,
+                resource: r.resource.as_ref(),
+                message: &r.message,
+            })
+            .collect(),
+        added: resources(&d.added),
+        removed: resources(&d.removed),
+        changed: d
+            .changed
+            .iter()
+            .map(|c| JsonChanged {
+                id: &c.id,
+                path: &c.path,
+                base_path: &c.base_path,
+                fields: &c.fields,
+                diff: &c.diff,
+            })
+            .collect(),
+        moved: d
+            .moved
+            .iter()
+            .map(|m| JsonMoved {
+                id: &m.id,
+                from: &m.from,
+                to: &m.to,
+            })
+            .collect(),
+        notes: &report.notes,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("the report serialises to JSON");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,72 @@
+//! The checkout lock: commands that edit input files (`bump-image`, `promote`) take
+//! an exclusive lock on `<platform dir>/.kgen.lock` for their whole read → edit →
+//! render → write (→ commit) sequence, so two of them running at once in one
+//! checkout serialise instead of one silently losing the other's update.
+//!
+//! The lock is an advisory OS file lock (`flock` on Unix, `LockFileEx` on Windows)
+//! held by the open file: it is released when the `CheckoutLock` is dropped, and by
+//! the OS if the process dies. The file itself is empty and stays (it is in
+//! `.gitignore`). Whoever holds the lock must re-read the files it edits after
+//! taking it.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Name of the lock file, next to platform.toml.
+pub const LOCK_FILE: &str = ".kgen.lock";
+
+/// An exclusive lock on a checkout, released on drop.
+#[derive(Debug)]
+pub struct CheckoutLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl CheckoutLock {
+    /// Takes the lock of the platform directory `dir`, waiting for it if another
+    /// process holds it. `on_wait` is called once, before waiting, so the caller can
+    /// say why nothing is happening.
+    pub fn acquire(dir: &Path, on_wait: impl FnOnce(&Path)) -> Result<CheckoutLock> {
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                on_wait(&path);
+                file.lock().map_err(|e| Error::io("lock", &path, e))?;
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+        }
+        Ok(CheckoutLock { _file: file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = CheckoutLock::acquire(dir.path(), |_| panic!("nobody holds it")).unwrap();
+        let d = dir.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let _second = CheckoutLock::acquire(&d, |_| tx.send(()).unwrap()).unwrap();
+        });
+        rx.recv().unwrap(); // the second one had to wait
+        drop(first);
+        t.join().unwrap();
+    }
+}

@@ -1,0 +1,341 @@
+//! `kgen diff`: what will change in the cluster, resource by resource.
+//!
+//! The base side is what is deployed now: the files committed under `generated/` at
+//! the base ref (default: the merge base of `HEAD` with the default branch). The
+//! head side is what will be deployed after merge: the render of the head's inputs
+//! (default: the working tree; for a ref, its platform.toml and overlays read from
+//! git). Everything is read from the object database; nothing is checked out or
+//! written.
+//!
+//! Files that are byte-identical on both sides at the same path are unchanged
+//! resources and are never parsed (compared by git blob id), so a large platform
+//! with a small change costs one render plus a hash per file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+use rayon::prelude::*;
+
+use crate::compile::compile;
+use crate::diff::{self, DiffReport, Side, Stale};
+use crate::emit::is_generated;
+use crate::error::{Error, Result};
+use crate::git_ref::{self, GitRepo};
+use crate::manifest_set::{environment_of, is_yaml, ManifestSet, Resource};
+use crate::spec::SyncMode;
+use crate::workspace::{InputFiles, Workspace, GENERATED_DIR, OVERLAY_DIR};
+
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// The platform file (in the working tree; for `head`, its path inside the repository is used).
+    pub platform: PathBuf,
+    /// Base ref; None for the merge base of HEAD with the default branch.
+    pub base: Option<String>,
+    /// Head ref; None for the working tree.
+    pub head: Option<String>,
+    /// Only these environments (all when empty).
+    pub envs: Vec<String>,
+}
+
+/// Compares the manifests committed at the base with the render of the head.
+pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
+    let git = GitRepo::discover(&opts.platform)?;
+    let platform_path = git.path_in_repo(&opts.platform)?;
+    let (dir, file_name) = match platform_path.rsplit_once('/') {
+        Some((d, f)) => (d.to_string(), f.to_string()),
+        None => (String::new(), platform_path.clone()),
+    };
+    let generated = git_ref::join(&dir, GENERATED_DIR);
+
+    let base_ref = match &opts.base {
+        Some(r) => git.resolve(r)?,
+        None => git.default_base()?,
+    };
+    let base = Side {
+        name: Some(base_ref.name.clone()),
+        commit: Some(base_ref.commit.clone()),
+        how: base_ref.how.clone(),
+    };
+
+    // The head: a workspace, and where its own generated/ is.
+    let (ws, head, head_generated) = match &opts.head {
+        None => {
+            let ws = Workspace::load(&opts.platform)?;
+            let gen = HeadGenerated::Disk(ws.generated_dir());
+            (ws, Side::working_tree(), gen)
+        }
+        Some(r) => {
+            let h = git.resolve(r)?;
+            let ws = workspace_at(&git, &h.commit, r, &dir, &file_name)?;
+            let side = Side {
+                name: Some(h.name.clone()),
+                commit: Some(h.commit.clone()),
+                how: None,
+            };
+            (ws, side, HeadGenerated::Commit(h.commit))
+        }
+    };
+    let compiled = compile(&ws, &opts.envs)?;
+    let manual_envs: BTreeSet<String> = compiled
+        .spec
+        .environments
+        .iter()
+        .filter(|e| e.sync == SyncMode::Manual)
+        .map(|e| e.name.clone())
+        .collect();
+
+    let in_scope =
+        |path: &str| opts.envs.is_empty() || opts.envs.iter().any(|e| e == environment_of(path));
+
+    // Head: the render, with the blob id each file would have if committed.
+    let head_files: Vec<(&String, &String, Oid)> = compiled
+        .tree
+        .files
+        .par_iter()
+        .filter(|(p, _)| in_scope(p))
+        .map(|(p, text)| (p, text, git_ref::blob_id(text.as_bytes())))
+        .collect();
+    let head_oids: BTreeMap<&str, Oid> = head_files
+        .iter()
+        .map(|(p, _, o)| (p.as_str(), *o))
+        .collect();
+
+    // Base: the committed files, by blob id.
+    let base_listing: BTreeMap<String, Oid> = git
+        .list_files(&base_ref.commit, &generated)?
+        .into_iter()
+        .filter(|(p, _)| in_scope(p))
+        .collect();
+
+    let mut unchanged: BTreeMap<String, usize> = BTreeMap::new();
+    let mut head_texts = Vec::new();
+    for (path, text, oid) in &head_files {
+        if is_yaml(path) && base_listing.get(path.as_str()) == Some(oid) {
+            *unchanged
+                .entry(environment_of(path).to_string())
+                .or_default() += 1;
+        } else if is_yaml(path) {
+            head_texts.push(((*path).clone(), (*text).clone()));
+        }
+    }
+    let mut base_texts = Vec::new();
+    let mut foreign = 0;
+    for (path, oid) in &base_listing {
+        if !is_yaml(path) || head_oids.get(path.as_str()) == Some(oid) {
+            continue;
+        }
+        let bytes = git.blob(*oid)?;
+        if !is_generated(&bytes) {
+            foreign += 1;
+            continue;
+        }
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::Other(format!(
+                "generated/{path} at {} is not UTF-8 text",
+                base.describe()
+            ))
+        })?;
+        base_texts.push((path.clone(), text));
+    }
+
+    let base_set = ManifestSet::parse(&base_texts)?;
+    let head_set = ManifestSet::parse(&head_texts)?;
+    let mut d = diff::compare(&base_set, &head_set, &manual_envs);
+    for (env, n) in &unchanged {
+        d.count_unchanged(env, *n);
+    }
+
+    let mut notes = Vec::new();
+    if foreign > 0 {
+        notes.push(format!(
+            "{} under generated/ at the base {} not written by kgen (no kgen header) and {} ignored",
+            git_ref_plural(foreign),
+            if foreign == 1 { "was" } else { "were" },
+            if foreign == 1 { "is" } else { "are" },
+        ));
+    }
+    for (side, set) in [("the base", &base_set), ("the head", &head_set)] {
+        for dup in &set.duplicates {
+            notes.push(duplicate_note(side, dup, set));
+        }
+    }
+
+    let stale_files = match &head_generated {
+        HeadGenerated::Disk(dir) => stale_on_disk(dir, &compiled.tree.files, &in_scope)?,
+        HeadGenerated::Commit(commit) => {
+            let listing: BTreeMap<String, Oid> = git
+                .list_files(commit, &generated)?
+                .into_iter()
+                .filter(|(p, _)| in_scope(p))
+                .collect();
+            stale_at_commit(&git, &listing, &head_oids)?
+        }
+    };
+    let stale = (!stale_files.is_empty()).then(|| Stale {
+        place: match &opts.head {
+            None => "HEAD (working tree)".to_string(),
+            Some(r) => r.clone(),
+        },
+        files: stale_files,
+    });
+
+    Ok(DiffReport {
+        base,
+        head,
+        stale,
+        diff: d,
+        notes,
+    })
+}
+
+/// Appends the Markdown report to `$GITHUB_STEP_SUMMARY` when it is set (in GitHub
+/// Actions); returns whether it did.
+pub fn publish_step_summary(report: &DiffReport) -> Result<bool> {
+    let md = crate::diff_format::markdown(report, crate::diff_format::MARKDOWN_LIMIT);
+    crate::github_actions::append_step_summary(&md)
+        .map_err(|e| Error::io("append to", "$GITHUB_STEP_SUMMARY", e))
+}
+
+fn git_ref_plural(n: usize) -> String {
+    crate::diagnostic::plural(n, "file")
+}
+
+fn duplicate_note(side: &str, dup: &Resource, set: &ManifestSet) -> String {
+    let first = set
+        .resources
+        .get(&dup.id)
+        .map(|r| r.path.as_str())
+        .unwrap_or("?");
+    format!(
+        "{} is defined twice in {side} (generated/{first} and generated/{}); the first is compared",
+        dup.id, dup.path
+    )
+}
+
+enum HeadGenerated {
+    Disk(PathBuf),
+    Commit(String),
+}
+
+/// The workspace at `commit`: `dir/file_name` and `dir/overlays/*.toml`, read from git.
+fn workspace_at(
+    git: &GitRepo,
+    commit: &str,
+    refname: &str,
+    dir: &str,
+    file_name: &str,
+) -> Result<Workspace> {
+    let platform_path = git_ref::join(dir, file_name);
+    let text = git.read_text(commit, &platform_path)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{refname} has no {platform_path}; pass the platform's path in the repository with --platform"
+        ))
+    })?;
+    let mut overlays = Vec::new();
+    for (name, oid) in git.list_files(commit, &git_ref::join(dir, OVERLAY_DIR))? {
+        let Some(stem) = name.strip_suffix(".toml") else {
+            continue;
+        };
+        if stem.contains('/') {
+            continue;
+        }
+        let text = String::from_utf8(git.blob(oid)?).map_err(|_| {
+            Error::Git(format!(
+                "{OVERLAY_DIR}/{name} at {refname} is not UTF-8 text"
+            ))
+        })?;
+        overlays.push((stem.to_string(), format!("{OVERLAY_DIR}/{name}"), text));
+    }
+    let root = git
+        .workdir()
+        .map(|w| {
+            if dir.is_empty() {
+                w.to_path_buf()
+            } else {
+                w.join(dir)
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from(dir));
+    Workspace::parse(
+        root,
+        InputFiles {
+            platform: (file_name.to_string(), text),
+            overlays,
+        },
+    )
+}
+
+/// Files of the render that differ from or are missing in `dir`, and files there
+/// that kgen wrote but no longer renders (within scope), sorted.
+fn stale_on_disk(
+    dir: &Path,
+    tree: &BTreeMap<String, String>,
+    in_scope: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = tree
+        .par_iter()
+        .filter(|(p, _)| in_scope(p))
+        .filter_map(|(p, text)| match std::fs::read(dir.join(p)) {
+            Ok(bytes) if bytes == text.as_bytes() => None,
+            _ => Some(p.clone()),
+        })
+        .collect();
+    let mut found = Vec::new();
+    walk(dir, "", &mut found)?;
+    for rel in found {
+        if in_scope(&rel) && !tree.contains_key(&rel) {
+            let path = dir.join(&rel);
+            if let Ok(bytes) = std::fs::read(&path) {
+                if is_generated(&bytes) {
+                    out.push(rel);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Regular files under `dir` (not following symbolic links), relative, `/`-separated.
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("list", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+        let ty = entry.file_type().map_err(|e| Error::io("list", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = git_ref::join(prefix, &name);
+        if ty.is_dir() {
+            walk(&entry.path(), &rel, out)?;
+        } else if ty.is_file() {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// Like `stale_on_disk`, for a committed `generated/` listed by blob id.
+fn stale_at_commit(
+    git: &GitRepo,
+    listing: &BTreeMap<String, Oid>,
+    rendered: &BTreeMap<&str, Oid>,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (path, oid) in rendered {
+        if listing.get(*path) != Some(oid) {
+            out.push(path.to_string());
+        }
+    }
+    for (path, oid) in listing {
+        if !rendered.contains_key(path.as_str()) && is_generated(&git.blob(*oid)?) {
+            out.push(path.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,171 @@
+//! `kgen promote --from staging --to prod [SERVICE...]`: copy image tags and
+//! digests from one environment to another.
+//!
+//! For each service the *effective* image of the source environment (its overlay,
+//! else platform.toml) is made the effective image of the target environment, by
+//! editing only the target's overlay: values are set where they differ, and a
+//! digest (or tag) that the target's overlay pins but the source does not have is
+//! removed, so the target really runs what the source runs. Everything else (the
+//! lock, the in-memory compile, atomic writes, rollback, `--commit`) is the
+//! `bump-image` transaction (`ops::bump_image::update`).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::lock::CheckoutLock;
+use crate::ops::bump_image::{
+    self, check_env, check_service, effective, overlay_version, platform_dir, ImageVersion, Kind,
+    Update,
+};
+use crate::overlay_edit::{Edit, Field};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromoteOptions {
+    pub from: String,
+    pub to: String,
+    /// Services to promote; every service of platform.toml when empty.
+    pub services: Vec<String>,
+    pub render: bool,
+    pub commit: bool,
+}
+
+/// What `promote` did.
+#[derive(Debug, Clone)]
+pub struct Promotion {
+    pub from: String,
+    pub to: String,
+    pub update: Update,
+    /// Services not promoted, and why (no image version in the source environment).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Promotion {
+    /// What moves, what is already equal, what was skipped; then what was written.
+    pub fn report(&self) -> String {
+        let u = &self.update;
+        let width = u
+            .changes
+            .iter()
+            .map(|c| c.service.len())
+            .chain(u.unchanged.iter().map(|(s, _)| s.len()))
+            .chain(self.skipped.iter().map(|(s, _)| s.len()))
+            .max()
+            .unwrap_or(0);
+        let mut out = format!("promote {} → {}\n", self.from, self.to);
+        for c in &u.changes {
+            out.push_str(&format!(
+                "  {:width$}  {} → {}\n",
+                c.service, c.before, c.after
+            ));
+        }
+        for (s, v) in &u.unchanged {
+            out.push_str(&format!("  {s:width$}  {v} (already equal)\n"));
+        }
+        for (s, why) in &self.skipped {
+            out.push_str(&format!("  {s:width$}  skipped: {why}\n"));
+        }
+        if !u.changed() {
+            out.push_str(&format!(
+                "{} already runs what {} runs: nothing to do\n",
+                self.to, self.from
+            ));
+        }
+        out.push_str(&u.footer());
+        out
+    }
+
+    pub fn publish_to_github_actions(&self) -> Result<()> {
+        self.update
+            .publish_to_github_actions(&format!("kgen promote: {} → {}", self.from, self.to))
+    }
+}
+
+/// Runs `kgen promote`. `on_wait` is called if another kgen holds the checkout lock.
+pub fn promote(
+    platform: &Path,
+    opts: &PromoteOptions,
+    on_wait: impl FnOnce(&Path),
+) -> Result<Promotion> {
+    if opts.from == opts.to {
+        return Err(Error::Usage(format!(
+            "--from and --to are both `{}`; promote copies images between two environments",
+            opts.from
+        )));
+    }
+    let root = platform_dir(platform);
+    let _lock = CheckoutLock::acquire(&root, on_wait)?;
+    let ws = Workspace::load(platform)?;
+    check_env(&ws, &opts.from)?;
+    check_env(&ws, &opts.to)?;
+    let services: Vec<String> = if opts.services.is_empty() {
+        ws.service_names().iter().map(|s| s.to_string()).collect()
+    } else {
+        for s in &opts.services {
+            check_service(&ws, s)?;
+        }
+        let mut v: Vec<String> = Vec::new();
+        for s in &opts.services {
+            if !v.contains(s) {
+                v.push(s.clone());
+            }
+        }
+        v
+    };
+
+    let mut edits = Vec::new();
+    let mut unchanged: Vec<(String, ImageVersion)> = Vec::new();
+    let mut skipped = Vec::new();
+    for service in &services {
+        let source = effective(&ws, &opts.from, service);
+        let target = effective(&ws, &opts.to, service);
+        if source.is_empty() {
+            skipped.push((
+                service.clone(),
+                format!("no tag or digest in {}", opts.from),
+            ));
+            continue;
+        }
+        if source == target {
+            unchanged.push((service.clone(), source));
+            continue;
+        }
+        let pinned = overlay_version(&ws, &opts.to, service);
+        for (field, want, have, own) in [
+            (Field::Tag, &source.tag, &target.tag, &pinned.tag),
+            (
+                Field::Digest,
+                &source.digest,
+                &target.digest,
+                &pinned.digest,
+            ),
+        ] {
+            match (want, have) {
+                (Some(v), h) if h.as_ref() != Some(v) => edits.push(Edit::set(service, field, v)),
+                (None, Some(_)) if own.is_some() => edits.push(Edit::remove(service, field)),
+                (None, Some(h)) => {
+                    return Err(Error::Other(format!(
+                        "cannot promote `{service}`: {} has no {field}, but {} gets {field} `{h}` from platform.toml, which an overlay cannot unset",
+                        opts.from, opts.to
+                    )))
+                }
+                _ => {}
+            }
+        }
+    }
+    let update = bump_image::update(
+        &ws,
+        &opts.to,
+        &edits,
+        unchanged,
+        Kind::Promote { from: &opts.from },
+        opts.render,
+        opts.commit,
+    )?;
+    Ok(Promotion {
+        from: opts.from.clone(),
+        to: opts.to.clone(),
+        update,
+        skipped,
+    })
+}

@@ -1,0 +1,938 @@
+//! Format-preserving edits of the image fields (`tag`, `digest`) of an overlay file.
+//!
+//! This is the pure part of `kgen bump-image` and `kgen promote`: text in, text out,
+//! plus what changed. The file is parsed with toml_edit's span-keeping parser only to
+//! *locate* things; the edit itself is a splice of the original text, so every byte
+//! that is not the value stays as it was: comments, blank lines, key order, quoting
+//! style, odd spacing, CRLF line endings.
+//!
+//! The value is found in each of the forms TOML allows:
+//! `[services.x]` + `tag = …`, a dotted key `services.x.tag = …`, or an inline table
+//! `x = { tag = … }`. A missing key is added next to its sibling (`digest` after
+//! `tag`, `tag` before `digest`) or after the table's last line; a missing service
+//! gets a `[services.x]` table after the last service (or a dotted line, or an inline
+//! entry, matching how the file writes its services).
+//!
+//! Every edit is checked before it is returned: the new text must parse, and must
+//! mean exactly the old document with that one value changed. An edit that would
+//! do anything else is refused with an error instead of being guessed at.
+
+use std::fmt;
+use std::ops::Range;
+
+use toml_edit::{Document, InlineTable, Item, Table, Value};
+
+/// An image field of a service that these edits may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    Tag,
+    Digest,
+}
+
+impl Field {
+    /// The TOML key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Tag => "tag",
+            Field::Digest => "digest",
+        }
+    }
+
+    /// The other image field.
+    fn sibling(self) -> Field {
+        match self {
+            Field::Tag => Field::Digest,
+            Field::Digest => Field::Tag,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// One requested change: set `services.<service>.<field>` to `value`, or remove it (`None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub service: String,
+    pub field: Field,
+    pub value: Option<String>,
+}
+
+impl Edit {
+    pub fn set(service: &str, field: Field, value: &str) -> Edit {
+        Edit {
+            service: service.to_string(),
+            field,
+            value: Some(value.to_string()),
+        }
+    }
+
+    pub fn remove(service: &str, field: Field) -> Edit {
+        Edit {
+            service: service.to_string(),
+            field,
+            value: None,
+        }
+    }
+}
+
+/// A change that was made: the value in this file before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub service: String,
+    pub field: Field,
+    pub previous: Option<String>,
+    pub current: Option<String>,
+}
+
+/// The result of `apply`: the new text and the edits that changed something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    pub text: String,
+    /// Only the edits that changed the file, in request order.
+    pub applied: Vec<Applied>,
+}
+
+impl Edited {
+    pub fn changed(&self) -> bool {
+        !self.applied.is_empty()
+    }
+}
+
+/// Why an edit could not be made. `span` is a byte range of the input text, when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditError {
+    pub message: String,
+    pub span: Option<Range<usize>>,
+    /// True when the input is not valid TOML (as opposed to a form kgen cannot edit).
+    pub syntax: bool,
+}
+
+impl EditError {
+    fn new(message: impl Into<String>, span: Option<Range<usize>>) -> EditError {
+        EditError {
+            message: message.into(),
+            span,
+            syntax: false,
+        }
+    }
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EditError {}
+
+/// The value of `services.<service>.<field>` in `text`, if the file sets it.
+pub fn read(text: &str, service: &str, field: Field) -> Result<Option<String>, EditError> {
+    let doc = parse(text)?;
+    let services = match doc.as_table().get("services") {
+        None => return Ok(None),
+        Some(item) => Container::of_item(item, "services")?,
+    };
+    let Some(svc) = service_child(services, service) else {
+        return Ok(None);
+    };
+    Ok(svc.string(field.key())?.map(|(_, _, v)| v))
+}
+
+/// Applies `edits` in order. Edits that change nothing (the value is already there,
+/// or a removed key is already absent) are skipped and not reported.
+pub fn apply(text: &str, edits: &[Edit]) -> Result<Edited, EditError> {
+    let mut text = text.to_string();
+    let mut applied = Vec::new();
+    // Parse once up front so that a file that is not TOML fails before anything else.
+    parse(&text)?;
+    for edit in edits {
+        let previous = read(&text, &edit.service, edit.field)?;
+        if previous == edit.value {
+            continue;
+        }
+        let splice = plan(&text, edit)?;
+        let new_text = splice.apply(&text);
+        verify(&text, &new_text, edit)?;
+        applied.push(Applied {
+            service: edit.service.clone(),
+            field: edit.field,
+            previous,
+            current: edit.value.clone(),
+        });
+        text = new_text;
+    }
+    Ok(Edited { text, applied })
+}
+
+fn parse(text: &str) -> Result<Document<&str>, EditError> {
+    Document::parse(text).map_err(|e| EditError {
+        message: format!("invalid TOML: {}", e.message().trim()),
+        span: e.span(),
+        syntax: true,
+    })
+}
+
+/// Replace `range` of the text with `insert`.
+#[derive(Debug)]
+struct Splice {
+    range: Range<usize>,
+    insert: String,
+}
+
+impl Splice {
+    fn apply(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + self.insert.len());
+        out.push_str(&text[..self.range.start]);
+        out.push_str(&self.insert);
+        out.push_str(&text[self.range.end..]);
+        out
+    }
+
+    fn insert(at: usize, text: impl Into<String>) -> Splice {
+        Splice {
+            range: at..at,
+            insert: text.into(),
+        }
+    }
+}
+
+/// A table in either of its two syntaxes.
+#[derive(Clone, Copy)]
+enum Container<'a> {
+    Table(&'a Table),
+    Inline(&'a InlineTable),
+}
+
+impl<'a> Container<'a> {
+    fn of_item(item: &'a Item, path: &str) -> Result<Container<'a>, EditError> {
+        match item {
+            Item::Table(t) => Ok(Container::Table(t)),
+            Item::Value(Value::InlineTable(t)) => Ok(Container::Inline(t)),
+            other => Err(EditError::new(
+                format!(
+                    "`{path}` must be a table, but the file has {}",
+                    other.type_name()
+                ),
+                other.span(),
+            )),
+        }
+    }
+
+    /// The string at `key`: key span, value span and value.
+    #[allow(clippy::type_complexity)]
+    fn string(self, key: &str) -> Result<Option<(Range<usize>, Range<usize>, String)>, EditError> {
+        let (key_span, value) = match self {
+            Container::Table(t) => match t.get(key) {
+                None => return Ok(None),
+                Some(Item::Value(v)) => (t.key(key).and_then(|k| k.span()), v),
+                Some(other) => {
+                    return Err(EditError::new(
+                        format!(
+                            "`{key}` must be a string, but the file has {}",
+                            other.type_name()
+                        ),
+                        other.span(),
+                    ))
+                }
+            },
+            Container::Inline(t) => match t.get(key) {
+                None => return Ok(None),
+                Some(v) => (t.key(key).and_then(|k| k.span()), v),
+            },
+        };
+        let Some(s) = value.as_str() else {
+            return Err(EditError::new(
+                format!(
+                    "`{key}` must be a string, but the file has {}",
+                    value.type_name()
+                ),
+                value.span(),
+            ));
+        };
+        match (key_span, value.span()) {
+            (Some(k), Some(v)) => Ok(Some((k, v, s.to_string()))),
+            _ => Err(EditError::new(
+                format!("cannot locate `{key}` in the file"),
+                None,
+            )),
+        }
+    }
+}
+
+/// Where a service lives, resolved one level at a time.
+fn service_child<'a>(services: Container<'a>, service: &str) -> Option<Container<'a>> {
+    match services {
+        Container::Table(t) => match t.get(service)? {
+            Item::Table(t) => Some(Container::Table(t)),
+            Item::Value(Value::InlineTable(t)) => Some(Container::Inline(t)),
+            _ => None,
+        },
+        Container::Inline(t) => match t.get(service)? {
+            Value::InlineTable(t) => Some(Container::Inline(t)),
+            _ => None,
+        },
+    }
+}
+
+fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
+    let doc = parse(text)?;
+    let nl = line_ending(text);
+    let service = edit.service.as_str();
+    let key = edit.field.key();
+    let root = doc.as_table();
+
+    let services = match root.get("services") {
+        None => {
+            let Some(value) = &edit.value else {
+                unreachable!("removing an absent key changes nothing and is skipped")
+            };
+            return Ok(append_block(text, nl, service, key, value));
+        }
+        Some(item) => Container::of_item(item, "services")?,
+    };
+    if let Container::Table(t) = services {
+        if let Some(item) = t.get(service) {
+            if !matches!(item, Item::Table(_) | Item::Value(Value::InlineTable(_))) {
+                return Err(EditError::new(
+                    format!(
+                        "`services.{service}` must be a table, but the file has {}",
+                        item.type_name()
+                    ),
+                    item.span(),
+                ));
+            }
+        }
+    }
+
+    let Some(svc) = service_child(services, service) else {
+        let Some(value) = &edit.value else {
+            unreachable!("removing an absent key changes nothing and is skipped")
+        };
+        return add_service(text, nl, services, service, key, value);
+    };
+
+    // The key exists: replace or remove exactly its bytes.
+    if let Some((key_span, value_span, _)) = svc.string(key)? {
+        return Ok(match &edit.value {
+            Some(value) => Splice {
+                insert: quoted(value, quote_style(&text[value_span.clone()])),
+                range: value_span,
+            },
+            None => remove_entry(text, svc, key_span, value_span)?,
+        });
+    }
+    let Some(value) = &edit.value else {
+        unreachable!("removing an absent key changes nothing and is skipped")
+    };
+
+    // The key is missing: add it next to its sibling, or at the end of the table.
+    let sibling = svc.string(edit.field.sibling().key())?;
+    let style = sibling
+        .as_ref()
+        .map_or(QuoteStyle::Basic, |(_, v, _)| quote_style(&text[v.clone()]));
+    let entry = format!("{key} = {}", quoted(value, style));
+    match svc {
+        Container::Inline(t) => Ok(add_to_inline(t, sibling.as_ref(), edit.field, &entry)),
+        Container::Table(t) if t.is_dotted() => {
+            let span = t
+                .span()
+                .ok_or_else(|| EditError::new("cannot locate the dotted key", None))?;
+            let prefix = format!("{}.", &text[line_start(text, span.start)..span.end]);
+            let line = format!("{prefix}{entry}");
+            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+        }
+        Container::Table(t) if !t.is_implicit() => {
+            let indent = first_value_indent(text, t).unwrap_or_default();
+            let line = format!("{indent}{entry}");
+            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+        }
+        Container::Table(t) => {
+            // Only sub-tables (`[services.x.autoscaling]`) exist: define `[services.x]`
+            // right before the first of them.
+            let first = min_header_start(&Item::Table(t.clone())).ok_or_else(|| {
+                EditError::new(
+                    format!("cannot find where `services.{service}` is defined"),
+                    None,
+                )
+            })?;
+            let at = line_start(text, first);
+            Ok(Splice::insert(
+                at,
+                format!("[services.{}]{nl}{entry}{nl}{nl}", key_text(service)),
+            ))
+        }
+    }
+}
+
+/// Adds a service that the file does not mention yet, in the form its siblings use.
+fn add_service(
+    text: &str,
+    nl: &str,
+    services: Container<'_>,
+    service: &str,
+    key: &str,
+    value: &str,
+) -> Result<Splice, EditError> {
+    let entry = format!("{key} = {}", quoted(value, QuoteStyle::Basic));
+    match services {
+        Container::Inline(t) => Ok(append_inline(
+            t,
+            &format!("{} = {{ {entry} }}", key_text(service)),
+        )),
+        Container::Table(t) if t.is_dotted() => {
+            // `services.a.tag = "1"` lines at the top of the file: add one more.
+            let span = t
+                .span()
+                .ok_or_else(|| EditError::new("cannot locate the dotted key `services`", None))?;
+            let prefix = &text[line_start(text, span.start)..span.end];
+            let end = max_end_own(t).unwrap_or(span.end);
+            Ok(insert_line_after(
+                text,
+                nl,
+                end,
+                &format!("{prefix}.{}.{entry}", key_text(service)),
+            ))
+        }
+        Container::Table(t) => {
+            // `[services.a]` tables (or a `[services]` table): a new table after the last one.
+            let end = max_end_all(&Item::Table(t.clone())).unwrap_or(0);
+            let at = after_line(text, end);
+            let block = format!("[services.{}]{nl}{entry}", key_text(service));
+            let mut insert = String::new();
+            if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+                insert.push_str(nl);
+            }
+            insert.push_str(nl);
+            insert.push_str(&block);
+            insert.push_str(nl);
+            let rest = &text[at..];
+            if !rest.is_empty() && !rest.starts_with(nl) {
+                insert.push_str(nl);
+            }
+            Ok(Splice::insert(at, insert))
+        }
+    }
+}
+
+/// A new `[services.x]` table at the end of a file that has no services at all.
+fn append_block(text: &str, nl: &str, service: &str, key: &str, value: &str) -> Splice {
+    let mut insert = String::new();
+    if !text.is_empty() {
+        if !text.ends_with('\n') {
+            insert.push_str(nl);
+        }
+        let blank = format!("{nl}{nl}");
+        if !(text.ends_with(&blank) || text.trim().is_empty()) {
+            insert.push_str(nl);
+        }
+    }
+    insert.push_str(&format!(
+        "[services.{}]{nl}{key} = {}{nl}",
+        key_text(service),
+        quoted(value, QuoteStyle::Basic)
+    ));
+    Splice::insert(text.len(), insert)
+}
+
+/// Adds a `key = value` line to a standard or dotted table.
+fn add_line(
+    text: &str,
+    nl: &str,
+    t: &Table,
+    sibling: Option<&(Range<usize>, Range<usize>, String)>,
+    field: Field,
+    line: &str,
+) -> Splice {
+    match (sibling, field) {
+        // `tag` goes right before `digest`.
+        (Some((key_span, _, _)), Field::Tag) => {
+            Splice::insert(line_start(text, key_span.start), format!("{line}{nl}"))
+        }
+        // `digest` goes right after `tag`.
+        (Some((_, value_span, _)), Field::Digest) => {
+            insert_line_after(text, nl, value_span.end, line)
+        }
+        (None, _) => {
+            let end = max_end_own(t)
+                .or_else(|| t.span().map(|s| s.end))
+                .unwrap_or(text.len());
+            insert_line_after(text, nl, end, line)
+        }
+    }
+}
+
+/// Adds `entry` to an inline table, next to its sibling when there is one.
+fn add_to_inline(
+    t: &InlineTable,
+    sibling: Option<&(Range<usize>, Range<usize>, String)>,
+    field: Field,
+    entry: &str,
+) -> Splice {
+    match (sibling, field) {
+        (Some((key_span, _, _)), Field::Tag) => {
+            Splice::insert(key_span.start, format!("{entry}, "))
+        }
+        (Some((_, value_span, _)), Field::Digest) => {
+            Splice::insert(value_span.end, format!(", {entry}"))
+        }
+        (None, _) => append_inline(t, entry),
+    }
+}
+
+/// Appends `entry` as the last entry of an inline table.
+fn append_inline(t: &InlineTable, entry: &str) -> Splice {
+    let last = t.iter().filter_map(|(_, v)| v.span()).map(|s| s.end).max();
+    match (last, t.span()) {
+        (Some(end), _) => Splice::insert(end, format!(", {entry}")),
+        (None, Some(span)) => Splice {
+            range: span,
+            insert: format!("{{ {entry} }}"),
+        },
+        (None, None) => Splice::insert(0, String::new()),
+    }
+}
+
+/// Removes one key and its value: the whole line in a table, the entry in an inline table.
+fn remove_entry(
+    text: &str,
+    svc: Container<'_>,
+    key_span: Range<usize>,
+    value_span: Range<usize>,
+) -> Result<Splice, EditError> {
+    match svc {
+        Container::Table(_) => {
+            let start = line_start(text, key_span.start);
+            let before = &text[start..key_span.start];
+            let end = after_line(text, value_span.end);
+            let after = text[value_span.end..end].trim();
+            let alone = !before.contains(['=', ',', '{', '[', '#'])
+                && (after.is_empty() || after.starts_with('#'));
+            if !alone {
+                return Err(EditError::new(
+                    "cannot remove this key without touching its neighbours; remove it by hand",
+                    Some(key_span),
+                ));
+            }
+            Ok(Splice {
+                range: start..end,
+                insert: String::new(),
+            })
+        }
+        Container::Inline(t) => {
+            let mut entries: Vec<(Range<usize>, Range<usize>)> = t
+                .iter()
+                .filter_map(|(k, v)| Some((t.key(k)?.span()?, v.span()?)))
+                .collect();
+            entries.sort_by_key(|(k, _)| k.start);
+            let i = entries
+                .iter()
+                .position(|(k, _)| *k == key_span)
+                .ok_or_else(|| EditError::new("cannot locate the key", Some(key_span.clone())))?;
+            let range = if i + 1 < entries.len() {
+                key_span.start..entries[i + 1].0.start
+            } else if i > 0 {
+                entries[i - 1].1.end..value_span.end
+            } else {
+                let end = if text[value_span.end..].starts_with(' ') {
+                    value_span.end + 1
+                } else {
+                    value_span.end
+                };
+                key_span.start..end
+            };
+            Ok(Splice {
+                range,
+                insert: String::new(),
+            })
+        }
+    }
+}
+
+/// Checks that `new` means exactly `old` with the edit applied, and nothing else.
+fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
+    let what = format!("services.{}.{}", edit.service, edit.field);
+    let refuse = |why: String| {
+        EditError::new(
+            format!("kgen could not edit `{what}` safely ({why}); edit the file by hand"),
+            None,
+        )
+    };
+    let mut expected: toml::Table = toml::from_str(old).map_err(|e| EditError {
+        message: format!("invalid TOML: {}", e.message().trim()),
+        span: e.span(),
+        syntax: true,
+    })?;
+    let got: toml::Table = toml::from_str(new).map_err(|e| {
+        refuse(format!(
+            "the result would not parse: {}",
+            e.message().trim()
+        ))
+    })?;
+    let services = expected
+        .entry("services")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(services) = services else {
+        return Err(refuse("`services` is not a table".into()));
+    };
+    let svc = services
+        .entry(edit.service.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(svc) = svc else {
+        return Err(refuse(format!(
+            "`services.{}` is not a table",
+            edit.service
+        )));
+    };
+    match &edit.value {
+        Some(v) => {
+            svc.insert(edit.field.key().to_string(), toml::Value::String(v.clone()));
+        }
+        None => {
+            svc.remove(edit.field.key());
+        }
+    }
+    if expected != got {
+        return Err(refuse("the result would change other values".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteStyle {
+    Basic,
+    Literal,
+    MultiBasic,
+    MultiLiteral,
+}
+
+fn quote_style(raw: &str) -> QuoteStyle {
+    if raw.starts_with("\"\"\"") {
+        QuoteStyle::MultiBasic
+    } else if raw.starts_with("'''") {
+        QuoteStyle::MultiLiteral
+    } else if raw.starts_with('\'') {
+        QuoteStyle::Literal
+    } else {
+        QuoteStyle::Basic
+    }
+}
+
+/// `value` as a TOML string in `style`. Values that a style cannot hold as they are
+/// (quotes, backslashes, control characters) are written as escaped basic strings.
+fn quoted(value: &str, style: QuoteStyle) -> String {
+    let plain = !value
+        .chars()
+        .any(|c| c == '"' || c == '\'' || c == '\\' || c.is_control());
+    match style {
+        _ if !plain => basic(value),
+        QuoteStyle::Basic => format!("\"{value}\""),
+        QuoteStyle::Literal => format!("'{value}'"),
+        QuoteStyle::MultiBasic => format!("\"\"\"{value}\"\"\""),
+        QuoteStyle::MultiLiteral => format!("'''{value}'''"),
+    }
+}
+
+fn basic(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A key as TOML text: bare when it can be, quoted otherwise.
+fn key_text(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        key.to_string()
+    } else {
+        basic(key)
+    }
+}
+
+/// The file's line ending: CRLF if it uses it anywhere, LF otherwise.
+fn line_ending(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// Offset of the start of the line holding `pos`.
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Offset just after the line ending of the line holding `pos` (the text's end if none).
+fn after_line(text: &str, pos: usize) -> usize {
+    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
+}
+
+/// Inserts a whole line after the line holding `pos`.
+fn insert_line_after(text: &str, nl: &str, pos: usize, line: &str) -> Splice {
+    let at = after_line(text, pos);
+    if at == text.len() && !text.ends_with('\n') {
+        Splice::insert(at, format!("{nl}{line}"))
+    } else {
+        Splice::insert(at, format!("{line}{nl}"))
+    }
+}
+
+/// Leading whitespace of the first key/value line of a table, to indent a new one alike.
+fn first_value_indent(text: &str, t: &Table) -> Option<String> {
+    let start = t
+        .iter()
+        .filter(|(_, item)| matches!(item, Item::Value(_)))
+        .filter_map(|(k, _)| t.key(k)?.span())
+        .map(|s| s.start)
+        .min()?;
+    let ls = line_start(text, start);
+    let indent = &text[ls..start];
+    indent
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then(|| indent.to_string())
+}
+
+/// End of the last key/value written under a table's own header (including dotted
+/// keys, excluding sub-tables that have headers of their own).
+fn max_end_own(t: &Table) -> Option<usize> {
+    t.iter()
+        .filter_map(|(_, item)| match item {
+            Item::Value(v) => v.span().map(|s| s.end),
+            Item::Table(sub) if sub.is_dotted() => max_end_own(sub),
+            _ => None,
+        })
+        .max()
+}
+
+/// End of the last thing (header or value) anywhere under `item`.
+fn max_end_all(item: &Item) -> Option<usize> {
+    let own = item.span().map(|s| s.end);
+    let children = match item {
+        Item::Table(t) => t.iter().filter_map(|(_, i)| max_end_all(i)).max(),
+        Item::ArrayOfTables(a) => a
+            .iter()
+            .filter_map(|t| max_end_all(&Item::Table(t.clone())))
+            .max(),
+        _ => None,
+    };
+    own.max(children)
+}
+
+/// Start of the first table header under `item`.
+fn min_header_start(item: &Item) -> Option<usize> {
+    match item {
+        Item::Table(t) => {
+            let own = (!t.is_implicit() && !t.is_dotted())
+                .then(|| t.span().map(|s| s.start))
+                .flatten();
+            let children = t.iter().filter_map(|(_, i)| min_header_start(i)).min();
+            match (own, children) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        Item::ArrayOfTables(a) => a.iter().filter_map(|t| t.span().map(|s| s.start)).min(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(text: &str, service: &str, field: Field, value: &str) -> String {
+        apply(text, &[Edit::set(service, field, value)])
+            .unwrap()
+            .text
+    }
+
+    #[test]
+    fn replaces_only_the_value_bytes() {
+        let t = "[services.a]\ntag   =   '1.0'   # pinned\n";
+        assert_eq!(
+            set(t, "a", Field::Tag, "2.0"),
+            "[services.a]\ntag   =   '2.0'   # pinned\n"
+        );
+    }
+
+    #[test]
+    fn same_value_changes_nothing() {
+        let t = "[services.a]\ntag = \"1.0\"\n";
+        let e = apply(t, &[Edit::set("a", Field::Tag, "1.0")]).unwrap();
+        assert!(!e.changed());
+        assert_eq!(e.text, t);
+    }
+
+    #[test]
+    fn dotted_inline_and_missing() {
+        assert_eq!(
+            set("services.a.tag = \"1\"\n", "a", Field::Tag, "2"),
+            "services.a.tag = \"2\"\n"
+        );
+        assert_eq!(
+            set("services.a.replicas = 1\n", "a", Field::Tag, "2"),
+            "services.a.replicas = 1\nservices.a.tag = \"2\"\n"
+        );
+        assert_eq!(
+            set("services.a.tag = \"1\"\n", "b", Field::Tag, "2"),
+            "services.a.tag = \"1\"\nservices.b.tag = \"2\"\n"
+        );
+        assert_eq!(
+            set(
+                "[services]\na = { tag = \"1\" }\n",
+                "a",
+                Field::Digest,
+                "sha256:x"
+            ),
+            "[services]\na = { tag = \"1\", digest = \"sha256:x\" }\n"
+        );
+        assert_eq!(
+            set("[services]\na = { replicas = 1 }\n", "b", Field::Tag, "2"),
+            "[services]\na = { replicas = 1 }\n\n[services.b]\ntag = \"2\"\n"
+        );
+        assert_eq!(
+            set("services = { a = { tag = \"1\" } }\n", "b", Field::Tag, "2"),
+            "services = { a = { tag = \"1\" }, b = { tag = \"2\" } }\n"
+        );
+        assert_eq!(set("", "a", Field::Tag, "1"), "[services.a]\ntag = \"1\"\n");
+        assert_eq!(
+            set("# hi\n", "a", Field::Tag, "1"),
+            "# hi\n\n[services.a]\ntag = \"1\"\n"
+        );
+    }
+
+    #[test]
+    fn sub_table_only() {
+        assert_eq!(
+            set("[services.a.autoscaling]\nmin = 1\n", "a", Field::Tag, "2"),
+            "[services.a]\ntag = \"2\"\n\n[services.a.autoscaling]\nmin = 1\n"
+        );
+    }
+
+    #[test]
+    fn tag_goes_before_digest_and_digest_after_tag() {
+        assert_eq!(
+            set(
+                "[services.a]\nreplicas = 1\ndigest = 'sha256:1'\nport = 1\n",
+                "a",
+                Field::Tag,
+                "2"
+            ),
+            "[services.a]\nreplicas = 1\ntag = '2'\ndigest = 'sha256:1'\nport = 1\n"
+        );
+        assert_eq!(
+            set(
+                "[services.a]\ntag = \"1\" # c\nport = 1\n",
+                "a",
+                Field::Digest,
+                "sha256:2"
+            ),
+            "[services.a]\ntag = \"1\" # c\ndigest = \"sha256:2\"\nport = 1\n"
+        );
+    }
+
+    #[test]
+    fn removes() {
+        let r = |t: &str| apply(t, &[Edit::remove("a", Field::Digest)]).unwrap().text;
+        assert_eq!(
+            r("[services.a]\ntag = \"1\"\ndigest = \"sha256:1\" # x\nport = 1\n"),
+            "[services.a]\ntag = \"1\"\nport = 1\n"
+        );
+        assert_eq!(
+            r("[services]\na = { tag = \"1\", digest = \"d\" }\n"),
+            "[services]\na = { tag = \"1\" }\n"
+        );
+        assert_eq!(
+            r("[services]\na = { digest = \"d\", tag = \"1\" }\n"),
+            "[services]\na = { tag = \"1\" }\n"
+        );
+        assert_eq!(
+            r("[services.a]\ntag = \"1\"\n"),
+            "[services.a]\ntag = \"1\"\n"
+        );
+    }
+
+    #[test]
+    fn more_forms() {
+        // `[services]` with dotted children.
+        assert_eq!(
+            set(
+                "[services]\na.tag = \"1\"\na.port = 1\n",
+                "a",
+                Field::Digest,
+                "d"
+            ),
+            "[services]\na.tag = \"1\"\na.digest = \"d\"\na.port = 1\n"
+        );
+        assert_eq!(
+            set("[services]\na.port = 1\n", "a", Field::Tag, "2"),
+            "[services]\na.port = 1\na.tag = \"2\"\n"
+        );
+        // Quoted keys, a multi-line string, no newline at the end of the file.
+        assert_eq!(
+            set(
+                "[services.\"a\"]\ntag = \"\"\"1\"\"\"",
+                "a",
+                Field::Tag,
+                "2"
+            ),
+            "[services.\"a\"]\ntag = \"\"\"2\"\"\""
+        );
+        assert_eq!(
+            set("[services.a]\nport = 1", "a", Field::Tag, "2"),
+            "[services.a]\nport = 1\ntag = \"2\""
+        );
+        // An empty table and an empty inline table.
+        assert_eq!(
+            set("[services.a]\n\n[monitoring]\n", "a", Field::Tag, "2"),
+            "[services.a]\ntag = \"2\"\n\n[monitoring]\n"
+        );
+        assert_eq!(
+            set("[services]\na = {}\n", "a", Field::Tag, "2"),
+            "[services]\na = { tag = \"2\" }\n"
+        );
+        // Indented keys keep their indentation.
+        assert_eq!(
+            set("[services.a]\n  port = 1\n", "a", Field::Tag, "2"),
+            "[services.a]\n  port = 1\n  tag = \"2\"\n"
+        );
+        // A new service between services and a following table, with CRLF.
+        assert_eq!(
+            set("[services.a]\r\ntag = \"1\"\r\n[monitoring]\r\n", "b", Field::Tag, "2"),
+            "[services.a]\r\ntag = \"1\"\r\n\r\n[services.b]\r\ntag = \"2\"\r\n\r\n[monitoring]\r\n"
+        );
+        // `read` sees every form.
+        assert_eq!(
+            read("services = { a = { tag = \"1\" } }", "a", Field::Tag).unwrap(),
+            Some("1".into())
+        );
+        assert_eq!(read("[services.b]\n", "a", Field::Tag).unwrap(), None);
+    }
+
+    #[test]
+    fn not_a_table_is_an_error() {
+        let e = apply("services = 1\n", &[Edit::set("a", Field::Tag, "1")]).unwrap_err();
+        assert!(e.message.contains("must be a table"), "{e}");
+        let e = apply("[services.a\n", &[Edit::set("a", Field::Tag, "1")]).unwrap_err();
+        assert!(e.syntax);
+    }
+}

@@ -1,0 +1,611 @@
+//! Validation: every rendered object checked the way a cluster would check it,
+//! before anything is written.
+//!
+//! Three layers, one file each, all working on the JSON form of an object:
+//! - [`schema`]: the JSON Schema of the object's kind (k8s-openapi's for core kinds,
+//!   kgen's typed structs' for custom resources), hardened so unknown fields are
+//!   errors, compiled once per kind;
+//! - [`semantics`]: what the API server, a controller or the CSI driver enforces
+//!   that a schema cannot say (name rules per kind, selectors, ports, quantities,
+//!   autoscaler bounds, probes, keys, SecretProviderClass objects, mount paths,
+//!   references between objects);
+//! - [`policy`]: what kube-score, kube-linter and Polaris teach; every policy rule
+//!   can be waived, with a written reason, and the waiver shows in the file header.
+//!
+//! A check returns [`Finding`]s: a rule, a message and the field of the object it is
+//! about. This module turns them into [`Diagnostic`]s: for `kgen render`/`validate`
+//! the input line comes from the service's `origins` (the value that produced the
+//! field), for `kgen validate PATH` from the YAML text ([`locate`]); the target is the
+//! generated file and field.
+
+pub mod locate;
+pub mod policy;
+pub mod schema;
+pub mod semantics;
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::diagnostic::{did_you_mean, Diagnostic, Severity, Target};
+use crate::render::Object;
+use crate::rules;
+use crate::source::Origin;
+use crate::spec::{EnvSpec, PlatformSpec, ServiceSpec, Waiver};
+use crate::workspace::GENERATED_DIR;
+
+/// Key of `ServiceSpec.origins` holding the service's table header
+/// (`[services.<name>]` in platform.toml): where a finding points when no input
+/// value produced the field (a probe that was never set, a renderer bug).
+pub const SERVICE_ORIGIN: &str = "service";
+
+/// Annotation prefix that waives a policy rule on a hand-written object:
+/// `kgen.dev/waive-KG202: "the batch worker has no HTTP endpoint"`.
+pub const WAIVER_ANNOTATION_PREFIX: &str = "kgen.dev/waive-";
+
+/// A path to a field inside an object, rendered like
+/// `spec.template.spec.containers[0].image` or `metadata.labels["app.kubernetes.io/name"]`
+/// (the same rendering as the schema validator's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath(String);
+
+impl FieldPath {
+    pub fn root() -> FieldPath {
+        FieldPath::default()
+    }
+
+    /// `self.key`, or `self["key"]` when the key is not a plain identifier.
+    pub fn key(&self, key: &str) -> FieldPath {
+        let plain = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        FieldPath(match (self.0.is_empty(), plain) {
+            (true, true) => key.to_string(),
+            (false, true) => format!("{}.{key}", self.0),
+            (_, false) => format!("{}[{}]", self.0, Value::String(key.to_string())),
+        })
+    }
+
+    pub fn index(&self, i: usize) -> FieldPath {
+        FieldPath(format!("{}[{i}]", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for FieldPath {
+    fn from(s: &str) -> FieldPath {
+        FieldPath(s.to_string())
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "(root)" } else { &self.0 })
+    }
+}
+
+/// One problem with one object, before it is located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The field of the object it is about.
+    pub field: String,
+    /// Keys of `ServiceSpec.origins` that may have produced the field, best first.
+    pub keys: Vec<String>,
+    pub label: Option<String>,
+    pub help: Option<String>,
+    /// The value must not be shown in snippets (a secret).
+    pub redact: bool,
+}
+
+impl Finding {
+    pub fn error(code: &'static str, field: &FieldPath, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            field: field.as_str().to_string(),
+            keys: Vec::new(),
+            label: None,
+            help: None,
+            redact: false,
+        }
+    }
+
+    pub fn warning(code: &'static str, field: &FieldPath, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(code, field, message)
+        }
+    }
+
+    /// With the severity a policy rule has (see [`policy::severity`]).
+    pub fn policy(code: &'static str, field: &FieldPath, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: policy::severity(code),
+            ..Finding::error(code, field, message)
+        }
+    }
+
+    /// Adds an origin key (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`).
+    pub fn key(mut self, key: impl Into<String>) -> Finding {
+        self.keys.push(key.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Finding {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn redacted(mut self) -> Finding {
+        self.redact = true;
+        self
+    }
+}
+
+/// One object under validation, with what is known about where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub value: &'a Value,
+    /// The platform, for rules that need it (registries, production); `None` for
+    /// hand-written files.
+    pub platform: Option<&'a PlatformSpec>,
+    pub env: Option<&'a EnvSpec>,
+    pub service: Option<&'a ServiceSpec>,
+}
+
+impl<'a> Subject<'a> {
+    /// A hand-written object: no platform context.
+    pub fn bare(value: &'a Value) -> Subject<'a> {
+        Subject {
+            value,
+            platform: None,
+            env: None,
+            service: None,
+        }
+    }
+
+    pub fn kind(&self) -> &'a str {
+        str_at(self.value, "kind").unwrap_or("")
+    }
+
+    pub fn api_version(&self) -> &'a str {
+        str_at(self.value, "apiVersion").unwrap_or("")
+    }
+
+    /// The API group (`""` for core, `apps`, `secrets-store.csi.x-k8s.io`).
+    pub fn group(&self) -> &'a str {
+        self.api_version()
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.value
+            .get("metadata")
+            .and_then(|m| str_at(m, "name"))
+            .unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&'a str> {
+        self.value
+            .get("metadata")
+            .and_then(|m| str_at(m, "namespace"))
+    }
+}
+
+/// A waiver that suppressed at least one finding in a file (shown in its header).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Waived {
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The outcome of validating a compiled platform.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Errors and warnings, sorted; errors block the run.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Waivers used, by object path under `generated/`.
+    pub waived: BTreeMap<String, Vec<Waived>>,
+}
+
+/// Validates every rendered object of a compiled platform: errors and warnings.
+pub fn validate(spec: &PlatformSpec, objects: &[Object]) -> Vec<Diagnostic> {
+    check(spec, objects).diagnostics
+}
+
+/// Validates every rendered object and reports which waivers were used where.
+pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
+    let envs: HashMap<&str, &EnvSpec> = spec
+        .environments
+        .iter()
+        .map(|e| (e.name.as_str(), e))
+        .collect();
+    let services: HashMap<(&str, &str), &ServiceSpec> = spec
+        .environments
+        .iter()
+        .flat_map(|e| e.services.iter().map(move |s| ((e.name.as_str(), s.name.as_str()), s)))
+        .collect();
+    let subjects: Vec<Subject> = objects
+        .iter()
+        .map(|o| Subject {
+            value: &o.value,
+            platform: Some(spec),
+            env: envs.get(o.env.as_str()).copied(),
+            service: o
+                .service
+                .as_deref()
+                .and_then(|s| services.get(&(o.env.as_str(), s)).copied()),
+        })
+        .collect();
+
+    // Each object on its own (in parallel: the schema check dominates).
+    let mut findings: Vec<Vec<Finding>> = subjects
+        .par_iter()
+        .map(|s| check_object(s, schema::builtin_findings(s.value)))
+        .collect();
+
+    // Objects together, one environment at a time.
+    let mut by_env: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        by_env.entry(o.env.as_str()).or_default().push(i);
+    }
+    for indices in by_env.values() {
+        let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
+        for (j, f) in check_set(&set, true) {
+            findings[indices[j]].push(f);
+        }
+    }
+
+    let mut report = Report::default();
+    report.diagnostics.extend(check_waivers(spec));
+    for ((object, subject), found) in objects.iter().zip(&subjects).zip(findings) {
+        let waivers = applicable_waivers(subject);
+        for f in found {
+            if let Some(w) = waiver_for(&f, &waivers) {
+                let list = report.waived.entry(object.path.clone()).or_default();
+                if !list.contains(&w) {
+                    list.push(w);
+                }
+                continue;
+            }
+            let origin = subject.service.and_then(|svc| origin_in(svc, &f.keys));
+            let target = format!("{GENERATED_DIR}/{}", object.path);
+            report.diagnostics.push(to_diagnostic(f, origin, target));
+        }
+    }
+    for list in report.waived.values_mut() {
+        list.sort();
+    }
+    report.diagnostics = collapse_environments(report.diagnostics);
+    crate::diagnostic::sort(&mut report.diagnostics);
+    report
+}
+
+/// Schema findings (given), then semantics and policy of one object. A field the
+/// schema already reported is not reported again by the semantic checks.
+pub fn check_object(subject: &Subject, schema: Vec<Finding>) -> Vec<Finding> {
+    let mut out = schema;
+    let reported: Vec<String> = out.iter().map(|f| f.field.clone()).collect();
+    out.extend(
+        semantics::check(subject)
+            .into_iter()
+            .filter(|f| !reported.contains(&f.field)),
+    );
+    out.extend(policy::check(subject));
+    out
+}
+
+/// Checks between the objects of one set (one environment, or the files given to
+/// `kgen validate PATH`): duplicates, references, autoscaler conflicts. With
+/// `complete`, the set is everything that will be applied, so a reference to an
+/// object outside it is an error.
+pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
+    let mut out = semantics::check_set(set, complete);
+    out.extend(policy::check_set(set));
+    out
+}
+
+/// Turns a finding into a diagnostic located at `origin`, targeting `file`.
+pub fn to_diagnostic(f: Finding, origin: Option<Origin>, file: String) -> Diagnostic {
+    Diagnostic {
+        severity: f.severity,
+        code: f.code,
+        message: f.message,
+        origin,
+        label: f.label,
+        help: f.help,
+        target: Some(Target {
+            file,
+            field: if f.field.is_empty() {
+                "(root)".into()
+            } else {
+                f.field
+            },
+        }),
+        redact: f.redact,
+    }
+}
+
+/// The input location of the first key the service has an origin for, else the
+/// service's table header.
+fn origin_in(svc: &ServiceSpec, keys: &[String]) -> Option<Origin> {
+    keys.iter()
+        .find_map(|k| svc.origins.get(k))
+        .or_else(|| svc.origins.get(SERVICE_ORIGIN))
+        .cloned()
+}
+
+/// Waivers that apply to an object, most specific first: the service's, the
+/// platform's, then the object's own `kgen.dev/waive-<RULE>` annotations.
+pub fn applicable_waivers(subject: &Subject) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let from_spec = |w: &Waiver| (w.rule.clone(), w.reason.clone());
+    if let Some(svc) = subject.service {
+        out.extend(svc.waivers.iter().map(from_spec));
+    }
+    if let Some(p) = subject.platform {
+        out.extend(p.waivers.iter().map(from_spec));
+    }
+    out.extend(annotation_waivers(subject.value).into_iter().map(|(r, why, _)| (r, why)));
+    out
+}
+
+/// `kgen.dev/waive-<RULE>` annotations of an object: (rule, reason, annotation key).
+pub fn annotation_waivers(object: &Value) -> Vec<(String, String, String)> {
+    let Some(annotations) = object
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    annotations
+        .iter()
+        .filter_map(|(k, v)| {
+            let rule = k.strip_prefix(WAIVER_ANNOTATION_PREFIX)?;
+            Some((rule.to_string(), v.as_str().unwrap_or("").to_string(), k.clone()))
+        })
+        .collect()
+}
+
+/// The waiver that suppresses `f`, if any (only policy rules can be waived, and
+/// only with a reason).
+fn waiver_for(f: &Finding, waivers: &[(String, String)]) -> Option<Waived> {
+    if !policy::is_waivable(f.code) {
+        return None;
+    }
+    waivers
+        .iter()
+        .find(|(rule, reason)| rule == f.code && !reason.trim().is_empty())
+        .map(|(rule, reason)| Waived {
+            rule: rule.clone(),
+            reason: one_line(reason),
+        })
+}
+
+/// A reason as one line of a YAML comment: whitespace runs become one space.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What is wrong with one waiver (`rule` and `reason` as written), if anything:
+/// (problem with the rule or the reason, message, help).
+pub fn waiver_problem(rule: &str, reason: &str) -> Option<(WaiverPart, String, String)> {
+    if rules::ALL.iter().all(|r| r.code != rule) {
+        let waivable = rules::ALL.iter().map(|r| r.code).filter(|c| policy::is_waivable(c));
+        let hint = did_you_mean(rule, waivable)
+            .map(|h| format!("{h} "))
+            .unwrap_or_default();
+        return Some((
+            WaiverPart::Rule,
+            format!("waiver names `{rule}`, which is not a kgen rule"),
+            format!("{hint}policy rules are KG201-KG216; see docs/rules.md"),
+        ));
+    }
+    if !policy::is_waivable(rule) {
+        return Some((
+            WaiverPart::Rule,
+            format!("{rule} cannot be waived: only policy rules (KG201-KG216) can"),
+            "schema, semantic and input errors describe objects the cluster or kgen would refuse; fix the input instead".into(),
+        ));
+    }
+    if reason.trim().is_empty() {
+        return Some((
+            WaiverPart::Reason,
+            format!("the waiver of {rule} has no reason"),
+            "write why the rule does not apply here, e.g. reason = \"batch worker: no HTTP endpoint to probe\"; it is shown in the generated files".into(),
+        ));
+    }
+    None
+}
+
+/// Which part of a waiver a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaiverPart {
+    Rule,
+    Reason,
+}
+
+/// KG200 for every malformed waiver of the platform and its services (each
+/// reported once, although services appear in every environment).
+fn check_waivers(spec: &PlatformSpec) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut seen: Vec<Origin> = Vec::new();
+    let lists = std::iter::once(&spec.waivers).chain(
+        spec.environments
+            .iter()
+            .flat_map(|e| e.services.iter().map(|s| &s.waivers)),
+    );
+    for list in lists {
+        let mut rules_seen: Vec<&str> = Vec::new();
+        for w in list {
+            if seen.contains(&w.rule_origin) {
+                continue;
+            }
+            seen.push(w.rule_origin.clone());
+            if let Some((part, message, help)) = waiver_problem(&w.rule, &w.reason) {
+                let origin = match part {
+                    WaiverPart::Rule => w.rule_origin.clone(),
+                    WaiverPart::Reason => w.reason_origin.clone(),
+                };
+                out.push(Diagnostic::error(rules::WAIVER, message).at(origin).help(help));
+            } else if rules_seen.contains(&w.rule.as_str()) {
+                out.push(
+                    Diagnostic::error(rules::WAIVER, format!("{} is waived twice here", w.rule))
+                        .at(w.rule_origin.clone())
+                        .help("keep one waiver per rule, with one reason"),
+                );
+            }
+            rules_seen.push(&w.rule);
+        }
+    }
+    out
+}
+
+/// The same finding in several environments (a value from platform.toml or
+/// `[defaults]`) becomes one diagnostic whose target names every environment:
+/// `generated/{dev,prod}/api/deployment.yaml`.
+fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    type Key = (&'static str, String, Option<(usize, usize)>, String, String);
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut envs: Vec<Vec<String>> = Vec::new();
+    let mut index: HashMap<Key, usize> = HashMap::new();
+    let prefix = format!("{GENERATED_DIR}/");
+    for d in diags {
+        let split = d.target.as_ref().and_then(|t| {
+            let rest = t.file.strip_prefix(&prefix)?;
+            let (env, rest) = rest.split_once('/')?;
+            Some((env.to_string(), rest.to_string(), t.field.clone()))
+        });
+        let (Some(origin), Some((env, rest, field))) = (&d.origin, split) else {
+            out.push(d);
+            envs.push(Vec::new());
+            continue;
+        };
+        let key: Key = (
+            d.code,
+            d.message.clone(),
+            Some((origin.file.0, origin.span.start)),
+            rest,
+            field,
+        );
+        match index.get(&key) {
+            Some(&i) => envs[i].push(env),
+            None => {
+                index.insert(key, out.len());
+                out.push(d);
+                envs.push(vec![env]);
+            }
+        }
+    }
+    for (d, envs) in out.iter_mut().zip(envs) {
+        if envs.len() > 1 {
+            if let Some(t) = &mut d.target {
+                if let Some((_, rest)) = t
+                    .file
+                    .strip_prefix(&prefix)
+                    .and_then(|r| r.split_once('/'))
+                {
+                    t.file = format!("{prefix}{{{}}}/{rest}", envs.join(","));
+                }
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers over JSON values, shared by the checks
+// ---------------------------------------------------------------------------
+
+/// `v[key]` as a string.
+pub(crate) fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// `v[key]` as an array (empty when absent or not an array).
+pub(crate) fn arr_at<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// `v[key]` as an object.
+pub(crate) fn map_at<'a>(v: &'a Value, key: &str) -> Option<&'a serde_json::Map<String, Value>> {
+    v.get(key).and_then(Value::as_object)
+}
+
+/// `v[key]` as an integer.
+pub(crate) fn int_at(v: &Value, key: &str) -> Option<i64> {
+    v.get(key).and_then(Value::as_i64)
+}
+
+/// `v[key]` as a boolean.
+pub(crate) fn bool_at(v: &Value, key: &str) -> Option<bool> {
+    v.get(key).and_then(Value::as_bool)
+}
+
+/// A scalar as the string Kubernetes would read (quantities may be numbers).
+pub(crate) fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_render_like_the_schema_validator() {
+        let p = FieldPath::root()
+            .key("spec")
+            .key("containers")
+            .index(0)
+            .key("image");
+        assert_eq!(p.as_str(), "spec.containers[0].image");
+        let l = FieldPath::root()
+            .key("metadata")
+            .key("labels")
+            .key("app.kubernetes.io/name");
+        assert_eq!(l.as_str(), "metadata.labels[\"app.kubernetes.io/name\"]");
+        assert_eq!(FieldPath::root().to_string(), "(root)");
+    }
+
+    #[test]
+    fn waiver_problems() {
+        assert_eq!(waiver_problem("KG202", "no HTTP endpoint"), None);
+        let (part, msg, help) = waiver_problem("KG2O2", "x").unwrap();
+        assert_eq!(part, WaiverPart::Rule);
+        assert_eq!(msg, "waiver names `KG2O2`, which is not a kgen rule");
+        assert!(help.starts_with("did you mean `KG202`?"), "{help}");
+        let (part, msg, _) = waiver_problem("KG101", "x").unwrap();
+        assert_eq!(part, WaiverPart::Rule);
+        assert_eq!(msg, "KG101 cannot be waived: only policy rules (KG201-KG216) can");
+        let (part, msg, _) = waiver_problem("KG202", "  ").unwrap();
+        assert_eq!(part, WaiverPart::Reason);
+        assert_eq!(msg, "the waiver of KG202 has no reason");
+    }
+
+    #[test]
+    fn one_line_reasons() {
+        assert_eq!(one_line(" a\n  b\tc "), "a b c");
+    }
+}

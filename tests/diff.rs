@@ -1,0 +1,1122 @@
+//! `kgen diff` end to end: real temporary git repositories built with git2 from the
+//! repository's own platform, rendered by the built binary, then diffed.
+//!
+//! Expected outputs are exact. The parts that depend on the moment (commit ids) or on
+//! how many objects the renderer emits per environment (unchanged counts) are
+//! written as tokens and filled in from the repository under test:
+//! `<base>`/`<head>` short commit ids, `<BASE>`/`<HEAD>` full ones, `{u:dev-5}` the
+//! number of files in dev at the base minus 5, `{U:dev-5}` the same right-aligned in
+//! 9 columns (the text table).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{kgen_in, Output, Platform};
+use git2::{IndexAddOption, Repository, Signature, Time};
+
+/// A git repository in a temporary directory holding a copy of the example platform.
+struct Repo {
+    p: Platform,
+    /// Where platform.toml lives, relative to the repository root ("" or "deploy").
+    sub: String,
+    git: Repository,
+    commits: usize,
+}
+
+impl Repo {
+    /// The example platform, with known tags, rendered and committed on `main`.
+    fn new() -> Repo {
+        Repo::in_subdir("")
+    }
+
+    fn in_subdir(sub: &str) -> Repo {
+        let example = Platform::example();
+        let p = Platform::empty();
+        for (rel, text) in [
+            ("platform.toml", example.read("platform.toml")),
+            ("overlays/dev.toml", example.read("overlays/dev.toml")),
+            (
+                "overlays/staging.toml",
+                example.read("overlays/staging.toml"),
+            ),
+            ("overlays/prod.toml", example.read("overlays/prod.toml")),
+        ] {
+            p.write(&join(sub, rel), &text);
+        }
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let git = Repository::init_opts(p.path(), &opts).unwrap();
+        let r = Repo {
+            p,
+            sub: sub.to_string(),
+            git,
+            commits: 0,
+        };
+        // Known starting values, whatever the example platform says today.
+        r.set(
+            "overlays/dev.toml",
+            &["services", "main-api", "tag"],
+            "1.4.0",
+        );
+        r.set(
+            "overlays/dev.toml",
+            &["services", "aux-service", "tag"],
+            "2.1.0",
+        );
+        r.set(
+            "overlays/prod.toml",
+            &["services", "main-api", "tag"],
+            "1.3.2",
+        );
+        r.render();
+        r
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.p.path().join(join(&self.sub, rel))
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Replaces `from` (which must occur) with `to` in a file under the platform directory.
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(
+            text.contains(from),
+            "{rel} does not contain {from:?}:\n{text}"
+        );
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Sets a value in a TOML file, keeping the rest (tables are created as needed).
+    fn set(&self, rel: &str, keys: &[&str], value: impl Into<toml_edit::Value>) {
+        let mut doc: toml_edit::DocumentMut = self.read(rel).parse().unwrap();
+        let mut item = doc.as_item_mut();
+        for k in keys {
+            item = &mut item[*k];
+        }
+        *item = toml_edit::value(value);
+        self.write(rel, &doc.to_string());
+    }
+
+    fn render(&self) {
+        let out = self.kgen(&["render"]);
+        assert_eq!(out.code, 0, "render failed: {}{}", out.stdout, out.stderr);
+    }
+
+    /// Commits the whole working tree (additions, changes, deletions) on HEAD.
+    fn commit(&mut self, message: &str) -> String {
+        let mut index = self.git.index().unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = self.git.find_tree(index.write_tree().unwrap()).unwrap();
+        self.commits += 1;
+        let sig = Signature::new(
+            "kgen test",
+            "test@kgen.dev",
+            &Time::new(1_700_000_000 + self.commits as i64 * 60, 0),
+        )
+        .unwrap();
+        let parent = self.git.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.git
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Runs kgen in the platform directory.
+    fn kgen(&self, args: &[&str]) -> Output {
+        kgen_in(&self.p.path().join(&self.sub), args)
+    }
+
+    /// Files under generated/ at `commit` (path under generated/ → blob id).
+    fn generated_at(&self, commit: &str) -> BTreeMap<String, git2::Oid> {
+        let tree = self
+            .git
+            .find_commit(git2::Oid::from_str(commit).unwrap())
+            .unwrap()
+            .tree()
+            .unwrap();
+        let mut out = BTreeMap::new();
+        let gen = join(&self.sub, "generated");
+        let sub = tree
+            .get_path(Path::new(&gen))
+            .unwrap()
+            .to_object(&self.git)
+            .unwrap();
+        sub.peel_to_tree()
+            .unwrap()
+            .walk(git2::TreeWalkMode::PreOrder, |root, e| {
+                if e.kind() == Some(git2::ObjectType::Blob) {
+                    out.insert(format!("{root}{}", e.name().unwrap()), e.id());
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap();
+        out
+    }
+
+    /// Number of files under generated/ at `commit` that belong to `env`.
+    fn files_in(&self, commit: &str, env: &str) -> usize {
+        self.generated_at(commit)
+            .keys()
+            .filter(|p| kgen::manifest_set::environment_of(p) == env)
+            .count()
+    }
+
+    /// The oracle: files of `env` whose bytes differ between two commits, as
+    /// (changed, added, removed) paths under generated/, sorted. With one object per
+    /// file, these are the resources kgen diff must report.
+    fn differing(&self, a: &str, b: &str, env: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let (fa, fb) = (self.generated_at(a), self.generated_at(b));
+        let in_env = |p: &&String| kgen::manifest_set::environment_of(p) == env;
+        let changed = fa
+            .iter()
+            .filter(|(p, o)| fb.get(*p).is_some_and(|ob| ob != *o))
+            .map(|(p, _)| p)
+            .filter(in_env)
+            .cloned()
+            .collect();
+        let added = fb
+            .keys()
+            .filter(|p| !fa.contains_key(*p))
+            .filter(in_env)
+            .cloned()
+            .collect();
+        let removed = fa
+            .keys()
+            .filter(|p| !fb.contains_key(*p))
+            .filter(in_env)
+            .cloned()
+            .collect();
+        (changed, added, removed)
+    }
+
+    /// The object in generated/`path` at `commit`, parsed.
+    fn object_at(&self, commit: &str, path: &str) -> serde_json::Value {
+        let oid = self.generated_at(commit)[path];
+        let blob = self.git.find_blob(oid).unwrap();
+        serde_norway::from_slice(blob.content()).unwrap()
+    }
+
+    /// `{environment, apiVersion, kind, namespace, name}` of the object at `path`.
+    fn identity_at(&self, commit: &str, path: &str) -> serde_json::Value {
+        let v = self.object_at(commit, path);
+        let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
+        serde_json::json!({
+            "environment": kgen::manifest_set::environment_of(path),
+            "apiVersion": s(&v["apiVersion"]),
+            "kind": s(&v["kind"]),
+            "namespace": s(&v["metadata"]["namespace"]),
+            "name": s(&v["metadata"]["name"]),
+        })
+    }
+
+    /// `dev: Kind namespace/name` (or `dev: Kind name`) of the object at `path`.
+    fn label_at(&self, commit: &str, path: &str) -> String {
+        let id = self.identity_at(commit, path);
+        let ns = id["namespace"].as_str().unwrap();
+        let name = id["name"].as_str().unwrap();
+        format!(
+            "{}: {} {}",
+            id["environment"].as_str().unwrap(),
+            id["kind"].as_str().unwrap(),
+            if ns.is_empty() {
+                name.to_string()
+            } else {
+                format!("{ns}/{name}")
+            }
+        )
+    }
+
+    /// Fills the tokens of an expected output (see the module doc).
+    fn expand(&self, expected: &str, base: &str, head: Option<&str>) -> String {
+        let mut s = expected
+            .replace("<BASE>", base)
+            .replace("<base>", &base[..7]);
+        if let Some(h) = head {
+            s = s.replace("<HEAD>", h).replace("<head>", &h[..7]);
+        }
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find(['{']) {
+            let (before, after) = rest.split_at(i);
+            out.push_str(before);
+            let kind = after.as_bytes().get(1).copied();
+            let close = after.find('}');
+            match (kind, close) {
+                (Some(k @ (b'u' | b'U')), Some(end)) if after.as_bytes().get(2) == Some(&b':') => {
+                    let spec = &after[3..end];
+                    let (env, minus) = match spec.split_once('-') {
+                        Some((e, m)) => (e, m.parse::<usize>().unwrap()),
+                        None => (spec, 0),
+                    };
+                    let n = if env == "all" {
+                        ["dev", "prod", "staging"]
+                            .iter()
+                            .map(|e| self.files_in(base, e))
+                            .sum::<usize>()
+                    } else {
+                        self.files_in(base, env)
+                    } - minus;
+                    if k == b'U' {
+                        out.push_str(&format!("{n:>9}"));
+                    } else {
+                        out.push_str(&n.to_string());
+                    }
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = &after[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+#[track_caller]
+fn assert_text(actual: &str, expected: &str) {
+    if actual != expected {
+        panic!(
+            "output differs\n--- expected\n{expected}\n--- actual\n{actual}\n--- diff\n{}",
+            similar::TextDiff::from_lines(expected, actual).unified_diff()
+        );
+    }
+}
+
+// ---------------------------------------------------------------- text
+
+#[test]
+fn text_tag_moving_backwards_is_a_risk() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.3.2",
+    );
+    r.render();
+    let c1 = r.commit("dev: main-api back to 1.3.2");
+
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    // Every object of main-api carries the version label: each of its files changed.
+    let (changed, added, removed) = r.differing(&c0, &c1, "dev");
+    assert!(added.is_empty() && removed.is_empty());
+    assert!(
+        changed.iter().all(|p| p.starts_with("dev/main-api/")),
+        "{changed:?}"
+    );
+    let n = changed.len();
+    assert!(n >= 5, "{changed:?}");
+    let list: String = changed
+        .iter()
+        .map(|p| format!("  ~ {}  (generated/{p})\n", r.label_at(&c1, p)))
+        .collect();
+    let expected = format!(
+        r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (1):
+  ! dev: Deployment main-api/main-api: image tag of container `main-api` moves backwards: 1.4.0 → 1.3.2
+
+Summary:
+  environment  added  changed  removed  unchanged
+  dev              0  {n:>7}        0  {{U:dev-{n}}}
+  total            0  {n:>7}        0  {{U:dev-{n}}}
+
+Changed ({n}):
+{list}"#
+    );
+    let expected = r.expand(&expected, &c0, Some(&c1));
+    let (head, sections) = out.stdout.split_at(expected.len().min(out.stdout.len()));
+    assert_text(head, &expected);
+    // Then one section per changed resource, in the same order, each a unified diff.
+    let titles: Vec<String> = changed
+        .iter()
+        .map(|p| {
+            format!(
+                "\n{}\n--- a/generated/{p}\n+++ b/generated/{p}\n@@ ",
+                r.label_at(&c1, p)
+            )
+        })
+        .collect();
+    let mut at = 0;
+    for t in &titles {
+        let i = sections[at..]
+            .find(t.as_str())
+            .unwrap_or_else(|| panic!("no {t:?} after {at} in:\n{sections}"));
+        at += i + t.len();
+    }
+    assert_eq!(sections.matches("\n--- a/generated/").count(), n);
+    // The ConfigMap's section, exactly.
+    assert!(
+        sections.contains(
+            "\ndev: ConfigMap main-api/main-api-config
+--- a/generated/dev/main-api/configmap.yaml
++++ b/generated/dev/main-api/configmap.yaml
+@@ -8,10 +8,10 @@
+     app.kubernetes.io/managed-by: kgen
+     app.kubernetes.io/name: main-api
+     app.kubernetes.io/part-of: kontaxa
+-    app.kubernetes.io/version: \"1.4.0\"
++    app.kubernetes.io/version: \"1.3.2\"
+   name: main-api-config
+   namespace: main-api
+ data:
+   APP_NAME: main-api
+   ENVIRONMENT: dev
+-  VERSION: \"1.4.0\"
++  VERSION: \"1.3.2\"
+"
+        ),
+        "{sections}"
+    );
+    assert!(sections.contains(
+        "-        image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:1.4.0\n\
+         +        image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:1.3.2\n"
+    ));
+    assert!(
+        !out.stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+
+    // --exit-code: 1 with differences.
+    let out = r.kgen(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "--env",
+        "dev",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 1);
+    // Other environments did not change.
+    let out = r.kgen(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "--env",
+        "prod",
+        "--env",
+        "staging",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let same = r.files_in(&c0, "prod") + r.files_in(&c0, "staging");
+    assert_text(
+        &out.stdout,
+        &r.expand(
+            &format!(
+                "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)\n\
+                 no differences: {same} resources in 2 environments are the same\n"
+            ),
+            &c0,
+            Some(&c1),
+        ),
+    );
+}
+
+#[test]
+fn selector_change_and_stale_working_tree() {
+    let mut r = Repo::new();
+    // What is deployed: a Deployment whose selector was different (edited by hand).
+    r.edit(
+        "generated/dev/main-api/deployment.yaml",
+        "  selector:\n    matchLabels:\n      app.kubernetes.io/instance: main-api\n",
+        "  selector:\n    matchLabels:\n      app.kubernetes.io/instance: main-api-v1\n",
+    );
+    let c0 = r.commit("init, selector edited");
+
+    // Default base: merge base of HEAD and main = HEAD; head: the working tree.
+    let out = r.kgen(&["diff", "--env", "dev", "--exit-code"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let expected = r#"kgen diff: base <base> (merge base of HEAD and main) → head working tree
+warning: generated/ at HEAD (working tree) is stale: 1 file differs from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result)
+
+Risks (1):
+  ! dev: Deployment main-api/main-api: spec.selector changes; it is immutable, so the sync fails until the Deployment is deleted and recreated
+
+Summary:
+  environment  added  changed  removed  unchanged
+  dev              0        1        0  {U:dev-1}
+  total            0        1        0  {U:dev-1}
+
+Changed (1):
+  ~ dev: Deployment main-api/main-api  (generated/dev/main-api/deployment.yaml)
+
+dev: Deployment main-api/main-api
+--- a/generated/dev/main-api/deployment.yaml
++++ b/generated/dev/main-api/deployment.yaml
+@@ -12,7 +12,7 @@
+ spec:
+   selector:
+     matchLabels:
+-      app.kubernetes.io/instance: main-api-v1
++      app.kubernetes.io/instance: main-api
+       app.kubernetes.io/name: main-api
+   template:
+     metadata:
+"#;
+    assert_text(&out.stdout, &r.expand(expected, &c0, None));
+}
+
+#[test]
+fn moved_and_reformatted_files_are_not_changes() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    // Move one file, and rewrite another with other key order and flow style.
+    std::fs::rename(
+        r.path("generated/dev/main-api/service.yaml"),
+        r.path("generated/dev/main-api/svc.yaml"),
+    )
+    .unwrap();
+    let cm = r.read("generated/dev/aux-service/configmap.yaml");
+    let header = cm.lines().next().unwrap();
+    let value: serde_json::Value = serde_norway::from_str(&cm).unwrap();
+    r.write(
+        "generated/dev/aux-service/configmap.yaml",
+        &format!(
+            "{header}\ndata: {}\nmetadata: {}\nkind: ConfigMap\napiVersion: v1\n",
+            value["data"], value["metadata"]
+        ),
+    );
+    let c1 = r.commit("move and reformat");
+
+    // Deployed: c1 (moved + reformatted). Rendered: c0's inputs. Same resources.
+    let out = r.kgen(&[
+        "diff",
+        "--base",
+        "HEAD",
+        "--head",
+        "HEAD~1",
+        "--env",
+        "dev",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let expected = r#"kgen diff: base HEAD (<base>) → head HEAD~1 (<head>)
+no differences: {u:dev} resources in 1 environment are the same
+
+Moved, not changed (1):
+  = dev: Service main-api/main-api  (generated/dev/main-api/svc.yaml → generated/dev/main-api/service.yaml)
+"#;
+    assert_text(&out.stdout, &r.expand(expected, &c1, Some(&c0)));
+
+    // The other way round, the head's committed generated/ is stale (3 files).
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json["stale"],
+        serde_json::json!({"place": "HEAD", "files": [
+            "dev/aux-service/configmap.yaml",
+            "dev/main-api/service.yaml",
+            "dev/main-api/svc.yaml",
+        ]})
+    );
+    assert_eq!(json["summary"]["changed"], 0);
+    assert_eq!(json["moved"].as_array().unwrap().len(), 0);
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
+    assert!(
+        out.stdout.contains(
+            "warning: generated/ at HEAD is stale: 3 files differ from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result)\n"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+// ---------------------------------------------------------------- markdown
+
+#[test]
+fn markdown_replicas_change_in_a_manual_environment() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    // prod: the HPA floor goes up (an HPA owns the replica count).
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "autoscaling", "min"],
+        4,
+    );
+    r.render();
+    let c1 = r.commit("prod: main-api min 4");
+
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod", "--format", "markdown",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = r#"### kgen diff
+
+Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
+
+| Environment | Added | Changed | Removed | Unchanged |
+|---|---:|---:|---:|---:|
+| prod | 0 | 1 | 0 | {u:prod-1} |
+| **Total** | **0** | **1** | **0** | **{u:prod-1}** |
+
+#### ⚠️ Risks (1)
+
+- **prod**: Argo CD syncs this environment manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs it
+
+#### Changed (1)
+
+<details>
+<summary><b>prod</b> · <code>HorizontalPodAutoscaler main-api/main-api</code>: <code>spec.minReplicas</code></summary>
+
+```diff
+--- a/generated/prod/main-api/hpa.yaml
++++ b/generated/prod/main-api/hpa.yaml
+@@ -24,7 +24,7 @@
+         averageUtilization: 80
+         type: Utilization
+     type: Resource
+-  minReplicas: 3
++  minReplicas: 4
+   scaleTargetRef:
+     apiVersion: apps/v1
+     kind: Deployment
+```
+
+</details>
+
+"#;
+    assert_text(&out.stdout, &r.expand(expected, &c0, Some(&c1)));
+}
+
+#[test]
+fn markdown_is_capped_with_an_honest_note() {
+    let mut r = Repo::new();
+    r.commit("init");
+    // Every Deployment, Service and ConfigMap changes in every environment.
+    r.set("platform.toml", &["defaults", "port"], 8081);
+    r.render();
+    r.commit("port 8081");
+    let report = kgen::ops::diff::diff(&kgen::ops::diff::DiffOptions {
+        platform: r.path("platform.toml"),
+        base: Some("HEAD~1".into()),
+        head: Some("HEAD".into()),
+        envs: vec![],
+    })
+    .unwrap();
+    let changed = report.diff.changed.len();
+    assert!(changed >= 12, "{changed}");
+
+    let full = kgen::diff_format::markdown(&report, kgen::diff_format::MARKDOWN_LIMIT);
+    assert_eq!(full.matches("<details>").count(), changed);
+    assert!(!full.contains("not shown"));
+
+    let limit = full.len() / 2;
+    let capped = kgen::diff_format::markdown(&report, limit);
+    let shown = capped.matches("<details>").count();
+    assert!(shown > 0 && shown < changed, "{shown} of {changed}");
+    assert!(capped.len() <= limit + 300, "{}", capped.len());
+    assert!(
+        capped.ends_with(&format!(
+            "\n… {} more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
+            changed - shown
+        )),
+        "{capped}"
+    );
+    // What is shown is whole: every opened section and fence is closed.
+    assert_eq!(
+        capped.matches("<details>").count(),
+        capped.matches("</details>").count()
+    );
+    assert_eq!(capped.matches("```").count() % 2, 0);
+}
+
+#[test]
+fn markdown_goes_to_the_step_summary_in_github_actions() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    r.set(
+        "overlays/dev.toml",
+        &["services", "aux-service", "tag"],
+        "2.2.0",
+    );
+    r.render();
+    let c1 = r.commit("dev: aux 2.2.0");
+    let summary = r.p.path().join("step-summary.md");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["diff", "--base", "HEAD~1", "--head", "HEAD"])
+        .current_dir(r.p.path())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("kgen diff: base HEAD~1"));
+    let md = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown",
+    ]);
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), md.stdout);
+    let (changed, _, _) = r.differing(&c0, &c1, "dev");
+    let row = format!("| dev | 0 | {} | 0 |", changed.len());
+    assert!(md.stdout.contains(&row), "{}", md.stdout);
+}
+
+// ---------------------------------------------------------------- json
+
+#[test]
+fn json_service_added_and_removed() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    // A new service everywhere; aux-service switched off in staging.
+    let mut platform = r.read("platform.toml");
+    platform.push_str("\n[services.worker]\nimage = \"kontaxa/worker\"\ntag = \"0.1.0\"\n");
+    r.write("platform.toml", &platform);
+    r.set(
+        "overlays/staging.toml",
+        &["services", "aux-service", "enabled"],
+        false,
+    );
+    r.render();
+    let c1 = r.commit("add worker, drop aux-service from staging");
+
+    let out = r.kgen(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "--env",
+        "staging",
+        "--format",
+        "json",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+
+    // The document starts with the version and both sides, exactly.
+    let top = r.expand(
+        r#"{
+  "version": 1,
+  "base": {
+    "source": "commit",
+    "ref": "HEAD~1",
+    "commit": "<BASE>",
+    "how": null
+  },
+  "head": {
+    "source": "commit",
+    "ref": "HEAD",
+    "commit": "<HEAD>",
+    "how": null
+  },
+  "stale": null,
+  "summary": {
+"#,
+        &c0,
+        Some(&c1),
+    );
+    assert_text(&out.stdout[..top.len()], &top);
+    let keys = [
+        "version", "base", "head", "stale", "summary", "risks", "added", "removed", "changed",
+        "moved", "notes",
+    ];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| out.stdout.find(&format!("\n  \"{k}\": ")).unwrap())
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "top-level keys in the documented order"
+    );
+
+    // The rest, value by value, against the oracle (files that differ between commits).
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let (changed, added, removed) = r.differing(&c0, &c1, "staging");
+    assert!(
+        added.iter().all(|p| p.starts_with("staging/worker/")),
+        "{added:?}"
+    );
+    assert!(
+        removed
+            .iter()
+            .all(|p| p.starts_with("staging/aux-service/")),
+        "{removed:?}"
+    );
+    assert!(
+        added.len() >= 6 && removed.len() >= 7,
+        "{added:?} {removed:?}"
+    );
+    let entry = |commit: &str, p: &String| {
+        let mut id = r.identity_at(commit, p);
+        id["path"] = p.as_str().into();
+        id
+    };
+    let unchanged = r.files_in(&c0, "staging") - changed.len() - removed.len();
+    let counts = serde_json::json!({
+        "added": added.len(), "changed": changed.len(), "removed": removed.len(), "unchanged": unchanged,
+    });
+    let mut summary = counts.clone();
+    summary["environments"] = serde_json::json!({ "staging": counts });
+    assert_eq!(json["summary"], summary);
+    let entries = |commit: &str, ps: &[String]| {
+        serde_json::Value::Array(ps.iter().map(|p| entry(commit, p)).collect())
+    };
+    assert_eq!(json["added"], entries(&c1, &added));
+    assert_eq!(json["removed"], entries(&c0, &removed));
+    let changed_paths: Vec<&str> = json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed_paths, changed);
+    // Only Argo CD objects that list namespaces may change.
+    assert!(
+        changed.iter().all(|p| p.starts_with("argocd/staging/")),
+        "{changed:?}"
+    );
+    assert_eq!(json["moved"], serde_json::json!([]));
+    assert_eq!(json["notes"], serde_json::json!([]));
+
+    // Risks: the HPA first (hpa-removed), then every other removal, by identity.
+    let key = |id: &serde_json::Value| -> Vec<String> {
+        ["environment", "apiVersion", "kind", "namespace", "name"]
+            .iter()
+            .map(|k| id[*k].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut expected: Vec<(u8, serde_json::Value)> = removed
+        .iter()
+        .map(|p| {
+            let id = r.identity_at(&c0, p);
+            (u8::from(id["kind"] != "HorizontalPodAutoscaler"), id)
+        })
+        .collect();
+    expected.sort_by(|a, b| (a.0, key(&a.1)).cmp(&(b.0, key(&b.1))));
+    let expected: Vec<serde_json::Value> = expected
+        .into_iter()
+        .map(|(_, id)| {
+            let (code, message) = match id["kind"].as_str().unwrap() {
+                "HorizontalPodAutoscaler" => ("hpa-removed", "removed; autoscaling stops and the replica count falls back to the workload's spec.replicas"),
+                "Namespace" => ("removed", "removed; a prune deletes the namespace and everything in it"),
+                _ => ("removed", "removed; a prune deletes it from the cluster"),
+            };
+            serde_json::json!({"code": code, "environment": "staging", "resource": id, "message": message})
+        })
+        .collect();
+    assert_eq!(json["risks"], serde_json::Value::Array(expected));
+}
+
+#[test]
+fn json_namespace_move_and_service_type_risks() {
+    let mut r = Repo::new();
+    // Deployed: main-api's Service as a NodePort with a fixed clusterIP (edited by hand).
+    r.edit(
+        "generated/dev/main-api/service.yaml",
+        "spec:\n",
+        "spec:\n  clusterIP: 10.96.0.10\n",
+    );
+    r.edit(
+        "generated/dev/main-api/service.yaml",
+        "  type: ClusterIP\n",
+        "  type: NodePort\n",
+    );
+    let c0 = r.commit("init, service edited");
+    // Rendered: aux-service moves to namespace `aux` in dev.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "aux-service", "namespace"],
+        "aux",
+    );
+    r.render();
+    r.commit("dev: aux-service in namespace aux");
+
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let risks: Vec<String> = json["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let res = &r["resource"];
+            format!(
+                "{} {} {}/{}: {}",
+                r["code"].as_str().unwrap(),
+                res["kind"].as_str().unwrap_or("-"),
+                res["namespace"].as_str().unwrap_or("-"),
+                res["name"].as_str().unwrap_or("-"),
+                r["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // Every namespaced object of aux-service moves; its Namespace is removed.
+    let mut moved: Vec<(String, String, String)> = r
+        .generated_at(&c0)
+        .keys()
+        .filter(|p| p.starts_with("dev/aux-service/"))
+        .map(|p| r.identity_at(&c0, p))
+        .filter(|id| id["kind"] != "Namespace")
+        .map(|id| {
+            let s = |k: &str| id[k].as_str().unwrap().to_string();
+            (s("apiVersion"), s("kind"), s("name"))
+        })
+        .collect();
+    moved.sort();
+    assert!(moved.len() >= 6, "{moved:?}");
+    let mut expected = vec![
+        "service-cluster-ip Service main-api/main-api: spec.clusterIP changes 10.96.0.10 → (unset); it is immutable, so the sync fails until the Service is deleted and recreated".to_string(),
+        "service-type Service main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
+    ];
+    expected.extend(moved.iter().map(|(_, kind, name)| {
+        format!("namespace-change {kind} aux-service/{name}: moves from namespace `aux-service` to `aux`; Argo CD deletes it and creates a new one")
+    }));
+    expected.push(
+        "removed Namespace /aux-service: removed; a prune deletes the namespace and everything in it"
+            .to_string(),
+    );
+    assert_eq!(risks, expected);
+    let changed: Vec<(&str, &serde_json::Value)> = json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["path"].as_str().unwrap(), &c["fields"]))
+        .collect();
+    let service = serde_json::json!(["spec.clusterIP", "spec.type"]);
+    assert!(
+        changed.contains(&("dev/main-api/service.yaml", &service)),
+        "{changed:?}"
+    );
+    // Apart from the Service, only Argo CD objects that list namespaces may change.
+    assert!(
+        changed
+            .iter()
+            .all(|(p, _)| *p == "dev/main-api/service.yaml" || p.starts_with("argocd/dev/")),
+        "{changed:?}"
+    );
+    assert_eq!(json["summary"]["added"], moved.len() + 1);
+    assert_eq!(json["summary"]["removed"], moved.len() + 1);
+}
+
+// ---------------------------------------------------------------- refs and layout
+
+#[test]
+fn default_base_is_the_merge_base_with_the_default_branch() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    // main moves on (prod), a feature branch from c0 changes dev.
+    r.git
+        .branch(
+            "feature",
+            &r.git.head().unwrap().peel_to_commit().unwrap(),
+            false,
+        )
+        .unwrap();
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "tag"],
+        "1.3.3",
+    );
+    r.render();
+    let c1 = r.commit("main: prod 1.3.3");
+    r.git.set_head("refs/heads/feature").unwrap();
+    r.git
+        .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    assert!(r.read("overlays/prod.toml").contains("\"1.3.2\""));
+    r.set(
+        "overlays/dev.toml",
+        &["services", "aux-service", "tag"],
+        "2.2.0",
+    );
+    r.render();
+    let c2 = r.commit("feature: dev aux 2.2.0");
+
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = r.kgen(args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let j = json(&["diff", "--format", "json"]);
+    assert_eq!(j["base"]["commit"], c0.as_str());
+    assert_eq!(j["base"]["ref"], "main");
+    assert_eq!(j["base"]["how"], "merge base of HEAD and main");
+    assert_eq!(j["head"]["source"], "working-tree");
+    // Only the feature's change: prod's move on main is not in the diff.
+    assert_eq!(j["summary"]["environments"]["prod"]["changed"], 0);
+    let (changed, _, _) = r.differing(&c0, &c2, "dev");
+    assert!(changed.len() >= 6, "{changed:?}");
+    assert_eq!(
+        j["summary"]["environments"]["dev"]["changed"],
+        changed.len()
+    );
+
+    // origin/HEAD wins over main when it exists.
+    let c1_oid = git2::Oid::from_str(&c1).unwrap();
+    r.git
+        .reference("refs/remotes/origin/trunk", c1_oid, true, "test")
+        .unwrap();
+    r.git
+        .reference_symbolic(
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/trunk",
+            true,
+            "test",
+        )
+        .unwrap();
+    let j = json(&["diff", "--format", "json"]);
+    assert_eq!(j["base"]["ref"], "origin/trunk");
+    assert_eq!(j["base"]["how"], "merge base of HEAD and origin/trunk");
+    assert_eq!(j["base"]["commit"], c0.as_str());
+
+    // --base names a ref explicitly: main's tip, so prod differs too.
+    let j = json(&["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(j["base"]["commit"], c1.as_str());
+    let (changed, _, _) = r.differing(&c1, &c2, "prod");
+    assert!(changed.len() >= 5, "{changed:?}");
+    assert_eq!(
+        j["summary"]["environments"]["prod"]["changed"],
+        changed.len()
+    );
+}
+
+#[test]
+fn platform_in_a_subdirectory() {
+    let mut r = Repo::in_subdir("deploy");
+    let c0 = r.commit("init");
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.5.0",
+    );
+    r.render();
+    let c1 = r.commit("dev 1.5.0");
+    let paths = |out: Output| -> Vec<String> {
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let j: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(j["stale"], serde_json::Value::Null);
+        assert_eq!(j["risks"], serde_json::json!([]));
+        j["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let args = [
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "json",
+        "--exit-code",
+    ];
+    let (expected, _, _) = r.differing(&c0, &c1, "dev");
+    assert!(expected.contains(&"dev/main-api/deployment.yaml".to_string()));
+    // From the platform's directory (default --platform), working tree and --head.
+    assert_eq!(paths(r.kgen(&args)), expected);
+    let mut with_head = args.to_vec();
+    with_head.extend(["--head", "HEAD"]);
+    assert_eq!(paths(r.kgen(&with_head)), expected);
+    // From the repository root with --platform deploy/platform.toml.
+    let mut from_root = with_head.clone();
+    from_root.extend(["--platform", "deploy/platform.toml"]);
+    assert_eq!(paths(kgen_in(r.p.path(), &from_root)), expected);
+}
+
+#[test]
+fn exit_codes_and_errors() {
+    let mut r = Repo::new();
+    r.commit("init");
+    // No differences: 0, with or without --exit-code.
+    let out = r.kgen(&["diff", "--exit-code"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("\nno differences: "), "{}", out.stdout);
+    // A change in the working tree: 1 with --exit-code, 0 without.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.4.1",
+    );
+    assert_eq!(r.kgen(&["diff", "--exit-code"]).code, 1);
+    assert_eq!(r.kgen(&["diff"]).code, 0);
+    // Unknown ref: a git failure, 3.
+    let out = r.kgen(&["diff", "--base", "no-such-ref"]);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr.contains("cannot resolve `no-such-ref`"),
+        "{}",
+        out.stderr
+    );
+    // Unknown environment: usage, 2.
+    assert_eq!(r.kgen(&["diff", "--env", "qa"]).code, 2);
+    // Invalid inputs at the head ref: 2, with the diagnostic.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "replicas"],
+        "three",
+    );
+    r.commit("broken");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("overlays/dev.toml"), "{}", out.stderr);
+    // Not a git repository: 3.
+    let plain = Platform::example();
+    let out = plain.kgen(&["diff"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not inside a git repository"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn text_is_coloured_for_a_terminal() {
+    let mut r = Repo::new();
+    r.commit("init");
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.3.9",
+    );
+    let report = kgen::ops::diff::diff(&kgen::ops::diff::DiffOptions {
+        platform: r.path("platform.toml"),
+        base: None,
+        head: None,
+        envs: vec!["dev".into()],
+    })
+    .unwrap();
+    let coloured = kgen::diff_format::text(&report, true);
+    assert!(coloured.contains("\x1b[32m+        image: "), "{coloured}");
+    assert!(coloured.contains("\x1b[31m-        image: "), "{coloured}");
+    assert!(coloured.contains("\x1b[33m!\x1b[0m dev: Deployment main-api/main-api: image tag"));
+    let plain = kgen::diff_format::text(&report, false);
+    assert!(!plain.contains('\x1b'));
+}
