@@ -1,14 +1,15 @@
-//! The pipeline, in one place: resolve → render → emit.
+//! The pipeline, in one place: resolve → render → validate → emit.
 //!
 //! Every command that needs rendered output (render, check, validate, diff, the
 //! Argo CD plugin, bump-image) calls `compile`; nothing touches the disk here.
 
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Tree};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::render::{self, Object};
 use crate::resolve;
 use crate::spec::PlatformSpec;
+use crate::validate;
 use crate::workspace::Workspace;
 
 /// Everything one run produces, in memory.
@@ -37,6 +38,11 @@ pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
         ));
     }
     let mut objects = render::platform(&spec);
+    // Nothing is emitted (let alone written) unless every object validates.
+    let report = validate::check(&spec, &objects);
+    if report.diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
+    }
     let scopes = if envs.is_empty() {
         vec![String::new()]
     } else {
@@ -45,12 +51,55 @@ pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
             .flat_map(|e| [e.clone(), format!("argocd/{e}")])
             .collect()
     };
-    let tree = emit::emit(&spec, &objects);
+    let mut tree = emit::emit_with_waivers(&spec, &objects, &report.waived);
+    if envs.is_empty() {
+        // Platform-level: the Argo CD plugin's configuration (full renders only).
+        let platform_file = ws.sources.get(ws.platform_file).display.clone();
+        let (path, text) = render::cmp_plugin::file(&[platform_file]);
+        tree.files.insert(path, text);
+    }
     Ok(Compiled {
         spec,
         objects,
         tree,
-        warnings: Vec::new(),
+        warnings: report.diagnostics,
         scopes,
+    })
+}
+
+/// Compiles one Argo CD application: the files of `service` in `env` (those under
+/// `generated/<env>/<service>/`), validated and emitted exactly as `compile` does
+/// them, so the bytes are the same. For `kgen cmp generate`.
+///
+/// Only `env` is resolved, and all of it: a service's objects depend on the others
+/// (a shared namespace, the NetworkPolicy admitting the services that call it), so a
+/// problem anywhere in the environment fails every application of it. Other
+/// environments are not resolved. Only this application's objects are validated.
+/// `scopes` is empty: it owns nothing on disk.
+pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compiled> {
+    let services = ws.service_names();
+    if !services.contains(&service) {
+        return Err(resolve::unknown_service(service, &services));
+    }
+    let spec = resolve::resolve(ws, &[env.to_string()])?;
+    let Some(env_spec) = spec.environments.iter().find(|e| e.name == env) else {
+        return Err(resolve::unknown_environment(env, &ws.environment_names()));
+    };
+    let Some(objects) = render::one_service(&spec, env_spec, service) else {
+        return Err(Error::Usage(format!(
+            "service `{service}` is disabled in environment `{env}` (`enabled = false`), so it has no manifests; remove its Application, or enable the service"
+        )));
+    };
+    let report = validate::check(&spec, &objects);
+    if report.diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
+    }
+    let tree = emit::emit_with_waivers(&spec, &objects, &report.waived);
+    Ok(Compiled {
+        spec,
+        objects,
+        tree,
+        warnings: report.diagnostics,
+        scopes: Vec::new(),
     })
 }

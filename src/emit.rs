@@ -1,7 +1,7 @@
 //! Emitting: rendered objects to the bytes of `generated/` files.
 //!
-//! Each object becomes one file: a header comment naming the inputs, then the object
-//! as deterministic YAML (see `yaml`). The result is a `Tree`, a sorted map from path
+//! Each object becomes one file: a header comment naming the inputs (and the policy
+//! waivers that applied to the object), then the object as deterministic YAML (see `yaml`). The result is a `Tree`, a sorted map from path
 //! (relative to `generated/`) to contents, so writing, checking and diffing all
 //! compare the same bytes.
 
@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::render::Object;
 use crate::spec::PlatformSpec;
+use crate::validate::Waived;
 use crate::yaml;
 
 /// Every file kgen writes starts with this; kgen only ever removes files that do.
@@ -35,13 +36,35 @@ pub fn is_generated(contents: &[u8]) -> bool {
 
 /// One file's contents: header, then the object.
 pub fn file(inputs: &[String], object: &serde_json::Value) -> String {
+    file_with_waivers(inputs, &[], object)
+}
+
+/// One file's contents: header, one `# Waived: KG202 (reason)` line per policy
+/// waiver that applied to the object, then the object.
+pub fn file_with_waivers(
+    inputs: &[String],
+    waived: &[Waived],
+    object: &serde_json::Value,
+) -> String {
     let mut out = header(inputs);
+    for w in waived {
+        out.push_str(&format!("# Waived: {} ({})\n", w.rule, w.reason));
+    }
     yaml::write_document(object, &mut out);
     out
 }
 
 /// Emits every object into a tree. Inputs for the header come from the object's environment.
 pub fn emit(platform: &PlatformSpec, objects: &[Object]) -> Tree {
+    emit_with_waivers(platform, objects, &BTreeMap::new())
+}
+
+/// Like [`emit`], with the waivers used per object path (from `validate`) in the headers.
+pub fn emit_with_waivers(
+    platform: &PlatformSpec,
+    objects: &[Object],
+    waived: &BTreeMap<String, Vec<Waived>>,
+) -> Tree {
     let inputs: BTreeMap<&str, &Vec<String>> = platform
         .environments
         .iter()
@@ -54,7 +77,10 @@ pub fn emit(platform: &PlatformSpec, objects: &[Object]) -> Tree {
             .get(o.env.as_str())
             .copied()
             .unwrap_or(&default_inputs);
-        let previous = tree.files.insert(o.path.clone(), file(ins, &o.value));
+        let w = waived.get(&o.path).map_or(&[][..], Vec::as_slice);
+        let previous = tree
+            .files
+            .insert(o.path.clone(), file_with_waivers(ins, w, &o.value));
         assert!(previous.is_none(), "two objects rendered to {}", o.path);
     }
     tree

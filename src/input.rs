@@ -39,6 +39,18 @@ pub struct PlatformFile {
     /// Argo CD settings (`generated/argocd/<env>/`).
     #[serde(default)]
     pub argocd: Option<Spanned<ArgoCdSection>>,
+    /// How public services are exposed (Ingress class, TLS, DNS). An environment can
+    /// override any key in `[environments.<env>] ingress`.
+    #[serde(default)]
+    pub ingress: Option<Spanned<IngressLayer>>,
+    /// NetworkPolicies for every service namespace. Present means on; an environment can
+    /// override any key in `[environments.<env>] network_policy`.
+    #[serde(default)]
+    pub network_policy: Option<Spanned<NetworkPolicyLayer>>,
+    /// External Secrets Operator settings, used when `secrets_backend = "external-secrets"`.
+    /// An environment can override any key in `[environments.<env>] external_secrets`.
+    #[serde(default)]
+    pub external_secrets: Option<Spanned<ExternalSecretsLayer>>,
 }
 
 /// `overlays/<env>.toml`: what differs in one environment. It may only name
@@ -83,6 +95,25 @@ pub struct PlatformSection {
     /// AWS region passed to the Secrets Store CSI driver's AWS provider. Default: the node's region.
     #[serde(default)]
     pub aws_region: Option<Spanned<String>>,
+    /// How pods get their IAM role: `irsa` (role ARN annotation on the ServiceAccount) or
+    /// `pod-identity` (EKS Pod Identity: no annotation, the association is listed in
+    /// `generated/<env>/pod-identity-associations.yaml` for Terraform). Default: `irsa`.
+    /// An environment can override it.
+    #[serde(default)]
+    pub workload_identity: Option<Spanned<WorkloadIdentity>>,
+    /// How secrets reach pods: `csi` (Secrets Store CSI driver, files under
+    /// `/mnt/secrets-store`) or `external-secrets` (an ExternalSecret per service, loaded
+    /// with `envFrom`). Default: `csi`. An environment can override it.
+    #[serde(default)]
+    pub secrets_backend: Option<Spanned<SecretsBackend>>,
+    /// More registries images may come from, besides `registry` (policy rule KG209), e.g.
+    /// `["ghcr.io/acme", "public.ecr.aws/acme"]`.
+    #[serde(default)]
+    pub allowed_registries: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Policy rules waived for every service, each with a written reason:
+    /// `[{ rule = "KG202", reason = "..." }]`. Shown in the header of the files they affect.
+    #[serde(default)]
+    pub waivers: Option<Spanned<Vec<WaiverLayer>>>,
 }
 
 /// Argo CD sync mode of an environment.
@@ -114,6 +145,26 @@ pub struct EnvironmentLayer {
     /// Free variables for templates, available as `{{ env.<name> }}` (account ids, domains, ...).
     #[serde(default)]
     pub vars: SpannedMap<String>,
+    /// The only secret paths this environment may reference, e.g. `["dev/", "staging/"]`
+    /// or `["production/"]`: every secret `key` must start with one of them (a leading `/`
+    /// of an SSM parameter name is ignored). Default: no restriction.
+    #[serde(default)]
+    pub secret_prefixes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Overrides `[platform] workload_identity` in this environment.
+    #[serde(default)]
+    pub workload_identity: Option<Spanned<WorkloadIdentity>>,
+    /// Overrides `[platform] secrets_backend` in this environment.
+    #[serde(default)]
+    pub secrets_backend: Option<Spanned<SecretsBackend>>,
+    /// Merged over `[ingress]` in this environment.
+    #[serde(default)]
+    pub ingress: Option<Spanned<IngressLayer>>,
+    /// Merged over `[network_policy]` in this environment.
+    #[serde(default)]
+    pub network_policy: Option<Spanned<NetworkPolicyLayer>>,
+    /// Merged over `[external_secrets]` in this environment.
+    #[serde(default)]
+    pub external_secrets: Option<Spanned<ExternalSecretsLayer>>,
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.
@@ -169,6 +220,32 @@ pub struct ServiceLayer {
     /// Prometheus scraping of this service (a ServiceMonitor). Off unless set.
     #[serde(default)]
     pub metrics: Option<Spanned<MetricsLayer>>,
+    /// Makes the service public: an Ingress for `host`, with TLS and DNS. Off unless set.
+    #[serde(default)]
+    pub ingress: Option<Spanned<ServiceIngressLayer>>,
+    /// Services this one calls. Their NetworkPolicies admit this service's pods. Default: none.
+    #[serde(default)]
+    pub calls: Option<Spanned<Vec<Spanned<String>>>>,
+    /// PodDisruptionBudget, written whenever the service can run more than one replica.
+    #[serde(default)]
+    pub disruption_budget: Option<Spanned<DisruptionBudgetLayer>>,
+    /// topologySpreadConstraints of the pods across zones and nodes.
+    #[serde(default)]
+    pub spread: Option<Spanned<SpreadLayer>>,
+    /// Policy rules waived for this service, each with a written reason:
+    /// `[{ rule = "KG202", reason = "..." }]`. Only under `[services.<name>]` in platform.toml.
+    #[serde(default)]
+    pub waivers: Option<Spanned<Vec<WaiverLayer>>>,
+}
+
+/// `{ rule = "KG202", reason = "batch worker: no HTTP endpoint to probe" }`
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverLayer {
+    /// The policy rule waived (KG201-KG216, see docs/rules.md).
+    pub rule: Spanned<String>,
+    /// Why the rule does not apply here (required, not empty).
+    pub reason: Spanned<String>,
 }
 
 /// `resources = { requests = { cpu, memory }, limits = { cpu, memory } }`
@@ -320,6 +397,243 @@ pub struct ArgoCdSection {
     /// other project is an error (a typo would otherwise create a new project).
     #[serde(default)]
     pub projects: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Where the generated Applications take their manifests from: `committed` (the
+    /// files under `generated/<env>/<service>`) or `plugin` (kgen's config management
+    /// plugin renders them in the repo-server, see docs/argocd-cmp.md). Default: `committed`.
+    #[serde(default)]
+    pub mode: Option<Spanned<ArgoCdMode>>,
+}
+
+/// Where Argo CD Applications take their manifests from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArgoCdMode {
+    /// The committed files under `generated/<env>/<service>`.
+    #[default]
+    Committed,
+    /// kgen's config management plugin (`kgen cmp generate`) in the repo-server.
+    Plugin,
+}
+
+/// How pods authenticate to AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadIdentity {
+    /// IAM Roles for Service Accounts: `eks.amazonaws.com/role-arn` on the ServiceAccount.
+    Irsa,
+    /// EKS Pod Identity: the role is associated with the ServiceAccount in AWS (Terraform).
+    PodIdentity,
+}
+
+/// Where pods get their secrets from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretsBackend {
+    /// Secrets Store CSI driver (AWS provider): files under `/mnt/secrets-store/<name>`.
+    Csi,
+    /// External Secrets Operator: an `ExternalSecret` syncs a Secret, loaded with `envFrom`.
+    ExternalSecrets,
+}
+
+/// Ingress controller of public services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IngressClass {
+    /// ingress-nginx (IngressClass `nginx`); TLS terminated by nginx with cert-manager's certificate.
+    Nginx,
+    /// AWS Load Balancer Controller (IngressClass `alb`): one ALB, TLS from ACM.
+    Alb,
+}
+
+/// `[ingress]`, or `ingress = { ... }` in `[environments.<env>]`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressLayer {
+    /// `nginx` or `alb`. Default: `nginx`.
+    #[serde(default)]
+    pub class: Option<Spanned<IngressClass>>,
+    /// Namespace of the ingress controller's pods, admitted by public services'
+    /// NetworkPolicies (class `nginx`). Default: `ingress-nginx`.
+    #[serde(default)]
+    pub controller_namespace: Option<Spanned<String>>,
+    /// Serve HTTPS: a `tls` section with the Secret `<service>-tls`. Default: `true`.
+    #[serde(default)]
+    pub tls: Option<Spanned<bool>>,
+    /// Let cert-manager issue the TLS certificate (the `cert-manager.io/cluster-issuer`
+    /// annotation). `false` with `alb` when the ALB serves an ACM certificate. Default: `true`.
+    #[serde(default)]
+    pub cert_manager: Option<Spanned<bool>>,
+    /// cert-manager ClusterIssuer that issues the TLS certificate. Default: `letsencrypt-prod`.
+    #[serde(default)]
+    pub cluster_issuer: Option<Spanned<String>>,
+    /// Settings of the AWS Load Balancer Controller, used when `class = "alb"`.
+    #[serde(default)]
+    pub alb: Option<Spanned<AlbLayer>>,
+}
+
+/// Scheme of an ALB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlbScheme {
+    /// Reachable from the internet.
+    InternetFacing,
+    /// Reachable from inside the VPC only.
+    Internal,
+}
+
+/// `alb = { scheme = "internet-facing", certificate_arn = "...", ... }`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlbLayer {
+    /// `internet-facing` or `internal`. Default: `internet-facing`.
+    #[serde(default)]
+    pub scheme: Option<Spanned<AlbScheme>>,
+    /// ACM certificate ARN served by the ALB, a template. Default: none (the controller
+    /// discovers an ACM certificate matching the host).
+    #[serde(default)]
+    pub certificate_arn: Option<Spanned<String>>,
+    /// Redirect HTTP to HTTPS. Default: `true` (when `tls` is on).
+    #[serde(default)]
+    pub ssl_redirect: Option<Spanned<bool>>,
+    /// IngressGroup name: services with the same group share one ALB. Default: none (one ALB per service).
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
+    /// CIDR blocks the ALB connects from (its subnets), admitted by NetworkPolicies.
+    /// Default: none (any source may reach the service's port).
+    #[serde(default)]
+    pub source_cidrs: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// Egress part of NetworkPolicies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EgressPolicy {
+    /// No egress rules: pods reach anything (AWS APIs, databases, the internet).
+    Open,
+    /// Default-deny egress, allowing DNS, the services a service `calls`, HTTPS (443) anywhere
+    /// and the EKS Pod Identity agent.
+    Restricted,
+}
+
+/// `[network_policy]`, or `network_policy = { ... }` in `[environments.<env>]`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicyLayer {
+    /// `false` writes no NetworkPolicies. Default: `true` when the table exists.
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// `open` or `restricted`. Default: `open`.
+    #[serde(default)]
+    pub egress: Option<Spanned<EgressPolicy>>,
+}
+
+/// `[external_secrets]`, or `external_secrets = { ... }` in `[environments.<env>]`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSecretsLayer {
+    /// ClusterSecretStore for `secretsmanager` secrets. Default: `aws-secrets-manager`.
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    /// ClusterSecretStore for `ssm` secrets (AWS Parameter Store). Default: `aws-parameter-store`.
+    #[serde(default)]
+    pub ssm_store: Option<Spanned<String>>,
+    /// How often the operator re-reads the secrets, a Go duration. Default: `1h`.
+    #[serde(default)]
+    pub refresh_interval: Option<Spanned<String>>,
+}
+
+/// `ingress = { host = "api.{{ env.domain }}" }`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceIngressLayer {
+    /// Set to `false` to keep a service private in one environment. Default: `true`.
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// Public host name, a template, e.g. `api.{{ env.domain }}`. Required.
+    #[serde(default)]
+    pub host: Option<Spanned<String>>,
+    /// URL path prefix routed to the service. Default: `/`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+}
+
+/// `disruption_budget = { max_unavailable = 1 }`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisruptionBudgetLayer {
+    /// Set to `false` for no PodDisruptionBudget. Default: `true`.
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// Pods that may be down at once during voluntary disruptions (drains): a count
+    /// (≥ 1) or a percentage such as `"25%"`. Default: `1`.
+    #[serde(default)]
+    pub max_unavailable: Option<Spanned<IntOrPercent>>,
+}
+
+/// How strictly pods are spread over a topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SpreadMode {
+    /// `whenUnsatisfiable: ScheduleAnyway`: prefer spreading, never leave a pod pending.
+    Soft,
+    /// `whenUnsatisfiable: DoNotSchedule`: a pod stays pending rather than skew the spread.
+    Hard,
+    /// No constraint for this topology.
+    Off,
+}
+
+/// `spread = { zones = "soft", nodes = "soft" }`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpreadLayer {
+    /// Across availability zones (`topology.kubernetes.io/zone`). Default: `soft`.
+    #[serde(default)]
+    pub zones: Option<Spanned<SpreadMode>>,
+    /// Across nodes (`kubernetes.io/hostname`). Default: `soft`.
+    #[serde(default)]
+    pub nodes: Option<Spanned<SpreadMode>>,
+}
+
+/// An integer or a percentage string (`1`, `"25%"`), as Kubernetes' IntOrString.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "IntOrPercentSchema")]
+pub enum IntOrPercent {
+    Int(i64),
+    /// The text as written, e.g. `25%` (checked in resolve).
+    Str(String),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum IntOrPercentSchema {
+    Integer(i64),
+    /// A percentage, e.g. `"25%"`.
+    Percent(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrPercent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IntOrPercent;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer or a percentage such as \"25%\"")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<IntOrPercent, E> {
+                Ok(IntOrPercent::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrPercent, E> {
+                i64::try_from(v)
+                    .map(IntOrPercent::Int)
+                    .map_err(|_| E::custom("number too large"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<IntOrPercent, E> {
+                Ok(IntOrPercent::Str(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// A scalar written as a string, integer, float or boolean; kept as its string form.

@@ -5,10 +5,11 @@
 //! one direction, one module per stage:
 //!
 //! `workspace` (load, with spans) → `merge` + `resolve` (effective spec per service
-//! and environment) → `render` (typed objects) → `emit` (deterministic YAML) →
+//! and environment) → `render` (typed objects) → `validate` (schema, semantics, policy) → `emit` (deterministic YAML) →
 //! `write` (only changed files, atomically). `compile` strings the stages together;
 //! `ops` holds one function per command; `diagnostic` renders problems at the edge.
 
+pub mod cmp_params;
 pub mod compile;
 pub mod crd;
 pub mod diagnostic;
@@ -37,6 +38,7 @@ pub mod source;
 pub mod spanned;
 pub mod spec;
 pub mod template;
+pub mod validate;
 pub mod workspace;
 pub mod write;
 pub mod yaml;

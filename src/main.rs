@@ -60,12 +60,21 @@ enum Command {
         check: bool,
     },
     /// Check the platform as `render` would, writing nothing.
+    ///
+    /// With PATHs, validate those YAML/JSON files and directories instead
+    /// (kubeconform-style: multi-document streams, core kinds built in).
     Validate {
         #[command(flatten)]
         common: Common,
         /// Validate only this environment (repeatable).
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
+        /// Also validate against the CRD schemas in DIR ({group}/{kind}_{version}.json).
+        #[arg(long, value_name = "DIR")]
+        schema_dir: Option<PathBuf>,
+        /// Hand-written or third-party manifests to validate (files or directories).
+        #[arg(value_name = "PATH", conflicts_with = "envs")]
+        paths: Vec<PathBuf>,
     },
     /// Show what will change in the cluster: the manifests committed at --base
     /// against the render of --head, resource by resource, risks first.
@@ -140,12 +149,34 @@ enum Command {
         #[arg(long)]
         commit: bool,
     },
+    /// Argo CD config management plugin: run by the repo-server's kgen sidecar in an
+    /// application's source directory (docs/argocd-cmp.md).
+    Cmp {
+        #[command(subcommand)]
+        command: CmpCommand,
+    },
     /// Print the JSON Schema of platform.toml (or of an overlay file).
     Schema {
         /// Print the schema of overlays/<env>.toml instead.
         #[arg(long)]
         overlay: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum CmpCommand {
+    /// Print one application's manifests as a YAML stream, the exact bytes of its
+    /// committed files joined by `---` lines. The environment and service come from
+    /// ARGOCD_ENV_KGEN_ENV / ARGOCD_ENV_KGEN_SERVICE or the `env` / `service`
+    /// parameters (ARGOCD_APP_PARAMETERS); the platform file is ./platform.toml or
+    /// ARGOCD_ENV_KGEN_PLATFORM. On any problem: nothing on stdout, the error on
+    /// stderr, a non-zero exit.
+    Generate,
+    /// Exit 0, printing the platform file, when the current directory holds a kgen
+    /// platform (a platform file with a [platform] table); exit 1 otherwise.
+    Discover,
+    /// Print the parameter announcements (JSON) the Argo CD UI shows.
+    Parameters,
 }
 
 fn main() -> ExitCode {
@@ -189,24 +220,37 @@ fn run(cli: Cli) -> ExitCode {
                 Ok(0)
             }
         }),
-        Command::Validate { common, envs } => with_workspace(&common, |ws| {
-            let compiled = kgen::compile::compile(ws, &envs)?;
-            print_warnings(&compiled.warnings, ws, &common);
-            if matches!(common.format, MessageFormat::Human) {
-                println!(
-                    "valid: {} in {}, {}",
-                    diagnostic::plural(compiled.objects.len(), "object"),
-                    diagnostic::plural(compiled.spec.environments.len(), "environment"),
-                    diagnostic::plural(compiled.warnings.len(), "warning"),
-                );
-            } else if matches!(common.format, MessageFormat::Json) {
-                print!(
-                    "{}",
-                    diagnostic::render_json(&compiled.warnings, &ws.sources)
-                );
+        Command::Validate {
+            common,
+            envs,
+            schema_dir,
+            paths,
+        } => {
+            let result = if paths.is_empty() {
+                Workspace::load(&common.platform).and_then(|ws| {
+                    ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
+                })
+            } else {
+                ops::validate::validate_paths(&paths, schema_dir.as_deref())
+            };
+            match result {
+                Ok(summary) => {
+                    if !matches!(common.format, MessageFormat::Json) {
+                        print_diagnostics(&summary.warnings, &summary.sources, &common);
+                    }
+                    match common.format {
+                        MessageFormat::Human => println!("{}", summary.line()),
+                        MessageFormat::Json => print!(
+                            "{}",
+                            diagnostic::render_json(&summary.warnings, &summary.sources)
+                        ),
+                        MessageFormat::Github => {}
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(&e, &common),
             }
-            Ok(0)
-        }),
+        }
         Command::Diff {
             platform,
             base,
@@ -285,6 +329,7 @@ fn run(cli: Cli) -> ExitCode {
                 Err(e) => report(&e, &common),
             }
         }
+        Command::Cmp { command } => run_cmp(command),
         Command::Schema { overlay } => {
             let s = if overlay {
                 ops::schema::overlay_schema()
@@ -294,6 +339,47 @@ fn run(cli: Cli) -> ExitCode {
             print!("{s}");
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `kgen cmp ...`: everything is computed before anything is printed, so a failure
+/// leaves stdout empty.
+fn run_cmp(command: CmpCommand) -> ExitCode {
+    let dir = std::path::Path::new(".");
+    let vars = ops::cmp::Vars::from_process();
+    let common = Common {
+        platform: PathBuf::from(kgen::cmp_params::PLATFORM_FILE),
+        format: MessageFormat::Human,
+    };
+    let output = match command {
+        CmpCommand::Generate => ops::cmp::generate(dir, &vars).map(|g| {
+            print_diagnostics(&g.warnings, &g.sources, &common);
+            g.stream()
+        }),
+        CmpCommand::Parameters => ops::cmp::parameters(dir, &vars),
+        CmpCommand::Discover => match ops::cmp::discover(dir, &vars) {
+            Ok(path) => Ok(format!("{}\n", path.display())),
+            Err(reason) => {
+                eprintln!("kgen: not a kgen platform: {reason}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    match output {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kgen: error: cannot write to stdout: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+        Err(e) => report(&e, &common),
     }
 }
 

@@ -19,11 +19,20 @@ use crate::merge::{Layers, Located};
 use crate::source::{FileId, Origin};
 use crate::spec::{
     Autoscaling, CpuMem, EnvSpec, Metrics, MonitoringSpec, PlatformSpec, Probes, Resources, Secret,
-    ServiceSpec,
+    ServiceSpec, Waiver,
 };
 use crate::template::Templates;
 use crate::workspace::Workspace;
 use crate::{image_ref, names, quantity, rules, secret_scan};
+
+mod availability;
+mod env_settings;
+mod secret_paths;
+mod traffic;
+
+pub use env_settings::{is_cidr, is_go_duration};
+pub use secret_paths::secret_path;
+pub use traffic::check_host;
 
 /// Adds help and labels to a diagnostic already pushed.
 trait Amend {
@@ -71,12 +80,19 @@ pub mod builtin {
     pub const GRAFANA_STORAGE: &str = "10Gi";
     pub const ALERTMANAGER_STORAGE: &str = "10Gi";
     pub const STORAGE_CLASS: &str = "gp3";
+    pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
+    pub const CLUSTER_ISSUER: &str = "letsencrypt-prod";
+    pub const SECRET_STORE: &str = "aws-secrets-manager";
+    pub const SSM_SECRET_STORE: &str = "aws-parameter-store";
+    pub const REFRESH_INTERVAL: &str = "1h";
+    pub const MAX_UNAVAILABLE: u32 = 1;
 }
 
 /// ConfigMap key that carries the service's version (its image tag).
 pub const VERSION_KEY: &str = "VERSION";
-/// Names an environment cannot have: they are directories of their own under generated/.
-pub const RESERVED_ENV_NAMES: &[&str] = &["argocd"];
+/// Names an environment cannot have: they are directories of their own under generated/
+/// (`argocd/`) or under generated/argocd/ (`cmp/`, the plugin configuration).
+pub const RESERVED_ENV_NAMES: &[&str] = &["argocd", "cmp"];
 /// Names `[environments.<env>.vars]` cannot use: they are already in `env`.
 pub const RESERVED_VARS: &[&str] = &["name", "cluster", "project", "sync", "production"];
 
@@ -111,6 +127,17 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         return Err(Error::invalid(r.diags, ws.sources.clone()));
     }
     Ok(spec)
+}
+
+/// The usage error for a service that platform.toml does not define.
+pub fn unknown_service(name: &str, known: &[&str]) -> Error {
+    let hint = did_you_mean(name, known.iter().copied())
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    Error::Usage(format!(
+        "unknown service `{name}`{hint}; platform.toml defines: {}",
+        known.join(", ")
+    ))
 }
 
 struct Resolver<'a> {
@@ -212,6 +239,7 @@ impl<'a> Resolver<'a> {
             }
             None => String::new(),
         };
+        let (allowed_registries, waivers) = self.policy_settings();
         PlatformSpec {
             name,
             repo,
@@ -224,8 +252,65 @@ impl<'a> Resolver<'a> {
             registry,
             aws_region: p.aws_region.as_ref().map(|r| r.value.clone()),
             argocd_namespace,
+            argocd_mode: self
+                .platform_file()
+                .argocd
+                .as_ref()
+                .and_then(|a| a.mode.as_ref())
+                .map(|m| m.value)
+                .unwrap_or_default(),
             environments,
+            allowed_registries,
+            waivers,
         }
+    }
+
+    /// `[platform] allowed_registries` and `waivers`; waivers anywhere else than
+    /// `[platform]` and `[services.<name>]` of platform.toml are refused (KG200).
+    fn policy_settings(&mut self) -> (Vec<String>, Vec<Waiver>) {
+        let p = &self.platform_file().platform;
+        let mut allowed = Vec::new();
+        for r in p.allowed_registries.iter().flat_map(|l| &l.value) {
+            if r.value.is_empty()
+                || r.value.contains(char::is_whitespace)
+                || r.value.contains("://")
+            {
+                self.error(
+                    rules::INVALID_IMAGE,
+                    self.at(&r.span),
+                    format!("`{}` is not a registry host", r.value),
+                )
+                .help("write a host and optional path, like `ghcr.io/acme` (no scheme)");
+            }
+            allowed.push(r.value.trim_end_matches('/').to_string());
+        }
+        let waivers = waivers(self.pf, p.waivers.as_ref());
+        if let Some(w) = self
+            .platform_file()
+            .defaults
+            .as_ref()
+            .and_then(|d| d.value.waivers.as_ref())
+        {
+            self.error(
+                rules::WAIVER,
+                self.at(&w.span),
+                "waivers cannot be set in [defaults]".into(),
+            )
+            .help("waive a rule for every service under `[platform] waivers`, or for one service under its `[services.<name>]`");
+        }
+        for overlay in self.ws.overlays.values() {
+            for layer in overlay.data.services.values() {
+                if let Some(w) = &layer.value.waivers {
+                    self.error(
+                        rules::WAIVER,
+                        Origin::new(overlay.file, w.span.clone()),
+                        "waivers cannot be set in an overlay".into(),
+                    )
+                    .help("write waivers in platform.toml, under `[platform]` or `[services.<name>]`, where reviewers see them in one place");
+                }
+            }
+        }
+        (allowed, waivers)
     }
 
     fn check_repo_url(&mut self, url: &str, origin: Origin) {
@@ -263,7 +348,7 @@ impl<'a> Resolver<'a> {
             self.error(
                 rules::RESERVED,
                 name_origin.clone(),
-                format!("`{name}` cannot be an environment name: kgen writes generated/{name}/ for its own use"),
+                format!("`{name}` cannot be an environment name: kgen writes generated/{name}/ or generated/argocd/{name}/ for its own use"),
             )
             .help("choose another name, such as `ops` or `tools`");
         }
@@ -370,8 +455,37 @@ impl<'a> Resolver<'a> {
             services: Vec::new(),
             monitoring: None,
             inputs,
+            // Set by `env_settings` below (it needs the template context).
+            workload_identity: crate::spec::WorkloadIdentity::Irsa,
+            secrets_backend: crate::spec::SecretsBackend::Csi,
+            external_secrets: crate::spec::ExternalSecretsSpec {
+                store: String::new(),
+                ssm_store: String::new(),
+                refresh_interval: String::new(),
+            },
+            secret_prefixes: Vec::new(),
+            ingress: crate::spec::IngressSpec {
+                class: crate::spec::IngressClass::Nginx,
+                controller_namespace: String::new(),
+                tls: true,
+                cluster_issuer: None,
+                alb: crate::spec::AlbSpec {
+                    scheme: crate::spec::AlbScheme::InternetFacing,
+                    certificate_arn: None,
+                    ssl_redirect: true,
+                    group: None,
+                    source_cidrs: Vec::new(),
+                },
+            },
+            network_policy: None,
         };
         let ctx_env = env_context(&env);
+        self.env_settings(
+            &mut env,
+            &layer.value,
+            overlay.and_then(|o| o.data.environment.as_ref().map(|e| (o.file, &e.value))),
+            &ctx_env,
+        );
         for (svc_key, svc_layer) in &self.platform_file().services {
             let mut layers: Layers<ServiceLayer> = Layers::new();
             if let Some(d) = &self.platform_file().defaults {
@@ -402,6 +516,7 @@ impl<'a> Resolver<'a> {
                 env.services.push(s);
             }
         }
+        self.check_routes(&env);
         env.monitoring = self.monitoring(
             overlay.and_then(|o| o.data.monitoring.as_ref().map(|m| (o.file, &m.value))),
         );
@@ -452,6 +567,10 @@ impl<'a> Resolver<'a> {
     ) -> Option<ServiceSpec> {
         let before = self.error_count();
         let mut origins = BTreeMap::new();
+        origins.insert(
+            crate::validate::SERVICE_ORIGIN.to_string(),
+            name_origin.clone(),
+        );
         if let Err(e) = names::check_dns1123_label(name) {
             self.error(
                 rules::INVALID_NAME,
@@ -747,6 +866,7 @@ impl<'a> Resolver<'a> {
                         "secret `key` is empty".into(),
                     );
                 }
+                self.check_secret(env, s, &key, file);
                 secrets.push(Secret {
                     name: s.name.value.clone(),
                     from: s.from.value,
@@ -766,6 +886,10 @@ impl<'a> Resolver<'a> {
         };
 
         let metrics = self.metrics(layers, port, &mut origins);
+        let ingress = self.service_ingress(name, layers, env, &ctx, &mut origins);
+        let calls = self.calls(name, layers, &mut origins);
+        let disruption_budget = self.disruption_budget(layers, &mut origins);
+        let spread = self.spread(layers, &mut origins);
 
         (self.error_count() == before).then(|| ServiceSpec {
             name: name.to_string(),
@@ -784,6 +908,17 @@ impl<'a> Resolver<'a> {
             secrets,
             run_as_user,
             metrics,
+            ingress,
+            calls,
+            disruption_budget,
+            spread,
+            waivers: waivers(
+                self.pf,
+                self.platform_file()
+                    .services
+                    .get(name)
+                    .and_then(|l| l.value.waivers.as_ref()),
+            ),
             origins,
         })
     }
@@ -1104,6 +1239,22 @@ impl<'a> Resolver<'a> {
             storage_class,
         })
     }
+}
+
+/// The waivers of one `waivers = [...]` list of platform.toml (checked in `validate`).
+fn waivers(
+    file: FileId,
+    list: Option<&crate::spanned::Spanned<Vec<crate::input::WaiverLayer>>>,
+) -> Vec<Waiver> {
+    list.iter()
+        .flat_map(|l| &l.value)
+        .map(|w| Waiver {
+            rule: w.rule.value.clone(),
+            reason: w.reason.value.clone(),
+            rule_origin: Origin::new(file, w.rule.span.clone()),
+            reason_origin: Origin::new(file, w.reason.span.clone()),
+        })
+        .collect()
 }
 
 /// The `env` object templates see: built-in fields plus the environment's vars.

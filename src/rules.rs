@@ -38,6 +38,40 @@ rules! {
     INVALID_VALUE = "KG019", "invalid-value", "a value that kgen cannot use (URL, duration, version)";
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
     UNKNOWN_PROJECT = "KG021", "unknown-project", "an environment names an Argo CD project that `[argocd] projects` does not list";
+    SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read (`secret_prefixes`)";
+    SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
+    UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
+    OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";
+    METADATA = "KG104", "metadata", "an invalid label or annotation key or value, or annotations too large";
+    SELECTOR = "KG105", "selector", "an empty or invalid selector, or one that does not match its pod template";
+    PORTS = "KG106", "ports", "a port out of range, an invalid or duplicate port name, a target port the pods lack";
+    RESOURCES = "KG107", "resources", "a resource quantity that does not parse, or a request above its limit";
+    AUTOSCALER = "KG108", "autoscaler", "autoscaler bounds or targets the API server or the controller refuses";
+    PROBE = "KG109", "probe", "a probe without exactly one handler, with a bad path or port, or bad thresholds";
+    DATA_KEYS = "KG110", "data-keys", "an invalid environment variable name or ConfigMap key, or a ConfigMap over 1 MiB";
+    SECRET_PROVIDER = "KG111", "secret-provider", "a SecretProviderClass the CSI driver's AWS provider refuses, or a secret it does not mount";
+    VOLUMES = "KG112", "volumes", "a volume or mount the API server refuses (unknown volume, mount path used twice)";
+    REFERENCES = "KG113", "references", "a reference to an object that is not rendered (ServiceAccount, ConfigMap, target)";
+    DUPLICATE_OBJECT = "KG114", "duplicate-object", "the same object defined twice";
+    YAML = "KG115", "yaml", "a file that is not valid YAML, or a document that is not an object";
+    FIELD_VALUE = "KG116", "field-value", "a field value the API server refuses (restart policy, Service type, Ingress path, ...)";
+    WAIVER = "KG200", "waiver", "a waiver without a reason, of an unknown or unwaivable rule, or outside platform.toml";
+    RESOURCES_UNSET = "KG201", "resources-unset", "a container without CPU and memory requests or a memory limit";
+    PROBES_UNSET = "KG202", "probes-unset", "a long-running container without a readiness or liveness probe";
+    RUN_AS_ROOT = "KG203", "run-as-root", "a container that runs, or may run, as root";
+    WRITABLE_ROOT_FS = "KG204", "writable-root-filesystem", "a container whose root filesystem is writable";
+    PRIVILEGE_ESCALATION = "KG205", "privilege-escalation", "a container that may escalate privileges or keeps Linux capabilities";
+    HOST_ACCESS = "KG206", "host-access", "a privileged container, or a pod using the node's network, processes, ports or files";
+    SECCOMP_UNSET = "KG207", "seccomp-unset", "a container without a seccomp profile";
+    MUTABLE_IMAGE = "KG208", "mutable-image", "an image without a tag or digest, or tagged `latest`";
+    IMAGE_REGISTRY = "KG209", "image-registry", "an image from outside the platform's registries";
+    PRODUCTION_REPLICAS = "KG210", "production-replicas", "fewer than 2 replicas (or autoscaling min below 2) in a production environment";
+    HPA_REPLICAS = "KG211", "hpa-replicas-conflict", "a workload that sets replicas while an autoscaler scales it";
+    DEFAULT_NAMESPACE = "KG212", "default-namespace", "an object in the `default` namespace";
+    DEFAULT_SERVICE_ACCOUNT = "KG213", "default-service-account", "pods running as the namespace's `default` service account";
+    SECRET_IN_ENV = "KG214", "secret-in-env", "an environment variable whose literal value looks like a secret";
+    POD_SECURITY_ADMISSION = "KG215", "pod-security-admission", "a namespace that does not enforce a Pod Security Admission level";
+    ENV_FROM_KEY = "KG216", "envfrom-invalid-key", "a ConfigMap key loaded with envFrom that is not a variable name (silently skipped)";
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::input::{SecretSource, SyncMode};
+pub use crate::input::{
+    AlbScheme, EgressPolicy, IngressClass, SecretSource, SecretsBackend, SpreadMode, SyncMode,
+    WorkloadIdentity,
+};
 use crate::source::Origin;
 
 #[derive(Debug, Clone)]
@@ -20,7 +23,13 @@ pub struct PlatformSpec {
     pub registry: Option<String>,
     pub aws_region: Option<String>,
     pub argocd_namespace: String,
+    /// Where generated Applications take their manifests from (`[argocd] mode`).
+    pub argocd_mode: crate::input::ArgoCdMode,
     pub environments: Vec<EnvSpec>,
+    /// Registries images may come from besides `registry` (`[platform] allowed_registries`).
+    pub allowed_registries: Vec<String>,
+    /// Policy waivers for every service (`[platform] waivers`).
+    pub waivers: Vec<Waiver>,
 }
 
 impl PlatformSpec {
@@ -47,6 +56,18 @@ pub struct EnvSpec {
     pub monitoring: Option<MonitoringSpec>,
     /// Input files this environment was rendered from, for file headers.
     pub inputs: Vec<String>,
+    /// How pods get their IAM role (`workload_identity`).
+    pub workload_identity: WorkloadIdentity,
+    /// How secrets reach pods (`secrets_backend`).
+    pub secrets_backend: SecretsBackend,
+    /// External Secrets Operator settings (used with `SecretsBackend::ExternalSecrets`).
+    pub external_secrets: ExternalSecretsSpec,
+    /// Prefixes every secret key must start with; empty means no restriction.
+    pub secret_prefixes: Vec<String>,
+    /// How public services are exposed.
+    pub ingress: IngressSpec,
+    /// NetworkPolicies, when on.
+    pub network_policy: Option<NetworkPolicySpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +89,18 @@ pub struct ServiceSpec {
     pub secrets: Vec<Secret>,
     pub run_as_user: i64,
     pub metrics: Option<Metrics>,
-    /// Where each value came from, by field path (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`).
+    /// The public route of the service, when it is public.
+    pub ingress: Option<IngressRoute>,
+    /// Services this one calls (names, as written; they exist in platform.toml).
+    pub calls: Vec<String>,
+    /// `maxUnavailable` of the PodDisruptionBudget; `None` when switched off.
+    pub disruption_budget: Option<MaxUnavailable>,
+    /// topologySpreadConstraints across zones and nodes.
+    pub spread: Spread,
+    /// Policy waivers of this service (`waivers` under `[services.<name>]` in platform.toml).
+    pub waivers: Vec<Waiver>,
+    /// Where each value came from, by field path (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`),
+    /// plus `service`: the service's table header in platform.toml.
     pub origins: BTreeMap<String, Origin>,
 }
 
@@ -85,6 +117,11 @@ impl ServiceSpec {
             s.push_str(d);
         }
         s
+    }
+
+    /// The most replicas the service can run: the HPA's `max`, else `replicas`.
+    pub fn max_replicas(&self) -> u32 {
+        self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
     }
 
     /// The version recorded in the version ConfigMap and labels: the tag, else the digest.
@@ -130,6 +167,15 @@ pub struct Secret {
     pub json_key: Option<String>,
 }
 
+/// A written exception to a policy rule: `{ rule = "KG202", reason = "..." }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub rule: String,
+    pub reason: String,
+    pub rule_origin: Origin,
+    pub reason_origin: Origin,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metrics {
     pub path: String,
@@ -149,4 +195,65 @@ pub struct MonitoringSpec {
     pub alertmanager_storage: String,
     pub alertmanager_replicas: u32,
     pub storage_class: String,
+}
+
+/// How public services are exposed in one environment (`[ingress]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressSpec {
+    pub class: IngressClass,
+    /// Namespace of the ingress controller (admitted by NetworkPolicies with class `nginx`).
+    pub controller_namespace: String,
+    pub tls: bool,
+    /// cert-manager ClusterIssuer; `None` when TLS or cert-manager is off.
+    pub cluster_issuer: Option<String>,
+    pub alb: AlbSpec,
+}
+
+/// AWS Load Balancer Controller settings (`[ingress] alb`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbSpec {
+    pub scheme: AlbScheme,
+    pub certificate_arn: Option<String>,
+    pub ssl_redirect: bool,
+    pub group: Option<String>,
+    /// CIDRs admitted by NetworkPolicies for ALB traffic; empty means any source.
+    pub source_cidrs: Vec<String>,
+}
+
+/// NetworkPolicy settings of one environment (`[network_policy]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkPolicySpec {
+    pub egress: EgressPolicy,
+}
+
+/// External Secrets Operator settings of one environment (`[external_secrets]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalSecretsSpec {
+    /// ClusterSecretStore of Secrets Manager secrets.
+    pub store: String,
+    /// ClusterSecretStore of SSM parameters.
+    pub ssm_store: String,
+    /// Go duration, e.g. `1h`.
+    pub refresh_interval: String,
+}
+
+/// The public route of a service (`ingress = { host, path }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressRoute {
+    pub host: String,
+    pub path: String,
+}
+
+/// `maxUnavailable` of a PodDisruptionBudget: a count or a percentage (`25%`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaxUnavailable {
+    Count(u32),
+    Percent(String),
+}
+
+/// topologySpreadConstraints of a service's pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spread {
+    pub zones: SpreadMode,
+    pub nodes: SpreadMode,
 }

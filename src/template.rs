@@ -5,13 +5,30 @@
 //! environment or network, a fuel limit stops runaway loops, and the output size is
 //! capped. Strings without `{{`, `{%` or `{#` are returned as they are, without
 //! touching minijinja.
+//!
+//! Work is bounded, not only time: a template is at most [`MAX_SOURCE`] bytes; it may
+//! use the statements `if` and `for` only (no `set`, `macro`, `call`, `filter` blocks
+//! or recursive loops, which could double a value at every step); the `*` and `**`
+//! operators are refused (`"x" * 100000000` and `[x] * 100000000` allocate at once);
+//! the only function is `range` (at most 100,000 items); and every filter is a
+//! checked wrapper that refuses arguments or results larger than [`MAX_OUTPUT`]
+//! (`replace` and `join` compute the size of their result before building it).
+//! So every value a template computes is bounded by the length of its source times
+//! [`MAX_OUTPUT`], and its output is cut off at [`MAX_OUTPUT`] as it is written.
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::value::Rest;
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
 
 /// Instructions one template may execute.
 pub const FUEL: u64 = 20_000;
-/// Largest output of one template, in bytes.
+/// Largest output of one template, in bytes; also the largest argument or result of a filter.
 pub const MAX_OUTPUT: usize = 64 * 1024;
+/// Longest template source, in bytes.
+pub const MAX_SOURCE: usize = 8 * 1024;
+/// Deepest nesting of loops, conditions and expressions (minijinja's recursion limit).
+pub const RECURSION_LIMIT: usize = 32;
+/// The statements a template may use.
+pub const STATEMENTS: &[&str] = &["if", "elif", "else", "endif", "for", "endfor"];
 
 pub struct Templates {
     env: Environment<'static>,
@@ -25,13 +42,15 @@ impl Default for Templates {
 
 impl Templates {
     pub fn new() -> Self {
-        // Built-in filters and tests are pure functions over values. There is no
-        // loader, so `include`/`import`/`extends` fail, and nothing here reads the
-        // process environment or the network.
-        let mut env = Environment::new();
+        // Filters and tests are pure functions over values. There is no loader, so
+        // `include`/`import`/`extends` fail (and are refused before that), and nothing
+        // here reads the process environment or the network. `Environment::empty`
+        // starts without any filter, test or global: only the ones below exist.
+        let mut env = Environment::empty();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
-        env.set_recursion_limit(32);
+        env.set_recursion_limit(RECURSION_LIMIT);
+        sandbox::install(&mut env);
         Templates { env }
     }
 
@@ -45,14 +64,28 @@ impl Templates {
         if !Self::is_template(source) {
             return Ok(source.to_string());
         }
-        let out = self.env.render_str(source, ctx).map_err(|e| describe(&e))?;
-        if out.len() > MAX_OUTPUT {
+        if source.len() > MAX_SOURCE {
             return Err(format!(
-                "the template expands to {} bytes, more than the limit of {MAX_OUTPUT}",
-                out.len()
+                "the template is {} bytes long, more than the limit of {MAX_SOURCE}",
+                source.len()
             ));
         }
-        Ok(out)
+        sandbox::check_source(source)?;
+        let tmpl = self
+            .env
+            .template_from_str(source)
+            .map_err(|e| describe(&e))?;
+        let mut out = sandbox::CappedWriter::default();
+        match tmpl.render_captured_to(ctx, &mut out) {
+            Ok(_) => {}
+            Err(_) if out.overflowed => {
+                return Err(format!(
+                    "the template expands to more than the limit of {MAX_OUTPUT} bytes"
+                ))
+            }
+            Err(e) => return Err(describe(&e)),
+        }
+        String::from_utf8(out.bytes).map_err(|_| "template error: the output is not UTF-8".into())
     }
 }
 
@@ -75,6 +108,225 @@ fn describe(e: &minijinja::Error) -> String {
             Some(d) => format!("template error: {}: {d}", e.kind()),
             None => format!("template error: {}", e.kind()),
         },
+    }
+}
+
+/// The locked-down parts of the environment: which statements, operators, filters,
+/// tests and functions a template may use, and the size checks around them.
+mod sandbox {
+    use super::*;
+    use minijinja::machinery::{tokenize, Token};
+
+    /// Refuses statements other than [`STATEMENTS`], recursive loops, and `*`/`**`.
+    /// Uses minijinja's own lexer, so the check sees exactly the tokens the parser will.
+    pub fn check_source(source: &str) -> Result<(), String> {
+        let mut statement_start = false;
+        let mut in_for = false;
+        for token in tokenize(source, false, Default::default()) {
+            let (token, _) = token.map_err(|e| describe(&e))?;
+            match token {
+                Token::BlockStart => {
+                    statement_start = true;
+                    continue;
+                }
+                Token::BlockEnd => in_for = false,
+                Token::Ident(word) if statement_start => {
+                    if !STATEMENTS.contains(&word) {
+                        return Err(format!(
+                            "template error: `{{% {word} %}}` is not available in kgen templates (only `if` and `for` statements are)"
+                        ));
+                    }
+                    in_for = word == "for";
+                }
+                Token::Ident("recursive") if in_for => {
+                    return Err(
+                        "template error: recursive loops are not available in kgen templates".into(),
+                    )
+                }
+                Token::Mul | Token::Pow => {
+                    return Err(
+                        "template error: the `*` and `**` operators are not available in kgen templates"
+                            .into(),
+                    )
+                }
+                _ => {}
+            }
+            statement_start = false;
+        }
+        Ok(())
+    }
+
+    /// Collects output up to [`MAX_OUTPUT`] bytes, then fails the render.
+    #[derive(Default)]
+    pub struct CappedWriter {
+        pub bytes: Vec<u8>,
+        pub overflowed: bool,
+    }
+
+    impl std::io::Write for CappedWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.bytes.len() + buf.len() > MAX_OUTPUT {
+                self.overflowed = true;
+                return Err(std::io::Error::other("template output limit"));
+            }
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn too_large() -> Error {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("a value in the template is larger than the limit of {MAX_OUTPUT} bytes"),
+        )
+    }
+
+    /// Approximate size of a value in bytes, counting at most up to `budget + 1`.
+    fn size(v: &Value, budget: usize) -> usize {
+        use minijinja::value::ValueKind;
+        match v.kind() {
+            ValueKind::String | ValueKind::Bytes => v
+                .as_str()
+                .map_or_else(|| v.as_bytes().map_or(0, <[u8]>::len), str::len),
+            ValueKind::Seq | ValueKind::Iterable | ValueKind::Map => {
+                let is_map = v.kind() == ValueKind::Map;
+                let Ok(iter) = v.try_iter() else { return 8 };
+                let mut total = 0usize;
+                for item in iter {
+                    total += 8 + size(&item, budget.saturating_sub(total));
+                    if is_map {
+                        if let Ok(value) = v.get_item(&item) {
+                            total += size(&value, budget.saturating_sub(total));
+                        }
+                    }
+                    if total > budget {
+                        return total;
+                    }
+                }
+                total
+            }
+            _ => 8,
+        }
+    }
+
+    fn check(values: &[Value]) -> Result<(), Error> {
+        let mut total = 0usize;
+        for v in values {
+            total += size(v, MAX_OUTPUT.saturating_sub(total));
+            if total > MAX_OUTPUT {
+                return Err(too_large());
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers `f` as filter `name`, refusing large arguments and results.
+    fn filter(env: &mut Environment<'static>, name: &'static str, f: Value) {
+        env.add_filter(
+            name,
+            move |state: &mut State, args: Rest<Value>| -> Result<Value, Error> {
+                check(&args)?;
+                let out = f.call(state, &args)?;
+                check(std::slice::from_ref(&out))?;
+                Ok(out)
+            },
+        );
+    }
+
+    /// `replace`, refusing a result larger than the limit before building it.
+    fn replace(value: &str, from: &str, to: &str) -> Result<String, Error> {
+        let count = if from.is_empty() {
+            value.chars().count() + 1
+        } else {
+            value.matches(from).count()
+        };
+        let len = (value.len() - count * from.len()).saturating_add(count.saturating_mul(to.len()));
+        if len > MAX_OUTPUT {
+            return Err(too_large());
+        }
+        Ok(value.replace(from, to))
+    }
+
+    /// `join`, refusing a result larger than the limit before building it.
+    fn join(state: &mut State, args: Rest<Value>) -> Result<Value, Error> {
+        let items = args.first().cloned().unwrap_or_default();
+        let joiner = args
+            .get(1)
+            .and_then(|j| j.as_str().map(str::len))
+            .unwrap_or(0);
+        if let Ok(iter) = items.try_iter() {
+            let mut total = 0usize;
+            for item in iter {
+                total += joiner + item.to_string().len();
+                if total > MAX_OUTPUT + joiner {
+                    return Err(too_large());
+                }
+            }
+        }
+        Value::from_function(minijinja::filters::join).call(state, &args)
+    }
+
+    pub fn install(env: &mut Environment<'static>) {
+        use minijinja::{filters as f, functions, tests as t};
+        macro_rules! filters {
+            ($($name:literal => $fun:expr),* $(,)?) => {
+                $( filter(env, $name, Value::from_function($fun)); )*
+            };
+        }
+        filters! {
+            "abs" => f::abs, "attr" => f::attr, "bool" => f::bool, "capitalize" => f::capitalize,
+            "count" => f::length, "d" => f::default, "default" => f::default,
+            "dictsort" => f::dictsort, "e" => f::escape, "escape" => f::escape,
+            "first" => f::first, "float" => f::float, "int" => f::int, "items" => f::items,
+            "join" => join, "last" => f::last, "length" => f::length, "lines" => f::lines,
+            "list" => f::list, "lower" => f::lower, "map" => f::map, "max" => f::max,
+            "min" => f::min, "reject" => f::reject, "rejectattr" => f::rejectattr,
+            "replace" => replace, "reverse" => f::reverse, "safe" => f::safe,
+            "select" => f::select, "selectattr" => f::selectattr, "sort" => f::sort,
+            "split" => f::split, "string" => f::string, "sum" => f::sum, "title" => f::title,
+            "trim" => f::trim, "unique" => f::unique, "upper" => f::upper,
+        }
+        env.add_test("defined", t::is_defined);
+        env.add_test("undefined", t::is_undefined);
+        env.add_test("none", t::is_none);
+        env.add_test("boolean", t::is_boolean);
+        env.add_test("true", t::is_true);
+        env.add_test("false", t::is_false);
+        env.add_test("number", t::is_number);
+        env.add_test("integer", t::is_integer);
+        env.add_test("float", t::is_float);
+        env.add_test("string", t::is_string);
+        env.add_test("sequence", t::is_sequence);
+        env.add_test("mapping", t::is_mapping);
+        env.add_test("iterable", t::is_iterable);
+        env.add_test("odd", t::is_odd);
+        env.add_test("even", t::is_even);
+        env.add_test("divisibleby", t::is_divisibleby);
+        env.add_test("startingwith", t::is_startingwith);
+        env.add_test("endingwith", t::is_endingwith);
+        env.add_test("lower", t::is_lower);
+        env.add_test("upper", t::is_upper);
+        env.add_test("in", t::is_in);
+        for (name, test) in [
+            ("eq", t::is_eq as fn(&Value, &Value) -> bool),
+            ("==", t::is_eq),
+            ("ne", t::is_ne),
+            ("!=", t::is_ne),
+            ("lt", t::is_lt),
+            ("<", t::is_lt),
+            ("le", t::is_le),
+            ("<=", t::is_le),
+            ("gt", t::is_gt),
+            (">", t::is_gt),
+            ("ge", t::is_ge),
+            (">=", t::is_ge),
+        ] {
+            env.add_test(name, test);
+        }
+        env.add_function("range", functions::range);
     }
 }
 

@@ -32,7 +32,7 @@ fn unknown_key_with_suggestion() {
    |
 12 | replcas = 3
    | ^^^^^^^ did you mean `replicas`?
-   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
 
 error: 1 error and 0 warnings; nothing was written
 "

@@ -876,13 +876,15 @@ fn json_namespace_move_and_service_type_risks() {
             )
         })
         .collect();
-    // Every namespaced object of aux-service moves; its Namespace is removed.
+    // Every namespaced object of aux-service moves; its Namespace is removed, and so is
+    // the namespace's default-deny NetworkPolicy (named after the namespace: the new
+    // namespace gets its own).
     let mut moved: Vec<(String, String, String)> = r
         .generated_at(&c0)
         .keys()
         .filter(|p| p.starts_with("dev/aux-service/"))
         .map(|p| r.identity_at(&c0, p))
-        .filter(|id| id["kind"] != "Namespace")
+        .filter(|id| id["kind"] != "Namespace" && id["name"] != "aux-service-default-deny")
         .map(|id| {
             let s = |k: &str| id[k].as_str().unwrap().to_string();
             (s("apiVersion"), s("kind"), s("name"))
@@ -897,6 +899,10 @@ fn json_namespace_move_and_service_type_risks() {
     expected.extend(moved.iter().map(|(_, kind, name)| {
         format!("namespace-change {kind} aux-service/{name}: moves from namespace `aux-service` to `aux`; Argo CD deletes it and creates a new one")
     }));
+    expected.push(
+        "removed NetworkPolicy aux-service/aux-service-default-deny: removed; a prune deletes it from the cluster"
+            .to_string(),
+    );
     expected.push(
         "removed Namespace /aux-service: removed; a prune deletes the namespace and everything in it"
             .to_string(),
@@ -920,8 +926,8 @@ fn json_namespace_move_and_service_type_risks() {
             .all(|(p, _)| *p == "dev/main-api/service.yaml" || p.starts_with("argocd/dev/")),
         "{changed:?}"
     );
-    assert_eq!(json["summary"]["added"], moved.len() + 1);
-    assert_eq!(json["summary"]["removed"], moved.len() + 1);
+    assert_eq!(json["summary"]["added"], moved.len() + 2);
+    assert_eq!(json["summary"]["removed"], moved.len() + 2);
 }
 
 // ---------------------------------------------------------------- refs and layout

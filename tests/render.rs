@@ -69,6 +69,27 @@ spec:
         seccompProfile:
           type: RuntimeDefault
       serviceAccountName: api
+      topologySpreadConstraints:
+      - labelSelector:
+          matchLabels:
+            app.kubernetes.io/instance: api
+            app.kubernetes.io/name: api
+        matchLabelKeys:
+        - pod-template-hash
+        maxSkew: 1
+        nodeTaintsPolicy: Honor
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: ScheduleAnyway
+      - labelSelector:
+          matchLabels:
+            app.kubernetes.io/instance: api
+            app.kubernetes.io/name: api
+        matchLabelKeys:
+        - pod-template-hash
+        maxSkew: 1
+        nodeTaintsPolicy: Honor
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: ScheduleAnyway
       volumes:
       - emptyDir: {}
         name: tmp
@@ -152,7 +173,7 @@ fn minimal_platform_renders_exact_yaml() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("rendered 1 environment into generated/: 8 objects (8 added, 0 changed, 0 removed, 0 unchanged) in "),
+        out.stdout.starts_with("rendered 1 environment into generated/: 9 objects (9 added, 0 changed, 0 removed, 0 unchanged) in "),
         "{}",
         out.stdout
     );
@@ -166,6 +187,7 @@ fn minimal_platform_renders_exact_yaml() {
             "dev/api/configmap.yaml",
             "dev/api/deployment.yaml",
             "dev/api/namespace.yaml",
+            "dev/api/pdb.yaml",
             "dev/api/service.yaml",
             "dev/api/serviceaccount.yaml",
         ]
@@ -364,7 +386,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     assert_eq!(p.kgen(&["render"]).code, 0);
     let fresh = p.kgen(&["render", "--check"]);
     assert_eq!(fresh.code, 0, "{}{}", fresh.stdout, fresh.stderr);
-    assert_eq!(fresh.stdout, "generated/ is up to date (8 files checked)\n");
+    assert_eq!(fresh.stdout, "generated/ is up to date (9 files checked)\n");
 
     // Stale: an input change. Missing: a deleted file. Extra: a kgen file no longer produced.
     p.write(
@@ -381,10 +403,11 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
         out.stdout,
         "stale:   generated/dev/api/configmap.yaml\n\
          stale:   generated/dev/api/deployment.yaml\n\
+         stale:   generated/dev/api/pdb.yaml\n\
          stale:   generated/dev/api/serviceaccount.yaml\n\
          missing: generated/dev/api/service.yaml\n\
          extra:   generated/dev/old/namespace.yaml\n\
-         generated/ is out of date: 3 stale, 1 missing, 1 extra; run `kgen render` and commit the result\n"
+         generated/ is out of date: 4 stale, 1 missing, 1 extra; run `kgen render` and commit the result\n"
     );
     assert_eq!(p.generated(), before, "--check must not write");
 
@@ -392,7 +415,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     let out = p.kgen(&["render"]);
     assert!(
         out.stdout
-            .contains("(1 added, 3 changed, 1 removed, 4 unchanged)"),
+            .contains("(1 added, 4 changed, 1 removed, 4 unchanged)"),
         "{}",
         out.stdout
     );

@@ -8,6 +8,7 @@
 //! | module | kinds | upstream schema |
 //! |---|---|---|
 //! | [`argocd`] | `Application`, `ApplicationSet`, `AppProject` | `argoproj.io/*_v1alpha1.json` |
+//! | [`external_secrets`] | `ExternalSecret` | `external-secrets.io/externalsecret_v1.json` |
 //! | [`monitoring`] | `ServiceMonitor`, `PrometheusRule` | `monitoring.coreos.com/*_v1.json` |
 //! | [`secret_provider_class`] | `SecretProviderClass` | `secrets-store.csi.x-k8s.io/secretproviderclass_v1.json` |
 //!
@@ -18,6 +19,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub mod argocd;
+pub mod external_secrets;
 pub mod monitoring;
 pub mod secret_provider_class;
 

@@ -10,6 +10,10 @@
 //! - `monitoring.yaml`: the kube-prometheus-stack Application (chart + values + namespace).
 //! - `bootstrap.yaml`: the app of apps that syncs this directory.
 //!
+//! With `[argocd] mode = "plugin"` the service Applications are rendered by kgen's
+//! config management plugin instead of read from `generated/<env>/<service>` (see
+//! `service_source` and docs/argocd-cmp.md).
+//!
 //! Namespaces come from kgen's own Namespace objects (never `CreateNamespace=true`), so
 //! their labels (Pod Security) are reviewed like everything else.
 
@@ -18,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::labels;
+use crate::cmp_params;
 use crate::crd::argocd::{
     AppProject, AppProjectSpec, Application, ApplicationDestination, ApplicationSet,
     ApplicationSetGenerator, ApplicationSetSpec, ApplicationSetSyncPolicy, ApplicationSetTemplate,
@@ -25,6 +30,8 @@ use crate::crd::argocd::{
     ApplicationSourceHelm, ApplicationSpec, ApplicationsSyncPolicy, Backoff, GroupKind,
     OrphanedResources, RetryStrategy, SyncPolicy, SyncPolicyAutomated, RESOURCES_FINALIZER,
 };
+use crate::crd::argocd::{ApplicationSourcePlugin, EnvEntry};
+use crate::input::ArgoCdMode;
 use crate::render::monitoring;
 use crate::spec::{EnvSpec, PlatformSpec, SyncMode};
 use crate::workspace::GENERATED_DIR;
@@ -156,13 +163,61 @@ pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) ->
     .with_sync_wave(-1)
 }
 
-/// Where Argo CD reads a service's manifests.
+/// Where Argo CD reads a service's manifests: the committed directory
+/// `generated/<env>/<service>` (`[argocd] mode = "committed"`), or the platform's own
+/// directory, rendered by kgen's config management plugin (`mode = "plugin"`), which
+/// reads the environment and service from the plugin's `KGEN_ENV` / `KGEN_SERVICE`.
 pub fn service_source(platform: &PlatformSpec, env: &EnvSpec, service: &str) -> ApplicationSource {
-    ApplicationSource {
+    let mut source = ApplicationSource {
         repo_url: platform.repo.clone(),
         target_revision: Some(platform.revision.clone()),
-        path: Some(platform.repo_path_of(&format!("{GENERATED_DIR}/{}/{service}", env.name))),
         ..Default::default()
+    };
+    match platform.argocd_mode {
+        ArgoCdMode::Committed => {
+            source.path =
+                Some(platform.repo_path_of(&format!("{GENERATED_DIR}/{}/{service}", env.name)));
+        }
+        ArgoCdMode::Plugin => {
+            source.path = Some(if platform.repo_path.is_empty() {
+                ".".to_string()
+            } else {
+                platform.repo_path.clone()
+            });
+            let mut vars = vec![
+                EnvEntry::new(cmp_params::ENV_VAR, env.name.clone()),
+                EnvEntry::new(cmp_params::SERVICE_VAR, service),
+            ];
+            // The platform file, when it is not the plugin's default `platform.toml`.
+            if let Some(file) = env
+                .inputs
+                .first()
+                .filter(|f| *f != cmp_params::PLATFORM_FILE)
+            {
+                vars.push(EnvEntry::new(cmp_params::PLATFORM_VAR, file.clone()));
+            }
+            source.plugin = Some(ApplicationSourcePlugin {
+                name: Some(cmp_params::application_plugin_name()),
+                env: vars,
+            });
+        }
+    }
+    source
+}
+
+/// Annotation limiting what Argo CD regenerates (and, with
+/// `reposerver.plugin.use.manifest.generate.paths`, sends to the plugin) to the files
+/// an application is rendered from.
+pub const MANIFEST_GENERATE_PATHS: &str = "argocd.argoproj.io/manifest-generate-paths";
+
+/// Plugin mode: the input files of `env` (relative to the source path), which are
+/// all `kgen cmp generate` reads, as `MANIFEST_GENERATE_PATHS` wants them.
+fn plugin_annotations(platform: &PlatformSpec, env: &EnvSpec) -> BTreeMap<String, String> {
+    match platform.argocd_mode {
+        ArgoCdMode::Committed => BTreeMap::new(),
+        ArgoCdMode::Plugin => {
+            BTreeMap::from([(MANIFEST_GENERATE_PATHS.to_string(), env.inputs.join(";"))])
+        }
     }
 }
 
@@ -190,6 +245,7 @@ pub fn application_set(platform: &PlatformSpec, env: &EnvSpec) -> ApplicationSet
                 metadata: ApplicationSetTemplateMeta {
                     name: format!("{}-{{{{.service}}}}", env.name),
                     labels: template_labels,
+                    annotations: plugin_annotations(platform, env),
                     finalizers: vec![RESOURCES_FINALIZER.into()],
                     ..Default::default()
                 },

@@ -6,7 +6,10 @@
 //! - resources, liveness and readiness probes;
 //! - a restricted security context (non-root, no privilege escalation, read-only
 //!   root filesystem with a writable `/tmp`, all capabilities dropped, RuntimeDefault seccomp);
-//! - the service account; secrets mounted read-only at `/mnt/secrets-store` via the CSI driver;
+//! - the service account; secrets mounted read-only at `/mnt/secrets-store` via the CSI driver,
+//!   or, with the External Secrets backend, loaded with `envFrom` from the synced Secret;
+//! - when the service can run more than one replica, topologySpreadConstraints across zones
+//!   and nodes (see [`spread_constraints`]);
 //! - a pod-template annotation with the ConfigMap's hash, so a config change rolls the pods;
 //! - no `replicas` when an HPA owns the count.
 
@@ -16,15 +19,15 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     CSIVolumeSource, Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvFromSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Volume,
-    VolumeMount,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{config_map, labels, meta, secret_provider_class};
-use crate::spec::{CpuMem, PlatformSpec, ServiceSpec};
+use super::{config_map, external_secret, labels, meta, secret_provider_class};
+use crate::spec::{CpuMem, EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec, SpreadMode};
 
 /// Where the Secrets Store CSI driver mounts a service's secrets.
 pub const SECRETS_MOUNT: &str = "/mnt/secrets-store";
@@ -33,7 +36,19 @@ pub const CONFIG_HASH_ANNOTATION: &str = "kgen.dev/config-hash";
 pub const CONTAINER_PORT_NAME: &str = "http";
 pub const METRICS_PORT_NAME: &str = "metrics";
 
-pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, cm: &ConfigMap) -> Deployment {
+/// Topology keys of the spread constraints: zones first, then nodes.
+pub const ZONE_KEY: &str = "topology.kubernetes.io/zone";
+pub const NODE_KEY: &str = "kubernetes.io/hostname";
+
+pub fn build(
+    platform: &PlatformSpec,
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+    cm: &ConfigMap,
+) -> Deployment {
+    let csi_secrets = !svc.secrets.is_empty() && env.secrets_backend == SecretsBackend::Csi;
+    let env_secrets =
+        !svc.secrets.is_empty() && env.secrets_backend == SecretsBackend::ExternalSecrets;
     let labels = labels::service(platform, svc);
     let mut volumes = vec![Volume {
         name: "tmp".into(),
@@ -45,7 +60,7 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, cm: &ConfigMap) -> Depl
         mount_path: "/tmp".into(),
         ..Default::default()
     }];
-    if !svc.secrets.is_empty() {
+    if csi_secrets {
         volumes.push(Volume {
             name: "secrets-store".into(),
             csi: Some(CSIVolumeSource {
@@ -108,13 +123,24 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, cm: &ConfigMap) -> Depl
         image: Some(svc.image_ref()),
         image_pull_policy: Some("IfNotPresent".into()),
         ports: Some(ports),
-        env_from: Some(vec![EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource {
-                name: config_map::name(svc),
+        env_from: Some(
+            [EnvFromSource {
+                config_map_ref: Some(ConfigMapEnvSource {
+                    name: config_map::name(svc),
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        }]),
+            }]
+            .into_iter()
+            .chain(env_secrets.then(|| EnvFromSource {
+                secret_ref: Some(SecretEnvSource {
+                    name: external_secret::name(svc),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+            .collect(),
+        ),
         env: (!env.is_empty()).then_some(env),
         resources: Some(ResourceRequirements {
             requests: quantities(&svc.resources.requests),
@@ -152,6 +178,7 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, cm: &ConfigMap) -> Depl
         }),
         containers: vec![container],
         volumes: Some(volumes),
+        topology_spread_constraints: spread_constraints(svc),
         ..Default::default()
     };
 
@@ -178,6 +205,41 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, cm: &ConfigMap) -> Depl
         }),
         ..Default::default()
     }
+}
+
+/// Spread of the pods when the service can run more than one replica: over zones
+/// (`topology.kubernetes.io/zone`) and nodes (`kubernetes.io/hostname`), `soft`
+/// (`ScheduleAnyway`) by default so a full zone or node never leaves a pod pending.
+/// Tainted nodes the pods cannot use do not count (`nodeTaintsPolicy: Honor`), and
+/// each rollout's ReplicaSet is spread on its own (`matchLabelKeys: [pod-template-hash]`).
+pub fn spread_constraints(svc: &ServiceSpec) -> Option<Vec<TopologySpreadConstraint>> {
+    if svc.max_replicas() <= 1 {
+        return None;
+    }
+    let constraints: Vec<TopologySpreadConstraint> =
+        [(ZONE_KEY, svc.spread.zones), (NODE_KEY, svc.spread.nodes)]
+            .into_iter()
+            .filter_map(|(key, mode)| {
+                let when = match mode {
+                    SpreadMode::Soft => "ScheduleAnyway",
+                    SpreadMode::Hard => "DoNotSchedule",
+                    SpreadMode::Off => return None,
+                };
+                Some(TopologySpreadConstraint {
+                    label_selector: Some(LabelSelector {
+                        match_labels: Some(labels::selector(svc)),
+                        ..Default::default()
+                    }),
+                    match_label_keys: Some(vec!["pod-template-hash".into()]),
+                    max_skew: 1,
+                    node_taints_policy: Some("Honor".into()),
+                    topology_key: key.into(),
+                    when_unsatisfiable: when.into(),
+                    ..Default::default()
+                })
+            })
+            .collect();
+    (!constraints.is_empty()).then_some(constraints)
 }
 
 fn quantities(c: &CpuMem) -> Option<BTreeMap<String, Quantity>> {

@@ -6,12 +6,18 @@
 //! stages (validate, emit, diff) work on one representation.
 
 pub mod argocd;
+pub mod cmp_plugin;
 mod config_map;
 pub mod deployment;
+mod external_secret;
 mod hpa;
+pub mod ingress;
 pub mod labels;
 pub mod monitoring;
 mod namespace;
+pub mod network_policy;
+mod pdb;
+pub mod pod_identity;
 mod secret_provider_class;
 mod service;
 mod service_account;
@@ -20,7 +26,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::spec::{EnvSpec, PlatformSpec, ServiceSpec};
+use crate::spec::{EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec, WorkloadIdentity};
 
 /// Argo CD sync waves: what must exist before the Deployment that uses it.
 pub mod wave {
@@ -56,14 +62,21 @@ impl Object {
     }
 }
 
-/// Renders every object of every environment, plus the Argo CD objects.
+/// Renders every object of every environment, plus the Argo CD objects. Environments
+/// are rendered in parallel; the order of the result is fixed (environments by name,
+/// then `environment`'s order, then the Argo CD objects).
 pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
-    let mut out = Vec::new();
-    for env in &platform.environments {
-        out.extend(environment(platform, env));
-        out.extend(argocd_objects(platform, env));
-    }
-    out
+    use rayon::prelude::*;
+    let per_env: Vec<Vec<Object>> = platform
+        .environments
+        .par_iter()
+        .map(|env| {
+            let mut out = environment(platform, env);
+            out.extend(argocd_objects(platform, env));
+            out
+        })
+        .collect();
+    per_env.into_iter().flatten().collect()
 }
 
 /// Renders the workloads of one environment, services in name order, and its monitoring stack.
@@ -71,9 +84,20 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     let mut out = Vec::new();
     // A namespace shared by several services is emitted once, with the first service.
     let mut namespaces = BTreeSet::new();
-    for svc in &env.services {
-        let owns_namespace = namespaces.insert(svc.namespace.clone());
-        out.extend(service_objects(platform, env, svc, owns_namespace));
+    let owners: Vec<bool> = env
+        .services
+        .iter()
+        .map(|svc| namespaces.insert(svc.namespace.clone()))
+        .collect();
+    {
+        use rayon::prelude::*;
+        let per_service: Vec<Vec<Object>> = env
+            .services
+            .par_iter()
+            .zip(owners.par_iter())
+            .map(|(svc, owns)| service_objects(platform, env, svc, *owns))
+            .collect();
+        out.extend(per_service.into_iter().flatten());
     }
     if let Some(m) = &env.monitoring {
         let path = |file: &str| format!("{}/{}/{file}", env.name, monitoring::DIR);
@@ -92,7 +116,27 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
             &monitoring::values(m),
         ));
     }
+    if env.workload_identity == WorkloadIdentity::PodIdentity {
+        out.push(Object::new(
+            &env.name,
+            None,
+            format!("{}/{}", env.name, pod_identity::FILE),
+            &pod_identity::build(env),
+        ));
+    }
     out
+}
+
+/// Renders the objects of one service of `env` (`None` when it is not among the
+/// environment's enabled services): exactly what `environment` renders for it. A
+/// namespace shared by several services belongs to the first of them, by name.
+pub fn one_service(platform: &PlatformSpec, env: &EnvSpec, name: &str) -> Option<Vec<Object>> {
+    let i = env.services.iter().position(|s| s.name == name)?;
+    let svc = &env.services[i];
+    let owns_namespace = !env.services[..i]
+        .iter()
+        .any(|s| s.namespace == svc.namespace);
+    Some(service_objects(platform, env, svc, owns_namespace))
 }
 
 /// The Argo CD objects of one environment, under `argocd/<env>/`. A project shared by
@@ -151,24 +195,51 @@ pub fn service_objects(
             "namespace.yaml",
             &namespace::build(platform, &svc.namespace),
         ));
+        if let Some(np) = &env.network_policy {
+            out.push(obj(
+                "networkpolicy-default-deny.yaml",
+                &network_policy::default_deny(platform, np.egress, &svc.namespace),
+            ));
+        }
     }
     out.push(obj(
         "serviceaccount.yaml",
-        &service_account::build(platform, svc),
+        &service_account::build(platform, env, svc),
     ));
     let config_map = config_map::build(platform, svc);
     out.push(obj("configmap.yaml", &config_map));
     if !svc.secrets.is_empty() {
-        out.push(obj(
-            "secretproviderclass.yaml",
-            &secret_provider_class::build(platform, svc),
-        ));
+        match env.secrets_backend {
+            SecretsBackend::Csi => out.push(obj(
+                "secretproviderclass.yaml",
+                &secret_provider_class::build(platform, env, svc),
+            )),
+            SecretsBackend::ExternalSecrets => out.push(obj(
+                "externalsecret.yaml",
+                &external_secret::build(platform, env, svc),
+            )),
+        }
     }
     out.push(obj(
         "deployment.yaml",
-        &deployment::build(platform, svc, &config_map),
+        &deployment::build(platform, env, svc, &config_map),
     ));
     out.push(obj("service.yaml", &service::build(platform, svc)));
+    if let Some(route) = &svc.ingress {
+        out.push(obj(
+            "ingress.yaml",
+            &ingress::build(platform, env, svc, route),
+        ));
+    }
+    if let Some(np) = &env.network_policy {
+        out.push(obj(
+            "networkpolicy.yaml",
+            &network_policy::build(platform, env, svc, np.egress),
+        ));
+    }
+    if let Some(max_unavailable) = svc.disruption_budget.as_ref().filter(|_| pdb::wanted(svc)) {
+        out.push(obj("pdb.yaml", &pdb::build(platform, svc, max_unavailable)));
+    }
     if let Some(a) = &svc.autoscaling {
         out.push(obj("hpa.yaml", &hpa::build(platform, svc, a)));
     }

@@ -1,24 +1,20 @@
 //! The SecretProviderClass (secrets-store.csi.x-k8s.io/v1, provider `aws`) that
 //! tells the Secrets Store CSI driver which Secrets Manager secrets and SSM
 //! parameters to mount. Secrets that share a key become one object with several
-//! `jmesPath` entries (the AWS provider refuses duplicate objects).
+//! `jmesPath` entries (the AWS provider refuses duplicate objects). With EKS Pod
+//! Identity the provider is told so (`usePodIdentity: "true"`); it uses IRSA otherwise.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{labels, meta, wave, with_wave};
 use crate::crd::secret_provider_class::{SecretProviderClass, SecretProviderClassSpec};
-use crate::spec::{PlatformSpec, SecretSource, ServiceSpec};
+use crate::spec::{EnvSpec, PlatformSpec, SecretSource, ServiceSpec, WorkloadIdentity};
 
 pub fn name(svc: &ServiceSpec) -> String {
     format!("{}-secrets", svc.name)
 }
 
-pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> SecretProviderClass {
-    let mut parameters = BTreeMap::from([("objects".to_string(), objects(svc))]);
-    if let Some(region) = &platform.aws_region {
-        parameters.insert("region".into(), region.clone());
-    }
+pub fn build(platform: &PlatformSpec, env: &EnvSpec, svc: &ServiceSpec) -> SecretProviderClass {
     let metadata = with_wave(
         meta(
             &name(svc),
@@ -29,11 +25,11 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> SecretProviderClass 
     );
     SecretProviderClass::new(
         metadata,
-        SecretProviderClassSpec {
-            provider: "aws".into(),
-            parameters,
-            ..Default::default()
-        },
+        SecretProviderClassSpec::aws(
+            objects(svc),
+            platform.aws_region.as_deref(),
+            env.workload_identity == WorkloadIdentity::PodIdentity,
+        ),
     )
 }
 

@@ -238,7 +238,11 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
     let services: HashMap<(&str, &str), &ServiceSpec> = spec
         .environments
         .iter()
-        .flat_map(|e| e.services.iter().map(move |s| ((e.name.as_str(), s.name.as_str()), s)))
+        .flat_map(|e| {
+            e.services
+                .iter()
+                .map(move |s| ((e.name.as_str(), s.name.as_str()), s))
+        })
         .collect();
     let subjects: Vec<Subject> = objects
         .iter()
@@ -253,10 +257,17 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
         })
         .collect();
 
-    // Each object on its own (in parallel: the schema check dominates).
+    // Each object on its own (in parallel: the schema check dominates). A rendered
+    // document with neither apiVersion nor kind is not a Kubernetes object but data
+    // for another tool (the monitoring chart's Helm values): there is nothing to check.
     let mut findings: Vec<Vec<Finding>> = subjects
         .par_iter()
-        .map(|s| check_object(s, schema::builtin_findings(s.value)))
+        .map(|s| {
+            if s.value.get("apiVersion").is_none() && s.value.get("kind").is_none() {
+                return Vec::new();
+            }
+            check_object(s, schema::builtin_findings(s.value))
+        })
         .collect();
 
     // Objects together, one environment at a time.
@@ -361,7 +372,11 @@ pub fn applicable_waivers(subject: &Subject) -> Vec<(String, String)> {
     if let Some(p) = subject.platform {
         out.extend(p.waivers.iter().map(from_spec));
     }
-    out.extend(annotation_waivers(subject.value).into_iter().map(|(r, why, _)| (r, why)));
+    out.extend(
+        annotation_waivers(subject.value)
+            .into_iter()
+            .map(|(r, why, _)| (r, why)),
+    );
     out
 }
 
@@ -378,7 +393,11 @@ pub fn annotation_waivers(object: &Value) -> Vec<(String, String, String)> {
         .iter()
         .filter_map(|(k, v)| {
             let rule = k.strip_prefix(WAIVER_ANNOTATION_PREFIX)?;
-            Some((rule.to_string(), v.as_str().unwrap_or("").to_string(), k.clone()))
+            Some((
+                rule.to_string(),
+                v.as_str().unwrap_or("").to_string(),
+                k.clone(),
+            ))
         })
         .collect()
 }
@@ -407,7 +426,10 @@ pub fn one_line(s: &str) -> String {
 /// (problem with the rule or the reason, message, help).
 pub fn waiver_problem(rule: &str, reason: &str) -> Option<(WaiverPart, String, String)> {
     if rules::ALL.iter().all(|r| r.code != rule) {
-        let waivable = rules::ALL.iter().map(|r| r.code).filter(|c| policy::is_waivable(c));
+        let waivable = rules::ALL
+            .iter()
+            .map(|r| r.code)
+            .filter(|c| policy::is_waivable(c));
         let hint = did_you_mean(rule, waivable)
             .map(|h| format!("{h} "))
             .unwrap_or_default();
@@ -463,7 +485,11 @@ fn check_waivers(spec: &PlatformSpec) -> Vec<Diagnostic> {
                     WaiverPart::Rule => w.rule_origin.clone(),
                     WaiverPart::Reason => w.reason_origin.clone(),
                 };
-                out.push(Diagnostic::error(rules::WAIVER, message).at(origin).help(help));
+                out.push(
+                    Diagnostic::error(rules::WAIVER, message)
+                        .at(origin)
+                        .help(help),
+                );
             } else if rules_seen.contains(&w.rule.as_str()) {
                 out.push(
                     Diagnostic::error(rules::WAIVER, format!("{} is waived twice here", w.rule))
@@ -516,10 +542,8 @@ fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     for (d, envs) in out.iter_mut().zip(envs) {
         if envs.len() > 1 {
             if let Some(t) = &mut d.target {
-                if let Some((_, rest)) = t
-                    .file
-                    .strip_prefix(&prefix)
-                    .and_then(|r| r.split_once('/'))
+                if let Some((_, rest)) =
+                    t.file.strip_prefix(&prefix).and_then(|r| r.split_once('/'))
                 {
                     t.file = format!("{prefix}{{{}}}/{rest}", envs.join(","));
                 }
@@ -598,7 +622,10 @@ mod tests {
         assert!(help.starts_with("did you mean `KG202`?"), "{help}");
         let (part, msg, _) = waiver_problem("KG101", "x").unwrap();
         assert_eq!(part, WaiverPart::Rule);
-        assert_eq!(msg, "KG101 cannot be waived: only policy rules (KG201-KG216) can");
+        assert_eq!(
+            msg,
+            "KG101 cannot be waived: only policy rules (KG201-KG216) can"
+        );
         let (part, msg, _) = waiver_problem("KG202", "  ").unwrap();
         assert_eq!(part, WaiverPart::Reason);
         assert_eq!(msg, "the waiver of KG202 has no reason");

@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+#
+# A small image holding a static kgen binary, for the Argo CD repo-server sidecar
+# (deploy/argocd-cmp, docs/argocd-cmp.md) and for CI jobs.
+#
+#   docker build -t ghcr.io/kgen-dev/kgen:0.1.0 .
+#
+# Stage 1 builds on Alpine, whose native Rust target is x86_64-unknown-linux-musl
+# (aarch64-unknown-linux-musl on arm64): the binary is linked statically, C
+# dependencies (libgit2, zlib) included, so it runs on any Linux with no libc.
+# Stage 2 is distroless/static: no shell, no package manager, just the binary,
+# CA certificates and /etc/passwd.
+
+FROM rust:1.95-alpine AS build
+RUN apk add --no-cache build-base
+WORKDIR /src
+COPY . .
+# Release profile without debug info, symbols stripped; zlib built from source and
+# linked statically (as libgit2 is: no system libgit2 is installed).
+ENV CARGO_PROFILE_RELEASE_DEBUG=0 \
+    CARGO_PROFILE_RELEASE_STRIP=symbols \
+    LIBZ_SYS_STATIC=1
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin kgen \
+ && cp target/release/kgen /usr/local/bin/kgen
+# Refuse a dynamically linked binary, and check that it runs.
+RUN ! readelf -l /usr/local/bin/kgen | grep -q INTERP \
+ && /usr/local/bin/kgen --version
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /usr/local/bin/kgen /usr/local/bin/kgen
+# Argo CD runs its sidecars as user 999 (the `argocd` user); so does this image.
+USER 999:999
+ENTRYPOINT ["/usr/local/bin/kgen"]
+LABEL org.opencontainers.image.title="kgen" \
+      org.opencontainers.image.description="GitOps manifest compiler and Argo CD config management plugin" \
+      org.opencontainers.image.source="https://github.com/kgen-dev/kgen" \
+      org.opencontainers.image.licenses="Apache-2.0"

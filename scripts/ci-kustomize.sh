@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Hook for .ci/run (which runs every scripts/ci-*.sh): the Kustomize component of the
+# Argo CD plugin sidecar (deploy/argocd-cmp) builds, on its own and inside a stand-in
+# Argo CD installation, and its plugin.yaml is the one kgen renders. Skips (exit 0)
+# when kubectl is not installed. The same checks run in `cargo test --test cmp`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v kubectl >/dev/null 2>&1; then
+    echo "skipping: kubectl is not installed (needed for kubectl kustomize)"
+    exit 0
+fi
+
+kubectl kustomize deploy/argocd-cmp >/dev/null
+echo "kubectl kustomize deploy/argocd-cmp: ok"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r deploy/argocd-cmp "$work/argocd-cmp"
+mkdir "$work/install"
+cat >"$work/install/repo-server.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: argocd-repo-server
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: argocd-repo-server
+    spec:
+      containers:
+      - name: argocd-repo-server
+        image: quay.io/argoproj/argocd:v3.1.0
+      volumes:
+      - name: var-files
+        emptyDir: {}
+      - name: plugins
+        emptyDir: {}
+YAML
+cat >"$work/install/kustomization.yaml" <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: argocd
+resources:
+- repo-server.yaml
+components:
+- ../argocd-cmp
+YAML
+out=$(kubectl kustomize "$work/install")
+for want in "/var/run/argocd/argocd-cmp-server" "runAsUser: 999" \
+    "mountPath: /home/argocd/cmp-server/config/plugin.yaml" "name: kgen-cmp-plugin-"; do
+    grep -qF -- "$want" <<<"$out" || { echo "kustomize output lacks: $want"; exit 1; }
+done
+echo "deploy/argocd-cmp in an Argo CD installation: ok"
+
+if [[ -f generated/argocd/cmp/plugin.yaml ]]; then
+    cmp deploy/argocd-cmp/plugin.yaml generated/argocd/cmp/plugin.yaml ||
+        { echo "deploy/argocd-cmp/plugin.yaml differs from generated/argocd/cmp/plugin.yaml: copy it over"; exit 1; }
+    echo "deploy/argocd-cmp/plugin.yaml matches generated/argocd/cmp/plugin.yaml"
+fi

@@ -1,0 +1,525 @@
+//! `kgen cmp ...`: kgen as an Argo CD config management plugin.
+//!
+//! Argo CD's plugin server (`argocd-cmp-server`, in a sidecar of the repo-server) runs
+//! these commands in the application's source directory, with the Application's
+//! `spec.source.plugin.env` as `ARGOCD_ENV_*` variables and its parameters as JSON in
+//! `ARGOCD_APP_PARAMETERS` (see `cmp_params`):
+//!
+//! - [`generate`]: the manifests of one application (one service in one environment),
+//!   as the exact bytes of the files `kgen render` commits under
+//!   `generated/<env>/<service>/`, joined into one YAML stream (see [`Generated::stream`]);
+//! - [`discover`]: whether the source directory holds a kgen platform;
+//! - [`parameters`]: the parameter announcements for the Argo CD UI.
+//!
+//! Each is a function of the source directory and the variables (passed in, so tests
+//! need no process). They read the platform file and, at most, one overlay; they
+//! write nothing, open no connection and keep no cache, so concurrent runs cannot
+//! interfere. Every problem is an error (the binary prints nothing on stdout then):
+//! an empty stream that exits 0 would let Argo CD prune every resource of the
+//! application.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+use crate::cmp_params::{
+    self, argocd_env, Announcement, Parameter, ENV_PARAM, ENV_VAR, INFO_PARAMS, PARAMETERS_VAR,
+    PLATFORM_FILE, PLATFORM_VAR, SERVICE_PARAM, SERVICE_VAR,
+};
+use crate::compile::compile_service;
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::error::{Error, Result};
+use crate::names;
+use crate::resolve;
+use crate::source::Sources;
+use crate::workspace::{InputFiles, Workspace, OVERLAY_DIR};
+
+/// The variables a plugin command sees (only non-empty values: Argo CD drops empty
+/// plugin variables, and an empty value here means "not set").
+#[derive(Debug, Clone, Default)]
+pub struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    /// The variables of this process.
+    pub fn from_process() -> Vars {
+        Vars::from_pairs(
+            std::env::vars_os().filter_map(|(k, v): (OsString, OsString)| {
+                Some((k.into_string().ok()?, v.into_string().ok()?))
+            }),
+        )
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Vars {
+        Vars(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A plugin variable as written in the Application (`KGEN_ENV`), read with
+    /// Argo CD's prefix (`ARGOCD_ENV_KGEN_ENV`).
+    pub fn plugin_env(&self, var: &str) -> Option<&str> {
+        self.get(&argocd_env(var))
+    }
+}
+
+/// A value and where it came from (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    pub value: String,
+    /// `ARGOCD_ENV_KGEN_ENV` or `parameter \`env\``.
+    pub from: String,
+}
+
+/// The application to render, as the Application asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub env: Option<Given>,
+    pub service: Option<Given>,
+}
+
+/// Reads the environment and service from the plugin variables and the parameters.
+/// A value given both ways must agree; otherwise which one wins would depend on a
+/// rule nobody remembers while reading the Application.
+pub fn selection(vars: &Vars) -> Result<Selection> {
+    let params = match vars.get(PARAMETERS_VAR) {
+        Some(json) => cmp_params::parse_parameters(json).map_err(Error::Usage)?,
+        None => Vec::new(),
+    };
+    let mut by_name: BTreeMap<&str, &Parameter> = BTreeMap::new();
+    for p in &params {
+        let known = [ENV_PARAM, SERVICE_PARAM];
+        if known.contains(&p.name.as_str()) {
+            by_name.insert(p.name.as_str(), p);
+        } else if !INFO_PARAMS.contains(&p.name.as_str()) {
+            let hint = did_you_mean(&p.name, known)
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{PARAMETERS_VAR}: unknown parameter `{}`{hint}; kgen's parameters are `env` and `service`",
+                p.name
+            )));
+        }
+    }
+    let pick = |param: &str, var: &str| -> Result<Option<Given>> {
+        let from_param = match by_name.get(param) {
+            Some(p) => match &p.string {
+                Some(s) if !s.is_empty() => Some(Given {
+                    value: s.clone(),
+                    from: format!("parameter `{param}`"),
+                }),
+                Some(_) => None,
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{PARAMETERS_VAR}: parameter `{param}` must be a string (`string: ...`), not an array or a map"
+                    )))
+                }
+            },
+            None => None,
+        };
+        let from_env = vars.plugin_env(var).map(|v| Given {
+            value: v.to_string(),
+            from: argocd_env(var),
+        });
+        match (from_param, from_env) {
+            (Some(p), Some(e)) if p.value != e.value => Err(Error::Usage(format!(
+                "{} is `{}` but {} is `{}`; set the {param} once (the ApplicationSets kgen generates set {var})",
+                p.from, p.value, e.from, e.value
+            ))),
+            (Some(p), _) => Ok(Some(p)),
+            (None, e) => Ok(e),
+        }
+    };
+    Ok(Selection {
+        env: pick(ENV_PARAM, ENV_VAR)?,
+        service: pick(SERVICE_PARAM, SERVICE_VAR)?,
+    })
+}
+
+/// The platform file: `platform.toml`, or `KGEN_PLATFORM`, a relative path that must
+/// stay inside the source directory `dir` (also through symbolic links).
+pub fn platform_file(dir: &Path, vars: &Vars) -> Result<PathBuf> {
+    let (rel, from) = match vars.plugin_env(PLATFORM_VAR) {
+        Some(p) => (p, argocd_env(PLATFORM_VAR)),
+        None => (PLATFORM_FILE, String::new()),
+    };
+    let escapes = Path::new(rel)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if escapes {
+        return Err(Error::Usage(format!(
+            "{from}: `{rel}` is not a path inside the source directory; write it relative to the Application's source path, without `..`"
+        )));
+    }
+    let path = dir.join(rel);
+    let shown = if from.is_empty() {
+        format!("no `{rel}` in the source directory")
+    } else {
+        format!("{from}: no `{rel}` in the source directory")
+    };
+    let meta = std::fs::metadata(&path).map_err(|e| {
+        Error::Usage(format!("{shown} ({e}); the Application's source path must be the directory of the platform file"))
+    })?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!("{shown}: it is not a file")));
+    }
+    check_inside(dir, &path)?;
+    Ok(path)
+}
+
+/// Refuses a file whose real path (symbolic links resolved) is outside `dir`.
+fn check_inside(dir: &Path, path: &Path) -> Result<()> {
+    let real_dir = dir
+        .canonicalize()
+        .map_err(|e| Error::io("resolve", dir, e))?;
+    let real = path
+        .canonicalize()
+        .map_err(|e| Error::io("resolve", path, e))?;
+    if real.starts_with(&real_dir) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{} leads outside the source directory (to {}); kgen reads only files inside it",
+            path.display(),
+            real.display()
+        )))
+    }
+}
+
+/// Loads the platform for one environment: the platform file and, when `env` is a
+/// plausible environment name, its overlay (the other overlays are not read: they
+/// cannot change this environment's files).
+fn load(dir: &Path, platform: &Path, env: Option<&str>) -> Result<Workspace> {
+    let text = std::fs::read_to_string(platform).map_err(|e| Error::io("read", platform, e))?;
+    let root = platform
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let display = platform
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| PLATFORM_FILE.into());
+    let mut overlays = Vec::new();
+    if let Some(env) = env.filter(|e| names::check_dns1123_label(e).is_ok()) {
+        let rel = format!("{OVERLAY_DIR}/{env}.toml");
+        let path = root.join(&rel);
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            check_inside(dir, &path)?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+            overlays.push((env.to_string(), rel, text));
+        }
+    }
+    Workspace::parse(
+        root,
+        InputFiles {
+            platform: (display, text),
+            overlays,
+        },
+    )
+}
+
+/// Prefixes a usage error with where the offending value came from.
+fn given_by(e: Error, given: &Given) -> Error {
+    match e {
+        Error::Usage(m) => Error::Usage(format!("{}: {m}", given.from)),
+        other => other,
+    }
+}
+
+/// What `kgen cmp generate` prints, and what it found on the way.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub env: String,
+    pub service: String,
+    /// The application's files: path under `generated/` and contents, by path.
+    pub files: Vec<(String, String)>,
+    pub warnings: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+impl Generated {
+    /// Separator between two files in the stream.
+    pub const SEPARATOR: &'static str = "---\n";
+
+    /// The YAML stream: the files in path order, each exactly as committed (its
+    /// `# Generated by kgen` header comment, then the object), joined by `---` lines.
+    /// Each file ends with a newline, so the stream is the concatenation of
+    /// `file₁, "---\n", file₂, ...`; the header comments are YAML comments that
+    /// Argo CD ignores.
+    pub fn stream(&self) -> String {
+        let len = self.files.iter().map(|(_, t)| t.len() + 4).sum();
+        let mut out = String::with_capacity(len);
+        for (i, (_, text)) in self.files.iter().enumerate() {
+            if i > 0 {
+                out.push_str(Self::SEPARATOR);
+            }
+            out.push_str(text);
+        }
+        out
+    }
+}
+
+/// `kgen cmp generate`: renders and validates one application in memory.
+pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
+    let sel = selection(vars)?;
+    let (Some(env), Some(service)) = (sel.env, sel.service) else {
+        return Err(Error::Usage(format!(
+            "kgen needs the environment and the service of the application: set `{ENV_VAR}` and `{SERVICE_VAR}` in the Application's spec.source.plugin.env (Argo CD passes them as {} and {}), or the `{ENV_PARAM}` and `{SERVICE_PARAM}` parameters",
+            argocd_env(ENV_VAR),
+            argocd_env(SERVICE_VAR)
+        )));
+    };
+    let platform = platform_file(dir, vars)?;
+    let ws = load(dir, &platform, Some(&env.value))?;
+    let known = ws.environment_names();
+    if !known.contains(&env.value.as_str()) {
+        return Err(given_by(
+            resolve::unknown_environment(&env.value, &known),
+            &env,
+        ));
+    }
+    let services = ws.service_names();
+    if !services.contains(&service.value.as_str()) {
+        return Err(given_by(
+            resolve::unknown_service(&service.value, &services),
+            &service,
+        ));
+    }
+    let compiled = compile_service(&ws, &env.value, &service.value)?;
+    let prefix = format!("{}/{}/", env.value, service.value);
+    let files: Vec<(String, String)> = compiled
+        .tree
+        .files
+        .into_iter()
+        .filter(|(path, _)| path.starts_with(&prefix))
+        .collect();
+    if files.is_empty() {
+        return Err(Error::Other(format!(
+            "no manifests for service `{}` in environment `{}`; refusing to print an empty stream (Argo CD would prune every resource of the application)",
+            service.value, env.value
+        )));
+    }
+    Ok(Generated {
+        env: env.value,
+        service: service.value,
+        files,
+        warnings: compiled.warnings,
+        sources: ws.sources,
+    })
+}
+
+/// `kgen cmp discover`: `Some(platform file)` when the source directory holds a kgen
+/// platform: the platform file exists and has a `[platform]` table. A file that has
+/// the `[platform]` header but does not parse is still a platform (so that
+/// `generate` reports the error with its location, rather than Argo CD saying that
+/// no plugin matches); `None` otherwise, with the reason.
+pub fn discover(dir: &Path, vars: &Vars) -> std::result::Result<PathBuf, String> {
+    let platform = platform_file(dir, vars).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&platform)
+        .map_err(|e| format!("cannot read {}: {e}", platform.display()))?;
+    let header = text.lines().any(|l| {
+        let l = l.split('#').next().unwrap_or("").trim();
+        l.strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .is_some_and(|name| name.trim() == "platform")
+    });
+    if header {
+        return Ok(platform);
+    }
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(t) if t.get("platform").is_some_and(toml::Value::is_table) => Ok(platform),
+        Ok(_) => Err(format!(
+            "{} has no [platform] table: it is not a kgen platform",
+            platform.display()
+        )),
+        Err(e) => Err(format!(
+            "{} is not a kgen platform (no [platform] table; not valid TOML: {})",
+            platform.display(),
+            e.message()
+        )),
+    }
+}
+
+/// `kgen cmp parameters`: the announcements for the Argo CD UI, as JSON. `env` and
+/// `service` are required strings, with the current values when the Application
+/// sets them; `environments` and `services` list what platform.toml defines, so the
+/// UI shows the choices.
+pub fn parameters(dir: &Path, vars: &Vars) -> Result<String> {
+    let sel = selection(vars)?;
+    let platform = platform_file(dir, vars)?;
+    let env = sel.env.as_ref().map(|g| g.value.as_str());
+    let ws = load(dir, &platform, env)?;
+    let envs: Vec<String> = ws
+        .environment_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let services: Vec<String> = ws.service_names().into_iter().map(String::from).collect();
+    let list = [
+        Announcement::string(
+            ENV_PARAM,
+            "Environment",
+            format!(
+                "The environment to render (KGEN_ENV): one of {}",
+                envs.join(", ")
+            ),
+            sel.env.map(|g| g.value),
+        ),
+        Announcement::string(
+            SERVICE_PARAM,
+            "Service",
+            format!(
+                "The service to render (KGEN_SERVICE): one of {}",
+                services.join(", ")
+            ),
+            sel.service.map(|g| g.value),
+        ),
+        Announcement::list(
+            INFO_PARAMS[0],
+            "Environments in platform.toml",
+            "For reference: the values `env` accepts. Setting it changes nothing.".into(),
+            envs,
+        ),
+        Announcement::list(
+            INFO_PARAMS[1],
+            "Services in platform.toml",
+            "For reference: the values `service` accepts. Setting it changes nothing.".into(),
+            services,
+        ),
+    ];
+    Ok(cmp_params::announcements_json(&list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars {
+        Vars::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn selection_from_env_vars_and_parameters() {
+        let s = selection(&vars(&[
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ]))
+        .unwrap();
+        assert_eq!(s.env.unwrap().from, "ARGOCD_ENV_KGEN_ENV");
+        assert_eq!(s.service.unwrap().value, "api");
+
+        let s = selection(&vars(&[
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"env","string":"prod"},{"name":"environments","array":["x"]}]"#,
+            ),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.env,
+            Some(Given {
+                value: "prod".into(),
+                from: "parameter `env`".into()
+            })
+        );
+
+        // The same value both ways is fine; different values are refused.
+        let both = |p: &str| {
+            selection(&vars(&[
+                (
+                    "ARGOCD_APP_PARAMETERS",
+                    &format!(r#"[{{"name":"env","string":"{p}"}}]"#),
+                ),
+                ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ]))
+        };
+        assert!(both("dev").is_ok());
+        let e = both("prod").unwrap_err().to_string();
+        assert_eq!(e, "parameter `env` is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`; set the env once (the ApplicationSets kgen generates set KGEN_ENV)");
+
+        let e = selection(&vars(&[(
+            "ARGOCD_APP_PARAMETERS",
+            r#"[{"name":"envv","string":"x"}]"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("unknown parameter `envv` (did you mean `env`?)"),
+            "{e}"
+        );
+        let e = selection(&vars(&[(
+            "ARGOCD_APP_PARAMETERS",
+            r#"[{"name":"env","array":["x"]}]"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("must be a string"), "{e}");
+        // Empty values count as unset (Argo CD drops empty plugin variables).
+        let s = selection(&vars(&[("ARGOCD_ENV_KGEN_ENV", "")])).unwrap();
+        assert_eq!(s.env, None);
+    }
+
+    #[test]
+    fn platform_file_stays_inside_the_source_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("platform.toml"), "[platform]\n").unwrap();
+        assert!(platform_file(dir.path(), &Vars::default()).is_ok());
+        for bad in ["../platform.toml", "/etc/passwd", "a/../../x.toml"] {
+            let e = platform_file(dir.path(), &vars(&[("ARGOCD_ENV_KGEN_PLATFORM", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("ARGOCD_ENV_KGEN_PLATFORM: `"), "{e}");
+            assert!(
+                e.contains("is not a path inside the source directory"),
+                "{e}"
+            );
+        }
+        #[cfg(unix)]
+        {
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("p.toml"), "[platform]\n").unwrap();
+            std::os::unix::fs::symlink(outside.path().join("p.toml"), dir.path().join("link.toml"))
+                .unwrap();
+            let e = platform_file(
+                dir.path(),
+                &vars(&[("ARGOCD_ENV_KGEN_PLATFORM", "link.toml")]),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("leads outside the source directory"), "{e}");
+        }
+    }
+
+    #[test]
+    fn discover_needs_a_platform_table() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(discover(dir.path(), &Vars::default()).is_err());
+        std::fs::write(dir.path().join("platform.toml"), "[other]\nx = 1\n").unwrap();
+        let e = discover(dir.path(), &Vars::default()).unwrap_err();
+        assert!(e.contains("has no [platform] table"), "{e}");
+        std::fs::write(
+            dir.path().join("platform.toml"),
+            "platform = { name = \"x\" }\n",
+        )
+        .unwrap();
+        assert!(discover(dir.path(), &Vars::default()).is_ok());
+        // Broken TOML with a [platform] header is a platform: generate reports the error.
+        std::fs::write(
+            dir.path().join("platform.toml"),
+            "[platform] # main\nname = \n",
+        )
+        .unwrap();
+        assert!(discover(dir.path(), &Vars::default()).is_ok());
+    }
+}

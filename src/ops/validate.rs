@@ -1,0 +1,371 @@
+//! `kgen validate`: everything `kgen render` checks, writing nothing; and
+//! `kgen validate PATH...`: hand-written or third-party YAML, kubeconform-style.
+//!
+//! For files, every document of every `.yaml`/`.yml`/`.json` file (directories are
+//! walked, hidden entries skipped) is one object (a `v1 List` is its items). Each
+//! object is checked like a rendered one, against a schema found in this order:
+//! kgen's core Kubernetes kinds, then `--schema-dir` (CRD schemas laid out
+//! `{group}/{kind}_{version}.json`), then the schemas of the custom resources kgen
+//! emits (which only know the fields kgen sets). An object whose kind has no
+//! schema is reported (KG102), never skipped. Problems point at the line of the
+//! field in the file (see `validate::locate`). The same object twice (KG114) is
+//! only reported within one file, and references to objects that are not among the
+//! files (KG113) are not reported: they may be created elsewhere. Rules that need a platform
+//! (registries, production replicas) do not apply to files; a policy rule is
+//! waived on an object with the annotation `kgen.dev/waive-<RULE>: "<reason>"`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::compile::compile;
+use crate::diagnostic::{self, Diagnostic};
+use crate::error::{Error, Result};
+use crate::rules;
+use crate::schema_dir::SchemaDir;
+use crate::source::{FileId, Origin, Sources};
+use crate::validate::{self, locate, schema, FieldPath, Finding, Subject};
+use crate::workspace::{Workspace, GENERATED_DIR};
+
+/// What a successful validation found.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Objects validated.
+    pub objects: usize,
+    /// Environments (platform) or files (paths) they came from.
+    pub sources_count: usize,
+    /// `environment` or `file`.
+    pub noun: &'static str,
+    /// Non-blocking diagnostics.
+    pub warnings: Vec<Diagnostic>,
+    /// The files the diagnostics point into.
+    pub sources: Sources,
+}
+
+impl Summary {
+    /// `valid: 42 objects in 3 environments, 0 warnings`.
+    pub fn line(&self) -> String {
+        format!(
+            "valid: {} in {}, {}",
+            diagnostic::plural(self.objects, "object"),
+            diagnostic::plural(self.sources_count, self.noun),
+            diagnostic::plural(self.warnings.len(), "warning"),
+        )
+    }
+}
+
+/// Validates the platform as `render` would (every environment, or only `envs`).
+/// With `schema_dir`, objects whose kinds it has a schema for are also validated
+/// against that (upstream) schema.
+pub fn validate_platform(
+    ws: &Workspace,
+    envs: &[String],
+    schema_dir: Option<&Path>,
+) -> Result<Summary> {
+    let compiled = compile(ws, envs)?;
+    let mut warnings = compiled.warnings;
+    if let Some(dir) = schema_dir {
+        let mut dir = open_schema_dir(dir)?;
+        let mut found = Vec::new();
+        for o in &compiled.objects {
+            let (Some(api), Some(kind)) = (
+                o.value.get("apiVersion").and_then(Value::as_str),
+                o.value.get("kind").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if !dir.has_schema(api, kind) {
+                continue;
+            }
+            let problems = dir.problems(&o.value).unwrap_or_default();
+            for f in upstream_findings(&o.value, api, kind, &dir, problems) {
+                let svc = compiled
+                    .spec
+                    .environments
+                    .iter()
+                    .find(|e| e.name == o.env)
+                    .and_then(|e| {
+                        e.services
+                            .iter()
+                            .find(|s| Some(&s.name) == o.service.as_ref())
+                    });
+                let origin = svc.and_then(|s| {
+                    f.keys
+                        .iter()
+                        .find_map(|k| s.origins.get(k))
+                        .or_else(|| s.origins.get(validate::SERVICE_ORIGIN))
+                        .cloned()
+                });
+                found.push(validate::to_diagnostic(
+                    f,
+                    origin,
+                    format!("{GENERATED_DIR}/{}", o.path),
+                ));
+            }
+        }
+        if found.iter().any(Diagnostic::is_error) {
+            found.extend(warnings);
+            diagnostic::sort(&mut found);
+            return Err(Error::invalid(found, ws.sources.clone()));
+        }
+        warnings.extend(found);
+    }
+    Ok(Summary {
+        objects: compiled.objects.len(),
+        sources_count: compiled.spec.environments.len(),
+        noun: "environment",
+        warnings,
+        sources: ws.sources.clone(),
+    })
+}
+
+fn open_schema_dir(dir: &Path) -> Result<SchemaDir> {
+    SchemaDir::open(dir).map_err(|e| Error::Usage(format!("--schema-dir {}: {e}", dir.display())))
+}
+
+fn upstream_findings(
+    object: &Value,
+    api: &str,
+    kind: &str,
+    dir: &SchemaDir,
+    problems: Vec<crate::schema_dir::Problem>,
+) -> Vec<Finding> {
+    let mut found = schema::findings(object, api, kind, problems);
+    for f in &mut found {
+        f.message = f.message.replace(
+            &format!("(schema of {api} {kind})"),
+            &format!("(schema of {api} {kind} in {})", dir.dir().display()),
+        );
+    }
+    found
+}
+
+/// One object read from a file.
+struct Doc {
+    file: FileId,
+    /// Byte offset of the document in the file.
+    start: usize,
+    /// The document's text.
+    text: String,
+    /// Path prefix inside the document (`items[2]` for an item of a List).
+    prefix: FieldPath,
+    value: Value,
+}
+
+/// Validates YAML files and directories.
+pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Summary> {
+    let mut dir = schema_dir.map(open_schema_dir).transpose()?;
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, true, &mut files)?;
+    }
+    let mut sources = Sources::default();
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut docs: Vec<Doc> = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let display = path.to_string_lossy().replace('\\', "/");
+        let id = sources.add(display, path.clone(), text.clone());
+        read_documents(id, &text, &mut docs, &mut diags);
+    }
+
+    // Each object on its own, then all of them together.
+    let subjects: Vec<Subject> = docs.iter().map(|d| Subject::bare(&d.value)).collect();
+    let mut findings: Vec<Vec<Finding>> = docs
+        .iter()
+        .zip(&subjects)
+        .map(|(d, s)| validate::check_object(s, schema_of(&d.value, dir.as_mut())))
+        .collect();
+    // Files may hold several clusters' manifests (generated/<env>/...), so the same
+    // object twice is only a mistake within one file; the policy rules between
+    // objects (an autoscaler and the workload it scales) look at everything.
+    let mut by_file: std::collections::BTreeMap<FileId, Vec<usize>> = Default::default();
+    for (i, d) in docs.iter().enumerate() {
+        by_file.entry(d.file).or_default().push(i);
+    }
+    for indices in by_file.values() {
+        let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
+        for (j, f) in validate::semantics::check_set(&set, false) {
+            findings[indices[j]].push(f);
+        }
+    }
+    for (i, f) in validate::policy::check_set(&subjects) {
+        findings[i].push(f);
+    }
+
+    for (d, found) in docs.iter().zip(findings) {
+        let display = sources.get(d.file).display.clone();
+        // Waivers written as annotations.
+        let mut waivers = Vec::new();
+        for (rule, reason, key) in validate::annotation_waivers(&d.value) {
+            let field = d.prefix.key("metadata").key("annotations").key(&key);
+            if let Some((_, message, help)) = validate::waiver_problem(&rule, &reason) {
+                let span = locate::locate(&d.text, field.as_str(), false);
+                diags.push(
+                    Diagnostic::error(rules::WAIVER, message)
+                        .at(Origin::new(
+                            d.file,
+                            d.start + span.start..d.start + span.end,
+                        ))
+                        .help(help)
+                        .target(display.clone(), field.as_str()),
+                );
+            } else {
+                waivers.push(rule);
+            }
+        }
+        for mut f in found {
+            if validate::policy::is_waivable(f.code) && waivers.iter().any(|w| w == f.code) {
+                continue;
+            }
+            let full = join(&d.prefix, &f.field);
+            let key_only = f.code == rules::SCHEMA
+                && (f.message.contains(": unknown field")
+                    || f.message.contains(": required field missing"));
+            let span = locate::locate(&d.text, &full, !key_only);
+            let origin = Origin::new(d.file, d.start + span.start..d.start + span.end);
+            f.field = full;
+            diags.push(validate::to_diagnostic(f, Some(origin), display.clone()));
+        }
+    }
+    diagnostic::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Error::invalid(diags, sources));
+    }
+    Ok(Summary {
+        objects: docs.len(),
+        sources_count: files.len(),
+        noun: "file",
+        warnings: diags,
+        sources,
+    })
+}
+
+/// `prefix.field` as one rendered path.
+fn join(prefix: &FieldPath, field: &str) -> String {
+    match (prefix.as_str(), field) {
+        ("", f) => f.to_string(),
+        (p, "") => p.to_string(),
+        (p, f) if f.starts_with('[') => format!("{p}{f}"),
+        (p, f) => format!("{p}.{f}"),
+    }
+}
+
+/// Schema findings for a hand-written object: core kinds, then the schema
+/// directory, then kgen's own custom resources; KG102 when none knows the kind.
+fn schema_of(object: &Value, dir: Option<&mut SchemaDir>) -> Vec<Finding> {
+    let (api, kind) = match schema::type_meta(object) {
+        Ok(t) => t,
+        Err(found) => return found,
+    };
+    let builtin = schema::builtin(api, kind);
+    if let Some(b) = builtin.filter(|b| b.source == schema::Source::Core) {
+        return match schema::validator(b) {
+            Ok(v) => schema::findings(object, api, kind, v.problems(object)),
+            Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::root(), e)],
+        };
+    }
+    let has_dir = dir.is_some();
+    if let Some(dir) = dir {
+        if dir.has_schema(api, kind) {
+            return match dir.problems(object) {
+                Ok(problems) => upstream_findings(object, api, kind, dir, problems),
+                Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::from("kind"), e)],
+            };
+        }
+    }
+    match builtin.map(|b| (b, schema::validator(b))) {
+        Some((_, Ok(v))) => schema::findings(object, api, kind, v.problems(object))
+            .into_iter()
+            .map(|f| {
+                f.help(format!(
+                    "kgen's built-in schema of {kind} covers the fields kgen emits; for the full CRD pass `--schema-dir DIR` (upstream schemas in {{group}}/{{kind}}_{{version}}.json layout)"
+                ))
+            })
+            .collect(),
+        Some((_, Err(e))) => vec![Finding::error(rules::SCHEMA, &FieldPath::root(), e)],
+        None => vec![schema::unknown_kind(api, kind, has_dir)],
+    }
+}
+
+/// Splits a file into documents, parses each, and expands `List`s.
+fn read_documents(file: FileId, text: &str, docs: &mut Vec<Doc>, diags: &mut Vec<Diagnostic>) {
+    for (start, doc) in locate::documents(text) {
+        let blank = doc
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if blank {
+            continue;
+        }
+        let value: Value = match serde_norway::from_str(doc) {
+            Ok(v) => v,
+            Err(e) => {
+                let at = e.location().map_or(0, |l| l.index()).min(doc.len());
+                let mut message = e.to_string();
+                if let Some(i) = message.find(" at line ") {
+                    message.truncate(i);
+                }
+                let first = doc.len() - doc.trim_start().len();
+                let at = if at == 0 { first } else { at };
+                diags.push(
+                    Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
+                        .at(Origin::new(file, start + at..start + at + 1)),
+                );
+                continue;
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        let is_list = value.get("kind").and_then(Value::as_str) == Some("List")
+            && value.get("apiVersion").and_then(Value::as_str) == Some("v1")
+            && value.get("items").is_some_and(Value::is_array);
+        if is_list {
+            let items = value["items"].as_array().cloned().unwrap_or_default();
+            for (i, item) in items.into_iter().enumerate() {
+                docs.push(Doc {
+                    file,
+                    start,
+                    text: doc.to_string(),
+                    prefix: FieldPath::root().key("items").index(i),
+                    value: item,
+                });
+            }
+        } else {
+            docs.push(Doc {
+                file,
+                start,
+                text: doc.to_string(),
+                prefix: FieldPath::root(),
+                value,
+            });
+        }
+    }
+}
+
+/// The files under `path`: itself if a file (whatever its extension), else every
+/// `.yaml`, `.yml` and `.json` file below it, sorted, hidden entries skipped.
+fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if meta.is_file() {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if explicit || matches!(ext, "yaml" | "yml" | "json") {
+            out.push(path.to_path_buf());
+        }
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::io("read directory", path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for e in entries {
+        collect(&e, false, out)?;
+    }
+    Ok(())
+}

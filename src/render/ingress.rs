@@ -1,0 +1,144 @@
+//! The Ingress (networking.k8s.io/v1) of a public service: its host and path routed
+//! to the service's `http` port, through the environment's ingress class.
+//!
+//! - `ingressClassName: nginx` (ingress-nginx) or `alb` (AWS Load Balancer Controller);
+//! - TLS: a `tls` entry for the host with the Secret `<service>-tls`, which cert-manager
+//!   fills because of the `cert-manager.io/cluster-issuer` annotation (ingress-shim: no
+//!   Certificate object needed);
+//! - DNS: `external-dns.alpha.kubernetes.io/hostname`, so external-dns writes the
+//!   Route53 record for the host;
+//! - with `alb`: scheme, `target-type: ip` (Pods are targets directly, so the
+//!   ClusterIP Service suffices; `instance` would need a NodePort Service),
+//!   listen ports, the ACM certificate ARN when given, the HTTP→HTTPS redirect, the
+//!   IngressGroup, and the health-check path from the readiness probe.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec as K8sIngressSpec, IngressTLS, ServiceBackendPort,
+};
+
+use super::deployment::CONTAINER_PORT_NAME;
+use super::{labels, meta};
+use crate::spec::{AlbScheme, EnvSpec, IngressClass, IngressRoute, PlatformSpec, ServiceSpec};
+
+/// cert-manager's ingress-shim issues the certificate of every `tls` entry with this issuer.
+pub const CLUSTER_ISSUER_ANNOTATION: &str = "cert-manager.io/cluster-issuer";
+/// external-dns creates a DNS record for this host.
+pub const EXTERNAL_DNS_HOSTNAME_ANNOTATION: &str = "external-dns.alpha.kubernetes.io/hostname";
+
+/// AWS Load Balancer Controller annotations.
+pub mod alb {
+    pub const SCHEME: &str = "alb.ingress.kubernetes.io/scheme";
+    pub const TARGET_TYPE: &str = "alb.ingress.kubernetes.io/target-type";
+    pub const LISTEN_PORTS: &str = "alb.ingress.kubernetes.io/listen-ports";
+    pub const CERTIFICATE_ARN: &str = "alb.ingress.kubernetes.io/certificate-arn";
+    pub const SSL_REDIRECT: &str = "alb.ingress.kubernetes.io/ssl-redirect";
+    pub const GROUP_NAME: &str = "alb.ingress.kubernetes.io/group.name";
+    pub const HEALTHCHECK_PATH: &str = "alb.ingress.kubernetes.io/healthcheck-path";
+    /// Pods are the ALB's targets (needs no NodePort).
+    pub const TARGET_TYPE_IP: &str = "ip";
+    pub const LISTEN_HTTP: &str = r#"[{"HTTP": 80}]"#;
+    pub const LISTEN_HTTP_HTTPS: &str = r#"[{"HTTP": 80}, {"HTTPS": 443}]"#;
+}
+
+/// Name of the IngressClass of each class.
+pub fn class_name(class: IngressClass) -> &'static str {
+    match class {
+        IngressClass::Nginx => "nginx",
+        IngressClass::Alb => "alb",
+    }
+}
+
+/// The Secret holding the service's TLS certificate (written by cert-manager).
+pub fn tls_secret_name(svc: &ServiceSpec) -> String {
+    format!("{}-tls", svc.name)
+}
+
+pub fn build(
+    platform: &PlatformSpec,
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+    route: &IngressRoute,
+) -> Ingress {
+    let settings = &env.ingress;
+    let mut annotations = BTreeMap::from([(
+        EXTERNAL_DNS_HOSTNAME_ANNOTATION.to_string(),
+        route.host.clone(),
+    )]);
+    if let Some(issuer) = &settings.cluster_issuer {
+        annotations.insert(CLUSTER_ISSUER_ANNOTATION.into(), issuer.clone());
+    }
+    if settings.class == IngressClass::Alb {
+        let a = &settings.alb;
+        let scheme = match a.scheme {
+            AlbScheme::InternetFacing => "internet-facing",
+            AlbScheme::Internal => "internal",
+        };
+        annotations.insert(alb::SCHEME.into(), scheme.into());
+        annotations.insert(alb::TARGET_TYPE.into(), alb::TARGET_TYPE_IP.into());
+        let listen = if settings.tls {
+            alb::LISTEN_HTTP_HTTPS
+        } else {
+            alb::LISTEN_HTTP
+        };
+        annotations.insert(alb::LISTEN_PORTS.into(), listen.into());
+        if let Some(arn) = &a.certificate_arn {
+            annotations.insert(alb::CERTIFICATE_ARN.into(), arn.clone());
+        }
+        if a.ssl_redirect {
+            annotations.insert(alb::SSL_REDIRECT.into(), "443".into());
+        }
+        if let Some(group) = &a.group {
+            annotations.insert(alb::GROUP_NAME.into(), group.clone());
+        }
+        if let Some(path) = svc
+            .probes
+            .readiness
+            .as_ref()
+            .or(svc.probes.liveness.as_ref())
+        {
+            annotations.insert(alb::HEALTHCHECK_PATH.into(), path.clone());
+        }
+    }
+    let mut metadata = meta(
+        &svc.name,
+        Some(&svc.namespace),
+        labels::service(platform, svc),
+    );
+    metadata.annotations = Some(annotations);
+    Ingress {
+        metadata,
+        spec: Some(K8sIngressSpec {
+            ingress_class_name: Some(class_name(settings.class).into()),
+            rules: Some(vec![IngressRule {
+                host: Some(route.host.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some(route.path.clone()),
+                        path_type: "Prefix".into(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: svc.name.clone(),
+                                port: Some(ServiceBackendPort {
+                                    name: Some(CONTAINER_PORT_NAME.into()),
+                                    ..Default::default()
+                                }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
+            }]),
+            tls: settings.tls.then(|| {
+                vec![IngressTLS {
+                    hosts: Some(vec![route.host.clone()]),
+                    secret_name: Some(tls_secret_name(svc)),
+                }]
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,370 @@
+//! Environment-wide choices of a production platform: how public services are
+//! exposed (`[ingress]`), NetworkPolicies (`[network_policy]`), how pods get their IAM
+//! role (`workload_identity`), where secrets come from (`secrets_backend`,
+//! `[external_secrets]`) and which secret paths an environment may read
+//! (`secret_prefixes`).
+//!
+//! The tables exist at the top of platform.toml and, with the same keys, inside
+//! `[environments.<env>]` and an overlay's `[environment]`. They merge leaf by leaf
+//! like a service's layers: top-level table < `[environments.<env>]` < overlay. The
+//! scalars `workload_identity` and `secrets_backend` come from the environment when it
+//! sets them, else from `[platform]`.
+
+use std::net::IpAddr;
+
+use minijinja::Value;
+
+use super::{builtin, Amend, Resolver};
+use crate::input::{
+    EgressPolicy, EnvironmentLayer, IngressClass, SecretsBackend, WorkloadIdentity,
+};
+use crate::merge::{Layers, Located};
+use crate::source::FileId;
+use crate::spanned::Spanned;
+use crate::spec::{
+    AlbScheme, AlbSpec, EnvSpec, ExternalSecretsSpec, IngressSpec, NetworkPolicySpec,
+};
+use crate::{names, rules};
+
+/// The layers of one environment-wide table: top-level, `[environments.<env>]`, overlay.
+fn stack<'x, T>(
+    pf: FileId,
+    top: Option<&'x Spanned<T>>,
+    env: &'x EnvironmentLayer,
+    overlay: Option<(FileId, &'x EnvironmentLayer)>,
+    get: impl Fn(&'x EnvironmentLayer) -> Option<&'x Spanned<T>>,
+) -> Layers<'x, T> {
+    let mut l = Layers::new();
+    if let Some(t) = top {
+        l.push(pf, &t.value);
+    }
+    if let Some(t) = get(env) {
+        l.push(pf, &t.value);
+    }
+    if let Some((file, o)) = overlay {
+        if let Some(t) = get(o) {
+            l.push(file, &t.value);
+        }
+    }
+    l
+}
+
+impl<'a> Resolver<'a> {
+    /// Resolves the environment-wide settings into `env`. Runs before the services,
+    /// which read `secrets_backend` and `secret_prefixes`.
+    pub(super) fn env_settings(
+        &mut self,
+        env: &mut EnvSpec,
+        layer: &'a EnvironmentLayer,
+        overlay: Option<(FileId, &'a EnvironmentLayer)>,
+        ctx_env: &Value,
+    ) {
+        let pf = self.pf;
+        let platform = self.platform_file();
+        let mut env_layers: Layers<EnvironmentLayer> = Layers::new();
+        env_layers.push(pf, layer);
+        if let Some((file, o)) = overlay {
+            env_layers.push(file, o);
+        }
+        let p = &platform.platform.value;
+        env.workload_identity = env_layers
+            .pick(|l| l.workload_identity.as_ref())
+            .map(|v| *v.value)
+            .or_else(|| p.workload_identity.as_ref().map(|v| v.value))
+            .unwrap_or(WorkloadIdentity::Irsa);
+        env.secrets_backend = env_layers
+            .pick(|l| l.secrets_backend.as_ref())
+            .map(|v| *v.value)
+            .or_else(|| p.secrets_backend.as_ref().map(|v| v.value))
+            .unwrap_or(SecretsBackend::Csi);
+        env.secret_prefixes = self.secret_prefixes(&env_layers);
+
+        let ctx = minijinja::context! {
+            env => ctx_env.clone(),
+            platform => minijinja::context! {
+                name => p.name.value.clone(),
+                repo => p.repo.value.clone(),
+                registry => p.registry.as_ref().map(|r| r.value.clone()),
+            },
+        };
+        let ingress = stack(pf, platform.ingress.as_ref(), layer, overlay, |l| {
+            l.ingress.as_ref()
+        });
+        env.ingress = self.ingress_settings(&ingress, &ctx);
+
+        let np = stack(pf, platform.network_policy.as_ref(), layer, overlay, |l| {
+            l.network_policy.as_ref()
+        });
+        // Present at any level means on, unless the highest `enabled` says false.
+        let np_on = np.any(Some) && np.pick(|l| l.enabled.as_ref()).is_none_or(|e| *e.value);
+        env.network_policy = np_on.then(|| NetworkPolicySpec {
+            egress: np
+                .pick(|l| l.egress.as_ref())
+                .map_or(EgressPolicy::Open, |e| *e.value),
+        });
+
+        let es = stack(
+            pf,
+            platform.external_secrets.as_ref(),
+            layer,
+            overlay,
+            |l| l.external_secrets.as_ref(),
+        );
+        env.external_secrets = self.external_secrets_settings(&es);
+    }
+
+    fn secret_prefixes(&mut self, env_layers: &Layers<'a, EnvironmentLayer>) -> Vec<String> {
+        let Some(list) = env_layers.pick(|l| l.secret_prefixes.as_ref()) else {
+            return Vec::new();
+        };
+        let file = list.origin.file;
+        let mut out = Vec::new();
+        for prefix in list.value {
+            if prefix.value.trim_start_matches('/').is_empty()
+                || prefix.value.contains(char::is_whitespace)
+            {
+                self.error(
+                    rules::INVALID_VALUE,
+                    crate::source::Origin::new(file, prefix.span.clone()),
+                    format!("`{}` is not a secret path prefix", prefix.value),
+                )
+                .help("write the start of the secret paths this environment may read, like `\"dev/\"` or `\"production/\"`; to allow every path, leave `secret_prefixes` out");
+                continue;
+            }
+            out.push(prefix.value.clone());
+        }
+        out
+    }
+
+    fn ingress_settings(
+        &mut self,
+        layers: &Layers<'a, crate::input::IngressLayer>,
+        ctx: &Value,
+    ) -> IngressSpec {
+        let class = layers
+            .pick(|l| l.class.as_ref())
+            .map_or(IngressClass::Nginx, |c| *c.value);
+        let controller_namespace = match layers.pick(|l| l.controller_namespace.as_ref()) {
+            Some(ns) => {
+                if let Err(e) = names::check_dns1123_label(ns.value) {
+                    self.error(
+                        rules::INVALID_NAME,
+                        ns.origin.clone(),
+                        format!("ingress controller namespace: {e}"),
+                    );
+                }
+                ns.value.clone()
+            }
+            None => builtin::INGRESS_CONTROLLER_NAMESPACE.to_string(),
+        };
+        let tls = layers.pick(|l| l.tls.as_ref()).is_none_or(|t| *t.value);
+        let cert_manager = layers
+            .pick(|l| l.cert_manager.as_ref())
+            .is_none_or(|c| *c.value);
+        let cluster_issuer = match layers.pick(|l| l.cluster_issuer.as_ref()) {
+            Some(ci) => {
+                if let Err(e) = names::check_dns1123_subdomain(ci.value) {
+                    self.error(
+                        rules::INVALID_NAME,
+                        ci.origin.clone(),
+                        format!("cluster_issuer: {e}"),
+                    );
+                }
+                ci.value.clone()
+            }
+            None => builtin::CLUSTER_ISSUER.to_string(),
+        };
+        let scheme = layers
+            .pick(|l| l.alb.as_ref()?.scheme.as_ref())
+            .map_or(AlbScheme::InternetFacing, |s| *s.value);
+        let ssl_redirect = layers
+            .pick(|l| l.alb.as_ref()?.ssl_redirect.as_ref())
+            .is_none_or(|s| *s.value);
+        let certificate_arn = layers
+            .pick(|l| l.alb.as_ref()?.certificate_arn.as_ref())
+            .and_then(|c| {
+                let v = self.render_template(c.value, &c.origin, ctx)?;
+                let ok = v.split(',').all(|arn| {
+                    let arn = arn.trim();
+                    arn.starts_with("arn:aws")
+                        && arn.contains(":acm:")
+                        && arn.contains(":certificate/")
+                });
+                if !ok {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        c.origin.clone(),
+                        format!("`{v}` is not an ACM certificate ARN"),
+                    )
+                    .help("write `arn:aws:acm:<region>:<account>:certificate/<id>` (several separated by commas), or leave `certificate_arn` out to let the controller find the certificate by host");
+                    return None;
+                }
+                Some(v)
+            });
+        let group = layers.pick(|l| l.alb.as_ref()?.group.as_ref()).map(|g| {
+            if let Err(e) = names::check_dns1123_subdomain(g.value).and_then(|()| {
+                if g.value.len() > 63 {
+                    Err("longer than 63 characters".to_string())
+                } else {
+                    Ok(())
+                }
+            }) {
+                self.error(
+                    rules::INVALID_NAME,
+                    g.origin.clone(),
+                    format!("ALB group name: {e}"),
+                );
+            }
+            g.value.clone()
+        });
+        let mut source_cidrs = Vec::new();
+        if let Some(list) = layers.pick(|l| l.alb.as_ref()?.source_cidrs.as_ref()) {
+            for c in list.value {
+                if !is_cidr(&c.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        crate::source::Origin::new(list.origin.file, c.span.clone()),
+                        format!("`{}` is not a CIDR block", c.value),
+                    )
+                    .help("write an address and prefix length, like `10.0.0.0/16` (the VPC or the ALB's subnets)");
+                    continue;
+                }
+                source_cidrs.push(c.value.clone());
+            }
+        }
+        IngressSpec {
+            class,
+            controller_namespace,
+            tls,
+            cluster_issuer: (tls && cert_manager).then_some(cluster_issuer),
+            alb: AlbSpec {
+                scheme,
+                certificate_arn: certificate_arn.filter(|_| tls),
+                ssl_redirect: tls && ssl_redirect,
+                group,
+                source_cidrs,
+            },
+        }
+    }
+
+    fn external_secrets_settings(
+        &mut self,
+        layers: &Layers<'a, crate::input::ExternalSecretsLayer>,
+    ) -> ExternalSecretsSpec {
+        let store_name = |this: &mut Self, v: Option<Located<&'a String>>, default: &str| match v {
+            Some(v) => {
+                if let Err(e) = names::check_dns1123_subdomain(v.value) {
+                    this.error(
+                        rules::INVALID_NAME,
+                        v.origin.clone(),
+                        format!("ClusterSecretStore name: {e}"),
+                    );
+                }
+                v.value.clone()
+            }
+            None => default.to_string(),
+        };
+        let store = store_name(
+            self,
+            layers.pick(|l| l.store.as_ref()),
+            builtin::SECRET_STORE,
+        );
+        let ssm_store = store_name(
+            self,
+            layers.pick(|l| l.ssm_store.as_ref()),
+            builtin::SSM_SECRET_STORE,
+        );
+        let refresh_interval = match layers.pick(|l| l.refresh_interval.as_ref()) {
+            Some(r) => {
+                if !is_go_duration(r.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        r.origin.clone(),
+                        format!("`{}` is not a Go duration", r.value),
+                    )
+                    .help("write a duration like `1h`, `30m` or `1h30m` (`0s` syncs once)");
+                }
+                r.value.clone()
+            }
+            None => builtin::REFRESH_INTERVAL.to_string(),
+        };
+        ExternalSecretsSpec {
+            store,
+            ssm_store,
+            refresh_interval,
+        }
+    }
+}
+
+/// `10.0.0.0/16` or `fd00::/8`.
+pub fn is_cidr(s: &str) -> bool {
+    let Some((addr, len)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(addr) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    !len.is_empty()
+        && len.bytes().all(|b| b.is_ascii_digit())
+        && len.len() <= 3
+        && len.parse::<u32>().is_ok_and(|n| n <= max)
+}
+
+/// A Go `time.Duration` string: `1h`, `30m`, `1h30m`, `1.5h`, `0s` (units ns us µs ms s m h).
+pub fn is_go_duration(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let number = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+            .map_or(rest.len(), |(i, _)| i);
+        let digits = &rest[..number];
+        if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
+            return false;
+        }
+        rest = &rest[number..];
+        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .iter()
+            .find(|u| rest.starts_with(**u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(is_cidr("10.0.0.0/16"));
+        assert!(is_cidr("0.0.0.0/0"));
+        assert!(is_cidr("fd00::/8"));
+        assert!(!is_cidr("10.0.0.0"));
+        assert!(!is_cidr("10.0.0.0/33"));
+        assert!(!is_cidr("10.0.0/16"));
+        assert!(!is_cidr("10.0.0.0/"));
+    }
+
+    #[test]
+    fn go_durations() {
+        for ok in [
+            "1h", "30m", "1h30m", "1.5h", "0s", "0", "10m0s", "500ms", "1h0m0s",
+        ] {
+            assert!(is_go_duration(ok), "{ok}");
+        }
+        for bad in ["", "1d", "h", "1 h", "1.2.3s", "-1h", "1hour"] {
+            assert!(!is_go_duration(bad), "{bad}");
+        }
+    }
+}

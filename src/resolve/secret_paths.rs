@@ -1,0 +1,120 @@
+//! Checks of one secret against its environment: the key must lie under one of the
+//! environment's `secret_prefixes` (so a prod service can never reference a dev
+//! secret), and with the External Secrets backend the secret's name, which becomes an
+//! environment variable through `envFrom`, must be a portable variable name.
+
+use super::{Amend, Resolver};
+use crate::input::SecretLayer;
+use crate::source::{FileId, Origin};
+use crate::spec::{EnvSpec, SecretsBackend};
+use crate::{names, rules};
+
+impl<'a> Resolver<'a> {
+    /// Checks one secret entry whose `key` rendered to `key` in `env`.
+    pub(super) fn check_secret(&mut self, env: &EnvSpec, s: &SecretLayer, key: &str, file: FileId) {
+        if !env.secret_prefixes.is_empty() {
+            let path = secret_path(key);
+            let allowed = env
+                .secret_prefixes
+                .iter()
+                .any(|p| path.starts_with(p.trim_start_matches('/')));
+            if !allowed {
+                let list = env
+                    .secret_prefixes
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.error(
+                    rules::SECRET_PREFIX,
+                    Origin::new(file, s.key.span.clone()),
+                    format!(
+                        "secret key `{key}` is outside the secret paths of environment `{}`",
+                        env.name
+                    ),
+                )
+                .label(format!("{} may only read {list}", env.name))
+                .help(format!(
+                    "point `key` at a secret of this environment (a template such as `{{{{ env.<var> }}}}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.{}]",
+                    env.name
+                ));
+            }
+        }
+        if env.secrets_backend == SecretsBackend::ExternalSecrets {
+            if let Err(e) = names::check_env_var_name(&s.name.value) {
+                self.error(
+                    rules::INVALID_KEY,
+                    Origin::new(file, s.name.span.clone()),
+                    format!("secret name: {e}"),
+                )
+                .help(format!(
+                    "with `secrets_backend = \"external-secrets\"` (environment `{}`) each secret becomes an environment variable of that name through `envFrom`; write it like `{}`",
+                    env.name,
+                    env_var_like(&s.name.value)
+                ));
+            }
+        }
+    }
+}
+
+/// The path of a secret that prefixes are checked against: a Secrets Manager or SSM
+/// ARN is reduced to the secret's or parameter's name, and a leading `/` (SSM
+/// hierarchies) is dropped.
+pub fn secret_path(key: &str) -> &str {
+    let name = if key.starts_with("arn:") {
+        let parts: Vec<&str> = key.splitn(6, ':').collect();
+        match parts.get(5) {
+            Some(resource) => resource
+                .strip_prefix("secret:")
+                .or_else(|| resource.strip_prefix("parameter"))
+                .unwrap_or(resource),
+            None => key,
+        }
+    } else {
+        key
+    };
+    name.trim_start_matches('/')
+}
+
+/// `db-password` → `DB_PASSWORD`, for help texts.
+fn env_var_like(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
+        s.insert(0, '_');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_paths() {
+        assert_eq!(secret_path("production/api/db"), "production/api/db");
+        assert_eq!(secret_path("/dev/api/param"), "dev/api/param");
+        assert_eq!(
+            secret_path("arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/api/db-AbCdEf"),
+            "dev/api/db-AbCdEf"
+        );
+        assert_eq!(
+            secret_path("arn:aws:ssm:eu-west-1:123456789012:parameter/production/api/x"),
+            "production/api/x"
+        );
+    }
+
+    #[test]
+    fn env_var_suggestions() {
+        assert_eq!(env_var_like("db-password"), "DB_PASSWORD");
+        assert_eq!(env_var_like("1key"), "_1KEY");
+    }
+}

@@ -1,0 +1,322 @@
+//! Where a field of a YAML document is in its text, for `kgen validate PATH`.
+//!
+//! serde_norway gives values, not positions, so this is a small, forgiving reader
+//! of block-style YAML (what people and tools write for Kubernetes): it follows a
+//! field path (`spec.template.spec.containers[0].image`) through indentation,
+//! `key:` lines and `- ` list items, and returns the byte range of the key (or of
+//! its value) on the line where the path ends. Where the text is in flow style or
+//! the path cannot be followed, it returns the deepest line it reached, at worst
+//! the document's first line: a diagnostic always has a line to point at.
+
+use std::ops::Range;
+
+/// A segment of a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Splits a rendered path (`a.b[0]["c.d/e"]`) into segments.
+pub fn segments(path: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+            continue;
+        }
+        if let Some(r) = rest.strip_prefix('[') {
+            if r.starts_with('"') {
+                // A JSON string, then `]`.
+                let mut de = serde_json::Deserializer::from_str(r).into_iter::<String>();
+                match de.next() {
+                    Some(Ok(key)) => {
+                        let used = de.byte_offset();
+                        out.push(Segment::Key(key));
+                        rest = r[used..].strip_prefix(']').unwrap_or(&r[used..]);
+                    }
+                    _ => break,
+                }
+            } else {
+                let end = r.find(']').unwrap_or(r.len());
+                match r[..end].parse() {
+                    Ok(i) => out.push(Segment::Index(i)),
+                    Err(_) => break,
+                }
+                rest = r.get(end + 1..).unwrap_or("");
+            }
+            continue;
+        }
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        out.push(Segment::Key(rest[..end].to_string()));
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// One line of the document: where its content starts, its indentation, its text
+/// (without the indentation and trailing whitespace).
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    /// Byte offset of `text` in the document.
+    at: usize,
+    indent: usize,
+    text: &'a str,
+}
+
+fn lines(doc: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for raw in doc.split_inclusive('\n') {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        let content = body.trim_start_matches(' ');
+        let indent = body.len() - content.len();
+        let text = content.trim_end();
+        if !text.is_empty() && !text.starts_with('#') && text != "---" && !text.starts_with("--- ")
+        {
+            out.push(Line {
+                at: offset + indent,
+                indent,
+                text,
+            });
+        }
+        offset += raw.len();
+    }
+    out
+}
+
+/// The byte range in `doc` of the field at `path` (or of the deepest part of it
+/// that could be found). `value` asks for the value's range rather than the key's
+/// when the value is on the key's line.
+pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
+    let all = lines(doc);
+    let Some(first) = all.first() else {
+        return 0..0;
+    };
+    let mut best = first.at..first.at + first.text.len();
+    // The block being searched: lines, and the indentation its entries have.
+    let mut block: Vec<Line> = all.clone();
+    for seg in segments(path) {
+        let Some(head) = block.first().copied() else {
+            break;
+        };
+        let indent = head.indent;
+        match seg {
+            Segment::Key(key) => {
+                let found = block
+                    .iter()
+                    .enumerate()
+                    .find(|(_, l)| l.indent == indent && key_of(l.text).is_some_and(|k| k == key));
+                let Some((i, line)) = found.map(|(i, l)| (i, *l)) else {
+                    break;
+                };
+                let klen = key_len(line.text);
+                let after = line.text[klen..].trim_start_matches(':').trim_start();
+                best = if value
+                    && !after.is_empty()
+                    && !after.starts_with('|')
+                    && !after.starts_with('>')
+                {
+                    let start = line.at + (line.text.len() - after.len());
+                    start..line.at + line.text.len()
+                } else {
+                    line.at..line.at + klen
+                };
+                // The value's lines: deeper than the key, or a list at the same indent.
+                let mut next = Vec::new();
+                for l in &block[i + 1..] {
+                    if l.indent > indent || (l.indent == indent && l.text.starts_with('-')) {
+                        next.push(*l);
+                    } else {
+                        break;
+                    }
+                }
+                block = next;
+            }
+            Segment::Index(n) => {
+                if !head.text.starts_with('-') {
+                    break;
+                }
+                let starts: Vec<usize> = block
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.indent == indent && l.text.starts_with('-'))
+                    .map(|(i, _)| i)
+                    .collect();
+                let Some(&start) = starts.get(n) else {
+                    break;
+                };
+                let end = starts.get(n + 1).copied().unwrap_or_else(|| {
+                    block[start + 1..]
+                        .iter()
+                        .position(|l| l.indent < indent)
+                        .map_or(block.len(), |p| start + 1 + p)
+                });
+                let item = block[start];
+                let inner = item.text[1..].trim_start();
+                best = item.at..item.at + item.text.len();
+                let mut next = Vec::new();
+                if !inner.is_empty() {
+                    let shift = item.text.len() - inner.len();
+                    next.push(Line {
+                        at: item.at + shift,
+                        indent: item.indent + shift,
+                        text: inner,
+                    });
+                }
+                next.extend_from_slice(&block[start + 1..end]);
+                block = next;
+            }
+        }
+    }
+    best
+}
+
+/// The key of a `key: value` line (quotes removed), if it is one.
+fn key_of(text: &str) -> Option<String> {
+    let len = key_len(text);
+    if len == 0 || !text[len..].starts_with(':') {
+        return None;
+    }
+    let k = &text[..len];
+    Some(
+        k.strip_prefix('"')
+            .and_then(|k| k.strip_suffix('"'))
+            .or_else(|| k.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+            .unwrap_or(k)
+            .to_string(),
+    )
+}
+
+/// Length of the key at the start of a line (quoted or plain), 0 when none.
+fn key_len(text: &str) -> usize {
+    let b = text.as_bytes();
+    match b.first() {
+        Some(&q @ (b'"' | b'\'')) => b[1..].iter().position(|&c| c == q).map_or(0, |p| p + 2),
+        Some(_) => text
+            .find(": ")
+            .or_else(|| text.strip_suffix(':').map(str::len))
+            .unwrap_or(0),
+        None => 0,
+    }
+}
+
+/// The documents of a YAML stream: (byte offset, text) of each, split at `---`
+/// lines (and ended by `...` lines).
+pub fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    let mut ended = false;
+    for raw in text.split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let is_sep = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
+        let is_end = line == "..." || line.starts_with("... ");
+        if is_sep || is_end {
+            if !ended {
+                out.push((start, &text[start..offset]));
+            }
+            ended = is_end;
+            // A `--- ` line may carry content after the marker.
+            start = if is_sep {
+                offset + 3
+            } else {
+                offset + raw.len()
+            };
+            if is_sep {
+                ended = false;
+            }
+        }
+        offset += raw.len();
+    }
+    if !ended {
+        out.push((start, &text[start..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    \"app.kubernetes.io/name\": web
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: side
+        image: busybox
+      - name: web
+        image: nginx:latest
+        ports:
+          - containerPort: 80
+            name: http
+";
+
+    fn at(path: &str, value: bool) -> &'static str {
+        let r = locate(DOC, path, value);
+        &DOC[r]
+    }
+
+    #[test]
+    fn follows_keys_and_list_items() {
+        assert_eq!(at("spec.replicas", true), "3");
+        assert_eq!(at("spec.replicas", false), "replicas");
+        assert_eq!(
+            at("spec.template.spec.containers[1].image", true),
+            "nginx:latest"
+        );
+        assert_eq!(at("spec.template.spec.containers[0].name", true), "side");
+        assert_eq!(
+            at("spec.template.spec.containers[1].ports[0].name", true),
+            "http"
+        );
+        assert_eq!(
+            at("metadata.labels[\"app.kubernetes.io/name\"]", true),
+            "web"
+        );
+    }
+
+    #[test]
+    fn falls_back_to_the_deepest_part_found() {
+        assert_eq!(
+            at("spec.template.spec.containers[1].resources.limits", false),
+            "- name: web"
+        );
+        assert_eq!(at("status", false), "apiVersion: apps/v1");
+    }
+
+    #[test]
+    fn splits_streams_into_documents() {
+        let text = "---\na: 1\n---\nb: 2\n...\n# trailing\n";
+        let docs = documents(text);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        assert_eq!(docs[0].1.trim(), "");
+        assert_eq!(docs[1].1, "\na: 1\n");
+        assert_eq!(docs[2].1, "\nb: 2\n");
+        let docs = documents("a: 1\n---\nb: 2\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(&"a: 1\n---\nb: 2\n"[docs[1].0..], "\nb: 2\n");
+    }
+
+    #[test]
+    fn path_segments() {
+        assert_eq!(
+            segments("a.b[2][\"x.y/z\"].c"),
+            vec![
+                Segment::Key("a".into()),
+                Segment::Key("b".into()),
+                Segment::Index(2),
+                Segment::Key("x.y/z".into()),
+                Segment::Key("c".into()),
+            ]
+        );
+    }
+}

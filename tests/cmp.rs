@@ -1,0 +1,928 @@
+//! kgen as an Argo CD config management plugin: `kgen cmp generate | discover |
+//! parameters` run the way Argo CD's plugin server runs them (in a read-only copy of
+//! the repository, with a cleared environment holding only Argo CD's variables), the
+//! plugin mode of the generated ApplicationSets, `generated/argocd/cmp/plugin.yaml`,
+//! and the Kustomize component in `deploy/argocd-cmp/`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{repo_root, Platform, MINIMAL};
+use serde::Deserialize;
+
+/// What `kgen cmp ...` printed.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `kgen cmp <sub>` in `dir` as the plugin server does: a cleared environment
+/// with only Argo CD's build variables, `PATH`, and the `ARGOCD_ENV_*` (and other)
+/// variables given.
+fn cmp(dir: &Path, sub: &str, vars: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kgen"));
+    c.args(["cmp", sub])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("ARGOCD_APP_NAME", "dev-main-api")
+        .env("ARGOCD_APP_NAMESPACE", "main-api")
+        .env("ARGOCD_APP_REVISION", "4f1c9d0e2b7a6c5d8e9f0a1b2c3d4e5f6a7b8c9d")
+        .env("ARGOCD_APP_SOURCE_PATH", ".")
+        .env(
+            "ARGOCD_APP_SOURCE_REPO_URL",
+            "https://github.com/kontaxa/platform.git",
+        )
+        .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
+        .env("KUBE_VERSION", "1.33.1")
+        .env(
+            "KUBE_API_VERSIONS",
+            "v1,apps/v1,autoscaling/v2,argoproj.io/v1alpha1,monitoring.coreos.com/v1,secrets-store.csi.x-k8s.io/v1",
+        );
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run kgen");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn app(env: &str, service: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ARGOCD_ENV_KGEN_ENV", env.to_string()),
+        ("ARGOCD_ENV_KGEN_SERVICE", service.to_string()),
+    ]
+}
+
+fn generate(dir: &Path, vars: &[(&str, String)]) -> Run {
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    cmp(dir, "generate", &vars)
+}
+
+/// Every file under `dir`, as (relative path, bytes), sorted.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push((
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Makes a tree read-only for as long as it lives (the plugin server hands plugins a
+/// checkout they must not change), and writable again when dropped, so it can be removed.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn new(dir: &Path) -> ReadOnly {
+        set_writable(dir, false);
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        set_writable(&self.0, true);
+    }
+}
+
+fn set_writable(path: &Path, writable: bool) {
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    if meta.is_dir() && writable {
+        set_mode(path, &meta, true);
+    }
+    if meta.is_dir() {
+        for e in std::fs::read_dir(path).unwrap() {
+            set_writable(&e.unwrap().path(), writable);
+        }
+    }
+    if !(meta.is_dir() && writable) {
+        set_mode(path, &meta, writable);
+    }
+}
+
+fn set_mode(path: &Path, meta: &std::fs::Metadata, writable: bool) {
+    let mut perms = meta.permissions();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if meta.is_dir() { 0o555 } else { 0o444 };
+        perms.set_mode(if writable { mode | 0o200 } else { mode });
+    }
+    #[cfg(not(unix))]
+    perms.set_readonly(!writable);
+    std::fs::set_permissions(path, perms).unwrap();
+}
+
+/// The documents of a YAML stream, parsed.
+fn documents(stream: &str) -> Vec<serde_json::Value> {
+    serde_norway::Deserializer::from_str(stream)
+        .map(|doc| serde_json::Value::deserialize(doc).expect("a YAML document"))
+        .collect()
+}
+
+/// The committed files of one application, by path.
+fn committed(p: &Platform, env: &str, service: &str) -> BTreeMap<String, String> {
+    p.generated()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with(&format!("{env}/{service}/")))
+        .collect()
+}
+
+/// The repository's platform (platform.toml + overlays), rendered as `kgen render`
+/// commits it.
+fn example() -> Platform {
+    let p = Platform::example();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    p
+}
+
+/// Asserts that `kgen cmp generate` prints the committed files of each application
+/// of `p`, byte for byte and document for document, and changes nothing.
+fn assert_generate_matches_render(p: &Platform, apps: &[(&str, &str)]) {
+    let before = snapshot(p.path());
+    let _ro = ReadOnly::new(p.path());
+    for (env, service) in apps {
+        let files = committed(p, env, service);
+        assert!(!files.is_empty(), "{env}/{service} has no committed files");
+        let out = generate(p.path(), &app(env, service));
+        assert_eq!(out.code, 0, "{env}/{service}: {}", out.stderr);
+        // Byte for byte: the committed files, in path order, joined by `---` lines.
+        let joined = files.values().cloned().collect::<Vec<_>>().join("---\n");
+        assert_eq!(out.stdout, joined, "{env}/{service}");
+        // Parsed as a YAML stream: one document per committed file, equal to it.
+        let docs = documents(&out.stdout);
+        assert_eq!(docs.len(), files.len(), "{env}/{service}");
+        for (doc, (path, text)) in docs.iter().zip(&files) {
+            let file: serde_json::Value = serde_norway::from_str(text).unwrap();
+            assert_eq!(doc, &file, "{path}");
+            assert!(text.starts_with("# Generated by kgen from "), "{path}");
+        }
+    }
+    assert_eq!(
+        snapshot(p.path()),
+        before,
+        "kgen cmp generate changed the tree"
+    );
+}
+
+#[test]
+fn generate_prints_the_committed_files_of_every_application() {
+    let p = example();
+    let mut apps = Vec::new();
+    for env in ["dev", "staging", "prod"] {
+        for service in ["main-api", "aux-service"] {
+            apps.push((env, service));
+        }
+    }
+    assert_generate_matches_render(&p, &apps);
+}
+
+#[test]
+fn generate_needs_neither_generated_nor_other_overlays() {
+    let p = example();
+    let expected = committed(&p, "prod", "aux-service");
+    std::fs::remove_dir_all(p.path().join("generated")).unwrap();
+    std::fs::remove_file(p.path().join("overlays/dev.toml")).unwrap();
+    std::fs::remove_file(p.path().join("overlays/staging.toml")).unwrap();
+    let _ro = ReadOnly::new(p.path());
+    let out = generate(p.path(), &app("prod", "aux-service"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        expected.values().cloned().collect::<Vec<_>>().join("---\n")
+    );
+    assert!(!p.exists("generated"));
+}
+
+#[test]
+fn shared_namespaces_and_disabled_services_match_render() {
+    // `shared` is used by api and worker (api, first by name, owns the Namespace);
+    // web is disabled in prod; zeta comes after the others.
+    let text = format!(
+        "{MINIMAL}namespace = \"shared\"\n\n\
+         [environments.prod]\nsync = \"manual\"\n\n\
+         [services.worker]\nimage = \"acme/worker\"\ntag = \"2.0.0\"\nnamespace = \"shared\"\n\n\
+         [services.web]\nimage = \"acme/web\"\ntag = \"1.1.0\"\nnamespace = \"{{{{ env.name }}}}-web\"\n\n\
+         [services.zeta]\nimage = \"acme/zeta\"\ntag = \"0.3.0\"\n"
+    );
+    let p = Platform::new(
+        &text,
+        &[(
+            "prod",
+            "[services.web]\nenabled = false\n\n[services.worker]\nnamespace = \"jobs\"\n",
+        )],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(p.exists("generated/dev/api/namespace.yaml"));
+    assert!(!p.exists("generated/dev/worker/namespace.yaml"));
+    assert!(p.exists("generated/prod/worker/namespace.yaml"));
+    assert_generate_matches_render(
+        &p,
+        &[
+            ("dev", "api"),
+            ("dev", "web"),
+            ("dev", "worker"),
+            ("dev", "zeta"),
+            ("prod", "api"),
+            ("prod", "worker"),
+            ("prod", "zeta"),
+        ],
+    );
+    // No manifests for a disabled service: an error, never an empty success.
+    let out = generate(p.path(), &app("prod", "web"));
+    assert_fails(&out, "service `web` is disabled in environment `prod`");
+}
+
+#[test]
+fn parameters_select_the_application_too() {
+    let p = example();
+    let expected = committed(&p, "staging", "main-api");
+    let params = r#"[{"name":"env","string":"staging"},{"name":"service","string":"main-api"}]"#;
+    let out = cmp(p.path(), "generate", &[("ARGOCD_APP_PARAMETERS", params)]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        expected.values().cloned().collect::<Vec<_>>().join("---\n")
+    );
+    // Agreeing with the variables is fine too.
+    let mut vars = app("staging", "main-api");
+    vars.push(("ARGOCD_APP_PARAMETERS", params.to_string()));
+    assert_eq!(generate(p.path(), &vars).code, 0);
+}
+
+#[test]
+fn a_platform_file_named_by_kgen_platform() {
+    let p = Platform::empty();
+    p.write("platforms/acme/acme.toml", MINIMAL);
+    p.write(
+        "platforms/acme/overlays/dev.toml",
+        "[services.api]\ntag = \"1.2.0\"\n",
+    );
+    let out = common::kgen_in(
+        p.path(),
+        &["render", "--platform", "platforms/acme/acme.toml"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // generated/ is next to the platform file.
+    let dir = p.path().join("platforms/acme/generated/dev/api");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let joined = names
+        .iter()
+        .map(|n| std::fs::read_to_string(n).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    assert!(joined.contains("1.2.0"));
+    let mut vars = app("dev", "api");
+    vars.push((
+        "ARGOCD_ENV_KGEN_PLATFORM",
+        "platforms/acme/acme.toml".into(),
+    ));
+    let out = generate(p.path(), &vars);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, joined);
+}
+
+/// A failed run: non-zero exit, nothing on stdout, `message` on stderr.
+fn assert_fails(out: &Run, message: &str) {
+    assert_ne!(out.code, 0, "stdout:\n{}", out.stdout);
+    assert_eq!(out.stdout, "", "a failed run printed manifests");
+    assert!(
+        out.stderr.contains(message),
+        "stderr lacks {message:?}:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unknown_environment_or_service_says_what_it_got_and_suggests() {
+    let p = Platform::example();
+    let _ro = ReadOnly::new(p.path());
+    let out = generate(p.path(), &app("prdo", "main-api"));
+    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n");
+    assert_eq!(out.code, 2);
+    let out = generate(p.path(), &app("prod", "main-apu"));
+    assert_fails(&out, "ARGOCD_ENV_KGEN_SERVICE: unknown service `main-apu` (did you mean `main-api`?); platform.toml defines: aux-service, main-api\n");
+    let out = cmp(
+        p.path(),
+        "generate",
+        &[
+            ("ARGOCD_ENV_KGEN_SERVICE", "main-api"),
+            ("ARGOCD_APP_PARAMETERS", r#"[{"name":"env","string":"qa"}]"#),
+        ],
+    );
+    assert_fails(&out, "parameter `env`: unknown environment `qa`");
+}
+
+#[test]
+fn missing_or_conflicting_selection_is_refused() {
+    let p = Platform::example();
+    let out = cmp(p.path(), "generate", &[("ARGOCD_ENV_KGEN_ENV", "dev")]);
+    assert_fails(
+        &out,
+        "set `KGEN_ENV` and `KGEN_SERVICE` in the Application's spec.source.plugin.env",
+    );
+    // Without the prefix Argo CD adds, the variables are not the Application's.
+    let out = cmp(
+        p.path(),
+        "generate",
+        &[("KGEN_ENV", "dev"), ("KGEN_SERVICE", "main-api")],
+    );
+    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV");
+    let mut vars = app("dev", "main-api");
+    vars.push((
+        "ARGOCD_APP_PARAMETERS",
+        r#"[{"name":"env","string":"prod"}]"#.into(),
+    ));
+    assert_fails(
+        &generate(p.path(), &vars),
+        "parameter `env` is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`",
+    );
+    let mut vars = app("dev", "main-api");
+    vars.push(("ARGOCD_APP_PARAMETERS", "{not json".into()));
+    assert_fails(
+        &generate(p.path(), &vars),
+        "ARGOCD_APP_PARAMETERS is not the JSON Argo CD sends",
+    );
+}
+
+#[test]
+fn invalid_input_is_a_located_error() {
+    // A wrong type in the environment's overlay.
+    let p = Platform::example();
+    p.write(
+        "overlays/dev.toml",
+        &(p.read("overlays/dev.toml") + "\n[services.aux-service]\nreplicas = \"two\"\n"),
+    );
+    let out = generate(p.path(), &app("dev", "aux-service"));
+    assert_fails(&out, "error[KG");
+    assert!(
+        out.stderr.contains("--> overlays/dev.toml:"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 2);
+
+    // TOML syntax.
+    let p = Platform::new(&MINIMAL.replace("tag = \"1.0.0\"", "tag = \"1.0.0"), &[]);
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_fails(&out, "--> platform.toml:11:13");
+
+    // A value resolve refuses, in the selected service.
+    let p = Platform::new(&MINIMAL.replace("port = 8080", "port = 80800"), &[]);
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_fails(&out, "port 80800 is out of range");
+    assert!(
+        out.stderr.contains("--> platform.toml:12:8"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn validation_errors_fail_the_application() {
+    // Policy: one replica in a production environment.
+    let text = MINIMAL.replace("sync = \"auto\"", "sync = \"auto\"\nproduction = true")
+        + "replicas = 1\nprobes = { liveness = \"/health\", readiness = \"/health\" }\n";
+    let p = Platform::new(&text, &[]);
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_fails(&out, "error[KG210]");
+    assert!(out.stderr.contains("--> platform.toml:"), "{}", out.stderr);
+}
+
+#[test]
+fn other_environments_do_not_block_an_application_but_its_own_does() {
+    // prod's overlay is broken: `kgen render` refuses the platform, but the files of
+    // dev do not depend on prod (and the plugin does not even read overlays/prod.toml).
+    let text = format!("{MINIMAL}\n[environments.prod]\nsync = \"manual\"\n");
+    let p = Platform::new(&text, &[("prod", "[services.api]\nreplicas = \"x\"\n")]);
+    assert_eq!(p.kgen(&["render"]).code, 2);
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("kind: Deployment\n"));
+    assert_fails(
+        &generate(p.path(), &app("prod", "api")),
+        "--> overlays/prod.toml:2:12",
+    );
+
+    // A broken service in the same environment fails its other applications too: their
+    // objects depend on it (NetworkPolicies admit the services that call them), so
+    // rendering without it could cut its traffic.
+    let text = format!("{MINIMAL}\n[services.web]\nimage = \"acme/web\"\ntag = \"latest\"\n");
+    let p = Platform::new(&text, &[]);
+    assert_fails(
+        &generate(p.path(), &app("dev", "api")),
+        "service `web` uses the tag `latest`",
+    );
+}
+
+#[test]
+fn the_platform_file_must_be_in_the_source_directory() {
+    let p = Platform::example();
+    let dir = p.path().join("apps");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Argo CD runs the plugin in the source path; here it holds no platform.
+    let out = generate(&dir, &app("dev", "main-api"));
+    assert_fails(&out, "no `platform.toml` in the source directory");
+    let mut vars = app("dev", "main-api");
+    vars.push(("ARGOCD_ENV_KGEN_PLATFORM", "../platform.toml".into()));
+    assert_fails(
+        &generate(&dir, &vars),
+        "ARGOCD_ENV_KGEN_PLATFORM: `../platform.toml` is not a path inside the source directory",
+    );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(p.path().join("platform.toml"), dir.join("platform.toml"))
+            .unwrap();
+        assert_fails(
+            &generate(&dir, &app("dev", "main-api")),
+            "leads outside the source directory",
+        );
+    }
+}
+
+#[test]
+fn discover_recognises_a_kgen_platform() {
+    let p = Platform::example();
+    let out = cmp(p.path(), "discover", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "./platform.toml\n");
+
+    let other = Platform::empty();
+    let out = cmp(other.path(), "discover", &[]);
+    assert_fails(&out, "no `platform.toml` in the source directory");
+    assert_eq!(out.code, 1);
+    other.write("platform.toml", "[tool.something]\nx = 1\n");
+    assert_fails(
+        &cmp(other.path(), "discover", &[]),
+        "has no [platform] table",
+    );
+
+    let named = Platform::empty();
+    named.write("acme.toml", MINIMAL);
+    let out = cmp(
+        named.path(),
+        "discover",
+        &[("ARGOCD_ENV_KGEN_PLATFORM", "acme.toml")],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "./acme.toml\n");
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Announcement {
+    name: String,
+    title: String,
+    tooltip: String,
+    required: bool,
+    item_type: String,
+    collection_type: String,
+    #[serde(default)]
+    string: Option<String>,
+    #[serde(default)]
+    array: Option<Vec<String>>,
+}
+
+#[test]
+fn parameters_announce_environments_and_services() {
+    let p = Platform::example();
+    let _ro = ReadOnly::new(p.path());
+    let out = cmp(p.path(), "parameters", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["env", "service", "environments", "services"]);
+    let env = &list[0];
+    assert!(env.required && env.item_type == "string" && env.collection_type == "string");
+    assert_eq!(env.string, None);
+    assert!(
+        env.tooltip.ends_with("one of dev, prod, staging"),
+        "{}",
+        env.tooltip
+    );
+    assert_eq!(list[0].title, "Environment");
+    assert_eq!(
+        list[2].array.as_deref(),
+        Some(&["dev".to_string(), "prod".into(), "staging".into()][..])
+    );
+    assert_eq!(list[3].collection_type, "array");
+    assert_eq!(
+        list[3].array.as_deref(),
+        Some(&["aux-service".to_string(), "main-api".into()][..])
+    );
+    // With the application's variables, the current values are announced.
+    let vars = app("prod", "main-api");
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = cmp(p.path(), "parameters", &vars);
+    let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(list[0].string.as_deref(), Some("prod"));
+    assert_eq!(list[1].string.as_deref(), Some("main-api"));
+    // A broken platform: an error, not an empty list.
+    let broken = Platform::new("[platform\n", &[]);
+    assert_fails(
+        &cmp(broken.path(), "parameters", &[]),
+        "--> platform.toml:1:",
+    );
+}
+
+const PLUGIN_APPLICATIONSET: &str = r#"# Generated by kgen from platform.toml + overlays/dev.toml. Do not edit: change the inputs and run `kgen render`.
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  labels:
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/part-of: acme
+    kgen.dev/environment: dev
+  name: dev
+  namespace: argocd
+spec:
+  generators:
+  - list:
+      elements:
+      - namespace: api
+        service: api
+  goTemplate: true
+  goTemplateOptions:
+  - missingkey=error
+  template:
+    metadata:
+      annotations:
+        argocd.argoproj.io/manifest-generate-paths: platform.toml;overlays/dev.toml
+      finalizers:
+      - resources-finalizer.argocd.argoproj.io
+      labels:
+        app.kubernetes.io/managed-by: kgen
+        app.kubernetes.io/name: "{{.service}}"
+        app.kubernetes.io/part-of: acme
+        kgen.dev/environment: dev
+      name: dev-{{.service}}
+    spec:
+      destination:
+        namespace: "{{.namespace}}"
+        server: https://kubernetes.default.svc
+      project: dev
+      revisionHistoryLimit: 10
+      source:
+        path: "."
+        plugin:
+          env:
+          - name: KGEN_ENV
+            value: dev
+          - name: KGEN_SERVICE
+            value: "{{.service}}"
+          name: kgen-VERSION
+        repoURL: https://github.com/acme/platform.git
+        targetRevision: HEAD
+      syncPolicy:
+        automated:
+          allowEmpty: false
+          prune: true
+          selfHeal: true
+        retry:
+          backoff:
+            duration: 5s
+            factor: 2
+            maxDuration: 3m
+          limit: 5
+        syncOptions:
+        - PrunePropagationPolicy=foreground
+        - PruneLast=true
+        - ApplyOutOfSyncOnly=true
+"#;
+
+fn plugin_platform() -> Platform {
+    Platform::new(
+        &format!("{MINIMAL}\n[argocd]\nmode = \"plugin\"\n"),
+        &[("dev", "[services.api]\nreplicas = 3\n")],
+    )
+}
+
+#[test]
+fn plugin_mode_applicationset_exact() {
+    let p = plugin_platform();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        p.read("generated/argocd/dev/applicationset.yaml"),
+        PLUGIN_APPLICATIONSET.replace("VERSION", env!("CARGO_PKG_VERSION"))
+    );
+    // The committed tree is still written in plugin mode, and it is what the plugin
+    // prints (Argo CD reads generated/argocd/ and the monitoring values from git).
+    assert!(p.exists("generated/dev/api/deployment.yaml"));
+    assert_generate_matches_render(&p, &[("dev", "api")]);
+}
+
+#[test]
+fn plugin_mode_with_repo_path_and_another_platform_file() {
+    let p = Platform::empty();
+    p.write(
+        "platforms/acme/acme.toml",
+        &(MINIMAL.replace("registry = ", "repo_path = \"platforms/acme\"\nregistry = ")
+            + "\n[argocd]\nmode = \"plugin\"\n"),
+    );
+    let out = common::kgen_in(
+        p.path(),
+        &["render", "--platform", "platforms/acme/acme.toml"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let set = p.read("platforms/acme/generated/argocd/dev/applicationset.yaml");
+    assert!(
+        set.contains(&format!(
+            "      source:\n        path: platforms/acme\n        plugin:\n          env:\n          - name: KGEN_ENV\n            value: dev\n          - name: KGEN_SERVICE\n            value: \"{{{{.service}}}}\"\n          - name: KGEN_PLATFORM\n            value: acme.toml\n          name: kgen-{}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{set}"
+    );
+    assert!(
+        set.contains("        argocd.argoproj.io/manifest-generate-paths: acme.toml\n"),
+        "{set}"
+    );
+}
+
+#[test]
+fn plugin_mode_objects_conform_to_upstream_crd_schemas() {
+    let Some(mut schemas) = kgen::schema_dir::upstream_schema_dir() else {
+        return; // upstream_schema_dir printed why it is skipping
+    };
+    let p = plugin_platform();
+    let ws = kgen::Workspace::load(&p.path().join("platform.toml")).unwrap();
+    let compiled = kgen::compile::compile(&ws, &[]).unwrap();
+    let set = compiled
+        .objects
+        .iter()
+        .find(|o| o.path == "argocd/dev/applicationset.yaml")
+        .unwrap();
+    assert_eq!(
+        set.value["spec"]["template"]["spec"]["source"]["plugin"]["name"],
+        format!("kgen-{}", env!("CARGO_PKG_VERSION"))
+    );
+    for o in &compiled.objects {
+        if o.value["apiVersion"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("argoproj.io/")
+        {
+            if let Err(problems) = schemas.validate(&o.value) {
+                panic!("{}: {problems:#?}", o.path);
+            }
+        }
+    }
+}
+
+#[test]
+fn committed_mode_is_the_default() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let set = p.read("generated/argocd/dev/applicationset.yaml");
+    assert!(
+        set.contains("        path: generated/dev/{{.service}}\n"),
+        "{set}"
+    );
+    assert!(!set.contains("plugin"), "{set}");
+    let bad = Platform::new(&format!("{MINIMAL}\n[argocd]\nmode = \"plugins\"\n"), &[]);
+    let out = bad.kgen(&["render"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("unknown value `plugins`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `plugin`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn plugin_yaml_is_platform_level() {
+    let p = Platform::new(
+        &format!("{MINIMAL}\n[environments.prod]\nsync = \"manual\"\n"),
+        &[],
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let plugin = p.read("generated/argocd/cmp/plugin.yaml");
+    assert!(
+        plugin.starts_with("# Generated by kgen from platform.toml. Do not edit"),
+        "{plugin}"
+    );
+    let doc: serde_json::Value = serde_norway::from_str(&plugin).unwrap();
+    assert_eq!(doc["apiVersion"], "argoproj.io/v1alpha1");
+    assert_eq!(doc["kind"], "ConfigManagementPlugin");
+    assert_eq!(doc["metadata"]["name"], "kgen");
+    assert_eq!(doc["spec"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        doc["spec"]["generate"]["command"],
+        serde_json::json!(["kgen", "cmp", "generate"])
+    );
+    assert_eq!(
+        doc["spec"]["discover"]["find"]["command"],
+        serde_json::json!(["kgen", "cmp", "discover"])
+    );
+    assert_eq!(
+        doc["spec"]["parameters"]["dynamic"]["command"],
+        serde_json::json!(["kgen", "cmp", "parameters"])
+    );
+
+    // `render --env` neither deletes it, nor writes it.
+    let out = p.kgen(&["render", "--env", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(p.read("generated/argocd/cmp/plugin.yaml"), plugin);
+    std::fs::remove_file(p.path().join("generated/argocd/cmp/plugin.yaml")).unwrap();
+    assert_eq!(p.kgen(&["render", "--env", "prod"]).code, 0);
+    assert!(!p.exists("generated/argocd/cmp/plugin.yaml"));
+    assert_eq!(p.kgen(&["render", "--check", "--env", "dev"]).code, 0);
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("missing: generated/argocd/cmp/plugin.yaml\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_eq!(p.read("generated/argocd/cmp/plugin.yaml"), plugin);
+
+    // `cmp` cannot be an environment: its Argo CD directory would be the plugin's.
+    let bad = Platform::new(
+        &MINIMAL.replace("[environments.dev]", "[environments.cmp]"),
+        &[],
+    );
+    let out = bad.kgen(&["render"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`cmp` cannot be an environment name"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn deploy_plugin_yaml_is_the_rendered_one() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let shipped =
+        std::fs::read_to_string(repo_root().join("deploy/argocd-cmp/plugin.yaml")).unwrap();
+    assert_eq!(
+        shipped,
+        p.read("generated/argocd/cmp/plugin.yaml"),
+        "deploy/argocd-cmp/plugin.yaml is stale: copy generated/argocd/cmp/plugin.yaml over it"
+    );
+}
+
+/// A stand-in for the `argocd-repo-server` Deployment of Argo CD's install manifest
+/// (the parts the component touches).
+const REPO_SERVER: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: argocd-repo-server
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: argocd-repo-server
+    spec:
+      containers:
+      - name: argocd-repo-server
+        image: quay.io/argoproj/argocd:v3.1.0
+        volumeMounts:
+        - name: var-files
+          mountPath: /var/run/argocd
+        - name: plugins
+          mountPath: /home/argocd/cmp-server/plugins
+      volumes:
+      - name: var-files
+        emptyDir: {}
+      - name: plugins
+        emptyDir: {}
+";
+
+#[test]
+fn kustomize_component_adds_the_sidecar() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping kustomize_component_adds_the_sidecar: kubectl is not installed");
+        return;
+    }
+    let kustomize = |dir: &Path| {
+        let out = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        documents(&String::from_utf8(out.stdout).unwrap())
+    };
+    // The component on its own: the plugin's ConfigMap.
+    let deploy = repo_root().join("deploy/argocd-cmp");
+    let docs = kustomize(&deploy);
+    assert_eq!(docs.len(), 1);
+    let plugin = std::fs::read_to_string(deploy.join("plugin.yaml")).unwrap();
+    assert_eq!(docs[0]["kind"], "ConfigMap");
+    assert_eq!(docs[0]["data"]["plugin.yaml"], plugin.as_str());
+
+    // In an Argo CD installation.
+    let t = Platform::empty();
+    for f in [
+        "kustomization.yaml",
+        "repo-server-patch.yaml",
+        "plugin.yaml",
+    ] {
+        t.write(
+            &format!("argocd-cmp/{f}"),
+            &std::fs::read_to_string(deploy.join(f)).unwrap(),
+        );
+    }
+    t.write("install/repo-server.yaml", REPO_SERVER);
+    t.write(
+        "install/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: argocd\nresources:\n- repo-server.yaml\ncomponents:\n- ../argocd-cmp\n",
+    );
+    let docs = kustomize(&t.path().join("install"));
+    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+    let cm_name = cm["metadata"]["name"].as_str().unwrap();
+    assert!(cm_name.starts_with("kgen-cmp-plugin-"), "{cm_name}");
+    assert_eq!(cm["metadata"]["namespace"], "argocd");
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 2);
+    let kgen = containers.iter().find(|c| c["name"] == "kgen").unwrap();
+    assert_eq!(
+        kgen["command"],
+        serde_json::json!(["/var/run/argocd/argocd-cmp-server"])
+    );
+    assert_eq!(kgen["securityContext"]["runAsUser"], 999);
+    assert_eq!(kgen["securityContext"]["runAsNonRoot"], true);
+    let image = kgen["image"].as_str().unwrap();
+    assert!(
+        image.ends_with(&format!(":{}", env!("CARGO_PKG_VERSION"))),
+        "{image}"
+    );
+    let mounts: BTreeMap<&str, (&str, Option<&str>)> = kgen["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap(),
+                (m["name"].as_str().unwrap(), m["subPath"].as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(mounts["/var/run/argocd"], ("var-files", None));
+    assert_eq!(mounts["/home/argocd/cmp-server/plugins"], ("plugins", None));
+    assert_eq!(
+        mounts["/home/argocd/cmp-server/config/plugin.yaml"],
+        ("kgen-cmp-plugin", Some("plugin.yaml"))
+    );
+    assert_eq!(mounts["/tmp"].0, "kgen-cmp-tmp");
+    let volumes = pod["volumes"].as_array().unwrap();
+    let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).unwrap();
+    assert_eq!(volume("kgen-cmp-plugin")["configMap"]["name"], cm_name);
+    assert!(volume("kgen-cmp-tmp").get("emptyDir").is_some());
+    // The repo-server's own /tmp is not shared with the sidecar.
+    let repo_server = containers
+        .iter()
+        .find(|c| c["name"] == "argocd-repo-server")
+        .unwrap();
+    assert!(!repo_server["volumeMounts"]
+        .to_string()
+        .contains("kgen-cmp-tmp"));
+}

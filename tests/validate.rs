@@ -1,0 +1,532 @@
+//! Validation of rendered objects and of hand-written files: the corpus of invalid
+//! platforms under `tests/invalid/`, waivers in headers, warnings that never block,
+//! and `kgen validate PATH...` (locations, formats, schema directories).
+
+mod common;
+
+use std::path::Path;
+
+use common::{repo_root, Platform};
+
+/// A small valid platform that passes every policy rule.
+const CLEAN: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[defaults]
+probes = { liveness = "/health", readiness = "/ready" }
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+production = true
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+"#;
+
+/// Copies a corpus case (platform.toml and overlays/) into a fresh directory.
+fn platform_from(case: &Path) -> Platform {
+    let p = Platform::empty();
+    p.write(
+        "platform.toml",
+        &std::fs::read_to_string(case.join("platform.toml")).unwrap(),
+    );
+    if let Ok(entries) = std::fs::read_dir(case.join("overlays")) {
+        for e in entries {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            p.write(
+                &format!("overlays/{name}"),
+                &std::fs::read_to_string(&path).unwrap(),
+            );
+        }
+    }
+    p
+}
+
+/// Every case under tests/invalid/ fails `kgen render` with exit 2, prints exactly
+/// its `expected.txt` on stderr (rule ids, messages, input locations, generated
+/// files and fields), prints nothing on stdout, and writes nothing.
+/// `KGEN_BLESS=1 cargo test --test validate` rewrites the expected files.
+#[test]
+fn invalid_platforms_corpus() {
+    let dir = repo_root().join("tests/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
+    let bless = std::env::var_os("KGEN_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let p = platform_from(case);
+        let out = p.kgen(&["render"]);
+        if out.code != 2 || !out.stdout.is_empty() || p.exists("generated") {
+            failures.push(format!(
+                "{name}: exit {} (want 2), stdout {:?}, generated/ written: {}\n{}",
+                out.code,
+                out.stdout,
+                p.exists("generated"),
+                out.stderr
+            ));
+            continue;
+        }
+        let expected_path = case.join("expected.txt");
+        if bless {
+            std::fs::write(&expected_path, &out.stderr).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if out.stderr != expected {
+            failures.push(format!(
+                "{name}: stderr differs from expected.txt\n--- expected\n{expected}--- got\n{}",
+                out.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed (KGEN_BLESS=1 rewrites expected.txt):\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_example_platform_validates_without_errors_or_warnings() {
+    let p = Platform::example();
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert!(
+        out.stdout.starts_with("valid: ")
+            && out.stdout.ends_with(" in 3 environments, 0 warnings\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!p.exists("generated"), "validate writes nothing");
+}
+
+#[test]
+fn warnings_never_block() {
+    let text = CLEAN.replace(
+        "[defaults]\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n\n",
+        "",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("rendered 2 environments"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stderr,
+        "warning[KG202]: container `api` has no liveness probe
+  --> platform.toml:12:11
+   |
+12 | [services.api]
+   |           ^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
+   = help: set `probes = { liveness = \"/health\" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+warning[KG202]: container `api` has no readiness probe
+  --> platform.toml:12:11
+   |
+12 | [services.api]
+   |           ^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
+   = help: set `probes = { readiness = \"/health\" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+"
+    );
+    assert!(p.exists("generated/prod/api/deployment.yaml"));
+}
+
+#[test]
+fn a_service_waiver_silences_the_rule_and_shows_in_the_header() {
+    let text = CLEAN
+        .replace(
+            "[defaults]\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n\n",
+            "",
+        )
+        .replace(
+            "tag = \"1.0.0\"\n",
+            "tag = \"1.0.0\"\nwaivers = [{ rule = \"KG202\", reason = \"a queue consumer:\\n  no HTTP endpoint\" }]\n",
+        );
+    let p = Platform::new(&text, &[("prod", "[services.api]\nreplicas = 3\n")]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "", "a waived rule prints nothing");
+    let deployment = p.read("generated/prod/api/deployment.yaml");
+    let mut lines = deployment.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("# Generated by kgen from platform.toml + overlays/prod.toml."));
+    assert_eq!(
+        lines.next().unwrap(),
+        "# Waived: KG202 (a queue consumer: no HTTP endpoint)"
+    );
+    assert_eq!(lines.next().unwrap(), "apiVersion: apps/v1");
+    // Only the files whose findings were waived carry the line.
+    assert!(!p
+        .read("generated/prod/api/service.yaml")
+        .contains("# Waived"));
+    // Validation is deterministic: a second render changes nothing.
+    let again = p.kgen(&["render", "--check"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn a_platform_waiver_applies_to_every_service() {
+    let text = CLEAN
+        .replace(
+            "registry = \"registry.example.com\"\n",
+            "registry = \"registry.example.com\"\nwaivers = [{ rule = \"KG210\", reason = \"prod is a demo cluster\" }]\n",
+        );
+    let p = Platform::new(&text, &[("prod", "[services.api]\nreplicas = 1\n")]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let prod = p.read("generated/prod/api/deployment.yaml");
+    assert_eq!(
+        prod.lines().nth(1),
+        Some("# Waived: KG210 (prod is a demo cluster)")
+    );
+    // The rule did not fire in dev, so dev's file has no waiver line.
+    assert!(!p
+        .read("generated/dev/api/deployment.yaml")
+        .contains("# Waived"));
+}
+
+#[test]
+fn allowed_registries_admit_images() {
+    let text = CLEAN
+        .replace(
+            "registry = \"registry.example.com\"\n",
+            "registry = \"registry.example.com\"\nallowed_registries = [\"ghcr.io/acme\"]\n",
+        )
+        .replace("image = \"acme/api\"", "image = \"ghcr.io/acme/api\"");
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn errors_in_json_and_github_formats_name_the_generated_field() {
+    let p = Platform::new(CLEAN, &[("prod", "[services.api]\nreplicas = 1\n")]);
+    let out = p.kgen(&["validate", "--format", "json"]);
+    assert_eq!(out.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([{
+            "severity": "error",
+            "code": "KG210",
+            "message": "Deployment `api` runs 1 replica in production environment `prod`: one node drain or crash takes it down",
+            "file": "overlays/prod.toml",
+            "line": 2,
+            "column": 12,
+            "help": "run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on)",
+            "generated_file": "generated/prod/api/deployment.yaml",
+            "field": "spec.replicas"
+        }])
+    );
+    let out = p.kgen(&["validate", "--format", "github"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("::error file=overlays/prod.toml,line=2,col=12,title=kgen KG210::Deployment `api` runs 1 replica"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------
+// kgen validate PATH...
+// ---------------------------------------------------------------------------
+
+const GOOD_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      serviceAccountName: web
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: web
+        image: ghcr.io/acme/web:1.2.3
+        ports:
+        - name: http
+          containerPort: 8080
+        readinessProbe:
+          httpGet:
+            path: /ready
+            port: http
+        livenessProbe:
+          httpGet:
+            path: /health
+            port: http
+        resources:
+          requests:
+            cpu: 0.1
+            memory: 64Mi
+          limits:
+            memory: 128Mi
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+";
+
+#[test]
+fn validate_paths_accepts_good_manifests() {
+    let p = Platform::empty();
+    p.write(
+        "k8s/web.yaml",
+        &format!("# web\n---\n{GOOD_DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n    targetPort: http\n"),
+    );
+    p.write("k8s/notes.txt", "not yaml: [");
+    let out = p.kgen(&["validate", "k8s"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert_eq!(out.stdout, "valid: 2 objects in 1 file, 0 warnings\n");
+}
+
+#[test]
+fn validate_paths_points_at_the_line_of_each_problem() {
+    let p = Platform::empty();
+    let bad = GOOD_DEPLOYMENT
+        .replace(
+            "  selector:\n    matchLabels:\n      app: web\n",
+            "  replicas: \"2\"\n  selector:\n    matchLabels:\n      app: api\n",
+        )
+        .replace(
+            "image: ghcr.io/acme/web:1.2.3",
+            "image: ghcr.io/acme/web:latest",
+        )
+        .replace("            path: /ready", "            path: ready")
+        .replace("memory: 64Mi", "memory: 256Mi");
+    p.write("web.yaml", &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: web\ndata:\n  ok: \"1\"\n---\n{bad}"));
+    let out = p.kgen(&["validate", "web.yaml"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error[KG101]: spec.replicas: expected integer, got string (schema of apps/v1 Deployment)
+  --> web.yaml:15:13
+   |
+15 |   replicas: \"2\"
+   |             ^^^
+   = in: web.yaml: spec.replicas
+
+error[KG105]: the selector does not match the pod template's labels
+  --> web.yaml:16:3
+   |
+16 |   selector:
+   |   ^^^^^^^^
+   = in: web.yaml: spec.selector
+   = help: every `matchLabels` entry must also be in spec.template.metadata.labels (and a Deployment's selector cannot change after it is created)
+
+error[KG208]: the image of container `web` is tagged `latest`, so what runs can change without a commit
+  --> web.yaml:32:16
+   |
+32 |         image: ghcr.io/acme/web:latest
+   |                ^^^^^^^^^^^^^^^^^^^^^^^
+   = in: web.yaml: spec.template.spec.containers[0].image
+   = help: pin an immutable tag (a version or commit SHA) or a digest
+
+error[KG109]: \"ready\" is not a valid probe path: start it with '/', like /healthz
+  --> web.yaml:38:19
+   |
+38 |             path: ready
+   |                   ^^^^^
+   = in: web.yaml: spec.template.spec.containers[0].readinessProbe.httpGet.path
+
+error[KG107]: memory request 256Mi is larger than its limit 128Mi
+  --> web.yaml:47:21
+   |
+47 |             memory: 256Mi
+   |                     ^^^^^
+   = in: web.yaml: spec.template.spec.containers[0].resources.requests.memory
+   = help: the API server refuses a request above its limit: lower the memory request or raise the limit
+
+error: 5 errors and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn validate_paths_reports_unknown_kinds_yaml_errors_and_duplicates() {
+    let p = Platform::empty();
+    p.write(
+        "a.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: x\n",
+    );
+    p.write(
+        "b.yml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [c\n",
+    );
+    let out = p.kgen(&["validate", "a.yaml", "b.yml"]);
+    assert_eq!(out.code, 2);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error") || l.contains("-->"))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "error[KG102]: no schema for example.com/v1 Widget: it cannot be validated",
+            " --> a.yaml:2:7",
+            "error[KG114]: ConfigMap `c` in namespace `x` is defined more than once: the last one applied wins",
+            "  --> a.yaml:15:9",
+            "error[KG115]: not valid YAML: did not find expected ',' or ']'",
+            " --> b.yml:5:1",
+            "error: 3 errors and 0 warnings; nothing was written",
+        ],
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn validate_paths_uses_a_schema_directory_for_custom_resources() {
+    let p = Platform::empty();
+    p.write(
+        "schemas/example.com/widget_v1.json",
+        r#"{"type": "object", "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}"#,
+    );
+    p.write(
+        "w.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n  colour: red\n",
+    );
+    let out = p.kgen(&["validate", "--schema-dir", "schemas", "w.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with(
+            "error[KG101]: spec.colour: unknown field (schema of example.com/v1 Widget in schemas)\n --> w.yaml:7:3\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    p.write(
+        "w.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n",
+    );
+    let out = p.kgen(&["validate", "--schema-dir", "schemas", "w.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn validate_paths_warnings_waivers_and_lists() {
+    let p = Platform::empty();
+    let list = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: debug
+    namespace: tools
+    annotations:
+      kgen.dev/waive-KG203: \"debug image needs root\"
+      kgen.dev/waive-KG205: \"\"
+  spec:
+    serviceAccountName: debug
+    containers:
+    - name: shell
+      image: registry.example.com/debug:1
+";
+    p.write("list.yaml", list);
+    let out = p.kgen(&["validate", "--format", "json", "list.yaml"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["field"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "KG200".into(),
+                "items[0].metadata.annotations[\"kgen.dev/waive-KG205\"]".into(),
+                11
+            ),
+            (
+                "KG201".into(),
+                "items[0].spec.containers[0].resources".into(),
+                15
+            ),
+            (
+                "KG204".into(),
+                "items[0].spec.containers[0].securityContext.readOnlyRootFilesystem".into(),
+                15
+            ),
+            (
+                "KG205".into(),
+                "items[0].spec.containers[0].securityContext.capabilities.drop".into(),
+                15
+            ),
+            (
+                "KG205".into(),
+                "items[0].spec.containers[0].securityContext.allowPrivilegeEscalation".into(),
+                15
+            ),
+            (
+                "KG207".into(),
+                "items[0].spec.containers[0].securityContext.seccompProfile".into(),
+                15
+            ),
+        ],
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn validate_of_missing_path_is_an_io_error() {
+    let p = Platform::empty();
+    let out = p.kgen(&["validate", "nope.yaml"]);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .starts_with("kgen: error: cannot read nope.yaml: "),
+        "{}",
+        out.stderr
+    );
+}
