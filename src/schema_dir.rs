@@ -56,6 +56,9 @@ pub struct SchemaDir {
 pub struct StrictValidator {
     schema: Value,
     validator: Validator,
+    /// The schema declares defaults or list-map keys, so instances are prepared
+    /// (defaulted, checked for duplicate keys) on a copy before validation.
+    prepare: bool,
 }
 
 impl fmt::Debug for StrictValidator {
@@ -227,15 +230,29 @@ impl StrictValidator {
             .with_format("byte", is_base64)
             .build(&schema)
             .map_err(|e| e.to_string())?;
-        Ok(StrictValidator { schema, validator })
+        let text = schema.to_string();
+        let prepare =
+            text.contains("\"default\":") || text.contains("\"x-kubernetes-list-map-keys\":");
+        Ok(StrictValidator {
+            schema,
+            validator,
+            prepare,
+        })
     }
 
     /// Validates one object; an empty list means it conforms. Problems are
     /// sorted and deduplicated.
     pub fn problems(&self, object: &Value) -> Vec<Problem> {
-        let mut instance = object.clone();
         let mut problems = Vec::new();
-        prepare_instance(&self.schema, &mut instance, "", &mut problems);
+        let prepared;
+        let instance = if self.prepare {
+            let mut copy = object.clone();
+            prepare_instance(&self.schema, &mut copy, "", &mut problems);
+            prepared = copy;
+            &prepared
+        } else {
+            object
+        };
         // The API server requires a name (or generateName) of every object.
         match instance.get("metadata") {
             None => problems.push(Problem::new("metadata", "required field missing")),
@@ -246,8 +263,10 @@ impl StrictValidator {
             }
             Some(_) => {}
         }
-        for error in self.validator.iter_errors(&instance) {
-            problems.extend(describe(&error, &instance));
+        if !self.validator.is_valid(instance) {
+            for error in self.validator.iter_errors(instance) {
+                problems.extend(describe(&error, instance));
+            }
         }
         problems.sort();
         problems.dedup();

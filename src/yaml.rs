@@ -55,7 +55,10 @@ type Entries<'a> = Vec<(&'a str, &'a Value)>;
 
 fn sorted_entries(map: &Map<String, Value>) -> Entries<'_> {
     let mut entries: Entries<'_> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    // serde_json's default map is already sorted; only sort when it is not.
+    if !entries.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
+        entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    }
     entries
 }
 

@@ -173,7 +173,7 @@ fn minimal_platform_renders_exact_yaml() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("rendered 1 environment into generated/: 9 objects (9 added, 0 changed, 0 removed, 0 unchanged) in "),
+        out.stdout.starts_with("rendered 1 environment into generated/: 9 objects (10 added, 0 changed, 0 removed, 0 unchanged) in "),
         "{}",
         out.stdout
     );
@@ -181,6 +181,7 @@ fn minimal_platform_renders_exact_yaml() {
     assert_eq!(
         files,
         [
+            "argocd/cmp/plugin.yaml",
             "argocd/dev/applicationset.yaml",
             "argocd/dev/appproject.yaml",
             "argocd/dev/bootstrap.yaml",
@@ -386,7 +387,10 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     assert_eq!(p.kgen(&["render"]).code, 0);
     let fresh = p.kgen(&["render", "--check"]);
     assert_eq!(fresh.code, 0, "{}{}", fresh.stdout, fresh.stderr);
-    assert_eq!(fresh.stdout, "generated/ is up to date (9 files checked)\n");
+    assert_eq!(
+        fresh.stdout,
+        "generated/ is up to date (10 files checked)\n"
+    );
 
     // Stale: an input change. Missing: a deleted file. Extra: a kgen file no longer produced.
     p.write(
@@ -415,7 +419,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     let out = p.kgen(&["render"]);
     assert!(
         out.stdout
-            .contains("(1 added, 4 changed, 1 removed, 4 unchanged)"),
+            .contains("(1 added, 4 changed, 1 removed, 5 unchanged)"),
         "{}",
         out.stdout
     );

@@ -31,7 +31,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::resolve;
-use crate::source::Sources;
+use crate::spec::PlatformSpec;
 use crate::workspace::{InputFiles, Workspace, OVERLAY_DIR};
 
 /// The variables a plugin command sees (only non-empty values: Argo CD drops empty
@@ -243,8 +243,13 @@ pub struct Generated {
     pub service: String,
     /// The application's files: path under `generated/` and contents, by path.
     pub files: Vec<(String, String)>,
+    /// Non-blocking problems (in `workspace.sources`).
     pub warnings: Vec<Diagnostic>,
-    pub sources: Sources,
+    /// The platform as loaded, and as resolved for the environment. Returned rather
+    /// than dropped: on a large platform freeing them costs milliseconds, which the
+    /// binary saves by exiting right after printing.
+    pub workspace: Workspace,
+    pub spec: PlatformSpec,
 }
 
 impl Generated {
@@ -314,15 +319,16 @@ pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
         service: service.value,
         files,
         warnings: compiled.warnings,
-        sources: ws.sources,
+        workspace: ws,
+        spec: compiled.spec,
     })
 }
 
-/// `kgen cmp discover`: `Some(platform file)` when the source directory holds a kgen
-/// platform: the platform file exists and has a `[platform]` table. A file that has
-/// the `[platform]` header but does not parse is still a platform (so that
-/// `generate` reports the error with its location, rather than Argo CD saying that
-/// no plugin matches); `None` otherwise, with the reason.
+/// `kgen cmp discover`: the platform file when the source directory holds a kgen
+/// platform (the file exists and has a `[platform]` table), else why not. A file
+/// that has the `[platform]` header but does not parse is still a platform, so that
+/// `generate` reports the error with its location rather than Argo CD saying that no
+/// plugin matches.
 pub fn discover(dir: &Path, vars: &Vars) -> std::result::Result<PathBuf, String> {
     let platform = platform_file(dir, vars).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(&platform)

@@ -185,11 +185,13 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
     }
     for indices in by_file.values() {
         let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
-        for (j, f) in validate::semantics::check_set(&set, false) {
+        let index = validate::SetIndex::new(&set);
+        for (j, f) in validate::semantics::check_set(&set, &index, false) {
             findings[indices[j]].push(f);
         }
     }
-    for (i, f) in validate::policy::check_set(&subjects) {
+    let index = validate::SetIndex::new(&subjects);
+    for (i, f) in validate::policy::check_set(&subjects, &index) {
         findings[i].push(f);
     }
 

@@ -275,11 +275,20 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
     for (i, o) in objects.iter().enumerate() {
         by_env.entry(o.env.as_str()).or_default().push(i);
     }
-    for indices in by_env.values() {
-        let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
-        for (j, f) in check_set(&set, true) {
-            findings[indices[j]].push(f);
-        }
+    let between: Vec<(usize, Finding)> = by_env
+        .into_values()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .flat_map_iter(|indices| {
+            let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
+            check_set(&set, true)
+                .into_iter()
+                .map(move |(j, f)| (indices[j], f))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (i, f) in between {
+        findings[i].push(f);
     }
 
     let mut report = Report::default();
@@ -326,9 +335,82 @@ pub fn check_object(subject: &Subject, schema: Vec<Finding>) -> Vec<Finding> {
 /// `complete`, the set is everything that will be applied, so a reference to an
 /// object outside it is an error.
 pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
-    let mut out = semantics::check_set(set, complete);
-    out.extend(policy::check_set(set));
+    let index = SetIndex::new(set);
+    let mut out = semantics::check_set(set, &index, complete);
+    out.extend(policy::check_set(set, &index));
     out
+}
+
+/// Lookups into a set of objects, built once so that checks between objects stay
+/// linear in the size of the set.
+#[derive(Debug, Default)]
+pub struct SetIndex<'a> {
+    /// (kind, namespace, name) → the first object with that identity.
+    objects: HashMap<(&'a str, &'a str, &'a str), usize>,
+    /// (object, first object) for every later object with the same identity.
+    pub duplicates: Vec<(usize, usize)>,
+    /// Namespace → objects with a pod template.
+    pub workloads: HashMap<&'a str, Vec<usize>>,
+    /// Namespace → Services.
+    pub services: HashMap<&'a str, Vec<usize>>,
+    /// (kind, namespace, name) of a scaled workload → its autoscaler.
+    scalers: HashMap<(&'a str, &'a str, &'a str), usize>,
+}
+
+impl<'a> SetIndex<'a> {
+    pub fn new(set: &[Subject<'a>]) -> SetIndex<'a> {
+        let mut index = SetIndex::default();
+        for (i, s) in set.iter().enumerate() {
+            let ns = s.namespace().unwrap_or("");
+            if !s.kind().is_empty() && !s.name().is_empty() {
+                match index.objects.entry((s.kind(), ns, s.name())) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        index.duplicates.push((i, *first.get()));
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(i);
+                    }
+                }
+            }
+            if semantics::pod_template(s).is_some() {
+                index.workloads.entry(ns).or_default().push(i);
+            }
+            match (s.group(), s.kind()) {
+                ("", "Service") => index.services.entry(ns).or_default().push(i),
+                ("autoscaling", "HorizontalPodAutoscaler") => {
+                    let target = s.value.get("spec").and_then(|sp| sp.get("scaleTargetRef"));
+                    if let (Some(kind), Some(name)) = (
+                        target.and_then(|t| str_at(t, "kind")),
+                        target.and_then(|t| str_at(t, "name")),
+                    ) {
+                        index.scalers.insert((kind, ns, name), i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    /// The first object with this kind, namespace and name.
+    pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
+        self.objects.get(&(kind, namespace, name)).copied()
+    }
+
+    /// The autoscaler that scales this workload.
+    pub fn scaler(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
+        self.scalers.get(&(kind, namespace, name)).copied()
+    }
+
+    /// Objects with a pod template in a namespace.
+    pub fn workloads(&self, namespace: &str) -> &[usize] {
+        self.workloads.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// Services in a namespace.
+    pub fn services(&self, namespace: &str) -> &[usize] {
+        self.services.get(namespace).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Turns a finding into a diagnostic located at `origin`, targeting `file`.

@@ -17,7 +17,7 @@
 use serde_json::Value;
 
 use super::semantics::{containers, pod_template};
-use super::{arr_at, bool_at, int_at, map_at, str_at, FieldPath, Finding, Subject};
+use super::{arr_at, bool_at, int_at, map_at, str_at, FieldPath, Finding, SetIndex, Subject};
 use crate::diagnostic::Severity;
 use crate::{image_ref, rules, secret_scan};
 
@@ -164,7 +164,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
     for (cp, c) in containers(pp, pod, true) {
         let name = str_at(c, "name").unwrap_or("");
         let init = cp.as_str().contains("initContainers");
-        let sc = cp.key("securityContext");
+        let sc = || cp.key("securityContext");
 
         // KG201: resources.
         let res = c.get("resources");
@@ -225,7 +225,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
             out.push(
                 Finding::policy(
                     rules::RUN_AS_ROOT,
-                    &sc.key("runAsNonRoot"),
+                    &sc().key("runAsNonRoot"),
                     format!("container `{name}` {why}"),
                 )
                 .key("run_as_user")
@@ -243,7 +243,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
             out.push(
                 Finding::policy(
                     rules::WRITABLE_ROOT_FS,
-                    &sc.key("readOnlyRootFilesystem"),
+                    &sc().key("readOnlyRootFilesystem"),
                     format!("container `{name}` can write to its root filesystem"),
                 )
                 .help("set readOnlyRootFilesystem: true and mount an emptyDir where the program writes (kgen mounts one at /tmp)"),
@@ -255,7 +255,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
         if csc.and_then(|x| bool_at(x, "allowPrivilegeEscalation")) != Some(false) {
             out.push(Finding::policy(
                 rules::PRIVILEGE_ESCALATION,
-                &sc.key("allowPrivilegeEscalation"),
+                &sc().key("allowPrivilegeEscalation"),
                 format!("container `{name}` may gain privileges (allowPrivilegeEscalation is not false)"),
             ));
         }
@@ -267,7 +267,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
         if !drops_all {
             out.push(Finding::policy(
                 rules::PRIVILEGE_ESCALATION,
-                &sc.key("capabilities").key("drop"),
+                &sc().key("capabilities").key("drop"),
                 format!("container `{name}` keeps the default Linux capabilities (capabilities.drop has no ALL)"),
             ));
         }
@@ -280,7 +280,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
             if add.as_str() != Some("NET_BIND_SERVICE") {
                 out.push(Finding::policy(
                     rules::PRIVILEGE_ESCALATION,
-                    &sc.key("capabilities").key("add").index(i),
+                    &sc().key("capabilities").key("add").index(i),
                     format!("container `{name}` adds the capability {add}"),
                 ));
             }
@@ -290,7 +290,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
         if csc.and_then(|x| bool_at(x, "privileged")) == Some(true) {
             out.push(Finding::policy(
                 rules::HOST_ACCESS,
-                &sc.key("privileged"),
+                &sc().key("privileged"),
                 format!("container `{name}` is privileged"),
             ));
         }
@@ -309,7 +309,7 @@ fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
             out.push(
                 Finding::policy(
                     rules::SECCOMP_UNSET,
-                    &sc.key("seccompProfile"),
+                    &sc().key("seccompProfile"),
                     format!("container `{name}` runs without a seccomp profile"),
                 )
                 .help("set seccompProfile: { type: RuntimeDefault } in the pod's securityContext"),
@@ -402,26 +402,14 @@ fn image_rules(
 /// Policy findings between the objects of one set: replicas in production, a
 /// Deployment whose replica count an autoscaler also sets, and ConfigMap keys that
 /// `envFrom` silently skips.
-pub fn check_set(set: &[Subject]) -> Vec<(usize, Finding)> {
+pub fn check_set(set: &[Subject], index: &SetIndex) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
-    // Workloads scaled by an autoscaler: (kind, namespace, name) → autoscaler index.
-    let scaled: Vec<(&str, Option<&str>, &str, usize)> = set
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.kind() == "HorizontalPodAutoscaler")
-        .filter_map(|(i, s)| {
-            let t = s.value.get("spec")?.get("scaleTargetRef")?;
-            Some((str_at(t, "kind")?, s.namespace(), str_at(t, "name")?, i))
-        })
-        .collect();
     let production = |s: &Subject| s.env.is_some_and(|e| e.production);
     for (i, s) in set.iter().enumerate() {
         let kind = s.kind();
         let spec = s.value.get("spec");
         if matches!(kind, "Deployment" | "StatefulSet") && s.group() == "apps" {
-            let hpa = scaled
-                .iter()
-                .find(|(k, ns, n, _)| *k == kind && *ns == s.namespace() && *n == s.name());
+            let hpa = index.scaler(kind, s.namespace().unwrap_or(""), s.name());
             let replicas_field = FieldPath::root().key("spec").key("replicas");
             match hpa {
                 Some(_) if spec.is_some_and(|sp| sp.get("replicas").is_some()) => out.push((
@@ -469,14 +457,9 @@ pub fn check_set(set: &[Subject]) -> Vec<(usize, Finding)> {
                         continue;
                     };
                     let prefix = str_at(e, "prefix").unwrap_or("");
-                    let Some(data) = set
-                        .iter()
-                        .find(|o| {
-                            o.kind() == "ConfigMap"
-                                && o.namespace() == s.namespace()
-                                && o.name() == cm
-                        })
-                        .and_then(|o| map_at(o.value, "data"))
+                    let Some(data) = index
+                        .get("ConfigMap", s.namespace().unwrap_or(""), cm)
+                        .and_then(|o| map_at(set[o].value, "data"))
                     else {
                         continue;
                     };

@@ -19,11 +19,11 @@
 //! are checked again on the objects, so that a renderer bug or a hand-written file
 //! is caught too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{arr_at, int_at, map_at, scalar_text, str_at, FieldPath, Finding, Subject};
+use super::{arr_at, int_at, map_at, scalar_text, str_at, FieldPath, Finding, SetIndex, Subject};
 use crate::quantity::{self, Quantity};
 use crate::{names, rules};
 
@@ -130,31 +130,31 @@ impl Checker<'_, '_> {
         if let Some(labels) = map_at(meta, "labels") {
             let lp = path.key("labels");
             for (k, v) in labels {
-                let fp = lp.key(k);
+                let fp = || lp.key(k);
                 if let Err(e) = names::check_label_key(k) {
-                    self.push(Finding::error(rules::METADATA, &fp, e));
+                    self.push(Finding::error(rules::METADATA, &fp(), e));
                 } else if let Some(Err(e)) = v.as_str().map(names::check_label_value) {
                     self.push(
-                        Finding::error(rules::METADATA, &fp, format!("label `{k}`: {e}"))
+                        Finding::error(rules::METADATA, &fp(), format!("label `{k}`: {e}"))
                             .help("label values are at most 63 characters; keep long or free-form text in annotations"),
                     );
                 }
             }
         }
         if let Some(annotations) = map_at(meta, "annotations") {
-            let ap = path.key("annotations");
+            let ap = || path.key("annotations");
             let mut size = 0;
             for (k, v) in annotations {
                 size += k.len() + v.as_str().map_or(0, str::len);
                 if let Err(e) = names::check_label_key(k) {
                     let e = e.replace("is not a valid label key", "is not a valid annotation key");
-                    self.push(Finding::error(rules::METADATA, &ap.key(k), e));
+                    self.push(Finding::error(rules::METADATA, &ap().key(k), e));
                 }
             }
             if size > MAX_ANNOTATIONS_BYTES {
                 self.push(Finding::error(
                     rules::METADATA,
-                    &ap,
+                    &ap(),
                     format!("the annotations hold {size} bytes; the API server refuses more than {MAX_ANNOTATIONS_BYTES} (256 KiB)"),
                 ));
             }
@@ -294,15 +294,15 @@ impl Checker<'_, '_> {
             ));
         }
         for (k, v) in labels.into_iter().flatten() {
-            let fp = path.key("matchLabels").key(k);
+            let fp = || path.key("matchLabels").key(k);
             if let Err(e) = names::check_label_key(k) {
-                self.push(Finding::error(rules::SELECTOR, &fp, e));
+                self.push(Finding::error(rules::SELECTOR, &fp(), e));
             } else if let Some(Err(e)) = v.as_str().map(names::check_label_value) {
-                self.push(Finding::error(rules::SELECTOR, &fp, e));
+                self.push(Finding::error(rules::SELECTOR, &fp(), e));
             }
         }
         for (i, e) in exprs.iter().enumerate() {
-            let ep = path.key("matchExpressions").index(i);
+            let ep = || path.key("matchExpressions").index(i);
             let op = str_at(e, "operator").unwrap_or("");
             let values = arr_at(e, "values");
             let problem = match op {
@@ -318,7 +318,7 @@ impl Checker<'_, '_> {
                 )),
             };
             if let Some(p) = problem {
-                self.push(Finding::error(rules::SELECTOR, &ep, p));
+                self.push(Finding::error(rules::SELECTOR, &ep(), p));
             }
         }
     }
@@ -329,21 +329,21 @@ impl Checker<'_, '_> {
         };
         let mut volumes: BTreeSet<String> = BTreeSet::new();
         for (i, v) in arr_at(pod, "volumes").iter().enumerate() {
-            let vp = path.key("volumes").index(i);
+            let vp = || path.key("volumes").index(i);
             let Some(name) = str_at(v, "name") else {
                 continue;
             };
             if let Err(e) = names::check_dns1123_label(name) {
                 self.push(Finding::error(
                     rules::VOLUMES,
-                    &vp.key("name"),
+                    &vp().key("name"),
                     format!("volume name: {e}"),
                 ));
             }
             if !volumes.insert(name.to_string()) {
                 self.push(Finding::error(
                     rules::VOLUMES,
-                    &vp.key("name"),
+                    &vp().key("name"),
                     format!("volume `{name}` is defined twice in the pod"),
                 ));
             }
@@ -353,7 +353,7 @@ impl Checker<'_, '_> {
             if sources != 1 {
                 self.push(Finding::error(
                     rules::VOLUMES,
-                    &vp,
+                    &vp(),
                     format!("volume `{name}` must have exactly one source (emptyDir, configMap, csi, ...), not {sources}"),
                 ));
             }
@@ -448,13 +448,13 @@ impl Checker<'_, '_> {
         // Ports.
         let mut port_names: BTreeSet<String> = BTreeSet::new();
         for (i, p) in arr_at(c, "ports").iter().enumerate() {
-            let pp = path.key("ports").index(i);
+            let pp = || path.key("ports").index(i);
             if let Some(n) = int_at(p, "containerPort") {
                 if !(1..=65535).contains(&n) {
                     self.push(
                         Finding::error(
                             rules::PORTS,
-                            &pp.key("containerPort"),
+                            &pp().key("containerPort"),
                             format!("container port {n} is out of range 1-65535"),
                         )
                         .key("port"),
@@ -465,19 +465,19 @@ impl Checker<'_, '_> {
                 if !(0..=65535).contains(&n) {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("hostPort"),
+                        &pp().key("hostPort"),
                         format!("host port {n} is out of range 1-65535"),
                     ));
                 }
             }
-            self.protocol(&pp, p);
+            self.protocol(pp, p);
             if let Some(n) = str_at(p, "name") {
                 if let Err(e) = names::check_port_name(n) {
-                    self.push(Finding::error(rules::PORTS, &pp.key("name"), e).key("port"));
+                    self.push(Finding::error(rules::PORTS, &pp().key("name"), e).key("port"));
                 } else if !port_names.insert(n.to_string()) {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("name"),
+                        &pp().key("name"),
                         format!("port name `{n}` is used twice in container `{name}`"),
                     ));
                 }
@@ -499,22 +499,22 @@ impl Checker<'_, '_> {
 
         // Environment.
         for (i, e) in arr_at(c, "env").iter().enumerate() {
-            let ep = path.key("env").index(i);
+            let ep = || path.key("env").index(i);
             let Some(var) = str_at(e, "name") else {
                 continue;
             };
-            let key = format!("env.{var}");
+            let key = || format!("env.{var}");
             if let Err(msg) = check_env_var_name(var) {
-                self.push(Finding::error(rules::DATA_KEYS, &ep.key("name"), msg).key(&key));
+                self.push(Finding::error(rules::DATA_KEYS, &ep().key("name"), msg).key(&key()));
             }
             if e.get("value").is_some() && e.get("valueFrom").is_some() {
                 self.push(
                     Finding::error(
                         rules::FIELD_VALUE,
-                        &ep,
+                        &ep(),
                         format!("environment variable `{var}` sets both value and valueFrom"),
                     )
-                    .key(&key),
+                    .key(&key()),
                 );
             }
             if let Some(from) = e.get("valueFrom") {
@@ -524,10 +524,10 @@ impl Checker<'_, '_> {
                             self.push(
                                 Finding::error(
                                     rules::DATA_KEYS,
-                                    &ep.key("valueFrom").key(r).key("key"),
+                                    &ep().key("valueFrom").key(r).key("key"),
                                     msg,
                                 )
-                                .key(&key),
+                                .key(&key()),
                             );
                         }
                     }
@@ -538,12 +538,12 @@ impl Checker<'_, '_> {
         // Volume mounts.
         let mut mount_paths: BTreeMap<String, usize> = BTreeMap::new();
         for (i, m) in arr_at(c, "volumeMounts").iter().enumerate() {
-            let mp = path.key("volumeMounts").index(i);
+            let mp = || path.key("volumeMounts").index(i);
             if let Some(v) = str_at(m, "name") {
                 if !volumes.contains(v) {
                     self.push(Finding::error(
                         rules::VOLUMES,
-                        &mp.key("name"),
+                        &mp().key("name"),
                         format!(
                             "container `{name}` mounts volume `{v}`, which the pod does not define"
                         ),
@@ -551,11 +551,11 @@ impl Checker<'_, '_> {
                 }
             }
             if let Some(at) = str_at(m, "mountPath") {
-                let at_path = mp.key("mountPath");
+                let at_path = || mp().key("mountPath");
                 if at.is_empty() || at.contains(':') {
                     self.push(Finding::error(
                         rules::VOLUMES,
-                        &at_path,
+                        &at_path(),
                         format!("mount path {at:?} is not a path (it must be non-empty and contain no ':')"),
                     ));
                 }
@@ -564,7 +564,7 @@ impl Checker<'_, '_> {
                     self.push(
                         Finding::error(
                             rules::VOLUMES,
-                            &at_path,
+                            &at_path(),
                             format!("mount path `{at}` is used twice in container `{name}` (volumeMounts {first} and {i})"),
                         )
                         .key("secrets"),
@@ -575,7 +575,7 @@ impl Checker<'_, '_> {
                 if sub.starts_with('/') || sub.split('/').any(|p| p == "..") {
                     self.push(Finding::error(
                         rules::VOLUMES,
-                        &mp.key("subPath"),
+                        &mp().key("subPath"),
                         format!("subPath {sub:?} must be a relative path without '..'"),
                     ));
                 }
@@ -583,12 +583,12 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn protocol(&mut self, path: &FieldPath, port: &Value) {
+    fn protocol(&mut self, path: impl Fn() -> FieldPath, port: &Value) {
         if let Some(p) = str_at(port, "protocol") {
             if !["TCP", "UDP", "SCTP"].contains(&p) {
                 self.push(Finding::error(
                     rules::PORTS,
-                    &path.key("protocol"),
+                    &path().key("protocol"),
                     format!("unsupported protocol {p:?}: use TCP, UDP or SCTP"),
                 ));
             }
@@ -617,22 +617,29 @@ impl Checker<'_, '_> {
             )));
         }
         if let Some(h) = p.get("httpGet") {
-            let hp = path.key("httpGet");
+            let hp = || path.key("httpGet");
             if let Some(at) = str_at(h, "path") {
                 if let Err(e) = names::check_http_path(at) {
-                    self.push(with_key(Finding::error(rules::PROBE, &hp.key("path"), e)));
+                    self.push(with_key(Finding::error(rules::PROBE, &hp().key("path"), e)));
                 }
             }
             if let Some(scheme) = str_at(h, "scheme") {
                 if scheme != "HTTP" && scheme != "HTTPS" {
                     self.push(with_key(Finding::error(
                         rules::PROBE,
-                        &hp.key("scheme"),
+                        &hp().key("scheme"),
                         format!("unsupported scheme {scheme:?}: use HTTP or HTTPS"),
                     )));
                 }
             }
-            self.probe_port(&hp.key("port"), h.get("port"), which, key, ports, container);
+            self.probe_port(
+                &hp().key("port"),
+                h.get("port"),
+                which,
+                key,
+                ports,
+                container,
+            );
         }
         if let Some(t) = p.get("tcpSocket") {
             self.probe_port(
@@ -778,14 +785,14 @@ impl Checker<'_, '_> {
         let mut names_seen = BTreeSet::new();
         let mut numbers = BTreeSet::new();
         for (i, p) in ports.iter().enumerate() {
-            let pp = path.key("ports").index(i);
+            let pp = || path.key("ports").index(i);
             let number = int_at(p, "port");
             if let Some(n) = number {
                 if !(1..=65535).contains(&n) {
                     self.push(
                         Finding::error(
                             rules::PORTS,
-                            &pp.key("port"),
+                            &pp().key("port"),
                             format!("Service port {n} is out of range 1-65535"),
                         )
                         .key("port"),
@@ -796,33 +803,33 @@ impl Checker<'_, '_> {
                     self.push(
                         Finding::error(
                             rules::PORTS,
-                            &pp.key("port"),
+                            &pp().key("port"),
                             format!("Service port {n}/{proto} is listed twice"),
                         )
                         .key("port"),
                     );
                 }
             }
-            self.protocol(&pp, p);
+            self.protocol(pp, p);
             match str_at(p, "name") {
                 Some(n) => {
                     if let Err(e) = names::check_dns1123_label(n) {
                         self.push(Finding::error(
                             rules::PORTS,
-                            &pp.key("name"),
+                            &pp().key("name"),
                             format!("Service port name: {e}"),
                         ));
                     } else if !names_seen.insert(n.to_string()) {
                         self.push(Finding::error(
                             rules::PORTS,
-                            &pp.key("name"),
+                            &pp().key("name"),
                             format!("Service port name `{n}` is used twice"),
                         ));
                     }
                 }
                 None if ports.len() > 1 => self.push(Finding::error(
                     rules::PORTS,
-                    &pp,
+                    &pp(),
                     "every port of a Service with several ports needs a name",
                 )),
                 None => {}
@@ -831,13 +838,13 @@ impl Checker<'_, '_> {
                 Some(Value::Number(n)) if !n.as_i64().is_some_and(|n| (1..=65535).contains(&n)) => {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("targetPort"),
+                        &pp().key("targetPort"),
                         format!("target port {n} is out of range 1-65535"),
                     ));
                 }
                 Some(Value::String(s)) => {
                     if let Err(e) = names::check_port_name(s) {
-                        self.push(Finding::error(rules::PORTS, &pp.key("targetPort"), e));
+                        self.push(Finding::error(rules::PORTS, &pp().key("targetPort"), e));
                     }
                 }
                 _ => {}
@@ -846,13 +853,13 @@ impl Checker<'_, '_> {
                 if type_ != "NodePort" && type_ != "LoadBalancer" {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("nodePort"),
+                        &pp().key("nodePort"),
                         format!("nodePort is only allowed on NodePort and LoadBalancer Services, not {type_}"),
                     ));
                 } else if !(1..=65535).contains(&n) {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("nodePort"),
+                        &pp().key("nodePort"),
                         format!("node port {n} is out of range"),
                     ));
                 }
@@ -860,11 +867,11 @@ impl Checker<'_, '_> {
         }
         if let Some(sel) = map_at(spec, "selector") {
             for (k, v) in sel {
-                let fp = path.key("selector").key(k);
+                let fp = || path.key("selector").key(k);
                 if let Err(e) = names::check_label_key(k) {
-                    self.push(Finding::error(rules::SELECTOR, &fp, e));
+                    self.push(Finding::error(rules::SELECTOR, &fp(), e));
                 } else if let Some(Err(e)) = v.as_str().map(names::check_label_value) {
-                    self.push(Finding::error(rules::SELECTOR, &fp, e));
+                    self.push(Finding::error(rules::SELECTOR, &fp(), e));
                 }
             }
         }
@@ -880,9 +887,11 @@ impl Checker<'_, '_> {
                 continue;
             };
             for (k, v) in map {
-                let fp = FieldPath::root().key(section).key(k);
+                let fp = || FieldPath::root().key(section).key(k);
                 if let Err(e) = names::check_config_map_key(k) {
-                    self.push(Finding::error(rules::DATA_KEYS, &fp, e).key(format!("config.{k}")));
+                    self.push(
+                        Finding::error(rules::DATA_KEYS, &fp(), e).key(format!("config.{k}")),
+                    );
                 }
                 let len = v.as_str().map_or(0, |s| {
                     if *section == "binaryData" || (kind == "Secret" && *section == "data") {
@@ -896,7 +905,7 @@ impl Checker<'_, '_> {
                     if kind == "ConfigMap" {
                         self.push(Finding::error(
                             rules::DATA_KEYS,
-                            &fp,
+                            &fp(),
                             format!("key `{k}` is in both {other} and {section}"),
                         ));
                     }
@@ -1203,7 +1212,7 @@ impl Checker<'_, '_> {
             for (i, r) in arr_at(spec, dir).iter().enumerate() {
                 for (j, p) in arr_at(r, "ports").iter().enumerate() {
                     let pp = path.key(dir).index(i).key("ports").index(j);
-                    self.protocol(&pp, p);
+                    self.protocol(|| pp.clone(), p);
                     match p.get("port") {
                         Some(Value::Number(n)) => {
                             let n = n.as_i64().unwrap_or(0);
@@ -1505,56 +1514,45 @@ pub fn containers<'a>(path: &FieldPath, pod: &'a Value, init: bool) -> Vec<(Fiel
 }
 
 /// Findings between the objects of one set (see the module documentation).
-pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
+pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
-    let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for (i, s) in set.iter().enumerate() {
-        if s.kind().is_empty() || s.name().is_empty() {
+    for &(i, first) in &index.duplicates {
+        let s = &set[i];
+        if set[first].group() != s.group() {
             continue;
         }
         let ns = s.namespace().unwrap_or("");
-        let key = (s.kind(), ns, s.name());
-        if let Some(&first) = index.get(&key) {
-            let group_first = set[first].group();
-            if group_first == s.group() {
-                let where_ = if ns.is_empty() {
-                    String::new()
-                } else {
-                    format!(" in namespace `{ns}`")
-                };
-                out.push((
-                    i,
-                    Finding::error(
-                        rules::DUPLICATE_OBJECT,
-                        &FieldPath::root().key("metadata").key("name"),
-                        format!(
-                            "{} `{}`{where_} is defined more than once: the last one applied wins",
-                            s.kind(),
-                            s.name()
-                        ),
-                    ),
-                ));
-            }
+        let where_ = if ns.is_empty() {
+            String::new()
         } else {
-            index.insert(key, i);
-        }
+            format!(" in namespace `{ns}`")
+        };
+        out.push((
+            i,
+            Finding::error(
+                rules::DUPLICATE_OBJECT,
+                &FieldPath::root().key("metadata").key("name"),
+                format!(
+                    "{} `{}`{where_} is defined more than once: the last one applied wins",
+                    s.kind(),
+                    s.name()
+                ),
+            ),
+        ));
     }
     if complete {
-        references(set, &index, &mut out);
+        references(set, index, &mut out);
     }
     out
 }
 
 /// References between the objects of a complete set.
-fn references(
-    set: &[Subject],
-    index: &HashMap<(&str, &str, &str), usize>,
-    out: &mut Vec<(usize, Finding)>,
-) {
-    let has = |kind: &str, ns: &str, name: &str| index.contains_key(&(kind, ns, name));
+fn references(set: &[Subject], index: &SetIndex, out: &mut Vec<(usize, Finding)>) {
+    let has = |kind: &str, ns: &str, name: &str| index.get(kind, ns, name).is_some();
     let missing = |what: &str, kind: &str, name: &str, ns: &str| {
         format!("{what} {kind} `{name}`, which is not among the objects of namespace `{ns}`")
     };
+    let not_optional = |r: &&Value| r.get("optional") != Some(&Value::Bool(true));
     for (i, s) in set.iter().enumerate() {
         let ns = s.namespace().unwrap_or("");
         if let Some((pp, _, pod)) = pod_template(s) {
@@ -1572,10 +1570,7 @@ fn references(
             }
             for (vi, v) in arr_at(pod, "volumes").iter().enumerate() {
                 let vp = pp.key("volumes").index(vi);
-                if let Some(cm) = v
-                    .get("configMap")
-                    .filter(|c| c.get("optional") != Some(&Value::Bool(true)))
-                {
+                if let Some(cm) = v.get("configMap").filter(not_optional) {
                     if let Some(name) = str_at(cm, "name").filter(|n| !has("ConfigMap", ns, n)) {
                         out.push((
                             i,
@@ -1587,52 +1582,51 @@ fn references(
                         ));
                     }
                 }
-                if let Some(csi) = v
+                let csi = v
                     .get("csi")
-                    .filter(|c| str_at(c, "driver") == Some("secrets-store.csi.k8s.io"))
-                {
-                    let spc = csi
-                        .get("volumeAttributes")
-                        .and_then(|a| str_at(a, "secretProviderClass"));
-                    if let Some(name) = spc.filter(|n| !has("SecretProviderClass", ns, n)) {
-                        out.push((
-                            i,
-                            Finding::error(
-                                rules::REFERENCES,
-                                &vp.key("csi")
-                                    .key("volumeAttributes")
-                                    .key("secretProviderClass"),
-                                missing("volume mounts", "SecretProviderClass", name, ns),
-                            )
-                            .key("secrets"),
-                        ));
-                    }
+                    .filter(|c| str_at(c, "driver") == Some("secrets-store.csi.k8s.io"));
+                let spc = csi
+                    .and_then(|c| c.get("volumeAttributes"))
+                    .and_then(|a| str_at(a, "secretProviderClass"));
+                if let Some(name) = spc.filter(|n| !has("SecretProviderClass", ns, n)) {
+                    out.push((
+                        i,
+                        Finding::error(
+                            rules::REFERENCES,
+                            &vp.key("csi")
+                                .key("volumeAttributes")
+                                .key("secretProviderClass"),
+                            missing("volume mounts", "SecretProviderClass", name, ns),
+                        )
+                        .key("secrets"),
+                    ));
                 }
             }
             for (cp, c) in containers(&pp, pod, true) {
                 for (ei, e) in arr_at(c, "envFrom").iter().enumerate() {
-                    if let Some(r) = e
-                        .get("configMapRef")
-                        .filter(|r| r.get("optional") != Some(&Value::Bool(true)))
+                    let cm = e.get("configMapRef").filter(not_optional);
+                    if let Some(name) = cm
+                        .and_then(|r| str_at(r, "name"))
+                        .filter(|n| !has("ConfigMap", ns, n))
                     {
-                        if let Some(name) = str_at(r, "name").filter(|n| !has("ConfigMap", ns, n)) {
-                            out.push((
-                                i,
-                                Finding::error(
-                                    rules::REFERENCES,
-                                    &cp.key("envFrom").index(ei).key("configMapRef").key("name"),
-                                    missing("the container loads", "ConfigMap", name, ns),
-                                ),
-                            ));
-                        }
+                        out.push((
+                            i,
+                            Finding::error(
+                                rules::REFERENCES,
+                                &cp.key("envFrom").index(ei).key("configMapRef").key("name"),
+                                missing("the container loads", "ConfigMap", name, ns),
+                            ),
+                        ));
                     }
                 }
             }
         }
         match (s.group(), s.kind()) {
             ("autoscaling", "HorizontalPodAutoscaler") => hpa_target(set, index, i, s, out),
-            ("", "Service") => service_targets(set, i, s, out),
-            ("monitoring.coreos.com", "ServiceMonitor") => service_monitor_targets(set, i, s, out),
+            ("", "Service") => service_targets(set, index, i, s, out),
+            ("monitoring.coreos.com", "ServiceMonitor") => {
+                service_monitor_targets(set, index, i, s, out);
+            }
             _ => {}
         }
     }
@@ -1642,31 +1636,35 @@ fn references(
 /// autoscaler measures utilisation against.
 fn hpa_target(
     set: &[Subject],
-    index: &HashMap<(&str, &str, &str), usize>,
+    index: &SetIndex,
     i: usize,
     s: &Subject,
     out: &mut Vec<(usize, Finding)>,
 ) {
     let ns = s.namespace().unwrap_or("");
-    let Some(target) = s.value.get("spec").and_then(|sp| sp.get("scaleTargetRef")) else {
+    let spec = s.value.get("spec");
+    let Some(target) = spec.and_then(|sp| sp.get("scaleTargetRef")) else {
         return;
     };
     let (Some(kind), Some(name)) = (str_at(target, "kind"), str_at(target, "name")) else {
         return;
     };
     let tp = FieldPath::root().key("spec").key("scaleTargetRef");
-    let Some(&t) = index.get(&(kind, ns, name)) else {
-        out.push((i, Finding::error(
-            rules::REFERENCES,
-            &tp.key("name"),
-            format!("the autoscaler scales {kind} `{name}`, which is not among the objects of namespace `{ns}`"),
-        )));
+    let Some(t) = index.get(kind, ns, name) else {
+        out.push((
+            i,
+            Finding::error(
+                rules::REFERENCES,
+                &tp.key("name"),
+                format!("the autoscaler scales {kind} `{name}`, which is not among the objects of namespace `{ns}`"),
+            ),
+        ));
         return;
     };
     let Some((pp, _, pod)) = pod_template(&set[t]) else {
         return;
     };
-    for (mi, m) in arr_at(s.value.get("spec").unwrap_or(&Value::Null), "metrics")
+    for (mi, m) in arr_at(spec.unwrap_or(&Value::Null), "metrics")
         .iter()
         .enumerate()
     {
@@ -1684,15 +1682,20 @@ fn hpa_target(
                 .and_then(|r| r.get(res))
                 .is_some();
             if !requested {
-                out.push((i, Finding::error(
-                    rules::AUTOSCALER,
-                    &FieldPath::root().key("spec").key("metrics").index(mi),
-                    format!(
-                        "the autoscaler targets {res} utilisation, but container `{}` of {kind} `{name}` has no {res} request ({})",
-                        str_at(c, "name").unwrap_or(""),
-                        cp.key("resources").key("requests")
-                    ),
-                ).key(format!("autoscaling.{res}")).help(format!("utilisation is a percentage of the request: set a {res} request, or target AverageValue instead"))));
+                out.push((
+                    i,
+                    Finding::error(
+                        rules::AUTOSCALER,
+                        &FieldPath::root().key("spec").key("metrics").index(mi),
+                        format!(
+                            "the autoscaler targets {res} utilisation, but container `{}` of {kind} `{name}` has no {res} request ({})",
+                            str_at(c, "name").unwrap_or(""),
+                            cp.key("resources").key("requests")
+                        ),
+                    )
+                    .key(format!("autoscaling.{res}"))
+                    .help(format!("utilisation is a percentage of the request: set a {res} request, or target AverageValue instead")),
+                ));
             }
         }
     }
@@ -1700,28 +1703,37 @@ fn hpa_target(
 
 /// A Service selects pods of some workload in its namespace, and a named target
 /// port is a port of those pods.
-fn service_targets(set: &[Subject], i: usize, s: &Subject, out: &mut Vec<(usize, Finding)>) {
-    let ns = s.namespace();
+fn service_targets(
+    set: &[Subject],
+    index: &SetIndex,
+    i: usize,
+    s: &Subject,
+    out: &mut Vec<(usize, Finding)>,
+) {
+    let ns = s.namespace().unwrap_or("");
     let Some(spec) = s.value.get("spec") else {
         return;
     };
     let Some(sel) = map_at(spec, "selector").filter(|m| !m.is_empty()) else {
         return;
     };
-    let pods: Vec<&Value> = set
+    let pods: Vec<&Value> = index
+        .workloads(ns)
         .iter()
-        .filter(|o| o.namespace() == ns)
-        .filter_map(|o| pod_template(o))
+        .filter_map(|&w| pod_template(&set[w]))
         .filter(|(_, meta, _)| map_selects(sel, meta.and_then(|m| map_at(m, "labels"))))
         .map(|(_, _, pod)| pod)
         .collect();
     let sp = FieldPath::root().key("spec");
     if pods.is_empty() {
-        out.push((i, Finding::error(
-            rules::REFERENCES,
-            &sp.key("selector"),
-            format!("the Service selects no pods: no workload in namespace `{}` has all of its selector's labels", ns.unwrap_or("")),
-        )));
+        out.push((
+            i,
+            Finding::error(
+                rules::REFERENCES,
+                &sp.key("selector"),
+                format!("the Service selects no pods: no workload in namespace `{ns}` has all of its selector's labels"),
+            ),
+        ));
         return;
     }
     for (pi, p) in arr_at(spec, "ports").iter().enumerate() {
@@ -1756,6 +1768,7 @@ fn service_targets(set: &[Subject], i: usize, s: &Subject, out: &mut Vec<(usize,
 /// A ServiceMonitor selects some Service, and scrapes a port that Service names.
 fn service_monitor_targets(
     set: &[Subject],
+    index: &SetIndex,
     i: usize,
     s: &Subject,
     out: &mut Vec<(usize, Finding)>,
@@ -1776,16 +1789,19 @@ fn service_monitor_targets(
                 .collect()
         })
         .unwrap_or_default();
-    let in_scope = |o: &Subject| {
-        any || if names.is_empty() {
-            o.namespace() == s.namespace()
-        } else {
-            o.namespace().is_some_and(|n| names.contains(&n))
-        }
+    let candidates: Vec<usize> = if any {
+        index.services.values().flatten().copied().collect()
+    } else if names.is_empty() {
+        index.services(s.namespace().unwrap_or("")).to_vec()
+    } else {
+        names
+            .iter()
+            .flat_map(|n| index.services(n).iter().copied())
+            .collect()
     };
-    let services: Vec<&Subject> = set
+    let services: Vec<&Subject> = candidates
         .iter()
-        .filter(|o| o.group().is_empty() && o.kind() == "Service" && in_scope(o))
+        .map(|&c| &set[c])
         .filter(|o| {
             selector_matches(
                 sel,
@@ -1979,7 +1995,8 @@ mod tests {
             "spec": {"selector": {"app": "nope"}, "ports": [{"port": 80, "targetPort": "http"}]}});
         let values = [d.clone(), d, svc];
         let set: Vec<Subject> = values.iter().map(Subject::bare).collect();
-        let got: Vec<(usize, String)> = check_set(&set, true)
+        let index = SetIndex::new(&set);
+        let got: Vec<(usize, String)> = check_set(&set, &index, true)
             .into_iter()
             .map(|(i, f)| (i, f.message))
             .collect();
@@ -1990,7 +2007,7 @@ mod tests {
                 (2, "the Service selects no pods: no workload in namespace `api` has all of its selector's labels".to_string()),
             ]
         );
-        assert_eq!(check_set(&set, false).len(), 1);
+        assert_eq!(check_set(&set, &index, false).len(), 1);
     }
 
     #[test]
