@@ -208,19 +208,7 @@ fn example_platform_matches_committed_generated_tree() {
     let p = Platform::example();
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let root = common::repo_root();
-    let committed = Platform {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    // Compare against the repository's committed generated/ tree, file by file.
-    let mut expected = Vec::new();
-    collect(
-        &root.join("generated"),
-        &root.join("generated"),
-        &mut expected,
-    );
-    expected.sort();
-    drop(committed);
+    let expected = common::read_tree(&common::repo_root().join("generated"));
     let actual = p.generated();
     let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(
@@ -233,22 +221,6 @@ fn example_platform_matches_committed_generated_tree() {
             a, e,
             "generated/{name} differs from a fresh render: run `kgen render` and commit"
         );
-    }
-}
-
-fn collect(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, String)>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            collect(root, &p, out);
-        } else {
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, std::fs::read_to_string(&p).unwrap()));
-        }
     }
 }
 

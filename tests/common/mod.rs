@@ -88,6 +88,14 @@ impl Platform {
     }
 }
 
+/// Every file under `dir`, as (path relative to `dir` with `/` separators, contents), sorted.
+pub fn read_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    collect(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
