@@ -16,6 +16,9 @@
 //! So every value a template computes is bounded by the length of its source times
 //! [`MAX_OUTPUT`], and its output is cut off at [`MAX_OUTPUT`] as it is written.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use minijinja::value::Rest;
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
 
@@ -30,8 +33,13 @@ pub const RECURSION_LIMIT: usize = 32;
 /// The statements a template may use.
 pub const STATEMENTS: &[&str] = &["if", "elif", "else", "endif", "for", "endfor"];
 
+/// A sandboxed minijinja environment plus a cache: each distinct template source is
+/// checked and compiled once per run (the same `{{ env.name }}/{{ service }}` is rendered
+/// for every service in every environment).
 pub struct Templates {
-    env: Environment<'static>,
+    env: RefCell<Environment<'static>>,
+    /// Sources seen so far: `Ok` when compiled into `env` under their own text as name.
+    checked: RefCell<HashMap<String, Result<(), String>>>,
 }
 
 impl Default for Templates {
@@ -51,7 +59,10 @@ impl Templates {
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(RECURSION_LIMIT);
         sandbox::install(&mut env);
-        Templates { env }
+        Templates {
+            env: RefCell::new(env),
+            checked: RefCell::new(HashMap::new()),
+        }
     }
 
     /// True when `s` contains template syntax.
@@ -64,17 +75,9 @@ impl Templates {
         if !Self::is_template(source) {
             return Ok(source.to_string());
         }
-        if source.len() > MAX_SOURCE {
-            return Err(format!(
-                "the template is {} bytes long, more than the limit of {MAX_SOURCE}",
-                source.len()
-            ));
-        }
-        sandbox::check_source(source)?;
-        let tmpl = self
-            .env
-            .template_from_str(source)
-            .map_err(|e| describe(&e))?;
+        self.prepare(source)?;
+        let env = self.env.borrow();
+        let tmpl = env.get_template(source).map_err(|e| describe(&e))?;
         let mut out = sandbox::CappedWriter::default();
         match tmpl.render_captured_to(ctx, &mut out) {
             Ok(_) => {}
@@ -86,6 +89,32 @@ impl Templates {
             Err(e) => return Err(describe(&e)),
         }
         String::from_utf8(out.bytes).map_err(|_| "template error: the output is not UTF-8".into())
+    }
+}
+
+impl Templates {
+    /// Checks and compiles `source` once; later calls return the first answer.
+    fn prepare(&self, source: &str) -> Result<(), String> {
+        if let Some(known) = self.checked.borrow().get(source) {
+            return known.clone();
+        }
+        let result = if source.len() > MAX_SOURCE {
+            Err(format!(
+                "the template is {} bytes long, more than the limit of {MAX_SOURCE}",
+                source.len()
+            ))
+        } else {
+            sandbox::check_source(source).and_then(|()| {
+                self.env
+                    .borrow_mut()
+                    .add_template_owned(source.to_string(), source.to_string())
+                    .map_err(|e| describe(&e))
+            })
+        };
+        self.checked
+            .borrow_mut()
+            .insert(source.to_string(), result.clone());
+        result
     }
 }
 

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 pub fn write_document(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) if !map.is_empty() => {
-            write_map(&top_level_entries(map), 0, false, out);
+            write_map(top_level_entries(map).into_iter(), 0, false, out);
         }
         Value::Array(items) if !items.is_empty() => write_seq(items, 0, false, out),
         Value::String(s) if is_literal_block(s) => write_literal_block(s, 2, out),
@@ -55,10 +55,7 @@ type Entries<'a> = Vec<(&'a str, &'a Value)>;
 
 fn sorted_entries(map: &Map<String, Value>) -> Entries<'_> {
     let mut entries: Entries<'_> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    // serde_json's default map is already sorted; only sort when it is not.
-    if !entries.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
-        entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    }
+    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     entries
 }
 
@@ -82,8 +79,13 @@ fn pad(indent: usize, out: &mut String) {
 
 /// Writes a non-empty mapping whose keys sit at `indent`. With `inline_first` the first
 /// key goes on the current line (after a `- ` or `: ` already written).
-fn write_map(entries: &[(&str, &Value)], indent: usize, inline_first: bool, out: &mut String) {
-    for (i, (key, value)) in entries.iter().enumerate() {
+fn write_map<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a Value)>,
+    indent: usize,
+    inline_first: bool,
+    out: &mut String,
+) {
+    for (i, (key, value)) in entries.enumerate() {
         if i > 0 || !inline_first {
             pad(indent, out);
         }
@@ -103,6 +105,22 @@ fn write_map(entries: &[(&str, &Value)], indent: usize, inline_first: bool, out:
     }
 }
 
+/// Writes a nested mapping in byte order of its keys. serde_json's map is a sorted
+/// `BTreeMap` unless its `preserve_order` feature is on, so this walks it directly and
+/// only collects and sorts when the keys are out of order.
+fn write_object(map: &Map<String, Value>, indent: usize, inline_first: bool, out: &mut String) {
+    if map.keys().is_sorted() {
+        write_map(
+            map.iter().map(|(k, v)| (k.as_str(), v)),
+            indent,
+            inline_first,
+            out,
+        );
+    } else {
+        write_map(sorted_entries(map).into_iter(), indent, inline_first, out);
+    }
+}
+
 /// Writes a non-empty sequence whose `-` sit at `indent`.
 fn write_seq(items: &[Value], indent: usize, inline_first: bool, out: &mut String) {
     for (i, item) in items.iter().enumerate() {
@@ -119,7 +137,7 @@ fn write_mapping_value(value: &Value, indent: usize, out: &mut String) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
-            write_map(&sorted_entries(map), indent + 2, false, out);
+            write_object(map, indent + 2, false, out);
         }
         // kubectl style: list items at the same indentation as their key.
         Value::Array(items) if !items.is_empty() => {
@@ -136,7 +154,7 @@ fn write_compact_value(value: &Value, indent: usize, out: &mut String) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push(' ');
-            write_map(&sorted_entries(map), indent + 2, true, out);
+            write_object(map, indent + 2, true, out);
         }
         Value::Array(items) if !items.is_empty() => {
             out.push(' ');
