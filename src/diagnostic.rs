@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::source::{line_col, line_text, Origin, Sources};
+use crate::source::{Origin, Sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,7 +166,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
         let gutter_width;
         if let Some(origin) = &d.origin {
             let file = sources.get(origin.file);
-            let (line, col) = line_col(&file.text, origin.span.start);
+            let (line, col) = file.line_col(origin.span.start);
             let num = line.to_string();
             gutter_width = num.len();
             let pad = " ".repeat(gutter_width);
@@ -176,7 +176,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
                 p.wrap("1;34", "-->"),
                 file.display
             );
-            let line_str = line_text(&file.text, line);
+            let line_str = file.line_text(line);
             let masked;
             let text = if d.redact {
                 masked = mask(line_str, col - 1, origin.span.len());
@@ -301,7 +301,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
         .map(|d| {
             let loc = d.origin.as_ref().map(|o| {
                 let f = sources.get(o.file);
-                let (l, c) = line_col(&f.text, o.span.start);
+                let (l, c) = f.line_col(o.span.start);
                 (f.display.as_str(), l, c)
             });
             JsonDiagnostic {
@@ -333,7 +333,7 @@ pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
         let mut props = Vec::new();
         if let Some(o) = &d.origin {
             let f = sources.get(o.file);
-            let (l, c) = line_col(&f.text, o.span.start);
+            let (l, c) = f.line_col(o.span.start);
             props.push(format!("file={}", gh_property(&f.display)));
             props.push(format!("line={l}"));
             props.push(format!("col={c}"));

@@ -196,10 +196,22 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("kgen: internal error (a bug in kgen, please report it): {msg}{at}");
+        // One line, no backtrace (even with RUST_BACKTRACE set): a message for people
+        // and logs, not a stack dump, and never the input that caused it.
+        eprintln!(
+            "kgen: internal error (a bug in kgen {}, please report it): {msg}{at}",
+            env!("CARGO_PKG_VERSION")
+        );
     }));
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| run(cli)) {
+    match std::panic::catch_unwind(|| {
+        // Debug builds only: lets tests check the report above (tests/regressions.rs).
+        #[cfg(debug_assertions)]
+        if std::env::var_os("KGEN_TEST_PANIC").is_some() {
+            panic!("KGEN_TEST_PANIC is set");
+        }
+        run(cli)
+    }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(101),
     }

@@ -545,6 +545,18 @@ impl<'a> Resolver<'a> {
 
     fn render_template(&mut self, value: &str, origin: &Origin, ctx: &Value) -> Option<String> {
         match self.templates.render(value, ctx) {
+            // A template can assemble a secret from harmless pieces: check what it made.
+            Ok(s) if Templates::is_template(value) && secret_scan::scan("", &s).is_some() => {
+                let what = secret_scan::scan("", &s).map_or("", |f| f.what);
+                self.error(
+                    rules::SECRET_LITERAL,
+                    origin.clone(),
+                    format!("this template renders to what looks like a secret ({what}); kgen refuses secrets in plain text"),
+                )
+                .redacted()
+                .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets");
+                None
+            }
             Ok(s) => Some(s),
             Err(e) => {
                 self.error(rules::TEMPLATE, origin.clone(), e).help(

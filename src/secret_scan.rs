@@ -251,33 +251,49 @@ fn is_base64url(c: u8) -> bool {
 }
 
 /// Three or more base64url segments separated by '.', the first a JSON header (`eyJ`).
+/// One pass over each run of base64url characters and dots (linear time).
 fn has_jwt(value: &str) -> bool {
     let b = value.as_bytes();
-    value.match_indices("eyJ").any(|(i, _)| {
-        if i > 0 && is_base64url(b[i - 1]) {
-            return false;
+    let in_run = |c: u8| is_base64url(c) || c == b'.';
+    let mut i = 0;
+    while i < b.len() {
+        if !in_run(b[i]) {
+            i += 1;
+            continue;
         }
-        let len = b[i..]
-            .iter()
-            .take_while(|&&c| is_base64url(c) || c == b'.')
-            .count();
-        let parts: Vec<&str> = value[i..i + len].split('.').collect();
-        parts.len() >= 3 && parts[0].len() >= 10 && parts[1].len() >= 10
-    })
+        let start = i;
+        while i < b.len() && in_run(b[i]) {
+            i += 1;
+        }
+        let parts: Vec<&str> = value[start..i].split('.').collect();
+        if (0..parts.len().saturating_sub(2)).any(|k| {
+            parts[k].starts_with("eyJ") && parts[k].len() >= 10 && parts[k + 1].len() >= 10
+        }) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `scheme://user:password@host` with a literal (non-template) password.
 fn has_url_password(value: &str) -> bool {
     let b = value.as_bytes();
+    // Where the run of URL characters that starts after a `://` ends: the same for
+    // every `://` inside one run, so it is found once per run (linear time).
+    let mut run_end = 0;
+    let mut next_at = 0;
     for (i, _) in value.match_indices("://") {
         if i == 0 || !b[i - 1].is_ascii_alphanumeric() {
             continue;
         }
-        let rest = &value[i + 3..];
-        let end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
-            .unwrap_or(rest.len());
-        let run = &rest[..end];
+        if run_end < i + 3 {
+            run_end = i
+                + 3
+                + value[i + 3..]
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+                    .unwrap_or(value.len() - i - 3);
+        }
+        let run = &value[i + 3..run_end];
         let authority = &run[..run.find(['/', '?', '#']).unwrap_or(run.len())];
         let password = if let Some(at) = authority.rfind('@') {
             // The usual case: userinfo up to the last '@' of the authority.
@@ -288,7 +304,13 @@ fn has_url_password(value: &str) -> bool {
         } else {
             // A password with an unescaped '/', '?' or '#' ends the authority early:
             // look for "user:…@" up to the first '@' instead.
-            let Some(at) = run.find('@') else { continue };
+            if next_at < i + 3 {
+                next_at = value[i + 3..].find('@').map_or(value.len(), |a| i + 3 + a);
+            }
+            if next_at >= run_end {
+                continue;
+            }
+            let at = next_at - (i + 3);
             let Some((user, password)) = run[..at].split_once(':') else {
                 continue;
             };
@@ -302,7 +324,9 @@ fn has_url_password(value: &str) -> bool {
             }
             password
         };
-        if !password.is_empty() && !is_reference(password) {
+        // A very long "password" is no reference either (and checking it for every
+        // `://` of a long value would take quadratic time).
+        if !password.is_empty() && (password.len() > MAX_REFERENCE || !is_reference(password)) {
             return true;
         }
     }
@@ -722,6 +746,10 @@ fn strip_references(v: &str) -> (String, bool) {
 }
 
 /// The length of the reference at the start of `s`, if any (see [`strip_references`]).
+/// Longest reference (`{{ … }}`, `$(…)`, …) recognised, in bytes: bounds the search
+/// for its closing delimiter, so scanning stays linear on long values.
+const MAX_REFERENCE: usize = 256;
+
 fn reference_len(s: &str) -> Option<usize> {
     const SPANS: &[(&str, &str)] = &[
         ("{{", "}}"),
@@ -732,7 +760,11 @@ fn reference_len(s: &str) -> Option<usize> {
     ];
     let spans = SPANS.iter().find_map(|&(open, close)| {
         let after = s.strip_prefix(open)?;
-        let end = after.find(close)?;
+        let mut window = after.len().min(MAX_REFERENCE);
+        while !after.is_char_boundary(window) {
+            window -= 1;
+        }
+        let end = after[..window].find(close)?;
         (!after[..end].contains('\n')).then_some(open.len() + end + close.len())
     });
     spans.or_else(|| {
@@ -992,6 +1024,130 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// A secret-looking string somewhere in a TOML file: where it is and what it looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Byte range of the value (or key) in the file.
+    pub span: std::ops::Range<usize>,
+    /// Dotted path of the value, e.g. `services.api.image`.
+    pub path: String,
+    pub finding: Finding,
+}
+
+/// Tables whose keys are names the user chose (environment variables, ConfigMap keys,
+/// template variables): a value there is also judged by its key, like [`scan`] does.
+const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
+
+/// Scans every string of a TOML file, whatever field it is in, and every key. This
+/// runs before the file is interpreted, so that no later message (a type error, an
+/// invalid name, a template error) can echo a secret: a value is judged by its
+/// shape (a token, a private key, a password in a URL, ...), and a value in `env`,
+/// `config` or `vars` also by its key, as [`scan`] does. Returns nothing when the
+/// file is not valid TOML (the parse error is reported instead).
+pub fn scan_toml(text: &str) -> Vec<Located> {
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    scan_table(doc.as_table(), "", &mut out);
+    out
+}
+
+fn scan_key(key: &toml_edit::Key, path: &str, out: &mut Vec<Located>) {
+    if let (Some(what), Some(span)) = (scan_value(key.get()), key.span()) {
+        out.push(Located {
+            span,
+            path: path.to_string(),
+            finding: Finding { what },
+        });
+    }
+}
+
+fn scan_table(table: &toml_edit::Table, path: &str, out: &mut Vec<Located>) {
+    for (key, item) in table.iter() {
+        let child = join_path(path, key);
+        if let Some(k) = table.key(key) {
+            scan_key(k, &child, out);
+        }
+        scan_item(item, path, key, &child, out);
+    }
+}
+
+fn scan_item(item: &toml_edit::Item, parent: &str, key: &str, path: &str, out: &mut Vec<Located>) {
+    match item {
+        toml_edit::Item::None => {}
+        toml_edit::Item::Value(v) => scan_toml_value(v, parent, key, path, out),
+        toml_edit::Item::Table(t) => scan_table(t, path, out),
+        toml_edit::Item::ArrayOfTables(a) => {
+            for t in a.iter() {
+                scan_table(t, path, out);
+            }
+        }
+    }
+}
+
+fn scan_toml_value(
+    value: &toml_edit::Value,
+    parent: &str,
+    key: &str,
+    path: &str,
+    out: &mut Vec<Located>,
+) {
+    match value {
+        toml_edit::Value::String(s) => {
+            let v = s.value();
+            let named = parent
+                .rsplit('.')
+                .next()
+                .is_some_and(|p| NAMED_VALUE_TABLES.contains(&p));
+            let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
+            let what = if named && !templated {
+                scan(key, v).map(|f| f.what)
+            } else if v.trim().is_empty() {
+                None
+            } else {
+                scan_value(v).or_else(|| scan_embedded(v))
+            };
+            if let (Some(what), Some(span)) = (what, s.span()) {
+                out.push(Located {
+                    span,
+                    path: path.to_string(),
+                    finding: Finding { what },
+                });
+            }
+        }
+        toml_edit::Value::Array(a) => {
+            for v in a.iter() {
+                scan_toml_value(v, parent, key, path, out);
+            }
+        }
+        toml_edit::Value::InlineTable(t) => {
+            for (k, v) in t.iter() {
+                let child = join_path(path, k);
+                if let Some(key) = t.key(k) {
+                    scan_key(key, &child, out);
+                }
+                scan_toml_value(v, path, k, &child, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn join_path(path: &str, key: &str) -> String {
+    // A key that is itself a secret is not repeated in messages.
+    let key = if scan_value(key).is_some() {
+        "***"
+    } else {
+        key
+    };
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,38 @@ pub struct SourceFile {
     /// Path on disk.
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset of the start of every line, built on first use: diagnostics look
+    /// lines up in O(log n), so thousands of them in a large file stay fast.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl SourceFile {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, like [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset);
+        let col = self.text[starts[line - 1]..offset].chars().count() + 1;
+        (line, col)
+    }
+
+    /// The text of the 1-based line `line`, like [`line_text`].
+    pub fn line_text(&self, line: usize) -> &str {
+        let starts = self.line_starts();
+        let Some(&start) = line.checked_sub(1).and_then(|i| starts.get(i)) else {
+            return "";
+        };
+        let end = starts.get(line).map_or(self.text.len(), |&e| e - 1);
+        self.text[start..end].trim_end_matches('\r')
+    }
 }
 
 /// All files read in one run. A `FileId` indexes into it.
@@ -43,6 +75,7 @@ impl Sources {
             display,
             path,
             text,
+            line_starts: std::sync::OnceLock::new(),
         });
         FileId(self.files.len() - 1)
     }
@@ -89,6 +122,20 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_the_scan() {
+        let mut sources = Sources::default();
+        let text = "a = 1\r\nbé = 2\n\nlast";
+        let id = sources.add("x".into(), "x".into(), text.into());
+        let f = sources.get(id);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(f.line_col(offset), line_col(text, offset), "{offset}");
+        }
+        for line in 1..=5 {
+            assert_eq!(f.line_text(line), line_text(text, line), "{line}");
+        }
+    }
 
     #[test]
     fn lines_and_columns_are_one_based() {

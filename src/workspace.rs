@@ -10,13 +10,23 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
 use crate::input::{OverlayFile, PlatformFile};
-use crate::rules;
 use crate::source::{FileId, Origin, Sources};
+use crate::{rules, secret_scan};
 
 /// Name of the directory holding overlays, next to platform.toml.
 pub const OVERLAY_DIR: &str = "overlays";
 /// Name of the output directory, next to platform.toml.
 pub const GENERATED_DIR: &str = "generated";
+
+/// Largest input file (platform.toml or an overlay), in bytes. Larger files are
+/// refused before they are read in full.
+pub const MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+/// Most services a platform may declare.
+pub const MAX_SERVICES: usize = 5_000;
+/// Most environments a platform may declare.
+pub const MAX_ENVIRONMENTS: usize = 100;
+/// Most service × environment pairs (each renders about seven files).
+pub const MAX_INSTANCES: usize = 20_000;
 
 /// The input texts of a platform, before parsing.
 #[derive(Debug, Clone)]
@@ -46,18 +56,26 @@ pub struct Workspace {
 
 impl Workspace {
     /// Reads `platform` (a platform.toml) and every `overlays/*.toml` next to it.
+    ///
+    /// Symbolic links are followed only inside the platform directory (the real
+    /// path of the directory holding `platform`): a platform file or overlay whose
+    /// real path is elsewhere is refused, so a committed link cannot make kgen read
+    /// (and echo in an error) a file outside the repository.
     pub fn load(platform: &Path) -> Result<Workspace> {
-        let text = std::fs::read_to_string(platform).map_err(|e| Error::io("read", platform, e))?;
         let root = platform
             .parent()
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        let real_root = root
+            .canonicalize()
+            .map_err(|e| Error::io("read", &root, e))?;
+        let text = read_input(&real_root, platform)?;
         let display = platform
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "platform.toml".into());
-        let overlays = read_overlays(&root.join(OVERLAY_DIR))?;
+        let overlays = read_overlays(&real_root, &root.join(OVERLAY_DIR))?;
         Workspace::parse(
             root,
             InputFiles {
@@ -69,15 +87,37 @@ impl Workspace {
 
     /// Parses input texts. `root` is where `generated/` lives.
     pub fn parse(root: PathBuf, files: InputFiles) -> Result<Workspace> {
+        // Texts that did not come through `load` (a git ref, a test) get the same limit.
+        let texts = std::iter::once(&files.platform)
+            .map(|(d, t)| (d, t))
+            .chain(files.overlays.iter().map(|(_, d, t)| (d, t)));
+        for (display, text) in texts {
+            if text.len() as u64 > MAX_FILE_SIZE {
+                return Err(too_large(display));
+            }
+        }
         let mut sources = Sources::default();
         let mut diags = Vec::new();
         let (pdisplay, ptext) = files.platform;
         let platform_file = sources.add(pdisplay.clone(), root.join(&pdisplay), ptext);
-        let platform: Option<PlatformFile> = parse_toml(&sources, platform_file, &mut diags);
-
-        let mut overlays = BTreeMap::new();
+        let mut overlay_files = Vec::new();
         for (env, display, text) in files.overlays {
-            let id = sources.add(display.clone(), root.join(&display), text);
+            overlay_files.push((env, sources.add(display.clone(), root.join(&display), text)));
+        }
+        // Secrets first, and alone: no later message may echo one.
+        let all_files = std::iter::once(platform_file).chain(overlay_files.iter().map(|f| f.1));
+        for file in all_files {
+            for found in secret_scan::scan_toml(&sources.get(file).text) {
+                diags.push(secret_diagnostic(file, found));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Error::invalid(diags, sources));
+        }
+
+        let platform: Option<PlatformFile> = parse_toml(&sources, platform_file, &mut diags);
+        let mut overlays = BTreeMap::new();
+        for (env, id) in overlay_files {
             if let Some(data) = parse_toml::<OverlayFile>(&sources, id, &mut diags) {
                 overlays.insert(env, Overlay { file: id, data });
             }
@@ -86,6 +126,7 @@ impl Workspace {
         let Some(platform) = platform else {
             return Err(Error::invalid(diags, sources));
         };
+        check_sizes(&platform, platform_file, &mut diags);
         check_overlay_names(&platform, &overlays, &sources, &mut diags);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Error::invalid(diags, sources));
@@ -122,8 +163,55 @@ impl Workspace {
     }
 }
 
+/// Reads an input file: a regular file whose real path is inside `real_root`, at
+/// most [`MAX_FILE_SIZE`] bytes of UTF-8.
+pub fn read_input(real_root: &Path, path: &Path) -> Result<String> {
+    use std::io::Read as _;
+    let real = path
+        .canonicalize()
+        .map_err(|e| Error::io("read", path, e))?;
+    if !real.starts_with(real_root) {
+        return Err(Error::Usage(format!(
+            "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
+            path.display(),
+            real.display(),
+            real_root.display()
+        )));
+    }
+    let file = std::fs::File::open(&real).map_err(|e| Error::io("read", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(&path.display().to_string()));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::io(
+            "read",
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })
+}
+
+/// The error for an input file larger than [`MAX_FILE_SIZE`].
+fn too_large(display: &str) -> Error {
+    Error::Usage(format!(
+        "{display} is larger than {} MiB, kgen's limit for an input file",
+        MAX_FILE_SIZE / (1024 * 1024)
+    ))
+}
+
 /// Lists `dir/*.toml` as (stem, display path, text), sorted by name. A missing directory is fine.
-fn read_overlays(dir: &Path) -> Result<Vec<(String, String, String)>> {
+fn read_overlays(real_root: &Path, dir: &Path) -> Result<Vec<(String, String, String)>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -144,11 +232,27 @@ fn read_overlays(dir: &Path) -> Result<Vec<(String, String, String)>> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+        let text = read_input(real_root, &path)?;
         out.push((stem.clone(), format!("{OVERLAY_DIR}/{stem}.toml"), text));
     }
     out.sort();
     Ok(out)
+}
+
+/// The error for a secret-looking string found by `secret_scan::scan_toml`.
+fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
+    Diagnostic::error(
+        rules::SECRET_LITERAL,
+        format!(
+            "`{}` looks like it holds a secret ({}); kgen refuses secrets in plain text",
+            found.path.rsplit('.').next().unwrap_or(""),
+            found.finding.what
+        ),
+    )
+    .at(Origin::new(file, found.span))
+    .redacted()
+    .label("secret-looking value")
+    .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets")
 }
 
 /// Parses one TOML file into `T`, turning a parse error into a located diagnostic.
@@ -162,7 +266,25 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
         Ok(v) => Some(v),
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            diags.push(toml_error_diagnostic(e.message(), Origin::new(file, span)));
+            let mut d = toml_error_diagnostic(e.message(), Origin::new(file, span.clone()));
+            // The snippet shows the line of the error: mask it if it holds a secret
+            // (a file that is not valid TOML is not scanned by `scan_toml`).
+            let mut start = span.start.min(text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let line = text.get(line_start..line_end).unwrap_or("");
+            if secret_scan::scan("", line).is_some() || secret_scan::scan("", &d.message).is_some()
+            {
+                let indent = line.len() - line.trim_start().len();
+                d.origin = Some(Origin::new(file, line_start + indent..line_end));
+                d.message =
+                    "invalid TOML on a line that holds a secret-looking value (not shown)".into();
+                d.redact = true;
+            }
+            diags.push(d);
             None
         }
     }
@@ -232,6 +354,47 @@ fn split_expected(rest: &str) -> (String, Vec<String>) {
         .map(|(_, s)| s.to_string())
         .collect();
     (name, expected)
+}
+
+/// The numbers of services and environments stay within kgen's limits.
+fn check_sizes(platform: &PlatformFile, file: FileId, diags: &mut Vec<Diagnostic>) {
+    let services = platform.services.len();
+    let envs = platform.environments.len();
+    let at = |key: Option<&crate::spanned::Spanned<String>>| {
+        Origin::new(file, key.map_or(0..0, |k| k.span.clone()))
+    };
+    let mut too_many = |what: String, limit: usize, origin: Origin| {
+        diags.push(
+            Diagnostic::error(rules::OUT_OF_RANGE, format!("{what}, more than kgen's limit of {limit}"))
+                .at(origin)
+                .help("split the platform into several platform directories (each with its own platform.toml); see docs/security.md#limits"),
+        );
+    };
+    if services > MAX_SERVICES {
+        let origin = at(platform.services.keys().nth(MAX_SERVICES));
+        too_many(
+            format!("platform.toml declares {services} services"),
+            MAX_SERVICES,
+            origin,
+        );
+    }
+    if envs > MAX_ENVIRONMENTS {
+        let origin = at(platform.environments.keys().nth(MAX_ENVIRONMENTS));
+        too_many(
+            format!("platform.toml declares {envs} environments"),
+            MAX_ENVIRONMENTS,
+            origin,
+        );
+    } else if services <= MAX_SERVICES && services * envs > MAX_INSTANCES {
+        too_many(
+            format!(
+                "{services} services in {envs} environments make {} service instances",
+                services * envs
+            ),
+            MAX_INSTANCES,
+            at(None),
+        );
+    }
 }
 
 /// Every overlay must belong to an environment, and name only services that exist.

@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 use crate::emit::{is_generated, Tree};
 use crate::error::{Error, Result};
 
+/// Temporary files are `.kgen-<pid>-<random>.tmp`, next to the file they replace.
+/// A process killed between creating one and renaming it leaves it behind; the next
+/// `apply` removes those whose process is gone.
+pub const TEMP_PREFIX: &str = ".kgen-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
 /// Differences between a tree and the disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Comparison {
@@ -37,6 +43,11 @@ impl Comparison {
 /// files are only looked for there.
 pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison> {
     use rayon::prelude::*;
+    // No directory on the way to a file may be a link (checked once per directory).
+    let mut checked = std::collections::HashSet::new();
+    for rel in tree.files.keys() {
+        check_no_links(dir, &dir.join(rel), &mut checked)?;
+    }
     #[derive(Clone, Copy)]
     enum State {
         Missing,
@@ -74,7 +85,9 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
     }
     for scope in scopes {
         let mut found = Vec::new();
-        walk(&dir.join(scope), &mut found)?;
+        let scope_dir = dir.join(scope);
+        check_no_links(dir, &scope_dir.join("x"), &mut checked)?;
+        walk(&scope_dir, &mut found)?;
         for path in found {
             let rel = relative(dir, &path);
             if tree.files.contains_key(&rel) {
@@ -106,6 +119,11 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
     use rayon::prelude::*;
     ensure_dir(dir)?;
     let to_write: Vec<&String> = c.missing.iter().chain(&c.stale).collect();
+    // Checked again right before writing: `compare` may have run a while ago.
+    let mut checked = std::collections::HashSet::new();
+    for rel in &to_write {
+        check_no_links(dir, &dir.join(rel), &mut checked)?;
+    }
     to_write
         .par_iter()
         .try_for_each(|rel| write_atomic(&dir.join(rel), tree.files[*rel].as_bytes()))?;
@@ -114,6 +132,7 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
         fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
         remove_empty_parents(dir, &path);
     }
+    remove_abandoned_temp_files(dir);
     Ok(Outcome {
         added: c.missing.clone(),
         changed: c.stale.clone(),
@@ -127,8 +146,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     ensure_dir(parent)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".kgen-")
-        .suffix(".tmp")
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(parent)
         .map_err(|e| Error::io("create a temporary file in", parent, e))?;
     // No fsync: rename is atomic for every reader and for a killed process (each
@@ -138,6 +157,58 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;
     Ok(())
+}
+
+/// Refuses `path` when `root` (the `generated/` directory) or any directory between
+/// it and `path` is a symbolic link, so that nothing is read or written outside the
+/// tree through a link. Directories that do not exist yet are fine (kgen creates
+/// them); `checked` remembers directories already looked at.
+fn check_no_links(
+    root: &Path,
+    path: &Path,
+    checked: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Err(Error::Other(format!(
+            "{} is outside {}",
+            path.display(),
+            root.display()
+        )));
+    };
+    let mut dir = root.to_path_buf();
+    let mut components = rel.components().peekable();
+    loop {
+        if !checked.contains(&dir) {
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Other(format!(
+                        "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+                        dir.display()
+                    )))
+                }
+                Ok(_) => {
+                    checked.insert(dir.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(Error::io("read", &dir, e)),
+            }
+        }
+        let Some(c) = components.next() else {
+            return Ok(());
+        };
+        if !matches!(c, std::path::Component::Normal(_)) {
+            return Err(Error::Other(format!(
+                "{} is not a path inside {}",
+                path.display(),
+                root.display()
+            )));
+        }
+        if components.peek().is_none() {
+            // The file itself: `read_regular` and the rename deal with it.
+            return Ok(());
+        }
+        dir.push(c);
+    }
 }
 
 fn ensure_dir(dir: &Path) -> Result<()> {
@@ -192,6 +263,48 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes temporary files under `dir` (not following links) left by a kgen process
+/// that no longer runs. Best effort: a failure here is not an error.
+fn remove_abandoned_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(ft) = entry.file_type() else { continue };
+        let path = entry.path();
+        if ft.is_dir() {
+            remove_abandoned_temp_files(&path);
+        } else if ft.is_file() && is_abandoned(&entry.file_name().to_string_lossy(), &path) {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+/// True for `.kgen-<pid>-….tmp` when process `pid` is gone (or, where that cannot be
+/// told, when the file is more than an hour old).
+fn is_abandoned(name: &str, path: &Path) -> bool {
+    let Some(pid) = name
+        .strip_prefix(TEMP_PREFIX)
+        .filter(|_| name.ends_with(TEMP_SUFFIX))
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return !proc.join(pid.to_string()).exists();
+    }
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(3600))
 }
 
 fn relative(dir: &Path, path: &Path) -> String {

@@ -9,10 +9,11 @@
 //! emits (which only know the fields kgen sets). An object whose kind has no
 //! schema is reported (KG102), never skipped. Problems point at the line of the
 //! field in the file (see `validate::locate`). The same object twice (KG114) is
-//! only reported within one file, and references to objects that are not among the
-//! files (KG113) are not reported: they may be created elsewhere. Rules that need a platform
-//! (registries, production replicas) do not apply to files; a policy rule is
-//! waived on an object with the annotation `kgen.dev/waive-<RULE>: "<reason>"`.
+//! only reported within one file, and references to objects that are not among
+//! the files (KG113) are not reported: they may be created elsewhere. Rules that
+//! need a platform (registries, production replicas) do not apply to files; a
+//! policy rule is waived on an object with the annotation
+//! `kgen.dev/waive-<RULE>: "<reason>"`.
 
 use std::path::{Path, PathBuf};
 
@@ -317,6 +318,18 @@ fn read_documents(file: FileId, text: &str, docs: &mut Vec<Doc>, diags: &mut Vec
             }
         };
         if value.is_null() {
+            continue;
+        }
+        if !value.is_object() {
+            let first = doc.len() - doc.trim_start().len();
+            diags.push(
+                Diagnostic::error(
+                    rules::YAML,
+                    "the document is not a mapping, so it is not a Kubernetes object",
+                )
+                .at(Origin::new(file, start + first..start + first + 1))
+                .help("a manifest is a mapping with apiVersion, kind and metadata; separate documents with `---`"),
+            );
             continue;
         }
         let is_list = value.get("kind").and_then(Value::as_str) == Some("List")

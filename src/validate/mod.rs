@@ -23,7 +23,9 @@ pub mod policy;
 pub mod schema;
 pub mod semantics;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -48,11 +50,16 @@ pub const WAIVER_ANNOTATION_PREFIX: &str = "kgen.dev/waive-";
 /// `spec.template.spec.containers[0].image` or `metadata.labels["app.kubernetes.io/name"]`
 /// (the same rendering as the schema validator's).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FieldPath(String);
+pub struct FieldPath(Cow<'static, str>);
 
 impl FieldPath {
     pub fn root() -> FieldPath {
-        FieldPath::default()
+        FieldPath(Cow::Borrowed(""))
+    }
+
+    /// A path known in advance (`spec.template.spec`): no allocation.
+    pub const fn fixed(path: &'static str) -> FieldPath {
+        FieldPath(Cow::Borrowed(path))
     }
 
     /// `self.key`, or `self["key"]` when the key is not a plain identifier.
@@ -61,15 +68,15 @@ impl FieldPath {
             && key
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        FieldPath(match (self.0.is_empty(), plain) {
+        FieldPath(Cow::Owned(match (self.0.is_empty(), plain) {
             (true, true) => key.to_string(),
             (false, true) => format!("{}.{key}", self.0),
             (_, false) => format!("{}[{}]", self.0, Value::String(key.to_string())),
-        })
+        }))
     }
 
     pub fn index(&self, i: usize) -> FieldPath {
-        FieldPath(format!("{}[{i}]", self.0))
+        FieldPath(Cow::Owned(format!("{}[{i}]", self.0)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -79,7 +86,7 @@ impl FieldPath {
 
 impl From<&str> for FieldPath {
     fn from(s: &str) -> FieldPath {
-        FieldPath(s.to_string())
+        FieldPath(Cow::Owned(s.to_string()))
     }
 }
 
@@ -157,6 +164,7 @@ impl Finding {
 }
 
 /// One object under validation, with what is known about where it came from.
+/// Its type and identity (kind, apiVersion, name, namespace) are read once.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub value: &'a Value,
@@ -165,45 +173,59 @@ pub struct Subject<'a> {
     pub platform: Option<&'a PlatformSpec>,
     pub env: Option<&'a EnvSpec>,
     pub service: Option<&'a ServiceSpec>,
+    kind: &'a str,
+    api_version: &'a str,
+    name: &'a str,
+    namespace: Option<&'a str>,
 }
 
 impl<'a> Subject<'a> {
-    /// A hand-written object: no platform context.
-    pub fn bare(value: &'a Value) -> Subject<'a> {
+    /// An object rendered for `env` and `service` of `platform`.
+    pub fn new(
+        value: &'a Value,
+        platform: Option<&'a PlatformSpec>,
+        env: Option<&'a EnvSpec>,
+        service: Option<&'a ServiceSpec>,
+    ) -> Subject<'a> {
+        let meta = value.get("metadata");
         Subject {
             value,
-            platform: None,
-            env: None,
-            service: None,
+            platform,
+            env,
+            service,
+            kind: str_at(value, "kind").unwrap_or(""),
+            api_version: str_at(value, "apiVersion").unwrap_or(""),
+            name: meta.and_then(|m| str_at(m, "name")).unwrap_or(""),
+            namespace: meta.and_then(|m| str_at(m, "namespace")),
         }
     }
 
+    /// A hand-written object: no platform context.
+    pub fn bare(value: &'a Value) -> Subject<'a> {
+        Subject::new(value, None, None, None)
+    }
+
     pub fn kind(&self) -> &'a str {
-        str_at(self.value, "kind").unwrap_or("")
+        self.kind
     }
 
     pub fn api_version(&self) -> &'a str {
-        str_at(self.value, "apiVersion").unwrap_or("")
+        self.api_version
     }
 
     /// The API group (`""` for core, `apps`, `secrets-store.csi.x-k8s.io`).
     pub fn group(&self) -> &'a str {
-        self.api_version()
+        self.api_version
             .rsplit_once('/')
             .map_or("", |(group, _)| group)
     }
 
     pub fn name(&self) -> &'a str {
-        self.value
-            .get("metadata")
-            .and_then(|m| str_at(m, "name"))
-            .unwrap_or("")
+        self.name
     }
 
     pub fn namespace(&self) -> Option<&'a str> {
-        self.value
-            .get("metadata")
-            .and_then(|m| str_at(m, "namespace"))
+        self.namespace
     }
 }
 
@@ -230,12 +252,12 @@ pub fn validate(spec: &PlatformSpec, objects: &[Object]) -> Vec<Diagnostic> {
 
 /// Validates every rendered object and reports which waivers were used where.
 pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
-    let envs: HashMap<&str, &EnvSpec> = spec
+    let envs: FastMap<&str, &EnvSpec> = spec
         .environments
         .iter()
         .map(|e| (e.name.as_str(), e))
         .collect();
-    let services: HashMap<(&str, &str), &ServiceSpec> = spec
+    let services: FastMap<(&str, &str), &ServiceSpec> = spec
         .environments
         .iter()
         .flat_map(|e| {
@@ -246,14 +268,17 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
         .collect();
     let subjects: Vec<Subject> = objects
         .iter()
-        .map(|o| Subject {
-            value: &o.value,
-            platform: Some(spec),
-            env: envs.get(o.env.as_str()).copied(),
-            service: o
+        .map(|o| {
+            let service = o
                 .service
                 .as_deref()
-                .and_then(|s| services.get(&(o.env.as_str(), s)).copied()),
+                .and_then(|svc| services.get(&(o.env.as_str(), svc)).copied());
+            Subject::new(
+                &o.value,
+                Some(spec),
+                envs.get(o.env.as_str()).copied(),
+                service,
+            )
         })
         .collect();
 
@@ -294,6 +319,9 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
     let mut report = Report::default();
     report.diagnostics.extend(check_waivers(spec));
     for ((object, subject), found) in objects.iter().zip(&subjects).zip(findings) {
+        if found.is_empty() {
+            continue;
+        }
         let waivers = applicable_waivers(subject);
         for f in found {
             if let Some(w) = waiver_for(&f, &waivers) {
@@ -346,15 +374,15 @@ pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
 #[derive(Debug, Default)]
 pub struct SetIndex<'a> {
     /// (kind, namespace, name) → the first object with that identity.
-    objects: HashMap<(&'a str, &'a str, &'a str), usize>,
+    objects: FastMap<(&'a str, &'a str, &'a str), usize>,
     /// (object, first object) for every later object with the same identity.
     pub duplicates: Vec<(usize, usize)>,
     /// Namespace → objects with a pod template.
-    pub workloads: HashMap<&'a str, Vec<usize>>,
+    pub workloads: FastMap<&'a str, Vec<usize>>,
     /// Namespace → Services.
-    pub services: HashMap<&'a str, Vec<usize>>,
+    pub services: FastMap<&'a str, Vec<usize>>,
     /// (kind, namespace, name) of a scaled workload → its autoscaler.
-    scalers: HashMap<(&'a str, &'a str, &'a str), usize>,
+    scalers: FastMap<(&'a str, &'a str, &'a str), usize>,
 }
 
 impl<'a> SetIndex<'a> {
@@ -633,6 +661,41 @@ fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A hash map with a fast, non-cryptographic hasher (FxHash): the keys are names
+/// from the objects being validated, and these maps are on the hot path of
+/// validating thousands of objects.
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash of rustc (Firefox's hash): rotate, xor, multiply, per word.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -505,7 +505,7 @@ impl Checker<'_, '_> {
             };
             let key = || format!("env.{var}");
             if let Err(msg) = check_env_var_name(var) {
-                self.push(Finding::error(rules::DATA_KEYS, &ep().key("name"), msg).key(&key()));
+                self.push(Finding::error(rules::DATA_KEYS, &ep().key("name"), msg).key(key()));
             }
             if e.get("value").is_some() && e.get("valueFrom").is_some() {
                 self.push(
@@ -514,7 +514,7 @@ impl Checker<'_, '_> {
                         &ep(),
                         format!("environment variable `{var}` sets both value and valueFrom"),
                     )
-                    .key(&key()),
+                    .key(key()),
                 );
             }
             if let Some(from) = e.get("valueFrom") {
@@ -527,7 +527,7 @@ impl Checker<'_, '_> {
                                     &ep().key("valueFrom").key(r).key("key"),
                                     msg,
                                 )
-                                .key(&key()),
+                                .key(key()),
                             );
                         }
                     }
@@ -605,9 +605,12 @@ impl Checker<'_, '_> {
         container: &str,
     ) {
         let with_key = |f: Finding| if key.is_empty() { f } else { f.key(key) };
-        let handlers = ["exec", "httpGet", "tcpSocket", "grpc"]
-            .iter()
-            .filter(|h| p.get(**h).is_some())
+        let Some(fields) = p.as_object() else {
+            return;
+        };
+        let handlers = fields
+            .keys()
+            .filter(|k| matches!(k.as_str(), "exec" | "httpGet" | "tcpSocket" | "grpc"))
             .count();
         if handlers != 1 {
             self.push(with_key(Finding::error(
@@ -651,29 +654,30 @@ impl Checker<'_, '_> {
                 container,
             );
         }
-        for (field, min) in [
-            ("initialDelaySeconds", 0),
-            ("periodSeconds", 1),
-            ("timeoutSeconds", 1),
-            ("successThreshold", 1),
-            ("failureThreshold", 1),
-            ("terminationGracePeriodSeconds", 1),
-        ] {
-            if let Some(v) = int_at(p, field) {
-                if v < min {
-                    self.push(with_key(Finding::error(
-                        rules::PROBE,
-                        &path.key(field),
-                        format!("{field} of the {which} is {v}; it must be at least {min}"),
-                    )));
-                }
-            }
-        }
-        if which != "readiness probe" {
-            if let Some(v) = int_at(p, "successThreshold").filter(|v| *v > 1) {
+        // One pass over the probe's fields (most have none of these set).
+        for (field, v) in fields {
+            let min = match field.as_str() {
+                "initialDelaySeconds" => 0,
+                "periodSeconds"
+                | "timeoutSeconds"
+                | "successThreshold"
+                | "failureThreshold"
+                | "terminationGracePeriodSeconds" => 1,
+                _ => continue,
+            };
+            let Some(v) = v.as_i64() else {
+                continue;
+            };
+            if v < min {
                 self.push(with_key(Finding::error(
                     rules::PROBE,
-                    &path.key("successThreshold"),
+                    &path.key(field),
+                    format!("{field} of the {which} is {v}; it must be at least {min}"),
+                )));
+            } else if field == "successThreshold" && v > 1 && which != "readiness probe" {
+                self.push(with_key(Finding::error(
+                    rules::PROBE,
+                    &path.key(field),
                     format!("successThreshold of a {which} must be 1, not {v}"),
                 )));
             }
@@ -1054,7 +1058,7 @@ impl Checker<'_, '_> {
                     .key(&key),
                 ),
                 Some(v) if wanted == "averageUtilization" => {
-                    if !v.as_i64().is_some_and(|n| n > 0) {
+                    if v.as_i64().is_none_or(|n| n <= 0) {
                         self.push(
                             Finding::error(
                                 rules::AUTOSCALER,
@@ -1468,31 +1472,25 @@ fn map_selects(sel: &Map<String, Value>, labels: Option<&Map<String, Value>>) ->
 
 /// The pod template of a workload: (path of the pod spec, pod metadata, pod spec).
 pub fn pod_template<'a>(s: &Subject<'a>) -> Option<(FieldPath, Option<&'a Value>, &'a Value)> {
-    let spec = s.value.get("spec")?;
-    let root = FieldPath::root().key("spec");
-    match (s.group(), s.kind()) {
-        ("", "Pod") => Some((root, s.value.get("metadata"), spec)),
+    let at = match (s.group(), s.kind()) {
+        ("", "Pod") => "spec",
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
-            let t = spec.get("template")?;
-            Some((
-                root.key("template").key("spec"),
-                t.get("metadata"),
-                t.get("spec")?,
-            ))
+            "spec.template.spec"
         }
-        ("batch", "CronJob") => {
-            let t = spec.get("jobTemplate")?.get("spec")?.get("template")?;
-            Some((
-                root.key("jobTemplate")
-                    .key("spec")
-                    .key("template")
-                    .key("spec"),
-                t.get("metadata"),
-                t.get("spec")?,
-            ))
-        }
-        _ => None,
-    }
+        ("batch", "CronJob") => "spec.jobTemplate.spec.template.spec",
+        _ => return None,
+    };
+    let spec = s.value.get("spec")?;
+    let template = match at {
+        "spec" => return Some((FieldPath::fixed(at), s.value.get("metadata"), spec)),
+        "spec.template.spec" => spec.get("template")?,
+        _ => spec.get("jobTemplate")?.get("spec")?.get("template")?,
+    };
+    Some((
+        FieldPath::fixed(at),
+        template.get("metadata"),
+        template.get("spec")?,
+    ))
 }
 
 /// The containers of a pod spec with their paths (init containers first).
@@ -2008,6 +2006,44 @@ mod tests {
             ]
         );
         assert_eq!(check_set(&set, &index, false).len(), 1);
+    }
+
+    #[test]
+    fn services_cronjobs_budgets_and_ingresses() {
+        let msgs = |v: Value| findings(&v).into_iter().map(|f| f.2).collect::<Vec<_>>();
+        assert_eq!(
+            msgs(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"port": 80}, {"port": 70000, "name": "Web", "targetPort": "http-port-too-long"}]}})),
+            vec![
+                "every port of a Service with several ports needs a name",
+                "Service port 70000 is out of range 1-65535",
+                "Service port name: \"Web\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+                "\"http-port-too-long\" is too long for a port name (18 characters): use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web",
+            ]
+        );
+        let long = "c".repeat(53);
+        let got = msgs(json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": long},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}}}}));
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].ends_with("a CronJob name is at most 52, because its Jobs' names add an 11-character suffix"), "{}", got[0]);
+        assert_eq!(got[1], "the pods of a Job need restartPolicy OnFailure or Never (the default, Always, is refused)");
+        assert_eq!(
+            msgs(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
+                "spec": {"minAvailable": 1, "maxUnavailable": "150%"}})),
+            vec![
+                "a PodDisruptionBudget sets minAvailable or maxUnavailable, not both",
+                "maxUnavailable: \"150%\" is neither a count nor a percentage like 25%",
+            ]
+        );
+        assert_eq!(
+            msgs(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
+                "spec": {"rules": [{"host": "10.0.0.1", "http": {"paths": [{"path": "api", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}})),
+            vec![
+                "host: \"10.0.0.1\" is an IP address; an Ingress host must be a DNS name",
+                "pathType is required: use Prefix, Exact or ImplementationSpecific",
+                "Ingress path \"api\" must start with '/'",
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,7 @@
+//! Fuzz target `parse`: see fuzz/common.rs for the input format and the invariants.
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check_parse(data));

@@ -1,0 +1,342 @@
+//! Writes are atomic and contained: a render killed at any moment leaves every file
+//! either as it was or as the new render wants it (never truncated), its temporary
+//! files are removed by the next run, a read-only or unwritable `generated/` is a
+//! clear error (exit 3), and files kgen did not write are never removed or
+//! overwritten.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Platform, MINIMAL};
+
+/// Every file under `dir` (not following links): relative path → bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                walk(root, &e.path(), out);
+            } else {
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn is_temp(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.starts_with(kgen::write::TEMP_PREFIX) && name.ends_with(kgen::write::TEMP_SUFFIX)
+}
+
+/// A synthetic platform of `n` services (scripts/gen-platform.py) with its overlays
+/// in two versions that differ in every image tag.
+fn synthetic(n: usize) -> (Platform, [Vec<(String, String)>; 2]) {
+    let p = Platform::empty();
+    let status = Command::new("python3")
+        .arg(common::repo_root().join("scripts/gen-platform.py"))
+        .arg(n.to_string())
+        .arg(p.path())
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let mut a = Vec::new();
+    for env in ["dev", "staging", "prod"] {
+        let rel = format!("overlays/{env}.toml");
+        a.push((rel.clone(), p.read(&rel)));
+    }
+    let b = a
+        .iter()
+        .map(|(rel, text)| (rel.clone(), text.replace("tag = \"1.", "tag = \"2.")))
+        .collect();
+    (p, [a, b])
+}
+
+fn set_overlays(p: &Platform, files: &[(String, String)]) {
+    for (rel, text) in files {
+        p.write(rel, text);
+    }
+}
+
+/// A small deterministic generator for the kill delays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_render_leaves_every_file_old_or_new() {
+    let (p, versions) = synthetic(150);
+    // The two complete trees, and how long a render takes.
+    let mut trees = Vec::new();
+    let mut took = Duration::ZERO;
+    for v in &versions {
+        set_overlays(&p, v);
+        let start = Instant::now();
+        let out = p.kgen(&["render"]);
+        took = took.max(start.elapsed());
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        trees.push(snapshot(&p.path().join("generated")));
+    }
+    assert_eq!(trees[0].len(), trees[1].len());
+    assert!(trees[0].len() > 1000, "{} files", trees[0].len());
+    let differing = trees[0].iter().filter(|(k, v)| trees[1][*k] != **v).count();
+    assert!(
+        differing > 400,
+        "only {differing} files differ between the versions"
+    );
+
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut rng = Rng(seed | 1);
+    let mut killed_midway = 0;
+    for round in 0..12 {
+        let version = (round % 2) as usize;
+        set_overlays(&p, &versions[version]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kgen"))
+            .arg("render")
+            .current_dir(p.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = Duration::from_millis(rng.below(took.as_millis() as u64 + 1));
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_midway += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = snapshot(&p.path().join("generated"));
+        for (rel, bytes) in &now {
+            if is_temp(rel) {
+                continue;
+            }
+            let old = trees[0].get(rel);
+            let new = trees[1].get(rel);
+            assert!(
+                old == Some(bytes) || new == Some(bytes),
+                "round {round} (seed {seed}, killed after {delay:?}): {rel} is neither version ({} bytes)",
+                bytes.len()
+            );
+        }
+        for rel in trees[0].keys() {
+            assert!(now.contains_key(rel), "round {round}: {rel} disappeared");
+        }
+    }
+    assert!(
+        killed_midway > 0,
+        "no render was killed before it finished (seed {seed})"
+    );
+
+    // The next complete run leaves the new tree and no temporary file.
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let last = snapshot(&p.path().join("generated"));
+    assert!(
+        !last.keys().any(|k| is_temp(k)),
+        "temporary files left behind"
+    );
+    assert_eq!(last, trees[1]);
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn temporary_files_of_a_dead_process_are_removed_on_the_next_run() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    // A pid that does not run (pid_max is at most 2^22 on Linux).
+    let stale = format!(
+        "generated/dev/api/{}4194305-abc{}",
+        kgen::write::TEMP_PREFIX,
+        kgen::write::TEMP_SUFFIX
+    );
+    let foreign = "generated/dev/api/.kgen-notes.tmp";
+    p.write(&stale, "half a fi");
+    p.write(foreign, "not kgen's");
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert!(
+        !p.exists(&stale),
+        "the abandoned temporary file is still there"
+    );
+    assert!(
+        p.exists(foreign),
+        "a file that only looks like kgen's was removed"
+    );
+}
+
+/// Runs kgen so that the file system's permissions apply (root ignores them: then
+/// run as `nobody`, with setpriv, if that is possible).
+fn kgen_unprivileged(p: &Platform, args: &[&str]) -> Option<common::Output> {
+    let is_root = Command::new("id").arg("-u").output().ok()?.stdout == b"0\n";
+    let mut cmd = if is_root {
+        let ok = Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            return None;
+        }
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_kgen"),
+        ]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_kgen"))
+    };
+    let out = cmd
+        .args(args)
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .ok()?;
+    Some(common::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[cfg(unix)]
+fn chmod_tree(dir: &Path, dirs: u32, files: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if dir.is_dir() { dirs } else { files };
+    if dir.is_dir() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            chmod_tree(&e.unwrap().path(), dirs, files);
+        }
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_generated_directory_is_a_clear_error() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let before = snapshot(&p.path().join("generated"));
+    p.write("platform.toml", &MINIMAL.replace("1.0.0", "1.0.1"));
+    chmod_tree(p.path(), 0o755, 0o644);
+    chmod_tree(&p.path().join("generated"), 0o555, 0o444);
+    let Some(out) = kgen_unprivileged(&p, &["render"]) else {
+        eprintln!("skipped: running as root without setpriv, permissions cannot be tested");
+        chmod_tree(&p.path().join("generated"), 0o755, 0o644);
+        return;
+    };
+    chmod_tree(&p.path().join("generated"), 0o755, 0o644);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("kgen: error: cannot create a temporary file in ")
+            && out.stderr.contains("generated/dev/api")
+            && out.stderr.contains("Permission denied"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        snapshot(&p.path().join("generated")),
+        before,
+        "a file changed"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_missing_generated_directory_that_cannot_be_created_is_a_clear_error() {
+    let p = Platform::new(MINIMAL, &[]);
+    chmod_tree(p.path(), 0o555, 0o444);
+    let out = kgen_unprivileged(&p, &["render"]);
+    chmod_tree(p.path(), 0o755, 0o644);
+    let Some(out) = out else {
+        eprintln!("skipped: running as root without setpriv, permissions cannot be tested");
+        return;
+    };
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("kgen: error: cannot create directory ")
+            && out.stderr.contains("Permission denied"),
+        "{}",
+        out.stderr
+    );
+    assert!(!p.exists("generated"));
+}
+
+#[test]
+fn a_missing_generated_directory_is_created() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!p.exists("generated"), "--check wrote something");
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert!(p.exists("generated/dev/api/deployment.yaml"));
+}
+
+#[test]
+fn files_kgen_did_not_write_are_never_removed_or_overwritten() {
+    let p = Platform::new(
+        &format!("{MINIMAL}\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\n"),
+        &[],
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    // Files without kgen's header, in and next to directories kgen owns.
+    let foreign = [
+        ("generated/dev/api/notes.yaml", "owner: me\n"),
+        ("generated/dev/web/custom.yaml", "kind: ConfigMap\n"),
+        ("generated/README.md", "hand-written\n"),
+        ("generated/dev/api/.keep", ""),
+    ];
+    for (rel, text) in foreign {
+        p.write(rel, text);
+    }
+    // Removing a service removes its generated files, and only those.
+    p.write("platform.toml", MINIMAL);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!p.exists("generated/dev/web/deployment.yaml"));
+    for (rel, text) in foreign {
+        assert_eq!(p.read(rel), text, "{rel} was touched");
+    }
+    // A file kgen would write, but that it did not write, stops the render.
+    let path = "generated/dev/api/deployment.yaml";
+    p.write(path, "my own deployment\n");
+    p.write("platform.toml", &MINIMAL.replace("1.0.0", "1.0.2"));
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("was not written by kgen"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(p.read(path), "my own deployment\n");
+}

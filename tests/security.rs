@@ -1,0 +1,653 @@
+//! Security properties (docs/security.md): secrets are refused wherever they are
+//! written and never echoed; templates cannot reach files, the environment or the
+//! network; no input makes kgen read or write outside the platform directory and
+//! `generated/`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Platform, MINIMAL};
+use kgen::diagnostic::{self, Format};
+use kgen::template::Templates;
+use kgen::workspace::{InputFiles, Workspace};
+
+// ---------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------
+
+/// The red-team corpus: values that are secrets wherever they appear.
+const SECRETS: &[(&str, &str)] = &[
+    ("AKIAIOSFODNN7EXAMPLE", "an AWS access key id"),
+    ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "a GitHub token"),
+    (
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+        "a GitHub token",
+    ),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ7b\n-----END RSA PRIVATE KEY-----",
+        "a private key",
+    ),
+    (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "a JSON Web Token",
+    ),
+    (
+        "postgres://app:s3cr3tpw@db.internal:5432/app",
+        "a password inside a URL",
+    ),
+    ("xoxb-123456789012-abcdefghijkl", "a Slack token"),
+    ("sk_live_abcdefghij0123456789", "a Stripe secret key"),
+    ("Bearer abcdef0123456789abcdef", "a bearer token"),
+];
+
+/// High-entropy values: secrets under a secret-ish name (env, config, vars).
+const KEYED: &[(&str, &str)] = &[
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ),
+    ("DB_PASSWORD", "hunter2-but-longer"),
+    ("SIGNING_KEY", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+    ("client_secret", "Zx8vQ2mN7pL4kJ9hG6fD3sA1"),
+];
+
+/// A platform that sets every free-text field kgen knows of (besides what the
+/// repository's own platform uses), used as a base for the red-team corpus.
+const FULL: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+repo_path = "platforms/acme"
+revision = "main"
+registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+namespace = "{{ service }}"
+aws_region = "eu-west-1"
+
+[defaults]
+probes = { liveness = "/health", readiness = "/ready" }
+resources = { requests = { cpu = "100m", memory = "128Mi" }, limits = { cpu = "500m", memory = "256Mi" } }
+
+[environments.dev]
+cluster = "https://kubernetes.default.svc"
+project = "dev"
+sync = "auto"
+vars = { aws_account = "111111111111", domain = "dev.acme.io" }
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+namespace = "api-{{ env.name }}"
+env = { LOG_LEVEL = "info", PEER = "http://db.db.svc.cluster.local:5432" }
+config = { APP_NAME = "api", ENVIRONMENT = "{{ env.name }}" }
+iam_role = "arn:aws:iam::{{ env.aws_account }}:role/{{ env.name }}-api"
+secrets = [{ name = "db-password", from = "secretsmanager", key = "{{ env.name }}/api/db", json_key = "password" }]
+metrics = { path = "/metrics", interval = "30s" }
+
+[monitoring]
+chart_version = "77.0.0"
+chart_repo = "https://prometheus-community.github.io/helm-charts"
+namespace = "monitoring"
+retention = "15d"
+prometheus_storage = "200Gi"
+grafana_storage = "20Gi"
+alertmanager_storage = "10Gi"
+storage_class = "gp3"
+
+[argocd]
+namespace = "argocd"
+projects = ["dev"]
+"#;
+
+const FULL_OVERLAY: &str = r#"[environment]
+cluster = "https://dev.eks.acme.io"
+vars = { extra = "x" }
+
+[services.api]
+tag = "1.0.1"
+env = { LOG_LEVEL = "debug" }
+"#;
+
+fn parse(platform: &str, overlays: &[(&str, &str)]) -> kgen::Result<Workspace> {
+    Workspace::parse(
+        "/platform".into(),
+        InputFiles {
+            platform: ("platform.toml".into(), platform.to_string()),
+            overlays: overlays
+                .iter()
+                .map(|(e, t)| (e.to_string(), format!("overlays/{e}.toml"), t.to_string()))
+                .collect(),
+        },
+    )
+}
+
+fn compile(platform: &str, overlays: &[(&str, &str)]) -> kgen::Result<kgen::compile::Compiled> {
+    let ws = parse(platform, overlays)?;
+    kgen::compile::compile(&ws, &[])
+}
+
+/// Byte spans of every string value in a TOML text, with its dotted path.
+fn string_values(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    fn value(v: &toml_edit::Value, path: String, out: &mut Vec<(std::ops::Range<usize>, String)>) {
+        match v {
+            toml_edit::Value::String(s) => out.push((s.span().unwrap(), path)),
+            toml_edit::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    value(v, format!("{path}[{i}]"), out);
+                }
+            }
+            toml_edit::Value::InlineTable(t) => {
+                for (k, v) in t.iter() {
+                    value(v, format!("{path}.{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn table(t: &toml_edit::Table, path: &str, out: &mut Vec<(std::ops::Range<usize>, String)>) {
+        for (k, item) in t.iter() {
+            let p = if path.is_empty() {
+                k.to_string()
+            } else {
+                format!("{path}.{k}")
+            };
+            match item {
+                toml_edit::Item::Value(v) => value(v, p, out),
+                toml_edit::Item::Table(t) => table(t, &p, out),
+                toml_edit::Item::ArrayOfTables(a) => {
+                    for t in a.iter() {
+                        table(t, &p, out);
+                    }
+                }
+                toml_edit::Item::None => {}
+            }
+        }
+    }
+    let doc = toml_edit::Document::parse(text).unwrap();
+    let mut out = Vec::new();
+    table(doc.as_table(), "", &mut out);
+    out
+}
+
+/// `value` as a TOML basic string.
+fn toml_string(value: &str) -> String {
+    toml_edit::Value::from(value).to_string().trim().to_string()
+}
+
+/// Puts every secret of the corpus into every string value of `files` (one at a
+/// time) and checks that each is refused, located, and never shown.
+fn red_team(platform: &str, overlays: &[(&str, &str)]) -> usize {
+    assert!(
+        compile(platform, overlays).is_ok(),
+        "the base platform must be valid: {:?}",
+        compile(platform, overlays).err()
+    );
+    let mut cases = 0;
+    for file in 0..=overlays.len() {
+        let text = if file == 0 {
+            platform
+        } else {
+            overlays[file - 1].1
+        };
+        for (span, path) in string_values(text) {
+            for (secret, what) in SECRETS {
+                let mutated = format!(
+                    "{}{}{}",
+                    &text[..span.start],
+                    toml_string(secret),
+                    &text[span.end..]
+                );
+                let mut ov: Vec<(&str, &str)> = overlays.to_vec();
+                let p = if file == 0 {
+                    mutated.as_str()
+                } else {
+                    ov[file - 1].1 = mutated.as_str();
+                    platform
+                };
+                let where_ = format!("{secret:?} in {path} (file {file})");
+                let inv = match compile(p, &ov) {
+                    Ok(_) => panic!("{where_} was accepted"),
+                    Err(kgen::Error::Invalid(inv)) => inv,
+                    Err(other) => panic!("{where_}: {other}"),
+                };
+                let d = inv
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.code == "KG010")
+                    .unwrap_or_else(|| panic!("{where_}: no KG010 among {:?}", inv.diagnostics));
+                assert!(d.message.contains(what), "{where_}: {}", d.message);
+                let origin = d.origin.as_ref().expect("located");
+                assert_eq!(origin.span.start, span.start, "{where_}: wrong location");
+                for format in [Format::Human, Format::Json, Format::Github] {
+                    let out = diagnostic::render(&inv.diagnostics, &inv.sources, format, false);
+                    for line in secret.lines() {
+                        assert!(
+                            !out.contains(line),
+                            "{where_} is echoed ({format:?}):\n{out}"
+                        );
+                    }
+                }
+                cases += 1;
+            }
+        }
+    }
+    cases
+}
+
+#[test]
+fn secrets_in_every_field_of_the_example_platform_are_refused() {
+    let p = Platform::example();
+    let platform = p.read("platform.toml");
+    let mut overlays = Vec::new();
+    for env in ["dev", "staging", "prod"] {
+        if p.exists(&format!("overlays/{env}.toml")) {
+            overlays.push((env, p.read(&format!("overlays/{env}.toml"))));
+        }
+    }
+    let ov: Vec<(&str, &str)> = overlays.iter().map(|(e, t)| (*e, t.as_str())).collect();
+    let cases = red_team(&platform, &ov);
+    assert!(cases > 100, "only {cases} cases");
+}
+
+#[test]
+fn secrets_in_every_free_text_field_are_refused() {
+    let cases = red_team(FULL, &[("dev", FULL_OVERLAY)]);
+    assert!(cases > 300, "only {cases} cases");
+}
+
+#[test]
+fn secrets_in_non_string_fields_and_keys_are_refused_without_echo() {
+    for (text, secret) in [
+        // A type error would echo the value: the secret check comes first.
+        (
+            MINIMAL.replace(
+                "port = 8080",
+                "port = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\"",
+            ),
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        ),
+        (
+            MINIMAL.replace("sync = \"auto\"", "sync = \"AKIAIOSFODNN7EXAMPLE\""),
+            "AKIAIOSFODNN7EXAMPLE",
+        ),
+        // An invalid name would echo it too.
+        (
+            MINIMAL.replace(
+                "[services.api]",
+                "[services.xoxb-123456789012-abcdefghijkl]",
+            ),
+            "xoxb-123456789012-abcdefghijkl",
+        ),
+        // A syntax error shows its line.
+        (
+            MINIMAL.replace(
+                "tag = \"1.0.0\"",
+                "tag = \"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+            ),
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        ),
+    ] {
+        let err =
+            match parse(&text, &[]).and_then(|ws| kgen::compile::compile(&ws, &[]).map(|_| ())) {
+                Err(kgen::Error::Invalid(inv)) => inv,
+                other => panic!("{secret}: expected invalid input, got {:?}", other.err()),
+            };
+        for format in [Format::Human, Format::Json, Format::Github] {
+            let out = diagnostic::render(&err.diagnostics, &err.sources, format, false);
+            assert!(!out.contains(secret), "{secret} is echoed:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn high_entropy_values_under_secret_names_are_refused() {
+    for (key, value) in KEYED {
+        for table in ["env", "config"] {
+            let text = MINIMAL.replace(
+                "port = 8080",
+                &format!("{table} = {{ {key} = {} }}", toml_string(value)),
+            );
+            let err = match compile(&text, &[]) {
+                Err(kgen::Error::Invalid(inv)) => inv,
+                other => panic!("{key} in {table}: {:?}", other.err()),
+            };
+            assert!(err.diagnostics.iter().any(|d| d.code == "KG010"), "{key}");
+            let out = diagnostic::render(&err.diagnostics, &err.sources, Format::Human, false);
+            assert!(!out.contains(value), "{key} is echoed:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn a_template_cannot_assemble_a_secret() {
+    let text = MINIMAL.replace(
+        "port = 8080",
+        "env = { X = \"{{ 'ghp_' }}{{ 'aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789' }}\" }",
+    );
+    let err = match compile(&text, &[]) {
+        Err(kgen::Error::Invalid(inv)) => inv,
+        other => panic!("{:?}", other.err()),
+    };
+    let d = &err.diagnostics[0];
+    assert_eq!(d.code, "KG010", "{d:?}");
+    assert!(
+        d.message
+            .contains("renders to what looks like a secret (a GitHub token)"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn legitimate_look_alikes_pass() {
+    let text = FULL.replace(
+        "env = { LOG_LEVEL = \"info\", PEER = \"http://db.db.svc.cluster.local:5432\" }",
+        "env = { KMS_KEY_ARN = \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\", \
+         PUBLIC_KEY_ID = \"3AA5C34371567BD2\", STRIPE_PUBLISHABLE_KEY = \"pk_live_51HabcdefghijABCDEFGHIJ\", \
+         DB_PASSWORD_FILE = \"/mnt/secrets-store/db-password\", DB_URL = \"postgres://db.internal:5432/app\", \
+         ROLE = \"arn:aws:iam::123456789012:role/api\", IMAGE_DIGEST = \"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\", \
+         REGISTRY = \"123456789012.dkr.ecr.eu-west-1.amazonaws.com\", COMMIT = \"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12\" }",
+    )
+    .replace(
+        "key = \"{{ env.name }}/api/db\"",
+        "key = \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/api/db-AbCdEf\"",
+    )
+    .replace("tag = \"1.0.0\"", "tag = \"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12\"");
+    let compiled = compile(&text, &[("dev", FULL_OVERLAY)]);
+    assert!(
+        compiled.is_ok(),
+        "{:?}",
+        compiled.err().map(|e| match e {
+            kgen::Error::Invalid(inv) =>
+                diagnostic::render(&inv.diagnostics, &inv.sources, Format::Human, false),
+            other => other.to_string(),
+        })
+    );
+}
+
+#[test]
+fn the_binary_never_prints_a_secret_in_any_format() {
+    let secret = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+    let p = Platform::new(
+        &MINIMAL.replace("image = \"acme/api\"", &format!("image = \"{secret}\"")),
+        &[],
+    );
+    for format in ["human", "json", "github"] {
+        for cmd in ["render", "validate"] {
+            let out = p.kgen(&[cmd, "--format", format]);
+            assert_eq!(out.code, 2, "{cmd} --format {format}: {}", out.stderr);
+            assert!(out.stderr.contains("KG010") || out.stdout.contains("KG010"));
+            assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
+        }
+    }
+    assert!(!p.exists("generated"));
+}
+
+// ---------------------------------------------------------------------------------
+// Templates
+// ---------------------------------------------------------------------------------
+
+fn render(source: &str) -> Result<String, String> {
+    let ctx = minijinja::context! {
+        service => "api",
+        env => minijinja::context! { name => "dev", big => "x".repeat(1000) },
+    };
+    Templates::new().render(source, &ctx)
+}
+
+#[test]
+fn templates_cannot_read_files() {
+    for src in [
+        "{% include '/etc/passwd' %}",
+        "{% include 'platform.toml' %}",
+        "{% import '/etc/passwd' as x %}",
+        "{% from '/etc/passwd' import x %}",
+        "{% extends '/etc/passwd' %}",
+        "{%- include \"../../.git/config\" -%}",
+    ] {
+        let err = render(src).unwrap_err();
+        assert!(
+            err.contains("is not available in kgen templates"),
+            "{src}: {err}"
+        );
+    }
+}
+
+#[test]
+fn templates_cannot_read_the_environment() {
+    std::env::set_var("KGEN_TEST_SECRET", "leaked");
+    for src in [
+        "{{ env.KGEN_TEST_SECRET }}",
+        "{{ env.HOME }}",
+        "{{ KGEN_TEST_SECRET }}",
+        "{{ env['PATH'] }}",
+        "{{ getenv('HOME') }}",
+        "{{ environ }}",
+        "{{ debug() }}",
+    ] {
+        let out = render(src);
+        assert!(out.is_err(), "{src} rendered {out:?}");
+        assert!(!out.unwrap_err().contains("leaked"));
+    }
+}
+
+#[test]
+fn templates_have_no_network_or_other_functions() {
+    for src in [
+        "{{ fetch('http://169.254.169.254/latest/meta-data/') }}",
+        "{{ url('http://example.com') }}",
+        "{{ lipsum() }}",
+        "{{ namespace() }}",
+        "{{ cycler(1, 2) }}",
+        "{{ dict(a=1) }}",
+        "{{ 'x'|format(1) }}",
+        "{{ 'x'|center(1000000000) }}",
+        "{{ 'x'|indent(1000000000) }}",
+        "{{ [1]|batch(1000000000, 'x') }}",
+    ] {
+        let err = render(src).unwrap_err();
+        assert!(err.contains("unknown"), "{src}: {err}");
+    }
+    // What is documented works.
+    assert_eq!(
+        render("{{ env.name|upper }}-{{ service|replace('a', 'A') }}").unwrap(),
+        "DEV-Api"
+    );
+    assert_eq!(
+        render("{% if env.name == 'dev' %}d{% else %}o{% endif %}{% for i in range(3) %}{{ i }}{% endfor %}").unwrap(),
+        "d012"
+    );
+}
+
+#[test]
+fn template_fuel_and_output_limits() {
+    let err =
+        render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+            .unwrap_err();
+    assert!(err.contains("ran for too long"), "{err}");
+    let err = render("{% for i in range(1000) %}{{ env.big }}{% endfor %}").unwrap_err();
+    assert!(err.contains("more than the limit of 65536 bytes"), "{err}");
+    let err = render(&format!(
+        "{{{{ '{}' }}}}",
+        "x".repeat(kgen::template::MAX_SOURCE)
+    ))
+    .unwrap_err();
+    assert!(err.contains("more than the limit of 8192"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------
+// Paths
+// ---------------------------------------------------------------------------------
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_platform_file_linked_outside_the_directory_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("credentials");
+    std::fs::write(
+        &secret,
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    )
+    .unwrap();
+    let p = Platform::empty();
+    symlink(&secret, &p.path().join("platform.toml"));
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("outside the platform directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("wJalrXUtnFEMI"), "{}", out.stderr);
+    assert!(!p.exists("generated"));
+}
+
+#[cfg(unix)]
+#[test]
+fn overlays_linked_outside_the_directory_are_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("dev.toml"),
+        "[services.api]\ntag = \"6.6.6\"\n",
+    )
+    .unwrap();
+    // A linked overlay file.
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::create_dir(p.path().join("overlays")).unwrap();
+    symlink(
+        &outside.path().join("dev.toml"),
+        &p.path().join("overlays/dev.toml"),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("overlays/dev.toml is a symbolic link to"),
+        "{}",
+        out.stderr
+    );
+    // A linked overlays directory.
+    let p = Platform::new(MINIMAL, &[]);
+    symlink(outside.path(), &p.path().join("overlays"));
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("outside the platform directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(!p.exists("generated"));
+}
+
+#[cfg(unix)]
+#[test]
+fn links_inside_the_platform_directory_are_followed() {
+    let p = Platform::new(MINIMAL, &[]);
+    p.write("shared/dev.toml", "[services.api]\ntag = \"1.0.1\"\n");
+    std::fs::create_dir(p.path().join("overlays")).unwrap();
+    symlink(
+        Path::new("../shared/dev.toml"),
+        &p.path().join("overlays/dev.toml"),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(p
+        .read("generated/dev/api/deployment.yaml")
+        .contains("1.0.1"));
+}
+
+#[cfg(unix)]
+#[test]
+fn platform_through_a_linked_directory_writes_next_to_the_real_files() {
+    let p = Platform::new(MINIMAL, &[]);
+    let other = tempfile::tempdir().unwrap();
+    symlink(p.path(), &other.path().join("link"));
+    let out = common::kgen_in(
+        other.path(),
+        &["render", "--platform", "link/platform.toml"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(p.exists("generated/dev/api/deployment.yaml"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_generated_directory_is_refused() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let p = Platform::new(MINIMAL, &[]);
+    symlink(elsewhere.path(), &p.path().join("generated"));
+    for args in [&["render"][..], &["render", "--check"]] {
+        let out = p.kgen(args);
+        assert_eq!(out.code, 3, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("is a symbolic link"), "{}", out.stderr);
+    }
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_directory_inside_generated_is_never_followed() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::create_dir(p.path().join("generated")).unwrap();
+    symlink(elsewhere.path(), &p.path().join("generated/dev"));
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("generated/dev is a symbolic link"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "wrote through the link"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_file_inside_generated_is_never_written_through() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("victim.yaml");
+    std::fs::write(
+        &target,
+        "# Generated by kgen from x. Do not edit\nkeep: me\n",
+    )
+    .unwrap();
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::create_dir_all(p.path().join("generated/dev/api")).unwrap();
+    symlink(&target, &p.path().join("generated/dev/api/deployment.yaml"));
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("is a symbolic link"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# Generated by kgen from x. Do not edit\nkeep: me\n"
+    );
+}
+
+#[test]
+fn names_cannot_leave_the_tree() {
+    for (from, to) in [
+        ("[services.api]", "[services.\"../../etc\"]"),
+        ("[services.api]", "[services.\"a/b\"]"),
+        ("[environments.dev]", "[environments.\"..\"]"),
+        ("[environments.dev]", "[environments.\"/tmp/x\"]"),
+        ("[platform]", "[platform]\nrepo_path = \"../../..\""),
+    ] {
+        let text = MINIMAL.replace(from, to);
+        match compile(&text, &[]) {
+            Err(kgen::Error::Invalid(_)) => {}
+            other => panic!(
+                "{to}: {:?}",
+                other.map(|c| c.tree.files.keys().cloned().collect::<Vec<_>>())
+            ),
+        }
+    }
+}
