@@ -5,8 +5,9 @@
 //! one direction, one module per stage:
 //!
 //! `workspace` (load, with spans) → `merge` + `resolve` (effective spec per service
-//! and environment) → `render` (typed objects) → `validate` (schema, semantics, policy) → `emit` (deterministic YAML) →
-//! `write` (only changed files, atomically). `compile` strings the stages together;
+//! and environment) → `render` (typed objects) → `validate` (schema, semantics,
+//! policy) → `emit` (deterministic YAML) → `write` (only changed files,
+//! atomically). `compile` strings the stages together;
 //! `ops` holds one function per command; `diagnostic` renders problems at the edge.
 
 pub mod cmp_params;

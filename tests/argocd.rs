@@ -314,3 +314,24 @@ fn example_platform_objects_conform_to_upstream_crd_schemas() {
         "only {checked} custom resources checked"
     );
 }
+
+#[test]
+fn metrics_on_their_own_port_are_exposed_and_scraped_by_name() {
+    let text = format!("{MINIMAL}metrics = {{ port = 9090 }}\n{MONITORING}");
+    let p = Platform::new(&text, &[]);
+    ok(&p);
+    let svc = p.read("generated/dev/api/service.yaml");
+    assert!(
+        svc.contains(
+            "  - name: metrics\n    port: 9090\n    protocol: TCP\n    targetPort: metrics\n"
+        ),
+        "{svc}"
+    );
+    let deploy = p.read("generated/dev/api/deployment.yaml");
+    assert!(
+        deploy.contains("        - containerPort: 9090\n          name: metrics\n"),
+        "{deploy}"
+    );
+    let sm = p.read("generated/dev/api/servicemonitor.yaml");
+    assert!(sm.contains("    port: metrics\n"), "{sm}");
+}

@@ -54,7 +54,7 @@ tag = "2.0.0"
 namespace = "payments"
 replicas = 3
 port = 9000
-metrics = { path = "/stats", interval = "15s" }
+metrics = { path = "/stats", interval = "15s", port = 9102 }
 iam_role = "arn:aws:iam::{{ env.aws_account }}:role/{{ env.name }}-billing"
 secrets = [
   { name = "db-user", from = "secretsmanager", key = "{{ env.name }}/billing/db", json_key = "username" },

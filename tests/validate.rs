@@ -530,3 +530,17 @@ fn validate_of_missing_path_is_an_io_error() {
         out.stderr
     );
 }
+
+#[test]
+fn the_example_platform_validates_against_upstream_crd_schemas() {
+    let dir = repo_root().join("../shared/schemas/crds");
+    if !dir.is_dir() {
+        eprintln!("skipping: {} not found", dir.display());
+        return;
+    }
+    let p = Platform::example();
+    let out = p.kgen(&["validate", "--schema-dir", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert!(out.stdout.ends_with(", 0 warnings\n"), "{}", out.stdout);
+}

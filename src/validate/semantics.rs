@@ -2022,22 +2022,34 @@ mod tests {
             ]
         );
         let long = "c".repeat(53);
-        let got = msgs(json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": long},
-            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}}}}));
+        let got = msgs(
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": long},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}}}}),
+        );
         assert_eq!(got.len(), 2, "{got:#?}");
-        assert!(got[0].ends_with("a CronJob name is at most 52, because its Jobs' names add an 11-character suffix"), "{}", got[0]);
+        assert!(
+            got[0].ends_with(
+                "a CronJob name is at most 52, because its Jobs' names add an 11-character suffix"
+            ),
+            "{}",
+            got[0]
+        );
         assert_eq!(got[1], "the pods of a Job need restartPolicy OnFailure or Never (the default, Always, is refused)");
         assert_eq!(
-            msgs(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
-                "spec": {"minAvailable": 1, "maxUnavailable": "150%"}})),
+            msgs(
+                json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
+                "spec": {"minAvailable": 1, "maxUnavailable": "150%"}})
+            ),
             vec![
                 "a PodDisruptionBudget sets minAvailable or maxUnavailable, not both",
                 "maxUnavailable: \"150%\" is neither a count nor a percentage like 25%",
             ]
         );
         assert_eq!(
-            msgs(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
-                "spec": {"rules": [{"host": "10.0.0.1", "http": {"paths": [{"path": "api", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}})),
+            msgs(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
+                "spec": {"rules": [{"host": "10.0.0.1", "http": {"paths": [{"path": "api", "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}})
+            ),
             vec![
                 "host: \"10.0.0.1\" is an IP address; an Ingress host must be a DNS name",
                 "pathType is required: use Prefix, Exact or ImplementationSpecific",
