@@ -544,6 +544,18 @@ fn remove_entry(
                 };
                 key_span.start..end
             };
+            // A multi-line inline table may hold comments between entries: removing
+            // one of those would change more than the value, so refuse instead.
+            let around = [
+                &text[range.start..value_span.start.max(range.start)],
+                &text[value_span.end.min(range.end)..range.end],
+            ];
+            if around.iter().any(|t| t.contains('#')) {
+                return Err(EditError::new(
+                    "cannot remove this key without removing the comment next to it; remove it by hand",
+                    Some(key_span),
+                ));
+            }
             Ok(Splice {
                 range,
                 insert: String::new(),

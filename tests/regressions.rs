@@ -149,3 +149,24 @@ fn a_panic_is_reported_as_a_bug_without_a_backtrace() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// Found by the `overlay_edit` target: removing a key from a multi-line inline table
+/// (TOML 1.1) deleted everything up to the next key, comments included. The edit now
+/// refuses when a comment sits between the entries.
+#[test]
+fn removing_a_key_keeps_comments_in_multiline_inline_tables() {
+    use kgen::overlay_edit::{apply, Edit, Field};
+    let text = "[services]\naux-service = { tag = \"2.2.0\",\n  # pinned by hand\n  digest = \"sha256:0f2b\" }\n";
+    let err = apply(text, &[Edit::remove("aux-service", Field::Tag)]).unwrap_err();
+    assert!(err.message.contains("remove it by hand"), "{}", err.message);
+    fuzz::check_edit(text, &Edit::remove("aux-service", Field::Tag));
+    // Without a comment in the way it still works, on one line or several.
+    for text in [
+        "[services]\naux-service = { tag = \"2.2.0\", digest = \"sha256:0f2b\" }\n",
+        "[services]\naux-service = { tag = \"2.2.0\",\n  digest = \"sha256:0f2b\" }\n",
+    ] {
+        let edited = apply(text, &[Edit::remove("aux-service", Field::Tag)]).unwrap();
+        assert!(!edited.text.contains("tag"), "{}", edited.text);
+        fuzz::check_edit(text, &Edit::remove("aux-service", Field::Tag));
+    }
+}

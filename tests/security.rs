@@ -651,3 +651,77 @@ fn names_cannot_leave_the_tree() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The Argo CD plugin
+// ---------------------------------------------------------------------------------
+
+/// `kgen cmp generate` as the repo-server sidecar runs it, for `api` in `dev`.
+fn plugin_generate(dir: &Path) -> common::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("ARGOCD_APP_NAME", "dev-api")
+        .env("ARGOCD_APP_SOURCE_PATH", ".")
+        .env("ARGOCD_ENV_KGEN_ENV", "dev")
+        .env("ARGOCD_ENV_KGEN_SERVICE", "api")
+        .output()
+        .unwrap();
+    common::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_plugin_never_prints_a_secret() {
+    let p = Platform::new(MINIMAL, &[]);
+    let ok = plugin_generate(p.path());
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    for (secret, _) in SECRETS {
+        let p = Platform::new(
+            &MINIMAL.replace(
+                "tag = \"1.0.0\"",
+                &format!("tag = \"1.0.0\"\nenv = {{ X = {} }}", toml_string(secret)),
+            ),
+            &[],
+        );
+        let out = plugin_generate(p.path());
+        assert_ne!(out.code, 0, "{secret}: {}", out.stdout);
+        assert!(out.stderr.contains("KG010"), "{secret}: {}", out.stderr);
+        for line in secret.lines() {
+            assert!(
+                !out.stdout.contains(line) && !out.stderr.contains(line),
+                "{secret} printed"
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_plugin_reads_no_overlay_from_outside_the_source_directory() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("dev.toml"),
+        "[services.api]\ntag = \"6.6.6\"\n",
+    )
+    .unwrap();
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::create_dir(p.path().join("overlays")).unwrap();
+    symlink(
+        &outside.path().join("dev.toml"),
+        &p.path().join("overlays/dev.toml"),
+    );
+    let out = plugin_generate(p.path());
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("outside the source directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("6.6.6"));
+}
