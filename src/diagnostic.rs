@@ -177,9 +177,21 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
                 file.display
             );
             let line_str = file.line_text(line);
-            let masked;
+            let mut masked;
             let text = if d.redact {
                 masked = mask(line_str, col - 1, origin.span.len());
+                // The same text elsewhere on the line (another value) is masked too.
+                let value = file
+                    .text
+                    .get(origin.span.clone())
+                    .unwrap_or("")
+                    .trim_matches(['"', '\''])
+                    .lines()
+                    .next()
+                    .unwrap_or("");
+                if value.len() >= 4 {
+                    masked = masked.replace(value, &"*".repeat(value.chars().count()));
+                }
                 masked.as_str()
             } else {
                 line_str

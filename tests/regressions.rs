@@ -170,3 +170,32 @@ fn removing_a_key_keeps_comments_in_multiline_inline_tables() {
         fuzz::check_edit(text, &Edit::remove("aux-service", Field::Tag));
     }
 }
+
+/// Found by the `compile` target: a value refused as a secret (by its key) was masked
+/// in the snippet, but the same text elsewhere on the line, inside another value,
+/// was shown. Every occurrence on the line is masked now.
+#[test]
+fn a_redacted_value_is_masked_wherever_it_appears_on_its_line() {
+    let platform = "[platform]\nname = \"a\"\nrepo = \"https://github.com/a/b.git\"\n\
+        [environments.dev]\n[services.api]\nimage = \"a/b\"\ntag = \"1\"\n\
+        config = { DB_PASSWORD = \"hunter2-secret\", GREETING = \"hello hunter2-secret\" }\n";
+    fuzz::check_compile(platform.as_bytes());
+    let result = kgen::Workspace::parse(
+        "/p".into(),
+        kgen::workspace::InputFiles {
+            platform: ("platform.toml".into(), platform.into()),
+            overlays: vec![],
+        },
+    );
+    let Err(kgen::Error::Invalid(inv)) = result else {
+        panic!("the password must be refused");
+    };
+    let out = kgen::diagnostic::render(
+        &inv.diagnostics,
+        &inv.sources,
+        kgen::diagnostic::Format::Human,
+        false,
+    );
+    assert!(!out.contains("hunter2-secret"), "{out}");
+    assert!(out.contains("GREETING = \"hello **************\""), "{out}");
+}
