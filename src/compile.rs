@@ -2,6 +2,12 @@
 //!
 //! Every command that needs rendered output (render, check, validate, diff, the
 //! Argo CD plugin, bump-image) calls `compile`; nothing touches the disk here.
+//!
+//! Environments go through render → validate → emit one at a time, and each one's
+//! objects are dropped once its files are emitted: only the bytes of the files are
+//! kept for the whole platform, so memory grows with the output, not with the
+//! object trees (about ten times larger). Nothing is returned (let alone written)
+//! unless every environment validates.
 
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Tree};
@@ -9,14 +15,15 @@ use crate::error::{Error, Result};
 use crate::render::{self, Object};
 use crate::resolve;
 use crate::spec::PlatformSpec;
-use crate::validate;
+use crate::validate::{self, Report};
 use crate::workspace::Workspace;
 
 /// Everything one run produces, in memory.
 #[derive(Debug, Clone)]
 pub struct Compiled {
     pub spec: PlatformSpec,
-    pub objects: Vec<Object>,
+    /// How many objects were rendered (and validated) for the files of `tree`.
+    pub object_count: usize,
     pub tree: Tree,
     /// Non-blocking diagnostics.
     pub warnings: Vec<Diagnostic>,
@@ -27,6 +34,17 @@ pub struct Compiled {
 /// Compiles the platform. Every environment is resolved and validated (an AppProject
 /// can span several environments); with `envs`, only their files are kept.
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
+    compile_inner(ws, envs, false).map(|(compiled, _)| compiled)
+}
+
+/// Like [`compile`], also returning the rendered objects (of `envs`, or all) for
+/// callers that look at them (`kgen validate --schema-dir`, tests). Keeps every
+/// object tree in memory at once.
+pub fn compile_with_objects(ws: &Workspace, envs: &[String]) -> Result<(Compiled, Vec<Object>)> {
+    compile_inner(ws, envs, true)
+}
+
+fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compiled, Vec<Object>)> {
     let spec = resolve::resolve(ws, &[])?;
     if let Some(unknown) = envs
         .iter()
@@ -37,34 +55,58 @@ pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
             &ws.environment_names(),
         ));
     }
-    let mut objects = render::platform(&spec);
+    let mut report = Report::default();
+    report.diagnostics.extend(validate::check_platform(&spec));
+    let mut tree = Tree::default();
+    let mut kept = Vec::new();
+    let mut object_count = 0;
+    for env in &spec.environments {
+        let mut objects = render::environment(&spec, env);
+        objects.extend(render::argocd_objects(&spec, env));
+        // Checks between objects stay within an environment, so one is validated
+        // on its own; the waivers used are needed to emit its files.
+        let mut part = Report::default();
+        validate::check_into(&spec, &objects, &mut part);
+        let wanted = envs.is_empty() || envs.contains(&env.name);
+        let failed = report.diagnostics.iter().any(Diagnostic::is_error)
+            || part.diagnostics.iter().any(Diagnostic::is_error);
+        if wanted && !failed {
+            object_count += objects.len();
+            tree.files
+                .append(&mut emit::emit_with_waivers(&spec, &objects, &part.waived).files);
+            if keep {
+                kept.append(&mut objects);
+            }
+        }
+        report.diagnostics.append(&mut part.diagnostics);
+        report.waived.append(&mut part.waived);
+    }
+    let report = validate::finish(report);
     // Nothing is emitted (let alone written) unless every object validates.
-    let report = validate::check(&spec, &objects);
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
     }
     let scopes = if envs.is_empty() {
         vec![String::new()]
     } else {
-        objects.retain(|o| envs.contains(&o.env));
         envs.iter()
             .flat_map(|e| [e.clone(), format!("argocd/{e}")])
             .collect()
     };
-    let mut tree = emit::emit_with_waivers(&spec, &objects, &report.waived);
     if envs.is_empty() {
         // Platform-level: the Argo CD plugin's configuration (full renders only).
         let platform_file = ws.sources.get(ws.platform_file).display.clone();
         let (path, text) = render::cmp_plugin::file(&[platform_file]);
         tree.files.insert(path, text);
     }
-    Ok(Compiled {
+    let compiled = Compiled {
         spec,
-        objects,
+        object_count,
         tree,
         warnings: report.diagnostics,
         scopes,
-    })
+    };
+    Ok((compiled, kept))
 }
 
 /// Compiles one Argo CD application: the files of `service` in `env` (those under
@@ -97,7 +139,7 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     let tree = emit::emit_with_waivers(&spec, &objects, &report.waived);
     Ok(Compiled {
         spec,
-        objects,
+        object_count: objects.len(),
         tree,
         warnings: report.diagnostics,
         scopes: Vec::new(),

@@ -30,6 +30,10 @@ pub struct Comparison {
     pub extra: Vec<String>,
     /// Identical on disk.
     pub unchanged: usize,
+    /// kgen temporary files seen under the scopes (`apply` removes abandoned ones).
+    pub temp_files: Vec<PathBuf>,
+    /// The scopes were all of `generated/`, so `temp_files` lists every one there.
+    pub covers_all: bool,
 }
 
 impl Comparison {
@@ -41,12 +45,33 @@ impl Comparison {
 /// Compares `tree` with the directory `dir` (the `generated/` directory).
 /// `scopes` are the sub-directories this render owns (`""` for all of it): extra
 /// files are only looked for there.
+///
+/// The scopes are listed first (directory entries only, never following links), so
+/// a missing file costs nothing and only files that exist are opened; a symbolic
+/// link anywhere on the way is an error, as it is for writing.
 pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison> {
     use rayon::prelude::*;
-    // No directory on the way to a file may be a link (checked once per directory).
     let mut checked = std::collections::HashSet::new();
-    for rel in tree.files.keys() {
-        check_no_links(dir, &dir.join(rel), &mut checked)?;
+    let mut listing = Listing::default();
+    for scope in scopes {
+        let scope_dir = dir.join(scope);
+        check_no_links(dir, &scope_dir.join("x"), &mut checked)?;
+        listing.walk(&scope_dir, &relative(dir, &scope_dir))?;
+    }
+    let listed = |rel: &str| {
+        scopes.iter().any(|s| {
+            s.is_empty()
+                || rel
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+    };
+    if !listing.links.is_empty() || tree.files.keys().any(|rel| !listed(rel)) {
+        // A link in the tree (or a file outside the scopes): the careful way, which
+        // names the link on the way to each file.
+        for rel in tree.files.keys() {
+            check_no_links(dir, &dir.join(rel), &mut checked)?;
+        }
     }
     #[derive(Clone, Copy)]
     enum State {
@@ -59,6 +84,9 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
         .files
         .par_iter()
         .map(|(rel, contents)| {
+            if listed(rel) && !listing.entries.contains_key(rel.as_str()) {
+                return Ok((rel, State::Missing));
+            }
             let path = dir.join(rel);
             let state = match read_regular(&path)? {
                 None => State::Missing,
@@ -83,26 +111,94 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
             State::Same => c.unchanged += 1,
         }
     }
-    for scope in scopes {
-        let mut found = Vec::new();
-        let scope_dir = dir.join(scope);
-        check_no_links(dir, &scope_dir.join("x"), &mut checked)?;
-        walk(&scope_dir, &mut found)?;
-        for path in found {
-            let rel = relative(dir, &path);
-            if tree.files.contains_key(&rel) {
-                continue;
-            }
-            if let Some(existing) = read_regular(&path)? {
-                if is_generated(&existing) {
-                    c.extra.push(rel);
-                }
+    let candidates: Vec<&String> = listing
+        .entries
+        .iter()
+        .filter(|(rel, kind)| {
+            **kind == EntryKind::File && rel.ends_with(".yaml") && !tree.files.contains_key(*rel)
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    for rel in candidates {
+        if let Some(existing) = read_regular(&dir.join(rel))? {
+            if is_generated(&existing) {
+                c.extra.push(rel.clone());
             }
         }
     }
     c.extra.sort();
     c.extra.dedup();
+    c.temp_files = listing.temp_files;
+    c.covers_all = scopes.iter().any(String::is_empty);
     Ok(c)
+}
+
+/// What a directory entry is, as listed (links are not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Other,
+}
+
+/// The entries under the scopes of a comparison, by path relative to `generated/`.
+#[derive(Debug, Default)]
+struct Listing {
+    entries: std::collections::HashMap<String, EntryKind>,
+    /// Symbolic links met (never followed).
+    links: Vec<String>,
+    /// kgen's own temporary files met (`.kgen-<pid>-….tmp`).
+    temp_files: Vec<PathBuf>,
+}
+
+impl Listing {
+    /// Lists `path` (relative name `rel`) recursively, subdirectories in parallel.
+    fn walk(&mut self, path: &Path, rel: &str) -> Result<()> {
+        use rayon::prelude::*;
+        let entries = match fs::read_dir(path) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(()),
+            Err(e) => return Err(Error::io("list", path, e)),
+        };
+        let mut dirs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("list", path, e))?;
+            let ft = entry.file_type().map_err(|e| Error::io("list", path, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if ft.is_symlink() {
+                self.links.push(child.clone());
+                self.entries.insert(child, EntryKind::Other);
+            } else if ft.is_dir() {
+                self.entries.insert(child.clone(), EntryKind::Other);
+                dirs.push((entry.path(), child));
+            } else if ft.is_file() {
+                if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+                    self.temp_files.push(entry.path());
+                }
+                self.entries.insert(child, EntryKind::File);
+            } else {
+                self.entries.insert(child, EntryKind::Other);
+            }
+        }
+        let parts: Vec<Listing> = dirs
+            .par_iter()
+            .map(|(path, child)| {
+                let mut part = Listing::default();
+                part.walk(path, child).map(|()| part)
+            })
+            .collect::<Result<_>>()?;
+        for part in parts {
+            self.entries.extend(part.entries);
+            self.links.extend(part.links);
+            self.temp_files.extend(part.temp_files);
+        }
+        Ok(())
+    }
 }
 
 /// What `apply` did.
@@ -132,7 +228,18 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
         fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
         remove_empty_parents(dir, &path);
     }
-    remove_abandoned_temp_files(dir);
+    if c.covers_all {
+        for path in &c.temp_files {
+            if is_abandoned(
+                &path.file_name().unwrap_or_default().to_string_lossy(),
+                path,
+            ) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    } else {
+        remove_abandoned_temp_files(dir);
+    }
     Ok(Outcome {
         added: c.missing.clone(),
         changed: c.stale.clone(),
@@ -227,7 +334,42 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 }
 
 /// Reads a regular file; `None` if it does not exist. A symlink or directory is an error.
+///
+/// Opened without following a link and without blocking (a FIFO would otherwise
+/// hang), then checked on the open file: one path lookup per file.
 fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::Other(format!(
+                "{} is a symbolic link; kgen does not follow links in generated/. Remove it",
+                path.display()
+            )))
+        }
+        Err(_) => return read_regular_slow(path),
+    };
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Other(format!(
+            "{} is in the way: kgen needs to write a file there",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(Some(bytes))
+}
+
+/// `read_regular` by the path's metadata, for what opening could not tell.
+fn read_regular_slow(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
@@ -243,26 +385,6 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
             path.display()
         ))),
     }
-}
-
-/// Regular files under `dir`, recursively, never following symlinks.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(()),
-        Err(e) => return Err(Error::io("list", dir, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
-        let ft = entry.file_type().map_err(|e| Error::io("list", dir, e))?;
-        if ft.is_dir() {
-            walk(&entry.path(), out)?;
-        } else if ft.is_file() && entry.file_name().to_string_lossy().ends_with(".yaml") {
-            out.push(entry.path());
-        }
-    }
-    Ok(())
 }
 
 /// Removes temporary files under `dir` (not following links) left by a kgen process

@@ -295,9 +295,9 @@ fn example_platform_objects_conform_to_upstream_crd_schemas() {
         return; // upstream_schema_dir printed why it is skipping
     };
     let ws = kgen::Workspace::load(&common::repo_root().join("platform.toml")).unwrap();
-    let compiled = kgen::compile::compile(&ws, &[]).unwrap();
+    let (_, objects) = kgen::compile::compile_with_objects(&ws, &[]).unwrap();
     let mut checked = 0;
-    for o in &compiled.objects {
+    for o in &objects {
         let api = o.value["apiVersion"].as_str().unwrap_or("");
         if !api.contains('.') || api.contains(".k8s.io/") {
             continue; // core kinds (incl. networking.k8s.io) and Helm values: not CRDs

@@ -671,9 +671,8 @@ fn plugin_mode_objects_conform_to_upstream_crd_schemas() {
     };
     let p = plugin_platform();
     let ws = kgen::Workspace::load(&p.path().join("platform.toml")).unwrap();
-    let compiled = kgen::compile::compile(&ws, &[]).unwrap();
-    let set = compiled
-        .objects
+    let (_, objects) = kgen::compile::compile_with_objects(&ws, &[]).unwrap();
+    let set = objects
         .iter()
         .find(|o| o.path == "argocd/dev/applicationset.yaml")
         .unwrap();
@@ -681,7 +680,7 @@ fn plugin_mode_objects_conform_to_upstream_crd_schemas() {
         set.value["spec"]["template"]["spec"]["source"]["plugin"]["name"],
         format!("kgen-{}", env!("CARGO_PKG_VERSION"))
     );
-    for o in &compiled.objects {
+    for o in &objects {
         if o.value["apiVersion"]
             .as_str()
             .unwrap_or("")

@@ -75,20 +75,21 @@ chart_version = "77.0.0"
 
 fn check(platform: &std::path::Path, label: &str) {
     let ws = Workspace::load(platform).unwrap_or_else(|e| panic!("{label}: load: {e}"));
-    let compiled = kgen::compile::compile(&ws, &[]).unwrap_or_else(|e| match e {
-        kgen::Error::Invalid(inv) => panic!(
-            "{label}: invalid:\n{}",
-            kgen::diagnostic::render_human(&inv.diagnostics, &inv.sources, false)
-        ),
-        other => panic!("{label}: {other}"),
-    });
+    let (compiled, objects) =
+        kgen::compile::compile_with_objects(&ws, &[]).unwrap_or_else(|e| match e {
+            kgen::Error::Invalid(inv) => panic!(
+                "{label}: invalid:\n{}",
+                kgen::diagnostic::render_human(&inv.diagnostics, &inv.sources, false)
+            ),
+            other => panic!("{label}: {other}"),
+        });
     assert!(
         compiled.warnings.is_empty(),
         "{label}: warnings:\n{}",
         kgen::diagnostic::render_human(&compiled.warnings, &ws.sources, false)
     );
     // kgen's own schemas: nothing to report for any object.
-    for o in &compiled.objects {
+    for o in &objects {
         if o.value.get("kind").is_none() {
             continue;
         }
@@ -99,7 +100,7 @@ fn check(platform: &std::path::Path, label: &str) {
         return;
     };
     let mut checked = BTreeSet::new();
-    for o in &compiled.objects {
+    for o in &objects {
         let (Some(api), Some(kind)) = (
             o.value.get("apiVersion").and_then(|v| v.as_str()),
             o.value.get("kind").and_then(|v| v.as_str()),

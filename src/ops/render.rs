@@ -49,7 +49,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let outcome = write::apply(&dir, &compiled.tree, &comparison)?;
     Ok(RenderSummary {
         environments: compiled.spec.environments.len(),
-        objects: compiled.objects.len(),
+        objects: compiled.object_count,
         outcome,
         warnings: compiled.warnings,
         elapsed: start.elapsed(),

@@ -63,12 +63,16 @@ pub fn validate_platform(
     envs: &[String],
     schema_dir: Option<&Path>,
 ) -> Result<Summary> {
-    let compiled = compile(ws, envs)?;
+    // The objects are only needed for the upstream schemas: keep them only then.
+    let (compiled, objects) = match schema_dir {
+        Some(_) => crate::compile::compile_with_objects(ws, envs)?,
+        None => (compile(ws, envs)?, Vec::new()),
+    };
     let mut warnings = compiled.warnings;
     if let Some(dir) = schema_dir {
         let mut dir = open_schema_dir(dir)?;
         let mut found = Vec::new();
-        for o in &compiled.objects {
+        for o in &objects {
             let (Some(api), Some(kind)) = (
                 o.value.get("apiVersion").and_then(Value::as_str),
                 o.value.get("kind").and_then(Value::as_str),
@@ -112,7 +116,7 @@ pub fn validate_platform(
         warnings.extend(found);
     }
     Ok(Summary {
-        objects: compiled.objects.len(),
+        objects: compiled.object_count,
         sources_count: compiled.spec.environments.len(),
         noun: "environment",
         warnings,

@@ -252,6 +252,23 @@ pub fn validate(spec: &PlatformSpec, objects: &[Object]) -> Vec<Diagnostic> {
 
 /// Validates every rendered object and reports which waivers were used where.
 pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
+    let mut report = Report::default();
+    report.diagnostics.extend(check_platform(spec));
+    check_into(spec, objects, &mut report);
+    finish(report)
+}
+
+/// The checks of the platform itself, independent of any object (malformed waivers).
+/// Part of [`check`], for callers that validate the objects in parts.
+pub fn check_platform(spec: &PlatformSpec) -> Vec<Diagnostic> {
+    check_waivers(spec)
+}
+
+/// Validates `objects` (whole environments: checks between objects stay within each
+/// environment) and adds what it finds to `report`, unsorted. Validating a platform
+/// in parts (`check_platform`, then `check_into` per environment, then `finish`)
+/// gives exactly what [`check`] gives for all of it.
+pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) {
     let envs: FastMap<&str, &EnvSpec> = spec
         .environments
         .iter()
@@ -316,8 +333,6 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
         findings[i].push(f);
     }
 
-    let mut report = Report::default();
-    report.diagnostics.extend(check_waivers(spec));
     for ((object, subject), found) in objects.iter().zip(&subjects).zip(findings) {
         if found.is_empty() {
             continue;
@@ -336,6 +351,11 @@ pub fn check(spec: &PlatformSpec, objects: &[Object]) -> Report {
             report.diagnostics.push(to_diagnostic(f, origin, target));
         }
     }
+}
+
+/// Completes a report built in parts: the same finding in several environments
+/// becomes one diagnostic, and everything is sorted.
+pub fn finish(mut report: Report) -> Report {
     for list in report.waived.values_mut() {
         list.sort();
     }
@@ -364,8 +384,11 @@ pub fn check_object(subject: &Subject, schema: Vec<Finding>) -> Vec<Finding> {
 /// object outside it is an error.
 pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
     let index = SetIndex::new(set);
-    let mut out = semantics::check_set(set, &index, complete);
-    out.extend(policy::check_set(set, &index));
+    let (mut out, policy) = rayon::join(
+        || semantics::check_set(set, &index, complete),
+        || policy::check_set(set, &index),
+    );
+    out.extend(policy);
     out
 }
 
