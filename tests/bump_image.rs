@@ -2,6 +2,7 @@
 //! idempotence, rollback, digests, `--image`, `--commit`, GitHub Actions outputs,
 //! and concurrent bumps.
 
+mod common;
 #[path = "fixtures/bump/support.rs"]
 mod support;
 

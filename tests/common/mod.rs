@@ -1,5 +1,8 @@
-//! Test helpers: temporary platforms and running the built `kgen` binary.
+//! Test helpers: temporary platforms, running the built `kgen` binary, and (in
+//! `git`) temporary git repositories.
 #![allow(dead_code)]
+
+pub mod git;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
