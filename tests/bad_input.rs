@@ -3,24 +3,7 @@
 
 mod common;
 
-use common::{Platform, MINIMAL};
-
-/// Renders `text` (+ overlays), asserts exit 2 and that nothing was written, returns stderr.
-fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
-    let p = Platform::new(text, overlays);
-    let out = p.kgen(&["render"]);
-    assert_eq!(
-        out.code, 2,
-        "expected exit 2, got {}:\n{}{}",
-        out.code, out.stdout, out.stderr
-    );
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    assert_eq!(out.stdout, "");
-    out.stderr
-}
+use common::{fails, Platform, MINIMAL};
 
 #[test]
 fn unknown_key_with_suggestion() {

@@ -2,6 +2,7 @@
 //! idempotence, rollback, digests, `--image`, `--commit`, GitHub Actions outputs,
 //! and concurrent bumps.
 
+mod common;
 #[path = "fixtures/bump/support.rs"]
 mod support;
 
@@ -324,6 +325,44 @@ fn a_failing_write_of_generated_restores_the_overlay() {
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(c.snapshot(), before, "every file is as it was");
     assert_eq!(c.read("overlays/dev.toml"), DEV);
+}
+
+#[test]
+fn temporary_overlay_files_of_a_dead_process_are_removed() {
+    // A bump killed between writing the new overlay and renaming it leaves
+    // `.kgen-<pid>-<random>.tmp` in overlays/ (4194305 is above Linux's largest pid).
+    let c = Checkout::new();
+    let temp = |pid: u32| {
+        format!(
+            "overlays/{}{pid}-abc{}",
+            kgen::write::TEMP_PREFIX,
+            kgen::write::TEMP_SUFFIX
+        )
+    };
+    let stale = temp(4_194_305);
+    // A live process's file (this test's own pid) and files that only look like kgen's.
+    let live = temp(std::process::id());
+    let foreign = [
+        "overlays/.kgen-notes.tmp",
+        "overlays/kgen-4194305-abc.tmp",
+        "overlays/notes.txt",
+    ];
+    c.write(&stale, "[services.main-api]\ntag = \"1.");
+    c.write(&live, "being written");
+    for f in foreign {
+        c.write(f, "not kgen's");
+    }
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !c.path(&stale).exists(),
+        "the abandoned temporary file is still there"
+    );
+    assert_eq!(c.read(&live), "being written");
+    for f in foreign {
+        assert_eq!(c.read(f), "not kgen's", "{f}");
+    }
+    assert!(c.read("overlays/dev.toml").contains("tag = \"1.4.1\""));
 }
 
 #[test]

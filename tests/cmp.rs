@@ -465,6 +465,61 @@ fn the_platform_file_must_be_in_the_source_directory() {
     }
 }
 
+/// An input file of `MAX_FILE_SIZE + 1` bytes of valid TOML, then a byte that is not
+/// UTF-8: reading the file past the limit would fail on that byte instead.
+fn oversized(start: &str) -> Vec<u8> {
+    let limit = kgen::workspace::MAX_FILE_SIZE as usize;
+    let mut bytes = start.as_bytes().to_vec();
+    while bytes.len() <= limit {
+        bytes.extend_from_slice(format!("# {}\n", "x".repeat(1021)).as_bytes());
+    }
+    bytes.truncate(limit + 1);
+    bytes.push(0xff);
+    bytes
+}
+
+#[test]
+fn an_oversized_input_file_is_refused_as_render_refuses_it() {
+    // The platform file.
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::write(p.path().join("platform.toml"), oversized(MINIMAL)).unwrap();
+    let render = p.kgen(&["render"]);
+    assert_eq!(render.code, 2, "{}", render.stderr);
+    assert_eq!(
+        render.stderr,
+        "kgen: error: platform.toml is larger than 8 MiB, kgen's limit for an input file\n"
+    );
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_fails(&out, &render.stderr);
+    assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
+    let out = cmp(p.path(), "parameters", &[]);
+    assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
+    assert_eq!(out.stdout, "");
+    let out = cmp(p.path(), "discover", &[]);
+    assert_fails(&out, "./platform.toml is larger than 8 MiB");
+    assert_eq!(out.code, 1);
+
+    // The environment's overlay.
+    let p = Platform::new(MINIMAL, &[("dev", "")]);
+    std::fs::write(
+        p.path().join("overlays/dev.toml"),
+        oversized("[services.api]\nreplicas = 2\n"),
+    )
+    .unwrap();
+    let render = p.kgen(&["render"]);
+    assert_eq!(render.code, 2, "{}", render.stderr);
+    assert!(
+        render
+            .stderr
+            .ends_with("overlays/dev.toml is larger than 8 MiB, kgen's limit for an input file\n"),
+        "{}",
+        render.stderr
+    );
+    let out = generate(p.path(), &app("dev", "api"));
+    assert_fails(&out, &render.stderr);
+    assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
+}
+
 #[test]
 fn discover_recognises_a_kgen_platform() {
     let p = Platform::example();

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{kgen_in, Output, Platform};
-use git2::{IndexAddOption, Repository, Signature, Time};
+use git2::{Repository, Signature, Time};
 
 /// A git repository in a temporary directory holding a copy of the example platform.
 struct Repo {
@@ -45,9 +45,7 @@ impl Repo {
         ] {
             p.write(&join(sub, rel), &text);
         }
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.initial_head("main");
-        let git = Repository::init_opts(p.path(), &opts).unwrap();
+        let git = common::git::init(p.path());
         let r = Repo {
             p,
             sub: sub.to_string(),
@@ -116,11 +114,6 @@ impl Repo {
 
     /// Commits the whole working tree (additions, changes, deletions) on HEAD.
     fn commit(&mut self, message: &str) -> String {
-        let mut index = self.git.index().unwrap();
-        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-        index.update_all(["*"], None).unwrap();
-        index.write().unwrap();
-        let tree = self.git.find_tree(index.write_tree().unwrap()).unwrap();
         self.commits += 1;
         let sig = Signature::new(
             "kgen test",
@@ -128,12 +121,7 @@ impl Repo {
             &Time::new(1_700_000_000 + self.commits as i64 * 60, 0),
         )
         .unwrap();
-        let parent = self.git.head().ok().map(|h| h.peel_to_commit().unwrap());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        self.git
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .unwrap()
-            .to_string()
+        common::git::commit_all(&self.git, &sig, message).to_string()
     }
 
     /// Runs kgen in the platform directory.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Platform;
+use common::{fails, Platform};
 use serde_json::{json, Value};
 
 /// One public service (`api`) in `dev`; tests add what they exercise.
@@ -51,23 +51,6 @@ fn rendered(text: &str) -> Platform {
     let p = Platform::new(text, &[]);
     render(&p);
     p
-}
-
-/// Renders `text` (+ overlays), asserts exit 2 and that nothing was written, returns stderr.
-fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
-    let p = Platform::new(text, overlays);
-    let out = p.kgen(&["render"]);
-    assert_eq!(
-        out.code, 2,
-        "expected exit 2, got {}:\n{}{}",
-        out.code, out.stdout, out.stderr
-    );
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    assert_eq!(out.stdout, "");
-    out.stderr
 }
 
 fn yaml(p: &Platform, rel: &str) -> Value {

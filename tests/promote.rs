@@ -1,6 +1,7 @@
 //! `kgen promote`: copying image tags and digests between environments with the
 //! guarantees of `bump-image` (format kept, validated, atomic, rolled back, committed).
 
+mod common;
 #[path = "fixtures/bump/support.rs"]
 mod support;
 

@@ -12,7 +12,8 @@
 //! - [`parameters`]: the parameter announcements for the Argo CD UI.
 //!
 //! Each is a function of the source directory and the variables (passed in, so tests
-//! need no process). They read the platform file and, at most, one overlay; they
+//! need no process). They read the platform file and, at most, one overlay (with
+//! [`workspace::read_input`], as `kgen render` does: within the size limit); they
 //! write nothing, open no connection and keep no cache, so concurrent runs cannot
 //! interfere. Every problem is an error (the binary prints nothing on stdout then):
 //! an empty stream that exits 0 would let Argo CD prune every resource of the
@@ -32,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::resolve;
 use crate::spec::PlatformSpec;
-use crate::workspace::{InputFiles, Workspace, OVERLAY_DIR};
+use crate::workspace::{self, InputFiles, Workspace, OVERLAY_DIR};
 
 /// The variables a plugin command sees (only non-empty values: Argo CD drops empty
 /// plugin variables, and an empty value here means "not set").
@@ -176,11 +177,14 @@ pub fn platform_file(dir: &Path, vars: &Vars) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The real path of the source directory `dir` (symbolic links resolved).
+fn real_dir(dir: &Path) -> Result<PathBuf> {
+    dir.canonicalize().map_err(|e| Error::io("resolve", dir, e))
+}
+
 /// Refuses a file whose real path (symbolic links resolved) is outside `dir`.
 fn check_inside(dir: &Path, path: &Path) -> Result<()> {
-    let real_dir = dir
-        .canonicalize()
-        .map_err(|e| Error::io("resolve", dir, e))?;
+    let real_dir = real_dir(dir)?;
     let real = path
         .canonicalize()
         .map_err(|e| Error::io("resolve", path, e))?;
@@ -199,7 +203,11 @@ fn check_inside(dir: &Path, path: &Path) -> Result<()> {
 /// plausible environment name, its overlay (the other overlays are not read: they
 /// cannot change this environment's files).
 fn load(dir: &Path, platform: &Path, env: Option<&str>) -> Result<Workspace> {
-    let text = std::fs::read_to_string(platform).map_err(|e| Error::io("read", platform, e))?;
+    let real_dir = real_dir(dir)?;
+    // `./platform.toml` is `platform.toml`: written without the `./`, errors name the
+    // file as `kgen render` does.
+    let platform = platform.strip_prefix(".").unwrap_or(platform);
+    let text = workspace::read_input(&real_dir, platform)?;
     let root = platform
         .parent()
         .map(Path::to_path_buf)
@@ -215,7 +223,7 @@ fn load(dir: &Path, platform: &Path, env: Option<&str>) -> Result<Workspace> {
         let path = root.join(&rel);
         if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
             check_inside(dir, &path)?;
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+            let text = workspace::read_input(&real_dir, &path)?;
             overlays.push((env.to_string(), rel, text));
         }
     }
@@ -331,8 +339,9 @@ pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
 /// plugin matches.
 pub fn discover(dir: &Path, vars: &Vars) -> std::result::Result<PathBuf, String> {
     let platform = platform_file(dir, vars).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(&platform)
-        .map_err(|e| format!("cannot read {}: {e}", platform.display()))?;
+    let text = real_dir(dir)
+        .and_then(|real_dir| workspace::read_input(&real_dir, &platform))
+        .map_err(|e| e.to_string())?;
     let header = text.lines().any(|l| {
         let l = l.split('#').next().unwrap_or("").trim();
         l.strip_prefix('[')

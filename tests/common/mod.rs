@@ -1,5 +1,8 @@
-//! Test helpers: temporary platforms and running the built `kgen` binary.
+//! Test helpers: temporary platforms, running the built `kgen` binary, and (in
+//! `git`) temporary git repositories.
 #![allow(dead_code)]
+
+pub mod git;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -136,6 +139,24 @@ pub fn kgen_in(dir: &Path, args: &[&str]) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Renders a platform made of `text` and `overlays`, expecting it to be refused:
+/// exit 2, nothing on stdout, nothing written. Returns stderr.
+pub fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
+    let p = Platform::new(text, overlays);
+    let out = p.kgen(&["render"]);
+    assert_eq!(
+        out.code, 2,
+        "expected exit 2, got {}:\n{}{}",
+        out.code, out.stdout, out.stderr
+    );
+    assert!(
+        !p.exists("generated"),
+        "nothing may be written on bad input"
+    );
+    assert_eq!(out.stdout, "");
+    out.stderr
 }
 
 /// A small valid platform used as the base of bad-input cases.
