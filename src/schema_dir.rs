@@ -230,9 +230,7 @@ impl StrictValidator {
             .with_format("byte", is_base64)
             .build(&schema)
             .map_err(|e| e.to_string())?;
-        let text = schema.to_string();
-        let prepare =
-            text.contains("\"default\":") || text.contains("\"x-kubernetes-list-map-keys\":");
+        let prepare = has_key(&schema, &["default", "x-kubernetes-list-map-keys"]);
         Ok(StrictValidator {
             schema,
             validator,
@@ -307,11 +305,27 @@ pub fn strict_schema(upstream: &Value) -> Value {
     schema
 }
 
-/// Applies the Kubernetes extensions to `node` and its structural children.
+/// True when a mapping anywhere in `value` has one of `keys`.
+fn has_key(value: &Value, keys: &[&str]) -> bool {
+    match value {
+        Value::Object(map) => {
+            keys.iter().any(|k| map.contains_key(*k)) || map.values().any(|v| has_key(v, keys))
+        }
+        Value::Array(items) => items.iter().any(|v| has_key(v, keys)),
+        _ => false,
+    }
+}
+
+/// Applies the Kubernetes extensions to `node` and its structural children, and
+/// drops their descriptions: most of a Kubernetes schema's bytes, never used in a
+/// message, and walked by the validator's compiler for nothing.
 fn harden(node: &mut Value) {
     let Some(obj) = node.as_object_mut() else {
         return;
     };
+    if matches!(obj.get("description"), Some(Value::String(_))) {
+        obj.remove("description");
+    }
     let is_true = |obj: &Map<String, Value>, key: &str| obj.get(key) == Some(&Value::Bool(true));
 
     if is_true(obj, "x-kubernetes-int-or-string") {
