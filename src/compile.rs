@@ -78,6 +78,11 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 kept.append(&mut objects);
             }
         }
+        // Freeing thousands of object trees is a tenth of a render: on both cores.
+        {
+            use rayon::prelude::*;
+            objects.into_par_iter().for_each(drop);
+        }
         report.diagnostics.append(&mut part.diagnostics);
         report.waived.append(&mut part.waived);
     }

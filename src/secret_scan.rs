@@ -199,30 +199,52 @@ fn scan_value(value: &str) -> Option<&'static str> {
     if let Some(what) = scan_prefixed(value) {
         return Some(what);
     }
-    for &(marker, what) in WEBHOOKS {
-        if let Some(i) = value.find(marker) {
-            let rest = &value[i + marker.len()..];
-            if rest
-                .bytes()
-                .take_while(|&c| c.is_ascii_alphanumeric())
-                .count()
-                >= 6
-            {
-                return Some(what);
+    // The other shapes start at a fixed marker; most values have none.
+    let marked = MARKERS.is_match(value);
+    if marked {
+        for &(marker, what) in WEBHOOKS {
+            if let Some(i) = value.find(marker) {
+                let rest = &value[i + marker.len()..];
+                if rest
+                    .bytes()
+                    .take_while(|&c| c.is_ascii_alphanumeric())
+                    .count()
+                    >= 6
+                {
+                    return Some(what);
+                }
             }
         }
-    }
-    if has_private_key(value) {
-        return Some("a private key");
+        if has_private_key(value) {
+            return Some("a private key");
+        }
     }
     if has_jwt(value) {
         return Some("a JSON Web Token");
+    }
+    if !marked {
+        return None;
     }
     if has_url_password(value) {
         return Some("a password inside a URL");
     }
     scan_authorization(value)
 }
+
+/// Every fixed marker the checks after [`scan_prefixed`] (but the JWT one) start
+/// from, ignoring case: a value with none of them cannot match those checks.
+static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(WEBHOOKS.iter().map(|(marker, _)| *marker).chain([
+            "-----BEGIN ",
+            "PuTTY-User-Key-File-",
+            "://",
+            "bearer ",
+            "basic ",
+        ]))
+        .expect("the markers are a valid automaton")
+});
 
 /// Every prefix of [`PREFIXED`], searched for at once (one pass over the value,
 /// instead of one per prefix: this runs on every string of every input file).
@@ -931,6 +953,9 @@ fn scan_embedded(value: &str) -> Option<&'static str> {
 
 /// `<password>literal</password>`, as in Maven's settings.xml.
 fn scan_xml(value: &str) -> Option<&'static str> {
+    if !value.as_bytes().contains(&b'<') {
+        return None;
+    }
     for (i, _) in value.match_indices("</") {
         let name_len = value[i + 2..]
             .bytes()

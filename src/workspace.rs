@@ -104,21 +104,57 @@ impl Workspace {
         for (env, display, text) in files.overlays {
             overlay_files.push((env, sources.add(display.clone(), root.join(&display), text)));
         }
-        // Secrets first, and alone: no later message may echo one.
-        let all_files = std::iter::once(platform_file).chain(overlay_files.iter().map(|f| f.1));
-        for file in all_files {
-            for found in secret_scan::scan_toml(&sources.get(file).text) {
-                diags.push(secret_diagnostic(file, found));
-            }
-        }
+        // Secrets first, and alone: no later message may echo one. The files are
+        // parsed meanwhile (on the other core), but nothing parsing found is shown
+        // unless no file holds a secret.
+        use rayon::prelude::*;
+        let all_files: Vec<FileId> = std::iter::once(platform_file)
+            .chain(overlay_files.iter().map(|f| f.1))
+            .collect();
+        let sources_ref = &sources;
+        let (secrets, (platform, parsed)) = rayon::join(
+            || {
+                all_files
+                    .par_iter()
+                    .map(|&file| {
+                        secret_scan::scan_toml(&sources_ref.get(file).text)
+                            .into_iter()
+                            .map(|found| secret_diagnostic(file, found))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                rayon::join(
+                    || {
+                        let mut d = Vec::new();
+                        let p: Option<PlatformFile> =
+                            parse_toml(sources_ref, platform_file, &mut d);
+                        (p, d)
+                    },
+                    || {
+                        overlay_files
+                            .par_iter()
+                            .map(|(env, id)| {
+                                let mut d = Vec::new();
+                                let data = parse_toml::<OverlayFile>(sources_ref, *id, &mut d);
+                                (env.clone(), *id, data, d)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )
+            },
+        );
+        diags.extend(secrets.into_iter().flatten());
         if !diags.is_empty() {
             return Err(Error::invalid(diags, sources));
         }
-
-        let platform: Option<PlatformFile> = parse_toml(&sources, platform_file, &mut diags);
+        let (platform, platform_diags) = platform;
+        diags.extend(platform_diags);
         let mut overlays = BTreeMap::new();
-        for (env, id) in overlay_files {
-            if let Some(data) = parse_toml::<OverlayFile>(&sources, id, &mut diags) {
+        for (env, id, data, d) in parsed {
+            diags.extend(d);
+            if let Some(data) = data {
                 overlays.insert(env, Overlay { file: id, data });
             }
         }
