@@ -1092,57 +1092,47 @@ const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
 /// `config` or `vars` also by its key, as [`scan`] does. Returns nothing when the
 /// file is not valid TOML (the parse error is reported instead).
 pub fn scan_toml(text: &str) -> Vec<Located> {
-    let Ok(doc) = toml_edit::Document::parse(text) else {
-        return Vec::new();
-    };
+    match toml::de::DeTable::parse(text) {
+        Ok(doc) => scan_document(doc.get_ref()),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`scan_toml`] on a document already parsed (with spans), so that a file is
+/// parsed once for scanning and reading.
+pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc.as_table(), "", &mut out);
+    scan_table(doc, "", &mut out);
     out
 }
 
-fn scan_key(key: &toml_edit::Key, path: &str, out: &mut Vec<Located>) {
-    if let (Some(what), Some(span)) = (scan_value(key.get()), key.span()) {
+type DeKey<'i> = toml::Spanned<toml::de::DeString<'i>>;
+type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
+
+fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
+    if let Some(what) = scan_value(key.get_ref()) {
         out.push(Located {
-            span,
+            span: key.span(),
             path: path.to_string(),
             finding: Finding { what },
         });
     }
 }
 
-fn scan_table(table: &toml_edit::Table, path: &str, out: &mut Vec<Located>) {
+/// A table (standard or inline) whose dotted path is `path`.
+fn scan_table(table: &toml::de::DeTable<'_>, path: &str, out: &mut Vec<Located>) {
     for (key, item) in table.iter() {
-        let child = join_path(path, key);
-        if let Some(k) = table.key(key) {
-            scan_key(k, &child, out);
-        }
-        scan_item(item, path, key, &child, out);
+        let child = join_path(path, key.get_ref());
+        scan_key(key, &child, out);
+        scan_item(item, path, key.get_ref(), &child, out);
     }
 }
 
-fn scan_item(item: &toml_edit::Item, parent: &str, key: &str, path: &str, out: &mut Vec<Located>) {
-    match item {
-        toml_edit::Item::None => {}
-        toml_edit::Item::Value(v) => scan_toml_value(v, parent, key, path, out),
-        toml_edit::Item::Table(t) => scan_table(t, path, out),
-        toml_edit::Item::ArrayOfTables(a) => {
-            for t in a.iter() {
-                scan_table(t, path, out);
-            }
-        }
-    }
-}
-
-fn scan_toml_value(
-    value: &toml_edit::Value,
-    parent: &str,
-    key: &str,
-    path: &str,
-    out: &mut Vec<Located>,
-) {
-    match value {
-        toml_edit::Value::String(s) => {
-            let v = s.value();
+/// The value of `key` in the table at `parent`; `path` is the value's own path.
+/// Every element of an array is under the array's key and path.
+fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut Vec<Located>) {
+    match item.get_ref() {
+        toml::de::DeValue::String(v) => {
             let named = parent
                 .rsplit('.')
                 .next()
@@ -1155,28 +1145,20 @@ fn scan_toml_value(
             } else {
                 scan_value(v).or_else(|| scan_embedded(v))
             };
-            if let (Some(what), Some(span)) = (what, s.span()) {
+            if let Some(what) = what {
                 out.push(Located {
-                    span,
+                    span: item.span(),
                     path: path.to_string(),
                     finding: Finding { what },
                 });
             }
         }
-        toml_edit::Value::Array(a) => {
-            for v in a.iter() {
-                scan_toml_value(v, parent, key, path, out);
+        toml::de::DeValue::Array(items) => {
+            for v in items {
+                scan_item(v, parent, key, path, out);
             }
         }
-        toml_edit::Value::InlineTable(t) => {
-            for (k, v) in t.iter() {
-                let child = join_path(path, k);
-                if let Some(key) = t.key(k) {
-                    scan_key(key, &child, out);
-                }
-                scan_toml_value(v, path, k, &child, out);
-            }
-        }
+        toml::de::DeValue::Table(t) => scan_table(t, path, out),
         _ => {}
     }
 }

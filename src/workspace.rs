@@ -104,55 +104,57 @@ impl Workspace {
         for (env, display, text) in files.overlays {
             overlay_files.push((env, sources.add(display.clone(), root.join(&display), text)));
         }
-        // Secrets first, and alone: no later message may echo one. The files are
-        // parsed meanwhile (on the other core), but nothing parsing found is shown
-        // unless no file holds a secret.
+        // Each file is parsed once (in parallel), keeping spans. Secrets are looked
+        // for first, and alone: no later message may echo one.
         use rayon::prelude::*;
         let all_files: Vec<FileId> = std::iter::once(platform_file)
             .chain(overlay_files.iter().map(|f| f.1))
             .collect();
         let sources_ref = &sources;
-        let (secrets, (platform, parsed)) = rayon::join(
+        let mut parsed: Vec<_> = all_files
+            .par_iter()
+            .map(|&file| toml::de::DeTable::parse(&sources_ref.get(file).text))
+            .collect();
+        let secrets: Vec<Diagnostic> = all_files
+            .par_iter()
+            .zip(&parsed)
+            .flat_map_iter(|(&file, doc)| {
+                let found = match doc {
+                    Ok(doc) => secret_scan::scan_document(doc.get_ref()),
+                    Err(_) => Vec::new(),
+                };
+                found.into_iter().map(move |f| secret_diagnostic(file, f))
+            })
+            .collect();
+        if !secrets.is_empty() {
+            drop(parsed);
+            return Err(Error::invalid(secrets, sources));
+        }
+        let overlay_docs = parsed.split_off(1);
+        let platform_doc = parsed.pop().expect("the platform file was parsed");
+        let (platform, overlays_read) = rayon::join(
             || {
-                all_files
+                let mut d = Vec::new();
+                let p: Option<PlatformFile> =
+                    read_toml(sources_ref, platform_file, platform_doc, &mut d);
+                (p, d)
+            },
+            || {
+                overlay_files
                     .par_iter()
-                    .map(|&file| {
-                        secret_scan::scan_toml(&sources_ref.get(file).text)
-                            .into_iter()
-                            .map(|found| secret_diagnostic(file, found))
-                            .collect::<Vec<_>>()
+                    .zip(overlay_docs)
+                    .map(|((env, id), doc)| {
+                        let mut d = Vec::new();
+                        let data = read_toml::<OverlayFile>(sources_ref, *id, doc, &mut d);
+                        (env.clone(), *id, data, d)
                     })
                     .collect::<Vec<_>>()
             },
-            || {
-                rayon::join(
-                    || {
-                        let mut d = Vec::new();
-                        let p: Option<PlatformFile> =
-                            parse_toml(sources_ref, platform_file, &mut d);
-                        (p, d)
-                    },
-                    || {
-                        overlay_files
-                            .par_iter()
-                            .map(|(env, id)| {
-                                let mut d = Vec::new();
-                                let data = parse_toml::<OverlayFile>(sources_ref, *id, &mut d);
-                                (env.clone(), *id, data, d)
-                            })
-                            .collect::<Vec<_>>()
-                    },
-                )
-            },
         );
-        diags.extend(secrets.into_iter().flatten());
-        if !diags.is_empty() {
-            return Err(Error::invalid(diags, sources));
-        }
         let (platform, platform_diags) = platform;
         diags.extend(platform_diags);
         let mut overlays = BTreeMap::new();
-        for (env, id, data, d) in parsed {
+        for (env, id, data, d) in overlays_read {
             diags.extend(d);
             if let Some(data) = data {
                 overlays.insert(env, Overlay { file: id, data });
@@ -291,14 +293,16 @@ fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
     .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets")
 }
 
-/// Parses one TOML file into `T`, turning a parse error into a located diagnostic.
-fn parse_toml<T: serde::de::DeserializeOwned>(
+/// Reads one parsed TOML file into `T`, turning a syntax or type error into a
+/// located diagnostic.
+fn read_toml<'i, T: serde::de::DeserializeOwned>(
     sources: &Sources,
     file: FileId,
+    doc: std::result::Result<toml::Spanned<toml::de::DeTable<'i>>, toml::de::Error>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
     let text = &sources.get(file).text;
-    match toml::from_str::<T>(text) {
+    match doc.and_then(|doc| T::deserialize(toml::de::Deserializer::from(doc))) {
         Ok(v) => Some(v),
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
