@@ -72,9 +72,27 @@ fn top_level_entries(map: &Map<String, Value>) -> Entries<'_> {
 }
 
 fn pad(indent: usize, out: &mut String) {
-    for _ in 0..indent {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
     }
+}
+
+/// True when serde_json's map iterates in byte order of its keys (a `BTreeMap`,
+/// without serde_json's `preserve_order` feature, which another crate could turn
+/// on): then a map is written as it iterates, with no check or sort. Found out once.
+fn maps_are_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut probe = Map::new();
+        for key in ["b", "a", "B", "c"] {
+            probe.insert(key.to_string(), Value::Null);
+        }
+        probe.keys().map(String::as_str).eq(["B", "a", "b", "c"])
+    })
 }
 
 /// Writes a non-empty mapping whose keys sit at `indent`. With `inline_first` the first
@@ -109,7 +127,7 @@ fn write_map<'a>(
 /// `BTreeMap` unless its `preserve_order` feature is on, so this walks it directly and
 /// only collects and sorts when the keys are out of order.
 fn write_object(map: &Map<String, Value>, indent: usize, inline_first: bool, out: &mut String) {
-    if map.keys().is_sorted() {
+    if maps_are_sorted() || map.keys().is_sorted() {
         write_map(
             map.iter().map(|(k, v)| (k.as_str(), v)),
             indent,
