@@ -1,5 +1,7 @@
 //! `cargo bench --bench stages [-- DIR]`: times each in-process stage of a render
-//! (load, resolve, render, emit, compare) on a platform directory, median of 5 runs.
+//! (load, resolve, render, validate, emit, compare with `generated/`, write into an
+//! empty directory) on a platform directory, median of 5 runs. Stage by stage, the
+//! whole platform at once (`compile` streams environment by environment instead).
 //! Without DIR it generates a 1,000-service platform with scripts/gen-platform.py.
 //! Prints a table; asserts nothing (speed targets live here, not in tests).
 
@@ -37,8 +39,10 @@ fn main() {
         ("load", vec![]),
         ("resolve", vec![]),
         ("render", vec![]),
+        ("validate", vec![]),
         ("emit", vec![]),
         ("compare", vec![]),
+        ("write", vec![]),
         ("total", vec![]),
     ];
     let mut objects = 0;
@@ -50,15 +54,41 @@ fn main() {
         let t2 = Instant::now();
         let objs = kgen::render::platform(&spec);
         let t3 = Instant::now();
-        let tree = kgen::emit::emit(&spec, &objs);
+        let report = kgen::validate::check(&spec, &objs);
+        assert!(
+            !report
+                .diagnostics
+                .iter()
+                .any(kgen::diagnostic::Diagnostic::is_error),
+            "the platform does not validate"
+        );
         let t4 = Instant::now();
+        let tree = kgen::emit::emit_with_waivers(&spec, &objs, &report.waived);
+        let t5 = Instant::now();
         let _ =
             kgen::write::compare(&ws.generated_dir(), &tree, &[String::new()]).expect("compare");
-        let t5 = Instant::now();
+        let t6 = Instant::now();
+        // A full render's writes: every file into an empty directory next to DIR.
+        let out = dir.with_file_name(format!("kgen-bench-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let t7 = Instant::now();
+        let c = kgen::write::compare(&out, &tree, &[String::new()]).expect("compare empty");
+        kgen::write::apply(&out, &tree, &c).expect("write");
+        let t8 = Instant::now();
+        std::fs::remove_dir_all(&out).expect("remove the written tree");
         objects = objs.len();
-        for (i, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0]
-            .into_iter()
-            .enumerate()
+        for (i, d) in [
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            t4 - t3,
+            t5 - t4,
+            t6 - t5,
+            t8 - t7,
+            (t6 - t0) + (t8 - t7),
+        ]
+        .into_iter()
+        .enumerate()
         {
             stages[i].1.push(d);
         }

@@ -3,11 +3,12 @@
 //! Every command that needs rendered output (render, check, validate, diff, the
 //! Argo CD plugin, bump-image) calls `compile`; nothing touches the disk here.
 //!
-//! Environments go through render → validate → emit one at a time, and each one's
-//! objects are dropped once its files are emitted: only the bytes of the files are
-//! kept for the whole platform, so memory grows with the output, not with the
-//! object trees (about ten times larger). Nothing is returned (let alone written)
-//! unless every environment validates.
+//! Environments go through render → validate → emit one at a time, and within one,
+//! batches of whole namespaces (see [`batches`]): objects are dropped once their
+//! files are emitted, and only the bytes of the files are kept for the whole
+//! platform, so memory grows with the output, not with the object trees (about ten
+//! times larger). Nothing is returned (let alone written) unless every environment
+//! validates.
 
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Tree};
@@ -61,30 +62,52 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let mut kept = Vec::new();
     let mut object_count = 0;
     for env in &spec.environments {
-        let mut objects = render::environment(&spec, env);
-        objects.extend(render::argocd_objects(&spec, env));
-        // Checks between objects stay within an environment, so one is validated
-        // on its own; the waivers used are needed to emit its files.
-        let mut part = Report::default();
-        validate::check_into(&spec, &objects, &mut part);
         let wanted = envs.is_empty() || envs.contains(&env.name);
-        let failed = report.diagnostics.iter().any(Diagnostic::is_error)
-            || part.diagnostics.iter().any(Diagnostic::is_error);
-        if wanted && !failed {
-            object_count += objects.len();
-            tree.files
-                .append(&mut emit::emit_with_waivers(&spec, &objects, &part.waived).files);
-            if keep {
-                kept.append(&mut objects);
+        let owners = render::namespace_owners(env);
+        // The objects of no service (Argo CD, monitoring) go last, with every
+        // cluster-scoped object and the services that share a namespace with them.
+        let mut last = render::environment_extras(&spec, env);
+        last.extend(render::argocd_objects(&spec, env));
+        let (batches, last_services) = batches(env, &last);
+        for batch in batches.iter().chain(std::iter::once(&last_services)) {
+            let mut objects: Vec<Object> = {
+                use rayon::prelude::*;
+                batch
+                    .par_iter()
+                    .flat_map_iter(|&i| {
+                        render::service_objects(&spec, env, &env.services[i], owners[i])
+                    })
+                    .collect()
+            };
+            if std::ptr::eq(batch, &last_services) {
+                objects.append(&mut last);
+            } else {
+                let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
+                    .into_iter()
+                    .partition(|o| o.value["metadata"].get("namespace").is_none());
+                last.extend(cluster);
+                objects = namespaced;
             }
-        }
-        // Freeing thousands of object trees is a tenth of a render: on both cores.
-        {
+            // Checks between objects stay within a namespace, so a batch of whole
+            // namespaces is validated on its own; its waivers are needed to emit it.
+            let mut part = Report::default();
+            validate::check_into(&spec, &objects, &mut part);
+            let failed = report.diagnostics.iter().any(Diagnostic::is_error)
+                || part.diagnostics.iter().any(Diagnostic::is_error);
+            if wanted && !failed {
+                object_count += objects.len();
+                tree.files
+                    .append(&mut emit::emit_with_waivers(&spec, &objects, &part.waived).files);
+                if keep {
+                    kept.append(&mut objects);
+                }
+            }
+            report.diagnostics.append(&mut part.diagnostics);
+            report.waived.append(&mut part.waived);
+            // Freeing thousands of object trees takes time: on both cores.
             use rayon::prelude::*;
             objects.into_par_iter().for_each(drop);
         }
-        report.diagnostics.append(&mut part.diagnostics);
-        report.waived.append(&mut part.waived);
     }
     let report = validate::finish(report);
     // Nothing is emitted (let alone written) unless every object validates.
@@ -112,6 +135,49 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         scopes,
     };
     Ok((compiled, kept))
+}
+
+/// About this many services' objects are in memory at once.
+const BATCH: usize = 128;
+
+/// Splits the services of `env` (indices) into batches of whole namespaces, about
+/// [`BATCH`] services each, and the services whose namespace one of `last` (the
+/// objects of no service) is in. Every check between objects stays within a
+/// namespace (references, selectors, duplicates) or among cluster-scoped objects,
+/// which are validated last, all together; so validating batch by batch finds
+/// exactly what validating the whole environment at once finds.
+fn batches(env: &crate::spec::EnvSpec, last: &[Object]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let special: std::collections::BTreeSet<&str> = last
+        .iter()
+        .filter_map(|o| o.value["metadata"].get("namespace")?.as_str())
+        .collect();
+    let mut by_namespace: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    let mut order = Vec::new();
+    let mut last_services = Vec::new();
+    for (i, svc) in env.services.iter().enumerate() {
+        let ns = svc.namespace.as_str();
+        if special.contains(ns) {
+            last_services.push(i);
+            continue;
+        }
+        let group = by_namespace.entry(ns).or_default();
+        if group.is_empty() {
+            order.push(ns);
+        }
+        group.push(i);
+    }
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut current = Vec::new();
+    for ns in order {
+        current.extend(by_namespace.remove(ns).unwrap_or_default());
+        if current.len() >= BATCH {
+            batches.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    (batches, last_services)
 }
 
 /// Compiles one Argo CD application: the files of `service` in `env` (those under

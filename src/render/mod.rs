@@ -81,14 +81,8 @@ pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
 
 /// Renders the workloads of one environment, services in name order, and its monitoring stack.
 pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+    let owners = namespace_owners(env);
     let mut out = Vec::new();
-    // A namespace shared by several services is emitted once, with the first service.
-    let mut namespaces = BTreeSet::new();
-    let owners: Vec<bool> = env
-        .services
-        .iter()
-        .map(|svc| namespaces.insert(svc.namespace.clone()))
-        .collect();
     {
         use rayon::prelude::*;
         let per_service: Vec<Vec<Object>> = env
@@ -99,9 +93,27 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
             .collect();
         out.extend(per_service.into_iter().flatten());
     }
+    out.extend(environment_extras(platform, env));
+    out
+}
+
+/// For each service of `env` (in order), whether it owns its namespace: a namespace
+/// shared by several services is emitted once, with the first of them by name.
+pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
+    let mut namespaces = BTreeSet::new();
+    env.services
+        .iter()
+        .map(|svc| namespaces.insert(svc.namespace.as_str()))
+        .collect()
+}
+
+/// The objects of `env` that belong to no service: its monitoring stack and the
+/// Pod Identity associations.
+pub fn environment_extras(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+    let mut out = Vec::new();
     if let Some(m) = &env.monitoring {
         let path = |file: &str| format!("{}/{}/{file}", env.name, monitoring::DIR);
-        if !namespaces.contains(&m.namespace) {
+        if !env.services.iter().any(|s| s.namespace == m.namespace) {
             out.push(Object::new(
                 &env.name,
                 None,
