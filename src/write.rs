@@ -58,6 +58,7 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
         check_no_links(dir, &scope_dir.join("x"), &mut checked)?;
         listing.walk(&scope_dir, &relative(dir, &scope_dir))?;
     }
+    listing.index();
     let listed = |rel: &str| {
         scopes.iter().any(|s| {
             s.is_empty()
@@ -140,9 +141,11 @@ enum EntryKind {
     Other,
 }
 
-/// The entries under the scopes of a comparison, by path relative to `generated/`.
+/// The entries under the scopes of a comparison, by path relative to `generated/`
+/// (collected in a list while walking, then indexed once: see [`Listing::index`]).
 #[derive(Debug, Default)]
 struct Listing {
+    found: Vec<(String, EntryKind)>,
     entries: std::collections::HashMap<String, EntryKind>,
     /// Symbolic links met (never followed).
     links: Vec<String>,
@@ -172,17 +175,17 @@ impl Listing {
             };
             if ft.is_symlink() {
                 self.links.push(child.clone());
-                self.entries.insert(child, EntryKind::Other);
+                self.found.push((child, EntryKind::Other));
             } else if ft.is_dir() {
-                self.entries.insert(child.clone(), EntryKind::Other);
+                self.found.push((child.clone(), EntryKind::Other));
                 dirs.push((entry.path(), child));
             } else if ft.is_file() {
                 if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
                     self.temp_files.push(entry.path());
                 }
-                self.entries.insert(child, EntryKind::File);
+                self.found.push((child, EntryKind::File));
             } else {
-                self.entries.insert(child, EntryKind::Other);
+                self.found.push((child, EntryKind::Other));
             }
         }
         let parts: Vec<Listing> = dirs
@@ -193,11 +196,16 @@ impl Listing {
             })
             .collect::<Result<_>>()?;
         for part in parts {
-            self.entries.extend(part.entries);
+            self.found.extend(part.found);
             self.links.extend(part.links);
             self.temp_files.extend(part.temp_files);
         }
         Ok(())
+    }
+
+    /// Indexes what the walks found, by path.
+    fn index(&mut self) {
+        self.entries = std::mem::take(&mut self.found).into_iter().collect();
     }
 }
 

@@ -274,22 +274,27 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
         .iter()
         .map(|e| (e.name.as_str(), e))
         .collect();
-    let services: FastMap<(&str, &str), &ServiceSpec> = spec
-        .environments
-        .iter()
-        .flat_map(|e| {
-            e.services
-                .iter()
-                .map(move |s| ((e.name.as_str(), s.name.as_str()), s))
-        })
-        .collect();
+    // Only the services these objects come from (`compile` calls this once per
+    // batch: indexing every service each time would grow with the square of them).
+    let mut services: FastMap<(&str, &str), Option<&ServiceSpec>> = FastMap::default();
+    for o in objects {
+        if let (Some(svc), Some(env)) = (o.service.as_deref(), envs.get(o.env.as_str())) {
+            services.entry((o.env.as_str(), svc)).or_insert_with(|| {
+                // Services are in name order; look further only if they are not.
+                match env.services.binary_search_by(|s| s.name.as_str().cmp(svc)) {
+                    Ok(i) => Some(&env.services[i]),
+                    Err(_) => env.services.iter().find(|s| s.name == svc),
+                }
+            });
+        }
+    }
     let subjects: Vec<Subject> = objects
         .iter()
         .map(|o| {
             let service = o
                 .service
                 .as_deref()
-                .and_then(|svc| services.get(&(o.env.as_str(), svc)).copied());
+                .and_then(|svc| services.get(&(o.env.as_str(), svc)).copied().flatten());
             Subject::new(
                 &o.value,
                 Some(spec),
