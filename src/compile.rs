@@ -96,9 +96,17 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 || part.diagnostics.iter().any(Diagnostic::is_error);
             if wanted && !failed {
                 object_count += objects.len();
-                // `extend`, not `append`: appending merges the whole map every batch.
-                tree.files
-                    .extend(emit::emit_with_waivers(&spec, &objects, &part.waived).files);
+                // One insert per file (`append` would merge the whole map every batch).
+                for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
+                    match tree.files.entry(path) {
+                        std::collections::btree_map::Entry::Vacant(slot) => {
+                            slot.insert(text);
+                        }
+                        std::collections::btree_map::Entry::Occupied(slot) => {
+                            panic!("two objects rendered to {}", slot.key())
+                        }
+                    }
+                }
                 if keep {
                     kept.append(&mut objects);
                 }

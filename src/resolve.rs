@@ -520,7 +520,41 @@ impl<'a> Resolver<'a> {
         env.monitoring = self.monitoring(
             overlay.and_then(|o| o.data.monitoring.as_ref().map(|m| (o.file, &m.value))),
         );
+        self.check_monitoring_directory(&env);
         (self.error_count() == errors_before).then_some(env)
+    }
+
+    /// The monitoring stack's files go to `generated/<env>/monitoring/`, a service's to
+    /// `generated/<env>/<service>/`: a service named like that directory would mix its
+    /// files with the stack's (and both write a `namespace.yaml` there).
+    fn check_monitoring_directory(&mut self, env: &EnvSpec) {
+        const DIR: &str = crate::render::monitoring::DIR;
+        if env.monitoring.is_none() {
+            return;
+        }
+        let Some(svc) = env.services.iter().find(|s| s.name == DIR) else {
+            return;
+        };
+        let origin = svc
+            .origins
+            .get(crate::validate::SERVICE_ORIGIN)
+            .cloned()
+            .unwrap_or_else(|| Origin::new(self.pf, 0..0));
+        let message = format!(
+            "service `{DIR}` would share generated/<environment>/{DIR}/ with the monitoring stack ([monitoring] is on)"
+        );
+        // Said once, whatever the number of environments with monitoring.
+        if self
+            .diags
+            .iter()
+            .any(|d| d.message == message && d.origin.as_ref() == Some(&origin))
+        {
+            return;
+        }
+        self.error(rules::INVALID_NAME, origin, message)
+        .help = Some(
+            "rename the service (its name is also its directory), or turn [monitoring] off with `enabled = false`".into(),
+        );
     }
 
     fn error_count(&self) -> usize {

@@ -408,3 +408,39 @@ fn secret_looking_values_are_refused_without_echoing_them() {
     let ok = Platform::new(&MINIMAL.replace("port = 8080", "env = { DB_PASSWORD_FILE = \"/mnt/secrets-store/db-password\", ROLE = \"arn:aws:iam::123456789012:role/x\" }"), &[]);
     assert_eq!(ok.kgen(&["render"]).code, 0);
 }
+
+#[test]
+fn a_service_named_like_the_monitoring_directory_is_refused_when_monitoring_is_on() {
+    let text = MINIMAL
+        .replace(
+            "[environments.dev]",
+            "[environments.prod]\nsync = \"manual\"\n\n[environments.dev]",
+        )
+        .replace(
+            "[services.api]",
+            "[monitoring]\nchart_version = \"77.0.0\"\n\n[services.monitoring]",
+        );
+    let err = fails(&text, &[]);
+    assert!(
+        err.starts_with(
+            "error[KG005]: service `monitoring` would share generated/<environment>/monitoring/ with the monitoring stack ([monitoring] is on)
+  --> platform.toml:15:11
+   |
+15 | [services.monitoring]
+   |           ^^^^^^^^^^
+   = help: rename the service (its name is also its directory), or turn [monitoring] off with `enabled = false`
+"
+        ),
+        "{err}"
+    );
+    // Once, although two environments have monitoring.
+    assert!(
+        err.ends_with("\nerror: 1 error and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
+    // Without [monitoring], the name is free.
+    let ok = MINIMAL.replace("[services.api]", "[services.monitoring]");
+    let p = Platform::new(&ok, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
