@@ -468,7 +468,7 @@ fn object_meta_schema() -> Value {
 /// The `byte` format: standard, padded base64 (as the API server checks it).
 fn is_base64(s: &str) -> bool {
     let bytes = s.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return false;
     }
     let body = s.trim_end_matches('=');

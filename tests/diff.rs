@@ -804,7 +804,7 @@ fn json_service_added_and_removed() {
             (u8::from(id["kind"] != "HorizontalPodAutoscaler"), id)
         })
         .collect();
-    expected.sort_by(|a, b| (a.0, key(&a.1)).cmp(&(b.0, key(&b.1))));
+    expected.sort_by_key(|a| (a.0, key(&a.1)));
     let expected: Vec<serde_json::Value> = expected
         .into_iter()
         .map(|(_, id)| {

@@ -31,7 +31,10 @@ fn fuzz_dir(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(rel)
 }
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: its name and the check it runs on one input.
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: &[Target] = &[
     ("parse", fuzz::check_parse),
     ("compile", fuzz::check_compile),
     ("overlay_edit", fuzz::check_overlay_edit),

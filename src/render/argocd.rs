@@ -70,7 +70,7 @@ pub fn sync_policy(env: &EnvSpec, extra_options: &[&str]) -> SyncPolicy {
     ];
     sync_options.extend(extra_options.iter().map(|s| s.to_string()));
     SyncPolicy {
-        automated: (env.sync == SyncMode::Auto).then(|| SyncPolicyAutomated {
+        automated: (env.sync == SyncMode::Auto).then_some(SyncPolicyAutomated {
             prune: Some(true),
             self_heal: Some(true),
             allow_empty: Some(false),
