@@ -412,6 +412,24 @@ fn remove_abandoned_temp_files(dir: &Path) {
     }
 }
 
+/// Removes kgen's abandoned temporary files directly in `dir` (not below it): the
+/// overlay directory after `bump-image` or `promote` wrote an overlay. Only
+/// `.kgen-<pid>-….tmp` regular files whose process is gone; never any other file.
+/// Best effort: a failure here is not an error.
+pub fn remove_abandoned_temp_files_in(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_file())
+            && is_abandoned(&entry.file_name().to_string_lossy(), &path)
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
 /// True for `.kgen-<pid>-….tmp` when process `pid` is gone (or, where that cannot be
 /// told, when the file is more than an hour old).
 fn is_abandoned(name: &str, path: &Path) -> bool {

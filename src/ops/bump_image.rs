@@ -575,47 +575,6 @@ fn remove_empty_dirs(root: &Path, file: &Path) {
     }
 }
 
-/// Removes the temporary files that `write::write_atomic` left in `dir` (the overlay
-/// directory; not its subdirectories) for a kgen process that no longer runs: a bump
-/// or promote killed between writing the new overlay and renaming it. The same rule
-/// as `write::apply`'s cleanup of `generated/`: only `.kgen-<pid>-….tmp` files whose
-/// process is gone (or, where that cannot be told, that are over an hour old); never
-/// any other file. Best effort: a failure here is not an error.
-fn remove_abandoned_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.ends_with(write::TEMP_SUFFIX))
-            .and_then(|n| n.strip_prefix(write::TEMP_PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() || !entry.file_type().is_ok_and(|t| t.is_file()) {
-            continue;
-        }
-        let proc = Path::new("/proc");
-        let abandoned = if proc.join("self").exists() {
-            !proc.join(pid.to_string()).exists()
-        } else {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
-        };
-        if abandoned {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
 /// Applies `edits` to the overlay of `env` as one transaction (see the module doc).
 /// The caller holds the checkout lock and loaded `ws` after taking it.
 pub(crate) fn update(
@@ -738,7 +697,9 @@ pub(crate) fn update(
         return Err(fail(rollback, e));
     }
     if let Some(dir) = overlay_path.parent() {
-        remove_abandoned_temp_files(dir);
+        // A bump or promote killed between writing the new overlay and renaming it
+        // left its temporary file here.
+        write::remove_abandoned_temp_files_in(dir);
     }
     if let Some(c) = &comparison {
         match write::apply(&generated, &compiled.tree, c) {
