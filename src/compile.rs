@@ -98,14 +98,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 object_count += objects.len();
                 // One insert per file (`append` would merge the whole map every batch).
                 for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
-                    match tree.files.entry(path) {
-                        std::collections::btree_map::Entry::Vacant(slot) => {
-                            slot.insert(text);
-                        }
-                        std::collections::btree_map::Entry::Occupied(slot) => {
-                            panic!("two objects rendered to {}", slot.key())
-                        }
-                    }
+                    tree.insert_new(path, text);
                 }
                 if keep {
                     kept.append(&mut objects);

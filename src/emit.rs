@@ -21,6 +21,20 @@ pub struct Tree {
     pub files: BTreeMap<String, String>,
 }
 
+impl Tree {
+    /// Adds a file; two objects rendering to one path is a bug in kgen.
+    pub fn insert_new(&mut self, path: String, text: String) {
+        match self.files.entry(path) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(text);
+            }
+            std::collections::btree_map::Entry::Occupied(slot) => {
+                panic!("two objects rendered to {}", slot.key())
+            }
+        }
+    }
+}
+
 /// The header line of a generated file.
 pub fn header(inputs: &[String]) -> String {
     format!(
@@ -86,14 +100,7 @@ pub fn emit_with_waivers(
         .collect();
     let mut tree = Tree::default();
     for (path, text) in files {
-        match tree.files.entry(path) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(text);
-            }
-            std::collections::btree_map::Entry::Occupied(slot) => {
-                panic!("two objects rendered to {}", slot.key())
-            }
-        }
+        tree.insert_new(path, text);
     }
     tree
 }

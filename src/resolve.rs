@@ -557,6 +557,25 @@ impl<'a> Resolver<'a> {
         );
     }
 
+    /// The string a layer sets (`v`), reported as error `code` ("{what}: {problem}")
+    /// when `check` refuses it, or `default` when no layer sets it.
+    fn checked_or(
+        &mut self,
+        v: Option<Located<&String>>,
+        default: &str,
+        code: &'static str,
+        what: &str,
+        check: impl Fn(&str) -> std::result::Result<(), String>,
+    ) -> String {
+        let Some(v) = v else {
+            return default.to_string();
+        };
+        if let Err(e) = check(v.value) {
+            self.error(code, v.origin.clone(), format!("{what}: {e}"));
+        }
+        v.value.clone()
+    }
+
     fn error_count(&self) -> usize {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
@@ -1177,22 +1196,11 @@ impl<'a> Resolver<'a> {
                 String::new()
             }
         };
-        let quantity =
-            |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| -> String {
-                match v {
-                    Some(v) => {
-                        if let Err(e) = quantity::parse_non_negative(v.value) {
-                            this.error(
-                                rules::INVALID_QUANTITY,
-                                v.origin.clone(),
-                                format!("{what}: {e}"),
-                            );
-                        }
-                        v.value.clone()
-                    }
-                    None => default.to_string(),
-                }
-            };
+        let quantity = |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| {
+            this.checked_or(v, default, rules::INVALID_QUANTITY, what, |q| {
+                quantity::parse_non_negative(q).map(|_| ())
+            })
+        };
         let prometheus_storage = quantity(
             self,
             layers.pick(|l| l.prometheus_storage.as_ref()),

@@ -251,18 +251,14 @@ impl<'a> Resolver<'a> {
         &mut self,
         layers: &Layers<'a, crate::input::ExternalSecretsLayer>,
     ) -> ExternalSecretsSpec {
-        let store_name = |this: &mut Self, v: Option<Located<&'a String>>, default: &str| match v {
-            Some(v) => {
-                if let Err(e) = names::check_dns1123_subdomain(v.value) {
-                    this.error(
-                        rules::INVALID_NAME,
-                        v.origin.clone(),
-                        format!("ClusterSecretStore name: {e}"),
-                    );
-                }
-                v.value.clone()
-            }
-            None => default.to_string(),
+        let store_name = |this: &mut Self, v: Option<Located<&'a String>>, default: &str| {
+            this.checked_or(
+                v,
+                default,
+                rules::INVALID_NAME,
+                "ClusterSecretStore name",
+                names::check_dns1123_subdomain,
+            )
         };
         let store = store_name(
             self,
