@@ -18,29 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r deploy/argocd-cmp "$work/argocd-cmp"
 mkdir "$work/install"
-cat >"$work/install/repo-server.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: argocd-repo-server
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: argocd-repo-server
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: argocd-repo-server
-    spec:
-      containers:
-      - name: argocd-repo-server
-        image: quay.io/argoproj/argocd:v3.1.0
-      volumes:
-      - name: var-files
-        emptyDir: {}
-      - name: plugins
-        emptyDir: {}
-YAML
+cp tests/fixtures/argocd-repo-server.yaml "$work/install/repo-server.yaml"
 cat >"$work/install/kustomization.yaml" <<'YAML'
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization

@@ -66,27 +66,6 @@ fn generate(dir: &Path, vars: &[(&str, String)]) -> Run {
     cmp(dir, "generate", &vars)
 }
 
-/// Every file under `dir`, as (relative path, bytes), sorted.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                out.push((
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 /// Makes a tree read-only for as long as it lives (the plugin server hands plugins a
 /// checkout they must not change), and writable again when dropped, so it can be removed.
 struct ReadOnly(PathBuf);
@@ -159,7 +138,7 @@ fn example() -> Platform {
 /// Asserts that `kgen cmp generate` prints the committed files of each application
 /// of `p`, byte for byte and document for document, and changes nothing.
 fn assert_generate_matches_render(p: &Platform, apps: &[(&str, &str)]) {
-    let before = snapshot(p.path());
+    let before = common::snapshot(p.path(), &[]);
     let _ro = ReadOnly::new(p.path());
     for (env, service) in apps {
         let files = committed(p, env, service);
@@ -179,7 +158,7 @@ fn assert_generate_matches_render(p: &Platform, apps: &[(&str, &str)]) {
         }
     }
     assert_eq!(
-        snapshot(p.path()),
+        common::snapshot(p.path(), &[]),
         before,
         "kgen cmp generate changed the tree"
     );
@@ -850,34 +829,8 @@ fn deploy_plugin_yaml_is_the_rendered_one() {
 }
 
 /// A stand-in for the `argocd-repo-server` Deployment of Argo CD's install manifest
-/// (the parts the component touches).
-const REPO_SERVER: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: argocd-repo-server
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: argocd-repo-server
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: argocd-repo-server
-    spec:
-      containers:
-      - name: argocd-repo-server
-        image: quay.io/argoproj/argocd:v3.1.0
-        volumeMounts:
-        - name: var-files
-          mountPath: /var/run/argocd
-        - name: plugins
-          mountPath: /home/argocd/cmp-server/plugins
-      volumes:
-      - name: var-files
-        emptyDir: {}
-      - name: plugins
-        emptyDir: {}
-";
+/// (the parts the component touches); `scripts/ci-kustomize.sh` uses it too.
+const REPO_SERVER: &str = include_str!("fixtures/argocd-repo-server.yaml");
 
 #[test]
 fn kustomize_component_adds_the_sidecar() {

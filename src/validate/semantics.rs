@@ -1699,6 +1699,13 @@ fn hpa_target(
     }
 }
 
+/// Whether `holder` (a container, a Service's spec) has a port named `name`.
+fn names_port(holder: &Value, name: &str) -> bool {
+    arr_at(holder, "ports")
+        .iter()
+        .any(|p| str_at(p, "name") == Some(name))
+}
+
 /// A Service selects pods of some workload in its namespace, and a named target
 /// port is a port of those pods.
 fn service_targets(
@@ -1741,11 +1748,7 @@ fn service_targets(
         let declared = pods.iter().any(|pod| {
             containers(&FieldPath::root(), pod, false)
                 .iter()
-                .any(|(_, c)| {
-                    arr_at(c, "ports")
-                        .iter()
-                        .any(|cp| str_at(cp, "name") == Some(name))
-                })
+                .any(|(_, c)| names_port(c, name))
         });
         if !declared {
             out.push((
@@ -1824,13 +1827,9 @@ fn service_monitor_targets(
         let Some(port) = str_at(e, "port") else {
             continue;
         };
-        let named = services.iter().any(|svc| {
-            svc.value.get("spec").is_some_and(|sp| {
-                arr_at(sp, "ports")
-                    .iter()
-                    .any(|p| str_at(p, "name") == Some(port))
-            })
-        });
+        let named = services
+            .iter()
+            .any(|svc| svc.value.get("spec").is_some_and(|sp| names_port(sp, port)));
         if !named {
             out.push((
                 i,

@@ -173,3 +173,47 @@ image = "acme/api"
 tag = "1.0.0"
 port = 8080
 "#;
+
+/// Every file under `dir` but the names in `skip` (at any depth): relative path →
+/// bytes. Links are not followed: a link is recorded as `symlink to <target>`. A file
+/// that vanishes while it is read (a render running meanwhile) reads as empty.
+pub fn snapshot(dir: &Path, skip: &[&str]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        skip: &[&str],
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let e = e.unwrap();
+            if skip.contains(&e.file_name().to_string_lossy().as_ref()) {
+                continue;
+            }
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            let rel = || {
+                path.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            if ft.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap_or_default();
+                out.insert(
+                    rel(),
+                    format!("symlink to {}", target.display()).into_bytes(),
+                );
+            } else if ft.is_dir() {
+                walk(root, &path, skip, out);
+            } else {
+                out.insert(rel(), std::fs::read(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, skip, &mut out);
+    out
+}
