@@ -56,21 +56,44 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
             &ws.environment_names(),
         ));
     }
+    let mut spec = spec;
     let mut report = Report::default();
+    report.diagnostics.append(&mut spec.warnings);
     report.diagnostics.extend(validate::check_platform(&spec));
     let mut tree = Tree::default();
     let mut kept = Vec::new();
     let mut object_count = 0;
+    // Validates and emits one batch of objects; `wanted` says whether its files are kept.
+    let mut run_batch = |mut objects: Vec<Object>, wanted: bool, report: &mut Report| {
+        // Checks between objects stay within a namespace, so a batch of whole
+        // namespaces is validated on its own; its waivers are needed to emit it.
+        let mut part = Report::default();
+        validate::check_into(&spec, &objects, &mut part);
+        let failed = report.diagnostics.iter().any(Diagnostic::is_error)
+            || part.diagnostics.iter().any(Diagnostic::is_error);
+        if wanted && !failed {
+            object_count += objects.len();
+            // One insert per file (`append` would merge the whole map every batch).
+            for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
+                tree.insert_new(path, text);
+            }
+            if keep {
+                kept.append(&mut objects);
+            }
+        }
+        report.diagnostics.append(&mut part.diagnostics);
+        report.waived.extend(part.waived);
+        // Freeing thousands of object trees takes time: on both cores.
+        use rayon::prelude::*;
+        objects.into_par_iter().for_each(drop);
+    };
     for env in &spec.environments {
         let wanted = envs.is_empty() || envs.contains(&env.name);
         let owners = render::namespace_owners(env);
-        // The objects of no service (Argo CD, monitoring) go last, with every
-        // cluster-scoped object and the services that share a namespace with them.
-        let mut last = render::environment_extras(&spec, env);
-        last.extend(render::argocd_objects(&spec, env));
-        let (batches, last_services) = batches(env, &last);
-        for batch in batches.iter().chain(std::iter::once(&last_services)) {
-            let mut objects: Vec<Object> = {
+        // Cluster-scoped objects (Namespaces) are checked together, last.
+        let mut cluster_scoped = Vec::new();
+        for batch in batches(env) {
+            let objects: Vec<Object> = {
                 use rayon::prelude::*;
                 batch
                     .par_iter()
@@ -79,37 +102,21 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                     })
                     .collect()
             };
-            if std::ptr::eq(batch, &last_services) {
-                objects.append(&mut last);
-            } else {
-                let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
-                    .into_iter()
-                    .partition(|o| o.value["metadata"].get("namespace").is_none());
-                last.extend(cluster);
-                objects = namespaced;
-            }
-            // Checks between objects stay within a namespace, so a batch of whole
-            // namespaces is validated on its own; its waivers are needed to emit it.
-            let mut part = Report::default();
-            validate::check_into(&spec, &objects, &mut part);
-            let failed = report.diagnostics.iter().any(Diagnostic::is_error)
-                || part.diagnostics.iter().any(Diagnostic::is_error);
-            if wanted && !failed {
-                object_count += objects.len();
-                // One insert per file (`append` would merge the whole map every batch).
-                for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
-                    tree.insert_new(path, text);
-                }
-                if keep {
-                    kept.append(&mut objects);
-                }
-            }
-            report.diagnostics.append(&mut part.diagnostics);
-            report.waived.extend(part.waived);
-            // Freeing thousands of object trees takes time: on both cores.
-            use rayon::prelude::*;
-            objects.into_par_iter().for_each(drop);
+            let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
+                .into_iter()
+                .partition(|o| o.value["metadata"].get("namespace").is_none());
+            cluster_scoped.extend(cluster);
+            run_batch(namespaced, wanted, &mut report);
         }
+        run_batch(cluster_scoped, wanted, &mut report);
+    }
+    // What is installed once per cluster, and the cluster's Argo CD objects.
+    for cluster in &spec.clusters {
+        let wanted = envs.is_empty()
+            || spec
+                .environments_on(&cluster.name)
+                .any(|e| envs.contains(&e.name));
+        run_batch(render::cluster_objects(&spec, cluster), wanted, &mut report);
     }
     let report = validate::finish(report);
     // Nothing is emitted (let alone written) unless every object validates.
@@ -119,9 +126,21 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let scopes = if envs.is_empty() {
         vec![String::new()]
     } else {
-        envs.iter()
-            .flat_map(|e| [e.clone(), format!("argocd/{e}")])
-            .collect()
+        // The environments' directories, and the cluster files of their clusters
+        // (re-rendered whole: they cover every environment on the cluster).
+        let mut scopes: Vec<String> = envs.to_vec();
+        for c in &spec.clusters {
+            if spec
+                .environments_on(&c.name)
+                .any(|e| envs.contains(&e.name))
+            {
+                scopes.push(format!("{}/{}", render::argocd::DIR, c.name));
+                scopes.push(format!("{}/{}", render::CLUSTERS_DIR, c.name));
+                scopes.push(format!("{}/{}", render::VALUES_DIR, c.name));
+                scopes.push(render::terraform::file(&c.name));
+            }
+        }
+        scopes
     };
     if envs.is_empty() {
         // Platform-level: the Argo CD plugin's configuration (full renders only).
@@ -143,25 +162,15 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
 const BATCH: usize = 128;
 
 /// Splits the services of `env` (indices) into batches of whole namespaces, about
-/// [`BATCH`] services each, and the services whose namespace one of `last` (the
-/// objects of no service) is in. Every check between objects stays within a
-/// namespace (references, selectors, duplicates) or among cluster-scoped objects,
-/// which are validated last, all together; so validating batch by batch finds
-/// exactly what validating the whole environment at once finds.
-fn batches(env: &crate::spec::EnvSpec, last: &[Object]) -> (Vec<Vec<usize>>, Vec<usize>) {
-    let special: std::collections::BTreeSet<&str> = last
-        .iter()
-        .filter_map(|o| o.value["metadata"].get("namespace")?.as_str())
-        .collect();
+/// [`BATCH`] services each. Every check between objects stays within a namespace
+/// (references, selectors, duplicates) or among cluster-scoped objects, which are
+/// validated last, all together; so validating batch by batch finds exactly what
+/// validating the whole environment at once finds.
+fn batches(env: &crate::spec::EnvSpec) -> Vec<Vec<usize>> {
     let mut by_namespace: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     let mut order = Vec::new();
-    let mut last_services = Vec::new();
     for (i, svc) in env.services.iter().enumerate() {
         let ns = svc.namespace.as_str();
-        if special.contains(ns) {
-            last_services.push(i);
-            continue;
-        }
         let group = by_namespace.entry(ns).or_default();
         if group.is_empty() {
             order.push(ns);
@@ -179,7 +188,7 @@ fn batches(env: &crate::spec::EnvSpec, last: &[Object]) -> (Vec<Vec<usize>>, Vec
     if !current.is_empty() {
         batches.push(current);
     }
-    (batches, last_services)
+    batches
 }
 
 /// Compiles one Argo CD application: the files of `service` in `env` (those under

@@ -33,6 +33,13 @@ pub struct PlatformFile {
     /// The services, by name. A name must be a DNS-1123 label: it becomes object names and a directory name.
     #[serde(default)]
     pub services: SpannedMap<ServiceLayer>,
+    /// The Kubernetes clusters environments run on, by name (a DNS-1123 label). Several
+    /// environments may share one cluster; what is installed once per cluster (the
+    /// monitoring stack, its Argo CD project and bootstrap) is rendered once per cluster,
+    /// under `generated/clusters/<cluster>/` and `generated/argocd/<cluster>/`. Without
+    /// this table, every environment is a cluster of its own, named after it.
+    #[serde(default)]
+    pub clusters: SpannedMap<ClusterLayer>,
     /// kube-prometheus-stack settings (`generated/<env>/monitoring/`).
     #[serde(default)]
     pub monitoring: Option<Spanned<MonitoringLayer>>,
@@ -65,7 +72,9 @@ pub struct OverlayFile {
     /// Merged over `[services.<name>]` of platform.toml, for this environment only.
     #[serde(default)]
     pub services: SpannedMap<ServiceLayer>,
-    /// Merged over `[monitoring]` of platform.toml, for this environment only.
+    /// Merged over `[monitoring]` of platform.toml (and the cluster's `monitoring`), for
+    /// this environment's cluster. Only when the environment has its cluster to itself:
+    /// the stack of a shared cluster is configured under `[clusters.<name>] monitoring`.
     #[serde(default)]
     pub monitoring: Option<Spanned<MonitoringLayer>>,
 }
@@ -130,7 +139,9 @@ pub enum SyncMode {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentLayer {
-    /// Kubernetes API server URL Argo CD deploys to. Default: `https://kubernetes.default.svc`.
+    /// The cluster this environment runs on: the name of a `[clusters.<name>]` table, or
+    /// an API server URL Argo CD deploys to (the environment is then a cluster of its own,
+    /// named after the environment). Default: `https://kubernetes.default.svc`.
     #[serde(default)]
     pub cluster: Option<Spanned<String>>,
     /// Argo CD project of this environment's applications. Default: the environment's name.
@@ -165,6 +176,38 @@ pub struct EnvironmentLayer {
     /// Merged over `[external_secrets]` in this environment.
     #[serde(default)]
     pub external_secrets: Option<Spanned<ExternalSecretsLayer>>,
+}
+
+/// `[clusters.<name>]`: one Kubernetes cluster, as Argo CD reaches it.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterLayer {
+    /// API server URL Argo CD deploys to (`destination.server`), e.g.
+    /// `https://kubernetes.default.svc` for the cluster Argo CD runs in. Set this or
+    /// `destination_name`. Default: `https://kubernetes.default.svc`.
+    #[serde(default)]
+    pub server: Option<Spanned<String>>,
+    /// The cluster's name as registered in Argo CD (`destination.name`), instead of `server`.
+    #[serde(default)]
+    pub destination_name: Option<Spanned<String>>,
+    /// Kubernetes minor version the cluster runs, e.g. `"1.30"`. kgen refuses output the
+    /// version cannot run (see docs/platform.md#clusters). Default: `"1.29"`, the oldest
+    /// version kgen supports.
+    #[serde(default)]
+    pub kubernetes_version: Option<Spanned<String>>,
+    /// Argo CD project of what is installed once per cluster (the monitoring stack).
+    /// Default: the project of the cluster's environment when it hosts one, else the
+    /// cluster's name.
+    #[serde(default)]
+    pub project: Option<Spanned<String>>,
+    /// Free variables for templates, available as `{{ cluster.<name> }}` (account id,
+    /// region, VPC id, the EKS cluster name, ...).
+    #[serde(default)]
+    pub vars: SpannedMap<String>,
+    /// Merged over the top-level `[monitoring]` for this cluster: one kube-prometheus-stack
+    /// per cluster scrapes every environment on it.
+    #[serde(default)]
+    pub monitoring: Option<Spanned<MonitoringLayer>>,
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.

@@ -12,24 +12,25 @@ use minijinja::Value;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
-use crate::input::{
-    EnvironmentLayer, MonitoringLayer, PlatformFile, Scalar, ServiceLayer, SyncMode,
-};
+use crate::input::{EnvironmentLayer, PlatformFile, Scalar, ServiceLayer, SyncMode};
 use crate::merge::{Layers, Located};
 use crate::source::{FileId, Origin};
 use crate::spec::{
-    Autoscaling, CpuMem, EnvSpec, Metrics, MonitoringSpec, PlatformSpec, Probes, Resources, Secret,
-    ServiceSpec, Waiver,
+    Autoscaling, CpuMem, EnvSpec, Metrics, PlatformSpec, Probes, Resources, Secret, ServiceSpec,
+    Waiver,
 };
 use crate::template::Templates;
 use crate::workspace::Workspace;
 use crate::{image_ref, names, quantity, rules, secret_scan};
 
 mod availability;
+mod clusters;
 mod env_settings;
+mod monitoring;
 mod secret_paths;
 mod traffic;
 
+pub use clusters::{OLDEST_KUBERNETES, RESERVED_CLUSTER_NAMES};
 pub use env_settings::{is_cidr, is_go_duration};
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
@@ -92,9 +93,12 @@ pub mod builtin {
 pub const VERSION_KEY: &str = "VERSION";
 /// Names an environment cannot have: they are directories of their own under generated/
 /// (`argocd/`) or under generated/argocd/ (`cmp/`, the plugin configuration).
-pub const RESERVED_ENV_NAMES: &[&str] = &["argocd", "cmp"];
+pub const RESERVED_ENV_NAMES: &[&str] = &["argocd", "cmp", "clusters", "values", "terraform"];
 /// Names `[environments.<env>.vars]` cannot use: they are already in `env`.
 pub const RESERVED_VARS: &[&str] = &["name", "cluster", "project", "sync", "production"];
+/// Names `[clusters.<name>] vars` cannot use: they are already in `cluster`.
+pub const RESERVED_CLUSTER_VARS: &[&str] =
+    &["name", "server", "destination_name", "kubernetes_version"];
 
 /// The usage error for an `--env` that platform.toml does not define.
 pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
@@ -119,13 +123,14 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         templates: Templates::new(),
         diags: Vec::new(),
     };
-    let spec = r.platform(only);
+    let mut spec = r.platform(only);
+    crate::diagnostic::sort(&mut r.diags);
+    // The same mistake in a shared layer shows up once per environment: report it once.
+    r.diags.dedup();
     if r.diags.iter().any(Diagnostic::is_error) {
-        crate::diagnostic::sort(&mut r.diags);
-        // The same mistake in a shared layer shows up once per environment: report it once.
-        r.diags.dedup();
         return Err(Error::invalid(r.diags, ws.sources.clone()));
     }
+    spec.warnings = r.diags;
     Ok(spec)
 }
 
@@ -158,6 +163,12 @@ impl<'a> Resolver<'a> {
 
     fn error(&mut self, code: &'static str, origin: Origin, message: String) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, message).at(origin));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn warning(&mut self, code: &'static str, origin: Origin, message: String) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::warning(code, message).at(origin));
         self.diags.last_mut().expect("just pushed")
     }
 
@@ -204,15 +215,24 @@ impl<'a> Resolver<'a> {
             })
             .unwrap_or_else(|| builtin::ARGOCD_NAMESPACE.to_string());
 
+        let placements = self.placements();
+        let clusters = self.clusters(&placements, only);
         let mut environments = Vec::new();
         for (env_key, env_layer) in &self.platform_file().environments {
             if !only.is_empty() && !only.contains(&env_key.value) {
                 continue;
             }
-            if let Some(env) = self.environment(&env_key.value, &env_key.span, env_layer) {
+            let Some(cluster) = clusters
+                .iter()
+                .find(|c| c.name == placements[&env_key.value].cluster)
+            else {
+                continue;
+            };
+            if let Some(env) = self.environment(&env_key.value, &env_key.span, env_layer, cluster) {
                 environments.push(env);
             }
         }
+        self.check_projects(&environments, &clusters);
         if self.platform_file().environments.is_empty() {
             self.error(
                 rules::MISSING_KEY,
@@ -260,8 +280,10 @@ impl<'a> Resolver<'a> {
                 .map(|m| m.value)
                 .unwrap_or_default(),
             environments,
+            clusters,
             allowed_registries,
             waivers,
+            warnings: Vec::new(),
         }
     }
 
@@ -334,6 +356,7 @@ impl<'a> Resolver<'a> {
         name: &str,
         name_span: &std::ops::Range<usize>,
         layer: &'a crate::spanned::Spanned<EnvironmentLayer>,
+        cluster: &crate::spec::ClusterSpec,
     ) -> Option<EnvSpec> {
         let name_origin = self.at(name_span);
         let errors_before = self.error_count();
@@ -360,16 +383,6 @@ impl<'a> Resolver<'a> {
                 layers.push(o.file, &e.value);
             }
         }
-        let cluster = layers
-            .pick(|l| l.cluster.as_ref())
-            .map(|c| {
-                if !(c.value.starts_with("https://") || c.value.starts_with("http://")) {
-                    self.error(rules::INVALID_VALUE, c.origin.clone(), format!("`{}` is not a cluster API URL", c.value))
-                        .help("write the API server URL as Argo CD knows it, e.g. `https://kubernetes.default.svc`");
-                }
-                c.value.clone()
-            })
-            .unwrap_or_else(|| builtin::CLUSTER.into());
         let project_at = layers.pick(|l| l.project.as_ref());
         let project = project_at
             .as_ref()
@@ -377,15 +390,8 @@ impl<'a> Resolver<'a> {
         let project_origin = project_at
             .as_ref()
             .map_or_else(|| name_origin.clone(), |p| p.origin.clone());
-        if let Some(Err(e)) = project_at
-            .as_ref()
-            .map(|p| names::check_dns1123_label(p.value))
-        {
-            self.error(
-                rules::INVALID_NAME,
-                project_origin.clone(),
-                format!("Argo CD project: {e}"),
-            );
+        if let Some(p) = &project_at {
+            self.check_project_name(p.value, project_origin.clone());
         }
         if let Some(declared) = self
             .platform_file()
@@ -447,7 +453,8 @@ impl<'a> Resolver<'a> {
         }
         let mut env = EnvSpec {
             name: name.to_string(),
-            cluster,
+            cluster: cluster.name.clone(),
+            destination: cluster.destination.clone(),
             project,
             sync,
             production,
@@ -478,8 +485,12 @@ impl<'a> Resolver<'a> {
                 },
             },
             network_policy: None,
+            origin: name_origin.clone(),
         };
+        // The cluster's stack scrapes every environment on it.
+        env.monitoring = cluster.monitoring.clone();
         let ctx_env = env_context(&env);
+        let ctx_cluster = cluster_context(cluster);
         self.env_settings(
             &mut env,
             &layer.value,
@@ -511,50 +522,13 @@ impl<'a> Resolver<'a> {
                 header,
                 &layers,
                 &env,
-                &ctx_env,
+                (&ctx_env, &ctx_cluster),
             ) {
                 env.services.push(s);
             }
         }
         self.check_routes(&env);
-        env.monitoring = self.monitoring(
-            overlay.and_then(|o| o.data.monitoring.as_ref().map(|m| (o.file, &m.value))),
-        );
-        self.check_monitoring_directory(&env);
         (self.error_count() == errors_before).then_some(env)
-    }
-
-    /// The monitoring stack's files go to `generated/<env>/monitoring/`, a service's to
-    /// `generated/<env>/<service>/`: a service named like that directory would mix its
-    /// files with the stack's (and both write a `namespace.yaml` there).
-    fn check_monitoring_directory(&mut self, env: &EnvSpec) {
-        const DIR: &str = crate::render::monitoring::DIR;
-        if env.monitoring.is_none() {
-            return;
-        }
-        let Some(svc) = env.services.iter().find(|s| s.name == DIR) else {
-            return;
-        };
-        let origin = svc
-            .origins
-            .get(crate::validate::SERVICE_ORIGIN)
-            .cloned()
-            .unwrap_or_else(|| Origin::new(self.pf, 0..0));
-        let message = format!(
-            "service `{DIR}` would share generated/<environment>/{DIR}/ with the monitoring stack ([monitoring] is on)"
-        );
-        // Said once, whatever the number of environments with monitoring.
-        if self
-            .diags
-            .iter()
-            .any(|d| d.message == message && d.origin.as_ref() == Some(&origin))
-        {
-            return;
-        }
-        self.error(rules::INVALID_NAME, origin, message)
-        .help = Some(
-            "rename the service (its name is also its directory), or turn [monitoring] off with `enabled = false`".into(),
-        );
     }
 
     /// The string a layer sets (`v`), reported as error `code` ("{what}: {problem}")
@@ -613,7 +587,7 @@ impl<'a> Resolver<'a> {
             Ok(s) => Some(s),
             Err(e) => {
                 self.error(rules::TEMPLATE, origin.clone(), e).help(
-                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, and `platform.name`, `platform.repo`, `platform.registry`",
+                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`",
                 );
                 None
             }
@@ -628,7 +602,7 @@ impl<'a> Resolver<'a> {
         header: Origin,
         layers: &Layers<'a, ServiceLayer>,
         env: &EnvSpec,
-        ctx_env: &Value,
+        (ctx_env, ctx_cluster): (&Value, &Value),
     ) -> Option<ServiceSpec> {
         let before = self.error_count();
         let mut origins = BTreeMap::new();
@@ -648,6 +622,7 @@ impl<'a> Resolver<'a> {
         let ctx = minijinja::context! {
             service => name,
             env => ctx_env.clone(),
+            cluster => ctx_cluster.clone(),
             platform => minijinja::context! {
                 name => p.name.value.clone(),
                 repo => p.repo.value.clone(),
@@ -1146,153 +1121,6 @@ impl<'a> Resolver<'a> {
             interval,
         })
     }
-
-    fn monitoring(
-        &mut self,
-        overlay: Option<(FileId, &'a MonitoringLayer)>,
-    ) -> Option<MonitoringSpec> {
-        let base = self.platform_file().monitoring.as_ref();
-        if base.is_none() && overlay.is_none() {
-            return None;
-        }
-        let mut layers: Layers<MonitoringLayer> = Layers::new();
-        if let Some(b) = base {
-            layers.push(self.pf, &b.value);
-        }
-        if let Some((f, o)) = overlay {
-            layers.push(f, o);
-        }
-        if layers
-            .pick(|l| l.enabled.as_ref())
-            .is_some_and(|e| !*e.value)
-        {
-            return None;
-        }
-        let table_origin = base.map_or_else(
-            || Origin::new(overlay.map(|o| o.0).unwrap_or(self.pf), 0..0),
-            |b| self.at(&b.span),
-        );
-        let chart_version = match layers.pick(|l| l.chart_version.as_ref()) {
-            Some(v) => {
-                if !is_semver(v.value) {
-                    self.error(
-                        rules::INVALID_VALUE,
-                        v.origin.clone(),
-                        format!("`{}` is not a chart version", v.value),
-                    )
-                    .help(
-                        "pin an exact chart version such as `77.0.0` (semantic version, no ranges)",
-                    );
-                }
-                v.value.clone()
-            }
-            None => {
-                self.error(
-                    rules::MISSING_KEY,
-                    table_origin,
-                    "[monitoring] has no `chart_version`".into(),
-                )
-                .help("pin the kube-prometheus-stack chart, e.g. `chart_version = \"77.0.0\"`");
-                String::new()
-            }
-        };
-        let quantity = |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| {
-            this.checked_or(v, default, rules::INVALID_QUANTITY, what, |q| {
-                quantity::parse_non_negative(q).map(|_| ())
-            })
-        };
-        let prometheus_storage = quantity(
-            self,
-            layers.pick(|l| l.prometheus_storage.as_ref()),
-            builtin::PROMETHEUS_STORAGE,
-            "prometheus_storage",
-        );
-        let grafana_storage = quantity(
-            self,
-            layers.pick(|l| l.grafana_storage.as_ref()),
-            builtin::GRAFANA_STORAGE,
-            "grafana_storage",
-        );
-        let alertmanager_storage = quantity(
-            self,
-            layers.pick(|l| l.alertmanager_storage.as_ref()),
-            builtin::ALERTMANAGER_STORAGE,
-            "alertmanager_storage",
-        );
-        let count = |this: &mut Self, v: Option<Located<&i64>>, what: &str| -> u32 {
-            v.map_or(1, |v| {
-                this.int_in_range(*v.value, 1, 10, &v.origin, what)
-                    .unwrap_or(1) as u32
-            })
-        };
-        let prometheus_replicas = count(
-            self,
-            layers.pick(|l| l.prometheus_replicas.as_ref()),
-            "prometheus_replicas",
-        );
-        let alertmanager_replicas = count(
-            self,
-            layers.pick(|l| l.alertmanager_replicas.as_ref()),
-            "alertmanager_replicas",
-        );
-        let retention = match layers.pick(|l| l.retention.as_ref()) {
-            Some(r) => {
-                if !is_duration(r.value) {
-                    self.error(
-                        rules::INVALID_VALUE,
-                        r.origin.clone(),
-                        format!("`{}` is not a Prometheus duration", r.value),
-                    )
-                    .help("write a duration like `15d`, `12h` or `2w`");
-                }
-                r.value.clone()
-            }
-            None => builtin::RETENTION.into(),
-        };
-        let name =
-            |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| -> String {
-                match v {
-                    Some(v) => {
-                        if let Err(e) = names::check_dns1123_subdomain(v.value) {
-                            this.error(
-                                rules::INVALID_NAME,
-                                v.origin.clone(),
-                                format!("{what}: {e}"),
-                            );
-                        }
-                        v.value.clone()
-                    }
-                    None => default.into(),
-                }
-            };
-        let namespace = name(
-            self,
-            layers.pick(|l| l.namespace.as_ref()),
-            builtin::MONITORING_NAMESPACE,
-            "monitoring namespace",
-        );
-        let storage_class = name(
-            self,
-            layers.pick(|l| l.storage_class.as_ref()),
-            builtin::STORAGE_CLASS,
-            "storage_class",
-        );
-        let chart_repo = layers
-            .pick(|l| l.chart_repo.as_ref())
-            .map_or_else(|| builtin::CHART_REPO.to_string(), |r| r.value.clone());
-        Some(MonitoringSpec {
-            namespace,
-            chart_repo,
-            chart_version,
-            retention,
-            prometheus_storage,
-            prometheus_replicas,
-            grafana_storage,
-            alertmanager_storage,
-            alertmanager_replicas,
-            storage_class,
-        })
-    }
 }
 
 /// The waivers of one `waivers = [...]` list of platform.toml (checked in `validate`).
@@ -1319,7 +1147,12 @@ fn env_context(env: &EnvSpec) -> Value {
         .map(|(k, v)| (k.clone(), Value::from(v.clone())))
         .collect();
     m.insert("name".into(), Value::from(env.name.clone()));
-    m.insert("cluster".into(), Value::from(env.cluster.clone()));
+    // Where Argo CD deploys (the API server URL, or the registered cluster name), as
+    // before clusters were declared; the cluster's own name is `cluster.name`.
+    m.insert(
+        "cluster".into(),
+        Value::from(env.destination.as_str().to_string()),
+    );
     m.insert("project".into(), Value::from(env.project.clone()));
     m.insert(
         "sync".into(),
@@ -1329,6 +1162,30 @@ fn env_context(env: &EnvSpec) -> Value {
         }),
     );
     m.insert("production".into(), Value::from(env.production));
+    Value::from(m)
+}
+
+/// The `cluster` object templates see: its name, destination, version and vars.
+fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
+    let mut m: BTreeMap<String, Value> = c
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    m.insert("name".into(), Value::from(c.name.clone()));
+    let (server, dest_name) = match &c.destination {
+        crate::spec::Destination::Server(s) => (Some(s.clone()), None),
+        crate::spec::Destination::Name(n) => (None, Some(n.clone())),
+    };
+    m.insert("server".into(), Value::from(server));
+    m.insert("destination_name".into(), Value::from(dest_name));
+    m.insert(
+        "kubernetes_version".into(),
+        Value::from(format!(
+            "{}.{}",
+            c.kubernetes_version.0, c.kubernetes_version.1
+        )),
+    );
     Value::from(m)
 }
 

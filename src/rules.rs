@@ -39,6 +39,8 @@ rules! {
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
     UNKNOWN_PROJECT = "KG021", "unknown-project", "an environment names an Argo CD project that `[argocd] projects` does not list";
     SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read (`secret_prefixes`)";
+    UNKNOWN_CLUSTER = "KG023", "unknown-cluster", "an environment names a cluster that `[clusters]` does not declare, or a cluster hosts no environment";
+    SHARED_CLUSTER_SETTING = "KG024", "shared-cluster-setting", "an overlay configures what its environment shares with the other environments of its cluster";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";
@@ -72,6 +74,7 @@ rules! {
     SECRET_IN_ENV = "KG214", "secret-in-env", "an environment variable whose literal value looks like a secret";
     POD_SECURITY_ADMISSION = "KG215", "pod-security-admission", "a namespace that does not enforce a Pod Security Admission level";
     ENV_FROM_KEY = "KG216", "envfrom-invalid-key", "a ConfigMap key loaded with envFrom that is not a variable name (silently skipped)";
+    PROJECT_SCOPE = "KG301", "project-scope", "an Argo CD project used on more than one cluster, or an Application whose project its bootstrap does not create";
 }
 
 #[cfg(test)]

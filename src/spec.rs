@@ -26,10 +26,14 @@ pub struct PlatformSpec {
     /// Where generated Applications take their manifests from (`[argocd] mode`).
     pub argocd_mode: crate::input::ArgoCdMode,
     pub environments: Vec<EnvSpec>,
+    /// The clusters the environments run on, sorted by name.
+    pub clusters: Vec<ClusterSpec>,
     /// Registries images may come from besides `registry` (`[platform] allowed_registries`).
     pub allowed_registries: Vec<String>,
     /// Policy waivers for every service (`[platform] waivers`).
     pub waivers: Vec<Waiver>,
+    /// Warnings found while resolving (reported with the validation warnings).
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl PlatformSpec {
@@ -43,16 +47,74 @@ impl PlatformSpec {
     }
 }
 
+impl PlatformSpec {
+    /// The cluster named `name`.
+    pub fn cluster(&self, name: &str) -> Option<&ClusterSpec> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// The environments on `cluster`, by name.
+    pub fn environments_on<'a>(&'a self, cluster: &'a str) -> impl Iterator<Item = &'a EnvSpec> {
+        self.environments
+            .iter()
+            .filter(move |e| e.cluster == cluster)
+    }
+}
+
+/// Where Argo CD deploys: `destination.server` or `destination.name` of an Application.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    /// An API server URL.
+    Server(String),
+    /// A cluster registered in Argo CD under this name.
+    Name(String),
+}
+
+impl Destination {
+    /// The URL or the name, as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Destination::Server(s) | Destination::Name(s) => s,
+        }
+    }
+}
+
+/// One Kubernetes cluster: how Argo CD reaches it, and what is installed once on it.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    /// `[clusters.<name>]`, or the environment's name for an environment that names no
+    /// declared cluster (`implicit`).
+    pub name: String,
+    pub destination: Destination,
+    /// Kubernetes minor version, `(1, 30)`.
+    pub kubernetes_version: (u32, u32),
+    /// Argo CD project of the cluster's own Applications (monitoring).
+    pub project: String,
+    pub vars: BTreeMap<String, String>,
+    /// The monitoring stack of the cluster, scraping every environment on it.
+    pub monitoring: Option<MonitoringSpec>,
+    /// Not declared in `[clusters]`: one environment's cluster, named after it.
+    pub implicit: bool,
+    /// Input files the cluster's files are rendered from, for file headers.
+    pub inputs: Vec<String>,
+    /// Where the cluster is declared (its table header, or the environment's).
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone)]
 pub struct EnvSpec {
     pub name: String,
+    /// Name of the cluster the environment runs on (see [`ClusterSpec`]).
     pub cluster: String,
+    /// Where Argo CD deploys the environment's Applications: its cluster's destination.
+    pub destination: Destination,
     pub project: String,
     pub sync: SyncMode,
     pub production: bool,
     pub vars: BTreeMap<String, String>,
     /// Enabled services, sorted by name.
     pub services: Vec<ServiceSpec>,
+    /// The monitoring stack of the environment's cluster (which scrapes this environment).
     pub monitoring: Option<MonitoringSpec>,
     /// Input files this environment was rendered from, for file headers.
     pub inputs: Vec<String>,
@@ -68,6 +130,8 @@ pub struct EnvSpec {
     pub ingress: IngressSpec,
     /// NetworkPolicies, when on.
     pub network_policy: Option<NetworkPolicySpec>,
+    /// The environment's table header in platform.toml.
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone)]

@@ -1,18 +1,25 @@
-//! Argo CD objects of an environment, under `generated/argocd/<env>/`:
+//! Argo CD objects of a cluster, under `generated/argocd/<cluster>/`:
 //!
-//! - `appproject.yaml`: the AppProject of the environment's project (written once per
-//!   project, in the first environment using it, with the destinations of all of them):
-//!   sources limited to the platform repository (and the monitoring chart's), destinations
-//!   to exactly the namespaces kgen generates on the environment's cluster, cluster-scoped
-//!   kinds to what kgen (and the monitoring chart) create, orphaned-resource warnings on.
-//! - `applicationset.yaml`: one Application per service (`<env>-<service>`), with
-//!   `goTemplate` and `missingkey=error`.
-//! - `monitoring.yaml`: the kube-prometheus-stack Application (chart + values + namespace).
-//! - `bootstrap.yaml`: the app of apps that syncs this directory.
+//! - `appproject-<project>.yaml`: every AppProject whose Applications run on the
+//!   cluster, with exactly what they need: their source repositories, their
+//!   destinations (the cluster and the namespaces kgen deploys into), the cluster-scoped
+//!   kinds they create; orphaned-resource warnings on. A project belongs to one cluster
+//!   (see `resolve::clusters`), so each is written once.
+//! - `applicationset-<env>.yaml`: one per environment on the cluster, creating one
+//!   Application per service (`<env>-<service>`), with `goTemplate` and `missingkey=error`.
+//! - `application-namespaces.yaml`: `<cluster>-namespaces`, the Namespaces several
+//!   Applications deploy into (`generated/clusters/<cluster>/namespaces/`), when there are any.
+//! - `application-monitoring.yaml`: `<cluster>-monitoring`, kube-prometheus-stack (chart +
+//!   values + namespace), with `[monitoring]`.
+//! - `bootstrap.yaml`: `<cluster>-bootstrap`, the app of apps that syncs this directory.
 //!
-//! With `[argocd] mode = "plugin"` the service Applications are rendered by kgen's
-//! config management plugin instead of read from `generated/<env>/<service>` (see
-//! `service_source` and docs/argocd-cmp.md).
+//! Sync waves order the bootstrap: projects, then the Applications that create what
+//! the others need (shared namespaces, then CRDs), then the ApplicationSets.
+//!
+//! Every Application comes from one builder, [`application`]; the ApplicationSet's
+//! template is its spec. With `[argocd] mode = "plugin"` the service Applications are
+//! rendered by kgen's config management plugin instead of read from
+//! `generated/<env>/<service>` (see `service_source` and docs/argocd-cmp.md).
 //!
 //! Namespaces come from kgen's own Namespace objects (never `CreateNamespace=true`), so
 //! their labels (Pod Security) are reviewed like everything else.
@@ -26,43 +33,115 @@ use crate::cmp_params;
 use crate::crd::argocd::{
     AppProject, AppProjectSpec, Application, ApplicationDestination, ApplicationSet,
     ApplicationSetGenerator, ApplicationSetSpec, ApplicationSetSyncPolicy, ApplicationSetTemplate,
-    ApplicationSetTemplateMeta, ApplicationSource, ApplicationSourceDirectory,
-    ApplicationSourceHelm, ApplicationSpec, ApplicationsSyncPolicy, Backoff, GroupKind,
-    OrphanedResources, RetryStrategy, SyncPolicy, SyncPolicyAutomated, RESOURCES_FINALIZER,
+    ApplicationSetTemplateMeta, ApplicationSource, ApplicationSourceHelm, ApplicationSourcePlugin,
+    ApplicationSpec, ApplicationsSyncPolicy, Backoff, EnvEntry, GroupKind, OrphanedResources,
+    RetryStrategy, SyncPolicy, SyncPolicyAutomated, RESOURCES_FINALIZER,
 };
-use crate::crd::argocd::{ApplicationSourcePlugin, EnvEntry};
 use crate::input::ArgoCdMode;
 use crate::render::monitoring;
-use crate::spec::{EnvSpec, PlatformSpec, SyncMode};
+use crate::spec::{ClusterSpec, Destination, EnvSpec, PlatformSpec, SyncMode};
 use crate::workspace::GENERATED_DIR;
 
 /// Label naming the environment of an Argo CD object.
 pub const ENVIRONMENT_LABEL: &str = "kgen.dev/environment";
+/// Label naming the cluster of an Argo CD object.
+pub const CLUSTER_LABEL: &str = "kgen.dev/cluster";
 /// Argo CD's own cluster, where Applications and projects live.
 pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 /// The chart of the monitoring stack.
 pub const MONITORING_CHART: &str = "kube-prometheus-stack";
+/// Directory of the Argo CD objects under `generated/`.
+pub const DIR: &str = "argocd";
+/// The bootstrap Application's file in a cluster's directory.
+pub const BOOTSTRAP_FILE: &str = "bootstrap.yaml";
 
-fn env_labels(platform: &PlatformSpec, env: &EnvSpec) -> BTreeMap<String, String> {
+/// Sync waves of the objects in a cluster's bootstrap directory (its app of apps):
+/// Argo CD applies a wave once the previous one is healthy (for Applications, with
+/// the health check docs/argocd.md shows).
+pub mod bootstrap_wave {
+    /// AppProjects: before any Application that uses them.
+    pub const PROJECTS: i32 = -3;
+    /// `<cluster>-namespaces`: the Namespaces several Applications deploy into.
+    pub const NAMESPACES: i32 = -2;
+    /// `<cluster>-monitoring`: it installs the CRDs of the ServiceMonitors and
+    /// PrometheusRules the service Applications deploy.
+    pub const MONITORING: i32 = -1;
+    /// The ApplicationSets of the environments: the services, last.
+    pub const SERVICES: i32 = 0;
+}
+
+/// Path under `generated/` of a file in a cluster's Argo CD directory.
+pub fn path(cluster: &str, file: &str) -> String {
+    format!("{DIR}/{cluster}/{file}")
+}
+
+/// The `applicationset-<env>.yaml` file name.
+pub fn application_set_file(env: &str) -> String {
+    format!("applicationset-{env}.yaml")
+}
+
+/// The `appproject-<project>.yaml` file name.
+pub fn project_file(project: &str) -> String {
+    format!("appproject-{project}.yaml")
+}
+
+/// Name of the Application that deploys the shared Namespaces of a cluster.
+pub fn namespaces_app_name(cluster: &str) -> String {
+    format!("{cluster}-namespaces")
+}
+
+/// Name of the Application of a cluster's monitoring stack.
+pub fn monitoring_app_name(cluster: &str) -> String {
+    format!("{cluster}-monitoring")
+}
+
+/// Name of a cluster's bootstrap Application.
+pub fn bootstrap_name(cluster: &str) -> String {
+    format!("{cluster}-bootstrap")
+}
+
+/// Name of the Application of `service` in `env` (what the ApplicationSet makes).
+pub fn service_app_name(env: &str, service: &str) -> String {
+    format!("{env}-{service}")
+}
+
+/// Labels of the Argo CD objects of a cluster (and of one environment, when given).
+fn argo_labels(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    env: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut l = labels::platform(platform);
-    l.insert(ENVIRONMENT_LABEL.into(), env.name.clone());
+    l.insert(CLUSTER_LABEL.into(), cluster.name.clone());
+    if let Some(env) = env {
+        l.insert(ENVIRONMENT_LABEL.into(), env.to_string());
+    }
     l
 }
 
 fn meta(
     platform: &PlatformSpec,
-    env: &EnvSpec,
     name: &str,
+    labels: BTreeMap<String, String>,
 ) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-    super::meta(
+    super::meta(name, Some(&platform.argocd_namespace), labels)
+}
+
+/// `destination` of an Application on `d`, into `namespace`.
+pub fn destination(d: &Destination, namespace: Option<&str>) -> ApplicationDestination {
+    let (server, name) = match d {
+        Destination::Server(s) => (Some(s.clone()), None),
+        Destination::Name(n) => (None, Some(n.clone())),
+    };
+    ApplicationDestination {
+        server,
         name,
-        Some(&platform.argocd_namespace),
-        env_labels(platform, env),
-    )
+        namespace: namespace.map(str::to_string),
+    }
 }
 
 /// Sync policy shared by every Application kgen generates.
-pub fn sync_policy(env: &EnvSpec, extra_options: &[&str]) -> SyncPolicy {
+pub fn sync_policy(sync: SyncMode, extra_options: &[&str]) -> SyncPolicy {
     let mut sync_options: Vec<String> = vec![
         "PrunePropagationPolicy=foreground".into(),
         "PruneLast=true".into(),
@@ -70,7 +149,7 @@ pub fn sync_policy(env: &EnvSpec, extra_options: &[&str]) -> SyncPolicy {
     ];
     sync_options.extend(extra_options.iter().map(|s| s.to_string()));
     SyncPolicy {
-        automated: (env.sync == SyncMode::Auto).then_some(SyncPolicyAutomated {
+        automated: (sync == SyncMode::Auto).then_some(SyncPolicyAutomated {
             prune: Some(true),
             self_heal: Some(true),
             allow_empty: Some(false),
@@ -88,79 +167,177 @@ pub fn sync_policy(env: &EnvSpec, extra_options: &[&str]) -> SyncPolicy {
     }
 }
 
-/// The namespaces kgen creates in an environment, sorted.
-pub fn namespaces(env: &EnvSpec) -> BTreeSet<String> {
-    let mut ns: BTreeSet<String> = env.services.iter().map(|s| s.namespace.clone()).collect();
-    if let Some(m) = &env.monitoring {
-        ns.insert(m.namespace.clone());
+/// How the cluster's own Applications (bootstrap, namespaces, monitoring) sync:
+/// automatically when every environment on the cluster does, else by hand.
+pub fn cluster_sync(platform: &PlatformSpec, cluster: &ClusterSpec) -> SyncMode {
+    if platform
+        .environments_on(&cluster.name)
+        .all(|e| e.sync == SyncMode::Auto)
+    {
+        SyncMode::Auto
+    } else {
+        SyncMode::Manual
     }
-    ns
 }
 
-/// The AppProject of `project`, covering every environment in `envs` that uses it.
-pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) -> AppProject {
-    let first = envs[0];
-    let mut source_repos = vec![platform.repo.clone()];
-    let mut destinations = Vec::new();
-    let mut cluster_kinds = vec![GroupKind::new("", "Namespace")];
-    let mut names: Vec<&str> = Vec::new();
-    for env in envs {
-        names.push(&env.name);
-        for ns in namespaces(env) {
-            destinations.push(ApplicationDestination {
-                server: Some(env.cluster.clone()),
-                namespace: Some(ns),
-                ..Default::default()
+/// What one Application deploys, for [`application`].
+pub struct AppDef {
+    pub name: String,
+    pub project: String,
+    pub sources: Vec<ApplicationSource>,
+    pub destination: ApplicationDestination,
+    pub sync: SyncMode,
+    /// Sync options beyond the shared ones.
+    pub options: &'static [&'static str],
+    /// Sync wave in the bootstrap directory.
+    pub wave: i32,
+    /// Delete the Application's resources with it.
+    pub finalizer: bool,
+}
+
+/// The spec every Application kgen writes has: its sources, destination, project and
+/// the shared sync policy.
+fn application_spec(def: &AppDef) -> ApplicationSpec {
+    let (source, sources) = if def.sources.len() == 1 {
+        (Some(def.sources[0].clone()), Vec::new())
+    } else {
+        (None, def.sources.clone())
+    };
+    ApplicationSpec {
+        project: def.project.clone(),
+        source,
+        sources,
+        destination: def.destination.clone(),
+        sync_policy: Some(sync_policy(def.sync, def.options)),
+        revision_history_limit: Some(10),
+        ..Default::default()
+    }
+}
+
+/// One Application: the builder of every Application kgen writes.
+pub fn application(
+    platform: &PlatformSpec,
+    labels: BTreeMap<String, String>,
+    def: &AppDef,
+) -> Application {
+    let mut app = Application::new(meta(platform, &def.name, labels), application_spec(def))
+        .with_sync_wave(def.wave);
+    if def.finalizer {
+        app = app.with_finalizer(RESOURCES_FINALIZER);
+    }
+    app
+}
+
+/// A source reading a directory of this repository (`path` relative to platform.toml).
+fn repo_directory(platform: &PlatformSpec, path: &str) -> ApplicationSource {
+    ApplicationSource {
+        repo_url: platform.repo.clone(),
+        target_revision: Some(platform.revision.clone()),
+        path: Some(platform.repo_path_of(path)),
+        ..Default::default()
+    }
+}
+
+/// The namespaces the Applications of `env` deploy into, sorted.
+pub fn namespaces(env: &EnvSpec) -> BTreeSet<String> {
+    env.services.iter().map(|s| s.namespace.clone()).collect()
+}
+
+/// Every AppProject of a cluster: the projects of its environments and its own.
+pub fn app_projects(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    shared_namespaces: &BTreeSet<String>,
+) -> Vec<AppProject> {
+    #[derive(Default)]
+    struct Needs {
+        repos: BTreeSet<String>,
+        namespaces: BTreeSet<String>,
+        kinds: BTreeSet<(String, String)>,
+        users: Vec<String>,
+    }
+    let mut projects: BTreeMap<&str, Needs> = BTreeMap::new();
+    for env in platform.environments_on(&cluster.name) {
+        let p = projects.entry(env.project.as_str()).or_default();
+        p.repos.insert(platform.repo.clone());
+        p.namespaces.extend(namespaces(env));
+        if env
+            .services
+            .iter()
+            .any(|s| !shared_namespaces.contains(&s.namespace))
+        {
+            p.kinds.insert((String::new(), "Namespace".into()));
+        }
+        p.users.push(format!("environment {}", env.name));
+    }
+    let own_apps = !shared_namespaces.is_empty() || cluster.monitoring.is_some();
+    if own_apps {
+        let p = projects.entry(cluster.project.as_str()).or_default();
+        p.repos.insert(platform.repo.clone());
+        if !shared_namespaces.is_empty() {
+            p.kinds.insert((String::new(), "Namespace".into()));
+            p.namespaces.extend(shared_namespaces.iter().cloned());
+        }
+        if let Some(m) = &cluster.monitoring {
+            p.repos.insert(m.chart_repo.clone());
+            p.namespaces.extend(
+                monitoring::chart_namespaces(m)
+                    .into_iter()
+                    .map(String::from),
+            );
+            if !shared_namespaces.contains(&m.namespace) {
+                p.kinds.insert((String::new(), "Namespace".into()));
+            }
+            p.kinds.extend(
+                monitoring::CHART_CLUSTER_KINDS
+                    .iter()
+                    .map(|(g, k)| (g.to_string(), k.to_string())),
+            );
+        }
+        p.users.push(format!("cluster {}", cluster.name));
+    }
+    projects
+        .into_iter()
+        .map(|(name, needs)| {
+            let envs: Vec<&str> = platform
+                .environments_on(&cluster.name)
+                .filter(|e| e.project == name)
+                .map(|e| e.name.as_str())
+                .collect();
+            let env_label =
+                (envs.len() == 1 && !(own_apps && cluster.project == name)).then(|| envs[0]);
+            let mut description = format!("{}: ", platform.name);
+            description.push_str(&match envs.len() {
+                0 => format!("cluster {}", cluster.name),
+                1 => format!("environment {}", envs[0]),
+                _ => format!("environments {}", envs.join(", ")),
             });
-        }
-        if let Some(m) = &env.monitoring {
-            source_repos.push(m.chart_repo.clone());
-            // What the kube-prometheus-stack chart creates at cluster scope.
-            cluster_kinds.extend([
-                GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition"),
-                GroupKind::new("rbac.authorization.k8s.io", "ClusterRole"),
-                GroupKind::new("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-                GroupKind::new(
-                    "admissionregistration.k8s.io",
-                    "MutatingWebhookConfiguration",
-                ),
-                GroupKind::new(
-                    "admissionregistration.k8s.io",
-                    "ValidatingWebhookConfiguration",
-                ),
-            ]);
-        }
-    }
-    source_repos.sort();
-    source_repos.dedup();
-    destinations.sort_by(|a, b| (&a.server, &a.namespace).cmp(&(&b.server, &b.namespace)));
-    destinations.dedup();
-    cluster_kinds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
-    cluster_kinds.dedup();
-    let mut m = meta(platform, first, project);
-    if envs.len() > 1 {
-        // Shared by several environments: not one environment's object.
-        m.labels
-            .get_or_insert_with(Default::default)
-            .remove(ENVIRONMENT_LABEL);
-    }
-    AppProject::new(
-        m,
-        AppProjectSpec {
-            description: Some(format!(
-                "{}: environment{} {} (generated by kgen)",
-                platform.name,
-                if names.len() > 1 { "s" } else { "" },
-                names.join(", ")
-            )),
-            source_repos,
-            destinations,
-            cluster_resource_whitelist: cluster_kinds,
-            orphaned_resources: Some(OrphanedResources { warn: Some(true) }),
-            ..Default::default()
-        },
-    )
-    .with_sync_wave(-1)
+            if own_apps && cluster.project == name && !envs.is_empty() {
+                description.push_str(&format!(" and cluster {}", cluster.name));
+            }
+            description.push_str(" (generated by kgen)");
+            AppProject::new(
+                meta(platform, name, argo_labels(platform, cluster, env_label)),
+                AppProjectSpec {
+                    description: Some(description),
+                    source_repos: needs.repos.into_iter().collect(),
+                    destinations: needs
+                        .namespaces
+                        .iter()
+                        .map(|ns| destination(&cluster.destination, Some(ns)))
+                        .collect(),
+                    cluster_resource_whitelist: needs
+                        .kinds
+                        .into_iter()
+                        .map(|(g, k)| GroupKind::new(g, k))
+                        .collect(),
+                    orphaned_resources: Some(OrphanedResources { warn: Some(true) }),
+                    ..Default::default()
+                },
+            )
+            .with_sync_wave(bootstrap_wave::PROJECTS)
+        })
+        .collect()
 }
 
 /// Where Argo CD reads a service's manifests: the committed directory
@@ -168,17 +345,12 @@ pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) ->
 /// directory, rendered by kgen's config management plugin (`mode = "plugin"`), which
 /// reads the environment and service from the plugin's `KGEN_ENV` / `KGEN_SERVICE`.
 pub fn service_source(platform: &PlatformSpec, env: &EnvSpec, service: &str) -> ApplicationSource {
-    let mut source = ApplicationSource {
-        repo_url: platform.repo.clone(),
-        target_revision: Some(platform.revision.clone()),
-        ..Default::default()
-    };
     match platform.argocd_mode {
         ArgoCdMode::Committed => {
-            source.path =
-                Some(platform.repo_path_of(&format!("{GENERATED_DIR}/{}/{service}", env.name)));
+            repo_directory(platform, &format!("{GENERATED_DIR}/{}/{service}", env.name))
         }
         ArgoCdMode::Plugin => {
+            let mut source = repo_directory(platform, "");
             source.path = Some(if platform.repo_path.is_empty() {
                 ".".to_string()
             } else {
@@ -200,9 +372,9 @@ pub fn service_source(platform: &PlatformSpec, env: &EnvSpec, service: &str) -> 
                 name: Some(cmp_params::application_plugin_name()),
                 env: vars,
             });
+            source
         }
     }
-    source
 }
 
 /// Annotation limiting what Argo CD regenerates (and, with
@@ -221,8 +393,12 @@ fn plugin_annotations(platform: &PlatformSpec, env: &EnvSpec) -> BTreeMap<String
     }
 }
 
-/// One Application per service, from a list generator.
-pub fn application_set(platform: &PlatformSpec, env: &EnvSpec) -> ApplicationSet {
+/// One Application per service of `env`, from a list generator.
+pub fn application_set(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    env: &EnvSpec,
+) -> ApplicationSet {
     let elements: Vec<BTreeMap<String, Value>> = env
         .services
         .iter()
@@ -233,34 +409,34 @@ pub fn application_set(platform: &PlatformSpec, env: &EnvSpec) -> ApplicationSet
             ])
         })
         .collect();
-    let mut template_labels = env_labels(platform, env);
+    let labels = argo_labels(platform, cluster, Some(&env.name));
+    let mut template_labels = labels.clone();
     template_labels.insert(labels::NAME.into(), "{{.service}}".into());
+    let def = AppDef {
+        name: service_app_name(&env.name, "{{.service}}"),
+        project: env.project.clone(),
+        sources: vec![service_source(platform, env, "{{.service}}")],
+        destination: destination(&env.destination, Some("{{.namespace}}")),
+        sync: env.sync,
+        options: &[],
+        wave: bootstrap_wave::SERVICES,
+        finalizer: true,
+    };
     ApplicationSet::new(
-        meta(platform, env, &env.name),
+        meta(platform, &env.name, labels),
         ApplicationSetSpec {
             go_template: Some(true),
             go_template_options: vec!["missingkey=error".into()],
             generators: vec![ApplicationSetGenerator::list(elements)],
             template: ApplicationSetTemplate {
                 metadata: ApplicationSetTemplateMeta {
-                    name: format!("{}-{{{{.service}}}}", env.name),
+                    name: def.name.clone(),
                     labels: template_labels,
                     annotations: plugin_annotations(platform, env),
                     finalizers: vec![RESOURCES_FINALIZER.into()],
                     ..Default::default()
                 },
-                spec: ApplicationSpec {
-                    project: env.project.clone(),
-                    source: Some(service_source(platform, env, "{{.service}}")),
-                    destination: ApplicationDestination {
-                        server: Some(env.cluster.clone()),
-                        namespace: Some("{{.namespace}}".into()),
-                        ..Default::default()
-                    },
-                    sync_policy: Some(sync_policy(env, &[])),
-                    revision_history_limit: Some(10),
-                    ..Default::default()
-                },
+                spec: application_spec(&def),
             },
             // Removing a service from a manually synced environment must not delete its
             // Application (and, through the finalizer, its resources) on its own.
@@ -270,85 +446,124 @@ pub fn application_set(platform: &PlatformSpec, env: &EnvSpec) -> ApplicationSet
             }),
         },
     )
+    .with_sync_wave(bootstrap_wave::SERVICES)
 }
 
-/// The kube-prometheus-stack Application: the pinned chart, the values file from this
-/// repository, and the monitoring namespace object.
-pub fn monitoring_application(platform: &PlatformSpec, env: &EnvSpec) -> Option<Application> {
-    let m = env.monitoring.as_ref()?;
-    let dir = platform.repo_path_of(&format!("{GENERATED_DIR}/{}/{}", env.name, monitoring::DIR));
-    let spec = ApplicationSpec {
-        project: env.project.clone(),
-        sources: vec![
-            ApplicationSource {
-                repo_url: m.chart_repo.clone(),
-                chart: Some(MONITORING_CHART.into()),
-                target_revision: Some(m.chart_version.clone()),
-                helm: Some(ApplicationSourceHelm {
-                    release_name: Some(MONITORING_CHART.into()),
-                    value_files: vec![format!("$values/{dir}/{}", monitoring::VALUES_FILE)],
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            ApplicationSource {
-                repo_url: platform.repo.clone(),
-                target_revision: Some(platform.revision.clone()),
-                ref_: Some("values".into()),
-                ..Default::default()
-            },
-            ApplicationSource {
-                repo_url: platform.repo.clone(),
-                target_revision: Some(platform.revision.clone()),
-                path: Some(dir),
-                directory: Some(ApplicationSourceDirectory {
-                    exclude: Some(monitoring::VALUES_FILE.into()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        ],
-        destination: ApplicationDestination {
-            server: Some(env.cluster.clone()),
-            namespace: Some(m.namespace.clone()),
-            ..Default::default()
+/// `<cluster>-namespaces`: the Namespaces that several Applications of the cluster
+/// deploy into, from `generated/clusters/<cluster>/namespaces/`.
+pub fn namespaces_application(platform: &PlatformSpec, cluster: &ClusterSpec) -> Application {
+    application(
+        platform,
+        argo_labels(platform, cluster, None),
+        &AppDef {
+            name: namespaces_app_name(&cluster.name),
+            project: cluster.project.clone(),
+            sources: vec![repo_directory(
+                platform,
+                &format!(
+                    "{GENERATED_DIR}/{}",
+                    super::cluster_dir(&cluster.name, "namespaces")
+                ),
+            )],
+            destination: destination(&cluster.destination, None),
+            sync: cluster_sync(platform, cluster),
+            options: &[],
+            wave: bootstrap_wave::NAMESPACES,
+            finalizer: true,
         },
-        // The chart's CRDs are too large for client-side apply's annotation.
-        sync_policy: Some(sync_policy(env, &["ServerSideApply=true"])),
-        revision_history_limit: Some(10),
-        ..Default::default()
-    };
-    Some(
-        Application::new(
-            meta(platform, env, &format!("{}-monitoring", env.name)),
-            spec,
-        )
-        .with_finalizer(RESOURCES_FINALIZER),
     )
 }
 
-/// The app of apps: `kubectl apply -f generated/argocd/<env>/bootstrap.yaml` brings the
-/// environment up; from then on it keeps this directory in sync (itself included).
-pub fn bootstrap(platform: &PlatformSpec, env: &EnvSpec) -> Application {
-    let spec = ApplicationSpec {
-        project: "default".into(),
-        source: Some(ApplicationSource {
+/// `<cluster>-monitoring`: the pinned kube-prometheus-stack chart, its values file from
+/// this repository, and the monitoring namespace object.
+pub fn monitoring_application(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+) -> Option<Application> {
+    let m = cluster.monitoring.as_ref()?;
+    let values = platform.repo_path_of(&format!(
+        "{GENERATED_DIR}/{}",
+        super::values_file(&cluster.name, monitoring::DIR)
+    ));
+    let mut sources = vec![
+        ApplicationSource {
+            repo_url: m.chart_repo.clone(),
+            chart: Some(MONITORING_CHART.into()),
+            target_revision: Some(m.chart_version.clone()),
+            helm: Some(ApplicationSourceHelm {
+                release_name: Some(MONITORING_CHART.into()),
+                value_files: vec![format!("$values/{values}")],
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ApplicationSource {
             repo_url: platform.repo.clone(),
             target_revision: Some(platform.revision.clone()),
-            path: Some(platform.repo_path_of(&format!("{GENERATED_DIR}/argocd/{}", env.name))),
-            ..Default::default()
-        }),
-        destination: ApplicationDestination {
-            server: Some(IN_CLUSTER.into()),
-            namespace: Some(platform.argocd_namespace.clone()),
+            ref_: Some("values".into()),
             ..Default::default()
         },
-        sync_policy: Some(sync_policy(env, &[])),
-        revision_history_limit: Some(10),
-        ..Default::default()
-    };
-    Application::new(
-        meta(platform, env, &format!("{}-bootstrap", env.name)),
-        spec,
-    )
+    ];
+    if monitoring::owns_namespace(platform, cluster) {
+        sources.push(repo_directory(
+            platform,
+            &format!(
+                "{GENERATED_DIR}/{}",
+                super::cluster_dir(&cluster.name, monitoring::DIR)
+            ),
+        ));
+    }
+    Some(application(
+        platform,
+        argo_labels(platform, cluster, None),
+        &AppDef {
+            name: monitoring_app_name(&cluster.name),
+            project: cluster.project.clone(),
+            sources,
+            destination: destination(&cluster.destination, Some(&m.namespace)),
+            sync: cluster_sync(platform, cluster),
+            // The chart's CRDs are too large for client-side apply's annotation.
+            options: &["ServerSideApply=true"],
+            wave: bootstrap_wave::MONITORING,
+            finalizer: true,
+        },
+    ))
+}
+
+/// The app of apps: `kubectl apply -f generated/argocd/<cluster>/bootstrap.yaml` brings
+/// the cluster up; from then on it keeps this directory in sync (itself included).
+pub fn bootstrap(platform: &PlatformSpec, cluster: &ClusterSpec) -> Application {
+    let mut app = application(
+        platform,
+        argo_labels(platform, cluster, None),
+        &AppDef {
+            name: bootstrap_name(&cluster.name),
+            project: "default".into(),
+            sources: vec![repo_directory(
+                platform,
+                &format!("{GENERATED_DIR}/{DIR}/{}", cluster.name),
+            )],
+            destination: destination(
+                &Destination::Server(IN_CLUSTER.into()),
+                Some(&platform.argocd_namespace),
+            ),
+            sync: cluster_sync(platform, cluster),
+            options: &[],
+            wave: 0,
+            finalizer: false,
+        },
+    );
+    // It is applied by hand, outside any wave.
+    if let Some(a) = app.metadata.annotations.as_mut() {
+        a.remove(crate::crd::argocd::SYNC_WAVE_ANNOTATION);
+    }
+    if app
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(BTreeMap::is_empty)
+    {
+        app.metadata.annotations = None;
+    }
+    app
 }

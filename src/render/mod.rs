@@ -17,16 +17,16 @@ pub mod monitoring;
 mod namespace;
 pub mod network_policy;
 mod pdb;
-pub mod pod_identity;
 mod secret_provider_class;
 mod service;
 mod service_account;
+pub mod terraform;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::spec::{EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec, WorkloadIdentity};
+use crate::spec::{ClusterSpec, EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec};
 
 /// Argo CD sync waves: what must exist before the Deployment that uses it.
 pub mod wave {
@@ -38,8 +38,12 @@ pub mod wave {
 /// One rendered object and where it goes.
 #[derive(Debug, Clone)]
 pub struct Object {
-    /// Environment it belongs to.
+    /// Environment it belongs to; for what is rendered once per cluster
+    /// (`per_cluster`), the cluster's name.
     pub env: String,
+    /// Rendered once per cluster (the cluster's Argo CD objects, monitoring, shared
+    /// namespaces, the Terraform hand-off), not for one environment.
+    pub per_cluster: bool,
     /// Path under `generated/`, e.g. `dev/main-api/deployment.yaml`.
     pub path: String,
     /// Service it was rendered from, if any.
@@ -51,9 +55,18 @@ impl Object {
     pub fn new(env: &str, service: Option<&str>, path: String, value: &impl Serialize) -> Object {
         Object {
             env: env.to_string(),
+            per_cluster: false,
             path,
             service: service.map(str::to_string),
             value: serde_json::to_value(value).expect("Kubernetes objects serialise to JSON"),
+        }
+    }
+
+    /// An object of `cluster`, rendered once for all its environments.
+    pub fn of_cluster(cluster: &str, path: String, value: &impl Serialize) -> Object {
+        Object {
+            per_cluster: true,
+            ..Object::new(cluster, None, path, value)
         }
     }
 
@@ -62,127 +75,196 @@ impl Object {
     }
 }
 
-/// Renders every object of every environment, plus the Argo CD objects. Environments
-/// are rendered in parallel; the order of the result is fixed (environments by name,
-/// then `environment`'s order, then the Argo CD objects).
-pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
-    use rayon::prelude::*;
-    let per_env: Vec<Vec<Object>> = platform
-        .environments
-        .par_iter()
-        .map(|env| {
-            let mut out = environment(platform, env);
-            out.extend(argocd_objects(platform, env));
-            out
-        })
-        .collect();
-    per_env.into_iter().flatten().collect()
+/// Directory under `generated/` of what is installed once per cluster.
+pub const CLUSTERS_DIR: &str = "clusters";
+/// Directory under `generated/` of Helm values files (not Kubernetes objects).
+pub const VALUES_DIR: &str = "values";
+/// Directory under `generated/` of the hand-offs to Terraform (JSON).
+pub const TERRAFORM_DIR: &str = "terraform";
+/// The component of a cluster's shared Namespaces.
+pub const NAMESPACES_COMPONENT: &str = "namespaces";
+
+/// `clusters/<cluster>/<component>`: the objects of one of a cluster's Applications.
+pub fn cluster_dir(cluster: &str, component: &str) -> String {
+    format!("{CLUSTERS_DIR}/{cluster}/{component}")
 }
 
-/// Renders the workloads of one environment, services in name order, and its monitoring stack.
-pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
-    let owners = namespace_owners(env);
-    let mut out = Vec::new();
-    {
-        use rayon::prelude::*;
-        let per_service: Vec<Vec<Object>> = env
-            .services
-            .par_iter()
-            .zip(owners.par_iter())
-            .map(|(svc, owns)| service_objects(platform, env, svc, *owns))
-            .collect();
-        out.extend(per_service.into_iter().flatten());
+/// `values/<cluster>/<component>.yaml`: the Helm values of a chart on a cluster.
+pub fn values_file(cluster: &str, component: &str) -> String {
+    format!("{VALUES_DIR}/{cluster}/{component}.yaml")
+}
+
+/// Renders every object of every environment and cluster. The order of the result
+/// is fixed: environments by name, then clusters by name.
+pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
+    use rayon::prelude::*;
+    let mut out: Vec<Object> = platform
+        .environments
+        .par_iter()
+        .map(|env| environment(platform, env))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    for cluster in &platform.clusters {
+        out.extend(cluster_objects(platform, cluster));
     }
-    out.extend(environment_extras(platform, env));
     out
 }
 
-/// For each service of `env` (in order), whether it owns its namespace: a namespace
-/// shared by several services is emitted once, with the first of them by name.
-pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
-    let mut namespaces = BTreeSet::new();
-    env.services
-        .iter()
-        .map(|svc| namespaces.insert(svc.namespace.as_str()))
+/// Renders the services of one environment, in name order.
+pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+    let owners = namespace_owners(env);
+    use rayon::prelude::*;
+    let per_service: Vec<Vec<Object>> = env
+        .services
+        .par_iter()
+        .zip(owners.par_iter())
+        .map(|(svc, owns)| service_objects(platform, env, svc, *owns))
+        .collect();
+    per_service.into_iter().flatten().collect()
+}
+
+/// Namespaces of `env` that several Applications deploy into: those of two services
+/// or more, and the monitoring stack's when a service uses it too. No one of them
+/// owns such a namespace (deleting it would prune the others' objects): the cluster's
+/// `<cluster>-namespaces` Application creates it, before them.
+pub fn shared_namespaces(env: &EnvSpec) -> BTreeSet<&str> {
+    let mut seen = BTreeSet::new();
+    let mut shared = BTreeSet::new();
+    if let Some(m) = &env.monitoring {
+        seen.insert(m.namespace.as_str());
+    }
+    for svc in &env.services {
+        if !seen.insert(svc.namespace.as_str()) {
+            shared.insert(svc.namespace.as_str());
+        }
+    }
+    shared
+}
+
+/// The shared namespaces of every environment on `cluster` (see [`shared_namespaces`]).
+pub fn cluster_shared_namespaces(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+) -> BTreeSet<String> {
+    platform
+        .environments_on(&cluster.name)
+        .flat_map(|e| shared_namespaces(e).into_iter().map(String::from))
         .collect()
 }
 
-/// The objects of `env` that belong to no service: its monitoring stack and the
-/// Pod Identity associations.
-pub fn environment_extras(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
+/// For each service of `env` (in order), whether its Application creates its
+/// namespace: yes, unless the namespace is shared (see [`shared_namespaces`]).
+pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
+    let shared = shared_namespaces(env);
+    env.services
+        .iter()
+        .map(|svc| !shared.contains(svc.namespace.as_str()))
+        .collect()
+}
+
+/// What is rendered once per cluster: its shared namespaces, its monitoring stack
+/// (namespace and Helm values), the Terraform hand-off, and its Argo CD objects.
+pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     let mut out = Vec::new();
-    if let Some(m) = &env.monitoring {
-        let path = |file: &str| format!("{}/{}/{file}", env.name, monitoring::DIR);
-        if !env.services.iter().any(|s| s.namespace == m.namespace) {
-            out.push(Object::new(
-                &env.name,
-                None,
-                path("namespace.yaml"),
+    let shared = cluster_shared_namespaces(platform, cluster);
+    let monitoring_ns = cluster.monitoring.as_ref().map(|m| m.namespace.as_str());
+    for ns in &shared {
+        let value = if Some(ns.as_str()) == monitoring_ns {
+            monitoring::namespace(platform, cluster.monitoring.as_ref().expect("monitoring"))
+        } else {
+            namespace::build(platform, ns)
+        };
+        out.push(Object::of_cluster(
+            &cluster.name,
+            format!(
+                "{}/{ns}.yaml",
+                cluster_dir(&cluster.name, NAMESPACES_COMPONENT)
+            ),
+            &value,
+        ));
+    }
+    if let Some(m) = &cluster.monitoring {
+        if monitoring::owns_namespace(platform, cluster) {
+            out.push(Object::of_cluster(
+                &cluster.name,
+                format!(
+                    "{}/namespace.yaml",
+                    cluster_dir(&cluster.name, monitoring::DIR)
+                ),
                 &monitoring::namespace(platform, m),
             ));
         }
-        out.push(Object::new(
-            &env.name,
-            None,
-            path(monitoring::VALUES_FILE),
+        out.push(Object::of_cluster(
+            &cluster.name,
+            values_file(&cluster.name, monitoring::DIR),
             &monitoring::values(m),
         ));
     }
-    if env.workload_identity == WorkloadIdentity::PodIdentity {
-        out.push(Object::new(
-            &env.name,
-            None,
-            format!("{}/{}", env.name, pod_identity::FILE),
-            &pod_identity::build(env),
-        ));
-    }
+    out.push(Object::of_cluster(
+        &cluster.name,
+        terraform::file(&cluster.name),
+        &terraform::build(platform, cluster),
+    ));
+    out.extend(argocd_objects(platform, cluster, &shared));
     out
 }
 
 /// Renders the objects of one service of `env` (`None` when it is not among the
-/// environment's enabled services): exactly what `environment` renders for it. A
-/// namespace shared by several services belongs to the first of them, by name.
+/// environment's enabled services): exactly what `environment` renders for it.
 pub fn one_service(platform: &PlatformSpec, env: &EnvSpec, name: &str) -> Option<Vec<Object>> {
     let i = env.services.iter().position(|s| s.name == name)?;
-    let svc = &env.services[i];
-    let owns_namespace = !env.services[..i]
-        .iter()
-        .any(|s| s.namespace == svc.namespace);
-    Some(service_objects(platform, env, svc, owns_namespace))
+    let owns = namespace_owners(env)[i];
+    Some(service_objects(platform, env, &env.services[i], owns))
 }
 
-/// The Argo CD objects of one environment, under `argocd/<env>/`. A project shared by
-/// several environments is written once, with the first of them (by name).
-pub fn argocd_objects(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
-    let path = |file: &str| format!("argocd/{}/{file}", env.name);
+/// The Argo CD objects of one cluster, under `argocd/<cluster>/`.
+pub fn argocd_objects(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    shared: &BTreeSet<String>,
+) -> Vec<Object> {
+    let at = |file: &str| argocd::path(&cluster.name, file);
     let mut out = Vec::new();
-    let sharing: Vec<&EnvSpec> = platform
-        .environments
-        .iter()
-        .filter(|e| e.project == env.project)
-        .collect();
-    if sharing.first().is_some_and(|first| first.name == env.name) {
-        out.push(Object::new(
-            &env.name,
-            None,
-            path("appproject.yaml"),
-            &argocd::app_project(platform, &env.project, &sharing),
+    for project in argocd::app_projects(platform, cluster, shared) {
+        let name = project.metadata.name.clone().unwrap_or_default();
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at(&argocd::project_file(&name)),
+            &project,
         ));
     }
-    out.push(Object::new(
-        &env.name,
-        None,
-        path("applicationset.yaml"),
-        &argocd::application_set(platform, env),
-    ));
-    if let Some(app) = argocd::monitoring_application(platform, env) {
-        out.push(Object::new(&env.name, None, path("monitoring.yaml"), &app));
+    for env in platform.environments_on(&cluster.name) {
+        // Its header names the environment's inputs, like its services' files.
+        out.push(Object {
+            env: env.name.clone(),
+            per_cluster: false,
+            ..Object::of_cluster(
+                &cluster.name,
+                at(&argocd::application_set_file(&env.name)),
+                &argocd::application_set(platform, cluster, env),
+            )
+        });
     }
-    out.push(Object::new(
-        &env.name,
-        None,
-        path("bootstrap.yaml"),
-        &argocd::bootstrap(platform, env),
+    if !shared.is_empty() {
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at("application-namespaces.yaml"),
+            &argocd::namespaces_application(platform, cluster),
+        ));
+    }
+    if let Some(app) = argocd::monitoring_application(platform, cluster) {
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at("application-monitoring.yaml"),
+            &app,
+        ));
+    }
+    out.push(Object::of_cluster(
+        &cluster.name,
+        at(argocd::BOOTSTRAP_FILE),
+        &argocd::bootstrap(platform, cluster),
     ));
     out
 }
@@ -197,6 +279,7 @@ pub fn service_objects(
     let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
     let obj = |file: &str, value: &dyn erased::Ser| Object {
         env: env.name.clone(),
+        per_cluster: false,
         path: path(file),
         service: Some(svc.name.clone()),
         value: value.to_json(),

@@ -1,12 +1,14 @@
-//! Monitoring: kube-prometheus-stack per environment, and per-service scraping and alerts.
+//! Monitoring: kube-prometheus-stack per cluster, and per-service scraping and alerts.
 //!
-//! - `generated/<env>/monitoring/values.yaml`: Helm values for the chart, built from the
-//!   typed `Values` struct below (not a free-form map): retention, replicas, volumes on
-//!   the platform's StorageClass, Grafana persistence, Alertmanager, and selectors that
-//!   pick up ServiceMonitors and PrometheusRules from every namespace, not only the
-//!   chart's own release.
-//! - `generated/<env>/monitoring/namespace.yaml`: the monitoring namespace (privileged:
-//!   node-exporter needs host access).
+//! - `generated/values/<cluster>/monitoring.yaml`: Helm values for the chart, built from
+//!   the typed `Values` struct below (not a free-form map): retention, replicas, volumes
+//!   on the platform's StorageClass, Grafana persistence, Alertmanager, and selectors
+//!   that pick up ServiceMonitors and PrometheusRules from every namespace, not only the
+//!   chart's own release. Not a Kubernetes object, so not under a directory Argo CD
+//!   applies.
+//! - `generated/clusters/<cluster>/monitoring/namespace.yaml`: the monitoring namespace
+//!   (privileged: node-exporter needs host access), unless a service shares it (then
+//!   the cluster's namespaces Application creates it).
 //! - `generated/<env>/<service>/servicemonitor.yaml` for services with `metrics`, and
 //!   `prometheusrule.yaml` for every service: they live and die with the service's
 //!   Application.
@@ -25,9 +27,42 @@ use crate::crd::monitoring::{
 use crate::render::deployment::{CONTAINER_PORT_NAME, METRICS_PORT_NAME};
 use crate::spec::{EnvSpec, MonitoringSpec, PlatformSpec, ServiceSpec};
 
-/// Directory of the stack's files under `generated/<env>/`.
+/// The stack's component name: its directory under `generated/clusters/<cluster>/` and
+/// its values file `generated/values/<cluster>/monitoring.yaml`.
 pub const DIR: &str = "monitoring";
-pub const VALUES_FILE: &str = "values.yaml";
+
+/// Cluster-scoped kinds the chart creates with the values kgen writes (group, kind).
+pub const CHART_CLUSTER_KINDS: &[(&str, &str)] = &[
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+];
+
+/// Namespaces the chart writes objects into with the values kgen writes.
+pub fn chart_namespaces(m: &MonitoringSpec) -> Vec<&str> {
+    vec![m.namespace.as_str()]
+}
+
+/// API groups of the CRDs the chart installs (the Prometheus Operator's).
+pub const CHART_CRD_GROUPS: &[&str] = &["monitoring.coreos.com"];
+
+/// Whether the stack's Application creates the monitoring namespace: yes, unless a
+/// service of the cluster deploys into it too.
+pub fn owns_namespace(platform: &PlatformSpec, cluster: &crate::spec::ClusterSpec) -> bool {
+    cluster.monitoring.as_ref().is_some_and(|m| {
+        !platform
+            .environments_on(&cluster.name)
+            .any(|e| e.services.iter().any(|s| s.namespace == m.namespace))
+    })
+}
 /// Lets a service's Application sync before the Prometheus Operator CRDs exist.
 const SKIP_DRY_RUN: (&str, &str) = (
     "argocd.argoproj.io/sync-options",

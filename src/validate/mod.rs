@@ -278,6 +278,9 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
     // batch: indexing every service each time would grow with the square of them).
     let mut services: FastMap<(&str, &str), Option<&ServiceSpec>> = FastMap::default();
     for o in objects {
+        if o.per_cluster {
+            continue;
+        }
         if let (Some(svc), Some(env)) = (o.service.as_deref(), envs.get(o.env.as_str())) {
             services.entry((o.env.as_str(), svc)).or_insert_with(|| {
                 // Services are in name order; look further only if they are not.
@@ -295,12 +298,12 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
                 .service
                 .as_deref()
                 .and_then(|svc| services.get(&(o.env.as_str(), svc)).copied().flatten());
-            Subject::new(
-                &o.value,
-                Some(spec),
-                envs.get(o.env.as_str()).copied(),
-                service,
-            )
+            let env = if o.per_cluster {
+                None
+            } else {
+                envs.get(o.env.as_str()).copied()
+            };
+            Subject::new(&o.value, Some(spec), env, service)
         })
         .collect();
 
@@ -318,9 +321,12 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
         .collect();
 
     // Objects together, one environment at a time.
-    let mut by_env: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_env: BTreeMap<(bool, &str), Vec<usize>> = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
-        by_env.entry(o.env.as_str()).or_default().push(i);
+        by_env
+            .entry((o.per_cluster, o.env.as_str()))
+            .or_default()
+            .push(i);
     }
     let between: Vec<(usize, Finding)> = by_env
         .into_values()

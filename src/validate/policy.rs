@@ -80,10 +80,12 @@ fn namespace_rules(s: &Subject, out: &mut Vec<Finding>) {
     }
     // The monitoring namespace kgen renders is privileged on purpose: the chart's
     // node-exporter uses the host's network, PID namespace and filesystem.
-    let monitoring = s
-        .env
-        .and_then(|e| e.monitoring.as_ref())
-        .is_some_and(|m| m.namespace == s.name());
+    let monitoring = s.platform.is_some_and(|p| {
+        p.clusters
+            .iter()
+            .filter_map(|c| c.monitoring.as_ref())
+            .any(|m| m.namespace == s.name())
+    });
     if s.group().is_empty() && s.kind() == "Namespace" && !monitoring {
         let level = s
             .value

@@ -1,0 +1,95 @@
+//! `generated/terraform/<cluster>.json`: what the AWS side of a cluster needs from the
+//! same source of truth, for Terraform.
+//!
+//! IAM roles and EKS Pod Identity associations are AWS objects, not Kubernetes ones:
+//! Argo CD cannot create them. kgen lists them, per cluster, in JSON (which Terraform
+//! reads natively with `jsondecode(file(...))`), outside every directory that holds
+//! Kubernetes objects, so `kubectl apply -R` and directory validators never see it:
+//!
+//! - `irsa`: every service whose pods assume an IAM role through IRSA, with the role
+//!   ARN kgen annotates and the trust policy's subject
+//!   (`system:serviceaccount:<namespace>:<service account>`);
+//! - `pod_identity_associations`: every association to create, with the argument
+//!   names of `aws_eks_pod_identity_association`;
+//! - `secret_prefixes`: per environment, the secret paths its roles may read.
+//!
+//! The first key, `//`, is the header every generated file has (JSON has no comments).
+//! docs/output.md shows a Terraform snippet that reads the file.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::spec::{ClusterSpec, PlatformSpec, WorkloadIdentity};
+
+/// Version of the file's format; bumped when a key changes meaning.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `terraform/<cluster>.json`
+pub fn file(cluster: &str) -> String {
+    format!("{}/{cluster}.json", super::TERRAFORM_DIR)
+}
+
+/// The document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandOff {
+    pub format_version: u32,
+    pub cluster: String,
+    pub irsa: Vec<IrsaRole>,
+    pub pod_identity_associations: Vec<Association>,
+    /// Environment → the secret paths it may read (`secret_prefixes`); empty means any.
+    pub secret_prefixes: BTreeMap<String, Vec<String>>,
+}
+
+/// A role assumed through IRSA, and the subject its trust policy must allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IrsaRole {
+    pub environment: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: String,
+    pub subject: String,
+}
+
+/// One Pod Identity association, with the argument names of `aws_eks_pod_identity_association`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Association {
+    pub environment: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: String,
+}
+
+pub fn build(platform: &PlatformSpec, cluster: &ClusterSpec) -> HandOff {
+    let mut irsa = Vec::new();
+    let mut associations = Vec::new();
+    let mut secret_prefixes = BTreeMap::new();
+    for env in platform.environments_on(&cluster.name) {
+        secret_prefixes.insert(env.name.clone(), env.secret_prefixes.clone());
+        for s in &env.services {
+            let Some(role) = &s.iam_role else { continue };
+            match env.workload_identity {
+                WorkloadIdentity::Irsa => irsa.push(IrsaRole {
+                    environment: env.name.clone(),
+                    namespace: s.namespace.clone(),
+                    service_account: s.name.clone(),
+                    role_arn: role.clone(),
+                    subject: format!("system:serviceaccount:{}:{}", s.namespace, s.name),
+                }),
+                WorkloadIdentity::PodIdentity => associations.push(Association {
+                    environment: env.name.clone(),
+                    namespace: s.namespace.clone(),
+                    service_account: s.name.clone(),
+                    role_arn: role.clone(),
+                }),
+            }
+        }
+    }
+    HandOff {
+        format_version: FORMAT_VERSION,
+        cluster: cluster.name.clone(),
+        irsa,
+        pod_identity_associations: associations,
+        secret_prefixes,
+    }
+}
