@@ -10,6 +10,7 @@
 //! times larger). Nothing is returned (let alone written) unless every environment
 //! validates.
 
+use crate::admission;
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Tree};
 use crate::error::{Error, Result};
@@ -63,16 +64,21 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let mut tree = Tree::default();
     let mut kept = Vec::new();
     let mut object_count = 0;
+    let mut inventory = admission::Inventory::default();
     // Validates and emits one batch of objects; `wanted` says whether its files are kept.
     let mut run_batch = |mut objects: Vec<Object>, wanted: bool, report: &mut Report| {
         // Checks between objects stay within a namespace, so a batch of whole
         // namespaces is validated on its own; its waivers are needed to emit it.
         let mut part = Report::default();
         validate::check_into(&spec, &objects, &mut part);
+        inventory.record(&objects);
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
         if wanted && !failed {
-            object_count += objects.len();
+            object_count += objects
+                .iter()
+                .filter(|o| o.value.get("kind").is_some())
+                .count();
             // One insert per file (`append` would merge the whole map every batch).
             for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
                 tree.insert_new(path, text);
@@ -118,6 +124,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 .any(|e| envs.contains(&e.name));
         run_batch(render::cluster_objects(&spec, cluster), wanted, &mut report);
     }
+    // What Argo CD will check when it syncs all of it.
+    report
+        .diagnostics
+        .extend(admission::check(&spec, &inventory));
     let report = validate::finish(report);
     // Nothing is emitted (let alone written) unless every object validates.
     if report.diagnostics.iter().any(Diagnostic::is_error) {

@@ -46,6 +46,20 @@ pub fn header(inputs: &[String]) -> String {
     )
 }
 
+/// The second line of a YAML file kgen writes that is not a Kubernetes object (Helm
+/// values): `kgen validate` and readers can tell it from a manifest.
+pub const NOT_AN_OBJECT: &str = "# Not a Kubernetes object: ";
+
+/// True when `contents` is a file kgen wrote that holds data for another tool (Helm
+/// values, the Terraform hand-off), not Kubernetes objects.
+pub fn is_generated_data(contents: &str) -> bool {
+    contents.starts_with(JSON_HEADER_PREFIX)
+        || (contents.starts_with(HEADER_PREFIX)
+            && contents
+                .split_once('\n')
+                .is_some_and(|(_, rest)| rest.starts_with(NOT_AN_OBJECT)))
+}
+
 /// True when `contents` is a file kgen wrote.
 pub fn is_generated(contents: &[u8]) -> bool {
     contents.starts_with(HEADER_PREFIX.as_bytes())
@@ -126,6 +140,16 @@ pub fn emit_with_waivers(
                 .unwrap_or(&default_inputs);
             if o.path.ends_with(".json") {
                 return (o.path.clone(), json_file(ins, &o.value));
+            }
+            if o.value.get("kind").is_none() {
+                // Helm values: say so under the header.
+                let mut text = header(ins);
+                text.push_str(NOT_AN_OBJECT);
+                text.push_str(
+                    "Helm values, read by the Argo CD Application that installs the chart.\n",
+                );
+                crate::yaml::write_document(&o.value, &mut text);
+                return (o.path.clone(), text);
             }
             let w = waived.get(&o.path).map_or(&[][..], Vec::as_slice);
             (o.path.clone(), file_with_waivers(ins, w, &o.value))

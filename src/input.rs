@@ -144,6 +144,11 @@ pub struct EnvironmentLayer {
     /// named after the environment). Default: `https://kubernetes.default.svc`.
     #[serde(default)]
     pub cluster: Option<Spanned<String>>,
+    /// Namespace of every service in this environment, a template (e.g.
+    /// `"{{ env.name }}-{{ service }}"` when environments share a cluster). Overrides
+    /// `[platform] namespace`; a service's own `namespace` overrides it.
+    #[serde(default)]
+    pub namespace: Option<Spanned<String>>,
     /// Argo CD project of this environment's applications. Default: the environment's name.
     #[serde(default)]
     pub project: Option<Spanned<String>>,

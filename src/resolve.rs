@@ -497,6 +497,9 @@ impl<'a> Resolver<'a> {
             overlay.and_then(|o| o.data.environment.as_ref().map(|e| (o.file, &e.value))),
             &ctx_env,
         );
+        // Every enabled service's layers, then their namespaces (which other
+        // templates may read as `namespaces['<service>']`), then the services.
+        let mut enabled = Vec::new();
         for (svc_key, svc_layer) in &self.platform_file().services {
             let mut layers: Layers<ServiceLayer> = Layers::new();
             if let Some(d) = &self.platform_file().defaults {
@@ -516,13 +519,38 @@ impl<'a> Resolver<'a> {
             {
                 continue;
             }
+            enabled.push((svc_key, layers, header));
+        }
+        let env_namespace = self.env_layers(name).pick(|l| l.namespace.as_ref());
+        let mut namespaces = BTreeMap::new();
+        for (svc_key, layers, _) in &enabled {
+            if names::check_dns1123_label(&svc_key.value).is_err() {
+                continue;
+            }
+            let ctx = self.template_context(&svc_key.value, &ctx_env, &ctx_cluster, None);
+            let ns = self.namespace(&svc_key.value, layers, env_namespace.clone(), &env, &ctx);
+            namespaces.insert(svc_key.value.clone(), ns);
+        }
+        let ctx_namespaces = Value::from(
+            namespaces
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), Value::from(v.clone())))
+                .collect::<BTreeMap<String, Value>>(),
+        );
+        for (svc_key, layers, header) in enabled {
+            let ns = namespaces.remove(&svc_key.value);
             if let Some(s) = self.service(
                 &svc_key.value,
                 self.at(&svc_key.span),
                 header,
                 &layers,
                 &env,
-                (&ctx_env, &ctx_cluster),
+                Contexts {
+                    env: &ctx_env,
+                    cluster: &ctx_cluster,
+                    namespaces: &ctx_namespaces,
+                    namespace: ns,
+                },
             ) {
                 env.services.push(s);
             }
@@ -587,7 +615,7 @@ impl<'a> Resolver<'a> {
             Ok(s) => Some(s),
             Err(e) => {
                 self.error(rules::TEMPLATE, origin.clone(), e).help(
-                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`",
+                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`",
                 );
                 None
             }
@@ -602,7 +630,7 @@ impl<'a> Resolver<'a> {
         header: Origin,
         layers: &Layers<'a, ServiceLayer>,
         env: &EnvSpec,
-        (ctx_env, ctx_cluster): (&Value, &Value),
+        contexts: Contexts<'_>,
     ) -> Option<ServiceSpec> {
         let before = self.error_count();
         let mut origins = BTreeMap::new();
@@ -619,43 +647,20 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let p = &self.platform_file().platform;
-        let ctx = minijinja::context! {
-            service => name,
-            env => ctx_env.clone(),
-            cluster => ctx_cluster.clone(),
-            platform => minijinja::context! {
-                name => p.name.value.clone(),
-                repo => p.repo.value.clone(),
-                registry => p.registry.as_ref().map(|r| r.value.clone()),
-            },
-        };
+        let ctx = self.template_context(
+            name,
+            contexts.env,
+            contexts.cluster,
+            Some(contexts.namespaces),
+        );
         let rec = |origins: &mut BTreeMap<String, Origin>, key: &str, o: &Origin| {
             origins.insert(key.to_string(), o.clone());
         };
 
-        // Namespace.
-        let ns_source = layers
-            .pick(|l| l.namespace.as_ref())
-            .map(|n| (n.value.clone(), Some(n.origin)))
-            .or_else(|| {
-                p.namespace
-                    .as_ref()
-                    .map(|n| (n.value.clone(), Some(self.at(&n.span))))
-            })
-            .unwrap_or_else(|| (builtin::NAMESPACE.to_string(), None));
-        let ns_origin = ns_source.1.clone().unwrap_or_else(|| name_origin.clone());
-        let namespace = self
-            .render_template(&ns_source.0, &ns_origin, &ctx)
-            .unwrap_or_default();
-        if !namespace.is_empty() {
-            if let Err(e) = names::check_dns1123_label(&namespace) {
-                self.error(
-                    rules::INVALID_NAME,
-                    ns_origin.clone(),
-                    format!("namespace of `{name}` in {}: {e}", env.name),
-                );
-            }
-        }
+        // Namespace (rendered before the services, see `environment`).
+        let Some((namespace, ns_origin)) = contexts.namespace else {
+            return None;
+        };
         rec(&mut origins, "namespace", &ns_origin);
 
         // Image.
@@ -963,6 +968,73 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// What templates of service `name` see: `service`, `env`, `cluster`, `platform`
+    /// and, once every namespace is known, `namespaces` (service → namespace).
+    fn template_context(
+        &self,
+        name: &str,
+        env: &Value,
+        cluster: &Value,
+        namespaces: Option<&Value>,
+    ) -> Value {
+        let p = &self.platform_file().platform;
+        minijinja::context! {
+            service => name,
+            env => env.clone(),
+            cluster => cluster.clone(),
+            namespaces => namespaces.cloned(),
+            platform => minijinja::context! {
+                name => p.name.value.clone(),
+                repo => p.repo.value.clone(),
+                registry => p.registry.as_ref().map(|r| r.value.clone()),
+            },
+        }
+    }
+
+    /// The namespace of service `name`: its layers' `namespace`, else the
+    /// environment's, else `[platform] namespace`, else `{{ service }}`; rendered and
+    /// checked. Also where the value came from.
+    fn namespace(
+        &mut self,
+        name: &str,
+        layers: &Layers<'a, ServiceLayer>,
+        env_namespace: Option<Located<&'a String>>,
+        env: &EnvSpec,
+        ctx: &Value,
+    ) -> (String, Origin) {
+        let p = &self.platform_file().platform;
+        let name_origin = self
+            .platform_file()
+            .services
+            .get_key_value(name)
+            .map(|(k, _)| self.at(&k.span))
+            .unwrap_or_else(|| Origin::new(self.pf, 0..0));
+        let (source, origin) = layers
+            .pick(|l| l.namespace.as_ref())
+            .or(env_namespace)
+            .map(|n| (n.value.clone(), Some(n.origin)))
+            .or_else(|| {
+                p.namespace
+                    .as_ref()
+                    .map(|n| (n.value.clone(), Some(self.at(&n.span))))
+            })
+            .unwrap_or_else(|| (builtin::NAMESPACE.to_string(), None));
+        let origin = origin.unwrap_or(name_origin);
+        let namespace = self
+            .render_template(&source, &origin, ctx)
+            .unwrap_or_default();
+        if !namespace.is_empty() {
+            if let Err(e) = names::check_dns1123_label(&namespace) {
+                self.error(
+                    rules::INVALID_NAME,
+                    origin.clone(),
+                    format!("namespace of `{name}` in {}: {e}", env.name),
+                );
+            }
+        }
+        (namespace, origin)
+    }
+
     fn int_in_range(
         &mut self,
         v: i64,
@@ -1137,6 +1209,15 @@ fn waivers(
             reason_origin: Origin::new(file, w.reason.span.clone()),
         })
         .collect()
+}
+
+/// The template contexts of one service (see `Resolver::template_context`), and its
+/// namespace, rendered before the services.
+struct Contexts<'x> {
+    env: &'x Value,
+    cluster: &'x Value,
+    namespaces: &'x Value,
+    namespace: Option<(String, Origin)>,
 }
 
 /// The `env` object templates see: built-in fields plus the environment's vars.

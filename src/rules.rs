@@ -75,6 +75,12 @@ rules! {
     POD_SECURITY_ADMISSION = "KG215", "pod-security-admission", "a namespace that does not enforce a Pod Security Admission level";
     ENV_FROM_KEY = "KG216", "envfrom-invalid-key", "a ConfigMap key loaded with envFrom that is not a variable name (silently skipped)";
     PROJECT_SCOPE = "KG301", "project-scope", "an Argo CD project used on more than one cluster, or an Application whose project its bootstrap does not create";
+    NOT_PERMITTED = "KG302", "not-permitted", "a source, destination, namespace or kind that the Application's AppProject does not permit";
+    SHARED_OBJECT = "KG303", "shared-object", "an object that two Argo CD Applications on one cluster would both manage";
+    NAMESPACE_MISSING = "KG304", "namespace-missing", "an object whose namespace nothing creates before it is applied";
+    APPLICATION_NAME = "KG305", "application-name", "two Argo CD Applications with one name, a name over 63 characters, or an ApplicationSet that would not expand";
+    CRD_ORDER = "KG306", "crd-order", "a custom resource whose CRD no Application installs before it";
+    FOREIGN_FILE = "KG307", "foreign-file", "a file kgen did not write, in a directory an Argo CD Application deploys";
 }
 
 #[cfg(test)]

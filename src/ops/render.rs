@@ -17,7 +17,11 @@ pub struct RenderOptions {
 #[derive(Debug, Clone)]
 pub struct RenderSummary {
     pub environments: usize,
+    pub clusters: usize,
+    /// Kubernetes objects rendered (and validated).
     pub objects: usize,
+    /// Files of the render (objects, Helm values, the Terraform hand-off, ...).
+    pub files: usize,
     pub outcome: Outcome,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
@@ -28,9 +32,11 @@ impl RenderSummary {
     pub fn line(&self) -> String {
         let o = &self.outcome;
         format!(
-            "rendered {} into generated/: {} ({} added, {} changed, {} removed, {} unchanged) in {} ms",
+            "rendered {} on {} into generated/: {} ({} Kubernetes objects; {} added, {} changed, {} removed, {} unchanged) in {} ms",
             crate::diagnostic::plural(self.environments, "environment"),
-            crate::diagnostic::plural(self.objects, "object"),
+            crate::diagnostic::plural(self.clusters, "cluster"),
+            crate::diagnostic::plural(self.files, "file"),
+            self.objects,
             o.added.len(),
             o.changed.len(),
             o.removed.len(),
@@ -46,14 +52,59 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let compiled = compile(ws, &opts.envs)?;
     let dir = ws.generated_dir();
     let comparison = write::compare(&dir, &compiled.tree, &compiled.scopes)?;
+    if !comparison.foreign.is_empty() {
+        return Err(foreign_files(ws, &comparison.foreign));
+    }
     let outcome = write::apply(&dir, &compiled.tree, &comparison)?;
     Ok(RenderSummary {
         environments: compiled.spec.environments.len(),
+        clusters: compiled.spec.clusters.len(),
         objects: compiled.object_count,
+        files: compiled.tree.files.len(),
         outcome,
         warnings: compiled.warnings,
         elapsed: start.elapsed(),
     })
+}
+
+/// The error for manifest files kgen did not write in directories Argo CD deploys:
+/// each located at the file's first line.
+fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
+    use crate::source::Origin;
+    let mut sources = ws.sources.clone();
+    let dir = ws.generated_dir();
+    let diags = files
+        .iter()
+        .map(|f| {
+            let path = dir.join(f);
+            let shown = format!("{}/{f}", crate::workspace::GENERATED_DIR);
+            // The file's first line, for the snippet (never more than a line).
+            let first = std::fs::read(&path)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .map(|t| t.lines().next().unwrap_or("").chars().take(200).collect::<String>());
+            let d = Diagnostic::error(
+                crate::rules::FOREIGN_FILE,
+                format!("{shown} was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks"),
+            )
+            .help("move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write");
+            match first {
+                Some(line) => {
+                    let len = line.len();
+                    let secret = crate::secret_scan::scan("", &line).is_some();
+                    let id = sources.add(shown, path, line);
+                    let d = d.at(Origin::new(id, 0..len));
+                    if secret {
+                        d.redacted()
+                    } else {
+                        d
+                    }
+                }
+                None => d,
+            }
+        })
+        .collect();
+    crate::Error::invalid(diags, sources)
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +127,12 @@ impl CheckSummary {
         for f in &c.extra {
             out.push_str(&format!("extra:   generated/{f}\n"));
         }
-        let n = c.stale.len() + c.missing.len() + c.extra.len();
+        for f in &c.foreign {
+            out.push_str(&format!(
+                "foreign: generated/{f} (not written by kgen, in a directory Argo CD deploys)\n"
+            ));
+        }
+        let n = c.stale.len() + c.missing.len() + c.extra.len() + c.foreign.len();
         if n == 0 {
             out.push_str(&format!(
                 "generated/ is up to date ({} checked)\n",
@@ -84,10 +140,18 @@ impl CheckSummary {
             ));
         } else {
             out.push_str(&format!(
-                "generated/ is out of date: {} stale, {} missing, {} extra; run `kgen render` and commit the result\n",
+                "generated/ is out of date: {} stale, {} missing, {} extra{}; run `kgen render` and commit the result\n",
                 c.stale.len(),
                 c.missing.len(),
-                c.extra.len()
+                c.extra.len(),
+                if c.foreign.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} foreign (move hand-written files out of generated/ first)",
+                        c.foreign.len()
+                    )
+                }
             ));
         }
         out

@@ -41,13 +41,24 @@ pub struct Summary {
     pub warnings: Vec<Diagnostic>,
     /// The files the diagnostics point into.
     pub sources: Sources,
+    /// kgen's own files that hold data for another tool (Helm values, the Terraform
+    /// hand-off), recognised by their header and not validated as objects.
+    pub skipped: Vec<String>,
 }
 
 impl Summary {
     /// `valid: 42 objects in 3 environments, 0 warnings`.
     pub fn line(&self) -> String {
+        let skipped = if self.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (and {} of kgen's that are not Kubernetes objects, skipped: Helm values, the Terraform hand-off, the plugin configuration)",
+                diagnostic::plural(self.skipped.len(), "file")
+            )
+        };
         format!(
-            "valid: {} in {}, {}",
+            "valid: {} in {}, {}{skipped}",
             diagnostic::plural(self.objects, "object"),
             diagnostic::plural(self.sources_count, self.noun),
             diagnostic::plural(self.warnings.len(), "warning"),
@@ -121,6 +132,7 @@ pub fn validate_platform(
         noun: "environment",
         warnings,
         sources: ws.sources.clone(),
+        skipped: Vec::new(),
     })
 }
 
@@ -167,9 +179,14 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
     let mut sources = Sources::default();
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut docs: Vec<Doc> = Vec::new();
+    let mut skipped = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
         let display = path.to_string_lossy().replace('\\', "/");
+        if crate::emit::is_generated_data(&text) {
+            skipped.push(display);
+            continue;
+        }
         let id = sources.add(display, path.clone(), text.clone());
         read_documents(id, &text, &mut docs, &mut diags);
     }
@@ -241,10 +258,11 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
     }
     Ok(Summary {
         objects: docs.len(),
-        sources_count: files.len(),
+        sources_count: files.len() - skipped.len(),
         noun: "file",
         warnings: diags,
         sources,
+        skipped,
     })
 }
 

@@ -112,6 +112,17 @@ pub fn builtin(api_version: &str, kind: &str) -> Option<&'static BuiltinKind> {
         .find(|k| k.api_version == api_version && k.kind == kind)
 }
 
+/// Whether `group` is an API group the Kubernetes API server serves itself (kgen has
+/// the schema of at least one of its kinds), as opposed to one a CRD adds.
+pub fn is_builtin_group(group: &str) -> bool {
+    KINDS.iter().any(|k| {
+        matches!(k.source, Source::Core)
+            && k.api_version
+                .rsplit_once('/')
+                .map_or(group.is_empty(), |(g, _)| g == group)
+    })
+}
+
 /// The compiled validator of a built-in kind (compiled on first use).
 pub fn validator(kind: &'static BuiltinKind) -> Result<&'static StrictValidator, String> {
     let i = KINDS

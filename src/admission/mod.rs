@@ -1,0 +1,766 @@
+//! Offline sync admission: what Argo CD checks when it syncs what kgen wrote, checked
+//! before anything is written.
+//!
+//! The checks read kgen's output the way Argo CD does: the ApplicationSets are
+//! expanded into Applications ([`expand`]), each Application's manifests are what its
+//! sources point at (a directory of `generated/`, kgen's plugin for a service, or a
+//! Helm chart kgen knows the footprint of), and its AppProject is the object in the
+//! same bootstrap directory ([`project`]). Then, for every Application:
+//!
+//! - its project exists in its own cluster's bootstrap (so that bootstrap alone is
+//!   a complete set) — KG301;
+//! - the project permits its sources, its destination, every object's namespace and
+//!   every kind it deploys, a chart's included — KG302;
+//! - no object (group, kind, namespace, name) is managed by two Applications on one
+//!   cluster — KG303;
+//! - every namespaced object's namespace is created by the same Application, by an
+//!   Application synced before it in the bootstrap, or exists in every cluster — KG304;
+//! - names are unique and fit label tracking (63 characters) — KG305;
+//! - every custom resource's CRD is installed by an Application synced before it in
+//!   the bootstrap (a warning: it may be installed by hand) — KG306.
+//!
+//! docs/argocd.md shows an example of each error.
+
+pub mod expand;
+pub mod glob;
+pub mod project;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostic;
+use crate::render::{argocd, monitoring, Object};
+use crate::rules;
+use crate::source::Origin;
+use crate::spec::PlatformSpec;
+use crate::workspace::GENERATED_DIR;
+use project::{Cluster, Project};
+
+/// Namespaces every cluster has.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// What admission needs of one rendered object.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Path under `generated/`.
+    pub path: String,
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// For a CustomResourceDefinition: the group and kind it defines.
+    pub defines: Option<(String, String)>,
+}
+
+/// Every object of a run, recorded batch by batch (the Argo CD objects whole).
+#[derive(Debug, Default)]
+pub struct Inventory {
+    entries: Vec<Entry>,
+    argo: Vec<(String, Value)>,
+}
+
+impl Inventory {
+    pub fn record(&mut self, objects: &[Object]) {
+        for o in objects {
+            let v = &o.value;
+            let Some(kind) = v.get("kind").and_then(Value::as_str) else {
+                continue;
+            };
+            let api = v["apiVersion"].as_str().unwrap_or("");
+            let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+            let meta = &v["metadata"];
+            let defines = (kind == "CustomResourceDefinition").then(|| {
+                (
+                    v["spec"]["group"].as_str().unwrap_or("").to_string(),
+                    v["spec"]["names"]["kind"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                )
+            });
+            if group == "argoproj.io"
+                && matches!(kind, "Application" | "ApplicationSet" | "AppProject")
+            {
+                self.argo.push((o.path.clone(), v.clone()));
+            }
+            self.entries.push(Entry {
+                path: o.path.clone(),
+                group,
+                kind: kind.to_string(),
+                namespace: meta["namespace"].as_str().map(str::to_string),
+                name: meta["name"].as_str().unwrap_or("").to_string(),
+                defines,
+            });
+        }
+    }
+}
+
+/// One Application, as Argo CD will see it.
+struct App {
+    name: String,
+    /// File that defines it (its ApplicationSet's, for a generated one).
+    path: String,
+    value: Value,
+    /// Sync wave in its bootstrap directory.
+    wave: i32,
+    env: Option<String>,
+    service: Option<String>,
+    cluster: Option<String>,
+}
+
+impl App {
+    fn dir(&self) -> &str {
+        self.path.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+
+    fn sources(&self) -> Vec<&Value> {
+        let spec = &self.value["spec"];
+        match spec.get("sources").and_then(Value::as_array) {
+            Some(list) if !list.is_empty() => list.iter().collect(),
+            _ => spec.get("source").into_iter().collect(),
+        }
+    }
+
+    fn destination(&self) -> &Value {
+        &self.value["spec"]["destination"]
+    }
+
+    fn destination_namespace(&self) -> &str {
+        self.destination()["namespace"].as_str().unwrap_or("")
+    }
+
+    fn project(&self) -> &str {
+        match self.value["spec"]["project"].as_str() {
+            Some("") | None => "default",
+            Some(p) => p,
+        }
+    }
+
+    fn creates_namespace(&self) -> bool {
+        self.value["spec"]["syncPolicy"]["syncOptions"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o == "CreateNamespace=true"))
+    }
+}
+
+/// What a Helm chart kgen configures creates, as far as the checks need.
+struct Footprint {
+    chart: String,
+    namespaces: Vec<String>,
+    cluster_kinds: Vec<(String, String)>,
+    crd_groups: Vec<String>,
+}
+
+/// Runs every check; diagnostics are sorted by the caller.
+pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
+    let mut c = Checker {
+        spec,
+        inv,
+        by_dir: BTreeMap::new(),
+        out: Vec::new(),
+    };
+    for (i, e) in inv.entries.iter().enumerate() {
+        let dir = e.path.rsplit_once('/').map_or("", |(d, _)| d);
+        c.by_dir.entry(dir).or_default().push(i);
+    }
+    let apps = c.applications();
+    c.names(&apps);
+    let deployed: Vec<Deployed> = apps.iter().map(|a| c.deployed(a)).collect();
+    for (app, d) in apps.iter().zip(&deployed) {
+        c.permissions(app, d);
+    }
+    c.ownership(&apps, &deployed);
+    c.namespaces_and_crds(&apps, &deployed);
+    c.out
+}
+
+/// What one Application deploys.
+#[derive(Default)]
+struct Deployed {
+    /// Indices into the inventory.
+    entries: Vec<usize>,
+    footprints: Vec<Footprint>,
+}
+
+struct Checker<'a> {
+    spec: &'a PlatformSpec,
+    inv: &'a Inventory,
+    by_dir: BTreeMap<&'a str, Vec<usize>>,
+    out: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    /// The Applications kgen writes: its own, and those its ApplicationSets make.
+    fn applications(&mut self) -> Vec<App> {
+        let mut apps = Vec::new();
+        for (path, v) in &self.inv.argo {
+            let labels = &v["metadata"]["labels"];
+            let label = |k: &str| labels.get(k).and_then(Value::as_str).map(str::to_string);
+            let wave = v["metadata"]["annotations"][crate::crd::argocd::SYNC_WAVE_ANNOTATION]
+                .as_str()
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(0);
+            match v["kind"].as_str() {
+                Some("Application") => apps.push(App {
+                    name: v["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                    path: path.clone(),
+                    value: v.clone(),
+                    wave,
+                    env: label(argocd::ENVIRONMENT_LABEL),
+                    service: None,
+                    cluster: label(argocd::CLUSTER_LABEL),
+                }),
+                Some("ApplicationSet") => match expand::applications(v) {
+                    Ok(list) => {
+                        for app in list {
+                            let service = app["metadata"]["labels"][crate::render::labels::NAME]
+                                .as_str()
+                                .map(str::to_string);
+                            apps.push(App {
+                                name: app["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                                path: path.clone(),
+                                value: app,
+                                wave,
+                                env: label(argocd::ENVIRONMENT_LABEL),
+                                service,
+                                cluster: label(argocd::CLUSTER_LABEL),
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        let origin = self.env_origin(label(argocd::ENVIRONMENT_LABEL).as_deref());
+                        self.out.push(
+                            Diagnostic::error(
+                                rules::APPLICATION_NAME,
+                                format!(
+                                    "ApplicationSet `{}` would not generate its Applications: {e}",
+                                    v["metadata"]["name"].as_str().unwrap_or("")
+                                ),
+                            )
+                            .at_opt(origin)
+                            .target(format!("{GENERATED_DIR}/{path}"), "spec.template"),
+                        );
+                    }
+                },
+                _ => {}
+            }
+        }
+        apps
+    }
+
+    fn env_origin(&self, env: Option<&str>) -> Option<Origin> {
+        let env = env?;
+        self.spec
+            .environments
+            .iter()
+            .find(|e| e.name == env)
+            .map(|e| e.origin.clone())
+    }
+
+    /// Where in the input an Application comes from: its service's `key` (or the
+    /// service's header), its environment, or its cluster.
+    fn origin(&self, app: &App, key: &str) -> Option<Origin> {
+        let env = app
+            .env
+            .as_deref()
+            .and_then(|e| self.spec.environments.iter().find(|x| x.name == e));
+        if let (Some(env), Some(svc)) = (env, app.service.as_deref()) {
+            if let Some(s) = env.services.iter().find(|s| s.name == svc) {
+                return s
+                    .origins
+                    .get(key)
+                    .or_else(|| s.origins.get(crate::validate::SERVICE_ORIGIN))
+                    .cloned();
+            }
+        }
+        if let Some(env) = env {
+            return Some(env.origin.clone());
+        }
+        app.cluster
+            .as_deref()
+            .and_then(|c| self.spec.cluster(c))
+            .map(|c| c.origin.clone())
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        app: &App,
+        key: &str,
+        target: (&str, &str),
+        message: String,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, message)
+            .at_opt(self.origin(app, key))
+            .target(format!("{GENERATED_DIR}/{}", target.0), target.1);
+        self.out.push(d);
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// Names: unique among the Applications (they share Argo CD's namespace), and
+    /// short enough to be a label value (label tracking writes the name as
+    /// `app.kubernetes.io/instance`).
+    fn names(&mut self, apps: &[App]) {
+        let mut seen: BTreeMap<&str, &App> = BTreeMap::new();
+        for app in apps {
+            if let Some(first) = seen.get(app.name.as_str()) {
+                let first_is = describe(first);
+                let d = self.error(
+                    rules::APPLICATION_NAME,
+                    app,
+                    crate::validate::SERVICE_ORIGIN,
+                    (&app.path, "metadata.name"),
+                    format!(
+                        "two Argo CD Applications would be named `{}`: {} and {}",
+                        app.name,
+                        first_is,
+                        describe(app)
+                    ),
+                );
+                d.help = Some("Argo CD keeps one Application per name in its namespace, and the ApplicationSet controller creates neither of two with the same name: rename the service or the environment so that `<environment>-<service>` names stay distinct".into());
+                continue;
+            }
+            seen.insert(&app.name, app);
+            if app.name.len() > 63 || crate::names::check_dns1123_subdomain(&app.name).is_err() {
+                let d = self.error(
+                    rules::APPLICATION_NAME,
+                    app,
+                    crate::validate::SERVICE_ORIGIN,
+                    (&app.path, "metadata.name"),
+                    format!(
+                        "Argo CD Application name `{}` is {} characters; with label tracking Argo CD writes it as the `app.kubernetes.io/instance` label, which holds at most 63",
+                        app.name,
+                        app.name.len()
+                    ),
+                );
+                d.help = Some("shorten the service or environment name (the Application is `<environment>-<service>`)".into());
+            }
+        }
+    }
+
+    /// The objects an Application's sources point at.
+    fn deployed(&self, app: &App) -> Deployed {
+        let mut d = Deployed::default();
+        let prefix = self.spec.repo_path_of(GENERATED_DIR);
+        for source in app.sources() {
+            if let Some(plugin) = source.get("plugin") {
+                let var = |name: &str| {
+                    plugin["env"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find_map(|e| {
+                            (e["name"] == name)
+                                .then(|| e["value"].as_str().unwrap_or("").to_string())
+                        })
+                };
+                if let (Some(env), Some(svc)) = (
+                    var(crate::cmp_params::ENV_VAR),
+                    var(crate::cmp_params::SERVICE_VAR),
+                ) {
+                    let dir = format!("{env}/{svc}");
+                    d.entries.extend(self.files_in(&dir));
+                }
+            } else if let Some(chart) = source.get("chart").and_then(Value::as_str) {
+                if let Some(f) = self.footprint(app, chart) {
+                    d.footprints.push(f);
+                }
+            } else if let Some(path) = source.get("path").and_then(Value::as_str) {
+                if let Some(dir) = path
+                    .strip_prefix(prefix.as_str())
+                    .and_then(|p| p.strip_prefix('/'))
+                {
+                    d.entries.extend(self.files_in(dir));
+                }
+            }
+        }
+        d
+    }
+
+    /// Objects in `dir` (not below it: Argo CD reads a directory without recursing).
+    fn files_in(&self, dir: &str) -> Vec<usize> {
+        self.by_dir.get(dir).cloned().unwrap_or_default()
+    }
+
+    fn footprint(&self, app: &App, chart: &str) -> Option<Footprint> {
+        if chart != argocd::MONITORING_CHART {
+            return None;
+        }
+        let m = app
+            .cluster
+            .as_deref()
+            .and_then(|c| self.spec.cluster(c))
+            .and_then(|c| c.monitoring.as_ref())?;
+        Some(Footprint {
+            chart: chart.to_string(),
+            namespaces: monitoring::chart_namespaces(m)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            cluster_kinds: monitoring::CHART_CLUSTER_KINDS
+                .iter()
+                .map(|(g, k)| (g.to_string(), k.to_string()))
+                .collect(),
+            crd_groups: monitoring::CHART_CRD_GROUPS
+                .iter()
+                .map(|g| g.to_string())
+                .collect(),
+        })
+    }
+
+    /// The AppProject of `app` in its bootstrap directory (`None`: Argo CD's
+    /// built-in `default`, which permits everything).
+    fn project(&self, app: &App) -> Result<Option<&'a Value>, ()> {
+        if app.project() == "default" {
+            return Ok(None);
+        }
+        let dir = app.dir();
+        self.inv
+            .argo
+            .iter()
+            .find(|(p, v)| {
+                v["kind"] == "AppProject"
+                    && v["metadata"]["name"] == app.project()
+                    && p.rsplit_once('/').map_or("", |(d, _)| d) == dir
+            })
+            .map(|(_, v)| Some(v))
+            .ok_or(())
+    }
+
+    fn permissions(&mut self, app: &App, d: &Deployed) {
+        let project = match self.project(app) {
+            Ok(p) => p,
+            Err(()) => {
+                let elsewhere = self
+                    .inv
+                    .argo
+                    .iter()
+                    .find(|(_, v)| {
+                        v["kind"] == "AppProject" && v["metadata"]["name"] == app.project()
+                    })
+                    .map(|(p, _)| p.clone());
+                let msg = match &elsewhere {
+                    Some(p) => format!(
+                        "Application `{}` uses Argo CD project `{}`, which only generated/{p} creates, outside its own bootstrap (generated/{}/): bootstrapping this cluster alone, Argo CD refuses it (\"Application referencing project {} which does not exist\")",
+                        app.name, app.project(), app.dir(), app.project()
+                    ),
+                    None => format!(
+                        "Application `{}` uses Argo CD project `{}`, which kgen does not write: Argo CD refuses it (\"Application referencing project {} which does not exist\")",
+                        app.name, app.project(), app.project()
+                    ),
+                };
+                let path = app.path.clone();
+                self.error(
+                    rules::PROJECT_SCOPE,
+                    app,
+                    "project",
+                    (&path, "spec.project"),
+                    msg,
+                );
+                return;
+            }
+        };
+        let Some(project) = project else { return };
+        let p = Project::new(project);
+        let path = app.path.clone();
+        for source in app.sources() {
+            let repo = source["repoURL"].as_str().unwrap_or("");
+            if !p.source_permitted(repo) {
+                self.error(
+                    rules::NOT_PERMITTED,
+                    app,
+                    "service",
+                    (&path, "spec.source.repoURL"),
+                    format!(
+                        "Application `{}` reads {repo}, which project `{}` does not permit (`sourceRepos`)",
+                        app.name, p.name
+                    ),
+                );
+            }
+        }
+        let cluster = Cluster::of_destination(app.destination());
+        let dest_ns = app.destination_namespace().to_string();
+        if !p.destination_permitted(&cluster, &dest_ns) {
+            self.error(
+                rules::NOT_PERMITTED,
+                app,
+                "namespace",
+                (&path, "spec.destination"),
+                format!(
+                    "Application `{}` deploys to server `{}` and namespace `{dest_ns}`, which do not match any destination of project `{}`",
+                    app.name, cluster.shown(), p.name
+                ),
+            );
+        }
+        // Every object, as the sync's permission validator checks it.
+        let mut reported = BTreeSet::new();
+        for &i in &d.entries {
+            let e = &self.inv.entries[i];
+            let namespaced = e.namespace.is_some();
+            if !p.kind_permitted(&e.group, &e.kind, &e.name, namespaced)
+                && reported.insert((e.group.clone(), e.kind.clone()))
+            {
+                let list = if namespaced {
+                    "namespaceResourceWhitelist"
+                } else {
+                    "clusterResourceWhitelist"
+                };
+                self.error(
+                    rules::NOT_PERMITTED,
+                    app,
+                    "service",
+                    (&e.path, "kind"),
+                    format!(
+                        "{} `{}` is a kind project `{}` does not permit (`{list}`): Argo CD fails the sync of `{}` (\"resource {}:{} is not permitted in project {}\")",
+                        e.kind, e.name, p.name, app.name, e.group, e.kind, p.name
+                    ),
+                );
+            }
+            if let Some(ns) = &e.namespace {
+                if !p.destination_permitted(&cluster, ns)
+                    && reported.insert((String::new(), format!("ns:{ns}")))
+                {
+                    self.error(
+                        rules::NOT_PERMITTED,
+                        app,
+                        "namespace",
+                        (&e.path, "metadata.namespace"),
+                        format!(
+                            "{} `{}` is in namespace `{ns}`, which project `{}` does not permit on `{}`: Argo CD fails the sync of `{}` (\"namespace {ns} is not permitted in project '{}'\")",
+                            e.kind, e.name, p.name, cluster.shown(), app.name, p.name
+                        ),
+                    );
+                }
+            }
+        }
+        for f in &d.footprints {
+            for ns in &f.namespaces {
+                if !p.destination_permitted(&cluster, ns) {
+                    self.error(
+                        rules::NOT_PERMITTED,
+                        app,
+                        "service",
+                        (&path, "spec.sources"),
+                        format!(
+                            "the {} chart of `{}` creates objects in namespace `{ns}`, which project `{}` does not permit on `{}`",
+                            f.chart, app.name, p.name, cluster.shown()
+                        ),
+                    );
+                }
+            }
+            for (g, k) in &f.cluster_kinds {
+                if !p.kind_permitted(g, k, "", false) {
+                    self.error(
+                        rules::NOT_PERMITTED,
+                        app,
+                        "service",
+                        (&path, "spec.sources"),
+                        format!(
+                            "the {} chart of `{}` creates {k} ({g}), a cluster-scoped kind project `{}` does not permit (`clusterResourceWhitelist`)",
+                            f.chart, app.name, p.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// No object is managed by two Applications on the same cluster.
+    fn ownership(&mut self, apps: &[App], deployed: &[Deployed]) {
+        type Key = (Cluster, String, String, String, String);
+        let mut owner: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
+        let mut clashes: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
+        for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
+            let cluster = Cluster::of_destination(app.destination());
+            for &i in &d.entries {
+                let e = &self.inv.entries[i];
+                let ns = e.namespace.clone().unwrap_or_default();
+                let key = (
+                    cluster.clone(),
+                    e.group.clone(),
+                    e.kind.clone(),
+                    ns,
+                    e.name.clone(),
+                );
+                match owner.get(&key) {
+                    Some(&(first, fi)) if first != a => {
+                        clashes.entry((first, a)).or_default().push((fi, i));
+                    }
+                    Some(_) => {}
+                    None => {
+                        owner.insert(key, (a, i));
+                    }
+                }
+            }
+        }
+        for ((first, second), pairs) in clashes {
+            let (a, b) = (&apps[first], &apps[second]);
+            // Name the Namespace when it is among them: the root of the clash.
+            let shown = pairs
+                .iter()
+                .find(|(_, i)| self.inv.entries[*i].kind == "Namespace")
+                .unwrap_or(&pairs[0]);
+            let e = &self.inv.entries[shown.1];
+            let what = match &e.namespace {
+                Some(ns) => format!("{} `{}` in namespace `{ns}`", e.kind, e.name),
+                None => format!("{} `{}`", e.kind, e.name),
+            };
+            let more = if pairs.len() > 1 {
+                format!(" and {} more object(s)", pairs.len() - 1)
+            } else {
+                String::new()
+            };
+            let cluster = Cluster::of_destination(b.destination());
+            let path = e.path.clone();
+            let d = self.error(
+                rules::SHARED_OBJECT,
+                b,
+                "namespace",
+                (&path, "metadata.name"),
+                format!(
+                    "{what}{more} would be managed by two Argo CD Applications on cluster `{}`: `{}` and `{}`; each sync would overwrite the other's (SharedResourceWarning)",
+                    cluster.shown(),
+                    a.name,
+                    b.name
+                ),
+            );
+            d.help = Some(match (&a.env, &b.env, &a.cluster, &b.cluster) {
+                (Some(x), Some(y), _, _) if x != y => format!(
+                    "environments `{x}` and `{y}` share the cluster: give each its own namespaces, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{y}] (see docs/platform.md#clusters)"
+                ),
+                (None, None, Some(x), Some(y)) if x != y => format!(
+                    "`{x}` and `{y}` are one cluster (the same server): declare it once under [clusters.<name>] and set `cluster = \"<name>\"` in both environments, so what runs once per cluster is rendered once (see docs/platform.md#clusters)"
+                ),
+                _ => "give each service its own namespace, or rename one of the objects".into(),
+            });
+        }
+    }
+
+    /// Namespaces exist before the objects in them; CRDs before their resources.
+    fn namespaces_and_crds(&mut self, apps: &[App], deployed: &[Deployed]) {
+        // (group, kind) → the first object and Application, and every bootstrap missing it.
+        let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
+            BTreeMap::new();
+        let mut ns_reported = BTreeSet::new();
+        for (app, d) in apps.iter().zip(deployed) {
+            let cluster = Cluster::of_destination(app.destination());
+            // Namespaces this Application creates, or finds created before it.
+            let mut available: BTreeSet<String> =
+                SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+            if cluster.server == project::IN_CLUSTER_SERVER {
+                available.insert(self.spec.argocd_namespace.clone());
+            }
+            if app.creates_namespace() {
+                available.insert(app.destination_namespace().to_string());
+            }
+            let mut crds: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut crd_groups: BTreeSet<String> = BTreeSet::new();
+            let mut collect = |d: &Deployed, available: &mut BTreeSet<String>| {
+                for &i in &d.entries {
+                    let e = &self.inv.entries[i];
+                    if e.group.is_empty() && e.kind == "Namespace" {
+                        available.insert(e.name.clone());
+                    }
+                    if let Some(def) = &e.defines {
+                        crds.insert(def.clone());
+                    }
+                }
+                for f in &d.footprints {
+                    crd_groups.extend(f.crd_groups.iter().cloned());
+                }
+            };
+            collect(d, &mut available);
+            for (other, od) in apps.iter().zip(deployed) {
+                if other.dir() == app.dir()
+                    && other.wave < app.wave
+                    && Cluster::of_destination(other.destination()) == cluster
+                {
+                    collect(od, &mut available);
+                }
+            }
+            let path = app.path.clone();
+            for &i in &d.entries {
+                let e = &self.inv.entries[i];
+                if let Some(ns) = &e.namespace {
+                    if !available.contains(ns) && ns_reported.insert((app.name.clone(), ns.clone()))
+                    {
+                        let epath = e.path.clone();
+                        let d = self.error(
+                            rules::NAMESPACE_MISSING,
+                            app,
+                            "namespace",
+                            (&epath, "metadata.namespace"),
+                            format!(
+                                "{} `{}` is in namespace `{ns}`, which neither `{}` nor an Application synced before it creates: the apply fails (namespaces \"{ns}\" not found)",
+                                e.kind, e.name, app.name
+                            ),
+                        );
+                        d.help = Some("kgen creates a service's namespace in its own Application, and a namespace several Applications share in `<cluster>-namespaces`; a namespace created elsewhere must be declared to kgen (see docs/argocd.md#namespaces)".into());
+                    }
+                }
+                if e.group.is_empty()
+                    || e.group == "argoproj.io"
+                    || crate::validate::schema::is_builtin_group(&e.group)
+                {
+                    continue;
+                }
+                let installed = crds.contains(&(e.group.clone(), e.kind.clone()))
+                    || crd_groups.contains(&e.group);
+                if !installed {
+                    let a = apps.iter().position(|x| std::ptr::eq(x, app)).unwrap_or(0);
+                    missing_crds
+                        .entry((e.group.clone(), e.kind.clone()))
+                        .or_insert_with(|| (a, i, BTreeSet::new()))
+                        .2
+                        .insert(app.dir().to_string());
+                }
+            }
+            let _ = path;
+        }
+        for ((group, kind), (a, i, dirs)) in missing_crds {
+            let app = &apps[a];
+            let e = &self.inv.entries[i];
+            let dirs: Vec<String> = dirs.iter().map(|d| format!("generated/{d}/")).collect();
+            let d = Diagnostic::warning(
+                rules::CRD_ORDER,
+                format!(
+                    "{kind} ({group}) is a custom resource whose CRD no Application installs before the services that use it (bootstrap {}): the apply fails until the CRD exists",
+                    dirs.join(", ")
+                ),
+            )
+            .at_opt(self.origin(app, crate::validate::SERVICE_ORIGIN))
+            .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
+            .help(format!(
+                "install {} on the cluster before syncing, or let kgen install it (docs/argocd.md#crds)",
+                crd_source(&group)
+            ));
+            self.out.push(d);
+        }
+    }
+}
+
+/// Who installs the CRDs of a group kgen writes resources of.
+pub fn crd_source(group: &str) -> &'static str {
+    match group {
+        "secrets-store.csi.x-k8s.io" => {
+            "the Secrets Store CSI driver (its Helm chart `secrets-store-csi-driver`)"
+        }
+        "external-secrets.io" => {
+            "the External Secrets Operator (its Helm chart `external-secrets`)"
+        }
+        "monitoring.coreos.com" => {
+            "the Prometheus Operator (kube-prometheus-stack, `[monitoring]`)"
+        }
+        "cert-manager.io" => "cert-manager",
+        _ => "its operator",
+    }
+}
+
+fn describe(app: &App) -> String {
+    match (&app.env, &app.service) {
+        (Some(e), Some(s)) => format!("service `{s}` of environment `{e}`"),
+        _ => format!("`{}` (generated/{})", app.name, app.path),
+    }
+}
