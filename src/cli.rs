@@ -165,9 +165,9 @@ pub enum CmpCommand {
     /// Print one application's manifests as a YAML stream, the exact bytes of its
     /// committed files joined by `---` lines. The environment and service come from
     /// ARGOCD_ENV_KGEN_ENV / ARGOCD_ENV_KGEN_SERVICE or the `env` / `service`
-    /// parameters (ARGOCD_APP_PARAMETERS); the platform file is ./platform.toml or
-    /// ARGOCD_ENV_KGEN_PLATFORM. On any problem: nothing on stdout, the error on
-    /// stderr, a non-zero exit.
+    /// parameters (ARGOCD_APP_PARAMETERS, PARAM_ENV / PARAM_SERVICE); the platform
+    /// file is ./platform.toml or ARGOCD_ENV_KGEN_PLATFORM. On any problem: nothing on
+    /// stdout, the error on stderr, a non-zero exit.
     Generate,
     /// Exit 0, printing the platform file, when the current directory holds a kgen
     /// platform (a platform file with a [platform] table); exit 1 otherwise.

@@ -1,15 +1,29 @@
 //! The contract between kgen and Argo CD's config management plugin server: the
 //! variable names an Application sets, the parameters Argo CD passes in
-//! `ARGOCD_APP_PARAMETERS`, and the parameter announcements kgen prints for the UI.
+//! `ARGOCD_APP_PARAMETERS` and `PARAM_<NAME>`, and the parameter announcements kgen
+//! prints for the UI.
 //!
-//! Argo CD prefixes every variable of an Application's `spec.source.plugin.env` with
-//! `ARGOCD_ENV_` before running a plugin command (users cannot set other variables),
-//! and drops entries whose value is empty. Parameters set in
-//! `spec.source.plugin.parameters` arrive as one JSON array:
-//! `[{"name": "env", "string": "dev"}, {"name": "files", "array": ["a"]}, {"name": "m", "map": {"k": "v"}}]`.
+//! What Argo CD's source does (read at argoproj/argo-cd, see docs/argocd-cmp.md for the
+//! whole environment):
+//!
+//! - Every entry of an Application's `spec.source.plugin.env` reaches the plugin as
+//!   `ARGOCD_ENV_<name>`, its value with `$VAR` references to the build variables
+//!   expanded (reposerver/repository/repository.go, `getPluginParamEnvs`). Entries with
+//!   an empty value are passed on, empty (the plugin server's `environ`, in
+//!   cmpserver/plugin/plugin.go, drops only entries without a name).
+//! - The Application's `spec.source.plugin.parameters` reach it twice
+//!   (pkg/apis/application/v1alpha1/types.go, `ApplicationSourcePluginParameters.Environ`):
+//!   as one JSON array in `ARGOCD_APP_PARAMETERS`, written by Go's `json.Marshal`
+//!   (`[{"name":"env","string":"dev"},{"array":["a"],"name":"files"},{"map":{"k":"v"},"name":"m"}]`;
+//!   `null` when the Application has no parameters, which is every Application kgen's
+//!   ApplicationSets make), and as one variable per value: `PARAM_<NAME>` for a string,
+//!   `PARAM_<NAME>_<INDEX>` for each item of an array, `PARAM_<NAME>_<KEY>` for each
+//!   entry of a map, names escaped by [`param_var`].
+//!
 //! Announcements (the output of `parameters.dynamic.command`) are a JSON array of
-//! `{name, title, tooltip, required, itemType, collectionType, string, array, map}`.
-//! Both formats are documented in Argo CD's "Config Management Plugins" page.
+//! `{name, title, tooltip, required, itemType, collectionType, string, array, map}`
+//! (cmpserver/plugin/plugin.go, `getParametersAnnouncement`, unmarshals them into
+//! `ParameterAnnouncement`).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +47,8 @@ pub const SERVICE_VAR: &str = "KGEN_SERVICE";
 pub const PLATFORM_VAR: &str = "KGEN_PLATFORM";
 /// Where Argo CD puts the Application's plugin parameters, as JSON.
 pub const PARAMETERS_VAR: &str = "ARGOCD_APP_PARAMETERS";
+/// Prefix of the variable Argo CD sets for each plugin parameter value.
+pub const PARAM_VAR_PREFIX: &str = "PARAM_";
 
 /// Parameter naming the environment.
 pub const ENV_PARAM: &str = "env";
@@ -53,7 +69,33 @@ pub fn argocd_env(var: &str) -> String {
     format!("{ARGOCD_ENV_PREFIX}{var}")
 }
 
-/// One entry of `ARGOCD_APP_PARAMETERS`. Only one of the values is set.
+/// The variable Argo CD sets for the string parameter `name`: `PARAM_` and the name
+/// upper-cased, every character other than `A-Z`, `0-9` and `_` then replaced by `_`
+/// (`env` → `PARAM_ENV`, `helm-parameters` → `PARAM_HELM_PARAMETERS`), as
+/// `ApplicationSourcePluginParameters.Environ` and its helper `escaped` do in
+/// pkg/apis/application/v1alpha1/types.go. Go's `strings.ToUpper` maps each character
+/// to one character (simple case mapping): a character whose upper case is several
+/// (`ß`) stays itself, and so becomes `_`.
+pub fn param_var(name: &str) -> String {
+    let escaped: String = name
+        .chars()
+        .map(|c| {
+            let mut upper = c.to_uppercase();
+            let u = match (upper.next(), upper.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            };
+            match u {
+                'A'..='Z' | '0'..='9' | '_' => u,
+                _ => '_',
+            }
+        })
+        .collect();
+    format!("{PARAM_VAR_PREFIX}{escaped}")
+}
+
+/// One entry of `ARGOCD_APP_PARAMETERS`. Argo CD allows several of the values at
+/// once; kgen's own parameters are strings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Parameter {
     pub name: String,
@@ -65,16 +107,22 @@ pub struct Parameter {
     pub map: Option<BTreeMap<String, String>>,
 }
 
-/// Parses `ARGOCD_APP_PARAMETERS`. An empty value means no parameters.
+/// Parses `ARGOCD_APP_PARAMETERS`. `null` (what Argo CD sends for an Application
+/// without parameters: Go's `json.Marshal` of a nil slice), `[]` and an empty value
+/// all mean no parameters.
 pub fn parse_parameters(json: &str) -> Result<Vec<Parameter>, String> {
     if json.trim().is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::from_str(json).map_err(|e| {
-        format!(
-            "{PARAMETERS_VAR} is not the JSON Argo CD sends (a list of {{\"name\": ..., \"string\": ...}}): {e}"
-        )
-    })
+    // Syntax first (its errors have a position), then the shape.
+    serde_json::from_str::<serde_json::Value>(json)
+        .and_then(serde_json::from_value::<Option<Vec<Parameter>>>)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            format!(
+                "{PARAMETERS_VAR} is not the JSON Argo CD sends (a list of {{\"name\": ..., \"string\": ...}}, or null): {e}"
+            )
+        })
 }
 
 /// A parameter announcement, as `parameters.dynamic.command` prints it.
@@ -150,7 +198,46 @@ mod tests {
         assert_eq!(p[1].array.as_deref(), Some(&["a.yaml".to_string()][..]));
         assert_eq!(p[2].map.as_ref().unwrap()["image.tag"], "v1");
         assert!(parse_parameters("").unwrap().is_empty());
-        assert!(parse_parameters("{").unwrap_err().contains(PARAMETERS_VAR));
+        // What Argo CD sends for an Application without parameters (issue 14).
+        assert_eq!(parse_parameters("null"), Ok(Vec::new()));
+        assert_eq!(parse_parameters("[]"), Ok(Vec::new()));
+        // Go's json.Marshal writes a parameter's keys sorted, and `[]`/`{}` for a
+        // present but empty array or map.
+        let p = parse_parameters(r#"[{"array":[],"map":{},"name":"x","string":""}]"#).unwrap();
+        assert_eq!(
+            p,
+            [Parameter {
+                name: "x".into(),
+                string: Some(String::new()),
+                array: Some(Vec::new()),
+                map: Some(BTreeMap::new()),
+            }]
+        );
+        assert_eq!(
+            parse_parameters("[{\"name\":").unwrap_err(),
+            "ARGOCD_APP_PARAMETERS is not the JSON Argo CD sends (a list of {\"name\": ..., \"string\": ...}, or null): EOF while parsing a value at line 1 column 9"
+        );
+        assert_eq!(
+            parse_parameters(r#"{"name":"env"}"#).unwrap_err(),
+            "ARGOCD_APP_PARAMETERS is not the JSON Argo CD sends (a list of {\"name\": ..., \"string\": ...}, or null): invalid type: map, expected a sequence"
+        );
+    }
+
+    #[test]
+    fn param_vars_are_named_as_argocd_escapes_them() {
+        // The cases of Argo CD's own tests (TestApplicationSourcePluginParameters_Environ_*
+        // in pkg/apis/application/v1alpha1/types_test.go), and kgen's two parameters.
+        assert_eq!(param_var("version"), "PARAM_VERSION");
+        assert_eq!(param_var("helm-parameters"), "PARAM_HELM_PARAMETERS");
+        assert_eq!(param_var("some-name"), "PARAM_SOME_NAME");
+        assert_eq!(param_var("image.repo"), "PARAM_IMAGE_REPO");
+        assert_eq!(param_var(ENV_PARAM), "PARAM_ENV");
+        assert_eq!(param_var(SERVICE_PARAM), "PARAM_SERVICE");
+        assert_eq!(param_var("Mixed_case9"), "PARAM_MIXED_CASE9");
+        // One `_` per character, as Go's regexp replaces one rune at a time; `ı` and
+        // `ſ` have ASCII upper cases, `ß` has no one-character upper case.
+        assert_eq!(param_var("a b/ß"), "PARAM_A_B__");
+        assert_eq!(param_var("ıſé"), "PARAM_IS_");
     }
 
     #[test]

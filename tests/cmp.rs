@@ -1,50 +1,39 @@
 //! kgen as an Argo CD config management plugin: `kgen cmp generate | discover |
 //! parameters` run the way Argo CD's plugin server runs them (in a read-only copy of
-//! the repository, with a cleared environment holding only Argo CD's variables), the
-//! plugin mode of the generated ApplicationSets, `generated/argocd/cmp/plugin.yaml`,
-//! and the Kustomize component in `deploy/argocd-cmp/`.
+//! the repository, with the environment Argo CD's source builds for an Application:
+//! `common::argocd`), every Application of the plugin mode of the generated
+//! ApplicationSets, `generated/argocd/cmp/plugin.yaml`, and the Kustomize component in
+//! `deploy/argocd-cmp/`.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::argocd::{self, Call};
 use common::{repo_root, Platform, MINIMAL};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// What `kgen cmp ...` printed.
+#[derive(Debug)]
 struct Run {
     code: i32,
     stdout: String,
     stderr: String,
 }
 
-/// Runs `kgen cmp <sub>` in `dir` as the plugin server does: a cleared environment
-/// with only Argo CD's build variables, `PATH`, and the `ARGOCD_ENV_*` (and other)
-/// variables given.
-fn cmp(dir: &Path, sub: &str, vars: &[(&str, &str)]) -> Run {
+/// Runs `kgen cmp <sub>` in `dir` with a cleared environment: `PATH`, then `vars` (a
+/// later value for the same name wins, as with Go's os/exec).
+fn run<K: AsRef<str>, V: AsRef<str>>(dir: &Path, sub: &str, vars: &[(K, V)]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kgen"));
     c.args(["cmp", sub])
         .current_dir(dir)
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("ARGOCD_APP_NAME", "dev-main-api")
-        .env("ARGOCD_APP_NAMESPACE", "main-api")
-        .env("ARGOCD_APP_REVISION", "4f1c9d0e2b7a6c5d8e9f0a1b2c3d4e5f6a7b8c9d")
-        .env("ARGOCD_APP_SOURCE_PATH", ".")
-        .env(
-            "ARGOCD_APP_SOURCE_REPO_URL",
-            "https://github.com/kontaxa/platform.git",
-        )
-        .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
-        .env("KUBE_VERSION", "1.33.1")
-        .env(
-            "KUBE_API_VERSIONS",
-            "v1,apps/v1,autoscaling/v2,argoproj.io/v1alpha1,monitoring.coreos.com/v1,secrets-store.csi.x-k8s.io/v1",
-        );
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     for (k, v) in vars {
-        c.env(k, v);
+        c.env(k.as_ref(), v.as_ref());
     }
     let out = c.output().expect("run kgen");
     Run {
@@ -54,16 +43,93 @@ fn cmp(dir: &Path, sub: &str, vars: &[(&str, &str)]) -> Run {
     }
 }
 
-fn app(env: &str, service: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("ARGOCD_ENV_KGEN_ENV", env.to_string()),
-        ("ARGOCD_ENV_KGEN_SERVICE", service.to_string()),
-    ]
+/// Runs `kgen cmp <sub>` for the Application `app` as Argo CD does: in the
+/// Application's source path inside the checkout `repo`, with the sidecar's own
+/// environment followed by the variables the plugin server passes
+/// (`argocd::plugin_env`): `generate` and `discover` as manifest generation runs
+/// them, `parameters` as the UI's application details do.
+fn cmp(repo: &Path, sub: &str, app: &Value) -> Run {
+    cmp_in_sidecar(repo, sub, app, &[])
 }
 
-fn generate(dir: &Path, vars: &[(&str, String)]) -> Run {
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    cmp(dir, "generate", &vars)
+/// [`cmp`] in a sidecar whose container also sets `extra` in its environment.
+fn cmp_in_sidecar(repo: &Path, sub: &str, app: &Value, extra: &[(&str, &str)]) -> Run {
+    let call = if sub == "parameters" {
+        Call::AppDetails
+    } else {
+        Call::Manifests
+    };
+    let dir = repo.join(app["spec"]["source"]["path"].as_str().unwrap_or(""));
+    // The repo-server would merge these files into the source before building the
+    // environment (reposerver/repository/repository.go, `mergeSourceParameters`); the
+    // stand-in does not model them.
+    for f in [
+        ".argocd-source.yaml".to_string(),
+        format!(".argocd-source-{}.yaml", argocd::instance_name(app)),
+    ] {
+        assert!(!dir.join(&f).exists(), "{f} is not modelled");
+    }
+    let mut vars: Vec<(String, String)> = argocd::SIDECAR_ENV
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.extend(argocd::plugin_env(app, call));
+    run(&dir, sub, &vars)
+}
+
+/// `kgen cmp <sub>` run by hand in `dir` (not by Argo CD): only `PATH` and `vars`.
+fn by_hand(dir: &Path, sub: &str, vars: &[(&str, &str)]) -> Run {
+    run(dir, sub, vars)
+}
+
+fn generate(repo: &Path, app: &Value) -> Run {
+    cmp(repo, "generate", app)
+}
+
+/// An Application using kgen's plugin, as YAML parsed: source path `.`, the given
+/// `spec.source.plugin.env` entries and string `parameters`.
+fn application_with(env: &[(&str, &str)], parameters: &[(&str, &str)]) -> Value {
+    let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    let (project, service) = (
+        get("KGEN_ENV").unwrap_or("default"),
+        get("KGEN_SERVICE").unwrap_or("default"),
+    );
+    let q = |s: &str| serde_json::to_string(s).unwrap();
+    let mut yaml = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {}\n  namespace: argocd\nspec:\n  project: {}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {}\n  source:\n    repoURL: https://github.com/kontaxa/platform.git\n    targetRevision: main\n    path: \".\"\n    plugin:\n      name: kgen-{}\n",
+        q(&format!("{project}-{service}")),
+        q(project),
+        q(service),
+        env!("CARGO_PKG_VERSION")
+    );
+    if !env.is_empty() {
+        yaml.push_str("      env:\n");
+        for (k, v) in env {
+            yaml.push_str(&format!("        - name: {k}\n          value: {}\n", q(v)));
+        }
+    }
+    if !parameters.is_empty() {
+        yaml.push_str("      parameters:\n");
+        for (k, v) in parameters {
+            yaml.push_str(&format!(
+                "        - name: {k}\n          string: {}\n",
+                q(v)
+            ));
+        }
+    }
+    serde_norway::from_str(&yaml).unwrap()
+}
+
+/// The Application kgen's ApplicationSets make for `service` in `env`.
+fn application(env: &str, service: &str) -> Value {
+    application_with(&[("KGEN_ENV", env), ("KGEN_SERVICE", service)], &[])
+}
+
+/// `app` with its source path set to `path`.
+fn at_path(mut app: Value, path: &str) -> Value {
+    app["spec"]["source"]["path"] = path.into();
+    app
 }
 
 /// Makes a tree read-only for as long as it lives (the plugin server hands plugins a
@@ -143,7 +209,7 @@ fn assert_generate_matches_render(p: &Platform, apps: &[(&str, &str)]) {
     for (env, service) in apps {
         let files = committed(p, env, service);
         assert!(!files.is_empty(), "{env}/{service} has no committed files");
-        let out = generate(p.path(), &app(env, service));
+        let out = generate(p.path(), &application(env, service));
         assert_eq!(out.code, 0, "{env}/{service}: {}", out.stderr);
         // Byte for byte: the committed files, in path order, joined by `---` lines.
         let joined = files.values().cloned().collect::<Vec<_>>().join("---\n");
@@ -184,7 +250,7 @@ fn generate_needs_neither_generated_nor_other_overlays() {
     std::fs::remove_file(p.path().join("overlays/dev.toml")).unwrap();
     std::fs::remove_file(p.path().join("overlays/staging.toml")).unwrap();
     let _ro = ReadOnly::new(p.path());
-    let out = generate(p.path(), &app("prod", "aux-service"));
+    let out = generate(p.path(), &application("prod", "aux-service"));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stdout,
@@ -229,7 +295,7 @@ fn shared_namespaces_and_disabled_services_match_render() {
         ],
     );
     // No manifests for a disabled service: an error, never an empty success.
-    let out = generate(p.path(), &app("prod", "web"));
+    let out = generate(p.path(), &application("prod", "web"));
     assert_fails(&out, "service `web` is disabled in environment `prod`");
 }
 
@@ -237,17 +303,43 @@ fn shared_namespaces_and_disabled_services_match_render() {
 fn parameters_select_the_application_too() {
     let p = example();
     let expected = committed(&p, "staging", "main-api");
-    let params = r#"[{"name":"env","string":"staging"},{"name":"service","string":"main-api"}]"#;
-    let out = cmp(p.path(), "generate", &[("ARGOCD_APP_PARAMETERS", params)]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let params = [("env", "staging"), ("service", "main-api")];
+    // Argo CD passes them as JSON and as PARAM_ENV / PARAM_SERVICE.
+    let app = application_with(&[], &params);
+    let env = argocd::plugin_env(&app, Call::Manifests);
+    let param_vars: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("ARGOCD_APP_PARAMETERS") || k.starts_with("PARAM_"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        param_vars,
+        [
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"env","string":"staging"},{"name":"service","string":"main-api"}]"#
+            ),
+            ("PARAM_ENV", "staging"),
+            ("PARAM_SERVICE", "main-api"),
+        ]
+    );
+    let out = generate(p.path(), &app);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     assert_eq!(
         out.stdout,
         expected.values().cloned().collect::<Vec<_>>().join("---\n")
     );
     // Agreeing with the variables is fine too.
-    let mut vars = app("staging", "main-api");
-    vars.push(("ARGOCD_APP_PARAMETERS", params.to_string()));
-    assert_eq!(generate(p.path(), &vars).code, 0);
+    let app = application_with(
+        &[("KGEN_ENV", "staging"), ("KGEN_SERVICE", "main-api")],
+        &params,
+    );
+    let out = generate(p.path(), &app);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(
+        out.stdout,
+        expected.values().cloned().collect::<Vec<_>>().join("---\n")
+    );
 }
 
 #[test]
@@ -276,12 +368,15 @@ fn a_platform_file_named_by_kgen_platform() {
         .collect::<Vec<_>>()
         .join("---\n");
     assert!(joined.contains("1.2.0"));
-    let mut vars = app("dev", "api");
-    vars.push((
-        "ARGOCD_ENV_KGEN_PLATFORM",
-        "platforms/acme/acme.toml".into(),
-    ));
-    let out = generate(p.path(), &vars);
+    let app = application_with(
+        &[
+            ("KGEN_ENV", "dev"),
+            ("KGEN_SERVICE", "api"),
+            ("KGEN_PLATFORM", "platforms/acme/acme.toml"),
+        ],
+        &[],
+    );
+    let out = generate(p.path(), &app);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, joined);
 }
@@ -301,52 +396,55 @@ fn assert_fails(out: &Run, message: &str) {
 fn unknown_environment_or_service_says_what_it_got_and_suggests() {
     let p = Platform::example();
     let _ro = ReadOnly::new(p.path());
-    let out = generate(p.path(), &app("prdo", "main-api"));
+    let out = generate(p.path(), &application("prdo", "main-api"));
     assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n");
     assert_eq!(out.code, 2);
-    let out = generate(p.path(), &app("prod", "main-apu"));
+    let out = generate(p.path(), &application("prod", "main-apu"));
     assert_fails(&out, "ARGOCD_ENV_KGEN_SERVICE: unknown service `main-apu` (did you mean `main-api`?); platform.toml defines: aux-service, main-api\n");
-    let out = cmp(
-        p.path(),
-        "generate",
-        &[
-            ("ARGOCD_ENV_KGEN_SERVICE", "main-api"),
-            ("ARGOCD_APP_PARAMETERS", r#"[{"name":"env","string":"qa"}]"#),
-        ],
-    );
+    let app = application_with(&[("KGEN_SERVICE", "main-api")], &[("env", "qa")]);
+    let out = generate(p.path(), &app);
     assert_fails(&out, "parameter `env`: unknown environment `qa`");
 }
 
 #[test]
 fn missing_or_conflicting_selection_is_refused() {
     let p = Platform::example();
-    let out = cmp(p.path(), "generate", &[("ARGOCD_ENV_KGEN_ENV", "dev")]);
+    let out = generate(p.path(), &application_with(&[("KGEN_ENV", "dev")], &[]));
     assert_fails(
         &out,
         "set `KGEN_ENV` and `KGEN_SERVICE` in the Application's spec.source.plugin.env",
     );
+    // An empty value is no value (Argo CD passes it on, empty).
+    let app = application_with(&[("KGEN_ENV", ""), ("KGEN_SERVICE", "main-api")], &[]);
+    assert!(argocd::plugin_env(&app, Call::Manifests)
+        .contains(&("ARGOCD_ENV_KGEN_ENV".into(), String::new())));
+    assert_fails(
+        &generate(p.path(), &app),
+        "set `KGEN_ENV` and `KGEN_SERVICE` in the Application's spec.source.plugin.env",
+    );
     // Without the prefix Argo CD adds, the variables are not the Application's.
-    let out = cmp(
+    let out = by_hand(
         p.path(),
         "generate",
         &[("KGEN_ENV", "dev"), ("KGEN_SERVICE", "main-api")],
     );
     assert_fails(&out, "ARGOCD_ENV_KGEN_ENV");
-    let mut vars = app("dev", "main-api");
-    vars.push((
-        "ARGOCD_APP_PARAMETERS",
-        r#"[{"name":"env","string":"prod"}]"#.into(),
-    ));
-    assert_fails(
-        &generate(p.path(), &vars),
-        "parameter `env` is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`",
+    let app = application_with(
+        &[("KGEN_ENV", "dev"), ("KGEN_SERVICE", "main-api")],
+        &[("env", "prod")],
     );
-    let mut vars = app("dev", "main-api");
-    vars.push(("ARGOCD_APP_PARAMETERS", "{not json".into()));
-    assert_fails(
-        &generate(p.path(), &vars),
-        "ARGOCD_APP_PARAMETERS is not the JSON Argo CD sends",
+    let out = generate(p.path(), &app);
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (2, "", "kgen: error: parameter `env` is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`; set the env once (the ApplicationSets kgen generates set KGEN_ENV)\n"));
+    let out = by_hand(
+        p.path(),
+        "generate",
+        &[
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "main-api"),
+            ("ARGOCD_APP_PARAMETERS", "{not json"),
+        ],
     );
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (2, "", "kgen: error: ARGOCD_APP_PARAMETERS is not the JSON Argo CD sends (a list of {\"name\": ..., \"string\": ...}, or null): key must be a string at line 1 column 2\n"));
 }
 
 #[test]
@@ -357,7 +455,7 @@ fn invalid_input_is_a_located_error() {
         "overlays/dev.toml",
         &(p.read("overlays/dev.toml") + "\n[services.aux-service]\nreplicas = \"two\"\n"),
     );
-    let out = generate(p.path(), &app("dev", "aux-service"));
+    let out = generate(p.path(), &application("dev", "aux-service"));
     assert_fails(&out, "error[KG");
     assert!(
         out.stderr.contains("--> overlays/dev.toml:"),
@@ -368,12 +466,12 @@ fn invalid_input_is_a_located_error() {
 
     // TOML syntax.
     let p = Platform::new(&MINIMAL.replace("tag = \"1.0.0\"", "tag = \"1.0.0"), &[]);
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, "--> platform.toml:11:13");
 
     // A value resolve refuses, in the selected service.
     let p = Platform::new(&MINIMAL.replace("port = 8080", "port = 80800"), &[]);
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, "port 80800 is out of range");
     assert!(
         out.stderr.contains("--> platform.toml:12:8"),
@@ -388,7 +486,7 @@ fn validation_errors_fail_the_application() {
     let text = MINIMAL.replace("sync = \"auto\"", "sync = \"auto\"\nproduction = true")
         + "replicas = 1\nprobes = { liveness = \"/health\", readiness = \"/health\" }\n";
     let p = Platform::new(&text, &[]);
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, "error[KG210]");
     assert!(out.stderr.contains("--> platform.toml:"), "{}", out.stderr);
 }
@@ -400,11 +498,11 @@ fn other_environments_do_not_block_an_application_but_its_own_does() {
     let text = format!("{MINIMAL}\n[environments.prod]\nsync = \"manual\"\n");
     let p = Platform::new(&text, &[("prod", "[services.api]\nreplicas = \"x\"\n")]);
     assert_eq!(p.kgen(&["render"]).code, 2);
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("kind: Deployment\n"));
     assert_fails(
-        &generate(p.path(), &app("prod", "api")),
+        &generate(p.path(), &application("prod", "api")),
         "--> overlays/prod.toml:2:12",
     );
 
@@ -414,7 +512,7 @@ fn other_environments_do_not_block_an_application_but_its_own_does() {
     let text = format!("{MINIMAL}\n[services.web]\nimage = \"acme/web\"\ntag = \"latest\"\n");
     let p = Platform::new(&text, &[]);
     assert_fails(
-        &generate(p.path(), &app("dev", "api")),
+        &generate(p.path(), &application("dev", "api")),
         "service `web` uses the tag `latest`",
     );
 }
@@ -425,12 +523,19 @@ fn the_platform_file_must_be_in_the_source_directory() {
     let dir = p.path().join("apps");
     std::fs::create_dir_all(&dir).unwrap();
     // Argo CD runs the plugin in the source path; here it holds no platform.
-    let out = generate(&dir, &app("dev", "main-api"));
+    let app = at_path(application("dev", "main-api"), "apps");
+    let out = generate(p.path(), &app);
     assert_fails(&out, "no `platform.toml` in the source directory");
-    let mut vars = app("dev", "main-api");
-    vars.push(("ARGOCD_ENV_KGEN_PLATFORM", "../platform.toml".into()));
+    let app = application_with(
+        &[
+            ("KGEN_ENV", "dev"),
+            ("KGEN_SERVICE", "main-api"),
+            ("KGEN_PLATFORM", "../platform.toml"),
+        ],
+        &[],
+    );
     assert_fails(
-        &generate(&dir, &vars),
+        &generate(p.path(), &at_path(app, "apps")),
         "ARGOCD_ENV_KGEN_PLATFORM: `../platform.toml` is not a path inside the source directory",
     );
     #[cfg(unix)]
@@ -438,7 +543,7 @@ fn the_platform_file_must_be_in_the_source_directory() {
         std::os::unix::fs::symlink(p.path().join("platform.toml"), dir.join("platform.toml"))
             .unwrap();
         assert_fails(
-            &generate(&dir, &app("dev", "main-api")),
+            &generate(p.path(), &at_path(application("dev", "main-api"), "apps")),
             "leads outside the source directory",
         );
     }
@@ -468,13 +573,13 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
         render.stderr,
         "kgen: error: platform.toml is larger than 8 MiB, kgen's limit for an input file\n"
     );
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, &render.stderr);
     assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
-    let out = cmp(p.path(), "parameters", &[]);
+    let out = cmp(p.path(), "parameters", &application_with(&[], &[]));
     assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
     assert_eq!(out.stdout, "");
-    let out = cmp(p.path(), "discover", &[]);
+    let out = cmp(p.path(), "discover", &application("dev", "api"));
     assert_fails(&out, "./platform.toml is larger than 8 MiB");
     assert_eq!(out.code, 1);
 
@@ -494,7 +599,7 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
         "{}",
         render.stderr
     );
-    let out = generate(p.path(), &app("dev", "api"));
+    let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, &render.stderr);
     assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
 }
@@ -502,17 +607,22 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
 #[test]
 fn discover_recognises_a_kgen_platform() {
     let p = Platform::example();
-    let out = cmp(p.path(), "discover", &[]);
+    let app = application("dev", "main-api");
+    let out = cmp(p.path(), "discover", &app);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "./platform.toml\n");
+    // As the UI's application details run it, for an Application without variables.
+    let out = cmp(p.path(), "discover", &application_with(&[], &[]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "./platform.toml\n");
 
     let other = Platform::empty();
-    let out = cmp(other.path(), "discover", &[]);
+    let out = cmp(other.path(), "discover", &app);
     assert_fails(&out, "no `platform.toml` in the source directory");
     assert_eq!(out.code, 1);
     other.write("platform.toml", "[tool.something]\nx = 1\n");
     assert_fails(
-        &cmp(other.path(), "discover", &[]),
+        &cmp(other.path(), "discover", &app),
         "has no [platform] table",
     );
 
@@ -521,7 +631,7 @@ fn discover_recognises_a_kgen_platform() {
     let out = cmp(
         named.path(),
         "discover",
-        &[("ARGOCD_ENV_KGEN_PLATFORM", "acme.toml")],
+        &application_with(&[("KGEN_PLATFORM", "acme.toml")], &[]),
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "./acme.toml\n");
@@ -546,7 +656,7 @@ struct Announcement {
 fn parameters_announce_environments_and_services() {
     let p = Platform::example();
     let _ro = ReadOnly::new(p.path());
-    let out = cmp(p.path(), "parameters", &[]);
+    let out = cmp(p.path(), "parameters", &application_with(&[], &[]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
     let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
@@ -570,16 +680,14 @@ fn parameters_announce_environments_and_services() {
         Some(&["aux-service".to_string(), "main-api".into()][..])
     );
     // With the application's variables, the current values are announced.
-    let vars = app("prod", "main-api");
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let out = cmp(p.path(), "parameters", &vars);
+    let out = cmp(p.path(), "parameters", &application("prod", "main-api"));
     let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(list[0].string.as_deref(), Some("prod"));
     assert_eq!(list[1].string.as_deref(), Some("main-api"));
     // A broken platform: an error, not an empty list.
     let broken = Platform::new("[platform\n", &[]);
     assert_fails(
-        &cmp(broken.path(), "parameters", &[]),
+        &cmp(broken.path(), "parameters", &application_with(&[], &[])),
         "--> platform.toml:1:",
     );
 }
@@ -649,9 +757,11 @@ spec:
         - ApplyOutOfSyncOnly=true
 "#;
 
+/// The minimal platform in plugin mode, with probes (so that it renders without
+/// warnings).
 fn plugin_platform() -> Platform {
     Platform::new(
-        &format!("{MINIMAL}\n[argocd]\nmode = \"plugin\"\n"),
+        &format!("{MINIMAL}probes = {{ liveness = \"/health\", readiness = \"/health\" }}\n\n[argocd]\nmode = \"plugin\"\n"),
         &[("dev", "[services.api]\nreplicas = 3\n")],
     )
 }
@@ -696,6 +806,433 @@ fn plugin_mode_with_repo_path_and_another_platform_file() {
         set.contains("        argocd.argoproj.io/manifest-generate-paths: acme.toml\n"),
         "{set}"
     );
+}
+
+/// The repository's own platform (platform.toml + overlays), with `[argocd] mode =
+/// "plugin"`, rendered.
+fn example_in_plugin_mode() -> Platform {
+    let p = Platform::example();
+    let mut doc: toml_edit::DocumentMut = p.read("platform.toml").parse().unwrap();
+    doc["argocd"]["mode"] = toml_edit::value("plugin");
+    p.write("platform.toml", &doc.to_string());
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    p
+}
+
+/// Every Application Argo CD makes from what `kgen render` wrote under
+/// generated/argocd/ (at any depth, in any file): the ApplicationSets as the
+/// ApplicationSet controller expands them, and the Applications as they are.
+fn argocd_applications(p: &Platform) -> Vec<Value> {
+    let mut apps = Vec::new();
+    for (path, text) in common::read_tree(&p.path().join("generated/argocd")) {
+        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            continue;
+        }
+        for doc in documents(&text) {
+            match doc["kind"].as_str() {
+                Some("ApplicationSet") => apps.extend(argocd::expand_application_set(&doc)),
+                Some("Application") => apps.push(doc),
+                _ => {}
+            }
+        }
+    }
+    apps
+}
+
+/// The value of an Application's `spec.source.plugin.env` entry `name`.
+fn plugin_var<'a>(app: &'a Value, name: &str) -> Option<&'a str> {
+    app["spec"]["source"]["plugin"]["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)
+        .and_then(|e| e["value"].as_str())
+}
+
+/// Runs every Application of `p` that uses the plugin through Argo CD's stand-in:
+/// `discover` and `generate` as manifest generation runs them, `parameters` as the
+/// UI does; each must succeed without a word on stderr, and `generate` must print
+/// the application's committed files. Every committed application must have exactly
+/// one such Application. Returns how many there are.
+fn assert_every_plugin_application_renders(p: &Platform) -> usize {
+    let apps: Vec<Value> = argocd_applications(p)
+        .into_iter()
+        .filter(|a| !a["spec"]["source"]["plugin"].is_null())
+        .collect();
+    let _ro = ReadOnly::new(p.path());
+    let mut seen = BTreeSet::new();
+    for app in &apps {
+        let name = app["metadata"]["name"].as_str().unwrap();
+        assert_eq!(
+            app["spec"]["source"]["plugin"]["name"],
+            format!("kgen-{}", env!("CARGO_PKG_VERSION")),
+            "{name}: the sidecar serves kgen-<version>"
+        );
+        let (env, service) = (
+            plugin_var(app, "KGEN_ENV").unwrap().to_string(),
+            plugin_var(app, "KGEN_SERVICE").unwrap().to_string(),
+        );
+        assert!(
+            seen.insert((env.clone(), service.clone())),
+            "{name}: a second Application renders {env}/{service}"
+        );
+
+        let out = cmp(p.path(), "discover", app);
+        let platform = plugin_var(app, "KGEN_PLATFORM").unwrap_or("platform.toml");
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (0, format!("./{platform}\n").as_str(), ""),
+            "{name}: discover"
+        );
+
+        let out = generate(p.path(), app);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{name}: generate");
+        let files = committed(p, &env, &service);
+        assert!(!files.is_empty(), "{name}: no committed files");
+        let joined = files
+            .values()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(kgen::ops::cmp::Generated::SEPARATOR);
+        assert_eq!(out.stdout, joined, "{name}: generate");
+
+        let out = cmp(p.path(), "parameters", app);
+        assert_eq!(
+            (out.code, out.stderr.as_str()),
+            (0, ""),
+            "{name}: parameters"
+        );
+        let list: Vec<Announcement> = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: parameters printed {}: {e}", out.stdout));
+        let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["env", "service", "environments", "services"]);
+        assert_eq!(list[0].string.as_deref(), Some(env.as_str()), "{name}");
+        assert_eq!(list[1].string.as_deref(), Some(service.as_str()), "{name}");
+        assert!(list[2].array.as_ref().unwrap().contains(&env), "{name}");
+        assert!(list[3].array.as_ref().unwrap().contains(&service), "{name}");
+    }
+    // Every application kgen committed (each has a Deployment) has its Application.
+    let expected: BTreeSet<(String, String)> = p
+        .generated()
+        .into_iter()
+        .filter_map(|(path, _)| {
+            let parts: Vec<&str> = path.split('/').collect();
+            match parts[..] {
+                [env, service, "deployment.yaml"] => Some((env.to_string(), service.to_string())),
+                _ => None,
+            }
+        })
+        .collect();
+    assert_eq!(seen, expected);
+    seen.len()
+}
+
+#[test]
+fn every_generated_plugin_application_renders_through_argocd() {
+    // Issue 14: every Application of the generated ApplicationSets failed (kgen
+    // refused the `ARGOCD_APP_PARAMETERS=null` Argo CD sends them).
+    assert_eq!(
+        assert_every_plugin_application_renders(&example_in_plugin_mode()),
+        6
+    );
+    let p = plugin_platform();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_eq!(assert_every_plugin_application_renders(&p), 1);
+}
+
+#[test]
+fn the_stand_in_builds_argocd_s_environment() {
+    // What reposerver/repository/repository.go (newEnv, getPluginEnvs,
+    // getPluginParamEnvs) and pkg/apis/application/v1alpha1/types.go
+    // (ApplicationSourcePluginParameters.Environ) make of this Application.
+    let app: Value = serde_norway::from_str(
+        r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: dev-main-api
+  namespace: argocd
+spec:
+  project: dev
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: main-api
+  source:
+    repoURL: https://github.com/kontaxa/platform.git
+    targetRevision: main
+    path: "."
+    plugin:
+      name: kgen-0.1.0
+      env:
+        - name: KGEN_ENV
+          value: dev
+        - name: KGEN_SERVICE
+          value: main-api
+        - name: GREETING
+          value: "hi $ARGOCD_APP_NAME on $KUBE_VERSION, $$HOME ${ARGOCD_APP_REVISION_SHORT}"
+        - name: EMPTY
+          value: ""
+      parameters:
+        - name: env
+          string: dev
+        - name: environments
+          array: [dev, prod]
+        - name: helm-parameters
+          map:
+            image.tag: v1
+            image.repo: "a<b&c \"q\""
+"#,
+    )
+    .unwrap();
+    let env = argocd::plugin_env(&app, Call::Manifests);
+    let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let params = [
+        r#"ARGOCD_APP_PARAMETERS=[{"name":"env","string":"dev"},{"array":["dev","prod"],"name":"environments"},{"map":{"image.repo":"a\u003cb\u0026c \"q\"","image.tag":"v1"},"name":"helm-parameters"}]"#,
+        "PARAM_ENV=dev",
+        "PARAM_ENVIRONMENTS_0=dev",
+        "PARAM_ENVIRONMENTS_1=prod",
+        "PARAM_HELM_PARAMETERS_IMAGE_REPO=a<b&c \"q\"",
+        "PARAM_HELM_PARAMETERS_IMAGE_TAG=v1",
+    ];
+    let mut expected = vec![
+        "ARGOCD_APP_NAME=dev-main-api",
+        "ARGOCD_APP_NAMESPACE=main-api",
+        "ARGOCD_APP_PROJECT_NAME=dev",
+        "ARGOCD_APP_REVISION=4f1c9d0e2b7a6c5d8e9f0a1b2c3d4e5f6a7b8c9d",
+        "ARGOCD_APP_REVISION_SHORT=4f1c9d0",
+        "ARGOCD_APP_REVISION_SHORT_8=4f1c9d0e",
+        "ARGOCD_APP_SOURCE_REPO_URL=https://github.com/kontaxa/platform.git",
+        "ARGOCD_APP_SOURCE_PATH=.",
+        "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+        "KUBE_VERSION=1.33.1",
+        "KUBE_API_VERSIONS=apps/v1,apps/v1/Deployment,argoproj.io/v1alpha1,argoproj.io/v1alpha1/AppProject,argoproj.io/v1alpha1/Application,argoproj.io/v1alpha1/ApplicationSet,autoscaling/v2,autoscaling/v2/HorizontalPodAutoscaler,monitoring.coreos.com/v1,monitoring.coreos.com/v1/PrometheusRule,monitoring.coreos.com/v1/ServiceMonitor,networking.k8s.io/v1,networking.k8s.io/v1/Ingress,networking.k8s.io/v1/NetworkPolicy,policy/v1,policy/v1/PodDisruptionBudget,secrets-store.csi.x-k8s.io/v1,secrets-store.csi.x-k8s.io/v1/SecretProviderClass,v1,v1/ConfigMap,v1/Namespace,v1/Secret,v1/Service,v1/ServiceAccount",
+        "ARGOCD_ENV_KGEN_ENV=dev",
+        "ARGOCD_ENV_KGEN_SERVICE=main-api",
+        "ARGOCD_ENV_GREETING=hi dev-main-api on 1.33.1, $HOME 4f1c9d0",
+        "ARGOCD_ENV_EMPTY=",
+    ];
+    expected.extend(params);
+    assert_eq!(env, expected);
+
+    // For the UI's application details: four build variables, no KUBE_*.
+    let env = argocd::plugin_env(&app, Call::AppDetails);
+    let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut expected = vec![
+        "ARGOCD_APP_NAME=dev-main-api",
+        "ARGOCD_APP_SOURCE_REPO_URL=https://github.com/kontaxa/platform.git",
+        "ARGOCD_APP_SOURCE_PATH=.",
+        "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+        "ARGOCD_ENV_KGEN_ENV=dev",
+        "ARGOCD_ENV_KGEN_SERVICE=main-api",
+        "ARGOCD_ENV_GREETING=hi dev-main-api on , $HOME ",
+        "ARGOCD_ENV_EMPTY=",
+    ];
+    expected.extend(params);
+    assert_eq!(env, expected);
+
+    // Outside the control plane's namespace, the name carries the namespace.
+    let mut elsewhere = app.clone();
+    elsewhere["metadata"]["namespace"] = "team-a".into();
+    assert_eq!(argocd::instance_name(&elsewhere), "team-a_dev-main-api");
+    assert_eq!(
+        argocd::plugin_env(&elsewhere, Call::Manifests)[0],
+        ("ARGOCD_APP_NAME".into(), "team-a_dev-main-api".into())
+    );
+    assert_eq!(
+        argocd::plugin_env(&elsewhere, Call::AppDetails)[0],
+        ("ARGOCD_APP_NAME".into(), "dev-main-api".into())
+    );
+    // As Argo CD's own tests have it (gitops-engine/pkg/utils/kube/ctl_test.go).
+    let iks = argocd::Cluster {
+        git_version: "v1.30.11+IKS",
+        resources: &[],
+    };
+    assert_eq!(argocd::kube_version(&iks), "1.30.11");
+    assert_eq!(argocd::escaped("some-name"), "SOME_NAME");
+    // Go's os.Expand, as Env.Envsubst uses it.
+    let vars = BTreeMap::from([("A".to_string(), "1".to_string())]);
+    for (input, output) in [
+        ("$A-${A}", "1-1"),
+        ("a$", "a$"),
+        ("$ b", "$ b"),
+        ("${}x", "x"),
+        ("${x", "x"),
+        ("$-a$1b", "ab"),
+        ("$$A", "$A"),
+        ("$B.", "."),
+    ] {
+        assert_eq!(argocd::envsubst(input, &vars), output, "{input}");
+    }
+    assert_eq!(
+        argocd::go_string("\u{8}\t\u{1}\u{2028}é"),
+        r#""\b\t\u0001\u2028é""#
+    );
+}
+
+#[test]
+fn an_application_without_parameters_gets_null_and_renders() {
+    // Issue 14, the exact bug: Argo CD sends `ARGOCD_APP_PARAMETERS=null` for every
+    // Application without parameters (Go's json.Marshal of a nil list); kgen exited 2
+    // with "invalid type: null, expected a sequence".
+    let p = plugin_platform();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let expected = committed(&p, "dev", "api")
+        .into_values()
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let app = application("dev", "api");
+    // `parameters: []` in the Application arrives the same way (protobuf drops it).
+    let mut empty_list = app.clone();
+    empty_list["spec"]["source"]["plugin"]["parameters"] = serde_json::json!([]);
+    for app in [&app, &empty_list] {
+        for call in [Call::Manifests, Call::AppDetails] {
+            let env = argocd::plugin_env(app, call);
+            let params: Vec<_> = env
+                .iter()
+                .filter(|(k, _)| k == "ARGOCD_APP_PARAMETERS" || k.starts_with("PARAM_"))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(params, [("ARGOCD_APP_PARAMETERS", "null")]);
+        }
+        let out = generate(p.path(), app);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+        assert_eq!(out.stdout, expected);
+        let out = cmp(p.path(), "parameters", app);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+        let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(list[0].string.as_deref(), Some("dev"));
+        assert_eq!(list[1].string.as_deref(), Some("api"));
+    }
+}
+
+#[test]
+fn warnings_go_to_stderr_and_do_not_fail_the_application() {
+    // MINIMAL has no probes: policy warnings, which Argo CD shows only for failed runs.
+    let p = Platform::new(&format!("{MINIMAL}\n[argocd]\nmode = \"plugin\"\n"), &[]);
+    let render = p.kgen(&["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let out = generate(p.path(), &application("dev", "api"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        committed(&p, "dev", "api")
+            .into_values()
+            .collect::<Vec<_>>()
+            .join("---\n")
+    );
+    assert!(
+        out.stderr.starts_with(
+            "warning[KG202]: container `api` has no liveness probe\n --> platform.toml:9:11\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+}
+
+#[test]
+fn absent_empty_or_empty_list_parameters_are_no_parameters() {
+    let p = plugin_platform();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let expected = committed(&p, "dev", "api")
+        .into_values()
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let selection = [
+        ("ARGOCD_ENV_KGEN_ENV", "dev"),
+        ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+    ];
+    for params in [None, Some("null"), Some("[]"), Some("")] {
+        let mut vars = selection.to_vec();
+        vars.extend(params.map(|v| ("ARGOCD_APP_PARAMETERS", v)));
+        let out = by_hand(p.path(), "generate", &vars);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{params:?}");
+        assert_eq!(out.stdout, expected, "{params:?}");
+        let out = by_hand(p.path(), "parameters", &vars);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{params:?}");
+        let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(list[0].string.as_deref(), Some("dev"), "{params:?}");
+    }
+}
+
+#[test]
+fn param_variables_alone_select_the_application() {
+    let p = plugin_platform();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let expected = committed(&p, "dev", "api")
+        .into_values()
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let vars = [("PARAM_ENV", "dev"), ("PARAM_SERVICE", "api")];
+    let out = by_hand(p.path(), "generate", &vars);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(out.stdout, expected);
+    let out = by_hand(p.path(), "parameters", &vars);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let list: Vec<Announcement> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(list[0].string.as_deref(), Some("dev"));
+    assert_eq!(list[1].string.as_deref(), Some("api"));
+    // They name themselves in errors.
+    let out = by_hand(
+        p.path(),
+        "generate",
+        &[("PARAM_ENV", "prd"), ("PARAM_SERVICE", "api")],
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("kgen: error: PARAM_ENV: unknown environment `prd`"),
+        "{}",
+        out.stderr
+    );
+    // Agreeing with the variables Argo CD sets from plugin.env.
+    let mut vars = vars.to_vec();
+    vars.extend([
+        ("ARGOCD_ENV_KGEN_ENV", "dev"),
+        ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+    ]);
+    let out = by_hand(p.path(), "generate", &vars);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn param_variables_that_disagree_with_the_json_are_refused() {
+    let p = plugin_platform();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let json = r#"[{"name":"env","string":"dev"},{"name":"service","string":"api"}]"#;
+    for sub in ["generate", "parameters"] {
+        let out = by_hand(
+            p.path(),
+            sub,
+            &[
+                ("ARGOCD_APP_PARAMETERS", json),
+                ("PARAM_ENV", "prod"),
+                ("PARAM_SERVICE", "api"),
+            ],
+        );
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", "kgen: error: PARAM_ENV is `prod` but parameter `env` in ARGOCD_APP_PARAMETERS is `dev`; Argo CD sets both from the Application's spec.source.plugin.parameters, so one of them was set elsewhere (the sidecar container's env, which the plugin server passes on, or a hand-run)\n"),
+            "{sub}"
+        );
+    }
+    // A PARAM_SERVICE left in the sidecar container's env: the plugin server passes
+    // it on, next to the `null` of an Application without parameters.
+    let app = application("dev", "api");
+    for sub in ["generate", "parameters"] {
+        let out = cmp_in_sidecar(p.path(), sub, &app, &[("PARAM_SERVICE", "aux")]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", "kgen: error: PARAM_SERVICE is `aux` but ARGOCD_APP_PARAMETERS sets no parameter `service`; Argo CD sets both from the Application's spec.source.plugin.parameters, so PARAM_SERVICE was set elsewhere (the sidecar container's env, which the plugin server passes on, or a hand-run): remove it, or set the parameter `service` in the Application\n"),
+            "{sub}"
+        );
+    }
+    // The same variable set by the Application's parameter replaces the container's
+    // (the plugin server appends the request's variables; the last value wins).
+    let app = application_with(&[], &[("env", "dev"), ("service", "api")]);
+    let out = cmp_in_sidecar(p.path(), "generate", &app, &[("PARAM_SERVICE", "aux")]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
 }
 
 #[test]

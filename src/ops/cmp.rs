@@ -3,7 +3,8 @@
 //! Argo CD's plugin server (`argocd-cmp-server`, in a sidecar of the repo-server) runs
 //! these commands in the application's source directory, with the Application's
 //! `spec.source.plugin.env` as `ARGOCD_ENV_*` variables and its parameters as JSON in
-//! `ARGOCD_APP_PARAMETERS` (see `cmp_params`):
+//! `ARGOCD_APP_PARAMETERS` and as `PARAM_<NAME>` variables (see `cmp_params` and
+//! docs/argocd-cmp.md):
 //!
 //! - [`generate`]: the manifests of one application (one service in one environment),
 //!   as the exact bytes of the files `kgen render` commits under
@@ -35,8 +36,11 @@ use crate::resolve;
 use crate::spec::PlatformSpec;
 use crate::workspace::{self, InputFiles, Workspace, OVERLAY_DIR};
 
-/// The variables a plugin command sees (only non-empty values: Argo CD drops empty
-/// plugin variables, and an empty value here means "not set").
+/// The variables a plugin command sees, only those with a non-empty value: an empty
+/// value counts as not set. (Argo CD does pass empty values on: `KGEN_ENV: ""` in an
+/// Application arrives as `ARGOCD_ENV_KGEN_ENV=` — cmpserver/plugin/plugin.go,
+/// `environ`, drops only nameless entries. kgen reads such a value as "not given"
+/// rather than as an environment named ``.)
 #[derive(Debug, Clone, Default)]
 pub struct Vars(BTreeMap<String, String>);
 
@@ -89,10 +93,21 @@ pub struct Selection {
 }
 
 /// Reads the environment and service from the plugin variables and the parameters.
-/// A value given both ways must agree; otherwise which one wins would depend on a
-/// rule nobody remembers while reading the Application.
+///
+/// A parameter arrives twice (pkg/apis/application/v1alpha1/types.go,
+/// `ApplicationSourcePluginParameters.Environ`): in the JSON of `ARGOCD_APP_PARAMETERS`
+/// and as `PARAM_ENV` / `PARAM_SERVICE`. When the JSON is there, it says which
+/// parameters the Application sets, and a `PARAM_*` variable must repeat it: Argo CD
+/// writes both from the same list, so a difference means one of them was set
+/// elsewhere (the sidecar container's own environment, which the plugin server passes
+/// on to kgen, or by hand). Without the JSON (a hand-run), `PARAM_*` alone count.
+///
+/// A value given both as a parameter and as a plugin variable (`ARGOCD_ENV_KGEN_ENV`)
+/// must agree too; otherwise which one wins would depend on a rule nobody remembers
+/// while reading the Application.
 pub fn selection(vars: &Vars) -> Result<Selection> {
-    let params = match vars.get(PARAMETERS_VAR) {
+    let json = vars.get(PARAMETERS_VAR);
+    let params = match json {
         Some(json) => cmp_params::parse_parameters(json).map_err(Error::Usage)?,
         None => Vec::new(),
     };
@@ -112,13 +127,10 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
         }
     }
     let pick = |param: &str, var: &str| -> Result<Option<Given>> {
-        let from_param = match by_name.get(param) {
+        // The parameter's string as the JSON gives it (possibly empty).
+        let json_string = match by_name.get(param) {
             Some(p) => match &p.string {
-                Some(s) if !s.is_empty() => Some(Given {
-                    value: s.clone(),
-                    from: format!("parameter `{param}`"),
-                }),
-                Some(_) => None,
+                Some(s) => Some(s.as_str()),
                 None => {
                     return Err(Error::Usage(format!(
                         "{PARAMETERS_VAR}: parameter `{param}` must be a string (`string: ...`), not an array or a map"
@@ -126,6 +138,33 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
                 }
             },
             None => None,
+        };
+        let param_var = cmp_params::param_var(param);
+        let from_param_var = vars.get(&param_var);
+        // Where a variable Argo CD did not write can come from.
+        const ELSEWHERE: &str =
+            "the sidecar container's env, which the plugin server passes on, or a hand-run";
+        let from_param = match (json_string, from_param_var) {
+            (Some(j), Some(v)) if j != v => {
+                return Err(Error::Usage(format!(
+                    "{param_var} is `{v}` but parameter `{param}` in {PARAMETERS_VAR} is `{j}`; Argo CD sets both from the Application's spec.source.plugin.parameters, so one of them was set elsewhere ({ELSEWHERE})"
+                )))
+            }
+            (None, Some(v)) if json.is_some() => {
+                return Err(Error::Usage(format!(
+                    "{param_var} is `{v}` but {PARAMETERS_VAR} sets no parameter `{param}`; Argo CD sets both from the Application's spec.source.plugin.parameters, so {param_var} was set elsewhere ({ELSEWHERE}): remove it, or set the parameter `{param}` in the Application"
+                )))
+            }
+            // Empty counts as unset.
+            (Some(""), _) => None,
+            (Some(j), _) => Some(Given {
+                value: j.to_string(),
+                from: format!("parameter `{param}`"),
+            }),
+            (None, v) => v.map(|v| Given {
+                value: v.to_string(),
+                from: param_var.clone(),
+            }),
         };
         let from_env = vars.plugin_env(var).map(|v| Given {
             value: v.to_string(),
@@ -480,9 +519,112 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("must be a string"), "{e}");
-        // Empty values count as unset (Argo CD drops empty plugin variables).
+        // Empty values count as unset (Argo CD passes `KGEN_ENV: ""` on as an empty
+        // ARGOCD_ENV_KGEN_ENV).
         let s = selection(&vars(&[("ARGOCD_ENV_KGEN_ENV", "")])).unwrap();
         assert_eq!(s.env, None);
+    }
+
+    #[test]
+    fn selection_without_parameters() {
+        // `null` is what Argo CD sends for every Application without parameters
+        // (issue 14); `[]`, an empty value and no variable mean the same.
+        for params in [Some("null"), Some("[]"), Some(""), None] {
+            let mut pairs = vec![
+                ("ARGOCD_ENV_KGEN_ENV", "dev"),
+                ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+            ];
+            pairs.extend(params.map(|p| ("ARGOCD_APP_PARAMETERS", p)));
+            let s = selection(&vars(&pairs)).unwrap();
+            assert_eq!(
+                (s.env.unwrap().from, s.service.unwrap().value),
+                ("ARGOCD_ENV_KGEN_ENV".to_string(), "api".to_string()),
+                "{params:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn selection_from_param_variables() {
+        // Alone (a hand-run: Argo CD always sends the JSON too).
+        let s = selection(&vars(&[("PARAM_ENV", "dev"), ("PARAM_SERVICE", "api")])).unwrap();
+        assert_eq!(
+            s.env,
+            Some(Given {
+                value: "dev".into(),
+                from: "PARAM_ENV".into()
+            })
+        );
+        assert_eq!(s.service.unwrap().from, "PARAM_SERVICE");
+
+        // With the JSON, as Argo CD sends them: the parameter is named after the JSON.
+        let json = r#"[{"name":"env","string":"dev"},{"name":"service","string":"api"}]"#;
+        let s = selection(&vars(&[
+            ("ARGOCD_APP_PARAMETERS", json),
+            ("PARAM_ENV", "dev"),
+            ("PARAM_SERVICE", "api"),
+        ]))
+        .unwrap();
+        assert_eq!(s.env.unwrap().from, "parameter `env`");
+        // The informational parameters' variables (PARAM_SERVICES_0, ...) are ignored.
+        let json =
+            r#"[{"array":["dev","prod"],"name":"environments"},{"name":"env","string":"dev"}]"#;
+        let s = selection(&vars(&[
+            ("ARGOCD_APP_PARAMETERS", json),
+            ("PARAM_ENV", "dev"),
+            ("PARAM_ENVIRONMENTS_0", "dev"),
+            ("PARAM_ENVIRONMENTS_1", "prod"),
+        ]))
+        .unwrap();
+        assert_eq!(s.env.unwrap().value, "dev");
+
+        // Disagreeing with the JSON.
+        let e = selection(&vars(&[
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"env","string":"dev"}]"#,
+            ),
+            ("PARAM_ENV", "prod"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "PARAM_ENV is `prod` but parameter `env` in ARGOCD_APP_PARAMETERS is `dev`; Argo CD sets both from the Application's spec.source.plugin.parameters, so one of them was set elsewhere (the sidecar container's env, which the plugin server passes on, or a hand-run)");
+        for json in ["null", "[]", r#"[{"name":"env","string":"dev"}]"#] {
+            let e = selection(&vars(&[
+                ("ARGOCD_APP_PARAMETERS", json),
+                ("PARAM_SERVICE", "api"),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert_eq!(e, "PARAM_SERVICE is `api` but ARGOCD_APP_PARAMETERS sets no parameter `service`; Argo CD sets both from the Application's spec.source.plugin.parameters, so PARAM_SERVICE was set elsewhere (the sidecar container's env, which the plugin server passes on, or a hand-run): remove it, or set the parameter `service` in the Application", "{json}");
+        }
+        // An empty string parameter is unset, and so is its empty PARAM_ENV; a
+        // PARAM_ENV with a value is not that parameter.
+        let s = selection(&vars(&[
+            ("ARGOCD_APP_PARAMETERS", r#"[{"name":"env","string":""}]"#),
+            ("PARAM_ENV", ""),
+        ]))
+        .unwrap();
+        assert_eq!(s.env, None);
+        let e = selection(&vars(&[
+            ("ARGOCD_APP_PARAMETERS", r#"[{"name":"env","string":""}]"#),
+            ("PARAM_ENV", "dev"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("PARAM_ENV is `dev` but parameter `env` in ARGOCD_APP_PARAMETERS is ``;"),
+            "{e}"
+        );
+
+        // Disagreeing with the plugin variable.
+        let e = selection(&vars(&[
+            ("PARAM_ENV", "prod"),
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "PARAM_ENV is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`; set the env once (the ApplicationSets kgen generates set KGEN_ENV)");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Test helpers: temporary platforms, running the built `kgen` binary, and (in
-//! `git`) temporary git repositories.
+//! Test helpers: temporary platforms, running the built `kgen` binary, (in `git`)
+//! temporary git repositories and (in `argocd`) a stand-in for Argo CD's side of the
+//! config management plugin.
 #![allow(dead_code)]
 
+pub mod argocd;
 pub mod git;
 
 use std::path::{Path, PathBuf};
