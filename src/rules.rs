@@ -39,6 +39,9 @@ rules! {
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
     UNKNOWN_PROJECT = "KG021", "unknown-project", "an environment names an Argo CD project that `[argocd] projects` does not list";
     SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read (`secret_prefixes`)";
+    ENV_REFERENCE = "KG023", "env-reference", "a `${NAME}` reference that names no variable of the container, or a `${` that is not a reference";
+    ENV_REFERENCE_CYCLE = "KG024", "env-reference-cycle", "environment variables whose `${NAME}` references form a cycle";
+    REFERENCE_NOT_EXPANDED = "KG025", "reference-not-expanded", "a `${NAME}` reference where the kubelet expands none (a `config` entry)";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";
