@@ -26,12 +26,14 @@ use crate::{image_ref, names, quantity, rules, secret_scan};
 mod availability;
 mod clusters;
 mod env_settings;
+mod env_vars;
 mod monitoring;
 mod secret_paths;
 mod traffic;
 
 pub use clusters::{OLDEST_KUBERNETES, RESERVED_CLUSTER_NAMES};
 pub use env_settings::{is_cidr, is_go_duration};
+pub use env_vars::{kubelet_expand, kubelet_order};
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
 
@@ -866,6 +868,8 @@ impl<'a> Resolver<'a> {
                 config.insert(key.to_string(), v);
             }
         }
+        // `${NAME}` references, checked; values written the way the kubelet reads them.
+        let (env_vars, config) = self.kubelet_env(env, layers, env_vars, config, &origins);
 
         // Autoscaling.
         let autoscaling = self.autoscaling(name, layers, &mut origins);

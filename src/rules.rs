@@ -41,6 +41,9 @@ rules! {
     SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read (`secret_prefixes`)";
     UNKNOWN_CLUSTER = "KG023", "unknown-cluster", "an environment names a cluster that `[clusters]` does not declare, or a cluster hosts no environment";
     SHARED_CLUSTER_SETTING = "KG024", "shared-cluster-setting", "an overlay configures what its environment shares with the other environments of its cluster";
+    ENV_REFERENCE = "KG025", "env-reference", "a `${NAME}` reference that names no variable of the container, or a `${` that is not a reference";
+    ENV_REFERENCE_CYCLE = "KG026", "env-reference-cycle", "environment variables whose `${NAME}` references form a cycle";
+    REFERENCE_NOT_EXPANDED = "KG027", "reference-not-expanded", "a `${NAME}` reference where the kubelet expands none (a `config` entry)";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";

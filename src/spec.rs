@@ -146,7 +146,11 @@ pub struct ServiceSpec {
     pub replicas: u32,
     pub resources: Resources,
     pub probes: Probes,
+    /// Environment variables by name, values as the kubelet reads them: a literal `$` is
+    /// doubled where the kubelet would expand it, a reference is `$(NAME)`. The container
+    /// lists them in `resolve::kubelet_order` (dependencies first).
     pub env: BTreeMap<String, String>,
+    /// ConfigMap entries, values as the container gets them (`envFrom` expands nothing).
     pub config: BTreeMap<String, String>,
     pub autoscaling: Option<Autoscaling>,
     pub iam_role: Option<String>,

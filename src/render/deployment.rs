@@ -2,7 +2,8 @@
 //!
 //! - recommended labels, and a selector that never changes with the version;
 //! - the image pinned by tag or digest; a named `http` container port;
-//! - `envFrom` the service's ConfigMap, plus explicit `env`;
+//! - `envFrom` the service's ConfigMap, plus explicit `env`, each variable after the
+//!   variables it references (see `resolve::kubelet_order`);
 //! - resources, liveness and readiness probes;
 //! - a restricted security context (non-root, no privilege escalation, read-only
 //!   root filesystem with a writable `/tmp`, all capabilities dropped, RuntimeDefault seccomp);
@@ -27,6 +28,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{config_map, external_secret, labels, meta, secret_provider_class};
+use crate::resolve::kubelet_order;
 use crate::spec::{CpuMem, EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec, SpreadMode};
 
 /// Where the Secrets Store CSI driver mounts a service's secrets.
@@ -108,12 +110,13 @@ pub fn build(
         })
     };
 
-    let env: Vec<EnvVar> = svc
-        .env
-        .iter()
+    // Every variable after the ones its value references (`$(NAME)`), else by name:
+    // the kubelet expands a reference only to a variable defined earlier in the list.
+    let env: Vec<EnvVar> = kubelet_order(&svc.env)
+        .into_iter()
         .map(|(k, v)| EnvVar {
-            name: k.clone(),
-            value: Some(v.clone()),
+            name: k.to_string(),
+            value: Some(v.to_string()),
             ..Default::default()
         })
         .collect();
