@@ -558,6 +558,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_routes(&env);
+        self.check_calls(&env);
         (self.error_count() == errors_before).then_some(env)
     }
 

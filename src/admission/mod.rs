@@ -733,7 +733,7 @@ impl<'a> Checker<'a> {
             .at_opt(self.origin(app, crate::validate::SERVICE_ORIGIN))
             .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
             .help(format!(
-                "install {} on the cluster before syncing, or let kgen install it (docs/argocd.md#crds)",
+                "install {} on the cluster before syncing (docs/argocd.md#crds)",
                 crd_source(&group)
             ));
             self.out.push(d);

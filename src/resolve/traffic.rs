@@ -129,6 +129,35 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    /// A service that calls a service disabled in the environment: nothing answers
+    /// (and no NetworkPolicy rule is written for the call).
+    pub(super) fn check_calls(&mut self, env: &EnvSpec) {
+        let enabled: Vec<&str> = env.services.iter().map(|s| s.name.as_str()).collect();
+        let mut found = Vec::new();
+        for svc in &env.services {
+            for callee in &svc.calls {
+                if !enabled.contains(&callee.as_str()) {
+                    found.push((svc.origins.get("calls").cloned(), svc.name.clone(), callee.clone()));
+                }
+            }
+        }
+        for (origin, caller, callee) in found {
+            let origin = origin.unwrap_or_else(|| Origin::new(self.pf, 0..0));
+            self.warning(
+                rules::UNKNOWN_SERVICE,
+                origin,
+                format!(
+                    "service `{caller}` calls `{callee}`, which is disabled in environment `{}` (`enabled = false`): its calls will fail there",
+                    env.name
+                ),
+            )
+            .help(format!(
+                "enable `{callee}` in {}, or remove it from `{caller}`'s `calls` in that environment's overlay",
+                env.name
+            ));
+        }
+    }
+
     /// Two public services of one environment routing the same host and path.
     pub(super) fn check_routes(&mut self, env: &EnvSpec) {
         let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
