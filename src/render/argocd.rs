@@ -3,8 +3,9 @@
 //! - `appproject.yaml`: the AppProject of the environment's project (written once per
 //!   project, in the first environment using it, with the destinations of all of them):
 //!   sources limited to the platform repository (and the monitoring chart's), destinations
-//!   to exactly the namespaces kgen generates on the environment's cluster, cluster-scoped
-//!   kinds to what kgen (and the monitoring chart) create, orphaned-resource warnings on.
+//!   to exactly the namespaces kgen generates on the environment's cluster (and those the
+//!   monitoring chart writes into), cluster-scoped kinds to what kgen (and the monitoring
+//!   chart) create, orphaned-resource warnings on.
 //! - `applicationset.yaml`: one Application per service (`<env>-<service>`), with
 //!   `goTemplate` and `missingkey=error`.
 //! - `monitoring.yaml`: the kube-prometheus-stack Application (chart + values + namespace).
@@ -115,20 +116,23 @@ pub fn app_project(platform: &PlatformSpec, project: &str, envs: &[&EnvSpec]) ->
         }
         if let Some(m) = &env.monitoring {
             source_repos.push(m.chart_repo.clone());
-            // What the kube-prometheus-stack chart creates at cluster scope.
-            cluster_kinds.extend([
-                GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition"),
-                GroupKind::new("rbac.authorization.k8s.io", "ClusterRole"),
-                GroupKind::new("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-                GroupKind::new(
-                    "admissionregistration.k8s.io",
-                    "MutatingWebhookConfiguration",
-                ),
-                GroupKind::new(
-                    "admissionregistration.k8s.io",
-                    "ValidatingWebhookConfiguration",
-                ),
-            ]);
+            // What the kube-prometheus-stack chart creates, with the values kgen writes:
+            // the namespaces it writes into (the monitoring namespace, and kube-system for
+            // the CoreDNS and kube-proxy exporter Services) and its cluster-scoped kinds.
+            let footprint = &monitoring::CHART_FOOTPRINT;
+            for ns in footprint.namespaces(m) {
+                destinations.push(ApplicationDestination {
+                    server: Some(env.cluster.clone()),
+                    namespace: Some(ns),
+                    ..Default::default()
+                });
+            }
+            cluster_kinds.extend(
+                footprint
+                    .cluster_kinds()
+                    .into_iter()
+                    .map(|(group, kind)| GroupKind::new(group, kind)),
+            );
         }
     }
     source_repos.sort();
