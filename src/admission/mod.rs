@@ -151,6 +151,8 @@ struct Footprint {
     namespaces: Vec<String>,
     cluster_kinds: Vec<(String, String)>,
     crd_groups: Vec<String>,
+    /// The objects it creates outside its release namespace (group, kind, namespace, name).
+    objects: Vec<(String, String, String, String)>,
 }
 
 /// Runs every check; diagnostics are sorted by the caller.
@@ -393,19 +395,27 @@ impl<'a> Checker<'a> {
             .as_deref()
             .and_then(|c| self.spec.cluster(c))
             .and_then(|c| c.monitoring.as_ref())?;
+        let f = &monitoring::CHART_FOOTPRINT;
         Some(Footprint {
             chart: chart.to_string(),
-            namespaces: monitoring::chart_namespaces(m)
+            namespaces: f.namespaces(m).into_iter().collect(),
+            cluster_kinds: f
+                .cluster_kinds()
                 .into_iter()
-                .map(String::from)
-                .collect(),
-            cluster_kinds: monitoring::CHART_CLUSTER_KINDS
-                .iter()
                 .map(|(g, k)| (g.to_string(), k.to_string()))
                 .collect(),
-            crd_groups: monitoring::CHART_CRD_GROUPS
+            crd_groups: f.crd_groups().into_iter().map(String::from).collect(),
+            objects: f
+                .objects
                 .iter()
-                .map(|g| g.to_string())
+                .map(|o| {
+                    (
+                        o.group.to_string(),
+                        o.kind.to_string(),
+                        o.namespace.unwrap_or("").to_string(),
+                        o.name.to_string(),
+                    )
+                })
                 .collect(),
         })
     }
@@ -572,6 +582,44 @@ impl<'a> Checker<'a> {
         type Key = (Cluster, String, String, String, String);
         let mut owner: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
         let mut clashes: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
+        // A chart's own objects (known by name for the charts kgen configures): two
+        // releases of one chart on a cluster clash on their cluster-scoped objects.
+        let mut chart_owner: BTreeMap<Key, usize> = BTreeMap::new();
+        for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
+            let cluster = Cluster::of_destination(app.destination());
+            for f in &d.footprints {
+                for (g, k, ns, n) in &f.objects {
+                    let key = (cluster.clone(), g.clone(), k.clone(), ns.clone(), n.clone());
+                    match chart_owner.get(&key) {
+                        Some(&first) if first != a => {
+                            let first_app = &apps[first];
+                            let what = if ns.is_empty() {
+                                format!("{k} `{n}`")
+                            } else {
+                                format!("{k} `{n}` in namespace `{ns}`")
+                            };
+                            let path = app.path.clone();
+                            self.error(
+                                rules::SHARED_OBJECT,
+                                app,
+                                "service",
+                                (&path, "spec.sources"),
+                                format!(
+                                    "the {} chart of `{}` and that of `{}` would both create {what} on cluster `{}`: one cluster runs one release of it",
+                                    f.chart, first_app.name, app.name, cluster.shown()
+                                ),
+                            )
+                            .help = Some("declare the cluster once under [clusters] so that its monitoring stack is rendered once (see docs/platform.md#clusters)".into());
+                            break;
+                        }
+                        Some(_) => {}
+                        None => {
+                            chart_owner.insert(key, a);
+                        }
+                    }
+                }
+            }
+        }
         for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
             let cluster = Cluster::of_destination(app.destination());
             for &i in &d.entries {

@@ -279,18 +279,17 @@ pub fn app_projects(
             p.namespaces.extend(shared_namespaces.iter().cloned());
         }
         if let Some(m) = &cluster.monitoring {
+            // Exactly what the chart creates (see `monitoring::CHART_FOOTPRINT`).
             p.repos.insert(m.chart_repo.clone());
-            p.namespaces.extend(
-                monitoring::chart_namespaces(m)
-                    .into_iter()
-                    .map(String::from),
-            );
+            p.namespaces
+                .extend(monitoring::CHART_FOOTPRINT.namespaces(m));
             if !shared_namespaces.contains(&m.namespace) {
                 p.kinds.insert((String::new(), "Namespace".into()));
             }
             p.kinds.extend(
-                monitoring::CHART_CLUSTER_KINDS
-                    .iter()
+                monitoring::CHART_FOOTPRINT
+                    .cluster_kinds()
+                    .into_iter()
                     .map(|(g, k)| (g.to_string(), k.to_string())),
             );
         }

@@ -12,8 +12,10 @@
 //! - `generated/<env>/<service>/servicemonitor.yaml` for services with `metrics`, and
 //!   `prometheusrule.yaml` for every service: they live and die with the service's
 //!   Application.
+//! - [`CHART_FOOTPRINT`]: what the chart creates outside the monitoring namespace with
+//!   these values (namespaces, cluster-scoped kinds), which the AppProject admits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -30,29 +32,6 @@ use crate::spec::{EnvSpec, MonitoringSpec, PlatformSpec, ServiceSpec};
 /// The stack's component name: its directory under `generated/clusters/<cluster>/` and
 /// its values file `generated/values/<cluster>/monitoring.yaml`.
 pub const DIR: &str = "monitoring";
-
-/// Cluster-scoped kinds the chart creates with the values kgen writes (group, kind).
-pub const CHART_CLUSTER_KINDS: &[(&str, &str)] = &[
-    (
-        "admissionregistration.k8s.io",
-        "MutatingWebhookConfiguration",
-    ),
-    (
-        "admissionregistration.k8s.io",
-        "ValidatingWebhookConfiguration",
-    ),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("rbac.authorization.k8s.io", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-];
-
-/// Namespaces the chart writes objects into with the values kgen writes.
-pub fn chart_namespaces(m: &MonitoringSpec) -> Vec<&str> {
-    vec![m.namespace.as_str()]
-}
-
-/// API groups of the CRDs the chart installs (the Prometheus Operator's).
-pub const CHART_CRD_GROUPS: &[&str] = &["monitoring.coreos.com"];
 
 /// Whether the stack's Application creates the monitoring namespace: yes, unless a
 /// service of the cluster deploys into it too.
@@ -76,6 +55,21 @@ pub struct Values {
     pub prometheus: PrometheusValues,
     pub grafana: GrafanaValues,
     pub alertmanager: AlertmanagerValues,
+    /// The exporters whose Services the chart puts in `kube-system`
+    /// (`templates/exporters/<name>/service.yaml`), each set explicitly rather than left
+    /// to the chart's default: see `values` and [`CHART_FOOTPRINT`].
+    pub kube_controller_manager: Toggle,
+    pub kube_scheduler: Toggle,
+    pub kube_etcd: Toggle,
+    pub kube_dns: Toggle,
+    pub core_dns: Toggle,
+    pub kube_proxy: Toggle,
+}
+
+/// `<component>: {enabled: ...}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Toggle {
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,6 +162,7 @@ fn volume(m: &MonitoringSpec, size: &str) -> StorageSpec {
 }
 
 pub fn values(m: &MonitoringSpec) -> Values {
+    let on = |enabled| Toggle { enabled };
     Values {
         prometheus: PrometheusValues {
             prometheus_spec: PrometheusSpec {
@@ -196,8 +191,205 @@ pub fn values(m: &MonitoringSpec) -> Values {
                 storage: volume(m, &m.alertmanager_storage),
             },
         },
+        // The exporters whose Services go to `kube-system`, on a managed EKS control plane:
+        // AWS runs the controller manager, scheduler and etcd outside the cluster (no pods
+        // to select; the chart's KubeControllerManagerDown/KubeSchedulerDown alerts, gated
+        // on these keys, would fire forever); EKS runs CoreDNS, not kube-dns; CoreDNS and
+        // kube-proxy run as pods in kube-system, and are worth watching. What stays on is
+        // in CHART_FOOTPRINT, and the AppProject admits it.
+        kube_controller_manager: on(false),
+        kube_scheduler: on(false),
+        kube_etcd: on(false),
+        kube_dns: on(false),
+        core_dns: on(true),
+        kube_proxy: on(true),
     }
 }
+
+/// What kube-prometheus-stack creates outside its release namespace, with the values
+/// `values` writes: the facts the AppProject (`argocd::app_project`) admits, and nothing
+/// else. Read from the chart at `chart_version` and checked by rendering it:
+/// `scripts/check-monitoring-chart.py` renders the real chart with kgen's values.yaml and
+/// compares with tests/fixtures/monitoring/kube-prometheus-stack-<version>.txt, which
+/// `cargo test` compares with this list. Object names assume the release name
+/// `kube-prometheus-stack` (`argocd::MONITORING_CHART`).
+pub struct ChartFootprint {
+    /// The chart version the facts hold for (the one platform.toml pins).
+    pub chart_version: &'static str,
+    /// Every object outside the release namespace: cluster-scoped, or in another namespace.
+    pub objects: &'static [ChartObject],
+}
+
+/// One object of [`ChartFootprint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartObject {
+    /// `None`: cluster-scoped.
+    pub namespace: Option<&'static str>,
+    /// API group (`""` for the core group).
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub name: &'static str,
+    /// The file in the chart that renders it.
+    pub template: &'static str,
+    /// `helm.sh/hook`, if it is a Helm hook. Argo CD runs pre/post-install and -upgrade
+    /// hooks as PreSync/PostSync hooks, checked against the project like everything else;
+    /// hooks it cannot map (the Grafana subchart's `test` Pod, ConfigMap and
+    /// ServiceAccount) it never applies, so they are not listed.
+    pub hook: Option<&'static str>,
+}
+
+impl ChartObject {
+    /// `<namespace or -> <Kind.group> <name> <template>[ hook=<hooks>]`: one line of the
+    /// fixture `scripts/check-monitoring-chart.py` writes.
+    pub fn line(&self) -> String {
+        let kind = if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        };
+        let mut line = format!(
+            "{} {kind} {} {}",
+            self.namespace.unwrap_or("-"),
+            self.name,
+            self.template
+        );
+        if let Some(hook) = self.hook {
+            line.push_str(&format!(" hook={hook}"));
+        }
+        line
+    }
+}
+
+impl ChartFootprint {
+    /// Every namespace the chart writes into: the release namespace (the monitoring
+    /// namespace) and the others of `objects`.
+    pub fn namespaces(&self, m: &MonitoringSpec) -> BTreeSet<String> {
+        let mut ns: BTreeSet<String> = self
+            .objects
+            .iter()
+            .filter_map(|o| o.namespace.map(str::to_string))
+            .collect();
+        ns.insert(m.namespace.clone());
+        ns
+    }
+
+    /// The API groups of the CRDs the chart installs (`monitoring.coreos.com`).
+    pub fn crd_groups(&self) -> BTreeSet<&'static str> {
+        self.objects
+            .iter()
+            .filter(|o| o.kind == "CustomResourceDefinition")
+            .filter_map(|o| o.name.split_once('.').map(|(_, group)| group))
+            .collect()
+    }
+
+    /// The cluster-scoped kinds the chart creates, as `(group, kind)`.
+    pub fn cluster_kinds(&self) -> BTreeSet<(&'static str, &'static str)> {
+        self.objects
+            .iter()
+            .filter(|o| o.namespace.is_none())
+            .map(|o| (o.group, o.kind))
+            .collect()
+    }
+}
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+const ADMISSION: &str = "admissionregistration.k8s.io";
+const CRD_GROUP: &str = "apiextensions.k8s.io";
+/// The RBAC of the admission webhook's certificate Jobs is a Helm hook
+/// (`templates/prometheus-operator/admission-webhooks/job-patch/`).
+const WEBHOOK_JOB_HOOK: Option<&str> = Some("pre-install,pre-upgrade,post-install,post-upgrade");
+
+const fn cluster(
+    group: &'static str,
+    kind: &'static str,
+    name: &'static str,
+    template: &'static str,
+) -> ChartObject {
+    ChartObject {
+        namespace: None,
+        group,
+        kind,
+        name,
+        template,
+        hook: None,
+    }
+}
+
+const fn crd(name: &'static str, template: &'static str) -> ChartObject {
+    cluster(CRD_GROUP, "CustomResourceDefinition", name, template)
+}
+
+/// kube-prometheus-stack 77.0.0 (prometheus-community/helm-charts commit 879e78b, with its
+/// dependencies kube-state-metrics 6.1.4, prometheus-node-exporter 4.47.3, grafana 9.3.4;
+/// prometheus-windows-exporter is off by default) with the values `values` writes:
+///
+/// - namespaced objects go to the release namespace (`kube-prometheus-stack.namespace`:
+///   `namespaceOverride` is unset), except the exporter Services of
+///   `templates/exporters/{core-dns,kube-proxy}/service.yaml`, which name `kube-system`.
+///   (The controller-manager, scheduler and etcd Services, and their optional Endpoints,
+///   would too: `values` turns them off. The ServiceMonitors stay in the release
+///   namespace while `prometheus.prometheusSpec.ignoreNamespaceSelectors` is false, the
+///   default.)
+/// - The kubelet Service and Endpoints in `kube-system`
+///   (`prometheusOperator.kubeletService`, on by default) are not rendered by the chart:
+///   the operator creates and updates them at run time (`--kubelet-service`), so Argo CD
+///   neither applies nor tracks them, and the project need not admit them.
+/// - cluster-scoped: the CRDs (`charts/crds/crds/`, `crds.enabled`; Argo CD renders with
+///   CRDs included), ClusterRoles and ClusterRoleBindings (operator, Prometheus, the
+///   admission webhook's Jobs, kube-state-metrics, Grafana's sidecar), and the operator's
+///   Mutating/ValidatingWebhookConfiguration. No PodSecurityPolicy (Grafana renders one
+///   only where `policy/v1beta1` exists, gone since Kubernetes 1.25, the chart's minimum),
+///   no PriorityClass; prometheus-node-exporter renders no cluster-scoped object by
+///   default. `crds.upgradeJob` and `global.rbac.createAggregateClusterRoles` are off.
+pub const CHART_FOOTPRINT: ChartFootprint = ChartFootprint {
+    chart_version: "77.0.0",
+    objects: &[
+        ChartObject {
+            hook: WEBHOOK_JOB_HOOK,
+            ..cluster(RBAC, "ClusterRole", "kube-prometheus-stack-admission", "templates/prometheus-operator/admission-webhooks/job-patch/clusterrole.yaml")
+        },
+        cluster(RBAC, "ClusterRole", "kube-prometheus-stack-grafana-clusterrole", "charts/grafana/templates/clusterrole.yaml"),
+        cluster(RBAC, "ClusterRole", "kube-prometheus-stack-kube-state-metrics", "charts/kube-state-metrics/templates/role.yaml"),
+        cluster(RBAC, "ClusterRole", "kube-prometheus-stack-operator", "templates/prometheus-operator/clusterrole.yaml"),
+        cluster(RBAC, "ClusterRole", "kube-prometheus-stack-prometheus", "templates/prometheus/clusterrole.yaml"),
+        ChartObject {
+            hook: WEBHOOK_JOB_HOOK,
+            ..cluster(RBAC, "ClusterRoleBinding", "kube-prometheus-stack-admission", "templates/prometheus-operator/admission-webhooks/job-patch/clusterrolebinding.yaml")
+        },
+        cluster(RBAC, "ClusterRoleBinding", "kube-prometheus-stack-grafana-clusterrolebinding", "charts/grafana/templates/clusterrolebinding.yaml"),
+        cluster(RBAC, "ClusterRoleBinding", "kube-prometheus-stack-kube-state-metrics", "charts/kube-state-metrics/templates/clusterrolebinding.yaml"),
+        cluster(RBAC, "ClusterRoleBinding", "kube-prometheus-stack-operator", "templates/prometheus-operator/clusterrolebinding.yaml"),
+        cluster(RBAC, "ClusterRoleBinding", "kube-prometheus-stack-prometheus", "templates/prometheus/clusterrolebinding.yaml"),
+        crd("alertmanagerconfigs.monitoring.coreos.com", "charts/crds/crds/crd-alertmanagerconfigs.yaml"),
+        crd("alertmanagers.monitoring.coreos.com", "charts/crds/crds/crd-alertmanagers.yaml"),
+        crd("podmonitors.monitoring.coreos.com", "charts/crds/crds/crd-podmonitors.yaml"),
+        crd("probes.monitoring.coreos.com", "charts/crds/crds/crd-probes.yaml"),
+        crd("prometheusagents.monitoring.coreos.com", "charts/crds/crds/crd-prometheusagents.yaml"),
+        crd("prometheuses.monitoring.coreos.com", "charts/crds/crds/crd-prometheuses.yaml"),
+        crd("prometheusrules.monitoring.coreos.com", "charts/crds/crds/crd-prometheusrules.yaml"),
+        crd("scrapeconfigs.monitoring.coreos.com", "charts/crds/crds/crd-scrapeconfigs.yaml"),
+        crd("servicemonitors.monitoring.coreos.com", "charts/crds/crds/crd-servicemonitors.yaml"),
+        crd("thanosrulers.monitoring.coreos.com", "charts/crds/crds/crd-thanosrulers.yaml"),
+        cluster(ADMISSION, "MutatingWebhookConfiguration", "kube-prometheus-stack-admission", "templates/prometheus-operator/admission-webhooks/mutatingWebhookConfiguration.yaml"),
+        cluster(ADMISSION, "ValidatingWebhookConfiguration", "kube-prometheus-stack-admission", "templates/prometheus-operator/admission-webhooks/validatingWebhookConfiguration.yaml"),
+        ChartObject {
+            namespace: Some("kube-system"),
+            group: "",
+            kind: "Service",
+            name: "kube-prometheus-stack-coredns",
+            template: "templates/exporters/core-dns/service.yaml",
+            hook: None,
+        },
+        ChartObject {
+            namespace: Some("kube-system"),
+            group: "",
+            kind: "Service",
+            name: "kube-prometheus-stack-kube-proxy",
+            template: "templates/exporters/kube-proxy/service.yaml",
+            hook: None,
+        },
+    ],
+};
 
 /// The monitoring namespace. Privileged: node-exporter uses the host's network and PID namespace.
 pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {

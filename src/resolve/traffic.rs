@@ -137,7 +137,11 @@ impl<'a> Resolver<'a> {
         for svc in &env.services {
             for callee in &svc.calls {
                 if !enabled.contains(&callee.as_str()) {
-                    found.push((svc.origins.get("calls").cloned(), svc.name.clone(), callee.clone()));
+                    found.push((
+                        svc.origins.get("calls").cloned(),
+                        svc.name.clone(),
+                        callee.clone(),
+                    ));
                 }
             }
         }
