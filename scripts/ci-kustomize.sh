@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Hook for .ci/run (which runs every scripts/ci-*.sh): the Kustomize component of the
-# Argo CD plugin sidecar (deploy/argocd-cmp) builds, on its own and inside a stand-in
-# Argo CD installation, and its plugin.yaml is the one kgen renders. Skips (exit 0)
+# Hook for .ci/run (which runs every scripts/ci-*.sh): the Kustomize components of the
+# Argo CD plugin sidecar (deploy/argocd-cmp) and of the Application health check
+# (deploy/argocd-health) build, on their own and inside a stand-in Argo CD
+# installation, and the sidecar's plugin.yaml is the one kgen renders. Skips (exit 0)
 # when kubectl is not installed. The same checks run in `cargo test --test cmp`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,29 @@ for want in "/var/run/argocd/argocd-cmp-server" "runAsUser: 999" \
     grep -qF -- "$want" <<<"$out" || { echo "kustomize output lacks: $want"; exit 1; }
 done
 echo "deploy/argocd-cmp in an Argo CD installation: ok"
+
+# The Application health check (deploy/argocd-health) patches argocd-cm.
+mkdir "$work/health"
+cp -r deploy/argocd-health "$work/argocd-health"
+cat >"$work/health/argocd-cm.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cm
+YAML
+cat >"$work/health/kustomization.yaml" <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: argocd
+resources:
+- argocd-cm.yaml
+components:
+- ../argocd-health
+YAML
+out=$(kubectl kustomize "$work/health")
+grep -qF "resource.customizations.health.argoproj.io_Application: |" <<<"$out" ||
+    { echo "deploy/argocd-health does not set the Application health check"; exit 1; }
+echo "deploy/argocd-health in an Argo CD installation: ok"
 
 if [[ -f generated/argocd/cmp/plugin.yaml ]]; then
     cmp deploy/argocd-cmp/plugin.yaml generated/argocd/cmp/plugin.yaml ||

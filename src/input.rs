@@ -508,7 +508,8 @@ pub struct IngressLayer {
     #[serde(default)]
     pub tls: Option<Spanned<bool>>,
     /// Let cert-manager issue the TLS certificate (the `cert-manager.io/cluster-issuer`
-    /// annotation). `false` with `alb` when the ALB serves an ACM certificate. Default: `true`.
+    /// annotation). Default: `true` with `nginx`; `false` with `alb`, where it cannot be
+    /// turned on: an ALB serves only ACM certificates, never a cert-manager Secret.
     #[serde(default)]
     pub cert_manager: Option<Spanned<bool>>,
     /// cert-manager ClusterIssuer that issues the TLS certificate. Default: `letsencrypt-prod`.
@@ -588,6 +589,21 @@ pub struct ExternalSecretsLayer {
     /// How often the operator re-reads the secrets, a Go duration. Default: `1h`.
     #[serde(default)]
     pub refresh_interval: Option<Spanned<String>>,
+    /// API version of the ExternalSecrets kgen writes: `v1` (served by the External
+    /// Secrets Operator since v0.16) or `v1beta1` (for releases before v0.16, which serve
+    /// only that; v0.17 stopped serving it). Default: `v1`.
+    #[serde(default)]
+    pub api_version: Option<Spanned<EsoApiVersion>>,
+}
+
+/// API version of the External Secrets Operator's resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EsoApiVersion {
+    /// `external-secrets.io/v1`.
+    V1,
+    /// `external-secrets.io/v1beta1`.
+    V1beta1,
 }
 
 /// `ingress = { host = "api.{{ env.domain }}" }`

@@ -471,6 +471,7 @@ impl<'a> Resolver<'a> {
                 store: String::new(),
                 ssm_store: String::new(),
                 refresh_interval: String::new(),
+                api_version: String::new(),
             },
             secret_prefixes: Vec::new(),
             ingress: crate::spec::IngressSpec {

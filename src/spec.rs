@@ -303,6 +303,8 @@ pub struct ExternalSecretsSpec {
     pub ssm_store: String,
     /// Go duration, e.g. `1h`.
     pub refresh_interval: String,
+    /// `apiVersion` of the ExternalSecrets: `external-secrets.io/v1` or `.../v1beta1`.
+    pub api_version: String,
 }
 
 /// The public route of a service (`ingress = { host, path }`).

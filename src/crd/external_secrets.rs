@@ -15,6 +15,13 @@ use super::custom_resource;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
+/// The older API version (`ExternalSecretsSpec::api_version`), for External Secrets
+/// Operator releases before v0.16, which serve only `v1beta1` (seed 003 writes it);
+/// v0.16 serves both, v0.17 stopped serving it.
+/// Its `ExternalSecret` has the same fields kgen emits as `v1`'s (compare
+/// `shared/schemas/crds/external-secrets.io/externalsecret_v1beta1.json`).
+pub const API_VERSION_V1BETA1: &str = "external-secrets.io/v1beta1";
+
 /// `secretStoreRef.kind` of a cluster-wide store.
 pub const CLUSTER_SECRET_STORE: &str = "ClusterSecretStore";
 /// `target.creationPolicy` under which the operator owns (and garbage-collects) the Secret.

@@ -44,7 +44,7 @@ pub fn build(platform: &PlatformSpec, env: &EnvSpec, svc: &ServiceSpec) -> Exter
         ),
         wave::SUPPORT,
     );
-    ExternalSecret::new(
+    let mut es = ExternalSecret::new(
         metadata,
         ExternalSecretSpec {
             secret_store_ref: SecretStoreRef::cluster(settings.store.clone()),
@@ -55,5 +55,7 @@ pub fn build(platform: &PlatformSpec, env: &EnvSpec, svc: &ServiceSpec) -> Exter
             refresh_interval: Some(settings.refresh_interval.clone()),
             data,
         },
-    )
+    );
+    es.api_version = settings.api_version.clone();
+    es
 }

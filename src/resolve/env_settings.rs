@@ -158,9 +158,23 @@ impl<'a> Resolver<'a> {
             None => builtin::INGRESS_CONTROLLER_NAMESPACE.to_string(),
         };
         let tls = layers.pick(|l| l.tls.as_ref()).is_none_or(|t| *t.value);
-        let cert_manager = layers
-            .pick(|l| l.cert_manager.as_ref())
-            .is_none_or(|c| *c.value);
+        // An ALB terminates TLS itself, with an ACM certificate: a certificate
+        // cert-manager writes into a Secret is never served (the AWS Load Balancer
+        // Controller reads no TLS Secret). So cert-manager is off by default with
+        // `alb`, and turning it on there is an error.
+        let cert_manager = match layers.pick(|l| l.cert_manager.as_ref()) {
+            Some(c) if *c.value && class == IngressClass::Alb && tls => {
+                self.error(
+                    rules::INVALID_VALUE,
+                    c.origin.clone(),
+                    "`cert_manager = true` with `class = \"alb\"`: an ALB serves only ACM certificates, so the certificate cert-manager would issue is never used".into(),
+                )
+                .help("remove `cert_manager` (with `alb` the ALB serves an ACM certificate: set `alb.certificate_arn`, or let the controller discover one by host), or use `class = \"nginx\"`, which serves cert-manager's certificate");
+                false
+            }
+            Some(c) => *c.value,
+            None => class == IngressClass::Nginx,
+        };
         let cluster_issuer = match layers.pick(|l| l.cluster_issuer.as_ref()) {
             Some(ci) => {
                 if let Err(e) = names::check_dns1123_subdomain(ci.value) {
@@ -284,10 +298,17 @@ impl<'a> Resolver<'a> {
             }
             None => builtin::REFRESH_INTERVAL.to_string(),
         };
+        let api_version = match layers.pick(|l| l.api_version.as_ref()).map(|v| *v.value) {
+            Some(crate::input::EsoApiVersion::V1beta1) => {
+                crate::crd::external_secrets::API_VERSION_V1BETA1.to_string()
+            }
+            _ => <crate::crd::external_secrets::ExternalSecret as crate::crd::CustomResource>::API_VERSION.to_string(),
+        };
         ExternalSecretsSpec {
             store,
             ssm_store,
             refresh_interval,
+            api_version,
         }
     }
 }

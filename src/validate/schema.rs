@@ -63,7 +63,18 @@ const fn kgen_kind<T: CustomResource + JsonSchema>() -> BuiltinKind {
     }
 }
 
-const N: usize = 33;
+/// A kgen kind under another version of its API whose schema, for the fields kgen
+/// emits, is the same (the External Secrets Operator's `v1beta1`, for older operators).
+const fn kgen_kind_as<T: CustomResource + JsonSchema>(api_version: &'static str) -> BuiltinKind {
+    BuiltinKind {
+        api_version,
+        kind: T::KIND,
+        source: Source::Kgen,
+        schema: generated::<T>,
+    }
+}
+
+const N: usize = 34;
 
 /// Every kind with a built-in schema.
 pub static KINDS: [BuiltinKind; N] = [
@@ -100,6 +111,7 @@ pub static KINDS: [BuiltinKind; N] = [
     kgen_kind::<crd::monitoring::ServiceMonitor>(),
     kgen_kind::<crd::monitoring::PrometheusRule>(),
     kgen_kind::<crd::external_secrets::ExternalSecret>(),
+    kgen_kind_as::<crd::external_secrets::ExternalSecret>(crd::external_secrets::API_VERSION_V1BETA1),
 ];
 
 /// The compiled validators, index for index with [`KINDS`].
