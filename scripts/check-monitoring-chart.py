@@ -7,19 +7,21 @@ the monitoring Application's AppProject admits exactly what it creates.
     scripts/check-monitoring-chart.py --chart /tmp/chart/kube-prometheus-stack
 
 --chart is the chart with its dependencies under charts/ (what `helm pull` gives, as a
-directory or a .tgz). For every environment with generated/argocd/<env>/monitoring.yaml it:
+directory or a .tgz). For every cluster with generated/argocd/<cluster>/application-monitoring.yaml it:
 
 1. checks the chart's version is the Application's targetRevision;
 2. renders the chart as Argo CD does (release name and namespace from the Application,
-   the values file from generated/<env>/monitoring/values.yaml, CRDs included, Helm test
+   the values file from generated/values/<cluster>/monitoring.yaml, CRDs included, Helm test
    hooks left out: Argo CD runs no hook it cannot map to a sync phase);
 3. lists every object outside the release namespace or cluster-scoped (the footprint) and
    compares it with tests/fixtures/monitoring/kube-prometheus-stack-<version>.txt, which
    `cargo test` compares with `monitoring::CHART_FOOTPRINT` (--write rewrites the file);
-4. checks the environment's AppProject: every namespace the chart writes into is a
-   destination on the environment's cluster, clusterResourceWhitelist is exactly Namespace
-   plus the chart's cluster-scoped kinds, and no destination on that cluster is other than
-   kgen's own namespaces (of the project's environments) or the chart's.
+4. checks the Application's AppProject (generated/argocd/<cluster>/appproject-<project>.yaml):
+   every namespace the chart writes into is a destination on the cluster,
+   clusterResourceWhitelist is exactly Namespace plus the chart's cluster-scoped kinds, and
+   no destination on that cluster is other than kgen's own namespaces (of the Applications
+   in that project) or the chart's. (`kgen render` checks the same offline, KG302, against
+   `monitoring::CHART_FOOTPRINT`; this checks the footprint itself against the chart.)
 
 Exit 0 when all hold, 1 with a list of differences otherwise, 2 on a usage problem.
 Nothing here reaches a cluster or the network.
@@ -129,8 +131,6 @@ def kgen_namespaces(env):
     """The namespaces of kgen's own objects in generated/<env>/."""
     found = set()
     for path in sorted((GENERATED / env).rglob("*.yaml")):
-        if path.relative_to(GENERATED / env).as_posix() == "monitoring/values.yaml":
-            continue
         for doc in load_yaml_docs(path):
             meta = doc.get("metadata") or {}
             if doc.get("kind") == "Namespace":
@@ -140,25 +140,31 @@ def kgen_namespaces(env):
     return found
 
 
-def project_of(env):
-    """(project, cluster) of an environment, from its ApplicationSet."""
-    doc = load_yaml_docs(GENERATED / "argocd" / env / "applicationset.yaml")[0]
-    spec = doc["spec"]["template"]["spec"]
-    return spec["project"], spec["destination"]["server"]
+def destination_of(spec):
+    """An Application's destination cluster: its server, else its name."""
+    d = spec["destination"]
+    return d.get("server") or d.get("name")
 
 
-def find_app_project(name):
-    for path in sorted((GENERATED / "argocd").glob("*/appproject.yaml")):
+def project_namespaces(cluster, project):
+    """The namespaces kgen's own Applications of `project` on `cluster` deploy into:
+    those of the environments whose ApplicationSet is in the cluster's directory, and
+    the cluster's shared namespaces."""
+    found = set()
+    for path in sorted((GENERATED / "argocd" / cluster).glob("applicationset-*.yaml")):
         doc = load_yaml_docs(path)[0]
-        if doc["metadata"]["name"] == name:
-            return path, doc
-    return None, None
+        if doc["spec"]["template"]["spec"]["project"] == project:
+            found |= kgen_namespaces(doc["metadata"]["name"])
+    shared = GENERATED / "clusters" / cluster / "namespaces"
+    if shared.is_dir():
+        found |= {p.stem for p in shared.glob("*.yaml")}
+    return found
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chart", required=True, help="kube-prometheus-stack chart (dir or .tgz)")
-    parser.add_argument("--env", action="append", help="only this environment (repeatable)")
+    parser.add_argument("--cluster", dest="env", action="append", help="only this cluster (repeatable)")
     parser.add_argument("--write", action="store_true", help="rewrite the fixture")
     args = parser.parse_args()
     try:
@@ -169,19 +175,19 @@ def main():
         return 2
 
     envs = args.env or sorted(
-        p.parent.name for p in (GENERATED / "argocd").glob("*/monitoring.yaml")
+        p.parent.name for p in (GENERATED / "argocd").glob("*/application-monitoring.yaml")
     )
     if not envs:
-        print("no environment has a monitoring Application", file=sys.stderr)
+        print("no cluster has a monitoring Application", file=sys.stderr)
         return 2
     problems = []
     footprints = {}
     for env in envs:
-        app = load_yaml_docs(GENERATED / "argocd" / env / "monitoring.yaml")[0]
+        app = load_yaml_docs(GENERATED / "argocd" / env / "application-monitoring.yaml")[0]
         chart_src = next(s for s in app["spec"]["sources"] if s.get("chart"))
         release = chart_src["helm"]["releaseName"]
         namespace = app["spec"]["destination"]["namespace"]
-        values = load_yaml_docs(GENERATED / env / "monitoring" / "values.yaml")[0]
+        values = load_yaml_docs(GENERATED / "values" / env / "monitoring.yaml")[0]
         version, objects = render(args.chart, values, release, namespace)
         if version != chart_src["targetRevision"]:
             problems.append(
@@ -193,20 +199,22 @@ def main():
         print(f"{env}: {len(objects)} objects, {len(lines)} outside namespace {namespace}")
 
         # The AppProject.
-        project, cluster = project_of(env)
-        path, proj = find_app_project(project)
-        if proj is None:
-            problems.append(f"{env}: no generated/argocd/*/appproject.yaml names project {project}")
+        project, cluster = app["spec"]["project"], destination_of(app["spec"])
+        path = GENERATED / "argocd" / env / f"appproject-{project}.yaml"
+        if not path.exists():
+            problems.append(f"{env}: no {path.relative_to(ROOT)}")
             continue
+        proj = load_yaml_docs(path)[0]
         spec = proj["spec"]
-        dests = {d["namespace"] for d in spec.get("destinations", []) if d.get("server") == cluster}
+        dests = {
+            d.get("namespace", "")
+            for d in spec.get("destinations", [])
+            if (d.get("server") or d.get("name")) == cluster
+        }
         chart_ns = {namespace} | {l.split(" ")[0] for l in lines if not l.startswith("- ")}
         for ns in sorted(chart_ns - dests):
             problems.append(f"{env}: the chart writes into {ns}, which {path.relative_to(ROOT)} does not admit")
-        mine = set()
-        for other in sorted(p.parent.name for p in (GENERATED / "argocd").glob("*/applicationset.yaml")):
-            if project_of(other) == (project, cluster):
-                mine |= kgen_namespaces(other)
+        mine = project_namespaces(env, project)
         for ns in sorted(dests - chart_ns - mine):
             problems.append(f"{env}: {path.relative_to(ROOT)} admits {ns}, which neither kgen nor the chart writes into")
         whitelist = {kind_dot_group(g["group"], g["kind"]) for g in spec.get("clusterResourceWhitelist", [])}

@@ -111,7 +111,9 @@ pub static KINDS: [BuiltinKind; N] = [
     kgen_kind::<crd::monitoring::ServiceMonitor>(),
     kgen_kind::<crd::monitoring::PrometheusRule>(),
     kgen_kind::<crd::external_secrets::ExternalSecret>(),
-    kgen_kind_as::<crd::external_secrets::ExternalSecret>(crd::external_secrets::API_VERSION_V1BETA1),
+    kgen_kind_as::<crd::external_secrets::ExternalSecret>(
+        crd::external_secrets::API_VERSION_V1BETA1,
+    ),
 ];
 
 /// The compiled validators, index for index with [`KINDS`].

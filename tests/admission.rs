@@ -1,0 +1,333 @@
+//! Offline sync admission (KG301–KG307): what Argo CD would refuse when it syncs
+//! kgen's output, refused by kgen before anything is written. Each test reproduces the
+//! failure the real Argo CD shows, and cites the part of Argo CD's source it follows
+//! (v3.6; see src/admission/).
+
+mod common;
+
+use common::{fails, Platform, MINIMAL};
+use kgen::admission::{self, Inventory};
+use kgen::compile::compile_with_objects;
+use kgen::render::Object;
+use kgen::Workspace;
+
+/// The platform this repository described before clusters were declared: dev and
+/// staging on the same API server with the same namespaces.
+fn two_environments_one_server() -> String {
+    format!(
+        "{MINIMAL}probes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n\n[monitoring]\nchart_version = \"77.0.0\"\n"
+    )
+    .replace(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[environments.dev]\nsync = \"auto\"\n\n[environments.staging]\nsync = \"auto\"\n",
+    )
+}
+
+// Argo CD: two Applications tracking one object fight over it; the controller only
+// reports `SharedResourceWarning` once the object exists with the other's tracking id
+// (controller/state.go), and both keep applying their version.
+#[test]
+fn two_environments_on_one_cluster_with_the_same_namespaces_are_refused() {
+    let err = fails(&two_environments_one_server(), &[]);
+    assert_eq!(
+        err,
+        "error[KG303]: Namespace `monitoring` would be managed by two Argo CD Applications on cluster `https://kubernetes.default.svc`: `dev-monitoring` and `staging-monitoring`; each sync would overwrite the other's (SharedResourceWarning)
+ --> platform.toml:9:15
+  |
+9 | [environments.staging]
+  |               ^^^^^^^
+  = in: generated/clusters/staging/monitoring/namespace.yaml: metadata.name
+  = help: `dev` and `staging` are one cluster (the same server): declare it once under [clusters.<name>] and set `cluster = \"<name>\"` in both environments, so what runs once per cluster is rendered once (see docs/platform.md#clusters)
+
+error[KG303]: the kube-prometheus-stack chart of `dev-monitoring` and that of `staging-monitoring` would both create ClusterRole `kube-prometheus-stack-admission` on cluster `https://kubernetes.default.svc`: one cluster runs one release of it
+ --> platform.toml:9:15
+  |
+9 | [environments.staging]
+  |               ^^^^^^^
+  = in: generated/argocd/staging/application-monitoring.yaml: spec.sources
+  = help: declare the cluster once under [clusters] so that its monitoring stack is rendered once (see docs/platform.md#clusters)
+
+error[KG303]: Namespace `api` and 6 more object(s) would be managed by two Argo CD Applications on cluster `https://kubernetes.default.svc`: `dev-api` and `staging-api`; each sync would overwrite the other's (SharedResourceWarning)
+  --> platform.toml:12:11
+   |
+12 | [services.api]
+   |           ^^^
+   = in: generated/staging/api/namespace.yaml: metadata.name
+   = help: environments `dev` and `staging` share the cluster: give each its own namespaces, e.g. `namespace = \"{{ env.name }}-{{ service }}\"` under [environments.staging] (see docs/platform.md#clusters)
+
+error: 3 errors and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn one_declared_cluster_hosting_two_environments_renders_one_monitoring_stack() {
+    let text = two_environments_one_server()
+        .replace(
+            "[environments.dev]\n",
+            "[clusters.nonprod]\nkubernetes_version = \"1.30\"\n\n[environments.dev]\ncluster = \"nonprod\"\nnamespace = \"dev-{{ service }}\"\n",
+        )
+        .replace(
+            "[environments.staging]\n",
+            "[environments.staging]\ncluster = \"nonprod\"\nnamespace = \"staging-{{ service }}\"\n",
+        );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let files: Vec<String> = p
+        .generated()
+        .into_iter()
+        .map(|(f, _)| f)
+        .filter(|f| !f.starts_with("dev/") && !f.starts_with("staging/"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "argocd/cmp/plugin.yaml",
+            "argocd/nonprod/application-monitoring.yaml",
+            "argocd/nonprod/applicationset-dev.yaml",
+            "argocd/nonprod/applicationset-staging.yaml",
+            "argocd/nonprod/appproject-dev.yaml",
+            "argocd/nonprod/appproject-nonprod.yaml",
+            "argocd/nonprod/appproject-staging.yaml",
+            "argocd/nonprod/bootstrap.yaml",
+            "clusters/nonprod/monitoring/namespace.yaml",
+            "terraform/nonprod.json",
+            "values/nonprod/monitoring.yaml",
+        ]
+    );
+    // Both environments' ServiceMonitors are there, for the one stack.
+    assert!(p.exists("generated/dev/api/prometheusrule.yaml"));
+    assert!(p.exists("generated/staging/api/prometheusrule.yaml"));
+    // The same platform in plugin mode passes the same checks.
+    let plugin = text.replace(
+        "[platform]\n",
+        "[argocd]\nmode = \"plugin\"\n\n[platform]\n",
+    );
+    let p = Platform::new(&plugin, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+// Argo CD: an Application whose project does not exist gets the condition
+// "Application referencing project X which does not exist" (controller/appcontroller.go,
+// projectErrorToCondition) and never syncs; kgen writes each project in the bootstrap
+// of its one cluster, so a project two clusters use cannot be in both.
+#[test]
+fn a_project_used_on_two_clusters_is_refused() {
+    let text = MINIMAL.replace(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[environments.dev]\nsync = \"auto\"\nproject = \"apps\"\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\nproject = \"apps\"\n",
+    );
+    let err = fails(&text, &[]);
+    assert_eq!(
+        err,
+        "error[KG301]: Argo CD project `apps` is used on 2 clusters: environment `dev` on cluster `dev`; environment `prod` on cluster `prod`
+  --> platform.toml:10:15
+   |
+10 | [environments.prod]
+   |               ^^^^
+   = help: kgen writes each project in the bootstrap of the one cluster that uses it (so each bootstrap alone is syncable): give each cluster its own project, e.g. `project = \"<cluster>-apps\"`, or place these environments on one cluster under [clusters]
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+// Argo CD keeps one Application per name in its namespace; the ApplicationSet
+// controller creates neither of two generated Applications with one name
+// (applicationset/controllers/applicationset_controller.go, validateGeneratedApplications).
+#[test]
+fn application_names_that_collide_are_refused() {
+    // A service named `bootstrap` next to the bootstrap Application.
+    let text = format!("{MINIMAL}\n[services.bootstrap]\nimage = \"acme/b\"\ntag = \"1.0.0\"\n");
+    let err = fails(&text, &[]);
+    assert!(
+        err.starts_with("error[KG305]: two Argo CD Applications would be named `dev-bootstrap`: service `bootstrap` of environment `dev` and `dev-bootstrap` (generated/argocd/dev/bootstrap.yaml)\n")
+            || err.starts_with("error[KG305]: two Argo CD Applications would be named `dev-bootstrap`: `dev-bootstrap` (generated/argocd/dev/bootstrap.yaml) and service `bootstrap` of environment `dev`\n"),
+        "{err}"
+    );
+    // Environment `dev-main` with service `api` and environment `dev` with service `main-api`.
+    let text = format!(
+        "{MINIMAL}\n[services.main-api]\nimage = \"acme/m\"\ntag = \"1.0.0\"\n\n[environments.dev-main]\ncluster = \"https://main.example.com\"\n"
+    );
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains("two Argo CD Applications would be named `dev-main-api`: service `main-api` of environment `dev` and service `api` of environment `dev-main`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn application_names_longer_than_a_label_value_are_refused() {
+    let long = "a".repeat(60);
+    let text = MINIMAL.replace("[services.api]", &format!("[services.{long}]"));
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains(&format!(
+            "error[KG305]: Argo CD Application name `dev-{long}` is 64 characters; with label tracking Argo CD writes it as the `app.kubernetes.io/instance` label, which holds at most 63"
+        )),
+        "{err}"
+    );
+}
+
+/// Compiles the repository's platform, returning the spec and every object.
+fn example_objects() -> (kgen::spec::PlatformSpec, Vec<Object>) {
+    let p = Platform::example();
+    let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
+    let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
+    (compiled.spec, objects)
+}
+
+fn admission_of(spec: &kgen::spec::PlatformSpec, objects: &[Object]) -> Vec<String> {
+    let mut inv = Inventory::default();
+    inv.record(objects);
+    admission::check(spec, &inv)
+        .into_iter()
+        .map(|d| {
+            format!(
+                "{}[{}]: {}",
+                if d.is_error() { "error" } else { "warning" },
+                d.code,
+                d.message
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_example_platform_passes_with_one_warning() {
+    let (spec, objects) = example_objects();
+    assert_eq!(
+        admission_of(&spec, &objects),
+        ["warning[KG306]: SecretProviderClass (secrets-store.csi.x-k8s.io) is a custom resource whose CRD no Application installs before the services that use it (bootstrap generated/argocd/nonprod/, generated/argocd/prod/): the apply fails until the CRD exists"]
+    );
+}
+
+// The monitoring Application could not sync: kube-prometheus-stack puts the CoreDNS
+// and kube-proxy exporter Services in kube-system, which the project did not permit.
+// Argo CD checks every resource's own namespace at sync time (controller/sync.go,
+// validateSyncPermissions → AppProject.IsDestinationPermitted) and fails the whole
+// operation ("namespace kube-system is not permitted in project ...").
+#[test]
+fn a_project_that_does_not_admit_what_the_chart_creates_is_refused() {
+    let (spec, mut objects) = example_objects();
+    for o in &mut objects {
+        if o.kind() == "AppProject" {
+            let dests = o.value["spec"]["destinations"].as_array_mut().unwrap();
+            dests.retain(|d| d["namespace"] != "kube-system");
+        }
+    }
+    let found = admission_of(&spec, &objects);
+    assert_eq!(
+        found,
+        [
+            "error[KG302]: the kube-prometheus-stack chart of `nonprod-monitoring` creates objects in namespace `kube-system`, which project `nonprod` does not permit on `https://kubernetes.default.svc`",
+            "error[KG302]: the kube-prometheus-stack chart of `prod-monitoring` creates objects in namespace `kube-system`, which project `prod` does not permit on `https://prod.eks.kontaxa.io`",
+            "warning[KG306]: SecretProviderClass (secrets-store.csi.x-k8s.io) is a custom resource whose CRD no Application installs before the services that use it (bootstrap generated/argocd/nonprod/, generated/argocd/prod/): the apply fails until the CRD exists",
+        ]
+    );
+}
+
+// Argo CD: an empty clusterResourceWhitelist permits no cluster-scoped kind
+// (app_project_types.go, IsGroupKindNamePermitted), and a sync with one such resource
+// fails before anything is applied ("resource :Namespace is not permitted in project").
+#[test]
+fn a_cluster_scoped_kind_the_project_does_not_list_is_refused() {
+    let (spec, mut objects) = example_objects();
+    for o in &mut objects {
+        if o.kind() == "AppProject" && o.value["metadata"]["name"] == "dev" {
+            o.value["spec"]["clusterResourceWhitelist"] = serde_json::json!([]);
+        }
+    }
+    let found = admission_of(&spec, &objects);
+    assert!(
+        found.contains(&"error[KG302]: Namespace `dev-aux-service` is a kind project `dev` does not permit (`clusterResourceWhitelist`): Argo CD fails the sync of `dev-aux-service` (\"resource :Namespace is not permitted in project dev\")".to_string()),
+        "{found:#?}"
+    );
+}
+
+// Argo CD creates only the destination namespace, and only from a Namespace in the
+// Application or with CreateNamespace=true (gitops-engine sync_context.go,
+// autoCreateNamespace / getNamespaceCreationTask); an object in a namespace nothing
+// creates fails to apply with `namespaces "x" not found`.
+#[test]
+fn an_object_whose_namespace_nothing_creates_is_refused() {
+    let (spec, mut objects) = example_objects();
+    objects.retain(|o| !(o.kind() == "Namespace" && o.path == "prod/main-api/namespace.yaml"));
+    let found = admission_of(&spec, &objects);
+    assert!(
+        found.contains(&"error[KG304]: NetworkPolicy `main-api-default-deny` is in namespace `main-api`, which neither `prod-main-api` nor an Application synced before it creates: the apply fails (namespaces \"main-api\" not found)".to_string()),
+        "{found:#?}"
+    );
+}
+
+// Argo CD reads every .yaml/.yml/.json file of a directory source
+// (reposerver/repository/repository.go, findManifests): a file kgen did not write there
+// reaches the cluster without kgen's checks.
+#[test]
+fn a_hand_written_file_in_a_deployed_directory_is_refused() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    p.write(
+        "generated/dev/api/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    );
+    let before = p.generated();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error[KG307]: generated/dev/api/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+ --> generated/dev/api/extra.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^^^^^^^^^^^^^^
+  = help: move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+    assert_eq!(p.generated(), before, "nothing may be written");
+    let check = p.kgen(&["render", "--check"]);
+    assert_eq!(check.code, 1);
+    assert_eq!(
+        check.stdout,
+        "foreign: generated/dev/api/extra.yaml (not written by kgen, in a directory Argo CD deploys)
+generated/ is out of date: 0 stale, 0 missing, 0 extra, 1 foreign (move hand-written files out of generated/ first); run `kgen render` and commit the result
+"
+    );
+    // Elsewhere under generated/ (a README) is fine.
+    std::fs::remove_file(p.path().join("generated/dev/api/extra.yaml")).unwrap();
+    p.write("generated/README.md", "# generated by kgen\n");
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
+}
+
+#[test]
+fn every_file_under_an_environment_directory_is_a_kubernetes_object() {
+    // What `kubectl apply -R -f generated/<env>` (and every directory-wide validator)
+    // reads: each document has apiVersion, kind and metadata.name.
+    for (path, text) in common::read_tree(&common::repo_root().join("generated")) {
+        let object_dir = !path.starts_with("values/")
+            && !path.starts_with("terraform/")
+            && path != "argocd/cmp/plugin.yaml";
+        if !object_dir {
+            assert!(
+                text.lines()
+                    .nth(1)
+                    .is_some_and(|l| l.starts_with("# Not a Kubernetes object: "))
+                    || path.ends_with(".json"),
+                "{path} is not a Kubernetes object and must say so"
+            );
+            continue;
+        }
+        let v: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        assert!(
+            v["apiVersion"].is_string()
+                && v["kind"].is_string()
+                && v["metadata"]["name"].is_string(),
+            "generated/{path} is not a Kubernetes object"
+        );
+    }
+}
