@@ -17,7 +17,14 @@ engine=4.26.0
 versions=(1.29 1.33)
 
 venv="${TMPDIR:-/tmp}/kgen-kubernetes-validate-$validator"
-if ! "$venv/bin/python" -c 'import kubernetes_validate' >/dev/null 2>&1; then
+installed() {
+  "$venv/bin/python" - "$validator" "$engine" >/dev/null 2>&1 <<'PY'
+import sys
+from importlib.metadata import version
+sys.exit(version("kubernetes-validate") != sys.argv[1] or version("jsonschema") != sys.argv[2])
+PY
+}
+if ! installed; then
   if ! command -v python3 >/dev/null 2>&1; then
     echo "skipped: python3 is not installed, so kubernetes-validate cannot be installed"
     exit 0
