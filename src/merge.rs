@@ -4,7 +4,9 @@
 //! it. That one rule gives the documented semantics:
 //! - tables merge (each key inside is looked up on its own),
 //! - scalars and arrays replace (the whole value comes from one layer),
-//! - maps of names (`env`, `config`, `vars`) merge key by key.
+//! - maps of names (`env`, `config`, `vars`) merge key by key;
+//! - maps of named tables (`sidecars`, `volumes`) merge by name, and each entry leaf
+//!   by leaf (`entries`).
 //!
 //! Every picked value keeps its origin (file and span), so a problem found later
 //! points at the layer that supplied the value.
@@ -20,11 +22,14 @@ use crate::spanned::Spanned;
 pub struct Located<V> {
     pub value: V,
     pub origin: Origin,
+    /// It comes from a base layer (`[defaults]`), which every service shares.
+    pub base: bool,
 }
 
 /// The layers of one thing (a service, an environment), lowest priority first.
 pub struct Layers<'a, T> {
-    layers: Vec<(FileId, &'a T)>,
+    /// (file, layer, whether it is a base layer such as `[defaults]`).
+    layers: Vec<(FileId, &'a T, bool)>,
 }
 
 impl<'a, T> Default for Layers<'a, T> {
@@ -40,7 +45,12 @@ impl<'a, T> Layers<'a, T> {
 
     /// Adds a layer above all layers added so far.
     pub fn push(&mut self, file: FileId, layer: &'a T) {
-        self.layers.push((file, layer));
+        self.layers.push((file, layer, false));
+    }
+
+    /// Adds a base layer (`[defaults]`): values from it are marked `base`.
+    pub fn push_base(&mut self, file: FileId, layer: &'a T) {
+        self.layers.push((file, layer, true));
     }
 
     /// The value of one leaf, from the highest layer that sets it.
@@ -48,10 +58,11 @@ impl<'a, T> Layers<'a, T> {
         &self,
         get: impl Fn(&'a T) -> Option<&'a Spanned<V>>,
     ) -> Option<Located<&'a V>> {
-        self.layers.iter().rev().find_map(|(file, layer)| {
+        self.layers.iter().rev().find_map(|(file, layer, base)| {
             get(layer).map(|s| Located {
                 value: &s.value,
                 origin: Origin::new(*file, s.span.clone()),
+                base: *base,
             })
         })
     }
@@ -62,7 +73,7 @@ impl<'a, T> Layers<'a, T> {
         get: impl Fn(&'a T) -> Option<&'a SpannedMap<V>>,
     ) -> BTreeMap<&'a str, MapEntry<'a, V>> {
         let mut out = BTreeMap::new();
-        for (file, layer) in &self.layers {
+        for (file, layer, base) in &self.layers {
             if let Some(map) = get(layer) {
                 for (k, v) in map {
                     out.insert(
@@ -72,6 +83,7 @@ impl<'a, T> Layers<'a, T> {
                             value: Located {
                                 value: &v.value,
                                 origin: Origin::new(*file, v.span.clone()),
+                                base: *base,
                             },
                         },
                     );
@@ -81,9 +93,31 @@ impl<'a, T> Layers<'a, T> {
         out
     }
 
+    /// A map of named tables (`sidecars`, `volumes`, `ports`) merged by name and, inside
+    /// each entry, leaf by leaf: each name gets the layers of its entry, lowest first,
+    /// and the origin of its key in the highest layer that names it.
+    pub fn entries<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a SpannedMap<V>>,
+    ) -> BTreeMap<&'a str, (Origin, Layers<'a, V>)> {
+        let mut out: BTreeMap<&'a str, (Origin, Layers<'a, V>)> = BTreeMap::new();
+        for (file, layer, base) in &self.layers {
+            if let Some(map) = get(layer) {
+                for (k, v) in map {
+                    let entry = out
+                        .entry(k.value.as_str())
+                        .or_insert_with(|| (Origin::new(*file, k.span.clone()), Layers::new()));
+                    entry.0 = Origin::new(*file, k.span.clone());
+                    entry.1.layers.push((*file, &v.value, *base));
+                }
+            }
+        }
+        out
+    }
+
     /// True when any layer has the table `get` returns.
     pub fn any<V: 'a>(&self, get: impl Fn(&'a T) -> Option<&'a V>) -> bool {
-        self.layers.iter().any(|(_, l)| get(l).is_some())
+        self.layers.iter().any(|(_, l, _)| get(l).is_some())
     }
 }
 

@@ -28,14 +28,17 @@ mod clusters;
 mod env_settings;
 mod env_vars;
 mod monitoring;
+mod pod;
 mod secret_paths;
 mod traffic;
+mod workload;
 
 pub use clusters::{OLDEST_KUBERNETES, RESERVED_CLUSTER_NAMES};
 pub use env_settings::{is_cidr, is_go_duration};
-pub use env_vars::{kubelet_expand, kubelet_order};
+pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
+pub use workload::{check_schedule, check_time_zone};
 
 /// Adds help and labels to a diagnostic already pushed.
 trait Amend {
@@ -506,7 +509,7 @@ impl<'a> Resolver<'a> {
         for (svc_key, svc_layer) in &self.platform_file().services {
             let mut layers: Layers<ServiceLayer> = Layers::new();
             if let Some(d) = &self.platform_file().defaults {
-                layers.push(self.pf, &d.value);
+                layers.push_base(self.pf, &d.value);
             }
             layers.push(self.pf, &svc_layer.value);
             let mut header = self.at(&svc_key.span);
@@ -667,6 +670,9 @@ impl<'a> Resolver<'a> {
         };
         rec(&mut origins, "namespace", &ns_origin);
 
+        // The kind of workload decides which settings apply (see `workload`).
+        let kind = self.kind(layers, &mut origins);
+
         // Image.
         let image = match layers.pick(|l| l.image.as_ref()) {
             Some(img) => {
@@ -722,7 +728,10 @@ impl<'a> Resolver<'a> {
         }
 
         // Port and replicas.
-        let port = match layers.pick(|l| l.port.as_ref()) {
+        let port = match layers
+            .pick(|l| l.port.as_ref())
+            .filter(|v| self.fits_kind(kind, "port", Some((&v.origin, v.base))))
+        {
             Some(v) => {
                 rec(&mut origins, "port", &v.origin);
                 self.int_in_range(*v.value, 1, 65535, &v.origin, "port")
@@ -730,7 +739,10 @@ impl<'a> Resolver<'a> {
             }
             None => builtin::PORT,
         };
-        let replicas = match layers.pick(|l| l.replicas.as_ref()) {
+        let replicas = match layers
+            .pick(|l| l.replicas.as_ref())
+            .filter(|v| self.fits_kind(kind, "replicas", Some((&v.origin, v.base))))
+        {
             Some(v) => {
                 rec(&mut origins, "replicas", &v.origin);
                 self.int_in_range(*v.value, 0, 10_000, &v.origin, "replicas")
@@ -803,32 +815,16 @@ impl<'a> Resolver<'a> {
             },
         };
 
-        // Probes.
-        let probe = |this: &mut Self,
-                     origins: &mut BTreeMap<String, Origin>,
-                     path: &str,
-                     v: Option<Located<&String>>| {
-            v.map(|v| {
-                origins.insert(path.to_string(), v.origin.clone());
-                if let Err(e) = names::check_http_path(v.value) {
-                    this.error(rules::INVALID_PATH, v.origin.clone(), e);
-                }
-                v.value.clone()
-            })
-        };
-        let probes = Probes {
-            liveness: probe(
-                self,
-                &mut origins,
-                "probes.liveness",
-                layers.pick(|l| l.probes.as_ref()?.liveness.as_ref()),
-            ),
-            readiness: probe(
-                self,
-                &mut origins,
-                "probes.readiness",
-                layers.pick(|l| l.probes.as_ref()?.readiness.as_ref()),
-            ),
+        // Probes. Inherited from [defaults] by a kind without the `http` port they
+        // usually probe, they are left out.
+        let probes = {
+            let [liveness, readiness, startup] =
+                self.probes("probes", layers, !kind.can_have_service(), &mut origins);
+            Probes {
+                liveness,
+                readiness,
+                startup,
+            }
         };
 
         // Environment variables and config entries.
@@ -874,7 +870,11 @@ impl<'a> Resolver<'a> {
         let (env_vars, config) = self.kubelet_env(env, layers, env_vars, config, &origins);
 
         // Autoscaling.
-        let autoscaling = self.autoscaling(name, layers, &mut origins);
+        let autoscaling = if self.uses(kind, layers, "autoscaling") {
+            self.autoscaling(name, layers, &mut origins)
+        } else {
+            None
+        };
 
         // IRSA role.
         let iam_role = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
@@ -936,11 +936,129 @@ impl<'a> Resolver<'a> {
             None => builtin::RUN_AS_USER,
         };
 
-        let metrics = self.metrics(layers, port, &mut origins);
-        let ingress = self.service_ingress(name, layers, env, &ctx, &mut origins);
+        let metrics = if self.uses(kind, layers, "metrics") {
+            self.metrics(layers, port, &mut origins)
+        } else {
+            None
+        };
+        let ingress = if self.uses(kind, layers, "ingress") {
+            self.service_ingress(name, layers, env, &ctx, &mut origins)
+        } else {
+            None
+        };
         let calls = self.calls(name, layers, &mut origins);
-        let disruption_budget = self.disruption_budget(layers, &mut origins);
-        let spread = self.spread(layers, &mut origins);
+        let disruption_budget = if self.uses(kind, layers, "disruption_budget") {
+            self.disruption_budget(layers, &mut origins)
+        } else {
+            None
+        };
+        let spread = if self.uses(kind, layers, "spread") {
+            self.spread(layers, &mut origins)
+        } else {
+            crate::spec::Spread {
+                zones: crate::input::SpreadMode::Off,
+                nodes: crate::input::SpreadMode::Off,
+            }
+        };
+
+        // What the pods are made of (see `pod` and `workload`).
+        let workload = self.workload(name, kind, &header, layers, &mut origins);
+        let command = self.string_list(
+            "command",
+            layers.pick(|l| l.command.as_ref()),
+            &ctx,
+            &mut origins,
+        );
+        let args = self.string_list("args", layers.pick(|l| l.args.as_ref()), &ctx, &mut origins);
+        let mut ports = self.ports("ports", layers.map(|l| Some(&l.ports)), &mut origins);
+        if !kind.can_have_service() {
+            // No Service: the ports are the container's only.
+            for p in &mut ports {
+                p.service_port = None;
+            }
+        }
+        // A DaemonSet (a node agent) gets a Service only when it asks for one: a
+        // `service` table or its own `port`.
+        let asks = kind != crate::spec::WorkloadKind::Daemonset
+            || layers.pick(|l| l.service.as_ref()).is_some_and(|s| !s.base)
+            || layers.pick(|l| l.port.as_ref()).is_some_and(|p| !p.base);
+        let wants_service = kind.can_have_service()
+            && asks
+            && layers
+                .pick(|l| l.service.as_ref()?.enabled.as_ref())
+                .is_none_or(|e| *e.value);
+        let service = if self.uses(kind, layers, "service") && wants_service {
+            Some(self.service_exposure(layers, port, &mut origins))
+        } else {
+            None
+        };
+        if service.is_none() {
+            if let Some(i) = layers
+                .pick(|l| l.ingress.as_ref())
+                .filter(|_| ingress.is_some())
+            {
+                self.error(rules::KIND_MISMATCH, i.origin.clone(), format!("service `{name}` has an `ingress` but no Service (`service.enabled = false`)"))
+                    .help("an Ingress routes to the Service: remove `service.enabled = false`, or the `ingress`");
+            }
+        }
+        let volumes = self.volumes(
+            layers.entries(|l| Some(&l.volumes)),
+            matches!(
+                kind,
+                crate::spec::WorkloadKind::Deployment
+                    | crate::spec::WorkloadKind::Worker
+                    | crate::spec::WorkloadKind::Statefulset
+            ),
+            kind.as_str(),
+            &mut origins,
+        );
+        let files = self.files(
+            layers.entries(|l| Some(&l.files)),
+            &volumes,
+            &ctx,
+            &mut origins,
+        );
+        let sidecars = self.containers(
+            name,
+            "sidecars",
+            layers.entries(|l| Some(&l.sidecars)),
+            &volumes,
+            &ctx,
+            &mut origins,
+        );
+        let init_containers = self.containers(
+            name,
+            "init_containers",
+            layers.entries(|l| Some(&l.init_containers)),
+            &volumes,
+            &ctx,
+            &mut origins,
+        );
+        let placement = self.placement(layers, &mut origins);
+        let image_pull_secrets = self.image_pull_secrets(layers, &mut origins);
+        let labels = self.metadata_map("labels", layers.map(|l| Some(&l.labels)), &mut origins);
+        let annotations = self.metadata_map(
+            "annotations",
+            layers.map(|l| Some(&l.annotations)),
+            &mut origins,
+        );
+        let pod_labels = self.metadata_map(
+            "pod_labels",
+            layers.map(|l| Some(&l.pod_labels)),
+            &mut origins,
+        );
+        let pod_annotations = self.metadata_map(
+            "pod_annotations",
+            layers.map(|l| Some(&l.pod_annotations)),
+            &mut origins,
+        );
+        let automount_token = layers
+            .pick(|l| l.service_account.as_ref()?.automount_token.as_ref())
+            .map(|a| {
+                origins.insert("service_account.automount_token".into(), a.origin.clone());
+                *a.value
+            });
+        let rollout = self.rollout(kind, layers, &mut origins);
 
         (self.error_count() == before).then(|| ServiceSpec {
             name: name.to_string(),
@@ -963,6 +1081,23 @@ impl<'a> Resolver<'a> {
             calls,
             disruption_budget,
             spread,
+            workload,
+            command,
+            args,
+            ports,
+            service,
+            sidecars,
+            init_containers,
+            volumes,
+            files,
+            placement,
+            image_pull_secrets,
+            labels,
+            annotations,
+            pod_labels,
+            pod_annotations,
+            automount_token,
+            rollout,
             waivers: waivers(
                 self.pf,
                 self.platform_file()
@@ -1142,11 +1277,13 @@ impl<'a> Resolver<'a> {
         } else {
             cpu
         };
+        let behavior = self.scaling_behavior(layers, origins);
         ok.then_some(Autoscaling {
             min: min_v as u32,
             max: *max.value as u32,
             cpu,
             memory,
+            behavior,
         })
     }
 

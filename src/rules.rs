@@ -44,6 +44,9 @@ rules! {
     ENV_REFERENCE = "KG025", "env-reference", "a `${NAME}` reference that names no variable of the container, or a `${` that is not a reference";
     ENV_REFERENCE_CYCLE = "KG026", "env-reference-cycle", "environment variables whose `${NAME}` references form a cycle";
     REFERENCE_NOT_EXPANDED = "KG027", "reference-not-expanded", "a `${NAME}` reference where the kubelet expands none (a `config` entry)";
+    KIND_MISMATCH = "KG028", "kind-mismatch", "a setting that does not apply to the service's kind (a port on a worker, a schedule on a Deployment)";
+    UNKNOWN_REFERENCE = "KG029", "unknown-reference", "a name that refers to nothing declared (a volume a container mounts, a port a probe names)";
+    CRON_SCHEDULE = "KG030", "cron-schedule", "a CronJob schedule or time zone the API server refuses";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";

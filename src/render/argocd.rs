@@ -275,7 +275,10 @@ pub fn app_projects(
         let p = projects.entry(cluster.project.as_str()).or_default();
         p.repos.insert(platform.repo.clone());
         if !shared_namespaces.is_empty() {
+            // `<cluster>-namespaces` deploys only cluster-scoped objects: its destination
+            // has no namespace, which only a destination without one admits.
             p.kinds.insert((String::new(), "Namespace".into()));
+            p.namespaces.insert(String::new());
             p.namespaces.extend(shared_namespaces.iter().cloned());
         }
         if let Some(m) = &cluster.monitoring {
@@ -323,7 +326,12 @@ pub fn app_projects(
                     destinations: needs
                         .namespaces
                         .iter()
-                        .map(|ns| destination(&cluster.destination, Some(ns)))
+                        .map(|ns| {
+                            destination(
+                                &cluster.destination,
+                                Some(ns.as_str()).filter(|n| !n.is_empty()),
+                            )
+                        })
                         .collect(),
                     cluster_resource_whitelist: needs
                         .kinds

@@ -2,12 +2,45 @@
 //! Deployment has no `replicas`, so Argo CD and the HPA never fight over the count.
 
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
-    MetricTarget, ResourceMetricSource,
+    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
 };
 
 use super::{labels, meta};
-use crate::spec::{Autoscaling, PlatformSpec, ServiceSpec};
+use crate::spec::{
+    Autoscaling, PlatformSpec, ScalingPolicyType, ScalingRules, SelectPolicy, ServiceSpec,
+    WorkloadKind,
+};
+
+fn rules(r: &ScalingRules) -> HPAScalingRules {
+    HPAScalingRules {
+        stabilization_window_seconds: r.stabilization_window,
+        select_policy: r.select.map(|s| {
+            match s {
+                SelectPolicy::Max => "Max",
+                SelectPolicy::Min => "Min",
+                SelectPolicy::Disabled => "Disabled",
+            }
+            .to_string()
+        }),
+        policies: (!r.policies.is_empty()).then(|| {
+            r.policies
+                .iter()
+                .map(|(t, value, period)| HPAScalingPolicy {
+                    type_: match t {
+                        ScalingPolicyType::Pods => "Pods",
+                        ScalingPolicyType::Percent => "Percent",
+                    }
+                    .into(),
+                    value: *value,
+                    period_seconds: *period,
+                })
+                .collect()
+        }),
+        ..Default::default()
+    }
+}
 
 pub fn build(
     platform: &PlatformSpec,
@@ -42,9 +75,20 @@ pub fn build(
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
+                kind: match svc.kind() {
+                    WorkloadKind::Statefulset => "StatefulSet",
+                    _ => "Deployment",
+                }
+                .into(),
                 name: svc.name.clone(),
             },
+            behavior: a
+                .behavior
+                .as_ref()
+                .map(|b| HorizontalPodAutoscalerBehavior {
+                    scale_up: b.scale_up.as_ref().map(rules),
+                    scale_down: b.scale_down.as_ref().map(rules),
+                }),
             min_replicas: Some(a.min as i32),
             max_replicas: a.max as i32,
             metrics: Some(metrics),

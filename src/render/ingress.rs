@@ -93,13 +93,21 @@ pub fn build(
         if let Some(group) = &a.group {
             annotations.insert(alb::GROUP_NAME.into(), group.clone());
         }
-        if let Some(path) = svc
-            .probes
-            .readiness
-            .as_ref()
-            .or(svc.probes.liveness.as_ref())
+        // The ALB checks the pods itself: the readiness (else liveness) probe's path,
+        // when it is an HTTP probe on `http`.
+        let on_http = |p: &&crate::spec::Probe| match &p.handler {
+            crate::spec::ProbeHandler::Http { port, .. } => {
+                *port == crate::spec::PortRef::Name(super::deployment::CONTAINER_PORT_NAME.into())
+            }
+            _ => false,
+        };
+        if let Some(path) = [&svc.probes.readiness, &svc.probes.liveness]
+            .into_iter()
+            .flatten()
+            .find(on_http)
+            .and_then(|p| p.http_path())
         {
-            annotations.insert(alb::HEALTHCHECK_PATH.into(), path.clone());
+            annotations.insert(alb::HEALTHCHECK_PATH.into(), path.to_string());
         }
     }
     let mut metadata = meta(

@@ -8,25 +8,33 @@
 pub mod argocd;
 pub mod cmp_plugin;
 mod config_map;
+mod cronjob;
+mod daemonset;
 pub mod deployment;
 mod external_secret;
 mod hpa;
 pub mod ingress;
+pub mod job;
 pub mod labels;
 pub mod monitoring;
 mod namespace;
 pub mod network_policy;
 mod pdb;
+pub mod pod;
 mod secret_provider_class;
-mod service;
+pub mod service;
 mod service_account;
+mod statefulset;
 pub mod terraform;
+pub mod volume_claim;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::spec::{ClusterSpec, EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec};
+use crate::spec::{
+    ClusterSpec, EnvSpec, PlatformSpec, SecretsBackend, ServiceSpec, Workload, WorkloadKind,
+};
 
 /// Argo CD sync waves: what must exist before the Deployment that uses it.
 pub mod wave {
@@ -277,12 +285,25 @@ pub fn service_objects(
     owns_namespace: bool,
 ) -> Vec<Object> {
     let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
-    let obj = |file: &str, value: &dyn erased::Ser| Object {
-        env: env.name.clone(),
-        per_cluster: false,
-        path: path(file),
-        service: Some(svc.name.clone()),
-        value: value.to_json(),
+    let obj = |file: &str, value: &dyn erased::Ser| {
+        let mut value = value.to_json();
+        // The service's own annotations go on every object of it.
+        if !svc.annotations.is_empty() {
+            let meta = &mut value["metadata"];
+            if !meta["annotations"].is_object() {
+                meta["annotations"] = serde_json::Value::Object(Default::default());
+            }
+            for (k, v) in &svc.annotations {
+                meta["annotations"][k] = serde_json::Value::from(v.clone());
+            }
+        }
+        Object {
+            env: env.name.clone(),
+            per_cluster: false,
+            path: path(file),
+            service: Some(svc.name.clone()),
+            value,
+        }
     };
     let mut out = Vec::new();
     if owns_namespace {
@@ -303,6 +324,15 @@ pub fn service_objects(
     ));
     let config_map = config_map::build(platform, svc);
     out.push(obj("configmap.yaml", &config_map));
+    let files = config_map::build_files(platform, svc);
+    if let Some(files) = &files {
+        out.push(obj("configmap-files.yaml", files));
+    }
+    // A change to either ConfigMap rolls the pods.
+    let config_hash = match &files {
+        Some(f) => config_map::hash_all(&[&config_map, f]),
+        None => config_map::hash(&config_map),
+    };
     if !svc.secrets.is_empty() {
         match env.secrets_backend {
             SecretsBackend::Csi => out.push(obj(
@@ -315,11 +345,47 @@ pub fn service_objects(
             )),
         }
     }
-    out.push(obj(
-        "deployment.yaml",
-        &deployment::build(platform, env, svc, &config_map),
-    ));
-    out.push(obj("service.yaml", &service::build(platform, svc)));
+    if svc.kind() != WorkloadKind::Statefulset {
+        for v in &svc.volumes {
+            if let Some(claim) = volume_claim::build(platform, svc, v) {
+                out.push(obj(&format!("pvc-{}.yaml", v.name), &claim));
+            }
+        }
+    }
+    match &svc.workload {
+        Workload::Deployment | Workload::Worker => out.push(obj(
+            "deployment.yaml",
+            &deployment::build(platform, env, svc, config_hash),
+        )),
+        Workload::StatefulSet(settings) => out.push(obj(
+            "statefulset.yaml",
+            &statefulset::build(platform, env, svc, settings, config_hash),
+        )),
+        Workload::DaemonSet => out.push(obj(
+            "daemonset.yaml",
+            &daemonset::build(platform, env, svc, config_hash),
+        )),
+        Workload::Job { job: run, hook } => out.push(obj(
+            "job.yaml",
+            &job::build(platform, env, svc, run, hook.as_ref(), config_hash),
+        )),
+        Workload::CronJob { cron, job: run } => out.push(obj(
+            "cronjob.yaml",
+            &cronjob::build(platform, env, svc, cron, run, config_hash),
+        )),
+    }
+    if let Some(exposure) = &svc.service {
+        out.push(obj(
+            "service.yaml",
+            &service::build(platform, svc, exposure),
+        ));
+        if svc.kind() == WorkloadKind::Statefulset {
+            out.push(obj(
+                "service-headless.yaml",
+                &service::headless(platform, svc, exposure),
+            ));
+        }
+    }
     if let Some(route) = &svc.ingress {
         out.push(obj(
             "ingress.yaml",
@@ -332,8 +398,8 @@ pub fn service_objects(
             &network_policy::build(platform, env, svc, np.egress),
         ));
     }
-    if let Some(max_unavailable) = svc.disruption_budget.as_ref().filter(|_| pdb::wanted(svc)) {
-        out.push(obj("pdb.yaml", &pdb::build(platform, svc, max_unavailable)));
+    if let Some(budget) = svc.disruption_budget.as_ref().filter(|_| pdb::wanted(svc)) {
+        out.push(obj("pdb.yaml", &pdb::build(platform, svc, budget)));
     }
     if let Some(a) = &svc.autoscaling {
         out.push(obj("hpa.yaml", &hpa::build(platform, svc, a)));
@@ -348,6 +414,17 @@ pub fn service_objects(
         ));
     }
     out
+}
+
+/// A count or a percentage as Kubernetes' IntOrString.
+pub fn int_or_string(
+    v: &crate::spec::IntOrPercentValue,
+) -> k8s_openapi::apimachinery::pkg::util::intstr::IntOrString {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    match v {
+        crate::spec::IntOrPercentValue::Count(n) => IntOrString::Int(*n as i32),
+        crate::spec::IntOrPercentValue::Percent(p) => IntOrString::String(p.clone()),
+    }
 }
 
 /// Object-safe serialisation to JSON, so builders of different types fit one list.

@@ -9,22 +9,21 @@
 
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{labels, meta};
-use crate::spec::{MaxUnavailable, PlatformSpec, ServiceSpec};
+use crate::spec::{DisruptionBudget, PlatformSpec, ServiceSpec};
 
 pub const UNHEALTHY_POD_EVICTION_POLICY: &str = "AlwaysAllow";
 
 /// True when the service gets a PDB: it has one configured and can run more than one replica.
 pub fn wanted(svc: &ServiceSpec) -> bool {
-    svc.disruption_budget.is_some() && svc.max_replicas() > 1
+    svc.disruption_budget.is_some() && svc.max_replicas() > 1 && svc.kind().replicated()
 }
 
 pub fn build(
     platform: &PlatformSpec,
     svc: &ServiceSpec,
-    max_unavailable: &MaxUnavailable,
+    budget: &DisruptionBudget,
 ) -> PodDisruptionBudget {
     PodDisruptionBudget {
         metadata: meta(
@@ -33,10 +32,14 @@ pub fn build(
             labels::service(platform, svc),
         ),
         spec: Some(PodDisruptionBudgetSpec {
-            max_unavailable: Some(match max_unavailable {
-                MaxUnavailable::Count(n) => IntOrString::Int(*n as i32),
-                MaxUnavailable::Percent(p) => IntOrString::String(p.clone()),
-            }),
+            max_unavailable: match budget {
+                DisruptionBudget::MaxUnavailable(v) => Some(super::int_or_string(v)),
+                DisruptionBudget::MinAvailable(_) => None,
+            },
+            min_available: match budget {
+                DisruptionBudget::MinAvailable(v) => Some(super::int_or_string(v)),
+                DisruptionBudget::MaxUnavailable(_) => None,
+            },
             selector: Some(LabelSelector {
                 match_labels: Some(labels::selector(svc)),
                 ..Default::default()

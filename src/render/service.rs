@@ -1,36 +1,98 @@
-//! The ClusterIP Service in front of a service's pods: its named `http` port, and a
-//! `metrics` port when metrics are served on a port of their own (the ServiceMonitor
-//! scrapes Service ports by name).
+//! The Service in front of a service's pods (`ClusterIP` by default, `NodePort` or
+//! `LoadBalancer` with `service.type`): its named `http` port (on `service.port`, the
+//! container port by default), a `metrics` port when metrics are served on a port of
+//! their own (the ServiceMonitor scrapes Service ports by name), and every other named
+//! port of the pod that is exposed. Each Service port targets the container port by
+//! name, so the number inside the pod can change without touching callers.
+//!
+//! A `statefulset` also gets a headless Service (`<service>-headless`, no cluster IP),
+//! which gives each of its pods a stable DNS name (`<pod>.<service>-headless`).
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec as K8sServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::deployment::{CONTAINER_PORT_NAME, METRICS_PORT_NAME};
 use super::{labels, meta};
-use crate::spec::{PlatformSpec, ServiceSpec};
+use crate::spec::{PlatformSpec, ServiceExposure, ServiceSpec, ServiceType};
 
-pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> Service {
-    let port = |name: &str, number: u16| ServicePort {
+/// Name of a StatefulSet's headless Service.
+pub fn headless_name(svc: &ServiceSpec) -> String {
+    format!("{}-headless", svc.name)
+}
+
+/// The Service ports of a service: `http`, `metrics`, and every exposed named port of
+/// the main container and the sidecars.
+pub fn ports(svc: &ServiceSpec, exposure: &ServiceExposure) -> Vec<ServicePort> {
+    let port = |name: &str, number: u16, protocol: &str, app: Option<&String>| ServicePort {
         name: Some(name.into()),
         port: i32::from(number),
         target_port: Some(IntOrString::String(name.into())),
-        protocol: Some("TCP".into()),
+        protocol: Some(protocol.into()),
+        app_protocol: app.cloned(),
         ..Default::default()
     };
-    let mut ports = vec![port(CONTAINER_PORT_NAME, svc.port)];
+    let mut ports = vec![port(CONTAINER_PORT_NAME, exposure.port, "TCP", None)];
     if let Some(m) = svc.metrics.as_ref().filter(|m| m.port != svc.port) {
-        ports.push(port(METRICS_PORT_NAME, m.port));
+        ports.push(port(METRICS_PORT_NAME, m.port, "TCP", None));
+    }
+    for p in svc
+        .ports
+        .iter()
+        .chain(svc.sidecars.iter().flat_map(|c| &c.ports))
+    {
+        if let Some(sp) = p.service_port {
+            ports.push(port(
+                &p.name,
+                sp,
+                p.protocol.as_str(),
+                p.app_protocol.as_ref(),
+            ));
+        }
+    }
+    ports
+}
+
+pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, exposure: &ServiceExposure) -> Service {
+    let mut metadata = meta(
+        &svc.name,
+        Some(&svc.namespace),
+        labels::service(platform, svc),
+    );
+    if !exposure.annotations.is_empty() {
+        metadata.annotations = Some(exposure.annotations.clone());
     }
     Service {
+        metadata,
+        spec: Some(K8sServiceSpec {
+            type_: Some(exposure.type_.as_str().into()),
+            selector: Some(labels::selector(svc)),
+            ports: Some(ports(svc, exposure)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The headless Service of a `statefulset`: every pod gets a DNS name, ready or not
+/// (members of a cluster find each other while they start).
+pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec, exposure: &ServiceExposure) -> Service {
+    let plain = ServiceExposure {
+        type_: ServiceType::ClusterIP,
+        port: exposure.port,
+        annotations: Default::default(),
+    };
+    Service {
         metadata: meta(
-            &svc.name,
+            &headless_name(svc),
             Some(&svc.namespace),
             labels::service(platform, svc),
         ),
         spec: Some(K8sServiceSpec {
             type_: Some("ClusterIP".into()),
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
             selector: Some(labels::selector(svc)),
-            ports: Some(ports),
+            ports: Some(ports(svc, &plain)),
             ..Default::default()
         }),
         ..Default::default()

@@ -8,19 +8,20 @@
 use std::collections::BTreeMap;
 
 use super::{builtin, Amend, Resolver};
-use crate::input::{IntOrPercent, ServiceLayer, SpreadMode};
+use crate::input::{ServiceLayer, SpreadMode};
 use crate::merge::Layers;
 use crate::rules;
 use crate::source::Origin;
-use crate::spec::{MaxUnavailable, Spread};
+use crate::spec::{DisruptionBudget, MaxUnavailable, Spread};
 
 impl<'a> Resolver<'a> {
-    /// `maxUnavailable` of the service's PDB, `None` when switched off.
+    /// The limit of the service's PDB (`max_unavailable`, or `min_available`), `None`
+    /// when switched off.
     pub(super) fn disruption_budget(
         &mut self,
         layers: &Layers<'a, ServiceLayer>,
         origins: &mut BTreeMap<String, Origin>,
-    ) -> Option<MaxUnavailable> {
+    ) -> Option<DisruptionBudget> {
         if let Some(t) = layers.pick(|l| l.disruption_budget.as_ref()) {
             origins.insert("disruption_budget".into(), t.origin);
         }
@@ -30,37 +31,31 @@ impl<'a> Resolver<'a> {
         {
             return None;
         }
-        let Some(v) = layers.pick(|l| l.disruption_budget.as_ref()?.max_unavailable.as_ref())
-        else {
-            return Some(MaxUnavailable::Count(builtin::MAX_UNAVAILABLE));
-        };
-        origins.insert("disruption_budget.max_unavailable".into(), v.origin.clone());
-        match v.value {
-            IntOrPercent::Int(n) => self
-                .int_in_range(*n, 1, 10_000, &v.origin, "max_unavailable")
-                .map(|n| MaxUnavailable::Count(n as u32)),
-            IntOrPercent::Str(s) => {
-                let pct = s
-                    .strip_suffix('%')
-                    .filter(|d| {
-                        !d.is_empty() && d.len() <= 3 && d.bytes().all(|b| b.is_ascii_digit())
-                    })
-                    .and_then(|d| d.parse::<u32>().ok());
-                match pct {
-                    Some(p) if (1..=100).contains(&p) => {
-                        Some(MaxUnavailable::Percent(format!("{p}%")))
-                    }
-                    _ => {
-                        self.error(
-                            rules::INVALID_VALUE,
-                            v.origin.clone(),
-                            format!("`{s}` is not a pod count or a percentage from 1% to 100%"),
-                        )
-                        .help("write a count (`max_unavailable = 1`) or a percentage (`max_unavailable = \"25%\"`); `enabled = false` removes the budget");
-                        None
-                    }
-                }
+        let max = layers.pick(|l| l.disruption_budget.as_ref()?.max_unavailable.as_ref());
+        let min = layers.pick(|l| l.disruption_budget.as_ref()?.min_available.as_ref());
+        match (max, min) {
+            (Some(_), Some(m)) => {
+                self.error(
+                    rules::INVALID_VALUE,
+                    m.origin.clone(),
+                    "a disruption budget sets both `max_unavailable` and `min_available`".into(),
+                )
+                .help("the API server takes one of them: keep `max_unavailable` (kgen's default, 1) or `min_available`");
+                None
             }
+            (None, Some(m)) => {
+                origins.insert("disruption_budget.min_available".into(), m.origin.clone());
+                self.int_or_percent(m, 0, "min_available")
+                    .map(DisruptionBudget::MinAvailable)
+            }
+            (Some(v), None) => {
+                origins.insert("disruption_budget.max_unavailable".into(), v.origin.clone());
+                self.int_or_percent(v, 1, "max_unavailable")
+                    .map(DisruptionBudget::MaxUnavailable)
+            }
+            (None, None) => Some(DisruptionBudget::MaxUnavailable(MaxUnavailable::Count(
+                builtin::MAX_UNAVAILABLE,
+            ))),
         }
     }
 

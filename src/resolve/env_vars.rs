@@ -142,6 +142,13 @@ fn excerpt(s: &str) -> String {
 
 /// The value to write in the container's `env` list: literal text with every `$` the
 /// kubelet would read as the start of `$$` or `$(` doubled, references as `$(NAME)`.
+/// A literal value (no references) as the kubelet must get it to pass it through
+/// unchanged: every `$` it would read as `$$` or `$(` doubled. For the env of sidecars
+/// and init containers, whose values are literal.
+pub fn kubelet_literal(value: &str) -> String {
+    kubelet_value(&[Piece::Text(value.to_string())])
+}
+
 fn kubelet_value(pieces: &[Piece]) -> String {
     let mut out = String::new();
     for (i, piece) in pieces.iter().enumerate() {

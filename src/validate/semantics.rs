@@ -61,7 +61,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
                 );
             }
         }
-        ("", "Pod") => c.pod_spec(&spec_path, spec, Restart::Any),
+        ("", "Pod") => c.pod_spec(&spec_path, spec, Restart::Any, &[]),
         ("", "Service") => c.service(&spec_path, spec),
         ("", "ConfigMap") => c.data("ConfigMap", &["data", "binaryData"]),
         ("", "Secret") => c.data("Secret", &["data", "stringData"]),
@@ -231,10 +231,17 @@ impl Checker<'_, '_> {
                 );
             }
         }
+        // A StatefulSet's pods also mount their volume claim templates, by name.
+        let claims: Vec<String> = arr_at(spec, "volumeClaimTemplates")
+            .iter()
+            .filter_map(|c| c.get("metadata").and_then(|m| str_at(m, "name")))
+            .map(str::to_string)
+            .collect();
         self.pod_spec(
             &tpath.key("spec"),
             template.and_then(|t| t.get("spec")),
             restart,
+            &claims,
         );
     }
 
@@ -323,11 +330,17 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn pod_spec(&mut self, path: &FieldPath, pod: Option<&Value>, restart: Restart) {
+    fn pod_spec(
+        &mut self,
+        path: &FieldPath,
+        pod: Option<&Value>,
+        restart: Restart,
+        claims: &[String],
+    ) {
         let Some(pod) = pod else {
             return;
         };
-        let mut volumes: BTreeSet<String> = BTreeSet::new();
+        let mut volumes: BTreeSet<String> = claims.iter().cloned().collect();
         for (i, v) in arr_at(pod, "volumes").iter().enumerate() {
             let vp = || path.key("volumes").index(i);
             let Some(name) = str_at(v, "name") else {

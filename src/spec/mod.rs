@@ -13,6 +13,23 @@ pub use crate::input::{
 };
 use crate::source::Origin;
 
+pub mod workload;
+pub use workload::*;
+
+/// `repo:tag`, `repo@digest` or `repo:tag@digest`.
+pub fn image_ref(image: &str, tag: Option<&str>, digest: Option<&str>) -> String {
+    let mut s = image.to_string();
+    if let Some(t) = tag {
+        s.push(':');
+        s.push_str(t);
+    }
+    if let Some(d) = digest {
+        s.push('@');
+        s.push_str(d);
+    }
+    s
+}
+
 #[derive(Debug, Clone)]
 pub struct PlatformSpec {
     pub name: String,
@@ -161,12 +178,36 @@ pub struct ServiceSpec {
     pub ingress: Option<IngressRoute>,
     /// Services this one calls (names, as written; they exist in platform.toml).
     pub calls: Vec<String>,
-    /// `maxUnavailable` of the PodDisruptionBudget; `None` when switched off.
-    pub disruption_budget: Option<MaxUnavailable>,
+    /// The PodDisruptionBudget's limit; `None` when switched off.
+    pub disruption_budget: Option<DisruptionBudget>,
     /// topologySpreadConstraints across zones and nodes.
     pub spread: Spread,
     /// Policy waivers of this service (`waivers` under `[services.<name>]` in platform.toml).
     pub waivers: Vec<Waiver>,
+    /// The kind of workload, and what it adds.
+    pub workload: Workload,
+    /// The main container's command and arguments (empty: the image's).
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// Named container ports besides `http` (and `metrics`).
+    pub ports: Vec<Port>,
+    /// The Service; `None`: no Service (workers, jobs, `service.enabled = false`).
+    pub service: Option<ServiceExposure>,
+    pub sidecars: Vec<ContainerSpec>,
+    pub init_containers: Vec<ContainerSpec>,
+    pub volumes: Vec<VolumeSpec>,
+    /// Files of the `<service>-files` ConfigMap, by key.
+    pub files: Vec<FileSpec>,
+    pub placement: Placement,
+    pub image_pull_secrets: Vec<String>,
+    /// Labels and annotations of every object of the service, and of its pods only.
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub pod_labels: BTreeMap<String, String>,
+    pub pod_annotations: BTreeMap<String, String>,
+    /// `automountServiceAccountToken`; `None`: Kubernetes' default (mounted).
+    pub automount_token: Option<bool>,
+    pub rollout: Rollout,
     /// Where each value came from, by field path (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`),
     /// plus `service`: the service's table header in platform.toml.
     pub origins: BTreeMap<String, Origin>,
@@ -175,16 +216,12 @@ pub struct ServiceSpec {
 impl ServiceSpec {
     /// `repo:tag`, `repo@digest` or `repo:tag@digest`.
     pub fn image_ref(&self) -> String {
-        let mut s = self.image.clone();
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        if let Some(d) = &self.digest {
-            s.push('@');
-            s.push_str(d);
-        }
-        s
+        image_ref(&self.image, self.tag.as_deref(), self.digest.as_deref())
+    }
+
+    /// The kind of workload.
+    pub fn kind(&self) -> WorkloadKind {
+        self.workload.kind()
     }
 
     /// The most replicas the service can run: the HPA's `max`, else `replicas`.
@@ -215,8 +252,9 @@ pub struct Resources {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Probes {
-    pub liveness: Option<String>,
-    pub readiness: Option<String>,
+    pub liveness: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub startup: Option<Probe>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +263,7 @@ pub struct Autoscaling {
     pub max: u32,
     pub cpu: Option<u32>,
     pub memory: Option<u32>,
+    pub behavior: Option<ScalingBehavior>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,11 +353,21 @@ pub struct IngressRoute {
     pub path: String,
 }
 
-/// `maxUnavailable` of a PodDisruptionBudget: a count or a percentage (`25%`).
+/// A count or a percentage (`25%`), as Kubernetes' IntOrString.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MaxUnavailable {
+pub enum IntOrPercentValue {
     Count(u32),
     Percent(String),
+}
+
+/// `maxUnavailable` of a PodDisruptionBudget.
+pub type MaxUnavailable = IntOrPercentValue;
+
+/// The limit of a PodDisruptionBudget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisruptionBudget {
+    MaxUnavailable(IntOrPercentValue),
+    MinAvailable(IntOrPercentValue),
 }
 
 /// topologySpreadConstraints of a service's pods.

@@ -15,6 +15,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::spanned::Spanned;
 
+pub mod workload;
+pub use workload::*;
+
 /// A map whose keys and values keep their spans.
 pub type SpannedMap<V> = BTreeMap<Spanned<String>, Spanned<V>>;
 
@@ -284,6 +287,89 @@ pub struct ServiceLayer {
     /// `[{ rule = "KG202", reason = "..." }]`. Only under `[services.<name>]` in platform.toml.
     #[serde(default)]
     pub waivers: Option<Spanned<Vec<WaiverLayer>>>,
+    /// The kind of workload: `deployment` (the default), `worker`, `statefulset`,
+    /// `cronjob`, `job` or `daemonset`.
+    #[serde(default)]
+    pub kind: Option<Spanned<WorkloadKind>>,
+    /// The main container's command (the image's entrypoint when not set).
+    #[serde(default)]
+    pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Arguments to the main container's command.
+    #[serde(default)]
+    pub args: Option<Spanned<Vec<Spanned<String>>>>,
+    /// More named container ports besides `http` (`port`): `{ grpc = 9090 }`, or
+    /// `{ admin = { port = 9901, expose = false } }`. Exposed on the Service unless `expose = false`.
+    #[serde(default)]
+    pub ports: SpannedMap<PortLayer>,
+    /// The service's Service: `{ type = "NodePort", port = 80 }`, or `{ enabled = false }`.
+    #[serde(default)]
+    pub service: Option<Spanned<ServicePortLayer>>,
+    /// Containers running beside the main one, by name (native sidecars: init
+    /// containers that keep running).
+    #[serde(default)]
+    pub sidecars: SpannedMap<ContainerLayer>,
+    /// Containers that run to completion before the others start, by name.
+    #[serde(default)]
+    pub init_containers: SpannedMap<ContainerLayer>,
+    /// Volumes by name: `{ cache = { mount = "/cache", empty_dir = {} } }`.
+    #[serde(default)]
+    pub volumes: SpannedMap<VolumeLayer>,
+    /// Files mounted read-only in the main container, from the ConfigMap `<service>-files`,
+    /// by file name: `{ "app.yaml" = { path = "/etc/app/app.yaml", content = "..." } }`.
+    #[serde(default)]
+    pub files: SpannedMap<FileLayer>,
+    /// Node labels the pods must run on: `{ "kubernetes.io/arch" = "arm64" }`.
+    #[serde(default)]
+    pub node_selector: SpannedMap<String>,
+    /// Taints the pods tolerate.
+    #[serde(default)]
+    pub tolerations: Option<Spanned<Vec<TolerationLayer>>>,
+    /// Required and preferred node labels.
+    #[serde(default)]
+    pub node_affinity: Option<Spanned<NodeAffinityLayer>>,
+    /// PriorityClass of the pods. Default: none (the cluster's default).
+    #[serde(default)]
+    pub priority_class: Option<Spanned<String>>,
+    /// Seconds between SIGTERM and SIGKILL when a pod stops. Default: Kubernetes' (30).
+    #[serde(default)]
+    pub termination_grace_period: Option<Spanned<i64>>,
+    /// Names of Secrets (of type `kubernetes.io/dockerconfigjson`, created outside kgen,
+    /// e.g. by the External Secrets Operator) holding credentials for a private registry.
+    #[serde(default)]
+    pub image_pull_secrets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Labels added to every object of the service (not the ones kgen sets).
+    #[serde(default)]
+    pub labels: SpannedMap<String>,
+    /// Annotations added to every object of the service (not the ones kgen sets).
+    #[serde(default)]
+    pub annotations: SpannedMap<String>,
+    /// Labels added to the pods only.
+    #[serde(default)]
+    pub pod_labels: SpannedMap<String>,
+    /// Annotations added to the pods only.
+    #[serde(default)]
+    pub pod_annotations: SpannedMap<String>,
+    /// The ServiceAccount's settings.
+    #[serde(default)]
+    pub service_account: Option<Spanned<ServiceAccountLayer>>,
+    /// How new versions replace old pods.
+    #[serde(default)]
+    pub rollout: Option<Spanned<RolloutLayer>>,
+    /// `cronjob` only: the schedule, five cron fields (`"0 3 * * *"`) or a macro such as `@daily`.
+    #[serde(default)]
+    pub schedule: Option<Spanned<String>>,
+    /// `cronjob` only: time zone, concurrency, history, deadline, suspension.
+    #[serde(default)]
+    pub cron: Option<Spanned<CronLayer>>,
+    /// `job` and `cronjob`: retries, deadlines, completions.
+    #[serde(default)]
+    pub job: Option<Spanned<JobLayer>>,
+    /// `job` only: run it as an Argo CD hook (e.g. `{ phase = "PreSync" }` for a migration).
+    #[serde(default)]
+    pub hook: Option<Spanned<HookLayer>>,
+    /// `statefulset` only: pod management and volume claim retention.
+    #[serde(default)]
+    pub statefulset: Option<Spanned<StatefulSetLayer>>,
 }
 
 /// `{ rule = "KG202", reason = "batch worker: no HTTP endpoint to probe" }`
@@ -319,16 +405,19 @@ pub struct CpuMemLayer {
     pub memory: Option<Spanned<String>>,
 }
 
-/// `probes = { liveness = "/health", readiness = "/ready" }`
+/// `probes = { liveness = "/health", readiness = "/ready", startup = { http = "/health", failure_threshold = 30 } }`
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbesLayer {
-    /// HTTP path of the liveness probe.
+    /// Restarts the container when it fails: an HTTP path on `http`, or a table.
     #[serde(default)]
-    pub liveness: Option<Spanned<String>>,
-    /// HTTP path of the readiness probe.
+    pub liveness: Option<Spanned<ProbeLayer>>,
+    /// Takes the pod out of its Service while it fails: an HTTP path on `http`, or a table.
     #[serde(default)]
-    pub readiness: Option<Spanned<String>>,
+    pub readiness: Option<Spanned<ProbeLayer>>,
+    /// Holds the other probes until it succeeds once (slow starters): a path or a table.
+    #[serde(default)]
+    pub startup: Option<Spanned<ProbeLayer>>,
 }
 
 /// `autoscaling = { min = 2, max = 5, cpu = 70 }`
@@ -350,6 +439,9 @@ pub struct AutoscalingLayer {
     /// Target average memory utilisation, percent of requests.
     #[serde(default)]
     pub memory: Option<Spanned<i64>>,
+    /// How fast the autoscaler scales up and down.
+    #[serde(default)]
+    pub behavior: Option<Spanned<ScalingBehaviorLayer>>,
 }
 
 /// Where a secret lives.
@@ -632,6 +724,9 @@ pub struct DisruptionBudgetLayer {
     /// (≥ 1) or a percentage such as `"25%"`. Default: `1`.
     #[serde(default)]
     pub max_unavailable: Option<Spanned<IntOrPercent>>,
+    /// Instead of `max_unavailable`: pods that must stay up (a count or a percentage).
+    #[serde(default)]
+    pub min_available: Option<Spanned<IntOrPercent>>,
 }
 
 /// How strictly pods are spread over a topology.
