@@ -27,7 +27,7 @@ use crate::crd::monitoring::{
     ServiceMonitor, ServiceMonitorSpec,
 };
 use crate::render::deployment::{CONTAINER_PORT_NAME, METRICS_PORT_NAME};
-use crate::spec::{EnvSpec, MonitoringSpec, PlatformSpec, ServiceSpec};
+use crate::spec::{EnvSpec, MonitoringSpec, PlatformSpec, ServiceSpec, WorkloadKind};
 
 /// The stack's component name: its directory under `generated/clusters/<cluster>/` and
 /// its values file `generated/values/<cluster>/monitoring.yaml`.
@@ -452,22 +452,62 @@ pub fn prometheus_rule(
 ) -> PrometheusRule {
     let ns = &svc.namespace;
     let name = &svc.name;
-    let mut rules = vec![
-        Rule::alert(
+    // What "not running as it should" means for each kind, from kube-state-metrics.
+    let sel = |label: &str| format!("{{namespace=\"{ns}\", {label}=\"{name}\"}}");
+    let availability = match svc.kind() {
+        WorkloadKind::Deployment | WorkloadKind::Worker => Some(Rule::alert(
             "KgenDeploymentReplicasUnavailable",
-            format!("kube_deployment_status_replicas_unavailable{{namespace=\"{ns}\", deployment=\"{name}\"}} > 0"),
+            format!("kube_deployment_status_replicas_unavailable{} > 0", sel("deployment")),
             "10m",
             "warning",
             format!("{name} in {} has unavailable replicas", env.name),
-        ),
-        Rule::alert(
-            "KgenContainerRestartLoop",
-            format!("increase(kube_pod_container_status_restarts_total{{namespace=\"{ns}\", container=\"{name}\"}}[15m]) > 3"),
-            "5m",
+        )),
+        WorkloadKind::Statefulset => Some(Rule::alert(
+            "KgenStatefulSetReplicasNotReady",
+            format!(
+                "kube_statefulset_status_replicas_ready{s} < kube_statefulset_replicas{s}",
+                s = sel("statefulset")
+            ),
+            "10m",
             "warning",
-            format!("{name} in {} is restarting repeatedly", env.name),
-        ),
-    ];
+            format!("{name} in {} has replicas that are not ready", env.name),
+        )),
+        WorkloadKind::Daemonset => Some(Rule::alert(
+            "KgenDaemonSetPodsUnavailable",
+            format!("kube_daemonset_status_number_unavailable{} > 0", sel("daemonset")),
+            "10m",
+            "warning",
+            format!("{name} in {} has nodes without a running pod", env.name),
+        )),
+        // A Job's name carries a hash of its template (or is the service's, for a hook);
+        // a CronJob's runs are named `<cronjob>-<time>`: match them by owner.
+        WorkloadKind::Job => Some(Rule::alert(
+            "KgenJobFailed",
+            format!(
+                "kube_job_status_failed{{namespace=\"{ns}\", job_name=~\"{name}(-[0-9a-f]{{8}})?\"}} > 0"
+            ),
+            "0m",
+            "warning",
+            format!("job {name} in {} failed", env.name),
+        )),
+        WorkloadKind::Cronjob => Some(Rule::alert(
+            "KgenCronJobFailed",
+            format!(
+                "kube_job_status_failed{{namespace=\"{ns}\"}} * on (namespace, job_name) group_left(owner_name) kube_job_owner{{namespace=\"{ns}\", owner_kind=\"CronJob\", owner_name=\"{name}\"}} > 0"
+            ),
+            "0m",
+            "warning",
+            format!("a run of cronjob {name} in {} failed", env.name),
+        )),
+    };
+    let mut rules: Vec<Rule> = availability.into_iter().collect();
+    rules.push(Rule::alert(
+        "KgenContainerRestartLoop",
+        format!("increase(kube_pod_container_status_restarts_total{{namespace=\"{ns}\", container=\"{name}\"}}[15m]) > 3"),
+        "5m",
+        "warning",
+        format!("{name} in {} is restarting repeatedly", env.name),
+    ));
     if svc.autoscaling.is_some() {
         rules.push(Rule::alert(
             "KgenHpaPinnedAtMax",

@@ -116,6 +116,29 @@ pub fn callers<'e>(env: &'e EnvSpec, svc: &ServiceSpec) -> Vec<&'e ServiceSpec> 
         .collect()
 }
 
+/// The pod ports behind a service's Service (what its callers may reach): `http`, and
+/// every named port of the main container and the sidecars the Service exposes.
+pub fn served_ports(svc: &ServiceSpec) -> Vec<NetworkPolicyPort> {
+    if svc.service.is_none() {
+        return Vec::new();
+    }
+    let mut ports = vec![tcp(svc.port)];
+    for p in svc
+        .ports
+        .iter()
+        .chain(svc.sidecars.iter().flat_map(|c| &c.ports))
+    {
+        if p.service_port.is_some() {
+            ports.push(NetworkPolicyPort {
+                port: Some(IntOrString::Int(i32::from(p.port))),
+                protocol: Some(p.protocol.as_str().into()),
+                ..Default::default()
+            });
+        }
+    }
+    ports
+}
+
 /// The policy of one service.
 pub fn build(
     platform: &PlatformSpec,
@@ -125,10 +148,11 @@ pub fn build(
 ) -> NetworkPolicy {
     let mut ingress = Vec::new();
     let callers = callers(env, svc);
-    if !callers.is_empty() {
+    let served = served_ports(svc);
+    if !callers.is_empty() && !served.is_empty() {
         ingress.push(NetworkPolicyIngressRule {
             from: Some(callers.into_iter().map(pods_of).collect()),
-            ports: Some(vec![tcp(svc.port)]),
+            ports: Some(served),
         });
     }
     if svc.ingress.is_some() {
@@ -192,9 +216,13 @@ pub fn build(
             .iter()
             .filter_map(|c| env.services.iter().find(|s| s.name == *c))
         {
+            let ports = served_ports(callee);
+            if ports.is_empty() {
+                continue;
+            }
             rules.push(NetworkPolicyEgressRule {
                 to: Some(vec![pods_of(callee)]),
-                ports: Some(vec![tcp(callee.port)]),
+                ports: Some(ports),
             });
         }
         rules.push(NetworkPolicyEgressRule {
