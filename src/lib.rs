@@ -10,6 +10,7 @@
 //! atomically). `compile` strings the stages together;
 //! `ops` holds one function per command; `diagnostic` renders problems at the edge.
 
+pub mod addons;
 pub mod admission;
 pub mod cmp_params;
 pub mod compile;

@@ -115,6 +115,17 @@ impl<'a, T> Layers<'a, T> {
         out
     }
 
+    /// Every layer's value of one leaf, lowest first (for values merged deeply).
+    pub fn each<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a Spanned<V>>,
+    ) -> Vec<(FileId, &'a Spanned<V>)> {
+        self.layers
+            .iter()
+            .filter_map(|(file, layer, _)| get(layer).map(|v| (*file, v)))
+            .collect()
+    }
+
     /// True when any layer has the table `get` returns.
     pub fn any<V: 'a>(&self, get: impl Fn(&'a T) -> Option<&'a V>) -> bool {
         self.layers.iter().any(|(_, l, _)| get(l).is_some())

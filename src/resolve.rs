@@ -23,6 +23,7 @@ use crate::template::Templates;
 use crate::workspace::Workspace;
 use crate::{image_ref, names, quantity, rules, secret_scan};
 
+mod addons;
 mod availability;
 mod clusters;
 mod env_settings;
@@ -492,9 +493,16 @@ impl<'a> Resolver<'a> {
             },
             network_policy: None,
             origin: name_origin.clone(),
+            cluster_namespaces: Default::default(),
         };
         // The cluster's stack scrapes every environment on it.
         env.monitoring = cluster.monitoring.clone();
+        env.cluster_namespaces = cluster
+            .monitoring
+            .iter()
+            .map(|m| m.namespace.clone())
+            .chain(cluster.addons.iter().map(|a| a.namespace.clone()))
+            .collect();
         let ctx_env = env_context(&env);
         let ctx_cluster = cluster_context(cluster);
         self.env_settings(
@@ -1459,6 +1467,12 @@ pub fn is_duration(s: &str) -> bool {
         }
     }
     true
+}
+
+/// An exact Helm chart version: a semantic version, optionally with a leading `v`
+/// (cert-manager's charts are `v1.16.2`).
+pub fn is_chart_version(s: &str) -> bool {
+    is_semver(s.strip_prefix('v').unwrap_or(s))
 }
 
 /// Exact semantic version `MAJOR.MINOR.PATCH` with optional pre-release/build.

@@ -108,6 +108,8 @@ struct App {
     env: Option<String>,
     service: Option<String>,
     cluster: Option<String>,
+    /// The add-on it installs (`kgen.dev/addon`).
+    addon: Option<String>,
 }
 
 impl App {
@@ -213,6 +215,7 @@ impl<'a> Checker<'a> {
                     env: label(argocd::ENVIRONMENT_LABEL),
                     service: None,
                     cluster: label(argocd::CLUSTER_LABEL),
+                    addon: label(argocd::ADDON_LABEL),
                 }),
                 Some("ApplicationSet") => match expand::applications(v) {
                     Ok(list) => {
@@ -228,6 +231,7 @@ impl<'a> Checker<'a> {
                                 env: label(argocd::ENVIRONMENT_LABEL),
                                 service,
                                 cluster: label(argocd::CLUSTER_LABEL),
+                                addon: None,
                             });
                         }
                     }
@@ -387,6 +391,23 @@ impl<'a> Checker<'a> {
     }
 
     fn footprint(&self, app: &App, chart: &str) -> Option<Footprint> {
+        if let Some(addon) = &app.addon {
+            let a = app
+                .cluster
+                .as_deref()
+                .and_then(|c| self.spec.cluster(c))
+                .and_then(|c| c.addons.iter().find(|a| &a.name == addon))?;
+            let f = &a.footprint;
+            return Some(Footprint {
+                chart: chart.to_string(),
+                namespaces: std::iter::once(a.namespace.clone())
+                    .chain(f.namespaces.iter().cloned())
+                    .collect(),
+                cluster_kinds: f.cluster_kinds.clone(),
+                crd_groups: f.crd_groups.clone(),
+                objects: f.objects.clone(),
+            });
+        }
         if chart != argocd::MONITORING_CHART {
             return None;
         }

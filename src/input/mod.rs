@@ -15,7 +15,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::spanned::Spanned;
 
+pub mod addons;
 pub mod workload;
+pub use addons::*;
 pub use workload::*;
 
 /// A map whose keys and values keep their spans.
@@ -43,9 +45,13 @@ pub struct PlatformFile {
     /// this table, every environment is a cluster of its own, named after it.
     #[serde(default)]
     pub clusters: SpannedMap<ClusterLayer>,
-    /// kube-prometheus-stack settings (`generated/<env>/monitoring/`).
+    /// kube-prometheus-stack settings, one stack per cluster (`generated/values/<cluster>/monitoring.yaml`).
     #[serde(default)]
     pub monitoring: Option<Spanned<MonitoringLayer>>,
+    /// Third-party Helm charts installed once per cluster (cert-manager, external-dns,
+    /// ...), by name: kgen's presets, or any chart. See docs/platform.md#add-ons.
+    #[serde(default)]
+    pub addons: SpannedMap<AddonLayer>,
     /// Argo CD settings (`generated/argocd/<env>/`).
     #[serde(default)]
     pub argocd: Option<Spanned<ArgoCdSection>>,
@@ -80,6 +86,10 @@ pub struct OverlayFile {
     /// the stack of a shared cluster is configured under `[clusters.<name>] monitoring`.
     #[serde(default)]
     pub monitoring: Option<Spanned<MonitoringLayer>>,
+    /// Merged over `[addons.<name>]` (and the cluster's), for this environment's
+    /// cluster, when the environment has its cluster to itself.
+    #[serde(default)]
+    pub addons: SpannedMap<AddonLayer>,
 }
 
 /// `[platform]`
@@ -216,6 +226,10 @@ pub struct ClusterLayer {
     /// per cluster scrapes every environment on it.
     #[serde(default)]
     pub monitoring: Option<Spanned<MonitoringLayer>>,
+    /// Merged over `[addons.<name>]` for this cluster (`enabled = false` leaves one out);
+    /// an add-on only this cluster runs can be declared here alone.
+    #[serde(default)]
+    pub addons: SpannedMap<AddonLayer>,
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.

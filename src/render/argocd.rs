@@ -270,7 +270,8 @@ pub fn app_projects(
         }
         p.users.push(format!("environment {}", env.name));
     }
-    let own_apps = !shared_namespaces.is_empty() || cluster.monitoring.is_some();
+    let own_apps =
+        !shared_namespaces.is_empty() || cluster.monitoring.is_some() || !cluster.addons.is_empty();
     if own_apps {
         let p = projects.entry(cluster.project.as_str()).or_default();
         p.repos.insert(platform.repo.clone());
@@ -295,6 +296,16 @@ pub fn app_projects(
                     .into_iter()
                     .map(|(g, k)| (g.to_string(), k.to_string())),
             );
+        }
+        for a in &cluster.addons {
+            // Exactly what the chart creates (its preset's footprint).
+            p.repos.insert(a.argocd_repo().to_string());
+            p.namespaces.insert(a.namespace.clone());
+            p.namespaces.extend(a.footprint.namespaces.iter().cloned());
+            if super::namespace::owned_by_cluster_app(platform, cluster, &a.namespace) {
+                p.kinds.insert((String::new(), "Namespace".into()));
+            }
+            p.kinds.extend(a.footprint.cluster_kinds.iter().cloned());
         }
         p.users.push(format!("cluster {}", cluster.name));
     }
@@ -535,6 +546,76 @@ pub fn monitoring_application(
             finalizer: true,
         },
     ))
+}
+
+/// Label naming the add-on an Application installs.
+pub const ADDON_LABEL: &str = "kgen.dev/addon";
+
+/// The `application-<addon>.yaml` file name.
+pub fn addon_file(addon: &str) -> String {
+    format!("application-{addon}.yaml")
+}
+
+/// `<cluster>-<addon>`: a Helm chart kgen installs on the cluster (cert-manager,
+/// external-dns, ...): the pinned chart, its values file from this repository, and its
+/// namespace.
+pub fn addon_application(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    a: &crate::spec::AddonSpec,
+) -> Application {
+    let values = platform.repo_path_of(&format!(
+        "{GENERATED_DIR}/{}",
+        super::values_file(&cluster.name, &a.name)
+    ));
+    let mut sources = vec![
+        ApplicationSource {
+            repo_url: a.argocd_repo().to_string(),
+            chart: Some(a.chart.clone()),
+            target_revision: Some(a.version.clone()),
+            helm: Some(ApplicationSourceHelm {
+                release_name: Some(a.release.clone()),
+                value_files: vec![format!("$values/{values}")],
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ApplicationSource {
+            repo_url: platform.repo.clone(),
+            target_revision: Some(platform.revision.clone()),
+            ref_: Some("values".into()),
+            ..Default::default()
+        },
+    ];
+    if super::namespace::owned_by_cluster_app(platform, cluster, &a.namespace) {
+        sources.push(repo_directory(
+            platform,
+            &format!(
+                "{GENERATED_DIR}/{}",
+                super::cluster_dir(&cluster.name, &a.name)
+            ),
+        ));
+    }
+    let mut labels = argo_labels(platform, cluster, None);
+    labels.insert(ADDON_LABEL.into(), a.name.clone());
+    application(
+        platform,
+        labels,
+        &AppDef {
+            name: format!("{}-{}", cluster.name, a.name),
+            project: cluster.project.clone(),
+            sources,
+            destination: destination(&cluster.destination, Some(&a.namespace)),
+            sync: cluster_sync(platform, cluster),
+            options: if a.server_side_apply {
+                &["ServerSideApply=true"]
+            } else {
+                &[]
+            },
+            wave: a.wave,
+            finalizer: true,
+        },
+    )
 }
 
 /// The app of apps: `kubectl apply -f generated/argocd/<cluster>/bootstrap.yaml` brings

@@ -133,42 +133,29 @@ pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     per_service.into_iter().flatten().collect()
 }
 
-/// Namespaces of `env` that several Applications deploy into: those of two services
-/// or more, and the monitoring stack's when a service uses it too. No one of them
-/// owns such a namespace (deleting it would prune the others' objects): the cluster's
-/// `<cluster>-namespaces` Application creates it, before them.
+/// The shared namespaces of `env` (see [`namespace::shared_in_env`]).
 pub fn shared_namespaces(env: &EnvSpec) -> BTreeSet<&str> {
-    let mut seen = BTreeSet::new();
-    let mut shared = BTreeSet::new();
-    if let Some(m) = &env.monitoring {
-        seen.insert(m.namespace.as_str());
-    }
-    for svc in &env.services {
-        if !seen.insert(svc.namespace.as_str()) {
-            shared.insert(svc.namespace.as_str());
-        }
-    }
-    shared
+    namespace::shared_in_env(env)
 }
 
-/// The shared namespaces of every environment on `cluster` (see [`shared_namespaces`]).
+/// The shared namespaces of `cluster` (see [`namespace::shared`]).
 pub fn cluster_shared_namespaces(
     platform: &PlatformSpec,
     cluster: &ClusterSpec,
 ) -> BTreeSet<String> {
-    platform
-        .environments_on(&cluster.name)
-        .flat_map(|e| shared_namespaces(e).into_iter().map(String::from))
-        .collect()
+    namespace::shared(platform, cluster).into_keys().collect()
 }
 
 /// For each service of `env` (in order), whether its Application creates its
-/// namespace: yes, unless the namespace is shared (see [`shared_namespaces`]).
+/// namespace: yes, unless the namespace is shared or one every cluster has.
 pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
     let shared = shared_namespaces(env);
     env.services
         .iter()
-        .map(|svc| !shared.contains(svc.namespace.as_str()))
+        .map(|svc| {
+            !shared.contains(svc.namespace.as_str())
+                && !namespace::SYSTEM.contains(&svc.namespace.as_str())
+        })
         .collect()
 }
 
@@ -176,21 +163,16 @@ pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
 /// (namespace and Helm values), the Terraform hand-off, and its Argo CD objects.
 pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     let mut out = Vec::new();
-    let shared = cluster_shared_namespaces(platform, cluster);
-    let monitoring_ns = cluster.monitoring.as_ref().map(|m| m.namespace.as_str());
-    for ns in &shared {
-        let value = if Some(ns.as_str()) == monitoring_ns {
-            monitoring::namespace(platform, cluster.monitoring.as_ref().expect("monitoring"))
-        } else {
-            namespace::build(platform, ns)
-        };
+    let shared_levels = namespace::shared(platform, cluster);
+    let shared: BTreeSet<String> = shared_levels.keys().cloned().collect();
+    for (ns, level) in &shared_levels {
         out.push(Object::of_cluster(
             &cluster.name,
             format!(
                 "{}/{ns}.yaml",
                 cluster_dir(&cluster.name, NAMESPACES_COMPONENT)
             ),
-            &value,
+            &namespace::with_level(platform, ns, *level),
         ));
     }
     if let Some(m) = &cluster.monitoring {
@@ -208,6 +190,20 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
             &cluster.name,
             values_file(&cluster.name, monitoring::DIR),
             &monitoring::values(m),
+        ));
+    }
+    for a in &cluster.addons {
+        if namespace::owned_by_cluster_app(platform, cluster, &a.namespace) {
+            out.push(Object::of_cluster(
+                &cluster.name,
+                format!("{}/namespace.yaml", cluster_dir(&cluster.name, &a.name)),
+                &namespace::with_level(platform, &a.namespace, a.pod_security),
+            ));
+        }
+        out.push(Object::of_cluster(
+            &cluster.name,
+            values_file(&cluster.name, &a.name),
+            &a.values,
         ));
     }
     out.push(Object::of_cluster(
@@ -260,6 +256,13 @@ pub fn argocd_objects(
             &cluster.name,
             at("application-namespaces.yaml"),
             &argocd::namespaces_application(platform, cluster),
+        ));
+    }
+    for a in &cluster.addons {
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at(&argocd::addon_file(&a.name)),
+            &argocd::addon_application(platform, cluster, a),
         ));
     }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {

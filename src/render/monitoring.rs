@@ -36,11 +36,10 @@ pub const DIR: &str = "monitoring";
 /// Whether the stack's Application creates the monitoring namespace: yes, unless a
 /// service of the cluster deploys into it too.
 pub fn owns_namespace(platform: &PlatformSpec, cluster: &crate::spec::ClusterSpec) -> bool {
-    cluster.monitoring.as_ref().is_some_and(|m| {
-        !platform
-            .environments_on(&cluster.name)
-            .any(|e| e.services.iter().any(|s| s.namespace == m.namespace))
-    })
+    cluster
+        .monitoring
+        .as_ref()
+        .is_some_and(|m| super::namespace::owned_by_cluster_app(platform, cluster, &m.namespace))
 }
 /// Lets a service's Application sync before the Prometheus Operator CRDs exist.
 const SKIP_DRY_RUN: (&str, &str) = (

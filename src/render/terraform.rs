@@ -6,7 +6,7 @@
 //! reads natively with `jsondecode(file(...))`), outside every directory that holds
 //! Kubernetes objects, so `kubectl apply -R` and directory validators never see it:
 //!
-//! - `irsa`: every service whose pods assume an IAM role through IRSA, with the role
+//! - `irsa`: every service and add-on whose pods assume an IAM role through IRSA, with the role
 //!   ARN kgen annotates and the trust policy's subject
 //!   (`system:serviceaccount:<namespace>:<service account>`);
 //! - `pod_identity_associations`: every association to create, with the argument
@@ -44,7 +44,12 @@ pub struct HandOff {
 /// A role assumed through IRSA, and the subject its trust policy must allow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IrsaRole {
-    pub environment: String,
+    /// The environment of the service, or none for an add-on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The add-on the role is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon: Option<String>,
     pub namespace: String,
     pub service_account: String,
     pub role_arn: String,
@@ -54,7 +59,12 @@ pub struct IrsaRole {
 /// One Pod Identity association, with the argument names of `aws_eks_pod_identity_association`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Association {
-    pub environment: String,
+    /// The environment of the service, or none for an add-on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The add-on the association is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon: Option<String>,
     pub namespace: String,
     pub service_account: String,
     pub role_arn: String,
@@ -70,19 +80,44 @@ pub fn build(platform: &PlatformSpec, cluster: &ClusterSpec) -> HandOff {
             let Some(role) = &s.iam_role else { continue };
             match env.workload_identity {
                 WorkloadIdentity::Irsa => irsa.push(IrsaRole {
-                    environment: env.name.clone(),
+                    environment: Some(env.name.clone()),
+                    addon: None,
                     namespace: s.namespace.clone(),
                     service_account: s.name.clone(),
                     role_arn: role.clone(),
                     subject: format!("system:serviceaccount:{}:{}", s.namespace, s.name),
                 }),
                 WorkloadIdentity::PodIdentity => associations.push(Association {
-                    environment: env.name.clone(),
+                    environment: Some(env.name.clone()),
+                    addon: None,
                     namespace: s.namespace.clone(),
                     service_account: s.name.clone(),
                     role_arn: role.clone(),
                 }),
             }
+        }
+    }
+    for a in &cluster.addons {
+        let Some(id) = &a.identity else { continue };
+        match id.mode {
+            WorkloadIdentity::Irsa => irsa.push(IrsaRole {
+                environment: None,
+                addon: Some(a.name.clone()),
+                namespace: a.namespace.clone(),
+                service_account: id.service_account.clone(),
+                role_arn: id.role_arn.clone(),
+                subject: format!(
+                    "system:serviceaccount:{}:{}",
+                    a.namespace, id.service_account
+                ),
+            }),
+            WorkloadIdentity::PodIdentity => associations.push(Association {
+                environment: None,
+                addon: Some(a.name.clone()),
+                namespace: a.namespace.clone(),
+                service_account: id.service_account.clone(),
+                role_arn: id.role_arn.clone(),
+            }),
         }
     }
     HandOff {

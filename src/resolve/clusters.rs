@@ -262,16 +262,33 @@ impl<'a> Resolver<'a> {
             only_env,
             envs,
         );
-        ClusterSpec {
+        let mut spec = ClusterSpec {
             name,
             destination,
             kubernetes_version,
             project,
             vars,
             monitoring,
+            addons: Vec::new(),
             implicit: false,
             inputs: self.cluster_inputs(only_env),
             origin,
+        };
+        let ctx = self.cluster_template_context(&spec);
+        spec.addons = self.addons(&spec.name, Some(&layer.value), only_env, envs, &ctx);
+        spec
+    }
+
+    /// What the templates of a cluster's add-ons see: `cluster` and `platform`.
+    fn cluster_template_context(&self, c: &ClusterSpec) -> minijinja::Value {
+        let p = &self.platform_file().platform;
+        minijinja::context! {
+            cluster => super::cluster_context(c),
+            platform => minijinja::context! {
+                name => p.name.value.clone(),
+                repo => p.repo.value.clone(),
+                registry => p.registry.as_ref().map(|r| r.value.clone()),
+            },
         }
     }
 
@@ -296,17 +313,21 @@ impl<'a> Resolver<'a> {
             self.check_server_url(&url, origin.clone());
         }
         let monitoring = self.cluster_monitoring(env, None, Some(env), &[env]);
-        ClusterSpec {
+        let mut spec = ClusterSpec {
             name: env.to_string(),
             destination: Destination::Server(url),
             kubernetes_version: OLDEST_KUBERNETES,
             project: self.env_project(env),
             vars: BTreeMap::new(),
             monitoring,
+            addons: Vec::new(),
             implicit: true,
             inputs: self.cluster_inputs(Some(env)),
             origin,
-        }
+        };
+        let ctx = self.cluster_template_context(&spec);
+        spec.addons = self.addons(&spec.name, None, Some(env), &[env], &ctx);
+        spec
     }
 
     /// Input files of a cluster's files: platform.toml, and the overlay of the

@@ -13,7 +13,9 @@ pub use crate::input::{
 };
 use crate::source::Origin;
 
+pub mod addons;
 pub mod workload;
+pub use addons::*;
 pub use workload::*;
 
 /// `repo:tag`, `repo@digest` or `repo:tag@digest`.
@@ -110,6 +112,8 @@ pub struct ClusterSpec {
     pub vars: BTreeMap<String, String>,
     /// The monitoring stack of the cluster, scraping every environment on it.
     pub monitoring: Option<MonitoringSpec>,
+    /// The add-ons installed on the cluster, by name.
+    pub addons: Vec<AddonSpec>,
     /// Not declared in `[clusters]`: one environment's cluster, named after it.
     pub implicit: bool,
     /// Input files the cluster's files are rendered from, for file headers.
@@ -133,6 +137,9 @@ pub struct EnvSpec {
     pub services: Vec<ServiceSpec>,
     /// The monitoring stack of the environment's cluster (which scrapes this environment).
     pub monitoring: Option<MonitoringSpec>,
+    /// Namespaces the cluster's own Applications (monitoring, add-ons) deploy into: a
+    /// service in one of them shares it (see `render::shared_namespaces`).
+    pub cluster_namespaces: std::collections::BTreeSet<String>,
     /// Input files this environment was rendered from, for file headers.
     pub inputs: Vec<String>,
     /// How pods get their IAM role (`workload_identity`).

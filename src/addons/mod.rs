@@ -1,0 +1,233 @@
+//! kgen's add-on presets: the third-party components a platform runs once per cluster
+//! (cert-manager, external-dns, the AWS Load Balancer Controller, ...), each as a
+//! Helm chart kgen knows.
+//!
+//! A [`Preset`] knows its chart and repository, the chart version its knowledge was
+//! checked against, its default namespace and the Pod Security level its pods need,
+//! where its ServiceAccount's annotations go in the chart's values (for IRSA), which of
+//! the typed add-on settings it takes and how they become values (with the defaults a
+//! careful operator would choose), and its [`Footprint`]: what the chart creates
+//! beyond its release namespace, which the cluster's AppProject admits exactly and the
+//! offline admission checks (`admission`).
+//!
+//! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
+//! installed from `chart`, `repo` and `chart_version`, with `values` only.
+
+mod metrics_server;
+
+use serde_json::{json, Map, Value};
+
+use crate::input::PodSecurityLevel;
+use crate::spec::AddonSettings;
+
+/// What a chart creates outside its release namespace, as far as Argo CD's checks go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Namespaces other than the release namespace it writes objects into.
+    pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds it creates, `(group, kind)`.
+    pub cluster_kinds: Vec<(String, String)>,
+    /// API groups of the CRDs it installs.
+    pub crd_groups: Vec<String>,
+    /// Objects it creates outside its release namespace, `(group, kind, namespace or "", name)`,
+    /// when their names are known (for the shared-object check).
+    pub objects: Vec<(String, String, String, String)>,
+}
+
+/// Where a chart's ServiceAccount is configured in its values.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceAccount {
+    /// Values path of the ServiceAccount's annotations (`serviceAccount.annotations`).
+    pub annotations: &'static [&'static str],
+    /// The ServiceAccount's name with kgen's values (for Pod Identity and IRSA trust);
+    /// `{release}` is replaced by the release name.
+    pub name: &'static str,
+}
+
+/// One preset.
+pub struct Preset {
+    pub name: &'static str,
+    pub chart: &'static str,
+    pub repo: &'static str,
+    /// The chart version whose values.yaml and templates this preset was checked against.
+    pub checked_version: &'static str,
+    pub namespace: &'static str,
+    pub pod_security: PodSecurityLevel,
+    /// The chart's CRDs need server-side apply (too large for the last-applied annotation).
+    pub server_side_apply: bool,
+    /// Sync wave of its Application in the cluster's bootstrap.
+    pub wave: i32,
+    /// Its ServiceAccount, when it calls AWS (`iam_role`).
+    pub service_account: Option<ServiceAccount>,
+    /// The typed settings it takes (keys of `[addons.<name>]`).
+    pub settings: &'static [&'static str],
+    /// Its values from the resolved settings (kgen's defaults included).
+    pub values: fn(&AddonSettings) -> Value,
+    /// What it creates beyond its release namespace, with these settings.
+    pub footprint: fn(&AddonSettings) -> Footprint,
+}
+
+impl std::fmt::Debug for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Preset({})", self.name)
+    }
+}
+
+/// Every preset, by name.
+pub const PRESETS: &[&Preset] = &[&metrics_server::PRESET];
+
+/// The preset named `name`.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().copied().find(|p| p.name == name)
+}
+
+/// The typed settings every preset with a controller takes.
+pub const CONTROLLER_SETTINGS: &[&str] = &[
+    "replicas",
+    "resources",
+    "priority_class",
+    "tolerations",
+    "node_selector",
+];
+
+/// `value` at `path` in `root` (objects created on the way).
+pub fn set(root: &mut Value, path: &[&str], value: Value) {
+    let mut at = root;
+    for key in &path[..path.len() - 1] {
+        if !at.get(*key).is_some_and(Value::is_object) {
+            at[*key] = Value::Object(Map::new());
+        }
+        at = &mut at[*key];
+    }
+    at[path[path.len() - 1]] = value;
+}
+
+/// `over` merged into `base`, deeply: objects merge key by key, anything else replaces.
+pub fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// The common controller values at the usual paths of a chart (`replicaCount`,
+/// `resources`, `priorityClassName`, `tolerations`, `nodeSelector`), under `prefix`.
+pub fn controller_values(s: &AddonSettings, prefix: &[&str], replicas_key: &str) -> Value {
+    let mut v = json!({});
+    fn at<'k>(prefix: &[&'k str], key: &'k str) -> Vec<&'k str> {
+        let mut p: Vec<&str> = prefix.to_vec();
+        p.push(key);
+        p
+    }
+    let at = |key: &'static str| at(prefix, key);
+    if let Some(n) = s.replicas {
+        let mut key: Vec<&str> = prefix.to_vec();
+        key.push(replicas_key);
+        set(&mut v, &key, json!(n));
+    }
+    if let Some(r) = &s.resources {
+        set(&mut v, &at("resources"), resources_value(r));
+    }
+    if let Some(p) = &s.priority_class {
+        set(&mut v, &at("priorityClassName"), json!(p));
+    }
+    if !s.tolerations.is_empty() {
+        set(
+            &mut v,
+            &at("tolerations"),
+            tolerations_value(&s.tolerations),
+        );
+    }
+    if !s.node_selector.is_empty() {
+        set(&mut v, &at("nodeSelector"), json!(s.node_selector));
+    }
+    v
+}
+
+/// Requests and limits as Kubernetes writes them.
+pub fn resources_value(r: &crate::spec::Resources) -> Value {
+    let cm = |c: &crate::spec::CpuMem| {
+        let mut m = Map::new();
+        if let Some(cpu) = &c.cpu {
+            m.insert("cpu".into(), json!(cpu));
+        }
+        if let Some(mem) = &c.memory {
+            m.insert("memory".into(), json!(mem));
+        }
+        Value::Object(m)
+    };
+    let mut out = Map::new();
+    let req = cm(&r.requests);
+    if req.as_object().is_some_and(|m| !m.is_empty()) {
+        out.insert("requests".into(), req);
+    }
+    let lim = cm(&r.limits);
+    if lim.as_object().is_some_and(|m| !m.is_empty()) {
+        out.insert("limits".into(), lim);
+    }
+    Value::Object(out)
+}
+
+/// Tolerations as Kubernetes writes them.
+pub fn tolerations_value(ts: &[crate::spec::Toleration]) -> Value {
+    Value::Array(
+        ts.iter()
+            .map(|t| {
+                let mut m = Map::new();
+                if let Some(k) = &t.key {
+                    m.insert("key".into(), json!(k));
+                }
+                m.insert("operator".into(), json!(format!("{:?}", t.operator)));
+                if let Some(v) = &t.value {
+                    m.insert("value".into(), json!(v));
+                }
+                if let Some(e) = t.effect {
+                    m.insert("effect".into(), json!(format!("{e:?}")));
+                }
+                if let Some(s) = t.seconds {
+                    m.insert("tolerationSeconds".into(), json!(s));
+                }
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// `group/Kind` pairs as a footprint's cluster kinds.
+pub fn kinds(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(g, k)| (g.to_string(), k.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_have_unique_names_and_pinned_versions() {
+        let mut names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PRESETS.len());
+        for p in PRESETS {
+            assert!(
+                crate::resolve::is_chart_version(p.checked_version),
+                "{}: {}",
+                p.name,
+                p.checked_version
+            );
+        }
+    }
+
+    #[test]
+    fn merge_is_deep() {
+        let mut a = json!({"a": {"b": 1, "c": 2}, "d": [1]});
+        merge(&mut a, json!({"a": {"b": 3}, "d": [2]}));
+        assert_eq!(a, json!({"a": {"b": 3, "c": 2}, "d": [2]}));
+    }
+}

@@ -1,0 +1,641 @@
+//! The add-ons of a cluster: `[addons.<name>]` < `[clusters.<name>.addons.<addon>]` <
+//! the overlay's `[addons.<addon>]` of the cluster's environment (when the cluster hosts
+//! only that one), merged leaf by leaf, `values` deeply; every value checked, the
+//! preset's typed settings turned into Helm values, and the add-on's identity decided.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::Value;
+
+use super::{Amend, Resolver};
+use crate::addons::{self, Preset};
+use crate::diagnostic::did_you_mean;
+use crate::input::{AddonLayer, ClusterLayer, WorkloadIdentity};
+use crate::merge::{Layers, Located};
+use crate::source::{FileId, Origin};
+use crate::spec::{AddonIdentity, AddonSettings, AddonSpec, CpuMem, PodSecurityLevel, Resources};
+use crate::{names, quantity, rules};
+
+/// Names kgen gives its own per-cluster Applications and directories.
+pub const RESERVED_ADDON_NAMES: &[&str] = &["monitoring", "namespaces", "bootstrap"];
+
+/// The settings of `[addons.<name>]` that only some presets take, and their key.
+const TYPED: &[&str] = &[
+    "replicas",
+    "resources",
+    "priority_class",
+    "tolerations",
+    "node_selector",
+    "cluster_name",
+    "region",
+    "vpc_id",
+    "domain_filters",
+    "txt_owner_id",
+    "policy",
+    "service_type",
+    "node_ports",
+    "ingress_class",
+    "install_crds",
+    "log_group",
+    "interruption_queue",
+    "sync_secrets",
+    "rotation_interval",
+];
+
+impl<'a> Resolver<'a> {
+    /// Every add-on of `cluster`, by name.
+    pub(super) fn addons(
+        &mut self,
+        cluster: &str,
+        cluster_layer: Option<&'a ClusterLayer>,
+        only_env: Option<&str>,
+        envs: &[&str],
+        ctx: &Value,
+    ) -> Vec<AddonSpec> {
+        let platform = &self.platform_file().addons;
+        let overlay = |env: &str| {
+            self.ws
+                .overlays
+                .get(env)
+                .map(|o| (o.file, &o.data.addons))
+                .filter(|(_, a)| !a.is_empty())
+        };
+        if only_env.is_none() {
+            for env in envs {
+                if let Some((file, map)) = overlay(env) {
+                    let key = map.keys().next().expect("not empty");
+                    self.error(
+                        rules::SHARED_CLUSTER_SETTING,
+                        Origin::new(file, key.span.clone()),
+                        format!("overlays/{env}.toml configures add-on `{}`, but `{env}` shares cluster `{cluster}` with other environments, which run one copy of it", key.value),
+                    )
+                    .help(format!("configure the add-on for the cluster under `[clusters.{cluster}.addons.{}]` in platform.toml", key.value));
+                }
+            }
+        }
+        let overlay = only_env.and_then(overlay);
+        let mut names: BTreeSet<&'a str> = platform.keys().map(|k| k.value.as_str()).collect();
+        if let Some(c) = cluster_layer {
+            names.extend(c.addons.keys().map(|k| k.value.as_str()));
+        }
+        if let Some((_, map)) = overlay {
+            names.extend(map.keys().map(|k| k.value.as_str()));
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let mut layers: Layers<AddonLayer> = Layers::new();
+            let mut header = None;
+            if let Some((k, v)) = platform.get_key_value(name) {
+                layers.push(self.pf, &v.value);
+                header = Some(self.at(&k.span));
+            }
+            if let Some((k, v)) = cluster_layer.and_then(|c| c.addons.get_key_value(name)) {
+                layers.push(self.pf, &v.value);
+                header.get_or_insert_with(|| self.at(&k.span));
+            }
+            if let Some((file, map)) = overlay {
+                if let Some((k, v)) = map.get_key_value(name) {
+                    layers.push(file, &v.value);
+                    header.get_or_insert_with(|| Origin::new(file, k.span.clone()));
+                }
+            }
+            let header = header.expect("declared somewhere");
+            if layers
+                .pick(|l| l.enabled.as_ref())
+                .is_some_and(|e| !*e.value)
+            {
+                continue;
+            }
+            if let Some(a) = self.addon(cluster, name, &header, &layers, ctx) {
+                out.push(a);
+            }
+        }
+        // Two add-ons (or an add-on and the monitoring stack) with one release in one
+        // namespace would be one Helm release written by two Applications.
+        let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        for a in &out {
+            if let Some(first) = seen.insert((&a.namespace, &a.release), &a.name) {
+                clashes.push((
+                    a.origin.clone(),
+                    first.to_string(),
+                    a.name.clone(),
+                    a.release.clone(),
+                ));
+            }
+        }
+        for (origin, first, second, release) in clashes {
+            self.error(
+                rules::DUPLICATE,
+                origin,
+                format!("add-ons `{first}` and `{second}` are both release `{release}` in one namespace of cluster `{cluster}`"),
+            )
+            .help("give one of them another `release` or `namespace`");
+        }
+        out
+    }
+
+    fn addon(
+        &mut self,
+        cluster: &str,
+        name: &str,
+        header: &Origin,
+        layers: &Layers<'a, AddonLayer>,
+        ctx: &Value,
+    ) -> Option<AddonSpec> {
+        let before = self.error_count();
+        if let Err(e) = names::check_dns1123_label(name) {
+            self.error(
+                rules::INVALID_NAME,
+                header.clone(),
+                format!("add-on name: {e}"),
+            );
+            return None;
+        }
+        if RESERVED_ADDON_NAMES.contains(&name) {
+            self.error(rules::RESERVED, header.clone(), format!("`{name}` cannot be an add-on's name: kgen names its own `<cluster>-{name}` Application so"))
+                .help(if name == "monitoring" {
+                    "kube-prometheus-stack is configured under [monitoring]; give another add-on another name"
+                } else {
+                    "choose another name"
+                });
+            return None;
+        }
+        let known: Vec<&str> = addons::PRESETS.iter().map(|p| p.name).collect();
+        let preset: Option<&'static Preset> = match layers.pick(|l| l.preset.as_ref()) {
+            Some(p) => match addons::preset(p.value) {
+                Some(found) => Some(found),
+                None => {
+                    let d = self.error(
+                        rules::UNKNOWN_REFERENCE,
+                        p.origin.clone(),
+                        format!("`{}` is not one of kgen's add-on presets", p.value),
+                    );
+                    if let Some(s) = did_you_mean(p.value, known.iter().copied()) {
+                        d.label = Some(s);
+                    }
+                    d.help = Some(format!("the presets are {}; for another chart, leave `preset` out and set `chart`, `repo` and `chart_version`", known.join(", ")));
+                    return None;
+                }
+            },
+            None => addons::preset(name),
+        };
+        let chart = layers
+            .pick(|l| l.chart.as_ref())
+            .map(|c| c.value.clone())
+            .or_else(|| preset.map(|p| p.chart.to_string()));
+        let repo = layers.pick(|l| l.repo.as_ref());
+        if let Some(r) = &repo {
+            let ok = (r.value.starts_with("https://")
+                || r.value.starts_with("http://")
+                || r.value.starts_with("oci://"))
+                && !r.value.contains(char::is_whitespace);
+            if !ok {
+                self.error(rules::INVALID_VALUE, r.origin.clone(), format!("`{}` is not a Helm repository URL", r.value))
+                    .help("write the chart repository's URL (`https://charts.jetstack.io`) or an OCI registry path (`oci://public.ecr.aws/karpenter`)");
+            }
+        }
+        let repo = repo
+            .map(|r| r.value.clone())
+            .or_else(|| preset.map(|p| p.repo.to_string()));
+        let (Some(chart), Some(repo)) = (chart, repo) else {
+            let d = self.error(
+                rules::MISSING_KEY,
+                header.clone(),
+                format!(
+                    "add-on `{name}` is not one of kgen's presets, and sets no `chart` and `repo`"
+                ),
+            );
+            if let Some(s) = did_you_mean(name, known.iter().copied()) {
+                d.label = Some(s);
+            }
+            d.help = Some(format!(
+                "name a preset (`preset = \"...\"`, or a table named after one: {}), or set `chart`, `repo` and `chart_version` for any Helm chart",
+                known.join(", ")
+            ));
+            return None;
+        };
+        let version = match layers.pick(|l| l.chart_version.as_ref()) {
+            Some(v) => {
+                if !super::is_chart_version(v.value) {
+                    self.error(rules::INVALID_VALUE, v.origin.clone(), format!("`{}` is not an exact chart version", v.value))
+                        .help("pin one version, e.g. `chart_version = \"1.16.2\"` (no ranges, no `latest`): an upgrade is a reviewed change (`kgen bump-chart`)");
+                }
+                v.value.clone()
+            }
+            None => {
+                let hint = preset
+                    .map(|p| format!(" (kgen's preset was checked against {})", p.checked_version))
+                    .unwrap_or_default();
+                self.error(
+                    rules::MISSING_KEY,
+                    header.clone(),
+                    format!("add-on `{name}` has no `chart_version`"),
+                )
+                .help(format!(
+                    "pin the chart, e.g. `chart_version = \"{}\"`{hint}",
+                    preset.map_or("1.0.0", |p| p.checked_version)
+                ));
+                String::new()
+            }
+        };
+        let dns = |this: &mut Self,
+                   v: Option<Located<&String>>,
+                   default: Option<&str>,
+                   what: &str|
+         -> Option<String> {
+            match v {
+                Some(v) => {
+                    if let Err(e) = names::check_dns1123_label(v.value) {
+                        this.error(
+                            rules::INVALID_NAME,
+                            v.origin.clone(),
+                            format!("{what}: {e}"),
+                        );
+                    }
+                    Some(v.value.clone())
+                }
+                None => default.map(str::to_string),
+            }
+        };
+        let Some(namespace) = dns(
+            self,
+            layers.pick(|l| l.namespace.as_ref()),
+            preset.map(|p| p.namespace),
+            "add-on namespace",
+        ) else {
+            self.error(
+                rules::MISSING_KEY,
+                header.clone(),
+                format!("add-on `{name}` has no `namespace`"),
+            )
+            .help(
+                "set the namespace to install the chart into, e.g. `namespace = \"cert-manager\"`",
+            );
+            return None;
+        };
+        let release = dns(
+            self,
+            layers.pick(|l| l.release.as_ref()),
+            Some(name),
+            "release name",
+        )
+        .unwrap_or_default();
+        if release.len() > 53 {
+            self.error(
+                rules::INVALID_NAME,
+                header.clone(),
+                format!("release name `{release}` is longer than Helm's 53 characters"),
+            );
+        }
+
+        // Typed settings: each must be one the preset takes.
+        let takes: &[&str] = preset.map_or(&[], |p| p.settings);
+        for key in TYPED {
+            if let Some(at) = typed_origin(layers, key) {
+                if !takes.contains(key) {
+                    let who = preset.map_or_else(
+                        || format!("`{chart}`, which is not a preset"),
+                        |p| format!("the `{}` preset", p.name),
+                    );
+                    self.error(
+                        rules::KIND_MISMATCH,
+                        at,
+                        format!("`{key}` is not a setting of {who}"),
+                    )
+                    .help(if takes.is_empty() {
+                        "pass the chart's own values under `values = { ... }`".to_string()
+                    } else {
+                        format!(
+                            "its settings are {}; anything else goes under `values`",
+                            takes.join(", ")
+                        )
+                    });
+                }
+            }
+        }
+        let settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+
+        // Identity.
+        let mode = layers
+            .pick(|l| l.workload_identity.as_ref())
+            .map(|m| *m.value)
+            .or_else(|| {
+                self.platform_file()
+                    .platform
+                    .value
+                    .workload_identity
+                    .as_ref()
+                    .map(|w| w.value)
+            })
+            .unwrap_or(WorkloadIdentity::Irsa);
+        let identity = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
+            let Some(sa) = preset.and_then(|p| p.service_account) else {
+                self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: kgen does not know where its chart sets its ServiceAccount"))
+                    .help("set the ServiceAccount annotation under `values` as the chart documents it");
+                return None;
+            };
+            let arn = self.render_template(r.value, &r.origin, ctx)?;
+            if !super::is_iam_role_arn(&arn) {
+                self.error(rules::INVALID_VALUE, r.origin.clone(), format!("`{arn}` is not an IAM role ARN"))
+                    .help("write `arn:aws:iam::<12-digit account>:role/<name>`; templates like `{{ cluster.account }}` help");
+                return None;
+            }
+            Some(AddonIdentity {
+                role_arn: arn,
+                mode,
+                service_account: sa.name.replace("{release}", &release),
+            })
+        });
+        let mut settings = settings;
+        if let Some(i) = identity
+            .as_ref()
+            .filter(|i| i.mode == WorkloadIdentity::Irsa)
+        {
+            settings.irsa_role = Some(i.role_arn.clone());
+        }
+
+        // Values: the preset's, then `values` (deeply, lowest layer first).
+        let mut values = preset.map_or_else(|| serde_json::json!({}), |p| (p.values)(&settings));
+        if let (Some(role), Some(sa)) =
+            (&settings.irsa_role, preset.and_then(|p| p.service_account))
+        {
+            let mut path: Vec<&str> = sa.annotations.to_vec();
+            path.push("eks.amazonaws.com/role-arn");
+            addons::set(&mut values, &path, serde_json::json!(role));
+        }
+        for (file, table) in layers_values(layers) {
+            let mut json = toml_to_json(&table.value);
+            self.render_json_templates(&mut json, &Origin::new(file, table.span.clone()), ctx);
+            addons::merge(&mut values, json);
+        }
+
+        let wave = layers
+            .pick(|l| l.sync_wave.as_ref())
+            .and_then(|w| self.int_in_range(*w.value, -100, 100, &w.origin, "sync_wave"))
+            .map_or_else(|| preset.map_or(-1, |p| p.wave), |w| w as i32);
+        let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        (self.error_count() == before).then(|| AddonSpec {
+            name: name.to_string(),
+            preset,
+            repo,
+            chart,
+            version,
+            release,
+            namespace,
+            values,
+            wave,
+            server_side_apply: layers
+                .pick(|l| l.server_side_apply.as_ref())
+                .map_or_else(|| preset.is_some_and(|p| p.server_side_apply), |s| *s.value),
+            pod_security: layers.pick(|l| l.pod_security.as_ref()).map_or_else(
+                || preset.map_or(PodSecurityLevel::Restricted, |p| p.pod_security),
+                |p| *p.value,
+            ),
+            identity,
+            footprint,
+            origin: header.clone(),
+        })
+    }
+
+    /// The typed settings of one add-on, checked and rendered.
+    fn addon_settings(
+        &mut self,
+        cluster: &str,
+        name: &str,
+        namespace: &str,
+        release: &str,
+        layers: &Layers<'a, AddonLayer>,
+        ctx: &Value,
+    ) -> AddonSettings {
+        let mut s = AddonSettings {
+            release: release.to_string(),
+            namespace: namespace.to_string(),
+            cluster: cluster.to_string(),
+            ..Default::default()
+        };
+        s.replicas = layers
+            .pick(|l| l.replicas.as_ref())
+            .and_then(|r| self.int_in_range(*r.value, 1, 100, &r.origin, "replicas"))
+            .map(|n| n as u32);
+        if layers.pick(|l| l.resources.as_ref()).is_some() {
+            let q = |this: &mut Self, v: Option<Located<&String>>| {
+                v.map(|v| {
+                    if let Err(e) = quantity::parse_non_negative(v.value) {
+                        this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                    }
+                    v.value.clone()
+                })
+            };
+            s.resources = Some(Resources {
+                requests: CpuMem {
+                    cpu: q(
+                        self,
+                        layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.cpu.as_ref()),
+                    ),
+                    memory: q(
+                        self,
+                        layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.memory.as_ref()),
+                    ),
+                },
+                limits: CpuMem {
+                    cpu: q(
+                        self,
+                        layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.cpu.as_ref()),
+                    ),
+                    memory: q(
+                        self,
+                        layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.memory.as_ref()),
+                    ),
+                },
+            });
+        }
+        s.priority_class = layers.pick(|l| l.priority_class.as_ref()).map(|p| {
+            if let Err(e) = names::check_dns1123_subdomain(p.value) {
+                self.error(
+                    rules::INVALID_NAME,
+                    p.origin.clone(),
+                    format!("priority_class: {e}"),
+                );
+            }
+            p.value.clone()
+        });
+        if let Some(list) = layers.pick(|l| l.tolerations.as_ref()) {
+            for t in list.value {
+                s.tolerations.push(crate::spec::Toleration {
+                    key: t.key.as_ref().map(|k| k.value.clone()),
+                    operator: t
+                        .operator
+                        .as_ref()
+                        .map_or(crate::spec::TolerationOperator::Equal, |o| o.value),
+                    value: t.value.as_ref().map(|v| v.value.clone()),
+                    effect: t.effect.as_ref().map(|e| e.value),
+                    seconds: t.seconds.as_ref().map(|x| x.value),
+                });
+            }
+        }
+        for (k, e) in layers.map(|l| Some(&l.node_selector)) {
+            if let Err(err) = names::check_label_key(k) {
+                self.error(
+                    rules::INVALID_KEY,
+                    e.key.clone(),
+                    format!("node label key: {err}"),
+                );
+                continue;
+            }
+            s.node_selector.insert(k.to_string(), e.value.value.clone());
+        }
+        let text = |this: &mut Self, v: Option<Located<&String>>| {
+            v.and_then(|v| this.render_template(v.value, &v.origin, ctx))
+        };
+        s.cluster_name = text(self, layers.pick(|l| l.cluster_name.as_ref()));
+        s.region = text(self, layers.pick(|l| l.region.as_ref())).or_else(|| {
+            self.platform_file()
+                .platform
+                .value
+                .aws_region
+                .as_ref()
+                .map(|r| r.value.clone())
+        });
+        s.vpc_id = text(self, layers.pick(|l| l.vpc_id.as_ref()));
+        s.txt_owner_id = text(self, layers.pick(|l| l.txt_owner_id.as_ref()));
+        s.log_group = text(self, layers.pick(|l| l.log_group.as_ref()));
+        s.interruption_queue = text(self, layers.pick(|l| l.interruption_queue.as_ref()));
+        s.ingress_class = layers.pick(|l| l.ingress_class.as_ref()).map(|c| {
+            if let Err(e) = names::check_dns1123_subdomain(c.value) {
+                self.error(
+                    rules::INVALID_NAME,
+                    c.origin.clone(),
+                    format!("ingress_class: {e}"),
+                );
+            }
+            c.value.clone()
+        });
+        s.policy = layers.pick(|l| l.policy.as_ref()).map(|p| {
+            if !["sync", "upsert-only", "create-only"].contains(&p.value.as_str()) {
+                self.error(rules::INVALID_VALUE, p.origin.clone(), format!("`{}` is not an external-dns policy", p.value))
+                    .help("write `upsert-only` (never deletes records), `sync` (also deletes them) or `create-only`");
+            }
+            p.value.clone()
+        });
+        if let Some(list) = layers.pick(|l| l.domain_filters.as_ref()) {
+            for d in list.value {
+                let at = Origin::new(list.origin.file, d.span.clone());
+                if let Err(e) = crate::resolve::check_host(&d.value) {
+                    self.error(rules::INVALID_VALUE, at, format!("domain filter: {e}"));
+                }
+                s.domain_filters.push(d.value.clone());
+            }
+        }
+        s.service_type = layers.pick(|l| l.service_type.as_ref()).map(|t| *t.value);
+        if let Some(np) = layers.pick(|l| l.node_ports.as_ref()) {
+            let port = |this: &mut Self, v: Option<Located<&i64>>| {
+                v.and_then(|v| this.int_in_range(*v.value, 30000, 32767, &v.origin, "node port"))
+                    .map(|n| n as u16)
+            };
+            s.node_ports = (
+                port(self, layers.pick(|l| l.node_ports.as_ref()?.http.as_ref())),
+                port(self, layers.pick(|l| l.node_ports.as_ref()?.https.as_ref())),
+            );
+            let _ = np;
+        }
+        s.install_crds = layers.pick(|l| l.install_crds.as_ref()).map(|b| *b.value);
+        s.sync_secrets = layers.pick(|l| l.sync_secrets.as_ref()).map(|b| *b.value);
+        s.rotation_interval = layers.pick(|l| l.rotation_interval.as_ref()).map(|r| {
+            if !crate::resolve::is_go_duration(r.value) {
+                self.error(
+                    rules::INVALID_VALUE,
+                    r.origin.clone(),
+                    format!("`{}` is not a Go duration", r.value),
+                )
+                .help("write a duration like `2m` or `1h`");
+            }
+            r.value.clone()
+        });
+        let _ = name;
+        s
+    }
+
+    /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`).
+    fn render_json_templates(&mut self, v: &mut serde_json::Value, origin: &Origin, ctx: &Value) {
+        match v {
+            serde_json::Value::String(s) if crate::template::Templates::is_template(s) => {
+                if let Some(out) = self.render_template(s, origin, ctx) {
+                    *s = out;
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for i in items {
+                    self.render_json_templates(i, origin, ctx);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (_, i) in m.iter_mut() {
+                    self.render_json_templates(i, origin, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where a typed setting is set, if any layer sets it.
+fn typed_origin<'a>(layers: &Layers<'a, AddonLayer>, key: &str) -> Option<Origin> {
+    let o = match key {
+        "replicas" => layers.pick(|l| l.replicas.as_ref()).map(|v| v.origin),
+        "resources" => layers.pick(|l| l.resources.as_ref()).map(|v| v.origin),
+        "priority_class" => layers.pick(|l| l.priority_class.as_ref()).map(|v| v.origin),
+        "tolerations" => layers.pick(|l| l.tolerations.as_ref()).map(|v| v.origin),
+        "node_selector" => layers
+            .map(|l| Some(&l.node_selector))
+            .into_values()
+            .next()
+            .map(|e| e.key),
+        "cluster_name" => layers.pick(|l| l.cluster_name.as_ref()).map(|v| v.origin),
+        "region" => layers.pick(|l| l.region.as_ref()).map(|v| v.origin),
+        "vpc_id" => layers.pick(|l| l.vpc_id.as_ref()).map(|v| v.origin),
+        "domain_filters" => layers.pick(|l| l.domain_filters.as_ref()).map(|v| v.origin),
+        "txt_owner_id" => layers.pick(|l| l.txt_owner_id.as_ref()).map(|v| v.origin),
+        "policy" => layers.pick(|l| l.policy.as_ref()).map(|v| v.origin),
+        "service_type" => layers.pick(|l| l.service_type.as_ref()).map(|v| v.origin),
+        "node_ports" => layers.pick(|l| l.node_ports.as_ref()).map(|v| v.origin),
+        "ingress_class" => layers.pick(|l| l.ingress_class.as_ref()).map(|v| v.origin),
+        "install_crds" => layers.pick(|l| l.install_crds.as_ref()).map(|v| v.origin),
+        "log_group" => layers.pick(|l| l.log_group.as_ref()).map(|v| v.origin),
+        "interruption_queue" => layers
+            .pick(|l| l.interruption_queue.as_ref())
+            .map(|v| v.origin),
+        "sync_secrets" => layers.pick(|l| l.sync_secrets.as_ref()).map(|v| v.origin),
+        "rotation_interval" => layers
+            .pick(|l| l.rotation_interval.as_ref())
+            .map(|v| v.origin),
+        _ => None,
+    };
+    o
+}
+
+/// The `values` tables of every layer, lowest first.
+fn layers_values<'a>(
+    layers: &Layers<'a, AddonLayer>,
+) -> Vec<(FileId, &'a crate::spanned::Spanned<toml::Table>)> {
+    layers.each(|l| l.values.as_ref())
+}
+
+/// A TOML value as JSON (dates become strings).
+pub fn toml_to_json(t: &toml::Table) -> serde_json::Value {
+    fn conv(v: &toml::Value) -> serde_json::Value {
+        match v {
+            toml::Value::String(s) => serde_json::Value::from(s.clone()),
+            toml::Value::Integer(i) => serde_json::Value::from(*i),
+            toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            toml::Value::Boolean(b) => serde_json::Value::from(*b),
+            toml::Value::Datetime(d) => serde_json::Value::from(d.to_string()),
+            toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(conv).collect()),
+            toml::Value::Table(t) => {
+                serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), conv(v))).collect())
+            }
+        }
+    }
+    serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), conv(v))).collect())
+}

@@ -1,0 +1,82 @@
+//! The effective add-ons of a cluster (see `resolve::addons`): chart, release,
+//! namespace, values, identity and footprint, resolved from `[addons.<name>]` and its
+//! per-cluster and overlay layers.
+
+use std::collections::BTreeMap;
+
+use super::{Resources, Toleration};
+use crate::addons::{Footprint, Preset};
+pub use crate::input::PodSecurityLevel;
+use crate::source::Origin;
+use crate::spec::WorkloadIdentity;
+
+/// The typed settings of an add-on, resolved (templates rendered), for a preset's
+/// `values` and `footprint`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddonSettings {
+    /// The add-on's release name and namespace (a preset's values and footprint name objects after them).
+    pub release: String,
+    pub namespace: String,
+    /// The cluster's name.
+    pub cluster: String,
+    pub replicas: Option<u32>,
+    pub resources: Option<Resources>,
+    pub priority_class: Option<String>,
+    pub tolerations: Vec<Toleration>,
+    pub node_selector: BTreeMap<String, String>,
+    pub cluster_name: Option<String>,
+    pub region: Option<String>,
+    pub vpc_id: Option<String>,
+    pub domain_filters: Vec<String>,
+    pub txt_owner_id: Option<String>,
+    pub policy: Option<String>,
+    pub service_type: Option<super::ServiceType>,
+    pub node_ports: (Option<u16>, Option<u16>),
+    pub ingress_class: Option<String>,
+    pub install_crds: Option<bool>,
+    pub log_group: Option<String>,
+    pub interruption_queue: Option<String>,
+    pub sync_secrets: Option<bool>,
+    pub rotation_interval: Option<String>,
+    /// The IAM role its pods assume through IRSA (the annotation on its ServiceAccount).
+    pub irsa_role: Option<String>,
+}
+
+/// How an add-on's pods assume their IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonIdentity {
+    pub role_arn: String,
+    pub mode: WorkloadIdentity,
+    /// The ServiceAccount the role is for, in the add-on's namespace.
+    pub service_account: String,
+}
+
+/// One add-on of one cluster.
+#[derive(Debug, Clone)]
+pub struct AddonSpec {
+    pub name: String,
+    pub preset: Option<&'static Preset>,
+    pub repo: String,
+    pub chart: String,
+    pub version: String,
+    pub release: String,
+    pub namespace: String,
+    /// The Helm values kgen writes (the preset's, then `values`).
+    pub values: serde_json::Value,
+    pub wave: i32,
+    pub server_side_apply: bool,
+    pub pod_security: PodSecurityLevel,
+    pub identity: Option<AddonIdentity>,
+    /// What the chart creates beyond its release namespace.
+    pub footprint: Footprint,
+    /// Where the add-on is declared (its table header).
+    pub origin: Origin,
+}
+
+impl AddonSpec {
+    /// The chart's repository as Argo CD wants it: an OCI repository without its
+    /// `oci://` scheme (Argo CD's Helm OCI sources name the registry and path).
+    pub fn argocd_repo(&self) -> &str {
+        self.repo.strip_prefix("oci://").unwrap_or(&self.repo)
+    }
+}
