@@ -25,11 +25,13 @@ use crate::{image_ref, names, quantity, rules, secret_scan};
 
 mod addons;
 mod availability;
+mod baseline;
 mod clusters;
 mod env_settings;
 mod env_vars;
 mod monitoring;
 mod pod;
+mod references;
 mod secret_paths;
 mod traffic;
 mod workload;
@@ -128,6 +130,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         pf: ws.platform_file,
         templates: Templates::new(),
         diags: Vec::new(),
+        refs: Vec::new(),
     };
     let mut spec = r.platform(only);
     crate::diagnostic::sort(&mut r.diags);
@@ -156,6 +159,8 @@ struct Resolver<'a> {
     pf: FileId,
     templates: Templates,
     diags: Vec<Diagnostic>,
+    /// References to baseline objects found while resolving clusters, checked last.
+    refs: Vec<references::BaselineRef>,
 }
 
 impl<'a> Resolver<'a> {
@@ -239,6 +244,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_projects(&environments, &clusters);
+        self.check_references(&clusters, &environments);
         if self.platform_file().environments.is_empty() {
             self.error(
                 rules::MISSING_KEY,
@@ -493,6 +499,7 @@ impl<'a> Resolver<'a> {
             },
             network_policy: None,
             origin: name_origin.clone(),
+            origins: BTreeMap::new(),
             cluster_namespaces: Default::default(),
         };
         // The cluster's stack scrapes every environment on it.

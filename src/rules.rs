@@ -47,6 +47,9 @@ rules! {
     KIND_MISMATCH = "KG028", "kind-mismatch", "a setting that does not apply to the service's kind (a port on a worker, a schedule on a Deployment)";
     UNKNOWN_REFERENCE = "KG029", "unknown-reference", "a name that refers to nothing declared (a volume a container mounts, a port a probe names)";
     CRON_SCHEDULE = "KG030", "cron-schedule", "a CronJob schedule or time zone the API server refuses";
+    UNKNOWN_BASELINE_OBJECT = "KG031", "unknown-baseline-object", "a reference to a ClusterIssuer, ClusterSecretStore, StorageClass, PriorityClass or EC2NodeClass the cluster's baseline does not declare, or one that cannot serve it";
+    UNCHECKED_REFERENCE = "KG032", "unchecked-reference", "a reference to a cluster object of a kind the cluster's baseline declares nothing of, which kgen cannot check";
+    NODE_POOL_MISMATCH = "KG033", "node-pool-mismatch", "pods whose node selector, affinity or tolerations fit no declared Karpenter NodePool, or tolerate a taint no node has";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";

@@ -16,8 +16,10 @@ use serde::{Deserialize, Deserializer};
 use crate::spanned::Spanned;
 
 pub mod addons;
+pub mod baseline;
 pub mod workload;
 pub use addons::*;
+pub use baseline::*;
 pub use workload::*;
 
 /// A map whose keys and values keep their spans.
@@ -52,6 +54,12 @@ pub struct PlatformFile {
     /// ...), by name: kgen's presets, or any chart. See docs/platform.md#add-ons.
     #[serde(default)]
     pub addons: SpannedMap<AddonLayer>,
+    /// Cluster-wide objects rendered on every cluster (ClusterIssuers, ClusterSecretStores,
+    /// StorageClasses, Karpenter NodePools and EC2NodeClasses, platform roles,
+    /// PriorityClasses), and what the clusters have without kgen. References to them
+    /// are checked. See docs/platform.md#cluster-baseline.
+    #[serde(default)]
+    pub baseline: Option<Spanned<BaselineLayer>>,
     /// Argo CD settings (`generated/argocd/<env>/`).
     #[serde(default)]
     pub argocd: Option<Spanned<ArgoCdSection>>,
@@ -230,6 +238,11 @@ pub struct ClusterLayer {
     /// an add-on only this cluster runs can be declared here alone.
     #[serde(default)]
     pub addons: SpannedMap<AddonLayer>,
+    /// Merged over `[baseline]` for this cluster, object by object and key by key
+    /// (`enabled = false` leaves one object out); objects only this cluster has can be
+    /// declared here alone.
+    #[serde(default)]
+    pub baseline: Option<Spanned<BaselineLayer>>,
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.

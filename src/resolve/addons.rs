@@ -485,6 +485,29 @@ impl<'a> Resolver<'a> {
             }
             s.node_selector.insert(k.to_string(), e.value.value.clone());
         }
+        if let Some(p) = layers.pick(|l| l.priority_class.as_ref()) {
+            self.refs.push(super::references::BaselineRef {
+                cluster: cluster.to_string(),
+                target: super::references::Target::PriorityClass(p.value.clone()),
+                origin: p.origin,
+            });
+        }
+        if !s.tolerations.is_empty() || !s.node_selector.is_empty() {
+            let origin = layers
+                .pick(|l| l.tolerations.as_ref())
+                .map(|t| t.origin)
+                .or_else(|| layers.map(|l| Some(&l.node_selector)).into_values().next().map(|e| e.key))
+                .expect("tolerations or a node selector are set");
+            self.refs.push(super::references::BaselineRef {
+                cluster: cluster.to_string(),
+                target: super::references::Target::Placement {
+                    who: format!("add-on `{name}`"),
+                    node_selector: s.node_selector.clone(),
+                    tolerations: s.tolerations.clone(),
+                },
+                origin,
+            });
+        }
         let text = |this: &mut Self, v: Option<Located<&String>>| {
             v.and_then(|v| this.render_template(v.value, &v.origin, ctx))
         };

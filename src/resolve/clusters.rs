@@ -270,11 +270,13 @@ impl<'a> Resolver<'a> {
             vars,
             monitoring,
             addons: Vec::new(),
+            baseline: Default::default(),
             implicit: false,
             inputs: self.cluster_inputs(only_env),
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
+        spec.baseline = self.baseline(&spec.name, c.baseline.as_ref(), &ctx);
         spec.addons = self.addons(&spec.name, Some(&layer.value), only_env, envs, &ctx);
         spec
     }
@@ -321,11 +323,13 @@ impl<'a> Resolver<'a> {
             vars: BTreeMap::new(),
             monitoring,
             addons: Vec::new(),
+            baseline: Default::default(),
             implicit: true,
             inputs: self.cluster_inputs(Some(env)),
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
+        spec.baseline = self.baseline(&spec.name, None, &ctx);
         spec.addons = self.addons(&spec.name, None, Some(env), &[env], &ctx);
         spec
     }
@@ -460,7 +464,7 @@ impl<'a> Resolver<'a> {
         if let Some(l) = overlay {
             extra.push(l);
         }
-        self.monitoring(&extra)
+        self.monitoring(cluster, &extra)
     }
 }
 

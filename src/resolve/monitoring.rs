@@ -14,6 +14,7 @@ impl<'a> Resolver<'a> {
     /// when no layer exists or the highest `enabled` is `false`.
     pub(super) fn monitoring(
         &mut self,
+        cluster: &str,
         above: &[(FileId, &'a MonitoringLayer)],
     ) -> Option<MonitoringSpec> {
         let base = self.platform_file().monitoring.as_ref();
@@ -54,7 +55,7 @@ impl<'a> Resolver<'a> {
             None => {
                 self.error(
                     rules::MISSING_KEY,
-                    table_origin,
+                    table_origin.clone(),
                     "[monitoring] has no `chart_version`".into(),
                 )
                 .help("pin the kube-prometheus-stack chart, e.g. `chart_version = \"77.0.0\"`");
@@ -136,12 +137,18 @@ impl<'a> Resolver<'a> {
             builtin::MONITORING_NAMESPACE,
             "monitoring namespace",
         );
+        let storage_class_at = layers.pick(|l| l.storage_class.as_ref());
         let storage_class = name(
             self,
-            layers.pick(|l| l.storage_class.as_ref()),
+            storage_class_at.clone(),
             builtin::STORAGE_CLASS,
             "storage_class",
         );
+        self.refs.push(super::references::BaselineRef {
+            cluster: cluster.to_string(),
+            target: super::references::Target::StorageClass(storage_class.clone()),
+            origin: storage_class_at.map_or_else(|| table_origin.clone(), |s| s.origin),
+        });
         let chart_repo = layers
             .pick(|l| l.chart_repo.as_ref())
             .map_or_else(|| builtin::CHART_REPO.to_string(), |r| r.value.clone());

@@ -14,8 +14,10 @@ pub use crate::input::{
 use crate::source::Origin;
 
 pub mod addons;
+pub mod baseline;
 pub mod workload;
 pub use addons::*;
+pub use baseline::*;
 pub use workload::*;
 
 /// `repo:tag`, `repo@digest` or `repo:tag@digest`.
@@ -114,6 +116,8 @@ pub struct ClusterSpec {
     pub monitoring: Option<MonitoringSpec>,
     /// The add-ons installed on the cluster, by name.
     pub addons: Vec<AddonSpec>,
+    /// Its ClusterIssuers, ClusterSecretStores, StorageClasses, NodePools, roles, ...
+    pub baseline: BaselineSpec,
     /// Not declared in `[clusters]`: one environment's cluster, named after it.
     pub implicit: bool,
     /// Input files the cluster's files are rendered from, for file headers.
@@ -156,6 +160,9 @@ pub struct EnvSpec {
     pub network_policy: Option<NetworkPolicySpec>,
     /// The environment's table header in platform.toml.
     pub origin: Origin,
+    /// Where environment-wide references were written (`ingress.cluster_issuer`,
+    /// `external_secrets.store`, `external_secrets.ssm_store`), for the baseline checks.
+    pub origins: BTreeMap<String, Origin>,
 }
 
 #[derive(Debug, Clone)]
