@@ -235,7 +235,9 @@ fn two_renders_are_byte_identical() {
     // A second render in place changes nothing.
     let again = a.kgen(&["render"]);
     assert!(
-        again.stdout.contains(" Kubernetes objects; 0 added, 0 changed, 0 removed, "),
+        again
+            .stdout
+            .contains(" Kubernetes objects; 0 added, 0 changed, 0 removed, "),
         "{}",
         again.stdout
     );
