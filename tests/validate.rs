@@ -101,16 +101,34 @@ fn invalid_platforms_corpus() {
     );
 }
 
+/// The one warning of the example platform: kgen does not install the Secrets Store
+/// CSI driver (docs/argocd.md#crds), so no Application installs the CRD of its
+/// SecretProviderClass (KG306, once for every environment and cluster).
+const EXAMPLE_CSI_WARNING: &str = "warning[KG306]: SecretProviderClass (secrets-store.csi.x-k8s.io) is a custom resource whose CRD no Application installs before the services that use it (bootstrap generated/argocd/nonprod/, generated/argocd/prod/): the apply fails until the CRD exists
+  --> platform.toml:81:11
+   |
+81 | [services.aux-service]
+   |           ^^^^^^^^^^^
+   = in: generated/dev/aux-service/secretproviderclass.yaml: kind
+   = help: install the Secrets Store CSI driver (its Helm chart `secrets-store-csi-driver`) on the cluster before syncing";
+
+/// The example's warnings are exactly [`EXAMPLE_CSI_WARNING`] (its help may go on).
+#[track_caller]
+fn only_the_csi_warning(stderr: &str) {
+    assert!(stderr.starts_with(EXAMPLE_CSI_WARNING), "{stderr}");
+    assert_eq!(stderr.matches("warning[").count(), 1, "{stderr}");
+    assert!(!stderr.contains("error["), "{stderr}");
+}
+
 #[test]
-#[ignore = "kgen bug?: KG306 warns on the example's SecretProviderClass (the CSI driver is never installed by an Application), unwaivable"]
-fn the_example_platform_validates_without_errors_or_warnings() {
+fn the_example_platform_validates_without_errors_and_one_warning() {
     let p = Platform::example();
     let out = p.kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stderr, "");
+    only_the_csi_warning(&out.stderr);
     assert!(
         out.stdout.starts_with("valid: ")
-            && out.stdout.ends_with(" in 3 environments, 0 warnings\n"),
+            && out.stdout.ends_with(" in 3 environments, 1 warning\n"),
         "{}",
         out.stdout
     );
@@ -561,7 +579,6 @@ fn validate_of_missing_path_is_an_io_error() {
 }
 
 #[test]
-#[ignore = "kgen bug?: KG306 warns on the example's SecretProviderClass (the CSI driver is never installed by an Application), unwaivable"]
 fn the_example_platform_validates_against_upstream_crd_schemas() {
     let dir = kgen::schema_dir::upstream_schema_path();
     if !dir.is_dir() {
@@ -571,6 +588,6 @@ fn the_example_platform_validates_against_upstream_crd_schemas() {
     let p = Platform::example();
     let out = p.kgen(&["validate", "--schema-dir", dir.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stderr, "");
-    assert!(out.stdout.ends_with(", 0 warnings\n"), "{}", out.stdout);
+    only_the_csi_warning(&out.stderr);
+    assert!(out.stdout.ends_with(", 1 warning\n"), "{}", out.stdout);
 }
