@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use kgen::diagnostic::{self, Format};
-use kgen::emit::HEADER_PREFIX;
+use kgen::emit::{HEADER_PREFIX, JSON_HEADER_PREFIX};
 use kgen::overlay_edit::{self, Edit, Field};
 use kgen::workspace::{InputFiles, Workspace};
 
@@ -63,7 +63,8 @@ pub fn check_parse(data: &[u8]) {
 
 /// Target `compile`: the whole pipeline never panics; on success every file has a
 /// relative path that stays inside `generated/`, starts with kgen's header and is
-/// valid YAML; on failure the diagnostics render and redacted values are not shown.
+/// valid YAML (a `.json` file starts with kgen's JSON header; JSON is YAML); on
+/// failure the diagnostics render and redacted values are not shown.
 pub fn check_compile(data: &[u8]) {
     let Some(files) = split(data) else { return };
     let ws = match Workspace::parse("/platform".into(), files) {
@@ -76,10 +77,12 @@ pub fn check_compile(data: &[u8]) {
     };
     for (path, contents) in &compiled.tree.files {
         check_tree_path(path);
-        assert!(
-            contents.starts_with(HEADER_PREFIX),
-            "{path} has no kgen header"
-        );
+        let header = if path.ends_with(".json") {
+            JSON_HEADER_PREFIX
+        } else {
+            HEADER_PREFIX
+        };
+        assert!(contents.starts_with(header), "{path} has no kgen header");
         for doc in serde_norway::Deserializer::from_str(contents) {
             let parsed: Result<serde_norway::Value, _> = serde::Deserialize::deserialize(doc);
             if let Err(e) = parsed {

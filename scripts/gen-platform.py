@@ -34,6 +34,8 @@ def main() -> None:
     for name, sync, account in envs:
         p += [
             f"[environments.{name}]",
+            # A cluster of its own: the environments deploy the same namespaces.
+            f'cluster = "https://{name}.k8s.acme.io"',
             f'sync = "{sync}"',
             f'vars = {{ aws_account = "{account}", domain = "{name}.acme.io" }}',
             "",

@@ -2,13 +2,17 @@
 //!
 //! `kgen diff` matches resources by what they are, not by where their file is: the
 //! identity of a resource is (environment, apiVersion, kind, namespace, name). The
-//! environment comes from the file's place under `generated/`: the first path
-//! component (`dev/main-api/deployment.yaml` → `dev`), except that
-//! `argocd/<env>/…` belongs to `<env>`. Each file is parsed as a YAML stream, so a
-//! file holding several documents contributes several resources.
+//! environment comes from the file's place under `generated/` (see
+//! [`environment_of`]): the first path component for an environment's files
+//! (`dev/main-api/deployment.yaml` → `dev`), the cluster for what is rendered once per
+//! cluster (`argocd/nonprod/…`, `clusters/nonprod/…`, `values/nonprod/…`,
+//! `terraform/nonprod.json` → `nonprod`). A platform that declares no clusters has one
+//! cluster per environment, named after it, so there the two are the same. Each file
+//! is parsed as a YAML stream, so a file holding several documents contributes
+//! several resources.
 //!
 //! A document that is not a Kubernetes object (no `kind` or no `metadata.name`, for
-//! example Helm values under `monitoring/`) is identified by its file instead.
+//! example Helm values under `values/`) is identified by its file instead.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +26,7 @@ use crate::error::{Error, Result};
 /// What a resource is, independently of the file it lives in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Identity {
+    /// The environment, or for a file rendered once per cluster, the cluster.
     pub environment: String,
     /// Empty for a document that is not a Kubernetes object.
     #[serde(rename = "apiVersion")]
@@ -46,7 +51,7 @@ impl Identity {
         (&self.environment, &self.api_version, &self.kind, &self.name)
     }
 
-    /// `Deployment main-api/main-api`, `Namespace main-api`, `file prod/monitoring/values.yaml`
+    /// `Deployment main-api/main-api`, `Namespace main-api`, `file values/prod/monitoring.yaml`
     /// (without the environment).
     pub fn short(&self) -> String {
         if !self.is_object() {
@@ -83,15 +88,32 @@ pub struct ManifestSet {
     pub duplicates: Vec<Resource>,
 }
 
-/// The environment a file under `generated/` belongs to: its first path component,
-/// or the second one for `argocd/<env>/…`.
+/// Directories under `generated/` whose second component is a cluster's name:
+/// `argocd/<cluster>/…`, `clusters/<cluster>/…`, `values/<cluster>/…`.
+const PER_CLUSTER_DIRS: &[&str] = &[
+    crate::render::argocd::DIR,
+    crate::render::CLUSTERS_DIR,
+    crate::render::VALUES_DIR,
+];
+
+/// The environment a file under `generated/` belongs to: its first path component
+/// (`dev/main-api/deployment.yaml` → `dev`); for what is rendered once per cluster,
+/// the cluster: `argocd/<cluster>/…`, `clusters/<cluster>/…`, `values/<cluster>/…`
+/// and `terraform/<cluster>.json` belong to `<cluster>` (kgen's plugin configuration
+/// `argocd/cmp/plugin.yaml` to `cmp`, a name no cluster may have).
 pub fn environment_of(path: &str) -> &str {
     let mut parts = path.split('/');
     let first = parts.next().unwrap_or("");
-    if first == "argocd" {
-        let second = parts.next();
-        if let (Some(env), Some(_)) = (second, parts.next()) {
-            return env;
+    let second = parts.next();
+    let third = parts.next();
+    if PER_CLUSTER_DIRS.contains(&first) {
+        if let (Some(cluster), Some(_)) = (second, third) {
+            return cluster;
+        }
+    }
+    if first == crate::render::TERRAFORM_DIR && third.is_none() {
+        if let Some(cluster) = second.and_then(|f| f.strip_suffix(".json")) {
+            return cluster;
         }
     }
     first
@@ -189,8 +211,30 @@ mod tests {
     #[test]
     fn environments_from_paths() {
         assert_eq!(environment_of("dev/main-api/deployment.yaml"), "dev");
-        assert_eq!(environment_of("argocd/prod/applicationset.yaml"), "prod");
+        assert_eq!(
+            environment_of("argocd/prod/applicationset-prod.yaml"),
+            "prod"
+        );
         assert_eq!(environment_of("argocd/projects.yaml"), "argocd");
+        // What is rendered once per cluster belongs to the cluster.
+        assert_eq!(
+            environment_of("argocd/nonprod/applicationset-dev.yaml"),
+            "nonprod"
+        );
+        assert_eq!(
+            environment_of("clusters/nonprod/monitoring/namespace.yaml"),
+            "nonprod"
+        );
+        assert_eq!(
+            environment_of("clusters/nonprod/namespaces/shared.yaml"),
+            "nonprod"
+        );
+        assert_eq!(environment_of("values/nonprod/monitoring.yaml"), "nonprod");
+        assert_eq!(environment_of("terraform/nonprod.json"), "nonprod");
+        assert_eq!(environment_of("argocd/cmp/plugin.yaml"), "cmp");
+        // Anything else under those directories stays with its first component.
+        assert_eq!(environment_of("values/README.md"), "values");
+        assert_eq!(environment_of("terraform/nonprod/main.tf"), "terraform");
     }
 
     #[test]
@@ -200,10 +244,10 @@ mod tests {
         assert_eq!(rs.len(), 2);
         assert_eq!(rs[0].id.to_string(), "dev: ConfigMap n/a");
         assert_eq!(rs[1].id.to_string(), "dev: Namespace n");
-        let rs = parse_file("prod/monitoring/values.yaml", "retention: 15d\n").unwrap();
+        let rs = parse_file("values/prod/monitoring.yaml", "retention: 15d\n").unwrap();
         assert_eq!(
             rs[0].id.to_string(),
-            "prod: file prod/monitoring/values.yaml"
+            "prod: file values/prod/monitoring.yaml"
         );
     }
 

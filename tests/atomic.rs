@@ -287,9 +287,10 @@ fn files_kgen_did_not_write_are_never_removed_or_overwritten() {
         &[],
     );
     assert_eq!(p.kgen(&["render"]).code, 0);
-    // Files without kgen's header, in and next to directories kgen owns.
+    // Files without kgen's header, next to directories kgen owns (a manifest in a
+    // directory an Application deploys is refused: see below).
     let foreign = [
-        ("generated/dev/api/notes.yaml", "owner: me\n"),
+        ("generated/dev/notes.yaml", "owner: me\n"),
         ("generated/dev/web/custom.yaml", "kind: ConfigMap\n"),
         ("generated/README.md", "hand-written\n"),
         ("generated/dev/api/.keep", ""),
@@ -305,6 +306,34 @@ fn files_kgen_did_not_write_are_never_removed_or_overwritten() {
     for (rel, text) in foreign {
         assert_eq!(p.read(rel), text, "{rel} was touched");
     }
+    // A manifest kgen did not write, in a directory Argo CD deploys, stops the render
+    // (KG307): Argo CD would apply it unchecked. --check lists it; nothing is touched.
+    p.write("generated/dev/api/notes.yaml", "owner: me\n");
+    let before = p.generated();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error[KG307]: generated/dev/api/notes.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+ --> generated/dev/api/notes.yaml:1:1
+  |
+1 | owner: me
+  | ^^^^^^^^^
+  = help: move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "foreign: generated/dev/api/notes.yaml (not written by kgen, in a directory Argo CD deploys)\n\
+         generated/ is out of date: 0 stale, 0 missing, 0 extra, 1 foreign (move hand-written files out of generated/ first); run `kgen render` and commit the result\n"
+    );
+    assert_eq!(p.generated(), before, "nothing may be touched");
+    std::fs::remove_file(p.path().join("generated/dev/api/notes.yaml")).unwrap();
     // A file kgen would write, but that it did not write, stops the render.
     let path = "generated/dev/api/deployment.yaml";
     p.write(path, "my own deployment\n");

@@ -6,7 +6,9 @@
 //! written as tokens and filled in from the repository under test:
 //! `<base>`/`<head>` short commit ids, `<BASE>`/`<HEAD>` full ones, `{u:dev-5}` the
 //! number of files in dev at the base minus 5, `{U:dev-5}` the same right-aligned in
-//! 9 columns (the text table).
+//! 9 columns (the text table), `{u:dev+nonprod}` the files of both. Files are
+//! grouped as `kgen diff` groups them: by environment, and what is rendered once per
+//! cluster by cluster (`nonprod`: dev and staging; `prod`: prod and its cluster).
 
 mod common;
 
@@ -156,20 +158,24 @@ impl Repo {
         out
     }
 
-    /// Number of files under generated/ at `commit` that belong to `env`.
+    /// Number of files under generated/ at `commit` that belong to `env` and that
+    /// `kgen diff` reads (YAML: not the Terraform hand-off).
     fn files_in(&self, commit: &str, env: &str) -> usize {
         self.generated_at(commit)
             .keys()
+            .filter(|p| kgen::manifest_set::is_yaml(p))
             .filter(|p| kgen::manifest_set::environment_of(p) == env)
             .count()
     }
 
-    /// The oracle: files of `env` whose bytes differ between two commits, as
-    /// (changed, added, removed) paths under generated/, sorted. With one object per
-    /// file, these are the resources kgen diff must report.
+    /// The oracle: files of `env` (YAML, as `kgen diff` reads) whose bytes differ
+    /// between two commits, as (changed, added, removed) paths under generated/,
+    /// sorted. With one object per file, these are the resources kgen diff must report.
     fn differing(&self, a: &str, b: &str, env: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         let (fa, fb) = (self.generated_at(a), self.generated_at(b));
-        let in_env = |p: &&String| kgen::manifest_set::environment_of(p) == env;
+        let in_env = |p: &&String| {
+            kgen::manifest_set::is_yaml(p) && kgen::manifest_set::environment_of(p) == env
+        };
         let changed = fa
             .iter()
             .filter(|(p, o)| fb.get(*p).is_some_and(|ob| ob != *o))
@@ -252,12 +258,14 @@ impl Repo {
                         None => (spec, 0),
                     };
                     let n = if env == "all" {
-                        ["dev", "prod", "staging"]
-                            .iter()
+                        self.generated_at(base)
+                            .keys()
+                            .filter(|p| kgen::manifest_set::is_yaml(p))
+                            .count()
+                    } else {
+                        env.split('+')
                             .map(|e| self.files_in(base, e))
                             .sum::<usize>()
-                    } else {
-                        self.files_in(base, env)
                     } - minus;
                     if k == b'U' {
                         out.push_str(&format!("{n:>9}"));
@@ -329,12 +337,13 @@ fn text_tag_moving_backwards_is_a_risk() {
         r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (1):
-  ! dev: Deployment main-api/main-api: image tag of container `main-api` moves backwards: 1.4.0 → 1.3.2
+  ! dev: Deployment dev-main-api/main-api: image tag of container `main-api` moves backwards: 1.4.0 → 1.3.2
 
 Summary:
   environment  added  changed  removed  unchanged
   dev              0  {n:>7}        0  {{U:dev-{n}}}
-  total            0  {n:>7}        0  {{U:dev-{n}}}
+  nonprod          0        0        0  {{U:nonprod}}
+  total            0  {n:>7}        0  {{U:dev+nonprod-{n}}}
 
 Changed ({n}):
 {list}"#
@@ -363,7 +372,7 @@ Changed ({n}):
     // The ConfigMap's section, exactly.
     assert!(
         sections.contains(
-            "\ndev: ConfigMap main-api/main-api-config
+            "\ndev: ConfigMap dev-main-api/main-api-config
 --- a/generated/dev/main-api/configmap.yaml
 +++ b/generated/dev/main-api/configmap.yaml
 @@ -8,10 +8,10 @@
@@ -373,7 +382,7 @@ Changed ({n}):
 -    app.kubernetes.io/version: \"1.4.0\"
 +    app.kubernetes.io/version: \"1.3.2\"
    name: main-api-config
-   namespace: main-api
+   namespace: dev-main-api
  data:
    APP_NAME: main-api
    ENVIRONMENT: dev
@@ -404,7 +413,8 @@ Changed ({n}):
         "--exit-code",
     ]);
     assert_eq!(out.code, 1);
-    // Other environments did not change.
+    // Other environments (and the clusters they run on: prod's, and nonprod, which
+    // --env staging brings in) did not change.
     let out = r.kgen(&[
         "diff",
         "--base",
@@ -418,13 +428,13 @@ Changed ({n}):
         "--exit-code",
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let same = r.files_in(&c0, "prod") + r.files_in(&c0, "staging");
+    let same = r.files_in(&c0, "prod") + r.files_in(&c0, "staging") + r.files_in(&c0, "nonprod");
     assert_text(
         &out.stdout,
         &r.expand(
             &format!(
                 "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)\n\
-                 no differences: {same} resources in 2 environments are the same\n"
+                 no differences: {same} resources in 3 environments are the same\n"
             ),
             &c0,
             Some(&c1),
@@ -450,17 +460,18 @@ fn selector_change_and_stale_working_tree() {
 warning: generated/ at HEAD (working tree) is stale: 1 file differs from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result)
 
 Risks (1):
-  ! dev: Deployment main-api/main-api: spec.selector changes; it is immutable, so the sync fails until the Deployment is deleted and recreated
+  ! dev: Deployment dev-main-api/main-api: spec.selector changes; it is immutable, so the sync fails until the Deployment is deleted and recreated
 
 Summary:
   environment  added  changed  removed  unchanged
   dev              0        1        0  {U:dev-1}
-  total            0        1        0  {U:dev-1}
+  nonprod          0        0        0  {U:nonprod}
+  total            0        1        0  {U:dev+nonprod-1}
 
 Changed (1):
-  ~ dev: Deployment main-api/main-api  (generated/dev/main-api/deployment.yaml)
+  ~ dev: Deployment dev-main-api/main-api  (generated/dev/main-api/deployment.yaml)
 
-dev: Deployment main-api/main-api
+dev: Deployment dev-main-api/main-api
 --- a/generated/dev/main-api/deployment.yaml
 +++ b/generated/dev/main-api/deployment.yaml
 @@ -12,7 +12,7 @@
@@ -511,10 +522,10 @@ fn moved_and_reformatted_files_are_not_changes() {
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let expected = r#"kgen diff: base HEAD (<base>) → head HEAD~1 (<head>)
-no differences: {u:dev} resources in 1 environment are the same
+no differences: {u:dev+nonprod} resources in 2 environments are the same
 
 Moved, not changed (1):
-  = dev: Service main-api/main-api  (generated/dev/main-api/svc.yaml → generated/dev/main-api/service.yaml)
+  = dev: Service dev-main-api/main-api  (generated/dev/main-api/svc.yaml → generated/dev/main-api/service.yaml)
 "#;
     assert_text(&out.stdout, &r.expand(expected, &c1, Some(&c0)));
 
@@ -679,7 +690,9 @@ fn markdown_goes_to_the_step_summary_in_github_actions() {
 fn json_service_added_and_removed() {
     let mut r = Repo::new();
     let c0 = r.commit("init");
-    // A new service everywhere; aux-service switched off in staging.
+    // A new service everywhere; aux-service switched off in staging. main-api's URL
+    // of it reads `namespaces['aux-service']`, which only enabled services have: in
+    // staging it points at a stand-in instead.
     let mut platform = r.read("platform.toml");
     platform.push_str("\n[services.worker]\nimage = \"kontaxa/worker\"\ntag = \"0.1.0\"\n");
     r.write("platform.toml", &platform);
@@ -687,6 +700,11 @@ fn json_service_added_and_removed() {
         "overlays/staging.toml",
         &["services", "aux-service", "enabled"],
         false,
+    );
+    r.set(
+        "overlays/staging.toml",
+        &["services", "main-api", "env", "AUX_SERVICE_URL"],
+        "http://aux-stub.staging.kontaxa.io",
     );
     r.render();
     let c1 = r.commit("add worker, drop aux-service from staging");
@@ -741,9 +759,16 @@ fn json_service_added_and_removed() {
         "top-level keys in the documented order"
     );
 
-    // The rest, value by value, against the oracle (files that differ between commits).
+    // The rest, value by value, against the oracle (files that differ between
+    // commits). --env staging covers staging's files and those of its cluster, nonprod.
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let (changed, added, removed) = r.differing(&c0, &c1, "staging");
+    let (cluster_changed, cluster_added, cluster_removed) = r.differing(&c0, &c1, "nonprod");
+    assert_eq!(changed, ["staging/main-api/deployment.yaml"]);
+    assert!(
+        cluster_added.is_empty() && cluster_removed.is_empty(),
+        "{cluster_added:?} {cluster_removed:?}"
+    );
     assert!(
         added.iter().all(|p| p.starts_with("staging/worker/")),
         "{added:?}"
@@ -764,11 +789,18 @@ fn json_service_added_and_removed() {
         id
     };
     let unchanged = r.files_in(&c0, "staging") - changed.len() - removed.len();
+    let cluster_unchanged = r.files_in(&c0, "nonprod") - cluster_changed.len();
     let counts = serde_json::json!({
         "added": added.len(), "changed": changed.len(), "removed": removed.len(), "unchanged": unchanged,
     });
-    let mut summary = counts.clone();
-    summary["environments"] = serde_json::json!({ "staging": counts });
+    let cluster_counts = serde_json::json!({
+        "added": 0, "changed": cluster_changed.len(), "removed": 0, "unchanged": cluster_unchanged,
+    });
+    let mut summary = serde_json::json!({
+        "added": added.len(), "changed": cluster_changed.len() + changed.len(),
+        "removed": removed.len(), "unchanged": unchanged + cluster_unchanged,
+    });
+    summary["environments"] = serde_json::json!({ "nonprod": cluster_counts, "staging": counts });
     assert_eq!(json["summary"], summary);
     let entries = |commit: &str, ps: &[String]| {
         serde_json::Value::Array(ps.iter().map(|p| entry(commit, p)).collect())
@@ -781,11 +813,21 @@ fn json_service_added_and_removed() {
         .iter()
         .map(|c| c["path"].as_str().unwrap())
         .collect();
-    assert_eq!(changed_paths, changed);
-    // Only Argo CD objects that list namespaces may change.
+    // By environment (nonprod, then staging), then path.
+    assert_eq!(changed_paths, [cluster_changed.clone(), changed].concat());
+    // Apart from main-api's URL, only Argo CD objects that list namespaces may
+    // change: staging's, and dev's beside them in nonprod's directory (worker is new
+    // there too).
     assert!(
-        changed.iter().all(|p| p.starts_with("argocd/staging/")),
-        "{changed:?}"
+        cluster_changed
+            .iter()
+            .all(|p| p.starts_with("argocd/nonprod/")),
+        "{cluster_changed:?}"
+    );
+    assert!(
+        cluster_changed.contains(&"argocd/nonprod/applicationset-staging.yaml".to_string())
+            && cluster_changed.contains(&"argocd/nonprod/applicationset-dev.yaml".to_string()),
+        "{cluster_changed:?}"
     );
     assert_eq!(json["moved"], serde_json::json!([]));
     assert_eq!(json["notes"], serde_json::json!([]));
@@ -864,15 +906,15 @@ fn json_namespace_move_and_service_type_risks() {
             )
         })
         .collect();
-    // Every namespaced object of aux-service moves; its Namespace is removed, and so is
-    // the namespace's default-deny NetworkPolicy (named after the namespace: the new
-    // namespace gets its own).
+    // Every namespaced object of aux-service moves (from dev's `dev-aux-service`); its
+    // Namespace is removed, and so is the namespace's default-deny NetworkPolicy
+    // (named after the namespace: the new namespace gets its own).
     let mut moved: Vec<(String, String, String)> = r
         .generated_at(&c0)
         .keys()
         .filter(|p| p.starts_with("dev/aux-service/"))
         .map(|p| r.identity_at(&c0, p))
-        .filter(|id| id["kind"] != "Namespace" && id["name"] != "aux-service-default-deny")
+        .filter(|id| id["kind"] != "Namespace" && id["name"] != "dev-aux-service-default-deny")
         .map(|id| {
             let s = |k: &str| id[k].as_str().unwrap().to_string();
             (s("apiVersion"), s("kind"), s("name"))
@@ -881,18 +923,18 @@ fn json_namespace_move_and_service_type_risks() {
     moved.sort();
     assert!(moved.len() >= 6, "{moved:?}");
     let mut expected = vec![
-        "service-cluster-ip Service main-api/main-api: spec.clusterIP changes 10.96.0.10 → (unset); it is immutable, so the sync fails until the Service is deleted and recreated".to_string(),
-        "service-type Service main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
+        "service-cluster-ip Service dev-main-api/main-api: spec.clusterIP changes 10.96.0.10 → (unset); it is immutable, so the sync fails until the Service is deleted and recreated".to_string(),
+        "service-type Service dev-main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
     ];
     expected.extend(moved.iter().map(|(_, kind, name)| {
-        format!("namespace-change {kind} aux-service/{name}: moves from namespace `aux-service` to `aux`; Argo CD deletes it and creates a new one")
+        format!("namespace-change {kind} dev-aux-service/{name}: moves from namespace `dev-aux-service` to `aux`; Argo CD deletes it and creates a new one")
     }));
     expected.push(
-        "removed NetworkPolicy aux-service/aux-service-default-deny: removed; a prune deletes it from the cluster"
+        "removed NetworkPolicy dev-aux-service/dev-aux-service-default-deny: removed; a prune deletes it from the cluster"
             .to_string(),
     );
     expected.push(
-        "removed Namespace /aux-service: removed; a prune deletes the namespace and everything in it"
+        "removed Namespace /dev-aux-service: removed; a prune deletes the namespace and everything in it"
             .to_string(),
     );
     assert_eq!(risks, expected);
@@ -907,15 +949,129 @@ fn json_namespace_move_and_service_type_risks() {
         changed.contains(&("dev/main-api/service.yaml", &service)),
         "{changed:?}"
     );
-    // Apart from the Service, only Argo CD objects that list namespaces may change.
+    // main-api reaches aux-service at `namespaces['aux-service']`: its URL follows.
+    let url =
+        serde_json::json!(["spec.template.spec.containers[main-api].env[AUX_SERVICE_URL].value"]);
+    assert!(
+        changed.contains(&("dev/main-api/deployment.yaml", &url)),
+        "{changed:?}"
+    );
+    // Apart from these, only Argo CD objects that list namespaces may change (dev's,
+    // in the directory of its cluster, nonprod).
     assert!(
         changed
             .iter()
-            .all(|(p, _)| *p == "dev/main-api/service.yaml" || p.starts_with("argocd/dev/")),
+            .all(|(p, _)| *p == "dev/main-api/service.yaml"
+                || *p == "dev/main-api/deployment.yaml"
+                || p.starts_with("argocd/nonprod/")),
         "{changed:?}"
     );
     assert_eq!(json["summary"]["added"], moved.len() + 2);
     assert_eq!(json["summary"]["removed"], moved.len() + 2);
+}
+
+// ---------------------------------------------------------------- clusters
+
+/// What is rendered once per cluster (its Argo CD directory, monitoring values and
+/// namespaces) belongs to the cluster: `--env staging` brings in nonprod, the
+/// cluster staging shares with dev, and not prod's.
+#[test]
+fn cluster_files_belong_to_their_cluster_and_come_with_its_environments() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    r.edit(
+        "platform.toml",
+        "retention = \"15d\"",
+        "retention = \"30d\"",
+    );
+    r.render();
+    let c1 = r.commit("monitoring: 30 days");
+
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging",
+    ]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let expected = r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Summary:
+  environment  added  changed  removed  unchanged
+  nonprod          0        1        0  {U:nonprod-1}
+  staging          0        0        0  {U:staging}
+  total            0        1        0  {U:nonprod+staging-1}
+
+Changed (1):
+  ~ nonprod: file values/nonprod/monitoring.yaml  (generated/values/nonprod/monitoring.yaml)
+
+nonprod: file values/nonprod/monitoring.yaml
+--- a/generated/values/nonprod/monitoring.yaml
++++ b/generated/values/nonprod/monitoring.yaml
+@@ -24,7 +24,7 @@
+     podMonitorSelectorNilUsesHelmValues: false
+     probeSelectorNilUsesHelmValues: false
+     replicas: 2
+-    retention: "15d"
++    retention: "30d"
+     ruleSelectorNilUsesHelmValues: false
+     serviceMonitorSelectorNilUsesHelmValues: false
+     storageSpec:
+"#;
+    assert_text(&out.stdout, &r.expand(expected, &c0, Some(&c1)));
+
+    // prod's cluster is named after it: one group, synced by hand.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let changed: Vec<&str> = json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["values/prod/monitoring.yaml"]);
+    assert_eq!(
+        json["summary"]["environments"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["prod"]
+    );
+    assert_eq!(json["risks"][0]["code"], "manual-sync");
+
+    // A cluster named otherwise whose environments all sync by hand syncs by hand
+    // too: its changes wait as well.
+    r.edit("platform.toml", "[clusters.prod]", "[clusters.live]");
+    r.edit("platform.toml", "cluster = \"prod\"", "cluster = \"live\"");
+    r.render();
+    r.commit("prod's cluster is live");
+    r.edit(
+        "platform.toml",
+        "retention = \"30d\"",
+        "retention = \"45d\"",
+    );
+    r.render();
+    r.commit("monitoring: 45 days");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["environments"]["live"]["changed"], 1);
+    assert_eq!(json["summary"]["environments"]["prod"]["changed"], 0);
+    let risks: Vec<(&str, &str)> = json["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap(),
+                r["environment"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(risks, [("manual-sync", "live")]);
 }
 
 // ---------------------------------------------------------------- refs and layout
@@ -1110,7 +1266,7 @@ fn text_is_coloured_for_a_terminal() {
     let coloured = kgen::diff_format::text(&report, true);
     assert!(coloured.contains("\x1b[32m+        image: "), "{coloured}");
     assert!(coloured.contains("\x1b[31m-        image: "), "{coloured}");
-    assert!(coloured.contains("\x1b[33m!\x1b[0m dev: Deployment main-api/main-api: image tag"));
+    assert!(coloured.contains("\x1b[33m!\x1b[0m dev: Deployment dev-main-api/main-api: image tag"));
     let plain = kgen::diff_format::text(&report, false);
     assert!(!plain.contains('\x1b'));
 }

@@ -152,7 +152,7 @@ metadata:
 fn ingress_class_and_tls_per_environment() {
     // ALB for the platform, nginx in dev; an internal ALB without TLS in staging.
     let text = format!(
-        "{}\n[environments.staging]\nvars = {{ domain = \"staging.acme.io\", aws_account = \"222222222222\" }}\n\n[environments.prod]\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n",
+        "{}\n[environments.staging]\ncluster = \"https://staging.example.com\"\nvars = {{ domain = \"staging.acme.io\", aws_account = \"222222222222\" }}\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n",
         BASE.replace(
             "[environments.dev]\nsync = \"auto\"\n",
             "[ingress]\nclass = \"alb\"\n\n[environments.dev]\nsync = \"auto\"\ningress = { class = \"nginx\", controller_namespace = \"ingress-system\" }\n",
@@ -389,25 +389,31 @@ fn admitted(policy: &Value) -> Vec<(Value, Value)> {
 }
 
 /// The repository's own platform: aux-service is internal and admits main-api only
-/// (plus Prometheus, from the monitoring namespace, on the metrics port).
+/// (plus Prometheus, from the monitoring namespace, on the metrics port). dev and
+/// staging share a cluster, each with namespaces of its own (`<env>-<service>`).
 #[test]
 fn aux_service_network_policy_admits_main_api_and_nothing_else() {
     let p = Platform::example();
     render(&p);
-    let main_api = json!({
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "main-api"}},
-        "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "main-api", "app.kubernetes.io/name": "main-api"}},
-    });
+    let main_api = |ns: &str| {
+        json!({
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "main-api", "app.kubernetes.io/name": "main-api"}},
+        })
+    };
     let prometheus = json!({
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
     });
     let port = json!([{"port": 8000, "protocol": "TCP"}]);
-    for env in ["dev", "staging", "prod"] {
+    for (env, prefix) in [("dev", "dev-"), ("staging", "staging-"), ("prod", "")] {
         let policy = yaml(
             &p,
             &format!("generated/{env}/aux-service/networkpolicy.yaml"),
         );
-        assert_eq!(policy["metadata"]["namespace"], "aux-service");
+        assert_eq!(
+            policy["metadata"]["namespace"],
+            format!("{prefix}aux-service")
+        );
         assert_eq!(
             policy["spec"]["podSelector"],
             json!({"matchLabels": {"app.kubernetes.io/instance": "aux-service", "app.kubernetes.io/name": "aux-service"}})
@@ -419,7 +425,7 @@ fn aux_service_network_policy_admits_main_api_and_nothing_else() {
         assert_eq!(
             admitted(&policy),
             vec![
-                (main_api.clone(), port.clone()),
+                (main_api(&format!("{prefix}main-api")), port.clone()),
                 (prometheus.clone(), port.clone())
             ],
             "{env}"
@@ -441,7 +447,7 @@ fn aux_service_network_policy_admits_main_api_and_nothing_else() {
     p.write("platform.toml", &text);
     render(&p);
     let policy = yaml(&p, "generated/prod/aux-service/networkpolicy.yaml");
-    assert_eq!(admitted(&policy), vec![(main_api, port)]);
+    assert_eq!(admitted(&policy), vec![(main_api("main-api"), port)]);
 }
 
 #[test]
@@ -497,7 +503,7 @@ fn pdb_only_when_more_than_one_replica_can_run() {
     let text = BASE.replace(
         "port = 8080\n",
         "port = 8080\ndisruption_budget = { max_unavailable = \"25%\" }\n",
-    ) + "\n[environments.prod]\nvars = { domain = \"acme.io\" }\n";
+    ) + "\n[environments.prod]\ncluster = \"https://prod.example.com\"\nvars = { domain = \"acme.io\" }\n";
     let p = Platform::new(
         &text,
         &[(
@@ -554,7 +560,18 @@ fn irsa_annotates_the_service_account() {
     );
     let spc = yaml(&p, "generated/dev/worker/secretproviderclass.yaml");
     assert!(spc["spec"]["parameters"].get("usePodIdentity").is_none());
-    assert!(!p.exists("generated/dev/pod-identity-associations.yaml"));
+    let handoff: Value = serde_json::from_str(&p.read("generated/terraform/dev.json")).unwrap();
+    assert_eq!(
+        handoff["irsa"],
+        json!([{
+            "environment": "dev",
+            "namespace": "worker",
+            "role_arn": "arn:aws:iam::111111111111:role/dev-worker",
+            "service_account": "worker",
+            "subject": "system:serviceaccount:worker:worker",
+        }])
+    );
+    assert_eq!(handoff["pod_identity_associations"], json!([]));
 }
 
 #[test]
@@ -572,22 +589,34 @@ fn pod_identity_lists_associations_for_terraform() {
     );
     let spc = yaml(&p, "generated/dev/worker/secretproviderclass.yaml");
     assert_eq!(spc["spec"]["parameters"]["usePodIdentity"], "true");
+    // The associations to create, for Terraform, outside every manifest directory.
     assert_eq!(
-        p.read("generated/dev/pod-identity-associations.yaml"),
-        format!(
-            "{HEADER}associations:
-- namespace: worker
-  role_arn: arn:aws:iam::111111111111:role/dev-worker
-  service_account: worker
-environment: dev
-"
-        )
+        p.read("generated/terraform/dev.json"),
+        r#"{
+  "//": "Generated by kgen from platform.toml. Do not edit: change the inputs and run `kgen render`.",
+  "cluster": "dev",
+  "format_version": 1,
+  "irsa": [],
+  "pod_identity_associations": [
+    {
+      "environment": "dev",
+      "namespace": "worker",
+      "role_arn": "arn:aws:iam::111111111111:role/dev-worker",
+      "service_account": "worker"
+    }
+  ],
+  "secret_prefixes": {
+    "dev": []
+  }
+}
+"#
     );
+    assert!(!p.exists("generated/dev/pod-identity-associations.yaml"));
 }
 
 #[test]
 fn workload_identity_per_environment() {
-    let text = format!("{BASE}{WORKER}\n[environments.prod]\nworkload_identity = \"pod-identity\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n");
+    let text = format!("{BASE}{WORKER}\n[environments.prod]\ncluster = \"https://prod.example.com\"\nworkload_identity = \"pod-identity\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n");
     let p = rendered(&text);
     let dev = yaml(&p, "generated/dev/worker/serviceaccount.yaml");
     assert!(dev["metadata"]["annotations"]
@@ -597,8 +626,23 @@ fn workload_identity_per_environment() {
     assert!(prod["metadata"]["annotations"]
         .get("eks.amazonaws.com/role-arn")
         .is_none());
-    assert!(p.exists("generated/prod/pod-identity-associations.yaml"));
-    assert!(!p.exists("generated/dev/pod-identity-associations.yaml"));
+    // Each cluster's hand-off lists its own: IRSA roles in dev, associations in prod.
+    let handoff = |c: &str| -> Value {
+        serde_json::from_str(&p.read(&format!("generated/terraform/{c}.json"))).unwrap()
+    };
+    let (dev, prod) = (handoff("dev"), handoff("prod"));
+    assert_eq!(dev["irsa"].as_array().unwrap().len(), 1);
+    assert_eq!(dev["pod_identity_associations"], json!([]));
+    assert_eq!(prod["irsa"], json!([]));
+    assert_eq!(
+        prod["pod_identity_associations"],
+        json!([{
+            "environment": "prod",
+            "namespace": "worker",
+            "role_arn": "arn:aws:iam::333333333333:role/prod-worker",
+            "service_account": "worker",
+        }])
+    );
 }
 
 // ---------------------------------------------------------------- CSI vs External Secrets
@@ -700,7 +744,7 @@ fn csi_keeps_the_volume() {
 #[test]
 fn secrets_backend_per_environment() {
     let text = format!(
-        "{BASE}{WORKER}\n[environments.prod]\nsecrets_backend = \"external-secrets\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n"
+        "{BASE}{WORKER}\n[environments.prod]\ncluster = \"https://prod.example.com\"\nsecrets_backend = \"external-secrets\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n"
     );
     let p = rendered(&text);
     assert_eq!(

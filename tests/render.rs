@@ -173,7 +173,7 @@ fn minimal_platform_renders_exact_yaml() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("rendered 1 environment into generated/: 9 objects (10 added, 0 changed, 0 removed, 0 unchanged) in "),
+        out.stdout.starts_with("rendered 1 environment on 1 cluster into generated/: 11 files (9 Kubernetes objects; 11 added, 0 changed, 0 removed, 0 unchanged) in "),
         "{}",
         out.stdout
     );
@@ -182,8 +182,8 @@ fn minimal_platform_renders_exact_yaml() {
         files,
         [
             "argocd/cmp/plugin.yaml",
-            "argocd/dev/applicationset.yaml",
-            "argocd/dev/appproject.yaml",
+            "argocd/dev/applicationset-dev.yaml",
+            "argocd/dev/appproject-dev.yaml",
             "argocd/dev/bootstrap.yaml",
             "dev/api/configmap.yaml",
             "dev/api/deployment.yaml",
@@ -191,6 +191,7 @@ fn minimal_platform_renders_exact_yaml() {
             "dev/api/pdb.yaml",
             "dev/api/service.yaml",
             "dev/api/serviceaccount.yaml",
+            "terraform/dev.json",
         ]
     );
     assert_eq!(p.read("generated/dev/api/deployment.yaml"), DEPLOYMENT);
@@ -234,7 +235,9 @@ fn two_renders_are_byte_identical() {
     // A second render in place changes nothing.
     let again = a.kgen(&["render"]);
     assert!(
-        again.stdout.contains("(0 added, 0 changed, 0 removed, "),
+        again
+            .stdout
+            .contains(" Kubernetes objects; 0 added, 0 changed, 0 removed, "),
         "{}",
         again.stdout
     );
@@ -257,6 +260,7 @@ vars = { x = "1", y = "2" }
 
 [environments.prod]
 sync = "manual"
+cluster = "https://prod.example.com"
 
 [services.api]
 image = "acme/api"
@@ -279,6 +283,7 @@ tag = "1.0.0"
 image = "acme/api"
 
 [environments.prod]
+cluster = "https://prod.example.com"
 sync = "manual"
 
 [environments.dev]
@@ -361,7 +366,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     assert_eq!(fresh.code, 0, "{}{}", fresh.stdout, fresh.stderr);
     assert_eq!(
         fresh.stdout,
-        "generated/ is up to date (10 files checked)\n"
+        "generated/ is up to date (11 files checked)\n"
     );
 
     // Stale: an input change. Missing: a deleted file. Extra: a kgen file no longer produced.
@@ -391,7 +396,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     let out = p.kgen(&["render"]);
     assert!(
         out.stdout
-            .contains("(1 added, 4 changed, 1 removed, 5 unchanged)"),
+            .contains("objects; 1 added, 4 changed, 1 removed, 6 unchanged)"),
         "{}",
         out.stdout
     );
@@ -425,7 +430,9 @@ fn files_without_the_kgen_header_are_never_touched() {
 
 #[test]
 fn env_option_renders_one_environment_and_leaves_the_others() {
-    let text = format!("{MINIMAL}\n[environments.prod]\nsync = \"manual\"\n");
+    let text = format!(
+        "{MINIMAL}\n[environments.prod]\nsync = \"manual\"\ncluster = \"https://prod.example.com\"\n"
+    );
     let p = Platform::new(&text, &[]);
     assert_eq!(p.kgen(&["render"]).code, 0);
     p.write(

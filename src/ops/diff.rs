@@ -23,6 +23,7 @@ use crate::emit::is_generated;
 use crate::error::{Error, Result};
 use crate::git_ref::{self, GitRepo};
 use crate::manifest_set::{environment_of, is_yaml, ManifestSet, Resource};
+use crate::render::argocd;
 use crate::spec::SyncMode;
 use crate::workspace::{InputFiles, Workspace, GENERATED_DIR, OVERLAY_DIR};
 
@@ -77,16 +78,41 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         }
     };
     let compiled = compile(&ws, &opts.envs)?;
-    let manual_envs: BTreeSet<String> = compiled
+    // Resources are grouped by environment, and what is rendered once per cluster by
+    // cluster (see `environment_of`): a cluster syncs by hand when its own
+    // Applications do (some environment on it does).
+    let mut manual_envs: BTreeSet<String> = compiled
         .spec
         .environments
         .iter()
         .filter(|e| e.sync == SyncMode::Manual)
         .map(|e| e.name.clone())
         .collect();
+    manual_envs.extend(
+        compiled
+            .spec
+            .clusters
+            .iter()
+            .filter(|c| argocd::cluster_sync(&compiled.spec, c) == SyncMode::Manual)
+            .map(|c| c.name.clone()),
+    );
 
-    let in_scope =
-        |path: &str| opts.envs.is_empty() || opts.envs.iter().any(|e| e == environment_of(path));
+    // The environments asked for, and the clusters they run on (whose files cover
+    // them too).
+    let scope: BTreeSet<&str> = opts
+        .envs
+        .iter()
+        .map(String::as_str)
+        .chain(
+            compiled
+                .spec
+                .environments
+                .iter()
+                .filter(|e| opts.envs.contains(&e.name))
+                .map(|e| e.cluster.as_str()),
+        )
+        .collect();
+    let in_scope = |path: &str| opts.envs.is_empty() || scope.contains(environment_of(path));
 
     // Head: the render, with the blob id each file would have if committed.
     let head_files: Vec<(&String, &String, Oid)> = compiled
