@@ -1,0 +1,111 @@
+//! The platforms under `examples/`: each renders without error, and its committed
+//! `generated/` is byte for byte what a fresh render writes (`.ci/run` checks the same
+//! with `kgen render --check`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Platform;
+
+/// Every directory under `examples/`, sorted. Each must hold a platform: none is skipped.
+fn examples() -> Vec<PathBuf> {
+    let root = common::repo_root().join("examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("read {}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// A temporary copy of the example's inputs (platform.toml and overlays/), without its
+/// generated/ tree.
+fn copy_inputs(example: &Path) -> Platform {
+    let p = Platform::empty();
+    p.write(
+        "platform.toml",
+        &std::fs::read_to_string(example.join("platform.toml")).unwrap(),
+    );
+    if let Ok(entries) = std::fs::read_dir(example.join("overlays")) {
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            p.write(
+                &format!("overlays/{name}"),
+                &std::fs::read_to_string(&path).unwrap(),
+            );
+        }
+    }
+    p
+}
+
+#[test]
+fn every_example_has_a_platform_a_readme_and_a_generated_tree() {
+    let all = examples();
+    assert!(
+        all.len() >= 3,
+        "expected the examples under examples/, found {all:?}"
+    );
+    for example in &all {
+        for needed in ["platform.toml", "README.md", "overlays", "generated"] {
+            assert!(
+                example.join(needed).exists(),
+                "{} has no {needed}",
+                example.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_example_matches_its_committed_generated_tree() {
+    for example in examples() {
+        let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        let p = copy_inputs(&example);
+        let out = p.kgen(&["render"]);
+        assert_eq!(
+            out.code, 0,
+            "examples/{name} does not render:\n{}",
+            out.stderr
+        );
+        let expected = common::snapshot(&example.join("generated"), &[]);
+        let actual = common::snapshot(&p.path().join("generated"), &[]);
+        assert_eq!(
+            actual.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "examples/{name}/generated: file lists differ: run `kgen render --platform examples/{name}/platform.toml` and commit"
+        );
+        for (file, bytes) in &actual {
+            assert!(
+                expected[file] == *bytes,
+                "examples/{name}/generated/{file} differs from a fresh render: run `kgen render --platform examples/{name}/platform.toml` and commit"
+            );
+        }
+    }
+}
+
+#[test]
+fn render_check_passes_on_every_example_in_place() {
+    // What `.ci/run` runs: the committed tree, checked where it is.
+    for example in examples() {
+        let out = common::kgen_in(
+            &common::repo_root(),
+            &[
+                "render",
+                "--check",
+                "--platform",
+                example.join("platform.toml").to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            out.code,
+            0,
+            "{}: kgen render --check failed:\n{}{}",
+            example.display(),
+            out.stdout,
+            out.stderr
+        );
+    }
+}
