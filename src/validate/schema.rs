@@ -74,7 +74,7 @@ const fn kgen_kind_as<T: CustomResource + JsonSchema>(api_version: &'static str)
     }
 }
 
-const N: usize = 34;
+const N: usize = 39;
 
 /// Every kind with a built-in schema.
 pub static KINDS: [BuiltinKind; N] = [
@@ -114,6 +114,13 @@ pub static KINDS: [BuiltinKind; N] = [
     kgen_kind_as::<crd::external_secrets::ExternalSecret>(
         crd::external_secrets::API_VERSION_V1BETA1,
     ),
+    kgen_kind::<crd::external_secrets::ClusterSecretStore>(),
+    kgen_kind_as::<crd::external_secrets::ClusterSecretStore>(
+        crd::external_secrets::API_VERSION_V1BETA1,
+    ),
+    kgen_kind::<crd::cert_manager::ClusterIssuer>(),
+    kgen_kind::<crd::karpenter::NodePool>(),
+    kgen_kind::<crd::karpenter::Ec2NodeClass>(),
 ];
 
 /// The compiled validators, index for index with [`KINDS`].
