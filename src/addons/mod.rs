@@ -13,6 +13,7 @@
 //! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
+mod aws_load_balancer_controller;
 mod metrics_server;
 
 use serde_json::{json, Map, Value};
@@ -74,7 +75,10 @@ impl std::fmt::Debug for Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: &[&Preset] = &[&metrics_server::PRESET];
+pub const PRESETS: &[&Preset] = &[
+    &aws_load_balancer_controller::PRESET,
+    &metrics_server::PRESET,
+];
 
 /// The preset named `name`.
 pub fn preset(name: &str) -> Option<&'static Preset> {
