@@ -14,6 +14,7 @@
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
 mod aws_load_balancer_controller;
+mod cert_manager;
 mod metrics_server;
 
 use serde_json::{json, Map, Value};
@@ -77,6 +78,7 @@ impl std::fmt::Debug for Preset {
 /// Every preset, by name.
 pub const PRESETS: &[&Preset] = &[
     &aws_load_balancer_controller::PRESET,
+    &cert_manager::PRESET,
     &metrics_server::PRESET,
 ];
 
