@@ -15,6 +15,7 @@
 
 mod aws_load_balancer_controller;
 mod cert_manager;
+mod external_dns;
 mod metrics_server;
 
 use serde_json::{json, Map, Value};
@@ -79,6 +80,7 @@ impl std::fmt::Debug for Preset {
 pub const PRESETS: &[&Preset] = &[
     &aws_load_balancer_controller::PRESET,
     &cert_manager::PRESET,
+    &external_dns::PRESET,
     &metrics_server::PRESET,
 ];
 
