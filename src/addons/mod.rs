@@ -16,6 +16,7 @@
 mod aws_load_balancer_controller;
 mod cert_manager;
 mod external_dns;
+mod external_secrets;
 mod metrics_server;
 
 use serde_json::{json, Map, Value};
@@ -81,6 +82,7 @@ pub const PRESETS: &[&Preset] = &[
     &aws_load_balancer_controller::PRESET,
     &cert_manager::PRESET,
     &external_dns::PRESET,
+    &external_secrets::PRESET,
     &metrics_server::PRESET,
 ];
 
