@@ -17,6 +17,7 @@ mod aws_load_balancer_controller;
 mod cert_manager;
 mod external_dns;
 mod external_secrets;
+mod ingress_nginx;
 mod metrics_server;
 
 use serde_json::{json, Map, Value};
@@ -83,6 +84,7 @@ pub const PRESETS: &[&Preset] = &[
     &cert_manager::PRESET,
     &external_dns::PRESET,
     &external_secrets::PRESET,
+    &ingress_nginx::PRESET,
     &metrics_server::PRESET,
 ];
 
