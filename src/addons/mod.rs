@@ -19,6 +19,7 @@ mod external_dns;
 mod external_secrets;
 mod ingress_nginx;
 mod metrics_server;
+mod sealed_secrets;
 
 use serde_json::{json, Map, Value};
 
@@ -86,6 +87,7 @@ pub const PRESETS: &[&Preset] = &[
     &external_secrets::PRESET,
     &ingress_nginx::PRESET,
     &metrics_server::PRESET,
+    &sealed_secrets::PRESET,
 ];
 
 /// The preset named `name`.
