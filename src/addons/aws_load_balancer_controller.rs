@@ -37,9 +37,10 @@
 //!   the chart's defaults).
 //! - Webhook certificate: by default the chart generates a CA and serving certificate
 //!   with Helm's `genCA` at render time (the Secret `aws-load-balancer-tls` and every
-//!   webhook's `caBundle`). Argo CD renders again whenever its manifest cache expires
-//!   or on a hard refresh, producing new ones: the Application goes OutOfSync and a
-//!   sync rotates the certificate. `keepTLSSecret` relies on Helm's `lookup`, which
+//!   webhook's `caBundle`). Argo CD renders again, producing new ones, on every commit
+//!   of the platform repository (its manifest cache key includes the commit of the
+//!   `$values` source: `reposerver/cache/cache.go`), when that cache expires, and on a
+//!   hard refresh: the Application goes OutOfSync and each sync rotates the certificate. `keepTLSSecret` relies on Helm's `lookup`, which
 //!   Argo CD does not run. With cert-manager on the cluster, set
 //!   `values.enableCertManager = true` (a self-signed Issuer and a Certificate in the
 //!   release namespace; cert-manager's CRDs must be installed first).
