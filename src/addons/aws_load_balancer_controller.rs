@@ -75,7 +75,7 @@ pub const PRESET: Preset = Preset {
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: false,
     // Its webhooks admit every Service and Ingress: up before ingress-nginx and the services.
-    wave: -2,
+    wave: crate::render::argocd::bootstrap_wave::OPERATORS,
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",

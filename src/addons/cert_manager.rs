@@ -64,7 +64,7 @@ pub const PRESET: Preset = Preset {
     server_side_apply: true,
     // Before the AWS Load Balancer Controller (whose webhook certificate it may issue)
     // and the services (whose Certificates need its CRDs and webhook).
-    wave: -2,
+    wave: crate::render::argocd::bootstrap_wave::OPERATORS,
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",

@@ -46,7 +46,7 @@ pub const PRESET: Preset = Preset {
     namespace: "external-dns",
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: false,
-    wave: -1,
+    wave: crate::render::argocd::bootstrap_wave::ADDONS,
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",

@@ -60,7 +60,7 @@ pub const PRESET: Preset = Preset {
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: true,
     // Its CRDs and webhook before the services' ExternalSecrets.
-    wave: -2,
+    wave: crate::render::argocd::bootstrap_wave::OPERATORS,
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",

@@ -69,7 +69,7 @@ pub const PRESET: Preset = Preset {
     namespace: "ingress-nginx",
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: false,
-    wave: -1,
+    wave: crate::render::argocd::bootstrap_wave::ADDONS,
     service_account: None,
     settings: &[
         "replicas",

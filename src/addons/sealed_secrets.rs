@@ -54,7 +54,7 @@ pub const PRESET: Preset = Preset {
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: false,
     // Its CRD before the SealedSecrets of the services.
-    wave: -2,
+    wave: crate::render::argocd::bootstrap_wave::OPERATORS,
     service_account: None,
     settings: &[
         "resources",

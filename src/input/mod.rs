@@ -57,7 +57,7 @@ pub struct PlatformFile {
     /// Cluster-wide objects rendered on every cluster (ClusterIssuers, ClusterSecretStores,
     /// StorageClasses, Karpenter NodePools and EC2NodeClasses, platform roles,
     /// PriorityClasses), and what the clusters have without kgen. References to them
-    /// are checked. See docs/platform.md#cluster-baseline.
+    /// are checked. See docs/baseline.md.
     #[serde(default)]
     pub baseline: Option<Spanned<BaselineLayer>>,
     /// Argo CD settings (`generated/argocd/<env>/`).

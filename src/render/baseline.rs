@@ -99,6 +99,36 @@ pub fn objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     out
 }
 
+/// The cluster-scoped kinds the baseline Applications create, `(group, kind)`.
+pub fn cluster_kinds(b: &crate::spec::BaselineSpec) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if !b.storage_classes.is_empty() {
+        out.push(("storage.k8s.io", "StorageClass"));
+    }
+    if !b.priority_classes.is_empty() {
+        out.push(("scheduling.k8s.io", "PriorityClass"));
+    }
+    if b.roles.iter().any(|r| r.role != PlatformRole::Developer) {
+        out.push((RBAC, "ClusterRoleBinding"));
+    }
+    if b.roles.iter().any(|r| r.role == PlatformRole::MonitoringReader) {
+        out.push((RBAC, "ClusterRole"));
+    }
+    if !b.issuers.is_empty() {
+        out.push(("cert-manager.io", ClusterIssuer::KIND));
+    }
+    if !b.secret_stores.is_empty() {
+        out.push(("external-secrets.io", ClusterSecretStore::KIND));
+    }
+    if !b.node_pools.is_empty() {
+        out.push(("karpenter.sh", NodePool::KIND));
+    }
+    if !b.node_classes.is_empty() {
+        out.push(("karpenter.k8s.aws", Ec2NodeClass::KIND));
+    }
+    out
+}
+
 /// Serialising the different object types through one closure.
 mod erased {
     pub trait Ser {

@@ -278,6 +278,15 @@ pub fn argocd_objects(
             &argocd::addon_application(platform, cluster, a),
         ));
     }
+    for component in [baseline::CORE, baseline::CUSTOM] {
+        if let Some(app) = argocd::baseline_application(platform, cluster, component) {
+            out.push(Object::of_cluster(
+                &cluster.name,
+                at(&format!("application-{component}.yaml")),
+                &app,
+            ));
+        }
+    }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {
         out.push(Object::of_cluster(
             &cluster.name,

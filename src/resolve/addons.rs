@@ -17,7 +17,13 @@ use crate::spec::{AddonIdentity, AddonSettings, AddonSpec, CpuMem, PodSecurityLe
 use crate::{names, quantity, rules};
 
 /// Names kgen gives its own per-cluster Applications and directories.
-pub const RESERVED_ADDON_NAMES: &[&str] = &["monitoring", "namespaces", "bootstrap"];
+pub const RESERVED_ADDON_NAMES: &[&str] = &[
+    "monitoring",
+    "namespaces",
+    "bootstrap",
+    "baseline",
+    "baseline-custom",
+];
 
 /// The settings of `[addons.<name>]` that only some presets take, and their key.
 const TYPED: &[&str] = &[
@@ -372,8 +378,8 @@ impl<'a> Resolver<'a> {
 
         let wave = layers
             .pick(|l| l.sync_wave.as_ref())
-            .and_then(|w| self.int_in_range(*w.value, -100, 100, &w.origin, "sync_wave"))
-            .map_or_else(|| preset.map_or(-1, |p| p.wave), |w| w as i32);
+            .and_then(|w| self.int_in_range(*w.value, i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1, 100, &w.origin, "sync_wave"))
+            .map_or_else(|| preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave), |w| w as i32);
         let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),
