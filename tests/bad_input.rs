@@ -704,3 +704,69 @@ error: 2 errors and 0 warnings; nothing was written
 "#
     );
 }
+
+/// Issue 14, item 10: an invalid name gets the nearest valid one as a suggestion.
+#[test]
+fn invalid_names_get_the_nearest_valid_name() {
+    let text = r#"[platform]
+name = "Acme_Corp"
+repo = "https://github.com/acme/platform.git"
+
+[environments.Prod]
+sync = "manual"
+
+[services.Main-API]
+image = "acme/api"
+tag = "1.0.0"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+namespace = "-api-"
+secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
+"#;
+    assert_eq!(
+        fails(text, &[]),
+        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:2:8
+  |
+2 | name = "Acme_Corp"
+  |        ^^^^^^^^^^^ did you mean `acme-corp`?
+
+error[KG005]: environment name: "Prod" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:5:15
+  |
+5 | [environments.Prod]
+  |               ^^^^ did you mean `prod`?
+
+error[KG005]: service name: "Main-API" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:8:11
+  |
+8 | [services.Main-API]
+  |           ^^^^^^^^ did you mean `main-api`?
+
+error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+  --> platform.toml:15:13
+   |
+15 | namespace = "-api-"
+   |             ^^^^^^^ did you mean `api`?
+
+error[KG005]: secret name: "db password" is not a valid ConfigMap key: use at most 253 letters, digits, '-', '_' and '.', like app.properties
+  --> platform.toml:16:21
+   |
+16 | secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
+   |                     ^^^^^^^^^^^^^ did you mean `db_password`?
+
+error: 5 errors and 0 warnings; nothing was written
+"#
+    );
+    // A namespace made by a template gets no suggestion: the template is what to fix.
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "namespace = \"{{ service }}_x\""),
+        &[],
+    );
+    assert!(
+        err.contains("   |             ^^^^^^^^^^^^^^^^^\n\nerror: 1 error"),
+        "{err}"
+    );
+}
