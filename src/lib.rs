@@ -25,6 +25,7 @@ pub mod git_ref;
 pub mod github_actions;
 pub mod image_ref;
 pub mod input;
+pub mod input_check;
 pub mod lock;
 pub mod manifest_set;
 pub mod merge;
