@@ -275,7 +275,14 @@ impl<'a> Resolver<'a> {
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
-        spec.addons = self.addons(&spec.name, Some(&layer.value), only_env, envs, &ctx);
+        spec.addons = self.addons(
+            &spec.name,
+            spec.kubernetes_version,
+            Some(&layer.value),
+            only_env,
+            envs,
+            &ctx,
+        );
         spec
     }
 
@@ -326,7 +333,14 @@ impl<'a> Resolver<'a> {
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
-        spec.addons = self.addons(&spec.name, None, Some(env), &[env], &ctx);
+        spec.addons = self.addons(
+            &spec.name,
+            spec.kubernetes_version,
+            None,
+            Some(env),
+            &[env],
+            &ctx,
+        );
         spec
     }
 
