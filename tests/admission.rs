@@ -205,6 +205,20 @@ fn the_example_platform_passes_with_one_warning() {
     );
 }
 
+// With the Secrets Store CSI driver and its AWS provider as add-ons (bootstrap wave -1,
+// before the services' ApplicationSets), the CRD of the services' SecretProviderClasses
+// is installed first, and the projects admit everything the two charts create.
+#[test]
+fn the_secrets_store_csi_driver_preset_installs_the_crd_the_services_use() {
+    let p = Platform::example();
+    let text = p.read("platform.toml")
+        + "\n[addons.secrets-store-csi-driver]\nchart_version = \"1.5.6\"\n\n[addons.secrets-store-csi-driver-provider-aws]\nchart_version = \"3.1.1\"\n";
+    p.write("platform.toml", &text);
+    let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
+    let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
+    assert_eq!(admission_of(&compiled.spec, &objects), Vec::<String>::new());
+}
+
 // The monitoring Application could not sync: kube-prometheus-stack puts the CoreDNS
 // and kube-proxy exporter Services in kube-system, which the project did not permit.
 // Argo CD checks every resource's own namespace at sync time (controller/sync.go,

@@ -13,7 +13,10 @@
 //! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
+mod helm_names;
 mod metrics_server;
+mod secrets_store_csi_driver;
+mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
@@ -74,7 +77,11 @@ impl std::fmt::Debug for Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: &[&Preset] = &[&metrics_server::PRESET];
+pub const PRESETS: &[&Preset] = &[
+    &metrics_server::PRESET,
+    &secrets_store_csi_driver::PRESET,
+    &secrets_store_csi_driver_provider_aws::PRESET,
+];
 
 /// The preset named `name`.
 pub fn preset(name: &str) -> Option<&'static Preset> {
