@@ -13,6 +13,7 @@
 //! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
+mod fluent_bit;
 mod helm_names;
 mod metrics_server;
 mod secrets_store_csi_driver;
@@ -78,6 +79,7 @@ impl std::fmt::Debug for Preset {
 
 /// Every preset, by name.
 pub const PRESETS: &[&Preset] = &[
+    &fluent_bit::PRESET,
     &metrics_server::PRESET,
     &secrets_store_csi_driver::PRESET,
     &secrets_store_csi_driver_provider_aws::PRESET,
