@@ -15,6 +15,7 @@
 
 mod fluent_bit;
 mod helm_names;
+mod karpenter;
 mod metrics_server;
 mod secrets_store_csi_driver;
 mod secrets_store_csi_driver_provider_aws;
@@ -80,6 +81,7 @@ impl std::fmt::Debug for Preset {
 /// Every preset, by name.
 pub const PRESETS: &[&Preset] = &[
     &fluent_bit::PRESET,
+    &karpenter::PRESET,
     &metrics_server::PRESET,
     &secrets_store_csi_driver::PRESET,
     &secrets_store_csi_driver_provider_aws::PRESET,
