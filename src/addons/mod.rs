@@ -13,6 +13,7 @@
 //! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
+mod cluster_autoscaler;
 mod fluent_bit;
 mod helm_names;
 mod karpenter;
@@ -80,6 +81,7 @@ impl std::fmt::Debug for Preset {
 
 /// Every preset, by name.
 pub const PRESETS: &[&Preset] = &[
+    &cluster_autoscaler::PRESET,
     &fluent_bit::PRESET,
     &karpenter::PRESET,
     &metrics_server::PRESET,
