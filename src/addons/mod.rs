@@ -15,11 +15,17 @@
 
 mod aws_load_balancer_controller;
 mod cert_manager;
+mod cluster_autoscaler;
 mod external_dns;
 mod external_secrets;
+mod fluent_bit;
+mod helm_names;
 mod ingress_nginx;
+mod karpenter;
 mod metrics_server;
 mod sealed_secrets;
+mod secrets_store_csi_driver;
+mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
@@ -83,11 +89,16 @@ impl std::fmt::Debug for Preset {
 pub const PRESETS: &[&Preset] = &[
     &aws_load_balancer_controller::PRESET,
     &cert_manager::PRESET,
+    &cluster_autoscaler::PRESET,
     &external_dns::PRESET,
     &external_secrets::PRESET,
+    &fluent_bit::PRESET,
     &ingress_nginx::PRESET,
+    &karpenter::PRESET,
     &metrics_server::PRESET,
     &sealed_secrets::PRESET,
+    &secrets_store_csi_driver::PRESET,
+    &secrets_store_csi_driver_provider_aws::PRESET,
 ];
 
 /// The preset named `name`.

@@ -814,7 +814,7 @@ impl<'a> Checker<'a> {
 pub fn crd_source(group: &str) -> &'static str {
     match group {
         "secrets-store.csi.x-k8s.io" => {
-            "the Secrets Store CSI driver (the `secrets-store-csi-driver` add-on preset)"
+            "the Secrets Store CSI driver (the add-on presets `secrets-store-csi-driver` and `secrets-store-csi-driver-provider-aws` under [addons], or its Helm chart `secrets-store-csi-driver`)"
         }
         "external-secrets.io" => {
             "the External Secrets Operator (the `external-secrets` add-on preset)"

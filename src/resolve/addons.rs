@@ -53,6 +53,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn addons(
         &mut self,
         cluster: &str,
+        kubernetes_version: (u32, u32),
         cluster_layer: Option<&'a ClusterLayer>,
         only_env: Option<&str>,
         envs: &[&str],
@@ -112,7 +113,7 @@ impl<'a> Resolver<'a> {
             {
                 continue;
             }
-            if let Some(a) = self.addon(cluster, name, &header, &layers, ctx) {
+            if let Some(a) = self.addon(cluster, kubernetes_version, name, &header, &layers, ctx) {
                 out.push(a);
             }
         }
@@ -144,6 +145,7 @@ impl<'a> Resolver<'a> {
     fn addon(
         &mut self,
         cluster: &str,
+        kubernetes_version: (u32, u32),
         name: &str,
         header: &Origin,
         layers: &Layers<'a, AddonLayer>,
@@ -320,7 +322,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+        let mut settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+        settings.kubernetes_version = kubernetes_version;
 
         // Identity.
         let mode = layers
@@ -353,7 +356,6 @@ impl<'a> Resolver<'a> {
                 service_account: sa.name.replace("{release}", &release),
             })
         });
-        let mut settings = settings;
         if let Some(i) = identity
             .as_ref()
             .filter(|i| i.mode == WorkloadIdentity::Irsa)

@@ -86,7 +86,14 @@ fn namespace_rules(s: &Subject, out: &mut Vec<Finding>) {
             .filter_map(|c| c.monitoring.as_ref())
             .any(|m| m.namespace == s.name())
     });
-    if s.group().is_empty() && s.kind() == "Namespace" && !monitoring {
+    // So is an add-on's namespace at the level its preset's pods need (the Secrets Store
+    // CSI driver and Fluent Bit use the host): the level is the chart's, not a choice.
+    let node_agent = s.platform.is_some_and(|p| {
+        p.clusters.iter().flat_map(|c| &c.addons).any(|a| {
+            a.namespace == s.name() && a.preset.is_some_and(|p| p.pod_security == a.pod_security)
+        })
+    });
+    if s.group().is_empty() && s.kind() == "Namespace" && !monitoring && !node_agent {
         let level = s
             .value
             .get("metadata")
