@@ -138,6 +138,7 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
         Command::BumpImage {
             common,
             service,
+            container,
             image,
             env,
             tag,
@@ -149,7 +150,13 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
                 Some(image) => ops::bump_image::BumpOptions::from_image(&env, &image)?,
                 None => ops::bump_image::BumpOptions {
                     env,
-                    target: ops::bump_image::Target::Service(service.unwrap_or_default()),
+                    target: match container {
+                        Some(container) => ops::bump_image::Target::Container {
+                            service: service.unwrap_or_default(),
+                            container,
+                        },
+                        None => ops::bump_image::Target::Service(service.unwrap_or_default()),
+                    },
                     tag,
                     digest,
                     render: true,

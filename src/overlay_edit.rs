@@ -1,4 +1,6 @@
-//! Format-preserving edits of the image fields (`tag`, `digest`) of an overlay file.
+//! Format-preserving edits of the image fields (`tag`, `digest`) of an overlay file:
+//! a service's own (`services.<svc>.tag`) or one of its sidecars' or init containers'
+//! (`services.<svc>.sidecars.<name>.tag`, `services.<svc>.init_containers.<name>.tag`).
 //!
 //! This is the pure part of `kgen bump-image` and `kgen promote`: text in, text out,
 //! plus what changed. The file is parsed with toml_edit's span-keeping parser only to
@@ -6,12 +8,14 @@
 //! that is not the value stays as it was: comments, blank lines, key order, quoting
 //! style, odd spacing, CRLF line endings.
 //!
-//! The value is found in each of the forms TOML allows:
+//! The value is found in each of the forms TOML allows, at every level:
 //! `[services.x]` + `tag = …`, a dotted key `services.x.tag = …`, or an inline table
-//! `x = { tag = … }`. A missing key is added next to its sibling (`digest` after
-//! `tag`, `tag` before `digest`) or after the table's last line; a missing service
-//! gets a `[services.x]` table after the last service (or a dotted line, or an inline
-//! entry, matching how the file writes its services).
+//! `x = { tag = … }` (and `[services.x.sidecars.proxy]`, `sidecars.proxy.tag = …`,
+//! `proxy = { tag = … }` for a container). A missing key is added next to its
+//! sibling (`digest` after `tag`, `tag` before `digest`) or after the table's last
+//! line; a missing table gets a header of its own (`[services.x]` after the last
+//! service, `[services.x.sidecars.proxy]` after the service's last line), or a dotted
+//! line, or an inline entry, matching how the file writes its parent.
 //!
 //! Every edit is checked before it is returned: the new text must parse, and must
 //! mean exactly the old document with that one value changed. An edit that would
@@ -53,10 +57,46 @@ impl fmt::Display for Field {
     }
 }
 
-/// One requested change: set `services.<service>.<field>` to `value`, or remove it (`None`).
+/// The two lists of containers beside a service's main one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerList {
+    Sidecars,
+    InitContainers,
+}
+
+impl ContainerList {
+    /// The TOML key (`sidecars`, `init_containers`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ContainerList::Sidecars => "sidecars",
+            ContainerList::InitContainers => "init_containers",
+        }
+    }
+}
+
+/// A sidecar or an init container of a service, by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerRef {
+    pub list: ContainerList,
+    pub name: String,
+}
+
+impl ContainerRef {
+    pub fn new(list: ContainerList, name: &str) -> ContainerRef {
+        ContainerRef {
+            list,
+            name: name.to_string(),
+        }
+    }
+}
+
+/// One requested change: set `services.<service>.<field>` (or
+/// `services.<service>.<list>.<container>.<field>`) to `value`, or remove it (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
     pub service: String,
+    /// The sidecar or init container whose image this is; None for the service's own.
+    pub container: Option<ContainerRef>,
     pub field: Field,
     pub value: Option<String>,
 }
@@ -65,6 +105,7 @@ impl Edit {
     pub fn set(service: &str, field: Field, value: &str) -> Edit {
         Edit {
             service: service.to_string(),
+            container: None,
             field,
             value: Some(value.to_string()),
         }
@@ -73,16 +114,44 @@ impl Edit {
     pub fn remove(service: &str, field: Field) -> Edit {
         Edit {
             service: service.to_string(),
+            container: None,
             field,
             value: None,
         }
     }
+
+    /// The same edit of one of the service's sidecars or init containers instead.
+    pub fn in_container(mut self, container: Option<ContainerRef>) -> Edit {
+        self.container = container;
+        self
+    }
+
+    /// The keys of the table that holds the field, from the top of the file.
+    pub fn table_path(&self) -> Vec<&str> {
+        table_path(&self.service, self.container.as_ref())
+    }
+
+    /// `services.api.tag`, `services.api.sidecars.proxy.tag`.
+    pub fn key_path(&self) -> String {
+        format!("{}.{}", self.table_path().join("."), self.field)
+    }
+}
+
+/// `["services", service]`, or `["services", service, list, container]`.
+pub fn table_path<'a>(service: &'a str, container: Option<&'a ContainerRef>) -> Vec<&'a str> {
+    let mut path = vec!["services", service];
+    if let Some(c) = container {
+        path.push(c.list.key());
+        path.push(&c.name);
+    }
+    path
 }
 
 /// A change that was made: the value in this file before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub service: String,
+    pub container: Option<ContainerRef>,
     pub field: Field,
     pub previous: Option<String>,
     pub current: Option<String>,
@@ -131,15 +200,27 @@ impl std::error::Error for EditError {}
 
 /// The value of `services.<service>.<field>` in `text`, if the file sets it.
 pub fn read(text: &str, service: &str, field: Field) -> Result<Option<String>, EditError> {
+    read_in(text, service, None, field)
+}
+
+/// The value of `services.<service>.<field>`, or of
+/// `services.<service>.<list>.<container>.<field>`, if the file sets it.
+pub fn read_in(
+    text: &str,
+    service: &str,
+    container: Option<&ContainerRef>,
+    field: Field,
+) -> Result<Option<String>, EditError> {
     let doc = parse(text)?;
-    let services = match doc.as_table().get("services") {
-        None => return Ok(None),
-        Some(item) => Container::of_item(item, "services")?,
-    };
-    let Some(svc) = service_child(services, service) else {
-        return Ok(None);
-    };
-    Ok(svc.string(field.key())?.map(|(_, _, v)| v))
+    let mut cur = Container::Table(doc.as_table());
+    let path = table_path(service, container);
+    for (i, key) in path.iter().enumerate() {
+        match child(cur, key, &path[..=i])? {
+            Some(c) => cur = c,
+            None => return Ok(None),
+        }
+    }
+    Ok(cur.string(field.key())?.map(|(_, _, v)| v))
 }
 
 /// Applies `edits` in order. Edits that change nothing (the value is already there,
@@ -150,7 +231,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<Edited, EditError> {
     // Parse once up front so that a file that is not TOML fails before anything else.
     parse(&text)?;
     for edit in edits {
-        let previous = read(&text, &edit.service, edit.field)?;
+        let previous = read_in(&text, &edit.service, edit.container.as_ref(), edit.field)?;
         if previous == edit.value {
             continue;
         }
@@ -159,6 +240,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<Edited, EditError> {
         verify(&text, &new_text, edit)?;
         applied.push(Applied {
             service: edit.service.clone(),
+            container: edit.container.clone(),
             field: edit.field,
             previous,
             current: edit.value.clone(),
@@ -263,17 +345,29 @@ impl<'a> Container<'a> {
     }
 }
 
-/// Where a service lives, resolved one level at a time.
-fn service_child<'a>(services: Container<'a>, service: &str) -> Option<Container<'a>> {
-    match services {
-        Container::Table(t) => match t.get(service)? {
-            Item::Table(t) => Some(Container::Table(t)),
-            Item::Value(Value::InlineTable(t)) => Some(Container::Inline(t)),
-            _ => None,
-        },
-        Container::Inline(t) => match t.get(service)? {
-            Value::InlineTable(t) => Some(Container::Inline(t)),
-            _ => None,
+/// The table at `key` in `parent` (`path` is the whole path to it, for messages):
+/// None when absent, an error when it is something else than a table.
+fn child<'a>(
+    parent: Container<'a>,
+    key: &str,
+    path: &[&str],
+) -> Result<Option<Container<'a>>, EditError> {
+    match parent {
+        Container::Table(t) => t
+            .get(key)
+            .map(|item| Container::of_item(item, &path.join(".")))
+            .transpose(),
+        Container::Inline(t) => match t.get(key) {
+            None => Ok(None),
+            Some(Value::InlineTable(t)) => Ok(Some(Container::Inline(t))),
+            Some(other) => Err(EditError::new(
+                format!(
+                    "`{}` must be a table, but the file has {}",
+                    path.join("."),
+                    other.type_name()
+                ),
+                other.span(),
+            )),
         },
     }
 }
@@ -281,39 +375,27 @@ fn service_child<'a>(services: Container<'a>, service: &str) -> Option<Container
 fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
     let doc = parse(text)?;
     let nl = line_ending(text);
-    let service = edit.service.as_str();
     let key = edit.field.key();
-    let root = doc.as_table();
+    let path = edit.table_path();
 
-    let services = match root.get("services") {
-        None => {
-            let Some(value) = &edit.value else {
-                unreachable!("removing an absent key changes nothing and is skipped")
-            };
-            return Ok(append_block(text, nl, service, key, value));
-        }
-        Some(item) => Container::of_item(item, "services")?,
-    };
-    if let Container::Table(t) = services {
-        if let Some(item) = t.get(service) {
-            if !matches!(item, Item::Table(_) | Item::Value(Value::InlineTable(_))) {
-                return Err(EditError::new(
-                    format!(
-                        "`services.{service}` must be a table, but the file has {}",
-                        item.type_name()
-                    ),
-                    item.span(),
-                ));
+    // Down to the table that holds the field; what is missing is created in the form
+    // of the last table found.
+    let mut svc = Container::Table(doc.as_table());
+    for (i, name) in path.iter().enumerate() {
+        match child(svc, name, &path[..=i])? {
+            Some(c) => svc = c,
+            None => {
+                let Some(value) = &edit.value else {
+                    unreachable!("removing an absent key changes nothing and is skipped")
+                };
+                let entry = format!("{key} = {}", quoted(value, QuoteStyle::Basic));
+                if i == 0 {
+                    return Ok(append_block(text, nl, &path, &entry));
+                }
+                return add_tables(text, nl, svc, &path[..i], &path[i..], &entry);
             }
         }
     }
-
-    let Some(svc) = service_child(services, service) else {
-        let Some(value) = &edit.value else {
-            unreachable!("removing an absent key changes nothing and is skipped")
-        };
-        return add_service(text, nl, services, service, key, value);
-    };
 
     // The key exists: replace or remove exactly its bytes.
     if let Some((key_span, value_span, _)) = svc.string(key)? {
@@ -355,53 +437,74 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
             // right before the first of them.
             let first = min_header_start(&Item::Table(t.clone())).ok_or_else(|| {
                 EditError::new(
-                    format!("cannot find where `services.{service}` is defined"),
+                    format!("cannot find where `{}` is defined", path.join(".")),
                     None,
                 )
             })?;
             let at = line_start(text, first);
             Ok(Splice::insert(
                 at,
-                format!("[services.{}]{nl}{entry}{nl}{nl}", key_text(service)),
+                format!("[{}]{nl}{entry}{nl}{nl}", header(&path)),
             ))
         }
     }
 }
 
-/// Adds a service that the file does not mention yet, in the form its siblings use.
-fn add_service(
+/// `services."a b".sidecars.proxy`: keys as TOML text, joined by dots.
+fn header(path: &[&str]) -> String {
+    path.iter()
+        .map(|k| key_text(k))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `a = { b = { entry } }` for the keys `[a, b]`.
+fn nested_inline(keys: &[&str], entry: &str) -> String {
+    match keys.split_first() {
+        None => entry.to_string(),
+        Some((first, rest)) => {
+            format!("{} = {{ {} }}", key_text(first), nested_inline(rest, entry))
+        }
+    }
+}
+
+/// Adds the tables `missing` (a service the file does not mention yet, or a
+/// container of a service) under `parent` (at `found`), holding `entry`, in the form
+/// `parent` uses.
+fn add_tables(
     text: &str,
     nl: &str,
-    services: Container<'_>,
-    service: &str,
-    key: &str,
-    value: &str,
+    parent: Container<'_>,
+    found: &[&str],
+    missing: &[&str],
+    entry: &str,
 ) -> Result<Splice, EditError> {
-    let entry = format!("{key} = {}", quoted(value, QuoteStyle::Basic));
-    match services {
-        Container::Inline(t) => Ok(append_inline(
-            t,
-            &format!("{} = {{ {entry} }}", key_text(service)),
-        )),
+    match parent {
+        Container::Inline(t) => Ok(append_inline(t, &nested_inline(missing, entry))),
         Container::Table(t) if t.is_dotted() => {
-            // `services.a.tag = "1"` lines at the top of the file: add one more.
-            let span = t
-                .span()
-                .ok_or_else(|| EditError::new("cannot locate the dotted key `services`", None))?;
+            // `services.a.tag = "1"` lines: add one more.
+            let span = t.span().ok_or_else(|| {
+                EditError::new(
+                    format!("cannot locate the dotted key `{}`", found.join(".")),
+                    None,
+                )
+            })?;
             let prefix = &text[line_start(text, span.start)..span.end];
             let end = max_end_own(t).unwrap_or(span.end);
             Ok(insert_line_after(
                 text,
                 nl,
                 end,
-                &format!("{prefix}.{}.{entry}", key_text(service)),
+                &format!("{prefix}.{}.{entry}", header(missing)),
             ))
         }
         Container::Table(t) => {
-            // `[services.a]` tables (or a `[services]` table): a new table after the last one.
+            // `[services.a]` tables (or a `[services]` table): a new table after the
+            // last line of the parent (its last service, its last sub-table).
             let end = max_end_all(&Item::Table(t.clone())).unwrap_or(0);
             let at = after_line(text, end);
-            let block = format!("[services.{}]{nl}{entry}", key_text(service));
+            let full: Vec<&str> = found.iter().chain(missing).copied().collect();
+            let block = format!("[{}]{nl}{entry}", header(&full));
             let mut insert = String::new();
             if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
                 insert.push_str(nl);
@@ -418,8 +521,9 @@ fn add_service(
     }
 }
 
-/// A new `[services.x]` table at the end of a file that has no services at all.
-fn append_block(text: &str, nl: &str, service: &str, key: &str, value: &str) -> Splice {
+/// A new `[services.x]` (or `[services.x.sidecars.y]`) table at the end of a file
+/// that has no services at all.
+fn append_block(text: &str, nl: &str, path: &[&str], entry: &str) -> Splice {
     let mut insert = String::new();
     if !text.is_empty() {
         if !text.ends_with('\n') {
@@ -430,11 +534,7 @@ fn append_block(text: &str, nl: &str, service: &str, key: &str, value: &str) -> 
             insert.push_str(nl);
         }
     }
-    insert.push_str(&format!(
-        "[services.{}]{nl}{key} = {}{nl}",
-        key_text(service),
-        quoted(value, QuoteStyle::Basic)
-    ));
+    insert.push_str(&format!("[{}]{nl}{entry}{nl}", header(path)));
     Splice::insert(text.len(), insert)
 }
 
@@ -566,7 +666,7 @@ fn remove_entry(
 
 /// Checks that `new` means exactly `old` with the edit applied, and nothing else.
 fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
-    let what = format!("services.{}.{}", edit.service, edit.field);
+    let what = edit.key_path();
     let refuse = |why: String| {
         EditError::new(
             format!("kgen could not edit `{what}` safely ({why}); edit the file by hand"),
@@ -584,21 +684,17 @@ fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
             e.message().trim()
         ))
     })?;
-    let services = expected
-        .entry("services")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(services) = services else {
-        return Err(refuse("`services` is not a table".into()));
-    };
-    let svc = services
-        .entry(edit.service.clone())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(svc) = svc else {
-        return Err(refuse(format!(
-            "`services.{}` is not a table",
-            edit.service
-        )));
-    };
+    let path = edit.table_path();
+    let mut svc = &mut expected;
+    for (i, key) in path.iter().enumerate() {
+        let v = svc
+            .entry(key.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(t) = v else {
+            return Err(refuse(format!("`{}` is not a table", path[..=i].join("."))));
+        };
+        svc = t;
+    }
     match &edit.value {
         Some(v) => {
             svc.insert(edit.field.key().to_string(), toml::Value::String(v.clone()));
@@ -946,5 +1042,141 @@ mod tests {
         assert!(e.message.contains("must be a table"), "{e}");
         let e = apply("[services.a\n", &[Edit::set("a", Field::Tag, "1")]).unwrap_err();
         assert!(e.syntax);
+    }
+}
+
+#[cfg(test)]
+mod container_tests {
+    use super::*;
+
+    fn proxy() -> Option<ContainerRef> {
+        Some(ContainerRef::new(ContainerList::Sidecars, "proxy"))
+    }
+
+    fn set(text: &str, field: Field, value: &str) -> String {
+        apply(
+            text,
+            &[Edit::set("api", field, value).in_container(proxy())],
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .text
+    }
+
+    #[test]
+    fn a_container_is_found_and_created_in_every_form() {
+        // The value exists: only its bytes change.
+        assert_eq!(
+            set(
+                "[services.api.sidecars.proxy]\ntag = '2.1' # pinned\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api.sidecars.proxy]\ntag = '2.2' # pinned\n"
+        );
+        assert_eq!(
+            set(
+                "[services.api]\nsidecars.proxy.tag = \"2.1\"\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api]\nsidecars.proxy.tag = \"2.2\"\n"
+        );
+        assert_eq!(
+            set(
+                "[services]\napi = { sidecars = { proxy = { tag = \"2.1\" } } }\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services]\napi = { sidecars = { proxy = { tag = \"2.2\" } } }\n"
+        );
+        // The key is missing: next to its sibling, or at the end of the table.
+        assert_eq!(
+            set("[services.api.sidecars.proxy]\nimage = \"envoy\"\ntag = \"2.1\"\nport = 1\n", Field::Digest, "sha256:x"),
+            "[services.api.sidecars.proxy]\nimage = \"envoy\"\ntag = \"2.1\"\ndigest = \"sha256:x\"\nport = 1\n"
+        );
+        assert_eq!(
+            set(
+                "[services.api]\nsidecars.proxy.image = \"envoy\"\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api]\nsidecars.proxy.image = \"envoy\"\nsidecars.proxy.tag = \"2.2\"\n"
+        );
+        // The container is missing: a table of its own after the service's last line,
+        // a dotted line, or an inline entry, as the service is written.
+        assert_eq!(
+            set("[services.api]\ntag = \"1\"\n\n[services.web]\ntag = \"2\"\n", Field::Tag, "2.2"),
+            "[services.api]\ntag = \"1\"\n\n[services.api.sidecars.proxy]\ntag = \"2.2\"\n\n[services.web]\ntag = \"2\"\n"
+        );
+        assert_eq!(
+            set("services.api.tag = \"1\"\n", Field::Tag, "2.2"),
+            "services.api.tag = \"1\"\nservices.api.sidecars.proxy.tag = \"2.2\"\n"
+        );
+        assert_eq!(
+            set("[services]\napi = { tag = \"1\" }\n", Field::Tag, "2.2"),
+            "[services]\napi = { tag = \"1\", sidecars = { proxy = { tag = \"2.2\" } } }\n"
+        );
+        // Only a sub-table of the container exists: its table goes right before it.
+        assert_eq!(
+            set("[services.api.sidecars.proxy.resources]\ncpu = 1\n", Field::Tag, "2.2"),
+            "[services.api.sidecars.proxy]\ntag = \"2.2\"\n\n[services.api.sidecars.proxy.resources]\ncpu = 1\n"
+        );
+        // No services at all.
+        assert_eq!(
+            set("# dev\n", Field::Tag, "2.2"),
+            "# dev\n\n[services.api.sidecars.proxy]\ntag = \"2.2\"\n"
+        );
+    }
+
+    #[test]
+    fn init_containers_and_removal() {
+        let migrate = Some(ContainerRef::new(ContainerList::InitContainers, "migrate"));
+        let text = "[services.api]\ntag = \"1\"\n\n[services.api.init_containers.migrate]\ntag = \"1\"\ndigest = \"sha256:1\"\n";
+        let e = apply(
+            text,
+            &[
+                Edit::set("api", Field::Tag, "2").in_container(migrate.clone()),
+                Edit::remove("api", Field::Digest).in_container(migrate.clone()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            e.text,
+            "[services.api]\ntag = \"1\"\n\n[services.api.init_containers.migrate]\ntag = \"2\"\n"
+        );
+        assert_eq!(e.applied.len(), 2);
+        assert_eq!(e.applied[0].container, migrate);
+        assert_eq!(
+            read_in(&e.text, "api", migrate.as_ref(), Field::Tag).unwrap(),
+            Some("2".into())
+        );
+        // The service's own tag is another value.
+        assert_eq!(read(&e.text, "api", Field::Tag).unwrap(), Some("1".into()));
+        assert_eq!(
+            read_in(&e.text, "api", proxy().as_ref(), Field::Tag).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_list_that_is_not_a_table_is_an_error() {
+        let e = apply(
+            "[services.api]\nsidecars = 1\n",
+            &[Edit::set("api", Field::Tag, "2").in_container(proxy())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`services.api.sidecars` must be a table, but the file has integer"
+        );
+        let e = apply(
+            "[services]\napi = { sidecars = { proxy = \"envoy\" } }\n",
+            &[Edit::set("api", Field::Tag, "2").in_container(proxy())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`services.api.sidecars.proxy` must be a table, but the file has string"
+        );
     }
 }
