@@ -1,7 +1,7 @@
 //! Validation: every rendered object checked the way a cluster would check it,
 //! before anything is written.
 //!
-//! Three layers, one file each, all working on the JSON form of an object:
+//! Three layers, one module each, all working on the JSON form of an object:
 //! - [`schema`]: the JSON Schema of the object's kind (k8s-openapi's for core kinds,
 //!   kgen's typed structs' for custom resources), hardened so unknown fields are
 //!   errors, compiled once per kind;
