@@ -21,14 +21,20 @@
 //!
 //! One module per subject, each adding its methods to the one `Checker`:
 //! - `names`: object names per kind, labels and annotations;
-//! - `workload`: workload specs (replicas, selector, rollout strategy), and where a
-//!   workload's pod template and containers are;
-//! - `pod`: the pod spec (volumes, restart policy, service account);
-//! - `container`: each container (ports, probes, resources, environment, mounts);
+//! - `workload`: workload specs (replicas, selector, rollout strategy, claim
+//!   templates, CronJob schedule), and where a workload's pod template and
+//!   containers are;
+//! - `pod`: the pod spec (volumes, restart policy, service account, placement);
+//! - `container`: each container (its role, ports, probes, resources, environment,
+//!   mounts);
 //! - `service`: Services, Ingresses, NetworkPolicies;
 //! - `data`: ConfigMaps, Secrets, SecretProviderClasses;
 //! - `scaling`: HorizontalPodAutoscalers and PodDisruptionBudgets;
-//! - `references`: checks between the objects of a set.
+//! - `storage`: PersistentVolumeClaims and a StatefulSet's claim templates;
+//! - `references`: checks between the objects of a set (duplicates, what a pod
+//!   refers to);
+//! - `targets`: what selects or scales what (autoscalers, Services, budgets,
+//!   ServiceMonitors, a StatefulSet's governing Service).
 
 mod container;
 mod data;
@@ -37,12 +43,13 @@ mod pod;
 mod references;
 mod scaling;
 mod service;
+mod storage;
+mod targets;
 mod workload;
 
 use serde_json::Value;
 
-use super::{str_at, FieldPath, Finding, Subject};
-use crate::rules;
+use super::{FieldPath, Finding, Subject};
 
 pub use container::check_env_var_name;
 pub use names::check_dns1035_label;
@@ -66,25 +73,10 @@ pub fn check(s: &Subject) -> Vec<Finding> {
             c.workload(&spec_path, spec, Restart::Always);
         }
         ("batch", "Job") => c.workload(&spec_path, spec, Restart::Job),
-        ("batch", "CronJob") => {
-            if let Some(spec) = spec {
-                if str_at(spec, "schedule").is_some_and(|s| s.trim().is_empty()) {
-                    c.push(Finding::error(
-                        rules::FIELD_VALUE,
-                        &spec_path.key("schedule"),
-                        "the CronJob's schedule is empty",
-                    ));
-                }
-                let job = spec_path.key("jobTemplate").key("spec");
-                c.workload(
-                    &job,
-                    spec.get("jobTemplate").and_then(|t| t.get("spec")),
-                    Restart::Job,
-                );
-            }
-        }
+        ("batch", "CronJob") => c.cronjob(&spec_path, spec),
         ("", "Pod") => c.pod_spec(&spec_path, spec, Restart::Any, &[]),
         ("", "Service") => c.service(&spec_path, spec),
+        ("", "PersistentVolumeClaim") => c.claim(&spec_path, spec),
         ("", "ConfigMap") => c.data("ConfigMap", &["data", "binaryData"]),
         ("", "Secret") => c.data("Secret", &["data", "stringData"]),
         ("autoscaling", "HorizontalPodAutoscaler") if s.api_version() == "autoscaling/v2" => {
@@ -148,6 +140,38 @@ mod testing {
     //! Helpers shared by the tests of every semantic check.
     use super::*;
     use serde_json::json;
+
+    /// The findings about `v`, a hand-written object.
+    pub fn all(v: &Value) -> Vec<Finding> {
+        check(&Subject::bare(v))
+    }
+
+    /// The messages of the findings about `v`.
+    pub fn messages(v: &Value) -> Vec<String> {
+        check(&Subject::bare(v))
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    /// A workload of `kind` (Deployment, StatefulSet, DaemonSet, Job, CronJob) whose
+    /// pods have the spec `pod`, selected by `app: x`.
+    pub fn workload(kind: &str, pod: Value) -> Value {
+        let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": pod});
+        let api = if matches!(kind, "Job" | "CronJob") {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        };
+        let spec = match kind {
+            "CronJob" => {
+                json!({"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}})
+            }
+            "Job" => json!({"template": template}),
+            _ => json!({"selector": {"matchLabels": {"app": "x"}}, "template": template}),
+        };
+        json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x", "namespace": "x"}, "spec": spec})
+    }
 
     pub fn findings(v: &Value) -> Vec<(String, String, String)> {
         check(&Subject::bare(v))

@@ -1,19 +1,17 @@
 //! Checks between the objects of one set: the same object defined twice, and, when
-//! the set is complete (a compiled environment), references that lead nowhere.
+//! the set is complete (a compiled environment), references that lead nowhere: the
+//! ServiceAccount, ConfigMaps (and the keys a volume maps), SecretProviderClass and
+//! PersistentVolumeClaims a pod uses; then what selects or scales what (`targets`).
+//!
+//! A ConfigMap key a volume maps that the ConfigMap lacks, or a claim that does not
+//! exist, leaves the pod unable to start (the kubelet's `configmap references
+//! non-existent config key`, a pod Pending on its claim), so both are errors.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{containers, pod_template, selector_matches};
+use super::{containers, pod_template, targets};
 use crate::rules;
 use crate::validate::{arr_at, map_at, str_at, FieldPath, Finding, SetIndex, Subject};
-
-/// Whether a map selector (a Service's `spec.selector`) selects pods with `labels`.
-fn map_selects(sel: &Map<String, Value>, labels: Option<&Map<String, Value>>) -> bool {
-    !sel.is_empty()
-        && sel
-            .iter()
-            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
-}
 
 /// Findings between the objects of one set (see the module documentation).
 pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usize, Finding)> {
@@ -48,6 +46,40 @@ pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usiz
     out
 }
 
+/// The keys a ConfigMap volume maps (`items`) are keys of the ConfigMap (`data` or
+/// `binaryData`): the kubelet refuses to set up the volume otherwise.
+fn config_map_items(
+    vp: &FieldPath,
+    v: &Value,
+    cm: &Value,
+    name: &str,
+    config_map: &Value,
+    i: usize,
+    out: &mut Vec<(usize, Finding)>,
+) {
+    let has_key = |k: &str| {
+        ["data", "binaryData"]
+            .iter()
+            .any(|section| map_at(config_map, section).is_some_and(|m| m.contains_key(k)))
+    };
+    let volume = str_at(v, "name").unwrap_or("");
+    for (j, item) in arr_at(cm, "items").iter().enumerate() {
+        let Some(key) = str_at(item, "key").filter(|k| !k.is_empty()) else {
+            continue;
+        };
+        if !has_key(key) {
+            out.push((
+                i,
+                Finding::error(
+                    rules::REFERENCES,
+                    &vp.key("configMap").key("items").index(j).key("key"),
+                    format!("volume `{volume}` maps the key `{key}` of ConfigMap `{name}`, which has no such key: the kubelet cannot set up the volume and the pods never start"),
+                ),
+            ));
+        }
+    }
+}
+
 /// References between the objects of a complete set.
 fn references(set: &[Subject], index: &SetIndex, out: &mut Vec<(usize, Finding)>) {
     let has = |kind: &str, ns: &str, name: &str| index.get(kind, ns, name).is_some();
@@ -73,16 +105,36 @@ fn references(set: &[Subject], index: &SetIndex, out: &mut Vec<(usize, Finding)>
             for (vi, v) in arr_at(pod, "volumes").iter().enumerate() {
                 let vp = pp.key("volumes").index(vi);
                 if let Some(cm) = v.get("configMap").filter(not_optional) {
-                    if let Some(name) = str_at(cm, "name").filter(|n| !has("ConfigMap", ns, n)) {
-                        out.push((
-                            i,
-                            Finding::error(
-                                rules::REFERENCES,
-                                &vp.key("configMap").key("name"),
-                                missing("volume mounts", "ConfigMap", name, ns),
-                            ),
-                        ));
+                    if let Some(name) = str_at(cm, "name") {
+                        match index.get("ConfigMap", ns, name) {
+                            None => out.push((
+                                i,
+                                Finding::error(
+                                    rules::REFERENCES,
+                                    &vp.key("configMap").key("name"),
+                                    missing("volume mounts", "ConfigMap", name, ns),
+                                ),
+                            )),
+                            Some(o) => {
+                                config_map_items(&vp, v, cm, name, set[o].value, i, out);
+                            }
+                        }
                     }
+                }
+                if let Some(claim) = v
+                    .get("persistentVolumeClaim")
+                    .and_then(|c| str_at(c, "claimName"))
+                    .filter(|n| !n.is_empty() && !has("PersistentVolumeClaim", ns, n))
+                {
+                    out.push((
+                        i,
+                        Finding::error(
+                            rules::REFERENCES,
+                            &vp.key("persistentVolumeClaim").key("claimName"),
+                            missing("volume mounts", "PersistentVolumeClaim", claim, ns),
+                        )
+                        .help("the pods stay Pending until the claim exists; kgen renders a claim for each `claim` volume of a `deployment` or `worker`"),
+                    ));
                 }
                 let csi = v
                     .get("csi")
@@ -124,226 +176,16 @@ fn references(set: &[Subject], index: &SetIndex, out: &mut Vec<(usize, Finding)>
             }
         }
         match (s.group(), s.kind()) {
-            ("autoscaling", "HorizontalPodAutoscaler") => hpa_target(set, index, i, s, out),
-            ("", "Service") => service_targets(set, index, i, s, out),
+            ("autoscaling", "HorizontalPodAutoscaler") => {
+                targets::hpa_target(set, index, i, s, out);
+            }
+            ("", "Service") => targets::service_targets(set, index, i, s, out),
             ("monitoring.coreos.com", "ServiceMonitor") => {
-                service_monitor_targets(set, index, i, s, out);
+                targets::service_monitor_targets(set, index, i, s, out);
             }
+            ("apps", "StatefulSet") => targets::governing_service(set, index, i, s, out),
+            ("policy", "PodDisruptionBudget") => targets::budget_targets(set, index, i, s, out),
             _ => {}
-        }
-    }
-}
-
-/// The workload an autoscaler scales exists, and its containers request what the
-/// autoscaler measures utilisation against.
-fn hpa_target(
-    set: &[Subject],
-    index: &SetIndex,
-    i: usize,
-    s: &Subject,
-    out: &mut Vec<(usize, Finding)>,
-) {
-    let ns = s.namespace().unwrap_or("");
-    let spec = s.value.get("spec");
-    let Some(target) = spec.and_then(|sp| sp.get("scaleTargetRef")) else {
-        return;
-    };
-    let (Some(kind), Some(name)) = (str_at(target, "kind"), str_at(target, "name")) else {
-        return;
-    };
-    let tp = FieldPath::root().key("spec").key("scaleTargetRef");
-    let Some(t) = index.get(kind, ns, name) else {
-        out.push((
-            i,
-            Finding::error(
-                rules::REFERENCES,
-                &tp.key("name"),
-                format!("the autoscaler scales {kind} `{name}`, which is not among the objects of namespace `{ns}`"),
-            ),
-        ));
-        return;
-    };
-    let Some((pp, _, pod)) = pod_template(&set[t]) else {
-        return;
-    };
-    for (mi, m) in arr_at(spec.unwrap_or(&Value::Null), "metrics")
-        .iter()
-        .enumerate()
-    {
-        let Some(r) = m.get("resource") else {
-            continue;
-        };
-        if r.get("target").and_then(|t| str_at(t, "type")) != Some("Utilization") {
-            continue;
-        }
-        let res = str_at(r, "name").unwrap_or("");
-        for (cp, c) in containers(&pp, pod, false) {
-            let requested = c
-                .get("resources")
-                .and_then(|r| r.get("requests"))
-                .and_then(|r| r.get(res))
-                .is_some();
-            if !requested {
-                out.push((
-                    i,
-                    Finding::error(
-                        rules::AUTOSCALER,
-                        &FieldPath::root().key("spec").key("metrics").index(mi),
-                        format!(
-                            "the autoscaler targets {res} utilisation, but container `{}` of {kind} `{name}` has no {res} request ({})",
-                            str_at(c, "name").unwrap_or(""),
-                            cp.key("resources").key("requests")
-                        ),
-                    )
-                    .key(format!("autoscaling.{res}"))
-                    .help(format!("utilisation is a percentage of the request: set a {res} request, or target AverageValue instead")),
-                ));
-            }
-        }
-    }
-}
-
-/// Whether `holder` (a container, a Service's spec) has a port named `name`.
-fn names_port(holder: &Value, name: &str) -> bool {
-    arr_at(holder, "ports")
-        .iter()
-        .any(|p| str_at(p, "name") == Some(name))
-}
-
-/// A Service selects pods of some workload in its namespace, and a named target
-/// port is a port of those pods.
-fn service_targets(
-    set: &[Subject],
-    index: &SetIndex,
-    i: usize,
-    s: &Subject,
-    out: &mut Vec<(usize, Finding)>,
-) {
-    let ns = s.namespace().unwrap_or("");
-    let Some(spec) = s.value.get("spec") else {
-        return;
-    };
-    let Some(sel) = map_at(spec, "selector").filter(|m| !m.is_empty()) else {
-        return;
-    };
-    let pods: Vec<&Value> = index
-        .workloads(ns)
-        .iter()
-        .filter_map(|&w| pod_template(&set[w]))
-        .filter(|(_, meta, _)| map_selects(sel, meta.and_then(|m| map_at(m, "labels"))))
-        .map(|(_, _, pod)| pod)
-        .collect();
-    let sp = FieldPath::root().key("spec");
-    if pods.is_empty() {
-        out.push((
-            i,
-            Finding::error(
-                rules::REFERENCES,
-                &sp.key("selector"),
-                format!("the Service selects no pods: no workload in namespace `{ns}` has all of its selector's labels"),
-            ),
-        ));
-        return;
-    }
-    for (pi, p) in arr_at(spec, "ports").iter().enumerate() {
-        let Some(name) = str_at(p, "targetPort") else {
-            continue;
-        };
-        let declared = pods.iter().any(|pod| {
-            containers(&FieldPath::root(), pod, false)
-                .iter()
-                .any(|(_, c)| names_port(c, name))
-        });
-        if !declared {
-            out.push((
-                i,
-                Finding::error(
-                    rules::PORTS,
-                    &sp.key("ports").index(pi).key("targetPort"),
-                    format!(
-                        "target port `{name}` is not a named port of the pods the Service selects"
-                    ),
-                )
-                .key("port"),
-            ));
-        }
-    }
-}
-
-/// A ServiceMonitor selects some Service, and scrapes a port that Service names.
-fn service_monitor_targets(
-    set: &[Subject],
-    index: &SetIndex,
-    i: usize,
-    s: &Subject,
-    out: &mut Vec<(usize, Finding)>,
-) {
-    let Some(spec) = s.value.get("spec") else {
-        return;
-    };
-    let Some(sel) = spec.get("selector") else {
-        return;
-    };
-    let ns_sel = spec.get("namespaceSelector");
-    let any = ns_sel.and_then(|n| n.get("any")).and_then(Value::as_bool) == Some(true);
-    let names: Vec<&str> = ns_sel
-        .map(|n| {
-            arr_at(n, "matchNames")
-                .iter()
-                .filter_map(Value::as_str)
-                .collect()
-        })
-        .unwrap_or_default();
-    let candidates: Vec<usize> = if any {
-        index.services.values().flatten().copied().collect()
-    } else if names.is_empty() {
-        index.services(s.namespace().unwrap_or("")).to_vec()
-    } else {
-        names
-            .iter()
-            .flat_map(|n| index.services(n).iter().copied())
-            .collect()
-    };
-    let services: Vec<&Subject> = candidates
-        .iter()
-        .map(|&c| &set[c])
-        .filter(|o| {
-            selector_matches(
-                sel,
-                o.value.get("metadata").and_then(|m| map_at(m, "labels")),
-            )
-        })
-        .collect();
-    let sp = FieldPath::root().key("spec");
-    if services.is_empty() {
-        out.push((
-            i,
-            Finding::error(
-                rules::REFERENCES,
-                &sp.key("selector"),
-                "the ServiceMonitor selects no Service: Prometheus would scrape nothing",
-            )
-            .key("metrics"),
-        ));
-        return;
-    }
-    for (ei, e) in arr_at(spec, "endpoints").iter().enumerate() {
-        let Some(port) = str_at(e, "port") else {
-            continue;
-        };
-        let named = services
-            .iter()
-            .any(|svc| svc.value.get("spec").is_some_and(|sp| names_port(sp, port)));
-        if !named {
-            out.push((
-                i,
-                Finding::error(
-                    rules::REFERENCES,
-                    &sp.key("endpoints").index(ei).key("port"),
-                    format!("endpoint port `{port}` is not a port name of the selected Service"),
-                )
-                .key("metrics"),
-            ));
         }
     }
 }
@@ -374,5 +216,53 @@ mod tests {
             ]
         );
         assert_eq!(check_set(&set, &index, false).len(), 1);
+    }
+
+    /// The findings between the objects `values` (a complete set): (object, message).
+    fn between(values: &[Value]) -> Vec<(usize, String)> {
+        let set: Vec<Subject> = values.iter().map(Subject::bare).collect();
+        let index = SetIndex::new(&set);
+        check_set(&set, &index, true)
+            .into_iter()
+            .map(|(i, f)| (i, f.message))
+            .collect()
+    }
+
+    fn in_ns(mut v: Value) -> Value {
+        v["metadata"]["namespace"] = json!("x");
+        v
+    }
+
+    #[test]
+    fn config_map_keys_and_claims_a_pod_mounts() {
+        let d = workload(
+            "Deployment",
+            json!({
+                "volumes": [
+                    {"name": "files-0", "configMap": {"name": "x-files", "items": [
+                        {"key": "app.yaml", "path": "app.yaml"}, {"key": "log.yaml", "path": "log.yaml"}]}},
+                    {"name": "data", "persistentVolumeClaim": {"claimName": "x-data"}},
+                    {"name": "opt", "configMap": {"name": "x-other", "optional": true, "items": [{"key": "k", "path": "k"}]}}
+                ],
+                "containers": [{"name": "x", "image": "x:1"}]
+            }),
+        );
+        let cm = in_ns(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x-files"}, "data": {"app.yaml": "a: 1"}}),
+        );
+        assert_eq!(
+            between(&[d.clone(), cm.clone()]),
+            vec![
+                (0, "volume `files-0` maps the key `log.yaml` of ConfigMap `x-files`, which has no such key: the kubelet cannot set up the volume and the pods never start".to_string()),
+                (0, "volume mounts PersistentVolumeClaim `x-data`, which is not among the objects of namespace `x`".to_string()),
+            ]
+        );
+        let pvc = in_ns(
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "x-data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}),
+        );
+        let mut cm = cm;
+        cm["binaryData"] = json!({"log.yaml": "YQ=="});
+        assert_eq!(between(&[d, cm, pvc]), vec![]);
     }
 }

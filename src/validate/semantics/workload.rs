@@ -1,10 +1,17 @@
 //! Workloads: replicas, the selector and its pod template's labels, a Deployment's
-//! rollout strategy; and where the pod template and the containers of any kind of
+//! rollout strategy, a StatefulSet's volume claim templates, a CronJob's schedule
+//! and time zone; and where the pod template and the containers of any kind of
 //! workload are ([`pod_template`], [`containers`]).
+//!
+//! The API server does not validate a StatefulSet's pod template
+//! (`ValidatePodTemplateSpecForStatefulSet` leaves the pod spec out) nor its claim
+//! templates: a mistake there surfaces only when the controller fails to create a
+//! pod or a claim, as an event. They are checked here like any pod and claim.
 
 use serde_json::{Map, Value};
 
 use super::{int_or_percent, Checker, Restart};
+use crate::resolve::{check_schedule, check_time_zone};
 use crate::validate::{arr_at, int_at, map_at, str_at, FieldPath, Finding, Subject};
 use crate::{names, rules};
 
@@ -45,17 +52,109 @@ impl Checker<'_, '_> {
             }
         }
         // A StatefulSet's pods also mount their volume claim templates, by name.
-        let claims: Vec<String> = arr_at(spec, "volumeClaimTemplates")
-            .iter()
-            .filter_map(|c| c.get("metadata").and_then(|m| str_at(m, "name")))
-            .map(str::to_string)
-            .collect();
+        let claims = self.volume_claim_templates(path, spec);
         self.pod_spec(
             &tpath.key("spec"),
             template.and_then(|t| t.get("spec")),
             restart,
             &claims,
         );
+    }
+
+    /// A CronJob: its schedule (as the CronJob controller parses it) and time zone
+    /// (`validateTimeZone`: an IANA name, not `Local`), then its Job's pods.
+    pub(super) fn cronjob(&mut self, path: &FieldPath, spec: Option<&Value>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        match str_at(spec, "schedule") {
+            Some(s) if s.trim().is_empty() => self.push(
+                Finding::error(
+                    rules::FIELD_VALUE,
+                    &path.key("schedule"),
+                    "the CronJob's schedule is empty",
+                )
+                .key("schedule"),
+            ),
+            Some(s) => {
+                if let Err((e, help)) = check_schedule(s) {
+                    self.push(
+                        Finding::error(
+                            rules::FIELD_VALUE,
+                            &path.key("schedule"),
+                            format!("schedule {s:?}: {e}"),
+                        )
+                        .key("schedule")
+                        .help(help),
+                    );
+                }
+            }
+            None => {}
+        }
+        if let Some(tz) = str_at(spec, "timeZone") {
+            if let Err(e) = check_time_zone(tz) {
+                self.push(
+                    Finding::error(
+                        rules::FIELD_VALUE,
+                        &path.key("timeZone"),
+                        format!("time zone {tz:?}: {e}"),
+                    )
+                    .key("cron.time_zone")
+                    .help("write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`; the API server refuses others, and `Local`"),
+                );
+            }
+        }
+        let job = path.key("jobTemplate").key("spec");
+        self.workload(
+            &job,
+            spec.get("jobTemplate").and_then(|t| t.get("spec")),
+            Restart::Job,
+        );
+    }
+
+    /// A StatefulSet's volume claim templates: each name is the name of a pod volume
+    /// (a DNS-1123 label, used once: a second template of the same name is silently
+    /// dropped) and each spec a valid claim. Returns their names.
+    fn volume_claim_templates(&mut self, path: &FieldPath, spec: &Value) -> Vec<String> {
+        let mut names_seen: Vec<String> = Vec::new();
+        for (i, c) in arr_at(spec, "volumeClaimTemplates").iter().enumerate() {
+            let cp = path.key("volumeClaimTemplates").index(i);
+            let Some(name) = c.get("metadata").and_then(|m| str_at(m, "name")) else {
+                self.push(Finding::error(
+                    rules::VOLUMES,
+                    &cp.key("metadata").key("name"),
+                    format!("volume claim template {i} has no name: the pods mount it by name"),
+                ));
+                continue;
+            };
+            let np = cp.key("metadata").key("name");
+            let vol = format!("volumes.{name}");
+            if let Err(e) = names::check_dns1123_label(name) {
+                self.push(
+                    Finding::error(
+                        rules::VOLUMES,
+                        &np,
+                        format!("volume claim template name (a volume name of the pods): {e}"),
+                    )
+                    .key(&vol),
+                );
+            }
+            if names_seen.iter().any(|n| n == name) {
+                self.push(
+                    Finding::error(
+                        rules::VOLUMES,
+                        &np,
+                        format!("volume claim template `{name}` is defined twice: the StatefulSet controller keeps one of them"),
+                    )
+                    .key(&vol),
+                );
+            } else {
+                names_seen.push(name.to_string());
+            }
+            let claim = format!("volume claim template `{name}`");
+            self.claim_spec(&cp.key("spec"), c.get("spec"), &claim, &vol);
+        }
+        names_seen
     }
 
     fn deployment_strategy(&mut self, path: &FieldPath, spec: &Value) {
@@ -273,5 +372,89 @@ mod tests {
             got[0]
         );
         assert_eq!(got[1], "the pods of a Job need restartPolicy OnFailure or Never (the default, Always, is refused)");
+    }
+
+    #[test]
+    fn statefulset_names_and_claim_templates() {
+        let mut s = workload(
+            "StatefulSet",
+            json!({"containers": [{"name": "db", "image": "d:1",
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "logs", "mountPath": "/logs"}]}]}),
+        );
+        s["metadata"]["name"] = json!("d".repeat(53));
+        s["spec"]["volumeClaimTemplates"] = json!([
+            {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}},
+            {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+            {"metadata": {"name": "Logs"}, "spec": {"accessModes": ["ReadWriteOncePod", "ReadOnlyMany"]}}
+        ]);
+        let got = findings(&s);
+        let msgs: Vec<&str> = got.iter().map(|f| f.2.as_str()).collect();
+        assert_eq!(msgs.len(), 6, "{got:#?}");
+        assert!(
+            msgs[0].ends_with("a StatefulSet name is at most 52, because its pods' `controller-revision-hash` label is the name and an 11-character suffix"),
+            "{}",
+            msgs[0]
+        );
+        assert_eq!(
+            msgs[1..5],
+            [
+                "volume claim template `data` is defined twice: the StatefulSet controller keeps one of them",
+                "volume claim template name (a volume name of the pods): \"Logs\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+                "volume claim template `Logs` combines ReadWriteOncePod with other access modes, which the API server refuses",
+                "volume claim template `Logs` requests no storage (resources.requests.storage is required)",
+            ]
+        );
+        // The mount of `logs` finds no volume: the template is `Logs`.
+        assert_eq!(
+            msgs[5],
+            "container `db` mounts volume `logs`, which the pod does not define"
+        );
+        assert_eq!(
+            got[4].1,
+            "spec.volumeClaimTemplates[2].spec.resources.requests.storage"
+        );
+    }
+
+    #[test]
+    fn cronjob_schedules_and_time_zones() {
+        let mut c = workload(
+            "CronJob",
+            json!({"restartPolicy": "Never", "containers": [{"name": "c", "image": "c:1"}]}),
+        );
+        c["spec"]["schedule"] = json!("0 0 3 * * *");
+        c["spec"]["timeZone"] = json!("Local");
+        let got = findings(&c);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert_eq!(got[0].1, "spec.schedule");
+        assert!(
+            got[0].2.starts_with("schedule \"0 0 3 * * *\": "),
+            "{}",
+            got[0].2
+        );
+        assert_eq!(
+            (got[1].1.as_str(), got[1].2.as_str()),
+            (
+                "spec.timeZone",
+                "time zone \"Local\": `Local` depends on the controller's machine"
+            )
+        );
+        c["spec"]["schedule"] = json!(" ");
+        c["spec"]["timeZone"] = json!("Europe/Paris");
+        assert_eq!(messages(&c), vec!["the CronJob's schedule is empty"]);
+    }
+
+    #[test]
+    fn jobs_and_cronjobs_run_their_pods_to_completion() {
+        for kind in ["Job", "CronJob"] {
+            let j = workload(
+                kind,
+                json!({"restartPolicy": "Always", "containers": [{"name": "c", "image": "c:1"}]}),
+            );
+            assert_eq!(
+                messages(&j),
+                vec!["the pods of a Job need restartPolicy OnFailure or Never, not Always"],
+                "{kind}"
+            );
+        }
     }
 }
