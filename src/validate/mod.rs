@@ -406,7 +406,7 @@ pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
     let index = SetIndex::new(set);
     let (mut out, policy) = rayon::join(
         || semantics::check_set(set, &index, complete),
-        || policy::check_set(set, &index),
+        || policy::check_set(set, &index, complete),
     );
     out.extend(policy);
     out
