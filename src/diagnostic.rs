@@ -187,7 +187,12 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
 }
 
 /// [`render_human`], saying "nothing was written" after the errors when `writes`.
-fn render_human_footer(diags: &[Diagnostic], sources: &Sources, color: bool, writes: bool) -> String {
+fn render_human_footer(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    color: bool,
+    writes: bool,
+) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
     let mut input_errors = 0;
