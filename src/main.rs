@@ -173,6 +173,27 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
             Ok(ExitCode::SUCCESS)
         }
+        Command::BumpChart {
+            common,
+            addon,
+            version,
+            cluster,
+            no_render,
+            commit,
+        } => {
+            let opts = ops::bump_chart::BumpChartOptions {
+                addon,
+                version,
+                cluster,
+                render: !no_render,
+                commit,
+            };
+            let b = ops::bump_chart::bump_chart(&common.platform, &opts, waiting_for_lock)?;
+            print_diagnostics(&b.warnings, &b.sources, common.format.into());
+            print!("{}", b.report());
+            publish(b.publish_to_github_actions());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Promote {
             common,
             from,
