@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::render::{self, Object};
 use crate::resolve;
 use crate::spec::PlatformSpec;
+use crate::stages::{self, Stage};
 use crate::validate::{self, Report};
 use crate::workspace::Workspace;
 
@@ -47,7 +48,7 @@ pub fn compile_with_objects(ws: &Workspace, envs: &[String]) -> Result<(Compiled
 }
 
 fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compiled, Vec<Object>)> {
-    let spec = resolve::resolve(ws, &[])?;
+    let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))?;
     if let Some(unknown) = envs
         .iter()
         .find(|e| !spec.environments.iter().any(|s| &&s.name == e))
@@ -60,7 +61,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let mut spec = spec;
     let mut report = Report::default();
     report.diagnostics.append(&mut spec.warnings);
-    report.diagnostics.extend(validate::check_platform(&spec));
+    report.diagnostics.extend(stages::time(Stage::Validate, || {
+        validate::check_platform(&spec)
+    }));
+    stages::add_services_total(spec.environments.iter().map(|e| e.services.len()).sum());
     let mut tree = Tree::default();
     let mut kept = Vec::new();
     let mut object_count = 0;
@@ -70,8 +74,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         // Checks between objects stay within a namespace, so a batch of whole
         // namespaces is validated on its own; its waivers are needed to emit it.
         let mut part = Report::default();
-        validate::check_into(&spec, &objects, &mut part);
-        inventory.record(&objects);
+        stages::time(Stage::Validate, || {
+            validate::check_into(&spec, &objects, &mut part);
+            inventory.record(&objects);
+        });
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
         if wanted && !failed {
@@ -80,7 +86,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 .filter(|o| o.value.get("kind").is_some())
                 .count();
             // One insert per file (`append` would merge the whole map every batch).
-            for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
+            let emitted = stages::time(Stage::Emit, || {
+                emit::emit_with_waivers(&spec, &objects, &part.waived)
+            });
+            for (path, text) in emitted.files {
                 tree.insert_new(path, text);
             }
             if keep {
@@ -99,7 +108,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         // Cluster-scoped objects (Namespaces) are checked together, last.
         let mut cluster_scoped = Vec::new();
         for batch in batches(env) {
-            let objects: Vec<Object> = {
+            let objects: Vec<Object> = stages::time(Stage::Render, || {
                 use rayon::prelude::*;
                 batch
                     .par_iter()
@@ -107,7 +116,8 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                         render::service_objects(&spec, env, &env.services[i], owners[i])
                     })
                     .collect()
-            };
+            });
+            stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
                 .partition(|o| o.value["metadata"].get("namespace").is_none());
@@ -122,13 +132,16 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
             || spec
                 .environments_on(&cluster.name)
                 .any(|e| envs.contains(&e.name));
-        run_batch(render::cluster_objects(&spec, cluster), wanted, &mut report);
+        let objects = stages::time(Stage::Render, || render::cluster_objects(&spec, cluster));
+        run_batch(objects, wanted, &mut report);
     }
     // What Argo CD will check when it syncs all of it.
-    report
-        .diagnostics
-        .extend(admission::check(&spec, &inventory));
-    let report = validate::finish(report);
+    let report = stages::time(Stage::Validate, || {
+        report
+            .diagnostics
+            .extend(admission::check(&spec, &inventory));
+        validate::finish(report)
+    });
     // Nothing is emitted (let alone written) unless every object validates.
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));

@@ -6,7 +6,7 @@
 //! fuzz check) for container edits in every TOML form.
 
 mod common;
-#[path = "../fuzz/common.rs"]
+#[path = "../.fuzz/common.rs"]
 mod fuzz;
 
 use std::collections::BTreeMap;

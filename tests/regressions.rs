@@ -1,10 +1,10 @@
 //! Regressions: every input that made kgen crash, hang or misbehave, replayed through
-//! the same checks as the fuzz targets (fuzz/common.rs). Crash inputs the fuzzer
-//! finds go under `fuzz/regressions/<target>/` (replayed by `fuzz_regressions`) and get a
+//! the same checks as the fuzz targets (.fuzz/common.rs). Crash inputs the fuzzer
+//! finds go under `.fuzz/regressions/<target>/` (replayed by `fuzz_regressions`) and get a
 //! named test here when they teach something. The seed corpora are replayed too, so
 //! the fuzz harness itself is tested by `cargo test`.
 
-#[path = "../fuzz/common.rs"]
+#[path = "../.fuzz/common.rs"]
 mod fuzz;
 
 use std::path::Path;
@@ -28,7 +28,7 @@ fn replay(dir: &Path, check: fn(&[u8])) -> usize {
 }
 
 fn fuzz_dir(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".fuzz").join(rel)
 }
 
 /// A fuzz target: its name and the check it runs on one input.
