@@ -145,7 +145,8 @@ fn a_panic_is_reported_as_a_bug_without_a_backtrace() {
     assert!(
         stderr.starts_with(&format!(
             "kgen: internal error (a bug in kgen {}, please report it): KGEN_TEST_PANIC is set at src/main.rs:",
-            env!("CARGO_PKG_VERSION")
+            // The version and the commit, as `kgen --version` says them (build.rs).
+            env!("KGEN_VERSION")
         )),
         "{stderr}"
     );
