@@ -314,7 +314,14 @@ fn git_commit_signed(
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(workdir)
-        .args(["commit", "--quiet", "--no-verify", "--gpg-sign", "--file=-"])
+        .args([
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--gpg-sign",
+            "--cleanup=verbatim",
+            "--file=-",
+        ])
         .env("GIT_AUTHOR_NAME", &author.name)
         .env("GIT_AUTHOR_EMAIL", &author.email)
         .env("GIT_COMMITTER_NAME", &committer.name)
