@@ -27,7 +27,13 @@ pub struct Cli {
 pub struct Global {
     /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
     /// CLICOLOR_FORCE=1 forces it), always, never.
-    #[arg(long, value_enum, global = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
     pub color: ColorWhen,
     /// Print only problems: no summary line, no progress.
     #[arg(long, short, global = true, conflicts_with = "verbose")]

@@ -415,7 +415,8 @@ struct JsonDiagnostic<'a> {
 
 /// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
-    let mut s = serde_json::to_string_pretty(&json_value(diags, sources)).expect("diagnostics serialise");
+    let mut s =
+        serde_json::to_string_pretty(&json_value(diags, sources)).expect("diagnostics serialise");
     s.push('\n');
     s
 }

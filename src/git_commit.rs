@@ -357,4 +357,3 @@ fn git_commit_signed(
         .map_err(git_err("read HEAD"))?;
     Ok(Some(head.id().to_string()))
 }
-

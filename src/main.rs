@@ -65,11 +65,7 @@ fn main() -> ExitCode {
             .shows_progress()
             .then(|| Progress::start(&term))
             .flatten();
-        let ctx = Ctx {
-            term,
-            format,
-            repo,
-        };
+        let ctx = Ctx { term, format, repo };
         let result = run(cli.command, &ctx);
         drop(progress);
         if ctx.term.verbose {
@@ -549,10 +545,22 @@ fn stale_annotations(c: &kgen::write::Comparison, ws: &Workspace, ctx: &Ctx) -> 
     let dir = ws.generated_dir();
     let mut out = String::new();
     let groups: [(&[String], &str); 4] = [
-        (&c.stale, "differs from a fresh render: run `kgen render` and commit the result"),
-        (&c.missing, "is missing: run `kgen render` and commit the result"),
-        (&c.extra, "is no longer generated: run `kgen render` to remove it, and commit"),
-        (&c.foreign, "was not written by kgen, in a directory Argo CD deploys: move it out of generated/"),
+        (
+            &c.stale,
+            "differs from a fresh render: run `kgen render` and commit the result",
+        ),
+        (
+            &c.missing,
+            "is missing: run `kgen render` and commit the result",
+        ),
+        (
+            &c.extra,
+            "is no longer generated: run `kgen render` to remove it, and commit",
+        ),
+        (
+            &c.foreign,
+            "was not written by kgen, in a directory Argo CD deploys: move it out of generated/",
+        ),
     ];
     for (files, why) in groups {
         for f in files {
@@ -606,7 +614,13 @@ fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, ctx: &Ctx) {
     if !diags.is_empty() {
         eprint!(
             "{}",
-            diagnostic::render_in(diags, sources, ctx.format.into(), ctx.term.color_err, &ctx.repo)
+            diagnostic::render_in(
+                diags,
+                sources,
+                ctx.format.into(),
+                ctx.term.color_err,
+                &ctx.repo
+            )
         );
     }
 }

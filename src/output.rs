@@ -48,7 +48,12 @@ fn outcome_json(o: &Outcome) -> Value {
 
 /// `kgen render` succeeded.
 pub fn render(s: &ops::render::RenderSummary, sources: &Sources) -> String {
-    let mut m = envelope("render", "ok", 0, diagnostic::json_value(&s.warnings, sources));
+    let mut m = envelope(
+        "render",
+        "ok",
+        0,
+        diagnostic::json_value(&s.warnings, sources),
+    );
     m.insert(
         "summary".into(),
         json!({
@@ -73,7 +78,11 @@ pub fn check(s: &ops::render::CheckSummary, sources: &Sources) -> String {
         u8::from(!fresh),
         diagnostic::json_value(&s.warnings, sources),
     );
-    let names = |v: &[String]| v.iter().map(|f| format!("generated/{f}")).collect::<Vec<_>>();
+    let names = |v: &[String]| {
+        v.iter()
+            .map(|f| format!("generated/{f}"))
+            .collect::<Vec<_>>()
+    };
     m.insert(
         "files".into(),
         json!({
@@ -89,7 +98,12 @@ pub fn check(s: &ops::render::CheckSummary, sources: &Sources) -> String {
 
 /// `kgen validate` found no error.
 pub fn validate(s: &ops::validate::Summary) -> String {
-    let mut m = envelope("validate", "ok", 0, diagnostic::json_value(&s.warnings, &s.sources));
+    let mut m = envelope(
+        "validate",
+        "ok",
+        0,
+        diagnostic::json_value(&s.warnings, &s.sources),
+    );
     let warnings = s.warnings.len();
     m.insert(
         "summary".into(),
@@ -125,7 +139,12 @@ fn image_changes(u: &ops::bump_image::Update) -> Value {
 
 /// `kgen bump-image` succeeded (changed or not).
 pub fn bump_image(u: &ops::bump_image::Update) -> String {
-    let mut m = envelope("bump-image", "ok", 0, diagnostic::json_value(&u.warnings, &u.sources));
+    let mut m = envelope(
+        "bump-image",
+        "ok",
+        0,
+        diagnostic::json_value(&u.warnings, &u.sources),
+    );
     m.insert("summary".into(), image_changes(u));
     finish(m)
 }
@@ -133,7 +152,12 @@ pub fn bump_image(u: &ops::bump_image::Update) -> String {
 /// `kgen promote` succeeded (changed or not).
 pub fn promote(p: &ops::promote::Promotion) -> String {
     let u = &p.update;
-    let mut m = envelope("promote", "ok", 0, diagnostic::json_value(&u.warnings, &u.sources));
+    let mut m = envelope(
+        "promote",
+        "ok",
+        0,
+        diagnostic::json_value(&u.warnings, &u.sources),
+    );
     let mut summary = image_changes(u);
     summary["from"] = json!(p.from);
     summary["to"] = json!(p.to);
@@ -148,7 +172,12 @@ pub fn promote(p: &ops::promote::Promotion) -> String {
 
 /// `kgen bump-chart` succeeded (changed or not).
 pub fn bump_chart(b: &ops::bump_chart::ChartBump) -> String {
-    let mut m = envelope("bump-chart", "ok", 0, diagnostic::json_value(&b.warnings, &b.sources));
+    let mut m = envelope(
+        "bump-chart",
+        "ok",
+        0,
+        diagnostic::json_value(&b.warnings, &b.sources),
+    );
     m.insert(
         "summary".into(),
         json!({
@@ -204,4 +233,3 @@ pub fn usage_error(command: &str, message: &str) -> String {
     );
     finish(m)
 }
-

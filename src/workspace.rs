@@ -65,7 +65,9 @@ impl Workspace {
     /// real path is elsewhere is refused, so a committed link cannot make kgen read
     /// (and echo in an error) a file outside the repository.
     pub fn load(platform: &Path) -> Result<Workspace> {
-        crate::stages::time(crate::stages::Stage::Load, || Workspace::load_untimed(platform))
+        crate::stages::time(crate::stages::Stage::Load, || {
+            Workspace::load_untimed(platform)
+        })
     }
 
     fn load_untimed(platform: &Path) -> Result<Workspace> {

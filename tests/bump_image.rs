@@ -738,7 +738,15 @@ fn commit_uses_the_repositorys_git_identity() {
         let mut cfg = repo.config().unwrap();
         cfg.set_str("user.name", "Dana Deploy").unwrap();
         cfg.set_str("user.email", "dana@example.com").unwrap();
-        let mut cmd = c.kgen(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1", "--commit"]);
+        let mut cmd = c.kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ]);
         if !in_actions {
             cmd.env_remove("GITHUB_ACTIONS");
         }
@@ -746,7 +754,11 @@ fn commit_uses_the_repositorys_git_identity() {
         assert!(out.status.success(), "{}", stderr(&out));
         let commit = repo.head().unwrap().peel_to_commit().unwrap();
         for who in [commit.author(), commit.committer()] {
-            assert_eq!(who.name().ok(), Some("Dana Deploy"), "in actions: {in_actions}");
+            assert_eq!(
+                who.name().ok(),
+                Some("Dana Deploy"),
+                "in actions: {in_actions}"
+            );
             assert_eq!(who.email().ok(), Some("dana@example.com"));
         }
     }
@@ -761,12 +773,24 @@ fn commit_without_an_identity_outside_actions_is_refused_before_writing() {
     let head = repo.head().unwrap().target().unwrap();
     let before = c.snapshot();
     let out = c
-        .kgen(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1", "--commit"])
+        .kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ])
         .env_remove("GITHUB_ACTIONS")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("git config user.name"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(c.snapshot(), before, "nothing written");
     assert_eq!(repo.head().unwrap().target().unwrap(), head);
 }
@@ -786,7 +810,11 @@ fn commit_is_signed_when_the_repository_asks_for_it() {
         eprintln!("skipped: ssh-keygen is not available");
         return;
     }
-    if std::process::Command::new("git").arg("--version").output().is_err() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("skipped: git is not installed");
         return;
     }
@@ -795,10 +823,19 @@ fn commit_is_signed_when_the_repository_asks_for_it() {
     cfg.set_str("user.email", "dana@example.com").unwrap();
     cfg.set_bool("commit.gpgsign", true).unwrap();
     cfg.set_str("gpg.format", "ssh").unwrap();
-    cfg.set_str("user.signingkey", key.to_str().unwrap()).unwrap();
+    cfg.set_str("user.signingkey", key.to_str().unwrap())
+        .unwrap();
     let before = c.snapshot();
     let out = c
-        .kgen(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1", "--commit"])
+        .kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ])
         .env_remove("GITHUB_ACTIONS")
         .output()
         .unwrap();
@@ -806,7 +843,9 @@ fn commit_is_signed_when_the_repository_asks_for_it() {
     let commit = repo.head().unwrap().peel_to_commit().unwrap();
     let (sig, _) = repo.extract_signature(&commit.id(), None).unwrap();
     assert!(
-        std::str::from_utf8(&sig).unwrap().contains("BEGIN SSH SIGNATURE"),
+        std::str::from_utf8(&sig)
+            .unwrap()
+            .contains("BEGIN SSH SIGNATURE"),
         "signed with the SSH key"
     );
     assert_eq!(commit.author().name().ok(), Some("Dana Deploy"));
@@ -814,5 +853,8 @@ fn commit_is_signed_when_the_repository_asks_for_it() {
         commit.message().ok(),
         Some("deploy(dev): main-api 1.4.0 → 1.4.1")
     );
-    assert_eq!(commit_paths(&repo, &commit), changed_files(&before, &c.snapshot()));
+    assert_eq!(
+        commit_paths(&repo, &commit),
+        changed_files(&before, &c.snapshot())
+    );
 }

@@ -58,7 +58,8 @@ fn version_names_the_version_and_the_commit() {
     let rest = &line[prefix.len()..];
     let commit = rest.split([',', ')']).next().unwrap();
     assert!(
-        commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{line}"
     );
 }
@@ -71,11 +72,21 @@ fn the_repository_holds_one_binary_package_for_cargo_install() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let m: Value = serde_json::from_slice(&out.stdout).unwrap();
     let with_bins: Vec<&str> = m["packages"]
         .as_array()
@@ -109,7 +120,10 @@ fn the_repository_holds_one_binary_package_for_cargo_install() {
     }
     let mut found = Vec::new();
     walk(root, root, &mut found);
-    assert!(found.is_empty(), "packages cargo install --git would see: {found:?}");
+    assert!(
+        found.is_empty(),
+        "packages cargo install --git would see: {found:?}"
+    );
     assert!(root.join("LICENSE").is_file());
     let license = std::fs::read_to_string(root.join("LICENSE")).unwrap();
     assert!(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
@@ -147,7 +161,9 @@ fn bash_completions_load_in_bash() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&words.stdout).lines().any(|l| l == "render"),
+        String::from_utf8_lossy(&words.stdout)
+            .lines()
+            .any(|l| l == "render"),
         "{}",
         String::from_utf8_lossy(&words.stdout)
     );
@@ -159,7 +175,10 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = kgen_in(dir.path(), &["completions", shell]);
         assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
-        assert!(out.stdout.contains("kgen") && out.stdout.contains("render"), "{shell}");
+        assert!(
+            out.stdout.contains("kgen") && out.stdout.contains("render"),
+            "{shell}"
+        );
     }
     let out = kgen_in(dir.path(), &["completions", "tcsh"]);
     assert_eq!(out.code, 2);
@@ -169,7 +188,13 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     assert!(out.stdout.contains(".TH kgen 1"), "{}", out.stdout);
     let out = kgen_in(dir.path(), &["man", "--dir", "man"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for page in ["kgen.1", "kgen-render.1", "kgen-validate.1", "kgen-bump-image.1", "kgen-completions.1"] {
+    for page in [
+        "kgen.1",
+        "kgen-render.1",
+        "kgen-validate.1",
+        "kgen-bump-image.1",
+        "kgen-completions.1",
+    ] {
         let text = std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
         assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
     }
@@ -183,9 +208,24 @@ fn color_follows_the_flag_no_color_and_clicolor_force() {
     let esc = |o: &Output| o.stderr.contains("\x1b[");
     // Not a terminal: no colour by default.
     assert!(!esc(&run_with(p.path(), &["render"], &[], &[])));
-    assert!(esc(&run_with(p.path(), &["render", "--color", "always"], &[], &[])));
-    assert!(esc(&run_with(p.path(), &["render"], &[("CLICOLOR_FORCE", "1")], &[])));
-    assert!(!esc(&run_with(p.path(), &["render"], &[("CLICOLOR_FORCE", "0")], &[])));
+    assert!(esc(&run_with(
+        p.path(),
+        &["render", "--color", "always"],
+        &[],
+        &[]
+    )));
+    assert!(esc(&run_with(
+        p.path(),
+        &["render"],
+        &[("CLICOLOR_FORCE", "1")],
+        &[]
+    )));
+    assert!(!esc(&run_with(
+        p.path(),
+        &["render"],
+        &[("CLICOLOR_FORCE", "0")],
+        &[]
+    )));
     assert!(!esc(&run_with(
         p.path(),
         &["render"],
@@ -199,7 +239,12 @@ fn color_follows_the_flag_no_color_and_clicolor_force() {
         &[]
     )));
     // The option goes before or after the command.
-    assert!(esc(&run_with(p.path(), &["--color=always", "render"], &[], &[])));
+    assert!(esc(&run_with(
+        p.path(),
+        &["--color=always", "render"],
+        &[],
+        &[]
+    )));
 }
 
 #[test]
@@ -216,8 +261,14 @@ fn quiet_prints_only_problems_and_verbose_times_every_stage() {
 
     let out = p.kgen(&["render", "--verbose"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("rendered 1 environment"), "{}", out.stdout);
-    for stage in ["load", "resolve", "render", "validate", "emit", "write", "total"] {
+    assert!(
+        out.stdout.starts_with("rendered 1 environment"),
+        "{}",
+        out.stdout
+    );
+    for stage in [
+        "load", "resolve", "render", "validate", "emit", "write", "total",
+    ] {
         assert!(
             out.stderr
                 .lines()
@@ -230,7 +281,11 @@ fn quiet_prints_only_problems_and_verbose_times_every_stage() {
     assert_eq!(out.code, 2, "the two conflict");
     // Not a terminal: never a progress line.
     let out = p.kgen(&["validate"]);
-    assert!(!out.stderr.contains('\r') && !out.stderr.contains("\x1b["), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains('\r') && !out.stderr.contains("\x1b["),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -245,7 +300,10 @@ fn platform_toml_is_found_from_any_subdirectory() {
     let out = kgen_in(&deep, &["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("1 changed"), "{}", out.stdout);
-    assert!(!deep.join("generated").exists(), "nothing written beside the cwd");
+    assert!(
+        !deep.join("generated").exists(),
+        "nothing written beside the cwd"
+    );
     // Nowhere to be found: the usual error about platform.toml.
     let empty = tempfile::tempdir().unwrap();
     let out = kgen_in(empty.path(), &["render"]);
@@ -314,22 +372,40 @@ fn json_output_covers_every_outcome_of_render_and_check() {
     envelope(&v, "render-check", "fresh", 0);
     assert_eq!(v["files"]["stale"], serde_json::json!([]));
 
-    append(&p.path().join("generated/dev/api/deployment.yaml"), "# edited by hand\n");
+    append(
+        &p.path().join("generated/dev/api/deployment.yaml"),
+        "# edited by hand\n",
+    );
     std::fs::remove_file(p.path().join("generated/dev/api/service.yaml")).unwrap();
     let out = p.kgen(&["render", "--check", "--format", "json"]);
     assert_eq!(out.code, 1);
     let v = json(&out);
     envelope(&v, "render-check", "stale", 1);
-    assert_eq!(v["files"]["stale"], serde_json::json!(["generated/dev/api/deployment.yaml"]));
-    assert_eq!(v["files"]["missing"], serde_json::json!(["generated/dev/api/service.yaml"]));
+    assert_eq!(
+        v["files"]["stale"],
+        serde_json::json!(["generated/dev/api/deployment.yaml"])
+    );
+    assert_eq!(
+        v["files"]["missing"],
+        serde_json::json!(["generated/dev/api/service.yaml"])
+    );
 
     // An I/O error: JSON too, with the path.
-    let out = p.kgen(&["render", "--platform", "nowhere/platform.toml", "--format", "json"]);
+    let out = p.kgen(&[
+        "render",
+        "--platform",
+        "nowhere/platform.toml",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.code, 3);
     let v = json(&out);
     envelope(&v, "render", "error", 3);
     assert_eq!(v["error"]["kind"], "io");
-    assert!(v["error"]["path"].as_str().unwrap().contains("nowhere"), "{v}");
+    assert!(
+        v["error"]["path"].as_str().unwrap().contains("nowhere"),
+        "{v}"
+    );
 
     // A usage error kgen finds, and one clap finds.
     let out = p.kgen(&["render", "--env", "nope", "--format", "json"]);
@@ -353,15 +429,42 @@ fn json_output_of_validate_and_bump_image() {
     assert_eq!(v["summary"]["environments"], 1);
 
     assert_eq!(p.kgen(&["render", "-q"]).code, 0);
-    let out = p.kgen(&["bump-image", "api", "--env", "dev", "--tag", "1.0.1", "--format", "json"]);
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v = json(&out);
     envelope(&v, "bump-image", "ok", 0);
     assert_eq!(v["summary"]["changed"], true);
     assert_eq!(v["summary"]["changes"][0]["after"]["tag"], "1.0.1");
-    let out = p.kgen(&["bump-image", "api", "--env", "dev", "--tag", "1.0.1", "--format", "json"]);
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(json(&out)["summary"]["changed"], false);
-    let out = p.kgen(&["bump-image", "nope", "--env", "dev", "--tag", "1.0.1", "--format", "json"]);
+    let out = p.kgen(&[
+        "bump-image",
+        "nope",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.code, 2);
     envelope(&json(&out), "bump-image", "error", 2);
 
@@ -388,7 +491,16 @@ fn github_annotations_name_files_from_the_repository_root() {
     let expect = "::error file=infra/platform.toml,line=12,col=8,title=kgen KG007::";
     // From the root, with --platform; from the platform's directory; from below it.
     for (cwd, args) in [
-        (root.to_path_buf(), vec!["render", "--platform", "infra/platform.toml", "--format", "github"]),
+        (
+            root.to_path_buf(),
+            vec![
+                "render",
+                "--platform",
+                "infra/platform.toml",
+                "--format",
+                "github",
+            ],
+        ),
         (root.join("infra"), vec!["render", "--format", "github"]),
         (root.join("infra"), vec!["validate", "--format", "github"]),
     ] {
@@ -397,10 +509,21 @@ fn github_annotations_name_files_from_the_repository_root() {
         assert!(out.stderr.starts_with(expect), "{args:?}: {}", out.stderr);
     }
     // validate PATH: named from the root too.
-    std::fs::write(root.join("infra/bad.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\n").unwrap();
-    let out = kgen_in(&root.join("infra"), &["validate", "bad.yaml", "--format", "github"]);
+    std::fs::write(
+        root.join("infra/bad.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\n",
+    )
+    .unwrap();
+    let out = kgen_in(
+        &root.join("infra"),
+        &["validate", "bad.yaml", "--format", "github"],
+    );
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("file=infra/bad.yaml,"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("file=infra/bad.yaml,"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -409,21 +532,43 @@ fn github_annotations_for_stale_files_and_io_errors() {
     let root = dir.path();
     let out = kgen_in(root, &["render", "--platform", "infra/platform.toml", "-q"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    append(&root.join("infra/generated/dev/api/deployment.yaml"), "# edited\n");
+    append(
+        &root.join("infra/generated/dev/api/deployment.yaml"),
+        "# edited\n",
+    );
     std::fs::remove_file(root.join("infra/generated/dev/api/service.yaml")).unwrap();
-    let out = kgen_in(root, &["render", "--check", "--platform", "infra/platform.toml", "--format", "github"]);
+    let out = kgen_in(
+        root,
+        &[
+            "render",
+            "--check",
+            "--platform",
+            "infra/platform.toml",
+            "--format",
+            "github",
+        ],
+    );
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("::error file=infra/generated/dev/api/deployment.yaml,title=kgen render --check::"),
+        out.stderr.contains(
+            "::error file=infra/generated/dev/api/deployment.yaml,title=kgen render --check::"
+        ),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr.contains("::error file=infra/generated/dev/api/service.yaml,title=kgen render --check::"),
+        out.stderr.contains(
+            "::error file=infra/generated/dev/api/service.yaml,title=kgen render --check::"
+        ),
         "{}",
         out.stderr
     );
-    assert!(out.stdout.contains("stale:   generated/dev/api/deployment.yaml"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("stale:   generated/dev/api/deployment.yaml"),
+        "{}",
+        out.stdout
+    );
 
     std::fs::create_dir_all(root.join("infra/overlays")).unwrap();
     std::fs::write(root.join("infra/overlays/dev.toml"), "").unwrap();
@@ -433,7 +578,8 @@ fn github_annotations_for_stale_files_and_io_errors() {
     let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
-        out.stderr.starts_with("::error file=infra/overlays/dev.toml,title=kgen::"),
+        out.stderr
+            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::"),
         "{}",
         out.stderr
     );

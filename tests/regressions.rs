@@ -28,7 +28,9 @@ fn replay(dir: &Path, check: fn(&[u8])) -> usize {
 }
 
 fn fuzz_dir(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".fuzz").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".fuzz")
+        .join(rel)
 }
 
 /// A fuzz target: its name and the check it runs on one input.

@@ -249,7 +249,10 @@ fn errors_in_json_and_github_formats_name_the_generated_field() {
     let out = p.kgen(&["validate", "--format", "json"]);
     assert_eq!(out.code, 2);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!((v["version"].as_u64(), v["outcome"].as_str()), (Some(1), Some("invalid")));
+    assert_eq!(
+        (v["version"].as_u64(), v["outcome"].as_str()),
+        (Some(1), Some("invalid"))
+    );
     assert_eq!(
         v["diagnostics"],
         serde_json::json!([{
