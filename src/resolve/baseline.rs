@@ -194,10 +194,8 @@ impl<'a> Resolver<'a> {
     /// `provided = { ... }`: names of objects the cluster has without kgen.
     fn provided(&mut self, layers: &Layers<'a, BaselineLayer>) -> Provided {
         let mut p = Provided::default();
-        let lists: [(
-            &'static str,
-            fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
-        ); 6] = [
+        type List = fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>;
+        let lists: [(&'static str, List); 6] = [
             ("issuers", |l| l.issuers.as_ref()),
             ("secret_stores", |l| l.secret_stores.as_ref()),
             ("storage_classes", |l| l.storage_classes.as_ref()),
@@ -857,13 +855,16 @@ impl<'a> Resolver<'a> {
             }
         };
         let mut requirements = Vec::new();
-        let lists: [(
-            &str,
-            &str,
-            fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
-            Option<&[&str]>,
-            &[&str],
-        ); 5] = [
+        type List = fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>;
+        /// Key, requirement key, the list, its allowed values, its default.
+        type Requirement = (
+            &'static str,
+            &'static str,
+            List,
+            Option<&'static [&'static str]>,
+            &'static [&'static str],
+        );
+        let lists: [Requirement; 5] = [
             (
                 "instance_families",
                 "karpenter.k8s.aws/instance-family",
