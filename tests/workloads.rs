@@ -291,12 +291,24 @@ fn daemonset_without_and_with_a_service() {
 }
 
 #[test]
-#[ignore = "bug: `on-delete`, the value the docs and the KG028 help give, is refused (KG003 unknown value `on-delete`, did you mean `ondelete`?): the enum variant `Ondelete` is renamed `ondelete` by kebab-case"]
 fn on_delete_rollout_as_documented() {
     let p = Platform::new(
         &DAEMONSETS_PLATFORM.replace(
             "rollout = { max_unavailable = \"10%\" }",
             "rollout = { strategy = \"on-delete\" }",
+        ),
+        &[],
+    );
+    render(&p);
+    assert_eq!(
+        object(&p, "dev/agent/daemonset.yaml")["spec"]["updateStrategy"],
+        json!({ "type": "OnDelete" })
+    );
+    // `ondelete`, the spelling the first version took, still reads.
+    let p = Platform::new(
+        &DAEMONSETS_PLATFORM.replace(
+            "rollout = { max_unavailable = \"10%\" }",
+            "rollout = { strategy = \"ondelete\" }",
         ),
         &[],
     );

@@ -521,8 +521,10 @@ pub enum RolloutStrategy {
     Rolling,
     /// Stop every pod, then start the new ones.
     Recreate,
-    /// StatefulSet and DaemonSet: replace a pod only when it is deleted.
-    Ondelete,
+    /// StatefulSet and DaemonSet: replace a pod only when it is deleted. (`ondelete`, the
+    /// spelling the first version took, is still read.)
+    #[serde(alias = "ondelete")]
+    OnDelete,
 }
 
 /// `cron = { time_zone = "Europe/Paris", concurrency = "Forbid" }`

@@ -496,7 +496,13 @@ impl<'a> Resolver<'a> {
             let origin = layers
                 .pick(|l| l.tolerations.as_ref())
                 .map(|t| t.origin)
-                .or_else(|| layers.map(|l| Some(&l.node_selector)).into_values().next().map(|e| e.key))
+                .or_else(|| {
+                    layers
+                        .map(|l| Some(&l.node_selector))
+                        .into_values()
+                        .next()
+                        .map(|e| e.key)
+                })
                 .expect("tolerations or a node selector are set");
             self.refs.push(super::references::BaselineRef {
                 cluster: cluster.to_string(),

@@ -391,7 +391,7 @@ impl<'a> Resolver<'a> {
             let fits = match s.value {
                 RolloutStrategy::Rolling => true,
                 RolloutStrategy::Recreate => matches!(kind, K::Deployment | K::Worker),
-                RolloutStrategy::Ondelete => matches!(kind, K::Statefulset | K::Daemonset),
+                RolloutStrategy::OnDelete => matches!(kind, K::Statefulset | K::Daemonset),
             };
             if fits {
                 r.strategy = *s.value;
