@@ -183,42 +183,99 @@ fn time_zone_that_does_not_exist() {
 }
 
 #[test]
-#[ignore = "bug: `max_surge = 0` is reported as \"no `max_surge`\"; and percentages (`\"0%\"`) escape the input check: the rendered Deployment fails KG116 at the service's header"]
 fn max_unavailable_and_max_surge_both_zero() {
-    for body in [
-        "rollout = { max_unavailable = 0, max_surge = 0 }\n",
-        "rollout = { max_unavailable = \"0%\", max_surge = \"0%\" }\n",
+    for (body, written) in [
+        (
+            "rollout = { max_unavailable = 0, max_surge = 0 }",
+            "`max_unavailable = 0` with `max_surge = 0`",
+        ),
+        (
+            "rollout = { max_unavailable = \"0%\", max_surge = \"0%\" }",
+            "`max_unavailable = \"0%\"` with `max_surge = \"0%\"`",
+        ),
     ] {
-        let err = fails(&service(&format!("port = 8080\n{body}")), &[]);
-        assert!(
-            err.starts_with("error[KG019]: ") && err.contains("\n  --> platform.toml:13:31\n"),
-            "{body}{err}"
+        let err = fails(&service(&format!("port = 8080\n{body}\n")), &[]);
+        assert_eq!(
+            err,
+            format!(
+                "error[KG019]: {written}: the rollout could never replace a pod
+  --> platform.toml:13:31
+   |
+13 | {body}
+   |                               ^{carets}
+   = help: allow one extra pod (`max_surge = 1`, or no `max_surge`: Kubernetes then allows 25%) or one unavailable pod (`max_unavailable = 1`)
+
+error: 1 error and 0 warnings; nothing was written
+",
+                carets = "^".repeat(body[30..].find(',').unwrap() - 1),
+            ),
+            "{body}"
         );
-        assert!(!err.contains("with no `max_surge`"), "{body}{err}");
     }
 }
 
 #[test]
-#[ignore = "bug: a DaemonSet's rolling update needs exactly one of maxSurge and maxUnavailable non-zero (unset: maxSurge 0, maxUnavailable 1); kgen renders what the API server refuses"]
 fn daemonset_rollout_the_api_server_refuses() {
-    for body in [
+    const HELP: &str = "   = help: a DaemonSet replaces a node's pod one of two ways: `max_unavailable = 1` (the default) stops the old pod first; `max_surge = 1, max_unavailable = 0` starts the new pod first\n";
+    for (body, at, message) in [
         // maxUnavailable defaults to 1: both non-zero.
-        "rollout = { max_surge = 1 }\n",
-        "rollout = { max_surge = 1, max_unavailable = 1 }\n",
+        (
+            "rollout = { max_surge = 1 }",
+            "14:25",
+            "`max_surge = 1` with `max_unavailable` unset (1 for a DaemonSet): a DaemonSet takes exactly one of them above 0",
+        ),
+        (
+            "rollout = { max_surge = 1, max_unavailable = \"10%\" }",
+            "14:25",
+            "`max_surge = 1` with `max_unavailable = \"10%\"`: a DaemonSet takes exactly one of them above 0",
+        ),
         // maxSurge defaults to 0: both zero.
-        "rollout = { max_unavailable = 0 }\n",
+        (
+            "rollout = { max_unavailable = 0 }",
+            "14:31",
+            "`max_unavailable = 0` with `max_surge` unset (0 for a DaemonSet): the rollout could never replace a pod",
+        ),
+        (
+            "rollout = { max_unavailable = \"0%\", max_surge = 0 }",
+            "14:31",
+            "`max_unavailable = \"0%\"` with `max_surge = 0`: the rollout could never replace a pod",
+        ),
     ] {
         let err = fails(
             &service(&format!(
-                "kind = \"daemonset\"\nprobes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n{body}"
+                "kind = \"daemonset\"\nprobes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n{body}\n"
             )),
             &[],
         );
         assert!(
-            err.starts_with("error[KG019]: ") && err.contains("\n  --> platform.toml:14:"),
-            "{body}{err}"
+            err.starts_with(&format!(
+                "error[KG019]: {message}\n  --> platform.toml:{at}\n   |\n14 | {body}\n"
+            )) && err.contains(HELP),
+            "{body}\n{err}"
         );
     }
+}
+
+#[test]
+fn statefulset_max_unavailable_before_kubernetes_1_35() {
+    let err = fails(
+        &service(
+            "kind = \"statefulset\"\nport = 5432\nprobes = { liveness = { tcp = \"http\" }, readiness = { tcp = \"http\" } }\nrollout = { max_unavailable = 2 }\n",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: `rollout.max_unavailable` on a `statefulset` needs Kubernetes 1.35; cluster `dev` runs 1.29
+  --> platform.toml:15:31
+   |
+15 | rollout = { max_unavailable = 2 }
+   |                               ^
+   = help: before 1.35 the field is behind the alpha MaxUnavailableStatefulSet feature gate, off by default: the API server drops it and the pods are replaced one at a time; remove it, or set the cluster's `kubernetes_version = "1.35"` once it runs 1.35
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
 }
 
 /// The overlay that sets it is the one pointed at.

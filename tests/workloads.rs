@@ -574,7 +574,6 @@ fn a_sidecar_port_is_exposed_on_the_service() {
 }
 
 #[test]
-#[ignore = "bug: refused with KG019 \"the rollout could never replace a pod\", but an unset `maxSurge` is 25% in Kubernetes (at least one pod): `max_unavailable = 0` alone is the usual zero-downtime rollout"]
 fn max_unavailable_zero_alone_is_a_valid_deployment_rollout() {
     let p = Platform::new(
         &DEPLOYMENT_PLATFORM.replace(
@@ -587,6 +586,27 @@ fn max_unavailable_zero_alone_is_a_valid_deployment_rollout() {
     assert_eq!(
         object(&p, "dev/api/deployment.yaml")["spec"]["strategy"],
         json!({ "rollingUpdate": { "maxUnavailable": 0 }, "type": "RollingUpdate" })
+    );
+}
+
+#[test]
+fn statefulset_max_unavailable_from_kubernetes_1_35() {
+    let p = Platform::new(
+        &STATEFULSET_PLATFORM
+            .replace(
+                "sync = \"auto\"\n",
+                "sync = \"auto\"\ncluster = \"main\"\n\n[clusters.main]\nkubernetes_version = \"1.35\"\n",
+            )
+            .replace(
+                "rollout = { partition = 1 }",
+                "rollout = { partition = 1, max_unavailable = \"50%\" }",
+            ),
+        &[],
+    );
+    render(&p);
+    assert_eq!(
+        object(&p, "dev/db/statefulset.yaml")["spec"]["updateStrategy"],
+        json!({ "rollingUpdate": { "maxUnavailable": "50%", "partition": 1 }, "type": "RollingUpdate" })
     );
 }
 

@@ -494,10 +494,12 @@ pub struct RolloutLayer {
     /// only when deleted).
     #[serde(default)]
     pub strategy: Option<Spanned<RolloutStrategy>>,
-    /// Extra pods during a rolling update (count or percentage). Default: Kubernetes' (25%).
+    /// Extra pods during a rolling update (count or percentage; a Deployment or a
+    /// DaemonSet). Default: Kubernetes' (25%; 0 for a DaemonSet).
     #[serde(default)]
     pub max_surge: Option<Spanned<IntOrPercent>>,
-    /// Pods that may be unavailable during a rolling update. Default: Kubernetes' (25%).
+    /// Pods that may be unavailable during a rolling update. Default: Kubernetes' (25%;
+    /// 1 for a DaemonSet and a StatefulSet). A StatefulSet takes it from Kubernetes 1.35.
     #[serde(default)]
     pub max_unavailable: Option<Spanned<IntOrPercent>>,
     /// Seconds a new pod must be ready before it counts as available. Default: 0.

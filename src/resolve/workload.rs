@@ -15,7 +15,7 @@ use crate::rules;
 use crate::source::Origin;
 use crate::spanned::Spanned;
 use crate::spec::{
-    ClaimRetention, Concurrency, CronSpec, Hook, HookDeletePolicy, IntOrPercentValue,
+    ClaimRetention, Concurrency, CronSpec, EnvSpec, Hook, HookDeletePolicy, IntOrPercentValue,
     JobRestartPolicy, JobSpec, PodManagement, Rollout, RolloutStrategy, ScalingBehavior,
     ScalingRules, StatefulSetSpec, Workload,
 };
@@ -361,6 +361,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         kind: WorkloadKind,
         layers: &Layers<'a, ServiceLayer>,
+        env: &EnvSpec,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Rollout {
         let mut r = Rollout::default();
@@ -408,7 +409,8 @@ impl<'a> Resolver<'a> {
             origins.insert(format!("rollout.{key}"), v.origin.clone());
             this.int_or_percent(v, min, key)
         };
-        if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref()) {
+        let surge_at = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref());
+        if let Some(v) = surge_at.clone() {
             if only(
                 self,
                 "max_surge",
@@ -418,18 +420,37 @@ impl<'a> Resolver<'a> {
                 r.max_surge = pct(self, "max_surge", v, 0);
             }
         }
-        if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref()) {
-            r.max_unavailable = pct(self, "max_unavailable", v, 0);
-        }
-        if let (Some(IntOrPercentValue::Count(0)), Some(IntOrPercentValue::Count(0)) | None) =
-            (&r.max_unavailable, &r.max_surge)
-        {
-            if matches!(kind, K::Deployment | K::Worker) {
-                if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref()) {
-                    self.error(rules::INVALID_VALUE, v.origin.clone(), "`max_unavailable = 0` with no `max_surge`: the rollout could never replace a pod".into())
-                        .help("allow at least one extra pod (`max_surge = 1`) or one unavailable pod");
+        let unavailable_at = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
+        if let Some(v) = unavailable_at.clone() {
+            if kind == K::Statefulset && env.kubernetes_version < MAX_UNAVAILABLE_STATEFULSET {
+                // Before 1.35 the field is behind the alpha MaxUnavailableStatefulSet
+                // feature gate (off by default, and not switchable on EKS): the API
+                // server drops it, so the pods would still be replaced one at a time,
+                // and Argo CD would compare against a field the cluster never keeps.
+                if !v.base {
+                    let (major, minor) = env.kubernetes_version;
+                    let (need_major, need_minor) = MAX_UNAVAILABLE_STATEFULSET;
+                    self.error(
+                        rules::KIND_MISMATCH,
+                        v.origin.clone(),
+                        format!(
+                            "`rollout.max_unavailable` on a `statefulset` needs Kubernetes {need_major}.{need_minor}; cluster `{}` runs {major}.{minor}",
+                            env.cluster
+                        ),
+                    )
+                    .help(format!(
+                        "before {need_major}.{need_minor} the field is behind the alpha MaxUnavailableStatefulSet feature gate, off by default: the API server drops it and the pods are replaced one at a time; remove it, or set the cluster's `kubernetes_version = \"{need_major}.{need_minor}\"` once it runs {need_major}.{need_minor}"
+                    ));
                 }
+            } else {
+                // A StatefulSet's `maxUnavailable` cannot be 0 (it is a count of pods
+                // updated at once); the other kinds weigh it against `max_surge` below.
+                let min = if kind == K::Statefulset { 1 } else { 0 };
+                r.max_unavailable = pct(self, "max_unavailable", v, min);
             }
+        }
+        if r.strategy == RolloutStrategy::Rolling {
+            self.check_rolling_update(kind, &r, surge_at, unavailable_at);
         }
         let mut n = |this: &mut Self, key: &str, v: Option<Located<&i64>>, max: i64| {
             v.and_then(|v| {
@@ -471,6 +492,85 @@ impl<'a> Resolver<'a> {
             }
         }
         r
+    }
+
+    /// The pairs of `max_surge` and `max_unavailable` the API server refuses, with the
+    /// defaults it fills in for what is not written (kubernetes
+    /// `pkg/apis/apps/validation`: `ValidateRollingUpdateDeployment` and
+    /// `ValidateRollingUpdateDaemonSet`), each at the value that breaks the rule.
+    ///
+    /// - Deployment (and worker): not both 0. Unset, each is 25%, which is never 0.
+    /// - DaemonSet: exactly one of them above 0. Unset, `maxSurge` is 0 and
+    ///   `maxUnavailable` 1.
+    fn check_rolling_update(
+        &mut self,
+        kind: WorkloadKind,
+        r: &Rollout,
+        surge_at: Option<Located<&IntOrPercent>>,
+        unavailable_at: Option<Located<&IntOrPercent>>,
+    ) {
+        use WorkloadKind as K;
+        let zero = |v: &Option<IntOrPercentValue>| match v {
+            Some(IntOrPercentValue::Count(n)) => *n == 0,
+            Some(IntOrPercentValue::Percent(p)) => p == "0%",
+            None => false,
+        };
+        // A value that was refused already (out of range, wrong kind) is not weighed.
+        let surge = surge_at.filter(|_| r.max_surge.is_some());
+        let unavailable = unavailable_at.filter(|_| r.max_unavailable.is_some());
+        match kind {
+            K::Deployment | K::Worker => {
+                let (Some(s), Some(u)) = (&surge, &unavailable) else {
+                    return;
+                };
+                if zero(&r.max_surge) && zero(&r.max_unavailable) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        u.origin.clone(),
+                        format!(
+                            "`max_unavailable = {}` with `max_surge = {}`: the rollout could never replace a pod",
+                            written(u.value),
+                            written(s.value)
+                        ),
+                    )
+                    .help("allow one extra pod (`max_surge = 1`, or no `max_surge`: Kubernetes then allows 25%) or one unavailable pod (`max_unavailable = 1`)");
+                }
+            }
+            K::Daemonset => {
+                let surging = surge.is_some() && !zero(&r.max_surge);
+                let stopping = unavailable.is_none() || !zero(&r.max_unavailable);
+                let unavailable_text = unavailable.as_ref().map_or(
+                    "`max_unavailable` unset (1 for a DaemonSet)".to_string(),
+                    |u| format!("`max_unavailable = {}`", written(u.value)),
+                );
+                let surge_text = surge
+                    .as_ref()
+                    .map_or("`max_surge` unset (0 for a DaemonSet)".to_string(), |s| {
+                        format!("`max_surge = {}`", written(s.value))
+                    });
+                let help = "a DaemonSet replaces a node's pod one of two ways: `max_unavailable = 1` (the default) stops the old pod first; `max_surge = 1, max_unavailable = 0` starts the new pod first";
+                match (surging, stopping, &surge, &unavailable) {
+                    (true, true, Some(s), _) => {
+                        self.error(
+                            rules::INVALID_VALUE,
+                            s.origin.clone(),
+                            format!("{surge_text} with {unavailable_text}: a DaemonSet takes exactly one of them above 0"),
+                        )
+                        .help(help);
+                    }
+                    (false, false, _, Some(u)) => {
+                        self.error(
+                            rules::INVALID_VALUE,
+                            u.origin.clone(),
+                            format!("{unavailable_text} with {surge_text}: the rollout could never replace a pod"),
+                        )
+                        .help(help);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A count (≥ `min`) or a percentage `"N%"` (0–100).
@@ -585,6 +685,19 @@ impl<'a> Resolver<'a> {
             scale_up,
             scale_down,
         })
+    }
+}
+
+/// The first Kubernetes version whose API server keeps a StatefulSet's
+/// `maxUnavailable` by default (the MaxUnavailableStatefulSet feature gate is beta, on,
+/// from 1.35; alpha, off, from 1.24).
+pub const MAX_UNAVAILABLE_STATEFULSET: (u32, u32) = (1, 35);
+
+/// A count or percentage as it is written in TOML: `0`, `"0%"`.
+fn written(v: &IntOrPercent) -> String {
+    match v {
+        IntOrPercent::Int(n) => n.to_string(),
+        IntOrPercent::Str(s) => format!("{s:?}"),
     }
 }
 
