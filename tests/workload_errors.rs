@@ -256,6 +256,27 @@ fn daemonset_rollout_the_api_server_refuses() {
     }
 }
 
+/// `labels` go on the Namespace too, where kgen sets Pod Security Admission's level.
+#[test]
+fn label_kgen_sets_on_the_namespace() {
+    let err = fails(
+        &service("port = 8080\nlabels = { team = \"payments\", \"pod-security.kubernetes.io/enforce\" = \"privileged\" }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG018]: `pod-security.kubernetes.io/enforce` is a label kgen sets on the service's Namespace
+  --> platform.toml:13:31
+   |
+13 | labels = { team = "payments", "pod-security.kubernetes.io/enforce" = "privileged" }
+   |                               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: `labels` go on every object of the service, its Namespace too, where kgen sets `pod-security.kubernetes.io/enforce` (Pod Security Admission) and Kubernetes `kubernetes.io/metadata.name`; choose another key
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn statefulset_max_unavailable_before_kubernetes_1_35() {
     let err = fails(

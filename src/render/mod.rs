@@ -290,6 +290,22 @@ pub fn service_objects(
     let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
     let obj = |file: &str, value: &dyn erased::Ser| {
         let mut value = value.to_json();
+        // The service's own labels go on every object of it, also those whose labels
+        // are not the service's (its Namespace, the namespace's default-deny policy);
+        // kgen's own keys win.
+        if !svc.labels.is_empty() {
+            let meta = &mut value["metadata"];
+            if !meta["labels"].is_object() {
+                meta["labels"] = serde_json::Value::Object(Default::default());
+            }
+            if let Some(labels) = meta["labels"].as_object_mut() {
+                for (k, v) in &svc.labels {
+                    labels
+                        .entry(k.clone())
+                        .or_insert_with(|| serde_json::Value::from(v.clone()));
+                }
+            }
+        }
         // The service's own annotations go on every object of it.
         if !svc.annotations.is_empty() {
             let meta = &mut value["metadata"];

@@ -30,6 +30,10 @@ pub const OWN_VOLUME_NAMES: &[&str] = &["tmp", "secrets-store"];
 pub const OWN_MOUNTS: &[&str] = &["/tmp", "/mnt/secrets-store"];
 /// Label and annotation prefixes kgen owns: a service cannot set them.
 const OWN_KEY_PREFIXES: &[&str] = &["app.kubernetes.io/", "kgen.dev/", "argocd.argoproj.io/"];
+/// Labels kgen sets on a service's Namespace, which `labels` also goes on: Pod Security
+/// Admission's level (`restricted`, which kgen's pods are built to satisfy) and the
+/// name label the API server sets itself.
+const NAMESPACE_LABELS: &[&str] = &["pod-security.kubernetes.io/", "kubernetes.io/metadata.name"];
 
 impl<'a> Resolver<'a> {
     /// The probes of a container (`key` is `probes` for the main one, or
@@ -1050,6 +1054,11 @@ impl<'a> Resolver<'a> {
             if OWN_KEY_PREFIXES.iter().any(|p| k.starts_with(p)) {
                 self.error(rules::RESERVED, e.key.clone(), format!("`{k}` is a key kgen sets itself"))
                     .help("kgen owns the `app.kubernetes.io/`, `kgen.dev/` and `argocd.argoproj.io/` keys (selectors, versions, sync waves); choose another key");
+                continue;
+            }
+            if field == "labels" && NAMESPACE_LABELS.iter().any(|p| k.starts_with(p)) {
+                self.error(rules::RESERVED, e.key.clone(), format!("`{k}` is a label kgen sets on the service's Namespace"))
+                    .help("`labels` go on every object of the service, its Namespace too, where kgen sets `pod-security.kubernetes.io/enforce` (Pod Security Admission) and Kubernetes `kubernetes.io/metadata.name`; choose another key");
                 continue;
             }
             if labels {
