@@ -572,7 +572,6 @@ metadata:
 }
 
 #[test]
-#[ignore = "bug: a file whose content is a template loses its final newline (the template engine drops it); a file without a template keeps it"]
 fn a_templated_file_keeps_its_final_newline() {
     let p = Platform::new(
         &DEPLOYMENT_PLATFORM.replace(
