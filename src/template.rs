@@ -381,7 +381,10 @@ mod tests {
         assert_eq!(t.render("env: {{ name }}\n", &ctx).unwrap(), "env: dev\n");
         assert_eq!(t.render("env: dev\n", &ctx).unwrap(), "env: dev\n");
         assert_eq!(t.render("{{ name }}", &ctx).unwrap(), "dev");
-        assert_eq!(t.render("a\n{% if true %}b{% endif %}\n\n", &ctx).unwrap(), "a\nb\n\n");
+        assert_eq!(
+            t.render("a\n{% if true %}b{% endif %}\n\n", &ctx).unwrap(),
+            "a\nb\n\n"
+        );
     }
 
     #[test]

@@ -667,15 +667,18 @@ impl<'a> Resolver<'a> {
                     .help("kgen mounts a writable `/tmp` and the secrets at `/mnt/secrets-store`; mount this volume elsewhere");
                 continue;
             }
-            if let Some(other) = out.iter().find(|v| v.mount == *mount.value) {
+            // `/data` and `/data/` are one directory.
+            let path = normal_mount(mount.value);
+            if let Some(other) = out.iter().find(|v| v.mount == path) {
                 self.error(
                     rules::DUPLICATE,
                     mount.origin.clone(),
                     format!(
-                        "volumes `{}` and `{name}` are both mounted at `{}`",
-                        other.name, mount.value
+                        "volumes `{}` and `{name}` are both mounted at `{path}`",
+                        other.name
                     ),
-                );
+                )
+                .help("a directory holds one volume: mount this one elsewhere, or use one volume for both (sidecars mount it under `mounts` too)");
                 continue;
             }
             let read_only = layers
@@ -766,7 +769,7 @@ impl<'a> Resolver<'a> {
             };
             out.push(VolumeSpec {
                 name: name.to_string(),
-                mount: mount.value.trim_end_matches('/').to_string(),
+                mount: path,
                 read_only,
                 source,
             });
@@ -1101,6 +1104,15 @@ impl<'a> Resolver<'a> {
             }
         }
         out
+    }
+}
+
+/// A mount path without its trailing slashes (`/data/` is `/data`), as it is rendered
+/// and compared.
+fn normal_mount(path: &str) -> String {
+    match path.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
     }
 }
 
