@@ -131,7 +131,6 @@ error: 1 error and 0 warnings; nothing was written
 }
 
 #[test]
-#[ignore = "bug: the message names `com/token`, the part of the key after its last dot (workspace.rs secret_diagnostic splits the TOML path on `.`)"]
 fn secret_looking_annotation_under_a_dotted_key() {
     let err = fails(
         &service("port = 8080\nannotations = { \"acme.com/token\" = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\" }\n"),
@@ -167,6 +166,27 @@ fn two_volumes_at_one_path_written_differently() {
 13 | volumes = { a = { mount = "/data" }, b = { mount = "/data/" } }
    |                                                    ^^^^^^^^
    = help: a directory holds one volume: mount this one elsewhere, or use one volume for both (sidecars mount it under `mounts` too)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// A `config` key with dots is named whole too.
+#[test]
+fn secret_looking_config_value_under_a_dotted_key() {
+    let err = fails(
+        &service("port = 8080\nconfig = { \"db.password\" = \"hunter2-Xk9#mQ2$vL7\" }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG010]: `db.password` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:13:28
+   |
+13 | config = { "db.password" = "*******************" }
+   |                            ^^^^^^^^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "#
