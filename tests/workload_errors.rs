@@ -110,7 +110,6 @@ fn settings_a_kind_does_not_take() {
 }
 
 #[test]
-#[ignore = "bug: the caret covers the whole probe table instead of the `port` it is about"]
 fn probe_port_without_http() {
     let err = fails(
         &service("port = 8080\nprobes = { readiness = { tcp = \"http\", port = \"admin\" } }\n"),
@@ -774,11 +773,31 @@ probes = { liveness = { http = "/health", tcp = "http" } }
     assert_eq!(
         err,
         r#"error[KG019]: `probes.liveness` has 2 handlers; a probe has exactly one of `http`, `tcp`, `grpc`, `exec`
-  --> platform.toml:13:23
+  --> platform.toml:13:49
    |
 13 | probes = { liveness = { http = "/health", tcp = "http" } }
-   |                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |                                                 ^^^^^^
    = help: e.g. `{ http = "/health" }`, `{ tcp = "http" }`, `{ grpc = 9090 }` or `{ exec = ["cat", "/tmp/ready"] }`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn grpc_service_without_grpc() {
+    let err = fails(
+        &service("port = 8080\nprobes = { readiness = { http = \"/ready\", grpc_service = \"api.v1\" } }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG019]: `probes.readiness` sets `grpc_service` without `grpc`
+  --> platform.toml:13:58
+   |
+13 | probes = { readiness = { http = "/ready", grpc_service = "api.v1" } }
+   |                                                          ^^^^^^^^
+   = help: `grpc_service` names the service a `grpc` probe asks about: add `grpc = <port number>`, or remove it
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -850,6 +869,7 @@ probes = { liveness = { http = "/health", success_threshold = 2 } }
    |
 13 | probes = { liveness = { http = "/health", success_threshold = 2 } }
    |                                                               ^
+   = help: remove `success_threshold` (a liveness or startup probe succeeds at its first success), or set it on the readiness probe
 
 error: 1 error and 0 warnings; nothing was written
 "#

@@ -138,25 +138,37 @@ impl<'a> Resolver<'a> {
                         cmd.value.iter().map(|c| c.value.clone()).collect(),
                     ));
                 }
-                if t.port.is_some() && t.http.is_none() {
+                if let (Some(p), None) = (&t.port, &t.http) {
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        at(&p.span),
                         format!("`{field}` sets `port` without `http`"),
                     )
                     .help("`port` is the port of an `http` probe; `tcp` and `grpc` name their port themselves (`tcp = \"admin\"`)");
                 }
-                if t.grpc_service.is_some() && t.grpc.is_none() {
+                if let (Some(s), None) = (&t.grpc_service, &t.grpc) {
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        at(&s.span),
                         format!("`{field}` sets `grpc_service` without `grpc`"),
-                    );
+                    )
+                    .help("`grpc_service` names the service a `grpc` probe asks about: add `grpc = <port number>`, or remove it");
                 }
                 if handlers.len() != 1 {
+                    // Several: at the second one written; none: at the table.
+                    let mut written: Vec<&std::ops::Range<usize>> = [
+                        t.http.as_ref().map(|v| &v.span),
+                        t.tcp.as_ref().map(|v| &v.span),
+                        t.grpc.as_ref().map(|v| &v.span),
+                        t.exec.as_ref().map(|v| &v.span),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    written.sort_by_key(|s| s.start);
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        written.get(1).map_or(origin.clone(), |s| at(s)),
                         format!(
                             "`{field}` has {} handlers; a probe has exactly one of `http`, `tcp`, `grpc`, `exec`",
                             handlers.len()
@@ -198,7 +210,8 @@ impl<'a> Resolver<'a> {
                         rules::INVALID_VALUE,
                         t.success_threshold.as_ref().map_or(origin.clone(), |v| at(&v.span)),
                         format!("`{field}.success_threshold` must be 1: the API server allows more only for readiness probes"),
-                    );
+                    )
+                    .help("remove `success_threshold` (a liveness or startup probe succeeds at its first success), or set it on the readiness probe");
                 }
                 Some(probe)
             }
