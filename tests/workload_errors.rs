@@ -655,7 +655,7 @@ schedule = "0 0 3 * * *"
    |
 13 | schedule = "0 0 3 * * *"
    |            ^^^^^^^^^^^^^
-   = help: Kubernetes schedules have no seconds field: drop the first field. write five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. "30 2 * * 1-5", or a macro such as @daily
+   = help: Kubernetes schedules have no seconds field: drop the first one, to keep five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. "30 2 * * 1-5", or a macro such as @daily
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -1066,6 +1066,7 @@ volumes = { data = { mount = "/data", claim = { size = "10GB" } } }
    |
 13 | volumes = { data = { mount = "/data", claim = { size = "10GB" } } }
    |                                                        ^^^^^^
+   = help: a size is a number with a suffix: `Ki`, `Mi`, `Gi`, `Ti` for powers of 1024 (as disks and memory are usually counted) or `k`, `M`, `G`, `T` for powers of 1000, e.g. `"10Gi"`
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -1234,6 +1235,7 @@ tolerations = [{ key = "dedicated", value = "api", effect = "NoSchedule", second
    |
 13 | tolerations = [{ key = "dedicated", value = "api", effect = "NoSchedule", seconds = 30 }]
    |                                                                                     ^^
+   = help: `seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = "NoExecute"`, or remove `seconds`
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -1281,6 +1283,7 @@ node_affinity = { required = [{ key = "kubernetes.io/arch", operator = "In" }] }
    |
 13 | node_affinity = { required = [{ key = "kubernetes.io/arch", operator = "In" }] }
    |                                                                        ^^^^
+   = help: list the label's values, e.g. `values = ["arm64"]`, or use `operator = "Exists"` for any value of `kubernetes.io/arch`
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -1304,6 +1307,7 @@ node_affinity = { preferred = [{ key = "kubernetes.io/arch", operator = "In", va
    |
 13 | node_affinity = { preferred = [{ key = "kubernetes.io/arch", operator = "In", values = [] }] }
    |                                                                                        ^^
+   = help: list the label's values, e.g. `values = ["arm64"]`, or use `operator = "Exists"` for any value of `kubernetes.io/arch`
 
 error: 1 error and 0 warnings; nothing was written
 "#

@@ -28,6 +28,8 @@ pub const OWN_PORT_NAMES: &[&str] = &["http", "metrics"];
 pub const OWN_VOLUME_NAMES: &[&str] = &["tmp", "secrets-store"];
 /// Mount paths kgen uses itself.
 pub const OWN_MOUNTS: &[&str] = &["/tmp", "/mnt/secrets-store"];
+/// The help of a volume size that is not a quantity.
+const SIZE_HELP: &str = "a size is a number with a suffix: `Ki`, `Mi`, `Gi`, `Ti` for powers of 1024 (as disks and memory are usually counted) or `k`, `M`, `G`, `T` for powers of 1000, e.g. `\"10Gi\"`";
 /// Label and annotation prefixes kgen owns: a service cannot set them.
 const OWN_KEY_PREFIXES: &[&str] = &["app.kubernetes.io/", "kgen.dev/", "argocd.argoproj.io/"];
 /// Labels kgen sets on a service's Namespace, which `labels` also goes on: Pod Security
@@ -732,11 +734,13 @@ impl<'a> Resolver<'a> {
                                 rules::INVALID_QUANTITY,
                                 size.origin.clone(),
                                 "a volume claim of size 0".into(),
-                            );
+                            )
+                            .help("request the size the volume needs, e.g. `size = \"10Gi\"`");
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            self.error(rules::INVALID_QUANTITY, size.origin.clone(), e);
+                            self.error(rules::INVALID_QUANTITY, size.origin.clone(), e)
+                                .help(SIZE_HELP);
                         }
                     }
                     let storage_class = layers
@@ -768,7 +772,8 @@ impl<'a> Resolver<'a> {
                             origins
                                 .insert(format!("{field}.empty_dir.size_limit"), s.origin.clone());
                             if let Err(e) = quantity::parse_non_negative(s.value) {
-                                self.error(rules::INVALID_QUANTITY, s.origin.clone(), e);
+                                self.error(rules::INVALID_QUANTITY, s.origin.clone(), e)
+                                    .help(SIZE_HELP);
                             }
                             s.value.clone()
                         });
@@ -929,7 +934,8 @@ impl<'a> Resolver<'a> {
                             rules::INVALID_VALUE,
                             at(&s.span),
                             "`seconds` applies to `effect = \"NoExecute\"` only".into(),
-                        );
+                        )
+                        .help("`seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = \"NoExecute\"`, or remove `seconds`");
                     }
                 }
                 p.tolerations.push(Toleration {
@@ -980,21 +986,24 @@ impl<'a> Resolver<'a> {
                             rules::INVALID_VALUE,
                             values_at,
                             "`In` and `NotIn` need at least one value".into(),
-                        );
+                        )
+                        .help(format!("list the label's values, e.g. `values = [\"arm64\"]`, or use `operator = \"Exists\"` for any value of `{}`", term.key.value));
                     }
                     Op::Exists | Op::DoesNotExist if !values.is_empty() => {
                         self.error(
                             rules::INVALID_VALUE,
                             values_at,
                             "`Exists` and `DoesNotExist` take no values".into(),
-                        );
+                        )
+                        .help("remove `values`, or use `operator = \"In\"` (or `\"NotIn\"`) to match them");
                     }
                     Op::Gt | Op::Lt if values.len() != 1 || values[0].parse::<i64>().is_err() => {
                         self.error(
                             rules::INVALID_VALUE,
                             values_at,
                             "`Gt` and `Lt` take one integer value".into(),
-                        );
+                        )
+                        .help("write one whole number as a string, e.g. `values = [\"4\"]`: the node label's value is compared as an integer");
                     }
                     _ => {}
                 }

@@ -705,7 +705,8 @@ fn written(v: &IntOrPercent) -> String {
 /// `ParseStandard`, used by kubernetes `pkg/apis/batch/validation`): five fields or a
 /// macro; the API server also refuses `TZ=`/`CRON_TZ=` prefixes.
 pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
-    let help_fields = "write five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. \"30 2 * * 1-5\", or a macro such as @daily".to_string();
+    let five_fields = "minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. \"30 2 * * 1-5\", or a macro such as @daily";
+    let help_fields = format!("write five fields, {five_fields}");
     if s.contains("TZ") {
         return Err((
             "a time zone in the schedule is refused by the API server".into(),
@@ -741,7 +742,7 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
         return Err((
             format!("{} fields, where a schedule has 5", fields.len()),
             if fields.len() == 6 {
-                format!("Kubernetes schedules have no seconds field: drop the first field. {help_fields}")
+                format!("Kubernetes schedules have no seconds field: drop the first one, to keep five fields, {five_fields}")
             } else {
                 help_fields
             },
