@@ -729,7 +729,7 @@ cron = { time_zone = "Europe/ Paris" }
     );
     assert_eq!(
         err,
-        r#"error[KG030]: time zone `Europe/ Paris`: it is not in the IANA time zone database
+        r#"error[KG030]: time zone `Europe/ Paris`: it is not an IANA time zone name
   --> platform.toml:14:22
    |
 14 | cron = { time_zone = "Europe/ Paris" }

@@ -839,20 +839,35 @@ pub fn check_time_zone(tz: &str) -> Result<(), (String, Option<String>)> {
             None,
         ));
     }
+    // What the API server checks before it looks the name up: each part 1 to 14
+    // letters, digits, `.`, `-`, `_` or `+`, not `.` or `..`, not starting with `-`.
+    let part_ok = |p: &str| {
+        (1..=14).contains(&p.len())
+            && p != "."
+            && p != ".."
+            && !p.starts_with('-')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    };
     let names = time_zone_names();
+    // The closest name, if it is close enough for a "did you mean".
+    let closest = || {
+        names
+            .iter()
+            .min_by_key(|n| strsim::damerau_levenshtein(tz, n))
+            .filter(|n| crate::diagnostic::did_you_mean(tz, [n.as_str()]).is_some())
+            .cloned()
+    };
+    if !tz.split('/').all(part_ok) {
+        return Err(("it is not an IANA time zone name".into(), closest()));
+    }
     if names.binary_search_by(|n| n.as_str().cmp(tz)).is_ok() {
         return Ok(());
     }
     if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(tz)) {
         return Err(("time zone names are case-sensitive".into(), Some(n.clone())));
     }
-    // The closest name, if it is close enough for a "did you mean".
-    let close = names
-        .iter()
-        .min_by_key(|n| strsim::damerau_levenshtein(tz, n))
-        .filter(|n| crate::diagnostic::did_you_mean(tz, [n.as_str()]).is_some())
-        .cloned();
-    Err(("it is not in the IANA time zone database".into(), close))
+    Err(("it is not in the IANA time zone database".into(), closest()))
 }
 
 #[cfg(test)]
