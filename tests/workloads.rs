@@ -220,11 +220,31 @@ fn a_plain_job_is_renamed_when_its_pod_template_changes_and_only_then() {
     assert_eq!(seed_job_name(&p), first);
 }
 
+/// `completions` cannot change once the Job exists (the API server refuses the update,
+/// like a change to the pod template): a new value is a new Job. Writing the value it
+/// would have anyway is a change too (`completions: 1` appears in the spec).
 #[test]
-#[ignore = "bug: the name hashes only the pod template, but `completions` is immutable too: a changed `completions` keeps the name, and applying the changed Job fails (spec.completions: field is immutable)"]
 fn a_plain_job_is_renamed_when_completions_change() {
     let p = Platform::new(JOBS_PLATFORM, &[]);
     let first = seed_job_name(&p);
+    let mut names = vec![first.clone()];
+    for completions in [3, 4, 1] {
+        p.write(
+            "platform.toml",
+            &JOBS_PLATFORM.replace(
+                "job = { backoff_limit = 1 }",
+                &format!("job = {{ backoff_limit = 1, completions = {completions} }}"),
+            ),
+        );
+        let name = seed_job_name(&p);
+        assert!(!names.contains(&name), "{completions}: {name} in {names:?}");
+        assert_eq!(
+            object(&p, "dev/seed/job.yaml")["spec"]["completions"],
+            completions
+        );
+        names.push(name);
+    }
+    // The same inputs, the same name; and without `completions`, the name it had.
     p.write(
         "platform.toml",
         &JOBS_PLATFORM.replace(
@@ -232,7 +252,9 @@ fn a_plain_job_is_renamed_when_completions_change() {
             "job = { backoff_limit = 1, completions = 3 }",
         ),
     );
-    assert_ne!(seed_job_name(&p), first);
+    assert_eq!(seed_job_name(&p), names[1]);
+    p.write("platform.toml", JOBS_PLATFORM);
+    assert_eq!(seed_job_name(&p), first);
 }
 
 #[test]
@@ -646,25 +668,48 @@ fn statefulset_max_unavailable_from_kubernetes_1_35() {
     );
 }
 
+/// A StatefulSet's `serviceName` is its governing headless Service: it is rendered
+/// even when the ClusterIP Service is off (`serviceName` cannot change once the
+/// StatefulSet exists, and without it the pods get no DNS names).
 #[test]
-#[ignore = "bug: with `service = { enabled = false }` a StatefulSet keeps `serviceName: db-headless`, a Service that is not rendered (its pods get no DNS names)"]
 fn a_statefulset_names_only_a_rendered_service() {
     let p = Platform::new(
         &STATEFULSET_PLATFORM.replace(
             "port = 5432\n",
-            "port = 5432\nservice = { enabled = false }\n",
+            "port = 5432\nservice = { enabled = false, port = 80 }\n",
         ),
         &[],
     );
     render(&p);
+    assert_eq!(
+        files_in(&p, "dev/db"),
+        [
+            "configmap.yaml",
+            "hpa.yaml",
+            "namespace.yaml",
+            "pdb.yaml",
+            "service-headless.yaml",
+            "serviceaccount.yaml",
+            "statefulset.yaml",
+        ]
+    );
     let sts = object(&p, "dev/db/statefulset.yaml");
-    if let Some(name) = sts["spec"]["serviceName"].as_str() {
-        let rendered = files_in(&p, "dev/db").into_iter().any(|f| {
-            f.starts_with("service")
-                && object(&p, &format!("dev/db/{f}"))["metadata"]["name"] == name
-        });
-        assert!(rendered, "serviceName `{name}` names no rendered Service");
-    }
+    assert_eq!(sts["spec"]["serviceName"], "db-headless");
+    // The same headless Service, `http` on the container port.
+    assert_eq!(
+        generated(&p, "dev/db/service-headless.yaml"),
+        DB_HEADLESS_SERVICE
+    );
+    // With the ClusterIP Service on, `http` is on its port.
+    let p = Platform::new(
+        &STATEFULSET_PLATFORM.replace("port = 5432\n", "port = 5432\nservice = { port = 80 }\n"),
+        &[],
+    );
+    render(&p);
+    assert_eq!(
+        object(&p, "dev/db/service-headless.yaml")["spec"]["ports"],
+        json!([{ "name": "http", "port": 80, "protocol": "TCP", "targetPort": "http" }])
+    );
 }
 
 // ---- Golden platforms and files -------------------------------------------------

@@ -249,9 +249,10 @@ impl Protocol {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicePortLayer {
-    /// `false`: no Service (the pods are not reachable by name). Default: `true` for a
-    /// `deployment` and a `statefulset`; for a `daemonset`, `true` when it sets `service`
-    /// or its own `port`; the other kinds have none.
+    /// `false`: no Service (the pods are not reachable by name; a `statefulset` keeps
+    /// its headless Service, which names its pods). Default: `true` for a `deployment`
+    /// and a `statefulset`; for a `daemonset`, `true` when it sets `service` or its own
+    /// `port`; the other kinds have none.
     #[serde(default)]
     pub enabled: Option<Spanned<bool>>,
     /// `ClusterIP`, `NodePort` or `LoadBalancer`. Default: `ClusterIP`.
@@ -574,7 +575,8 @@ pub struct JobLayer {
     /// (Argo CD would re-create a deleted one), Kubernetes' for a CronJob's.
     #[serde(default)]
     pub ttl_after_finished: Option<Spanned<i64>>,
-    /// Successful pods needed. Default: 1.
+    /// Successful pods needed. Default: Kubernetes' (1). A plain `job` with a new
+    /// value is a new Job (the API server refuses to change it).
     #[serde(default)]
     pub completions: Option<Spanned<i64>>,
     /// Pods run at once. Default: 1.

@@ -6,8 +6,11 @@
 //! - as an Argo CD hook (`hook = { phase = "PreSync" }`), the Job is re-created at every
 //!   sync: Argo CD deletes the previous one first (`BeforeHookCreation`, the default
 //!   delete policy) and waits for the new one to succeed before the phase ends;
-//! - otherwise its name carries a hash of its pod template (`<service>-<hash>`): a
-//!   change is a new Job (which runs once), and the old one is pruned.
+//! - otherwise its name carries a hash of every field of its spec the API server
+//!   refuses to change (`<service>-<hash>`, see [`immutable_hash`]): such a change is a
+//!   new Job (which runs once), and the old one is pruned; a change to a field that can
+//!   change (`backoffLimit`, `activeDeadlineSeconds`, `parallelism`, ...) keeps the name
+//!   and is applied in place.
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec as K8sJobSpec};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -44,6 +47,7 @@ pub fn build(
 ) -> Job {
     let labels = labels::service(platform, svc);
     let template = pod::template(env, svc, labels.clone(), config_hash);
+    let spec = spec(job, template);
     let (name, annotations) = match hook {
         Some(h) => (
             svc.name.clone(),
@@ -72,20 +76,58 @@ pub fn build(
                 .collect(),
             ),
         ),
-        None => (format!("{}-{}", svc.name, template_hash(&template)), None),
+        None => (format!("{}-{}", svc.name, immutable_hash(&spec)), None),
     };
     let mut metadata: ObjectMeta = meta(&name, Some(&svc.namespace), labels);
     metadata.annotations = annotations;
     Job {
         metadata,
-        spec: Some(spec(job, template)),
+        spec: Some(spec),
         ..Default::default()
+    }
+}
+
+/// A short, stable hash of the fields of `spec` the API server refuses to change once
+/// the Job exists (kubernetes `pkg/apis/batch/validation`, `ValidateJobSpecUpdate`):
+/// the pod template, `completions` (immutable unless the Job is `Indexed`, which kgen
+/// never writes), `selector`, `completionMode`, `podFailurePolicy`,
+/// `backoffLimitPerIndex`, `managedBy` and `successPolicy`. A plain Job is named with
+/// it, so a change to any of them is a new Job rather than an update the API server
+/// refuses.
+///
+/// When only the pod template is set (kgen writes `completions` only when
+/// `job.completions` is), it is the template's own hash, as it was before the other
+/// fields were hashed: existing Jobs keep their names (a renamed Job runs again).
+pub fn immutable_hash(spec: &K8sJobSpec) -> String {
+    let immutable = K8sJobSpec {
+        template: spec.template.clone(),
+        completions: spec.completions,
+        selector: spec.selector.clone(),
+        completion_mode: spec.completion_mode.clone(),
+        pod_failure_policy: spec.pod_failure_policy.clone(),
+        backoff_limit_per_index: spec.backoff_limit_per_index,
+        managed_by: spec.managed_by.clone(),
+        success_policy: spec.success_policy.clone(),
+        ..Default::default()
+    };
+    let template_only = K8sJobSpec {
+        template: spec.template.clone(),
+        ..Default::default()
+    };
+    if immutable == template_only {
+        template_hash(&spec.template)
+    } else {
+        short_hash(&serde_json::to_string(&immutable).expect("a JobSpec serialises"))
     }
 }
 
 /// A short, stable hash of a pod template (its JSON, whose keys serde_json sorts).
 pub fn template_hash(template: &PodTemplateSpec) -> String {
-    let json = serde_json::to_string(template).expect("a pod template serialises");
+    short_hash(&serde_json::to_string(template).expect("a pod template serialises"))
+}
+
+/// The first 4 bytes of the SHA-256 of `json`, in hex.
+fn short_hash(json: &str) -> String {
     let digest = Sha256::digest(json.as_bytes());
     digest[..4].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -398,12 +398,14 @@ pub fn service_objects(
             "service.yaml",
             &service::build(platform, svc, exposure),
         ));
-        if svc.kind() == WorkloadKind::Statefulset {
-            out.push(obj(
-                "service-headless.yaml",
-                &service::headless(platform, svc, exposure),
-            ));
-        }
+    }
+    // A StatefulSet's governing Service (its `serviceName`), with or without the
+    // ClusterIP Service.
+    if svc.kind() == WorkloadKind::Statefulset {
+        out.push(obj(
+            "service-headless.yaml",
+            &service::headless(platform, svc),
+        ));
     }
     if let Some(route) = &svc.ingress {
         out.push(obj(
