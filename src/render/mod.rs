@@ -434,6 +434,14 @@ pub fn service_objects(
             &monitoring::prometheus_rule(platform, env, svc),
         ));
     }
+    // A PreSync hook Job's pod needs its ServiceAccount, ConfigMaps, ... before the Sync
+    // phase: they become PreSync hooks too, recorded by a regular ConfigMap that makes
+    // a change to them an OutOfSync Application.
+    if job::is_presync_hook(svc) {
+        job::presync_support(svc, &mut out);
+        let record = job::hooks_record(platform, svc, &out);
+        out.push(obj("configmap-hooks.yaml", &record));
+    }
     out
 }
 
