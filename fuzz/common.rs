@@ -7,13 +7,15 @@
 //! repository's platform and overlays in this format (fuzz/seeds/).
 //!
 //! Input format of `overlay_edit`: one control byte (bit 0: field `tag`/`digest`;
-//! bit 1: remove instead of set; bits 2..: which service), the new value up to the
-//! first `\n`, then the overlay text.
+//! bit 1: remove instead of set; bits 2-5: which service (and container); bit 6:
+//! `init_containers` instead of `sidecars`; bit 7: edit a container of the service
+//! instead of its own image), the new value up to the first `\n`, then the overlay
+//! text.
 #![allow(dead_code)]
 
 use kgen::diagnostic::{self, Format};
 use kgen::emit::{HEADER_PREFIX, JSON_HEADER_PREFIX};
-use kgen::overlay_edit::{self, Edit, Field};
+use kgen::overlay_edit::{self, ContainerList, ContainerRef, Edit, Field};
 use kgen::workspace::{InputFiles, Workspace};
 
 /// Marks the start of an overlay in a fuzz input.
@@ -153,13 +155,39 @@ pub fn check_overlay_edit(data: &[u8]) {
         Field::Digest
     };
     let remove = ctrl & 2 != 0;
-    let service = pick_service(text, usize::from(ctrl >> 2));
+    let n = usize::from((ctrl >> 2) & 0x0f);
+    let service = pick_service(text, n);
+    let container = (ctrl & 0x80 != 0).then(|| {
+        let list = if ctrl & 0x40 == 0 {
+            ContainerList::Sidecars
+        } else {
+            ContainerList::InitContainers
+        };
+        ContainerRef::new(list, &pick_container(text, &service, list, n))
+    });
     let edit = if remove {
         Edit::remove(&service, field)
     } else {
         Edit::set(&service, field, value)
     };
-    check_edit(text, &edit);
+    check_edit(text, &edit.in_container(container));
+}
+
+/// The container to edit: one the file names for the service, or a fixed name.
+fn pick_container(text: &str, service: &str, list: ContainerList, n: usize) -> String {
+    let mut names: Vec<String> = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|t| {
+            t.get("services")?
+                .get(service)?
+                .get(list.key())?
+                .as_table()
+                .cloned()
+        })
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default();
+    names.extend(["proxy", "migrate"].map(String::from));
+    names[n % names.len()].clone()
 }
 
 /// The service to edit: one the file names, or a fixed name.
@@ -196,36 +224,45 @@ pub fn check_edit(text: &str, edit: &Edit) {
     let key = edit.field.key();
     match &edit.value {
         Some(v) => {
-            let services = expected
-                .entry("services")
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-                .as_table_mut()
-                .expect("services is a table");
-            let svc = services
-                .entry(edit.service.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-                .as_table_mut()
-                .expect("the service is a table");
-            svc.insert(key.to_string(), toml::Value::String(v.clone()));
+            // Every table on the way (`services`, the service, and for a container
+            // its list and itself), created if missing.
+            let mut table = &mut expected;
+            for k in edit.table_path() {
+                table = table
+                    .entry(k)
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                    .as_table_mut()
+                    .expect("a table on the way");
+            }
+            table.insert(key.to_string(), toml::Value::String(v.clone()));
         }
         None => {
-            if let Some(svc) = expected
-                .get_mut("services")
-                .and_then(|s| s.as_table_mut())
-                .and_then(|s| s.get_mut(&edit.service))
-                .and_then(|s| s.as_table_mut())
-            {
-                svc.remove(key);
+            let mut table = Some(&mut expected);
+            for k in edit.table_path() {
+                table = table
+                    .and_then(|t| t.get_mut(k))
+                    .and_then(|t| t.as_table_mut());
+            }
+            if let Some(t) = table {
+                t.remove(key);
             }
         }
     }
     assert_eq!(
-        new, expected,
-        "the edit changed more than `services.{}.{key}`\n--- before\n{text}\n--- after\n{}",
-        edit.service, edited.text
+        new,
+        expected,
+        "the edit changed more than `{}`\n--- before\n{text}\n--- after\n{}",
+        edit.key_path(),
+        edited.text
     );
     assert_eq!(
-        overlay_edit::read(&edited.text, &edit.service, edit.field).ok(),
+        overlay_edit::read_in(
+            &edited.text,
+            &edit.service,
+            edit.container.as_ref(),
+            edit.field
+        )
+        .ok(),
         Some(edit.value.clone()),
         "reading the edited value back gives something else"
     );

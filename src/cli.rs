@@ -95,8 +95,9 @@ pub enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Set a service's image tag and/or digest in one environment's overlay (only
-    /// the value's bytes change), then re-render that environment.
+    /// Set a service's image tag and/or digest (or a sidecar's or init container's) in
+    /// one environment's overlay (only the value's bytes change), then re-render that
+    /// environment.
     #[command(group(clap::ArgGroup::new("target").required(true).args(["service", "image"])))]
     BumpImage {
         #[command(flatten)]
@@ -104,9 +105,13 @@ pub enum Command {
         /// The service to update.
         #[arg(value_name = "SERVICE")]
         service: Option<String>,
-        /// Update every service using this image repository instead:
-        /// REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:… or REGISTRY/REPO:TAG@sha256:….
-        #[arg(long, value_name = "IMAGE", conflicts_with_all = ["service", "tag", "digest"])]
+        /// Update this sidecar or init container of SERVICE instead of its own image
+        /// (`[services.SERVICE.sidecars.NAME]` or `.init_containers.NAME`).
+        #[arg(long, value_name = "NAME", requires = "service")]
+        container: Option<String>,
+        /// Update every service, sidecar and init container using this image repository
+        /// instead: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:… or REGISTRY/REPO:TAG@sha256:….
+        #[arg(long, value_name = "IMAGE", conflicts_with_all = ["service", "container", "tag", "digest"])]
         image: Option<String>,
         /// The environment whose overlays/<env>.toml is edited.
         #[arg(long, value_name = "NAME")]
@@ -125,8 +130,32 @@ pub enum Command {
         #[arg(long)]
         commit: bool,
     },
-    /// Copy image tags and digests from one environment to another (all services,
-    /// or the ones named), then re-render the target environment.
+    /// Set an add-on's Helm chart version (`[addons.ADDON] chart_version`, or with
+    /// --cluster `[clusters.CLUSTER.addons.ADDON]`; `monitoring` for `[monitoring]`) in
+    /// platform.toml (only the value's bytes change), then re-render what it changes.
+    BumpChart {
+        #[command(flatten)]
+        common: Common,
+        /// The add-on (a name under [addons]), or `monitoring` for the monitoring stack.
+        #[arg(value_name = "ADDON")]
+        addon: String,
+        /// The new chart version: exact, e.g. 1.16.2 or v1.16.2 (no ranges, no `latest`).
+        #[arg(long, value_name = "VERSION")]
+        version: String,
+        /// Set the version for this cluster only (a [clusters.<name>] table).
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        /// Only edit platform.toml (still validated); do not re-render generated/.
+        #[arg(long)]
+        no_render: bool,
+        /// Commit exactly the changed files with git (author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL,
+        /// else github-actions[bot]).
+        #[arg(long)]
+        commit: bool,
+    },
+    /// Copy image tags and digests (of the services, their sidecars and init
+    /// containers) from one environment to another (all services, or the ones named),
+    /// then re-render the target environment.
     Promote {
         #[command(flatten)]
         common: Common,
@@ -184,6 +213,7 @@ impl Command {
             Command::Render { common, .. }
             | Command::Validate { common, .. }
             | Command::BumpImage { common, .. }
+            | Command::BumpChart { common, .. }
             | Command::Promote { common, .. } => common.format,
             Command::Diff { .. } | Command::Cmp { .. } | Command::Schema { .. } => {
                 MessageFormat::Human

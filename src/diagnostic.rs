@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::rules;
 use crate::source::{Origin, Sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -134,6 +135,21 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bo
     }
 }
 
+/// [`render`] for a command that writes nothing (`kgen validate`): the closing line
+/// counts errors and warnings without saying that nothing was written.
+pub fn render_read_only(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+    color: bool,
+) -> String {
+    match format {
+        Format::Human => render_human_footer(diags, sources, color, false),
+        Format::Json => render_json(diags, sources),
+        Format::Github => render_github(diags, sources),
+    }
+}
+
 struct Paint {
     on: bool,
 }
@@ -148,11 +164,45 @@ impl Paint {
     }
 }
 
+/// Most errors about the shape of the input files (KG001–KG004: syntax, unknown keys,
+/// wrong types, missing keys) the human format prints in one run. A file with a
+/// systematic mistake can have thousands; the others are counted, and listed by
+/// `--format json`.
+pub const MAX_SHOWN_INPUT_ERRORS: usize = 50;
+
+/// An error about the shape of an input file (see [`MAX_SHOWN_INPUT_ERRORS`]).
+fn is_input_shape_error(d: &Diagnostic) -> bool {
+    d.is_error()
+        && matches!(
+            d.code,
+            rules::TOML_SYNTAX | rules::UNKNOWN_KEY | rules::WRONG_TYPE | rules::MISSING_KEY
+        )
+}
+
 /// rustc-style output: `error[KG002]: message`, ` --> file:line:col`, a snippet.
+/// Prints at most [`MAX_SHOWN_INPUT_ERRORS`] input-shape errors and says how many more
+/// there are; the closing count includes them.
 pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    render_human_footer(diags, sources, color, true)
+}
+
+/// [`render_human`], saying "nothing was written" after the errors when `writes`.
+fn render_human_footer(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    color: bool,
+    writes: bool,
+) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
+    let mut input_errors = 0;
     for d in diags {
+        if is_input_shape_error(d) {
+            input_errors += 1;
+            if input_errors > MAX_SHOWN_INPUT_ERRORS {
+                continue;
+            }
+        }
         let (word, code) = match d.severity {
             Severity::Error => ("error", "1;31"),
             Severity::Warning => ("warning", "1;33"),
@@ -235,6 +285,16 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
         }
         out.push('\n');
     }
+    if let Some(hidden) = input_errors
+        .checked_sub(MAX_SHOWN_INPUT_ERRORS)
+        .filter(|&n| n > 0)
+    {
+        let _ = writeln!(
+            out,
+            "... and {} (KG001-KG004) not shown: kgen prints the first {MAX_SHOWN_INPUT_ERRORS} of them; `--format json` lists every one\n",
+            plural(hidden, "more input error")
+        );
+    }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if errors > 0 {
@@ -244,9 +304,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
             p.wrap(
                 "1;31",
                 &format!(
-                    "error: {} and {}; nothing was written",
+                    "error: {} and {}{}",
                     plural(errors, "error"),
-                    plural(warnings, "warning")
+                    plural(warnings, "warning"),
+                    if writes { "; nothing was written" } else { "" }
                 )
             )
         );

@@ -7,9 +7,18 @@
 //! their deterministic YAML (`yaml::to_string`, 3 lines of context).
 //!
 //! Risks are the changes Kubernetes or Argo CD will not apply in place, or that
-//! deserve a second look: an immutable selector, a Service type or clusterIP change,
+//! deserve a second look: an immutable selector, a StatefulSet's, Job's or
+//! PersistentVolumeClaim's immutable fields, a Service type, clusterIP or port change,
 //! a removal (prune deletes it), a namespace move (delete and recreate), an image tag
 //! moving backwards, a removed HPA, and anything in an environment synced by hand.
+//! Info is what happens that is not a risk but that a reviewer wants to know: a Job
+//! that runs again, a CronJob's new schedule, a claim that grows, a removed object
+//! that Argo CD keeps (docs/diff.md cites the Kubernetes and Argo CD code behind each).
+//!
+//! A Job that is not an Argo CD hook carries a hash of its pod template in its name
+//! (`render::job`), so changing it renders a Job of another name in the same file:
+//! `compare` pairs the two and reports one changed Job that `replaces` the old one
+//! (the Job runs again), not an unrelated removal and addition.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +27,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::diff_platform::HeadNodePools;
 use crate::manifest_set::{Identity, ManifestSet, Resource};
 
 /// Lines of context around each change in a unified diff.
@@ -35,7 +45,11 @@ const IMMUTABLE_SELECTOR_KINDS: [&str; 5] = [
 /// A resource present on both sides with different values.
 #[derive(Debug, Clone)]
 pub struct Changed {
+    /// The resource at the head.
     pub id: Identity,
+    /// For a Job kgen renamed because its pod template changed: the Job it replaces
+    /// (Argo CD prunes that one and runs the new one). None for a change in place.
+    pub replaces: Option<Identity>,
     /// File path under `generated/` at the base.
     pub base_path: String,
     /// File path under `generated/` at the head.
@@ -55,45 +69,133 @@ pub struct Moved {
     pub to: String,
 }
 
-/// What kind of risk, in the order they are listed (most likely to fail first).
+/// What kind of risk (or info), in the order they are listed (most likely to fail
+/// first; info after every risk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RiskKind {
+    /// An add-on's (or the monitoring stack's) Application is removed and its chart
+    /// installed CRDs: they stay, with every custom resource of them, and no controller.
+    AddonCrdsLeft,
     /// `spec.selector` of a Deployment, StatefulSet, DaemonSet or Job changes.
     ImmutableSelector,
+    /// A StatefulSet's spec changes beyond what the API server lets change
+    /// (`serviceName`, `volumeClaimTemplates`, `podManagementPolicy`, ...).
+    StatefulSetImmutable,
+    /// A Job's pod template or completions change while it keeps its name.
+    JobImmutable,
+    /// A PersistentVolumeClaim's spec changes beyond a bigger storage request.
+    PvcImmutable,
+    /// A StorageClass's parameters, provisioner, reclaimPolicy or volumeBindingMode change.
+    StorageClassImmutable,
+    /// A PriorityClass's value or preemptionPolicy changes.
+    PriorityClassImmutable,
+    /// A RoleBinding's or ClusterRoleBinding's roleRef changes.
+    RoleRefImmutable,
     /// A Service's `spec.clusterIP` changes.
     ServiceClusterIp,
     /// A Service's `spec.type` changes.
     ServiceType,
+    /// A Service port is removed, or its number, protocol or target changes.
+    ServicePort,
     /// A resource moves to another namespace.
     NamespaceChange,
+    /// An add-on's Application moves its release to another namespace.
+    AddonNamespace,
     /// A HorizontalPodAutoscaler is removed.
     HpaRemoved,
+    /// A Karpenter NodePool is removed: its nodes are drained and terminated.
+    NodePoolRemoved,
+    /// An EC2NodeClass is removed while a NodePool at the head still names it.
+    NodeClassInUse,
+    /// A cert-manager ClusterIssuer is removed: its certificates stop renewing.
+    IssuerRemoved,
+    /// An External Secrets ClusterSecretStore is removed.
+    SecretStoreRemoved,
+    /// An External Secrets ClusterSecretStore reads from another provider.
+    SecretStoreProvider,
     /// A resource is removed.
     Removed,
+    /// A NodePool's or EC2NodeClass's change makes Karpenter replace nodes (drift).
+    NodeDrift,
+    /// An Application installs its chart from another repository or another chart.
+    ChartSource,
+    /// An Application's chart moves to a new major version.
+    ChartMajor,
+    /// An Application's chart moves to an older version.
+    ChartDowngrade,
     /// A container image tag moves to a lower version.
     ImageDowngrade,
     /// Something changes in an environment whose Argo CD sync is manual.
     ManualSync,
+    /// Info: a Job runs again (a new Job, or an Argo CD hook that changed).
+    JobRuns,
+    /// Info: a CronJob's schedule or time zone changes, or it is suspended or resumed.
+    CronJobSchedule,
+    /// Info: a PersistentVolumeClaim's storage request grows.
+    PvcResize,
+    /// Info: a removed object that Argo CD does not delete (`Prune=false`, a hook).
+    Kept,
+    /// Info: an add-on's (or the monitoring stack's) Application is removed, and with
+    /// it what its chart installed.
+    AddonRemoved,
+    /// Info: an Application's chart moves to a new minor or patch version.
+    ChartVersion,
+    /// Info: a ClusterIssuer moves to another ACME server.
+    AcmeServer,
+    /// Info: a StorageClass becomes, or stops being, the cluster's default.
+    DefaultStorageClass,
 }
 
 impl RiskKind {
     /// The stable code used in JSON output (`immutable-selector`, ...).
     pub fn code(self) -> &'static str {
         match self {
+            RiskKind::AddonCrdsLeft => "addon-crds-left",
             RiskKind::ImmutableSelector => "immutable-selector",
+            RiskKind::StatefulSetImmutable => "statefulset-immutable",
+            RiskKind::JobImmutable => "job-immutable",
+            RiskKind::PvcImmutable => "pvc-immutable",
+            RiskKind::StorageClassImmutable => "storageclass-immutable",
+            RiskKind::PriorityClassImmutable => "priorityclass-immutable",
+            RiskKind::RoleRefImmutable => "roleref-immutable",
             RiskKind::ServiceClusterIp => "service-cluster-ip",
             RiskKind::ServiceType => "service-type",
+            RiskKind::ServicePort => "service-port",
             RiskKind::NamespaceChange => "namespace-change",
+            RiskKind::AddonNamespace => "addon-namespace",
             RiskKind::HpaRemoved => "hpa-removed",
+            RiskKind::NodePoolRemoved => "nodepool-removed",
+            RiskKind::NodeClassInUse => "nodeclass-in-use",
+            RiskKind::IssuerRemoved => "issuer-removed",
+            RiskKind::SecretStoreRemoved => "secret-store-removed",
+            RiskKind::SecretStoreProvider => "secret-store-provider",
             RiskKind::Removed => "removed",
+            RiskKind::NodeDrift => "node-drift",
+            RiskKind::ChartSource => "chart-source",
+            RiskKind::ChartMajor => "chart-major",
+            RiskKind::ChartDowngrade => "chart-downgrade",
             RiskKind::ImageDowngrade => "image-downgrade",
             RiskKind::ManualSync => "manual-sync",
+            RiskKind::JobRuns => "job-runs",
+            RiskKind::CronJobSchedule => "cronjob-schedule",
+            RiskKind::PvcResize => "pvc-resize",
+            RiskKind::Kept => "kept",
+            RiskKind::AddonRemoved => "addon-removed",
+            RiskKind::ChartVersion => "chart-version",
+            RiskKind::AcmeServer => "acme-server",
+            RiskKind::DefaultStorageClass => "default-storageclass",
         }
+    }
+
+    /// True for what is worth knowing but is not a risk (listed under "Info").
+    pub fn is_info(self) -> bool {
+        self >= RiskKind::JobRuns
     }
 }
 
-/// One change that will not apply cleanly or deserves a second look.
+/// One change that will not apply cleanly or deserves a second look (a risk), or
+/// that a reviewer wants to know about (info: `kind.is_info()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Risk {
     pub kind: RiskKind,
@@ -196,6 +298,8 @@ pub struct ManifestDiff {
     pub changed: Vec<Changed>,
     pub moved: Vec<Moved>,
     pub risks: Vec<Risk>,
+    /// What is worth knowing but is not a risk (a Job that runs again, ...).
+    pub info: Vec<Risk>,
 }
 
 impl ManifestDiff {
@@ -231,6 +335,17 @@ pub fn compare(
     head: &ManifestSet,
     manual_envs: &BTreeSet<String>,
 ) -> ManifestDiff {
+    compare_with(base, head, manual_envs, &HeadNodePools::new())
+}
+
+/// `compare`, knowing the head's NodePools (changed or not), for the risk of an
+/// EC2NodeClass removed while a pool still names it.
+pub fn compare_with(
+    base: &ManifestSet,
+    head: &ManifestSet,
+    manual_envs: &BTreeSet<String>,
+    head_pools: &HeadNodePools,
+) -> ManifestDiff {
     let mut d = ManifestDiff::default();
     let mut pairs = Vec::new();
     for (id, b) in &base.resources {
@@ -246,6 +361,11 @@ pub fn compare(
             d.added.push(h.clone());
         }
     }
+    // A Job renamed because its pod template changed is one Job that runs again.
+    let replaced: Vec<(&Resource, &Resource)> = take_replaced_jobs(&mut d.removed, &mut d.added)
+        .into_iter()
+        .filter_map(|(b, h)| Some((base.resources.get(&b)?, head.resources.get(&h)?)))
+        .collect();
     /// What one pair of resources turned out to be.
     enum Pair {
         Same(Option<Moved>),
@@ -283,6 +403,16 @@ pub fn compare(
             }
         }
     }
+    for (b, h) in replaced {
+        let mut ch = changed(b, h);
+        ch.replaces = Some(b.id.clone());
+        d.environments
+            .get_mut(&h.id.environment)
+            .expect("seen")
+            .changed += 1;
+        d.changed.push(ch);
+        changed_pairs.push((b, h));
+    }
     for r in &d.added {
         d.environments
             .get_mut(&r.id.environment)
@@ -307,8 +437,47 @@ pub fn compare(
     });
     d.moved
         .sort_by(|a, b| (&a.id.environment, &a.to, &a.id).cmp(&(&b.id.environment, &b.to, &b.id)));
-    d.risks = risks(&d, &changed_pairs, manual_envs);
+    let (info, risks): (Vec<Risk>, Vec<Risk>) =
+        findings(&d, &changed_pairs, manual_envs, head_pools)
+            .into_iter()
+            .partition(|r| r.kind.is_info());
+    d.risks = risks;
+    d.info = info;
     d
+}
+
+/// Removed and added Jobs that are one Job renamed by kgen (same file, same namespace,
+/// neither an Argo CD hook): taken out of both lists, returned as (base, head)
+/// identities.
+fn take_replaced_jobs(
+    removed: &mut Vec<Resource>,
+    added: &mut Vec<Resource>,
+) -> Vec<(Identity, Identity)> {
+    let renamable = |r: &Resource| r.id.kind == "Job" && hook(&r.value).is_none();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < removed.len() {
+        let r = &removed[i];
+        let twin = renamable(r)
+            .then(|| {
+                added.iter().position(|a| {
+                    renamable(a)
+                        && a.path == r.path
+                        && a.id.environment == r.id.environment
+                        && a.id.api_version == r.id.api_version
+                        && a.id.namespace == r.id.namespace
+                })
+            })
+            .flatten();
+        match twin {
+            Some(j) => {
+                let (b, h) = (removed.remove(i), added.remove(j));
+                out.push((b.id, h.id));
+            }
+            None => i += 1,
+        }
+    }
+    out
 }
 
 fn changed(b: &Resource, h: &Resource) -> Changed {
@@ -316,7 +485,8 @@ fn changed(b: &Resource, h: &Resource) -> Changed {
     field_diff(&b.value, &h.value, &mut String::new(), &mut fields);
     fields.sort();
     Changed {
-        id: b.id.clone(),
+        id: h.id.clone(),
+        replaces: None,
         base_path: b.path.clone(),
         path: h.path.clone(),
         fields,
@@ -432,10 +602,432 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-fn risks(
+/// Argo CD's annotations that kgen reads back from the manifests.
+const SYNC_OPTIONS_ANNOTATION: &str = crate::render::volume_claim::KEEP.0;
+const HOOK_ANNOTATION: &str = crate::render::job::HOOK_ANNOTATION;
+const HOOK_DELETE_POLICY_ANNOTATION: &str = crate::render::job::HOOK_DELETE_POLICY_ANNOTATION;
+
+/// The fields of a StatefulSet's spec that an update may change
+/// (`ValidateStatefulSetUpdate`, kubernetes pkg/apis/apps/validation).
+const STATEFULSET_MUTABLE: [&str; 7] = [
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+];
+
+/// The fields of a Job's spec that an update may not change (`ValidateJobSpecUpdate`,
+/// kubernetes pkg/apis/batch/validation), but the selector (an `immutable-selector`).
+const JOB_IMMUTABLE: [&str; 3] = ["template", "completions", "completionMode"];
+
+fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v["metadata"]["annotations"][key].as_str()
+}
+
+/// Whether `v` carries the Argo CD sync option `option` (`Prune=false`).
+fn has_sync_option(v: &Value, option: &str) -> bool {
+    annotation(v, SYNC_OPTIONS_ANNOTATION).is_some_and(|o| o.split(',').any(|x| x.trim() == option))
+}
+
+/// An Argo CD hook: its phase (`PreSync`, ...) and delete policies (default
+/// `BeforeHookCreation`).
+struct Hook<'a> {
+    phase: &'a str,
+    policies: Vec<&'a str>,
+}
+
+impl Hook<'_> {
+    /// Argo CD deletes the previous run before creating the new one.
+    fn recreated(&self) -> bool {
+        self.policies.contains(&"BeforeHookCreation")
+    }
+}
+
+fn hook(v: &Value) -> Option<Hook<'_>> {
+    let phase = annotation(v, HOOK_ANNOTATION)?;
+    let policies = annotation(v, HOOK_DELETE_POLICY_ANNOTATION)
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .filter(|p: &Vec<&str>| !p.is_empty())
+        .unwrap_or_else(|| vec!["BeforeHookCreation"]);
+    Some(Hook { phase, policies })
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// `change` after one field, `changes` after several (`spec.x changes`).
+fn verb(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// The `spec.<key>` fields of two specs that differ, among the keys `keep` accepts
+/// (`null` and a missing key being equal).
+fn spec_fields(bs: &Value, hs: &Value, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let keys: BTreeSet<&String> = [bs, hs]
+        .iter()
+        .filter_map(|s| s.as_object())
+        .flat_map(|m| m.keys())
+        .filter(|k| keep(k))
+        .collect();
+    keys.into_iter()
+        .filter(|k| bs[k.as_str()] != hs[k.as_str()])
+        .map(|k| format!("spec.{k}"))
+        .collect()
+}
+
+/// `kubectl delete <kind> -n <namespace> <name>`.
+fn kubectl_delete(id: &Identity, extra: &str) -> String {
+    format!(
+        "`kubectl delete {} -n {} {}{extra}`",
+        id.kind.to_lowercase(),
+        id.namespace,
+        id.name
+    )
+}
+
+/// Storage requested by a claim (or a claim template), parsed.
+fn claim_storage(spec: &Value) -> Option<(String, Option<crate::quantity::Quantity>)> {
+    let s = spec["resources"]["requests"]["storage"].as_str()?;
+    Some((s.to_string(), crate::quantity::Quantity::parse(s).ok()))
+}
+
+/// The names of a StatefulSet's volume claim templates.
+fn claim_templates(v: &Value) -> Vec<String> {
+    v["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|t| t["metadata"]["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Risks of a StatefulSet whose spec changes beyond its mutable fields.
+fn statefulset_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+    let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
+    // The API server defaults podManagementPolicy to OrderedReady, which kgen omits.
+    let normal = |s: &Value| {
+        let mut s = s.clone();
+        if s.is_object() && s["podManagementPolicy"].is_null() {
+            s["podManagementPolicy"] = "OrderedReady".into();
+        }
+        s
+    };
+    let (bs, hs) = (normal(bs), normal(hs));
+    let fields = spec_fields(&bs, &hs, |k| {
+        k != "selector" && !STATEFULSET_MUTABLE.contains(&k)
+    });
+    if fields.is_empty() {
+        return;
+    }
+    let id = &h.id;
+    let mut message = format!(
+        "{} {}; a StatefulSet's spec is immutable but for replicas, ordinals, template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds, so the sync fails until it is recreated: {} (its pods and volume claims stay), then sync",
+        and_list(&fields),
+        verb(fields.len(), "changes", "change"),
+        kubectl_delete(id, " --cascade=orphan"),
+    );
+    // A bigger claim template does not grow the claims that exist.
+    let templates = |s: &Value| -> BTreeMap<String, Value> {
+        s["volumeClaimTemplates"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| {
+                        Some((
+                            t["metadata"]["name"].as_str()?.to_string(),
+                            t["spec"].clone(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (bt, ht) = (templates(&bs), templates(&hs));
+    let resized: Vec<String> = ht
+        .iter()
+        .filter_map(|(name, spec)| {
+            let (old, _) = claim_storage(bt.get(name)?)?;
+            let (new, _) = claim_storage(spec)?;
+            (old != new).then(|| {
+                format!(
+                    "`{name}-{}-<ordinal>`, {old} in the template, {new} now",
+                    id.name
+                )
+            })
+        })
+        .collect();
+    if !resized.is_empty() {
+        message.push_str(&format!(
+            "; the claims that exist ({}) keep their size: grow each one by hand, if its StorageClass allows volume expansion",
+            and_list(&resized)
+        ));
+    }
+    out.push((RiskKind::StatefulSetImmutable, message));
+}
+
+/// What a changed Job does: runs again (renamed, or an Argo CD hook), or fails to
+/// apply (an immutable field of a Job that keeps its name).
+fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+    let id = &h.id;
+    if b.id != h.id {
+        out.push((
+            RiskKind::JobRuns,
+            format!(
+                "replaces Job `{}` (its pod template changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods",
+                b.id.name
+            ),
+        ));
+        return;
+    }
+    let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
+    let fields = spec_fields(bs, hs, |k| JOB_IMMUTABLE.contains(&k));
+    let what = format!(
+        "{} {}",
+        and_list(&fields),
+        verb(fields.len(), "changes", "change")
+    );
+    match hook(&h.value) {
+        Some(hk) => {
+            // What is left of the previous run when the next sync starts.
+            let kept = if hk.recreated() {
+                None
+            } else {
+                match (
+                    hk.policies.contains(&"HookSucceeded"),
+                    hk.policies.contains(&"HookFailed"),
+                ) {
+                    (true, true) => None,
+                    (true, false) => Some("failed"),
+                    _ => Some("succeeded"),
+                }
+            };
+            let policy = hk.policies.join(",");
+            out.push((
+                RiskKind::JobRuns,
+                match kept {
+                    None if hk.recreated() => format!(
+                        "an Argo CD {} hook: at the next sync Argo CD deletes the previous run and runs the changed Job (as at every sync)",
+                        hk.phase
+                    ),
+                    None => format!(
+                        "an Argo CD {} hook: the changed Job runs at the next sync (Argo CD deleted the previous run when it finished)",
+                        hk.phase
+                    ),
+                    Some(outcome) => format!(
+                        "an Argo CD {} hook: the changed Job runs at the next sync, unless the previous run {outcome} and is still in the cluster (hook-delete-policy {policy} keeps it)",
+                        hk.phase
+                    ),
+                },
+            ));
+            if let (Some(outcome), false) = (kept, fields.is_empty()) {
+                out.push((
+                    RiskKind::JobImmutable,
+                    format!(
+                        "{what}; with hook-delete-policy {policy} Argo CD keeps a run that {outcome}, and a Job's pod template and completions are immutable: if that run is still in the cluster, the sync fails until it is deleted ({})",
+                        kubectl_delete(id, "")
+                    ),
+                ));
+            }
+        }
+        None if !fields.is_empty() => out.push((
+            RiskKind::JobImmutable,
+            format!(
+                "{what}; a Job's pod template and completions are immutable, so the sync fails until the Job is deleted ({}), after which it runs again",
+                kubectl_delete(id, "")
+            ),
+        )),
+        None => {}
+    }
+}
+
+/// A CronJob's new schedule, time zone or suspension.
+fn cronjob_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+    let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
+    let schedule = |s: &Value| match s["timeZone"].as_str() {
+        Some(tz) => format!("`{}` ({tz})", scalar(&s["schedule"])),
+        None => format!("`{}`", scalar(&s["schedule"])),
+    };
+    let mut parts = Vec::new();
+    if bs["schedule"] != hs["schedule"] || bs["timeZone"] != hs["timeZone"] {
+        parts.push(format!(
+            "schedule changes {} → {}",
+            schedule(bs),
+            schedule(hs)
+        ));
+    }
+    let suspended = |s: &Value| s["suspend"].as_bool().unwrap_or(false);
+    match (suspended(bs), suspended(hs)) {
+        (false, true) => {
+            parts.push("suspended: no new run starts (a run in progress finishes)".into())
+        }
+        (true, false) if hs["startingDeadlineSeconds"].is_null() => parts.push(
+            "resumed: with no startingDeadlineSeconds, a run missed while it was suspended starts at once".into(),
+        ),
+        (true, false) => parts.push("resumed: runs start again on schedule".into()),
+        _ => {}
+    }
+    if !parts.is_empty() {
+        out.push((RiskKind::CronJobSchedule, parts.join("; ")));
+    }
+}
+
+/// Removed Service ports and ports whose number, protocol or target changes.
+fn service_port_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+    struct Port {
+        port: String,
+        protocol: String,
+        target: String,
+    }
+    let ports = |v: &Value| -> Vec<(String, Port)> {
+        v["spec"]["ports"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        let port = scalar(&p["port"]);
+                        let key = p["name"]
+                            .as_str()
+                            .filter(|n| !n.is_empty())
+                            .map_or_else(|| port.clone(), str::to_string);
+                        let target = if p["targetPort"].is_null() {
+                            port.clone()
+                        } else {
+                            scalar(&p["targetPort"])
+                        };
+                        let protocol = scalar_or(&p["protocol"], "TCP");
+                        (
+                            key,
+                            Port {
+                                port,
+                                protocol,
+                                target,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (old, new) = (ports(&b.value), ports(&h.value));
+    for (name, o) in &old {
+        match new.iter().find(|(n, _)| n == name) {
+            None => out.push((
+                RiskKind::ServicePort,
+                format!(
+                    "port `{name}` ({}/{}) is removed; clients calling it fail",
+                    o.port, o.protocol
+                ),
+            )),
+            Some((_, n)) => {
+                if (&o.port, &o.protocol) != (&n.port, &n.protocol) {
+                    out.push((
+                        RiskKind::ServicePort,
+                        format!(
+                            "port `{name}` changes {}/{} → {}/{}; clients still calling {}/{} fail",
+                            o.port, o.protocol, n.port, n.protocol, o.port, o.protocol
+                        ),
+                    ));
+                }
+                if o.target != n.target {
+                    out.push((
+                        RiskKind::ServicePort,
+                        format!(
+                            "port `{name}` now sends its traffic to the pods' port `{}` instead of `{}`",
+                            n.target, o.target
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A claim's spec is immutable but for a bigger storage request.
+fn claim_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+    let (mut bs, mut hs) = (b.value["spec"].clone(), h.value["spec"].clone());
+    let (old, new) = (claim_storage(&bs), claim_storage(&hs));
+    for s in [&mut bs, &mut hs] {
+        if let Some(r) = s["resources"]["requests"].as_object_mut() {
+            r.remove("storage");
+            if r.is_empty() {
+                s["resources"]
+                    .as_object_mut()
+                    .expect("an object")
+                    .remove("requests");
+            }
+        }
+        if s["resources"].as_object().is_some_and(|r| r.is_empty()) {
+            s.as_object_mut().expect("an object").remove("resources");
+        }
+    }
+    let mut fields = Vec::new();
+    field_diff(&bs, &hs, &mut "spec".to_string(), &mut fields);
+    fields.sort();
+    if !fields.is_empty() {
+        out.push((
+            RiskKind::PvcImmutable,
+            format!(
+                "{} {}; a claim's spec is immutable but for a bigger storage request, so the sync fails: a new claim (another volume name) is the way to change it",
+                and_list(&fields),
+                verb(fields.len(), "changes", "change")
+            ),
+        ));
+    }
+    let (Some((old_text, old_q)), Some((new_text, new_q))) = (old, new) else {
+        return;
+    };
+    if old_text == new_text {
+        return;
+    }
+    match (old_q, new_q) {
+        (Some(o), Some(n)) if n < o => out.push((
+            RiskKind::PvcImmutable,
+            format!(
+                "spec.resources.requests.storage shrinks {old_text} → {new_text}; the API server refuses to shrink a claim, so the sync fails"
+            ),
+        )),
+        (Some(o), Some(n)) if n == o => {}
+        (Some(_), Some(_)) => out.push((
+            RiskKind::PvcResize,
+            format!(
+                "storage grows {old_text} → {new_text}: the volume is expanded in place if its StorageClass allows volume expansion (allowVolumeExpansion), else the API server refuses it and the sync fails"
+            ),
+        )),
+        _ => out.push((
+            RiskKind::PvcImmutable,
+            format!(
+                "spec.resources.requests.storage changes {old_text} → {new_text}; a claim's storage request may only grow"
+            ),
+        )),
+    }
+}
+
+/// Risks and info, sorted: risks by kind (most likely to fail first), then info.
+fn findings(
     d: &ManifestDiff,
     changed: &[(&Resource, &Resource)],
     manual_envs: &BTreeSet<String>,
+    head_pools: &HeadNodePools,
 ) -> Vec<Risk> {
     let mut out = Vec::new();
     let risk = |kind, id: &Identity, message: String| Risk {
@@ -445,7 +1037,7 @@ fn risks(
         message,
     };
     for (b, h) in changed {
-        let id = &b.id;
+        let id = &h.id;
         let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
         if IMMUTABLE_SELECTOR_KINDS.contains(&id.kind.as_str()) && bs["selector"] != hs["selector"]
         {
@@ -482,6 +1074,18 @@ fn risks(
                 ));
             }
         }
+        let mut found = Vec::new();
+        match id.kind.as_str() {
+            "StatefulSet" => statefulset_findings(b, h, &mut found),
+            "Job" => job_findings(b, h, &mut found),
+            "CronJob" => cronjob_findings(b, h, &mut found),
+            "Service" => service_port_findings(b, h, &mut found),
+            "PersistentVolumeClaim" => claim_findings(b, h, &mut found),
+            _ => crate::diff_platform::changed(b, h, &mut found),
+        }
+        for (kind, message) in found {
+            out.push(risk(kind, id, message));
+        }
         for (container, from, to) in image_downgrades(&b.value, &h.value) {
             out.push(risk(
                 RiskKind::ImageDowngrade,
@@ -497,22 +1101,116 @@ fn risks(
         .iter()
         .map(|r| (r.id.without_namespace(), r))
         .collect();
+    let removed_namespaces: BTreeSet<(&str, &str)> = d
+        .removed
+        .iter()
+        .filter(|r| r.id.kind == "Namespace" && r.id.api_version == "v1")
+        .map(|r| (r.id.environment.as_str(), r.id.name.as_str()))
+        .collect();
+    for r in &d.added {
+        if r.id.kind == "StorageClass" {
+            let mut found = Vec::new();
+            crate::diff_platform::default_class_change(None, &r.value, &mut found);
+            for (kind, message) in found {
+                out.push(risk(kind, &r.id, message));
+            }
+        }
+    }
     for r in &d.removed {
         let id = &r.id;
+        // A plain YAML file (Helm values) is read by an Application, not applied: the
+        // Application's own change says what happens.
+        if !id.is_object() {
+            continue;
+        }
+        let kept = has_sync_option(&r.value, "Prune=false");
         if let Some(a) = added_elsewhere.get(&id.without_namespace()) {
             if id.is_object() {
+                let what = if kept {
+                    "Argo CD creates a new one and keeps the old one (sync option Prune=false)"
+                } else {
+                    "Argo CD deletes it and creates a new one"
+                };
                 out.push(risk(
                     RiskKind::NamespaceChange,
                     id,
                     format!(
-                        "moves from namespace `{}` to `{}`; Argo CD deletes it and creates a new one",
+                        "moves from namespace `{}` to `{}`; {what}",
                         id.namespace, a.id.namespace
                     ),
                 ));
                 continue;
             }
         }
-        if id.kind == "HorizontalPodAutoscaler" {
+        if let Some((kind, message)) = crate::diff_platform::removed(r, &d.removed, head_pools) {
+            out.push(risk(kind, id, message));
+            continue;
+        }
+        // Pruning a namespace deletes everything in it, whatever Argo CD keeps.
+        let namespace_removed = !id.namespace.is_empty()
+            && removed_namespaces.contains(&(id.environment.as_str(), id.namespace.as_str()));
+        let claims = claim_templates(&r.value);
+        if id.kind == "StatefulSet" && !claims.is_empty() {
+            let claims = and_list(
+                &claims
+                    .iter()
+                    .map(|c| format!("`{c}-{}-<ordinal>`", id.name))
+                    .collect::<Vec<_>>(),
+            );
+            let deleted =
+                r.value["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete";
+            out.push(risk(
+                RiskKind::Removed,
+                id,
+                if namespace_removed {
+                    format!(
+                        "removed with its namespace: deleting the namespace deletes its pods' claims ({claims}) too, and their volumes' data unless their reclaim policy is Retain"
+                    )
+                } else if deleted {
+                    format!(
+                        "removed; a prune deletes it, and its pods' claims ({claims}) with it (persistentVolumeClaimRetentionPolicy whenDeleted: Delete)"
+                    )
+                } else {
+                    format!(
+                        "removed; a prune deletes it, but its pods' claims ({claims}) stay (whenDeleted: Retain): delete them by hand once the data is no longer needed"
+                    )
+                },
+            ));
+        } else if (kept || hook(&r.value).is_some()) && namespace_removed {
+            out.push(risk(
+                RiskKind::Removed,
+                id,
+                if id.kind == "PersistentVolumeClaim" {
+                    "removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain".into()
+                } else {
+                    "removed with its namespace, which deletes it (Argo CD would not prune it itself)".into()
+                },
+            ));
+        } else if hook(&r.value).is_some() {
+            out.push(risk(
+                RiskKind::Kept,
+                id,
+                format!(
+                    "removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand ({})",
+                    kubectl_delete(id, "")
+                ),
+            ));
+        } else if kept && id.kind == "PersistentVolumeClaim" {
+            out.push(risk(
+                RiskKind::Kept,
+                id,
+                format!(
+                    "removed; Argo CD does not prune it (sync option Prune=false), so the claim and its data stay: delete it by hand ({}) once the data is no longer needed",
+                    kubectl_delete(id, "")
+                ),
+            ));
+        } else if kept {
+            out.push(risk(
+                RiskKind::Kept,
+                id,
+                "removed; Argo CD does not prune it (sync option Prune=false): it stays in the cluster until deleted by hand".into(),
+            ));
+        } else if id.kind == "HorizontalPodAutoscaler" {
             out.push(risk(
                 RiskKind::HpaRemoved,
                 id,
@@ -653,7 +1351,7 @@ pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
 }
 
 /// `v1.2.3-rc.1+build` → ([1, 2, 3], Some("rc.1")).
-fn parse_version(tag: &str) -> Option<(Vec<u64>, Option<&str>)> {
+pub(crate) fn parse_version(tag: &str) -> Option<(Vec<u64>, Option<&str>)> {
     let t = tag.strip_prefix('v').unwrap_or(tag);
     let t = t.split('+').next().unwrap_or(t);
     let (core, pre) = match t.split_once('-') {
@@ -725,6 +1423,191 @@ mod tests {
             Some(("reg.io:5000/team/app", "1.2.3"))
         );
         assert_eq!(split_image("reg.io:5000/team/app"), None);
+    }
+
+    fn set(resources: &[(&str, Value)]) -> ManifestSet {
+        let files: Vec<(String, String)> = resources
+            .iter()
+            .map(|(path, v)| (path.to_string(), serde_json::to_string(v).unwrap()))
+            .collect();
+        ManifestSet::parse(&files).unwrap()
+    }
+
+    /// (code, message) of every risk and info of a change of one object.
+    fn findings_of(base: Value, head: Value) -> Vec<(&'static str, String)> {
+        let d = compare(
+            &set(&[("dev/x/a.yaml", base)]),
+            &set(&[("dev/x/a.yaml", head)]),
+            &BTreeSet::new(),
+        );
+        d.risks
+            .iter()
+            .chain(&d.info)
+            .map(|r| (r.kind.code(), r.message.clone()))
+            .collect()
+    }
+
+    fn job(annotations: Value, command: &str) -> Value {
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "m", "namespace": "n", "annotations": annotations},
+            "spec": {"template": {"spec": {"containers": [{"name": "m", "command": [command]}]}}}})
+    }
+
+    #[test]
+    fn hooks_by_delete_policy() {
+        let hook = |policy: Option<&str>| {
+            let mut a = json!({"argocd.argoproj.io/hook": "PreSync"});
+            if let Some(p) = policy {
+                a["argocd.argoproj.io/hook-delete-policy"] = p.into();
+            }
+            findings_of(job(a.clone(), "a"), job(a, "b"))
+        };
+        // BeforeHookCreation (the default): re-created at every sync, never a risk.
+        assert_eq!(hook(None), hook(Some("BeforeHookCreation")));
+        assert_eq!(hook(None).len(), 1);
+        assert_eq!(hook(Some("HookSucceeded,BeforeHookCreation")), hook(None));
+        // Deleted whatever the outcome: runs again, no risk either.
+        let both = hook(Some("HookSucceeded,HookFailed"));
+        assert_eq!(both.len(), 1);
+        assert!(both[0].1.contains("deleted the previous run"), "{both:?}");
+        // A failed run is kept: a changed template may fail the sync.
+        let kept = hook(Some("HookSucceeded"));
+        assert_eq!(kept[0].0, "job-immutable");
+        assert!(kept[0].1.contains("keeps a run that failed"), "{kept:?}");
+        assert_eq!(kept[1].0, "job-runs");
+        // Only labels change: the Job is updated in place, no risk.
+        let labels = findings_of(
+            job(
+                json!({"argocd.argoproj.io/hook": "Sync", "argocd.argoproj.io/hook-delete-policy": "HookFailed"}),
+                "a",
+            ),
+            {
+                let mut j = job(
+                    json!({"argocd.argoproj.io/hook": "Sync", "argocd.argoproj.io/hook-delete-policy": "HookFailed"}),
+                    "a",
+                );
+                j["metadata"]["labels"] = json!({"x": "1"});
+                j
+            },
+        );
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels[0].0, "job-runs");
+        // A Job that is not a hook, changed in place but for immutable fields: nothing.
+        let mut a = job(json!({}), "a");
+        a["spec"]["backoffLimit"] = 3.into();
+        assert_eq!(findings_of(job(json!({}), "a"), a), []);
+    }
+
+    #[test]
+    fn statefulset_defaults_and_mutable_fields() {
+        let sts = |spec: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "db"}, "spec": spec})
+        };
+        // podManagementPolicy absent is OrderedReady; mutable fields are no risk.
+        assert_eq!(
+            findings_of(
+                sts(json!({"serviceName": "db", "replicas": 1})),
+                sts(
+                    json!({"serviceName": "db", "replicas": 3, "podManagementPolicy": "OrderedReady",
+                    "minReadySeconds": 5, "updateStrategy": {"type": "OnDelete"},
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}})
+                ),
+            ),
+            []
+        );
+        let f = findings_of(
+            sts(json!({"serviceName": "db"})),
+            sts(json!({"serviceName": "db", "podManagementPolicy": "Parallel"})),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, "statefulset-immutable");
+        assert!(
+            f[0].1.starts_with("spec.podManagementPolicy changes; "),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn service_ports_and_claims() {
+        let svc = |ports: Value| {
+            json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "s", "namespace": "n"}, "spec": {"ports": ports}})
+        };
+        assert_eq!(
+            findings_of(
+                svc(json!([
+                    {"name": "http", "port": 80, "targetPort": "http"},
+                    {"port": 53, "protocol": "UDP"},
+                    {"name": "x", "port": 1}
+                ])),
+                svc(json!([
+                    {"name": "http", "port": 80, "targetPort": "admin", "protocol": "TCP"},
+                    {"port": 53, "protocol": "TCP"}
+                ])),
+            ),
+            [
+                // An unnamed port is known by its number.
+                (
+                    "service-port",
+                    "port `53` changes 53/UDP → 53/TCP; clients still calling 53/UDP fail".into()
+                ),
+                (
+                    "service-port",
+                    "port `http` now sends its traffic to the pods' port `admin` instead of `http`"
+                        .into()
+                ),
+                (
+                    "service-port",
+                    "port `x` (1/TCP) is removed; clients calling it fail".into()
+                ),
+            ]
+        );
+        let pvc = |size: &str| {
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "c", "namespace": "n"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}})
+        };
+        // Same size written another way: no change of size.
+        assert_eq!(findings_of(pvc("1Gi"), pvc("1024Mi")), []);
+        assert_eq!(
+            findings_of(pvc("1Gi"), pvc("2G")),
+            [("pvc-resize", "storage grows 1Gi → 2G: the volume is expanded in place if its StorageClass allows volume expansion (allowVolumeExpansion), else the API server refuses it and the sync fails".into())]
+        );
+        assert_eq!(findings_of(pvc("1Gi"), pvc("1G"))[0].0, "pvc-immutable");
+    }
+
+    #[test]
+    fn a_node_class_removed_while_a_pool_names_it() {
+        let class = json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
+            "metadata": {"name": "default"}, "spec": {"role": "r"}});
+        let base = set(&[(
+            "clusters/prod/baseline-custom/ec2nodeclass-default.yaml",
+            class,
+        )]);
+        let head = set(&[]);
+        let pools: HeadNodePools = [(
+            "prod".to_string(),
+            [("general".to_string(), "default".to_string())].into(),
+        )]
+        .into();
+        let d = compare_with(&base, &head, &BTreeSet::new(), &pools);
+        assert_eq!(
+            d.risks
+                .iter()
+                .map(|r| (r.kind.code(), r.message.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "nodeclass-in-use",
+                "removed while NodePool `general` still names it: Karpenter launches no node for that pool, and the class stays (Terminating) until the nodes launched from it are gone"
+            )]
+        );
+        // No pool names it: an ordinary removal, which waits for its nodes.
+        let d = compare_with(&base, &head, &BTreeSet::new(), &HeadNodePools::new());
+        assert_eq!(d.risks[0].kind.code(), "removed");
+        assert!(d.risks[0]
+            .message
+            .contains("once no node launched from it is left"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Printing a `DiffReport`: text for a terminal, Markdown for a pull-request
 //! comment, JSON for bots.
 //!
-//! All three put the risks before the diffs. Markdown is capped below GitHub's
+//! All three put the risks, then the info, before the diffs. Markdown is capped below GitHub's
 //! 65,536-character comment limit and says honestly how much it left out. The JSON
 //! shape is documented in docs/diff.md and versioned (`"version": 1`); fields are
 //! only ever added.
@@ -117,6 +117,12 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             let _ = writeln!(out, "  {} {}", p.yellow("!"), risk_line(r));
         }
     }
+    if !d.info.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Info ({}):", d.info.len())));
+        for r in &d.info {
+            let _ = writeln!(out, "  {} {}", p.cyan("i"), risk_line(r));
+        }
+    }
 
     let _ = writeln!(out, "\n{}", p.bold("Summary:"));
     let rows: Vec<(String, EnvCounts)> = d
@@ -159,7 +165,17 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             p.bold(&format!("Changed ({}):", d.changed.len()))
         );
         for c in &d.changed {
-            let _ = writeln!(out, "  {} {}  (generated/{})", p.yellow("~"), c.id, c.path);
+            let _ = writeln!(
+                out,
+                "  {} {}  (generated/{}{})",
+                p.yellow("~"),
+                c.id,
+                c.path,
+                match &c.replaces {
+                    Some(old) => format!(", replaces {}: the Job runs again", old.name),
+                    None => String::new(),
+                }
+            );
         }
         for c in &d.changed {
             let _ = writeln!(out, "\n{}", p.bold(&c.id.to_string()));
@@ -225,6 +241,14 @@ fn fence_for(body: &str) -> String {
 
 fn md_resource(id: &Identity) -> String {
     format!("**{}** · `{}`", id.environment, id.short())
+}
+
+/// One risk or info line of the Markdown.
+fn md_finding(r: &Risk) -> String {
+    match &r.resource {
+        Some(id) => format!("- {}: {}\n", md_resource(id), r.message),
+        None => format!("- **{}**: {}\n", r.environment, r.message),
+    }
 }
 
 fn md_side(s: &Side) -> String {
@@ -297,17 +321,24 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         limit,
         full: false,
         risks_left: 0,
+        info_left: 0,
         resources_left: 0,
     };
     if !d.risks.is_empty() {
         budget.push(&format!("#### ⚠️ Risks ({})\n\n", d.risks.len()));
         for (i, r) in d.risks.iter().enumerate() {
-            let line = match &r.resource {
-                Some(id) => format!("- {}: {}\n", md_resource(id), r.message),
-                None => format!("- **{}**: {}\n", r.environment, r.message),
-            };
-            if !budget.push(&line) {
+            if !budget.push(&md_finding(r)) {
                 budget.risks_left = d.risks.len() - i;
+                break;
+            }
+        }
+        budget.push("\n");
+    }
+    if !d.info.is_empty() {
+        budget.push(&format!("#### ℹ️ Info ({})\n\n", d.info.len()));
+        for (i, r) in d.info.iter().enumerate() {
+            if !budget.push(&md_finding(r)) {
+                budget.info_left = d.info.len() - i;
                 break;
             }
         }
@@ -354,13 +385,20 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         }
     }
     let mut out = budget.out;
-    if budget.risks_left + budget.resources_left > 0 {
+    if budget.risks_left + budget.info_left + budget.resources_left > 0 {
         let mut what = Vec::new();
         if budget.risks_left > 0 {
             what.push(format!(
                 "{} more {}",
                 budget.risks_left,
                 noun(budget.risks_left, "risk")
+            ));
+        }
+        if budget.info_left > 0 {
+            what.push(format!(
+                "{} more info {}",
+                budget.info_left,
+                noun(budget.info_left, "line")
             ));
         }
         if budget.resources_left > 0 {
@@ -408,8 +446,15 @@ fn details(c: &Changed) -> String {
         fields.push(format!("{} more", c.fields.len() - SHOWN_FIELDS));
     }
     let fence = fence_for(&c.diff);
+    let replaces = match &c.replaces {
+        Some(old) => format!(
+            " (replaces <code>{}</code>: the Job runs again)",
+            escape_html(&old.name)
+        ),
+        None => String::new(),
+    };
     format!(
-        "<details>\n<summary><b>{}</b> · <code>{}</code>: {}</summary>\n\n{fence}diff\n{}{fence}\n\n</details>\n\n",
+        "<details>\n<summary><b>{}</b> · <code>{}</code>{replaces}: {}</summary>\n\n{fence}diff\n{}{fence}\n\n</details>\n\n",
         escape_html(&c.id.environment),
         escape_html(&c.id.short()),
         fields.join(", "),
@@ -422,6 +467,7 @@ struct Budget {
     limit: usize,
     full: bool,
     risks_left: usize,
+    info_left: usize,
     resources_left: usize,
 }
 
@@ -448,6 +494,7 @@ struct JsonReport<'a> {
     stale: Option<JsonStale<'a>>,
     summary: JsonSummary<'a>,
     risks: Vec<JsonRisk<'a>>,
+    info: Vec<JsonRisk<'a>>,
     added: Vec<JsonResource<'a>>,
     removed: Vec<JsonResource<'a>>,
     changed: Vec<JsonChanged<'a>>,
@@ -501,6 +548,9 @@ struct JsonChanged<'a> {
     id: &'a Identity,
     path: &'a str,
     base_path: &'a str,
+    /// A Job renamed because its pod template changed: the Job it replaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaces: Option<&'a Identity>,
     fields: &'a [String],
     diff: &'a str,
 }
@@ -511,6 +561,15 @@ struct JsonMoved<'a> {
     id: &'a Identity,
     from: &'a str,
     to: &'a str,
+}
+
+fn json_risk(r: &Risk) -> JsonRisk<'_> {
+    JsonRisk {
+        code: r.kind.code(),
+        environment: &r.environment,
+        resource: r.resource.as_ref(),
+        message: &r.message,
+    }
 }
 
 fn json_side(s: &Side) -> JsonSide<'_> {
@@ -553,16 +612,8 @@ pub fn json(report: &DiffReport) -> String {
             unchanged: t.unchanged,
             environments: &d.environments,
         },
-        risks: d
-            .risks
-            .iter()
-            .map(|r| JsonRisk {
-                code: r.kind.code(),
-                environment: &r.environment,
-                resource: r.resource.as_ref(),
-                message: &r.message,
-            })
-            .collect(),
+        risks: d.risks.iter().map(json_risk).collect(),
+        info: d.info.iter().map(json_risk).collect(),
         added: resources(&d.added),
         removed: resources(&d.removed),
         changed: d
@@ -572,6 +623,7 @@ pub fn json(report: &DiffReport) -> String {
                 id: &c.id,
                 path: &c.path,
                 base_path: &c.base_path,
+                replaces: c.replaces.as_ref(),
                 fields: &c.fields,
                 diff: &c.diff,
             })

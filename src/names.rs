@@ -3,7 +3,9 @@
 //!
 //! Every check is a pure function that returns `Err` with one sentence saying what is
 //! wrong and what the rule is. The rules follow `k8s.io/apimachinery/pkg/util/validation`,
-//! except environment variable names, where kgen is stricter than Kubernetes.
+//! except environment variable names, where kgen is stricter than Kubernetes. For the
+//! names users write (labels, subdomains, variable names, ConfigMap keys), a
+//! `nearest_*` function proposes the closest valid one, the "did you mean" of the error.
 
 const LABEL_RULE: &str =
     "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
@@ -218,6 +220,98 @@ pub fn check_http_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The valid DNS-1123 label nearest to `s`, to suggest when `s` is not one: letters
+/// lowered, any other character that a label cannot hold turned into `-` (one `-` for
+/// a run of them), leading and trailing `-` dropped, cut to 63 characters:
+/// `Main_API` → `main-api`, `-api-` → `api`, `api.v2` → `api-v2`. `None` when `s` is
+/// valid, or holds no letter or digit to make a label of.
+pub fn nearest_dns1123_label(s: &str) -> Option<String> {
+    if check_dns1123_label(s).is_ok() {
+        return None;
+    }
+    let label = label_part(s, 63);
+    (!label.is_empty()).then_some(label)
+}
+
+/// The valid DNS-1123 subdomain nearest to `s`, like [`nearest_dns1123_label`] for
+/// each dot-separated part (empty parts dropped), cut to 253 characters:
+/// `Example..COM` → `example.com`, `my_issuer` → `my-issuer`.
+pub fn nearest_dns1123_subdomain(s: &str) -> Option<String> {
+    if check_dns1123_subdomain(s).is_ok() {
+        return None;
+    }
+    let mut out = String::new();
+    for part in s.split('.') {
+        let room = 253usize.saturating_sub(out.len() + usize::from(!out.is_empty()));
+        let part = label_part(part, room);
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&part);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// `s` as a DNS-1123 label of at most `max` characters (possibly empty).
+fn label_part(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.truncate(max);
+    out.trim_end_matches('-').to_string()
+}
+
+/// The valid environment variable name nearest to `s`: any character other than a
+/// letter, digit or `_` turned into `_`, and `_` put before a leading digit:
+/// `MY-VAR` → `MY_VAR`, `1X` → `_1X`. `None` when `s` is valid or empty.
+pub fn nearest_env_var_name(s: &str) -> Option<String> {
+    if s.is_empty() || check_env_var_name(s).is_ok() {
+        return None;
+    }
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    Some(out)
+}
+
+/// The valid ConfigMap key nearest to `s`: any character other than a letter, digit,
+/// `-`, `_` or `.` turned into `_`, leading dots dropped when `s` starts with `..`,
+/// cut to 253 characters: `conf/app.yaml` → `conf_app.yaml`, `db password` →
+/// `db_password`. `None` when `s` is valid, or nothing valid is left (`.`).
+pub fn nearest_config_map_key(s: &str) -> Option<String> {
+    if check_config_map_key(s).is_ok() {
+        return None;
+    }
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with("..") {
+        out = out.trim_start_matches('.').to_string();
+    }
+    out.truncate(253);
+    (check_config_map_key(&out).is_ok()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +507,59 @@ mod tests {
         );
         for bad in ["", "/a\u{7f}", "/a\tb", "/a\u{a0}b", "/a\nb"] {
             assert!(check_http_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nearest_valid_names() {
+        let label = |s: &str| nearest_dns1123_label(s);
+        assert_eq!(label("Main-API").as_deref(), Some("main-api"));
+        assert_eq!(label("Main_API").as_deref(), Some("main-api"));
+        assert_eq!(label("my_service").as_deref(), Some("my-service"));
+        assert_eq!(label("-api-").as_deref(), Some("api"));
+        assert_eq!(label("api.v2").as_deref(), Some("api-v2"));
+        assert_eq!(label("api (v2)").as_deref(), Some("api-v2"));
+        assert_eq!(label("A--b").as_deref(), Some("a-b"));
+        assert_eq!(label("café").as_deref(), Some("caf"));
+        let long = format!("{}-{}", "a".repeat(62), "b".repeat(10));
+        assert_eq!(
+            label(&long),
+            Some("a".repeat(62)),
+            "cut at 63, no trailing '-'"
+        );
+        assert_eq!(label(&"x".repeat(70)), Some("x".repeat(63)));
+        for none in ["main-api", "0", "", "-", "__", "日本"] {
+            assert_eq!(label(none), None, "{none:?}");
+        }
+        for s in ["Main-API", "-api-", "api.v2", &long, "a\tb", "ÄÖ-x"] {
+            let n = label(s).unwrap();
+            assert_eq!(check_dns1123_label(&n), Ok(()), "{s:?} -> {n:?}");
+        }
+
+        let sub = |s: &str| nearest_dns1123_subdomain(s);
+        assert_eq!(sub("Example..COM").as_deref(), Some("example.com"));
+        assert_eq!(sub("my_issuer").as_deref(), Some("my-issuer"));
+        assert_eq!(sub(".a.-b-.").as_deref(), Some("a.b"));
+        assert_eq!(sub("letsencrypt-prod"), None);
+        assert_eq!(sub("..."), None);
+        let long = vec!["Abcdefghij"; 30].join(".");
+        let n = sub(&long).unwrap();
+        assert!(n.len() <= 253 && check_dns1123_subdomain(&n).is_ok(), "{n}");
+
+        let env = |s: &str| nearest_env_var_name(s);
+        assert_eq!(env("MY-VAR").as_deref(), Some("MY_VAR"));
+        assert_eq!(env("1X").as_deref(), Some("_1X"));
+        assert_eq!(env("db.password").as_deref(), Some("db_password"));
+        assert_eq!(env("DATABASE_URL"), None);
+        assert_eq!(env(""), None);
+
+        let key = |s: &str| nearest_config_map_key(s);
+        assert_eq!(key("conf/app.yaml").as_deref(), Some("conf_app.yaml"));
+        assert_eq!(key("db password").as_deref(), Some("db_password"));
+        assert_eq!(key("..data").as_deref(), Some("data"));
+        assert_eq!(key(&"k".repeat(300)), Some("k".repeat(253)));
+        for none in ["app.properties", ".", "..", ""] {
+            assert_eq!(key(none), None, "{none:?}");
         }
     }
 }

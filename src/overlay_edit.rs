@@ -1,17 +1,25 @@
-//! Format-preserving edits of the image fields (`tag`, `digest`) of an overlay file.
+//! Format-preserving edits of one string value of a TOML file: the image fields
+//! (`tag`, `digest`) of an overlay (a service's own, `services.<svc>.tag`, or one of its
+//! sidecars' or init containers', `services.<svc>.sidecars.<name>.tag`,
+//! `services.<svc>.init_containers.<name>.tag`), and any other string key at a table
+//! path ([`KeyEdit`]: an add-on's `chart_version` in platform.toml,
+//! `addons.<name>.chart_version` or `clusters.<c>.addons.<name>.chart_version`).
 //!
-//! This is the pure part of `kgen bump-image` and `kgen promote`: text in, text out,
-//! plus what changed. The file is parsed with toml_edit's span-keeping parser only to
-//! *locate* things; the edit itself is a splice of the original text, so every byte
-//! that is not the value stays as it was: comments, blank lines, key order, quoting
-//! style, odd spacing, CRLF line endings.
+//! This is the pure part of `kgen bump-image`, `kgen promote` and `kgen bump-chart`:
+//! text in, text out, plus what changed. The file is parsed with toml_edit's
+//! span-keeping parser only to *locate* things; the edit itself is a splice of the
+//! original text, so every byte that is not the value stays as it was: comments, blank
+//! lines, key order, quoting style, odd spacing, CRLF line endings.
 //!
-//! The value is found in each of the forms TOML allows:
+//! The value is found in each of the forms TOML allows, at every level:
 //! `[services.x]` + `tag = …`, a dotted key `services.x.tag = …`, or an inline table
-//! `x = { tag = … }`. A missing key is added next to its sibling (`digest` after
-//! `tag`, `tag` before `digest`) or after the table's last line; a missing service
-//! gets a `[services.x]` table after the last service (or a dotted line, or an inline
-//! entry, matching how the file writes its services).
+//! `x = { tag = … }` (and `[services.x.sidecars.proxy]`, `sidecars.proxy.tag = …`,
+//! `proxy = { tag = … }` for a container). A missing key is added next to its
+//! sibling (`digest` after `tag`, `tag` before `digest`) or after the table's last
+//! line; a missing table gets a header of its own (`[services.x]` after the last
+//! service, `[services.x.sidecars.proxy]` after the service's last line,
+//! `[clusters.prod.addons.x]` after the cluster's last line), or a dotted line, or an
+//! inline entry, matching how the file writes its parent.
 //!
 //! Every edit is checked before it is returned: the new text must parse, and must
 //! mean exactly the old document with that one value changed. An edit that would
@@ -37,14 +45,6 @@ impl Field {
             Field::Digest => "digest",
         }
     }
-
-    /// The other image field.
-    fn sibling(self) -> Field {
-        match self {
-            Field::Tag => Field::Digest,
-            Field::Digest => Field::Tag,
-        }
-    }
 }
 
 impl fmt::Display for Field {
@@ -53,10 +53,46 @@ impl fmt::Display for Field {
     }
 }
 
-/// One requested change: set `services.<service>.<field>` to `value`, or remove it (`None`).
+/// The two lists of containers beside a service's main one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerList {
+    Sidecars,
+    InitContainers,
+}
+
+impl ContainerList {
+    /// The TOML key (`sidecars`, `init_containers`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ContainerList::Sidecars => "sidecars",
+            ContainerList::InitContainers => "init_containers",
+        }
+    }
+}
+
+/// A sidecar or an init container of a service, by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerRef {
+    pub list: ContainerList,
+    pub name: String,
+}
+
+impl ContainerRef {
+    pub fn new(list: ContainerList, name: &str) -> ContainerRef {
+        ContainerRef {
+            list,
+            name: name.to_string(),
+        }
+    }
+}
+
+/// One requested change: set `services.<service>.<field>` (or
+/// `services.<service>.<list>.<container>.<field>`) to `value`, or remove it (`None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
     pub service: String,
+    /// The sidecar or init container whose image this is; None for the service's own.
+    pub container: Option<ContainerRef>,
     pub field: Field,
     pub value: Option<String>,
 }
@@ -65,6 +101,7 @@ impl Edit {
     pub fn set(service: &str, field: Field, value: &str) -> Edit {
         Edit {
             service: service.to_string(),
+            container: None,
             field,
             value: Some(value.to_string()),
         }
@@ -73,16 +110,136 @@ impl Edit {
     pub fn remove(service: &str, field: Field) -> Edit {
         Edit {
             service: service.to_string(),
+            container: None,
             field,
             value: None,
         }
     }
+
+    /// The same edit of one of the service's sidecars or init containers instead.
+    pub fn in_container(mut self, container: Option<ContainerRef>) -> Edit {
+        self.container = container;
+        self
+    }
+
+    /// The keys of the table that holds the field, from the top of the file.
+    pub fn table_path(&self) -> Vec<&str> {
+        table_path(&self.service, self.container.as_ref())
+    }
+
+    /// `services.api.tag`, `services.api.sidecars.proxy.tag`.
+    pub fn key_path(&self) -> String {
+        format!("{}.{}", self.table_path().join("."), self.field)
+    }
+}
+
+/// `["services", service]`, or `["services", service, list, container]`.
+pub fn table_path<'a>(service: &'a str, container: Option<&'a ContainerRef>) -> Vec<&'a str> {
+    let mut path = vec!["services", service];
+    if let Some(c) = container {
+        path.push(c.list.key());
+        path.push(&c.name);
+    }
+    path
+}
+
+/// Where a new key goes relative to a sibling key that is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Before,
+    After,
+}
+
+/// One value to set or remove, in the terms every edit shares: the table that holds
+/// it, its key, the sibling it is placed next to when added, and the new value.
+struct Slot<'a> {
+    path: Vec<&'a str>,
+    key: &'a str,
+    sibling: Option<(&'a str, Placement)>,
+    value: Option<&'a str>,
+}
+
+impl Slot<'_> {
+    /// `services.api.tag`, `addons.cert-manager.chart_version`.
+    fn key_path(&self) -> String {
+        format!("{}.{}", self.path.join("."), self.key)
+    }
+}
+
+impl Edit {
+    fn slot(&self) -> Slot<'_> {
+        let sibling = match self.field {
+            // `tag` goes right before `digest`, `digest` right after `tag`.
+            Field::Tag => (Field::Digest.key(), Placement::Before),
+            Field::Digest => (Field::Tag.key(), Placement::After),
+        };
+        Slot {
+            path: self.table_path(),
+            key: self.field.key(),
+            sibling: Some(sibling),
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// Sets (or removes, with `None`) the string at `key` of the table at `table`, e.g.
+/// `chart_version` of `["clusters", "prod", "addons", "cert-manager"]`. Missing tables
+/// are created like a missing service's (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEdit {
+    pub table: Vec<String>,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl KeyEdit {
+    pub fn set(table: &[&str], key: &str, value: &str) -> KeyEdit {
+        KeyEdit {
+            table: table.iter().map(|t| t.to_string()).collect(),
+            key: key.to_string(),
+            value: Some(value.to_string()),
+        }
+    }
+
+    /// `addons.cert-manager.chart_version`.
+    pub fn key_path(&self) -> String {
+        self.slot().key_path()
+    }
+
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            path: self.table.iter().map(String::as_str).collect(),
+            key: &self.key,
+            sibling: None,
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// The string at `key` of the table at `table`, if the file sets it.
+pub fn read_key(text: &str, table: &[&str], key: &str) -> Result<Option<String>, EditError> {
+    read_slot(text, table, key)
+}
+
+/// Applies one [`KeyEdit`]: the new text, and the value before (`None` when the key
+/// was absent). Setting the value that is already there returns the text unchanged.
+pub fn apply_key(text: &str, edit: &KeyEdit) -> Result<(String, Option<String>), EditError> {
+    parse(text)?;
+    let slot = edit.slot();
+    let previous = read_slot(text, &slot.path, slot.key)?;
+    if previous.as_deref() == slot.value {
+        return Ok((text.to_string(), previous));
+    }
+    let new_text = plan(text, &slot)?.apply(text);
+    verify(text, &new_text, &slot)?;
+    Ok((new_text, previous))
 }
 
 /// A change that was made: the value in this file before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub service: String,
+    pub container: Option<ContainerRef>,
     pub field: Field,
     pub previous: Option<String>,
     pub current: Option<String>,
@@ -131,15 +288,31 @@ impl std::error::Error for EditError {}
 
 /// The value of `services.<service>.<field>` in `text`, if the file sets it.
 pub fn read(text: &str, service: &str, field: Field) -> Result<Option<String>, EditError> {
+    read_in(text, service, None, field)
+}
+
+/// The value of `services.<service>.<field>`, or of
+/// `services.<service>.<list>.<container>.<field>`, if the file sets it.
+pub fn read_in(
+    text: &str,
+    service: &str,
+    container: Option<&ContainerRef>,
+    field: Field,
+) -> Result<Option<String>, EditError> {
+    read_slot(text, &table_path(service, container), field.key())
+}
+
+/// The string at `key` of the table at `path`, if the file sets it.
+fn read_slot(text: &str, path: &[&str], key: &str) -> Result<Option<String>, EditError> {
     let doc = parse(text)?;
-    let services = match doc.as_table().get("services") {
-        None => return Ok(None),
-        Some(item) => Container::of_item(item, "services")?,
-    };
-    let Some(svc) = service_child(services, service) else {
-        return Ok(None);
-    };
-    Ok(svc.string(field.key())?.map(|(_, _, v)| v))
+    let mut cur = Container::Table(doc.as_table());
+    for (i, name) in path.iter().enumerate() {
+        match child(cur, name, &path[..=i])? {
+            Some(c) => cur = c,
+            None => return Ok(None),
+        }
+    }
+    Ok(cur.string(key)?.map(|(_, _, v)| v))
 }
 
 /// Applies `edits` in order. Edits that change nothing (the value is already there,
@@ -150,15 +323,17 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<Edited, EditError> {
     // Parse once up front so that a file that is not TOML fails before anything else.
     parse(&text)?;
     for edit in edits {
-        let previous = read(&text, &edit.service, edit.field)?;
+        let previous = read_in(&text, &edit.service, edit.container.as_ref(), edit.field)?;
         if previous == edit.value {
             continue;
         }
-        let splice = plan(&text, edit)?;
+        let slot = edit.slot();
+        let splice = plan(&text, &slot)?;
         let new_text = splice.apply(&text);
-        verify(&text, &new_text, edit)?;
+        verify(&text, &new_text, &slot)?;
         applied.push(Applied {
             service: edit.service.clone(),
+            container: edit.container.clone(),
             field: edit.field,
             previous,
             current: edit.value.clone(),
@@ -263,61 +438,61 @@ impl<'a> Container<'a> {
     }
 }
 
-/// Where a service lives, resolved one level at a time.
-fn service_child<'a>(services: Container<'a>, service: &str) -> Option<Container<'a>> {
-    match services {
-        Container::Table(t) => match t.get(service)? {
-            Item::Table(t) => Some(Container::Table(t)),
-            Item::Value(Value::InlineTable(t)) => Some(Container::Inline(t)),
-            _ => None,
-        },
-        Container::Inline(t) => match t.get(service)? {
-            Value::InlineTable(t) => Some(Container::Inline(t)),
-            _ => None,
+/// The table at `key` in `parent` (`path` is the whole path to it, for messages):
+/// None when absent, an error when it is something else than a table.
+fn child<'a>(
+    parent: Container<'a>,
+    key: &str,
+    path: &[&str],
+) -> Result<Option<Container<'a>>, EditError> {
+    match parent {
+        Container::Table(t) => t
+            .get(key)
+            .map(|item| Container::of_item(item, &path.join(".")))
+            .transpose(),
+        Container::Inline(t) => match t.get(key) {
+            None => Ok(None),
+            Some(Value::InlineTable(t)) => Ok(Some(Container::Inline(t))),
+            Some(other) => Err(EditError::new(
+                format!(
+                    "`{}` must be a table, but the file has {}",
+                    path.join("."),
+                    other.type_name()
+                ),
+                other.span(),
+            )),
         },
     }
 }
 
-fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
+fn plan(text: &str, edit: &Slot<'_>) -> Result<Splice, EditError> {
     let doc = parse(text)?;
     let nl = line_ending(text);
-    let service = edit.service.as_str();
-    let key = edit.field.key();
-    let root = doc.as_table();
+    let key = edit.key;
+    let path = &edit.path;
 
-    let services = match root.get("services") {
-        None => {
-            let Some(value) = &edit.value else {
-                unreachable!("removing an absent key changes nothing and is skipped")
-            };
-            return Ok(append_block(text, nl, service, key, value));
-        }
-        Some(item) => Container::of_item(item, "services")?,
-    };
-    if let Container::Table(t) = services {
-        if let Some(item) = t.get(service) {
-            if !matches!(item, Item::Table(_) | Item::Value(Value::InlineTable(_))) {
-                return Err(EditError::new(
-                    format!(
-                        "`services.{service}` must be a table, but the file has {}",
-                        item.type_name()
-                    ),
-                    item.span(),
-                ));
+    // Down to the table that holds the field; what is missing is created in the form
+    // of the last table found.
+    let mut svc = Container::Table(doc.as_table());
+    for (i, name) in path.iter().enumerate() {
+        match child(svc, name, &path[..=i])? {
+            Some(c) => svc = c,
+            None => {
+                let Some(value) = edit.value else {
+                    unreachable!("removing an absent key changes nothing and is skipped")
+                };
+                let entry = format!("{} = {}", key_text(key), quoted(value, QuoteStyle::Basic));
+                if i == 0 {
+                    return Ok(append_block(text, nl, path, &entry));
+                }
+                return add_tables(text, nl, svc, &path[..i], &path[i..], &entry);
             }
         }
     }
 
-    let Some(svc) = service_child(services, service) else {
-        let Some(value) = &edit.value else {
-            unreachable!("removing an absent key changes nothing and is skipped")
-        };
-        return add_service(text, nl, services, service, key, value);
-    };
-
     // The key exists: replace or remove exactly its bytes.
     if let Some((key_span, value_span, _)) = svc.string(key)? {
-        return Ok(match &edit.value {
+        return Ok(match edit.value {
             Some(value) => Splice {
                 insert: quoted(value, quote_style(&text[value_span.clone()])),
                 range: value_span,
@@ -325,83 +500,107 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
             None => remove_entry(text, svc, key_span, value_span)?,
         });
     }
-    let Some(value) = &edit.value else {
+    let Some(value) = edit.value else {
         unreachable!("removing an absent key changes nothing and is skipped")
     };
 
     // The key is missing: add it next to its sibling, or at the end of the table.
-    let sibling = svc.string(edit.field.sibling().key())?;
+    let (sibling, placement) = match edit.sibling {
+        Some((k, placement)) => (svc.string(k)?, placement),
+        None => (None, Placement::After),
+    };
     let style = sibling
         .as_ref()
         .map_or(QuoteStyle::Basic, |(_, v, _)| quote_style(&text[v.clone()]));
-    let entry = format!("{key} = {}", quoted(value, style));
+    let entry = format!("{} = {}", key_text(key), quoted(value, style));
     match svc {
-        Container::Inline(t) => Ok(add_to_inline(t, sibling.as_ref(), edit.field, &entry)),
+        Container::Inline(t) => Ok(add_to_inline(t, sibling.as_ref(), placement, &entry)),
         Container::Table(t) if t.is_dotted() => {
             let span = t
                 .span()
                 .ok_or_else(|| EditError::new("cannot locate the dotted key", None))?;
             let prefix = format!("{}.", &text[line_start(text, span.start)..span.end]);
             let line = format!("{prefix}{entry}");
-            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+            Ok(add_line(text, nl, t, sibling.as_ref(), placement, &line))
         }
         Container::Table(t) if !t.is_implicit() => {
             let indent = first_value_indent(text, t).unwrap_or_default();
             let line = format!("{indent}{entry}");
-            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+            Ok(add_line(text, nl, t, sibling.as_ref(), placement, &line))
         }
         Container::Table(t) => {
             // Only sub-tables (`[services.x.autoscaling]`) exist: define `[services.x]`
             // right before the first of them.
             let first = min_header_start(&Item::Table(t.clone())).ok_or_else(|| {
                 EditError::new(
-                    format!("cannot find where `services.{service}` is defined"),
+                    format!("cannot find where `{}` is defined", path.join(".")),
                     None,
                 )
             })?;
             let at = line_start(text, first);
             Ok(Splice::insert(
                 at,
-                format!("[services.{}]{nl}{entry}{nl}{nl}", key_text(service)),
+                format!("[{}]{nl}{entry}{nl}{nl}", header(path)),
             ))
         }
     }
 }
 
-/// Adds a service that the file does not mention yet, in the form its siblings use.
-fn add_service(
+/// `services."a b".sidecars.proxy`: keys as TOML text, joined by dots.
+fn header(path: &[&str]) -> String {
+    path.iter()
+        .map(|k| key_text(k))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `a = { b = { entry } }` for the keys `[a, b]`.
+fn nested_inline(keys: &[&str], entry: &str) -> String {
+    match keys.split_first() {
+        None => entry.to_string(),
+        Some((first, rest)) => {
+            format!("{} = {{ {} }}", key_text(first), nested_inline(rest, entry))
+        }
+    }
+}
+
+/// Adds the tables `missing` (a service the file does not mention yet, or a
+/// container of a service) under `parent` (at `found`), holding `entry`, in the form
+/// `parent` uses.
+fn add_tables(
     text: &str,
     nl: &str,
-    services: Container<'_>,
-    service: &str,
-    key: &str,
-    value: &str,
+    parent: Container<'_>,
+    found: &[&str],
+    missing: &[&str],
+    entry: &str,
 ) -> Result<Splice, EditError> {
-    let entry = format!("{key} = {}", quoted(value, QuoteStyle::Basic));
-    match services {
-        Container::Inline(t) => Ok(append_inline(
-            t,
-            &format!("{} = {{ {entry} }}", key_text(service)),
-        )),
+    match parent {
+        Container::Inline(t) => Ok(append_inline(t, &nested_inline(missing, entry))),
         Container::Table(t) if t.is_dotted() => {
-            // `services.a.tag = "1"` lines at the top of the file: add one more.
-            let span = t
-                .span()
-                .ok_or_else(|| EditError::new("cannot locate the dotted key `services`", None))?;
+            // `services.a.tag = "1"` lines: add one more.
+            let span = t.span().ok_or_else(|| {
+                EditError::new(
+                    format!("cannot locate the dotted key `{}`", found.join(".")),
+                    None,
+                )
+            })?;
             let prefix = &text[line_start(text, span.start)..span.end];
             let end = max_end_own(t).unwrap_or(span.end);
             Ok(insert_line_after(
                 text,
                 nl,
                 end,
-                &format!("{prefix}.{}.{entry}", key_text(service)),
+                &format!("{prefix}.{}.{entry}", header(missing)),
             ))
         }
         Container::Table(t) => {
-            // `[services.a]` tables (or a `[services]` table): a new table after the last one.
+            // `[services.a]` tables (or a `[services]` table): a new table after the
+            // last line of the parent (its last service, its last sub-table).
             let end = max_end_all(&Item::Table(t.clone())).unwrap_or(0);
             let at = after_line(text, end);
-            let block = format!("[services.{}]{nl}{entry}", key_text(service));
+            let full: Vec<&str> = found.iter().chain(missing).copied().collect();
+            let block = format!("[{}]{nl}{entry}", header(&full));
             let mut insert = String::new();
             if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
                 insert.push_str(nl);
@@ -418,8 +617,9 @@ fn add_service(
     }
 }
 
-/// A new `[services.x]` table at the end of a file that has no services at all.
-fn append_block(text: &str, nl: &str, service: &str, key: &str, value: &str) -> Splice {
+/// A new `[services.x]` (or `[services.x.sidecars.y]`) table at the end of a file
+/// that has no services at all.
+fn append_block(text: &str, nl: &str, path: &[&str], entry: &str) -> Splice {
     let mut insert = String::new();
     if !text.is_empty() {
         if !text.ends_with('\n') {
@@ -430,11 +630,7 @@ fn append_block(text: &str, nl: &str, service: &str, key: &str, value: &str) -> 
             insert.push_str(nl);
         }
     }
-    insert.push_str(&format!(
-        "[services.{}]{nl}{key} = {}{nl}",
-        key_text(service),
-        quoted(value, QuoteStyle::Basic)
-    ));
+    insert.push_str(&format!("[{}]{nl}{entry}{nl}", header(path)));
     Splice::insert(text.len(), insert)
 }
 
@@ -444,16 +640,14 @@ fn add_line(
     nl: &str,
     t: &Table,
     sibling: Option<&(Range<usize>, Range<usize>, String)>,
-    field: Field,
+    placement: Placement,
     line: &str,
 ) -> Splice {
-    match (sibling, field) {
-        // `tag` goes right before `digest`.
-        (Some((key_span, _, _)), Field::Tag) => {
+    match (sibling, placement) {
+        (Some((key_span, _, _)), Placement::Before) => {
             Splice::insert(line_start(text, key_span.start), format!("{line}{nl}"))
         }
-        // `digest` goes right after `tag`.
-        (Some((_, value_span, _)), Field::Digest) => {
+        (Some((_, value_span, _)), Placement::After) => {
             insert_line_after(text, nl, value_span.end, line)
         }
         (None, _) => {
@@ -469,14 +663,14 @@ fn add_line(
 fn add_to_inline(
     t: &InlineTable,
     sibling: Option<&(Range<usize>, Range<usize>, String)>,
-    field: Field,
+    placement: Placement,
     entry: &str,
 ) -> Splice {
-    match (sibling, field) {
-        (Some((key_span, _, _)), Field::Tag) => {
+    match (sibling, placement) {
+        (Some((key_span, _, _)), Placement::Before) => {
             Splice::insert(key_span.start, format!("{entry}, "))
         }
-        (Some((_, value_span, _)), Field::Digest) => {
+        (Some((_, value_span, _)), Placement::After) => {
             Splice::insert(value_span.end, format!(", {entry}"))
         }
         (None, _) => append_inline(t, entry),
@@ -565,8 +759,8 @@ fn remove_entry(
 }
 
 /// Checks that `new` means exactly `old` with the edit applied, and nothing else.
-fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
-    let what = format!("services.{}.{}", edit.service, edit.field);
+fn verify(old: &str, new: &str, edit: &Slot<'_>) -> Result<(), EditError> {
+    let what = edit.key_path();
     let refuse = |why: String| {
         EditError::new(
             format!("kgen could not edit `{what}` safely ({why}); edit the file by hand"),
@@ -584,27 +778,23 @@ fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
             e.message().trim()
         ))
     })?;
-    let services = expected
-        .entry("services")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(services) = services else {
-        return Err(refuse("`services` is not a table".into()));
-    };
-    let svc = services
-        .entry(edit.service.clone())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(svc) = svc else {
-        return Err(refuse(format!(
-            "`services.{}` is not a table",
-            edit.service
-        )));
-    };
-    match &edit.value {
+    let path = &edit.path;
+    let mut svc = &mut expected;
+    for (i, key) in path.iter().enumerate() {
+        let v = svc
+            .entry(key.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(t) = v else {
+            return Err(refuse(format!("`{}` is not a table", path[..=i].join("."))));
+        };
+        svc = t;
+    }
+    match edit.value {
         Some(v) => {
-            svc.insert(edit.field.key().to_string(), toml::Value::String(v.clone()));
+            svc.insert(edit.key.to_string(), toml::Value::String(v.to_string()));
         }
         None => {
-            svc.remove(edit.field.key());
+            svc.remove(edit.key);
         }
     }
     if expected != got {
@@ -946,5 +1136,219 @@ mod tests {
         assert!(e.message.contains("must be a table"), "{e}");
         let e = apply("[services.a\n", &[Edit::set("a", Field::Tag, "1")]).unwrap_err();
         assert!(e.syntax);
+    }
+}
+
+#[cfg(test)]
+mod container_tests {
+    use super::*;
+
+    fn proxy() -> Option<ContainerRef> {
+        Some(ContainerRef::new(ContainerList::Sidecars, "proxy"))
+    }
+
+    fn set(text: &str, field: Field, value: &str) -> String {
+        apply(
+            text,
+            &[Edit::set("api", field, value).in_container(proxy())],
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .text
+    }
+
+    #[test]
+    fn a_container_is_found_and_created_in_every_form() {
+        // The value exists: only its bytes change.
+        assert_eq!(
+            set(
+                "[services.api.sidecars.proxy]\ntag = '2.1' # pinned\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api.sidecars.proxy]\ntag = '2.2' # pinned\n"
+        );
+        assert_eq!(
+            set(
+                "[services.api]\nsidecars.proxy.tag = \"2.1\"\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api]\nsidecars.proxy.tag = \"2.2\"\n"
+        );
+        assert_eq!(
+            set(
+                "[services]\napi = { sidecars = { proxy = { tag = \"2.1\" } } }\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services]\napi = { sidecars = { proxy = { tag = \"2.2\" } } }\n"
+        );
+        // The key is missing: next to its sibling, or at the end of the table.
+        assert_eq!(
+            set("[services.api.sidecars.proxy]\nimage = \"envoy\"\ntag = \"2.1\"\nport = 1\n", Field::Digest, "sha256:x"),
+            "[services.api.sidecars.proxy]\nimage = \"envoy\"\ntag = \"2.1\"\ndigest = \"sha256:x\"\nport = 1\n"
+        );
+        assert_eq!(
+            set(
+                "[services.api]\nsidecars.proxy.image = \"envoy\"\n",
+                Field::Tag,
+                "2.2"
+            ),
+            "[services.api]\nsidecars.proxy.image = \"envoy\"\nsidecars.proxy.tag = \"2.2\"\n"
+        );
+        // The container is missing: a table of its own after the service's last line,
+        // a dotted line, or an inline entry, as the service is written.
+        assert_eq!(
+            set("[services.api]\ntag = \"1\"\n\n[services.web]\ntag = \"2\"\n", Field::Tag, "2.2"),
+            "[services.api]\ntag = \"1\"\n\n[services.api.sidecars.proxy]\ntag = \"2.2\"\n\n[services.web]\ntag = \"2\"\n"
+        );
+        assert_eq!(
+            set("services.api.tag = \"1\"\n", Field::Tag, "2.2"),
+            "services.api.tag = \"1\"\nservices.api.sidecars.proxy.tag = \"2.2\"\n"
+        );
+        assert_eq!(
+            set("[services]\napi = { tag = \"1\" }\n", Field::Tag, "2.2"),
+            "[services]\napi = { tag = \"1\", sidecars = { proxy = { tag = \"2.2\" } } }\n"
+        );
+        // Only a sub-table of the container exists: its table goes right before it.
+        assert_eq!(
+            set("[services.api.sidecars.proxy.resources]\ncpu = 1\n", Field::Tag, "2.2"),
+            "[services.api.sidecars.proxy]\ntag = \"2.2\"\n\n[services.api.sidecars.proxy.resources]\ncpu = 1\n"
+        );
+        // No services at all.
+        assert_eq!(
+            set("# dev\n", Field::Tag, "2.2"),
+            "# dev\n\n[services.api.sidecars.proxy]\ntag = \"2.2\"\n"
+        );
+    }
+
+    #[test]
+    fn init_containers_and_removal() {
+        let migrate = Some(ContainerRef::new(ContainerList::InitContainers, "migrate"));
+        let text = "[services.api]\ntag = \"1\"\n\n[services.api.init_containers.migrate]\ntag = \"1\"\ndigest = \"sha256:1\"\n";
+        let e = apply(
+            text,
+            &[
+                Edit::set("api", Field::Tag, "2").in_container(migrate.clone()),
+                Edit::remove("api", Field::Digest).in_container(migrate.clone()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            e.text,
+            "[services.api]\ntag = \"1\"\n\n[services.api.init_containers.migrate]\ntag = \"2\"\n"
+        );
+        assert_eq!(e.applied.len(), 2);
+        assert_eq!(e.applied[0].container, migrate);
+        assert_eq!(
+            read_in(&e.text, "api", migrate.as_ref(), Field::Tag).unwrap(),
+            Some("2".into())
+        );
+        // The service's own tag is another value.
+        assert_eq!(read(&e.text, "api", Field::Tag).unwrap(), Some("1".into()));
+        assert_eq!(
+            read_in(&e.text, "api", proxy().as_ref(), Field::Tag).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_list_that_is_not_a_table_is_an_error() {
+        let e = apply(
+            "[services.api]\nsidecars = 1\n",
+            &[Edit::set("api", Field::Tag, "2").in_container(proxy())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`services.api.sidecars` must be a table, but the file has integer"
+        );
+        let e = apply(
+            "[services]\napi = { sidecars = { proxy = \"envoy\" } }\n",
+            &[Edit::set("api", Field::Tag, "2").in_container(proxy())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`services.api.sidecars.proxy` must be a table, but the file has string"
+        );
+    }
+
+    fn chart(text: &str, table: &[&str], value: &str) -> String {
+        let (new, _) = apply_key(text, &KeyEdit::set(table, "chart_version", value)).unwrap();
+        new
+    }
+
+    #[test]
+    fn a_key_at_any_table_path() {
+        let cm = ["addons", "cert-manager"];
+        // Replaced in place, in each form.
+        assert_eq!(
+            chart(
+                "[addons.cert-manager]\nchart_version = \"v1.21.1\" # pinned\n",
+                &cm,
+                "v1.22.0"
+            ),
+            "[addons.cert-manager]\nchart_version = \"v1.22.0\" # pinned\n"
+        );
+        assert_eq!(
+            chart(
+                "addons.cert-manager.chart_version = '1.0.0'\n",
+                &cm,
+                "1.1.0"
+            ),
+            "addons.cert-manager.chart_version = '1.1.0'\n"
+        );
+        assert_eq!(
+            chart(
+                "[addons]\ncert-manager = { chart_version = \"1.0.0\", replicas = 1 }\n",
+                &cm,
+                "1.1.0"
+            ),
+            "[addons]\ncert-manager = { chart_version = \"1.1.0\", replicas = 1 }\n"
+        );
+        // A missing key goes at the end of its table.
+        assert_eq!(
+            chart(
+                "[addons.cert-manager]\nreplicas = 1\n\n[monitoring]\n",
+                &cm,
+                "1.1.0"
+            ),
+            "[addons.cert-manager]\nreplicas = 1\nchart_version = \"1.1.0\"\n\n[monitoring]\n"
+        );
+        // A missing table after its parent's last line.
+        let prod = ["clusters", "prod", "addons", "cert-manager"];
+        assert_eq!(
+            chart(
+                "[clusters.prod]\nserver = \"s\"\n\n[clusters.prod.baseline.storage_classes.gp3]\ndefault = true\n\n[environments.prod]\ncluster = \"prod\"\n",
+                &prod,
+                "1.1.0"
+            ),
+            "[clusters.prod]\nserver = \"s\"\n\n[clusters.prod.baseline.storage_classes.gp3]\ndefault = true\n\n[clusters.prod.addons.cert-manager]\nchart_version = \"1.1.0\"\n\n[environments.prod]\ncluster = \"prod\"\n"
+        );
+        assert_eq!(
+            chart("[clusters]\nprod = { server = \"s\" }\n", &prod, "1.1.0"),
+            "[clusters]\nprod = { server = \"s\", addons = { cert-manager = { chart_version = \"1.1.0\" } } }\n"
+        );
+        // The same value: nothing changes, and the previous value is returned.
+        let t = "[monitoring]\nchart_version = \"77.0.0\"\n";
+        assert_eq!(
+            apply_key(t, &KeyEdit::set(&["monitoring"], "chart_version", "77.0.0")).unwrap(),
+            (t.to_string(), Some("77.0.0".to_string()))
+        );
+        assert_eq!(
+            read_key(t, &["monitoring"], "chart_version").unwrap(),
+            Some("77.0.0".into())
+        );
+        // A key that is not a string is refused.
+        let e = apply_key(
+            "[monitoring]\nchart_version = 77\n",
+            &KeyEdit::set(&["monitoring"], "chart_version", "78.0.0"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "`chart_version` must be a string, but the file has integer"
+        );
     }
 }

@@ -187,11 +187,14 @@ impl<'a> Resolver<'a> {
         let p = &self.platform_file().platform;
         let name = p.name.value.clone();
         if let Err(e) = names::check_dns1123_label(&name) {
-            self.error(
+            let d = self.error(
                 rules::INVALID_NAME,
                 self.at(&p.name.span),
                 format!("platform name: {e}"),
             );
+            if let Some(n) = names::nearest_dns1123_label(&name) {
+                d.label(format!("did you mean `{n}`?"));
+            }
         }
         let repo = p.repo.value.clone();
         self.check_repo_url(&repo, self.at(&p.repo.span));
@@ -216,11 +219,14 @@ impl<'a> Resolver<'a> {
             .and_then(|a| a.namespace.as_ref())
             .map(|n| {
                 if let Err(e) = names::check_dns1123_label(&n.value) {
-                    self.error(
+                    let d = self.error(
                         rules::INVALID_NAME,
                         self.at(&n.span),
                         format!("Argo CD namespace: {e}"),
                     );
+                    if let Some(n) = names::nearest_dns1123_label(&n.value) {
+                        d.label(format!("did you mean `{n}`?"));
+                    }
                 }
                 n.value.clone()
             })
@@ -373,11 +379,14 @@ impl<'a> Resolver<'a> {
         let name_origin = self.at(name_span);
         let errors_before = self.error_count();
         if let Err(e) = names::check_dns1123_label(name) {
-            self.error(
+            let d = self.error(
                 rules::INVALID_NAME,
                 name_origin.clone(),
                 format!("environment name: {e}"),
             );
+            if let Some(n) = names::nearest_dns1123_label(name) {
+                d.label(format!("did you mean `{n}`?"));
+            }
         }
         if RESERVED_ENV_NAMES.contains(&name) {
             self.error(
@@ -662,11 +671,14 @@ impl<'a> Resolver<'a> {
             name_origin.clone(),
         );
         if let Err(e) = names::check_dns1123_label(name) {
-            self.error(
+            let d = self.error(
                 rules::INVALID_NAME,
                 name_origin.clone(),
                 format!("service name: {e}"),
             );
+            if let Some(n) = names::nearest_dns1123_label(name) {
+                d.label(format!("did you mean `{n}`?"));
+            }
             return None;
         }
         let p = &self.platform_file().platform;
@@ -849,7 +861,10 @@ impl<'a> Resolver<'a> {
             let path = format!("env.{key}");
             origins.insert(path, entry.value.origin.clone());
             if let Err(e) = names::check_env_var_name(key) {
-                self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                let d = self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                if let Some(n) = names::nearest_env_var_name(key) {
+                    d.label(format!("did you mean `{n}`?"));
+                }
                 continue;
             }
             let Scalar(raw) = entry.value.value;
@@ -862,7 +877,10 @@ impl<'a> Resolver<'a> {
         for (key, entry) in layers.map(|l| Some(&l.config)) {
             origins.insert(format!("config.{key}"), entry.value.origin.clone());
             if let Err(e) = names::check_config_map_key(key) {
-                self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                let d = self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                if let Some(n) = names::nearest_config_map_key(key) {
+                    d.label(format!("did you mean `{n}`?"));
+                }
                 continue;
             }
             if key == VERSION_KEY {
@@ -913,11 +931,14 @@ impl<'a> Resolver<'a> {
             for s in list.value {
                 let o = |span: &std::ops::Range<usize>| Origin::new(file, span.clone());
                 if let Err(e) = names::check_config_map_key(&s.name.value) {
-                    self.error(
+                    let d = self.error(
                         rules::INVALID_NAME,
                         o(&s.name.span),
                         format!("secret name: {e}"),
                     );
+                    if let Some(n) = names::nearest_config_map_key(&s.name.value) {
+                        d.label(format!("did you mean `{n}`?"));
+                    }
                 }
                 if seen.insert(&s.name.value, ()).is_some() {
                     self.error(rules::DUPLICATE, o(&s.name.span), format!("secret `{}` is listed twice", s.name.value))
@@ -1182,11 +1203,17 @@ impl<'a> Resolver<'a> {
             .unwrap_or_default();
         if !namespace.is_empty() {
             if let Err(e) = names::check_dns1123_label(&namespace) {
-                self.error(
+                let d = self.error(
                     rules::INVALID_NAME,
                     origin.clone(),
                     format!("namespace of `{name}` in {}: {e}", env.name),
                 );
+                // Only under a name written as is: a template is not fixed that way.
+                if let Some(n) =
+                    names::nearest_dns1123_label(&namespace).filter(|_| source == namespace)
+                {
+                    d.label(format!("did you mean `{n}`?"));
+                }
             }
         }
         (namespace, origin)

@@ -5,13 +5,14 @@
 //! disk or from in-memory texts (a git ref for `kgen diff`, a test).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
 use crate::input::{OverlayFile, PlatformFile};
 use crate::source::{FileId, Origin, Sources};
-use crate::{rules, secret_scan};
+use crate::{input_check, rules, secret_scan};
 
 /// Name of the directory holding overlays, next to platform.toml.
 pub const OVERLAY_DIR: &str = "overlays";
@@ -293,41 +294,85 @@ fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
     .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets")
 }
 
-/// Reads one parsed TOML file into `T`, turning a syntax or type error into a
-/// located diagnostic.
-fn read_toml<'i, T: serde::de::DeserializeOwned>(
+/// Reads one parsed TOML file into `T`, turning a syntax error, or every unknown
+/// key, wrong type and missing key (`input_check`), into located diagnostics.
+fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     sources: &Sources,
     file: FileId,
     doc: std::result::Result<toml::Spanned<toml::de::DeTable<'i>>, toml::de::Error>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
     let text = &sources.get(file).text;
-    match doc.and_then(|doc| T::deserialize(toml::de::Deserializer::from(doc))) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let mut d = toml_error_diagnostic(e.message(), Origin::new(file, span.clone()));
-            // The snippet shows the line of the error: mask it if it holds a secret
-            // (a file that is not valid TOML is not scanned by `scan_toml`).
-            let mut start = span.start.min(text.len());
-            while !text.is_char_boundary(start) {
-                start -= 1;
+    let error = match doc {
+        Ok(doc) => match T::deserialize(toml::de::Deserializer::from(doc)) {
+            Ok(v) => return Some(v),
+            Err(first) => {
+                // serde stopped at the first error; look for the others in this file.
+                let mut last_line = None;
+                let start = diags.len();
+                for found in input_check::every_error::<T>(text, &first) {
+                    let d = toml_diagnostic(text, file, &found.message, found.span, &mut last_line);
+                    // Errors on a masked line all read the same: say it once.
+                    if diags.len() == start || diags.last() != Some(&d) {
+                        diags.push(d);
+                    }
+                }
+                return None;
             }
+        },
+        Err(syntax) => syntax,
+    };
+    let span = error.span().unwrap_or(0..0);
+    diags.push(toml_diagnostic(
+        text,
+        file,
+        error.message(),
+        span,
+        &mut None,
+    ));
+    None
+}
+
+/// A toml/serde error at `span` of `text` as a diagnostic; its snippet is masked
+/// when its line holds a secret-looking value. `last_line` keeps the last line looked
+/// at (its span and whether it holds a secret), so that many errors on one long line
+/// scan it once.
+fn toml_diagnostic(
+    text: &str,
+    file: FileId,
+    message: &str,
+    span: Range<usize>,
+    last_line: &mut Option<(Range<usize>, bool)>,
+) -> Diagnostic {
+    let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()));
+    // The snippet shows the line of the error: mask it if it holds a secret
+    // (a file that is not valid TOML is not scanned by `scan_toml`).
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let (bounds, secret_line) = match last_line {
+        Some((bounds, secret)) if bounds.start <= start && start <= bounds.end => {
+            (bounds.clone(), *secret)
+        }
+        _ => {
             let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            let line = text.get(line_start..line_end).unwrap_or("");
-            if secret_scan::scan("", line).is_some() || secret_scan::scan("", &d.message).is_some()
-            {
-                let indent = line.len() - line.trim_start().len();
-                d.origin = Some(Origin::new(file, line_start + indent..line_end));
-                d.message =
-                    "invalid TOML on a line that holds a secret-looking value (not shown)".into();
-                d.redact = true;
-            }
-            diags.push(d);
-            None
+            let bounds = line_start..line_end;
+            let secret = secret_scan::scan("", text.get(bounds.clone()).unwrap_or("")).is_some();
+            *last_line = Some((bounds.clone(), secret));
+            (bounds, secret)
         }
+    };
+    let (line_start, line_end) = (bounds.start, bounds.end);
+    let line = text.get(bounds).unwrap_or("");
+    if secret_line || secret_scan::scan("", &d.message).is_some() {
+        let indent = line.len() - line.trim_start().len();
+        d.origin = Some(Origin::new(file, line_start + indent..line_end));
+        d.message = "invalid TOML on a line that holds a secret-looking value (not shown)".into();
+        d.redact = true;
     }
+    d
 }
 
 /// Classifies a toml/serde error message into a kgen diagnostic with a helpful hint.

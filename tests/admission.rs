@@ -205,6 +205,59 @@ fn the_example_platform_passes_with_one_warning() {
     );
 }
 
+// With the Secrets Store CSI driver and its AWS provider as add-ons (bootstrap wave -1,
+// before the services' ApplicationSets), the CRD of the services' SecretProviderClasses
+// is installed first, and the projects admit everything the two charts create.
+#[test]
+fn the_secrets_store_csi_driver_preset_installs_the_crd_the_services_use() {
+    let p = Platform::example();
+    let text = p.read("platform.toml")
+        + "\n[addons.secrets-store-csi-driver]\nchart_version = \"1.5.6\"\n\n[addons.secrets-store-csi-driver-provider-aws]\nchart_version = \"3.1.1\"\n";
+    p.write("platform.toml", &text);
+    let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
+    let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
+    assert_eq!(admission_of(&compiled.spec, &objects), Vec::<String>::new());
+}
+
+// The node agents and autoscalers together on every cluster: their footprints fit the
+// projects kgen writes, and no two charts create the same object.
+#[test]
+fn the_node_and_autoscaling_presets_are_admitted_together() {
+    let p = Platform::example();
+    let text = p.read("platform.toml")
+        + "
+[addons.secrets-store-csi-driver]
+chart_version = \"1.5.6\"
+sync_secrets = true
+rotation_interval = \"2m\"
+
+[addons.secrets-store-csi-driver-provider-aws]
+chart_version = \"3.1.1\"
+
+[addons.fluent-bit]
+chart_version = \"0.2.0\"
+region = \"eu-west-1\"
+iam_role = \"arn:aws:iam::123456789012:role/fluent-bit\"
+
+[addons.karpenter]
+chart_version = \"1.14.1\"
+cluster_name = \"kontaxa-{{ cluster.name }}\"
+iam_role = \"arn:aws:iam::123456789012:role/karpenter\"
+
+[addons.cluster-autoscaler]
+chart_version = \"9.59.0\"
+cluster_name = \"kontaxa-{{ cluster.name }}\"
+region = \"eu-west-1\"
+iam_role = \"arn:aws:iam::123456789012:role/cluster-autoscaler\"
+";
+    p.write("platform.toml", &text);
+    let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
+    let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
+    assert_eq!(admission_of(&compiled.spec, &objects), Vec::<String>::new());
+    // Nor does KG215 flag `logging`, privileged for Fluent Bit.
+    let warnings: Vec<&str> = compiled.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(warnings, Vec::<&str>::new());
+}
 // The monitoring Application could not sync: kube-prometheus-stack puts the CoreDNS
 // and kube-proxy exporter Services in kube-system, which the project did not permit.
 // Argo CD checks every resource's own namespace at sync time (controller/sync.go,

@@ -475,7 +475,6 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
 /// namespace goes to generated/clusters/<cluster>/namespaces/ and the
 /// `<cluster>-namespaces` Application, neither the service's nor the stack's.
 #[test]
-#[ignore = "kgen bug: KG302 on kgen's own output, `main-namespaces` (destination without a namespace) is not permitted by project `dev`"]
 fn a_service_in_the_monitoring_namespace_shares_it_through_the_namespaces_application() {
     let text = MINIMAL
         .replace(
@@ -494,4 +493,330 @@ fn a_service_in_the_monitoring_namespace_shares_it_through_the_namespaces_applic
     assert!(p.exists("generated/argocd/main/application-namespaces.yaml"));
     assert!(!p.exists("generated/dev/monitoring/namespace.yaml"));
     assert!(!p.exists("generated/clusters/main/monitoring/namespace.yaml"));
+}
+
+/// Issue 14, item 9: serde stops at the first error, kgen does not.
+#[test]
+fn every_wrong_value_of_a_file_is_reported_at_once() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+
+[environments.dev]
+sync = "atuo"
+
+[environments.staging]
+sync = "autp"
+
+[environments.prod]
+sync = "manuel"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+replicas = "3"
+"#;
+    assert_eq!(
+        fails(text, &[]),
+        r#"error[KG003]: unknown value `atuo`
+ --> platform.toml:6:8
+  |
+6 | sync = "atuo"
+  |        ^^^^^^ did you mean `auto`?
+  = help: write one of: auto, manual
+
+error[KG003]: unknown value `autp`
+ --> platform.toml:9:8
+  |
+9 | sync = "autp"
+  |        ^^^^^^ did you mean `auto`?
+  = help: write one of: auto, manual
+
+error[KG003]: unknown value `manuel`
+  --> platform.toml:12:8
+   |
+12 | sync = "manuel"
+   |        ^^^^^^^^ did you mean `manual`?
+   = help: write one of: auto, manual
+
+error[KG003]: invalid type: string "3", expected an integer
+  --> platform.toml:17:12
+   |
+17 | replicas = "3"
+   |            ^^^
+   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error: 4 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn errors_in_the_platform_and_two_overlays_are_reported_together() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+production = "yes"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+prot = 8080
+"#;
+    let dev = "[services.api]\ntag = 2\nreplicas = 1\n";
+    let prod = "[environment]\nsinc = \"manual\"\n\n[services.api]\nautoscaling = { min = 2, max = \"4\" }\n";
+    assert_eq!(
+        fails(text, &[("dev", dev), ("prod", prod)]),
+        r#"error[KG003]: invalid type: string "yes", expected `true` or `false`
+ --> platform.toml:9:14
+  |
+9 | production = "yes"
+  |              ^^^^^
+  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error[KG002]: unknown key `prot`
+  --> platform.toml:14:1
+   |
+14 | prot = 8080
+   | ^^^^ did you mean `port`?
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
+
+error[KG003]: invalid type: integer `2`, expected a string in quotes
+ --> overlays/dev.toml:2:7
+  |
+2 | tag = 2
+  |       ^
+  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error[KG002]: unknown key `sinc`
+ --> overlays/prod.toml:2:1
+  |
+2 | sinc = "manual"
+  | ^^^^ did you mean `sync`?
+  = help: the keys allowed here are: cluster, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
+
+error[KG003]: invalid type: string "4", expected an integer
+ --> overlays/prod.toml:5:32
+  |
+5 | autoscaling = { min = 2, max = "4" }
+  |                                ^^^
+  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error: 5 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn unknown_and_missing_keys_in_an_array_of_tables() {
+    let text = r#"[platform]
+name = "acme"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+
+[[services.api.secrets]]
+name = "db-password"
+from = "secretsmanager"
+key = "dev/api/db"
+jsonkey = "password"
+
+[[services.api.secrets]]
+name = "api-token"
+"#;
+    assert_eq!(
+        fails(text, &[]),
+        "error[KG004]: missing required key `repo`
+ --> platform.toml:1:1
+  |
+1 | [platform]
+  | ^^^^^^^^^^ add `repo = ...` to this table
+  = help: see docs/platform.md for every key, its type and its default
+
+error[KG002]: unknown key `jsonkey`
+  --> platform.toml:16:1
+   |
+16 | jsonkey = \"password\"
+   | ^^^^^^^ did you mean `json_key`?
+   = help: the keys allowed here are: name, from, key, json_key
+
+error[KG004]: missing required key `from`
+  --> platform.toml:18:1
+   |
+18 | [[services.api.secrets]]
+   | ^^^^^^^^^^^^^^^^^^^^^^^^ add `from = ...` to this table
+   = help: see docs/platform.md for every key, its type and its default
+
+error[KG004]: missing required key `key`
+  --> platform.toml:18:1
+   |
+18 | [[services.api.secrets]]
+   | ^^^^^^^^^^^^^^^^^^^^^^^^ add `key = ...` to this table
+   = help: see docs/platform.md for every key, its type and its default
+
+error: 4 errors and 0 warnings; nothing was written
+"
+    );
+}
+
+#[test]
+fn every_missing_required_key_is_reported() {
+    let err = fails("[defaults]\nport = 8080\n", &[]);
+    assert_eq!(
+        err,
+        "error[KG004]: missing required key `platform`
+ --> platform.toml:1:1
+  |
+1 | [defaults]
+  | ^ add `platform = ...` to this table
+  = help: see docs/platform.md for every key, its type and its default
+
+error[KG004]: missing required key `environments`
+ --> platform.toml:1:1
+  |
+1 | [defaults]
+  | ^ add `environments = ...` to this table
+  = help: see docs/platform.md for every key, its type and its default
+
+error: 2 errors and 0 warnings; nothing was written
+"
+    );
+}
+
+/// The human format shows the first 50 input errors and counts the others; the JSON
+/// format lists every one.
+#[test]
+fn many_input_errors_are_capped_and_counted() {
+    let mut text = MINIMAL.replace("port = 8080", "prot = 8080");
+    for i in 0..59 {
+        text.push_str(&format!(
+            "\n[services.svc-{i:02}]\nimage = \"acme/svc\"\ntag = \"1.0.0\"\nprot = 8080\n"
+        ));
+    }
+    let err = fails(&text, &[]);
+    assert_eq!(err.matches("error[KG002]: unknown key `prot`").count(), 50);
+    assert!(
+        err.contains("--> platform.toml:257:1\n"),
+        "the 50th is svc-48's\n{err}"
+    );
+    assert!(
+        !err.contains("platform.toml:262:1"),
+        "the 51st is not shown\n{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\n\n... and 10 more input errors (KG001-KG004) not shown: kgen prints the first 50 of them; `--format json` lists every one\n\nerror: 60 errors and 0 warnings; nothing was written\n"
+        ),
+        "{err}"
+    );
+    let out = Platform::new(&text, &[]).kgen(&["render", "--format", "json"]);
+    assert_eq!(out.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 60);
+    assert_eq!(v[59]["line"], 307);
+}
+
+/// Errors on a line that holds a secret-looking value (here in a comment) are masked,
+/// every one, and said once.
+#[test]
+fn errors_on_a_line_with_a_secret_are_masked() {
+    let text = MINIMAL.replace(
+        "port = 8080",
+        "autoscaling = { min = \"1\", max = \"2\" } # AKIAIOSFODNN7EXAMPLE\nreplicas = \"3\"",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG003]: invalid TOML on a line that holds a secret-looking value (not shown)
+  --> platform.toml:12:1
+   |
+12 | *************************************************************
+   | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error[KG003]: invalid type: string "3", expected an integer
+  --> platform.toml:13:12
+   |
+13 | replicas = "3"
+   |            ^^^
+   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// Issue 14, item 10: an invalid name gets the nearest valid one as a suggestion.
+#[test]
+fn invalid_names_get_the_nearest_valid_name() {
+    let text = r#"[platform]
+name = "Acme_Corp"
+repo = "https://github.com/acme/platform.git"
+
+[environments.Prod]
+sync = "manual"
+
+[services.Main-API]
+image = "acme/api"
+tag = "1.0.0"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+namespace = "-api-"
+secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
+"#;
+    assert_eq!(
+        fails(text, &[]),
+        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:2:8
+  |
+2 | name = "Acme_Corp"
+  |        ^^^^^^^^^^^ did you mean `acme-corp`?
+
+error[KG005]: environment name: "Prod" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:5:15
+  |
+5 | [environments.Prod]
+  |               ^^^^ did you mean `prod`?
+
+error[KG005]: service name: "Main-API" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+ --> platform.toml:8:11
+  |
+8 | [services.Main-API]
+  |           ^^^^^^^^ did you mean `main-api`?
+
+error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+  --> platform.toml:15:13
+   |
+15 | namespace = "-api-"
+   |             ^^^^^^^ did you mean `api`?
+
+error[KG005]: secret name: "db password" is not a valid ConfigMap key: use at most 253 letters, digits, '-', '_' and '.', like app.properties
+  --> platform.toml:16:21
+   |
+16 | secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
+   |                     ^^^^^^^^^^^^^ did you mean `db_password`?
+
+error: 5 errors and 0 warnings; nothing was written
+"#
+    );
+    // A namespace made by a template gets no suggestion: the template is what to fix.
+    let err = fails(
+        &MINIMAL.replace("port = 8080", "namespace = \"{{ service }}_x\""),
+        &[],
+    );
+    assert!(
+        err.contains("   |             ^^^^^^^^^^^^^^^^^\n\nerror: 1 error"),
+        "{err}"
+    );
 }

@@ -300,7 +300,6 @@ fn disabled_services_match_render() {
 }
 
 #[test]
-#[ignore = "kgen bug: KG302 on kgen's own output, `dev-namespaces` (destination without a namespace) is not permitted by project `dev`"]
 fn shared_namespaces_match_render() {
     // `shared` is used by api and worker in dev: neither Application owns it, the
     // cluster's `dev-namespaces` Application does. In prod worker moves to `jobs`, so

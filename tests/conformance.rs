@@ -157,7 +157,6 @@ fn the_example_platform_conforms() {
 }
 
 #[test]
-#[ignore = "kgen bug: KG302 on kgen's own output for the shared namespace (`dev-namespaces` has no destination namespace, which project `dev` does not permit)"]
 fn a_wider_platform_conforms() {
     let p = Platform::new(WIDE, &[]);
     check(&p.path().join("platform.toml"), "wide", &[CSI_CRD_WARNING]);

@@ -115,7 +115,6 @@ fn tree_text(tree: &kgen::emit::Tree) -> String {
 }
 
 #[test]
-#[ignore = "kgen bug: KG302 on kgen's own output for the shared team namespaces (`dev-namespaces` has no destination namespace, which project `dev` does not permit)"]
 fn batches_give_the_same_files_and_warnings_as_validating_everything_at_once() {
     let p = Platform::new(&platform_text(400, ""), &[]);
     let ws = kgen::Workspace::load(&p.path().join("platform.toml")).unwrap();

@@ -440,7 +440,7 @@ fn a_presync_hook_job_gets_its_secrets_and_network_policy_first() {
             .lines()
             .filter(|l| l.starts_with("warning[") || l.starts_with("error"))
             .collect::<Vec<_>>(),
-        ["warning[KG306]: SecretProviderClass (secrets-store.csi.x-k8s.io) is a custom resource whose CRD no Application installs before the services that use it (bootstrap generated/argocd/dev/): the apply fails until the CRD exists"],
+        ["warning[KG306]: SecretProviderClass (secrets-store.csi.x-k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/): the apply fails until the CRD exists"],
         "{}",
         out.stderr
     );
@@ -565,7 +565,7 @@ fn a_presync_hook_job_in_a_shared_namespace_with_external_secrets() {
             .lines()
             .filter(|l| l.starts_with("warning[") || l.starts_with("error"))
             .collect::<Vec<_>>(),
-        ["warning[KG306]: ExternalSecret (external-secrets.io) is a custom resource whose CRD no Application installs before the services that use it (bootstrap generated/argocd/dev/): the apply fails until the CRD exists"],
+        ["warning[KG306]: ExternalSecret (external-secrets.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/): the apply fails until the CRD exists"],
         "{}",
         out.stderr
     );
@@ -610,7 +610,7 @@ fn a_presync_hook_job_in_a_shared_namespace_with_external_secrets() {
             "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
         })
     );
-    // The shared namespace: `<cluster>-namespaces` (bootstrap wave -2) creates it before
+    // The shared namespace: `<cluster>-namespaces` (bootstrap wave -4) creates it before
     // the ApplicationSet (wave 0) creates the service's Application.
     assert_eq!(
         object(&p, "clusters/dev/namespaces/ledger.yaml")["metadata"]["name"],
@@ -619,7 +619,7 @@ fn a_presync_hook_job_in_a_shared_namespace_with_external_secrets() {
     assert_eq!(
         object(&p, "argocd/dev/application-namespaces.yaml")["metadata"]["annotations"]
             ["argocd.argoproj.io/sync-wave"],
-        "-2"
+        "-4"
     );
     assert_eq!(
         object(&p, "argocd/dev/applicationset-dev.yaml")["metadata"]["annotations"]
@@ -806,12 +806,14 @@ volumes = { cache = { mount = "/cache" } }
 image = "acme/proxy"
 tag = "2.0.0"
 args = ["--port", "15001"]
+probes = { liveness = { exec = ["/bin/healthcheck"] } }
 resources = { requests = { cpu = "50m", memory = "64Mi" }, limits = { memory = "64Mi" } }
 mounts = { cache = "/cache" }
 
 [services.api.sidecars.logs]
 image = "acme/logs"
 tag = "1.0.0"
+probes = { liveness = { exec = ["/bin/healthcheck"] } }
 resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "32Mi" } }
 "#;
 
@@ -1104,7 +1106,7 @@ tag = "2.1.0"
 args = ["--upstream", "127.0.0.1:8080"]
 env = { LOG_LEVEL = "info" }
 ports = { proxy = { port = 15001, expose = false } }
-probes = { readiness = { http = "/ready", port = "proxy" } }
+probes = { readiness = { http = "/ready", port = "proxy" }, liveness = { tcp = "proxy" } }
 resources = { requests = { cpu = "50m", memory = "64Mi" }, limits = { cpu = "200m", memory = "128Mi" } }
 mounts = { cache = "/cache" }
 
@@ -1251,6 +1253,9 @@ spec:
           value: info
         image: registry.example.com/acme/proxy:2.1.0
         imagePullPolicy: IfNotPresent
+        livenessProbe:
+          tcpSocket:
+            port: proxy
         name: proxy
         ports:
         - containerPort: 15001

@@ -27,7 +27,7 @@ pub const PRESET: Preset = Preset {
     namespace: "kube-system",
     pod_security: PodSecurityLevel::Restricted,
     server_side_apply: false,
-    wave: -1,
+    wave: crate::render::argocd::bootstrap_wave::ADDONS,
     service_account: None,
     settings: CONTROLLER_SETTINGS,
     values,

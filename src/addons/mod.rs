@@ -13,7 +13,19 @@
 //! One file per preset; [`PRESETS`] lists them. A chart that is not a preset is
 //! installed from `chart`, `repo` and `chart_version`, with `values` only.
 
+mod aws_load_balancer_controller;
+mod cert_manager;
+mod cluster_autoscaler;
+mod external_dns;
+mod external_secrets;
+mod fluent_bit;
+mod helm_names;
+mod ingress_nginx;
+mod karpenter;
 mod metrics_server;
+mod sealed_secrets;
+mod secrets_store_csi_driver;
+mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
@@ -74,7 +86,20 @@ impl std::fmt::Debug for Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: &[&Preset] = &[&metrics_server::PRESET];
+pub const PRESETS: &[&Preset] = &[
+    &aws_load_balancer_controller::PRESET,
+    &cert_manager::PRESET,
+    &cluster_autoscaler::PRESET,
+    &external_dns::PRESET,
+    &external_secrets::PRESET,
+    &fluent_bit::PRESET,
+    &ingress_nginx::PRESET,
+    &karpenter::PRESET,
+    &metrics_server::PRESET,
+    &sealed_secrets::PRESET,
+    &secrets_store_csi_driver::PRESET,
+    &secrets_store_csi_driver_provider_aws::PRESET,
+];
 
 /// The preset named `name`.
 pub fn preset(name: &str) -> Option<&'static Preset> {
@@ -204,6 +229,62 @@ pub fn kinds(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The PriorityClass kgen gives the pods of the add-ons the platform depends on (every
+/// cluster has it; since Kubernetes 1.17 any namespace may use it).
+pub const SYSTEM_CLUSTER_CRITICAL: &str = "system-cluster-critical";
+
+/// API group of ClusterRoles, ClusterRoleBindings, Roles and RoleBindings.
+pub const RBAC: &str = "rbac.authorization.k8s.io";
+/// API group of CustomResourceDefinitions.
+pub const APIEXTENSIONS: &str = "apiextensions.k8s.io";
+/// API group of Validating- and MutatingWebhookConfigurations.
+pub const ADMISSIONREGISTRATION: &str = "admissionregistration.k8s.io";
+
+/// Helm's `trunc n | trimSuffix "-"`: the first `n` characters, less one trailing `-`.
+pub fn helm_trunc(s: &str, n: usize) -> String {
+    let cut: String = s.chars().take(n).collect();
+    match cut.strip_suffix('-') {
+        Some(trimmed) => trimmed.to_string(),
+        None => cut,
+    }
+}
+
+/// The `<chart>.fullname` helper most charts share (without `fullnameOverride` and
+/// `nameOverride`): the release name when it contains the chart's name, otherwise
+/// `<release>-<chart>`, cut to 63 characters.
+pub fn helm_fullname(release: &str, chart: &str) -> String {
+    if release.contains(chart) {
+        helm_trunc(release, 63)
+    } else {
+        helm_trunc(&format!("{release}-{chart}"), 63)
+    }
+}
+
+/// One named object of a footprint: `(group, kind, namespace or "", name)`.
+pub fn object(
+    group: &str,
+    kind: &str,
+    namespace: &str,
+    name: impl Into<String>,
+) -> (String, String, String, String) {
+    (
+        group.to_string(),
+        kind.to_string(),
+        namespace.to_string(),
+        name.into(),
+    )
+}
+
+/// The CustomResourceDefinition `name` (`<plural>.<group>`) as a footprint object.
+pub fn crd(name: &str) -> (String, String, String, String) {
+    object(APIEXTENSIONS, "CustomResourceDefinition", "", name)
+}
+
+/// The user's `resources`, or kgen's default for the preset's main container.
+pub fn resources_or(s: &AddonSettings, default: Value) -> Value {
+    s.resources.as_ref().map_or(default, resources_value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +303,59 @@ mod tests {
                 p.checked_version
             );
         }
+    }
+
+    #[test]
+    fn presets_name_their_service_account_as_they_declare_it() {
+        for p in PRESETS {
+            if let Some(sa) = p.service_account {
+                // The annotations are a key of the chart's ServiceAccount table
+                // (`serviceAccount`, or `rbac.serviceAccount` for cluster-autoscaler).
+                let (last, table) = sa.annotations.split_last().expect("a path");
+                assert_eq!(*last, "annotations", "{}", p.name);
+                // kgen's values name the ServiceAccount after the release.
+                let s = AddonSettings {
+                    release: "r".into(),
+                    namespace: p.namespace.into(),
+                    cluster: "c".into(),
+                    cluster_name: Some("c".into()),
+                    region: Some("eu-west-1".into()),
+                    ..Default::default()
+                };
+                let values = (p.values)(&s);
+                let sa_table = table.iter().fold(&values, |v, k| &v[*k]);
+                assert_eq!(
+                    sa_table["name"],
+                    json!(sa.name.replace("{release}", "r")),
+                    "{}",
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn helm_names_are_cut_as_helm_cuts_them() {
+        assert_eq!(helm_trunc("abc", 63), "abc");
+        assert_eq!(helm_trunc("ab-cd", 3), "ab");
+        assert_eq!(helm_trunc("ab--cd", 4), "ab-");
+        assert_eq!(
+            helm_fullname("cert-manager", "cert-manager"),
+            "cert-manager"
+        );
+        assert_eq!(
+            helm_fullname("my-cert-manager-1", "cert-manager"),
+            "my-cert-manager-1"
+        );
+        assert_eq!(helm_fullname("certs", "cert-manager"), "certs-cert-manager");
+        // Cut to 63 (`<53 x>-external-`), then the trailing `-` dropped.
+        let long = "x".repeat(53);
+        assert_eq!(
+            helm_fullname(&long, "external-secrets"),
+            format!("{long}-external")
+        );
+        let release = "y".repeat(62);
+        assert_eq!(helm_fullname(&release, "ingress-nginx"), release);
     }
 
     #[test]

@@ -795,7 +795,7 @@ impl<'a> Checker<'a> {
             let d = Diagnostic::warning(
                 rules::CRD_ORDER,
                 format!(
-                    "{kind} ({group}) is a custom resource whose CRD no Application installs before the services that use it (bootstrap {}): the apply fails until the CRD exists",
+                    "{kind} ({group}) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap {}): the apply fails until the CRD exists",
                     dirs.join(", ")
                 ),
             )
@@ -814,15 +814,16 @@ impl<'a> Checker<'a> {
 pub fn crd_source(group: &str) -> &'static str {
     match group {
         "secrets-store.csi.x-k8s.io" => {
-            "the Secrets Store CSI driver (its Helm chart `secrets-store-csi-driver`)"
+            "the Secrets Store CSI driver (the add-on presets `secrets-store-csi-driver` and `secrets-store-csi-driver-provider-aws` under [addons], or its Helm chart `secrets-store-csi-driver`)"
         }
         "external-secrets.io" => {
-            "the External Secrets Operator (its Helm chart `external-secrets`)"
+            "the External Secrets Operator (the `external-secrets` add-on preset)"
         }
         "monitoring.coreos.com" => {
             "the Prometheus Operator (kube-prometheus-stack, `[monitoring]`)"
         }
-        "cert-manager.io" => "cert-manager",
+        "cert-manager.io" => "cert-manager (the `cert-manager` add-on preset)",
+        "karpenter.sh" | "karpenter.k8s.aws" => "Karpenter (the `karpenter` add-on preset)",
         _ => "its operator",
     }
 }

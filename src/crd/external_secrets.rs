@@ -121,6 +121,63 @@ pub struct SourceRef {
     pub store_ref: SecretStoreRef,
 }
 
+/// A `ClusterSecretStore`: where ExternalSecrets of any (admitted) namespace read.
+/// Mirrors `shared/schemas/crds/external-secrets.io/clustersecretstore_v1.json`; its
+/// `v1beta1` has the same fields kgen emits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSecretStore {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: SecretStoreSpec,
+}
+custom_resource!(
+    ClusterSecretStore,
+    SecretStoreSpec,
+    "external-secrets.io/v1",
+    "ClusterSecretStore"
+);
+
+/// `ClusterSecretStore.spec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretStoreSpec {
+    pub provider: SecretStoreProvider,
+    /// Which namespaces may use the store; none means every namespace.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub conditions: Vec<ClusterSecretStoreCondition>,
+}
+
+/// `spec.provider`: kgen's stores read AWS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretStoreProvider {
+    pub aws: AwsProvider,
+}
+
+/// `spec.provider.aws`. Without `auth`, the operator uses its own credentials (its
+/// IRSA role or Pod Identity association), optionally assuming `role`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsProvider {
+    /// `SecretsManager` or `ParameterStore`.
+    pub service: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub role: Option<String>,
+}
+
+/// `spec.conditions[]`: namespaces by name or by regular expression.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSecretStoreCondition {
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub namespaces: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub namespace_regexes: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

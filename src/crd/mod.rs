@@ -8,7 +8,9 @@
 //! | module | kinds | upstream schema |
 //! |---|---|---|
 //! | [`argocd`] | `Application`, `ApplicationSet`, `AppProject` | `argoproj.io/*_v1alpha1.json` |
-//! | [`external_secrets`] | `ExternalSecret` | `external-secrets.io/externalsecret_v1.json` |
+//! | [`cert_manager`] | `ClusterIssuer` | `cert-manager.io/clusterissuer_v1.json` |
+//! | [`external_secrets`] | `ExternalSecret`, `ClusterSecretStore` | `external-secrets.io/{externalsecret,clustersecretstore}_v1.json` |
+//! | [`karpenter`] | `NodePool`, `EC2NodeClass` | `karpenter.sh/nodepool_v1.json`, `karpenter.k8s.aws/ec2nodeclass_v1.json` |
 //! | [`monitoring`] | `ServiceMonitor`, `PrometheusRule` | `monitoring.coreos.com/*_v1.json` |
 //! | [`secret_provider_class`] | `SecretProviderClass` | `secrets-store.csi.x-k8s.io/secretproviderclass_v1.json` |
 //!
@@ -19,7 +21,9 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub mod argocd;
+pub mod cert_manager;
 pub mod external_secrets;
+pub mod karpenter;
 pub mod monitoring;
 pub mod secret_provider_class;
 

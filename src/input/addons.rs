@@ -48,8 +48,10 @@ pub struct AddonLayer {
     #[serde(default)]
     #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
     pub values: Option<Spanned<toml::Table>>,
-    /// Sync wave of the add-on's Application in the cluster's bootstrap. Default: `-1`
-    /// (before the services), or what the preset needs.
+    /// Sync wave of the add-on's Application in the cluster's bootstrap, from `-4`
+    /// (right after the AppProjects) up. Default: `-1`, after the baseline's custom
+    /// resources and before the services; `-3` for the presets whose kinds or webhooks
+    /// others need (see docs/argocd.md#sync-waves).
     #[serde(default)]
     pub sync_wave: Option<Spanned<i64>>,
     /// Apply with server-side apply (charts with CRDs too large for client-side apply's

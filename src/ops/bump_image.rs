@@ -1,6 +1,9 @@
 //! `kgen bump-image`: set one service's (or every matching service's) image tag
 //! and/or digest in one environment's overlay, re-render that environment, and
-//! optionally commit exactly the changed files.
+//! optionally commit exactly the changed files. An image is a service's own (its main
+//! container) or one of its sidecars' or init containers' (`--container`), named
+//! `service` or `service/container` in everything it prints; `--image` matches all
+//! of them.
 //!
 //! The transaction (`update`, shared with `kgen promote`) is ordered so that
 //! nothing is ever half-done:
@@ -23,9 +26,9 @@ use crate::diagnostic::{did_you_mean, plural, Diagnostic};
 use crate::error::{Error, Result};
 use crate::git_commit::{self, Identity};
 use crate::image_ref;
-use crate::input::ServiceLayer;
+use crate::input::{ContainerLayer, ServiceLayer, SpannedMap};
 use crate::lock::CheckoutLock;
-use crate::overlay_edit::{self, Edit, EditError, Field};
+use crate::overlay_edit::{self, ContainerList, ContainerRef, Edit, EditError, Field};
 use crate::rules;
 use crate::source::{Origin, Sources};
 use crate::spanned::Spanned;
@@ -37,9 +40,44 @@ use crate::write;
 pub enum Target {
     /// One service, by name.
     Service(String),
-    /// Every service whose full image repository (registry included) is this one,
-    /// the way `kustomize edit set image` matches by name.
+    /// One sidecar or init container of a service, by name (`--container`).
+    Container { service: String, container: String },
+    /// Every service, sidecar and init container whose full image repository
+    /// (registry included) is this one, the way `kustomize edit set image` matches by
+    /// name.
     Repository(String),
+}
+
+/// Whose image: a service's own (its main container), or one of its sidecars or init
+/// containers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImageSlot {
+    pub service: String,
+    pub container: Option<ContainerRef>,
+}
+
+impl ImageSlot {
+    /// A service's own image.
+    pub fn service(service: &str) -> ImageSlot {
+        ImageSlot {
+            service: service.to_string(),
+            container: None,
+        }
+    }
+}
+
+/// `api`, or `api/proxy` for a sidecar or init container.
+impl fmt::Display for ImageSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        slot_name(&self.service, self.container.as_ref()).fmt(f)
+    }
+}
+
+fn slot_name(service: &str, container: Option<&ContainerRef>) -> String {
+    match container {
+        Some(c) => format!("{service}/{}", c.name),
+        None => service.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +167,22 @@ fn short_digest(d: &str) -> String {
     }
 }
 
-/// One service whose image changed.
+/// One service whose image changed (its own, or a sidecar's or init container's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceChange {
     pub service: String,
+    /// The sidecar or init container whose image changed; None for the service's own.
+    pub container: Option<ContainerRef>,
     /// Effective version before (overlay, else platform.toml), and after.
     pub before: ImageVersion,
     pub after: ImageVersion,
+}
+
+impl ServiceChange {
+    /// `api`, or `api/proxy` for a sidecar or init container.
+    pub fn name(&self) -> String {
+        slot_name(&self.service, self.container.as_ref())
+    }
 }
 
 /// What a `bump-image` or `promote` did.
@@ -148,7 +195,8 @@ pub struct Update {
     pub overlay_created: bool,
     /// Services whose image changed, in request order.
     pub changes: Vec<ServiceChange>,
-    /// Services that already had the requested image, with it.
+    /// Images that were already the requested one (`service` or
+    /// `service/container`), with it.
     pub unchanged: Vec<(String, ImageVersion)>,
     /// Every file written or removed, relative to the platform directory, sorted.
     pub files: Vec<String>,
@@ -172,14 +220,17 @@ impl Update {
         let width = self
             .changes
             .iter()
-            .map(|c| c.service.len())
+            .map(|c| c.name().len())
             .chain(self.unchanged.iter().map(|(s, _)| s.len()))
             .max()
             .unwrap_or(0);
         for c in &self.changes {
             out.push_str(&format!(
                 "{}: {:width$}  {} → {}\n",
-                self.env, c.service, c.before, c.after
+                self.env,
+                c.name(),
+                c.before,
+                c.after
             ));
         }
         for (s, v) in &self.unchanged {
@@ -227,15 +278,22 @@ impl Update {
         out
     }
 
-    /// `previous` / `current` outputs: the version for one service, `service=version`
-    /// lines for several.
+    /// True when a sidecar's or init container's image is among the rows.
+    fn names_containers(&self) -> bool {
+        self.changes.iter().any(|c| c.container.is_some())
+            || self.unchanged.iter().any(|(s, _)| s.contains('/'))
+    }
+
+    /// `previous` / `current` outputs: the version for one service's own image,
+    /// `name=version` lines for several images or when a sidecar or init container is
+    /// among them (`api/proxy=2.2`), so the outputs always say which container.
     fn versions(&self, after: bool) -> String {
         let mut rows: Vec<(String, String)> = self
             .changes
             .iter()
             .map(|c| {
                 let v = if after { &c.after } else { &c.before };
-                (c.service.clone(), v.to_string())
+                (c.name(), v.to_string())
             })
             .collect();
         rows.extend(
@@ -243,7 +301,7 @@ impl Update {
                 .iter()
                 .map(|(s, v)| (s.clone(), v.to_string())),
         );
-        if rows.len() == 1 {
+        if rows.len() == 1 && !self.names_containers() {
             rows.remove(0).1
         } else {
             rows.iter()
@@ -271,11 +329,17 @@ impl Update {
             md.push_str("Nothing to do.\n\n");
             return md;
         }
-        md.push_str("| service | before | after |\n|---|---|---|\n");
+        if self.names_containers() {
+            md.push_str("| service / container | before | after |\n|---|---|---|\n");
+        } else {
+            md.push_str("| service | before | after |\n|---|---|---|\n");
+        }
         for c in &self.changes {
             md.push_str(&format!(
                 "| `{}` | `{}` | **`{}`** |\n",
-                c.service, c.before, c.after
+                c.name(),
+                c.before,
+                c.after
             ));
         }
         for (s, v) in &self.unchanged {
@@ -335,38 +399,46 @@ pub fn bump_image(
     let ws = Workspace::load(platform)?;
     check_env(&ws, &opts.env)?;
 
-    let services: Vec<String> = match &opts.target {
+    let slots: Vec<ImageSlot> = match &opts.target {
         Target::Service(name) => {
             check_service(&ws, name)?;
-            vec![name.clone()]
+            vec![ImageSlot::service(name)]
         }
-        Target::Repository(repo) => matching_services(&ws, &opts.env, repo)?,
+        Target::Container { service, container } => {
+            check_service(&ws, service)?;
+            vec![ImageSlot {
+                service: service.clone(),
+                container: Some(check_container(&ws, &opts.env, service, container)?),
+            }]
+        }
+        Target::Repository(repo) => matching_slots(&ws, &opts.env, repo)?,
     };
 
     let mut edits = Vec::new();
     let mut unchanged = Vec::new();
-    for service in &services {
-        let before = effective(&ws, &opts.env, service);
-        let mut service_edits = Vec::new();
+    for slot in &slots {
+        let (service, container) = (&slot.service, slot.container.as_ref());
+        let before = effective(&ws, &opts.env, service, container);
+        let mut slot_edits = Vec::new();
         for (field, value) in [(Field::Tag, &opts.tag), (Field::Digest, &opts.digest)] {
             if let Some(v) = value {
                 if before.get(field) != Some(v) {
-                    service_edits.push(Edit::set(service, field, v));
+                    slot_edits.push(Edit::set(service, field, v).in_container(container.cloned()));
                 }
             }
         }
         // A new tag alone would keep deploying a pinned digest: refuse rather than mislead.
         if opts.digest.is_none() && before.digest.is_some() && before.tag != opts.tag {
             return Err(Error::Usage(format!(
-                "`{service}` is pinned to digest {} in {}; a new tag alone would keep deploying that digest. Pass the new image's --digest as well",
+                "`{slot}` is pinned to digest {} in {}; a new tag alone would keep deploying that digest. Pass the new image's --digest as well",
                 before.digest.as_deref().unwrap_or_default(),
                 opts.env
             )));
         }
-        if service_edits.is_empty() {
-            unchanged.push((service.clone(), before));
+        if slot_edits.is_empty() {
+            unchanged.push((slot.to_string(), before));
         } else {
-            edits.extend(service_edits);
+            edits.extend(slot_edits);
         }
     }
     update(
@@ -443,35 +515,134 @@ fn layers<'a>(ws: &'a Workspace, env: &str, service: &str) -> Vec<&'a ServiceLay
     out
 }
 
-fn pick(
-    layers: &[&ServiceLayer],
-    get: impl Fn(&ServiceLayer) -> Option<&Spanned<String>>,
-) -> Option<String> {
+fn pick<L>(layers: &[&L], get: impl Fn(&L) -> Option<&Spanned<String>>) -> Option<String> {
     layers.iter().find_map(|l| get(l)).map(|s| s.value.clone())
 }
 
-/// The tag and digest a service deploys with in `env` (overlay, else platform.toml).
-pub(crate) fn effective(ws: &Workspace, env: &str, service: &str) -> ImageVersion {
-    let l = layers(ws, env, service);
-    ImageVersion {
-        tag: pick(&l, |l| l.tag.as_ref()),
-        digest: pick(&l, |l| l.digest.as_ref()),
+fn list_of(l: &ServiceLayer, list: ContainerList) -> &SpannedMap<ContainerLayer> {
+    match list {
+        ContainerList::Sidecars => &l.sidecars,
+        ContainerList::InitContainers => &l.init_containers,
     }
 }
 
+/// A container's layers among a service's layers, highest first.
+fn container_layers<'a>(layers: &[&'a ServiceLayer], c: &ContainerRef) -> Vec<&'a ContainerLayer> {
+    layers
+        .iter()
+        .filter_map(|l| list_of(l, c.list).get(c.name.as_str()).map(|v| &v.value))
+        .collect()
+}
+
+/// The tag, digest (and repository) of an image in some layers.
+fn version_in(
+    layers: &[&ServiceLayer],
+    container: Option<&ContainerRef>,
+) -> (ImageVersion, Option<String>) {
+    match container {
+        None => (
+            ImageVersion {
+                tag: pick(layers, |l| l.tag.as_ref()),
+                digest: pick(layers, |l| l.digest.as_ref()),
+            },
+            pick(layers, |l| l.image.as_ref()),
+        ),
+        Some(c) => {
+            let cl = container_layers(layers, c);
+            (
+                ImageVersion {
+                    tag: pick(&cl, |l| l.tag.as_ref()),
+                    digest: pick(&cl, |l| l.digest.as_ref()),
+                },
+                pick(&cl, |l| l.image.as_ref()),
+            )
+        }
+    }
+}
+
+/// The tag and digest an image deploys with in `env` (overlay, else platform.toml):
+/// the service's own, or its sidecar's or init container's.
+pub(crate) fn effective(
+    ws: &Workspace,
+    env: &str,
+    service: &str,
+    container: Option<&ContainerRef>,
+) -> ImageVersion {
+    version_in(&layers(ws, env, service), container).0
+}
+
 /// The tag and digest written in the environment's overlay itself.
-pub(crate) fn overlay_version(ws: &Workspace, env: &str, service: &str) -> ImageVersion {
-    let l = ws
+pub(crate) fn overlay_version(
+    ws: &Workspace,
+    env: &str,
+    service: &str,
+    container: Option<&ContainerRef>,
+) -> ImageVersion {
+    let own: Vec<&ServiceLayer> = ws
         .overlays
         .get(env)
-        .and_then(|o| o.data.services.get(service));
-    ImageVersion {
-        tag: l
-            .and_then(|l| l.value.tag.as_ref())
-            .map(|s| s.value.clone()),
-        digest: l
-            .and_then(|l| l.value.digest.as_ref())
-            .map(|s| s.value.clone()),
+        .and_then(|o| o.data.services.get(service))
+        .map(|l| &l.value)
+        .into_iter()
+        .collect();
+    version_in(&own, container).0
+}
+
+/// The sidecars and init containers a service has in `env` (named in any of its
+/// layers, enabled or not), sorted: sidecars first, then by name.
+pub(crate) fn containers_of(ws: &Workspace, env: &str, service: &str) -> Vec<ContainerRef> {
+    let mut out: Vec<ContainerRef> = Vec::new();
+    for l in layers(ws, env, service) {
+        for list in [ContainerList::Sidecars, ContainerList::InitContainers] {
+            for name in list_of(l, list).keys() {
+                out.push(ContainerRef::new(list, &name.value));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `--container NAME` of `service` in `env`: one of its sidecars or init containers.
+pub(crate) fn check_container(
+    ws: &Workspace,
+    env: &str,
+    service: &str,
+    name: &str,
+) -> Result<ContainerRef> {
+    let known = containers_of(ws, env, service);
+    let found: Vec<&ContainerRef> = known.iter().filter(|c| c.name == name).collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] if known.is_empty() => Err(Error::Usage(format!(
+            "service `{service}` has no sidecars or init containers in {env}; --container names one of them (`[services.{service}.sidecars.<name>]` or `[services.{service}.init_containers.<name>]`); to set the service's own image, leave --container out"
+        ))),
+        [] => {
+            let hint = did_you_mean(name, known.iter().map(|c| c.name.as_str()))
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let list: Vec<String> = known
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.name,
+                        match c.list {
+                            ContainerList::Sidecars => "sidecar",
+                            ContainerList::InitContainers => "init container",
+                        }
+                    )
+                })
+                .collect();
+            Err(Error::Usage(format!(
+                "unknown container `{name}` in service `{service}`{hint}; its sidecars and init containers in {env}: {}",
+                list.join(", ")
+            )))
+        }
+        _ => Err(Error::Usage(format!(
+            "`{name}` is both a sidecar and an init container of `{service}` in {env}; a pod's containers need distinct names: rename one of them"
+        ))),
     }
 }
 
@@ -487,19 +658,29 @@ fn full_repository(ws: &Workspace, repository: &str) -> String {
     }
 }
 
-/// Services whose full image repository in `env` equals `repository` (after the
-/// platform registry is applied to both).
-fn matching_services(ws: &Workspace, env: &str, repository: &str) -> Result<Vec<String>> {
+/// The images (services' own, sidecars', init containers') whose full repository in
+/// `env` equals `repository` (after the platform registry is applied to both), by
+/// service, each service's own first.
+fn matching_slots(ws: &Workspace, env: &str, repository: &str) -> Result<Vec<ImageSlot>> {
     let wanted = full_repository(ws, repository);
     let mut found = Vec::new();
     let mut known = Vec::new();
     for service in ws.service_names() {
-        if let Some(image) = pick(&layers(ws, env, service), |l| l.image.as_ref()) {
-            let full = full_repository(ws, &image);
-            if full == wanted {
-                found.push(service.to_string());
+        let l = layers(ws, env, service);
+        let slots =
+            std::iter::once(None).chain(containers_of(ws, env, service).into_iter().map(Some));
+        for container in slots {
+            if let (_, Some(image)) = version_in(&l, container.as_ref()) {
+                let full = full_repository(ws, &image);
+                let slot = ImageSlot {
+                    service: service.to_string(),
+                    container,
+                };
+                known.push(format!("{full} ({slot})"));
+                if full == wanted {
+                    found.push(slot);
+                }
             }
-            known.push(format!("{full} ({service})"));
         }
     }
     if found.is_empty() {
@@ -512,7 +693,7 @@ fn matching_services(ws: &Workspace, env: &str, repository: &str) -> Result<Vec<
 }
 
 /// Turns an overlay edit error into a located diagnostic.
-fn edit_error(e: EditError, display: &str, path: PathBuf, text: &str) -> Error {
+pub(crate) fn edit_error(e: EditError, display: &str, path: PathBuf, text: &str) -> Error {
     let mut sources = Sources::default();
     let file = sources.add(display.to_string(), path, text.to_string());
     let code = if e.syntax {
@@ -635,19 +816,71 @@ pub(crate) fn update(
 
     let mut seen = Vec::new();
     for a in &edited.applied {
-        if seen.contains(&a.service) {
+        let key = (&a.service, &a.container);
+        if seen.contains(&key) {
             continue;
         }
-        seen.push(a.service.clone());
+        seen.push(key);
+        let c = a.container.as_ref();
         result.changes.push(ServiceChange {
             service: a.service.clone(),
-            before: effective(ws, env, &a.service),
-            after: effective(&new_ws, env, &a.service),
+            container: a.container.clone(),
+            before: effective(ws, env, &a.service, c),
+            after: effective(&new_ws, env, &a.service, c),
         });
     }
     result.warnings = compiled.warnings.clone();
     result.sources = new_ws.sources.clone();
 
+    let written = write_edit(
+        ws,
+        &EditedInput {
+            display: &display,
+            path: overlay_path,
+            text: &edited.text,
+        },
+        &compiled,
+        render,
+        commit,
+        || commit_message(env, &result.changes, kind),
+    )?;
+    result.files = written.files;
+    result.rendered = written.rendered;
+    result.commit = written.commit;
+    Ok(result)
+}
+
+/// An input file (an overlay, platform.toml) with its new text.
+pub(crate) struct EditedInput<'a> {
+    /// Relative to the platform directory: `overlays/dev.toml`, `platform.toml`.
+    pub display: &'a str,
+    pub path: PathBuf,
+    pub text: &'a str,
+}
+
+/// What `write_edit` wrote and committed.
+pub(crate) struct Written {
+    /// Every file written or removed, relative to the platform directory, sorted.
+    pub files: Vec<String>,
+    /// What happened in `generated/` (None without `render`).
+    pub rendered: Option<write::Outcome>,
+    /// The commit made with `commit`.
+    pub commit: Option<String>,
+}
+
+/// Writes an edited input file and (with `render`) the files of `compiled` that
+/// differ from `generated/`, as one transaction, then (with `commit`) commits exactly
+/// those files with `message()`. The git index is checked before anything is written;
+/// if a write or the commit fails, every file is put back as it was. Shared by
+/// `bump-image`, `promote` and `bump-chart`.
+pub(crate) fn write_edit(
+    ws: &Workspace,
+    input: &EditedInput<'_>,
+    compiled: &crate::compile::Compiled,
+    render: bool,
+    commit: bool,
+    message: impl FnOnce() -> String,
+) -> Result<Written> {
     let generated = ws.generated_dir();
     let comparison = if render {
         Some(write::compare(
@@ -658,7 +891,7 @@ pub(crate) fn update(
     } else {
         None
     };
-    let mut files = vec![display.clone()];
+    let mut files = vec![input.display.to_string()];
     if let Some(c) = &comparison {
         for rel in c.missing.iter().chain(&c.stale).chain(&c.extra) {
             files.push(format!("{}/{rel}", crate::workspace::GENERATED_DIR));
@@ -678,7 +911,7 @@ pub(crate) fn update(
         generated: generated.clone(),
         ..Rollback::default()
     };
-    rollback.save(overlay_path.clone())?;
+    rollback.save(input.path.clone())?;
     if let Some(c) = &comparison {
         for rel in c.missing.iter().chain(&c.stale).chain(&c.extra) {
             rollback.save(generated.join(rel))?;
@@ -693,33 +926,37 @@ pub(crate) fn update(
         }
     };
 
-    if let Err(e) = write::write_atomic(&overlay_path, edited.text.as_bytes()) {
+    if let Err(e) = write::write_atomic(&input.path, input.text.as_bytes()) {
         return Err(fail(rollback, e));
     }
-    if let Some(dir) = overlay_path.parent() {
-        // A bump or promote killed between writing the new overlay and renaming it
-        // left its temporary file here.
+    if let Some(dir) = input.path.parent() {
+        // A run killed between writing the new file and renaming it left its
+        // temporary file here.
         write::remove_abandoned_temp_files_in(dir);
     }
+    let mut written = Written {
+        files: Vec::new(),
+        rendered: None,
+        commit: None,
+    };
     if let Some(c) = &comparison {
         match write::apply(&generated, &compiled.tree, c) {
-            Ok(outcome) => result.rendered = Some(outcome),
+            Ok(outcome) => written.rendered = Some(outcome),
             Err(e) => return Err(fail(rollback, e)),
         }
     }
-    result.files = files;
+    written.files = files;
     if let Some(prepared) = prepared {
-        let message = commit_message(env, &result.changes, kind);
         match prepared.commit(
-            &message,
+            &message(),
             &Identity::author_from_env(),
             &Identity::committer_from_env(),
         ) {
-            Ok(oid) => result.commit = oid,
+            Ok(oid) => written.commit = oid,
             Err(e) => return Err(fail(rollback, e)),
         }
     }
-    Ok(result)
+    Ok(written)
 }
 
 /// `deploy(dev): main-api 1.2.3 → 1.2.4`; for several services or digests, a
@@ -734,26 +971,31 @@ pub fn commit_message(env: &str, changes: &[ServiceChange], kind: Kind<'_>) -> S
                     .as_deref()
                     .map_or_else(|| "(none)".to_string(), short_digest)
             };
-            format!("{} {b} ({} → {})", c.service, d(&c.before), d(&c.after))
+            format!("{} {b} ({} → {})", c.name(), d(&c.before), d(&c.after))
         } else {
-            format!("{} {b} → {a}", c.service)
+            format!("{} {b} → {a}", c.name())
         }
     };
     let subject = match changes {
         [one] => format!("deploy({env}): {}", brief(one)),
         many => {
             let afters: Vec<String> = many.iter().map(|c| c.after.short()).collect();
-            let names: Vec<&str> = many.iter().map(|c| c.service.as_str()).collect();
+            let names: Vec<String> = many.iter().map(ServiceChange::name).collect();
             if afters.iter().all(|a| *a == afters[0]) {
                 format!("deploy({env}): {} → {}", names.join(", "), afters[0])
             } else if many.len() <= 3 {
                 let each: Vec<String> = many
                     .iter()
-                    .map(|c| format!("{} {}", c.service, c.after.short()))
+                    .map(|c| format!("{} {}", c.name(), c.after.short()))
                     .collect();
                 format!("deploy({env}): {}", each.join(", "))
             } else {
-                format!("deploy({env}): {}", plural(many.len(), "service"))
+                let what = if many.iter().any(|c| c.container.is_some()) {
+                    "image"
+                } else {
+                    "service"
+                };
+                format!("deploy({env}): {}", plural(many.len(), what))
             }
         }
     };
@@ -765,7 +1007,7 @@ pub fn commit_message(env: &str, changes: &[ServiceChange], kind: Kind<'_>) -> S
     if detailed {
         let lines: Vec<String> = changes
             .iter()
-            .map(|c| format!("- {}: {} → {}", c.service, c.before, c.after))
+            .map(|c| format!("- {}: {} → {}", c.name(), c.before, c.after))
             .collect();
         paragraphs.push(lines.join("\n"));
     }

@@ -5,7 +5,9 @@
 //! else platform.toml) is made the effective image of the target environment, by
 //! editing only the target's overlay: values are set where they differ, and a
 //! digest (or tag) that the target's overlay pins but the source does not have is
-//! removed, so the target really runs what the source runs. Everything else (the
+//! removed, so the target really runs what the source runs. The same goes for each
+//! sidecar and init container the service has in the source environment
+//! (`services.<svc>.sidecars.<name>.tag`, ...), named `service/container`. Everything else (the
 //! lock, the in-memory compile, atomic writes, rollback, `--commit`) is the
 //! `bump-image` transaction (`ops::bump_image::update`).
 
@@ -14,8 +16,8 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::lock::CheckoutLock;
 use crate::ops::bump_image::{
-    self, check_env, check_service, effective, overlay_version, platform_dir, ImageVersion, Kind,
-    Update,
+    self, check_env, check_service, containers_of, effective, overlay_version, platform_dir,
+    ImageSlot, ImageVersion, Kind, Update,
 };
 use crate::overlay_edit::{Edit, Field};
 use crate::workspace::Workspace;
@@ -36,7 +38,8 @@ pub struct Promotion {
     pub from: String,
     pub to: String,
     pub update: Update,
-    /// Services not promoted, and why (no image version in the source environment).
+    /// Images not promoted (`service` or `service/container`), and why (no image
+    /// version in the source environment).
     pub skipped: Vec<(String, String)>,
 }
 
@@ -47,7 +50,7 @@ impl Promotion {
         let width = u
             .changes
             .iter()
-            .map(|c| c.service.len())
+            .map(|c| c.name().len())
             .chain(u.unchanged.iter().map(|(s, _)| s.len()))
             .chain(self.skipped.iter().map(|(s, _)| s.len()))
             .max()
@@ -56,7 +59,9 @@ impl Promotion {
         for c in &u.changes {
             out.push_str(&format!(
                 "  {:width$}  {} → {}\n",
-                c.service, c.before, c.after
+                c.name(),
+                c.before,
+                c.after
             ));
         }
         for (s, v) in &u.unchanged {
@@ -113,24 +118,41 @@ pub fn promote(
         v
     };
 
+    // Each service's own image, then its sidecars' and init containers' (those it has
+    // in the source environment).
+    let slots: Vec<ImageSlot> = services
+        .iter()
+        .flat_map(|service| {
+            std::iter::once(ImageSlot::service(service)).chain(
+                containers_of(&ws, &opts.from, service)
+                    .into_iter()
+                    .map(|c| ImageSlot {
+                        service: service.clone(),
+                        container: Some(c),
+                    }),
+            )
+        })
+        .collect();
+
     let mut edits = Vec::new();
     let mut unchanged: Vec<(String, ImageVersion)> = Vec::new();
     let mut skipped = Vec::new();
-    for service in &services {
-        let source = effective(&ws, &opts.from, service);
-        let target = effective(&ws, &opts.to, service);
+    for slot in &slots {
+        let (service, container) = (&slot.service, slot.container.as_ref());
+        let source = effective(&ws, &opts.from, service, container);
+        let target = effective(&ws, &opts.to, service, container);
         if source.is_empty() {
             skipped.push((
-                service.clone(),
+                slot.to_string(),
                 format!("no tag or digest in {}", opts.from),
             ));
             continue;
         }
         if source == target {
-            unchanged.push((service.clone(), source));
+            unchanged.push((slot.to_string(), source));
             continue;
         }
-        let pinned = overlay_version(&ws, &opts.to, service);
+        let pinned = overlay_version(&ws, &opts.to, service, container);
         for (field, want, have, own) in [
             (Field::Tag, &source.tag, &target.tag, &pinned.tag),
             (
@@ -140,17 +162,18 @@ pub fn promote(
                 &pinned.digest,
             ),
         ] {
-            match (want, have) {
-                (Some(v), h) if h.as_ref() != Some(v) => edits.push(Edit::set(service, field, v)),
-                (None, Some(_)) if own.is_some() => edits.push(Edit::remove(service, field)),
+            let edit = match (want, have) {
+                (Some(v), h) if h.as_ref() != Some(v) => Edit::set(service, field, v),
+                (None, Some(_)) if own.is_some() => Edit::remove(service, field),
                 (None, Some(h)) => {
                     return Err(Error::Other(format!(
-                        "cannot promote `{service}`: {} has no {field}, but {} gets {field} `{h}` from platform.toml, which an overlay cannot unset",
+                        "cannot promote `{slot}`: {} has no {field}, but {} gets {field} `{h}` from platform.toml, which an overlay cannot unset",
                         opts.from, opts.to
                     )))
                 }
-                _ => {}
-            }
+                _ => continue,
+            };
+            edits.push(edit.in_container(container.cloned()));
         }
     }
     let update = bump_image::update(

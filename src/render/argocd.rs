@@ -60,12 +60,25 @@ pub const BOOTSTRAP_FILE: &str = "bootstrap.yaml";
 /// the health check docs/argocd.md shows).
 pub mod bootstrap_wave {
     /// AppProjects: before any Application that uses them.
-    pub const PROJECTS: i32 = -3;
+    pub const PROJECTS: i32 = -5;
     /// `<cluster>-namespaces`: the Namespaces several Applications deploy into.
-    pub const NAMESPACES: i32 = -2;
+    pub const NAMESPACES: i32 = -4;
+    /// `<cluster>-baseline`: StorageClasses, PriorityClasses and platform roles, which
+    /// every later Application's pods and volumes may name.
+    pub const BASELINE: i32 = -4;
+    /// Add-ons that define kinds or admission webhooks others need (cert-manager, the
+    /// External Secrets Operator, Karpenter, the AWS Load Balancer Controller, the
+    /// Secrets Store CSI driver).
+    pub const OPERATORS: i32 = -3;
+    /// `<cluster>-baseline-custom`: ClusterIssuers, ClusterSecretStores, NodePools and
+    /// EC2NodeClasses, once the operators that define them are healthy.
+    pub const BASELINE_CUSTOM: i32 = -2;
     /// `<cluster>-monitoring`: it installs the CRDs of the ServiceMonitors and
-    /// PrometheusRules the service Applications deploy.
-    pub const MONITORING: i32 = -1;
+    /// PrometheusRules the service Applications deploy; its pods may need the node pools
+    /// of the same wave.
+    pub const MONITORING: i32 = -2;
+    /// The other add-ons (ingress controllers, external-dns, metrics-server, ...).
+    pub const ADDONS: i32 = -1;
     /// The ApplicationSets of the environments: the services, last.
     pub const SERVICES: i32 = 0;
 }
@@ -93,6 +106,11 @@ pub fn namespaces_app_name(cluster: &str) -> String {
 /// Name of the Application of a cluster's monitoring stack.
 pub fn monitoring_app_name(cluster: &str) -> String {
     format!("{cluster}-monitoring")
+}
+
+/// Name of the Application of a cluster's baseline `component` (`baseline`, `baseline-custom`).
+pub fn baseline_app_name(cluster: &str, component: &str) -> String {
+    format!("{cluster}-{component}")
 }
 
 /// Name of a cluster's bootstrap Application.
@@ -270,8 +288,10 @@ pub fn app_projects(
         }
         p.users.push(format!("environment {}", env.name));
     }
-    let own_apps =
-        !shared_namespaces.is_empty() || cluster.monitoring.is_some() || !cluster.addons.is_empty();
+    let own_apps = !shared_namespaces.is_empty()
+        || cluster.monitoring.is_some()
+        || !cluster.addons.is_empty()
+        || !cluster.baseline.is_empty();
     if own_apps {
         let p = projects.entry(cluster.project.as_str()).or_default();
         p.repos.insert(platform.repo.clone());
@@ -281,6 +301,15 @@ pub fn app_projects(
             p.kinds.insert((String::new(), "Namespace".into()));
             p.namespaces.insert(String::new());
             p.namespaces.extend(shared_namespaces.iter().cloned());
+        }
+        if !cluster.baseline.is_empty() {
+            // The baseline Applications deploy only cluster-scoped objects.
+            p.namespaces.insert(String::new());
+            p.kinds.extend(
+                super::baseline::cluster_kinds(&cluster.baseline)
+                    .into_iter()
+                    .map(|(g, k)| (g.to_string(), k.to_string())),
+            );
         }
         if let Some(m) = &cluster.monitoring {
             // Exactly what the chart creates (see `monitoring::CHART_FOOTPRINT`).
@@ -544,6 +573,47 @@ pub fn monitoring_application(
             options: &["ServerSideApply=true"],
             wave: bootstrap_wave::MONITORING,
             finalizer: true,
+        },
+    ))
+}
+
+/// `<cluster>-baseline` or `<cluster>-baseline-custom` (`component`): the cluster's
+/// baseline objects, from `generated/clusters/<cluster>/<component>/`; `None` when the
+/// cluster has none of that component.
+pub fn baseline_application(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    component: &str,
+) -> Option<Application> {
+    let b = &cluster.baseline;
+    let (count, wave) = if component == super::baseline::CORE {
+        (b.core_len(), bootstrap_wave::BASELINE)
+    } else {
+        (b.custom_len(), bootstrap_wave::BASELINE_CUSTOM)
+    };
+    if count == 0 {
+        return None;
+    }
+    Some(application(
+        platform,
+        argo_labels(platform, cluster, None),
+        &AppDef {
+            name: baseline_app_name(&cluster.name, component),
+            project: cluster.project.clone(),
+            sources: vec![repo_directory(
+                platform,
+                &format!(
+                    "{GENERATED_DIR}/{}",
+                    super::cluster_dir(&cluster.name, component)
+                ),
+            )],
+            destination: destination(&cluster.destination, None),
+            sync: cluster_sync(platform, cluster),
+            options: &[],
+            wave,
+            // Pruning a StorageClass or a NodePool with its Application would drain
+            // nodes and strand volumes: deleting the Application leaves them.
+            finalizer: false,
         },
     ))
 }

@@ -6,6 +6,7 @@
 //! stages (validate, emit, diff) work on one representation.
 
 pub mod argocd;
+pub mod baseline;
 pub mod cmp_plugin;
 mod config_map;
 mod cronjob;
@@ -165,16 +166,28 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
     let mut out = Vec::new();
     let shared_levels = namespace::shared(platform, cluster);
     let shared: BTreeSet<String> = shared_levels.keys().cloned().collect();
+    let service_namespaces: BTreeSet<&str> = platform
+        .environments_on(&cluster.name)
+        .flat_map(|e| e.services.iter().map(|s| s.namespace.as_str()))
+        .collect();
     for (ns, level) in &shared_levels {
+        let dir = cluster_dir(&cluster.name, NAMESPACES_COMPONENT);
         out.push(Object::of_cluster(
             &cluster.name,
-            format!(
-                "{}/{ns}.yaml",
-                cluster_dir(&cluster.name, NAMESPACES_COMPONENT)
-            ),
+            format!("{dir}/{ns}.yaml"),
             &namespace::with_level(platform, ns, *level),
         ));
+        if service_namespaces.contains(ns.as_str()) {
+            if let Some(rb) = baseline::developer_binding(platform, cluster, ns) {
+                out.push(Object::of_cluster(
+                    &cluster.name,
+                    format!("{dir}/{}", baseline::developer_binding_file(ns)),
+                    &rb,
+                ));
+            }
+        }
     }
+    out.extend(baseline::objects(platform, cluster));
     if let Some(m) = &cluster.monitoring {
         if monitoring::owns_namespace(platform, cluster) {
             out.push(Object::of_cluster(
@@ -265,6 +278,15 @@ pub fn argocd_objects(
             &argocd::addon_application(platform, cluster, a),
         ));
     }
+    for component in [baseline::CORE, baseline::CUSTOM] {
+        if let Some(app) = argocd::baseline_application(platform, cluster, component) {
+            out.push(Object::of_cluster(
+                &cluster.name,
+                at(&format!("application-{component}.yaml")),
+                &app,
+            ));
+        }
+    }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {
         out.push(Object::of_cluster(
             &cluster.name,
@@ -330,6 +352,12 @@ pub fn service_objects(
             "namespace.yaml",
             &namespace::build(platform, &svc.namespace),
         ));
+        if let Some(rb) = platform
+            .cluster(&env.cluster)
+            .and_then(|c| baseline::developer_binding(platform, c, &svc.namespace))
+        {
+            out.push(obj(baseline::DEVELOPER_BINDING_FILE, &rb));
+        }
         if let Some(np) = &env.network_policy {
             out.push(obj(
                 "networkpolicy-default-deny.yaml",

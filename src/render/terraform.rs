@@ -11,7 +11,14 @@
 //!   (`system:serviceaccount:<namespace>:<service account>`);
 //! - `pod_identity_associations`: every association to create, with the argument
 //!   names of `aws_eks_pod_identity_association`;
-//! - `secret_prefixes`: per environment, the secret paths its roles may read.
+//! - `secret_prefixes`: per environment, the secret paths its roles may read;
+//! - `karpenter`: the IAM roles of the nodes its EC2NodeClasses launch (each needs an
+//!   instance profile and an EKS access entry of type `EC2_LINUX`) and its interruption
+//!   queue (SQS, fed by EventBridge rules), when the cluster declares node classes or runs
+//!   the `karpenter` chart;
+//! - `assumed_roles`: roles the baseline's objects name for an operator to assume
+//!   (a ClusterSecretStore's `role`, a DNS-01 solver's `role`): each must trust the
+//!   operator's own role.
 //!
 //! The first key, `//`, is the header every generated file has (JSON has no comments).
 //! docs/output.md shows a Terraform snippet that reads the file.
@@ -39,6 +46,28 @@ pub struct HandOff {
     pub pod_identity_associations: Vec<Association>,
     /// Environment → the secret paths it may read (`secret_prefixes`); empty means any.
     pub secret_prefixes: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub karpenter: Option<Karpenter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed_roles: Vec<AssumedRole>,
+}
+
+/// What Karpenter needs on the AWS side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Karpenter {
+    /// IAM role names of the nodes (the EC2NodeClasses' `role`), sorted.
+    pub node_roles: Vec<String>,
+    /// The SQS queue of interruption events (the chart's `settings.interruptionQueue`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interruption_queue: Option<String>,
+}
+
+/// A role a baseline object tells an operator to assume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssumedRole {
+    /// `ClusterSecretStore/<name>` or `ClusterIssuer/<name>`.
+    pub object: String,
+    pub role_arn: String,
 }
 
 /// A role assumed through IRSA, and the subject its trust policy must allow.
@@ -120,11 +149,53 @@ pub fn build(platform: &PlatformSpec, cluster: &ClusterSpec) -> HandOff {
             }),
         }
     }
+    let node_roles: std::collections::BTreeSet<String> = cluster
+        .baseline
+        .node_classes
+        .iter()
+        .map(|c| c.role.clone())
+        .collect();
+    let interruption_queue = cluster
+        .addons
+        .iter()
+        .filter(|a| a.chart == "karpenter")
+        .find_map(|a| a.values["settings"]["interruptionQueue"].as_str())
+        .map(str::to_string);
+    let karpenter = (!node_roles.is_empty() || interruption_queue.is_some()).then(|| Karpenter {
+        node_roles: node_roles.into_iter().collect(),
+        interruption_queue,
+    });
+    let mut assumed_roles = Vec::new();
+    for s in &cluster.baseline.secret_stores {
+        if let Some(role) = &s.role {
+            assumed_roles.push(AssumedRole {
+                object: format!("ClusterSecretStore/{}", s.name),
+                role_arn: role.clone(),
+            });
+        }
+    }
+    for i in &cluster.baseline.issuers {
+        if let crate::spec::IssuerKind::Acme {
+            solver:
+                crate::spec::AcmeSolver::Dns01 {
+                    role: Some(role), ..
+                },
+            ..
+        } = &i.kind
+        {
+            assumed_roles.push(AssumedRole {
+                object: format!("ClusterIssuer/{}", i.name),
+                role_arn: role.clone(),
+            });
+        }
+    }
     HandOff {
         format_version: FORMAT_VERSION,
         cluster: cluster.name.clone(),
         irsa,
         pod_identity_associations: associations,
         secret_prefixes,
+        karpenter,
+        assumed_roles,
     }
 }

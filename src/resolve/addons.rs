@@ -17,7 +17,13 @@ use crate::spec::{AddonIdentity, AddonSettings, AddonSpec, CpuMem, PodSecurityLe
 use crate::{names, quantity, rules};
 
 /// Names kgen gives its own per-cluster Applications and directories.
-pub const RESERVED_ADDON_NAMES: &[&str] = &["monitoring", "namespaces", "bootstrap"];
+pub const RESERVED_ADDON_NAMES: &[&str] = &[
+    "monitoring",
+    "namespaces",
+    "bootstrap",
+    "baseline",
+    "baseline-custom",
+];
 
 /// The settings of `[addons.<name>]` that only some presets take, and their key.
 const TYPED: &[&str] = &[
@@ -47,6 +53,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn addons(
         &mut self,
         cluster: &str,
+        kubernetes_version: (u32, u32),
         cluster_layer: Option<&'a ClusterLayer>,
         only_env: Option<&str>,
         envs: &[&str],
@@ -106,7 +113,7 @@ impl<'a> Resolver<'a> {
             {
                 continue;
             }
-            if let Some(a) = self.addon(cluster, name, &header, &layers, ctx) {
+            if let Some(a) = self.addon(cluster, kubernetes_version, name, &header, &layers, ctx) {
                 out.push(a);
             }
         }
@@ -138,6 +145,7 @@ impl<'a> Resolver<'a> {
     fn addon(
         &mut self,
         cluster: &str,
+        kubernetes_version: (u32, u32),
         name: &str,
         header: &Origin,
         layers: &Layers<'a, AddonLayer>,
@@ -314,7 +322,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+        let mut settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+        settings.kubernetes_version = kubernetes_version;
 
         // Identity.
         let mode = layers
@@ -347,7 +356,6 @@ impl<'a> Resolver<'a> {
                 service_account: sa.name.replace("{release}", &release),
             })
         });
-        let mut settings = settings;
         if let Some(i) = identity
             .as_ref()
             .filter(|i| i.mode == WorkloadIdentity::Irsa)
@@ -372,8 +380,19 @@ impl<'a> Resolver<'a> {
 
         let wave = layers
             .pick(|l| l.sync_wave.as_ref())
-            .and_then(|w| self.int_in_range(*w.value, -100, 100, &w.origin, "sync_wave"))
-            .map_or_else(|| preset.map_or(-1, |p| p.wave), |w| w as i32);
+            .and_then(|w| {
+                self.int_in_range(
+                    *w.value,
+                    i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1,
+                    100,
+                    &w.origin,
+                    "sync_wave",
+                )
+            })
+            .map_or_else(
+                || preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave),
+                |w| w as i32,
+            );
         let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),

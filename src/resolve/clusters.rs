@@ -277,7 +277,14 @@ impl<'a> Resolver<'a> {
         };
         let ctx = self.cluster_template_context(&spec);
         spec.baseline = self.baseline(&spec.name, c.baseline.as_ref(), &ctx);
-        spec.addons = self.addons(&spec.name, Some(&layer.value), only_env, envs, &ctx);
+        spec.addons = self.addons(
+            &spec.name,
+            spec.kubernetes_version,
+            Some(&layer.value),
+            only_env,
+            envs,
+            &ctx,
+        );
         spec
     }
 
@@ -330,7 +337,14 @@ impl<'a> Resolver<'a> {
         };
         let ctx = self.cluster_template_context(&spec);
         spec.baseline = self.baseline(&spec.name, None, &ctx);
-        spec.addons = self.addons(&spec.name, None, Some(env), &[env], &ctx);
+        spec.addons = self.addons(
+            &spec.name,
+            spec.kubernetes_version,
+            None,
+            Some(env),
+            &[env],
+            &ctx,
+        );
         spec
     }
 
@@ -381,7 +395,10 @@ impl<'a> Resolver<'a> {
 
     pub(super) fn check_project_name(&mut self, project: &str, origin: Origin) {
         if let Err(e) = names::check_dns1123_label(project) {
-            self.error(rules::INVALID_NAME, origin, format!("Argo CD project: {e}"));
+            let d = self.error(rules::INVALID_NAME, origin, format!("Argo CD project: {e}"));
+            if let Some(n) = names::nearest_dns1123_label(project) {
+                d.label(format!("did you mean `{n}`?"));
+            }
         }
     }
 

@@ -162,11 +162,14 @@ impl<'a> Resolver<'a> {
         let controller_namespace = match layers.pick(|l| l.controller_namespace.as_ref()) {
             Some(ns) => {
                 if let Err(e) = names::check_dns1123_label(ns.value) {
-                    self.error(
+                    let d = self.error(
                         rules::INVALID_NAME,
                         ns.origin.clone(),
                         format!("ingress controller namespace: {e}"),
                     );
+                    if let Some(n) = names::nearest_dns1123_label(ns.value) {
+                        d.label(format!("did you mean `{n}`?"));
+                    }
                 }
                 ns.value.clone()
             }
@@ -193,11 +196,14 @@ impl<'a> Resolver<'a> {
         let cluster_issuer = match layers.pick(|l| l.cluster_issuer.as_ref()) {
             Some(ci) => {
                 if let Err(e) = names::check_dns1123_subdomain(ci.value) {
-                    self.error(
+                    let d = self.error(
                         rules::INVALID_NAME,
                         ci.origin.clone(),
                         format!("cluster_issuer: {e}"),
                     );
+                    if let Some(n) = names::nearest_dns1123_subdomain(ci.value) {
+                        d.label(format!("did you mean `{n}`?"));
+                    }
                 }
                 ci.value.clone()
             }
@@ -238,11 +244,15 @@ impl<'a> Resolver<'a> {
                     Ok(())
                 }
             }) {
-                self.error(
+                let d = self.error(
                     rules::INVALID_NAME,
                     g.origin.clone(),
                     format!("ALB group name: {e}"),
                 );
+                if let Some(n) = names::nearest_dns1123_subdomain(g.value).filter(|n| n.len() <= 63)
+                {
+                    d.label(format!("did you mean `{n}`?"));
+                }
             }
             g.value.clone()
         });
@@ -281,13 +291,21 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, crate::input::ExternalSecretsLayer>,
     ) -> ExternalSecretsSpec {
         let store_name = |this: &mut Self, v: Option<Located<&'a String>>, default: &str| {
-            this.checked_or(
+            let nearest = v
+                .as_ref()
+                .and_then(|v| names::nearest_dns1123_subdomain(v.value));
+            let name = this.checked_or(
                 v,
                 default,
                 rules::INVALID_NAME,
                 "ClusterSecretStore name",
                 names::check_dns1123_subdomain,
-            )
+            );
+            // `nearest` is only found for an invalid name: the error just pushed.
+            if let (Some(n), Some(d)) = (nearest, this.diags.last_mut()) {
+                d.label = Some(format!("did you mean `{n}`?"));
+            }
+            name
         };
         let store = store_name(
             self,

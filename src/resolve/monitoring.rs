@@ -120,11 +120,14 @@ impl<'a> Resolver<'a> {
                 match v {
                     Some(v) => {
                         if let Err(e) = names::check_dns1123_subdomain(v.value) {
-                            this.error(
+                            let d = this.error(
                                 rules::INVALID_NAME,
                                 v.origin.clone(),
                                 format!("{what}: {e}"),
                             );
+                            if let Some(n) = names::nearest_dns1123_subdomain(v.value) {
+                                d.label(format!("did you mean `{n}`?"));
+                            }
                         }
                         v.value.clone()
                     }

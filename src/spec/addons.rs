@@ -19,6 +19,9 @@ pub struct AddonSettings {
     pub namespace: String,
     /// The cluster's name.
     pub cluster: String,
+    /// The cluster's Kubernetes version, `(1, 30)` (`[clusters.<name>] kubernetes_version`);
+    /// `(0, 0)` when unknown. Some charts' images follow it (cluster-autoscaler).
+    pub kubernetes_version: (u32, u32),
     pub replicas: Option<u32>,
     pub resources: Option<Resources>,
     pub priority_class: Option<String>,

@@ -1,0 +1,435 @@
+//! Every unknown key, wrong type and missing key of an input file, not just the first.
+//!
+//! serde stops at the first error: `PlatformFile::deserialize` returns one error and
+//! nothing else. This module runs only after that has happened (the happy path never
+//! comes here), and finds the others by *isolation*: it deserialises the same type
+//! from small documents made of one subtree of the file and the tables on the path to
+//! it, so that every message and span comes from serde and the toml crate themselves,
+//! exactly as when a file has a single error, and no list of keys or types is kept by
+//! hand.
+//!
+//! - **A subtree** (a value with its key) is checked by deserialising the whole type
+//!   from a document holding only that subtree, under copies of its ancestor tables
+//!   that hold nothing else. The ancestors' keys and tables get a span that points
+//!   nowhere (`NOWHERE`), so an error with a real span is one of the subtree's, and
+//!   an error that points nowhere (a key the stripped ancestors now lack) is not.
+//! - **A subtree with an error** is split: each of its entries (or array elements) is
+//!   checked alone, recursively. If none has an error, the error is the subtree's own:
+//!   its key is unknown, its value has the wrong type, or its table lacks a key.
+//! - **Missing keys**: serde names the first missing key of a table only, and only once
+//!   everything inside the table is correct. The others come from the `required` list
+//!   of that table in the JSON Schema derived from the same types (`kgen schema`), in
+//!   declaration order, which is serde's order; the message is serde's own
+//!   ("missing field \`x\`"), at the span toml gives that error (the table's).
+//!
+//! Cost: a subtree without errors is deserialised once; only a subtree with an error
+//! is split, and each level of splitting deserialises at most the subtree again, so a
+//! file costs O(size × depth), the depth being that of the input types (five or six
+//! tables: below a value of the wrong type nothing is split). The search stops after
+//! [`MAX_ERRORS`].
+
+use std::cell::OnceCell;
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use toml::de::{DeString, DeTable, DeValue};
+use toml::Spanned;
+
+/// Most errors looked for in one input file: the search stops there, and the errors
+/// found are reported (the human format shows the first 50 of a run, see
+/// `diagnostic::MAX_SHOWN_INPUT_ERRORS`). It bounds the work on a hostile file (every
+/// error is located by counting the characters before it on its line, and an 8 MiB
+/// file can be one line).
+pub const MAX_ERRORS: usize = 1_000;
+
+/// The span given to the copies of a subtree's ancestors: no error of the file is there.
+const NOWHERE: Range<usize> = usize::MAX..usize::MAX;
+
+/// An error of the input file: serde's message and the span toml gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+type Key<'i> = Spanned<DeString<'i>>;
+type Item<'i> = Spanned<DeValue<'i>>;
+
+/// One step from a table or array to the subtree below it.
+#[derive(Clone, Copy)]
+enum Step<'a, 'i> {
+    /// The entry with this key.
+    Key(&'a Key<'i>),
+    /// An element of an array (the copy holds that element only).
+    Element,
+}
+
+/// Every error of `text` read as a `T`, given the error `first` that deserialising
+/// it returned: in the order of the file, at most [`MAX_ERRORS`]. Contains `first`
+/// (or is just `first` when the file cannot be parsed again, which does not happen:
+/// a syntax error never gets here).
+pub fn every_error<T: DeserializeOwned + JsonSchema>(
+    text: &str,
+    first: &toml::de::Error,
+) -> Vec<Found> {
+    let first_found = || Found {
+        message: first.message().to_string(),
+        span: first.span().unwrap_or(0..0),
+    };
+    let Ok(doc) = DeTable::parse(text) else {
+        return vec![first_found()];
+    };
+    let span = doc.span();
+    let root = Spanned::new(span, DeValue::Table(doc.into_inner()));
+    let mut search = Search::<T> {
+        schema: OnceCell::new(),
+        found: Vec::new(),
+        _type: PhantomData,
+    };
+    search.check(&mut Vec::new(), &root, Some(first.clone()));
+    let mut found = search.found;
+    if found.is_empty() {
+        found.push(first_found());
+    }
+    // Stable: the missing keys of one table stay in declaration order.
+    found.sort_by_key(|f| f.span.start);
+    found.dedup();
+    found
+}
+
+struct Search<T> {
+    /// The JSON Schema of `T`, made on first use (for missing keys).
+    schema: OnceCell<Value>,
+    found: Vec<Found>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + JsonSchema> Search<T> {
+    /// Checks the subtree `node` at `path` (the steps from the root; the last one is
+    /// the node's own key or array position). `known` is its error, when known.
+    fn check<'a, 'i>(
+        &mut self,
+        path: &mut Vec<Step<'a, 'i>>,
+        node: &'a Item<'i>,
+        known: Option<toml::de::Error>,
+    ) {
+        if self.found.len() >= MAX_ERRORS {
+            return;
+        }
+        let Some(error) = known.or_else(|| self.run(path, node)) else {
+            return;
+        };
+        let before = self.found.len();
+        match node.get_ref() {
+            DeValue::Table(table) => {
+                for (key, value) in table.iter() {
+                    path.push(Step::Key(key));
+                    self.check(path, value, None);
+                    path.pop();
+                }
+            }
+            DeValue::Array(array) => {
+                for value in array.iter() {
+                    path.push(Step::Element);
+                    self.check(path, value, None);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        let table = match node.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+        if self.found.len() > before {
+            // Errors inside: the table's own missing keys, which serde would name next.
+            if let Some(table) = table {
+                self.missing(path, table, node.span(), None);
+            }
+            return;
+        }
+        // Nothing inside: the error is the node's own.
+        let missing = missing_key(error.message()).map(str::to_string);
+        self.push(Found {
+            message: error.message().to_string(),
+            span: error.span().unwrap_or(0..0),
+        });
+        if let (Some(table), Some(first)) = (table, missing) {
+            if error.span() == Some(node.span()) {
+                self.missing(path, table, node.span(), Some(&first));
+            }
+        }
+    }
+
+    /// Deserialises `T` from `node` alone under copies of its ancestors, and returns
+    /// the error if it is the node's (it has a real span).
+    fn run(&self, path: &[Step<'_, '_>], node: &Item<'_>) -> Option<toml::de::Error> {
+        let mut value = node.clone();
+        for (i, step) in path.iter().enumerate().rev() {
+            let container = match step {
+                Step::Key(key) => {
+                    // The node's own key keeps its span (it may be the unknown one).
+                    let span = if i + 1 == path.len() {
+                        key.span()
+                    } else {
+                        NOWHERE
+                    };
+                    let mut table = DeTable::new();
+                    table.insert(Spanned::new(span, key.get_ref().clone()), value);
+                    DeValue::Table(table)
+                }
+                Step::Element => DeValue::Array(std::iter::once(value).collect()),
+            };
+            value = Spanned::new(NOWHERE, container);
+        }
+        let DeValue::Table(root) = value.into_inner() else {
+            return None;
+        };
+        let error =
+            T::deserialize(toml::de::Deserializer::from(Spanned::new(NOWHERE, root))).err()?;
+        error.span().filter(|s| *s != NOWHERE)?;
+        Some(error)
+    }
+
+    /// The required keys of the table at `path` that it lacks (but `skip`), as the
+    /// errors serde gives, at `span`.
+    fn missing(
+        &mut self,
+        path: &[Step<'_, '_>],
+        table: &DeTable<'_>,
+        span: Range<usize>,
+        skip: Option<&str>,
+    ) {
+        let schema = self
+            .schema
+            .get_or_init(|| schemars::schema_for!(T).to_value());
+        let Some(node) = path
+            .iter()
+            .try_fold(schema, |s, step| child(schema, s, *step))
+        else {
+            return;
+        };
+        let missing: Vec<String> = required(schema, node)
+            .into_iter()
+            .filter(|k| Some(*k) != skip && !table.contains_key(*k))
+            // serde's `Error::missing_field` (which needs a `&'static str`) says this.
+            .map(|k| format!("missing field `{k}`"))
+            .collect();
+        for message in missing {
+            self.push(Found {
+                message,
+                span: span.clone(),
+            });
+        }
+    }
+
+    fn push(&mut self, found: Found) {
+        if self.found.len() < MAX_ERRORS {
+            self.found.push(found);
+        }
+    }
+}
+
+/// `x` of serde's "missing field `x`".
+fn missing_key(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// `schema` with `$ref`s followed.
+fn resolve<'s>(root: &'s Value, mut schema: &'s Value) -> &'s Value {
+    // Bounded: schemars never makes a `$ref` to a `$ref`, but a loop must not hang.
+    for _ in 0..8 {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => match root.pointer(r.trim_start_matches('#')) {
+                Some(s) => schema = s,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    schema
+}
+
+/// The schema of what `step` leads to from `schema` (through `anyOf`/`oneOf`, as for
+/// an optional table).
+fn child<'s>(root: &'s Value, schema: &'s Value, step: Step<'_, '_>) -> Option<&'s Value> {
+    let schema = resolve(root, schema);
+    let direct = match step {
+        Step::Key(key) => schema
+            .get("properties")
+            .and_then(|p| p.get(key.get_ref().as_ref()))
+            .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+        Step::Element => schema.get("items"),
+    };
+    direct.or_else(|| {
+        ["anyOf", "oneOf"]
+            .iter()
+            .filter_map(|k| schema.get(*k)?.as_array())
+            .flatten()
+            .find_map(|alt| child(root, alt, step))
+    })
+}
+
+/// The `required` keys of an object schema, in declaration order.
+fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
+    let schema = resolve(root, schema);
+    if let Some(list) = schema.get("required").and_then(Value::as_array) {
+        return list.iter().filter_map(Value::as_str).collect();
+    }
+    ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| schema.get(*k)?.as_array())
+        .flatten()
+        .map(|alt| required(root, alt))
+        .find(|r| !r.is_empty())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{OverlayFile, PlatformFile};
+
+    /// Every error of `text` read as `T`, as `line:column: message`.
+    fn errors<T: DeserializeOwned + JsonSchema>(text: &str) -> Vec<String> {
+        let doc = DeTable::parse(text).expect("valid TOML");
+        let first = T::deserialize(toml::de::Deserializer::from(doc))
+            .err()
+            .expect("an error");
+        every_error::<T>(text, &first)
+            .into_iter()
+            .map(|f| {
+                let line = text[..f.span.start].matches('\n').count() + 1;
+                let col = f.span.start - text[..f.span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("{line}:{col}: {}", f.message)
+            })
+            .collect()
+    }
+
+    const BASE: &str =
+        "[platform]\nname = \"acme\"\nrepo = \"https://x.test/r.git\"\n\n[environments.dev]\n";
+
+    #[test]
+    fn a_single_error_is_serdes() {
+        let text = format!("{BASE}sync = \"automatic\"\n");
+        assert_eq!(
+            errors::<PlatformFile>(&text),
+            ["6:8: unknown variant `automatic`, expected `auto` or `manual`"]
+        );
+    }
+
+    #[test]
+    fn every_wrong_type_unknown_key_and_missing_key() {
+        let text = format!(
+            "{BASE}sync = \"automatc\"\n[environments.prod]\nsync = \"manul\"\nproducton = true\n\n\
+             [services.api]\nreplicas = \"3\"\nport = 8080\nsecrets = [{{ name = \"a\", from = \"ssm\", key = \"k\", jsonkey = \"x\" }}, {{ name = \"b\" }}]\n\
+             [services.web.resources.requests]\ncpu = 1\n"
+        );
+        assert_eq!(
+            errors::<PlatformFile>(&text),
+            [
+                "6:8: unknown variant `automatc`, expected `auto` or `manual`",
+                "8:8: unknown variant `manul`, expected `auto` or `manual`",
+                "9:1: unknown field `producton`, expected one of `cluster`, `namespace`, `project`, `sync`, `production`, `vars`, `secret_prefixes`, `workload_identity`, `secrets_backend`, `ingress`, `network_policy`, `external_secrets`",
+                "12:12: invalid type: string \"3\", expected i64",
+                "14:51: unknown field `jsonkey`, expected one of `name`, `from`, `key`, `json_key`",
+                "14:68: missing field `from`",
+                "14:68: missing field `key`",
+                "16:7: invalid type: integer `1`, expected a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_keys_of_the_root_and_of_a_table_with_errors_inside() {
+        assert_eq!(
+            errors::<PlatformFile>("[defaults]\nport = \"x\"\n"),
+            [
+                "1:1: missing field `platform`",
+                "1:1: missing field `environments`",
+                "2:8: invalid type: string \"x\", expected i64",
+            ]
+        );
+        assert_eq!(
+            errors::<PlatformFile>("[platform]\nregistry = 1\n[environments]\n"),
+            [
+                "1:1: missing field `name`",
+                "1:1: missing field `repo`",
+                "2:12: invalid type: integer `1`, expected a string",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_table_is_one_error_not_one_per_entry() {
+        // `port` is a table here: one error, its entries are not looked at.
+        let text = format!(
+            "{BASE}[services.api]\nport = {{ a = 1, b = \"x\" }}\nwaivers = {{ rule = 1 }}\n"
+        );
+        assert_eq!(
+            errors::<PlatformFile>(&text),
+            [
+                "7:8: invalid type: map, expected i64",
+                "8:11: invalid type: map, expected a sequence",
+            ]
+        );
+    }
+
+    #[test]
+    fn implicit_tables_dotted_keys_and_arrays_of_tables() {
+        let text = format!(
+            "{BASE}[services.api.resources.requests]\ncpu = 1\nmemory = 2\n\
+             [services.api.probes]\nliveness = 3\n\
+             [[services.api.secrets]]\nname = \"a\"\n\
+             [[services.api.secrets]]\nname = \"b\"\nfrom = \"x\"\nkey = \"k\"\n\
+             [services.web]\nautoscaling.mx = 3\nautoscaling.min = \"1\"\n"
+        );
+        assert_eq!(
+            errors::<PlatformFile>(&text),
+            [
+                "7:7: invalid type: integer `1`, expected a string",
+                "8:10: invalid type: integer `2`, expected a string",
+                "10:12: invalid type: integer `3`, expected an HTTP path such as \"/health\", or a table such as { tcp = \"http\" }",
+                "11:1: missing field `from`",
+                "11:1: missing field `key`",
+                "15:8: unknown variant `x`, expected `secretsmanager` or `ssm`",
+                "18:13: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`, `behavior`",
+                "19:19: invalid type: string \"1\", expected i64",
+            ]
+        );
+    }
+
+    #[test]
+    fn overlays() {
+        assert_eq!(
+            errors::<OverlayFile>(
+                "[environment]\nsync = 1\n[services.api]\ntag = 1\nautoscaling = { mx = 3, min = \"2\" }\n"
+            ),
+            [
+                "2:8: wanted string or table",
+                "4:7: invalid type: integer `1`, expected a string",
+                "5:17: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`, `behavior`",
+                "5:31: invalid type: string \"2\", expected i64",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_search_stops_at_the_limit() {
+        let mut text = String::from(BASE);
+        text.push_str("[services.api]\n");
+        for i in 0..MAX_ERRORS + 5 {
+            text.push_str(&format!("k{i} = 1\n"));
+        }
+        let found = errors::<PlatformFile>(&text);
+        assert_eq!(found.len(), MAX_ERRORS);
+        assert!(
+            found[0].starts_with("7:1: unknown field `k0`"),
+            "{}",
+            found[0]
+        );
+    }
+}
