@@ -439,7 +439,7 @@ mod tests {
             (got[1].1.as_str(), got[1].2.as_str()),
             (
                 "spec.timeZone",
-                "time zone \"Local\": `Local` depends on the controller's machine"
+                "time zone \"Local\": `Local` depends on the controller's machine, and the API server refuses it"
             )
         );
         c["spec"]["schedule"] = json!(" ");
