@@ -475,6 +475,7 @@ impl<'a> Resolver<'a> {
         let mut env = EnvSpec {
             name: name.to_string(),
             cluster: cluster.name.clone(),
+            kubernetes_version: cluster.kubernetes_version,
             destination: cluster.destination.clone(),
             project,
             sync,
@@ -1094,7 +1095,7 @@ impl<'a> Resolver<'a> {
                 origins.insert("service_account.automount_token".into(), a.origin.clone());
                 *a.value
             });
-        let rollout = self.rollout(kind, layers, &mut origins);
+        let rollout = self.rollout(kind, layers, env, &mut origins);
 
         (self.error_count() == before).then(|| ServiceSpec {
             name: name.to_string(),

@@ -1076,8 +1076,12 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
 pub struct Located {
     /// Byte range of the value (or key) in the file.
     pub span: std::ops::Range<usize>,
-    /// Dotted path of the value, e.g. `services.api.image`.
+    /// Dotted path of the value, e.g. `services.api.image` (a key holding a dot makes
+    /// it ambiguous: for messages use `key`).
     pub path: String,
+    /// The key of the value as written, dots included (`acme.com/token`); `***` when
+    /// the key itself looks like a secret.
+    pub key: String,
     pub finding: Finding,
 }
 
@@ -1102,7 +1106,7 @@ pub fn scan_toml(text: &str) -> Vec<Located> {
 /// parsed once for scanning and reading.
 pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc, "", &mut out);
+    scan_table(doc, "", "", &mut out);
     out
 }
 
@@ -1114,29 +1118,29 @@ fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
         out.push(Located {
             span: key.span(),
             path: path.to_string(),
+            key: shown_key(key.get_ref()).to_string(),
             finding: Finding { what },
         });
     }
 }
 
-/// A table (standard or inline) whose dotted path is `path`.
-fn scan_table(table: &toml::de::DeTable<'_>, path: &str, out: &mut Vec<Located>) {
+/// A table (standard or inline) whose dotted path is `path` and whose own key is
+/// `table_key` (empty for the document).
+fn scan_table(table: &toml::de::DeTable<'_>, path: &str, table_key: &str, out: &mut Vec<Located>) {
     for (key, item) in table.iter() {
         let child = join_path(path, key.get_ref());
         scan_key(key, &child, out);
-        scan_item(item, path, key.get_ref(), &child, out);
+        scan_item(item, table_key, key.get_ref(), &child, out);
     }
 }
 
-/// The value of `key` in the table at `parent`; `path` is the value's own path.
-/// Every element of an array is under the array's key and path.
-fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut Vec<Located>) {
+/// The value of `key` in the table whose own key is `table_key`; `path` is the
+/// value's path. Every element of an array is under the array's key and path.
+fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mut Vec<Located>) {
     match item.get_ref() {
         toml::de::DeValue::String(v) => {
-            let named = parent
-                .rsplit('.')
-                .next()
-                .is_some_and(|p| NAMED_VALUE_TABLES.contains(&p));
+            // The table's key as written: `files."app.env"` is not an `env` table.
+            let named = NAMED_VALUE_TABLES.contains(&table_key);
             let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
             let what = if named && !templated {
                 scan(key, v).map(|f| f.what)
@@ -1149,27 +1153,33 @@ fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut V
                 out.push(Located {
                     span: item.span(),
                     path: path.to_string(),
+                    key: shown_key(key).to_string(),
                     finding: Finding { what },
                 });
             }
         }
         toml::de::DeValue::Array(items) => {
             for v in items {
-                scan_item(v, parent, key, path, out);
+                scan_item(v, table_key, key, path, out);
             }
         }
-        toml::de::DeValue::Table(t) => scan_table(t, path, out),
+        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
         _ => {}
+    }
+}
+
+/// A key as messages show it: itself, or `***` when it looks like a secret.
+fn shown_key(key: &str) -> &str {
+    if scan_value(key).is_some() {
+        "***"
+    } else {
+        key
     }
 }
 
 fn join_path(path: &str, key: &str) -> String {
     // A key that is itself a secret is not repeated in messages.
-    let key = if scan_value(key).is_some() {
-        "***"
-    } else {
-        key
-    };
+    let key = shown_key(key);
     if path.is_empty() {
         key.to_string()
     } else {

@@ -284,7 +284,7 @@ fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
         rules::SECRET_LITERAL,
         format!(
             "`{}` looks like it holds a secret ({}); kgen refuses secrets in plain text",
-            found.path.rsplit('.').next().unwrap_or(""),
+            found.key,
             found.finding.what
         ),
     )

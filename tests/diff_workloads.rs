@@ -198,8 +198,8 @@ Risks (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: StatefulSet db/db  (generated/dev/db/statefulset.yaml)
@@ -254,14 +254,26 @@ Info (2):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        4        0         29
-  total            0        4        0         29
+  dev              0        5        0         29
+  total            0        5        0         29
 
-Changed (4):
+Changed (5):
+  ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
   ~ dev: ConfigMap seed/seed-config  (generated/dev/seed/configmap.yaml)
   ~ dev: Job seed/seed-764bf07e  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
   ~ dev: ServiceAccount seed/seed  (generated/dev/seed/serviceaccount.yaml)
+
+dev: ConfigMap migrate/migrate-hooks
+--- a/generated/dev/migrate/configmap-hooks.yaml
++++ b/generated/dev/migrate/configmap-hooks.yaml
+@@ -11,5 +11,5 @@
+   namespace: migrate
+ data:
+   configmap.yaml: "597df1ab"
+-  job.yaml: "50075196"
++  job.yaml: "1b947e29"
+   serviceaccount.yaml: "33e7cbf9"
 
 dev: Job migrate/migrate
 --- a/generated/dev/migrate/job.yaml
@@ -433,21 +445,22 @@ fn immutable_job_fields_fail_the_sync() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Risks (2):
+Risks (1):
   ! dev: Job migrate/migrate: spec.template changes; with hook-delete-policy HookFailed Argo CD keeps a run that succeeded, and a Job's pod template and completions are immutable: if that run is still in the cluster, the sync fails until it is deleted (`kubectl delete job -n migrate migrate`)
-  ! dev: Job seed/seed-54f4051f: spec.completions changes; a Job's pod template and completions are immutable, so the sync fails until the Job is deleted (`kubectl delete job -n seed seed-54f4051f`), after which it runs again
 
-Info (1):
+Info (2):
   i dev: Job migrate/migrate: an Argo CD PreSync hook: the changed Job runs at the next sync, unless the previous run succeeded and is still in the cluster (hook-delete-policy HookFailed keeps it)
+  i dev: Job seed/seed-73d4eebc: replaces Job `seed-54f4051f` (its pod template changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        2        0         31
-  total            0        2        0         31
+  dev              0        3        0         31
+  total            0        3        0         31
 
-Changed (2):
+Changed (3):
+  ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
-  ~ dev: Job seed/seed-54f4051f  (generated/dev/seed/job.yaml)
+  ~ dev: Job seed/seed-73d4eebc  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
 "#));
 }
 
@@ -467,8 +480,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -545,8 +558,8 @@ Risks (5):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        4        0         29
-  total            0        4        0         29
+  dev              0        4        0         30
+  total            0        4        0         30
 
 Changed (4):
   ~ dev: DaemonSet agent/agent  (generated/dev/agent/daemonset.yaml)
@@ -570,24 +583,30 @@ fn removed_claims_and_hooks_stay_in_the_cluster() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
+Risks (1):
+  ! dev: ConfigMap migrate/migrate-hooks: removed; a prune deletes it from the cluster
+
 Info (2):
   i dev: Job migrate/migrate: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)
   i dev: PersistentVolumeClaim api/api-cache: removed; Argo CD does not prune it (sync option Prune=false), so the claim and its data stay: delete it by hand (`kubectl delete persistentvolumeclaim -n api api-cache`) once the data is no longer needed
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              1        1        2         30
-  total            1        1        2         30
+  dev              1        3        3         28
+  total            1        3        3         28
 
 Added (1):
   + dev: Job migrate/migrate-f582e7fa  (generated/dev/migrate/job.yaml)
 
-Removed (2):
+Removed (3):
   - dev: PersistentVolumeClaim api/api-cache  (generated/dev/api/pvc-cache.yaml)
+  - dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   - dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
 
-Changed (1):
+Changed (3):
   ~ dev: Deployment api/api  (generated/dev/api/deployment.yaml)
+  ~ dev: ConfigMap migrate/migrate-config  (generated/dev/migrate/configmap.yaml)
+  ~ dev: ServiceAccount migrate/migrate  (generated/dev/migrate/serviceaccount.yaml)
 "#));
     let md = r.diff(&["--format", "markdown"]).stdout;
     assert_text(md.split("#### Added").next().unwrap(), &r.expand(r#"### kgen diff
@@ -623,8 +642,8 @@ Risks (2):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              2        0        2         31
-  total            2        0        2         31
+  dev              2        0        2         32
+  total            2        0        2         32
 
 Added (2):
   + dev: Deployment db/db  (generated/dev/db/deployment.yaml)

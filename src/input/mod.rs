@@ -364,7 +364,8 @@ pub struct ServiceLayer {
     /// e.g. by the External Secrets Operator) holding credentials for a private registry.
     #[serde(default)]
     pub image_pull_secrets: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Labels added to every object of the service (not the ones kgen sets).
+    /// Labels added to every object of the service and to its pods (not the keys kgen
+    /// sets; never to selectors).
     #[serde(default)]
     pub labels: SpannedMap<String>,
     /// Annotations added to every object of the service (not the ones kgen sets).

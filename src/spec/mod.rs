@@ -131,6 +131,8 @@ pub struct EnvSpec {
     pub name: String,
     /// Name of the cluster the environment runs on (see [`ClusterSpec`]).
     pub cluster: String,
+    /// Its cluster's Kubernetes minor version, `(1, 30)` (what the API server accepts).
+    pub kubernetes_version: (u32, u32),
     /// Where Argo CD deploys the environment's Applications: its cluster's destination.
     pub destination: Destination,
     pub project: String,
