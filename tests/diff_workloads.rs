@@ -680,6 +680,7 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         base: Some("HEAD~1".into()),
         head: Some("HEAD".into()),
         envs: vec!["dev".into()],
+        ignore: Vec::new(),
     })
     .unwrap();
     assert_eq!(report.diff.info.len(), 2);
