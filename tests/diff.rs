@@ -408,32 +408,6 @@ Changed ({n}):
     );
     assert!(!out.stdout.contains("<details>"));
 
-    // With another change to the Deployment, it keeps its own diff; the rest collapse.
-    r.set(
-        "overlays/dev.toml",
-        &["services", "main-api", "tag"],
-        "1.4.1",
-    );
-    r.set(
-        "overlays/dev.toml",
-        &["services", "main-api", "env", "EXTRA"],
-        "1",
-    );
-    r.render();
-    let c2 = r.commit("dev: main-api 1.4.1 with EXTRA");
-    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let (changed2, _, _) = r.differing(&c1, &c2, "dev");
-    let m = changed2.len();
-    assert!(
-        out.stdout.contains(&format!(
-            "Changed ({m}):\n  ~ dev: service main-api: version 1.3.2 → 1.4.1; nothing else changes in its {} objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/main-api/)\n  ~ dev: Deployment dev-main-api/main-api  (generated/dev/main-api/deployment.yaml)\n\ndev: Deployment dev-main-api/main-api\n--- a/generated/dev/main-api/deployment.yaml\n",
-            m - 1
-        )),
-        "{}",
-        out.stdout
-    );
-    assert_eq!(out.stdout.matches("\n--- a/generated/").count(), 1);
     assert!(
         !out.stdout.contains('\x1b'),
         "no colour when stdout is not a terminal"
@@ -478,6 +452,33 @@ Changed ({n}):
             Some(&c1),
         ),
     );
+
+    // With another change to the Deployment, it keeps its own diff; the rest collapse.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.4.1",
+    );
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "env", "EXTRA"],
+        "1",
+    );
+    r.render();
+    let c2 = r.commit("dev: main-api 1.4.1 with EXTRA");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (changed2, _, _) = r.differing(&c1, &c2, "dev");
+    let m = changed2.len();
+    assert!(
+        out.stdout.contains(&format!(
+            "Changed ({m}):\n  ~ dev: service main-api: version 1.3.2 → 1.4.1; nothing else changes in its {} objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/main-api/)\n  ~ dev: Deployment dev-main-api/main-api  (generated/dev/main-api/deployment.yaml)\n\ndev: Deployment dev-main-api/main-api\n--- a/generated/dev/main-api/deployment.yaml\n",
+            m - 1
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches("\n--- a/generated/").count(), 1);
 }
 
 #[test]
@@ -1374,6 +1375,12 @@ fn text_is_coloured_for_a_terminal() {
         "overlays/dev.toml",
         &["services", "main-api", "tag"],
         "1.3.9",
+    );
+    // Not only a version change: the Deployment keeps its own (coloured) diff.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "env", "EXTRA"],
+        "1",
     );
     let report = kgen::ops::diff::diff(&kgen::ops::diff::DiffOptions {
         platform: r.path("platform.toml"),
