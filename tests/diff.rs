@@ -1125,7 +1125,7 @@ Changed (1):
 nonprod: file values/nonprod/monitoring.yaml
 --- a/generated/values/nonprod/monitoring.yaml
 +++ b/generated/values/nonprod/monitoring.yaml
-@@ -24,7 +24,7 @@
+@@ -36,7 +36,7 @@
      podMonitorSelectorNilUsesHelmValues: false
      probeSelectorNilUsesHelmValues: false
      replicas: 2
