@@ -464,6 +464,9 @@ pub fn compare_with(
     )
 }
 
+/// (base, head) resources.
+type Pairs<'a> = Vec<(&'a Resource, &'a Resource)>;
+
 /// What `compare_opts` needs to know beyond the two sets.
 #[derive(Debug, Clone, Default)]
 pub struct CompareOptions {
@@ -558,19 +561,18 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
     } else {
         Vec::new()
     };
-    let (pairs, replaced): (Vec<(&Resource, &Resource)>, Vec<(&Resource, &Resource)>) =
-        if masked.is_empty() {
-            (pairs, replaced)
-        } else {
-            let all: Vec<(&Resource, &Resource)> = pairs
-                .iter()
-                .chain(&replaced)
-                .zip(&masked)
-                .map(|((b, _), h)| (*b, h))
-                .collect();
-            let n = pairs.len();
-            (all[..n].to_vec(), all[n..].to_vec())
-        };
+    let (pairs, replaced): (Pairs, Pairs) = if masked.is_empty() {
+        (pairs, replaced)
+    } else {
+        let all: Vec<(&Resource, &Resource)> = pairs
+            .iter()
+            .chain(&replaced)
+            .zip(&masked)
+            .map(|((b, _), h)| (*b, h))
+            .collect();
+        let n = pairs.len();
+        (all[..n].to_vec(), all[n..].to_vec())
+    };
     for (rule, (dropped, masked)) in rules.iter().zip(&used) {
         d.ignore_notes.push(match (dropped, masked) {
             (0, 0) => format!("--ignore `{}` matched nothing that differs", rule.text),
@@ -590,7 +592,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
     /// What one pair of resources turned out to be.
     enum Pair {
         Same(Option<Moved>),
-        Changed(Changed),
+        Changed(Box<Changed>),
     }
     let compared: Vec<Pair> = pairs
         .par_iter()
@@ -602,7 +604,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
                     to: h.path.clone(),
                 }))
             } else {
-                Pair::Changed(changed(b, h))
+                Pair::Changed(Box::new(changed(b, h)))
             }
         })
         .collect();
@@ -619,7 +621,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
             }
             Pair::Changed(ch) => {
                 counts.changed += 1;
-                d.changed.push(ch);
+                d.changed.push(*ch);
                 changed_pairs.push((*b, *h));
             }
         }

@@ -90,7 +90,7 @@ impl IgnoreRule {
                             "`field` is given twice (repeat --ignore for another field)".into(),
                         ));
                     }
-                    rule.field = Some(parse_field(value).map_err(|why| bad(why))?);
+                    rule.field = Some(parse_field(value).map_err(&bad)?);
                     continue;
                 }
                 other => {
@@ -351,9 +351,9 @@ fn mask(base: &Value, head: &mut Value, path: &[Segment]) -> bool {
                     _ => {}
                 }
             } else if pattern == "*" {
-                for i in 0..ha.len() {
+                for (i, hv) in ha.iter_mut().enumerate() {
                     if let Some(bv) = ba.get(i) {
-                        changed |= mask(bv, &mut ha[i], rest);
+                        changed |= mask(bv, hv, rest);
                     }
                 }
             }
