@@ -110,12 +110,14 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             envs,
             format,
             exit_code,
+            ignore,
         } => {
             let opts = ops::diff::DiffOptions {
                 platform,
                 base,
                 head,
                 envs,
+                ignore,
             };
             let report = ops::diff::diff(&opts)?;
             let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -260,9 +260,8 @@ Summary:
 Changed (5):
   ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
-  ~ dev: ConfigMap seed/seed-config  (generated/dev/seed/configmap.yaml)
+  ~ dev: service seed: version 1.0.0 → 1.1.0; nothing else changes in its 2 objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/seed/)
   ~ dev: Job seed/seed-764bf07e  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
-  ~ dev: ServiceAccount seed/seed  (generated/dev/seed/serviceaccount.yaml)
 
 dev: ConfigMap migrate/migrate-hooks
 --- a/generated/dev/migrate/configmap-hooks.yaml
@@ -286,21 +285,6 @@ dev: Job migrate/migrate
          envFrom:
          - configMapRef:
              name: migrate-config
-
-dev: ConfigMap seed/seed-config
---- a/generated/dev/seed/configmap.yaml
-+++ b/generated/dev/seed/configmap.yaml
-@@ -8,8 +8,8 @@
-     app.kubernetes.io/managed-by: kgen
-     app.kubernetes.io/name: seed
-     app.kubernetes.io/part-of: acme
--    app.kubernetes.io/version: "1.0.0"
-+    app.kubernetes.io/version: "1.1.0"
-   name: seed-config
-   namespace: seed
- data:
--  VERSION: "1.0.0"
-+  VERSION: "1.1.0"
 
 dev: Job seed/seed-764bf07e
 --- a/generated/dev/seed/job.yaml
@@ -337,18 +321,6 @@ dev: Job seed/seed-764bf07e
          imagePullPolicy: IfNotPresent
          name: seed
          resources:
-
-dev: ServiceAccount seed/seed
---- a/generated/dev/seed/serviceaccount.yaml
-+++ b/generated/dev/seed/serviceaccount.yaml
-@@ -8,6 +8,6 @@
-     app.kubernetes.io/managed-by: kgen
-     app.kubernetes.io/name: seed
-     app.kubernetes.io/part-of: acme
--    app.kubernetes.io/version: "1.0.0"
-+    app.kubernetes.io/version: "1.1.0"
-   name: seed
-   namespace: seed
 "#));
 
     let json: serde_json::Value =
@@ -366,7 +338,8 @@ dev: ServiceAccount seed/seed
       "kind": "Job",
       "name": "migrate",
       "namespace": "migrate"
-    }
+    },
+    "service": null
   },
   {
     "code": "job-runs",
@@ -378,7 +351,8 @@ dev: ServiceAccount seed/seed
       "kind": "Job",
       "name": "seed-764bf07e",
       "namespace": "seed"
-    }
+    },
+    "service": null
   }
 ]"#,
     );
@@ -667,21 +641,11 @@ Removed (2):
     let risks = out.stdout.split("\n\nSummary:").next().unwrap();
     assert_text(risks, &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Risks (14):
-  ! dev: Deployment api/api: removed; a prune deletes it from the cluster
+Risks (4):
+  ! dev: service api: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `api` with everything in it
+  ! dev: service db: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `db` with everything in it
   ! dev: StatefulSet db/db: removed with its namespace: deleting the namespace deletes its pods' claims (`data-db-<ordinal>`) too, and their volumes' data unless their reclaim policy is Retain
-  ! dev: PodDisruptionBudget api/api: removed; a prune deletes it from the cluster
-  ! dev: PodDisruptionBudget db/db: removed; a prune deletes it from the cluster
-  ! dev: ConfigMap api/api-config: removed; a prune deletes it from the cluster
-  ! dev: ConfigMap db/db-config: removed; a prune deletes it from the cluster
-  ! dev: Namespace api: removed; a prune deletes the namespace and everything in it
-  ! dev: Namespace db: removed; a prune deletes the namespace and everything in it
-  ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain
-  ! dev: Service api/api: removed; a prune deletes it from the cluster
-  ! dev: Service db/db: removed; a prune deletes it from the cluster
-  ! dev: Service db/db-headless: removed; a prune deletes it from the cluster
-  ! dev: ServiceAccount api/api: removed; a prune deletes it from the cluster
-  ! dev: ServiceAccount db/db: removed; a prune deletes it from the cluster"#));
+  ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain"#));
 }
 
 #[test]
@@ -699,6 +663,7 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         base: Some("HEAD~1".into()),
         head: Some("HEAD".into()),
         envs: vec!["dev".into()],
+        ignore: Vec::new(),
     })
     .unwrap();
     assert_eq!(report.diff.info.len(), 2);
