@@ -41,6 +41,9 @@ pub struct Diagnostic {
     pub target: Option<Target>,
     /// The value at `origin` must not be shown: the snippet masks it (secrets).
     pub redact: bool,
+    /// The whole line of `origin` must not be shown (a line that holds a
+    /// secret-looking value in a file that is not valid TOML): the snippet masks it.
+    pub redact_line: bool,
 }
 
 impl Diagnostic {
@@ -54,6 +57,7 @@ impl Diagnostic {
             help: None,
             target: None,
             redact: false,
+            redact_line: false,
         }
     }
 
@@ -127,6 +131,53 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// The one masking rule, applied to every diagnostic as it is rendered, in every
+/// format: each secret-looking piece of the message, label, help and target
+/// (`secret_scan::mask_message`: a known secret shape, or a random-looking token) is
+/// replaced by `***`, and a snippet whose value at the origin looks like a secret is
+/// masked. Rules need not (and cannot reliably) mask the values they quote.
+pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
+    let mut d = d.clone();
+    let mask = |s: &mut String| {
+        if let Some(m) = crate::secret_scan::mask_message(s) {
+            *s = m;
+        }
+    };
+    mask(&mut d.message);
+    if let Some(l) = d.label.as_mut() {
+        mask(l);
+    }
+    if let Some(h) = d.help.as_mut() {
+        mask(h);
+    }
+    if let Some(t) = d.target.as_mut() {
+        mask(&mut t.field);
+    }
+    if !d.redact {
+        if let Some(o) = &d.origin {
+            let value = sources
+                .get(o.file)
+                .text
+                .get(o.span.clone())
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\'']);
+            if value.len() <= 64 * 1024 && crate::secret_scan::looks_secret(value) {
+                d.redact = true;
+            }
+        }
+    }
+    d
+}
+
+/// [`masked`] for a text that is not a diagnostic (an I/O or usage error).
+pub fn mask_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match crate::secret_scan::mask_message(text) {
+        Some(m) => std::borrow::Cow::Owned(m),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     match format {
         Format::Human => render_human(diags, sources, color),
@@ -193,6 +244,8 @@ fn render_human_footer(
     color: bool,
     writes: bool,
 ) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let p = Paint { on: color };
     let mut out = String::new();
     let mut input_errors = 0;
@@ -228,7 +281,22 @@ fn render_human_footer(
             );
             let line_str = file.line_text(line);
             let mut masked;
-            let text = if d.redact {
+            let text = if d.redact_line {
+                let indent = line_str.len() - line_str.trim_start().len();
+                masked = format!(
+                    "{}{}",
+                    &line_str[..indent],
+                    "*".repeat(line_str[indent..].chars().count())
+                );
+                masked.as_str()
+            } else if let Some(m) = crate::secret_scan::mask_line(line_str) {
+                // Another secret-looking token on the line (not the value at fault).
+                masked = m;
+                if d.redact {
+                    masked = mask(&masked, col - 1, origin.span.len());
+                }
+                masked.as_str()
+            } else if d.redact {
                 masked = mask(line_str, col - 1, origin.span.len());
                 // The same text elsewhere on the line (another value) is masked too.
                 let value = file
@@ -369,6 +437,8 @@ struct JsonDiagnostic<'a> {
 
 /// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let items: Vec<JsonDiagnostic> = diags
         .iter()
         .map(|d| {
@@ -397,6 +467,8 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let mut out = String::new();
     for d in diags {
         let level = match d.severity {
