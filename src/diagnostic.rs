@@ -153,6 +153,12 @@ pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
     if let Some(t) = d.target.as_mut() {
         mask(&mut t.field);
     }
+    if d.help.is_none() {
+        if let Some((problem, advice)) = split_advice(&d.message) {
+            d.help = Some(advice);
+            d.message = problem;
+        }
+    }
     if !d.redact {
         if let Some(o) = &d.origin {
             let value = sources
@@ -168,6 +174,31 @@ pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
         }
     }
     d
+}
+
+/// Words that start the advice at the end of a message (`<problem>: use …`).
+const ADVICE_VERBS: &[&str] = &[
+    "use", "write", "start", "put", "leave", "remove", "save", "split", "rename", "add", "set",
+    "quote", "pass", "move", "keep", "give", "choose", "drop", "replace", "suffixes", "a plain",
+];
+
+/// A message `<problem>: <advice>` (the advice starting with one of
+/// [`ADVICE_VERBS`]) as the problem and the advice, so that every error whose rule
+/// wrote how to fix it into its message shows it as a help line, in every format.
+fn split_advice(message: &str) -> Option<(String, String)> {
+    let mut from = 0;
+    while let Some(i) = message[from..].find(": ").map(|i| from + i) {
+        let rest = &message[i + 2..];
+        let starts = ADVICE_VERBS.iter().any(|v| {
+            rest.strip_prefix(v)
+                .is_some_and(|after| after.starts_with(' ') || after.starts_with(','))
+        });
+        if starts && i > 0 {
+            return Some((message[..i].to_string(), rest.to_string()));
+        }
+        from = i + 2;
+    }
+    None
 }
 
 /// [`masked`] for a text that is not a diagnostic (an I/O or usage error).
@@ -220,6 +251,9 @@ impl Paint {
 /// systematic mistake can have thousands; the others are counted, and listed by
 /// `--format json`.
 pub const MAX_SHOWN_INPUT_ERRORS: usize = 50;
+
+/// Widest snippet line printed, in characters (longer lines are cut around the column).
+pub const SNIPPET_WIDTH: usize = 160;
 
 /// An error about the shape of an input file (see [`MAX_SHOWN_INPUT_ERRORS`]).
 fn is_input_shape_error(d: &Diagnostic) -> bool {
@@ -315,10 +349,27 @@ fn render_human_footer(
                 line_str
             };
             let bar = p.wrap("1;34", "|");
+            // A long line (a minified value, arrays nested 200,000 deep) is shown as
+            // a window of at most SNIPPET_WIDTH characters around the column.
+            let start_col = col - 1;
+            let chars = text.chars().count();
+            let (shown, start_col) = if chars > SNIPPET_WIDTH {
+                let from = start_col.saturating_sub(SNIPPET_WIDTH / 3);
+                let to = (from + SNIPPET_WIDTH).min(chars);
+                let window: String = text.chars().skip(from).take(to - from).collect();
+                let before = if from > 0 { "…" } else { "" };
+                let after = if to < chars { "…" } else { "" };
+                (
+                    format!("{before}{window}{after}"),
+                    start_col - from + before.chars().count(),
+                )
+            } else {
+                (text.to_string(), start_col)
+            };
+            let text = shown.as_str();
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &num));
             // Caret under the span, limited to this line.
-            let start_col = col - 1;
             let span_text = file
                 .text
                 .get(origin.span.clone())
@@ -326,7 +377,10 @@ fn render_human_footer(
                 .split('\n')
                 .next()
                 .unwrap_or("");
-            let width = span_text.chars().count().max(1);
+            let width = span_text
+                .chars()
+                .count()
+                .clamp(1, text.chars().count().saturating_sub(start_col).max(1));
             let indent: String = text
                 .chars()
                 .take(start_col)

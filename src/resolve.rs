@@ -114,7 +114,7 @@ pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
     Error::Usage(format!(
-        "unknown environment `{name}`{hint}; platform.toml defines: {}",
+        "unknown environment `{name}`{hint}; platform.toml defines: {}\n  help: pass one of those, or declare it with `[environments.{name}]` in platform.toml",
         known.join(", ")
     ))
 }

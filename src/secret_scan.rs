@@ -965,6 +965,12 @@ pub fn is_random_token(v: &str) -> bool {
         return false;
     }
     let bb = body.as_bytes();
+    // One encoding: base64 (`+`, `/`) or base64url (`-`, `_`), not both (a path
+    // such as `Team/app-name/x1` mixes them).
+    if bb.iter().any(|c| matches!(c, b'+' | b'/')) && bb.iter().any(|c| matches!(c, b'-' | b'_'))
+    {
+        return false;
+    }
     if !(bb.iter().any(u8::is_ascii_lowercase)
         && bb.iter().any(u8::is_ascii_uppercase)
         && bb.iter().any(u8::is_ascii_digit))
@@ -1099,21 +1105,82 @@ pub fn looks_secret(v: &str) -> bool {
 /// that a caret under the line still points at the right column); `None` when
 /// nothing is masked. Words are split at whitespace and TOML punctuation.
 pub fn mask_line(line: &str) -> Option<String> {
-    let mut out = String::with_capacity(line.len());
+    mask_words(line, true, |c| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=')
+    })
+}
+
+/// Characters trimmed from a word before it is judged, and at which a word is split
+/// into pieces (`host.example.com`, `a/b`, `k=v`) when it is not a secret as a whole.
+fn is_piece_separator(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\''
+            | '!' | '?' | '/' | '@' | '=' | '&' | '#' | '|'
+    )
+}
+
+/// `word` masked when it looks like a secret as a whole (trimmed of punctuation), or
+/// with each random-looking piece of it masked; `None` when nothing is. With `fill`,
+/// a masked part becomes as many `*` as it has characters, else `***`.
+fn mask_word(word: &str, fill: bool) -> Option<String> {
+    let stars = |s: &str| {
+        if fill {
+            "*".repeat(s.chars().count())
+        } else {
+            "***".to_string()
+        }
+    };
+    let core = word.trim_matches(is_piece_separator);
+    if core.is_empty() {
+        return None;
+    }
+    if looks_secret(core) {
+        let at = word.find(core).unwrap_or(0);
+        return Some(format!(
+            "{}{}{}",
+            &word[..at],
+            stars(core),
+            &word[at + core.len()..]
+        ));
+    }
+    let mut out = String::with_capacity(word.len());
     let mut changed = false;
-    let separator = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=');
-    let mut rest = line;
+    let mut rest = word;
+    while !rest.is_empty() {
+        let sep = rest.find(|c: char| !is_piece_separator(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..sep]);
+        rest = &rest[sep..];
+        let end = rest.find(is_piece_separator).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        if is_random_token(piece) {
+            out.push_str(&stars(piece));
+            changed = true;
+        } else {
+            out.push_str(piece);
+        }
+        rest = &rest[end..];
+    }
+    changed.then_some(out)
+}
+
+/// `text` with every word (split where `separator` says) passed through [`mask_word`].
+fn mask_words(text: &str, fill: bool, separator: impl Fn(char) -> bool) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut rest = text;
     while !rest.is_empty() {
         let sep = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
         out.push_str(&rest[..sep]);
         rest = &rest[sep..];
-        let end = rest.find(separator).unwrap_or(rest.len());
+        let end = rest.find(&separator).unwrap_or(rest.len());
         let word = &rest[..end];
-        if word.len() >= 8 && looks_secret(word) {
-            out.extend(std::iter::repeat_n('*', word.chars().count()));
-            changed = true;
-        } else {
-            out.push_str(word);
+        match mask_word(word, fill) {
+            Some(m) => {
+                out.push_str(&m);
+                changed = true;
+            }
+            None => out.push_str(word),
         }
         rest = &rest[end..];
     }
@@ -1121,47 +1188,30 @@ pub fn mask_line(line: &str) -> Option<String> {
 }
 
 /// Masks every secret-looking piece of a message (`***`), by one rule, for every
-/// message kgen prints: a piece is the text between backticks, or a word (split at
-/// whitespace, without surrounding punctuation); it is masked when [`scan`] finds a
-/// known secret shape in it, or when it is [`is_random_token`]. Returns `None`
-/// when nothing is masked.
+/// message kgen prints: the text between two backticks is judged whole (a value
+/// with spaces in it), then every word (split at whitespace) and every piece of a
+/// word (split at punctuation): a piece is masked when [`looks_secret`] (a known
+/// secret shape, or [`is_random_token`]). Returns `None` when nothing is masked.
 pub fn mask_message(text: &str) -> Option<String> {
-    let secret = |piece: &str| {
-        let p = piece.trim_matches(|c: char| {
-            matches!(c, '.' | ',' | ';' | ':' | '(' | ')' | '[' | ']' | '"' | '\'' | '!' | '?')
-        });
-        looks_secret(p)
-    };
+    let parts: Vec<&str> = text.split('`').collect();
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
-    // Backtick-quoted pieces are judged whole (a value with spaces in it).
-    for (k, part) in text.split('`').enumerate() {
+    for (k, part) in parts.iter().enumerate() {
         if k > 0 {
             out.push('`');
         }
-        let quoted = k % 2 == 1 && k + 1 < text.split('`').count();
-        if quoted && secret(part) {
+        let quoted = k % 2 == 1 && k + 1 < parts.len();
+        if quoted && part.contains(char::is_whitespace) && looks_secret(part) {
             out.push_str("***");
             changed = true;
             continue;
         }
-        let mut rest = part;
-        while !rest.is_empty() {
-            let ws = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
-            out.push_str(&rest[..ws]);
-            rest = &rest[ws..];
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let word = &rest[..end];
-            if !word.is_empty() && secret(word) {
-                let core = word.trim_matches(|c: char| {
-                    matches!(c, '.' | ',' | ';' | ':' | '(' | ')' | '[' | ']' | '"' | '\'' | '!' | '?')
-                });
-                out.push_str(&word.replacen(core, "***", 1));
+        match mask_words(part, false, char::is_whitespace) {
+            Some(m) => {
+                out.push_str(&m);
                 changed = true;
-            } else {
-                out.push_str(word);
             }
-            rest = &rest[end..];
+            None => out.push_str(part),
         }
     }
     changed.then_some(out)
@@ -1415,7 +1465,7 @@ fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut V
 
 fn join_path(path: &str, key: &str) -> String {
     // A key that is itself a secret is not repeated in messages.
-    let key = if scan_value(key).is_some() {
+    let key = if scan_value(key).or_else(|| scan_embedded(key)).is_some() {
         "***"
     } else {
         key

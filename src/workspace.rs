@@ -207,45 +207,47 @@ impl Workspace {
 /// directory, a FIFO, a device) is an error: an input file is never silently skipped.
 pub fn read_input(real_root: &Path, path: &Path) -> Result<String> {
     use std::io::Read as _;
+    // Named as the user would: `overlays/dev.toml`, not `./overlays/dev.toml`.
+    let shown = path.strip_prefix(".").unwrap_or(path);
     let real = match path.canonicalize() {
         Ok(real) => real,
         Err(e) => {
             if let Ok(target) = std::fs::read_link(path) {
                 return Err(Error::Usage(format!(
                     "{} is a symbolic link to {}, which does not exist",
-                    path.display(),
+                    shown.display(),
                     target.display()
                 )));
             }
-            return Err(Error::io("read", path, e));
+            return Err(Error::io("read", shown, e));
         }
     };
     if !real.starts_with(real_root) {
         return Err(Error::Usage(format!(
             "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
-            path.display(),
+            shown.display(),
             real.display(),
             real_root.display()
         )));
     }
     // Looked at before opening: opening a FIFO for reading would wait for a writer.
-    let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", path, e))?;
+    let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", shown, e))?;
     if !meta.is_file() {
-        return Err(not_a_regular_file(path, &meta));
+        return Err(not_a_regular_file(shown, &meta));
     }
-    let file = open_for_reading(&real).map_err(|e| Error::io("read", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    let file = open_for_reading(&real).map_err(|e| Error::io("read", shown, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", shown, e))?;
     if !meta.is_file() {
-        return Err(not_a_regular_file(path, &meta));
+        return Err(not_a_regular_file(shown, &meta));
     }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+        .map_err(|e| Error::io("read", shown, e))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large(&path.display().to_string()));
+        return Err(too_large(&shown.display().to_string()));
     }
-    decode(&path.display().to_string(), bytes)
+    decode(&shown.display().to_string(), bytes)
 }
 
 /// Decodes the bytes of the input file `display` as UTF-8. Text that is not UTF-8 is
@@ -352,7 +354,7 @@ fn not_a_regular_file(path: &Path, meta: &std::fs::Metadata) -> Error {
 /// The error for an input file larger than [`MAX_FILE_SIZE`].
 fn too_large(display: &str) -> Error {
     Error::Usage(format!(
-        "{display} is larger than {} MiB, kgen's limit for an input file",
+        "{display} is larger than {} MiB, kgen's limit for an input file\n  help: split the platform into several platform directories, each with its own platform.toml (see docs/security.md#limits)",
         MAX_FILE_SIZE / (1024 * 1024)
     ))
 }
@@ -419,7 +421,9 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
                 // whatever else looks secret in these messages and snippets.
                 let start = diags.len();
                 for found in input_check::every_error::<T>(text, &first) {
-                    let d = toml_error_diagnostic(&found.message, Origin::new(file, found.span));
+                    let value = text.get(found.span.clone()).unwrap_or("");
+                    let message = name_the_type(&found.message, value);
+                    let d = toml_error_diagnostic(&message, Origin::new(file, found.span));
                     if diags.len() == start || diags.last() != Some(&d) {
                         diags.push(d);
                     }
@@ -485,6 +489,29 @@ fn mask_quoted(message: &str) -> String {
     out
 }
 
+/// serde names a TOML date or time "map" (that is how the toml crate hands it over):
+/// name it for what it is, quoting the value.
+fn name_the_type(message: &str, value: &str) -> String {
+    let v = value.trim();
+    let datetime = v.len() >= 5
+        && v.bytes().next().is_some_and(|c| c.is_ascii_digit())
+        && v.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+' | b' '));
+    match message.strip_prefix("invalid type: map") {
+        Some(rest) if datetime => {
+            let what = if v.contains(':') && v.contains('-') {
+                "a date-time"
+            } else if v.contains(':') {
+                "a time"
+            } else {
+                "a date"
+            };
+            format!("invalid type: {what} `{v}`{rest}")
+        }
+        _ => message.to_string(),
+    }
+}
+
 /// Classifies a toml/serde error message into a kgen diagnostic with a helpful hint.
 fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
     let message = message.trim();
@@ -531,6 +558,16 @@ fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
         return Diagnostic::error(rules::WRONG_TYPE, friendly)
             .at(origin)
             .help("see docs/platform.md for the type of every key (numbers and booleans are written without quotes)");
+    }
+    if message == "wanted string or table" {
+        // The toml crate's words for a value of the wrong type where a choice (an
+        // enum: `from`, `sync`, `kind`, ...) is expected.
+        return Diagnostic::error(
+            rules::WRONG_TYPE,
+            "invalid type: expected a string in quotes (one of the values allowed here)",
+        )
+        .at(origin)
+        .help("write the value in quotes, e.g. `from = \"ssm\"`; see docs/platform.md for the values each key allows");
     }
     Diagnostic::error(rules::TOML_SYNTAX, format!("invalid TOML: {message}"))
         .at(origin)
