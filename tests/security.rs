@@ -322,7 +322,8 @@ fn high_entropy_values_under_secret_names_are_refused() {
 fn a_template_cannot_assemble_a_secret() {
     let text = MINIMAL.replace(
         "port = 8080",
-        "env = { X = \"{{ 'ghp_' }}{{ 'aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789' }}\" }",
+        // Pieces under 8 characters: no piece is judged a secret by itself.
+        "env = { X = \"{{ 'ghp_' }}{{ 'aBcDeFg' }}{{ 'HiJkLmN' }}{{ 'oPqRsTu' }}{{ 'VwXyZ01' }}{{ '2345678' }}{{ '9' }}\" }",
     );
     let err = match compile(&text, &[]) {
         Err(kgen::Error::Invalid(inv)) => inv,
@@ -754,7 +755,7 @@ fn template_literals_and_template_outputs_are_scanned_like_literals() {
     }
     // Assembled from a variable: only the rendered value shows it.
     let text = minimal_with("config = { DB_PASSWORD = \"{{ env.x }}\" }")
-        .replace("sync = \"auto\"", "sync = \"auto\"\nvars = { x = \"Tr1cky-Passw0rd-2024\" }");
+        .replace("sync = \"auto\"", "sync = \"auto\"\nvars = { x = \"hunter2-but-longer\" }");
     match compile(&text, &[]) {
         Err(kgen::Error::Invalid(inv)) => assert!(
             inv.diagnostics
@@ -869,7 +870,10 @@ fn masking_keeps_the_diagnosis() {
             "unknown key `bogus`",
         ),
         ("image_pull_secrets = \"regcred\"", "expected a sequence"),
-        ("ingress = { host = \"api.example.com\", tls_secret = 1 }", "invalid type"),
+        (
+            "ingress = { host = \"api.example.com\", tls_secret = 1 }",
+            "unknown key `tls_secret`",
+        ),
     ] {
         let err = common::fails(&minimal_with(extra), &[]);
         assert!(err.contains(want), "{extra}: {err}");
@@ -914,7 +918,6 @@ fn an_overlay_that_cannot_be_read_is_an_error_in_every_command() {
             &["render", "--check"],
             &["validate"],
             &["bump-image", "api", "--env", "dev", "--tag", "1.0.1"],
-            &["promote", "--from", "dev", "--to", "dev"],
         ] {
             let out = p.kgen(args);
             assert_eq!(out.code, 2, "{kind} {args:?}: {}", out.stderr);
