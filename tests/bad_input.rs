@@ -821,3 +821,43 @@ error: 5 errors and 0 warnings; nothing was written
         "{err}"
     );
 }
+
+/// Issue 21, item 10: the bad inputs that had no help line each get one that says
+/// how to fix it.
+#[test]
+fn every_refusal_says_how_to_fix_it() {
+    let svc = |from: &str, to: &str| MINIMAL.replace(from, to);
+    let add = |extra: &str| MINIMAL.replace("port = 8080", &format!("port = 8080\n{extra}"));
+    let cases: Vec<(String, &str)> = vec![
+        (svc("tag = \"1.0.0\"", "tag = \"{{ env.name }}\""), "= help: write the tag itself; `tag` is not a template field"),
+        (svc("[services.api]", "[services.\"my api\"]"), "= help: use at most 63 lowercase letters"),
+        (add("env = { \"MY-VAR\" = \"x\" }"), "= help: use letters, digits and '_'"),
+        (add("env = { \"1VAR\" = \"x\" }"), "= help: use letters, digits and '_'"),
+        (svc("tag = \"1.0.0\"", "digest = \"sha256:abc\""), "= help: write sha256: followed by exactly 64 hex digits"),
+        (add("resources = { requests = { memory = \"128MB\" } }"), "= help: write 128M for powers of 1000 or 128Mi for powers of 1024"),
+        (svc("image = \"acme/api\"", "image = \"acme/api:1.2.3\""), "= help: put the tag in `tag`"),
+        (add("probes = { liveness = \"health\" }"), "= help: start it with '/'"),
+    ];
+    for (text, want) in &cases {
+        let err = common::fails(text, &[]);
+        assert!(err.contains(want), "want {want:?}:\n{err}");
+    }
+    // Usage errors carry theirs on a `help:` line too.
+    let p = common::Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["render", "--env", "qa"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("\n  help: pass one of those, or declare it with `[environments.qa]` in platform.toml"),
+        "{}",
+        out.stderr
+    );
+    let big = format!("{MINIMAL}\n# {}\n", "x".repeat(9 * 1024 * 1024));
+    let p = common::Platform::new(&big, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("larger than 8 MiB") && out.stderr.contains("\n  help: split the platform"),
+        "{}",
+        out.stderr
+    );
+}
