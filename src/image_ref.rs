@@ -345,7 +345,9 @@ mod tests {
         );
         assert!(check_digest(&format!("sha512:{}", "a".repeat(64)))
             .unwrap_err()
-            .contains("followed by exactly 128 hex digits, as the registry prints it; this one has 64"));
+            .contains(
+                "followed by exactly 128 hex digits, as the registry prints it; this one has 64"
+            ));
         assert!(check_digest(&format!("SHA256:{}", "a".repeat(64)))
             .unwrap_err()
             .contains("the algorithm \"SHA256\" is not supported"));

@@ -951,8 +951,12 @@ pub fn is_random_token(v: &str) -> bool {
     if ["pk_live_", "pk_test_"].iter().any(|p| v.starts_with(p)) || is_uuid(v) {
         return false;
     }
-    let lower_hex = b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
-    let upper_hex = b.iter().all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
+    let lower_hex = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+    let upper_hex = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
     if lower_hex || upper_hex {
         return is_long_hex(v) && !matches!(b.len(), 40 | 64) && entropy(v) >= 3.0;
     }
@@ -967,8 +971,7 @@ pub fn is_random_token(v: &str) -> bool {
     let bb = body.as_bytes();
     // One encoding: base64 (`+`, `/`) or base64url (`-`, `_`), not both (a path
     // such as `Team/app-name/x1` mixes them).
-    if bb.iter().any(|c| matches!(c, b'+' | b'/')) && bb.iter().any(|c| matches!(c, b'-' | b'_'))
-    {
+    if bb.iter().any(|c| matches!(c, b'+' | b'/')) && bb.iter().any(|c| matches!(c, b'-' | b'_')) {
         return false;
     }
     if !(bb.iter().any(u8::is_ascii_lowercase)
@@ -1115,8 +1118,27 @@ pub fn mask_line(line: &str) -> Option<String> {
 fn is_piece_separator(c: char) -> bool {
     matches!(
         c,
-        '.' | ',' | ';' | ':' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\''
-            | '!' | '?' | '/' | '@' | '=' | '&' | '#' | '|'
+        '.' | ','
+            | ';'
+            | ':'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '<'
+            | '>'
+            | '"'
+            | '\''
+            | '!'
+            | '?'
+            | '/'
+            | '@'
+            | '='
+            | '&'
+            | '#'
+            | '|'
     )
 }
 
@@ -1148,7 +1170,9 @@ fn mask_word(word: &str, fill: bool) -> Option<String> {
     let mut changed = false;
     let mut rest = word;
     while !rest.is_empty() {
-        let sep = rest.find(|c: char| !is_piece_separator(c)).unwrap_or(rest.len());
+        let sep = rest
+            .find(|c: char| !is_piece_separator(c))
+            .unwrap_or(rest.len());
         out.push_str(&rest[..sep]);
         rest = &rest[sep..];
         let end = rest.find(is_piece_separator).unwrap_or(rest.len());

@@ -495,8 +495,9 @@ fn name_the_type(message: &str, value: &str) -> String {
     let v = value.trim();
     let datetime = v.len() >= 5
         && v.bytes().next().is_some_and(|c| c.is_ascii_digit())
-        && v.bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+' | b' '));
+        && v.bytes().all(|c| {
+            c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+' | b' ')
+        });
     match message.strip_prefix("invalid type: map") {
         Some(rest) if datetime => {
             let what = if v.contains(':') && v.contains('-') {

@@ -343,7 +343,10 @@ fn malformed_tag_digest_and_repository() {
         &MINIMAL.replace("tag = \"1.0.0\"", "digest = \"sha256:abc\""),
         &[],
     );
-    assert!(err.starts_with("error[KG008]: \"sha256:abc\" is not a valid image digest\n"), "{err}");
+    assert!(
+        err.starts_with("error[KG008]: \"sha256:abc\" is not a valid image digest\n"),
+        "{err}"
+    );
     assert!(err.contains("= help: write sha256: followed by exactly 64 hex digits, as the registry prints it; this one has 3\n"), "{err}");
     let err = fails(
         &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.0\""),
@@ -829,14 +832,38 @@ fn every_refusal_says_how_to_fix_it() {
     let svc = |from: &str, to: &str| MINIMAL.replace(from, to);
     let add = |extra: &str| MINIMAL.replace("port = 8080", &format!("port = 8080\n{extra}"));
     let cases: Vec<(String, &str)> = vec![
-        (svc("tag = \"1.0.0\"", "tag = \"{{ env.name }}\""), "= help: write the tag itself; `tag` is not a template field"),
-        (svc("[services.api]", "[services.\"my api\"]"), "= help: use at most 63 lowercase letters"),
-        (add("env = { \"MY-VAR\" = \"x\" }"), "= help: use letters, digits and '_'"),
-        (add("env = { \"1VAR\" = \"x\" }"), "= help: use letters, digits and '_'"),
-        (svc("tag = \"1.0.0\"", "digest = \"sha256:abc\""), "= help: write sha256: followed by exactly 64 hex digits"),
-        (add("resources = { requests = { memory = \"128MB\" } }"), "= help: write 128M for powers of 1000 or 128Mi for powers of 1024"),
-        (svc("image = \"acme/api\"", "image = \"acme/api:1.2.3\""), "= help: put the tag in `tag`"),
-        (add("probes = { liveness = \"health\" }"), "= help: start it with '/'"),
+        (
+            svc("tag = \"1.0.0\"", "tag = \"{{ env.name }}\""),
+            "= help: write the tag itself; `tag` is not a template field",
+        ),
+        (
+            svc("[services.api]", "[services.\"my api\"]"),
+            "= help: use at most 63 lowercase letters",
+        ),
+        (
+            add("env = { \"MY-VAR\" = \"x\" }"),
+            "= help: use letters, digits and '_'",
+        ),
+        (
+            add("env = { \"1VAR\" = \"x\" }"),
+            "= help: use letters, digits and '_'",
+        ),
+        (
+            svc("tag = \"1.0.0\"", "digest = \"sha256:abc\""),
+            "= help: write sha256: followed by exactly 64 hex digits",
+        ),
+        (
+            add("resources = { requests = { memory = \"128MB\" } }"),
+            "= help: write 128M for powers of 1000 or 128Mi for powers of 1024",
+        ),
+        (
+            svc("image = \"acme/api\"", "image = \"acme/api:1.2.3\""),
+            "= help: put the tag in `tag`",
+        ),
+        (
+            add("probes = { liveness = \"health\" }"),
+            "= help: start it with '/'",
+        ),
     ];
     for (text, want) in &cases {
         let err = common::fails(text, &[]);
@@ -847,7 +874,9 @@ fn every_refusal_says_how_to_fix_it() {
     let out = p.kgen(&["render", "--env", "qa"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("\n  help: pass one of those, or declare it with `[environments.qa]` in platform.toml"),
+        out.stderr.contains(
+            "\n  help: pass one of those, or declare it with `[environments.qa]` in platform.toml"
+        ),
         "{}",
         out.stderr
     );
@@ -856,7 +885,8 @@ fn every_refusal_says_how_to_fix_it() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("larger than 8 MiB") && out.stderr.contains("\n  help: split the platform"),
+        out.stderr.contains("larger than 8 MiB")
+            && out.stderr.contains("\n  help: split the platform"),
         "{}",
         out.stderr
     );

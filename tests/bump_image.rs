@@ -765,12 +765,18 @@ fn a_refused_commit_restores_the_index_and_prints_the_whole_message() {
         .map(|s| format!("{:?} {}", s.status(), s.path().unwrap_or("")))
         .collect();
     assert!(dirty.is_empty(), "the index is not restored: {dirty:?}");
-    assert_eq!(repo.head().unwrap().peel_to_commit().unwrap().id(), head_before);
+    assert_eq!(
+        repo.head().unwrap().peel_to_commit().unwrap().id(),
+        head_before
+    );
     // The retry, once the lock is gone, commits.
     std::fs::remove_file(&lock).unwrap();
     let out = c.run(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_ne!(repo.head().unwrap().peel_to_commit().unwrap().id(), head_before);
+    assert_ne!(
+        repo.head().unwrap().peel_to_commit().unwrap().id(),
+        head_before
+    );
 }
 
 /// Issue 21, item 7: a `.kgen.lock` that is a link (dangling or not) is refused; no
@@ -786,7 +792,9 @@ fn a_linked_lock_file_is_never_followed() {
     let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains(".kgen.lock is a symbolic link; kgen does not follow links for its lock file"),
+        stderr(&out).contains(
+            ".kgen.lock is a symbolic link; kgen does not follow links for its lock file"
+        ),
         "{}",
         stderr(&out)
     );

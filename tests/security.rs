@@ -749,13 +749,19 @@ fn template_literals_and_template_outputs_are_scanned_like_literals() {
         let p = Platform::new(&minimal_with(extra), &[]);
         let out = p.kgen(&["render"]);
         assert_eq!(out.code, 2, "{extra}: {}", out.stderr);
-        assert!(out.stderr.contains("error[KG010]"), "{extra}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("error[KG010]"),
+            "{extra}: {}",
+            out.stderr
+        );
         assert!(!out.stderr.contains("Tr1cky"), "{extra}: {}", out.stderr);
         assert!(!p.exists("generated"), "{extra}");
     }
     // Assembled from a variable: only the rendered value shows it.
-    let text = minimal_with("config = { DB_PASSWORD = \"{{ env.x }}\" }")
-        .replace("sync = \"auto\"", "sync = \"auto\"\nvars = { x = \"hunter2-but-longer\" }");
+    let text = minimal_with("config = { DB_PASSWORD = \"{{ env.x }}\" }").replace(
+        "sync = \"auto\"",
+        "sync = \"auto\"\nvars = { x = \"hunter2-but-longer\" }",
+    );
     match compile(&text, &[]) {
         Err(kgen::Error::Invalid(inv)) => assert!(
             inv.diagnostics
@@ -853,7 +859,10 @@ fn random_values_under_neutral_names_are_refused_and_look_alikes_pass() {
         .copied()
         .filter(|v| scan("SETTING_VALUE", v).is_some())
         .collect();
-    assert!(false_positives.is_empty(), "false positives: {false_positives:?}");
+    assert!(
+        false_positives.is_empty(),
+        "false positives: {false_positives:?}"
+    );
     // Through the whole pipeline: refused under a neutral name in config.
     let text = minimal_with("config = { SETTING_VALUE = \"3f9a1c7e5b2d8f4a6c0e9b1d7a3f5c2e\" }");
     assert!(matches!(compile(&text, &[]), Err(kgen::Error::Invalid(_))));
@@ -901,13 +910,21 @@ fn mkfifo(path: &Path) {
 fn an_overlay_that_cannot_be_read_is_an_error_in_every_command() {
     type Make = fn(&Path);
     let kinds: [(&str, Make, &str); 3] = [
-        ("fifo", |p| mkfifo(p), "is a FIFO (named pipe), not a regular file"),
+        (
+            "fifo",
+            |p| mkfifo(p),
+            "is a FIFO (named pipe), not a regular file",
+        ),
         (
             "dangling link",
             |p| std::os::unix::fs::symlink("missing.toml", p).unwrap(),
             "is a symbolic link to missing.toml, which does not exist",
         ),
-        ("directory", |p| std::fs::create_dir(p).unwrap(), "is a directory, not a regular file"),
+        (
+            "directory",
+            |p| std::fs::create_dir(p).unwrap(),
+            "is a directory, not a regular file",
+        ),
     ];
     for (kind, make, want) in kinds {
         let p = Platform::new(MINIMAL, &[]);
@@ -948,7 +965,8 @@ fn invalid_encodings_are_located_in_every_format() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("error[KG001]: overlays/dev.toml is not valid UTF-8: byte 0xE9")
+        out.stderr
+            .contains("error[KG001]: overlays/dev.toml is not valid UTF-8: byte 0xE9")
             && out.stderr.contains("--> overlays/dev.toml:2:11")
             && out.stderr.contains("= help: save the file as UTF-8"),
         "{}",
@@ -961,7 +979,8 @@ fn invalid_encodings_are_located_in_every_format() {
     assert_eq!(json[0]["column"], 11);
     let out = p.kgen(&["render", "--format", "github"]);
     assert!(
-        out.stderr.contains("::error file=overlays/dev.toml,line=2,col=11,title=kgen KG001::"),
+        out.stderr
+            .contains("::error file=overlays/dev.toml,line=2,col=11,title=kgen KG001::"),
         "{}",
         out.stderr
     );
@@ -974,7 +993,8 @@ fn invalid_encodings_are_located_in_every_format() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("platform.toml is UTF-16 text; kgen reads UTF-8")
+        out.stderr
+            .contains("platform.toml is UTF-16 text; kgen reads UTF-8")
             && out.stderr.contains("--> platform.toml:1:1")
             && out.stderr.contains("iconv"),
         "{}",
@@ -985,9 +1005,14 @@ fn invalid_encodings_are_located_in_every_format() {
 /// Item 9: type errors named for what they are, and a bounded snippet.
 #[test]
 fn type_errors_are_named_and_snippets_are_bounded() {
-    let err = common::fails(&minimal_with("").replace("tag = \"1.0.0\"", "tag = 2024-01-01"), &[]);
+    let err = common::fails(
+        &minimal_with("").replace("tag = \"1.0.0\"", "tag = 2024-01-01"),
+        &[],
+    );
     assert!(
-        err.contains("error[KG003]: invalid type: a date `2024-01-01`, expected a string in quotes"),
+        err.contains(
+            "error[KG003]: invalid type: a date `2024-01-01`, expected a string in quotes"
+        ),
         "{err}"
     );
     let err = common::fails(
