@@ -305,7 +305,13 @@ fn report(e: &Error, format: Format) -> ExitCode {
             }
         }
         other => {
-            let _ = writeln!(err, "kgen: error: {other}");
+            // The same masking as diagnostics get (a path or a value quoted in an
+            // I/O, git or usage error).
+            let _ = writeln!(
+                err,
+                "kgen: error: {}",
+                diagnostic::mask_text(&other.to_string())
+            );
         }
     }
     ExitCode::from(e.exit_code() as u8)

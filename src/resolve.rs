@@ -114,7 +114,7 @@ pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
     Error::Usage(format!(
-        "unknown environment `{name}`{hint}; platform.toml defines: {}",
+        "unknown environment `{name}`{hint}; platform.toml defines: {}\n  help: pass one of those, or declare it with `[environments.{name}]` in platform.toml",
         known.join(", ")
     ))
 }
@@ -614,11 +614,16 @@ impl<'a> Resolver<'a> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
+    /// Refuses a literal that looks like a secret, judged by its shape and by `key`;
+    /// in a template, the string literals inside it are judged so (its output is
+    /// judged after rendering, by [`Resolver::render_keyed`]).
     fn scan_secret(&mut self, key: &str, value: &str, origin: &Origin) {
-        if Templates::is_template(value) {
-            return;
-        }
-        if let Some(f) = secret_scan::scan(key, value) {
+        let found = if Templates::is_template(value) {
+            secret_scan::scan_template_literals(key, value)
+        } else {
+            secret_scan::scan(key, value)
+        };
+        if let Some(f) = found {
             self.error(
                 rules::SECRET_LITERAL,
                 origin.clone(),
@@ -628,6 +633,36 @@ impl<'a> Resolver<'a> {
             .label("secret-looking value")
             .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets");
         }
+    }
+
+    /// Renders the template `value` stored under `key` (a literal is returned as is);
+    /// what a template renders to is judged as a literal under `key` would be, so
+    /// that `{{ 'literal' }}` or `{{ x | default('literal') }}` is no way around
+    /// the secret scan.
+    pub(crate) fn render_keyed(
+        &mut self,
+        key: &str,
+        value: &str,
+        origin: &Origin,
+        ctx: &Value,
+    ) -> Option<String> {
+        let out = self.render_template(value, origin, ctx)?;
+        if Templates::is_template(value) {
+            if let Some(f) = secret_scan::scan(key, &out) {
+                self.error(
+                    rules::SECRET_LITERAL,
+                    origin.clone(),
+                    format!(
+                        "`{key}`: this template renders to what looks like a secret ({}); kgen refuses secrets in plain text",
+                        f.what
+                    ),
+                )
+                .redacted()
+                .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets");
+                return None;
+            }
+        }
+        Some(out)
     }
 
     fn render_template(&mut self, value: &str, origin: &Origin, ctx: &Value) -> Option<String> {
@@ -869,7 +904,7 @@ impl<'a> Resolver<'a> {
             }
             let Scalar(raw) = entry.value.value;
             self.scan_secret(key, raw, &entry.value.origin);
-            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+            if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                 env_vars.insert(key.to_string(), v);
             }
         }
@@ -896,7 +931,7 @@ impl<'a> Resolver<'a> {
             }
             let Scalar(raw) = entry.value.value;
             self.scan_secret(key, raw, &entry.value.origin);
-            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+            if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                 config.insert(key.to_string(), v);
             }
         }

@@ -431,7 +431,7 @@ fn unknown_environment_or_service_says_what_it_got_and_suggests() {
     let p = Platform::example();
     let _ro = ReadOnly::new(p.path());
     let out = generate(p.path(), &application("prdo", "main-api"));
-    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n");
+    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n  help: pass one of those, or declare it with `[environments.prdo]` in platform.toml\n");
     assert_eq!(out.code, 2);
     let out = generate(p.path(), &application("prod", "main-apu"));
     assert_fails(&out, "ARGOCD_ENV_KGEN_SERVICE: unknown service `main-apu` (did you mean `main-api`?); platform.toml defines: aux-service, main-api\n");

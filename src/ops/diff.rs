@@ -336,11 +336,10 @@ fn workspace_at(
         if stem.contains('/') {
             continue;
         }
-        let text = String::from_utf8(git.blob(oid)?).map_err(|_| {
-            Error::Git(format!(
-                "{OVERLAY_DIR}/{name} at {refname} is not UTF-8 text"
-            ))
-        })?;
+        let text = crate::workspace::decode(
+            &format!("{OVERLAY_DIR}/{name} (at {refname})"),
+            git.blob(oid)?,
+        )?;
         overlays.push((stem.to_string(), format!("{OVERLAY_DIR}/{name}"), text));
     }
     let root = git

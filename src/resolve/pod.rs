@@ -412,7 +412,7 @@ impl<'a> Resolver<'a> {
                 }
                 let crate::input::Scalar(raw) = e.value.value;
                 self.scan_secret(k, raw, &e.value.origin);
-                if let Some(v) = self.render_template(raw, &e.value.origin, ctx) {
+                if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
                     env.insert(k.to_string(), super::kubelet_literal(&v));
                 }
             }
@@ -567,8 +567,9 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for item in list.value {
             let at = Origin::new(list.origin.file, item.span.clone());
-            self.scan_secret(field.rsplit('.').next().unwrap_or(field), &item.value, &at);
-            if let Some(v) = self.render_template(&item.value, &at, ctx) {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            self.scan_secret(key, &item.value, &at);
+            if let Some(v) = self.render_keyed(key, &item.value, &at, ctx) {
                 out.push(v);
             }
         }
@@ -860,7 +861,7 @@ impl<'a> Resolver<'a> {
             };
             origins.insert(format!("{field}.content"), content.origin.clone());
             self.scan_secret(key, content.value, &content.origin);
-            let Some(text) = self.render_template(content.value, &content.origin, ctx) else {
+            let Some(text) = self.render_keyed(key, content.value, &content.origin, ctx) else {
                 continue;
             };
             out.push(FileSpec {

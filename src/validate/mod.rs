@@ -502,6 +502,7 @@ pub fn to_diagnostic(f: Finding, origin: Option<Origin>, file: String) -> Diagno
             },
         }),
         redact: f.redact,
+        redact_line: false,
     }
 }
 
