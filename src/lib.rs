@@ -20,6 +20,7 @@ pub mod diff;
 pub mod diff_format;
 pub mod emit;
 pub mod error;
+pub mod escape_hatch;
 pub mod git_commit;
 pub mod git_ref;
 pub mod github_actions;

@@ -302,6 +302,7 @@ impl<'a> Resolver<'a> {
             allowed_registries,
             waivers,
             warnings: Vec::new(),
+            manifest_components: Default::default(),
         }
     }
 
@@ -1208,7 +1209,9 @@ impl<'a> Resolver<'a> {
                     format!("namespace of `{name}` in {}: {e}", env.name),
                 );
                 // Only under a name written as is: a template is not fixed that way.
-                if let Some(n) = names::nearest_dns1123_label(&namespace).filter(|_| source == namespace) {
+                if let Some(n) =
+                    names::nearest_dns1123_label(&namespace).filter(|_| source == namespace)
+                {
                     d.label(format!("did you mean `{n}`?"));
                 }
             }
@@ -1404,7 +1407,7 @@ struct Contexts<'x> {
 }
 
 /// The `env` object templates see: built-in fields plus the environment's vars.
-fn env_context(env: &EnvSpec) -> Value {
+pub(crate) fn env_context(env: &EnvSpec) -> Value {
     let mut m: BTreeMap<String, Value> = env
         .vars
         .iter()
@@ -1430,7 +1433,7 @@ fn env_context(env: &EnvSpec) -> Value {
 }
 
 /// The `cluster` object templates see: its name, destination, version and vars.
-fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
+pub(crate) fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
     let mut m: BTreeMap<String, Value> = c
         .vars
         .iter()

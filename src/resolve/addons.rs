@@ -380,8 +380,19 @@ impl<'a> Resolver<'a> {
 
         let wave = layers
             .pick(|l| l.sync_wave.as_ref())
-            .and_then(|w| self.int_in_range(*w.value, i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1, 100, &w.origin, "sync_wave"))
-            .map_or_else(|| preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave), |w| w as i32);
+            .and_then(|w| {
+                self.int_in_range(
+                    *w.value,
+                    i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1,
+                    100,
+                    &w.origin,
+                    "sync_wave",
+                )
+            })
+            .map_or_else(
+                || preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave),
+                |w| w as i32,
+            );
         let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),
@@ -504,7 +515,13 @@ impl<'a> Resolver<'a> {
             let origin = layers
                 .pick(|l| l.tolerations.as_ref())
                 .map(|t| t.origin)
-                .or_else(|| layers.map(|l| Some(&l.node_selector)).into_values().next().map(|e| e.key))
+                .or_else(|| {
+                    layers
+                        .map(|l| Some(&l.node_selector))
+                        .into_values()
+                        .next()
+                        .map(|e| e.key)
+                })
                 .expect("tolerations or a node selector are set");
             self.refs.push(super::references::BaselineRef {
                 cluster: cluster.to_string(),
