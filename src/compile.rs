@@ -80,6 +80,11 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         let mut part = Report::default();
         validate::check_into_with(&spec, &objects, known, &mut part);
         inventory.record(&objects);
+        for o in &objects {
+            if let Some(origin) = known.hand_written(&o.path) {
+                inventory.locate(&o.path, origin);
+            }
+        }
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
         if wanted && !failed {

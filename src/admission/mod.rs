@@ -59,9 +59,17 @@ pub struct Entry {
 pub struct Inventory {
     entries: Vec<Entry>,
     argo: Vec<(String, Value)>,
+    /// Where objects that are not kgen's rendering came from (a hand-written file),
+    /// by path: diagnostics about them point there.
+    origins: std::collections::HashMap<String, Origin>,
 }
 
 impl Inventory {
+    /// Records where the object at `path` was written by hand.
+    pub fn locate(&mut self, path: &str, origin: Origin) {
+        self.origins.insert(path.to_string(), origin);
+    }
+
     pub fn record(&mut self, objects: &[Object]) {
         for o in objects {
             let v = &o.value;
@@ -298,8 +306,14 @@ impl<'a> Checker<'a> {
         target: (&str, &str),
         message: String,
     ) -> &mut Diagnostic {
+        let origin = self
+            .inv
+            .origins
+            .get(target.0)
+            .cloned()
+            .or_else(|| self.origin(app, key));
         let d = Diagnostic::error(code, message)
-            .at_opt(self.origin(app, key))
+            .at_opt(origin)
             .target(format!("{GENERATED_DIR}/{}", target.0), target.1);
         self.out.push(d);
         self.out.last_mut().expect("just pushed")
@@ -799,7 +813,13 @@ impl<'a> Checker<'a> {
                     dirs.join(", ")
                 ),
             )
-            .at_opt(self.origin(app, crate::validate::SERVICE_ORIGIN))
+            .at_opt(
+                self.inv
+                    .origins
+                    .get(&e.path)
+                    .cloned()
+                    .or_else(|| self.origin(app, crate::validate::SERVICE_ORIGIN)),
+            )
             .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
             .help(format!(
                 "install {} on the cluster before syncing (docs/argocd.md#crds)",

@@ -300,6 +300,14 @@ impl<'a, 'w> Batch<'a, 'w> {
         }
     }
 
+    /// Where the hand-written object at `path` is (its `kind`), if it is one.
+    pub fn hand_written(&self, path: &str) -> Option<Origin> {
+        match self.sources.get(path)? {
+            Source::Hand(doc) => Some(doc.origin("kind", false)),
+            Source::Patched(_) => None,
+        }
+    }
+
     /// Adds an output's sources; returns its notes.
     pub fn add(&mut self, out: &mut Output, notes: &mut Notes) {
         self.sources.extend(out.sources.drain(..));
