@@ -309,21 +309,23 @@ mod tests {
     fn presets_name_their_service_account_as_they_declare_it() {
         for p in PRESETS {
             if let Some(sa) = p.service_account {
-                assert_eq!(
-                    sa.annotations,
-                    ["serviceAccount", "annotations"],
-                    "{}",
-                    p.name
-                );
+                // The annotations are a key of the chart's ServiceAccount table
+                // (`serviceAccount`, or `rbac.serviceAccount` for cluster-autoscaler).
+                let (last, table) = sa.annotations.split_last().expect("a path");
+                assert_eq!(*last, "annotations", "{}", p.name);
                 // kgen's values name the ServiceAccount after the release.
                 let s = AddonSettings {
                     release: "r".into(),
                     namespace: p.namespace.into(),
                     cluster: "c".into(),
+                    cluster_name: Some("c".into()),
+                    region: Some("eu-west-1".into()),
                     ..Default::default()
                 };
+                let values = (p.values)(&s);
+                let sa_table = table.iter().fold(&values, |v, k| &v[*k]);
                 assert_eq!(
-                    (p.values)(&s)["serviceAccount"]["name"],
+                    sa_table["name"],
                     json!(sa.name.replace("{release}", "r")),
                     "{}",
                     p.name

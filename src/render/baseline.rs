@@ -37,7 +37,7 @@ use crate::crd::CustomResource;
 use crate::spec::{
     AcmeSolver, BindingMode, ClusterSpec, IssuerKind, IssuerSpec, NodeClassSpec, NodePoolSpec,
     PlatformRole, PlatformSpec, PriorityClassSpec, ReclaimPolicy, RoleSpec, SecretStoreProvider,
-    SecretStoreSpec, SecretsBackend, StorageClassSpec,
+    SecretStoreSpec, StorageClassSpec,
 };
 
 /// The component (directory and Application suffix) of the core baseline objects.
@@ -89,10 +89,11 @@ pub fn objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     for i in &b.issuers {
         push(CUSTOM, json(&issuer(platform, i)));
     }
-    let eso_v1beta1 = platform.environments_on(&cluster.name).any(|e| {
-        e.secrets_backend == SecretsBackend::ExternalSecrets
-            && e.external_secrets.api_version == API_VERSION_V1BETA1
-    });
+    // The operator of a cluster serves one version: the one its environments' setting
+    // names (`[external_secrets] api_version`), whatever backend they use.
+    let eso_v1beta1 = platform
+        .environments_on(&cluster.name)
+        .any(|e| e.external_secrets.api_version == API_VERSION_V1BETA1);
     for s in &b.secret_stores {
         let mut store = secret_store(platform, s);
         if eso_v1beta1 {
@@ -253,6 +254,14 @@ fn role_objects(platform: &PlatformSpec, r: &RoleSpec) -> Vec<Value> {
                         "servicemonitors",
                     ],
                 ),
+                // The kubelet's metrics, as Prometheus reads them (directly or through
+                // the API server's node proxy).
+                PolicyRule {
+                    api_groups: Some(vec![String::new()]),
+                    resources: Some(vec!["nodes/metrics".into(), "nodes/proxy".into()]),
+                    verbs: vec!["get".into()],
+                    ..Default::default()
+                },
                 PolicyRule {
                     non_resource_urls: Some(vec!["/metrics".into()]),
                     verbs: vec!["get".into()],

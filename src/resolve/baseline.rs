@@ -953,6 +953,11 @@ impl<'a> Resolver<'a> {
             ),
         ] {
             let Some(v) = v else { continue };
+            let v = Located {
+                value: &v.value.0,
+                origin: v.origin,
+                base: v.base,
+            };
             if let Err(e) = quantity::parse_non_negative(v.value) {
                 self.error(
                     rules::INVALID_QUANTITY,
@@ -1046,15 +1051,19 @@ impl<'a> Resolver<'a> {
         for (k, e) in l.map(|l| Some(&l.labels)) {
             let problem = if k == "karpenter.sh/nodepool" || k == "kubernetes.io/hostname" {
                 Some(format!("Karpenter sets `{k}` itself"))
-            } else if k
-                .split('/')
-                .next()
-                .is_some_and(|d| d.ends_with("karpenter.sh"))
-                && k.contains('/')
-                && k != "karpenter.sh/capacity-type"
-            {
+            } else if let Some(domain) = k.split_once('/').map(|(d, _)| d).filter(|d| {
+                k != "karpenter.sh/capacity-type"
+                    && (d.ends_with("karpenter.sh") || d.ends_with("karpenter.k8s.aws"))
+            }) {
+                // The NodePool CRDs refuse them (karpenter.sh: `nodepool_v1.json`'s
+                // label rules; karpenter.k8s.aws: the AWS provider's restricted domain).
+                let owner = if domain.ends_with("karpenter.sh") {
+                    "karpenter.sh"
+                } else {
+                    "karpenter.k8s.aws"
+                };
                 Some(format!(
-                    "label domain `karpenter.sh` is Karpenter's (`{k}`)"
+                    "label domain `{owner}` is Karpenter's (`{k}`); it sets those labels itself"
                 ))
             } else {
                 names::check_label_key(k)
