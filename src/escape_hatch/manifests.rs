@@ -637,8 +637,25 @@ fn secret_free(
 }
 
 /// Secret-looking strings of `value`: by their shape everywhere, and also by their
-/// key in a ConfigMap's `data`.
-fn scan(value: &Value, path: &FieldPath, config_map: bool, out: &mut Vec<(String, &'static str)>) {
+/// key in a ConfigMap's `data` and by their name in a `{ name, value }` pair (a
+/// container's environment variable).
+pub(crate) fn scan(
+    value: &Value,
+    path: &FieldPath,
+    config_map: bool,
+    out: &mut Vec<(String, &'static str)>,
+) {
+    if let Value::Object(map) = value {
+        let name = map.get("name").and_then(Value::as_str);
+        let literal = map.get("value").and_then(Value::as_str);
+        if let (Some(n), Some(v)) = (name, literal) {
+            if crate::secret_scan::scan("", v).is_none() {
+                if let Some(f) = crate::secret_scan::scan(n, v) {
+                    out.push((path.key("value").as_str().to_string(), f.what));
+                }
+            }
+        }
+    }
     match value {
         Value::String(s) => {
             if let Some(f) = crate::secret_scan::scan("", s) {

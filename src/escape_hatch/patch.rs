@@ -262,6 +262,25 @@ pub fn resolve(
                     continue;
                 }
             };
+            // The TOML files are scanned before they are read; a patch file here.
+            let mut found = Vec::new();
+            super::manifests::scan(&value, &FieldPath::root(), false, &mut found);
+            if !found.is_empty() {
+                for (field, what) in found {
+                    let span = crate::validate::locate::locate(text, &field, true);
+                    diags.push(
+                        Diagnostic::error(
+                            rules::SECRET_LITERAL,
+                            format!("`{field}` of patch file `{}` looks like it holds a secret ({what}); kgen refuses secrets in plain text", f.value),
+                        )
+                        .at(Origin::new(id, span))
+                        .redacted()
+                        .label("secret-looking value")
+                        .help("keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, `secrets` of the service); see docs/security.md#secrets"),
+                    );
+                }
+                continue;
+            }
             let at = BodyAt::Yaml { file: id };
             let source = ws.sources.get(id).display.clone();
             match value {
