@@ -81,8 +81,8 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         validate::check_into_with(&spec, &objects, known, &mut part);
         inventory.record(&objects);
         for o in &objects {
-            if let Some(origin) = known.hand_written(&o.path) {
-                inventory.locate(&o.path, origin);
+            if let Some(locator) = known.hand_written(&o.path) {
+                inventory.locate(&o.path, locator);
             }
         }
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)

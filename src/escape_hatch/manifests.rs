@@ -608,7 +608,6 @@ fn secret_free(
                     format!("Secret `{name}` holds data in `{section}`: a secret committed to git is no secret (base64 is not encryption)"),
                 )
                 .at(doc.origin(section, true))
-                .redacted()
                 .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets"),
             );
             return false;

@@ -300,10 +300,14 @@ impl<'a, 'w> Batch<'a, 'w> {
         }
     }
 
-    /// Where the hand-written object at `path` is (its `kind`), if it is one.
-    pub fn hand_written(&self, path: &str) -> Option<Origin> {
+    /// How to find the fields of the hand-written object at `path` in its file, if it
+    /// is one (for the Argo CD admission checks).
+    pub fn hand_written(&self, path: &str) -> Option<crate::admission::Locator> {
         match self.sources.get(path)? {
-            Source::Hand(doc) => Some(doc.origin("kind", false)),
+            Source::Hand(doc) => {
+                let doc = Arc::clone(doc);
+                Some(Arc::new(move |field: &str| doc.origin(field, false)))
+            }
             Source::Patched(_) => None,
         }
     }
@@ -329,10 +333,19 @@ impl Provenance for Batch<'_, '_> {
                         || finding.message.contains(": required field missing"));
                 Some(doc.origin(&finding.field, key_only))
             }
+            // The patch that set the field, or a field inside it (a schema finding on
+            // `metadata.annotations` when a patch added one of them): kgen's own
+            // rendering passes every check, so a new finding is the patch's.
             Source::Patched(fields) => fields
                 .iter()
                 .filter(|(f, _)| within(&finding.field, f))
                 .max_by_key(|(f, _)| f.len())
+                .or_else(|| {
+                    fields
+                        .iter()
+                        .filter(|(f, _)| !finding.field.is_empty() && within(f, &finding.field))
+                        .min_by_key(|(f, _)| f.len())
+                })
                 .map(|(_, o)| o.clone()),
         }
     }

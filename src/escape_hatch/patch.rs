@@ -91,6 +91,25 @@ impl Patch {
         }
     }
 
+    /// Where the value at `segs` (a path inside the body) is written.
+    pub fn value_origin(&self, sources: &Sources, segs: &[Seg]) -> Origin {
+        match &self.at {
+            BodyAt::Toml { file, keys } => {
+                let mut all = keys.clone();
+                all.extend_from_slice(segs);
+                let text = &sources.get(*file).text;
+                let span =
+                    toml_span_at(text, &all, true).unwrap_or(self.kind_origin.span.clone());
+                Origin::new(*file, span)
+            }
+            BodyAt::Yaml { file } => {
+                let text = &sources.get(*file).text;
+                let span = crate::validate::locate::locate(text, &yaml_path(segs), true);
+                Origin::new(*file, span)
+            }
+        }
+    }
+
     fn describe(&self) -> &'static str {
         match self.body {
             Body::Merge(_) => "JSON merge patch",
@@ -262,25 +281,6 @@ pub fn resolve(
                     continue;
                 }
             };
-            // The TOML files are scanned before they are read; a patch file here.
-            let mut found = Vec::new();
-            super::manifests::scan(&value, &FieldPath::root(), false, &mut found);
-            if !found.is_empty() {
-                for (field, what) in found {
-                    let span = crate::validate::locate::locate(text, &field, true);
-                    diags.push(
-                        Diagnostic::error(
-                            rules::SECRET_LITERAL,
-                            format!("`{field}` of patch file `{}` looks like it holds a secret ({what}); kgen refuses secrets in plain text", f.value),
-                        )
-                        .at(Origin::new(id, span))
-                        .redacted()
-                        .label("secret-looking value")
-                        .help("keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, `secrets` of the service); see docs/security.md#secrets"),
-                    );
-                }
-                continue;
-            }
             let at = BodyAt::Yaml { file: id };
             let source = ws.sources.get(id).display.clone();
             match value {
@@ -303,7 +303,7 @@ pub fn resolve(
                 }
             }
         };
-        out.push(Patch {
+        let patch = Patch {
             name: name.to_string(),
             kind: kind.value.clone(),
             target: entry.pick(|p| p.name.as_ref()).map(|n| n.value.clone()),
@@ -312,7 +312,35 @@ pub fn resolve(
             kind_origin: kind.origin.clone(),
             from_defaults: base,
             source,
-        });
+        };
+        // Secret-looking values: by their shape (the TOML files were scanned so before
+        // they were read; a YAML patch file here), and an environment variable's by
+        // its name (`{ name = "DB_PASSWORD", value = "..." }`).
+        let mut found = Vec::new();
+        match &patch.body {
+            Body::Merge(m) => secrets_in(m, &mut Vec::new(), &mut found),
+            Body::Json(ops, _) => {
+                for (i, op) in ops.iter().enumerate() {
+                    secrets_in(op, &mut vec![Seg::Index(i)], &mut found);
+                }
+            }
+        }
+        if !found.is_empty() {
+            for (segs, what) in found {
+                diags.push(
+                    Diagnostic::error(
+                        rules::SECRET_LITERAL,
+                        format!("a value of patch `{name}` looks like a secret ({what}); kgen refuses secrets in plain text"),
+                    )
+                    .at(patch.value_origin(&ws.sources, &segs))
+                    .redacted()
+                    .label("secret-looking value")
+                    .help("keep the value in AWS Secrets Manager or SSM and reference it (the service's `secrets`, an ExternalSecret, a SecretProviderClass); see docs/security.md#secrets"),
+                );
+            }
+            continue;
+        }
+        out.push(patch);
     }
     out
 }
@@ -383,12 +411,13 @@ pub fn apply(
                 let present: Vec<String> = objects
                     .iter()
                     .filter(|o| !o.kind().is_empty())
-                    .map(|o| {
-                        format!(
-                            "{} {}",
-                            o.kind(),
+                    .map(|o| match o.kind() {
+                        // Named after the environment: the same list in every one.
+                        "Namespace" => "Namespace".to_string(),
+                        kind => format!(
+                            "{kind} {}",
                             o.value["metadata"]["name"].as_str().unwrap_or("")
-                        )
+                        ),
                     })
                     .collect();
                 let named = patch
@@ -400,13 +429,17 @@ pub fn apply(
                     Diagnostic::error(
                         rules::PATCH_NO_MATCH,
                         format!(
-                            "patch `{}` matches no object: service `{service}` has no {}{named} in environment `{env}`",
+                            "patch `{}` matches no object: service `{service}` has no {}{named}",
                             patch.name, patch.kind
                         ),
                     )
                     .at(patch.kind_origin.clone())
+                    .target(
+                        format!("{}/{env}/{service}", crate::workspace::GENERATED_DIR),
+                        "kind",
+                    )
                     .help(format!(
-                        "its objects there: {}; patch one of them, or move the patch to the overlays of the environments that have it",
+                        "its objects: {}; patch one of them, or move the patch to the overlays of the environments that have it",
                         present.join(", ")
                     )),
                 );
@@ -650,6 +683,54 @@ fn merge_leaves(
     }
 }
 
+/// A path into a YAML document, as `locate` reads it.
+fn yaml_path(segs: &[Seg]) -> String {
+    segs.iter()
+        .fold(FieldPath::root(), |p, s| match s {
+            Seg::Key(k) => p.key(k),
+            Seg::Index(i) => p.index(*i),
+        })
+        .as_str()
+        .to_string()
+}
+
+/// Secret-looking strings of a patch body (see [`resolve`]), as paths into it.
+fn secrets_in(v: &Value, segs: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, &'static str)>) {
+    match v {
+        Value::String(s) => {
+            if let Some(f) = crate::secret_scan::scan("", s) {
+                out.push((segs.clone(), f.what));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                segs.push(Seg::Index(i));
+                secrets_in(item, segs, out);
+                segs.pop();
+            }
+        }
+        Value::Object(map) => {
+            let name = map.get("name").and_then(Value::as_str);
+            let literal = map.get("value").and_then(Value::as_str);
+            if let (Some(n), Some(l)) = (name, literal) {
+                if crate::secret_scan::scan("", l).is_none() {
+                    if let Some(f) = crate::secret_scan::scan(n, l) {
+                        segs.push(Seg::Key("value".into()));
+                        out.push((segs.clone(), f.what));
+                        segs.pop();
+                    }
+                }
+            }
+            for (k, item) in map {
+                segs.push(Seg::Key(k.clone()));
+                secrets_in(item, segs, out);
+                segs.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
@@ -691,6 +772,11 @@ pub fn field_of(pointer: &str, object: &Value) -> String {
 /// The span of the deepest part of `path` found in a TOML text: a key's span, or an
 /// array element's (a JSON Patch operation's `path` and `from`: their values).
 pub fn toml_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
+    toml_span_at(text, path, false)
+}
+
+/// Like [`toml_span`]; with `value`, the span of the last key's value.
+fn toml_span_at(text: &str, path: &[Seg], value: bool) -> Option<Range<usize>> {
     let doc = toml::de::DeTable::parse(text).ok()?;
     let mut best: Option<Range<usize>> = None;
     let mut table: Option<&toml::de::DeTable<'_>> = Some(doc.get_ref());
@@ -702,7 +788,7 @@ pub fn toml_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
                 let (key, item) = table?
                     .iter()
                     .find(|(key, _)| key.get_ref().as_ref() == k.as_str())?;
-                let value_wanted = last && (k == "path" || k == "from");
+                let value_wanted = last && (value || k == "path" || k == "from");
                 best = Some(if value_wanted {
                     item.span()
                 } else {
