@@ -36,7 +36,11 @@ fn copy_dir(root: &Path, dir: &Path, p: &Platform) {
         .collect();
     entries.sort();
     for path in entries {
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel == "generated" || rel == "README.md" {
             continue;
         }

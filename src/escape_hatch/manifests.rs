@@ -365,7 +365,8 @@ pub fn place(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Placed> {
     let mut out: Vec<Placed> = Vec::new();
-    let mut paths: BTreeMap<String, Origin> = BTreeMap::new();
+    // Each file written, and the hand-written file its object came from.
+    let mut paths: BTreeMap<String, String> = BTreeMap::new();
     for doc in docs {
         let mut value = doc.value.clone();
         if doc.template {
@@ -419,11 +420,11 @@ pub fn place(
                     format!("two hand-written objects would be written to {GENERATED_DIR}/{path}: a {kind} named `{name}` is already defined"),
                 )
                 .at(doc.origin("metadata.name", false))
-                .help(format!("kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the first is at {})", describe(first, doc))),
+                .help(format!("kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the other is in {first})")),
             );
             continue;
         }
-        paths.insert(path.clone(), doc.origin("metadata.name", false));
+        paths.insert(path.clone(), doc.display.clone());
         let object = match to.env {
             Some(env) => Object {
                 env: env.name.clone(),
@@ -451,14 +452,6 @@ pub fn place(
         });
     }
     out
-}
-
-fn describe(first: &Origin, doc: &Doc) -> String {
-    if first.file == doc.file {
-        format!("{} too", doc.display)
-    } else {
-        "another file".to_string()
-    }
 }
 
 /// Whether an object's kind is a core namespaced kind kgen knows.

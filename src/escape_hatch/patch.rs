@@ -98,8 +98,7 @@ impl Patch {
                 let mut all = keys.clone();
                 all.extend_from_slice(segs);
                 let text = &sources.get(*file).text;
-                let span =
-                    toml_span_at(text, &all, true).unwrap_or(self.kind_origin.span.clone());
+                let span = toml_span_at(text, &all, true).unwrap_or(self.kind_origin.span.clone());
                 Origin::new(*file, span)
             }
             BodyAt::Yaml { file } => {
