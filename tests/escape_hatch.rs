@@ -1946,3 +1946,19 @@ error: 2 errors and 0 warnings; nothing was written
 "###,
     );
 }
+
+/// A hand-written manifest that is a link out of the platform directory is refused
+/// before it is read.
+#[cfg(unix)]
+#[test]
+fn manifest_linking_outside_the_platform_is_refused() {
+    let p = platform(BASE, &[]);
+    std::fs::create_dir_all(p.path().join("manifests/dev/api")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", p.path().join("manifests/dev/api/x.yaml"))
+        .unwrap();
+    let err = fails(&p);
+    assert!(
+        err.starts_with("kgen: error: ./manifests/dev/api/x.yaml is a symbolic link to /etc/hostname, outside the platform directory "),
+        "{err}"
+    );
+}
