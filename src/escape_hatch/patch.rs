@@ -230,7 +230,7 @@ pub fn resolve(
                 Ok(parsed) => (Body::Json(ops, parsed), at, shown),
                 Err((i, e)) => {
                     let origin = Origin::new(file, j.value[i].span.clone());
-                    diags.push(malformed(&name, i, &e, origin));
+                    diags.push(malformed(name, i, &e, origin));
                     continue;
                 }
             }
@@ -288,7 +288,7 @@ pub fn resolve(
                     Ok(parsed) => (Body::Json(ops, parsed), at, source),
                     Err((i, e)) => {
                         let span = crate::validate::locate::locate(text, &format!("[{i}]"), false);
-                        diags.push(malformed(&name, i, &e, Origin::new(id, span)));
+                        diags.push(malformed(name, i, &e, Origin::new(id, span)));
                         continue;
                     }
                 },
