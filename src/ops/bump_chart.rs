@@ -449,7 +449,7 @@ pub fn bump_chart(
     };
     let mut new_ws = Workspace::parse(ws.root.clone(), files)?;
     // The same hand-written manifests and patch files (see `escape_hatch`).
-    crate::escape_hatch::files::carry_over(ws, &mut new_ws);
+    crate::escape_hatch::files::carry_over(&ws, &mut new_ws);
     let compiled = compile(&new_ws, &envs)?;
     let after = versions_by_cluster(&compiled, &opts.addon);
     if opts.cluster.is_none() {
