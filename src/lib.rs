@@ -22,6 +22,7 @@ pub mod diff_ignore;
 pub mod diff_platform;
 pub mod emit;
 pub mod error;
+pub mod escape_hatch;
 pub mod git_commit;
 pub mod git_ref;
 pub mod github_actions;

@@ -302,6 +302,7 @@ impl<'a> Resolver<'a> {
             allowed_registries,
             waivers,
             warnings: Vec::new(),
+            manifest_components: Default::default(),
         }
     }
 
@@ -1465,7 +1466,7 @@ struct Contexts<'x> {
 }
 
 /// The `env` object templates see: built-in fields plus the environment's vars.
-fn env_context(env: &EnvSpec) -> Value {
+pub(crate) fn env_context(env: &EnvSpec) -> Value {
     let mut m: BTreeMap<String, Value> = env
         .vars
         .iter()
@@ -1491,7 +1492,7 @@ fn env_context(env: &EnvSpec) -> Value {
 }
 
 /// The `cluster` object templates see: its name, destination, version and vars.
-fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
+pub(crate) fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
     let mut m: BTreeMap<String, Value> = c
         .vars
         .iter()

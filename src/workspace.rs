@@ -53,6 +53,10 @@ pub struct Workspace {
     pub platform: PlatformFile,
     /// Overlays by environment name.
     pub overlays: BTreeMap<String, Overlay>,
+    /// The hand-written manifests under `manifests/` and the patch files, read by
+    /// [`Workspace::load`] (and by `kgen diff` from a commit, and the plugin): see
+    /// `escape_hatch::files`. Empty after [`Workspace::parse`] alone.
+    pub escape_hatch: crate::escape_hatch::files::Inputs,
 }
 
 impl Workspace {
@@ -77,13 +81,16 @@ impl Workspace {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "platform.toml".into());
         let overlays = read_overlays(&real_root, &root.join(OVERLAY_DIR))?;
-        Workspace::parse(
-            root,
+        let mut ws = Workspace::parse(
+            root.clone(),
             InputFiles {
                 platform: (display, text),
                 overlays,
             },
-        )
+        )?;
+        let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
+        crate::escape_hatch::files::read(&mut ws, &reader, None)?;
+        Ok(ws)
     }
 
     /// Parses input texts. `root` is where `generated/` lives.
@@ -176,6 +183,7 @@ impl Workspace {
             platform_file,
             platform,
             overlays,
+            escape_hatch: Default::default(),
         })
     }
 

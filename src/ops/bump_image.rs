@@ -805,7 +805,8 @@ pub(crate) fn update(
         platform: (pf.display.clone(), pf.text.clone()),
         overlays,
     };
-    let new_ws = Workspace::parse(ws.root.clone(), files)?;
+    let mut new_ws = Workspace::parse(ws.root.clone(), files)?;
+    crate::escape_hatch::files::carry_over(ws, &mut new_ws);
     let compiled = compile(&new_ws, &[env.to_string()])?;
 
     let mut seen = Vec::new();

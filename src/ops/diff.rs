@@ -352,13 +352,17 @@ fn workspace_at(
             }
         })
         .unwrap_or_else(|| PathBuf::from(dir));
-    Workspace::parse(
+    let mut ws = Workspace::parse(
         root,
         InputFiles {
             platform: (file_name.to_string(), text),
             overlays,
         },
-    )
+    )?;
+    // Hand-written manifests and patch files, as committed.
+    let reader = crate::escape_hatch::files::GitReader { git, commit, dir };
+    crate::escape_hatch::files::read(&mut ws, &reader, None)?;
+    Ok(ws)
 }
 
 /// Files of the render that differ from or are missing in `dir`, and files there

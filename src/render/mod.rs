@@ -287,6 +287,18 @@ pub fn argocd_objects(
             ));
         }
     }
+    for c in platform
+        .manifest_components
+        .get(&cluster.name)
+        .into_iter()
+        .flatten()
+    {
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at(&format!("application-{}.yaml", c.name)),
+            &argocd::manifests_application(platform, cluster, &c.name),
+        ));
+    }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {
         out.push(Object::of_cluster(
             &cluster.name,

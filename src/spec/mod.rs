@@ -55,6 +55,21 @@ pub struct PlatformSpec {
     pub waivers: Vec<Waiver>,
     /// Warnings found while resolving (reported with the validation warnings).
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// The components of hand-written manifests of each cluster, by cluster name
+    /// (`manifests/clusters/<cluster>/<component>/`): filled by `escape_hatch`.
+    pub manifest_components: BTreeMap<String, Vec<ManifestComponent>>,
+}
+
+/// A component of hand-written manifests of a cluster
+/// (`manifests/clusters/<cluster>/<component>/`), deployed by the Application
+/// `<cluster>-<component>` in the cluster's project, which admits what it deploys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestComponent {
+    pub name: String,
+    /// Namespaces of its namespaced objects.
+    pub namespaces: std::collections::BTreeSet<String>,
+    /// (group, kind) of its cluster-scoped objects.
+    pub cluster_kinds: std::collections::BTreeSet<(String, String)>,
 }
 
 impl PlatformSpec {
