@@ -68,6 +68,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -77,6 +78,10 @@ pub const PRESET: Preset = Preset {
         "node_selector",
         "install_crds",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

@@ -81,6 +81,10 @@ pub const PRESET: Preset = Preset {
         "node_ports",
         "ingress_class",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

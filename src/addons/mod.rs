@@ -29,6 +29,12 @@ mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
+pub use external_secrets::{
+    serves_v1beta1 as external_secrets_serves_v1beta1,
+    UNSAFE_SERVE_V1BETA1_SINCE as ESO_UNSAFE_SERVE_V1BETA1_SINCE,
+    V1BETA1_UNSERVED_SINCE as ESO_V1BETA1_UNSERVED_SINCE,
+};
+
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -54,6 +60,47 @@ pub struct ServiceAccount {
     /// The ServiceAccount's name with kgen's values (for Pod Identity and IRSA trust);
     /// `{release}` is replaced by the release name.
     pub name: &'static str,
+    /// Values path of the ServiceAccount's name (`serviceAccount.name`), which kgen
+    /// sets and `values` must not change while the add-on has an IAM role.
+    pub name_path: &'static [&'static str],
+}
+
+/// A typed setting a preset needs (or should have), and why: the chart refuses to
+/// render, renders nothing or does something unsafe without it.
+#[derive(Debug, Clone, Copy)]
+pub struct Needed {
+    /// The setting (a key of `[addons.<name>]`).
+    pub key: &'static str,
+    /// What goes wrong without it, as the diagnostic says it.
+    pub why: &'static str,
+}
+
+/// What a range of a chart's releases needs of the cluster's Kubernetes version, as
+/// read from those releases (their `Chart.yaml` `kubeVersion`, the project's
+/// compatibility table). Versions outside every range are not checked: kgen only
+/// encodes what was read.
+#[derive(Debug, Clone, Copy)]
+pub struct KubeSupport {
+    /// The first and last chart versions of the range, both released and both read.
+    pub first: &'static str,
+    pub last: &'static str,
+    /// The oldest Kubernetes minor version they install or run on.
+    pub min: Option<(u32, u32)>,
+    /// The newest Kubernetes minor version they support.
+    pub max: Option<(u32, u32)>,
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
+/// A problem a preset finds in its final values: a value the chart or the cluster
+/// cannot work with. Reported at the `values` table that sets `path`, else at the
+/// add-on's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesProblem {
+    /// Values path of the offending value.
+    pub path: Vec<&'static str>,
+    pub message: String,
+    pub help: String,
 }
 
 /// One preset.
@@ -73,6 +120,15 @@ pub struct Preset {
     pub service_account: Option<ServiceAccount>,
     /// The typed settings it takes (keys of `[addons.<name>]`).
     pub settings: &'static [&'static str],
+    /// The settings it cannot do without (after kgen's defaults): an error when unset.
+    pub required: &'static [Needed],
+    /// The settings it should have: a warning when unset (an explicit empty value
+    /// silences it).
+    pub recommended: &'static [Needed],
+    /// What its chart versions need of the cluster's Kubernetes version.
+    pub kubernetes: &'static [KubeSupport],
+    /// Problems in its final values (the preset's, then `values`).
+    pub check_values: fn(&AddonSettings, &Value) -> Vec<ValuesProblem>,
     /// Its values from the resolved settings (kgen's defaults included).
     pub values: fn(&AddonSettings) -> Value,
     /// What it creates beyond its release namespace, with these settings.
@@ -249,6 +305,37 @@ pub fn helm_trunc(s: &str, n: usize) -> String {
     }
 }
 
+/// For presets whose values kgen has nothing more to check.
+pub fn no_values_problems(_: &AddonSettings, _: &Value) -> Vec<ValuesProblem> {
+    Vec::new()
+}
+
+/// A chart version as `(major, minor, patch, released)`, for ordering: a pre-release
+/// (`1.6.0-rc.1`) sorts before its release. A leading `v` is ignored.
+pub fn chart_version_order(v: &str) -> Option<(u64, u64, u64, bool)> {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let core_len = v.find(['-', '+']).unwrap_or(v.len());
+    let (core, released) = (&v[..core_len], !v[core_len..].starts_with('-'));
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some((a, b, c, released))
+}
+
+/// What `preset`'s chart at `version` needs of the cluster's Kubernetes version, when
+/// kgen read it for that version.
+pub fn kube_support(preset: &Preset, version: &str) -> Option<&'static KubeSupport> {
+    let v = chart_version_order(version)?;
+    preset.kubernetes.iter().find(|k| {
+        let first = chart_version_order(k.first).expect("a valid version");
+        let last = chart_version_order(k.last).expect("a valid version");
+        first <= v && v <= last
+    })
+}
+
 /// The `<chart>.fullname` helper most charts share (without `fullnameOverride` and
 /// `nameOverride`): the release name when it contains the chart's name, otherwise
 /// `<release>-<chart>`, cut to 63 characters.
@@ -309,9 +396,12 @@ mod tests {
     fn presets_name_their_service_account_as_they_declare_it() {
         for p in PRESETS {
             if let Some(sa) = p.service_account {
+                // The annotations and the name are keys of one ServiceAccount table.
+                assert_eq!(sa.annotations.last(), Some(&"annotations"), "{}", p.name);
+                assert_eq!(sa.name_path.last(), Some(&"name"), "{}", p.name);
                 assert_eq!(
-                    sa.annotations,
-                    ["serviceAccount", "annotations"],
+                    sa.annotations[..sa.annotations.len() - 1],
+                    sa.name_path[..sa.name_path.len() - 1],
                     "{}",
                     p.name
                 );
@@ -322,14 +412,57 @@ mod tests {
                     cluster: "c".into(),
                     ..Default::default()
                 };
+                let mut at = &(p.values)(&s);
+                for key in sa.name_path {
+                    at = &at[*key];
+                }
                 assert_eq!(
-                    (p.values)(&s)["serviceAccount"]["name"],
-                    json!(sa.name.replace("{release}", "r")),
+                    at,
+                    &json!(sa.name.replace("{release}", "r")),
                     "{}",
                     p.name
                 );
             }
         }
+    }
+
+    #[test]
+    fn required_and_recommended_settings_are_settings_the_preset_takes() {
+        for p in PRESETS {
+            for n in p.required.iter().chain(p.recommended) {
+                assert!(p.settings.contains(&n.key), "{}: {}", p.name, n.key);
+                assert!(!n.why.is_empty() && !n.why.ends_with('.'), "{}", p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn kubernetes_ranges_are_ordered_and_disjoint() {
+        for p in PRESETS {
+            let mut previous: Option<(u64, u64, u64, bool)> = None;
+            for k in p.kubernetes {
+                let first = chart_version_order(k.first).expect(k.first);
+                let last = chart_version_order(k.last).expect(k.last);
+                assert!(first <= last, "{}: {}..{}", p.name, k.first, k.last);
+                assert!(previous.is_none_or(|prev| prev < first), "{}: {}", p.name, k.first);
+                assert!(k.min.is_some() || k.max.is_some(), "{}: {}", p.name, k.first);
+                assert!(!k.source.is_empty());
+                previous = Some(last);
+            }
+        }
+    }
+
+    #[test]
+    fn chart_versions_order_as_semver() {
+        assert_eq!(chart_version_order("1.6.0"), Some((1, 6, 0, true)));
+        assert_eq!(chart_version_order("v1.21.1"), Some((1, 21, 1, true)));
+        assert_eq!(chart_version_order("1.6.0-rc.1"), Some((1, 6, 0, false)));
+        assert_eq!(chart_version_order("1.6.0+build.5"), Some((1, 6, 0, true)));
+        assert!(chart_version_order("1.6.0-rc.1") < chart_version_order("1.6.0"));
+        assert!(chart_version_order("9.9.0") < chart_version_order("9.10.0"));
+        assert_eq!(chart_version_order("1.6"), None);
+        assert_eq!(chart_version_order("1.6.0.1"), None);
+        assert_eq!(chart_version_order("latest"), None);
     }
 
     #[test]

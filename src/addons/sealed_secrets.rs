@@ -62,6 +62,10 @@ pub const PRESET: Preset = Preset {
         "tolerations",
         "node_selector",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    check_values: super::no_values_problems,
     values,
     footprint,
 };
