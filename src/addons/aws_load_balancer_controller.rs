@@ -60,8 +60,8 @@
 use serde_json::{json, Value};
 
 use super::{
-    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Preset,
-    Needed, ServiceAccount, ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
+    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Needed,
+    Preset, ServiceAccount, ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
 };
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;

@@ -128,7 +128,7 @@ const fn kube(first: &'static str, last: &'static str, max: (u32, u32)) -> KubeS
         last,
         min: None,
         max: Some(max),
-        source: "the Cluster Autoscaler's README pairs each Kubernetes minor version with the chart versions made for it",
+        source: "the Cluster Autoscaler's README pairs each Kubernetes version with the charts made for it, and kgen runs the autoscaler of the cluster's version",
     }
 }
 
@@ -214,7 +214,7 @@ fn check_values(s: &AddonSettings, v: &Value) -> Vec<ValuesProblem> {
         None => vec![ValuesProblem {
             path: vec!["image", "tag"],
             message: format!(
-                "kgen knows no Cluster Autoscaler release for Kubernetes {major}.{minor}, and the chart's own image is of another minor version: the autoscaler must match the cluster's"
+                "kgen knows no Cluster Autoscaler release for Kubernetes {major}.{minor}, so the chart's own image would run, whatever its version: the autoscaler must match the cluster's minor version"
             ),
             help: format!(
                 "set the newest release of {major}.{minor} (a `cluster-autoscaler-{major}.{minor}.<patch>` tag of kubernetes/autoscaler): `values = {{ image = {{ tag = \"{want}<patch>\" }} }}`"

@@ -50,7 +50,9 @@
 use serde_json::{json, Value};
 
 use super::helm_names::fullname;
-use super::{controller_values, kinds, merge, Footprint, KubeSupport, Needed, Preset, ServiceAccount};
+use super::{
+    controller_values, kinds, merge, Footprint, KubeSupport, Needed, Preset, ServiceAccount,
+};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -119,7 +121,7 @@ const fn kube(
         last,
         min: Some(min),
         max: Some(max),
-        source: "the controller refuses other versions (`MinK8sVersion` and `MaxK8sVersion` of its `pkg/providers/version/version.go`: \"karpenter is not compatible with kubernetes version\")",
+        source: "Karpenter checks the cluster's version against its `MinK8sVersion` and `MaxK8sVersion` and refuses others (\"karpenter is not compatible with kubernetes version\")",
     }
 }
 

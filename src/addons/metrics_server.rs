@@ -84,7 +84,12 @@ fn footprint(s: &AddonSettings) -> Footprint {
                 format!("{f}:system:auth-delegator"),
             ),
             object(RBAC, "ClusterRoleBinding", "", format!("system:{f}")),
-            object(RBAC, "RoleBinding", "kube-system", format!("{f}-auth-reader")),
+            object(
+                RBAC,
+                "RoleBinding",
+                "kube-system",
+                format!("{f}-auth-reader"),
+            ),
             object(APIREGISTRATION, "APIService", "", "v1beta1.metrics.k8s.io"),
         ],
     }

@@ -416,12 +416,7 @@ mod tests {
                 for key in sa.name_path {
                     at = &at[*key];
                 }
-                assert_eq!(
-                    at,
-                    &json!(sa.name.replace("{release}", "r")),
-                    "{}",
-                    p.name
-                );
+                assert_eq!(at, &json!(sa.name.replace("{release}", "r")), "{}", p.name);
             }
         }
     }
@@ -444,8 +439,18 @@ mod tests {
                 let first = chart_version_order(k.first).expect(k.first);
                 let last = chart_version_order(k.last).expect(k.last);
                 assert!(first <= last, "{}: {}..{}", p.name, k.first, k.last);
-                assert!(previous.is_none_or(|prev| prev < first), "{}: {}", p.name, k.first);
-                assert!(k.min.is_some() || k.max.is_some(), "{}: {}", p.name, k.first);
+                assert!(
+                    previous.is_none_or(|prev| prev < first),
+                    "{}: {}",
+                    p.name,
+                    k.first
+                );
+                assert!(
+                    k.min.is_some() || k.max.is_some(),
+                    "{}: {}",
+                    p.name,
+                    k.first
+                );
                 assert!(!k.source.is_empty());
                 previous = Some(last);
             }

@@ -84,7 +84,7 @@ pub const KUBERNETES: &[KubeSupport] = &[KubeSupport {
     last: "1.6.0",
     min: Some((1, 30)),
     max: None,
-    source: "its Chart.yaml says `kubeVersion: \">=1.30.0-0\"`",
+    source: "its Chart.yaml says `kubeVersion: \">=1.30.0-0\"`, and Argo CD renders the chart with the cluster's version",
 }];
 
 /// The CSIDriver's name, which pods' CSI volumes name as their `driver`.

@@ -435,8 +435,19 @@ impl<'a> Resolver<'a> {
 
         let wave = layers
             .pick(|l| l.sync_wave.as_ref())
-            .and_then(|w| self.int_in_range(*w.value, i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1, 100, &w.origin, "sync_wave"))
-            .map_or_else(|| preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave), |w| w as i32);
+            .and_then(|w| {
+                self.int_in_range(
+                    *w.value,
+                    i64::from(crate::render::argocd::bootstrap_wave::PROJECTS) + 1,
+                    100,
+                    &w.origin,
+                    "sync_wave",
+                )
+            })
+            .map_or_else(
+                || preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave),
+                |w| w as i32,
+            );
         let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),
@@ -559,7 +570,13 @@ impl<'a> Resolver<'a> {
             let origin = layers
                 .pick(|l| l.tolerations.as_ref())
                 .map(|t| t.origin)
-                .or_else(|| layers.map(|l| Some(&l.node_selector)).into_values().next().map(|e| e.key))
+                .or_else(|| {
+                    layers
+                        .map(|l| Some(&l.node_selector))
+                        .into_values()
+                        .next()
+                        .map(|e| e.key)
+                })
                 .expect("tolerations or a node selector are set");
             self.refs.push(super::references::BaselineRef {
                 cluster: cluster.to_string(),
@@ -627,7 +644,11 @@ impl<'a> Resolver<'a> {
                 .pick(|l| l.service_type.as_ref())
                 .filter(|t| *t.value == crate::spec::ServiceType::ClusterIP)
             {
-                let (line, _) = self.ws.sources.get(t.origin.file).line_col(t.origin.span.start);
+                let (line, _) = self
+                    .ws
+                    .sources
+                    .get(t.origin.file)
+                    .line_col(t.origin.span.start);
                 let file = &self.ws.sources.get(t.origin.file).display;
                 self.error(
                     rules::KIND_MISMATCH,
@@ -721,27 +742,19 @@ impl Resolver<'_> {
                 format!("or, if the cluster runs {fits}, declare it under `[clusters.<name>]` with its `kubernetes_version`"),
             ),
         };
-        let checked_fits = addons::kube_support(p, p.checked_version).is_none_or(|c| {
-            c.min.is_none_or(|m| kube >= m) && c.max.is_none_or(|m| kube <= m)
-        });
-        let pin = if checked_fits && p.checked_version != version.value.as_str() {
-            format!(
-                "pin {}, the version kgen's preset was checked against, which supports {}",
-                p.checked_version,
-                shown(kube)
-            )
-        } else {
-            format!("pin a chart version that supports Kubernetes {}", shown(kube))
-        };
         self.error(
             rules::INVALID_VALUE,
             version.origin.clone(),
             format!(
-                "chart {} of add-on `{name}` {needs} ({}), but {runs}",
+                "chart {} of add-on `{name}` {needs}, but {runs}: {}",
                 version.value, k.source
             ),
         )
-        .help(format!("{pin}; {fix}"));
+        .help(format!(
+            "pin a chart version that supports Kubernetes {} (kgen's preset was checked against {}); {fix}",
+            shown(kube),
+            p.checked_version
+        ));
     }
 
     /// The settings a preset cannot do without (errors) and should have (warnings).
@@ -810,10 +823,7 @@ impl Resolver<'_> {
         let Some(sa) = p.service_account else {
             return;
         };
-        let written = sa
-            .name_path
-            .iter()
-            .try_fold(values, |v, k| v.get(*k));
+        let written = sa.name_path.iter().try_fold(values, |v, k| v.get(*k));
         if written == Some(&serde_json::json!(identity.service_account)) {
             return;
         }
@@ -823,13 +833,16 @@ impl Resolver<'_> {
         let path = sa.name_path.join(".");
         let shown = written.map_or_else(
             || "null".to_string(),
-            |v| v.as_str().map_or_else(|| v.to_string(), |s| format!("\"{s}\"")),
+            |v| {
+                v.as_str()
+                    .map_or_else(|| v.to_string(), |s| format!("\"{s}\""))
+            },
         );
         let account = &identity.service_account;
         let hand_off = match identity.mode {
-            WorkloadIdentity::Irsa => format!(
-                "the IRSA trust subject `system:serviceaccount:{namespace}:{account}`"
-            ),
+            WorkloadIdentity::Irsa => {
+                format!("the IRSA trust subject `system:serviceaccount:{namespace}:{account}`")
+            }
             WorkloadIdentity::PodIdentity => {
                 format!("the Pod Identity association of `{namespace}/{account}`")
             }
@@ -857,8 +870,7 @@ impl Resolver<'_> {
         for c in clusters {
             for a in &c.addons {
                 if a.preset.is_none_or(|p| p.name != "external-secrets")
-                    || addons::external_secrets_serves_v1beta1(&a.version, &a.values)
-                        != Some(false)
+                    || addons::external_secrets_serves_v1beta1(&a.version, &a.values) != Some(false)
                 {
                     continue;
                 }
@@ -879,13 +891,20 @@ impl Resolver<'_> {
                     }
                 }
                 let since = addons::chart_version_order(addons::ESO_UNSAFE_SERVE_V1BETA1_SINCE);
+                let serve = "`values = { crds = { unsafeServeV1Beta1 = true } }`";
                 let again = if addons::chart_version_order(&a.version) >= since {
-                    format!("; or, while v1beta1 resources are migrated, serve it again with `values = {{ crds = {{ unsafeServeV1Beta1 = true }} }}` under `[addons.{}]` (deprecated upstream)", a.name)
+                    format!("; or, while v1beta1 resources are migrated, serve it again with {serve} under `[addons.{}]` (deprecated upstream)", a.name)
                 } else {
                     format!(
-                        "; or pin a chart before {}",
-                        addons::ESO_V1BETA1_UNSERVED_SINCE
+                        "; or pin a chart before {}, or one from {} on with {serve}",
+                        addons::ESO_V1BETA1_UNSERVED_SINCE,
+                        addons::ESO_UNSAFE_SERVE_V1BETA1_SINCE
                     )
+                };
+                let stores = if c.baseline.secret_stores.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (and cluster `{}` its ClusterSecretStores)", c.name)
                 };
                 for (origin, envs) in groups {
                     let who = match envs.as_slice() {
@@ -902,8 +921,7 @@ impl Resolver<'_> {
                         rules::INVALID_VALUE,
                         origin,
                         format!(
-                            "{who} ExternalSecrets (and cluster `{}` its ClusterSecretStores) at `{API_VERSION_V1BETA1}`, which add-on `{}` (chart {}) does not serve: its CRDs serve only `external-secrets.io/v1` since chart {}",
-                            c.name,
+                            "{who} ExternalSecrets{stores} at `{API_VERSION_V1BETA1}`, which add-on `{}` (chart {}) does not serve: its CRDs serve only `external-secrets.io/v1` since chart {}",
                             a.name,
                             a.version,
                             addons::ESO_V1BETA1_UNSERVED_SINCE
@@ -935,10 +953,10 @@ fn setting_text<'s>(s: &'s AddonSettings, key: &str) -> Option<&'s str> {
 fn needed_help(key: &str, name: &str, cluster: &str, declared: bool) -> String {
     match key {
         "cluster_name" if declared => format!(
-            "set `cluster_name` (the EKS cluster's name, a template such as `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]` or `[clusters.{cluster}.addons.{name}]`, or give the cluster the variable `{EKS_NAME_VAR}` (`vars = {{ {EKS_NAME_VAR} = \"...\" }}` under `[clusters.{cluster}]`), kgen's default"
+            "set `cluster_name` (the EKS cluster's name; a template, e.g. `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]` or `[clusters.{cluster}.addons.{name}]`, or give the cluster `vars = {{ {EKS_NAME_VAR} = \"...\" }}` under `[clusters.{cluster}]`, which kgen uses by default"
         ),
         "cluster_name" => format!(
-            "set `cluster_name` (the EKS cluster's name, a template such as `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]`"
+            "set `cluster_name` (the EKS cluster's name; a template, e.g. `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]`"
         ),
         "region" => format!(
             "set `region = \"eu-west-1\"` (a template) under `[addons.{name}]`, or `aws_region` under `[platform]`, the default of every add-on's `region`"
@@ -965,12 +983,15 @@ fn cluster_var(ctx: &Value, var: &str) -> Option<String> {
 
 /// The `values` table of the highest layer that sets `path`.
 fn values_origin(layers: &Layers<'_, AddonLayer>, path: &[&str]) -> Option<Origin> {
-    layers_values(layers).into_iter().rev().find_map(|(file, table)| {
-        let json = toml_to_json(&table.value);
-        path.iter()
-            .try_fold(&json, |v, k| v.get(*k))
-            .map(|_| Origin::new(file, table.span.clone()))
-    })
+    layers_values(layers)
+        .into_iter()
+        .rev()
+        .find_map(|(file, table)| {
+            let json = toml_to_json(&table.value);
+            path.iter()
+                .try_fold(&json, |v, k| v.get(*k))
+                .map(|_| Origin::new(file, table.span.clone()))
+        })
 }
 
 /// Where a typed setting is set, if any layer sets it.
