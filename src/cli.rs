@@ -130,6 +130,29 @@ pub enum Command {
         #[arg(long)]
         commit: bool,
     },
+    /// Set an add-on's Helm chart version (`[addons.ADDON] chart_version`, or with
+    /// --cluster `[clusters.CLUSTER.addons.ADDON]`; `monitoring` for `[monitoring]`) in
+    /// platform.toml (only the value's bytes change), then re-render what it changes.
+    BumpChart {
+        #[command(flatten)]
+        common: Common,
+        /// The add-on (a name under [addons]), or `monitoring` for the monitoring stack.
+        #[arg(value_name = "ADDON")]
+        addon: String,
+        /// The new chart version: exact, e.g. 1.16.2 or v1.16.2 (no ranges, no `latest`).
+        #[arg(long, value_name = "VERSION")]
+        version: String,
+        /// Set the version for this cluster only (a [clusters.<name>] table).
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        /// Only edit platform.toml (still validated); do not re-render generated/.
+        #[arg(long)]
+        no_render: bool,
+        /// Commit exactly the changed files with git (author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL,
+        /// else github-actions[bot]).
+        #[arg(long)]
+        commit: bool,
+    },
     /// Copy image tags and digests (of the services, their sidecars and init
     /// containers) from one environment to another (all services, or the ones named),
     /// then re-render the target environment.
@@ -190,6 +213,7 @@ impl Command {
             Command::Render { common, .. }
             | Command::Validate { common, .. }
             | Command::BumpImage { common, .. }
+            | Command::BumpChart { common, .. }
             | Command::Promote { common, .. } => common.format,
             Command::Diff { .. } | Command::Cmp { .. } | Command::Schema { .. } => {
                 MessageFormat::Human

@@ -135,6 +135,21 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bo
     }
 }
 
+/// [`render`] for a command that writes nothing (`kgen validate`): the closing line
+/// counts errors and warnings without saying that nothing was written.
+pub fn render_read_only(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+    color: bool,
+) -> String {
+    match format {
+        Format::Human => render_human_footer(diags, sources, color, false),
+        Format::Json => render_json(diags, sources),
+        Format::Github => render_github(diags, sources),
+    }
+}
+
 struct Paint {
     on: bool,
 }
@@ -168,6 +183,16 @@ fn is_input_shape_error(d: &Diagnostic) -> bool {
 /// Prints at most [`MAX_SHOWN_INPUT_ERRORS`] input-shape errors and says how many more
 /// there are; the closing count includes them.
 pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    render_human_footer(diags, sources, color, true)
+}
+
+/// [`render_human`], saying "nothing was written" after the errors when `writes`.
+fn render_human_footer(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    color: bool,
+    writes: bool,
+) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
     let mut input_errors = 0;
@@ -279,9 +304,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
             p.wrap(
                 "1;31",
                 &format!(
-                    "error: {} and {}; nothing was written",
+                    "error: {} and {}{}",
                     plural(errors, "error"),
-                    plural(warnings, "warning")
+                    plural(warnings, "warning"),
+                    if writes { "; nothing was written" } else { "" }
                 )
             )
         );

@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::diff_platform::HeadNodePools;
 use crate::manifest_set::{Identity, ManifestSet, Resource};
 
 /// Lines of context around each change in a unified diff.
@@ -73,6 +74,9 @@ pub struct Moved {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RiskKind {
+    /// An add-on's (or the monitoring stack's) Application is removed and its chart
+    /// installed CRDs: they stay, with every custom resource of them, and no controller.
+    AddonCrdsLeft,
     /// `spec.selector` of a Deployment, StatefulSet, DaemonSet or Job changes.
     ImmutableSelector,
     /// A StatefulSet's spec changes beyond what the API server lets change
@@ -82,6 +86,12 @@ pub enum RiskKind {
     JobImmutable,
     /// A PersistentVolumeClaim's spec changes beyond a bigger storage request.
     PvcImmutable,
+    /// A StorageClass's parameters, provisioner, reclaimPolicy or volumeBindingMode change.
+    StorageClassImmutable,
+    /// A PriorityClass's value or preemptionPolicy changes.
+    PriorityClassImmutable,
+    /// A RoleBinding's or ClusterRoleBinding's roleRef changes.
+    RoleRefImmutable,
     /// A Service's `spec.clusterIP` changes.
     ServiceClusterIp,
     /// A Service's `spec.type` changes.
@@ -90,10 +100,30 @@ pub enum RiskKind {
     ServicePort,
     /// A resource moves to another namespace.
     NamespaceChange,
+    /// An add-on's Application moves its release to another namespace.
+    AddonNamespace,
     /// A HorizontalPodAutoscaler is removed.
     HpaRemoved,
+    /// A Karpenter NodePool is removed: its nodes are drained and terminated.
+    NodePoolRemoved,
+    /// An EC2NodeClass is removed while a NodePool at the head still names it.
+    NodeClassInUse,
+    /// A cert-manager ClusterIssuer is removed: its certificates stop renewing.
+    IssuerRemoved,
+    /// An External Secrets ClusterSecretStore is removed.
+    SecretStoreRemoved,
+    /// An External Secrets ClusterSecretStore reads from another provider.
+    SecretStoreProvider,
     /// A resource is removed.
     Removed,
+    /// A NodePool's or EC2NodeClass's change makes Karpenter replace nodes (drift).
+    NodeDrift,
+    /// An Application installs its chart from another repository or another chart.
+    ChartSource,
+    /// An Application's chart moves to a new major version.
+    ChartMajor,
+    /// An Application's chart moves to an older version.
+    ChartDowngrade,
     /// A container image tag moves to a lower version.
     ImageDowngrade,
     /// Something changes in an environment whose Argo CD sync is manual.
@@ -106,28 +136,55 @@ pub enum RiskKind {
     PvcResize,
     /// Info: a removed object that Argo CD does not delete (`Prune=false`, a hook).
     Kept,
+    /// Info: an add-on's (or the monitoring stack's) Application is removed, and with
+    /// it what its chart installed.
+    AddonRemoved,
+    /// Info: an Application's chart moves to a new minor or patch version.
+    ChartVersion,
+    /// Info: a ClusterIssuer moves to another ACME server.
+    AcmeServer,
+    /// Info: a StorageClass becomes, or stops being, the cluster's default.
+    DefaultStorageClass,
 }
 
 impl RiskKind {
     /// The stable code used in JSON output (`immutable-selector`, ...).
     pub fn code(self) -> &'static str {
         match self {
+            RiskKind::AddonCrdsLeft => "addon-crds-left",
             RiskKind::ImmutableSelector => "immutable-selector",
             RiskKind::StatefulSetImmutable => "statefulset-immutable",
             RiskKind::JobImmutable => "job-immutable",
             RiskKind::PvcImmutable => "pvc-immutable",
+            RiskKind::StorageClassImmutable => "storageclass-immutable",
+            RiskKind::PriorityClassImmutable => "priorityclass-immutable",
+            RiskKind::RoleRefImmutable => "roleref-immutable",
             RiskKind::ServiceClusterIp => "service-cluster-ip",
             RiskKind::ServiceType => "service-type",
             RiskKind::ServicePort => "service-port",
             RiskKind::NamespaceChange => "namespace-change",
+            RiskKind::AddonNamespace => "addon-namespace",
             RiskKind::HpaRemoved => "hpa-removed",
+            RiskKind::NodePoolRemoved => "nodepool-removed",
+            RiskKind::NodeClassInUse => "nodeclass-in-use",
+            RiskKind::IssuerRemoved => "issuer-removed",
+            RiskKind::SecretStoreRemoved => "secret-store-removed",
+            RiskKind::SecretStoreProvider => "secret-store-provider",
             RiskKind::Removed => "removed",
+            RiskKind::NodeDrift => "node-drift",
+            RiskKind::ChartSource => "chart-source",
+            RiskKind::ChartMajor => "chart-major",
+            RiskKind::ChartDowngrade => "chart-downgrade",
             RiskKind::ImageDowngrade => "image-downgrade",
             RiskKind::ManualSync => "manual-sync",
             RiskKind::JobRuns => "job-runs",
             RiskKind::CronJobSchedule => "cronjob-schedule",
             RiskKind::PvcResize => "pvc-resize",
             RiskKind::Kept => "kept",
+            RiskKind::AddonRemoved => "addon-removed",
+            RiskKind::ChartVersion => "chart-version",
+            RiskKind::AcmeServer => "acme-server",
+            RiskKind::DefaultStorageClass => "default-storageclass",
         }
     }
 
@@ -278,6 +335,17 @@ pub fn compare(
     head: &ManifestSet,
     manual_envs: &BTreeSet<String>,
 ) -> ManifestDiff {
+    compare_with(base, head, manual_envs, &HeadNodePools::new())
+}
+
+/// `compare`, knowing the head's NodePools (changed or not), for the risk of an
+/// EC2NodeClass removed while a pool still names it.
+pub fn compare_with(
+    base: &ManifestSet,
+    head: &ManifestSet,
+    manual_envs: &BTreeSet<String>,
+    head_pools: &HeadNodePools,
+) -> ManifestDiff {
     let mut d = ManifestDiff::default();
     let mut pairs = Vec::new();
     for (id, b) in &base.resources {
@@ -369,7 +437,7 @@ pub fn compare(
     });
     d.moved
         .sort_by(|a, b| (&a.id.environment, &a.to, &a.id).cmp(&(&b.id.environment, &b.to, &b.id)));
-    let (info, risks): (Vec<Risk>, Vec<Risk>) = findings(&d, &changed_pairs, manual_envs)
+    let (info, risks): (Vec<Risk>, Vec<Risk>) = findings(&d, &changed_pairs, manual_envs, head_pools)
         .into_iter()
         .partition(|r| r.kind.is_info());
     d.risks = risks;
@@ -958,6 +1026,7 @@ fn findings(
     d: &ManifestDiff,
     changed: &[(&Resource, &Resource)],
     manual_envs: &BTreeSet<String>,
+    head_pools: &HeadNodePools,
 ) -> Vec<Risk> {
     let mut out = Vec::new();
     let risk = |kind, id: &Identity, message: String| Risk {
@@ -1011,7 +1080,7 @@ fn findings(
             "CronJob" => cronjob_findings(b, h, &mut found),
             "Service" => service_port_findings(b, h, &mut found),
             "PersistentVolumeClaim" => claim_findings(b, h, &mut found),
-            _ => {}
+            _ => crate::diff_platform::changed(b, h, &mut found),
         }
         for (kind, message) in found {
             out.push(risk(kind, id, message));
@@ -1037,8 +1106,22 @@ fn findings(
         .filter(|r| r.id.kind == "Namespace" && r.id.api_version == "v1")
         .map(|r| (r.id.environment.as_str(), r.id.name.as_str()))
         .collect();
+    for r in &d.added {
+        if r.id.kind == "StorageClass" {
+            let mut found = Vec::new();
+            crate::diff_platform::default_class_change(None, &r.value, &mut found);
+            for (kind, message) in found {
+                out.push(risk(kind, &r.id, message));
+            }
+        }
+    }
     for r in &d.removed {
         let id = &r.id;
+        // A plain YAML file (Helm values) is read by an Application, not applied: the
+        // Application's own change says what happens.
+        if !id.is_object() {
+            continue;
+        }
         let kept = has_sync_option(&r.value, "Prune=false");
         if let Some(a) = added_elsewhere.get(&id.without_namespace()) {
             if id.is_object() {
@@ -1057,6 +1140,10 @@ fn findings(
                 ));
                 continue;
             }
+        }
+        if let Some((kind, message)) = crate::diff_platform::removed(r, &d.removed, head_pools) {
+            out.push(risk(kind, id, message));
+            continue;
         }
         // Pruning a namespace deletes everything in it, whatever Argo CD keeps.
         let namespace_removed = !id.namespace.is_empty()
@@ -1263,7 +1350,7 @@ pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
 }
 
 /// `v1.2.3-rc.1+build` → ([1, 2, 3], Some("rc.1")).
-fn parse_version(tag: &str) -> Option<(Vec<u64>, Option<&str>)> {
+pub(crate) fn parse_version(tag: &str) -> Option<(Vec<u64>, Option<&str>)> {
     let t = tag.strip_prefix('v').unwrap_or(tag);
     let t = t.split('+').next().unwrap_or(t);
     let (core, pre) = match t.split_once('-') {
@@ -1487,6 +1574,34 @@ mod tests {
             [("pvc-resize", "storage grows 1Gi → 2G: the volume is expanded in place if its StorageClass allows volume expansion (allowVolumeExpansion), else the API server refuses it and the sync fails".into())]
         );
         assert_eq!(findings_of(pvc("1Gi"), pvc("1G"))[0].0, "pvc-immutable");
+    }
+
+    #[test]
+    fn a_node_class_removed_while_a_pool_names_it() {
+        let class = json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
+            "metadata": {"name": "default"}, "spec": {"role": "r"}});
+        let base = set(&[("clusters/prod/baseline-custom/ec2nodeclass-default.yaml", class)]);
+        let head = set(&[]);
+        let pools: HeadNodePools = [(
+            "prod".to_string(),
+            [("general".to_string(), "default".to_string())].into(),
+        )]
+        .into();
+        let d = compare_with(&base, &head, &BTreeSet::new(), &pools);
+        assert_eq!(
+            d.risks
+                .iter()
+                .map(|r| (r.kind.code(), r.message.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "nodeclass-in-use",
+                "removed while NodePool `general` still names it: Karpenter launches no node for that pool, and the class stays (Terminating) until the nodes launched from it are gone"
+            )]
+        );
+        // No pool names it: an ordinary removal, which waits for its nodes.
+        let d = compare_with(&base, &head, &BTreeSet::new(), &HeadNodePools::new());
+        assert_eq!(d.risks[0].kind.code(), "removed");
+        assert!(d.risks[0].message.contains("once no node launched from it is left"));
     }
 
     #[test]

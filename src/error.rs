@@ -32,6 +32,9 @@ pub enum Error {
 pub struct Invalid {
     pub diagnostics: Vec<Diagnostic>,
     pub sources: Sources,
+    /// The command only reads (`kgen validate`): its report does not say that nothing
+    /// was written, since it never writes.
+    pub read_only: bool,
 }
 
 impl Error {
@@ -39,7 +42,19 @@ impl Error {
         Error::Invalid(Box::new(Invalid {
             diagnostics,
             sources,
+            read_only: false,
         }))
+    }
+
+    /// The same error, from a command that writes nothing.
+    pub fn read_only(self) -> Error {
+        match self {
+            Error::Invalid(mut inv) => {
+                inv.read_only = true;
+                Error::Invalid(inv)
+            }
+            other => other,
+        }
     }
 
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {

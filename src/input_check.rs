@@ -333,7 +333,7 @@ mod tests {
             [
                 "6:8: unknown variant `automatc`, expected `auto` or `manual`",
                 "8:8: unknown variant `manul`, expected `auto` or `manual`",
-                "9:1: unknown field `producton`, expected one of `cluster`, `project`, `sync`, `production`, `vars`, `secret_prefixes`, `workload_identity`, `secrets_backend`, `ingress`, `network_policy`, `external_secrets`",
+                "9:1: unknown field `producton`, expected one of `cluster`, `namespace`, `project`, `sync`, `production`, `vars`, `secret_prefixes`, `workload_identity`, `secrets_backend`, `ingress`, `network_policy`, `external_secrets`",
                 "12:12: invalid type: string \"3\", expected i64",
                 "14:51: unknown field `jsonkey`, expected one of `name`, `from`, `key`, `json_key`",
                 "14:68: missing field `from`",
@@ -392,11 +392,11 @@ mod tests {
             [
                 "7:7: invalid type: integer `1`, expected a string",
                 "8:10: invalid type: integer `2`, expected a string",
-                "10:12: invalid type: integer `3`, expected a string",
+                "10:12: invalid type: integer `3`, expected an HTTP path such as \"/health\", or a table such as { tcp = \"http\" }",
                 "11:1: missing field `from`",
                 "11:1: missing field `key`",
                 "15:8: unknown variant `x`, expected `secretsmanager` or `ssm`",
-                "18:13: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`",
+                "18:13: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`, `behavior`",
                 "19:19: invalid type: string \"1\", expected i64",
             ]
         );
@@ -411,7 +411,7 @@ mod tests {
             [
                 "2:8: wanted string or table",
                 "4:7: invalid type: integer `1`, expected a string",
-                "5:17: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`",
+                "5:17: unknown field `mx`, expected one of `enabled`, `min`, `max`, `cpu`, `memory`, `behavior`",
                 "5:31: invalid type: string \"2\", expected i64",
             ]
         );

@@ -18,6 +18,7 @@ pub mod crd;
 pub mod diagnostic;
 pub mod diff;
 pub mod diff_format;
+pub mod diff_platform;
 pub mod emit;
 pub mod error;
 pub mod git_commit;

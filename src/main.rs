@@ -83,10 +83,12 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             paths,
         } => {
             let summary = if paths.is_empty() {
-                let ws = Workspace::load(&common.platform)?;
-                ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())?
+                let ws = Workspace::load(&common.platform).map_err(Error::read_only)?;
+                ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
+                    .map_err(Error::read_only)?
             } else {
-                ops::validate::validate_paths(&paths, schema_dir.as_deref())?
+                ops::validate::validate_paths(&paths, schema_dir.as_deref())
+                    .map_err(Error::read_only)?
             };
             if !matches!(common.format, MessageFormat::Json) {
                 print_diagnostics(&summary.warnings, &summary.sources, common.format.into());
@@ -169,6 +171,27 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             print_diagnostics(&u.warnings, &u.sources, common.format.into());
             print!("{}", u.report());
             publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BumpChart {
+            common,
+            addon,
+            version,
+            cluster,
+            no_render,
+            commit,
+        } => {
+            let opts = ops::bump_chart::BumpChartOptions {
+                addon,
+                version,
+                cluster,
+                render: !no_render,
+                commit,
+            };
+            let b = ops::bump_chart::bump_chart(&common.platform, &opts, waiting_for_lock)?;
+            print_diagnostics(&b.warnings, &b.sources, common.format.into());
+            print!("{}", b.report());
+            publish(b.publish_to_github_actions());
             Ok(ExitCode::SUCCESS)
         }
         Command::Promote {
@@ -268,7 +291,11 @@ fn report(e: &Error, format: Format) -> ExitCode {
     let mut err = std::io::stderr().lock();
     match e {
         Error::Invalid(inv) => {
-            let text = diagnostic::render(&inv.diagnostics, &inv.sources, format, color());
+            let text = if inv.read_only {
+                diagnostic::render_read_only(&inv.diagnostics, &inv.sources, format, color())
+            } else {
+                diagnostic::render(&inv.diagnostics, &inv.sources, format, color())
+            };
             if format == Format::Json {
                 print!("{text}");
             } else {

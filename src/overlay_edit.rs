@@ -1,12 +1,15 @@
-//! Format-preserving edits of the image fields (`tag`, `digest`) of an overlay file:
-//! a service's own (`services.<svc>.tag`) or one of its sidecars' or init containers'
-//! (`services.<svc>.sidecars.<name>.tag`, `services.<svc>.init_containers.<name>.tag`).
+//! Format-preserving edits of one string value of a TOML file: the image fields
+//! (`tag`, `digest`) of an overlay (a service's own, `services.<svc>.tag`, or one of its
+//! sidecars' or init containers', `services.<svc>.sidecars.<name>.tag`,
+//! `services.<svc>.init_containers.<name>.tag`), and any other string key at a table
+//! path ([`KeyEdit`]: an add-on's `chart_version` in platform.toml,
+//! `addons.<name>.chart_version` or `clusters.<c>.addons.<name>.chart_version`).
 //!
-//! This is the pure part of `kgen bump-image` and `kgen promote`: text in, text out,
-//! plus what changed. The file is parsed with toml_edit's span-keeping parser only to
-//! *locate* things; the edit itself is a splice of the original text, so every byte
-//! that is not the value stays as it was: comments, blank lines, key order, quoting
-//! style, odd spacing, CRLF line endings.
+//! This is the pure part of `kgen bump-image`, `kgen promote` and `kgen bump-chart`:
+//! text in, text out, plus what changed. The file is parsed with toml_edit's
+//! span-keeping parser only to *locate* things; the edit itself is a splice of the
+//! original text, so every byte that is not the value stays as it was: comments, blank
+//! lines, key order, quoting style, odd spacing, CRLF line endings.
 //!
 //! The value is found in each of the forms TOML allows, at every level:
 //! `[services.x]` + `tag = …`, a dotted key `services.x.tag = …`, or an inline table
@@ -14,8 +17,9 @@
 //! `proxy = { tag = … }` for a container). A missing key is added next to its
 //! sibling (`digest` after `tag`, `tag` before `digest`) or after the table's last
 //! line; a missing table gets a header of its own (`[services.x]` after the last
-//! service, `[services.x.sidecars.proxy]` after the service's last line), or a dotted
-//! line, or an inline entry, matching how the file writes its parent.
+//! service, `[services.x.sidecars.proxy]` after the service's last line,
+//! `[clusters.prod.addons.x]` after the cluster's last line), or a dotted line, or an
+//! inline entry, matching how the file writes its parent.
 //!
 //! Every edit is checked before it is returned: the new text must parse, and must
 //! mean exactly the old document with that one value changed. An edit that would
@@ -42,13 +46,6 @@ impl Field {
         }
     }
 
-    /// The other image field.
-    fn sibling(self) -> Field {
-        match self {
-            Field::Tag => Field::Digest,
-            Field::Digest => Field::Tag,
-        }
-    }
 }
 
 impl fmt::Display for Field {
@@ -147,6 +144,98 @@ pub fn table_path<'a>(service: &'a str, container: Option<&'a ContainerRef>) -> 
     path
 }
 
+/// Where a new key goes relative to a sibling key that is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Before,
+    After,
+}
+
+/// One value to set or remove, in the terms every edit shares: the table that holds
+/// it, its key, the sibling it is placed next to when added, and the new value.
+struct Slot<'a> {
+    path: Vec<&'a str>,
+    key: &'a str,
+    sibling: Option<(&'a str, Placement)>,
+    value: Option<&'a str>,
+}
+
+impl Slot<'_> {
+    /// `services.api.tag`, `addons.cert-manager.chart_version`.
+    fn key_path(&self) -> String {
+        format!("{}.{}", self.path.join("."), self.key)
+    }
+}
+
+impl Edit {
+    fn slot(&self) -> Slot<'_> {
+        let sibling = match self.field {
+            // `tag` goes right before `digest`, `digest` right after `tag`.
+            Field::Tag => (Field::Digest.key(), Placement::Before),
+            Field::Digest => (Field::Tag.key(), Placement::After),
+        };
+        Slot {
+            path: self.table_path(),
+            key: self.field.key(),
+            sibling: Some(sibling),
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// Sets (or removes, with `None`) the string at `key` of the table at `table`, e.g.
+/// `chart_version` of `["clusters", "prod", "addons", "cert-manager"]`. Missing tables
+/// are created like a missing service's (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEdit {
+    pub table: Vec<String>,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl KeyEdit {
+    pub fn set(table: &[&str], key: &str, value: &str) -> KeyEdit {
+        KeyEdit {
+            table: table.iter().map(|t| t.to_string()).collect(),
+            key: key.to_string(),
+            value: Some(value.to_string()),
+        }
+    }
+
+    /// `addons.cert-manager.chart_version`.
+    pub fn key_path(&self) -> String {
+        self.slot().key_path()
+    }
+
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            path: self.table.iter().map(String::as_str).collect(),
+            key: &self.key,
+            sibling: None,
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// The string at `key` of the table at `table`, if the file sets it.
+pub fn read_key(text: &str, table: &[&str], key: &str) -> Result<Option<String>, EditError> {
+    read_slot(text, table, key)
+}
+
+/// Applies one [`KeyEdit`]: the new text, and the value before (`None` when the key
+/// was absent). Setting the value that is already there returns the text unchanged.
+pub fn apply_key(text: &str, edit: &KeyEdit) -> Result<(String, Option<String>), EditError> {
+    parse(text)?;
+    let slot = edit.slot();
+    let previous = read_slot(text, &slot.path, slot.key)?;
+    if previous.as_deref() == slot.value {
+        return Ok((text.to_string(), previous));
+    }
+    let new_text = plan(text, &slot)?.apply(text);
+    verify(text, &new_text, &slot)?;
+    Ok((new_text, previous))
+}
+
 /// A change that was made: the value in this file before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -211,16 +300,20 @@ pub fn read_in(
     container: Option<&ContainerRef>,
     field: Field,
 ) -> Result<Option<String>, EditError> {
+    read_slot(text, &table_path(service, container), field.key())
+}
+
+/// The string at `key` of the table at `path`, if the file sets it.
+fn read_slot(text: &str, path: &[&str], key: &str) -> Result<Option<String>, EditError> {
     let doc = parse(text)?;
     let mut cur = Container::Table(doc.as_table());
-    let path = table_path(service, container);
-    for (i, key) in path.iter().enumerate() {
-        match child(cur, key, &path[..=i])? {
+    for (i, name) in path.iter().enumerate() {
+        match child(cur, name, &path[..=i])? {
             Some(c) => cur = c,
             None => return Ok(None),
         }
     }
-    Ok(cur.string(field.key())?.map(|(_, _, v)| v))
+    Ok(cur.string(key)?.map(|(_, _, v)| v))
 }
 
 /// Applies `edits` in order. Edits that change nothing (the value is already there,
@@ -235,9 +328,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<Edited, EditError> {
         if previous == edit.value {
             continue;
         }
-        let splice = plan(&text, edit)?;
+        let slot = edit.slot();
+        let splice = plan(&text, &slot)?;
         let new_text = splice.apply(&text);
-        verify(&text, &new_text, edit)?;
+        verify(&text, &new_text, &slot)?;
         applied.push(Applied {
             service: edit.service.clone(),
             container: edit.container.clone(),
@@ -372,11 +466,11 @@ fn child<'a>(
     }
 }
 
-fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
+fn plan(text: &str, edit: &Slot<'_>) -> Result<Splice, EditError> {
     let doc = parse(text)?;
     let nl = line_ending(text);
-    let key = edit.field.key();
-    let path = edit.table_path();
+    let key = edit.key;
+    let path = &edit.path;
 
     // Down to the table that holds the field; what is missing is created in the form
     // of the last table found.
@@ -385,12 +479,12 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
         match child(svc, name, &path[..=i])? {
             Some(c) => svc = c,
             None => {
-                let Some(value) = &edit.value else {
+                let Some(value) = edit.value else {
                     unreachable!("removing an absent key changes nothing and is skipped")
                 };
-                let entry = format!("{key} = {}", quoted(value, QuoteStyle::Basic));
+                let entry = format!("{} = {}", key_text(key), quoted(value, QuoteStyle::Basic));
                 if i == 0 {
-                    return Ok(append_block(text, nl, &path, &entry));
+                    return Ok(append_block(text, nl, path, &entry));
                 }
                 return add_tables(text, nl, svc, &path[..i], &path[i..], &entry);
             }
@@ -399,7 +493,7 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
 
     // The key exists: replace or remove exactly its bytes.
     if let Some((key_span, value_span, _)) = svc.string(key)? {
-        return Ok(match &edit.value {
+        return Ok(match edit.value {
             Some(value) => Splice {
                 insert: quoted(value, quote_style(&text[value_span.clone()])),
                 range: value_span,
@@ -407,30 +501,33 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
             None => remove_entry(text, svc, key_span, value_span)?,
         });
     }
-    let Some(value) = &edit.value else {
+    let Some(value) = edit.value else {
         unreachable!("removing an absent key changes nothing and is skipped")
     };
 
     // The key is missing: add it next to its sibling, or at the end of the table.
-    let sibling = svc.string(edit.field.sibling().key())?;
+    let (sibling, placement) = match edit.sibling {
+        Some((k, placement)) => (svc.string(k)?, placement),
+        None => (None, Placement::After),
+    };
     let style = sibling
         .as_ref()
         .map_or(QuoteStyle::Basic, |(_, v, _)| quote_style(&text[v.clone()]));
-    let entry = format!("{key} = {}", quoted(value, style));
+    let entry = format!("{} = {}", key_text(key), quoted(value, style));
     match svc {
-        Container::Inline(t) => Ok(add_to_inline(t, sibling.as_ref(), edit.field, &entry)),
+        Container::Inline(t) => Ok(add_to_inline(t, sibling.as_ref(), placement, &entry)),
         Container::Table(t) if t.is_dotted() => {
             let span = t
                 .span()
                 .ok_or_else(|| EditError::new("cannot locate the dotted key", None))?;
             let prefix = format!("{}.", &text[line_start(text, span.start)..span.end]);
             let line = format!("{prefix}{entry}");
-            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+            Ok(add_line(text, nl, t, sibling.as_ref(), placement, &line))
         }
         Container::Table(t) if !t.is_implicit() => {
             let indent = first_value_indent(text, t).unwrap_or_default();
             let line = format!("{indent}{entry}");
-            Ok(add_line(text, nl, t, sibling.as_ref(), edit.field, &line))
+            Ok(add_line(text, nl, t, sibling.as_ref(), placement, &line))
         }
         Container::Table(t) => {
             // Only sub-tables (`[services.x.autoscaling]`) exist: define `[services.x]`
@@ -444,7 +541,7 @@ fn plan(text: &str, edit: &Edit) -> Result<Splice, EditError> {
             let at = line_start(text, first);
             Ok(Splice::insert(
                 at,
-                format!("[{}]{nl}{entry}{nl}{nl}", header(&path)),
+                format!("[{}]{nl}{entry}{nl}{nl}", header(path)),
             ))
         }
     }
@@ -544,16 +641,14 @@ fn add_line(
     nl: &str,
     t: &Table,
     sibling: Option<&(Range<usize>, Range<usize>, String)>,
-    field: Field,
+    placement: Placement,
     line: &str,
 ) -> Splice {
-    match (sibling, field) {
-        // `tag` goes right before `digest`.
-        (Some((key_span, _, _)), Field::Tag) => {
+    match (sibling, placement) {
+        (Some((key_span, _, _)), Placement::Before) => {
             Splice::insert(line_start(text, key_span.start), format!("{line}{nl}"))
         }
-        // `digest` goes right after `tag`.
-        (Some((_, value_span, _)), Field::Digest) => {
+        (Some((_, value_span, _)), Placement::After) => {
             insert_line_after(text, nl, value_span.end, line)
         }
         (None, _) => {
@@ -569,14 +664,14 @@ fn add_line(
 fn add_to_inline(
     t: &InlineTable,
     sibling: Option<&(Range<usize>, Range<usize>, String)>,
-    field: Field,
+    placement: Placement,
     entry: &str,
 ) -> Splice {
-    match (sibling, field) {
-        (Some((key_span, _, _)), Field::Tag) => {
+    match (sibling, placement) {
+        (Some((key_span, _, _)), Placement::Before) => {
             Splice::insert(key_span.start, format!("{entry}, "))
         }
-        (Some((_, value_span, _)), Field::Digest) => {
+        (Some((_, value_span, _)), Placement::After) => {
             Splice::insert(value_span.end, format!(", {entry}"))
         }
         (None, _) => append_inline(t, entry),
@@ -665,7 +760,7 @@ fn remove_entry(
 }
 
 /// Checks that `new` means exactly `old` with the edit applied, and nothing else.
-fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
+fn verify(old: &str, new: &str, edit: &Slot<'_>) -> Result<(), EditError> {
     let what = edit.key_path();
     let refuse = |why: String| {
         EditError::new(
@@ -684,7 +779,7 @@ fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
             e.message().trim()
         ))
     })?;
-    let path = edit.table_path();
+    let path = &edit.path;
     let mut svc = &mut expected;
     for (i, key) in path.iter().enumerate() {
         let v = svc
@@ -695,12 +790,12 @@ fn verify(old: &str, new: &str, edit: &Edit) -> Result<(), EditError> {
         };
         svc = t;
     }
-    match &edit.value {
+    match edit.value {
         Some(v) => {
-            svc.insert(edit.field.key().to_string(), toml::Value::String(v.clone()));
+            svc.insert(edit.key.to_string(), toml::Value::String(v.to_string()));
         }
         None => {
-            svc.remove(edit.field.key());
+            svc.remove(edit.key);
         }
     }
     if expected != got {
@@ -1178,5 +1273,72 @@ mod container_tests {
             e.message,
             "`services.api.sidecars.proxy` must be a table, but the file has string"
         );
+    }
+
+    fn chart(text: &str, table: &[&str], value: &str) -> String {
+        let (new, _) = apply_key(text, &KeyEdit::set(table, "chart_version", value)).unwrap();
+        new
+    }
+
+    #[test]
+    fn a_key_at_any_table_path() {
+        let cm = ["addons", "cert-manager"];
+        // Replaced in place, in each form.
+        assert_eq!(
+            chart(
+                "[addons.cert-manager]\nchart_version = \"v1.21.1\" # pinned\n",
+                &cm,
+                "v1.22.0"
+            ),
+            "[addons.cert-manager]\nchart_version = \"v1.22.0\" # pinned\n"
+        );
+        assert_eq!(
+            chart("addons.cert-manager.chart_version = '1.0.0'\n", &cm, "1.1.0"),
+            "addons.cert-manager.chart_version = '1.1.0'\n"
+        );
+        assert_eq!(
+            chart(
+                "[addons]\ncert-manager = { chart_version = \"1.0.0\", replicas = 1 }\n",
+                &cm,
+                "1.1.0"
+            ),
+            "[addons]\ncert-manager = { chart_version = \"1.1.0\", replicas = 1 }\n"
+        );
+        // A missing key goes at the end of its table.
+        assert_eq!(
+            chart("[addons.cert-manager]\nreplicas = 1\n\n[monitoring]\n", &cm, "1.1.0"),
+            "[addons.cert-manager]\nreplicas = 1\nchart_version = \"1.1.0\"\n\n[monitoring]\n"
+        );
+        // A missing table after its parent's last line.
+        let prod = ["clusters", "prod", "addons", "cert-manager"];
+        assert_eq!(
+            chart(
+                "[clusters.prod]\nserver = \"s\"\n\n[clusters.prod.baseline.storage_classes.gp3]\ndefault = true\n\n[environments.prod]\ncluster = \"prod\"\n",
+                &prod,
+                "1.1.0"
+            ),
+            "[clusters.prod]\nserver = \"s\"\n\n[clusters.prod.baseline.storage_classes.gp3]\ndefault = true\n\n[clusters.prod.addons.cert-manager]\nchart_version = \"1.1.0\"\n\n[environments.prod]\ncluster = \"prod\"\n"
+        );
+        assert_eq!(
+            chart("[clusters]\nprod = { server = \"s\" }\n", &prod, "1.1.0"),
+            "[clusters]\nprod = { server = \"s\", addons = { cert-manager = { chart_version = \"1.1.0\" } } }\n"
+        );
+        // The same value: nothing changes, and the previous value is returned.
+        let t = "[monitoring]\nchart_version = \"77.0.0\"\n";
+        assert_eq!(
+            apply_key(t, &KeyEdit::set(&["monitoring"], "chart_version", "77.0.0")).unwrap(),
+            (t.to_string(), Some("77.0.0".to_string()))
+        );
+        assert_eq!(
+            read_key(t, &["monitoring"], "chart_version").unwrap(),
+            Some("77.0.0".into())
+        );
+        // A key that is not a string is refused.
+        let e = apply_key(
+            "[monitoring]\nchart_version = 77\n",
+            &KeyEdit::set(&["monitoring"], "chart_version", "78.0.0"),
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "`chart_version` must be a string, but the file has integer");
     }
 }

@@ -1209,7 +1209,9 @@ impl<'a> Resolver<'a> {
                     format!("namespace of `{name}` in {}: {e}", env.name),
                 );
                 // Only under a name written as is: a template is not fixed that way.
-                if let Some(n) = names::nearest_dns1123_label(&namespace).filter(|_| source == namespace) {
+                if let Some(n) =
+                    names::nearest_dns1123_label(&namespace).filter(|_| source == namespace)
+                {
                     d.label(format!("did you mean `{n}`?"));
                 }
             }

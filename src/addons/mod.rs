@@ -396,26 +396,23 @@ mod tests {
     fn presets_name_their_service_account_as_they_declare_it() {
         for p in PRESETS {
             if let Some(sa) = p.service_account {
-                // The annotations and the name are keys of one ServiceAccount table.
-                assert_eq!(sa.annotations.last(), Some(&"annotations"), "{}", p.name);
+                // The annotations and the name are keys of one ServiceAccount table
+                // (`serviceAccount`, or `rbac.serviceAccount` for cluster-autoscaler).
+                let (last, table) = sa.annotations.split_last().expect("a path");
+                assert_eq!(*last, "annotations", "{}", p.name);
                 assert_eq!(sa.name_path.last(), Some(&"name"), "{}", p.name);
-                assert_eq!(
-                    sa.annotations[..sa.annotations.len() - 1],
-                    sa.name_path[..sa.name_path.len() - 1],
-                    "{}",
-                    p.name
-                );
+                assert_eq!(table, &sa.name_path[..sa.name_path.len() - 1], "{}", p.name);
                 // kgen's values name the ServiceAccount after the release.
                 let s = AddonSettings {
                     release: "r".into(),
                     namespace: p.namespace.into(),
                     cluster: "c".into(),
+                    cluster_name: Some("c".into()),
+                    region: Some("eu-west-1".into()),
                     ..Default::default()
                 };
-                let mut at = &(p.values)(&s);
-                for key in sa.name_path {
-                    at = &at[*key];
-                }
+                let values = (p.values)(&s);
+                let at = sa.name_path.iter().fold(&values, |v, k| &v[*k]);
                 assert_eq!(at, &json!(sa.name.replace("{release}", "r")), "{}", p.name);
             }
         }

@@ -18,7 +18,12 @@ pub struct ClusterIssuer {
     pub metadata: ObjectMeta,
     pub spec: IssuerSpec,
 }
-custom_resource!(ClusterIssuer, IssuerSpec, "cert-manager.io/v1", "ClusterIssuer");
+custom_resource!(
+    ClusterIssuer,
+    IssuerSpec,
+    "cert-manager.io/v1",
+    "ClusterIssuer"
+);
 
 /// `ClusterIssuer.spec`: exactly one issuer type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -97,7 +102,11 @@ pub struct Dns01 {
 pub struct Route53 {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub region: Option<String>,
-    #[serde(rename = "hostedZoneID", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "hostedZoneID",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub hosted_zone_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub role: Option<String>,

@@ -110,7 +110,12 @@ pub struct Ec2NodeClass {
     pub metadata: ObjectMeta,
     pub spec: Ec2NodeClassSpec,
 }
-custom_resource!(Ec2NodeClass, Ec2NodeClassSpec, "karpenter.k8s.aws/v1", "EC2NodeClass");
+custom_resource!(
+    Ec2NodeClass,
+    Ec2NodeClassSpec,
+    "karpenter.k8s.aws/v1",
+    "EC2NodeClass"
+);
 
 /// `EC2NodeClass.spec`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -173,10 +173,11 @@ pub struct StorageClassLayer {
     /// KMS key ARN for encryption, a template. Default: the account's EBS key.
     #[serde(default)]
     pub kms_key: Option<Spanned<String>>,
-    /// Provisioned IOPS (gp3: 3000–16000; io1/io2). Default: the type's baseline.
+    /// Provisioned IOPS (gp3: 3000–80000; io1: 100–64000; io2: 100–256000). Default:
+    /// the type's baseline.
     #[serde(default)]
     pub iops: Option<Spanned<i64>>,
-    /// Throughput in MiB/s (gp3: 125–1000). Default: 125.
+    /// Throughput in MiB/s (gp3 only: 125–2000, at most 0.25 per IOPS). Default: 125.
     #[serde(default)]
     pub throughput: Option<Spanned<i64>>,
     /// `Delete` (the default) or `Retain`: what happens to a volume when its claim goes.
@@ -230,12 +231,12 @@ pub struct NodePoolLayer {
     /// Availability zones. Default: any.
     #[serde(default)]
     pub zones: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Total vCPUs the pool may run (a quantity, `20`). Default: no limit.
+    /// Total vCPUs the pool may run (a quantity: `20`, `"1500m"`). Default: no limit.
     #[serde(default)]
-    pub cpu_limit: Option<Spanned<String>>,
-    /// Total memory the pool may run (a quantity, `80Gi`). Default: no limit.
+    pub cpu_limit: Option<Spanned<super::Scalar>>,
+    /// Total memory the pool may run (a quantity, `"80Gi"`). Default: no limit.
     #[serde(default)]
-    pub memory_limit: Option<Spanned<String>>,
+    pub memory_limit: Option<Spanned<super::Scalar>>,
     /// `WhenEmptyOrUnderutilized` (the default) or `WhenEmpty`.
     #[serde(default)]
     pub consolidation: Option<Spanned<String>>,

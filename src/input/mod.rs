@@ -216,9 +216,9 @@ pub struct ClusterLayer {
     /// The cluster's name as registered in Argo CD (`destination.name`), instead of `server`.
     #[serde(default)]
     pub destination_name: Option<Spanned<String>>,
-    /// Kubernetes minor version the cluster runs, e.g. `"1.30"`. kgen refuses output the
-    /// version cannot run (see docs/platform.md#clusters). Default: `"1.29"`, the oldest
-    /// version kgen supports.
+    /// Kubernetes minor version the cluster runs, e.g. `"1.30"`; older than the oldest
+    /// version kgen's output supports is an error. Add-ons follow it (the Cluster
+    /// Autoscaler's image). Default: `"1.29"`, the oldest version kgen supports.
     #[serde(default)]
     pub kubernetes_version: Option<Spanned<String>>,
     /// Argo CD project of what is installed once per cluster (the monitoring stack).

@@ -693,7 +693,7 @@ fn matching_slots(ws: &Workspace, env: &str, repository: &str) -> Result<Vec<Ima
 }
 
 /// Turns an overlay edit error into a located diagnostic.
-fn edit_error(e: EditError, display: &str, path: PathBuf, text: &str) -> Error {
+pub(crate) fn edit_error(e: EditError, display: &str, path: PathBuf, text: &str) -> Error {
     let mut sources = Sources::default();
     let file = sources.add(display.to_string(), path, text.to_string());
     let code = if e.syntax {
@@ -832,6 +832,55 @@ pub(crate) fn update(
     result.warnings = compiled.warnings.clone();
     result.sources = new_ws.sources.clone();
 
+    let written = write_edit(
+        ws,
+        &EditedInput {
+            display: &display,
+            path: overlay_path,
+            text: &edited.text,
+        },
+        &compiled,
+        render,
+        commit,
+        || commit_message(env, &result.changes, kind),
+    )?;
+    result.files = written.files;
+    result.rendered = written.rendered;
+    result.commit = written.commit;
+    Ok(result)
+}
+
+/// An input file (an overlay, platform.toml) with its new text.
+pub(crate) struct EditedInput<'a> {
+    /// Relative to the platform directory: `overlays/dev.toml`, `platform.toml`.
+    pub display: &'a str,
+    pub path: PathBuf,
+    pub text: &'a str,
+}
+
+/// What `write_edit` wrote and committed.
+pub(crate) struct Written {
+    /// Every file written or removed, relative to the platform directory, sorted.
+    pub files: Vec<String>,
+    /// What happened in `generated/` (None without `render`).
+    pub rendered: Option<write::Outcome>,
+    /// The commit made with `commit`.
+    pub commit: Option<String>,
+}
+
+/// Writes an edited input file and (with `render`) the files of `compiled` that
+/// differ from `generated/`, as one transaction, then (with `commit`) commits exactly
+/// those files with `message()`. The git index is checked before anything is written;
+/// if a write or the commit fails, every file is put back as it was. Shared by
+/// `bump-image`, `promote` and `bump-chart`.
+pub(crate) fn write_edit(
+    ws: &Workspace,
+    input: &EditedInput<'_>,
+    compiled: &crate::compile::Compiled,
+    render: bool,
+    commit: bool,
+    message: impl FnOnce() -> String,
+) -> Result<Written> {
     let generated = ws.generated_dir();
     let comparison = if render {
         Some(write::compare(
@@ -842,7 +891,7 @@ pub(crate) fn update(
     } else {
         None
     };
-    let mut files = vec![display.clone()];
+    let mut files = vec![input.display.to_string()];
     if let Some(c) = &comparison {
         for rel in c.missing.iter().chain(&c.stale).chain(&c.extra) {
             files.push(format!("{}/{rel}", crate::workspace::GENERATED_DIR));
@@ -862,7 +911,7 @@ pub(crate) fn update(
         generated: generated.clone(),
         ..Rollback::default()
     };
-    rollback.save(overlay_path.clone())?;
+    rollback.save(input.path.clone())?;
     if let Some(c) = &comparison {
         for rel in c.missing.iter().chain(&c.stale).chain(&c.extra) {
             rollback.save(generated.join(rel))?;
@@ -877,33 +926,37 @@ pub(crate) fn update(
         }
     };
 
-    if let Err(e) = write::write_atomic(&overlay_path, edited.text.as_bytes()) {
+    if let Err(e) = write::write_atomic(&input.path, input.text.as_bytes()) {
         return Err(fail(rollback, e));
     }
-    if let Some(dir) = overlay_path.parent() {
-        // A bump or promote killed between writing the new overlay and renaming it
-        // left its temporary file here.
+    if let Some(dir) = input.path.parent() {
+        // A run killed between writing the new file and renaming it left its
+        // temporary file here.
         write::remove_abandoned_temp_files_in(dir);
     }
+    let mut written = Written {
+        files: Vec::new(),
+        rendered: None,
+        commit: None,
+    };
     if let Some(c) = &comparison {
         match write::apply(&generated, &compiled.tree, c) {
-            Ok(outcome) => result.rendered = Some(outcome),
+            Ok(outcome) => written.rendered = Some(outcome),
             Err(e) => return Err(fail(rollback, e)),
         }
     }
-    result.files = files;
+    written.files = files;
     if let Some(prepared) = prepared {
-        let message = commit_message(env, &result.changes, kind);
         match prepared.commit(
-            &message,
+            &message(),
             &Identity::author_from_env(),
             &Identity::committer_from_env(),
         ) {
-            Ok(oid) => result.commit = oid,
+            Ok(oid) => written.commit = oid,
             Err(e) => return Err(fail(rollback, e)),
         }
     }
-    Ok(result)
+    Ok(written)
 }
 
 /// `deploy(dev): main-api 1.2.3 → 1.2.4`; for several services or digests, a

@@ -167,7 +167,8 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
 
     let base_set = ManifestSet::parse(&base_texts)?;
     let head_set = ManifestSet::parse(&head_texts)?;
-    let mut d = diff::compare(&base_set, &head_set, &manual_envs);
+    let head_pools = head_node_pools(&head_files)?;
+    let mut d = diff::compare_with(&base_set, &head_set, &manual_envs, &head_pools);
     for (env, n) in &unchanged {
         d.count_unchanged(env, *n);
     }
@@ -213,6 +214,29 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         diff: d,
         notes,
     })
+}
+
+/// Every Karpenter NodePool of the head's render, changed or not, by environment
+/// (cluster): pool → the EC2NodeClass it names. Only the few files that hold a
+/// NodePool are parsed.
+fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadNodePools> {
+    let files: Vec<(String, String)> = head_files
+        .iter()
+        .filter(|(p, text, _)| is_yaml(p) && text.contains("\nkind: NodePool\n"))
+        .map(|(p, text, _)| ((*p).clone(), (*text).clone()))
+        .collect();
+    let mut out = diff::HeadNodePools::new();
+    for r in ManifestSet::parse(&files)?.resources.into_values() {
+        if r.id.kind != "NodePool" || !r.id.api_version.starts_with("karpenter.sh/") {
+            continue;
+        }
+        if let Some(class) = r.value["spec"]["template"]["spec"]["nodeClassRef"]["name"].as_str() {
+            out.entry(r.id.environment.clone())
+                .or_default()
+                .insert(r.id.name.clone(), class.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// Appends the Markdown report to `$GITHUB_STEP_SUMMARY` when it is set (in GitHub

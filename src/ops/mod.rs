@@ -1,6 +1,7 @@
 //! Commands, one function each over a loaded `Workspace` (like cargo's `ops`).
 //! They return data; the binary formats it.
 
+pub mod bump_chart;
 pub mod bump_image;
 pub mod cmp;
 pub mod diff;

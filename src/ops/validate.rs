@@ -13,7 +13,10 @@
 //! the files (KG113) are not reported: they may be created elsewhere. Rules that
 //! need a platform (registries, production replicas) do not apply to files; a
 //! policy rule is waived on an object with the annotation
-//! `kgen.dev/waive-<RULE>: "<reason>"`.
+//! `kgen.dev/waive-<RULE>: "<reason>"`. The files may not hold every Service, so
+//! KG202 asks for a readiness probe on pods a Service among them selects, and on
+//! pods none selects whose containers declare ports (their Service may be
+//! elsewhere); a pod with no port and no Service is a worker, which needs none.
 
 use std::path::{Path, PathBuf};
 
@@ -213,7 +216,7 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
         }
     }
     let index = validate::SetIndex::new(&subjects);
-    for (i, f) in validate::policy::check_set(&subjects, &index) {
+    for (i, f) in validate::policy::check_set(&subjects, &index, false) {
         findings[i].push(f);
     }
 
@@ -405,4 +408,110 @@ fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<()> {
         collect(&e, false, out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `kgen validate FILE` on `yaml`: (line, code, message) of every diagnostic.
+    fn validate_yaml(yaml: &str) -> Vec<(usize, String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifests.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let (diags, sources) = match validate_paths(&[path], None) {
+            Ok(summary) => (summary.warnings, summary.sources),
+            Err(Error::Invalid(inv)) => (inv.diagnostics, inv.sources),
+            Err(e) => panic!("{e:?}"),
+        };
+        diags
+            .iter()
+            .map(|d| {
+                let o = d.origin.as_ref().expect("located");
+                let text = &sources.get(o.file).text;
+                let line = text[..o.span.start].matches('\n').count() + 1;
+                (line, d.code.to_string(), d.message.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_written_workloads_of_every_kind() {
+        let yaml = r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: app
+  annotations:
+    argocd.argoproj.io/hook: presync
+    kgen.dev/waive-KG201: "fixture"
+    kgen.dev/waive-KG203: "fixture"
+    kgen.dev/waive-KG204: "fixture"
+    kgen.dev/waive-KG205: "fixture"
+    kgen.dev/waive-KG207: "fixture"
+    kgen.dev/waive-KG213: "fixture"
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: wait
+          image: registry.example.com/wait:1
+          livenessProbe:
+            exec:
+              command: ["true"]
+      containers:
+        - name: migrate
+          image: registry.example.com/migrate:1
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: app
+  annotations:
+    kgen.dev/waive-KG201: "fixture"
+    kgen.dev/waive-KG203: "fixture"
+    kgen.dev/waive-KG204: "fixture"
+    kgen.dev/waive-KG205: "fixture"
+    kgen.dev/waive-KG207: "fixture"
+    kgen.dev/waive-KG213: "fixture"
+spec:
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      tolerations:
+        - key: dedicated
+          operator: Exists
+          value: db
+      containers:
+        - name: db
+          image: registry.example.com/db:15
+          livenessProbe:
+            tcpSocket: {port: 5432}
+          volumeMounts:
+            - name: data
+              mountPath: /var/lib/db
+  volumeClaimTemplates:
+    - metadata:
+        name: data
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources:
+          requests:
+            storage: 10Gi
+"#;
+        assert_eq!(
+            validate_yaml(yaml),
+            vec![
+                (7, "KG104".to_string(), "`presync` is not an Argo CD hook phase: Argo CD drops it, and a Job whose only hook phase is unknown is never applied".to_string()),
+                (21, "KG109".to_string(), "init container `wait` has a liveness probe: the API server refuses them on an init container without restartPolicy: Always, which runs to completion".to_string()),
+                (51, "KG116".to_string(), "the toleration of `dedicated` has operator Exists and value \"db\": Exists matches any value and takes none".to_string()),
+            ]
+        );
+    }
 }

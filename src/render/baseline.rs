@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, RoleBinding, RoleRef, Subject,
+};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde_json::Value;
@@ -23,18 +25,19 @@ use crate::crd::cert_manager::{
     SecretKeySelector, SelfSigned, Solver, SolverSelector,
 };
 use crate::crd::external_secrets::{
-    AwsProvider, ClusterSecretStore, ClusterSecretStoreCondition, SecretStoreProvider as StoreProvider,
-    SecretStoreSpec as StoreObjectSpec, API_VERSION_V1BETA1,
+    AwsProvider, ClusterSecretStore, ClusterSecretStoreCondition,
+    SecretStoreProvider as StoreProvider, SecretStoreSpec as StoreObjectSpec, API_VERSION_V1BETA1,
 };
 use crate::crd::karpenter::{
     AmiSelectorTerm, Disruption, Ec2NodeClass, Ec2NodeClassSpec, NodeClaimSpec, NodeClaimTemplate,
-    NodeClassRef, NodePool, NodePoolSpec as PoolObjectSpec, Requirement, SelectorTerm, TemplateMeta,
+    NodeClassRef, NodePool, NodePoolSpec as PoolObjectSpec, Requirement, SelectorTerm,
+    TemplateMeta,
 };
 use crate::crd::CustomResource;
 use crate::spec::{
     AcmeSolver, BindingMode, ClusterSpec, IssuerKind, IssuerSpec, NodeClassSpec, NodePoolSpec,
     PlatformRole, PlatformSpec, PriorityClassSpec, ReclaimPolicy, RoleSpec, SecretStoreProvider,
-    SecretStoreSpec, SecretsBackend, StorageClassSpec,
+    SecretStoreSpec, StorageClassSpec,
 };
 
 /// The component (directory and Application suffix) of the core baseline objects.
@@ -61,8 +64,15 @@ pub fn objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     let mut out = Vec::new();
     let mut push = |component: &str, value: Value| {
         let kind = value["kind"].as_str().unwrap_or_default().to_string();
-        let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        out.push(Object::of_cluster(&cluster.name, at(component, &kind, &name), &value));
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at(component, &kind, &name),
+            &value,
+        ));
     };
     let json = |v: &dyn erased::Ser| v.to_json();
     for s in &b.storage_classes {
@@ -79,10 +89,11 @@ pub fn objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     for i in &b.issuers {
         push(CUSTOM, json(&issuer(platform, i)));
     }
-    let eso_v1beta1 = platform.environments_on(&cluster.name).any(|e| {
-        e.secrets_backend == SecretsBackend::ExternalSecrets
-            && e.external_secrets.api_version == API_VERSION_V1BETA1
-    });
+    // The operator of a cluster serves one version: the one its environments' setting
+    // names (`[external_secrets] api_version`), whatever backend they use.
+    let eso_v1beta1 = platform
+        .environments_on(&cluster.name)
+        .any(|e| e.external_secrets.api_version == API_VERSION_V1BETA1);
     for s in &b.secret_stores {
         let mut store = secret_store(platform, s);
         if eso_v1beta1 {
@@ -111,7 +122,10 @@ pub fn cluster_kinds(b: &crate::spec::BaselineSpec) -> Vec<(&'static str, &'stat
     if b.roles.iter().any(|r| r.role != PlatformRole::Developer) {
         out.push((RBAC, "ClusterRoleBinding"));
     }
-    if b.roles.iter().any(|r| r.role == PlatformRole::MonitoringReader) {
+    if b.roles
+        .iter()
+        .any(|r| r.role == PlatformRole::MonitoringReader)
+    {
         out.push((RBAC, "ClusterRole"));
     }
     if !b.issuers.is_empty() {
@@ -144,7 +158,10 @@ mod erased {
 fn storage_class(platform: &PlatformSpec, s: &StorageClassSpec) -> StorageClass {
     let mut metadata = meta(&s.name, None, labels::platform(platform));
     if s.default {
-        metadata.annotations = Some(BTreeMap::from([(DEFAULT_CLASS.to_string(), "true".to_string())]));
+        metadata.annotations = Some(BTreeMap::from([(
+            DEFAULT_CLASS.to_string(),
+            "true".to_string(),
+        )]));
     }
     StorageClass {
         metadata,
@@ -213,17 +230,38 @@ fn role_objects(platform: &PlatformSpec, r: &RoleSpec) -> Vec<Value> {
         let rule = |groups: &[&str], resources: &[&str]| PolicyRule {
             api_groups: Some(groups.iter().map(|s| (*s).to_string()).collect()),
             resources: Some(resources.iter().map(|s| (*s).to_string()).collect()),
-            verbs: ["get", "list", "watch"].iter().map(|s| (*s).to_string()).collect(),
+            verbs: ["get", "list", "watch"]
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect(),
             ..Default::default()
         };
         let role = ClusterRole {
             metadata: meta(name, None, labels::platform(platform)),
             rules: Some(vec![
-                rule(&[""], &["endpoints", "namespaces", "nodes", "pods", "services"]),
+                rule(
+                    &[""],
+                    &["endpoints", "namespaces", "nodes", "pods", "services"],
+                ),
                 rule(
                     &["monitoring.coreos.com"],
-                    &["alertmanagers", "podmonitors", "probes", "prometheuses", "prometheusrules", "servicemonitors"],
+                    &[
+                        "alertmanagers",
+                        "podmonitors",
+                        "probes",
+                        "prometheuses",
+                        "prometheusrules",
+                        "servicemonitors",
+                    ],
                 ),
+                // The kubelet's metrics, as Prometheus reads them (directly or through
+                // the API server's node proxy).
+                PolicyRule {
+                    api_groups: Some(vec![String::new()]),
+                    resources: Some(vec!["nodes/metrics".into(), "nodes/proxy".into()]),
+                    verbs: vec!["get".into()],
+                    ..Default::default()
+                },
                 PolicyRule {
                     non_resource_urls: Some(vec!["/metrics".into()]),
                     verbs: vec!["get".into()],
@@ -257,7 +295,11 @@ pub fn developer_binding(
     let r = cluster.baseline.developer()?;
     Some(RoleBinding {
         metadata: super::with_wave(
-            meta(PlatformRole::Developer.object_name(), Some(namespace), labels::platform(platform)),
+            meta(
+                PlatformRole::Developer.object_name(),
+                Some(namespace),
+                labels::platform(platform),
+            ),
             super::wave::SUPPORT,
         ),
         role_ref: RoleRef {

@@ -4,7 +4,8 @@
 //! - `ingressClassName: nginx` (ingress-nginx) or `alb` (AWS Load Balancer Controller);
 //! - TLS: a `tls` entry for the host with the Secret `<service>-tls`, which cert-manager
 //!   fills because of the `cert-manager.io/cluster-issuer` annotation (ingress-shim: no
-//!   Certificate object needed);
+//!   Certificate object needed); with `alb`, the host alone (the controller finds the
+//!   ACM certificate by host, and reads no Secret);
 //! - DNS: `external-dns.alpha.kubernetes.io/hostname`, so external-dns writes the
 //!   Route53 record for the host;
 //! - with `alb`: scheme, `target-type: ip` (Pods are targets directly, so the
@@ -142,7 +143,9 @@ pub fn build(
             tls: settings.tls.then(|| {
                 vec![IngressTLS {
                     hosts: Some(vec![route.host.clone()]),
-                    secret_name: Some(tls_secret_name(svc)),
+                    // An ALB serves ACM certificates, found by host: no Secret.
+                    secret_name: (settings.class != IngressClass::Alb)
+                        .then(|| tls_secret_name(svc)),
                 }]
             }),
             ..Default::default()

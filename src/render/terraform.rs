@@ -176,7 +176,10 @@ pub fn build(platform: &PlatformSpec, cluster: &ClusterSpec) -> HandOff {
     }
     for i in &cluster.baseline.issuers {
         if let crate::spec::IssuerKind::Acme {
-            solver: crate::spec::AcmeSolver::Dns01 { role: Some(role), .. },
+            solver:
+                crate::spec::AcmeSolver::Dns01 {
+                    role: Some(role), ..
+                },
             ..
         } = &i.kind
         {

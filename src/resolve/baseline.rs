@@ -107,7 +107,9 @@ impl<'a> Resolver<'a> {
             provided: self.provided(&layers),
             ..BaselineSpec::default()
         };
-        for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.issuers)), |l| l.enabled.as_ref()) {
+        for (name, (origin, l)) in
+            enabled(layers.entries(|l| Some(&l.issuers)), |l| l.enabled.as_ref())
+        {
             if let Some(i) = self.issuer(name, origin, &l, ctx) {
                 spec.issuers.push(i);
             }
@@ -133,9 +135,9 @@ impl<'a> Resolver<'a> {
                 spec.node_classes.push(c);
             }
         }
-        for (name, (origin, l)) in
-            enabled(layers.entries(|l| Some(&l.node_pools)), |l| l.enabled.as_ref())
-        {
+        for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.node_pools)), |l| {
+            l.enabled.as_ref()
+        }) {
             if let Some(p) = self.node_pool(name, origin, &l, &spec.node_classes) {
                 spec.node_pools.push(p);
             }
@@ -192,7 +194,10 @@ impl<'a> Resolver<'a> {
     /// `provided = { ... }`: names of objects the cluster has without kgen.
     fn provided(&mut self, layers: &Layers<'a, BaselineLayer>) -> Provided {
         let mut p = Provided::default();
-        let lists: [(&'static str, fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>); 6] = [
+        let lists: [(
+            &'static str,
+            fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
+        ); 6] = [
             ("issuers", |l| l.issuers.as_ref()),
             ("secret_stores", |l| l.secret_stores.as_ref()),
             ("storage_classes", |l| l.storage_classes.as_ref()),
@@ -350,7 +355,8 @@ impl<'a> Resolver<'a> {
         l: &Layers<'a, IssuerLayer>,
         ctx: &Value,
     ) -> Option<IssuerKind> {
-        let acme = |get: fn(&AcmeLayer) -> bool| l.any(|l| l.acme.as_ref().filter(|a| get(&a.value)));
+        let acme =
+            |get: fn(&AcmeLayer) -> bool| l.any(|l| l.acme.as_ref().filter(|a| get(&a.value)));
         let server = match l.pick(|l| l.acme.as_ref()?.value.server.as_ref()) {
             None => LETSENCRYPT_PRODUCTION.to_string(),
             Some(s) => match s.value.as_str() {
@@ -406,7 +412,14 @@ impl<'a> Resolver<'a> {
             }
             (true, false) => {
                 let class = l.pick(|l| {
-                    l.acme.as_ref()?.value.http01.as_ref()?.value.ingress_class.as_ref()
+                    l.acme
+                        .as_ref()?
+                        .value
+                        .http01
+                        .as_ref()?
+                        .value
+                        .ingress_class
+                        .as_ref()
                 });
                 let Some(class) = class else {
                     self.error(
@@ -418,7 +431,11 @@ impl<'a> Resolver<'a> {
                     return None;
                 };
                 if let Err(e) = names::check_dns1123_subdomain(class.value) {
-                    self.error(rules::INVALID_NAME, class.origin.clone(), format!("ingress_class: {e}"));
+                    self.error(
+                        rules::INVALID_NAME,
+                        class.origin.clone(),
+                        format!("ingress_class: {e}"),
+                    );
                 }
                 AcmeSolver::Http01 {
                     ingress_class: class.value.clone(),
@@ -430,7 +447,13 @@ impl<'a> Resolver<'a> {
                 };
                 let region = match dns(|d| d.region.as_ref()) {
                     Some(r) => self.region(Some(r), ctx, "DNS-01 solver", header),
-                    None => self.platform_file().platform.value.aws_region.as_ref().map(|r| r.value.clone()),
+                    None => self
+                        .platform_file()
+                        .platform
+                        .value
+                        .aws_region
+                        .as_ref()
+                        .map(|r| r.value.clone()),
                 };
                 let hosted_zone_id = dns(|d| d.hosted_zone_id.as_ref()).map(|z| {
                     let ok = z.value.starts_with('Z')
@@ -449,7 +472,14 @@ impl<'a> Resolver<'a> {
                 let role = self.role_arn(dns(|d| d.role.as_ref()), ctx);
                 let mut dns_zones = Vec::new();
                 if let Some(list) = l.pick(|l| {
-                    l.acme.as_ref()?.value.dns01.as_ref()?.value.dns_zones.as_ref()
+                    l.acme
+                        .as_ref()?
+                        .value
+                        .dns01
+                        .as_ref()?
+                        .value
+                        .dns_zones
+                        .as_ref()
                 }) {
                     for z in list.value {
                         if let Err(e) = names::check_dns1123_subdomain(&z.value) {
@@ -503,7 +533,12 @@ impl<'a> Resolver<'a> {
             .help("add `provider = \"secrets-manager\"` (AWS Secrets Manager) or `provider = \"parameter-store\"` (SSM Parameter Store)");
             return None;
         };
-        let region = self.region(l.pick(|l| l.region.as_ref()), ctx, &format!("ClusterSecretStore `{name}`"), &header)?;
+        let region = self.region(
+            l.pick(|l| l.region.as_ref()),
+            ctx,
+            &format!("ClusterSecretStore `{name}`"),
+            &header,
+        )?;
         let role = self.role_arn(l.pick(|l| l.role.as_ref()), ctx);
         let mut namespaces = Vec::new();
         let mut namespace_regexes = Vec::new();
@@ -653,7 +688,9 @@ impl<'a> Resolver<'a> {
             binding_mode: l
                 .pick(|l| l.binding_mode.as_ref())
                 .map_or(BindingMode::WaitForFirstConsumer, |b| *b.value),
-            allow_expansion: l.pick(|l| l.allow_expansion.as_ref()).is_none_or(|a| *a.value),
+            allow_expansion: l
+                .pick(|l| l.allow_expansion.as_ref())
+                .is_none_or(|a| *a.value),
             default: l.pick(|l| l.default.as_ref()).is_some_and(|d| *d.value),
             origin: header,
         })
@@ -679,7 +716,9 @@ impl<'a> Resolver<'a> {
                     .help("write the role's name, the part after `role/`, like `KarpenterNodeRole-{{ cluster.name }}`");
                 } else if role.is_empty()
                     || role.len() > 64
-                    || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+                    || !role
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
                 {
                     self.error(
                         rules::INVALID_VALUE,
@@ -700,7 +739,13 @@ impl<'a> Resolver<'a> {
                 return None;
             }
         };
-        let subnet_tags = self.selector_tags(name, "subnet_tags", &header, l.map(|l| Some(&l.subnet_tags)), ctx);
+        let subnet_tags = self.selector_tags(
+            name,
+            "subnet_tags",
+            &header,
+            l.map(|l| Some(&l.subnet_tags)),
+            ctx,
+        );
         let security_group_tags = self.selector_tags(
             name,
             "security_group_tags",
@@ -804,12 +849,48 @@ impl<'a> Resolver<'a> {
             }
         };
         let mut requirements = Vec::new();
-        let lists: [(&str, &str, fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>, Option<&[&str]>, &[&str]); 5] = [
-            ("instance_families", "karpenter.k8s.aws/instance-family", |l| l.instance_families.as_ref(), None, &[]),
-            ("instance_categories", "karpenter.k8s.aws/instance-category", |l| l.instance_categories.as_ref(), None, &[]),
-            ("capacity_types", "karpenter.sh/capacity-type", |l| l.capacity_types.as_ref(), Some(&["spot", "on-demand", "reserved"]), &["on-demand"]),
-            ("architectures", "kubernetes.io/arch", |l| l.architectures.as_ref(), Some(&["amd64", "arm64"]), &["amd64"]),
-            ("zones", "topology.kubernetes.io/zone", |l| l.zones.as_ref(), None, &[]),
+        let lists: [(
+            &str,
+            &str,
+            fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
+            Option<&[&str]>,
+            &[&str],
+        ); 5] = [
+            (
+                "instance_families",
+                "karpenter.k8s.aws/instance-family",
+                |l| l.instance_families.as_ref(),
+                None,
+                &[],
+            ),
+            (
+                "instance_categories",
+                "karpenter.k8s.aws/instance-category",
+                |l| l.instance_categories.as_ref(),
+                None,
+                &[],
+            ),
+            (
+                "capacity_types",
+                "karpenter.sh/capacity-type",
+                |l| l.capacity_types.as_ref(),
+                Some(&["spot", "on-demand", "reserved"]),
+                &["on-demand"],
+            ),
+            (
+                "architectures",
+                "kubernetes.io/arch",
+                |l| l.architectures.as_ref(),
+                Some(&["amd64", "arm64"]),
+                &["amd64"],
+            ),
+            (
+                "zones",
+                "topology.kubernetes.io/zone",
+                |l| l.zones.as_ref(),
+                None,
+                &[],
+            ),
         ];
         for (key, label, get, allowed, default) in lists {
             let values: Vec<String> = match l.pick(get) {
@@ -827,7 +908,10 @@ impl<'a> Resolver<'a> {
                         let origin = Origin::new(list.origin.file, v.span.clone());
                         if let Some(allowed) = allowed {
                             if !allowed.contains(&v.value.as_str()) {
-                                let hint = crate::diagnostic::did_you_mean(&v.value, allowed.iter().copied());
+                                let hint = crate::diagnostic::did_you_mean(
+                                    &v.value,
+                                    allowed.iter().copied(),
+                                );
                                 let d = self.error(
                                     rules::INVALID_VALUE,
                                     origin,
@@ -843,7 +927,9 @@ impl<'a> Resolver<'a> {
                                 origin,
                                 format!("`{}` is not a label value", v.value),
                             )
-                            .help(format!("{key} are node label values, like `m5` or `eu-west-1a`"));
+                            .help(format!(
+                                "{key} are node label values, like `m5` or `eu-west-1a`"
+                            ));
                             continue;
                         }
                         out.push(v.value.clone());
@@ -860,12 +946,29 @@ impl<'a> Resolver<'a> {
         let mut limits = BTreeMap::new();
         for (key, resource, v) in [
             ("cpu_limit", "cpu", l.pick(|l| l.cpu_limit.as_ref())),
-            ("memory_limit", "memory", l.pick(|l| l.memory_limit.as_ref())),
+            (
+                "memory_limit",
+                "memory",
+                l.pick(|l| l.memory_limit.as_ref()),
+            ),
         ] {
             let Some(v) = v else { continue };
+            let v = Located {
+                value: &v.value.0,
+                origin: v.origin,
+                base: v.base,
+            };
             if let Err(e) = quantity::parse_non_negative(v.value) {
-                self.error(rules::INVALID_QUANTITY, v.origin.clone(), format!("{key}: {e}"))
-                    .help(if resource == "cpu" { "write vCPUs, like `20` or `1500m`" } else { "write a size, like `80Gi`" });
+                self.error(
+                    rules::INVALID_QUANTITY,
+                    v.origin.clone(),
+                    format!("{key}: {e}"),
+                )
+                .help(if resource == "cpu" {
+                    "write vCPUs, like `20` or `1500m`"
+                } else {
+                    "write a size, like `80Gi`"
+                });
                 continue;
             }
             limits.insert(resource.to_string(), v.value.clone());
@@ -882,7 +985,10 @@ impl<'a> Resolver<'a> {
                 return None;
             }
             Some(c) => {
-                let hint = crate::diagnostic::did_you_mean(c.value, CONSOLIDATION_POLICIES.iter().copied());
+                let hint = crate::diagnostic::did_you_mean(
+                    c.value,
+                    CONSOLIDATION_POLICIES.iter().copied(),
+                );
                 let d = self.error(
                     rules::INVALID_VALUE,
                     c.origin.clone(),
@@ -907,14 +1013,22 @@ impl<'a> Resolver<'a> {
             }
             None => default.to_string(),
         };
-        let consolidate_after = duration(l.pick(|l| l.consolidate_after.as_ref()), "consolidate_after", "0s");
+        let consolidate_after = duration(
+            l.pick(|l| l.consolidate_after.as_ref()),
+            "consolidate_after",
+            "0s",
+        );
         let expire_after = duration(l.pick(|l| l.expire_after.as_ref()), "expire_after", "720h");
         let mut taints = Vec::new();
         if let Some(list) = l.pick(|l| l.taints.as_ref()) {
             for t in list.value {
                 let origin = Origin::new(list.origin.file, t.key.span.clone());
                 if let Err(e) = names::check_label_key(&t.key.value) {
-                    self.error(rules::INVALID_KEY, origin.clone(), format!("taint key: {e}"));
+                    self.error(
+                        rules::INVALID_KEY,
+                        origin.clone(),
+                        format!("taint key: {e}"),
+                    );
                 }
                 if let Some(v) = &t.value {
                     if !is_label_like_value(&v.value) {
@@ -937,16 +1051,34 @@ impl<'a> Resolver<'a> {
         for (k, e) in l.map(|l| Some(&l.labels)) {
             let problem = if k == "karpenter.sh/nodepool" || k == "kubernetes.io/hostname" {
                 Some(format!("Karpenter sets `{k}` itself"))
-            } else if k.split('/').next().is_some_and(|d| d.ends_with("karpenter.sh")) && k.contains('/') && k != "karpenter.sh/capacity-type" {
-                Some(format!("label domain `karpenter.sh` is Karpenter's (`{k}`)"))
+            } else if let Some(domain) = k.split_once('/').map(|(d, _)| d).filter(|d| {
+                k != "karpenter.sh/capacity-type"
+                    && (d.ends_with("karpenter.sh") || d.ends_with("karpenter.k8s.aws"))
+            }) {
+                // The NodePool CRDs refuse them (karpenter.sh: `nodepool_v1.json`'s
+                // label rules; karpenter.k8s.aws: the AWS provider's restricted domain).
+                let owner = if domain.ends_with("karpenter.sh") {
+                    "karpenter.sh"
+                } else {
+                    "karpenter.k8s.aws"
+                };
+                Some(format!(
+                    "label domain `{owner}` is Karpenter's (`{k}`); it sets those labels itself"
+                ))
             } else {
                 names::check_label_key(k)
                     .and_then(|()| names::check_label_value(e.value.value))
                     .err()
             };
             if let Some(p) = problem {
-                self.error(rules::INVALID_KEY, e.key.clone(), format!("node label: {p}"))
-                    .help("label the pool's nodes with your own keys, like `workload-type = \"batch\"`");
+                self.error(
+                    rules::INVALID_KEY,
+                    e.key.clone(),
+                    format!("node label: {p}"),
+                )
+                .help(
+                    "label the pool's nodes with your own keys, like `workload-type = \"batch\"`",
+                );
                 continue;
             }
             labels.insert(k.to_string(), e.value.value.clone());
@@ -1007,7 +1139,9 @@ impl<'a> Resolver<'a> {
             name: name.to_string(),
             value: v as i32,
             preempt: l.pick(|l| l.preempt.as_ref()).is_none_or(|p| *p.value),
-            global_default: l.pick(|l| l.global_default.as_ref()).is_some_and(|g| *g.value),
+            global_default: l
+                .pick(|l| l.global_default.as_ref())
+                .is_some_and(|g| *g.value),
             description,
             origin: header,
         })
@@ -1028,10 +1162,7 @@ impl<'a> Resolver<'a> {
             if !layers.any(get) {
                 continue;
             }
-            let header = layers
-                .pick(get)
-                .map(|r| r.origin)
-                .expect("declared");
+            let header = layers.pick(get).map(|r| r.origin).expect("declared");
             let Some(groups) = layers.pick(|l| get(l)?.value.groups.as_ref()) else {
                 self.error(
                     rules::MISSING_KEY,
@@ -1131,8 +1262,14 @@ fn is_email(s: &str) -> bool {
 pub fn is_aws_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[allow(dead_code)]

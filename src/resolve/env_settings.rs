@@ -92,7 +92,8 @@ impl<'a> Resolver<'a> {
         });
         env.ingress = self.ingress_settings(&ingress, &ctx);
         if let Some(i) = ingress.pick(|l| l.cluster_issuer.as_ref()) {
-            env.origins.insert("ingress.cluster_issuer".into(), i.origin);
+            env.origins
+                .insert("ingress.cluster_issuer".into(), i.origin);
         }
 
         let np = stack(pf, platform.network_policy.as_ref(), layer, overlay, |l| {
@@ -116,7 +117,10 @@ impl<'a> Resolver<'a> {
         env.external_secrets = self.external_secrets_settings(&es);
         for (key, v) in [
             ("external_secrets.store", es.pick(|l| l.store.as_ref())),
-            ("external_secrets.ssm_store", es.pick(|l| l.ssm_store.as_ref())),
+            (
+                "external_secrets.ssm_store",
+                es.pick(|l| l.ssm_store.as_ref()),
+            ),
         ] {
             if let Some(v) = v {
                 env.origins.insert(key.into(), v.origin);

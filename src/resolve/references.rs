@@ -15,12 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Amend, Resolver};
 use crate::input::{NodeOperator, TolerationOperator};
+use crate::rules;
 use crate::source::Origin;
 use crate::spec::{
-    BaselineSpec, ClusterSpec, EnvSpec, IngressClass, NodePoolSpec, NodeTerm, SecretSource, SecretStoreProvider,
-    SecretsBackend, Toleration, VolumeSource, BUILTIN_PRIORITY_CLASSES,
+    BaselineSpec, ClusterSpec, EnvSpec, IngressClass, NodePoolSpec, NodeTerm, SecretSource,
+    SecretStoreProvider, SecretsBackend, Toleration, VolumeSource, BUILTIN_PRIORITY_CLASSES,
 };
-use crate::rules;
 
 /// A reference found while resolving a cluster's own parts (its monitoring stack and
 /// add-ons), checked with the services' at the end.
@@ -130,7 +130,12 @@ impl<'a> Resolver<'a> {
 
     fn env_references(&mut self, c: &mut Checker<'_>, cluster: &ClusterSpec, env: &EnvSpec) {
         let b = &cluster.baseline;
-        let at = |key: &str| env.origins.get(key).cloned().unwrap_or_else(|| env.origin.clone());
+        let at = |key: &str| {
+            env.origins
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| env.origin.clone())
+        };
         if let Some(issuer) = &env.ingress.cluster_issuer {
             if let Some(svc) = env.services.iter().find(|s| s.ingress.is_some()) {
                 let origin = at("ingress.cluster_issuer");
@@ -184,8 +189,12 @@ impl<'a> Resolver<'a> {
                 };
                 if s.provider != provider {
                     let (want, wrote) = match provider {
-                        SecretStoreProvider::SecretsManager => ("secrets-manager", "parameter-store"),
-                        SecretStoreProvider::ParameterStore => ("parameter-store", "secrets-manager"),
+                        SecretStoreProvider::SecretsManager => {
+                            ("secrets-manager", "parameter-store")
+                        }
+                        SecretStoreProvider::ParameterStore => {
+                            ("parameter-store", "secrets-manager")
+                        }
                     };
                     self.error(
                         rules::UNKNOWN_BASELINE_OBJECT,
@@ -224,15 +233,27 @@ impl<'a> Resolver<'a> {
                 if let VolumeSource::Claim { storage_class, .. } = &v.source {
                     match storage_class {
                         Some(sc) => {
-                            let origin = origin_of(&format!("volumes.{}.claim.storage_class", v.name));
+                            let origin =
+                                origin_of(&format!("volumes.{}.claim.storage_class", v.name));
                             self.reference(c, cluster, Kind::StorageClass, sc, &origin);
                         }
-                        None => self.default_storage_class(cluster, &origin_of(&format!("volumes.{}.claim", v.name)), &svc.name, &v.name),
+                        None => self.default_storage_class(
+                            cluster,
+                            &origin_of(&format!("volumes.{}.claim", v.name)),
+                            &svc.name,
+                            &v.name,
+                        ),
                     }
                 }
             }
             if let Some(pc) = &svc.placement.priority_class {
-                self.reference(c, cluster, Kind::PriorityClass, pc, &origin_of("priority_class"));
+                self.reference(
+                    c,
+                    cluster,
+                    Kind::PriorityClass,
+                    pc,
+                    &origin_of("priority_class"),
+                );
             }
             let origin = ["node_selector", "node_affinity.required", "tolerations"]
                 .iter()
@@ -287,8 +308,7 @@ impl<'a> Resolver<'a> {
             );
             return false;
         }
-        if c
-            .unchecked
+        if c.unchecked
             .insert((cluster.name.clone(), kind, name.to_string()))
         {
             self.warning(
@@ -311,9 +331,18 @@ impl<'a> Resolver<'a> {
 
     /// A claim that names no class gets the cluster's default one: warn when the
     /// cluster declares classes, none of them the default, and provides none.
-    fn default_storage_class(&mut self, cluster: &ClusterSpec, origin: &Origin, svc: &str, volume: &str) {
+    fn default_storage_class(
+        &mut self,
+        cluster: &ClusterSpec,
+        origin: &Origin,
+        svc: &str,
+        volume: &str,
+    ) {
         let b = &cluster.baseline;
-        if b.storage_classes.is_empty() || b.storage_classes.iter().any(|s| s.default) || !b.provided.storage_classes.is_empty() {
+        if b.storage_classes.is_empty()
+            || b.storage_classes.iter().any(|s| s.default)
+            || !b.provided.storage_classes.is_empty()
+        {
             return;
         }
         let names: Vec<&str> = b.storage_classes.iter().map(|s| s.name.as_str()).collect();
@@ -346,7 +375,9 @@ impl<'a> Resolver<'a> {
                 || key.starts_with("node.cloudprovider.kubernetes.io/")
                 || key.starts_with("karpenter.sh/")
                 || b.provided.node_taints.contains(key)
-                || b.node_pools.iter().any(|p| p.taints.iter().any(|x| &x.key == key));
+                || b.node_pools
+                    .iter()
+                    .any(|p| p.taints.iter().any(|x| &x.key == key));
             if !known {
                 self.warning(
                     rules::NODE_POOL_MISMATCH,
@@ -356,16 +387,21 @@ impl<'a> Resolver<'a> {
                 .help(format!("check the key; if other nodes (a managed node group) have it, write `provided = {{ node_taints = [\"{key}\"] }}` in `[baseline]`"));
             }
         }
-        let provided_nodes = !b.provided.node_labels.is_empty() || !b.provided.node_taints.is_empty();
+        let provided_nodes =
+            !b.provided.node_labels.is_empty() || !b.provided.node_taints.is_empty();
         if provided_nodes {
             let fits_provided = node_selector.iter().all(|(k, v)| {
-                b.provided.node_labels.contains(k) || b.provided.node_labels.contains(&format!("{k}={v}"))
+                b.provided.node_labels.contains(k)
+                    || b.provided.node_labels.contains(&format!("{k}={v}"))
             });
             if fits_provided {
                 return;
             }
         }
-        if b.node_pools.iter().any(|p| fits(p, node_selector, required, tolerations)) {
+        if b.node_pools
+            .iter()
+            .any(|p| fits(p, node_selector, required, tolerations))
+        {
             return;
         }
         let pools: Vec<&str> = b.node_pools.iter().map(|p| p.name.as_str()).collect();
@@ -416,16 +452,27 @@ fn pool_values(p: &NodePoolSpec, key: &str) -> Option<Vec<String>> {
 }
 
 /// Whether pods with this placement can run on the pool's nodes.
-fn fits(p: &NodePoolSpec, selector: &BTreeMap<String, String>, required: &[NodeTerm], tolerations: &[Toleration]) -> bool {
-    let labels_ok = selector.iter().all(|(k, v)| pool_values(p, k).is_none_or(|vs| vs.contains(v)));
-    let terms_ok = required.iter().all(|t| match (t.operator, pool_values(p, &t.key)) {
-        (_, None) => true,
-        (NodeOperator::In, Some(vs)) => t.values.iter().any(|v| vs.contains(v)),
-        (NodeOperator::Exists, Some(vs)) => !vs.is_empty(),
-        (NodeOperator::NotIn, Some(vs)) => vs.is_empty() || vs.iter().any(|v| !t.values.contains(v)),
-        (NodeOperator::DoesNotExist, Some(vs)) => vs.is_empty(),
-        _ => true,
-    });
+fn fits(
+    p: &NodePoolSpec,
+    selector: &BTreeMap<String, String>,
+    required: &[NodeTerm],
+    tolerations: &[Toleration],
+) -> bool {
+    let labels_ok = selector
+        .iter()
+        .all(|(k, v)| pool_values(p, k).is_none_or(|vs| vs.contains(v)));
+    let terms_ok = required
+        .iter()
+        .all(|t| match (t.operator, pool_values(p, &t.key)) {
+            (_, None) => true,
+            (NodeOperator::In, Some(vs)) => t.values.iter().any(|v| vs.contains(v)),
+            (NodeOperator::Exists, Some(vs)) => !vs.is_empty(),
+            (NodeOperator::NotIn, Some(vs)) => {
+                vs.is_empty() || vs.iter().any(|v| !t.values.contains(v))
+            }
+            (NodeOperator::DoesNotExist, Some(vs)) => vs.is_empty(),
+            _ => true,
+        });
     let taints_ok = p
         .taints
         .iter()

@@ -52,7 +52,9 @@ impl BaselineSpec {
 
     /// The developer role, when declared: bound in every namespace of the cluster's services.
     pub fn developer(&self) -> Option<&RoleSpec> {
-        self.roles.iter().find(|r| r.role == PlatformRole::Developer)
+        self.roles
+            .iter()
+            .find(|r| r.role == PlatformRole::Developer)
     }
 }
 

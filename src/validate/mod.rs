@@ -1,7 +1,7 @@
 //! Validation: every rendered object checked the way a cluster would check it,
 //! before anything is written.
 //!
-//! Three layers, one file each, all working on the JSON form of an object:
+//! Three layers, one module each, all working on the JSON form of an object:
 //! - [`schema`]: the JSON Schema of the object's kind (k8s-openapi's for core kinds,
 //!   kgen's typed structs' for custom resources), hardened so unknown fields are
 //!   errors, compiled once per kind;
@@ -19,6 +19,7 @@
 //! generated file and field.
 
 pub mod locate;
+mod origin;
 pub mod policy;
 pub mod schema;
 pub mod semantics;
@@ -36,6 +37,8 @@ use crate::rules;
 use crate::source::Origin;
 use crate::spec::{EnvSpec, PlatformSpec, ServiceSpec, Waiver};
 use crate::workspace::GENERATED_DIR;
+
+pub use origin::{ContainerOrigin, ContainerRole};
 
 /// Key of `ServiceSpec.origins` holding the service's table header
 /// (`[services.<name>]` in platform.toml): where a finding points when no input
@@ -144,6 +147,12 @@ impl Finding {
     /// Adds an origin key (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`).
     pub fn key(mut self, key: impl Into<String>) -> Finding {
         self.keys.push(key.into());
+        self
+    }
+
+    /// Adds origin keys, best first (see [`ContainerOrigin::keys`]).
+    pub fn keys(mut self, keys: impl IntoIterator<Item = String>) -> Finding {
+        self.keys.extend(keys);
         self
     }
 
@@ -357,7 +366,7 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
                 }
                 continue;
             }
-            let origin = subject.service.and_then(|svc| origin_in(svc, &f.keys));
+            let origin = subject.service.and_then(|svc| origin_of(svc, subject, &f));
             let target = format!("{GENERATED_DIR}/{}", object.path);
             report.diagnostics.push(to_diagnostic(f, origin, target));
         }
@@ -397,7 +406,7 @@ pub fn check_set(set: &[Subject], complete: bool) -> Vec<(usize, Finding)> {
     let index = SetIndex::new(set);
     let (mut out, policy) = rayon::join(
         || semantics::check_set(set, &index, complete),
-        || policy::check_set(set, &index),
+        || policy::check_set(set, &index, complete),
     );
     out.extend(policy);
     out
@@ -496,11 +505,18 @@ pub fn to_diagnostic(f: Finding, origin: Option<Origin>, file: String) -> Diagno
     }
 }
 
-/// The input location of the first key the service has an origin for, else the
-/// service's table header.
-fn origin_in(svc: &ServiceSpec, keys: &[String]) -> Option<Origin> {
-    keys.iter()
+/// The input location of a finding: the first of its keys the service has an origin
+/// for, then the keys its field maps to ([`schema::origin_keys`]: a field of a
+/// sidecar is under `sidecars.<name>`), else the service's table header.
+fn origin_of(svc: &ServiceSpec, subject: &Subject, f: &Finding) -> Option<Origin> {
+    f.keys
+        .iter()
         .find_map(|k| svc.origins.get(k))
+        .or_else(|| {
+            schema::origin_keys(subject.value, subject.kind(), &f.field)
+                .iter()
+                .find_map(|k| svc.origins.get(k))
+        })
         .or_else(|| svc.origins.get(SERVICE_ORIGIN))
         .cloned()
 }

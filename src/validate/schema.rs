@@ -22,7 +22,8 @@ use k8s_openapi::Resource;
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
-use super::{FieldPath, Finding};
+use super::locate::{segments, Segment};
+use super::{str_at, ContainerOrigin, FieldPath, Finding};
 use crate::crd::{self, CustomResource};
 use crate::rules;
 use crate::schema_dir::{type_meta_problems, Problem, StrictValidator};
@@ -247,72 +248,219 @@ pub fn findings(
 }
 
 /// The service inputs that may have produced a field of a rendered object, best
-/// first (see `ServiceSpec.origins`).
+/// first (see `ServiceSpec.origins`): `replicas`, `autoscaling.min`, a container's
+/// `image`/`probes.liveness`/`env.LOG_LEVEL`/`resources.requests.cpu` (under
+/// `sidecars.<name>` or `init_containers.<name>` for those containers, see
+/// [`ContainerOrigin`]), `volumes.<name>`, `files.<key>.path`, `tolerations`,
+/// `node_affinity.required`, `schedule`, `hook`, `autoscaling.behavior.scale_up`...
 pub fn origin_keys(object: &Value, kind: &str, path: &str) -> Vec<String> {
-    let keys: &[&str] = match () {
-        _ if kind == "HorizontalPodAutoscaler" && path.starts_with("spec.minReplicas") => {
-            &["autoscaling.min"]
-        }
-        _ if kind == "HorizontalPodAutoscaler" && path.starts_with("spec.maxReplicas") => {
-            &["autoscaling.max"]
-        }
-        _ if kind == "HorizontalPodAutoscaler" => &["autoscaling.max", "autoscaling.min"],
-        _ if path == "spec.replicas" => &["replicas"],
-        _ if path == "metadata.namespace" => &["namespace"],
-        _ if path.ends_with(".image") => &["image", "tag", "digest"],
-        _ if path.contains("livenessProbe") => &["probes.liveness"],
-        _ if path.contains("readinessProbe") => &["probes.readiness"],
-        _ if path.contains(".ports") => &["port"],
-        _ => &[],
+    let segs = segments(path);
+    let key = |i: usize| match segs.get(i) {
+        Some(Segment::Key(k)) => Some(k.as_str()),
+        _ => None,
     };
-    let mut out: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    for section in ["requests", "limits"] {
-        if let Some(rest) = path
-            .split_once(&format!(".resources.{section}"))
-            .map(|(_, r)| r)
-        {
-            let resource = rest
-                .trim_start_matches('.')
-                .split(['.', '['])
-                .next()
-                .unwrap_or("");
-            if !resource.is_empty() {
-                out.push(format!("resources.{section}.{resource}"));
+    let index = |i: usize| match segs.get(i) {
+        Some(Segment::Index(n)) => Some(*n),
+        _ => None,
+    };
+    let owned = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+
+    // A container: everything after `containers[i]` or `initContainers[i]`.
+    if let Some(at) = (0..segs.len()).find(|&i| {
+        matches!(key(i), Some("containers" | "initContainers")) && index(i + 1).is_some()
+    }) {
+        let init = key(at) == Some("initContainers");
+        let Some(c) = value_at(object, &segs[..at + 2]) else {
+            return Vec::new();
+        };
+        return container_keys(&ContainerOrigin::of(c, init), c, &segs[at + 2..]);
+    }
+
+    // The pod spec of a workload (`spec.template.spec.…`, a CronJob's, a Pod's own).
+    let pod_at = match (key(0), key(1), key(2), key(3)) {
+        (Some("spec"), Some("template"), Some("spec"), _) => Some(3),
+        (Some("spec"), Some("jobTemplate"), Some("spec"), Some("template")) => Some(5),
+        (Some("spec"), _, _, _) if kind == "Pod" => Some(1),
+        _ => None,
+    };
+    if let Some(p) = pod_at.filter(|&p| segs.len() > p) {
+        let keys = match key(p) {
+            Some("tolerations") => owned(&["tolerations"]),
+            Some("nodeSelector") => match key(p + 1) {
+                Some(k) => vec![format!("node_selector.{k}")],
+                None => Vec::new(),
+            },
+            Some("affinity") if path.contains("requiredDuringScheduling") => {
+                owned(&["node_affinity.required"])
+            }
+            Some("affinity") => owned(&["node_affinity.preferred", "node_affinity.required"]),
+            Some("priorityClassName") => owned(&["priority_class"]),
+            Some("terminationGracePeriodSeconds") => owned(&["termination_grace_period"]),
+            Some("imagePullSecrets") => owned(&["image_pull_secrets"]),
+            Some("volumes") => match value_at(object, &segs[..p + 2]) {
+                Some(v) => volume_keys(v, &segs[p + 2..]),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        return keys;
+    }
+
+    let mut out: Vec<String> = match (kind, key(0), key(1)) {
+        ("HorizontalPodAutoscaler", Some("spec"), Some("minReplicas")) => {
+            owned(&["autoscaling.min"])
+        }
+        ("HorizontalPodAutoscaler", Some("spec"), Some("maxReplicas")) => {
+            owned(&["autoscaling.max"])
+        }
+        ("HorizontalPodAutoscaler", Some("spec"), Some("behavior")) => {
+            let dir = match key(2) {
+                Some("scaleUp") => "autoscaling.behavior.scale_up",
+                Some("scaleDown") => "autoscaling.behavior.scale_down",
+                _ => "autoscaling.behavior",
+            };
+            owned(&[dir, "autoscaling.behavior"])
+        }
+        ("HorizontalPodAutoscaler", _, _) => owned(&["autoscaling.max", "autoscaling.min"]),
+        ("PodDisruptionBudget", Some("spec"), Some("minAvailable")) => {
+            owned(&["disruption_budget.min_available", "disruption_budget"])
+        }
+        ("PodDisruptionBudget", Some("spec"), Some("maxUnavailable")) => {
+            owned(&["disruption_budget.max_unavailable", "disruption_budget"])
+        }
+        ("PodDisruptionBudget", _, _) => owned(&["disruption_budget"]),
+        ("CronJob", Some("spec"), Some("schedule")) => owned(&["schedule"]),
+        ("CronJob", Some("spec"), Some("timeZone")) => owned(&["cron.time_zone", "schedule"]),
+        ("StatefulSet", Some("spec"), Some("volumeClaimTemplates")) => {
+            match index(2).and_then(|i| {
+                object
+                    .get("spec")?
+                    .get("volumeClaimTemplates")?
+                    .get(i)?
+                    .get("metadata")?
+                    .get("name")?
+                    .as_str()
+            }) {
+                Some(name) => {
+                    let mut keys = Vec::new();
+                    if path.contains("storage") {
+                        keys.push(format!("volumes.{name}.claim.size"));
+                    }
+                    keys.push(format!("volumes.{name}.claim"));
+                    keys.push(format!("volumes.{name}"));
+                    keys
+                }
+                None => Vec::new(),
             }
         }
-    }
-    if let Some((prefix, rest)) = path.split_once(".env[") {
-        if let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) {
-            let name =
-                pointer(object, prefix).and_then(|c| c.get("env")?.get(i)?.get("name")?.as_str());
-            if let Some(name) = name {
-                out.push(format!("env.{name}"));
-            }
-        }
-    }
+        ("Service", Some("spec"), Some("ports")) => owned(&["service.port", "port"]),
+        ("Service", Some("spec"), Some("type")) => owned(&["service.type"]),
+        (_, Some("spec"), Some("replicas")) => owned(&["replicas"]),
+        (_, Some("metadata"), Some("namespace")) => owned(&["namespace"]),
+        (_, Some("metadata"), Some("annotations")) => match key(2) {
+            Some(a) if a.starts_with("argocd.argoproj.io/hook") => owned(&["hook"]),
+            Some(a) => vec![format!("annotations.{a}")],
+            None => Vec::new(),
+        },
+        (_, Some("metadata"), Some("labels")) => match key(2) {
+            Some(l) => vec![format!("labels.{l}")],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
     if kind == "ConfigMap" {
-        if let Some(key) = path
-            .strip_prefix("data[\"")
-            .and_then(|k| k.strip_suffix("\"]"))
-            .or_else(|| path.strip_prefix("data."))
-        {
-            out.push(format!("config.{key}"));
+        if let (Some("data"), Some(k)) = (key(0), key(1)) {
+            out.push(format!("config.{k}"));
         }
     }
     out
 }
 
-/// The value at a rendered path made of plain keys and indices (`spec.containers[0]`).
-fn pointer<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut v = object;
-    for part in path.split('.') {
-        let (key, indices) = part.split_once('[').map_or((part, ""), |(k, i)| (k, i));
-        v = v.get(key)?;
-        for i in indices.split('[').filter(|s| !s.is_empty()) {
-            v = v.get(i.trim_end_matches(']').parse::<usize>().ok()?)?;
-        }
+/// The origin keys of a field of a container (`rest`: the path after
+/// `containers[i]`).
+fn container_keys(o: &ContainerOrigin, c: &Value, rest: &[Segment]) -> Vec<String> {
+    let key = |i: usize| match rest.get(i) {
+        Some(Segment::Key(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    let named = |list: &str| -> Option<&str> {
+        let Some(Segment::Index(i)) = rest.get(1) else {
+            return None;
+        };
+        c.get(list)?.get(*i)?.get("name")?.as_str()
+    };
+    match key(0) {
+        Some("image") => o.keys_of(&["image", "tag", "digest"]),
+        Some("livenessProbe") => o.keys("probes.liveness"),
+        Some("readinessProbe") => o.keys("probes.readiness"),
+        Some("startupProbe") => o.keys("probes.startup"),
+        Some("ports") => match named("ports") {
+            Some(name) => o.port_keys(name),
+            None => o.port_keys("http"),
+        },
+        Some("resources") => match (key(1), key(2)) {
+            (Some(section), Some(res)) => o.keys(&format!("resources.{section}.{res}")),
+            _ => o.keys_of(&[
+                "resources.requests.cpu",
+                "resources.requests.memory",
+                "resources.limits.memory",
+                "resources.limits.cpu",
+            ]),
+        },
+        Some("env") => match named("env") {
+            Some(var) => o.keys(&format!("env.{var}")),
+            None => o.keys_of(&[]),
+        },
+        Some("volumeMounts") => match named("volumeMounts") {
+            Some(vol) => o.mount_keys(vol),
+            None => o.keys_of(&[]),
+        },
+        Some(k @ ("command" | "args")) => o.keys(k),
+        _ => o.keys_of(&[]),
     }
-    Some(v)
+}
+
+/// The origin keys of a field of a pod volume (`rest`: the path after `volumes[i]`):
+/// a service volume is `volumes.<name>`, a files volume (`files-<n>`) maps each item
+/// to `files.<key>.path`.
+fn volume_keys(v: &Value, rest: &[Segment]) -> Vec<String> {
+    let name = str_at(v, "name").unwrap_or("");
+    if name.starts_with("files-") {
+        let items = v.get("configMap").and_then(|c| c.get("items"));
+        let item = match rest {
+            [Segment::Key(cm), Segment::Key(items_key), Segment::Index(i), ..]
+                if cm == "configMap" && items_key == "items" =>
+            {
+                items.and_then(|list| list.get(*i))
+            }
+            _ => None,
+        };
+        let files: Vec<String> = match item {
+            Some(item) => str_at(item, "key")
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            None => items
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|i| str_at(i, "key").map(str::to_string))
+                .collect(),
+        };
+        return files.iter().map(|k| format!("files.{k}.path")).collect();
+    }
+    vec![format!("volumes.{name}.claim"), format!("volumes.{name}")]
+        .into_iter()
+        .skip(usize::from(v.get("persistentVolumeClaim").is_none()))
+        .collect()
+}
+
+/// The value at a path of segments.
+fn value_at<'a>(object: &'a Value, path: &[Segment]) -> Option<&'a Value> {
+    path.iter().try_fold(object, |v, s| match s {
+        Segment::Key(k) => v.get(k),
+        Segment::Index(i) => v.get(*i),
+    })
 }
 
 /// The JSON Schema of a generated type, adjusted to accept what the API server accepts.
@@ -448,6 +596,131 @@ mod tests {
         assert_eq!(
             origin_keys(&d, "HorizontalPodAutoscaler", "spec.minReplicas"),
             vec!["autoscaling.min".to_string()]
+        );
+    }
+
+    #[test]
+    fn origin_keys_of_sidecars_volumes_files_and_placement() {
+        let s = json!({"spec": {
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}}],
+            "template": {"spec": {
+                "initContainers": [
+                    {"name": "proxy", "restartPolicy": "Always", "ports": [{"name": "admin"}],
+                     "env": [{"name": "MODE", "value": "x"}], "volumeMounts": [{"name": "cache"}]},
+                    {"name": "migrate"}
+                ],
+                "containers": [{"name": "db", "ports": [{"name": "http"}, {"name": "metrics"}],
+                    "volumeMounts": [{"name": "data"}]}],
+                "volumes": [
+                    {"name": "files-0", "configMap": {"name": "db-files", "items": [{"key": "app.yaml", "path": "app.yaml"}]}},
+                    {"name": "cache", "persistentVolumeClaim": {"claimName": "db-cache"}},
+                    {"name": "scratch", "emptyDir": {}}
+                ]
+            }}
+        }});
+        let keys = |path: &str| origin_keys(&s, "StatefulSet", path);
+        let owned = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let pod = "spec.template.spec";
+        assert_eq!(
+            keys(&format!(
+                "{pod}.initContainers[0].livenessProbe.successThreshold"
+            )),
+            owned(&["sidecars.proxy.probes.liveness", "sidecars.proxy"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.initContainers[0].image")),
+            owned(&[
+                "sidecars.proxy.image",
+                "sidecars.proxy.tag",
+                "sidecars.proxy.digest",
+                "sidecars.proxy"
+            ])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.initContainers[0].ports[0].containerPort")),
+            owned(&["sidecars.proxy.ports.admin", "sidecars.proxy"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.initContainers[0].env[0].value")),
+            owned(&["sidecars.proxy.env.MODE", "sidecars.proxy"])
+        );
+        assert_eq!(
+            keys(&format!(
+                "{pod}.initContainers[0].volumeMounts[0].mountPath"
+            )),
+            owned(&["sidecars.proxy.mounts.cache", "sidecars.proxy"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.initContainers[1].securityContext")),
+            owned(&["init_containers.migrate"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.containers[0].ports[0].name")),
+            owned(&["port"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.containers[0].ports[1].name")),
+            owned(&["metrics"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.containers[0].startupProbe")),
+            owned(&["probes.startup"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.containers[0].volumeMounts[0].name")),
+            owned(&["volumes.data.mount", "volumes.data"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.volumes[0].configMap.items[0].path")),
+            owned(&["files.app.yaml.path"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.volumes[1].persistentVolumeClaim.claimName")),
+            owned(&["volumes.cache.claim", "volumes.cache"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.volumes[2].emptyDir")),
+            owned(&["volumes.scratch"])
+        );
+        assert_eq!(
+            keys("spec.volumeClaimTemplates[0].spec.resources.requests.storage"),
+            owned(&[
+                "volumes.data.claim.size",
+                "volumes.data.claim",
+                "volumes.data"
+            ])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.tolerations[0].value")),
+            owned(&["tolerations"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")),
+            owned(&["node_affinity.required"])
+        );
+        assert_eq!(
+            keys(&format!("{pod}.nodeSelector[\"node.kubernetes.io/pool\"]")),
+            owned(&["node_selector.node.kubernetes.io/pool"])
+        );
+        assert_eq!(
+            origin_keys(
+                &s,
+                "Job",
+                "metadata.annotations[\"argocd.argoproj.io/hook\"]"
+            ),
+            owned(&["hook"])
+        );
+        assert_eq!(
+            origin_keys(&s, "CronJob", "spec.timeZone"),
+            owned(&["cron.time_zone", "schedule"])
+        );
+        assert_eq!(
+            origin_keys(
+                &s,
+                "CronJob",
+                "spec.jobTemplate.spec.template.spec.priorityClassName"
+            ),
+            owned(&["priority_class"])
         );
     }
 }

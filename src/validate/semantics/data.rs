@@ -1,0 +1,222 @@
+//! Data: ConfigMap and Secret keys and sizes, and the AWS provider's `objects`
+//! parameter of a SecretProviderClass (parsed as the provider parses it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Checker, MAX_DATA_BYTES};
+use crate::validate::{map_at, str_at, FieldPath, Finding};
+use crate::{names, rules};
+
+impl Checker<'_, '_> {
+    pub(super) fn data(&mut self, kind: &str, sections: &[&str]) {
+        let mut size = 0usize;
+        let mut keys: BTreeMap<&str, &str> = BTreeMap::new();
+        for section in sections {
+            let Some(map) = map_at(self.s.value, section) else {
+                continue;
+            };
+            for (k, v) in map {
+                let fp = || FieldPath::root().key(section).key(k);
+                if let Err(e) = names::check_config_map_key(k) {
+                    self.push(
+                        Finding::error(rules::DATA_KEYS, &fp(), e).key(format!("config.{k}")),
+                    );
+                }
+                let len = v.as_str().map_or(0, |s| {
+                    if *section == "binaryData" || (kind == "Secret" && *section == "data") {
+                        s.len() / 4 * 3
+                    } else {
+                        s.len()
+                    }
+                });
+                size += k.len() + len;
+                if let Some(other) = keys.insert(k, section) {
+                    if kind == "ConfigMap" {
+                        self.push(Finding::error(
+                            rules::DATA_KEYS,
+                            &fp(),
+                            format!("key `{k}` is in both {other} and {section}"),
+                        ));
+                    }
+                }
+            }
+        }
+        if size > MAX_DATA_BYTES {
+            self.push(
+                Finding::error(
+                    rules::DATA_KEYS,
+                    &FieldPath::root().key(sections[0]),
+                    format!("the {kind} holds about {size} bytes; the API server refuses more than {MAX_DATA_BYTES} (1 MiB)"),
+                )
+                .help("keep large files out of ConfigMaps: bake them into the image or fetch them at start-up"),
+            );
+        }
+    }
+
+    // -- SecretProviderClass (AWS provider) ----------------------------------
+
+    pub(super) fn secret_provider_class(&mut self, path: &FieldPath, spec: Option<&Value>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        if str_at(spec, "provider") != Some("aws") {
+            return;
+        }
+        let pp = path.key("parameters");
+        let Some(text) = spec.get("parameters").and_then(|p| str_at(p, "objects")) else {
+            self.push(
+                Finding::error(
+                    rules::SECRET_PROVIDER,
+                    &pp,
+                    "the aws provider needs an `objects` parameter listing what to mount",
+                )
+                .key("secrets"),
+            );
+            return;
+        };
+        let op = pp.key("objects");
+        let err = |m: String| Finding::error(rules::SECRET_PROVIDER, &op, m).key("secrets");
+        let list: Value = match serde_norway::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.push(err(format!(
+                    "the `objects` parameter is not valid YAML: {e}"
+                )));
+                return;
+            }
+        };
+        let Some(list) = list.as_array() else {
+            self.push(err(
+                "the `objects` parameter must be a YAML list of objects to mount".into(),
+            ));
+            return;
+        };
+        // As the AWS provider checks them (provider/secret_descriptor.go).
+        let mut names_seen: Vec<(String, String, String)> = Vec::new();
+        let mut aliases: BTreeSet<String> = BTreeSet::new();
+        let mut files: BTreeSet<String> = BTreeSet::new();
+        for (i, o) in list.iter().enumerate() {
+            let n = i + 1;
+            let Some(o) = o.as_object() else {
+                self.push(err(format!("object {n} of `objects` is not a mapping")));
+                continue;
+            };
+            let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let name = s("objectName");
+            if name.is_empty() {
+                self.push(err(format!("object {n} of `objects` has no objectName")));
+                continue;
+            }
+            let type_ = s("objectType");
+            if type_.is_empty() {
+                if !name.starts_with("arn:") {
+                    self.push(err(format!("object `{name}` has no objectType (secretsmanager or ssmparameter); it is required unless objectName is an ARN")));
+                }
+            } else if type_ != "secretsmanager" && type_ != "ssmparameter" {
+                self.push(err(format!(
+                    "object `{name}` has objectType {type_:?}; use secretsmanager or ssmparameter"
+                )));
+            }
+            let alias = s("objectAlias");
+            let label = s("objectVersionLabel");
+            let file = if alias.is_empty() {
+                name.trim_start_matches('/').replace('/', "_")
+            } else {
+                alias.clone()
+            };
+            if file.split('/').any(|p| p == "..") {
+                self.push(err(format!("object `{name}` would be written outside the mount: its file name contains '..'")));
+            }
+            if let Some((_, a, l)) = names_seen.iter().find(|(nm, _, _)| *nm == name) {
+                let clash = (alias.is_empty() && a.is_empty() && label == *l)
+                    || (!alias.is_empty() && alias == *a && label == *l);
+                if clash {
+                    self.push(err(format!(
+                        "objectName `{name}` is listed twice without a distinct objectAlias"
+                    )));
+                }
+            }
+            names_seen.push((name.clone(), alias.clone(), label));
+            if !alias.is_empty() && !aliases.insert(alias.clone()) {
+                self.push(err(format!("objectAlias `{alias}` is used twice: two objects would be written to the same file")));
+            }
+            files.insert(file);
+            for (j, e) in o
+                .get("jmesPath")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .enumerate()
+            {
+                let path = e.get("path").and_then(Value::as_str).unwrap_or("");
+                let a = e.get("objectAlias").and_then(Value::as_str).unwrap_or("");
+                if path.is_empty() || a.is_empty() {
+                    self.push(err(format!(
+                        "jmesPath entry {} of object `{name}` needs both `path` and `objectAlias`",
+                        j + 1
+                    )));
+                    continue;
+                }
+                if !aliases.insert(a.to_string()) {
+                    self.push(err(format!("objectAlias `{a}` is used twice: two objects would be written to the same file")));
+                }
+                files.insert(a.to_string());
+            }
+        }
+        // Every secret the service declares must end up as a file.
+        if let Some(svc) = self.s.service {
+            for secret in &svc.secrets {
+                if !files.contains(&secret.name) {
+                    self.push(
+                        err(format!(
+                            "secret `{}` of service `{}` is not mounted: no object of the SecretProviderClass is written to the file `{}`",
+                            secret.name, svc.name, secret.name
+                        ))
+                        .help("two secrets with the same `from` and `key` and no `json_key` are the same file; list the secret once, or use `json_key` to mount different parts"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_provider_class_objects() {
+        let spc = |objects: &str| {
+            json!({"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+            "metadata": {"name": "s"}, "spec": {"provider": "aws", "parameters": {"objects": objects}}})
+        };
+        assert_eq!(
+            findings(&spc("- objectName: a\n  objectType: ssmparameter\n")),
+            vec![]
+        );
+        let msgs = |o: &str| {
+            findings(&spc(o))
+                .into_iter()
+                .map(|f| f.2)
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            msgs("- objectName: [")[0].starts_with("the `objects` parameter is not valid YAML: ")
+        );
+        assert_eq!(
+            msgs("a: b"),
+            vec!["the `objects` parameter must be a YAML list of objects to mount"]
+        );
+        assert_eq!(
+            msgs("- objectName: a\n  objectType: ssm\n- objectName: b\n  objectType: ssmparameter\n  objectAlias: x\n  jmesPath: [{path: p, objectAlias: x}]\n- objectName: a\n  objectType: secretsmanager\n"),
+            vec![
+                "object `a` has objectType \"ssm\"; use secretsmanager or ssmparameter",
+                "objectAlias `x` is used twice: two objects would be written to the same file",
+                "objectName `a` is listed twice without a distinct objectAlias",
+            ]
+        );
+    }
+}

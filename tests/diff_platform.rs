@@ -1,0 +1,573 @@
+//! `kgen diff` and the platform layer: what Argo CD, the API server and the operators
+//! (Karpenter, cert-manager, External Secrets) do with a changed or removed add-on, the
+//! monitoring stack, and the cluster baseline, on real temporary git repositories
+//! (built with git2), with exact text, JSON and Markdown outputs.
+//!
+//! Each test commits a rendered platform, changes its inputs (or, to stand for objects
+//! deployed by an older kgen, the committed YAML), renders and commits again, then
+//! diffs the two commits. Commit ids are the only moving part of the outputs: `<base>`
+//! and `<head>` stand for the short ids.
+
+mod common;
+
+use common::{kgen_in, Output, Platform};
+use git2::{Repository, Signature, Time};
+
+/// One cluster, `prod`, with one environment; four presets (two of them installing
+/// CRDs), a chart kgen does not know, the monitoring stack, and a baseline of each kind.
+const PLATFORM: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+aws_region = "eu-west-1"
+
+[clusters.prod]
+server = "https://prod.example.com"
+kubernetes_version = "1.30"
+
+[environments.prod]
+cluster = "prod"
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+port = 8080
+probes = { liveness = "/health", readiness = "/health" }
+resources = { requests = { cpu = "100m", memory = "128Mi" }, limits = { cpu = "500m", memory = "256Mi" } }
+
+[monitoring]
+chart_version = "77.0.0"
+
+[addons.cert-manager]
+chart_version = "v1.21.1"
+
+[addons.external-secrets]
+chart_version = "2.9.0"
+
+[addons.ingress-nginx]
+chart_version = "4.15.1"
+
+[addons.karpenter]
+chart_version = "1.14.1"
+cluster_name = "acme-prod"
+
+[addons.podinfo]
+chart = "podinfo"
+repo = "https://stefanprodan.github.io/podinfo"
+chart_version = "6.9.0"
+namespace = "podinfo"
+
+[baseline.issuers.letsencrypt]
+acme = { server = "staging", email = "platform@example.com", http01 = { ingress_class = "nginx" } }
+
+[baseline.secret_stores.aws-secrets-manager]
+provider = "secrets-manager"
+
+[baseline.storage_classes.gp3]
+default = true
+
+[baseline.storage_classes.gp3-fast]
+iops = 6000
+throughput = 500
+
+[baseline.node_classes.default]
+role = "KarpenterNodeRole-prod"
+subnet_tags = { "karpenter.sh/discovery" = "prod" }
+security_group_tags = { "karpenter.sh/discovery" = "prod" }
+ami_alias = "al2023@v20250101"
+
+[baseline.node_pools.general]
+instance_families = ["t3", "t3a", "t2"]
+capacity_types = ["spot"]
+
+[baseline.node_pools.batch]
+instance_families = ["c5"]
+
+[baseline.roles]
+admin = { groups = ["platform-admins"] }
+viewer = { groups = ["platform-viewers"] }
+
+[baseline.priority_classes.critical]
+value = 1000000
+"#;
+
+/// A git repository holding the platform, rendered and committed.
+struct Repo {
+    p: Platform,
+    git: Repository,
+    commits: i64,
+    ids: Vec<String>,
+}
+
+impl Repo {
+    /// `PLATFORM`, rendered and committed on `main`.
+    fn new() -> Repo {
+        let p = Platform::new(PLATFORM, &[]);
+        let git = common::git::init(p.path());
+        let mut r = Repo {
+            p,
+            git,
+            commits: 0,
+            ids: Vec::new(),
+        };
+        r.render();
+        r.commit("base");
+        r
+    }
+
+    /// Replaces text in a file (the text must occur).
+    fn edit(&self, rel: &str, edits: &[(&str, &str)]) {
+        self.p.write(rel, &edited(&self.p.read(rel), edits));
+    }
+
+    fn render(&self) {
+        let out = self.kgen(&["render"]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    }
+
+    fn commit(&mut self, message: &str) {
+        self.commits += 1;
+        let sig = Signature::new(
+            "kgen test",
+            "test@kgen.dev",
+            &Time::new(1_700_000_000 + self.commits * 60, 0),
+        )
+        .unwrap();
+        let id = common::git::commit_all(&self.git, &sig, message);
+        self.ids.push(id.to_string());
+    }
+
+    /// Changes the platform, renders and commits.
+    fn change(&mut self, edits: &[(&str, &str)]) {
+        self.edit("platform.toml", edits);
+        self.render();
+        self.commit("change");
+    }
+
+    fn kgen(&self, args: &[&str]) -> Output {
+        kgen_in(self.p.path(), args)
+    }
+
+    /// `kgen diff --base HEAD~1 --head HEAD` and more arguments.
+    fn diff(&self, more: &[&str]) -> Output {
+        let mut args = vec!["diff", "--base", "HEAD~1", "--head", "HEAD"];
+        args.extend_from_slice(more);
+        let out = self.kgen(&args);
+        assert!(
+            out.code == 0 || out.code == 1,
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert_eq!(out.stderr, "");
+        out
+    }
+
+    /// `expected` with `<base>` and `<head>` replaced by the last two short commit ids
+    /// (`<base-full>` and `<head-full>` by the full ones).
+    fn expand(&self, expected: &str) -> String {
+        let n = self.ids.len();
+        expected
+            .replace("<base-full>", &self.ids[n - 2])
+            .replace("<head-full>", &self.ids[n - 1])
+            .replace("<base>", &self.ids[n - 2][..7])
+            .replace("<head>", &self.ids[n - 1][..7])
+    }
+}
+
+fn edited(text: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = text.to_string();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from:?} is not in:\n{text}");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// Compares whole texts, printing the actual one in full when they differ.
+#[track_caller]
+fn assert_text(actual: &str, expected: &str) {
+    if actual != expected {
+        panic!("---- actual\n{actual}---- expected\n{expected}----");
+    }
+}
+
+/// The output up to the first changed resource's diff (risks, info, summary, lists).
+fn head_of(text: &str) -> &str {
+    match text.find("\n\nprod: ") {
+        Some(i) => &text[..i + 1],
+        None => text,
+    }
+}
+
+// A StorageClass's parameters and reclaim policy, a PriorityClass's value and a
+// binding's roleRef are refused by the API server (ValidateStorageClassUpdate,
+// ValidatePriorityClassUpdate, ValidateClusterRoleBindingUpdate); the default class
+// moving, and an issuer moving from Let's Encrypt's staging to production, are info.
+#[test]
+fn baseline_objects_the_api_server_will_not_update() {
+    let mut r = Repo::new();
+    // Deployed by an older kgen: the viewers were bound to another ClusterRole.
+    r.edit(
+        "generated/clusters/prod/baseline/clusterrolebinding-platform-viewer.yaml",
+        &[("  name: view\n", "  name: edit\n")],
+    );
+    r.commit("deployed");
+    r.change(&[
+        (
+            "iops = 6000",
+            "iops = 8000\nreclaim_policy = \"Retain\"\ndefault = true",
+        ),
+        (
+            "[baseline.storage_classes.gp3]\ndefault = true",
+            "[baseline.storage_classes.gp3]",
+        ),
+        ("value = 1000000", "value = 2000000"),
+        ("server = \"staging\"", "server = \"production\""),
+        (
+            "provider = \"secrets-manager\"",
+            "provider = \"parameter-store\"",
+        ),
+    ]);
+    let out = r.diff(&["--exit-code"]);
+    assert_eq!(out.code, 1);
+    assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (4):
+  ! prod: StorageClass gp3-fast: parameters.iops (6000 → 8000) and reclaimPolicy (Delete → Retain) change; a StorageClass's parameters, provisioner, reclaimPolicy and volumeBindingMode are immutable, so the sync fails until it is replaced: `kubectl delete storageclass gp3-fast`, then sync (Argo CD creates it again); volumes already provisioned keep the parameters and reclaim policy they were made with, only new claims get the new ones
+  ! prod: PriorityClass critical: value changes 1000000 → 2000000; a PriorityClass's value and preemptionPolicy are immutable, so the sync fails until it is replaced: `kubectl delete priorityclass critical`, then sync (meanwhile new pods that name it are refused); running pods keep the priority they were admitted with until they are re-created
+  ! prod: ClusterRoleBinding platform-viewer: roleRef changes ClusterRole `edit` → ClusterRole `view`; a binding's roleRef is immutable, so the sync fails until it is replaced: `kubectl delete clusterrolebinding platform-viewer`, then sync (its subjects lose the role in between)
+  ! prod: ClusterSecretStore aws-secrets-manager: spec.provider changes aws SecretsManager (eu-west-1) → aws ParameterStore (eu-west-1); every ExternalSecret that reads through it looks its keys up there at its next refresh, and fails where they are not (the Secrets it made keep their last values)
+
+Info (3):
+  i prod: ClusterIssuer letsencrypt: ACME server changes staging (https://acme-staging-v02.api.letsencrypt.org/directory) → production (https://acme-v02.api.letsencrypt.org/directory): cert-manager registers the issuer's account key with the new server, and certificates already issued are kept until they are renewed; the staging certificates browsers do not trust stay in use until then: renew them now with `cmctl renew --all --all-namespaces`
+  i prod: StorageClass gp3: is no longer the cluster's default StorageClass: claims created without a storageClassName get the class that is the default now, and stay Pending if there is none
+  i prod: StorageClass gp3-fast: becomes the cluster's default StorageClass: claims created without a storageClassName get it from now on (claims that exist keep their class)
+
+Summary:
+  environment  added  changed  removed  unchanged
+  cmp              0        0        0          1
+  prod             0        6        0         33
+  total            0        6        0         34
+
+Changed (6):
+  ~ prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
+  ~ prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
+  ~ prod: ClusterRoleBinding platform-viewer  (generated/clusters/prod/baseline/clusterrolebinding-platform-viewer.yaml)
+  ~ prod: PriorityClass critical  (generated/clusters/prod/baseline/priorityclass-critical.yaml)
+  ~ prod: StorageClass gp3-fast  (generated/clusters/prod/baseline/storageclass-gp3-fast.yaml)
+  ~ prod: StorageClass gp3  (generated/clusters/prod/baseline/storageclass-gp3.yaml)
+"##));
+}
+
+// The same kinds in JSON, for bots: a PriorityClass whose value and preemption policy
+// change.
+#[test]
+fn a_priority_class_change_in_json() {
+    let mut r = Repo::new();
+    r.change(&[("value = 1000000", "value = 2000000\npreempt = false")]);
+    let out = r.diff(&["--format", "json"]);
+    assert_text(&out.stdout, &r.expand(r##"{
+  "version": 1,
+  "base": {
+    "source": "commit",
+    "ref": "HEAD~1",
+    "commit": "<base-full>",
+    "how": null
+  },
+  "head": {
+    "source": "commit",
+    "ref": "HEAD",
+    "commit": "<head-full>",
+    "how": null
+  },
+  "stale": null,
+  "summary": {
+    "added": 0,
+    "changed": 1,
+    "removed": 0,
+    "unchanged": 39,
+    "environments": {
+      "cmp": {
+        "added": 0,
+        "changed": 0,
+        "removed": 0,
+        "unchanged": 1
+      },
+      "prod": {
+        "added": 0,
+        "changed": 1,
+        "removed": 0,
+        "unchanged": 38
+      }
+    }
+  },
+  "risks": [
+    {
+      "code": "priorityclass-immutable",
+      "environment": "prod",
+      "resource": {
+        "environment": "prod",
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "namespace": "",
+        "name": "critical"
+      },
+      "message": "value changes 1000000 → 2000000, preemptionPolicy changes PreemptLowerPriority → Never; a PriorityClass's value and preemptionPolicy are immutable, so the sync fails until it is replaced: `kubectl delete priorityclass critical`, then sync (meanwhile new pods that name it are refused); running pods keep the priority they were admitted with until they are re-created"
+    }
+  ],
+  "info": [],
+  "added": [],
+  "removed": [],
+  "changed": [
+    {
+      "environment": "prod",
+      "apiVersion": "scheduling.k8s.io/v1",
+      "kind": "PriorityClass",
+      "namespace": "",
+      "name": "critical",
+      "path": "clusters/prod/baseline/priorityclass-critical.yaml",
+      "base_path": "clusters/prod/baseline/priorityclass-critical.yaml",
+      "fields": [
+        "preemptionPolicy",
+        "value"
+      ],
+      "diff": "--- a/generated/clusters/prod/baseline/priorityclass-critical.yaml\n+++ b/generated/clusters/prod/baseline/priorityclass-critical.yaml\n@@ -5,4 +5,5 @@\n     app.kubernetes.io/managed-by: kgen\n     app.kubernetes.io/part-of: acme\n   name: critical\n-value: 1000000\n+preemptionPolicy: Never\n+value: 2000000\n"
+    }
+  ],
+  "moved": [],
+  "notes": []
+}
+"##));
+}
+
+// Karpenter: a removed NodePool's nodes are terminated at once; narrower requirements,
+// a new AMI, a changed template replace nodes through drift (docs: disruption.md).
+#[test]
+fn karpenter_terminates_or_replaces_nodes() {
+    let mut r = Repo::new();
+    r.change(&[
+        ("[\"t3\", \"t3a\", \"t2\"]", "[\"t3\", \"t3a\"]"),
+        ("al2023@v20250101", "al2023@v20250301"),
+        ("[baseline.node_pools.batch]\ninstance_families = [\"c5\"]\n", ""),
+    ]);
+    let out = r.diff(&["--format", "markdown"]);
+    assert_text(&out.stdout, &r.expand(r##"### kgen diff
+
+Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
+
+| Environment | Added | Changed | Removed | Unchanged |
+|---|---:|---:|---:|---:|
+| cmp | 0 | 0 | 0 | 1 |
+| prod | 0 | 2 | 1 | 36 |
+| **Total** | **0** | **2** | **1** | **37** |
+
+#### ⚠️ Risks (3)
+
+- **prod** · `NodePool batch`: removed; Karpenter terminates every node of this pool: the NodePool owns their NodeClaims, so deleting it deletes them, and each node is drained (its pods evicted within their PodDisruptionBudgets) and its instance terminated, all at once, without replacements launched first; pods that no other pool admits stay Pending
+- **prod** · `EC2NodeClass default`: spec.amiSelectorTerms changes; Karpenter's drift replaces the nodes launched from this EC2NodeClass whose AMI, subnet, security groups or capacity reservation the new terms no longer select: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+- **prod** · `NodePool general`: spec.template.spec.requirements narrow (`karpenter.k8s.aws/instance-family` no longer admits t2); Karpenter's drift replaces the nodes of this pool that no longer satisfy them: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+
+#### Removed (1)
+
+- **prod** · `NodePool batch` (`generated/clusters/prod/baseline-custom/nodepool-batch.yaml`)
+
+#### Changed (2)
+
+<details>
+<summary><b>prod</b> · <code>EC2NodeClass default</code>: <code>spec.amiSelectorTerms[0].alias</code></summary>
+
+```diff
+--- a/generated/clusters/prod/baseline-custom/ec2nodeclass-default.yaml
++++ b/generated/clusters/prod/baseline-custom/ec2nodeclass-default.yaml
+@@ -7,7 +7,7 @@
+   name: default
+ spec:
+   amiSelectorTerms:
+-  - alias: al2023@v20250101
++  - alias: al2023@v20250301
+   role: KarpenterNodeRole-prod
+   securityGroupSelectorTerms:
+   - tags:
+```
+
+</details>
+
+<details>
+<summary><b>prod</b> · <code>NodePool general</code>: <code>spec.template.spec.requirements[0].values[2]</code></summary>
+
+```diff
+--- a/generated/clusters/prod/baseline-custom/nodepool-general.yaml
++++ b/generated/clusters/prod/baseline-custom/nodepool-general.yaml
+@@ -22,7 +22,6 @@
+         values:
+         - t3
+         - t3a
+-        - t2
+       - key: karpenter.sh/capacity-type
+         operator: In
+         values:
+```
+
+</details>
+
+"##));
+    // Wider requirements replace nothing; a taint (the template's hash) replaces all.
+    r.change(&[
+        ("[\"t3\", \"t3a\"]", "[\"t3\", \"t3a\", \"m5\"]"),
+        (
+            "capacity_types = [\"spot\"]",
+            "capacity_types = [\"spot\"]\ntaints = [{ key = \"dedicated\", value = \"general\", effect = \"NoSchedule\" }]\nexpire_after = \"360h\"",
+        ),
+    ]);
+    let out = r.diff(&[]);
+    assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (1):
+  ! prod: NodePool general: spec.template.spec.expireAfter and spec.template.spec.taints change; Karpenter's drift replaces every node of this pool (the pool's template hash changes): each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+
+Summary:
+  environment  added  changed  removed  unchanged
+  cmp              0        0        0          1
+  prod             0        1        0         37
+  total            0        1        0         38
+
+Changed (1):
+  ~ prod: NodePool general  (generated/clusters/prod/baseline-custom/nodepool-general.yaml)
+"##));
+}
+
+// Add-on Applications and the monitoring stack: a major version, a downgrade, another
+// repository and another namespace are risks; a minor version is info.
+#[test]
+fn add_on_and_monitoring_charts() {
+    let mut r = Repo::new();
+    r.change(&[
+        ("chart_version = \"4.15.1\"", "chart_version = \"4.15.2\""),
+        ("chart_version = \"1.14.1\"", "chart_version = \"2.0.0\""),
+        ("chart_version = \"77.0.0\"", "chart_version = \"78.0.0\""),
+        ("chart_version = \"v1.21.1\"", "chart_version = \"v1.20.0\""),
+        (
+            "repo = \"https://stefanprodan.github.io/podinfo\"",
+            "repo = \"oci://ghcr.io/stefanprodan/charts\"",
+        ),
+        (
+            "chart_version = \"2.9.0\"",
+            "chart_version = \"2.9.0\"\nnamespace = \"eso\"",
+        ),
+    ]);
+    let out = r.diff(&[]);
+    assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (6):
+  ! prod: Application argocd/prod-external-secrets: the release moves from namespace `external-secrets` to `eso`: at the next sync Argo CD creates the chart's namespaced objects in `eso` and prunes those in `external-secrets` (for a while both copies run, or neither); what the add-on created itself in `external-secrets` (Secrets, leases) does not move
+  ! prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
+  ! prod: Application argocd/prod-podinfo: the chart changes from `podinfo` (https://stefanprodan.github.io/podinfo) to `podinfo` (ghcr.io/stefanprodan/charts): another repository may publish other contents under the same name and version, so read what the new chart renders; Argo CD must be able to pull from the new repository (a private one needs its credentials)
+  ! prod: Application argocd/prod-karpenter: chart `karpenter` moves to a new major version, 1.14.1 → 2.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
+  ! prod: Application argocd/prod-monitoring: chart `kube-prometheus-stack` moves to a new major version, 77.0.0 → 78.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
+  ! prod: Application argocd/prod-cert-manager: chart `cert-manager` moves back, v1.21.1 → v1.20.0: at the next sync Argo CD applies the older chart over the newer one's objects (its CRDs too, if it has any); make sure the chart supports going back
+
+Info (1):
+  i prod: Application argocd/prod-ingress-nginx: chart `ingress-nginx` 4.15.1 → 4.15.2: Argo CD renders and applies the new version at the next sync
+
+Summary:
+  environment  added  changed  removed  unchanged
+  cmp              0        0        0          1
+  prod             1        7        1         31
+  total            1        7        1         32
+
+Added (1):
+  + prod: Namespace eso  (generated/clusters/prod/external-secrets/namespace.yaml)
+
+Removed (1):
+  - prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
+
+Changed (7):
+  ~ prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
+  ~ prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
+  ~ prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
+  ~ prod: Application argocd/prod-karpenter  (generated/argocd/prod/application-karpenter.yaml)
+  ~ prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
+  ~ prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
+  ~ prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
+"##));
+}
+
+// Removing an add-on's Application deletes what its chart installed, but never its
+// CRDs (Argo CD's shouldBeDeleted skips them): for a chart that installs CRDs, every
+// custom resource of them stays without a controller. The removed values files are
+// not risks of their own.
+#[test]
+fn removed_add_ons_and_what_they_leave() {
+    let mut r = Repo::new();
+    // External Secrets without its CRDs (they come from elsewhere).
+    r.change(&[(
+        "chart_version = \"2.9.0\"",
+        "chart_version = \"2.9.0\"\ninstall_crds = false",
+    )]);
+    r.change(&[
+        ("[addons.cert-manager]\nchart_version = \"v1.21.1\"\n", ""),
+        ("[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n", ""),
+        ("[addons.external-secrets]\n", "[addons.external-secrets]\nenabled = false\n"),
+        ("[addons.podinfo]\n", "[addons.podinfo]\nenabled = false\n"),
+        ("[monitoring]\n", "[monitoring]\nenabled = false\n"),
+        (
+            "[baseline.issuers.letsencrypt]\n",
+            "[baseline.issuers.letsencrypt]\nenabled = false\n",
+        ),
+        (
+            "[baseline.secret_stores.aws-secrets-manager]\n",
+            "[baseline.secret_stores.aws-secrets-manager]\nenabled = false\n",
+        ),
+    ]);
+    let out = r.diff(&[]);
+    assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (10):
+  ! prod: Application argocd/prod-cert-manager: removed; Argo CD deletes what chart `cert-manager` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `cert-manager.io` and `acme.cert-manager.io` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
+  ! prod: Application argocd/prod-monitoring: removed; Argo CD deletes what chart `kube-prometheus-stack` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `monitoring.coreos.com` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
+  ! prod: ClusterIssuer letsencrypt: removed; the certificates it issued are no longer renewed (their next CertificateRequest stays Pending: `Referenced "ClusterIssuer" not found`) and expire at the end of their validity; an Ingress or Certificate made outside kgen may still name it
+  ! prod: ClusterSecretStore aws-secrets-manager: removed; every ExternalSecret that reads through it fails at its next refresh (`could not get ClusterSecretStore`), and the Secrets they made keep their last values
+  ! prod: PrometheusRule api/api: removed; a prune deletes it from the cluster
+  ! prod: Namespace cert-manager: removed; a prune deletes the namespace and everything in it
+  ! prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
+  ! prod: Namespace ingress-nginx: removed; a prune deletes the namespace and everything in it
+  ! prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
+  ! prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
+
+Info (3):
+  i prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
+  i prod: Application argocd/prod-ingress-nginx: removed; Argo CD deletes everything chart `ingress-nginx` installed (the Application's resources finalizer)
+  i prod: Application argocd/prod-podinfo: removed; Argo CD deletes everything chart `podinfo` installed (the Application's resources finalizer) but CustomResourceDefinitions: kgen knows nothing of this chart, so if it installs CRDs, their custom resources stay with no controller
+
+Summary:
+  environment  added  changed  removed  unchanged
+  cmp              0        0        0          1
+  prod             0        1       18         20
+  total            0        1       18         21
+
+Removed (18):
+  - prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
+  - prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
+  - prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
+  - prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
+  - prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
+  - prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
+  - prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
+  - prod: Namespace cert-manager  (generated/clusters/prod/cert-manager/namespace.yaml)
+  - prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
+  - prod: Namespace ingress-nginx  (generated/clusters/prod/ingress-nginx/namespace.yaml)
+  - prod: Namespace monitoring  (generated/clusters/prod/monitoring/namespace.yaml)
+  - prod: Namespace podinfo  (generated/clusters/prod/podinfo/namespace.yaml)
+  - prod: PrometheusRule api/api  (generated/prod/api/prometheusrule.yaml)
+  - prod: file values/prod/cert-manager.yaml  (generated/values/prod/cert-manager.yaml)
+  - prod: file values/prod/external-secrets.yaml  (generated/values/prod/external-secrets.yaml)
+  - prod: file values/prod/ingress-nginx.yaml  (generated/values/prod/ingress-nginx.yaml)
+  - prod: file values/prod/monitoring.yaml  (generated/values/prod/monitoring.yaml)
+  - prod: file values/prod/podinfo.yaml  (generated/values/prod/podinfo.yaml)
+
+Changed (1):
+  ~ prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
+"##));
+}
