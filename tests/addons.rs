@@ -154,6 +154,48 @@ chart_version = "3.5.0"
 }
 
 #[test]
+fn values_that_set_a_required_setting_s_values_path_count_as_setting_it() {
+    // The chart gets `settings.clusterName` from `values`: kgen does not refuse it.
+    let text = platform(
+        &[],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+values = { settings = { clusterName = "from-values" } }
+
+[addons.external-dns]
+chart_version = "1.21.1"
+values = { domainFilters = ["example.com"] }
+"#,
+    );
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    assert!(p
+        .read("generated/values/prod/karpenter.yaml")
+        .contains("  clusterName: from-values\n"));
+    // `values` that empty it are refused where they do, even over `cluster_name`.
+    let text = platform(
+        &[],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+cluster_name = "acme"
+values = { settings = { clusterName = "" } }
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: `values` of add-on `karpenter` set `settings.clusterName` empty: the chart refuses to render without `settings.clusterName`
+  --> platform.toml:22:10
+   |
+22 | values = { settings = { clusterName = "" } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `settings.clusterName` from `values`; set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
 fn an_empty_required_setting_is_refused_where_it_is_written() {
     let text = platform(
         &[],
@@ -334,7 +376,7 @@ fn a_chart_that_needs_a_newer_kubernetes_is_refused_at_its_version() {
     );
     assert_eq!(
         fails(&on_129, &[]),
-        r#"error[KG019]: chart 1.6.0 of add-on `secrets-store-csi-driver` needs Kubernetes 1.30 or later, but cluster `prod` runs 1.29: its Chart.yaml says `kubeVersion: ">=1.30.0-0"`, and Argo CD renders the chart with the cluster's version
+        r#"error[KG019]: chart 1.6.0 of add-on `secrets-store-csi-driver` needs Kubernetes 1.30 or later, but cluster `prod` runs 1.29: its Chart.yaml says `kubeVersion: ">=1.30.0-0"` since 1.6.0, and Argo CD renders the chart with the cluster's version
   --> platform.toml:20:17
    |
 20 | chart_version = "1.6.0"
@@ -355,6 +397,38 @@ error: 1 error and 0 warnings; nothing was written
     // On 1.30 it installs; 1.5.6 installs anywhere.
     renders(&platform(&[], csi));
     renders(&on_129.replace("\"1.6.0\"", "\"1.5.6\""));
+}
+
+#[test]
+fn a_preset_s_minimum_kubernetes_holds_for_releases_kgen_did_not_read() {
+    // secrets-store-csi-driver needs 1.30 from 1.6.0 on: a later release (not read)
+    // keeps that floor, and is refused on 1.29 at its version.
+    let csi = |version: &str, kube: &str| {
+        platform(
+            &[(
+                "kubernetes_version = \"1.30\"",
+                &format!("kubernetes_version = \"{kube}\""),
+            )],
+            &format!("[addons.secrets-store-csi-driver]\nchart_version = \"{version}\"\n"),
+        )
+    };
+    assert_eq!(
+        fails(&csi("1.7.2", "1.29"), &[]),
+        r#"error[KG019]: chart 1.7.2 of add-on `secrets-store-csi-driver` needs Kubernetes 1.30 or later, but cluster `prod` runs 1.29: its Chart.yaml says `kubeVersion: ">=1.30.0-0"` since 1.6.0, and Argo CD renders the chart with the cluster's version
+  --> platform.toml:20:17
+   |
+20 | chart_version = "1.7.2"
+   |                 ^^^^^^^
+   = help: pin a chart version that supports Kubernetes 1.29 (kgen's preset was checked against 1.5.6); or, if the cluster runs 1.30 or later, correct `kubernetes_version` under `[clusters.prod]`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // On 1.30 and later it is not refused (there is no maximum to know).
+    renders(&csi("1.7.2", "1.30"));
+    renders(&csi("1.7.2", "1.36"));
+    // A pre-release of 1.6.0 comes before the floor.
+    renders(&csi("1.6.0-rc.1", "1.29"));
 }
 
 #[test]
@@ -486,4 +560,108 @@ error: 1 error and 0 warnings; nothing was written
     ));
     assert_eq!(stderr, "");
     assert!(p.exists(&format!("generated/argocd/{cluster}/application-ascp.yaml")));
+}
+
+/// Every preset at the version kgen checked it against, with what it needs, on a
+/// cluster every one of them supports: no error, no warning, every Application written,
+/// and the committed tree is fresh (`render --check` exits 0); `validate` agrees.
+#[test]
+fn every_preset_with_what_it_needs_renders_without_a_word() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod\" }\n",
+        )],
+        r#"[addons.aws-load-balancer-controller]
+chart_version = "3.5.0"
+iam_role = "arn:aws:iam::123456789012:role/alb"
+
+[addons.cert-manager]
+chart_version = "v1.21.1"
+
+[addons.cluster-autoscaler]
+chart_version = "9.59.0"
+iam_role = "arn:aws:iam::123456789012:role/ca"
+
+[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+iam_role = "arn:aws:iam::123456789012:role/dns"
+values = { serviceAccount = { name = "external-dns" } }
+
+[addons.external-secrets]
+chart_version = "2.9.0"
+
+[addons.fluent-bit]
+chart_version = "0.2.0"
+
+[addons.ingress-nginx]
+chart_version = "4.15.1"
+service_type = "NodePort"
+node_ports = { http = 30080, https = 30443 }
+
+[addons.karpenter]
+chart_version = "1.14.1"
+
+[addons.metrics-server]
+chart_version = "3.13.1"
+
+[addons.sealed-secrets]
+chart_version = "2.18.5"
+
+[addons.secrets-store-csi-driver]
+chart_version = "1.6.0"
+
+[addons.secrets-store-csi-driver-provider-aws]
+chart_version = "3.1.1"
+"#,
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    for addon in [
+        "aws-load-balancer-controller",
+        "cert-manager",
+        "cluster-autoscaler",
+        "external-dns",
+        "external-secrets",
+        "fluent-bit",
+        "ingress-nginx",
+        "karpenter",
+        "metrics-server",
+        "sealed-secrets",
+        "secrets-store-csi-driver",
+        "secrets-store-csi-driver-provider-aws",
+    ] {
+        assert!(
+            p.exists(&format!("generated/argocd/prod/application-{addon}.yaml")),
+            "{addon}"
+        );
+    }
+    let ca = p.read("generated/values/prod/cluster-autoscaler.yaml");
+    assert!(ca.contains("  clusterName: acme-prod\n"), "{ca}");
+    assert!(ca.contains("awsRegion: eu-west-1\n"), "{ca}");
+    assert!(ca.contains("  tag: v1.30.7\n"), "{ca}");
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+/// `kgen validate` runs the same checks: exit 2, the same diagnostic, nothing written.
+#[test]
+fn validate_refuses_what_render_refuses() {
+    let text = platform(
+        &[NO_AWS_REGION],
+        "[addons.fluent-bit]\nchart_version = \"0.2.0\"\n",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error[KG004]: add-on `fluent-bit` has no `region`: the chart would send the logs to `us-east-1`, its default `cloudWatchLogs.region`\n  --> platform.toml:18:9\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!p.exists("generated"));
 }

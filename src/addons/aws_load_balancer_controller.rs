@@ -93,10 +93,12 @@ pub const PRESET: Preset = Preset {
     ],
     required: &[Needed {
         key: "cluster_name",
+        values_path: &["clusterName"],
         why: "the chart refuses to render without `clusterName`",
     }],
     recommended: &[],
     kubernetes: &[],
+    min_kubernetes: None,
     check_values: super::no_values_problems,
     values,
     footprint,

@@ -75,15 +75,18 @@ pub const PRESET: Preset = Preset {
     required: &[
         Needed {
             key: "cluster_name",
+            values_path: &["autoDiscovery", "clusterName"],
             why: "without `autoDiscovery.clusterName` the chart renders no Deployment",
         },
         Needed {
             key: "region",
+            values_path: &["awsRegion"],
             why: "the chart requires `awsRegion` with `cloudProvider: aws` (without it the autoscaler asks the instance metadata service, which pods often cannot reach)",
         },
     ],
     recommended: &[],
     kubernetes: KUBERNETES,
+    min_kubernetes: None,
     check_values: check_values,
     values,
     footprint,

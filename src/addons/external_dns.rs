@@ -64,9 +64,11 @@ pub const PRESET: Preset = Preset {
     required: &[],
     recommended: &[Needed {
         key: "domain_filters",
+        values_path: &["domainFilters"],
         why: "external-dns may then write records in every Route 53 zone its IAM role can reach",
     }],
     kubernetes: &[],
+    min_kubernetes: None,
     check_values: super::no_values_problems,
     values,
     footprint,

@@ -77,6 +77,7 @@ pub const PRESET: Preset = Preset {
     required: &[],
     recommended: &[],
     kubernetes: &[],
+    min_kubernetes: None,
     check_values: super::no_values_problems,
     values,
     footprint,

@@ -70,10 +70,12 @@ pub const PRESET: Preset = Preset {
     ],
     required: &[Needed {
         key: "region",
+        values_path: &["cloudWatchLogs", "region"],
         why: "the chart would send the logs to `us-east-1`, its default `cloudWatchLogs.region`",
     }],
     recommended: &[],
     kubernetes: &[],
+    min_kubernetes: None,
     check_values: super::no_values_problems,
     values,
     footprint,

@@ -81,10 +81,12 @@ pub const PRESET: Preset = Preset {
     ],
     required: &[Needed {
         key: "cluster_name",
+        values_path: &["settings", "clusterName"],
         why: "the chart refuses to render without `settings.clusterName`",
     }],
     recommended: &[],
     kubernetes: KUBERNETES,
+    min_kubernetes: None,
     check_values: super::no_values_problems,
     values,
     footprint,

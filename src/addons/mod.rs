@@ -71,6 +71,9 @@ pub struct ServiceAccount {
 pub struct Needed {
     /// The setting (a key of `[addons.<name>]`).
     pub key: &'static str,
+    /// Where the preset's values write it: `values` that set this path (to a
+    /// non-empty value) give the chart what it needs as well as the setting would.
+    pub values_path: &'static [&'static str],
     /// What goes wrong without it, as the diagnostic says it.
     pub why: &'static str,
 }
@@ -88,6 +91,19 @@ pub struct KubeSupport {
     pub min: Option<(u32, u32)>,
     /// The newest Kubernetes minor version they support.
     pub max: Option<(u32, u32)>,
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
+/// The oldest Kubernetes version a preset's chart needs from a release on, in every
+/// later release too: a chart raises its `kubeVersion` floor, it does not lower it, so
+/// unlike [`KubeSupport`] this also holds for releases kgen did not read.
+#[derive(Debug, Clone, Copy)]
+pub struct MinKubernetes {
+    /// The first chart version that needs it (read).
+    pub since: &'static str,
+    /// The oldest Kubernetes minor version it installs on.
+    pub min: (u32, u32),
     /// Where it was read, as the diagnostic cites it.
     pub source: &'static str,
 }
@@ -127,6 +143,10 @@ pub struct Preset {
     pub recommended: &'static [Needed],
     /// What its chart versions need of the cluster's Kubernetes version.
     pub kubernetes: &'static [KubeSupport],
+    /// The oldest Kubernetes version its charts need from some release on (checked
+    /// where no range of `kubernetes` covers the pinned version); `None` where no
+    /// release needs more than the oldest Kubernetes kgen supports.
+    pub min_kubernetes: Option<MinKubernetes>,
     /// Problems in its final values (the preset's, then `values`).
     pub check_values: fn(&AddonSettings, &Value) -> Vec<ValuesProblem>,
     /// Its values from the resolved settings (kgen's defaults included).
@@ -325,14 +345,37 @@ pub fn chart_version_order(v: &str) -> Option<(u64, u64, u64, bool)> {
     Some((a, b, c, released))
 }
 
+/// What a chart version needs of the cluster's Kubernetes version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KubeNeeds {
+    pub min: Option<(u32, u32)>,
+    pub max: Option<(u32, u32)>,
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
 /// What `preset`'s chart at `version` needs of the cluster's Kubernetes version, when
-/// kgen read it for that version.
-pub fn kube_support(preset: &Preset, version: &str) -> Option<&'static KubeSupport> {
+/// kgen knows it: the range of [`Preset::kubernetes`] it was read in, else the
+/// preset's [`Preset::min_kubernetes`] from its release on.
+pub fn kube_support(preset: &Preset, version: &str) -> Option<KubeNeeds> {
     let v = chart_version_order(version)?;
-    preset.kubernetes.iter().find(|k| {
-        let first = chart_version_order(k.first).expect("a valid version");
-        let last = chart_version_order(k.last).expect("a valid version");
-        first <= v && v <= last
+    let order = |s: &str| chart_version_order(s).expect("a valid version");
+    let read = preset
+        .kubernetes
+        .iter()
+        .find(|k| order(k.first) <= v && v <= order(k.last));
+    if let Some(k) = read {
+        return Some(KubeNeeds {
+            min: k.min,
+            max: k.max,
+            source: k.source,
+        });
+    }
+    let floor = preset.min_kubernetes.filter(|m| order(m.since) <= v)?;
+    Some(KubeNeeds {
+        min: Some(floor.min),
+        max: None,
+        source: floor.source,
     })
 }
 
@@ -450,6 +493,72 @@ mod tests {
                 );
                 assert!(!k.source.is_empty());
                 previous = Some(last);
+            }
+        }
+    }
+
+    #[test]
+    fn a_minimum_kubernetes_holds_in_the_ranges_it_covers() {
+        for p in PRESETS {
+            let Some(m) = p.min_kubernetes else { continue };
+            let since = chart_version_order(m.since).expect(m.since);
+            // Above the oldest Kubernetes kgen supports, or it would never refuse.
+            assert!(m.min > crate::resolve::OLDEST_KUBERNETES, "{}", p.name);
+            assert!(!m.source.is_empty());
+            for k in p.kubernetes {
+                if chart_version_order(k.first).expect(k.first) >= since {
+                    assert!(
+                        k.min.is_some_and(|min| min >= m.min),
+                        "{}: {}",
+                        p.name,
+                        k.first
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_minimum_kubernetes_applies_from_its_release_on() {
+        let csi = preset("secrets-store-csi-driver").expect("a preset");
+        let floor = |v: &str| kube_support(csi, v).and_then(|k| k.min);
+        assert_eq!(floor("1.5.6"), None);
+        assert_eq!(floor("1.6.0"), Some((1, 30)));
+        // A release kgen did not read keeps the floor (and says nothing of a maximum).
+        assert_eq!(floor("1.7.0"), Some((1, 30)));
+        assert_eq!(kube_support(csi, "1.7.0").and_then(|k| k.max), None);
+        assert_eq!(floor("1.6.0-rc.1"), None);
+        // Ranges read at a release win over the floor.
+        let karpenter = preset("karpenter").expect("a preset");
+        assert_eq!(
+            kube_support(karpenter, "1.5.0").and_then(|k| k.max),
+            Some((1, 33))
+        );
+        assert_eq!(kube_support(karpenter, "1.15.0"), None);
+    }
+
+    #[test]
+    fn needed_settings_name_where_the_preset_writes_them() {
+        for p in PRESETS {
+            let s = AddonSettings {
+                release: "r".into(),
+                namespace: p.namespace.into(),
+                cluster: "c".into(),
+                cluster_name: Some("the-cluster".into()),
+                region: Some("the-region".into()),
+                domain_filters: vec!["the.zone".into()],
+                ..Default::default()
+            };
+            let values = (p.values)(&s);
+            for n in p.required.iter().chain(p.recommended) {
+                let want = match n.key {
+                    "cluster_name" => json!("the-cluster"),
+                    "region" => json!("the-region"),
+                    "domain_filters" => json!(["the.zone"]),
+                    other => panic!("{}: add `{other}` to this test", p.name),
+                };
+                let at = n.values_path.iter().fold(&values, |v, k| &v[*k]);
+                assert_eq!(at, &want, "{}: {}", p.name, n.key);
             }
         }
     }

@@ -45,7 +45,7 @@
 
 use serde_json::{json, Value};
 
-use super::{kinds, resources_value, set, tolerations_value, Footprint, KubeSupport, Preset};
+use super::{kinds, resources_value, set, tolerations_value, Footprint, MinKubernetes, Preset};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -69,7 +69,8 @@ pub const PRESET: Preset = Preset {
     ],
     required: &[],
     recommended: &[],
-    kubernetes: KUBERNETES,
+    kubernetes: &[],
+    min_kubernetes: Some(MIN_KUBERNETES),
     check_values: super::no_values_problems,
     values,
     footprint,
@@ -78,14 +79,13 @@ pub const PRESET: Preset = Preset {
 /// What its releases need of Kubernetes, from `charts/secrets-store-csi-driver/Chart.yaml`
 /// at each release tag: `kubeVersion: ">=1.16.0-0"` up to v1.5.6, `">=1.30.0-0"` at v1.6.0
 /// (commit 4960f96, the newest release; `main` says the same). Older releases never
-/// exceed the oldest Kubernetes kgen supports, so only 1.6.0 is listed.
-pub const KUBERNETES: &[KubeSupport] = &[KubeSupport {
-    first: "1.6.0",
-    last: "1.6.0",
-    min: Some((1, 30)),
-    max: None,
-    source: "its Chart.yaml says `kubeVersion: \">=1.30.0-0\"`, and Argo CD renders the chart with the cluster's version",
-}];
+/// exceed the oldest Kubernetes kgen supports; later ones keep the floor (a chart does
+/// not lower its `kubeVersion`), so it holds from 1.6.0 on.
+pub const MIN_KUBERNETES: MinKubernetes = MinKubernetes {
+    since: "1.6.0",
+    min: (1, 30),
+    source: "its Chart.yaml says `kubeVersion: \">=1.30.0-0\"` since 1.6.0, and Argo CD renders the chart with the cluster's version",
+};
 
 /// The CSIDriver's name, which pods' CSI volumes name as their `driver`.
 pub const DRIVER_NAME: &str = "secrets-store.csi.k8s.io";

@@ -361,9 +361,6 @@ impl<'a> Resolver<'a> {
         if settings.cluster_name.is_none() && takes.contains(&"cluster_name") {
             settings.cluster_name = cluster_var(ctx, EKS_NAME_VAR);
         }
-        if let Some(p) = preset {
-            self.check_needed_settings(p, name, cluster, header, layers, &settings);
-        }
 
         // Identity.
         let mode = layers
@@ -418,6 +415,9 @@ impl<'a> Resolver<'a> {
             addons::merge(&mut values, json);
         }
 
+        if let Some(p) = preset {
+            self.check_needed_settings(p, name, cluster, header, layers, &settings, &values);
+        }
         if let (Some(p), Some(i)) = (preset, &identity) {
             self.check_service_account_name(p, name, &namespace, i, layers, &values);
         }
@@ -703,7 +703,7 @@ pub const EKS_NAME_VAR: &str = "eks_name";
 
 impl Resolver<'_> {
     /// A pinned chart version whose releases need another Kubernetes version than the
-    /// cluster's (the preset's [`addons::KubeSupport`] table).
+    /// cluster's (the preset's `kubernetes` ranges and `min_kubernetes`).
     fn check_kubernetes_support(
         &mut self,
         p: &Preset,
@@ -758,6 +758,8 @@ impl Resolver<'_> {
     }
 
     /// The settings a preset cannot do without (errors) and should have (warnings).
+    /// `values` that set the setting's values path count as setting it.
+    #[allow(clippy::too_many_arguments)]
     fn check_needed_settings(
         &mut self,
         p: &Preset,
@@ -766,11 +768,33 @@ impl Resolver<'_> {
         header: &Origin,
         layers: &Layers<'_, AddonLayer>,
         s: &AddonSettings,
+        values: &serde_json::Value,
     ) {
         let declared = self.platform_file().clusters.get(cluster).is_some();
         for n in p.required {
+            let written = n.values_path.iter().try_fold(values, |v, k| v.get(*k));
+            let given = written.is_some_and(|v| match v {
+                serde_json::Value::Null => false,
+                serde_json::Value::String(t) => !t.trim().is_empty(),
+                _ => true,
+            });
+            if given {
+                continue;
+            }
+            if let Some(at) = values_origin(layers, n.values_path) {
+                let path = n.values_path.join(".");
+                self.error(
+                    rules::INVALID_VALUE,
+                    at,
+                    format!("`values` of add-on `{name}` set `{path}` empty: {}", n.why),
+                )
+                .help(format!(
+                    "remove `{path}` from `values`; {}",
+                    needed_help(n.key, name, cluster, declared)
+                ));
+                continue;
+            }
             match setting_text(s, n.key) {
-                Some(v) if !v.trim().is_empty() => {}
                 Some(_) => {
                     let at = typed_origin(layers, n.key).unwrap_or_else(|| header.clone());
                     self.error(
@@ -797,7 +821,9 @@ impl Resolver<'_> {
             }
         }
         for n in p.recommended {
-            if typed_origin(layers, n.key).is_none() {
+            if typed_origin(layers, n.key).is_none()
+                && values_origin(layers, n.values_path).is_none()
+            {
                 self.warning(
                     rules::MISSING_KEY,
                     header.clone(),
