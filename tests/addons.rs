@@ -665,3 +665,63 @@ fn validate_refuses_what_render_refuses() {
     );
     assert!(!p.exists("generated"));
 }
+
+/// The ESO check names every environment whose `api_version` it refuses, grouped by
+/// where it is written, and the cluster's ClusterSecretStores when it has some.
+#[test]
+fn v1beta1_external_secrets_are_refused_where_each_environment_sets_them() {
+    let text = platform(
+        &[
+            (
+                "aws_region = \"eu-west-1\"\n",
+                "aws_region = \"eu-west-1\"\nsecrets_backend = \"external-secrets\"\n",
+            ),
+            (
+                "[environments.prod]\ncluster = \"prod\"\n",
+                "[environments.prod]\ncluster = \"prod\"\nnamespace = \"prod-{{ service }}\"\n\n[environments.stage]\ncluster = \"prod\"\nnamespace = \"stage-{{ service }}\"\n",
+            ),
+        ],
+        r#"[baseline.secret_stores.aws]
+provider = "secrets-manager"
+namespaces = ["prod-api", "stage-api"]
+
+[addons.external-secrets]
+chart_version = "2.9.0"
+"#,
+    );
+    let both = text.replace(
+        "[baseline.secret_stores.aws]",
+        "[external_secrets]\napi_version = \"v1beta1\"\n\n[baseline.secret_stores.aws]",
+    );
+    assert_eq!(
+        fails(&both, &[]),
+        r#"error[KG019]: environments `prod`, `stage` write their ExternalSecrets (and cluster `prod` its ClusterSecretStores) at `external-secrets.io/v1beta1`, which add-on `external-secrets` (chart 2.9.0) does not serve: its CRDs serve only `external-secrets.io/v1` since chart 0.17.0
+  --> platform.toml:26:15
+   |
+26 | api_version = "v1beta1"
+   |               ^^^^^^^^^
+   = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // One environment's overlay: the error points there and names that one.
+    let overlay = [(
+        "stage",
+        "[environment.external_secrets]\napi_version = \"v1beta1\"\n",
+    )];
+    assert_eq!(
+        fails(&text, &overlay),
+        r#"error[KG019]: environment `stage` writes its ExternalSecrets (and cluster `prod` its ClusterSecretStores) at `external-secrets.io/v1beta1`, which add-on `external-secrets` (chart 2.9.0) does not serve: its CRDs serve only `external-secrets.io/v1` since chart 0.17.0
+ --> overlays/stage.toml:2:15
+  |
+2 | api_version = "v1beta1"
+  |               ^^^^^^^^^
+  = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // At `v1`, the default, it renders.
+    renders(&text);
+}
