@@ -87,7 +87,7 @@ pub const PRESET: Preset = Preset {
     recommended: &[],
     kubernetes: KUBERNETES,
     min_kubernetes: None,
-    check_values: check_values,
+    check_values,
     values,
     footprint,
 };

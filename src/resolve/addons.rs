@@ -770,7 +770,7 @@ impl Resolver<'_> {
         s: &AddonSettings,
         values: &serde_json::Value,
     ) {
-        let declared = self.platform_file().clusters.get(cluster).is_some();
+        let declared = self.platform_file().clusters.contains_key(cluster);
         for n in p.required {
             let written = n.values_path.iter().try_fold(values, |v, k| v.get(*k));
             let given = written.is_some_and(|v| match v {
