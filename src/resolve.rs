@@ -693,9 +693,7 @@ impl<'a> Resolver<'a> {
         };
 
         // Namespace (rendered before the services, see `environment`).
-        let Some((namespace, ns_origin)) = contexts.namespace else {
-            return None;
-        };
+        let (namespace, ns_origin) = contexts.namespace?;
         rec(&mut origins, "namespace", &ns_origin);
 
         // The kind of workload decides which settings apply (see `workload`).
