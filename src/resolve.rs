@@ -250,6 +250,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_projects(&environments, &clusters);
+        self.check_external_secrets_api_version(&clusters, &environments);
         self.check_references(&clusters, &environments);
         if self.platform_file().environments.is_empty() {
             self.error(
