@@ -198,7 +198,15 @@ fn split_advice(message: &str) -> Option<(String, String)> {
         }
         from = i + 2;
     }
-    None
+    // "...: it contains a tag, so put the tag in `tag`": the reason stays, the advice
+    // after ", so " is the help.
+    let i = message.find(", so ")?;
+    let rest = &message[i + 5..];
+    let starts = ADVICE_VERBS.iter().any(|v| {
+        rest.strip_prefix(v)
+            .is_some_and(|after| after.starts_with(' ') || after.starts_with(','))
+    });
+    starts.then(|| (message[..i].to_string(), rest.to_string()))
 }
 
 /// [`masked`] for a text that is not a diagnostic (an I/O or usage error).

@@ -517,7 +517,7 @@ const POST_QUALIFIERS: &str = "\
     enable disabled required optional ttl expiry expires expiration exp lifetime \
     validity age timeout duration seconds secs minutes mins hours days ms interval \
     period length len size min max count limit policy scope scopes permissions role \
-    roles claim claims format encoding version store provider manager backend engine \
+    roles claim claims format encoding version store stores provider manager backend engine \
     algorithm alg field prefix suffix rotation region kind source namespace bucket \
     table param parameter env var variable label annotation selector class strategy \
     hint description regex pattern digest checksum fingerprint sha template schema \

@@ -15,7 +15,7 @@ fn unknown_key_with_suggestion() {
    |
 12 | replcas = 3
    | ^^^^^^^ did you mean `replicas`?
-   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
 error: 1 error and 0 warnings; nothing was written
 "
@@ -274,9 +274,18 @@ fn service_and_environment_names_must_be_dns_labels() {
         &MINIMAL.replace("[services.api]", "[services.Main_API]"),
         &[],
     );
-    assert!(err.starts_with(
-        "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n --> platform.toml:9:11\n"
-    ), "{err}");
+    assert_eq!(
+        err,
+        "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label
+ --> platform.toml:9:11
+  |
+9 | [services.Main_API]
+  |           ^^^^^^^^ did you mean `main-api`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
     // Path-like names never reach the file system.
     let err = fails(
         &MINIMAL.replace("[services.api]", "[services.\"../../etc\"]"),
@@ -308,11 +317,12 @@ fn invalid_quantity() {
     );
     assert_eq!(
         err,
-        "error[KG006]: \"100mm\" is not a Kubernetes quantity: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
+        "error[KG006]: \"100mm\" is not a Kubernetes quantity
   --> platform.toml:12:34
    |
 12 | resources = { requests = { cpu = \"100mm\" } }
    |                                  ^^^^^^^
+   = help: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
 
 error: 1 error and 0 warnings; nothing was written
 "
@@ -352,7 +362,16 @@ fn malformed_tag_digest_and_repository() {
         &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.0\""),
         &[],
     );
-    assert!(err.starts_with("error[KG008]: \"acme/api:1.0\" is not a valid image repository: it contains a tag, so put the tag in `tag`"), "{err}");
+    assert!(
+        err.starts_with(
+            "error[KG008]: \"acme/api:1.0\" is not a valid image repository: it contains a tag\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n   = help: put the tag in `tag` and keep only the name here\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -464,8 +483,14 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
         err.contains("= in: generated/argocd/dev/application-monitoring.yaml: metadata.name\n"),
         "{err}"
     );
+    // The warnings: KG032 (the stack's StorageClass `gp3` is not declared for the
+    // implicit cluster `dev`) and KG202 twice (the service has no probes).
     assert!(
-        err.ends_with("\nerror: 1 error and 2 warnings; nothing was written\n"),
+        err.contains("warning[KG032]: StorageClass `gp3` is not declared for cluster `dev`"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("\nerror: 1 error and 3 warnings; nothing was written\n"),
         "{err}"
     );
     // Without [monitoring], the name is free.
@@ -588,7 +613,7 @@ error[KG002]: unknown key `prot`
    |
 14 | prot = 8080
    | ^^^^ did you mean `port`?
-   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
 error[KG003]: invalid type: integer `2`, expected a string in quotes
  --> overlays/dev.toml:2:7
@@ -602,7 +627,7 @@ error[KG002]: unknown key `sinc`
   |
 2 | sinc = "manual"
   | ^^^^ did you mean `sync`?
-  = help: the keys allowed here are: cluster, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
+  = help: the keys allowed here are: cluster, namespace, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
 
 error[KG003]: invalid type: string "4", expected an integer
  --> overlays/prod.toml:5:32
@@ -747,7 +772,10 @@ fn errors_on_a_line_with_a_secret_are_masked() {
     );
     assert!(err.contains("error[KG003]: invalid type: string \"2\", expected an integer\n  --> platform.toml:12:34\n"), "{err}");
     assert!(err.contains("error[KG003]: invalid type: string \"3\", expected an integer\n  --> platform.toml:13:12\n"), "{err}");
-    assert!(err.ends_with("error: 3 errors and 0 warnings; nothing was written\n"), "{err}");
+    assert!(
+        err.ends_with("error: 3 errors and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
 }
 
 /// Issue 14, item 10: an invalid name gets the nearest valid one as a suggestion.
@@ -772,35 +800,40 @@ secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
 "#;
     assert_eq!(
         fails(text, &[]),
-        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label
  --> platform.toml:2:8
   |
 2 | name = "Acme_Corp"
   |        ^^^^^^^^^^^ did you mean `acme-corp`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: environment name: "Prod" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: environment name: "Prod" is not a valid DNS-1123 label
  --> platform.toml:5:15
   |
 5 | [environments.Prod]
   |               ^^^^ did you mean `prod`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: service name: "Main-API" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: service name: "Main-API" is not a valid DNS-1123 label
  --> platform.toml:8:11
   |
 8 | [services.Main-API]
   |           ^^^^^^^^ did you mean `main-api`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label
   --> platform.toml:15:13
    |
 15 | namespace = "-api-"
    |             ^^^^^^^ did you mean `api`?
+   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: secret name: "db password" is not a valid ConfigMap key: use at most 253 letters, digits, '-', '_' and '.', like app.properties
+error[KG005]: secret name: "db password" is not a valid ConfigMap key
   --> platform.toml:16:21
    |
 16 | secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
    |                     ^^^^^^^^^^^^^ did you mean `db_password`?
+   = help: use at most 253 letters, digits, '-', '_' and '.', like app.properties
 
 error: 5 errors and 0 warnings; nothing was written
 "#
@@ -811,7 +844,7 @@ error: 5 errors and 0 warnings; nothing was written
         &[],
     );
     assert!(
-        err.contains("   |             ^^^^^^^^^^^^^^^^^\n\nerror: 1 error"),
+        err.contains("   |             ^^^^^^^^^^^^^^^^^\n   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n\nerror: 1 error"),
         "{err}"
     );
 }
@@ -848,10 +881,6 @@ fn every_refusal_says_how_to_fix_it() {
             "= help: write 128M for powers of 1000 or 128Mi for powers of 1024",
         ),
         (
-            svc("image = \"acme/api\"", "image = \"acme/api:1.2.3\""),
-            "= help: put the tag in `tag`",
-        ),
-        (
             add("probes = { liveness = \"health\" }"),
             "= help: start it with '/'",
         ),
@@ -880,5 +909,29 @@ fn every_refusal_says_how_to_fix_it() {
             && out.stderr.contains("\n  help: split the platform"),
         "{}",
         out.stderr
+    );
+}
+
+/// Item 10 for an image repository with a tag or digest in it: the fix goes on a
+/// `help:` line like every other refusal's.
+#[test]
+fn an_image_with_a_tag_or_digest_says_how_to_fix_it_on_a_help_line() {
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.2.3\""),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG008]: \"acme/api:1.2.3\" is not a valid image repository"),
+        "{err}"
+    );
+    assert!(err.contains("\n   = help: put the tag in `tag`"), "{err}");
+    let digest = format!("acme/api@sha256:{}", "a".repeat(64));
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", &format!("image = \"{digest}\"")),
+        &[],
+    );
+    assert!(
+        err.contains("\n   = help: put the digest in `digest`"),
+        "{err}"
     );
 }

@@ -385,8 +385,8 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
 | Environment | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
-| dev | 0 | 4 | 0 | 29 |
-| **Total** | **0** | **4** | **0** | **29** |
+| dev | 0 | 5 | 0 | 29 |
+| **Total** | **0** | **5** | **0** | **29** |
 
 #### ℹ️ Info (2)
 
@@ -470,8 +470,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -488,8 +488,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -589,8 +589,12 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
 | Environment | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
-| dev | 1 | 1 | 2 | 30 |
-| **Total** | **1** | **1** | **2** | **30** |
+| dev | 1 | 3 | 3 | 28 |
+| **Total** | **1** | **3** | **3** | **28** |
+
+#### ⚠️ Risks (1)
+
+- **dev** · `ConfigMap migrate/migrate-hooks`: removed; a prune deletes it from the cluster
 
 #### ℹ️ Info (2)
 
@@ -675,6 +679,6 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         &capped[full.find("#### ℹ️").unwrap()..],
         "#### ℹ️ Info (2)\n\n\
          - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)\n\
-         \n… 1 more info line and 4 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
+         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
     );
 }

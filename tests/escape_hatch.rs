@@ -1957,7 +1957,7 @@ fn manifest_linking_outside_the_platform_is_refused() {
     std::os::unix::fs::symlink("/etc/hostname", p.path().join("manifests/dev/api/x.yaml")).unwrap();
     let err = fails(&p);
     assert!(
-        err.starts_with("kgen: error: ./manifests/dev/api/x.yaml is a symbolic link to /etc/hostname, outside the platform directory "),
+        err.starts_with("kgen: error: manifests/dev/api/x.yaml is a symbolic link to /etc/hostname, outside the platform directory "),
         "{err}"
     );
 }
@@ -1967,9 +1967,14 @@ fn manifest_linking_outside_the_platform_is_refused() {
 #[test]
 fn bump_image_and_bump_chart_keep_the_escape_hatch() {
     let p = golden();
+    // The add-on runs once per cluster: prod gets a cluster of its own (two
+    // environments on one server would both install the chart, KG303).
     let text = format!(
         "{}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n",
-        p.read("platform.toml")
+        p.read("platform.toml").replace(
+            "[environments.prod]\n",
+            "[environments.prod]\ncluster = \"https://prod.example.com\"\n"
+        )
     );
     p.write("platform.toml", &text);
     let out = p.kgen(&["render"]);

@@ -433,9 +433,15 @@ impl<'a> Checker<'a> {
             let f = &a.footprint;
             return Some(Footprint {
                 chart: chart.to_string(),
+                // The release namespace, then the others the chart writes to, once each.
                 namespaces: std::iter::once(a.namespace.clone())
                     .chain(f.namespaces.iter().cloned())
-                    .collect(),
+                    .fold(Vec::new(), |mut v, ns| {
+                        if !v.contains(&ns) {
+                            v.push(ns);
+                        }
+                        v
+                    }),
                 cluster_kinds: f.cluster_kinds.clone(),
                 crd_groups: f.crd_groups.clone(),
                 objects: f.objects.clone(),
