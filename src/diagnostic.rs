@@ -189,11 +189,7 @@ fn split_advice(message: &str) -> Option<(String, String)> {
     let mut from = 0;
     while let Some(i) = message[from..].find(": ").map(|i| from + i) {
         let rest = &message[i + 2..];
-        let starts = ADVICE_VERBS.iter().any(|v| {
-            rest.strip_prefix(v)
-                .is_some_and(|after| after.starts_with(' ') || after.starts_with(','))
-        });
-        if starts && i > 0 {
+        if starts_with_advice(rest) && i > 0 {
             return Some((message[..i].to_string(), rest.to_string()));
         }
         from = i + 2;
@@ -202,11 +198,15 @@ fn split_advice(message: &str) -> Option<(String, String)> {
     // after ", so " is the help.
     let i = message.find(", so ")?;
     let rest = &message[i + 5..];
-    let starts = ADVICE_VERBS.iter().any(|v| {
-        rest.strip_prefix(v)
+    starts_with_advice(rest).then(|| (message[..i].to_string(), rest.to_string()))
+}
+
+/// Whether `text` starts with one of [`ADVICE_VERBS`] as a word.
+fn starts_with_advice(text: &str) -> bool {
+    ADVICE_VERBS.iter().any(|v| {
+        text.strip_prefix(v)
             .is_some_and(|after| after.starts_with(' ') || after.starts_with(','))
-    });
-    starts.then(|| (message[..i].to_string(), rest.to_string()))
+    })
 }
 
 /// [`masked`] for a text that is not a diagnostic (an I/O or usage error).
@@ -584,4 +584,29 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_advice;
+
+    #[test]
+    fn advice_after_a_colon_or_after_so_becomes_the_help() {
+        assert_eq!(
+            split_advice("\"Main_API\" is not a valid name: use lowercase letters"),
+            Some((
+                "\"Main_API\" is not a valid name".into(),
+                "use lowercase letters".into()
+            ))
+        );
+        assert_eq!(
+            split_advice("\"a:1\" is not a valid image repository: it contains a tag, so put the tag in `tag`"),
+            Some((
+                "\"a:1\" is not a valid image repository: it contains a tag".into(),
+                "put the tag in `tag`".into()
+            ))
+        );
+        assert_eq!(split_advice("no advice here: it is what it is"), None);
+        assert_eq!(split_advice("it failed, so what"), None);
+    }
 }
