@@ -287,12 +287,14 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             envs,
             format,
             exit_code,
+            ignore,
         } => {
             let opts = ops::diff::DiffOptions {
                 platform: platform.unwrap_or_else(find_platform),
                 base,
                 head,
                 envs,
+                ignore,
             };
             let report = ops::diff::diff(&opts)?;
             let text = kgen::diff_format::render(&report, format.into(), ctx.term.color_out);
@@ -665,6 +667,9 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             let _ = write!(err, "{text}");
         }
         other => {
+            // The same masking as diagnostics get (a path or a value quoted in an
+            // I/O, git or usage error).
+            let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
                 let file = match other {
                     Error::Io { path, .. } => {
@@ -675,15 +680,10 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
                 let _ = write!(
                     err,
                     "{}",
-                    diagnostic::github_file_annotation(
-                        "error",
-                        file.as_deref(),
-                        "kgen",
-                        &other.to_string()
-                    )
+                    diagnostic::github_file_annotation("error", file.as_deref(), "kgen", &text)
                 );
             }
-            let _ = writeln!(err, "kgen: error: {other}");
+            let _ = writeln!(err, "kgen: error: {text}");
         }
     }
     ExitCode::from(e.exit_code() as u8)

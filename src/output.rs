@@ -217,7 +217,11 @@ pub fn error(command: &str, e: &Error) -> String {
             };
             m.insert(
                 "error".into(),
-                json!({"kind": kind, "message": other.to_string(), "path": path}),
+                json!({
+                    "kind": kind,
+                    "message": diagnostic::mask_text(&other.to_string()),
+                    "path": path.as_deref().map(diagnostic::mask_text),
+                }),
             );
             finish(m)
         }
