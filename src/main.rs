@@ -672,7 +672,7 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
                 let file = match other {
-                    Error::Io { path, .. } => {
+                    Error::Io { path, .. } | Error::BadInput { path, .. } => {
                         Some(ctx.repo.name(path, &path.display().to_string()))
                     }
                     _ => None,

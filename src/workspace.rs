@@ -229,22 +229,28 @@ pub fn read_input(real_root: &Path, path: &Path) -> Result<String> {
         Ok(real) => real,
         Err(e) => {
             if let Ok(target) = std::fs::read_link(path) {
-                return Err(Error::Usage(format!(
-                    "{} is a symbolic link to {}, which does not exist",
-                    shown.display(),
-                    target.display()
-                )));
+                return Err(Error::BadInput {
+                    path: shown.to_path_buf(),
+                    message: format!(
+                        "{} is a symbolic link to {}, which does not exist",
+                        shown.display(),
+                        target.display()
+                    ),
+                });
             }
             return Err(Error::io("read", shown, e));
         }
     };
     if !real.starts_with(real_root) {
-        return Err(Error::Usage(format!(
-            "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
-            shown.display(),
-            real.display(),
-            real_root.display()
-        )));
+        return Err(Error::BadInput {
+            path: shown.to_path_buf(),
+            message: format!(
+                "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
+                shown.display(),
+                real.display(),
+                real_root.display()
+            ),
+        });
     }
     // Looked at before opening: opening a FIFO for reading would wait for a writer.
     let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", shown, e))?;
@@ -361,10 +367,13 @@ fn not_a_regular_file(path: &Path, meta: &std::fs::Metadata) -> Error {
             "not a regular file"
         }
     };
-    Error::Usage(format!(
-        "{} is {what}, not a regular file; kgen reads only regular files as input",
-        path.display()
-    ))
+    Error::BadInput {
+        path: path.to_path_buf(),
+        message: format!(
+            "{} is {what}, not a regular file; kgen reads only regular files as input",
+            path.display()
+        ),
+    }
 }
 
 /// The error for an input file larger than [`MAX_FILE_SIZE`].

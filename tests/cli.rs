@@ -575,11 +575,24 @@ fn github_annotations_for_stale_files_and_io_errors() {
     let unreadable = root.join("infra/overlays/dev.toml");
     std::fs::remove_file(&unreadable).unwrap();
     std::os::unix::fs::symlink("/nonexistent/kgen-target", &unreadable).unwrap();
+    // An input file kgen will not read (exit 2), and an I/O error (exit 3): each
+    // annotation names its file from the repository's root.
+    let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::overlays/dev.toml is a symbolic link to /nonexistent/kgen-target, which does not exist"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(&unreadable).unwrap();
+    std::fs::write(&unreadable, "").unwrap();
+    std::fs::remove_dir_all(root.join("infra/generated/dev")).unwrap();
+    std::fs::write(root.join("infra/generated/dev"), "not a directory\n").unwrap();
     let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
-        out.stderr
-            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::"),
+        out.stderr.starts_with("::error file=infra/generated/dev"),
         "{}",
         out.stderr
     );
