@@ -263,7 +263,10 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
                     .map_err(Error::read_only)?
             } else {
-                ops::validate::validate_paths(&paths, schema_dir.as_deref())
+                // Inside a platform's tree, its `[manifests]` schemas apply too.
+                let platforms = ops::validate::platform_schemas(&paths, common.platform.as_deref())
+                    .map_err(Error::read_only)?;
+                ops::validate::validate_paths(&paths, schema_dir.as_deref(), &platforms)
                     .map_err(Error::read_only)?
             };
             match common.format {
