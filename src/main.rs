@@ -30,6 +30,12 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
+        // The reader went away (`kgen schema | head -1`): not a bug. Exit quietly,
+        // with the status a process killed by SIGPIPE has (128 + 13), as `yes | head`
+        // does, so that `set -o pipefail` still sees the output was cut short.
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         let at = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

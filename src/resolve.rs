@@ -129,10 +129,28 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         ws,
         pf: ws.platform_file,
         templates: Templates::new(),
-        diags: Vec::new(),
+        // What reading found and left for this run to report with its own.
+        diags: ws.deferred.clone(),
         refs: Vec::new(),
     };
     let mut spec = r.platform(only);
+    // What follows from a key or value that reading left out is not a mistake of
+    // its own (an `autoscaling` whose mistyped `max` was left out has no `max`).
+    // When reading found errors, resolving's warnings are left for a later run:
+    // judged on what reading left out, they may be wrong.
+    let read = ws.deferred.len();
+    let read_failed = ws.deferred.iter().any(Diagnostic::is_error);
+    let found = r.diags.split_off(read);
+    r.diags.extend(found.into_iter().filter(|d| {
+        (d.is_error() || !read_failed) &&
+        d.origin.as_ref().is_none_or(|o| {
+            !ws.poisoned.iter().any(|p| {
+                p.file == o.file
+                    && p.span.start < o.span.end.max(o.span.start + 1)
+                    && o.span.start < p.span.end.max(p.span.start + 1)
+            })
+        })
+    }));
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
     r.diags.dedup();
@@ -529,6 +547,7 @@ impl<'a> Resolver<'a> {
             &layer.value,
             overlay.and_then(|o| o.data.environment.as_ref().map(|e| (o.file, &e.value))),
             &ctx_env,
+            &ctx_cluster,
         );
         // Every enabled service's layers, then their namespaces (which other
         // templates may read as `namespaces['<service>']`), then the services.
@@ -570,6 +589,9 @@ impl<'a> Resolver<'a> {
                 .map(|(k, (v, _))| (k.clone(), Value::from(v.clone())))
                 .collect::<BTreeMap<String, Value>>(),
         );
+        // Enabled, whether or not they resolve: a service with an error is not
+        // "disabled" for its callers.
+        let enabled_names: Vec<String> = enabled.iter().map(|(k, _, _)| k.value.clone()).collect();
         for (svc_key, layers, header) in enabled {
             let ns = namespaces.remove(&svc_key.value);
             if let Some(s) = self.service(
@@ -589,7 +611,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_routes(&env);
-        self.check_calls(&env);
+        self.check_calls(&env, &enabled_names);
         (self.error_count() == errors_before).then_some(env)
     }
 

@@ -597,3 +597,29 @@ fn github_annotations_for_stale_files_and_io_errors() {
         out.stderr
     );
 }
+
+/// The reader of kgen's output goes away (`kgen schema | head -c 1`; the schema is
+/// larger than a pipe's buffer, so kgen writes into a closed pipe): kgen stops
+/// quietly with 141, the status of a process killed by SIGPIPE, not as a bug (101).
+#[test]
+fn a_closed_pipe_is_a_quiet_exit() {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#""$KGEN" schema 2>"$ERR" | head -c 1 >/dev/null; echo "${PIPESTATUS[0]}""#)
+        .env("KGEN", env!("CARGO_BIN_EXE_kgen"))
+        .env(
+            "ERR",
+            std::env::temp_dir().join(format!("kgen-pipe-{}.err", std::process::id())),
+        )
+        .output()
+        .unwrap();
+    let err_file = std::env::temp_dir().join(format!("kgen-pipe-{}.err", std::process::id()));
+    let err = std::fs::read_to_string(&err_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_file);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "141",
+        "stderr: {err}"
+    );
+    assert_eq!(err, "");
+}

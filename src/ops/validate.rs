@@ -205,7 +205,7 @@ pub fn platform_schemas(
             continue;
         }
         let ws = Workspace::load(&found)?;
-        let mut diags = Vec::new();
+        let mut diags = ws.deferred.clone();
         let schemas = Schemas::new(&ws, &mut diags);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Error::invalid(diags, ws.sources.clone()));
