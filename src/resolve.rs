@@ -142,14 +142,14 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     let read_failed = ws.deferred.iter().any(Diagnostic::is_error);
     let found = r.diags.split_off(read);
     r.diags.extend(found.into_iter().filter(|d| {
-        (d.is_error() || !read_failed) &&
-        d.origin.as_ref().is_none_or(|o| {
-            !ws.poisoned.iter().any(|p| {
-                p.file == o.file
-                    && p.span.start < o.span.end.max(o.span.start + 1)
-                    && o.span.start < p.span.end.max(p.span.start + 1)
+        (d.is_error() || !read_failed)
+            && d.origin.as_ref().is_none_or(|o| {
+                !ws.poisoned.iter().any(|p| {
+                    p.file == o.file
+                        && p.span.start < o.span.end.max(o.span.start + 1)
+                        && o.span.start < p.span.end.max(p.span.start + 1)
+                })
             })
-        })
     }));
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
