@@ -2074,7 +2074,11 @@ merge = { metadata = { annotations = { "example.com/acl" = "arn:aws:wafv2:eu-wes
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("--> platform.toml:37:60"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--> platform.toml:37:60"),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("= help: write the value itself"),
         "{}",
