@@ -154,11 +154,46 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
     r.diags.dedup();
+    r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(r.diags, ws.sources.clone()));
     }
     spec.warnings = r.diags;
     Ok(spec)
+}
+
+/// One diagnostic per place and rule: a template in a shared layer that is wrong in
+/// every environment (`host = "API.{{ env.domain }}"`) gives one message per
+/// environment, each naming its own value; the first is kept and says how many more
+/// there were. `diags` is sorted ([`crate::diagnostic::sort`]).
+fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    for d in diags {
+        if let Some((last, more)) = out.last_mut() {
+            if d.origin.is_some()
+                && last.origin == d.origin
+                && last.code == d.code
+                && last.severity == d.severity
+                && last.help == d.help
+                && last.label == d.label
+            {
+                *more += 1;
+                continue;
+            }
+        }
+        out.push((d, 0));
+    }
+    out.into_iter()
+        .map(|(mut d, more)| {
+            if more > 0 {
+                d.message.push_str(&format!(
+                    " (the same in {})",
+                    crate::diagnostic::plural(more, "other environment")
+                ));
+            }
+            d
+        })
+        .collect()
 }
 
 /// The usage error for a service that platform.toml does not define.

@@ -1003,3 +1003,28 @@ fn a_service_with_an_error_is_not_disabled_for_its_callers() {
     let err = fails(&text, &[]);
     assert_eq!(found(&err), ["error[KG009] platform.toml:19:32"], "{err}");
 }
+
+/// A template in a shared layer that is wrong in every environment is one error, not
+/// one per environment: the first environment's, saying how many more there were.
+#[test]
+fn a_template_wrong_in_every_environment_is_reported_once() {
+    let text = MINIMAL
+        .replace(
+            "[environments.dev]\nsync = \"auto\"\n",
+            "[environments.dev]\nsync = \"auto\"\nvars = { domain = \"dev.acme.io\" }\n\n[environments.staging]\ncluster = \"https://staging.example.com\"\nvars = { domain = \"staging.acme.io\" }\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\nvars = { domain = \"acme.io\" }\n",
+        )
+        .replace(
+            "port = 8080\n",
+            "port = 8080\ningress = { host = \"API.{{ env.domain }}\" }\n",
+        );
+    let err = fails(&text, &[]);
+    assert_eq!(found(&err), ["error[KG005] platform.toml:21:20"], "{err}");
+    assert!(
+        err.starts_with("error[KG005]: ingress host of `api` in dev: \"API.dev.acme.io\" is not a valid DNS-1123 subdomain"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(the same in 2 other environments)\n"),
+        "{err}"
+    );
+}
