@@ -189,7 +189,7 @@ const ADVICE_VERBS: &[&str] = &[
 /// A message `<problem>: <advice>` (the advice starting with one of
 /// [`ADVICE_VERBS`]) as the problem and the advice, so that every error whose rule
 /// wrote how to fix it into its message shows it as a help line, in every format.
-fn split_advice(message: &str) -> Option<(String, String)> {
+pub(crate) fn split_advice(message: &str) -> Option<(String, String)> {
     let mut from = 0;
     while let Some(i) = message[from..].find(": ").map(|i| from + i) {
         let rest = &message[i + 2..];

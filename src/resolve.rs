@@ -162,15 +162,17 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     Ok(spec)
 }
 
-/// One diagnostic per place and rule: a template in a shared layer that is wrong in
+/// One error per place and rule: a template in a shared layer that is wrong in
 /// every environment (`host = "API.{{ env.domain }}"`) gives one message per
 /// environment, each naming its own value; the first is kept and says how many more
-/// there were. `diags` is sorted ([`crate::diagnostic::sort`]).
+/// there were. Warnings stay one per environment or cluster (KG032 names the cluster
+/// whose baseline lacks the object). `diags` is sorted ([`crate::diagnostic::sort`]).
 fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut out: Vec<(Diagnostic, usize)> = Vec::new();
     for d in diags {
         if let Some((last, more)) = out.last_mut() {
-            if d.origin.is_some()
+            if d.is_error()
+                && d.origin.is_some()
                 && last.origin == d.origin
                 && last.code == d.code
                 && last.severity == d.severity
@@ -186,10 +188,15 @@ fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     out.into_iter()
         .map(|(mut d, more)| {
             if more > 0 {
-                d.message.push_str(&format!(
-                    " (the same in {})",
-                    crate::diagnostic::plural(more, "other environment")
-                ));
+                // Before the advice, which renders as the help line.
+                if d.help.is_none() {
+                    if let Some((problem, advice)) = crate::diagnostic::split_advice(&d.message) {
+                        d.message = problem;
+                        d.help = Some(advice);
+                    }
+                }
+                d.message
+                    .push_str(&format!(" (and {more} more like it from this line)"));
             }
             d
         })

@@ -1018,13 +1018,13 @@ fn a_template_wrong_in_every_environment_is_reported_once() {
             "port = 8080\ningress = { host = \"API.{{ env.domain }}\" }\n",
         );
     let err = fails(&text, &[]);
-    assert_eq!(found(&err), ["error[KG005] platform.toml:21:20"], "{err}");
+    assert_eq!(found(&err), ["error[KG005] platform.toml:22:20"], "{err}");
     assert!(
         err.starts_with("error[KG005]: ingress host of `api` in dev: \"API.dev.acme.io\" is not a valid DNS-1123 subdomain"),
         "{err}"
     );
     assert!(
-        err.contains("(the same in 2 other environments)\n"),
+        err.contains(" (and 2 more like it from this line)\n"),
         "{err}"
     );
 }
