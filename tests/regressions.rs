@@ -202,3 +202,20 @@ fn a_redacted_value_is_masked_wherever_it_appears_on_its_line() {
     assert!(!out.contains("hunter2-secret"), "{out}");
     assert!(out.contains("GREETING = \"hello **************\""), "{out}");
 }
+
+#[test]
+fn the_escape_hatch_example_compiles_through_the_fuzz_harness() {
+    // Its manifests and patch file come from the input (`#@file`), its CRD schemas
+    // from the platform directory the harness gives the workspace.
+    let data = std::fs::read(fuzz_dir("seeds/compile/examples-escape-hatch")).unwrap();
+    let (files, reader) = fuzz::split_all(&data).unwrap();
+    assert_eq!(reader.0.len(), 4);
+    let mut ws = kgen::Workspace::parse(fuzz::platform_root().to_path_buf(), files).unwrap();
+    kgen::escape_hatch::files::read(&mut ws, &reader, None).unwrap();
+    assert_eq!(
+        ws.escape_hatch.manifests.len() + ws.escape_hatch.patch_files.len(),
+        4
+    );
+    assert!(kgen::compile::compile(&ws, &[]).is_ok());
+    fuzz::check_compile(&data);
+}
