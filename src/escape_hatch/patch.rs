@@ -103,7 +103,7 @@ impl Patch {
             }
             BodyAt::Yaml { file } => {
                 let text = &sources.get(*file).text;
-                let span = crate::validate::locate::locate(text, &yaml_path(segs), true);
+                let span = crate::validate::locate::locate_value(text, &yaml_path(segs));
                 Origin::new(*file, span)
             }
         }
