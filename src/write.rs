@@ -254,18 +254,40 @@ pub struct Outcome {
 }
 
 /// Writes missing and stale files and removes extra ones, as found by `compare`.
+///
+/// Through directory handles: every directory on the way is opened once, relative to
+/// its parent and without following a link (`O_NOFOLLOW`), so each directory is
+/// checked for links once, and a link put in place after `compare` is refused, not
+/// followed. In each directory, a missing file is created whole: written unnamed
+/// (`O_TMPFILE`) and then linked under its name, which fails rather than replace a
+/// file that appeared meanwhile; a stale file is written to a temporary file next to
+/// it and renamed over it. Either way a reader, or a killed run, sees the old file or
+/// the new one, never part of one.
 pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
     use rayon::prelude::*;
     ensure_dir(dir)?;
-    let to_write: Vec<&String> = c.missing.iter().chain(&c.stale).collect();
-    // Checked again right before writing: `compare` may have run a while ago.
-    let mut checked = std::collections::HashSet::new();
-    for rel in &to_write {
-        check_no_links(dir, &dir.join(rel), &mut checked)?;
+    // Files to write, by directory (relative to `dir`, "" for `dir` itself).
+    let mut by_dir: std::collections::BTreeMap<&str, Vec<(&str, &String, bool)>> =
+        Default::default();
+    for (rel, replace) in c
+        .missing
+        .iter()
+        .map(|r| (r, false))
+        .chain(c.stale.iter().map(|r| (r, true)))
+    {
+        let (d, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        by_dir.entry(d).or_default().push((name, rel, replace));
     }
-    to_write
-        .par_iter()
-        .try_for_each(|rel| write_atomic(&dir.join(rel), tree.files[*rel].as_bytes()))?;
+    if !by_dir.is_empty() {
+        let handles = DirHandles::open(dir, by_dir.keys().copied())?;
+        by_dir.par_iter().try_for_each(|(d, files)| {
+            let dir_fd = handles.open_leaf(d)?;
+            for (name, rel, replace) in files {
+                dirfd::write_file(&dir_fd, dir, d, name, tree.files[*rel].as_bytes(), *replace)?;
+            }
+            Ok::<(), Error>(())
+        })?;
+    }
     for rel in &c.extra {
         let path = dir.join(rel);
         fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
@@ -289,6 +311,364 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
         removed: c.extra.clone(),
         unchanged: c.unchanged,
     })
+}
+
+/// Open handles on the directories above the ones `apply` writes into (the leaves
+/// are opened, written and closed one at a time, so the number of open descriptors
+/// stays small).
+struct DirHandles<'a> {
+    root_path: &'a Path,
+    /// By path relative to the root ("" is the root).
+    open: std::collections::HashMap<String, std::os::fd::OwnedFd>,
+}
+
+impl<'a> DirHandles<'a> {
+    /// Opens (creating as needed) the root and every proper ancestor of `leaves`.
+    fn open<'b>(root: &'a Path, leaves: impl Iterator<Item = &'b str>) -> Result<Self> {
+        let root_fd = dirfd::open_root(root)?;
+        let mut handles = DirHandles {
+            root_path: root,
+            open: std::collections::HashMap::from([(String::new(), root_fd)]),
+        };
+        for leaf in leaves {
+            let mut end = 0;
+            while let Some(i) = leaf[end..].find('/') {
+                end += i;
+                let ancestor = &leaf[..end];
+                if !handles.open.contains_key(ancestor) {
+                    let fd = handles.open_child(ancestor)?;
+                    handles.open.insert(ancestor.to_string(), fd);
+                }
+                end += 1;
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Opens `rel` (creating it if missing) relative to its parent, which is open.
+    fn open_child(&self, rel: &str) -> Result<std::os::fd::OwnedFd> {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let parent_fd = self
+            .open
+            .get(parent)
+            .expect("a directory's parent is opened before it");
+        dirfd::open_or_create_dir(parent_fd, &self.root_path.join(rel), name)
+    }
+
+    /// A handle on the directory `rel` (whose ancestors are open), for writing into it.
+    fn open_leaf(&self, rel: &str) -> Result<DirFd<'_>> {
+        if let Some(fd) = self.open.get(rel) {
+            return Ok(DirFd::Borrowed(fd));
+        }
+        self.open_child(rel).map(DirFd::Owned)
+    }
+}
+
+/// A directory handle, owned (a leaf, closed after use) or borrowed from [`DirHandles`].
+enum DirFd<'a> {
+    Owned(std::os::fd::OwnedFd),
+    Borrowed(&'a std::os::fd::OwnedFd),
+}
+
+impl std::os::fd::AsRawFd for DirFd<'_> {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            DirFd::Owned(fd) => fd.as_raw_fd(),
+            DirFd::Borrowed(fd) => fd.as_raw_fd(),
+        }
+    }
+}
+
+/// File system calls relative to directory handles (`openat` and friends).
+mod dirfd {
+    use std::ffi::CString;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd, RawFd};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+    use super::{TEMP_PREFIX, TEMP_SUFFIX};
+    use crate::error::{Error, Result};
+
+    fn c_name(name: &str, path: &Path) -> Result<CString> {
+        CString::new(name).map_err(|_| {
+            Error::Other(format!(
+                "{} has a NUL character in its name",
+                path.display()
+            ))
+        })
+    }
+
+    fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+        if ret < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret)
+        }
+    }
+
+    fn link_error(path: &Path) -> Error {
+        Error::Other(format!(
+            "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+            path.display()
+        ))
+    }
+
+    /// Opens the root directory (which exists) without following a link.
+    pub(super) fn open_root(root: &Path) -> Result<OwnedFd> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(root)
+        {
+            Ok(f) => Ok(OwnedFd::from(f)),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(link_error(root)),
+            Err(e) => Err(Error::io("open", root, e)),
+        }
+    }
+
+    fn open_dir_at(parent: RawFd, name: &CString) -> io::Result<OwnedFd> {
+        // SAFETY: `name` is a valid C string; the descriptor returned is ours.
+        let fd = check(unsafe {
+            libc::openat(
+                parent,
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        })?;
+        // SAFETY: a fresh descriptor, owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Opens the directory `name` in `parent` (full path `path`, for messages),
+    /// creating it if it is missing; a link there is refused, never followed.
+    pub(super) fn open_or_create_dir(parent: &OwnedFd, path: &Path, name: &str) -> Result<OwnedFd> {
+        let c = c_name(name, path)?;
+        let mut created = false;
+        loop {
+            match open_dir_at(parent.as_raw_fd(), &c) {
+                Ok(fd) => return Ok(fd),
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) && !created => {
+                    // SAFETY: `c` is a valid C string.
+                    match check(unsafe { libc::mkdirat(parent.as_raw_fd(), c.as_ptr(), 0o777) }) {
+                        Ok(_) => {}
+                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                        Err(e) => return Err(Error::io("create directory", path, e)),
+                    }
+                    created = true;
+                }
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                    return Err(match std::fs::symlink_metadata(path) {
+                        Ok(m) if m.file_type().is_symlink() => link_error(path),
+                        _ => Error::Other(format!(
+                            "{} exists and is not a directory",
+                            path.display()
+                        )),
+                    })
+                }
+                Err(e) => return Err(Error::io("open", path, e)),
+            }
+        }
+    }
+
+    fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            // SAFETY: `bytes` is a valid buffer of its length.
+            let n = unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            bytes = &bytes[n as usize..];
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` as `name` in the directory `dir` (`root`/`rel_dir`): a new file
+    /// (`replace` false) is created whole under its name; an existing one is replaced
+    /// by renaming a temporary file over it.
+    pub(super) fn write_file(
+        dir: &impl AsRawFd,
+        root: &Path,
+        rel_dir: &str,
+        name: &str,
+        bytes: &[u8],
+        replace: bool,
+    ) -> Result<()> {
+        let dir_path = root.join(rel_dir);
+        let c = c_name(name, &dir_path.join(name))?;
+        if !replace && create_whole(dir.as_raw_fd(), &dir_path, &c, bytes)? {
+            return Ok(());
+        }
+        replace_with_temp(dir.as_raw_fd(), &dir_path, name, &c, bytes)
+    }
+
+    /// How unnamed files get their name: 0 not known yet, 1 `linkat(AT_EMPTY_PATH)`,
+    /// 2 through `/proc/self/fd`, 3 not at all (no `O_TMPFILE` here: temporary files).
+    static LINK_MODE: AtomicU8 = AtomicU8::new(0);
+
+    /// Creates `name` in `dir` holding `bytes`, complete or not at all: the bytes go
+    /// to an unnamed file that is then linked under the name. False when that cannot
+    /// be done here (no `O_TMPFILE`) or the name exists: the caller replaces instead.
+    #[cfg(target_os = "linux")]
+    fn create_whole(dir: RawFd, dir_path: &Path, name: &CString, bytes: &[u8]) -> Result<bool> {
+        let mode = LINK_MODE.load(Ordering::Relaxed);
+        if mode == 3 {
+            return Ok(false);
+        }
+        // SAFETY: a valid C string; the descriptor returned is ours.
+        let fd = match check(unsafe {
+            libc::openat(
+                dir,
+                c".".as_ptr(),
+                libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+                0o600 as libc::c_uint,
+            )
+        }) {
+            // SAFETY: a fresh descriptor, owned by nobody else.
+            Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+                ) =>
+            {
+                LINK_MODE.store(3, Ordering::Relaxed);
+                return Ok(false);
+            }
+            Err(e) => return Err(Error::io("create a temporary file in", dir_path, e)),
+        };
+        write_all(&fd, bytes)
+            .map_err(|e| Error::io("write", dir_path.join(&*name.to_string_lossy()), e))?;
+        let linked = |how: u8| -> io::Result<libc::c_int> {
+            if how == 1 {
+                // SAFETY: valid C strings and descriptors.
+                check(unsafe {
+                    libc::linkat(
+                        fd.as_raw_fd(),
+                        c"".as_ptr(),
+                        dir,
+                        name.as_ptr(),
+                        libc::AT_EMPTY_PATH,
+                    )
+                })
+            } else {
+                let proc_path = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                    .expect("no NUL in a number");
+                // SAFETY: valid C strings and descriptors.
+                check(unsafe {
+                    libc::linkat(
+                        libc::AT_FDCWD,
+                        proc_path.as_ptr(),
+                        dir,
+                        name.as_ptr(),
+                        libc::AT_SYMLINK_FOLLOW,
+                    )
+                })
+            }
+        };
+        let mut result = linked(if mode == 2 { 2 } else { 1 });
+        if mode == 0 {
+            // The first file tells which way works here.
+            let refused = matches!(
+                result.as_ref().map_err(io::Error::raw_os_error),
+                Err(Some(libc::ENOENT | libc::EPERM | libc::EINVAL))
+            );
+            if refused {
+                result = linked(2);
+                let failed = matches!(
+                    result.as_ref().map_err(io::Error::raw_os_error),
+                    Err(e) if e != Some(libc::EEXIST)
+                );
+                if failed {
+                    LINK_MODE.store(3, Ordering::Relaxed);
+                    return Ok(false);
+                }
+                LINK_MODE.store(2, Ordering::Relaxed);
+            } else if result.is_ok() {
+                LINK_MODE.store(1, Ordering::Relaxed);
+            }
+        }
+        match result {
+            Ok(_) => Ok(true),
+            // The name appeared since `compare`: replace it as a stale file.
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
+            Err(e) => Err(Error::io(
+                "create",
+                dir_path.join(&*name.to_string_lossy()),
+                e,
+            )),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn create_whole(_: RawFd, _: &Path, _: &CString, _: &[u8]) -> Result<bool> {
+        let _ = &LINK_MODE;
+        Ok(false)
+    }
+
+    /// Writes `bytes` to a temporary file in `dir` (`.kgen-<pid>-<n>.tmp`), then renames
+    /// it to `name`, replacing what is there.
+    fn replace_with_temp(
+        dir: RawFd,
+        dir_path: &Path,
+        name: &str,
+        c: &CString,
+        bytes: &[u8],
+    ) -> Result<()> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id);
+        let (tmp, fd) = loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp = CString::new(format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}"))
+                .expect("no NUL in a temporary name");
+            // SAFETY: a valid C string; the descriptor returned is ours.
+            match check(unsafe {
+                libc::openat(
+                    dir,
+                    tmp.as_ptr(),
+                    libc::O_WRONLY
+                        | libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC,
+                    0o600 as libc::c_uint,
+                )
+            }) {
+                // SAFETY: a fresh descriptor, owned by nobody else.
+                Ok(fd) => break (tmp, unsafe { OwnedFd::from_raw_fd(fd) }),
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
+                Err(e) => return Err(Error::io("create a temporary file in", dir_path, e)),
+            }
+        };
+        let unlink = || {
+            // SAFETY: a valid C string.
+            unsafe { libc::unlinkat(dir, tmp.as_ptr(), 0) };
+        };
+        if let Err(e) = write_all(&fd, bytes) {
+            unlink();
+            return Err(Error::io(
+                "write",
+                dir_path.join(&*tmp.to_string_lossy()),
+                e,
+            ));
+        }
+        drop(fd);
+        // SAFETY: valid C strings and descriptors.
+        if let Err(e) = check(unsafe { libc::renameat(dir, tmp.as_ptr(), dir, c.as_ptr()) }) {
+            unlink();
+            return Err(Error::io("replace", dir_path.join(name), e));
+        }
+        Ok(())
+    }
 }
 
 /// Creates `path`'s parent directories and writes `bytes` atomically.
@@ -405,9 +785,21 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
             path.display()
         )));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+    // Read as many bytes as the file holds, by the size just read from the open file:
+    // no second size query and no read that only finds the end (`read_to_end` makes
+    // both). A file that changes meanwhile is another file's race, as before.
+    let len = meta.len() as usize;
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", path, e)),
+        }
+    }
+    bytes.truncate(filled);
     Ok(Some(bytes))
 }
 
