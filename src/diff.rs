@@ -437,9 +437,10 @@ pub fn compare_with(
     });
     d.moved
         .sort_by(|a, b| (&a.id.environment, &a.to, &a.id).cmp(&(&b.id.environment, &b.to, &b.id)));
-    let (info, risks): (Vec<Risk>, Vec<Risk>) = findings(&d, &changed_pairs, manual_envs, head_pools)
-        .into_iter()
-        .partition(|r| r.kind.is_info());
+    let (info, risks): (Vec<Risk>, Vec<Risk>) =
+        findings(&d, &changed_pairs, manual_envs, head_pools)
+            .into_iter()
+            .partition(|r| r.kind.is_info());
     d.risks = risks;
     d.info = info;
     d
@@ -1580,7 +1581,10 @@ mod tests {
     fn a_node_class_removed_while_a_pool_names_it() {
         let class = json!({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
             "metadata": {"name": "default"}, "spec": {"role": "r"}});
-        let base = set(&[("clusters/prod/baseline-custom/ec2nodeclass-default.yaml", class)]);
+        let base = set(&[(
+            "clusters/prod/baseline-custom/ec2nodeclass-default.yaml",
+            class,
+        )]);
         let head = set(&[]);
         let pools: HeadNodePools = [(
             "prod".to_string(),
@@ -1601,7 +1605,9 @@ mod tests {
         // No pool names it: an ordinary removal, which waits for its nodes.
         let d = compare_with(&base, &head, &BTreeSet::new(), &HeadNodePools::new());
         assert_eq!(d.risks[0].kind.code(), "removed");
-        assert!(d.risks[0].message.contains("once no node launched from it is left"));
+        assert!(d.risks[0]
+            .message
+            .contains("once no node launched from it is left"));
     }
 
     #[test]

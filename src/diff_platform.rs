@@ -82,12 +82,7 @@ fn kubectl_delete(id: &Identity) -> String {
 
 /// The keys of two objects whose values differ (a missing key and `null` being equal),
 /// as `prefix.key`, sorted; `keep` filters the keys.
-fn differing_keys(
-    b: &Value,
-    h: &Value,
-    prefix: &str,
-    keep: impl Fn(&str) -> bool,
-) -> Vec<String> {
+fn differing_keys(b: &Value, h: &Value, prefix: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let keys: BTreeSet<&String> = [b, h]
         .iter()
         .filter_map(|v| v.as_object())
@@ -317,10 +312,7 @@ fn node_pool(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    let narrowed = narrowed_requirements(
-        &bt["spec"]["requirements"],
-        &ht["spec"]["requirements"],
-    );
+    let narrowed = narrowed_requirements(&bt["spec"]["requirements"], &ht["spec"]["requirements"]);
     if !narrowed.is_empty() {
         out.push((
             RiskKind::NodeDrift,
@@ -412,7 +404,10 @@ fn node_class(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         let mut all = hashed;
         all.extend(resolved);
         all.sort();
-        (all, "every node launched from this EC2NodeClass (its hash changes)")
+        (
+            all,
+            "every node launched from this EC2NodeClass (its hash changes)",
+        )
     } else if !resolved.is_empty() {
         (
             resolved,
@@ -465,7 +460,9 @@ fn cluster_issuer(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         _ => "",
     };
     let trusting = match acme_server_name(new) {
-        Some("staging") => "; certificates from Let's Encrypt's staging directory are not trusted by browsers",
+        Some("staging") => {
+            "; certificates from Let's Encrypt's staging directory are not trusted by browsers"
+        }
         _ => "",
     };
     out.push((
@@ -630,9 +627,9 @@ fn crd_groups(app: &Resource, removed: &[Resource]) -> Option<Vec<String>> {
                 .collect(),
         );
     }
-    let preset = crate::addons::PRESETS.iter().find(|p| {
-        p.chart == chart && p.repo.strip_prefix("oci://").unwrap_or(p.repo) == repo
-    })?;
+    let preset = crate::addons::PRESETS
+        .iter()
+        .find(|p| p.chart == chart && p.repo.strip_prefix("oci://").unwrap_or(p.repo) == repo)?;
     let settings = |install_crds| crate::spec::AddonSettings {
         install_crds: Some(install_crds),
         ..Default::default()
@@ -708,7 +705,10 @@ fn removed_application(r: &Resource, removed: &[Resource]) -> Option<Finding> {
     let (_, chart, _) = chart_source(&r.value)?;
     let finalizer = r.value["metadata"]["finalizers"]
         .as_array()
-        .is_some_and(|f| f.iter().any(|x| x == "resources-finalizer.argocd.argoproj.io"));
+        .is_some_and(|f| {
+            f.iter()
+                .any(|x| x == "resources-finalizer.argocd.argoproj.io")
+        });
     if !finalizer {
         return Some((
             RiskKind::AddonRemoved,
@@ -744,7 +744,11 @@ fn removed_application(r: &Resource, removed: &[Resource]) -> Option<Finding> {
 
 /// What the removal of a resource of the platform layer means; None for the generic
 /// rules of `diff::findings`.
-pub fn removed(r: &Resource, d_removed: &[Resource], head_pools: &HeadNodePools) -> Option<Finding> {
+pub fn removed(
+    r: &Resource,
+    d_removed: &[Resource],
+    head_pools: &HeadNodePools,
+) -> Option<Finding> {
     let id = &r.id;
     if is(id, "argoproj.io", "Application") {
         return removed_application(r, d_removed);
@@ -834,7 +838,9 @@ mod tests {
                 &reqs(&["t3"], None),
                 &reqs(
                     &["t3"],
-                    Some(json!({"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}))
+                    Some(
+                        json!({"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]})
+                    )
                 )
             ),
             ["adds `karpenter.sh/capacity-type` In [spot]"]

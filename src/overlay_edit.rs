@@ -45,7 +45,6 @@ impl Field {
             Field::Digest => "digest",
         }
     }
-
 }
 
 impl fmt::Display for Field {
@@ -1293,7 +1292,11 @@ mod container_tests {
             "[addons.cert-manager]\nchart_version = \"v1.22.0\" # pinned\n"
         );
         assert_eq!(
-            chart("addons.cert-manager.chart_version = '1.0.0'\n", &cm, "1.1.0"),
+            chart(
+                "addons.cert-manager.chart_version = '1.0.0'\n",
+                &cm,
+                "1.1.0"
+            ),
             "addons.cert-manager.chart_version = '1.1.0'\n"
         );
         assert_eq!(
@@ -1306,7 +1309,11 @@ mod container_tests {
         );
         // A missing key goes at the end of its table.
         assert_eq!(
-            chart("[addons.cert-manager]\nreplicas = 1\n\n[monitoring]\n", &cm, "1.1.0"),
+            chart(
+                "[addons.cert-manager]\nreplicas = 1\n\n[monitoring]\n",
+                &cm,
+                "1.1.0"
+            ),
             "[addons.cert-manager]\nreplicas = 1\nchart_version = \"1.1.0\"\n\n[monitoring]\n"
         );
         // A missing table after its parent's last line.
@@ -1339,6 +1346,9 @@ mod container_tests {
             &KeyEdit::set(&["monitoring"], "chart_version", "78.0.0"),
         )
         .unwrap_err();
-        assert_eq!(e.message, "`chart_version` must be a string, but the file has integer");
+        assert_eq!(
+            e.message,
+            "`chart_version` must be a string, but the file has integer"
+        );
     }
 }

@@ -692,10 +692,10 @@ impl<'a> Resolver<'a> {
         };
 
         // Namespace (rendered before the services, see `environment`).
-        let Some((namespace, ns_origin)) = contexts.namespace else {
-            return None;
-        };
+        let (namespace, ns_origin) = contexts.namespace?;
         rec(&mut origins, "namespace", &ns_origin);
+
+        let app_name = self.app_name(&ctx);
 
         // The kind of workload decides which settings apply (see `workload`).
         let kind = self.kind(layers, &mut origins);
@@ -1099,6 +1099,7 @@ impl<'a> Resolver<'a> {
         (self.error_count() == before).then(|| ServiceSpec {
             name: name.to_string(),
             namespace,
+            app_name,
             image,
             tag,
             digest,
@@ -1166,6 +1167,28 @@ impl<'a> Resolver<'a> {
                 registry => p.registry.as_ref().map(|r| r.value.clone()),
             },
         }
+    }
+
+    /// The name of a service's Argo CD Application, from `[argocd] application_name`
+    /// rendered in the service's context; `None` when it is not set.
+    fn app_name(&mut self, ctx: &Value) -> Option<String> {
+        let t = self
+            .platform_file()
+            .argocd
+            .as_ref()?
+            .application_name
+            .as_ref()?;
+        let origin = self.at(&t.span);
+        let name = self.render_template(&t.value, &origin, ctx)?;
+        if let Err(e) = names::check_dns1123_label(&name) {
+            self.error(
+                rules::INVALID_NAME,
+                origin,
+                format!("application_name: {e}"),
+            )
+            .help("Argo CD writes an Application's name into the tracking label of every object it deploys, so it must be a DNS-1123 label of at most 63 characters: shorten the template or its variables");
+        }
+        Some(name)
     }
 
     /// The namespace of service `name`: its layers' `namespace`, else the

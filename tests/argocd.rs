@@ -773,3 +773,46 @@ error: 1 error and 0 warnings; nothing was written
     );
     assert!(p.exists("generated/argocd/prod/bootstrap.yaml"));
 }
+
+/// `[argocd] application_name`: each list element carries its Application's name, and the
+/// template names it; a name that is no DNS-1123 label, or two equal names, are refused.
+#[test]
+fn application_names_follow_the_template() {
+    let text = MINIMAL.replace(
+        "[services.api]",
+        "[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nport = 8080\n\n[services.api]",
+    ) + "\n[argocd]\napplication_name = \"{{ service }}-{{ env.name }}\"\n";
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let set = p.read("generated/argocd/dev/applicationset-dev.yaml");
+    assert!(
+        set.contains(
+            "      elements:\n      - name: api-dev\n        namespace: api\n        service: api\n      - name: web-dev\n        namespace: web\n        service: web\n"
+        ),
+        "{set}"
+    );
+    assert!(set.contains("\n      name: \"{{.name}}\"\n"), "{set}");
+
+    let err = fails(
+        &format!("{MINIMAL}\n[argocd]\napplication_name = \"{{{{ platform.name }}}}.{{{{ service }}}}\"\n"),
+        &[],
+    );
+    assert_eq!(
+        err.lines().next().unwrap(),
+        "error[KG005]: application_name: \"acme.api\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+    );
+    assert!(err.contains("--> platform.toml:15:20\n"), "{err}");
+
+    let err = fails(
+        &(text.replace(
+            "{{ service }}-{{ env.name }}",
+            "{{ platform.name }}-{{ env.name }}",
+        )),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG305]: two Argo CD Applications would be named `acme-dev`: service `api` of environment `dev` and service `web` of environment `dev`\n"),
+        "{err}"
+    );
+}

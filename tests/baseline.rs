@@ -529,6 +529,13 @@ rules:
   - get
   - list
   - watch
+- apiGroups:
+  - \"\"
+  resources:
+  - nodes/metrics
+  - nodes/proxy
+  verbs:
+  - get
 - nonResourceURLs:
   - /metrics
   verbs:
@@ -1197,7 +1204,6 @@ fn v1beta1_cluster_secret_stores_conform_to_the_v1beta1_schema() {
 // follows it only on a cluster one of whose environments has
 // `secrets_backend = "external-secrets"` (render/baseline.rs `eso_v1beta1`).
 #[test]
-#[ignore = "bug: with `[external_secrets] api_version = \"v1beta1\"` and no environment of the cluster on the external-secrets backend, ClusterSecretStores are written as external-secrets.io/v1"]
 fn v1beta1_applies_to_stores_on_a_cluster_without_external_secrets_environments() {
     let (p, _) = renders(&with(
         "\n[external_secrets]\napi_version = \"v1beta1\"\n\n[baseline.secret_stores.aws-secrets-manager]\nprovider = \"secrets-manager\"\n",
@@ -1305,12 +1311,12 @@ fn acme_issuer_with_both_solvers() {
     assert_eq!(
         err,
         format!(
-            r#"error[KG019]: ACME issuer `le` sets both `http01` and `dns01`
+            r#"error[KG019]: ACME issuer `le` sets both `http01` and `dns01`, and both would answer for every name
   --> platform.toml:16:19
    |
 16 | [baseline.issuers.le]
    |                   ^^
-   = help: choose one solver: `http01` (through an ingress class) or `dns01` (Route 53); declare a second issuer for the other
+   = help: give `dns01` the zones it answers for, like `dns_zones = ["example.com"]` (HTTP-01 then answers for every other name), or declare a second issuer for the other solver
 {ONE_ERROR}"#
         )
     );
@@ -1350,7 +1356,7 @@ fn dns01_solver_with_a_bad_hosted_zone_id() {
    |
 17 | acme = {{ email = "ops@example.com", dns01 = {{ hosted_zone_id = "z-123" }} }}
    |                                                                ^^^^^^^
-   = help: write the zone's id as Route 53 shows it, like `Z0123456789ABCDEFGHIJ`, or leave it out to let cert-manager find the zone
+   = help: write the zone's id as Route 53 shows it, like `Z0123456789ABCDEFGHIJ` (or a template such as `{{{{ cluster.vars.zone_id }}}}`), or leave it out to let cert-manager find the zone
 {ONE_ERROR}"#
         )
     );
@@ -1680,7 +1686,7 @@ fn node_pool_with_a_label_in_karpenters_domain() {
     assert_eq!(
         err,
         format!(
-            r#"error[KG017]: node label: label domain `karpenter.sh` is Karpenter's (`karpenter.sh/foo`)
+            r#"error[KG017]: node label: label domain `karpenter.sh` is Karpenter's (`karpenter.sh/foo`); it sets those labels itself
   --> platform.toml:22:12
    |
 22 | labels = {{ "karpenter.sh/foo" = "bar" }}
@@ -1695,7 +1701,6 @@ fn node_pool_with_a_label_in_karpenters_domain() {
 // than the well-known instance labels (hack/validation/labels.sh of
 // aws/karpenter-provider-aws: "label domain \"karpenter.k8s.aws\" is restricted").
 #[test]
-#[ignore = "bug: a NodePool label in the `karpenter.k8s.aws` domain is accepted; Karpenter's AWS NodePool CRD refuses it"]
 fn node_pool_with_a_label_in_the_aws_providers_domain() {
     let err = fails(
         &with(&format!(
@@ -1866,13 +1871,50 @@ self_signed = true
 }
 
 #[test]
+fn http01_issuer_through_alb_is_refused() {
+    let err = fails(
+        &with("[baseline.issuers.le]\nacme = { email = \"ops@example.com\", http01 = { ingress_class = \"alb\" } }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        format!(
+            r#"error[KG019]: issuer `le` cannot answer HTTP-01 challenges through the `alb` ingress class
+  --> platform.toml:17:64
+   |
+17 | acme = {{ email = "ops@example.com", http01 = {{ ingress_class = "alb" }} }}
+   |                                                                ^^^^^
+   = help: the AWS Load Balancer Controller makes a new, internal load balancer for cert-manager's challenge Ingress, which Let's Encrypt cannot reach, and an ALB serves certificates from ACM rather than from Secrets: use `dns01 = {{ ... }}` (Route 53) for this issuer
+{ONE_ERROR}"#
+        )
+    );
+}
+
+#[test]
+fn acme_issuer_with_http01_and_dns01_for_some_zones() {
+    let text = with(
+        "[baseline.issuers.le]\nacme = { email = \"ops@example.com\", http01 = { ingress_class = \"nginx\" }, dns01 = { hosted_zone_id = \"{{ cluster.zone }}\", dns_zones = [\"internal.example.com\"] } }\n\n[clusters.dev]\nserver = \"https://kubernetes.default.svc\"\nvars = { zone = \"Z0123456789ABC\" }\n\n[addons.cert-manager]\nchart_version = \"v1.21.1\"\n",
+    )
+    .replace("[environments.dev]\n", "[environments.dev]\ncluster = \"dev\"\n");
+    let (p, stderr) = renders(&text);
+    assert_eq!(stderr, "");
+    let issuer = p.read("generated/clusters/dev/baseline-custom/clusterissuer-le.yaml");
+    assert!(
+        issuer.ends_with(
+            "    solvers:\n    - http01:\n        ingress:\n          ingressClassName: nginx\n    - dns01:\n        route53:\n          hostedZoneID: Z0123456789ABC\n          region: eu-west-1\n      selector:\n        dnsZones:\n        - internal.example.com\n"
+        ),
+        "{issuer}"
+    );
+}
+
+#[test]
 fn http01_issuer_of_another_ingress_class() {
     let err = fails(
         &with(
             r#"ingress = { host = "api.example.com" }
 
 [baseline.issuers.letsencrypt-prod]
-acme = { email = "ops@example.com", http01 = { ingress_class = "alb" } }
+acme = { email = "ops@example.com", http01 = { ingress_class = "traefik" } }
 "#,
         ),
         &[],
@@ -2426,7 +2468,6 @@ taints = [{{ key = "dedicated", value = "batch", effect = "PreferNoSchedule" }}]
 }
 
 #[test]
-#[ignore = "bug: an add-on without tolerations or node_selector is never checked against the NodePools (resolve/addons.rs pushes no Placement reference), so its pods may stay Pending silently"]
 fn addon_pods_that_do_not_tolerate_the_only_pools_taint() {
     let (_, stderr) = renders(&with(&format!(
         r#"tolerations = [{{ key = "dedicated", operator = "Exists" }}]
@@ -2514,7 +2555,6 @@ taints = [{{ key = "dedicated", value = "batch", effect = "NoSchedule" }}]
 }
 
 #[test]
-#[ignore = "bug: with `provided.node_labels`, a required node affinity no provided label or pool satisfies is not warned (references.rs check_placement: `fits_provided` looks at the node selector only)"]
 fn provided_node_labels_do_not_excuse_an_unsatisfiable_required_affinity() {
     let (_, stderr) = renders(&with(&format!(
         r#"node_affinity = {{ required = [{{ key = "workload", operator = "In", values = ["gpu"] }}] }}
@@ -2559,7 +2599,6 @@ labels = {{ workload = "general" }}
 }
 
 #[test]
-#[ignore = "bug: Karpenter installed from its chart (`[addons.karpenter] chart = \"karpenter\"`, wave -3) still gets KG306 for NodePool and EC2NodeClass, whose help names a `karpenter` add-on preset that does not exist"]
 fn a_karpenter_chart_installed_before_the_baseline_satisfies_kg306() {
     let (_, stderr) = renders(&with(&format!(
         r#"

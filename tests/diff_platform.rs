@@ -350,7 +350,10 @@ fn karpenter_terminates_or_replaces_nodes() {
     r.change(&[
         ("[\"t3\", \"t3a\", \"t2\"]", "[\"t3\", \"t3a\"]"),
         ("al2023@v20250101", "al2023@v20250301"),
-        ("[baseline.node_pools.batch]\ninstance_families = [\"c5\"]\n", ""),
+        (
+            "[baseline.node_pools.batch]\ninstance_families = [\"c5\"]\n",
+            "",
+        ),
     ]);
     let out = r.diff(&["--format", "markdown"]);
     assert_text(&out.stdout, &r.expand(r##"### kgen diff
@@ -509,7 +512,10 @@ fn removed_add_ons_and_what_they_leave() {
     r.change(&[
         ("[addons.cert-manager]\nchart_version = \"v1.21.1\"\n", ""),
         ("[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n", ""),
-        ("[addons.external-secrets]\n", "[addons.external-secrets]\nenabled = false\n"),
+        (
+            "[addons.external-secrets]\n",
+            "[addons.external-secrets]\nenabled = false\n",
+        ),
         ("[addons.podinfo]\n", "[addons.podinfo]\nenabled = false\n"),
         ("[monitoring]\n", "[monitoring]\nenabled = false\n"),
         (

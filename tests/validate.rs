@@ -591,3 +591,33 @@ fn the_example_platform_validates_against_upstream_crd_schemas() {
     only_the_csi_warning(&out.stderr);
     assert!(out.stdout.ends_with(", 1 warning\n"), "{}", out.stdout);
 }
+
+/// kgen's own output passes `kgen validate` without a finding: the repository's
+/// generated/ and every example's. The privileged namespaces kgen makes on purpose carry
+/// their waiver, and an autoscaler in one environment's directory does not make the same
+/// Deployment of another environment "scaled".
+#[test]
+fn kgens_own_output_validates_without_warnings() {
+    let root = repo_root();
+    let mut trees = vec!["generated".to_string()];
+    for e in std::fs::read_dir(root.join("examples")).unwrap() {
+        let e = e.unwrap().path();
+        if e.join("generated").is_dir() {
+            trees.push(format!(
+                "examples/{}/generated",
+                e.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(trees.len() > 1, "no example found");
+    for tree in trees {
+        let out = common::kgen_in(&root, &["validate", &tree]);
+        assert_eq!(out.code, 0, "{tree}: {}", out.stderr);
+        assert!(
+            out.stdout.contains(" files, 0 warnings") && out.stderr.is_empty(),
+            "{tree}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}

@@ -325,7 +325,7 @@ impl<'a> Checker<'a> {
                         describe(app)
                     ),
                 );
-                d.help = Some("Argo CD keeps one Application per name in its namespace, and the ApplicationSet controller creates neither of two with the same name: rename the service or the environment so that `<environment>-<service>` names stay distinct".into());
+                d.help = Some("Argo CD keeps one Application per name in its namespace, and the ApplicationSet controller creates neither of two with the same name: rename the service or the environment, or change `[argocd] application_name`, so that the names stay distinct".into());
                 continue;
             }
             seen.insert(&app.name, app);

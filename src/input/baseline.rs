@@ -115,7 +115,7 @@ pub struct Dns01Layer {
     /// AWS region of Route 53's API. Default: `[platform] aws_region`.
     #[serde(default)]
     pub region: Option<Spanned<String>>,
-    /// The hosted zone. Default: found from the domain.
+    /// The hosted zone's id (a template allowed, like `{{ cluster.vars.zone_id }}`). Default: found from the domain.
     #[serde(default)]
     pub hosted_zone_id: Option<Spanned<String>>,
     /// An IAM role cert-manager assumes for Route 53, a template. Default: none

@@ -569,6 +569,13 @@ pub struct ArgoCdSection {
     /// plugin renders them in the repo-server, see docs/argocd-cmp.md). Default: `committed`.
     #[serde(default)]
     pub mode: Option<Spanned<ArgoCdMode>>,
+    /// Template of the name of each service's Argo CD Application, with the variables
+    /// of platform.toml strings (`env`, `service`, `cluster`, `platform`), like
+    /// `"{{ service }}-{{ env.name }}"`. Must render to a DNS-1123 label (Argo CD
+    /// writes the name into each object's tracking label), distinct per Argo CD.
+    /// Default: `{{ env.name }}-{{ service }}`.
+    #[serde(default)]
+    pub application_name: Option<Spanned<String>>,
 }
 
 /// Where Argo CD Applications take their manifests from.

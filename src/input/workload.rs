@@ -39,12 +39,12 @@ pub enum WorkloadKind {
 pub enum ProbeLayer {
     /// `"/health"`: an HTTP GET of that path on the `http` port.
     Path(String),
-    Table(ProbeTable),
+    Table(Box<ProbeTable>),
 }
 
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 enum ProbeSchema {
     /// An HTTP path on the `http` port, e.g. `"/health"`.
     Path(String),
@@ -69,7 +69,7 @@ impl<'de> Deserialize<'de> for ProbeLayer {
                 map: A,
             ) -> Result<ProbeLayer, A::Error> {
                 ProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(ProbeLayer::Table)
+                    .map(|t| ProbeLayer::Table(Box::new(t)))
             }
         }
         deserializer.deserialize_any(V)

@@ -203,7 +203,11 @@ fn check_version(opts: &BumpChartOptions) -> Result<()> {
     if ok {
         return Ok(());
     }
-    let example = if monitoring { "77.0.1" } else { "1.16.2` or `v1.16.2" };
+    let example = if monitoring {
+        "77.0.1"
+    } else {
+        "1.16.2` or `v1.16.2"
+    };
     Err(Error::Usage(format!(
         "--version `{v}` is not an exact chart version; pin one, e.g. `{example}` (no ranges, no `latest`)"
     )))
@@ -238,7 +242,11 @@ fn declared_addons(ws: &Workspace) -> BTreeMap<String, Vec<String>> {
 /// True when platform.toml or an overlay has a `[monitoring]` table anywhere.
 fn declares_monitoring(ws: &Workspace) -> bool {
     ws.platform.monitoring.is_some()
-        || ws.platform.clusters.values().any(|c| c.value.monitoring.is_some())
+        || ws
+            .platform
+            .clusters
+            .values()
+            .any(|c| c.value.monitoring.is_some())
         || ws.overlays.values().any(|o| o.data.monitoring.is_some())
 }
 
@@ -251,7 +259,8 @@ fn table_of(ws: &Workspace, opts: &BumpChartOptions) -> Result<Vec<String>> {
     if monitoring {
         if !declares_monitoring(ws) {
             return Err(Error::Usage(
-                "this platform has no [monitoring] table: there is no monitoring chart to bump".into(),
+                "this platform has no [monitoring] table: there is no monitoring chart to bump"
+                    .into(),
             ));
         }
     } else if !declared.contains_key(addon) {

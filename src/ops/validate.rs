@@ -13,7 +13,9 @@
 //! the files (KG113) are not reported: they may be created elsewhere. Rules that
 //! need a platform (registries, production replicas) do not apply to files; a
 //! policy rule is waived on an object with the annotation
-//! `kgen.dev/waive-<RULE>: "<reason>"`. The files may not hold every Service, so
+//! `kgen.dev/waive-<RULE>: "<reason>"`. The rules between objects (an autoscaler and
+//! what it scales, a Service and the pods it selects) relate the objects of one
+//! directory, as kgen writes one per service and environment. The files may not hold every Service, so
 //! KG202 asks for a readiness probe on pods a Service among them selects, and on
 //! pods none selects whose containers declare ports (their Service may be
 //! elsewhere); a pod with no port and no Service is a worker, which needs none.
@@ -215,9 +217,26 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
             findings[indices[j]].push(f);
         }
     }
-    let index = validate::SetIndex::new(&subjects);
-    for (i, f) in validate::policy::check_set(&subjects, &index, false) {
-        findings[i].push(f);
+    // The policy rules between objects (an autoscaler and the workload it scales, a
+    // Service and the pods it selects) look at the objects of one directory together:
+    // a tree such as generated/ holds one directory per service and environment, and
+    // the same Deployment of another environment (another cluster) is not this one.
+    let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<usize>> = Default::default();
+    for (i, d) in docs.iter().enumerate() {
+        let dir = sources
+            .get(d.file)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        by_dir.entry(dir).or_default().push(i);
+    }
+    for indices in by_dir.values() {
+        let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
+        let index = validate::SetIndex::new(&set);
+        for (j, f) in validate::policy::check_set(&set, &index, false) {
+            findings[indices[j]].push(f);
+        }
     }
 
     for (d, found) in docs.iter().zip(findings) {

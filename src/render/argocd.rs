@@ -446,21 +446,31 @@ pub fn application_set(
     cluster: &ClusterSpec,
     env: &EnvSpec,
 ) -> ApplicationSet {
+    // `[argocd] application_name`: each element carries its Application's name.
+    let named = env.services.iter().any(|s| s.app_name.is_some());
     let elements: Vec<BTreeMap<String, Value>> = env
         .services
         .iter()
         .map(|s| {
-            BTreeMap::from([
+            let mut e = BTreeMap::from([
                 ("service".to_string(), Value::from(s.name.clone())),
                 ("namespace".to_string(), Value::from(s.namespace.clone())),
-            ])
+            ]);
+            if let Some(name) = s.app_name.as_ref().filter(|_| named) {
+                e.insert("name".to_string(), Value::from(name.clone()));
+            }
+            e
         })
         .collect();
     let labels = argo_labels(platform, cluster, Some(&env.name));
     let mut template_labels = labels.clone();
     template_labels.insert(labels::NAME.into(), "{{.service}}".into());
     let def = AppDef {
-        name: service_app_name(&env.name, "{{.service}}"),
+        name: if named {
+            "{{.name}}".to_string()
+        } else {
+            service_app_name(&env.name, "{{.service}}")
+        },
         project: env.project.clone(),
         sources: vec![service_source(platform, env, "{{.service}}")],
         destination: destination(&env.destination, Some("{{.namespace}}")),

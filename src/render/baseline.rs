@@ -330,9 +330,9 @@ fn issuer(platform: &PlatformSpec, i: &IssuerSpec) -> ClusterIssuer {
         IssuerKind::Acme {
             server,
             email,
-            solver,
+            solvers,
         } => {
-            let solver = match solver {
+            let solvers = solvers.iter().map(|solver| match solver {
                 AcmeSolver::Http01 { ingress_class } => Solver {
                     http01: Some(Http01 {
                         ingress: Http01Ingress {
@@ -359,7 +359,7 @@ fn issuer(platform: &PlatformSpec, i: &IssuerSpec) -> ClusterIssuer {
                     }),
                     ..Default::default()
                 },
-            };
+            });
             IssuerObjectSpec {
                 acme: Some(Acme {
                     server: server.clone(),
@@ -367,7 +367,7 @@ fn issuer(platform: &PlatformSpec, i: &IssuerSpec) -> ClusterIssuer {
                     private_key_secret_ref: SecretKeySelector {
                         name: format!("{}-account-key", i.name),
                     },
-                    solvers: vec![solver],
+                    solvers: solvers.collect(),
                 }),
                 self_signed: None,
             }

@@ -92,7 +92,6 @@ pub fn build(
             min_replicas: Some(a.min as i32),
             max_replicas: a.max as i32,
             metrics: Some(metrics),
-            ..Default::default()
         }),
         ..Default::default()
     }

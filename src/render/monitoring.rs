@@ -398,10 +398,15 @@ pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {
         "privileged".into(),
     );
     l.insert("kubernetes.io/metadata.name".into(), m.namespace.clone());
-    Namespace {
+    let mut ns = Namespace {
         metadata: super::with_wave(meta(&m.namespace, None, l), super::wave::NAMESPACE),
         ..Default::default()
-    }
+    };
+    super::namespace::waive_privileged(
+        &mut ns,
+        "kube-prometheus-stack's node-exporter uses the host's network, PID namespace and filesystem",
+    );
+    ns
 }
 
 /// Scrapes the service's metrics port and path.

@@ -27,10 +27,30 @@ pub fn with_level(platform: &PlatformSpec, name: &str, level: PodSecurityLevel) 
         level.as_str().into(),
     );
     l.insert("kubernetes.io/metadata.name".into(), name.into());
-    Namespace {
+    let mut ns = Namespace {
         metadata: with_wave(meta(name, None, l), wave::NAMESPACE),
         ..Default::default()
+    };
+    if level == PodSecurityLevel::Privileged {
+        waive_privileged(
+            &mut ns,
+            "an add-on in it runs pods that use the host, at the level its chart needs",
+        );
     }
+    ns
+}
+
+/// The annotation that waives KG215 on a privileged namespace kgen makes on purpose,
+/// with the reason, so that `kgen validate` on the generated files (which does not
+/// know the platform) does not flag it, and a reviewer reads why.
+pub fn waive_privileged(ns: &mut Namespace, reason: &str) {
+    ns.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            format!("kgen.dev/waive-{}", crate::rules::POD_SECURITY_ADMISSION),
+            reason.into(),
+        );
 }
 
 /// Namespaces of `env` that several Applications deploy into: those of two services

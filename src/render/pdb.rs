@@ -45,7 +45,6 @@ pub fn build(
                 ..Default::default()
             }),
             unhealthy_pod_eviction_policy: Some(UNHEALTHY_POD_EVICTION_POLICY.into()),
-            ..Default::default()
         }),
         ..Default::default()
     }

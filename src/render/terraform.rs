@@ -175,18 +175,19 @@ pub fn build(platform: &PlatformSpec, cluster: &ClusterSpec) -> HandOff {
         }
     }
     for i in &cluster.baseline.issuers {
-        if let crate::spec::IssuerKind::Acme {
-            solver:
-                crate::spec::AcmeSolver::Dns01 {
-                    role: Some(role), ..
-                },
-            ..
-        } = &i.kind
-        {
-            assumed_roles.push(AssumedRole {
-                object: format!("ClusterIssuer/{}", i.name),
-                role_arn: role.clone(),
-            });
+        let crate::spec::IssuerKind::Acme { solvers, .. } = &i.kind else {
+            continue;
+        };
+        for solver in solvers {
+            if let crate::spec::AcmeSolver::Dns01 {
+                role: Some(role), ..
+            } = solver
+            {
+                assumed_roles.push(AssumedRole {
+                    object: format!("ClusterIssuer/{}", i.name),
+                    role_arn: role.clone(),
+                });
+            }
         }
     }
     HandOff {

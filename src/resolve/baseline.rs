@@ -194,10 +194,8 @@ impl<'a> Resolver<'a> {
     /// `provided = { ... }`: names of objects the cluster has without kgen.
     fn provided(&mut self, layers: &Layers<'a, BaselineLayer>) -> Provided {
         let mut p = Provided::default();
-        let lists: [(
-            &'static str,
-            fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
-        ); 6] = [
+        type List = fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>;
+        let lists: [(&'static str, List); 6] = [
             ("issuers", |l| l.issuers.as_ref()),
             ("secret_stores", |l| l.secret_stores.as_ref()),
             ("storage_classes", |l| l.storage_classes.as_ref()),
@@ -400,119 +398,127 @@ impl<'a> Resolver<'a> {
         };
         let http = acme(|a| a.http01.is_some());
         let dns = acme(|a| a.dns01.is_some());
-        let solver = match (http, dns) {
-            (true, true) => {
+        if !http && !dns {
+            self.error(
+                rules::MISSING_KEY,
+                header.clone(),
+                format!("ACME issuer `{name}` has no solver"),
+            )
+            .help("add `http01 = { ingress_class = \"nginx\" }` or `dns01 = { region = \"eu-west-1\" }` to its `acme` table");
+            return None;
+        }
+        let mut solvers = Vec::new();
+        if http {
+            let class = l.pick(|l| {
+                l.acme
+                    .as_ref()?
+                    .value
+                    .http01
+                    .as_ref()?
+                    .value
+                    .ingress_class
+                    .as_ref()
+            });
+            let Some(class) = class else {
                 self.error(
-                    rules::INVALID_VALUE,
-                    header.clone(),
-                    format!("ACME issuer `{name}` sets both `http01` and `dns01`"),
-                )
-                .help("choose one solver: `http01` (through an ingress class) or `dns01` (Route 53); declare a second issuer for the other");
-                return None;
-            }
-            (true, false) => {
-                let class = l.pick(|l| {
-                    l.acme
-                        .as_ref()?
-                        .value
-                        .http01
-                        .as_ref()?
-                        .value
-                        .ingress_class
-                        .as_ref()
-                });
-                let Some(class) = class else {
-                    self.error(
                         rules::MISSING_KEY,
                         header.clone(),
                         format!("the HTTP-01 solver of issuer `{name}` has no `ingress_class`"),
                     )
                     .help("write `http01 = { ingress_class = \"nginx\" }`: the IngressClass that serves the challenge");
-                    return None;
-                };
-                if let Err(e) = names::check_dns1123_subdomain(class.value) {
-                    self.error(
-                        rules::INVALID_NAME,
+                return None;
+            };
+            if class.value == "alb" {
+                self.error(
+                        rules::INVALID_VALUE,
                         class.origin.clone(),
-                        format!("ingress_class: {e}"),
-                    );
-                }
-                AcmeSolver::Http01 {
-                    ingress_class: class.value.clone(),
-                }
+                        format!("issuer `{name}` cannot answer HTTP-01 challenges through the `alb` ingress class"),
+                    )
+                    .help("the AWS Load Balancer Controller makes a new, internal load balancer for cert-manager's challenge Ingress, which Let's Encrypt cannot reach, and an ALB serves certificates from ACM rather than from Secrets: use `dns01 = { ... }` (Route 53) for this issuer");
             }
-            (false, true) => {
-                let dns = |get: fn(&crate::input::Dns01Layer) -> Option<&Spanned<String>>| {
-                    l.pick(move |l| get(&l.acme.as_ref()?.value.dns01.as_ref()?.value))
-                };
-                let region = match dns(|d| d.region.as_ref()) {
-                    Some(r) => self.region(Some(r), ctx, "DNS-01 solver", header),
-                    None => self
-                        .platform_file()
-                        .platform
-                        .value
-                        .aws_region
-                        .as_ref()
-                        .map(|r| r.value.clone()),
-                };
-                let hosted_zone_id = dns(|d| d.hosted_zone_id.as_ref()).map(|z| {
-                    let ok = z.value.starts_with('Z')
-                        && z.value.len() <= 32
-                        && z.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if let Err(e) = names::check_dns1123_subdomain(class.value) {
+                self.error(
+                    rules::INVALID_NAME,
+                    class.origin.clone(),
+                    format!("ingress_class: {e}"),
+                );
+            }
+            solvers.push(AcmeSolver::Http01 {
+                ingress_class: class.value.clone(),
+            });
+        }
+        if dns {
+            let dns = |get: fn(&crate::input::Dns01Layer) -> Option<&Spanned<String>>| {
+                l.pick(move |l| get(&l.acme.as_ref()?.value.dns01.as_ref()?.value))
+            };
+            let region = match dns(|d| d.region.as_ref()) {
+                Some(r) => self.region(Some(r), ctx, "DNS-01 solver", header),
+                None => self
+                    .platform_file()
+                    .platform
+                    .value
+                    .aws_region
+                    .as_ref()
+                    .map(|r| r.value.clone()),
+            };
+            let hosted_zone_id = dns(|d| d.hosted_zone_id.as_ref()).and_then(|z| {
+                    let id = self.render_template(z.value, &z.origin, ctx)?;
+                    let ok = id.starts_with('Z')
+                        && id.len() <= 32
+                        && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
                     if !ok {
                         self.error(
                             rules::INVALID_VALUE,
                             z.origin.clone(),
-                            format!("`{}` is not a Route 53 hosted zone id", z.value),
+                            format!("`{id}` is not a Route 53 hosted zone id"),
                         )
-                        .help("write the zone's id as Route 53 shows it, like `Z0123456789ABCDEFGHIJ`, or leave it out to let cert-manager find the zone");
+                        .help("write the zone's id as Route 53 shows it, like `Z0123456789ABCDEFGHIJ` (or a template such as `{{ cluster.vars.zone_id }}`), or leave it out to let cert-manager find the zone");
                     }
-                    z.value.clone()
+                    Some(id)
                 });
-                let role = self.role_arn(dns(|d| d.role.as_ref()), ctx);
-                let mut dns_zones = Vec::new();
-                if let Some(list) = l.pick(|l| {
-                    l.acme
-                        .as_ref()?
-                        .value
-                        .dns01
-                        .as_ref()?
-                        .value
-                        .dns_zones
-                        .as_ref()
-                }) {
-                    for z in list.value {
-                        if let Err(e) = names::check_dns1123_subdomain(&z.value) {
-                            self.error(
-                                rules::INVALID_VALUE,
-                                Origin::new(list.origin.file, z.span.clone()),
-                                format!("dns_zones: {e}"),
-                            );
-                        }
-                        dns_zones.push(z.value.clone());
+            let role = self.role_arn(dns(|d| d.role.as_ref()), ctx);
+            let mut dns_zones = Vec::new();
+            if let Some(list) = l.pick(|l| {
+                l.acme
+                    .as_ref()?
+                    .value
+                    .dns01
+                    .as_ref()?
+                    .value
+                    .dns_zones
+                    .as_ref()
+            }) {
+                for z in list.value {
+                    if let Err(e) = names::check_dns1123_subdomain(&z.value) {
+                        self.error(
+                            rules::INVALID_VALUE,
+                            Origin::new(list.origin.file, z.span.clone()),
+                            format!("dns_zones: {e}"),
+                        );
                     }
-                }
-                AcmeSolver::Dns01 {
-                    region,
-                    hosted_zone_id,
-                    role,
-                    dns_zones,
+                    dns_zones.push(z.value.clone());
                 }
             }
-            (false, false) => {
+            if http && dns_zones.is_empty() {
                 self.error(
-                    rules::MISSING_KEY,
+                    rules::INVALID_VALUE,
                     header.clone(),
-                    format!("ACME issuer `{name}` has no solver"),
+                    format!("ACME issuer `{name}` sets both `http01` and `dns01`, and both would answer for every name"),
                 )
-                .help("add `http01 = { ingress_class = \"nginx\" }` or `dns01 = { region = \"eu-west-1\" }` to its `acme` table");
+                .help("give `dns01` the zones it answers for, like `dns_zones = [\"example.com\"]` (HTTP-01 then answers for every other name), or declare a second issuer for the other solver");
                 return None;
             }
-        };
+            solvers.push(AcmeSolver::Dns01 {
+                region,
+                hosted_zone_id,
+                role,
+                dns_zones,
+            });
+        }
         Some(IssuerKind::Acme {
             server,
             email,
-            solver,
+            solvers,
         })
     }
 
@@ -849,13 +855,16 @@ impl<'a> Resolver<'a> {
             }
         };
         let mut requirements = Vec::new();
-        let lists: [(
-            &str,
-            &str,
-            fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>,
-            Option<&[&str]>,
-            &[&str],
-        ); 5] = [
+        type List = fn(&NodePoolLayer) -> Option<&Spanned<Vec<Spanned<String>>>>;
+        /// Key, requirement key, the list, its allowed values, its default.
+        type Requirement = (
+            &'static str,
+            &'static str,
+            List,
+            Option<&'static [&'static str]>,
+            &'static [&'static str],
+        );
+        let lists: [Requirement; 5] = [
             (
                 "instance_families",
                 "karpenter.k8s.aws/instance-family",

@@ -148,11 +148,7 @@ impl<'a> Resolver<'a> {
             if !only.is_empty() && !envs.iter().any(|e| only.iter().any(|o| o == e)) {
                 continue;
             }
-            let declared = self
-                .platform_file()
-                .clusters
-                .get_key_value(*cluster)
-                .map(|(k, v)| (k, v));
+            let declared = self.platform_file().clusters.get_key_value(*cluster);
             let spec = match declared {
                 Some((key, layer)) => self.declared_cluster(key, layer, envs),
                 None => {
@@ -164,7 +160,7 @@ impl<'a> Resolver<'a> {
         }
         // Clusters that host no environment still exist (nothing is rendered for them
         // but their name is checked): a typo in an environment's `cluster` shows here.
-        for (key, _) in &self.platform_file().clusters {
+        for key in self.platform_file().clusters.keys() {
             if !hosted.contains_key(key.value.as_str()) {
                 self.warning(
                     rules::UNKNOWN_CLUSTER,

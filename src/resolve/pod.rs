@@ -366,7 +366,7 @@ impl<'a> Resolver<'a> {
                 }
             };
             let (tag, digest) = self.image_version(
-                &format!("{field}"),
+                &field.to_string(),
                 layers.pick(|l| l.tag.as_ref()),
                 layers.pick(|l| l.digest.as_ref()),
                 &key_origin,

@@ -38,6 +38,9 @@ pub(super) enum Target {
         who: String,
         node_selector: BTreeMap<String, String>,
         tolerations: Vec<Toleration>,
+        /// Whether to warn about tolerated taints no node has: for what the user
+        /// wrote, not for a chart's or preset's defaults (tolerating more is harmless).
+        written: bool,
     },
 }
 
@@ -117,7 +120,13 @@ impl<'a> Resolver<'a> {
                     who,
                     node_selector,
                     tolerations,
-                } => self.check_placement(cluster, who, node_selector, &[], tolerations, &r.origin),
+                    written,
+                } => {
+                    let tolerations_checked: &[Toleration] =
+                        if *written { tolerations } else { &[] };
+                    self.check_taint_keys(cluster, who, tolerations_checked, &r.origin);
+                    self.check_placement(cluster, who, node_selector, &[], tolerations, &r.origin)
+                }
             }
         }
         for env in envs {
@@ -264,9 +273,11 @@ impl<'a> Resolver<'a> {
                         .map(|(_, o)| o.clone())
                 })
                 .unwrap_or_else(|| origin_of(crate::validate::SERVICE_ORIGIN));
+            let who = format!("`{}` in `{}`", svc.name, env.name);
+            self.check_taint_keys(cluster, &who, &svc.placement.tolerations, &origin);
             self.check_placement(
                 cluster,
-                &format!("`{}` in `{}`", svc.name, env.name),
+                &who,
                 &svc.placement.node_selector,
                 &svc.placement.required,
                 &svc.placement.tolerations,
@@ -354,14 +365,12 @@ impl<'a> Resolver<'a> {
         .help(format!("set `claim = {{ storage_class = \"{}\" }}`, or `default = true` on one of the cluster's StorageClasses", names[0]));
     }
 
-    /// Warns when pods with this placement fit no NodePool of a cluster that declares
-    /// some (and no nodes listed under `provided`), or tolerate a taint nothing has.
-    fn check_placement(
+    /// Warns about tolerated taints no NodePool of a cluster that declares some has,
+    /// nor its `provided` nodes.
+    fn check_taint_keys(
         &mut self,
         cluster: &ClusterSpec,
         who: &str,
-        node_selector: &BTreeMap<String, String>,
-        required: &[NodeTerm],
         tolerations: &[Toleration],
         origin: &Origin,
     ) {
@@ -387,13 +396,36 @@ impl<'a> Resolver<'a> {
                 .help(format!("check the key; if other nodes (a managed node group) have it, write `provided = {{ node_taints = [\"{key}\"] }}` in `[baseline]`"));
             }
         }
+    }
+
+    /// Warns when pods with this placement fit no NodePool of a cluster that declares
+    /// some (and no nodes listed under `provided`), or tolerate a taint nothing has.
+    fn check_placement(
+        &mut self,
+        cluster: &ClusterSpec,
+        who: &str,
+        node_selector: &BTreeMap<String, String>,
+        required: &[NodeTerm],
+        tolerations: &[Toleration],
+        origin: &Origin,
+    ) {
+        let b = &cluster.baseline;
+        if b.node_pools.is_empty() {
+            return;
+        }
         let provided_nodes =
             !b.provided.node_labels.is_empty() || !b.provided.node_taints.is_empty();
         if provided_nodes {
-            let fits_provided = node_selector.iter().all(|(k, v)| {
-                b.provided.node_labels.contains(k)
-                    || b.provided.node_labels.contains(&format!("{k}={v}"))
-            });
+            let labels = &b.provided.node_labels;
+            let has = |k: &str, v: &str| labels.contains(k) || labels.contains(&format!("{k}={v}"));
+            let fits_provided = node_selector.iter().all(|(k, v)| has(k, v))
+                && required.iter().all(|t| match t.operator {
+                    NodeOperator::In => t.values.iter().any(|v| has(&t.key, v)),
+                    NodeOperator::Exists => labels
+                        .iter()
+                        .any(|l| l == &t.key || l.starts_with(&format!("{}=", t.key))),
+                    _ => true,
+                });
             if fits_provided {
                 return;
             }

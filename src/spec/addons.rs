@@ -26,6 +26,8 @@ pub struct AddonSettings {
     pub resources: Option<Resources>,
     pub priority_class: Option<String>,
     pub tolerations: Vec<Toleration>,
+    /// Where the typed `tolerations` or `node_selector` were written, when they were.
+    pub placement_origin: Option<Origin>,
     pub node_selector: BTreeMap<String, String>,
     pub cluster_name: Option<String>,
     pub region: Option<String>,

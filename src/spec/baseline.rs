@@ -85,7 +85,9 @@ pub enum IssuerKind {
     Acme {
         server: String,
         email: String,
-        solver: AcmeSolver,
+        /// One or two solvers: HTTP-01, DNS-01, or both (DNS-01 then answers for its
+        /// `dns_zones` and HTTP-01 for every other name).
+        solvers: Vec<AcmeSolver>,
     },
     SelfSigned,
 }
@@ -109,11 +111,11 @@ impl IssuerSpec {
     /// self-signed or DNS-01 issuer serves any; an HTTP-01 solver only its own class.
     pub fn serves_class(&self, class: &str) -> bool {
         match &self.kind {
-            IssuerKind::Acme {
-                solver: AcmeSolver::Http01 { ingress_class },
-                ..
-            } => ingress_class == class,
-            _ => true,
+            IssuerKind::Acme { solvers, .. } => solvers.iter().any(|s| match s {
+                AcmeSolver::Http01 { ingress_class } => ingress_class == class,
+                AcmeSolver::Dns01 { .. } => true,
+            }),
+            IssuerKind::SelfSigned => true,
         }
     }
 }

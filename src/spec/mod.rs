@@ -169,6 +169,9 @@ pub struct EnvSpec {
 pub struct ServiceSpec {
     pub name: String,
     pub namespace: String,
+    /// The name of its Argo CD Application, from `[argocd] application_name`; `None`
+    /// for the default, `<env>-<service>`.
+    pub app_name: Option<String>,
     /// Full image repository including the registry, without tag or digest.
     pub image: String,
     pub tag: Option<String>,
