@@ -43,7 +43,19 @@ def is_custom_resource(api_version):
     group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
     if not group or "." not in group:
         return False
+    if group in CRD_GROUPS_UNDER_K8S_IO:
+        return True
     return not (group.endswith(".k8s.io") and "x-k8s" not in group)
+
+
+# SIG projects whose API groups end in `.k8s.io` but are served by CRDs, not by the API
+# server (hand-written manifests may use them: examples/escape-hatch's
+# VerticalPodAutoscaler).
+CRD_GROUPS_UNDER_K8S_IO = {
+    "autoscaling.k8s.io",
+    "gateway.networking.k8s.io",
+    "snapshot.storage.k8s.io",
+}
 
 
 def self_check(versions):

@@ -94,6 +94,11 @@ pub enum Command {
         /// Exit 1 when there are differences, 0 when there are none.
         #[arg(long)]
         exit_code: bool,
+        /// Leave out objects, or fields of objects: comma-separated filters
+        /// kind=KIND, name=NAME, namespace=NS, field=PATH (globs * and ?), e.g.
+        /// `kind=Deployment,field=spec.replicas` (repeatable; see docs/diff.md).
+        #[arg(long, value_name = "RULE")]
+        ignore: Vec<String>,
     },
     /// Set a service's image tag and/or digest (or a sidecar's or init container's) in
     /// one environment's overlay (only the value's bytes change), then re-render that

@@ -12,8 +12,9 @@
 
 use crate::admission;
 use crate::diagnostic::Diagnostic;
-use crate::emit::{self, Tree};
+use crate::emit::{self, Notes, Tree};
 use crate::error::{Error, Result};
+use crate::escape_hatch::{self, Batch, Hatch};
 use crate::render::{self, Object};
 use crate::resolve;
 use crate::spec::PlatformSpec;
@@ -58,6 +59,9 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         ));
     }
     let mut spec = spec;
+    // Hand-written manifests and patches (see `escape_hatch`).
+    let hatch = Hatch::prepare(ws, &mut spec);
+    let idle = hatch.is_idle();
     let mut report = Report::default();
     report.diagnostics.append(&mut spec.warnings);
     report.diagnostics.extend(validate::check_platform(&spec));
@@ -66,12 +70,21 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let mut object_count = 0;
     let mut inventory = admission::Inventory::default();
     // Validates and emits one batch of objects; `wanted` says whether its files are kept.
-    let mut run_batch = |mut objects: Vec<Object>, wanted: bool, report: &mut Report| {
+    let mut run_batch = |mut objects: Vec<Object>,
+                         known: &Batch,
+                         notes: &Notes,
+                         wanted: bool,
+                         report: &mut Report| {
         // Checks between objects stay within a namespace, so a batch of whole
         // namespaces is validated on its own; its waivers are needed to emit it.
         let mut part = Report::default();
-        validate::check_into(&spec, &objects, &mut part);
+        validate::check_into_with(&spec, &objects, known, &mut part);
         inventory.record(&objects);
+        for o in &objects {
+            if let Some(locator) = known.hand_written(&o.path) {
+                inventory.locate(&o.path, locator);
+            }
+        }
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
         if wanted && !failed {
@@ -80,7 +93,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 .filter(|o| o.value.get("kind").is_some())
                 .count();
             // One insert per file (`append` would merge the whole map every batch).
-            for (path, text) in emit::emit_with_waivers(&spec, &objects, &part.waived).files {
+            for (path, text) in emit::emit_noted(&spec, &objects, &part.waived, notes).files {
                 tree.insert_new(path, text);
             }
             if keep {
@@ -98,8 +111,12 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         let owners = render::namespace_owners(env);
         // Cluster-scoped objects (Namespaces) are checked together, last.
         let mut cluster_scoped = Vec::new();
+        // What validation and the headers need to know of the hand-written and
+        // patched objects of the environment.
+        let mut known = Batch::new(&hatch);
+        let mut notes = Notes::new();
         for batch in batches(env) {
-            let objects: Vec<Object> = {
+            let objects: Vec<Object> = if idle {
                 use rayon::prelude::*;
                 batch
                     .par_iter()
@@ -107,14 +124,30 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                         render::service_objects(&spec, env, &env.services[i], owners[i])
                     })
                     .collect()
+            } else {
+                use rayon::prelude::*;
+                let outputs: Vec<escape_hatch::Output> = batch
+                    .par_iter()
+                    .map(|&i| {
+                        let svc = &env.services[i];
+                        let rendered = render::service_objects(&spec, env, svc, owners[i]);
+                        hatch.service(&spec, env, svc, rendered)
+                    })
+                    .collect();
+                let mut objects = Vec::new();
+                for mut out in outputs {
+                    known.add(&mut out, &mut notes);
+                    objects.append(&mut out.objects);
+                }
+                objects
             };
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
                 .partition(|o| o.value["metadata"].get("namespace").is_none());
             cluster_scoped.extend(cluster);
-            run_batch(namespaced, wanted, &mut report);
+            run_batch(namespaced, &known, &notes, wanted, &mut report);
         }
-        run_batch(cluster_scoped, wanted, &mut report);
+        run_batch(cluster_scoped, &known, &notes, wanted, &mut report);
     }
     // What is installed once per cluster, and the cluster's Argo CD objects.
     for cluster in &spec.clusters {
@@ -122,8 +155,15 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
             || spec
                 .environments_on(&cluster.name)
                 .any(|e| envs.contains(&e.name));
-        run_batch(render::cluster_objects(&spec, cluster), wanted, &mut report);
+        let mut objects = render::cluster_objects(&spec, cluster);
+        let mut known = Batch::new(&hatch);
+        let mut notes = Notes::new();
+        let mut out = hatch.cluster(&cluster.name);
+        known.add(&mut out, &mut notes);
+        objects.append(&mut out.objects);
+        run_batch(objects, &known, &notes, wanted, &mut report);
     }
+    report.diagnostics.extend(hatch.finish(true));
     // What Argo CD will check when it syncs all of it.
     report
         .diagnostics
@@ -215,7 +255,8 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     if !services.contains(&service) {
         return Err(resolve::unknown_service(service, &services));
     }
-    let spec = resolve::resolve(ws, &[env.to_string()])?;
+    let mut spec = resolve::resolve(ws, &[env.to_string()])?;
+    let hatch = Hatch::prepare(ws, &mut spec);
     let Some(env_spec) = spec.environments.iter().find(|e| e.name == env) else {
         return Err(resolve::unknown_environment(env, &ws.environment_names()));
     };
@@ -224,11 +265,26 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
             "service `{service}` is disabled in environment `{env}` (`enabled = false`), so it has no manifests; remove its Application, or enable the service"
         )));
     };
-    let report = validate::check(&spec, &objects);
+    let svc = env_spec
+        .services
+        .iter()
+        .find(|s| s.name == service)
+        .expect("one_service found it");
+    let mut out = hatch.service(&spec, env_spec, svc, objects);
+    let mut known = Batch::new(&hatch);
+    let mut notes = Notes::new();
+    known.add(&mut out, &mut notes);
+    let objects = out.objects;
+    let mut report = validate::check_with(&spec, &objects, &known);
+    // A `[defaults]` patch may match nothing in this one service.
+    report.diagnostics.extend(hatch.finish(false));
+    crate::diagnostic::sort(&mut report.diagnostics);
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
     }
-    let tree = emit::emit_with_waivers(&spec, &objects, &report.waived);
+    let tree = emit::emit_noted(&spec, &objects, &report.waived, &notes);
+    drop(known);
+    drop(hatch);
     Ok(Compiled {
         spec,
         object_count: objects.len(),

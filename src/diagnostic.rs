@@ -41,6 +41,9 @@ pub struct Diagnostic {
     pub target: Option<Target>,
     /// The value at `origin` must not be shown: the snippet masks it (secrets).
     pub redact: bool,
+    /// The whole line of `origin` must not be shown (a line that holds a
+    /// secret-looking value in a file that is not valid TOML): the snippet masks it.
+    pub redact_line: bool,
 }
 
 impl Diagnostic {
@@ -54,6 +57,7 @@ impl Diagnostic {
             help: None,
             target: None,
             redact: false,
+            redact_line: false,
         }
     }
 
@@ -127,6 +131,92 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// The one masking rule, applied to every diagnostic as it is rendered, in every
+/// format: each secret-looking piece of the message, label, help and target
+/// (`secret_scan::mask_message`: a known secret shape, or a random-looking token) is
+/// replaced by `***`, and a snippet whose value at the origin looks like a secret is
+/// masked. Rules need not (and cannot reliably) mask the values they quote.
+pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
+    let mut d = d.clone();
+    let mask = |s: &mut String| {
+        if let Some(m) = crate::secret_scan::mask_message(s) {
+            *s = m;
+        }
+    };
+    mask(&mut d.message);
+    if let Some(l) = d.label.as_mut() {
+        mask(l);
+    }
+    if let Some(h) = d.help.as_mut() {
+        mask(h);
+    }
+    if let Some(t) = d.target.as_mut() {
+        mask(&mut t.field);
+    }
+    if d.help.is_none() {
+        if let Some((problem, advice)) = split_advice(&d.message) {
+            d.help = Some(advice);
+            d.message = problem;
+        }
+    }
+    if !d.redact {
+        if let Some(o) = &d.origin {
+            let value = sources
+                .get(o.file)
+                .text
+                .get(o.span.clone())
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\'']);
+            if value.len() <= 64 * 1024 && crate::secret_scan::looks_secret(value) {
+                d.redact = true;
+            }
+        }
+    }
+    d
+}
+
+/// Words that start the advice at the end of a message (`<problem>: use …`).
+const ADVICE_VERBS: &[&str] = &[
+    "use", "write", "start", "put", "leave", "remove", "save", "split", "rename", "add", "set",
+    "quote", "pass", "move", "keep", "give", "choose", "drop", "replace", "suffixes", "a plain",
+];
+
+/// A message `<problem>: <advice>` (the advice starting with one of
+/// [`ADVICE_VERBS`]) as the problem and the advice, so that every error whose rule
+/// wrote how to fix it into its message shows it as a help line, in every format.
+fn split_advice(message: &str) -> Option<(String, String)> {
+    let mut from = 0;
+    while let Some(i) = message[from..].find(": ").map(|i| from + i) {
+        let rest = &message[i + 2..];
+        if starts_with_advice(rest) && i > 0 {
+            return Some((message[..i].to_string(), rest.to_string()));
+        }
+        from = i + 2;
+    }
+    // "...: it contains a tag, so put the tag in `tag`": the reason stays, the advice
+    // after ", so " is the help.
+    let i = message.find(", so ")?;
+    let rest = &message[i + 5..];
+    starts_with_advice(rest).then(|| (message[..i].to_string(), rest.to_string()))
+}
+
+/// Whether `text` starts with one of [`ADVICE_VERBS`] as a word.
+fn starts_with_advice(text: &str) -> bool {
+    ADVICE_VERBS.iter().any(|v| {
+        text.strip_prefix(v)
+            .is_some_and(|after| after.starts_with(' ') || after.starts_with(','))
+    })
+}
+
+/// [`masked`] for a text that is not a diagnostic (an I/O or usage error).
+pub fn mask_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match crate::secret_scan::mask_message(text) {
+        Some(m) => std::borrow::Cow::Owned(m),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
     match format {
         Format::Human => render_human(diags, sources, color),
@@ -170,6 +260,9 @@ impl Paint {
 /// `--format json`.
 pub const MAX_SHOWN_INPUT_ERRORS: usize = 50;
 
+/// Widest snippet line printed, in characters (longer lines are cut around the column).
+pub const SNIPPET_WIDTH: usize = 160;
+
 /// An error about the shape of an input file (see [`MAX_SHOWN_INPUT_ERRORS`]).
 fn is_input_shape_error(d: &Diagnostic) -> bool {
     d.is_error()
@@ -193,6 +286,8 @@ fn render_human_footer(
     color: bool,
     writes: bool,
 ) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let p = Paint { on: color };
     let mut out = String::new();
     let mut input_errors = 0;
@@ -228,7 +323,22 @@ fn render_human_footer(
             );
             let line_str = file.line_text(line);
             let mut masked;
-            let text = if d.redact {
+            let text = if d.redact_line {
+                let indent = line_str.len() - line_str.trim_start().len();
+                masked = format!(
+                    "{}{}",
+                    &line_str[..indent],
+                    "*".repeat(line_str[indent..].chars().count())
+                );
+                masked.as_str()
+            } else if let Some(m) = crate::secret_scan::mask_line(line_str) {
+                // Another secret-looking token on the line (not the value at fault).
+                masked = m;
+                if d.redact {
+                    masked = mask(&masked, col - 1, origin.span.len());
+                }
+                masked.as_str()
+            } else if d.redact {
                 masked = mask(line_str, col - 1, origin.span.len());
                 // The same text elsewhere on the line (another value) is masked too.
                 let value = file
@@ -247,10 +357,27 @@ fn render_human_footer(
                 line_str
             };
             let bar = p.wrap("1;34", "|");
+            // A long line (a minified value, arrays nested 200,000 deep) is shown as
+            // a window of at most SNIPPET_WIDTH characters around the column.
+            let start_col = col - 1;
+            let chars = text.chars().count();
+            let (shown, start_col) = if chars > SNIPPET_WIDTH {
+                let from = start_col.saturating_sub(SNIPPET_WIDTH / 3);
+                let to = (from + SNIPPET_WIDTH).min(chars);
+                let window: String = text.chars().skip(from).take(to - from).collect();
+                let before = if from > 0 { "…" } else { "" };
+                let after = if to < chars { "…" } else { "" };
+                (
+                    format!("{before}{window}{after}"),
+                    start_col - from + before.chars().count(),
+                )
+            } else {
+                (text.to_string(), start_col)
+            };
+            let text = shown.as_str();
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &num));
             // Caret under the span, limited to this line.
-            let start_col = col - 1;
             let span_text = file
                 .text
                 .get(origin.span.clone())
@@ -258,7 +385,10 @@ fn render_human_footer(
                 .split('\n')
                 .next()
                 .unwrap_or("");
-            let width = span_text.chars().count().max(1);
+            let width = span_text
+                .chars()
+                .count()
+                .clamp(1, text.chars().count().saturating_sub(start_col).max(1));
             let indent: String = text
                 .chars()
                 .take(start_col)
@@ -369,6 +499,8 @@ struct JsonDiagnostic<'a> {
 
 /// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let items: Vec<JsonDiagnostic> = diags
         .iter()
         .map(|d| {
@@ -397,6 +529,8 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
+    let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
+    let diags = diags.as_slice();
     let mut out = String::new();
     for d in diags {
         let level = match d.severity {
@@ -450,4 +584,29 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_advice;
+
+    #[test]
+    fn advice_after_a_colon_or_after_so_becomes_the_help() {
+        assert_eq!(
+            split_advice("\"Main_API\" is not a valid name: use lowercase letters"),
+            Some((
+                "\"Main_API\" is not a valid name".into(),
+                "use lowercase letters".into()
+            ))
+        );
+        assert_eq!(
+            split_advice("\"a:1\" is not a valid image repository: it contains a tag, so put the tag in `tag`"),
+            Some((
+                "\"a:1\" is not a valid image repository: it contains a tag".into(),
+                "put the tag in `tag`".into()
+            ))
+        );
+        assert_eq!(split_advice("no advice here: it is what it is"), None);
+        assert_eq!(split_advice("it failed, so what"), None);
+    }
 }

@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::diff_ignore::IgnoreRule;
 pub use crate::diff_platform::HeadNodePools;
 use crate::manifest_set::{Identity, ManifestSet, Resource};
 
@@ -59,6 +60,101 @@ pub struct Changed {
     pub fields: Vec<String>,
     /// Unified diff of the deterministic YAML of both values.
     pub diff: String,
+    /// When every differing field follows from the service's version (kgen's version
+    /// label, the ConfigMap's `VERSION`, the pods' config hash, container images):
+    /// what they are.
+    pub churn: Option<Churn>,
+    /// Shown only as part of its service's [`VersionChange`] line.
+    pub version_only: bool,
+}
+
+/// The differences of one object that follow from its service's version alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Churn {
+    /// kgen's version label (`app.kubernetes.io/version`) before and after, when it
+    /// changes (None on a side without the label).
+    pub label: Option<(Option<String>, Option<String>)>,
+    /// (container, old image, new image) of each container whose image changes.
+    pub images: Vec<(String, String, String)>,
+    /// The ConfigMap's `VERSION` changes.
+    pub version_data: bool,
+    /// The pods' `kgen.dev/config-hash` changes (a hash of the ConfigMaps, which carry
+    /// the version label and `VERSION`).
+    pub config_hash: bool,
+}
+
+/// A service (`generated/<env>/<service>/`) that is only at the head (added) or only
+/// at the base (removed): shown once, with its objects inside.
+#[derive(Debug, Clone)]
+pub struct ServiceUnit {
+    pub environment: String,
+    pub service: String,
+    /// `staging/aux-service/`, under `generated/`.
+    pub dir: String,
+    /// True when added, false when removed.
+    pub added: bool,
+    /// Its objects, in file order.
+    pub objects: Vec<Resource>,
+}
+
+/// The changes of a service that follow from its new version alone (a tag bump): one
+/// line instead of one diff per object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionChange {
+    pub environment: String,
+    pub service: String,
+    /// `prod/main-api/`, under `generated/`.
+    pub dir: String,
+    /// The version label before and after.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// (container, old image, new image), once per container.
+    pub images: Vec<(String, String, String)>,
+    pub version_data: bool,
+    pub config_hash: bool,
+    /// The objects whose changes this line stands for, in file order.
+    pub objects: Vec<Identity>,
+}
+
+impl VersionChange {
+    /// `version 1.3.2 → 1.3.1 (container `main-api`: image tag 1.3.2 → 1.3.1); nothing
+    /// else changes in its 10 objects but kgen's version label, the ConfigMap's VERSION
+    /// and the pods' config hash`.
+    pub fn summary(&self) -> String {
+        let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
+        let mut s = format!("version {} → {}", v(&self.from), v(&self.to));
+        let images: Vec<String> = self
+            .images
+            .iter()
+            .map(|(c, old, new)| match (split_image(old), split_image(new)) {
+                (Some((or, ot)), Some((nr, nt)))
+                    if or == nr
+                        && ot != nt
+                        && old.contains('@') == new.contains('@')
+                        && !old.contains('@') =>
+                {
+                    format!("container `{c}`: image tag {ot} → {nt}")
+                }
+                _ => format!("container `{c}`: image {old} → {new}"),
+            })
+            .collect();
+        if !images.is_empty() {
+            s.push_str(&format!(" ({})", images.join(", ")));
+        }
+        let mut what = vec!["kgen's version label".to_string()];
+        if self.version_data {
+            what.push("the ConfigMap's VERSION".into());
+        }
+        if self.config_hash {
+            what.push("the pods' config hash".into());
+        }
+        s.push_str(&format!(
+            "; nothing else changes in its {} but {}",
+            crate::diagnostic::plural(self.objects.len(), "object"),
+            and_list(&what)
+        ));
+        s
+    }
 }
 
 /// A resource whose file moved, with the same value: not a change.
@@ -200,8 +296,11 @@ impl RiskKind {
 pub struct Risk {
     pub kind: RiskKind,
     pub environment: String,
-    /// The resource concerned; None for an environment-wide risk (manual sync).
+    /// The resource concerned; None for an environment-wide risk (manual sync) or a
+    /// whole service's.
     pub resource: Option<Identity>,
+    /// The service concerned, for a risk of a whole service (removed with its objects).
+    pub service: Option<String>,
     /// A complete sentence, without the resource's name.
     pub message: String,
 }
@@ -300,6 +399,14 @@ pub struct ManifestDiff {
     pub risks: Vec<Risk>,
     /// What is worth knowing but is not a risk (a Job that runs again, ...).
     pub info: Vec<Risk>,
+    /// Services added or removed as a whole (their objects are in `added` and
+    /// `removed` too).
+    pub services: Vec<ServiceUnit>,
+    /// Services whose changes follow from their version alone (their objects are in
+    /// `changed` too, marked `version_only`).
+    pub versions: Vec<VersionChange>,
+    /// What each `--ignore` rule left out.
+    pub ignore_notes: Vec<String>,
 }
 
 impl ManifestDiff {
@@ -346,10 +453,79 @@ pub fn compare_with(
     manual_envs: &BTreeSet<String>,
     head_pools: &HeadNodePools,
 ) -> ManifestDiff {
+    compare_opts(
+        base,
+        head,
+        &CompareOptions {
+            manual_envs: manual_envs.clone(),
+            head_pools: head_pools.clone(),
+            ..CompareOptions::default()
+        },
+    )
+}
+
+/// (base, head) resources.
+type Pairs<'a> = Vec<(&'a Resource, &'a Resource)>;
+
+/// What `compare_opts` needs to know beyond the two sets.
+#[derive(Debug, Clone, Default)]
+pub struct CompareOptions {
+    /// The environments whose sync is manual (from the head's platform).
+    pub manual_envs: BTreeSet<String>,
+    /// The head's NodePools, changed or not.
+    pub head_pools: HeadNodePools,
+    /// The service directories (`dev/main-api`, see [`service_dir`]) that hold a file
+    /// at the base, counting the files identical on both sides, which are not in the
+    /// sets; None: those of the base set.
+    pub base_dirs: Option<BTreeSet<String>>,
+    /// The same at the head.
+    pub head_dirs: Option<BTreeSet<String>>,
+    /// `--ignore` rules.
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// The service directory of a file under `generated/`: `dev/main-api` for
+/// `dev/main-api/deployment.yaml`; None for what is rendered once per cluster or
+/// directly in an environment.
+pub fn service_dir(path: &str) -> Option<(&str, &str)> {
+    let mut parts = path.split('/');
+    let (env, svc, _file) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && crate::manifest_set::environment_of(path) == env)
+        .then_some((env, svc))
+}
+
+fn dirs_of(set: &ManifestSet) -> BTreeSet<String> {
+    set.resources
+        .values()
+        .filter_map(|r| service_dir(&r.path))
+        .map(|(e, s)| format!("{e}/{s}"))
+        .collect()
+}
+
+/// Compares `base` with `head` (see the module's documentation).
+pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOptions) -> ManifestDiff {
+    let manual_envs = &opts.manual_envs;
+    let head_pools = &opts.head_pools;
+    let rules = &opts.ignore;
     let mut d = ManifestDiff::default();
-    let mut pairs = Vec::new();
+    // What each rule left out: (objects dropped, objects whose field it masked).
+    let mut used = vec![(0usize, 0usize); rules.len()];
+    let kept = |r: &Resource, used: &mut Vec<(usize, usize)>| {
+        let mut keep = true;
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.drops(&r.id) {
+                used[i].0 += 1;
+                keep = false;
+            }
+        }
+        keep
+    };
+    let mut pairs: Vec<(&Resource, &Resource)> = Vec::new();
     for (id, b) in &base.resources {
         d.environments.entry(id.environment.clone()).or_default();
+        if !kept(b, &mut used) {
+            continue;
+        }
         match head.resources.get(id) {
             None => d.removed.push(b.clone()),
             Some(h) => pairs.push((b, h)),
@@ -357,7 +533,7 @@ pub fn compare_with(
     }
     for (id, h) in &head.resources {
         d.environments.entry(id.environment.clone()).or_default();
-        if !base.resources.contains_key(id) {
+        if !base.resources.contains_key(id) && kept(h, &mut used) {
             d.added.push(h.clone());
         }
     }
@@ -366,10 +542,57 @@ pub fn compare_with(
         .into_iter()
         .filter_map(|(b, h)| Some((base.resources.get(&b)?, head.resources.get(&h)?)))
         .collect();
+    // Ignored fields take the base's value at the head.
+    let mask = |b: &Resource, h: &Resource, used: &mut Vec<(usize, usize)>| -> Resource {
+        let mut h = h.clone();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.mask(&b.value, &mut h.value, &h.id) {
+                used[i].1 += 1;
+            }
+        }
+        h
+    };
+    let masked: Vec<Resource> = if rules.iter().any(|r| r.field.is_some()) {
+        pairs
+            .iter()
+            .chain(&replaced)
+            .map(|(b, h)| mask(b, h, &mut used))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (pairs, replaced): (Pairs, Pairs) = if masked.is_empty() {
+        (pairs, replaced)
+    } else {
+        let all: Vec<(&Resource, &Resource)> = pairs
+            .iter()
+            .chain(&replaced)
+            .zip(&masked)
+            .map(|((b, _), h)| (*b, h))
+            .collect();
+        let n = pairs.len();
+        (all[..n].to_vec(), all[n..].to_vec())
+    };
+    for (rule, (dropped, masked)) in rules.iter().zip(&used) {
+        d.ignore_notes.push(match (dropped, masked) {
+            (0, 0) => format!("--ignore `{}` matched nothing that differs", rule.text),
+            (n, 0) => format!(
+                "--ignore `{}` left out {} that {}",
+                rule.text,
+                crate::diagnostic::plural(*n, "object"),
+                if *n == 1 { "differs" } else { "differ" }
+            ),
+            (_, n) => format!(
+                "--ignore `{}`: the field is ignored in {}",
+                rule.text,
+                crate::diagnostic::plural(*n, "object")
+            ),
+        });
+    }
     /// What one pair of resources turned out to be.
     enum Pair {
         Same(Option<Moved>),
-        Changed(Changed),
+        Changed(Box<Changed>),
     }
     let compared: Vec<Pair> = pairs
         .par_iter()
@@ -381,7 +604,7 @@ pub fn compare_with(
                     to: h.path.clone(),
                 }))
             } else {
-                Pair::Changed(changed(b, h))
+                Pair::Changed(Box::new(changed(b, h)))
             }
         })
         .collect();
@@ -398,7 +621,7 @@ pub fn compare_with(
             }
             Pair::Changed(ch) => {
                 counts.changed += 1;
-                d.changed.push(ch);
+                d.changed.push(*ch);
                 changed_pairs.push((*b, *h));
             }
         }
@@ -437,6 +660,10 @@ pub fn compare_with(
     });
     d.moved
         .sort_by(|a, b| (&a.id.environment, &a.to, &a.id).cmp(&(&b.id.environment, &b.to, &b.id)));
+    let base_dirs = opts.base_dirs.clone().unwrap_or_else(|| dirs_of(base));
+    let head_dirs = opts.head_dirs.clone().unwrap_or_else(|| dirs_of(head));
+    d.services = service_units(&d.added, &d.removed, &base_dirs, &head_dirs);
+    d.versions = version_changes(&mut d.changed);
     let (info, risks): (Vec<Risk>, Vec<Risk>) =
         findings(&d, &changed_pairs, manual_envs, head_pools)
             .into_iter()
@@ -444,6 +671,137 @@ pub fn compare_with(
     d.risks = risks;
     d.info = info;
     d
+}
+
+/// Services only at the head (added) or only at the base (removed), with their objects.
+fn service_units(
+    added: &[Resource],
+    removed: &[Resource],
+    base_dirs: &BTreeSet<String>,
+    head_dirs: &BTreeSet<String>,
+) -> Vec<ServiceUnit> {
+    let mut units: BTreeMap<(String, bool), ServiceUnit> = BTreeMap::new();
+    for (list, is_added, other) in [(added, true, base_dirs), (removed, false, head_dirs)] {
+        for r in list {
+            let Some((env, svc)) = service_dir(&r.path) else {
+                continue;
+            };
+            let dir = format!("{env}/{svc}");
+            if other.contains(&dir) {
+                continue;
+            }
+            units
+                .entry((dir.clone(), is_added))
+                .or_insert_with(|| ServiceUnit {
+                    environment: env.to_string(),
+                    service: svc.to_string(),
+                    dir: format!("{dir}/"),
+                    added: is_added,
+                    objects: Vec::new(),
+                })
+                .objects
+                .push(r.clone());
+        }
+    }
+    units.into_values().collect()
+}
+
+/// Groups the changes that follow from a service's version alone (one version label
+/// change in the service, every other difference derived from it), marking them
+/// `version_only`. A Job that replaces another is never grouped: it runs again.
+fn version_changes(changed: &mut [Changed]) -> Vec<VersionChange> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, c) in changed.iter().enumerate() {
+        if c.churn.is_none() || c.replaces.is_some() {
+            continue;
+        }
+        if let Some((env, svc)) = service_dir(&c.path) {
+            groups
+                .entry((env.to_string(), svc.to_string()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for ((env, svc), members) in groups {
+        let labels: BTreeSet<&(Option<String>, Option<String>)> = members
+            .iter()
+            .filter_map(|&i| changed[i].churn.as_ref()?.label.as_ref())
+            .collect();
+        let [(from, to)] = labels.into_iter().collect::<Vec<_>>()[..] else {
+            continue;
+        };
+        let mut v = VersionChange {
+            environment: env.clone(),
+            service: svc.clone(),
+            dir: format!("{env}/{svc}/"),
+            from: from.clone(),
+            to: to.clone(),
+            images: Vec::new(),
+            version_data: false,
+            config_hash: false,
+            objects: Vec::new(),
+        };
+        for &i in &members {
+            let c = &mut changed[i];
+            let churn = c.churn.as_ref().expect("grouped");
+            for img in &churn.images {
+                if !v.images.iter().any(|x| x.0 == img.0) {
+                    v.images.push(img.clone());
+                }
+            }
+            v.version_data |= churn.version_data;
+            v.config_hash |= churn.config_hash;
+            v.objects.push(c.id.clone());
+            c.version_only = true;
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// Whether every differing field of an object follows from its service's version, and
+/// if so, what they are.
+fn churn(b: &Resource, h: &Resource, fields: &[String]) -> Option<Churn> {
+    let quoted = |k: &str| format!("[{}]", Value::String(k.to_string()));
+    let label = quoted(crate::render::labels::VERSION);
+    let hash = quoted(crate::render::pod::CONFIG_HASH_ANNOTATION);
+    let mut c = Churn::default();
+    let mut label_changes = false;
+    for f in fields {
+        if f.ends_with(&format!("labels{label}")) {
+            label_changes = true;
+        } else if f.ends_with(&format!("annotations{hash}")) {
+            c.config_hash = true;
+        } else if h.id.kind == "ConfigMap" && f == "data.VERSION" {
+            c.version_data = true;
+        } else if f.ends_with(".image")
+            && (f.contains("containers[") || f.contains("initContainers["))
+        {
+            // Images are listed below, from both values.
+        } else {
+            return None;
+        }
+    }
+    if label_changes {
+        let version = |v: &Value| {
+            v["metadata"]["labels"][crate::render::labels::VERSION]
+                .as_str()
+                .map(str::to_string)
+        };
+        c.label = Some((version(&b.value), version(&h.value)));
+    }
+    let (mut bi, mut hi) = (BTreeMap::new(), BTreeMap::new());
+    container_images(&b.value, &mut bi);
+    container_images(&h.value, &mut hi);
+    for (name, new) in &hi {
+        if let Some(old) = bi.get(name) {
+            if old != new {
+                c.images.push((name.clone(), old.clone(), new.clone()));
+            }
+        }
+    }
+    Some(c)
 }
 
 /// Removed and added Jobs that are one Job renamed by kgen (same file, same namespace,
@@ -489,6 +847,8 @@ fn changed(b: &Resource, h: &Resource) -> Changed {
         replaces: None,
         base_path: b.path.clone(),
         path: h.path.clone(),
+        churn: churn(b, h, &fields),
+        version_only: false,
         fields,
         diff: unified_diff(
             &b.value,
@@ -587,7 +947,7 @@ fn path_or_root(path: &str) -> String {
     }
 }
 
-fn push_key(path: &mut String, key: &str) {
+pub(crate) fn push_key(path: &mut String, key: &str) {
     let simple = !key.is_empty()
         && key
             .chars()
@@ -621,7 +981,17 @@ const STATEFULSET_MUTABLE: [&str; 7] = [
 
 /// The fields of a Job's spec that an update may not change (`ValidateJobSpecUpdate`,
 /// kubernetes pkg/apis/batch/validation), but the selector (an `immutable-selector`).
-const JOB_IMMUTABLE: [&str; 3] = ["template", "completions", "completionMode"];
+/// `completions` may change on an Indexed Job together with `parallelism`
+/// (`validateCompletions`, elastic Indexed Jobs).
+const JOB_IMMUTABLE: [&str; 7] = [
+    "template",
+    "completions",
+    "completionMode",
+    "podFailurePolicy",
+    "backoffLimitPerIndex",
+    "managedBy",
+    "successPolicy",
+];
 
 fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v["metadata"]["annotations"][key].as_str()
@@ -800,7 +1170,27 @@ fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
         return;
     }
     let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
-    let fields = spec_fields(bs, hs, |k| JOB_IMMUTABLE.contains(&k));
+    // An elastic Indexed Job scales by changing completions and parallelism together.
+    let elastic = hs["completionMode"] == "Indexed"
+        && bs["completionMode"] == "Indexed"
+        && !hs["completions"].is_null()
+        && hs["completions"] == hs["parallelism"];
+    let fields = spec_fields(bs, hs, |k| {
+        JOB_IMMUTABLE.contains(&k) && !(elastic && k == "completions")
+    });
+    // `a Job's pod template and completions are immutable`, or the fields themselves.
+    let immutable = if fields
+        .iter()
+        .all(|f| f == "spec.template" || f == "spec.completions")
+    {
+        "a Job's pod template and completions are immutable".to_string()
+    } else {
+        format!(
+            "a Job's {} {} immutable",
+            and_list(&fields),
+            verb(fields.len(), "is", "are")
+        )
+    };
     let what = format!(
         "{} {}",
         and_list(&fields),
@@ -843,7 +1233,7 @@ fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
                 out.push((
                     RiskKind::JobImmutable,
                     format!(
-                        "{what}; with hook-delete-policy {policy} Argo CD keeps a run that {outcome}, and a Job's pod template and completions are immutable: if that run is still in the cluster, the sync fails until it is deleted ({})",
+                        "{what}; with hook-delete-policy {policy} Argo CD keeps a run that {outcome}, and {immutable}: if that run is still in the cluster, the sync fails until it is deleted ({})",
                         kubectl_delete(id, "")
                     ),
                 ));
@@ -852,7 +1242,7 @@ fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
         None if !fields.is_empty() => out.push((
             RiskKind::JobImmutable,
             format!(
-                "{what}; a Job's pod template and completions are immutable, so the sync fails until the Job is deleted ({}), after which it runs again",
+                "{what}; {immutable}, so the sync fails until the Job is deleted ({}), after which it runs again",
                 kubectl_delete(id, "")
             ),
         )),
@@ -1034,8 +1424,18 @@ fn findings(
         kind,
         environment: id.environment.clone(),
         resource: Some(id.clone()),
+        service: None,
         message,
     };
+    // A removed service is one risk, not one per object: its objects' own risks are
+    // kept only when they say more than that a prune deletes them.
+    let removed_units: BTreeMap<&str, &ServiceUnit> = d
+        .services
+        .iter()
+        .filter(|u| !u.added)
+        .map(|u| (u.dir.as_str(), u))
+        .collect();
+    let mut pruned_with_unit: BTreeMap<&str, Vec<&Identity>> = BTreeMap::new();
     for (b, h) in changed {
         let id = &h.id;
         let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
@@ -1210,6 +1610,14 @@ fn findings(
                 id,
                 "removed; Argo CD does not prune it (sync option Prune=false): it stays in the cluster until deleted by hand".into(),
             ));
+        } else if let Some(unit) =
+            service_dir(&r.path).and_then(|(e, s)| removed_units.get(format!("{e}/{s}/").as_str()))
+        {
+            // Said once for the whole service, below.
+            pruned_with_unit
+                .entry(unit.dir.as_str())
+                .or_default()
+                .push(id);
         } else if id.kind == "HorizontalPodAutoscaler" {
             out.push(risk(
                 RiskKind::HpaRemoved,
@@ -1231,12 +1639,52 @@ fn findings(
         }
     }
 
+    for (dir, ids) in pruned_with_unit {
+        let unit = removed_units[dir];
+        let namespaces: Vec<String> = ids
+            .iter()
+            .filter(|id| id.kind == "Namespace" && id.api_version == "v1")
+            .map(|id| format!("`{}`", id.name))
+            .collect();
+        let total = unit.objects.len();
+        let count = if ids.len() == total {
+            format!("its {}", crate::diagnostic::plural(total, "object"))
+        } else {
+            format!(
+                "{} of its {}",
+                ids.len(),
+                crate::diagnostic::plural(total, "object")
+            )
+        };
+        let mut message = format!("removed: a prune deletes {count} from the cluster");
+        if !namespaces.is_empty() {
+            message.push_str(&format!(
+                ", {} {} with everything in {}",
+                if namespaces.len() == 1 {
+                    "namespace"
+                } else {
+                    "namespaces"
+                },
+                and_list(&namespaces),
+                if namespaces.len() == 1 { "it" } else { "them" },
+            ));
+        }
+        out.push(Risk {
+            kind: RiskKind::Removed,
+            environment: unit.environment.clone(),
+            resource: None,
+            service: Some(unit.service.clone()),
+            message,
+        });
+    }
+
     for (env, counts) in &d.environments {
         if manual_envs.contains(env) && counts.differences() > 0 {
             out.push(Risk {
                 kind: RiskKind::ManualSync,
                 environment: env.clone(),
                 resource: None,
+                service: None,
                 message: format!(
                     "Argo CD syncs this environment manually: {} ({} added, {} changed, {} removed) {} until someone syncs it",
                     crate::diagnostic::plural(counts.differences(), "change"),
@@ -1496,6 +1944,143 @@ mod tests {
         let mut a = job(json!({}), "a");
         a["spec"]["backoffLimit"] = 3.into();
         assert_eq!(findings_of(job(json!({}), "a"), a), []);
+    }
+
+    #[test]
+    fn immutable_job_fields_beyond_the_template() {
+        let with = |spec: Value| {
+            let mut j = job(json!({}), "a");
+            for (k, v) in spec.as_object().unwrap() {
+                j["spec"][k] = v.clone();
+            }
+            j
+        };
+        let f = findings_of(
+            with(json!({"backoffLimitPerIndex": 1, "completionMode": "Indexed", "completions": 2})),
+            with(
+                json!({"backoffLimitPerIndex": 2, "completionMode": "Indexed", "completions": 2,
+                "podFailurePolicy": {"rules": []}}),
+            ),
+        );
+        assert_eq!(
+            f,
+            [("job-immutable", "spec.backoffLimitPerIndex and spec.podFailurePolicy change; a Job's spec.backoffLimitPerIndex and spec.podFailurePolicy are immutable, so the sync fails until the Job is deleted (`kubectl delete job -n n m`), after which it runs again".to_string())]
+        );
+        // An elastic Indexed Job scales completions with parallelism.
+        assert_eq!(
+            findings_of(
+                with(json!({"completionMode": "Indexed", "completions": 2, "parallelism": 2})),
+                with(json!({"completionMode": "Indexed", "completions": 3, "parallelism": 3})),
+            ),
+            []
+        );
+        // Not so a NonIndexed one.
+        assert_eq!(
+            findings_of(
+                with(json!({"completions": 2, "parallelism": 2})),
+                with(json!({"completions": 3, "parallelism": 3})),
+            )[0]
+            .0,
+            "job-immutable"
+        );
+    }
+
+    #[test]
+    fn a_tag_bump_is_one_version_change_per_service() {
+        let labels =
+            |v: &str| json!({"app.kubernetes.io/version": v, "app.kubernetes.io/name": "web"});
+        let deploy = |v: &str, hash: &str, replicas: u32| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "n", "labels": labels(v)},
+                "spec": {"replicas": replicas, "template": {
+                    "metadata": {"labels": labels(v), "annotations": {"kgen.dev/config-hash": hash}},
+                    "spec": {"containers": [{"name": "web", "image": format!("reg/web:{v}")}]}}}})
+        };
+        let config = |v: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "web-config", "namespace": "n", "labels": labels(v)},
+                "data": {"VERSION": v, "A": "1"}})
+        };
+        let service = |v: &str| {
+            json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "n", "labels": labels(v)},
+                "spec": {"ports": [{"name": "http", "port": 80}]}})
+        };
+        let side = |v: &str, hash: &str, replicas: u32| {
+            set(&[
+                ("dev/web/configmap.yaml", config(v)),
+                ("dev/web/deployment.yaml", deploy(v, hash, replicas)),
+                ("dev/web/service.yaml", service(v)),
+            ])
+        };
+        let d = compare(&side("1.0", "a", 2), &side("1.1", "b", 2), &BTreeSet::new());
+        assert_eq!(d.changed.len(), 3);
+        assert!(d.changed.iter().all(|c| c.version_only));
+        assert_eq!(d.versions.len(), 1);
+        let v = &d.versions[0];
+        assert_eq!(
+            v.summary(),
+            "version 1.0 → 1.1 (container `web`: image tag 1.0 → 1.1); nothing else changes in its 3 objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash"
+        );
+        // Another change keeps the Deployment out of the line.
+        let d = compare(&side("1.0", "a", 2), &side("1.1", "b", 3), &BTreeSet::new());
+        assert_eq!(d.versions[0].objects.len(), 2);
+        assert!(
+            !d.changed
+                .iter()
+                .find(|c| c.id.kind == "Deployment")
+                .unwrap()
+                .version_only
+        );
+        assert_eq!(
+            d.versions[0].summary(),
+            "version 1.0 → 1.1; nothing else changes in its 2 objects but kgen's version label and the ConfigMap's VERSION"
+        );
+        // No version label change: nothing collapses (a config hash alone is a change).
+        let d = compare(&side("1.0", "a", 2), &side("1.0", "b", 2), &BTreeSet::new());
+        assert!(d.versions.is_empty() && !d.changed[0].version_only);
+    }
+
+    #[test]
+    fn a_removed_service_is_one_risk() {
+        let obj = |kind: &str, name: &str, ns: &str| {
+            json!({"apiVersion": if kind == "HorizontalPodAutoscaler" { "autoscaling/v2" } else { "v1" },
+                "kind": kind, "metadata": {"name": name, "namespace": ns}})
+        };
+        let base = set(&[
+            (
+                "dev/web/namespace.yaml",
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}}),
+            ),
+            (
+                "dev/web/hpa.yaml",
+                obj("HorizontalPodAutoscaler", "web", "web"),
+            ),
+            ("dev/web/service.yaml", obj("Service", "web", "web")),
+            ("dev/other/service.yaml", obj("Service", "other", "other")),
+            (
+                "dev/other/hpa.yaml",
+                obj("HorizontalPodAutoscaler", "other", "other"),
+            ),
+        ]);
+        let head = set(&[("dev/other/service.yaml", obj("Service", "other", "other"))]);
+        let d = compare(&base, &head, &BTreeSet::new());
+        assert_eq!(d.services.len(), 1);
+        assert_eq!(d.services[0].dir, "dev/web/");
+        assert_eq!(d.services[0].objects.len(), 3);
+        let risks: Vec<(&str, Option<&str>, &str)> = d
+            .risks
+            .iter()
+            .map(|r| (r.kind.code(), r.service.as_deref(), r.message.as_str()))
+            .collect();
+        // other's HPA is removed alone: its own risk.
+        assert_eq!(
+            risks,
+            [
+                ("hpa-removed", None, "removed; autoscaling stops and the replica count falls back to the workload's spec.replicas"),
+                ("removed", Some("web"), "removed: a prune deletes its 3 objects from the cluster, namespace `web` with everything in it"),
+            ]
+        );
     }
 
     #[test]

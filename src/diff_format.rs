@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::diagnostic::plural;
-use crate::diff::{Changed, DiffReport, EnvCounts, Moved, Risk, Side};
+use crate::diff::{
+    Changed, DiffReport, EnvCounts, ManifestDiff, Moved, Risk, ServiceUnit, Side, VersionChange,
+};
 use crate::manifest_set::{Identity, Resource};
 
 /// Markdown output stays under this many bytes (GitHub's comment limit is 65,536
@@ -65,10 +67,68 @@ impl Paint {
 }
 
 fn risk_line(r: &Risk) -> String {
-    match &r.resource {
-        Some(id) => format!("{}: {}: {}", r.environment, id.short(), r.message),
-        None => format!("{}: {}", r.environment, r.message),
+    match (&r.resource, &r.service) {
+        (Some(id), _) => format!("{}: {}: {}", r.environment, id.short(), r.message),
+        (None, Some(svc)) => format!("{}: service {svc}: {}", r.environment, r.message),
+        (None, None) => format!("{}: {}", r.environment, r.message),
     }
+}
+
+/// What an added or removed list shows, in order: a whole service (once, with its
+/// objects), or one object.
+enum Entry<'a> {
+    Unit(&'a ServiceUnit),
+    Object(&'a Resource),
+}
+
+/// The entries of `items` (added or removed), each service that is added or removed
+/// as a whole in the place of its first object.
+fn entries<'a>(d: &'a ManifestDiff, items: &'a [Resource], added: bool) -> Vec<Entry<'a>> {
+    let mut out = Vec::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for r in items {
+        let unit = d.services.iter().find(|u| {
+            u.added == added && r.path.starts_with(&u.dir) && r.id.environment == u.environment
+        });
+        match unit {
+            Some(u) => {
+                if shown.insert(u.dir.as_str()) {
+                    out.push(Entry::Unit(u));
+                }
+            }
+            None => out.push(Entry::Object(r)),
+        }
+    }
+    out
+}
+
+/// What the changed list shows, in order: a service's version change (once, where
+/// its first object is), or one changed object.
+enum ChangeEntry<'a> {
+    Version(&'a VersionChange),
+    Object(&'a Changed),
+}
+
+fn change_entries(d: &ManifestDiff) -> Vec<ChangeEntry<'_>> {
+    let mut out = Vec::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for c in &d.changed {
+        if !c.version_only {
+            out.push(ChangeEntry::Object(c));
+            continue;
+        }
+        if let Some(v) = d.versions.iter().find(|v| v.objects.contains(&c.id)) {
+            if shown.insert(v.dir.as_str()) {
+                out.push(ChangeEntry::Version(v));
+            }
+        }
+    }
+    out
+}
+
+/// An object's file, relative to its service's directory.
+fn in_dir<'a>(path: &'a str, dir: &str) -> &'a str {
+    path.strip_prefix(dir).unwrap_or(path)
 }
 
 fn no_differences(report: &DiffReport) -> String {
@@ -145,17 +205,35 @@ pub fn text(report: &DiffReport, color: bool) -> String {
         );
     }
 
-    let list = |out: &mut String, title: &str, sign: String, items: &[Resource]| {
+    let list = |out: &mut String, title: &str, sign: String, items: &[Resource], added: bool| {
         if items.is_empty() {
             return;
         }
         let _ = writeln!(out, "\n{}", p.bold(&format!("{title} ({}):", items.len())));
-        for r in items {
-            let _ = writeln!(out, "  {sign} {}  (generated/{})", r.id, r.path);
+        for e in entries(d, items, added) {
+            match e {
+                Entry::Object(r) => {
+                    let _ = writeln!(out, "  {sign} {}  (generated/{})", r.id, r.path);
+                }
+                Entry::Unit(u) => {
+                    let _ = writeln!(
+                        out,
+                        "  {sign} {}: service {}, {}  (generated/{})",
+                        u.environment,
+                        u.service,
+                        plural(u.objects.len(), "object"),
+                        u.dir
+                    );
+                    for r in &u.objects {
+                        let _ =
+                            writeln!(out, "      {}  ({})", r.id.short(), in_dir(&r.path, &u.dir));
+                    }
+                }
+            }
         }
     };
-    list(&mut out, "Added", p.green("+"), &d.added);
-    list(&mut out, "Removed", p.red("-"), &d.removed);
+    list(&mut out, "Added", p.green("+"), &d.added, true);
+    list(&mut out, "Removed", p.red("-"), &d.removed, false);
     write_moved_text(&mut out, &d.moved, &p);
 
     if !d.changed.is_empty() {
@@ -164,20 +242,35 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             "\n{}",
             p.bold(&format!("Changed ({}):", d.changed.len()))
         );
-        for c in &d.changed {
-            let _ = writeln!(
-                out,
-                "  {} {}  (generated/{}{})",
-                p.yellow("~"),
-                c.id,
-                c.path,
-                match &c.replaces {
-                    Some(old) => format!(", replaces {}: the Job runs again", old.name),
-                    None => String::new(),
+        for e in change_entries(d) {
+            match e {
+                ChangeEntry::Object(c) => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}  (generated/{}{})",
+                        p.yellow("~"),
+                        c.id,
+                        c.path,
+                        match &c.replaces {
+                            Some(old) => format!(", replaces {}: the Job runs again", old.name),
+                            None => String::new(),
+                        }
+                    );
                 }
-            );
+                ChangeEntry::Version(v) => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: service {}: {}  (generated/{})",
+                        p.yellow("~"),
+                        v.environment,
+                        v.service,
+                        v.summary(),
+                        v.dir
+                    );
+                }
+            }
         }
-        for c in &d.changed {
+        for c in d.changed.iter().filter(|c| !c.version_only) {
             let _ = writeln!(out, "\n{}", p.bold(&c.id.to_string()));
             for line in c.diff.lines() {
                 let painted = if line.starts_with("+++") || line.starts_with("---") {
@@ -245,9 +338,10 @@ fn md_resource(id: &Identity) -> String {
 
 /// One risk or info line of the Markdown.
 fn md_finding(r: &Risk) -> String {
-    match &r.resource {
-        Some(id) => format!("- {}: {}\n", md_resource(id), r.message),
-        None => format!("- **{}**: {}\n", r.environment, r.message),
+    match (&r.resource, &r.service) {
+        (Some(id), _) => format!("- {}: {}\n", md_resource(id), r.message),
+        (None, Some(svc)) => format!("- **{}** · service `{svc}`: {}\n", r.environment, r.message),
+        (None, None) => format!("- **{}**: {}\n", r.environment, r.message),
     }
 }
 
@@ -344,7 +438,7 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         }
         budget.push("\n");
     }
-    let list = |budget: &mut Budget, title: &str, items: &[Resource]| {
+    let list = |budget: &mut Budget, title: &str, items: &[Resource], added: bool| {
         if items.is_empty() {
             return;
         }
@@ -352,20 +446,38 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
             budget.resources_left += items.len();
             return;
         }
-        for (i, r) in items.iter().enumerate() {
-            if !budget.push(&format!(
-                "- {} (`generated/{}`)\n",
-                md_resource(&r.id),
-                r.path
-            )) {
-                budget.resources_left += items.len() - i;
+        let mut left = items.len();
+        for e in entries(d, items, added) {
+            let (text, n) = match e {
+                Entry::Object(r) => (
+                    format!("- {} (`generated/{}`)\n", md_resource(&r.id), r.path),
+                    1,
+                ),
+                Entry::Unit(u) => {
+                    let mut t = format!(
+                        "- **{}** · service `{}`: {} (`generated/{}`)\n",
+                        u.environment,
+                        u.service,
+                        plural(u.objects.len(), "object"),
+                        u.dir
+                    );
+                    for r in &u.objects {
+                        let _ =
+                            writeln!(t, "  - `{}` (`{}`)", r.id.short(), in_dir(&r.path, &u.dir));
+                    }
+                    (t, u.objects.len())
+                }
+            };
+            if !budget.push(&text) {
+                budget.resources_left += left;
                 return;
             }
+            left -= n;
         }
         budget.push("\n");
     };
-    list(&mut budget, "Added", &d.added);
-    list(&mut budget, "Removed", &d.removed);
+    list(&mut budget, "Added", &d.added, true);
+    list(&mut budget, "Removed", &d.removed, false);
     if !d.moved.is_empty() {
         budget.push(&format!(
             "{} moved to another file without changes.\n\n",
@@ -374,11 +486,35 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
     }
     if !d.changed.is_empty() {
         if budget.push(&format!("#### Changed ({})\n\n", d.changed.len())) {
-            for (i, c) in d.changed.iter().enumerate() {
-                if !budget.push(&details(c)) {
-                    budget.resources_left += d.changed.len() - i;
+            // The services whose changes follow from their version first, one line each,
+            // then a collapsible diff per other object.
+            let mut left = d.changed.len();
+            let mut fits = true;
+            for v in &d.versions {
+                if !budget.push(&format!(
+                    "- **{}** · service `{}`: {} (`generated/{}`)\n",
+                    v.environment,
+                    v.service,
+                    v.summary(),
+                    v.dir
+                )) {
+                    fits = false;
                     break;
                 }
+                left -= v.objects.len();
+            }
+            if fits && !d.versions.is_empty() {
+                budget.push("\n");
+            }
+            for c in d.changed.iter().filter(|c| !c.version_only) {
+                if !fits || !budget.push(&details(c)) {
+                    fits = false;
+                    break;
+                }
+                left -= 1;
+            }
+            if !fits {
+                budget.resources_left += left;
             }
         } else {
             budget.resources_left += d.changed.len();
@@ -499,7 +635,38 @@ struct JsonReport<'a> {
     removed: Vec<JsonResource<'a>>,
     changed: Vec<JsonChanged<'a>>,
     moved: Vec<JsonMoved<'a>>,
-    notes: &'a [String],
+    services: Vec<JsonService<'a>>,
+    versions: Vec<JsonVersion<'a>>,
+    notes: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonService<'a> {
+    environment: &'a str,
+    service: &'a str,
+    /// `added` or `removed`.
+    status: &'static str,
+    path: &'a str,
+    objects: Vec<JsonResource<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonVersion<'a> {
+    environment: &'a str,
+    service: &'a str,
+    path: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    images: Vec<JsonImage<'a>>,
+    objects: &'a [Identity],
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct JsonImage<'a> {
+    container: &'a str,
+    from: &'a str,
+    to: &'a str,
 }
 
 #[derive(Serialize)]
@@ -532,6 +699,8 @@ struct JsonRisk<'a> {
     code: &'static str,
     environment: &'a str,
     resource: Option<&'a Identity>,
+    /// For a risk of a whole service (removed with its objects).
+    service: Option<&'a str>,
     message: &'a str,
 }
 
@@ -553,6 +722,8 @@ struct JsonChanged<'a> {
     replaces: Option<&'a Identity>,
     fields: &'a [String],
     diff: &'a str,
+    /// Part of its service's entry in `versions`.
+    version_only: bool,
 }
 
 #[derive(Serialize)]
@@ -568,6 +739,7 @@ fn json_risk(r: &Risk) -> JsonRisk<'_> {
         code: r.kind.code(),
         environment: &r.environment,
         resource: r.resource.as_ref(),
+        service: r.service.as_deref(),
         message: &r.message,
     }
 }
@@ -626,6 +798,7 @@ pub fn json(report: &DiffReport) -> String {
                 replaces: c.replaces.as_ref(),
                 fields: &c.fields,
                 diff: &c.diff,
+                version_only: c.version_only,
             })
             .collect(),
         moved: d
@@ -637,7 +810,40 @@ pub fn json(report: &DiffReport) -> String {
                 to: &m.to,
             })
             .collect(),
-        notes: &report.notes,
+        services: d
+            .services
+            .iter()
+            .map(|u| JsonService {
+                environment: &u.environment,
+                service: &u.service,
+                status: if u.added { "added" } else { "removed" },
+                path: &u.dir,
+                objects: resources(&u.objects),
+            })
+            .collect(),
+        versions: d
+            .versions
+            .iter()
+            .map(|v| JsonVersion {
+                environment: &v.environment,
+                service: &v.service,
+                path: &v.dir,
+                from: v.from.as_deref(),
+                to: v.to.as_deref(),
+                images: v
+                    .images
+                    .iter()
+                    .map(|(c, f, t)| JsonImage {
+                        container: c,
+                        from: f,
+                        to: t,
+                    })
+                    .collect(),
+                objects: &v.objects,
+                summary: v.summary(),
+            })
+            .collect(),
+        notes: report.notes.iter().map(String::as_str).collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report serialises to JSON");
     s.push('\n');

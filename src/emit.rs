@@ -124,6 +124,30 @@ pub fn emit_with_waivers(
     objects: &[Object],
     waived: &BTreeMap<String, Vec<Waived>>,
 ) -> Tree {
+    emit_noted(platform, objects, waived, &Notes::new())
+}
+
+/// What the header of one object's file says besides what kgen says of its own
+/// objects: other inputs (a hand-written file), and lines after the first (the
+/// patches applied). See `escape_hatch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    /// The inputs named on the first line, instead of the environment's.
+    pub inputs: Option<Vec<String>>,
+    /// Comment lines (without `# `) after the first.
+    pub lines: Vec<String>,
+}
+
+/// Notes by object path.
+pub type Notes = std::collections::HashMap<String, Note>;
+
+/// Like [`emit_with_waivers`], with the notes of some objects in their headers.
+pub fn emit_noted(
+    platform: &PlatformSpec,
+    objects: &[Object],
+    waived: &BTreeMap<String, Vec<Waived>>,
+    notes: &Notes,
+) -> Tree {
     let inputs: BTreeMap<(bool, &str), &Vec<String>> = platform
         .environments
         .iter()
@@ -162,7 +186,22 @@ pub fn emit_with_waivers(
                 return (o.path.clone(), text);
             }
             let w = waived.get(&o.path).map_or(&[][..], Vec::as_slice);
-            (o.path.clone(), file_with_header(head, w, &o.value))
+            match notes.get(&o.path) {
+                None => (o.path.clone(), file_with_header(head, w, &o.value)),
+                Some(note) => {
+                    let mut text = header(note.inputs.as_deref().unwrap_or(ins));
+                    for line in &note.lines {
+                        text.push_str("# ");
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                    for w in w {
+                        text.push_str(&format!("# Waived: {} ({})\n", w.rule, w.reason));
+                    }
+                    yaml::write_document(&o.value, &mut text);
+                    (o.path.clone(), text)
+                }
+            }
         })
         .collect();
     let mut tree = Tree::default();

@@ -85,7 +85,44 @@ impl std::fmt::Debug for Prepared {
 }
 
 fn git_err(what: &str) -> impl Fn(git2::Error) -> Error + '_ {
-    move |e| Error::Git(format!("{what}: {}", e.message()))
+    move |e| Error::Git(format!("{what}: {}", git_message(&e)))
+}
+
+/// libgit2's whole message: some end in "...: " with the cause left in the OS error
+/// (a lock file that exists), which is then added, so that the message is complete.
+fn git_message(e: &git2::Error) -> String {
+    let m = e.message().trim_end();
+    let m = m.strip_suffix(':').unwrap_or(m).trim_end();
+    let cause = match e.code() {
+        git2::ErrorCode::Locked => Some(
+            "another git process seems to be running in this repository, or one crashed and left its lock file: if none is running, remove the `.lock` file named above and retry",
+        ),
+        git2::ErrorCode::Exists => Some("it already exists"),
+        _ => None,
+    };
+    match cause {
+        Some(c) => format!("{m}: {c}"),
+        None => m.to_string(),
+    }
+}
+
+/// Puts the index entries of `before` back as they were (an absent entry is removed).
+fn restore_index(
+    index: &mut git2::Index,
+    before: &[(String, Option<git2::IndexEntry>)],
+) -> std::result::Result<(), String> {
+    index.read(true).map_err(|e| git_message(&e))?;
+    for (rel, entry) in before {
+        let r = match entry {
+            Some(entry) => index.add(entry),
+            None if index.get_path(Path::new(rel), 0).is_some() => {
+                index.remove_path(Path::new(rel))
+            }
+            None => Ok(()),
+        };
+        r.map_err(|e| format!("{rel}: {}", git_message(&e)))?;
+    }
+    index.write().map_err(|e| git_message(&e))
 }
 
 /// Finds the repository holding `dir` (the platform directory) and checks that
@@ -219,15 +256,43 @@ impl Prepared {
         let repo = &self.repo;
         let workdir = repo.workdir().expect("checked in prepare").to_path_buf();
         let mut index = repo.index().map_err(git_err("read the index"))?;
+        // The index entries of the paths as they were, put back if the commit fails:
+        // a failed commit leaves the index as it found it (nothing staged), so that
+        // a retry is not refused for "uncommitted changes" this command made.
+        let before: Vec<(String, Option<git2::IndexEntry>)> = self
+            .paths
+            .iter()
+            .map(|rel| (rel.clone(), index.get_path(Path::new(rel), 0)))
+            .collect();
+        match self.stage_and_commit(&mut index, &workdir, message, author, committer) {
+            Ok(oid) => Ok(oid),
+            Err(e) => match restore_index(&mut index, &before) {
+                Ok(()) => Err(e),
+                Err(note) => Err(Error::Git(format!(
+                    "{e}; restoring the index also failed ({note}): check `git status`"
+                ))),
+            },
+        }
+    }
+
+    fn stage_and_commit(
+        &self,
+        index: &mut git2::Index,
+        workdir: &Path,
+        message: &str,
+        author: &Identity,
+        committer: &Identity,
+    ) -> Result<Option<String>> {
+        let repo = &self.repo;
         for rel in &self.paths {
             let p = Path::new(rel);
             if std::fs::symlink_metadata(workdir.join(p)).is_ok() {
                 index
                     .add_path(p)
-                    .map_err(|e| Error::Git(format!("stage {rel}: {}", e.message())))?;
+                    .map_err(|e| Error::Git(format!("stage {rel}: {}", git_message(&e))))?;
             } else if index.get_path(p, 0).is_some() {
                 index.remove_path(p).map_err(|e| {
-                    Error::Git(format!("stage the removal of {rel}: {}", e.message()))
+                    Error::Git(format!("stage the removal of {rel}: {}", git_message(&e)))
                 })?;
             }
         }

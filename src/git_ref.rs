@@ -208,9 +208,7 @@ impl GitRepo {
             _ => return Ok(None),
         };
         let bytes = self.blob(entry.id())?;
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| Error::Git(format!("{path} at {commit} is not UTF-8 text")))
+        crate::workspace::decode(&format!("{path} (at {commit})"), bytes).map(Some)
     }
 
     fn tree_of(&self, commit: &str) -> Result<git2::Tree<'_>> {

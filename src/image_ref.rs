@@ -24,6 +24,11 @@ pub fn check_tag(s: &str) -> Result<(), String> {
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
         && b.iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+    if !ok && (s.contains("{{") || s.contains("{%")) {
+        return Err(format!(
+            "{s:?} is not a valid image tag: write the tag itself; `tag` is not a template field (templates are expanded only in the fields docs/platform.md#templates lists), and each environment's overlay sets its own tag"
+        ));
+    }
     if !ok {
         return Err(format!("{s:?} is not a valid image tag: {TAG_RULE}"));
     }
@@ -62,12 +67,12 @@ pub fn check_digest(s: &str) -> Result<(), String> {
     };
     if let Some(c) = hex.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='f')) {
         return Err(format!(
-            "{s:?} is not a valid image digest: the part after \"{algorithm}:\" must be lowercase hex digits (0-9, a-f), but it contains {c:?}"
+            "{s:?} is not a valid image digest: write {algorithm}: followed by lowercase hex digits (0-9, a-f), as the registry prints it; this one contains {c:?}"
         ));
     }
     if hex.len() != want {
         return Err(format!(
-            "{s:?} is not a valid image digest: the part after \"{algorithm}:\" must be exactly {want} hex digits, but it has {}",
+            "{s:?} is not a valid image digest: write {algorithm}: followed by exactly {want} hex digits, as the registry prints it; this one has {}",
             hex.len()
         ));
     }
@@ -327,12 +332,12 @@ mod tests {
         );
         assert_eq!(
             check_digest("sha256:abc").unwrap_err(),
-            r#""sha256:abc" is not a valid image digest: the part after "sha256:" must be exactly 64 hex digits, but it has 3"#
+            r#""sha256:abc" is not a valid image digest: write sha256: followed by exactly 64 hex digits, as the registry prints it; this one has 3"#
         );
         let upper = SHA256.to_uppercase().replace("SHA256", "sha256");
         assert_eq!(
             check_digest(&upper).unwrap_err(),
-            format!("{upper:?} is not a valid image digest: the part after \"sha256:\" must be lowercase hex digits (0-9, a-f), but it contains 'F'")
+            format!("{upper:?} is not a valid image digest: write sha256: followed by lowercase hex digits (0-9, a-f), as the registry prints it; this one contains 'F'")
         );
         assert_eq!(
             check_digest(&format!("@{SHA256}")).unwrap_err(),
@@ -340,7 +345,9 @@ mod tests {
         );
         assert!(check_digest(&format!("sha512:{}", "a".repeat(64)))
             .unwrap_err()
-            .contains("must be exactly 128 hex digits, but it has 64"));
+            .contains(
+                "followed by exactly 128 hex digits, as the registry prints it; this one has 64"
+            ));
         assert!(check_digest(&format!("SHA256:{}", "a".repeat(64)))
             .unwrap_err()
             .contains("the algorithm \"SHA256\" is not supported"));
@@ -491,7 +498,7 @@ mod tests {
         );
         assert!(parse_image_ref("nginx@sha256:abc")
             .unwrap_err()
-            .contains("must be exactly 64 hex digits"));
+            .contains("followed by exactly 64 hex digits"));
         assert!(parse_image_ref("").is_err());
         assert!(parse_image_ref("nginx:1.0 ").is_err());
         assert!(parse_image_ref("a@b@c").is_err());

@@ -30,12 +30,32 @@ impl CheckoutLock {
     /// say why nothing is happening.
     pub fn acquire(dir: &Path, on_wait: impl FnOnce(&Path)) -> Result<CheckoutLock> {
         let path = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        // Never through a link: a committed (or dangling) `.kgen.lock` link would
+        // otherwise make kgen create or open a file wherever it points.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let file = match options.open(&path) {
+            Ok(f) => f,
+            #[cfg(unix)]
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Error::Usage(format!(
+                    "{} is a symbolic link; kgen does not follow links for its lock file. Remove it (kgen creates the file itself)",
+                    path.display()
+                )))
+            }
+            Err(e) => return Err(Error::io("open the lock file", &path, e)),
+        };
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(Error::Usage(format!(
+                "{} is not a regular file; remove it (kgen creates the lock file itself)",
+                path.display()
+            )));
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -110,12 +110,14 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             envs,
             format,
             exit_code,
+            ignore,
         } => {
             let opts = ops::diff::DiffOptions {
                 platform,
                 base,
                 head,
                 envs,
+                ignore,
             };
             let report = ops::diff::diff(&opts)?;
             let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -303,7 +305,13 @@ fn report(e: &Error, format: Format) -> ExitCode {
             }
         }
         other => {
-            let _ = writeln!(err, "kgen: error: {other}");
+            // The same masking as diagnostics get (a path or a value quoted in an
+            // I/O, git or usage error).
+            let _ = writeln!(
+                err,
+                "kgen: error: {}",
+                diagnostic::mask_text(&other.to_string())
+            );
         }
     }
     ExitCode::from(e.exit_code() as u8)

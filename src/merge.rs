@@ -126,6 +126,16 @@ impl<'a, T> Layers<'a, T> {
             .collect()
     }
 
+    /// The highest layer for which `has` holds: (its file, the layer, whether it is a
+    /// base layer).
+    pub fn highest(&self, has: impl Fn(&'a T) -> bool) -> Option<(FileId, &'a T, bool)> {
+        self.layers
+            .iter()
+            .rev()
+            .find(|(_, l, _)| has(l))
+            .map(|(f, l, b)| (*f, *l, *b))
+    }
+
     /// True when any layer has the table `get` returns.
     pub fn any<V: 'a>(&self, get: impl Fn(&'a T) -> Option<&'a V>) -> bool {
         self.layers.iter().any(|(_, l, _)| get(l).is_some())

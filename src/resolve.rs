@@ -114,7 +114,7 @@ pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
     Error::Usage(format!(
-        "unknown environment `{name}`{hint}; platform.toml defines: {}",
+        "unknown environment `{name}`{hint}; platform.toml defines: {}\n  help: pass one of those, or declare it with `[environments.{name}]` in platform.toml",
         known.join(", ")
     ))
 }
@@ -250,6 +250,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_projects(&environments, &clusters);
+        self.check_external_secrets_api_version(&clusters, &environments);
         self.check_references(&clusters, &environments);
         if self.platform_file().environments.is_empty() {
             self.error(
@@ -302,6 +303,7 @@ impl<'a> Resolver<'a> {
             allowed_registries,
             waivers,
             warnings: Vec::new(),
+            manifest_components: Default::default(),
         }
     }
 
@@ -475,6 +477,7 @@ impl<'a> Resolver<'a> {
         let mut env = EnvSpec {
             name: name.to_string(),
             cluster: cluster.name.clone(),
+            kubernetes_version: cluster.kubernetes_version,
             destination: cluster.destination.clone(),
             project,
             sync,
@@ -613,11 +616,16 @@ impl<'a> Resolver<'a> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
+    /// Refuses a literal that looks like a secret, judged by its shape and by `key`;
+    /// in a template, the string literals inside it are judged so (its output is
+    /// judged after rendering, by [`Resolver::render_keyed`]).
     fn scan_secret(&mut self, key: &str, value: &str, origin: &Origin) {
-        if Templates::is_template(value) {
-            return;
-        }
-        if let Some(f) = secret_scan::scan(key, value) {
+        let found = if Templates::is_template(value) {
+            secret_scan::scan_template_literals(key, value)
+        } else {
+            secret_scan::scan(key, value)
+        };
+        if let Some(f) = found {
             self.error(
                 rules::SECRET_LITERAL,
                 origin.clone(),
@@ -627,6 +635,36 @@ impl<'a> Resolver<'a> {
             .label("secret-looking value")
             .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets");
         }
+    }
+
+    /// Renders the template `value` stored under `key` (a literal is returned as is);
+    /// what a template renders to is judged as a literal under `key` would be, so
+    /// that `{{ 'literal' }}` or `{{ x | default('literal') }}` is no way around
+    /// the secret scan.
+    pub(crate) fn render_keyed(
+        &mut self,
+        key: &str,
+        value: &str,
+        origin: &Origin,
+        ctx: &Value,
+    ) -> Option<String> {
+        let out = self.render_template(value, origin, ctx)?;
+        if Templates::is_template(value) {
+            if let Some(f) = secret_scan::scan(key, &out) {
+                self.error(
+                    rules::SECRET_LITERAL,
+                    origin.clone(),
+                    format!(
+                        "`{key}`: this template renders to what looks like a secret ({}); kgen refuses secrets in plain text",
+                        f.what
+                    ),
+                )
+                .redacted()
+                .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets");
+                return None;
+            }
+        }
+        Some(out)
     }
 
     fn render_template(&mut self, value: &str, origin: &Origin, ctx: &Value) -> Option<String> {
@@ -868,7 +906,7 @@ impl<'a> Resolver<'a> {
             }
             let Scalar(raw) = entry.value.value;
             self.scan_secret(key, raw, &entry.value.origin);
-            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+            if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                 env_vars.insert(key.to_string(), v);
             }
         }
@@ -895,7 +933,7 @@ impl<'a> Resolver<'a> {
             }
             let Scalar(raw) = entry.value.value;
             self.scan_secret(key, raw, &entry.value.origin);
-            if let Some(v) = self.render_template(raw, &entry.value.origin, &ctx) {
+            if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                 config.insert(key.to_string(), v);
             }
         }
@@ -1094,7 +1132,7 @@ impl<'a> Resolver<'a> {
                 origins.insert("service_account.automount_token".into(), a.origin.clone());
                 *a.value
             });
-        let rollout = self.rollout(kind, layers, &mut origins);
+        let rollout = self.rollout(kind, layers, env, &mut origins);
 
         (self.error_count() == before).then(|| ServiceSpec {
             name: name.to_string(),
@@ -1429,7 +1467,7 @@ struct Contexts<'x> {
 }
 
 /// The `env` object templates see: built-in fields plus the environment's vars.
-fn env_context(env: &EnvSpec) -> Value {
+pub(crate) fn env_context(env: &EnvSpec) -> Value {
     let mut m: BTreeMap<String, Value> = env
         .vars
         .iter()
@@ -1455,7 +1493,7 @@ fn env_context(env: &EnvSpec) -> Value {
 }
 
 /// The `cluster` object templates see: its name, destination, version and vars.
-fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
+pub(crate) fn cluster_context(c: &crate::spec::ClusterSpec) -> Value {
     let mut m: BTreeMap<String, Value> = c
         .vars
         .iter()

@@ -50,6 +50,14 @@ rules! {
     UNKNOWN_BASELINE_OBJECT = "KG031", "unknown-baseline-object", "a reference to a ClusterIssuer, ClusterSecretStore, StorageClass, PriorityClass or EC2NodeClass the cluster's baseline does not declare, or one that cannot serve it";
     UNCHECKED_REFERENCE = "KG032", "unchecked-reference", "a reference to a cluster object of a kind the cluster's baseline declares nothing of, which kgen cannot check";
     NODE_POOL_MISMATCH = "KG033", "node-pool-mismatch", "pods whose node selector, affinity or tolerations fit no declared Karpenter NodePool, or tolerate a taint no node has";
+    MANIFEST_PLACE = "KG040", "manifest-place", "a file under `manifests/` in a place kgen does not read (an unknown environment, service or cluster, a disabled service, a component kgen writes itself)";
+    MANIFEST_OBJECT = "KG041", "manifest-object", "a hand-written object kgen cannot place (no kind or name, `generateName`, no namespace where one is needed, two objects with one file name)";
+    PLAIN_SECRET = "KG042", "plain-secret", "a hand-written Secret with data: secrets do not go into git";
+    PATCH_NO_MATCH = "KG043", "patch-no-match", "a patch whose kind and name match no rendered object";
+    PATCH_FAILED = "KG044", "patch-failed", "a JSON Patch operation that does not apply (a path that does not exist, a failed test, a malformed operation)";
+    PATCH_OWNED_FIELD = "KG045", "patch-owned-field", "a patch that changes a field kgen owns (a selector, the labels kgen sets, a container image, the object's identity)";
+    PATCH_INVALID = "KG046", "patch-invalid", "a patch without a kind, with none or several of `merge`, `json` and `file`, or whose file is missing or not a patch";
+    ESCAPE_HATCH_SETTING = "KG047", "escape-hatch-setting", "a `[manifests]` setting kgen cannot use (a schema directory that is missing or outside the platform, an unchecked kind without a reason)";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";

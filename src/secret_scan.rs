@@ -49,6 +49,7 @@ pub fn scan(key: &str, value: &str) -> Option<Finding> {
 }
 
 const AWS_SECRET_KEY: &str = "an AWS secret access key";
+const RANDOM_VALUE: &str = "a random-looking value, as keys and tokens are";
 const HIGH_ENTROPY: &str = "a high-entropy secret";
 
 // ---------------------------------------------------------------------------------
@@ -516,7 +517,7 @@ const POST_QUALIFIERS: &str = "\
     enable disabled required optional ttl expiry expires expiration exp lifetime \
     validity age timeout duration seconds secs minutes mins hours days ms interval \
     period length len size min max count limit policy scope scopes permissions role \
-    roles claim claims format encoding version store provider manager backend engine \
+    roles claim claims format encoding version store stores provider manager backend engine \
     algorithm alg field prefix suffix rotation region kind source namespace bucket \
     table param parameter env var variable label annotation selector class strategy \
     hint description regex pattern digest checksum fingerprint sha template schema \
@@ -644,7 +645,9 @@ fn literal_finding(class: Class, words: &[String], value: &str) -> Option<&'stat
         return Some(AWS_SECRET_KEY);
     }
     match class {
-        Class::Plain | Class::Reference => None,
+        Class::Reference => None,
+        // A neutral name: only a value that is random in shape and entropy.
+        Class::Plain => is_random_token(v).then_some(RANDOM_VALUE),
         Class::Weak => {
             ((looks_random(v) || is_long_hex(v)) && !is_benign(v, false)).then_some(HIGH_ENTROPY)
         }
@@ -923,6 +926,321 @@ fn looks_random(s: &str) -> bool {
     classes.iter().filter(|&&x| x).count() >= 2 && entropy(s) >= 4.0
 }
 
+/// A value that is a key or a token by its shape and entropy alone, whatever name it
+/// is stored under (the approach of gitleaks' and trufflehog's generic detectors):
+///
+/// - hex (one case, letters and digits) of 32 or more digits, but not exactly 40 or
+///   64 (a git commit id, a SHA-256 checksum), with at least 3 bits of entropy per
+///   digit;
+/// - or 20 or more characters of the base64 / base64url alphabet (`=` only at the
+///   end) with lower case, upper case and digits, an entropy close to that of random
+///   text of its length (4 bits per character from 40 characters on), and a change of
+///   character class at least every 2.5 characters on average (identifiers in
+///   camelCase change far less often).
+///
+/// Look-alikes that pass: digests (`sha256:…`), git commit ids, UUIDs, ARNs, URLs,
+/// paths, DNS names and image references (they hold `:`, `.` or `/` in places
+/// base64 has none, or fail the class test), Stripe publishable keys, and base64 that
+/// decodes to a certificate, a public key or an SSH public key. Values longer than
+/// 8 KiB are not judged (a certificate bundle, a config file).
+pub fn is_random_token(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() < 20 || b.len() > 8 * 1024 {
+        return false;
+    }
+    if ["pk_live_", "pk_test_"].iter().any(|p| v.starts_with(p)) || is_uuid(v) {
+        return false;
+    }
+    let lower_hex = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+    let upper_hex = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
+    if lower_hex || upper_hex {
+        return is_long_hex(v) && !matches!(b.len(), 40 | 64) && entropy(v) >= 3.0;
+    }
+    let body = v.trim_end_matches('=');
+    if v.len() - body.len() > 2
+        || !body
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-'))
+    {
+        return false;
+    }
+    let bb = body.as_bytes();
+    // One encoding: base64 (`+`, `/`) or base64url (`-`, `_`), not both (a path
+    // such as `Team/app-name/x1` mixes them).
+    if bb.iter().any(|c| matches!(c, b'+' | b'/')) && bb.iter().any(|c| matches!(c, b'-' | b'_')) {
+        return false;
+    }
+    if !(bb.iter().any(u8::is_ascii_lowercase)
+        && bb.iter().any(u8::is_ascii_uppercase)
+        && bb.iter().any(u8::is_ascii_digit))
+    {
+        return false;
+    }
+    let n = bb.len() as f64;
+    if entropy(body) < 4.0_f64.min(n.log2() - 0.75) {
+        return false;
+    }
+    let class = |c: u8| match c {
+        b'a'..=b'z' => 0,
+        b'A'..=b'Z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let changes = bb.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    if (changes as f64) < (n - 1.0) * 0.4 {
+        return false;
+    }
+    !decodes_to_public_material(body)
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Base64 of a certificate or public key: PEM text that is not a private key, DER
+/// whose outer SEQUENCE starts with a SEQUENCE (a certificate, a public key; private
+/// keys start with an INTEGER version), or an SSH public key blob.
+fn decodes_to_public_material(body: &str) -> bool {
+    let Some(d) = decode_base64(body) else {
+        return false;
+    };
+    if d.starts_with(b"-----BEGIN ") {
+        let head = String::from_utf8_lossy(&d[..d.len().min(64)]).into_owned();
+        return !head.contains("PRIVATE");
+    }
+    if d.len() > 4 && d[0] == 0x30 {
+        let header = match d[1] {
+            0x80..=0x84 => 2 + usize::from(d[1] - 0x80),
+            _ => 2,
+        };
+        return d.get(header) == Some(&0x30);
+    }
+    d.len() > 8 && d[..3] == [0, 0, 0] && {
+        let len = usize::from(d[3]);
+        d.get(4..4 + len)
+            .is_some_and(|name| name.starts_with(b"ssh-") || name.starts_with(b"ecdsa-"))
+    }
+}
+
+/// Every string literal (`'…'` or `"…"`) inside the `{{ … }}` and `{% … %}` tags of a
+/// template source, unescaped as far as the scanner needs (backslash escapes kept).
+/// A template literal is judged as a literal is: `{{ 'hunter2-but-longer' }}` under
+/// `DB_PASSWORD` is a literal password.
+pub fn template_literals(v: &str) -> Vec<&str> {
+    let b = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut in_tag: Option<u8> = None;
+    while i < b.len() {
+        match in_tag {
+            None => {
+                if b[i] == b'{' && matches!(b.get(i + 1), Some(b'{' | b'%')) {
+                    in_tag = Some(if b[i + 1] == b'{' { b'}' } else { b'%' });
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            Some(close) => {
+                let c = b[i];
+                if c == b'\'' || c == b'"' {
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < b.len() && b[j] != c {
+                        j += if b[j] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = j.min(b.len());
+                    if let Some(lit) = v.get(start..end) {
+                        out.push(lit);
+                    }
+                    i = end + 1;
+                } else if c == close && b.get(i + 1) == Some(&b'}') {
+                    in_tag = None;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Smallest template literal judged by the name it is stored under (shorter ones,
+/// such as the `'-'` of `replace('_', '-')` or `'prod'` in a comparison, are judged by
+/// their shape only).
+pub const MIN_KEYED_TEMPLATE_LITERAL: usize = 8;
+
+/// Judges the string literals inside a template source stored under `key`: by shape,
+/// and, when at least [`MIN_KEYED_TEMPLATE_LITERAL`] bytes long, by the name.
+pub fn scan_template_literals(key: &str, v: &str) -> Option<Finding> {
+    template_literals(v).into_iter().find_map(|lit| {
+        if lit.trim().is_empty() {
+            return None;
+        }
+        if lit.len() >= MIN_KEYED_TEMPLATE_LITERAL {
+            scan(key, lit)
+        } else {
+            scan_value(lit)
+                .or_else(|| scan_embedded(lit))
+                .map(|what| Finding { what })
+        }
+    })
+}
+
+/// A value (not a key/value pair) that looks like a secret by its shape alone: a
+/// known secret shape ([`scan`] without a name) or [`is_random_token`].
+pub fn looks_secret(v: &str) -> bool {
+    !v.trim().is_empty() && (scan("", v).is_some() || is_random_token(v))
+}
+
+/// A line of an input file with every secret-looking word masked by as many `*` (so
+/// that a caret under the line still points at the right column); `None` when
+/// nothing is masked. Words are split at whitespace and TOML punctuation.
+pub fn mask_line(line: &str) -> Option<String> {
+    mask_words(line, true, |c| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=')
+    })
+}
+
+/// Characters trimmed from a word before it is judged, and at which a word is split
+/// into pieces (`host.example.com`, `a/b`, `k=v`) when it is not a secret as a whole.
+fn is_piece_separator(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ','
+            | ';'
+            | ':'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '<'
+            | '>'
+            | '"'
+            | '\''
+            | '!'
+            | '?'
+            | '/'
+            | '@'
+            | '='
+            | '&'
+            | '#'
+            | '|'
+    )
+}
+
+/// `word` masked when it looks like a secret as a whole (trimmed of punctuation), or
+/// with each random-looking piece of it masked; `None` when nothing is. With `fill`,
+/// a masked part becomes as many `*` as it has characters, else `***`.
+fn mask_word(word: &str, fill: bool) -> Option<String> {
+    let stars = |s: &str| {
+        if fill {
+            "*".repeat(s.chars().count())
+        } else {
+            "***".to_string()
+        }
+    };
+    let core = word.trim_matches(is_piece_separator);
+    if core.is_empty() {
+        return None;
+    }
+    if looks_secret(core) {
+        let at = word.find(core).unwrap_or(0);
+        return Some(format!(
+            "{}{}{}",
+            &word[..at],
+            stars(core),
+            &word[at + core.len()..]
+        ));
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut changed = false;
+    let mut rest = word;
+    while !rest.is_empty() {
+        let sep = rest
+            .find(|c: char| !is_piece_separator(c))
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..sep]);
+        rest = &rest[sep..];
+        let end = rest.find(is_piece_separator).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        if is_random_token(piece) {
+            out.push_str(&stars(piece));
+            changed = true;
+        } else {
+            out.push_str(piece);
+        }
+        rest = &rest[end..];
+    }
+    changed.then_some(out)
+}
+
+/// `text` with every word (split where `separator` says) passed through [`mask_word`].
+fn mask_words(text: &str, fill: bool, separator: impl Fn(char) -> bool) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let sep = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..sep]);
+        rest = &rest[sep..];
+        let end = rest.find(&separator).unwrap_or(rest.len());
+        let word = &rest[..end];
+        match mask_word(word, fill) {
+            Some(m) => {
+                out.push_str(&m);
+                changed = true;
+            }
+            None => out.push_str(word),
+        }
+        rest = &rest[end..];
+    }
+    changed.then_some(out)
+}
+
+/// Masks every secret-looking piece of a message (`***`), by one rule, for every
+/// message kgen prints: the text between two backticks is judged whole (a value
+/// with spaces in it), then every word (split at whitespace) and every piece of a
+/// word (split at punctuation): a piece is masked when [`looks_secret`] (a known
+/// secret shape, or [`is_random_token`]). Returns `None` when nothing is masked.
+pub fn mask_message(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    for (k, part) in parts.iter().enumerate() {
+        if k > 0 {
+            out.push('`');
+        }
+        let quoted = k % 2 == 1 && k + 1 < parts.len();
+        if quoted && part.contains(char::is_whitespace) && looks_secret(part) {
+            out.push_str("***");
+            changed = true;
+            continue;
+        }
+        match mask_words(part, false, char::is_whitespace) {
+            Some(m) => {
+                out.push_str(&m);
+                changed = true;
+            }
+            None => out.push_str(part),
+        }
+    }
+    changed.then_some(out)
+}
+
 /// At least 32 hex digits of one case, with both letters and digits.
 fn is_long_hex(s: &str) -> bool {
     let b = s.as_bytes();
@@ -1076,8 +1394,12 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
 pub struct Located {
     /// Byte range of the value (or key) in the file.
     pub span: std::ops::Range<usize>,
-    /// Dotted path of the value, e.g. `services.api.image`.
+    /// Dotted path of the value, e.g. `services.api.image` (a key holding a dot makes
+    /// it ambiguous: for messages use `key`).
     pub path: String,
+    /// The key of the value as written, dots included (`acme.com/token`); `***` when
+    /// the key itself looks like a secret.
+    pub key: String,
     pub finding: Finding,
 }
 
@@ -1102,7 +1424,7 @@ pub fn scan_toml(text: &str) -> Vec<Located> {
 /// parsed once for scanning and reading.
 pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc, "", &mut out);
+    scan_table(doc, "", "", &mut out);
     out
 }
 
@@ -1110,36 +1432,42 @@ type DeKey<'i> = toml::Spanned<toml::de::DeString<'i>>;
 type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
 
 fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
-    if let Some(what) = scan_value(key.get_ref()) {
+    let k = key.get_ref();
+    if let Some(what) = scan_value(k).or_else(|| scan_embedded(k)) {
         out.push(Located {
             span: key.span(),
             path: path.to_string(),
+            key: shown_key(key.get_ref()).to_string(),
             finding: Finding { what },
         });
     }
 }
 
-/// A table (standard or inline) whose dotted path is `path`.
-fn scan_table(table: &toml::de::DeTable<'_>, path: &str, out: &mut Vec<Located>) {
+/// A table (standard or inline) whose dotted path is `path` and whose own key is
+/// `table_key` (empty for the document).
+fn scan_table(table: &toml::de::DeTable<'_>, path: &str, table_key: &str, out: &mut Vec<Located>) {
     for (key, item) in table.iter() {
         let child = join_path(path, key.get_ref());
         scan_key(key, &child, out);
-        scan_item(item, path, key.get_ref(), &child, out);
+        scan_item(item, table_key, key.get_ref(), &child, out);
     }
 }
 
-/// The value of `key` in the table at `parent`; `path` is the value's own path.
-/// Every element of an array is under the array's key and path.
-fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut Vec<Located>) {
+/// The value of `key` in the table whose own key is `table_key`; `path` is the
+/// value's path. Every element of an array is under the array's key and path.
+fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mut Vec<Located>) {
     match item.get_ref() {
         toml::de::DeValue::String(v) => {
-            let named = parent
-                .rsplit('.')
-                .next()
-                .is_some_and(|p| NAMED_VALUE_TABLES.contains(&p));
+            // The table's key as written: `files."app.env"` is not an `env` table.
+            let named = NAMED_VALUE_TABLES.contains(&table_key);
             let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
             let what = if named && !templated {
                 scan(key, v).map(|f| f.what)
+            } else if named {
+                // A template: its text by shape, and its string literals as literals.
+                scan_value(v)
+                    .or_else(|| scan_embedded(v))
+                    .or_else(|| scan_template_literals(key, v).map(|f| f.what))
             } else if v.trim().is_empty() {
                 None
             } else {
@@ -1149,27 +1477,33 @@ fn scan_item(item: &DeItem<'_>, parent: &str, key: &str, path: &str, out: &mut V
                 out.push(Located {
                     span: item.span(),
                     path: path.to_string(),
+                    key: shown_key(key).to_string(),
                     finding: Finding { what },
                 });
             }
         }
         toml::de::DeValue::Array(items) => {
             for v in items {
-                scan_item(v, parent, key, path, out);
+                scan_item(v, table_key, key, path, out);
             }
         }
-        toml::de::DeValue::Table(t) => scan_table(t, path, out),
+        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
         _ => {}
+    }
+}
+
+/// A key as messages show it: itself, or `***` when it looks like a secret.
+fn shown_key(key: &str) -> &str {
+    if scan_value(key).or_else(|| scan_embedded(key)).is_some() {
+        "***"
+    } else {
+        key
     }
 }
 
 fn join_path(path: &str, key: &str) -> String {
     // A key that is itself a secret is not repeated in messages.
-    let key = if scan_value(key).is_some() {
-        "***"
-    } else {
-        key
-    };
+    let key = shown_key(key);
     if path.is_empty() {
         key.to_string()
     } else {

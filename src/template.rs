@@ -56,6 +56,16 @@ impl Templates {
         // starts without any filter, test or global: only the ones below exist.
         let mut env = Environment::empty();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A template's output is its text with the expressions replaced, nothing else:
+        // minijinja drops one final newline by default, which would make a file's
+        // content (`files.<name>.content`) lose its last line ending only when it
+        // holds a template, and a string without a template is returned untouched.
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(RECURSION_LIMIT);
         sandbox::install(&mut env);
@@ -363,6 +373,19 @@ mod sandbox {
 mod tests {
     use super::*;
     use minijinja::context;
+
+    #[test]
+    fn keeps_the_final_newline_like_a_plain_string() {
+        let t = Templates::new();
+        let ctx = minijinja::context! { name => "dev" };
+        assert_eq!(t.render("env: {{ name }}\n", &ctx).unwrap(), "env: dev\n");
+        assert_eq!(t.render("env: dev\n", &ctx).unwrap(), "env: dev\n");
+        assert_eq!(t.render("{{ name }}", &ctx).unwrap(), "dev");
+        assert_eq!(
+            t.render("a\n{% if true %}b{% endif %}\n\n", &ctx).unwrap(),
+            "a\nb\n\n"
+        );
+    }
 
     #[test]
     fn renders_and_refuses_undefined() {

@@ -53,6 +53,10 @@ pub struct Workspace {
     pub platform: PlatformFile,
     /// Overlays by environment name.
     pub overlays: BTreeMap<String, Overlay>,
+    /// The hand-written manifests under `manifests/` and the patch files, read by
+    /// [`Workspace::load`] (and by `kgen diff` from a commit, and the plugin): see
+    /// `escape_hatch::files`. Empty after [`Workspace::parse`] alone.
+    pub escape_hatch: crate::escape_hatch::files::Inputs,
 }
 
 impl Workspace {
@@ -77,13 +81,16 @@ impl Workspace {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "platform.toml".into());
         let overlays = read_overlays(&real_root, &root.join(OVERLAY_DIR))?;
-        Workspace::parse(
-            root,
+        let mut ws = Workspace::parse(
+            root.clone(),
             InputFiles {
                 platform: (display, text),
                 overlays,
             },
-        )
+        )?;
+        let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
+        crate::escape_hatch::files::read(&mut ws, &reader, None)?;
+        Ok(ws)
     }
 
     /// Parses input texts. `root` is where `generated/` lives.
@@ -176,6 +183,7 @@ impl Workspace {
             platform_file,
             platform,
             overlays,
+            escape_hatch: Default::default(),
         })
     }
 
@@ -203,53 +211,165 @@ impl Workspace {
 }
 
 /// Reads an input file: a regular file whose real path is inside `real_root`, at
-/// most [`MAX_FILE_SIZE`] bytes of UTF-8.
+/// most [`MAX_FILE_SIZE`] bytes of UTF-8. Anything else at `path` (a dangling link, a
+/// directory, a FIFO, a device) is an error: an input file is never silently skipped.
 pub fn read_input(real_root: &Path, path: &Path) -> Result<String> {
     use std::io::Read as _;
-    let real = path
-        .canonicalize()
-        .map_err(|e| Error::io("read", path, e))?;
+    // Named as the user would: `overlays/dev.toml`, not `./overlays/dev.toml`.
+    let shown = path.strip_prefix(".").unwrap_or(path);
+    let real = match path.canonicalize() {
+        Ok(real) => real,
+        Err(e) => {
+            if let Ok(target) = std::fs::read_link(path) {
+                return Err(Error::Usage(format!(
+                    "{} is a symbolic link to {}, which does not exist",
+                    shown.display(),
+                    target.display()
+                )));
+            }
+            return Err(Error::io("read", shown, e));
+        }
+    };
     if !real.starts_with(real_root) {
         return Err(Error::Usage(format!(
             "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
-            path.display(),
+            shown.display(),
             real.display(),
             real_root.display()
         )));
     }
-    let file = std::fs::File::open(&real).map_err(|e| Error::io("read", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    // Looked at before opening: opening a FIFO for reading would wait for a writer.
+    let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", shown, e))?;
     if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
+        return Err(not_a_regular_file(shown, &meta));
+    }
+    let file = open_for_reading(&real).map_err(|e| Error::io("read", shown, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", shown, e))?;
+    if !meta.is_file() {
+        return Err(not_a_regular_file(shown, &meta));
     }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+        .map_err(|e| Error::io("read", shown, e))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large(&path.display().to_string()));
+        return Err(too_large(&shown.display().to_string()));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        Error::io(
-            "read",
-            path,
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+    decode(&shown.display().to_string(), bytes)
+}
+
+/// Decodes the bytes of the input file `display` as UTF-8. Text that is not UTF-8 is
+/// invalid input located at its first bad byte (`file:line:column`, in every message
+/// format), with what to do about it: UTF-16 (a byte-order mark, or NUL bytes, as
+/// some Windows editors save) is named as such.
+pub fn decode(display: &str, bytes: Vec<u8>) -> Result<String> {
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e.into_bytes(),
+    };
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+        || bytes.iter().take(1024).any(|&b| b == 0);
+    let error = std::str::from_utf8(&bytes).err();
+    let (offset, message, help) = if utf16 {
+        (
+            0,
+            format!("{display} is UTF-16 text; kgen reads UTF-8"),
+            "save the file as UTF-8 (in most editors: \"Save with encoding\" → UTF-8; or `iconv -f UTF-16 -t UTF-8`)",
         )
-    })
+    } else {
+        let at = error.map_or(0, |e| e.valid_up_to());
+        (
+            at,
+            format!(
+                "{display} is not valid UTF-8: byte 0x{:02X} does not start or continue a character",
+                bytes.get(at).copied().unwrap_or(0)
+            ),
+            "save the file as UTF-8 (kgen reads UTF-8 only; a Latin-1 or Windows-1252 file has such bytes in accented letters and symbols)",
+        )
+    };
+    // The text shown is the valid prefix and the rest with each bad byte replaced,
+    // so the line and column of `offset` are those of the file.
+    let text = if utf16 {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let mut sources = Sources::default();
+    let file = sources.add(display.to_string(), PathBuf::from(display), text);
+    let d = Diagnostic::error(rules::TOML_SYNTAX, message)
+        .at(Origin::new(file, offset..offset + usize::from(!utf16)))
+        .label("not UTF-8")
+        .help(help);
+    Err(Error::invalid(vec![d], sources))
+}
+
+/// Reads the overlay at `path` (`overlays/<env>.toml`) with [`read_input`]: `None`
+/// when nothing is there, an error when something is there but is not a readable
+/// regular file inside the platform directory (a dangling link, a FIFO, a directory).
+/// Every command that reads overlays from disk reads them through this function, so
+/// that no command renders an environment without an overlay that exists.
+pub fn read_overlay(real_root: &Path, path: &Path) -> Result<Option<String>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+        Ok(_) => read_input(real_root, path).map(Some),
+    }
+}
+
+/// Opens `path` for reading without blocking on a FIFO swapped in after the check.
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// The error for an input path that is not a regular file.
+fn not_a_regular_file(path: &Path, meta: &std::fs::Metadata) -> Error {
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a directory"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            if ft.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if ft.is_socket() {
+                "a socket"
+            } else if ft.is_block_device() || ft.is_char_device() {
+                "a device"
+            } else {
+                "not a regular file"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "not a regular file"
+        }
+    };
+    Error::Usage(format!(
+        "{} is {what}, not a regular file; kgen reads only regular files as input",
+        path.display()
+    ))
 }
 
 /// The error for an input file larger than [`MAX_FILE_SIZE`].
 fn too_large(display: &str) -> Error {
     Error::Usage(format!(
-        "{display} is larger than {} MiB, kgen's limit for an input file",
+        "{display} is larger than {} MiB, kgen's limit for an input file\n  help: split the platform into several platform directories, each with its own platform.toml (see docs/security.md#limits)",
         MAX_FILE_SIZE / (1024 * 1024)
     ))
 }
 
-/// Lists `dir/*.toml` as (stem, display path, text), sorted by name. A missing directory is fine.
+/// Lists `dir/*.toml` as (stem, display path, text), sorted by name, each read with
+/// [`read_overlay`]. A missing directory is fine; a `*.toml` entry that is not a
+/// readable regular file (a directory, a FIFO, a dangling link) is an error.
 fn read_overlays(real_root: &Path, dir: &Path) -> Result<Vec<(String, String, String)>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -263,16 +383,13 @@ fn read_overlays(real_root: &Path, dir: &Path) -> Result<Vec<(String, String, St
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
-        let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
-        if !meta.is_file() {
-            continue;
-        }
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = read_input(real_root, &path)?;
-        out.push((stem.clone(), format!("{OVERLAY_DIR}/{stem}.toml"), text));
+        if let Some(text) = read_overlay(real_root, &path)? {
+            out.push((stem.clone(), format!("{OVERLAY_DIR}/{stem}.toml"), text));
+        }
     }
     out.sort();
     Ok(out)
@@ -284,7 +401,7 @@ fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
         rules::SECRET_LITERAL,
         format!(
             "`{}` looks like it holds a secret ({}); kgen refuses secrets in plain text",
-            found.path.rsplit('.').next().unwrap_or(""),
+            found.key,
             found.finding.what
         ),
     )
@@ -308,11 +425,13 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
             Ok(v) => return Some(v),
             Err(first) => {
                 // serde stopped at the first error; look for the others in this file.
-                let mut last_line = None;
+                // The file was scanned for secrets (none found): the edge masks
+                // whatever else looks secret in these messages and snippets.
                 let start = diags.len();
                 for found in input_check::every_error::<T>(text, &first) {
-                    let d = toml_diagnostic(text, file, &found.message, found.span, &mut last_line);
-                    // Errors on a masked line all read the same: say it once.
+                    let value = text.get(found.span.clone()).unwrap_or("");
+                    let message = name_the_type(&found.message, value);
+                    let d = toml_error_diagnostic(&message, Origin::new(file, found.span));
                     if diags.len() == start || diags.last() != Some(&d) {
                         diags.push(d);
                     }
@@ -323,27 +442,14 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
         Err(syntax) => syntax,
     };
     let span = error.span().unwrap_or(0..0);
-    diags.push(toml_diagnostic(
-        text,
-        file,
-        error.message(),
-        span,
-        &mut None,
-    ));
+    diags.push(toml_diagnostic(text, file, error.message(), span));
     None
 }
 
-/// A toml/serde error at `span` of `text` as a diagnostic; its snippet is masked
-/// when its line holds a secret-looking value. `last_line` keeps the last line looked
-/// at (its span and whether it holds a secret), so that many errors on one long line
-/// scan it once.
-fn toml_diagnostic(
-    text: &str,
-    file: FileId,
-    message: &str,
-    span: Range<usize>,
-    last_line: &mut Option<(Range<usize>, bool)>,
-) -> Diagnostic {
+/// A TOML syntax error at `span` of `text` as a diagnostic; its snippet is masked
+/// when its line holds a secret-looking value (a file that does not parse is not
+/// scanned value by value).
+fn toml_diagnostic(text: &str, file: FileId, message: &str, span: Range<usize>) -> Diagnostic {
     let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()));
     // The snippet shows the line of the error: mask it if it holds a secret
     // (a file that is not valid TOML is not scanned by `scan_toml`).
@@ -351,28 +457,68 @@ fn toml_diagnostic(
     while !text.is_char_boundary(start) {
         start -= 1;
     }
-    let (bounds, secret_line) = match last_line {
-        Some((bounds, secret)) if bounds.start <= start && start <= bounds.end => {
-            (bounds.clone(), *secret)
-        }
-        _ => {
-            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            let bounds = line_start..line_end;
-            let secret = secret_scan::scan("", text.get(bounds.clone()).unwrap_or("")).is_some();
-            *last_line = Some((bounds.clone(), secret));
-            (bounds, secret)
-        }
-    };
-    let (line_start, line_end) = (bounds.start, bounds.end);
-    let line = text.get(bounds).unwrap_or("");
-    if secret_line || secret_scan::scan("", &d.message).is_some() {
-        let indent = line.len() - line.trim_start().len();
-        d.origin = Some(Origin::new(file, line_start + indent..line_end));
-        d.message = "invalid TOML on a line that holds a secret-looking value (not shown)".into();
-        d.redact = true;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let secret_line = secret_scan::scan("", text.get(line_start..line_end).unwrap_or("")).is_some();
+    if secret_line {
+        // Mask the value, not the diagnosis: the message keeps what is wrong, with
+        // any quoted value in it masked, and the snippet hides the whole line (a file
+        // that does not parse could not be scanned value by value).
+        d.message = mask_quoted(&d.message);
+        d.redact_line = true;
     }
     d
+}
+
+/// `message` with the text of every `"…"` or `'…'` replaced by `***`: a toml or serde
+/// message quotes the value it is about (`invalid type: string "…"`).
+fn mask_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push_str("***");
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push_str("***");
+    }
+    out
+}
+
+/// serde names a TOML date or time "map" (that is how the toml crate hands it over):
+/// name it for what it is, quoting the value.
+fn name_the_type(message: &str, value: &str) -> String {
+    let v = value.trim();
+    let datetime = v.len() >= 5
+        && v.bytes().next().is_some_and(|c| c.is_ascii_digit())
+        && v.bytes().all(|c| {
+            c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+' | b' ')
+        });
+    match message.strip_prefix("invalid type: map") {
+        Some(rest) if datetime => {
+            let what = if v.contains(':') && v.contains('-') {
+                "a date-time"
+            } else if v.contains(':') {
+                "a time"
+            } else {
+                "a date"
+            };
+            format!("invalid type: {what} `{v}`{rest}")
+        }
+        _ => message.to_string(),
+    }
 }
 
 /// Classifies a toml/serde error message into a kgen diagnostic with a helpful hint.
@@ -421,6 +567,16 @@ fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
         return Diagnostic::error(rules::WRONG_TYPE, friendly)
             .at(origin)
             .help("see docs/platform.md for the type of every key (numbers and booleans are written without quotes)");
+    }
+    if message == "wanted string or table" {
+        // The toml crate's words for a value of the wrong type where a choice (an
+        // enum: `from`, `sync`, `kind`, ...) is expected.
+        return Diagnostic::error(
+            rules::WRONG_TYPE,
+            "invalid type: expected a string in quotes (one of the values allowed here)",
+        )
+        .at(origin)
+        .help("write the value in quotes, e.g. `from = \"ssm\"`; see docs/platform.md for the values each key allows");
     }
     Diagnostic::error(rules::TOML_SYNTAX, format!("invalid TOML: {message}"))
         .at(origin)

@@ -15,7 +15,7 @@ fn unknown_key_with_suggestion() {
    |
 12 | replcas = 3
    | ^^^^^^^ did you mean `replicas`?
-   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
 error: 1 error and 0 warnings; nothing was written
 "
@@ -274,9 +274,18 @@ fn service_and_environment_names_must_be_dns_labels() {
         &MINIMAL.replace("[services.api]", "[services.Main_API]"),
         &[],
     );
-    assert!(err.starts_with(
-        "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n --> platform.toml:9:11\n"
-    ), "{err}");
+    assert_eq!(
+        err,
+        "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label
+ --> platform.toml:9:11
+  |
+9 | [services.Main_API]
+  |           ^^^^^^^^ did you mean `main-api`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
     // Path-like names never reach the file system.
     let err = fails(
         &MINIMAL.replace("[services.api]", "[services.\"../../etc\"]"),
@@ -308,11 +317,12 @@ fn invalid_quantity() {
     );
     assert_eq!(
         err,
-        "error[KG006]: \"100mm\" is not a Kubernetes quantity: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
+        "error[KG006]: \"100mm\" is not a Kubernetes quantity
   --> platform.toml:12:34
    |
 12 | resources = { requests = { cpu = \"100mm\" } }
    |                                  ^^^^^^^
+   = help: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
 
 error: 1 error and 0 warnings; nothing was written
 "
@@ -343,12 +353,25 @@ fn malformed_tag_digest_and_repository() {
         &MINIMAL.replace("tag = \"1.0.0\"", "digest = \"sha256:abc\""),
         &[],
     );
-    assert!(err.starts_with("error[KG008]: \"sha256:abc\" is not a valid image digest: the part after \"sha256:\" must be exactly 64 hex digits, but it has 3\n"), "{err}");
+    assert!(
+        err.starts_with("error[KG008]: \"sha256:abc\" is not a valid image digest\n"),
+        "{err}"
+    );
+    assert!(err.contains("= help: write sha256: followed by exactly 64 hex digits, as the registry prints it; this one has 3\n"), "{err}");
     let err = fails(
         &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.0\""),
         &[],
     );
-    assert!(err.starts_with("error[KG008]: \"acme/api:1.0\" is not a valid image repository: it contains a tag, so put the tag in `tag`"), "{err}");
+    assert!(
+        err.starts_with(
+            "error[KG008]: \"acme/api:1.0\" is not a valid image repository: it contains a tag\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n   = help: put the tag in `tag` and keep only the name here\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -460,8 +483,14 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
         err.contains("= in: generated/argocd/dev/application-monitoring.yaml: metadata.name\n"),
         "{err}"
     );
+    // The warnings: KG032 (the stack's StorageClass `gp3` is not declared for the
+    // implicit cluster `dev`) and KG202 twice (the service has no probes).
     assert!(
-        err.ends_with("\nerror: 1 error and 2 warnings; nothing was written\n"),
+        err.contains("warning[KG032]: StorageClass `gp3` is not declared for cluster `dev`"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("\nerror: 1 error and 3 warnings; nothing was written\n"),
         "{err}"
     );
     // Without [monitoring], the name is free.
@@ -584,7 +613,7 @@ error[KG002]: unknown key `prot`
    |
 14 | prot = 8080
    | ^^^^ did you mean `port`?
-   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
 error[KG003]: invalid type: integer `2`, expected a string in quotes
  --> overlays/dev.toml:2:7
@@ -598,7 +627,7 @@ error[KG002]: unknown key `sinc`
   |
 2 | sinc = "manual"
   | ^^^^ did you mean `sync`?
-  = help: the keys allowed here are: cluster, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
+  = help: the keys allowed here are: cluster, namespace, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
 
 error[KG003]: invalid type: string "4", expected an integer
  --> overlays/prod.toml:5:32
@@ -726,32 +755,26 @@ fn many_input_errors_are_capped_and_counted() {
     assert_eq!(v[59]["line"], 307);
 }
 
-/// Errors on a line that holds a secret-looking value (here in a comment) are masked,
-/// every one, and said once.
+/// Errors on a line that holds a secret-looking value (here in a comment) keep their
+/// diagnosis (issue 21, item 4): the secret is masked in the snippet, in place.
 #[test]
 fn errors_on_a_line_with_a_secret_are_masked() {
     let text = MINIMAL.replace(
         "port = 8080",
         "autoscaling = { min = \"1\", max = \"2\" } # AKIAIOSFODNN7EXAMPLE\nreplicas = \"3\"",
     );
-    assert_eq!(
-        fails(&text, &[]),
-        r#"error[KG003]: invalid TOML on a line that holds a secret-looking value (not shown)
-  --> platform.toml:12:1
-   |
-12 | *************************************************************
-   | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
-
-error[KG003]: invalid type: string "3", expected an integer
-  --> platform.toml:13:12
-   |
-13 | replicas = "3"
-   |            ^^^
-   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
-
-error: 2 errors and 0 warnings; nothing was written
-"#
+    let err = fails(&text, &[]);
+    assert!(!err.contains("AKIAIOSFODNN7EXAMPLE"), "{err}");
+    assert!(!err.contains("not shown"), "{err}");
+    assert!(
+        err.contains("error[KG003]: invalid type: string \"1\", expected an integer\n  --> platform.toml:12:23\n   |\n12 | autoscaling = { min = \"1\", max = \"2\" } # ********************\n   |                       ^^^\n"),
+        "{err}"
+    );
+    assert!(err.contains("error[KG003]: invalid type: string \"2\", expected an integer\n  --> platform.toml:12:34\n"), "{err}");
+    assert!(err.contains("error[KG003]: invalid type: string \"3\", expected an integer\n  --> platform.toml:13:12\n"), "{err}");
+    assert!(
+        err.ends_with("error: 3 errors and 0 warnings; nothing was written\n"),
+        "{err}"
     );
 }
 
@@ -777,35 +800,40 @@ secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
 "#;
     assert_eq!(
         fails(text, &[]),
-        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+        r#"error[KG005]: platform name: "Acme_Corp" is not a valid DNS-1123 label
  --> platform.toml:2:8
   |
 2 | name = "Acme_Corp"
   |        ^^^^^^^^^^^ did you mean `acme-corp`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: environment name: "Prod" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: environment name: "Prod" is not a valid DNS-1123 label
  --> platform.toml:5:15
   |
 5 | [environments.Prod]
   |               ^^^^ did you mean `prod`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: service name: "Main-API" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: service name: "Main-API" is not a valid DNS-1123 label
  --> platform.toml:8:11
   |
 8 | [services.Main-API]
   |           ^^^^^^^^ did you mean `main-api`?
+  = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+error[KG005]: namespace of `api` in Prod: "-api-" is not a valid DNS-1123 label
   --> platform.toml:15:13
    |
 15 | namespace = "-api-"
    |             ^^^^^^^ did you mean `api`?
+   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error[KG005]: secret name: "db password" is not a valid ConfigMap key: use at most 253 letters, digits, '-', '_' and '.', like app.properties
+error[KG005]: secret name: "db password" is not a valid ConfigMap key
   --> platform.toml:16:21
    |
 16 | secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
    |                     ^^^^^^^^^^^^^ did you mean `db_password`?
+   = help: use at most 253 letters, digits, '-', '_' and '.', like app.properties
 
 error: 5 errors and 0 warnings; nothing was written
 "#
@@ -816,7 +844,94 @@ error: 5 errors and 0 warnings; nothing was written
         &[],
     );
     assert!(
-        err.contains("   |             ^^^^^^^^^^^^^^^^^\n\nerror: 1 error"),
+        err.contains("   |             ^^^^^^^^^^^^^^^^^\n   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit\n\nerror: 1 error"),
+        "{err}"
+    );
+}
+
+/// Issue 21, item 10: the bad inputs that had no help line each get one that says
+/// how to fix it.
+#[test]
+fn every_refusal_says_how_to_fix_it() {
+    let svc = |from: &str, to: &str| MINIMAL.replace(from, to);
+    let add = |extra: &str| MINIMAL.replace("port = 8080", &format!("port = 8080\n{extra}"));
+    let cases: Vec<(String, &str)> = vec![
+        (
+            svc("tag = \"1.0.0\"", "tag = \"{{ env.name }}\""),
+            "= help: write the tag itself; `tag` is not a template field",
+        ),
+        (
+            svc("[services.api]", "[services.\"my api\"]"),
+            "= help: use at most 63 lowercase letters",
+        ),
+        (
+            add("env = { \"MY-VAR\" = \"x\" }"),
+            "= help: use letters, digits and '_'",
+        ),
+        (
+            add("env = { \"1VAR\" = \"x\" }"),
+            "= help: use letters, digits and '_'",
+        ),
+        (
+            svc("tag = \"1.0.0\"", "digest = \"sha256:abc\""),
+            "= help: write sha256: followed by exactly 64 hex digits",
+        ),
+        (
+            add("resources = { requests = { memory = \"128MB\" } }"),
+            "= help: write 128M for powers of 1000 or 128Mi for powers of 1024",
+        ),
+        (
+            add("probes = { liveness = \"health\" }"),
+            "= help: start it with '/'",
+        ),
+    ];
+    for (text, want) in &cases {
+        let err = common::fails(text, &[]);
+        assert!(err.contains(want), "want {want:?}:\n{err}");
+    }
+    // Usage errors carry theirs on a `help:` line too.
+    let p = common::Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["render", "--env", "qa"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(
+            "\n  help: pass one of those, or declare it with `[environments.qa]` in platform.toml"
+        ),
+        "{}",
+        out.stderr
+    );
+    let big = format!("{MINIMAL}\n# {}\n", "x".repeat(9 * 1024 * 1024));
+    let p = common::Platform::new(&big, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("larger than 8 MiB")
+            && out.stderr.contains("\n  help: split the platform"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Item 10 for an image repository with a tag or digest in it: the fix goes on a
+/// `help:` line like every other refusal's.
+#[test]
+fn an_image_with_a_tag_or_digest_says_how_to_fix_it_on_a_help_line() {
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/api:1.2.3\""),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG008]: \"acme/api:1.2.3\" is not a valid image repository"),
+        "{err}"
+    );
+    assert!(err.contains("\n   = help: put the tag in `tag`"), "{err}");
+    let digest = format!("acme/api@sha256:{}", "a".repeat(64));
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", &format!("image = \"{digest}\"")),
+        &[],
+    );
+    assert!(
+        err.contains("\n   = help: put the digest in `digest`"),
         "{err}"
     );
 }

@@ -1175,7 +1175,11 @@ fn every_baseline_object_conforms_to_the_upstream_schemas() {
 
 #[test]
 fn v1beta1_cluster_secret_stores_conform_to_the_v1beta1_schema() {
-    let text = format!("{GOLDEN}\n[external_secrets]\napi_version = \"v1beta1\"\n");
+    // Chart 2.9.0 serves only v1 unless told to serve v1beta1 again (KG019).
+    let text = format!("{GOLDEN}\n[external_secrets]\napi_version = \"v1beta1\"\n").replace(
+        "[addons.external-secrets]\nchart_version = \"2.9.0\"\n",
+        "[addons.external-secrets]\nchart_version = \"2.9.0\"\nvalues = { crds = { unsafeServeV1Beta1 = true } }\n",
+    );
     let (p, _) = renders(&text);
     let store = p.read(
         "generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml",
@@ -2060,6 +2064,43 @@ fn without_a_baseline_each_name_is_warned_once_per_cluster() {
     assert!(p.exists("generated/prod/web/pvc-data.yaml"));
 }
 
+/// The KG032 help for a ClusterSecretStore names the key to write in full: the
+/// message masking must not take `provided = { secret_stores = [...] }` (a key named
+/// like a secret) for a secret (it printed "or write `***` in `[baseline]`").
+#[test]
+fn the_kg032_help_for_a_secret_store_is_not_masked() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+secrets_backend = "external-secrets"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+probes = { liveness = "/health", readiness = "/ready" }
+secrets = [{ name = "DB_PASSWORD", from = "secretsmanager", key = "dev/api/db" }]
+"#;
+    let (_, stderr) = renders(text);
+    assert!(
+        stderr.starts_with(
+            "warning[KG032]: ClusterSecretStore `aws-secrets-manager` is not declared for cluster `dev`, so kgen cannot check that it exists
+ --> platform.toml:7:15
+  |
+7 | [environments.dev]
+  |               ^^^
+  = help: declare it under `[baseline.secret_stores.aws-secrets-manager]` (kgen then creates and checks it), or write `provided = { secret_stores = [\"aws-secrets-manager\"] }` in `[baseline]` if something else creates it
+
+"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("***"), "{stderr}");
+}
+
 #[test]
 fn provided_names_silence_kg032() {
     let text = format!(
@@ -2608,6 +2649,7 @@ repo = "oci://public.ecr.aws/karpenter"
 chart_version = "1.5.0"
 namespace = "kube-system"
 sync_wave = -3
+cluster_name = "{{{{ cluster.name }}}}"
 
 {NODE_CLASS}
 [baseline.node_pools.general]

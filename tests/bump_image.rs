@@ -727,3 +727,77 @@ fn library_errors_are_usage_errors() {
     assert!(matches!(e, Error::Usage(_)), "{e:?}");
     assert_eq!(e.exit_code(), 2);
 }
+
+/// Issue 21, item 8: git refuses to move the branch (a leftover `main.lock`); the
+/// work tree *and the index* are put back, git's whole message is printed, and a
+/// retry once the lock is gone succeeds.
+#[test]
+fn a_refused_commit_restores_the_index_and_prints_the_whole_message() {
+    let c = Checkout::new();
+    let repo = c.git_init();
+    let head_before = repo.head().unwrap().peel_to_commit().unwrap().id();
+    let before = c.snapshot();
+    let lock = c.path(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    let args = [
+        "bump-image",
+        "main-api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.4.1",
+        "--commit",
+    ];
+    let out = c.run(&args);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("main.lock"), "{err}");
+    assert!(
+        !err.trim_end().ends_with("for writing:") && !err.contains("for writing: ;"),
+        "git's message is cut off: {err}"
+    );
+    assert!(err.contains("remove the `.lock` file"), "{err}");
+    assert_eq!(c.snapshot(), before, "the work tree is restored");
+    let statuses = repo.statuses(None).unwrap();
+    let dirty: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status() != git2::Status::IGNORED)
+        .map(|s| format!("{:?} {}", s.status(), s.path().unwrap_or("")))
+        .collect();
+    assert!(dirty.is_empty(), "the index is not restored: {dirty:?}");
+    assert_eq!(
+        repo.head().unwrap().peel_to_commit().unwrap().id(),
+        head_before
+    );
+    // The retry, once the lock is gone, commits.
+    std::fs::remove_file(&lock).unwrap();
+    let out = c.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(
+        repo.head().unwrap().peel_to_commit().unwrap().id(),
+        head_before
+    );
+}
+
+/// Issue 21, item 7: a `.kgen.lock` that is a link (dangling or not) is refused; no
+/// file is created or opened where it points.
+#[cfg(unix)]
+#[test]
+fn a_linked_lock_file_is_never_followed() {
+    let c = Checkout::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("created-by-kgen");
+    std::os::unix::fs::symlink(&target, c.path(".kgen.lock")).unwrap();
+    let before = c.snapshot();
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            ".kgen.lock is a symbolic link; kgen does not follow links for its lock file"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!target.exists(), "a file was created through the link");
+    assert_eq!(c.snapshot(), before);
+}

@@ -16,8 +16,8 @@ use common::{Output, Platform};
 use git2::Signature;
 use kgen::overlay_edit::{ContainerList, ContainerRef, Edit, Field};
 
-/// Two services; `api` has a sidecar (`proxy`) and an init container (`migrate`)
-/// that runs the api's own image.
+/// Two services; `api` has a sidecar (`proxy`, with the liveness probe KG202 asks a
+/// sidecar for) and an init container (`migrate`) that runs the api's own image.
 const PLATFORM: &str = r#"[platform]
 name = "acme"
 repo = "https://github.com/acme/platform.git"
@@ -44,6 +44,7 @@ port = 8080
 image = "acme/proxy"
 tag = "2.1.0"
 resources = { requests = { cpu = "50m", memory = "64Mi" }, limits = { cpu = "200m", memory = "128Mi" } }
+probes = { liveness = { exec = ["/bin/healthcheck"] } }
 
 [services.api.init_containers.migrate]
 image = "acme/api"

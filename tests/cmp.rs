@@ -431,7 +431,7 @@ fn unknown_environment_or_service_says_what_it_got_and_suggests() {
     let p = Platform::example();
     let _ro = ReadOnly::new(p.path());
     let out = generate(p.path(), &application("prdo", "main-api"));
-    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n");
+    assert_fails(&out, "ARGOCD_ENV_KGEN_ENV: unknown environment `prdo` (did you mean `prod`?); platform.toml defines: dev, prod, staging\n  help: pass one of those, or declare it with `[environments.prdo]` in platform.toml\n");
     assert_eq!(out.code, 2);
     let out = generate(p.path(), &application("prod", "main-apu"));
     assert_fails(&out, "ARGOCD_ENV_KGEN_SERVICE: unknown service `main-apu` (did you mean `main-api`?); platform.toml defines: aux-service, main-api\n");
@@ -605,7 +605,7 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
     assert_eq!(render.code, 2, "{}", render.stderr);
     assert_eq!(
         render.stderr,
-        "kgen: error: platform.toml is larger than 8 MiB, kgen's limit for an input file\n"
+        "kgen: error: platform.toml is larger than 8 MiB, kgen's limit for an input file\n  help: split the platform into several platform directories, each with its own platform.toml (see docs/security.md#limits)\n"
     );
     let out = generate(p.path(), &application("dev", "api"));
     assert_fails(&out, &render.stderr);
@@ -614,7 +614,7 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
     assert_eq!((out.code, out.stderr.as_str()), (2, render.stderr.as_str()));
     assert_eq!(out.stdout, "");
     let out = cmp(p.path(), "discover", &application("dev", "api"));
-    assert_fails(&out, "./platform.toml is larger than 8 MiB");
+    assert_fails(&out, "kgen: not a kgen platform: platform.toml is larger than 8 MiB, kgen's limit for an input file\n  help: split the platform into several platform directories, each with its own platform.toml (see docs/security.md#limits)\n");
     assert_eq!(out.code, 1);
 
     // The environment's overlay.
@@ -629,7 +629,7 @@ fn an_oversized_input_file_is_refused_as_render_refuses_it() {
     assert!(
         render
             .stderr
-            .ends_with("overlays/dev.toml is larger than 8 MiB, kgen's limit for an input file\n"),
+            .ends_with("overlays/dev.toml is larger than 8 MiB, kgen's limit for an input file\n  help: split the platform into several platform directories, each with its own platform.toml (see docs/security.md#limits)\n"),
         "{}",
         render.stderr
     );

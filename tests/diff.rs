@@ -329,10 +329,8 @@ fn text_tag_moving_backwards_is_a_risk() {
     );
     let n = changed.len();
     assert!(n >= 5, "{changed:?}");
-    let list: String = changed
-        .iter()
-        .map(|p| format!("  ~ {}  (generated/{p})\n", r.label_at(&c1, p)))
-        .collect();
+    // A tag bump: every difference follows from the version, so the service is one
+    // line (the risk is still there).
     let expected = format!(
         r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
@@ -346,34 +344,40 @@ Summary:
   total            0  {n:>7}        0  {{U:dev+nonprod-{n}}}
 
 Changed ({n}):
-{list}"#
+  ~ dev: service main-api: version 1.4.0 → 1.3.2 (container `main-api`: image tag 1.4.0 → 1.3.2); nothing else changes in its {n} objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash  (generated/dev/main-api/)
+"#
     );
-    let expected = r.expand(&expected, &c0, Some(&c1));
-    let (head, sections) = out.stdout.split_at(expected.len().min(out.stdout.len()));
-    assert_text(head, &expected);
-    // Then one section per changed resource, in the same order, each a unified diff.
-    let titles: Vec<String> = changed
-        .iter()
-        .map(|p| {
-            format!(
-                "\n{}\n--- a/generated/{p}\n+++ b/generated/{p}\n@@ ",
-                r.label_at(&c1, p)
-            )
-        })
-        .collect();
-    let mut at = 0;
-    for t in &titles {
-        let i = sections[at..]
-            .find(t.as_str())
-            .unwrap_or_else(|| panic!("no {t:?} after {at} in:\n{sections}"));
-        at += i + t.len();
-    }
-    assert_eq!(sections.matches("\n--- a/generated/").count(), n);
-    // The ConfigMap's section, exactly.
-    assert!(
-        sections.contains(
-            "\ndev: ConfigMap dev-main-api/main-api-config
---- a/generated/dev/main-api/configmap.yaml
+    assert_text(&out.stdout, &r.expand(&expected, &c0, Some(&c1)));
+
+    // JSON keeps every object, with its diff, marked as part of the version line.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let objects: Vec<serde_json::Value> = changed.iter().map(|p| r.identity_at(&c1, p)).collect();
+    let main_api =
+        |tag: &str| format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:{tag}");
+    assert_eq!(
+        json["versions"],
+        serde_json::json!([{
+            "environment": "dev",
+            "service": "main-api",
+            "path": "dev/main-api/",
+            "from": "1.4.0",
+            "to": "1.3.2",
+            "images": [{"container": "main-api", "from": main_api("1.4.0"), "to": main_api("1.3.2")}],
+            "objects": objects,
+            "summary": format!("version 1.4.0 → 1.3.2 (container `main-api`: image tag 1.4.0 → 1.3.2); nothing else changes in its {n} objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash"),
+        }])
+    );
+    let entries = json["changed"].as_array().unwrap();
+    assert_eq!(entries.len(), n);
+    assert!(entries.iter().all(|c| c["version_only"] == true));
+    let config_map = entries.iter().find(|c| c["kind"] == "ConfigMap").unwrap();
+    assert_eq!(
+        config_map["diff"],
+        "--- a/generated/dev/main-api/configmap.yaml
 +++ b/generated/dev/main-api/configmap.yaml
 @@ -8,10 +8,10 @@
      app.kubernetes.io/managed-by: kgen
@@ -389,13 +393,21 @@ Changed ({n}):
 -  VERSION: \"1.4.0\"
 +  VERSION: \"1.3.2\"
 "
-        ),
-        "{sections}"
     );
-    assert!(sections.contains(
-        "-        image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:1.4.0\n\
-         +        image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:1.3.2\n"
-    ));
+
+    // Markdown: the same line, and no collapsible diff.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "markdown",
+    ]);
+    assert!(
+        out.stdout.ends_with(&format!(
+            "#### Changed ({n})\n\n- **dev** · service `main-api`: version 1.4.0 → 1.3.2 (container `main-api`: image tag 1.4.0 → 1.3.2); nothing else changes in its {n} objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash (`generated/dev/main-api/`)\n\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("<details>"));
+
     assert!(
         !out.stdout.contains('\x1b'),
         "no colour when stdout is not a terminal"
@@ -440,6 +452,33 @@ Changed ({n}):
             Some(&c1),
         ),
     );
+
+    // With another change to the Deployment, it keeps its own diff; the rest collapse.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "tag"],
+        "1.4.1",
+    );
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "env", "EXTRA"],
+        "1",
+    );
+    r.render();
+    let c2 = r.commit("dev: main-api 1.4.1 with EXTRA");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (changed2, _, _) = r.differing(&c1, &c2, "dev");
+    let m = changed2.len();
+    assert!(
+        out.stdout.contains(&format!(
+            "Changed ({m}):\n  ~ dev: service main-api: version 1.3.2 → 1.4.1; nothing else changes in its {} objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/main-api/)\n  ~ dev: Deployment dev-main-api/main-api  (generated/dev/main-api/deployment.yaml)\n\ndev: Deployment dev-main-api/main-api\n--- a/generated/dev/main-api/deployment.yaml\n",
+            m - 1
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches("\n--- a/generated/").count(), 1);
 }
 
 #[test]
@@ -625,6 +664,7 @@ fn markdown_is_capped_with_an_honest_note() {
         base: Some("HEAD~1".into()),
         head: Some("HEAD".into()),
         envs: vec![],
+        ignore: Vec::new(),
     })
     .unwrap();
     let changed = report.diff.changed.len();
@@ -748,7 +788,7 @@ fn json_service_added_and_removed() {
     assert_text(&out.stdout[..top.len()], &top);
     let keys = [
         "version", "base", "head", "stale", "summary", "risks", "added", "removed", "changed",
-        "moved", "notes",
+        "moved", "services", "versions", "notes",
     ];
     let at: Vec<usize> = keys
         .iter()
@@ -832,33 +872,113 @@ fn json_service_added_and_removed() {
     assert_eq!(json["moved"], serde_json::json!([]));
     assert_eq!(json["notes"], serde_json::json!([]));
 
-    // Risks: the HPA first (hpa-removed), then every other removal, by identity.
-    let key = |id: &serde_json::Value| -> Vec<String> {
-        ["environment", "apiVersion", "kind", "namespace", "name"]
-            .iter()
-            .map(|k| id[*k].as_str().unwrap().to_string())
+    // Both services are units, with their objects inside.
+    assert_eq!(
+        json["services"],
+        serde_json::json!([
+            {"environment": "staging", "service": "aux-service", "status": "removed",
+             "path": "staging/aux-service/", "objects": entries(&c0, &removed)},
+            {"environment": "staging", "service": "worker", "status": "added",
+             "path": "staging/worker/", "objects": entries(&c1, &added)},
+        ])
+    );
+    assert_eq!(json["versions"], serde_json::json!([]));
+    // One risk for the removed service, not one per object (nor hpa-removed: the
+    // workload goes with it).
+    assert_eq!(
+        json["risks"],
+        serde_json::json!([{
+            "code": "removed",
+            "environment": "staging",
+            "resource": null,
+            "service": "aux-service",
+            "message": format!("removed: a prune deletes its {} objects from the cluster, namespace `staging-aux-service` with everything in it", removed.len()),
+        }])
+    );
+
+    // The text shows each service once, its objects inside.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let inside = |commit: &str, ps: &[String], dir: &str| -> String {
+        ps.iter()
+            .map(|p| {
+                let label = r.label_at(commit, p);
+                format!(
+                    "      {}  ({})\n",
+                    label.split_once(": ").unwrap().1,
+                    p.strip_prefix(dir).unwrap()
+                )
+            })
             .collect()
     };
-    let mut expected: Vec<(u8, serde_json::Value)> = removed
-        .iter()
-        .map(|p| {
-            let id = r.identity_at(&c0, p);
-            (u8::from(id["kind"] != "HorizontalPodAutoscaler"), id)
-        })
-        .collect();
-    expected.sort_by_key(|a| (a.0, key(&a.1)));
-    let expected: Vec<serde_json::Value> = expected
-        .into_iter()
-        .map(|(_, id)| {
-            let (code, message) = match id["kind"].as_str().unwrap() {
-                "HorizontalPodAutoscaler" => ("hpa-removed", "removed; autoscaling stops and the replica count falls back to the workload's spec.replicas"),
-                "Namespace" => ("removed", "removed; a prune deletes the namespace and everything in it"),
-                _ => ("removed", "removed; a prune deletes it from the cluster"),
-            };
-            serde_json::json!({"code": code, "environment": "staging", "resource": id, "message": message})
-        })
-        .collect();
-    assert_eq!(json["risks"], serde_json::Value::Array(expected));
+    let expected = format!(
+        "Risks (1):
+  ! staging: service aux-service: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
+
+Summary:
+  environment  added  changed  removed  unchanged
+  nonprod          0  {nc:>7}        0  {nu:>9}
+  staging    {a:>7}  {sc:>7}  {k:>7}  {su:>9}
+  total      {a:>7}  {tc:>7}  {k:>7}  {tu:>9}
+
+Added ({a}):
+  + staging: service worker, {a} objects  (generated/staging/worker/)
+{added_inside}
+Removed ({k}):
+  - staging: service aux-service, {k} objects  (generated/staging/aux-service/)
+{removed_inside}
+Changed (",
+        k = removed.len(),
+        a = added.len(),
+        nc = cluster_changed.len(),
+        nu = cluster_unchanged,
+        sc = 1,
+        su = unchanged,
+        tc = cluster_changed.len() + 1,
+        tu = unchanged + cluster_unchanged,
+        added_inside = inside(&c1, &added, "staging/worker/"),
+        removed_inside = inside(&c0, &removed, "staging/aux-service/"),
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+
+    // Markdown: the same, as nested lists.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging", "--format", "markdown",
+    ]);
+    let md_inside = |commit: &str, ps: &[String], dir: &str| -> String {
+        ps.iter()
+            .map(|p| {
+                let label = r.label_at(commit, p);
+                format!(
+                    "  - `{}` (`{}`)\n",
+                    label.split_once(": ").unwrap().1,
+                    p.strip_prefix(dir).unwrap()
+                )
+            })
+            .collect()
+    };
+    let expected = format!(
+        "#### ⚠️ Risks (1)
+
+- **staging** · service `aux-service`: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
+
+#### Added ({a})
+
+- **staging** · service `worker`: {a} objects (`generated/staging/worker/`)
+{}
+#### Removed ({k})
+
+- **staging** · service `aux-service`: {k} objects (`generated/staging/aux-service/`)
+{}
+#### Changed (",
+        md_inside(&c1, &added, "staging/worker/"),
+        md_inside(&c0, &removed, "staging/aux-service/"),
+        k = removed.len(),
+        a = added.len(),
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
 }
 
 #[test]
@@ -1005,7 +1125,7 @@ Changed (1):
 nonprod: file values/nonprod/monitoring.yaml
 --- a/generated/values/nonprod/monitoring.yaml
 +++ b/generated/values/nonprod/monitoring.yaml
-@@ -24,7 +24,7 @@
+@@ -36,7 +36,7 @@
      podMonitorSelectorNilUsesHelmValues: false
      probeSelectorNilUsesHelmValues: false
      replicas: 2
@@ -1256,11 +1376,18 @@ fn text_is_coloured_for_a_terminal() {
         &["services", "main-api", "tag"],
         "1.3.9",
     );
+    // Not only a version change: the Deployment keeps its own (coloured) diff.
+    r.set(
+        "overlays/dev.toml",
+        &["services", "main-api", "env", "EXTRA"],
+        "1",
+    );
     let report = kgen::ops::diff::diff(&kgen::ops::diff::DiffOptions {
         platform: r.path("platform.toml"),
         base: None,
         head: None,
         envs: vec!["dev".into()],
+        ignore: Vec::new(),
     })
     .unwrap();
     let coloured = kgen::diff_format::text(&report, true);
@@ -1269,4 +1396,158 @@ fn text_is_coloured_for_a_terminal() {
     assert!(coloured.contains("\x1b[33m!\x1b[0m dev: Deployment dev-main-api/main-api: image tag"));
     let plain = kgen::diff_format::text(&report, false);
     assert!(!plain.contains('\x1b'));
+}
+
+// ---------------------------------------------------------------- --ignore
+
+#[test]
+fn ignore_kinds_names_and_fields() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    // prod: main-api 1.3.2 → 1.4.0, and its HPA floor goes up.
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "tag"],
+        "1.4.0",
+    );
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "autoscaling", "min"],
+        4,
+    );
+    r.render();
+    let c1 = r.commit("prod: main-api 1.4.0, min 4");
+    let (changed, _, _) = r.differing(&c0, &c1, "prod");
+    let n = changed.len();
+    assert!(changed.contains(&"prod/main-api/hpa.yaml".to_string()));
+    let diff = |more: &[&str]| {
+        let mut args = vec![
+            "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod",
+        ];
+        args.extend_from_slice(more);
+        r.kgen(&args)
+    };
+    let line = |k: usize| {
+        format!("  ~ prod: service main-api: version 1.3.2 → 1.4.0 (container `main-api`: image tag 1.3.2 → 1.4.0); nothing else changes in its {k} objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash  (generated/prod/main-api/)\n")
+    };
+
+    // Without a rule: the HPA has a change of its own, the rest is one line.
+    let out = diff(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "Changed ({n}):\n{}  ~ prod: HorizontalPodAutoscaler main-api/main-api  (generated/prod/main-api/hpa.yaml)\n",
+            line(n - 1)
+        )),
+        "{}",
+        out.stdout
+    );
+
+    // Its field ignored, the HPA is only a version change too.
+    let rule = "kind=HorizontalPodAutoscaler,field=spec.minReplicas";
+    let out = diff(&["--ignore", rule]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = format!(
+        "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+note: --ignore `{rule}`: the field is ignored in 1 object
+
+Risks (1):
+  ! prod: Argo CD syncs this environment manually: {n} changes (0 added, {n} changed, 0 removed) wait until someone syncs it
+
+Summary:
+  environment  added  changed  removed  unchanged
+  prod             0  {n:>7}        0  {{U:prod-{n}}}
+  total            0  {n:>7}        0  {{U:prod-{n}}}
+
+Changed ({n}):
+{}",
+        line(n)
+    );
+    assert_text(&out.stdout, &r.expand(&expected, &c0, Some(&c1)));
+
+    // The whole HPA left out: not counted, not listed (kinds match in any case).
+    let out = diff(&[
+        "--ignore",
+        "kind=horizontalpodautoscaler",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["changed"], n - 1);
+    assert_eq!(
+        json["notes"],
+        serde_json::json!([
+            "--ignore `kind=horizontalpodautoscaler` left out 1 object that differs"
+        ])
+    );
+    assert!(json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["kind"] != "HorizontalPodAutoscaler"));
+
+    // A field of every object, and a rule that matches nothing that differs.
+    let out = diff(&[
+        "--ignore",
+        "field=metadata.labels[\"app.kubernetes.io/version\"]",
+        "--ignore",
+        "kind=ConfigMap,name=other-*",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json["notes"],
+        serde_json::json!([
+            format!("--ignore `field=metadata.labels[\"app.kubernetes.io/version\"]`: the field is ignored in {n} objects"),
+            "--ignore `kind=ConfigMap,name=other-*` matched nothing that differs",
+        ])
+    );
+    // Objects whose only change was the label are unchanged now.
+    let left: Vec<&str> = json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["ConfigMap", "Deployment", "HorizontalPodAutoscaler"]);
+    // The path is from the top: the pod template's labels are another field.
+    assert_eq!(
+        json["changed"][0]["fields"],
+        serde_json::json!(["data.VERSION"])
+    );
+    assert!(json["changed"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .contains(&"spec.template.metadata.labels[\"app.kubernetes.io/version\"]".into()));
+
+    // Bad rules: exit 2, with what was meant.
+    for (rule, says) in [
+        ("knd=Deployment", "unknown key `knd`; did you mean `kind`?"),
+        ("kind", "`kind` is not `key=value`"),
+        ("field=spec[x", "field path `spec[x` has an unclosed `[`"),
+        (
+            "kind=Deploymnet",
+            "no object of kind `Deploymnet` is rendered at the head or differs at the base; did you mean `Deployment`?",
+        ),
+        (
+            "kind=HorizontalPodAutoscaler,field=spec.minReplics",
+            "no object it applies to has the field `spec.minReplics`; did you mean `spec.minReplicas`?",
+        ),
+        (
+            "kind=ConfigMap,name=main-api-confg",
+            "no object that differs is named `main-api-confg`; did you mean `main-api-config`?",
+        ),
+    ] {
+        let out = diff(&["--ignore", rule]);
+        assert_eq!(out.code, 2, "{rule}: {}{}", out.stdout, out.stderr);
+        assert_eq!(out.stdout, "", "{rule}");
+        assert!(
+            out.stderr.contains(&format!("--ignore `{rule}`: {says}")),
+            "{rule}: {}",
+            out.stderr
+        );
+    }
 }

@@ -314,6 +314,7 @@ fn a_priority_class_change_in_json() {
         "namespace": "",
         "name": "critical"
       },
+      "service": null,
       "message": "value changes 1000000 → 2000000, preemptionPolicy changes PreemptLowerPriority → Never; a PriorityClass's value and preemptionPolicy are immutable, so the sync fails until it is replaced: `kubectl delete priorityclass critical`, then sync (meanwhile new pods that name it are refused); running pods keep the priority they were admitted with until they are re-created"
     }
   ],
@@ -333,10 +334,13 @@ fn a_priority_class_change_in_json() {
         "preemptionPolicy",
         "value"
       ],
-      "diff": "--- a/generated/clusters/prod/baseline/priorityclass-critical.yaml\n+++ b/generated/clusters/prod/baseline/priorityclass-critical.yaml\n@@ -5,4 +5,5 @@\n     app.kubernetes.io/managed-by: kgen\n     app.kubernetes.io/part-of: acme\n   name: critical\n-value: 1000000\n+preemptionPolicy: Never\n+value: 2000000\n"
+      "diff": "--- a/generated/clusters/prod/baseline/priorityclass-critical.yaml\n+++ b/generated/clusters/prod/baseline/priorityclass-critical.yaml\n@@ -5,4 +5,5 @@\n     app.kubernetes.io/managed-by: kgen\n     app.kubernetes.io/part-of: acme\n   name: critical\n-value: 1000000\n+preemptionPolicy: Never\n+value: 2000000\n",
+      "version_only": false
     }
   ],
   "moved": [],
+  "services": [],
+  "versions": [],
   "notes": []
 }
 "##));

@@ -198,8 +198,8 @@ Risks (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: StatefulSet db/db  (generated/dev/db/statefulset.yaml)
@@ -254,14 +254,25 @@ Info (2):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        4        0         29
-  total            0        4        0         29
+  dev              0        5        0         29
+  total            0        5        0         29
 
-Changed (4):
+Changed (5):
+  ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
-  ~ dev: ConfigMap seed/seed-config  (generated/dev/seed/configmap.yaml)
+  ~ dev: service seed: version 1.0.0 → 1.1.0; nothing else changes in its 2 objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/seed/)
   ~ dev: Job seed/seed-764bf07e  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
-  ~ dev: ServiceAccount seed/seed  (generated/dev/seed/serviceaccount.yaml)
+
+dev: ConfigMap migrate/migrate-hooks
+--- a/generated/dev/migrate/configmap-hooks.yaml
++++ b/generated/dev/migrate/configmap-hooks.yaml
+@@ -11,5 +11,5 @@
+   namespace: migrate
+ data:
+   configmap.yaml: "597df1ab"
+-  job.yaml: "50075196"
++  job.yaml: "1b947e29"
+   serviceaccount.yaml: "33e7cbf9"
 
 dev: Job migrate/migrate
 --- a/generated/dev/migrate/job.yaml
@@ -274,21 +285,6 @@ dev: Job migrate/migrate
          envFrom:
          - configMapRef:
              name: migrate-config
-
-dev: ConfigMap seed/seed-config
---- a/generated/dev/seed/configmap.yaml
-+++ b/generated/dev/seed/configmap.yaml
-@@ -8,8 +8,8 @@
-     app.kubernetes.io/managed-by: kgen
-     app.kubernetes.io/name: seed
-     app.kubernetes.io/part-of: acme
--    app.kubernetes.io/version: "1.0.0"
-+    app.kubernetes.io/version: "1.1.0"
-   name: seed-config
-   namespace: seed
- data:
--  VERSION: "1.0.0"
-+  VERSION: "1.1.0"
 
 dev: Job seed/seed-764bf07e
 --- a/generated/dev/seed/job.yaml
@@ -325,18 +321,6 @@ dev: Job seed/seed-764bf07e
          imagePullPolicy: IfNotPresent
          name: seed
          resources:
-
-dev: ServiceAccount seed/seed
---- a/generated/dev/seed/serviceaccount.yaml
-+++ b/generated/dev/seed/serviceaccount.yaml
-@@ -8,6 +8,6 @@
-     app.kubernetes.io/managed-by: kgen
-     app.kubernetes.io/name: seed
-     app.kubernetes.io/part-of: acme
--    app.kubernetes.io/version: "1.0.0"
-+    app.kubernetes.io/version: "1.1.0"
-   name: seed
-   namespace: seed
 "#));
 
     let json: serde_json::Value =
@@ -354,7 +338,8 @@ dev: ServiceAccount seed/seed
       "kind": "Job",
       "name": "migrate",
       "namespace": "migrate"
-    }
+    },
+    "service": null
   },
   {
     "code": "job-runs",
@@ -366,7 +351,8 @@ dev: ServiceAccount seed/seed
       "kind": "Job",
       "name": "seed-764bf07e",
       "namespace": "seed"
-    }
+    },
+    "service": null
   }
 ]"#,
     );
@@ -399,8 +385,8 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
 | Environment | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
-| dev | 0 | 4 | 0 | 29 |
-| **Total** | **0** | **4** | **0** | **29** |
+| dev | 0 | 5 | 0 | 29 |
+| **Total** | **0** | **5** | **0** | **29** |
 
 #### ℹ️ Info (2)
 
@@ -433,21 +419,22 @@ fn immutable_job_fields_fail_the_sync() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Risks (2):
+Risks (1):
   ! dev: Job migrate/migrate: spec.template changes; with hook-delete-policy HookFailed Argo CD keeps a run that succeeded, and a Job's pod template and completions are immutable: if that run is still in the cluster, the sync fails until it is deleted (`kubectl delete job -n migrate migrate`)
-  ! dev: Job seed/seed-54f4051f: spec.completions changes; a Job's pod template and completions are immutable, so the sync fails until the Job is deleted (`kubectl delete job -n seed seed-54f4051f`), after which it runs again
 
-Info (1):
+Info (2):
   i dev: Job migrate/migrate: an Argo CD PreSync hook: the changed Job runs at the next sync, unless the previous run succeeded and is still in the cluster (hook-delete-policy HookFailed keeps it)
+  i dev: Job seed/seed-73d4eebc: replaces Job `seed-54f4051f` (its pod template changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        2        0         31
-  total            0        2        0         31
+  dev              0        3        0         31
+  total            0        3        0         31
 
-Changed (2):
+Changed (3):
+  ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
-  ~ dev: Job seed/seed-54f4051f  (generated/dev/seed/job.yaml)
+  ~ dev: Job seed/seed-73d4eebc  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
 "#));
 }
 
@@ -467,8 +454,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -483,8 +470,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -501,8 +488,8 @@ Info (1):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        1        0         32
-  total            0        1        0         32
+  dev              0        1        0         33
+  total            0        1        0         33
 
 Changed (1):
   ~ dev: CronJob report/report  (generated/dev/report/cronjob.yaml)
@@ -545,8 +532,8 @@ Risks (5):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              0        4        0         29
-  total            0        4        0         29
+  dev              0        4        0         30
+  total            0        4        0         30
 
 Changed (4):
   ~ dev: DaemonSet agent/agent  (generated/dev/agent/daemonset.yaml)
@@ -570,24 +557,30 @@ fn removed_claims_and_hooks_stay_in_the_cluster() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
+Risks (1):
+  ! dev: ConfigMap migrate/migrate-hooks: removed; a prune deletes it from the cluster
+
 Info (2):
   i dev: Job migrate/migrate: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)
   i dev: PersistentVolumeClaim api/api-cache: removed; Argo CD does not prune it (sync option Prune=false), so the claim and its data stay: delete it by hand (`kubectl delete persistentvolumeclaim -n api api-cache`) once the data is no longer needed
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              1        1        2         30
-  total            1        1        2         30
+  dev              1        3        3         28
+  total            1        3        3         28
 
 Added (1):
   + dev: Job migrate/migrate-f582e7fa  (generated/dev/migrate/job.yaml)
 
-Removed (2):
+Removed (3):
   - dev: PersistentVolumeClaim api/api-cache  (generated/dev/api/pvc-cache.yaml)
+  - dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   - dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
 
-Changed (1):
+Changed (3):
   ~ dev: Deployment api/api  (generated/dev/api/deployment.yaml)
+  ~ dev: ConfigMap migrate/migrate-config  (generated/dev/migrate/configmap.yaml)
+  ~ dev: ServiceAccount migrate/migrate  (generated/dev/migrate/serviceaccount.yaml)
 "#));
     let md = r.diff(&["--format", "markdown"]).stdout;
     assert_text(md.split("#### Added").next().unwrap(), &r.expand(r#"### kgen diff
@@ -596,8 +589,12 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
 | Environment | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
-| dev | 1 | 1 | 2 | 30 |
-| **Total** | **1** | **1** | **2** | **30** |
+| dev | 1 | 3 | 3 | 28 |
+| **Total** | **1** | **3** | **3** | **28** |
+
+#### ⚠️ Risks (1)
+
+- **dev** · `ConfigMap migrate/migrate-hooks`: removed; a prune deletes it from the cluster
 
 #### ℹ️ Info (2)
 
@@ -623,8 +620,8 @@ Risks (2):
 
 Summary:
   environment  added  changed  removed  unchanged
-  dev              2        0        2         31
-  total            2        0        2         31
+  dev              2        0        2         32
+  total            2        0        2         32
 
 Added (2):
   + dev: Deployment db/db  (generated/dev/db/deployment.yaml)
@@ -648,21 +645,11 @@ Removed (2):
     let risks = out.stdout.split("\n\nSummary:").next().unwrap();
     assert_text(risks, &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Risks (14):
-  ! dev: Deployment api/api: removed; a prune deletes it from the cluster
+Risks (4):
+  ! dev: service api: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `api` with everything in it
+  ! dev: service db: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `db` with everything in it
   ! dev: StatefulSet db/db: removed with its namespace: deleting the namespace deletes its pods' claims (`data-db-<ordinal>`) too, and their volumes' data unless their reclaim policy is Retain
-  ! dev: PodDisruptionBudget api/api: removed; a prune deletes it from the cluster
-  ! dev: PodDisruptionBudget db/db: removed; a prune deletes it from the cluster
-  ! dev: ConfigMap api/api-config: removed; a prune deletes it from the cluster
-  ! dev: ConfigMap db/db-config: removed; a prune deletes it from the cluster
-  ! dev: Namespace api: removed; a prune deletes the namespace and everything in it
-  ! dev: Namespace db: removed; a prune deletes the namespace and everything in it
-  ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain
-  ! dev: Service api/api: removed; a prune deletes it from the cluster
-  ! dev: Service db/db: removed; a prune deletes it from the cluster
-  ! dev: Service db/db-headless: removed; a prune deletes it from the cluster
-  ! dev: ServiceAccount api/api: removed; a prune deletes it from the cluster
-  ! dev: ServiceAccount db/db: removed; a prune deletes it from the cluster"#));
+  ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain"#));
 }
 
 #[test]
@@ -680,6 +667,7 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         base: Some("HEAD~1".into()),
         head: Some("HEAD".into()),
         envs: vec!["dev".into()],
+        ignore: Vec::new(),
     })
     .unwrap();
     assert_eq!(report.diff.info.len(), 2);
@@ -691,6 +679,6 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         &capped[full.find("#### ℹ️").unwrap()..],
         "#### ℹ️ Info (2)\n\n\
          - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)\n\
-         \n… 1 more info line and 4 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
+         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
     );
 }

@@ -20,25 +20,36 @@ fn examples() -> Vec<PathBuf> {
     dirs
 }
 
-/// A temporary copy of the example's inputs (platform.toml and overlays/), without its
-/// generated/ tree.
+/// A temporary copy of the example's inputs (platform.toml, overlays/, and what the
+/// escape hatch reads: manifests/, patch files, CRD schemas), without its generated/
+/// tree.
 fn copy_inputs(example: &Path) -> Platform {
     let p = Platform::empty();
-    p.write(
-        "platform.toml",
-        &std::fs::read_to_string(example.join("platform.toml")).unwrap(),
-    );
-    if let Ok(entries) = std::fs::read_dir(example.join("overlays")) {
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            p.write(
-                &format!("overlays/{name}"),
-                &std::fs::read_to_string(&path).unwrap(),
-            );
+    copy_dir(example, example, &p);
+    p
+}
+
+fn copy_dir(root: &Path, dir: &Path, p: &Platform) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "generated" || rel == "README.md" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(root, &path, p);
+        } else {
+            p.write(&rel, &std::fs::read_to_string(&path).unwrap());
         }
     }
-    p
 }
 
 #[test]

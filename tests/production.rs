@@ -138,12 +138,16 @@ metadata:
     alb.ingress.kubernetes.io/scheme: internet-facing
     alb.ingress.kubernetes.io/ssl-redirect: \"443\"
     alb.ingress.kubernetes.io/target-type: ip
-    cert-manager.io/cluster-issuer: letsencrypt-staging
     external-dns.alpha.kubernetes.io/hostname: api.dev.acme.io
 {API_LABELS}  name: api
   namespace: api
 {}",
-        INGRESS_SPEC.replace("CLASS", "alb")
+        // An ALB serves the ACM certificate: no cert-manager issuer annotation (with
+        // `alb`, `cert_manager` is off unless set, so `cluster_issuer` goes unused) and
+        // a `tls` entry without a Secret.
+        INGRESS_SPEC
+            .replace("CLASS", "alb")
+            .replace("    secretName: api-tls\n", "")
     );
     assert_eq!(p.read("generated/dev/api/ingress.yaml"), expected);
 }
@@ -840,9 +844,10 @@ error: 1 error and 0 warnings; nothing was written
 
 #[test]
 fn secret_key_outside_the_environment_prefix() {
-    // prod may only read production/*; the key below is the dev secret.
+    // prod may only read production/*; the key below is the dev secret. The default
+    // ClusterIssuer is declared as provided, so that KG032 does not warn about it.
     let text = format!(
-        "{BASE}{WORKER}\n[environments.prod]\nsecret_prefixes = [\"production/\"]\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n"
+        "{BASE}{WORKER}\n[environments.prod]\nsecret_prefixes = [\"production/\"]\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n\n[baseline]\nprovided = {{ issuers = [\"letsencrypt-prod\"] }}\n"
     )
     .replace(
         "sync = \"auto\"\n",

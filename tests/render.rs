@@ -451,6 +451,6 @@ fn env_option_renders_one_environment_and_leaves_the_others() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "kgen: error: unknown environment `dve` (did you mean `dev`?); platform.toml defines: dev, prod\n"
+        "kgen: error: unknown environment `dve` (did you mean `dev`?); platform.toml defines: dev, prod\n  help: pass one of those, or declare it with `[environments.dve]` in platform.toml\n"
     );
 }

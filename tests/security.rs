@@ -322,7 +322,8 @@ fn high_entropy_values_under_secret_names_are_refused() {
 fn a_template_cannot_assemble_a_secret() {
     let text = MINIMAL.replace(
         "port = 8080",
-        "env = { X = \"{{ 'ghp_' }}{{ 'aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789' }}\" }",
+        // Pieces under 8 characters: no piece is judged a secret by itself.
+        "env = { X = \"{{ 'ghp_' }}{{ 'aBcDeFg' }}{{ 'HiJkLmN' }}{{ 'oPqRsTu' }}{{ 'VwXyZ01' }}{{ '2345678' }}{{ '9' }}\" }",
     );
     let err = match compile(&text, &[]) {
         Err(kgen::Error::Invalid(inv)) => inv,
@@ -724,4 +725,304 @@ fn the_plugin_reads_no_overlay_from_outside_the_source_directory() {
         out.stderr
     );
     assert!(!out.stdout.contains("6.6.6"));
+}
+
+// ---------------------------------------------------------------------------------
+// Issue 21: the promises a red team broke
+// ---------------------------------------------------------------------------------
+
+/// MINIMAL with `extra` added to `[services.api]`.
+fn minimal_with(extra: &str) -> String {
+    MINIMAL.replace("port = 8080", &format!("port = 8080\n{extra}"))
+}
+
+/// Item 1: a literal inside a template, and what a template renders to, are judged
+/// as the same literal written plainly would be (in `config`, `env` and `vars`).
+#[test]
+fn template_literals_and_template_outputs_are_scanned_like_literals() {
+    for extra in [
+        "config = { DB_PASSWORD = \"{{ env.x | default('Tr1cky-Passw0rd-2024') }}\" }",
+        "config = { TOKEN = \"{{ 'Tr1cky-Passw0rd-2024' }}\" }",
+        "env = { TOKEN = \"{{ 'Tr1cky-Passw0rd-2024' }}\" }",
+        "config = { SETTING = \"{{ 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }}\" }",
+    ] {
+        let p = Platform::new(&minimal_with(extra), &[]);
+        let out = p.kgen(&["render"]);
+        assert_eq!(out.code, 2, "{extra}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("error[KG010]"),
+            "{extra}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("Tr1cky"), "{extra}: {}", out.stderr);
+        assert!(!p.exists("generated"), "{extra}");
+    }
+    // Assembled from a variable: only the rendered value shows it.
+    let text = minimal_with("config = { DB_PASSWORD = \"{{ env.x }}\" }").replace(
+        "sync = \"auto\"",
+        "sync = \"auto\"\nvars = { x = \"hunter2-but-longer\" }",
+    );
+    match compile(&text, &[]) {
+        Err(kgen::Error::Invalid(inv)) => assert!(
+            inv.diagnostics
+                .iter()
+                .any(|d| d.code == "KG010" && d.message.contains("renders to")),
+            "{:?}",
+            inv.diagnostics
+        ),
+        other => panic!("accepted: {:?}", other.map(|_| ())),
+    }
+    // Short literals (separators, comparisons) and references still pass.
+    let ok = minimal_with(
+        "config = { DB_PASSWORD_FILE = \"/mnt/{{ env.name | replace('-', '_') }}\", MODE = \"{% if env.name == 'prod' %}strict{% else %}lax{% endif %}\" }",
+    );
+    assert!(compile(&ok, &[]).is_ok(), "{:?}", compile(&ok, &[]).err());
+}
+
+/// The red team's random key (KG022), a host (KG005) and an Azure connection string
+/// used as an environment variable name (KG017/KG010).
+const ECHO_BAIT: &str = "NYAAvjIrXTa9kQ2mZp7LwX4bR8sT";
+
+/// Item 2: whichever rule fires first, no message, label, help or snippet shows a
+/// secret-looking value, in any format.
+#[test]
+fn no_rule_echoes_a_secret_looking_value_in_any_format() {
+    let cases = [
+        minimal_with(&format!(
+            "secrets = [{{ name = \"db\", from = \"secretsmanager\", key = \"{ECHO_BAIT}\" }}]"
+        ))
+        .replace("[environments.dev]", "[environments.dev]\nsecret_prefixes = [\"dev/\"]"),
+        minimal_with(&format!("ingress = {{ host = \"{ECHO_BAIT}.example.com\" }}")),
+        minimal_with(&format!("namespace = \"{ECHO_BAIT}-Ns\"")),
+        minimal_with(
+            "env = { \"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3A=;EndpointSuffix=core.windows.net\" = \"x\" }",
+        ),
+    ];
+    for text in &cases {
+        let p = Platform::new(text, &[]);
+        for format in ["human", "json", "github"] {
+            let out = p.kgen(&["render", "--format", format]);
+            assert_eq!(out.code, 2, "{text}\n{}{}", out.stdout, out.stderr);
+            let all = format!("{}{}", out.stdout, out.stderr);
+            assert!(!all.contains(ECHO_BAIT), "{format}:\n{all}");
+            assert!(!all.contains("Zm9vYmFyYmF6"), "{format}:\n{all}");
+            assert!(all.contains("KG0"), "{format}: no diagnosis:\n{all}");
+        }
+    }
+}
+
+/// Item 3: random values under a neutral name are refused; the look-alikes kgen must
+/// accept are all accepted (no false positive in this corpus; see docs/security.md).
+#[test]
+fn random_values_under_neutral_names_are_refused_and_look_alikes_pass() {
+    use kgen::secret_scan::scan;
+    let secrets = [
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nPa2Ze7Yc4Vb1Nx9Qw",
+        "3f9a1c7e5b2d8f4a6c0e9b1d7a3f5c2e",
+        "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3A=",
+        "xK3_mP9-qL2_vN8-tR5_wZ1-yB4_cF7",
+    ];
+    for s in secrets {
+        assert!(scan("SETTING_VALUE", s).is_some(), "{s} passed");
+    }
+    let look_alikes = [
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "9fceb02d0ae598e95dc970b74767f19372d61af8",
+        "9fceb02",
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        "3F2504E0-4F89-41D3-9A0C-0305E82C3301",
+        "arn:aws:iam::123456789012:role/kgen-main-api",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/kontaxa/main-api:1.2.4",
+        "ghcr.io/acme/api@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ3Jvb3QtY2VydGlmaWNhdGUtZm9yLXRlc3Rz\n-----END CERTIFICATE-----",
+        // base64 of a PEM certificate, of a DER certificate, of an SSH public key
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJzekNDQVZtZ0F3SUJBZ0lV",
+        "MIIBszCCAVmgAwIBAgIUZ3Jvb3QtY2VydGlmaWNhdGUtZm9yLXRlc3Rz",
+        "AAAAC3NzaC1lZDI1NTE5AAAAIGx0a2V5cGxhY2Vob2xkZXJmb3J0ZXN0cw",
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+        "pk_live_51H8a2bC3d4E5f6G7h8I9j0K",
+        "https://prometheus-community.github.io/helm-charts",
+        "/mnt/secrets-store/db-password",
+        "main-api-7d9f8b6c5d-x2x9z",
+        "MyApplicationServiceName2024",
+        "io.kontaxa.platform.MainApiApplication",
+        "00000000000000000000000000000000",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "1.2.4-rc.1+build.20240101",
+        "eu-west-1a,eu-west-1b,eu-west-1c",
+    ];
+    let false_positives: Vec<&str> = look_alikes
+        .iter()
+        .copied()
+        .filter(|v| scan("SETTING_VALUE", v).is_some())
+        .collect();
+    assert!(
+        false_positives.is_empty(),
+        "false positives: {false_positives:?}"
+    );
+    // Through the whole pipeline: refused under a neutral name in config.
+    let text = minimal_with("config = { SETTING_VALUE = \"3f9a1c7e5b2d8f4a6c0e9b1d7a3f5c2e\" }");
+    assert!(matches!(compile(&text, &[]), Err(kgen::Error::Invalid(_))));
+}
+
+/// Item 4: a type error or an unknown key on a line that mentions secrets keeps its
+/// diagnosis; only a secret-looking value would be masked.
+#[test]
+fn masking_keeps_the_diagnosis() {
+    for (extra, want) in [
+        ("secrets = \"db-password\"", "expected a sequence"),
+        (
+            "secrets = [{ name = \"db\", from = \"ssm\", key = \"/dev/db\", bogus = 1 }]",
+            "unknown key `bogus`",
+        ),
+        ("image_pull_secrets = \"regcred\"", "expected a sequence"),
+        (
+            "ingress = { host = \"api.example.com\", tls_secret = 1 }",
+            "unknown key `tls_secret`",
+        ),
+    ] {
+        let err = common::fails(&minimal_with(extra), &[]);
+        assert!(err.contains(want), "{extra}: {err}");
+        assert!(!err.contains("not shown"), "{extra}: {err}");
+    }
+    // A syntax error on a line that holds a secret: the diagnosis stays, the line is masked.
+    let err = common::fails(
+        &minimal_with("env = { DB_URL = \"postgres://app:s3cr3tpw@db/app\" "),
+        &[],
+    );
+    assert!(err.contains("error[KG001]: invalid TOML"), "{err}");
+    assert!(!err.contains("s3cr3tpw"), "{err}");
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+/// Item 5: an overlay path that exists but is not a readable regular file is an
+/// error in every command, `kgen cmp generate` included; none renders without it.
+#[cfg(unix)]
+#[test]
+fn an_overlay_that_cannot_be_read_is_an_error_in_every_command() {
+    type Make = fn(&Path);
+    let kinds: [(&str, Make, &str); 3] = [
+        (
+            "fifo",
+            |p| mkfifo(p),
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "dangling link",
+            |p| std::os::unix::fs::symlink("missing.toml", p).unwrap(),
+            "is a symbolic link to missing.toml, which does not exist",
+        ),
+        (
+            "directory",
+            |p| std::fs::create_dir(p).unwrap(),
+            "is a directory, not a regular file",
+        ),
+    ];
+    for (kind, make, want) in kinds {
+        let p = Platform::new(MINIMAL, &[]);
+        std::fs::create_dir_all(p.path().join("overlays")).unwrap();
+        make(&p.path().join("overlays/dev.toml"));
+        for args in [
+            &["render"][..],
+            &["render", "--check"],
+            &["validate"],
+            &["bump-image", "api", "--env", "dev", "--tag", "1.0.1"],
+        ] {
+            let out = p.kgen(args);
+            assert_eq!(out.code, 2, "{kind} {args:?}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(&format!("overlays/dev.toml {want}")),
+                "{kind} {args:?}: {}",
+                out.stderr
+            );
+        }
+        let out = plugin_generate(p.path());
+        assert_ne!(out.code, 0, "{kind}: cmp generate: {}", out.stdout);
+        assert_eq!(out.stdout, "", "{kind}");
+        assert!(out.stderr.contains(want), "{kind}: {}", out.stderr);
+        assert!(!p.exists("generated"), "{kind}");
+    }
+}
+
+/// Item 6: text that is not UTF-8 is located at its first bad byte, in every format.
+#[test]
+fn invalid_encodings_are_located_in_every_format() {
+    let p = Platform::new(MINIMAL, &[]);
+    std::fs::create_dir_all(p.path().join("overlays")).unwrap();
+    std::fs::write(
+        p.path().join("overlays/dev.toml"),
+        b"[services.api]\ntag = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error[KG001]: overlays/dev.toml is not valid UTF-8: byte 0xE9")
+            && out.stderr.contains("--> overlays/dev.toml:2:11")
+            && out.stderr.contains("= help: save the file as UTF-8"),
+        "{}",
+        out.stderr
+    );
+    let out = p.kgen(&["render", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json[0]["file"], "overlays/dev.toml");
+    assert_eq!(json[0]["line"], 2);
+    assert_eq!(json[0]["column"], 11);
+    let out = p.kgen(&["render", "--format", "github"]);
+    assert!(
+        out.stderr
+            .contains("::error file=overlays/dev.toml,line=2,col=11,title=kgen KG001::"),
+        "{}",
+        out.stderr
+    );
+    // UTF-16, as some Windows editors save.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(MINIMAL.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(p.path().join("platform.toml"), utf16).unwrap();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("platform.toml is UTF-16 text; kgen reads UTF-8")
+            && out.stderr.contains("--> platform.toml:1:1")
+            && out.stderr.contains("iconv"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Item 9: type errors named for what they are, and a bounded snippet.
+#[test]
+fn type_errors_are_named_and_snippets_are_bounded() {
+    let err = common::fails(
+        &minimal_with("").replace("tag = \"1.0.0\"", "tag = 2024-01-01"),
+        &[],
+    );
+    assert!(
+        err.contains(
+            "error[KG003]: invalid type: a date `2024-01-01`, expected a string in quotes"
+        ),
+        "{err}"
+    );
+    let err = common::fails(
+        &minimal_with("secrets = [{ name = \"db\", from = 1, key = \"/dev/db\" }]"),
+        &[],
+    );
+    assert!(err.contains("error[KG003]: invalid type"), "{err}");
+    assert!(!err.contains("KG001"), "{err}");
+    let deep = format!("x = {}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let err = common::fails(&format!("{deep}\n{MINIMAL}"), &[]);
+    assert!(err.contains("error[KG001]"), "{err:.300}");
+    assert!(err.len() < 4096, "{} bytes of snippet", err.len());
 }

@@ -60,8 +60,8 @@
 use serde_json::{json, Value};
 
 use super::{
-    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Preset,
-    ServiceAccount, ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
+    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Needed,
+    Preset, ServiceAccount, ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
 };
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
@@ -79,6 +79,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -90,6 +91,15 @@ pub const PRESET: Preset = Preset {
         "region",
         "vpc_id",
     ],
+    required: &[Needed {
+        key: "cluster_name",
+        values_path: &["clusterName"],
+        why: "the chart refuses to render without `clusterName`",
+    }],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

@@ -68,6 +68,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -77,6 +78,11 @@ pub const PRESET: Preset = Preset {
         "node_selector",
         "install_crds",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

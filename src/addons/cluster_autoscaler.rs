@@ -42,7 +42,10 @@
 use serde_json::{json, Value};
 
 use super::helm_names::trunc63;
-use super::{controller_values, kinds, merge, Footprint, Preset, ServiceAccount};
+use super::{
+    controller_values, kinds, merge, Footprint, KubeSupport, Needed, Preset, ServiceAccount,
+    ValuesProblem,
+};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -58,6 +61,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["rbac", "serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["rbac", "serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -68,6 +72,22 @@ pub const PRESET: Preset = Preset {
         "cluster_name",
         "region",
     ],
+    required: &[
+        Needed {
+            key: "cluster_name",
+            values_path: &["autoDiscovery", "clusterName"],
+            why: "without `autoDiscovery.clusterName` the chart renders no Deployment",
+        },
+        Needed {
+            key: "region",
+            values_path: &["awsRegion"],
+            why: "the chart requires `awsRegion` with `cloudProvider: aws` (without it the autoscaler asks the instance metadata service, which pods often cannot reach)",
+        },
+    ],
+    recommended: &[],
+    kubernetes: KUBERNETES,
+    min_kubernetes: None,
+    check_values,
     values,
     footprint,
 };
@@ -85,6 +105,35 @@ pub const IMAGE_TAGS: &[((u32, u32), &str)] = &[
     ((1, 35), "v1.35.2"),
     ((1, 36), "v1.36.1"),
 ];
+
+/// The newest Kubernetes minor version each range of chart releases is for, from the
+/// "Releases" table of `cluster-autoscaler/README.md` (at tag
+/// `cluster-autoscaler-chart-9.59.0`): Kubernetes 1.26 needs chart 9.28.0+, 1.27 9.29.0+,
+/// 1.28 9.34.0+, 1.29 9.35.0+, 1.30 9.37.0+, 1.31 9.38.0+, 1.32 9.45.0+, 1.33 9.47.0+,
+/// 1.34 9.51.0+; the ranges end at the last chart tag before the next row. The table
+/// says nothing of 1.35 and later, so charts from 9.51.0 on are not listed. kgen runs
+/// the image of the cluster's minor version ([`IMAGE_TAGS`]), which an older chart's
+/// RBAC and arguments were not made for.
+pub const KUBERNETES: &[KubeSupport] = &[
+    kube("9.28.0", "9.28.0", (1, 26)),
+    kube("9.29.0", "9.33.0", (1, 27)),
+    kube("9.34.0", "9.34.1", (1, 28)),
+    kube("9.35.0", "9.36.0", (1, 29)),
+    kube("9.37.0", "9.37.0", (1, 30)),
+    kube("9.38.0", "9.44.0", (1, 31)),
+    kube("9.45.0", "9.46.6", (1, 32)),
+    kube("9.47.0", "9.50.1", (1, 33)),
+];
+
+const fn kube(first: &'static str, last: &'static str, max: (u32, u32)) -> KubeSupport {
+    KubeSupport {
+        first,
+        last,
+        min: None,
+        max: Some(max),
+        source: "the Cluster Autoscaler's README pairs each Kubernetes version with the charts made for it, and kgen runs the autoscaler of the cluster's version",
+    }
+}
 
 /// The image tag for a cluster of this Kubernetes version, when kgen knows one.
 pub fn image_tag(kubernetes_version: (u32, u32)) -> Option<&'static str> {
@@ -137,6 +186,44 @@ fn values(s: &AddonSettings) -> Value {
     }
     merge(&mut v, controller_values(s, &[], "replicaCount"));
     v
+}
+
+/// The Cluster Autoscaler's image must be of the cluster's Kubernetes minor version: a
+/// tag set under `values` of another minor version is refused, and so is a cluster whose
+/// version kgen knows no release of when `values` sets no tag (the chart's own tag,
+/// `v1.35.0` in 9.59.0, would stay).
+fn check_values(s: &AddonSettings, v: &Value) -> Vec<ValuesProblem> {
+    let (major, minor) = s.kubernetes_version;
+    if (major, minor) == (0, 0) {
+        return Vec::new();
+    }
+    let want = format!("v{major}.{minor}.");
+    let suggestion = image_tag(s.kubernetes_version)
+        .map_or_else(|| format!("`{want}<patch>`"), |t| format!("`{t}`"));
+    match v.pointer("/image/tag") {
+        Some(Value::String(tag)) if tag.starts_with(&want) => Vec::new(),
+        Some(tag) => {
+            let tag = tag.as_str().map_or_else(|| tag.to_string(), str::to_string);
+            vec![ValuesProblem {
+                path: vec!["image", "tag"],
+                message: format!(
+                    "the Cluster Autoscaler image `{tag}` is not of Kubernetes {major}.{minor}, the cluster's version: the autoscaler must match the cluster's minor version"
+                ),
+                help: format!(
+                    "leave `image.tag` out (kgen writes {suggestion}, the newest release of {major}.{minor} it knows), or set a {want}x tag"
+                ),
+            }]
+        }
+        None => vec![ValuesProblem {
+            path: vec!["image", "tag"],
+            message: format!(
+                "kgen knows no Cluster Autoscaler release for Kubernetes {major}.{minor}, so the chart's own image would run, whatever its version: the autoscaler must match the cluster's minor version"
+            ),
+            help: format!(
+                "set the newest release of {major}.{minor} (a `cluster-autoscaler-{major}.{minor}.<patch>` tag of kubernetes/autoscaler): `values = {{ image = {{ tag = \"{want}<patch>\" }} }}`"
+            ),
+        }],
+    }
 }
 
 /// The chart's `cluster-autoscaler.fullname` with `cloudProvider: aws`.

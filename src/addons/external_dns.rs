@@ -32,8 +32,8 @@
 use serde_json::{json, Value};
 
 use super::{
-    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Preset,
-    ServiceAccount, APIEXTENSIONS, RBAC,
+    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Needed,
+    Preset, ServiceAccount, APIEXTENSIONS, RBAC,
 };
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
@@ -50,6 +50,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "resources",
@@ -60,6 +61,15 @@ pub const PRESET: Preset = Preset {
         "txt_owner_id",
         "policy",
     ],
+    required: &[],
+    recommended: &[Needed {
+        key: "domain_filters",
+        values_path: &["domainFilters"],
+        why: "external-dns may then write records in every Route 53 zone its IAM role can reach",
+    }],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

@@ -64,6 +64,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -73,9 +74,39 @@ pub const PRESET: Preset = Preset {
         "node_selector",
         "install_crds",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };
+
+/// The first chart whose CRDs no longer serve `external-secrets.io/v1beta1`
+/// (ExternalSecret, ClusterSecretStore, ...): `deploy/crds/bundle.yaml` marks v1beta1
+/// `served: true` up to helm-chart-0.16.2 and `served: false` from helm-chart-0.17.0
+/// (commit 8c022d3) on, through 2.9.0.
+pub const V1BETA1_UNSERVED_SINCE: &str = "0.17.0";
+
+/// The first chart whose values can serve v1beta1 again, `crds.unsafeServeV1Beta1`
+/// (templated into the CRDs by `hack/helm.generate.sh`): helm-chart-1.3.1; 1.2.1 has no
+/// such value. Its comment says it is deprecated and will be removed.
+pub const UNSAFE_SERVE_V1BETA1_SINCE: &str = "1.3.1";
+
+/// Whether the chart at `version`, with these final values, serves
+/// `external-secrets.io/v1beta1`; `None` for a version that does not parse.
+pub fn serves_v1beta1(version: &str, values: &Value) -> Option<bool> {
+    let v = super::chart_version_order(version)?;
+    let at = |s: &str| super::chart_version_order(s).expect("a valid version");
+    if v < at(V1BETA1_UNSERVED_SINCE) {
+        return Some(true);
+    }
+    Some(
+        v >= at(UNSAFE_SERVE_V1BETA1_SINCE)
+            && values.pointer("/crds/unsafeServeV1Beta1") == Some(&Value::Bool(true)),
+    )
+}
 
 /// The CRDs of `deploy/crds/bundle.yaml`.
 const CRDS: &[&str] = &[
@@ -325,6 +356,20 @@ mod tests {
         ] {
             assert!(f.objects.contains(&o), "{o:?} missing");
         }
+    }
+
+    #[test]
+    fn v1beta1_is_served_before_0_17_or_when_asked_for_from_1_3_1() {
+        let none = json!({});
+        let asked = json!({ "crds": { "unsafeServeV1Beta1": true } });
+        assert_eq!(serves_v1beta1("0.16.2", &none), Some(true));
+        assert_eq!(serves_v1beta1("0.17.0", &none), Some(false));
+        assert_eq!(serves_v1beta1("2.9.0", &none), Some(false));
+        assert_eq!(serves_v1beta1("2.9.0", &asked), Some(true));
+        assert_eq!(serves_v1beta1("1.3.1", &asked), Some(true));
+        // 1.2.1 has no such value: asking changes nothing.
+        assert_eq!(serves_v1beta1("1.2.1", &asked), Some(false));
+        assert_eq!(serves_v1beta1("latest", &none), None);
     }
 
     #[test]

@@ -42,7 +42,7 @@
 use serde_json::{json, Value};
 
 use super::helm_names::fullname;
-use super::{controller_values, kinds, merge, Footprint, Preset, ServiceAccount};
+use super::{controller_values, kinds, merge, Footprint, Needed, Preset, ServiceAccount};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -58,6 +58,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "resources",
@@ -67,6 +68,15 @@ pub const PRESET: Preset = Preset {
         "region",
         "log_group",
     ],
+    required: &[Needed {
+        key: "region",
+        values_path: &["cloudWatchLogs", "region"],
+        why: "the chart would send the logs to `us-east-1`, its default `cloudWatchLogs.region`",
+    }],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

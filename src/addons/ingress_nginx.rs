@@ -81,6 +81,11 @@ pub const PRESET: Preset = Preset {
         "node_ports",
         "ingress_class",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

@@ -50,7 +50,9 @@
 use serde_json::{json, Value};
 
 use super::helm_names::fullname;
-use super::{controller_values, kinds, merge, Footprint, Preset, ServiceAccount};
+use super::{
+    controller_values, kinds, merge, Footprint, KubeSupport, Needed, Preset, ServiceAccount,
+};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -66,6 +68,7 @@ pub const PRESET: Preset = Preset {
     service_account: Some(ServiceAccount {
         annotations: &["serviceAccount", "annotations"],
         name: "{release}",
+        name_path: &["serviceAccount", "name"],
     }),
     settings: &[
         "replicas",
@@ -76,9 +79,53 @@ pub const PRESET: Preset = Preset {
         "cluster_name",
         "interruption_queue",
     ],
+    required: &[Needed {
+        key: "cluster_name",
+        values_path: &["settings", "clusterName"],
+        why: "the chart refuses to render without `settings.clusterName`",
+    }],
+    recommended: &[],
+    kubernetes: KUBERNETES,
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };
+
+/// The Kubernetes versions each Karpenter release runs on: `MinK8sVersion` and
+/// `MaxK8sVersion` of `pkg/providers/version/version.go`, read at every `v1.*` tag up to
+/// v1.14.1. Its `providers.version` controller checks the cluster's version against
+/// them every five minutes (`validateK8sVersion`) and reports "karpenter is not
+/// compatible with kubernetes version" outside them. (The compatibility table of the docs,
+/// `hack/docs/compatibilitymatrix_gen/compatibility.yaml`, rounds to minor releases:
+/// it gives 1.6.x up to 1.34, but 1.6.0-1.6.5 and 1.7.0-1.7.3 stop at 1.33.) The chart's
+/// version is the controller's.
+pub const KUBERNETES: &[KubeSupport] = &[
+    kube("1.0.0", "1.0.4", (1, 25), (1, 30)),
+    kube("1.0.5", "1.1.10", (1, 25), (1, 31)),
+    kube("1.2.0", "1.4.4", (1, 25), (1, 32)),
+    kube("1.5.0", "1.6.5", (1, 26), (1, 33)),
+    kube("1.6.6", "1.6.8", (1, 26), (1, 34)),
+    kube("1.7.0", "1.7.3", (1, 26), (1, 33)),
+    kube("1.7.4", "1.8.8", (1, 26), (1, 34)),
+    kube("1.9.0", "1.12.2", (1, 26), (1, 35)),
+    kube("1.13.0", "1.14.1", (1, 26), (1, 36)),
+];
+
+const fn kube(
+    first: &'static str,
+    last: &'static str,
+    min: (u32, u32),
+    max: (u32, u32),
+) -> KubeSupport {
+    KubeSupport {
+        first,
+        last,
+        min: Some(min),
+        max: Some(max),
+        source: "Karpenter checks the cluster's version against its `MinK8sVersion` and `MaxK8sVersion` and refuses others (\"karpenter is not compatible with kubernetes version\")",
+    }
+}
 
 fn values(s: &AddonSettings) -> Value {
     let mut settings = json!({});

@@ -29,6 +29,12 @@ mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
+pub use external_secrets::{
+    serves_v1beta1 as external_secrets_serves_v1beta1,
+    UNSAFE_SERVE_V1BETA1_SINCE as ESO_UNSAFE_SERVE_V1BETA1_SINCE,
+    V1BETA1_UNSERVED_SINCE as ESO_V1BETA1_UNSERVED_SINCE,
+};
+
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -54,6 +60,63 @@ pub struct ServiceAccount {
     /// The ServiceAccount's name with kgen's values (for Pod Identity and IRSA trust);
     /// `{release}` is replaced by the release name.
     pub name: &'static str,
+    /// Values path of the ServiceAccount's name (`serviceAccount.name`), which kgen
+    /// sets and `values` must not change while the add-on has an IAM role.
+    pub name_path: &'static [&'static str],
+}
+
+/// A typed setting a preset needs (or should have), and why: the chart refuses to
+/// render, renders nothing or does something unsafe without it.
+#[derive(Debug, Clone, Copy)]
+pub struct Needed {
+    /// The setting (a key of `[addons.<name>]`).
+    pub key: &'static str,
+    /// Where the preset's values write it: `values` that set this path (to a
+    /// non-empty value) give the chart what it needs as well as the setting would.
+    pub values_path: &'static [&'static str],
+    /// What goes wrong without it, as the diagnostic says it.
+    pub why: &'static str,
+}
+
+/// What a range of a chart's releases needs of the cluster's Kubernetes version, as
+/// read from those releases (their `Chart.yaml` `kubeVersion`, the project's
+/// compatibility table). Versions outside every range are not checked: kgen only
+/// encodes what was read.
+#[derive(Debug, Clone, Copy)]
+pub struct KubeSupport {
+    /// The first and last chart versions of the range, both released and both read.
+    pub first: &'static str,
+    pub last: &'static str,
+    /// The oldest Kubernetes minor version they install or run on.
+    pub min: Option<(u32, u32)>,
+    /// The newest Kubernetes minor version they support.
+    pub max: Option<(u32, u32)>,
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
+/// The oldest Kubernetes version a preset's chart needs from a release on, in every
+/// later release too: a chart raises its `kubeVersion` floor, it does not lower it, so
+/// unlike [`KubeSupport`] this also holds for releases kgen did not read.
+#[derive(Debug, Clone, Copy)]
+pub struct MinKubernetes {
+    /// The first chart version that needs it (read).
+    pub since: &'static str,
+    /// The oldest Kubernetes minor version it installs on.
+    pub min: (u32, u32),
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
+/// A problem a preset finds in its final values: a value the chart or the cluster
+/// cannot work with. Reported at the `values` table that sets `path`, else at the
+/// add-on's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesProblem {
+    /// Values path of the offending value.
+    pub path: Vec<&'static str>,
+    pub message: String,
+    pub help: String,
 }
 
 /// One preset.
@@ -73,6 +136,19 @@ pub struct Preset {
     pub service_account: Option<ServiceAccount>,
     /// The typed settings it takes (keys of `[addons.<name>]`).
     pub settings: &'static [&'static str],
+    /// The settings it cannot do without (after kgen's defaults): an error when unset.
+    pub required: &'static [Needed],
+    /// The settings it should have: a warning when unset (an explicit empty value
+    /// silences it).
+    pub recommended: &'static [Needed],
+    /// What its chart versions need of the cluster's Kubernetes version.
+    pub kubernetes: &'static [KubeSupport],
+    /// The oldest Kubernetes version its charts need from some release on (checked
+    /// where no range of `kubernetes` covers the pinned version); `None` where no
+    /// release needs more than the oldest Kubernetes kgen supports.
+    pub min_kubernetes: Option<MinKubernetes>,
+    /// Problems in its final values (the preset's, then `values`).
+    pub check_values: fn(&AddonSettings, &Value) -> Vec<ValuesProblem>,
     /// Its values from the resolved settings (kgen's defaults included).
     pub values: fn(&AddonSettings) -> Value,
     /// What it creates beyond its release namespace, with these settings.
@@ -249,6 +325,60 @@ pub fn helm_trunc(s: &str, n: usize) -> String {
     }
 }
 
+/// For presets whose values kgen has nothing more to check.
+pub fn no_values_problems(_: &AddonSettings, _: &Value) -> Vec<ValuesProblem> {
+    Vec::new()
+}
+
+/// A chart version as `(major, minor, patch, released)`, for ordering: a pre-release
+/// (`1.6.0-rc.1`) sorts before its release. A leading `v` is ignored.
+pub fn chart_version_order(v: &str) -> Option<(u64, u64, u64, bool)> {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let core_len = v.find(['-', '+']).unwrap_or(v.len());
+    let (core, released) = (&v[..core_len], !v[core_len..].starts_with('-'));
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some((a, b, c, released))
+}
+
+/// What a chart version needs of the cluster's Kubernetes version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KubeNeeds {
+    pub min: Option<(u32, u32)>,
+    pub max: Option<(u32, u32)>,
+    /// Where it was read, as the diagnostic cites it.
+    pub source: &'static str,
+}
+
+/// What `preset`'s chart at `version` needs of the cluster's Kubernetes version, when
+/// kgen knows it: the range of [`Preset::kubernetes`] it was read in, else the
+/// preset's [`Preset::min_kubernetes`] from its release on.
+pub fn kube_support(preset: &Preset, version: &str) -> Option<KubeNeeds> {
+    let v = chart_version_order(version)?;
+    let order = |s: &str| chart_version_order(s).expect("a valid version");
+    let read = preset
+        .kubernetes
+        .iter()
+        .find(|k| order(k.first) <= v && v <= order(k.last));
+    if let Some(k) = read {
+        return Some(KubeNeeds {
+            min: k.min,
+            max: k.max,
+            source: k.source,
+        });
+    }
+    let floor = preset.min_kubernetes.filter(|m| order(m.since) <= v)?;
+    Some(KubeNeeds {
+        min: Some(floor.min),
+        max: None,
+        source: floor.source,
+    })
+}
+
 /// The `<chart>.fullname` helper most charts share (without `fullnameOverride` and
 /// `nameOverride`): the release name when it contains the chart's name, otherwise
 /// `<release>-<chart>`, cut to 63 characters.
@@ -309,10 +439,12 @@ mod tests {
     fn presets_name_their_service_account_as_they_declare_it() {
         for p in PRESETS {
             if let Some(sa) = p.service_account {
-                // The annotations are a key of the chart's ServiceAccount table
+                // The annotations and the name are keys of one ServiceAccount table
                 // (`serviceAccount`, or `rbac.serviceAccount` for cluster-autoscaler).
                 let (last, table) = sa.annotations.split_last().expect("a path");
                 assert_eq!(*last, "annotations", "{}", p.name);
+                assert_eq!(sa.name_path.last(), Some(&"name"), "{}", p.name);
+                assert_eq!(table, &sa.name_path[..sa.name_path.len() - 1], "{}", p.name);
                 // kgen's values name the ServiceAccount after the release.
                 let s = AddonSettings {
                     release: "r".into(),
@@ -323,15 +455,125 @@ mod tests {
                     ..Default::default()
                 };
                 let values = (p.values)(&s);
-                let sa_table = table.iter().fold(&values, |v, k| &v[*k]);
-                assert_eq!(
-                    sa_table["name"],
-                    json!(sa.name.replace("{release}", "r")),
-                    "{}",
-                    p.name
-                );
+                let at = sa.name_path.iter().fold(&values, |v, k| &v[*k]);
+                assert_eq!(at, &json!(sa.name.replace("{release}", "r")), "{}", p.name);
             }
         }
+    }
+
+    #[test]
+    fn required_and_recommended_settings_are_settings_the_preset_takes() {
+        for p in PRESETS {
+            for n in p.required.iter().chain(p.recommended) {
+                assert!(p.settings.contains(&n.key), "{}: {}", p.name, n.key);
+                assert!(!n.why.is_empty() && !n.why.ends_with('.'), "{}", p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn kubernetes_ranges_are_ordered_and_disjoint() {
+        for p in PRESETS {
+            let mut previous: Option<(u64, u64, u64, bool)> = None;
+            for k in p.kubernetes {
+                let first = chart_version_order(k.first).expect(k.first);
+                let last = chart_version_order(k.last).expect(k.last);
+                assert!(first <= last, "{}: {}..{}", p.name, k.first, k.last);
+                assert!(
+                    previous.is_none_or(|prev| prev < first),
+                    "{}: {}",
+                    p.name,
+                    k.first
+                );
+                assert!(
+                    k.min.is_some() || k.max.is_some(),
+                    "{}: {}",
+                    p.name,
+                    k.first
+                );
+                assert!(!k.source.is_empty());
+                previous = Some(last);
+            }
+        }
+    }
+
+    #[test]
+    fn a_minimum_kubernetes_holds_in_the_ranges_it_covers() {
+        for p in PRESETS {
+            let Some(m) = p.min_kubernetes else { continue };
+            let since = chart_version_order(m.since).expect(m.since);
+            // Above the oldest Kubernetes kgen supports, or it would never refuse.
+            assert!(m.min > crate::resolve::OLDEST_KUBERNETES, "{}", p.name);
+            assert!(!m.source.is_empty());
+            for k in p.kubernetes {
+                if chart_version_order(k.first).expect(k.first) >= since {
+                    assert!(
+                        k.min.is_some_and(|min| min >= m.min),
+                        "{}: {}",
+                        p.name,
+                        k.first
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_minimum_kubernetes_applies_from_its_release_on() {
+        let csi = preset("secrets-store-csi-driver").expect("a preset");
+        let floor = |v: &str| kube_support(csi, v).and_then(|k| k.min);
+        assert_eq!(floor("1.5.6"), None);
+        assert_eq!(floor("1.6.0"), Some((1, 30)));
+        // A release kgen did not read keeps the floor (and says nothing of a maximum).
+        assert_eq!(floor("1.7.0"), Some((1, 30)));
+        assert_eq!(kube_support(csi, "1.7.0").and_then(|k| k.max), None);
+        assert_eq!(floor("1.6.0-rc.1"), None);
+        // Ranges read at a release win over the floor.
+        let karpenter = preset("karpenter").expect("a preset");
+        assert_eq!(
+            kube_support(karpenter, "1.5.0").and_then(|k| k.max),
+            Some((1, 33))
+        );
+        assert_eq!(kube_support(karpenter, "1.15.0"), None);
+    }
+
+    #[test]
+    fn needed_settings_name_where_the_preset_writes_them() {
+        for p in PRESETS {
+            let s = AddonSettings {
+                release: "r".into(),
+                namespace: p.namespace.into(),
+                cluster: "c".into(),
+                cluster_name: Some("the-cluster".into()),
+                region: Some("the-region".into()),
+                domain_filters: vec!["the.zone".into()],
+                ..Default::default()
+            };
+            let values = (p.values)(&s);
+            for n in p.required.iter().chain(p.recommended) {
+                let want = match n.key {
+                    "cluster_name" => json!("the-cluster"),
+                    "region" => json!("the-region"),
+                    "domain_filters" => json!(["the.zone"]),
+                    other => panic!("{}: add `{other}` to this test", p.name),
+                };
+                let at = n.values_path.iter().fold(&values, |v, k| &v[*k]);
+                assert_eq!(at, &want, "{}: {}", p.name, n.key);
+            }
+        }
+    }
+
+    #[test]
+    fn chart_versions_order_as_semver() {
+        assert_eq!(chart_version_order("1.6.0"), Some((1, 6, 0, true)));
+        assert_eq!(chart_version_order("v1.21.1"), Some((1, 21, 1, true)));
+        assert_eq!(chart_version_order("1.6.0-rc.1"), Some((1, 6, 0, false)));
+        assert_eq!(chart_version_order("1.6.0+build.5"), Some((1, 6, 0, true)));
+        assert!(chart_version_order("1.6.0-rc.1") < chart_version_order("1.6.0"));
+        assert!(chart_version_order("9.9.0") < chart_version_order("9.10.0"));
+        assert_eq!(chart_version_order("1.6"), None);
+        assert_eq!(chart_version_order("1.6.0.1"), None);
+        assert_eq!(chart_version_order("latest"), None);
     }
 
     #[test]

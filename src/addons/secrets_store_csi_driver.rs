@@ -45,7 +45,7 @@
 
 use serde_json::{json, Value};
 
-use super::{kinds, resources_value, set, tolerations_value, Footprint, Preset};
+use super::{kinds, resources_value, set, tolerations_value, Footprint, MinKubernetes, Preset};
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -67,8 +67,24 @@ pub const PRESET: Preset = Preset {
         "sync_secrets",
         "rotation_interval",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: Some(MIN_KUBERNETES),
+    check_values: super::no_values_problems,
     values,
     footprint,
+};
+
+/// What its releases need of Kubernetes, from `charts/secrets-store-csi-driver/Chart.yaml`
+/// at each release tag: `kubeVersion: ">=1.16.0-0"` up to v1.5.6, `">=1.30.0-0"` at v1.6.0
+/// (commit 4960f96, the newest release; `main` says the same). Older releases never
+/// exceed the oldest Kubernetes kgen supports; later ones keep the floor (a chart does
+/// not lower its `kubeVersion`), so it holds from 1.6.0 on.
+pub const MIN_KUBERNETES: MinKubernetes = MinKubernetes {
+    since: "1.6.0",
+    min: (1, 30),
+    source: "its Chart.yaml says `kubeVersion: \">=1.30.0-0\"` since 1.6.0, and Argo CD renders the chart with the cluster's version",
 };
 
 /// The CSIDriver's name, which pods' CSI volumes name as their `driver`.

@@ -56,6 +56,11 @@ pub const PRESET: Preset = Preset {
         "tolerations",
         "node_selector",
     ],
+    required: &[],
+    recommended: &[],
+    kubernetes: &[],
+    min_kubernetes: None,
+    check_values: super::no_values_problems,
     values,
     footprint,
 };

@@ -54,14 +54,43 @@ pub struct Entry {
     pub defines: Option<(String, String)>,
 }
 
+/// Where a field (a rendered path, `kind`, `metadata.namespace`) of a hand-written
+/// object is in its file.
+pub type Locator = std::sync::Arc<dyn Fn(&str) -> Origin + Send + Sync>;
+
 /// Every object of a run, recorded batch by batch (the Argo CD objects whole).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Inventory {
     entries: Vec<Entry>,
     argo: Vec<(String, Value)>,
+    /// Where objects that are not kgen's rendering came from (a hand-written file),
+    /// by path: diagnostics about them point there.
+    origins: std::collections::HashMap<String, Locator>,
+}
+
+impl std::fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inventory")
+            .field("entries", &self.entries)
+            .field("argo", &self.argo)
+            .field("hand_written", &self.origins.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Inventory {
+    /// Records that the object at `path` was written by hand, and how to find its
+    /// fields in its file.
+    pub fn locate(&mut self, path: &str, locator: Locator) {
+        self.origins.insert(path.to_string(), locator);
+    }
+
+    /// Where `field` of the hand-written object at `path` is, if it is one.
+    fn hand_written(&self, path: &str, field: &str) -> Option<Origin> {
+        let field = if field == "(root)" { "" } else { field };
+        self.origins.get(path).map(|l| l(field))
+    }
+
     pub fn record(&mut self, objects: &[Object]) {
         for o in objects {
             let v = &o.value;
@@ -298,8 +327,12 @@ impl<'a> Checker<'a> {
         target: (&str, &str),
         message: String,
     ) -> &mut Diagnostic {
+        let origin = self
+            .inv
+            .hand_written(target.0, target.1)
+            .or_else(|| self.origin(app, key));
         let d = Diagnostic::error(code, message)
-            .at_opt(self.origin(app, key))
+            .at_opt(origin)
             .target(format!("{GENERATED_DIR}/{}", target.0), target.1);
         self.out.push(d);
         self.out.last_mut().expect("just pushed")
@@ -400,9 +433,15 @@ impl<'a> Checker<'a> {
             let f = &a.footprint;
             return Some(Footprint {
                 chart: chart.to_string(),
+                // The release namespace, then the others the chart writes to, once each.
                 namespaces: std::iter::once(a.namespace.clone())
                     .chain(f.namespaces.iter().cloned())
-                    .collect(),
+                    .fold(Vec::new(), |mut v, ns| {
+                        if !v.contains(&ns) {
+                            v.push(ns);
+                        }
+                        v
+                    }),
                 cluster_kinds: f.cluster_kinds.clone(),
                 crd_groups: f.crd_groups.clone(),
                 objects: f.objects.clone(),
@@ -799,7 +838,11 @@ impl<'a> Checker<'a> {
                     dirs.join(", ")
                 ),
             )
-            .at_opt(self.origin(app, crate::validate::SERVICE_ORIGIN))
+            .at_opt(
+                self.inv
+                    .hand_written(&e.path, "kind")
+                    .or_else(|| self.origin(app, crate::validate::SERVICE_ORIGIN)),
+            )
             .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
             .help(format!(
                 "install {} on the cluster before syncing (docs/argocd.md#crds)",

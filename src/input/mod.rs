@@ -17,9 +17,11 @@ use crate::spanned::Spanned;
 
 pub mod addons;
 pub mod baseline;
+pub mod escape_hatch;
 pub mod workload;
 pub use addons::*;
 pub use baseline::*;
+pub use escape_hatch::*;
 pub use workload::*;
 
 /// A map whose keys and values keep their spans.
@@ -75,6 +77,11 @@ pub struct PlatformFile {
     /// An environment can override any key in `[environments.<env>] external_secrets`.
     #[serde(default)]
     pub external_secrets: Option<Spanned<ExternalSecretsLayer>>,
+    /// How hand-written manifests (`manifests/` next to platform.toml) and patched
+    /// objects are validated: CRD schema directories, kinds allowed without a schema.
+    /// See docs/escape-hatch.md.
+    #[serde(default)]
+    pub manifests: Option<Spanned<ManifestsSection>>,
 }
 
 /// `overlays/<env>.toml`: what differs in one environment. It may only name
@@ -364,7 +371,8 @@ pub struct ServiceLayer {
     /// e.g. by the External Secrets Operator) holding credentials for a private registry.
     #[serde(default)]
     pub image_pull_secrets: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Labels added to every object of the service (not the ones kgen sets).
+    /// Labels added to every object of the service and to its pods (not the keys kgen
+    /// sets; never to selectors).
     #[serde(default)]
     pub labels: SpannedMap<String>,
     /// Annotations added to every object of the service (not the ones kgen sets).
@@ -397,6 +405,11 @@ pub struct ServiceLayer {
     /// `statefulset` only: pod management and volume claim retention.
     #[serde(default)]
     pub statefulset: Option<Spanned<StatefulSetLayer>>,
+    /// Patches on the service's rendered objects, by name (applied in name order, after
+    /// rendering and before validation): a JSON merge patch (`merge`), a JSON Patch
+    /// (`json`) or a YAML file of either (`file`). See docs/escape-hatch.md.
+    #[serde(default)]
+    pub patches: SpannedMap<PatchLayer>,
 }
 
 /// `{ rule = "KG202", reason = "batch worker: no HTTP endpoint to probe" }`

@@ -249,9 +249,10 @@ impl Protocol {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicePortLayer {
-    /// `false`: no Service (the pods are not reachable by name). Default: `true` for a
-    /// `deployment` and a `statefulset`; for a `daemonset`, `true` when it sets `service`
-    /// or its own `port`; the other kinds have none.
+    /// `false`: no Service (the pods are not reachable by name; a `statefulset` keeps
+    /// its headless Service, which names its pods). Default: `true` for a `deployment`
+    /// and a `statefulset`; for a `daemonset`, `true` when it sets `service` or its own
+    /// `port`; the other kinds have none.
     #[serde(default)]
     pub enabled: Option<Spanned<bool>>,
     /// `ClusterIP`, `NodePort` or `LoadBalancer`. Default: `ClusterIP`.
@@ -494,10 +495,12 @@ pub struct RolloutLayer {
     /// only when deleted).
     #[serde(default)]
     pub strategy: Option<Spanned<RolloutStrategy>>,
-    /// Extra pods during a rolling update (count or percentage). Default: Kubernetes' (25%).
+    /// Extra pods during a rolling update (count or percentage; a Deployment or a
+    /// DaemonSet). Default: Kubernetes' (25%; 0 for a DaemonSet).
     #[serde(default)]
     pub max_surge: Option<Spanned<IntOrPercent>>,
-    /// Pods that may be unavailable during a rolling update. Default: Kubernetes' (25%).
+    /// Pods that may be unavailable during a rolling update. Default: Kubernetes' (25%;
+    /// 1 for a DaemonSet and a StatefulSet). A StatefulSet takes it from Kubernetes 1.35.
     #[serde(default)]
     pub max_unavailable: Option<Spanned<IntOrPercent>>,
     /// Seconds a new pod must be ready before it counts as available. Default: 0.
@@ -521,8 +524,10 @@ pub enum RolloutStrategy {
     Rolling,
     /// Stop every pod, then start the new ones.
     Recreate,
-    /// StatefulSet and DaemonSet: replace a pod only when it is deleted.
-    Ondelete,
+    /// StatefulSet and DaemonSet: replace a pod only when it is deleted. (`ondelete`, the
+    /// spelling the first version took, is still read.)
+    #[serde(alias = "ondelete")]
+    OnDelete,
 }
 
 /// `cron = { time_zone = "Europe/Paris", concurrency = "Forbid" }`
@@ -570,7 +575,8 @@ pub struct JobLayer {
     /// (Argo CD would re-create a deleted one), Kubernetes' for a CronJob's.
     #[serde(default)]
     pub ttl_after_finished: Option<Spanned<i64>>,
-    /// Successful pods needed. Default: 1.
+    /// Successful pods needed. Default: Kubernetes' (1). A plain `job` with a new
+    /// value is a new Job (the API server refuses to change it).
     #[serde(default)]
     pub completions: Option<Spanned<i64>>,
     /// Pods run at once. Default: 1.

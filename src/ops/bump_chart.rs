@@ -447,7 +447,9 @@ pub fn bump_chart(
         platform: (display.clone(), new_text.clone()),
         overlays,
     };
-    let new_ws = Workspace::parse(ws.root.clone(), files)?;
+    let mut new_ws = Workspace::parse(ws.root.clone(), files)?;
+    // The same hand-written manifests and patch files (see `escape_hatch`).
+    crate::escape_hatch::files::carry_over(&ws, &mut new_ws);
     let compiled = compile(&new_ws, &envs)?;
     let after = versions_by_cluster(&compiled, &opts.addon);
     if opts.cluster.is_none() {

@@ -473,13 +473,7 @@ pub(crate) fn check_env(ws: &Workspace, env: &str) -> Result<()> {
     if known.contains(&env) {
         return Ok(());
     }
-    let hint = did_you_mean(env, known.iter().copied())
-        .map(|s| format!(" ({s})"))
-        .unwrap_or_default();
-    Err(Error::Usage(format!(
-        "unknown environment `{env}`{hint}; platform.toml defines: {}",
-        known.join(", ")
-    )))
+    Err(crate::resolve::unknown_environment(env, &known))
 }
 
 pub(crate) fn check_service(ws: &Workspace, service: &str) -> Result<()> {
@@ -811,7 +805,8 @@ pub(crate) fn update(
         platform: (pf.display.clone(), pf.text.clone()),
         overlays,
     };
-    let new_ws = Workspace::parse(ws.root.clone(), files)?;
+    let mut new_ws = Workspace::parse(ws.root.clone(), files)?;
+    crate::escape_hatch::files::carry_over(ws, &mut new_ws);
     let compiled = compile(&new_ws, &[env.to_string()])?;
 
     let mut seen = Vec::new();

@@ -260,19 +260,38 @@ fn load(dir: &Path, platform: &Path, env: Option<&str>) -> Result<Workspace> {
     if let Some(env) = env.filter(|e| names::check_dns1123_label(e).is_ok()) {
         let rel = format!("{OVERLAY_DIR}/{env}.toml");
         let path = root.join(&rel);
-        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        // Through the loader `kgen render` uses: an overlay that exists but cannot be
+        // read (a dangling link, a FIFO, a directory) is an error, never "no overlay".
+        if path.canonicalize().is_ok() {
             check_inside(dir, &path)?;
-            let text = workspace::read_input(&real_dir, &path)?;
+        }
+        if let Some(text) = workspace::read_overlay(&real_dir, &path)? {
             overlays.push((env.to_string(), rel, text));
         }
     }
-    Workspace::parse(
-        root,
+    let mut ws = Workspace::parse(
+        root.clone(),
         InputFiles {
             platform: (display, text),
             overlays,
         },
-    )
+    )?;
+    // Hand-written manifests: every environment's and this one's (`clusters/` is
+    // deployed from generated/, never by the plugin); and the patch files.
+    let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
+    check_inside(dir, &reader.root)?;
+    let only = env
+        .filter(|e| names::check_dns1123_label(e).is_ok())
+        .map(crate::escape_hatch::files::plugin_dirs);
+    match only {
+        Some(dirs) => crate::escape_hatch::files::read(&mut ws, &reader, Some(&dirs))?,
+        None => crate::escape_hatch::files::read(
+            &mut ws,
+            &reader,
+            Some(&[crate::escape_hatch::ALL_ENVIRONMENTS]),
+        )?,
+    }
+    Ok(ws)
 }
 
 /// Prefixes a usage error with where the offending value came from.

@@ -18,7 +18,7 @@ use git2::Oid;
 use rayon::prelude::*;
 
 use crate::compile::compile;
-use crate::diff::{self, DiffReport, Side, Stale};
+use crate::diff::{self, DiffReport, IgnoreRule, Side, Stale};
 use crate::emit::is_generated;
 use crate::error::{Error, Result};
 use crate::git_ref::{self, GitRepo};
@@ -37,10 +37,18 @@ pub struct DiffOptions {
     pub head: Option<String>,
     /// Only these environments (all when empty).
     pub envs: Vec<String>,
+    /// `--ignore` rules, as written (`kind=Deployment,field=spec.replicas`; see
+    /// `diff_ignore`).
+    pub ignore: Vec<String>,
 }
 
 /// Compares the manifests committed at the base with the render of the head.
 pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
+    let rules = opts
+        .ignore
+        .iter()
+        .map(|r| IgnoreRule::parse(r))
+        .collect::<Result<Vec<_>>>()?;
     let git = GitRepo::discover(&opts.platform)?;
     let platform_path = git.path_in_repo(&opts.platform)?;
     let (dir, file_name) = match platform_path.rsplit_once('/') {
@@ -167,8 +175,45 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
 
     let base_set = ManifestSet::parse(&base_texts)?;
     let head_set = ManifestSet::parse(&head_texts)?;
+    if !rules.is_empty() {
+        // Every kind of the head's render (identical files included) and of the base's
+        // objects that differ: what a rule may name.
+        let mut kinds: BTreeSet<String> = head_files
+            .iter()
+            .filter(|(p, _, _)| is_yaml(p))
+            .flat_map(|(_, text, _)| {
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("kind: "))
+                    .map(|k| k.trim().trim_matches('"').to_string())
+            })
+            .collect();
+        kinds.extend(base_set.resources.keys().map(|id| id.kind.clone()));
+        kinds.remove("");
+        crate::diff_ignore::check_against(
+            &rules,
+            &kinds,
+            base_set
+                .resources
+                .values()
+                .chain(head_set.resources.values()),
+        )?;
+    }
     let head_pools = head_node_pools(&head_files)?;
-    let mut d = diff::compare_with(&base_set, &head_set, &manual_envs, &head_pools);
+    let dirs = |paths: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
+        paths
+            .filter(|p| is_yaml(p))
+            .filter_map(diff::service_dir)
+            .map(|(e, s)| format!("{e}/{s}"))
+            .collect()
+    };
+    let compare_opts = diff::CompareOptions {
+        manual_envs,
+        head_pools,
+        base_dirs: Some(dirs(&mut base_listing.keys().map(String::as_str))),
+        head_dirs: Some(dirs(&mut head_files.iter().map(|(p, _, _)| p.as_str()))),
+        ignore: rules,
+    };
+    let mut d = diff::compare_opts(&base_set, &head_set, &compare_opts);
     for (env, n) in &unchanged {
         d.count_unchanged(env, *n);
     }
@@ -187,6 +232,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             notes.push(duplicate_note(side, dup, set));
         }
     }
+    notes.append(&mut d.ignore_notes);
 
     let stale_files = match &head_generated {
         HeadGenerated::Disk(dir) => stale_on_disk(dir, &compiled.tree.files, &in_scope)?,
@@ -290,11 +336,10 @@ fn workspace_at(
         if stem.contains('/') {
             continue;
         }
-        let text = String::from_utf8(git.blob(oid)?).map_err(|_| {
-            Error::Git(format!(
-                "{OVERLAY_DIR}/{name} at {refname} is not UTF-8 text"
-            ))
-        })?;
+        let text = crate::workspace::decode(
+            &format!("{OVERLAY_DIR}/{name} (at {refname})"),
+            git.blob(oid)?,
+        )?;
         overlays.push((stem.to_string(), format!("{OVERLAY_DIR}/{name}"), text));
     }
     let root = git
@@ -307,13 +352,17 @@ fn workspace_at(
             }
         })
         .unwrap_or_else(|| PathBuf::from(dir));
-    Workspace::parse(
+    let mut ws = Workspace::parse(
         root,
         InputFiles {
             platform: (file_name.to_string(), text),
             overlays,
         },
-    )
+    )?;
+    // Hand-written manifests and patch files, as committed.
+    let reader = crate::escape_hatch::files::GitReader { git, commit, dir };
+    crate::escape_hatch::files::read(&mut ws, &reader, None)?;
+    Ok(ws)
 }
 
 /// Files of the render that differ from or are missing in `dir`, and files there

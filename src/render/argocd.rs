@@ -79,6 +79,10 @@ pub mod bootstrap_wave {
     pub const MONITORING: i32 = -2;
     /// The other add-ons (ingress controllers, external-dns, metrics-server, ...).
     pub const ADDONS: i32 = -1;
+    /// `<cluster>-<component>`: a cluster's hand-written manifests
+    /// (`manifests/clusters/<cluster>/<component>/`), once the operators whose
+    /// custom resources they may be are healthy.
+    pub const MANIFESTS: i32 = -1;
     /// The ApplicationSets of the environments: the services, last.
     pub const SERVICES: i32 = 0;
 }
@@ -288,10 +292,15 @@ pub fn app_projects(
         }
         p.users.push(format!("environment {}", env.name));
     }
+    let components = platform
+        .manifest_components
+        .get(&cluster.name)
+        .map_or(&[][..], Vec::as_slice);
     let own_apps = !shared_namespaces.is_empty()
         || cluster.monitoring.is_some()
         || !cluster.addons.is_empty()
-        || !cluster.baseline.is_empty();
+        || !cluster.baseline.is_empty()
+        || !components.is_empty();
     if own_apps {
         let p = projects.entry(cluster.project.as_str()).or_default();
         p.repos.insert(platform.repo.clone());
@@ -335,6 +344,12 @@ pub fn app_projects(
                 p.kinds.insert((String::new(), "Namespace".into()));
             }
             p.kinds.extend(a.footprint.cluster_kinds.iter().cloned());
+        }
+        for c in components {
+            // A cluster's hand-written manifests: what they deploy, exactly.
+            p.namespaces.insert(String::new());
+            p.namespaces.extend(c.namespaces.iter().cloned());
+            p.kinds.extend(c.cluster_kinds.iter().cloned());
         }
         p.users.push(format!("cluster {}", cluster.name));
     }
@@ -626,6 +641,36 @@ pub fn baseline_application(
             finalizer: false,
         },
     ))
+}
+
+/// `<cluster>-<component>`: the hand-written manifests of a cluster's component,
+/// `generated/clusters/<cluster>/<component>/` (see `escape_hatch`), in the cluster's
+/// project. Deleting the Application leaves its objects, like the baseline's.
+pub fn manifests_application(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    component: &str,
+) -> Application {
+    application(
+        platform,
+        argo_labels(platform, cluster, None),
+        &AppDef {
+            name: format!("{}-{component}", cluster.name),
+            project: cluster.project.clone(),
+            sources: vec![repo_directory(
+                platform,
+                &format!(
+                    "{GENERATED_DIR}/{}",
+                    super::cluster_dir(&cluster.name, component)
+                ),
+            )],
+            destination: destination(&cluster.destination, None),
+            sync: cluster_sync(platform, cluster),
+            options: &[],
+            wave: bootstrap_wave::MANIFESTS,
+            finalizer: false,
+        },
+    )
 }
 
 /// Label naming the add-on an Application installs.

@@ -18,7 +18,7 @@ pub fn build(
     let labels = labels::service(platform, svc);
     let r = &svc.rollout;
     let update = match r.strategy {
-        RolloutStrategy::Ondelete => Some(DaemonSetUpdateStrategy {
+        RolloutStrategy::OnDelete => Some(DaemonSetUpdateStrategy {
             type_: Some("OnDelete".into()),
             rolling_update: None,
         }),

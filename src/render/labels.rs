@@ -31,7 +31,10 @@ pub fn selector(svc: &ServiceSpec) -> BTreeMap<String, String> {
     ])
 }
 
-/// All labels of a service's objects: selector, version (when it is a valid label value), part-of, managed-by.
+/// All labels of a service's objects and of its pod template: selector, version (when
+/// it is a valid label value), part-of, managed-by, and the service's own `labels`
+/// (never in a selector). kgen's own keys win; resolve refuses a `labels` key with one
+/// of kgen's prefixes, so none is dropped here in practice.
 pub fn service(platform: &PlatformSpec, svc: &ServiceSpec) -> BTreeMap<String, String> {
     let mut l = selector(svc);
     l.extend(self::platform(platform));
@@ -40,5 +43,13 @@ pub fn service(platform: &PlatformSpec, svc: &ServiceSpec) -> BTreeMap<String, S
             l.insert(VERSION.to_string(), tag.clone());
         }
     }
+    add_extra(&mut l, svc);
     l
+}
+
+/// Adds the service's own `labels` to `labels`, keeping the keys already there.
+fn add_extra(labels: &mut BTreeMap<String, String>, svc: &ServiceSpec) {
+    for (k, v) in &svc.labels {
+        labels.entry(k.clone()).or_insert_with(|| v.clone());
+    }
 }

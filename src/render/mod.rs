@@ -287,6 +287,18 @@ pub fn argocd_objects(
             ));
         }
     }
+    for c in platform
+        .manifest_components
+        .get(&cluster.name)
+        .into_iter()
+        .flatten()
+    {
+        out.push(Object::of_cluster(
+            &cluster.name,
+            at(&format!("application-{}.yaml", c.name)),
+            &argocd::manifests_application(platform, cluster, &c.name),
+        ));
+    }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {
         out.push(Object::of_cluster(
             &cluster.name,
@@ -312,6 +324,22 @@ pub fn service_objects(
     let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
     let obj = |file: &str, value: &dyn erased::Ser| {
         let mut value = value.to_json();
+        // The service's own labels go on every object of it, also those whose labels
+        // are not the service's (its Namespace, the namespace's default-deny policy);
+        // kgen's own keys win.
+        if !svc.labels.is_empty() {
+            let meta = &mut value["metadata"];
+            if !meta["labels"].is_object() {
+                meta["labels"] = serde_json::Value::Object(Default::default());
+            }
+            if let Some(labels) = meta["labels"].as_object_mut() {
+                for (k, v) in &svc.labels {
+                    labels
+                        .entry(k.clone())
+                        .or_insert_with(|| serde_json::Value::from(v.clone()));
+                }
+            }
+        }
         // The service's own annotations go on every object of it.
         if !svc.annotations.is_empty() {
             let meta = &mut value["metadata"];
@@ -410,12 +438,14 @@ pub fn service_objects(
             "service.yaml",
             &service::build(platform, svc, exposure),
         ));
-        if svc.kind() == WorkloadKind::Statefulset {
-            out.push(obj(
-                "service-headless.yaml",
-                &service::headless(platform, svc, exposure),
-            ));
-        }
+    }
+    // A StatefulSet's governing Service (its `serviceName`), with or without the
+    // ClusterIP Service.
+    if svc.kind() == WorkloadKind::Statefulset {
+        out.push(obj(
+            "service-headless.yaml",
+            &service::headless(platform, svc),
+        ));
     }
     if let Some(route) = &svc.ingress {
         out.push(obj(
@@ -443,6 +473,14 @@ pub fn service_objects(
             "prometheusrule.yaml",
             &monitoring::prometheus_rule(platform, env, svc),
         ));
+    }
+    // A PreSync hook Job's pod needs its ServiceAccount, ConfigMaps, ... before the Sync
+    // phase: they become PreSync hooks too, recorded by a regular ConfigMap that makes
+    // a change to them an OutOfSync Application.
+    if job::is_presync_hook(svc) {
+        job::presync_support(svc, &mut out);
+        let record = job::hooks_record(platform, svc, &out);
+        out.push(obj("configmap-hooks.yaml", &record));
     }
     out
 }

@@ -6,7 +6,8 @@
 //! name, so the number inside the pod can change without touching callers.
 //!
 //! A `statefulset` also gets a headless Service (`<service>-headless`, no cluster IP),
-//! which gives each of its pods a stable DNS name (`<pod>.<service>-headless`).
+//! which gives each of its pods a stable DNS name (`<pod>.<service>-headless`), even
+//! when its ClusterIP Service is off.
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec as K8sServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -74,11 +75,14 @@ pub fn build(platform: &PlatformSpec, svc: &ServiceSpec, exposure: &ServiceExpos
 }
 
 /// The headless Service of a `statefulset`: every pod gets a DNS name, ready or not
-/// (members of a cluster find each other while they start).
-pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec, exposure: &ServiceExposure) -> Service {
+/// (members of a cluster find each other while they start). It is the StatefulSet's
+/// governing Service (`serviceName`, which cannot change once the StatefulSet exists),
+/// so it is rendered whether or not the ClusterIP Service is (`service.enabled`);
+/// `http` is on the Service port when there is a Service, else on the container port.
+pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec) -> Service {
     let plain = ServiceExposure {
         type_: ServiceType::ClusterIP,
-        port: exposure.port,
+        port: svc.service.as_ref().map_or(svc.port, |e| e.port),
         annotations: Default::default(),
     };
     Service {

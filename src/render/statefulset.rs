@@ -31,7 +31,7 @@ pub fn build(
     let labels = labels::service(platform, svc);
     let r = &svc.rollout;
     let update = match r.strategy {
-        RolloutStrategy::Ondelete => Some(StatefulSetUpdateStrategy {
+        RolloutStrategy::OnDelete => Some(StatefulSetUpdateStrategy {
             type_: Some("OnDelete".into()),
             rolling_update: None,
         }),

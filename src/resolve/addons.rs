@@ -223,6 +223,36 @@ impl<'a> Resolver<'a> {
             ));
             return None;
         };
+        // The Application `<cluster>-<name>` is also the `app.kubernetes.io/instance`
+        // label of everything it deploys (label tracking): at most 63 characters, as
+        // admission checks (KG305). Caught here, at the add-on's header.
+        let application = format!("{cluster}-{name}");
+        if application.len() > 63 {
+            let room = 63usize.saturating_sub(cluster.len() + 1);
+            let help = match preset {
+                Some(p) => {
+                    let short = short_addon_name(p.name);
+                    let example = if short.len() <= room {
+                        format!(", e.g. `[addons.{short}]` with `preset = \"{}\"`", p.name)
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "give the add-on a name of at most {room} characters and keep the chart with `preset`{example}"
+                    )
+                }
+                None => format!("give the add-on a name of at most {room} characters"),
+            };
+            self.error(
+                rules::APPLICATION_NAME,
+                header.clone(),
+                format!(
+                    "add-on `{name}` of cluster `{cluster}` would be the Argo CD Application `{application}`, {} characters; with label tracking Argo CD writes it as the `app.kubernetes.io/instance` label, which holds at most 63",
+                    application.len()
+                ),
+            )
+            .help(help);
+        }
         let version = match layers.pick(|l| l.chart_version.as_ref()) {
             Some(v) => {
                 if !super::is_chart_version(v.value) {
@@ -247,6 +277,9 @@ impl<'a> Resolver<'a> {
                 String::new()
             }
         };
+        if let (Some(p), Some(v)) = (preset, layers.pick(|l| l.chart_version.as_ref())) {
+            self.check_kubernetes_support(p, name, cluster, kubernetes_version, &v);
+        }
         let dns = |this: &mut Self,
                    v: Option<Located<&String>>,
                    default: Option<&str>,
@@ -324,6 +357,10 @@ impl<'a> Resolver<'a> {
         }
         let mut settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
         settings.kubernetes_version = kubernetes_version;
+        // `cluster_name` defaults to the cluster's `eks_name` variable, when it has one.
+        if settings.cluster_name.is_none() && takes.contains(&"cluster_name") {
+            settings.cluster_name = cluster_var(ctx, EKS_NAME_VAR);
+        }
 
         // Identity.
         let mode = layers
@@ -378,6 +415,23 @@ impl<'a> Resolver<'a> {
             addons::merge(&mut values, json);
         }
 
+        if let Some(p) = preset {
+            self.check_needed_settings(p, name, cluster, header, layers, &settings, &values);
+        }
+        if let (Some(p), Some(i)) = (preset, &identity) {
+            self.check_service_account_name(p, name, &namespace, i, layers, &values);
+        }
+        if let Some(p) = preset {
+            for problem in (p.check_values)(&settings, &values) {
+                let at = values_origin(layers, &problem.path).unwrap_or_else(|| header.clone());
+                self.error(
+                    rules::INVALID_VALUE,
+                    at,
+                    format!("add-on `{name}`: {}", problem.message),
+                )
+                .help(problem.help);
+            }
+        }
         self.addon_placement(cluster, name, header, &settings, &values);
 
         let wave = layers
@@ -635,7 +689,23 @@ impl<'a> Resolver<'a> {
                 port(self, layers.pick(|l| l.node_ports.as_ref()?.http.as_ref())),
                 port(self, layers.pick(|l| l.node_ports.as_ref()?.https.as_ref())),
             );
-            let _ = np;
+            if let Some(t) = layers
+                .pick(|l| l.service_type.as_ref())
+                .filter(|t| *t.value == crate::spec::ServiceType::ClusterIP)
+            {
+                let (line, _) = self
+                    .ws
+                    .sources
+                    .get(t.origin.file)
+                    .line_col(t.origin.span.start);
+                let file = &self.ws.sources.get(t.origin.file).display;
+                self.error(
+                    rules::KIND_MISMATCH,
+                    np.origin.clone(),
+                    format!("`node_ports` does not apply to `service_type = \"ClusterIP\"` ({file}:{line}): a ClusterIP Service has no node ports"),
+                )
+                .help("remove `node_ports`, or set `service_type = \"NodePort\"` (behind an ALB) or `\"LoadBalancer\"`");
+            }
         }
         s.install_crds = layers.pick(|l| l.install_crds.as_ref()).map(|b| *b.value);
         s.sync_secrets = layers.pick(|l| l.sync_secrets.as_ref()).map(|b| *b.value);
@@ -675,6 +745,328 @@ impl<'a> Resolver<'a> {
             _ => {}
         }
     }
+}
+
+/// The cluster variable `cluster_name` defaults to (`[clusters.<name>] vars`).
+pub const EKS_NAME_VAR: &str = "eks_name";
+
+impl Resolver<'_> {
+    /// A pinned chart version whose releases need another Kubernetes version than the
+    /// cluster's (the preset's `kubernetes` ranges and `min_kubernetes`).
+    fn check_kubernetes_support(
+        &mut self,
+        p: &Preset,
+        name: &str,
+        cluster: &str,
+        kube: (u32, u32),
+        version: &Located<&String>,
+    ) {
+        let Some(k) = addons::kube_support(p, version.value) else {
+            return;
+        };
+        let shown = |(a, b): (u32, u32)| format!("{a}.{b}");
+        let (needs, fits) = match (k.min, k.max) {
+            (Some(min), _) if kube < min => (
+                format!("needs Kubernetes {} or later", shown(min)),
+                format!("{} or later", shown(min)),
+            ),
+            (_, Some(max)) if kube > max => (
+                format!("supports Kubernetes up to {}", shown(max)),
+                format!("{} or earlier", shown(max)),
+            ),
+            _ => return,
+        };
+        let layer = self.platform_file().clusters.get(cluster);
+        let (runs, fix) = match layer.map(|c| c.value.kubernetes_version.is_some()) {
+            Some(true) => (
+                format!("cluster `{cluster}` runs {}", shown(kube)),
+                format!("or, if the cluster runs {fits}, correct `kubernetes_version` under `[clusters.{cluster}]`"),
+            ),
+            Some(false) => (
+                format!("cluster `{cluster}` is taken to run {} (no `kubernetes_version` is set for it)", shown(kube)),
+                format!("or, if the cluster runs {fits}, set `kubernetes_version` under `[clusters.{cluster}]`"),
+            ),
+            None => (
+                format!("cluster `{cluster}` is taken to run {} (kgen knows it only by its server)", shown(kube)),
+                format!("or, if the cluster runs {fits}, declare it under `[clusters.<name>]` with its `kubernetes_version`"),
+            ),
+        };
+        self.error(
+            rules::INVALID_VALUE,
+            version.origin.clone(),
+            format!(
+                "chart {} of add-on `{name}` {needs}, but {runs}: {}",
+                version.value, k.source
+            ),
+        )
+        .help(format!(
+            "pin a chart version that supports Kubernetes {} (kgen's preset was checked against {}); {fix}",
+            shown(kube),
+            p.checked_version
+        ));
+    }
+
+    /// The settings a preset cannot do without (errors) and should have (warnings).
+    /// `values` that set the setting's values path count as setting it.
+    #[allow(clippy::too_many_arguments)]
+    fn check_needed_settings(
+        &mut self,
+        p: &Preset,
+        name: &str,
+        cluster: &str,
+        header: &Origin,
+        layers: &Layers<'_, AddonLayer>,
+        s: &AddonSettings,
+        values: &serde_json::Value,
+    ) {
+        let declared = self.platform_file().clusters.contains_key(cluster);
+        for n in p.required {
+            let written = n.values_path.iter().try_fold(values, |v, k| v.get(*k));
+            let given = written.is_some_and(|v| match v {
+                serde_json::Value::Null => false,
+                serde_json::Value::String(t) => !t.trim().is_empty(),
+                _ => true,
+            });
+            if given {
+                continue;
+            }
+            if let Some(at) = values_origin(layers, n.values_path) {
+                let path = n.values_path.join(".");
+                self.error(
+                    rules::INVALID_VALUE,
+                    at,
+                    format!("`values` of add-on `{name}` set `{path}` empty: {}", n.why),
+                )
+                .help(format!(
+                    "remove `{path}` from `values`; {}",
+                    needed_help(n.key, name, cluster, declared)
+                ));
+                continue;
+            }
+            match setting_text(s, n.key) {
+                Some(_) => {
+                    let at = typed_origin(layers, n.key).unwrap_or_else(|| header.clone());
+                    self.error(
+                        rules::INVALID_VALUE,
+                        at,
+                        format!("`{}` of add-on `{name}` is empty: {}", n.key, n.why),
+                    )
+                    .help(needed_help(n.key, name, cluster, declared));
+                }
+                None => {
+                    // `cluster_name`'s default depends on the cluster: say which one.
+                    let of = if n.key == "cluster_name" {
+                        format!(" of cluster `{cluster}`")
+                    } else {
+                        String::new()
+                    };
+                    self.error(
+                        rules::MISSING_KEY,
+                        header.clone(),
+                        format!("add-on `{name}`{of} has no `{}`: {}", n.key, n.why),
+                    )
+                    .help(needed_help(n.key, name, cluster, declared));
+                }
+            }
+        }
+        for n in p.recommended {
+            if typed_origin(layers, n.key).is_none()
+                && values_origin(layers, n.values_path).is_none()
+            {
+                self.warning(
+                    rules::MISSING_KEY,
+                    header.clone(),
+                    format!("add-on `{name}` sets no `{}`: {}", n.key, n.why),
+                )
+                .help(needed_help(n.key, name, cluster, declared));
+            }
+        }
+    }
+
+    /// `values` that rename the ServiceAccount of an add-on with an IAM role: the
+    /// Terraform hand-off would name another one than the chart creates.
+    #[allow(clippy::too_many_arguments)]
+    fn check_service_account_name(
+        &mut self,
+        p: &Preset,
+        name: &str,
+        namespace: &str,
+        identity: &AddonIdentity,
+        layers: &Layers<'_, AddonLayer>,
+        values: &serde_json::Value,
+    ) {
+        let Some(sa) = p.service_account else {
+            return;
+        };
+        let written = sa.name_path.iter().try_fold(values, |v, k| v.get(*k));
+        if written == Some(&serde_json::json!(identity.service_account)) {
+            return;
+        }
+        let Some(origin) = values_origin(layers, sa.name_path) else {
+            return;
+        };
+        let path = sa.name_path.join(".");
+        let shown = written.map_or_else(
+            || "null".to_string(),
+            |v| {
+                v.as_str()
+                    .map_or_else(|| v.to_string(), |s| format!("\"{s}\""))
+            },
+        );
+        let account = &identity.service_account;
+        let hand_off = match identity.mode {
+            WorkloadIdentity::Irsa => {
+                format!("the IRSA trust subject `system:serviceaccount:{namespace}:{account}`")
+            }
+            WorkloadIdentity::PodIdentity => {
+                format!("the Pod Identity association of `{namespace}/{account}`")
+            }
+        };
+        self.error(
+            rules::INVALID_VALUE,
+            origin,
+            format!(
+                "`values` of add-on `{name}` rename its ServiceAccount (`{path} = {shown}`), but its `iam_role` is for the ServiceAccount `{account}`: kgen writes {hand_off} in the Terraform hand-off, so the renamed one could not assume the role"
+            ),
+        )
+        .help(format!(
+            "remove `{path}` from `values`: kgen names the ServiceAccount after the release; to name it otherwise, set `release = \"...\"`"
+        ));
+    }
+
+    /// ExternalSecrets and ClusterSecretStores at `external-secrets.io/v1beta1` on a
+    /// cluster whose External Secrets Operator (the preset) no longer serves it.
+    pub(super) fn check_external_secrets_api_version(
+        &mut self,
+        clusters: &[crate::spec::ClusterSpec],
+        environments: &[crate::spec::EnvSpec],
+    ) {
+        use crate::crd::external_secrets::API_VERSION_V1BETA1;
+        for c in clusters {
+            for a in &c.addons {
+                if a.preset.is_none_or(|p| p.name != "external-secrets")
+                    || addons::external_secrets_serves_v1beta1(&a.version, &a.values) != Some(false)
+                {
+                    continue;
+                }
+                let mut groups: Vec<(Origin, Vec<&str>)> = Vec::new();
+                for e in environments.iter().filter(|e| {
+                    e.cluster == c.name
+                        && e.secrets_backend == crate::spec::SecretsBackend::ExternalSecrets
+                        && e.external_secrets.api_version == API_VERSION_V1BETA1
+                }) {
+                    let origin = e
+                        .origins
+                        .get("external_secrets.api_version")
+                        .cloned()
+                        .unwrap_or_else(|| e.origin.clone());
+                    match groups.iter_mut().find(|(o, _)| *o == origin) {
+                        Some((_, envs)) => envs.push(&e.name),
+                        None => groups.push((origin, vec![&e.name])),
+                    }
+                }
+                let since = addons::chart_version_order(addons::ESO_UNSAFE_SERVE_V1BETA1_SINCE);
+                let serve = "`values = { crds = { unsafeServeV1Beta1 = true } }`";
+                let again = if addons::chart_version_order(&a.version) >= since {
+                    format!("; or, while v1beta1 resources are migrated, serve it again with {serve} under `[addons.{}]` (deprecated upstream)", a.name)
+                } else {
+                    format!(
+                        "; or pin a chart before {}, or one from {} on with {serve}",
+                        addons::ESO_V1BETA1_UNSERVED_SINCE,
+                        addons::ESO_UNSAFE_SERVE_V1BETA1_SINCE
+                    )
+                };
+                let stores = if c.baseline.secret_stores.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (and cluster `{}` its ClusterSecretStores)", c.name)
+                };
+                for (origin, envs) in groups {
+                    let who = match envs.as_slice() {
+                        [one] => format!("environment `{one}` writes its"),
+                        many => format!(
+                            "environments {} write their",
+                            many.iter()
+                                .map(|e| format!("`{e}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    self.error(
+                        rules::INVALID_VALUE,
+                        origin,
+                        format!(
+                            "{who} ExternalSecrets{stores} at `{API_VERSION_V1BETA1}`, which add-on `{}` (chart {}) does not serve: its CRDs serve only `external-secrets.io/v1` since chart {}",
+                            a.name,
+                            a.version,
+                            addons::ESO_V1BETA1_UNSERVED_SINCE
+                        ),
+                    )
+                    .help(format!(
+                        "remove `api_version = \"v1beta1\"`: kgen then writes `v1`, which the operator serves since v0.16{again}"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A required setting's resolved text (`None` when unset).
+fn setting_text<'s>(s: &'s AddonSettings, key: &str) -> Option<&'s str> {
+    match key {
+        "cluster_name" => s.cluster_name.as_deref(),
+        "region" => s.region.as_deref(),
+        "vpc_id" => s.vpc_id.as_deref(),
+        "txt_owner_id" => s.txt_owner_id.as_deref(),
+        "log_group" => s.log_group.as_deref(),
+        "interruption_queue" => s.interruption_queue.as_deref(),
+        other => unreachable!("`{other}` is not a text setting a preset can require"),
+    }
+}
+
+/// How to give an add-on a setting it needs.
+fn needed_help(key: &str, name: &str, cluster: &str, declared: bool) -> String {
+    match key {
+        "cluster_name" if declared => format!(
+            "set `cluster_name` (the EKS cluster's name; a template, e.g. `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]` or `[clusters.{cluster}.addons.{name}]`, or give the cluster `vars = {{ {EKS_NAME_VAR} = \"...\" }}` under `[clusters.{cluster}]`, which kgen uses by default"
+        ),
+        "cluster_name" => format!(
+            "set `cluster_name` (the EKS cluster's name; a template, e.g. `\"myapp-{{{{ cluster.name }}}}\"`) under `[addons.{name}]`"
+        ),
+        "region" => format!(
+            "set `region = \"eu-west-1\"` (a template) under `[addons.{name}]`, or `aws_region` under `[platform]`, the default of every add-on's `region`"
+        ),
+        "domain_filters" => "list the zones it may write, e.g. `domain_filters = [\"example.com\"]`, and limit its IAM role to them; `domain_filters = []` says every zone is meant".to_string(),
+        other => format!("set `{other}` under `[addons.{name}]`"),
+    }
+}
+
+/// A shorter name for an add-on of `preset`: its initials, or the name its project uses.
+fn short_addon_name(preset: &str) -> String {
+    match preset {
+        // The AWS Secrets and Configuration Provider, as AWS names it.
+        "secrets-store-csi-driver-provider-aws" => "ascp".to_string(),
+        _ => preset.split('-').filter_map(|w| w.chars().next()).collect(),
+    }
+}
+
+/// The cluster variable `var` (`[clusters.<name>] vars`), when the cluster has it.
+fn cluster_var(ctx: &Value, var: &str) -> Option<String> {
+    let v = ctx.get_attr("cluster").ok()?.get_attr(var).ok()?;
+    v.as_str().map(str::to_string)
+}
+
+/// The `values` table of the highest layer that sets `path`.
+fn values_origin(layers: &Layers<'_, AddonLayer>, path: &[&str]) -> Option<Origin> {
+    layers_values(layers)
+        .into_iter()
+        .rev()
+        .find_map(|(file, table)| {
+            let json = toml_to_json(&table.value);
+            path.iter()
+                .try_fold(&json, |v, k| v.get(*k))
+                .map(|_| Origin::new(file, table.span.clone()))
+        })
 }
 
 /// Where a typed setting is set, if any layer sets it.

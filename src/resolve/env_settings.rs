@@ -126,6 +126,11 @@ impl<'a> Resolver<'a> {
                 env.origins.insert(key.into(), v.origin);
             }
         }
+        // Where `api_version` is set (the add-on check of the operator's chart points there).
+        if let Some(v) = es.pick(|l| l.api_version.as_ref()) {
+            env.origins
+                .insert("external_secrets.api_version".into(), v.origin);
+        }
     }
 
     fn secret_prefixes(&mut self, env_layers: &Layers<'a, EnvironmentLayer>) -> Vec<String> {

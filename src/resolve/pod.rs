@@ -28,8 +28,14 @@ pub const OWN_PORT_NAMES: &[&str] = &["http", "metrics"];
 pub const OWN_VOLUME_NAMES: &[&str] = &["tmp", "secrets-store"];
 /// Mount paths kgen uses itself.
 pub const OWN_MOUNTS: &[&str] = &["/tmp", "/mnt/secrets-store"];
+/// The help of a volume size that is not a quantity.
+const SIZE_HELP: &str = "a size is a number with a suffix: `Ki`, `Mi`, `Gi`, `Ti` for powers of 1024 (as disks and memory are usually counted) or `k`, `M`, `G`, `T` for powers of 1000, e.g. `\"10Gi\"`";
 /// Label and annotation prefixes kgen owns: a service cannot set them.
 const OWN_KEY_PREFIXES: &[&str] = &["app.kubernetes.io/", "kgen.dev/", "argocd.argoproj.io/"];
+/// Labels kgen sets on a service's Namespace, which `labels` also goes on: Pod Security
+/// Admission's level (`restricted`, which kgen's pods are built to satisfy) and the
+/// name label the API server sets itself.
+const NAMESPACE_LABELS: &[&str] = &["pod-security.kubernetes.io/", "kubernetes.io/metadata.name"];
 
 impl<'a> Resolver<'a> {
     /// The probes of a container (`key` is `probes` for the main one, or
@@ -134,25 +140,37 @@ impl<'a> Resolver<'a> {
                         cmd.value.iter().map(|c| c.value.clone()).collect(),
                     ));
                 }
-                if t.port.is_some() && t.http.is_none() {
+                if let (Some(p), None) = (&t.port, &t.http) {
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        at(&p.span),
                         format!("`{field}` sets `port` without `http`"),
                     )
                     .help("`port` is the port of an `http` probe; `tcp` and `grpc` name their port themselves (`tcp = \"admin\"`)");
                 }
-                if t.grpc_service.is_some() && t.grpc.is_none() {
+                if let (Some(s), None) = (&t.grpc_service, &t.grpc) {
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        at(&s.span),
                         format!("`{field}` sets `grpc_service` without `grpc`"),
-                    );
+                    )
+                    .help("`grpc_service` names the service a `grpc` probe asks about: add `grpc = <port number>`, or remove it");
                 }
                 if handlers.len() != 1 {
+                    // Several: at the second one written; none: at the table.
+                    let mut written: Vec<&std::ops::Range<usize>> = [
+                        t.http.as_ref().map(|v| &v.span),
+                        t.tcp.as_ref().map(|v| &v.span),
+                        t.grpc.as_ref().map(|v| &v.span),
+                        t.exec.as_ref().map(|v| &v.span),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    written.sort_by_key(|s| s.start);
                     self.error(
                         rules::INVALID_VALUE,
-                        origin.clone(),
+                        written.get(1).map_or(origin.clone(), |s| at(s)),
                         format!(
                             "`{field}` has {} handlers; a probe has exactly one of `http`, `tcp`, `grpc`, `exec`",
                             handlers.len()
@@ -194,7 +212,8 @@ impl<'a> Resolver<'a> {
                         rules::INVALID_VALUE,
                         t.success_threshold.as_ref().map_or(origin.clone(), |v| at(&v.span)),
                         format!("`{field}.success_threshold` must be 1: the API server allows more only for readiness probes"),
-                    );
+                    )
+                    .help("remove `success_threshold` (a liveness or startup probe succeeds at its first success), or set it on the readiness probe");
                 }
                 Some(probe)
             }
@@ -393,7 +412,7 @@ impl<'a> Resolver<'a> {
                 }
                 let crate::input::Scalar(raw) = e.value.value;
                 self.scan_secret(k, raw, &e.value.origin);
-                if let Some(v) = self.render_template(raw, &e.value.origin, ctx) {
+                if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
                     env.insert(k.to_string(), super::kubelet_literal(&v));
                 }
             }
@@ -548,8 +567,9 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for item in list.value {
             let at = Origin::new(list.origin.file, item.span.clone());
-            self.scan_secret(field.rsplit('.').next().unwrap_or(field), &item.value, &at);
-            if let Some(v) = self.render_template(&item.value, &at, ctx) {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            self.scan_secret(key, &item.value, &at);
+            if let Some(v) = self.render_keyed(key, &item.value, &at, ctx) {
                 out.push(v);
             }
         }
@@ -663,15 +683,18 @@ impl<'a> Resolver<'a> {
                     .help("kgen mounts a writable `/tmp` and the secrets at `/mnt/secrets-store`; mount this volume elsewhere");
                 continue;
             }
-            if let Some(other) = out.iter().find(|v| v.mount == *mount.value) {
+            // `/data` and `/data/` are one directory.
+            let path = normal_mount(mount.value);
+            if let Some(other) = out.iter().find(|v| v.mount == path) {
                 self.error(
                     rules::DUPLICATE,
                     mount.origin.clone(),
                     format!(
-                        "volumes `{}` and `{name}` are both mounted at `{}`",
-                        other.name, mount.value
+                        "volumes `{}` and `{name}` are both mounted at `{path}`",
+                        other.name
                     ),
-                );
+                )
+                .help("a directory holds one volume: mount this one elsewhere, or use one volume for both (sidecars mount it under `mounts` too)");
                 continue;
             }
             let read_only = layers
@@ -712,11 +735,13 @@ impl<'a> Resolver<'a> {
                                 rules::INVALID_QUANTITY,
                                 size.origin.clone(),
                                 "a volume claim of size 0".into(),
-                            );
+                            )
+                            .help("request the size the volume needs, e.g. `size = \"10Gi\"`");
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            self.error(rules::INVALID_QUANTITY, size.origin.clone(), e);
+                            self.error(rules::INVALID_QUANTITY, size.origin.clone(), e)
+                                .help(SIZE_HELP);
                         }
                     }
                     let storage_class = layers
@@ -748,7 +773,8 @@ impl<'a> Resolver<'a> {
                             origins
                                 .insert(format!("{field}.empty_dir.size_limit"), s.origin.clone());
                             if let Err(e) = quantity::parse_non_negative(s.value) {
-                                self.error(rules::INVALID_QUANTITY, s.origin.clone(), e);
+                                self.error(rules::INVALID_QUANTITY, s.origin.clone(), e)
+                                    .help(SIZE_HELP);
                             }
                             s.value.clone()
                         });
@@ -762,7 +788,7 @@ impl<'a> Resolver<'a> {
             };
             out.push(VolumeSpec {
                 name: name.to_string(),
-                mount: mount.value.trim_end_matches('/').to_string(),
+                mount: path,
                 read_only,
                 source,
             });
@@ -835,7 +861,7 @@ impl<'a> Resolver<'a> {
             };
             origins.insert(format!("{field}.content"), content.origin.clone());
             self.scan_secret(key, content.value, &content.origin);
-            let Some(text) = self.render_template(content.value, &content.origin, ctx) else {
+            let Some(text) = self.render_keyed(key, content.value, &content.origin, ctx) else {
                 continue;
             };
             out.push(FileSpec {
@@ -909,7 +935,8 @@ impl<'a> Resolver<'a> {
                             rules::INVALID_VALUE,
                             at(&s.span),
                             "`seconds` applies to `effect = \"NoExecute\"` only".into(),
-                        );
+                        )
+                        .help("`seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = \"NoExecute\"`, or remove `seconds`");
                     }
                 }
                 p.tolerations.push(Toleration {
@@ -960,21 +987,24 @@ impl<'a> Resolver<'a> {
                             rules::INVALID_VALUE,
                             values_at,
                             "`In` and `NotIn` need at least one value".into(),
-                        );
+                        )
+                        .help(format!("list the label's values, e.g. `values = [\"arm64\"]`, or use `operator = \"Exists\"` for any value of `{}`", term.key.value));
                     }
                     Op::Exists | Op::DoesNotExist if !values.is_empty() => {
                         self.error(
                             rules::INVALID_VALUE,
                             values_at,
                             "`Exists` and `DoesNotExist` take no values".into(),
-                        );
+                        )
+                        .help("remove `values`, or use `operator = \"In\"` (or `\"NotIn\"`) to match them");
                     }
                     Op::Gt | Op::Lt if values.len() != 1 || values[0].parse::<i64>().is_err() => {
                         self.error(
                             rules::INVALID_VALUE,
                             values_at,
                             "`Gt` and `Lt` take one integer value".into(),
-                        );
+                        )
+                        .help("write one whole number as a string, e.g. `values = [\"4\"]`: the node label's value is compared as an integer");
                     }
                     _ => {}
                 }
@@ -1052,6 +1082,11 @@ impl<'a> Resolver<'a> {
                     .help("kgen owns the `app.kubernetes.io/`, `kgen.dev/` and `argocd.argoproj.io/` keys (selectors, versions, sync waves); choose another key");
                 continue;
             }
+            if field == "labels" && NAMESPACE_LABELS.iter().any(|p| k.starts_with(p)) {
+                self.error(rules::RESERVED, e.key.clone(), format!("`{k}` is a label kgen sets on the service's Namespace"))
+                    .help("`labels` go on every object of the service, its Namespace too, where kgen sets `pod-security.kubernetes.io/enforce` (Pod Security Admission) and Kubernetes `kubernetes.io/metadata.name`; choose another key");
+                continue;
+            }
             if labels {
                 if let Err(err) = names::check_label_value(e.value.value) {
                     self.error(
@@ -1092,6 +1127,15 @@ impl<'a> Resolver<'a> {
             }
         }
         out
+    }
+}
+
+/// A mount path without its trailing slashes (`/data/` is `/data`), as it is rendered
+/// and compared.
+fn normal_mount(path: &str) -> String {
+    match path.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
     }
 }
 

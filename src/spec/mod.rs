@@ -55,6 +55,21 @@ pub struct PlatformSpec {
     pub waivers: Vec<Waiver>,
     /// Warnings found while resolving (reported with the validation warnings).
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// The components of hand-written manifests of each cluster, by cluster name
+    /// (`manifests/clusters/<cluster>/<component>/`): filled by `escape_hatch`.
+    pub manifest_components: BTreeMap<String, Vec<ManifestComponent>>,
+}
+
+/// A component of hand-written manifests of a cluster
+/// (`manifests/clusters/<cluster>/<component>/`), deployed by the Application
+/// `<cluster>-<component>` in the cluster's project, which admits what it deploys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestComponent {
+    pub name: String,
+    /// Namespaces of its namespaced objects.
+    pub namespaces: std::collections::BTreeSet<String>,
+    /// (group, kind) of its cluster-scoped objects.
+    pub cluster_kinds: std::collections::BTreeSet<(String, String)>,
 }
 
 impl PlatformSpec {
@@ -131,6 +146,8 @@ pub struct EnvSpec {
     pub name: String,
     /// Name of the cluster the environment runs on (see [`ClusterSpec`]).
     pub cluster: String,
+    /// Its cluster's Kubernetes minor version, `(1, 30)` (what the API server accepts).
+    pub kubernetes_version: (u32, u32),
     /// Where Argo CD deploys the environment's Applications: its cluster's destination.
     pub destination: Destination,
     pub project: String,

@@ -292,6 +292,47 @@ pub fn check_platform(spec: &PlatformSpec) -> Vec<Diagnostic> {
 /// in parts (`check_platform`, then `check_into` per environment, then `finish`)
 /// gives exactly what [`check`] gives for all of it.
 pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) {
+    check_into_with(spec, objects, &NoProvenance, report)
+}
+
+/// What validation needs to know of objects that are not kgen's rendering alone:
+/// hand-written manifests and patched objects (see `escape_hatch`).
+pub trait Provenance: Sync {
+    /// The schema findings of the object at `path` (under `generated/`), when it is
+    /// not validated against kgen's built-in schema of its kind.
+    fn schema_findings(&self, path: &str, object: &Value) -> Option<Vec<Finding>>;
+    /// Where a finding about the object at `path` points, when not at a value of its
+    /// service (a line of a hand-written file, a patch).
+    fn origin(&self, path: &str, finding: &Finding) -> Option<Origin>;
+}
+
+/// Every object is kgen's own rendering.
+pub struct NoProvenance;
+
+impl Provenance for NoProvenance {
+    fn schema_findings(&self, _: &str, _: &Value) -> Option<Vec<Finding>> {
+        None
+    }
+    fn origin(&self, _: &str, _: &Finding) -> Option<Origin> {
+        None
+    }
+}
+
+/// Like [`check`], with what `provenance` knows of some objects.
+pub fn check_with(spec: &PlatformSpec, objects: &[Object], provenance: &dyn Provenance) -> Report {
+    let mut report = Report::default();
+    report.diagnostics.extend(check_platform(spec));
+    check_into_with(spec, objects, provenance, &mut report);
+    finish(report)
+}
+
+/// Like [`check_into`], with what `provenance` knows of some objects.
+pub fn check_into_with(
+    spec: &PlatformSpec,
+    objects: &[Object],
+    provenance: &dyn Provenance,
+    report: &mut Report,
+) {
     let envs: FastMap<&str, &EnvSpec> = spec
         .environments
         .iter()
@@ -335,11 +376,15 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
     // for another tool (the monitoring chart's Helm values): there is nothing to check.
     let mut findings: Vec<Vec<Finding>> = subjects
         .par_iter()
-        .map(|s| {
+        .zip(objects)
+        .map(|(s, o)| {
             if s.value.get("apiVersion").is_none() && s.value.get("kind").is_none() {
                 return Vec::new();
             }
-            check_object(s, schema::builtin_findings(s.value))
+            let schema = provenance
+                .schema_findings(&o.path, s.value)
+                .unwrap_or_else(|| schema::builtin_findings(s.value));
+            check_object(s, schema)
         })
         .collect();
 
@@ -380,7 +425,9 @@ pub fn check_into(spec: &PlatformSpec, objects: &[Object], report: &mut Report) 
                 }
                 continue;
             }
-            let origin = subject.service.and_then(|svc| origin_of(svc, subject, &f));
+            let origin = provenance
+                .origin(&object.path, &f)
+                .or_else(|| subject.service.and_then(|svc| origin_of(svc, subject, &f)));
             let target = format!("{GENERATED_DIR}/{}", object.path);
             report.diagnostics.push(to_diagnostic(f, origin, target));
         }
@@ -516,6 +563,7 @@ pub fn to_diagnostic(f: Finding, origin: Option<Origin>, file: String) -> Diagno
             },
         }),
         redact: f.redact,
+        redact_line: false,
     }
 }
 

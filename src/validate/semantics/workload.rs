@@ -92,7 +92,11 @@ impl Checker<'_, '_> {
             None => {}
         }
         if let Some(tz) = str_at(spec, "timeZone") {
-            if let Err(e) = check_time_zone(tz) {
+            if let Err((e, close)) = check_time_zone(tz) {
+                let help = match close {
+                    Some(c) => format!("did you mean `{c}`? Write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`; the API server refuses others, and `Local`"),
+                    None => "write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`; the API server refuses others, and `Local`".to_string(),
+                };
                 self.push(
                     Finding::error(
                         rules::FIELD_VALUE,
@@ -100,7 +104,7 @@ impl Checker<'_, '_> {
                         format!("time zone {tz:?}: {e}"),
                     )
                     .key("cron.time_zone")
-                    .help("write an IANA time zone name such as `Europe/Paris`, `America/New_York` or `UTC`; the API server refuses others, and `Local`"),
+                    .help(help),
                 );
             }
         }
@@ -435,7 +439,7 @@ mod tests {
             (got[1].1.as_str(), got[1].2.as_str()),
             (
                 "spec.timeZone",
-                "time zone \"Local\": `Local` depends on the controller's machine"
+                "time zone \"Local\": `Local` depends on the controller's machine, and the API server refuses it"
             )
         );
         c["spec"]["schedule"] = json!(" ");

@@ -1,0 +1,727 @@
+//! What kgen refuses (or warns about) in the add-ons of a cluster before it writes
+//! anything: a preset's required and recommended settings, chart versions that do not
+//! support the cluster's Kubernetes version, Application names over 63 characters,
+//! ServiceAccount renames under an IAM role, `node_ports` on a ClusterIP Service,
+//! ExternalSecrets at a version the operator no longer serves, and a Cluster Autoscaler
+//! of another minor version than the cluster's (docs/addons.md, "What kgen checks").
+
+mod common;
+
+use common::{fails, Platform};
+
+/// One declared cluster at Kubernetes 1.30 with one environment and one service (with
+/// probes, so that a successful render prints nothing).
+const BASE: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+aws_region = "eu-west-1"
+
+[clusters.prod]
+kubernetes_version = "1.30"
+
+[environments.prod]
+cluster = "prod"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+port = 8080
+probes = { liveness = "/health", readiness = "/ready" }
+"#;
+
+/// BASE with `edits` (`(from, to)` replacements) and `addons` appended.
+fn platform(edits: &[(&str, &str)], addons: &str) -> String {
+    let mut text = BASE.to_string();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    format!("{text}\n{addons}")
+}
+
+/// Renders `text`, expecting success; returns stderr and the platform.
+fn renders(text: &str) -> (String, Platform) {
+    let p = Platform::new(text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    (out.stderr, p)
+}
+
+const NO_AWS_REGION: (&str, &str) = ("aws_region = \"eu-west-1\"\n", "");
+
+#[test]
+fn a_missing_required_setting_is_refused_at_the_add_ons_header() {
+    let text = platform(
+        &[NO_AWS_REGION],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+
+[addons.fluent-bit]
+chart_version = "0.2.0"
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG004]: add-on `karpenter` of cluster `prod` has no `cluster_name`: the chart refuses to render without `settings.clusterName`
+  --> platform.toml:18:9
+   |
+18 | [addons.karpenter]
+   |         ^^^^^^^^^
+   = help: set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
+
+error[KG004]: add-on `fluent-bit` has no `region`: the chart would send the logs to `us-east-1`, its default `cloudWatchLogs.region`
+  --> platform.toml:21:9
+   |
+21 | [addons.fluent-bit]
+   |         ^^^^^^^^^^
+   = help: set `region = "eu-west-1"` (a template) under `[addons.fluent-bit]`, or `aws_region` under `[platform]`, the default of every add-on's `region`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn cluster_autoscaler_needs_a_cluster_name_and_a_region() {
+    // A cluster kgen knows only by its server has no variables: the help says so.
+    let text = platform(
+        &[
+            NO_AWS_REGION,
+            ("[clusters.prod]\nkubernetes_version = \"1.30\"\n\n", ""),
+            (
+                "cluster = \"prod\"",
+                "cluster = \"https://prod.example.com\"",
+            ),
+        ],
+        "[addons.cluster-autoscaler]\nchart_version = \"9.59.0\"\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG004]: add-on `cluster-autoscaler` has no `region`: the chart requires `awsRegion` with `cloudProvider: aws` (without it the autoscaler asks the instance metadata service, which pods often cannot reach)
+  --> platform.toml:15:9
+   |
+15 | [addons.cluster-autoscaler]
+   |         ^^^^^^^^^^^^^^^^^^
+   = help: set `region = "eu-west-1"` (a template) under `[addons.cluster-autoscaler]`, or `aws_region` under `[platform]`, the default of every add-on's `region`
+
+error[KG004]: add-on `cluster-autoscaler` of cluster `prod` has no `cluster_name`: without `autoDiscovery.clusterName` the chart renders no Deployment
+  --> platform.toml:15:9
+   |
+15 | [addons.cluster-autoscaler]
+   |         ^^^^^^^^^^^^^^^^^^
+   = help: set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.cluster-autoscaler]`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn cluster_name_defaults_to_the_clusters_eks_name() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod-eks\" }\n",
+        )],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+
+[addons.aws-load-balancer-controller]
+chart_version = "3.5.0"
+"#,
+    );
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    let karpenter = p.read("generated/values/prod/karpenter.yaml");
+    assert!(
+        karpenter.contains(
+            "settings:\n  clusterName: acme-prod-eks\n  interruptionQueue: acme-prod-eks\n"
+        ),
+        "{karpenter}"
+    );
+    let alb = p.read("generated/values/prod/aws-load-balancer-controller.yaml");
+    assert!(alb.contains("\nclusterName: acme-prod-eks\n"), "{alb}");
+    // `cluster_name` set on the add-on wins.
+    let text = text.replace(
+        "[addons.karpenter]\n",
+        "[addons.karpenter]\ncluster_name = \"other\"\n",
+    );
+    let (_, p) = renders(&text);
+    assert!(p
+        .read("generated/values/prod/karpenter.yaml")
+        .contains("  clusterName: other\n"));
+}
+
+#[test]
+fn values_that_set_a_required_setting_s_values_path_count_as_setting_it() {
+    // The chart gets `settings.clusterName` from `values`: kgen does not refuse it.
+    let text = platform(
+        &[],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+values = { settings = { clusterName = "from-values" } }
+
+[addons.external-dns]
+chart_version = "1.21.1"
+values = { domainFilters = ["example.com"] }
+"#,
+    );
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    assert!(p
+        .read("generated/values/prod/karpenter.yaml")
+        .contains("  clusterName: from-values\n"));
+    // `values` that empty it are refused where they do, even over `cluster_name`.
+    let text = platform(
+        &[],
+        r#"[addons.karpenter]
+chart_version = "1.14.1"
+cluster_name = "acme"
+values = { settings = { clusterName = "" } }
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: `values` of add-on `karpenter` set `settings.clusterName` empty: the chart refuses to render without `settings.clusterName`
+  --> platform.toml:22:10
+   |
+22 | values = { settings = { clusterName = "" } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `settings.clusterName` from `values`; set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn an_empty_required_setting_is_refused_where_it_is_written() {
+    let text = platform(
+        &[],
+        "[addons.karpenter]\nchart_version = \"1.14.1\"\ncluster_name = \"\"\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: `cluster_name` of add-on `karpenter` is empty: the chart refuses to render without `settings.clusterName`
+  --> platform.toml:21:16
+   |
+21 | cluster_name = ""
+   |                ^^
+   = help: set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+#[test]
+fn node_ports_on_a_cluster_ip_service_are_refused() {
+    let text = platform(
+        &[],
+        r#"[addons.ingress-nginx]
+chart_version = "4.15.1"
+service_type = "ClusterIP"
+node_ports = { http = 30080 }
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG028]: `node_ports` does not apply to `service_type = "ClusterIP"` (platform.toml:21): a ClusterIP Service has no node ports
+  --> platform.toml:22:14
+   |
+22 | node_ports = { http = 30080 }
+   |              ^^^^^^^^^^^^^^^^
+   = help: remove `node_ports`, or set `service_type = "NodePort"` (behind an ALB) or `"LoadBalancer"`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // With a node port Service they are what the ALB's target groups use.
+    let (stderr, _) = renders(&text.replace("\"ClusterIP\"", "\"NodePort\""));
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn external_dns_without_domain_filters_is_a_warning() {
+    let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");
+    let (stderr, p) = renders(&text);
+    assert_eq!(
+        stderr,
+        r#"warning[KG004]: add-on `external-dns` sets no `domain_filters`: external-dns may then write records in every Route 53 zone its IAM role can reach
+  --> platform.toml:19:9
+   |
+19 | [addons.external-dns]
+   |         ^^^^^^^^^^^^
+   = help: list the zones it may write, e.g. `domain_filters = ["example.com"]`, and limit its IAM role to them; `domain_filters = []` says every zone is meant
+
+"#
+    );
+    assert!(p.exists("generated/values/prod/external-dns.yaml"));
+    // An explicit empty list means every zone, on purpose.
+    let (stderr, _) = renders(&format!("{text}domain_filters = []\n"));
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn v1beta1_external_secrets_on_an_operator_that_no_longer_serves_them_are_refused() {
+    let eso = |chart: &str, values: &str| {
+        platform(
+            &[(
+                "aws_region = \"eu-west-1\"\n",
+                "aws_region = \"eu-west-1\"\nsecrets_backend = \"external-secrets\"\n",
+            )],
+            &format!(
+                "[external_secrets]\napi_version = \"v1beta1\"\n\n[addons.external-secrets]\nchart_version = \"{chart}\"\n{values}"
+            ),
+        )
+    };
+    assert_eq!(
+        fails(&eso("2.9.0", ""), &[]),
+        r#"error[KG019]: environment `prod` writes its ExternalSecrets at `external-secrets.io/v1beta1`, which add-on `external-secrets` (chart 2.9.0) does not serve: its CRDs serve only `external-secrets.io/v1` since chart 0.17.0
+  --> platform.toml:21:15
+   |
+21 | api_version = "v1beta1"
+   |               ^^^^^^^^^
+   = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // Between 0.17.0 and 1.3.1 the chart has no value to serve it again.
+    let asked = "values = { crds = { unsafeServeV1Beta1 = true } }\n";
+    let err = fails(&eso("1.2.1", asked), &[]);
+    assert!(
+        err.contains("= help: remove `api_version = \"v1beta1\"`: kgen then writes `v1`, which the operator serves since v0.16; or pin a chart before 0.17.0, or one from 1.3.1 on with `values = { crds = { unsafeServeV1Beta1 = true } }`\n"),
+        "{err}"
+    );
+    // Served again on purpose, or by a chart that still serves it.
+    renders(&eso("2.9.0", asked));
+    renders(&eso("0.16.2", ""));
+}
+
+#[test]
+fn values_that_rename_the_service_account_of_an_iam_role_are_refused() {
+    let text = platform(
+        &[],
+        r#"[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+iam_role = "arn:aws:iam::123456789012:role/dns"
+values = { serviceAccount = { name = "dns" } }
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: `values` of add-on `external-dns` rename its ServiceAccount (`serviceAccount.name = "dns"`), but its `iam_role` is for the ServiceAccount `external-dns`: kgen writes the IRSA trust subject `system:serviceaccount:external-dns:external-dns` in the Terraform hand-off, so the renamed one could not assume the role
+  --> platform.toml:23:10
+   |
+23 | values = { serviceAccount = { name = "dns" } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `serviceAccount.name` from `values`: kgen names the ServiceAccount after the release; to name it otherwise, set `release = "..."`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // cluster-autoscaler's ServiceAccount is under `rbac`, and with Pod Identity the
+    // hand-off is an association.
+    let text = platform(
+        &[],
+        r#"[addons.cluster-autoscaler]
+chart_version = "9.59.0"
+cluster_name = "acme"
+workload_identity = "pod-identity"
+iam_role = "arn:aws:iam::123456789012:role/ca"
+
+[addons.cluster-autoscaler.values.rbac.serviceAccount]
+name = "ca"
+"#,
+    );
+    let err = fails(&text, &[]);
+    assert!(
+        err.starts_with("error[KG019]: `values` of add-on `cluster-autoscaler` rename its ServiceAccount (`rbac.serviceAccount.name = \"ca\"`), but its `iam_role` is for the ServiceAccount `cluster-autoscaler`: kgen writes the Pod Identity association of `kube-system/cluster-autoscaler` in the Terraform hand-off, so the renamed one could not assume the role\n  --> platform.toml:25:28\n"),
+        "{err}"
+    );
+    // Without an IAM role, or naming it as kgen does, `values` may set it.
+    let (stderr, _) = renders(&platform(
+        &[],
+        r#"[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+values = { serviceAccount = { name = "dns" } }
+"#,
+    ));
+    assert_eq!(stderr, "");
+    let (stderr, _) = renders(&platform(
+        &[],
+        r#"[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+iam_role = "arn:aws:iam::123456789012:role/dns"
+values = { serviceAccount = { name = "external-dns" } }
+"#,
+    ));
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn a_chart_that_needs_a_newer_kubernetes_is_refused_at_its_version() {
+    let csi = "[addons.secrets-store-csi-driver]\nchart_version = \"1.6.0\"\n";
+    let on_129 = platform(
+        &[(
+            "kubernetes_version = \"1.30\"",
+            "kubernetes_version = \"1.29\"",
+        )],
+        csi,
+    );
+    assert_eq!(
+        fails(&on_129, &[]),
+        r#"error[KG019]: chart 1.6.0 of add-on `secrets-store-csi-driver` needs Kubernetes 1.30 or later, but cluster `prod` runs 1.29: its Chart.yaml says `kubeVersion: ">=1.30.0-0"` since 1.6.0, and Argo CD renders the chart with the cluster's version
+  --> platform.toml:20:17
+   |
+20 | chart_version = "1.6.0"
+   |                 ^^^^^^^
+   = help: pin a chart version that supports Kubernetes 1.29 (kgen's preset was checked against 1.5.6); or, if the cluster runs 1.30 or later, correct `kubernetes_version` under `[clusters.prod]`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // A cluster without `kubernetes_version` is taken as the oldest kgen supports.
+    let unset = platform(&[("kubernetes_version = \"1.30\"\n", "")], csi);
+    let err = fails(&unset, &[]);
+    assert!(
+        err.contains("but cluster `prod` is taken to run 1.29 (no `kubernetes_version` is set for it): ")
+            && err.contains("or, if the cluster runs 1.30 or later, set `kubernetes_version` under `[clusters.prod]`\n"),
+        "{err}"
+    );
+    // On 1.30 it installs; 1.5.6 installs anywhere.
+    renders(&platform(&[], csi));
+    renders(&on_129.replace("\"1.6.0\"", "\"1.5.6\""));
+}
+
+#[test]
+fn a_preset_s_minimum_kubernetes_holds_for_releases_kgen_did_not_read() {
+    // secrets-store-csi-driver needs 1.30 from 1.6.0 on: a later release (not read)
+    // keeps that floor, and is refused on 1.29 at its version.
+    let csi = |version: &str, kube: &str| {
+        platform(
+            &[(
+                "kubernetes_version = \"1.30\"",
+                &format!("kubernetes_version = \"{kube}\""),
+            )],
+            &format!("[addons.secrets-store-csi-driver]\nchart_version = \"{version}\"\n"),
+        )
+    };
+    assert_eq!(
+        fails(&csi("1.7.2", "1.29"), &[]),
+        r#"error[KG019]: chart 1.7.2 of add-on `secrets-store-csi-driver` needs Kubernetes 1.30 or later, but cluster `prod` runs 1.29: its Chart.yaml says `kubeVersion: ">=1.30.0-0"` since 1.6.0, and Argo CD renders the chart with the cluster's version
+  --> platform.toml:20:17
+   |
+20 | chart_version = "1.7.2"
+   |                 ^^^^^^^
+   = help: pin a chart version that supports Kubernetes 1.29 (kgen's preset was checked against 1.5.6); or, if the cluster runs 1.30 or later, correct `kubernetes_version` under `[clusters.prod]`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // On 1.30 and later it is not refused (there is no maximum to know).
+    renders(&csi("1.7.2", "1.30"));
+    renders(&csi("1.7.2", "1.36"));
+    // A pre-release of 1.6.0 comes before the floor.
+    renders(&csi("1.6.0-rc.1", "1.29"));
+}
+
+#[test]
+fn a_chart_made_for_an_older_kubernetes_is_refused_at_its_version() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"",
+            "kubernetes_version = \"1.34\"",
+        )],
+        r#"[addons.karpenter]
+chart_version = "1.5.0"
+cluster_name = "acme"
+
+[addons.cluster-autoscaler]
+chart_version = "9.46.0"
+cluster_name = "acme"
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: chart 1.5.0 of add-on `karpenter` supports Kubernetes up to 1.33, but cluster `prod` runs 1.34: Karpenter checks the cluster's version against its `MinK8sVersion` and `MaxK8sVersion` and refuses others ("karpenter is not compatible with kubernetes version")
+  --> platform.toml:20:17
+   |
+20 | chart_version = "1.5.0"
+   |                 ^^^^^^^
+   = help: pin a chart version that supports Kubernetes 1.34 (kgen's preset was checked against 1.14.1); or, if the cluster runs 1.33 or earlier, correct `kubernetes_version` under `[clusters.prod]`
+
+error[KG019]: chart 9.46.0 of add-on `cluster-autoscaler` supports Kubernetes up to 1.32, but cluster `prod` runs 1.34: the Cluster Autoscaler's README pairs each Kubernetes version with the charts made for it, and kgen runs the autoscaler of the cluster's version
+  --> platform.toml:24:17
+   |
+24 | chart_version = "9.46.0"
+   |                 ^^^^^^^^
+   = help: pin a chart version that supports Kubernetes 1.34 (kgen's preset was checked against 9.59.0); or, if the cluster runs 1.32 or earlier, correct `kubernetes_version` under `[clusters.prod]`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+    // Karpenter 1.6.6 runs on 1.34, 1.7.0 did not yet (its range went back to 1.33).
+    let karpenter = |version: &str| {
+        platform(
+            &[(
+                "kubernetes_version = \"1.30\"",
+                "kubernetes_version = \"1.34\"",
+            )],
+            &format!(
+                "[addons.karpenter]\nchart_version = \"{version}\"\ncluster_name = \"acme\"\n"
+            ),
+        )
+    };
+    renders(&karpenter("1.6.6"));
+    assert!(fails(&karpenter("1.7.0"), &[]).contains("supports Kubernetes up to 1.33"));
+    // A release kgen did not read is not checked.
+    renders(&karpenter("1.15.0"));
+}
+
+#[test]
+fn a_cluster_autoscaler_of_another_minor_version_is_refused() {
+    let ca = |kube: &str, values: &str| {
+        platform(
+            &[(
+                "kubernetes_version = \"1.30\"",
+                &format!("kubernetes_version = \"{kube}\""),
+            )],
+            &format!(
+                "[addons.cluster-autoscaler]\nchart_version = \"9.59.0\"\ncluster_name = \"acme\"\n{values}"
+            ),
+        )
+    };
+    assert_eq!(
+        fails(
+            &ca("1.33", "values = { image = { tag = \"v1.32.7\" } }\n"),
+            &[]
+        ),
+        r#"error[KG019]: add-on `cluster-autoscaler`: the Cluster Autoscaler image `v1.32.7` is not of Kubernetes 1.33, the cluster's version: the autoscaler must match the cluster's minor version
+  --> platform.toml:22:10
+   |
+22 | values = { image = { tag = "v1.32.7" } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: leave `image.tag` out (kgen writes `v1.33.6`, the newest release of 1.33 it knows), or set a v1.33.x tag
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    assert_eq!(
+        fails(&ca("1.37", ""), &[]),
+        r#"error[KG019]: add-on `cluster-autoscaler`: kgen knows no Cluster Autoscaler release for Kubernetes 1.37, so the chart's own image would run, whatever its version: the autoscaler must match the cluster's minor version
+  --> platform.toml:19:9
+   |
+19 | [addons.cluster-autoscaler]
+   |         ^^^^^^^^^^^^^^^^^^
+   = help: set the newest release of 1.37 (a `cluster-autoscaler-1.37.<patch>` tag of kubernetes/autoscaler): `values = { image = { tag = "v1.37.<patch>" } }`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let (_, p) = renders(&ca("1.37", "values = { image = { tag = \"v1.37.0\" } }\n"));
+    assert!(p
+        .read("generated/values/prod/cluster-autoscaler.yaml")
+        .contains("image:\n  tag: v1.37.0\n"));
+}
+
+#[test]
+fn an_application_name_over_63_characters_is_refused_at_the_add_ons_header() {
+    // 26 characters of cluster name + `-` + the preset's 37.
+    let cluster = "production-eu-west-1-green";
+    let text = platform(
+        &[
+            ("[clusters.prod]", &format!("[clusters.{cluster}]")),
+            ("cluster = \"prod\"", &format!("cluster = \"{cluster}\"")),
+        ],
+        "[addons.secrets-store-csi-driver-provider-aws]\nchart_version = \"3.1.1\"\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG305]: add-on `secrets-store-csi-driver-provider-aws` of cluster `production-eu-west-1-green` would be the Argo CD Application `production-eu-west-1-green-secrets-store-csi-driver-provider-aws`, 64 characters; with label tracking Argo CD writes it as the `app.kubernetes.io/instance` label, which holds at most 63
+  --> platform.toml:19:9
+   |
+19 | [addons.secrets-store-csi-driver-provider-aws]
+   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: give the add-on a name of at most 36 characters and keep the chart with `preset`, e.g. `[addons.ascp]` with `preset = "secrets-store-csi-driver-provider-aws"`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // As the help says.
+    let (stderr, p) = renders(&text.replace(
+        "[addons.secrets-store-csi-driver-provider-aws]\n",
+        "[addons.ascp]\npreset = \"secrets-store-csi-driver-provider-aws\"\n",
+    ));
+    assert_eq!(stderr, "");
+    assert!(p.exists(&format!("generated/argocd/{cluster}/application-ascp.yaml")));
+}
+
+/// Every preset at the version kgen checked it against, with what it needs, on a
+/// cluster every one of them supports: no error, no warning, every Application written,
+/// and the committed tree is fresh (`render --check` exits 0); `validate` agrees.
+#[test]
+fn every_preset_with_what_it_needs_renders_without_a_word() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod\" }\n",
+        )],
+        r#"[addons.aws-load-balancer-controller]
+chart_version = "3.5.0"
+iam_role = "arn:aws:iam::123456789012:role/alb"
+
+[addons.cert-manager]
+chart_version = "v1.21.1"
+
+[addons.cluster-autoscaler]
+chart_version = "9.59.0"
+iam_role = "arn:aws:iam::123456789012:role/ca"
+
+[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+iam_role = "arn:aws:iam::123456789012:role/dns"
+values = { serviceAccount = { name = "external-dns" } }
+
+[addons.external-secrets]
+chart_version = "2.9.0"
+
+[addons.fluent-bit]
+chart_version = "0.2.0"
+
+[addons.ingress-nginx]
+chart_version = "4.15.1"
+service_type = "NodePort"
+node_ports = { http = 30080, https = 30443 }
+
+[addons.karpenter]
+chart_version = "1.14.1"
+
+[addons.metrics-server]
+chart_version = "3.13.1"
+
+[addons.sealed-secrets]
+chart_version = "2.18.5"
+
+[addons.secrets-store-csi-driver]
+chart_version = "1.6.0"
+
+[addons.secrets-store-csi-driver-provider-aws]
+chart_version = "3.1.1"
+"#,
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    for addon in [
+        "aws-load-balancer-controller",
+        "cert-manager",
+        "cluster-autoscaler",
+        "external-dns",
+        "external-secrets",
+        "fluent-bit",
+        "ingress-nginx",
+        "karpenter",
+        "metrics-server",
+        "sealed-secrets",
+        "secrets-store-csi-driver",
+        "secrets-store-csi-driver-provider-aws",
+    ] {
+        assert!(
+            p.exists(&format!("generated/argocd/prod/application-{addon}.yaml")),
+            "{addon}"
+        );
+    }
+    let ca = p.read("generated/values/prod/cluster-autoscaler.yaml");
+    assert!(ca.contains("  clusterName: acme-prod\n"), "{ca}");
+    assert!(ca.contains("awsRegion: eu-west-1\n"), "{ca}");
+    assert!(ca.contains("  tag: v1.30.7\n"), "{ca}");
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+/// `kgen validate` runs the same checks: exit 2, the same diagnostic, nothing written.
+#[test]
+fn validate_refuses_what_render_refuses() {
+    let text = platform(
+        &[NO_AWS_REGION],
+        "[addons.fluent-bit]\nchart_version = \"0.2.0\"\n",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error[KG004]: add-on `fluent-bit` has no `region`: the chart would send the logs to `us-east-1`, its default `cloudWatchLogs.region`\n  --> platform.toml:18:9\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!p.exists("generated"));
+}
+
+/// The ESO check names every environment whose `api_version` it refuses, grouped by
+/// where it is written, and the cluster's ClusterSecretStores when it has some.
+#[test]
+fn v1beta1_external_secrets_are_refused_where_each_environment_sets_them() {
+    let text = platform(
+        &[
+            (
+                "aws_region = \"eu-west-1\"\n",
+                "aws_region = \"eu-west-1\"\nsecrets_backend = \"external-secrets\"\n",
+            ),
+            (
+                "[environments.prod]\ncluster = \"prod\"\n",
+                "[environments.prod]\ncluster = \"prod\"\nnamespace = \"prod-{{ service }}\"\n\n[environments.stage]\ncluster = \"prod\"\nnamespace = \"stage-{{ service }}\"\n",
+            ),
+        ],
+        r#"[baseline.secret_stores.aws]
+provider = "secrets-manager"
+namespaces = ["prod-api", "stage-api"]
+
+[addons.external-secrets]
+chart_version = "2.9.0"
+"#,
+    );
+    let both = text.replace(
+        "[baseline.secret_stores.aws]",
+        "[external_secrets]\napi_version = \"v1beta1\"\n\n[baseline.secret_stores.aws]",
+    );
+    assert_eq!(
+        fails(&both, &[]),
+        r#"error[KG019]: environments `prod`, `stage` write their ExternalSecrets (and cluster `prod` its ClusterSecretStores) at `external-secrets.io/v1beta1`, which add-on `external-secrets` (chart 2.9.0) does not serve: its CRDs serve only `external-secrets.io/v1` since chart 0.17.0
+  --> platform.toml:26:15
+   |
+26 | api_version = "v1beta1"
+   |               ^^^^^^^^^
+   = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // One environment's overlay: the error points there and names that one.
+    let overlay = [(
+        "stage",
+        "[environment.external_secrets]\napi_version = \"v1beta1\"\n",
+    )];
+    assert_eq!(
+        fails(&text, &overlay),
+        r#"error[KG019]: environment `stage` writes its ExternalSecrets (and cluster `prod` its ClusterSecretStores) at `external-secrets.io/v1beta1`, which add-on `external-secrets` (chart 2.9.0) does not serve: its CRDs serve only `external-secrets.io/v1` since chart 0.17.0
+ --> overlays/stage.toml:2:15
+  |
+2 | api_version = "v1beta1"
+  |               ^^^^^^^^^
+  = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // At `v1`, the default, it renders.
+    renders(&text);
+}

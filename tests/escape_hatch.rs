@@ -1,0 +1,2046 @@
+//! The escape hatch (issue 18): hand-written manifests under `manifests/` and patches
+//! on kgen's rendered objects. Golden output of both mechanisms; one bad input per
+//! error with its exact stderr (file, line, column, help); `render --check`, the
+//! plugin (`kgen cmp generate`) and `kgen diff` see them.
+
+mod common;
+
+use std::path::Path;
+
+use common::Platform;
+
+/// Two environments on a cluster each, one public service, CRD schemas for the
+/// VerticalPodAutoscaler and KEDA (copied from examples/escape-hatch/schemas).
+const BASE: &str = r###"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[manifests]
+schema_dirs = ["schemas"]
+
+[environments.dev]
+sync = "auto"
+namespace = "{{ env.name }}-{{ service }}"
+vars = { queue = "dev-jobs" }
+
+[environments.prod]
+sync = "manual"
+namespace = "{{ env.name }}-{{ service }}"
+vars = { queue = "prod-jobs" }
+
+[ingress]
+class = "nginx"
+cluster_issuer = "letsencrypt"
+
+[baseline]
+provided = { issuers = ["letsencrypt"] }
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+port = 8080
+probes = { liveness = "/health", readiness = "/ready" }
+env = { LOG_FORMAT = "json" }
+ingress = { host = "api-{{ env.name }}.example.com" }
+
+"###;
+
+/// A platform made of `text`, the CRD schemas and `files`.
+fn platform(text: &str, files: &[(&str, &str)]) -> Platform {
+    let p = Platform::new(text, &[]);
+    let schemas = common::repo_root().join("examples/escape-hatch/schemas");
+    for (rel, content) in common::read_tree(&schemas) {
+        p.write(&format!("schemas/{rel}"), &content);
+    }
+    for (rel, content) in files {
+        p.write(rel, content);
+    }
+    p
+}
+
+/// Renders `p`, expecting it to be refused: exit 2, nothing on stdout, nothing
+/// written. Returns stderr.
+fn fails(p: &Platform) -> String {
+    let out = p.kgen(&["render"]);
+    assert_eq!(
+        out.code, 2,
+        "expected exit 2, got {}:\n{}{}",
+        out.code, out.stdout, out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    assert!(
+        !p.exists("generated"),
+        "nothing may be written on bad input"
+    );
+    out.stderr
+}
+
+fn assert_stderr(actual: &str, expected: &str) {
+    assert!(
+        actual == expected,
+        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+fn assert_file(p: &Platform, rel: &str, expected: &str) {
+    let actual = p.read(rel);
+    assert!(
+        actual == expected,
+        "{rel} differs:\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Golden output
+// ---------------------------------------------------------------------------------
+
+const GOLDEN_PATCHES: &str = r###"
+# A JSON merge patch: the WAF on the Ingress.
+[services.api.patches.waf]
+kind = "Ingress"
+merge = { metadata = { annotations = { "nginx.ingress.kubernetes.io/enable-modsecurity" = "true" } } }
+
+# A JSON Patch in a YAML file: one more container environment value.
+[services.api.patches.gomemlimit]
+kind = "Deployment"
+file = "patches/gomemlimit.yaml"
+"###;
+
+const VPA: &str = r###"# Recommendations only: the HPA scales on CPU.
+apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata:
+  name: api
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: api
+  updatePolicy:
+    updateMode: "Off"
+"###;
+
+const SCALED_OBJECT: &str = r###"apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: "{{ service }}-queue"
+spec:
+  scaleTargetRef:
+    name: "{{ service }}"
+  minReplicaCount: 2
+  maxReplicaCount: 10
+  triggers:
+    - type: aws-sqs-queue
+      metadata:
+        queueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/{{ env.queue }}"
+        queueLength: "20"
+        awsRegion: eu-west-1
+"###;
+
+const PRIORITY_CLASS: &str = r###"apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: batch-low
+value: 100
+globalDefault: false
+description: "Batch jobs that may wait."
+"###;
+
+const GOMEMLIMIT: &str = r###"# Container 0 is the service's own.
+- op: add
+  path: /spec/template/spec/containers/0/env/-
+  value:
+    name: GOMEMLIMIT
+    valueFrom:
+      resourceFieldRef:
+        containerName: api
+        resource: limits.memory
+"###;
+
+/// The platform of the golden test: both mechanisms, every kind of place.
+fn golden() -> Platform {
+    let text = format!("{BASE}{GOLDEN_PATCHES}");
+    platform(
+        &text,
+        &[
+            ("manifests/_all/api/vpa.yaml", VPA),
+            ("manifests/_all/api/scaledobject.tmpl.yaml", SCALED_OBJECT),
+            (
+                "manifests/clusters/prod/extras/priorityclass.yaml",
+                PRIORITY_CLASS,
+            ),
+            ("patches/gomemlimit.yaml", GOMEMLIMIT),
+        ],
+    )
+}
+
+#[test]
+fn golden_output_of_hand_written_manifests_and_patches() {
+    let p = golden();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_stderr(
+        &out.stderr,
+        r###"warning[KG306]: ScaledObject (keda.sh) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
+ --> manifests/_all/api/scaledobject.tmpl.yaml:2:7
+  |
+2 | kind: ScaledObject
+  |       ^^^^^^^^^^^^
+  = in: generated/dev/api/manifest-scaledobject-api-queue.yaml: kind
+  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+
+warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
+ --> manifests/_all/api/vpa.yaml:3:7
+  |
+3 | kind: VerticalPodAutoscaler
+  |       ^^^^^^^^^^^^^^^^^^^^^
+  = in: generated/dev/api/manifest-verticalpodautoscaler-api.yaml: kind
+  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+
+"###,
+    );
+    let files: Vec<String> = p.generated().into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        files,
+        [
+            "argocd/cmp/plugin.yaml",
+            "argocd/dev/applicationset-dev.yaml",
+            "argocd/dev/appproject-dev.yaml",
+            "argocd/dev/bootstrap.yaml",
+            "argocd/prod/application-extras.yaml",
+            "argocd/prod/applicationset-prod.yaml",
+            "argocd/prod/appproject-prod.yaml",
+            "argocd/prod/bootstrap.yaml",
+            "clusters/prod/extras/manifest-priorityclass-batch-low.yaml",
+            "dev/api/configmap.yaml",
+            "dev/api/deployment.yaml",
+            "dev/api/ingress.yaml",
+            "dev/api/manifest-scaledobject-api-queue.yaml",
+            "dev/api/manifest-verticalpodautoscaler-api.yaml",
+            "dev/api/namespace.yaml",
+            "dev/api/pdb.yaml",
+            "dev/api/service.yaml",
+            "dev/api/serviceaccount.yaml",
+            "prod/api/configmap.yaml",
+            "prod/api/deployment.yaml",
+            "prod/api/ingress.yaml",
+            "prod/api/manifest-scaledobject-api-queue.yaml",
+            "prod/api/manifest-verticalpodautoscaler-api.yaml",
+            "prod/api/namespace.yaml",
+            "prod/api/pdb.yaml",
+            "prod/api/service.yaml",
+            "prod/api/serviceaccount.yaml",
+            "terraform/dev.json",
+            "terraform/prod.json"
+        ]
+    );
+    assert_file(
+        &p,
+        "generated/dev/api/manifest-scaledobject-api-queue.yaml",
+        r###"# Generated by kgen from manifests/_all/api/scaledobject.tmpl.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/_all/api/scaledobject.tmpl.yaml (docs/escape-hatch.md)
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: api-queue
+  namespace: dev-api
+spec:
+  maxReplicaCount: 10
+  minReplicaCount: 2
+  scaleTargetRef:
+    name: api
+  triggers:
+  - metadata:
+      awsRegion: eu-west-1
+      queueLength: "20"
+      queueURL: https://sqs.eu-west-1.amazonaws.com/123456789012/dev-jobs
+    type: aws-sqs-queue
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/prod/api/manifest-scaledobject-api-queue.yaml",
+        r###"# Generated by kgen from manifests/_all/api/scaledobject.tmpl.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/_all/api/scaledobject.tmpl.yaml (docs/escape-hatch.md)
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: api-queue
+  namespace: prod-api
+spec:
+  maxReplicaCount: 10
+  minReplicaCount: 2
+  scaleTargetRef:
+    name: api
+  triggers:
+  - metadata:
+      awsRegion: eu-west-1
+      queueLength: "20"
+      queueURL: https://sqs.eu-west-1.amazonaws.com/123456789012/prod-jobs
+    type: aws-sqs-queue
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/prod/api/manifest-verticalpodautoscaler-api.yaml",
+        r###"# Generated by kgen from manifests/_all/api/vpa.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/_all/api/vpa.yaml (docs/escape-hatch.md)
+apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata:
+  name: api
+  namespace: prod-api
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: api
+  updatePolicy:
+    updateMode: "Off"
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml",
+        r###"# Generated by kgen from manifests/clusters/prod/extras/priorityclass.yaml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/clusters/prod/extras/priorityclass.yaml (docs/escape-hatch.md)
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: batch-low
+description: Batch jobs that may wait.
+globalDefault: false
+value: 100
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/argocd/prod/application-extras.yaml",
+        r###"# Generated by kgen from platform.toml. Do not edit: change the inputs and run `kgen render`.
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  annotations:
+    argocd.argoproj.io/sync-wave: "-1"
+  labels:
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/part-of: acme
+    kgen.dev/cluster: prod
+  name: prod-extras
+  namespace: argocd
+spec:
+  destination:
+    server: https://kubernetes.default.svc
+  project: prod
+  revisionHistoryLimit: 10
+  source:
+    path: generated/clusters/prod/extras
+    repoURL: https://github.com/acme/platform.git
+    targetRevision: HEAD
+  syncPolicy:
+    retry:
+      backoff:
+        duration: 5s
+        factor: 2
+        maxDuration: 3m
+      limit: 5
+    syncOptions:
+    - PrunePropagationPolicy=foreground
+    - PruneLast=true
+    - ApplyOutOfSyncOnly=true
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/argocd/prod/appproject-prod.yaml",
+        r###"# Generated by kgen from platform.toml. Do not edit: change the inputs and run `kgen render`.
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  annotations:
+    argocd.argoproj.io/sync-wave: "-5"
+  labels:
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/part-of: acme
+    kgen.dev/cluster: prod
+  name: prod
+  namespace: argocd
+spec:
+  clusterResourceWhitelist:
+  - group: ""
+    kind: Namespace
+  - group: scheduling.k8s.io
+    kind: PriorityClass
+  description: "acme: environment prod and cluster prod (generated by kgen)"
+  destinations:
+  - server: https://kubernetes.default.svc
+  - namespace: prod-api
+    server: https://kubernetes.default.svc
+  orphanedResources:
+    warn: true
+  sourceRepos:
+  - https://github.com/acme/platform.git
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/prod/api/ingress.yaml",
+        r###"# Generated by kgen from platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Patched: waf (JSON merge patch, platform.toml)
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  annotations:
+    cert-manager.io/cluster-issuer: letsencrypt
+    external-dns.alpha.kubernetes.io/hostname: api-prod.example.com
+    nginx.ingress.kubernetes.io/enable-modsecurity: "true"
+  labels:
+    app.kubernetes.io/instance: api
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/name: api
+    app.kubernetes.io/part-of: acme
+    app.kubernetes.io/version: "1.0.0"
+  name: api
+  namespace: prod-api
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: api-prod.example.com
+    http:
+      paths:
+      - backend:
+          service:
+            name: api
+            port:
+              name: http
+        path: /
+        pathType: Prefix
+  tls:
+  - hosts:
+    - api-prod.example.com
+    secretName: api-tls
+"###,
+    );
+    assert_file(
+        &p,
+        "generated/prod/api/deployment.yaml",
+        r###"# Generated by kgen from platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Patched: gomemlimit (JSON Patch, patches/gomemlimit.yaml)
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    app.kubernetes.io/instance: api
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/name: api
+    app.kubernetes.io/part-of: acme
+    app.kubernetes.io/version: "1.0.0"
+  name: api
+  namespace: prod-api
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/instance: api
+      app.kubernetes.io/name: api
+  template:
+    metadata:
+      annotations:
+        kgen.dev/config-hash: "8c315d73d4eb141a"
+      labels:
+        app.kubernetes.io/instance: api
+        app.kubernetes.io/managed-by: kgen
+        app.kubernetes.io/name: api
+        app.kubernetes.io/part-of: acme
+        app.kubernetes.io/version: "1.0.0"
+    spec:
+      containers:
+      - env:
+        - name: LOG_FORMAT
+          value: json
+        - name: GOMEMLIMIT
+          valueFrom:
+            resourceFieldRef:
+              containerName: api
+              resource: limits.memory
+        envFrom:
+        - configMapRef:
+            name: api-config
+        image: registry.example.com/acme/api:1.0.0
+        imagePullPolicy: IfNotPresent
+        livenessProbe:
+          httpGet:
+            path: /health
+            port: http
+        name: api
+        ports:
+        - containerPort: 8080
+          name: http
+          protocol: TCP
+        readinessProbe:
+          httpGet:
+            path: /ready
+            port: http
+        resources:
+          limits:
+            cpu: 500m
+            memory: 256Mi
+          requests:
+            cpu: 100m
+            memory: 128Mi
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+          readOnlyRootFilesystem: true
+          runAsNonRoot: true
+        volumeMounts:
+        - mountPath: /tmp
+          name: tmp
+      securityContext:
+        fsGroup: 10001
+        runAsGroup: 10001
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      serviceAccountName: api
+      topologySpreadConstraints:
+      - labelSelector:
+          matchLabels:
+            app.kubernetes.io/instance: api
+            app.kubernetes.io/name: api
+        matchLabelKeys:
+        - pod-template-hash
+        maxSkew: 1
+        nodeTaintsPolicy: Honor
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: ScheduleAnyway
+      - labelSelector:
+          matchLabels:
+            app.kubernetes.io/instance: api
+            app.kubernetes.io/name: api
+        matchLabelKeys:
+        - pod-template-hash
+        maxSkew: 1
+        nodeTaintsPolicy: Honor
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: ScheduleAnyway
+      volumes:
+      - emptyDir: {}
+        name: tmp
+"###,
+    );
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let a = golden();
+    let b = golden();
+    assert_eq!(a.kgen(&["render"]).code, 0);
+    assert_eq!(b.kgen(&["render"]).code, 0);
+    assert_eq!(a.generated(), b.generated());
+}
+
+/// SealedSecrets and ExternalSecrets are fine (secrets stay out of git); a kind
+/// allowed without a schema, with a reason, renders; a waiver by annotation shows in
+/// the header.
+#[test]
+fn sealed_and_external_secrets_unchecked_kinds_and_annotation_waivers_are_accepted() {
+    let text = BASE.replace(
+        "schema_dirs = [\"schemas\"]\n",
+        "schema_dirs = [\"schemas\"]\nunchecked_kinds = [{ api_version = \"bitnami.com/v1alpha1\", kind = \"SealedSecret\", reason = \"the controller publishes no schema\" }]\n",
+    );
+    let p = platform(
+        &text,
+        &[
+            ("manifests/prod/api/secrets.yaml", SECRETS),
+            ("manifests/prod/api/job.yaml", JOB),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_file(
+        &p,
+        "generated/prod/api/manifest-sealedsecret-db.yaml",
+        SEALED_OUT,
+    );
+    assert!(p.exists("generated/prod/api/manifest-externalsecret-api-keys.yaml"));
+    let job = p.read("generated/prod/api/manifest-job-warmup.yaml");
+    assert!(
+        job.starts_with("# Generated by kgen from manifests/prod/api/job.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.\n# Hand-written: edit manifests/prod/api/job.yaml (docs/escape-hatch.md)\n# Waived: KG204 (the warm-up tool writes its cache next to its binary)\napiVersion: batch/v1\n"),
+        "{job}"
+    );
+    assert!(!p.exists("generated/dev/api/manifest-job-warmup.yaml"));
+}
+
+const SECRETS: &str = r###"apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: db
+spec:
+  encryptedData:
+    password: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: api-keys
+spec:
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: aws
+  target:
+    name: api-keys
+  data:
+    - secretKey: key
+      remoteRef:
+        key: prod/api/keys
+"###;
+
+const SEALED_OUT: &str = r###"# Generated by kgen from manifests/prod/api/secrets.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/prod/api/secrets.yaml (docs/escape-hatch.md)
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: db
+  namespace: prod-api
+spec:
+  encryptedData:
+    password: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq
+"###;
+
+const JOB: &str = r###"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: warmup
+  annotations:
+    kgen.dev/waive-KG204: "the warm-up tool writes its cache next to its binary"
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      serviceAccountName: api
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: warmup
+          image: registry.example.com/acme/warmup:1.0.0
+          resources:
+            requests: { cpu: 50m, memory: 64Mi }
+            limits: { memory: 64Mi }
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities:
+              drop: [ALL]
+"###;
+
+// ---------------------------------------------------------------------------------
+// render --check, the plugin, diff
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn render_check_sees_hand_written_manifests_and_patch_files() {
+    let p = golden();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    // An edited manifest, an edited patch file: stale.
+    p.write(
+        "manifests/_all/api/vpa.yaml",
+        &VPA.replace("\"Off\"", "\"Initial\""),
+    );
+    p.write(
+        "patches/gomemlimit.yaml",
+        &GOMEMLIMIT.replace("limits.memory", "requests.memory"),
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout,
+        "stale:   generated/dev/api/deployment.yaml\nstale:   generated/dev/api/manifest-verticalpodautoscaler-api.yaml\nstale:   generated/prod/api/deployment.yaml\nstale:   generated/prod/api/manifest-verticalpodautoscaler-api.yaml\ngenerated/ is out of date: 4 stale, 0 missing, 0 extra; run `kgen render` and commit the result\n"
+    );
+
+    // A removed manifest: its files are extra; a new one: missing.
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    std::fs::remove_file(
+        p.path()
+            .join("manifests/clusters/prod/extras/priorityclass.yaml"),
+    )
+    .unwrap();
+    p.write(
+        "manifests/dev/api/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: \"1\"\n",
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, CHECK_AFTER_MOVE);
+}
+
+#[test]
+fn plugin_output_includes_hand_written_and_patched_objects() {
+    let p = golden();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    for env in ["dev", "prod"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+            .args(["cmp", "generate"])
+            .current_dir(p.path())
+            .env("NO_COLOR", "1")
+            .env("ARGOCD_ENV_KGEN_ENV", env)
+            .env("ARGOCD_ENV_KGEN_SERVICE", "api")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Exactly the committed files of the service, hand-written ones included.
+        let expected: Vec<String> = p
+            .generated()
+            .into_iter()
+            .filter(|(f, _)| f.starts_with(&format!("{env}/api/")))
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(stdout, expected.join("---\n"));
+        for needle in [
+            "kind: VerticalPodAutoscaler\n",
+            "kind: ScaledObject\n",
+            "# Patched: waf (JSON merge patch, platform.toml)\n",
+            "# Patched: gomemlimit (JSON Patch, patches/gomemlimit.yaml)\n",
+        ] {
+            assert!(stdout.contains(needle), "{env}: no {needle:?} in\n{stdout}");
+        }
+    }
+}
+
+#[test]
+fn diff_shows_hand_written_manifests_and_patches_and_removal_is_a_risk() {
+    let p = golden();
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "base"]);
+    // Remove the VPA, add a ConfigMap by hand, patch the Ingress once more.
+    std::fs::remove_file(p.path().join("manifests/_all/api/vpa.yaml")).unwrap();
+    p.write(
+        "manifests/prod/api/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: \"1\"\n",
+    );
+    let text = p.read("platform.toml").replace(
+        "\"nginx.ingress.kubernetes.io/enable-modsecurity\" = \"true\"",
+        "\"nginx.ingress.kubernetes.io/enable-modsecurity\" = \"true\", \"nginx.ingress.kubernetes.io/enable-owasp-core-rules\" = \"true\"",
+    );
+    p.write("platform.toml", &text);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "head"]);
+    let out = p.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = out.stdout;
+    for needle in [
+        "  ! dev: VerticalPodAutoscaler dev-api/api: removed; a prune deletes it from the cluster\n",
+        "  ! prod: VerticalPodAutoscaler prod-api/api: removed; a prune deletes it from the cluster\n",
+        "  + prod: ConfigMap prod-api/extra  (generated/prod/api/manifest-configmap-extra.yaml)\n",
+        "  - dev: VerticalPodAutoscaler dev-api/api  (generated/dev/api/manifest-verticalpodautoscaler-api.yaml)\n",
+        "  ~ prod: Ingress prod-api/api  (generated/prod/api/ingress.yaml)\n",
+        "+    nginx.ingress.kubernetes.io/enable-owasp-core-rules: \"true\"\n",
+    ] {
+        assert!(text.contains(needle), "no {needle:?} in\n{text}");
+    }
+}
+
+const CHECK_AFTER_MOVE: &str = "stale:   generated/argocd/prod/appproject-prod.yaml\nmissing: generated/dev/api/manifest-configmap-extra.yaml\nextra:   generated/argocd/prod/application-extras.yaml\nextra:   generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml\ngenerated/ is out of date: 1 stale, 1 missing, 2 extra; run `kgen render` and commit the result\n";
+
+// ---------------------------------------------------------------------------------
+// Bad input: one test per error
+// ---------------------------------------------------------------------------------
+
+/// KG040: a directory named after no environment, with the known ones.
+#[test]
+fn manifest_for_an_unknown_environment() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/stage/api/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG040]: manifests/stage/api/cm.yaml: there is no environment `stage`
+ --> manifests/stage/api/cm.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^
+  = help: known environments: dev, prod, _all
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG040: a directory named after no service, with a suggestion.
+#[test]
+fn manifest_for_an_unknown_service() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/dev/apii/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG040]: manifests/dev/apii/cm.yaml: there is no service `apii`
+ --> manifests/dev/apii/cm.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^
+  = help: did you mean `api`? known services: api
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG040: a file that is not in `<env>/<service>/`.
+#[test]
+fn manifest_outside_the_layout() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/dev/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG040]: manifests/dev/cm.yaml is not where kgen reads hand-written manifests
+ --> manifests/dev/cm.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^
+  = help: hand-written manifests go in manifests/<env>/<service>/, manifests/_all/<service>/ (every environment) or manifests/clusters/<cluster>/<component>/ (docs/escape-hatch.md)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG040: a cluster component named like one kgen writes itself.
+#[test]
+fn manifest_for_a_kgen_component() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/clusters/prod/bootstrap/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+  namespace: tools
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG040]: manifests/clusters/prod/bootstrap/cm.yaml: kgen writes the component `bootstrap` of cluster `prod` itself
+ --> manifests/clusters/prod/bootstrap/cm.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^
+  = help: choose another directory name for the component, e.g. `extras`; kgen writes the Application `<cluster>-<component>` for it
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG041: `generateName` instead of a name.
+#[test]
+fn manifest_named_by_generate_name() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/dev/api/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  generateName: extra-
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG041]: this ConfigMap has no `metadata.name`
+ --> manifests/dev/api/cm.yaml:3:1
+  |
+3 | metadata:
+  | ^^^^^^^^
+  = help: Argo CD cannot track an object named by `generateName` (each sync would create another): give it a fixed `metadata.name`
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG041: two hand-written objects that would be written to one file.
+#[test]
+fn two_objects_with_one_file_name() {
+    let p = platform(
+        BASE,
+        &[
+            (
+                "manifests/_all/api/a.yaml",
+                r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+            ),
+            (
+                "manifests/dev/api/b.yaml",
+                r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+            ),
+        ],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG041]: two hand-written objects would be written to generated/dev/api/manifest-configmap-extra.yaml: a ConfigMap named `extra` is already defined
+ --> manifests/dev/api/b.yaml:4:9
+  |
+4 |   name: extra
+  |         ^^^^^
+  = help: kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the other is in manifests/_all/api/a.yaml)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG041: a namespaced object of a cluster component names no namespace.
+#[test]
+fn cluster_component_object_without_namespace() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/clusters/prod/extras/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG041]: ConfigMap `extra` is namespaced, but has no `metadata.namespace`
+ --> manifests/clusters/prod/extras/cm.yaml:3:1
+  |
+3 | metadata:
+  | ^^^^^^^^
+  = help: a cluster's component has no namespace of its own: write the namespace of each namespaced object
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG042: a `kind: Secret` with data is refused, the value never shown.
+#[test]
+fn secret_with_data() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/secret.yaml",
+            r###"apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+type: Opaque
+data:
+  password: aHVudGVyMg==
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG042]: Secret `db` holds data in `data`: a secret committed to git is no secret (base64 is not encryption)
+ --> manifests/prod/api/secret.yaml:6:1
+  |
+6 | data:
+  | ^^^^
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG010: a password inside a URL, in a ConfigMap written by hand; masked.
+#[test]
+fn secret_looking_literal_in_a_manifest() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  url: "postgres://app:s3cr3tPassw0rd@db.internal:5432/app"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG010]: `data.url` looks like it holds a secret (a password inside a URL); kgen refuses secrets in plain text
+ --> manifests/prod/api/cm.yaml:6:8
+  |
+6 |   url: "**************************************************"
+  |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
+  = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG010: a literal value under a secret-looking environment variable name.
+#[test]
+fn secret_looking_env_value_in_a_manifest() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/job.yaml",
+            r###"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: warmup
+  annotations:
+    kgen.dev/waive-KG204: "the warm-up tool writes its cache next to its binary"
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      serviceAccountName: api
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: warmup
+          image: registry.example.com/acme/warmup:1.0.0
+          env:
+            - name: DB_PASSWORD
+              value: hunter2hunter2
+          resources:
+            requests: { cpu: 50m, memory: 64Mi }
+            limits: { memory: 64Mi }
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities:
+              drop: [ALL]
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG010]: `spec.template.spec.containers[0].env[0].value` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> manifests/prod/api/job.yaml:22:22
+   |
+22 |               value: **************
+   |                      ^^^^^^^^^^^^^^ secret-looking value
+   = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG013: a template variable that does not exist, once for every environment.
+#[test]
+fn template_with_an_undefined_variable() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/_all/api/cm.tmpl.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  queue: "{{ env.queues }}"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG013]: undefined value in template: `env.queues` is undefined
+ --> manifests/_all/api/cm.tmpl.yaml:6:10
+  |
+6 |   queue: "{{ env.queues }}"
+  |          ^^^^^^^^^^^^^^^^^^
+  = help: templates in hand-written manifests see what platform.toml's strings see: `service`, `env.name`, `env.<var>`, `cluster.name`, `cluster.<var>`, `namespaces['<service>']`, `platform.name` (a cluster's component: `cluster` and `platform` only)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG101: a field of the wrong type, per the CRD schema of `[manifests] schema_dirs`, at its line.
+#[test]
+fn custom_resource_against_its_crd_schema() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/_all/api/vpa.yaml",
+            r###"apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata:
+  name: api
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: api
+  recommenders: 3
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
+ --> manifests/_all/api/vpa.yaml:2:7
+  |
+2 | kind: VerticalPodAutoscaler
+  |       ^^^^^^^^^^^^^^^^^^^^^
+  = in: generated/dev/api/manifest-verticalpodautoscaler-api.yaml: kind
+  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+
+error[KG101]: spec.recommenders: expected array, got integer (schema of autoscaling.k8s.io/v1 VerticalPodAutoscaler in schemas)
+  --> manifests/_all/api/vpa.yaml:10:17
+   |
+10 |   recommenders: 3
+   |                 ^
+   = in: generated/{dev,prod}/api/manifest-verticalpodautoscaler-api.yaml: spec.recommenders
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+}
+
+/// KG101: a field the CRD does not declare (a typo) is an error, not pruned silently.
+#[test]
+fn custom_resource_with_an_unknown_field() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/so.yaml",
+            r###"apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: api
+spec:
+  scaleTargetRef:
+    name: api
+  pollingIntervall: 30
+  triggers:
+    - type: cpu
+      metricType: Utilization
+      metadata:
+        value: "60"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"warning[KG306]: ScaledObject (keda.sh) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/prod/): the apply fails until the CRD exists
+ --> manifests/prod/api/so.yaml:2:7
+  |
+2 | kind: ScaledObject
+  |       ^^^^^^^^^^^^
+  = in: generated/prod/api/manifest-scaledobject-api.yaml: kind
+  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+
+error[KG101]: spec.pollingIntervall: unknown field (schema of keda.sh/v1alpha1 ScaledObject in schemas)
+ --> manifests/prod/api/so.yaml:8:3
+  |
+8 |   pollingIntervall: 30
+  |   ^^^^^^^^^^^^^^^^
+  = in: generated/prod/api/manifest-scaledobject-api.yaml: spec.pollingIntervall
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+}
+
+/// KG102: a kind no schema directory has, and not allowed without one.
+#[test]
+fn kind_without_a_schema() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/rollout.yaml",
+            r###"apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: api
+spec:
+  replicas: 2
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG102]: no schema for argoproj.io/v1alpha1 Rollout: it cannot be validated
+ --> manifests/prod/api/rollout.yaml:2:7
+  |
+2 | kind: Rollout
+  |       ^^^^^^^
+  = in: generated/prod/api/manifest-rollout-api.yaml: kind
+  = help: no directory of `[manifests] schema_dirs` (schemas) has argoproj.io/rollout_v1alpha1.json: add the CRD's openAPIV3Schema there as argoproj.io/rollout_v1alpha1.json, or allow the kind without a schema, with a reason, in `[manifests] unchecked_kinds` (docs/escape-hatch.md#schemas)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG047: a kind allowed without a schema needs a reason.
+#[test]
+fn unchecked_kind_without_a_reason() {
+    let text = BASE.replace("schema_dirs = [\"schemas\"]\n", "schema_dirs = [\"schemas\"]\nunchecked_kinds = [{ api_version = \"argoproj.io/v1alpha1\", kind = \"Rollout\", reason = \" \" }]\n");
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG047]: `argoproj.io/v1alpha1 Rollout` is allowed without a schema, but with no reason
+ --> platform.toml:8:87
+  |
+8 | unchecked_kinds = [{ api_version = "argoproj.io/v1alpha1", kind = "Rollout", reason = " " }]
+  |                                                                                       ^^^
+  = help: write why its objects cannot be validated, e.g. reason = "the vendor publishes no CRD schema"; or add its schema to a `schema_dirs` directory
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG047: a schema directory that does not exist.
+#[test]
+fn missing_schema_directory() {
+    let text = BASE.replace(
+        "schema_dirs = [\"schemas\"]\n",
+        "schema_dirs = [\"schemas\", \"crds\"]\n",
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG047]: schema directory `crds` cannot be read: No such file or directory (os error 2)
+ --> platform.toml:7:27
+  |
+7 | schema_dirs = ["schemas", "crds"]
+  |                           ^^^^^^
+  = help: create it with the CRD schemas, laid out `{group}/{kind-lowercase}_{version}.json` (kubeconform's layout), or remove it from `schema_dirs`
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG201-KG213: a hand-written Job is held to the policy rules of kgen's own, located in its file.
+#[test]
+fn policy_rules_on_a_hand_written_job() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/job.yaml",
+            r###"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: warmup
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: warmup
+          image: registry.example.com/acme/warmup:1.0.0
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"warning[KG213]: the pods run as the namespace's `default` service account
+ --> manifests/prod/api/job.yaml:7:5
+  |
+7 |     spec:
+  |     ^^^^
+  = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.serviceAccountName
+  = help: give the workload a ServiceAccount of its own, so its permissions (and IAM role) are its own
+
+error[KG201]: container `warmup` sets no cpu request, no memory request, no memory limit
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].resources
+   = help: without requests the scheduler packs pods blindly, and without a memory limit one pod can starve the node
+
+error[KG203]: container `warmup` may run as root (no runAsNonRoot: true and no runAsUser)
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.runAsNonRoot
+   = help: set runAsNonRoot: true and a non-zero runAsUser in the pod's securityContext
+
+error[KG204]: container `warmup` can write to its root filesystem
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem
+   = help: set readOnlyRootFilesystem: true and mount an emptyDir where the program writes (kgen mounts one at /tmp)
+
+error[KG205]: container `warmup` keeps the default Linux capabilities (capabilities.drop has no ALL)
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.capabilities.drop
+
+error[KG205]: container `warmup` may gain privileges (allowPrivilegeEscalation is not false)
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation
+
+warning[KG207]: container `warmup` runs without a seccomp profile
+  --> manifests/prod/api/job.yaml:10:9
+   |
+10 |         - name: warmup
+   |         ^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.seccompProfile
+   = help: set seccompProfile: { type: RuntimeDefault } in the pod's securityContext
+
+error: 5 errors and 2 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG200: a waiver by annotation needs a reason; the finding it meant to waive stays.
+#[test]
+fn waiver_annotation_without_a_reason() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/job.yaml",
+            r###"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: warmup
+  annotations:
+    kgen.dev/waive-KG204: ""
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      serviceAccountName: api
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: warmup
+          image: registry.example.com/acme/warmup:1.0.0
+          resources:
+            requests: { cpu: 50m, memory: 64Mi }
+            limits: { memory: 64Mi }
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities:
+              drop: [ALL]
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG200]: the waiver of KG204 has no reason
+ --> manifests/prod/api/job.yaml:6:27
+  |
+6 |     kgen.dev/waive-KG204: ""
+  |                           ^^
+  = help: write why the rule does not apply here, e.g. reason = "batch worker: no HTTP endpoint to probe"; it is shown in the generated files
+
+error[KG204]: container `warmup` can write to its root filesystem
+  --> manifests/prod/api/job.yaml:23:11
+   |
+23 |           securityContext:
+   |           ^^^^^^^^^^^^^^^
+   = in: generated/prod/api/manifest-job-warmup.yaml: spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem
+   = help: set readOnlyRootFilesystem: true and mount an emptyDir where the program writes (kgen mounts one at /tmp)
+
+error: 2 errors and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG114: a hand-written object with the kind, namespace and name of one kgen renders.
+#[test]
+fn duplicate_of_a_rendered_object() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/svc.yaml",
+            r###"apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  selector:
+    app.kubernetes.io/name: api
+    app.kubernetes.io/instance: api
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG114]: Service `api` in namespace `prod-api` is defined more than once: the last one applied wins
+ --> manifests/prod/api/svc.yaml:4:9
+  |
+4 |   name: api
+  |         ^^^
+  = in: generated/prod/api/manifest-service-api.yaml: metadata.name
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG302: a hand-written object in a namespace the environment's AppProject does not permit, at its `namespace`.
+#[test]
+fn namespace_the_project_does_not_permit() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+  namespace: kube-system
+data:
+  a: "1"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG302]: ConfigMap `extra` is in namespace `kube-system`, which project `prod` does not permit on `https://kubernetes.default.svc`: Argo CD fails the sync of `prod-api` ("namespace kube-system is not permitted in project 'prod'")
+ --> manifests/prod/api/cm.yaml:5:14
+  |
+5 |   namespace: kube-system
+  |              ^^^^^^^^^^^
+  = in: generated/prod/api/manifest-configmap-extra.yaml: metadata.namespace
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG302: a cluster-scoped kind in a service's directory, which its project does not whitelist.
+#[test]
+fn kind_the_project_does_not_permit() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/pc.yaml",
+            r###"apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: api-high
+value: 1000
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG302]: PriorityClass `api-high` is a kind project `prod` does not permit (`clusterResourceWhitelist`): Argo CD fails the sync of `prod-api` ("resource scheduling.k8s.io:PriorityClass is not permitted in project prod")
+ --> manifests/prod/api/pc.yaml:2:7
+  |
+2 | kind: PriorityClass
+  |       ^^^^^^^^^^^^^
+  = in: generated/prod/api/manifest-priorityclass-api-high.yaml: kind
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG043: a patch whose kind matches none of the service's objects, once for both environments.
+#[test]
+fn patch_matching_no_object() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.waf]
+kind = "Ingres"
+merge = { metadata = { annotations = { "nginx.ingress.kubernetes.io/enable-modsecurity" = "true" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG043]: patch `waf` matches no object: service `api` has no Ingres
+  --> platform.toml:36:8
+   |
+36 | kind = "Ingres"
+   |        ^^^^^^^^
+   = in: generated/{dev,prod}/api: kind
+   = help: its objects: Namespace, ServiceAccount api, ConfigMap api-config, Deployment api, Service api, Ingress api, PodDisruptionBudget api; patch one of them, or move the patch to the overlays of the environments that have it
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG043: a `[defaults]` patch may miss some services, not all.
+#[test]
+fn defaults_patch_matching_nothing_anywhere() {
+    let text = BASE.replace("[services.api]\n", "[defaults.patches.team]\nkind = \"CronJob\"\nmerge = { metadata = { labels = { team = \"shop\" } } }\n\n[services.api]\n");
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG043]: patch `team` of [defaults] matches no object of any service
+  --> platform.toml:27:8
+   |
+27 | kind = "CronJob"
+   |        ^^^^^^^^^
+   = help: check its `kind` and `name` against the rendered objects; a [defaults] patch may match nothing in some services, but not in all
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG044: `remove` of a path the rendered object does not have.
+#[test]
+fn json_patch_path_that_does_not_exist() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.drop-probe]
+kind = "Deployment"
+json = [{ op = "remove", path = "/spec/template/spec/containers/0/startupProbe" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG044]: operation 0 of JSON Patch `drop-probe` does not apply to Deployment `api`: the path `/spec/template/spec/containers/0/startupProbe` does not exist in the object
+  --> platform.toml:37:33
+   |
+37 | json = [{ op = "remove", path = "/spec/template/spec/containers/0/startupProbe" }]
+   |                                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: (root)
+   = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG044: in a YAML patch file, at the operation's line.
+#[test]
+fn json_patch_file_path_that_does_not_exist() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.gomemlimit]
+kind = "Deployment"
+file = "patches/gomemlimit.yaml"
+"###
+    );
+    let p = platform(
+        &text,
+        &[(
+            "patches/gomemlimit.yaml",
+            r###"# Appends to the env of container 0.
+- op: add
+  path: /spec/template/spec/containers/0/envv/-
+  value:
+    name: GOMEMLIMIT
+    value: "200MiB"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deployment `api`: the path `/spec/template/spec/containers/0/envv/-` does not exist in the object
+ --> patches/gomemlimit.yaml:3:9
+  |
+3 |   path: /spec/template/spec/containers/0/envv/-
+  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  = in: generated/{dev,prod}/api/deployment.yaml: (root)
+  = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG045: the image belongs to `bump-image`.
+#[test]
+fn patch_changing_the_image() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.pin]
+kind = "Deployment"
+json = [{ op = "replace", path = "/spec/template/spec/containers/0/image", value = "registry.example.com/acme/api:0.9.0" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG045]: patch `pin` changes `spec.template.spec.containers[0].image` of Deployment `api`, which kgen owns (the image kgen renders from `image`, `tag` and `digest`, which `kgen bump-image` sets)
+  --> platform.toml:37:34
+   |
+37 | json = [{ op = "replace", path = "/spec/template/spec/containers/0/image", value = "registry.example.com/acme/api:0.9.0" }]
+   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].image
+   = help: set `image`, `tag` or `digest` in platform.toml or the overlay (or run `kgen bump-image`); to add a container, append it with a JSON Patch `add` at `/spec/template/spec/containers/-`; a merge patch replaces a whole list, so it cannot change one container: use a JSON Patch
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG045: a Deployment's selector is immutable, and kgen's.
+#[test]
+fn patch_changing_the_selector() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.sel]
+kind = "Deployment"
+merge = { spec = { selector = { matchLabels = { tier = "web" } } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG045]: patch `sel` changes `spec.selector.matchLabels.tier` of Deployment `api`, which kgen owns (the selector that matches the service's pods; a Deployment's is immutable)
+  --> platform.toml:37:49
+   |
+37 | merge = { spec = { selector = { matchLabels = { tier = "web" } } } }
+   |                                                 ^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.selector
+   = help: kgen keeps these fields consistent across objects: change the service's settings instead
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG045: a label kgen sets, at its key; labels of one's own are fine.
+#[test]
+fn patch_changing_a_kgen_label() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.lbl]
+kind = "Service"
+merge = { metadata = { labels = { "app.kubernetes.io/name" = "web", team = "shop" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG045]: patch `lbl` changes `metadata.labels["app.kubernetes.io/name"]` of Service `api`, which kgen owns (a label kgen sets: selectors, NetworkPolicies and Argo CD rely on it)
+  --> platform.toml:37:35
+   |
+37 | merge = { metadata = { labels = { "app.kubernetes.io/name" = "web", team = "shop" } } }
+   |                                   ^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/service.yaml: metadata.labels["app.kubernetes.io/name"]
+   = help: add labels of your own (they merge), or set `labels`/`pod_labels` of the service
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG046: a patch with no `merge`, `json` or `file`.
+#[test]
+fn patch_without_a_body() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.empty]
+kind = "Deployment"
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG046]: patch `empty` has no `merge`, `json` or `file`: it changes nothing
+  --> platform.toml:35:23
+   |
+35 | [services.api.patches.empty]
+   |                       ^^^^^
+   = help: give it a JSON merge patch (`merge = { ... }`), a JSON Patch (`json = [{ op = ..., path = ... }]`) or a YAML file of either (`file = "patches/x.yaml"`)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG046: a patch that names no kind.
+#[test]
+fn patch_without_a_kind() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.nokind]
+merge = { metadata = { annotations = { team = "shop" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG046]: patch `nokind` has no `kind`
+  --> platform.toml:35:23
+   |
+35 | [services.api.patches.nokind]
+   |                       ^^^^^^
+   = help: name the kind of the objects it patches, e.g. `kind = "Ingress"` (and `name`, when the service has several)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG046: a `file` that is not there.
+#[test]
+fn patch_file_that_does_not_exist() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.f]
+kind = "Deployment"
+file = "patches/missing.yaml"
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG046]: patch file `patches/missing.yaml` does not exist
+  --> platform.toml:37:8
+   |
+37 | file = "patches/missing.yaml"
+   |        ^^^^^^^^^^^^^^^^^^^^^^
+   = help: the path is relative to platform.toml's directory
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG010: a literal value under a secret-looking variable name added by a patch; masked.
+#[test]
+fn secret_in_a_toml_patch() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.envs]
+kind = "Deployment"
+json = [{ op = "add", path = "/spec/template/spec/containers/0/env/-", value = { name = "DB_PASSWORD", value = "hunter2hunter2" } }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG010]: a value of patch `envs` looks like a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:37:112
+   |
+37 | json = [{ op = "add", path = "/spec/template/spec/containers/0/env/-", value = { name = "DB_PASSWORD", value = "**************" } }]
+   |                                                                                                                ^^^^^^^^^^^^^^^^ secret-looking value
+   = help: keep the value in AWS Secrets Manager or SSM and reference it (the service's `secrets`, an ExternalSecret, a SecretProviderClass); see docs/security.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG010: the same in a YAML patch file.
+#[test]
+fn secret_in_a_patch_file() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.envs]
+kind = "Deployment"
+file = "patches/env.yaml"
+"###
+    );
+    let p = platform(
+        &text,
+        &[(
+            "patches/env.yaml",
+            r###"- op: add
+  path: /spec/template/spec/containers/0/env/-
+  value:
+    name: DB_PASSWORD
+    value: "hunter2hunter2"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG010]: a value of patch `envs` looks like a secret (a literal password); kgen refuses secrets in plain text
+ --> patches/env.yaml:5:12
+  |
+5 |     value: "**************"
+  |            ^^^^^^^^^^^^^^^^ secret-looking value
+  = help: keep the value in AWS Secrets Manager or SSM and reference it (the service's `secrets`, an ExternalSecret, a SecretProviderClass); see docs/security.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG106: the patched object must pass every check; the error points at the patch.
+#[test]
+fn patched_object_still_validated() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.port]
+kind = "Deployment"
+json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/containerPort", value = 99999 }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG106]: container port 99999 is out of range 1-65535
+  --> platform.toml:37:34
+   |
+37 | json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/containerPort", value = 99999 }]
+   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].ports[0].containerPort
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG101 and KG104: an annotation key the API server refuses, at the patch.
+#[test]
+fn patched_annotation_still_validated() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.ann]
+kind = "Ingress"
+merge = { metadata = { annotations = { "bad key!" = "x" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG101]: metadata.annotations: invalid key: "bad key!" does not match "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" (schema of networking.k8s.io/v1 Ingress)
+  --> platform.toml:37:40
+   |
+37 | merge = { metadata = { annotations = { "bad key!" = "x" } } }
+   |                                        ^^^^^^^^^^
+   = in: generated/{dev,prod}/api/ingress.yaml: metadata.annotations
+
+error[KG104]: "bad key!" is not a valid annotation key: the key must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit
+  --> platform.toml:37:40
+   |
+37 | merge = { metadata = { annotations = { "bad key!" = "x" } } }
+   |                                        ^^^^^^^^^^
+   = in: generated/{dev,prod}/api/ingress.yaml: metadata.annotations["bad key!"]
+
+error: 2 errors and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// A hand-written manifest that is a link out of the platform directory is refused
+/// before it is read.
+#[cfg(unix)]
+#[test]
+fn manifest_linking_outside_the_platform_is_refused() {
+    let p = platform(BASE, &[]);
+    std::fs::create_dir_all(p.path().join("manifests/dev/api")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", p.path().join("manifests/dev/api/x.yaml")).unwrap();
+    let err = fails(&p);
+    assert!(
+        err.starts_with("kgen: error: manifests/dev/api/x.yaml is a symbolic link to /etc/hostname, outside the platform directory "),
+        "{err}"
+    );
+}
+
+/// `bump-image` and `bump-chart` re-render with the same hand-written manifests and
+/// patches: nothing of theirs is dropped, and the tree stays fresh.
+#[test]
+fn bump_image_and_bump_chart_keep_the_escape_hatch() {
+    let p = golden();
+    // The add-on runs once per cluster: prod gets a cluster of its own (two
+    // environments on one server would both install the chart, KG303).
+    let text = format!(
+        "{}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n",
+        p.read("platform.toml").replace(
+            "[environments.prod]\n",
+            "[environments.prod]\ncluster = \"https://prod.example.com\"\n"
+        )
+    );
+    p.write("platform.toml", &text);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let before = p.generated();
+
+    let out = p.kgen(&["bump-image", "api", "--env", "dev", "--tag", "1.0.1"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = p.kgen(&["bump-chart", "ingress-nginx", "--version", "4.15.2"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    let after = p.generated();
+    let names = |t: &[(String, String)]| t.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&after), names(&before));
+    let deployment = p.read("generated/dev/api/deployment.yaml");
+    assert!(
+        deployment.contains("image: registry.example.com/acme/api:1.0.1\n"),
+        "{deployment}"
+    );
+    assert!(deployment.contains("name: GOMEMLIMIT\n"), "{deployment}");
+    assert!(p.exists("generated/dev/api/manifest-verticalpodautoscaler-api.yaml"));
+    assert!(p.exists("generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml"));
+}
+
+/// Patches from `[defaults]` (matching where they can), an overlay's own patch, and a
+/// patch switched off in one environment.
+#[test]
+fn defaults_overlay_and_disabled_patches() {
+    let text = BASE.replace(
+        "[services.api]\n",
+        "[defaults.patches.team]\nkind = \"Deployment\"\nmerge = { metadata = { annotations = { \"example.com/team\" = \"shop\" } } }\n\n[services.api]\n",
+    ) + "\n[services.api.patches.waf]\nkind = \"Ingress\"\nmerge = { metadata = { annotations = { \"nginx.ingress.kubernetes.io/enable-modsecurity\" = \"true\" } } }\n";
+    let p = platform(
+        &text,
+        &[
+            ("overlays/dev.toml", "[services.api.patches.waf]\nenabled = false\n"),
+            (
+                "overlays/prod.toml",
+                "[services.api.patches.body-limit]\nkind = \"Ingress\"\nname = \"api\"\nmerge = { metadata = { annotations = { \"nginx.ingress.kubernetes.io/proxy-body-size\" = \"1m\" } } }\n",
+            ),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for env in ["dev", "prod"] {
+        let d = p.read(&format!("generated/{env}/api/deployment.yaml"));
+        assert!(
+            d.contains("# Patched: team (JSON merge patch, platform.toml)\n"),
+            "{d}"
+        );
+        assert!(d.contains("    example.com/team: shop\n"), "{d}");
+    }
+    let dev = p.read("generated/dev/api/ingress.yaml");
+    assert!(
+        !dev.contains("Patched") && !dev.contains("modsecurity"),
+        "{dev}"
+    );
+    let prod = p.read("generated/prod/api/ingress.yaml");
+    assert!(
+        prod.starts_with("# Generated by kgen from platform.toml + overlays/prod.toml. Do not edit: change the inputs and run `kgen render`.\n# Patched: body-limit (JSON merge patch, overlays/prod.toml)\n# Patched: waf (JSON merge patch, platform.toml)\n"),
+        "{prod}"
+    );
+    assert!(
+        prod.contains("    nginx.ingress.kubernetes.io/proxy-body-size: 1m\n"),
+        "{prod}"
+    );
+}
