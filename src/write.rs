@@ -1,8 +1,9 @@
 //! Where files are written: comparing a `Tree` with `generated/` on disk, and
 //! bringing the disk up to date.
 //!
-//! Rules: only files whose bytes differ are written; every write is atomic (a
-//! temporary file in the same directory, then rename); a file kgen no longer
+//! Rules: only files whose bytes differ are written; every write is atomic (a new
+//! file is written unnamed and then linked under its name, a changed one is written
+//! to a temporary file in the same directory and renamed over it; see [`apply`]); a file kgen no longer
 //! produces is removed only if it starts with kgen's header; a file without that
 //! header is never overwritten or removed; symbolic links are never followed.
 
@@ -283,7 +284,14 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
         by_dir.par_iter().try_for_each(|(d, files)| {
             let dir_fd = handles.open_leaf(d)?;
             for (name, rel, replace) in files {
-                dirfd::write_file(&dir_fd, dir, d, name, tree.files[*rel].as_bytes(), *replace)?;
+                dirfd::write_file(
+                    std::os::fd::AsFd::as_fd(&dir_fd),
+                    dir,
+                    d,
+                    name,
+                    tree.files[*rel].as_bytes(),
+                    *replace,
+                )?;
             }
             Ok::<(), Error>(())
         })?;
@@ -370,46 +378,39 @@ enum DirFd<'a> {
     Borrowed(&'a std::os::fd::OwnedFd),
 }
 
-impl std::os::fd::AsRawFd for DirFd<'_> {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+impl std::os::fd::AsFd for DirFd<'_> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         match self {
-            DirFd::Owned(fd) => fd.as_raw_fd(),
-            DirFd::Borrowed(fd) => fd.as_raw_fd(),
+            DirFd::Owned(fd) => fd.as_fd(),
+            DirFd::Borrowed(fd) => fd.as_fd(),
         }
     }
 }
 
-/// File system calls relative to directory handles (`openat` and friends).
+/// File system calls relative to directory handles (`openat` and friends), through
+/// rustix: safe wrappers over the system calls, already in the tree under tempfile.
 mod dirfd {
-    use std::ffi::CString;
     use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd, RawFd};
+    use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
     use std::path::Path;
     use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    use rustix::io::Errno;
 
     use super::{TEMP_PREFIX, TEMP_SUFFIX};
     use crate::error::{Error, Result};
 
-    fn c_name(name: &str, path: &Path) -> Result<CString> {
-        CString::new(name).map_err(|_| {
-            Error::Other(format!(
-                "{} has a NUL character in its name",
-                path.display()
-            ))
-        })
-    }
-
-    fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
-        if ret < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(ret)
-        }
-    }
-
     fn link_error(path: &Path) -> Error {
         Error::Other(format!(
             "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+            path.display()
+        ))
+    }
+
+    fn nul_error(path: &Path) -> Error {
+        Error::Other(format!(
+            "{} has a NUL character in its name",
             path.display()
         ))
     }
@@ -428,37 +429,33 @@ mod dirfd {
         }
     }
 
-    fn open_dir_at(parent: RawFd, name: &CString) -> io::Result<OwnedFd> {
-        // SAFETY: `name` is a valid C string; the descriptor returned is ours.
-        let fd = check(unsafe {
-            libc::openat(
-                parent,
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        })?;
-        // SAFETY: a fresh descriptor, owned by nobody else.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    fn open_dir_at(parent: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
+        rustix::fs::openat(
+            parent,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
     }
 
     /// Opens the directory `name` in `parent` (full path `path`, for messages),
     /// creating it if it is missing; a link there is refused, never followed.
     pub(super) fn open_or_create_dir(parent: &OwnedFd, path: &Path, name: &str) -> Result<OwnedFd> {
-        let c = c_name(name, path)?;
+        if name.contains('\0') {
+            return Err(nul_error(path));
+        }
         let mut created = false;
         loop {
-            match open_dir_at(parent.as_raw_fd(), &c) {
+            match open_dir_at(parent.as_fd(), name) {
                 Ok(fd) => return Ok(fd),
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) && !created => {
-                    // SAFETY: `c` is a valid C string.
-                    match check(unsafe { libc::mkdirat(parent.as_raw_fd(), c.as_ptr(), 0o777) }) {
-                        Ok(_) => {}
-                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                        Err(e) => return Err(Error::io("create directory", path, e)),
+                Err(Errno::NOENT) if !created => {
+                    match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(Error::io("create directory", path, e.into())),
                     }
                     created = true;
                 }
-                Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                Err(Errno::LOOP | Errno::NOTDIR) => {
                     return Err(match std::fs::symlink_metadata(path) {
                         Ok(m) if m.file_type().is_symlink() => link_error(path),
                         _ => Error::Other(format!(
@@ -467,26 +464,19 @@ mod dirfd {
                         )),
                     })
                 }
-                Err(e) => return Err(Error::io("open", path, e)),
+                Err(e) => return Err(Error::io("open", path, e.into())),
             }
         }
     }
 
     fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() {
-            // SAFETY: `bytes` is a valid buffer of its length.
-            let n = unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
+            match rustix::io::write(fd, bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = &bytes[n..],
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
             }
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            bytes = &bytes[n as usize..];
         }
         Ok(())
     }
@@ -495,19 +485,20 @@ mod dirfd {
     /// (`replace` false) is created whole under its name; an existing one is replaced
     /// by renaming a temporary file over it.
     pub(super) fn write_file(
-        dir: &impl AsRawFd,
+        dir: BorrowedFd<'_>,
         root: &Path,
         rel_dir: &str,
         name: &str,
         bytes: &[u8],
         replace: bool,
     ) -> Result<()> {
-        let dir_path = root.join(rel_dir);
-        let c = c_name(name, &dir_path.join(name))?;
-        if !replace && create_whole(dir.as_raw_fd(), &dir_path, &c, bytes)? {
+        if name.contains('\0') {
+            return Err(nul_error(&root.join(rel_dir).join(name)));
+        }
+        if !replace && create_whole(dir, root, rel_dir, name, bytes)? {
             return Ok(());
         }
-        replace_with_temp(dir.as_raw_fd(), &dir_path, name, &c, bytes)
+        replace_with_temp(dir, root, rel_dir, name, bytes)
     }
 
     /// How unnamed files get their name: 0 not known yet, 1 `linkat(AT_EMPTY_PATH)`,
@@ -517,77 +508,60 @@ mod dirfd {
     /// Creates `name` in `dir` holding `bytes`, complete or not at all: the bytes go
     /// to an unnamed file that is then linked under the name. False when that cannot
     /// be done here (no `O_TMPFILE`) or the name exists: the caller replaces instead.
-    #[cfg(target_os = "linux")]
-    fn create_whole(dir: RawFd, dir_path: &Path, name: &CString, bytes: &[u8]) -> Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn create_whole(
+        dir: BorrowedFd<'_>,
+        root: &Path,
+        rel_dir: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<bool> {
         let mode = LINK_MODE.load(Ordering::Relaxed);
         if mode == 3 {
             return Ok(false);
         }
-        // SAFETY: a valid C string; the descriptor returned is ours.
-        let fd = match check(unsafe {
-            libc::openat(
-                dir,
-                c".".as_ptr(),
-                libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
-                0o600 as libc::c_uint,
-            )
-        }) {
-            // SAFETY: a fresh descriptor, owned by nobody else.
-            Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
-                ) =>
-            {
+        let fd = match rustix::fs::openat(
+            dir,
+            c".",
+            OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {
                 LINK_MODE.store(3, Ordering::Relaxed);
                 return Ok(false);
             }
-            Err(e) => return Err(Error::io("create a temporary file in", dir_path, e)),
+            Err(e) => {
+                return Err(Error::io(
+                    "create a temporary file in",
+                    root.join(rel_dir),
+                    e.into(),
+                ))
+            }
         };
-        write_all(&fd, bytes)
-            .map_err(|e| Error::io("write", dir_path.join(&*name.to_string_lossy()), e))?;
-        let linked = |how: u8| -> io::Result<libc::c_int> {
+        // Mode 0600, as the temporary files of `write_atomic` (tempfile) have always had.
+        write_all(&fd, bytes).map_err(|e| Error::io("write", root.join(rel_dir).join(name), e))?;
+        let linked = |how: u8| -> rustix::io::Result<()> {
             if how == 1 {
-                // SAFETY: valid C strings and descriptors.
-                check(unsafe {
-                    libc::linkat(
-                        fd.as_raw_fd(),
-                        c"".as_ptr(),
-                        dir,
-                        name.as_ptr(),
-                        libc::AT_EMPTY_PATH,
-                    )
-                })
+                rustix::fs::linkat(&fd, c"", dir, name, AtFlags::EMPTY_PATH)
             } else {
-                let proc_path = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-                    .expect("no NUL in a number");
-                // SAFETY: valid C strings and descriptors.
-                check(unsafe {
-                    libc::linkat(
-                        libc::AT_FDCWD,
-                        proc_path.as_ptr(),
-                        dir,
-                        name.as_ptr(),
-                        libc::AT_SYMLINK_FOLLOW,
-                    )
-                })
+                use std::os::fd::AsRawFd as _;
+                let proc_path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+                rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    proc_path.as_str(),
+                    dir,
+                    name,
+                    AtFlags::SYMLINK_FOLLOW,
+                )
             }
         };
         let mut result = linked(if mode == 2 { 2 } else { 1 });
         if mode == 0 {
             // The first file tells which way works here.
-            let refused = matches!(
-                result.as_ref().map_err(io::Error::raw_os_error),
-                Err(Some(libc::ENOENT | libc::EPERM | libc::EINVAL))
-            );
-            if refused {
+            if matches!(result, Err(Errno::NOENT | Errno::PERM | Errno::INVAL)) {
                 result = linked(2);
-                let failed = matches!(
-                    result.as_ref().map_err(io::Error::raw_os_error),
-                    Err(e) if e != Some(libc::EEXIST)
-                );
-                if failed {
+                if matches!(result, Err(e) if e != Errno::EXIST) {
                     LINK_MODE.store(3, Ordering::Relaxed);
                     return Ok(false);
                 }
@@ -597,19 +571,15 @@ mod dirfd {
             }
         }
         match result {
-            Ok(_) => Ok(true),
+            Ok(()) => Ok(true),
             // The name appeared since `compare`: replace it as a stale file.
-            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(false),
-            Err(e) => Err(Error::io(
-                "create",
-                dir_path.join(&*name.to_string_lossy()),
-                e,
-            )),
+            Err(Errno::EXIST) => Ok(false),
+            Err(e) => Err(Error::io("create", root.join(rel_dir).join(name), e.into())),
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
-    fn create_whole(_: RawFd, _: &Path, _: &CString, _: &[u8]) -> Result<bool> {
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn create_whole(_: BorrowedFd<'_>, _: &Path, _: &str, _: &str, _: &[u8]) -> Result<bool> {
         let _ = &LINK_MODE;
         Ok(false)
     }
@@ -617,10 +587,10 @@ mod dirfd {
     /// Writes `bytes` to a temporary file in `dir` (`.kgen-<pid>-<n>.tmp`), then renames
     /// it to `name`, replacing what is there.
     fn replace_with_temp(
-        dir: RawFd,
-        dir_path: &Path,
+        dir: BorrowedFd<'_>,
+        root: &Path,
+        rel_dir: &str,
         name: &str,
-        c: &CString,
         bytes: &[u8],
     ) -> Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -628,44 +598,39 @@ mod dirfd {
         let pid = *PID.get_or_init(std::process::id);
         let (tmp, fd) = loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = CString::new(format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}"))
-                .expect("no NUL in a temporary name");
-            // SAFETY: a valid C string; the descriptor returned is ours.
-            match check(unsafe {
-                libc::openat(
-                    dir,
-                    tmp.as_ptr(),
-                    libc::O_WRONLY
-                        | libc::O_CREAT
-                        | libc::O_EXCL
-                        | libc::O_NOFOLLOW
-                        | libc::O_CLOEXEC,
-                    0o600 as libc::c_uint,
-                )
-            }) {
-                // SAFETY: a fresh descriptor, owned by nobody else.
-                Ok(fd) => break (tmp, unsafe { OwnedFd::from_raw_fd(fd) }),
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
-                Err(e) => return Err(Error::io("create a temporary file in", dir_path, e)),
+            let tmp = format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}");
+            match rustix::fs::openat(
+                dir,
+                tmp.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            ) {
+                Ok(fd) => break (tmp, fd),
+                Err(Errno::EXIST) => continue,
+                Err(e) => {
+                    return Err(Error::io(
+                        "create a temporary file in",
+                        root.join(rel_dir),
+                        e.into(),
+                    ))
+                }
             }
         };
         let unlink = || {
-            // SAFETY: a valid C string.
-            unsafe { libc::unlinkat(dir, tmp.as_ptr(), 0) };
+            let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
         };
         if let Err(e) = write_all(&fd, bytes) {
             unlink();
-            return Err(Error::io(
-                "write",
-                dir_path.join(&*tmp.to_string_lossy()),
-                e,
-            ));
+            return Err(Error::io("write", root.join(rel_dir).join(&tmp), e));
         }
         drop(fd);
-        // SAFETY: valid C strings and descriptors.
-        if let Err(e) = check(unsafe { libc::renameat(dir, tmp.as_ptr(), dir, c.as_ptr()) }) {
+        if let Err(e) = rustix::fs::renameat(dir, tmp.as_str(), dir, name) {
             unlink();
-            return Err(Error::io("replace", dir_path.join(name), e));
+            return Err(Error::io(
+                "replace",
+                root.join(rel_dir).join(name),
+                e.into(),
+            ));
         }
         Ok(())
     }
