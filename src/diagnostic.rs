@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::repo_path::RepoPaths;
 use crate::rules;
 use crate::source::{Origin, Sources};
 
@@ -218,10 +219,21 @@ pub fn mask_text(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub fn render(diags: &[Diagnostic], sources: &Sources, format: Format, color: bool) -> String {
+    render_in(diags, sources, format, color, &RepoPaths::default())
+}
+
+/// [`render`], with GitHub annotations naming files relative to `repo`'s top level.
+pub fn render_in(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+    color: bool,
+    repo: &RepoPaths,
+) -> String {
     match format {
+        Format::Github => render_github_in(diags, sources, repo),
         Format::Human => render_human(diags, sources, color),
         Format::Json => render_json(diags, sources),
-        Format::Github => render_github(diags, sources),
     }
 }
 
@@ -233,10 +245,21 @@ pub fn render_read_only(
     format: Format,
     color: bool,
 ) -> String {
+    render_read_only_in(diags, sources, format, color, &RepoPaths::default())
+}
+
+/// [`render_read_only`], with GitHub annotations naming files relative to `repo`.
+pub fn render_read_only_in(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+    color: bool,
+    repo: &RepoPaths,
+) -> String {
     match format {
+        Format::Github => render_github_in(diags, sources, repo),
         Format::Human => render_human_footer(diags, sources, color, false),
         Format::Json => render_json(diags, sources),
-        Format::Github => render_github(diags, sources),
     }
 }
 
@@ -376,24 +399,21 @@ fn render_human_footer(
             };
             let text = shown.as_str();
             let _ = writeln!(out, "{pad} {bar}");
-            let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &num));
-            // Caret under the span, limited to this line.
-            let span_text = file
+            let _ = writeln!(out, "{} {bar} {}", p.wrap("1;34", &num), expand_tabs(text));
+            // Caret under the span, limited to this line, in terminal columns: a tab is
+            // shown as TAB_WIDTH spaces, CJK and emoji take two columns, combining
+            // marks none (unicode-width, as rustc does).
+            let span_chars = file
                 .text
                 .get(origin.span.clone())
                 .unwrap_or("")
                 .split('\n')
                 .next()
-                .unwrap_or("");
-            let width = span_text
+                .unwrap_or("")
                 .chars()
-                .count()
-                .clamp(1, text.chars().count().saturating_sub(start_col).max(1));
-            let indent: String = text
-                .chars()
-                .take(start_col)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+                .count();
+            let indent = " ".repeat(columns(text.chars().take(start_col)));
+            let width = columns(text.chars().skip(start_col).take(span_chars)).max(1);
             let carets = p.wrap(code, &"^".repeat(width));
             match &d.label {
                 Some(label) => {
@@ -443,6 +463,29 @@ fn render_human_footer(
         );
     }
     out
+}
+
+/// How many columns a tab takes in a snippet (rustc uses 4 too).
+const TAB_WIDTH: usize = 4;
+
+/// `line` with every tab as [`TAB_WIDTH`] spaces, so the carets below line up.
+fn expand_tabs(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.contains('\t') {
+        line.replace('\t', &" ".repeat(TAB_WIDTH)).into()
+    } else {
+        line.into()
+    }
+}
+
+/// Terminal columns `chars` take once printed (tabs as [`TAB_WIDTH`] spaces).
+fn columns(chars: impl Iterator<Item = char>) -> usize {
+    use unicode_width::UnicodeWidthChar;
+    chars
+        .map(|c| match c {
+            '\t' => TAB_WIDTH,
+            c => c.width().unwrap_or(0),
+        })
+        .sum()
 }
 
 /// `line` with `len` bytes from character `start_col` replaced by `*` (quotes kept).
@@ -499,6 +542,14 @@ struct JsonDiagnostic<'a> {
 
 /// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&json_value(diags, sources)).expect("diagnostics serialise");
+    s.push('\n');
+    s
+}
+
+/// The diagnostics as a JSON array (the `diagnostics` of kgen's JSON output).
+pub fn json_value(diags: &[Diagnostic], sources: &Sources) -> serde_json::Value {
     let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
     let diags = diags.as_slice();
     let items: Vec<JsonDiagnostic> = diags
@@ -522,13 +573,18 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
             }
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&items).expect("diagnostics serialise");
-    s.push('\n');
-    s
+    serde_json::to_value(&items).expect("diagnostics serialise")
 }
 
-/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`,
+/// with paths as kgen shows them (see [`render_github_in`]).
 pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
+    render_github_in(diags, sources, &RepoPaths::default())
+}
+
+/// [`render_github`] naming files relative to the repository's top level, as GitHub
+/// needs to put the annotation on the right file.
+pub fn render_github_in(diags: &[Diagnostic], sources: &Sources, repo: &RepoPaths) -> String {
     let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
     let diags = diags.as_slice();
     let mut out = String::new();
@@ -541,7 +597,10 @@ pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
         if let Some(o) = &d.origin {
             let f = sources.get(o.file);
             let (l, c) = f.line_col(o.span.start);
-            props.push(format!("file={}", gh_property(&f.display)));
+            props.push(format!(
+                "file={}",
+                gh_property(&repo.name(&f.path, &f.display))
+            ));
             props.push(format!("line={l}"));
             props.push(format!("col={c}"));
         }
@@ -557,6 +616,17 @@ pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&msg));
     }
     out
+}
+
+/// One annotation about a file as a whole (a stale generated file, an unreadable
+/// input): `::error file=…,title=…::message`, `file` as GitHub names it.
+pub fn github_file_annotation(level: &str, file: Option<&str>, title: &str, msg: &str) -> String {
+    let mut props = Vec::new();
+    if let Some(f) = file {
+        props.push(format!("file={}", gh_property(f)));
+    }
+    props.push(format!("title={}", gh_property(title)));
+    format!("::{level} {}::{}\n", props.join(","), gh_data(msg))
 }
 
 fn gh_data(s: &str) -> String {

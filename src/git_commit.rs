@@ -35,14 +35,34 @@ impl Identity {
         }
     }
 
-    /// `GIT_AUTHOR_NAME` / `GIT_AUTHOR_EMAIL` when both are set, else the Actions bot.
-    pub fn author_from_env() -> Identity {
-        Identity::from_env("AUTHOR").unwrap_or_else(Identity::bot)
-    }
-
-    /// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL` when both are set, else the Actions bot.
-    pub fn committer_from_env() -> Identity {
-        Identity::from_env("COMMITTER").unwrap_or_else(Identity::bot)
+    /// The author or committer (`role`: `AUTHOR` or `COMMITTER`) git itself would
+    /// use: `GIT_<role>_NAME` / `GIT_<role>_EMAIL` when both are set, else the
+    /// repository's configuration (`author.name` / `committer.name`, then
+    /// `user.name`, and the e-mails alike; local, global and system files); the
+    /// github-actions bot only when running in GitHub Actions (`GITHUB_ACTIONS=true`)
+    /// with no identity configured. Anywhere else without one: an error, as git gives.
+    pub fn resolve(repo: &Repository, role: &str) -> Result<Identity> {
+        if let Some(id) = Identity::from_env(role) {
+            return Ok(id);
+        }
+        if let Ok(cfg) = repo.config() {
+            let lower = role.to_ascii_lowercase();
+            let get = |what: &str| {
+                cfg.get_string(&format!("{lower}.{what}"))
+                    .or_else(|_| cfg.get_string(&format!("user.{what}")))
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+            };
+            if let (Some(name), Some(email)) = (get("name"), get("email")) {
+                return Ok(Identity { name, email });
+            }
+        }
+        if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+            return Ok(Identity::bot());
+        }
+        Err(Error::Git(format!(
+            "--commit needs a git identity and this repository has none: set one with `git config user.name \"Your Name\"` and `git config user.email you@example.com` (or GIT_{role}_NAME and GIT_{role}_EMAIL); kgen commits as github-actions[bot] only in GitHub Actions"
+        )))
     }
 
     fn from_env(role: &str) -> Option<Identity> {
@@ -74,6 +94,11 @@ pub struct Prepared {
     repo: Repository,
     /// Paths relative to the repository's working directory, `/`-separated.
     paths: Vec<String>,
+    author: Identity,
+    committer: Identity,
+    /// `commit.gpgSign` is set: the commit is made by `git commit`, which signs it
+    /// as configured (`gpg.format` openpgp, ssh or x509, `user.signingKey`).
+    sign: bool,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -205,7 +230,20 @@ pub fn prepare(dir: &Path, paths: &[String]) -> Result<Prepared> {
             if dirty.len() == 1 { "has" } else { "have" }
         )));
     }
-    Ok(Prepared { repo, paths: rel })
+    // Who commits, and whether to sign, is settled before anything is written.
+    let author = Identity::resolve(&repo, "AUTHOR")?;
+    let committer = Identity::resolve(&repo, "COMMITTER")?;
+    let sign = repo
+        .config()
+        .and_then(|c| c.get_bool("commit.gpgsign"))
+        .unwrap_or(false);
+    Ok(Prepared {
+        repo,
+        paths: rel,
+        author,
+        committer,
+        sign,
+    })
 }
 
 /// Paths whose index entry differs from `HEAD` (or every indexed path on an unborn branch).
@@ -247,12 +285,7 @@ impl Prepared {
     /// Stages exactly the prepared paths as they are on disk (deleted files are
     /// removed from the index) and commits them on top of `HEAD`. Returns the new
     /// commit's id, or `None` when the files were already committed as they are.
-    pub fn commit(
-        self,
-        message: &str,
-        author: &Identity,
-        committer: &Identity,
-    ) -> Result<Option<String>> {
+    pub fn commit(self, message: &str) -> Result<Option<String>> {
         let repo = &self.repo;
         let workdir = repo.workdir().expect("checked in prepare").to_path_buf();
         let mut index = repo.index().map_err(git_err("read the index"))?;
@@ -264,7 +297,7 @@ impl Prepared {
             .iter()
             .map(|rel| (rel.clone(), index.get_path(Path::new(rel), 0)))
             .collect();
-        match self.stage_and_commit(&mut index, &workdir, message, author, committer) {
+        match self.stage_and_commit(&mut index, &workdir, message) {
             Ok(oid) => Ok(oid),
             Err(e) => match restore_index(&mut index, &before) {
                 Ok(()) => Err(e),
@@ -280,8 +313,6 @@ impl Prepared {
         index: &mut git2::Index,
         workdir: &Path,
         message: &str,
-        author: &Identity,
-        committer: &Identity,
     ) -> Result<Option<String>> {
         let repo = &self.repo;
         for rel in &self.paths {
@@ -306,12 +337,15 @@ impl Prepared {
         if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
             return Ok(None);
         }
+        if self.sign {
+            return git_commit_signed(workdir, message, &self.author, &self.committer);
+        }
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         let oid = repo
             .commit(
                 Some("HEAD"),
-                &author.signature()?,
-                &committer.signature()?,
+                &self.author.signature()?,
+                &self.committer.signature()?,
                 message,
                 &tree,
                 &parents,
@@ -319,4 +353,70 @@ impl Prepared {
             .map_err(git_err("commit"))?;
         Ok(Some(oid.to_string()))
     }
+
+    /// Who the commit will name as author and committer.
+    pub fn identities(&self) -> (&Identity, &Identity) {
+        (&self.author, &self.committer)
+    }
+
+    /// True when the commit will be signed (`commit.gpgSign`).
+    pub fn signs(&self) -> bool {
+        self.sign
+    }
+}
+
+/// Commits the index with `git commit`, which signs as the repository configures
+/// (libgit2 cannot run gpg or ssh-keygen). The index holds exactly the prepared
+/// changes; hooks are not run, as for the unsigned commit.
+fn git_commit_signed(
+    workdir: &Path,
+    message: &str,
+    author: &Identity,
+    committer: &Identity,
+) -> Result<Option<String>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workdir)
+        .args([
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--gpg-sign",
+            "--cleanup=verbatim",
+            "--file=-",
+        ])
+        .env("GIT_AUTHOR_NAME", &author.name)
+        .env("GIT_AUTHOR_EMAIL", &author.email)
+        .env("GIT_COMMITTER_NAME", &committer.name)
+        .env("GIT_COMMITTER_EMAIL", &committer.email)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("piped")
+                .write_all(message.as_bytes())?;
+            child.wait_with_output()
+        })
+        .map_err(|e| {
+            Error::Git(format!(
+                "commit.gpgSign is set, so kgen commits with `git commit` to sign, and it could not run git: {e}"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Error::Git(format!(
+            "git commit (signed, as commit.gpgSign asks) failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let repo = Repository::open(workdir).map_err(git_err("open the repository"))?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(git_err("read HEAD"))?;
+    Ok(Some(head.id().to_string()))
 }

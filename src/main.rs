@@ -8,11 +8,14 @@ mod cli;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use cli::{Cli, CmpCommand, Command, MessageFormat};
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, CmpCommand, ColorWhen, Command, Global, MessageFormat};
 use kgen::diagnostic::{self, Diagnostic, Format};
+use kgen::repo_path::RepoPaths;
 use kgen::source::Sources;
-use kgen::{ops, Error, Workspace};
+use kgen::{ops, stages, Error, Workspace};
 
 /// mimalloc: rendering allocates many small values across threads; glibc's malloc
 /// spent a fifth of a render in its own bookkeeping (see docs/performance.md).
@@ -35,44 +38,217 @@ fn main() -> ExitCode {
         // and logs, not a stack dump, and never the input that caused it.
         eprintln!(
             "kgen: internal error (a bug in kgen {}, please report it): {msg}{at}",
-            env!("CARGO_PKG_VERSION")
+            env!("KGEN_VERSION")
         );
     }));
-    let cli = Cli::parse();
-    match std::panic::catch_unwind(|| {
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    cli.command.find_platform();
+    let term = Term::new(&cli.global);
+    match std::panic::catch_unwind(move || {
         // Debug builds only: lets tests check the report above (tests/regressions.rs).
         #[cfg(debug_assertions)]
         if std::env::var_os("KGEN_TEST_PANIC").is_some() {
             panic!("KGEN_TEST_PANIC is set");
         }
-        let format = cli.command.message_format().into();
-        run(cli.command).unwrap_or_else(|e| report(&e, format))
+        let format = cli.command.message_format();
+        let name = cli.command.json_name();
+        let repo = if format == MessageFormat::Github {
+            RepoPaths::discover(&cli.command.base_dir())
+        } else {
+            RepoPaths::default()
+        };
+        let progress = cli
+            .command
+            .shows_progress()
+            .then(|| Progress::start(&term))
+            .flatten();
+        let ctx = Ctx { term, format, repo };
+        let result = run(cli.command, &ctx);
+        drop(progress);
+        if ctx.term.verbose {
+            eprint!("kgen: time by stage\n{}", stages::report());
+        }
+        result.unwrap_or_else(|e| report(&e, name, &ctx))
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(101),
     }
 }
 
+/// What every command needs to print: the terminal's settings, the format, and how
+/// GitHub names files.
+struct Ctx {
+    term: Term,
+    format: MessageFormat,
+    repo: RepoPaths,
+}
+
+/// `--color`, `--quiet`, `--verbose`, resolved against the environment.
+struct Term {
+    /// Colour on stderr (diagnostics) and on stdout (the diff).
+    color_err: bool,
+    color_out: bool,
+    quiet: bool,
+    verbose: bool,
+    /// stderr is an interactive terminal (progress may be shown).
+    interactive: bool,
+}
+
+impl Term {
+    fn new(g: &Global) -> Term {
+        let interactive = std::io::stderr().is_terminal();
+        Term {
+            color_err: wants_color(g.color, interactive),
+            color_out: wants_color(g.color, std::io::stdout().is_terminal()),
+            quiet: g.quiet,
+            verbose: g.verbose,
+            interactive: interactive && !g.quiet,
+        }
+    }
+}
+
+/// `--color auto`: never when NO_COLOR is set (and not empty), always when
+/// CLICOLOR_FORCE is set (not empty, not `0`), else when the stream is a terminal.
+/// `always` and `never` override both variables.
+fn wants_color(when: ColorWhen, tty: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if set("CLICOLOR_FORCE") {
+                true
+            } else {
+                tty
+            }
+        }
+    }
+}
+
+/// A clap error. With `--format json` on the command line, as kgen's JSON (exit 2);
+/// otherwise as clap prints it (help and version included).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let command = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map_or("kgen", String::as_str);
+    let message = e.render().to_string();
+    print!("{}", kgen::output::usage_error(command, message.trim_end()));
+    ExitCode::from(2)
+}
+
+/// The progress line: an indicatif spinner on stderr, only on an interactive terminal,
+/// and only once a run has taken a second (a quick run prints its one line, nothing
+/// else). Cleared when the run ends.
+struct Progress {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(term: &Term) -> Option<Progress> {
+        use std::sync::atomic::Ordering;
+        use std::time::Duration;
+        if !term.interactive {
+            return None;
+        }
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        let thread = std::thread::spawn(move || {
+            for _ in 0..20 {
+                std::thread::sleep(Duration::from_millis(50));
+                if flag.load(Ordering::Relaxed) {
+                    return;
+                }
+            }
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .expect("a valid template"),
+            );
+            while !flag.load(Ordering::Relaxed) {
+                let stage = stages::current().map_or("working", |s| s.name());
+                let (done, total) = stages::services();
+                bar.set_message(if total > 0 {
+                    format!("{stage}: {done}/{total} services rendered")
+                } else {
+                    stage.to_string()
+                });
+                bar.tick();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Some(Progress {
+            done,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Runs one command, printing its result; an error is returned, for `report`.
-fn run(command: Command) -> kgen::Result<ExitCode> {
+fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
+    let json = ctx.format == MessageFormat::Json;
+    let quiet = ctx.term.quiet;
     match command {
         Command::Render {
             common,
             envs,
             check,
         } => {
-            let ws = Workspace::load(&common.platform)?;
+            let ws = Workspace::load(&common.platform())?;
             let opts = ops::render::RenderOptions { envs };
-            let format = common.format.into();
             if check {
                 let s = ops::render::check(&ws, &opts)?;
-                print_diagnostics(&s.warnings, &ws.sources, format);
-                print!("{}", s.report());
-                Ok(ExitCode::from(u8::from(!s.comparison.is_fresh())))
+                let stale = !s.comparison.is_fresh();
+                if json {
+                    print!("{}", kgen::output::check(&s, &ws.sources));
+                } else {
+                    print_diagnostics(&s.warnings, &ws.sources, ctx);
+                    if ctx.format == MessageFormat::Github {
+                        eprint!("{}", stale_annotations(&s.comparison, &ws, ctx));
+                    }
+                    if stale || !quiet {
+                        print!("{}", s.report());
+                    }
+                }
+                Ok(ExitCode::from(u8::from(stale)))
             } else {
                 let s = ops::render::render(&ws, &opts)?;
-                print_diagnostics(&s.warnings, &ws.sources, format);
-                println!("{}", s.line());
+                if json {
+                    print!("{}", kgen::output::render(&s, &ws.sources));
+                } else {
+                    print_diagnostics(&s.warnings, &ws.sources, ctx);
+                    if !quiet {
+                        println!("{}", s.line());
+                    }
+                }
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -83,23 +259,24 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             paths,
         } => {
             let summary = if paths.is_empty() {
-                let ws = Workspace::load(&common.platform).map_err(Error::read_only)?;
+                let ws = Workspace::load(&common.platform()).map_err(Error::read_only)?;
                 ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
                     .map_err(Error::read_only)?
             } else {
                 ops::validate::validate_paths(&paths, schema_dir.as_deref())
                     .map_err(Error::read_only)?
             };
-            if !matches!(common.format, MessageFormat::Json) {
-                print_diagnostics(&summary.warnings, &summary.sources, common.format.into());
-            }
             match common.format {
-                MessageFormat::Human => println!("{}", summary.line()),
-                MessageFormat::Json => print!(
-                    "{}",
-                    diagnostic::render_json(&summary.warnings, &summary.sources)
-                ),
-                MessageFormat::Github => {}
+                MessageFormat::Json => print!("{}", kgen::output::validate(&summary)),
+                MessageFormat::Human => {
+                    print_diagnostics(&summary.warnings, &summary.sources, ctx);
+                    if !quiet {
+                        println!("{}", summary.line());
+                    }
+                }
+                MessageFormat::Github => {
+                    print_diagnostics(&summary.warnings, &summary.sources, ctx)
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -113,16 +290,14 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             ignore,
         } => {
             let opts = ops::diff::DiffOptions {
-                platform,
+                platform: platform.unwrap_or_else(find_platform),
                 base,
                 head,
                 envs,
                 ignore,
             };
             let report = ops::diff::diff(&opts)?;
-            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal();
-            let text = kgen::diff_format::render(&report, format.into(), color);
+            let text = kgen::diff_format::render(&report, format.into(), ctx.term.color_out);
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = stdout
                 .write_all(text.as_bytes())
@@ -169,9 +344,15 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             };
             opts.render = !no_render;
             opts.commit = commit;
-            let u = ops::bump_image::bump_image(&common.platform, &opts, waiting_for_lock)?;
-            print_diagnostics(&u.warnings, &u.sources, common.format.into());
-            print!("{}", u.report());
+            let u = ops::bump_image::bump_image(&common.platform(), &opts, waiting_for_lock)?;
+            if json {
+                print!("{}", kgen::output::bump_image(&u));
+            } else {
+                print_diagnostics(&u.warnings, &u.sources, ctx);
+                if !quiet {
+                    print!("{}", u.report());
+                }
+            }
             publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
             Ok(ExitCode::SUCCESS)
         }
@@ -190,9 +371,15 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
                 render: !no_render,
                 commit,
             };
-            let b = ops::bump_chart::bump_chart(&common.platform, &opts, waiting_for_lock)?;
-            print_diagnostics(&b.warnings, &b.sources, common.format.into());
-            print!("{}", b.report());
+            let b = ops::bump_chart::bump_chart(&common.platform(), &opts, waiting_for_lock)?;
+            if json {
+                print!("{}", kgen::output::bump_chart(&b));
+            } else {
+                print_diagnostics(&b.warnings, &b.sources, ctx);
+                if !quiet {
+                    print!("{}", b.report());
+                }
+            }
             publish(b.publish_to_github_actions());
             Ok(ExitCode::SUCCESS)
         }
@@ -211,13 +398,19 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
                 render: !no_render,
                 commit,
             };
-            let p = ops::promote::promote(&common.platform, &opts, waiting_for_lock)?;
-            print_diagnostics(&p.update.warnings, &p.update.sources, common.format.into());
-            print!("{}", p.report());
+            let p = ops::promote::promote(&common.platform(), &opts, waiting_for_lock)?;
+            if json {
+                print!("{}", kgen::output::promote(&p));
+            } else {
+                print_diagnostics(&p.update.warnings, &p.update.sources, ctx);
+                if !quiet {
+                    print!("{}", p.report());
+                }
+            }
             publish(p.publish_to_github_actions());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Cmp { command } => run_cmp(command),
+        Command::Cmp { command } => run_cmp(command, ctx),
         Command::Schema { overlay } => {
             let s = if overlay {
                 ops::schema::overlay_schema()
@@ -227,18 +420,174 @@ fn run(command: Command) -> kgen::Result<ExitCode> {
             print!("{s}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir } => {
+            let cmd = Cli::command();
+            match dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| Error::io("create directory", &dir, e))?;
+                    clap_mangen::generate_to(cmd, &dir)
+                        .map_err(|e| Error::io("write man pages into", &dir, e))?;
+                    if !quiet {
+                        eprintln!("wrote man pages into {}", dir.display());
+                    }
+                }
+                None => {
+                    let mut out = Vec::new();
+                    clap_mangen::Man::new(cmd)
+                        .render(&mut out)
+                        .map_err(|e| Error::io("write to", "stdout", e))?;
+                    write_stdout(&out)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn write_stdout(bytes: &[u8]) -> kgen::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("write to", "stdout", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `platform.toml` in the current directory or the nearest parent that has one (as
+/// cargo finds Cargo.toml); `platform.toml` (which then fails to load) when none does.
+fn find_platform() -> PathBuf {
+    let default = PathBuf::from(kgen::workspace::PLATFORM_FILE);
+    let Ok(cwd) = std::env::current_dir() else {
+        return default;
+    };
+    for (up, dir) in cwd.ancestors().enumerate() {
+        if dir.join(kgen::workspace::PLATFORM_FILE).is_file() {
+            let mut p = PathBuf::new();
+            for _ in 0..up {
+                p.push("..");
+            }
+            p.push(kgen::workspace::PLATFORM_FILE);
+            return p;
+        }
+    }
+    default
+}
+
+impl cli::Common {
+    /// The platform file (set by `Command::find_platform`).
+    fn platform(&self) -> PathBuf {
+        self.platform.clone().unwrap_or_else(find_platform)
+    }
+}
+
+impl Command {
+    /// Resolves a missing `--platform` once, before anything runs.
+    fn find_platform(&mut self) {
+        match self {
+            Command::Render { common, .. }
+            | Command::BumpImage { common, .. }
+            | Command::BumpChart { common, .. }
+            | Command::Promote { common, .. } => {
+                common.platform.get_or_insert_with(find_platform);
+            }
+            Command::Validate { common, paths, .. } if paths.is_empty() => {
+                common.platform.get_or_insert_with(find_platform);
+            }
+            Command::Diff { platform, .. } => {
+                platform.get_or_insert_with(find_platform);
+            }
+            _ => {}
+        }
+    }
+
+    /// Where relative paths in the command's output start: the platform's directory,
+    /// or the current one.
+    fn base_dir(&self) -> PathBuf {
+        let platform = match self {
+            Command::Render { common, .. }
+            | Command::BumpImage { common, .. }
+            | Command::BumpChart { common, .. }
+            | Command::Promote { common, .. }
+            | Command::Validate { common, .. } => common.platform.clone(),
+            Command::Diff { platform, .. } => platform.clone(),
+            _ => None,
+        };
+        platform
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
+    /// Commands that can run long enough for a progress line.
+    fn shows_progress(&self) -> bool {
+        matches!(
+            self,
+            Command::Render { .. }
+                | Command::Validate { .. }
+                | Command::Diff { .. }
+                | Command::BumpImage { .. }
+                | Command::BumpChart { .. }
+                | Command::Promote { .. }
+        )
+    }
+}
+
+/// `render --check --format github`: one annotation per stale, missing, extra or
+/// foreign file, named relative to the repository root.
+fn stale_annotations(c: &kgen::write::Comparison, ws: &Workspace, ctx: &Ctx) -> String {
+    let dir = ws.generated_dir();
+    let mut out = String::new();
+    let groups: [(&[String], &str); 4] = [
+        (
+            &c.stale,
+            "differs from a fresh render: run `kgen render` and commit the result",
+        ),
+        (
+            &c.missing,
+            "is missing: run `kgen render` and commit the result",
+        ),
+        (
+            &c.extra,
+            "is no longer generated: run `kgen render` to remove it, and commit",
+        ),
+        (
+            &c.foreign,
+            "was not written by kgen, in a directory Argo CD deploys: move it out of generated/",
+        ),
+    ];
+    for (files, why) in groups {
+        for f in files {
+            let shown = format!("{}/{f}", kgen::workspace::GENERATED_DIR);
+            let name = ctx.repo.name(&dir.join(f), &shown);
+            out.push_str(&diagnostic::github_file_annotation(
+                "error",
+                Some(&name),
+                "kgen render --check",
+                &format!("{name} {why}"),
+            ));
+        }
+    }
+    out
 }
 
 /// `kgen cmp ...`: everything is computed before anything is printed, so a failure
 /// leaves stdout empty.
-fn run_cmp(command: CmpCommand) -> kgen::Result<ExitCode> {
+fn run_cmp(command: CmpCommand, ctx: &Ctx) -> kgen::Result<ExitCode> {
     let dir = std::path::Path::new(".");
     let vars = ops::cmp::Vars::from_process();
     let text = match command {
         CmpCommand::Generate => {
             let g = ops::cmp::generate(dir, &vars)?;
-            print_diagnostics(&g.warnings, &g.workspace.sources, Format::Human);
+            print_diagnostics(&g.warnings, &g.workspace.sources, ctx);
             let stream = g.stream();
             // The process ends right after printing: freeing a large platform's data
             // would only cost milliseconds that Argo CD waits for.
@@ -262,14 +611,19 @@ fn run_cmp(command: CmpCommand) -> kgen::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-}
-
 /// Prints non-blocking diagnostics (warnings) on stderr.
-fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, format: Format) {
+fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, ctx: &Ctx) {
     if !diags.is_empty() {
-        eprint!("{}", diagnostic::render(diags, sources, format, color()));
+        eprint!(
+            "{}",
+            diagnostic::render_in(
+                diags,
+                sources,
+                ctx.format.into(),
+                ctx.term.color_err,
+                &ctx.repo
+            )
+        );
     }
 }
 
@@ -287,31 +641,49 @@ fn publish(result: kgen::Result<()>) {
     }
 }
 
-/// Prints an error (invalid input as diagnostics in `format`, JSON on stdout) and
-/// returns its exit code.
-fn report(e: &Error, format: Format) -> ExitCode {
+/// Prints an error (invalid input as diagnostics in the command's format; with
+/// `--format json`, kgen's JSON on stdout) and returns its exit code.
+fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
+    let format: Format = ctx.format.into();
+    if format == Format::Json {
+        print!("{}", kgen::output::error(command, e));
+        return ExitCode::from(e.exit_code() as u8);
+    }
     let mut err = std::io::stderr().lock();
     match e {
         Error::Invalid(inv) => {
+            let color = ctx.term.color_err;
             let text = if inv.read_only {
-                diagnostic::render_read_only(&inv.diagnostics, &inv.sources, format, color())
+                diagnostic::render_read_only_in(
+                    &inv.diagnostics,
+                    &inv.sources,
+                    format,
+                    color,
+                    &ctx.repo,
+                )
             } else {
-                diagnostic::render(&inv.diagnostics, &inv.sources, format, color())
+                diagnostic::render_in(&inv.diagnostics, &inv.sources, format, color, &ctx.repo)
             };
-            if format == Format::Json {
-                print!("{text}");
-            } else {
-                let _ = write!(err, "{text}");
-            }
+            let _ = write!(err, "{text}");
         }
         other => {
             // The same masking as diagnostics get (a path or a value quoted in an
             // I/O, git or usage error).
-            let _ = writeln!(
-                err,
-                "kgen: error: {}",
-                diagnostic::mask_text(&other.to_string())
-            );
+            let text = diagnostic::mask_text(&other.to_string()).into_owned();
+            if format == Format::Github {
+                let file = match other {
+                    Error::Io { path, .. } => {
+                        Some(ctx.repo.name(path, &path.display().to_string()))
+                    }
+                    _ => None,
+                };
+                let _ = write!(
+                    err,
+                    "{}",
+                    diagnostic::github_file_annotation("error", file.as_deref(), "kgen", &text)
+                );
+            }
+            let _ = writeln!(err, "kgen: error: {text}");
         }
     }
     ExitCode::from(e.exit_code() as u8)

@@ -67,6 +67,16 @@ impl<'a, T> Layers<'a, T> {
         })
     }
 
+    /// How high the layer that sets a leaf is (0 is the lowest), as [`pick`] would
+    /// choose it: to tell whether one setting was written above another.
+    ///
+    /// [`pick`]: Layers::pick
+    pub fn height_of<V: 'a>(&self, get: impl Fn(&'a T) -> Option<&'a Spanned<V>>) -> Option<usize> {
+        self.layers
+            .iter()
+            .rposition(|(_, layer, _)| get(layer).is_some())
+    }
+
     /// A map merged key by key; each entry keeps the origin of its key and of its value.
     pub fn map<V: 'a>(
         &self,

@@ -18,6 +18,8 @@ use crate::{input_check, rules, secret_scan};
 pub const OVERLAY_DIR: &str = "overlays";
 /// Name of the output directory, next to platform.toml.
 pub const GENERATED_DIR: &str = "generated";
+/// The platform file kgen looks for when `--platform` is not given.
+pub const PLATFORM_FILE: &str = "platform.toml";
 
 /// Largest input file (platform.toml or an overlay), in bytes. Larger files are
 /// refused before they are read in full.
@@ -67,6 +69,12 @@ impl Workspace {
     /// real path is elsewhere is refused, so a committed link cannot make kgen read
     /// (and echo in an error) a file outside the repository.
     pub fn load(platform: &Path) -> Result<Workspace> {
+        crate::stages::time(crate::stages::Stage::Load, || {
+            Workspace::load_untimed(platform)
+        })
+    }
+
+    fn load_untimed(platform: &Path) -> Result<Workspace> {
         let root = platform
             .parent()
             .map(Path::to_path_buf)

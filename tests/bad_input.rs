@@ -255,11 +255,14 @@ fn json_and_github_formats() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         v,
-        serde_json::json!([{
-            "severity": "error", "code": "KG007", "message": "port 0 is out of range",
-            "file": "platform.toml", "line": 12, "column": 8,
-            "help": "`port` must be between 1 and 65535"
-        }])
+        serde_json::json!({
+            "version": 1, "command": "render", "outcome": "invalid", "exit_code": 2,
+            "diagnostics": [{
+                "severity": "error", "code": "KG007", "message": "port 0 is out of range",
+                "file": "platform.toml", "line": 12, "column": 8,
+                "help": "`port` must be between 1 and 65535"
+            }]
+        })
     );
     let out = p.kgen(&["render", "--format", "github"]);
     assert_eq!(
@@ -751,8 +754,8 @@ fn many_input_errors_are_capped_and_counted() {
     let out = Platform::new(&text, &[]).kgen(&["render", "--format", "json"]);
     assert_eq!(out.code, 2);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 60);
-    assert_eq!(v[59]["line"], 307);
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 60);
+    assert_eq!(v["diagnostics"][59]["line"], 307);
 }
 
 /// Errors on a line that holds a secret-looking value (here in a comment) keep their

@@ -728,6 +728,137 @@ fn library_errors_are_usage_errors() {
     assert_eq!(e.exit_code(), 2);
 }
 
+/// Outside GitHub Actions, `--commit` commits as the repository's git identity, the
+/// one `git commit` would use; in Actions too, when one is configured.
+#[test]
+fn commit_uses_the_repositorys_git_identity() {
+    for in_actions in [false, true] {
+        let c = Checkout::new();
+        let repo = c.git_init();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("user.name", "Dana Deploy").unwrap();
+        cfg.set_str("user.email", "dana@example.com").unwrap();
+        let mut cmd = c.kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ]);
+        if !in_actions {
+            cmd.env_remove("GITHUB_ACTIONS");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let commit = repo.head().unwrap().peel_to_commit().unwrap();
+        for who in [commit.author(), commit.committer()] {
+            assert_eq!(
+                who.name().ok(),
+                Some("Dana Deploy"),
+                "in actions: {in_actions}"
+            );
+            assert_eq!(who.email().ok(), Some("dana@example.com"));
+        }
+    }
+}
+
+/// Outside GitHub Actions with no identity anywhere, `--commit` is refused before
+/// anything is written, as `git commit` would refuse.
+#[test]
+fn commit_without_an_identity_outside_actions_is_refused_before_writing() {
+    let c = Checkout::new();
+    let repo = c.git_init();
+    let head = repo.head().unwrap().target().unwrap();
+    let before = c.snapshot();
+    let out = c
+        .kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("git config user.name"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(c.snapshot(), before, "nothing written");
+    assert_eq!(repo.head().unwrap().target().unwrap(), head);
+}
+
+/// `commit.gpgSign`: the deploy commit is signed as configured (here with an SSH key).
+#[test]
+fn commit_is_signed_when_the_repository_asks_for_it() {
+    let c = Checkout::new();
+    let repo = c.git_init();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id_ed25519");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "kgen-test", "-f"])
+        .arg(&key)
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: ssh-keygen is not available");
+        return;
+    }
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: git is not installed");
+        return;
+    }
+    let mut cfg = repo.config().unwrap();
+    cfg.set_str("user.name", "Dana Deploy").unwrap();
+    cfg.set_str("user.email", "dana@example.com").unwrap();
+    cfg.set_bool("commit.gpgsign", true).unwrap();
+    cfg.set_str("gpg.format", "ssh").unwrap();
+    cfg.set_str("user.signingkey", key.to_str().unwrap())
+        .unwrap();
+    let before = c.snapshot();
+    let out = c
+        .kgen(&[
+            "bump-image",
+            "main-api",
+            "--env",
+            "dev",
+            "--tag",
+            "1.4.1",
+            "--commit",
+        ])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let commit = repo.head().unwrap().peel_to_commit().unwrap();
+    let (sig, _) = repo.extract_signature(&commit.id(), None).unwrap();
+    assert!(
+        std::str::from_utf8(&sig)
+            .unwrap()
+            .contains("BEGIN SSH SIGNATURE"),
+        "signed with the SSH key"
+    );
+    assert_eq!(commit.author().name().ok(), Some("Dana Deploy"));
+    assert_eq!(
+        commit.message().ok(),
+        Some("deploy(dev): main-api 1.4.0 → 1.4.1")
+    );
+    assert_eq!(
+        commit_paths(&repo, &commit),
+        changed_files(&before, &c.snapshot())
+    );
+}
+
 /// Issue 21, item 8: git refuses to move the branch (a leftover `main.lock`); the
 /// work tree *and the index* are put back, git's whole message is printed, and a
 /// retry once the lock is gone succeeds.

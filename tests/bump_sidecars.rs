@@ -6,7 +6,7 @@
 //! fuzz check) for container edits in every TOML form.
 
 mod common;
-#[path = "../fuzz/common.rs"]
+#[path = "../.fuzz/common.rs"]
 mod fuzz;
 
 use std::collections::BTreeMap;
@@ -114,6 +114,12 @@ fn image_of(p: &Platform, path: &str, name: &str) -> String {
         .to_string()
 }
 
+fn empty_home() -> std::path::PathBuf {
+    let home = std::env::temp_dir().join("kgen-tests-empty-home");
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
 /// kgen in the platform directory, writing GitHub Actions outputs and summary there.
 fn kgen_in_actions(p: &Platform, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_kgen"))
@@ -126,6 +132,11 @@ fn kgen_in_actions(p: &Platform, args: &[&str]) -> Output {
         .env("GIT_AUTHOR_EMAIL", "release@example.com")
         .env_remove("GIT_COMMITTER_NAME")
         .env_remove("GIT_COMMITTER_EMAIL")
+        // In Actions, with no git identity configured (not the machine's ~/.gitconfig).
+        .env("GITHUB_ACTIONS", "true")
+        .env("HOME", empty_home())
+        .env("XDG_CONFIG_HOME", empty_home())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .unwrap();
     Output {

@@ -143,13 +143,58 @@ metadata:
   namespace: api
 {}",
         // An ALB serves the ACM certificate: no cert-manager issuer annotation (with
-        // `alb`, `cert_manager` is off unless set, so `cluster_issuer` goes unused) and
-        // a `tls` entry without a Secret.
+        // `alb`, `cert_manager` is off unless set, so `cluster_issuer` goes unused, and
+        // is warned about: the next test) and a `tls` entry without a Secret.
         INGRESS_SPEC
             .replace("CLASS", "alb")
             .replace("    secretName: api-tls\n", "")
     );
     assert_eq!(p.read("generated/dev/api/ingress.yaml"), expected);
+}
+
+/// A `cluster_issuer` that cannot take effect is a warning at the line that sets it,
+/// once (not once per environment); one turned off by an environment's overlay is not.
+#[test]
+fn a_cluster_issuer_with_alb_is_warned_about_once() {
+    let text = BASE.replace(
+        "[environments.dev]",
+        "[ingress]\nclass = \"alb\"\ncluster_issuer = \"letsencrypt-staging\"\n\n[environments.dev]",
+    );
+    let text = format!(
+        "{text}\n[environments.prod]\ncluster = \"https://prod.example.com\"\nvars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}\n"
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("cluster_issuer"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        out.stderr,
+        format!(
+            "warning[KG019]: `cluster_issuer` has no effect with `class = \"alb\"`: the ALB serves an ACM certificate, so cert-manager issues none
+ --> platform.toml:{line}:18
+  |
+{line} | cluster_issuer = \"letsencrypt-staging\"
+  |                  ^^^^^^^^^^^^^^^^^^^^^
+  = help: remove `cluster_issuer`, or turn cert-manager on (`tls = true` with `class = \"nginx\"`)
+
+"
+        )
+    );
+    // The platform's issuer, turned off in one environment by its overlay: no warning.
+    let text = BASE.replace(
+        "[environments.dev]",
+        "[ingress]\ncluster_issuer = \"letsencrypt-staging\"\n\n[environments.dev]",
+    );
+    let p = Platform::new(
+        &text,
+        &[("dev", "[environment]\ningress = { class = \"alb\" }\n")],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
 }
 
 #[test]

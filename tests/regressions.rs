@@ -1,10 +1,10 @@
 //! Regressions: every input that made kgen crash, hang or misbehave, replayed through
-//! the same checks as the fuzz targets (fuzz/common.rs). Crash inputs the fuzzer
-//! finds go under `fuzz/regressions/<target>/` (replayed by `fuzz_regressions`) and get a
+//! the same checks as the fuzz targets (.fuzz/common.rs). Crash inputs the fuzzer
+//! finds go under `.fuzz/regressions/<target>/` (replayed by `fuzz_regressions`) and get a
 //! named test here when they teach something. The seed corpora are replayed too, so
 //! the fuzz harness itself is tested by `cargo test`.
 
-#[path = "../fuzz/common.rs"]
+#[path = "../.fuzz/common.rs"]
 mod fuzz;
 
 use std::path::Path;
@@ -28,7 +28,9 @@ fn replay(dir: &Path, check: fn(&[u8])) -> usize {
 }
 
 fn fuzz_dir(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".fuzz")
+        .join(rel)
 }
 
 /// A fuzz target: its name and the check it runs on one input.
@@ -145,7 +147,8 @@ fn a_panic_is_reported_as_a_bug_without_a_backtrace() {
     assert!(
         stderr.starts_with(&format!(
             "kgen: internal error (a bug in kgen {}, please report it): KGEN_TEST_PANIC is set at src/main.rs:",
-            env!("CARGO_PKG_VERSION")
+            // The version and the commit, as `kgen --version` says them (build.rs).
+            env!("KGEN_VERSION")
         )),
         "{stderr}"
     );

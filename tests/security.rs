@@ -974,9 +974,10 @@ fn invalid_encodings_are_located_in_every_format() {
     );
     let out = p.kgen(&["render", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(json[0]["file"], "overlays/dev.toml");
-    assert_eq!(json[0]["line"], 2);
-    assert_eq!(json[0]["column"], 11);
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["file"], "overlays/dev.toml");
+    assert_eq!(first["line"], 2);
+    assert_eq!(first["column"], 11);
     let out = p.kgen(&["render", "--format", "github"]);
     assert!(
         out.stderr

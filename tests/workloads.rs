@@ -6,9 +6,6 @@
 //!
 //! Every golden platform renders with nothing on stderr: policy rules are satisfied (or
 //! waived), so these tests do not depend on the policy warnings (KG2xx).
-//!
-//! Tests marked `#[ignore = "bug: ..."]` state the behaviour kgen should have and does
-//! not yet.
 
 mod common;
 
@@ -964,7 +961,6 @@ fn a_templated_file_keeps_its_final_newline() {
 }
 
 #[test]
-#[ignore = "bug: a sidecar's exposed port fails validation (KG106 target port `proxy` is not a named port of the pods, pointing at the service's `port`): the check reads `containers` only, not native sidecars; and a named targetPort reaches a native sidecar only from Kubernetes 1.32 (kubernetes#127976), older than kgen's oldest (1.29)"]
 fn a_sidecar_port_is_exposed_on_the_service() {
     let p = Platform::new(
         &DEPLOYMENT_PLATFORM.replace(

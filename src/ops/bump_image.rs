@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use crate::compile::compile;
 use crate::diagnostic::{did_you_mean, plural, Diagnostic};
 use crate::error::{Error, Result};
-use crate::git_commit::{self, Identity};
+use crate::git_commit;
 use crate::image_ref;
 use crate::input::{ContainerLayer, ServiceLayer, SpannedMap};
 use crate::lock::CheckoutLock;
@@ -942,11 +942,7 @@ pub(crate) fn write_edit(
     }
     written.files = files;
     if let Some(prepared) = prepared {
-        match prepared.commit(
-            &message(),
-            &Identity::author_from_env(),
-            &Identity::committer_from_env(),
-        ) {
+        match prepared.commit(&message()) {
             Ok(oid) => written.commit = oid,
             Err(e) => return Err(fail(rollback, e)),
         }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use crate::compile::compile;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
+use crate::stages::{self, Stage};
 use crate::workspace::Workspace;
 use crate::write::{self, Comparison, Outcome};
 
@@ -51,11 +52,15 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let start = Instant::now();
     let compiled = compile(ws, &opts.envs)?;
     let dir = ws.generated_dir();
-    let comparison = write::compare(&dir, &compiled.tree, &compiled.scopes)?;
+    let comparison = stages::time(Stage::Write, || {
+        write::compare(&dir, &compiled.tree, &compiled.scopes)
+    })?;
     if !comparison.foreign.is_empty() {
         return Err(foreign_files(ws, &comparison.foreign));
     }
-    let outcome = write::apply(&dir, &compiled.tree, &comparison)?;
+    let outcome = stages::time(Stage::Write, || {
+        write::apply(&dir, &compiled.tree, &comparison)
+    })?;
     Ok(RenderSummary {
         environments: compiled.spec.environments.len(),
         clusters: compiled.spec.clusters.len(),
@@ -161,7 +166,9 @@ impl CheckSummary {
 /// Renders in memory and compares with `generated/`, writing nothing.
 pub fn check(ws: &Workspace, opts: &RenderOptions) -> Result<CheckSummary> {
     let compiled = compile(ws, &opts.envs)?;
-    let comparison = write::compare(&ws.generated_dir(), &compiled.tree, &compiled.scopes)?;
+    let comparison = stages::time(Stage::Write, || {
+        write::compare(&ws.generated_dir(), &compiled.tree, &compiled.scopes)
+    })?;
     Ok(CheckSummary {
         comparison,
         warnings: compiled.warnings,

@@ -2,8 +2,11 @@
 //! `LoadBalancer` with `service.type`): its named `http` port (on `service.port`, the
 //! container port by default), a `metrics` port when metrics are served on a port of
 //! their own (the ServiceMonitor scrapes Service ports by name), and every other named
-//! port of the pod that is exposed. Each Service port targets the container port by
-//! name, so the number inside the pod can change without touching callers.
+//! port of the pod that is exposed. Each Service port targets the main container's port
+//! by name, so the number inside the pod can change without touching callers; a
+//! sidecar's port is targeted by number, because sidecars are native (init containers
+//! with `restartPolicy: Always`) and a Service reaches a native sidecar's *named* port
+//! only from Kubernetes 1.32 (kubernetes#127976), newer than the oldest kgen supports.
 //!
 //! A `statefulset` also gets a headless Service (`<service>-headless`, no cluster IP),
 //! which gives each of its pods a stable DNS name (`<pod>.<service>-headless`), even
@@ -24,27 +27,47 @@ pub fn headless_name(svc: &ServiceSpec) -> String {
 /// The Service ports of a service: `http`, `metrics`, and every exposed named port of
 /// the main container and the sidecars.
 pub fn ports(svc: &ServiceSpec, exposure: &ServiceExposure) -> Vec<ServicePort> {
-    let port = |name: &str, number: u16, protocol: &str, app: Option<&String>| ServicePort {
-        name: Some(name.into()),
-        port: i32::from(number),
-        target_port: Some(IntOrString::String(name.into())),
-        protocol: Some(protocol.into()),
-        app_protocol: app.cloned(),
-        ..Default::default()
-    };
-    let mut ports = vec![port(CONTAINER_PORT_NAME, exposure.port, "TCP", None)];
+    let port =
+        |name: &str, number: u16, target: IntOrString, protocol: &str, app: Option<&String>| {
+            ServicePort {
+                name: Some(name.into()),
+                port: i32::from(number),
+                target_port: Some(target),
+                protocol: Some(protocol.into()),
+                app_protocol: app.cloned(),
+                ..Default::default()
+            }
+        };
+    let by_name = |name: &str| IntOrString::String(name.into());
+    let mut ports = vec![port(
+        CONTAINER_PORT_NAME,
+        exposure.port,
+        by_name(CONTAINER_PORT_NAME),
+        "TCP",
+        None,
+    )];
     if let Some(m) = svc.metrics.as_ref().filter(|m| m.port != svc.port) {
-        ports.push(port(METRICS_PORT_NAME, m.port, "TCP", None));
+        ports.push(port(
+            METRICS_PORT_NAME,
+            m.port,
+            by_name(METRICS_PORT_NAME),
+            "TCP",
+            None,
+        ));
     }
-    for p in svc
-        .ports
+    let main = svc.ports.iter().map(|p| (p, by_name(&p.name)));
+    // Native sidecars: by number (see the module doc).
+    let sidecars = svc
+        .sidecars
         .iter()
-        .chain(svc.sidecars.iter().flat_map(|c| &c.ports))
-    {
+        .flat_map(|c| &c.ports)
+        .map(|p| (p, IntOrString::Int(i32::from(p.port))));
+    for (p, target) in main.chain(sidecars) {
         if let Some(sp) = p.service_port {
             ports.push(port(
                 &p.name,
                 sp,
+                target,
                 p.protocol.as_str(),
                 p.app_protocol.as_ref(),
             ));

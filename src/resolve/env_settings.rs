@@ -214,6 +214,7 @@ impl<'a> Resolver<'a> {
             }
             None => builtin::CLUSTER_ISSUER.to_string(),
         };
+        self.unused_cluster_issuer(layers, class, tls, cert_manager);
         let scheme = layers
             .pick(|l| l.alb.as_ref()?.scheme.as_ref())
             .map_or(AlbScheme::InternetFacing, |s| *s.value);
@@ -288,6 +289,46 @@ impl<'a> Resolver<'a> {
                 group,
                 source_cidrs,
             },
+        }
+    }
+
+    /// A `cluster_issuer` written where no certificate is issued (`tls = false`,
+    /// `class = "alb"`, `cert_manager = false`) is a warning, when it is written in the
+    /// same layer as what turns cert-manager off, or above it: a platform-wide issuer
+    /// that one environment's overlay turns off is not.
+    fn unused_cluster_issuer(
+        &mut self,
+        layers: &Layers<'a, crate::input::IngressLayer>,
+        class: IngressClass,
+        tls: bool,
+        cert_manager: bool,
+    ) {
+        let Some(issuer) = layers.pick(|l| l.cluster_issuer.as_ref()) else {
+            return;
+        };
+        let height = layers.height_of(|l| l.cluster_issuer.as_ref());
+        let (why, off) = if !tls {
+            ("`tls = false`", layers.height_of(|l| l.tls.as_ref()))
+        } else if class == IngressClass::Alb {
+            (
+                "`class = \"alb\"`: the ALB serves an ACM certificate, so cert-manager issues none",
+                layers.height_of(|l| l.class.as_ref()),
+            )
+        } else if !cert_manager {
+            (
+                "`cert_manager = false`",
+                layers.height_of(|l| l.cert_manager.as_ref()),
+            )
+        } else {
+            return;
+        };
+        if height >= off {
+            self.warning(
+                rules::INVALID_VALUE,
+                issuer.origin,
+                format!("`cluster_issuer` has no effect with {why}"),
+            )
+            .help("remove `cluster_issuer`, or turn cert-manager on (`tls = true` with `class = \"nginx\"`)");
         }
     }
 

@@ -1,4 +1,4 @@
-//! Fuzz target `overlay_edit`: see fuzz/common.rs for the input format and the invariants.
+//! Fuzz target `overlay_edit`: see .fuzz/common.rs for the input format and the invariants.
 #![no_main]
 
 #[path = "../common.rs"]

@@ -4,7 +4,7 @@
 //!
 //! Input format of `parse` and `compile`: the bytes of platform.toml, then for each
 //! overlay a line `#@overlay <env>` followed by the overlay's text. Seeds are the
-//! repository's platform and overlays in this format (fuzz/seeds/).
+//! repository's platform and overlays in this format (.fuzz/seeds/).
 //!
 //! Input format of `overlay_edit`: one control byte (bit 0: field `tag`/`digest`;
 //! bit 1: remove instead of set; bits 2-5: which service (and container); bit 6:

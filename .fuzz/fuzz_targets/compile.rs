@@ -1,4 +1,4 @@
-//! Fuzz target `compile`: see fuzz/common.rs for the input format and the invariants.
+//! Fuzz target `compile`: see .fuzz/common.rs for the input format and the invariants.
 #![no_main]
 
 #[path = "../common.rs"]

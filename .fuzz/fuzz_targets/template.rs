@@ -1,4 +1,4 @@
-//! Fuzz target `template`: see fuzz/common.rs for the input format and the invariants.
+//! Fuzz target `template`: see .fuzz/common.rs for the input format and the invariants.
 #![no_main]
 
 #[path = "../common.rs"]

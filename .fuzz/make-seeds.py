@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora under fuzz/seeds/ from the repository's test platforms.
+"""Writes the seed corpora under .fuzz/seeds/ from the repository's test platforms.
 
-usage: fuzz/make-seeds.py   (from anywhere; rewrites fuzz/seeds/)
+usage: .fuzz/make-seeds.py   (from anywhere; rewrites .fuzz/seeds/)
 """
 import glob
 import os

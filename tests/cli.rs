@@ -1,0 +1,586 @@
+//! The command line's conventions (issue 19): installing (one binary package,
+//! `--version` with the commit), shell completions and man pages, `--color`,
+//! `--quiet`, `--verbose`, finding platform.toml upward, carets under wide characters
+//! and tabs, the versioned JSON output of every command and outcome, and GitHub
+//! annotations named from the repository root.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{kgen_in, Output, Platform, MINIMAL};
+use serde_json::Value;
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr))
+}
+
+fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)], remove: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kgen"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    for v in remove {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Appends to a generated file (it keeps kgen's header, so it is stale, not foreign).
+fn append(path: &Path, text: &str) {
+    let mut s = std::fs::read_to_string(path).unwrap();
+    s.push_str(text);
+    std::fs::write(path, s).unwrap();
+}
+
+// ------------------------------------------------------------------ install
+
+#[test]
+fn version_names_the_version_and_the_commit() {
+    let out = kgen_in(Path::new(env!("CARGO_MANIFEST_DIR")), &["--version"]);
+    assert_eq!(out.code, 0);
+    let line = out.stdout.trim_end();
+    let prefix = format!("kgen {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let rest = &line[prefix.len()..];
+    let commit = rest.split([',', ')']).next().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{line}"
+    );
+}
+
+/// `cargo install --git` looks at every Cargo.toml in the repository (hidden
+/// directories and target/ aside) and refuses to choose when two packages have
+/// binaries. Only kgen may.
+#[test]
+fn the_repository_holds_one_binary_package_for_cargo_install() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let with_bins: Vec<&str> = m["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        })
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(with_bins, ["kgen"]);
+
+    // What `cargo install --git` walks: no other manifest outside hidden directories.
+    fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = e.path();
+            if name.starts_with('.') || (name == "target" && dir == root) {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(&p, root, found);
+            } else if name == "Cargo.toml" && dir != root {
+                found.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, root, &mut found);
+    assert!(
+        found.is_empty(),
+        "packages cargo install --git would see: {found:?}"
+    );
+    assert!(root.join("LICENSE").is_file());
+    let license = std::fs::read_to_string(root.join("LICENSE")).unwrap();
+    assert!(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
+}
+
+#[test]
+fn bash_completions_load_in_bash() {
+    if Command::new("bash").arg("--version").output().is_err() {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = kgen_in(dir.path(), &["completions", "bash"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = dir.path().join("kgen.bash");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let sourced = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source '{}' && complete -p kgen", file.display()))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&sourced.stdout);
+    assert!(
+        sourced.status.success() && said.contains("complete") && said.trim_end().ends_with(" kgen"),
+        "{said}{}",
+        String::from_utf8_lossy(&sourced.stderr)
+    );
+    // And it completes the commands.
+    let words = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; COMP_WORDS=(kgen ren); COMP_CWORD=1; COMP_LINE='kgen ren'; COMP_POINT=8; _kgen kgen ren kgen; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&words.stdout)
+            .lines()
+            .any(|l| l == "render"),
+        "{}",
+        String::from_utf8_lossy(&words.stdout)
+    );
+}
+
+#[test]
+fn completions_for_every_shell_and_man_pages_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = kgen_in(dir.path(), &["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("kgen") && out.stdout.contains("render"),
+            "{shell}"
+        );
+    }
+    let out = kgen_in(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(out.code, 2);
+
+    let out = kgen_in(dir.path(), &["man"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains(".TH kgen 1"), "{}", out.stdout);
+    let out = kgen_in(dir.path(), &["man", "--dir", "man"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for page in [
+        "kgen.1",
+        "kgen-render.1",
+        "kgen-validate.1",
+        "kgen-bump-image.1",
+        "kgen-completions.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+    }
+}
+
+// ------------------------------------------------------------------ terminal
+
+#[test]
+fn color_follows_the_flag_no_color_and_clicolor_force() {
+    let p = Platform::new(&MINIMAL.replace("port = 8080", "port = 0"), &[]);
+    let esc = |o: &Output| o.stderr.contains("\x1b[");
+    // Not a terminal: no colour by default.
+    assert!(!esc(&run_with(p.path(), &["render"], &[], &[])));
+    assert!(esc(&run_with(
+        p.path(),
+        &["render", "--color", "always"],
+        &[],
+        &[]
+    )));
+    assert!(esc(&run_with(
+        p.path(),
+        &["render"],
+        &[("CLICOLOR_FORCE", "1")],
+        &[]
+    )));
+    assert!(!esc(&run_with(
+        p.path(),
+        &["render"],
+        &[("CLICOLOR_FORCE", "0")],
+        &[]
+    )));
+    assert!(!esc(&run_with(
+        p.path(),
+        &["render"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        &[]
+    )));
+    assert!(!esc(&run_with(
+        p.path(),
+        &["render", "--color", "never"],
+        &[("CLICOLOR_FORCE", "1")],
+        &[]
+    )));
+    // The option goes before or after the command.
+    assert!(esc(&run_with(
+        p.path(),
+        &["--color=always", "render"],
+        &[],
+        &[]
+    )));
+}
+
+#[test]
+fn quiet_prints_only_problems_and_verbose_times_every_stage() {
+    let p = Platform::new(MINIMAL, &[]);
+    // Warnings are problems: they stay; the summary line goes.
+    let out = p.kgen(&["render", "--quiet"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+    assert!(out.stderr.starts_with("warning[KG202]"), "{}", out.stderr);
+    assert!(!out.stderr.contains("rendered"), "{}", out.stderr);
+    assert!(p.exists("generated/dev/api/deployment.yaml"));
+    let out = p.kgen(&["render", "--check", "-q"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+
+    let out = p.kgen(&["render", "--verbose"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("rendered 1 environment"),
+        "{}",
+        out.stdout
+    );
+    for stage in [
+        "load", "resolve", "render", "validate", "emit", "write", "total",
+    ] {
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.trim_start().starts_with(stage) && l.ends_with(" ms")),
+            "{stage}: {}",
+            out.stderr
+        );
+    }
+    let out = p.kgen(&["render", "--quiet", "--verbose"]);
+    assert_eq!(out.code, 2, "the two conflict");
+    // Not a terminal: never a progress line.
+    let out = p.kgen(&["validate"]);
+    assert!(
+        !out.stderr.contains('\r') && !out.stderr.contains("\x1b["),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn platform_toml_is_found_from_any_subdirectory() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let deep = p.path().join("generated/dev/api");
+    let out = kgen_in(&deep, &["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("up to date"), "{}", out.stdout);
+    append(&deep.join("deployment.yaml"), "# edited\n");
+    let out = kgen_in(&deep, &["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("1 changed"), "{}", out.stdout);
+    assert!(
+        !deep.join("generated").exists(),
+        "nothing written beside the cwd"
+    );
+    // Nowhere to be found: the usual error about platform.toml.
+    let empty = tempfile::tempdir().unwrap();
+    let out = kgen_in(empty.path(), &["render"]);
+    assert_eq!(out.code, 3);
+    assert!(out.stderr.contains("platform.toml"), "{}", out.stderr);
+}
+
+#[test]
+fn carets_line_up_under_wide_characters_and_tabs() {
+    use kgen::diagnostic::{render_human, Diagnostic};
+    use kgen::source::{Origin, Sources};
+    let cases = [
+        // (line, the value the caret marks)
+        ("name = \"日本語\" # 東京 = 1", "東京"),
+        ("tag = \"🚀\"; bad = 🦀🦀", "🦀🦀"),
+        ("\tport =\t0", "0"),
+        ("a = \"e\u{301}\" x", "x"),
+    ];
+    for (line, marked) in cases {
+        let mut sources = Sources::default();
+        let start = line.find(marked).unwrap();
+        let id = sources.add("t.toml".into(), "t.toml".into(), line.to_string());
+        let d = Diagnostic::error("KG007", "bad").at(Origin::new(id, start..start + marked.len()));
+        let out = render_human(&[d], &sources, false);
+        let lines: Vec<&str> = out.lines().collect();
+        let shown = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+        let carets = lines.iter().find(|l| l.contains('^')).unwrap();
+        assert!(!shown.contains('\t') && !carets.contains('\t'), "{out}");
+        let text = &shown[4..];
+        let under = &carets[4..];
+        let col = under.find('^').unwrap();
+        let width = under.matches('^').count();
+        // The columns of `marked` in the printed line, by display width.
+        let before = &text[..text.find(marked).unwrap()];
+        let w = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+        assert_eq!((col, width), (w(before), w(marked)), "{out}");
+    }
+}
+
+// ------------------------------------------------------------------ JSON
+
+fn envelope(v: &Value, command: &str, outcome: &str, code: i64) {
+    assert_eq!(v["version"], 1, "{v}");
+    assert_eq!(v["command"], command, "{v}");
+    assert_eq!(v["outcome"], outcome, "{v}");
+    assert_eq!(v["exit_code"], code, "{v}");
+    assert!(v["diagnostics"].is_array(), "{v}");
+}
+
+#[test]
+fn json_output_covers_every_outcome_of_render_and_check() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    envelope(&v, "render", "ok", 0);
+    assert_eq!(v["summary"]["environments"], 1);
+    assert!(v["written"]["added"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("generated/dev/api/deployment.yaml")));
+
+    let out = p.kgen(&["render", "--check", "--format", "json"]);
+    assert_eq!(out.code, 0);
+    let v = json(&out);
+    envelope(&v, "render-check", "fresh", 0);
+    assert_eq!(v["files"]["stale"], serde_json::json!([]));
+
+    append(
+        &p.path().join("generated/dev/api/deployment.yaml"),
+        "# edited by hand\n",
+    );
+    std::fs::remove_file(p.path().join("generated/dev/api/service.yaml")).unwrap();
+    let out = p.kgen(&["render", "--check", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let v = json(&out);
+    envelope(&v, "render-check", "stale", 1);
+    assert_eq!(
+        v["files"]["stale"],
+        serde_json::json!(["generated/dev/api/deployment.yaml"])
+    );
+    assert_eq!(
+        v["files"]["missing"],
+        serde_json::json!(["generated/dev/api/service.yaml"])
+    );
+
+    // An I/O error: JSON too, with the path.
+    let out = p.kgen(&[
+        "render",
+        "--platform",
+        "nowhere/platform.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 3);
+    let v = json(&out);
+    envelope(&v, "render", "error", 3);
+    assert_eq!(v["error"]["kind"], "io");
+    assert!(
+        v["error"]["path"].as_str().unwrap().contains("nowhere"),
+        "{v}"
+    );
+
+    // A usage error kgen finds, and one clap finds.
+    let out = p.kgen(&["render", "--env", "nope", "--format", "json"]);
+    assert_eq!(out.code, 2);
+    let v = json(&out);
+    assert_eq!(v["exit_code"], 2);
+    let out = p.kgen(&["render", "--format", "json", "--no-such-flag"]);
+    assert_eq!(out.code, 2);
+    let v = json(&out);
+    envelope(&v, "render", "error", 2);
+    assert_eq!(v["error"]["kind"], "usage");
+}
+
+#[test]
+fn json_output_of_validate_and_bump_image() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["validate", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    envelope(&v, "validate", "ok", 0);
+    assert_eq!(v["summary"]["environments"], 1);
+
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out);
+    envelope(&v, "bump-image", "ok", 0);
+    assert_eq!(v["summary"]["changed"], true);
+    assert_eq!(v["summary"]["changes"][0]["after"]["tag"], "1.0.1");
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&out)["summary"]["changed"], false);
+    let out = p.kgen(&[
+        "bump-image",
+        "nope",
+        "--env",
+        "dev",
+        "--tag",
+        "1.0.1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 2);
+    envelope(&json(&out), "bump-image", "error", 2);
+
+    let out = p.kgen(&["diff", "--format", "json"]);
+    assert_eq!(out.code, 3, "not a git repository: {}", out.stderr);
+    envelope(&json(&out), "diff", "error", 3);
+}
+
+// ------------------------------------------------------------------ GitHub
+
+/// A git repository with the platform in `infra/`.
+fn repo_with_platform_in_subdir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git2::Repository::init(dir.path()).unwrap();
+    std::fs::create_dir_all(dir.path().join("infra")).unwrap();
+    std::fs::write(dir.path().join("infra/platform.toml"), text).unwrap();
+    dir
+}
+
+#[test]
+fn github_annotations_name_files_from_the_repository_root() {
+    let dir = repo_with_platform_in_subdir(&MINIMAL.replace("port = 8080", "port = 0"));
+    let root = dir.path();
+    let expect = "::error file=infra/platform.toml,line=12,col=8,title=kgen KG007::";
+    // From the root, with --platform; from the platform's directory; from below it.
+    for (cwd, args) in [
+        (
+            root.to_path_buf(),
+            vec![
+                "render",
+                "--platform",
+                "infra/platform.toml",
+                "--format",
+                "github",
+            ],
+        ),
+        (root.join("infra"), vec!["render", "--format", "github"]),
+        (root.join("infra"), vec!["validate", "--format", "github"]),
+    ] {
+        let out = kgen_in(&cwd, &args);
+        assert_eq!(out.code, 2);
+        assert!(out.stderr.starts_with(expect), "{args:?}: {}", out.stderr);
+    }
+    // validate PATH: named from the root too.
+    std::fs::write(
+        root.join("infra/bad.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\n",
+    )
+    .unwrap();
+    let out = kgen_in(
+        &root.join("infra"),
+        &["validate", "bad.yaml", "--format", "github"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("file=infra/bad.yaml,"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn github_annotations_for_stale_files_and_io_errors() {
+    let dir = repo_with_platform_in_subdir(MINIMAL);
+    let root = dir.path();
+    let out = kgen_in(root, &["render", "--platform", "infra/platform.toml", "-q"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    append(
+        &root.join("infra/generated/dev/api/deployment.yaml"),
+        "# edited\n",
+    );
+    std::fs::remove_file(root.join("infra/generated/dev/api/service.yaml")).unwrap();
+    let out = kgen_in(
+        root,
+        &[
+            "render",
+            "--check",
+            "--platform",
+            "infra/platform.toml",
+            "--format",
+            "github",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "::error file=infra/generated/dev/api/deployment.yaml,title=kgen render --check::"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "::error file=infra/generated/dev/api/service.yaml,title=kgen render --check::"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("stale:   generated/dev/api/deployment.yaml"),
+        "{}",
+        out.stdout
+    );
+
+    std::fs::create_dir_all(root.join("infra/overlays")).unwrap();
+    std::fs::write(root.join("infra/overlays/dev.toml"), "").unwrap();
+    let unreadable = root.join("infra/overlays/dev.toml");
+    std::fs::remove_file(&unreadable).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/kgen-target", &unreadable).unwrap();
+    let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::"),
+        "{}",
+        out.stderr
+    );
+}
