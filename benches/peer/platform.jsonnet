@@ -4,7 +4,7 @@
 // service, ConfigMap, SecretProviderClass on every third, Service, Deployment, HPA)
 // plus an ApplicationSet per environment. No validation: a floor for the compile.
 //
-//   jrsonnet --ext-code n=1000 -S -m OUT benches/peer/platform.jsonnet
+//   jrsonnet --ext-code n=1000 -S -c -m OUT benches/peer/platform.jsonnet
 local n = std.extVar('n');
 local envs = [
   { name: 'dev', account: '111111111111', e: 0 },
