@@ -3,8 +3,10 @@
 //! `cargo test` through exactly the same code.
 //!
 //! Input format of `parse` and `compile`: the bytes of platform.toml, then for each
-//! overlay a line `#@overlay <env>` followed by the overlay's text. Seeds are the
-//! repository's platform and overlays in this format (.fuzz/seeds/).
+//! overlay a line `#@overlay <env>` followed by the overlay's text, then for each file
+//! of the escape hatch (`manifests/...`, a patch file) a line `#@file <path>` followed
+//! by its text (`compile` only; `parse` ignores them). Seeds are the repository's,
+//! the examples' and the tests' platforms in this format (.fuzz/seeds/).
 //!
 //! Input format of `overlay_edit`: one control byte (bit 0: field `tag`/`digest`;
 //! bit 1: remove instead of set; bits 2-5: which service (and container); bit 6:
@@ -21,9 +23,27 @@ use kgen::workspace::{InputFiles, Workspace};
 /// Marks the start of an overlay in a fuzz input.
 pub const OVERLAY_MARK: &str = "\n#@overlay ";
 
+/// Marks the start of an escape-hatch file in a fuzz input.
+pub const FILE_MARK: &str = "\n#@file ";
+
 /// Splits a fuzz input into the texts `Workspace::parse` takes.
 pub fn split(data: &[u8]) -> Option<InputFiles> {
+    split_all(data).map(|(files, _)| files)
+}
+
+/// Splits a fuzz input into the texts `Workspace::parse` takes and the escape
+/// hatch's files (path as written, text).
+pub fn split_all(data: &[u8]) -> Option<(InputFiles, MemReader)> {
     let text = std::str::from_utf8(data).ok()?;
+    let mut sections = text.split(FILE_MARK);
+    let text = sections.next()?;
+    let mut files = std::collections::BTreeMap::new();
+    for part in sections {
+        let (path, body) = part.split_once('\n').unwrap_or((part, ""));
+        if let Some(rel) = kgen::escape_hatch::files::inside(path.trim()) {
+            files.insert(rel, body.to_string());
+        }
+    }
     let mut parts = text.split(OVERLAY_MARK);
     let platform = parts.next()?.to_string();
     let overlays = parts
@@ -37,10 +57,33 @@ pub fn split(data: &[u8]) -> Option<InputFiles> {
             )
         })
         .collect();
-    Some(InputFiles {
-        platform: ("platform.toml".into(), platform),
-        overlays,
-    })
+    Some((
+        InputFiles {
+            platform: ("platform.toml".into(), platform),
+            overlays,
+        },
+        MemReader(files),
+    ))
+}
+
+/// The escape hatch's files of a fuzz input, read as `kgen render` reads them from
+/// the working tree (by relative path; no file system).
+pub struct MemReader(pub std::collections::BTreeMap<String, String>);
+
+impl kgen::escape_hatch::files::Reader for MemReader {
+    fn list(&self, dir: &str) -> kgen::error::Result<Vec<String>> {
+        let prefix = format!("{dir}/");
+        Ok(self
+            .0
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect())
+    }
+
+    fn read(&self, rel: &str) -> kgen::error::Result<Option<String>> {
+        Ok(self.0.get(rel).cloned())
+    }
 }
 
 /// Joins a platform and its overlays into one fuzz input (for seeds and tests).
@@ -68,11 +111,16 @@ pub fn check_parse(data: &[u8]) {
 /// valid YAML (a `.json` file starts with kgen's JSON header; JSON is YAML); on
 /// failure the diagnostics render and redacted values are not shown.
 pub fn check_compile(data: &[u8]) {
-    let Some(files) = split(data) else { return };
-    let ws = match Workspace::parse("/platform".into(), files) {
+    let Some((files, escape_hatch)) = split_all(data) else {
+        return;
+    };
+    let mut ws = match Workspace::parse(platform_root().to_path_buf(), files) {
         Ok(ws) => ws,
         Err(e) => return check_error(&e),
     };
+    if let Err(e) = kgen::escape_hatch::files::read(&mut ws, &escape_hatch, None) {
+        return check_error(&e);
+    }
     let compiled = match kgen::compile::compile(&ws, &[]) {
         Ok(c) => c,
         Err(e) => return check_error(&e),
@@ -92,6 +140,24 @@ pub fn check_compile(data: &[u8]) {
             }
         }
     }
+}
+
+/// The platform directory `compile` gives the workspace: examples/escape-hatch, so
+/// that `[manifests] schema_dirs = ["schemas"]` finds that example's CRD schemas (the
+/// only files the pipeline reads from disk; the escape hatch's files come from the
+/// input, through [`MemReader`]).
+pub fn platform_root() -> &'static std::path::Path {
+    static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        // Included by the fuzz crate (fuzz/) and by tests/regressions.rs (the root).
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = if here.join("fuzz_targets").is_dir() {
+            here.parent().expect("fuzz/ has a parent")
+        } else {
+            here
+        };
+        repo.join("examples/escape-hatch")
+    })
 }
 
 /// A path of the generated tree: relative, `/`-separated normal components only.
@@ -287,9 +353,22 @@ pub fn check_template(data: &[u8]) {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
+    // A service's context (`resolve.rs`, `escape_hatch/manifests.rs`): `cluster` has
+    // its built-in keys and a few `vars`, `namespaces` every service's namespace.
     let ctx = minijinja::context! {
         service => "api",
-        env => minijinja::context! { name => "dev", production => false, aws_account => "123456789012" },
+        env => minijinja::context! { name => "dev", production => false, aws_account => "123456789012", domain => "dev.example.com" },
+        cluster => minijinja::context! {
+            name => "nonprod", server => "https://kubernetes.default.svc", destination_name => (),
+            kubernetes_version => "1.31", eks_name => "nonprod-eks", aws_account => "123456789012",
+            account => "123456789012", vpc_id => "vpc-0abc",
+        },
+        namespaces => minijinja::Value::from(
+            ["api", "aux-service", "postgres"]
+                .map(|s| (s.to_string(), minijinja::Value::from(format!("dev-{s}"))))
+                .into_iter()
+                .collect::<std::collections::BTreeMap<String, minijinja::Value>>()
+        ),
         platform => minijinja::context! { name => "acme", repo => "https://github.com/acme/p.git", registry => () },
     };
     let t = kgen::template::Templates::new();

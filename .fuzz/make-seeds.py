@@ -13,12 +13,29 @@ import tempfile
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 MARK = "\n#@overlay "
+FILE_MARK = "\n#@file "
 
 
 def platform_input(platform, overlays):
     out = platform
     for env, text in overlays:
         out += MARK + env + "\n" + text
+    return out
+
+
+def with_files(text, files):
+    """Appends the escape hatch's files (manifests/..., patch files) to a fuzz input."""
+    for rel, body in files:
+        text += FILE_MARK + rel + "\n" + body
+    return text
+
+
+def tree(d, sub):
+    """Every file under d/sub, as (path relative to d, text)."""
+    out = []
+    for p in sorted(glob.glob(os.path.join(d, sub, "**", "*"), recursive=True)):
+        if os.path.isfile(p):
+            out.append((os.path.relpath(p, d).replace(os.sep, "/"), read(p)))
     return out
 
 
@@ -46,6 +63,37 @@ def main():
         subprocess.run(["python3", os.path.join(ROOT, "scripts", "gen-platform.py"), "3", d], check=True)
         ov = [(os.path.basename(p)[:-5], read(p)) for p in sorted(glob.glob(os.path.join(d, "overlays", "*.toml")))]
         inputs["synthetic"] = platform_input(read(os.path.join(d, "platform.toml")), ov)
+    # The example platforms (examples/*/platform.toml and their overlays).
+    for d in sorted(glob.glob(os.path.join(ROOT, "examples", "*", "platform.toml"))):
+        d = os.path.dirname(d)
+        ov = [(os.path.basename(p)[:-5], read(p)) for p in sorted(glob.glob(os.path.join(d, "overlays", "*.toml")))]
+        files = tree(d, "manifests") + tree(d, "patches")
+        inputs["examples-" + os.path.basename(d)] = with_files(platform_input(read(os.path.join(d, "platform.toml")), ov), files)
+    # The platforms the integration tests write (add-ons, baseline, escape hatch,
+    # workloads...): every `const X: &str = r#"[platform]..."#;` in tests/*.rs; a
+    # constant that is a TOML fragment (`[services.api.patches.waf]`...) is appended to
+    # its file's first platform (or to MINIMAL), and an `[environment]` constant is
+    # that platform's dev overlay.
+    # The files a test writes under manifests/ and patches/ from a constant
+    # (`("patches/gomemlimit.yaml", GOMEMLIMIT)`) go with its file's fragments.
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "*.rs"))):
+        stem = os.path.basename(path)[:-3]
+        source = read(path)
+        consts = re.findall(r'const (\w+): &str = r(#+)"(.*?)"\2;', source, re.S)
+        bodies = {name: body for name, _, body in consts}
+        files = [(rel, bodies[c]) for rel, c in re.findall(r'\(\s*"((?:manifests|patches)/[^"]+)",\s*(\w+),?\s*\)', source) if c in bodies]
+        files = list(dict.fromkeys(files))
+        base = None
+        for name, _, body in consts:
+            lines = [l.strip() for l in body.splitlines() if l.strip() and not l.strip().startswith("#")]
+            first = lines[0] if lines else ""
+            if first == "[platform]":
+                base = base or body
+                inputs[f"tests-{stem}-{name}"] = body
+            elif first == "[environment]":
+                inputs[f"tests-{stem}-{name}"] = platform_input(base or minimal, [("dev", body)])
+            elif first.startswith("["):
+                inputs[f"tests-{stem}-{name}"] = with_files((base or minimal) + "\n" + body, files)
     for t in ("parse", "compile"):
         for name, text in inputs.items():
             with open(os.path.join(seeds, t, name), "w", encoding="utf-8") as f:
@@ -71,6 +119,20 @@ def main():
         '{{ platform.registry|default("docker.io") }}',
         '{{ "a,b"|split(",")|list|length }}',
     ]
+    # Issue 21: literals inside templates (scanned as secrets since).
+    templates += [
+        "{{ env.x | default('Tr1cky-Passw0rd-2024') }}",
+        "{{ 'Tr1cky-Passw0rd-2024' }}",
+    ]
+    # The templates written in the seed platforms (`{{ namespaces['aux-service'] }}`,
+    # `{{ cluster.aws_account }}`...): one per set of expressions.
+    shapes = {tuple(re.findall(r"\{[{%].*?[}%]\}", t)) for t in templates}
+    for text in inputs.values():
+        for t in sorted(set(re.findall(r'"([^"\n]*\{[{%][^"\n]*)"', text))):
+            shape = tuple(re.findall(r"\{[{%].*?[}%]\}", t))
+            if shape not in shapes:
+                shapes.add(shape)
+                templates.append(t)
     for i, t in enumerate(templates):
         with open(os.path.join(seeds, "template", f"seed-{i}"), "w", encoding="utf-8") as f:
             f.write(t)

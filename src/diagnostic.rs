@@ -140,6 +140,9 @@ pub fn sort(diags: &mut [Diagnostic]) {
 pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
     let mut d = d.clone();
     let mask = |s: &mut String| {
+        if let Some(m) = sources.mask_secrets(s) {
+            *s = m;
+        }
         if let Some(m) = crate::secret_scan::mask_message(s) {
             *s = m;
         }
@@ -186,7 +189,7 @@ const ADVICE_VERBS: &[&str] = &[
 /// A message `<problem>: <advice>` (the advice starting with one of
 /// [`ADVICE_VERBS`]) as the problem and the advice, so that every error whose rule
 /// wrote how to fix it into its message shows it as a help line, in every format.
-fn split_advice(message: &str) -> Option<(String, String)> {
+pub(crate) fn split_advice(message: &str) -> Option<(String, String)> {
     let mut from = 0;
     while let Some(i) = message[from..].find(": ").map(|i| from + i) {
         let rest = &message[i + 2..];
@@ -397,6 +400,8 @@ fn render_human_footer(
             } else {
                 (text.to_string(), start_col)
             };
+            // A value refused as a secret elsewhere in the run, on this line.
+            let shown = sources.mask_secrets(&shown).unwrap_or(shown);
             let text = shown.as_str();
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(out, "{} {bar} {}", p.wrap("1;34", &num), expand_tabs(text));

@@ -1618,6 +1618,11 @@ fn findings(
                 .entry(unit.dir.as_str())
                 .or_default()
                 .push(id);
+        } else if id.kind == "ConfigMap"
+            && r.path.rsplit('/').next() == Some(crate::render::job::HOOKS_RECORD_FILE)
+        {
+            // kgen's record of a service's hooks (`render::job::hooks_record`): nothing
+            // reads it, so pruning it is no risk; it is still listed as removed.
         } else if id.kind == "HorizontalPodAutoscaler" {
             out.push(risk(
                 RiskKind::HpaRemoved,

@@ -22,6 +22,10 @@ pub enum Error {
     },
     /// A command-line usage problem that clap cannot see (unknown `--env`, ...).
     Usage(String),
+    /// An input file kgen will not read (a dangling link, a link out of the platform's
+    /// directory, a directory, a FIFO): `message` names it, and `path` is kept for
+    /// the annotations that point at it.
+    BadInput { path: PathBuf, message: String },
     /// A git operation failed.
     Git(String),
     /// Any other failure with a complete message.
@@ -68,7 +72,7 @@ impl Error {
     /// Process exit code for this error, as documented in docs/cli.md.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Invalid(_) | Error::Usage(_) => 2,
+            Error::Invalid(_) | Error::Usage(_) | Error::BadInput { .. } => 2,
             Error::Io { .. } | Error::Git(_) | Error::Other(_) => 3,
         }
     }
@@ -87,6 +91,7 @@ impl fmt::Display for Error {
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
             Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
+            Error::BadInput { message, .. } => f.write_str(message),
         }
     }
 }

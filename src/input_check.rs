@@ -288,6 +288,77 @@ fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
         .unwrap_or_default()
 }
 
+/// `text` read as a `T` without the parts that `found` (its errors, from
+/// [`every_error`]) point at: each entry whose key or value is an error's span, and
+/// each such array element, is left out. `None` when that is still not a `T` (a
+/// required key is missing or was left out). Reading goes on with what is left, so
+/// that the mistakes the next stages find are reported in the same run; the errors
+/// in `found` still fail it.
+///
+/// Also returns the spans a later stage must not complain about (what it would see
+/// missing because it was left out): each entry left out, and the table holding it.
+pub fn repaired<T: DeserializeOwned>(
+    text: &str,
+    found: &[Found],
+) -> (Option<T>, Vec<Range<usize>>) {
+    let Ok(doc) = DeTable::parse(text) else {
+        return (None, Vec::new());
+    };
+    let spans: Vec<&Range<usize>> = found.iter().map(|f| &f.span).collect();
+    let span = doc.span();
+    let mut root = doc.into_inner();
+    let mut poisoned = Vec::new();
+    prune_table(&mut root, span.clone(), &spans, &mut poisoned);
+    let value = T::deserialize(toml::de::Deserializer::from(Spanned::new(span, root))).ok();
+    (value, poisoned)
+}
+
+fn prune_table(
+    table: &mut DeTable<'_>,
+    span: Range<usize>,
+    spans: &[&Range<usize>],
+    poisoned: &mut Vec<Range<usize>>,
+) {
+    let old = std::mem::replace(table, DeTable::new());
+    let mut pruned = false;
+    for (key, mut value) in old {
+        if spans.contains(&&key.span()) || spans.contains(&&value.span()) {
+            poisoned.push(key.span());
+            poisoned.push(value.span());
+            pruned = true;
+            continue;
+        }
+        prune_value(&mut value, spans, poisoned);
+        table.insert(key, value);
+    }
+    if pruned {
+        poisoned.push(span);
+    }
+}
+
+fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], poisoned: &mut Vec<Range<usize>>) {
+    let span = value.span();
+    match value.get_mut() {
+        DeValue::Table(t) => prune_table(t, span, spans, poisoned),
+        DeValue::Array(a) => {
+            let old = std::mem::replace(a, std::iter::empty().collect());
+            let before = old.len();
+            *a = old
+                .into_iter()
+                .filter(|v| !spans.contains(&&v.span()))
+                .map(|mut v| {
+                    prune_value(&mut v, spans, poisoned);
+                    v
+                })
+                .collect();
+            if a.len() < before {
+                poisoned.push(span);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,12 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
+        // The reader went away (`kgen schema | head -1`): not a bug. Exit quietly,
+        // with the status a process killed by SIGPIPE has (128 + 13), as `yes | head`
+        // does, so that `set -o pipefail` still sees the output was cut short.
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         let at = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -263,7 +269,10 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
                     .map_err(Error::read_only)?
             } else {
-                ops::validate::validate_paths(&paths, schema_dir.as_deref())
+                // Inside a platform's tree, its `[manifests]` schemas apply too.
+                let platforms = ops::validate::platform_schemas(&paths, common.platform.as_deref())
+                    .map_err(Error::read_only)?;
+                ops::validate::validate_paths(&paths, schema_dir.as_deref(), &platforms)
                     .map_err(Error::read_only)?
             };
             match common.format {
@@ -672,7 +681,7 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
                 let file = match other {
-                    Error::Io { path, .. } => {
+                    Error::Io { path, .. } | Error::BadInput { path, .. } => {
                         Some(ctx.repo.name(path, &path.display().to_string()))
                     }
                     _ => None,

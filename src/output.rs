@@ -211,6 +211,7 @@ pub fn error(command: &str, e: &Error) -> String {
             let mut m = envelope(command, "error", code, json!([]));
             let (kind, path) = match other {
                 Error::Io { path, .. } => ("io", Some(path.display().to_string())),
+                Error::BadInput { path, .. } => ("input", Some(path.display().to_string())),
                 Error::Usage(_) => ("usage", None),
                 Error::Git(_) => ("git", None),
                 _ => ("other", None),

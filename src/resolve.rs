@@ -129,18 +129,78 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         ws,
         pf: ws.platform_file,
         templates: Templates::new(),
-        diags: Vec::new(),
+        // What reading found and left for this run to report with its own.
+        diags: ws.deferred.clone(),
         refs: Vec::new(),
     };
     let mut spec = r.platform(only);
+    // What follows from a key or value that reading left out is not a mistake of
+    // its own (an `autoscaling` whose mistyped `max` was left out has no `max`).
+    // When reading found errors, resolving's warnings are left for a later run:
+    // judged on what reading left out, they may be wrong.
+    let read = ws.deferred.len();
+    let read_failed = ws.deferred.iter().any(Diagnostic::is_error);
+    let found = r.diags.split_off(read);
+    r.diags.extend(found.into_iter().filter(|d| {
+        (d.is_error() || !read_failed)
+            && d.origin.as_ref().is_none_or(|o| {
+                !ws.poisoned.iter().any(|p| {
+                    p.file == o.file
+                        && p.span.start < o.span.end.max(o.span.start + 1)
+                        && o.span.start < p.span.end.max(p.span.start + 1)
+                })
+            })
+    }));
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
     r.diags.dedup();
+    r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(r.diags, ws.sources.clone()));
     }
     spec.warnings = r.diags;
     Ok(spec)
+}
+
+/// One error per place and rule: a template in a shared layer that is wrong in
+/// every environment (`host = "API.{{ env.domain }}"`) gives one message per
+/// environment, each naming its own value; the first is kept and says how many more
+/// there were. Warnings stay one per environment or cluster (KG032 names the cluster
+/// whose baseline lacks the object). `diags` is sorted ([`crate::diagnostic::sort`]).
+fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    for d in diags {
+        if let Some((last, more)) = out.last_mut() {
+            if d.is_error()
+                && d.origin.is_some()
+                && last.origin == d.origin
+                && last.code == d.code
+                && last.severity == d.severity
+                && last.help == d.help
+                && last.label == d.label
+            {
+                *more += 1;
+                continue;
+            }
+        }
+        out.push((d, 0));
+    }
+    out.into_iter()
+        .map(|(mut d, more)| {
+            if more > 0 {
+                // Before the advice, which renders as the help line.
+                if d.help.is_none() {
+                    if let Some((problem, advice)) = crate::diagnostic::split_advice(&d.message) {
+                        d.message = problem;
+                        d.help = Some(advice);
+                    }
+                }
+                d.message
+                    .push_str(&format!(" (and {more} more like it from this line)"));
+            }
+            d
+        })
+        .collect()
 }
 
 /// The usage error for a service that platform.toml does not define.
@@ -529,6 +589,7 @@ impl<'a> Resolver<'a> {
             &layer.value,
             overlay.and_then(|o| o.data.environment.as_ref().map(|e| (o.file, &e.value))),
             &ctx_env,
+            &ctx_cluster,
         );
         // Every enabled service's layers, then their namespaces (which other
         // templates may read as `namespaces['<service>']`), then the services.
@@ -570,6 +631,9 @@ impl<'a> Resolver<'a> {
                 .map(|(k, (v, _))| (k.clone(), Value::from(v.clone())))
                 .collect::<BTreeMap<String, Value>>(),
         );
+        // Enabled, whether or not they resolve: a service with an error is not
+        // "disabled" for its callers.
+        let enabled_names: Vec<String> = enabled.iter().map(|(k, _, _)| k.value.clone()).collect();
         for (svc_key, layers, header) in enabled {
             let ns = namespaces.remove(&svc_key.value);
             if let Some(s) = self.service(
@@ -589,7 +653,7 @@ impl<'a> Resolver<'a> {
             }
         }
         self.check_routes(&env);
-        self.check_calls(&env);
+        self.check_calls(&env, &enabled_names);
         (self.error_count() == errors_before).then_some(env)
     }
 

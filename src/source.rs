@@ -54,6 +54,9 @@ impl SourceFile {
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// Values refused as secrets (KG010): every message and snippet of the run masks
+    /// them wherever they appear (`diagnostic::masked`), whichever rule quotes them.
+    secrets: Vec<String>,
 }
 
 /// A place in an input file.
@@ -70,6 +73,31 @@ impl Origin {
 }
 
 impl Sources {
+    /// Records a value refused as a secret (see [`Sources::mask_secrets`]).
+    pub fn add_secret(&mut self, value: &str) {
+        let value = value.trim().trim_matches(['"', '\'']).trim();
+        // Shorter values would mask ordinary words; the scanner refuses none that short.
+        if value.chars().count() >= 4 && !self.secrets.iter().any(|s| s == value) {
+            self.secrets.push(value.to_string());
+            // Longest first: a secret that contains another is masked whole.
+            self.secrets
+                .sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        }
+    }
+
+    /// `text` with every recorded secret replaced by as many `*`, or `None` when it
+    /// holds none.
+    pub fn mask_secrets(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for s in &self.secrets {
+            let current = out.as_deref().unwrap_or(text);
+            if current.contains(s.as_str()) {
+                out = Some(current.replace(s.as_str(), &"*".repeat(s.chars().count())));
+            }
+        }
+        out
+    }
+
     pub fn add(&mut self, display: String, path: PathBuf, text: String) -> FileId {
         self.files.push(SourceFile {
             display,

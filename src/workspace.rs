@@ -59,6 +59,16 @@ pub struct Workspace {
     /// [`Workspace::load`] (and by `kgen diff` from a commit, and the plugin): see
     /// `escape_hatch::files`. Empty after [`Workspace::parse`] alone.
     pub escape_hatch: crate::escape_hatch::files::Inputs,
+    /// What reading found that does not stop resolving: [`Workspace::parse`]
+    /// resolves the input when it holds errors (a secret-looking literal, a mistyped
+    /// or unknown key, an overlay naming an unknown service or environment) and fails
+    /// with those and resolving's own, so that one run shows every mistake; what is
+    /// left here when it succeeds are warnings, which `resolve` reports.
+    pub deferred: Vec<Diagnostic>,
+    /// Where reading left out a mistaken key or value (and the tables that held
+    /// them): what `resolve` finds missing there follows from those errors and is
+    /// not reported again.
+    pub poisoned: Vec<Origin>,
 }
 
 impl Workspace {
@@ -121,7 +131,9 @@ impl Workspace {
             overlay_files.push((env, sources.add(display.clone(), root.join(&display), text)));
         }
         // Each file is parsed once (in parallel), keeping spans. Secrets are looked
-        // for first, and alone: no later message may echo one.
+        // for first: each value refused is recorded in `sources`, so that no later
+        // message or snippet of the run can echo it (the edge masks it everywhere),
+        // and the other mistakes are still reported in the same run.
         use rayon::prelude::*;
         let all_files: Vec<FileId> = std::iter::once(platform_file)
             .chain(overlay_files.iter().map(|f| f.1))
@@ -142,57 +154,109 @@ impl Workspace {
                 found.into_iter().map(move |f| secret_diagnostic(file, f))
             })
             .collect();
-        if !secrets.is_empty() {
-            drop(parsed);
-            return Err(Error::invalid(secrets, sources));
+        // Each refused value as written, as read (a TOML string's escapes decoded),
+        // and as a message would quote it (`{:?}`), line by line too; and its place,
+        // where no other rule is to report anything (its own error says it all).
+        let mut refused = Vec::new();
+        let mut secret_places = Vec::new();
+        for d in &secrets {
+            if let Some(o) = &d.origin {
+                secret_places.push(o.clone());
+                if let Some(raw) = sources.get(o.file).text.get(o.span.clone()) {
+                    refused.push(raw.to_string());
+                    if let Ok(t) = format!("v = {raw}").parse::<toml::Table>() {
+                        if let Some(v) = t.get("v").and_then(toml::Value::as_str) {
+                            refused.push(v.to_string());
+                            refused.push(format!("{v:?}"));
+                            refused.extend(v.lines().map(str::to_string));
+                        }
+                    }
+                }
+            }
         }
+        let mut deferred = secrets;
         let overlay_docs = parsed.split_off(1);
         let platform_doc = parsed.pop().expect("the platform file was parsed");
         let (platform, overlays_read) = rayon::join(
             || {
-                let mut d = Vec::new();
-                let p: Option<PlatformFile> =
-                    read_toml(sources_ref, platform_file, platform_doc, &mut d);
-                (p, d)
+                let (mut d, mut poisoned) = (Vec::new(), Vec::new());
+                let p: Option<PlatformFile> = read_toml(
+                    sources_ref,
+                    platform_file,
+                    platform_doc,
+                    &mut d,
+                    &mut poisoned,
+                );
+                (p, d, poisoned)
             },
             || {
                 overlay_files
                     .par_iter()
                     .zip(overlay_docs)
                     .map(|((env, id), doc)| {
-                        let mut d = Vec::new();
-                        let data = read_toml::<OverlayFile>(sources_ref, *id, doc, &mut d);
-                        (env.clone(), *id, data, d)
+                        let (mut d, mut poisoned) = (Vec::new(), Vec::new());
+                        let data =
+                            read_toml::<OverlayFile>(sources_ref, *id, doc, &mut d, &mut poisoned);
+                        (env.clone(), *id, data, d, poisoned)
                     })
                     .collect::<Vec<_>>()
             },
         );
-        let (platform, platform_diags) = platform;
+        let (platform, platform_diags, mut poisoned) = platform;
+        poisoned.extend(secret_places);
         diags.extend(platform_diags);
+        let overlay_count = overlays_read.len();
         let mut overlays = BTreeMap::new();
-        for (env, id, data, d) in overlays_read {
+        for (env, id, data, d, p) in overlays_read {
             diags.extend(d);
+            poisoned.extend(p);
             if let Some(data) = data {
                 overlays.insert(env, Overlay { file: id, data });
             }
         }
 
+        // The parsed documents borrowed the texts until here.
+        for value in &refused {
+            sources.add_secret(value);
+        }
         let Some(platform) = platform else {
+            diags.extend(deferred);
             return Err(Error::invalid(diags, sources));
         };
-        check_sizes(&platform, platform_file, &mut diags);
-        check_overlay_names(&platform, &overlays, &sources, &mut diags);
-        if diags.iter().any(Diagnostic::is_error) {
+        let mut too_big = Vec::new();
+        check_sizes(&platform, platform_file, &mut too_big);
+        check_overlay_names(&platform, &overlays, &sources, &mut deferred);
+        // An oversized platform is not resolved, and neither is one whose overlay
+        // could not be read (a syntax error, a required key missing): the other
+        // mistakes would be judged without it. Otherwise the files, read without
+        // their mistaken keys and values, go on, and those errors with the others.
+        let stop = !too_big.is_empty() || overlays.len() < overlay_count;
+        diags.extend(too_big);
+        if stop {
+            diags.extend(deferred);
             return Err(Error::invalid(diags, sources));
         }
-        Ok(Workspace {
+        diags.append(&mut deferred);
+        let deferred = diags;
+        let ws = Workspace {
             root,
             sources,
             platform_file,
             platform,
             overlays,
             escape_hatch: Default::default(),
-        })
+            deferred,
+            poisoned,
+        };
+        // Invalid input is an error here, as ever; resolving what could be read
+        // first adds the mistakes only resolving finds, so one run shows them all.
+        if ws.deferred.iter().any(Diagnostic::is_error) {
+            return Err(match crate::resolve::resolve(&ws, &[]) {
+                Err(e) => e,
+                Ok(_) => Error::invalid(ws.deferred.clone(), ws.sources.clone()),
+            });
+        }
+        Ok(ws)
     }
 
     pub fn generated_dir(&self) -> PathBuf {
@@ -229,22 +293,28 @@ pub fn read_input(real_root: &Path, path: &Path) -> Result<String> {
         Ok(real) => real,
         Err(e) => {
             if let Ok(target) = std::fs::read_link(path) {
-                return Err(Error::Usage(format!(
-                    "{} is a symbolic link to {}, which does not exist",
-                    shown.display(),
-                    target.display()
-                )));
+                return Err(Error::BadInput {
+                    path: shown.to_path_buf(),
+                    message: format!(
+                        "{} is a symbolic link to {}, which does not exist",
+                        shown.display(),
+                        target.display()
+                    ),
+                });
             }
             return Err(Error::io("read", shown, e));
         }
     };
     if !real.starts_with(real_root) {
-        return Err(Error::Usage(format!(
-            "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
-            shown.display(),
-            real.display(),
-            real_root.display()
-        )));
+        return Err(Error::BadInput {
+            path: shown.to_path_buf(),
+            message: format!(
+                "{} is a symbolic link to {}, outside the platform directory {}; kgen reads only files inside it",
+                shown.display(),
+                real.display(),
+                real_root.display()
+            ),
+        });
     }
     // Looked at before opening: opening a FIFO for reading would wait for a writer.
     let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", shown, e))?;
@@ -361,10 +431,13 @@ fn not_a_regular_file(path: &Path, meta: &std::fs::Metadata) -> Error {
             "not a regular file"
         }
     };
-    Error::Usage(format!(
-        "{} is {what}, not a regular file; kgen reads only regular files as input",
-        path.display()
-    ))
+    Error::BadInput {
+        path: path.to_path_buf(),
+        message: format!(
+            "{} is {what}, not a regular file; kgen reads only regular files as input",
+            path.display()
+        ),
+    }
 }
 
 /// The error for an input file larger than [`MAX_FILE_SIZE`].
@@ -426,6 +499,7 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     file: FileId,
     doc: std::result::Result<toml::Spanned<toml::de::DeTable<'i>>, toml::de::Error>,
     diags: &mut Vec<Diagnostic>,
+    poisoned: &mut Vec<Origin>,
 ) -> Option<T> {
     let text = &sources.get(file).text;
     let error = match doc {
@@ -436,15 +510,20 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
                 // The file was scanned for secrets (none found): the edge masks
                 // whatever else looks secret in these messages and snippets.
                 let start = diags.len();
-                for found in input_check::every_error::<T>(text, &first) {
-                    let value = text.get(found.span.clone()).unwrap_or("");
-                    let message = name_the_type(&found.message, value);
-                    let d = toml_error_diagnostic(&message, Origin::new(file, found.span));
+                let found = input_check::every_error::<T>(text, &first);
+                for f in &found {
+                    let value = text.get(f.span.clone()).unwrap_or("");
+                    let message = name_the_type(&f.message, value);
+                    let d = toml_error_diagnostic(&message, Origin::new(file, f.span.clone()));
                     if diags.len() == start || diags.last() != Some(&d) {
                         diags.push(d);
                     }
                 }
-                return None;
+                // Without its mistakes, the file is read on, so that the later stages
+                // report theirs in this run too (these errors still fail it).
+                let (value, spans) = input_check::repaired::<T>(text, &found);
+                poisoned.extend(spans.into_iter().map(|s| Origin::new(file, s)));
+                return value;
             }
         },
         Err(syntax) => syntax,

@@ -938,3 +938,93 @@ fn an_image_with_a_tag_or_digest_says_how_to_fix_it_on_a_help_line() {
         "{err}"
     );
 }
+
+/// The codes and locations of the diagnostics in `stderr`, in order.
+fn found(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if (l.starts_with("error[") || l.starts_with("warning[")) && i + 1 < lines.len() {
+            let code = &l[..l.find(']').unwrap() + 1];
+            let at = lines[i + 1].trim_start().trim_start_matches("--> ");
+            out.push(format!("{code} {at}"));
+        }
+    }
+    out
+}
+
+/// Every mistake of a run at once, in every stage: a secret-looking literal, an unknown
+/// key and a wrong type (read on without them), an overlay naming an unknown service,
+/// an overlay for an unknown environment, and what resolving the rest finds (an invalid
+/// tag, a `calls` to an unknown service). The secret is masked in every line, even
+/// where another rule would quote it; nothing follows from the left-out keys.
+#[test]
+fn every_mistake_of_every_stage_in_one_run() {
+    let text = MINIMAL.replace(
+        "port = 8080\n",
+        "port = 8080\ncalls = [\"wrker\"]\nreplcas = 3\nenv = { DB_PASSWORD = \"hunter2hunter2\", NOTE = \"see hunter2hunter2\" }\n\n[services.worker]\nimage = \"acme/worker\"\ntag = \"1.0 beta\"\nreplicas = \"two\"\n",
+    );
+    let err = fails(
+        &text,
+        &[
+            ("dev", "[services.wroker]\ntag = \"2.0.0\"\n"),
+            ("qa", "[services.api]\ntag = \"2.0.0\"\n"),
+        ],
+    );
+    assert_eq!(
+        found(&err),
+        [
+            "error[KG011] platform.toml:13:10",
+            "error[KG002] platform.toml:14:1",
+            "error[KG010] platform.toml:15:23",
+            "error[KG008] platform.toml:19:7",
+            "error[KG003] platform.toml:20:12",
+            "error[KG011] overlays/dev.toml:1:11",
+            "error[KG012] overlays/qa.toml:1:1",
+        ],
+        "{err}"
+    );
+    assert!(!err.contains("hunter2hunter2"), "{err}");
+    assert!(
+        err.ends_with("error: 7 errors and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
+}
+
+/// A service with an error is not "disabled": its callers get no KG011 warning
+/// (found by a newcomer: an autoscaling mistake in `aux-service` warned that
+/// `main-api` calls a disabled service).
+#[test]
+fn a_service_with_an_error_is_not_disabled_for_its_callers() {
+    let text = MINIMAL.replace(
+        "port = 8080\n",
+        "port = 8080\ncalls = [\"worker\"]\n\n[services.worker]\nimage = \"acme/worker\"\ntag = \"1.0.0\"\nport = 9000\nautoscaling = { min = 5, max = 4 }\n",
+    );
+    let err = fails(&text, &[]);
+    assert_eq!(found(&err), ["error[KG009] platform.toml:19:32"], "{err}");
+}
+
+/// A template in a shared layer that is wrong in every environment is one error, not
+/// one per environment: the first environment's, saying how many more there were.
+#[test]
+fn a_template_wrong_in_every_environment_is_reported_once() {
+    let text = MINIMAL
+        .replace(
+            "[environments.dev]\nsync = \"auto\"\n",
+            "[environments.dev]\nsync = \"auto\"\nvars = { domain = \"dev.acme.io\" }\n\n[environments.staging]\ncluster = \"https://staging.example.com\"\nvars = { domain = \"staging.acme.io\" }\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\nvars = { domain = \"acme.io\" }\n",
+        )
+        .replace(
+            "port = 8080\n",
+            "port = 8080\ningress = { host = \"API.{{ env.domain }}\" }\n",
+        );
+    let err = fails(&text, &[]);
+    assert_eq!(found(&err), ["error[KG005] platform.toml:22:20"], "{err}");
+    assert!(
+        err.starts_with("error[KG005]: ingress host of `api` in dev: \"API.dev.acme.io\" is not a valid DNS-1123 subdomain"),
+        "{err}"
+    );
+    assert!(
+        err.contains(" (and 2 more like it from this line)\n"),
+        "{err}"
+    );
+}

@@ -932,3 +932,25 @@ fn a_linked_lock_file_is_never_followed() {
     assert!(!target.exists(), "a file was created through the link");
     assert_eq!(c.snapshot(), before);
 }
+
+/// A manifest kgen did not write, in a directory Argo CD deploys, is refused by
+/// `bump-image` (and `promote`, `bump-chart`: the same transaction) as by `render`:
+/// KG307, exit 2, nothing written.
+#[test]
+fn a_foreign_manifest_in_generated_is_refused_before_writing() {
+    let c = Checkout::new();
+    c.write(
+        "generated/dev/main-api/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    );
+    let before = c.snapshot();
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("error[KG307]: generated/dev/main-api/extra.yaml was not written by kgen"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(c.snapshot(), before, "nothing written");
+}

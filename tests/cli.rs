@@ -575,12 +575,51 @@ fn github_annotations_for_stale_files_and_io_errors() {
     let unreadable = root.join("infra/overlays/dev.toml");
     std::fs::remove_file(&unreadable).unwrap();
     std::os::unix::fs::symlink("/nonexistent/kgen-target", &unreadable).unwrap();
+    // An input file kgen will not read (exit 2), and an I/O error (exit 3): each
+    // annotation names its file from the repository's root.
     let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
-            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::"),
+            .starts_with("::error file=infra/overlays/dev.toml,title=kgen::overlays/dev.toml is a symbolic link to /nonexistent/kgen-target, which does not exist"),
         "{}",
         out.stderr
     );
+    std::fs::remove_file(&unreadable).unwrap();
+    std::fs::write(&unreadable, "").unwrap();
+    std::fs::remove_dir_all(root.join("infra/generated/dev")).unwrap();
+    std::fs::write(root.join("infra/generated/dev"), "not a directory\n").unwrap();
+    let out = kgen_in(&root.join("infra"), &["render", "--format", "github"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("::error file=infra/generated/dev"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The reader of kgen's output goes away (`kgen schema | head -c 1`; the schema is
+/// larger than a pipe's buffer, so kgen writes into a closed pipe): kgen stops
+/// quietly with 141, the status of a process killed by SIGPIPE, not as a bug (101).
+#[test]
+fn a_closed_pipe_is_a_quiet_exit() {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#""$KGEN" schema 2>"$ERR" | head -c 1 >/dev/null; echo "${PIPESTATUS[0]}""#)
+        .env("KGEN", env!("CARGO_BIN_EXE_kgen"))
+        .env(
+            "ERR",
+            std::env::temp_dir().join(format!("kgen-pipe-{}.err", std::process::id())),
+        )
+        .output()
+        .unwrap();
+    let err_file = std::env::temp_dir().join(format!("kgen-pipe-{}.err", std::process::id()));
+    let err = std::fs::read_to_string(&err_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_file);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "141",
+        "stderr: {err}"
+    );
+    assert_eq!(err, "");
 }

@@ -2044,3 +2044,44 @@ fn defaults_overlay_and_disabled_patches() {
         "{prod}"
     );
 }
+
+/// kgen does not template patches: a value using one of kgen's template variables
+/// (`{{ env.x }}`, `{{ cluster.name }}`) is warned about, once (not once per
+/// environment); the object's own `{{ }}` (a PrometheusRule's `{{ $labels.x }}`) is
+/// not.
+#[test]
+fn a_kgen_template_in_a_patch_is_warned_about() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.waf]
+kind = "Ingress"
+merge = { metadata = { annotations = { "example.com/acl" = "arn:aws:wafv2:eu-west-1:{{ cluster.account }}:regional/webacl/x", "example.com/note" = "{{ $labels.instance }}", "example.com/plain" = "{{ environment }}" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning["))
+        .collect();
+    assert_eq!(
+        warnings,
+        ["warning[KG046]: a value of patch `waf` holds a kgen template variable, which kgen does not expand: patch values are literal and reach the cluster as written"],
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("--> platform.toml:37:60"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("= help: write the value itself"),
+        "{}",
+        out.stderr
+    );
+}

@@ -205,3 +205,70 @@ fn a_redacted_value_is_masked_wherever_it_appears_on_its_line() {
     assert!(!out.contains("hunter2-secret"), "{out}");
     assert!(out.contains("GREETING = \"hello **************\""), "{out}");
 }
+
+#[test]
+fn the_escape_hatch_example_compiles_through_the_fuzz_harness() {
+    // Its manifests and patch file come from the input (`#@file`), its CRD schemas
+    // from the platform directory the harness gives the workspace.
+    let data = std::fs::read(fuzz_dir("seeds/compile/examples-escape-hatch")).unwrap();
+    let (files, reader) = fuzz::split_all(&data).unwrap();
+    assert_eq!(reader.0.len(), 4);
+    let mut ws = kgen::Workspace::parse(fuzz::platform_root().to_path_buf(), files).unwrap();
+    kgen::escape_hatch::files::read(&mut ws, &reader, None).unwrap();
+    assert_eq!(
+        ws.escape_hatch.manifests.len() + ws.escape_hatch.patch_files.len(),
+        4
+    );
+    assert!(kgen::compile::compile(&ws, &[]).is_ok());
+    fuzz::check_compile(&data);
+}
+
+/// Found by the `compile` target (issue 21's campaign): a secret-looking value of a
+/// hand-written manifest (or a YAML patch file) written on the line after its key
+/// (`token:` then the value, indented, or a `|` block) was located at its key: the
+/// snippet masked the key's name, which the message prints anyway, and pointed at no
+/// value. A value to mask is located on its own line now (`locate::locate_value`).
+#[test]
+fn a_secret_on_the_line_after_its_key_is_located_and_masked_there() {
+    let platform = "[platform]\nname = \"a\"\nrepo = \"https://github.com/a/b.git\"\n\
+        [environments.dev]\n[services.api]\nimage = \"a/b\"\ntag = \"1\"\nport = 80\n";
+    for (manifest, line) in [
+        ("spec:\n  token:\n    nameySYZZA9rO43cGDEq\n", 7),
+        ("spec:\n  token: |\n    nameySYZZA9rO43cGDEq\n", 7),
+        ("spec:\n  token: nameySYZZA9rO43cGDEq\n", 6),
+    ] {
+        let file =
+            format!("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n{manifest}");
+        let data = format!(
+            "{platform}{}manifests/_all/api/w.yaml\n{file}",
+            fuzz::FILE_MARK
+        );
+        fuzz::check_compile(data.as_bytes());
+        let (files, reader) = fuzz::split_all(data.as_bytes()).unwrap();
+        let mut ws = kgen::Workspace::parse(fuzz::platform_root().to_path_buf(), files).unwrap();
+        kgen::escape_hatch::files::read(&mut ws, &reader, None).unwrap();
+        let Err(kgen::Error::Invalid(inv)) = kgen::compile::compile(&ws, &[]) else {
+            panic!("the token must be refused");
+        };
+        let d = inv
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "KG010")
+            .expect("KG010");
+        let out = kgen::diagnostic::render(
+            std::slice::from_ref(d),
+            &inv.sources,
+            kgen::diagnostic::Format::Human,
+            false,
+        );
+        assert!(!out.contains("nameySYZZA9rO43cGDEq"), "{out}");
+        assert!(
+            out.contains(&format!("manifests/_all/api/w.yaml:{line}:")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{line} |     ****")) || line == 6,
+            "{out}"
+        );
+    }
+}

@@ -68,6 +68,14 @@ impl Doc {
         Origin::new(self.file, self.start + span.start..self.start + span.end)
     }
 
+    /// Where the value of `field` is, also when it is written on the lines after its
+    /// key: for a value that must be masked (`locate::locate_value`).
+    pub fn value_origin(&self, field: &str) -> Origin {
+        let full = join(&self.prefix, field);
+        let span = locate::locate_value(&self.text, &full);
+        Origin::new(self.file, self.start + span.start..self.start + span.end)
+    }
+
     /// The whole document's first line.
     pub fn head(&self) -> Origin {
         self.origin("", true)
@@ -546,7 +554,7 @@ fn render_strings(
                             rules::SECRET_LITERAL,
                             format!("this template renders to what looks like a secret ({what}); kgen refuses secrets in plain text"),
                         )
-                        .at(doc.origin(path.as_str(), false))
+                        .at(doc.value_origin(path.as_str()))
                         .redacted()
                         .help("keep secrets in AWS Secrets Manager or SSM and reference them (an ExternalSecret, a SecretProviderClass); see docs/security.md#secrets"),
                     );
@@ -632,7 +640,7 @@ fn secret_free(
                 rules::SECRET_LITERAL,
                 format!("`{field}` looks like it holds a secret ({what}); kgen refuses secrets in plain text"),
             )
-            .at(doc.origin(field, false))
+            .at(doc.value_origin(field))
             .redacted()
             .label("secret-looking value")
             .help("keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets"),

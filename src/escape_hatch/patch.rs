@@ -103,7 +103,7 @@ impl Patch {
             }
             BodyAt::Yaml { file } => {
                 let text = &sources.get(*file).text;
-                let span = crate::validate::locate::locate(text, &yaml_path(segs), true);
+                let span = crate::validate::locate::locate_value(text, &yaml_path(segs));
                 Origin::new(*file, span)
             }
         }
@@ -339,9 +339,66 @@ pub fn resolve(
             }
             continue;
         }
+        // kgen does not template patches: a `{{ env.x }}` reaches the cluster as is.
+        let mut templated = Vec::new();
+        match &patch.body {
+            Body::Merge(m) => kgen_templates_in(m, &mut Vec::new(), &mut templated),
+            Body::Json(ops, _) => {
+                for (i, op) in ops.iter().enumerate() {
+                    kgen_templates_in(op, &mut vec![Seg::Index(i)], &mut templated);
+                }
+            }
+        }
+        for segs in templated {
+            diags.push(
+                Diagnostic::warning(
+                    rules::PATCH_INVALID,
+                    format!("a value of patch `{name}` holds a kgen template variable, which kgen does not expand: patch values are literal and reach the cluster as written"),
+                )
+                .at(patch.value_origin(&ws.sources, &segs))
+                .help("write the value itself; for a value per environment, put the patch (or only its value) in each environment's overlay under `[services.<name>.patches.<patch>]`"),
+            );
+        }
         out.push(patch);
     }
     out
+}
+
+/// The strings of `v` that use one of kgen's template variables (`{{ env.x }}`,
+/// `{{ cluster.name }}`, ...): other `{{ }}` (a PrometheusRule's `{{ $labels.x }}`, a
+/// Helm-style annotation) are the object's own.
+fn kgen_templates_in(v: &Value, segs: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+    const VARIABLES: &[&str] = &["env", "cluster", "service", "platform", "namespaces"];
+    match v {
+        Value::String(s) => {
+            let uses = s.match_indices("{{").any(|(i, _)| {
+                let rest = s[i + 2..].trim_start();
+                VARIABLES.iter().any(|var| {
+                    rest.strip_prefix(var).is_some_and(|after| {
+                        !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    })
+                })
+            });
+            if uses {
+                out.push(segs.clone());
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                segs.push(Seg::Index(i));
+                kgen_templates_in(item, segs, out);
+                segs.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                segs.push(Seg::Key(k.clone()));
+                kgen_templates_in(item, segs, out);
+                segs.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 fn malformed(name: &str, i: usize, e: &str, origin: Origin) -> Diagnostic {

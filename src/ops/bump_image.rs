@@ -886,6 +886,11 @@ pub(crate) fn write_edit(
     } else {
         None
     };
+    // A manifest kgen did not write in a directory Argo CD deploys: refused as by
+    // `kgen render` (KG307), before anything is written.
+    if let Some(c) = comparison.as_ref().filter(|c| !c.foreign.is_empty()) {
+        return Err(super::render::foreign_files(ws, &c.foreign));
+    }
     let mut files = vec![input.display.to_string()];
     if let Some(c) = &comparison {
         for rel in c.missing.iter().chain(&c.stale).chain(&c.extra) {

@@ -74,7 +74,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
 
 /// The error for manifest files kgen did not write in directories Argo CD deploys:
 /// each located at the file's first line.
-fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
+pub(crate) fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
     use crate::source::Origin;
     let mut sources = ws.sources.clone();
     let dir = ws.generated_dir();

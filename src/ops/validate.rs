@@ -20,13 +20,16 @@
 //! pods none selects whose containers declare ports (their Service may be
 //! elsewhere); a pod with no port and no Service is a worker, which needs none.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde_json::Value;
 
 use crate::compile::compile;
 use crate::diagnostic::{self, Diagnostic};
 use crate::error::{Error, Result};
+use crate::escape_hatch::schema::Schemas;
 use crate::rules;
 use crate::schema_dir::SchemaDir;
 use crate::source::{FileId, Origin, Sources};
@@ -174,18 +177,70 @@ struct Doc {
     value: Value,
 }
 
-/// Validates YAML files and directories.
-pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Summary> {
+/// The CRD schemas a platform names for its hand-written manifests (`[manifests]
+/// schema_dirs` and `unchecked_kinds`), for each of `paths`: `platform`'s when given,
+/// else those of the nearest platform.toml at or above the path (the files `kgen
+/// validate PATH...` checks are mostly a platform's own output), else none.
+pub fn platform_schemas(
+    paths: &[PathBuf],
+    platform: Option<&Path>,
+) -> Result<Vec<Option<Rc<Schemas>>>> {
+    let mut loaded: BTreeMap<PathBuf, Rc<Schemas>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for p in paths {
+        let found = match platform {
+            Some(pf) => Some(pf.to_path_buf()),
+            None => p.canonicalize().ok().and_then(|real| {
+                real.ancestors()
+                    .map(|d| d.join(crate::workspace::PLATFORM_FILE))
+                    .find(|f| f.is_file())
+            }),
+        };
+        let Some(found) = found else {
+            out.push(None);
+            continue;
+        };
+        if let Some(s) = loaded.get(&found) {
+            out.push(Some(Rc::clone(s)));
+            continue;
+        }
+        let ws = Workspace::load(&found)?;
+        let mut diags = ws.deferred.clone();
+        let schemas = Schemas::new(&ws, &mut diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(Error::invalid(diags, ws.sources.clone()));
+        }
+        let schemas = Rc::new(schemas);
+        loaded.insert(found, Rc::clone(&schemas));
+        out.push(Some(schemas));
+    }
+    Ok(out)
+}
+
+/// Validates YAML files and directories. A kind that is not a core Kubernetes kind
+/// is validated against `schema_dir` (`--schema-dir`) when it has the kind's schema,
+/// else as the platform of its PATH says (`platforms`, one per path, from
+/// [`platform_schemas`]; empty for none): its `[manifests] schema_dirs`, kgen's own
+/// schemas, its `unchecked_kinds`.
+pub fn validate_paths(
+    paths: &[PathBuf],
+    schema_dir: Option<&Path>,
+    platforms: &[Option<Rc<Schemas>>],
+) -> Result<Summary> {
     let mut dir = schema_dir.map(open_schema_dir).transpose()?;
     let mut files = Vec::new();
-    for p in paths {
+    // The index in `paths` each file was found under.
+    let mut under = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
         collect(p, true, &mut files)?;
+        under.resize(files.len(), i);
     }
+    let mut platform_of: BTreeMap<FileId, Option<&Schemas>> = BTreeMap::new();
     let mut sources = Sources::default();
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut docs: Vec<Doc> = Vec::new();
     let mut skipped = Vec::new();
-    for path in &files {
+    for (path, &i) in files.iter().zip(&under) {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
         let display = path.to_string_lossy().replace('\\', "/");
         if crate::emit::is_generated_data(&text) {
@@ -193,6 +248,7 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
             continue;
         }
         let id = sources.add(display, path.clone(), text.clone());
+        platform_of.insert(id, platforms.get(i).and_then(Option::as_deref));
         read_documents(id, &text, &mut docs, &mut diags);
     }
 
@@ -201,7 +257,10 @@ pub fn validate_paths(paths: &[PathBuf], schema_dir: Option<&Path>) -> Result<Su
     let mut findings: Vec<Vec<Finding>> = docs
         .iter()
         .zip(&subjects)
-        .map(|(d, s)| validate::check_object(s, schema_of(&d.value, dir.as_mut())))
+        .map(|(d, s)| {
+            let platform = platform_of.get(&d.file).copied().flatten();
+            validate::check_object(s, schema_of(&d.value, dir.as_mut(), platform))
+        })
         .collect();
     // Files may hold several clusters' manifests (generated/<env>/...), so the same
     // object twice is only a mistake within one file; the policy rules between
@@ -300,7 +359,11 @@ fn join(prefix: &FieldPath, field: &str) -> String {
 
 /// Schema findings for a hand-written object: core kinds, then the schema
 /// directory, then kgen's own custom resources; KG102 when none knows the kind.
-fn schema_of(object: &Value, dir: Option<&mut SchemaDir>) -> Vec<Finding> {
+fn schema_of(
+    object: &Value,
+    dir: Option<&mut SchemaDir>,
+    platform: Option<&Schemas>,
+) -> Vec<Finding> {
     let (api, kind) = match schema::type_meta(object) {
         Ok(t) => t,
         Err(found) => return found,
@@ -320,6 +383,9 @@ fn schema_of(object: &Value, dir: Option<&mut SchemaDir>) -> Vec<Finding> {
                 Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::from("kind"), e)],
             };
         }
+    }
+    if let Some(schemas) = platform {
+        return schemas.findings(object);
     }
     match builtin.map(|b| (b, schema::validator(b))) {
         Some((_, Ok(v))) => schema::findings(object, api, kind, v.problems(object))
@@ -438,7 +504,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("manifests.yaml");
         std::fs::write(&path, yaml).unwrap();
-        let (diags, sources) = match validate_paths(&[path], None) {
+        let (diags, sources) = match validate_paths(&[path], None, &[]) {
             Ok(summary) => (summary.warnings, summary.sources),
             Err(Error::Invalid(inv)) => (inv.diagnostics, inv.sources),
             Err(e) => panic!("{e:?}"),

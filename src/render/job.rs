@@ -120,6 +120,9 @@ pub fn presync_support(svc: &ServiceSpec, objects: &mut [super::Object]) {
     }
 }
 
+/// File name of the ConfigMap that records the hooks of a service ([`hooks_record`]).
+pub const HOOKS_RECORD_FILE: &str = "configmap-hooks.yaml";
+
 /// Name of the ConfigMap that records the hooks of a service ([`hooks_record`]).
 pub fn hooks_record_name(svc: &ServiceSpec) -> String {
     format!("{}-hooks", svc.name)

@@ -480,7 +480,7 @@ pub fn service_objects(
     if job::is_presync_hook(svc) {
         job::presync_support(svc, &mut out);
         let record = job::hooks_record(platform, svc, &out);
-        out.push(obj("configmap-hooks.yaml", &record));
+        out.push(obj(job::HOOKS_RECORD_FILE, &record));
     }
     out
 }

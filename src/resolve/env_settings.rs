@@ -58,6 +58,7 @@ impl<'a> Resolver<'a> {
         layer: &'a EnvironmentLayer,
         overlay: Option<(FileId, &'a EnvironmentLayer)>,
         ctx_env: &Value,
+        ctx_cluster: &Value,
     ) {
         let pf = self.pf;
         let platform = self.platform_file();
@@ -81,6 +82,7 @@ impl<'a> Resolver<'a> {
 
         let ctx = minijinja::context! {
             env => ctx_env.clone(),
+            cluster => ctx_cluster.clone(),
             platform => minijinja::context! {
                 name => p.name.value.clone(),
                 repo => p.repo.value.clone(),

@@ -129,14 +129,13 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    /// A service that calls a service disabled in the environment: nothing answers
-    /// (and no NetworkPolicy rule is written for the call).
-    pub(super) fn check_calls(&mut self, env: &EnvSpec) {
-        let enabled: Vec<&str> = env.services.iter().map(|s| s.name.as_str()).collect();
+    /// A service that calls a service disabled in the environment (not in `enabled`):
+    /// nothing answers (and no NetworkPolicy rule is written for the call).
+    pub(super) fn check_calls(&mut self, env: &EnvSpec, enabled: &[String]) {
         let mut found = Vec::new();
         for svc in &env.services {
             for callee in &svc.calls {
-                if !enabled.contains(&callee.as_str()) {
+                if !enabled.contains(callee) {
                     found.push((
                         svc.origins.get("calls").cloned(),
                         svc.name.clone(),

@@ -90,15 +90,50 @@ fn lines(doc: &str) -> Vec<Line<'_>> {
 /// that could be found). `value` asks for the value's range rather than the key's
 /// when the value is on the key's line.
 pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
+    walk(doc, path, value).range
+}
+
+/// The byte range of the value at `path`, for a value that must be masked (a
+/// secret): like `locate(doc, path, true)`, but a value written on the lines after
+/// its key (a plain scalar continued on the next line, a `|` or `>` block) is located
+/// too, as the range of those lines, rather than the key: pointing at the key would
+/// mask the key's name and leave the value unpointed.
+pub fn locate_value(doc: &str, path: &str) -> Range<usize> {
+    let w = walk(doc, path, true);
+    match (w.at_key, w.rest.first(), w.rest.last()) {
+        (true, Some(first), Some(last)) => first.at..last.at + last.text.len(),
+        _ => w.range,
+    }
+}
+
+/// Where following a path ended.
+struct Walk<'a> {
+    range: Range<usize>,
+    /// The whole path was followed and `range` is its last key's (the value is not
+    /// on the key's line).
+    at_key: bool,
+    /// The lines of the last value reached (those after its key).
+    rest: Vec<Line<'a>>,
+}
+
+fn walk<'a>(doc: &'a str, path: &str, value: bool) -> Walk<'a> {
     let all = lines(doc);
     let Some(first) = all.first() else {
-        return 0..0;
+        return Walk {
+            range: 0..0,
+            at_key: false,
+            rest: Vec::new(),
+        };
     };
     let mut best = first.at..first.at + first.text.len();
+    let mut at_key = false;
+    let mut followed = true;
     // The block being searched: lines, and the indentation its entries have.
     let mut block: Vec<Line> = all.clone();
     for seg in segments(path) {
+        at_key = false;
         let Some(head) = block.first().copied() else {
+            followed = false;
             break;
         };
         let indent = head.indent;
@@ -109,6 +144,7 @@ pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
                     .enumerate()
                     .find(|(_, l)| l.indent == indent && key_of(l.text).is_some_and(|k| k == key));
                 let Some((i, line)) = found.map(|(i, l)| (i, *l)) else {
+                    followed = false;
                     break;
                 };
                 let klen = key_len(line.text);
@@ -121,6 +157,7 @@ pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
                     let start = line.at + (line.text.len() - after.len());
                     start..line.at + line.text.len()
                 } else {
+                    at_key = true;
                     line.at..line.at + klen
                 };
                 // The value's lines: deeper than the key, or a list at the same indent.
@@ -136,6 +173,7 @@ pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
             }
             Segment::Index(n) => {
                 if !head.text.starts_with('-') {
+                    followed = false;
                     break;
                 }
                 let starts: Vec<usize> = block
@@ -145,6 +183,7 @@ pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
                     .map(|(i, _)| i)
                     .collect();
                 let Some(&start) = starts.get(n) else {
+                    followed = false;
                     break;
                 };
                 let end = starts.get(n + 1).copied().unwrap_or_else(|| {
@@ -170,7 +209,11 @@ pub fn locate(doc: &str, path: &str, value: bool) -> Range<usize> {
             }
         }
     }
-    best
+    Walk {
+        range: best,
+        at_key: at_key && followed,
+        rest: block,
+    }
 }
 
 /// The key of a `key: value` line (quotes removed), if it is one.
