@@ -455,14 +455,14 @@ mod dirfd {
                     }
                     created = true;
                 }
-                Err(Errno::LOOP | Errno::NOTDIR) => {
+                Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
+                    // A link is refused as such; anything else in the way is an I/O
+                    // error on its path (exit 3, annotated with the file), as the
+                    // directory creation of the path-based write reported it.
                     return Err(match std::fs::symlink_metadata(path) {
                         Ok(m) if m.file_type().is_symlink() => link_error(path),
-                        _ => Error::Other(format!(
-                            "{} exists and is not a directory",
-                            path.display()
-                        )),
-                    })
+                        _ => Error::io("create directory", path, e.into()),
+                    });
                 }
                 Err(e) => return Err(Error::io("open", path, e.into())),
             }
