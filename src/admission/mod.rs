@@ -230,7 +230,7 @@ struct Checker<'a> {
     /// share a project whose destinations list every namespace.
     destinations: std::collections::HashMap<(usize, Cluster, String), bool>,
     /// Each project's destinations, read once (by the same key).
-    project_destinations: std::collections::HashMap<usize, Vec<project::Destination<'a>>>,
+    project_destinations: std::collections::HashMap<usize, project::Destinations<'a>>,
 }
 
 impl<'a> Checker<'a> {
@@ -659,8 +659,8 @@ impl<'a> Checker<'a> {
         let list = self
             .project_destinations
             .entry(key.0)
-            .or_insert_with(|| Project::new(project).destinations());
-        let permitted = project::destinations_permit(list, cluster, ns);
+            .or_insert_with(|| project::Destinations::new(Project::new(project).destinations()));
+        let permitted = list.permit(cluster, ns);
         self.destinations.insert(key, permitted);
         permitted
     }

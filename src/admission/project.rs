@@ -169,6 +169,52 @@ impl<'a> Pattern<'a> {
     }
 }
 
+/// A project's destinations indexed by namespace, for asking about many namespaces.
+pub struct Destinations<'a> {
+    all: Vec<Destination<'a>>,
+    /// When no pattern is negated, whether a destination matches is one OR over
+    /// the entries, and an entry whose namespace is a literal other than the one
+    /// asked about cannot match: the entries by literal namespace, and the others.
+    index: Option<(ByNamespace<'a>, Vec<Destination<'a>>)>,
+}
+
+/// Destinations by the literal namespace of their pattern.
+type ByNamespace<'a> = std::collections::HashMap<&'a str, Vec<Destination<'a>>>;
+
+impl<'a> Destinations<'a> {
+    pub fn new(all: Vec<Destination<'a>>) -> Destinations<'a> {
+        let negated = all
+            .iter()
+            .any(|d| d.name.negated || d.server.negated || d.namespace.negated);
+        let index = (!negated).then(|| {
+            let mut by_ns = ByNamespace::new();
+            let mut others = Vec::new();
+            for d in &all {
+                if d.namespace.literal {
+                    by_ns.entry(d.namespace.body).or_default().push(*d);
+                } else {
+                    others.push(*d);
+                }
+            }
+            (by_ns, others)
+        });
+        Destinations { all, index }
+    }
+
+    /// [`destinations_permit`], looking only at the entries that can match.
+    pub fn permit(&self, cluster: &Cluster, namespace: &str) -> bool {
+        match &self.index {
+            None => destinations_permit(&self.all, cluster, namespace),
+            Some((by_ns, others)) => {
+                by_ns
+                    .get(namespace)
+                    .is_some_and(|l| destinations_permit(l, cluster, namespace))
+                    || destinations_permit(others, cluster, namespace)
+            }
+        }
+    }
+}
+
 /// [`Project::destination_permitted`] on a project's destinations read beforehand.
 pub fn destinations_permit(
     destinations: &[Destination<'_>],
@@ -251,6 +297,55 @@ pub fn normalize_git_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The index by namespace decides as the whole list does.
+    #[test]
+    fn indexed_destinations_permit_as_the_list_does() {
+        let pats = ["", "*", "a", "b", "!a", "a*", "https://x"];
+        let clusters = [
+            Cluster {
+                server: "https://x".into(),
+                name: String::new(),
+            },
+            Cluster {
+                server: String::new(),
+                name: "a".into(),
+            },
+            Cluster {
+                server: "https://y".into(),
+                name: "b".into(),
+            },
+        ];
+        let mut lists: Vec<Vec<(&str, &str, &str)>> = vec![vec![]];
+        for n in pats {
+            for sv in pats {
+                for ns in pats {
+                    lists.push(vec![(n, sv, ns)]);
+                    lists.push(vec![(n, sv, ns), ("", "https://x", "b"), ("a", "", "*")]);
+                }
+            }
+        }
+        for list in lists {
+            let all: Vec<Destination> = list
+                .iter()
+                .map(|(n, sv, ns)| Destination {
+                    name: Pattern::new(n),
+                    server: Pattern::new(sv),
+                    namespace: Pattern::new(ns),
+                })
+                .collect();
+            let indexed = Destinations::new(all.clone());
+            for c in &clusters {
+                for ns in ["", "a", "b", "ab", "c"] {
+                    assert_eq!(
+                        indexed.permit(c, ns),
+                        destinations_permit(&all, c, ns),
+                        "{list:?} {c:?} {ns:?}"
+                    );
+                }
+            }
+        }
+    }
+
     /// A pattern taken apart once decides as `matches` on the whole pattern.
     #[test]
     fn patterns_taken_apart_match_as_matches_does() {
