@@ -98,7 +98,14 @@ pub fn file_with_waivers(
     waived: &[Waived],
     object: &serde_json::Value,
 ) -> String {
-    let mut out = header(inputs);
+    file_with_header(&header(inputs), waived, object)
+}
+
+/// [`file_with_waivers`] with the header line already made.
+fn file_with_header(header: &str, waived: &[Waived], object: &serde_json::Value) -> String {
+    // Most files are a few hundred bytes to a few kilobytes: start with room for one.
+    let mut out = String::with_capacity(1024);
+    out.push_str(header);
     for w in waived {
         out.push_str(&format!("# Waived: {} ({})\n", w.rule, w.reason));
     }
@@ -153,21 +160,24 @@ pub fn emit_noted(
         )
         .collect();
     let default_inputs = vec!["platform.toml".to_string()];
+    // The header line of each environment's (and cluster's) files, made once.
+    let headers: BTreeMap<(bool, &str), String> =
+        inputs.iter().map(|(k, ins)| (*k, header(ins))).collect();
+    let default_header = header(&default_inputs);
     // Emitting is a tenth of a render: spread it over the cores.
     use rayon::prelude::*;
     let files: Vec<(String, String)> = objects
         .par_iter()
         .map(|o| {
-            let ins = inputs
-                .get(&(o.per_cluster, o.env.as_str()))
-                .copied()
-                .unwrap_or(&default_inputs);
+            let key = (o.per_cluster, o.env.as_str());
+            let ins = inputs.get(&key).copied().unwrap_or(&default_inputs);
             if o.path.ends_with(".json") {
                 return (o.path.clone(), json_file(ins, &o.value));
             }
+            let head = headers.get(&key).unwrap_or(&default_header);
             if o.value.get("kind").is_none() {
                 // Helm values: say so under the header.
-                let mut text = header(ins);
+                let mut text = head.clone();
                 text.push_str(NOT_AN_OBJECT);
                 text.push_str(
                     "Helm values, read by the Argo CD Application that installs the chart.\n",
@@ -177,7 +187,7 @@ pub fn emit_noted(
             }
             let w = waived.get(&o.path).map_or(&[][..], Vec::as_slice);
             match notes.get(&o.path) {
-                None => (o.path.clone(), file_with_waivers(ins, w, &o.value)),
+                None => (o.path.clone(), file_with_header(head, w, &o.value)),
                 Some(note) => {
                     let mut text = header(note.inputs.as_deref().unwrap_or(ins));
                     for line in &note.lines {

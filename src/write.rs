@@ -1,8 +1,9 @@
 //! Where files are written: comparing a `Tree` with `generated/` on disk, and
 //! bringing the disk up to date.
 //!
-//! Rules: only files whose bytes differ are written; every write is atomic (a
-//! temporary file in the same directory, then rename); a file kgen no longer
+//! Rules: only files whose bytes differ are written; every write is atomic (a new
+//! file is written unnamed and then linked under its name, a changed one is written
+//! to a temporary file in the same directory and renamed over it; see [`apply`]); a file kgen no longer
 //! produces is removed only if it starts with kgen's header; a file without that
 //! header is never overwritten or removed; symbolic links are never followed.
 
@@ -254,18 +255,47 @@ pub struct Outcome {
 }
 
 /// Writes missing and stale files and removes extra ones, as found by `compare`.
+///
+/// Through directory handles: every directory on the way is opened once, relative to
+/// its parent and without following a link (`O_NOFOLLOW`), so each directory is
+/// checked for links once, and a link put in place after `compare` is refused, not
+/// followed. In each directory, a missing file is created whole: written unnamed
+/// (`O_TMPFILE`) and then linked under its name, which fails rather than replace a
+/// file that appeared meanwhile; a stale file is written to a temporary file next to
+/// it and renamed over it. Either way a reader, or a killed run, sees the old file or
+/// the new one, never part of one.
 pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
     use rayon::prelude::*;
     ensure_dir(dir)?;
-    let to_write: Vec<&String> = c.missing.iter().chain(&c.stale).collect();
-    // Checked again right before writing: `compare` may have run a while ago.
-    let mut checked = std::collections::HashSet::new();
-    for rel in &to_write {
-        check_no_links(dir, &dir.join(rel), &mut checked)?;
+    // Files to write, by directory (relative to `dir`, "" for `dir` itself).
+    let mut by_dir: std::collections::BTreeMap<&str, Vec<(&str, &String, bool)>> =
+        Default::default();
+    for (rel, replace) in c
+        .missing
+        .iter()
+        .map(|r| (r, false))
+        .chain(c.stale.iter().map(|r| (r, true)))
+    {
+        let (d, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        by_dir.entry(d).or_default().push((name, rel, replace));
     }
-    to_write
-        .par_iter()
-        .try_for_each(|rel| write_atomic(&dir.join(rel), tree.files[*rel].as_bytes()))?;
+    if !by_dir.is_empty() {
+        let handles = DirHandles::open(dir, by_dir.keys().copied())?;
+        by_dir.par_iter().try_for_each(|(d, files)| {
+            let dir_fd = handles.open_leaf(d)?;
+            for (name, rel, replace) in files {
+                dirfd::write_file(
+                    std::os::fd::AsFd::as_fd(&dir_fd),
+                    dir,
+                    d,
+                    name,
+                    tree.files[*rel].as_bytes(),
+                    *replace,
+                )?;
+            }
+            Ok::<(), Error>(())
+        })?;
+    }
     for rel in &c.extra {
         let path = dir.join(rel);
         fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
@@ -289,6 +319,321 @@ pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
         removed: c.extra.clone(),
         unchanged: c.unchanged,
     })
+}
+
+/// Open handles on the directories above the ones `apply` writes into (the leaves
+/// are opened, written and closed one at a time, so the number of open descriptors
+/// stays small).
+struct DirHandles<'a> {
+    root_path: &'a Path,
+    /// By path relative to the root ("" is the root).
+    open: std::collections::HashMap<String, std::os::fd::OwnedFd>,
+}
+
+impl<'a> DirHandles<'a> {
+    /// Opens (creating as needed) the root and every proper ancestor of `leaves`.
+    fn open<'b>(root: &'a Path, leaves: impl Iterator<Item = &'b str>) -> Result<Self> {
+        let root_fd = dirfd::open_root(root)?;
+        let mut handles = DirHandles {
+            root_path: root,
+            open: std::collections::HashMap::from([(String::new(), root_fd)]),
+        };
+        for leaf in leaves {
+            let mut end = 0;
+            while let Some(i) = leaf[end..].find('/') {
+                end += i;
+                let ancestor = &leaf[..end];
+                if !handles.open.contains_key(ancestor) {
+                    let fd = handles.open_child(ancestor)?;
+                    handles.open.insert(ancestor.to_string(), fd);
+                }
+                end += 1;
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Opens `rel` (creating it if missing) relative to its parent, which is open.
+    fn open_child(&self, rel: &str) -> Result<std::os::fd::OwnedFd> {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let parent_fd = self
+            .open
+            .get(parent)
+            .expect("a directory's parent is opened before it");
+        dirfd::open_or_create_dir(parent_fd, &self.root_path.join(rel), name)
+    }
+
+    /// A handle on the directory `rel` (whose ancestors are open), for writing into it.
+    fn open_leaf(&self, rel: &str) -> Result<DirFd<'_>> {
+        if let Some(fd) = self.open.get(rel) {
+            return Ok(DirFd::Borrowed(fd));
+        }
+        self.open_child(rel).map(DirFd::Owned)
+    }
+}
+
+/// A directory handle, owned (a leaf, closed after use) or borrowed from [`DirHandles`].
+enum DirFd<'a> {
+    Owned(std::os::fd::OwnedFd),
+    Borrowed(&'a std::os::fd::OwnedFd),
+}
+
+impl std::os::fd::AsFd for DirFd<'_> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            DirFd::Owned(fd) => fd.as_fd(),
+            DirFd::Borrowed(fd) => fd.as_fd(),
+        }
+    }
+}
+
+/// File system calls relative to directory handles (`openat` and friends), through
+/// rustix: safe wrappers over the system calls, already in the tree under tempfile.
+mod dirfd {
+    use std::io;
+    use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    use rustix::io::Errno;
+
+    use super::{TEMP_PREFIX, TEMP_SUFFIX};
+    use crate::error::{Error, Result};
+
+    fn link_error(path: &Path) -> Error {
+        Error::Other(format!(
+            "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+            path.display()
+        ))
+    }
+
+    fn nul_error(path: &Path) -> Error {
+        Error::Other(format!(
+            "{} has a NUL character in its name",
+            path.display()
+        ))
+    }
+
+    /// Opens the root directory (which exists) without following a link.
+    pub(super) fn open_root(root: &Path) -> Result<OwnedFd> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(root)
+        {
+            Ok(f) => Ok(OwnedFd::from(f)),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(link_error(root)),
+            Err(e) => Err(Error::io("open", root, e)),
+        }
+    }
+
+    fn open_dir_at(parent: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
+        rustix::fs::openat(
+            parent,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+    }
+
+    /// Opens the directory `name` in `parent` (full path `path`, for messages),
+    /// creating it if it is missing; a link there is refused, never followed.
+    pub(super) fn open_or_create_dir(parent: &OwnedFd, path: &Path, name: &str) -> Result<OwnedFd> {
+        if name.contains('\0') {
+            return Err(nul_error(path));
+        }
+        let mut created = false;
+        loop {
+            match open_dir_at(parent.as_fd(), name) {
+                Ok(fd) => return Ok(fd),
+                Err(Errno::NOENT) if !created => {
+                    match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o777)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(Error::io("create directory", path, e.into())),
+                    }
+                    created = true;
+                }
+                Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
+                    // A link is refused as such; anything else in the way is an I/O
+                    // error on its path (exit 3, annotated with the file), as the
+                    // directory creation of the path-based write reported it.
+                    return Err(match std::fs::symlink_metadata(path) {
+                        Ok(m) if m.file_type().is_symlink() => link_error(path),
+                        _ => Error::io("create directory", path, e.into()),
+                    });
+                }
+                Err(e) => return Err(Error::io("open", path, e.into())),
+            }
+        }
+    }
+
+    fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            match rustix::io::write(fd, bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = &bytes[n..],
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` as `name` in the directory `dir` (`root`/`rel_dir`): a new file
+    /// (`replace` false) is created whole under its name; an existing one is replaced
+    /// by renaming a temporary file over it.
+    pub(super) fn write_file(
+        dir: BorrowedFd<'_>,
+        root: &Path,
+        rel_dir: &str,
+        name: &str,
+        bytes: &[u8],
+        replace: bool,
+    ) -> Result<()> {
+        if name.contains('\0') {
+            return Err(nul_error(&root.join(rel_dir).join(name)));
+        }
+        if !replace && create_whole(dir, root, rel_dir, name, bytes)? {
+            return Ok(());
+        }
+        replace_with_temp(dir, root, rel_dir, name, bytes)
+    }
+
+    /// How unnamed files get their name: 0 not known yet, 1 `linkat(AT_EMPTY_PATH)`,
+    /// 2 through `/proc/self/fd`, 3 not at all (no `O_TMPFILE` here: temporary files).
+    static LINK_MODE: AtomicU8 = AtomicU8::new(0);
+
+    /// Creates `name` in `dir` holding `bytes`, complete or not at all: the bytes go
+    /// to an unnamed file that is then linked under the name. False when that cannot
+    /// be done here (no `O_TMPFILE`) or the name exists: the caller replaces instead.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn create_whole(
+        dir: BorrowedFd<'_>,
+        root: &Path,
+        rel_dir: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        let mode = LINK_MODE.load(Ordering::Relaxed);
+        if mode == 3 {
+            return Ok(false);
+        }
+        let fd = match rustix::fs::openat(
+            dir,
+            c".",
+            OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {
+                LINK_MODE.store(3, Ordering::Relaxed);
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(Error::io(
+                    "create a temporary file in",
+                    root.join(rel_dir),
+                    e.into(),
+                ))
+            }
+        };
+        // Mode 0600, as the temporary files of `write_atomic` (tempfile) have always had.
+        write_all(&fd, bytes).map_err(|e| Error::io("write", root.join(rel_dir).join(name), e))?;
+        let linked = |how: u8| -> rustix::io::Result<()> {
+            if how == 1 {
+                rustix::fs::linkat(&fd, c"", dir, name, AtFlags::EMPTY_PATH)
+            } else {
+                use std::os::fd::AsRawFd as _;
+                let proc_path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+                rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    proc_path.as_str(),
+                    dir,
+                    name,
+                    AtFlags::SYMLINK_FOLLOW,
+                )
+            }
+        };
+        let mut result = linked(if mode == 2 { 2 } else { 1 });
+        if mode == 0 {
+            // The first file tells which way works here.
+            if matches!(result, Err(Errno::NOENT | Errno::PERM | Errno::INVAL)) {
+                result = linked(2);
+                if matches!(result, Err(e) if e != Errno::EXIST) {
+                    LINK_MODE.store(3, Ordering::Relaxed);
+                    return Ok(false);
+                }
+                LINK_MODE.store(2, Ordering::Relaxed);
+            } else if result.is_ok() {
+                LINK_MODE.store(1, Ordering::Relaxed);
+            }
+        }
+        match result {
+            Ok(()) => Ok(true),
+            // The name appeared since `compare`: replace it as a stale file.
+            Err(Errno::EXIST) => Ok(false),
+            Err(e) => Err(Error::io("create", root.join(rel_dir).join(name), e.into())),
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn create_whole(_: BorrowedFd<'_>, _: &Path, _: &str, _: &str, _: &[u8]) -> Result<bool> {
+        let _ = &LINK_MODE;
+        Ok(false)
+    }
+
+    /// Writes `bytes` to a temporary file in `dir` (`.kgen-<pid>-<n>.tmp`), then renames
+    /// it to `name`, replacing what is there.
+    fn replace_with_temp(
+        dir: BorrowedFd<'_>,
+        root: &Path,
+        rel_dir: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id);
+        let (tmp, fd) = loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp = format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}");
+            match rustix::fs::openat(
+                dir,
+                tmp.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            ) {
+                Ok(fd) => break (tmp, fd),
+                Err(Errno::EXIST) => continue,
+                Err(e) => {
+                    return Err(Error::io(
+                        "create a temporary file in",
+                        root.join(rel_dir),
+                        e.into(),
+                    ))
+                }
+            }
+        };
+        let unlink = || {
+            let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+        };
+        if let Err(e) = write_all(&fd, bytes) {
+            unlink();
+            return Err(Error::io("write", root.join(rel_dir).join(&tmp), e));
+        }
+        drop(fd);
+        if let Err(e) = rustix::fs::renameat(dir, tmp.as_str(), dir, name) {
+            unlink();
+            return Err(Error::io(
+                "replace",
+                root.join(rel_dir).join(name),
+                e.into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Creates `path`'s parent directories and writes `bytes` atomically.
@@ -405,9 +750,21 @@ fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
             path.display()
         )));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+    // Read as many bytes as the file holds, by the size just read from the open file:
+    // no second size query and no read that only finds the end (`read_to_end` makes
+    // both). A file that changes meanwhile is another file's race, as before.
+    let len = meta.len() as usize;
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", path, e)),
+        }
+    }
+    bytes.truncate(filled);
     Ok(Some(bytes))
 }
 

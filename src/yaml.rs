@@ -344,6 +344,21 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
+    if s.is_ascii() {
+        // One pass over the bytes. In ASCII, the characters needing an escape are the
+        // controls and DEL, and every whitespace character but the space is a control.
+        let mut prev = 0u8;
+        for &b in bytes {
+            if b < 0x20 || b == 0x7F || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+                return false;
+            }
+            prev = b;
+        }
+        if first == b' ' || last == b' ' {
+            return false;
+        }
+        return !is_reserved_word(s) && !looks_numeric(s);
+    }
     // Leading or trailing whitespace of any kind (space, NBSP, ...) is quoted.
     let starts_or_ends_with_space =
         s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace);
@@ -558,6 +573,52 @@ mod tests {
         "\u{2028}",
         "\u{feff}x",
     ];
+
+    /// `is_plain_safe` before its one-pass ASCII branch: the reference.
+    fn is_plain_safe_reference(s: &str) -> bool {
+        let bytes = s.as_bytes();
+        let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+            return false;
+        };
+        if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) || last == b':' {
+            return false;
+        }
+        if s.starts_with(char::is_whitespace)
+            || s.ends_with(char::is_whitespace)
+            || s.chars().any(needs_escape)
+        {
+            return false;
+        }
+        if bytes.windows(2).any(|w| w == b": " || w == b" #") {
+            return false;
+        }
+        !is_reserved_word(s) && !looks_numeric(s)
+    }
+
+    #[test]
+    fn the_ascii_fast_path_decides_as_the_reference_does() {
+        // Every string of up to three characters over an alphabet of the characters
+        // that matter (indicators, whitespace, controls, digits, letters of the
+        // reserved words), and the test strings of this module.
+        let alphabet: Vec<char> =
+            " \t\n\r\x0b\x0c\x1c\x7f#:-?.,0159aeEfnNoOxXyY~<=_/'\"%@`!&*|>[]{}+T"
+                .chars()
+                .collect();
+        let mut strings: Vec<String> = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..3 {
+            let next: Vec<String> = last
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            strings.extend(next.iter().cloned());
+            last = next;
+        }
+        strings.extend(AMBIGUOUS.iter().map(|s| s.to_string()));
+        for s in &strings {
+            assert_eq!(is_plain_safe(s), is_plain_safe_reference(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn ambiguous_strings_are_quoted_and_stay_strings() {

@@ -18,6 +18,12 @@ pub fn glob(pattern: &str, value: &str, separator: Option<char>) -> bool {
     if pattern == "*" {
         return true;
     }
+    // A pattern with none of the special characters matches itself alone (every
+    // character of it is compared as a literal below): most project destinations are
+    // plain namespaces and servers, checked for every object of every Application.
+    if !pattern.contains(['*', '?', '[', '{', '\\']) {
+        return pattern == value;
+    }
     let p: Vec<char> = pattern.chars().collect();
     let v: Vec<char> = value.chars().collect();
     expand_braces(&p)
@@ -133,6 +139,10 @@ fn class(p: &[char], start: usize) -> Option<(Box<dyn Fn(char) -> bool + '_>, us
 
 /// Go's `filepath.Match` on a name without separators (group and kind names).
 pub fn path_match(pattern: &str, value: &str) -> bool {
+    // No special character: the pattern matches itself alone, as below.
+    if !pattern.contains(['*', '?', '[', '\\']) {
+        return pattern == value;
+    }
     let p: Vec<char> = pattern.chars().collect();
     let v: Vec<char> = value.chars().collect();
     // `filepath.Match` treats `/` as the separator; group and kind names have none,
@@ -180,6 +190,41 @@ mod tests {
         assert!(!glob("ns-[!a-c]", "ns-b", None));
         assert!(glob("", "", None));
         assert!(!glob("", "x", None));
+    }
+
+    /// The shortcut for patterns without special characters decides as the general
+    /// matcher does, on every pair of short strings over an alphabet that holds the
+    /// separator, brace and bracket ends and a non-ASCII character.
+    #[test]
+    fn literal_patterns_match_as_the_general_matcher_does() {
+        let alphabet = ['a', 'b', '/', '-', '.', ']', '}', ',', '!', 'é'];
+        let mut words = vec![String::new()];
+        for len in 1..=3 {
+            let mut next = Vec::new();
+            for w in words.iter().filter(|w| w.chars().count() == len - 1) {
+                for c in alphabet {
+                    next.push(format!("{w}{c}"));
+                }
+            }
+            words.extend(next);
+        }
+        for p in &words {
+            let pc: Vec<char> = p.chars().collect();
+            for v in &words {
+                let vc: Vec<char> = v.chars().collect();
+                for sep in [None, Some('/')] {
+                    let general = expand_braces(&pc)
+                        .iter()
+                        .any(|alt| glob_at(alt, 0, &vc, 0, sep));
+                    assert_eq!(glob(p, v, sep), general || p == "*", "{p:?} {v:?} {sep:?}");
+                }
+                assert_eq!(
+                    path_match(p, v),
+                    glob_at(&pc, 0, &vc, 0, Some('/')),
+                    "{p:?} {v:?}"
+                );
+            }
+        }
     }
 
     #[test]

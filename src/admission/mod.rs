@@ -193,6 +193,8 @@ pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
         inv,
         by_dir: BTreeMap::new(),
         out: Vec::new(),
+        destinations: std::collections::HashMap::new(),
+        project_destinations: std::collections::HashMap::new(),
     };
     for (i, e) in inv.entries.iter().enumerate() {
         let dir = e.path.rsplit_once('/').map_or("", |(d, _)| d);
@@ -222,6 +224,13 @@ struct Checker<'a> {
     inv: &'a Inventory,
     by_dir: BTreeMap<&'a str, Vec<usize>>,
     out: Vec<Diagnostic>,
+    /// `destination_permitted` answers by project (the address of its AppProject in
+    /// the inventory, which outlives the checker), cluster and namespace: the answer
+    /// depends on nothing else, and an environment's Applications (one per service)
+    /// share a project whose destinations list every namespace.
+    destinations: std::collections::HashMap<(usize, Cluster, String), bool>,
+    /// Each project's destinations, read once (by the same key).
+    project_destinations: std::collections::HashMap<usize, project::Destinations<'a>>,
 }
 
 impl<'a> Checker<'a> {
@@ -552,7 +561,7 @@ impl<'a> Checker<'a> {
         }
         let cluster = Cluster::of_destination(app.destination());
         let dest_ns = app.destination_namespace().to_string();
-        if !p.destination_permitted(&cluster, &dest_ns) {
+        if !self.destination_permitted(project, &cluster, &dest_ns) {
             self.error(
                 rules::NOT_PERMITTED,
                 app,
@@ -589,7 +598,7 @@ impl<'a> Checker<'a> {
                 );
             }
             if let Some(ns) = &e.namespace {
-                if !p.destination_permitted(&cluster, ns)
+                if !self.destination_permitted(project, &cluster, ns)
                     && reported.insert((String::new(), format!("ns:{ns}")))
                 {
                     self.error(
@@ -607,7 +616,7 @@ impl<'a> Checker<'a> {
         }
         for f in &d.footprints {
             for ns in &f.namespaces {
-                if !p.destination_permitted(&cluster, ns) {
+                if !self.destination_permitted(project, &cluster, ns) {
                     self.error(
                         rules::NOT_PERMITTED,
                         app,
@@ -637,10 +646,32 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// [`Project::destination_permitted`], remembered by project, cluster and namespace.
+    fn destination_permitted(&mut self, project: &'a Value, cluster: &Cluster, ns: &str) -> bool {
+        let key = (
+            std::ptr::from_ref(project) as usize,
+            cluster.clone(),
+            ns.to_string(),
+        );
+        if let Some(&known) = self.destinations.get(&key) {
+            return known;
+        }
+        let list = self
+            .project_destinations
+            .entry(key.0)
+            .or_insert_with(|| project::Destinations::new(Project::new(project).destinations()));
+        let permitted = list.permit(cluster, ns);
+        self.destinations.insert(key, permitted);
+        permitted
+    }
+
     /// No object is managed by two Applications on the same cluster.
     fn ownership(&mut self, apps: &[App], deployed: &[Deployed]) {
         type Key = (Cluster, String, String, String, String);
-        let mut owner: BTreeMap<Key, (usize, usize)> = BTreeMap::new();
+        // Looked up, never walked: hashed (a sorted map compared the cluster's URL
+        // first in every step of every search, a sixth of an admission check).
+        let mut owner: std::collections::HashMap<Key, (usize, usize)> =
+            std::collections::HashMap::new();
         let mut clashes: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
         // A chart's own objects (known by name for the charts kgen configures): two
         // releases of one chart on a cluster clash on their cluster-scoped objects.
@@ -752,8 +783,18 @@ impl<'a> Checker<'a> {
         let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
             BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
-        for (app, d) in apps.iter().zip(deployed) {
-            let cluster = Cluster::of_destination(app.destination());
+        // Each Application's bootstrap directory and cluster, and the Applications of
+        // each directory in order: the earlier waves are looked for among those alone.
+        let clusters: Vec<Cluster> = apps
+            .iter()
+            .map(|a| Cluster::of_destination(a.destination()))
+            .collect();
+        let mut same_dir: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, app) in apps.iter().enumerate() {
+            same_dir.entry(app.dir()).or_default().push(i);
+        }
+        for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
+            let cluster = clusters[a].clone();
             // Namespaces this Application creates, or finds created before it.
             let mut available: BTreeSet<String> =
                 SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
@@ -780,12 +821,9 @@ impl<'a> Checker<'a> {
                 }
             };
             collect(d, &mut available);
-            for (other, od) in apps.iter().zip(deployed) {
-                if other.dir() == app.dir()
-                    && other.wave < app.wave
-                    && Cluster::of_destination(other.destination()) == cluster
-                {
-                    collect(od, &mut available);
+            for &o in &same_dir[app.dir()] {
+                if apps[o].wave < app.wave && clusters[o] == cluster {
+                    collect(&deployed[o], &mut available);
                 }
             }
             let path = app.path.clone();
@@ -817,7 +855,6 @@ impl<'a> Checker<'a> {
                 let installed = crds.contains(&(e.group.clone(), e.kind.clone()))
                     || crd_groups.contains(&e.group);
                 if !installed {
-                    let a = apps.iter().position(|x| std::ptr::eq(x, app)).unwrap_or(0);
                     missing_crds
                         .entry((e.group.clone(), e.kind.clone()))
                         .or_insert_with(|| (a, i, BTreeSet::new()))

@@ -104,29 +104,145 @@ impl<'a> Project<'a> {
 
     /// `IsDestinationPermitted`: whether objects may go to `namespace` on `cluster`.
     pub fn destination_permitted(&self, cluster: &Cluster, namespace: &str) -> bool {
-        let mut matched = false;
-        for item in self.list("destinations").into_iter().flatten() {
-            let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
-            let (name_p, server_p, ns_p) = (field("name"), field("server"), field("namespace"));
-            let name_m = !cluster.name.is_empty() && matches(name_p, &cluster.name);
-            let server_m = !cluster.server.is_empty() && matches(server_p, &cluster.server);
-            let ns_m = matches(ns_p, namespace);
-            if name_p.starts_with('!') && !name_m {
-                return false;
-            }
-            if server_p.starts_with('!') && !server_m && ns_m {
-                return false;
-            }
-            if ns_p.starts_with('!') && !ns_m && server_m {
-                return false;
-            }
-            if (server_m || name_m) && ns_m {
-                matched = true;
-            }
-        }
-        matched
+        destinations_permit(&self.destinations(), cluster, namespace)
     }
 
+    /// The `destinations` list, each entry's fields read once.
+    pub fn destinations(&self) -> Vec<Destination<'a>> {
+        self.list("destinations")
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+                Destination {
+                    name: Pattern::new(field("name")),
+                    server: Pattern::new(field("server")),
+                    namespace: Pattern::new(field("namespace")),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One entry of an AppProject's `destinations` (absent fields are empty).
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    pub name: Pattern<'a>,
+    pub server: Pattern<'a>,
+    pub namespace: Pattern<'a>,
+}
+
+/// A destination pattern (`globMatch`; a `!pattern` matches what the pattern does
+/// not), taken apart once: its `!`, and whether it has any special character (else
+/// it matches itself alone).
+#[derive(Debug, Clone, Copy)]
+pub struct Pattern<'a> {
+    body: &'a str,
+    negated: bool,
+    literal: bool,
+}
+
+impl<'a> Pattern<'a> {
+    fn new(pattern: &'a str) -> Pattern<'a> {
+        let (body, negated) = match pattern.strip_prefix('!') {
+            Some(p) => (p, true),
+            None => (pattern, false),
+        };
+        let literal = !body
+            .bytes()
+            .any(|b| matches!(b, b'*' | b'?' | b'[' | b'{' | b'\\'));
+        Pattern {
+            body,
+            negated,
+            literal,
+        }
+    }
+
+    /// Whether `value` matches (or, negated, does not match) the pattern.
+    fn matches(&self, value: &str) -> bool {
+        let m = if self.literal {
+            self.body == value
+        } else {
+            glob(self.body, value, None)
+        };
+        m != self.negated
+    }
+}
+
+/// A project's destinations indexed by namespace, for asking about many namespaces.
+pub struct Destinations<'a> {
+    all: Vec<Destination<'a>>,
+    /// When no pattern is negated, whether a destination matches is one OR over
+    /// the entries, and an entry whose namespace is a literal other than the one
+    /// asked about cannot match: the entries by literal namespace, and the others.
+    index: Option<(ByNamespace<'a>, Vec<Destination<'a>>)>,
+}
+
+/// Destinations by the literal namespace of their pattern.
+type ByNamespace<'a> = std::collections::HashMap<&'a str, Vec<Destination<'a>>>;
+
+impl<'a> Destinations<'a> {
+    pub fn new(all: Vec<Destination<'a>>) -> Destinations<'a> {
+        let negated = all
+            .iter()
+            .any(|d| d.name.negated || d.server.negated || d.namespace.negated);
+        let index = (!negated).then(|| {
+            let mut by_ns = ByNamespace::new();
+            let mut others = Vec::new();
+            for d in &all {
+                if d.namespace.literal {
+                    by_ns.entry(d.namespace.body).or_default().push(*d);
+                } else {
+                    others.push(*d);
+                }
+            }
+            (by_ns, others)
+        });
+        Destinations { all, index }
+    }
+
+    /// [`destinations_permit`], looking only at the entries that can match.
+    pub fn permit(&self, cluster: &Cluster, namespace: &str) -> bool {
+        match &self.index {
+            None => destinations_permit(&self.all, cluster, namespace),
+            Some((by_ns, others)) => {
+                by_ns
+                    .get(namespace)
+                    .is_some_and(|l| destinations_permit(l, cluster, namespace))
+                    || destinations_permit(others, cluster, namespace)
+            }
+        }
+    }
+}
+
+/// [`Project::destination_permitted`] on a project's destinations read beforehand.
+pub fn destinations_permit(
+    destinations: &[Destination<'_>],
+    cluster: &Cluster,
+    namespace: &str,
+) -> bool {
+    let mut matched = false;
+    for d in destinations {
+        let name_m = !cluster.name.is_empty() && d.name.matches(&cluster.name);
+        let server_m = !cluster.server.is_empty() && d.server.matches(&cluster.server);
+        let ns_m = d.namespace.matches(namespace);
+        if d.name.negated && !name_m {
+            return false;
+        }
+        if d.server.negated && !server_m && ns_m {
+            return false;
+        }
+        if d.namespace.negated && !ns_m && server_m {
+            return false;
+        }
+        if (server_m || name_m) && ns_m {
+            matched = true;
+        }
+    }
+    matched
+}
+
+impl<'a> Project<'a> {
     /// `IsGroupKindNamePermitted`: whether the project may deploy this kind.
     pub fn kind_permitted(&self, group: &str, kind: &str, name: &str, namespaced: bool) -> bool {
         let in_list = |key: &str| {
@@ -149,7 +265,9 @@ impl<'a> Project<'a> {
     }
 }
 
-/// `globMatch` with negation: a `!pattern` "matches" what the pattern does not.
+/// `globMatch` with negation: a `!pattern` "matches" what the pattern does not (the
+/// reference [`Pattern`] is held to).
+#[cfg(test)]
 fn matches(pattern: &str, value: &str) -> bool {
     match pattern.strip_prefix('!') {
         Some(p) => !glob(p, value, None),
@@ -179,6 +297,70 @@ pub fn normalize_git_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The index by namespace decides as the whole list does.
+    #[test]
+    fn indexed_destinations_permit_as_the_list_does() {
+        let pats = ["", "*", "a", "b", "!a", "a*", "https://x"];
+        let clusters = [
+            Cluster {
+                server: "https://x".into(),
+                name: String::new(),
+            },
+            Cluster {
+                server: String::new(),
+                name: "a".into(),
+            },
+            Cluster {
+                server: "https://y".into(),
+                name: "b".into(),
+            },
+        ];
+        let mut lists: Vec<Vec<(&str, &str, &str)>> = vec![vec![]];
+        for n in pats {
+            for sv in pats {
+                for ns in pats {
+                    lists.push(vec![(n, sv, ns)]);
+                    lists.push(vec![(n, sv, ns), ("", "https://x", "b"), ("a", "", "*")]);
+                }
+            }
+        }
+        for list in lists {
+            let all: Vec<Destination> = list
+                .iter()
+                .map(|(n, sv, ns)| Destination {
+                    name: Pattern::new(n),
+                    server: Pattern::new(sv),
+                    namespace: Pattern::new(ns),
+                })
+                .collect();
+            let indexed = Destinations::new(all.clone());
+            for c in &clusters {
+                for ns in ["", "a", "b", "ab", "c"] {
+                    assert_eq!(
+                        indexed.permit(c, ns),
+                        destinations_permit(&all, c, ns),
+                        "{list:?} {c:?} {ns:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A pattern taken apart once decides as `matches` on the whole pattern.
+    #[test]
+    fn patterns_taken_apart_match_as_matches_does() {
+        let patterns = [
+            "", "!", "*", "!*", "a", "!a", "a*", "!a*", "{a,b}", "!{a,b}", "[ab]", "a\\*", "!!a",
+            "é", "?", "!?",
+        ];
+        let values = ["", "a", "b", "ab", "a*", "!a", "é", "c"];
+        for p in patterns {
+            for v in values {
+                assert_eq!(Pattern::new(p).matches(v), matches(p, v), "{p:?} {v:?}");
+            }
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

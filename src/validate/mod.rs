@@ -71,15 +71,29 @@ impl FieldPath {
             && key
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        // Built by hand, not with `format!`: paths are made for every field a check
+        // walks, whether or not a finding needs them.
         FieldPath(Cow::Owned(match (self.0.is_empty(), plain) {
             (true, true) => key.to_string(),
-            (false, true) => format!("{}.{key}", self.0),
+            (false, true) => {
+                let mut p = String::with_capacity(self.0.len() + 1 + key.len());
+                p.push_str(&self.0);
+                p.push('.');
+                p.push_str(key);
+                p
+            }
             (_, false) => format!("{}[{}]", self.0, Value::String(key.to_string())),
         }))
     }
 
     pub fn index(&self, i: usize) -> FieldPath {
-        FieldPath(Cow::Owned(format!("{}[{i}]", self.0)))
+        use std::fmt::Write as _;
+        let mut p = String::with_capacity(self.0.len() + 4);
+        p.push_str(&self.0);
+        p.push('[');
+        let _ = write!(p, "{i}");
+        p.push(']');
+        FieldPath(Cow::Owned(p))
     }
 
     pub fn as_str(&self) -> &str {
