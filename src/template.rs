@@ -96,7 +96,13 @@ impl Templates {
                     "the template expands to more than the limit of {MAX_OUTPUT} bytes"
                 ))
             }
-            Err(e) => return Err(describe(&e)),
+            Err(e) => {
+                let mut message = describe(&e);
+                if let Some(hint) = suggestion(&e, ctx) {
+                    message.push_str(&format!(" ({hint})"));
+                }
+                return Err(message);
+            }
         }
         String::from_utf8(out.bytes).map_err(|_| "template error: the output is not UTF-8".into())
     }
@@ -126,6 +132,29 @@ impl Templates {
             .insert(source.to_string(), result.clone());
         result
     }
+}
+
+/// "did you mean `env.domain`?" for an undefined `env.domian` (or `clustr`): the
+/// nearest name the context has at that place.
+fn suggestion(e: &minijinja::Error, ctx: &Value) -> Option<String> {
+    if e.kind() != minijinja::ErrorKind::UndefinedError {
+        return None;
+    }
+    let name = e.detail()?.strip_prefix('`')?.split('`').next()?;
+    let (scope, attr, prefix) = match name.split_once('.') {
+        Some((root, attr)) if !attr.contains('.') => {
+            (ctx.get_attr(root).ok()?, attr, format!("{root}."))
+        }
+        Some(_) => return None,
+        None => (ctx.clone(), name, String::new()),
+    };
+    let keys: Vec<String> = scope
+        .try_iter()
+        .ok()?
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect();
+    let hint = crate::diagnostic::did_you_mean(attr, keys.iter().map(String::as_str))?;
+    Some(hint.replacen("did you mean `", &format!("did you mean `{prefix}"), 1))
 }
 
 fn describe(e: &minijinja::Error) -> String {

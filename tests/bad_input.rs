@@ -1028,3 +1028,22 @@ fn a_template_wrong_in_every_environment_is_reported_once() {
         "{err}"
     );
 }
+
+/// An undefined name in a template gets the nearest name the template could use.
+#[test]
+fn an_undefined_template_name_gets_a_did_you_mean() {
+    let text = MINIMAL
+        .replace(
+            "[environments.dev]\nsync = \"auto\"\n",
+            "[environments.dev]\nsync = \"auto\"\nvars = { domain = \"dev.acme.io\" }\n",
+        )
+        .replace(
+            "port = 8080\n",
+            "port = 8080\ningress = { host = \"api.{{ env.domian }}\" }\n",
+        );
+    let err = fails(&text, &[]);
+    assert!(
+        err.starts_with("error[KG013]: undefined value in template: `env.domian` is undefined (did you mean `env.domain`?)\n"),
+        "{err}"
+    );
+}

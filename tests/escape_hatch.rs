@@ -1135,7 +1135,7 @@ data:
     );
     assert_stderr(
         &fails(&p),
-        r###"error[KG013]: undefined value in template: `env.queues` is undefined
+        r###"error[KG013]: undefined value in template: `env.queues` is undefined (did you mean `env.queue`?)
  --> manifests/_all/api/cm.tmpl.yaml:6:10
   |
 6 |   queue: "{{ env.queues }}"
