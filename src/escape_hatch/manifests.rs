@@ -238,71 +238,20 @@ fn unknown(name: &str, known: &[&str], what: &str) -> String {
 
 /// The documents of one file (YAML problems go to `diags`).
 fn read_docs(ws: &Workspace, id: FileId, rel: &str, diags: &mut Vec<Diagnostic>) -> Vec<Arc<Doc>> {
-    let text = &ws.sources.get(id).text;
-    let mut out = Vec::new();
-    for (start, doc) in locate::documents(text) {
-        let blank = doc
-            .lines()
-            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
-        if blank {
-            continue;
-        }
-        let value: Value = match serde_norway::from_str(doc) {
-            Ok(v) => v,
-            Err(e) => {
-                let at = e.location().map_or(0, |l| l.index()).min(doc.len());
-                let mut message = e.to_string();
-                if let Some(i) = message.find(" at line ") {
-                    message.truncate(i);
-                }
-                let first = doc.len() - doc.trim_start().len();
-                let at = if at == 0 { first } else { at };
-                diags.push(
-                    Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
-                        .at(Origin::new(id, start + at..start + at + 1)),
-                );
-                continue;
-            }
-        };
-        if value.is_null() {
-            continue;
-        }
-        let first = doc.len() - doc.trim_start().len();
-        if !value.is_object() {
-            diags.push(
-                Diagnostic::error(
-                    rules::YAML,
-                    "the document is not a mapping, so it is not a Kubernetes object",
-                )
-                .at(Origin::new(id, start + first..start + first + 1))
-                .help("a manifest is a mapping with apiVersion, kind and metadata; separate documents with `---`"),
-            );
-            continue;
-        }
-        let doc_of = |prefix: FieldPath, value: Value| {
+    crate::manifest_docs::read(id, &ws.sources.get(id).text, diags)
+        .into_iter()
+        .map(|d| {
             Arc::new(Doc {
                 file: id,
                 display: rel.to_string(),
-                start,
-                text: doc.to_string(),
-                prefix,
-                value,
+                start: d.start,
+                text: d.text.to_string(),
+                prefix: d.prefix,
+                value: d.value,
                 template: is_template(rel),
             })
-        };
-        let is_list = value.get("kind").and_then(Value::as_str) == Some("List")
-            && value.get("apiVersion").and_then(Value::as_str) == Some("v1")
-            && value.get("items").is_some_and(Value::is_array);
-        if is_list {
-            let items = value["items"].as_array().cloned().unwrap_or_default();
-            for (i, item) in items.into_iter().enumerate() {
-                out.push(doc_of(FieldPath::root().key("items").index(i), item));
-            }
-        } else {
-            out.push(doc_of(FieldPath::root(), value));
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 /// One hand-written object, ready for validation.

@@ -403,68 +403,14 @@ fn schema_of(
 
 /// Splits a file into documents, parses each, and expands `List`s.
 fn read_documents(file: FileId, text: &str, docs: &mut Vec<Doc>, diags: &mut Vec<Diagnostic>) {
-    for (start, doc) in locate::documents(text) {
-        let blank = doc
-            .lines()
-            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
-        if blank {
-            continue;
-        }
-        let value: Value = match serde_norway::from_str(doc) {
-            Ok(v) => v,
-            Err(e) => {
-                let at = e.location().map_or(0, |l| l.index()).min(doc.len());
-                let mut message = e.to_string();
-                if let Some(i) = message.find(" at line ") {
-                    message.truncate(i);
-                }
-                let first = doc.len() - doc.trim_start().len();
-                let at = if at == 0 { first } else { at };
-                diags.push(
-                    Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
-                        .at(Origin::new(file, start + at..start + at + 1)),
-                );
-                continue;
-            }
-        };
-        if value.is_null() {
-            continue;
-        }
-        if !value.is_object() {
-            let first = doc.len() - doc.trim_start().len();
-            diags.push(
-                Diagnostic::error(
-                    rules::YAML,
-                    "the document is not a mapping, so it is not a Kubernetes object",
-                )
-                .at(Origin::new(file, start + first..start + first + 1))
-                .help("a manifest is a mapping with apiVersion, kind and metadata; separate documents with `---`"),
-            );
-            continue;
-        }
-        let is_list = value.get("kind").and_then(Value::as_str) == Some("List")
-            && value.get("apiVersion").and_then(Value::as_str) == Some("v1")
-            && value.get("items").is_some_and(Value::is_array);
-        if is_list {
-            let items = value["items"].as_array().cloned().unwrap_or_default();
-            for (i, item) in items.into_iter().enumerate() {
-                docs.push(Doc {
-                    file,
-                    start,
-                    text: doc.to_string(),
-                    prefix: FieldPath::root().key("items").index(i),
-                    value: item,
-                });
-            }
-        } else {
-            docs.push(Doc {
-                file,
-                start,
-                text: doc.to_string(),
-                prefix: FieldPath::root(),
-                value,
-            });
-        }
+    for d in crate::manifest_docs::read(file, text, diags) {
+        docs.push(Doc {
+            file,
+            start: d.start,
+            text: d.text.to_string(),
+            prefix: d.prefix,
+            value: d.value,
+        });
     }
 }
 
