@@ -345,14 +345,23 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     if s.is_ascii() {
-        // One pass over the bytes. In ASCII, the characters needing an escape are the
-        // controls and DEL, and every whitespace character but the space is a control.
-        let mut prev = 0u8;
-        for &b in bytes {
-            if b < 0x20 || b == 0x7F || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
-                return false;
+        // In ASCII, the characters needing an escape are the controls and DEL, and
+        // every whitespace character but the space is a control; `: ` and ` #` have a
+        // space. So only from the first byte that is a space, control or DEL on
+        // (found eight bytes at a time) is there anything to look at, byte by byte.
+        let from = first_space_or_control(bytes);
+        if from < bytes.len() {
+            let mut prev = if from > 0 { bytes[from - 1] } else { 0 };
+            for &b in &bytes[from..] {
+                if b < 0x20
+                    || b == 0x7F
+                    || (prev == b':' && b == b' ')
+                    || (prev == b' ' && b == b'#')
+                {
+                    return false;
+                }
+                prev = b;
             }
-            prev = b;
         }
         if first == b' ' || last == b' ' {
             return false;
@@ -369,6 +378,34 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     !is_reserved_word(s) && !looks_numeric(s)
+}
+
+/// The index of the first byte of an ASCII string that is a space, a control or DEL
+/// (`bytes.len()` when there is none), looking at eight bytes at a time: a byte below
+/// 0x21 or equal to 0x7F sets the high bit of its lane in `below | del` (the usual
+/// "has less than" and "has zero" word tricks, exact for bytes below 0x80).
+fn first_space_or_control(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut lane = [0u8; 8];
+        lane.copy_from_slice(&bytes[i..i + 8]);
+        let x = u64::from_le_bytes(lane);
+        let below = x.wrapping_sub(ONES * 0x21) & !x & HIGH;
+        let y = x ^ (ONES * 0x7F);
+        let del = y.wrapping_sub(ONES) & !y & HIGH;
+        if below | del != 0 {
+            // The lowest set lane is the first such byte (little-endian); a borrow
+            // can only mark lanes above a marked one.
+            return i + ((below | del).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&b| b <= 0x20 || b == 0x7F)
+        .unwrap_or(bytes.len() - i)
 }
 
 /// Words some YAML version reads as bool, null, or a special key (`<<` merge, `=`
@@ -615,8 +652,34 @@ mod tests {
             last = next;
         }
         strings.extend(AMBIGUOUS.iter().map(|s| s.to_string()));
+        // Longer strings, for the eight-bytes-at-a-time scan: one or two characters of
+        // the alphabet at every position (and pair of positions) of plain words of 1 to
+        // 24 letters, so every lane of every word and the tail are hit.
+        for len in 1..=24 {
+            let base: Vec<char> = "abcdefghijklmnopqrstuvwx".chars().take(len).collect();
+            for i in 0..len {
+                for &c in &alphabet {
+                    let mut one = base.clone();
+                    one[i] = c;
+                    strings.push(one.iter().collect());
+                    for j in i + 1..len {
+                        for d in [' ', '#', ':', '\x7f', '\t', '\x1f', '!'] {
+                            let mut two = one.clone();
+                            two[j] = d;
+                            strings.push(two.iter().collect());
+                        }
+                    }
+                }
+            }
+        }
         for s in &strings {
             assert_eq!(is_plain_safe(s), is_plain_safe_reference(s), "{s:?}");
+            let first = s.bytes().position(|b| b <= 0x20 || b == 0x7F);
+            assert_eq!(
+                first_space_or_control(s.as_bytes()),
+                first.unwrap_or(s.len()),
+                "{s:?}"
+            );
         }
     }
 

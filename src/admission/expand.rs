@@ -53,13 +53,13 @@ fn render(value: &Value, params: &Map<String, Value>) -> Result<Value, String> {
                 .map(|v| render(v, params))
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                out.insert(render_str(k, params)?, render(v, params)?);
-            }
-            Value::Object(out)
-        }
+        // Collected rather than inserted one by one: the map is built from the
+        // sorted entries at once (a later duplicate key wins, as with `insert`).
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((render_str(k, params)?, render(v, params)?)))
+                .collect::<Result<Map<_, _>, String>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -67,12 +67,11 @@ fn render(value: &Value, params: &Map<String, Value>) -> Result<Value, String> {
 fn render_str(s: &str, params: &Map<String, Value>) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = find_pair(rest, b'{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed template action in `{s}`"))?;
+        let end =
+            find_pair(after, b'}').ok_or_else(|| format!("unclosed template action in `{s}`"))?;
         let action = after[..end].trim();
         let key = action
             .strip_prefix('.')
@@ -90,6 +89,13 @@ fn render_str(s: &str, params: &Map<String, Value>) -> Result<String, String> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Where `{{` (or `}}`) first occurs in `s`: `str::find` with a two-byte pattern
+/// sets up a substring searcher for every one of the template's strings, most of which
+/// hold no action at all.
+fn find_pair(s: &str, b: u8) -> Option<usize> {
+    s.as_bytes().windows(2).position(|w| w[0] == b && w[1] == b)
 }
 
 #[cfg(test)]
@@ -119,6 +125,25 @@ mod tests {
         assert_eq!(apps[1]["metadata"]["namespace"], "argocd");
         assert_eq!(apps[1]["metadata"]["labels"]["app"], "web");
         assert_eq!(apps[0]["spec"]["destination"]["namespace"], "api-ns");
+    }
+
+    #[test]
+    fn pairs_are_found_as_str_find_finds_them() {
+        for s in [
+            "",
+            "{",
+            "{{",
+            "a{{",
+            "a{b{{c",
+            "}}{{",
+            "x}}",
+            "{{.a}}{{.b}}",
+            "é{{ü",
+            "{{{",
+        ] {
+            assert_eq!(find_pair(s, b'{'), s.find("{{"), "{s:?}");
+            assert_eq!(find_pair(s, b'}'), s.find("}}"), "{s:?}");
+        }
     }
 
     #[test]
