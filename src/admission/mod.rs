@@ -131,7 +131,8 @@ struct App {
     name: String,
     /// File that defines it (its ApplicationSet's, for a generated one).
     path: String,
-    value: Value,
+    /// What the checks read of its spec (see [`checked_spec`]).
+    spec: Value,
     /// Sync wave in its bootstrap directory.
     wave: i32,
     env: Option<String>,
@@ -147,7 +148,7 @@ impl App {
     }
 
     fn sources(&self) -> Vec<&Value> {
-        let spec = &self.value["spec"];
+        let spec = &self.spec;
         match spec.get("sources").and_then(Value::as_array) {
             Some(list) if !list.is_empty() => list.iter().collect(),
             _ => spec.get("source").into_iter().collect(),
@@ -155,7 +156,7 @@ impl App {
     }
 
     fn destination(&self) -> &Value {
-        &self.value["spec"]["destination"]
+        &self.spec["destination"]
     }
 
     fn destination_namespace(&self) -> &str {
@@ -163,17 +164,35 @@ impl App {
     }
 
     fn project(&self) -> &str {
-        match self.value["spec"]["project"].as_str() {
+        match self.spec["project"].as_str() {
             Some("") | None => "default",
             Some(p) => p,
         }
     }
 
     fn creates_namespace(&self) -> bool {
-        self.value["spec"]["syncPolicy"]["syncOptions"]
+        self.spec["syncPolicy"]["syncOptions"]
             .as_array()
             .is_some_and(|o| o.iter().any(|o| o == "CreateNamespace=true"))
     }
+}
+
+/// The parts of an Application's spec the checks read: its sources, destination,
+/// project and sync options. Only these are kept for the whole check (an
+/// environment's ApplicationSet makes one Application per service).
+fn checked_spec(spec: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in ["source", "sources", "destination", "project"] {
+        if let Some(v) = spec.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(options) = spec.get("syncPolicy").and_then(|p| p.get("syncOptions")) {
+        let mut policy = serde_json::Map::new();
+        policy.insert("syncOptions".into(), options.clone());
+        out.insert("syncPolicy".into(), Value::Object(policy));
+    }
+    Value::Object(out)
 }
 
 /// What a Helm chart kgen configures creates, as far as the checks need.
@@ -248,7 +267,7 @@ impl<'a> Checker<'a> {
                 Some("Application") => apps.push(App {
                     name: v["metadata"]["name"].as_str().unwrap_or("").to_string(),
                     path: path.clone(),
-                    value: v.clone(),
+                    spec: checked_spec(&v["spec"]),
                     wave,
                     env: label(argocd::ENVIRONMENT_LABEL),
                     service: None,
@@ -264,7 +283,7 @@ impl<'a> Checker<'a> {
                             apps.push(App {
                                 name: app["metadata"]["name"].as_str().unwrap_or("").to_string(),
                                 path: path.clone(),
-                                value: app,
+                                spec: checked_spec(&app["spec"]),
                                 wave,
                                 env: label(argocd::ENVIRONMENT_LABEL),
                                 service,
