@@ -294,20 +294,48 @@ impl<'a> Resolver<'a> {
 
         let placements = self.placements();
         let clusters = self.clusters(&placements, only);
+        // Environments are resolved on all cores, each by a resolver of its own (an
+        // environment reads the platform and its cluster, never another
+        // environment); what they found is taken in platform order, as one resolver
+        // going through them would have found it.
+        let todo: Vec<_> = self
+            .platform_file()
+            .environments
+            .iter()
+            .filter(|(env_key, _)| only.is_empty() || only.contains(&env_key.value))
+            .filter_map(|(env_key, env_layer)| {
+                let cluster = clusters
+                    .iter()
+                    .find(|c| c.name == placements[&env_key.value].cluster)?;
+                Some((env_key, env_layer, cluster))
+            })
+            .collect();
+        let (ws, pf) = (self.ws, self.pf);
+        let resolved: Vec<(
+            Option<EnvSpec>,
+            Vec<Diagnostic>,
+            Vec<references::BaselineRef>,
+        )> = {
+            use rayon::prelude::*;
+            todo.par_iter()
+                .map(|(env_key, env_layer, cluster)| {
+                    let mut r = Resolver {
+                        ws,
+                        pf,
+                        templates: Templates::new(),
+                        diags: Vec::new(),
+                        refs: Vec::new(),
+                    };
+                    let env = r.environment(&env_key.value, &env_key.span, env_layer, cluster);
+                    (env, r.diags, r.refs)
+                })
+                .collect()
+        };
         let mut environments = Vec::new();
-        for (env_key, env_layer) in &self.platform_file().environments {
-            if !only.is_empty() && !only.contains(&env_key.value) {
-                continue;
-            }
-            let Some(cluster) = clusters
-                .iter()
-                .find(|c| c.name == placements[&env_key.value].cluster)
-            else {
-                continue;
-            };
-            if let Some(env) = self.environment(&env_key.value, &env_key.span, env_layer, cluster) {
-                environments.push(env);
-            }
+        for (env, mut diags, mut refs) in resolved {
+            self.diags.append(&mut diags);
+            self.refs.append(&mut refs);
+            environments.extend(env);
         }
         self.check_projects(&environments, &clusters);
         self.check_external_secrets_api_version(&clusters, &environments);
