@@ -19,6 +19,7 @@ pub fn applications(appset: &Value) -> Result<Vec<Value>, String> {
         return Err("kgen expands only goTemplate ApplicationSets".into());
     }
     let template = &spec["template"];
+    let (metadata, template_spec) = (Part::of(&template["metadata"]), Part::of(&template["spec"]));
     let mut out = Vec::new();
     for generator in spec["generators"].as_array().into_iter().flatten() {
         let Some(list) = generator.get("list") else {
@@ -28,8 +29,8 @@ pub fn applications(appset: &Value) -> Result<Vec<Value>, String> {
             let Some(params) = element.as_object() else {
                 return Err("a list element is not an object".into());
             };
-            let metadata = render(&template["metadata"], params)?;
-            let spec = render(&template["spec"], params)?;
+            let metadata = metadata.render(params)?;
+            let spec = template_spec.render(params)?;
             let mut meta = metadata.as_object().cloned().unwrap_or_default();
             meta.insert("namespace".into(), appset["metadata"]["namespace"].clone());
             let mut app = Map::new();
@@ -43,7 +44,68 @@ pub fn applications(appset: &Value) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
+/// A part of the template, with what holds no action marked once for all the
+/// elements (an environment's ApplicationSet has one per service): such a part
+/// renders to itself, so it is copied rather than rendered string by string.
+enum Part<'t> {
+    Fixed(&'t Value),
+    Str(&'t str),
+    Array(Vec<Part<'t>>),
+    Object(Vec<(&'t str, Part<'t>)>),
+}
+
+impl<'t> Part<'t> {
+    fn of(value: &'t Value) -> Self {
+        if !has_action(value) {
+            return Part::Fixed(value);
+        }
+        match value {
+            Value::String(s) => Part::Str(s),
+            Value::Array(items) => Part::Array(items.iter().map(Part::of).collect()),
+            Value::Object(map) => {
+                Part::Object(map.iter().map(|(k, v)| (k.as_str(), Part::of(v))).collect())
+            }
+            other => Part::Fixed(other),
+        }
+    }
+
+    /// What [`render`] makes of the part's value: the same value, and the same first
+    /// error, in the same order of keys and values.
+    fn render(&self, params: &Map<String, Value>) -> Result<Value, String> {
+        Ok(match self {
+            Part::Fixed(v) => (*v).clone(),
+            Part::Str(s) => Value::String(render_str(s, params)?),
+            Part::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|p| p.render(params))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Part::Object(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, p)| Ok((render_str(k, params)?, p.render(params)?)))
+                    .collect::<Result<Map<_, _>, String>>()?,
+            ),
+        })
+    }
+}
+
+/// Whether a string of `value` (a map key included) has a `{{`: only then can
+/// rendering change it, or fail.
+fn has_action(value: &Value) -> bool {
+    match value {
+        Value::String(s) => find_pair(s, b'{').is_some(),
+        Value::Array(items) => items.iter().any(has_action),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| find_pair(k, b'{').is_some() || has_action(v)),
+        _ => false,
+    }
+}
+
 /// `value` with every `{{.key}}` replaced by the element's value for `key`.
+#[cfg(test)]
 fn render(value: &Value, params: &Map<String, Value>) -> Result<Value, String> {
     Ok(match value {
         Value::String(s) => Value::String(render_str(s, params)?),
@@ -143,6 +205,41 @@ mod tests {
         ] {
             assert_eq!(find_pair(s, b'{'), s.find("{{"), "{s:?}");
             assert_eq!(find_pair(s, b'}'), s.find("}}"), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_prepared_template_renders_as_the_template_does() {
+        let template = json!({
+            "fixed": {"a": [1, true, null, "x"], "b": {"c": "d"}},
+            "mixed": ["plain", "{{.service}}", {"{{.namespace}}": "v", "k": "{{.n}}-{{.b}}"}],
+            "bad": "{{ .missing }}",
+            "later": "{{ printf }}",
+            "unclosed": "a {{.service",
+        });
+        let params = |pairs: serde_json::Value| pairs.as_object().unwrap().clone();
+        for p in [
+            params(
+                json!({"service": "api", "namespace": "ns", "n": 3, "b": false, "missing": "m"}),
+            ),
+            params(json!({"service": "api", "namespace": "ns", "n": 3, "b": false})),
+            params(json!({"service": ["not", "a", "scalar"], "namespace": "ns"})),
+            params(json!({})),
+        ] {
+            for part in [
+                &template,
+                &template["fixed"],
+                &template["mixed"],
+                &template["bad"],
+                &template["later"],
+                &template["unclosed"],
+            ] {
+                assert_eq!(
+                    Part::of(part).render(&p),
+                    render(part, &p),
+                    "{part} with {p:?}"
+                );
+            }
         }
     }
 

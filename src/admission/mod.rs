@@ -212,8 +212,8 @@ pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
         inv,
         by_dir: BTreeMap::new(),
         out: Vec::new(),
-        destinations: std::collections::HashMap::new(),
-        project_destinations: std::collections::HashMap::new(),
+        destinations: Default::default(),
+        project_destinations: Default::default(),
     };
     for (i, e) in inv.entries.iter().enumerate() {
         let dir = e.path.rsplit_once('/').map_or("", |(d, _)| d);
@@ -247,9 +247,9 @@ struct Checker<'a> {
     /// the inventory, which outlives the checker), cluster and namespace: the answer
     /// depends on nothing else, and an environment's Applications (one per service)
     /// share a project whose destinations list every namespace.
-    destinations: std::collections::HashMap<(usize, Cluster, String), bool>,
+    destinations: crate::validate::FastMap<(usize, Cluster, String), bool>,
     /// Each project's destinations, read once (by the same key).
-    project_destinations: std::collections::HashMap<usize, project::Destinations<'a>>,
+    project_destinations: crate::validate::FastMap<usize, project::Destinations<'a>>,
 }
 
 impl<'a> Checker<'a> {
@@ -687,10 +687,6 @@ impl<'a> Checker<'a> {
     /// No object is managed by two Applications on the same cluster.
     fn ownership(&mut self, apps: &[App], deployed: &[Deployed]) {
         type Key = (Cluster, String, String, String, String);
-        // Looked up, never walked: hashed (a sorted map compared the cluster's URL
-        // first in every step of every search, a sixth of an admission check).
-        let mut owner: std::collections::HashMap<Key, (usize, usize)> =
-            std::collections::HashMap::new();
         let mut clashes: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
         // A chart's own objects (known by name for the charts kgen configures): two
         // releases of one chart on a cluster clash on their cluster-scoped objects.
@@ -730,17 +726,30 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
-            let cluster = Cluster::of_destination(app.destination());
+        // Every object's owner: looked up, never walked, so hashed (a sorted map
+        // compared the cluster's URL first in every step of every search, a sixth of
+        // an admission check); the keys borrow the names rather than copy 22,000
+        // objects' names, and are hashed with Fx.
+        let clusters: Vec<Cluster> = apps
+            .iter()
+            .map(|app| Cluster::of_destination(app.destination()))
+            .collect();
+        let inv = self.inv;
+        let mut owner: crate::validate::FastMap<
+            (&Cluster, &str, &str, &str, &str),
+            (usize, usize),
+        > = crate::validate::FastMap::default();
+        for (a, d) in deployed.iter().enumerate() {
+            let cluster = &clusters[a];
             for &i in &d.entries {
-                let e = &self.inv.entries[i];
-                let ns = e.namespace.clone().unwrap_or_default();
+                let e = &inv.entries[i];
+                let ns = e.namespace.as_deref().unwrap_or("");
                 let key = (
-                    cluster.clone(),
-                    e.group.clone(),
-                    e.kind.clone(),
+                    cluster,
+                    e.group.as_str(),
+                    e.kind.as_str(),
                     ns,
-                    e.name.clone(),
+                    e.name.as_str(),
                 );
                 match owner.get(&key) {
                     Some(&(first, fi)) if first != a => {
