@@ -221,7 +221,10 @@ pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
     }
     let apps = c.applications();
     c.names(&apps);
-    let deployed: Vec<Deployed> = apps.iter().map(|a| c.deployed(a)).collect();
+    let deployed: Vec<Deployed> = {
+        use rayon::prelude::*;
+        apps.par_iter().map(|a| c.deployed(a)).collect()
+    };
     for (app, d) in apps.iter().zip(&deployed) {
         c.permissions(app, d);
     }
@@ -255,8 +258,37 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// The Applications kgen writes: its own, and those its ApplicationSets make.
     fn applications(&mut self) -> Vec<App> {
+        // The ApplicationSets are expanded on all cores (an environment's makes one
+        // Application per service), each Application cut down to what the checks
+        // read as it is made.
+        type Made = Result<Vec<(String, Option<String>, Value)>, String>;
+        let expanded: Vec<Option<Made>> = {
+            use rayon::prelude::*;
+            self.inv
+                .argo
+                .par_iter()
+                .map(|(_, v)| {
+                    (v["kind"].as_str() == Some("ApplicationSet")).then(|| {
+                        expand::applications(v).map(|list| {
+                            list.into_iter()
+                                .map(|app| {
+                                    let meta = &app["metadata"];
+                                    (
+                                        meta["name"].as_str().unwrap_or("").to_string(),
+                                        meta["labels"][crate::render::labels::NAME]
+                                            .as_str()
+                                            .map(str::to_string),
+                                        checked_spec(&app["spec"]),
+                                    )
+                                })
+                                .collect()
+                        })
+                    })
+                })
+                .collect()
+        };
         let mut apps = Vec::new();
-        for (path, v) in &self.inv.argo {
+        for ((path, v), made) in self.inv.argo.iter().zip(expanded) {
             let labels = &v["metadata"]["labels"];
             let label = |k: &str| labels.get(k).and_then(Value::as_str).map(str::to_string);
             let wave = v["metadata"]["annotations"][crate::crd::argocd::SYNC_WAVE_ANNOTATION]
@@ -274,16 +306,13 @@ impl<'a> Checker<'a> {
                     cluster: label(argocd::CLUSTER_LABEL),
                     addon: label(argocd::ADDON_LABEL),
                 }),
-                Some("ApplicationSet") => match expand::applications(v) {
+                Some("ApplicationSet") => match made.expect("expanded above") {
                     Ok(list) => {
-                        for app in list {
-                            let service = app["metadata"]["labels"][crate::render::labels::NAME]
-                                .as_str()
-                                .map(str::to_string);
+                        for (name, service, spec) in list {
                             apps.push(App {
-                                name: app["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                                name,
                                 path: path.clone(),
-                                spec: checked_spec(&app["spec"]),
+                                spec,
                                 wave,
                                 env: label(argocd::ENVIRONMENT_LABEL),
                                 service,
