@@ -43,12 +43,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::schema_fast;
+use crate::schema_fast::{self, Defs};
 
 mod strict;
 
-use strict::has_key;
-pub use strict::strict_schema;
+pub use strict::{has_key, strict_schema, strict_schema_owned};
 pub(crate) use strict::{is_base64, OBJECT_META_PATTERNS};
 
 /// Longest rendering of a validator message before it is cut.
@@ -66,9 +65,16 @@ pub struct SchemaDir {
 /// [`SchemaDir`], or from any in-memory schema with [`StrictValidator::new`]
 /// (kgen's built-in kinds, see `validate::schema`).
 pub struct StrictValidator {
+    /// The hardened schema; with `defs`, its root alone (see
+    /// [`StrictValidator::split`]).
     schema: Value,
+    /// Where `#/$defs/<name>` references of `schema` resolve, when it is kept
+    /// without its definitions.
+    defs: Option<Defs>,
+    /// Builds the whole hardened schema to compile, when `schema` is only its root.
+    whole: Option<Box<dyn Fn() -> Value + Send + Sync>>,
     /// Compiled when first needed: at once by [`StrictValidator::new`], by
-    /// [`StrictValidator::deferred`] only for an instance that
+    /// [`StrictValidator::split`] only for an instance that
     /// [`schema_fast::certainly_valid`] does not pass.
     validator: OnceLock<Result<Validator, String>>,
     /// The schema declares defaults or list-map keys, so instances are prepared
@@ -238,21 +244,38 @@ fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<Strict
 impl StrictValidator {
     /// Hardens `schema` with [`strict_schema`] and compiles it.
     pub fn new(schema: &Value) -> Result<StrictValidator, String> {
-        let v = StrictValidator::deferred(schema);
+        let schema = strict_schema(schema);
+        let prepare = has_key(&schema, &["default", "x-kubernetes-list-map-keys"]);
+        let v = StrictValidator {
+            schema,
+            defs: None,
+            whole: None,
+            validator: OnceLock::new(),
+            prepare,
+        };
         v.compiled()?;
         Ok(v)
     }
 
-    /// Hardens `schema` with [`strict_schema`]; compiles it only when an instance
-    /// needs the compiled validator (one that [`schema_fast::certainly_valid`] does
-    /// not pass). For schemas known to compile (kgen's built-in ones, see
-    /// `validate::schema`); a compilation error is then reported as a problem of
-    /// the instance that needed it.
-    pub fn deferred(schema: &Value) -> StrictValidator {
-        let schema = strict_schema(schema);
-        let prepare = has_key(&schema, &["default", "x-kubernetes-list-map-keys"]);
+    /// A hardened schema kept in parts: `root`, the schema without its `$defs`;
+    /// `defs`, its definitions by name; `whole`, a function that builds all of it.
+    /// `prepare` is whether the whole schema has `default` or
+    /// `x-kubernetes-list-map-keys` keys (as [`StrictValidator::new`] computes it).
+    /// Nothing is compiled until an instance needs the compiled validator (one that
+    /// [`schema_fast::certainly_valid`] does not pass): for schemas known to compile
+    /// (kgen's built-in ones, see `validate::schema`), whose definitions are parsed
+    /// only as objects reach them. A compilation error is then reported as a
+    /// problem of the instance that needed it.
+    pub fn split(
+        root: Value,
+        prepare: bool,
+        defs: Defs,
+        whole: Box<dyn Fn() -> Value + Send + Sync>,
+    ) -> StrictValidator {
         StrictValidator {
-            schema,
+            schema: root,
+            defs: Some(defs),
+            whole: Some(whole),
             validator: OnceLock::new(),
             prepare,
         }
@@ -262,11 +285,12 @@ impl StrictValidator {
     pub fn compiled(&self) -> Result<&Validator, String> {
         self.validator
             .get_or_init(|| {
+                let whole = self.whole.as_ref().map(|w| w());
                 jsonschema::options()
                     .with_draft(Draft::Draft202012)
                     .should_validate_formats(true)
                     .with_format("byte", is_base64)
-                    .build(&self.schema)
+                    .build(whole.as_ref().unwrap_or(&self.schema))
                     .map_err(|e| e.to_string())
             })
             .as_ref()
@@ -286,10 +310,25 @@ impl StrictValidator {
         self.problems_with(object, false)
     }
 
-    /// The hardened schema.
+    /// The schema the quick walk starts from (the root alone, with `defs`).
     #[cfg(test)]
-    pub(crate) fn schema(&self) -> &Value {
+    pub(crate) fn root_schema(&self) -> &Value {
         &self.schema
+    }
+
+    /// A definition, as `#/$defs/<name>` resolves for the quick walk.
+    #[cfg(test)]
+    pub(crate) fn definition(&self, name: &str) -> Option<&Value> {
+        match self.defs {
+            Some(defs) => defs(name),
+            None => self.schema.get("$defs")?.get(name),
+        }
+    }
+
+    /// Whether the quick walk passes `object` (as it stands, not prepared).
+    #[cfg(test)]
+    pub(crate) fn quick_passes(&self, object: &Value) -> bool {
+        schema_fast::certainly_valid(&self.schema, self.defs, object)
     }
 
     fn problems_with(&self, object: &Value, quick: bool) -> Vec<Problem> {
@@ -315,7 +354,7 @@ impl StrictValidator {
         }
         // The compiled validator only for an instance the quick walk does not pass:
         // its verdict `valid` is the validator's (see `schema_fast`).
-        if !(quick && schema_fast::certainly_valid(&self.schema, instance)) {
+        if !(quick && schema_fast::certainly_valid(&self.schema, self.defs, instance)) {
             match self.compiled() {
                 Ok(validator) => {
                     if !validator.is_valid(instance) {

@@ -8,7 +8,11 @@ use std::collections::BTreeSet;
 /// Rewrites an upstream `openAPIV3Schema` so that a JSON Schema validator
 /// rejects what a strict API server rejects (see the module documentation).
 pub fn strict_schema(upstream: &Value) -> Value {
-    let mut schema = upstream.clone();
+    strict_schema_owned(upstream.clone())
+}
+
+/// [`strict_schema`] of a schema the caller no longer needs (no copy).
+pub fn strict_schema_owned(mut schema: Value) -> Value {
     if let Some(meta) = schema
         .get_mut("properties")
         .and_then(Value::as_object_mut)
@@ -35,7 +39,7 @@ pub fn strict_schema(upstream: &Value) -> Value {
 }
 
 /// True when a mapping anywhere in `value` has one of `keys`.
-pub(super) fn has_key(value: &Value, keys: &[&str]) -> bool {
+pub fn has_key(value: &Value, keys: &[&str]) -> bool {
     match value {
         Value::Object(map) => {
             keys.iter().any(|k| map.contains_key(*k)) || map.values().any(|v| has_key(v, keys))

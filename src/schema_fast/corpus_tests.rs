@@ -177,7 +177,7 @@ fn the_quick_walk_finds_what_the_compiled_validator_finds() {
             let compiled = v.problems_compiled(case);
             assert_eq!(quick, compiled, "{} ({kind}): {case}", path.display());
             broken += usize::from(!compiled.is_empty());
-            quick_passes += usize::from(super::certainly_valid(v.schema(), case));
+            quick_passes += usize::from(v.quick_passes(case));
         }
     }
     assert!(objects > 300, "{objects} objects");
@@ -191,11 +191,7 @@ fn the_quick_walk_finds_what_the_compiled_validator_finds() {
         if let Some(b) = builtin(api, kind) {
             let v = validator(b).unwrap();
             if v.problems_compiled(object).is_empty() {
-                assert!(
-                    super::certainly_valid(v.schema(), object),
-                    "{}: {object}",
-                    path.display()
-                );
+                assert!(v.quick_passes(object), "{}: {object}", path.display());
             }
         }
     }

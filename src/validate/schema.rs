@@ -24,11 +24,12 @@ use k8s_openapi::Resource;
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
+use super::builtin_schemas;
 use super::locate::{segments, Segment};
 use super::{str_at, ContainerOrigin, FieldPath, Finding};
 use crate::crd::{self, CustomResource};
 use crate::rules;
-use crate::schema_dir::{type_meta_problems, Problem, StrictValidator};
+use crate::schema_dir::{strict_schema_owned, type_meta_problems, Problem, StrictValidator};
 
 /// Where a built-in schema comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub struct BuiltinKind {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub source: Source,
-    schema: fn() -> Value,
+    pub(super) schema: fn() -> Value,
 }
 
 const fn core_kind<T: Resource + JsonSchema>() -> BuiltinKind {
@@ -147,15 +148,39 @@ pub fn is_builtin_group(group: &str) -> bool {
     })
 }
 
-/// The validator of a built-in kind: its schema is generated and hardened on first
-/// use, and compiled only when an object needs the compiled validator (see
-/// [`StrictValidator::deferred`]; every built-in schema compiles, as a test checks).
+/// The validator of a built-in kind. Its hardened schema comes from
+/// [`builtin_schemas`] (generated from the types, kept up to date by a test): the root
+/// is parsed on first use, each definition when an object first reaches it, and the
+/// validator is compiled (from the types) only when an object needs it (see
+/// [`StrictValidator::split`]; every built-in schema compiles, as a test checks).
 pub fn validator(kind: &'static BuiltinKind) -> Result<&'static StrictValidator, String> {
     let i = KINDS
         .iter()
         .position(|k| std::ptr::eq(k, kind))
         .expect("a built-in kind");
-    Ok(VALIDATORS[i].get_or_init(|| StrictValidator::deferred(&(kind.schema)())))
+    Ok(VALIDATORS[i].get_or_init(|| {
+        let (api_version, k, prepare, root) = builtin_schemas::ROOTS[i];
+        debug_assert_eq!((api_version, k), (kind.api_version, kind.kind));
+        let root = serde_json::from_str(root).expect("built-in schemas are JSON");
+        StrictValidator::split(
+            root,
+            prepare,
+            builtin_def,
+            Box::new(|| strict_schema_owned((kind.schema)())),
+        )
+    }))
+}
+
+/// A definition of the built-in schemas, by name (parsed on first use).
+fn builtin_def(name: &str) -> Option<&'static Value> {
+    static PARSED: [OnceLock<Value>; builtin_schemas::N_DEFS] =
+        [const { OnceLock::new() }; builtin_schemas::N_DEFS];
+    let i = builtin_schemas::DEFS
+        .binary_search_by(|(n, _)| (*n).cmp(name))
+        .ok()?;
+    Some(PARSED[i].get_or_init(|| {
+        serde_json::from_str(builtin_schemas::DEFS[i].1).expect("built-in schemas are JSON")
+    }))
 }
 
 /// Schema findings for one object against kgen's built-in schemas: KG101 per
@@ -462,7 +487,7 @@ fn value_at<'a>(object: &'a Value, path: &[Segment]) -> Option<&'a Value> {
 /// The JSON Schema of a generated type, adjusted to accept what the API server accepts.
 fn generated<T: JsonSchema>() -> Value {
     let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    let mut value = serde_json::to_value(schema).expect("schemas serialise");
+    let mut value = schema.to_value();
     if let Some(defs) = value.get_mut("$defs").and_then(Value::as_object_mut) {
         if let Some(q) = defs.get_mut("io.k8s.apimachinery.pkg.api.resource.Quantity") {
             *q = json!({"type": ["string", "number"]});
@@ -524,6 +549,27 @@ mod tests {
                 k.kind
             );
         }
+    }
+
+    /// `generated` takes the schema's value as it is (no serialisation round trip).
+    #[test]
+    fn generated_schemas_are_the_serialised_ones() {
+        fn serialised<T: JsonSchema>() -> Value {
+            let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+            serde_json::to_value(schema).unwrap()
+        }
+        assert_eq!(
+            schemars::SchemaGenerator::default()
+                .into_root_schema_for::<apps::v1::Deployment>()
+                .to_value(),
+            serialised::<apps::v1::Deployment>()
+        );
+        assert_eq!(
+            schemars::SchemaGenerator::default()
+                .into_root_schema_for::<crd::argocd::Application>()
+                .to_value(),
+            serialised::<crd::argocd::Application>()
+        );
     }
 
     #[test]
