@@ -18,7 +18,7 @@ const CONFIG_MAP_KEY_RULE: &str =
 const PORT_RULE: &str = "use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web";
 
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` without a length limit.
-fn is_label_shape(s: &str) -> bool {
+pub(crate) fn is_label_shape(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.iter()
@@ -29,7 +29,7 @@ fn is_label_shape(s: &str) -> bool {
 
 /// Dot-separated labels without a length limit (Kubernetes limits only the whole name).
 /// One pass over the bytes: the check of every label and key prefix of every object.
-fn is_subdomain_shape(s: &str) -> bool {
+pub(crate) fn is_subdomain_shape(s: &str) -> bool {
     // The byte before `c`, `.` at the start (a label begins after it).
     let mut prev = b'.';
     for &c in s.as_bytes() {
@@ -47,7 +47,7 @@ fn is_subdomain_shape(s: &str) -> bool {
 }
 
 /// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?` without a length limit.
-fn is_name_shape(s: &str) -> bool {
+pub(crate) fn is_name_shape(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.iter()

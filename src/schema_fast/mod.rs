@@ -19,15 +19,15 @@
 //! not integers all give `false`. Keywords the validator ignores (annotations such
 //! as `description`, `default`, `nullable`, `x-kubernetes-*`) are ignored here too.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::names;
 use crate::schema_dir::{is_base64, OBJECT_META_PATTERNS};
 
 /// Where `#/$defs/<name>` references resolve for a root schema kept without its
-/// definitions (kgen's built-in schemas, parsed one definition at a time).
+/// definitions (kgen's built-in schemas, parsed one definition at a time). `name` is
+/// taken as written: a store must hold no name with `/`, `~` or `%`, which a JSON
+/// pointer would escape.
 pub type Defs = fn(&str) -> Option<&'static Value>;
 
 /// Whether `instance` certainly conforms to `schema` (a root schema: `$ref`s resolve
@@ -84,27 +84,30 @@ impl<'s> Walk<'s> {
                 .as_array()
                 .is_some_and(|options| options.contains(instance)),
             "const" => value == instance,
+            // Both in one pass over the instance's fields (`additionalProperties`
+            // applies to the fields `properties` does not name).
             "properties" => {
-                let (Some(props), Some(object)) = (value.as_object(), instance.as_object()) else {
-                    return value.is_object();
+                let Some(props) = value.as_object() else {
+                    return false;
                 };
-                object
-                    .iter()
-                    .all(|(k, v)| props.get(k).is_none_or(|sub| self.valid(sub, v)))
-            }
-            "additionalProperties" => {
                 let Some(object) = instance.as_object() else {
                     return true;
                 };
-                let props = match map.get("properties") {
-                    None => None,
-                    Some(Value::Object(props)) => Some(props),
-                    Some(_) => return false,
-                };
-                object
-                    .iter()
-                    .filter(|(k, _)| props.is_none_or(|p| !p.contains_key(k.as_str())))
-                    .all(|(_, v)| self.valid(value, v))
+                let additional = map.get("additionalProperties");
+                object.iter().all(|(k, v)| match props.get(k) {
+                    Some(sub) => self.valid(sub, v),
+                    None => additional.is_none_or(|a| self.valid(a, v)),
+                })
+            }
+            "additionalProperties" => {
+                if map.contains_key("properties") {
+                    // Evaluated with `properties`.
+                    return true;
+                }
+                match instance.as_object() {
+                    Some(object) => object.values().all(|v| self.valid(value, v)),
+                    None => true,
+                }
             }
             "required" => {
                 let Some(names) = value.as_array() else {
@@ -127,9 +130,10 @@ impl<'s> Walk<'s> {
                 }
             }
             "propertyNames" => match instance.as_object() {
-                Some(object) => object
-                    .keys()
-                    .all(|k| self.valid(value, &Value::String(k.clone()))),
+                Some(object) => object.keys().all(|k| match key_valid(value, k) {
+                    Some(ok) => ok,
+                    None => self.valid(value, &Value::String(k.clone())),
+                }),
                 None => true,
             },
             "allOf" => value
@@ -181,7 +185,7 @@ impl<'s> Walk<'s> {
                 _ => false,
             },
             "pattern" => match (value.as_str(), instance.as_str()) {
-                (Some(pattern), Some(s)) => known_pattern(pattern).is_some_and(|re| re.is_match(s)),
+                (Some(pattern), Some(s)) => known_pattern(pattern).is_some_and(|m| m(s)),
                 (Some(_), None) => true,
                 (None, _) => false,
             },
@@ -204,6 +208,11 @@ impl<'s> Walk<'s> {
     /// The target of a local `$ref` into the root's definitions (`#/$defs/<name>`,
     /// `#/definitions/<name>`, `#`); `None` for anything else.
     fn resolve(&self, reference: &str) -> Option<&'s Value> {
+        if let (Some(defs), Some(name)) = (self.defs, reference.strip_prefix("#/$defs/")) {
+            // `defs` holds no name with `/`, `~` or `%` (see `Defs`): an escaped
+            // reference finds nothing and is left to the validator.
+            return defs(name);
+        }
         if reference == "#" {
             return Some(self.root);
         }
@@ -215,10 +224,7 @@ impl<'s> Walk<'s> {
         {
             return None;
         }
-        match self.defs {
-            Some(defs) if section == "$defs" => defs(name),
-            _ => self.root.get(section)?.get(name),
-        }
+        self.root.get(section)?.get(name)
     }
 }
 
@@ -309,15 +315,43 @@ fn unique_strings(items: &[Value]) -> bool {
         .all(|item| item.as_str().is_some_and(|s| seen.insert(s)))
 }
 
-/// The compiled regex of a pattern whose meaning is the same under the validator's
-/// ECMA-262 dialect and the `regex` crate's: the ObjectMeta patterns of
-/// `strict_schema` (ASCII classes, anchors, groups, `?`, `*`, `\.`). `None` for any
-/// other pattern.
-fn known_pattern(pattern: &str) -> Option<&'static Regex> {
-    static COMPILED: [OnceLock<Regex>; OBJECT_META_PATTERNS.len()] =
-        [const { OnceLock::new() }; OBJECT_META_PATTERNS.len()];
+/// A matcher of a pattern whose meaning is certain: the ObjectMeta patterns of
+/// `strict_schema`, checked byte by byte (the same shapes as `names`; a test holds
+/// them to the validator on every short string). `None` for any other pattern.
+fn known_pattern(pattern: &str) -> Option<fn(&str) -> bool> {
+    let matchers: [fn(&str) -> bool; 4] = [
+        names::is_subdomain_shape,
+        names::is_label_shape,
+        is_qualified_name,
+        |s| s.is_empty() || names::is_name_shape(s),
+    ];
     let i = OBJECT_META_PATTERNS.iter().position(|p| *p == pattern)?;
-    Some(COMPILED[i].get_or_init(|| Regex::new(OBJECT_META_PATTERNS[i]).expect("a valid pattern")))
+    Some(matchers[i])
+}
+
+/// `([subdomain]/)?[name]`: a label or annotation key.
+fn is_qualified_name(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => names::is_subdomain_shape(prefix) && names::is_name_shape(name),
+        None => names::is_name_shape(s),
+    }
+}
+
+/// `propertyNames` of a key without making a value of it, when its schema is only
+/// about strings (`maxLength`, `minLength`, `pattern`, `type`); `None` otherwise.
+fn key_valid(schema: &Value, key: &str) -> Option<bool> {
+    let map = schema.as_object()?;
+    let mut ok = true;
+    for (keyword, value) in map {
+        ok &= match keyword.as_str() {
+            "maxLength" => key.chars().count() as u64 <= value.as_u64()?,
+            "minLength" => key.chars().count() as u64 >= value.as_u64()?,
+            "pattern" => known_pattern(value.as_str()?)?(key),
+            "type" if value == "string" => true,
+            _ => return None,
+        };
+    }
+    Some(ok)
 }
 
 #[cfg(test)]
@@ -349,51 +383,63 @@ mod tests {
         fast
     }
 
+    /// The matchers of the ObjectMeta patterns agree with the validator on every
+    /// string of up to 4 characters over an alphabet with each kind of character,
+    /// and on longer samples; and so does `propertyNames` on keys.
     #[test]
     fn object_meta_patterns_agree_with_the_validator() {
-        let samples = [
-            "",
-            "a",
-            "A",
-            "a-b",
-            "-a",
-            "a-",
-            "a.b",
-            "a..b",
-            "a.b-c.d",
-            "app.kubernetes.io/name",
-            "app.kubernetes.io/",
-            "/name",
-            "a/b/c",
-            "x_y",
-            "_x",
-            "x_",
-            "x.y_z-1",
-            "é",
-            "a b",
-            "a\n",
-            "\na",
-            "ab\r",
-            "kgen.dev/waive-KG202",
-            "UPPER",
-            "0",
-            "1.2.3",
-            "a.",
-            ".a",
-        ];
+        let alphabet = ['a', 'Z', '0', '-', '.', '_', '/', 'é', '\n'];
+        let mut strings = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        strings.extend(
+            [
+                "app.kubernetes.io/name",
+                "kgen.dev/waive-KG202",
+                "a.b-c.d/x_y.z",
+                "a..b/c",
+                "a/b/c",
+                "-a.b/c",
+                "a.b-/c",
+                "A.b/c",
+                "1.2.3",
+                "x\n",
+                "\nx",
+            ]
+            .map(String::from),
+        );
+        strings.push("x".repeat(300));
         for pattern in OBJECT_META_PATTERNS {
             let schema = json!({"pattern": pattern});
-            for s in samples {
+            let keys = json!({"propertyNames": {"maxLength": 317, "pattern": pattern}});
+            let compiled = |schema: &Value| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(schema)
+                    .unwrap()
+            };
+            let (by_value, by_key) = (compiled(&schema), compiled(&keys));
+            for s in &strings {
                 let instance = json!(s);
                 assert_eq!(
                     certainly_valid(&schema, None, &instance),
-                    oracle(&schema, &instance),
+                    by_value.is_valid(&instance),
                     "{pattern} on {s:?}"
+                );
+                let object = json!({ s.as_str(): 1 });
+                assert_eq!(
+                    certainly_valid(&keys, None, &object),
+                    by_key.is_valid(&object),
+                    "propertyNames {pattern} on {s:?}"
                 );
             }
         }
-        let long = json!("x".repeat(300));
-        assert!(check(&json!({"pattern": OBJECT_META_PATTERNS[0]}), &long));
     }
 
     #[test]

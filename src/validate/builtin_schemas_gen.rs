@@ -25,6 +25,8 @@ fn split() -> Split {
             .and_then(|m| m.remove("$defs"))
             .unwrap_or_default();
         for (name, def) in own.as_object().into_iter().flatten() {
+            // Looked up as written in a `$ref` (see `schema_fast::Defs`).
+            assert!(!name.contains(['/', '~', '%']), "definition name {name}");
             if let Some(seen) = defs.get(name) {
                 assert_eq!(
                     seen, def,

@@ -15,7 +15,7 @@
 //!
 //! [`strict_schema`]: crate::schema_dir::strict_schema
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use k8s_openapi::api::{
     apps, autoscaling, batch, core, networking, policy, rbac, scheduling, storage,
@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use super::builtin_schemas;
 use super::locate::{segments, Segment};
-use super::{str_at, ContainerOrigin, FieldPath, Finding};
+use super::{str_at, ContainerOrigin, FastMap, FieldPath, Finding};
 use crate::crd::{self, CustomResource};
 use crate::rules;
 use crate::schema_dir::{strict_schema_owned, type_meta_problems, Problem, StrictValidator};
@@ -175,9 +175,12 @@ pub fn validator(kind: &'static BuiltinKind) -> Result<&'static StrictValidator,
 fn builtin_def(name: &str) -> Option<&'static Value> {
     static PARSED: [OnceLock<Value>; builtin_schemas::N_DEFS] =
         [const { OnceLock::new() }; builtin_schemas::N_DEFS];
-    let i = builtin_schemas::DEFS
-        .binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()?;
+    static INDEX: LazyLock<FastMap<&str, usize>> = LazyLock::new(|| {
+        (builtin_schemas::DEFS.iter().enumerate())
+            .map(|(i, (name, _))| (*name, i))
+            .collect()
+    });
+    let i = *INDEX.get(name)?;
     Some(PARSED[i].get_or_init(|| {
         serde_json::from_str(builtin_schemas::DEFS[i].1).expect("built-in schemas are JSON")
     }))
