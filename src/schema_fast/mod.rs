@@ -19,10 +19,15 @@
 //! not integers all give `false`. Keywords the validator ignores (annotations such
 //! as `description`, `default`, `nullable`, `x-kubernetes-*`) are ignored here too.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
 use serde_json::{Map, Value};
 
 use crate::names;
 use crate::schema_dir::{is_base64, OBJECT_META_PATTERNS};
+use crate::validate::FxHasher;
 
 /// Where `#/$defs/<name>` references resolve for a root schema kept without its
 /// definitions (kgen's built-in schemas, parsed one definition at a time). `name` is
@@ -329,12 +334,28 @@ fn known_pattern(pattern: &str) -> Option<fn(&str) -> bool> {
     Some(matchers[i])
 }
 
-/// `([subdomain]/)?[name]`: a label or annotation key.
+/// `([subdomain]/)?[name]`: a label or annotation key. The keys found to match are
+/// remembered per thread (up to 1,024): every object carries the same few.
 fn is_qualified_name(s: &str) -> bool {
-    match s.split_once('/') {
+    thread_local! {
+        static MATCHING: RefCell<HashSet<String, BuildHasherDefault<FxHasher>>> =
+            RefCell::default();
+    }
+    if MATCHING.with_borrow(|known| known.contains(s)) {
+        return true;
+    }
+    let matches = match s.split_once('/') {
         Some((prefix, name)) => names::is_subdomain_shape(prefix) && names::is_name_shape(name),
         None => names::is_name_shape(s),
+    };
+    if matches {
+        MATCHING.with_borrow_mut(|known| {
+            if known.len() < 1024 {
+                known.insert(s.to_string());
+            }
+        });
     }
+    matches
 }
 
 /// `propertyNames` of a key without making a value of it, when its schema is only
