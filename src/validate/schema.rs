@@ -4,10 +4,12 @@
 //! document (its `schemars` feature); custom resources kgen emits use the schemas of
 //! kgen's typed structs (`crd`), which the conformance test holds against the
 //! upstream CRDs. Every schema goes through [`strict_schema`], so an unknown field is
-//! an error as under `kubectl apply --validate=strict`. Each kind's validator is
-//! generated and hardened once per process, on first use ([`OnceLock`]), and shared by
-//! all threads; it is compiled only if an object needs the compiled validator (see
-//! [`crate::schema_fast`]).
+//! an error as under `kubectl apply --validate=strict`. The hardened schemas are kept
+//! as JSON text in `builtin_schemas` (generated from the types; a test holds them
+//! equal): a kind's root is parsed on first use ([`OnceLock`], shared by all threads),
+//! a definition when an object first reaches it, and the `jsonschema` validator is
+//! compiled (from the types) only for an object the quick walk of
+//! [`crate::schema_fast`] does not pass.
 //!
 //! Two adjustments make the generated core schemas accept what the API server
 //! accepts: a `Quantity` may be a number (`cpu: 0.5`), and a `Time` may be null
