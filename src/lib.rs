@@ -43,6 +43,7 @@ pub mod repo_path;
 pub mod resolve;
 pub mod rules;
 pub mod schema_dir;
+pub mod schema_fast;
 pub mod secret_scan;
 pub mod source;
 pub mod spanned;

@@ -18,7 +18,7 @@ const CONFIG_MAP_KEY_RULE: &str =
 const PORT_RULE: &str = "use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web";
 
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` without a length limit.
-fn is_label_shape(s: &str) -> bool {
+pub(crate) fn is_label_shape(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.iter()
@@ -28,12 +28,26 @@ fn is_label_shape(s: &str) -> bool {
 }
 
 /// Dot-separated labels without a length limit (Kubernetes limits only the whole name).
-fn is_subdomain_shape(s: &str) -> bool {
-    s.split('.').all(is_label_shape)
+/// One pass over the bytes: the check of every label and key prefix of every object.
+pub(crate) fn is_subdomain_shape(s: &str) -> bool {
+    // The byte before `c`, `.` at the start (a label begins after it).
+    let mut prev = b'.';
+    for &c in s.as_bytes() {
+        match c {
+            b'a'..=b'z' | b'0'..=b'9' => {}
+            // A label does not start with '-'.
+            b'-' if prev != b'.' => {}
+            // A label is not empty and does not end with '-'.
+            b'.' if prev != b'.' && prev != b'-' => {}
+            _ => return false,
+        }
+        prev = c;
+    }
+    prev != b'.' && prev != b'-'
 }
 
 /// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?` without a length limit.
-fn is_name_shape(s: &str) -> bool {
+pub(crate) fn is_name_shape(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.iter()
@@ -315,6 +329,27 @@ pub fn nearest_config_map_key(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_subdomain_shape` agrees with its definition, label by label, on every
+    /// string of up to 6 characters over an alphabet with each kind of byte.
+    #[test]
+    fn subdomain_shape_is_dot_separated_labels() {
+        let oracle = |s: &str| s.split('.').all(is_label_shape);
+        let alphabet = ['a', '0', '-', '.', 'A', '_', '/', 'é'];
+        let mut strings = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = strings
+                .iter()
+                .filter(|s| s.chars().count() == strings.last().unwrap().chars().count())
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        assert!(strings.len() > 200_000);
+        for s in &strings {
+            assert_eq!(is_subdomain_shape(s), oracle(s), "{s:?}");
+        }
+    }
 
     fn err(r: Result<(), String>) -> String {
         r.expect_err("expected an error")

@@ -18,6 +18,10 @@
 //! field), for `kgen validate PATH` from the YAML text ([`locate`]); the target is the
 //! generated file and field.
 
+#[rustfmt::skip]
+mod builtin_schemas;
+#[cfg(test)]
+mod builtin_schemas_gen;
 pub mod locate;
 mod origin;
 pub mod policy;

@@ -4,8 +4,12 @@
 //! document (its `schemars` feature); custom resources kgen emits use the schemas of
 //! kgen's typed structs (`crd`), which the conformance test holds against the
 //! upstream CRDs. Every schema goes through [`strict_schema`], so an unknown field is
-//! an error as under `kubectl apply --validate=strict`. Each kind's validator is
-//! compiled once per process, on first use ([`OnceLock`]), and shared by all threads.
+//! an error as under `kubectl apply --validate=strict`. The hardened schemas are kept
+//! as JSON text in `builtin_schemas` (generated from the types; a test holds them
+//! equal): a kind's root is parsed on first use ([`OnceLock`], shared by all threads),
+//! a definition when an object first reaches it, and the `jsonschema` validator is
+//! compiled (from the types) only for an object the quick walk of
+//! [`crate::schema_fast`] does not pass.
 //!
 //! Two adjustments make the generated core schemas accept what the API server
 //! accepts: a `Quantity` may be a number (`cpu: 0.5`), and a `Time` may be null
@@ -13,7 +17,7 @@
 //!
 //! [`strict_schema`]: crate::schema_dir::strict_schema
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use k8s_openapi::api::{
     apps, autoscaling, batch, core, networking, policy, rbac, scheduling, storage,
@@ -22,11 +26,12 @@ use k8s_openapi::Resource;
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
+use super::builtin_schemas;
 use super::locate::{segments, Segment};
-use super::{str_at, ContainerOrigin, FieldPath, Finding};
+use super::{str_at, ContainerOrigin, FastMap, FieldPath, Finding};
 use crate::crd::{self, CustomResource};
 use crate::rules;
-use crate::schema_dir::{type_meta_problems, Problem, StrictValidator};
+use crate::schema_dir::{strict_schema_owned, type_meta_problems, Problem, StrictValidator};
 
 /// Where a built-in schema comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +48,7 @@ pub struct BuiltinKind {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub source: Source,
-    schema: fn() -> Value,
+    pub(super) schema: fn() -> Value,
 }
 
 const fn core_kind<T: Resource + JsonSchema>() -> BuiltinKind {
@@ -125,7 +130,7 @@ pub static KINDS: [BuiltinKind; N] = [
 ];
 
 /// The compiled validators, index for index with [`KINDS`].
-static VALIDATORS: [OnceLock<Result<StrictValidator, String>>; N] = [const { OnceLock::new() }; N];
+static VALIDATORS: [OnceLock<StrictValidator>; N] = [const { OnceLock::new() }; N];
 
 /// The built-in kind for `apiVersion` and `kind`, if any.
 pub fn builtin(api_version: &str, kind: &str) -> Option<&'static BuiltinKind> {
@@ -145,21 +150,42 @@ pub fn is_builtin_group(group: &str) -> bool {
     })
 }
 
-/// The compiled validator of a built-in kind (compiled on first use).
+/// The validator of a built-in kind. Its hardened schema comes from
+/// [`builtin_schemas`] (generated from the types, kept up to date by a test): the root
+/// is parsed on first use, each definition when an object first reaches it, and the
+/// validator is compiled (from the types) only when an object needs it (see
+/// [`StrictValidator::split`]; every built-in schema compiles, as a test checks).
 pub fn validator(kind: &'static BuiltinKind) -> Result<&'static StrictValidator, String> {
     let i = KINDS
         .iter()
         .position(|k| std::ptr::eq(k, kind))
         .expect("a built-in kind");
-    VALIDATORS[i]
-        .get_or_init(|| StrictValidator::new(&(kind.schema)()))
-        .as_ref()
-        .map_err(|e| {
-            format!(
-                "cannot compile the schema of {} {}: {e}",
-                kind.api_version, kind.kind
-            )
-        })
+    Ok(VALIDATORS[i].get_or_init(|| {
+        let (api_version, k, prepare, root) = builtin_schemas::ROOTS[i];
+        debug_assert_eq!((api_version, k), (kind.api_version, kind.kind));
+        let root = serde_json::from_str(root).expect("built-in schemas are JSON");
+        StrictValidator::split(
+            root,
+            prepare,
+            builtin_def,
+            Box::new(|| strict_schema_owned((kind.schema)())),
+        )
+    }))
+}
+
+/// A definition of the built-in schemas, by name (parsed on first use).
+fn builtin_def(name: &str) -> Option<&'static Value> {
+    static PARSED: [OnceLock<Value>; builtin_schemas::N_DEFS] =
+        [const { OnceLock::new() }; builtin_schemas::N_DEFS];
+    static INDEX: LazyLock<FastMap<&str, usize>> = LazyLock::new(|| {
+        (builtin_schemas::DEFS.iter().enumerate())
+            .map(|(i, (name, _))| (*name, i))
+            .collect()
+    });
+    let i = *INDEX.get(name)?;
+    Some(PARSED[i].get_or_init(|| {
+        serde_json::from_str(builtin_schemas::DEFS[i].1).expect("built-in schemas are JSON")
+    }))
 }
 
 /// Schema findings for one object against kgen's built-in schemas: KG101 per
@@ -466,7 +492,7 @@ fn value_at<'a>(object: &'a Value, path: &[Segment]) -> Option<&'a Value> {
 /// The JSON Schema of a generated type, adjusted to accept what the API server accepts.
 fn generated<T: JsonSchema>() -> Value {
     let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    let mut value = serde_json::to_value(schema).expect("schemas serialise");
+    let mut value = schema.to_value();
     if let Some(defs) = value.get_mut("$defs").and_then(Value::as_object_mut) {
         if let Some(q) = defs.get_mut("io.k8s.apimachinery.pkg.api.resource.Quantity") {
             *q = json!({"type": ["string", "number"]});
@@ -520,14 +546,35 @@ mod tests {
     #[test]
     fn every_builtin_schema_compiles() {
         for k in &KINDS {
+            let compiled = validator(k).and_then(|v| v.compiled().map(|_| ()));
             assert!(
-                validator(k).is_ok(),
-                "{} {}: {:?}",
+                compiled.is_ok(),
+                "{} {}: {compiled:?}",
                 k.api_version,
-                k.kind,
-                validator(k).err()
+                k.kind
             );
         }
+    }
+
+    /// `generated` takes the schema's value as it is (no serialisation round trip).
+    #[test]
+    fn generated_schemas_are_the_serialised_ones() {
+        fn serialised<T: JsonSchema>() -> Value {
+            let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+            serde_json::to_value(schema).unwrap()
+        }
+        assert_eq!(
+            schemars::SchemaGenerator::default()
+                .into_root_schema_for::<apps::v1::Deployment>()
+                .to_value(),
+            serialised::<apps::v1::Deployment>()
+        );
+        assert_eq!(
+            schemars::SchemaGenerator::default()
+                .into_root_schema_for::<crd::argocd::Application>()
+                .to_value(),
+            serialised::<crd::argocd::Application>()
+        );
     }
 
     #[test]

@@ -13,10 +13,15 @@
 //! same way (`hook.DeletePolicies`): an unknown policy is dropped, and with none left
 //! the default, BeforeHookCreation, applies.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
 use serde_json::{Map, Value};
 
 use super::{Checker, MAX_ANNOTATIONS_BYTES};
 use crate::diagnostic::did_you_mean;
+use crate::validate::FxHasher;
 use crate::validate::{map_at, str_at, FieldPath, Finding};
 use crate::{names, rules};
 
@@ -30,6 +35,27 @@ const HOOK_PHASES: &[&str] = &["PreSync", "Sync", "PostSync", "SyncFail", "Skip"
 const DELETION_HOOKS: &[&str] = &["PreDelete", "PostDelete"];
 /// Hook deletion policies every Argo CD release knows.
 const HOOK_DELETE_POLICIES: &[&str] = &["BeforeHookCreation", "HookSucceeded", "HookFailed"];
+
+/// [`names::check_label_key`], remembering the keys found valid (per thread, up to
+/// [`KNOWN_KEYS`]): every object carries the same few label and annotation keys, and
+/// the check is a pure function of the key.
+fn check_label_key(key: &str) -> Result<(), String> {
+    const KNOWN_KEYS: usize = 1024;
+    thread_local! {
+        static VALID: RefCell<HashSet<String, BuildHasherDefault<FxHasher>>> =
+            RefCell::default();
+    }
+    if VALID.with_borrow(|valid| valid.contains(key)) {
+        return Ok(());
+    }
+    names::check_label_key(key)?;
+    VALID.with_borrow_mut(|valid| {
+        if valid.len() < KNOWN_KEYS {
+            valid.insert(key.to_string());
+        }
+    });
+    Ok(())
+}
 
 impl Checker<'_, '_> {
     pub(super) fn metadata(&mut self, path: &FieldPath, meta: Option<&Value>, top: bool) {
@@ -54,10 +80,9 @@ impl Checker<'_, '_> {
             }
         }
         if let Some(labels) = map_at(meta, "labels") {
-            let lp = path.key("labels");
             for (k, v) in labels {
-                let fp = || lp.key(k);
-                if let Err(e) = names::check_label_key(k) {
+                let fp = || path.key("labels").key(k);
+                if let Err(e) = check_label_key(k) {
                     self.push(Finding::error(rules::METADATA, &fp(), e));
                 } else if let Some(Err(e)) = v.as_str().map(names::check_label_value) {
                     self.push(
@@ -72,7 +97,7 @@ impl Checker<'_, '_> {
             let mut size = 0;
             for (k, v) in annotations {
                 size += k.len() + v.as_str().map_or(0, str::len);
-                if let Err(e) = names::check_label_key(k) {
+                if let Err(e) = check_label_key(k) {
                     let e = e.replace("is not a valid label key", "is not a valid annotation key");
                     self.push(Finding::error(rules::METADATA, &ap().key(k), e));
                 }
@@ -264,6 +289,28 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use serde_json::json;
+
+    /// The remembering check says what the check says, first time and after.
+    #[test]
+    fn remembered_label_keys() {
+        let keys = [
+            "app.kubernetes.io/name",
+            "app",
+            "a/b/c",
+            "/x",
+            "Bad_Prefix/x",
+            "x".repeat(64).leak(),
+            "kgen.dev/waive-KG202",
+            "",
+            "example.com/",
+            "ok-key",
+        ];
+        for _ in 0..2 {
+            for k in keys {
+                assert_eq!(check_label_key(k), names::check_label_key(k), "{k:?}");
+            }
+        }
+    }
 
     #[test]
     fn service_names_are_dns_1035_labels() {

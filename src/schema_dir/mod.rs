@@ -31,13 +31,24 @@
 //! `x-kubernetes-list-type: map` lists are reported, and `metadata.name` (or
 //! `generateName`) is required. CEL rules (`x-kubernetes-validations`) are not
 //! evaluated.
+//!
+//! The rewriting is in `strict`; `schema_fast` answers "certainly valid" before any
+//! validator is compiled.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, ValidationError, Validator};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::schema_fast::{self, Defs};
+
+mod strict;
+
+pub use strict::{has_key, strict_schema, strict_schema_owned};
+pub(crate) use strict::{is_base64, OBJECT_META_PATTERNS};
 
 /// Longest rendering of a validator message before it is cut.
 const MAX_MESSAGE: usize = 300;
@@ -54,8 +65,18 @@ pub struct SchemaDir {
 /// [`SchemaDir`], or from any in-memory schema with [`StrictValidator::new`]
 /// (kgen's built-in kinds, see `validate::schema`).
 pub struct StrictValidator {
+    /// The hardened schema; with `defs`, its root alone (see
+    /// [`StrictValidator::split`]).
     schema: Value,
-    validator: Validator,
+    /// Where `#/$defs/<name>` references of `schema` resolve, when it is kept
+    /// without its definitions.
+    defs: Option<Defs>,
+    /// Builds the whole hardened schema to compile, when `schema` is only its root.
+    whole: Option<Box<dyn Fn() -> Value + Send + Sync>>,
+    /// Compiled when first needed: at once by [`StrictValidator::new`], by
+    /// [`StrictValidator::split`] only for an instance that
+    /// [`schema_fast::certainly_valid`] does not pass.
+    validator: OnceLock<Result<Validator, String>>,
     /// The schema declares defaults or list-map keys, so instances are prepared
     /// (defaulted, checked for duplicate keys) on a copy before validation.
     prepare: bool,
@@ -224,23 +245,93 @@ impl StrictValidator {
     /// Hardens `schema` with [`strict_schema`] and compiles it.
     pub fn new(schema: &Value) -> Result<StrictValidator, String> {
         let schema = strict_schema(schema);
-        let validator = jsonschema::options()
-            .with_draft(Draft::Draft202012)
-            .should_validate_formats(true)
-            .with_format("byte", is_base64)
-            .build(&schema)
-            .map_err(|e| e.to_string())?;
         let prepare = has_key(&schema, &["default", "x-kubernetes-list-map-keys"]);
-        Ok(StrictValidator {
+        let v = StrictValidator {
             schema,
-            validator,
+            defs: None,
+            whole: None,
+            validator: OnceLock::new(),
             prepare,
-        })
+        };
+        v.compiled()?;
+        Ok(v)
+    }
+
+    /// A hardened schema kept in parts: `root`, the schema without its `$defs`;
+    /// `defs`, its definitions by name; `whole`, a function that builds all of it.
+    /// `prepare` is whether the whole schema has `default` or
+    /// `x-kubernetes-list-map-keys` keys (as [`StrictValidator::new`] computes it).
+    /// Nothing is compiled until an instance needs the compiled validator (one that
+    /// [`schema_fast::certainly_valid`] does not pass): for schemas known to compile
+    /// (kgen's built-in ones, see `validate::schema`), whose definitions are parsed
+    /// only as objects reach them. A compilation error is then reported as a
+    /// problem of the instance that needed it.
+    pub fn split(
+        root: Value,
+        prepare: bool,
+        defs: Defs,
+        whole: Box<dyn Fn() -> Value + Send + Sync>,
+    ) -> StrictValidator {
+        StrictValidator {
+            schema: root,
+            defs: Some(defs),
+            whole: Some(whole),
+            validator: OnceLock::new(),
+            prepare,
+        }
+    }
+
+    /// The compiled validator (compiled on first use).
+    pub fn compiled(&self) -> Result<&Validator, String> {
+        self.validator
+            .get_or_init(|| {
+                let whole = self.whole.as_ref().map(|w| w());
+                jsonschema::options()
+                    .with_draft(Draft::Draft202012)
+                    .should_validate_formats(true)
+                    .with_format("byte", is_base64)
+                    .build(whole.as_ref().unwrap_or(&self.schema))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::clone)
     }
 
     /// Validates one object; an empty list means it conforms. Problems are
     /// sorted and deduplicated.
     pub fn problems(&self, object: &Value) -> Vec<Problem> {
+        self.problems_with(object, true)
+    }
+
+    /// The problems as the compiled validator alone finds them, without the quick
+    /// walk: the oracle [`StrictValidator::problems`] is tested against.
+    #[cfg(test)]
+    pub(crate) fn problems_compiled(&self, object: &Value) -> Vec<Problem> {
+        self.problems_with(object, false)
+    }
+
+    /// The schema the quick walk starts from (the root alone, with `defs`).
+    #[cfg(test)]
+    pub(crate) fn root_schema(&self) -> &Value {
+        &self.schema
+    }
+
+    /// A definition, as `#/$defs/<name>` resolves for the quick walk.
+    #[cfg(test)]
+    pub(crate) fn definition(&self, name: &str) -> Option<&Value> {
+        match self.defs {
+            Some(defs) => defs(name),
+            None => self.schema.get("$defs")?.get(name),
+        }
+    }
+
+    /// Whether the quick walk passes `object` (as it stands, not prepared).
+    #[cfg(test)]
+    pub(crate) fn quick_passes(&self, object: &Value) -> bool {
+        schema_fast::certainly_valid(&self.schema, self.defs, object)
+    }
+
+    fn problems_with(&self, object: &Value, quick: bool) -> Vec<Problem> {
         let mut problems = Vec::new();
         let prepared;
         let instance = if self.prepare {
@@ -261,221 +352,26 @@ impl StrictValidator {
             }
             Some(_) => {}
         }
-        if !self.validator.is_valid(instance) {
-            for error in self.validator.iter_errors(instance) {
-                problems.extend(describe(&error, instance));
+        // The compiled validator only for an instance the quick walk does not pass:
+        // its verdict `valid` is the validator's (see `schema_fast`).
+        if !(quick && schema_fast::certainly_valid(&self.schema, self.defs, instance)) {
+            match self.compiled() {
+                Ok(validator) => {
+                    if !validator.is_valid(instance) {
+                        for error in validator.iter_errors(instance) {
+                            problems.extend(describe(&error, instance));
+                        }
+                    }
+                }
+                Err(e) => {
+                    problems.push(Problem::new("", format!("cannot compile the schema: {e}")))
+                }
             }
         }
         problems.sort();
         problems.dedup();
         problems
     }
-}
-
-// ---------------------------------------------------------------------------
-// Schema rewriting
-// ---------------------------------------------------------------------------
-
-/// Rewrites an upstream `openAPIV3Schema` so that a JSON Schema validator
-/// rejects what a strict API server rejects (see the module documentation).
-pub fn strict_schema(upstream: &Value) -> Value {
-    let mut schema = upstream.clone();
-    if let Some(meta) = schema
-        .get_mut("properties")
-        .and_then(Value::as_object_mut)
-        .and_then(|props| props.get_mut("metadata"))
-    {
-        let mut object_meta = object_meta_schema();
-        harden(&mut object_meta);
-        *meta = if meta.get("properties").is_some() {
-            // Upstream constrains metadata itself (e.g. a name length): keep both.
-            json!({"allOf": [meta.take(), object_meta]})
-        } else {
-            object_meta
-        };
-    }
-    harden(&mut schema);
-    // Generated schemas (schemars: k8s-openapi kinds, kgen's CRD structs) keep
-    // their types in definitions, reached through `$ref`.
-    for key in ["$defs", "definitions"] {
-        if let Some(defs) = schema.get_mut(key).and_then(Value::as_object_mut) {
-            defs.values_mut().for_each(harden);
-        }
-    }
-    schema
-}
-
-/// True when a mapping anywhere in `value` has one of `keys`.
-fn has_key(value: &Value, keys: &[&str]) -> bool {
-    match value {
-        Value::Object(map) => {
-            keys.iter().any(|k| map.contains_key(*k)) || map.values().any(|v| has_key(v, keys))
-        }
-        Value::Array(items) => items.iter().any(|v| has_key(v, keys)),
-        _ => false,
-    }
-}
-
-/// Applies the Kubernetes extensions to `node` and its structural children, and
-/// drops their descriptions: most of a Kubernetes schema's bytes, never used in a
-/// message, and walked by the validator's compiler for nothing.
-fn harden(node: &mut Value) {
-    let Some(obj) = node.as_object_mut() else {
-        return;
-    };
-    if matches!(obj.get("description"), Some(Value::String(_))) {
-        obj.remove("description");
-    }
-    let is_true = |obj: &Map<String, Value>, key: &str| obj.get(key) == Some(&Value::Bool(true));
-
-    if is_true(obj, "x-kubernetes-int-or-string") {
-        obj.insert("type".into(), json!(["integer", "string"]));
-        let plain_int_or_string =
-            obj.get("anyOf")
-                .and_then(Value::as_array)
-                .is_some_and(|branches| {
-                    let types: BTreeSet<_> = branches
-                        .iter()
-                        .map(|b| b.as_object().map(|o| o.len()))
-                        .collect();
-                    let names: BTreeSet<_> = branches
-                        .iter()
-                        .filter_map(|b| b.get("type")?.as_str())
-                        .collect();
-                    branches.len() == 2
-                        && types == BTreeSet::from([Some(1)])
-                        && names == BTreeSet::from(["integer", "string"])
-                });
-        if plain_int_or_string {
-            obj.remove("anyOf");
-        }
-    }
-
-    if is_true(obj, "nullable") {
-        match obj.get_mut("type") {
-            Some(Value::String(t)) => {
-                let t = std::mem::take(t);
-                obj.insert("type".into(), json!([t, "null"]));
-            }
-            Some(Value::Array(types)) if !types.contains(&json!("null")) => {
-                types.push(json!("null"))
-            }
-            _ => {}
-        }
-        if let Some(Value::Array(options)) = obj.get_mut("enum") {
-            if !options.contains(&Value::Null) {
-                options.push(Value::Null);
-            }
-        }
-    }
-
-    if is_true(obj, "x-kubernetes-embedded-resource") {
-        let props = obj.entry("properties").or_insert_with(|| json!({}));
-        if let Some(props) = props.as_object_mut() {
-            for (field, schema) in [
-                ("apiVersion", json!({"type": "string"})),
-                ("kind", json!({"type": "string"})),
-                ("metadata", json!({"type": "object"})),
-            ] {
-                props.entry(field).or_insert(schema);
-            }
-        }
-    }
-
-    if obj.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("set") {
-        obj.insert("uniqueItems".into(), Value::Bool(true));
-    }
-
-    if obj.contains_key("properties")
-        && !obj.contains_key("additionalProperties")
-        && !is_true(obj, "x-kubernetes-preserve-unknown-fields")
-    {
-        obj.insert("additionalProperties".into(), Value::Bool(false));
-    }
-
-    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
-        props.values_mut().for_each(harden);
-    }
-    match obj.get_mut("items") {
-        Some(Value::Array(items)) => items.iter_mut().for_each(harden),
-        Some(items) => harden(items),
-        None => {}
-    }
-    if let Some(additional) = obj.get_mut("additionalProperties") {
-        harden(additional);
-    }
-}
-
-/// ObjectMeta as the API server validates it on create (the fields a client may
-/// send; server-populated ones are accepted as strings/integers).
-fn object_meta_schema() -> Value {
-    const DNS_SUBDOMAIN: &str =
-        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
-    const DNS_LABEL: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-    const QUALIFIED_NAME: &str = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
-    const LABEL_VALUE: &str = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
-    json!({
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "maxLength": 253, "pattern": DNS_SUBDOMAIN},
-            "generateName": {"type": "string"},
-            "namespace": {"type": "string", "maxLength": 63, "pattern": DNS_LABEL},
-            "labels": {
-                "type": "object",
-                "propertyNames": {"maxLength": 317, "pattern": QUALIFIED_NAME},
-                "additionalProperties": {"type": "string", "maxLength": 63, "pattern": LABEL_VALUE}
-            },
-            "annotations": {
-                "type": "object",
-                "propertyNames": {"maxLength": 317, "pattern": QUALIFIED_NAME},
-                "additionalProperties": {"type": "string"}
-            },
-            "finalizers": {
-                "type": "array",
-                "items": {"type": "string", "pattern": QUALIFIED_NAME},
-                "uniqueItems": true
-            },
-            "ownerReferences": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["apiVersion", "kind", "name", "uid"],
-                    "properties": {
-                        "apiVersion": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "name": {"type": "string"},
-                        "uid": {"type": "string"},
-                        "controller": {"type": "boolean"},
-                        "blockOwnerDeletion": {"type": "boolean"}
-                    }
-                }
-            },
-            "uid": {"type": "string"},
-            "resourceVersion": {"type": "string"},
-            "generation": {"type": "integer"},
-            "selfLink": {"type": "string"},
-            "creationTimestamp": {"type": ["string", "null"]},
-            "deletionTimestamp": {"type": "string"},
-            "deletionGracePeriodSeconds": {"type": "integer"},
-            "managedFields": {
-                "type": "array",
-                "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-            }
-        }
-    })
-}
-
-/// The `byte` format: standard, padded base64 (as the API server checks it).
-fn is_base64(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return false;
-    }
-    let body = s.trim_end_matches('=');
-    bytes.len() - body.len() <= 2
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 // ---------------------------------------------------------------------------
@@ -741,303 +637,4 @@ pub fn upstream_schema_dir() -> Option<SchemaDir> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A private schema directory with one hand-written CRD schema.
-    fn toy_dir(schema: &Value) -> (PathBuf, SchemaDir) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "kgen-schema-dir-test-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(dir.join("example.com")).unwrap();
-        std::fs::write(dir.join("example.com/widget_v1.json"), schema.to_string()).unwrap();
-        let schema_dir = SchemaDir::open(&dir).unwrap();
-        (dir, schema_dir)
-    }
-
-    fn toy_schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "apiVersion": {"type": "string"},
-                "kind": {"type": "string"},
-                "metadata": {"type": "object"},
-                "spec": {
-                    "type": "object",
-                    "required": ["mode"],
-                    "properties": {
-                        "mode": {"type": "string", "enum": ["a", "b"], "default": "a"},
-                        "port": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": true},
-                        "note": {"type": "string", "nullable": true},
-                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true, "properties": {"x": {"type": "string"}}},
-                        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "items": {
-                            "type": "array",
-                            "x-kubernetes-list-type": "map",
-                            "x-kubernetes-list-map-keys": ["name"],
-                            "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
-                        },
-                        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
-                        "embedded": {"type": "object", "x-kubernetes-embedded-resource": true, "properties": {"spec": {"type": "object"}}},
-                        "checked": {"type": "string", "x-kubernetes-validations": [{"rule": "self != 'x'", "message": "no x"}]},
-                        "blob": {"type": "string", "format": "byte"}
-                    }
-                }
-            }
-        })
-    }
-
-    fn widget(spec: Value) -> Value {
-        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "ns"}, "spec": spec})
-    }
-
-    #[test]
-    fn injects_additional_properties_false_only_where_structural() {
-        let strict = strict_schema(&toy_schema());
-        assert_eq!(strict["additionalProperties"], false);
-        let spec = &strict["properties"]["spec"];
-        assert_eq!(spec["additionalProperties"], false);
-        assert_eq!(
-            spec["properties"]["items"]["items"]["additionalProperties"],
-            false
-        );
-        // preserve-unknown-fields and explicit additionalProperties are left alone.
-        assert!(spec["properties"]["free"]
-            .get("additionalProperties")
-            .is_none());
-        assert_eq!(
-            spec["properties"]["labels"]["additionalProperties"],
-            json!({"type": "string"})
-        );
-        // int-or-string and nullable become type lists.
-        assert_eq!(
-            spec["properties"]["port"]["type"],
-            json!(["integer", "string"])
-        );
-        assert!(spec["properties"]["port"].get("anyOf").is_none());
-        assert_eq!(
-            spec["properties"]["note"]["type"],
-            json!(["string", "null"])
-        );
-        assert_eq!(spec["properties"]["tags"]["uniqueItems"], true);
-        // metadata becomes a strict ObjectMeta.
-        assert_eq!(
-            strict["properties"]["metadata"]["additionalProperties"],
-            false
-        );
-        // The upstream value is untouched.
-        assert!(toy_schema().get("additionalProperties").is_none());
-    }
-
-    #[test]
-    fn toy_schema_behaves_like_a_strict_api_server() {
-        let (tmp, mut dir) = toy_dir(&toy_schema());
-        // Defaults fill the required `mode`; int-or-string, nullable, free-form,
-        // embedded resources and CEL rules are accepted.
-        let ok = widget(json!({
-            "port": "http",
-            "note": null,
-            "free": {"x": "1", "anything": {"goes": true}},
-            "labels": {"a": "b"},
-            "items": [{"name": "one"}, {"name": "two"}],
-            "tags": ["a", "b"],
-            "embedded": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "spec": {}},
-            "checked": "x",
-            "blob": "aGVsbG8="
-        }));
-        assert_eq!(dir.validate(&ok), Ok(()));
-        assert_eq!(dir.validate(&widget(json!({"port": 8080}))), Ok(()));
-
-        let bad = widget(json!({
-            "mode": "c",
-            "port": 1.5,
-            "items": [{"name": "one"}, {"name": "one"}],
-            "tags": ["a", "a"],
-            "embedded": {"apiVersion": "v1", "extra": 1},
-            "blob": "not base64!",
-            "labels": {"app.kubernetes.io/name": 3}
-        }));
-        let problems = dir.validate(&bad).unwrap_err();
-        let expected_prefixes = [
-            "spec.blob: ",
-            "spec.embedded.extra: unknown field",
-            "spec.items[1]: duplicate entry with key name=\"one\"",
-            "spec.labels[\"app.kubernetes.io/name\"]: expected string, got integer",
-            "spec.mode: ",
-            "spec.port: expected integer or string, got number",
-            "spec.tags: ",
-        ];
-        assert_eq!(problems.len(), expected_prefixes.len(), "{problems:#?}");
-        for (problem, prefix) in problems.iter().zip(expected_prefixes) {
-            assert!(
-                problem.starts_with(prefix),
-                "{problem:?} should start with {prefix:?}"
-            );
-        }
-
-        // Without the default, a missing required field would be reported.
-        let mut no_default = toy_schema();
-        no_default["properties"]["spec"]["properties"]["mode"]
-            .as_object_mut()
-            .unwrap()
-            .remove("default");
-        let (tmp2, mut dir2) = toy_dir(&no_default);
-        assert_eq!(
-            dir2.validate(&widget(json!({}))),
-            Err(vec!["spec.mode: required field missing".to_string()])
-        );
-        std::fs::remove_dir_all(tmp).unwrap();
-        std::fs::remove_dir_all(tmp2).unwrap();
-    }
-
-    #[test]
-    fn metadata_is_checked_like_object_meta() {
-        let (tmp, mut dir) = toy_dir(&toy_schema());
-        let mut object = widget(json!({}));
-        object["metadata"] = json!({
-            "namespace": "Not_A_Label",
-            "labelz": {},
-            "labels": {"ok": "yes", "bad key!": "v", "long": "x".repeat(64)},
-            "annotations": {"argocd.argoproj.io/sync-wave": "1"}
-        });
-        let problems = dir.validate(&object).unwrap_err();
-        assert_eq!(problems.len(), 5, "{problems:#?}");
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("metadata.labels.long: ")),
-            "{problems:#?}"
-        );
-        assert!(
-            problems.contains(&"metadata.labelz: unknown field".to_string()),
-            "{problems:#?}"
-        );
-        assert!(
-            problems.contains(&"metadata.name: required field missing".to_string()),
-            "{problems:#?}"
-        );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("metadata.namespace: ")),
-            "{problems:#?}"
-        );
-        assert!(
-            problems.iter().any(|p| p.starts_with("metadata.labels: ")),
-            "{problems:#?}"
-        );
-        std::fs::remove_dir_all(tmp).unwrap();
-    }
-
-    #[test]
-    fn unknown_kind_and_malformed_objects() {
-        let (tmp, mut dir) = toy_dir(&toy_schema());
-        let display = dir.dir().display().to_string();
-        assert_eq!(
-            dir.validate(&json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Foo", "metadata": {"name": "x"}})),
-            Err(vec![format!("no schema for argoproj.io/v1alpha1 Foo in {display}")])
-        );
-        assert_eq!(
-            dir.validate(&json!({"apiVersion": "v1", "kind": "ConfigMap"})),
-            Err(vec![format!("no schema for v1 ConfigMap in {display}")])
-        );
-        assert_eq!(
-            dir.validate(&json!({"kind": 3})),
-            Err(vec![
-                "apiVersion: required field missing".to_string(),
-                "kind: expected string, got integer".to_string()
-            ])
-        );
-        assert_eq!(
-            dir.validate(&json!({"apiVersion": "example.com/../v1", "kind": "Widget"})),
-            Err(vec![format!(
-                "no schema for example.com/../v1 Widget in {display}"
-            )])
-        );
-        assert_eq!(
-            dir.validate(&json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {}})),
-            Err(vec!["metadata: required field missing".to_string()])
-        );
-        assert_eq!(
-            dir.validate(&json!([])),
-            Err(vec!["(root): expected object, got array".to_string()])
-        );
-        // Unknown top-level fields are rejected too.
-        let mut object = widget(json!({}));
-        object["status"] = json!({});
-        assert_eq!(
-            dir.validate(&object),
-            Err(vec!["status: unknown field".to_string()])
-        );
-        std::fs::remove_dir_all(tmp).unwrap();
-    }
-
-    #[test]
-    fn open_rejects_missing_directory() {
-        assert!(SchemaDir::open(Path::new("/nonexistent/kgen/schemas")).is_err());
-        let file =
-            std::env::temp_dir().join(format!("kgen-schema-dir-file-{}", std::process::id()));
-        std::fs::write(&file, "{}").unwrap();
-        assert!(SchemaDir::open(&file).is_err());
-        std::fs::remove_file(file).unwrap();
-    }
-
-    #[test]
-    fn paths_render_readably() {
-        let instance = json!({"spec": {"list": [{"a.b/c": {"0": 1}}]}});
-        assert_eq!(render_pointer("", &instance), "");
-        assert_eq!(
-            render_pointer("/spec/list/0/a.b~1c/0", &instance),
-            "spec.list[0][\"a.b/c\"].0"
-        );
-        assert!(is_base64(""));
-        assert!(is_base64("aGk="));
-        assert!(!is_base64("aGk"));
-        assert!(!is_base64("a=Gk"));
-    }
-
-    /// Every upstream schema in the shared directory compiles after hardening.
-    #[test]
-    fn every_upstream_schema_compiles() {
-        let Some(mut dir) = upstream_schema_dir() else {
-            return;
-        };
-        let index: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.dir().join("index.json")).unwrap())
-                .unwrap();
-        let entries: Vec<(String, String, String)> = index_entries(&index);
-        assert!(entries.len() >= 20, "index lists {} schemas", entries.len());
-        for (group, version, kind) in entries {
-            // An object with only apiVersion/kind/metadata reaches the compiled
-            // validator; its problems (missing spec, ...) are irrelevant here.
-            let object = json!({"apiVersion": format!("{group}/{version}"), "kind": kind, "metadata": {"name": "x"}});
-            if let Err(problems) = dir.validate(&object) {
-                for problem in problems {
-                    assert!(
-                        !problem.starts_with("no schema") && !problem.starts_with("cannot"),
-                        "{group}/{version} {kind}: {problem}"
-                    );
-                }
-            }
-        }
-    }
-
-    /// (group, version, kind) of every file listed in `index.json`.
-    fn index_entries(index: &Value) -> Vec<(String, String, String)> {
-        let list = index
-            .get("schemas")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        list.iter()
-            .filter_map(|e| {
-                let s = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
-                Some((s("group")?, s("version")?, s("kind")?))
-            })
-            .collect()
-    }
-}
+mod tests;
