@@ -686,3 +686,32 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_pod_spec_whose_volumes_is_not_a_list_is_an_error_not_a_crash() {
+    let p = Platform::empty();
+    assert!(GOOD_DEPLOYMENT.contains("      containers:\n"));
+    p.write(
+        "web.yaml",
+        &GOOD_DEPLOYMENT.replace(
+            "      containers:\n",
+            "      volumes: data\n      containers:\n",
+        ),
+    );
+    let out = p.kgen(&["validate", "web.yaml"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(!out.stderr.contains("internal error"), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "error[KG101]: spec.template.spec.volumes: expected array, got string (schema of apps/v1 Deployment)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("   = in: web.yaml: spec.template.spec.volumes\n"),
+        "{}",
+        out.stderr
+    );
+}

@@ -323,7 +323,8 @@ pub fn origin_keys(object: &Value, kind: &str, path: &str) -> Vec<String> {
             Some("priorityClassName") => owned(&["priority_class"]),
             Some("terminationGracePeriodSeconds") => owned(&["termination_grace_period"]),
             Some("imagePullSecrets") => owned(&["image_pull_secrets"]),
-            Some("volumes") => match value_at(object, &segs[..p + 2]) {
+            // `volumes` itself (not a list, say) names no volume.
+            Some("volumes") => match segs.get(..p + 2).and_then(|s| value_at(object, s)) {
                 Some(v) => volume_keys(v, &segs[p + 2..]),
                 None => Vec::new(),
             },
