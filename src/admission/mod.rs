@@ -764,10 +764,9 @@ impl<'a> Checker<'a> {
             .map(|app| Cluster::of_destination(app.destination()))
             .collect();
         let inv = self.inv;
-        let mut owner: crate::validate::FastMap<
-            (&Cluster, &str, &str, &str, &str),
-            (usize, usize),
-        > = crate::validate::FastMap::default();
+        type Borrowed<'k> = (&'k Cluster, &'k str, &'k str, &'k str, &'k str);
+        let mut owner: crate::validate::FastMap<Borrowed<'_>, (usize, usize)> =
+            crate::validate::FastMap::default();
         for (a, d) in deployed.iter().enumerate() {
             let cluster = &clusters[a];
             for &i in &d.entries {
