@@ -53,6 +53,8 @@ pub mod validate;
 pub mod workspace;
 pub mod write;
 pub mod yaml;
+#[cfg(test)]
+mod test_corpus;
 
 pub use error::{Error, Result};
 pub use workspace::Workspace;

@@ -28,6 +28,11 @@
 //!
 //! A [`Finding`] only names the kind of secret; it never contains the value.
 
+mod keys;
+mod memo;
+#[cfg(test)]
+mod oracle;
+
 /// What a scanned value looks like. It never contains the value itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -42,10 +47,23 @@ pub fn scan(key: &str, value: &str) -> Option<Finding> {
     if value.trim().is_empty() {
         return None;
     }
-    let what = scan_value(value)
-        .or_else(|| scan_embedded(value))
-        .or_else(|| keyed(key, value))?;
+    let what = shape(value).or_else(|| keyed(key, value))?;
     Some(Finding { what })
+}
+
+thread_local! {
+    static SHAPES: std::cell::RefCell<memo::Memo<Option<&'static str>>> =
+        std::cell::RefCell::new(memo::Memo::default());
+}
+
+/// What `value` looks like by its shape and the key/value pairs inside it, whatever
+/// name it is stored under: the checks (1) and (2) of [`scan`], remembered per
+/// distinct value (the same raw value is scanned in every environment, a rendered
+/// one twice).
+fn shape(value: &str) -> Option<&'static str> {
+    memo::Memo::cached(&SHAPES, value, |v| {
+        scan_value(v).or_else(|| scan_embedded(v))
+    })
 }
 
 const AWS_SECRET_KEY: &str = "an AWS secret access key";
@@ -197,14 +215,16 @@ const WEBHOOKS: &[(&str, &str)] = &[
 
 /// Checks that need no key name.
 fn scan_value(value: &str) -> Option<&'static str> {
-    if let Some(what) = scan_prefixed(value) {
-        return Some(what);
+    if has_token_run(value) {
+        if let Some(what) = scan_prefixed(value) {
+            return Some(what);
+        }
     }
     // The other shapes start at a fixed marker; most values have none.
     let marked = MARKERS.is_match(value);
     if marked {
         for &(marker, what) in WEBHOOKS {
-            if let Some(i) = value.find(marker) {
+            if let Some(i) = find_bytes(value, marker) {
                 let rest = &value[i + marker.len()..];
                 if rest
                     .bytes()
@@ -247,6 +267,56 @@ static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Lazy
         .expect("the markers are a valid automaton")
 });
 
+/// The fewest bytes a token of [`PREFIXED`] has, prefix included.
+const MIN_TOKEN_LEN: usize = {
+    let mut min = usize::MAX;
+    let mut i = 0;
+    while i < PREFIXED.len() {
+        let len = PREFIXED[i].prefix.len() + PREFIXED[i].min;
+        if len < min {
+            min = len;
+        }
+        i += 1;
+    }
+    min
+};
+
+/// A byte that a token of [`PREFIXED`] may hold: every prefix and every [`Charset`]
+/// is made of them.
+fn is_token_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
+}
+
+/// Whether `value` has a run of at least [`MIN_TOKEN_LEN`] token bytes: a value
+/// without one holds no token of [`PREFIXED`] (most values: a cheap pass instead of
+/// the automaton).
+fn has_token_run(value: &str) -> bool {
+    let mut run = 0;
+    for &c in value.as_bytes() {
+        if is_token_byte(c) {
+            run += 1;
+            if run >= MIN_TOKEN_LEN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// The first byte offset of `needle` in `hay`, as `str::find` gives it, by a plain
+/// loop: the needles are short constants and most values are short, where setting
+/// up `str::find`'s searcher costs more than the search.
+fn find_bytes(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return Some(0);
+    };
+    let last_start = h.len().checked_sub(n.len())?;
+    (0..=last_start).find(|&i| h[i] == first && &h[i + 1..i + n.len()] == rest)
+}
+
 /// Every prefix of [`PREFIXED`], searched for at once (one pass over the value,
 /// instead of one per prefix: this runs on every string of every input file).
 static PREFIX_FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
@@ -282,11 +352,13 @@ fn scan_prefixed(value: &str) -> Option<&'static str> {
 }
 
 fn has_private_key(value: &str) -> bool {
-    value.match_indices("-----BEGIN ").any(|(i, _)| {
-        let rest = &value[i + 11..];
-        rest.find("-----")
-            .is_some_and(|end| rest[..end].contains("PRIVATE KEY"))
-    }) || value.contains("PuTTY-User-Key-File-")
+    (find_bytes(value, "-----BEGIN ").is_some()
+        && value.match_indices("-----BEGIN ").any(|(i, _)| {
+            let rest = &value[i + 11..];
+            rest.find("-----")
+                .is_some_and(|end| rest[..end].contains("PRIVATE KEY"))
+        }))
+        || find_bytes(value, "PuTTY-User-Key-File-").is_some()
 }
 
 fn is_base64url(c: u8) -> bool {
@@ -296,6 +368,10 @@ fn is_base64url(c: u8) -> bool {
 /// Three or more base64url segments separated by '.', the first a JSON header (`eyJ`).
 /// One pass over each run of base64url characters and dots (linear time).
 fn has_jwt(value: &str) -> bool {
+    // The header starts with `eyJ`: most values have none.
+    if find_bytes(value, "eyJ").is_none() {
+        return false;
+    }
     let b = value.as_bytes();
     let in_run = |c: u8| is_base64url(c) || c == b'.';
     let mut i = 0;
@@ -455,192 +531,19 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 // Key names
 // ---------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Password,
-    Token,
-    ApiKey,
-    PrivateKey,
-    AccessKey,
-    Credentials,
-    Secret,
-}
-
-impl Kind {
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Password => "a literal password",
-            Kind::Token => "a literal token",
-            Kind::ApiKey => "a literal API key",
-            Kind::PrivateKey => "a literal private key",
-            Kind::AccessKey => "a literal access key",
-            Kind::Credentials => "literal credentials",
-            Kind::Secret => "a literal secret",
-        }
-    }
-}
-
-/// How much a key name says about its value.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Class {
-    /// Nothing secret-ish in the name.
-    Plain,
-    /// A secret word qualified into a reference or setting (`PASSWORD_FILE`, `MAX_TOKENS`).
-    Reference,
-    /// The value is the secret (`DB_PASSWORD`): any literal that is not clearly a
-    /// reference is refused.
-    Direct(Kind),
-    /// `AUTH`, `BASIC_AUTH`: a secret unless it names a mode (`oidc`, `login`).
-    Auth,
-    /// `KEY`, `SALT`: a secret only when the value looks random.
-    Weak,
-}
-
-/// Words that make `<word> key` a secret key.
-fn key_pair_kind(prev: &str) -> Option<Kind> {
-    Some(match prev {
-        "api" => Kind::ApiKey,
-        "private" | "ssh" | "deploy" => Kind::PrivateKey,
-        "access" => Kind::AccessKey,
-        "secret" | "signing" | "encryption" | "master" | "license" | "account" | "storage"
-        | "hmac" | "jwt" | "session" | "app" | "auth" | "crypto" | "cipher" | "aes" | "shared"
-        | "subscription" | "webhook" | "client" | "root" => Kind::Secret,
-        _ => return None,
-    })
-}
-
-/// Words after the secret word that turn the name into a reference or a setting.
-const POST_QUALIFIERS: &str = "\
-    file files path paths dir directory folder url uri urls uris endpoint endpoints \
-    host hostname server port domain realm tenant name names arn id ids uuid ref \
-    reference mount location audience aud issuer iss header type mode method enabled \
-    enable disabled required optional ttl expiry expires expiration exp lifetime \
-    validity age timeout duration seconds secs minutes mins hours days ms interval \
-    period length len size min max count limit policy scope scopes permissions role \
-    roles claim claims format encoding version store stores provider manager backend engine \
-    algorithm alg field prefix suffix rotation region kind source namespace bucket \
-    table param parameter env var variable label annotation selector class strategy \
-    hint description regex pattern digest checksum fingerprint sha template schema \
-    attribute attr user username login callback redirect protocol scheme flow grant \
-    introspection revocation validation verification retries leeway skew cache client \
-    hasher hashing complexity strength reset rules validator generator encoder
-";
-
-/// Words before the secret word that turn the name into a setting or a public value.
-const PRE_QUALIFIERS: &str = "\
-    max min num number count enable enabled disable disabled use require required skip \
-    allow has is no ignore without public publishable pub existing
-";
-
-fn is_listed(list: &str, word: &str) -> bool {
-    list.split_whitespace().any(|w| w == word)
-}
-
-enum Term {
-    Direct(Kind),
-    Auth,
-    Weak,
-}
-
-/// The secret term ending at word `i`, and the index of its first word.
-fn term_at(words: &[String], i: usize) -> Option<(usize, Term)> {
-    let w = words[i].as_str();
-    if w == "key" || w == "keys" {
-        if let Some(kind) = i.checked_sub(1).and_then(|j| key_pair_kind(&words[j])) {
-            return Some((i - 1, Term::Direct(kind)));
-        }
-        return Some((i, Term::Weak));
-    }
-    let ends = |suffixes: &[&str]| suffixes.iter().any(|s| w.ends_with(s));
-    let term =
-        if w == "pass" || w == "pwd" || ends(&["password", "passwd", "passphrase", "passwords"]) {
-            Term::Direct(Kind::Password)
-        } else if w == "pat" || w.ends_with("token") {
-            Term::Direct(Kind::Token)
-        } else if w == "tokens" || w == "salt" || w == "hmac" {
-            Term::Weak
-        } else if ends(&["apikey", "apikeys"]) {
-            Term::Direct(Kind::ApiKey)
-        } else if ends(&["privatekey"]) {
-            Term::Direct(Kind::PrivateKey)
-        } else if ends(&["accesskey"]) {
-            Term::Direct(Kind::AccessKey)
-        } else if ends(&["credential", "credentials", "creds"]) {
-            Term::Direct(Kind::Credentials)
-        } else if ends(&["secret", "secrets", "secretkey"]) || w == "psk" {
-            Term::Direct(Kind::Secret)
-        } else if w.ends_with("auth") || w == "authorization" || w == "authentication" {
-            Term::Auth
-        } else {
-            return None;
-        };
-    Some((i, term))
-}
-
-/// Splits a key into lowercase words at non-alphanumerics and camelCase boundaries:
-/// `dbPassword`, `DB_PASSWORD`, `db.password` and `db-password` all give `db password`.
-fn split_words(key: &str) -> Vec<String> {
-    let chars: Vec<char> = key.chars().collect();
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if c.is_uppercase() && !cur.is_empty() {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
-                words.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
-fn classify(words: &[String]) -> Class {
-    let mut last: Option<(usize, usize, Term)> = None;
-    for i in 0..words.len() {
-        if let Some((start, term)) = term_at(words, i) {
-            last = Some((start, i, term));
-        }
-    }
-    let Some((start, end, term)) = last else {
-        return Class::Plain;
-    };
-    let qualified = words[end + 1..]
-        .iter()
-        .any(|w| is_listed(POST_QUALIFIERS, w))
-        || words[..start].iter().any(|w| is_listed(PRE_QUALIFIERS, w));
-    if qualified {
-        return Class::Reference;
-    }
-    match term {
-        Term::Direct(kind) => Class::Direct(kind),
-        Term::Auth => Class::Auth,
-        Term::Weak => Class::Weak,
-    }
-}
+use keys::{key_info, Class, Kind, KeyInfo};
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
-    let words = split_words(key);
-    literal_finding(classify(&words), &words, value)
+    literal_finding(key_info(key), value)
 }
 
 /// Judges a literal stored under a name of the given class.
-fn literal_finding(class: Class, words: &[String], value: &str) -> Option<&'static str> {
+fn literal_finding(key: KeyInfo, value: &str) -> Option<&'static str> {
+    let (class, aws) = (key.class, key.aws);
     let v = value.trim();
     if v.is_empty() || class == Class::Reference {
         return None;
     }
-    let aws = words.iter().any(|w| w == "aws" || w.starts_with("aws"));
     if aws && is_aws_secret_shape(v) {
         return Some(AWS_SECRET_KEY);
     }
@@ -999,6 +902,10 @@ pub fn is_random_token(v: &str) -> bool {
 
 /// `8-4-4-4-12` hex digits.
 fn is_uuid(v: &str) -> bool {
+    // 8 + 4 + 4 + 4 + 12 digits and 4 dashes (checked first: no allocation for others).
+    if v.len() != 36 {
+        return false;
+    }
     let parts: Vec<&str> = v.split('-').collect();
     parts.len() == 5
         && parts
@@ -1091,9 +998,7 @@ pub fn scan_template_literals(key: &str, v: &str) -> Option<Finding> {
         if lit.len() >= MIN_KEYED_TEMPLATE_LITERAL {
             scan(key, lit)
         } else {
-            scan_value(lit)
-                .or_else(|| scan_embedded(lit))
-                .map(|what| Finding { what })
+            shape(lit).map(|what| Finding { what })
         }
     })
 }
@@ -1287,16 +1192,15 @@ fn scan_xml(value: &str) -> Option<&'static str> {
         let Some(start) = value[..i].rfind(&open) else {
             continue;
         };
-        let words = split_words(name);
-        let class = classify(&words);
-        if matches!(class, Class::Plain | Class::Reference) {
+        let key = key_info(name);
+        if matches!(key.class, Class::Plain | Class::Reference) {
             continue;
         }
         let literal = &value[start + open.len()..i];
         if literal.contains('<') {
             continue;
         }
-        if let Some(what) = literal_finding(class, &words, literal) {
+        if let Some(what) = literal_finding(key, literal) {
             return Some(what);
         }
     }
@@ -1335,9 +1239,8 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
         if j == name_end || (quote.is_some() && (j == 0 || Some(b[j - 1]) != quote)) {
             continue;
         }
-        let words = split_words(&value[j..name_end]);
-        let class = classify(&words);
-        if matches!(class, Class::Plain | Class::Reference) {
+        let key = key_info(&value[j..name_end]);
+        if matches!(key.class, Class::Plain | Class::Reference) {
             continue;
         }
         // The literal.
@@ -1382,7 +1285,7 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
             }
             literal
         };
-        if let Some(what) = literal_finding(class, &words, literal) {
+        if let Some(what) = literal_finding(key, literal) {
             return Some(what);
         }
     }
@@ -1428,28 +1331,31 @@ pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     out
 }
 
-type DeKey<'i> = toml::Spanned<toml::de::DeString<'i>>;
 type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
 
-fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
-    let k = key.get_ref();
-    if let Some(what) = scan_value(k).or_else(|| scan_embedded(k)) {
-        out.push(Located {
-            span: key.span(),
-            path: path.to_string(),
-            key: shown_key(key.get_ref()).to_string(),
-            finding: Finding { what },
-        });
-    }
-}
-
 /// A table (standard or inline) whose dotted path is `path` and whose own key is
-/// `table_key` (empty for the document).
+/// `table_key` (empty for the document). Each key is judged once: by its shape, for
+/// a finding of its own and for how paths and messages show it.
 fn scan_table(table: &toml::de::DeTable<'_>, path: &str, table_key: &str, out: &mut Vec<Located>) {
     for (key, item) in table.iter() {
-        let child = join_path(path, key.get_ref());
-        scan_key(key, &child, out);
-        scan_item(item, table_key, key.get_ref(), &child, out);
+        let k = key.get_ref();
+        let found = shape(k);
+        // A key that is itself a secret is not repeated in messages.
+        let shown = if found.is_some() { "***" } else { k.as_ref() };
+        let child = if path.is_empty() {
+            shown.to_string()
+        } else {
+            format!("{path}.{shown}")
+        };
+        if let Some(what) = found {
+            out.push(Located {
+                span: key.span(),
+                path: child.clone(),
+                key: shown.to_string(),
+                finding: Finding { what },
+            });
+        }
+        scan_item(item, table_key, k, &child, out);
     }
 }
 
@@ -1460,18 +1366,16 @@ fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mu
         toml::de::DeValue::String(v) => {
             // The table's key as written: `files."app.env"` is not an `env` table.
             let named = NAMED_VALUE_TABLES.contains(&table_key);
-            let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
+            let templated = crate::template::Templates::is_template(v);
             let what = if named && !templated {
                 scan(key, v).map(|f| f.what)
             } else if named {
                 // A template: its text by shape, and its string literals as literals.
-                scan_value(v)
-                    .or_else(|| scan_embedded(v))
-                    .or_else(|| scan_template_literals(key, v).map(|f| f.what))
+                shape(v).or_else(|| scan_template_literals(key, v).map(|f| f.what))
             } else if v.trim().is_empty() {
                 None
             } else {
-                scan_value(v).or_else(|| scan_embedded(v))
+                shape(v)
             };
             if let Some(what) = what {
                 out.push(Located {
@@ -1494,25 +1398,16 @@ fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mu
 
 /// A key as messages show it: itself, or `***` when it looks like a secret.
 fn shown_key(key: &str) -> &str {
-    if scan_value(key).or_else(|| scan_embedded(key)).is_some() {
+    if shape(key).is_some() {
         "***"
     } else {
         key
     }
 }
 
-fn join_path(path: &str, key: &str) -> String {
-    // A key that is itself a secret is not repeated in messages.
-    let key = shown_key(key);
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::keys::{classify, split_words};
     use super::*;
 
     /// (key, value) pairs that must be refused. Token bodies are built at run time so

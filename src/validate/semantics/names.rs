@@ -54,9 +54,9 @@ impl Checker<'_, '_> {
             }
         }
         if let Some(labels) = map_at(meta, "labels") {
-            let lp = path.key("labels");
+            // The path is built only for a finding: most labels have none.
             for (k, v) in labels {
-                let fp = || lp.key(k);
+                let fp = || path.key("labels").key(k);
                 if let Err(e) = names::check_label_key(k) {
                     self.push(Finding::error(rules::METADATA, &fp(), e));
                 } else if let Some(Err(e)) = v.as_str().map(names::check_label_value) {
