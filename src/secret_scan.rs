@@ -56,11 +56,26 @@ thread_local! {
         std::cell::RefCell::new(memo::Memo::default());
 }
 
+/// Whether `value` is too short for any shape of [`scan_value`] and without the bytes
+/// that every other one needs: shorter than [`MIN_TOKEN_LEN`] (a token, a webhook
+/// URL, a PuTTY key and a JWT are longer), and without `:`, ` `, `=` and `<` (an
+/// URL, the `-----BEGIN ` of a key, `Bearer `/`Basic ` and the pairs of
+/// [`scan_embedded`] need one). Most values and keys are (`info`, `8080`, `image`).
+fn is_plain_short(value: &str) -> bool {
+    value.len() < MIN_TOKEN_LEN
+        && !value
+            .bytes()
+            .any(|c| matches!(c, b':' | b' ' | b'=' | b'<'))
+}
+
 /// What `value` looks like by its shape and the key/value pairs inside it, whatever
 /// name it is stored under: the checks (1) and (2) of [`scan`], remembered per
 /// distinct value (the same raw value is scanned in every environment, a rendered
 /// one twice).
 fn shape(value: &str) -> Option<&'static str> {
+    if is_plain_short(value) {
+        return None;
+    }
     memo::Memo::cached(&SHAPES, value, |v| {
         scan_value(v).or_else(|| scan_embedded(v))
     })

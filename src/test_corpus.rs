@@ -114,14 +114,20 @@ pub fn texts() -> impl Iterator<Item = String> {
 
 /// The strings of every corpus file (see the module documentation), deduplicated,
 /// with [`edge_cases`].
+/// Read once per test process, shared by the tests that use them.
 pub fn strings() -> Vec<String> {
-    let mut set = BTreeSet::new();
-    for text in texts() {
-        pieces(&text, &mut set);
-        if set.len() >= MAX_STRINGS {
-            break;
-        }
-    }
-    set.extend(edge_cases());
-    set.into_iter().collect()
+    static STRINGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    STRINGS
+        .get_or_init(|| {
+            let mut set = BTreeSet::new();
+            for text in texts() {
+                pieces(&text, &mut set);
+                if set.len() >= MAX_STRINGS {
+                    break;
+                }
+            }
+            set.extend(edge_cases());
+            set.into_iter().collect()
+        })
+        .clone()
 }

@@ -201,10 +201,32 @@ thread_local! {
     static KEYS: std::cell::RefCell<Memo<KeyInfo>> = std::cell::RefCell::new(Memo::default());
 }
 
+/// Lowercase pieces of which every word that [`term_at`] recognises, or that starts
+/// with `aws`, holds one.
+const TERM_PIECES: &[&[u8]] = &[
+    b"key", b"pass", b"pwd", b"pat", b"token", b"salt", b"hmac", b"cred", b"secret", b"psk",
+    b"auth", b"aws",
+];
+
+/// Whether an ASCII `key` holds none of [`TERM_PIECES`], ignoring case: then it has
+/// no secret term and no `aws` word (for ASCII, every word is a lowercased piece of
+/// the key), and is [`Class::Plain`] without being split. Most keys are
+/// (`LOG_LEVEL`, `image`, `replicas`).
+fn is_plain_ascii(key: &str) -> bool {
+    let b = key.as_bytes();
+    key.is_ascii()
+        && !(0..b.len()).any(|i| {
+            matches!(b[i] | 0x20, b'k' | b'p' | b't' | b's' | b'h' | b'c' | b'a')
+                && TERM_PIECES.iter().any(|piece| {
+                    b.len() - i >= piece.len() && b[i..i + piece.len()].eq_ignore_ascii_case(piece)
+                })
+        })
+}
+
 /// [`KeyInfo`] of `key`, remembered per distinct key (see [`Memo`]).
 pub(super) fn key_info(key: &str) -> KeyInfo {
-    if key.is_empty() {
-        // No word: nothing secret-ish, and no `aws`.
+    if is_plain_ascii(key) {
+        // No secret word and no `aws` (the empty key has no word at all).
         return KeyInfo {
             class: Class::Plain,
             aws: false,
