@@ -203,23 +203,37 @@ thread_local! {
 
 /// Lowercase pieces of which every word that [`term_at`] recognises, or that starts
 /// with `aws`, holds one.
-const TERM_PIECES: &[&[u8]] = &[
-    b"key", b"pass", b"pwd", b"pat", b"token", b"salt", b"hmac", b"cred", b"secret", b"psk",
-    b"auth", b"aws",
+const TERM_PIECES: &[&str] = &[
+    "key", "pass", "pwd", "pat", "token", "salt", "hmac", "cred", "secret", "psk", "auth",
+    "aws",
 ];
+
+/// Whether `b` starts with the lowercase `piece`, ignoring ASCII case.
+fn starts_with_ci(b: &[u8], piece: &str) -> bool {
+    b.len() >= piece.len() && b[..piece.len()].eq_ignore_ascii_case(piece.as_bytes())
+}
 
 /// Whether an ASCII `key` holds none of [`TERM_PIECES`], ignoring case: then it has
 /// no secret term and no `aws` word (for ASCII, every word is a lowercased piece of
 /// the key), and is [`Class::Plain`] without being split. Most keys are
-/// (`LOG_LEVEL`, `image`, `replicas`).
+/// (`LOG_LEVEL`, `image`, `replicas`). One pass, each piece tried only where its
+/// first letter is.
 fn is_plain_ascii(key: &str) -> bool {
     let b = key.as_bytes();
     key.is_ascii()
         && !(0..b.len()).any(|i| {
-            matches!(b[i] | 0x20, b'k' | b'p' | b't' | b's' | b'h' | b'c' | b'a')
-                && TERM_PIECES.iter().any(|piece| {
-                    b.len() - i >= piece.len() && b[i..i + piece.len()].eq_ignore_ascii_case(piece)
-                })
+            let rest = &b[i..];
+            let pieces: &[&str] = match b[i].to_ascii_lowercase() {
+                b'k' => &["key"],
+                b'p' => &["pass", "pwd", "pat", "psk"],
+                b't' => &["token"],
+                b's' => &["salt", "secret"],
+                b'h' => &["hmac"],
+                b'c' => &["cred"],
+                b'a' => &["auth", "aws"],
+                _ => return false,
+            };
+            pieces.iter().any(|piece| starts_with_ci(rest, piece))
         })
 }
 
@@ -233,4 +247,27 @@ pub(super) fn key_info(key: &str) -> KeyInfo {
         };
     }
     Memo::cached(&KEYS, key, key_info_uncached)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every piece of [`TERM_PIECES`] is found by [`is_plain_ascii`], in any case and
+    /// place.
+    #[test]
+    fn plain_keys_hold_no_term_piece() {
+        for piece in TERM_PIECES {
+            for key in [
+                piece.to_string(),
+                piece.to_uppercase(),
+                format!("x_{piece}_y"),
+                format!("X{}Y", piece.to_uppercase()),
+            ] {
+                assert!(!is_plain_ascii(&key), "{key}");
+            }
+        }
+        assert!(is_plain_ascii("LOG_LEVEL") && is_plain_ascii(""));
+        assert!(!is_plain_ascii("\u{212A}EY"));
+    }
 }
