@@ -49,12 +49,12 @@ pub mod spanned;
 pub mod spec;
 pub mod stages;
 pub mod template;
+#[cfg(test)]
+mod test_corpus;
 pub mod validate;
 pub mod workspace;
 pub mod write;
 pub mod yaml;
-#[cfg(test)]
-mod test_corpus;
 
 pub use error::{Error, Result};
 pub use workspace::Workspace;

@@ -546,7 +546,7 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 // Key names
 // ---------------------------------------------------------------------------------
 
-use keys::{key_info, Class, Kind, KeyInfo};
+use keys::{key_info, Class, KeyInfo, Kind};
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
     literal_finding(key_info(key), value)

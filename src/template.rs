@@ -412,7 +412,10 @@ mod tests {
     fn is_template_matches_its_oracle() {
         let oracle = |s: &str| s.contains("{{") || s.contains("{%") || s.contains("{#");
         let mut inputs = crate::test_corpus::strings();
-        inputs.extend(crate::test_corpus::all_strings(&["{", "}", "%", "#", "a", "é"], 5));
+        inputs.extend(crate::test_corpus::all_strings(
+            &["{", "}", "%", "#", "a", "é"],
+            5,
+        ));
         for s in &inputs {
             assert_eq!(Templates::is_template(s), oracle(s), "{s:?}");
         }

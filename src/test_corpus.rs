@@ -39,7 +39,13 @@ fn corpus_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     files_under(Path::new("/work/fuzzcorpus"), &mut files);
-    for dir in [".fuzz/seeds", ".fuzz/regressions", "examples", "tests", "overlays"] {
+    for dir in [
+        ".fuzz/seeds",
+        ".fuzz/regressions",
+        "examples",
+        "tests",
+        "overlays",
+    ] {
         files_under(&root.join(dir), &mut files);
     }
     files.push(root.join("platform.toml"));
@@ -48,25 +54,32 @@ fn corpus_files() -> Vec<PathBuf> {
 
 /// Pieces of one text: lines, quoted strings, `key =` names and words.
 fn pieces(text: &str, out: &mut BTreeSet<String>) {
+    // Most pieces recur: allocate only for a new one.
+    let mut add = |piece: &str| {
+        if !out.contains(piece) {
+            out.insert(piece.to_string());
+        }
+    };
     for line in text.lines() {
-        out.insert(line.to_string());
+        add(line);
         let trimmed = line.trim();
-        out.insert(trimmed.to_string());
+        add(trimmed);
         if let Some((key, value)) = trimmed.split_once('=') {
-            out.insert(key.trim().trim_matches('"').to_string());
-            out.insert(value.trim().trim_matches('"').to_string());
+            add(key.trim().trim_matches('"'));
+            add(value.trim().trim_matches('"'));
         }
         for quote in ['"', '\''] {
             for (k, part) in line.split(quote).enumerate() {
                 if k % 2 == 1 {
-                    out.insert(part.to_string());
+                    add(part);
                 }
             }
         }
-        for word in line.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '='))
-        {
-            out.insert(word.to_string());
-            out.insert(word.trim_matches(|c: char| !c.is_alphanumeric()).to_string());
+        for word in line.split(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=')
+        }) {
+            add(word);
+            add(word.trim_matches(|c: char| !c.is_alphanumeric()));
         }
     }
 }
@@ -89,14 +102,36 @@ pub fn all_strings(alphabet: &[&str], len: usize) -> Vec<String> {
 /// Unicode and long strings that every equivalence test adds to its own.
 fn edge_cases() -> Vec<String> {
     let mut out: Vec<String> = [
-        "", " ", "\t", "\n", "é", "ß", "İ", "K", "ǅ", "Σ", "日本", "🙂", "\u{0}", "\u{7f}",
-        "a\u{301}", "ＡＢＣ", "\u{212A}EY", "\u{212A}ey", "pa\u{17F}\u{17F}word", "İD_TOKEN",
-        "PASSWORDß", "ǄǅǆKey", "ΣΣ_SECRET",
+        "",
+        " ",
+        "\t",
+        "\n",
+        "é",
+        "ß",
+        "İ",
+        "K",
+        "ǅ",
+        "Σ",
+        "日本",
+        "🙂",
+        "\u{0}",
+        "\u{7f}",
+        "a\u{301}",
+        "ＡＢＣ",
+        "\u{212A}EY",
+        "\u{212A}ey",
+        "pa\u{17F}\u{17F}word",
+        "İD_TOKEN",
+        "PASSWORDß",
+        "ǄǅǆKey",
+        "ΣΣ_SECRET",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for unit in ["a", "-", ".", "a.", "a-b.", "/", "x/", "ab", "Ab1", "=", "://", "eyJ"] {
+    for unit in [
+        "a", "-", ".", "a.", "a-b.", "/", "x/", "ab", "Ab1", "=", "://", "eyJ",
+    ] {
         for n in [62, 63, 64, 252, 253, 254, 300, 5000] {
             out.push(unit.repeat(n / unit.len().max(1)));
         }

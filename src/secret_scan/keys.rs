@@ -201,20 +201,15 @@ thread_local! {
     static KEYS: std::cell::RefCell<Memo<KeyInfo>> = std::cell::RefCell::new(Memo::default());
 }
 
-/// Lowercase pieces of which every word that [`term_at`] recognises, or that starts
-/// with `aws`, holds one.
-const TERM_PIECES: &[&str] = &[
-    "key", "pass", "pwd", "pat", "token", "salt", "hmac", "cred", "secret", "psk", "auth",
-    "aws",
-];
-
 /// Whether `b` starts with the lowercase `piece`, ignoring ASCII case.
 fn starts_with_ci(b: &[u8], piece: &str) -> bool {
     b.len() >= piece.len() && b[..piece.len()].eq_ignore_ascii_case(piece.as_bytes())
 }
 
-/// Whether an ASCII `key` holds none of [`TERM_PIECES`], ignoring case: then it has
-/// no secret term and no `aws` word (for ASCII, every word is a lowercased piece of
+/// Whether an ASCII `key` holds none of the pieces `key`, `pass`, `pwd`, `pat`,
+/// `token`, `salt`, `hmac`, `cred`, `secret`, `psk`, `auth` and `aws`, ignoring case:
+/// every word that [`term_at`] recognises, or that starts with `aws`, holds one. Then
+/// it has no secret term and no `aws` word (for ASCII, every word is a lowercased piece of
 /// the key), and is [`Class::Plain`] without being split. Most keys are
 /// (`LOG_LEVEL`, `image`, `replicas`). One pass, each piece tried only where its
 /// first letter is.
@@ -252,6 +247,12 @@ pub(super) fn key_info(key: &str) -> KeyInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pieces [`is_plain_ascii`] looks for.
+    const TERM_PIECES: &[&str] = &[
+        "key", "pass", "pwd", "pat", "token", "salt", "hmac", "cred", "secret", "psk", "auth",
+        "aws",
+    ];
 
     /// Every piece of [`TERM_PIECES`] is found by [`is_plain_ascii`], in any case and
     /// place.

@@ -19,7 +19,6 @@ pub fn scan(key: &str, value: &str) -> Option<Finding> {
     Some(Finding { what })
 }
 
-
 /// Checks that need no key name.
 fn scan_value(value: &str) -> Option<&'static str> {
     if let Some(what) = scan_prefixed(value) {
@@ -57,7 +56,6 @@ fn scan_value(value: &str) -> Option<&'static str> {
     scan_authorization(value)
 }
 
-
 fn has_private_key(value: &str) -> bool {
     value.match_indices("-----BEGIN ").any(|(i, _)| {
         let rest = &value[i + 11..];
@@ -65,7 +63,6 @@ fn has_private_key(value: &str) -> bool {
             .is_some_and(|end| rest[..end].contains("PRIVATE KEY"))
     }) || value.contains("PuTTY-User-Key-File-")
 }
-
 
 /// Three or more base64url segments separated by '.', the first a JSON header (`eyJ`).
 /// One pass over each run of base64url characters and dots (linear time).
@@ -91,7 +88,6 @@ fn has_jwt(value: &str) -> bool {
     }
     false
 }
-
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
     let words = split_words(key);
@@ -128,7 +124,6 @@ fn literal_finding(class: Class, words: &[String], value: &str) -> Option<&'stat
     }
 }
 
-
 /// `8-4-4-4-12` hex digits.
 fn is_uuid(v: &str) -> bool {
     let parts: Vec<&str> = v.split('-').collect();
@@ -138,7 +133,6 @@ fn is_uuid(v: &str) -> bool {
             .zip([8, 4, 4, 4, 12])
             .all(|(p, n)| p.len() == n && p.bytes().all(|c| c.is_ascii_hexdigit()))
 }
-
 
 /// Judges the string literals inside a template source stored under `key`: by shape,
 /// and, when at least [`MIN_KEYED_TEMPLATE_LITERAL`] bytes long, by the name.
@@ -156,7 +150,6 @@ pub fn scan_template_literals(key: &str, v: &str) -> Option<Finding> {
         }
     })
 }
-
 
 /// Finds `name = literal`, `name: literal` and `"name": "literal"` inside the value, as
 /// in config files, connection strings and query strings, and judges secret-ish names
@@ -285,7 +278,6 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
     None
 }
 
-
 pub fn scan_toml(text: &str) -> Vec<Located> {
     match toml::de::DeTable::parse(text) {
         Ok(doc) => scan_document(doc.get_ref()),
@@ -384,7 +376,6 @@ fn join_path(path: &str, key: &str) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super as new;
@@ -392,19 +383,50 @@ mod tests {
 
     /// Key names that reach every class and the `aws` rule.
     const KEYS: &[&str] = &[
-        "", "LOG_LEVEL", "DB_PASSWORD", "PASSWORD_FILE", "api_key", "apiKey", "KEY", "SALT",
-        "AUTH", "BASIC_AUTH", "AWS_SECRET_ACCESS_KEY", "aws_sk", "awsKey", "MAX_TOKENS",
-        "PUBLIC_KEY", "client-secret", "TOKEN", "GOOGLE_CREDENTIALS", "X", "\u{212A}EY",
+        "",
+        "LOG_LEVEL",
+        "DB_PASSWORD",
+        "PASSWORD_FILE",
+        "api_key",
+        "apiKey",
+        "KEY",
+        "SALT",
+        "AUTH",
+        "BASIC_AUTH",
+        "AWS_SECRET_ACCESS_KEY",
+        "aws_sk",
+        "awsKey",
+        "MAX_TOKENS",
+        "PUBLIC_KEY",
+        "client-secret",
+        "TOKEN",
+        "GOOGLE_CREDENTIALS",
+        "X",
+        "\u{212A}EY",
     ];
 
     /// Values that reach every rule, for the keys taken from the corpus.
     fn values() -> Vec<String> {
         let mut v: Vec<String> = [
-            "", " ", "hunter2", "x", "true", "12345", "30s", "/mnt/secrets/x", "prod/db",
-            "{{ env.name }}", "$(DB_PASSWORD)", "admin:hunter2", "oidc",
-            "q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP", "9f86d081884c7d659a2feaa0c55ad015",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
-            "postgres://app:s3cr3t@db:5432/app", "password: s3cr3t",
+            "",
+            " ",
+            "hunter2",
+            "x",
+            "true",
+            "12345",
+            "30s",
+            "/mnt/secrets/x",
+            "prod/db",
+            "{{ env.name }}",
+            "$(DB_PASSWORD)",
+            "admin:hunter2",
+            "oidc",
+            "q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            "postgres://app:s3cr3t@db:5432/app",
+            "password: s3cr3t",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -417,7 +439,9 @@ mod tests {
     fn inputs() -> Vec<String> {
         let mut inputs = crate::test_corpus::strings();
         inputs.extend(crate::test_corpus::all_strings(
-            &["a", "A", "0", "e", "y", "J", ".", "-", "_", ":", "/", "=", " ", "{", "%", "<"],
+            &[
+                "a", "A", "0", "e", "y", "J", ".", "-", "_", ":", "/", "=", " ", "{", "%", "<",
+            ],
             3,
         ));
         inputs.extend(values());
@@ -460,7 +484,11 @@ mod tests {
     fn keyed_scan_matches_the_oracle() {
         for key in KEYS {
             for value in values() {
-                assert_eq!(new::scan(key, &value), scan(key, &value), "{key:?} = {value:?}");
+                assert_eq!(
+                    new::scan(key, &value),
+                    scan(key, &value),
+                    "{key:?} = {value:?}"
+                );
             }
         }
     }
@@ -481,7 +509,13 @@ mod tests {
         for (marker, _) in WEBHOOKS {
             assert!(needs(marker), "{marker}");
         }
-        for marker in ["-----BEGIN ", "PuTTY-User-Key-File-", "://", "bearer ", "basic "] {
+        for marker in [
+            "-----BEGIN ",
+            "PuTTY-User-Key-File-",
+            "://",
+            "bearer ",
+            "basic ",
+        ] {
             assert!(needs(marker), "{marker}");
         }
     }
@@ -511,7 +545,10 @@ mod tests {
             }
         }
         assert!(texts > 10);
-        let secret_key = format!("[env]\n\"ghp_{}\" = \"x\"\n", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
+        let secret_key = format!(
+            "[env]\n\"ghp_{}\" = \"x\"\n",
+            "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+        );
         assert_eq!(new::scan_toml(&secret_key), scan_toml(&secret_key));
         assert_eq!(new::scan_toml(&secret_key).len(), 1);
     }
