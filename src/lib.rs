@@ -50,6 +50,8 @@ pub mod spanned;
 pub mod spec;
 pub mod stages;
 pub mod template;
+#[cfg(test)]
+mod test_corpus;
 pub mod validate;
 pub mod workspace;
 pub mod write;

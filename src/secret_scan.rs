@@ -27,6 +27,27 @@
 //! it runs on every string of every service.
 //!
 //! A [`Finding`] only names the kind of secret; it never contains the value.
+//!
+//! This module holds the value shapes (1), the embedded pairs (2) and the judgment of
+//! a literal under a name (3); its submodules hold the rest: `keys` (what a key name
+//! says), `benign` (literals that are clearly no secret, random-looking values),
+//! `mask` (masking what kgen prints), `toml_scan` (every string and key of a TOML
+//! file) and `memo` (the per-thread memo tables that keep the per-value checks cheap).
+
+mod benign;
+mod keys;
+mod mask;
+mod memo;
+#[cfg(test)]
+mod oracle;
+#[cfg(test)]
+mod tests;
+mod toml_scan;
+
+pub use benign::is_random_token;
+use benign::{is_benign, is_long_hex, is_reference, looks_random, reference_len, MAX_REFERENCE};
+pub use mask::{looks_secret, mask_line, mask_message};
+pub use toml_scan::{scan_document, scan_toml, Located};
 
 /// What a scanned value looks like. It never contains the value itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,10 +63,38 @@ pub fn scan(key: &str, value: &str) -> Option<Finding> {
     if value.trim().is_empty() {
         return None;
     }
-    let what = scan_value(value)
-        .or_else(|| scan_embedded(value))
-        .or_else(|| keyed(key, value))?;
+    let what = shape(value).or_else(|| keyed(key, value))?;
     Some(Finding { what })
+}
+
+thread_local! {
+    static SHAPES: std::cell::RefCell<memo::Memo<Option<&'static str>>> =
+        std::cell::RefCell::new(memo::Memo::default());
+}
+
+/// Whether `value` is too short for any shape of [`scan_value`] and without the bytes
+/// that every other one needs: shorter than [`MIN_TOKEN_LEN`] (a token, a webhook
+/// URL, a PuTTY key and a JWT are longer), and without `:`, ` `, `=` and `<` (an
+/// URL, the `-----BEGIN ` of a key, `Bearer `/`Basic ` and the pairs of
+/// [`scan_embedded`] need one). Most values and keys are (`info`, `8080`, `image`).
+fn is_plain_short(value: &str) -> bool {
+    value.len() < MIN_TOKEN_LEN
+        && !value
+            .bytes()
+            .any(|c| matches!(c, b':' | b' ' | b'=' | b'<'))
+}
+
+/// What `value` looks like by its shape and the key/value pairs inside it, whatever
+/// name it is stored under: the checks (1) and (2) of [`scan`], remembered per
+/// distinct value (the same raw value is scanned in every environment, a rendered
+/// one twice).
+fn shape(value: &str) -> Option<&'static str> {
+    if is_plain_short(value) {
+        return None;
+    }
+    memo::Memo::cached(&SHAPES, value, |v| {
+        scan_value(v).or_else(|| scan_embedded(v))
+    })
 }
 
 const AWS_SECRET_KEY: &str = "an AWS secret access key";
@@ -197,14 +246,16 @@ const WEBHOOKS: &[(&str, &str)] = &[
 
 /// Checks that need no key name.
 fn scan_value(value: &str) -> Option<&'static str> {
-    if let Some(what) = scan_prefixed(value) {
-        return Some(what);
+    if has_token_run(value) {
+        if let Some(what) = scan_prefixed(value) {
+            return Some(what);
+        }
     }
     // The other shapes start at a fixed marker; most values have none.
     let marked = MARKERS.is_match(value);
     if marked {
         for &(marker, what) in WEBHOOKS {
-            if let Some(i) = value.find(marker) {
+            if let Some(i) = find_bytes(value, marker) {
                 let rest = &value[i + marker.len()..];
                 if rest
                     .bytes()
@@ -247,6 +298,56 @@ static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Lazy
         .expect("the markers are a valid automaton")
 });
 
+/// The fewest bytes a token of [`PREFIXED`] has, prefix included.
+const MIN_TOKEN_LEN: usize = {
+    let mut min = usize::MAX;
+    let mut i = 0;
+    while i < PREFIXED.len() {
+        let len = PREFIXED[i].prefix.len() + PREFIXED[i].min;
+        if len < min {
+            min = len;
+        }
+        i += 1;
+    }
+    min
+};
+
+/// A byte that a token of [`PREFIXED`] may hold: every prefix and every [`Charset`]
+/// is made of them.
+fn is_token_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
+}
+
+/// Whether `value` has a run of at least [`MIN_TOKEN_LEN`] token bytes: a value
+/// without one holds no token of [`PREFIXED`] (most values: a cheap pass instead of
+/// the automaton).
+fn has_token_run(value: &str) -> bool {
+    let mut run = 0;
+    for &c in value.as_bytes() {
+        if is_token_byte(c) {
+            run += 1;
+            if run >= MIN_TOKEN_LEN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// The first byte offset of `needle` in `hay`, as `str::find` gives it, by a plain
+/// loop: the needles are short constants and most values are short, where setting
+/// up `str::find`'s searcher costs more than the search.
+fn find_bytes(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return Some(0);
+    };
+    let last_start = h.len().checked_sub(n.len())?;
+    (0..=last_start).find(|&i| h[i] == first && &h[i + 1..i + n.len()] == rest)
+}
+
 /// Every prefix of [`PREFIXED`], searched for at once (one pass over the value,
 /// instead of one per prefix: this runs on every string of every input file).
 static PREFIX_FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
@@ -282,11 +383,13 @@ fn scan_prefixed(value: &str) -> Option<&'static str> {
 }
 
 fn has_private_key(value: &str) -> bool {
-    value.match_indices("-----BEGIN ").any(|(i, _)| {
-        let rest = &value[i + 11..];
-        rest.find("-----")
-            .is_some_and(|end| rest[..end].contains("PRIVATE KEY"))
-    }) || value.contains("PuTTY-User-Key-File-")
+    (find_bytes(value, "-----BEGIN ").is_some()
+        && value.match_indices("-----BEGIN ").any(|(i, _)| {
+            let rest = &value[i + 11..];
+            rest.find("-----")
+                .is_some_and(|end| rest[..end].contains("PRIVATE KEY"))
+        }))
+        || find_bytes(value, "PuTTY-User-Key-File-").is_some()
 }
 
 fn is_base64url(c: u8) -> bool {
@@ -296,6 +399,10 @@ fn is_base64url(c: u8) -> bool {
 /// Three or more base64url segments separated by '.', the first a JSON header (`eyJ`).
 /// One pass over each run of base64url characters and dots (linear time).
 fn has_jwt(value: &str) -> bool {
+    // The header starts with `eyJ`: most values have none.
+    if find_bytes(value, "eyJ").is_none() {
+        return false;
+    }
     let b = value.as_bytes();
     let in_run = |c: u8| is_base64url(c) || c == b'.';
     let mut i = 0;
@@ -455,192 +562,19 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 // Key names
 // ---------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Password,
-    Token,
-    ApiKey,
-    PrivateKey,
-    AccessKey,
-    Credentials,
-    Secret,
-}
-
-impl Kind {
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Password => "a literal password",
-            Kind::Token => "a literal token",
-            Kind::ApiKey => "a literal API key",
-            Kind::PrivateKey => "a literal private key",
-            Kind::AccessKey => "a literal access key",
-            Kind::Credentials => "literal credentials",
-            Kind::Secret => "a literal secret",
-        }
-    }
-}
-
-/// How much a key name says about its value.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Class {
-    /// Nothing secret-ish in the name.
-    Plain,
-    /// A secret word qualified into a reference or setting (`PASSWORD_FILE`, `MAX_TOKENS`).
-    Reference,
-    /// The value is the secret (`DB_PASSWORD`): any literal that is not clearly a
-    /// reference is refused.
-    Direct(Kind),
-    /// `AUTH`, `BASIC_AUTH`: a secret unless it names a mode (`oidc`, `login`).
-    Auth,
-    /// `KEY`, `SALT`: a secret only when the value looks random.
-    Weak,
-}
-
-/// Words that make `<word> key` a secret key.
-fn key_pair_kind(prev: &str) -> Option<Kind> {
-    Some(match prev {
-        "api" => Kind::ApiKey,
-        "private" | "ssh" | "deploy" => Kind::PrivateKey,
-        "access" => Kind::AccessKey,
-        "secret" | "signing" | "encryption" | "master" | "license" | "account" | "storage"
-        | "hmac" | "jwt" | "session" | "app" | "auth" | "crypto" | "cipher" | "aes" | "shared"
-        | "subscription" | "webhook" | "client" | "root" => Kind::Secret,
-        _ => return None,
-    })
-}
-
-/// Words after the secret word that turn the name into a reference or a setting.
-const POST_QUALIFIERS: &str = "\
-    file files path paths dir directory folder url uri urls uris endpoint endpoints \
-    host hostname server port domain realm tenant name names arn id ids uuid ref \
-    reference mount location audience aud issuer iss header type mode method enabled \
-    enable disabled required optional ttl expiry expires expiration exp lifetime \
-    validity age timeout duration seconds secs minutes mins hours days ms interval \
-    period length len size min max count limit policy scope scopes permissions role \
-    roles claim claims format encoding version store stores provider manager backend engine \
-    algorithm alg field prefix suffix rotation region kind source namespace bucket \
-    table param parameter env var variable label annotation selector class strategy \
-    hint description regex pattern digest checksum fingerprint sha template schema \
-    attribute attr user username login callback redirect protocol scheme flow grant \
-    introspection revocation validation verification retries leeway skew cache client \
-    hasher hashing complexity strength reset rules validator generator encoder
-";
-
-/// Words before the secret word that turn the name into a setting or a public value.
-const PRE_QUALIFIERS: &str = "\
-    max min num number count enable enabled disable disabled use require required skip \
-    allow has is no ignore without public publishable pub existing
-";
-
-fn is_listed(list: &str, word: &str) -> bool {
-    list.split_whitespace().any(|w| w == word)
-}
-
-enum Term {
-    Direct(Kind),
-    Auth,
-    Weak,
-}
-
-/// The secret term ending at word `i`, and the index of its first word.
-fn term_at(words: &[String], i: usize) -> Option<(usize, Term)> {
-    let w = words[i].as_str();
-    if w == "key" || w == "keys" {
-        if let Some(kind) = i.checked_sub(1).and_then(|j| key_pair_kind(&words[j])) {
-            return Some((i - 1, Term::Direct(kind)));
-        }
-        return Some((i, Term::Weak));
-    }
-    let ends = |suffixes: &[&str]| suffixes.iter().any(|s| w.ends_with(s));
-    let term =
-        if w == "pass" || w == "pwd" || ends(&["password", "passwd", "passphrase", "passwords"]) {
-            Term::Direct(Kind::Password)
-        } else if w == "pat" || w.ends_with("token") {
-            Term::Direct(Kind::Token)
-        } else if w == "tokens" || w == "salt" || w == "hmac" {
-            Term::Weak
-        } else if ends(&["apikey", "apikeys"]) {
-            Term::Direct(Kind::ApiKey)
-        } else if ends(&["privatekey"]) {
-            Term::Direct(Kind::PrivateKey)
-        } else if ends(&["accesskey"]) {
-            Term::Direct(Kind::AccessKey)
-        } else if ends(&["credential", "credentials", "creds"]) {
-            Term::Direct(Kind::Credentials)
-        } else if ends(&["secret", "secrets", "secretkey"]) || w == "psk" {
-            Term::Direct(Kind::Secret)
-        } else if w.ends_with("auth") || w == "authorization" || w == "authentication" {
-            Term::Auth
-        } else {
-            return None;
-        };
-    Some((i, term))
-}
-
-/// Splits a key into lowercase words at non-alphanumerics and camelCase boundaries:
-/// `dbPassword`, `DB_PASSWORD`, `db.password` and `db-password` all give `db password`.
-fn split_words(key: &str) -> Vec<String> {
-    let chars: Vec<char> = key.chars().collect();
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if c.is_uppercase() && !cur.is_empty() {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
-                words.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
-fn classify(words: &[String]) -> Class {
-    let mut last: Option<(usize, usize, Term)> = None;
-    for i in 0..words.len() {
-        if let Some((start, term)) = term_at(words, i) {
-            last = Some((start, i, term));
-        }
-    }
-    let Some((start, end, term)) = last else {
-        return Class::Plain;
-    };
-    let qualified = words[end + 1..]
-        .iter()
-        .any(|w| is_listed(POST_QUALIFIERS, w))
-        || words[..start].iter().any(|w| is_listed(PRE_QUALIFIERS, w));
-    if qualified {
-        return Class::Reference;
-    }
-    match term {
-        Term::Direct(kind) => Class::Direct(kind),
-        Term::Auth => Class::Auth,
-        Term::Weak => Class::Weak,
-    }
-}
+use keys::{key_info, Class, KeyInfo, Kind};
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
-    let words = split_words(key);
-    literal_finding(classify(&words), &words, value)
+    literal_finding(key_info(key), value)
 }
 
 /// Judges a literal stored under a name of the given class.
-fn literal_finding(class: Class, words: &[String], value: &str) -> Option<&'static str> {
+fn literal_finding(key: KeyInfo, value: &str) -> Option<&'static str> {
+    let (class, aws) = (key.class, key.aws);
     let v = value.trim();
     if v.is_empty() || class == Class::Reference {
         return None;
     }
-    let aws = words.iter().any(|w| w == "aws" || w.starts_with("aws"));
     if aws && is_aws_secret_shape(v) {
         return Some(AWS_SECRET_KEY);
     }
@@ -705,333 +639,6 @@ fn is_user_password_pair(v: &str) -> bool {
             .is_some_and(|(u, p)| !u.is_empty() && !p.is_empty() && !p.starts_with("//"))
 }
 
-/// True when a literal under a secret-ish name is clearly not a secret: a reference, a
-/// path, an ARN, a URL without credentials, a boolean, a number or a duration.
-fn is_benign(v: &str, password: bool) -> bool {
-    if is_reference(v) {
-        return true;
-    }
-    let (rest, had_reference) = strip_references(v);
-    if had_reference {
-        // A template with some literal text around it: only refuse random-looking text.
-        return !rest.split_whitespace().any(looks_random);
-    }
-    const WORDS: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null", "nil",
-        "~", "read", "write", "optional", "required", "auto", "default",
-    ];
-    if WORDS.iter().any(|w| v.eq_ignore_ascii_case(w)) {
-        return true;
-    }
-    if is_number(v) {
-        // A numeric password is still a password; short numbers are settings.
-        let digits = v.bytes().filter(u8::is_ascii_digit).count();
-        return if password { digits < 4 } else { v.len() <= 12 };
-    }
-    if is_duration(v) || is_arn(v) {
-        return true;
-    }
-    if v.contains(char::is_whitespace) {
-        return false;
-    }
-    if is_path(v) || is_url_without_secret(v) {
-        return true;
-    }
-    // A hierarchical name such as `prod/db` or `team/app/db-password`.
-    v.contains('/')
-        && !v.starts_with('/')
-        && v.split('/').all(|part| {
-            !part.is_empty()
-                && part.bytes().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.')
-                })
-                && !looks_random(part)
-        })
-}
-
-/// The whole value is one or more template or variable references and nothing else:
-/// `{{ … }}`, `{% … %}`, `$(VAR)`, `${VAR}`, `$VAR`, or a query placeholder (`$1`, `?`,
-/// `%s`).
-fn is_reference(v: &str) -> bool {
-    let (rest, had_reference) = strip_references(v);
-    if had_reference && rest.trim().is_empty() {
-        return true;
-    }
-    if matches!(v, "?" | "%s") {
-        return true;
-    }
-    let b = v.as_bytes();
-    b.len() >= 2
-        && b[0] == b'$'
-        && (b[1].is_ascii_alphanumeric() || b[1] == b'_')
-        && b[1..]
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_')
-}
-
-/// Removes template, variable and placeholder references: `{{ … }}`, `{% … %}`,
-/// `{# … #}`, `$(…)`, `${…}`, `{name}` and `<name>`.
-fn strip_references(v: &str) -> (String, bool) {
-    let mut out = String::with_capacity(v.len());
-    let mut found = false;
-    let mut rest = v;
-    while !rest.is_empty() {
-        if let Some(len) = reference_len(rest) {
-            found = true;
-            rest = &rest[len..];
-            continue;
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
-    }
-    (out, found)
-}
-
-/// The length of the reference at the start of `s`, if any (see [`strip_references`]).
-/// Longest reference (`{{ … }}`, `$(…)`, …) recognised, in bytes: bounds the search
-/// for its closing delimiter, so scanning stays linear on long values.
-const MAX_REFERENCE: usize = 256;
-
-fn reference_len(s: &str) -> Option<usize> {
-    const SPANS: &[(&str, &str)] = &[
-        ("{{", "}}"),
-        ("{%", "%}"),
-        ("{#", "#}"),
-        ("$(", ")"),
-        ("${", "}"),
-    ];
-    let spans = SPANS.iter().find_map(|&(open, close)| {
-        let after = s.strip_prefix(open)?;
-        let mut window = after.len().min(MAX_REFERENCE);
-        while !after.is_char_boundary(window) {
-            window -= 1;
-        }
-        let end = after[..window].find(close)?;
-        (!after[..end].contains('\n')).then_some(open.len() + end + close.len())
-    });
-    spans.or_else(|| {
-        // `{password}` and `<password>` placeholders.
-        let close = match s.as_bytes().first()? {
-            b'{' => b'}',
-            b'<' => b'>',
-            _ => return None,
-        };
-        let b = s.as_bytes();
-        let name = b[1..]
-            .iter()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
-            .count();
-        (name > 0 && b.get(1 + name) == Some(&close)).then_some(name + 2)
-    })
-}
-
-fn is_number(v: &str) -> bool {
-    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
-    let mut parts = digits.splitn(2, '.');
-    let int = parts.next().unwrap_or("");
-    let frac = parts.next().unwrap_or("");
-    (!int.is_empty() || !frac.is_empty())
-        && int.bytes().all(|c| c.is_ascii_digit())
-        && frac.bytes().all(|c| c.is_ascii_digit())
-}
-
-/// `30s`, `15m`, `1h30m`, `500ms`, `7d`.
-fn is_duration(v: &str) -> bool {
-    let b = v.as_bytes();
-    let mut i = 0;
-    let mut groups = 0;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-        let unit_start = i;
-        while i < b.len() && b[i].is_ascii_lowercase() {
-            i += 1;
-        }
-        if !matches!(
-            &v[unit_start..i],
-            "ns" | "us" | "ms" | "s" | "m" | "h" | "d" | "w"
-        ) {
-            return false;
-        }
-        groups += 1;
-    }
-    groups > 0
-}
-
-fn is_arn(v: &str) -> bool {
-    v.starts_with("arn:") && v.matches(':').count() >= 5 && !v.contains(char::is_whitespace)
-}
-
-/// An absolute or relative file path whose parts do not look random.
-fn is_path(v: &str) -> bool {
-    let rel = ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p));
-    rel && v.bytes().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'-' | b'~' | b'@' | b':')
-    }) && !v.split('/').any(looks_random)
-}
-
-/// `scheme://…` without a password and without random-looking parts.
-fn is_url_without_secret(v: &str) -> bool {
-    let Some(i) = v.find("://") else {
-        return false;
-    };
-    i > 0
-        && v[..i]
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
-        && !has_url_password(v)
-        && !v[i + 3..]
-            .split(['/', '?', '&', '=', '#', '@', ':'])
-            .any(looks_random)
-}
-
-/// Shannon entropy in bits per byte.
-fn entropy(s: &str) -> f64 {
-    let mut counts = [0u32; 256];
-    for c in s.bytes() {
-        counts[usize::from(c)] += 1;
-    }
-    let n = s.len() as f64;
-    counts
-        .iter()
-        .filter(|&&k| k > 0)
-        .map(|&k| {
-            let p = f64::from(k) / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-/// At least 20 characters without whitespace, at least 4.0 bits of entropy per
-/// character, and a mix of at least two of lower case, upper case, digits and symbols.
-fn looks_random(s: &str) -> bool {
-    if s.len() < 20 || s.contains(char::is_whitespace) {
-        return false;
-    }
-    let b = s.as_bytes();
-    let classes = [
-        b.iter().any(u8::is_ascii_lowercase),
-        b.iter().any(u8::is_ascii_uppercase),
-        b.iter().any(u8::is_ascii_digit),
-        b.iter().any(|c| !c.is_ascii_alphanumeric()),
-    ];
-    classes.iter().filter(|&&x| x).count() >= 2 && entropy(s) >= 4.0
-}
-
-/// A value that is a key or a token by its shape and entropy alone, whatever name it
-/// is stored under (the approach of gitleaks' and trufflehog's generic detectors):
-///
-/// - hex (one case, letters and digits) of 32 or more digits, but not exactly 40 or
-///   64 (a git commit id, a SHA-256 checksum), with at least 3 bits of entropy per
-///   digit;
-/// - or 20 or more characters of the base64 / base64url alphabet (`=` only at the
-///   end) with lower case, upper case and digits, an entropy close to that of random
-///   text of its length (4 bits per character from 40 characters on), and a change of
-///   character class at least every 2.5 characters on average (identifiers in
-///   camelCase change far less often).
-///
-/// Look-alikes that pass: digests (`sha256:…`), git commit ids, UUIDs, ARNs, URLs,
-/// paths, DNS names and image references (they hold `:`, `.` or `/` in places
-/// base64 has none, or fail the class test), Stripe publishable keys, and base64 that
-/// decodes to a certificate, a public key or an SSH public key. Values longer than
-/// 8 KiB are not judged (a certificate bundle, a config file).
-pub fn is_random_token(v: &str) -> bool {
-    let b = v.as_bytes();
-    if b.len() < 20 || b.len() > 8 * 1024 {
-        return false;
-    }
-    if ["pk_live_", "pk_test_"].iter().any(|p| v.starts_with(p)) || is_uuid(v) {
-        return false;
-    }
-    let lower_hex = b
-        .iter()
-        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
-    let upper_hex = b
-        .iter()
-        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
-    if lower_hex || upper_hex {
-        return is_long_hex(v) && !matches!(b.len(), 40 | 64) && entropy(v) >= 3.0;
-    }
-    let body = v.trim_end_matches('=');
-    if v.len() - body.len() > 2
-        || !body
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-'))
-    {
-        return false;
-    }
-    let bb = body.as_bytes();
-    // One encoding: base64 (`+`, `/`) or base64url (`-`, `_`), not both (a path
-    // such as `Team/app-name/x1` mixes them).
-    if bb.iter().any(|c| matches!(c, b'+' | b'/')) && bb.iter().any(|c| matches!(c, b'-' | b'_')) {
-        return false;
-    }
-    if !(bb.iter().any(u8::is_ascii_lowercase)
-        && bb.iter().any(u8::is_ascii_uppercase)
-        && bb.iter().any(u8::is_ascii_digit))
-    {
-        return false;
-    }
-    let n = bb.len() as f64;
-    if entropy(body) < 4.0_f64.min(n.log2() - 0.75) {
-        return false;
-    }
-    let class = |c: u8| match c {
-        b'a'..=b'z' => 0,
-        b'A'..=b'Z' => 1,
-        b'0'..=b'9' => 2,
-        _ => 3,
-    };
-    let changes = bb.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
-    if (changes as f64) < (n - 1.0) * 0.4 {
-        return false;
-    }
-    !decodes_to_public_material(body)
-}
-
-/// `8-4-4-4-12` hex digits.
-fn is_uuid(v: &str) -> bool {
-    let parts: Vec<&str> = v.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Base64 of a certificate or public key: PEM text that is not a private key, DER
-/// whose outer SEQUENCE starts with a SEQUENCE (a certificate, a public key; private
-/// keys start with an INTEGER version), or an SSH public key blob.
-fn decodes_to_public_material(body: &str) -> bool {
-    let Some(d) = decode_base64(body) else {
-        return false;
-    };
-    if d.starts_with(b"-----BEGIN ") {
-        let head = String::from_utf8_lossy(&d[..d.len().min(64)]).into_owned();
-        return !head.contains("PRIVATE");
-    }
-    if d.len() > 4 && d[0] == 0x30 {
-        let header = match d[1] {
-            0x80..=0x84 => 2 + usize::from(d[1] - 0x80),
-            _ => 2,
-        };
-        return d.get(header) == Some(&0x30);
-    }
-    d.len() > 8 && d[..3] == [0, 0, 0] && {
-        let len = usize::from(d[3]);
-        d.get(4..4 + len)
-            .is_some_and(|name| name.starts_with(b"ssh-") || name.starts_with(b"ecdsa-"))
-    }
-}
-
 /// Every string literal (`'…'` or `"…"`) inside the `{{ … }}` and `{% … %}` tags of a
 /// template source, unescaped as far as the scanner needs (backslash escapes kept).
 /// A template literal is judged as a literal is: `{{ 'hunter2-but-longer' }}` under
@@ -1091,167 +698,9 @@ pub fn scan_template_literals(key: &str, v: &str) -> Option<Finding> {
         if lit.len() >= MIN_KEYED_TEMPLATE_LITERAL {
             scan(key, lit)
         } else {
-            scan_value(lit)
-                .or_else(|| scan_embedded(lit))
-                .map(|what| Finding { what })
+            shape(lit).map(|what| Finding { what })
         }
     })
-}
-
-/// A value (not a key/value pair) that looks like a secret by its shape alone: a
-/// known secret shape ([`scan`] without a name) or [`is_random_token`].
-pub fn looks_secret(v: &str) -> bool {
-    !v.trim().is_empty() && (scan("", v).is_some() || is_random_token(v))
-}
-
-/// A line of an input file with every secret-looking word masked by as many `*` (so
-/// that a caret under the line still points at the right column); `None` when
-/// nothing is masked. Words are split at whitespace and TOML punctuation.
-pub fn mask_line(line: &str) -> Option<String> {
-    mask_words(line, true, |c| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=')
-    })
-}
-
-/// Characters trimmed from a word before it is judged, and at which a word is split
-/// into pieces (`host.example.com`, `a/b`, `k=v`) when it is not a secret as a whole.
-fn is_piece_separator(c: char) -> bool {
-    matches!(
-        c,
-        '.' | ','
-            | ';'
-            | ':'
-            | '('
-            | ')'
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '<'
-            | '>'
-            | '"'
-            | '\''
-            | '!'
-            | '?'
-            | '/'
-            | '@'
-            | '='
-            | '&'
-            | '#'
-            | '|'
-    )
-}
-
-/// `word` masked when it looks like a secret as a whole (trimmed of punctuation), or
-/// with each random-looking piece of it masked; `None` when nothing is. With `fill`,
-/// a masked part becomes as many `*` as it has characters, else `***`.
-fn mask_word(word: &str, fill: bool) -> Option<String> {
-    let stars = |s: &str| {
-        if fill {
-            "*".repeat(s.chars().count())
-        } else {
-            "***".to_string()
-        }
-    };
-    let core = word.trim_matches(is_piece_separator);
-    if core.is_empty() {
-        return None;
-    }
-    if looks_secret(core) {
-        let at = word.find(core).unwrap_or(0);
-        return Some(format!(
-            "{}{}{}",
-            &word[..at],
-            stars(core),
-            &word[at + core.len()..]
-        ));
-    }
-    let mut out = String::with_capacity(word.len());
-    let mut changed = false;
-    let mut rest = word;
-    while !rest.is_empty() {
-        let sep = rest
-            .find(|c: char| !is_piece_separator(c))
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..sep]);
-        rest = &rest[sep..];
-        let end = rest.find(is_piece_separator).unwrap_or(rest.len());
-        let piece = &rest[..end];
-        if is_random_token(piece) {
-            out.push_str(&stars(piece));
-            changed = true;
-        } else {
-            out.push_str(piece);
-        }
-        rest = &rest[end..];
-    }
-    changed.then_some(out)
-}
-
-/// `text` with every word (split where `separator` says) passed through [`mask_word`].
-fn mask_words(text: &str, fill: bool, separator: impl Fn(char) -> bool) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let sep = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
-        out.push_str(&rest[..sep]);
-        rest = &rest[sep..];
-        let end = rest.find(&separator).unwrap_or(rest.len());
-        let word = &rest[..end];
-        match mask_word(word, fill) {
-            Some(m) => {
-                out.push_str(&m);
-                changed = true;
-            }
-            None => out.push_str(word),
-        }
-        rest = &rest[end..];
-    }
-    changed.then_some(out)
-}
-
-/// Masks every secret-looking piece of a message (`***`), by one rule, for every
-/// message kgen prints: the text between two backticks is judged whole (a value
-/// with spaces in it), then every word (split at whitespace) and every piece of a
-/// word (split at punctuation): a piece is masked when [`looks_secret`] (a known
-/// secret shape, or [`is_random_token`]). Returns `None` when nothing is masked.
-pub fn mask_message(text: &str) -> Option<String> {
-    let parts: Vec<&str> = text.split('`').collect();
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    for (k, part) in parts.iter().enumerate() {
-        if k > 0 {
-            out.push('`');
-        }
-        let quoted = k % 2 == 1 && k + 1 < parts.len();
-        if quoted && part.contains(char::is_whitespace) && looks_secret(part) {
-            out.push_str("***");
-            changed = true;
-            continue;
-        }
-        match mask_words(part, false, char::is_whitespace) {
-            Some(m) => {
-                out.push_str(&m);
-                changed = true;
-            }
-            None => out.push_str(part),
-        }
-    }
-    changed.then_some(out)
-}
-
-/// At least 32 hex digits of one case, with both letters and digits.
-fn is_long_hex(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 32
-        && (b
-            .iter()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
-            || b.iter()
-                .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c)))
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().any(u8::is_ascii_alphabetic)
 }
 
 // ---------------------------------------------------------------------------------
@@ -1287,16 +736,15 @@ fn scan_xml(value: &str) -> Option<&'static str> {
         let Some(start) = value[..i].rfind(&open) else {
             continue;
         };
-        let words = split_words(name);
-        let class = classify(&words);
-        if matches!(class, Class::Plain | Class::Reference) {
+        let key = key_info(name);
+        if matches!(key.class, Class::Plain | Class::Reference) {
             continue;
         }
         let literal = &value[start + open.len()..i];
         if literal.contains('<') {
             continue;
         }
-        if let Some(what) = literal_finding(class, &words, literal) {
+        if let Some(what) = literal_finding(key, literal) {
             return Some(what);
         }
     }
@@ -1335,9 +783,8 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
         if j == name_end || (quote.is_some() && (j == 0 || Some(b[j - 1]) != quote)) {
             continue;
         }
-        let words = split_words(&value[j..name_end]);
-        let class = classify(&words);
-        if matches!(class, Class::Plain | Class::Reference) {
+        let key = key_info(&value[j..name_end]);
+        if matches!(key.class, Class::Plain | Class::Reference) {
             continue;
         }
         // The literal.
@@ -1382,391 +829,9 @@ fn scan_pairs(value: &str) -> Option<&'static str> {
             }
             literal
         };
-        if let Some(what) = literal_finding(class, &words, literal) {
+        if let Some(what) = literal_finding(key, literal) {
             return Some(what);
         }
     }
     None
-}
-
-/// A secret-looking string somewhere in a TOML file: where it is and what it looks like.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
-    /// Byte range of the value (or key) in the file.
-    pub span: std::ops::Range<usize>,
-    /// Dotted path of the value, e.g. `services.api.image` (a key holding a dot makes
-    /// it ambiguous: for messages use `key`).
-    pub path: String,
-    /// The key of the value as written, dots included (`acme.com/token`); `***` when
-    /// the key itself looks like a secret.
-    pub key: String,
-    pub finding: Finding,
-}
-
-/// Tables whose keys are names the user chose (environment variables, ConfigMap keys,
-/// template variables): a value there is also judged by its key, like [`scan`] does.
-const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
-
-/// Scans every string of a TOML file, whatever field it is in, and every key. This
-/// runs before the file is interpreted, so that no later message (a type error, an
-/// invalid name, a template error) can echo a secret: a value is judged by its
-/// shape (a token, a private key, a password in a URL, ...), and a value in `env`,
-/// `config` or `vars` also by its key, as [`scan`] does. Returns nothing when the
-/// file is not valid TOML (the parse error is reported instead).
-pub fn scan_toml(text: &str) -> Vec<Located> {
-    match toml::de::DeTable::parse(text) {
-        Ok(doc) => scan_document(doc.get_ref()),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// [`scan_toml`] on a document already parsed (with spans), so that a file is
-/// parsed once for scanning and reading.
-pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
-    let mut out = Vec::new();
-    scan_table(doc, "", "", &mut out);
-    out
-}
-
-type DeKey<'i> = toml::Spanned<toml::de::DeString<'i>>;
-type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
-
-fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
-    let k = key.get_ref();
-    if let Some(what) = scan_value(k).or_else(|| scan_embedded(k)) {
-        out.push(Located {
-            span: key.span(),
-            path: path.to_string(),
-            key: shown_key(key.get_ref()).to_string(),
-            finding: Finding { what },
-        });
-    }
-}
-
-/// A table (standard or inline) whose dotted path is `path` and whose own key is
-/// `table_key` (empty for the document).
-fn scan_table(table: &toml::de::DeTable<'_>, path: &str, table_key: &str, out: &mut Vec<Located>) {
-    for (key, item) in table.iter() {
-        let child = join_path(path, key.get_ref());
-        scan_key(key, &child, out);
-        scan_item(item, table_key, key.get_ref(), &child, out);
-    }
-}
-
-/// The value of `key` in the table whose own key is `table_key`; `path` is the
-/// value's path. Every element of an array is under the array's key and path.
-fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mut Vec<Located>) {
-    match item.get_ref() {
-        toml::de::DeValue::String(v) => {
-            // The table's key as written: `files."app.env"` is not an `env` table.
-            let named = NAMED_VALUE_TABLES.contains(&table_key);
-            let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
-            let what = if named && !templated {
-                scan(key, v).map(|f| f.what)
-            } else if named {
-                // A template: its text by shape, and its string literals as literals.
-                scan_value(v)
-                    .or_else(|| scan_embedded(v))
-                    .or_else(|| scan_template_literals(key, v).map(|f| f.what))
-            } else if v.trim().is_empty() {
-                None
-            } else {
-                scan_value(v).or_else(|| scan_embedded(v))
-            };
-            if let Some(what) = what {
-                out.push(Located {
-                    span: item.span(),
-                    path: path.to_string(),
-                    key: shown_key(key).to_string(),
-                    finding: Finding { what },
-                });
-            }
-        }
-        toml::de::DeValue::Array(items) => {
-            for v in items {
-                scan_item(v, table_key, key, path, out);
-            }
-        }
-        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
-        _ => {}
-    }
-}
-
-/// A key as messages show it: itself, or `***` when it looks like a secret.
-fn shown_key(key: &str) -> &str {
-    if scan_value(key).or_else(|| scan_embedded(key)).is_some() {
-        "***"
-    } else {
-        key
-    }
-}
-
-fn join_path(path: &str, key: &str) -> String {
-    // A key that is itself a secret is not repeated in messages.
-    let key = shown_key(key);
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// (key, value) pairs that must be refused. Token bodies are built at run time so
-    /// that the source does not itself trip secret scanners.
-    #[rustfmt::skip]
-    fn must_catch() -> Vec<(String, String, &'static str)> {
-        let alnum36 = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
-        let b64_40 = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        let jwt = format!(
-            "{}.{}.{}",
-            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
-            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ",
-            "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
-        );
-        let pem = format!(
-            "-----BEGIN {} PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END RSA PRIVATE KEY-----",
-            "RSA"
-        );
-        let c = |k: &str, v: &str, what: &'static str| (k.to_string(), v.to_string(), what);
-        vec![
-            c("AWS_ACCESS_KEY_ID", &format!("AKIA{}", "IOSFODNN7EXAMPLE"), "an AWS access key id"),
-            c("NOTES", &format!("use ASIA{} for now", "Y34FZKBOKMUTVV7A"), "an AWS access key id"),
-            c("AWS_SECRET_ACCESS_KEY", b64_40, AWS_SECRET_KEY),
-            c("AWS_SK", b64_40, AWS_SECRET_KEY),
-            c("credentials.ini", &format!("[default]\naws_secret_access_key = {b64_40}\n"), AWS_SECRET_KEY),
-            c("CI_NOTE", &format!("ghp_{alnum36}"), GITHUB),
-            c("X", &format!("token gho_{alnum36}"), GITHUB),
-            c("X", &format!("ghs_{alnum36}"), GITHUB),
-            c("X", &format!("github_pat_11ABCDEFG0{}_{}", alnum36, alnum36), GITHUB),
-            c("CHAT", &format!("xoxb-{}-{}", "1234567890", "AbCdEfGhIjKlMnOp"), SLACK),
-            c("ALERT_HOOK", &format!("https://hooks.slack.com/services/T0{}/B0{}/XyZ", "1234567", "7654321"), "a Slack webhook URL"),
-            c("TLS_KEY", &pem, "a private key"),
-            c("SSH", &format!("-----BEGIN OPENSSH PRIVATE {}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "KEY"), "a private key"),
-            c("SIGNING", &format!("-----BEGIN PGP PRIVATE KEY {}-----", "BLOCK"), "a private key"),
-            c("SAMPLE_HEADER", &jwt, "a JSON Web Token"),
-            c("Authorization", &format!("Bearer {jwt}"), "a JSON Web Token"),
-            c("UPSTREAM_AUTHORIZATION", &format!("Bearer {}", "7f3kQ92xLmN0pR5sT8vW"), "a bearer token"),
-            c("PROXY_HEADER", &format!("Basic {}", "YWRtaW46aHVudGVyMg=="), "HTTP basic-auth credentials"),
-            c("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app", "a password inside a URL"),
-            c("CACHE_URL", "redis://:hunter2@redis:6379/0", "a password inside a URL"),
-            c("MONGO", "mongodb+srv://u:p%40ss@cluster0.example.net/db?retryWrites=true", "a password inside a URL"),
-            c("AMQP", "amqp://guest:guest@rabbit:5672", "a password inside a URL"),
-            c("BROKERS", "kafka://a:b/c@broker:9092", "a password inside a URL"),
-            c("PAYMENTS", &format!("sk_live_{}", "4eC39HqLyjWDarjtT1zdp7dc"), STRIPE),
-            c("MAPS", &format!("AIza{}", "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"), "a Google API key"),
-            c("GITLAB", &format!("glpat-{}", "xxXXxx1234567890abcdEF"), "a GitLab token"),
-            c("NPMRC", &format!("//registry.npmjs.org/:_authToken=npm_{alnum36}"), "an npm token"),
-            c("VAULT", &format!("hvs.{}", "CAESIJ3kP9xQ2mRz7LwYb4NvTf8s"), "a HashiCorp Vault token"),
-            c("LLM", &format!("sk-proj-{}", "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"), "an OpenAI API key"),
-            c("DB_PASSWORD", "hunter2", "a literal password"),
-            c("db.password", "correct horse battery staple", "a literal password"),
-            c("client-secret", "abc", "a literal secret"),
-            c("apiKey", "12345abcde", "a literal API key"),
-            c("SSH_PRIVATE_KEY", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "a literal private key"),
-            c("SLACK_TOKEN", "xyz-plain-text-value", "a literal token"),
-            c("GOOGLE_CREDENTIALS", r#"{"type": "service_account"}"#, "literal credentials"),
-            c("REDIS_PASSWORD", "123456", "a literal password"),
-            c("MYSQL_ROOT_PASSWORD", "changeme", "a literal password"),
-            c("DB_PASS", "postgres", "a literal password"),
-            c("BASIC_AUTH", "admin:hunter2", "a user:password pair"),
-            c("REDIS_AUTH", "Zx8kP2mQ9vL4", "a literal credential"),
-            c("SESSION_SECRET", "Zx8!kP2#mQ9$vL4@nR7^", "a literal secret"),
-            c("SECRET_KEY_BASE", "a".repeat(64).as_str(), "a literal secret"),
-            c("SIGNING_KEY", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "a literal secret"),
-            c("KEY", "q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP", HIGH_ENTROPY),
-            c("STRIPE_KEY", "9f86d081884c7d659a2feaa0c55ad015", HIGH_ENTROPY),
-            c("DB_PASSWORD", "{{ env.name }}-Zk8p2Lx9Qm4Rt7Vw1Yz3", "a literal password"),
-            c("NEXTAUTH_SECRET", "x", "a literal secret"),
-            c("PGPASSWORD", "x", "a literal password"),
-            c("X-Api-Key", "abc", "a literal API key"),
-            c("application.properties", "spring.datasource.password=hunter2\nserver.port=8080", "a literal password"),
-            c("config.yaml", "db:\n  host: db\n  password: s3cr3t\n", "a literal password"),
-            c("config.json", r#"{"api_key": "abc123def456", "region": "eu"}"#, "a literal API key"),
-            c("PG_DSN", "host=db user=app password=s3cr3t dbname=app", "a literal password"),
-            c("CONNECTION", "Server=tcp:x;Database=y;User Id=u;Password=p4ss;", "a literal password"),
-            c("CALLBACK", "https://api.example.com/v1?access_token=abc123def456ghi789&x=1", "a literal token"),
-            c("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc123+/==;", "a literal secret"),
-            c("ARGS", "--db-password=hunter2 --verbose", "a literal password"),
-            c("entrypoint.sh", "#!/bin/sh\nexport API_TOKEN=abc123\nexec app", "a literal token"),
-            c("dockerconfig", r#"{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}}}"#, "a literal credential"),
-            c("settings.xml", "<server>\n  <id>nexus</id>\n  <password>hunter2</password>\n</server>", "a literal password"),
-        ]
-    }
-
-    /// (key, value) pairs that look a bit like secrets but must pass.
-    #[rustfmt::skip]
-    fn must_pass() -> Vec<(&'static str, String)> {
-        let c = |k: &'static str, v: &str| (k, v.to_string());
-        vec![
-            c("ROLE_ARN", "arn:aws:iam::123456789012:role/x"),
-            c("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/kgen-main-api"),
-            c("AWS_ACCOUNT_ID", "123456789012"),
-            c("AWS_REGION", "eu-west-1"),
-            c("REGISTRY", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
-            c("GIT_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"),
-            c("REQUEST_ID", "3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
-            c("IMAGE_DIGEST", &format!("sha256:{}", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")),
-            c("HOMEPAGE", "https://example.com/path?x=1&y=two"),
-            c("DB_PASSWORD_FILE", "/mnt/secrets-store/db-password"),
-            c("SECRET_PATH", "/var/run/secrets/x"),
-            c("TOKEN_URL", "https://auth.example.com/oauth/token"),
-            c("SECRET_NAME", "prod/db"),
-            c("DB_PASSWORD_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"),
-            c("TOKEN_AUDIENCE", "sts.amazonaws.com"),
-            c("DB_PASSWORD", ""),
-            c("DB_PASSWORD", "$(DB_PASSWORD)"),
-            c("DB_PASSWORD", "${DB_PASSWORD}"),
-            c("API_KEY", "{{ secrets.api_key }}"),
-            c("DB_PASSWORD", "/mnt/secrets-store/db-password"),
-            c("DB_PASSWORD", "prod/db-password"),
-            c("REQUIRE_PASSWORD", "true"),
-            c("PASSWORD_AUTH_ENABLED", "false"),
-            c("MAX_TOKENS", "4096"),
-            c("TOKEN_TTL", "3600"),
-            c("AUTH_TOKEN_LIFETIME", "15m"),
-            c("PASSWORD_MIN_LENGTH", "12"),
-            c("DATABASE_URL", "postgres://app@db:5432/app"),
-            c("DATABASE_URL", "postgres://app:$(DB_PASSWORD)@db:5432/app"),
-            c("DATABASE_URL", "postgres://app:{{ db_password }}@db/app"),
-            c("DATABASE_URL", "postgres://app:@db/app"),
-            c("SENTRY_DSN", "https://abc123@o1.ingest.sentry.io/42"),
-            c("REGISTRY_URL", "https://registry.example.com:5000/v2/@scope/pkg"),
-            c("METRICS_URL", "http://[::1]:9090/api/@v1"),
-            c("CONNECTION_TEMPLATE", "Server={host};User Id={user};Password={password};"),
-            c("DATABASE_URL", "postgres://app:<password>@db/app"),
-            c("values.yaml", "auth:\n  existingSecret: db-credentials\n  existingSecretPasswordKey: password\n"),
-            c("PASSWORD_HASHER", "argon2"),
-            c("TLS_CERT", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----"),
-            c("AUTH_MODE", "oidc"),
-            c("SMTP_AUTH", "login"),
-            c("KAFKA_AUTH", "scram-sha-512"),
-            c("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/google/key.json"),
-            c("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"),
-            c("TOKENIZER_MODEL", "bert-base-uncased"),
-            c("KEYCLOAK_URL", "https://sso.example.com"),
-            c("CACHE_KEY", "user-sessions-v2"),
-            c("S3_KEY", "uploads/2024/report.csv"),
-            c("KMS_KEY_ID", "mrk-1234abcd12ab34cd56ef1234567890ab"),
-            c("ACCESS_KEY_ID", "minioadmin"),
-            c("PUBLIC_KEY", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0a2V5cGxhY2Vob2xkZXJmb3J0ZXN0cw user@host"),
-            c("STRIPE_PUBLISHABLE_KEY", "pk_live_51H8a2bC3d4E5f6G7h8I9j0K"),
-            c("JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"),
-            c("LOG_LEVEL", "info"),
-            c("DESCRIPTION", "Enter your password: then press enter"),
-            c("DESCRIPTION", "Rotate the API token every 90 days; the token is stored in SSM."),
-            c("SCOPES", "openid profile token:exchange api:read"),
-            c("config.yaml", "password_file: /run/secrets/db\nport: 5432\n"),
-            c("config.yaml", "db:\n  password: ${DB_PASSWORD}\n"),
-            c("workflow.yaml", "permissions:\n  id-token: write\n  contents: read\n"),
-            c("GIT_REPO", "git@github.com:org/repo.git"),
-            c("JAVA_OPTS", "-Xmx512m -Dfile.encoding=UTF-8 -Djavax.net.ssl.trustStore=/etc/ssl/truststore.jks"),
-            c("PWD", "/app"),
-            c("NODE_OPTIONS", "--max-old-space-size=4096"),
-            c("TIME", "12:30:45"),
-            c("BOOT", "sh -c 'if [ \"$X\" == \"y\" ]; then echo ok; fi'"),
-            c("NEXTAUTH_URL", "https://app.example.com"),
-            c("OAUTH_CLIENT_ID", "0oa1b2c3d4e5f6g7h8i9"),
-            c("SECRETS_MANAGER_REGION", "eu-west-1"),
-            c("ENCRYPTION_KEY_ARN", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-            c("SERVICE_ACCOUNT", "main-api"),
-            c("FEATURE_FLAGS", "new-checkout=true,auth=oidc"),
-            c("QUERY", "SELECT * FROM users WHERE token_hash = $1"),
-            c("BUILD_URL", "https://ci.example.com/job/main-api/1234/"),
-            c("settings.xml", "<server><id>nexus</id><password>${env.NEXUS_PASSWORD}</password></server>"),
-            c("CHECKSUM", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ]
-    }
-
-    #[test]
-    fn red_team_secrets_are_caught() {
-        let cases = must_catch();
-        assert!(cases.len() >= 30);
-        let mut failures = Vec::new();
-        for (key, value, want) in &cases {
-            match scan(key, value) {
-                Some(f) if f.what == *want => {}
-                got => failures.push(format!("{key} = {value:?}: want {want:?}, got {got:?}")),
-            }
-        }
-        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-    }
-
-    #[test]
-    fn look_alikes_pass() {
-        let cases = must_pass();
-        assert!(cases.len() >= 20);
-        let failures: Vec<String> = cases
-            .iter()
-            .filter_map(|(key, value)| {
-                scan(key, value).map(|f| format!("{key} = {value:?}: flagged as {:?}", f.what))
-            })
-            .collect();
-        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-    }
-
-    #[test]
-    fn findings_never_contain_the_value() {
-        for (key, value, _) in must_catch() {
-            let f = scan(&key, &value).expect("caught");
-            let text = format!("{f:?} {}", f.what);
-            assert!(!text.contains(value.as_str()), "{key}");
-            // Nor any secret-looking piece of it.
-            for token in value.split(|c: char| !c.is_ascii_alphanumeric()) {
-                if token.len() >= 6 && token.contains(|c: char| c.is_ascii_digit()) {
-                    assert!(!text.contains(token), "{key}: {token}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn key_words() {
-        let w = |k: &str| split_words(k).join(" ");
-        assert_eq!(w("DB_PASSWORD"), "db password");
-        assert_eq!(w("dbPassword"), "db password");
-        assert_eq!(w("db.password"), "db password");
-        assert_eq!(w("client-secret"), "client secret");
-        assert_eq!(w("APIKey"), "api key");
-        assert_eq!(w("OAuth2Token"), "o auth2 token");
-        assert_eq!(w("S3Key"), "s3 key");
-        let class = |k: &str| classify(&split_words(k));
-        assert_eq!(class("DB_PASSWORD"), Class::Direct(Kind::Password));
-        assert_eq!(class("PASSWORD_FILE"), Class::Reference);
-        assert_eq!(class("SECRET_KEY_BASE"), Class::Direct(Kind::Secret));
-        assert_eq!(
-            class("AWS_SECRET_ACCESS_KEY"),
-            Class::Direct(Kind::AccessKey)
-        );
-        assert_eq!(class("TOKEN_AUDIENCE"), Class::Reference);
-        assert_eq!(class("MAX_TOKENS"), Class::Reference);
-        assert_eq!(class("PUBLIC_KEY"), Class::Reference);
-        assert_eq!(class("BASIC_AUTH"), Class::Auth);
-        assert_eq!(class("CACHE_KEY"), Class::Weak);
-        assert_eq!(class("TOKENIZER"), Class::Plain);
-        assert_eq!(class("PASSWORDLESS"), Class::Plain);
-        assert_eq!(class("BYPASS"), Class::Plain);
-    }
-
-    #[test]
-    fn helpers() {
-        assert!(looks_random("q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP"));
-        assert!(!looks_random("9fceb02d0ae598e95dc970b74767f19372d61af8"));
-        assert!(!looks_random("my-service-name-production-eu"));
-        assert!(!looks_random("short"));
-        assert!(is_reference("$(DB_PASSWORD)"));
-        assert!(is_reference("{{ a }}{{ b }}"));
-        assert!(is_reference("$DB_PASSWORD"));
-        assert!(!is_reference("pa$$word"));
-        assert!(!is_reference("$(unclosed"));
-        assert!(is_duration("1h30m") && is_duration("500ms") && !is_duration("h1"));
-        assert_eq!(
-            decode_base64("YWRtaW46aHVudGVyMg==").as_deref(),
-            Some(&b"admin:hunter2"[..])
-        );
-        assert_eq!(scan("ANY", "   "), None);
-    }
 }

@@ -80,6 +80,7 @@ impl Checker<'_, '_> {
             }
         }
         if let Some(labels) = map_at(meta, "labels") {
+            // The path is built only for a finding: most labels have none.
             for (k, v) in labels {
                 let fp = || path.key("labels").key(k);
                 if let Err(e) = check_label_key(k) {

@@ -1,0 +1,127 @@
+//! The scan of every string and key of a TOML file, before it is interpreted.
+
+use super::*;
+
+/// A secret-looking string somewhere in a TOML file: where it is and what it looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Byte range of the value (or key) in the file.
+    pub span: std::ops::Range<usize>,
+    /// Dotted path of the value, e.g. `services.api.image` (a key holding a dot makes
+    /// it ambiguous: for messages use `key`).
+    pub path: String,
+    /// The key of the value as written, dots included (`acme.com/token`); `***` when
+    /// the key itself looks like a secret.
+    pub key: String,
+    pub finding: Finding,
+}
+
+/// Tables whose keys are names the user chose (environment variables, ConfigMap keys,
+/// template variables): a value there is also judged by its key, like [`scan`] does.
+pub(super) const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
+
+/// Scans every string of a TOML file, whatever field it is in, and every key. This
+/// runs before the file is interpreted, so that no later message (a type error, an
+/// invalid name, a template error) can echo a secret: a value is judged by its
+/// shape (a token, a private key, a password in a URL, ...), and a value in `env`,
+/// `config` or `vars` also by its key, as [`scan`] does. Returns nothing when the
+/// file is not valid TOML (the parse error is reported instead).
+pub fn scan_toml(text: &str) -> Vec<Located> {
+    match toml::de::DeTable::parse(text) {
+        Ok(doc) => scan_document(doc.get_ref()),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`scan_toml`] on a document already parsed (with spans), so that a file is
+/// parsed once for scanning and reading.
+pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
+    let mut out = Vec::new();
+    scan_table(doc, "", "", &mut out);
+    out
+}
+
+type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
+
+/// A table (standard or inline) whose dotted path is `path` and whose own key is
+/// `table_key` (empty for the document). Each key is judged once: by its shape, for
+/// a finding of its own and for how paths and messages show it.
+pub(super) fn scan_table(
+    table: &toml::de::DeTable<'_>,
+    path: &str,
+    table_key: &str,
+    out: &mut Vec<Located>,
+) {
+    for (key, item) in table.iter() {
+        let k = key.get_ref();
+        let found = shape(k);
+        // A key that is itself a secret is not repeated in messages.
+        let shown = if found.is_some() { "***" } else { k.as_ref() };
+        let child = if path.is_empty() {
+            shown.to_string()
+        } else {
+            format!("{path}.{shown}")
+        };
+        if let Some(what) = found {
+            out.push(Located {
+                span: key.span(),
+                path: child.clone(),
+                key: shown.to_string(),
+                finding: Finding { what },
+            });
+        }
+        scan_item(item, table_key, k, &child, out);
+    }
+}
+
+/// The value of `key` in the table whose own key is `table_key`; `path` is the
+/// value's path. Every element of an array is under the array's key and path.
+pub(super) fn scan_item(
+    item: &DeItem<'_>,
+    table_key: &str,
+    key: &str,
+    path: &str,
+    out: &mut Vec<Located>,
+) {
+    match item.get_ref() {
+        toml::de::DeValue::String(v) => {
+            // The table's key as written: `files."app.env"` is not an `env` table.
+            let named = NAMED_VALUE_TABLES.contains(&table_key);
+            let templated = crate::template::Templates::is_template(v);
+            let what = if named && !templated {
+                scan(key, v).map(|f| f.what)
+            } else if named {
+                // A template: its text by shape, and its string literals as literals.
+                shape(v).or_else(|| scan_template_literals(key, v).map(|f| f.what))
+            } else if v.trim().is_empty() {
+                None
+            } else {
+                shape(v)
+            };
+            if let Some(what) = what {
+                out.push(Located {
+                    span: item.span(),
+                    path: path.to_string(),
+                    key: shown_key(key).to_string(),
+                    finding: Finding { what },
+                });
+            }
+        }
+        toml::de::DeValue::Array(items) => {
+            for v in items {
+                scan_item(v, table_key, key, path, out);
+            }
+        }
+        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
+        _ => {}
+    }
+}
+
+/// A key as messages show it: itself, or `***` when it looks like a secret.
+pub(super) fn shown_key(key: &str) -> &str {
+    if shape(key).is_some() {
+        "***"
+    } else {
+        key
+    }
+}
