@@ -41,7 +41,16 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+/// How many instances of a schema the quick walk ([`schema_fast`]) is tried on before
+/// the schema's validator is compiled and used alone. The walk costs about a third
+/// more per instance than a compiled validator and compiling a built-in kind's costs
+/// as much as walking a few hundred instances: a command that validates a few objects
+/// of a kind (the Argo CD plugin, a small platform) never compiles it, a large
+/// platform compiles each of its main kinds once (docs/performance.md, session 4).
+const WALKS_BEFORE_COMPILING: usize = 256;
 
 use crate::schema_fast::{self, Defs};
 
@@ -77,6 +86,9 @@ pub struct StrictValidator {
     /// [`StrictValidator::split`] only for an instance that
     /// [`schema_fast::certainly_valid`] does not pass.
     validator: OnceLock<Result<Validator, String>>,
+    /// Instances the quick walk was tried on while nothing was compiled (see
+    /// [`WALKS_BEFORE_COMPILING`]).
+    walked: AtomicUsize,
     /// The schema declares defaults or list-map keys, so instances are prepared
     /// (defaulted, checked for duplicate keys) on a copy before validation.
     prepare: bool,
@@ -251,6 +263,7 @@ impl StrictValidator {
             defs: None,
             whole: None,
             validator: OnceLock::new(),
+            walked: AtomicUsize::new(0),
             prepare,
         };
         v.compiled()?;
@@ -277,6 +290,7 @@ impl StrictValidator {
             defs: Some(defs),
             whole: Some(whole),
             validator: OnceLock::new(),
+            walked: AtomicUsize::new(0),
             prepare,
         }
     }
@@ -300,7 +314,15 @@ impl StrictValidator {
     /// Validates one object; an empty list means it conforms. Problems are
     /// sorted and deduplicated.
     pub fn problems(&self, object: &Value) -> Vec<Problem> {
-        self.problems_with(object, true)
+        // The quick walk until the validator is compiled, which it is once the walk
+        // has been tried on as many instances as make compiling cheaper than walking
+        // the rest (a platform of a thousand services has three thousand
+        // Deployments; the Argo CD plugin's one application has one). Either way the
+        // problems are the compiled validator's, so which way is taken changes
+        // nothing else.
+        let walk = self.validator.get().is_none()
+            && self.walked.fetch_add(1, Ordering::Relaxed) < WALKS_BEFORE_COMPILING;
+        self.problems_with(object, walk)
     }
 
     /// The problems as the compiled validator alone finds them, without the quick
@@ -308,6 +330,13 @@ impl StrictValidator {
     #[cfg(test)]
     pub(crate) fn problems_compiled(&self, object: &Value) -> Vec<Problem> {
         self.problems_with(object, false)
+    }
+
+    /// The problems found with the quick walk first, however many instances were
+    /// validated before: what [`StrictValidator::problems`] does while it walks.
+    #[cfg(test)]
+    pub(crate) fn problems_walked(&self, object: &Value) -> Vec<Problem> {
+        self.problems_with(object, true)
     }
 
     /// The schema the quick walk starts from (the root alone, with `defs`).

@@ -302,3 +302,41 @@ fn index_entries(index: &Value) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// `problems` walks until [`WALKS_BEFORE_COMPILING`] instances were tried, then
+/// compiles the validator and uses it alone; the problems are the same either way.
+#[test]
+fn problems_switch_to_the_compiled_validator_after_enough_walks() {
+    fn no_defs(_: &str) -> Option<&'static Value> {
+        None
+    }
+    let plain = json!({"type": "object", "properties": {
+        "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": {"type": "object", "properties": {"mode": {"type": "string", "enum": ["a", "b"]}}},
+    }});
+    let schema = strict_schema(&plain);
+    let whole = schema.clone();
+    let v = StrictValidator::split(schema, false, no_defs, Box::new(move || whole.clone()));
+    let good = json!({"apiVersion": "example.com/v1", "kind": "Widget",
+        "metadata": {"name": "w"}, "spec": {"mode": "a"}});
+    let bad = json!({"apiVersion": "example.com/v1", "kind": "Widget",
+        "metadata": {"name": "w"}, "spec": {"mode": "z"}});
+    assert!(v.problems_walked(&good).is_empty());
+    assert!(
+        v.validator.get().is_none(),
+        "the walk passed it: nothing compiled"
+    );
+    for _ in 0..WALKS_BEFORE_COMPILING {
+        assert!(v.problems(&good).is_empty());
+    }
+    assert!(
+        v.validator.get().is_none(),
+        "{WALKS_BEFORE_COMPILING} walks"
+    );
+    assert!(v.problems(&good).is_empty());
+    assert!(v.validator.get().is_some(), "compiled after that");
+    let compiled = StrictValidator::new(&plain).unwrap();
+    assert_eq!(v.problems(&bad), compiled.problems_compiled(&bad));
+    assert!(!v.problems(&bad).is_empty());
+}
