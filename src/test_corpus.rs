@@ -1,7 +1,7 @@
 //! Test-only: the strings that equivalence tests feed to a check and to its previous
 //! implementation (kept as an oracle) to prove that a faster version answers the
-//! same. They come from the fuzz corpora (`/work/fuzzcorpus/*/`, when that directory
-//! exists), the fuzz seeds and regressions (`.fuzz/`), the repository's own platform
+//! same. They come from a fuzzing campaign's corpus (`.fuzz/corpus/`, or the directory
+//! `KGEN_FUZZ_CORPUS` names, when there is one), the fuzz seeds and regressions (`.fuzz/`), the repository's own platform
 //! and examples and the tests' platforms, cut into whole lines, quoted strings,
 //! TOML keys and words, plus generated edge cases: every short string over a small
 //! alphabet that matters to the checks, unicode, and long strings.
@@ -38,7 +38,19 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn corpus_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    files_under(Path::new("/work/fuzzcorpus"), &mut files);
+    // A fuzzing campaign's corpus (docs/testing.md#fuzzing keeps it in
+    // `.fuzz/corpus/`, not committed), or the one `KGEN_FUZZ_CORPUS` names.
+    let fuzzed = std::env::var_os("KGEN_FUZZ_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".fuzz/corpus"));
+    if fuzzed.is_dir() {
+        files_under(&fuzzed, &mut files);
+    } else {
+        eprintln!(
+            "note: no fuzz corpus at {} (set KGEN_FUZZ_CORPUS): the equivalence tests use the seeds, examples and tests only",
+            fuzzed.display()
+        );
+    }
     for dir in [
         ".fuzz/seeds",
         ".fuzz/regressions",
