@@ -1,0 +1,125 @@
+//! KG304 and KG306: every namespaced object's namespace, and every custom resource's
+//! CRD, exists before the Application that needs it syncs (created by the same
+//! Application, by one synced before it in the bootstrap, or present on every cluster).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::project::{self, Cluster};
+use super::{crd_source, App, Checker, Deployed, SYSTEM_NAMESPACES};
+use crate::diagnostic::Diagnostic;
+use crate::rules;
+use crate::workspace::GENERATED_DIR;
+
+impl Checker<'_> {
+    /// Namespaces exist before the objects in them; CRDs before their resources.
+    pub(super) fn namespaces_and_crds(&mut self, apps: &[App], deployed: &[Deployed]) {
+        // (group, kind) → the first object and Application, and every bootstrap missing it.
+        let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
+            BTreeMap::new();
+        let mut ns_reported = BTreeSet::new();
+        // Each Application's bootstrap directory and cluster, and the Applications of
+        // each directory in order: the earlier waves are looked for among those alone.
+        let clusters: Vec<Cluster> = apps
+            .iter()
+            .map(|a| Cluster::of_destination(a.destination()))
+            .collect();
+        let mut same_dir: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, app) in apps.iter().enumerate() {
+            same_dir.entry(app.dir()).or_default().push(i);
+        }
+        for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
+            let cluster = clusters[a].clone();
+            // Namespaces this Application creates, or finds created before it.
+            let mut available: BTreeSet<String> =
+                SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+            if cluster.server == project::IN_CLUSTER_SERVER {
+                available.insert(self.spec.argocd_namespace.clone());
+            }
+            if app.creates_namespace() {
+                available.insert(app.destination_namespace().to_string());
+            }
+            let mut crds: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut crd_groups: BTreeSet<String> = BTreeSet::new();
+            let mut collect = |d: &Deployed, available: &mut BTreeSet<String>| {
+                for &i in &d.entries {
+                    let e = &self.inv.entries[i];
+                    if e.group.is_empty() && e.kind == "Namespace" {
+                        available.insert(e.name.clone());
+                    }
+                    if let Some(def) = &e.defines {
+                        crds.insert(def.clone());
+                    }
+                }
+                for f in &d.footprints {
+                    crd_groups.extend(f.crd_groups.iter().cloned());
+                }
+            };
+            collect(d, &mut available);
+            for &o in &same_dir[app.dir()] {
+                if apps[o].wave < app.wave && clusters[o] == cluster {
+                    collect(&deployed[o], &mut available);
+                }
+            }
+            let path = app.path.clone();
+            for &i in &d.entries {
+                let e = &self.inv.entries[i];
+                if let Some(ns) = &e.namespace {
+                    if !available.contains(ns) && ns_reported.insert((app.name.clone(), ns.clone()))
+                    {
+                        let epath = e.path.clone();
+                        let d = self.error(
+                            rules::NAMESPACE_MISSING,
+                            app,
+                            "namespace",
+                            (&epath, "metadata.namespace"),
+                            format!(
+                                "{} `{}` is in namespace `{ns}`, which neither `{}` nor an Application synced before it creates: the apply fails (namespaces \"{ns}\" not found)",
+                                e.kind, e.name, app.name
+                            ),
+                        );
+                        d.help = Some("kgen creates a service's namespace in its own Application, and a namespace several Applications share in `<cluster>-namespaces`; a namespace created elsewhere must be declared to kgen (see docs/argocd.md#namespaces)".into());
+                    }
+                }
+                if e.group.is_empty()
+                    || e.group == "argoproj.io"
+                    || crate::validate::schema::is_builtin_group(&e.group)
+                {
+                    continue;
+                }
+                let installed = crds.contains(&(e.group.clone(), e.kind.clone()))
+                    || crd_groups.contains(&e.group);
+                if !installed {
+                    missing_crds
+                        .entry((e.group.clone(), e.kind.clone()))
+                        .or_insert_with(|| (a, i, BTreeSet::new()))
+                        .2
+                        .insert(app.dir().to_string());
+                }
+            }
+            let _ = path;
+        }
+        for ((group, kind), (a, i, dirs)) in missing_crds {
+            let app = &apps[a];
+            let e = &self.inv.entries[i];
+            let dirs: Vec<String> = dirs.iter().map(|d| format!("generated/{d}/")).collect();
+            let d = Diagnostic::warning(
+                rules::CRD_ORDER,
+                format!(
+                    "{kind} ({group}) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap {}): the apply fails until the CRD exists",
+                    dirs.join(", ")
+                ),
+            )
+            .at_opt(
+                self.inv
+                    .hand_written(&e.path, "kind")
+                    .or_else(|| self.origin(app, crate::validate::SERVICE_ORIGIN)),
+            )
+            .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
+            .help(format!(
+                "install {} on the cluster before syncing (docs/argocd.md#crds)",
+                crd_source(&group)
+            ));
+            self.out.push(d);
+        }
+    }
+}
