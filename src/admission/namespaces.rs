@@ -18,7 +18,11 @@ impl Checker<'_> {
             BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
         // Each Application's bootstrap directory and cluster, and the Applications of
-        // each directory in order: the earlier waves are looked for among those alone.
+        // each directory by sync wave: the earlier waves are looked for among those
+        // alone, and only in the part of the list before the Application's own wave (an
+        // environment's ApplicationSet makes thousands of Applications in one wave:
+        // looking through all of them for each was quadratic). What is collected goes
+        // into sets, so the order it is collected in changes nothing.
         let clusters: Vec<Cluster> = apps
             .iter()
             .map(|a| Cluster::of_destination(a.destination()))
@@ -26,6 +30,9 @@ impl Checker<'_> {
         let mut same_dir: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, app) in apps.iter().enumerate() {
             same_dir.entry(app.dir()).or_default().push(i);
+        }
+        for list in same_dir.values_mut() {
+            list.sort_by_key(|&o| apps[o].wave);
         }
         for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
             let cluster = clusters[a].clone();
@@ -55,8 +62,10 @@ impl Checker<'_> {
                 }
             };
             collect(d, &mut available);
-            for &o in &same_dir[app.dir()] {
-                if apps[o].wave < app.wave && clusters[o] == cluster {
+            let list = &same_dir[app.dir()];
+            let earlier = list.partition_point(|&o| apps[o].wave < app.wave);
+            for &o in &list[..earlier] {
+                if clusters[o] == cluster {
                     collect(&deployed[o], &mut available);
                 }
             }
