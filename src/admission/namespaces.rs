@@ -35,7 +35,7 @@ impl Checker<'_> {
             list.sort_by_key(|&o| apps[o].wave);
         }
         for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
-            let cluster = clusters[a].clone();
+            let cluster = &clusters[a];
             // Namespaces this Application creates, or finds created before it.
             let mut available: BTreeSet<String> =
                 SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
@@ -65,11 +65,10 @@ impl Checker<'_> {
             let list = &same_dir[app.dir()];
             let earlier = list.partition_point(|&o| apps[o].wave < app.wave);
             for &o in &list[..earlier] {
-                if clusters[o] == cluster {
+                if clusters[o] == *cluster {
                     collect(&deployed[o], &mut available);
                 }
             }
-            let path = app.path.clone();
             for &i in &d.entries {
                 let e = &self.inv.entries[i];
                 if let Some(ns) = &e.namespace {
@@ -105,7 +104,6 @@ impl Checker<'_> {
                         .insert(app.dir().to_string());
                 }
             }
-            let _ = path;
         }
         for ((group, kind), (a, i, dirs)) in missing_crds {
             let app = &apps[a];
