@@ -1,0 +1,146 @@
+//! A service's `autoscaling` table (its HorizontalPodAutoscaler: bounds, targets,
+//! behavior) and its `metrics` table (the port and path Prometheus scrapes).
+
+use super::*;
+
+impl<'a> Resolver<'a> {
+    pub(super) fn autoscaling(
+        &mut self,
+        name: &str,
+        layers: &Layers<'a, ServiceLayer>,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Option<Autoscaling> {
+        let table = layers.pick(|l| l.autoscaling.as_ref())?;
+        if layers
+            .pick(|l| l.autoscaling.as_ref()?.enabled.as_ref())
+            .is_some_and(|e| !*e.value)
+        {
+            return None;
+        }
+        let get =
+            |f: fn(&crate::input::AutoscalingLayer) -> Option<&crate::spanned::Spanned<i64>>| {
+                layers.pick(move |l| f(l.autoscaling.as_ref()?))
+            };
+        let Some(max) = get(|a| a.max.as_ref()) else {
+            self.error(
+                rules::MISSING_KEY,
+                table.origin.clone(),
+                format!("autoscaling of `{name}` has no `max`"),
+            )
+            .help("add `max = <replicas>`, or `enabled = false` to turn autoscaling off");
+            return None;
+        };
+        origins.insert("autoscaling.max".into(), max.origin.clone());
+        let min = get(|a| a.min.as_ref());
+        if let Some(m) = &min {
+            origins.insert("autoscaling.min".into(), m.origin.clone());
+        }
+        let min_v = min
+            .as_ref()
+            .map_or(builtin::AUTOSCALING_MIN as i64, |m| *m.value);
+        let mut ok = true;
+        if min_v < 1 {
+            let o = min
+                .as_ref()
+                .map_or(table.origin.clone(), |m| m.origin.clone());
+            self.error(
+                rules::AUTOSCALING_BOUNDS,
+                o,
+                format!("autoscaling min {min_v} is below 1"),
+            )
+            .help("an HPA needs `min` of at least 1; to stop a service use `enabled = false`");
+            ok = false;
+        }
+        if *max.value < min_v {
+            self.error(
+                rules::AUTOSCALING_BOUNDS,
+                max.origin.clone(),
+                format!("autoscaling max {} is less than min {min_v}", max.value),
+            )
+            .label(format!("must be at least {min_v}"))
+            .help("raise `max` or lower `min` (tables merge: check `[defaults]`, the service and the overlay)");
+            ok = false;
+        }
+        if *max.value > 10_000 {
+            self.int_in_range(*max.value, 1, 10_000, &max.origin, "autoscaling max");
+            ok = false;
+        }
+        let mut pct = |this: &mut Self, key: &str, v: Option<Located<&i64>>| -> Option<u32> {
+            let v = v?;
+            origins.insert(format!("autoscaling.{key}"), v.origin.clone());
+            this.int_in_range(
+                *v.value,
+                1,
+                1000,
+                &v.origin,
+                &format!("autoscaling {key} target"),
+            )
+            .map(|v| v as u32)
+        };
+        let cpu = pct(self, "cpu", get(|a| a.cpu.as_ref()));
+        let memory = pct(self, "memory", get(|a| a.memory.as_ref()));
+        let cpu = if cpu.is_none() && memory.is_none() {
+            Some(builtin::AUTOSCALING_CPU)
+        } else {
+            cpu
+        };
+        let behavior = self.scaling_behavior(layers, origins);
+        ok.then_some(Autoscaling {
+            min: min_v as u32,
+            max: *max.value as u32,
+            cpu,
+            memory,
+            behavior,
+        })
+    }
+
+    pub(super) fn metrics(
+        &mut self,
+        layers: &Layers<'a, ServiceLayer>,
+        port: u16,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Option<Metrics> {
+        let table = layers.pick(|l| l.metrics.as_ref())?;
+        origins.insert("metrics".into(), table.origin.clone());
+        if layers
+            .pick(|l| l.metrics.as_ref()?.enabled.as_ref())
+            .is_some_and(|e| !*e.value)
+        {
+            return None;
+        }
+        let path = match layers.pick(|l| l.metrics.as_ref()?.path.as_ref()) {
+            Some(p) => {
+                if let Err(e) = names::check_http_path(p.value) {
+                    self.error(rules::INVALID_PATH, p.origin.clone(), e);
+                }
+                p.value.clone()
+            }
+            None => builtin::METRICS_PATH.into(),
+        };
+        let mport = match layers.pick(|l| l.metrics.as_ref()?.port.as_ref()) {
+            Some(p) => self
+                .int_in_range(*p.value, 1, 65535, &p.origin, "metrics port")
+                .unwrap_or(0) as u16,
+            None => port,
+        };
+        let interval = match layers.pick(|l| l.metrics.as_ref()?.interval.as_ref()) {
+            Some(i) => {
+                if !is_duration(i.value) {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        i.origin.clone(),
+                        format!("`{}` is not a Prometheus duration", i.value),
+                    )
+                    .help("write a duration like `30s`, `1m` or `1m30s`");
+                }
+                i.value.clone()
+            }
+            None => builtin::METRICS_INTERVAL.into(),
+        };
+        Some(Metrics {
+            path,
+            port: mport,
+            interval,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! One environment: its settings, cluster and namespaces, then every service of it
+//! (`Resolver::service`), and the checks across its services (routes, `calls`).
+
+use super::*;
+
+impl<'a> Resolver<'a> {
+    pub(super) fn environment(
+        &mut self,
+        name: &str,
+        name_span: &std::ops::Range<usize>,
+        layer: &'a crate::spanned::Spanned<EnvironmentLayer>,
+        cluster: &crate::spec::ClusterSpec,
+    ) -> Option<EnvSpec> {
+        let name_origin = self.at(name_span);
+        let errors_before = self.error_count();
+        if let Err(e) = names::check_dns1123_label(name) {
+            let d = self.error(
+                rules::INVALID_NAME,
+                name_origin.clone(),
+                format!("environment name: {e}"),
+            );
+            if let Some(n) = names::nearest_dns1123_label(name) {
+                d.label(format!("did you mean `{n}`?"));
+            }
+        }
+        if RESERVED_ENV_NAMES.contains(&name) {
+            self.error(
+                rules::RESERVED,
+                name_origin.clone(),
+                format!("`{name}` cannot be an environment name: kgen writes generated/{name}/ or generated/argocd/{name}/ for its own use"),
+            )
+            .help("choose another name, such as `ops` or `tools`");
+        }
+        let overlay = self.ws.overlays.get(name);
+        let mut layers: Layers<EnvironmentLayer> = Layers::new();
+        layers.push(self.pf, &layer.value);
+        if let Some(o) = overlay {
+            if let Some(e) = &o.data.environment {
+                layers.push(o.file, &e.value);
+            }
+        }
+        let project_at = layers.pick(|l| l.project.as_ref());
+        let project = project_at
+            .as_ref()
+            .map_or_else(|| name.to_string(), |p| p.value.clone());
+        let project_origin = project_at
+            .as_ref()
+            .map_or_else(|| name_origin.clone(), |p| p.origin.clone());
+        if let Some(p) = &project_at {
+            self.check_project_name(p.value, project_origin.clone());
+        }
+        if let Some(declared) = self
+            .platform_file()
+            .argocd
+            .as_ref()
+            .and_then(|a| a.projects.as_ref())
+        {
+            let known: Vec<&str> = declared.value.iter().map(|p| p.value.as_str()).collect();
+            if !known.contains(&project.as_str()) {
+                let hint = did_you_mean(&project, known.iter().copied());
+                let d = self.error(
+                    rules::UNKNOWN_PROJECT,
+                    project_origin,
+                    format!("environment `{name}` uses Argo CD project `{project}`, which `[argocd] projects` does not list"),
+                );
+                if let Some(h) = hint {
+                    d.label = Some(h);
+                }
+                d.help = Some(format!(
+                    "use one of: {}; or add `{project}` to `[argocd] projects`",
+                    known.join(", ")
+                ));
+            }
+        }
+        let sync = layers
+            .pick(|l| l.sync.as_ref())
+            .map_or(SyncMode::Manual, |s| *s.value);
+        let production = layers
+            .pick(|l| l.production.as_ref())
+            .is_some_and(|p| *p.value);
+
+        let mut vars = BTreeMap::new();
+        for (key, entry) in layers.map(|l| Some(&l.vars)) {
+            if RESERVED_VARS.contains(&key) {
+                self.error(
+                    rules::RESERVED,
+                    entry.key.clone(),
+                    format!("`{key}` is a built-in field of `env` and cannot be a variable"),
+                )
+                .help(format!("rename the variable; `{{{{ env.{key} }}}}` already means the environment's {key}"));
+                continue;
+            }
+            if !is_identifier(key) {
+                self.error(
+                    rules::INVALID_KEY,
+                    entry.key.clone(),
+                    format!("variable name `{key}` cannot be used in templates"),
+                )
+                .help("use letters, digits and `_`, starting with a letter, e.g. `aws_account`");
+                continue;
+            }
+            self.scan_secret(key, entry.value.value, &entry.value.origin);
+            vars.insert(key.to_string(), entry.value.value.clone());
+        }
+
+        let mut inputs = vec![self.ws.sources.get(self.pf).display.clone()];
+        if let Some(o) = overlay {
+            inputs.push(self.ws.sources.get(o.file).display.clone());
+        }
+        let mut env = EnvSpec {
+            name: name.to_string(),
+            cluster: cluster.name.clone(),
+            kubernetes_version: cluster.kubernetes_version,
+            destination: cluster.destination.clone(),
+            project,
+            sync,
+            production,
+            vars,
+            services: Vec::new(),
+            monitoring: None,
+            inputs,
+            // Set by `env_settings` below (it needs the template context).
+            workload_identity: crate::spec::WorkloadIdentity::Irsa,
+            secrets_backend: crate::spec::SecretsBackend::Csi,
+            external_secrets: crate::spec::ExternalSecretsSpec {
+                store: String::new(),
+                ssm_store: String::new(),
+                refresh_interval: String::new(),
+                api_version: String::new(),
+            },
+            secret_prefixes: Vec::new(),
+            ingress: crate::spec::IngressSpec {
+                class: crate::spec::IngressClass::Nginx,
+                controller_namespace: String::new(),
+                tls: true,
+                cluster_issuer: None,
+                alb: crate::spec::AlbSpec {
+                    scheme: crate::spec::AlbScheme::InternetFacing,
+                    certificate_arn: None,
+                    ssl_redirect: true,
+                    group: None,
+                    source_cidrs: Vec::new(),
+                },
+            },
+            network_policy: None,
+            origin: name_origin.clone(),
+            origins: BTreeMap::new(),
+            cluster_namespaces: Default::default(),
+        };
+        // The cluster's stack scrapes every environment on it.
+        env.monitoring = cluster.monitoring.clone();
+        env.cluster_namespaces = cluster
+            .monitoring
+            .iter()
+            .map(|m| m.namespace.clone())
+            .chain(cluster.addons.iter().map(|a| a.namespace.clone()))
+            .collect();
+        let ctx_env = env_context(&env);
+        let ctx_cluster = cluster_context(cluster);
+        self.env_settings(
+            &mut env,
+            &layer.value,
+            overlay.and_then(|o| o.data.environment.as_ref().map(|e| (o.file, &e.value))),
+            &ctx_env,
+            &ctx_cluster,
+        );
+        // Every enabled service's layers, then their namespaces (which other
+        // templates may read as `namespaces['<service>']`), then the services.
+        let mut enabled = Vec::new();
+        for (svc_key, svc_layer) in &self.platform_file().services {
+            let mut layers: Layers<ServiceLayer> = Layers::new();
+            if let Some(d) = &self.platform_file().defaults {
+                layers.push_base(self.pf, &d.value);
+            }
+            layers.push(self.pf, &svc_layer.value);
+            let mut header = self.at(&svc_key.span);
+            if let Some(o) = overlay {
+                if let Some((k, l)) = o.data.services.get_key_value(svc_key.value.as_str()) {
+                    layers.push(o.file, &l.value);
+                    header = Origin::new(o.file, k.span.clone());
+                }
+            }
+            if layers
+                .pick(|l| l.enabled.as_ref())
+                .is_some_and(|e| !*e.value)
+            {
+                continue;
+            }
+            enabled.push((svc_key, layers, header));
+        }
+        let env_namespace = self.env_layers(name).pick(|l| l.namespace.as_ref());
+        let mut namespaces = BTreeMap::new();
+        for (svc_key, layers, _) in &enabled {
+            if names::check_dns1123_label(&svc_key.value).is_err() {
+                continue;
+            }
+            let ctx = self.template_context(&svc_key.value, &ctx_env, &ctx_cluster, None);
+            let ns = self.namespace(&svc_key.value, layers, env_namespace.clone(), &env, &ctx);
+            namespaces.insert(svc_key.value.clone(), ns);
+        }
+        let ctx_namespaces = Value::from(
+            namespaces
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), Value::from(v.clone())))
+                .collect::<BTreeMap<String, Value>>(),
+        );
+        // Enabled, whether or not they resolve: a service with an error is not
+        // "disabled" for its callers.
+        let enabled_names: Vec<String> = enabled.iter().map(|(k, _, _)| k.value.clone()).collect();
+        for (svc_key, layers, header) in enabled {
+            let ns = namespaces.remove(&svc_key.value);
+            if let Some(s) = self.service(
+                &svc_key.value,
+                self.at(&svc_key.span),
+                header,
+                &layers,
+                &env,
+                Contexts {
+                    env: &ctx_env,
+                    cluster: &ctx_cluster,
+                    namespaces: &ctx_namespaces,
+                    namespace: ns,
+                },
+            ) {
+                env.services.push(s);
+            }
+        }
+        self.check_routes(&env);
+        self.check_calls(&env, &enabled_names);
+        (self.error_count() == errors_before).then_some(env)
+    }
+}
