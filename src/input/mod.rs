@@ -27,6 +27,11 @@ pub use workload::*;
 /// A map whose keys and values keep their spans.
 pub type SpannedMap<V> = BTreeMap<Spanned<String>, Spanned<V>>;
 
+/// The services of a file, by name. Each layer is boxed: a `ServiceLayer` is a few
+/// kilobytes of mostly empty fields, and a map's nodes hold their values inline, half
+/// of them unused (at 1,000 services and three overlays, 19 MB instead of 9 MB).
+pub type ServiceLayers = BTreeMap<Spanned<String>, Spanned<Box<ServiceLayer>>>;
+
 /// `platform.toml`: the whole platform, described once.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +46,7 @@ pub struct PlatformFile {
     pub environments: SpannedMap<EnvironmentLayer>,
     /// The services, by name. A name must be a DNS-1123 label: it becomes object names and a directory name.
     #[serde(default)]
-    pub services: SpannedMap<ServiceLayer>,
+    pub services: ServiceLayers,
     /// The Kubernetes clusters environments run on, by name (a DNS-1123 label). Several
     /// environments may share one cluster; what is installed once per cluster (the
     /// monitoring stack, its Argo CD project and bootstrap) is rendered once per cluster,
@@ -95,7 +100,7 @@ pub struct OverlayFile {
     pub environment: Option<Spanned<EnvironmentLayer>>,
     /// Merged over `[services.<name>]` of platform.toml, for this environment only.
     #[serde(default)]
-    pub services: SpannedMap<ServiceLayer>,
+    pub services: ServiceLayers,
     /// Merged over `[monitoring]` of platform.toml (and the cluster's `monitoring`), for
     /// this environment's cluster. Only when the environment has its cluster to itself:
     /// the stack of a shared cluster is configured under `[clusters.<name>] monitoring`.
