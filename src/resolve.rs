@@ -1146,7 +1146,9 @@ impl<'a> Resolver<'a> {
         // A DaemonSet (a node agent) gets a Service only when it asks for one: a
         // `service` table or its own `port`.
         let asks = kind != crate::spec::WorkloadKind::Daemonset
-            || layers.pick(|l| l.service.as_ref()).is_some_and(|s| !s.base)
+            || layers
+                .pick(|l| l.service.as_deref())
+                .is_some_and(|s| !s.base)
             || layers.pick(|l| l.port.as_ref()).is_some_and(|p| !p.base);
         let wants_service = kind.can_have_service()
             && asks
@@ -1160,7 +1162,7 @@ impl<'a> Resolver<'a> {
         };
         if service.is_none() {
             if let Some(i) = layers
-                .pick(|l| l.ingress.as_ref())
+                .pick(|l| l.ingress.as_deref())
                 .filter(|_| ingress.is_some())
             {
                 self.error(rules::KIND_MISMATCH, i.origin.clone(), format!("service `{name}` has an `ingress` but no Service (`service.enabled = false`)"))
@@ -1398,7 +1400,7 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, ServiceLayer>,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<Autoscaling> {
-        let table = layers.pick(|l| l.autoscaling.as_ref())?;
+        let table = layers.pick(|l| l.autoscaling.as_deref())?;
         if layers
             .pick(|l| l.autoscaling.as_ref()?.enabled.as_ref())
             .is_some_and(|e| !*e.value)
@@ -1488,7 +1490,7 @@ impl<'a> Resolver<'a> {
         port: u16,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<Metrics> {
-        let table = layers.pick(|l| l.metrics.as_ref())?;
+        let table = layers.pick(|l| l.metrics.as_deref())?;
         origins.insert("metrics".into(), table.origin.clone());
         if layers
             .pick(|l| l.metrics.as_ref()?.enabled.as_ref())
