@@ -258,9 +258,8 @@ pub struct ClusterLayer {
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.
-///
-/// The tables are boxed: most layers set a few keys (an overlay often only `tag`), and
-/// a layer held them all inline (about 4 KB each, 4,000 layers at 1,000 services).
+// The tables are boxed: most layers set a few keys (an overlay often only `tag`),
+// and a layer held them all inline (about 4 KB each, 4,000 layers at 1,000 services).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceLayer {
