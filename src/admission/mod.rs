@@ -23,6 +23,7 @@
 
 pub mod expand;
 pub mod glob;
+mod inventory;
 mod namespaces;
 mod ownership;
 pub mod project;
@@ -32,101 +33,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
-use crate::render::{argocd, monitoring, Object};
+use crate::render::{argocd, monitoring};
 use crate::rules;
 use crate::source::Origin;
 use crate::spec::PlatformSpec;
 use crate::workspace::GENERATED_DIR;
+pub use inventory::{Entry, Inventory, Locator};
 use project::{Cluster, Project};
 
 /// Namespaces every cluster has.
 pub const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// What admission needs of one rendered object.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// Path under `generated/`.
-    pub path: String,
-    pub group: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    /// For a CustomResourceDefinition: the group and kind it defines.
-    pub defines: Option<(String, String)>,
-}
-
-/// Where a field (a rendered path, `kind`, `metadata.namespace`) of a hand-written
-/// object is in its file.
-pub type Locator = std::sync::Arc<dyn Fn(&str) -> Origin + Send + Sync>;
-
-/// Every object of a run, recorded batch by batch (the Argo CD objects whole).
-#[derive(Default)]
-pub struct Inventory {
-    entries: Vec<Entry>,
-    argo: Vec<(String, Value)>,
-    /// Where objects that are not kgen's rendering came from (a hand-written file),
-    /// by path: diagnostics about them point there.
-    origins: std::collections::HashMap<String, Locator>,
-}
-
-impl std::fmt::Debug for Inventory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inventory")
-            .field("entries", &self.entries)
-            .field("argo", &self.argo)
-            .field("hand_written", &self.origins.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-impl Inventory {
-    /// Records that the object at `path` was written by hand, and how to find its
-    /// fields in its file.
-    pub fn locate(&mut self, path: &str, locator: Locator) {
-        self.origins.insert(path.to_string(), locator);
-    }
-
-    /// Where `field` of the hand-written object at `path` is, if it is one.
-    fn hand_written(&self, path: &str, field: &str) -> Option<Origin> {
-        let field = if field == "(root)" { "" } else { field };
-        self.origins.get(path).map(|l| l(field))
-    }
-
-    pub fn record(&mut self, objects: &[Object]) {
-        for o in objects {
-            let v = &o.value;
-            let Some(kind) = v.get("kind").and_then(Value::as_str) else {
-                continue;
-            };
-            let api = v["apiVersion"].as_str().unwrap_or("");
-            let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
-            let meta = &v["metadata"];
-            let defines = (kind == "CustomResourceDefinition").then(|| {
-                (
-                    v["spec"]["group"].as_str().unwrap_or("").to_string(),
-                    v["spec"]["names"]["kind"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            });
-            if group == "argoproj.io"
-                && matches!(kind, "Application" | "ApplicationSet" | "AppProject")
-            {
-                self.argo.push((o.path.clone(), v.clone()));
-            }
-            self.entries.push(Entry {
-                path: o.path.clone(),
-                group,
-                kind: kind.to_string(),
-                namespace: meta["namespace"].as_str().map(str::to_string),
-                name: meta["name"].as_str().unwrap_or("").to_string(),
-                defines,
-            });
-        }
-    }
-}
 
 /// One Application, as Argo CD will see it.
 struct App {
@@ -218,7 +135,7 @@ pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
         project_destinations: Default::default(),
     };
     for (i, e) in inv.entries.iter().enumerate() {
-        let dir = e.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let dir = e.path().rsplit_once('/').map_or("", |(d, _)| d);
         c.by_dir.entry(dir).or_default().push(i);
     }
     let apps = c.applications();
@@ -627,9 +544,9 @@ impl<'a> Checker<'a> {
         let mut reported = BTreeSet::new();
         for &i in &d.entries {
             let e = &self.inv.entries[i];
-            let namespaced = e.namespace.is_some();
-            if !p.kind_permitted(&e.group, &e.kind, &e.name, namespaced)
-                && reported.insert((e.group.clone(), e.kind.clone()))
+            let namespaced = e.namespace().is_some();
+            if !p.kind_permitted(e.group(), e.kind(), e.name(), namespaced)
+                && reported.insert((e.group().to_string(), e.kind().to_string()))
             {
                 let list = if namespaced {
                     "namespaceResourceWhitelist"
@@ -640,14 +557,14 @@ impl<'a> Checker<'a> {
                     rules::NOT_PERMITTED,
                     app,
                     "service",
-                    (&e.path, "kind"),
+                    (e.path(), "kind"),
                     format!(
                         "{} `{}` is a kind project `{}` does not permit (`{list}`): Argo CD fails the sync of `{}` (\"resource {}:{} is not permitted in project {}\")",
-                        e.kind, e.name, p.name, app.name, e.group, e.kind, p.name
+                        e.kind(), e.name(), p.name, app.name, e.group(), e.kind(), p.name
                     ),
                 );
             }
-            if let Some(ns) = &e.namespace {
+            if let Some(ns) = e.namespace() {
                 if !self.destination_permitted(project, &cluster, ns)
                     && reported.insert((String::new(), format!("ns:{ns}")))
                 {
@@ -655,10 +572,10 @@ impl<'a> Checker<'a> {
                         rules::NOT_PERMITTED,
                         app,
                         "namespace",
-                        (&e.path, "metadata.namespace"),
+                        (e.path(), "metadata.namespace"),
                         format!(
                             "{} `{}` is in namespace `{ns}`, which project `{}` does not permit on `{}`: Argo CD fails the sync of `{}` (\"namespace {ns} is not permitted in project '{}'\")",
-                            e.kind, e.name, p.name, cluster.shown(), app.name, p.name
+                            e.kind(), e.name(), p.name, cluster.shown(), app.name, p.name
                         ),
                     );
                 }

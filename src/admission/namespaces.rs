@@ -50,10 +50,10 @@ impl Checker<'_> {
             let mut collect = |d: &Deployed, available: &mut BTreeSet<String>| {
                 for &i in &d.entries {
                     let e = &self.inv.entries[i];
-                    if e.group.is_empty() && e.kind == "Namespace" {
-                        available.insert(e.name.clone());
+                    if e.group().is_empty() && e.kind() == "Namespace" {
+                        available.insert(e.name().to_string());
                     }
-                    if let Some(def) = &e.defines {
+                    if let Some(def) = e.defines.as_deref() {
                         crds.insert(def.clone());
                     }
                 }
@@ -71,10 +71,11 @@ impl Checker<'_> {
             }
             for &i in &d.entries {
                 let e = &self.inv.entries[i];
-                if let Some(ns) = &e.namespace {
-                    if !available.contains(ns) && ns_reported.insert((app.name.clone(), ns.clone()))
+                if let Some(ns) = e.namespace() {
+                    if !available.contains(ns)
+                        && ns_reported.insert((app.name.clone(), ns.to_string()))
                     {
-                        let epath = e.path.clone();
+                        let epath = e.path().to_string();
                         let d = self.error(
                             rules::NAMESPACE_MISSING,
                             app,
@@ -82,23 +83,23 @@ impl Checker<'_> {
                             (&epath, "metadata.namespace"),
                             format!(
                                 "{} `{}` is in namespace `{ns}`, which neither `{}` nor an Application synced before it creates: the apply fails (namespaces \"{ns}\" not found)",
-                                e.kind, e.name, app.name
+                                e.kind(), e.name(), app.name
                             ),
                         );
                         d.help = Some("kgen creates a service's namespace in its own Application, and a namespace several Applications share in `<cluster>-namespaces`; a namespace created elsewhere must be declared to kgen (see docs/argocd.md#namespaces)".into());
                     }
                 }
-                if e.group.is_empty()
-                    || e.group == "argoproj.io"
-                    || crate::validate::schema::is_builtin_group(&e.group)
+                if e.group().is_empty()
+                    || e.group() == "argoproj.io"
+                    || crate::validate::schema::is_builtin_group(e.group())
                 {
                     continue;
                 }
-                let installed = crds.contains(&(e.group.clone(), e.kind.clone()))
-                    || crd_groups.contains(&e.group);
+                let installed = crds.contains(&(e.group().to_string(), e.kind().to_string()))
+                    || crd_groups.contains(e.group());
                 if !installed {
                     missing_crds
-                        .entry((e.group.clone(), e.kind.clone()))
+                        .entry((e.group().to_string(), e.kind().to_string()))
                         .or_insert_with(|| (a, i, BTreeSet::new()))
                         .2
                         .insert(app.dir().to_string());
@@ -118,10 +119,10 @@ impl Checker<'_> {
             )
             .at_opt(
                 self.inv
-                    .hand_written(&e.path, "kind")
+                    .hand_written(e.path(), "kind")
                     .or_else(|| self.origin(app, crate::validate::SERVICE_ORIGIN)),
             )
-            .target(format!("{GENERATED_DIR}/{}", e.path), "kind")
+            .target(format!("{GENERATED_DIR}/{}", e.path()), "kind")
             .help(format!(
                 "install {} on the cluster before syncing (docs/argocd.md#crds)",
                 crd_source(&group)

@@ -67,14 +67,8 @@ impl Checker<'_> {
             let cluster = &clusters[a];
             for &i in &d.entries {
                 let e = &inv.entries[i];
-                let ns = e.namespace.as_deref().unwrap_or("");
-                let key = (
-                    cluster,
-                    e.group.as_str(),
-                    e.kind.as_str(),
-                    ns,
-                    e.name.as_str(),
-                );
+                let ns = e.namespace().unwrap_or("");
+                let key = (cluster, e.group(), e.kind(), ns, e.name());
                 match owner.get(&key) {
                     Some(&(first, fi)) if first != a => {
                         clashes.entry((first, a)).or_default().push((fi, i));
@@ -91,12 +85,12 @@ impl Checker<'_> {
             // Name the Namespace when it is among them: the root of the clash.
             let shown = pairs
                 .iter()
-                .find(|(_, i)| self.inv.entries[*i].kind == "Namespace")
+                .find(|(_, i)| self.inv.entries[*i].kind() == "Namespace")
                 .unwrap_or(&pairs[0]);
             let e = &self.inv.entries[shown.1];
-            let what = match &e.namespace {
-                Some(ns) => format!("{} `{}` in namespace `{ns}`", e.kind, e.name),
-                None => format!("{} `{}`", e.kind, e.name),
+            let what = match e.namespace() {
+                Some(ns) => format!("{} `{}` in namespace `{ns}`", e.kind(), e.name()),
+                None => format!("{} `{}`", e.kind(), e.name()),
             };
             let more = if pairs.len() > 1 {
                 format!(" and {} more object(s)", pairs.len() - 1)
@@ -104,7 +98,7 @@ impl Checker<'_> {
                 String::new()
             };
             let cluster = Cluster::of_destination(b.destination());
-            let path = e.path.clone();
+            let path = e.path().to_string();
             let d = self.error(
                 rules::SHARED_OBJECT,
                 b,

@@ -132,11 +132,11 @@ fn patch_file_names(ws: &Workspace) -> BTreeSet<String> {
         .defaults
         .iter()
         .map(|d| &d.value)
-        .chain(p.services.values().map(|s| &s.value))
+        .chain(p.services.values().map(|s| &*s.value))
         .chain(
             ws.overlays
                 .values()
-                .flat_map(|o| o.data.services.values().map(|s| &s.value)),
+                .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
         );
     layers
         .flat_map(|l| l.patches.values())

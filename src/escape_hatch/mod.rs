@@ -92,11 +92,11 @@ impl<'w> Hatch<'w> {
             .defaults
             .iter()
             .map(|d| &d.value)
-            .chain(ws.platform.services.values().map(|s| &s.value))
+            .chain(ws.platform.services.values().map(|s| &*s.value))
             .chain(
                 ws.overlays
                     .values()
-                    .flat_map(|o| o.data.services.values().map(|s| &s.value)),
+                    .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
             )
             .any(|l| !l.patches.is_empty());
         let mut cluster_objects: BTreeMap<String, Vec<Placed>> = BTreeMap::new();

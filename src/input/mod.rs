@@ -27,6 +27,11 @@ pub use workload::*;
 /// A map whose keys and values keep their spans.
 pub type SpannedMap<V> = BTreeMap<Spanned<String>, Spanned<V>>;
 
+/// The services of a file, by name. Each layer is boxed: a `ServiceLayer` is a few
+/// kilobytes of mostly empty fields, and a map's nodes hold their values inline, half
+/// of them unused (at 1,000 services and three overlays, 19 MB instead of 9 MB).
+pub type ServiceLayers = BTreeMap<Spanned<String>, Spanned<Box<ServiceLayer>>>;
+
 /// `platform.toml`: the whole platform, described once.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +46,7 @@ pub struct PlatformFile {
     pub environments: SpannedMap<EnvironmentLayer>,
     /// The services, by name. A name must be a DNS-1123 label: it becomes object names and a directory name.
     #[serde(default)]
-    pub services: SpannedMap<ServiceLayer>,
+    pub services: ServiceLayers,
     /// The Kubernetes clusters environments run on, by name (a DNS-1123 label). Several
     /// environments may share one cluster; what is installed once per cluster (the
     /// monitoring stack, its Argo CD project and bootstrap) is rendered once per cluster,
@@ -95,7 +100,7 @@ pub struct OverlayFile {
     pub environment: Option<Spanned<EnvironmentLayer>>,
     /// Merged over `[services.<name>]` of platform.toml, for this environment only.
     #[serde(default)]
-    pub services: SpannedMap<ServiceLayer>,
+    pub services: ServiceLayers,
     /// Merged over `[monitoring]` of platform.toml (and the cluster's `monitoring`), for
     /// this environment's cluster. Only when the environment has its cluster to itself:
     /// the stack of a shared cluster is configured under `[clusters.<name>] monitoring`.
@@ -253,6 +258,8 @@ pub struct ClusterLayer {
 }
 
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.
+// The tables are boxed: most layers set a few keys (an overlay often only `tag`),
+// and a layer held them all inline (about 4 KB each, 4,000 layers at 1,000 services).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceLayer {
@@ -280,10 +287,10 @@ pub struct ServiceLayer {
     pub namespace: Option<Spanned<String>>,
     /// CPU and memory requests and limits.
     #[serde(default)]
-    pub resources: Option<Spanned<ResourcesLayer>>,
+    pub resources: Option<Box<Spanned<ResourcesLayer>>>,
     /// HTTP probe paths on the container port.
     #[serde(default)]
-    pub probes: Option<Spanned<ProbesLayer>>,
+    pub probes: Option<Box<Spanned<ProbesLayer>>>,
     /// Environment variables, `NAME = "value"` (values are templates). Literal secrets are refused: use `secrets`.
     #[serde(default)]
     pub env: SpannedMap<Scalar>,
@@ -292,7 +299,7 @@ pub struct ServiceLayer {
     pub config: SpannedMap<Scalar>,
     /// Horizontal Pod Autoscaler. Present with `max` set means an HPA owns the replica count.
     #[serde(default)]
-    pub autoscaling: Option<Spanned<AutoscalingLayer>>,
+    pub autoscaling: Option<Box<Spanned<AutoscalingLayer>>>,
     /// IAM role ARN for IRSA (`eks.amazonaws.com/role-arn` on the ServiceAccount), a template.
     #[serde(default)]
     pub iam_role: Option<Spanned<String>>,
@@ -304,19 +311,19 @@ pub struct ServiceLayer {
     pub run_as_user: Option<Spanned<i64>>,
     /// Prometheus scraping of this service (a ServiceMonitor). Off unless set.
     #[serde(default)]
-    pub metrics: Option<Spanned<MetricsLayer>>,
+    pub metrics: Option<Box<Spanned<MetricsLayer>>>,
     /// Makes the service public: an Ingress for `host`, with TLS and DNS. Off unless set.
     #[serde(default)]
-    pub ingress: Option<Spanned<ServiceIngressLayer>>,
+    pub ingress: Option<Box<Spanned<ServiceIngressLayer>>>,
     /// Services this one calls. Their NetworkPolicies admit this service's pods. Default: none.
     #[serde(default)]
     pub calls: Option<Spanned<Vec<Spanned<String>>>>,
     /// PodDisruptionBudget, written whenever the service can run more than one replica.
     #[serde(default)]
-    pub disruption_budget: Option<Spanned<DisruptionBudgetLayer>>,
+    pub disruption_budget: Option<Box<Spanned<DisruptionBudgetLayer>>>,
     /// topologySpreadConstraints of the pods across zones and nodes.
     #[serde(default)]
-    pub spread: Option<Spanned<SpreadLayer>>,
+    pub spread: Option<Box<Spanned<SpreadLayer>>>,
     /// Policy rules waived for this service, each with a written reason:
     /// `[{ rule = "KG202", reason = "..." }]`. Only under `[services.<name>]` in platform.toml.
     #[serde(default)]
@@ -337,7 +344,7 @@ pub struct ServiceLayer {
     pub ports: SpannedMap<PortLayer>,
     /// The service's Service: `{ type = "NodePort", port = 80 }`, or `{ enabled = false }`.
     #[serde(default)]
-    pub service: Option<Spanned<ServicePortLayer>>,
+    pub service: Option<Box<Spanned<ServicePortLayer>>>,
     /// Containers running beside the main one, by name (native sidecars: init
     /// containers that keep running).
     #[serde(default)]
@@ -360,7 +367,7 @@ pub struct ServiceLayer {
     pub tolerations: Option<Spanned<Vec<TolerationLayer>>>,
     /// Required and preferred node labels.
     #[serde(default)]
-    pub node_affinity: Option<Spanned<NodeAffinityLayer>>,
+    pub node_affinity: Option<Box<Spanned<NodeAffinityLayer>>>,
     /// PriorityClass of the pods. Default: none (the cluster's default).
     #[serde(default)]
     pub priority_class: Option<Spanned<String>>,
@@ -386,25 +393,25 @@ pub struct ServiceLayer {
     pub pod_annotations: SpannedMap<String>,
     /// The ServiceAccount's settings.
     #[serde(default)]
-    pub service_account: Option<Spanned<ServiceAccountLayer>>,
+    pub service_account: Option<Box<Spanned<ServiceAccountLayer>>>,
     /// How new versions replace old pods.
     #[serde(default)]
-    pub rollout: Option<Spanned<RolloutLayer>>,
+    pub rollout: Option<Box<Spanned<RolloutLayer>>>,
     /// `cronjob` only: the schedule, five cron fields (`"0 3 * * *"`) or a macro such as `@daily`.
     #[serde(default)]
     pub schedule: Option<Spanned<String>>,
     /// `cronjob` only: time zone, concurrency, history, deadline, suspension.
     #[serde(default)]
-    pub cron: Option<Spanned<CronLayer>>,
+    pub cron: Option<Box<Spanned<CronLayer>>>,
     /// `job` and `cronjob`: retries, deadlines, completions.
     #[serde(default)]
-    pub job: Option<Spanned<JobLayer>>,
+    pub job: Option<Box<Spanned<JobLayer>>>,
     /// `job` only: run it as an Argo CD hook (e.g. `{ phase = "PreSync" }` for a migration).
     #[serde(default)]
-    pub hook: Option<Spanned<HookLayer>>,
+    pub hook: Option<Box<Spanned<HookLayer>>>,
     /// `statefulset` only: pod management and volume claim retention.
     #[serde(default)]
-    pub statefulset: Option<Spanned<StatefulSetLayer>>,
+    pub statefulset: Option<Box<Spanned<StatefulSetLayer>>>,
     /// Patches on the service's rendered objects, by name (applied in name order, after
     /// rendering and before validation): a JSON merge patch (`merge`), a JSON Patch
     /// (`json`) or a YAML file of either (`file`). See docs/escape-hatch.md.

@@ -498,10 +498,10 @@ fn layers<'a>(ws: &'a Workspace, env: &str, service: &str) -> Vec<&'a ServiceLay
         .get(env)
         .and_then(|o| o.data.services.get(service))
     {
-        out.push(&l.value);
+        out.push(&*l.value);
     }
     if let Some(l) = ws.platform.services.get(service) {
-        out.push(&l.value);
+        out.push(&*l.value);
     }
     if let Some(d) = &ws.platform.defaults {
         out.push(&d.value);
@@ -576,7 +576,7 @@ pub(crate) fn overlay_version(
         .overlays
         .get(env)
         .and_then(|o| o.data.services.get(service))
-        .map(|l| &l.value)
+        .map(|l| &*l.value)
         .into_iter()
         .collect();
     version_in(&own, container).0

@@ -10,7 +10,7 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, ServiceLayer>,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<Autoscaling> {
-        let table = layers.pick(|l| l.autoscaling.as_ref())?;
+        let table = layers.pick(|l| l.autoscaling.as_deref())?;
         if layers
             .pick(|l| l.autoscaling.as_ref()?.enabled.as_ref())
             .is_some_and(|e| !*e.value)
@@ -100,7 +100,7 @@ impl<'a> Resolver<'a> {
         port: u16,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<Metrics> {
-        let table = layers.pick(|l| l.metrics.as_ref())?;
+        let table = layers.pick(|l| l.metrics.as_deref())?;
         origins.insert("metrics".into(), table.origin.clone());
         if layers
             .pick(|l| l.metrics.as_ref()?.enabled.as_ref())

@@ -22,7 +22,7 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, ServiceLayer>,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<DisruptionBudget> {
-        if let Some(t) = layers.pick(|l| l.disruption_budget.as_ref()) {
+        if let Some(t) = layers.pick(|l| l.disruption_budget.as_deref()) {
             origins.insert("disruption_budget".into(), t.origin);
         }
         if layers

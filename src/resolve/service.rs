@@ -369,7 +369,9 @@ impl<'a> Resolver<'a> {
         // A DaemonSet (a node agent) gets a Service only when it asks for one: a
         // `service` table or its own `port`.
         let asks = kind != crate::spec::WorkloadKind::Daemonset
-            || layers.pick(|l| l.service.as_ref()).is_some_and(|s| !s.base)
+            || layers
+                .pick(|l| l.service.as_deref())
+                .is_some_and(|s| !s.base)
             || layers.pick(|l| l.port.as_ref()).is_some_and(|p| !p.base);
         let wants_service = kind.can_have_service()
             && asks
@@ -383,7 +385,7 @@ impl<'a> Resolver<'a> {
         };
         if service.is_none() {
             if let Some(i) = layers
-                .pick(|l| l.ingress.as_ref())
+                .pick(|l| l.ingress.as_deref())
                 .filter(|_| ingress.is_some())
             {
                 self.error(rules::KIND_MISMATCH, i.origin.clone(), format!("service `{name}` has an `ingress` but no Service (`service.enabled = false`)"))

@@ -30,7 +30,7 @@ impl<'a> Resolver<'a> {
         ctx: &Value,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Option<IngressRoute> {
-        let table = layers.pick(|l| l.ingress.as_ref())?;
+        let table = layers.pick(|l| l.ingress.as_deref())?;
         origins.insert("ingress".into(), table.origin.clone());
         if layers
             .pick(|l| l.ingress.as_ref()?.enabled.as_ref())

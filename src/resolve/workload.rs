@@ -113,40 +113,46 @@ impl<'a> Resolver<'a> {
         let o = match key {
             "port" => layers.pick(|l| l.port.as_ref()).map(|v| (v.origin, v.base)),
             "service" => layers
-                .pick(|l| l.service.as_ref())
+                .pick(|l| l.service.as_deref())
                 .map(|v| (v.origin, v.base)),
             "ingress" => layers
-                .pick(|l| l.ingress.as_ref())
+                .pick(|l| l.ingress.as_deref())
                 .map(|v| (v.origin, v.base)),
             "metrics" => layers
-                .pick(|l| l.metrics.as_ref())
+                .pick(|l| l.metrics.as_deref())
                 .map(|v| (v.origin, v.base)),
             "replicas" => layers
                 .pick(|l| l.replicas.as_ref())
                 .map(|v| (v.origin, v.base)),
             "autoscaling" => layers
-                .pick(|l| l.autoscaling.as_ref())
+                .pick(|l| l.autoscaling.as_deref())
                 .map(|v| (v.origin, v.base)),
             "disruption_budget" => layers
-                .pick(|l| l.disruption_budget.as_ref())
+                .pick(|l| l.disruption_budget.as_deref())
                 .map(|v| (v.origin, v.base)),
             "spread" => layers
-                .pick(|l| l.spread.as_ref())
+                .pick(|l| l.spread.as_deref())
                 .map(|v| (v.origin, v.base)),
             "probes" => layers
-                .pick(|l| l.probes.as_ref())
+                .pick(|l| l.probes.as_deref())
                 .map(|v| (v.origin, v.base)),
             "schedule" => layers
                 .pick(|l| l.schedule.as_ref())
                 .map(|v| (v.origin, v.base)),
-            "cron" => layers.pick(|l| l.cron.as_ref()).map(|v| (v.origin, v.base)),
-            "job" => layers.pick(|l| l.job.as_ref()).map(|v| (v.origin, v.base)),
-            "hook" => layers.pick(|l| l.hook.as_ref()).map(|v| (v.origin, v.base)),
+            "cron" => layers
+                .pick(|l| l.cron.as_deref())
+                .map(|v| (v.origin, v.base)),
+            "job" => layers
+                .pick(|l| l.job.as_deref())
+                .map(|v| (v.origin, v.base)),
+            "hook" => layers
+                .pick(|l| l.hook.as_deref())
+                .map(|v| (v.origin, v.base)),
             "statefulset" => layers
-                .pick(|l| l.statefulset.as_ref())
+                .pick(|l| l.statefulset.as_deref())
                 .map(|v| (v.origin, v.base)),
             "rollout" => layers
-                .pick(|l| l.rollout.as_ref())
+                .pick(|l| l.rollout.as_deref())
                 .map(|v| (v.origin, v.base)),
             _ => None,
         };
@@ -193,7 +199,7 @@ impl<'a> Resolver<'a> {
             }),
             WorkloadKind::Job => {
                 let job = self.job(kind, layers, origins);
-                let hook = layers.pick(|l| l.hook.as_ref()).and_then(|h| {
+                let hook = layers.pick(|l| l.hook.as_deref()).and_then(|h| {
                     origins.insert("hook".into(), h.origin.clone());
                     let Some(phase) = layers.pick(|l| l.hook.as_ref()?.phase.as_ref()) else {
                         self.error(rules::MISSING_KEY, h.origin.clone(), format!("service `{name}`'s `hook` has no `phase`"))
@@ -335,7 +341,7 @@ impl<'a> Resolver<'a> {
             if let Some(t) = layers.pick(|l| l.job.as_ref()?.ttl_after_finished.as_ref()) {
                 // A Job Argo CD manages and the TTL controller deletes is re-created at
                 // the next sync (it is in Git, no longer in the cluster): it runs again.
-                if layers.pick(|l| l.hook.as_ref()).is_none() {
+                if layers.pick(|l| l.hook.as_deref()).is_none() {
                     self.error(
                         rules::INVALID_VALUE,
                         t.origin.clone(),
