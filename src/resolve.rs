@@ -41,9 +41,9 @@ mod traffic;
 mod workload;
 
 pub use clusters::{OLDEST_KUBERNETES, RESERVED_CLUSTER_NAMES};
-pub use env_settings::{is_cidr, is_go_duration};
+pub use env_settings::is_cidr;
 pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
-pub use formats::{is_chart_version, is_duration, is_semver};
+pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
 pub use secret_paths::secret_path;
 pub use traffic::check_host;

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use minijinja::Value;
 
-use super::{builtin, Amend, Resolver};
+use super::{builtin, is_go_duration, Amend, Resolver};
 use crate::input::{
     EgressPolicy, EnvironmentLayer, IngressClass, SecretsBackend, WorkloadIdentity,
 };
@@ -409,36 +409,6 @@ pub fn is_cidr(s: &str) -> bool {
         && len.parse::<u32>().is_ok_and(|n| n <= max)
 }
 
-/// A Go `time.Duration` string: `1h`, `30m`, `1h30m`, `1.5h`, `0s` (units ns us µs ms s m h).
-pub fn is_go_duration(s: &str) -> bool {
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let number = rest
-            .char_indices()
-            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-            .map_or(rest.len(), |(i, _)| i);
-        let digits = &rest[..number];
-        if digits.is_empty() || digits == "." || digits.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[number..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
-            .iter()
-            .find(|u| rest.starts_with(**u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,17 +422,5 @@ mod tests {
         assert!(!is_cidr("10.0.0.0/33"));
         assert!(!is_cidr("10.0.0/16"));
         assert!(!is_cidr("10.0.0.0/"));
-    }
-
-    #[test]
-    fn go_durations() {
-        for ok in [
-            "1h", "30m", "1h30m", "1.5h", "0s", "0", "10m0s", "500ms", "1h0m0s",
-        ] {
-            assert!(is_go_duration(ok), "{ok}");
-        }
-        for bad in ["", "1d", "h", "1 h", "1.2.3s", "-1h", "1hour"] {
-            assert!(!is_go_duration(bad), "{bad}");
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! The shapes of single values resolution checks: identifiers (template variable
-//! names), IAM role ARNs, durations, chart versions and semantic versions.
+//! names), IAM role ARNs, Prometheus and Go durations, chart versions and semantic versions.
 
 pub(super) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -28,20 +28,48 @@ pub(super) fn is_iam_role_arn(s: &str) -> bool {
 
 /// Prometheus duration: one or more `<number><unit>` with units y w d h m s ms.
 pub fn is_duration(s: &str) -> bool {
+    unit_runs(
+        s,
+        |rest| rest.bytes().take_while(u8::is_ascii_digit).count(),
+        &["ms", "y", "w", "d", "h", "m", "s"],
+    )
+}
+
+/// A Go `time.Duration` string: `1h`, `30m`, `1h30m`, `1.5h`, `0s` (units ns us µs ms s m h).
+pub fn is_go_duration(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    let number = |rest: &str| {
+        let n = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+            .map_or(rest.len(), |(i, _)| i);
+        let digits = &rest[..n];
+        if digits == "." || digits.matches('.').count() > 1 {
+            0
+        } else {
+            n
+        }
+    };
+    unit_runs(s, number, &["ns", "us", "µs", "ms", "s", "m", "h"])
+}
+
+/// Whether `s` is one or more runs of a number (its length in bytes given by
+/// `number`, 0 for none) followed by one of `units` (tried in order: a longer unit
+/// before its prefix).
+fn unit_runs(s: &str, number: impl Fn(&str) -> usize, units: &[&str]) -> bool {
     let mut rest = s;
     if rest.is_empty() {
         return false;
     }
     while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
+        let n = number(rest);
+        if n == 0 {
             return false;
         }
-        rest = &rest[digits..];
-        let unit = ["ms", "y", "w", "d", "h", "m", "s"]
-            .iter()
-            .find(|u| rest.starts_with(**u));
-        match unit {
+        rest = &rest[n..];
+        match units.iter().find(|u| rest.starts_with(**u)) {
             Some(u) => rest = &rest[u.len()..],
             None => return false,
         }
@@ -92,5 +120,17 @@ mod tests {
         ));
         assert!(!is_iam_role_arn("arn:aws:iam::1234:role/x"));
         assert!(!is_iam_role_arn("aux-service-role"));
+    }
+
+    #[test]
+    fn go_durations() {
+        for ok in [
+            "1h", "30m", "1h30m", "1.5h", "0s", "0", "10m0s", "500ms", "1h0m0s",
+        ] {
+            assert!(is_go_duration(ok), "{ok}");
+        }
+        for bad in ["", "1d", "h", "1 h", "1.2.3s", "-1h", "1hour"] {
+            assert!(!is_go_duration(bad), "{bad}");
+        }
     }
 }
