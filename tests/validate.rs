@@ -533,6 +533,104 @@ items:
     );
 }
 
+/// The help of a finding in a hand-written file speaks of manifest fields and
+/// annotations, never of platform.toml keys (`probes = ...`, `sidecars.<name>`).
+#[test]
+fn validate_paths_help_speaks_in_manifest_terms() {
+    let p = Platform::empty();
+    let deployment = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    kgen.dev/waive-KG203: \"fixture\"
+    kgen.dev/waive-KG204: \"fixture\"
+    kgen.dev/waive-KG205: \"fixture\"
+    kgen.dev/waive-KG207: \"fixture\"
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      serviceAccountName: web
+      initContainers:
+      - name: proxy
+        image: registry.example.com/proxy:1
+        restartPolicy: Always
+        ports: [{containerPort: 9000, name: admin}]
+      containers:
+      - name: web
+        image: registry.example.com/web:1
+        ports: [{containerPort: 8080, name: http}]
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+";
+    p.write("web.yaml", deployment);
+    let out = p.kgen(&["validate", "--format", "json", "web.yaml"]);
+    // KG201 is an error; the rest are warnings.
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["field"].as_str().unwrap().to_string(),
+                d["help"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let waive = "or waive KG202 with the annotation `kgen.dev/waive-KG202: \"<reason>\"`";
+    let expected: Vec<(String, String, String)> = vec![
+        (
+            "KG201",
+            "spec.template.spec.initContainers[0].resources",
+            "without requests the scheduler packs pods blindly, and without a memory limit one pod can starve the node: set its resources (`requests.cpu`, `requests.memory`, `limits.memory`)".to_string(),
+        ),
+        (
+            "KG202",
+            "spec.template.spec.initContainers[0].livenessProbe",
+            format!("a sidecar that hangs is never restarted without one: add a livenessProbe (`tcpSocket: {{ port: admin }}`), {waive}"),
+        ),
+        (
+            "KG202",
+            "spec.template.spec.containers[0].livenessProbe",
+            format!("a container that hangs is never restarted without one: add a livenessProbe (`httpGet: {{ path: /health, port: http }}`), {waive}"),
+        ),
+        (
+            "KG202",
+            "spec.template.spec.containers[0].readinessProbe",
+            format!("Service `web` sends it traffic before it is ready without one: add a readinessProbe (`httpGet: {{ path: /health, port: http }}`), {waive}"),
+        ),
+        (
+            "KG212",
+            "metadata.namespace",
+            "give every workload a namespace of its own".to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(c, f, h)| (c.to_string(), f.to_string(), h))
+    .collect();
+    let (mut found, mut expected) = (found, expected);
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected, "{}", out.stdout);
+    assert!(!out.stdout.contains("probes ="), "{}", out.stdout);
+}
+
 /// `kgen validate generated/` validates kgen's own output like hand-written files,
 /// and says which of kgen's files it skips because they are not Kubernetes objects
 /// (Helm values, the Terraform hand-off, the plugin configuration).

@@ -92,7 +92,11 @@ fn namespace_rules(s: &Subject, out: &mut Vec<Finding>) {
                 format!("{} `{}` runs in the `default` namespace", s.kind(), s.name()),
             )
             .key("namespace")
-            .help("give every service a namespace of its own (the default `namespace = \"{{ service }}\"` does)"),
+            .help(if s.platform.is_none() {
+                "give every workload a namespace of its own"
+            } else {
+                "give every service a namespace of its own (the default `namespace = \"{{ service }}\"` does)"
+            }),
         );
     }
     // The monitoring namespace kgen renders is privileged on purpose: the chart's

@@ -91,6 +91,7 @@ pub(super) fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<
         if !unset.is_empty() {
             let help = match o.role {
                 ContainerRole::Regular => "without requests the scheduler packs pods blindly, and without a memory limit one pod can starve the node".to_string(),
+                _ if hand_written(s) => format!("without requests the scheduler packs pods blindly, and without a memory limit one pod can starve the node: set its resources ({})", unset_fields(&unset)),
                 _ => format!("without requests the scheduler packs pods blindly, and without a memory limit one pod can starve the node: set `{}.resources` (kgen gives sidecars and init containers no defaults)", container_table(&o, name)),
             };
             out.push(
@@ -114,7 +115,7 @@ pub(super) fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<
 
         // KG202: a liveness probe on what keeps running (readiness: `check_set`).
         if long_running && o.role != ContainerRole::Init && c.get("livenessProbe").is_none() {
-            out.push(liveness_unset(&cp, c, &o, name));
+            out.push(liveness_unset(s, &cp, c, &o, name));
         }
 
         // KG203: non-root.
@@ -346,9 +347,54 @@ fn suggested_handler(c: &Value) -> String {
     }
 }
 
+/// Whether `s` comes from a hand-written file (`kgen validate PATH`) rather than from
+/// a platform: its help speaks of manifest fields and annotations, not of platform.toml.
+fn hand_written(s: &Subject) -> bool {
+    s.platform.is_none()
+}
+
+/// The manifest fields behind KG201's "no cpu request, no memory limit" list.
+fn unset_fields(unset: &[String]) -> String {
+    unset
+        .iter()
+        .map(|u| match u.split_once(' ') {
+            Some((r, section)) => format!("`{section}s.{r}`"),
+            None => u.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A probe handler to suggest in a manifest: `httpGet` on the `http` port, else a TCP
+/// check of the first named port, else a command.
+fn manifest_handler(c: &Value) -> String {
+    if serves_http(c) {
+        return "`httpGet: { path: /health, port: http }`".to_string();
+    }
+    match arr_at(c, "ports").iter().find_map(|p| str_at(p, "name")) {
+        Some(port) => format!("`tcpSocket: {{ port: {port} }}`"),
+        None => "`exec: { command: [/bin/healthcheck] }`".to_string(),
+    }
+}
+
+/// The way to waive KG202 in a manifest.
+const WAIVE_KG202_ANNOTATION: &str =
+    "or waive KG202 with the annotation `kgen.dev/waive-KG202: \"<reason>\"`";
+
 /// KG202 for a missing liveness probe, with a help line for the container's role.
-fn liveness_unset(cp: &FieldPath, c: &Value, o: &ContainerOrigin, name: &str) -> Finding {
+fn liveness_unset(
+    s: &Subject,
+    cp: &FieldPath,
+    c: &Value,
+    o: &ContainerOrigin,
+    name: &str,
+) -> Finding {
     let help = match o.role {
+        _ if hand_written(s) => format!(
+            "a {} that hangs is never restarted without one: add a livenessProbe ({}), {WAIVE_KG202_ANNOTATION}",
+            role_noun(o.role),
+            manifest_handler(c)
+        ),
         ContainerRole::Sidecar => format!(
             "a sidecar that hangs is never restarted without one: set `{}.probes = {{ liveness = {} }}`, or waive KG202 with a reason",
             container_table(o, name),
@@ -422,12 +468,16 @@ pub(super) fn readiness_rules(
         let name = str_at(c, "name").unwrap_or("");
         let o = ContainerOrigin::of(c, false);
         let help = match service {
+            Some(svc) if hand_written(s) => format!(
+                "Service `{svc}` sends it traffic before it is ready without one: add a readinessProbe ({}), {WAIVE_KG202_ANNOTATION}",
+                manifest_handler(c)
+            ),
             Some(_) if serves_http(c) => "set `probes = { readiness = \"/health\" }` (an HTTP path on the service's port), or waive KG202 with a reason".to_string(),
             Some(svc) => format!(
                 "Service `{svc}` sends it traffic before it is ready without one: set `probes = {{ readiness = {} }}`, or waive KG202 with a reason",
                 suggested_handler(c)
             ),
-            None => "its ports may receive traffic from a Service outside these files: add a readinessProbe (httpGet, tcpSocket or exec), or waive KG202 with the annotation `kgen.dev/waive-KG202: \"<reason>\"`".to_string(),
+            None => format!("its ports may receive traffic from a Service outside these files: add a readinessProbe (httpGet, tcpSocket or exec), {WAIVE_KG202_ANNOTATION}"),
         };
         out.push((
             i,
