@@ -1562,7 +1562,36 @@ merge = { metadata = { annotations = { "nginx.ingress.kubernetes.io/enable-modse
   --> platform.toml:36:8
    |
 36 | kind = "Ingres"
-   |        ^^^^^^^^
+   |        ^^^^^^^^ did you mean `Ingress`?
+   = in: generated/{dev,prod}/api: kind
+   = help: its objects: Namespace, ServiceAccount api, ConfigMap api-config, Deployment api, Service api, Ingress api, PodDisruptionBudget api; patch one of them, or move the patch to the overlays of the environments that have it
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG043: a patch whose kind matches and whose name is a near miss.
+#[test]
+fn patch_naming_no_object_of_its_kind() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.cfg]
+kind = "ConfigMap"
+name = "api-conifg"
+merge = { metadata = { labels = { team = "shop" } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG043]: patch `cfg` matches no object: service `api` has no ConfigMap named `api-conifg`
+  --> platform.toml:36:8
+   |
+36 | kind = "ConfigMap"
+   |        ^^^^^^^^^^^ the kind matches, the name does not: did you mean `api-config`?
    = in: generated/{dev,prod}/api: kind
    = help: its objects: Namespace, ServiceAccount api, ConfigMap api-config, Deployment api, Service api, Ingress api, PodDisruptionBudget api; patch one of them, or move the patch to the overlays of the environments that have it
 

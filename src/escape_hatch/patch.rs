@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::input::{PatchLayer, ServiceLayer};
 use crate::merge::Layers;
 use crate::render::Object;
@@ -481,8 +481,7 @@ pub fn apply(
                     .as_ref()
                     .map(|n| format!(" named `{n}`"))
                     .unwrap_or_default();
-                diags.push(
-                    Diagnostic::error(
+                let mut d = Diagnostic::error(
                         rules::PATCH_NO_MATCH,
                         format!(
                             "patch `{}` matches no object: service `{service}` has no {}{named}",
@@ -497,8 +496,11 @@ pub fn apply(
                     .help(format!(
                         "its objects: {}; patch one of them, or move the patch to the overlays of the environments that have it",
                         present.join(", ")
-                    )),
-                );
+                    ));
+                if let Some(hint) = near_miss(patch, objects) {
+                    d = d.label(hint);
+                }
+                diags.push(d);
             }
             continue;
         }
@@ -591,6 +593,22 @@ pub fn apply(
         }
     }
     out
+}
+
+/// The object a patch that matched nothing (KG043) was probably meant for: a kind
+/// of the service's objects close to the patch's, or when the kind is right, a
+/// name of that kind close to the patch's `name`.
+fn near_miss(patch: &Patch, objects: &[Object]) -> Option<String> {
+    if objects.iter().any(|o| o.kind() == patch.kind) {
+        let target = patch.target.as_deref()?;
+        let names = objects
+            .iter()
+            .filter(|o| o.kind() == patch.kind)
+            .filter_map(|o| o.value["metadata"]["name"].as_str());
+        did_you_mean(target, names).map(|h| format!("the kind matches, the name does not: {h}"))
+    } else {
+        did_you_mean(&patch.kind, objects.iter().map(Object::kind))
+    }
 }
 
 /// `[defaults]` patches that matched no object of any service (KG043).
