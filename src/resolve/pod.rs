@@ -523,24 +523,15 @@ impl<'a> Resolver<'a> {
     ) -> (Option<String>, Option<String>) {
         let tag = tag.map(|t| {
             origins.insert(format!("{field}.tag"), t.origin.clone());
-            if let Err(e) = image_ref::check_tag(t.value) {
-                self.error(rules::INVALID_IMAGE, t.origin.clone(), e);
-            } else if t.value == "latest" {
-                self.error(
-                    rules::NO_IMAGE_VERSION,
-                    t.origin.clone(),
-                    format!("`{field}` uses the tag `latest`, which does not pin a version"),
-                )
-                .help("set an immutable tag such as a version or commit SHA");
-            }
-            t.value.clone()
+            self.check_image_tag(
+                &t,
+                &format!("`{field}`"),
+                "set an immutable tag such as a version or commit SHA",
+            )
         });
         let digest = digest.map(|d| {
             origins.insert(format!("{field}.digest"), d.origin.clone());
-            if let Err(e) = image_ref::check_digest(d.value) {
-                self.error(rules::INVALID_IMAGE, d.origin.clone(), e);
-            }
-            d.value.clone()
+            self.check_image_digest(&d)
         });
         if tag.is_none() && digest.is_none() {
             self.error(
@@ -551,6 +542,37 @@ impl<'a> Resolver<'a> {
             .help("set `tag = \"1.2.3\"` (or `digest = \"sha256:...\"`) for the container");
         }
         (tag, digest)
+    }
+
+    /// An image tag (of the main container, a sidecar or an init container: `who`):
+    /// one a registry accepts, and not `latest`, which pins nothing (`help` says what
+    /// to set instead). Returns the tag.
+    pub(super) fn check_image_tag(
+        &mut self,
+        t: &Located<&String>,
+        who: &str,
+        help: &str,
+    ) -> String {
+        if let Err(e) = image_ref::check_tag(t.value) {
+            self.error(rules::INVALID_IMAGE, t.origin.clone(), e);
+        } else if t.value == "latest" {
+            self.error(
+                rules::NO_IMAGE_VERSION,
+                t.origin.clone(),
+                format!("{who} uses the tag `latest`, which does not pin a version"),
+            )
+            .help(help);
+        }
+        t.value.clone()
+    }
+
+    /// An image digest (`sha256:` and its hex digits, see [`image_ref::check_digest`]).
+    /// Returns the digest.
+    pub(super) fn check_image_digest(&mut self, d: &Located<&String>) -> String {
+        if let Err(e) = image_ref::check_digest(d.value) {
+            self.error(rules::INVALID_IMAGE, d.origin.clone(), e);
+        }
+        d.value.clone()
     }
 
     /// A list of strings (a command or arguments), each rendered as a template and

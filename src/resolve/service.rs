@@ -80,20 +80,15 @@ impl<'a> Resolver<'a> {
         };
         let tag = layers.pick(|l| l.tag.as_ref()).map(|t| {
             rec(&mut origins, "tag", &t.origin);
-            if let Err(e) = image_ref::check_tag(t.value) {
-                self.error(rules::INVALID_IMAGE, t.origin.clone(), e);
-            } else if t.value == "latest" {
-                self.error(rules::NO_IMAGE_VERSION, t.origin.clone(), format!("service `{name}` uses the tag `latest`, which does not pin a version"))
-                    .help("set an immutable tag such as a version or commit SHA (`kgen bump-image` does this from CI)");
-            }
-            t.value.clone()
+            self.check_image_tag(
+                &t,
+                &format!("service `{name}`"),
+                "set an immutable tag such as a version or commit SHA (`kgen bump-image` does this from CI)",
+            )
         });
         let digest = layers.pick(|l| l.digest.as_ref()).map(|d| {
             rec(&mut origins, "digest", &d.origin);
-            if let Err(e) = image_ref::check_digest(d.value) {
-                self.error(rules::INVALID_IMAGE, d.origin.clone(), e);
-            }
-            d.value.clone()
+            self.check_image_digest(&d)
         });
         if tag.is_none() && digest.is_none() {
             self.error(
