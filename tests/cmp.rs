@@ -1473,6 +1473,19 @@ fn kustomize_component_adds_the_sidecar() {
         serde_json::json!(["/var/run/argocd/argocd-cmp-server"])
     );
     assert_eq!(kgen["securityContext"]["runAsUser"], 999);
+    // The stand-in's sidecar environment is the patch's (plus what Kubernetes adds).
+    let env: Vec<(&str, &str)> = kgen["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    let stand_in: Vec<(&str, &str)> = argocd::SIDECAR_ENV
+        .iter()
+        .copied()
+        .filter(|(k, _)| !k.starts_with("KUBERNETES_") && *k != "HOSTNAME")
+        .collect();
+    assert_eq!(env, stand_in);
     assert_eq!(kgen["securityContext"]["runAsNonRoot"], true);
     let image = kgen["image"].as_str().unwrap();
     assert!(
