@@ -207,23 +207,61 @@ impl<'a> Resolver<'a> {
         // Enabled, whether or not they resolve: a service with an error is not
         // "disabled" for its callers.
         let enabled_names: Vec<String> = enabled.iter().map(|(k, _, _)| k.value.clone()).collect();
-        for (svc_key, layers, header) in enabled {
-            let ns = namespaces.remove(&svc_key.value);
-            if let Some(s) = self.service(
-                &svc_key.value,
-                self.at(&svc_key.span),
-                header,
-                &layers,
-                &env,
-                Contexts {
-                    env: &ctx_env,
-                    cluster: &ctx_cluster,
-                    namespaces: &ctx_namespaces,
-                    namespace: ns,
-                },
-            ) {
-                env.services.push(s);
-            }
+        let todo: Vec<_> = enabled
+            .into_iter()
+            .map(|(svc_key, layers, header)| {
+                let ns = namespaces.remove(&svc_key.value);
+                (svc_key, layers, header, ns)
+            })
+            .collect();
+        // Services are resolved on all cores (a service reads the platform, its
+        // environment and the namespaces, never another service's result), each
+        // thread by a resolver of its own; what they found is taken in platform
+        // order, as one resolver going through them would have found it.
+        let (ws, pf) = (self.ws, self.pf);
+        let resolved: Vec<(
+            Option<ServiceSpec>,
+            Vec<Diagnostic>,
+            Vec<references::BaselineRef>,
+        )> = {
+            use rayon::prelude::*;
+            let env = &env;
+            todo.into_par_iter()
+                .map_init(
+                    || Resolver {
+                        ws,
+                        pf,
+                        templates: Templates::new(),
+                        diags: Vec::new(),
+                        refs: Vec::new(),
+                    },
+                    |r, (svc_key, layers, header, ns)| {
+                        let spec = r.service(
+                            &svc_key.value,
+                            r.at(&svc_key.span),
+                            header,
+                            &layers,
+                            env,
+                            Contexts {
+                                env: &ctx_env,
+                                cluster: &ctx_cluster,
+                                namespaces: &ctx_namespaces,
+                                namespace: ns,
+                            },
+                        );
+                        (
+                            spec,
+                            std::mem::take(&mut r.diags),
+                            std::mem::take(&mut r.refs),
+                        )
+                    },
+                )
+                .collect()
+        };
+        for (spec, mut diags, mut refs) in resolved {
+            self.diags.append(&mut diags);
+            self.refs.append(&mut refs);
+            env.services.extend(spec);
         }
         self.check_routes(&env);
         self.check_calls(&env, &enabled_names);
