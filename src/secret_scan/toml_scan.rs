@@ -37,7 +37,7 @@ pub fn scan_toml(text: &str) -> Vec<Located> {
 /// parsed once for scanning and reading.
 pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc, "", "", &mut out);
+    scan_table(doc, &mut String::new(), "", &mut out);
     out
 }
 
@@ -45,32 +45,34 @@ type DeItem<'i> = toml::Spanned<toml::de::DeValue<'i>>;
 
 /// A table (standard or inline) whose dotted path is `path` and whose own key is
 /// `table_key` (empty for the document). Each key is judged once: by its shape, for
-/// a finding of its own and for how paths and messages show it.
+/// a finding of its own and for how paths and messages show it. `path` is one
+/// buffer for the whole walk: each key's path is appended to it and taken off again.
 pub(super) fn scan_table(
     table: &toml::de::DeTable<'_>,
-    path: &str,
+    path: &mut String,
     table_key: &str,
     out: &mut Vec<Located>,
 ) {
+    let parent = path.len();
     for (key, item) in table.iter() {
         let k = key.get_ref();
         let found = shape(k);
         // A key that is itself a secret is not repeated in messages.
         let shown = if found.is_some() { "***" } else { k.as_ref() };
-        let child = if path.is_empty() {
-            shown.to_string()
-        } else {
-            format!("{path}.{shown}")
-        };
+        if parent > 0 {
+            path.push('.');
+        }
+        path.push_str(shown);
         if let Some(what) = found {
             out.push(Located {
                 span: key.span(),
-                path: child.clone(),
+                path: path.clone(),
                 key: shown.to_string(),
                 finding: Finding { what },
             });
         }
-        scan_item(item, table_key, k, &child, out);
+        scan_item(item, table_key, k, path, out);
+        path.truncate(parent);
     }
 }
 
@@ -80,7 +82,7 @@ pub(super) fn scan_item(
     item: &DeItem<'_>,
     table_key: &str,
     key: &str,
-    path: &str,
+    path: &mut String,
     out: &mut Vec<Located>,
 ) {
     match item.get_ref() {
@@ -101,7 +103,7 @@ pub(super) fn scan_item(
             if let Some(what) = what {
                 out.push(Located {
                     span: item.span(),
-                    path: path.to_string(),
+                    path: path.clone(),
                     key: shown_key(key).to_string(),
                     finding: Finding { what },
                 });
