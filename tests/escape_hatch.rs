@@ -1600,6 +1600,34 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG106: a hand-written Service may target a native sidecar's named port only on
+/// clusters from Kubernetes 1.32 (kubernetes/kubernetes#127976); before that the
+/// endpoints controller searches `containers` alone.
+#[test]
+fn a_service_targeting_a_sidecar_port_by_name_needs_kubernetes_1_32() {
+    let sidecar = "[services.api.sidecars.proxy]\nimage = \"acme/proxy\"\ntag = \"1.0.0\"\nports = { admin = { port = 9901, expose = false } }\nprobes = { liveness = { tcp = \"admin\" } }\nresources = { requests = { cpu = \"50m\", memory = \"32Mi\" }, limits = { memory = \"32Mi\" } }\n";
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api-admin\nspec:\n  selector:\n    app.kubernetes.io/name: api\n  ports:\n    - name: admin\n      port: 9901\n      targetPort: admin\n";
+    let text = format!("{BASE}{sidecar}");
+    let p = platform(&text, &[("manifests/dev/api/admin-service.yaml", service)]);
+    let stderr = fails(&p);
+    assert!(
+        stderr.contains("error[KG106]: target port `admin` is a port of native sidecars only: Services route to those from Kubernetes 1.32 on, and the cluster of environment `dev` runs 1.29\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= help: target the port by number (`targetPort: 9901`), or set the cluster's `kubernetes_version = \"1.32\"` once it runs 1.32\n"),
+        "{stderr}"
+    );
+    // From 1.32 the same manifest is fine.
+    let newer = text.replace(
+        "[environments.dev]\n",
+        "[clusters.dev]\nkubernetes_version = \"1.32\"\n\n[environments.dev]\ncluster = \"dev\"\n",
+    );
+    let p = platform(&newer, &[("manifests/dev/api/admin-service.yaml", service)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 /// KG043: a `[defaults]` patch may miss some services, not all.
 #[test]
 fn defaults_patch_matching_nothing_anywhere() {

@@ -173,7 +173,9 @@ pub(super) fn service_targets(
                 .iter()
                 .any(|(_, c)| names_port(c, name, protocol))
         });
-        if !declared {
+        if declared {
+            sidecar_only_port(s, &pods, name, protocol, &sp.key("ports").index(pi), i, out);
+        } else {
             out.push((
                 i,
                 Finding::error(
@@ -187,6 +189,73 @@ pub(super) fn service_targets(
             ));
         }
     }
+}
+
+/// The first Kubernetes version whose endpoints controller finds a named target
+/// port among the native sidecars (kubernetes/kubernetes#127976, `FindPort` in
+/// pkg/api/v1/pod/util.go); before it only `containers` are searched.
+const SIDECAR_NAMED_PORTS: (u32, u32) = (1, 32);
+
+/// A Service's named target port that only native sidecars of the selected pods
+/// declare: before Kubernetes 1.32 the Service gets no endpoint for it. An error on
+/// a cluster kgen knows is older (an environment's `kubernetes_version`), a warning
+/// where the version is unknown (`kgen validate PATH`); a number works everywhere.
+fn sidecar_only_port(
+    s: &Subject,
+    pods: &[&Value],
+    name: &str,
+    protocol: &str,
+    port: &FieldPath,
+    i: usize,
+    out: &mut Vec<(usize, Finding)>,
+) {
+    let in_containers = pods.iter().any(|pod| {
+        arr_at(pod, "containers")
+            .iter()
+            .any(|c| names_port(c, name, protocol))
+    });
+    let version = s.env.map(|e| e.kubernetes_version);
+    if in_containers || version.is_some_and(|v| v >= SIDECAR_NAMED_PORTS) {
+        return;
+    }
+    let number = pods.iter().find_map(|pod| {
+        running_containers(&FieldPath::root(), pod)
+            .iter()
+            .flat_map(|(_, c)| arr_at(c, "ports"))
+            .find(|p| {
+                str_at(p, "name") == Some(name)
+                    && str_at(p, "protocol").unwrap_or("TCP") == protocol
+            })
+            .and_then(|p| p.get("containerPort"))
+            .and_then(Value::as_i64)
+    });
+    let by_number = match number {
+        Some(n) => format!("target the port by number (`targetPort: {n}`)"),
+        None => "target the port by number".to_string(),
+    };
+    let field = port.key("targetPort");
+    let finding = match (s.env, version) {
+        (Some(env), Some((major, minor))) => Finding::error(
+            rules::PORTS,
+            &field,
+            format!(
+                "target port `{name}` is a port of native sidecars only: Services route to those from Kubernetes 1.32 on, and the cluster of environment `{}` runs {major}.{minor}",
+                env.name
+            ),
+        )
+        .help(format!(
+            "{by_number}, or set the cluster's `kubernetes_version = \"1.32\"` once it runs 1.32"
+        )),
+        _ => Finding::warning(
+            rules::PORTS,
+            &field,
+            format!(
+                "target port `{name}` is a port of native sidecars only: Services route to those from Kubernetes 1.32 on, and on an older cluster this one gets no endpoint for it"
+            ),
+        )
+        .help(format!("{by_number}, which every version routes")),
+    };
+    out.push((i, finding.key("port")));
 }
 
 /// A ServiceMonitor selects some Service, and scrapes a port that Service names.
@@ -472,6 +541,8 @@ mod tests {
         assert_eq!(
             between(&[d, svc]),
             vec![
+                // The cluster's version is unknown here (`kgen validate PATH`).
+                (1, "target port `admin` is a port of native sidecars only: Services route to those from Kubernetes 1.32 on, and on an older cluster this one gets no endpoint for it".to_string()),
                 (1, "target port `dns` (TCP) is not a named TCP port of the containers or native sidecars of the pods the Service selects".to_string()),
                 (1, "target port `setup` (TCP) is not a named TCP port of the containers or native sidecars of the pods the Service selects".to_string()),
             ]
