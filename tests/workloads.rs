@@ -607,6 +607,34 @@ fn a_presync_hook_job_in_a_shared_namespace_with_external_secrets() {
             "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
         })
     );
+    // Its record holds the one hook, the Job: a change to the Job alone (its
+    // backoffLimit here) changes a regular object, so the Application is OutOfSync.
+    assert_eq!(
+        files_in(&p, "dev/seed"),
+        [
+            "configmap-hooks.yaml",
+            "configmap.yaml",
+            "job.yaml",
+            "serviceaccount.yaml",
+        ]
+    );
+    let record = |p: &Platform| object(p, "dev/seed/configmap-hooks.yaml")["data"].clone();
+    let first = record(&p);
+    assert_eq!(
+        first.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["job.yaml"]
+    );
+    let text = std::fs::read_to_string(p.path().join("platform.toml")).unwrap();
+    p.write(
+        "platform.toml",
+        &text.replace(
+            "job = { backoff_limit = 1 }\nhook = { phase = \"PostSync\" }\n",
+            "job = { backoff_limit = 2 }\nhook = { phase = \"PostSync\" }\n",
+        ),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_ne!(record(&p)["job.yaml"], first["job.yaml"]);
     // The shared namespace: `<cluster>-namespaces` (bootstrap wave -4) creates it before
     // the ApplicationSet (wave 0) creates the service's Application.
     assert_eq!(

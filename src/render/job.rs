@@ -48,6 +48,11 @@ const NEEDED_BY_PODS: &[&str] = &[
 ];
 
 /// Whether `svc` is a `job` run as a `PreSync` hook.
+/// Whether `svc` is a `job` run as an Argo CD hook, in any phase.
+pub fn is_hook(svc: &ServiceSpec) -> bool {
+    matches!(&svc.workload, Workload::Job { hook: Some(_), .. })
+}
+
 pub fn is_presync_hook(svc: &ServiceSpec) -> bool {
     matches!(
         &svc.workload,
@@ -137,10 +142,11 @@ pub fn hooks_record_name(svc: &ServiceSpec) -> String {
 /// OutOfSync (`controller/appcontroller.go`, `autoSync`: "Skipping auto-sync:
 /// application status is Synced"; argo-cd issue #9830). Once a `PreSync` hook's
 /// ServiceAccount and ConfigMaps are hooks too, a new tag or configuration for it may
-/// change only hooks: without a regular object that changes with them, an `auto`
-/// environment would never run the migration. This one changes whenever a hook does,
-/// makes the Application OutOfSync, and is applied in the Sync phase, after the hooks
-/// ran; a manually synced Application shows OutOfSync while a run is due.
+/// change only hooks; in any phase, a change to the Job alone (its `command`, `args`,
+/// `backoff_limit`) changes only a hook. Without a regular object that changes with
+/// them, an `auto` environment would never run the new hook. This one changes
+/// whenever a hook does, makes the Application OutOfSync, and is applied in the Sync
+/// phase; a manually synced Application shows OutOfSync while a run is due.
 pub fn hooks_record(
     platform: &PlatformSpec,
     svc: &ServiceSpec,

@@ -475,10 +475,12 @@ pub fn service_objects(
         ));
     }
     // A PreSync hook Job's pod needs its ServiceAccount, ConfigMaps, ... before the Sync
-    // phase: they become PreSync hooks too, recorded by a regular ConfigMap that makes
-    // a change to them an OutOfSync Application.
+    // phase: they become PreSync hooks too. The hooks of every phase are recorded by a
+    // regular ConfigMap that makes a change to them an OutOfSync Application.
     if job::is_presync_hook(svc) {
         job::presync_support(svc, &mut out);
+    }
+    if job::is_hook(svc) {
         let record = job::hooks_record(platform, svc, &out);
         out.push(obj(job::HOOKS_RECORD_FILE, &record));
     }
