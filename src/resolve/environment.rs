@@ -226,7 +226,10 @@ impl<'a> Resolver<'a> {
         )> = {
             use rayon::prelude::*;
             let env = &env;
+            // At least 16 services a thread: a resolver's start (its template
+            // environment) is worth it only for a few dozen.
             todo.into_par_iter()
+                .with_min_len(16)
                 .map_init(
                     || Resolver {
                         ws,
