@@ -229,7 +229,35 @@ struct Resolver<'a> {
     refs: Vec<references::BaselineRef>,
 }
 
+/// What a part of the platform resolved on a thread of its own gives back: its result
+/// (none when it had errors), and what its resolver found ([`Resolver::absorb`]).
+type Part<T> = (Option<T>, Vec<Diagnostic>, Vec<references::BaselineRef>);
+
 impl<'a> Resolver<'a> {
+    /// A resolver for a part of the platform (an environment, some of its services)
+    /// resolved on a thread of its own.
+    fn for_part(ws: &'a Workspace, pf: FileId) -> Resolver<'a> {
+        Resolver {
+            ws,
+            pf,
+            templates: Templates::new(),
+            diags: Vec::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    /// The parts' results, taking what their resolvers found in the parts' order: as
+    /// one resolver going through them in that order would have found it.
+    fn absorb<T>(&mut self, parts: Vec<Part<T>>) -> Vec<T> {
+        let mut out = Vec::with_capacity(parts.len());
+        for (result, mut diags, mut refs) in parts {
+            self.diags.append(&mut diags);
+            self.refs.append(&mut refs);
+            out.extend(result);
+        }
+        out
+    }
+
     fn platform_file(&self) -> &'a PlatformFile {
         &self.ws.platform
     }
@@ -317,32 +345,17 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         let (ws, pf) = (self.ws, self.pf);
-        let resolved: Vec<(
-            Option<EnvSpec>,
-            Vec<Diagnostic>,
-            Vec<references::BaselineRef>,
-        )> = {
+        let resolved: Vec<Part<EnvSpec>> = {
             use rayon::prelude::*;
             todo.par_iter()
                 .map(|(env_key, env_layer, cluster)| {
-                    let mut r = Resolver {
-                        ws,
-                        pf,
-                        templates: Templates::new(),
-                        diags: Vec::new(),
-                        refs: Vec::new(),
-                    };
+                    let mut r = Resolver::for_part(ws, pf);
                     let env = r.environment(&env_key.value, &env_key.span, env_layer, cluster);
                     (env, r.diags, r.refs)
                 })
                 .collect()
         };
-        let mut environments = Vec::new();
-        for (env, mut diags, mut refs) in resolved {
-            self.diags.append(&mut diags);
-            self.refs.append(&mut refs);
-            environments.extend(env);
-        }
+        let environments = self.absorb(resolved);
         self.check_projects(&environments, &clusters);
         self.check_external_secrets_api_version(&clusters, &environments);
         self.check_references(&clusters, &environments);

@@ -219,11 +219,7 @@ impl<'a> Resolver<'a> {
         // thread by a resolver of its own; what they found is taken in platform
         // order, as one resolver going through them would have found it.
         let (ws, pf) = (self.ws, self.pf);
-        let resolved: Vec<(
-            Option<ServiceSpec>,
-            Vec<Diagnostic>,
-            Vec<references::BaselineRef>,
-        )> = {
+        let resolved: Vec<Part<ServiceSpec>> = {
             use rayon::prelude::*;
             let env = &env;
             // At least 16 services a thread: a resolver's start (its template
@@ -231,13 +227,7 @@ impl<'a> Resolver<'a> {
             todo.into_par_iter()
                 .with_min_len(16)
                 .map_init(
-                    || Resolver {
-                        ws,
-                        pf,
-                        templates: Templates::new(),
-                        diags: Vec::new(),
-                        refs: Vec::new(),
-                    },
+                    || Resolver::for_part(ws, pf),
                     |r, (svc_key, layers, header, ns)| {
                         let spec = r.service(
                             &svc_key.value,
@@ -261,11 +251,7 @@ impl<'a> Resolver<'a> {
                 )
                 .collect()
         };
-        for (spec, mut diags, mut refs) in resolved {
-            self.diags.append(&mut diags);
-            self.refs.append(&mut refs);
-            env.services.extend(spec);
-        }
+        env.services = self.absorb(resolved);
         self.check_routes(&env);
         self.check_calls(&env, &enabled_names);
         (self.error_count() == errors_before).then_some(env)
