@@ -22,6 +22,8 @@
 #                    as the Argo CD plugin runs it), alternately with KGEN_BASE's: median
 #                    and best wall time (default 50; 0 skips it)
 #   BENCH_DIR=path   where platforms go (default /dev/shm when there is one)
+#   CALLS=1          gen-platform.py's services call each other, NetworkPolicies on
+#                    (read by gen-platform.py; jrsonnet's platform has no calls then)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -4,6 +4,8 @@
 # median of RUNS runs, and prints a Markdown table (docs/performance.md holds one).
 #
 #   scripts/bench.sh [N...]        default: 100 1000 5000; RUNS=5 by default
+#   CALLS=1 scripts/bench.sh ...   platforms whose services call each other, with
+#                                  NetworkPolicies (read by scripts/gen-platform.py)
 #
 # Scenarios:
 #   full     kgen render into an empty generated/

@@ -6,7 +6,13 @@ templates, probes, autoscaling, and every third one an IRSA role and two secrets
 (Secrets Manager + SSM), so each service renders 6 or 7 objects per environment.
 Overlays set per-environment tags and replicas for every service.
 
-usage: scripts/gen-platform.py N DIR
+With CALLS=1 in the environment, every service also `calls` the next three (so each
+is called by the previous three) and NetworkPolicies are on with restricted egress:
+each service gets a NetworkPolicy admitting its callers and allowing egress to its
+callees, and each namespace a default-deny policy (3 more files per service and
+environment). Without it the output is unchanged.
+
+usage: [CALLS=1] scripts/gen-platform.py N DIR
 """
 import os
 import sys
@@ -15,6 +21,7 @@ import sys
 def main() -> None:
     n = int(sys.argv[1])
     out = sys.argv[2]
+    calls = os.environ.get("CALLS", "") not in ("", "0")
     os.makedirs(os.path.join(out, "overlays"), exist_ok=True)
     p = [
         "[platform]",
@@ -30,6 +37,8 @@ def main() -> None:
         "autoscaling = { min = 2, max = 5, cpu = 70 }",
         "",
     ]
+    if calls:
+        p += ["[network_policy]", 'egress = "restricted"', ""]
     envs = [("dev", "auto", "111111111111"), ("staging", "auto", "222222222222"), ("prod", "manual", "333333333333")]
     for name, sync, account in envs:
         p += [
@@ -48,6 +57,10 @@ def main() -> None:
             f'env = {{ LOG_LEVEL = "info", PEER_URL = "http://svc-{(i + 1) % n:05d}.svc-{(i + 1) % n:05d}.svc.cluster.local:8000" }}',
             'config = { ENVIRONMENT = "{{ env.name }}", SERVICE = "{{ service }}", DOMAIN = "{{ service }}.{{ env.domain }}" }',
         ]
+        if calls:
+            callees = ", ".join(f'"svc-{(i + k) % n:05d}"' for k in (1, 2, 3) if k < n)
+            if callees:
+                p.append(f"calls = [{callees}]")
         if i % 3 == 0:
             p += [
                 'iam_role = "arn:aws:iam::{{ env.aws_account }}:role/{{ env.name }}-{{ service }}"',

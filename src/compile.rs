@@ -118,6 +118,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     for env in &spec.environments {
         let wanted = envs.is_empty() || envs.contains(&env.name);
         let owners = render::namespace_owners(env);
+        let peers = render::network_policy::Peers::of(env);
         // Cluster-scoped objects (Namespaces) are checked together, last.
         let mut cluster_scoped = Vec::new();
         // What validation and the headers need to know of the hand-written and
@@ -131,7 +132,7 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                     batch
                         .par_iter()
                         .flat_map_iter(|&i| {
-                            render::service_objects(&spec, env, &env.services[i], owners[i])
+                            render::service_objects(&spec, env, &peers, &env.services[i], owners[i])
                         })
                         .collect()
                 } else {
@@ -140,7 +141,8 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                         .par_iter()
                         .map(|&i| {
                             let svc = &env.services[i];
-                            let rendered = render::service_objects(&spec, env, svc, owners[i]);
+                            let rendered =
+                                render::service_objects(&spec, env, &peers, svc, owners[i]);
                             hatch.service(&spec, env, svc, rendered)
                         })
                         .collect();

@@ -124,12 +124,13 @@ pub fn platform(platform: &PlatformSpec) -> Vec<Object> {
 /// Renders the services of one environment, in name order.
 pub fn environment(platform: &PlatformSpec, env: &EnvSpec) -> Vec<Object> {
     let owners = namespace_owners(env);
+    let peers = network_policy::Peers::of(env);
     use rayon::prelude::*;
     let per_service: Vec<Vec<Object>> = env
         .services
         .par_iter()
         .zip(owners.par_iter())
-        .map(|(svc, owns)| service_objects(platform, env, svc, *owns))
+        .map(|(svc, owns)| service_objects(platform, env, &peers, svc, *owns))
         .collect();
     per_service.into_iter().flatten().collect()
 }
@@ -233,7 +234,14 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
 pub fn one_service(platform: &PlatformSpec, env: &EnvSpec, name: &str) -> Option<Vec<Object>> {
     let i = env.services.iter().position(|s| s.name == name)?;
     let owns = namespace_owners(env)[i];
-    Some(service_objects(platform, env, &env.services[i], owns))
+    let peers = network_policy::Peers::of(env);
+    Some(service_objects(
+        platform,
+        env,
+        &peers,
+        &env.services[i],
+        owns,
+    ))
 }
 
 /// The Argo CD objects of one cluster, under `argocd/<cluster>/`.
@@ -314,10 +322,12 @@ pub fn argocd_objects(
     out
 }
 
-/// Renders the objects of one service in one environment.
+/// Renders the objects of one service in one environment (`peers`: the environment's
+/// [`network_policy::Peers`], built once for all its services).
 pub fn service_objects(
     platform: &PlatformSpec,
     env: &EnvSpec,
+    peers: &network_policy::Peers,
     svc: &ServiceSpec,
     owns_namespace: bool,
 ) -> Vec<Object> {
@@ -456,7 +466,7 @@ pub fn service_objects(
     if let Some(np) = &env.network_policy {
         out.push(obj(
             "networkpolicy.yaml",
-            &network_policy::build(platform, env, svc, np.egress),
+            &network_policy::build(platform, env, peers, svc, np.egress),
         ));
     }
     if let Some(budget) = svc.disruption_budget.as_ref().filter(|_| pdb::wanted(svc)) {

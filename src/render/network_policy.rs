@@ -24,7 +24,7 @@
 //! Ports are numbers, not names: every CNI resolves them the same way. The kubelet's
 //! probes are always allowed (traffic from the pod's own node is never filtered).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
@@ -108,12 +108,50 @@ pub fn default_deny(
     }
 }
 
-/// The services of `env` that call `svc`, by name.
-pub fn callers<'e>(env: &'e EnvSpec, svc: &ServiceSpec) -> Vec<&'e ServiceSpec> {
-    env.services
-        .iter()
-        .filter(|s| s.calls.contains(&svc.name))
-        .collect()
+/// Who calls whom in one environment, indexed once so that each service's policy
+/// looks its peers up instead of scanning every service of the environment (which
+/// made the policies of N services cost N² comparisons).
+#[derive(Default)]
+pub struct Peers<'e> {
+    /// For each name in some service's `calls`: the services of the environment that
+    /// call it, in `env.services` order, each once.
+    callers: HashMap<&'e str, Vec<&'e ServiceSpec>>,
+    /// The services of the environment by name.
+    by_name: HashMap<&'e str, &'e ServiceSpec>,
+}
+
+impl<'e> Peers<'e> {
+    /// The index of `env`; empty when its NetworkPolicies are off (nothing asks then).
+    pub fn of(env: &'e EnvSpec) -> Self {
+        if env.network_policy.is_none() {
+            return Self::default();
+        }
+        let mut callers: HashMap<&'e str, Vec<&'e ServiceSpec>> = HashMap::new();
+        for s in &env.services {
+            for callee in &s.calls {
+                let list = callers.entry(callee.as_str()).or_default();
+                // `s` is the last one pushed when it names `callee` twice.
+                if !list.last().is_some_and(|last| std::ptr::eq(*last, s)) {
+                    list.push(s);
+                }
+            }
+        }
+        let by_name = env.services.iter().map(|s| (s.name.as_str(), s)).collect();
+        Self { callers, by_name }
+    }
+
+    /// The services of the environment that call `svc`, by name, in `env.services`
+    /// order.
+    pub fn callers(&self, svc: &ServiceSpec) -> &[&'e ServiceSpec] {
+        self.callers
+            .get(svc.name.as_str())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The service of the environment named `name` (`None` when it is disabled there).
+    fn service(&self, name: &str) -> Option<&'e ServiceSpec> {
+        self.by_name.get(name).copied()
+    }
 }
 
 /// The pod ports behind a service's Service (what its callers may reach): `http`, and
@@ -143,15 +181,16 @@ pub fn served_ports(svc: &ServiceSpec) -> Vec<NetworkPolicyPort> {
 pub fn build(
     platform: &PlatformSpec,
     env: &EnvSpec,
+    peers: &Peers,
     svc: &ServiceSpec,
     egress: EgressPolicy,
 ) -> NetworkPolicy {
     let mut ingress = Vec::new();
-    let callers = callers(env, svc);
+    let callers = peers.callers(svc);
     let served = served_ports(svc);
     if !callers.is_empty() && !served.is_empty() {
         ingress.push(NetworkPolicyIngressRule {
-            from: Some(callers.into_iter().map(pods_of).collect()),
+            from: Some(callers.iter().copied().map(pods_of).collect()),
             ports: Some(served),
         });
     }
@@ -211,11 +250,7 @@ pub fn build(
                 tcp(53),
             ]),
         }];
-        for callee in svc
-            .calls
-            .iter()
-            .filter_map(|c| env.services.iter().find(|s| s.name == *c))
-        {
+        for callee in svc.calls.iter().filter_map(|c| peers.service(c)) {
             let ports = served_ports(callee);
             if ports.is_empty() {
                 continue;
@@ -256,5 +291,185 @@ pub fn build(
             egress: egress_rules,
             policy_types: Some(policy_types(egress)),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::Peers;
+    use crate::spec::{EnvSpec, PlatformSpec, ServiceSpec};
+    use crate::workspace::{InputFiles, Workspace};
+
+    /// The scan [`Peers`] replaced (N² per environment): the oracle.
+    fn callers_by_scan<'e>(env: &'e EnvSpec, svc: &ServiceSpec) -> Vec<&'e ServiceSpec> {
+        env.services
+            .iter()
+            .filter(|s| s.calls.contains(&svc.name))
+            .collect()
+    }
+
+    fn names<'e>(services: &[&'e ServiceSpec]) -> Vec<&'e str> {
+        services.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// `api` calls itself and names `db` twice; `gone` is disabled in prod, where
+    /// `cache` calls `api` too.
+    fn platform() -> PlatformSpec {
+        let platform = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[network_policy]
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+sync = "manual"
+
+[defaults]
+tag = "1.0.0"
+
+[services.api]
+image = "acme/api"
+calls = ["db", "cache", "db", "api"]
+
+[services.cache]
+image = "acme/cache"
+
+[services.db]
+image = "acme/db"
+calls = []
+
+[services.gone]
+image = "acme/gone"
+
+[services.web]
+image = "acme/web"
+calls = ["api", "cache"]
+
+[services.worker]
+image = "acme/worker"
+calls = ["db", "gone"]
+"#;
+        let prod = r#"[services.gone]
+enabled = false
+
+[services.cache]
+calls = ["api"]
+"#;
+        let ws = Workspace::parse(
+            PathBuf::from("/nonexistent"),
+            InputFiles {
+                platform: ("platform.toml".into(), platform.into()),
+                overlays: vec![("prod".into(), "overlays/prod.toml".into(), prod.into())],
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        crate::resolve::resolve(&ws, &[]).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn env<'p>(spec: &'p PlatformSpec, name: &str) -> &'p EnvSpec {
+        spec.environments.iter().find(|e| e.name == name).unwrap()
+    }
+
+    /// Each service's callers, by name, as the index gives them; checked against the
+    /// scan for every service.
+    fn callers(env: &EnvSpec) -> Vec<(&str, Vec<&str>)> {
+        let peers = Peers::of(env);
+        env.services
+            .iter()
+            .map(|svc| {
+                let indexed = names(peers.callers(svc));
+                assert_eq!(
+                    indexed,
+                    names(&callers_by_scan(env, svc)),
+                    "callers of {} in {}",
+                    svc.name,
+                    env.name
+                );
+                (svc.name.as_str(), indexed)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_index_gives_the_callers_the_scan_gives_in_the_same_order() {
+        let mut spec = platform();
+        assert_eq!(
+            callers(env(&spec, "dev")),
+            vec![
+                ("api", vec!["api", "web"]),
+                ("cache", vec!["api", "web"]),
+                ("db", vec!["api", "worker"]),
+                ("gone", vec!["worker"]),
+                ("web", vec![]),
+                ("worker", vec![]),
+            ]
+        );
+        // `gone` is not there; `worker` still names it (with a warning).
+        assert_eq!(
+            callers(env(&spec, "prod")),
+            vec![
+                ("api", vec!["api", "cache", "web"]),
+                ("cache", vec!["api", "web"]),
+                ("db", vec!["api", "worker"]),
+                ("web", vec![]),
+                ("worker", vec![]),
+            ]
+        );
+        let prod = env(&spec, "prod");
+        assert_eq!(
+            env(&spec, "prod").services[4].calls,
+            vec!["db".to_string(), "gone".to_string()]
+        );
+        assert!(Peers::of(prod).service("gone").is_none());
+        assert_eq!(Peers::of(prod).service("db").unwrap().name, "db");
+
+        // What resolve never hands over, but the index must not care: a name called
+        // twice, names of no service, a service calling itself, a caller listed
+        // before and after its callees.
+        let dev = spec
+            .environments
+            .iter_mut()
+            .find(|e| e.name == "dev")
+            .unwrap();
+        let [api, cache, _db, _gone, web, worker] = &mut dev.services[..] else {
+            panic!("six services in dev");
+        };
+        web.calls
+            .extend(["api", "nope", "web", "api"].map(String::from));
+        worker
+            .calls
+            .extend(["worker", "", "worker", "cache"].map(String::from));
+        cache.calls.extend(["nope", "api"].map(String::from));
+        api.calls.push("worker".into());
+        assert_eq!(
+            callers(env(&spec, "dev")),
+            vec![
+                ("api", vec!["api", "cache", "web"]),
+                ("cache", vec!["api", "web", "worker"]),
+                ("db", vec!["api", "worker"]),
+                ("gone", vec!["worker"]),
+                ("web", vec!["web"]),
+                ("worker", vec!["api", "worker"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_network_policies_nothing_is_indexed() {
+        let mut spec = platform();
+        let dev = spec
+            .environments
+            .iter_mut()
+            .find(|e| e.name == "dev")
+            .unwrap();
+        dev.network_policy = None;
+        let peers = Peers::of(dev);
+        assert!(peers.callers.is_empty() && peers.by_name.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 //! it runs in; `calls` may only name services declared in platform.toml; two public
 //! services of one environment cannot route the same host and path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use minijinja::Value;
 
@@ -95,15 +95,13 @@ impl<'a> Resolver<'a> {
             return Vec::new();
         };
         origins.insert("calls".into(), list.origin.clone());
-        let known: Vec<&'a str> = self
-            .platform_file()
-            .services
-            .keys()
-            .map(|k| k.value.as_str())
-            .collect();
+        let services = &self.platform_file().services;
         let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for callee in list.value {
-            if !known.contains(&callee.value.as_str()) {
+            if !services.contains_key(callee.value.as_str()) {
+                // Every name, only when one is wrong (not per service that calls).
+                let known: Vec<&'a str> = services.keys().map(|k| k.value.as_str()).collect();
                 let hint = did_you_mean(&callee.value, known.iter().copied());
                 let d = self.error(
                     rules::UNKNOWN_SERVICE,
@@ -122,7 +120,7 @@ impl<'a> Resolver<'a> {
                 ));
                 continue;
             }
-            if !out.contains(&callee.value) {
+            if seen.insert(callee.value.as_str()) {
                 out.push(callee.value.clone());
             }
         }
@@ -132,10 +130,11 @@ impl<'a> Resolver<'a> {
     /// A service that calls a service disabled in the environment (not in `enabled`):
     /// nothing answers (and no NetworkPolicy rule is written for the call).
     pub(super) fn check_calls(&mut self, env: &EnvSpec, enabled: &[String]) {
+        let enabled: HashSet<&str> = enabled.iter().map(String::as_str).collect();
         let mut found = Vec::new();
         for svc in &env.services {
             for callee in &svc.calls {
-                if !enabled.contains(callee) {
+                if !enabled.contains(callee.as_str()) {
                     found.push((
                         svc.origins.get("calls").cloned(),
                         svc.name.clone(),

@@ -19,11 +19,12 @@ pub fn validate(platform: &str) -> Vec<String> {
     let spec = crate::resolve::resolve(&ws, &[]).unwrap_or_else(|e| panic!("{e:?}"));
     let env = &spec.environments[0];
     let owners = crate::render::namespace_owners(env);
+    let peers = crate::render::network_policy::Peers::of(env);
     let objects: Vec<_> = env
         .services
         .iter()
         .enumerate()
-        .flat_map(|(i, svc)| crate::render::service_objects(&spec, env, svc, owners[i]))
+        .flat_map(|(i, svc)| crate::render::service_objects(&spec, env, &peers, svc, owners[i]))
         .collect();
     let report = crate::validate::check(&spec, &objects);
     report.diagnostics.iter().map(|d| show(&ws, d)).collect()
