@@ -15,19 +15,18 @@ FROM rust:1.95-alpine AS build
 RUN apk add --no-cache build-base
 WORKDIR /src
 COPY . .
-# Release profile without debug info, symbols stripped; zlib built from source and
-# linked statically (as libgit2 is: no system libgit2 is installed).
+# The dist profile (Cargo.toml: release with LTO, no debug info, symbols stripped);
+# zlib built from source and linked statically (as libgit2 is: no system libgit2 is
+# installed).
 # The commit `kgen --version` names (the build context has no .git): the release
 # workflow passes it, `docker build --build-arg KGEN_BUILD_COMMIT=$(git rev-parse HEAD)`.
 ARG KGEN_BUILD_COMMIT=""
 ENV KGEN_BUILD_COMMIT=${KGEN_BUILD_COMMIT} \
-    CARGO_PROFILE_RELEASE_DEBUG=0 \
-    CARGO_PROFILE_RELEASE_STRIP=symbols \
     LIBZ_SYS_STATIC=1
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin kgen \
- && cp target/release/kgen /usr/local/bin/kgen
+    cargo build --profile dist --locked --bin kgen \
+ && cp target/dist/kgen /usr/local/bin/kgen
 # Refuse a dynamically linked binary, and check that it runs.
 RUN ! readelf -l /usr/local/bin/kgen | grep -q INTERP \
  && /usr/local/bin/kgen --version
