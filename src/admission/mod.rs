@@ -121,19 +121,15 @@ impl<'a> Checker<'a> {
                 .par_iter()
                 .map(|(_, v)| {
                     (v["kind"].as_str() == Some("ApplicationSet")).then(|| {
-                        expand::applications(v).map(|list| {
-                            list.into_iter()
-                                .map(|app| {
-                                    let meta = &app["metadata"];
-                                    (
-                                        meta["name"].as_str().unwrap_or("").to_string(),
-                                        meta["labels"][crate::render::labels::NAME]
-                                            .as_str()
-                                            .map(str::to_string),
-                                        AppSpec::of(&app["spec"]),
-                                    )
-                                })
-                                .collect()
+                        expand::applications_into(v, |app| {
+                            let meta = &app["metadata"];
+                            (
+                                meta["name"].as_str().unwrap_or("").to_string(),
+                                meta["labels"][crate::render::labels::NAME]
+                                    .as_str()
+                                    .map(str::to_string),
+                                AppSpec::of(&app["spec"]),
+                            )
                         })
                     })
                 })
