@@ -58,8 +58,13 @@ impl Checker<'_> {
         let clusters: Vec<Cluster> = apps.iter().map(|app| app.destination()).collect();
         let inv = self.inv;
         type Borrowed<'k> = (&'k Cluster, &'k str, &'k str, &'k str, &'k str);
+        // Sized for every object at once: grown by doubling, the old table and the new
+        // one were alive together at the end of admission, the run's peak of memory.
         let mut owner: crate::validate::FastMap<Borrowed<'_>, (usize, usize)> =
-            crate::validate::FastMap::default();
+            crate::validate::FastMap::with_capacity_and_hasher(
+                deployed.iter().map(|d| d.entries.len()).sum(),
+                Default::default(),
+            );
         for (a, d) in deployed.iter().enumerate() {
             let cluster = &clusters[a];
             for &i in &d.entries {
