@@ -8,11 +8,13 @@
 //! files are emitted, and only the bytes of the files are kept for the whole
 //! platform, so memory grows with the output, not with the object trees (about ten
 //! times larger). Nothing is returned (let alone written) unless every environment
-//! validates.
+//! validates. The files go to a [`Sink`] as they are emitted: a `Tree` that keeps
+//! them, or `write::Comparer`, which compares them with `generated/` and keeps only
+//! the ones to write (the disk is the write module's, not this one's).
 
 use crate::admission;
 use crate::diagnostic::Diagnostic;
-use crate::emit::{self, Notes, Tree};
+use crate::emit::{self, Notes, Sink, Tree};
 use crate::error::{Error, Result};
 use crate::escape_hatch::{self, Batch, Hatch};
 use crate::render::{self, Object};
@@ -35,20 +37,62 @@ pub struct Compiled {
     pub scopes: Vec<String>,
 }
 
+/// What [`compile_into`] gives besides the files, which went to its sink.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub spec: PlatformSpec,
+    /// How many objects were rendered (and validated) for the files emitted.
+    pub object_count: usize,
+    /// How many files were emitted.
+    pub files: usize,
+    /// Non-blocking diagnostics.
+    pub warnings: Vec<Diagnostic>,
+    /// Directories under `generated/` this run owns (`""` means all of it).
+    pub scopes: Vec<String>,
+}
+
 /// Compiles the platform. Every environment is resolved and validated (an AppProject
 /// can span several environments); with `envs`, only their files are kept.
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
-    compile_inner(ws, envs, false).map(|(compiled, _)| compiled)
+    let mut tree = Tree::default();
+    let (run, _) = compile_inner(ws, envs, false, &mut tree)?;
+    Ok(Compiled::new(run, tree))
+}
+
+/// Like [`compile`], the files given to `sink` batch by batch as they are emitted,
+/// after the scopes (`Sink::scopes`). The sink sees files of a run that then fails
+/// validation: what it makes of them counts only when this returns `Ok`.
+pub fn compile_into(ws: &Workspace, envs: &[String], sink: &mut dyn Sink) -> Result<Run> {
+    compile_inner(ws, envs, false, sink).map(|(run, _)| run)
+}
+
+impl Compiled {
+    fn new(run: Run, tree: Tree) -> Self {
+        Compiled {
+            spec: run.spec,
+            object_count: run.object_count,
+            tree,
+            warnings: run.warnings,
+            scopes: run.scopes,
+        }
+    }
 }
 
 /// Like [`compile`], also returning the rendered objects (of `envs`, or all) for
 /// callers that look at them (`kgen validate --schema-dir`, tests). Keeps every
 /// object tree in memory at once.
 pub fn compile_with_objects(ws: &Workspace, envs: &[String]) -> Result<(Compiled, Vec<Object>)> {
-    compile_inner(ws, envs, true)
+    let mut tree = Tree::default();
+    let (run, objects) = compile_inner(ws, envs, true, &mut tree)?;
+    Ok((Compiled::new(run, tree), objects))
 }
 
-fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compiled, Vec<Object>)> {
+fn compile_inner(
+    ws: &Workspace,
+    envs: &[String],
+    keep: bool,
+    sink: &mut dyn Sink,
+) -> Result<(Run, Vec<Object>)> {
     let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))?;
     if let Some(unknown) = envs
         .iter()
@@ -69,7 +113,9 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
         validate::check_platform(&spec)
     }));
     stages::add_services_total(spec.environments.iter().map(|e| e.services.len()).sum());
-    let mut tree = Tree::default();
+    let scopes = scopes(&spec, envs);
+    sink.scopes(&scopes);
+    let mut files = 0;
     let mut kept = Vec::new();
     let mut object_count = 0;
     let mut inventory = admission::Inventory::default();
@@ -98,13 +144,11 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
                 .iter()
                 .filter(|o| o.value.get("kind").is_some())
                 .count();
-            // One insert per file (`append` would merge the whole map every batch).
             let emitted = stages::time(Stage::Emit, || {
                 emit::emit_noted(&spec, &objects, &part.waived, notes)
             });
-            for (path, text) in emitted.files {
-                tree.insert_new(path, text);
-            }
+            files += emitted.files.len();
+            sink.files(emitted.files.into_iter().collect());
             if keep {
                 kept.append(&mut objects);
             }
@@ -189,39 +233,42 @@ fn compile_inner(ws: &Workspace, envs: &[String], keep: bool) -> Result<(Compile
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
     }
-    let scopes = if envs.is_empty() {
-        vec![String::new()]
-    } else {
-        // The environments' directories, and the cluster files of their clusters
-        // (re-rendered whole: they cover every environment on the cluster).
-        let mut scopes: Vec<String> = envs.to_vec();
-        for c in &spec.clusters {
-            if spec
-                .environments_on(&c.name)
-                .any(|e| envs.contains(&e.name))
-            {
-                scopes.push(format!("{}/{}", render::argocd::DIR, c.name));
-                scopes.push(format!("{}/{}", render::CLUSTERS_DIR, c.name));
-                scopes.push(format!("{}/{}", render::VALUES_DIR, c.name));
-                scopes.push(render::terraform::file(&c.name));
-            }
-        }
-        scopes
-    };
     if envs.is_empty() {
         // Platform-level: the Argo CD plugin's configuration (full renders only).
         let platform_file = ws.sources.get(ws.platform_file).display.clone();
-        let (path, text) = render::cmp_plugin::file(&[platform_file]);
-        tree.files.insert(path, text);
+        files += 1;
+        sink.files(vec![render::cmp_plugin::file(&[platform_file])]);
     }
-    let compiled = Compiled {
+    let run = Run {
         spec,
         object_count,
-        tree,
+        files,
         warnings: report.diagnostics,
         scopes,
     };
-    Ok((compiled, kept))
+    Ok((run, kept))
+}
+
+/// The directories under `generated/` a render of `envs` owns (`""`: all of it).
+fn scopes(spec: &PlatformSpec, envs: &[String]) -> Vec<String> {
+    if envs.is_empty() {
+        return vec![String::new()];
+    }
+    // The environments' directories, and the cluster files of their clusters
+    // (re-rendered whole: they cover every environment on the cluster).
+    let mut scopes: Vec<String> = envs.to_vec();
+    for c in &spec.clusters {
+        if spec
+            .environments_on(&c.name)
+            .any(|e| envs.contains(&e.name))
+        {
+            scopes.push(format!("{}/{}", render::argocd::DIR, c.name));
+            scopes.push(format!("{}/{}", render::CLUSTERS_DIR, c.name));
+            scopes.push(format!("{}/{}", render::VALUES_DIR, c.name));
+            scopes.push(render::terraform::file(&c.name));
+        }
+    }
+    scopes
 }
 
 /// About this many services' objects are in memory at once.

@@ -38,6 +38,25 @@ impl Tree {
     }
 }
 
+/// Where `compile` puts the files it emits: a [`Tree`] that keeps them all, or a
+/// comparison with the disk that keeps only the ones to write (`write::Comparer`).
+pub trait Sink {
+    /// Called once, before the first file: the directories under `generated/` the
+    /// run owns (`""` for all of it).
+    fn scopes(&mut self, _scopes: &[String]) {}
+    /// A batch of emitted files, path and contents; no path comes twice in a run.
+    fn files(&mut self, files: Vec<(String, String)>);
+}
+
+impl Sink for Tree {
+    fn files(&mut self, files: Vec<(String, String)>) {
+        // One insert per file (`append` would merge the whole map every batch).
+        for (path, text) in files {
+            self.insert_new(path, text);
+        }
+    }
+}
+
 /// The header line of a generated file.
 pub fn header(inputs: &[String]) -> String {
     format!(

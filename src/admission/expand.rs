@@ -14,6 +14,16 @@ use serde_json::{Map, Value};
 
 /// Expands an ApplicationSet object into Application objects, in element order.
 pub fn applications(appset: &Value) -> Result<Vec<Value>, String> {
+    applications_into(appset, |app| app)
+}
+
+/// [`applications`], each Application given to `keep` as it is made and only what
+/// `keep` returns kept (an environment's ApplicationSet makes one per service: the
+/// checks keep a few fields of each, not all of them whole at once).
+pub fn applications_into<T>(
+    appset: &Value,
+    mut keep: impl FnMut(Value) -> T,
+) -> Result<Vec<T>, String> {
     let spec = &appset["spec"];
     if spec.get("goTemplate").and_then(Value::as_bool) != Some(true) {
         return Err("kgen expands only goTemplate ApplicationSets".into());
@@ -38,7 +48,7 @@ pub fn applications(appset: &Value) -> Result<Vec<Value>, String> {
             app.insert("kind".into(), "Application".into());
             app.insert("metadata".into(), Value::Object(meta));
             app.insert("spec".into(), spec);
-            out.push(Value::Object(app));
+            out.push(keep(Value::Object(app)));
         }
     }
     Ok(out)

@@ -21,6 +21,7 @@
 //!
 //! docs/argocd.md shows an example of each error.
 
+mod app;
 pub mod expand;
 pub mod glob;
 mod inventory;
@@ -38,81 +39,13 @@ use crate::rules;
 use crate::source::Origin;
 use crate::spec::PlatformSpec;
 use crate::workspace::GENERATED_DIR;
+use app::{App, AppSpec, SourceKind};
 pub use inventory::{Entry, Inventory, Locator};
 use project::{Cluster, Project};
 
 /// Namespaces every cluster has.
 pub const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// One Application, as Argo CD will see it.
-struct App {
-    name: String,
-    /// File that defines it (its ApplicationSet's, for a generated one).
-    path: String,
-    /// What the checks read of its spec (see [`checked_spec`]).
-    spec: Value,
-    /// Sync wave in its bootstrap directory.
-    wave: i32,
-    env: Option<String>,
-    service: Option<String>,
-    cluster: Option<String>,
-    /// The add-on it installs (`kgen.dev/addon`).
-    addon: Option<String>,
-}
-
-impl App {
-    fn dir(&self) -> &str {
-        self.path.rsplit_once('/').map_or("", |(d, _)| d)
-    }
-
-    fn sources(&self) -> Vec<&Value> {
-        let spec = &self.spec;
-        match spec.get("sources").and_then(Value::as_array) {
-            Some(list) if !list.is_empty() => list.iter().collect(),
-            _ => spec.get("source").into_iter().collect(),
-        }
-    }
-
-    fn destination(&self) -> &Value {
-        &self.spec["destination"]
-    }
-
-    fn destination_namespace(&self) -> &str {
-        self.destination()["namespace"].as_str().unwrap_or("")
-    }
-
-    fn project(&self) -> &str {
-        match self.spec["project"].as_str() {
-            Some("") | None => "default",
-            Some(p) => p,
-        }
-    }
-
-    fn creates_namespace(&self) -> bool {
-        self.spec["syncPolicy"]["syncOptions"]
-            .as_array()
-            .is_some_and(|o| o.iter().any(|o| o == "CreateNamespace=true"))
-    }
-}
-
-/// The parts of an Application's spec the checks read: its sources, destination,
-/// project and sync options. Only these are kept for the whole check (an
-/// environment's ApplicationSet makes one Application per service).
-fn checked_spec(spec: &Value) -> Value {
-    let mut out = serde_json::Map::new();
-    for key in ["source", "sources", "destination", "project"] {
-        if let Some(v) = spec.get(key) {
-            out.insert(key.into(), v.clone());
-        }
-    }
-    if let Some(options) = spec.get("syncPolicy").and_then(|p| p.get("syncOptions")) {
-        let mut policy = serde_json::Map::new();
-        policy.insert("syncOptions".into(), options.clone());
-        out.insert("syncPolicy".into(), Value::Object(policy));
-    }
-    Value::Object(out)
-}
 
 /// What a Helm chart kgen configures creates, as far as the checks need.
 struct Footprint {
@@ -180,7 +113,7 @@ impl<'a> Checker<'a> {
         // The ApplicationSets are expanded on all cores (an environment's makes one
         // Application per service), each Application cut down to what the checks
         // read as it is made.
-        type Made = Result<Vec<(String, Option<String>, Value)>, String>;
+        type Made = Result<Vec<(String, Option<String>, AppSpec)>, String>;
         let expanded: Vec<Option<Made>> = {
             use rayon::prelude::*;
             self.inv
@@ -188,19 +121,15 @@ impl<'a> Checker<'a> {
                 .par_iter()
                 .map(|(_, v)| {
                     (v["kind"].as_str() == Some("ApplicationSet")).then(|| {
-                        expand::applications(v).map(|list| {
-                            list.into_iter()
-                                .map(|app| {
-                                    let meta = &app["metadata"];
-                                    (
-                                        meta["name"].as_str().unwrap_or("").to_string(),
-                                        meta["labels"][crate::render::labels::NAME]
-                                            .as_str()
-                                            .map(str::to_string),
-                                        checked_spec(&app["spec"]),
-                                    )
-                                })
-                                .collect()
+                        expand::applications_into(v, |app| {
+                            let meta = &app["metadata"];
+                            (
+                                meta["name"].as_str().unwrap_or("").to_string(),
+                                meta["labels"][crate::render::labels::NAME]
+                                    .as_str()
+                                    .map(str::to_string),
+                                AppSpec::of(&app["spec"]),
+                            )
                         })
                     })
                 })
@@ -218,7 +147,7 @@ impl<'a> Checker<'a> {
                 Some("Application") => apps.push(App {
                     name: v["metadata"]["name"].as_str().unwrap_or("").to_string(),
                     path: path.clone(),
-                    spec: checked_spec(&v["spec"]),
+                    spec: AppSpec::of(&v["spec"]),
                     wave,
                     env: label(argocd::ENVIRONMENT_LABEL),
                     service: None,
@@ -360,35 +289,25 @@ impl<'a> Checker<'a> {
         let mut d = Deployed::default();
         let prefix = self.spec.repo_path_of(GENERATED_DIR);
         for source in app.sources() {
-            if let Some(plugin) = source.get("plugin") {
-                let var = |name: &str| {
-                    plugin["env"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .find_map(|e| {
-                            (e["name"] == name)
-                                .then(|| e["value"].as_str().unwrap_or("").to_string())
-                        })
-                };
-                if let (Some(env), Some(svc)) = (
-                    var(crate::cmp_params::ENV_VAR),
-                    var(crate::cmp_params::SERVICE_VAR),
-                ) {
+            match &source.kind {
+                SourceKind::Plugin(Some((env, svc))) => {
                     let dir = format!("{env}/{svc}");
                     d.entries.extend(self.files_in(&dir));
                 }
-            } else if let Some(chart) = source.get("chart").and_then(Value::as_str) {
-                if let Some(f) = self.footprint(app, chart) {
-                    d.footprints.push(f);
+                SourceKind::Chart(chart) => {
+                    if let Some(f) = self.footprint(app, chart) {
+                        d.footprints.push(f);
+                    }
                 }
-            } else if let Some(path) = source.get("path").and_then(Value::as_str) {
-                if let Some(dir) = path
-                    .strip_prefix(prefix.as_str())
-                    .and_then(|p| p.strip_prefix('/'))
-                {
-                    d.entries.extend(self.files_in(dir));
+                SourceKind::Path(path) => {
+                    if let Some(dir) = path
+                        .strip_prefix(prefix.as_str())
+                        .and_then(|p| p.strip_prefix('/'))
+                    {
+                        d.entries.extend(self.files_in(dir));
+                    }
                 }
+                SourceKind::Plugin(None) | SourceKind::Other => {}
             }
         }
         d
@@ -512,7 +431,7 @@ impl<'a> Checker<'a> {
         let p = Project::new(project);
         let path = app.path.clone();
         for source in app.sources() {
-            let repo = source["repoURL"].as_str().unwrap_or("");
+            let repo = source.repo_url.as_str();
             if !p.source_permitted(repo) {
                 self.error(
                     rules::NOT_PERMITTED,
@@ -526,7 +445,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let cluster = Cluster::of_destination(app.destination());
+        let cluster = app.destination();
         let dest_ns = app.destination_namespace().to_string();
         if !self.destination_permitted(project, &cluster, &dest_ns) {
             self.error(

@@ -23,10 +23,7 @@ impl Checker<'_> {
         // environment's ApplicationSet makes thousands of Applications in one wave:
         // looking through all of them for each was quadratic). What is collected goes
         // into sets, so the order it is collected in changes nothing.
-        let clusters: Vec<Cluster> = apps
-            .iter()
-            .map(|a| Cluster::of_destination(a.destination()))
-            .collect();
+        let clusters: Vec<Cluster> = apps.iter().map(|a| a.destination()).collect();
         let mut same_dir: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, app) in apps.iter().enumerate() {
             same_dir.entry(app.dir()).or_default().push(i);

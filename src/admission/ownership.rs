@@ -17,7 +17,7 @@ impl Checker<'_> {
         // releases of one chart on a cluster clash on their cluster-scoped objects.
         let mut chart_owner: BTreeMap<Key, usize> = BTreeMap::new();
         for (a, (app, d)) in apps.iter().zip(deployed).enumerate() {
-            let cluster = Cluster::of_destination(app.destination());
+            let cluster = app.destination();
             for f in &d.footprints {
                 for (g, k, ns, n) in &f.objects {
                     let key = (cluster.clone(), g.clone(), k.clone(), ns.clone(), n.clone());
@@ -55,14 +55,16 @@ impl Checker<'_> {
         // compared the cluster's URL first in every step of every search, a sixth of
         // an admission check); the keys borrow the names rather than copy 22,000
         // objects' names, and are hashed with Fx.
-        let clusters: Vec<Cluster> = apps
-            .iter()
-            .map(|app| Cluster::of_destination(app.destination()))
-            .collect();
+        let clusters: Vec<Cluster> = apps.iter().map(|app| app.destination()).collect();
         let inv = self.inv;
         type Borrowed<'k> = (&'k Cluster, &'k str, &'k str, &'k str, &'k str);
+        // Sized for every object at once: grown by doubling, the old table and the new
+        // one were alive together at the end of admission, the run's peak of memory.
         let mut owner: crate::validate::FastMap<Borrowed<'_>, (usize, usize)> =
-            crate::validate::FastMap::default();
+            crate::validate::FastMap::with_capacity_and_hasher(
+                deployed.iter().map(|d| d.entries.len()).sum(),
+                Default::default(),
+            );
         for (a, d) in deployed.iter().enumerate() {
             let cluster = &clusters[a];
             for &i in &d.entries {
@@ -97,7 +99,7 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            let cluster = Cluster::of_destination(b.destination());
+            let cluster = b.destination();
             let path = e.path().to_string();
             let d = self.error(
                 rules::SHARED_OBJECT,

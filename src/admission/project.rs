@@ -34,17 +34,14 @@ pub struct Cluster {
 impl Cluster {
     /// From an Application's `destination` (`server` or `name`).
     pub fn of_destination(destination: &Value) -> Cluster {
-        let server = destination
-            .get("server")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_string();
-        let name = destination
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let field = |key: &str| destination.get(key).and_then(Value::as_str).unwrap_or("");
+        Cluster::of(field("server"), field("name"))
+    }
+
+    /// The cluster of a destination's `server` and `name` (`""` when not set).
+    pub fn of(server: &str, name: &str) -> Cluster {
+        let server = server.trim_end_matches('/').to_string();
+        let name = name.to_string();
         match (server.as_str(), name.as_str()) {
             (IN_CLUSTER_SERVER, _) | ("", IN_CLUSTER_NAME) => Cluster {
                 server: IN_CLUSTER_SERVER.into(),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::compile::compile;
+use crate::compile::compile_into;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::stages::{self, Stage};
@@ -50,24 +50,23 @@ impl RenderSummary {
 /// Renders and validates everything in memory, then writes only what changed.
 pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let start = Instant::now();
-    let compiled = compile(ws, &opts.envs)?;
     let dir = ws.generated_dir();
-    let comparison = stages::time(Stage::Write, || {
-        write::compare(&dir, &compiled.tree, &compiled.scopes)
-    })?;
+    // Compared with the disk as the files are emitted; only missing and stale ones
+    // are kept, to write once every environment validated.
+    let mut comparer = write::Comparer::new(&dir);
+    let run = compile_into(ws, &opts.envs, &mut comparer)?;
+    let (comparison, to_write) = stages::time(Stage::Write, || comparer.finish())?;
     if !comparison.foreign.is_empty() {
         return Err(foreign_files(ws, &comparison.foreign));
     }
-    let outcome = stages::time(Stage::Write, || {
-        write::apply(&dir, &compiled.tree, &comparison)
-    })?;
+    let outcome = stages::time(Stage::Write, || write::apply(&dir, &to_write, &comparison))?;
     Ok(RenderSummary {
-        environments: compiled.spec.environments.len(),
-        clusters: compiled.spec.clusters.len(),
-        objects: compiled.object_count,
-        files: compiled.tree.files.len(),
+        environments: run.spec.environments.len(),
+        clusters: run.spec.clusters.len(),
+        objects: run.object_count,
+        files: run.files,
         outcome,
-        warnings: compiled.warnings,
+        warnings: run.warnings,
         elapsed: start.elapsed(),
     })
 }
@@ -165,12 +164,11 @@ impl CheckSummary {
 
 /// Renders in memory and compares with `generated/`, writing nothing.
 pub fn check(ws: &Workspace, opts: &RenderOptions) -> Result<CheckSummary> {
-    let compiled = compile(ws, &opts.envs)?;
-    let comparison = stages::time(Stage::Write, || {
-        write::compare(&ws.generated_dir(), &compiled.tree, &compiled.scopes)
-    })?;
+    let mut comparer = write::Comparer::without_files(&ws.generated_dir());
+    let run = compile_into(ws, &opts.envs, &mut comparer)?;
+    let (comparison, _) = stages::time(Stage::Write, || comparer.finish())?;
     Ok(CheckSummary {
         comparison,
-        warnings: compiled.warnings,
+        warnings: run.warnings,
     })
 }

@@ -492,7 +492,7 @@ impl<'a> Resolver<'a> {
                     .get(name)
                     .and_then(|l| l.value.waivers.as_ref()),
             ),
-            origins,
+            origins: origins.into(),
         })
     }
 }

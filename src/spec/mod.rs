@@ -15,9 +15,11 @@ use crate::source::Origin;
 
 pub mod addons;
 pub mod baseline;
+mod origins;
 pub mod workload;
 pub use addons::*;
 pub use baseline::*;
+pub use origins::Origins;
 pub use workload::*;
 
 /// `repo:tag`, `repo@digest` or `repo:tag@digest`.
@@ -244,7 +246,7 @@ pub struct ServiceSpec {
     pub rollout: Rollout,
     /// Where each value came from, by field path (`replicas`, `autoscaling.min`, `env.LOG_LEVEL`),
     /// plus `service`: the service's table header in platform.toml.
-    pub origins: BTreeMap<String, Origin>,
+    pub origins: Origins,
 }
 
 impl ServiceSpec {

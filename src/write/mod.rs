@@ -1,0 +1,399 @@
+//! Where files are written: comparing a `Tree` with `generated/` on disk, and
+//! bringing the disk up to date.
+//!
+//! Rules: only files whose bytes differ are written; every write is atomic (a new
+//! file is written unnamed and then linked under its name, a changed one is written
+//! to a temporary file in the same directory and renamed over it; see [`apply`]); a file kgen no longer
+//! produces is removed only if it starts with kgen's header; a file without that
+//! header is never overwritten or removed; symbolic links are never followed.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::emit::Tree;
+use crate::error::{Error, Result};
+
+/// Temporary files are `.kgen-<pid>-<random>.tmp`, next to the file they replace.
+/// A process killed between creating one and renaming it leaves it behind; the next
+/// `apply` removes those whose process is gone.
+pub const TEMP_PREFIX: &str = ".kgen-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// What `apply` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// Writes missing and stale files and removes extra ones, as found by `compare`.
+///
+/// Through directory handles: every directory on the way is opened once, relative to
+/// its parent and without following a link (`O_NOFOLLOW`), so each directory is
+/// checked for links once, and a link put in place after `compare` is refused, not
+/// followed. In each directory, a missing file is created whole: written unnamed
+/// (`O_TMPFILE`) and then linked under its name, which fails rather than replace a
+/// file that appeared meanwhile; a stale file is written to a temporary file next to
+/// it and renamed over it. Either way a reader, or a killed run, sees the old file or
+/// the new one, never part of one.
+pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
+    use rayon::prelude::*;
+    ensure_dir(dir)?;
+    // Files to write, by directory (relative to `dir`, "" for `dir` itself).
+    let mut by_dir: std::collections::BTreeMap<&str, Vec<(&str, &String, bool)>> =
+        Default::default();
+    for (rel, replace) in c
+        .missing
+        .iter()
+        .map(|r| (r, false))
+        .chain(c.stale.iter().map(|r| (r, true)))
+    {
+        let (d, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        by_dir.entry(d).or_default().push((name, rel, replace));
+    }
+    if !by_dir.is_empty() {
+        let handles = DirHandles::open(dir, by_dir.keys().copied())?;
+        by_dir.par_iter().try_for_each(|(d, files)| {
+            let dir_fd = handles.open_leaf(d)?;
+            for (name, rel, replace) in files {
+                dirfd::write_file(
+                    std::os::fd::AsFd::as_fd(&dir_fd),
+                    dir,
+                    d,
+                    name,
+                    tree.files[*rel].as_bytes(),
+                    *replace,
+                )?;
+            }
+            Ok::<(), Error>(())
+        })?;
+    }
+    for rel in &c.extra {
+        let path = dir.join(rel);
+        fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        remove_empty_parents(dir, &path);
+    }
+    if c.covers_all {
+        for path in &c.temp_files {
+            if is_abandoned(
+                &path.file_name().unwrap_or_default().to_string_lossy(),
+                path,
+            ) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    } else {
+        remove_abandoned_temp_files(dir);
+    }
+    Ok(Outcome {
+        added: c.missing.clone(),
+        changed: c.stale.clone(),
+        removed: c.extra.clone(),
+        unchanged: c.unchanged,
+    })
+}
+
+/// Open handles on the directories above the ones `apply` writes into (the leaves
+/// are opened, written and closed one at a time, so the number of open descriptors
+/// stays small).
+struct DirHandles<'a> {
+    root_path: &'a Path,
+    /// By path relative to the root ("" is the root).
+    open: std::collections::HashMap<String, std::os::fd::OwnedFd>,
+}
+
+impl<'a> DirHandles<'a> {
+    /// Opens (creating as needed) the root and every proper ancestor of `leaves`.
+    fn open<'b>(root: &'a Path, leaves: impl Iterator<Item = &'b str>) -> Result<Self> {
+        let root_fd = dirfd::open_root(root)?;
+        let mut handles = DirHandles {
+            root_path: root,
+            open: std::collections::HashMap::from([(String::new(), root_fd)]),
+        };
+        for leaf in leaves {
+            let mut end = 0;
+            while let Some(i) = leaf[end..].find('/') {
+                end += i;
+                let ancestor = &leaf[..end];
+                if !handles.open.contains_key(ancestor) {
+                    let fd = handles.open_child(ancestor)?;
+                    handles.open.insert(ancestor.to_string(), fd);
+                }
+                end += 1;
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Opens `rel` (creating it if missing) relative to its parent, which is open.
+    fn open_child(&self, rel: &str) -> Result<std::os::fd::OwnedFd> {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let parent_fd = self
+            .open
+            .get(parent)
+            .expect("a directory's parent is opened before it");
+        dirfd::open_or_create_dir(parent_fd, &self.root_path.join(rel), name)
+    }
+
+    /// A handle on the directory `rel` (whose ancestors are open), for writing into it.
+    fn open_leaf(&self, rel: &str) -> Result<DirFd<'_>> {
+        if let Some(fd) = self.open.get(rel) {
+            return Ok(DirFd::Borrowed(fd));
+        }
+        self.open_child(rel).map(DirFd::Owned)
+    }
+}
+
+/// A directory handle, owned (a leaf, closed after use) or borrowed from [`DirHandles`].
+enum DirFd<'a> {
+    Owned(std::os::fd::OwnedFd),
+    Borrowed(&'a std::os::fd::OwnedFd),
+}
+
+impl std::os::fd::AsFd for DirFd<'_> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            DirFd::Owned(fd) => fd.as_fd(),
+            DirFd::Borrowed(fd) => fd.as_fd(),
+        }
+    }
+}
+
+mod dirfd;
+
+mod compare;
+pub use compare::{compare, is_manifest_name, Comparer, Comparison};
+
+/// Creates `path`'s parent directories and writes `bytes` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    ensure_dir(parent)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(parent)
+        .map_err(|e| Error::io("create a temporary file in", parent, e))?;
+    // No fsync: rename is atomic for every reader and for a killed process (each
+    // file is old or new, never truncated); fsyncing 20,000 files would cost seconds.
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    Ok(())
+}
+
+/// Refuses `path` when `root` (the `generated/` directory) or any directory between
+/// it and `path` is a symbolic link, so that nothing is read or written outside the
+/// tree through a link. Directories that do not exist yet are fine (kgen creates
+/// them); `checked` remembers directories already looked at.
+pub(super) fn check_no_links(
+    root: &Path,
+    path: &Path,
+    checked: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Err(Error::Other(format!(
+            "{} is outside {}",
+            path.display(),
+            root.display()
+        )));
+    };
+    let mut dir = root.to_path_buf();
+    let mut components = rel.components().peekable();
+    loop {
+        if !checked.contains(&dir) {
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Other(format!(
+                        "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+                        dir.display()
+                    )))
+                }
+                Ok(_) => {
+                    checked.insert(dir.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(Error::io("read", &dir, e)),
+            }
+        }
+        let Some(c) = components.next() else {
+            return Ok(());
+        };
+        if !matches!(c, std::path::Component::Normal(_)) {
+            return Err(Error::Other(format!(
+                "{} is not a path inside {}",
+                path.display(),
+                root.display()
+            )));
+        }
+        if components.peek().is_none() {
+            // The file itself: `read_regular` and the rename deal with it.
+            return Ok(());
+        }
+        dir.push(c);
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Other(format!(
+            "{} is a symbolic link; kgen does not write through links in generated/",
+            dir.display()
+        ))),
+        Ok(_) => Err(Error::Other(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        ))),
+        Err(_) => fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e)),
+    }
+}
+
+/// Reads a regular file; `None` if it does not exist. A symlink or directory is an error.
+///
+/// Opened without following a link and without blocking (a FIFO would otherwise
+/// hang), then checked on the open file: one path lookup per file.
+pub(super) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::Other(format!(
+                "{} is a symbolic link; kgen does not follow links in generated/. Remove it",
+                path.display()
+            )))
+        }
+        Err(_) => return read_regular_slow(path),
+    };
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Other(format!(
+            "{} is in the way: kgen needs to write a file there",
+            path.display()
+        )));
+    }
+    // Read as many bytes as the file holds, by the size just read from the open file:
+    // no second size query and no read that only finds the end (`read_to_end` makes
+    // both). A file that changes meanwhile is another file's race, as before.
+    let len = meta.len() as usize;
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", path, e)),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(Some(bytes))
+}
+
+/// `read_regular` by the path's metadata, for what opening could not tell.
+fn read_regular_slow(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+        Ok(m) if m.is_file() => fs::read(path)
+            .map(Some)
+            .map_err(|e| Error::io("read", path, e)),
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Other(format!(
+            "{} is a symbolic link; kgen does not follow links in generated/. Remove it",
+            path.display()
+        ))),
+        Ok(_) => Err(Error::Other(format!(
+            "{} is in the way: kgen needs to write a file there",
+            path.display()
+        ))),
+    }
+}
+
+/// Removes temporary files under `dir` (not following links) left by a kgen process
+/// that no longer runs. Best effort: a failure here is not an error.
+fn remove_abandoned_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(ft) = entry.file_type() else { continue };
+        let path = entry.path();
+        if ft.is_dir() {
+            remove_abandoned_temp_files(&path);
+        } else if ft.is_file() && is_abandoned(&entry.file_name().to_string_lossy(), &path) {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+/// Removes kgen's abandoned temporary files directly in `dir` (not below it): the
+/// overlay directory after `bump-image` or `promote` wrote an overlay. Only
+/// `.kgen-<pid>-….tmp` regular files whose process is gone; never any other file.
+/// Best effort: a failure here is not an error.
+pub fn remove_abandoned_temp_files_in(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_file())
+            && is_abandoned(&entry.file_name().to_string_lossy(), &path)
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+/// True for `.kgen-<pid>-….tmp` when process `pid` is gone (or, where that cannot be
+/// told, when the file is more than an hour old).
+fn is_abandoned(name: &str, path: &Path) -> bool {
+    let Some(pid) = name
+        .strip_prefix(TEMP_PREFIX)
+        .filter(|_| name.ends_with(TEMP_SUFFIX))
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return !proc.join(pid.to_string()).exists();
+    }
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+}
+
+pub(super) fn relative(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Removes directories left empty by a removal, up to (not including) `root`.
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
