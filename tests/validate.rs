@@ -458,6 +458,12 @@ fn validate_paths_uses_a_schema_directory_for_custom_resources() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// The `diagnostics` of `kgen validate --format json`'s output.
+fn json_diagnostics(stdout: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    v["diagnostics"].as_array().unwrap().clone()
+}
+
 #[test]
 fn validate_paths_warnings_waivers_and_lists() {
     let p = Platform::empty();
@@ -481,10 +487,7 @@ items:
     p.write("list.yaml", list);
     let out = p.kgen(&["validate", "--format", "json", "list.yaml"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let found: Vec<(String, String, u64)> = v["diagnostics"]
-        .as_array()
-        .unwrap()
+    let found: Vec<(String, String, u64)> = json_diagnostics(&out.stdout)
         .iter()
         .map(|d| {
             (
@@ -580,10 +583,7 @@ spec:
     let out = p.kgen(&["validate", "--format", "json", "web.yaml"]);
     // KG201 is an error; the rest are warnings.
     assert_eq!(out.code, 2, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let found: Vec<(String, String, String)> = v["diagnostics"]
-        .as_array()
-        .unwrap()
+    let found: Vec<(String, String, String)> = json_diagnostics(&out.stdout)
         .iter()
         .map(|d| {
             (
