@@ -24,17 +24,11 @@ use crate::stages::{self, Stage};
 use crate::validate::{self, Report};
 use crate::workspace::Workspace;
 
-/// Everything one run produces, in memory.
+/// Everything one run produces, in memory: what [`compile_into`] gives, and the files.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    pub spec: PlatformSpec,
-    /// How many objects were rendered (and validated) for the files of `tree`.
-    pub object_count: usize,
+    pub run: Run,
     pub tree: Tree,
-    /// Non-blocking diagnostics.
-    pub warnings: Vec<Diagnostic>,
-    /// Directories under `generated/` this run owns (`""` means all of it).
-    pub scopes: Vec<String>,
 }
 
 /// What [`compile_into`] gives besides the files, which went to its sink.
@@ -56,7 +50,7 @@ pub struct Run {
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
     let mut tree = Tree::default();
     let (run, _) = compile_inner(ws, envs, false, &mut tree)?;
-    Ok(Compiled::new(run, tree))
+    Ok(Compiled { run, tree })
 }
 
 /// Like [`compile`], the files given to `sink` batch by batch as they are emitted,
@@ -66,25 +60,13 @@ pub fn compile_into(ws: &Workspace, envs: &[String], sink: &mut dyn Sink) -> Res
     compile_inner(ws, envs, false, sink).map(|(run, _)| run)
 }
 
-impl Compiled {
-    fn new(run: Run, tree: Tree) -> Self {
-        Compiled {
-            spec: run.spec,
-            object_count: run.object_count,
-            tree,
-            warnings: run.warnings,
-            scopes: run.scopes,
-        }
-    }
-}
-
 /// Like [`compile`], also returning the rendered objects (of `envs`, or all) for
 /// callers that look at them (`kgen validate --schema-dir`, tests). Keeps every
 /// object tree in memory at once.
 pub fn compile_with_objects(ws: &Workspace, envs: &[String]) -> Result<(Compiled, Vec<Object>)> {
     let mut tree = Tree::default();
     let (run, objects) = compile_inner(ws, envs, true, &mut tree)?;
-    Ok((Compiled::new(run, tree), objects))
+    Ok((Compiled { run, tree }, objects))
 }
 
 fn compile_inner(
@@ -348,11 +330,12 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     let tree = emit::emit_noted(&spec, &objects, &report.waived, &notes);
     drop(known);
     drop(hatch);
-    Ok(Compiled {
+    let run = Run {
         spec,
         object_count: objects.len(),
-        tree,
+        files: tree.files.len(),
         warnings: report.diagnostics,
         scopes: Vec::new(),
-    })
+    };
+    Ok(Compiled { run, tree })
 }

@@ -179,7 +179,7 @@ fn example_objects() -> (kgen::spec::PlatformSpec, Vec<Object>) {
     let p = Platform::example();
     let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
     let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
-    (compiled.spec, objects)
+    (compiled.run.spec, objects)
 }
 
 fn admission_of(spec: &kgen::spec::PlatformSpec, objects: &[Object]) -> Vec<String> {
@@ -211,7 +211,7 @@ fn admission_of_example_with(text: &str) -> Vec<String> {
     p.write("platform.toml", text);
     let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
     let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
-    admission_of(&compiled.spec, &objects)
+    admission_of(&compiled.run.spec, &objects)
 }
 
 // The repository's platform runs the Secrets Store CSI driver preset, which installs the
@@ -272,9 +272,12 @@ iam_role = \"arn:aws:iam::123456789012:role/karpenter\"
     p.write("platform.toml", &text);
     let ws = Workspace::load(&p.path().join("platform.toml")).unwrap();
     let (compiled, objects) = compile_with_objects(&ws, &[]).unwrap();
-    assert_eq!(admission_of(&compiled.spec, &objects), Vec::<String>::new());
+    assert_eq!(
+        admission_of(&compiled.run.spec, &objects),
+        Vec::<String>::new()
+    );
     // Nor does KG215 flag `logging`, privileged for Fluent Bit.
-    let warnings: Vec<&str> = compiled.warnings.iter().map(|d| d.code).collect();
+    let warnings: Vec<&str> = compiled.run.warnings.iter().map(|d| d.code).collect();
     assert_eq!(warnings, Vec::<&str>::new());
 }
 // The monitoring Application could not sync: kube-prometheus-stack puts the CoreDNS

@@ -26,7 +26,7 @@ fn shown(result: kgen::Result<write::Comparison>) -> String {
 /// The straightforward way: the whole tree in memory, compared at the end.
 fn all_at_end(ws: &kgen::Workspace, envs: &[String]) -> (String, Tree) {
     let compiled = kgen::compile::compile(ws, envs).expect("the platform compiles");
-    let c = write::compare(&ws.generated_dir(), &compiled.tree, &compiled.scopes);
+    let c = write::compare(&ws.generated_dir(), &compiled.tree, &compiled.run.scopes);
     let to_write = match &c {
         Ok(c) => Tree {
             files: compiled
@@ -54,7 +54,7 @@ fn while_emitting(ws: &kgen::Workspace, envs: &[String]) -> (String, Tree) {
 fn rebatched(ws: &kgen::Workspace, envs: &[String]) -> (String, Tree) {
     let compiled = kgen::compile::compile(ws, envs).expect("the platform compiles");
     let mut comparer = Comparer::new(&ws.generated_dir());
-    comparer.scopes(&compiled.scopes);
+    comparer.scopes(&compiled.run.scopes);
     let files: Vec<(String, String)> = compiled.tree.files.into_iter().rev().collect();
     for batch in files.chunks(7) {
         comparer.files(batch.to_vec());
@@ -79,7 +79,7 @@ fn same_three_ways(change: impl Fn(&Path)) -> String {
         let ws = kgen::Workspace::load(&p.path().join("platform.toml")).unwrap();
         let fresh = kgen::compile::compile(&ws, &[]).unwrap();
         let dir = ws.generated_dir();
-        let c = write::compare(&dir, &fresh.tree, &fresh.scopes).unwrap();
+        let c = write::compare(&dir, &fresh.tree, &fresh.run.scopes).unwrap();
         write::apply(&dir, &fresh.tree, &c).unwrap();
         change(&dir);
         let expected = all_at_end(&ws, &envs);

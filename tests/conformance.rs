@@ -96,7 +96,7 @@ fn check(platform: &std::path::Path, label: &str, warnings: &[&str]) {
             ),
             other => panic!("{label}: {other}"),
         });
-    let shown = kgen::diagnostic::render_human(&compiled.warnings, &ws.sources, false);
+    let shown = kgen::diagnostic::render_human(&compiled.run.warnings, &ws.sources, false);
     let firsts: Vec<&str> = shown
         .lines()
         .filter(|l| l.starts_with("warning["))

@@ -73,7 +73,7 @@ vars = { aws_account = "333333333333" }
 /// warnings; or the errors.
 fn streamed(ws: &kgen::Workspace) -> String {
     match kgen::compile::compile(ws, &[]) {
-        Ok(c) => tree_text(&c.tree) + &render_human(&c.warnings, &ws.sources, false),
+        Ok(c) => tree_text(&c.tree) + &render_human(&c.run.warnings, &ws.sources, false),
         Err(kgen::Error::Invalid(inv)) => render_human(&inv.diagnostics, &inv.sources, false),
         Err(e) => panic!("{e}"),
     }

@@ -350,6 +350,7 @@ fn table_of(ws: &Workspace, opts: &BumpChartOptions) -> Result<Vec<String>> {
 /// The chart version each cluster installs, by cluster.
 fn versions_by_cluster(compiled: &Compiled, addon: &str) -> BTreeMap<String, String> {
     compiled
+        .run
         .spec
         .clusters
         .iter()
@@ -456,7 +457,7 @@ pub fn bump_chart(
         result.pinned = pinned(&after, &opts.version);
     }
     result.changed = true;
-    result.warnings = compiled.warnings.clone();
+    result.warnings = compiled.run.warnings.clone();
     result.sources = new_ws.sources.clone();
 
     let written = write_edit(

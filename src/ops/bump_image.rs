@@ -824,7 +824,7 @@ pub(crate) fn update(
             after: effective(&new_ws, env, &a.service, c),
         });
     }
-    result.warnings = compiled.warnings.clone();
+    result.warnings = compiled.run.warnings.clone();
     result.sources = new_ws.sources.clone();
 
     let written = write_edit(
@@ -881,7 +881,7 @@ pub(crate) fn write_edit(
         Some(write::compare(
             &generated,
             &compiled.tree,
-            &compiled.scopes,
+            &compiled.run.scopes,
         )?)
     } else {
         None

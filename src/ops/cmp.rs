@@ -384,9 +384,9 @@ pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
         env: env.value,
         service: service.value,
         files,
-        warnings: compiled.warnings,
+        warnings: compiled.run.warnings,
         workspace: ws,
-        spec: compiled.spec,
+        spec: compiled.run.spec,
     })
 }
 

@@ -90,6 +90,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     // cluster (see `environment_of`): a cluster syncs by hand when its own
     // Applications do (some environment on it does).
     let mut manual_envs: BTreeSet<String> = compiled
+        .run
         .spec
         .environments
         .iter()
@@ -98,10 +99,11 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         .collect();
     manual_envs.extend(
         compiled
+            .run
             .spec
             .clusters
             .iter()
-            .filter(|c| argocd::cluster_sync(&compiled.spec, c) == SyncMode::Manual)
+            .filter(|c| argocd::cluster_sync(&compiled.run.spec, c) == SyncMode::Manual)
             .map(|c| c.name.clone()),
     );
 
@@ -113,6 +115,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         .map(String::as_str)
         .chain(
             compiled
+                .run
                 .spec
                 .environments
                 .iter()

@@ -87,7 +87,7 @@ pub fn validate_platform(
         Some(_) => crate::compile::compile_with_objects(ws, envs)?,
         None => (compile(ws, envs)?, Vec::new()),
     };
-    let mut warnings = compiled.warnings;
+    let mut warnings = compiled.run.warnings;
     if let Some(dir) = schema_dir {
         let mut dir = open_schema_dir(dir)?;
         let mut found = Vec::new();
@@ -104,6 +104,7 @@ pub fn validate_platform(
             let problems = dir.problems(&o.value).unwrap_or_default();
             for f in upstream_findings(&o.value, api, kind, &dir, problems) {
                 let svc = compiled
+                    .run
                     .spec
                     .environments
                     .iter()
@@ -135,8 +136,8 @@ pub fn validate_platform(
         warnings.extend(found);
     }
     Ok(Summary {
-        objects: compiled.object_count,
-        sources_count: compiled.spec.environments.len(),
+        objects: compiled.run.object_count,
+        sources_count: compiled.run.spec.environments.len(),
         noun: "environment",
         warnings,
         sources: ws.sources.clone(),
