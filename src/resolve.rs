@@ -280,16 +280,7 @@ impl<'a> Resolver<'a> {
     fn platform(&mut self, only: &[String]) -> PlatformSpec {
         let p = &self.platform_file().platform;
         let name = p.name.value.clone();
-        if let Err(e) = names::check_dns1123_label(&name) {
-            let d = self.error(
-                rules::INVALID_NAME,
-                self.at(&p.name.span),
-                format!("platform name: {e}"),
-            );
-            if let Some(n) = names::nearest_dns1123_label(&name) {
-                d.label(format!("did you mean `{n}`?"));
-            }
-        }
+        self.check_label("platform name", &name, self.at(&p.name.span));
         let repo = p.repo.value.clone();
         self.check_repo_url(&repo, self.at(&p.repo.span));
         let registry = p.registry.as_ref().map(|r| r.value.clone());
@@ -312,16 +303,7 @@ impl<'a> Resolver<'a> {
             .as_ref()
             .and_then(|a| a.namespace.as_ref())
             .map(|n| {
-                if let Err(e) = names::check_dns1123_label(&n.value) {
-                    let d = self.error(
-                        rules::INVALID_NAME,
-                        self.at(&n.span),
-                        format!("Argo CD namespace: {e}"),
-                    );
-                    if let Some(n) = names::nearest_dns1123_label(&n.value) {
-                        d.label(format!("did you mean `{n}`?"));
-                    }
-                }
+                self.check_label("Argo CD namespace", &n.value, self.at(&n.span));
                 n.value.clone()
             })
             .unwrap_or_else(|| builtin::ARGOCD_NAMESPACE.to_string());
@@ -495,6 +477,19 @@ impl<'a> Resolver<'a> {
             self.error(code, v.origin.clone(), format!("{what}: {e}"));
         }
         v.value.clone()
+    }
+
+    /// A name that must be a DNS-1123 label (`what`: "service name", "Argo CD
+    /// namespace"): KG005 at `origin` with a did-you-mean when it is not. Whether it is.
+    fn check_label(&mut self, what: &str, name: &str, origin: Origin) -> bool {
+        let Err(e) = names::check_dns1123_label(name) else {
+            return true;
+        };
+        let d = self.error(rules::INVALID_NAME, origin, format!("{what}: {e}"));
+        if let Some(n) = names::nearest_dns1123_label(name) {
+            d.label(format!("did you mean `{n}`?"));
+        }
+        false
     }
 
     fn error_count(&self) -> usize {

@@ -390,12 +390,7 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn check_project_name(&mut self, project: &str, origin: Origin) {
-        if let Err(e) = names::check_dns1123_label(project) {
-            let d = self.error(rules::INVALID_NAME, origin, format!("Argo CD project: {e}"));
-            if let Some(n) = names::nearest_dns1123_label(project) {
-                d.label(format!("did you mean `{n}`?"));
-            }
-        }
+        self.check_label("Argo CD project", project, origin);
     }
 
     /// `"1.30"` as `(1, 30)`; the oldest supported version when not set.

@@ -168,16 +168,7 @@ impl<'a> Resolver<'a> {
             .map_or(IngressClass::Nginx, |c| *c.value);
         let controller_namespace = match layers.pick(|l| l.controller_namespace.as_ref()) {
             Some(ns) => {
-                if let Err(e) = names::check_dns1123_label(ns.value) {
-                    let d = self.error(
-                        rules::INVALID_NAME,
-                        ns.origin.clone(),
-                        format!("ingress controller namespace: {e}"),
-                    );
-                    if let Some(n) = names::nearest_dns1123_label(ns.value) {
-                        d.label(format!("did you mean `{n}`?"));
-                    }
-                }
+                self.check_label("ingress controller namespace", ns.value, ns.origin.clone());
                 ns.value.clone()
             }
             None => builtin::INGRESS_CONTROLLER_NAMESPACE.to_string(),

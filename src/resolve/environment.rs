@@ -13,16 +13,7 @@ impl<'a> Resolver<'a> {
     ) -> Option<EnvSpec> {
         let name_origin = self.at(name_span);
         let errors_before = self.error_count();
-        if let Err(e) = names::check_dns1123_label(name) {
-            let d = self.error(
-                rules::INVALID_NAME,
-                name_origin.clone(),
-                format!("environment name: {e}"),
-            );
-            if let Some(n) = names::nearest_dns1123_label(name) {
-                d.label(format!("did you mean `{n}`?"));
-            }
-        }
+        self.check_label("environment name", name, name_origin.clone());
         if RESERVED_ENV_NAMES.contains(&name) {
             self.error(
                 rules::RESERVED,

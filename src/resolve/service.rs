@@ -22,15 +22,7 @@ impl<'a> Resolver<'a> {
             crate::validate::SERVICE_ORIGIN.to_string(),
             name_origin.clone(),
         );
-        if let Err(e) = names::check_dns1123_label(name) {
-            let d = self.error(
-                rules::INVALID_NAME,
-                name_origin.clone(),
-                format!("service name: {e}"),
-            );
-            if let Some(n) = names::nearest_dns1123_label(name) {
-                d.label(format!("did you mean `{n}`?"));
-            }
+        if !self.check_label("service name", name, name_origin.clone()) {
             return None;
         }
         let p = &self.platform_file().platform;
