@@ -1618,11 +1618,14 @@ fn a_service_targeting_a_sidecar_port_by_name_needs_kubernetes_1_32() {
         stderr.contains("= help: target the port by number (`targetPort: 9901`), or set the cluster's `kubernetes_version = \"1.32\"` once it runs 1.32\n"),
         "{stderr}"
     );
-    // From 1.32 the same manifest is fine.
-    let newer = text.replace(
-        "[environments.dev]\n",
-        "[clusters.dev]\nkubernetes_version = \"1.32\"\n\n[environments.dev]\ncluster = \"dev\"\n",
-    );
+    // From 1.32 the same manifest is fine (prod on the same cluster: one cluster, one
+    // destination, KG015).
+    let newer = text
+        .replace(
+            "[environments.dev]\n",
+            "[clusters.dev]\nkubernetes_version = \"1.32\"\n\n[environments.dev]\ncluster = \"dev\"\n",
+        )
+        .replace("[environments.prod]\n", "[environments.prod]\ncluster = \"dev\"\n");
     let p = platform(&newer, &[("manifests/dev/api/admin-service.yaml", service)]);
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);

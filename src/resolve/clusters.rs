@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::{builtin, Amend, Resolver};
+use crate::admission::project::Cluster;
 use crate::diagnostic::did_you_mean;
 use crate::input::{ClusterLayer, EnvironmentLayer, MonitoringLayer};
 use crate::merge::{Layers, Located};
@@ -158,6 +159,7 @@ impl<'a> Resolver<'a> {
             };
             out.push(spec);
         }
+        self.check_destinations(&out);
         // Clusters that host no environment still exist (nothing is rendered for them
         // but their name is checked): a typo in an environment's `cluster` shows here.
         for key in self.platform_file().clusters.keys() {
@@ -174,6 +176,79 @@ impl<'a> Resolver<'a> {
             }
         }
         out
+    }
+
+    /// Two clusters are two destinations. One Argo CD deploys every cluster's
+    /// Applications (docs/argocd.md, "The whole flow"), so two declared clusters with
+    /// one destination, or an environment of its own on a declared cluster's
+    /// destination, would put what runs once per cluster (monitoring, add-ons,
+    /// baseline) on one cluster twice. Destinations compare as Argo CD resolves them
+    /// ([`Cluster::of`]: the in-cluster URL and name are one). Two clusters of their
+    /// own environments on one URL are left to KG303, which names what they share.
+    fn check_destinations(&mut self, clusters: &[ClusterSpec]) {
+        let identity = |c: &ClusterSpec| match &c.destination {
+            Destination::Server(s) => Cluster::of(s, ""),
+            Destination::Name(n) => Cluster::of("", n),
+        };
+        let mut declared: BTreeMap<Cluster, &str> = BTreeMap::new();
+        for c in clusters.iter().filter(|c| !c.implicit) {
+            let Some(first) = declared.get(&identity(c)).copied() else {
+                declared.insert(identity(c), &c.name);
+                continue;
+            };
+            let layer = self.platform_file().clusters.get(c.name.as_str());
+            let written = layer.and_then(|l| {
+                l.value
+                    .server
+                    .as_ref()
+                    .or(l.value.destination_name.as_ref())
+            });
+            let origin = written.map_or_else(|| c.origin.clone(), |w| self.at(&w.span));
+            let help = if written.is_none() {
+                format!(
+                    "`server` defaults to `{}`, the cluster Argo CD runs in: set `server` (the API server URL) or `destination_name` (the name `argocd cluster list` shows) under [clusters.{}]; if they are one cluster, declare it once and place the environments of both on it",
+                    builtin::CLUSTER,
+                    c.name
+                )
+            } else {
+                format!(
+                    "correct the destination of one of them; if they are one cluster, declare it once and place the environments of both on it with `cluster = \"{first}\"`"
+                )
+            };
+            self.error(
+                rules::DUPLICATE,
+                origin,
+                format!(
+                    "clusters `{first}` and `{}` both deploy to `{}`: Argo CD would sync what kgen renders once per cluster (monitoring, add-ons, baseline, namespaces) into one cluster twice",
+                    c.name,
+                    identity(c).shown()
+                ),
+            )
+            .help(help);
+        }
+        for c in clusters.iter().filter(|c| c.implicit) {
+            let Some(first) = declared.get(&identity(c)).copied() else {
+                continue;
+            };
+            let env = &c.name;
+            let written = self.env_layers(env).pick(|l| l.cluster.as_ref()).is_some();
+            let how = if written {
+                ""
+            } else {
+                " (the default `cluster`)"
+            };
+            self.error(
+                rules::DUPLICATE,
+                c.origin.clone(),
+                format!(
+                    "environment `{env}` runs on `{}`{how}, where the declared cluster `{first}` deploys: what kgen renders once per cluster would be rendered for both, into one cluster",
+                    identity(c).shown()
+                ),
+            )
+            .help(format!(
+                "set `cluster = \"{first}\"` under [environments.{env}] to run it on the declared cluster, or declare its own cluster under [clusters.<name>] with that cluster's `server` or `destination_name`"
+            ));
+        }
     }
 
     fn declared_cluster(
