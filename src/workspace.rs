@@ -746,13 +746,23 @@ fn check_overlay_names(
                 format!("overlay `{display}` is for environment `{env}`, which platform.toml does not define"),
             )
             .at(Origin::new(overlay.file, 0..0));
-            let hint = did_you_mean(env, envs.iter().copied())
-                .map(|s| format!("{s} Rename the file, or "))
-                .unwrap_or_default();
-            d = d.help(format!(
-                "{hint}add `[environments.{env}]` to platform.toml (known environments: {})",
-                envs.join(", ")
-            ));
+            // An environment's short or long form (`develop` for `dev`, `production`
+            // for `prod`) is as likely a slip as a typo.
+            let abbreviated = || {
+                envs.iter()
+                    .find(|e| e.len() >= 3 && (env.starts_with(**e) || e.starts_with(env.as_str())))
+                    .map(|e| format!("did you mean `{e}`?"))
+            };
+            d = d.help(match did_you_mean(env, envs.iter().copied()).or_else(abbreviated) {
+                Some(s) => format!(
+                    "{s} Rename the file, or add `[environments.{env}]` to platform.toml (known environments: {})",
+                    envs.join(", ")
+                ),
+                None => format!(
+                    "an overlay is named after its environment: rename the file to `{OVERLAY_DIR}/<env>.toml` for one of {}, or add `[environments.{env}]` to platform.toml",
+                    envs.join(", ")
+                ),
+            });
             diags.push(d);
         }
         for name in overlay.data.services.keys() {

@@ -107,7 +107,13 @@ fn overlay_for_unknown_environment() {
         "{err}"
     );
     assert!(
-        err.contains("add `[environments.prd]` to platform.toml (known environments: dev)"),
+        err.contains("  = help: an overlay is named after its environment: rename the file to `overlays/<env>.toml` for one of dev, or add `[environments.prd]` to platform.toml\n"),
+        "{err}"
+    );
+    // The long form of an environment's name.
+    let err = fails(MINIMAL, &[("develop", "[services.api]\ntag = \"1.0.1\"\n")]);
+    assert!(
+        err.contains("  = help: did you mean `dev`? Rename the file, or add `[environments.develop]` to platform.toml (known environments: dev)\n"),
         "{err}"
     );
 }

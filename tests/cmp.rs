@@ -443,18 +443,21 @@ fn unknown_environment_or_service_says_what_it_got_and_suggests() {
 #[test]
 fn missing_or_conflicting_selection_is_refused() {
     let p = Platform::example();
-    let out = generate(p.path(), &application_with(&[("KGEN_ENV", "dev")], &[]));
+    let out = generate(p.path(), &application_with(&[], &[]));
     assert_fails(
         &out,
         "set `KGEN_ENV` and `KGEN_SERVICE` in the Application's spec.source.plugin.env",
     );
+    // One of the two: the message names the missing one.
+    let out = generate(p.path(), &application_with(&[("KGEN_ENV", "dev")], &[]));
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (2, "", "kgen: error: kgen needs the service of the application too (the environment, `dev`, came from ARGOCD_ENV_KGEN_ENV): set `KGEN_SERVICE` in the Application's spec.source.plugin.env (Argo CD passes it as ARGOCD_ENV_KGEN_SERVICE), or the `service` parameter\n"));
     // An empty value is no value (Argo CD passes it on, empty).
     let app = application_with(&[("KGEN_ENV", ""), ("KGEN_SERVICE", "main-api")], &[]);
     assert!(argocd::plugin_env(&app, Call::Manifests)
         .contains(&("ARGOCD_ENV_KGEN_ENV".into(), String::new())));
     assert_fails(
         &generate(p.path(), &app),
-        "set `KGEN_ENV` and `KGEN_SERVICE` in the Application's spec.source.plugin.env",
+        "kgen needs the environment of the application too (the service, `main-api`, came from ARGOCD_ENV_KGEN_SERVICE): set `KGEN_ENV` in the Application's spec.source.plugin.env (Argo CD passes it as ARGOCD_ENV_KGEN_ENV), or the `env` parameter",
     );
     // Without the prefix Argo CD adds, the variables are not the Application's.
     let out = by_hand(
@@ -751,7 +754,7 @@ spec:
   template:
     metadata:
       annotations:
-        argocd.argoproj.io/manifest-generate-paths: platform.toml;overlays/dev.toml
+        argocd.argoproj.io/manifest-generate-paths: platform.toml;overlays/dev.toml;manifests/_all;manifests/dev
       finalizers:
       - resources-finalizer.argocd.argoproj.io
       labels:
@@ -841,7 +844,7 @@ fn plugin_mode_with_repo_path_and_another_platform_file() {
         "{set}"
     );
     assert!(
-        set.contains("        argocd.argoproj.io/manifest-generate-paths: acme.toml\n"),
+        set.contains("        argocd.argoproj.io/manifest-generate-paths: acme.toml;overlays/dev.toml;manifests/_all;manifests/dev\n"),
         "{set}"
     );
 }
@@ -1522,4 +1525,72 @@ fn kustomize_component_adds_the_sidecar() {
     assert!(!repo_server["volumeMounts"]
         .to_string()
         .contains("kgen-cmp-tmp"));
+}
+
+/// Copies the file or directory `rel` of `from` into `to`, when it exists.
+fn copy_path(from: &Path, to: &Path, rel: &str) {
+    let src = from.join(rel);
+    if src.is_dir() {
+        for e in std::fs::read_dir(&src).unwrap() {
+            let name = e.unwrap().file_name();
+            copy_path(from, to, &format!("{rel}/{}", name.to_string_lossy()));
+        }
+    } else if src.is_file() {
+        let dst = to.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&src, &dst).unwrap();
+    }
+}
+
+/// The ApplicationSet's `manifest-generate-paths` lists every path the plugin reads:
+/// Argo CD refreshes an application only when a commit touches one of them (with
+/// webhooks: `util/app/path/path.go`, `AppFilesHaveChanged`). Proved the strong way:
+/// a directory holding only those paths generates the same manifests as the whole
+/// platform, for every application, so a change anywhere else cannot change them.
+/// The escape-hatch example reads hand-written manifests, a patch file and a schema
+/// directory besides platform.toml and the overlay.
+#[test]
+fn manifest_generate_paths_cover_everything_the_plugin_reads() {
+    let p = Platform::empty();
+    let example = repo_root().join("examples/escape-hatch");
+    for top in [
+        "platform.toml",
+        "overlays",
+        "manifests",
+        "patches",
+        "schemas",
+    ] {
+        copy_path(&example, p.path(), top);
+    }
+    let text = p.read("platform.toml") + "\n[argocd]\nmode = \"plugin\"\n";
+    p.write("platform.toml", &text);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for env in ["staging", "prod"] {
+        let set = p.read(&format!("generated/argocd/main/applicationset-{env}.yaml"));
+        let expected = format!("platform.toml;overlays/{env}.toml;manifests/_all;manifests/{env};patches/storefront-gomemlimit.yaml;schemas");
+        assert!(
+            set.contains(&format!(
+                "        argocd.argoproj.io/manifest-generate-paths: {expected}\n"
+            )),
+            "{set}"
+        );
+        let only = tempfile::tempdir().unwrap();
+        for rel in expected.split(';') {
+            copy_path(p.path(), only.path(), rel);
+        }
+        let services: Vec<String> = std::fs::read_dir(p.path().join("generated").join(env))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(services.len() >= 2, "{services:?}");
+        for service in &services {
+            let whole = generate(p.path(), &application(env, service));
+            let listed = generate(only.path(), &application(env, service));
+            assert_eq!(whole.code, 0, "{env}/{service}: {}", whole.stderr);
+            assert_eq!(listed.code, 0, "{env}/{service}: {}", listed.stderr);
+            assert_eq!(listed.stdout, whole.stdout, "{env}/{service}");
+            assert_eq!(listed.stderr, whole.stderr, "{env}/{service}");
+        }
+    }
 }

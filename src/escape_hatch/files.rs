@@ -127,6 +127,12 @@ pub fn inside(rel: &str) -> Option<String> {
 /// Every `file = ...` of every patch of every layer, normalised, that stays inside
 /// the platform directory (others are reported when the patch is resolved).
 fn patch_file_names(ws: &Workspace) -> BTreeSet<String> {
+    patch_files_of(ws, ws.overlays.keys().map(String::as_str))
+}
+
+/// The patch files of platform.toml's layers and of the overlays of `envs`,
+/// normalised, inside the platform directory.
+pub fn patch_files_of<'a>(ws: &Workspace, envs: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
     let p = &ws.platform;
     let layers = p
         .defaults
@@ -134,8 +140,7 @@ fn patch_file_names(ws: &Workspace) -> BTreeSet<String> {
         .map(|d| &d.value)
         .chain(p.services.values().map(|s| &*s.value))
         .chain(
-            ws.overlays
-                .values()
+            envs.filter_map(|env| ws.overlays.get(env))
                 .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
         );
     layers
@@ -143,6 +148,33 @@ fn patch_file_names(ws: &Workspace) -> BTreeSet<String> {
         .filter_map(|patch| patch.value.file.as_ref())
         .filter_map(|f| inside(&f.value))
         .collect()
+}
+
+/// Every path the plugin reads to render `env` (`kgen cmp generate`), relative to the
+/// platform directory: platform.toml, the environment's overlay (whether it exists yet
+/// or not), the directories of `manifests/` it reads ([`plugin_dirs`]), the patch files
+/// of its layers and the `[manifests] schema_dirs`. Argo CD refreshes an application
+/// when a commit touches one of them (`argocd.argoproj.io/manifest-generate-paths`).
+pub fn plugin_reads(ws: &Workspace, env: &str) -> Vec<String> {
+    let mut out = vec![
+        ws.sources.get(ws.platform_file).display.clone(),
+        format!("{}/{env}.toml", workspace::OVERLAY_DIR),
+    ];
+    out.extend(plugin_dirs(env).map(|d| format!("{MANIFESTS_DIR}/{d}")));
+    out.extend(patch_files_of(ws, std::iter::once(env)));
+    if let Some(section) = &ws.platform.manifests {
+        out.extend(
+            section
+                .value
+                .schema_dirs
+                .iter()
+                .flat_map(|l| &l.value)
+                .filter_map(|d| inside(&d.value)),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    out
 }
 
 /// Reads the escape hatch's files into `ws` (its sources and `escape_hatch`).

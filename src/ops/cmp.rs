@@ -343,12 +343,29 @@ impl Generated {
 /// `kgen cmp generate`: renders and validates one application in memory.
 pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
     let sel = selection(vars)?;
-    let (Some(env), Some(service)) = (sel.env, sel.service) else {
-        return Err(Error::Usage(format!(
-            "kgen needs the environment and the service of the application: set `{ENV_VAR}` and `{SERVICE_VAR}` in the Application's spec.source.plugin.env (Argo CD passes them as {} and {}), or the `{ENV_PARAM}` and `{SERVICE_PARAM}` parameters",
-            argocd_env(ENV_VAR),
-            argocd_env(SERVICE_VAR)
-        )));
+    let (env, service) = match (sel.env, sel.service) {
+        (Some(env), Some(service)) => (env, service),
+        (None, None) => {
+            return Err(Error::Usage(format!(
+                "kgen needs the environment and the service of the application: set `{ENV_VAR}` and `{SERVICE_VAR}` in the Application's spec.source.plugin.env (Argo CD passes them as {} and {}), or the `{ENV_PARAM}` and `{SERVICE_PARAM}` parameters",
+                argocd_env(ENV_VAR),
+                argocd_env(SERVICE_VAR)
+            )))
+        }
+        (env, service) => {
+            let (what, var, param, given) = match (env, service) {
+                (Some(g), _) => ("service", SERVICE_VAR, SERVICE_PARAM, ("environment", g)),
+                (_, Some(g)) => ("environment", ENV_VAR, ENV_PARAM, ("service", g)),
+                (None, None) => unreachable!("matched above"),
+            };
+            return Err(Error::Usage(format!(
+                "kgen needs the {what} of the application too (the {}, `{}`, came from {}): set `{var}` in the Application's spec.source.plugin.env (Argo CD passes it as {}), or the `{param}` parameter",
+                given.0,
+                given.1.value,
+                given.1.from,
+                argocd_env(var)
+            )));
+        }
     };
     let platform = platform_file(dir, vars)?;
     let ws = load(dir, &platform, Some(&env.value))?;

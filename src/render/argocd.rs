@@ -444,14 +444,17 @@ pub fn service_source(platform: &PlatformSpec, env: &EnvSpec, service: &str) -> 
 /// an application is rendered from.
 pub const MANIFEST_GENERATE_PATHS: &str = "argocd.argoproj.io/manifest-generate-paths";
 
-/// Plugin mode: the input files of `env` (relative to the source path), which are
-/// all `kgen cmp generate` reads, as `MANIFEST_GENERATE_PATHS` wants them.
+/// Plugin mode: every path `kgen cmp generate` reads for `env` (relative to the
+/// source path, files and directories), as `MANIFEST_GENERATE_PATHS` wants them:
+/// Argo CD's `util/app/path/path.go`, `AppFilesHaveChanged`, refreshes an application
+/// when a changed file is one of them or under one.
 fn plugin_annotations(platform: &PlatformSpec, env: &EnvSpec) -> BTreeMap<String, String> {
     match platform.argocd_mode {
         ArgoCdMode::Committed => BTreeMap::new(),
-        ArgoCdMode::Plugin => {
-            BTreeMap::from([(MANIFEST_GENERATE_PATHS.to_string(), env.inputs.join(";"))])
-        }
+        ArgoCdMode::Plugin => BTreeMap::from([(
+            MANIFEST_GENERATE_PATHS.to_string(),
+            env.plugin_reads.join(";"),
+        )]),
     }
 }
 

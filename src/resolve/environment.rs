@@ -110,6 +110,7 @@ impl<'a> Resolver<'a> {
             services: Vec::new(),
             monitoring: None,
             inputs,
+            plugin_reads: crate::escape_hatch::files::plugin_reads(self.ws, name),
             // Set by `env_settings` below (it needs the template context).
             workload_identity: crate::spec::WorkloadIdentity::Irsa,
             secrets_backend: crate::spec::SecretsBackend::Csi,

@@ -165,6 +165,9 @@ pub struct EnvSpec {
     pub cluster_namespaces: std::collections::BTreeSet<String>,
     /// Input files this environment was rendered from, for file headers.
     pub inputs: Vec<String>,
+    /// Every path `kgen cmp generate` reads for this environment, relative to the
+    /// platform directory (`escape_hatch::files::plugin_reads`).
+    pub plugin_reads: Vec<String>,
     /// How pods get their IAM role (`workload_identity`).
     pub workload_identity: WorkloadIdentity,
     /// How secrets reach pods (`secrets_backend`).
