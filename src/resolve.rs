@@ -47,7 +47,7 @@ pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
-pub use workload::{check_schedule, check_time_zone};
+pub use workload::schedule::{check_schedule, check_time_zone};
 
 /// Adds help and labels to a diagnostic already pushed.
 trait Amend {

@@ -2,6 +2,8 @@
 //! behavior) and its `metrics` table (the port and path Prometheus scrapes).
 
 use super::*;
+use crate::spanned::Spanned;
+use crate::spec::{ScalingBehavior, ScalingRules};
 
 impl<'a> Resolver<'a> {
     pub(super) fn autoscaling(
@@ -91,6 +93,84 @@ impl<'a> Resolver<'a> {
             cpu,
             memory,
             behavior,
+        })
+    }
+
+    /// An autoscaler's scaling behaviour.
+    fn scaling_behavior(
+        &mut self,
+        layers: &Layers<'a, ServiceLayer>,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Option<ScalingBehavior> {
+        let table = layers.pick(|l| l.autoscaling.as_ref()?.behavior.as_ref())?;
+        origins.insert("autoscaling.behavior".into(), table.origin.clone());
+        let mut rules_of = |this: &mut Self,
+                            dir: &str,
+                            get: fn(
+            &'a crate::input::ScalingBehaviorLayer,
+        )
+            -> Option<&'a Spanned<crate::input::ScalingRulesLayer>>| {
+            let t = layers.pick(|l| get(&l.autoscaling.as_ref()?.behavior.as_ref()?.value))?;
+            origins.insert(format!("autoscaling.behavior.{dir}"), t.origin.clone());
+            let file = t.origin.file;
+            let window = layers
+                .pick(|l| {
+                    get(&l.autoscaling.as_ref()?.behavior.as_ref()?.value)?
+                        .value
+                        .stabilization_window
+                        .as_ref()
+                })
+                .and_then(|w| {
+                    this.int_in_range(*w.value, 0, 3600, &w.origin, "stabilization_window")
+                })
+                .map(|n| n as i32);
+            let select = layers
+                .pick(|l| {
+                    get(&l.autoscaling.as_ref()?.behavior.as_ref()?.value)?
+                        .value
+                        .select
+                        .as_ref()
+                })
+                .map(|s| *s.value);
+            let mut policies = Vec::new();
+            if let Some(list) = layers.pick(|l| {
+                get(&l.autoscaling.as_ref()?.behavior.as_ref()?.value)?
+                    .value
+                    .policies
+                    .as_ref()
+            }) {
+                for p in list.value {
+                    let at = |s: &std::ops::Range<usize>| Origin::new(file, s.clone());
+                    let value = this.int_in_range(
+                        p.value.value,
+                        1,
+                        10_000,
+                        &at(&p.value.span),
+                        "policy value",
+                    );
+                    let period = this.int_in_range(
+                        p.period.value,
+                        1,
+                        1800,
+                        &at(&p.period.span),
+                        "policy period",
+                    );
+                    if let (Some(v), Some(per)) = (value, period) {
+                        policies.push((p.type_.value, v as i32, per as i32));
+                    }
+                }
+            }
+            Some(ScalingRules {
+                stabilization_window: window,
+                select,
+                policies,
+            })
+        };
+        let scale_up = rules_of(self, "scale_up", |b| b.scale_up.as_ref());
+        let scale_down = rules_of(self, "scale_down", |b| b.scale_down.as_ref());
+        Some(ScalingBehavior {
+            scale_up,
+            scale_down,
         })
     }
 

@@ -1,0 +1,132 @@
+//! The Helm values of an add-on as written: the layers' `values` tables as JSON, their
+//! templates rendered, where a values path was set, and the check that `values` keep
+//! the ServiceAccount an add-on's IAM role is for.
+
+use minijinja::Value;
+
+use crate::addons::Preset;
+use crate::input::{AddonLayer, WorkloadIdentity};
+use crate::merge::Layers;
+use crate::resolve::{Amend, Resolver};
+use crate::rules;
+use crate::source::{FileId, Origin};
+use crate::spec::AddonIdentity;
+
+impl Resolver<'_> {
+    /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`).
+    pub(super) fn render_json_templates(
+        &mut self,
+        v: &mut serde_json::Value,
+        origin: &Origin,
+        ctx: &Value,
+    ) {
+        match v {
+            serde_json::Value::String(s) if crate::template::Templates::is_template(s) => {
+                if let Some(out) = self.render_template(s, origin, ctx) {
+                    *s = out;
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for i in items {
+                    self.render_json_templates(i, origin, ctx);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (_, i) in m.iter_mut() {
+                    self.render_json_templates(i, origin, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `values` that rename the ServiceAccount of an add-on with an IAM role: the
+    /// Terraform hand-off would name another one than the chart creates.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_service_account_name(
+        &mut self,
+        p: &Preset,
+        name: &str,
+        namespace: &str,
+        identity: &AddonIdentity,
+        layers: &Layers<'_, AddonLayer>,
+        values: &serde_json::Value,
+    ) {
+        let Some(sa) = p.service_account else {
+            return;
+        };
+        let written = sa.name_path.iter().try_fold(values, |v, k| v.get(*k));
+        if written == Some(&serde_json::json!(identity.service_account)) {
+            return;
+        }
+        let Some(origin) = values_origin(layers, sa.name_path) else {
+            return;
+        };
+        let path = sa.name_path.join(".");
+        let shown = written.map_or_else(
+            || "null".to_string(),
+            |v| {
+                v.as_str()
+                    .map_or_else(|| v.to_string(), |s| format!("\"{s}\""))
+            },
+        );
+        let account = &identity.service_account;
+        let hand_off = match identity.mode {
+            WorkloadIdentity::Irsa => {
+                format!("the IRSA trust subject `system:serviceaccount:{namespace}:{account}`")
+            }
+            WorkloadIdentity::PodIdentity => {
+                format!("the Pod Identity association of `{namespace}/{account}`")
+            }
+        };
+        self.error(
+            rules::INVALID_VALUE,
+            origin,
+            format!(
+                "`values` of add-on `{name}` rename its ServiceAccount (`{path} = {shown}`), but its `iam_role` is for the ServiceAccount `{account}`: kgen writes {hand_off} in the Terraform hand-off, so the renamed one could not assume the role"
+            ),
+        )
+        .help(format!(
+            "remove `{path}` from `values`: kgen names the ServiceAccount after the release; to name it otherwise, set `release = \"...\"`"
+        ));
+    }
+}
+
+/// The `values` table of the highest layer that sets `path`.
+pub(super) fn values_origin(layers: &Layers<'_, AddonLayer>, path: &[&str]) -> Option<Origin> {
+    layers_values(layers)
+        .into_iter()
+        .rev()
+        .find_map(|(file, table)| {
+            let json = toml_to_json(&table.value);
+            path.iter()
+                .try_fold(&json, |v, k| v.get(*k))
+                .map(|_| Origin::new(file, table.span.clone()))
+        })
+}
+
+/// The `values` tables of every layer, lowest first.
+pub(super) fn layers_values<'a>(
+    layers: &Layers<'a, AddonLayer>,
+) -> Vec<(FileId, &'a crate::spanned::Spanned<toml::Table>)> {
+    layers.each(|l| l.values.as_ref())
+}
+
+/// A TOML value as JSON (dates become strings).
+pub fn toml_to_json(t: &toml::Table) -> serde_json::Value {
+    fn conv(v: &toml::Value) -> serde_json::Value {
+        match v {
+            toml::Value::String(s) => serde_json::Value::from(s.clone()),
+            toml::Value::Integer(i) => serde_json::Value::from(*i),
+            toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            toml::Value::Boolean(b) => serde_json::Value::from(*b),
+            toml::Value::Datetime(d) => serde_json::Value::from(d.to_string()),
+            toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(conv).collect()),
+            toml::Value::Table(t) => {
+                serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), conv(v))).collect())
+            }
+        }
+    }
+    serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), conv(v))).collect())
+}

@@ -1,0 +1,250 @@
+//! Sidecars and init containers: name, image, command and arguments, environment,
+//! ports, probes, resources and mounts.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+
+use super::volumes::OWN_VOLUME_NAMES;
+use crate::input::ContainerLayer;
+use crate::merge::{Layers, Located};
+use crate::resolve::{Amend, Resolver};
+use crate::source::Origin;
+use crate::spanned::Spanned;
+use crate::spec::{ContainerSpec, CpuMem, Resources, VolumeSpec};
+use crate::{names, quantity, rules};
+
+impl<'a> Resolver<'a> {
+    /// Sidecars or init containers (`key`: `sidecars` or `init_containers`).
+    pub(in crate::resolve) fn containers(
+        &mut self,
+        service: &str,
+        key: &str,
+        entries: BTreeMap<&'a str, (Origin, Layers<'a, ContainerLayer>)>,
+        volumes: &[VolumeSpec],
+        ctx: &Value,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Vec<ContainerSpec> {
+        let mut out = Vec::new();
+        for (name, (key_origin, layers)) in entries {
+            let field = format!("{key}.{name}");
+            origins.insert(field.clone(), key_origin.clone());
+            if layers
+                .pick(|l| l.enabled.as_ref())
+                .is_some_and(|e| !*e.value)
+            {
+                continue;
+            }
+            if let Err(e) = names::check_dns1123_label(name) {
+                self.error(
+                    rules::INVALID_NAME,
+                    key_origin.clone(),
+                    format!("container name: {e}"),
+                );
+                continue;
+            }
+            if name == service {
+                self.error(
+                    rules::DUPLICATE,
+                    key_origin.clone(),
+                    format!("`{field}` has the name of the main container (the service's name)"),
+                )
+                .help("give the container another name");
+                continue;
+            }
+            let image = match layers.pick(|l| l.image.as_ref()) {
+                Some(img) => {
+                    origins.insert(format!("{field}.image"), img.origin.clone());
+                    self.full_image(img)
+                }
+                None => {
+                    self.error(
+                        rules::MISSING_KEY,
+                        key_origin.clone(),
+                        format!("`{field}` has no `image`"),
+                    )
+                    .help("add `image = \"<repository>\"` and a `tag` (or `digest`)");
+                    continue;
+                }
+            };
+            let (tag, digest) = self.image_version(
+                &field.to_string(),
+                layers.pick(|l| l.tag.as_ref()),
+                layers.pick(|l| l.digest.as_ref()),
+                &key_origin,
+                origins,
+            );
+            let command = self.string_list(
+                &format!("{field}.command"),
+                layers.pick(|l| l.command.as_ref()),
+                ctx,
+                origins,
+            );
+            let args = self.string_list(
+                &format!("{field}.args"),
+                layers.pick(|l| l.args.as_ref()),
+                ctx,
+                origins,
+            );
+            let mut env = BTreeMap::new();
+            for (k, e) in layers.map(|l| Some(&l.env)) {
+                origins.insert(format!("{field}.env.{k}"), e.value.origin.clone());
+                if let Err(err) = names::check_env_var_name(k) {
+                    self.error(rules::INVALID_KEY, e.key.clone(), err);
+                    continue;
+                }
+                let crate::input::Scalar(raw) = e.value.value;
+                self.scan_secret(k, raw, &e.value.origin);
+                if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
+                    env.insert(k.to_string(), crate::resolve::kubelet_literal(&v));
+                }
+            }
+            let ports = self.ports(
+                &format!("{field}.ports"),
+                layers.map(|l| Some(&l.ports)),
+                origins,
+            );
+            let [liveness, readiness, startup] =
+                self.probes(&format!("{field}.probes"), &layers, false, origins);
+            if key == "init_containers"
+                && (liveness.is_some() || readiness.is_some() || startup.is_some())
+            {
+                let at = origins
+                    .get(&format!("{field}.probes.liveness"))
+                    .or_else(|| origins.get(&format!("{field}.probes.readiness")))
+                    .or_else(|| origins.get(&format!("{field}.probes.startup")))
+                    .cloned()
+                    .unwrap_or_else(|| key_origin.clone());
+                self.error(
+                    rules::INVALID_VALUE,
+                    at,
+                    format!("init container `{name}` has probes: an init container runs to completion, and the API server refuses probes on it"),
+                )
+                .help("remove `probes`, or make it a sidecar (`sidecars.<name>`), which keeps running");
+            }
+            let resources = self.container_resources(&field, &layers, origins);
+            let mut mounts = BTreeMap::new();
+            for (vol, e) in layers.map(|l| Some(&l.mounts)) {
+                origins.insert(format!("{field}.mounts.{vol}"), e.value.origin.clone());
+                if !volumes.iter().any(|v| v.name == vol) && !OWN_VOLUME_NAMES.contains(&vol) {
+                    let known: Vec<&str> = volumes
+                        .iter()
+                        .map(|v| v.name.as_str())
+                        .chain(OWN_VOLUME_NAMES.iter().copied())
+                        .collect();
+                    let hint = crate::diagnostic::did_you_mean(vol, known.iter().copied());
+                    let d = self.error(
+                        rules::UNKNOWN_REFERENCE,
+                        e.key.clone(),
+                        format!(
+                            "`{field}` mounts volume `{vol}`, which the service does not declare"
+                        ),
+                    );
+                    if let Some(h) = hint {
+                        d.label = Some(h);
+                    }
+                    d.help = Some(format!(
+                        "declare it under `volumes` of the service (known: {})",
+                        known.join(", ")
+                    ));
+                    continue;
+                }
+                if !e.value.value.starts_with('/') {
+                    self.error(
+                        rules::INVALID_PATH,
+                        e.value.origin.clone(),
+                        format!("mount path `{}` is not absolute", e.value.value),
+                    );
+                    continue;
+                }
+                mounts.insert(vol.to_string(), e.value.value.clone());
+            }
+            out.push(ContainerSpec {
+                name: name.to_string(),
+                image,
+                tag,
+                digest,
+                command,
+                args,
+                env,
+                ports,
+                liveness,
+                readiness,
+                startup,
+                resources,
+                mounts,
+            });
+        }
+        out
+    }
+
+    /// A list of strings (a command or arguments), each rendered as a template and
+    /// scanned for secrets.
+    pub(in crate::resolve) fn string_list(
+        &mut self,
+        field: &str,
+        list: Option<Located<&Vec<Spanned<String>>>>,
+        ctx: &Value,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Vec<String> {
+        let Some(list) = list else { return Vec::new() };
+        origins.insert(field.to_string(), list.origin.clone());
+        let mut out = Vec::new();
+        for item in list.value {
+            let at = Origin::new(list.origin.file, item.span.clone());
+            let key = field.rsplit('.').next().unwrap_or(field);
+            self.scan_secret(key, &item.value, &at);
+            if let Some(v) = self.render_keyed(key, &item.value, &at, ctx) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// A sidecar's or init container's resources: no built-in defaults (a container
+    /// without them is a policy finding, KG201), each quantity checked.
+    fn container_resources(
+        &mut self,
+        field: &str,
+        layers: &Layers<'a, ContainerLayer>,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Resources {
+        let rq = |l: &'a ContainerLayer| l.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let lm = |l: &'a ContainerLayer| l.resources.as_ref().and_then(|r| r.limits.as_ref());
+        let mut q = |this: &mut Self, path: &str, v: Option<Located<&String>>| {
+            v.map(|v| {
+                origins.insert(format!("{field}.{path}"), v.origin.clone());
+                if let Err(e) = quantity::parse_non_negative(v.value) {
+                    this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                }
+                v.value.clone()
+            })
+        };
+        Resources {
+            requests: CpuMem {
+                cpu: q(
+                    self,
+                    "resources.requests.cpu",
+                    layers.pick(|l| rq(l)?.cpu.as_ref()),
+                ),
+                memory: q(
+                    self,
+                    "resources.requests.memory",
+                    layers.pick(|l| rq(l)?.memory.as_ref()),
+                ),
+            },
+            limits: CpuMem {
+                cpu: q(
+                    self,
+                    "resources.limits.cpu",
+                    layers.pick(|l| lm(l)?.cpu.as_ref()),
+                ),
+                memory: q(
+                    self,
+                    "resources.limits.memory",
+                    layers.pick(|l| lm(l)?.memory.as_ref()),
+                ),
+            },
+        }
+    }
+}

