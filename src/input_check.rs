@@ -290,10 +290,13 @@ fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
 
 /// `text` read as a `T` without the parts that `found` (its errors, from
 /// [`every_error`]) point at: each entry whose key or value is an error's span, and
-/// each such array element, is left out. `None` when that is still not a `T` (a
-/// required key is missing or was left out). Reading goes on with what is left, so
-/// that the mistakes the next stages find are reported in the same run; the errors
-/// in `found` still fail it.
+/// each such array element, is left out. When what is left is still not a `T` (an
+/// entry left out was required: `from` of a secret whose `from` was misspelt), the
+/// table or element that now misses it is left out too, and so on, a few times at
+/// most; `None` when that does not end in a `T`. Reading goes on with what is left,
+/// so that the mistakes the next stages find are reported in the same run; the
+/// errors in `found` still fail it (the errors of leaving out are not reported: they
+/// are the same mistakes).
 ///
 /// Also returns the spans a later stage must not complain about (what it would see
 /// missing because it was left out): each entry left out, and the table holding it.
@@ -301,16 +304,48 @@ pub fn repaired<T: DeserializeOwned>(
     text: &str,
     found: &[Found],
 ) -> (Option<T>, Vec<Range<usize>>) {
+    /// How many times a table or element is left out for what was left out before.
+    const MAX_ROUNDS: usize = 8;
+    let mut spans: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+    for _ in 0..=MAX_ROUNDS {
+        let Ok(doc) = DeTable::parse(text) else {
+            return (None, Vec::new());
+        };
+        let span = doc.span();
+        let mut root = doc.into_inner();
+        let mut poisoned = Vec::new();
+        let refs: Vec<&Range<usize>> = spans.iter().collect();
+        prune_table(&mut root, span.clone(), &refs, &mut poisoned);
+        match T::deserialize(toml::de::Deserializer::from(Spanned::new(span, root))) {
+            Ok(value) => return (Some(value), poisoned),
+            // Leave out what now fails, unless it was already left out, or is a
+            // whole section or a whole named entry of one (`[services.api]`): later
+            // stages would report everything that names it as naming nothing.
+            Err(e) => match e.span() {
+                Some(s) if !spans.contains(&s) && !is_named_entry(text, &s) => spans.push(s),
+                _ => return (None, poisoned),
+            },
+        }
+    }
+    (None, Vec::new())
+}
+
+/// Whether `span` is the whole document, a top-level table (`[services]`) or one
+/// of its entries (`[services.api]`, `[environments.dev]`).
+fn is_named_entry(text: &str, span: &Range<usize>) -> bool {
     let Ok(doc) = DeTable::parse(text) else {
-        return (None, Vec::new());
+        return true;
     };
-    let spans: Vec<&Range<usize>> = found.iter().map(|f| &f.span).collect();
-    let span = doc.span();
-    let mut root = doc.into_inner();
-    let mut poisoned = Vec::new();
-    prune_table(&mut root, span.clone(), &spans, &mut poisoned);
-    let value = T::deserialize(toml::de::Deserializer::from(Spanned::new(span, root))).ok();
-    (value, poisoned)
+    if doc.span() == *span {
+        return true;
+    }
+    doc.get_ref().values().any(|section| {
+        section.span() == *span
+            || match section.get_ref() {
+                DeValue::Table(t) => t.values().any(|entry| entry.span() == *span),
+                _ => false,
+            }
+    })
 }
 
 fn prune_table(
