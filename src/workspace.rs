@@ -538,6 +538,11 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
 /// scanned value by value).
 fn toml_diagnostic(text: &str, file: FileId, message: &str, span: Range<usize>) -> Diagnostic {
     let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()));
+    if message.trim() == "duplicate key" {
+        if let Some(help) = first_definition(text, &span) {
+            d = d.help(help);
+        }
+    }
     // The snippet shows the line of the error: mask it if it holds a secret
     // (a file that is not valid TOML is not scanned by `scan_toml`).
     let mut start = span.start.min(text.len());
@@ -555,6 +560,48 @@ fn toml_diagnostic(text: &str, file: FileId, message: &str, span: Range<usize>) 
         d.redact_line = true;
     }
     d
+}
+
+/// For a duplicate key at `span`: where the first definition is, and what to do.
+/// A table header (`[services.worker]`) is looked for among the headers above it,
+/// a key (`port = ...`) among the lines of its table above it.
+fn first_definition(text: &str, span: &Range<usize>) -> Option<String> {
+    let start = span.start.min(text.len());
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?.trim();
+    let header = |l: &str| -> Option<String> {
+        let l = l.trim();
+        let inner = l.strip_prefix('[').filter(|r| !r.starts_with('['))?;
+        Some(inner.split(']').next()?.split_whitespace().collect())
+    };
+    let above = text[..line_start].lines().enumerate().collect::<Vec<_>>();
+    if let Some(name) = header(line) {
+        let (n, _) = above
+            .iter()
+            .find(|(_, l)| header(l).as_deref() == Some(name.as_str()))?;
+        return Some(format!(
+            "`[{name}]` is already defined at line {}: merge the two tables into one",
+            n + 1
+        ));
+    }
+    let key = text.get(span.clone())?.trim();
+    for (n, l) in above.iter().rev() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            break;
+        }
+        let set = l.strip_prefix(key).is_some_and(|rest| {
+            let rest = rest.trim_start();
+            rest.starts_with('=') || rest.starts_with('.')
+        });
+        if set {
+            return Some(format!(
+                "`{key}` is already set at line {} of this table: keep one of the two",
+                n + 1
+            ));
+        }
+    }
+    None
 }
 
 /// `message` with the text of every `"…"` or `'…'` replaced by `***`: a toml or serde

@@ -1053,3 +1053,28 @@ fn an_undefined_template_name_gets_a_did_you_mean() {
         "{err}"
     );
 }
+
+/// A table or key defined twice points at the second, and says where the first is.
+#[test]
+fn a_duplicate_table_or_key_names_the_first_definition() {
+    let err = fails(&format!("{MINIMAL}\n[services.api]\nreplicas = 2\n"), &[]);
+    assert_eq!(
+        err,
+        "error[KG001]: invalid TOML: duplicate key
+  --> platform.toml:14:11
+   |
+14 | [services.api]
+   |           ^^^
+   = help: `[services.api]` is already defined at line 9: merge the two tables into one
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+    let err = fails(&format!("{MINIMAL}port = 9090\n"), &[]);
+    assert!(
+        err.contains(
+            "  = help: `port` is already set at line 12 of this table: keep one of the two\n"
+        ),
+        "{err}"
+    );
+}
