@@ -117,7 +117,7 @@ pub fn validate(s: &ops::validate::Summary) -> String {
     finish(m)
 }
 
-fn image_changes(u: &ops::bump_image::Update) -> Value {
+fn image_changes(u: &ops::bump_image::report::Update) -> Value {
     json!({
         "environment": u.env,
         "overlay": u.overlay,
@@ -138,7 +138,7 @@ fn image_changes(u: &ops::bump_image::Update) -> Value {
 }
 
 /// `kgen bump-image` succeeded (changed or not).
-pub fn bump_image(u: &ops::bump_image::Update) -> String {
+pub fn bump_image(u: &ops::bump_image::report::Update) -> String {
     let mut m = envelope(
         "bump-image",
         "ok",

@@ -177,10 +177,10 @@ impl<'w> Hatch<'w> {
         let mut out = Output::default();
         let mut diags = Vec::new();
         if self.any_patches {
-            let patches = patch::resolve(self.ws, &env.name, &svc.name, &mut diags);
+            let patches = patch::resolve::resolve(self.ws, &env.name, &svc.name, &mut diags);
             if !patches.is_empty() {
                 let mut matched = Vec::new();
-                let patched = patch::apply(
+                let patched = patch::apply::apply(
                     &patches,
                     &mut objects,
                     &self.ws.sources,
@@ -276,7 +276,7 @@ impl<'w> Hatch<'w> {
     pub fn finish(&self, whole: bool) -> Vec<Diagnostic> {
         let mut out = std::mem::take(&mut *self.diags.lock().unwrap_or_else(|e| e.into_inner()));
         if whole {
-            out.extend(patch::unmatched_defaults(
+            out.extend(patch::apply::unmatched_defaults(
                 &self.matched.lock().unwrap_or_else(|e| e.into_inner()),
             ));
         }

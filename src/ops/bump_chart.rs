@@ -4,7 +4,7 @@
 //! optionally commit exactly the changed files: the chart counterpart of `bump-image`,
 //! for Renovate- or Dependabot-style update pull requests.
 //!
-//! The transaction is `bump-image`'s (`bump_image::write_edit`): under the checkout
+//! The transaction is `bump-image`'s (`bump_image::transaction::write_edit`): under the checkout
 //! lock, the platform file is edited in memory (`overlay_edit::apply_key`: only the
 //! value's bytes change, or one line or table is added), the platform is compiled with
 //! the edited text, and only if that succeeds are platform.toml and the changed files
@@ -17,7 +17,7 @@ use crate::compile::{compile, Compiled};
 use crate::diagnostic::{did_you_mean, plural, Diagnostic};
 use crate::error::{Error, Result};
 use crate::lock::CheckoutLock;
-use crate::ops::bump_image::{edit_error, platform_dir, write_edit, EditedInput};
+use crate::ops::bump_image::transaction::{edit_error, platform_dir, write_edit, EditedInput};
 use crate::overlay_edit::{self, KeyEdit};
 use crate::source::Sources;
 use crate::workspace::{InputFiles, Workspace};

@@ -9,16 +9,18 @@
 //! sidecar and init container the service has in the source environment
 //! (`services.<svc>.sidecars.<name>.tag`, ...), named `service/container`. Everything else (the
 //! lock, the in-memory compile, atomic writes, rollback, `--commit`) is the
-//! `bump-image` transaction (`ops::bump_image::update`).
+//! `bump-image` transaction (`ops::bump_image::transaction::update`).
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::lock::CheckoutLock;
-use crate::ops::bump_image::{
-    self, check_env, check_service, containers_of, effective, overlay_version, platform_dir,
-    ImageSlot, ImageVersion, Kind, Update,
+use crate::ops::bump_image::images::{
+    check_env, check_service, containers_of, effective, overlay_version,
 };
+use crate::ops::bump_image::report::{ImageVersion, Update};
+use crate::ops::bump_image::transaction::{self, platform_dir};
+use crate::ops::bump_image::{ImageSlot, Kind};
 use crate::overlay_edit::{Edit, Field};
 use crate::workspace::Workspace;
 
@@ -176,7 +178,7 @@ pub fn promote(
             edits.push(edit.in_container(container.cloned()));
         }
     }
-    let update = bump_image::update(
+    let update = transaction::update(
         &ws,
         &opts.to,
         &edits,

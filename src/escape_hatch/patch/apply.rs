@@ -1,0 +1,223 @@
+//! Applying a service's patches to its rendered objects: which objects each patch
+//! matches, the operations that do not apply, the fields kgen owns that a patch may
+//! not change, and the `[defaults]` patches that matched nothing.
+
+use super::owned::{overlaps, owned_help, owned_pointers, touched, why_owned};
+use super::paths::field_of;
+use super::{Body, Patch, Seg};
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::render::Object;
+use crate::rules;
+use crate::source::{Origin, Sources};
+
+/// What patches did to one object: for its header, and to point its findings at them.
+#[derive(Debug, Clone, Default)]
+pub struct Patched {
+    /// `name (file)` of each patch applied.
+    pub applied: Vec<String>,
+    /// Fields the patches set (rendered paths) and where each was written.
+    pub fields: Vec<(String, Origin)>,
+}
+
+/// Applies `patches` to the rendered `objects` of one service. Returns what was
+/// patched, by object path; `matched` counts the objects each `[defaults]` patch
+/// matched (by its kind's origin), for [`unmatched_defaults`].
+pub fn apply(
+    patches: &[Patch],
+    objects: &mut [Object],
+    sources: &Sources,
+    env: &str,
+    service: &str,
+    matched: &mut Vec<(Origin, String, usize)>,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Patched> {
+    let mut out: BTreeMap<String, Patched> = BTreeMap::new();
+    for patch in patches {
+        let targets: Vec<usize> = objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| {
+                o.kind() == patch.kind
+                    && patch
+                        .target
+                        .as_deref()
+                        .is_none_or(|n| o.value["metadata"]["name"].as_str() == Some(n))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if patch.from_defaults {
+            let key = (patch.kind_origin.clone(), patch.name.clone());
+            match matched
+                .iter_mut()
+                .find(|(o, n, _)| (o, n) == (&key.0, &key.1))
+            {
+                Some(m) => m.2 += targets.len(),
+                None => matched.push((key.0, key.1, targets.len())),
+            }
+        }
+        if targets.is_empty() {
+            if !patch.from_defaults {
+                let present: Vec<String> = objects
+                    .iter()
+                    .filter(|o| !o.kind().is_empty())
+                    .map(|o| match o.kind() {
+                        // Named after the environment: the same list in every one.
+                        "Namespace" => "Namespace".to_string(),
+                        kind => format!(
+                            "{kind} {}",
+                            o.value["metadata"]["name"].as_str().unwrap_or("")
+                        ),
+                    })
+                    .collect();
+                let named = patch
+                    .target
+                    .as_ref()
+                    .map(|n| format!(" named `{n}`"))
+                    .unwrap_or_default();
+                let mut d = Diagnostic::error(
+                        rules::PATCH_NO_MATCH,
+                        format!(
+                            "patch `{}` matches no object: service `{service}` has no {}{named}",
+                            patch.name, patch.kind
+                        ),
+                    )
+                    .at(patch.kind_origin.clone())
+                    .target(
+                        format!("{}/{env}/{service}", crate::workspace::GENERATED_DIR),
+                        "kind",
+                    )
+                    .help(format!(
+                        "its objects: {}; patch one of them, or move the patch to the overlays of the environments that have it",
+                        present.join(", ")
+                    ));
+                if let Some(hint) = near_miss(patch, objects) {
+                    d = d.label(hint);
+                }
+                diags.push(d);
+            }
+            continue;
+        }
+        for i in targets {
+            let object = &mut objects[i];
+            let owned = owned_pointers(&object.value);
+            let touched = touched(&patch.body, &object.value);
+            let mut refused = false;
+            for (pointer, segs) in &touched {
+                if let Some(o) = owned.iter().find(|o| overlaps(pointer, o)) {
+                    diags.push(
+                        Diagnostic::error(
+                            rules::PATCH_OWNED_FIELD,
+                            format!(
+                                "patch `{}` changes `{}` of {} `{}`, which kgen owns ({})",
+                                patch.name,
+                                field_of(pointer, &object.value),
+                                object.kind(),
+                                object.value["metadata"]["name"].as_str().unwrap_or(""),
+                                why_owned(o)
+                            ),
+                        )
+                        .at(patch.origin(sources, segs))
+                        .target(
+                            format!("{}/{}", crate::workspace::GENERATED_DIR, object.path),
+                            field_of(o, &object.value),
+                        )
+                        .help(owned_help(o)),
+                    );
+                    refused = true;
+                    break;
+                }
+            }
+            if refused {
+                continue;
+            }
+            match &patch.body {
+                Body::Merge(m) => json_patch::merge(&mut object.value, m),
+                Body::Json(_, ops) => {
+                    if let Err(e) = json_patch::patch(&mut object.value, ops) {
+                        let segs = vec![Seg::Index(e.operation), Seg::Key("path".into())];
+                        let what = match e.kind {
+                            json_patch::PatchErrorKind::TestFailed => format!(
+                                "its `test` of `{}` failed: the value differs",
+                                e.path.as_str()
+                            ),
+                            json_patch::PatchErrorKind::InvalidFromPointer => {
+                                "its `from` does not exist in the object".to_string()
+                            }
+                            json_patch::PatchErrorKind::CannotMoveInsideItself => {
+                                "it moves a value inside itself".to_string()
+                            }
+                            _ => format!(
+                                "the path `{}` does not exist in the object",
+                                e.path.as_str()
+                            ),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                rules::PATCH_FAILED,
+                                format!(
+                                    "operation {} of JSON Patch `{}` does not apply to {} `{}`: {what}",
+                                    e.operation,
+                                    patch.name,
+                                    object.kind(),
+                                    object.value["metadata"]["name"].as_str().unwrap_or("")
+                                ),
+                            )
+                            .at(patch.origin(sources, &segs))
+                            .target(format!("{}/{}", crate::workspace::GENERATED_DIR, object.path), "(root)")
+                            .help("look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let entry = out.entry(object.path.clone()).or_default();
+            entry.applied.push(format!(
+                "{} ({}, {})",
+                patch.name,
+                patch.describe(),
+                patch.source
+            ));
+            for (pointer, segs) in &touched {
+                entry.fields.push((
+                    field_of(pointer, &object.value),
+                    patch.origin(sources, segs),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The object a patch that matched nothing (KG043) was probably meant for: a kind
+/// of the service's objects close to the patch's, or when the kind is right, a
+/// name of that kind close to the patch's `name`.
+fn near_miss(patch: &Patch, objects: &[Object]) -> Option<String> {
+    if objects.iter().any(|o| o.kind() == patch.kind) {
+        let target = patch.target.as_deref()?;
+        let names = objects
+            .iter()
+            .filter(|o| o.kind() == patch.kind)
+            .filter_map(|o| o.value["metadata"]["name"].as_str());
+        did_you_mean(target, names).map(|h| format!("the kind matches, the name does not: {h}"))
+    } else {
+        did_you_mean(&patch.kind, objects.iter().map(Object::kind))
+    }
+}
+
+/// `[defaults]` patches that matched no object of any service (KG043).
+pub fn unmatched_defaults(matched: &[(Origin, String, usize)]) -> Vec<Diagnostic> {
+    matched
+        .iter()
+        .filter(|(_, _, n)| *n == 0)
+        .map(|(origin, name, _)| {
+            Diagnostic::error(
+                rules::PATCH_NO_MATCH,
+                format!("patch `{name}` of [defaults] matches no object of any service"),
+            )
+            .at(origin.clone())
+            .help("check its `kind` and `name` against the rendered objects; a [defaults] patch may match nothing in some services, but not in all")
+        })
+        .collect()
+}
