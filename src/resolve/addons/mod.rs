@@ -346,7 +346,7 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let mut settings = self.addon_settings(cluster, name, &namespace, &release, layers, ctx);
+        let mut settings = self.addon_settings(cluster, &namespace, &release, layers, ctx);
         settings.kubernetes_version = kubernetes_version;
         // `cluster_name` defaults to the cluster's `eks_name` variable, when it has one.
         if settings.cluster_name.is_none() && takes.contains(&"cluster_name") {

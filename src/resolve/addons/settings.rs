@@ -41,7 +41,6 @@ impl<'a> Resolver<'a> {
     pub(super) fn addon_settings(
         &mut self,
         cluster: &str,
-        name: &str,
         namespace: &str,
         release: &str,
         layers: &Layers<'a, AddonLayer>,
@@ -228,7 +227,6 @@ impl<'a> Resolver<'a> {
             }
             r.value.clone()
         });
-        let _ = name;
         s
     }
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use minijinja::Value;
 
 use super::{Amend, Resolver};
-use crate::input::{BaselineLayer, SpannedMap};
+use crate::input::BaselineLayer;
 use crate::merge::{Layers, Located};
 use crate::source::Origin;
 use crate::spanned::Spanned;
@@ -298,9 +298,6 @@ pub fn is_aws_region(s: &str) -> bool {
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
-
-#[allow(dead_code)]
-fn _unused(_: &SpannedMap<String>) {}
 
 #[cfg(test)]
 mod tests {
