@@ -79,6 +79,17 @@ pub fn check_digest(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `repository` as pulled: behind the platform's `registry` unless its first
+/// component is a registry host already (`ghcr.io/acme/api`, `localhost:5000/api`).
+pub fn with_registry(registry: Option<&str>, repository: &str) -> String {
+    match registry {
+        Some(reg) if !has_registry_host(repository) => {
+            format!("{}/{}", reg.trim_end_matches('/'), repository)
+        }
+        _ => repository.to_string(),
+    }
+}
+
 /// True when the first path component is a registry host (contains '.' or ':' or is
 /// "localhost"), like Docker's reference parser. A name without '/' has no host.
 pub fn has_registry_host(repo: &str) -> bool {

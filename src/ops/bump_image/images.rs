@@ -188,12 +188,7 @@ pub(crate) fn check_container(
 /// (the rule `resolve` applies to every service's `image`).
 fn full_repository(ws: &Workspace, repository: &str) -> String {
     let registry = ws.platform.platform.value.registry.as_ref();
-    match registry {
-        Some(reg) if !image_ref::has_registry_host(repository) => {
-            format!("{}/{}", reg.value.trim_end_matches('/'), repository)
-        }
-        _ => repository.to_string(),
-    }
+    image_ref::with_registry(registry.map(|r| r.value.as_str()), repository)
 }
 
 /// The images (services' own, sidecars', init containers') whose full repository in

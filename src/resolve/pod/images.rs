@@ -16,14 +16,8 @@ impl<'a> Resolver<'a> {
             self.error(rules::INVALID_IMAGE, img.origin.clone(), e);
             return String::new();
         }
-        let p = &self.platform_file().platform;
-        if image_ref::has_registry_host(img.value) {
-            img.value.clone()
-        } else if let Some(reg) = &p.registry {
-            format!("{}/{}", reg.value.trim_end_matches('/'), img.value)
-        } else {
-            img.value.clone()
-        }
+        let registry = self.platform_file().platform.registry.as_ref();
+        image_ref::with_registry(registry.map(|r| r.value.as_str()), img.value)
     }
 
     /// A container's tag and digest, checked like the main container's: at least one,
