@@ -10,7 +10,8 @@
 //! deserve a second look: an immutable selector, a StatefulSet's, Job's or
 //! PersistentVolumeClaim's immutable fields, a Service type, clusterIP or port change,
 //! a removal (prune deletes it), a namespace move (delete and recreate), an image tag
-//! moving backwards, a removed HPA, and anything in an environment synced by hand.
+//! moving backwards, a removed HPA, and anything in an environment or cluster synced
+//! by hand.
 //! Info is what happens that is not a risk but that a reviewer wants to know: a Job
 //! that runs again, a CronJob's new schedule, a claim that grows, a removed object
 //! that Argo CD keeps (docs/diff.md cites the Kubernetes and Argo CD code behind each).
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 pub use crate::diff_ignore::IgnoreRule;
 pub use crate::diff_platform::HeadNodePools;
+pub use crate::manifest_set::Group;
 use crate::manifest_set::{Identity, ManifestSet, Resource};
 
 /// Lines of context around each change in a unified diff.
@@ -222,7 +224,8 @@ pub enum RiskKind {
     ChartDowngrade,
     /// A container image tag moves to a lower version.
     ImageDowngrade,
-    /// Something changes in an environment whose Argo CD sync is manual.
+    /// Something changes in an environment whose Argo CD sync is manual, or in a
+    /// cluster whose own Applications sync manually.
     ManualSync,
     /// Info: a Job runs again (a new Job, or an Argo CD hook that changed).
     JobRuns,
@@ -295,9 +298,10 @@ impl RiskKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Risk {
     pub kind: RiskKind,
-    pub environment: String,
-    /// The resource concerned; None for an environment-wide risk (manual sync) or a
-    /// whole service's.
+    /// The environment or cluster concerned (a service's risk: its environment).
+    pub group: Group,
+    /// The resource concerned; None for a risk of a whole environment or cluster
+    /// (manual sync) or a whole service's.
     pub resource: Option<Identity>,
     /// The service concerned, for a risk of a whole service (removed with its objects).
     pub service: Option<String>,
@@ -305,16 +309,16 @@ pub struct Risk {
     pub message: String,
 }
 
-/// Counts for one environment.
+/// Counts for one group (environment, cluster or platform), or for all of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct EnvCounts {
+pub struct Counts {
     pub added: usize,
     pub changed: usize,
     pub removed: usize,
     pub unchanged: usize,
 }
 
-impl EnvCounts {
+impl Counts {
     pub fn differences(&self) -> usize {
         self.added + self.changed + self.removed
     }
@@ -390,8 +394,8 @@ pub struct DiffReport {
 /// The result of comparing two manifest sets.
 #[derive(Debug, Clone, Default)]
 pub struct ManifestDiff {
-    /// Every environment seen on either side, with its counts.
-    pub environments: BTreeMap<String, EnvCounts>,
+    /// Every group (environment, cluster, platform) seen on either side, with its counts.
+    pub groups: BTreeMap<Group, Counts>,
     pub added: Vec<Resource>,
     pub removed: Vec<Resource>,
     pub changed: Vec<Changed>,
@@ -415,9 +419,9 @@ impl ManifestDiff {
         self.added.len() + self.changed.len() + self.removed.len()
     }
 
-    pub fn totals(&self) -> EnvCounts {
-        let mut t = EnvCounts::default();
-        for c in self.environments.values() {
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in self.groups.values() {
             t.added += c.added;
             t.changed += c.changed;
             t.removed += c.removed;
@@ -427,22 +431,15 @@ impl ManifestDiff {
     }
 
     /// Records `n` resources known to be unchanged without being parsed (identical files).
-    pub fn count_unchanged(&mut self, environment: &str, n: usize) {
-        self.environments
-            .entry(environment.to_string())
-            .or_default()
-            .unchanged += n;
+    pub fn count_unchanged(&mut self, group: &Group, n: usize) {
+        self.groups.entry(group.clone()).or_default().unchanged += n;
     }
 }
 
-/// Compares `base` with `head`. `manual_envs` are the environments whose sync is
-/// manual (from the head's platform).
-pub fn compare(
-    base: &ManifestSet,
-    head: &ManifestSet,
-    manual_envs: &BTreeSet<String>,
-) -> ManifestDiff {
-    compare_with(base, head, manual_envs, &HeadNodePools::new())
+/// Compares `base` with `head`. `manual` are the environments and clusters whose
+/// sync is manual (from the head's platform).
+pub fn compare(base: &ManifestSet, head: &ManifestSet, manual: &BTreeSet<Group>) -> ManifestDiff {
+    compare_with(base, head, manual, &HeadNodePools::new())
 }
 
 /// `compare`, knowing the head's NodePools (changed or not), for the risk of an
@@ -450,14 +447,14 @@ pub fn compare(
 pub fn compare_with(
     base: &ManifestSet,
     head: &ManifestSet,
-    manual_envs: &BTreeSet<String>,
+    manual: &BTreeSet<Group>,
     head_pools: &HeadNodePools,
 ) -> ManifestDiff {
     compare_opts(
         base,
         head,
         &CompareOptions {
-            manual_envs: manual_envs.clone(),
+            manual: manual.clone(),
             head_pools: head_pools.clone(),
             ..CompareOptions::default()
         },
@@ -470,8 +467,9 @@ type Pairs<'a> = Vec<(&'a Resource, &'a Resource)>;
 /// What `compare_opts` needs to know beyond the two sets.
 #[derive(Debug, Clone, Default)]
 pub struct CompareOptions {
-    /// The environments whose sync is manual (from the head's platform).
-    pub manual_envs: BTreeSet<String>,
+    /// The environments whose sync is manual, and the clusters whose own
+    /// Applications sync manually (from the head's platform).
+    pub manual: BTreeSet<Group>,
     /// The head's NodePools, changed or not.
     pub head_pools: HeadNodePools,
     /// The service directories (`dev/main-api`, see [`service_dir`]) that hold a file
@@ -490,7 +488,7 @@ pub struct CompareOptions {
 pub fn service_dir(path: &str) -> Option<(&str, &str)> {
     let mut parts = path.split('/');
     let (env, svc, _file) = (parts.next()?, parts.next()?, parts.next()?);
-    (parts.next().is_none() && crate::manifest_set::environment_of(path) == env)
+    (parts.next().is_none() && crate::manifest_set::group_of(path).environment() == Some(env))
         .then_some((env, svc))
 }
 
@@ -504,7 +502,7 @@ fn dirs_of(set: &ManifestSet) -> BTreeSet<String> {
 
 /// Compares `base` with `head` (see the module's documentation).
 pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOptions) -> ManifestDiff {
-    let manual_envs = &opts.manual_envs;
+    let manual = &opts.manual;
     let head_pools = &opts.head_pools;
     let rules = &opts.ignore;
     let mut d = ManifestDiff::default();
@@ -522,7 +520,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
     };
     let mut pairs: Vec<(&Resource, &Resource)> = Vec::new();
     for (id, b) in &base.resources {
-        d.environments.entry(id.environment.clone()).or_default();
+        d.groups.entry(id.group.clone()).or_default();
         if !kept(b, &mut used) {
             continue;
         }
@@ -532,7 +530,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
         }
     }
     for (id, h) in &head.resources {
-        d.environments.entry(id.environment.clone()).or_default();
+        d.groups.entry(id.group.clone()).or_default();
         if !base.resources.contains_key(id) && kept(h, &mut used) {
             d.added.push(h.clone());
         }
@@ -610,10 +608,7 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
         .collect();
     let mut changed_pairs = Vec::new();
     for (c, (b, h)) in compared.into_iter().zip(&pairs) {
-        let counts = d
-            .environments
-            .get_mut(&b.id.environment)
-            .expect("seen above");
+        let counts = d.groups.get_mut(&b.id.group).expect("seen above");
         match c {
             Pair::Same(moved) => {
                 counts.unchanged += 1;
@@ -629,45 +624,33 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
     for (b, h) in replaced {
         let mut ch = changed(b, h);
         ch.replaces = Some(b.id.clone());
-        d.environments
-            .get_mut(&h.id.environment)
-            .expect("seen")
-            .changed += 1;
+        d.groups.get_mut(&h.id.group).expect("seen").changed += 1;
         d.changed.push(ch);
         changed_pairs.push((b, h));
     }
     for r in &d.added {
-        d.environments
-            .get_mut(&r.id.environment)
-            .expect("seen")
-            .added += 1;
+        d.groups.get_mut(&r.id.group).expect("seen").added += 1;
     }
     for r in &d.removed {
-        d.environments
-            .get_mut(&r.id.environment)
-            .expect("seen")
-            .removed += 1;
+        d.groups.get_mut(&r.id.group).expect("seen").removed += 1;
     }
-    // Listed by environment, then file: a service's resources stay together.
-    d.added.sort_by(|a, b| {
-        (&a.id.environment, &a.path, &a.id).cmp(&(&b.id.environment, &b.path, &b.id))
-    });
-    d.removed.sort_by(|a, b| {
-        (&a.id.environment, &a.path, &a.id).cmp(&(&b.id.environment, &b.path, &b.id))
-    });
-    d.changed.sort_by(|a, b| {
-        (&a.id.environment, &a.path, &a.id).cmp(&(&b.id.environment, &b.path, &b.id))
-    });
+    // Listed by group (environments, then clusters), then file: a service's
+    // resources stay together.
+    d.added
+        .sort_by(|a, b| (&a.id.group, &a.path, &a.id).cmp(&(&b.id.group, &b.path, &b.id)));
+    d.removed
+        .sort_by(|a, b| (&a.id.group, &a.path, &a.id).cmp(&(&b.id.group, &b.path, &b.id)));
+    d.changed
+        .sort_by(|a, b| (&a.id.group, &a.path, &a.id).cmp(&(&b.id.group, &b.path, &b.id)));
     d.moved
-        .sort_by(|a, b| (&a.id.environment, &a.to, &a.id).cmp(&(&b.id.environment, &b.to, &b.id)));
+        .sort_by(|a, b| (&a.id.group, &a.to, &a.id).cmp(&(&b.id.group, &b.to, &b.id)));
     let base_dirs = opts.base_dirs.clone().unwrap_or_else(|| dirs_of(base));
     let head_dirs = opts.head_dirs.clone().unwrap_or_else(|| dirs_of(head));
     d.services = service_units(&d.added, &d.removed, &base_dirs, &head_dirs);
     d.versions = version_changes(&mut d.changed);
-    let (info, risks): (Vec<Risk>, Vec<Risk>) =
-        findings(&d, &changed_pairs, manual_envs, head_pools)
-            .into_iter()
-            .partition(|r| r.kind.is_info());
+    let (info, risks): (Vec<Risk>, Vec<Risk>) = findings(&d, &changed_pairs, manual, head_pools)
+        .into_iter()
+        .partition(|r| r.kind.is_info());
     d.risks = risks;
     d.info = info;
     d
@@ -821,7 +804,7 @@ fn take_replaced_jobs(
                 added.iter().position(|a| {
                     renamable(a)
                         && a.path == r.path
-                        && a.id.environment == r.id.environment
+                        && a.id.group == r.id.group
                         && a.id.api_version == r.id.api_version
                         && a.id.namespace == r.id.namespace
                 })
@@ -1416,13 +1399,13 @@ fn claim_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>)
 fn findings(
     d: &ManifestDiff,
     changed: &[(&Resource, &Resource)],
-    manual_envs: &BTreeSet<String>,
+    manual: &BTreeSet<Group>,
     head_pools: &HeadNodePools,
 ) -> Vec<Risk> {
     let mut out = Vec::new();
     let risk = |kind, id: &Identity, message: String| Risk {
         kind,
-        environment: id.environment.clone(),
+        group: id.group.clone(),
         resource: Some(id.clone()),
         service: None,
         message,
@@ -1501,11 +1484,11 @@ fn findings(
         .iter()
         .map(|r| (r.id.without_namespace(), r))
         .collect();
-    let removed_namespaces: BTreeSet<(&str, &str)> = d
+    let removed_namespaces: BTreeSet<(&Group, &str)> = d
         .removed
         .iter()
         .filter(|r| r.id.kind == "Namespace" && r.id.api_version == "v1")
-        .map(|r| (r.id.environment.as_str(), r.id.name.as_str()))
+        .map(|r| (&r.id.group, r.id.name.as_str()))
         .collect();
     for r in &d.added {
         if r.id.kind == "StorageClass" {
@@ -1548,7 +1531,7 @@ fn findings(
         }
         // Pruning a namespace deletes everything in it, whatever Argo CD keeps.
         let namespace_removed = !id.namespace.is_empty()
-            && removed_namespaces.contains(&(id.environment.as_str(), id.namespace.as_str()));
+            && removed_namespaces.contains(&(&id.group, id.namespace.as_str()));
         let claims = claim_templates(&r.value);
         if id.kind == "StatefulSet" && !claims.is_empty() {
             let claims = and_list(
@@ -1676,22 +1659,26 @@ fn findings(
         }
         out.push(Risk {
             kind: RiskKind::Removed,
-            environment: unit.environment.clone(),
+            group: Group::Environment(unit.environment.clone()),
             resource: None,
             service: Some(unit.service.clone()),
             message,
         });
     }
 
-    for (env, counts) in &d.environments {
-        if manual_envs.contains(env) && counts.differences() > 0 {
+    for (group, counts) in &d.groups {
+        if manual.contains(group) && counts.differences() > 0 {
+            let (what, them) = match group {
+                Group::Cluster(_) => ("this cluster's Applications", "them"),
+                _ => ("this environment", "it"),
+            };
             out.push(Risk {
                 kind: RiskKind::ManualSync,
-                environment: env.clone(),
+                group: group.clone(),
                 resource: None,
                 service: None,
                 message: format!(
-                    "Argo CD syncs this environment manually: {} ({} added, {} changed, {} removed) {} until someone syncs it",
+                    "Argo CD syncs {what} manually: {} ({} added, {} changed, {} removed) {} until someone syncs {them}",
                     crate::diagnostic::plural(counts.differences(), "change"),
                     counts.added,
                     counts.changed,
@@ -1702,9 +1689,9 @@ fn findings(
         }
     }
     out.sort_by(|a, b| {
-        (a.kind, &a.environment, &a.resource, &a.message).cmp(&(
+        (a.kind, &a.group, &a.resource, &a.message).cmp(&(
             b.kind,
-            &b.environment,
+            &b.group,
             &b.resource,
             &b.message,
         ))

@@ -3,18 +3,24 @@
 //!
 //! All three put the risks, then the info, before the diffs. Markdown is capped below GitHub's
 //! 65,536-character comment limit and says honestly how much it left out. The JSON
-//! shape is documented in docs/diff.md and versioned (`"version": 1`); fields are
-//! only ever added.
+//! shape is documented in docs/diff.md and versioned (`"version": 2`); fields are
+//! only ever added within a version.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::diagnostic::plural;
 use crate::diff::{
-    Changed, DiffReport, EnvCounts, ManifestDiff, Moved, Risk, ServiceUnit, Side, VersionChange,
+    Changed, Counts, DiffReport, Group, ManifestDiff, Moved, Risk, ServiceUnit, Side, VersionChange,
 };
 use crate::manifest_set::{Identity, Resource};
+
+/// The version of the JSON shape (docs/diff.md): 2 since resources, risks and counts
+/// say whether they belong to an environment or a cluster (version 1 put both under
+/// `environment`).
+pub const JSON_VERSION: u32 = 2;
 
 /// Markdown output stays under this many bytes (GitHub's comment limit is 65,536
 /// characters; the rest is room for a sticky-comment marker and a header).
@@ -68,9 +74,9 @@ impl Paint {
 
 fn risk_line(r: &Risk) -> String {
     match (&r.resource, &r.service) {
-        (Some(id), _) => format!("{}: {}: {}", r.environment, id.short(), r.message),
-        (None, Some(svc)) => format!("{}: service {svc}: {}", r.environment, r.message),
-        (None, None) => format!("{}: {}", r.environment, r.message),
+        (Some(id), _) => format!("{}: {}: {}", r.group, id.short(), r.message),
+        (None, Some(svc)) => format!("{}: service {svc}: {}", r.group, r.message),
+        (None, None) => format!("{}: {}", r.group, r.message),
     }
 }
 
@@ -88,7 +94,9 @@ fn entries<'a>(d: &'a ManifestDiff, items: &'a [Resource], added: bool) -> Vec<E
     let mut shown = std::collections::BTreeSet::new();
     for r in items {
         let unit = d.services.iter().find(|u| {
-            u.added == added && r.path.starts_with(&u.dir) && r.id.environment == u.environment
+            u.added == added
+                && r.path.starts_with(&u.dir)
+                && r.id.group.environment() == Some(u.environment.as_str())
         });
         match unit {
             Some(u) => {
@@ -133,12 +141,46 @@ fn in_dir<'a>(path: &'a str, dir: &str) -> &'a str {
 
 fn no_differences(report: &DiffReport) -> String {
     let t = report.diff.totals();
-    format!(
-        "no differences: {} in {} {} the same",
+    let mut s = format!(
+        "no differences: {} {} the same",
         plural(t.unchanged, "resource"),
-        plural(report.diff.environments.len(), "environment"),
         if t.unchanged == 1 { "is" } else { "are" }
-    )
+    );
+    let parts = breakdown(&report.diff);
+    if !parts.is_empty() {
+        let _ = write!(s, " ({})", parts.join(", "));
+    }
+    s
+}
+
+/// `72 in 3 environments`, `59 in 2 clusters`, `1 platform-wide`: the resources of
+/// each kind of group (unchanged, added, changed and removed alike).
+fn breakdown(d: &ManifestDiff) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |groups: Vec<&Counts>, what: Option<&str>| {
+        if groups.is_empty() {
+            return;
+        }
+        let n: usize = groups.iter().map(|c| c.differences() + c.unchanged).sum();
+        out.push(match what {
+            Some(what) => format!("{n} in {}", plural(groups.len(), what)),
+            None => format!("{n} platform-wide"),
+        });
+    };
+    let of = |keep: fn(&Group) -> bool| -> Vec<&Counts> {
+        d.groups
+            .iter()
+            .filter(|(g, _)| keep(g))
+            .map(|(_, c)| c)
+            .collect()
+    };
+    add(
+        of(|g| matches!(g, Group::Environment(_))),
+        Some("environment"),
+    );
+    add(of(|g| matches!(g, Group::Cluster(_))), Some("cluster"));
+    add(of(|g| matches!(g, Group::Platform)), None);
+    out
 }
 
 /// Text for a terminal (`color`) or a log.
@@ -185,17 +227,18 @@ pub fn text(report: &DiffReport, color: bool) -> String {
     }
 
     let _ = writeln!(out, "\n{}", p.bold("Summary:"));
-    let rows: Vec<(String, EnvCounts)> = d
-        .environments
+    // One row per environment, then per cluster, then platform-wide.
+    let rows: Vec<(String, Counts)> = d
+        .groups
         .iter()
-        .map(|(e, c)| (e.clone(), *c))
+        .map(|(g, c)| (g.to_string(), *c))
         .chain(std::iter::once(("total".to_string(), d.totals())))
         .collect();
-    let w = rows.iter().map(|(e, _)| e.len()).max().unwrap_or(0).max(11);
+    let w = rows.iter().map(|(e, _)| e.len()).max().unwrap_or(0);
     let _ = writeln!(
         out,
         "  {:<w$}  {:>5}  {:>7}  {:>7}  {:>9}",
-        "environment", "added", "changed", "removed", "unchanged"
+        "", "added", "changed", "removed", "unchanged"
     );
     for (e, c) in &rows {
         let _ = writeln!(
@@ -333,15 +376,15 @@ fn fence_for(body: &str) -> String {
 }
 
 fn md_resource(id: &Identity) -> String {
-    format!("**{}** · `{}`", id.environment, id.short())
+    format!("**{}** · `{}`", id.group, id.short())
 }
 
 /// One risk or info line of the Markdown.
 fn md_finding(r: &Risk) -> String {
     match (&r.resource, &r.service) {
         (Some(id), _) => format!("- {}: {}\n", md_resource(id), r.message),
-        (None, Some(svc)) => format!("- **{}** · service `{svc}`: {}\n", r.environment, r.message),
-        (None, None) => format!("- **{}**: {}\n", r.environment, r.message),
+        (None, Some(svc)) => format!("- **{}** · service `{svc}`: {}\n", r.group, r.message),
+        (None, None) => format!("- **{}**: {}\n", r.group, r.message),
     }
 }
 
@@ -390,12 +433,9 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         return out;
     }
 
-    let _ = writeln!(
-        out,
-        "| Environment | Added | Changed | Removed | Unchanged |"
-    );
+    let _ = writeln!(out, "| | Added | Changed | Removed | Unchanged |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for (e, c) in &d.environments {
+    for (e, c) in &d.groups {
         let _ = writeln!(
             out,
             "| {e} | {} | {} | {} | {} |",
@@ -591,7 +631,7 @@ fn details(c: &Changed) -> String {
     };
     format!(
         "<details>\n<summary><b>{}</b> · <code>{}</code>{replaces}: {}</summary>\n\n{fence}diff\n{}{fence}\n\n</details>\n\n",
-        escape_html(&c.id.environment),
+        escape_html(&c.id.group.to_string()),
         escape_html(&c.id.short()),
         fields.join(", "),
         c.diff,
@@ -691,13 +731,20 @@ struct JsonSummary<'a> {
     changed: usize,
     removed: usize,
     unchanged: usize,
-    environments: &'a std::collections::BTreeMap<String, EnvCounts>,
+    /// Environment → its counts.
+    environments: BTreeMap<&'a str, Counts>,
+    /// Cluster → the counts of what is rendered once for it.
+    clusters: BTreeMap<&'a str, Counts>,
+    /// The counts of the platform-wide files; None when there is none.
+    platform: Option<Counts>,
 }
 
 #[derive(Serialize)]
 struct JsonRisk<'a> {
     code: &'static str,
-    environment: &'a str,
+    /// `environment` and `cluster`.
+    #[serde(flatten)]
+    group: &'a Group,
     resource: Option<&'a Identity>,
     /// For a risk of a whole service (removed with its objects).
     service: Option<&'a str>,
@@ -737,7 +784,7 @@ struct JsonMoved<'a> {
 fn json_risk(r: &Risk) -> JsonRisk<'_> {
     JsonRisk {
         code: r.kind.code(),
-        environment: &r.environment,
+        group: &r.group,
         resource: r.resource.as_ref(),
         service: r.service.as_deref(),
         message: &r.message,
@@ -769,8 +816,22 @@ pub fn json(report: &DiffReport) -> String {
             })
             .collect()
     }
+    let mut environments = BTreeMap::new();
+    let mut clusters = BTreeMap::new();
+    let mut platform = None;
+    for (g, c) in &d.groups {
+        match g {
+            Group::Environment(e) => {
+                environments.insert(e.as_str(), *c);
+            }
+            Group::Cluster(k) => {
+                clusters.insert(k.as_str(), *c);
+            }
+            Group::Platform => platform = Some(*c),
+        }
+    }
     let doc = JsonReport {
-        version: 1,
+        version: JSON_VERSION,
         base: json_side(&report.base),
         head: json_side(&report.head),
         stale: report.stale.as_ref().map(|s| JsonStale {
@@ -782,7 +843,9 @@ pub fn json(report: &DiffReport) -> String {
             changed: t.changed,
             removed: t.removed,
             unchanged: t.unchanged,
-            environments: &d.environments,
+            environments,
+            clusters,
+            platform,
         },
         risks: d.risks.iter().map(json_risk).collect(),
         info: d.info.iter().map(json_risk).collect(),
