@@ -1417,6 +1417,39 @@ prod: HorizontalPodAutoscaler main-api/main-api
     );
 }
 
+/// The Terraform hand-off is not YAML and not compared, but a reviewer must know it
+/// changes (new roles to create before Argo CD syncs what uses them): a note, for the
+/// clusters in scope.
+#[test]
+fn a_changed_terraform_hand_off_is_a_note() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    r.edit(
+        "platform.toml",
+        "aws_account = \"111111111111\", eks_name = \"kontaxa-nonprod\"",
+        "aws_account = \"444444444444\", eks_name = \"kontaxa-nonprod\"",
+    );
+    r.render();
+    let c1 = r.commit("nonprod: another account");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging",
+    ]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let expected = r.expand(
+        "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+note: generated/terraform/nonprod.json, the Terraform hand-off of cluster nonprod, changes: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform
+",
+        &c0,
+        Some(&c1),
+    );
+    assert!(out.stdout.starts_with(&expected), "{}", out.stdout);
+    // prod's cluster is out of scope, and its hand-off did not change.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod",
+    ]);
+    assert!(!out.stdout.contains("note:"), "{}", out.stdout);
+}
+
 // ---------------------------------------------------------------- refs and layout
 
 #[test]

@@ -221,6 +221,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             if foreign == 1 { "is" } else { "are" },
         ));
     }
+    notes.extend(handoff_notes(&git, &base_listing, &head_oids)?);
     for (side, set) in [("the base", &base_set), ("the head", &head_set)] {
         for dup in &set.duplicates {
             notes.push(duplicate_note(side, dup, set));
@@ -279,6 +280,37 @@ fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadN
         out.entry(cluster.to_string())
             .or_default()
             .insert(r.id.name.clone(), class.to_string());
+    }
+    Ok(out)
+}
+
+/// What `kgen diff` does not compare but a reviewer must know: a Terraform hand-off
+/// (`terraform/<cluster>.json`, not YAML) that is new, changed or removed. Argo CD does
+/// not apply it; the roles and queues it describes must exist before what uses them.
+fn handoff_notes(
+    git: &GitRepo,
+    base: &BTreeMap<String, Oid>,
+    head: &BTreeMap<&str, Oid>,
+) -> Result<Vec<String>> {
+    let handoff = |p: &str| !is_yaml(p) && matches!(group_of(p), Group::Cluster(_));
+    let mut paths: BTreeSet<&str> = head.keys().copied().filter(|p| handoff(p)).collect();
+    for (p, oid) in base {
+        if handoff(p) && !head.contains_key(p.as_str()) && is_generated(&git.blob(*oid)?) {
+            paths.insert(p);
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let what = match (base.get(p), head.get(p)) {
+            (Some(b), Some(h)) if b == h => continue,
+            (Some(_), Some(_)) => "changes",
+            (None, _) => "is new",
+            (_, None) => "is removed",
+        };
+        out.push(format!(
+            "generated/{p}, the Terraform hand-off of {}, {what}: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform",
+            group_of(p)
+        ));
     }
     Ok(out)
 }
