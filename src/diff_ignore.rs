@@ -568,7 +568,7 @@ mod tests {
     fn checks_suggest_the_kind_name_or_field_meant() {
         let objects = [Resource {
             id: Identity {
-                environment: "dev".into(),
+                group: crate::manifest_set::Group::Environment("dev".into()),
                 api_version: "apps/v1".into(),
                 kind: "Deployment".into(),
                 namespace: "n".into(),

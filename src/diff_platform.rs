@@ -19,8 +19,7 @@ use crate::manifest_set::{Identity, Resource};
 /// What one rule found: its kind and a complete sentence.
 pub type Finding = (RiskKind, String);
 
-/// NodePools at the head, by environment (cluster): pool name → the EC2NodeClass it
-/// names. Read from every head NodePool, changed or not (see `ops::diff`).
+/// NodePools at the head, by cluster: pool name → the EC2NodeClass it names. Read from every head NodePool, changed or not (see `ops::diff`).
 pub type HeadNodePools = BTreeMap<String, BTreeMap<String, String>>;
 
 /// How Karpenter replaces a drifted node: its disruption controller (the disruption
@@ -669,7 +668,7 @@ fn values_of<'a>(app: &Resource, removed: &'a [Resource]) -> Option<&'a Value> {
         .collect();
     removed
         .iter()
-        .filter(|r| !r.id.is_object() && r.id.environment == app.id.environment)
+        .filter(|r| !r.id.is_object() && r.id.group == app.id.group)
         .find(|r| {
             files
                 .iter()
@@ -767,8 +766,10 @@ pub fn removed(
         // (`finalize`, aws/karpenter-provider-aws `pkg/controllers/nodeclass/controller.go`:
         // `WaitingOnNodeClaimTermination`), then deletes its instance profile and launch
         // templates; a NodePool naming a class that is gone or deleting launches nothing.
-        let users: Vec<String> = head_pools
-            .get(&id.environment)
+        let users: Vec<String> = id
+            .group
+            .cluster()
+            .and_then(|c| head_pools.get(c))
             .into_iter()
             .flatten()
             .filter(|(_, class)| **class == id.name)

@@ -1,15 +1,16 @@
 //! A set of rendered manifests keyed by resource identity.
 //!
 //! `kgen diff` matches resources by what they are, not by where their file is: the
-//! identity of a resource is (environment, apiVersion, kind, namespace, name). The
-//! environment comes from the file's place under `generated/` (see
-//! [`environment_of`]): the first path component for an environment's files
-//! (`dev/main-api/deployment.yaml` → `dev`), the cluster for what is rendered once per
-//! cluster (`argocd/nonprod/…`, `clusters/nonprod/…`, `values/nonprod/…`,
-//! `terraform/nonprod.json` → `nonprod`). A platform that declares no clusters has one
-//! cluster per environment, named after it, so there the two are the same. Each file
-//! is parsed as a YAML stream, so a file holding several documents contributes
-//! several resources.
+//! identity of a resource is (group, apiVersion, kind, namespace, name). The group
+//! comes from the file's place under `generated/` (see [`group_of`]): an environment
+//! for an environment's files (`dev/main-api/deployment.yaml` → environment `dev`), a
+//! cluster for what is rendered once per cluster (`argocd/nonprod/…`,
+//! `clusters/nonprod/…`, `values/nonprod/…`, `terraform/nonprod.json` → cluster
+//! `nonprod`), and the platform for the few files that belong to neither (kgen's Argo
+//! CD plugin configuration). An environment and a cluster may share a name (a
+//! platform that declares no clusters has one cluster per environment, named after
+//! it): they are still two groups. Each file is parsed as a YAML stream, so a file
+//! holding several documents contributes several resources.
 //!
 //! A document that is not a Kubernetes object (no `kind` or no `metadata.name`, for
 //! example Helm values under `values/`) is identified by its file instead.
@@ -23,11 +24,69 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+/// What a file under `generated/` belongs to, as `kgen diff` groups, counts and
+/// scopes resources. Ordered environments first, then clusters, then the platform.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// `generated/<env>/…`: an environment's services.
+    Environment(String),
+    /// What is rendered once per cluster: `argocd/<cluster>/…` (its Argo CD objects),
+    /// `clusters/<cluster>/…` (add-on namespaces, shared namespaces, the baseline),
+    /// `values/<cluster>/…` (its Helm values) and `terraform/<cluster>.json`.
+    Cluster(String),
+    /// Platform-wide: kgen's Argo CD plugin configuration (`argocd/cmp/plugin.yaml`),
+    /// and any other file directly under `argocd/`, `values/` or `terraform/`.
+    Platform,
+}
+
+impl Group {
+    /// The environment's name, for an environment's group.
+    pub fn environment(&self) -> Option<&str> {
+        match self {
+            Group::Environment(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The cluster's name, for a cluster's group.
+    pub fn cluster(&self) -> Option<&str> {
+        match self {
+            Group::Cluster(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Group {
+    /// `dev`, `cluster nonprod`, `platform-wide`: an environment goes by its name
+    /// alone (the common case, in every line), a cluster says it is one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Group::Environment(e) => f.write_str(e),
+            Group::Cluster(c) => write!(f, "cluster {c}"),
+            Group::Platform => f.write_str("platform-wide"),
+        }
+    }
+}
+
+impl Serialize for Group {
+    /// `"environment"` and `"cluster"`, one of them the name and the other null (both
+    /// null for a platform-wide file): flattened into an identity or a risk.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Group", 2)?;
+        st.serialize_field("environment", &self.environment())?;
+        st.serialize_field("cluster", &self.cluster())?;
+        st.end()
+    }
+}
+
 /// What a resource is, independently of the file it lives in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Identity {
-    /// The environment, or for a file rendered once per cluster, the cluster.
-    pub environment: String,
+    /// The environment, cluster or platform the file belongs to.
+    #[serde(flatten)]
+    pub group: Group,
     /// Empty for a document that is not a Kubernetes object.
     #[serde(rename = "apiVersion")]
     pub api_version: String,
@@ -47,15 +106,18 @@ impl Identity {
     }
 
     /// The same identity in another namespace: what a namespace move pairs up.
-    pub fn without_namespace(&self) -> (&str, &str, &str, &str) {
-        (&self.environment, &self.api_version, &self.kind, &self.name)
+    pub fn without_namespace(&self) -> (&Group, &str, &str, &str) {
+        (&self.group, &self.api_version, &self.kind, &self.name)
     }
 
-    /// `Deployment main-api/main-api`, `Namespace main-api`, `file values/prod/monitoring.yaml`
-    /// (without the environment).
+    /// `Deployment main-api/main-api`, `Namespace main-api`, `Helm values monitoring`
+    /// (for `values/<cluster>/monitoring.yaml`), `file <path>` (without the group).
     pub fn short(&self) -> String {
         if !self.is_object() {
-            format!("file {}", self.name)
+            match helm_values_of(&self.name) {
+                Some(chart) => format!("Helm values {chart}"),
+                None => format!("file {}", self.name),
+            }
         } else if self.namespace.is_empty() {
             format!("{} {}", self.kind, self.name)
         } else {
@@ -65,10 +127,21 @@ impl Identity {
 }
 
 impl fmt::Display for Identity {
-    /// `dev: Deployment main-api/main-api`.
+    /// `dev: Deployment main-api/main-api`, `cluster nonprod: Helm values monitoring`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.environment, self.short())
+        write!(f, "{}: {}", self.group, self.short())
     }
+}
+
+/// `monitoring` for `values/<cluster>/monitoring.yaml`, a cluster's Helm values for
+/// its monitoring stack or an add-on (`<addon>.yaml`); None for any other path.
+fn helm_values_of(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix(crate::render::VALUES_DIR)?
+        .strip_prefix('/')?;
+    let (_cluster, file) = rest.split_once('/')?;
+    let stem = file.strip_suffix(".yaml")?;
+    (!stem.contains('/')).then_some(stem)
 }
 
 /// One parsed resource and where it came from.
@@ -96,27 +169,44 @@ const PER_CLUSTER_DIRS: &[&str] = &[
     crate::render::VALUES_DIR,
 ];
 
-/// The environment a file under `generated/` belongs to: its first path component
-/// (`dev/main-api/deployment.yaml` → `dev`); for what is rendered once per cluster,
-/// the cluster: `argocd/<cluster>/…`, `clusters/<cluster>/…`, `values/<cluster>/…`
-/// and `terraform/<cluster>.json` belong to `<cluster>` (kgen's plugin configuration
-/// `argocd/cmp/plugin.yaml` to `cmp`, a name no cluster may have).
-pub fn environment_of(path: &str) -> &str {
+/// Directories under `generated/` that are not environments (environments may not
+/// take these names: `resolve::RESERVED_ENV_NAMES`).
+const NOT_ENVIRONMENTS: &[&str] = &[
+    crate::render::argocd::DIR,
+    crate::render::CLUSTERS_DIR,
+    crate::render::VALUES_DIR,
+    crate::render::TERRAFORM_DIR,
+];
+
+/// The group of a file under `generated/`: its environment (`dev/main-api/deployment.yaml`
+/// → environment `dev`); for what is rendered once per cluster, the cluster:
+/// `argocd/<cluster>/…`, `clusters/<cluster>/…`, `values/<cluster>/…` and
+/// `terraform/<cluster>.json` belong to cluster `<cluster>`; kgen's plugin
+/// configuration `argocd/cmp/plugin.yaml` (`cmp` is a name no cluster may have), and
+/// anything else under those directories, to the platform.
+pub fn group_of(path: &str) -> Group {
     let mut parts = path.split('/');
     let first = parts.next().unwrap_or("");
     let second = parts.next();
     let third = parts.next();
     if PER_CLUSTER_DIRS.contains(&first) {
         if let (Some(cluster), Some(_)) = (second, third) {
-            return cluster;
+            if !(first == crate::render::argocd::DIR
+                && crate::resolve::RESERVED_CLUSTER_NAMES.contains(&cluster))
+            {
+                return Group::Cluster(cluster.to_string());
+            }
         }
     }
     if first == crate::render::TERRAFORM_DIR && third.is_none() {
         if let Some(cluster) = second.and_then(|f| f.strip_suffix(".json")) {
-            return cluster;
+            return Group::Cluster(cluster.to_string());
         }
     }
-    first
+    if NOT_ENVIRONMENTS.contains(&first) {
+        return Group::Platform;
+    }
+    Group::Environment(first.to_string())
 }
 
 /// True for the files `kgen diff` reads: `.yaml` and `.yml`.
@@ -156,7 +246,7 @@ impl ManifestSet {
 
 /// Parses one file as a YAML stream; empty documents are skipped.
 pub fn parse_file(path: &str, text: &str) -> Result<Vec<Resource>> {
-    let env = environment_of(path);
+    let group = group_of(path);
     let mut out = Vec::new();
     for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
         let value = Value::deserialize(doc).map_err(|e| {
@@ -167,7 +257,7 @@ pub fn parse_file(path: &str, text: &str) -> Result<Vec<Resource>> {
         if value.is_null() {
             continue;
         }
-        let id = identity(env, path, i, &value);
+        let id = identity(&group, path, i, &value);
         out.push(Resource {
             id,
             path: path.to_string(),
@@ -177,7 +267,7 @@ pub fn parse_file(path: &str, text: &str) -> Result<Vec<Resource>> {
     Ok(out)
 }
 
-fn identity(env: &str, path: &str, index: usize, value: &Value) -> Identity {
+fn identity(group: &Group, path: &str, index: usize, value: &Value) -> Identity {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let kind = s(&value["kind"]);
     let name = s(&value["metadata"]["name"]);
@@ -188,7 +278,7 @@ fn identity(env: &str, path: &str, index: usize, value: &Value) -> Identity {
             format!("{path}#{}", index + 1)
         };
         return Identity {
-            environment: env.to_string(),
+            group: group.clone(),
             api_version: String::new(),
             kind: String::new(),
             namespace: String::new(),
@@ -196,7 +286,7 @@ fn identity(env: &str, path: &str, index: usize, value: &Value) -> Identity {
         };
     }
     Identity {
-        environment: env.to_string(),
+        group: group.clone(),
         api_version: s(&value["apiVersion"]),
         kind,
         namespace: s(&value["metadata"]["namespace"]),
@@ -209,32 +299,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn environments_from_paths() {
-        assert_eq!(environment_of("dev/main-api/deployment.yaml"), "dev");
+    fn groups_from_paths() {
+        let env = |e: &str| Group::Environment(e.into());
+        let cluster = |c: &str| Group::Cluster(c.into());
+        assert_eq!(group_of("dev/main-api/deployment.yaml"), env("dev"));
+        // What is rendered once per cluster belongs to the cluster, even when an
+        // environment has the cluster's name.
         assert_eq!(
-            environment_of("argocd/prod/applicationset-prod.yaml"),
-            "prod"
+            group_of("argocd/prod/applicationset-prod.yaml"),
+            cluster("prod")
         );
-        assert_eq!(environment_of("argocd/projects.yaml"), "argocd");
-        // What is rendered once per cluster belongs to the cluster.
+        assert_ne!(group_of("prod/api/deployment.yaml"), cluster("prod"));
         assert_eq!(
-            environment_of("argocd/nonprod/applicationset-dev.yaml"),
-            "nonprod"
-        );
-        assert_eq!(
-            environment_of("clusters/nonprod/monitoring/namespace.yaml"),
-            "nonprod"
+            group_of("argocd/nonprod/applicationset-dev.yaml"),
+            cluster("nonprod")
         );
         assert_eq!(
-            environment_of("clusters/nonprod/namespaces/shared.yaml"),
-            "nonprod"
+            group_of("clusters/nonprod/monitoring/namespace.yaml"),
+            cluster("nonprod")
         );
-        assert_eq!(environment_of("values/nonprod/monitoring.yaml"), "nonprod");
-        assert_eq!(environment_of("terraform/nonprod.json"), "nonprod");
-        assert_eq!(environment_of("argocd/cmp/plugin.yaml"), "cmp");
-        // Anything else under those directories stays with its first component.
-        assert_eq!(environment_of("values/README.md"), "values");
-        assert_eq!(environment_of("terraform/nonprod/main.tf"), "terraform");
+        assert_eq!(
+            group_of("clusters/nonprod/namespaces/shared.yaml"),
+            cluster("nonprod")
+        );
+        assert_eq!(
+            group_of("values/nonprod/monitoring.yaml"),
+            cluster("nonprod")
+        );
+        assert_eq!(group_of("terraform/nonprod.json"), cluster("nonprod"));
+        // kgen's plugin configuration, and anything else under those directories, is
+        // platform-wide: not an environment named `argocd`, `values` or `terraform`.
+        assert_eq!(group_of("argocd/cmp/plugin.yaml"), Group::Platform);
+        assert_eq!(group_of("argocd/projects.yaml"), Group::Platform);
+        assert_eq!(group_of("values/README.md"), Group::Platform);
+        assert_eq!(group_of("terraform/nonprod/main.tf"), Group::Platform);
+        assert_eq!(group_of("clusters/x.yaml"), Group::Platform);
+        // As printed.
+        assert_eq!(env("dev").to_string(), "dev");
+        assert_eq!(cluster("prod").to_string(), "cluster prod");
+        assert_eq!(Group::Platform.to_string(), "platform-wide");
+        // As JSON (flattened into identities and risks).
+        assert_eq!(
+            serde_json::to_value(cluster("prod")).unwrap(),
+            serde_json::json!({"environment": null, "cluster": "prod"})
+        );
+        assert_eq!(
+            serde_json::to_value(env("dev")).unwrap(),
+            serde_json::json!({"environment": "dev", "cluster": null})
+        );
+        // Environments first, then clusters, then the platform.
+        let mut groups = vec![Group::Platform, cluster("a"), env("z"), env("b")];
+        groups.sort();
+        assert_eq!(groups, [env("b"), env("z"), cluster("a"), Group::Platform]);
     }
 
     #[test]
@@ -245,10 +361,8 @@ mod tests {
         assert_eq!(rs[0].id.to_string(), "dev: ConfigMap n/a");
         assert_eq!(rs[1].id.to_string(), "dev: Namespace n");
         let rs = parse_file("values/prod/monitoring.yaml", "retention: 15d\n").unwrap();
-        assert_eq!(
-            rs[0].id.to_string(),
-            "prod: file values/prod/monitoring.yaml"
-        );
+        assert_eq!(rs[0].id.to_string(), "cluster prod: Helm values monitoring");
+        assert_eq!(rs[0].id.name, "values/prod/monitoring.yaml");
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! written as tokens and filled in from the repository under test:
 //! `<base>`/`<head>` short commit ids, `<BASE>`/`<HEAD>` full ones, `{u:dev-5}` the
 //! number of files in dev at the base minus 5, `{U:dev-5}` the same right-aligned in
-//! 9 columns (the text table), `{u:dev+nonprod}` the files of both. Files are
-//! grouped as `kgen diff` groups them: by environment, and what is rendered once per
-//! cluster by cluster (`nonprod`: dev and staging; `prod`: prod and its cluster).
+//! 9 columns (the text table), `{u:dev+cluster nonprod}` the files of both. Files are
+//! grouped as `kgen diff` groups them, and named as it prints the groups: an
+//! environment by its name (`dev`), what is rendered once per cluster by its cluster
+//! (`cluster nonprod`: dev's and staging's; `cluster prod`: prod's), kgen's plugin
+//! configuration as `platform-wide`.
 
 mod common;
 
@@ -158,24 +160,24 @@ impl Repo {
         out
     }
 
-    /// Number of files under generated/ at `commit` that belong to `env` and that
-    /// `kgen diff` reads (YAML: not the Terraform hand-off).
-    fn files_in(&self, commit: &str, env: &str) -> usize {
+    /// Number of files under generated/ at `commit` that belong to `group` (`dev`,
+    /// `cluster nonprod`, as printed) and that `kgen diff` reads (YAML: not the
+    /// Terraform hand-off).
+    fn files_in(&self, commit: &str, group: &str) -> usize {
         self.generated_at(commit)
             .keys()
             .filter(|p| kgen::manifest_set::is_yaml(p))
-            .filter(|p| kgen::manifest_set::environment_of(p) == env)
+            .filter(|p| group_label(p) == group)
             .count()
     }
 
-    /// The oracle: files of `env` (YAML, as `kgen diff` reads) whose bytes differ
-    /// between two commits, as (changed, added, removed) paths under generated/,
-    /// sorted. With one object per file, these are the resources kgen diff must report.
-    fn differing(&self, a: &str, b: &str, env: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    /// The oracle: files of `group` (`dev`, `cluster nonprod`; YAML, as `kgen diff`
+    /// reads) whose bytes differ between two commits, as (changed, added, removed)
+    /// paths under generated/, sorted. With one object per file, these are the
+    /// resources kgen diff must report.
+    fn differing(&self, a: &str, b: &str, group: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         let (fa, fb) = (self.generated_at(a), self.generated_at(b));
-        let in_env = |p: &&String| {
-            kgen::manifest_set::is_yaml(p) && kgen::manifest_set::environment_of(p) == env
-        };
+        let in_env = |p: &&String| kgen::manifest_set::is_yaml(p) && group_label(p) == group;
         let changed = fa
             .iter()
             .filter(|(p, o)| fb.get(*p).is_some_and(|ob| ob != *o))
@@ -205,12 +207,15 @@ impl Repo {
         serde_norway::from_slice(blob.content()).unwrap()
     }
 
-    /// `{environment, apiVersion, kind, namespace, name}` of the object at `path`.
+    /// `{environment, cluster, apiVersion, kind, namespace, name}` of the object at
+    /// `path` (`environment` or `cluster` null, as the path says).
     fn identity_at(&self, commit: &str, path: &str) -> serde_json::Value {
         let v = self.object_at(commit, path);
         let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
+        let group = kgen::manifest_set::group_of(path);
         serde_json::json!({
-            "environment": kgen::manifest_set::environment_of(path),
+            "environment": group.environment(),
+            "cluster": group.cluster(),
             "apiVersion": s(&v["apiVersion"]),
             "kind": s(&v["kind"]),
             "namespace": s(&v["metadata"]["namespace"]),
@@ -218,14 +223,15 @@ impl Repo {
         })
     }
 
-    /// `dev: Kind namespace/name` (or `dev: Kind name`) of the object at `path`.
+    /// `dev: Kind namespace/name` (or `cluster nonprod: Kind name`) of the object at
+    /// `path`.
     fn label_at(&self, commit: &str, path: &str) -> String {
         let id = self.identity_at(commit, path);
         let ns = id["namespace"].as_str().unwrap();
         let name = id["name"].as_str().unwrap();
         format!(
             "{}: {} {}",
-            id["environment"].as_str().unwrap(),
+            group_label(path),
             id["kind"].as_str().unwrap(),
             if ns.is_empty() {
                 name.to_string()
@@ -253,9 +259,9 @@ impl Repo {
             match (kind, close) {
                 (Some(k @ (b'u' | b'U')), Some(end)) if after.as_bytes().get(2) == Some(&b':') => {
                     let spec = &after[3..end];
-                    let (env, minus) = match spec.split_once('-') {
-                        Some((e, m)) => (e, m.parse::<usize>().unwrap()),
-                        None => (spec, 0),
+                    let (env, minus) = match spec.rsplit_once('-') {
+                        Some((e, m)) if m.parse::<usize>().is_ok() => (e, m.parse().unwrap()),
+                        _ => (spec, 0),
                     };
                     let n = if env == "all" {
                         self.generated_at(base)
@@ -283,6 +289,12 @@ impl Repo {
         out.push_str(rest);
         out
     }
+}
+
+/// The group of a file under generated/, as `kgen diff` prints it: `dev`,
+/// `cluster nonprod`, `platform-wide`.
+fn group_label(path: &str) -> String {
+    kgen::manifest_set::group_of(path).to_string()
 }
 
 fn join(dir: &str, rel: &str) -> String {
@@ -338,10 +350,10 @@ Risks (1):
   ! dev: Deployment dev-main-api/main-api: image tag of container `main-api` moves backwards: 1.4.0 → 1.3.2
 
 Summary:
-  environment  added  changed  removed  unchanged
-  dev              0  {n:>7}        0  {{U:dev-{n}}}
-  nonprod          0        0        0  {{U:nonprod}}
-  total            0  {n:>7}        0  {{U:dev+nonprod-{n}}}
+                   added  changed  removed  unchanged
+  dev                  0  {n:>7}        0  {{U:dev-{n}}}
+  cluster nonprod      0        0        0  {{U:cluster nonprod}}
+  total                0  {n:>7}        0  {{U:dev+cluster nonprod-{n}}}
 
 Changed ({n}):
   ~ dev: service main-api: version 1.4.0 → 1.3.2 (container `main-api`: image tag 1.4.0 → 1.3.2); nothing else changes in its {n} objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash  (generated/dev/main-api/)
@@ -440,13 +452,15 @@ Changed ({n}):
         "--exit-code",
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let same = r.files_in(&c0, "prod") + r.files_in(&c0, "staging") + r.files_in(&c0, "nonprod");
+    let envs = r.files_in(&c0, "prod") + r.files_in(&c0, "staging");
+    let clusters = r.files_in(&c0, "cluster prod") + r.files_in(&c0, "cluster nonprod");
     assert_text(
         &out.stdout,
         &r.expand(
             &format!(
                 "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)\n\
-                 no differences: {same} resources in 3 environments are the same\n"
+                 no differences: {} resources are the same ({envs} in 2 environments, {clusters} in 2 clusters)\n",
+                envs + clusters
             ),
             &c0,
             Some(&c1),
@@ -502,10 +516,10 @@ Risks (1):
   ! dev: Deployment dev-main-api/main-api: spec.selector changes; it is immutable, so the sync fails until the Deployment is deleted and recreated
 
 Summary:
-  environment  added  changed  removed  unchanged
-  dev              0        1        0  {U:dev-1}
-  nonprod          0        0        0  {U:nonprod}
-  total            0        1        0  {U:dev+nonprod-1}
+                   added  changed  removed  unchanged
+  dev                  0        1        0  {U:dev-1}
+  cluster nonprod      0        0        0  {U:cluster nonprod}
+  total                0        1        0  {U:dev+cluster nonprod-1}
 
 Changed (1):
   ~ dev: Deployment dev-main-api/main-api  (generated/dev/main-api/deployment.yaml)
@@ -561,7 +575,7 @@ fn moved_and_reformatted_files_are_not_changes() {
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let expected = r#"kgen diff: base HEAD (<base>) → head HEAD~1 (<head>)
-no differences: {u:dev+nonprod} resources in 2 environments are the same
+no differences: {u:dev+cluster nonprod} resources are the same ({u:dev} in 1 environment, {u:cluster nonprod} in 1 cluster)
 
 Moved, not changed (1):
   = dev: Service dev-main-api/main-api  (generated/dev/main-api/svc.yaml → generated/dev/main-api/service.yaml)
@@ -617,10 +631,11 @@ fn markdown_replicas_change_in_a_manual_environment() {
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| Environment | Added | Changed | Removed | Unchanged |
+| | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | prod | 0 | 1 | 0 | {u:prod-1} |
-| **Total** | **0** | **1** | **0** | **{u:prod-1}** |
+| cluster prod | 0 | 0 | 0 | {u:cluster prod} |
+| **Total** | **0** | **1** | **0** | **{u:prod+cluster prod-1}** |
 
 #### ⚠️ Risks (1)
 
@@ -766,7 +781,7 @@ fn json_service_added_and_removed() {
     // The document starts with the version and both sides, exactly.
     let top = r.expand(
         r#"{
-  "version": 1,
+  "version": 2,
   "base": {
     "source": "commit",
     "ref": "HEAD~1",
@@ -803,7 +818,8 @@ fn json_service_added_and_removed() {
     // commits). --env staging covers staging's files and those of its cluster, nonprod.
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let (changed, added, removed) = r.differing(&c0, &c1, "staging");
-    let (cluster_changed, cluster_added, cluster_removed) = r.differing(&c0, &c1, "nonprod");
+    let (cluster_changed, cluster_added, cluster_removed) =
+        r.differing(&c0, &c1, "cluster nonprod");
     assert_eq!(changed, ["staging/main-api/deployment.yaml"]);
     assert!(
         cluster_added.is_empty() && cluster_removed.is_empty(),
@@ -829,7 +845,7 @@ fn json_service_added_and_removed() {
         id
     };
     let unchanged = r.files_in(&c0, "staging") - changed.len() - removed.len();
-    let cluster_unchanged = r.files_in(&c0, "nonprod") - cluster_changed.len();
+    let cluster_unchanged = r.files_in(&c0, "cluster nonprod") - cluster_changed.len();
     let counts = serde_json::json!({
         "added": added.len(), "changed": changed.len(), "removed": removed.len(), "unchanged": unchanged,
     });
@@ -840,7 +856,10 @@ fn json_service_added_and_removed() {
         "added": added.len(), "changed": cluster_changed.len() + changed.len(),
         "removed": removed.len(), "unchanged": unchanged + cluster_unchanged,
     });
-    summary["environments"] = serde_json::json!({ "nonprod": cluster_counts, "staging": counts });
+    summary["environments"] = serde_json::json!({ "staging": counts });
+    summary["clusters"] = serde_json::json!({ "nonprod": cluster_counts });
+    // --env leaves the platform-wide file (kgen's plugin configuration) out.
+    summary["platform"] = serde_json::Value::Null;
     assert_eq!(json["summary"], summary);
     let entries = |commit: &str, ps: &[String]| {
         serde_json::Value::Array(ps.iter().map(|p| entry(commit, p)).collect())
@@ -853,8 +872,8 @@ fn json_service_added_and_removed() {
         .iter()
         .map(|c| c["path"].as_str().unwrap())
         .collect();
-    // By environment (nonprod, then staging), then path.
-    assert_eq!(changed_paths, [cluster_changed.clone(), changed].concat());
+    // Environments first (staging), then clusters (nonprod), each by path.
+    assert_eq!(changed_paths, [changed, cluster_changed.clone()].concat());
     // Apart from main-api's URL, only Argo CD objects that list namespaces may
     // change: staging's, and dev's beside them in nonprod's directory (worker is new
     // there too).
@@ -870,7 +889,11 @@ fn json_service_added_and_removed() {
         "{cluster_changed:?}"
     );
     assert_eq!(json["moved"], serde_json::json!([]));
-    assert_eq!(json["notes"], serde_json::json!([]));
+    // aux-service's IRSA role leaves nonprod's Terraform hand-off.
+    assert_eq!(
+        json["notes"],
+        serde_json::json!(["generated/terraform/nonprod.json, the Terraform hand-off of cluster nonprod, changes: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform"])
+    );
 
     // Both services are units, with their objects inside.
     assert_eq!(
@@ -890,6 +913,7 @@ fn json_service_added_and_removed() {
         serde_json::json!([{
             "code": "removed",
             "environment": "staging",
+            "cluster": null,
             "resource": null,
             "service": "aux-service",
             "message": format!("removed: a prune deletes its {} objects from the cluster, namespace `staging-aux-service` with everything in it", removed.len()),
@@ -918,10 +942,10 @@ fn json_service_added_and_removed() {
   ! staging: service aux-service: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
 
 Summary:
-  environment  added  changed  removed  unchanged
-  nonprod          0  {nc:>7}        0  {nu:>9}
-  staging    {a:>7}  {sc:>7}  {k:>7}  {su:>9}
-  total      {a:>7}  {tc:>7}  {k:>7}  {tu:>9}
+                   added  changed  removed  unchanged
+  staging          {a:>5}  {sc:>7}  {k:>7}  {su:>9}
+  cluster nonprod      0  {nc:>7}        0  {nu:>9}
+  total            {a:>5}  {tc:>7}  {k:>7}  {tu:>9}
 
 Added ({a}):
   + staging: service worker, {a} objects  (generated/staging/worker/)
@@ -1114,15 +1138,15 @@ fn cluster_files_belong_to_their_cluster_and_come_with_its_environments() {
     let expected = r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Summary:
-  environment  added  changed  removed  unchanged
-  nonprod          0        1        0  {U:nonprod-1}
-  staging          0        0        0  {U:staging}
-  total            0        1        0  {U:nonprod+staging-1}
+                   added  changed  removed  unchanged
+  staging              0        0        0  {U:staging}
+  cluster nonprod      0        1        0  {U:cluster nonprod-1}
+  total                0        1        0  {U:staging+cluster nonprod-1}
 
 Changed (1):
-  ~ nonprod: file values/nonprod/monitoring.yaml  (generated/values/nonprod/monitoring.yaml)
+  ~ cluster nonprod: Helm values monitoring  (generated/values/nonprod/monitoring.yaml)
 
-nonprod: file values/nonprod/monitoring.yaml
+cluster nonprod: Helm values monitoring
 --- a/generated/values/nonprod/monitoring.yaml
 +++ b/generated/values/nonprod/monitoring.yaml
 @@ -36,7 +36,7 @@
@@ -1137,7 +1161,36 @@ nonprod: file values/nonprod/monitoring.yaml
 "#;
     assert_text(&out.stdout, &r.expand(expected, &c0, Some(&c1)));
 
-    // prod's cluster is named after it: one group, synced by hand.
+    // prod's cluster has prod's name, but they are two groups, each named as what it
+    // is; the cluster's own Applications sync by hand (its only environment does), so
+    // the change waits for a sync of the cluster, not of the environment.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod",
+    ]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let expected = r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (1):
+  ! cluster prod: Argo CD syncs this cluster's Applications manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs them
+
+Summary:
+                added  changed  removed  unchanged
+  prod              0        0        0  {U:prod}
+  cluster prod      0        1        0  {U:cluster prod-1}
+  total             0        1        0  {U:prod+cluster prod-1}
+
+Changed (1):
+  ~ cluster prod: Helm values monitoring  (generated/values/prod/monitoring.yaml)
+
+cluster prod: Helm values monitoring
+--- a/generated/values/prod/monitoring.yaml
+"#;
+    let expected = r.expand(expected, &c0, Some(&c1));
+    assert!(
+        out.stdout.starts_with(&expected),
+        "expected to start with:\n{expected}\nactual:\n{}",
+        out.stdout
+    );
     let out = r.kgen(&[
         "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod", "--format", "json",
     ]);
@@ -1150,15 +1203,29 @@ nonprod: file values/nonprod/monitoring.yaml
         .map(|c| c["path"].as_str().unwrap())
         .collect();
     assert_eq!(changed, ["values/prod/monitoring.yaml"]);
+    assert_eq!(json["changed"][0]["environment"], serde_json::Value::Null);
+    assert_eq!(json["changed"][0]["cluster"], "prod");
+    let (p, cp) = (r.files_in(&c0, "prod"), r.files_in(&c0, "cluster prod"));
     assert_eq!(
-        json["summary"]["environments"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect::<Vec<_>>(),
-        ["prod"]
+        json["summary"],
+        serde_json::json!({
+            "added": 0, "changed": 1, "removed": 0, "unchanged": p + cp - 1,
+            "environments": {"prod": {"added": 0, "changed": 0, "removed": 0, "unchanged": p}},
+            "clusters": {"prod": {"added": 0, "changed": 1, "removed": 0, "unchanged": cp - 1}},
+            "platform": null,
+        })
     );
-    assert_eq!(json["risks"][0]["code"], "manual-sync");
+    assert_eq!(
+        json["risks"],
+        serde_json::json!([{
+            "code": "manual-sync",
+            "environment": null,
+            "cluster": "prod",
+            "resource": null,
+            "service": null,
+            "message": "Argo CD syncs this cluster's Applications manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs them",
+        }])
+    );
 
     // A cluster named otherwise whose environments all sync by hand syncs by hand
     // too: its changes wait as well.
@@ -1178,20 +1245,213 @@ nonprod: file values/nonprod/monitoring.yaml
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(json["summary"]["environments"]["live"]["changed"], 1);
+    assert_eq!(json["summary"]["clusters"]["live"]["changed"], 1);
     assert_eq!(json["summary"]["environments"]["prod"]["changed"], 0);
+    assert!(json["summary"]["clusters"].get("prod").is_none());
     let risks: Vec<(&str, &str)> = json["risks"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r["code"].as_str().unwrap(),
-                r["environment"].as_str().unwrap(),
-            )
-        })
+        .map(|r| (r["code"].as_str().unwrap(), r["cluster"].as_str().unwrap()))
         .collect();
     assert_eq!(risks, [("manual-sync", "live")]);
+}
+
+/// The summary names what it counts: the repository's platform has 3 environments
+/// and 2 clusters (one of them with an environment's name), and kgen's plugin
+/// configuration belongs to neither. A change in an environment and one in a
+/// cluster-level setting are counted, and wait for a manual sync, each where it is.
+#[test]
+fn summary_counts_environments_clusters_and_platform_wide_files_apart() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    let out = r.kgen(&["diff", "--base", "HEAD", "--head", "HEAD"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_text(
+        &out.stdout,
+        &r.expand(
+            "kgen diff: base HEAD (<base>) → head HEAD (<head>)
+no differences: {u:all} resources are the same ({u:dev+prod+staging} in 3 environments, {u:cluster nonprod+cluster prod} in 2 clusters, 1 platform-wide)
+",
+            &c0,
+            Some(&c0),
+        ),
+    );
+
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "autoscaling", "min"],
+        4,
+    );
+    r.edit(
+        "platform.toml",
+        "addons.external-dns = { domain_filters = [\"kontaxa.io\"] }",
+        "addons.external-dns = { domain_filters = [\"kontaxa.io\", \"kontaxa.com\"] }",
+    );
+    r.render();
+    let c1 = r.commit("prod: main-api min 4; cluster prod: external-dns for kontaxa.com too");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let expected = r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (2):
+  ! prod: Argo CD syncs this environment manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs it
+  ! cluster prod: Argo CD syncs this cluster's Applications manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs them
+
+Summary:
+                   added  changed  removed  unchanged
+  dev                  0        0        0  {U:dev}
+  prod                 0        1        0  {U:prod-1}
+  staging              0        0        0  {U:staging}
+  cluster nonprod      0        0        0  {U:cluster nonprod}
+  cluster prod         0        1        0  {U:cluster prod-1}
+  platform-wide        0        0        0  {U:platform-wide}
+  total                0        2        0  {U:all-2}
+
+Changed (2):
+  ~ prod: HorizontalPodAutoscaler main-api/main-api  (generated/prod/main-api/hpa.yaml)
+  ~ cluster prod: Helm values external-dns  (generated/values/prod/external-dns.yaml)
+
+prod: HorizontalPodAutoscaler main-api/main-api
+"#;
+    let expected = r.expand(expected, &c0, Some(&c1));
+    assert!(
+        out.stdout.starts_with(&expected),
+        "expected to start with:\n{expected}\nactual:\n{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(
+        "\ncluster prod: Helm values external-dns\n--- a/generated/values/prod/external-dns.yaml\n"
+    ));
+
+    // Markdown: the same rows.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = r.expand(
+        "| | Added | Changed | Removed | Unchanged |
+|---|---:|---:|---:|---:|
+| dev | 0 | 0 | 0 | {u:dev} |
+| prod | 0 | 1 | 0 | {u:prod-1} |
+| staging | 0 | 0 | 0 | {u:staging} |
+| cluster nonprod | 0 | 0 | 0 | {u:cluster nonprod} |
+| cluster prod | 0 | 1 | 0 | {u:cluster prod-1} |
+| platform-wide | 0 | 0 | 0 | 1 |
+| **Total** | **0** | **2** | **0** | **{u:all-2}** |
+
+#### ⚠️ Risks (2)
+
+- **prod**: Argo CD syncs this environment manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs it
+- **cluster prod**: Argo CD syncs this cluster's Applications manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs them
+",
+        &c0,
+        Some(&c1),
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+
+    // JSON: environments and clusters under their own keys.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let counts = |changed: usize, group: &str| {
+        serde_json::json!({"added": 0, "changed": changed, "removed": 0,
+            "unchanged": r.files_in(&c0, group) - changed})
+    };
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({
+            "added": 0,
+            "changed": 2,
+            "removed": 0,
+            "unchanged": r.generated_at(&c0).keys().filter(|p| kgen::manifest_set::is_yaml(p)).count() - 2,
+            "environments": {"dev": counts(0, "dev"), "prod": counts(1, "prod"), "staging": counts(0, "staging")},
+            "clusters": {"nonprod": counts(0, "cluster nonprod"), "prod": counts(1, "cluster prod")},
+            "platform": counts(0, "platform-wide"),
+        })
+    );
+    let manual = |environment: Option<&str>, cluster: Option<&str>, what: &str, them: &str| {
+        serde_json::json!({
+            "code": "manual-sync", "environment": environment, "cluster": cluster,
+            "resource": null, "service": null,
+            "message": format!("Argo CD syncs {what} manually: 1 change (0 added, 1 changed, 0 removed) waits until someone syncs {them}"),
+        })
+    };
+    assert_eq!(
+        json["risks"],
+        serde_json::json!([
+            manual(Some("prod"), None, "this environment", "it"),
+            manual(None, Some("prod"), "this cluster's Applications", "them"),
+        ])
+    );
+    let changed: Vec<serde_json::Value> = json["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            serde_json::json!([
+                c["environment"],
+                c["cluster"],
+                c["kind"],
+                c["name"],
+                c["path"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            serde_json::json!([
+                "prod",
+                null,
+                "HorizontalPodAutoscaler",
+                "main-api",
+                "prod/main-api/hpa.yaml"
+            ]),
+            serde_json::json!([
+                null,
+                "prod",
+                "",
+                "values/prod/external-dns.yaml",
+                "values/prod/external-dns.yaml"
+            ]),
+        ]
+    );
+}
+
+/// The Terraform hand-off is not YAML and not compared, but a reviewer must know it
+/// changes (new roles to create before Argo CD syncs what uses them): a note, for the
+/// clusters in scope.
+#[test]
+fn a_changed_terraform_hand_off_is_a_note() {
+    let mut r = Repo::new();
+    let c0 = r.commit("init");
+    r.edit(
+        "platform.toml",
+        "aws_account = \"111111111111\", eks_name = \"kontaxa-nonprod\"",
+        "aws_account = \"444444444444\", eks_name = \"kontaxa-nonprod\"",
+    );
+    r.render();
+    let c1 = r.commit("nonprod: another account");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging",
+    ]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    let expected = r.expand(
+        "kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+note: generated/terraform/nonprod.json, the Terraform hand-off of cluster nonprod, changes: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform
+",
+        &c0,
+        Some(&c1),
+    );
+    assert!(out.stdout.starts_with(&expected), "{}", out.stdout);
+    // prod's cluster is out of scope, and its hand-off did not change.
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod",
+    ]);
+    assert!(!out.stdout.contains("note:"), "{}", out.stdout);
 }
 
 // ---------------------------------------------------------------- refs and layout
@@ -1455,9 +1715,10 @@ Risks (1):
   ! prod: Argo CD syncs this environment manually: {n} changes (0 added, {n} changed, 0 removed) wait until someone syncs it
 
 Summary:
-  environment  added  changed  removed  unchanged
-  prod             0  {n:>7}        0  {{U:prod-{n}}}
-  total            0  {n:>7}        0  {{U:prod-{n}}}
+                added  changed  removed  unchanged
+  prod              0  {n:>7}        0  {{U:prod-{n}}}
+  cluster prod      0        0        0  {{U:cluster prod}}
+  total             0  {n:>7}        0  {{U:prod+cluster prod-{n}}}
 
 Changed ({n}):
 {}",

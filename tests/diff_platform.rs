@@ -193,9 +193,14 @@ fn assert_text(actual: &str, expected: &str) {
     }
 }
 
-/// The output up to the first changed resource's diff (risks, info, summary, lists).
+/// The output up to the first changed resource's diff (risks, info, summary, lists):
+/// its title names environment `prod` or cluster `prod`.
 fn head_of(text: &str) -> &str {
-    match text.find("\n\nprod: ") {
+    match ["\n\nprod: ", "\n\ncluster prod: "]
+        .iter()
+        .filter_map(|t| text.find(t))
+        .min()
+    {
         Some(i) => &text[..i + 1],
         None => text,
     }
@@ -235,29 +240,30 @@ fn baseline_objects_the_api_server_will_not_update() {
     assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (4):
-  ! prod: StorageClass gp3-fast: parameters.iops (6000 → 8000) and reclaimPolicy (Delete → Retain) change; a StorageClass's parameters, provisioner, reclaimPolicy and volumeBindingMode are immutable, so the sync fails until it is replaced: `kubectl delete storageclass gp3-fast`, then sync (Argo CD creates it again); volumes already provisioned keep the parameters and reclaim policy they were made with, only new claims get the new ones
-  ! prod: PriorityClass critical: value changes 1000000 → 2000000; a PriorityClass's value and preemptionPolicy are immutable, so the sync fails until it is replaced: `kubectl delete priorityclass critical`, then sync (meanwhile new pods that name it are refused); running pods keep the priority they were admitted with until they are re-created
-  ! prod: ClusterRoleBinding platform-viewer: roleRef changes ClusterRole `edit` → ClusterRole `view`; a binding's roleRef is immutable, so the sync fails until it is replaced: `kubectl delete clusterrolebinding platform-viewer`, then sync (its subjects lose the role in between)
-  ! prod: ClusterSecretStore aws-secrets-manager: spec.provider changes aws SecretsManager (eu-west-1) → aws ParameterStore (eu-west-1); every ExternalSecret that reads through it looks its keys up there at its next refresh, and fails where they are not (the Secrets it made keep their last values)
+  ! cluster prod: StorageClass gp3-fast: parameters.iops (6000 → 8000) and reclaimPolicy (Delete → Retain) change; a StorageClass's parameters, provisioner, reclaimPolicy and volumeBindingMode are immutable, so the sync fails until it is replaced: `kubectl delete storageclass gp3-fast`, then sync (Argo CD creates it again); volumes already provisioned keep the parameters and reclaim policy they were made with, only new claims get the new ones
+  ! cluster prod: PriorityClass critical: value changes 1000000 → 2000000; a PriorityClass's value and preemptionPolicy are immutable, so the sync fails until it is replaced: `kubectl delete priorityclass critical`, then sync (meanwhile new pods that name it are refused); running pods keep the priority they were admitted with until they are re-created
+  ! cluster prod: ClusterRoleBinding platform-viewer: roleRef changes ClusterRole `edit` → ClusterRole `view`; a binding's roleRef is immutable, so the sync fails until it is replaced: `kubectl delete clusterrolebinding platform-viewer`, then sync (its subjects lose the role in between)
+  ! cluster prod: ClusterSecretStore aws-secrets-manager: spec.provider changes aws SecretsManager (eu-west-1) → aws ParameterStore (eu-west-1); every ExternalSecret that reads through it looks its keys up there at its next refresh, and fails where they are not (the Secrets it made keep their last values)
 
 Info (3):
-  i prod: ClusterIssuer letsencrypt: ACME server changes staging (https://acme-staging-v02.api.letsencrypt.org/directory) → production (https://acme-v02.api.letsencrypt.org/directory): cert-manager registers the issuer's account key with the new server, and certificates already issued are kept until they are renewed; the staging certificates browsers do not trust stay in use until then: renew them now with `cmctl renew --all --all-namespaces`
-  i prod: StorageClass gp3: is no longer the cluster's default StorageClass: claims created without a storageClassName get the class that is the default now, and stay Pending if there is none
-  i prod: StorageClass gp3-fast: becomes the cluster's default StorageClass: claims created without a storageClassName get it from now on (claims that exist keep their class)
+  i cluster prod: ClusterIssuer letsencrypt: ACME server changes staging (https://acme-staging-v02.api.letsencrypt.org/directory) → production (https://acme-v02.api.letsencrypt.org/directory): cert-manager registers the issuer's account key with the new server, and certificates already issued are kept until they are renewed; the staging certificates browsers do not trust stay in use until then: renew them now with `cmctl renew --all --all-namespaces`
+  i cluster prod: StorageClass gp3: is no longer the cluster's default StorageClass: claims created without a storageClassName get the class that is the default now, and stay Pending if there is none
+  i cluster prod: StorageClass gp3-fast: becomes the cluster's default StorageClass: claims created without a storageClassName get it from now on (claims that exist keep their class)
 
 Summary:
-  environment  added  changed  removed  unchanged
-  cmp              0        0        0          1
-  prod             0        6        0         33
-  total            0        6        0         34
+                 added  changed  removed  unchanged
+  prod               0        0        0          7
+  cluster prod       0        6        0         26
+  platform-wide      0        0        0          1
+  total              0        6        0         34
 
 Changed (6):
-  ~ prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
-  ~ prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
-  ~ prod: ClusterRoleBinding platform-viewer  (generated/clusters/prod/baseline/clusterrolebinding-platform-viewer.yaml)
-  ~ prod: PriorityClass critical  (generated/clusters/prod/baseline/priorityclass-critical.yaml)
-  ~ prod: StorageClass gp3-fast  (generated/clusters/prod/baseline/storageclass-gp3-fast.yaml)
-  ~ prod: StorageClass gp3  (generated/clusters/prod/baseline/storageclass-gp3.yaml)
+  ~ cluster prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
+  ~ cluster prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
+  ~ cluster prod: ClusterRoleBinding platform-viewer  (generated/clusters/prod/baseline/clusterrolebinding-platform-viewer.yaml)
+  ~ cluster prod: PriorityClass critical  (generated/clusters/prod/baseline/priorityclass-critical.yaml)
+  ~ cluster prod: StorageClass gp3-fast  (generated/clusters/prod/baseline/storageclass-gp3-fast.yaml)
+  ~ cluster prod: StorageClass gp3  (generated/clusters/prod/baseline/storageclass-gp3.yaml)
 "##));
 }
 
@@ -269,7 +275,7 @@ fn a_priority_class_change_in_json() {
     r.change(&[("value = 1000000", "value = 2000000\npreempt = false")]);
     let out = r.diff(&["--format", "json"]);
     assert_text(&out.stdout, &r.expand(r##"{
-  "version": 1,
+  "version": 2,
   "base": {
     "source": "commit",
     "ref": "HEAD~1",
@@ -289,26 +295,36 @@ fn a_priority_class_change_in_json() {
     "removed": 0,
     "unchanged": 39,
     "environments": {
-      "cmp": {
+      "prod": {
         "added": 0,
         "changed": 0,
         "removed": 0,
-        "unchanged": 1
-      },
+        "unchanged": 7
+      }
+    },
+    "clusters": {
       "prod": {
         "added": 0,
         "changed": 1,
         "removed": 0,
-        "unchanged": 38
+        "unchanged": 31
       }
+    },
+    "platform": {
+      "added": 0,
+      "changed": 0,
+      "removed": 0,
+      "unchanged": 1
     }
   },
   "risks": [
     {
       "code": "priorityclass-immutable",
-      "environment": "prod",
+      "environment": null,
+      "cluster": "prod",
       "resource": {
-        "environment": "prod",
+        "environment": null,
+        "cluster": "prod",
         "apiVersion": "scheduling.k8s.io/v1",
         "kind": "PriorityClass",
         "namespace": "",
@@ -323,7 +339,8 @@ fn a_priority_class_change_in_json() {
   "removed": [],
   "changed": [
     {
-      "environment": "prod",
+      "environment": null,
+      "cluster": "prod",
       "apiVersion": "scheduling.k8s.io/v1",
       "kind": "PriorityClass",
       "namespace": "",
@@ -364,26 +381,27 @@ fn karpenter_terminates_or_replaces_nodes() {
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| Environment | Added | Changed | Removed | Unchanged |
+| | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
-| cmp | 0 | 0 | 0 | 1 |
-| prod | 0 | 2 | 1 | 36 |
+| prod | 0 | 0 | 0 | 7 |
+| cluster prod | 0 | 2 | 1 | 29 |
+| platform-wide | 0 | 0 | 0 | 1 |
 | **Total** | **0** | **2** | **1** | **37** |
 
 #### ⚠️ Risks (3)
 
-- **prod** · `NodePool batch`: removed; Karpenter terminates every node of this pool: the NodePool owns their NodeClaims, so deleting it deletes them, and each node is drained (its pods evicted within their PodDisruptionBudgets) and its instance terminated, all at once, without replacements launched first; pods that no other pool admits stay Pending
-- **prod** · `EC2NodeClass default`: spec.amiSelectorTerms changes; Karpenter's drift replaces the nodes launched from this EC2NodeClass whose AMI, subnet, security groups or capacity reservation the new terms no longer select: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
-- **prod** · `NodePool general`: spec.template.spec.requirements narrow (`karpenter.k8s.aws/instance-family` no longer admits t2); Karpenter's drift replaces the nodes of this pool that no longer satisfy them: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+- **cluster prod** · `NodePool batch`: removed; Karpenter terminates every node of this pool: the NodePool owns their NodeClaims, so deleting it deletes them, and each node is drained (its pods evicted within their PodDisruptionBudgets) and its instance terminated, all at once, without replacements launched first; pods that no other pool admits stay Pending
+- **cluster prod** · `EC2NodeClass default`: spec.amiSelectorTerms changes; Karpenter's drift replaces the nodes launched from this EC2NodeClass whose AMI, subnet, security groups or capacity reservation the new terms no longer select: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+- **cluster prod** · `NodePool general`: spec.template.spec.requirements narrow (`karpenter.k8s.aws/instance-family` no longer admits t2); Karpenter's drift replaces the nodes of this pool that no longer satisfy them: each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
 
 #### Removed (1)
 
-- **prod** · `NodePool batch` (`generated/clusters/prod/baseline-custom/nodepool-batch.yaml`)
+- **cluster prod** · `NodePool batch` (`generated/clusters/prod/baseline-custom/nodepool-batch.yaml`)
 
 #### Changed (2)
 
 <details>
-<summary><b>prod</b> · <code>EC2NodeClass default</code>: <code>spec.amiSelectorTerms[0].alias</code></summary>
+<summary><b>cluster prod</b> · <code>EC2NodeClass default</code>: <code>spec.amiSelectorTerms[0].alias</code></summary>
 
 ```diff
 --- a/generated/clusters/prod/baseline-custom/ec2nodeclass-default.yaml
@@ -402,7 +420,7 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 </details>
 
 <details>
-<summary><b>prod</b> · <code>NodePool general</code>: <code>spec.template.spec.requirements[0].values[2]</code></summary>
+<summary><b>cluster prod</b> · <code>NodePool general</code>: <code>spec.template.spec.requirements[0].values[2]</code></summary>
 
 ```diff
 --- a/generated/clusters/prod/baseline-custom/nodepool-general.yaml
@@ -432,16 +450,17 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
     assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (1):
-  ! prod: NodePool general: spec.template.spec.expireAfter and spec.template.spec.taints change; Karpenter's drift replaces every node of this pool (the pool's template hash changes): each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
+  ! cluster prod: NodePool general: spec.template.spec.expireAfter and spec.template.spec.taints change; Karpenter's drift replaces every node of this pool (the pool's template hash changes): each one is tainted, its replacement launched first, then it is drained (its pods evicted within their PodDisruptionBudgets), a few at a time (the pool's spec.disruption.budgets, 10% of its nodes by default)
 
 Summary:
-  environment  added  changed  removed  unchanged
-  cmp              0        0        0          1
-  prod             0        1        0         37
-  total            0        1        0         38
+                 added  changed  removed  unchanged
+  prod               0        0        0          7
+  cluster prod       0        1        0         30
+  platform-wide      0        0        0          1
+  total              0        1        0         38
 
 Changed (1):
-  ~ prod: NodePool general  (generated/clusters/prod/baseline-custom/nodepool-general.yaml)
+  ~ cluster prod: NodePool general  (generated/clusters/prod/baseline-custom/nodepool-general.yaml)
 "##));
 }
 
@@ -468,36 +487,37 @@ fn add_on_and_monitoring_charts() {
     assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (6):
-  ! prod: Application argocd/prod-external-secrets: the release moves from namespace `external-secrets` to `eso`: at the next sync Argo CD creates the chart's namespaced objects in `eso` and prunes those in `external-secrets` (for a while both copies run, or neither); what the add-on created itself in `external-secrets` (Secrets, leases) does not move
-  ! prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
-  ! prod: Application argocd/prod-podinfo: the chart changes from `podinfo` (https://stefanprodan.github.io/podinfo) to `podinfo` (ghcr.io/stefanprodan/charts): another repository may publish other contents under the same name and version, so read what the new chart renders; Argo CD must be able to pull from the new repository (a private one needs its credentials)
-  ! prod: Application argocd/prod-karpenter: chart `karpenter` moves to a new major version, 1.14.1 → 2.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
-  ! prod: Application argocd/prod-monitoring: chart `kube-prometheus-stack` moves to a new major version, 77.0.0 → 78.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
-  ! prod: Application argocd/prod-cert-manager: chart `cert-manager` moves back, v1.21.1 → v1.20.0: at the next sync Argo CD applies the older chart over the newer one's objects (its CRDs too, if it has any); make sure the chart supports going back
+  ! cluster prod: Application argocd/prod-external-secrets: the release moves from namespace `external-secrets` to `eso`: at the next sync Argo CD creates the chart's namespaced objects in `eso` and prunes those in `external-secrets` (for a while both copies run, or neither); what the add-on created itself in `external-secrets` (Secrets, leases) does not move
+  ! cluster prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Application argocd/prod-podinfo: the chart changes from `podinfo` (https://stefanprodan.github.io/podinfo) to `podinfo` (ghcr.io/stefanprodan/charts): another repository may publish other contents under the same name and version, so read what the new chart renders; Argo CD must be able to pull from the new repository (a private one needs its credentials)
+  ! cluster prod: Application argocd/prod-karpenter: chart `karpenter` moves to a new major version, 1.14.1 → 2.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
+  ! cluster prod: Application argocd/prod-monitoring: chart `kube-prometheus-stack` moves to a new major version, 77.0.0 → 78.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
+  ! cluster prod: Application argocd/prod-cert-manager: chart `cert-manager` moves back, v1.21.1 → v1.20.0: at the next sync Argo CD applies the older chart over the newer one's objects (its CRDs too, if it has any); make sure the chart supports going back
 
 Info (1):
-  i prod: Application argocd/prod-ingress-nginx: chart `ingress-nginx` 4.15.1 → 4.15.2: Argo CD renders and applies the new version at the next sync
+  i cluster prod: Application argocd/prod-ingress-nginx: chart `ingress-nginx` 4.15.1 → 4.15.2: Argo CD renders and applies the new version at the next sync
 
 Summary:
-  environment  added  changed  removed  unchanged
-  cmp              0        0        0          1
-  prod             1        7        1         31
-  total            1        7        1         32
+                 added  changed  removed  unchanged
+  prod               0        0        0          7
+  cluster prod       1        7        1         24
+  platform-wide      0        0        0          1
+  total              1        7        1         32
 
 Added (1):
-  + prod: Namespace eso  (generated/clusters/prod/external-secrets/namespace.yaml)
+  + cluster prod: Namespace eso  (generated/clusters/prod/external-secrets/namespace.yaml)
 
 Removed (1):
-  - prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
+  - cluster prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
 
 Changed (7):
-  ~ prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
-  ~ prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
-  ~ prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
-  ~ prod: Application argocd/prod-karpenter  (generated/argocd/prod/application-karpenter.yaml)
-  ~ prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
-  ~ prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
-  ~ prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
+  ~ cluster prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
+  ~ cluster prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
+  ~ cluster prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
+  ~ cluster prod: Application argocd/prod-karpenter  (generated/argocd/prod/application-karpenter.yaml)
+  ~ cluster prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
+  ~ cluster prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
+  ~ cluster prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
 "##));
 }
 
@@ -535,49 +555,50 @@ fn removed_add_ons_and_what_they_leave() {
     assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (10):
-  ! prod: Application argocd/prod-cert-manager: removed; Argo CD deletes what chart `cert-manager` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `cert-manager.io` and `acme.cert-manager.io` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
-  ! prod: Application argocd/prod-monitoring: removed; Argo CD deletes what chart `kube-prometheus-stack` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `monitoring.coreos.com` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
-  ! prod: ClusterIssuer letsencrypt: removed; the certificates it issued are no longer renewed (their next CertificateRequest stays Pending: `Referenced "ClusterIssuer" not found`) and expire at the end of their validity; an Ingress or Certificate made outside kgen may still name it
-  ! prod: ClusterSecretStore aws-secrets-manager: removed; every ExternalSecret that reads through it fails at its next refresh (`could not get ClusterSecretStore`), and the Secrets they made keep their last values
+  ! cluster prod: Application argocd/prod-cert-manager: removed; Argo CD deletes what chart `cert-manager` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `cert-manager.io` and `acme.cert-manager.io` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
+  ! cluster prod: Application argocd/prod-monitoring: removed; Argo CD deletes what chart `kube-prometheus-stack` installed but its CustomResourceDefinitions (its cascade deletion skips CRDs), so the custom resources of `monitoring.coreos.com` stay in the cluster with no controller: nothing acts on them any more, and those that carry its finalizers cannot be deleted until it is back; delete them, then the CRDs, by hand if they are not wanted, or keep the add-on
+  ! cluster prod: ClusterIssuer letsencrypt: removed; the certificates it issued are no longer renewed (their next CertificateRequest stays Pending: `Referenced "ClusterIssuer" not found`) and expire at the end of their validity; an Ingress or Certificate made outside kgen may still name it
+  ! cluster prod: ClusterSecretStore aws-secrets-manager: removed; every ExternalSecret that reads through it fails at its next refresh (`could not get ClusterSecretStore`), and the Secrets they made keep their last values
   ! prod: PrometheusRule api/api: removed; a prune deletes it from the cluster
-  ! prod: Namespace cert-manager: removed; a prune deletes the namespace and everything in it
-  ! prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
-  ! prod: Namespace ingress-nginx: removed; a prune deletes the namespace and everything in it
-  ! prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
-  ! prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Namespace cert-manager: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Namespace ingress-nginx: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
+  ! cluster prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
 
 Info (3):
-  i prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
-  i prod: Application argocd/prod-ingress-nginx: removed; Argo CD deletes everything chart `ingress-nginx` installed (the Application's resources finalizer)
-  i prod: Application argocd/prod-podinfo: removed; Argo CD deletes everything chart `podinfo` installed (the Application's resources finalizer) but CustomResourceDefinitions: kgen knows nothing of this chart, so if it installs CRDs, their custom resources stay with no controller
+  i cluster prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
+  i cluster prod: Application argocd/prod-ingress-nginx: removed; Argo CD deletes everything chart `ingress-nginx` installed (the Application's resources finalizer)
+  i cluster prod: Application argocd/prod-podinfo: removed; Argo CD deletes everything chart `podinfo` installed (the Application's resources finalizer) but CustomResourceDefinitions: kgen knows nothing of this chart, so if it installs CRDs, their custom resources stay with no controller
 
 Summary:
-  environment  added  changed  removed  unchanged
-  cmp              0        0        0          1
-  prod             0        1       18         20
-  total            0        1       18         21
+                 added  changed  removed  unchanged
+  prod               0        0        1          6
+  cluster prod       0        1       17         14
+  platform-wide      0        0        0          1
+  total              0        1       18         21
 
 Removed (18):
-  - prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
-  - prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
-  - prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
-  - prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
-  - prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
-  - prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
-  - prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
-  - prod: Namespace cert-manager  (generated/clusters/prod/cert-manager/namespace.yaml)
-  - prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
-  - prod: Namespace ingress-nginx  (generated/clusters/prod/ingress-nginx/namespace.yaml)
-  - prod: Namespace monitoring  (generated/clusters/prod/monitoring/namespace.yaml)
-  - prod: Namespace podinfo  (generated/clusters/prod/podinfo/namespace.yaml)
   - prod: PrometheusRule api/api  (generated/prod/api/prometheusrule.yaml)
-  - prod: file values/prod/cert-manager.yaml  (generated/values/prod/cert-manager.yaml)
-  - prod: file values/prod/external-secrets.yaml  (generated/values/prod/external-secrets.yaml)
-  - prod: file values/prod/ingress-nginx.yaml  (generated/values/prod/ingress-nginx.yaml)
-  - prod: file values/prod/monitoring.yaml  (generated/values/prod/monitoring.yaml)
-  - prod: file values/prod/podinfo.yaml  (generated/values/prod/podinfo.yaml)
+  - cluster prod: Application argocd/prod-cert-manager  (generated/argocd/prod/application-cert-manager.yaml)
+  - cluster prod: Application argocd/prod-external-secrets  (generated/argocd/prod/application-external-secrets.yaml)
+  - cluster prod: Application argocd/prod-ingress-nginx  (generated/argocd/prod/application-ingress-nginx.yaml)
+  - cluster prod: Application argocd/prod-monitoring  (generated/argocd/prod/application-monitoring.yaml)
+  - cluster prod: Application argocd/prod-podinfo  (generated/argocd/prod/application-podinfo.yaml)
+  - cluster prod: ClusterIssuer letsencrypt  (generated/clusters/prod/baseline-custom/clusterissuer-letsencrypt.yaml)
+  - cluster prod: ClusterSecretStore aws-secrets-manager  (generated/clusters/prod/baseline-custom/clustersecretstore-aws-secrets-manager.yaml)
+  - cluster prod: Namespace cert-manager  (generated/clusters/prod/cert-manager/namespace.yaml)
+  - cluster prod: Namespace external-secrets  (generated/clusters/prod/external-secrets/namespace.yaml)
+  - cluster prod: Namespace ingress-nginx  (generated/clusters/prod/ingress-nginx/namespace.yaml)
+  - cluster prod: Namespace monitoring  (generated/clusters/prod/monitoring/namespace.yaml)
+  - cluster prod: Namespace podinfo  (generated/clusters/prod/podinfo/namespace.yaml)
+  - cluster prod: Helm values cert-manager  (generated/values/prod/cert-manager.yaml)
+  - cluster prod: Helm values external-secrets  (generated/values/prod/external-secrets.yaml)
+  - cluster prod: Helm values ingress-nginx  (generated/values/prod/ingress-nginx.yaml)
+  - cluster prod: Helm values monitoring  (generated/values/prod/monitoring.yaml)
+  - cluster prod: Helm values podinfo  (generated/values/prod/podinfo.yaml)
 
 Changed (1):
-  ~ prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
+  ~ cluster prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
 "##));
 }

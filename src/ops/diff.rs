@@ -22,7 +22,7 @@ use crate::diff::{self, DiffReport, IgnoreRule, Side, Stale};
 use crate::emit::is_generated;
 use crate::error::{Error, Result};
 use crate::git_ref::{self, GitRepo};
-use crate::manifest_set::{environment_of, is_yaml, ManifestSet, Resource};
+use crate::manifest_set::{group_of, is_yaml, Group, ManifestSet, Resource};
 use crate::render::argocd;
 use crate::spec::SyncMode;
 use crate::workspace::{InputFiles, Workspace, GENERATED_DIR, OVERLAY_DIR};
@@ -87,43 +87,36 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     };
     let compiled = compile(&ws, &opts.envs)?;
     // Resources are grouped by environment, and what is rendered once per cluster by
-    // cluster (see `environment_of`): a cluster syncs by hand when its own
-    // Applications do (some environment on it does).
-    let mut manual_envs: BTreeSet<String> = compiled
-        .run
-        .spec
+    // cluster (see `group_of`): a cluster syncs by hand when its own Applications do
+    // (some environment on it does).
+    let spec = &compiled.run.spec;
+    let manual: BTreeSet<Group> = spec
         .environments
         .iter()
         .filter(|e| e.sync == SyncMode::Manual)
-        .map(|e| e.name.clone())
+        .map(|e| Group::Environment(e.name.clone()))
+        .chain(
+            spec.clusters
+                .iter()
+                .filter(|c| argocd::cluster_sync(spec, c) == SyncMode::Manual)
+                .map(|c| Group::Cluster(c.name.clone())),
+        )
         .collect();
-    manual_envs.extend(
-        compiled
-            .run
-            .spec
-            .clusters
-            .iter()
-            .filter(|c| argocd::cluster_sync(&compiled.run.spec, c) == SyncMode::Manual)
-            .map(|c| c.name.clone()),
-    );
 
     // The environments asked for, and the clusters they run on (whose files cover
     // them too).
-    let scope: BTreeSet<&str> = opts
+    let scope: BTreeSet<Group> = opts
         .envs
         .iter()
-        .map(String::as_str)
+        .map(|e| Group::Environment(e.clone()))
         .chain(
-            compiled
-                .run
-                .spec
-                .environments
+            spec.environments
                 .iter()
                 .filter(|e| opts.envs.contains(&e.name))
-                .map(|e| e.cluster.as_str()),
+                .map(|e| Group::Cluster(e.cluster.clone())),
         )
         .collect();
-    let in_scope = |path: &str| opts.envs.is_empty() || scope.contains(environment_of(path));
+    let in_scope = |path: &str| opts.envs.is_empty() || scope.contains(&group_of(path));
 
     // Head: the render, with the blob id each file would have if committed.
     let head_files: Vec<(&String, &String, Oid)> = compiled
@@ -145,13 +138,11 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         .filter(|(p, _)| in_scope(p))
         .collect();
 
-    let mut unchanged: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unchanged: BTreeMap<Group, usize> = BTreeMap::new();
     let mut head_texts = Vec::new();
     for (path, text, oid) in &head_files {
         if is_yaml(path) && base_listing.get(path.as_str()) == Some(oid) {
-            *unchanged
-                .entry(environment_of(path).to_string())
-                .or_default() += 1;
+            *unchanged.entry(group_of(path)).or_default() += 1;
         } else if is_yaml(path) {
             head_texts.push(((*path).clone(), (*text).clone()));
         }
@@ -210,15 +201,15 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             .collect()
     };
     let compare_opts = diff::CompareOptions {
-        manual_envs,
+        manual,
         head_pools,
         base_dirs: Some(dirs(&mut base_listing.keys().map(String::as_str))),
         head_dirs: Some(dirs(&mut head_files.iter().map(|(p, _, _)| p.as_str()))),
         ignore: rules,
     };
     let mut d = diff::compare_opts(&base_set, &head_set, &compare_opts);
-    for (env, n) in &unchanged {
-        d.count_unchanged(env, *n);
+    for (group, n) in &unchanged {
+        d.count_unchanged(group, *n);
     }
 
     let mut notes = Vec::new();
@@ -230,6 +221,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             if foreign == 1 { "is" } else { "are" },
         ));
     }
+    notes.extend(handoff_notes(&git, &base_listing, &head_oids)?);
     for (side, set) in [("the base", &base_set), ("the head", &head_set)] {
         for dup in &set.duplicates {
             notes.push(duplicate_note(side, dup, set));
@@ -265,8 +257,8 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     })
 }
 
-/// Every Karpenter NodePool of the head's render, changed or not, by environment
-/// (cluster): pool → the EC2NodeClass it names. Only the few files that hold a
+/// Every Karpenter NodePool of the head's render, changed or not, by cluster: pool →
+/// the EC2NodeClass it names. Only the few files that hold a
 /// NodePool are parsed.
 fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadNodePools> {
     let files: Vec<(String, String)> = head_files
@@ -279,11 +271,46 @@ fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadN
         if r.id.kind != "NodePool" || !r.id.api_version.starts_with("karpenter.sh/") {
             continue;
         }
-        if let Some(class) = r.value["spec"]["template"]["spec"]["nodeClassRef"]["name"].as_str() {
-            out.entry(r.id.environment.clone())
-                .or_default()
-                .insert(r.id.name.clone(), class.to_string());
+        let (Some(cluster), Some(class)) = (
+            r.id.group.cluster(),
+            r.value["spec"]["template"]["spec"]["nodeClassRef"]["name"].as_str(),
+        ) else {
+            continue;
+        };
+        out.entry(cluster.to_string())
+            .or_default()
+            .insert(r.id.name.clone(), class.to_string());
+    }
+    Ok(out)
+}
+
+/// What `kgen diff` does not compare but a reviewer must know: a Terraform hand-off
+/// (`terraform/<cluster>.json`, not YAML) that is new, changed or removed. Argo CD does
+/// not apply it; the roles and queues it describes must exist before what uses them.
+fn handoff_notes(
+    git: &GitRepo,
+    base: &BTreeMap<String, Oid>,
+    head: &BTreeMap<&str, Oid>,
+) -> Result<Vec<String>> {
+    let handoff = |p: &str| !is_yaml(p) && matches!(group_of(p), Group::Cluster(_));
+    let mut paths: BTreeSet<&str> = head.keys().copied().filter(|p| handoff(p)).collect();
+    for (p, oid) in base {
+        if handoff(p) && !head.contains_key(p.as_str()) && is_generated(&git.blob(*oid)?) {
+            paths.insert(p);
         }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let what = match (base.get(p), head.get(p)) {
+            (Some(b), Some(h)) if b == h => continue,
+            (Some(_), Some(_)) => "changes",
+            (None, _) => "is new",
+            (_, None) => "is removed",
+        };
+        out.push(format!(
+            "generated/{p}, the Terraform hand-off of {}, {what}: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform",
+            group_of(p)
+        ));
     }
     Ok(out)
 }

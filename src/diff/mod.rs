@@ -1,0 +1,40 @@
+//! Comparing two manifest sets, resource by resource, and calling out the risks.
+//!
+//! `kgen diff` (`ops::diff`) reads the two sides; this module compares them and says
+//! what the change means, one subject per submodule:
+//!
+//! - `compare`: matching resources by identity (added, removed, changed, moved; a
+//!   renamed Job that runs again; a service added or removed as a whole);
+//! - `fields`: what differs inside a changed resource (field paths, a unified diff);
+//! - `versions`: a tag bump collapsed into one line per service;
+//! - `images`: container images, their tags, and how tags compare as versions;
+//! - `risks`: the risks and info of a comparison, in the order they are listed;
+//! - `workloads`: the rules for workload objects (StatefulSets, Jobs, CronJobs,
+//!   Services, claims); `diff_platform` has those of the platform layer;
+//! - `report`: what is reported (the sides, the stale warning, the counts per group).
+//!
+//! `diff_format` prints a report; `diff_ignore` is `--ignore`.
+
+mod compare;
+mod fields;
+mod images;
+mod report;
+mod risks;
+#[cfg(test)]
+mod testing;
+mod versions;
+mod workloads;
+
+pub use crate::diff_ignore::IgnoreRule;
+pub use crate::diff_platform::HeadNodePools;
+pub use crate::manifest_set::Group;
+pub use compare::{
+    compare, compare_opts, compare_with, service_dir, Changed, CompareOptions, Moved, ServiceUnit,
+};
+pub(crate) use fields::push_key;
+pub use fields::{unified_diff, CONTEXT_LINES};
+pub(crate) use images::parse_version;
+pub use images::{compare_versions, split_image};
+pub use report::{Counts, DiffReport, ManifestDiff, Side, Stale};
+pub use risks::{Risk, RiskKind};
+pub use versions::{Churn, VersionChange};

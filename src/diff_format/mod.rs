@@ -1,0 +1,143 @@
+//! Printing a `DiffReport`: text for a terminal (`text`), Markdown for a pull-request
+//! comment (`markdown`), JSON for bots (`json`).
+//!
+//! All three put the risks, then the info, before the diffs. Markdown is capped below GitHub's
+//! 65,536-character comment limit and says honestly how much it left out. The JSON
+//! shape is documented in docs/diff.md and versioned (`"version": 2`); fields are
+//! only ever added within a version. This module holds what the three share: the
+//! entries of the added, removed and changed lists (a whole service, a version line)
+//! and the no-differences line.
+
+mod json;
+mod markdown;
+mod text;
+
+use std::fmt::Write as _;
+
+use crate::diagnostic::plural;
+use crate::diff::{Changed, Counts, DiffReport, Group, ManifestDiff, ServiceUnit, VersionChange};
+use crate::manifest_set::Resource;
+
+pub use json::{json, JSON_VERSION};
+pub use markdown::{markdown, MARKDOWN_LIMIT};
+pub use text::text;
+
+/// Output format of `kgen diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Renders `report` in `format`; `color` only applies to text.
+pub fn render(report: &DiffReport, format: DiffFormat, color: bool) -> String {
+    match format {
+        DiffFormat::Text => text(report, color),
+        DiffFormat::Markdown => markdown(report, MARKDOWN_LIMIT),
+        DiffFormat::Json => json(report),
+    }
+}
+
+/// What an added or removed list shows, in order: a whole service (once, with its
+/// objects), or one object.
+enum Entry<'a> {
+    Unit(&'a ServiceUnit),
+    Object(&'a Resource),
+}
+
+/// The entries of `items` (added or removed), each service that is added or removed
+/// as a whole in the place of its first object.
+fn entries<'a>(d: &'a ManifestDiff, items: &'a [Resource], added: bool) -> Vec<Entry<'a>> {
+    let mut out = Vec::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for r in items {
+        let unit = d.services.iter().find(|u| {
+            u.added == added
+                && r.path.starts_with(&u.dir)
+                && r.id.group.environment() == Some(u.environment.as_str())
+        });
+        match unit {
+            Some(u) => {
+                if shown.insert(u.dir.as_str()) {
+                    out.push(Entry::Unit(u));
+                }
+            }
+            None => out.push(Entry::Object(r)),
+        }
+    }
+    out
+}
+
+/// What the changed list shows, in order: a service's version change (once, where
+/// its first object is), or one changed object.
+enum ChangeEntry<'a> {
+    Version(&'a VersionChange),
+    Object(&'a Changed),
+}
+
+fn change_entries(d: &ManifestDiff) -> Vec<ChangeEntry<'_>> {
+    let mut out = Vec::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for c in &d.changed {
+        if !c.version_only {
+            out.push(ChangeEntry::Object(c));
+            continue;
+        }
+        if let Some(v) = d.versions.iter().find(|v| v.objects.contains(&c.id)) {
+            if shown.insert(v.dir.as_str()) {
+                out.push(ChangeEntry::Version(v));
+            }
+        }
+    }
+    out
+}
+
+/// An object's file, relative to its service's directory.
+fn in_dir<'a>(path: &'a str, dir: &str) -> &'a str {
+    path.strip_prefix(dir).unwrap_or(path)
+}
+
+fn no_differences(report: &DiffReport) -> String {
+    let t = report.diff.totals();
+    let mut s = format!(
+        "no differences: {} {} the same",
+        plural(t.unchanged, "resource"),
+        if t.unchanged == 1 { "is" } else { "are" }
+    );
+    let parts = breakdown(&report.diff);
+    if !parts.is_empty() {
+        let _ = write!(s, " ({})", parts.join(", "));
+    }
+    s
+}
+
+/// `72 in 3 environments`, `59 in 2 clusters`, `1 platform-wide`: the resources of
+/// each kind of group (unchanged, added, changed and removed alike).
+fn breakdown(d: &ManifestDiff) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |groups: Vec<&Counts>, what: Option<&str>| {
+        if groups.is_empty() {
+            return;
+        }
+        let n: usize = groups.iter().map(|c| c.differences() + c.unchanged).sum();
+        out.push(match what {
+            Some(what) => format!("{n} in {}", plural(groups.len(), what)),
+            None => format!("{n} platform-wide"),
+        });
+    };
+    let of = |keep: fn(&Group) -> bool| -> Vec<&Counts> {
+        d.groups
+            .iter()
+            .filter(|(g, _)| keep(g))
+            .map(|(_, c)| c)
+            .collect()
+    };
+    add(
+        of(|g| matches!(g, Group::Environment(_))),
+        Some("environment"),
+    );
+    add(of(|g| matches!(g, Group::Cluster(_))), Some("cluster"));
+    add(of(|g| matches!(g, Group::Platform)), None);
+    out
+}
