@@ -27,7 +27,7 @@ rules! {
     INVALID_IMAGE = "KG008", "invalid-image", "a malformed image repository, tag or digest";
     AUTOSCALING_BOUNDS = "KG009", "autoscaling-bounds", "autoscaling min greater than max, or no target";
     SECRET_LITERAL = "KG010", "secret-literal", "a value that looks like a secret, written in plain text";
-    UNKNOWN_SERVICE = "KG011", "unknown-service", "an overlay or reference names a service that does not exist";
+    UNKNOWN_SERVICE = "KG011", "unknown-service", "an overlay or reference names a service that does not exist, or `calls` one that has no Service";
     UNKNOWN_ENVIRONMENT = "KG012", "unknown-environment", "an overlay file or option names an environment that does not exist";
     TEMPLATE = "KG013", "template", "a template that does not render (undefined variable, syntax, runaway)";
     NO_IMAGE_VERSION = "KG014", "no-image-version", "an image with neither tag nor digest, or tagged `latest`";
