@@ -1169,6 +1169,59 @@ spec:
     assert!(!p.exists("generated/dev/db/service.yaml"));
 }
 
+/// docs/platform.md#metrics-served-by-a-sidecar: the exporter's port is declared once,
+/// as `metrics.port`; the Service's `metrics` port reaches the pod on it, where the
+/// sidecar listens, and Prometheus is admitted on it.
+#[test]
+fn metrics_served_by_a_sidecar_as_documented() {
+    let text = STATEFULSET_PLATFORM
+        .replace("port = 5432\n", "port = 5432\nmetrics = { port = 9187 }\n")
+        .replace(
+            "[baseline]\n",
+            r#"[services.db.sidecars.exporter]
+image = "acme/postgres-exporter"
+tag = "0.17.1"
+probes = { liveness = { http = "/", port = 9187 } }
+resources = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "64Mi" } }
+
+[network_policy]
+
+[monitoring]
+chart_version = "77.0.0"
+
+[baseline]
+"#,
+        );
+    let p = Platform::new(&text, &[]);
+    render(&p);
+    let pod = object(&p, "dev/db/statefulset.yaml");
+    let pod = pod_spec(&pod);
+    assert_eq!(
+        pod["containers"][0]["ports"],
+        json!([
+            { "containerPort": 5432, "name": "http", "protocol": "TCP" },
+            { "containerPort": 9187, "name": "metrics", "protocol": "TCP" }
+        ])
+    );
+    assert_eq!(pod["initContainers"][0]["name"], "exporter");
+    assert_eq!(pod["initContainers"][0]["ports"], Value::Null);
+    assert_eq!(
+        pod["initContainers"][0]["livenessProbe"],
+        json!({ "httpGet": { "path": "/", "port": 9187 } })
+    );
+    assert_eq!(
+        object(&p, "dev/db/service.yaml")["spec"]["ports"][1],
+        json!({ "name": "metrics", "port": 9187, "protocol": "TCP", "targetPort": "metrics" })
+    );
+    assert_eq!(
+        object(&p, "dev/db/networkpolicy.yaml")["spec"]["ingress"],
+        json!([{
+            "from": [{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "monitoring" } } }],
+            "ports": [{ "port": 9187, "protocol": "TCP" }]
+        }])
+    );
+}
+
 // ---- Golden platforms and files -------------------------------------------------
 
 const DEPLOYMENT_PLATFORM: &str = r#"[platform]
