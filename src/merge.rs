@@ -125,6 +125,28 @@ impl<'a, T> Layers<'a, T> {
         out
     }
 
+    /// Where each name of a map of named tables is written: the origin of its key in
+    /// every layer that names it, lowest layer first, each with whether that layer is
+    /// a base layer. [`entries`] keeps the highest only: where a value set in the
+    /// entry comes from; a finding about what the entry lacks belongs where it is
+    /// defined, which may be lower.
+    ///
+    /// [`entries`]: Layers::entries
+    pub fn entry_keys<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a SpannedMap<V>>,
+    ) -> BTreeMap<&'a str, Vec<(Origin, bool)>> {
+        let mut out: BTreeMap<&'a str, Vec<(Origin, bool)>> = BTreeMap::new();
+        for (file, layer, base) in &self.layers {
+            for k in get(layer).into_iter().flat_map(|m| m.keys()) {
+                out.entry(k.value.as_str())
+                    .or_default()
+                    .push((Origin::new(*file, k.span.clone()), *base));
+            }
+        }
+        out
+    }
+
     /// Every layer's value of one leaf, lowest first (for values merged deeply).
     pub fn each<V: 'a>(
         &self,
