@@ -232,4 +232,23 @@ secrets = [{ name = "c", from = "ssm", key = "/c" }]
         assert_eq!(secrets.value.len(), 1);
         assert_eq!(secrets.value[0].name.value, "c");
     }
+
+    #[test]
+    fn entry_keys_lists_every_layer_that_names_an_entry() {
+        let defaults = layer("[sidecars.log]\nimage = \"fluent-bit\"\n");
+        let service = layer("[sidecars.envoy]\nimage = \"envoy\"\n");
+        let overlay = layer("[sidecars.envoy]\ntag = \"1.31.0\"\n[sidecars.log]\ntag = \"3\"\n");
+        let mut l = Layers::new();
+        l.push_base(FileId(0), &defaults);
+        l.push(FileId(0), &service);
+        l.push(FileId(1), &overlay);
+        let keys = l.entry_keys(|s| Some(&s.sidecars));
+        let at = |name: &str| -> Vec<(FileId, bool)> {
+            keys[name].iter().map(|(o, base)| (o.file, *base)).collect()
+        };
+        assert_eq!(at("envoy"), [(FileId(0), false), (FileId(1), false)]);
+        assert_eq!(at("log"), [(FileId(0), true), (FileId(1), false)]);
+        // `entries` keeps the highest: the overlay's.
+        assert_eq!(l.entries(|s| Some(&s.sidecars))["envoy"].0.file, FileId(1));
+    }
 }
