@@ -125,6 +125,28 @@ impl<'a, T> Layers<'a, T> {
         out
     }
 
+    /// Where each name of a map of named tables is written: the origin of its key in
+    /// every layer that names it, lowest layer first, each with whether that layer is
+    /// a base layer. [`entries`] keeps the highest only: where a value set in the
+    /// entry comes from; a finding about what the entry lacks belongs where it is
+    /// defined, which may be lower.
+    ///
+    /// [`entries`]: Layers::entries
+    pub fn entry_keys<V: 'a>(
+        &self,
+        get: impl Fn(&'a T) -> Option<&'a SpannedMap<V>>,
+    ) -> BTreeMap<&'a str, Vec<(Origin, bool)>> {
+        let mut out: BTreeMap<&'a str, Vec<(Origin, bool)>> = BTreeMap::new();
+        for (file, layer, base) in &self.layers {
+            for k in get(layer).into_iter().flat_map(|m| m.keys()) {
+                out.entry(k.value.as_str())
+                    .or_default()
+                    .push((Origin::new(*file, k.span.clone()), *base));
+            }
+        }
+        out
+    }
+
     /// Every layer's value of one leaf, lowest first (for values merged deeply).
     pub fn each<V: 'a>(
         &self,
@@ -209,5 +231,24 @@ secrets = [{ name = "c", from = "ssm", key = "/c" }]
         let secrets = l.pick(|s| s.secrets.as_ref()).unwrap();
         assert_eq!(secrets.value.len(), 1);
         assert_eq!(secrets.value[0].name.value, "c");
+    }
+
+    #[test]
+    fn entry_keys_lists_every_layer_that_names_an_entry() {
+        let defaults = layer("[sidecars.log]\nimage = \"fluent-bit\"\n");
+        let service = layer("[sidecars.envoy]\nimage = \"envoy\"\n");
+        let overlay = layer("[sidecars.envoy]\ntag = \"1.31.0\"\n[sidecars.log]\ntag = \"3\"\n");
+        let mut l = Layers::new();
+        l.push_base(FileId(0), &defaults);
+        l.push(FileId(0), &service);
+        l.push(FileId(1), &overlay);
+        let keys = l.entry_keys(|s| Some(&s.sidecars));
+        let at = |name: &str| -> Vec<(FileId, bool)> {
+            keys[name].iter().map(|(o, base)| (o.file, *base)).collect()
+        };
+        assert_eq!(at("envoy"), [(FileId(0), false), (FileId(1), false)]);
+        assert_eq!(at("log"), [(FileId(0), true), (FileId(1), false)]);
+        // `entries` keeps the highest: the overlay's.
+        assert_eq!(l.entries(|s| Some(&s.sidecars))["envoy"].0.file, FileId(1));
     }
 }

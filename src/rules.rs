@@ -27,7 +27,7 @@ rules! {
     INVALID_IMAGE = "KG008", "invalid-image", "a malformed image repository, tag or digest";
     AUTOSCALING_BOUNDS = "KG009", "autoscaling-bounds", "autoscaling min greater than max, or no target";
     SECRET_LITERAL = "KG010", "secret-literal", "a value that looks like a secret, written in plain text";
-    UNKNOWN_SERVICE = "KG011", "unknown-service", "an overlay or reference names a service that does not exist";
+    UNKNOWN_SERVICE = "KG011", "unknown-service", "an overlay or reference names a service that does not exist, or `calls` one that has no Service";
     UNKNOWN_ENVIRONMENT = "KG012", "unknown-environment", "an overlay file or option names an environment that does not exist";
     TEMPLATE = "KG013", "template", "a template that does not render (undefined variable, syntax, runaway)";
     NO_IMAGE_VERSION = "KG014", "no-image-version", "an image with neither tag nor digest, or tagged `latest`";
@@ -63,7 +63,7 @@ rules! {
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";
     METADATA = "KG104", "metadata", "an invalid label or annotation key or value, or annotations too large";
     SELECTOR = "KG105", "selector", "an empty or invalid selector, or one that does not match its pod template";
-    PORTS = "KG106", "ports", "a port out of range, an invalid or duplicate port name, a target port the pods lack";
+    PORTS = "KG106", "ports", "a port out of range, an invalid or duplicate port name, a port declared twice in a pod, a target port the pods lack";
     RESOURCES = "KG107", "resources", "a resource quantity that does not parse, or a request above its limit";
     AUTOSCALER = "KG108", "autoscaler", "autoscaler bounds or targets the API server or the controller refuses";
     PROBE = "KG109", "probe", "a probe without exactly one handler, with a bad path or port, or bad thresholds";

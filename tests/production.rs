@@ -529,6 +529,29 @@ fn calls_to_a_service_disabled_in_an_environment_are_dropped() {
     assert!(worker["spec"].get("ingress").is_none(), "{worker}");
 }
 
+/// A `statefulset` is called through its headless Service even when its ClusterIP
+/// Service is off: `calls` is accepted and its NetworkPolicy admits the caller on the
+/// port the headless Service serves.
+#[test]
+fn calls_to_a_statefulset_without_its_cluster_ip_service() {
+    let text = format!(
+        "{BASE}calls = [\"db\"]\n{NETWORK}\n[services.db]\nkind = \"statefulset\"\nimage = \"acme/db\"\ntag = \"16.2\"\nport = 5432\nreplicas = 1\nservice = {{ enabled = false }}\nprobes = {{ liveness = {{ tcp = \"http\" }}, readiness = {{ tcp = \"http\" }} }}\n"
+    );
+    let p = rendered(&text);
+    assert!(!p.exists("generated/dev/db/service.yaml"));
+    assert!(p.exists("generated/dev/db/service-headless.yaml"));
+    assert_eq!(
+        yaml(&p, "generated/dev/db/networkpolicy.yaml")["spec"]["ingress"],
+        json!([{
+            "from": [{
+                "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "api" } },
+                "podSelector": { "matchLabels": { "app.kubernetes.io/instance": "api", "app.kubernetes.io/name": "api" } }
+            }],
+            "ports": [{ "port": 5432, "protocol": "TCP" }]
+        }])
+    );
+}
+
 // ---------------------------------------------------------------- PDB and spread
 
 #[test]
@@ -902,6 +925,106 @@ fn calls_naming_an_unknown_service() {
 16 | calls = [\"wroker\"]
    |          ^^^^^^^^ did you mean `worker`?
    = help: `calls` names services declared under [services] (known: api, worker)
+
+error: 1 error and 0 warnings; nothing was written
+"
+    );
+}
+
+/// `calls` naming a service that has no Service: a `worker`, `cronjob` or `job` never
+/// has one, a `daemonset` only when it sets `port` or `service`. Every entry is
+/// reported, each at its place in the list.
+#[test]
+fn calls_naming_a_service_without_a_service() {
+    let text = format!(
+        "{BASE}calls = [\"worker\", \"report\", \"migrate\", \"agent\"]\n{}",
+        r#"
+[services.worker]
+kind = "worker"
+image = "acme/worker"
+tag = "2.0.0"
+
+[services.report]
+kind = "cronjob"
+image = "acme/worker"
+tag = "2.0.0"
+schedule = "@daily"
+
+[services.migrate]
+kind = "job"
+image = "acme/worker"
+tag = "2.0.0"
+
+[services.agent]
+kind = "daemonset"
+image = "acme/agent"
+tag = "2.0.0"
+"#
+    );
+    let help = |name: &str, kind: &str| {
+        format!("`calls` names the services `api` connects to through their Service (their NetworkPolicies admit it on the Service's ports); remove `{name}` from it: a `{kind}` only makes connections. If it takes its work from a queue or a database, that is what to call; if it serves requests, make it a `deployment` (or a `statefulset`) with a `port`")
+    };
+    assert_eq!(
+        fails(&text, &[]),
+        format!(
+            "error[KG011]: service `api` calls `worker`, a `worker`, which has no port and no Service: there is no Service `worker` to connect to
+  --> platform.toml:16:10
+   |
+16 | calls = [\"worker\", \"report\", \"migrate\", \"agent\"]
+   |          ^^^^^^^^ no Service to call
+   = help: {}
+
+error[KG011]: service `api` calls `report`, a `cronjob`, which has no port and no Service: there is no Service `report` to connect to
+  --> platform.toml:16:20
+   |
+16 | calls = [\"worker\", \"report\", \"migrate\", \"agent\"]
+   |                    ^^^^^^^^ no Service to call
+   = help: {}
+
+error[KG011]: service `api` calls `migrate`, a `job`, which has no port and no Service: there is no Service `migrate` to connect to
+  --> platform.toml:16:30
+   |
+16 | calls = [\"worker\", \"report\", \"migrate\", \"agent\"]
+   |                              ^^^^^^^^^ no Service to call
+   = help: {}
+
+error[KG011]: service `api` calls `agent`, a `daemonset` without a Service in environment `dev`: there is no Service `agent` to connect to
+  --> platform.toml:16:41
+   |
+16 | calls = [\"worker\", \"report\", \"migrate\", \"agent\"]
+   |                                         ^^^^^^^ no Service to call
+   = help: `calls` names the services `api` connects to through their Service (their NetworkPolicies admit it on the Service's ports); a daemonset gets a Service only when it sets `port` or a `service` table itself, not `service.enabled = false` (docs/platform.md#kinds): set `port` under [services.agent], or remove `agent` from `calls`
+
+error: 4 errors and 0 warnings; nothing was written
+",
+            help("worker", "worker"),
+            help("report", "cronjob"),
+            help("migrate", "job"),
+        )
+    );
+    // A daemonset with its own `port` has a Service, and may be called.
+    let served = format!(
+        "{BASE}calls = [\"agent\"]\n\n[services.agent]\nkind = \"daemonset\"\nimage = \"acme/agent\"\ntag = \"2.0.0\"\nport = 9100\nprobes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n"
+    );
+    rendered(&served);
+}
+
+/// A deployment whose Service is off in one environment cannot be called there.
+#[test]
+fn calls_to_a_deployment_whose_service_is_off_in_an_environment() {
+    let text = format!("{BASE}calls = [\"worker\"]\n{WORKER}");
+    let err = fails(
+        &text,
+        &[("dev", "[services.worker]\nservice = { enabled = false }\n")],
+    );
+    assert_eq!(
+        err,
+        "error[KG011]: service `api` calls `worker`, whose Service is off in environment `dev` (`service.enabled = false`): there is no Service `worker` to connect to
+  --> platform.toml:16:10
+   |
+16 | calls = [\"worker\"]
+   |          ^^^^^^^^ no Service to call
+   = help: `calls` names the services `api` connects to through their Service (their NetworkPolicies admit it on the Service's ports); turn `worker`'s Service back on in that environment, or remove `worker` from `calls`
 
 error: 1 error and 0 warnings; nothing was written
 "

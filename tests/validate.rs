@@ -162,6 +162,96 @@ warning[KG202]: container `api` has no readiness probe
     assert!(p.exists("generated/prod/api/deployment.yaml"));
 }
 
+/// A finding about what a sidecar lacks points at where the sidecar is defined (the
+/// service's table in platform.toml, else `[defaults]`, else the overlay that adds
+/// it), not at an overlay that only sets its `tag`, and the same finding in every
+/// environment is reported once. A finding about a value points where it is set.
+#[test]
+fn a_sidecar_finding_points_at_the_sidecars_definition() {
+    let text = CLEAN
+        .replace(
+            "[environments.dev]",
+            r#"[defaults.sidecars.log-shipper]
+image = "acme/fluent-bit"
+resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
+
+[environments.dev]"#,
+        )
+        .replace("tag = \"1.0.0\"\n", "tag = \"1.0.0\"\nreplicas = 2\n")
+        + r#"
+[services.api.sidecars.envoy]
+image = "acme/envoy"
+ports = { envoy-admin = { port = 9901, expose = false } }
+resources = { requests = { cpu = "50m", memory = "64Mi" }, limits = { memory = "128Mi" } }
+"#;
+    let tags = "[services.api.sidecars.envoy]\ntag = \"1.31.0\"\n\n[services.api.sidecars.log-shipper]\ntag = \"3.0.0\"\n";
+    let tracer = "\n[services.api.sidecars.tracer]\nimage = \"acme/tracer\"\ntag = \"1.0.0\"\nresources = { requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"64Mi\" } }\n";
+    let p = Platform::new(
+        &text,
+        &[("dev", tags), ("prod", &format!("{tags}{tracer}"))],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"warning[KG202]: sidecar `log-shipper` has no liveness probe
+ --> platform.toml:9:20
+  |
+9 | [defaults.sidecars.log-shipper]
+  |                    ^^^^^^^^^^^
+  = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.initContainers[1].livenessProbe
+  = help: a sidecar that hangs is never restarted without one: set `sidecars.log-shipper.probes = { liveness = { exec = ["/bin/healthcheck"] } }`, or waive KG202 with a reason
+
+warning[KG202]: sidecar `envoy` has no liveness probe
+  --> platform.toml:25:24
+   |
+25 | [services.api.sidecars.envoy]
+   |                        ^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.initContainers[0].livenessProbe
+   = help: a sidecar that hangs is never restarted without one: set `sidecars.envoy.probes = { liveness = { tcp = "envoy-admin" } }`, or waive KG202 with a reason
+
+warning[KG202]: sidecar `tracer` has no liveness probe
+ --> overlays/prod.toml:7:24
+  |
+7 | [services.api.sidecars.tracer]
+  |                        ^^^^^^
+  = in: generated/prod/api/deployment.yaml: spec.template.spec.initContainers[2].livenessProbe
+  = help: a sidecar that hangs is never restarted without one: set `sidecars.tracer.probes = { liveness = { exec = ["/bin/healthcheck"] } }`, or waive KG202 with a reason
+
+"#
+    );
+
+    // A probe the overlay sets is pointed at in the overlay.
+    let p = Platform::new(
+        &text,
+        &[
+            ("dev", tags),
+            (
+                "prod",
+                &tags.replace(
+                    "tag = \"1.31.0\"\n",
+                    "tag = \"1.31.0\"\nprobes = { liveness = { tcp = \"admin\" } }\n",
+                ),
+            ),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            r#"error[KG109]: the liveness probe uses port `admin`, which container `envoy` does not declare
+ --> overlays/prod.toml:3:23
+  |
+3 | probes = { liveness = { tcp = "admin" } }
+  |                       ^^^^^^^^^^^^^^^^^
+  = in: generated/prod/api/deployment.yaml: spec.template.spec.initContainers[0].livenessProbe.tcpSocket.port
+"#
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn a_service_waiver_silences_the_rule_and_shows_in_the_header() {
     let text = CLEAN

@@ -358,6 +358,57 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A port number and protocol is the pod's: declared twice (by one container, or by
+/// the main container and a sidecar) is KG106 at the second declaration. The same
+/// number with another protocol is another port, and a plain init container, which
+/// runs before the others, is left out.
+#[test]
+fn a_port_declared_twice_in_a_pod() {
+    let err = fails(
+        &service(
+            r#"port = 8080
+probes = { liveness = "/health", readiness = "/ready" }
+ports = { admin = { port = 8080, expose = false }, dns = { port = 5353, protocol = "UDP" } }
+
+[services.api.sidecars.proxy]
+image = "acme/proxy"
+tag = "1.0.0"
+ports = { proxy = { port = 8080, expose = false }, dns-tcp = 5353 }
+probes = { liveness = { tcp = "dns-tcp" } }
+resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
+
+[services.api.init_containers.wait]
+image = "acme/wait"
+tag = "1.0.0"
+ports = { wait = 8080 }
+resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG106]: container `api` declares port 8080/TCP twice, as `http` and `admin`: only one process can listen on a port
+  --> platform.toml:14:19
+   |
+14 | ports = { admin = { port = 8080, expose = false }, dns = { port = 5353, protocol = "UDP" } }
+   |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].ports[1].containerPort
+   = help: give one of them another port number, or remove one of them
+
+error[KG106]: sidecar `proxy` declares port 8080/TCP (`proxy`), which container `api` declares already (`http`): the containers of a pod share its network, and only one of them can listen on a port
+  --> platform.toml:19:19
+   |
+19 | ports = { proxy = { port = 8080, expose = false }, dns-tcp = 5353 }
+   |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/dev/api/deployment.yaml: spec.template.spec.initContainers[0].ports[1].containerPort
+   = help: give one of them another port number, or declare it on one container only (a pod's containers reach each other on `localhost`)
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn schedule_on_a_deployment() {
     let err = fails(

@@ -14,6 +14,10 @@ pub const VERSION: &str = "app.kubernetes.io/version";
 pub const PART_OF: &str = "app.kubernetes.io/part-of";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "kgen";
+/// On a StatefulSet's headless Service (`<service>-headless`), with the value `"true"`:
+/// tells it apart from the ClusterIP Service, whose labels are otherwise the same, so
+/// that the ServiceMonitor can leave it out (see `monitoring::service_monitor`).
+pub const HEADLESS: &str = "kgen.dev/headless";
 
 /// Labels of objects that belong to no service (namespaces, monitoring, Argo CD).
 pub fn platform(platform: &PlatformSpec) -> BTreeMap<String, String> {

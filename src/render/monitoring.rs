@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use serde::Serialize;
 
 use super::{labels, meta};
@@ -409,7 +409,24 @@ pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {
     ns
 }
 
-/// Scrapes the service's metrics port and path.
+/// Scrapes the service's metrics port and path, each pod once.
+///
+/// How the Prometheus Operator reads a ServiceMonitor (prometheus-operator
+/// `pkg/prometheus/promcfg.go`, `generateServiceMonitorConfig`, at commit 6adcebc5): its
+/// `selector` becomes relabelings on the labels of the Services of the namespace
+/// (`matchLabels` a `keep`, `matchExpressions` `DoesNotExist` a `drop` on
+/// `__meta_kubernetes_service_labelpresent_<key>`), and each `endpoints[].port` keeps
+/// the endpoints whose *Service* port has that name (`__meta_kubernetes_endpoint_port_name`,
+/// or `..._endpointslice_port_name`). Every selected Service's endpoints are targets
+/// of their own, labelled with that Service's name (`service`, `job`). A StatefulSet's
+/// pods are behind two Services with the same labels and ports: the ClusterIP Service
+/// and the headless one (which lists not-ready pods too, `publishNotReadyAddresses`).
+/// Selecting by the pod labels alone would scrape every pod twice, as two series. So
+/// while the ClusterIP Service exists the selector leaves out the Service labelled
+/// `kgen.dev/headless` ([`labels::HEADLESS`]); without it (`service.enabled = false`)
+/// the headless Service is the only one, and is scraped. Taking the `metrics` port off
+/// the headless Service would not do: with `metrics.port` left at `port`, the scraped
+/// port is `http`, which the headless Service keeps. kgen writes no PodMonitor.
 pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ServiceMonitor> {
     let metrics = svc.metrics.as_ref()?;
     let port = if metrics.port == svc.port {
@@ -431,7 +448,15 @@ pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<Ser
         ServiceMonitorSpec {
             selector: LabelSelector {
                 match_labels: Some(labels::selector(svc)),
-                ..Default::default()
+                match_expressions: (svc.kind() == WorkloadKind::Statefulset
+                    && svc.service.is_some())
+                .then(|| {
+                    vec![LabelSelectorRequirement {
+                        key: labels::HEADLESS.into(),
+                        operator: "DoesNotExist".into(),
+                        values: None,
+                    }]
+                }),
             },
             namespace_selector: Some(NamespaceSelector {
                 match_names: vec![svc.namespace.clone()],

@@ -35,7 +35,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{labels, meta};
 use crate::spec::{
-    EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, WorkloadIdentity,
+    EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, WorkloadIdentity, WorkloadKind,
 };
 
 /// Name of the namespace-wide default-deny policy of `namespace`.
@@ -155,9 +155,11 @@ impl<'e> Peers<'e> {
 }
 
 /// The pod ports behind a service's Service (what its callers may reach): `http`, and
-/// every named port of the main container and the sidecars the Service exposes.
+/// every named port of the main container and the sidecars the Service exposes. A
+/// `statefulset` always has its headless Service, which has those ports, even with
+/// `service.enabled = false`: its callers reach each pod by its name through it.
 pub fn served_ports(svc: &ServiceSpec) -> Vec<NetworkPolicyPort> {
-    if svc.service.is_none() {
+    if svc.service.is_none() && svc.kind() != WorkloadKind::Statefulset {
         return Vec::new();
     }
     let mut ports = vec![tcp(svc.port)];

@@ -10,7 +10,9 @@
 //!
 //! A `statefulset` also gets a headless Service (`<service>-headless`, no cluster IP),
 //! which gives each of its pods a stable DNS name (`<pod>.<service>-headless`), even
-//! when its ClusterIP Service is off.
+//! when its ClusterIP Service is off. It carries the label `kgen.dev/headless: "true"`,
+//! the one label that tells it from the ClusterIP Service (the ServiceMonitor leaves it
+//! out: see `monitoring::service_monitor`).
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec as K8sServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -108,12 +110,10 @@ pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec) -> Service {
         port: svc.service.as_ref().map_or(svc.port, |e| e.port),
         annotations: Default::default(),
     };
+    let mut labels = labels::service(platform, svc);
+    labels.insert(labels::HEADLESS.into(), "true".into());
     Service {
-        metadata: meta(
-            &headless_name(svc),
-            Some(&svc.namespace),
-            labels::service(platform, svc),
-        ),
+        metadata: meta(&headless_name(svc), Some(&svc.namespace), labels),
         spec: Some(K8sServiceSpec {
             type_: Some("ClusterIP".into()),
             cluster_ip: Some("None".into()),

@@ -198,9 +198,11 @@ impl<'a> Resolver<'a> {
             None => builtin::METRICS_PATH.into(),
         };
         let mport = match layers.pick(|l| l.metrics.as_ref()?.port.as_ref()) {
-            Some(p) => self
-                .int_in_range(*p.value, 1, 65535, &p.origin, "metrics port")
-                .unwrap_or(0) as u16,
+            Some(p) => {
+                origins.insert("metrics.port".into(), p.origin.clone());
+                self.int_in_range(*p.value, 1, 65535, &p.origin, "metrics port")
+                    .unwrap_or(0) as u16
+            }
             None => port,
         };
         let interval = match layers.pick(|l| l.metrics.as_ref()?.interval.as_ref()) {

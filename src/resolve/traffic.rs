@@ -2,8 +2,9 @@
 //! services it `calls` (which their NetworkPolicies admit).
 //!
 //! A service with an `ingress` table is public and needs a `host` in every environment
-//! it runs in; `calls` may only name services declared in platform.toml; two public
-//! services of one environment cannot route the same host and path.
+//! it runs in; `calls` may only name services declared in platform.toml that have a
+//! Service to call; two public services of one environment cannot route the same host
+//! and path.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,7 +15,7 @@ use crate::diagnostic::did_you_mean;
 use crate::input::ServiceLayer;
 use crate::merge::Layers;
 use crate::source::Origin;
-use crate::spec::{EnvSpec, IngressRoute};
+use crate::spec::{EnvSpec, IngressRoute, ServiceSpec, WorkloadKind};
 use crate::{names, rules};
 
 /// Path of an ingress route when `ingress.path` is not set.
@@ -121,6 +122,10 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             if seen.insert(callee.value.as_str()) {
+                origins.insert(
+                    format!("calls.{}", callee.value),
+                    Origin::new(list.origin.file, callee.span.clone()),
+                );
                 out.push(callee.value.clone());
             }
         }
@@ -128,10 +133,12 @@ impl<'a> Resolver<'a> {
     }
 
     /// A service that calls a service disabled in the environment (not in `enabled`):
-    /// nothing answers (and no NetworkPolicy rule is written for the call).
+    /// nothing answers (and no NetworkPolicy rule is written for the call). And one that
+    /// calls a service without a Service ([`no_service`]): an error at the entry.
     pub(super) fn check_calls(&mut self, env: &EnvSpec, enabled: &[String]) {
         let enabled: HashSet<&str> = enabled.iter().map(String::as_str).collect();
         let mut found = Vec::new();
+        let mut serviceless = Vec::new();
         for svc in &env.services {
             for callee in &svc.calls {
                 if !enabled.contains(callee.as_str()) {
@@ -140,8 +147,40 @@ impl<'a> Resolver<'a> {
                         svc.name.clone(),
                         callee.clone(),
                     ));
+                    continue;
                 }
+                // A callee with errors of its own is not in `env.services`.
+                let Some(why) = env
+                    .services
+                    .iter()
+                    .find(|s| &s.name == callee)
+                    .and_then(|s| no_service(s, env))
+                else {
+                    continue;
+                };
+                let origin = svc
+                    .origins
+                    .get(&format!("calls.{callee}"))
+                    .or_else(|| svc.origins.get("calls"))
+                    .cloned();
+                serviceless.push((origin, svc.name.clone(), callee.clone(), why));
             }
+        }
+        for (origin, caller, callee, why) in serviceless {
+            let origin = origin.unwrap_or_else(|| Origin::new(self.pf, 0..0));
+            self.error(
+                rules::UNKNOWN_SERVICE,
+                origin,
+                format!(
+                    "service `{caller}` calls `{callee}`, {}: there is no Service `{callee}` to connect to",
+                    why.problem
+                ),
+            )
+            .label("no Service to call")
+            .help(format!(
+                "`calls` names the services `{caller}` connects to through their Service (their NetworkPolicies admit it on the Service's ports); {}",
+                why.advice
+            ));
         }
         for (origin, caller, callee) in found {
             let origin = origin.unwrap_or_else(|| Origin::new(self.pf, 0..0));
@@ -194,6 +233,52 @@ impl<'a> Resolver<'a> {
             )
             .help("give each public service its own host (or path)");
         }
+    }
+}
+
+/// Why a service has no Service in an environment, for a caller's `calls`.
+struct NoService {
+    /// What the callee is, after "calls `x`, ".
+    problem: String,
+    /// What to do, after the help's first clause.
+    advice: String,
+}
+
+/// Why `svc` has no Service in `env`, or `None` when it has one to call. A `worker`,
+/// `cronjob` and `job` never have one; a `deployment` has one unless
+/// `service.enabled = false`; a `daemonset` only when it sets `port` or `service`; a
+/// `statefulset` always has its headless Service (`<service>-headless`), even with
+/// `service.enabled = false`, and its pods are called through it.
+fn no_service(svc: &ServiceSpec, env: &EnvSpec) -> Option<NoService> {
+    let (name, kind) = (&svc.name, svc.kind());
+    match kind {
+        _ if svc.service.is_some() => None,
+        WorkloadKind::Statefulset => None,
+        WorkloadKind::Worker | WorkloadKind::Cronjob | WorkloadKind::Job => Some(NoService {
+            problem: format!("a `{}`, which has no port and no Service", kind.as_str()),
+            advice: format!(
+                "remove `{name}` from it: a `{}` only makes connections. If it takes its work from a queue or a database, that is what to call; if it serves requests, make it a `deployment` (or a `statefulset`) with a `port`",
+                kind.as_str()
+            ),
+        }),
+        WorkloadKind::Deployment => Some(NoService {
+            problem: format!(
+                "whose Service is off in environment `{}` (`service.enabled = false`)",
+                env.name
+            ),
+            advice: format!(
+                "turn `{name}`'s Service back on in that environment, or remove `{name}` from `calls`"
+            ),
+        }),
+        WorkloadKind::Daemonset => Some(NoService {
+            problem: format!(
+                "a `daemonset` without a Service in environment `{}`",
+                env.name
+            ),
+            advice: format!(
+                "a daemonset gets a Service only when it sets `port` or a `service` table itself, not `service.enabled = false` (docs/platform.md#kinds): set `port` under [services.{name}], or remove `{name}` from `calls`"
+            ),
+        }),
     }
 }
 

@@ -74,11 +74,12 @@ impl ContainerOrigin {
     }
 
     /// The input key of a named container port: the main container's `http` is the
-    /// service's `port`, `metrics` its `metrics` table; other ports are `ports.<name>`.
+    /// service's `port`, `metrics` its `metrics.port` (else the `metrics` table); other
+    /// ports are `ports.<name>`.
     pub fn port_keys(&self, port: &str) -> Vec<String> {
         match (&self.table, port) {
             (None, "http") => vec!["port".into()],
-            (None, "metrics") => vec!["metrics".into()],
+            (None, "metrics") => vec!["metrics.port".into(), "metrics".into()],
             _ => self.keys(&format!("ports.{port}")),
         }
     }

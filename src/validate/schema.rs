@@ -708,7 +708,7 @@ mod tests {
         );
         assert_eq!(
             keys(&format!("{pod}.containers[0].ports[1].name")),
-            owned(&["metrics"])
+            owned(&["metrics.port", "metrics"])
         );
         assert_eq!(
             keys(&format!("{pod}.containers[0].startupProbe")),

@@ -15,19 +15,33 @@ use crate::spec::{ContainerSpec, CpuMem, Resources, VolumeSpec};
 use crate::{names, quantity, rules};
 
 impl<'a> Resolver<'a> {
-    /// Sidecars or init containers (`key`: `sidecars` or `init_containers`).
+    /// Sidecars or init containers (`key`: `sidecars` or `init_containers`), with
+    /// where each is named in each layer (`defined`, [`Layers::entry_keys`]).
+    ///
+    /// The origin of the container's table (`sidecars.<name>`, which a finding about
+    /// a setting the container lacks points at: no liveness probe, no resources, no
+    /// image) is where it is defined ([`definition`]), not the highest layer that names
+    /// it: an overlay that only sets a sidecar's `tag` is not where its probes are
+    /// missing, and every environment's finding then has one place, and is reported
+    /// once. A value it sets has its own origin (`sidecars.<name>.tag`, ...).
+    #[allow(clippy::too_many_arguments)]
     pub(in crate::resolve) fn containers(
         &mut self,
         service: &str,
         key: &str,
         entries: BTreeMap<&'a str, (Origin, Layers<'a, ContainerLayer>)>,
+        defined: &BTreeMap<&'a str, Vec<(Origin, bool)>>,
         volumes: &[VolumeSpec],
         ctx: &Value,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Vec<ContainerSpec> {
         let mut out = Vec::new();
-        for (name, (key_origin, layers)) in entries {
+        for (name, (highest, layers)) in entries {
             let field = format!("{key}.{name}");
+            let key_origin = defined
+                .get(name)
+                .and_then(|keys| definition(self.pf, keys))
+                .unwrap_or(highest);
             origins.insert(field.clone(), key_origin.clone());
             if layers
                 .pick(|l| l.enabled.as_ref())
@@ -247,4 +261,16 @@ impl<'a> Resolver<'a> {
             },
         }
     }
+}
+
+/// Where a sidecar or init container is defined, from where it is named in each layer
+/// (lowest first, with whether the layer is `[defaults]`): the service's own table in
+/// platform.toml (`pf`), else `[defaults]`, else the lowest layer (an overlay that
+/// adds a container of its own).
+fn definition(pf: crate::source::FileId, keys: &[(Origin, bool)]) -> Option<Origin> {
+    keys.iter()
+        .find(|(o, base)| !base && o.file == pf)
+        .or_else(|| keys.iter().find(|(_, base)| *base))
+        .or_else(|| keys.first())
+        .map(|(o, _)| o.clone())
 }

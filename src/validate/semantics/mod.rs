@@ -25,6 +25,7 @@
 //!   templates, CronJob schedule), and where a workload's pod template and
 //!   containers are;
 //! - `pod`: the pod spec (volumes, restart policy, service account, placement);
+//! - `pod_ports`: the ports of a pod across its containers (one port declared twice);
 //! - `container`: each container (its role, ports, probes, resources, environment,
 //!   mounts);
 //! - `service`: Services, Ingresses, NetworkPolicies;
@@ -40,6 +41,7 @@ mod container;
 mod data;
 mod names;
 mod pod;
+mod pod_ports;
 mod references;
 mod scaling;
 mod service;

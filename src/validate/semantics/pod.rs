@@ -148,6 +148,7 @@ impl Checker<'_, '_> {
                 );
             }
         }
+        self.pod_ports(path, pod);
     }
 
     /// What a ConfigMap or claim volume must name, and the files a ConfigMap volume
