@@ -56,10 +56,6 @@ pub fn apply_pending(dir: &Path, pending: &Pending, c: &Comparison) -> Result<Ou
     apply_parts(dir, c, |write| pending.each_part(write))
 }
 
-/// What a part of the files to write is given to: path, text, whether it replaces a
-/// file.
-type WritePart<'a> = dyn Fn(&[(&str, &[u8], bool)]) -> Result<()> + Sync + 'a;
-
 /// [`apply`], the missing and stale files of `c` given by `each_part` to the
 /// function it is called with, in parts.
 fn apply_parts(
@@ -79,16 +75,17 @@ fn apply_parts(
     if !leaves.is_empty() {
         let handles = DirHandles::open(dir, leaves.into_iter())?;
         each_part(&|files| {
-            // By directory, each opened once for the part.
-            let mut by_dir: std::collections::BTreeMap<&str, Vec<(&str, &[u8], bool)>> =
-                Default::default();
-            for &(rel, bytes, replace) in files {
-                let (d, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-                by_dir.entry(d).or_default().push((name, bytes, replace));
+            // By directory (the files' indices), each opened once for the part.
+            let mut by_dir: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            for (i, (rel, _, _)) in files.iter().enumerate() {
+                let d = rel.rsplit_once('/').map_or("", |(d, _)| d);
+                by_dir.entry(d).or_default().push(i);
             }
-            by_dir.par_iter().try_for_each(|(d, files)| {
+            by_dir.par_iter().try_for_each(|(d, indices)| {
                 let dir_fd = handles.open_leaf(d)?;
-                for &(name, bytes, replace) in files {
+                for &i in indices {
+                    let (rel, bytes, replace) = files[i];
+                    let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
                     dirfd::write_file(
                         std::os::fd::AsFd::as_fd(&dir_fd),
                         dir,
@@ -200,6 +197,7 @@ pub use compare::{compare, is_manifest_name, Comparer, Comparison};
 
 mod pending;
 pub use pending::Pending;
+use pending::WritePart;
 
 /// Creates `path`'s parent directories and writes `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -20,6 +20,12 @@ const CHUNK: usize = 256 * 1024;
 /// replaces a file on disk (stale) rather than adding one (missing).
 pub type File = (String, String, bool);
 
+/// Files to write as `apply` takes them: path, text, whether it replaces a file.
+pub type Part<'a> = [(&'a str, &'a [u8], bool)];
+
+/// What [`Pending::each_part`] gives the files to, a part at a time.
+pub type WritePart<'a> = dyn Fn(&Part<'_>) -> Result<()> + Sync + 'a;
+
 /// Files to write, compressed; see the module's documentation.
 #[derive(Debug, Default)]
 pub struct Pending {
@@ -61,10 +67,7 @@ impl Pending {
 
     /// Calls `write` with the files of each chunk (path, text, replaces), chunks
     /// uncompressed one at a time per core; stops at the first error.
-    pub fn each_part(
-        &self,
-        write: &(dyn Fn(&[(&str, &[u8], bool)]) -> Result<()> + Sync),
-    ) -> Result<()> {
+    pub fn each_part(&self, write: &WritePart<'_>) -> Result<()> {
         use rayon::prelude::*;
         self.chunks.par_iter().try_for_each(|chunk| {
             let bytes = chunk.unpack();
