@@ -208,7 +208,7 @@ fn compile_inner(
     let report = stages::time(Stage::Validate, || {
         report
             .diagnostics
-            .extend(admission::check(&spec, &inventory));
+            .extend(admission::check(&spec, inventory));
         validate::finish(report)
     });
     // Nothing is emitted (let alone written) unless every object validates.

@@ -62,9 +62,9 @@ fn rebatched(ws: &kgen::Workspace, envs: &[String]) -> (String, Tree) {
     split(comparer.finish())
 }
 
-fn split(result: kgen::Result<(write::Comparison, Tree)>) -> (String, Tree) {
+fn split(result: kgen::Result<(write::Comparison, write::Pending)>) -> (String, Tree) {
     match result {
-        Ok((c, to_write)) => (shown(Ok(c)), to_write),
+        Ok((c, to_write)) => (shown(Ok(c)), to_write.into_tree()),
         Err(e) => (shown(Err(e)), Tree::default()),
     }
 }

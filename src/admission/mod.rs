@@ -58,20 +58,22 @@ struct Footprint {
 }
 
 /// Runs every check; diagnostics are sorted by the caller.
-pub fn check(spec: &PlatformSpec, inv: &Inventory) -> Vec<Diagnostic> {
-    let mut c = Checker {
-        spec,
-        inv,
-        by_dir: BTreeMap::new(),
-        out: Vec::new(),
-        destinations: Default::default(),
-        project_destinations: Default::default(),
+pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
+    let (apps, out) = {
+        let mut c = Checker::new(spec, &inv);
+        (c.applications(), c.out)
     };
+    // Made into Applications, the Argo CD Applications and ApplicationSets whole (the
+    // largest part of the inventory: an environment's ApplicationSet lists every
+    // service) are not read again; only the AppProjects are. Dropped before the
+    // checks that hold the most (the owner map, at the end of a run).
+    inv.argo.retain(|(_, v)| v["kind"] == "AppProject");
+    let mut c = Checker::new(spec, &inv);
+    c.out = out;
     for (i, e) in inv.entries.iter().enumerate() {
         let dir = e.path().rsplit_once('/').map_or("", |(d, _)| d);
         c.by_dir.entry(dir).or_default().push(i);
     }
-    let apps = c.applications();
     c.names(&apps);
     let deployed: Vec<Deployed> = {
         use rayon::prelude::*;
@@ -108,6 +110,17 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
+    fn new(spec: &'a PlatformSpec, inv: &'a Inventory) -> Self {
+        Checker {
+            spec,
+            inv,
+            by_dir: BTreeMap::new(),
+            out: Vec::new(),
+            destinations: Default::default(),
+            project_destinations: Default::default(),
+        }
+    }
+
     /// The Applications kgen writes: its own, and those its ApplicationSets make.
     fn applications(&mut self) -> Vec<App> {
         // The ApplicationSets are expanded on all cores (an environment's makes one

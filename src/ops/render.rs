@@ -59,7 +59,9 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     if !comparison.foreign.is_empty() {
         return Err(foreign_files(ws, &comparison.foreign));
     }
-    let outcome = stages::time(Stage::Write, || write::apply(&dir, &to_write, &comparison))?;
+    let outcome = stages::time(Stage::Write, || {
+        write::apply_pending(&dir, &to_write, &comparison)
+    })?;
     Ok(RenderSummary {
         environments: run.spec.environments.len(),
         clusters: run.spec.clusters.len(),

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::Pending;
 use super::{check_no_links, read_regular, relative, TEMP_PREFIX, TEMP_SUFFIX};
 use crate::emit::{is_generated, Sink, Tree};
 use crate::error::{Error, Result};
@@ -224,8 +225,8 @@ pub struct Comparer {
     unchanged: usize,
     /// The directories of emitted files that hold Kubernetes objects.
     deployed: HashSet<String>,
-    /// The missing and stale files, to write (when `keep`).
-    to_write: Tree,
+    /// The missing and stale files, to write (when `keep`), compressed.
+    to_write: Pending,
     keep: bool,
 }
 
@@ -245,7 +246,7 @@ impl Comparer {
             stale: Vec::new(),
             unchanged: 0,
             deployed: HashSet::new(),
-            to_write: Tree::default(),
+            to_write: Pending::default(),
             keep: true,
         }
     }
@@ -261,7 +262,7 @@ impl Comparer {
     /// The comparison of everything emitted, and the files to write (none
     /// [`without_files`](Comparer::without_files)); or the error [`compare`] would
     /// give.
-    pub fn finish(self) -> Result<(Comparison, Tree)> {
+    pub fn finish(self) -> Result<(Comparison, Pending)> {
         let mut listing = self.listing.unwrap_or_else(|| Ok(Listing::default()))?;
         if let Some((_, e)) = self.link_error {
             return Err(e);
@@ -357,6 +358,7 @@ impl Sink for Comparer {
                     })
                     .collect()
             };
+            let mut to_write = Vec::new();
             for ((rel, text), state) in files.into_iter().zip(states) {
                 // Taken out of the listing: what is left at the end is not produced.
                 listing.entries.remove(rel.as_str());
@@ -367,17 +369,18 @@ impl Sink for Comparer {
                     Some(Ok(State::Missing)) => {
                         self.missing.push(rel.clone());
                         if self.keep {
-                            self.to_write.insert_new(rel, text);
+                            to_write.push((rel, text, false));
                         }
                     }
                     Some(Ok(State::Stale)) => {
                         self.stale.push(rel.clone());
                         if self.keep {
-                            self.to_write.insert_new(rel, text);
+                            to_write.push((rel, text, true));
                         }
                     }
                 }
             }
+            self.to_write.add(to_write);
         });
     }
 }

@@ -40,35 +40,63 @@ pub struct Outcome {
 /// it and renamed over it. Either way a reader, or a killed run, sees the old file or
 /// the new one, never part of one.
 pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
-    use rayon::prelude::*;
-    ensure_dir(dir)?;
-    // Files to write, by directory (relative to `dir`, "" for `dir` itself).
-    let mut by_dir: std::collections::BTreeMap<&str, Vec<(&str, &String, bool)>> =
-        Default::default();
-    for (rel, replace) in c
+    let files: Vec<(&str, &[u8], bool)> = c
         .missing
         .iter()
         .map(|r| (r, false))
         .chain(c.stale.iter().map(|r| (r, true)))
-    {
-        let (d, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
-        by_dir.entry(d).or_default().push((name, rel, replace));
-    }
-    if !by_dir.is_empty() {
-        let handles = DirHandles::open(dir, by_dir.keys().copied())?;
-        by_dir.par_iter().try_for_each(|(d, files)| {
-            let dir_fd = handles.open_leaf(d)?;
-            for (name, rel, replace) in files {
-                dirfd::write_file(
-                    std::os::fd::AsFd::as_fd(&dir_fd),
-                    dir,
-                    d,
-                    name,
-                    tree.files[*rel].as_bytes(),
-                    *replace,
-                )?;
+        .map(|(rel, replace)| (rel.as_str(), tree.files[rel].as_bytes(), replace))
+        .collect();
+    apply_parts(dir, c, |write| write(&files))
+}
+
+/// [`apply`] for the files of a [`Pending`] (those `Comparer` kept: the missing and
+/// stale ones), uncompressed a chunk at a time.
+pub fn apply_pending(dir: &Path, pending: &Pending, c: &Comparison) -> Result<Outcome> {
+    apply_parts(dir, c, |write| pending.each_part(write))
+}
+
+/// [`apply`], the missing and stale files of `c` given by `each_part` to the
+/// function it is called with, in parts.
+fn apply_parts(
+    dir: &Path,
+    c: &Comparison,
+    each_part: impl FnOnce(&WritePart<'_>) -> Result<()>,
+) -> Result<Outcome> {
+    use rayon::prelude::*;
+    ensure_dir(dir)?;
+    // The directories written into (relative to `dir`, "" for `dir` itself).
+    let leaves: std::collections::BTreeSet<&str> = c
+        .missing
+        .iter()
+        .chain(&c.stale)
+        .map(|rel| rel.rsplit_once('/').map_or("", |(d, _)| d))
+        .collect();
+    if !leaves.is_empty() {
+        let handles = DirHandles::open(dir, leaves.into_iter())?;
+        each_part(&|files| {
+            // By directory (the files' indices), each opened once for the part.
+            let mut by_dir: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            for (i, (rel, _, _)) in files.iter().enumerate() {
+                let d = rel.rsplit_once('/').map_or("", |(d, _)| d);
+                by_dir.entry(d).or_default().push(i);
             }
-            Ok::<(), Error>(())
+            by_dir.par_iter().try_for_each(|(d, indices)| {
+                let dir_fd = handles.open_leaf(d)?;
+                for &i in indices {
+                    let (rel, bytes, replace) = files[i];
+                    let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
+                    dirfd::write_file(
+                        std::os::fd::AsFd::as_fd(&dir_fd),
+                        dir,
+                        d,
+                        name,
+                        bytes,
+                        replace,
+                    )?;
+                }
+                Ok::<(), Error>(())
+            })
         })?;
     }
     for rel in &c.extra {
@@ -166,6 +194,10 @@ mod dirfd;
 
 mod compare;
 pub use compare::{compare, is_manifest_name, Comparer, Comparison};
+
+mod pending;
+pub use pending::Pending;
+use pending::WritePart;
 
 /// Creates `path`'s parent directories and writes `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
