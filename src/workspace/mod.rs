@@ -5,7 +5,6 @@
 //! disk or from in-memory texts (a git ref for `kgen diff`, a test).
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -13,6 +12,10 @@ use crate::error::{Error, Result};
 use crate::input::{OverlayFile, PlatformFile};
 use crate::source::{FileId, Origin, Sources};
 use crate::{input_check, rules, secret_scan};
+
+mod toml_errors;
+
+use toml_errors::{name_the_type, toml_diagnostic, toml_error_diagnostic};
 
 /// Name of the directory holding overlays, next to platform.toml.
 pub const OVERLAY_DIR: &str = "overlays";
@@ -531,204 +534,6 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     let span = error.span().unwrap_or(0..0);
     diags.push(toml_diagnostic(text, file, error.message(), span));
     None
-}
-
-/// A TOML syntax error at `span` of `text` as a diagnostic; its snippet is masked
-/// when its line holds a secret-looking value (a file that does not parse is not
-/// scanned value by value).
-fn toml_diagnostic(text: &str, file: FileId, message: &str, span: Range<usize>) -> Diagnostic {
-    let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()));
-    if message.trim() == "duplicate key" {
-        if let Some(help) = first_definition(text, &span) {
-            d = d.help(help);
-        }
-    }
-    // The snippet shows the line of the error: mask it if it holds a secret
-    // (a file that is not valid TOML is not scanned by `scan_toml`).
-    let mut start = span.start.min(text.len());
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let secret_line = secret_scan::scan("", text.get(line_start..line_end).unwrap_or("")).is_some();
-    if secret_line {
-        // Mask the value, not the diagnosis: the message keeps what is wrong, with
-        // any quoted value in it masked, and the snippet hides the whole line (a file
-        // that does not parse could not be scanned value by value).
-        d.message = mask_quoted(&d.message);
-        d.redact_line = true;
-    }
-    d
-}
-
-/// For a duplicate key at `span`: where the first definition is, and what to do.
-/// A table header (`[services.worker]`) is looked for among the headers above it,
-/// a key (`port = ...`) among the lines of its table above it.
-fn first_definition(text: &str, span: &Range<usize>) -> Option<String> {
-    let start = span.start.min(text.len());
-    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next()?.trim();
-    let header = |l: &str| -> Option<String> {
-        let l = l.trim();
-        let inner = l.strip_prefix('[').filter(|r| !r.starts_with('['))?;
-        Some(inner.split(']').next()?.split_whitespace().collect())
-    };
-    let above = text[..line_start].lines().enumerate().collect::<Vec<_>>();
-    if let Some(name) = header(line) {
-        let (n, _) = above
-            .iter()
-            .find(|(_, l)| header(l).as_deref() == Some(name.as_str()))?;
-        return Some(format!(
-            "`[{name}]` is already defined at line {}: merge the two tables into one",
-            n + 1
-        ));
-    }
-    let key = text.get(span.clone())?.trim();
-    for (n, l) in above.iter().rev() {
-        let l = l.trim();
-        if l.starts_with('[') {
-            break;
-        }
-        let set = l.strip_prefix(key).is_some_and(|rest| {
-            let rest = rest.trim_start();
-            rest.starts_with('=') || rest.starts_with('.')
-        });
-        if set {
-            return Some(format!(
-                "`{key}` is already set at line {} of this table: keep one of the two",
-                n + 1
-            ));
-        }
-    }
-    None
-}
-
-/// `message` with the text of every `"…"` or `'…'` replaced by `***`: a toml or serde
-/// message quotes the value it is about (`invalid type: string "…"`).
-fn mask_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quote: Option<char> = None;
-    for c in message.chars() {
-        match quote {
-            Some(q) if c == q => {
-                out.push_str("***");
-                out.push(c);
-                quote = None;
-            }
-            Some(_) => {}
-            None => {
-                out.push(c);
-                if c == '"' {
-                    quote = Some(c);
-                }
-            }
-        }
-    }
-    if quote.is_some() {
-        out.push_str("***");
-    }
-    out
-}
-
-/// serde names a TOML date or time "map" (that is how the toml crate hands it over):
-/// name it for what it is, quoting the value.
-fn name_the_type(message: &str, value: &str) -> String {
-    let v = value.trim();
-    let datetime = v.len() >= 5
-        && v.bytes().next().is_some_and(|c| c.is_ascii_digit())
-        && v.bytes().all(|c| {
-            c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+' | b' ')
-        });
-    match message.strip_prefix("invalid type: map") {
-        Some(rest) if datetime => {
-            let what = if v.contains(':') && v.contains('-') {
-                "a date-time"
-            } else if v.contains(':') {
-                "a time"
-            } else {
-                "a date"
-            };
-            format!("invalid type: {what} `{v}`{rest}")
-        }
-        _ => message.to_string(),
-    }
-}
-
-/// Classifies a toml/serde error message into a kgen diagnostic with a helpful hint.
-fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
-    let message = message.trim();
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (name, expected) = split_expected(rest);
-        let mut d =
-            Diagnostic::error(rules::UNKNOWN_KEY, format!("unknown key `{name}`")).at(origin);
-        if let Some(s) = did_you_mean(&name, expected.iter().map(String::as_str)) {
-            d = d.label(s);
-        }
-        if !expected.is_empty() {
-            d = d.help(format!(
-                "the keys allowed here are: {}",
-                expected.join(", ")
-            ));
-        }
-        return d;
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let (name, expected) = split_expected(rest);
-        let mut d =
-            Diagnostic::error(rules::WRONG_TYPE, format!("unknown value `{name}`")).at(origin);
-        if let Some(s) = did_you_mean(&name, expected.iter().map(String::as_str)) {
-            d = d.label(s);
-        }
-        if !expected.is_empty() {
-            d = d.help(format!("write one of: {}", expected.join(", ")));
-        }
-        return d;
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
-        return Diagnostic::error(rules::MISSING_KEY, format!("missing required key `{name}`"))
-            .at(origin)
-            .label(format!("add `{name} = ...` to this table"))
-            .help("see docs/platform.md for every key, its type and its default");
-    }
-    if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let friendly = message
-            .replace("expected u32", "expected a non-negative integer")
-            .replace("expected i64", "expected an integer")
-            .replace("expected a boolean", "expected `true` or `false`")
-            .replace("expected a string", "expected a string in quotes");
-        return Diagnostic::error(rules::WRONG_TYPE, friendly)
-            .at(origin)
-            .help("see docs/platform.md for the type of every key (numbers and booleans are written without quotes)");
-    }
-    if message == "wanted string or table" {
-        // The toml crate's words for a value of the wrong type where a choice (an
-        // enum: `from`, `sync`, `kind`, ...) is expected.
-        return Diagnostic::error(
-            rules::WRONG_TYPE,
-            "invalid type: expected a string in quotes (one of the values allowed here)",
-        )
-        .at(origin)
-        .help("write the value in quotes, e.g. `from = \"ssm\"`; see docs/platform.md for the values each key allows");
-    }
-    Diagnostic::error(rules::TOML_SYNTAX, format!("invalid TOML: {message}"))
-        .at(origin)
-        .help("see https://toml.io for the syntax")
-}
-
-/// From "x`, expected one of `a`, `b`" returns ("x", ["a", "b"]).
-fn split_expected(rest: &str) -> (String, Vec<String>) {
-    let mut parts = rest.splitn(2, '`');
-    let name = parts.next().unwrap_or("").to_string();
-    let tail = parts.next().unwrap_or("");
-    let expected = tail
-        .split('`')
-        .enumerate()
-        .filter(|(i, _)| i % 2 == 1)
-        .map(|(_, s)| s.to_string())
-        .collect();
-    (name, expected)
 }
 
 /// The numbers of services and environments stay within kgen's limits.
