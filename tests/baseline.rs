@@ -1673,7 +1673,7 @@ fn node_pool_naming_an_undeclared_node_class() {
    |
 22 | node_class = "defualt"
    |              ^^^^^^^^^ did you mean `default`?
-   = help: declared: default; or declare `defualt` under `[baseline.node_classes.<name>]`, or list it in `[baseline] provided` if something else creates it
+   = help: declared: default; or declare `defualt` under `[baseline.node_classes.defualt]`
 {ONE_ERROR}"#
         )
     );
@@ -2551,6 +2551,40 @@ taints = [{{ key = "dedicated", value = "batch", effect = "NoSchedule" }}]
 20 | node_selector = { workload = "system" }
    |                   ^^^^^^^^
    = help: match a pool's labels and requirements and tolerate its taints; if other nodes (a managed node group) would run them, list their labels under `provided = { node_labels = [...] }` in `[baseline]`
+
+"#
+    );
+}
+
+/// With nodes listed under `provided`, the warning says it compared against them too,
+/// points at the add-on's node selector (not its tolerations), and suggests the
+/// provided label a typo misses.
+#[test]
+fn addon_node_selector_missing_a_provided_label_by_a_typo() {
+    let (_, stderr) = renders(&with(&format!(
+        r#"tolerations = [{{ key = "dedicated", operator = "Exists" }}]
+
+[addons.metrics-server]
+chart_version = "3.13.1"
+tolerations = [{{ key = "CriticalAddonsOnly", operator = "Exists" }}]
+node_selector = {{ role = "sytem" }}
+
+[baseline]
+provided = {{ node_labels = ["role=system"], node_taints = ["CriticalAddonsOnly"] }}
+
+{NODE_CLASS}
+[baseline.node_pools.tainted]
+taints = [{{ key = "dedicated", value = "batch", effect = "NoSchedule" }}]
+"#
+    )));
+    assert_eq!(
+        without_crd_order(&stderr),
+        r#"warning[KG033]: the pods of add-on `metrics-server` fit no NodePool of cluster `dev` (tainted) nor the nodes listed under `provided`: their node selector, required node affinity or tolerations exclude every one, so they would stay Pending
+  --> platform.toml:21:19
+   |
+21 | node_selector = { role = "sytem" }
+   |                   ^^^^ did you mean `role=system`?
+   = help: match a pool's labels and requirements and tolerate its taints, or the labels of the provided nodes (role=system)
 
 "#
     );

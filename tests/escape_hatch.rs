@@ -803,7 +803,7 @@ data:
   |
 1 | apiVersion: v1
   | ^
-  = help: known environments: dev, prod, _all
+  = help: known environments: dev, prod; or `manifests/_all/<service>/` for every environment
 
 error: 1 error and 0 warnings; nothing was written
 "###,

@@ -159,9 +159,15 @@ impl Catalog {
             if env != ALL_ENVIRONMENTS && !envs.contains(&env) {
                 let mut known = envs.clone();
                 known.push(ALL_ENVIRONMENTS);
+                let hint = did_you_mean(env, known.iter().copied())
+                    .map(|s| format!("{s} "))
+                    .unwrap_or_default();
                 diags.push(place_error(
                     format!("{rel}: there is no environment `{env}`"),
-                    unknown(env, &known, "environments"),
+                    format!(
+                        "{hint}known environments: {}; or `{MANIFESTS_DIR}/{ALL_ENVIRONMENTS}/<service>/` for every environment",
+                        envs.join(", ")
+                    ),
                 ));
                 continue;
             }

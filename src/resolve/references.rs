@@ -41,6 +41,9 @@ pub(super) enum Target {
         /// Whether to warn about tolerated taints no node has: for what the user
         /// wrote, not for a chart's or preset's defaults (tolerating more is harmless).
         written: bool,
+        /// Where the tolerations were written (the reference's origin is the node
+        /// selector's when there is one).
+        tolerations_origin: Option<Origin>,
     },
 }
 
@@ -121,10 +124,12 @@ impl<'a> Resolver<'a> {
                     node_selector,
                     tolerations,
                     written,
+                    tolerations_origin,
                 } => {
                     let tolerations_checked: &[Toleration] =
                         if *written { tolerations } else { &[] };
-                    self.check_taint_keys(cluster, who, tolerations_checked, &r.origin);
+                    let at = tolerations_origin.as_ref().unwrap_or(&r.origin);
+                    self.check_taint_keys(cluster, who, tolerations_checked, at);
                     self.check_placement(cluster, who, node_selector, &[], tolerations, &r.origin)
                 }
             }
@@ -316,6 +321,7 @@ impl<'a> Resolver<'a> {
                 origin,
                 known.iter().copied(),
                 &format!("[baseline.{}.{name}]", kind.key()),
+                true,
             );
             return false;
         }
@@ -437,16 +443,36 @@ impl<'a> Resolver<'a> {
             return;
         }
         let pools: Vec<&str> = b.node_pools.iter().map(|p| p.name.as_str()).collect();
-        self.warning(
+        let provided: Vec<&str> = b.provided.node_labels.iter().map(String::as_str).collect();
+        // A selector that misses a provided node's label by a typo (`role=sytem`).
+        let hint = node_selector.iter().find_map(|(k, v)| {
+            let pair = format!("{k}={v}");
+            (!provided.contains(&pair.as_str()) && !provided.contains(&k.as_str()))
+                .then(|| crate::diagnostic::did_you_mean(&pair, provided.iter().copied()))
+                .flatten()
+        });
+        let (nodes, help) = if provided_nodes {
+            (
+                " nor the nodes listed under `provided`",
+                format!(
+                    "match a pool's labels and requirements and tolerate its taints, or the labels of the provided nodes ({})",
+                    provided.join(", ")
+                ),
+            )
+        } else {
+            ("", "match a pool's labels and requirements and tolerate its taints; if other nodes (a managed node group) would run them, list their labels under `provided = { node_labels = [...] }` in `[baseline]`".to_string())
+        };
+        let d = self.warning(
             rules::NODE_POOL_MISMATCH,
             origin.clone(),
             format!(
-                "the pods of {who} fit no NodePool of cluster `{}` ({}): their node selector, required node affinity or tolerations exclude every one, so they would stay Pending",
+                "the pods of {who} fit no NodePool of cluster `{}` ({}){nodes}: their node selector, required node affinity or tolerations exclude every one, so they would stay Pending",
                 cluster.name,
                 pools.join(", ")
             ),
-        )
-        .help("match a pool's labels and requirements and tolerate its taints; if other nodes (a managed node group) would run them, list their labels under `provided = { node_labels = [...] }` in `[baseline]`");
+        );
+        d.label = hint;
+        d.help = Some(help);
     }
 }
 

@@ -26,8 +26,11 @@ pub struct AddonSettings {
     pub resources: Option<Resources>,
     pub priority_class: Option<String>,
     pub tolerations: Vec<Toleration>,
-    /// Where the typed `tolerations` or `node_selector` were written, when they were.
+    /// Where the typed `node_selector`, else `tolerations`, were written, when they
+    /// were (what decides whether the pods fit a NodePool).
     pub placement_origin: Option<Origin>,
+    /// Where the typed `tolerations` were written, when they were.
+    pub tolerations_origin: Option<Origin>,
     pub node_selector: BTreeMap<String, String>,
     pub cluster_name: Option<String>,
     pub region: Option<String>,

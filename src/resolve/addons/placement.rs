@@ -60,6 +60,7 @@ impl Resolver<'_> {
                 node_selector,
                 tolerations,
                 written,
+                tolerations_origin: s.tolerations_origin.clone(),
             },
             origin,
         });

@@ -131,18 +131,14 @@ impl<'a> Resolver<'a> {
             });
         }
         if !s.tolerations.is_empty() || !s.node_selector.is_empty() {
-            let origin = layers
-                .pick(|l| l.tolerations.as_ref())
-                .map(|t| t.origin)
-                .or_else(|| {
-                    layers
-                        .map(|l| Some(&l.node_selector))
-                        .into_values()
-                        .next()
-                        .map(|e| e.key)
-                })
-                .expect("tolerations or a node selector are set");
-            s.placement_origin = Some(origin);
+            s.tolerations_origin = layers.pick(|l| l.tolerations.as_ref()).map(|t| t.origin);
+            // A node selector is what most often fits no pool: the finding points there.
+            s.placement_origin = layers
+                .map(|l| Some(&l.node_selector))
+                .into_values()
+                .next()
+                .map(|e| e.key)
+                .or_else(|| s.tolerations_origin.clone());
         }
         let text = |this: &mut Self, v: Option<Located<&String>>| {
             v.and_then(|v| this.render_template(v.value, &v.origin, ctx))

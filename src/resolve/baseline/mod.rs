@@ -247,6 +247,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A reference to a baseline object that does not exist: error with did-you-mean.
+    /// `providable`: whether `[baseline] provided` can list objects of this kind.
     pub(super) fn unknown_object<'n>(
         &mut self,
         kind: &str,
@@ -254,6 +255,7 @@ impl<'a> Resolver<'a> {
         origin: &Origin,
         known: impl Iterator<Item = &'n str> + Clone,
         declare: &str,
+        providable: bool,
     ) {
         let hint = crate::diagnostic::did_you_mean(name, known.clone());
         let known: Vec<&str> = known.collect();
@@ -263,11 +265,16 @@ impl<'a> Resolver<'a> {
             format!("{kind} `{name}` is not declared in the cluster's baseline"),
         );
         d.label = hint;
+        let or_provided = if providable {
+            ", or list it in `[baseline] provided` if something else creates it"
+        } else {
+            ""
+        };
         d.help = Some(if known.is_empty() {
-            format!("declare it under `{declare}`, or list it in `[baseline] provided` if something else creates it")
+            format!("declare it under `{declare}`{or_provided}")
         } else {
             format!(
-                "declared: {}; or declare `{name}` under `{declare}`, or list it in `[baseline] provided` if something else creates it",
+                "declared: {}; or declare `{name}` under `{declare}`{or_provided}",
                 known.join(", ")
             )
         });

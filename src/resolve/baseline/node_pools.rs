@@ -191,7 +191,8 @@ impl<'a> Resolver<'a> {
                         c.value,
                         &c.origin,
                         classes.iter().map(|k| k.name.as_str()),
-                        "[baseline.node_classes.<name>]",
+                        &format!("[baseline.node_classes.{}]", c.value),
+                        false,
                     );
                 }
                 c.value.clone()
