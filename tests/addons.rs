@@ -725,3 +725,44 @@ error: 1 error and 0 warnings; nothing was written
     // At `v1`, the default, it renders.
     renders(&text);
 }
+
+/// An unknown key of a preset's table is helped with the keys that preset takes, in
+/// platform.toml, a cluster's table and an overlay alike (KG002 is made where the TOML
+/// is read, which knows every preset's keys).
+#[test]
+fn an_unknown_key_of_a_preset_lists_the_keys_it_takes() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\naddons = { metrics-server = { chart_version = \"3.13.1\", replica = 2 } }\n",
+        )],
+        "[addons.external-dns]\nchart_version = \"1.21.1\"\ndomain_filter = [\"acme.io\"]\n",
+    );
+    let err = fails(
+        &text,
+        &[("prod", "[addons.external-dns]\ntxt_owner = \"x\"\n")],
+    );
+    let helps: Vec<&str> = err
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("= help:") || l.starts_with("error[KG002]"))
+        .collect();
+    let external_dns = "= help: the keys the `external-dns` preset takes are: enabled, preset, chart, repo, chart_version, namespace, release, values, sync_wave, server_side_apply, iam_role, workload_identity, pod_security, resources, priority_class, tolerations, node_selector, domain_filters, txt_owner_id, policy";
+    assert_eq!(
+        helps,
+        [
+            "error[KG002]: unknown key `replica`",
+            "= help: the keys the `metrics-server` preset takes are: enabled, preset, chart, repo, chart_version, namespace, release, values, sync_wave, server_side_apply, iam_role, workload_identity, pod_security, replicas, resources, priority_class, tolerations, node_selector",
+            "error[KG002]: unknown key `domain_filter`",
+            external_dns,
+            "error[KG002]: unknown key `txt_owner`",
+            external_dns,
+        ],
+        "{err}"
+    );
+    assert!(
+        err.contains("^^^^^^^^^^^^^ did you mean `domain_filters`?"),
+        "{err}"
+    );
+    assert!(err.contains("^^^^^^^ did you mean `replicas`?"), "{err}");
+}

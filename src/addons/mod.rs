@@ -119,6 +119,52 @@ pub struct ValuesProblem {
     pub help: String,
 }
 
+/// The settings of `[addons.<name>]` that only some presets take, and their key.
+pub const TYPED_SETTINGS: &[&str] = &[
+    "replicas",
+    "resources",
+    "priority_class",
+    "tolerations",
+    "node_selector",
+    "cluster_name",
+    "region",
+    "vpc_id",
+    "domain_filters",
+    "txt_owner_id",
+    "policy",
+    "service_type",
+    "node_ports",
+    "ingress_class",
+    "install_crds",
+    "log_group",
+    "interruption_queue",
+    "sync_secrets",
+    "rotation_interval",
+];
+
+/// Narrows the help of an unknown key of `[addons.<name>]` (KG002, made where the TOML
+/// is read, which lists the keys of every preset) to the keys `preset` takes, and
+/// its "did you mean" to them.
+pub fn narrow_unknown_key(d: &mut crate::diagnostic::Diagnostic, key: &str, preset: &Preset) {
+    const PREFIX: &str = "the keys allowed here are: ";
+    let Some(list) = d.help.as_deref().and_then(|h| h.strip_prefix(PREFIX)) else {
+        return;
+    };
+    let keys: Vec<&str> = list
+        .split(", ")
+        .filter(|k| !TYPED_SETTINGS.contains(k) || preset.settings.contains(k))
+        .collect();
+    // Only the add-on's own table (a nested table's list has no `chart_version`).
+    if !keys.contains(&"chart_version") {
+        return;
+    }
+    d.label = crate::diagnostic::did_you_mean(key, keys.iter().copied());
+    d.help = Some(format!(
+        "the keys the `{}` preset takes are: {}",
+        preset.name,
+        keys.join(", ")
+    ));
+}
 /// One preset.
 pub struct Preset {
     pub name: &'static str,

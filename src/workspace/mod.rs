@@ -240,6 +240,7 @@ impl Workspace {
             return Err(Error::invalid(diags, sources));
         }
         diags.append(&mut deferred);
+        narrow_addon_keys(&platform, platform_file, &overlays, &sources, &mut diags);
         let deferred = diags;
         let ws = Workspace {
             root,
@@ -534,6 +535,49 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     let span = error.span().unwrap_or(0..0);
     diags.push(toml_diagnostic(text, file, error.message(), span));
     None
+}
+
+/// An unknown key of a preset's `[addons.<name>]` (in platform.toml, a cluster's
+/// table or an overlay) is helped with that preset's keys, not every preset's.
+fn narrow_addon_keys(
+    platform: &PlatformFile,
+    platform_file: FileId,
+    overlays: &BTreeMap<String, Overlay>,
+    sources: &Sources,
+    diags: &mut [Diagnostic],
+) {
+    let tables = platform
+        .addons
+        .iter()
+        .chain(
+            platform
+                .clusters
+                .values()
+                .flat_map(|c| c.value.addons.iter()),
+        )
+        .map(|(k, v)| (platform_file, k, v))
+        .chain(
+            overlays
+                .values()
+                .flat_map(|o| o.data.addons.iter().map(|(k, v)| (o.file, k, v))),
+        );
+    let tables: Vec<_> = tables.collect();
+    for d in diags.iter_mut().filter(|d| d.code == rules::UNKNOWN_KEY) {
+        let Some(o) = d.origin.clone() else { continue };
+        // The add-on whose name comes last before the key (a `[header]` table's span is
+        // its header's): a key of another table is left as it is, as its list of
+        // allowed keys is not an add-on's (`narrow_unknown_key` checks).
+        let within = tables
+            .iter()
+            .filter(|(file, k, _)| *file == o.file && k.span.start <= o.span.start)
+            .max_by_key(|(_, k, _)| k.span.start);
+        let Some((_, name, _)) = within else { continue };
+        let Some(preset) = crate::addons::preset(&name.value) else {
+            continue;
+        };
+        let key = sources.get(o.file).text.get(o.span.clone()).unwrap_or("");
+        crate::addons::narrow_unknown_key(d, key, preset);
+    }
 }
 
 /// The numbers of services and environments stay within kgen's limits.

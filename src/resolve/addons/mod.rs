@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Value;
 
-use self::settings::{typed_origin, TYPED};
+use self::settings::typed_origin;
 use self::values::{layers_values, toml_to_json, values_origin};
 use super::{Amend, Resolver};
+use crate::addons::TYPED_SETTINGS as TYPED;
 use crate::addons::{self, Preset};
 use crate::diagnostic::did_you_mean;
 use crate::input::{AddonLayer, ClusterLayer, WorkloadIdentity};

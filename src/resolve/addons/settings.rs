@@ -13,28 +13,6 @@ use crate::resolve::{Amend, Resolver};
 use crate::source::Origin;
 use crate::spec::{AddonSettings, CpuMem, Resources};
 use crate::{names, quantity, rules};
-/// The settings of `[addons.<name>]` that only some presets take, and their key.
-pub(super) const TYPED: &[&str] = &[
-    "replicas",
-    "resources",
-    "priority_class",
-    "tolerations",
-    "node_selector",
-    "cluster_name",
-    "region",
-    "vpc_id",
-    "domain_filters",
-    "txt_owner_id",
-    "policy",
-    "service_type",
-    "node_ports",
-    "ingress_class",
-    "install_crds",
-    "log_group",
-    "interruption_queue",
-    "sync_secrets",
-    "rotation_interval",
-];
 
 impl<'a> Resolver<'a> {
     /// The typed settings of one add-on, checked and rendered.
