@@ -307,6 +307,9 @@ pub fn repaired<T: DeserializeOwned>(
     /// How many times a table or element is left out for what was left out before.
     const MAX_ROUNDS: usize = 8;
     let mut spans: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+    let Some(named) = named_entries(text) else {
+        return (None, Vec::new());
+    };
     for _ in 0..=MAX_ROUNDS {
         let Ok(doc) = DeTable::parse(text) else {
             return (None, Vec::new());
@@ -322,7 +325,7 @@ pub fn repaired<T: DeserializeOwned>(
             // whole section or a whole named entry of one (`[services.api]`): later
             // stages would report everything that names it as naming nothing.
             Err(e) => match e.span() {
-                Some(s) if !spans.contains(&s) && !is_named_entry(text, &s) => spans.push(s),
+                Some(s) if !spans.contains(&s) && !named.contains(&s) => spans.push(s),
                 _ => return (None, poisoned),
             },
         }
@@ -330,22 +333,18 @@ pub fn repaired<T: DeserializeOwned>(
     (None, Vec::new())
 }
 
-/// Whether `span` is the whole document, a top-level table (`[services]`) or one
-/// of its entries (`[services.api]`, `[environments.dev]`).
-fn is_named_entry(text: &str, span: &Range<usize>) -> bool {
-    let Ok(doc) = DeTable::parse(text) else {
-        return true;
-    };
-    if doc.span() == *span {
-        return true;
+/// The spans of the whole document, of its top-level tables (`[services]`) and of
+/// their entries (`[services.api]`, `[environments.dev]`); `None` when it does not parse.
+fn named_entries(text: &str) -> Option<Vec<Range<usize>>> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut out = vec![doc.span()];
+    for section in doc.get_ref().values() {
+        out.push(section.span());
+        if let DeValue::Table(t) = section.get_ref() {
+            out.extend(t.values().map(|entry| entry.span()));
+        }
     }
-    doc.get_ref().values().any(|section| {
-        section.span() == *span
-            || match section.get_ref() {
-                DeValue::Table(t) => t.values().any(|entry| entry.span() == *span),
-                _ => false,
-            }
-    })
+    Some(out)
 }
 
 fn prune_table(

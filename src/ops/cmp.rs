@@ -340,6 +340,17 @@ impl Generated {
     }
 }
 
+/// The usage error when one of the environment and the service is given (`given`,
+/// the `had` one) and not the other (the `what` one, set by `var` or `param`).
+fn one_missing(what: &str, var: &str, param: &str, had: &str, given: &Given) -> Error {
+    Error::Usage(format!(
+        "kgen needs the {what} of the application too (the {had}, `{}`, came from {}): set `{var}` in the Application's spec.source.plugin.env (Argo CD passes it as {}), or the `{param}` parameter",
+        given.value,
+        given.from,
+        argocd_env(var)
+    ))
+}
+
 /// `kgen cmp generate`: renders and validates one application in memory.
 pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
     let sel = selection(vars)?;
@@ -352,20 +363,8 @@ pub fn generate(dir: &Path, vars: &Vars) -> Result<Generated> {
                 argocd_env(SERVICE_VAR)
             )))
         }
-        (env, service) => {
-            let (what, var, param, given) = match (env, service) {
-                (Some(g), _) => ("service", SERVICE_VAR, SERVICE_PARAM, ("environment", g)),
-                (_, Some(g)) => ("environment", ENV_VAR, ENV_PARAM, ("service", g)),
-                (None, None) => unreachable!("matched above"),
-            };
-            return Err(Error::Usage(format!(
-                "kgen needs the {what} of the application too (the {}, `{}`, came from {}): set `{var}` in the Application's spec.source.plugin.env (Argo CD passes it as {}), or the `{param}` parameter",
-                given.0,
-                given.1.value,
-                given.1.from,
-                argocd_env(var)
-            )));
-        }
+        (Some(env), None) => return Err(one_missing("service", SERVICE_VAR, SERVICE_PARAM, "environment", &env)),
+        (None, Some(service)) => return Err(one_missing("environment", ENV_VAR, ENV_PARAM, "service", &service)),
     };
     let platform = platform_file(dir, vars)?;
     let ws = load(dir, &platform, Some(&env.value))?;

@@ -548,18 +548,18 @@ fn narrow_addon_keys(
 ) {
     let tables = platform
         .addons
-        .iter()
+        .keys()
         .chain(
             platform
                 .clusters
                 .values()
-                .flat_map(|c| c.value.addons.iter()),
+                .flat_map(|c| c.value.addons.keys()),
         )
-        .map(|(k, v)| (platform_file, k, v))
+        .map(|k| (platform_file, k))
         .chain(
             overlays
                 .values()
-                .flat_map(|o| o.data.addons.iter().map(|(k, v)| (o.file, k, v))),
+                .flat_map(|o| o.data.addons.keys().map(|k| (o.file, k))),
         );
     let tables: Vec<_> = tables.collect();
     for d in diags.iter_mut().filter(|d| d.code == rules::UNKNOWN_KEY) {
@@ -569,9 +569,9 @@ fn narrow_addon_keys(
         // allowed keys is not an add-on's (`narrow_unknown_key` checks).
         let within = tables
             .iter()
-            .filter(|(file, k, _)| *file == o.file && k.span.start <= o.span.start)
-            .max_by_key(|(_, k, _)| k.span.start);
-        let Some((_, name, _)) = within else { continue };
+            .filter(|(file, k)| *file == o.file && k.span.start <= o.span.start)
+            .max_by_key(|(_, k)| k.span.start);
+        let Some((_, name)) = within else { continue };
         let Some(preset) = crate::addons::preset(&name.value) else {
             continue;
         };
