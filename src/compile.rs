@@ -111,13 +111,19 @@ fn compile_inner(
         // namespaces is validated on its own; its waivers are needed to emit it.
         let mut part = Report::default();
         stages::time(Stage::Validate, || {
-            validate::check_into_with(&spec, &objects, known, &mut part);
-            inventory.record(&objects);
-            for o in &objects {
-                if let Some(locator) = known.hand_written(&o.path) {
-                    inventory.locate(&o.path, locator);
-                }
-            }
+            // Recording the objects for admission needs nothing validation finds: on
+            // another core meanwhile.
+            rayon::join(
+                || validate::check_into_with(&spec, &objects, known, &mut part),
+                || {
+                    inventory.record(&objects);
+                    for o in &objects {
+                        if let Some(locator) = known.hand_written(&o.path) {
+                            inventory.locate(&o.path, locator);
+                        }
+                    }
+                },
+            )
         });
         let failed = report.diagnostics.iter().any(Diagnostic::is_error)
             || part.diagnostics.iter().any(Diagnostic::is_error);
@@ -127,10 +133,10 @@ fn compile_inner(
                 .filter(|o| o.value.get("kind").is_some())
                 .count();
             let emitted = stages::time(Stage::Emit, || {
-                emit::emit_noted(&spec, &objects, &part.waived, notes)
+                emit::emit_files(&spec, &objects, &part.waived, notes)
             });
-            files += emitted.files.len();
-            sink.files(emitted.files.into_iter().collect());
+            files += emitted.len();
+            sink.files(emitted);
             if keep {
                 kept.append(&mut objects);
             }
@@ -229,6 +235,13 @@ fn compile_inner(
         scopes,
     };
     Ok((run, kept))
+}
+
+/// Frees `value` on the thread pool rather than on the caller's thread: a resolved
+/// platform of thousands of services takes milliseconds to free, which nothing after
+/// the render waits for (if the process exits first, the system frees it at once).
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
 }
 
 /// The directories under `generated/` a render of `envs` owns (`""`: all of it).

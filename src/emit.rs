@@ -176,6 +176,19 @@ pub fn emit_noted(
     waived: &BTreeMap<String, Vec<Waived>>,
     notes: &Notes,
 ) -> Tree {
+    let mut tree = Tree::default();
+    tree.files(emit_files(platform, objects, waived, notes));
+    tree
+}
+
+/// The files of [`emit_noted`] as a list in path order (what a [`Sink`] takes), made
+/// on all cores. Two objects rendering to one path is a bug in kgen.
+pub fn emit_files(
+    platform: &PlatformSpec,
+    objects: &[Object],
+    waived: &BTreeMap<String, Vec<Waived>>,
+    notes: &Notes,
+) -> Vec<(String, String)> {
     let inputs: BTreeMap<(bool, &str), &Vec<String>> = platform
         .environments
         .iter()
@@ -194,7 +207,7 @@ pub fn emit_noted(
     let default_header = header(&default_inputs);
     // Emitting is a tenth of a render: spread it over the cores.
     use rayon::prelude::*;
-    let files: Vec<(String, String)> = objects
+    let mut files: Vec<(String, String)> = objects
         .par_iter()
         .map(|o| {
             let key = (o.per_cluster, o.env.as_str());
@@ -232,9 +245,9 @@ pub fn emit_noted(
             }
         })
         .collect();
-    let mut tree = Tree::default();
-    for (path, text) in files {
-        tree.insert_new(path, text);
+    files.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = files.windows(2).find(|w| w[0].0 == w[1].0) {
+        panic!("two objects rendered to {}", w[0].0);
     }
-    tree
+    files
 }

@@ -75,16 +75,45 @@ pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
         c.by_dir.entry(dir).or_default().push(i);
     }
     c.names(&apps);
-    let deployed: Vec<Deployed> = {
-        use rayon::prelude::*;
-        apps.par_iter().map(|a| c.deployed(a)).collect()
-    };
-    for (app, d) in apps.iter().zip(&deployed) {
-        c.permissions(app, d);
-    }
-    c.ownership(&apps, &deployed);
-    c.namespaces_and_crds(&apps, &deployed);
-    c.out
+    c.read_destinations();
+    let mut out = std::mem::take(&mut c.out);
+    // The checks below read and never change the checker: on all cores, each into a
+    // list of its own, joined in the order they ran in one after the other (the
+    // report is sorted later; the order only breaks ties).
+    use rayon::prelude::*;
+    let deployed: Vec<Deployed> = apps.par_iter().map(|a| c.deployed(a)).collect();
+    let c = &c;
+    let (permissions, (owners, namespaces)) = rayon::join(
+        || {
+            apps.par_iter()
+                .zip(&deployed)
+                .map(|(app, d)| {
+                    let mut out = Vec::new();
+                    c.permissions(app, d, &mut out);
+                    out
+                })
+                .collect::<Vec<_>>()
+        },
+        || {
+            rayon::join(
+                || {
+                    let mut out = Vec::new();
+                    c.ownership(&apps, &deployed, &mut out);
+                    out
+                },
+                || {
+                    let mut out = Vec::new();
+                    c.namespaces_and_crds(&apps, &deployed, &mut out);
+                    out
+                },
+            )
+        },
+    );
+    out.extend(permissions.into_iter().flatten());
+    out.extend(owners);
+    out.extend(namespaces);
+    crate::compile::drop_in_background((apps, deployed, inv));
+    out
 }
 
 /// What one Application deploys.
@@ -100,12 +129,10 @@ struct Checker<'a> {
     inv: &'a Inventory,
     by_dir: BTreeMap<&'a str, Vec<usize>>,
     out: Vec<Diagnostic>,
-    /// `destination_permitted` answers by project (the address of its AppProject in
-    /// the inventory, which outlives the checker), cluster and namespace: the answer
-    /// depends on nothing else, and an environment's Applications (one per service)
-    /// share a project whose destinations list every namespace.
-    destinations: crate::validate::FastMap<(usize, Cluster, String), bool>,
-    /// Each project's destinations, read once (by the same key).
+    /// Each AppProject's destinations, read once before the checks (by the address of
+    /// its object in the inventory, which outlives the checker): an environment's
+    /// Applications (one per service) share a project whose destinations list every
+    /// namespace, indexed by namespace.
     project_destinations: crate::validate::FastMap<usize, project::Destinations<'a>>,
 }
 
@@ -116,7 +143,6 @@ impl<'a> Checker<'a> {
             inv,
             by_dir: BTreeMap::new(),
             out: Vec::new(),
-            destinations: Default::default(),
             project_destinations: Default::default(),
         }
     }
@@ -237,14 +263,17 @@ impl<'a> Checker<'a> {
             .map(|c| c.origin.clone())
     }
 
-    fn error(
-        &mut self,
+    /// Adds an error about `app` to `out`, located at the hand-written line of
+    /// `target` (path, field) or the input `key` of the Application.
+    fn error<'o>(
+        &self,
+        out: &'o mut Vec<Diagnostic>,
         code: &'static str,
         app: &App,
         key: &str,
         target: (&str, &str),
         message: String,
-    ) -> &mut Diagnostic {
+    ) -> &'o mut Diagnostic {
         let origin = self
             .inv
             .hand_written(target.0, target.1)
@@ -252,19 +281,21 @@ impl<'a> Checker<'a> {
         let d = Diagnostic::error(code, message)
             .at_opt(origin)
             .target(format!("{GENERATED_DIR}/{}", target.0), target.1);
-        self.out.push(d);
-        self.out.last_mut().expect("just pushed")
+        out.push(d);
+        out.last_mut().expect("just pushed")
     }
 
     /// Names: unique among the Applications (they share Argo CD's namespace), and
     /// short enough to be a label value (label tracking writes the name as
     /// `app.kubernetes.io/instance`).
     fn names(&mut self, apps: &[App]) {
+        let mut out = std::mem::take(&mut self.out);
         let mut seen: BTreeMap<&str, &App> = BTreeMap::new();
         for app in apps {
             if let Some(first) = seen.get(app.name.as_str()) {
                 let first_is = describe(first);
                 let d = self.error(
+                    &mut out,
                     rules::APPLICATION_NAME,
                     app,
                     crate::validate::SERVICE_ORIGIN,
@@ -282,6 +313,7 @@ impl<'a> Checker<'a> {
             seen.insert(&app.name, app);
             if app.name.len() > 63 || crate::names::check_dns1123_subdomain(&app.name).is_err() {
                 let d = self.error(
+                    &mut out,
                     rules::APPLICATION_NAME,
                     app,
                     crate::validate::SERVICE_ORIGIN,
@@ -295,6 +327,7 @@ impl<'a> Checker<'a> {
                 d.help = Some("shorten the service or environment name (the Application is `<environment>-<service>`)".into());
             }
         }
+        self.out = out;
     }
 
     /// The objects an Application's sources point at.
@@ -407,7 +440,7 @@ impl<'a> Checker<'a> {
             .ok_or(())
     }
 
-    fn permissions(&mut self, app: &App, d: &Deployed) {
+    fn permissions(&self, app: &App, d: &Deployed, out: &mut Vec<Diagnostic>) {
         let project = match self.project(app) {
             Ok(p) => p,
             Err(()) => {
@@ -431,6 +464,7 @@ impl<'a> Checker<'a> {
                 };
                 let path = app.path.clone();
                 self.error(
+                    out,
                     rules::PROJECT_SCOPE,
                     app,
                     "project",
@@ -447,6 +481,7 @@ impl<'a> Checker<'a> {
             let repo = source.repo_url.as_str();
             if !p.source_permitted(repo) {
                 self.error(
+                    out,
                     rules::NOT_PERMITTED,
                     app,
                     "service",
@@ -462,6 +497,7 @@ impl<'a> Checker<'a> {
         let dest_ns = app.destination_namespace().to_string();
         if !self.destination_permitted(project, &cluster, &dest_ns) {
             self.error(
+                    out,
                 rules::NOT_PERMITTED,
                 app,
                 "namespace",
@@ -486,6 +522,7 @@ impl<'a> Checker<'a> {
                     "clusterResourceWhitelist"
                 };
                 self.error(
+                    out,
                     rules::NOT_PERMITTED,
                     app,
                     "service",
@@ -501,6 +538,7 @@ impl<'a> Checker<'a> {
                     && reported.insert((String::new(), format!("ns:{ns}")))
                 {
                     self.error(
+                    out,
                         rules::NOT_PERMITTED,
                         app,
                         "namespace",
@@ -517,6 +555,7 @@ impl<'a> Checker<'a> {
             for ns in &f.namespaces {
                 if !self.destination_permitted(project, &cluster, ns) {
                     self.error(
+                    out,
                         rules::NOT_PERMITTED,
                         app,
                         "service",
@@ -531,6 +570,7 @@ impl<'a> Checker<'a> {
             for (g, k) in &f.cluster_kinds {
                 if !p.kind_permitted(g, k, "", false) {
                     self.error(
+                    out,
                         rules::NOT_PERMITTED,
                         app,
                         "service",
@@ -545,23 +585,27 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// [`Project::destination_permitted`], remembered by project, cluster and namespace.
-    fn destination_permitted(&mut self, project: &'a Value, cluster: &Cluster, ns: &str) -> bool {
-        let key = (
-            std::ptr::from_ref(project) as usize,
-            cluster.clone(),
-            ns.to_string(),
-        );
-        if let Some(&known) = self.destinations.get(&key) {
-            return known;
+    /// Reads the destinations of every AppProject in the inventory, once.
+    fn read_destinations(&mut self) {
+        for (_, v) in &self.inv.argo {
+            if v["kind"] == "AppProject" {
+                self.project_destinations.insert(
+                    std::ptr::from_ref(v) as usize,
+                    project::Destinations::new(Project::new(v).destinations()),
+                );
+            }
         }
-        let list = self
+    }
+
+    /// [`Project::destination_permitted`], on the destinations read beforehand.
+    fn destination_permitted(&self, project: &'a Value, cluster: &Cluster, ns: &str) -> bool {
+        match self
             .project_destinations
-            .entry(key.0)
-            .or_insert_with(|| project::Destinations::new(Project::new(project).destinations()));
-        let permitted = list.permit(cluster, ns);
-        self.destinations.insert(key, permitted);
-        permitted
+            .get(&(std::ptr::from_ref(project) as usize))
+        {
+            Some(list) => list.permit(cluster, ns),
+            None => Project::new(project).destination_permitted(cluster, ns),
+        }
     }
 }
 

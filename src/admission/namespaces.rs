@@ -12,7 +12,12 @@ use crate::workspace::GENERATED_DIR;
 
 impl Checker<'_> {
     /// Namespaces exist before the objects in them; CRDs before their resources.
-    pub(super) fn namespaces_and_crds(&mut self, apps: &[App], deployed: &[Deployed]) {
+    pub(super) fn namespaces_and_crds(
+        &self,
+        apps: &[App],
+        deployed: &[Deployed],
+        out: &mut Vec<Diagnostic>,
+    ) {
         // (group, kind) → the first object and Application, and every bootstrap missing it.
         let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
             BTreeMap::new();
@@ -74,6 +79,7 @@ impl Checker<'_> {
                     {
                         let epath = e.path().to_string();
                         let d = self.error(
+                            out,
                             rules::NAMESPACE_MISSING,
                             app,
                             "namespace",
@@ -124,7 +130,7 @@ impl Checker<'_> {
                 "install {} on the cluster before syncing (docs/argocd.md#crds)",
                 crd_source(&group)
             ));
-            self.out.push(d);
+            out.push(d);
         }
     }
 }

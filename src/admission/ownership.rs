@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use super::project::Cluster;
 use super::{App, Checker, Deployed};
+use crate::diagnostic::Diagnostic;
 use crate::rules;
 
 impl Checker<'_> {
     /// No object is managed by two Applications on the same cluster.
-    pub(super) fn ownership(&mut self, apps: &[App], deployed: &[Deployed]) {
+    pub(super) fn ownership(&self, apps: &[App], deployed: &[Deployed], out: &mut Vec<Diagnostic>) {
         type Key = (Cluster, String, String, String, String);
         let mut clashes: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
         // A chart's own objects (known by name for the charts kgen configures): two
@@ -31,6 +32,7 @@ impl Checker<'_> {
                             };
                             let path = app.path.clone();
                             self.error(
+                                out,
                                 rules::SHARED_OBJECT,
                                 app,
                                 "service",
@@ -102,6 +104,7 @@ impl Checker<'_> {
             let cluster = b.destination();
             let path = e.path().to_string();
             let d = self.error(
+                out,
                 rules::SHARED_OBJECT,
                 b,
                 "namespace",

@@ -62,7 +62,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let outcome = stages::time(Stage::Write, || {
         write::apply_pending(&dir, &to_write, &comparison)
     })?;
-    Ok(RenderSummary {
+    let summary = RenderSummary {
         environments: run.spec.environments.len(),
         clusters: run.spec.clusters.len(),
         objects: run.object_count,
@@ -70,7 +70,9 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
         outcome,
         warnings: run.warnings,
         elapsed: start.elapsed(),
-    })
+    };
+    crate::compile::drop_in_background(run.spec);
+    Ok(summary)
 }
 
 /// The error for manifest files kgen did not write in directories Argo CD deploys:
@@ -169,6 +171,7 @@ pub fn check(ws: &Workspace, opts: &RenderOptions) -> Result<CheckSummary> {
     let mut comparer = write::Comparer::without_files(&ws.generated_dir());
     let run = compile_into(ws, &opts.envs, &mut comparer)?;
     let (comparison, _) = stages::time(Stage::Write, || comparer.finish())?;
+    crate::compile::drop_in_background(run.spec);
     Ok(CheckSummary {
         comparison,
         warnings: run.warnings,

@@ -362,7 +362,7 @@ pub fn check_into_with(
         }
     }
     let subjects: Vec<Subject> = objects
-        .iter()
+        .par_iter()
         .map(|o| {
             let service = o
                 .service

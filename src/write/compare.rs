@@ -3,6 +3,8 @@
 //! ([`Comparer`]), keeping only the files to write.
 
 use std::collections::HashSet;
+
+type FastSet<T> = HashSet<T, std::hash::BuildHasherDefault<crate::validate::FxHasher>>;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -224,7 +226,8 @@ pub struct Comparer {
     stale: Vec<String>,
     unchanged: usize,
     /// The directories of emitted files that hold Kubernetes objects.
-    deployed: HashSet<String>,
+    /// Hashed with Fx, as `Listing::entries`: one lookup per emitted file.
+    deployed: FastSet<String>,
     /// The missing and stale files, to write (when `keep`), compressed.
     to_write: Pending,
     keep: bool,
@@ -245,7 +248,7 @@ impl Comparer {
             missing: Vec::new(),
             stale: Vec::new(),
             unchanged: 0,
-            deployed: HashSet::new(),
+            deployed: FastSet::default(),
             to_write: Pending::default(),
             keep: true,
         }
@@ -397,7 +400,9 @@ enum EntryKind {
 #[derive(Debug, Default)]
 struct Listing {
     found: Vec<(String, EntryKind)>,
-    entries: std::collections::HashMap<String, EntryKind>,
+    /// Hashed with Fx (paths kgen lists itself, not input an attacker chooses):
+    /// each emitted file removes its own.
+    entries: crate::validate::FastMap<String, EntryKind>,
     /// Symbolic links met (never followed).
     links: Vec<String>,
     /// kgen's own temporary files met (`.kgen-<pid>-….tmp`).
