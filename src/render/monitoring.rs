@@ -508,12 +508,22 @@ pub fn prometheus_rule(
             "warning",
             format!("{name} in {} has nodes without a running pod", env.name),
         )),
+        // A Job has failed when it carries the condition `Failed=True` (its retries are
+        // used up, or its deadline passed), not when one of its pods failed: a Job whose
+        // retry succeeded keeps `status.failed > 0` (`kube_job_status_failed`, "the number
+        // of pods which reached Phase Failed") for as long as it is kept. kube-state-metrics
+        // `internal/store/job.go` (family `kube_job_failed`, at commit c92fe0c5) writes,
+        // for a Job's `Failed` condition, one series per status with the labels
+        // `namespace`, `job_name` and `condition` ("true", "false", "unknown";
+        // `addConditionMetrics` in `internal/store/utils.go`), 1 for the condition's
+        // status and 0 for the others; `kube_job_owner` (same file) carries `owner_kind`
+        // and `owner_name` on the same `namespace` and `job_name`.
         // A Job's name carries a hash of its template (or is the service's, for a hook);
         // a CronJob's runs are named `<cronjob>-<time>`: match them by owner.
         WorkloadKind::Job => Some(Rule::alert(
             "KgenJobFailed",
             format!(
-                "kube_job_status_failed{{namespace=\"{ns}\", job_name=~\"{name}(-[0-9a-f]{{8}})?\"}} > 0"
+                "kube_job_failed{{namespace=\"{ns}\", job_name=~\"{name}(-[0-9a-f]{{8}})?\", condition=\"true\"}} > 0"
             ),
             "0m",
             "warning",
@@ -522,7 +532,7 @@ pub fn prometheus_rule(
         WorkloadKind::Cronjob => Some(Rule::alert(
             "KgenCronJobFailed",
             format!(
-                "kube_job_status_failed{{namespace=\"{ns}\"}} * on (namespace, job_name) group_left(owner_name) kube_job_owner{{namespace=\"{ns}\", owner_kind=\"CronJob\", owner_name=\"{name}\"}} > 0"
+                "kube_job_failed{{namespace=\"{ns}\", condition=\"true\"}} * on (namespace, job_name) group_left(owner_name) kube_job_owner{{namespace=\"{ns}\", owner_kind=\"CronJob\", owner_name=\"{name}\"}} > 0"
             ),
             "0m",
             "warning",

@@ -1,0 +1,198 @@
+//! Per-service monitoring: the alerts of each workload kind's PrometheusRule, exactly as
+//! rendered and as docs/argocd.md#monitoring lists them.
+
+mod common;
+
+use common::Platform;
+use serde_json::Value;
+
+/// One service of every kind, with an HPA on the deployment, and monitoring on.
+const KINDS_PLATFORM: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+autoscaling = { min = 2, max = 4, cpu = 80 }
+
+[services.worker]
+kind = "worker"
+image = "acme/worker"
+tag = "1.0.0"
+
+[services.db]
+kind = "statefulset"
+image = "acme/db"
+tag = "16.2"
+port = 5432
+
+[services.agent]
+kind = "daemonset"
+image = "acme/agent"
+tag = "0.9.0"
+
+[services.nightly]
+kind = "cronjob"
+image = "acme/report"
+tag = "3.0.0"
+schedule = "30 2 * * 1-5"
+job = { backoff_limit = 2, restart_policy = "Never" }
+
+[services.seed]
+kind = "job"
+image = "acme/seed"
+tag = "1.0.0"
+
+[services.migrate]
+kind = "job"
+image = "acme/migrate"
+tag = "5.0.0"
+hook = { phase = "PreSync" }
+
+[monitoring]
+chart_version = "77.0.0"
+
+[baseline]
+provided = { storage_classes = ["gp3"] }
+"#;
+
+/// The services of `KINDS_PLATFORM` with their kind.
+const KINDS: [(&str, &str); 7] = [
+    ("api", "deployment"),
+    ("worker", "worker"),
+    ("db", "statefulset"),
+    ("agent", "daemonset"),
+    ("nightly", "cronjob"),
+    ("seed", "job"),
+    ("migrate", "job"),
+];
+
+fn rendered() -> Platform {
+    let p = Platform::new(KINDS_PLATFORM, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    p
+}
+
+/// `(alert, expr, for, severity)` of each rule of `generated/dev/<service>/prometheusrule.yaml`.
+fn alerts(p: &Platform, service: &str) -> Vec<[String; 4]> {
+    let rule: Value =
+        serde_norway::from_str(&p.read(&format!("generated/dev/{service}/prometheusrule.yaml")))
+            .unwrap();
+    let groups = rule["spec"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{rule}");
+    groups[0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{r}")).to_string();
+            [
+                s(&r["alert"]),
+                s(&r["expr"]),
+                s(&r["for"]),
+                s(&r["labels"]["severity"]),
+            ]
+        })
+        .collect()
+}
+
+fn rows(rows: &[[&str; 4]]) -> Vec<[String; 4]> {
+    rows.iter().map(|r| r.map(str::to_string)).collect()
+}
+
+const RESTART_LOOP_FOR: &str = "5m";
+
+fn restart_loop(service: &str) -> [String; 4] {
+    [
+        "KgenContainerRestartLoop".into(),
+        format!("increase(kube_pod_container_status_restarts_total{{namespace=\"{service}\", container=\"{service}\"}}[15m]) > 3"),
+        RESTART_LOOP_FOR.into(),
+        "warning".into(),
+    ]
+}
+
+/// A Job or CronJob alerts on the Job's `Failed` condition (`kube_job_failed`), not on
+/// its failed pods (`kube_job_status_failed`), which a Job that succeeded on a retry
+/// also has: docs/argocd.md#monitoring.
+#[test]
+fn a_job_alerts_on_its_failed_condition_not_on_failed_pods() {
+    let p = rendered();
+    let mut want = rows(&[[
+        "KgenCronJobFailed",
+        r#"kube_job_failed{namespace="nightly", condition="true"} * on (namespace, job_name) group_left(owner_name) kube_job_owner{namespace="nightly", owner_kind="CronJob", owner_name="nightly"} > 0"#,
+        "0m",
+        "warning",
+    ]]);
+    want.push(restart_loop("nightly"));
+    assert_eq!(alerts(&p, "nightly"), want);
+    // A plain Job is named `<service>-<hash>`, a hook Job `<service>`: both match.
+    for (job, _) in KINDS.iter().filter(|(_, kind)| *kind == "job") {
+        let mut want = vec![[
+            "KgenJobFailed".to_string(),
+            format!(
+                r#"kube_job_failed{{namespace="{job}", job_name=~"{job}(-[0-9a-f]{{8}})?", condition="true"}} > 0"#
+            ),
+            "0m".into(),
+            "warning".into(),
+        ]];
+        want.push(restart_loop(job));
+        assert_eq!(alerts(&p, job), want);
+    }
+    let seed: Value = serde_norway::from_str(&p.read("generated/dev/seed/job.yaml")).unwrap();
+    let name = seed["metadata"]["name"].as_str().unwrap();
+    assert!(
+        regex::Regex::new("^seed(-[0-9a-f]{8})?$")
+            .unwrap()
+            .is_match(name),
+        "{name}"
+    );
+    for file in p.generated() {
+        assert!(!file.1.contains("kube_job_status_failed"), "{}", file.0);
+    }
+}
+
+#[test]
+fn each_kind_has_its_availability_alert() {
+    let p = rendered();
+    let mut api = rows(&[[
+        "KgenDeploymentReplicasUnavailable",
+        r#"kube_deployment_status_replicas_unavailable{namespace="api", deployment="api"} > 0"#,
+        "10m",
+        "warning",
+    ]]);
+    api.push(restart_loop("api"));
+    api.extend(rows(&[[
+        "KgenHpaPinnedAtMax",
+        r#"kube_horizontalpodautoscaler_status_current_replicas{namespace="api", horizontalpodautoscaler="api"} >= kube_horizontalpodautoscaler_spec_max_replicas{namespace="api", horizontalpodautoscaler="api"}"#,
+        "15m",
+        "warning",
+    ]]));
+    assert_eq!(alerts(&p, "api"), api);
+    for (service, alert, expr) in [
+        (
+            "worker",
+            "KgenDeploymentReplicasUnavailable",
+            r#"kube_deployment_status_replicas_unavailable{namespace="worker", deployment="worker"} > 0"#,
+        ),
+        (
+            "db",
+            "KgenStatefulSetReplicasNotReady",
+            r#"kube_statefulset_status_replicas_ready{namespace="db", statefulset="db"} < kube_statefulset_replicas{namespace="db", statefulset="db"}"#,
+        ),
+        (
+            "agent",
+            "KgenDaemonSetPodsUnavailable",
+            r#"kube_daemonset_status_number_unavailable{namespace="agent", daemonset="agent"} > 0"#,
+        ),
+    ] {
+        let mut want = rows(&[[alert, expr, "10m", "warning"]]);
+        want.push(restart_loop(service));
+        assert_eq!(alerts(&p, service), want, "{service}");
+    }
+}
