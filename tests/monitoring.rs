@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Platform;
+use common::{repo_root, Platform};
 use serde_json::Value;
 
 /// One service of every kind, with an HPA on the deployment, and monitoring on.
@@ -195,4 +195,55 @@ fn each_kind_has_its_availability_alert() {
         want.push(restart_loop(service));
         assert_eq!(alerts(&p, service), want, "{service}");
     }
+}
+/// docs/argocd.md#monitoring has one table row per alert: `| `<alert>` | <kinds> |
+/// `<expr>` | <for> | <severity> |`, the expression written for a service `<service>` in
+/// namespace `<namespace>`. Every alert any kind renders is there, with the kinds that
+/// get it, exactly as rendered; and the table lists no other alert.
+#[test]
+fn docs_list_every_alert_as_rendered() {
+    let p = rendered();
+    let docs = std::fs::read_to_string(repo_root().join("docs/argocd.md")).unwrap();
+    let section = docs
+        .split_once("\n### Monitoring\n")
+        .expect("docs/argocd.md has ### Monitoring")
+        .1;
+    let section = section.split_once("\n## ").map_or(section, |(s, _)| s);
+    let documented: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| `Kgen"))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (service, kind) in KINDS {
+        for [alert, expr, for_, severity] in alerts(&p, service) {
+            let generic = expr
+                .replace(
+                    &format!("namespace=\"{service}\""),
+                    "namespace=\"<namespace>\"",
+                )
+                .replace(&format!("\"{service}\""), "\"<service>\"")
+                .replace(&format!("\"{service}("), "\"<service>(");
+            let row = documented
+                .iter()
+                .find(|l| l.starts_with(&format!("| `{alert}` |")))
+                .unwrap_or_else(|| panic!("docs/argocd.md#monitoring has no row for {alert}"));
+            let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 5, "{row}");
+            assert!(
+                cells[1].split(", ").any(|k| k == format!("`{kind}`")),
+                "the row of {alert} does not name the kind `{kind}`: {row}"
+            );
+            assert_eq!(
+                cells[2..],
+                [
+                    format!("`{generic}`"),
+                    format!("`{for_}`"),
+                    format!("`{severity}`")
+                ],
+                "{row}"
+            );
+            seen.insert(alert);
+        }
+    }
+    assert_eq!(documented.len(), seen.len(), "{documented:#?}");
 }
