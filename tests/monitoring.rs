@@ -247,3 +247,156 @@ fn docs_list_every_alert_as_rendered() {
     }
     assert_eq!(documented.len(), seen.len(), "{documented:#?}");
 }
+
+/// Services with metrics of each kind that has a Service: a deployment, a statefulset
+/// (ClusterIP and headless Services), a statefulset without its ClusterIP Service, and a
+/// daemonset with a Service.
+const SCRAPED_PLATFORM: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+metrics = { port = 9090 }
+
+[services.db]
+kind = "statefulset"
+image = "acme/db"
+tag = "16.2"
+port = 5432
+metrics = { port = 9187 }
+
+[services.solo]
+kind = "statefulset"
+image = "acme/solo"
+tag = "1.0.0"
+port = 6379
+service = { enabled = false }
+metrics = { port = 9121 }
+
+[services.agent]
+kind = "daemonset"
+image = "acme/agent"
+tag = "0.9.0"
+port = 4317
+metrics = { port = 9100 }
+
+[monitoring]
+chart_version = "77.0.0"
+
+[baseline]
+provided = { storage_classes = ["gp3"] }
+"#;
+
+/// Argo CD's resource tracking methods (`application.resourceTrackingMethod`) and
+/// whether each writes the tracking label.
+const TRACKING: [(&str, bool); 3] = [
+    ("annotation", false),
+    ("label", true),
+    ("annotation+label", true),
+];
+
+/// What Argo CD does to an object it applies under a tracking method that writes the
+/// label (argo-cd `util/kube/kube.go`, `SetAppInstanceLabel`): the key
+/// `app.kubernetes.io/instance` of `metadata.labels` gets the Application's name. Pod
+/// templates keep theirs.
+fn track_by_label(object: &mut Value, application: &str) {
+    object["metadata"]["labels"]["app.kubernetes.io/instance"] = Value::from(application);
+}
+
+/// Whether a `LabelSelector` selects an object with `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let labels = labels.as_object().unwrap();
+    let by_label = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let by_expression = selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let key = e["key"].as_str().unwrap();
+            match e["operator"].as_str().unwrap() {
+                "DoesNotExist" => !labels.contains_key(key),
+                "Exists" => labels.contains_key(key),
+                other => panic!("operator {other} not handled here"),
+            }
+        });
+    by_label && by_expression
+}
+
+/// docs/argocd.md#resource-tracking: under every tracking method, each ServiceMonitor
+/// selects the Services it selects under annotation tracking (the ClusterIP one of a
+/// statefulset, not the headless one, unless there is no ClusterIP Service), and every
+/// Service still selects its pods.
+#[test]
+fn service_monitors_select_their_services_under_every_tracking_method() {
+    let p = Platform::new(SCRAPED_PLATFORM, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let parse = |rel: &str| -> Value { serde_norway::from_str(&p.read(rel)).unwrap() };
+    for (method, writes_label) in TRACKING {
+        for (service, workload, services, scraped) in [
+            ("api", "deployment", &["service"][..], &["api"][..]),
+            (
+                "db",
+                "statefulset",
+                &["service", "service-headless"],
+                &["db"],
+            ),
+            (
+                "solo",
+                "statefulset",
+                &["service-headless"],
+                &["solo-headless"],
+            ),
+            ("agent", "daemonset", &["service"], &["agent"]),
+        ] {
+            let application = format!("dev-{service}");
+            let mut objects: Vec<Value> = services
+                .iter()
+                .map(|f| parse(&format!("generated/dev/{service}/{f}.yaml")))
+                .collect();
+            let pods = parse(&format!("generated/dev/{service}/{workload}.yaml"));
+            if writes_label {
+                objects
+                    .iter_mut()
+                    .for_each(|o| track_by_label(o, &application));
+            }
+            let monitor = parse(&format!("generated/dev/{service}/servicemonitor.yaml"));
+            let selected: Vec<&str> = objects
+                .iter()
+                .filter(|s| selects(&monitor["spec"]["selector"], &s["metadata"]["labels"]))
+                .map(|s| s["metadata"]["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(selected, scraped, "{method}: {service}");
+            for s in &objects {
+                assert!(
+                    selects(
+                        &serde_json::json!({"matchLabels": s["spec"]["selector"]}),
+                        &pods["spec"]["template"]["metadata"]["labels"]
+                    ),
+                    "{method}: {s}"
+                );
+            }
+        }
+    }
+    // No ServiceMonitor selects by the label Argo CD writes.
+    for (file, text) in p.generated() {
+        if file.ends_with("servicemonitor.yaml") {
+            let monitor: Value = serde_norway::from_str(&text).unwrap();
+            let selector = monitor["spec"]["selector"].to_string();
+            assert!(
+                !selector.contains("app.kubernetes.io/instance"),
+                "{file}: {selector}"
+            );
+        }
+    }
+}

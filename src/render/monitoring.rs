@@ -427,6 +427,10 @@ pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {
 /// the headless Service is the only one, and is scraped. Taking the `metrics` port off
 /// the headless Service would not do: with `metrics.port` left at `port`, the scraped
 /// port is `http`, which the headless Service keeps. kgen writes no PodMonitor.
+///
+/// The Services are selected by [`labels::objects_of`], not by the pods' selector:
+/// Argo CD's label tracking rewrites `app.kubernetes.io/instance` on the Services (not
+/// on the pods), and a selector with it would select nothing there.
 pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ServiceMonitor> {
     let metrics = svc.metrics.as_ref()?;
     let port = if metrics.port == svc.port {
@@ -447,7 +451,7 @@ pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<Ser
         m,
         ServiceMonitorSpec {
             selector: LabelSelector {
-                match_labels: Some(labels::selector(svc)),
+                match_labels: Some(labels::objects_of(svc)),
                 match_expressions: (svc.kind() == WorkloadKind::Statefulset
                     && svc.service.is_some())
                 .then(|| {
