@@ -400,3 +400,38 @@ fn service_monitors_select_their_services_under_every_tracking_method() {
         }
     }
 }
+
+/// `metrics` from `[defaults]` is ignored by a service without a Service (a daemonset
+/// that asks for none, a deployment with `service.enabled = false`), as a kind ignores
+/// what of `[defaults]` does not fit it; a statefulset without its ClusterIP Service is
+/// scraped through the headless one. Written for the service itself, it is KG028
+/// (tests/invalid/daemonset-metrics-without-a-service).
+#[test]
+fn metrics_from_defaults_skip_services_without_a_service() {
+    let text = SCRAPED_PLATFORM
+        .replace(
+            "[services.api]\n",
+            "[defaults]\nmetrics = { port = 9102 }\n\n[services.api]\nservice = { enabled = false }\n",
+        )
+        .replace("metrics = { port = 9090 }\n", "")
+        .replace("metrics = { port = 9121 }\n", "")
+        .replace("port = 4317\nmetrics = { port = 9100 }\n", "");
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for (service, scraped) in [
+        ("api", false),
+        ("agent", false),
+        ("db", true),
+        ("solo", true),
+    ] {
+        assert_eq!(
+            p.exists(&format!("generated/dev/{service}/servicemonitor.yaml")),
+            scraped,
+            "{service}"
+        );
+    }
+    let agent = p.read("generated/dev/agent/daemonset.yaml");
+    assert!(!agent.contains("name: metrics"), "{agent}");
+    assert!(!p.exists("generated/dev/agent/service.yaml"));
+}

@@ -358,6 +358,55 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// `metrics` and `ingress` need the service's Service: KG028 at the key, saying why
+/// there is none (`service.enabled = false`, or a daemonset that asks for no Service)
+/// and how to have one, rather than a ServiceMonitor that selects nothing (KG113).
+#[test]
+fn metrics_or_ingress_on_a_service_without_a_service() {
+    let err = fails(
+        &service("service = { enabled = false }\nmetrics = { port = 9090 }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: service `api` has `metrics` but no Service (`service.enabled = false`)
+  --> platform.toml:13:11
+   |
+13 | metrics = { port = 9090 }
+   |           ^^^^^^^^^^^^^^^
+   = help: Prometheus scrapes the pods through their Service: remove `service.enabled = false`, or remove `metrics`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // A daemonset has a Service only when it asks for one; both keys are reported.
+    let err = fails(
+        &service(
+            "kind = \"daemonset\"\nmetrics = { port = 9100 }\ningress = { host = \"agent.example.com\" }\n",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: service `api` has `metrics` but no Service: a `daemonset` has a Service only when it sets `port` or a `service` table itself (not from [defaults])
+  --> platform.toml:13:11
+   |
+13 | metrics = { port = 9100 }
+   |           ^^^^^^^^^^^^^^^
+   = help: Prometheus scrapes the pods through their Service: give the service a `port` or `service = {}`, or remove `metrics`
+
+error[KG028]: service `api` has an `ingress` but no Service: a `daemonset` has a Service only when it sets `port` or a `service` table itself (not from [defaults])
+  --> platform.toml:14:11
+   |
+14 | ingress = { host = "agent.example.com" }
+   |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: an Ingress routes to the Service: give the service a `port` or `service = {}`, or remove the `ingress`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// A port number and protocol is the pod's: declared twice (by one container, or by
 /// the main container and a sidecar) is KG106 at the second declaration. The same
 /// number with another protocol is another port, and a plain init container, which
