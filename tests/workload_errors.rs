@@ -358,6 +358,55 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// `metrics` and `ingress` need the service's Service: KG028 at the key, saying why
+/// there is none (`service.enabled = false`, or a daemonset that asks for no Service)
+/// and how to have one, rather than a ServiceMonitor that selects nothing (KG113).
+#[test]
+fn metrics_or_ingress_on_a_service_without_a_service() {
+    let err = fails(
+        &service("service = { enabled = false }\nmetrics = { port = 9090 }\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: service `api` has `metrics` but no Service (`service.enabled = false`)
+  --> platform.toml:13:11
+   |
+13 | metrics = { port = 9090 }
+   |           ^^^^^^^^^^^^^^^
+   = help: Prometheus scrapes the pods through their Service: remove `service.enabled = false`, or remove `metrics`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // A daemonset has a Service only when it asks for one; both keys are reported.
+    let err = fails(
+        &service(
+            "kind = \"daemonset\"\nmetrics = { port = 9100 }\ningress = { host = \"agent.example.com\" }\n",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: service `api` has `metrics` but no Service: a `daemonset` has a Service only when it sets `port` or a `service` table itself (not from [defaults])
+  --> platform.toml:13:11
+   |
+13 | metrics = { port = 9100 }
+   |           ^^^^^^^^^^^^^^^
+   = help: Prometheus scrapes the pods through their Service: give the service a `port` or `service = {}`, or remove `metrics`
+
+error[KG028]: service `api` has an `ingress` but no Service: a `daemonset` has a Service only when it sets `port` or a `service` table itself (not from [defaults])
+  --> platform.toml:14:11
+   |
+14 | ingress = { host = "agent.example.com" }
+   |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: an Ingress routes to the Service: give the service a `port` or `service = {}`, or remove the `ingress`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// A port number and protocol is the pod's: declared twice (by one container, or by
 /// the main container and a sidecar) is KG106 at the second declaration. The same
 /// number with another protocol is another port, and a plain init container, which
@@ -406,6 +455,111 @@ error[KG106]: sidecar `proxy` declares port 8080/TCP (`proxy`), which container 
 
 error: 2 errors and 0 warnings; nothing was written
 "#
+    );
+}
+
+/// A container port declared twice that is also on the Service (and, for a
+/// statefulset, on its headless Service) is one error, at the second declaration: the
+/// Service's port listed twice follows from it and is not reported again (rules.md
+/// KG106). Two environments with the same mistake still make one error.
+#[test]
+fn a_port_declared_twice_and_exposed_is_one_error() {
+    let err = fails(
+        r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+cluster = "https://prod.example.com"
+
+[services.db]
+kind = "statefulset"
+image = "acme/db"
+tag = "1.0.0"
+port = 5432
+probes = { liveness = { tcp = "http" }, readiness = { tcp = "http" } }
+ports = { grpc = { port = 5432 } }
+
+[services.web]
+image = "acme/web"
+tag = "1.0.0"
+port = 8080
+probes = { liveness = "/health", readiness = "/ready" }
+
+[services.web.sidecars.proxy]
+image = "acme/proxy"
+tag = "1.0.0"
+ports = { proxy = 8080 }
+probes = { liveness = { tcp = "proxy" } }
+resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }
+"#,
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG106]: container `db` declares port 5432/TCP twice, as `http` and `grpc`: only one process can listen on a port
+  --> platform.toml:18:18
+   |
+18 | ports = { grpc = { port = 5432 } }
+   |                  ^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/db/statefulset.yaml: spec.template.spec.containers[0].ports[1].containerPort
+   = help: give one of them another port number, or remove one of them
+
+error[KG106]: sidecar `proxy` declares port 8080/TCP (`proxy`), which container `web` declares already (`http`): the containers of a pod share its network, and only one of them can listen on a port
+  --> platform.toml:29:19
+   |
+29 | ports = { proxy = 8080 }
+   |                   ^^^^
+   = in: generated/{dev,prod}/web/deployment.yaml: spec.template.spec.initContainers[0].ports[0].containerPort
+   = help: give one of them another port number, or declare it on one container only (a pod's containers reach each other on `localhost`)
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// A Service port number listed twice without a container port declared twice (a
+/// `service_port` or `service.port` that repeats another port) is KG106 at the value
+/// that makes the second Service port.
+#[test]
+fn a_service_port_listed_twice_is_reported_at_its_value() {
+    let err = fails(
+        &service(
+            r#"port = 8080
+service = { port = 9090 }
+probes = { liveness = "/health", readiness = "/ready" }
+ports = { grpc = 9090, admin = { port = 9901, service_port = 9090 } }
+"#,
+        ),
+        &[],
+    );
+    let help = "the API server refuses a Service with a port number and protocol twice: give one of them another number (`service.port` for `http`, `service_port` for a port of `ports`)";
+    assert_eq!(
+        err,
+        format!(
+            r#"error[KG106]: Service port 9090/TCP is listed twice
+  --> platform.toml:15:18
+   |
+15 | ports = {{ grpc = 9090, admin = {{ port = 9901, service_port = 9090 }} }}
+   |                  ^^^^
+   = in: generated/dev/api/service.yaml: spec.ports[2].port
+   = help: {help}
+
+error[KG106]: Service port 9090/TCP is listed twice
+  --> platform.toml:15:62
+   |
+15 | ports = {{ grpc = 9090, admin = {{ port = 9901, service_port = 9090 }} }}
+   |                                                              ^^^^
+   = in: generated/dev/api/service.yaml: spec.ports[1].port
+   = help: {help}
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+        )
     );
 }
 

@@ -1134,7 +1134,7 @@ spec:
     - key: kgen.dev/headless
       operator: DoesNotExist
     matchLabels:
-      app.kubernetes.io/instance: db
+      app.kubernetes.io/managed-by: kgen
       app.kubernetes.io/name: db
 "#
     );
@@ -1164,7 +1164,7 @@ spec:
     render(&p);
     assert_eq!(
         object(&p, "dev/db/servicemonitor.yaml")["spec"]["selector"],
-        json!({ "matchLabels": { "app.kubernetes.io/instance": "db", "app.kubernetes.io/name": "db" } })
+        json!({ "matchLabels": { "app.kubernetes.io/managed-by": "kgen", "app.kubernetes.io/name": "db" } })
     );
     assert!(!p.exists("generated/dev/db/service.yaml"));
 }

@@ -1,7 +1,16 @@
 //! The labels every object carries: the recommended `app.kubernetes.io/*` set.
 //!
-//! The selector is the stable subset (`name` and `instance`): it never contains the
-//! version, because a Deployment's selector is immutable.
+//! The selector of a service's pods is the stable subset (`name` and `instance`): it
+//! never contains the version, because a Deployment's selector is immutable.
+//!
+//! Argo CD's label tracking (`application.resourceTrackingMethod: label` or
+//! `annotation+label`) overwrites the label `app.kubernetes.io/instance` in the
+//! `metadata.labels` of every object it applies with the Application's name (argo-cd
+//! `util/argo/resource_tracking.go`, `SetAppInstance`, calling `util/kube/kube.go`
+//! `SetAppInstanceLabel`, at commit 37ee0097), but not in pod templates (it does that
+//! only for the legacy key `applications.argoproj.io/app-name`). Selectors of pods may
+//! use [`INSTANCE`]; a selector of other objects (the ServiceMonitor's, of Services)
+//! uses [`objects_of`], which leaves it out.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +41,20 @@ pub fn selector(svc: &ServiceSpec) -> BTreeMap<String, String> {
     BTreeMap::from([
         (NAME.to_string(), svc.name.clone()),
         (INSTANCE.to_string(), svc.name.clone()),
+    ])
+}
+
+/// The labels that pick out a service's own objects (not its pods) in its namespace:
+/// `app.kubernetes.io/name` and `app.kubernetes.io/managed-by: kgen`. Not
+/// [`INSTANCE`], which Argo CD's label tracking rewrites on every object it applies
+/// (see the module's documentation): a ServiceMonitor selecting by it would select no
+/// Service under label tracking. Every object of the service carries these (see
+/// [`service`]); a service's name is unique in its namespace among kgen's, and
+/// `managed-by` keeps out other tools' objects that share the name.
+pub fn objects_of(svc: &ServiceSpec) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (NAME.to_string(), svc.name.clone()),
+        (MANAGED_BY.to_string(), MANAGER.to_string()),
     ])
 }
 

@@ -427,6 +427,10 @@ pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {
 /// the headless Service is the only one, and is scraped. Taking the `metrics` port off
 /// the headless Service would not do: with `metrics.port` left at `port`, the scraped
 /// port is `http`, which the headless Service keeps. kgen writes no PodMonitor.
+///
+/// The Services are selected by [`labels::objects_of`], not by the pods' selector:
+/// Argo CD's label tracking rewrites `app.kubernetes.io/instance` on the Services (not
+/// on the pods), and a selector with it would select nothing there.
 pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ServiceMonitor> {
     let metrics = svc.metrics.as_ref()?;
     let port = if metrics.port == svc.port {
@@ -447,7 +451,7 @@ pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<Ser
         m,
         ServiceMonitorSpec {
             selector: LabelSelector {
-                match_labels: Some(labels::selector(svc)),
+                match_labels: Some(labels::objects_of(svc)),
                 match_expressions: (svc.kind() == WorkloadKind::Statefulset
                     && svc.service.is_some())
                 .then(|| {
@@ -508,12 +512,22 @@ pub fn prometheus_rule(
             "warning",
             format!("{name} in {} has nodes without a running pod", env.name),
         )),
+        // A Job has failed when it carries the condition `Failed=True` (its retries are
+        // used up, or its deadline passed), not when one of its pods failed: a Job whose
+        // retry succeeded keeps `status.failed > 0` (`kube_job_status_failed`, "the number
+        // of pods which reached Phase Failed") for as long as it is kept. kube-state-metrics
+        // `internal/store/job.go` (family `kube_job_failed`, at commit c92fe0c5) writes,
+        // for a Job's `Failed` condition, one series per status with the labels
+        // `namespace`, `job_name` and `condition` ("true", "false", "unknown";
+        // `addConditionMetrics` in `internal/store/utils.go`), 1 for the condition's
+        // status and 0 for the others; `kube_job_owner` (same file) carries `owner_kind`
+        // and `owner_name` on the same `namespace` and `job_name`.
         // A Job's name carries a hash of its template (or is the service's, for a hook);
         // a CronJob's runs are named `<cronjob>-<time>`: match them by owner.
         WorkloadKind::Job => Some(Rule::alert(
             "KgenJobFailed",
             format!(
-                "kube_job_status_failed{{namespace=\"{ns}\", job_name=~\"{name}(-[0-9a-f]{{8}})?\"}} > 0"
+                "kube_job_failed{{namespace=\"{ns}\", job_name=~\"{name}(-[0-9a-f]{{8}})?\", condition=\"true\"}} > 0"
             ),
             "0m",
             "warning",
@@ -522,7 +536,7 @@ pub fn prometheus_rule(
         WorkloadKind::Cronjob => Some(Rule::alert(
             "KgenCronJobFailed",
             format!(
-                "kube_job_status_failed{{namespace=\"{ns}\"}} * on (namespace, job_name) group_left(owner_name) kube_job_owner{{namespace=\"{ns}\", owner_kind=\"CronJob\", owner_name=\"{name}\"}} > 0"
+                "kube_job_failed{{namespace=\"{ns}\", condition=\"true\"}} * on (namespace, job_name) group_left(owner_name) kube_job_owner{{namespace=\"{ns}\", owner_kind=\"CronJob\", owner_name=\"{name}\"}} > 0"
             ),
             "0m",
             "warning",

@@ -312,7 +312,7 @@ impl<'a> Resolver<'a> {
             None => builtin::RUN_AS_USER,
         };
 
-        let metrics = if self.uses(kind, layers, "metrics") {
+        let mut metrics = if self.uses(kind, layers, "metrics") {
             self.metrics(layers, port, &mut origins)
         } else {
             None
@@ -370,13 +370,53 @@ impl<'a> Resolver<'a> {
         } else {
             None
         };
-        if service.is_none() {
+        if service.is_none() && kind.can_have_service() {
+            // Why there is none, and how to have one, for what needs it.
+            let (why, fix) = if asks {
+                (
+                    " (`service.enabled = false`)".to_string(),
+                    "remove `service.enabled = false`",
+                )
+            } else {
+                (
+                    format!(": a `{}` has a Service only when it sets `port` or a `service` table itself (not from [defaults])", kind.as_str()),
+                    "give the service a `port` or `service = {}`",
+                )
+            };
             if let Some(i) = layers
                 .pick(|l| l.ingress.as_deref())
                 .filter(|_| ingress.is_some())
             {
-                self.error(rules::KIND_MISMATCH, i.origin.clone(), format!("service `{name}` has an `ingress` but no Service (`service.enabled = false`)"))
-                    .help("an Ingress routes to the Service: remove `service.enabled = false`, or the `ingress`");
+                self.error(
+                    rules::KIND_MISMATCH,
+                    i.origin.clone(),
+                    format!("service `{name}` has an `ingress` but no Service{why}"),
+                )
+                .help(format!(
+                    "an Ingress routes to the Service: {fix}, or remove the `ingress`"
+                ));
+            }
+            // Prometheus scrapes through a Service (the ServiceMonitor selects it); a
+            // StatefulSet always has its headless one. `metrics` from [defaults] is
+            // ignored here, as by the kinds it does not fit.
+            if let Some(m) = layers
+                .pick(|l| l.metrics.as_deref())
+                .filter(|_| metrics.is_some() && kind != crate::spec::WorkloadKind::Statefulset)
+            {
+                if m.base {
+                    metrics = None;
+                    origins.remove("metrics");
+                    origins.remove("metrics.port");
+                } else {
+                    self.error(
+                        rules::KIND_MISMATCH,
+                        m.origin.clone(),
+                        format!("service `{name}` has `metrics` but no Service{why}"),
+                    )
+                    .help(format!(
+                        "Prometheus scrapes the pods through their Service: {fix}, or remove `metrics`"
+                    ));
+                }
             }
         }
         let volumes = self.volumes(

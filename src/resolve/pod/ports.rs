@@ -59,6 +59,12 @@ impl<'a> Resolver<'a> {
             else {
                 continue;
             };
+            if let Some(sp) = service_port {
+                origins.insert(
+                    format!("{key}.{name}.service_port"),
+                    Origin::new(origin.file, sp.span.clone()),
+                );
+            }
             let service_port = match service_port {
                 Some(sp) => self
                     .int_in_range(

@@ -9,7 +9,8 @@
 //! Ingress paths, and the AWS provider's `objects` parameter of a
 //! SecretProviderClass (parsed as the provider parses it).
 //!
-//! Per set of objects ([`check_set`]): the same object defined twice, and, when the
+//! Per set of objects ([`check_set`]): the same object defined twice, a Service port
+//! listed twice (unless it repeats a port its pods declare twice), and, when the
 //! set is everything that will be applied (a compiled environment), references that
 //! lead nowhere: a ServiceAccount, ConfigMap or SecretProviderClass a pod uses, the
 //! Deployment an autoscaler scales, the pods a Service selects, the Service a
@@ -25,7 +26,8 @@
 //!   templates, CronJob schedule), and where a workload's pod template and
 //!   containers are;
 //! - `pod`: the pod spec (volumes, restart policy, service account, placement);
-//! - `pod_ports`: the ports of a pod across its containers (one port declared twice);
+//! - `pod_ports`: one port declared twice, in a pod across its containers, or in a
+//!   Service;
 //! - `container`: each container (its role, ports, probes, resources, environment,
 //!   mounts);
 //! - `service`: Services, Ingresses, NetworkPolicies;

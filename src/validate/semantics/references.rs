@@ -1,5 +1,6 @@
-//! Checks between the objects of one set: the same object defined twice, and, when
-//! the set is complete (a compiled environment), references that lead nowhere: the
+//! Checks between the objects of one set: the same object defined twice, a Service
+//! port listed twice (judged with the pods it selects: `pod_ports`), and, when the set
+//! is complete (a compiled environment), references that lead nowhere: the
 //! ServiceAccount, ConfigMaps (and the keys a volume maps), SecretProviderClass and
 //! PersistentVolumeClaims a pod uses; then what selects or scales what (`targets`).
 //!
@@ -9,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{containers, pod_template, targets};
+use super::{containers, pod_ports, pod_template, targets};
 use crate::rules;
 use crate::validate::{arr_at, map_at, str_at, FieldPath, Finding, SetIndex, Subject};
 
@@ -39,6 +40,11 @@ pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usiz
                 ),
             ),
         ));
+    }
+    for (i, s) in set.iter().enumerate() {
+        if (s.group(), s.kind()) == ("", "Service") {
+            pod_ports::service_ports_twice(set, index, i, s, &mut out);
+        }
     }
     if complete {
         references(set, index, &mut out);

@@ -30,8 +30,9 @@ impl Checker<'_, '_> {
                     .key("port"),
             );
         }
+        // A port number listed twice is checked with the pods the Service selects
+        // (`pod_ports::service_ports_twice`).
         let mut names_seen = BTreeSet::new();
-        let mut numbers = BTreeSet::new();
         for (i, p) in ports.iter().enumerate() {
             let pp = || path.key("ports").index(i);
             let number = int_at(p, "port");
@@ -42,17 +43,6 @@ impl Checker<'_, '_> {
                             rules::PORTS,
                             &pp().key("port"),
                             format!("Service port {n} is out of range 1-65535"),
-                        )
-                        .key("port"),
-                    );
-                }
-                let proto = str_at(p, "protocol").unwrap_or("TCP").to_string();
-                if !numbers.insert((n, proto.clone())) {
-                    self.push(
-                        Finding::error(
-                            rules::PORTS,
-                            &pp().key("port"),
-                            format!("Service port {n}/{proto} is listed twice"),
                         )
                         .key("port"),
                     );

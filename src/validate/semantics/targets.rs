@@ -30,7 +30,10 @@ fn map_selects(sel: &Map<String, Value>, labels: Option<&Map<String, Value>>) ->
 
 /// The containers of a pod that run all along (regular containers and native
 /// sidecars), with their paths.
-fn running_containers<'a>(path: &FieldPath, pod: &'a Value) -> Vec<(FieldPath, &'a Value)> {
+pub(super) fn running_containers<'a>(
+    path: &FieldPath,
+    pod: &'a Value,
+) -> Vec<(FieldPath, &'a Value)> {
     containers(path, pod, true)
         .into_iter()
         .filter(|(p, c)| {
@@ -41,7 +44,7 @@ fn running_containers<'a>(path: &FieldPath, pod: &'a Value) -> Vec<(FieldPath, &
 
 /// The pod specs of the workloads in `ns` whose pod labels the map selector `sel`
 /// (a Service's) selects.
-fn selected_pods<'a>(
+pub(super) fn selected_pods<'a>(
     set: &[Subject<'a>],
     index: &SetIndex,
     ns: &str,
