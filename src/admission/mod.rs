@@ -57,8 +57,14 @@ struct Footprint {
     objects: Vec<(String, String, String, String)>,
 }
 
-/// Runs every check; diagnostics are sorted by the caller.
-pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
+/// Runs every check; diagnostics are sorted by the caller. `focus` says which files
+/// (paths under `generated/`) the run renders: the errors are of every file, the
+/// warnings (KG306) of these (see `selection`).
+pub fn check(
+    spec: &PlatformSpec,
+    mut inv: Inventory,
+    focus: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let (apps, out) = {
         let mut c = Checker::new(spec, &inv);
         (c.applications(), c.out)
@@ -83,7 +89,7 @@ pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
         c.permissions(app, d);
     }
     c.ownership(&apps, &deployed);
-    c.namespaces_and_crds(&apps, &deployed);
+    c.namespaces_and_crds(&apps, &deployed, focus);
     c.out
 }
 

@@ -63,8 +63,8 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
         write::apply_pending(&dir, &to_write, &comparison)
     })?;
     Ok(RenderSummary {
-        environments: run.spec.environments.len(),
-        clusters: run.spec.clusters.len(),
+        environments: run.environments,
+        clusters: run.clusters,
         objects: run.object_count,
         files: run.files,
         outcome,
