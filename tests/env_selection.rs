@@ -91,10 +91,10 @@ fn kg202(envs: &str) -> String {
 }
 
 const KG011: &str = "warning[KG011]: service `api` calls `agent`, which is disabled in environment `staging` (`enabled = false`): its calls will fail there
-  --> platform.toml:28:9
+  --> platform.toml:28:10
    |
 28 | calls = [\"agent\"]
-   |         ^^^^^^^^^
+   |          ^^^^^^^ disabled in staging
    = help: enable `agent` in staging, or remove it from `api`'s `calls` in that environment's overlay
 
 ";
