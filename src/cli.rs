@@ -94,7 +94,8 @@ pub enum Command {
         /// Render only this environment (repeatable).
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
-        /// Write nothing; exit 1 listing every stale, missing or extra file.
+        /// Write nothing; exit 1 listing every stale, missing, extra or foreign file
+        /// (foreign: a manifest kgen did not write, in a directory Argo CD deploys).
         #[arg(long)]
         check: bool,
     },

@@ -200,6 +200,36 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     }
 }
 
+/// `render --help` says what `--check` lists, foreign files included
+/// (docs/cli.md#kgen-render---check), and so do the man page and completions made
+/// from it.
+#[test]
+fn render_check_help_names_every_kind_of_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kgen_in(dir.path(), &["render", "--help"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "      --check\n          Write nothing; exit 1 listing every stale, missing, extra or foreign file (foreign: a manifest kgen did not write, in a directory Argo CD deploys)\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = kgen_in(dir.path(), &["man", "--dir", "man"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page = std::fs::read_to_string(dir.path().join("man/kgen-render.1")).unwrap();
+    assert!(
+        page.contains("stale, missing, extra or foreign file"),
+        "{page}"
+    );
+    let out = kgen_in(dir.path(), &["completions", "fish"]);
+    assert!(
+        out.stdout.contains("stale, missing, extra or foreign file"),
+        "{}",
+        out.stdout
+    );
+}
+
 // ------------------------------------------------------------------ terminal
 
 #[test]

@@ -120,7 +120,7 @@ pub struct CheckSummary {
 }
 
 impl CheckSummary {
-    /// One line per stale, missing or extra file, then a verdict.
+    /// One line per stale, missing, extra or foreign file, then a verdict.
     pub fn report(&self) -> String {
         let c = &self.comparison;
         let mut out = String::new();
