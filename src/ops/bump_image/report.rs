@@ -162,13 +162,23 @@ impl Update {
             self.overlay
         ));
         match &self.rendered {
-            Some(o) => out.push_str(&format!(
-                "; rendered {} into generated/: {} added, {} changed, {} removed\n",
-                self.env,
-                o.added.len(),
-                o.changed.len(),
-                o.removed.len()
-            )),
+            Some(o) => {
+                out.push_str(&format!(
+                    "; rendered {} into generated/: {} added, {} changed, {} removed\n",
+                    self.env,
+                    o.added.len(),
+                    o.changed.len(),
+                    o.removed.len()
+                ));
+                // The header of every file rendered for the environment names its
+                // overlay (docs/output.md): a new overlay changes them all.
+                if self.overlay_created && !o.changed.is_empty() {
+                    out.push_str(&format!(
+                        "note: {} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n",
+                        self.overlay, self.env
+                    ));
+                }
+            }
             None => out.push_str(" (not rendered: run `kgen render` before committing)\n"),
         }
         if let Some(c) = &self.commit {
