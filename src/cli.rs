@@ -245,7 +245,8 @@ pub enum Command {
     /// bash: `kgen completions bash > ~/.local/share/bash-completion/completions/kgen`;
     /// zsh: `kgen completions zsh > "${fpath[1]}/_kgen"`;
     /// fish: `kgen completions fish > ~/.config/fish/completions/kgen.fish`;
-    /// PowerShell: `kgen completions powershell | Out-String | Invoke-Expression`.
+    /// PowerShell: `kgen completions powershell >> $PROFILE` (every new session; `kgen
+    /// completions powershell | Out-String | Invoke-Expression` loads it in this one only).
     Completions {
         #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,

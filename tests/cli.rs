@@ -200,6 +200,25 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     }
 }
 
+/// `completions --help` and docs/cli.md install PowerShell's completions the same
+/// way: appended to `$PROFILE`, which persists.
+#[test]
+fn completions_help_and_cli_md_agree_on_powershell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kgen_in(dir.path(), &["completions", "--help"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let help = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("PowerShell: `kgen completions powershell >> $PROFILE` (every new session; `kgen completions powershell | Out-String | Invoke-Expression` loads it in this one only)."),
+        "{help}"
+    );
+    let doc = std::fs::read_to_string(common::repo_root().join("docs/cli.md")).unwrap();
+    assert!(
+        doc.contains("kgen completions powershell >> $PROFILE              # PowerShell, every new session\n"),
+        "docs/cli.md"
+    );
+}
+
 /// `render --help` says what `--check` lists, foreign files included
 /// (docs/cli.md#kgen-render---check), and so do the man page and completions made
 /// from it.
