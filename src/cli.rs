@@ -94,7 +94,8 @@ pub enum Command {
         /// Render only this environment (repeatable).
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
-        /// Write nothing; exit 1 listing every stale, missing or extra file.
+        /// Write nothing; exit 1 listing every stale, missing, extra or foreign file
+        /// (foreign: a manifest kgen did not write, in a directory Argo CD deploys).
         #[arg(long)]
         check: bool,
     },
@@ -244,7 +245,8 @@ pub enum Command {
     /// bash: `kgen completions bash > ~/.local/share/bash-completion/completions/kgen`;
     /// zsh: `kgen completions zsh > "${fpath[1]}/_kgen"`;
     /// fish: `kgen completions fish > ~/.config/fish/completions/kgen.fish`;
-    /// PowerShell: `kgen completions powershell | Out-String | Invoke-Expression`.
+    /// PowerShell: `kgen completions powershell >> $PROFILE` (every new session; `kgen
+    /// completions powershell | Out-String | Invoke-Expression` loads it in this one only).
     Completions {
         #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,

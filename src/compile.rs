@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::escape_hatch::{self, Batch, Hatch};
 use crate::render::{self, Object};
 use crate::resolve;
+use crate::selection::Selection;
 use crate::spec::PlatformSpec;
 use crate::stages::{self, Stage};
 use crate::validate::{self, Report};
@@ -39,14 +40,20 @@ pub struct Run {
     pub object_count: usize,
     /// How many files were emitted.
     pub files: usize,
-    /// Non-blocking diagnostics.
+    /// Non-blocking diagnostics: of the environments of the run, of their clusters
+    /// and of the platform (see [`Selection::apply`]).
     pub warnings: Vec<Diagnostic>,
     /// Directories under `generated/` this run owns (`""` means all of it).
     pub scopes: Vec<String>,
+    /// How many environments the files are of (all, or those asked for).
+    pub environments: usize,
+    /// How many clusters the files are of (those of the environments).
+    pub clusters: usize,
 }
 
 /// Compiles the platform. Every environment is resolved and validated (an AppProject
-/// can span several environments); with `envs`, only their files are kept.
+/// can span several environments); with `envs`, only their files are kept, and only
+/// their warnings (and the errors of every environment: see [`Selection`]).
 pub fn compile(ws: &Workspace, envs: &[String]) -> Result<Compiled> {
     let mut tree = Tree::default();
     let (run, _) = compile_inner(ws, envs, false, &mut tree)?;
@@ -75,7 +82,8 @@ fn compile_inner(
     keep: bool,
     sink: &mut dyn Sink,
 ) -> Result<(Run, Vec<Object>)> {
-    let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))?;
+    let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))
+        .map_err(|e| Selection::new(ws, None, envs).mark(e))?;
     if let Some(unknown) = envs
         .iter()
         .find(|e| !spec.environments.iter().any(|s| &&s.name == e))
@@ -95,7 +103,8 @@ fn compile_inner(
         validate::check_platform(&spec)
     }));
     stages::add_services_total(spec.environments.iter().map(|e| e.services.len()).sum());
-    let scopes = scopes(&spec, envs);
+    let selection = Selection::new(ws, Some(&spec), envs);
+    let scopes = selection.scopes();
     sink.scopes(&scopes);
     let mut files = 0;
     let mut kept = Vec::new();
@@ -214,12 +223,14 @@ fn compile_inner(
     let report = stages::time(Stage::Validate, || {
         report
             .diagnostics
-            .extend(admission::check(&spec, inventory));
+            .extend(admission::check(&spec, inventory, &|path| {
+                selection.concerns_path(path)
+            }));
         validate::finish(report)
     });
     // Nothing is emitted (let alone written) unless every object validates.
     if report.diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(Error::invalid(report.diagnostics, ws.sources.clone()));
+        return Err(selection.mark(Error::invalid(report.diagnostics, ws.sources.clone())));
     }
     if envs.is_empty() {
         // Platform-level: the Argo CD plugin's configuration (full renders only).
@@ -228,11 +239,13 @@ fn compile_inner(
         sink.files(vec![render::cmp_plugin::file(&[platform_file])]);
     }
     let run = Run {
-        spec,
         object_count,
         files,
-        warnings: report.diagnostics,
+        warnings: selection.apply(report.diagnostics, &ws.sources),
         scopes,
+        environments: selection.environments(),
+        clusters: selection.clusters(),
+        spec,
     };
     Ok((run, kept))
 }
@@ -242,28 +255,6 @@ fn compile_inner(
 /// the render waits for (if the process exits first, the system frees it at once).
 pub fn drop_in_background<T: Send + 'static>(value: T) {
     rayon::spawn(move || drop(value));
-}
-
-/// The directories under `generated/` a render of `envs` owns (`""`: all of it).
-fn scopes(spec: &PlatformSpec, envs: &[String]) -> Vec<String> {
-    if envs.is_empty() {
-        return vec![String::new()];
-    }
-    // The environments' directories, and the cluster files of their clusters
-    // (re-rendered whole: they cover every environment on the cluster).
-    let mut scopes: Vec<String> = envs.to_vec();
-    for c in &spec.clusters {
-        if spec
-            .environments_on(&c.name)
-            .any(|e| envs.contains(&e.name))
-        {
-            scopes.push(format!("{}/{}", render::argocd::DIR, c.name));
-            scopes.push(format!("{}/{}", render::CLUSTERS_DIR, c.name));
-            scopes.push(format!("{}/{}", render::VALUES_DIR, c.name));
-            scopes.push(render::terraform::file(&c.name));
-        }
-    }
-    scopes
 }
 
 /// About this many services' objects are in memory at once.
@@ -349,6 +340,8 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
         files: tree.files.len(),
         warnings: report.diagnostics,
         scopes: Vec::new(),
+        environments: 1,
+        clusters: 1,
     };
     Ok(Compiled { run, tree })
 }

@@ -45,6 +45,14 @@ pub struct Diagnostic {
     /// The whole line of `origin` must not be shown (a line that holds a
     /// secret-looking value in a file that is not valid TOML): the snippet masks it.
     pub redact_line: bool,
+    /// The environments the problem is in, when the stage that found it knows them
+    /// and neither `target` nor an overlay `origin` says it (a `calls` of
+    /// platform.toml to a service disabled in one environment). Empty: as `target`
+    /// and `origin` say, or the platform as a whole. See `selection`.
+    pub envs: Vec<String>,
+    /// A remark printed after the target (`= note: ...`): why a problem outside
+    /// what the run was asked for still counts (see `selection`).
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -59,6 +67,8 @@ impl Diagnostic {
             target: None,
             redact: false,
             redact_line: false,
+            envs: Vec::new(),
+            note: None,
         }
     }
 
@@ -97,6 +107,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
     /// Masks the value at the origin in snippets (for secret-looking values).
     pub fn redacted(mut self) -> Self {
         self.redact = true;
@@ -132,6 +147,34 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// Removes each diagnostic equal to the one before it but for `envs` (the same
+/// mistake in a shared layer, found once per environment), keeping the environments
+/// of both. `diags` is sorted ([`sort`]).
+pub fn dedup(diags: &mut Vec<Diagnostic>) {
+    diags.dedup_by(|later, kept| {
+        let same = Diagnostic {
+            envs: Vec::new(),
+            ..later.clone()
+        } == Diagnostic {
+            envs: Vec::new(),
+            ..kept.clone()
+        };
+        if same {
+            add_envs(kept, &later.envs);
+        }
+        same
+    });
+}
+
+/// Adds `envs` to the environments of `d` (kept sorted, without duplicates).
+pub fn add_envs(d: &mut Diagnostic, envs: &[String]) {
+    for e in envs {
+        if let Err(i) = d.envs.binary_search(e) {
+            d.envs.insert(i, e.clone());
+        }
+    }
+}
+
 /// The one masking rule, applied to every diagnostic as it is rendered, in every
 /// format: each secret-looking piece of the message, label, help and target
 /// (`secret_scan::mask_message`: a known secret shape, or a random-looking token) is
@@ -153,6 +196,9 @@ pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
     }
     if let Some(h) = d.help.as_mut() {
         mask(h);
+    }
+    if let Some(n) = d.note.as_mut() {
+        mask(n);
     }
     if let Some(t) = d.target.as_mut() {
         mask(&mut t.field);
@@ -435,6 +481,9 @@ fn render_human_footer(
         if let Some(t) = &d.target {
             let _ = writeln!(out, "{pad} = in: {}: {}", t.file, t.field);
         }
+        if let Some(note) = &d.note {
+            let _ = writeln!(out, "{pad} = {} {note}", p.wrap("1", "note:"));
+        }
         if let Some(help) = &d.help {
             let _ = writeln!(out, "{pad} = {} {help}", p.wrap("1", "help:"));
         }
@@ -543,6 +592,8 @@ struct JsonDiagnostic<'a> {
     generated_file: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 /// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
@@ -575,6 +626,7 @@ pub fn json_value(diags: &[Diagnostic], sources: &Sources) -> serde_json::Value 
                 help: d.help.as_deref(),
                 generated_file: d.target.as_ref().map(|t| t.file.as_str()),
                 field: d.target.as_ref().map(|t| t.field.as_str()),
+                note: d.note.as_deref(),
             }
         })
         .collect();
@@ -614,6 +666,10 @@ pub fn render_github_in(diags: &[Diagnostic], sources: &Sources, repo: &RepoPath
             gh_property(&format!("kgen {}", d.code))
         ));
         let mut msg = d.message.clone();
+        if let Some(n) = &d.note {
+            msg.push_str("\nnote: ");
+            msg.push_str(n);
+        }
         if let Some(h) = &d.help {
             msg.push_str("\nhelp: ");
             msg.push_str(h);
@@ -649,7 +705,12 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    // Closest by edit distance (a transposition counts once), if close enough.
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate a misspelt `name` is closest to, if one is close enough (by edit
+/// distance, a transposition counting once), for a "did you mean" of another shape.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = strsim::damerau_levenshtein(name, c);
@@ -658,7 +719,7 @@ pub fn did_you_mean<'a>(
             best = Some((d, c));
         }
     }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
+    best.map(|(_, c)| c)
 }
 
 #[cfg(test)]

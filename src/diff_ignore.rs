@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::diagnostic::did_you_mean;
+use crate::diagnostic::{closest, did_you_mean};
 use crate::error::{Error, Result};
 use crate::manifest_set::{Identity, Resource};
 
@@ -71,8 +71,12 @@ impl IgnoreRule {
         }
         for part in split_outside_brackets(text) {
             let Some((key, value)) = part.split_once('=') else {
-                let hint = did_you_mean(part.trim(), KEYS)
-                    .map(|d| format!(" ({d} with `={}`)", "VALUE"))
+                let word = part.trim();
+                if KEYS.contains(&word) {
+                    return Err(bad(format!("`{word}` needs a value: `{word}=VALUE`")));
+                }
+                let hint = closest(word, KEYS)
+                    .map(|k| format!(" (did you mean `{k}=VALUE`?)"))
                     .unwrap_or_default();
                 return Err(bad(format!("`{part}` is not `key=value`{hint}")));
             };
@@ -515,7 +519,22 @@ mod tests {
         let e = IgnoreRule::parse("knd=Deployment").unwrap_err().to_string();
         assert!(e.contains("unknown key `knd`; did you mean `kind`?"), "{e}");
         let e = IgnoreRule::parse("kind").unwrap_err().to_string();
-        assert!(e.contains("`kind` is not `key=value`"), "{e}");
+        assert!(
+            e.starts_with("--ignore `kind`: `kind` needs a value: `kind=VALUE`; a rule is"),
+            "{e}"
+        );
+        let e = IgnoreRule::parse("nmae").unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "--ignore `nmae`: `nmae` is not `key=value` (did you mean `name=VALUE`?); a rule is"
+            ),
+            "{e}"
+        );
+        let e = IgnoreRule::parse("Deployment").unwrap_err().to_string();
+        assert!(
+            e.starts_with("--ignore `Deployment`: `Deployment` is not `key=value`; a rule is"),
+            "{e}"
+        );
         let e = IgnoreRule::parse("field=spec..x").unwrap_err().to_string();
         assert!(e.contains("has an empty part"), "{e}");
         let e = IgnoreRule::parse("field=spec[a").unwrap_err().to_string();

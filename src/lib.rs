@@ -45,6 +45,7 @@ pub mod rules;
 pub mod schema_dir;
 pub mod schema_fast;
 pub mod secret_scan;
+pub mod selection;
 pub mod source;
 pub mod spanned;
 pub mod spec;

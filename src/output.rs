@@ -122,14 +122,18 @@ fn image_changes(u: &ops::bump_image::report::Update) -> Value {
         "environment": u.env,
         "overlay": u.overlay,
         "changed": u.changed(),
+        // `image` names the slot (`service` or `service/container`), as everything
+        // bump-image prints does; the image itself is `repository` (docs/cli.md).
         "changes": u.changes.iter().map(|c| json!({
             "image": c.name(),
             "service": c.service,
+            "repository": c.repository,
             "before": {"tag": c.before.tag, "digest": c.before.digest},
             "after": {"tag": c.after.tag, "digest": c.after.digest},
         })).collect::<Vec<_>>(),
-        "unchanged": u.unchanged.iter().map(|(name, v)| json!({
-            "image": name, "tag": v.tag, "digest": v.digest,
+        "unchanged": u.unchanged.iter().map(|x| json!({
+            "image": x.name, "repository": x.repository,
+            "tag": x.version.tag, "digest": x.version.digest,
         })).collect::<Vec<_>>(),
         "files": u.files,
         "written": u.rendered.as_ref().map(outcome_json),

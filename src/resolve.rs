@@ -159,7 +159,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     }));
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
-    r.diags.dedup();
+    crate::diagnostic::dedup(&mut r.diags);
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(r.diags, ws.sources.clone()));
@@ -186,6 +186,7 @@ fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
                 && last.label == d.label
             {
                 *more += 1;
+                crate::diagnostic::add_envs(last, &d.envs);
                 continue;
             }
         }
@@ -207,6 +208,16 @@ fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             d
         })
         .collect()
+}
+
+/// Says that `diags` are about `envs`, those that do not say already.
+fn tag_envs(diags: &mut [Diagnostic], envs: &[&str]) {
+    for d in diags.iter_mut().filter(|d| d.envs.is_empty()) {
+        let mut envs: Vec<String> = envs.iter().map(|e| e.to_string()).collect();
+        envs.sort();
+        envs.dedup();
+        d.envs = envs;
+    }
 }
 
 /// The usage error for a service that platform.toml does not define.
@@ -255,6 +266,15 @@ impl<'a> Resolver<'a> {
             self.refs.append(&mut refs);
             out.extend(result);
         }
+        out
+    }
+
+    /// Runs `f`; what it finds is about `envs` (`Diagnostic::envs`, for runs that
+    /// render some environments: see `selection`), unless it already says.
+    fn about<T>(&mut self, envs: &[&str], f: impl FnOnce(&mut Self) -> T) -> T {
+        let before = self.diags.len();
+        let out = f(self);
+        tag_envs(&mut self.diags[before..], envs);
         out
     }
 
@@ -333,6 +353,7 @@ impl<'a> Resolver<'a> {
                 .map(|(env_key, env_layer, cluster)| {
                     let mut r = Resolver::for_part(ws, pf);
                     let env = r.environment(&env_key.value, &env_key.span, env_layer, cluster);
+                    tag_envs(&mut r.diags, &[env_key.value.as_str()]);
                     (env, r.diags, r.refs)
                 })
                 .collect()

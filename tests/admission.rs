@@ -185,7 +185,7 @@ fn example_objects() -> (kgen::spec::PlatformSpec, Vec<Object>) {
 fn admission_of(spec: &kgen::spec::PlatformSpec, objects: &[Object]) -> Vec<String> {
     let mut inv = Inventory::default();
     inv.record(objects);
-    admission::check(spec, inv)
+    admission::check(spec, inv, &|_| true)
         .into_iter()
         .map(|d| {
             format!(

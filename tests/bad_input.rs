@@ -1010,6 +1010,30 @@ fn a_service_with_an_error_is_not_disabled_for_its_callers() {
     assert_eq!(found(&err), ["error[KG009] platform.toml:19:32"], "{err}");
 }
 
+/// A `calls` entry naming a service disabled in an environment is warned about at the
+/// entry, not the whole list (as the KG011 errors are; found by a newcomer).
+#[test]
+fn a_call_to_a_disabled_service_is_warned_about_at_its_entry() {
+    let text = MINIMAL.replace(
+        "port = 8080\n",
+        "port = 8080\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\ncalls = [\"db\", \"agent\"]\n\n[services.db]\nimage = \"acme/db\"\ntag = \"1.0.0\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n\n[services.agent]\nimage = \"acme/agent\"\ntag = \"1.0.0\"\nenabled = false\n",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "warning[KG011]: service `api` calls `agent`, which is disabled in environment `dev` (`enabled = false`): its calls will fail there
+  --> platform.toml:14:16
+   |
+14 | calls = [\"db\", \"agent\"]
+   |                ^^^^^^^ disabled in dev
+   = help: enable `agent` in dev, or remove it from `api`'s `calls` in that environment's overlay
+
+"
+    );
+}
+
 /// A template in a shared layer that is wrong in every environment is one error, not
 /// one per environment: the first environment's, saying how many more there were.
 #[test]

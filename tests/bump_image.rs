@@ -197,6 +197,50 @@ fn a_missing_overlay_file_is_created() {
     );
 }
 
+/// The first bump of a rendered environment that has no overlay creates it, and every
+/// file rendered for the environment changes (its header names the overlay): the
+/// summary counts them and says why; with an empty overlay committed first, the bump
+/// changes only what the image changes (docs/github-actions.md).
+#[test]
+fn creating_the_overlay_of_a_rendered_environment_says_every_header_changes() {
+    let c = Checkout::bare();
+    // Tags in platform.toml, so that dev is valid without an overlay.
+    let platform = c
+        .read("platform.toml")
+        .replace(
+            "image = \"kontaxa/aux-service\"",
+            "image = \"kontaxa/aux-service\"\ntag = \"2.0.0\"",
+        )
+        .replace(
+            "image = \"kontaxa/main-api\"",
+            "image = \"kontaxa/main-api\"\ntag = \"1.3.2\"",
+        );
+    c.write("platform.toml", &platform);
+    std::fs::remove_file(c.path("overlays/dev.toml")).unwrap();
+    let out = c.run(&["render", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // dev's 24 files and its ApplicationSet in the cluster's bootstrap.
+    assert_eq!(
+        stdout(&out),
+        "dev: main-api  1.3.2 → 1.4.1\n\
+         created overlays/dev.toml; rendered dev into generated/: 0 added, 25 changed, 0 removed\n\
+         note: overlays/dev.toml is new, so the header of every file rendered for dev now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n"
+    );
+
+    // The same with an empty overlay rendered first: only main-api's files change.
+    c.write("overlays/dev.toml", "");
+    assert!(c.run(&["render", "-q"]).status.success());
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "dev: main-api  1.3.2 → 1.4.2\n\
+         updated overlays/dev.toml; rendered dev into generated/: 0 added, 10 changed, 0 removed\n"
+    );
+}
+
 #[test]
 fn bumping_to_the_current_value_changes_nothing() {
     let c = Checkout::new();

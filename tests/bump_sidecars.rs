@@ -461,6 +461,48 @@ replicas = 1
     );
 }
 
+/// In `--format json`, `image` names the slot (`service` or `service/container`), as
+/// everything bump-image prints does, and `repository` the image (docs/cli.md).
+#[test]
+fn json_names_each_image_by_its_slot_and_repository() {
+    let p = platform();
+    assert_eq!(
+        p.kgen(&["bump-image", "api", "--env", "dev", "--tag", "1.2.0"])
+            .code,
+        0
+    );
+    let out = p.kgen(&[
+        "bump-image",
+        "--image",
+        "acme/api:1.2.0",
+        "--env",
+        "dev",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["summary"]["changes"],
+        serde_json::json!([{
+            "image": "api/migrate",
+            "service": "api",
+            "repository": "registry.example.com/acme/api",
+            "before": {"tag": "1.0.0", "digest": null},
+            "after": {"tag": "1.2.0", "digest": null},
+        }])
+    );
+    assert_eq!(
+        v["summary"]["unchanged"],
+        serde_json::json!([{
+            "image": "api",
+            "repository": "registry.example.com/acme/api",
+            "tag": "1.2.0",
+            "digest": null,
+        }])
+    );
+}
+
 #[test]
 fn github_outputs_summary_and_commit_name_the_container() {
     let p = platform();

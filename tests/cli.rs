@@ -200,6 +200,55 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     }
 }
 
+/// `completions --help` and docs/cli.md install PowerShell's completions the same
+/// way: appended to `$PROFILE`, which persists.
+#[test]
+fn completions_help_and_cli_md_agree_on_powershell() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kgen_in(dir.path(), &["completions", "--help"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let help = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("PowerShell: `kgen completions powershell >> $PROFILE` (every new session; `kgen completions powershell | Out-String | Invoke-Expression` loads it in this one only)."),
+        "{help}"
+    );
+    let doc = std::fs::read_to_string(common::repo_root().join("docs/cli.md")).unwrap();
+    assert!(
+        doc.contains("kgen completions powershell >> $PROFILE              # PowerShell, every new session\n"),
+        "docs/cli.md"
+    );
+}
+
+/// `render --help` says what `--check` lists, foreign files included
+/// (docs/cli.md#kgen-render---check), and so do the man page and completions made
+/// from it.
+#[test]
+fn render_check_help_names_every_kind_of_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kgen_in(dir.path(), &["render", "--help"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "      --check\n          Write nothing; exit 1 listing every stale, missing, extra or foreign file (foreign: a manifest kgen did not write, in a directory Argo CD deploys)\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = kgen_in(dir.path(), &["man", "--dir", "man"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page = std::fs::read_to_string(dir.path().join("man/kgen-render.1")).unwrap();
+    assert!(
+        page.contains("stale, missing, extra or foreign file"),
+        "{page}"
+    );
+    let out = kgen_in(dir.path(), &["completions", "fish"]);
+    assert!(
+        out.stdout.contains("stale, missing, extra or foreign file"),
+        "{}",
+        out.stdout
+    );
+}
+
 // ------------------------------------------------------------------ terminal
 
 #[test]

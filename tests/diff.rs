@@ -1787,7 +1787,8 @@ Changed ({n}):
     // Bad rules: exit 2, with what was meant.
     for (rule, says) in [
         ("knd=Deployment", "unknown key `knd`; did you mean `kind`?"),
-        ("kind", "`kind` is not `key=value`"),
+        ("kind", "`kind` needs a value: `kind=VALUE`;"),
+        ("nmae", "`nmae` is not `key=value` (did you mean `name=VALUE`?);"),
         ("field=spec[x", "field path `spec[x` has an unclosed `[`"),
         (
             "kind=Deploymnet",

@@ -95,7 +95,7 @@ fn all_at_once(ws: &kgen::Workspace) -> String {
     inventory.record(&objects);
     report
         .diagnostics
-        .extend(kgen::admission::check(&spec, inventory));
+        .extend(kgen::admission::check(&spec, inventory, &|_| true));
     let report = kgen::validate::finish(report);
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return render_human(&report.diagnostics, &ws.sources, false);

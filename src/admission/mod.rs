@@ -57,8 +57,14 @@ struct Footprint {
     objects: Vec<(String, String, String, String)>,
 }
 
-/// Runs every check; diagnostics are sorted by the caller.
-pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
+/// Runs every check; diagnostics are sorted by the caller. `focus` says which files
+/// (paths under `generated/`) the run renders: the errors are of every file, the
+/// warnings (KG306) of these (see `selection`).
+pub fn check(
+    spec: &PlatformSpec,
+    mut inv: Inventory,
+    focus: &(dyn Fn(&str) -> bool + Sync),
+) -> Vec<Diagnostic> {
     let (apps, out) = {
         let mut c = Checker::new(spec, &inv);
         (c.applications(), c.out)
@@ -103,7 +109,7 @@ pub fn check(spec: &PlatformSpec, mut inv: Inventory) -> Vec<Diagnostic> {
                 },
                 || {
                     let mut out = Vec::new();
-                    c.namespaces_and_crds(&apps, &deployed, &mut out);
+                    c.namespaces_and_crds(&apps, &deployed, focus, &mut out);
                     out
                 },
             )

@@ -11,11 +11,14 @@ use crate::rules;
 use crate::workspace::GENERATED_DIR;
 
 impl Checker<'_> {
-    /// Namespaces exist before the objects in them; CRDs before their resources.
+    /// Namespaces exist before the objects in them; CRDs before their resources (a
+    /// warning, about the objects `focus` keeps: each missing CRD is reported at the
+    /// first of them, with the bootstraps of those).
     pub(super) fn namespaces_and_crds(
         &self,
         apps: &[App],
         deployed: &[Deployed],
+        focus: &(dyn Fn(&str) -> bool + Sync),
         out: &mut Vec<Diagnostic>,
     ) {
         // (group, kind) → the first object and Application, and every bootstrap missing it.
@@ -100,7 +103,7 @@ impl Checker<'_> {
                 }
                 let installed = crds.contains(&(e.group().to_string(), e.kind().to_string()))
                     || crd_groups.contains(e.group());
-                if !installed {
+                if !installed && focus(e.path()) {
                     missing_crds
                         .entry((e.group().to_string(), e.kind().to_string()))
                         .or_insert_with(|| (a, i, BTreeSet::new()))

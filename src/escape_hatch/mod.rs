@@ -281,7 +281,7 @@ impl<'w> Hatch<'w> {
             ));
         }
         crate::diagnostic::sort(&mut out);
-        out.dedup();
+        crate::diagnostic::dedup(&mut out);
         out
     }
 }

@@ -16,9 +16,9 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::lock::CheckoutLock;
 use crate::ops::bump_image::images::{
-    check_env, check_service, containers_of, effective, overlay_version,
+    check_env, check_service, containers_of, effective, overlay_version, repository,
 };
-use crate::ops::bump_image::report::{ImageVersion, Update};
+use crate::ops::bump_image::report::{Unchanged, Update};
 use crate::ops::bump_image::transaction::{self, platform_dir};
 use crate::ops::bump_image::{ImageSlot, Kind};
 use crate::overlay_edit::{Edit, Field};
@@ -53,7 +53,7 @@ impl Promotion {
             .changes
             .iter()
             .map(|c| c.name().len())
-            .chain(u.unchanged.iter().map(|(s, _)| s.len()))
+            .chain(u.unchanged.iter().map(|x| x.name.len()))
             .chain(self.skipped.iter().map(|(s, _)| s.len()))
             .max()
             .unwrap_or(0);
@@ -66,8 +66,11 @@ impl Promotion {
                 c.after
             ));
         }
-        for (s, v) in &u.unchanged {
-            out.push_str(&format!("  {s:width$}  {v} (already equal)\n"));
+        for x in &u.unchanged {
+            out.push_str(&format!(
+                "  {:width$}  {} (already equal)\n",
+                x.name, x.version
+            ));
         }
         for (s, why) in &self.skipped {
             out.push_str(&format!("  {s:width$}  skipped: {why}\n"));
@@ -137,7 +140,7 @@ pub fn promote(
         .collect();
 
     let mut edits = Vec::new();
-    let mut unchanged: Vec<(String, ImageVersion)> = Vec::new();
+    let mut unchanged: Vec<Unchanged> = Vec::new();
     let mut skipped = Vec::new();
     for slot in &slots {
         let (service, container) = (&slot.service, slot.container.as_ref());
@@ -151,7 +154,11 @@ pub fn promote(
             continue;
         }
         if source == target {
-            unchanged.push((slot.to_string(), source));
+            unchanged.push(Unchanged {
+                name: slot.to_string(),
+                version: source,
+                repository: repository(&ws, &opts.to, service, container),
+            });
             continue;
         }
         let pinned = overlay_version(&ws, &opts.to, service, container);

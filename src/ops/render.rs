@@ -63,8 +63,8 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
         write::apply_pending(&dir, &to_write, &comparison)
     })?;
     let summary = RenderSummary {
-        environments: run.spec.environments.len(),
-        clusters: run.spec.clusters.len(),
+        environments: run.environments,
+        clusters: run.clusters,
         objects: run.object_count,
         files: run.files,
         outcome,
@@ -122,7 +122,7 @@ pub struct CheckSummary {
 }
 
 impl CheckSummary {
-    /// One line per stale, missing or extra file, then a verdict.
+    /// One line per stale, missing, extra or foreign file, then a verdict.
     pub fn report(&self) -> String {
         let c = &self.comparison;
         let mut out = String::new();

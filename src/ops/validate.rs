@@ -137,7 +137,7 @@ pub fn validate_platform(
     }
     Ok(Summary {
         objects: compiled.run.object_count,
-        sources_count: compiled.run.spec.environments.len(),
+        sources_count: compiled.run.environments,
         noun: "environment",
         warnings,
         sources: ws.sources.clone(),

@@ -150,13 +150,14 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             let declared = self.platform_file().clusters.get_key_value(*cluster);
-            let spec = match declared {
-                Some((key, layer)) => self.declared_cluster(key, layer, envs),
+            // What is wrong in a cluster is about its environments.
+            let spec = self.about(envs, |r| match declared {
+                Some((key, layer)) => r.declared_cluster(key, layer, envs),
                 None => {
                     let env = envs[0];
-                    self.implicit_cluster(env, &placements[env])
+                    r.implicit_cluster(env, &placements[env])
                 }
-            };
+            });
             out.push(spec);
         }
         self.check_destinations(&out);

@@ -108,37 +108,48 @@ impl<'a> Resolver<'a> {
             clusters: clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
             unchecked: BTreeSet::new(),
         };
+        // The environments each cluster hosts: what is wrong in a cluster's own
+        // parts is about them.
+        let mut hosted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for e in envs {
+            hosted.entry(e.cluster.as_str()).or_default().push(&e.name);
+        }
         for r in std::mem::take(&mut self.refs) {
             let Some(cluster) = c.clusters.get(r.cluster.as_str()).copied() else {
                 continue;
             };
-            match &r.target {
-                Target::StorageClass(name) => {
-                    self.reference(&mut c, cluster, Kind::StorageClass, name, &r.origin);
-                }
-                Target::PriorityClass(name) => {
-                    self.reference(&mut c, cluster, Kind::PriorityClass, name, &r.origin);
-                }
-                Target::Placement {
-                    who,
-                    node_selector,
-                    tolerations,
-                    written,
-                    tolerations_origin,
-                } => {
-                    let tolerations_checked: &[Toleration] =
-                        if *written { tolerations } else { &[] };
-                    let at = tolerations_origin.as_ref().unwrap_or(&r.origin);
-                    self.check_taint_keys(cluster, who, tolerations_checked, at);
-                    self.check_placement(cluster, who, node_selector, &[], tolerations, &r.origin)
-                }
-            }
+            let on = hosted.get(r.cluster.as_str()).cloned().unwrap_or_default();
+            self.about(&on, |s| s.cluster_reference(&mut c, cluster, &r));
         }
         for env in envs {
             let Some(cluster) = c.clusters.get(env.cluster.as_str()).copied() else {
                 continue;
             };
-            self.env_references(&mut c, cluster, env);
+            self.about(&[&env.name], |s| s.env_references(&mut c, cluster, env));
+        }
+    }
+
+    /// A reference of a cluster's own parts (its monitoring stack, its add-ons).
+    fn cluster_reference(&mut self, c: &mut Checker<'_>, cluster: &ClusterSpec, r: &BaselineRef) {
+        match &r.target {
+            Target::StorageClass(name) => {
+                self.reference(c, cluster, Kind::StorageClass, name, &r.origin);
+            }
+            Target::PriorityClass(name) => {
+                self.reference(c, cluster, Kind::PriorityClass, name, &r.origin);
+            }
+            Target::Placement {
+                who,
+                node_selector,
+                tolerations,
+                written,
+                tolerations_origin,
+            } => {
+                let tolerations_checked: &[Toleration] = if *written { tolerations } else { &[] };
+                let at = tolerations_origin.as_ref().unwrap_or(&r.origin);
+                self.check_taint_keys(cluster, who, tolerations_checked, at);
+                self.check_placement(cluster, who, node_selector, &[], tolerations, &r.origin)
+            }
         }
     }
 

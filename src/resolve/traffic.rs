@@ -144,12 +144,15 @@ impl<'a> Resolver<'a> {
         let mut serviceless = Vec::new();
         for svc in &env.services {
             for callee in &svc.calls {
+                // At the entry, as the errors below (the whole list when the
+                // entry's place is not known).
+                let origin = svc
+                    .origins
+                    .get(&format!("calls.{callee}"))
+                    .or_else(|| svc.origins.get("calls"))
+                    .cloned();
                 if !enabled.contains(callee.as_str()) {
-                    found.push((
-                        svc.origins.get("calls").cloned(),
-                        svc.name.clone(),
-                        callee.clone(),
-                    ));
+                    found.push((origin, svc.name.clone(), callee.clone()));
                     continue;
                 }
                 // A callee with errors of its own is not in `env.services`.
@@ -159,11 +162,6 @@ impl<'a> Resolver<'a> {
                 else {
                     continue;
                 };
-                let origin = svc
-                    .origins
-                    .get(&format!("calls.{callee}"))
-                    .or_else(|| svc.origins.get("calls"))
-                    .cloned();
                 serviceless.push((origin, svc.name.clone(), callee.clone(), why));
             }
         }
@@ -193,6 +191,7 @@ impl<'a> Resolver<'a> {
                     env.name
                 ),
             )
+            .label(format!("disabled in {}", env.name))
             .help(format!(
                 "enable `{callee}` in {}, or remove it from `{caller}`'s `calls` in that environment's overlay",
                 env.name

@@ -570,6 +570,8 @@ pub fn to_diagnostic(f: Finding, origin: Option<Origin>, file: String) -> Diagno
         }),
         redact: f.redact,
         redact_line: false,
+        envs: Vec::new(),
+        note: None,
     }
 }
 
@@ -617,7 +619,10 @@ fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             field,
         );
         match index.get(&key) {
-            Some(&i) => envs[i].push(env),
+            Some(&i) => {
+                envs[i].push(env);
+                crate::diagnostic::add_envs(&mut out[i], &d.envs);
+            }
             None => {
                 index.insert(key, out.len());
                 out.push(d);

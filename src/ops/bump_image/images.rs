@@ -109,6 +109,19 @@ pub(crate) fn effective(
     version_in(&layers(ws, env, service), container).0
 }
 
+/// The full repository (the platform registry applied) of an image in `env`: the
+/// service's own, or its sidecar's or init container's; None when no layer names one.
+pub(crate) fn repository(
+    ws: &Workspace,
+    env: &str,
+    service: &str,
+    container: Option<&ContainerRef>,
+) -> Option<String> {
+    version_in(&layers(ws, env, service), container)
+        .1
+        .map(|image| full_repository(ws, &image))
+}
+
 /// The tag and digest written in the environment's overlay itself.
 pub(crate) fn overlay_version(
     ws: &Workspace,

@@ -16,8 +16,10 @@ pub(crate) mod transaction;
 use std::fmt;
 use std::path::Path;
 
-use self::images::{check_container, check_env, check_service, effective, matching_slots};
-use self::report::Update;
+use self::images::{
+    check_container, check_env, check_service, effective, matching_slots, repository,
+};
+use self::report::{Unchanged, Update};
 use self::transaction::{platform_dir, update};
 use crate::error::{Error, Result};
 use crate::image_ref;
@@ -175,7 +177,11 @@ pub fn bump_image(
             )));
         }
         if slot_edits.is_empty() {
-            unchanged.push((slot.to_string(), before));
+            unchanged.push(Unchanged {
+                name: slot.to_string(),
+                version: before,
+                repository: repository(&ws, &opts.env, service, container),
+            });
         } else {
             edits.extend(slot_edits);
         }

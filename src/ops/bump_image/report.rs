@@ -67,6 +67,19 @@ pub struct ServiceChange {
     /// Effective version before (overlay, else platform.toml), and after.
     pub before: ImageVersion,
     pub after: ImageVersion,
+    /// The image's full repository in the environment (the platform registry applied);
+    /// None when no layer names one.
+    pub repository: Option<String>,
+}
+
+/// An image already at the version asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchanged {
+    /// `service`, or `service/container` for a sidecar or init container.
+    pub name: String,
+    pub version: ImageVersion,
+    /// The image's full repository in the environment, as [`ServiceChange::repository`].
+    pub repository: Option<String>,
 }
 
 impl ServiceChange {
@@ -86,9 +99,8 @@ pub struct Update {
     pub overlay_created: bool,
     /// Services whose image changed, in request order.
     pub changes: Vec<ServiceChange>,
-    /// Images that were already the requested one (`service` or
-    /// `service/container`), with it.
-    pub unchanged: Vec<(String, ImageVersion)>,
+    /// Images that were already the requested one.
+    pub unchanged: Vec<Unchanged>,
     /// Every file written or removed, relative to the platform directory, sorted.
     pub files: Vec<String>,
     /// What happened in `generated/` (None with `--no-render` or when nothing changed).
@@ -112,7 +124,7 @@ impl Update {
             .changes
             .iter()
             .map(|c| c.name().len())
-            .chain(self.unchanged.iter().map(|(s, _)| s.len()))
+            .chain(self.unchanged.iter().map(|u| u.name.len()))
             .max()
             .unwrap_or(0);
         for c in &self.changes {
@@ -124,10 +136,10 @@ impl Update {
                 c.after
             ));
         }
-        for (s, v) in &self.unchanged {
+        for u in &self.unchanged {
             out.push_str(&format!(
-                "{}: {s:width$}  already at {v}, nothing to do\n",
-                self.env
+                "{}: {:width$}  already at {}, nothing to do\n",
+                self.env, u.name, u.version
             ));
         }
         out.push_str(&self.footer());
@@ -150,13 +162,23 @@ impl Update {
             self.overlay
         ));
         match &self.rendered {
-            Some(o) => out.push_str(&format!(
-                "; rendered {} into generated/: {} added, {} changed, {} removed\n",
-                self.env,
-                o.added.len(),
-                o.changed.len(),
-                o.removed.len()
-            )),
+            Some(o) => {
+                out.push_str(&format!(
+                    "; rendered {} into generated/: {} added, {} changed, {} removed\n",
+                    self.env,
+                    o.added.len(),
+                    o.changed.len(),
+                    o.removed.len()
+                ));
+                // The header of every file rendered for the environment names its
+                // overlay (docs/output.md): a new overlay changes them all.
+                if self.overlay_created && !o.changed.is_empty() {
+                    out.push_str(&format!(
+                        "note: {} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n",
+                        self.overlay, self.env
+                    ));
+                }
+            }
             None => out.push_str(" (not rendered: run `kgen render` before committing)\n"),
         }
         if let Some(c) = &self.commit {
@@ -172,7 +194,7 @@ impl Update {
     /// True when a sidecar's or init container's image is among the rows.
     fn names_containers(&self) -> bool {
         self.changes.iter().any(|c| c.container.is_some())
-            || self.unchanged.iter().any(|(s, _)| s.contains('/'))
+            || self.unchanged.iter().any(|u| u.name.contains('/'))
     }
 
     /// `previous` / `current` outputs: the version for one service's own image,
@@ -190,7 +212,7 @@ impl Update {
         rows.extend(
             self.unchanged
                 .iter()
-                .map(|(s, v)| (s.clone(), v.to_string())),
+                .map(|u| (u.name.clone(), u.version.to_string())),
         );
         if rows.len() == 1 && !self.names_containers() {
             rows.remove(0).1
@@ -233,8 +255,8 @@ impl Update {
                 c.after
             ));
         }
-        for (s, v) in &self.unchanged {
-            md.push_str(&format!("| `{s}` | `{v}` | unchanged |\n"));
+        for u in &self.unchanged {
+            md.push_str(&format!("| `{}` | `{}` | unchanged |\n", u.name, u.version));
         }
         md.push('\n');
         if self.changed() {

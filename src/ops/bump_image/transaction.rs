@@ -16,8 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::images::effective;
-use super::report::{commit_message, ImageVersion, ServiceChange, Update};
+use super::images::{effective, repository};
+use super::report::{commit_message, ServiceChange, Unchanged, Update};
 use super::Kind;
 use crate::compile::compile;
 use crate::diagnostic::Diagnostic;
@@ -107,7 +107,7 @@ pub(crate) fn update(
     ws: &Workspace,
     env: &str,
     edits: &[Edit],
-    unchanged: Vec<(String, ImageVersion)>,
+    unchanged: Vec<Unchanged>,
     kind: Kind<'_>,
     render: bool,
     commit: bool,
@@ -173,6 +173,7 @@ pub(crate) fn update(
             container: a.container.clone(),
             before: effective(ws, env, &a.service, c),
             after: effective(&new_ws, env, &a.service, c),
+            repository: repository(&new_ws, env, &a.service, c),
         });
     }
     result.warnings = compiled.run.warnings.clone();

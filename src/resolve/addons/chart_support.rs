@@ -122,7 +122,7 @@ impl Resolver<'_> {
                                 .join(", ")
                         ),
                     };
-                    self.error(
+                    let d = self.error(
                         rules::INVALID_VALUE,
                         origin,
                         format!(
@@ -135,6 +135,8 @@ impl Resolver<'_> {
                     .help(format!(
                         "remove `api_version = \"v1beta1\"`: kgen then writes `v1`, which the operator serves since v0.16{again}"
                     ));
+                    d.envs = envs.iter().map(|e| e.to_string()).collect();
+                    d.envs.sort();
                 }
             }
         }
