@@ -372,7 +372,7 @@ fn schema_of(
     let builtin = schema::builtin(api, kind);
     if let Some(b) = builtin.filter(|b| b.source == schema::Source::Core) {
         return match schema::validator(b) {
-            Ok(v) => schema::findings(object, api, kind, v.problems(object)),
+            Ok(v) => schema::findings(object, api, kind, v.problems_static(object)),
             Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::root(), e)],
         };
     }

@@ -92,6 +92,9 @@ pub struct StrictValidator {
     /// The schema declares defaults or list-map keys, so instances are prepared
     /// (defaulted, checked for duplicate keys) on a copy before validation.
     prepare: bool,
+    /// The quick walk compiled, for a validator of the process's lifetime (see
+    /// [`StrictValidator::problems_static`]).
+    plan: OnceLock<schema_fast::Plan>,
 }
 
 impl fmt::Debug for StrictValidator {
@@ -265,6 +268,7 @@ impl StrictValidator {
             validator: OnceLock::new(),
             walked: AtomicUsize::new(0),
             prepare,
+            plan: OnceLock::new(),
         };
         v.compiled()?;
         Ok(v)
@@ -292,6 +296,7 @@ impl StrictValidator {
             validator: OnceLock::new(),
             walked: AtomicUsize::new(0),
             prepare,
+            plan: OnceLock::new(),
         }
     }
 
@@ -325,6 +330,18 @@ impl StrictValidator {
         self.problems_with(object, walk)
     }
 
+    /// [`StrictValidator::problems`] for a validator that lives as long as the process
+    /// (kgen's built-in kinds): the quick walk's schema nodes are compiled once
+    /// ([`schema_fast::Plan`]) and tried on every instance, cheaper than the compiled
+    /// validator, which then only reports the problems of an instance the plan does
+    /// not pass. The outcome is the same as [`StrictValidator::problems`]'.
+    pub fn problems_static(&'static self, object: &Value) -> Vec<Problem> {
+        let plan = self
+            .plan
+            .get_or_init(|| schema_fast::Plan::new(&self.schema, self.defs));
+        self.problems_in(object, Quick::Plan(plan))
+    }
+
     /// The problems as the compiled validator alone finds them, without the quick
     /// walk: the oracle [`StrictValidator::problems`] is tested against.
     #[cfg(test)]
@@ -354,6 +371,14 @@ impl StrictValidator {
         }
     }
 
+    /// Whether the compiled quick walk passes `object` (as it stands, not prepared).
+    #[cfg(test)]
+    pub(crate) fn plan_passes(&'static self, object: &Value) -> bool {
+        self.plan
+            .get_or_init(|| schema_fast::Plan::new(&self.schema, self.defs))
+            .certainly_valid(object)
+    }
+
     /// Whether the quick walk passes `object` (as it stands, not prepared).
     #[cfg(test)]
     pub(crate) fn quick_passes(&self, object: &Value) -> bool {
@@ -361,6 +386,10 @@ impl StrictValidator {
     }
 
     fn problems_with(&self, object: &Value, quick: bool) -> Vec<Problem> {
+        self.problems_in(object, if quick { Quick::Walk } else { Quick::No })
+    }
+
+    fn problems_in(&self, object: &Value, quick: Quick<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         let prepared;
         let instance = if self.prepare {
@@ -383,7 +412,12 @@ impl StrictValidator {
         }
         // The compiled validator only for an instance the quick walk does not pass:
         // its verdict `valid` is the validator's (see `schema_fast`).
-        if !(quick && schema_fast::certainly_valid(&self.schema, self.defs, instance)) {
+        let certain = match quick {
+            Quick::No => false,
+            Quick::Walk => schema_fast::certainly_valid(&self.schema, self.defs, instance),
+            Quick::Plan(plan) => plan.certainly_valid(instance),
+        };
+        if !certain {
             match self.compiled() {
                 Ok(validator) => {
                     if !validator.is_valid(instance) {
@@ -401,6 +435,13 @@ impl StrictValidator {
         problems.dedup();
         problems
     }
+}
+
+/// How an instance is tried before the compiled validator.
+enum Quick<'p> {
+    No,
+    Walk,
+    Plan(&'p schema_fast::Plan),
 }
 
 // ---------------------------------------------------------------------------

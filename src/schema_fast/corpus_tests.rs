@@ -4,7 +4,8 @@
 //! unknown fields, missing fields, bad names and labels, out-of-range numbers,
 //! duplicates). For each, the problems found with the quick walk
 //! ([`StrictValidator::problems`]) must equal those of the compiled validator alone
-//! ([`StrictValidator::problems_compiled`], the path before the quick walk).
+//! ([`StrictValidator::problems_compiled`], the path before the quick walk); and
+//! the walk compiled ([`super::Plan`]) must pass exactly what the walk passes.
 
 use std::path::{Path, PathBuf};
 
@@ -176,6 +177,19 @@ fn the_quick_walk_finds_what_the_compiled_validator_finds() {
             let quick = v.problems_walked(case);
             let compiled = v.problems_compiled(case);
             assert_eq!(quick, compiled, "{} ({kind}): {case}", path.display());
+            // The compiled plan answers what the walk answers, and so finds the same.
+            assert_eq!(
+                v.plan_passes(case),
+                v.quick_passes(case),
+                "{} ({kind}): {case}",
+                path.display()
+            );
+            assert_eq!(
+                v.problems_static(case),
+                compiled,
+                "{} ({kind})",
+                path.display()
+            );
             broken += usize::from(!compiled.is_empty());
             quick_passes += usize::from(v.quick_passes(case));
         }

@@ -29,6 +29,9 @@ use crate::names;
 use crate::schema_dir::{is_base64, OBJECT_META_PATTERNS};
 use crate::validate::FxHasher;
 
+mod plan;
+pub use plan::Plan;
+
 /// Where `#/$defs/<name>` references resolve for a root schema kept without its
 /// definitions (kgen's built-in schemas, parsed one definition at a time). `name` is
 /// taken as written: a store must hold no name with `/`, `~` or `%`, which a JSON

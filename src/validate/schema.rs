@@ -195,7 +195,7 @@ pub fn builtin_findings(object: &Value) -> Vec<Finding> {
         Err(findings) => findings,
         Ok((api_version, kind)) => match builtin(api_version, kind) {
             Some(b) => match validator(b) {
-                Ok(v) => findings(object, api_version, kind, v.problems(object)),
+                Ok(v) => findings(object, api_version, kind, v.problems_static(object)),
                 Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::root(), e)],
             },
             None => vec![unknown_kind(api_version, kind, false)],
