@@ -301,6 +301,9 @@ impl<'a> Resolver<'a> {
                     json_key: s.json_key.as_ref().map(|j| j.value.clone()),
                 });
             }
+            if !list.value.is_empty() && layers.pick(|l| l.iam_role.as_ref()).is_none() {
+                self.csi_secrets_without_role(name, env, &list.origin);
+            }
         }
 
         let run_as_user = match layers.pick(|l| l.run_as_user.as_ref()) {
