@@ -1058,6 +1058,80 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// One claim serves every pod of a `deployment` or `worker`: a ReadWriteOnce claim
+/// only on one node, a ReadWriteOncePod claim only one pod. Refused wherever more than
+/// one pod can run (`replicas`, which defaults to 2, or `autoscaling.max`).
+#[test]
+fn a_claim_one_node_or_pod_uses_shared_by_several_pods() {
+    let err = fails(
+        &service(
+            r#"port = 8080
+volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG019]: volume `data` is one ReadWriteOnce claim shared by up to 2 pods of this deployment in environment `dev`: it attaches to one node at a time (as an EBS volume does), so pods scheduled on other nodes would wait on Multi-Attach errors
+  --> platform.toml:13:47
+   |
+13 | volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+   |                                               ^^^^^^^^^^^^^^^^
+   = help: run one replica (`replicas = 1`, and no `autoscaling` or `autoscaling.max = 1`; with `rollout.strategy = "recreate"` a new pod does not wait for the old one's volume), give the claim a `ReadWriteMany` storage class such as EFS (`access_mode = "ReadWriteMany"`), or make the service a `statefulset`, whose pods get a claim each
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // A worker that autoscales to 5 pods, with a ReadWriteOncePod claim.
+    let err = fails(
+        &service(
+            r#"kind = "worker"
+autoscaling = { max = 5 }
+volumes = { data = { mount = "/data", claim = { size = "1Gi", access_mode = "ReadWriteOncePod" } } }
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG019]: volume `data` is one ReadWriteOncePod claim shared by up to 5 pods of this worker in environment `dev`: only one pod at a time can use it: the others would never start\n  --> platform.toml:14:47\n"),
+        "{err}"
+    );
+    // Judged per environment: one pod in dev, three in prod (an overlay).
+    let two = service(
+        r#"replicas = 1
+volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#,
+    ) + "\n[environments.prod]\ncluster = \"https://prod.example.com\"\n";
+    let err = fails(&two, &[("prod", "[services.api]\nreplicas = 3\n")]);
+    assert!(
+        err.starts_with("error[KG019]: volume `data` is one ReadWriteOnce claim shared by up to 3 pods of this deployment in environment `prod`"),
+        "{err}"
+    );
+    assert!(err.contains("error: 1 error and"), "{err}");
+}
+
+/// What a shared claim can serve: one pod, a ReadWriteMany or ReadOnlyMany claim, a
+/// claim per pod (a StatefulSet), or every pod held on one node.
+#[test]
+fn a_claim_its_pods_can_share() {
+    let volume = r#"volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#;
+    for body in [
+        format!("replicas = 1\n{volume}"),
+        format!("replicas = 3\nautoscaling = {{ max = 1 }}\n{volume}"),
+        format!("kind = \"statefulset\"\nreplicas = 3\n{volume}"),
+        format!("node_selector = {{ \"kubernetes.io/hostname\" = \"ip-10-0-1-23.eu-west-1.compute.internal\" }}\n{volume}"),
+        "volumes = { data = { mount = \"/data\", claim = { size = \"1Gi\", access_mode = \"ReadWriteMany\" } } }\n".to_string(),
+        "volumes = { data = { mount = \"/data\", read_only = true, claim = { size = \"1Gi\", access_mode = \"ReadOnlyMany\" } } }\n".to_string(),
+    ] {
+        let p = common::Platform::new(&service(&body), &[]);
+        let out = p.kgen(&["validate"]);
+        assert!(!out.stderr.contains("KG019"), "{body}\n{}", out.stderr);
+        assert_eq!(out.code, 0, "{body}\n{}", out.stderr);
+    }
+}
+
 #[test]
 fn volume_with_empty_dir_and_claim() {
     let err = fails(
@@ -1112,6 +1186,7 @@ fn claim_size_that_is_no_quantity() {
         &service(
             r#"port = 8080
 volumes = { data = { mount = "/data", claim = { size = "10GB" } } }
+replicas = 1
 "#,
         ),
         &[],
