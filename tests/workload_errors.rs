@@ -576,6 +576,97 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// What `recreate` and `on-delete` have no use for is refused at its value, not
+/// dropped: a rolling update's `partition`, `max_surge` and `max_unavailable`.
+#[test]
+fn rollout_settings_the_strategy_cannot_use() {
+    let err = fails(
+        &service(
+            r#"kind = "statefulset"
+rollout = { strategy = "on-delete", partition = 1 }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG019]: `rollout.partition` has no use with `strategy = "on-delete"`: a pod is replaced only when it is deleted, so no rolling update holds pods back or replaces several at once
+  --> platform.toml:13:49
+   |
+13 | rollout = { strategy = "on-delete", partition = 1 }
+   |                                                 ^
+   = help: remove `partition`, or roll out with `strategy = "rolling"` (the default), which keeps the pods with an ordinal below `partition` at the old version
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let err = fails(
+        &service(
+            r#"kind = "daemonset"
+rollout = { strategy = "on-delete", max_surge = 1, max_unavailable = 0 }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("error") || l.starts_with("  -->"))
+            .collect::<Vec<_>>(),
+        [
+            "error[KG019]: `rollout.max_surge` has no use with `strategy = \"on-delete\"`: a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
+            "  --> platform.toml:13:49",
+            "error[KG019]: `rollout.max_unavailable` has no use with `strategy = \"on-delete\"`: a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
+            "  --> platform.toml:13:70",
+            "error: 2 errors and 0 warnings; nothing was written",
+        ]
+    );
+    let err = fails(
+        &service(
+            r#"rollout = { strategy = "recreate", max_unavailable = 1 }
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG019]: `rollout.max_unavailable` has no use with `strategy = \"recreate\"`: every old pod stops before the new ones start, so nothing surges or is counted unavailable\n  --> platform.toml:12:54\n"),
+        "{err}"
+    );
+}
+
+/// A setting written below the layer that chose the strategy is left out, not refused:
+/// an overlay cannot remove the service's `max_surge` when it switches one environment
+/// to `recreate`, and `[defaults]` is every kind's.
+#[test]
+fn rollout_settings_below_the_strategy_are_left_out() {
+    let text = service(
+        r#"rollout = { max_surge = 1, max_unavailable = 0 }
+"#,
+    )
+    .replace("[services.api]", "[defaults]\nrollout = { partition = 1 }\n\n[services.api]")
+    + "\n[services.db]\nkind = \"statefulset\"\nimage = \"acme/db\"\ntag = \"1.0.0\"\nrollout = { strategy = \"on-delete\" }\n";
+    let p = common::Platform::new(
+        &text,
+        &[(
+            "dev",
+            "[services.api]\nrollout = { strategy = \"recreate\" }\n",
+        )],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let deployment = p.read("generated/dev/api/deployment.yaml");
+    assert!(
+        deployment.contains("  strategy:\n    type: Recreate\n"),
+        "{deployment}"
+    );
+    assert!(!deployment.contains("rollingUpdate"), "{deployment}");
+    let statefulset = p.read("generated/dev/db/statefulset.yaml");
+    assert!(
+        statefulset.contains("  updateStrategy:\n    type: OnDelete\n"),
+        "{statefulset}"
+    );
+    assert!(!statefulset.contains("partition"), "{statefulset}");
+}
+
 #[test]
 fn partition_on_a_deployment() {
     let err = fails(
