@@ -288,6 +288,66 @@ fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
         .unwrap_or_default()
 }
 
+/// What [`repaired`] left out of a file. What a later stage finds there follows from
+/// the errors that made it leave them out (an `autoscaling` whose mistyped `max` was
+/// left out has no `max`), so it is not reported again; what it finds next to them is
+/// reported, so that a mistaken value hides nothing but itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The key and the value of each entry left out, and each array element left out.
+    pub entries: Vec<Range<usize>>,
+    /// Each table or array that lost an entry or element.
+    pub holders: Vec<Holder>,
+}
+
+/// A table or array that lost an entry or element to [`repaired`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// What a finding about the whole table is located at: a standard table's header
+    /// (`[services.api.cron]`), an inline table's braces, an array's brackets.
+    pub span: Range<usize>,
+    /// From its span to the end of its last entry: a standard table's entries follow
+    /// its header.
+    pub extent: Range<usize>,
+    /// The keys left out of it (none for an array).
+    pub keys: Vec<String>,
+}
+
+impl LeftOut {
+    /// Whether a finding at `span` that says `message` follows from what was left out:
+    /// it is inside an entry left out; or it is about a table that lost one (located at
+    /// the table, or at what holds it: "`autoscaling` has no `max`"); or it is inside
+    /// such a table and names a key left out of it, as a check between two keys of a
+    /// table does, naming both ("`port` without `http`", where the mistaken `http` was
+    /// left out). Any other finding inside the table is about a sibling of the
+    /// mistaken value, checked as if the mistake were not there: it is reported.
+    pub fn hides(&self, span: &Range<usize>, message: &str) -> bool {
+        self.entries.iter().any(|e| overlaps(e, span))
+            || self.holders.iter().any(|h| {
+                (span.start <= h.span.start && h.span.end <= span.end)
+                    || (h.extent.start <= span.start
+                        && span.end <= h.extent.end
+                        && h.keys.iter().any(|k| names_key(message, k)))
+            })
+    }
+}
+
+/// Whether two spans share a character (an empty span counts as its first one).
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
+}
+
+/// Whether `message` names the key `key` as messages do: in backticks, alone or at
+/// the end of a dotted path, maybe with its value (`` `http` ``, `` `probes.http` ``,
+/// `` `max_surge = 1` ``).
+fn names_key(message: &str, key: &str) -> bool {
+    message.match_indices(key).any(|(i, _)| {
+        let before = message[..i].chars().next_back();
+        let after = message[i + key.len()..].chars().next();
+        matches!(before, Some('`' | '.')) && matches!(after, Some('`' | ' ' | '=' | '.' | '['))
+    })
+}
+
 /// `text` read as a `T` without the parts that `found` (its errors, from
 /// [`every_error`]) point at: each entry whose key or value is an error's span, and
 /// each such array element, is left out. When what is left is still not a `T` (an
@@ -298,39 +358,35 @@ fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
 /// errors in `found` still fail it (the errors of leaving out are not reported: they
 /// are the same mistakes).
 ///
-/// Also returns the spans a later stage must not complain about (what it would see
-/// missing because it was left out): each entry left out, and the table holding it.
-pub fn repaired<T: DeserializeOwned>(
-    text: &str,
-    found: &[Found],
-) -> (Option<T>, Vec<Range<usize>>) {
+/// Also returns what was left out, for the later stages ([`LeftOut::hides`]).
+pub fn repaired<T: DeserializeOwned>(text: &str, found: &[Found]) -> (Option<T>, LeftOut) {
     /// How many times a table or element is left out for what was left out before.
     const MAX_ROUNDS: usize = 8;
     let mut spans: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
     let Some(named) = named_entries(text) else {
-        return (None, Vec::new());
+        return (None, LeftOut::default());
     };
     for _ in 0..=MAX_ROUNDS {
         let Ok(doc) = DeTable::parse(text) else {
-            return (None, Vec::new());
+            return (None, LeftOut::default());
         };
         let span = doc.span();
         let mut root = doc.into_inner();
-        let mut poisoned = Vec::new();
+        let mut left_out = LeftOut::default();
         let refs: Vec<&Range<usize>> = spans.iter().collect();
-        prune_table(&mut root, span.clone(), &refs, &mut poisoned);
+        prune_table(&mut root, span.clone(), &refs, &mut left_out);
         match T::deserialize(toml::de::Deserializer::from(Spanned::new(span, root))) {
-            Ok(value) => return (Some(value), poisoned),
+            Ok(value) => return (Some(value), left_out),
             // Leave out what now fails, unless it was already left out, or is a
             // whole section or a whole named entry of one (`[services.api]`): later
             // stages would report everything that names it as naming nothing.
             Err(e) => match e.span() {
                 Some(s) if !spans.contains(&s) && !named.contains(&s) => spans.push(s),
-                _ => return (None, poisoned),
+                _ => return (None, left_out),
             },
         }
     }
-    (None, Vec::new())
+    (None, LeftOut::default())
 }
 
 /// The spans of the whole document, of its top-level tables (`[services]`) and of
@@ -351,42 +407,50 @@ fn prune_table(
     table: &mut DeTable<'_>,
     span: Range<usize>,
     spans: &[&Range<usize>],
-    poisoned: &mut Vec<Range<usize>>,
+    left_out: &mut LeftOut,
 ) {
     let old = std::mem::replace(table, DeTable::new());
-    let mut pruned = false;
+    let mut extent = span.clone();
+    let mut keys = Vec::new();
     for (key, mut value) in old {
+        extent.start = extent.start.min(key.span().start);
+        extent.end = extent.end.max(value.span().end);
         if spans.contains(&&key.span()) || spans.contains(&&value.span()) {
-            poisoned.push(key.span());
-            poisoned.push(value.span());
-            pruned = true;
+            left_out.entries.push(key.span());
+            left_out.entries.push(value.span());
+            keys.push(key.get_ref().to_string());
             continue;
         }
-        prune_value(&mut value, spans, poisoned);
+        prune_value(&mut value, spans, left_out);
         table.insert(key, value);
     }
-    if pruned {
-        poisoned.push(span);
+    if !keys.is_empty() {
+        left_out.holders.push(Holder { span, extent, keys });
     }
 }
 
-fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], poisoned: &mut Vec<Range<usize>>) {
+fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], left_out: &mut LeftOut) {
     let span = value.span();
     match value.get_mut() {
-        DeValue::Table(t) => prune_table(t, span, spans, poisoned),
+        DeValue::Table(t) => prune_table(t, span, spans, left_out),
         DeValue::Array(a) => {
             let old = std::mem::replace(a, std::iter::empty().collect());
-            let before = old.len();
-            *a = old
-                .into_iter()
-                .filter(|v| !spans.contains(&&v.span()))
-                .map(|mut v| {
-                    prune_value(&mut v, spans, poisoned);
-                    v
-                })
-                .collect();
-            if a.len() < before {
-                poisoned.push(span);
+            let mut lost = false;
+            for mut v in old {
+                if spans.contains(&&v.span()) {
+                    left_out.entries.push(v.span());
+                    lost = true;
+                    continue;
+                }
+                prune_value(&mut v, spans, left_out);
+                a.push(v);
+            }
+            if lost {
+                left_out.holders.push(Holder {
+                    extent: span.clone(),
+                    span,
+                    keys: Vec::new(),
+                });
             }
         }
         _ => {}
@@ -397,6 +461,7 @@ fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], poisoned: &mut Vec
 mod tests {
     use super::*;
     use crate::input::{OverlayFile, PlatformFile};
+    use serde::Deserialize;
 
     /// Every error of `text` read as `T`, as `line:column: message`.
     fn errors<T: DeserializeOwned + JsonSchema>(text: &str) -> Vec<String> {
@@ -520,6 +585,69 @@ mod tests {
                 "5:31: invalid type: string \"2\", expected i64",
             ]
         );
+    }
+
+    /// What `repaired` leaves out hides the findings it causes, and no other: not a
+    /// sibling's in an inline table, nor one in the table that names no key left out.
+    #[test]
+    fn a_mistaken_value_hides_nothing_but_itself() {
+        let text = format!(
+            "{BASE}[services.api]\ncron = {{ concurrency = \"forbid\", time_zone = \"x\" }}\ncalls = [\"a\", 5]\n\
+             [services.api.probes.readiness]\nhttp = 5\nport = \"admin\"\n"
+        );
+        let doc = DeTable::parse(&text).expect("valid TOML");
+        let first =
+            PlatformFile::deserialize(toml::de::Deserializer::from(doc)).expect_err("an error");
+        let found = every_error::<PlatformFile>(&text, &first);
+        let (value, left) = repaired::<PlatformFile>(&text, &found);
+        assert!(value.is_some());
+        let at = |s: &str| {
+            let i = text.find(s).expect(s);
+            i..i + s.len()
+        };
+        // What was left out, and what is about its whole table.
+        assert!(left.hides(&at("\"forbid\""), "unknown value"));
+        assert!(left.hides(
+            &at("{ concurrency = \"forbid\", time_zone = \"x\" }"),
+            "`cron` does not apply to a `deployment`"
+        ));
+        assert!(left.hides(&at("[\"a\", 5]"), "calls"));
+        // Its siblings: a time zone, another element.
+        assert!(!left.hides(&at("\"x\""), "time zone `x`: not an IANA time zone name"));
+        assert!(!left.hides(
+            &at("\"a\""),
+            "service `api` calls `a`, which platform.toml does not define"
+        ));
+        // In a standard table, a check that names the key left out (`http`) is hidden,
+        // a check of the sibling alone is not.
+        let admin = at("\"admin\"");
+        assert!(left.hides(&admin, "`probes.readiness` sets `port` without `http`"));
+        assert!(!left.hides(&admin, "probe port: `admin` is not a port name"));
+    }
+
+    #[test]
+    fn a_message_names_a_key_in_backticks_alone_dotted_or_with_its_value() {
+        for m in [
+            "`http`",
+            "`probes.http` is",
+            "`max_surge = 1` with",
+            "sets `port` without `http`",
+        ] {
+            assert!(
+                names_key(
+                    m,
+                    if m.contains("max_surge") {
+                        "max_surge"
+                    } else {
+                        "http"
+                    }
+                ),
+                "{m}"
+            );
+        }
+        for m in ["an http probe", "`https`", "`http_port`", "`xhttp`"] {
+            assert!(!names_key(m, "http"), "{m}");
+        }
     }
 
     #[test]

@@ -150,11 +150,9 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     r.diags.extend(found.into_iter().filter(|d| {
         (d.is_error() || !read_failed)
             && d.origin.as_ref().is_none_or(|o| {
-                !ws.poisoned.iter().any(|p| {
-                    p.file == o.file
-                        && p.span.start < o.span.end.max(o.span.start + 1)
-                        && o.span.start < p.span.end.max(p.span.start + 1)
-                })
+                !ws.left_out
+                    .get(&o.file)
+                    .is_some_and(|l| l.hides(&o.span, &d.message))
             })
     }));
     crate::diagnostic::sort(&mut r.diags);

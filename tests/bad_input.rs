@@ -806,6 +806,7 @@ image = "acme/api"
 tag = "1.0.0"
 namespace = "-api-"
 secrets = [{ name = "db password", from = "ssm", key = "/prod/api/db" }]
+iam_role = "arn:aws:iam::123456789012:role/api"
 "#;
     assert_eq!(
         fails(text, &[]),

@@ -158,6 +158,8 @@ tag = "3.0.0"
 namespace = "{{ env.name }}-payments"
 priority_class = "batch-low"
 secrets = [{ name = "param", from = "ssm", key = "/{{ env.name }}/ledger/param" }]
+# One pod: its ReadWriteOnce claim attaches to one node.
+replicas = 1
 volumes = { data = { mount = "/data", claim = { size = "10Gi", storage_class = "retained" } } }
 node_selector = { workload = "batch" }
 tolerations = [{ key = "dedicated", value = "batch", effect = "NoSchedule" }]
@@ -1956,6 +1958,7 @@ aws_region = "eu-west-1"
 
 [defaults]
 probes = { liveness = "/health", readiness = "/ready" }
+replicas = 1 # a ReadWriteOnce claim attaches to one node: one pod each
 
 [clusters.nonprod]
 server = "https://nonprod.example.com"
@@ -2017,42 +2020,42 @@ fn without_a_baseline_each_name_is_warned_once_per_cluster() {
             "letsencrypt-prod",
             "issuers",
             "nonprod",
-            &env_header(16, "dev"),
+            &env_header(17, "dev"),
         ),
         warning(
             "ClusterIssuer",
             "letsencrypt-prod",
             "issuers",
             "prod",
-            &env_header(20, "prod"),
+            &env_header(21, "prod"),
         ),
         warning(
             "PriorityClass",
             "high",
             "priority_classes",
             "nonprod",
-            &api_line(28, "priority_class = \"high\"", 18, 6),
+            &api_line(29, "priority_class = \"high\"", 18, 6),
         ),
         warning(
             "PriorityClass",
             "high",
             "priority_classes",
             "prod",
-            &api_line(28, "priority_class = \"high\"", 18, 6),
+            &api_line(29, "priority_class = \"high\"", 18, 6),
         ),
         warning(
             "StorageClass",
             "gp3",
             "storage_classes",
             "nonprod",
-            &api_line(29, volume, 79, 5),
+            &api_line(30, volume, 79, 5),
         ),
         warning(
             "StorageClass",
             "gp3",
             "storage_classes",
             "prod",
-            &api_line(29, volume, 79, 5),
+            &api_line(30, volume, 79, 5),
         ),
     ]
     .concat();
@@ -2160,16 +2163,16 @@ type = \"gp2\"
         err,
         format!(
             r#"error[KG031]: StorageClass `gp3` is not declared in the cluster's baseline
-  --> platform.toml:29:79
+  --> platform.toml:30:79
    |
-29 | volumes = {{ data = {{ mount = "/data", claim = {{ size = "1Gi", storage_class = "gp3" }} }} }}
+30 | volumes = {{ data = {{ mount = "/data", claim = {{ size = "1Gi", storage_class = "gp3" }} }} }}
    |                                                                               ^^^^^ did you mean `gp2`?
    = help: declared: gp2; or declare `gp3` under `[baseline.storage_classes.gp3]`, or list it in `[baseline] provided` if something else creates it
 
 error[KG031]: StorageClass `gp3` is not declared in the cluster's baseline
-  --> platform.toml:36:79
+  --> platform.toml:37:79
    |
-36 | volumes = {{ data = {{ mount = "/data", claim = {{ size = "1Gi", storage_class = "gp3" }} }} }}
+37 | volumes = {{ data = {{ mount = "/data", claim = {{ size = "1Gi", storage_class = "gp3" }} }} }}
    |                                                                               ^^^^^ did you mean `gp2`?
    = help: declared: gp2; or declare `gp3` under `[baseline.storage_classes.gp3]`, or list it in `[baseline] provided` if something else creates it
 
@@ -2253,6 +2256,7 @@ fn volume_claim_storage_class_typo() {
     let err = fails(
         &with(
             r#"volumes = { data = { mount = "/data", claim = { size = "1Gi", storage_class = "gp33" } } }
+replicas = 1
 
 [baseline.storage_classes.gp3]
 default = true
@@ -2306,6 +2310,7 @@ default = true
 fn claim_without_class_and_no_default_class_warns() {
     let (p, stderr) = renders(&with(
         r#"volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+replicas = 1
 
 [baseline.storage_classes.gp3]
 iops = 4000
@@ -2326,6 +2331,7 @@ iops = 4000
     // With a default class, no warning.
     let (_, stderr) = renders(&with(
         r#"volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+replicas = 1
 
 [baseline.storage_classes.gp3]
 default = true

@@ -12,7 +12,7 @@ mod common;
 use common::{kgen_in, Output, Platform};
 use git2::{Repository, Signature, Time};
 
-/// One environment; a Deployment with a claim and a second port, a StatefulSet with a
+/// One environment; a Deployment with a claim its pods share and a second port, a StatefulSet with a
 /// volume per pod, a migration run as an Argo CD PreSync hook, a one-off Job, a
 /// CronJob and a DaemonSet.
 const PLATFORM: &str = r#"[platform]
@@ -33,7 +33,7 @@ port = 8080
 replicas = 2
 probes = { liveness = "/health", readiness = "/health" }
 ports = { grpc = 9090, admin = 9901 }
-volumes = { cache = { mount = "/cache", claim = { size = "10Gi" } } }
+volumes = { cache = { mount = "/cache", claim = { size = "10Gi", access_mode = "ReadWriteMany" } } }
 
 [services.db]
 kind = "statefulset"
@@ -528,8 +528,8 @@ fn service_ports_claims_and_a_daemonset_selector() {
             "ports = { grpc = 9091 }",
         ),
         (
-            "claim = { size = \"10Gi\" }",
-            "claim = { size = \"5Gi\", storage_class = \"gp3\" }",
+            "claim = { size = \"10Gi\", access_mode = \"ReadWriteMany\" }",
+            "claim = { size = \"5Gi\", storage_class = \"efs\", access_mode = \"ReadWriteMany\" }",
         ),
     ]);
     let out = r.diff(&[]);
@@ -564,7 +564,7 @@ fn removed_claims_and_hooks_stay_in_the_cluster() {
     // it).
     r.change(&[
         (
-            "volumes = { cache = { mount = \"/cache\", claim = { size = \"10Gi\" } } }\n",
+            "volumes = { cache = { mount = \"/cache\", claim = { size = \"10Gi\", access_mode = \"ReadWriteMany\" } } }\n",
             "",
         ),
         ("hook = { phase = \"PreSync\" }\n", ""),
@@ -617,11 +617,18 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 #[test]
 fn a_removed_namespace_takes_the_claims_with_it() {
     let mut r = Repo::new(&[]);
-    // db becomes a Deployment: the StatefulSet goes, its namespace stays.
-    r.change(&[(
-        "kind = \"statefulset\"\nimage = \"acme/db\"",
-        "image = \"acme/db\"",
-    )]);
+    // db becomes a Deployment: the StatefulSet goes, its namespace stays. Its 3 pods
+    // then share one claim, which must be ReadWriteMany.
+    r.change(&[
+        (
+            "kind = \"statefulset\"\nimage = \"acme/db\"",
+            "image = \"acme/db\"",
+        ),
+        (
+            "claim = { size = \"20Gi\" }",
+            "claim = { size = \"20Gi\", access_mode = \"ReadWriteMany\" }",
+        ),
+    ]);
     assert_text(head_of(&r.diff(&[]).stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
 Risks (2):
@@ -670,7 +677,7 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
     let mut r = Repo::new(&[]);
     r.change(&[
         (
-            "volumes = { cache = { mount = \"/cache\", claim = { size = \"10Gi\" } } }\n",
+            "volumes = { cache = { mount = \"/cache\", claim = { size = \"10Gi\", access_mode = \"ReadWriteMany\" } } }\n",
             "",
         ),
         ("hook = { phase = \"PreSync\" }\n", ""),

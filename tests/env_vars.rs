@@ -208,7 +208,8 @@ fn a_secret_mounted_as_a_file_is_not_a_variable() {
     let err = fails(
         &platform(
             r#"env = { DATABASE_URL = "postgres://app:${DB_PASSWORD}@db:5432/app" }
-secrets = [{ name = "DB_PASSWORD", from = "secretsmanager", key = "dev/api/db" }]"#,
+secrets = [{ name = "DB_PASSWORD", from = "secretsmanager", key = "dev/api/db" }]
+iam_role = "arn:aws:iam::123456789012:role/api""#,
         ),
         &[],
     );

@@ -856,6 +856,71 @@ fn secrets_backend_per_environment() {
     );
 }
 
+/// The csi backend reads the secrets with the service's IAM role: without one, in an
+/// environment where the backend is csi, the volume could never mount. An overlay may
+/// set the role for its environment; under external-secrets none is needed.
+#[test]
+fn csi_secrets_need_the_services_iam_role_where_the_backend_is_csi() {
+    let text = format!(
+        "{BASE}{WORKER}
+[environments.staging]
+cluster = \"https://staging.example.com\"
+vars = {{ domain = \"staging.acme.io\", aws_account = \"222222222222\" }}
+
+[environments.prod]
+cluster = \"https://prod.example.com\"
+secrets_backend = \"external-secrets\"
+vars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}
+"
+    )
+    .replace(
+        "iam_role = \"arn:aws:iam::{{ env.aws_account }}:role/{{ env.name }}-worker\"\n",
+        "",
+    );
+    let staging = (
+        "staging",
+        "[services.worker]\niam_role = \"arn:aws:iam::222222222222:role/staging-worker\"\n",
+    );
+    let err = fails(&text, &[staging]);
+    assert!(
+        err.starts_with("error[KG004]: service `worker` has `secrets` but no `iam_role` in environment `dev`: the csi backend reads them with the service's IAM role (IRSA: the role annotated on its ServiceAccount), so the secrets volume would never mount and the pods would wait in ContainerCreating
+  --> platform.toml:22:11
+   |
+22 | secrets = [
+   |           ^
+   = help: set `iam_role = \"arn:aws:iam::<account>:role/<name>\"` on the service (a role that may read these secrets; an overlay can set it per environment), or use `secrets_backend = \"external-secrets\"`, where the operator reads them with its own identity
+
+"),
+        "{err}"
+    );
+    // Only dev: staging has the role from its overlay, prod uses external-secrets (the
+    // rest are KG032 warnings about the clusters' undeclared baseline objects).
+    assert!(
+        err.ends_with("error: 1 error and 4 warnings; nothing was written\n"),
+        "{err}"
+    );
+    // With the role in dev too (and Pod Identity there), every environment renders.
+    let dev = (
+        "dev",
+        "[environment]\nworkload_identity = \"pod-identity\"\n\n[services.worker]\niam_role = \"arn:aws:iam::111111111111:role/dev-worker\"\n",
+    );
+    let p = Platform::new(&text, &[staging, dev]);
+    render(&p);
+    assert!(p.exists("generated/prod/worker/externalsecret.yaml"));
+    // Under Pod Identity the message says what the role is for there.
+    let err = fails(
+        &text.replace(
+            "[environments.dev]\n",
+            "[environments.dev]\nworkload_identity = \"pod-identity\"\n",
+        ),
+        &[staging],
+    );
+    assert!(
+        err.starts_with("error[KG004]: service `worker` has `secrets` but no `iam_role` in environment `dev`: the csi backend reads them with the service's IAM role (Pod Identity: the association of its ServiceAccount with the role)"),
+        "{err}"
+    );
+}
+
 /// Every ExternalSecret kgen writes conforms to the upstream CRD schema.
 #[test]
 fn external_secrets_conform_to_the_upstream_schema() {
@@ -885,6 +950,7 @@ secrets = [
   { name = "a", from = "secretsmanager", key = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:staging/shared/a-AbCdEf" },
   { name = "b", from = "ssm", key = "/staging/shared/b" },
 ]
+iam_role = "arn:aws:iam::123456789012:role/reader"
 "#;
     rendered(&text);
 }

@@ -730,6 +730,97 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// What `recreate` and `on-delete` have no use for is refused at its value, not
+/// dropped: a rolling update's `partition`, `max_surge` and `max_unavailable`.
+#[test]
+fn rollout_settings_the_strategy_cannot_use() {
+    let err = fails(
+        &service(
+            r#"kind = "statefulset"
+rollout = { strategy = "on-delete", partition = 1 }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG019]: `rollout.partition` has no use with `strategy = "on-delete"`: a pod is replaced only when it is deleted, so no rolling update holds pods back or replaces several at once
+  --> platform.toml:13:49
+   |
+13 | rollout = { strategy = "on-delete", partition = 1 }
+   |                                                 ^
+   = help: remove `partition`, or roll out with `strategy = "rolling"` (the default), which keeps the pods with an ordinal below `partition` at the old version
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let err = fails(
+        &service(
+            r#"kind = "daemonset"
+rollout = { strategy = "on-delete", max_surge = 1, max_unavailable = 0 }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("error") || l.starts_with("  -->"))
+            .collect::<Vec<_>>(),
+        [
+            "error[KG019]: `rollout.max_surge` has no use with `strategy = \"on-delete\"`: a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
+            "  --> platform.toml:13:49",
+            "error[KG019]: `rollout.max_unavailable` has no use with `strategy = \"on-delete\"`: a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
+            "  --> platform.toml:13:70",
+            "error: 2 errors and 0 warnings; nothing was written",
+        ]
+    );
+    let err = fails(
+        &service(
+            r#"rollout = { strategy = "recreate", max_unavailable = 1 }
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG019]: `rollout.max_unavailable` has no use with `strategy = \"recreate\"`: every old pod stops before the new ones start, so nothing surges or is counted unavailable\n  --> platform.toml:12:54\n"),
+        "{err}"
+    );
+}
+
+/// A setting written below the layer that chose the strategy is left out, not refused:
+/// an overlay cannot remove the service's `max_surge` when it switches one environment
+/// to `recreate`, and `[defaults]` is every kind's.
+#[test]
+fn rollout_settings_below_the_strategy_are_left_out() {
+    let text = service(
+        r#"rollout = { max_surge = 1, max_unavailable = 0 }
+"#,
+    )
+    .replace("[services.api]", "[defaults]\nrollout = { partition = 1 }\n\n[services.api]")
+    + "\n[services.db]\nkind = \"statefulset\"\nimage = \"acme/db\"\ntag = \"1.0.0\"\nrollout = { strategy = \"on-delete\" }\n";
+    let p = common::Platform::new(
+        &text,
+        &[(
+            "dev",
+            "[services.api]\nrollout = { strategy = \"recreate\" }\n",
+        )],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let deployment = p.read("generated/dev/api/deployment.yaml");
+    assert!(
+        deployment.contains("  strategy:\n    type: Recreate\n"),
+        "{deployment}"
+    );
+    assert!(!deployment.contains("rollingUpdate"), "{deployment}");
+    let statefulset = p.read("generated/dev/db/statefulset.yaml");
+    assert!(
+        statefulset.contains("  updateStrategy:\n    type: OnDelete\n"),
+        "{statefulset}"
+    );
+    assert!(!statefulset.contains("partition"), "{statefulset}");
+}
+
 #[test]
 fn partition_on_a_deployment() {
     let err = fails(
@@ -1212,6 +1303,80 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// One claim serves every pod of a `deployment` or `worker`: a ReadWriteOnce claim
+/// only on one node, a ReadWriteOncePod claim only one pod. Refused wherever more than
+/// one pod can run (`replicas`, which defaults to 2, or `autoscaling.max`).
+#[test]
+fn a_claim_one_node_or_pod_uses_shared_by_several_pods() {
+    let err = fails(
+        &service(
+            r#"port = 8080
+volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG019]: volume `data` is one ReadWriteOnce claim shared by up to 2 pods of this deployment in environment `dev`: it attaches to one node at a time (as an EBS volume does), so pods scheduled on other nodes would wait on Multi-Attach errors
+  --> platform.toml:13:47
+   |
+13 | volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+   |                                               ^^^^^^^^^^^^^^^^
+   = help: run one replica (`replicas = 1`, and no `autoscaling` or `autoscaling.max = 1`; with `rollout.strategy = "recreate"` a new pod does not wait for the old one's volume), give the claim a `ReadWriteMany` storage class such as EFS (`access_mode = "ReadWriteMany"`), or make the service a `statefulset`, whose pods get a claim each
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    // A worker that autoscales to 5 pods, with a ReadWriteOncePod claim.
+    let err = fails(
+        &service(
+            r#"kind = "worker"
+autoscaling = { max = 5 }
+volumes = { data = { mount = "/data", claim = { size = "1Gi", access_mode = "ReadWriteOncePod" } } }
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG019]: volume `data` is one ReadWriteOncePod claim shared by up to 5 pods of this worker in environment `dev`: only one pod at a time can use it: the others would never start\n  --> platform.toml:14:47\n"),
+        "{err}"
+    );
+    // Judged per environment: one pod in dev, three in prod (an overlay).
+    let two = service(
+        r#"replicas = 1
+volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#,
+    ) + "\n[environments.prod]\ncluster = \"https://prod.example.com\"\n";
+    let err = fails(&two, &[("prod", "[services.api]\nreplicas = 3\n")]);
+    assert!(
+        err.starts_with("error[KG019]: volume `data` is one ReadWriteOnce claim shared by up to 3 pods of this deployment in environment `prod`"),
+        "{err}"
+    );
+    assert!(err.contains("error: 1 error and"), "{err}");
+}
+
+/// What a shared claim can serve: one pod, a ReadWriteMany or ReadOnlyMany claim, a
+/// claim per pod (a StatefulSet), or every pod held on one node.
+#[test]
+fn a_claim_its_pods_can_share() {
+    let volume = r#"volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
+"#;
+    for body in [
+        format!("replicas = 1\n{volume}"),
+        format!("replicas = 3\nautoscaling = {{ max = 1 }}\n{volume}"),
+        format!("kind = \"statefulset\"\nreplicas = 3\n{volume}"),
+        format!("node_selector = {{ \"kubernetes.io/hostname\" = \"ip-10-0-1-23.eu-west-1.compute.internal\" }}\n{volume}"),
+        "volumes = { data = { mount = \"/data\", claim = { size = \"1Gi\", access_mode = \"ReadWriteMany\" } } }\n".to_string(),
+        "volumes = { data = { mount = \"/data\", read_only = true, claim = { size = \"1Gi\", access_mode = \"ReadOnlyMany\" } } }\n".to_string(),
+    ] {
+        let p = common::Platform::new(&service(&body), &[]);
+        let out = p.kgen(&["validate"]);
+        assert!(!out.stderr.contains("KG019"), "{body}\n{}", out.stderr);
+        assert_eq!(out.code, 0, "{body}\n{}", out.stderr);
+    }
+}
+
 #[test]
 fn volume_with_empty_dir_and_claim() {
     let err = fails(
@@ -1266,6 +1431,7 @@ fn claim_size_that_is_no_quantity() {
         &service(
             r#"port = 8080
 volumes = { data = { mount = "/data", claim = { size = "10GB" } } }
+replicas = 1
 "#,
         ),
         &[],

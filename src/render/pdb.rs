@@ -17,7 +17,7 @@ pub const UNHEALTHY_POD_EVICTION_POLICY: &str = "AlwaysAllow";
 
 /// True when the service gets a PDB: it has one configured and can run more than one replica.
 pub fn wanted(svc: &ServiceSpec) -> bool {
-    svc.disruption_budget.is_some() && svc.max_replicas() > 1 && svc.kind().replicated()
+    svc.disruption_budget.is_some() && svc.runs_several_pods()
 }
 
 pub fn build(

@@ -196,9 +196,14 @@ impl<'a> Resolver<'a> {
                 .map(|(k, (v, _))| (k.clone(), Value::from(v.clone())))
                 .collect::<BTreeMap<String, Value>>(),
         );
-        // Enabled, whether or not they resolve: a service with an error is not
-        // "disabled" for its callers.
-        let enabled_names: Vec<String> = enabled.iter().map(|(k, _, _)| k.value.clone()).collect();
+        // The `calls` of every enabled service, whether or not it resolves: a service
+        // with an error is not "disabled" for its callers, and its own calls are
+        // checked all the same.
+        let services = &self.platform_file().services;
+        let callers: Vec<traffic::Calls> = enabled
+            .iter()
+            .map(|(k, layers, _)| traffic::Calls::written(&k.value, layers, services))
+            .collect();
         let todo: Vec<_> = enabled
             .into_iter()
             .map(|(svc_key, layers, header)| {
@@ -245,7 +250,7 @@ impl<'a> Resolver<'a> {
         };
         env.services = self.absorb(resolved);
         self.check_routes(&env);
-        self.check_calls(&env, &enabled_names);
+        self.check_calls(&env, &callers);
         (self.error_count() == errors_before).then_some(env)
     }
 }

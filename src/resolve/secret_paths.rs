@@ -1,7 +1,8 @@
-//! Checks of one secret against its environment: the key must lie under one of the
-//! environment's `secret_prefixes` (so a prod service can never reference a dev
-//! secret), and with the External Secrets backend the secret's name, which becomes an
-//! environment variable through `envFrom`, must be a portable variable name.
+//! Checks of a service's secrets against its environment: each key must lie under
+//! one of the environment's `secret_prefixes` (so a prod service can never reference
+//! a dev secret); with the External Secrets backend each secret's name, which becomes
+//! an environment variable through `envFrom`, must be a portable variable name; with
+//! the csi backend the service needs an `iam_role` to read them.
 
 use super::{Amend, Resolver};
 use crate::input::SecretLayer;
@@ -54,6 +55,43 @@ impl<'a> Resolver<'a> {
                 ));
             }
         }
+    }
+}
+
+impl Resolver<'_> {
+    /// A service with `secrets` (at `origin`) and no `iam_role` in `env`: with the csi
+    /// backend nothing can read them. The Secrets Store CSI driver's AWS provider
+    /// authenticates as the pod's ServiceAccount: under IRSA it refuses the mount when
+    /// the ServiceAccount has no `eks.amazonaws.com/role-arn` annotation ("An IAM role
+    /// must be associated with service account"), and under Pod Identity the EKS agent
+    /// gives no credentials without an association (aws/secrets-store-csi-driver-provider-aws,
+    /// server/server.go, `resolveCredentials` and `getRoleARN`). The pod waits in
+    /// ContainerCreating for a volume that never mounts. With `external-secrets` the
+    /// operator reads the secrets with its own identity: nothing to check.
+    pub(super) fn csi_secrets_without_role(
+        &mut self,
+        service: &str,
+        env: &EnvSpec,
+        origin: &Origin,
+    ) {
+        if env.secrets_backend != SecretsBackend::Csi {
+            return;
+        }
+        let how = match env.workload_identity {
+            crate::spec::WorkloadIdentity::Irsa => "IRSA: the role annotated on its ServiceAccount",
+            crate::spec::WorkloadIdentity::PodIdentity => {
+                "Pod Identity: the association of its ServiceAccount with the role"
+            }
+        };
+        self.error(
+            rules::MISSING_KEY,
+            origin.clone(),
+            format!(
+                "service `{service}` has `secrets` but no `iam_role` in environment `{}`: the csi backend reads them with the service's IAM role ({how}), so the secrets volume would never mount and the pods would wait in ContainerCreating",
+                env.name
+            ),
+        )
+        .help("set `iam_role = \"arn:aws:iam::<account>:role/<name>\"` on the service (a role that may read these secrets; an overlay can set it per environment), or use `secrets_backend = \"external-secrets\"`, where the operator reads them with its own identity");
     }
 }
 

@@ -242,12 +242,14 @@ impl<'a> Resolver<'a> {
         // `${NAME}` references, checked; values written the way the kubelet reads them.
         let (env_vars, config) = self.kubelet_env(env, layers, env_vars, config, &origins);
 
-        // Autoscaling.
+        // Autoscaling (when it has an error, how many pods can run is not known).
+        let errors = self.error_count();
         let autoscaling = if self.uses(kind, layers, "autoscaling") {
             self.autoscaling(name, layers, &mut origins)
         } else {
             None
         };
+        let scaling_known = self.error_count() == errors;
 
         // IRSA role.
         let iam_role = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
@@ -300,6 +302,9 @@ impl<'a> Resolver<'a> {
                     key,
                     json_key: s.json_key.as_ref().map(|j| j.value.clone()),
                 });
+            }
+            if !list.value.is_empty() && layers.pick(|l| l.iam_role.as_ref()).is_none() {
+                self.csi_secrets_without_role(name, env, &list.origin);
             }
         }
 
@@ -455,6 +460,10 @@ impl<'a> Resolver<'a> {
             &mut origins,
         );
         let placement = self.placement(layers, &mut origins);
+        if scaling_known {
+            let most = crate::spec::max_replicas(replicas, autoscaling.as_ref());
+            self.check_shared_claims(kind, env, most, &volumes, &placement, &origins);
+        }
         let image_pull_secrets = self.image_pull_secrets(layers, &mut origins);
         let labels = self.metadata_map("labels", layers.map(|l| Some(&l.labels)), &mut origins);
         let annotations = self.metadata_map(

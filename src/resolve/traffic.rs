@@ -97,8 +97,6 @@ impl<'a> Resolver<'a> {
         };
         origins.insert("calls".into(), list.origin.clone());
         let services = &self.platform_file().services;
-        let mut out: Vec<String> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
         for callee in list.value {
             if !services.contains_key(callee.value.as_str()) {
                 // Every name, only when one is wrong (not per service that calls).
@@ -119,54 +117,50 @@ impl<'a> Resolver<'a> {
                     "`calls` names services declared under [services] (known: {})",
                     known.join(", ")
                 ));
-                continue;
             }
-            if seen.insert(callee.value.as_str()) {
-                origins.insert(
-                    format!("calls.{}", callee.value),
-                    Origin::new(list.origin.file, callee.span.clone()),
-                );
-                out.push(callee.value.clone());
-            }
+        }
+        let calls = Calls::written(name, layers, services);
+        let mut out = Vec::new();
+        for (callee, at) in calls.callees {
+            origins.insert(format!("calls.{callee}"), at);
+            out.push(callee.to_string());
         }
         out
     }
 
-    /// A service that calls a service disabled in the environment (not in `enabled`):
-    /// nothing answers (and no NetworkPolicy rule is written for the call). And one that
-    /// calls a service without a Service ([`no_service`]): an error at the entry.
-    pub(super) fn check_calls(&mut self, env: &EnvSpec, enabled: &[String]) {
-        let enabled: HashSet<&str> = enabled.iter().map(String::as_str).collect();
+    /// A service that calls a service disabled in the environment (not in `callers`,
+    /// the `calls` of every enabled service): nothing answers (and no NetworkPolicy
+    /// rule is written for the call). And one that calls a service without a Service
+    /// ([`no_service`]): an error at the entry. Every enabled service's `calls` is
+    /// checked, also of a service with errors of its own; and a callee with errors
+    /// (not in `env.services`) is judged by the kind it is written with: a `worker`,
+    /// `cronjob` or `job` never has a Service, whatever its errors, while whether a
+    /// `deployment` or `daemonset` has one depends on settings that may be the
+    /// mistaken ones (it is judged once they are right).
+    pub(super) fn check_calls(&mut self, env: &EnvSpec, callers: &[Calls<'_>]) {
         // Looked up, not scanned: every service's `calls` on a large platform.
         let by_name: HashMap<&str, &ServiceSpec> =
             env.services.iter().map(|s| (s.name.as_str(), s)).collect();
+        let kinds: HashMap<&str, WorkloadKind> = callers.iter().map(|c| (c.name, c.kind)).collect();
         let mut found = Vec::new();
         let mut serviceless = Vec::new();
-        for svc in &env.services {
-            for callee in &svc.calls {
-                // At the entry, as the errors below (the whole list when the
-                // entry's place is not known).
-                let origin = svc
-                    .origins
-                    .get(&format!("calls.{callee}"))
-                    .or_else(|| svc.origins.get("calls"))
-                    .cloned();
-                if !enabled.contains(callee.as_str()) {
-                    found.push((origin, svc.name.clone(), callee.clone()));
-                    continue;
-                }
-                // A callee with errors of its own is not in `env.services`.
-                let Some(why) = by_name
-                    .get(callee.as_str())
-                    .and_then(|s| no_service(s, env))
-                else {
+        for caller in callers {
+            for (callee, at) in &caller.callees {
+                let Some(&kind) = kinds.get(callee) else {
+                    // At the entry, as the errors below.
+                    found.push((Some(at.clone()), caller.name, *callee));
                     continue;
                 };
-                serviceless.push((origin, svc.name.clone(), callee.clone(), why));
+                let why = match by_name.get(callee) {
+                    Some(s) => no_service(s, env),
+                    None => never_a_service(callee, kind),
+                };
+                if let Some(why) = why {
+                    serviceless.push((at.clone(), caller.name, *callee, why));
+                }
             }
         }
         for (origin, caller, callee, why) in serviceless {
-            let origin = origin.unwrap_or_else(|| Origin::new(self.pf, 0..0));
             self.error(
                 rules::UNKNOWN_SERVICE,
                 origin,
@@ -244,6 +238,46 @@ struct NoService {
     advice: String,
 }
 
+/// A service's `calls` as its layers in one environment write them, and the kind it
+/// is written with: what the checks between services need of it, whether or not it
+/// resolves.
+pub(super) struct Calls<'a> {
+    pub name: &'a str,
+    pub kind: WorkloadKind,
+    /// Each service it names that platform.toml declares, once, where it is written.
+    pub callees: Vec<(&'a str, Origin)>,
+}
+
+impl<'a> Calls<'a> {
+    pub fn written(
+        name: &'a str,
+        layers: &Layers<'a, ServiceLayer>,
+        services: &'a crate::input::ServiceLayers,
+    ) -> Calls<'a> {
+        let list = layers.pick(|l| l.calls.as_ref());
+        let mut seen: HashSet<&str> = HashSet::new();
+        let callees = list
+            .as_ref()
+            .into_iter()
+            .flat_map(|list| {
+                list.value
+                    .iter()
+                    .map(move |c| (c, Origin::new(list.origin.file, c.span.clone())))
+            })
+            .filter_map(|(c, at)| {
+                let (declared, _) = services.get_key_value(c.value.as_str())?;
+                seen.insert(declared.value.as_str())
+                    .then_some((declared.value.as_str(), at))
+            })
+            .collect();
+        Calls {
+            name,
+            kind: super::workload::written_kind(layers),
+            callees,
+        }
+    }
+}
+
 /// Why `svc` has no Service in `env`, or `None` when it has one to call. A `worker`,
 /// `cronjob` and `job` never have one; a `deployment` has one unless
 /// `service.enabled = false`; a `daemonset` only when it sets `port` or `service`; a
@@ -254,13 +288,9 @@ fn no_service(svc: &ServiceSpec, env: &EnvSpec) -> Option<NoService> {
     match kind {
         _ if svc.service.is_some() => None,
         WorkloadKind::Statefulset => None,
-        WorkloadKind::Worker | WorkloadKind::Cronjob | WorkloadKind::Job => Some(NoService {
-            problem: format!("a `{}`, which has no port and no Service", kind.as_str()),
-            advice: format!(
-                "remove `{name}` from it: a `{}` only makes connections. If it takes its work from a queue or a database, that is what to call; if it serves requests, make it a `deployment` (or a `statefulset`) with a `port`",
-                kind.as_str()
-            ),
-        }),
+        WorkloadKind::Worker | WorkloadKind::Cronjob | WorkloadKind::Job => {
+            never_a_service(name, kind)
+        }
         WorkloadKind::Deployment => Some(NoService {
             problem: format!(
                 "whose Service is off in environment `{}` (`service.enabled = false`)",
@@ -280,6 +310,22 @@ fn no_service(svc: &ServiceSpec, env: &EnvSpec) -> Option<NoService> {
             ),
         }),
     }
+}
+
+/// Why a service `name` of `kind` never has a Service, whatever its settings: a
+/// `worker`, `cronjob` or `job`. `None` for the other kinds.
+fn never_a_service(name: &str, kind: WorkloadKind) -> Option<NoService> {
+    matches!(
+        kind,
+        WorkloadKind::Worker | WorkloadKind::Cronjob | WorkloadKind::Job
+    )
+    .then(|| NoService {
+        problem: format!("a `{}`, which has no port and no Service", kind.as_str()),
+        advice: format!(
+            "remove `{name}` from it: a `{}` only makes connections. If it takes its work from a queue or a database, that is what to call; if it serves requests, make it a `deployment` (or a `statefulset`) with a `port`",
+            kind.as_str()
+        ),
+    })
 }
 
 /// An Ingress host: a lower-case DNS-1123 subdomain, optionally starting with `*.`.

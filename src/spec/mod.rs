@@ -252,6 +252,13 @@ pub struct ServiceSpec {
     pub origins: Origins,
 }
 
+/// The most replicas a service with `replicas` and `autoscaling` can run: the HPA's
+/// `max`, else `replicas` ([`ServiceSpec::max_replicas`]; for resolving, which checks
+/// this before the spec exists).
+pub fn max_replicas(replicas: u32, autoscaling: Option<&Autoscaling>) -> u32 {
+    autoscaling.map_or(replicas, |a| a.max)
+}
+
 impl ServiceSpec {
     /// `repo:tag`, `repo@digest` or `repo:tag@digest`.
     pub fn image_ref(&self) -> String {
@@ -265,7 +272,13 @@ impl ServiceSpec {
 
     /// The most replicas the service can run: the HPA's `max`, else `replicas`.
     pub fn max_replicas(&self) -> u32 {
-        self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
+        max_replicas(self.replicas, self.autoscaling.as_ref())
+    }
+
+    /// Whether it can run more than one pod of a replicated kind (a PodDisruptionBudget
+    /// applies; a claim of the pod template is shared).
+    pub fn runs_several_pods(&self) -> bool {
+        self.kind().replicated() && self.max_replicas() > 1
     }
 
     /// The version recorded in the version ConfigMap and labels: the tag, else the digest.

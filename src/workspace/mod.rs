@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
 use crate::input::{OverlayFile, PlatformFile};
+use crate::input_check::{self, LeftOut};
 use crate::source::{FileId, Origin, Sources};
-use crate::{input_check, rules, secret_scan};
+use crate::{rules, secret_scan};
 
 mod toml_errors;
 
@@ -68,10 +69,10 @@ pub struct Workspace {
     /// with those and resolving's own, so that one run shows every mistake; what is
     /// left here when it succeeds are warnings, which `resolve` reports.
     pub deferred: Vec<Diagnostic>,
-    /// Where reading left out a mistaken key or value (and the tables that held
-    /// them): what `resolve` finds missing there follows from those errors and is
-    /// not reported again.
-    pub poisoned: Vec<Origin>,
+    /// What reading left out of each file: mistaken keys and values (and the tables
+    /// that held them), and secret-looking values. What `resolve` finds there follows
+    /// from those errors and is not reported again ([`LeftOut::hides`]).
+    pub left_out: BTreeMap<FileId, LeftOut>,
 }
 
 impl Workspace {
@@ -182,40 +183,40 @@ impl Workspace {
         let platform_doc = parsed.pop().expect("the platform file was parsed");
         let (platform, overlays_read) = rayon::join(
             || {
-                let (mut d, mut poisoned) = (Vec::new(), Vec::new());
-                let p: Option<PlatformFile> = read_toml(
-                    sources_ref,
-                    platform_file,
-                    platform_doc,
-                    &mut d,
-                    &mut poisoned,
-                );
-                (p, d, poisoned)
+                let mut d = Vec::new();
+                let (p, left_out): (Option<PlatformFile>, _) =
+                    read_toml(sources_ref, platform_file, platform_doc, &mut d);
+                (p, d, left_out)
             },
             || {
                 overlay_files
                     .par_iter()
                     .zip(overlay_docs)
                     .map(|((env, id), doc)| {
-                        let (mut d, mut poisoned) = (Vec::new(), Vec::new());
-                        let data =
-                            read_toml::<OverlayFile>(sources_ref, *id, doc, &mut d, &mut poisoned);
-                        (env.clone(), *id, data, d, poisoned)
+                        let mut d = Vec::new();
+                        let (data, left_out) =
+                            read_toml::<OverlayFile>(sources_ref, *id, doc, &mut d);
+                        (env.clone(), *id, data, d, left_out)
                     })
                     .collect::<Vec<_>>()
             },
         );
-        let (platform, platform_diags, mut poisoned) = platform;
-        poisoned.extend(secret_places);
+        let (platform, platform_diags, platform_left_out) = platform;
+        let mut left_out = BTreeMap::from([(platform_file, platform_left_out)]);
         diags.extend(platform_diags);
         let overlay_count = overlays_read.len();
         let mut overlays = BTreeMap::new();
-        for (env, id, data, d, p) in overlays_read {
+        for (env, id, data, d, l) in overlays_read {
             diags.extend(d);
-            poisoned.extend(p);
+            left_out.insert(id, l);
             if let Some(data) = data {
                 overlays.insert(env, Overlay { file: id, data });
             }
+        }
+        // Where a secret-looking value is written, in any file, nothing else is
+        // reported: its own error says it all.
+        for o in secret_places {
+            left_out.entry(o.file).or_default().entries.push(o.span);
         }
 
         // The parsed documents borrowed the texts until here.
@@ -250,7 +251,7 @@ impl Workspace {
             overlays,
             escape_hatch: Default::default(),
             deferred,
-            poisoned,
+            left_out,
         };
         // Invalid input is an error here, as ever; resolving what could be read
         // first adds the mistakes only resolving finds, so one run shows them all.
@@ -497,18 +498,18 @@ fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
 }
 
 /// Reads one parsed TOML file into `T`, turning a syntax error, or every unknown
-/// key, wrong type and missing key (`input_check`), into located diagnostics.
+/// key, wrong type and missing key (`input_check`), into located diagnostics; also
+/// what reading left out to go on (see `input_check::repaired`).
 fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     sources: &Sources,
     file: FileId,
     doc: std::result::Result<toml::Spanned<toml::de::DeTable<'i>>, toml::de::Error>,
     diags: &mut Vec<Diagnostic>,
-    poisoned: &mut Vec<Origin>,
-) -> Option<T> {
+) -> (Option<T>, LeftOut) {
     let text = &sources.get(file).text;
     let error = match doc {
         Ok(doc) => match T::deserialize(toml::de::Deserializer::from(doc)) {
-            Ok(v) => return Some(v),
+            Ok(v) => return (Some(v), LeftOut::default()),
             Err(first) => {
                 // serde stopped at the first error; look for the others in this file.
                 // The file was scanned for secrets (none found): the edge masks
@@ -525,16 +526,14 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
                 }
                 // Without its mistakes, the file is read on, so that the later stages
                 // report theirs in this run too (these errors still fail it).
-                let (value, spans) = input_check::repaired::<T>(text, &found);
-                poisoned.extend(spans.into_iter().map(|s| Origin::new(file, s)));
-                return value;
+                return input_check::repaired::<T>(text, &found);
             }
         },
         Err(syntax) => syntax,
     };
     let span = error.span().unwrap_or(0..0);
     diags.push(toml_diagnostic(text, file, error.message(), span));
-    None
+    (None, LeftOut::default())
 }
 
 /// An unknown key of a preset's `[addons.<name>]` (in platform.toml, a cluster's

@@ -69,24 +69,26 @@ impl<'a> Resolver<'a> {
                         .int_in_range(*n, 1, 65535, &at(&p.span), "probe port")
                         .map(|n| PortRef::Number(n as u16)),
                 };
-                let mut handlers = Vec::new();
+                // One entry per handler written, `None` where it has an error: the
+                // rest of the probe is checked all the same.
+                let mut handlers: Vec<Option<ProbeHandler>> = Vec::new();
                 if let Some(path) = &t.http {
                     if let Err(e) = names::check_http_path(&path.value) {
                         self.error(rules::INVALID_PATH, at(&path.span), e);
                     }
                     let port = match &t.port {
-                        Some(p) => port_ref(self, p)?,
-                        None => {
-                            PortRef::Name(crate::render::deployment::CONTAINER_PORT_NAME.into())
-                        }
+                        Some(p) => port_ref(self, p),
+                        None => Some(PortRef::Name(
+                            crate::render::deployment::CONTAINER_PORT_NAME.into(),
+                        )),
                     };
-                    handlers.push(ProbeHandler::Http {
+                    handlers.push(port.map(|port| ProbeHandler::Http {
                         path: path.value.clone(),
                         port,
-                    });
+                    }));
                 }
                 if let Some(p) = &t.tcp {
-                    handlers.push(ProbeHandler::Tcp(port_ref(self, p)?));
+                    handlers.push(port_ref(self, p).map(ProbeHandler::Tcp));
                 }
                 if let Some(p) = &t.grpc {
                     // The API takes a number only (`GRPCAction.port` is an int32).
@@ -97,21 +99,22 @@ impl<'a> Resolver<'a> {
                             format!("a gRPC probe takes a port number, not the name `{n}`"),
                         )
                         .help("write the number, e.g. `grpc = 9090`");
-                        return None;
+                        handlers.push(None);
+                    } else {
+                        handlers.push(port_ref(self, p).map(|port| ProbeHandler::Grpc {
+                            port,
+                            service: t.grpc_service.as_ref().map(|s| s.value.clone()),
+                        }));
                     }
-                    handlers.push(ProbeHandler::Grpc {
-                        port: port_ref(self, p)?,
-                        service: t.grpc_service.as_ref().map(|s| s.value.clone()),
-                    });
                 }
                 if let Some(cmd) = &t.exec {
                     if cmd.value.is_empty() {
                         self.error(rules::INVALID_VALUE, at(&cmd.span), "an `exec` probe needs a command".into())
                             .help("write the command and its arguments, e.g. `exec = [\"pg_isready\", \"-U\", \"app\"]`");
                     }
-                    handlers.push(ProbeHandler::Exec(
+                    handlers.push(Some(ProbeHandler::Exec(
                         cmd.value.iter().map(|c| c.value.clone()).collect(),
-                    ));
+                    )));
                 }
                 if let (Some(p), None) = (&t.port, &t.http) {
                     self.error(
@@ -150,8 +153,11 @@ impl<'a> Resolver<'a> {
                         ),
                     )
                     .help("e.g. `{ http = \"/health\" }`, `{ tcp = \"http\" }`, `{ grpc = 9090 }` or `{ exec = [\"cat\", \"/tmp/ready\"] }`");
-                    return None;
                 }
+                let handler = match handlers.as_mut_slice() {
+                    [one] => one.take(),
+                    _ => None,
+                };
                 let num =
                     |this: &mut Self, v: &Option<Spanned<i64>>, min: i64, max: i64, what: &str| {
                         v.as_ref().and_then(|v| {
@@ -159,28 +165,14 @@ impl<'a> Resolver<'a> {
                                 .map(|n| n as i32)
                         })
                     };
-                let probe = Probe {
-                    handler: handlers.pop().expect("one handler"),
-                    initial_delay: num(self, &t.initial_delay, 0, 3600, "initial_delay"),
-                    period: num(self, &t.period, 1, 3600, "period"),
-                    timeout: num(self, &t.timeout, 1, 3600, "timeout"),
-                    failure_threshold: num(
-                        self,
-                        &t.failure_threshold,
-                        1,
-                        1000,
-                        "failure_threshold",
-                    ),
-                    success_threshold: num(
-                        self,
-                        &t.success_threshold,
-                        1,
-                        1000,
-                        "success_threshold",
-                    ),
-                };
-                if probe.success_threshold.is_some_and(|n| n != 1) && !field.ends_with("readiness")
-                {
+                let initial_delay = num(self, &t.initial_delay, 0, 3600, "initial_delay");
+                let period = num(self, &t.period, 1, 3600, "period");
+                let timeout = num(self, &t.timeout, 1, 3600, "timeout");
+                let failure_threshold =
+                    num(self, &t.failure_threshold, 1, 1000, "failure_threshold");
+                let success_threshold =
+                    num(self, &t.success_threshold, 1, 1000, "success_threshold");
+                if success_threshold.is_some_and(|n| n != 1) && !field.ends_with("readiness") {
                     self.error(
                         rules::INVALID_VALUE,
                         t.success_threshold.as_ref().map_or(origin.clone(), |v| at(&v.span)),
@@ -188,7 +180,14 @@ impl<'a> Resolver<'a> {
                     )
                     .help("remove `success_threshold` (a liveness or startup probe succeeds at its first success), or set it on the readiness probe");
                 }
-                Some(probe)
+                Some(Probe {
+                    handler: handler?,
+                    initial_delay,
+                    period,
+                    timeout,
+                    failure_threshold,
+                    success_threshold,
+                })
             }
         }
     }

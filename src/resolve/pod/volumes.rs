@@ -9,7 +9,9 @@ use crate::input::{FileLayer, VolumeLayer};
 use crate::merge::Layers;
 use crate::resolve::{Amend, Resolver};
 use crate::source::Origin;
-use crate::spec::{FileSpec, VolumeSource, VolumeSpec};
+use crate::spec::{
+    AccessMode, EnvSpec, FileSpec, Placement, VolumeSource, VolumeSpec, WorkloadKind,
+};
 use crate::{names, quantity, rules};
 /// Volume names kgen uses itself.
 pub const OWN_VOLUME_NAMES: &[&str] = &["tmp", "secrets-store"];
@@ -190,6 +192,55 @@ impl<'a> Resolver<'a> {
             });
         }
         out
+    }
+
+    /// The claims of a `deployment` or `worker` that can run `most` pods: one claim
+    /// serves them all, which a ReadWriteOncePod claim cannot do at all (the API server
+    /// lets one pod use it and the others never start), and a ReadWriteOnce claim
+    /// only on one node (an EBS volume attaches to one node at a time; a pod on
+    /// another node waits on a Multi-Attach error, and the spread over nodes makes
+    /// that likely). Unless a node selector holds every pod on one node, each such
+    /// claim is an error (KG019) at its `claim`.
+    pub(in crate::resolve) fn check_shared_claims(
+        &mut self,
+        kind: WorkloadKind,
+        env: &EnvSpec,
+        most: u32,
+        volumes: &[VolumeSpec],
+        placement: &Placement,
+        origins: &BTreeMap<String, Origin>,
+    ) {
+        if !matches!(kind, WorkloadKind::Deployment | WorkloadKind::Worker) || most <= 1 {
+            return;
+        }
+        let one_node = placement
+            .node_selector
+            .contains_key(crate::render::pod::NODE_KEY);
+        for v in volumes {
+            let VolumeSource::Claim { access_mode, .. } = &v.source else {
+                continue;
+            };
+            let problem = match access_mode {
+                AccessMode::ReadWriteOncePod => "only one pod at a time can use it: the others would never start",
+                AccessMode::ReadWriteOnce if !one_node => "it attaches to one node at a time (as an EBS volume does), so pods scheduled on other nodes would wait on Multi-Attach errors",
+                _ => continue,
+            };
+            let Some(origin) = origins.get(&format!("volumes.{}.claim", v.name)) else {
+                continue;
+            };
+            self.error(
+                rules::INVALID_VALUE,
+                origin.clone(),
+                format!(
+                    "volume `{}` is one {} claim shared by up to {most} pods of this {} in environment `{}`: {problem}",
+                    v.name,
+                    access_mode.as_str(),
+                    kind.as_str(),
+                    env.name,
+                ),
+            )
+            .help("run one replica (`replicas = 1`, and no `autoscaling` or `autoscaling.max = 1`; with `rollout.strategy = \"recreate\"` a new pod does not wait for the old one's volume), give the claim a `ReadWriteMany` storage class such as EFS (`access_mode = \"ReadWriteMany\"`), or make the service a `statefulset`, whose pods get a claim each");
+        }
     }
 
     /// Files of the `<service>-files` ConfigMap.

@@ -47,6 +47,13 @@ const KIND_SETTINGS: &[(&str, &[WorkloadKind])] = {
     ]
 };
 
+/// The kind of the service as its layers write it (`deployment` by default).
+pub(super) fn written_kind(layers: &Layers<'_, ServiceLayer>) -> WorkloadKind {
+    layers
+        .pick(|l| l.kind.as_ref())
+        .map_or(WorkloadKind::Deployment, |k| *k.value)
+}
+
 impl<'a> Resolver<'a> {
     /// The kind of the service (`deployment` by default).
     pub(super) fn kind(
@@ -54,12 +61,10 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, ServiceLayer>,
         origins: &mut BTreeMap<String, Origin>,
     ) -> WorkloadKind {
-        layers
-            .pick(|l| l.kind.as_ref())
-            .map_or(WorkloadKind::Deployment, |k| {
-                origins.insert("kind".into(), k.origin.clone());
-                *k.value
-            })
+        if let Some(k) = layers.pick(|l| l.kind.as_ref()) {
+            origins.insert("kind".into(), k.origin.clone());
+        }
+        written_kind(layers)
     }
 
     /// Whether a setting (`key`, set at `origin`) applies to `kind`: when it does not,

@@ -1,6 +1,6 @@
 //! How new versions of a service replace its old pods (`rollout`): the strategy and
-//! its settings for each kind, and the pairs of `max_surge` and `max_unavailable` the
-//! API server refuses.
+//! its settings for each kind, the pairs of `max_surge` and `max_unavailable` the
+//! API server refuses, and the settings `recreate` and `on-delete` have no use for.
 
 use std::collections::BTreeMap;
 
@@ -151,7 +151,79 @@ impl<'a> Resolver<'a> {
                 r.partition = n(self, "partition", Some(v), 10_000);
             }
         }
+        if r.strategy != RolloutStrategy::Rolling {
+            self.check_unused_by_strategy(kind, layers, &mut r);
+        }
         r
+    }
+
+    /// The settings of a rolling update, which `recreate` and `on-delete` do not do:
+    /// `max_surge` and `max_unavailable` (a Deployment, a DaemonSet), `max_unavailable`
+    /// and `partition` (a StatefulSet). Each is refused at its value, as the API server
+    /// refuses a `rollingUpdate` next to `type: Recreate` (a Deployment) or `OnDelete`
+    /// (a StatefulSet), and as the DaemonSet controller ignores it with `OnDelete`
+    /// (kubernetes `pkg/apis/apps/validation`: `ValidateDeploymentStrategy`,
+    /// `ValidateStatefulSetSpec`, `ValidateDaemonSetUpdateStrategy`). Unless it comes
+    /// from `[defaults]` or from a layer below the one that chose the strategy (a
+    /// service's `max_surge` that one environment's overlay turns off with `recreate`,
+    /// as an overlay cannot remove a key): it is then left out, as a setting a kind does
+    /// not take is. What is refused or left out is not written.
+    fn check_unused_by_strategy(
+        &mut self,
+        kind: WorkloadKind,
+        layers: &Layers<'a, ServiceLayer>,
+        r: &mut Rollout,
+    ) {
+        let chosen = layers.height_of(|l| l.rollout.as_ref()?.strategy.as_ref());
+        let (name, what) = match (r.strategy, kind) {
+            (RolloutStrategy::Recreate, _) => (
+                "recreate",
+                "every old pod stops before the new ones start, so nothing surges or is counted unavailable",
+            ),
+            (_, WorkloadKind::Statefulset) => (
+                "on-delete",
+                "a pod is replaced only when it is deleted, so no rolling update holds pods back or replaces several at once",
+            ),
+            _ => (
+                "on-delete",
+                "a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
+            ),
+        };
+        let surge = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref());
+        let unavailable = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
+        let partition = layers.pick(|l| l.rollout.as_ref()?.partition.as_ref());
+        let mut unused = Vec::new();
+        if r.max_surge.take().is_some() {
+            let height = layers.height_of(|l| l.rollout.as_ref()?.max_surge.as_ref());
+            unused.extend(surge.map(|v| ("max_surge", v.origin, v.base, height)));
+        }
+        if r.max_unavailable.take().is_some() {
+            let height = layers.height_of(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
+            unused.extend(unavailable.map(|v| ("max_unavailable", v.origin, v.base, height)));
+        }
+        if r.partition.take().is_some() {
+            let height = layers.height_of(|l| l.rollout.as_ref()?.partition.as_ref());
+            unused.extend(partition.map(|v| ("partition", v.origin, v.base, height)));
+        }
+        for (key, origin, base, height) in unused {
+            if base || height < chosen {
+                continue;
+            }
+            let d = self.error(
+                rules::INVALID_VALUE,
+                origin,
+                format!("`rollout.{key}` has no use with `strategy = \"{name}\"`: {what}"),
+            );
+            d.help = Some(format!(
+                "remove `{key}`, or roll out with `strategy = \"rolling\"` (the default), which {}",
+                match key {
+                    "partition" =>
+                        "keeps the pods with an ordinal below `partition` at the old version",
+                    "max_surge" => "starts up to `max_surge` extra pods",
+                    _ => "replaces up to `max_unavailable` pods at once",
+                }
+            ));
+        }
     }
 
     /// The pairs of `max_surge` and `max_unavailable` the API server refuses, with the

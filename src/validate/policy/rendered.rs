@@ -94,7 +94,7 @@ content = "level: info"
 
 [services.web.volumes.cache]
 mount = "/var/cache/web"
-claim = { size = "1Gi" }
+claim = { size = "1Gi", access_mode = "ReadWriteMany" }
 
 [services.db]
 kind = "statefulset"
