@@ -22,7 +22,10 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
-use super::{known_pattern, type_matches, Defs, Walk, CHECKED_FORMATS, MAX_DEPTH};
+use super::{
+    bound_holds, key_valid, known_pattern, type_matches, unique_strings, within, Defs, Walk,
+    CHECKED_FORMATS, MAX_DEPTH,
+};
 use crate::schema_dir::is_base64;
 use crate::validate::{FastMap, FxHasher};
 
@@ -81,6 +84,11 @@ impl Plan {
                 return false;
             }
         }
+        if let Some(constant) = c.constant {
+            if constant != instance {
+                return false;
+            }
+        }
         if let Value::String(s) = instance {
             if let Some(matches) = c.pattern {
                 if !matches(s) {
@@ -90,9 +98,56 @@ impl Plan {
             if c.format_byte && !is_base64(s) {
                 return false;
             }
+            if c.min_length.is_some() || c.max_length.is_some() {
+                let n = s.chars().count() as u64;
+                if c.min_length.is_some_and(|l| n < l) || c.max_length.is_some_and(|l| n > l) {
+                    return false;
+                }
+            }
+        }
+        if instance.is_number()
+            && !c
+                .bounds
+                .iter()
+                .all(|(keyword, limit)| bound_holds(keyword, limit, instance))
+        {
+            return false;
+        }
+        if let Some(list) = instance.as_array() {
+            if !c
+                .item_counts
+                .iter()
+                .all(|&(min, limit)| within(min, list.len(), limit))
+            {
+                return false;
+            }
+            if c.unique && !unique_strings(list) {
+                return false;
+            }
+        }
+        if let (Some(names), Some(object)) = (c.property_names, instance.as_object()) {
+            let ok = object.keys().all(|k| match key_valid(names, k) {
+                Some(ok) => ok,
+                None => Walk {
+                    root: self.root,
+                    defs: self.defs,
+                    depth,
+                }
+                .valid(names, &Value::String(k.clone())),
+            });
+            if !ok {
+                return false;
+            }
         }
         if let Some(object) = instance.as_object() {
             if !c.required.iter().all(|n| object.contains_key(*n)) {
+                return false;
+            }
+            if !c
+                .property_counts
+                .iter()
+                .all(|&(min, limit)| within(min, object.len(), limit))
+            {
                 return false;
             }
             match (&c.properties, &c.additional) {
@@ -206,6 +261,18 @@ struct Checks {
     any_of: Option<Vec<Node>>,
     reference: Option<OnceLock<Option<&'static Node>>>,
     reference_text: &'static str,
+    constant: Option<&'static Value>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    /// `minimum`, `maximum` and the exclusive ones: keyword and limit.
+    bounds: Vec<(&'static str, &'static Value)>,
+    /// `minItems` (`true`) and `maxItems`, with their limits.
+    item_counts: Vec<(bool, u64)>,
+    /// `minProperties` (`true`) and `maxProperties`, with their limits.
+    property_counts: Vec<(bool, u64)>,
+    /// `uniqueItems: true`.
+    unique: bool,
+    property_names: Option<&'static Value>,
 }
 
 impl Checks {
@@ -264,6 +331,39 @@ impl Checks {
                         c.reference_text = r;
                     })
                     .is_some(),
+                "const" => {
+                    c.constant = Some(value);
+                    true
+                }
+                "minLength" => value.as_u64().map(|l| c.min_length = Some(l)).is_some(),
+                "maxLength" => value.as_u64().map(|l| c.max_length = Some(l)).is_some(),
+                "minItems" | "maxItems" => value
+                    .as_u64()
+                    .map(|l| c.item_counts.push((keyword == "minItems", l)))
+                    .is_some(),
+                "minProperties" | "maxProperties" => value
+                    .as_u64()
+                    .map(|l| c.property_counts.push((keyword == "minProperties", l)))
+                    .is_some(),
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+                    if value.is_number() {
+                        c.bounds.push((keyword.as_str(), value));
+                        true
+                    } else {
+                        false
+                    }
+                }
+                "uniqueItems" => match value {
+                    Value::Bool(unique) => {
+                        c.unique = *unique;
+                        true
+                    }
+                    _ => false,
+                },
+                "propertyNames" => {
+                    c.property_names = Some(value);
+                    true
+                }
                 "pattern" => value
                     .as_str()
                     .and_then(known_pattern)
