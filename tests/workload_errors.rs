@@ -574,12 +574,38 @@ fn schedule_on_a_deployment() {
     );
     assert_eq!(
         err,
-        r#"error[KG028]: `schedule` does not apply to a `deployment`
+        r#"error[KG028]: `schedule` does not apply to a `deployment` (the default `kind`)
   --> platform.toml:12:12
    |
 12 | schedule = "@daily"
    |            ^^^^^^^^
    = help: `schedule` is for a cronjob; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// A misspelt `kind` is one error: the settings of the kind meant are not reported as
+/// not applying to the default kind the service would be without it.
+#[test]
+fn a_misspelt_kind_hides_the_settings_of_the_kind_meant() {
+    let err = fails(
+        &service(
+            r#"kind = "cronjb"
+schedule = "@daily"
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG003]: unknown value `cronjb`
+  --> platform.toml:12:8
+   |
+12 | kind = "cronjb"
+   |        ^^^^^^^^ did you mean `cronjob`?
+   = help: write one of: deployment, worker, statefulset, cronjob, job, daemonset
 
 error: 1 error and 0 warnings; nothing was written
 "#
@@ -670,7 +696,7 @@ fn statefulset_table_on_a_deployment() {
     );
     assert_eq!(
         err,
-        r#"error[KG028]: `statefulset` does not apply to a `deployment`
+        r#"error[KG028]: `statefulset` does not apply to a `deployment` (the default `kind`)
   --> platform.toml:12:15
    |
 12 | statefulset = { pod_management = "Parallel" }
@@ -832,7 +858,7 @@ fn partition_on_a_deployment() {
     );
     assert_eq!(
         err,
-        r#"error[KG028]: `rollout.partition` does not apply to a `deployment`
+        r#"error[KG028]: `rollout.partition` does not apply to a `deployment` (the default `kind`)
   --> platform.toml:12:25
    |
 12 | rollout = { partition = 1 }

@@ -97,7 +97,7 @@ impl<'a> Resolver<'a> {
         // Port and replicas.
         let port = match layers
             .pick(|l| l.port.as_ref())
-            .filter(|v| self.fits_kind(kind, "port", Some((&v.origin, v.base))))
+            .filter(|v| self.fits_kind(kind, layers, "port", Some((&v.origin, v.base))))
         {
             Some(v) => {
                 rec(&mut origins, "port", &v.origin);
@@ -108,7 +108,7 @@ impl<'a> Resolver<'a> {
         };
         let replicas = match layers
             .pick(|l| l.replicas.as_ref())
-            .filter(|v| self.fits_kind(kind, "replicas", Some((&v.origin, v.base))))
+            .filter(|v| self.fits_kind(kind, layers, "replicas", Some((&v.origin, v.base))))
         {
             Some(v) => {
                 rec(&mut origins, "replicas", &v.origin);

@@ -54,6 +54,17 @@ pub(super) fn written_kind(layers: &Layers<'_, ServiceLayer>) -> WorkloadKind {
         .map_or(WorkloadKind::Deployment, |k| *k.value)
 }
 
+/// The kind a service is, for a message: "a `cronjob`", or "a `deployment` (the
+/// default `kind`)" when no layer writes `kind` (also when the one written was left out
+/// as a mistake: the message then names `kind`, and `input_check::LeftOut` hides it).
+pub(super) fn kind_phrase(kind: WorkloadKind, layers: &Layers<'_, ServiceLayer>) -> String {
+    if layers.pick(|l| l.kind.as_ref()).is_some() {
+        format!("a `{}`", kind.as_str())
+    } else {
+        format!("a `{}` (the default `kind`)", kind.as_str())
+    }
+}
+
 impl<'a> Resolver<'a> {
     /// The kind of the service (`deployment` by default).
     pub(super) fn kind(
@@ -72,6 +83,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn fits_kind(
         &mut self,
         kind: WorkloadKind,
+        layers: &Layers<'a, ServiceLayer>,
         key: &str,
         at: Option<(&Origin, bool)>,
     ) -> bool {
@@ -89,7 +101,7 @@ impl<'a> Resolver<'a> {
             self.error(
                 rules::KIND_MISMATCH,
                 origin.clone(),
-                format!("`{key}` does not apply to a `{}`", kind.as_str()),
+                format!("`{key}` does not apply to {}", kind_phrase(kind, layers)),
             )
             .help(format!(
                 "`{key}` is for a {}; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)",
@@ -163,7 +175,7 @@ impl<'a> Resolver<'a> {
         key: &str,
     ) -> bool {
         let at = self.origin_of(layers, key);
-        self.fits_kind(kind, key, at.as_ref().map(|(o, b)| (o, *b)))
+        self.fits_kind(kind, layers, key, at.as_ref().map(|(o, b)| (o, *b)))
     }
 
     /// What the kind adds: a StatefulSet's settings, a CronJob's schedule, a Job's run.

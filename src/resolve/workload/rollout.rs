@@ -37,7 +37,10 @@ impl<'a> Resolver<'a> {
                         this.error(
                             rules::KIND_MISMATCH,
                             o,
-                            format!("`rollout.{key}` does not apply to a `{}`", kind.as_str()),
+                            format!(
+                                "`rollout.{key}` does not apply to {}",
+                                super::kind_phrase(kind, layers)
+                            ),
                         )
                         .help(format!("`rollout.{key}` is for a {}", takes.join(", ")));
                     }
