@@ -631,7 +631,7 @@ fn markdown_replicas_change_in_a_manual_environment() {
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| | Added | Changed | Removed | Unchanged |
+| Where | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | prod | 0 | 1 | 0 | {u:prod-1} |
 | cluster prod | 0 | 0 | 0 | {u:cluster prod} |
@@ -1330,7 +1330,7 @@ prod: HorizontalPodAutoscaler main-api/main-api
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let expected = r.expand(
-        "| | Added | Changed | Removed | Unchanged |
+        "| Where | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | dev | 0 | 0 | 0 | {u:dev} |
 | prod | 0 | 1 | 0 | {u:prod-1} |

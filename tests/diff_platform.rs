@@ -381,7 +381,7 @@ fn karpenter_terminates_or_replaces_nodes() {
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| | Added | Changed | Removed | Unchanged |
+| Where | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | prod | 0 | 0 | 0 | 7 |
 | cluster prod | 0 | 2 | 1 | 29 |

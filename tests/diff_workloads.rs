@@ -390,7 +390,7 @@ dev: Job seed/seed-764bf07e
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| | Added | Changed | Removed | Unchanged |
+| Where | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | dev | 0 | 5 | 0 | 26 |
 | cluster dev | 0 | 0 | 0 | 3 |
@@ -600,7 +600,7 @@ Changed (3):
 
 Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 
-| | Added | Changed | Removed | Unchanged |
+| Where | Added | Changed | Removed | Unchanged |
 |---|---:|---:|---:|---:|
 | dev | 1 | 3 | 3 | 25 |
 | cluster dev | 0 | 0 | 0 | 3 |

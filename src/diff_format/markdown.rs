@@ -91,7 +91,7 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         return out;
     }
 
-    let _ = writeln!(out, "| | Added | Changed | Removed | Unchanged |");
+    let _ = writeln!(out, "| Where | Added | Changed | Removed | Unchanged |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
     for (e, c) in &d.groups {
         let _ = writeln!(
