@@ -23,8 +23,8 @@ use std::sync::{Mutex, OnceLock};
 use serde_json::{Map, Value};
 
 use super::{
-    bound_holds, key_valid, known_pattern, type_matches, unique_strings, within, Defs, Walk,
-    CHECKED_FORMATS, MAX_DEPTH,
+    bound_holds, key_valid, known_pattern, unique_strings, within, Defs, Walk, CHECKED_FORMATS,
+    MAX_DEPTH,
 };
 use crate::schema_dir::is_base64;
 use crate::validate::{FastMap, FxHasher};
@@ -75,7 +75,7 @@ impl Plan {
 
     fn checks(&self, c: &Checks, instance: &Value, depth: u32) -> bool {
         if let Some(types) = c.types {
-            if !type_matches(types, instance) {
+            if types & type_bits(instance) == 0 {
                 return false;
             }
         }
@@ -248,7 +248,8 @@ type Props = HashMap<&'static str, Node, BuildHasherDefault<FxHasher>>;
 /// What the walk checks at one node, read from its keywords.
 #[derive(Default)]
 struct Checks {
-    types: Option<&'static Value>,
+    /// `type`, as the [`type_bits`] of the instances it admits.
+    types: Option<u8>,
     enumeration: Option<&'static Vec<Value>>,
     pattern: Option<fn(&str) -> bool>,
     /// `format: byte` (every other format kgen's schemas carry is an annotation).
@@ -283,10 +284,7 @@ impl Checks {
         let mut c = Checks::default();
         for (keyword, value) in map {
             let ok = match keyword.as_str() {
-                "type" => {
-                    c.types = Some(value);
-                    true
-                }
+                "type" => type_mask(value).map(|m| c.types = Some(m)).is_some(),
                 "enum" => value.as_array().map(|v| c.enumeration = Some(v)).is_some(),
                 "properties" => value
                     .as_object()
@@ -387,5 +385,48 @@ impl Checks {
             }
         }
         Compiled::Checks(Box::new(c))
+    }
+}
+
+const OBJECT: u8 = 1;
+const ARRAY: u8 = 2;
+const STRING: u8 = 4;
+const BOOLEAN: u8 = 8;
+const NULL: u8 = 16;
+const NUMBER: u8 = 32;
+const INTEGER: u8 = 64;
+
+/// The `type` names an instance answers to, as bits: a number that is an `i64` or a
+/// `u64` is also an `integer` (what [`super::type_matches`] accepts).
+fn type_bits(instance: &Value) -> u8 {
+    match instance {
+        Value::Object(_) => OBJECT,
+        Value::Array(_) => ARRAY,
+        Value::String(_) => STRING,
+        Value::Bool(_) => BOOLEAN,
+        Value::Null => NULL,
+        Value::Number(n) if n.is_i64() || n.is_u64() => NUMBER | INTEGER,
+        Value::Number(_) => NUMBER,
+    }
+}
+
+/// The bits of the instances a `type` keyword admits (a name or a list of names; a
+/// name `type_matches` does not know admits nothing), or `None` when it is neither,
+/// which the walk answers `false` to.
+fn type_mask(types: &Value) -> Option<u8> {
+    let bit = |name: &Value| match name.as_str() {
+        Some("object") => OBJECT,
+        Some("array") => ARRAY,
+        Some("string") => STRING,
+        Some("boolean") => BOOLEAN,
+        Some("null") => NULL,
+        Some("number") => NUMBER,
+        Some("integer") => INTEGER,
+        _ => 0,
+    };
+    match types {
+        Value::String(_) => Some(bit(types)),
+        Value::Array(names) => Some(names.iter().fold(0, |m, n| m | bit(n))),
+        _ => None,
     }
 }
