@@ -9,6 +9,7 @@ use crate::merge::{Layers, Located};
 use crate::resolve::{Amend, Resolver};
 use crate::rules;
 use crate::source::Origin;
+use crate::spanned::Spanned;
 use crate::spec::{EnvSpec, IntOrPercentValue, Rollout, RolloutStrategy};
 /// The first Kubernetes version whose API server keeps a StatefulSet's
 /// `maxUnavailable` by default (the MaxUnavailableStatefulSet feature gate is beta, on,
@@ -192,21 +193,23 @@ impl<'a> Resolver<'a> {
                 "a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
             ),
         };
-        let surge = layers.pick(|l| l.rollout.as_ref()?.max_surge.as_ref());
-        let unavailable = layers.pick(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
-        let partition = layers.pick(|l| l.rollout.as_ref()?.partition.as_ref());
         let mut unused = Vec::new();
         if r.max_surge.take().is_some() {
-            let height = layers.height_of(|l| l.rollout.as_ref()?.max_surge.as_ref());
-            unused.extend(surge.map(|v| ("max_surge", v.origin, v.base, height)));
+            unused.extend(setting_written(layers, "max_surge", |l: &ServiceLayer| {
+                l.rollout.as_ref()?.max_surge.as_ref()
+            }));
         }
         if r.max_unavailable.take().is_some() {
-            let height = layers.height_of(|l| l.rollout.as_ref()?.max_unavailable.as_ref());
-            unused.extend(unavailable.map(|v| ("max_unavailable", v.origin, v.base, height)));
+            unused.extend(setting_written(
+                layers,
+                "max_unavailable",
+                |l: &ServiceLayer| l.rollout.as_ref()?.max_unavailable.as_ref(),
+            ));
         }
         if r.partition.take().is_some() {
-            let height = layers.height_of(|l| l.rollout.as_ref()?.partition.as_ref());
-            unused.extend(partition.map(|v| ("partition", v.origin, v.base, height)));
+            unused.extend(setting_written(layers, "partition", |l: &ServiceLayer| {
+                l.rollout.as_ref()?.partition.as_ref()
+            }));
         }
         for (key, origin, base, height) in unused {
             if base || height < chosen {
@@ -351,4 +354,15 @@ fn written(v: &IntOrPercent) -> String {
         IntOrPercent::Int(n) => n.to_string(),
         IntOrPercent::Str(s) => format!("{s:?}"),
     }
+}
+
+/// Where the highest layer that writes a rollout setting (`key`) writes it, whether
+/// that layer is `[defaults]`, and its height among the layers.
+fn setting_written<'a, V: 'a>(
+    layers: &Layers<'a, ServiceLayer>,
+    key: &'static str,
+    get: impl Fn(&'a ServiceLayer) -> Option<&'a Spanned<V>> + Copy,
+) -> Option<(&'static str, Origin, bool, Option<usize>)> {
+    let v = layers.pick(get)?;
+    Some((key, v.origin, v.base, layers.height_of(get)))
 }
