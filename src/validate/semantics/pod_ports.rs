@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::targets::{running_containers, selected_pods};
+use super::targets::{protocol_of, running_containers, running_ports, selected_pods};
 use super::Checker;
 use crate::rules;
 use crate::validate::{
@@ -60,7 +60,7 @@ impl Checker<'_, '_> {
                 let Some(number) = int_at(p, "containerPort") else {
                     continue;
                 };
-                let protocol = str_at(p, "protocol").unwrap_or("TCP").to_string();
+                let protocol = protocol_of(p).to_string();
                 let name = str_at(p, "name").map(str::to_string);
                 let Some(first) = seen.get(&(number, protocol.clone())) else {
                     seen.insert(
@@ -128,7 +128,7 @@ pub(super) fn service_ports_twice(
         let Some(number) = int_at(p, "port") else {
             continue;
         };
-        let protocol = str_at(p, "protocol").unwrap_or("TCP");
+        let protocol = protocol_of(p);
         let Some(&fi) = first.get(&(number, protocol)) else {
             first.insert((number, protocol), pi);
             continue;
@@ -168,13 +168,8 @@ pub(super) fn service_ports_twice(
 fn target_number(pod: &Value, port: &Value, protocol: &str) -> Option<i64> {
     match port.get("targetPort") {
         None => int_at(port, "port"),
-        Some(Value::String(name)) => running_containers(&FieldPath::root(), pod)
-            .into_iter()
-            .flat_map(|(_, c)| arr_at(c, "ports"))
-            .find(|cp| {
-                str_at(cp, "name") == Some(name.as_str())
-                    && str_at(cp, "protocol").unwrap_or("TCP") == protocol
-            })
+        Some(Value::String(name)) => running_ports(pod)
+            .find(|cp| str_at(cp, "name") == Some(name.as_str()) && protocol_of(cp) == protocol)
             .and_then(|cp| int_at(cp, "containerPort")),
         Some(n) => n.as_i64(),
     }
@@ -182,13 +177,8 @@ fn target_number(pod: &Value, port: &Value, protocol: &str) -> Option<i64> {
 
 /// How many times the running containers of `pod` declare `number`/`protocol`.
 fn declarations(pod: &Value, number: i64, protocol: &str) -> usize {
-    running_containers(&FieldPath::root(), pod)
-        .into_iter()
-        .flat_map(|(_, c)| arr_at(c, "ports"))
-        .filter(|cp| {
-            int_at(cp, "containerPort") == Some(number)
-                && str_at(cp, "protocol").unwrap_or("TCP") == protocol
-        })
+    running_ports(pod)
+        .filter(|cp| int_at(cp, "containerPort") == Some(number) && protocol_of(cp) == protocol)
         .count()
 }
 

@@ -42,6 +42,19 @@ pub(super) fn running_containers<'a>(
         .collect()
 }
 
+/// The ports the running containers of a pod declare.
+pub(super) fn running_ports(pod: &Value) -> impl Iterator<Item = &Value> {
+    running_containers(&FieldPath::root(), pod)
+        .into_iter()
+        .flat_map(|(_, c)| arr_at(c, "ports"))
+}
+
+/// A port's protocol (a container's or a Service's): TCP when unset, as the API
+/// server defaults it.
+pub(super) fn protocol_of(port: &Value) -> &str {
+    str_at(port, "protocol").unwrap_or("TCP")
+}
+
 /// The pod specs of the workloads in `ns` whose pod labels the map selector `sel`
 /// (a Service's) selects.
 pub(super) fn selected_pods<'a>(
@@ -132,9 +145,9 @@ pub(super) fn hpa_target(
 /// Whether `holder` (a container, a Service's spec) has a port named `name` with
 /// `protocol` (TCP when unset).
 fn names_port(holder: &Value, name: &str, protocol: &str) -> bool {
-    arr_at(holder, "ports").iter().any(|p| {
-        str_at(p, "name") == Some(name) && str_at(p, "protocol").unwrap_or("TCP") == protocol
-    })
+    arr_at(holder, "ports")
+        .iter()
+        .any(|p| str_at(p, "name") == Some(name) && protocol_of(p) == protocol)
 }
 
 /// A Service selects pods of some workload in its namespace, and a named target
@@ -170,7 +183,7 @@ pub(super) fn service_targets(
         let Some(name) = str_at(p, "targetPort") else {
             continue;
         };
-        let protocol = str_at(p, "protocol").unwrap_or("TCP");
+        let protocol = protocol_of(p);
         let declared = pods.iter().any(|pod| {
             running_containers(&FieldPath::root(), pod)
                 .iter()
@@ -225,10 +238,7 @@ fn sidecar_only_port(
         running_containers(&FieldPath::root(), pod)
             .iter()
             .flat_map(|(_, c)| arr_at(c, "ports"))
-            .find(|p| {
-                str_at(p, "name") == Some(name)
-                    && str_at(p, "protocol").unwrap_or("TCP") == protocol
-            })
+            .find(|p| str_at(p, "name") == Some(name) && protocol_of(p) == protocol)
             .and_then(|p| p.get("containerPort"))
             .and_then(Value::as_i64)
     });
