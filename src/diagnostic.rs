@@ -152,13 +152,14 @@ pub fn sort(diags: &mut [Diagnostic]) {
 /// of both. `diags` is sorted ([`sort`]).
 pub fn dedup(diags: &mut Vec<Diagnostic>) {
     diags.dedup_by(|later, kept| {
-        let same = Diagnostic {
-            envs: Vec::new(),
-            ..later.clone()
-        } == Diagnostic {
-            envs: Vec::new(),
-            ..kept.clone()
-        };
+        // Compared without their environments, which are set aside, not copied.
+        let (later_envs, kept_envs) = (
+            std::mem::take(&mut later.envs),
+            std::mem::take(&mut kept.envs),
+        );
+        let same = later == kept;
+        kept.envs = kept_envs;
+        later.envs = later_envs;
         if same {
             add_envs(kept, &later.envs);
         }
