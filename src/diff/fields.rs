@@ -20,6 +20,26 @@ pub fn unified_diff(base: &Value, head: &Value, base_name: &str, head_name: &str
         .to_string()
 }
 
+/// The keys of two objects whose values differ (a missing key and `null` being equal),
+/// each after `prefix` (`spec.` gives `spec.replicas`), sorted; `keep` filters the keys.
+pub(crate) fn differing_keys(
+    b: &Value,
+    h: &Value,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let keys: BTreeSet<&String> = [b, h]
+        .iter()
+        .filter_map(|v| v.as_object())
+        .flat_map(|m| m.keys())
+        .filter(|k| keep(k))
+        .collect();
+    keys.into_iter()
+        .filter(|k| b[k.as_str()] != h[k.as_str()])
+        .map(|k| format!("{prefix}{k}"))
+        .collect()
+}
+
 /// Collects the paths of the fields that differ. Lists of objects that all have a
 /// `name` are matched by name (`containers[web]`), other lists by index.
 pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {

@@ -31,10 +31,11 @@ pub use crate::manifest_set::Group;
 pub use compare::{
     compare, compare_opts, compare_with, service_dir, Changed, CompareOptions, Moved, ServiceUnit,
 };
-pub(crate) use fields::push_key;
+pub(crate) use fields::{differing_keys, push_key};
 pub use fields::{unified_diff, CONTEXT_LINES};
 pub(crate) use images::parse_version;
 pub use images::{compare_versions, split_image};
 pub use report::{Counts, DiffReport, ManifestDiff, Side, Stale};
+pub(crate) use risks::{and_list, kubectl_delete, scalar, scalar_or, verb};
 pub use risks::{Risk, RiskKind};
 pub use versions::{Churn, VersionChange};

@@ -176,7 +176,7 @@ pub struct Risk {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-pub(super) fn and_list(items: &[String]) -> String {
+pub(crate) fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -185,7 +185,7 @@ pub(super) fn and_list(items: &[String]) -> String {
 }
 
 /// `change` after one field, `changes` after several (`spec.x changes`).
-pub(super) fn verb(n: usize, one: &'static str, many: &'static str) -> &'static str {
+pub(crate) fn verb(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one
     } else {
@@ -193,12 +193,17 @@ pub(super) fn verb(n: usize, one: &'static str, many: &'static str) -> &'static 
     }
 }
 
-/// `kubectl delete <kind> -n <namespace> <name>`.
-pub(super) fn kubectl_delete(id: &Identity, extra: &str) -> String {
+/// `kubectl delete <kind> [-n <namespace>] <name><extra>`, quoted (no `-n` for a
+/// cluster-scoped object).
+pub(crate) fn kubectl_delete(id: &Identity, extra: &str) -> String {
+    let namespace = if id.namespace.is_empty() {
+        String::new()
+    } else {
+        format!(" -n {}", id.namespace)
+    };
     format!(
-        "`kubectl delete {} -n {} {}{extra}`",
+        "`kubectl delete {}{namespace} {}{extra}`",
         id.kind.to_lowercase(),
-        id.namespace,
         id.name
     )
 }
@@ -507,7 +512,9 @@ pub(super) fn findings(
     out
 }
 
-pub(super) fn scalar(v: &Value) -> String {
+/// A value as a finding shows it: `(unset)` for null, a string as it is, anything else
+/// as JSON.
+pub(crate) fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "(unset)".into(),
         Value::String(s) => s.clone(),
@@ -515,7 +522,8 @@ pub(super) fn scalar(v: &Value) -> String {
     }
 }
 
-pub(super) fn scalar_or(v: &Value, default: &str) -> String {
+/// `scalar`, or `default` for null (a field the API server defaults).
+pub(crate) fn scalar_or(v: &Value, default: &str) -> String {
     if v.is_null() {
         default.into()
     } else {

@@ -4,11 +4,11 @@
 //! claim that grows; and the Argo CD annotations kgen reads back (a sync option such as
 //! `Prune=false`, a hook and its delete policy), which `risks` uses for removals too.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::fields::field_diff;
+use super::fields::{differing_keys, field_diff};
 use super::risks::{and_list, kubectl_delete, scalar, scalar_or, verb, RiskKind};
 use crate::manifest_set::Resource;
 
@@ -82,21 +82,6 @@ pub(super) fn hook(v: &Value) -> Option<Hook<'_>> {
     Some(Hook { phase, policies })
 }
 
-/// The `spec.<key>` fields of two specs that differ, among the keys `keep` accepts
-/// (`null` and a missing key being equal).
-fn spec_fields(bs: &Value, hs: &Value, keep: impl Fn(&str) -> bool) -> Vec<String> {
-    let keys: BTreeSet<&String> = [bs, hs]
-        .iter()
-        .filter_map(|s| s.as_object())
-        .flat_map(|m| m.keys())
-        .filter(|k| keep(k))
-        .collect();
-    keys.into_iter()
-        .filter(|k| bs[k.as_str()] != hs[k.as_str()])
-        .map(|k| format!("spec.{k}"))
-        .collect()
-}
-
 /// Storage requested by a claim (or a claim template), parsed.
 fn claim_storage(spec: &Value) -> Option<(String, Option<crate::quantity::Quantity>)> {
     let s = spec["resources"]["requests"]["storage"].as_str()?;
@@ -127,7 +112,7 @@ pub(super) fn statefulset_findings(b: &Resource, h: &Resource, out: &mut Vec<(Ri
         s
     };
     let (bs, hs) = (normal(bs), normal(hs));
-    let fields = spec_fields(&bs, &hs, |k| {
+    let fields = differing_keys(&bs, &hs, "spec.", |k| {
         k != "selector" && !STATEFULSET_MUTABLE.contains(&k)
     });
     if fields.is_empty() {
@@ -199,7 +184,7 @@ pub(super) fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, 
         && bs["completionMode"] == "Indexed"
         && !hs["completions"].is_null()
         && hs["completions"] == hs["parallelism"];
-    let fields = spec_fields(bs, hs, |k| {
+    let fields = differing_keys(bs, hs, "spec.", |k| {
         JOB_IMMUTABLE.contains(&k) && !(elastic && k == "completions")
     });
     // `a Job's pod template and completions are immutable`, or the fields themselves.
