@@ -2145,3 +2145,185 @@ merge = { metadata = { annotations = { "example.com/acl" = "arn:aws:wafv2:eu-wes
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------
+// secret_prefixes on the final objects
+// ---------------------------------------------------------------------------------
+
+/// BASE with the External Secrets backend, `secret_prefixes` per environment and,
+/// with `secrets`, the service's own secret (so kgen renders its ExternalSecret).
+fn with_prefixes(secrets: bool) -> String {
+    let mut t = BASE
+        .replace(
+            "registry = \"registry.example.com\"\n",
+            "registry = \"registry.example.com\"\nsecrets_backend = \"external-secrets\"\n",
+        )
+        .replace(
+            "[environments.dev]\n",
+            "[environments.dev]\nsecret_prefixes = [\"dev/\"]\n",
+        )
+        .replace(
+            "[environments.prod]\n",
+            "[environments.prod]\nsecret_prefixes = [\"prod/\"]\n",
+        )
+        .replace(
+            "provided = { issuers = [\"letsencrypt\"] }",
+            "provided = { issuers = [\"letsencrypt\"], secret_stores = [\"aws-secrets-manager\"] }",
+        );
+    if secrets {
+        t = t.replace(
+            "env = { LOG_FORMAT = \"json\" }\n",
+            "env = { LOG_FORMAT = \"json\" }\nsecrets = [{ name = \"DB_PASSWORD\", from = \"secretsmanager\", key = \"{{ env.name }}/api/db\" }]\n",
+        );
+    }
+    t
+}
+
+/// The errors of a refused render (its warnings left out), and its last line.
+fn errors_of(stderr: &str) -> String {
+    stderr
+        .split("\n\n")
+        .filter(|block| !block.starts_with("warning["))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// KG022: a patch that points kgen's ExternalSecret at another environment's secret,
+/// at the patch operation.
+#[test]
+fn patch_reading_another_environments_secret() {
+    let text = format!(
+        "{}{}",
+        with_prefixes(true),
+        r###"
+[services.api.patches.db]
+kind = "ExternalSecret"
+json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api/db" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG022]: secret key `prod/api/db` is outside the secret paths of environment `dev`
+  --> platform.toml:41:34
+   |
+41 | json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api/db" }]
+   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/externalsecret.yaml: spec.data[0].remoteRef.key
+   = help: point `remoteRef.key` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+}
+
+/// A schema of ExternalSecret's `data` and `dataFrom` (what a user copies from the CRD).
+const EXTERNAL_SECRET_SCHEMA: &str = r###"{"type": "object", "properties": {
+  "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+  "spec": {"type": "object", "properties": {
+    "secretStoreRef": {"type": "object", "properties": {"kind": {"type": "string"}, "name": {"type": "string"}}},
+    "target": {"type": "object", "properties": {"name": {"type": "string"}}},
+    "data": {"type": "array", "items": {"type": "object", "properties": {
+      "secretKey": {"type": "string"},
+      "remoteRef": {"type": "object", "properties": {"key": {"type": "string"}}}}}},
+    "dataFrom": {"type": "array", "items": {"type": "object", "properties": {
+      "extract": {"type": "object", "properties": {"key": {"type": "string"}}},
+      "find": {"type": "object", "properties": {"path": {"type": "string"},
+        "name": {"type": "object", "properties": {"regexp": {"type": "string"}}}}}}}}}}}}
+"###;
+
+const FOREIGN_SECRETS: &str = r###"apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: payments
+spec:
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: aws-secrets-manager
+  target:
+    name: payments
+  data:
+    - secretKey: own
+      remoteRef:
+        key: dev/api/own
+    - secretKey: stripe
+      remoteRef:
+        key: prod/payments/stripe
+  dataFrom:
+    - extract:
+        key: dev/api/bundle
+    - find:
+        name:
+          regexp: "^stripe"
+---
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: payments
+spec:
+  provider: aws
+  parameters:
+    objects: |
+      - objectName: "dev/api/own"
+        objectType: "secretsmanager"
+      - objectName: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf"
+        objectType: "secretsmanager"
+"###;
+
+/// KG022: a hand-written ExternalSecret and SecretProviderClass reading another
+/// environment's secrets (and a `find` that could read anything), at their lines.
+#[test]
+fn hand_written_objects_reading_another_environments_secrets() {
+    let p = platform(
+        &with_prefixes(false),
+        &[
+            ("manifests/dev/api/payments.yaml", FOREIGN_SECRETS),
+            (
+                "schemas/external-secrets.io/externalsecret_v1.json",
+                EXTERNAL_SECRET_SCHEMA,
+            ),
+        ],
+    );
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG022]: secret key `prod/payments/stripe` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:17:14
+   |
+17 |         key: prod/payments/stripe
+   |              ^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-externalsecret-payments.yaml: spec.data[1].remoteRef.key
+   = help: point `remoteRef.key` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error[KG022]: `find` without a `path` reads the secrets its name or tags match under any path, outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:21:7
+   |
+21 |     - find:
+   |       ^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-externalsecret-payments.yaml: spec.dataFrom[1].find
+   = help: add `path` with a prefix of this environment's secrets (`secret_prefixes` of [environments.dev])
+
+error[KG022]: secret key `arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:35:22
+   |
+35 |       - objectName: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf"
+   |                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-secretproviderclass-payments.yaml: spec.parameters.objects
+   = help: point `objectName` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error: 3 errors and 2 warnings; nothing was written
+"###,
+    );
+
+    // Under the environment's prefixes (a `find` with a `path` too), it renders.
+    p.write(
+        "manifests/dev/api/payments.yaml",
+        &FOREIGN_SECRETS
+            .replace("prod/payments/stripe", "dev/payments/stripe")
+            .replace(
+                "    - find:\n",
+                "    - find:\n        path: dev/payments/\n",
+            ),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

@@ -138,6 +138,7 @@ impl Checker<'_, '_> {
                     )));
                 }
             }
+            self.secret_key(&op, &name, "objectName");
             names_seen.push((name.clone(), alias.clone(), label));
             if !alias.is_empty() && !aliases.insert(alias.clone()) {
                 self.push(err(format!("objectAlias `{alias}` is used twice: two objects would be written to the same file")));
