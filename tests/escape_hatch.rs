@@ -2373,3 +2373,81 @@ spec:
         );
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Duplicate YAML keys
+// ---------------------------------------------------------------------------------
+
+const DUPLICATE_KEYS: &str = r###"apiVersion: v1
+kind: ConfigMap
+metadata: {name: two-data}
+data:
+  x: "1"
+data:
+  y: "2"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two-a}
+data: {a: "1", a: "2"}
+"###;
+
+/// KG115: a key written twice in one mapping of a hand-written manifest (block and
+/// flow style) or of a patch file, at the second, naming the line of the first; also
+/// for `kgen validate PATH`, which reads files the same way.
+#[test]
+fn duplicate_yaml_keys_are_refused() {
+    let text = format!(
+        "{BASE}{}",
+        r###"
+[services.api.patches.ann]
+kind = "Ingress"
+file = "patches/ann.yaml"
+"###
+    );
+    let p = platform(
+        &text,
+        &[
+            ("manifests/_all/api/dup.yaml", DUPLICATE_KEYS),
+            (
+                "patches/ann.yaml",
+                "metadata:\n  annotations:\n    a: \"1\"\n    b: \"2\"\n    a: \"3\"\n",
+            ),
+        ],
+    );
+    const MANIFEST_ERRORS: &str = r###"error[KG115]: not valid YAML: the key `data` is written twice in one mapping (first on line 4)
+ --> manifests/_all/api/dup.yaml:6:1
+  |
+6 | data:
+  | ^^^^ written again here
+  = help: keep one `data`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+
+error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first on line 12)
+  --> manifests/_all/api/dup.yaml:12:16
+   |
+12 | data: {a: "1", a: "2"}
+   |                ^ written again here
+   = help: keep one `a`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+"###;
+    assert_stderr(
+        &fails(&p),
+        &format!(
+            r###"{MANIFEST_ERRORS}
+error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first on line 3)
+ --> patches/ann.yaml:5:5
+  |
+5 |     a: "3"
+  |     ^ written again here
+  = help: keep one `a`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+
+error: 3 errors and 0 warnings; nothing was written
+"###
+        ),
+    );
+    let out = p.kgen(&["validate", "manifests/_all/api/dup.yaml"]);
+    assert_eq!(out.code, 2);
+    assert_stderr(
+        &out.stderr,
+        &format!("{MANIFEST_ERRORS}\nerror: 2 errors and 0 warnings\n"),
+    );
+}
