@@ -2451,3 +2451,98 @@ error: 3 errors and 0 warnings; nothing was written
         &format!("{MANIFEST_ERRORS}\nerror: 2 errors and 0 warnings\n"),
     );
 }
+
+// ---------------------------------------------------------------------------------
+// Schema files: a whole CRD, a schema that declares nothing
+// ---------------------------------------------------------------------------------
+
+/// What `kubectl get crd widgets.example.com -o json` prints (trimmed).
+const WIDGET_CRD: &str = r###"{
+  "apiVersion": "apiextensions.k8s.io/v1",
+  "kind": "CustomResourceDefinition",
+  "metadata": {"name": "widgets.example.com"},
+  "spec": {
+    "group": "example.com",
+    "names": {"kind": "Widget", "listKind": "WidgetList", "plural": "widgets", "singular": "widget"},
+    "scope": "Namespaced",
+    "versions": [
+      {"name": "v1alpha1", "served": false, "storage": false,
+       "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
+      {"name": "v1", "served": true, "storage": true,
+       "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+         "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+         "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}
+    ]
+  }
+}
+"###;
+
+const WIDGET: &str = r###"apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+spec:
+  size: 3
+  colour: red
+"###;
+
+/// A schema file that is the whole CRD is read as the CRD: the schema of the object's
+/// version checks it (KG101 for a field it does not declare).
+#[test]
+fn a_whole_crd_as_schema_file_checks_its_version() {
+    let p = platform(
+        BASE,
+        &[
+            ("schemas/example.com/widget_v1.json", WIDGET_CRD),
+            ("manifests/prod/api/widget.yaml", WIDGET),
+        ],
+    );
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG101]: spec.colour: unknown field (schema of example.com/v1 Widget in schemas)
+ --> manifests/prod/api/widget.yaml:7:3
+  |
+7 |   colour: red
+  |   ^^^^^^
+  = in: generated/prod/api/manifest-widget-w1.yaml: spec.colour
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+    p.write(
+        "manifests/prod/api/widget.yaml",
+        &WIDGET.replace("  colour: red\n", ""),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// A schema that declares no field (`{}`, `true`, `{"type": "object"}`) would accept
+/// everything, unknown fields included, and bypass `unchecked_kinds`' reason: KG101
+/// at the object, with how to get the real schema.
+#[test]
+fn a_schema_that_declares_nothing_is_refused() {
+    for schema in ["{}", "true", "{\"type\": \"object\"}"] {
+        let p = platform(
+            BASE,
+            &[
+                ("schemas/example.com/widget_v1.json", schema),
+                ("manifests/prod/api/widget.yaml", WIDGET),
+            ],
+        );
+        assert_stderr(
+            &errors_of(&fails(&p)),
+            r###"error[KG101]: schema ./schemas/example.com/widget_v1.json accepts every object: it declares no fields (no `properties`), so nothing of example.com/v1 Widget would be checked
+ --> manifests/prod/api/widget.yaml:2:7
+  |
+2 | kind: Widget
+  |       ^^^^^^
+  = in: generated/prod/api/manifest-widget-w1.yaml: kind
+  = help: write the CRD's schema there: the whole CRD (`kubectl get crd <plural>.example.com -o json`), or its version's openAPIV3Schema (`... | jq '.spec.versions[] | select(.name=="v1") | .schema.openAPIV3Schema'`); to use the kind without a schema, remove the file and give a reason in `[manifests] unchecked_kinds`
+
+error: 1 error and 1 warning; nothing was written
+"###,
+        );
+    }
+}
