@@ -2268,6 +2268,11 @@ spec:
         objectType: "secretsmanager"
       - objectName: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf"
         objectType: "secretsmanager"
+      - objectName: "dev/api/keys"
+        objectType: "secretsmanager"
+        objectAlias: "keys"
+        failoverObject:
+          objectName: "arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012"
 "###;
 
 /// KG022: a hand-written ExternalSecret and SecretProviderClass reading another
@@ -2310,7 +2315,15 @@ error[KG022]: secret key `arn:aws:secretsmanager:eu-west-1:111122223333:secret:p
    = in: generated/dev/api/manifest-secretproviderclass-payments.yaml: spec.parameters.objects
    = help: point `objectName` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
 
-error: 3 errors and 2 warnings; nothing was written
+error[KG022]: secret key `arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:41:24
+   |
+41 |           objectName: "arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012"
+   |                        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-secretproviderclass-payments.yaml: spec.parameters.objects
+   = help: point `objectName` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error: 4 errors and 2 warnings; nothing was written
 "###,
     );
 
@@ -2319,6 +2332,7 @@ error: 3 errors and 2 warnings; nothing was written
         "manifests/dev/api/payments.yaml",
         &FOREIGN_SECRETS
             .replace("prod/payments/stripe", "dev/payments/stripe")
+            .replace("prod/api/keys", "dev/api/keys")
             .replace(
                 "    - find:\n",
                 "    - find:\n        path: dev/payments/\n",

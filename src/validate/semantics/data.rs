@@ -139,7 +139,16 @@ impl Checker<'_, '_> {
                     )));
                 }
             }
+            // The provider reads the failover region's object too
+            // (provider/secret_descriptor.go, `GetSecretName`).
             self.secret_key(&op, &name, "objectName");
+            if let Some(failover) = o
+                .get("failoverObject")
+                .and_then(|f| f.get("objectName"))
+                .and_then(Value::as_str)
+            {
+                self.secret_key(&op, failover, "objectName");
+            }
             names_seen.push((name.clone(), alias.clone(), label));
             if !alias.is_empty() && !aliases.insert(alias.clone()) {
                 self.push(err(format!("objectAlias `{alias}` is used twice: two objects would be written to the same file")));

@@ -1,5 +1,6 @@
 //! The secrets an object reads, against its environment's `secret_prefixes` (KG022):
-//! every key of an ExternalSecret and every `objectName` of a SecretProviderClass.
+//! every key of an ExternalSecret and every `objectName` of a SecretProviderClass
+//! (called from `data`, which parses its `objects`).
 //!
 //! platform.toml's `secrets` are checked when they are read (`resolve`); this checks
 //! the final objects, so that a patch rewriting `remoteRef.key` or a hand-written
