@@ -57,6 +57,7 @@ pub mod validate;
 pub mod workspace;
 pub mod write;
 pub mod yaml;
+pub mod yaml_input;
 
 pub use error::{Error, Result};
 pub use workspace::Workspace;

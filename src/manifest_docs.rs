@@ -32,14 +32,17 @@ pub fn read<'t>(file: FileId, text: &'t str, diags: &mut Vec<Diagnostic>) -> Vec
             continue;
         }
         let first = doc.len() - doc.trim_start().len();
-        let value: Value = match serde_norway::from_str(doc) {
+        let value: Value = match crate::yaml_input::from_str(doc) {
             Ok(v) => v,
             Err(e) => {
-                let at = e.location().map_or(0, |l| l.index()).min(doc.len());
-                let mut message = e.to_string();
-                if let Some(i) = message.find(" at line ") {
-                    message.truncate(i);
+                let at = e.index.unwrap_or(0).min(doc.len());
+                if let Some(d) = &e.duplicate {
+                    diags.push(crate::yaml_input::duplicate_key_diagnostic(
+                        file, text, start, doc, at, d,
+                    ));
+                    continue;
                 }
+                let message = e.message;
                 let at = if at == 0 { first } else { at };
                 diags.push(
                     Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))

@@ -2145,3 +2145,418 @@ merge = { metadata = { annotations = { "example.com/acl" = "arn:aws:wafv2:eu-wes
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------
+// secret_prefixes on the final objects
+// ---------------------------------------------------------------------------------
+
+/// BASE with the External Secrets backend, `secret_prefixes` per environment and,
+/// with `secrets`, the service's own secret (so kgen renders its ExternalSecret).
+fn with_prefixes(secrets: bool) -> String {
+    let mut t = BASE
+        .replace(
+            "registry = \"registry.example.com\"\n",
+            "registry = \"registry.example.com\"\nsecrets_backend = \"external-secrets\"\n",
+        )
+        .replace(
+            "[environments.dev]\n",
+            "[environments.dev]\nsecret_prefixes = [\"dev/\"]\n",
+        )
+        .replace(
+            "[environments.prod]\n",
+            "[environments.prod]\nsecret_prefixes = [\"prod/\"]\n",
+        )
+        .replace(
+            "provided = { issuers = [\"letsencrypt\"] }",
+            "provided = { issuers = [\"letsencrypt\"], secret_stores = [\"aws-secrets-manager\"] }",
+        );
+    if secrets {
+        t = t.replace(
+            "env = { LOG_FORMAT = \"json\" }\n",
+            "env = { LOG_FORMAT = \"json\" }\nsecrets = [{ name = \"DB_PASSWORD\", from = \"secretsmanager\", key = \"{{ env.name }}/api/db\" }]\n",
+        );
+    }
+    t
+}
+
+/// The errors of a refused render (its warnings left out), and its last line.
+fn errors_of(stderr: &str) -> String {
+    stderr
+        .split("\n\n")
+        .filter(|block| !block.starts_with("warning["))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// KG022: a patch that points kgen's ExternalSecret at another environment's secret,
+/// at the patch operation.
+#[test]
+fn patch_reading_another_environments_secret() {
+    let text = format!(
+        "{}{}",
+        with_prefixes(true),
+        r###"
+[services.api.patches.db]
+kind = "ExternalSecret"
+json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api/db" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG022]: secret key `prod/api/db` is outside the secret paths of environment `dev`
+  --> platform.toml:41:34
+   |
+41 | json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api/db" }]
+   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/externalsecret.yaml: spec.data[0].remoteRef.key
+   = help: point `remoteRef.key` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+}
+
+/// A schema of ExternalSecret's `data` and `dataFrom` (what a user copies from the CRD).
+const EXTERNAL_SECRET_SCHEMA: &str = r###"{"type": "object", "properties": {
+  "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+  "spec": {"type": "object", "properties": {
+    "secretStoreRef": {"type": "object", "properties": {"kind": {"type": "string"}, "name": {"type": "string"}}},
+    "target": {"type": "object", "properties": {"name": {"type": "string"}}},
+    "data": {"type": "array", "items": {"type": "object", "properties": {
+      "secretKey": {"type": "string"},
+      "remoteRef": {"type": "object", "properties": {"key": {"type": "string"}}}}}},
+    "dataFrom": {"type": "array", "items": {"type": "object", "properties": {
+      "extract": {"type": "object", "properties": {"key": {"type": "string"}}},
+      "find": {"type": "object", "properties": {"path": {"type": "string"},
+        "name": {"type": "object", "properties": {"regexp": {"type": "string"}}}}}}}}}}}}
+"###;
+
+const FOREIGN_SECRETS: &str = r###"apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: payments
+spec:
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: aws-secrets-manager
+  target:
+    name: payments
+  data:
+    - secretKey: own
+      remoteRef:
+        key: dev/api/own
+    - secretKey: stripe
+      remoteRef:
+        key: prod/payments/stripe
+  dataFrom:
+    - extract:
+        key: dev/api/bundle
+    - find:
+        name:
+          regexp: "^stripe"
+---
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: payments
+spec:
+  provider: aws
+  parameters:
+    objects: |
+      - objectName: "dev/api/own"
+        objectType: "secretsmanager"
+      - objectName: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf"
+        objectType: "secretsmanager"
+      - objectName: "dev/api/keys"
+        objectType: "secretsmanager"
+        objectAlias: "keys"
+        failoverObject:
+          objectName: "arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012"
+"###;
+
+/// KG022: a hand-written ExternalSecret and SecretProviderClass reading another
+/// environment's secrets (and a `find` that could read anything), at their lines.
+#[test]
+fn hand_written_objects_reading_another_environments_secrets() {
+    let p = platform(
+        &with_prefixes(false),
+        &[
+            ("manifests/dev/api/payments.yaml", FOREIGN_SECRETS),
+            (
+                "schemas/external-secrets.io/externalsecret_v1.json",
+                EXTERNAL_SECRET_SCHEMA,
+            ),
+        ],
+    );
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG022]: secret key `prod/payments/stripe` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:17:14
+   |
+17 |         key: prod/payments/stripe
+   |              ^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-externalsecret-payments.yaml: spec.data[1].remoteRef.key
+   = help: point `remoteRef.key` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error[KG022]: `find` without a `path` reads the secrets its name or tags match under any path, outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:21:7
+   |
+21 |     - find:
+   |       ^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-externalsecret-payments.yaml: spec.dataFrom[1].find
+   = help: add `path` with a prefix of this environment's secrets (`secret_prefixes` of [environments.dev])
+
+error[KG022]: secret key `arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:35:22
+   |
+35 |       - objectName: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/payments/stripe-AbCdEf"
+   |                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-secretproviderclass-payments.yaml: spec.parameters.objects
+   = help: point `objectName` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error[KG022]: secret key `arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/payments.yaml:41:24
+   |
+41 |           objectName: "arn:aws:secretsmanager:eu-central-1:111122223333:secret:prod/api/keys-XyZ012"
+   |                        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   = in: generated/dev/api/manifest-secretproviderclass-payments.yaml: spec.parameters.objects
+   = help: point `objectName` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
+
+error: 4 errors and 2 warnings; nothing was written
+"###,
+    );
+
+    // Under the environment's prefixes (a `find` with a `path` too), it renders.
+    p.write(
+        "manifests/dev/api/payments.yaml",
+        &FOREIGN_SECRETS
+            .replace("prod/payments/stripe", "dev/payments/stripe")
+            .replace("prod/api/keys", "dev/api/keys")
+            .replace(
+                "    - find:\n",
+                "    - find:\n        path: dev/payments/\n",
+            ),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// A SecretProviderClass written by hand next to a service with `secrets` is its own:
+/// only kgen's (`<service>-secrets`) must mount the service's secrets (KG111), so an
+/// extra one renders, under either backend.
+#[test]
+fn hand_written_secret_provider_class_is_not_the_services() {
+    const SPC: &str = r###"apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: payments
+spec:
+  provider: aws
+  parameters:
+    objects: |
+      - objectName: "prod/payments/stripe"
+        objectType: "secretsmanager"
+"###;
+    let csi = BASE.replace(
+        "env = { LOG_FORMAT = \"json\" }\n",
+        "env = { LOG_FORMAT = \"json\" }\nsecrets = [{ name = \"db-password\", from = \"secretsmanager\", key = \"{{ env.name }}/api/db\" }]\niam_role = \"arn:aws:iam::111122223333:role/api\"\n",
+    );
+    let external = with_prefixes(true).replace("secret_prefixes = [\"prod/\"]\n", "");
+    for text in [csi, external] {
+        let p = platform(&text, &[("manifests/prod/api/spc.yaml", SPC)]);
+        let out = p.kgen(&["render"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_file(
+            &p,
+            "generated/prod/api/manifest-secretproviderclass-payments.yaml",
+            r###"# Generated by kgen from manifests/prod/api/spc.yaml + platform.toml. Do not edit: change the inputs and run `kgen render`.
+# Hand-written: edit manifests/prod/api/spc.yaml (docs/escape-hatch.md)
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: payments
+  namespace: prod-api
+spec:
+  parameters:
+    objects: |
+      - objectName: "prod/payments/stripe"
+        objectType: "secretsmanager"
+  provider: aws
+"###,
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Duplicate YAML keys
+// ---------------------------------------------------------------------------------
+
+const DUPLICATE_KEYS: &str = r###"apiVersion: v1
+kind: ConfigMap
+metadata: {name: two-data}
+data:
+  x: "1"
+data:
+  y: "2"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two-a}
+data: {a: "1", a: "2"}
+"###;
+
+/// KG115: a key written twice in one mapping of a hand-written manifest (block and
+/// flow style) or of a patch file, at the second, naming the line of the first; also
+/// for `kgen validate PATH`, which reads files the same way.
+#[test]
+fn duplicate_yaml_keys_are_refused() {
+    let text = format!(
+        "{BASE}{}",
+        r###"
+[services.api.patches.ann]
+kind = "Ingress"
+file = "patches/ann.yaml"
+"###
+    );
+    let p = platform(
+        &text,
+        &[
+            ("manifests/_all/api/dup.yaml", DUPLICATE_KEYS),
+            (
+                "patches/ann.yaml",
+                "metadata:\n  annotations:\n    a: \"1\"\n    b: \"2\"\n    a: \"3\"\n",
+            ),
+        ],
+    );
+    const MANIFEST_ERRORS: &str = r###"error[KG115]: not valid YAML: the key `data` is written twice in one mapping (first on line 4)
+ --> manifests/_all/api/dup.yaml:6:1
+  |
+6 | data:
+  | ^^^^ written again here
+  = help: keep one `data`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+
+error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first on line 12)
+  --> manifests/_all/api/dup.yaml:12:16
+   |
+12 | data: {a: "1", a: "2"}
+   |                ^ written again here
+   = help: keep one `a`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+"###;
+    assert_stderr(
+        &fails(&p),
+        &format!(
+            r###"{MANIFEST_ERRORS}
+error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first on line 3)
+ --> patches/ann.yaml:5:5
+  |
+5 |     a: "3"
+  |     ^ written again here
+  = help: keep one `a`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
+
+error: 3 errors and 0 warnings; nothing was written
+"###
+        ),
+    );
+    let out = p.kgen(&["validate", "manifests/_all/api/dup.yaml"]);
+    assert_eq!(out.code, 2);
+    assert_stderr(
+        &out.stderr,
+        &format!("{MANIFEST_ERRORS}\nerror: 2 errors and 0 warnings\n"),
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Schema files: a whole CRD, a schema that declares nothing
+// ---------------------------------------------------------------------------------
+
+/// What `kubectl get crd widgets.example.com -o json` prints (trimmed).
+const WIDGET_CRD: &str = r###"{
+  "apiVersion": "apiextensions.k8s.io/v1",
+  "kind": "CustomResourceDefinition",
+  "metadata": {"name": "widgets.example.com"},
+  "spec": {
+    "group": "example.com",
+    "names": {"kind": "Widget", "listKind": "WidgetList", "plural": "widgets", "singular": "widget"},
+    "scope": "Namespaced",
+    "versions": [
+      {"name": "v1alpha1", "served": false, "storage": false,
+       "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
+      {"name": "v1", "served": true, "storage": true,
+       "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+         "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+         "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}
+    ]
+  }
+}
+"###;
+
+const WIDGET: &str = r###"apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+spec:
+  size: 3
+  colour: red
+"###;
+
+/// A schema file that is the whole CRD is read as the CRD: the schema of the object's
+/// version checks it (KG101 for a field it does not declare).
+#[test]
+fn a_whole_crd_as_schema_file_checks_its_version() {
+    let p = platform(
+        BASE,
+        &[
+            ("schemas/example.com/widget_v1.json", WIDGET_CRD),
+            ("manifests/prod/api/widget.yaml", WIDGET),
+        ],
+    );
+    assert_stderr(
+        &errors_of(&fails(&p)),
+        r###"error[KG101]: spec.colour: unknown field (schema of example.com/v1 Widget in schemas)
+ --> manifests/prod/api/widget.yaml:7:3
+  |
+7 |   colour: red
+  |   ^^^^^^
+  = in: generated/prod/api/manifest-widget-w1.yaml: spec.colour
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error: 1 error and 1 warning; nothing was written
+"###,
+    );
+    p.write(
+        "manifests/prod/api/widget.yaml",
+        &WIDGET.replace("  colour: red\n", ""),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// A schema that declares no field (`{}`, `true`, `{"type": "object"}`) would accept
+/// everything, unknown fields included, and bypass `unchecked_kinds`' reason: KG101
+/// at the object, with how to get the real schema.
+#[test]
+fn a_schema_that_declares_nothing_is_refused() {
+    for schema in ["{}", "true", "{\"type\": \"object\"}"] {
+        let p = platform(
+            BASE,
+            &[
+                ("schemas/example.com/widget_v1.json", schema),
+                ("manifests/prod/api/widget.yaml", WIDGET),
+            ],
+        );
+        assert_stderr(
+            &errors_of(&fails(&p)),
+            r###"error[KG101]: schema ./schemas/example.com/widget_v1.json accepts every object: it declares no fields (no `properties`), so nothing of example.com/v1 Widget would be checked
+ --> manifests/prod/api/widget.yaml:2:7
+  |
+2 | kind: Widget
+  |       ^^^^^^
+  = in: generated/prod/api/manifest-widget-w1.yaml: kind
+  = help: write the CRD's schema there: the whole CRD (`kubectl get crd <plural>.example.com -o json`), or its version's openAPIV3Schema (`... | jq '.spec.versions[] | select(.name=="v1") | .schema.openAPIV3Schema'`); to use the kind without a schema, remove the file and give a reason in `[manifests] unchecked_kinds`
+
+error: 1 error and 1 warning; nothing was written
+"###,
+        );
+    }
+}

@@ -76,6 +76,20 @@ impl Doc {
         Origin::new(self.file, self.start + span.start..self.start + span.end)
     }
 
+    /// Where `text` is in the value of `field` (one `objectName` of a block of YAML in
+    /// a string): its first occurrence there, else the value.
+    pub fn origin_within(&self, field: &str, text: &str) -> Origin {
+        let value = self.value_origin(field);
+        let span = value.span.start - self.start..value.span.end - self.start;
+        match self.text.get(span.clone()).and_then(|v| v.find(text)) {
+            Some(i) => Origin::new(
+                self.file,
+                value.span.start + i..value.span.start + i + text.len(),
+            ),
+            None => value,
+        }
+    }
+
     /// The whole document's first line.
     pub fn head(&self) -> Origin {
         self.origin("", true)

@@ -331,7 +331,10 @@ impl Provenance for Batch<'_, '_> {
                 let key_only = finding.code == rules::SCHEMA
                     && (finding.message.contains(": unknown field")
                         || finding.message.contains(": required field missing"));
-                Some(doc.origin(&finding.field, key_only))
+                match &finding.within {
+                    Some(text) => Some(doc.origin_within(&finding.field, text)),
+                    None => Some(doc.origin(&finding.field, key_only)),
+                }
             }
             // The patch that set the field, or a field inside it (a schema finding on
             // `metadata.annotations` when a patch added one of them): kgen's own

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
 use crate::rules;
-use crate::schema_dir::SchemaDir;
+use crate::schema_dir::{SchemaDir, SchemaError};
 use crate::source::Origin;
 use crate::validate::{schema, FieldPath, Finding};
 use crate::workspace::Workspace;
@@ -156,7 +156,7 @@ impl Schemas {
                     }
                     found
                 }
-                Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::from("kind"), e)],
+                Err(e) => vec![schema_error(e)],
             };
         }
         if let Some(b) = builtin {
@@ -197,6 +197,15 @@ impl Schemas {
         .help(format!(
             "{searched}: add the CRD's openAPIV3Schema there as {file}, or allow the kind without a schema, with a reason, in `[manifests] unchecked_kinds` (docs/escape-hatch.md#schemas)"
         ))]
+    }
+}
+
+/// KG101 at the object's `kind`: its schema file cannot be used (see `schema_dir`).
+pub fn schema_error(e: SchemaError) -> Finding {
+    let f = Finding::error(rules::SCHEMA, &FieldPath::from("kind"), e.message);
+    match e.help {
+        Some(help) => f.help(help),
+        None => f,
     }
 }
 

@@ -381,7 +381,7 @@ fn schema_of(
         if dir.has_schema(api, kind) {
             return match dir.problems(object) {
                 Ok(problems) => upstream_findings(object, api, kind, dir, problems),
-                Err(e) => vec![Finding::error(rules::SCHEMA, &FieldPath::from("kind"), e)],
+                Err(e) => vec![crate::escape_hatch::schema::schema_error(e)],
             };
         }
     }

@@ -22,7 +22,7 @@ mod namespace;
 pub mod network_policy;
 mod pdb;
 pub mod pod;
-mod secret_provider_class;
+pub mod secret_provider_class;
 pub mod service;
 mod service_account;
 mod statefulset;

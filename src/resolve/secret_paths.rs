@@ -13,33 +13,17 @@ use crate::{names, rules};
 impl<'a> Resolver<'a> {
     /// Checks one secret entry whose `key` rendered to `key` in `env`.
     pub(super) fn check_secret(&mut self, env: &EnvSpec, s: &SecretLayer, key: &str, file: FileId) {
-        if !env.secret_prefixes.is_empty() {
-            let path = secret_path(key);
-            let allowed = env
-                .secret_prefixes
-                .iter()
-                .any(|p| path.starts_with(p.trim_start_matches('/')));
-            if !allowed {
-                let list = env
-                    .secret_prefixes
-                    .iter()
-                    .map(|p| format!("`{p}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.error(
-                    rules::SECRET_PREFIX,
-                    Origin::new(file, s.key.span.clone()),
-                    format!(
-                        "secret key `{key}` is outside the secret paths of environment `{}`",
-                        env.name
-                    ),
-                )
-                .label(format!("{} may only read {list}", env.name))
-                .help(format!(
-                    "point `key` at a secret of this environment (a template such as `{{{{ env.<var> }}}}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.{}]",
-                    env.name
-                ));
-            }
+        if let Some(outside) = outside_prefixes(env, key) {
+            self.error(
+                rules::SECRET_PREFIX,
+                Origin::new(file, s.key.span.clone()),
+                outside.message,
+            )
+            .label(outside.label)
+            .help(format!(
+                "point `key` at a secret of this environment (a template such as `{{{{ env.<var> }}}}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.{}]",
+                env.name
+            ));
         }
         if env.secrets_backend == SecretsBackend::ExternalSecrets {
             if let Err(e) = names::check_env_var_name(&s.name.value) {
@@ -93,6 +77,49 @@ impl Resolver<'_> {
         )
         .help("set `iam_role = \"arn:aws:iam::<account>:role/<name>\"` on the service (a role that may read these secrets; an overlay can set it per environment), or use `secrets_backend = \"external-secrets\"`, where the operator reads them with its own identity");
     }
+}
+
+/// A secret key outside the secret paths of its environment (KG022): what is wrong
+/// and the label listing what the environment may read. The one judgement of
+/// `secret_prefixes`, for a service's `secrets` (above) and for the keys the final
+/// objects read (`validate::semantics::secret_refs`: patched and hand-written
+/// ExternalSecrets and SecretProviderClasses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsidePrefixes {
+    pub message: String,
+    pub label: String,
+}
+
+/// Whether `key` (a secret's name or ARN, after templating) lies outside every
+/// `secret_prefixes` of `env`; `None` when it is allowed (or no prefixes are set).
+pub fn outside_prefixes(env: &EnvSpec, key: &str) -> Option<OutsidePrefixes> {
+    if env.secret_prefixes.is_empty() {
+        return None;
+    }
+    let path = secret_path(key);
+    if env
+        .secret_prefixes
+        .iter()
+        .any(|p| path.starts_with(p.trim_start_matches('/')))
+    {
+        return None;
+    }
+    Some(OutsidePrefixes {
+        message: format!(
+            "secret key `{key}` is outside the secret paths of environment `{}`",
+            env.name
+        ),
+        label: format!("{} may only read {}", env.name, prefix_list(env)),
+    })
+}
+
+/// `` `dev/`, `shared/` ``: the prefixes of `env`, for messages.
+pub fn prefix_list(env: &EnvSpec) -> String {
+    env.secret_prefixes
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The path of a secret that prefixes are checked against: a Secrets Manager or SSM

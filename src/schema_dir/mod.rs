@@ -3,7 +3,8 @@
 //!
 //! [`SchemaDir`] reads `openAPIV3Schema`s laid out kubeconform-style,
 //! `{dir}/{group}/{kind-lowercase}_{version}.json` (as in `shared/schemas/crds/`),
-//! compiles each one once and validates objects against it.
+//! compiles each one once and validates objects against it. A file may also hold the
+//! whole CRD, and a schema that declares no field is refused (`schema_file`).
 //!
 //! Upstream structural schemas never say `additionalProperties: false`: the API
 //! server prunes unknown fields, or rejects them under strict field validation
@@ -54,8 +55,10 @@ const WALKS_BEFORE_COMPILING: usize = 256;
 
 use crate::schema_fast::{self, Defs};
 
+mod schema_file;
 mod strict;
 
+pub use schema_file::SchemaError;
 pub use strict::{has_key, strict_schema, strict_schema_owned};
 pub(crate) use strict::{is_base64, OBJECT_META_PATTERNS};
 
@@ -66,7 +69,7 @@ const MAX_MESSAGE: usize = 300;
 /// (group, version, kind).
 pub struct SchemaDir {
     dir: PathBuf,
-    cache: BTreeMap<(String, String, String), Result<StrictValidator, String>>,
+    cache: BTreeMap<(String, String, String), Result<StrictValidator, SchemaError>>,
 }
 
 /// One compiled strict schema: the hardened schema (kept for defaulting and
@@ -175,13 +178,13 @@ impl SchemaDir {
         match self.problems(object) {
             Ok(problems) if problems.is_empty() => Ok(()),
             Ok(problems) => Err(problems.iter().map(Problem::to_string).collect()),
-            Err(no_schema) => Err(vec![no_schema]),
+            Err(no_schema) => Err(vec![no_schema.message]),
         }
     }
 
     /// Like [`SchemaDir::validate`], with structured problems. `Err` means there
     /// is no usable schema for the object's apiVersion/kind (the message says why).
-    pub fn problems(&mut self, object: &Value) -> Result<Vec<Problem>, String> {
+    pub fn problems(&mut self, object: &Value) -> Result<Vec<Problem>, SchemaError> {
         let Some(map) = object.as_object() else {
             return Ok(vec![Problem::new(
                 "",
@@ -230,8 +233,14 @@ pub fn type_meta_problems(map: &Map<String, Value>) -> Vec<Problem> {
     problems
 }
 
-/// Reads, hardens and compiles the schema at `path`.
-fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<StrictValidator, String> {
+/// Reads, hardens and compiles the schema at `path` (an openAPIV3Schema, or a whole
+/// CRD: see `schema_file`).
+fn load(
+    path: &Path,
+    dir: &Path,
+    api_version: &str,
+    kind: &str,
+) -> Result<StrictValidator, SchemaError> {
     // Only plain names map to files: no separators, no `..`, nothing hidden.
     let plain = |s: &str| {
         !s.starts_with('.')
@@ -243,17 +252,18 @@ fn load(path: &Path, dir: &Path, api_version: &str, kind: &str) -> Result<Strict
         .iter()
         .all(|s| s.is_empty() || plain(s));
     if version.is_empty() || kind.is_empty() || !names_ok || !path.is_file() {
-        return Err(format!(
+        return Err(SchemaError::new(format!(
             "no schema for {api_version} {kind} in {}",
             dir.display()
-        ));
+        )));
     }
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read schema {}: {e}", path.display()))?;
+        .map_err(|e| SchemaError::new(format!("cannot read schema {}: {e}", path.display())))?;
     let upstream: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("invalid JSON in schema {}: {e}", path.display()))?;
-    StrictValidator::new(&upstream)
-        .map_err(|e| format!("cannot compile schema {}: {e}", path.display()))
+        .map_err(|e| SchemaError::new(format!("invalid JSON in schema {}: {e}", path.display())))?;
+    let schema = schema_file::schema_of(upstream, path, api_version, kind)?;
+    StrictValidator::new(&schema)
+        .map_err(|e| SchemaError::new(format!("cannot compile schema {}: {e}", path.display())))
 }
 
 impl StrictValidator {

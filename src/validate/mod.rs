@@ -133,6 +133,10 @@ pub struct Finding {
     pub help: Option<String>,
     /// The value must not be shown in snippets (a secret).
     pub redact: bool,
+    /// The text inside the field's value the finding is about (one `objectName` of a
+    /// SecretProviderClass's `objects` block): a hand-written file's finding points at
+    /// it rather than at the whole value.
+    pub within: Option<String>,
 }
 
 impl Finding {
@@ -146,6 +150,7 @@ impl Finding {
             label: None,
             help: None,
             redact: false,
+            within: None,
         }
     }
 
@@ -188,6 +193,12 @@ impl Finding {
 
     pub fn redacted(mut self) -> Finding {
         self.redact = true;
+        self
+    }
+
+    /// Points at `text` inside the field's value (the field `within`).
+    pub fn pointing_at(mut self, text: impl Into<String>) -> Finding {
+        self.within = Some(text.into());
         self
     }
 }

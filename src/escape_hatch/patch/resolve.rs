@@ -161,18 +161,19 @@ pub fn resolve(
                 continue;
             };
             let text = &ws.sources.get(id).text;
-            let value: Value = match serde_norway::from_str(text) {
+            let value: Value = match crate::yaml_input::from_str(text) {
                 Ok(v) => v,
                 Err(e) => {
-                    let at = e.location().map_or(0, |l| l.index()).min(text.len());
-                    let mut message = e.to_string();
-                    if let Some(i) = message.find(" at line ") {
-                        message.truncate(i);
-                    }
-                    diags.push(
-                        Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
-                            .at(Origin::new(id, at..at + 1)),
-                    );
+                    let at = e.index.unwrap_or(0).min(text.len());
+                    diags.push(match &e.duplicate {
+                        Some(d) => {
+                            crate::yaml_input::duplicate_key_diagnostic(id, text, 0, text, at, d)
+                        }
+                        None => {
+                            Diagnostic::error(rules::YAML, format!("not valid YAML: {}", e.message))
+                                .at(Origin::new(id, at..at + 1))
+                        }
+                    });
                     continue;
                 }
             };

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{Checker, MAX_DATA_BYTES};
+use crate::spec::SecretsBackend;
 use crate::validate::{map_at, str_at, FieldPath, Finding};
 use crate::{names, rules};
 
@@ -138,6 +139,16 @@ impl Checker<'_, '_> {
                     )));
                 }
             }
+            // The provider reads the failover region's object too
+            // (provider/secret_descriptor.go, `GetSecretName`).
+            self.secret_key(&op, &name, "objectName");
+            if let Some(failover) = o
+                .get("failoverObject")
+                .and_then(|f| f.get("objectName"))
+                .and_then(Value::as_str)
+            {
+                self.secret_key(&op, failover, "objectName");
+            }
             names_seen.push((name.clone(), alias.clone(), label));
             if !alias.is_empty() && !aliases.insert(alias.clone()) {
                 self.push(err(format!("objectAlias `{alias}` is used twice: two objects would be written to the same file")));
@@ -165,8 +176,19 @@ impl Checker<'_, '_> {
                 files.insert(a.to_string());
             }
         }
-        // Every secret the service declares must end up as a file.
-        if let Some(svc) = self.s.service {
+        // Every secret the service declares must end up as a file of kgen's own
+        // SecretProviderClass: the one it renders for the service under the csi
+        // backend, `<service>-secrets` (a hand-written one of that name is a duplicate
+        // of it, KG114). Any other one, hand-written next to the service, mounts what
+        // it lists for whoever uses it, and is checked for itself only (above).
+        let own = self.s.service.filter(|svc| {
+            self.s.name() == crate::render::secret_provider_class::name(svc)
+                && self
+                    .s
+                    .env
+                    .is_none_or(|e| e.secrets_backend == SecretsBackend::Csi)
+        });
+        if let Some(svc) = own {
             for secret in &svc.secrets {
                 if !files.contains(&secret.name) {
                     self.push(

@@ -6,8 +6,9 @@
 //! selectors that match their pod template, container and Service ports, probes,
 //! resource quantities and requests ≤ limits, environment variable and ConfigMap
 //! keys, volumes and mount paths, autoscaler bounds and targets, disruption budgets,
-//! Ingress paths, and the AWS provider's `objects` parameter of a
-//! SecretProviderClass (parsed as the provider parses it).
+//! Ingress paths, the AWS provider's `objects` parameter of a SecretProviderClass
+//! (parsed as the provider parses it), and the secret keys an ExternalSecret or a
+//! SecretProviderClass reads (within the environment's `secret_prefixes`).
 //!
 //! Per set of objects ([`check_set`]): the same object defined twice, a Service port
 //! listed twice (unless it repeats a port its pods declare twice), and, when the
@@ -32,6 +33,8 @@
 //!   mounts);
 //! - `service`: Services, Ingresses, NetworkPolicies;
 //! - `data`: ConfigMaps, Secrets, SecretProviderClasses;
+//! - `secret_refs`: the secrets an ExternalSecret or a SecretProviderClass reads,
+//!   against the environment's `secret_prefixes`;
 //! - `scaling`: HorizontalPodAutoscalers and PodDisruptionBudgets;
 //! - `storage`: PersistentVolumeClaims and a StatefulSet's claim templates;
 //! - `references`: checks between the objects of a set (duplicates, what a pod
@@ -46,6 +49,7 @@ mod pod;
 mod pod_ports;
 mod references;
 mod scaling;
+mod secret_refs;
 mod service;
 mod storage;
 mod targets;
@@ -92,6 +96,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
         ("secrets-store.csi.x-k8s.io", "SecretProviderClass") => {
             c.secret_provider_class(&spec_path, spec);
         }
+        ("external-secrets.io", "ExternalSecret") => c.external_secret_keys(&spec_path, spec),
         _ => {}
     }
     c.out
