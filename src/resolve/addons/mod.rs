@@ -441,7 +441,16 @@ impl<'a> Resolver<'a> {
                 || preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave),
                 |w| w as i32,
             );
-        let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        let mut footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        if let Some(p) = preset {
+            footprint.custom_resources = (p.custom_resources)(&values)
+                .into_iter()
+                .map(|r| {
+                    let at = values_origin(layers, r.because).unwrap_or_else(|| header.clone());
+                    (r, at)
+                })
+                .collect();
+        }
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),
             preset,
