@@ -894,3 +894,52 @@ warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.
 "#
     );
 }
+
+/// KG010: every string of an add-on's `values` is judged by its key too, as `env`
+/// is, at the value's line: a chart's `adminPassword` or `auth.password` in plain
+/// text is refused; references (`existingSecret`, `passwordSecretRef`), empty
+/// strings, templates, booleans and numbers pass.
+#[test]
+fn a_literal_password_in_add_on_values_is_refused_where_it_is_written() {
+    let text = platform(
+        &[],
+        r#"[addons.podinfo]
+chart = "podinfo"
+repo = "https://stefanprodan.github.io/podinfo"
+chart_version = "6.7.1"
+namespace = "podinfo"
+values = { replicaCount = 2, auth = { password = "xK9#mP2$vL5q", existingSecret = "podinfo-auth" } }
+
+[clusters.prod.addons.podinfo]
+values = { adminPassword = "Tr0ub4dor&3-horse", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
+"#,
+    );
+    let stderr = fails(&text, &[]);
+    assert_eq!(
+        stderr,
+        r#"error[KG010]: `password` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:24:50
+   |
+24 | values = { replicaCount = 2, auth = { password = "************", existingSecret = "podinfo-auth" } }
+   |                                                  ^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
+
+error[KG010]: `adminPassword` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:27:28
+   |
+27 | values = { adminPassword = "*****************", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
+   |                            ^^^^^^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+    // Without the two literals, the rest passes and is written as is.
+    let text = text
+        .replace("password = \"xK9#mP2$vL5q\", ", "")
+        .replace("adminPassword = \"Tr0ub4dor&3-horse\", ", "");
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    let values = p.read("generated/values/prod/podinfo.yaml");
+    assert!(values.contains("existingSecret: podinfo-auth"), "{values}");
+}

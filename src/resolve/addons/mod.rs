@@ -403,7 +403,7 @@ impl<'a> Resolver<'a> {
         }
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
-            self.render_json_templates(&mut json, &Origin::new(file, table.span.clone()), ctx);
+            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
             addons::merge(&mut values, json);
         }
 
