@@ -922,14 +922,14 @@ values = { adminPassword = "Tr0ub4dor&3-horse", passwordSecretRef = { name = "db
    |
 24 | values = { replicaCount = 2, auth = { password = "************", existingSecret = "podinfo-auth" } }
    |                                                  ^^^^^^^^^^^^^^ secret-looking value
-   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 
 error[KG010]: `adminPassword` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
   --> platform.toml:27:28
    |
 27 | values = { adminPassword = "*****************", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
    |                            ^^^^^^^^^^^^^^^^^^^ secret-looking value
-   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 
 error: 2 errors and 0 warnings; nothing was written
 "#

@@ -1057,7 +1057,7 @@ data:
   |
 6 |   url: "**************************************************"
   |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
-  = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "###,
@@ -1110,7 +1110,7 @@ spec:
    |
 22 |               value: **************
    |                      ^^^^^^^^^^^^^^ secret-looking value
-   = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+   = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "###,
@@ -1152,7 +1152,7 @@ data:
   |
 6 |     acme.com/password: "************"
   |                        ^^^^^^^^^^^^^^ secret-looking value
-  = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "###,

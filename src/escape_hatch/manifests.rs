@@ -593,7 +593,7 @@ fn secret_free(
             .at(doc.value_origin(field))
             .redacted()
             .label("secret-looking value")
-            .help("keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets"),
+            .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets"),
         );
     }
     found.is_empty()

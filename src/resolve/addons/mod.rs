@@ -403,7 +403,10 @@ impl<'a> Resolver<'a> {
         }
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
+            let remedy =
+                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
             self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
+            self.remedy = remedy;
             addons::merge(&mut values, json);
         }
 
