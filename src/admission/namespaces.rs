@@ -98,7 +98,7 @@ impl Checker<'_> {
                     kinds: BTreeSet::new(),
                     because: BTreeSet::new(),
                     dirs: BTreeSet::new(),
-                    fixes: BTreeSet::new(),
+                    fixes: BTreeMap::new(),
                 });
                 miss.kinds.insert(r.kind);
                 miss.because.insert(r.because.join("."));
@@ -117,23 +117,14 @@ impl Checker<'_> {
                             .iter()
                             .any(|f| f.crd_groups.iter().any(|g| g == r.group)))
                 });
-                miss.fixes.insert(match installer {
-                    Some(&o) => {
-                        let wave = apps[o].wave;
-                        format!(
-                            "`{}` installs them in sync wave {wave}, not before this add-on's {}: set `sync_wave = {}` on the add-on so that it syncs after",
-                            apps[o].name,
-                            app.wave,
-                            (wave + 1).max(ADDONS_WAVE)
-                        )
-                    }
-                    None => format!(
-                        "install {} on cluster `{}`, in an earlier sync wave than this add-on's {}",
-                        crd_source(r.group),
-                        app.cluster.as_deref().unwrap_or_default(),
-                        app.wave
-                    ),
-                });
+                // What to do, the same for every cluster in the same case: the
+                // installer's wave (or none) and the add-on's → the Applications or
+                // clusters.
+                let (fix, who) = match installer {
+                    Some(&o) => (Some(apps[o].wave), apps[o].name.clone()),
+                    None => (None, app.cluster.clone().unwrap_or_default()),
+                };
+                miss.fixes.entry((fix, app.wave)).or_default().insert(who);
             }
             for &i in &d.entries {
                 let e = &self.inv.entries[i];
@@ -211,7 +202,27 @@ impl Checker<'_> {
             let dirs: Vec<String> = m.dirs.iter().map(|d| format!("generated/{d}/")).collect();
             let kinds: Vec<&str> = m.kinds.into_iter().collect();
             let because: Vec<String> = m.because.iter().map(|b| format!("`{b}`")).collect();
-            let fixes: Vec<String> = m.fixes.into_iter().collect();
+            let fixes: Vec<String> = m
+                .fixes
+                .into_iter()
+                .map(|((installer, wave), who)| {
+                    let who: Vec<String> = who.iter().map(|w| format!("`{w}`")).collect();
+                    match installer {
+                        Some(w) => format!(
+                            "{} {} them in sync wave {w}, not before this add-on's {wave}: set `sync_wave = {}` on the add-on so that it syncs after",
+                            who.join(" and "),
+                            if who.len() == 1 { "installs" } else { "install" },
+                            (w + 1).max(ADDONS_WAVE)
+                        ),
+                        None => format!(
+                            "install {} on cluster{} {}, in an earlier sync wave than this add-on's {wave}",
+                            crd_source(group),
+                            if who.len() == 1 { "" } else { "s" },
+                            who.join(", ")
+                        ),
+                    }
+                })
+                .collect();
             out.push(
                 Diagnostic::warning(
                     rules::CRD_ORDER,
@@ -243,6 +254,7 @@ struct AddonMiss {
     because: BTreeSet<String>,
     /// Bootstrap directories.
     dirs: BTreeSet<String>,
-    /// What to do, per cluster.
-    fixes: BTreeSet<String>,
+    /// What to do: (the wave of the Application that installs the CRDs, if any, the
+    /// add-on's wave) → those Applications, or the clusters without one.
+    fixes: BTreeMap<(Option<i32>, i32), BTreeSet<String>>,
 }
