@@ -101,11 +101,10 @@ impl Remedy {
 /// overlay is in an add-on's `values`.
 pub fn in_addon_values(path: &str) -> bool {
     let seg: Vec<&str> = path.splitn(6, '.').collect();
-    match seg.as_slice() {
-        ["addons", _, "values", ..] => true,
-        ["clusters", _, "addons", _, "values", ..] => true,
-        _ => false,
-    }
+    matches!(
+        seg.as_slice(),
+        ["addons", _, "values", ..] | ["clusters", _, "addons", _, "values", ..]
+    )
 }
 
 /// What a scanned value looks like. It never contains the value itself.
