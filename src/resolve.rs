@@ -138,6 +138,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         // What reading found and left for this run to report with its own.
         diags: ws.deferred.clone(),
         refs: Vec::new(),
+        remedy: secret_scan::Remedy::default(),
     };
     let mut spec = r.platform(only);
     // What follows from a key or value that reading left out is not a mistake of
@@ -236,6 +237,9 @@ struct Resolver<'a> {
     diags: Vec<Diagnostic>,
     /// References to baseline objects found while resolving clusters, checked last.
     refs: Vec<references::BaselineRef>,
+    /// What KG010's help says to do instead of a secret, where this resolver is (a
+    /// service of an environment with some `secrets_backend`, an add-on's values).
+    remedy: secret_scan::Remedy,
 }
 
 /// What a part of the platform resolved on a thread of its own gives back: its result
@@ -252,6 +256,7 @@ impl<'a> Resolver<'a> {
             templates: Templates::new(),
             diags: Vec::new(),
             refs: Vec::new(),
+            remedy: secret_scan::Remedy::default(),
         }
     }
 
@@ -525,14 +530,26 @@ impl<'a> Resolver<'a> {
             secret_scan::scan(key, value)
         };
         if let Some(f) = found {
+            let help = self.remedy.help();
             self.error(
                 rules::SECRET_LITERAL,
                 origin.clone(),
-                format!("`{key}` looks like it holds a secret ({}); kgen refuses secrets in plain text", f.what),
+                format!(
+                    "`{key}` looks like it holds a secret ({}); kgen refuses secrets in plain text",
+                    f.what
+                ),
             )
             .redacted()
             .label("secret-looking value")
-            .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets");
+            .help(help);
+        }
+    }
+
+    /// KG010's help for what a template renders to.
+    fn rendered_remedy(&self) -> &'static str {
+        match self.remedy {
+            secret_scan::Remedy::Csi => "store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets",
+            other => other.help(),
         }
     }
 
@@ -550,6 +567,7 @@ impl<'a> Resolver<'a> {
         let out = self.render_template(value, origin, ctx)?;
         if Templates::is_template(value) {
             if let Some(f) = secret_scan::scan(key, &out) {
+                let help = self.rendered_remedy();
                 self.error(
                     rules::SECRET_LITERAL,
                     origin.clone(),
@@ -559,7 +577,7 @@ impl<'a> Resolver<'a> {
                     ),
                 )
                 .redacted()
-                .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets");
+                .help(help);
                 return None;
             }
         }
@@ -571,13 +589,14 @@ impl<'a> Resolver<'a> {
             // A template can assemble a secret from harmless pieces: check what it made.
             Ok(s) if Templates::is_template(value) && secret_scan::scan("", &s).is_some() => {
                 let what = secret_scan::scan("", &s).map_or("", |f| f.what);
+                let help = self.rendered_remedy();
                 self.error(
                     rules::SECRET_LITERAL,
                     origin.clone(),
                     format!("this template renders to what looks like a secret ({what}); kgen refuses secrets in plain text"),
                 )
                 .redacted()
-                .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`; see docs/platform.md#secrets");
+                .help(help);
                 None
             }
             Ok(s) => Some(s),

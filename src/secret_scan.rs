@@ -53,6 +53,60 @@ pub use mask::{looks_secret, mask_line, mask_message};
 use shapes::*;
 pub use toml_scan::{scan_document, scan_toml, Located};
 
+/// What KG010's help tells the user to do instead, by where the value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Remedy {
+    /// A service's value where `secrets_backend` is `csi`.
+    #[default]
+    Csi,
+    /// A service's value where `secrets_backend` is `external-secrets`.
+    ExternalSecrets,
+    /// A service's value in platform.toml, whose environments use both backends.
+    EitherBackend,
+    /// An add-on's `values`.
+    AddonValues,
+}
+
+impl Remedy {
+    /// The backend of each environment a value applies to, as one remedy.
+    pub fn of_backends<'b>(backends: impl IntoIterator<Item = &'b str>) -> Remedy {
+        let (mut csi, mut eso) = (false, false);
+        for b in backends {
+            if b == "external-secrets" {
+                eso = true;
+            } else {
+                csi = true;
+            }
+        }
+        match (csi, eso) {
+            (false, true) => Remedy::ExternalSecrets,
+            (true, true) => Remedy::EitherBackend,
+            _ => Remedy::Csi,
+        }
+    }
+
+    /// The help line of KG010 (docs/platform.md#secrets says how each backend
+    /// delivers a service's secrets).
+    pub fn help(self) -> &'static str {
+        match self {
+            Remedy::Csi => "store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets",
+            Remedy::ExternalSecrets => "store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: with `secrets_backend = \"external-secrets\"` it reaches the pods as the environment variable `<name>`, from the Secret `<service>-secrets` (envFrom); see docs/platform.md#secrets",
+            Remedy::EitherBackend => "store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: mounted at /mnt/secrets-store/<name> where `secrets_backend` is `csi`, the environment variable `<name>` (from the Secret `<service>-secrets`) where it is `external-secrets`; see docs/platform.md#secrets",
+            Remedy::AddonValues => "store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets",
+        }
+    }
+}
+
+/// Whether a value at `path` (dotted, as [`Located::path`]) of platform.toml or an
+/// overlay is in an add-on's `values`.
+pub fn in_addon_values(path: &str) -> bool {
+    let seg: Vec<&str> = path.splitn(6, '.').collect();
+    matches!(
+        seg.as_slice(),
+        ["addons", _, "values", ..] | ["clusters", _, "addons", _, "values", ..]
+    )
+}
+
 /// What a scanned value looks like. It never contains the value itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

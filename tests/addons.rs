@@ -766,3 +766,180 @@ fn an_unknown_key_of_a_preset_lists_the_keys_it_takes() {
     );
     assert!(err.contains("^^^^^^^ did you mean `replicas`?"), "{err}");
 }
+
+/// KG306 for what an add-on's chart creates with its values: the AWS Load Balancer
+/// Controller with `enableCertManager` creates cert-manager's Certificate (and Issuer,
+/// unless `certManager.issuerRef` names one), whose CRDs cert-manager must install in
+/// an earlier sync wave; both are in wave -3 unless the add-on says otherwise.
+#[test]
+fn alb_with_cert_manager_values_needs_cert_manager_installed_before_it() {
+    let alb = |extra: &str| {
+        platform(
+            &[],
+            &format!(
+                r#"[addons.aws-load-balancer-controller]
+chart_version = "3.5.0"
+cluster_name = "acme-prod"
+values = {{ enableCertManager = true{extra} }}
+
+[addons.cert-manager]
+chart_version = "v1.21.1"
+"#
+            ),
+        )
+    };
+    // Same wave as cert-manager: a warning at `values`, and the render goes on.
+    let (stderr, p) = renders(&alb(""));
+    assert_eq!(
+        stderr,
+        r#"warning[KG306]: add-on `aws-load-balancer-controller` creates Certificate, Issuer (cert-manager.io) with its values (`enableCertManager`), custom resources whose CRDs no Application installs before it (bootstrap generated/argocd/prod/): its sync fails until they exist
+  --> platform.toml:22:10
+   |
+22 | values = { enableCertManager = true }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/argocd/prod/application-aws-load-balancer-controller.yaml: spec
+   = help: `prod-cert-manager` installs them in sync wave -3, not before this add-on's -3: set `sync_wave = -1` on the add-on so that it syncs after; or leave out the values that create them
+
+"#
+    );
+    assert!(p.exists("generated/argocd/prod/application-aws-load-balancer-controller.yaml"));
+    // `validate` says the same, and exits 0 (a warning).
+    let out = p.kgen(&["validate"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, stderr.as_str()));
+    // After cert-manager's wave: nothing to say.
+    let (stderr, _) = renders(&alb("").replace(
+        "cluster_name = \"acme-prod\"\n",
+        "cluster_name = \"acme-prod\"\nsync_wave = -1\n",
+    ));
+    assert_eq!(stderr, "");
+    // cert-manager off on the cluster (the wave does not help then); an issuer of the
+    // user's own: only the serving Certificate.
+    let text =
+        alb(", certManager = { issuerRef = { name = \"ca\", kind = \"ClusterIssuer\" } }").replace(
+            "cluster_name = \"acme-prod\"\n",
+            "cluster_name = \"acme-prod\"\nsync_wave = -1\n",
+        ) + "\n[clusters.prod.addons.cert-manager]\nenabled = false\n";
+    let (stderr, _) = renders(&text);
+    assert_eq!(
+        stderr,
+        r#"warning[KG306]: add-on `aws-load-balancer-controller` creates Certificate (cert-manager.io) with its values (`enableCertManager`), custom resources whose CRDs no Application installs before it (bootstrap generated/argocd/prod/): its sync fails until they exist
+  --> platform.toml:23:10
+   |
+23 | values = { enableCertManager = true, certManager = { issuerRef = { name = "ca", kind = "ClusterIssuer" } } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/argocd/prod/application-aws-load-balancer-controller.yaml: spec
+   = help: install cert-manager (the `cert-manager` add-on preset) on cluster `prod`, in an earlier sync wave than this add-on's -1; or leave out the values that create them
+
+"#
+    );
+    // `enableCertManager = false` creates nothing of cert-manager's.
+    let (stderr, _) =
+        renders(&alb("").replace("enableCertManager = true", "enableCertManager = false"));
+    assert_eq!(stderr, "");
+}
+
+/// The same check covers the ServiceMonitors (and PrometheusRules, PodMonitors) a
+/// preset's chart creates when its values ask for them: the Prometheus Operator's
+/// CRDs come with `[monitoring]` (wave -2), before external-dns (-1), after
+/// cert-manager (-3).
+#[test]
+fn service_monitors_of_add_ons_need_the_prometheus_operator_before_them() {
+    let text = platform(
+        &[],
+        r#"[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["example.com"]
+values = { serviceMonitor = { enabled = true } }
+
+[addons.cert-manager]
+chart_version = "v1.21.1"
+values = { prometheus = { servicemonitor = { enabled = true } } }
+"#,
+    );
+    let (stderr, _) = renders(&text);
+    assert_eq!(
+        stderr,
+        r#"warning[KG306]: add-on `external-dns` creates ServiceMonitor (monitoring.coreos.com) with its values (`serviceMonitor.enabled`), custom resources whose CRDs no Application installs before it (bootstrap generated/argocd/prod/): its sync fails until they exist
+  --> platform.toml:22:10
+   |
+22 | values = { serviceMonitor = { enabled = true } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/argocd/prod/application-external-dns.yaml: spec
+   = help: install the Prometheus Operator (kube-prometheus-stack, `[monitoring]`) on cluster `prod`, in an earlier sync wave than this add-on's -1; or leave out the values that create them
+
+warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.com) with its values (`prometheus.servicemonitor.enabled`), custom resources whose CRDs no Application installs before it (bootstrap generated/argocd/prod/): its sync fails until they exist
+  --> platform.toml:26:10
+   |
+26 | values = { prometheus = { servicemonitor = { enabled = true } } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/argocd/prod/application-cert-manager.yaml: spec
+   = help: install the Prometheus Operator (kube-prometheus-stack, `[monitoring]`) on cluster `prod`, in an earlier sync wave than this add-on's -3; or leave out the values that create them
+
+"#
+    );
+    // With `[monitoring]`, external-dns syncs after it; cert-manager does not.
+    let (stderr, _) = renders(&format!(
+        "{text}\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n"
+    ));
+    assert_eq!(
+        stderr,
+        r#"warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.com) with its values (`prometheus.servicemonitor.enabled`), custom resources whose CRDs no Application installs before it (bootstrap generated/argocd/prod/): its sync fails until they exist
+  --> platform.toml:26:10
+   |
+26 | values = { prometheus = { servicemonitor = { enabled = true } } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/argocd/prod/application-cert-manager.yaml: spec
+   = help: `prod-monitoring` installs them in sync wave -2, not before this add-on's -3: set `sync_wave = -1` on the add-on so that it syncs after; or leave out the values that create them
+
+"#
+    );
+}
+
+/// KG010: every string of an add-on's `values` is judged by its key too, as `env`
+/// is, at the value's line: a chart's `adminPassword` or `auth.password` in plain
+/// text is refused; references (`existingSecret`, `passwordSecretRef`), empty
+/// strings, templates, booleans and numbers pass.
+#[test]
+fn a_literal_password_in_add_on_values_is_refused_where_it_is_written() {
+    let text = platform(
+        &[],
+        r#"[addons.podinfo]
+chart = "podinfo"
+repo = "https://stefanprodan.github.io/podinfo"
+chart_version = "6.7.1"
+namespace = "podinfo"
+values = { replicaCount = 2, auth = { password = "xK9#mP2$vL5q", existingSecret = "podinfo-auth" } }
+
+[clusters.prod.addons.podinfo]
+values = { adminPassword = "Tr0ub4dor&3-horse", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
+"#,
+    );
+    let stderr = fails(&text, &[]);
+    assert_eq!(
+        stderr,
+        r#"error[KG010]: `password` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:24:50
+   |
+24 | values = { replicaCount = 2, auth = { password = "************", existingSecret = "podinfo-auth" } }
+   |                                                  ^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
+
+error[KG010]: `adminPassword` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:27:28
+   |
+27 | values = { adminPassword = "*****************", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
+   |                            ^^^^^^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+    // Without the two literals, the rest passes and is written as is.
+    let text = text
+        .replace("password = \"xK9#mP2$vL5q\", ", "")
+        .replace("adminPassword = \"Tr0ub4dor&3-horse\", ", "");
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    let values = p.read("generated/values/prod/podinfo.yaml");
+    assert!(values.contains("existingSecret: podinfo-auth"), "{values}");
+}

@@ -1057,7 +1057,7 @@ data:
   |
 6 |   url: "**************************************************"
   |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
-  = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "###,
@@ -1110,11 +1110,61 @@ spec:
    |
 22 |               value: **************
    |                      ^^^^^^^^^^^^^^ secret-looking value
-   = help: keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets
+   = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
 
 error: 1 error and 0 warnings; nothing was written
 "###,
     );
+}
+
+/// KG010: any string of a hand-written object is judged by the key it is stored
+/// under too, as platform.toml's `env` is: an annotation `acme.com/password` with a
+/// literal is refused (as it is on a service in platform.toml), while references
+/// (`existingSecret`, `*-secret-name`, a `*SecretKeyRef`, a password file), empty
+/// strings, placeholders and an ExternalSecret's `secretKey` pass.
+#[test]
+fn a_literal_under_a_secret_looking_key_of_a_manifest_is_refused() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/cm.yaml",
+            r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+  annotations:
+    acme.com/password: "xK9#mP2$vL5q"
+    acme.com/db-secret-name: db-credentials
+    acme.com/password-file: /etc/acme/password
+    acme.com/api-token: ""
+    acme.com/admin-password: "${ADMIN_PASSWORD}"
+data:
+  existingSecret: grafana-admin
+  passwordSecretRef: db-credentials
+  enabled: "true"
+"###,
+        )],
+    );
+    assert_stderr(
+        &fails(&p),
+        r###"error[KG010]: `metadata.annotations["acme.com/password"]` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+ --> manifests/prod/api/cm.yaml:6:24
+  |
+6 |     acme.com/password: "************"
+  |                        ^^^^^^^^^^^^^^ secret-looking value
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+    // Without it, the rest passes.
+    let p = platform(BASE, &[]);
+    p.write(
+        "manifests/prod/api/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  annotations:\n    acme.com/db-secret-name: db-credentials\n    acme.com/password-file: /etc/acme/password\n    acme.com/api-token: \"\"\n    acme.com/admin-password: \"${ADMIN_PASSWORD}\"\ndata:\n  existingSecret: grafana-admin\n  passwordSecretRef: db-credentials\n  enabled: \"true\"\n",
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
 }
 
 /// KG013: a template variable that does not exist, once for every environment.

@@ -1027,3 +1027,64 @@ fn type_errors_are_named_and_snippets_are_bounded() {
     assert!(err.contains("error[KG001]"), "{err:.300}");
     assert!(err.len() < 4096, "{} bytes of snippet", err.len());
 }
+
+/// KG010's help says how the value should reach the pods where it is: with
+/// `secrets_backend = "external-secrets"` a secret is an environment variable from the
+/// Secret `<service>-secrets`, not a file under /mnt/secrets-store; a value of
+/// platform.toml whose environments use both backends gets both; an overlay gets its
+/// environment's.
+#[test]
+fn kg010_help_fits_the_secrets_backend() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+secrets_backend = "external-secrets"
+
+[environments.dev]
+
+[environments.prod]
+secrets_backend = "csi"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+port = 8080
+env = { DB_PASSWORD = "xK9#mP2$vL5q" }
+"#;
+    let overlay = "[services.api]\nenv = { API_TOKEN = \"Tr0ub4dor&3-horse\" }\n";
+    let stderr = common::fails(text, &[("dev", overlay)]);
+    assert_eq!(
+        stderr,
+        r#"error[KG010]: `DB_PASSWORD` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:16:23
+   |
+16 | env = { DB_PASSWORD = "************" }
+   |                       ^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: mounted at /mnt/secrets-store/<name> where `secrets_backend` is `csi`, the environment variable `<name>` (from the Secret `<service>-secrets`) where it is `external-secrets`; see docs/platform.md#secrets
+
+error[KG010]: `API_TOKEN` looks like it holds a secret (a literal token); kgen refuses secrets in plain text
+ --> overlays/dev.toml:2:21
+  |
+2 | env = { API_TOKEN = "*****************" }
+  |                     ^^^^^^^^^^^^^^^^^^^ secret-looking value
+  = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: with `secrets_backend = "external-secrets"` it reaches the pods as the environment variable `<name>`, from the Secret `<service>-secrets` (envFrom); see docs/platform.md#secrets
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+    // One backend everywhere: its own help alone.
+    let stderr = common::fails(&text.replace("secrets_backend = \"csi\"\n", ""), &[]);
+    assert!(
+        stderr.contains("= help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: with `secrets_backend = \"external-secrets\"` it reaches"),
+        "{stderr}"
+    );
+    let stderr = common::fails(
+        &text.replace("secrets_backend = \"external-secrets\"\n", ""),
+        &[],
+    );
+    assert!(
+        stderr.contains("= help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets"),
+        "{stderr}"
+    );
+}

@@ -60,8 +60,9 @@
 use serde_json::{json, Value};
 
 use super::{
-    crd, helm_fullname, kinds, object, resources_or, set, tolerations_value, Footprint, Needed,
-    Preset, ServiceAccount, ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
+    crd, helm_fullname, helm_true, kinds, object, resources_or, service_monitor_when, set,
+    tolerations_value, CustomResource, Footprint, Needed, Preset, ServiceAccount,
+    ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
 };
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
@@ -102,6 +103,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 /// The chart's CRDs (`crds/crds.yaml`, `crds/gateway-crds.yaml`).
@@ -195,7 +197,34 @@ fn footprint(s: &AddonSettings) -> Footprint {
             "gateway.k8s.aws".into(),
         ],
         objects,
+        ..Footprint::default()
     }
+}
+
+/// What the chart creates of other charts' CRDs (chart 3.5.0, aws/eks-charts commit
+/// 5239609, `stable/aws-load-balancer-controller/`): with `enableCertManager`, the
+/// webhook's serving Certificate (`templates/webhook.yaml`, in place of the Secret
+/// it generates otherwise) and, unless `certManager.issuerRef` names an issuer, a
+/// self-signed Issuer, a root Certificate and a CA Issuer (`templates/cert-manager.yaml`:
+/// `if and .Values.enableCertManager (not .Values.certManager.issuerRef)`); with
+/// `serviceMonitor.enabled`, a ServiceMonitor (`templates/servicemonitor.yaml`).
+/// Both values are off in the chart's values.yaml.
+fn custom_resources(values: &Value) -> Vec<CustomResource> {
+    const CERT_MANAGER: &[&str] = &["enableCertManager"];
+    let mut out = Vec::new();
+    if helm_true(values, CERT_MANAGER, false) {
+        let of = |kind| CustomResource {
+            group: "cert-manager.io",
+            kind,
+            because: CERT_MANAGER,
+        };
+        out.push(of("Certificate"));
+        if !helm_true(values, &["certManager", "issuerRef"], false) {
+            out.push(of("Issuer"));
+        }
+    }
+    out.extend(service_monitor_when(values, &["serviceMonitor", "enabled"]));
+    out
 }
 
 #[cfg(test)]

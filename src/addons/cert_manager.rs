@@ -85,6 +85,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 /// The chart's CRDs (`crd-*.yaml`).
@@ -206,7 +207,25 @@ fn footprint(s: &AddonSettings) -> Footprint {
             Vec::new()
         },
         objects,
+        ..Footprint::default()
     }
+}
+
+/// With `prometheus.enabled` (on by default), a ServiceMonitor with
+/// `prometheus.servicemonitor.enabled` or a PodMonitor with
+/// `prometheus.podmonitor.enabled` (both off; the chart fails with both; chart
+/// v1.21.1, `deploy/charts/cert-manager/templates/servicemonitor.yaml`, `podmonitor.yaml`).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    if !super::helm_true(values, &["prometheus", "enabled"], true) {
+        return Vec::new();
+    }
+    let mut out = super::service_monitor_when(values, &["prometheus", "servicemonitor", "enabled"]);
+    out.extend(super::monitoring_when(
+        values,
+        &["prometheus", "podmonitor", "enabled"],
+        "PodMonitor",
+    ));
+    out
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ pub const PRESET: Preset = Preset {
     check_values,
     values,
     footprint,
+    custom_resources,
 };
 
 /// The newest Cluster Autoscaler release of each Kubernetes minor version kgen supports,
@@ -247,7 +248,21 @@ fn footprint(s: &AddonSettings) -> Footprint {
             (rbac.into(), "ClusterRole".into(), String::new(), f.clone()),
             (rbac.into(), "ClusterRoleBinding".into(), String::new(), f),
         ],
+        ..Footprint::default()
     }
+}
+
+/// A ServiceMonitor with `serviceMonitor.enabled` and a PrometheusRule with
+/// `prometheusRule.enabled` (both off by default; chart 9.59.0,
+/// `templates/servicemonitor.yaml`, `templates/prometheusrule.yaml`).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    let mut out = super::service_monitor_when(values, &["serviceMonitor", "enabled"]);
+    out.extend(super::monitoring_when(
+        values,
+        &["prometheusRule", "enabled"],
+        "PrometheusRule",
+    ));
+    out
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 fn values(s: &AddonSettings) -> Value {
@@ -112,7 +113,14 @@ fn footprint(s: &AddonSettings) -> Footprint {
             object(RBAC, "ClusterRole", "", f.clone()),
             object(RBAC, "ClusterRoleBinding", "", format!("{f}-viewer")),
         ],
+        ..Footprint::default()
     }
+}
+
+/// A ServiceMonitor with `serviceMonitor.enabled` (off by default;
+/// `charts/external-dns/templates/servicemonitor.yaml` at chart 1.21.1).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    super::service_monitor_when(values, &["serviceMonitor", "enabled"])
 }
 
 #[cfg(test)]

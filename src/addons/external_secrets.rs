@@ -81,6 +81,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 /// The first chart whose CRDs no longer serve `external-secrets.io/v1beta1`
@@ -223,7 +224,20 @@ fn footprint(s: &AddonSettings) -> Footprint {
             Vec::new()
         },
         objects,
+        ..Footprint::default()
     }
+}
+
+/// ServiceMonitors with `serviceMonitor.enabled` and `serviceMonitor.renderMode =
+/// "alwaysRender"` (chart 2.9.0, `templates/servicemonitor.yaml` and `_helpers.tpl`
+/// `external-secrets.shouldRenderServiceMonitor`): the default `skipIfMissing` leaves
+/// them out when the cluster has no ServiceMonitor CRD at render time, and
+/// `failIfMissing` fails the render.
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    if values["serviceMonitor"]["renderMode"] != "alwaysRender" {
+        return Vec::new();
+    }
+    super::service_monitor_when(values, &["serviceMonitor", "enabled"])
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources: super::no_custom_resources,
 };
 
 /// The log group when `log_group` is not set.
@@ -116,6 +117,7 @@ fn footprint(s: &AddonSettings) -> Footprint {
             (rbac.into(), "ClusterRole".into(), String::new(), f.clone()),
             (rbac.into(), "ClusterRoleBinding".into(), String::new(), f),
         ],
+        ..Footprint::default()
     }
 }
 

@@ -88,6 +88,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 /// kgen's default IngressClass (the chart's too).
@@ -181,7 +182,28 @@ fn footprint(s: &AddonSettings) -> Footprint {
             object(RBAC, "ClusterRole", "", admission.clone()),
             object(RBAC, "ClusterRoleBinding", "", admission),
         ],
+        ..Footprint::default()
     }
+}
+
+/// With `controller.metrics.enabled` (off by default), a ServiceMonitor with
+/// `controller.metrics.serviceMonitor.enabled` and a PrometheusRule with
+/// `controller.metrics.prometheusRule.enabled` (chart 4.15.1,
+/// `templates/controller-servicemonitor.yaml`, `controller-prometheusrule.yaml`).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    if !super::helm_true(values, &["controller", "metrics", "enabled"], false) {
+        return Vec::new();
+    }
+    let mut out = super::service_monitor_when(
+        values,
+        &["controller", "metrics", "serviceMonitor", "enabled"],
+    );
+    out.extend(super::monitoring_when(
+        values,
+        &["controller", "metrics", "prometheusRule", "enabled"],
+        "PrometheusRule",
+    ));
+    out
 }
 
 #[cfg(test)]

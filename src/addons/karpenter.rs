@@ -90,6 +90,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources: super::no_custom_resources,
 };
 
 /// The Kubernetes versions each Karpenter release runs on: `MinK8sVersion` and
@@ -212,6 +213,7 @@ fn footprint(s: &AddonSettings) -> Footprint {
             "karpenter.sh".into(),
         ],
         objects,
+        ..Footprint::default()
     }
 }
 

@@ -43,6 +43,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 fn values(s: &AddonSettings) -> serde_json::Value {
@@ -93,7 +94,17 @@ fn footprint(s: &AddonSettings) -> Footprint {
             ),
             object(APIREGISTRATION, "APIService", "", "v1beta1.metrics.k8s.io"),
         ],
+        ..Footprint::default()
     }
+}
+
+/// A ServiceMonitor with `serviceMonitor.enabled` and `metrics.enabled` (both off by
+/// default; chart 3.13.1, `charts/metrics-server/templates/servicemonitor.yaml`).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    if !super::helm_true(values, &["metrics", "enabled"], false) {
+        return Vec::new();
+    }
+    super::service_monitor_when(values, &["serviceMonitor", "enabled"])
 }
 
 #[cfg(test)]

@@ -50,6 +50,64 @@ pub struct Footprint {
     /// Objects it creates outside its release namespace, `(group, kind, namespace or "", name)`,
     /// when their names are known (for the shared-object check).
     pub objects: Vec<(String, String, String, String)>,
+    /// Custom resources of another chart's CRDs it creates with the add-on's final
+    /// values ([`Preset::custom_resources`]), each with where the values that ask for
+    /// it were written (the `values` table, else the add-on's header): their CRDs
+    /// must be installed before it (KG306).
+    pub custom_resources: Vec<(CustomResource, crate::source::Origin)>,
+}
+
+/// A custom resource a chart creates under some values, of a CRD another chart
+/// installs (cert-manager's Certificate, the Prometheus Operator's ServiceMonitor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomResource {
+    pub group: &'static str,
+    pub kind: &'static str,
+    /// The values path that makes the chart create it (`enableCertManager`): where
+    /// the finding points.
+    pub because: &'static [&'static str],
+}
+
+/// Go templates' truth (`if`), as Helm's charts test a value: false, 0, "", an
+/// empty list or map and a missing value are false (text/template `exec.go`
+/// `isTrue`). `default` is the chart's values.yaml default, for a path `values`
+/// does not set.
+pub fn helm_true(values: &Value, path: &[&str], default: bool) -> bool {
+    match path.iter().try_fold(values, |v, k| v.get(*k)) {
+        None => default,
+        Some(Value::Null | Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(m)) => !m.is_empty(),
+    }
+}
+
+/// API group of the Prometheus Operator's ServiceMonitor, PodMonitor and PrometheusRule.
+pub const MONITORING: &str = "monitoring.coreos.com";
+
+/// A ServiceMonitor, created when `path` is true (the charts' `serviceMonitor.enabled`,
+/// off by default).
+pub fn service_monitor_when(values: &Value, path: &'static [&'static str]) -> Vec<CustomResource> {
+    monitoring_when(values, path, "ServiceMonitor")
+}
+
+/// A `kind` of the Prometheus Operator, created when `path` is true (off by default).
+pub fn monitoring_when(
+    values: &Value,
+    path: &'static [&'static str],
+    kind: &'static str,
+) -> Vec<CustomResource> {
+    if helm_true(values, path, false) {
+        vec![CustomResource {
+            group: MONITORING,
+            kind,
+            because: path,
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Where a chart's ServiceAccount is configured in its values.
@@ -199,6 +257,9 @@ pub struct Preset {
     pub values: fn(&AddonSettings) -> Value,
     /// What it creates beyond its release namespace, with these settings.
     pub footprint: fn(&AddonSettings) -> Footprint,
+    /// The custom resources of other charts' CRDs it creates with these final values
+    /// (the preset's, then `values`; the chart's own defaults for what they leave unset).
+    pub custom_resources: fn(&Value) -> Vec<CustomResource>,
 }
 
 impl std::fmt::Debug for Preset {
@@ -369,6 +430,11 @@ pub fn helm_trunc(s: &str, n: usize) -> String {
         Some(trimmed) => trimmed.to_string(),
         None => cut,
     }
+}
+
+/// For presets whose charts create no custom resource of another chart's CRDs.
+pub fn no_custom_resources(_: &Value) -> Vec<CustomResource> {
+    Vec::new()
 }
 
 /// For presets whose values kgen has nothing more to check.

@@ -69,6 +69,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources,
 };
 
 /// The chart's ClusterRole (`rbac.clusterRoleName`).
@@ -105,7 +106,14 @@ fn footprint(s: &AddonSettings) -> Footprint {
             object(RBAC, "ClusterRole", "", CLUSTER_ROLE),
             object(RBAC, "ClusterRoleBinding", "", f),
         ],
+        ..Footprint::default()
     }
+}
+
+/// A ServiceMonitor with `metrics.serviceMonitor.enabled` (off by default; chart
+/// 2.18.5, `helm/sealed-secrets/templates/servicemonitor.yaml`).
+fn custom_resources(values: &serde_json::Value) -> Vec<super::CustomResource> {
+    super::service_monitor_when(values, &["metrics", "serviceMonitor", "enabled"])
 }
 
 #[cfg(test)]

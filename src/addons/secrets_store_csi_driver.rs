@@ -74,6 +74,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources: super::no_custom_resources,
 };
 
 /// What its releases need of Kubernetes, from `charts/secrets-store-csi-driver/Chart.yaml`
@@ -193,6 +194,7 @@ fn footprint(s: &AddonSettings) -> Footprint {
         ]),
         crd_groups: vec!["secrets-store.csi.x-k8s.io".into()],
         objects,
+        ..Footprint::default()
     }
 }
 

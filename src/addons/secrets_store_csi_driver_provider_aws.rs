@@ -63,6 +63,7 @@ pub const PRESET: Preset = Preset {
     check_values: super::no_values_problems,
     values,
     footprint,
+    custom_resources: super::no_custom_resources,
 };
 
 fn values(s: &AddonSettings) -> Value {
@@ -106,6 +107,7 @@ fn footprint(s: &AddonSettings) -> Footprint {
                 format!("{f}-cluster-role-binding"),
             ),
         ],
+        ..Footprint::default()
     }
 }
 

@@ -55,6 +55,9 @@ struct Footprint {
     crd_groups: Vec<String>,
     /// The objects it creates outside its release namespace (group, kind, namespace, name).
     objects: Vec<(String, String, String, String)>,
+    /// Custom resources of other charts' CRDs it creates, with where the values
+    /// asking for them were written (an add-on preset's, see `addons::Footprint`).
+    custom_resources: Vec<(crate::addons::CustomResource, Origin)>,
 }
 
 /// Runs every check; diagnostics are sorted by the caller. `focus` says which files
@@ -392,6 +395,7 @@ impl<'a> Checker<'a> {
                 cluster_kinds: f.cluster_kinds.clone(),
                 crd_groups: f.crd_groups.clone(),
                 objects: f.objects.clone(),
+                custom_resources: f.custom_resources.clone(),
             });
         }
         if chart != argocd::MONITORING_CHART {
@@ -424,6 +428,7 @@ impl<'a> Checker<'a> {
                     )
                 })
                 .collect(),
+            custom_resources: Vec::new(),
         })
     }
 

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::project::{self, Cluster};
 use super::{crd_source, App, Checker, Deployed, SYSTEM_NAMESPACES};
 use crate::diagnostic::Diagnostic;
+use crate::render::argocd::bootstrap_wave::ADDONS as ADDONS_WAVE;
 use crate::rules;
+use crate::source::{FileId, Origin};
 use crate::workspace::GENERATED_DIR;
 
 impl Checker<'_> {
@@ -25,6 +27,9 @@ impl Checker<'_> {
         let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
             BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
+        // (add-on, where its values are, group) → the custom resources of that group
+        // its chart creates whose CRDs nothing installs before it.
+        let mut addon_missing: BTreeMap<(String, FileId, usize, &str), AddonMiss> = BTreeMap::new();
         // Each Application's bootstrap directory and cluster, and the Applications of
         // each directory by sync wave: the earlier waves are looked for among those
         // alone, and only in the part of the list before the Application's own wave (an
@@ -74,6 +79,53 @@ impl Checker<'_> {
                     collect(&deployed[o], &mut available);
                 }
             }
+            // Custom resources an add-on's chart creates with its values.
+            for (r, at) in d.footprints.iter().flat_map(|f| &f.custom_resources) {
+                let installed = crds.contains(&(r.group.to_string(), r.kind.to_string()))
+                    || crd_groups.contains(r.group);
+                if installed || !focus(&app.path) {
+                    continue;
+                }
+                let key = (
+                    app.addon.clone().unwrap_or_default(),
+                    at.file,
+                    at.span.start,
+                    r.group,
+                );
+                let miss = addon_missing.entry(key).or_insert_with(|| AddonMiss {
+                    origin: at.clone(),
+                    app_path: app.path.clone(),
+                    kinds: BTreeSet::new(),
+                    because: BTreeSet::new(),
+                    dirs: BTreeSet::new(),
+                    fixes: BTreeMap::new(),
+                });
+                miss.kinds.insert(r.kind);
+                miss.because.insert(r.because.join("."));
+                miss.dirs.insert(app.dir().to_string());
+                // Who installs them on this cluster, in the same wave or later.
+                let installer = list[earlier..].iter().find(|&&o| {
+                    o != a
+                        && clusters[o] == *cluster
+                        && (deployed[o].entries.iter().any(|&i| {
+                            self.inv.entries[i]
+                                .defines
+                                .as_ref()
+                                .is_some_and(|def| def.0 == r.group)
+                        }) || deployed[o]
+                            .footprints
+                            .iter()
+                            .any(|f| f.crd_groups.iter().any(|g| g == r.group)))
+                });
+                // What to do, the same for every cluster in the same case: the
+                // installer's wave (or none) and the add-on's → the Applications or
+                // clusters.
+                let (fix, who) = match installer {
+                    Some(&o) => (Some(apps[o].wave), apps[o].name.clone()),
+                    None => (None, app.cluster.clone().unwrap_or_default()),
+                };
+                miss.fixes.entry((fix, app.wave)).or_default().insert(who);
+            }
             for &i in &d.entries {
                 let e = &self.inv.entries[i];
                 if let Some(ns) = e.namespace() {
@@ -112,6 +164,7 @@ impl Checker<'_> {
                 }
             }
         }
+        self.addon_crds_missing(addon_missing, out);
         for ((group, kind), (a, i, dirs)) in missing_crds {
             let app = &apps[a];
             let e = &self.inv.entries[i];
@@ -136,4 +189,72 @@ impl Checker<'_> {
             out.push(d);
         }
     }
+
+    /// KG306 for the custom resources an add-on's chart creates with its values
+    /// (`addons::Preset::custom_resources`): one warning per add-on, place its values
+    /// are written and API group, at those values.
+    fn addon_crds_missing(
+        &self,
+        missing: BTreeMap<(String, FileId, usize, &str), AddonMiss>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        for ((addon, _, _, group), m) in missing {
+            let dirs: Vec<String> = m.dirs.iter().map(|d| format!("generated/{d}/")).collect();
+            let kinds: Vec<&str> = m.kinds.into_iter().collect();
+            let because: Vec<String> = m.because.iter().map(|b| format!("`{b}`")).collect();
+            let fixes: Vec<String> = m
+                .fixes
+                .into_iter()
+                .map(|((installer, wave), who)| {
+                    let who: Vec<String> = who.iter().map(|w| format!("`{w}`")).collect();
+                    match installer {
+                        Some(w) => format!(
+                            "{} {} them in sync wave {w}, not before this add-on's {wave}: set `sync_wave = {}` on the add-on so that it syncs after",
+                            who.join(" and "),
+                            if who.len() == 1 { "installs" } else { "install" },
+                            (w + 1).max(ADDONS_WAVE)
+                        ),
+                        None => format!(
+                            "install {} on cluster{} {}, in an earlier sync wave than this add-on's {wave}",
+                            crd_source(group),
+                            if who.len() == 1 { "" } else { "s" },
+                            who.join(", ")
+                        ),
+                    }
+                })
+                .collect();
+            out.push(
+                Diagnostic::warning(
+                    rules::CRD_ORDER,
+                    format!(
+                        "add-on `{addon}` creates {} ({group}) with its values ({}), custom resources whose CRDs no Application installs before it (bootstrap {}): its sync fails until they exist",
+                        kinds.join(", "),
+                        because.join(", "),
+                        dirs.join(", ")
+                    ),
+                )
+                .at(m.origin)
+                .target(format!("{GENERATED_DIR}/{}", m.app_path), "spec")
+                .help(format!(
+                    "{}; or leave out the values that create them",
+                    fixes.join("; ")
+                )),
+            );
+        }
+    }
+}
+
+/// The custom resources of one API group an add-on's chart creates without their CRDs.
+struct AddonMiss {
+    origin: Origin,
+    /// The add-on's Application (its file under `generated/`).
+    app_path: String,
+    kinds: BTreeSet<&'static str>,
+    /// The values paths that create them.
+    because: BTreeSet<String>,
+    /// Bootstrap directories.
+    dirs: BTreeSet<String>,
+    /// What to do: (the wave of the Application that installs the CRDs, if any, the
+    /// add-on's wave) → those Applications, or the clusters without one.
+    fixes: BTreeMap<(Option<i32>, i32), BTreeSet<String>>,
 }

@@ -597,12 +597,7 @@ fn secret_free(
         value
     };
     let mut found = Vec::new();
-    scan(
-        value,
-        &FieldPath::root(),
-        group.is_empty() && kind == "ConfigMap",
-        &mut found,
-    );
+    scan(value, &FieldPath::root(), &mut found);
     for (field, what) in &found {
         diags.push(
             Diagnostic::error(
@@ -612,21 +607,29 @@ fn secret_free(
             .at(doc.value_origin(field))
             .redacted()
             .label("secret-looking value")
-            .help("keep the value in AWS Secrets Manager or SSM and reference it (an ExternalSecret, a SecretProviderClass, a SealedSecret); see docs/security.md#secrets"),
+            .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets"),
         );
     }
     found.is_empty()
 }
 
-/// Secret-looking strings of `value`: by their shape everywhere, and also by their
-/// key in a ConfigMap's `data` and by their name in a `{ name, value }` pair (a
-/// container's environment variable).
-pub(crate) fn scan(
-    value: &Value,
-    path: &FieldPath,
-    config_map: bool,
-    out: &mut Vec<(String, &'static str)>,
-) {
+/// Secret-looking strings of `value`: by their shape everywhere, and by the key they
+/// are stored under (`password`, `acme.com/api-token`, a ConfigMap's `data` key, the
+/// `name` of a `{ name, value }` pair such as a container's environment variable),
+/// as `secret_scan::scan` judges the `env`, `config` and `vars` of platform.toml: a
+/// reference (`existingSecret`, `secretName`, `passwordFile`), an empty string, a
+/// template or placeholder, a boolean or a number passes. An array's strings are
+/// under the array's key.
+pub(crate) fn scan(value: &Value, path: &FieldPath, out: &mut Vec<(String, &'static str)>) {
+    scan_under("", value, path, out);
+}
+
+/// Keys whose value names a key of a Secret rather than holding a secret: an
+/// ExternalSecret's `spec.data[].secretKey` (external-secrets `ExternalSecretData`,
+/// "the key in the Kubernetes Secret to store the value": `DB_PASSWORD`).
+const SECRET_KEY_NAMES: &[&str] = &["secretKey"];
+
+fn scan_under(key: &str, value: &Value, path: &FieldPath, out: &mut Vec<(String, &'static str)>) {
     if let Value::Object(map) = value {
         let name = map.get("name").and_then(Value::as_str);
         let literal = map.get("value").and_then(Value::as_str);
@@ -640,27 +643,23 @@ pub(crate) fn scan(
     }
     match value {
         Value::String(s) => {
-            if let Some(f) = crate::secret_scan::scan("", s) {
+            let key = if SECRET_KEY_NAMES.contains(&key) {
+                ""
+            } else {
+                key
+            };
+            if let Some(f) = crate::secret_scan::scan(key, s) {
                 out.push((path.as_str().to_string(), f.what));
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                scan(item, &path.index(i), false, out);
+                scan_under(key, item, &path.index(i), out);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                let child = path.key(k);
-                if config_map && path.as_str() == "data" {
-                    if let Some(s) = v.as_str() {
-                        if let Some(f) = crate::secret_scan::scan(k, s) {
-                            out.push((child.as_str().to_string(), f.what));
-                        }
-                        continue;
-                    }
-                }
-                scan(v, &child, config_map && path.as_str().is_empty(), out);
+                scan_under(k, v, &path.key(k), out);
             }
         }
         _ => {}
@@ -681,5 +680,39 @@ fn check_waivers(value: &Value, doc: &Doc, diags: &mut Vec<Diagnostic>) {
                     .help(help),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn found(v: Value) -> Vec<(String, &'static str)> {
+        let mut out = Vec::new();
+        scan(&v, &FieldPath::root(), &mut out);
+        out
+    }
+
+    #[test]
+    fn strings_are_judged_by_their_key_and_references_pass() {
+        assert_eq!(
+            found(json!({"spec": {"db_password": "xK9#mP2$vL5q", "tokens": ["t0ken-Literal-99"]}})),
+            vec![("spec.db_password".to_string(), "a literal password")]
+        );
+        // An ExternalSecret names the keys of the Secret it writes, and the secrets it
+        // reads: no value is a secret.
+        assert_eq!(
+            found(
+                json!({"spec": {"data": [{"secretKey": "DB_PASSWORD", "remoteRef": {"key": "prod/api/db", "property": "password"}}]}})
+            ),
+            vec![]
+        );
+        assert_eq!(
+            found(
+                json!({"spec": {"existingSecret": "grafana-admin", "passwordSecretRef": {"name": "db", "key": "password"}, "password": "", "adminPassword": "{{ .password }}", "apiToken": true, "pin_password": 1234}})
+            ),
+            vec![]
+        );
     }
 }

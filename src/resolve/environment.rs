@@ -226,6 +226,12 @@ impl<'a> Resolver<'a> {
                 .map_init(
                     || Resolver::for_part(ws, pf),
                     |r, (svc_key, layers, header, ns)| {
+                        r.remedy = match env.secrets_backend {
+                            crate::spec::SecretsBackend::ExternalSecrets => {
+                                crate::secret_scan::Remedy::ExternalSecrets
+                            }
+                            _ => crate::secret_scan::Remedy::Csi,
+                        };
                         let spec = r.service(
                             &svc_key.value,
                             r.at(&svc_key.span),

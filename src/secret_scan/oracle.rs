@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use super::keys::{classify, key_info, key_info_uncached, split_words};
-use super::toml_scan::NAMED_VALUE_TABLES;
+use super::toml_scan::{Place, NAMED_VALUE_TABLES};
 use super::*;
 
 pub fn scan(key: &str, value: &str) -> Option<Finding> {
@@ -290,7 +290,7 @@ pub fn scan_toml(text: &str) -> Vec<Located> {
 /// parsed once for scanning and reading.
 pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc, "", "", &mut out);
+    scan_table(doc, "", "", Place::Other, &mut out);
     out
 }
 
@@ -311,21 +311,40 @@ fn scan_key(key: &DeKey<'_>, path: &str, out: &mut Vec<Located>) {
 
 /// A table (standard or inline) whose dotted path is `path` and whose own key is
 /// `table_key` (empty for the document).
-fn scan_table(table: &toml::de::DeTable<'_>, path: &str, table_key: &str, out: &mut Vec<Located>) {
+fn scan_table(
+    table: &toml::de::DeTable<'_>,
+    path: &str,
+    table_key: &str,
+    place: Place,
+    out: &mut Vec<Located>,
+) {
     for (key, item) in table.iter() {
         let child = join_path(path, key.get_ref());
         scan_key(key, &child, out);
-        scan_item(item, table_key, key.get_ref(), &child, out);
+        let named = place == Place::Values || NAMED_VALUE_TABLES.contains(&table_key);
+        scan_item(
+            item,
+            named,
+            key.get_ref(),
+            place.child(key.get_ref()),
+            &child,
+            out,
+        );
     }
 }
 
 /// The value of `key` in the table whose own key is `table_key`; `path` is the
 /// value's path. Every element of an array is under the array's key and path.
-fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mut Vec<Located>) {
+fn scan_item(
+    item: &DeItem<'_>,
+    named: bool,
+    key: &str,
+    place: Place,
+    path: &str,
+    out: &mut Vec<Located>,
+) {
     match item.get_ref() {
         toml::de::DeValue::String(v) => {
-            // The table's key as written: `files."app.env"` is not an `env` table.
-            let named = NAMED_VALUE_TABLES.contains(&table_key);
             let templated = v.contains("{{") || v.contains("{%") || v.contains("{#");
             let what = if named && !templated {
                 scan(key, v).map(|f| f.what)
@@ -350,10 +369,10 @@ fn scan_item(item: &DeItem<'_>, table_key: &str, key: &str, path: &str, out: &mu
         }
         toml::de::DeValue::Array(items) => {
             for v in items {
-                scan_item(v, table_key, key, path, out);
+                scan_item(v, named, key, place, path, out);
             }
         }
-        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
+        toml::de::DeValue::Table(t) => scan_table(t, path, key, place, out),
         _ => {}
     }
 }

@@ -20,11 +20,40 @@ pub struct Located {
 /// template variables): a value there is also judged by its key, like [`scan`] does.
 pub(super) const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
 
+/// Where a table is, for which of its strings are also judged by their key: an
+/// add-on's `values` (`[addons.<name>] values`, `[clusters.<c>.addons.<name>]
+/// values`, and the same in an overlay) hold a chart's settings under the chart's own
+/// names (`adminPassword`, `auth.password`), judged as `env` is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    Other,
+    /// The `addons` table: its keys are add-ons.
+    Addons,
+    /// One add-on's table.
+    Addon,
+    /// An add-on's `values`, or a table inside them.
+    Values,
+}
+
+impl Place {
+    /// The place of the table under `key` in a table at `self`.
+    pub(super) fn child(self, key: &str) -> Place {
+        match self {
+            Place::Values => Place::Values,
+            Place::Addon if key == "values" => Place::Values,
+            Place::Addons => Place::Addon,
+            _ if key == "addons" => Place::Addons,
+            _ => Place::Other,
+        }
+    }
+}
+
 /// Scans every string of a TOML file, whatever field it is in, and every key. This
 /// runs before the file is interpreted, so that no later message (a type error, an
 /// invalid name, a template error) can echo a secret: a value is judged by its
 /// shape (a token, a private key, a password in a URL, ...), and a value in `env`,
-/// `config` or `vars` also by its key, as [`scan`] does. Returns nothing when the
+/// `config` or `vars`, or anywhere in an add-on's `values`, also by its key, as
+/// [`scan`] does. Returns nothing when the
 /// file is not valid TOML (the parse error is reported instead).
 pub fn scan_toml(text: &str) -> Vec<Located> {
     match toml::de::DeTable::parse(text) {
@@ -37,7 +66,7 @@ pub fn scan_toml(text: &str) -> Vec<Located> {
 /// parsed once for scanning and reading.
 pub fn scan_document(doc: &toml::de::DeTable<'_>) -> Vec<Located> {
     let mut out = Vec::new();
-    scan_table(doc, &mut String::new(), "", &mut out);
+    scan_table(doc, &mut String::new(), "", Place::Other, &mut out);
     out
 }
 
@@ -51,6 +80,7 @@ pub(super) fn scan_table(
     table: &toml::de::DeTable<'_>,
     path: &mut String,
     table_key: &str,
+    place: Place,
     out: &mut Vec<Located>,
 ) {
     let parent = path.len();
@@ -71,24 +101,27 @@ pub(super) fn scan_table(
                 finding: Finding { what },
             });
         }
-        scan_item(item, table_key, k, path, out);
+        let named = place == Place::Values || NAMED_VALUE_TABLES.contains(&table_key);
+        scan_item(item, named, k, place.child(k), path, out);
         path.truncate(parent);
     }
 }
 
-/// The value of `key` in the table whose own key is `table_key`; `path` is the
-/// value's path. Every element of an array is under the array's key and path.
+/// The value of `key` in a table whose strings are judged by their key too when
+/// `named` (an `env`, `config` or `vars` table, by its key as written: `files."app.env"`
+/// is not an `env` table; an add-on's `values`); `place` is the value's own, if it is
+/// a table; `path` is the value's path. Every element of an array is under the
+/// array's key and path.
 pub(super) fn scan_item(
     item: &DeItem<'_>,
-    table_key: &str,
+    named: bool,
     key: &str,
+    place: Place,
     path: &mut String,
     out: &mut Vec<Located>,
 ) {
     match item.get_ref() {
         toml::de::DeValue::String(v) => {
-            // The table's key as written: `files."app.env"` is not an `env` table.
-            let named = NAMED_VALUE_TABLES.contains(&table_key);
             let templated = crate::template::Templates::is_template(v);
             let what = if named && !templated {
                 scan(key, v).map(|f| f.what)
@@ -111,10 +144,10 @@ pub(super) fn scan_item(
         }
         toml::de::DeValue::Array(items) => {
             for v in items {
-                scan_item(v, table_key, key, path, out);
+                scan_item(v, named, key, place, path, out);
             }
         }
-        toml::de::DeValue::Table(t) => scan_table(t, path, key, out),
+        toml::de::DeValue::Table(t) => scan_table(t, path, key, place, out),
         _ => {}
     }
 }

@@ -14,6 +14,7 @@ use crate::input_check::{self, LeftOut};
 use crate::source::{FileId, Origin, Sources};
 use crate::{rules, secret_scan};
 
+mod secret_remedy;
 mod toml_errors;
 
 use toml_errors::{name_the_type, toml_diagnostic, toml_error_diagnostic};
@@ -147,15 +148,29 @@ impl Workspace {
             .par_iter()
             .map(|&file| toml::de::DeTable::parse(&sources_ref.get(file).text))
             .collect();
+        let remedies = {
+            let doc = |i: usize| parsed[i].as_ref().ok().map(|d| d.get_ref());
+            let overlays: Vec<(&str, _)> = overlay_files
+                .iter()
+                .enumerate()
+                .map(|(i, (env, _))| (env.as_str(), doc(i + 1)))
+                .collect();
+            let (all, each) = secret_remedy::remedies(doc(0), &overlays);
+            std::iter::once(all).chain(each).collect::<Vec<_>>()
+        };
         let secrets: Vec<Diagnostic> = all_files
             .par_iter()
             .zip(&parsed)
-            .flat_map_iter(|(&file, doc)| {
+            .zip(&remedies)
+            .flat_map_iter(|((&file, doc), &remedy)| {
                 let found = match doc {
                     Ok(doc) => secret_scan::scan_document(doc.get_ref()),
                     Err(_) => Vec::new(),
                 };
-                found.into_iter().map(move |f| secret_diagnostic(file, f))
+                found.into_iter().map(move |f| {
+                    let remedy = secret_remedy::remedy_at(&f.path, remedy);
+                    secret_diagnostic(file, f, remedy)
+                })
             })
             .collect();
         // Each refused value as written, as read (a TOML string's escapes decoded),
@@ -482,19 +497,22 @@ fn read_overlays(real_root: &Path, dir: &Path) -> Result<Vec<(String, String, St
 }
 
 /// The error for a secret-looking string found by `secret_scan::scan_toml`.
-fn secret_diagnostic(file: FileId, found: secret_scan::Located) -> Diagnostic {
+fn secret_diagnostic(
+    file: FileId,
+    found: secret_scan::Located,
+    remedy: secret_scan::Remedy,
+) -> Diagnostic {
     Diagnostic::error(
         rules::SECRET_LITERAL,
         format!(
             "`{}` looks like it holds a secret ({}); kgen refuses secrets in plain text",
-            found.key,
-            found.finding.what
+            found.key, found.finding.what
         ),
     )
     .at(Origin::new(file, found.span))
     .redacted()
     .label("secret-looking value")
-    .help("store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets")
+    .help(remedy.help())
 }
 
 /// Reads one parsed TOML file into `T`, turning a syntax error, or every unknown

@@ -403,7 +403,10 @@ impl<'a> Resolver<'a> {
         }
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
-            self.render_json_templates(&mut json, &Origin::new(file, table.span.clone()), ctx);
+            let remedy =
+                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
+            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
+            self.remedy = remedy;
             addons::merge(&mut values, json);
         }
 
@@ -441,7 +444,16 @@ impl<'a> Resolver<'a> {
                 || preset.map_or(crate::render::argocd::bootstrap_wave::ADDONS, |p| p.wave),
                 |w| w as i32,
             );
-        let footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        let mut footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        if let Some(p) = preset {
+            footprint.custom_resources = (p.custom_resources)(&values)
+                .into_iter()
+                .map(|r| {
+                    let at = values_origin(layers, r.because).unwrap_or_else(|| header.clone());
+                    (r, at)
+                })
+                .collect();
+        }
         (self.error_count() == before).then(|| AddonSpec {
             name: name.to_string(),
             preset,

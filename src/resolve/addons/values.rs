@@ -13,27 +13,30 @@ use crate::source::{FileId, Origin};
 use crate::spec::AddonIdentity;
 
 impl Resolver<'_> {
-    /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`).
+    /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`),
+    /// each under its key (`key` for `v` itself).
     pub(super) fn render_json_templates(
         &mut self,
         v: &mut serde_json::Value,
+        key: &str,
         origin: &Origin,
         ctx: &Value,
     ) {
         match v {
+            // What a template renders to is judged under its key, as in `env`.
             serde_json::Value::String(s) if crate::template::Templates::is_template(s) => {
-                if let Some(out) = self.render_template(s, origin, ctx) {
+                if let Some(out) = self.render_keyed(key, s, origin, ctx) {
                     *s = out;
                 }
             }
             serde_json::Value::Array(items) => {
                 for i in items {
-                    self.render_json_templates(i, origin, ctx);
+                    self.render_json_templates(i, key, origin, ctx);
                 }
             }
             serde_json::Value::Object(m) => {
-                for (_, i) in m.iter_mut() {
-                    self.render_json_templates(i, origin, ctx);
+                for (k, i) in m.iter_mut() {
+                    self.render_json_templates(i, k, origin, ctx);
                 }
             }
             _ => {}
