@@ -5,11 +5,18 @@
 #
 #   docker build -t ghcr.io/kgen-dev/kgen:0.1.0 .
 #
-# Stage 1 builds on Alpine, whose native Rust target is x86_64-unknown-linux-musl
+# Stage `build` builds on Alpine, whose native Rust target is x86_64-unknown-linux-musl
 # (aarch64-unknown-linux-musl on arm64): the binary is linked statically, C
 # dependencies (libgit2, zlib) included, so it runs on any Linux with no libc.
-# Stage 2 is distroless/static: no shell, no package manager, just the binary,
+# The last stage is distroless/static: no shell, no package manager, just the binary,
 # CA certificates and /etc/passwd.
+#
+# The release workflow builds no binary here: it passes `--build-arg
+# KGEN_BINARY=prebuilt` and puts the release's own static binaries (profile-guided,
+# scripts/pgo-build.sh) at prebuilt/amd64/kgen and prebuilt/arm64/kgen, so that the
+# image holds the very binary of the release archive (same SHA-256) and nothing is
+# compiled under emulation. BuildKit builds only the stages the last one needs.
+ARG KGEN_BINARY=build
 
 FROM rust:1.95-alpine AS build
 RUN apk add --no-cache build-base
@@ -31,8 +38,15 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 RUN ! readelf -l /usr/local/bin/kgen | grep -q INTERP \
  && /usr/local/bin/kgen --version
 
+# The release's binary for the platform being built (linux/amd64 or linux/arm64).
+FROM scratch AS prebuilt
+ARG TARGETARCH
+COPY prebuilt/${TARGETARCH}/kgen /usr/local/bin/kgen
+
+FROM ${KGEN_BINARY} AS binary
+
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /usr/local/bin/kgen /usr/local/bin/kgen
+COPY --from=binary /usr/local/bin/kgen /usr/local/bin/kgen
 # Argo CD runs its sidecars as user 999 (the `argocd` user); so does this image.
 USER 999:999
 ENTRYPOINT ["/usr/local/bin/kgen"]
