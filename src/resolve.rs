@@ -239,8 +239,19 @@ struct Resolver<'a> {
 }
 
 /// What a part of the platform resolved on a thread of its own gives back: its result
-/// (none when it had errors), and what its resolver found ([`Resolver::absorb`]).
+/// (none when it could not be resolved at all), and what its resolver found
+/// ([`Resolver::absorb`]).
 type Part<T> = (Option<T>, Vec<Diagnostic>, Vec<references::BaselineRef>);
+
+/// A service or an environment resolved as far as it goes: with `ok` false, it had
+/// errors, and the values at fault were left out or replaced by defaults. Such a
+/// spec is never rendered (the run fails), but the checks of its other values that
+/// need the whole platform still run on it (the references to baseline objects, see
+/// `check_references`): a mistyped `metrics.port` hides nothing but itself.
+struct Resolved<T> {
+    spec: T,
+    ok: bool,
+}
 
 impl<'a> Resolver<'a> {
     /// A resolver for a part of the platform (an environment, some of its services)
@@ -345,7 +356,7 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         let (ws, pf) = (self.ws, self.pf);
-        let resolved: Vec<Part<EnvSpec>> = {
+        let resolved: Vec<Part<Resolved<EnvSpec>>> = {
             use rayon::prelude::*;
             todo.par_iter()
                 .map(|(env_key, env_layer, cluster)| {
@@ -356,10 +367,16 @@ impl<'a> Resolver<'a> {
                 })
                 .collect()
         };
-        let environments = self.absorb(resolved);
+        let (environments, unfit): (Vec<_>, Vec<_>) =
+            self.absorb(resolved).into_iter().partition(|e| e.ok);
+        let environments: Vec<EnvSpec> = environments.into_iter().map(|e| e.spec).collect();
         self.check_projects(&environments, &clusters);
         self.check_external_secrets_api_version(&clusters, &environments);
-        self.check_references(&clusters, &environments);
+        let all: Vec<&EnvSpec> = environments
+            .iter()
+            .chain(unfit.iter().map(|e| &e.spec))
+            .collect();
+        self.check_references(&clusters, &all);
         if self.platform_file().environments.is_empty() {
             self.error(
                 rules::MISSING_KEY,
