@@ -33,6 +33,7 @@ mod env_vars;
 mod environment;
 mod formats;
 mod monitoring;
+mod partial;
 mod pod;
 mod references;
 mod secret_paths;
@@ -45,6 +46,7 @@ pub use env_settings::is_cidr;
 pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
+pub use partial::Partial;
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
 pub use workload::schedule::{check_schedule, check_time_zone};
@@ -127,9 +129,18 @@ pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
 
 /// Resolves every environment (or only `only`, when not empty).
 pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
+    resolve_partial(ws, only).map_err(|(e, _)| e)
+}
+
+/// [`resolve`]; when it fails, also what of the platform can still be rendered for
+/// the checks that need no more ([`Partial`]), unless nothing can.
+pub fn resolve_partial(
+    ws: &Workspace,
+    only: &[String],
+) -> std::result::Result<PlatformSpec, (Error, Option<Partial>)> {
     let known = ws.environment_names();
     if let Some(name) = only.iter().find(|n| !known.contains(&n.as_str())) {
-        return Err(unknown_environment(name, &known));
+        return Err((unknown_environment(name, &known), None));
     }
     let mut r = Resolver {
         ws,
@@ -138,6 +149,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         // What reading found and left for this run to report with its own.
         diags: ws.deferred.clone(),
         refs: Vec::new(),
+        unfit: Vec::new(),
     };
     let mut spec = r.platform(only);
     // What follows from a key or value that reading left out is not a mistake of
@@ -160,7 +172,8 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     crate::diagnostic::dedup(&mut r.diags);
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
-        return Err(Error::invalid(r.diags, ws.sources.clone()));
+        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit));
+        return Err((Error::invalid(r.diags, ws.sources.clone()), partial));
     }
     spec.warnings = r.diags;
     Ok(spec)
@@ -236,6 +249,8 @@ struct Resolver<'a> {
     diags: Vec<Diagnostic>,
     /// References to baseline objects found while resolving clusters, checked last.
     refs: Vec<references::BaselineRef>,
+    /// The environments with errors, for a [`Partial`] when the run fails.
+    unfit: Vec<Resolved<EnvSpec>>,
 }
 
 /// What a part of the platform resolved on a thread of its own gives back: its result
@@ -251,6 +266,9 @@ type Part<T> = (Option<T>, Vec<Diagnostic>, Vec<references::BaselineRef>);
 struct Resolved<T> {
     spec: T,
     ok: bool,
+    /// Of an environment with errors: its services with errors, or all of them when
+    /// its own settings have errors (see [`Partial`]).
+    broken: Vec<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -263,6 +281,7 @@ impl<'a> Resolver<'a> {
             templates: Templates::new(),
             diags: Vec::new(),
             refs: Vec::new(),
+            unfit: Vec::new(),
         }
     }
 
@@ -377,6 +396,7 @@ impl<'a> Resolver<'a> {
             .chain(unfit.iter().map(|e| &e.spec))
             .collect();
         self.check_references(&clusters, &all);
+        self.unfit = unfit;
         if self.platform_file().environments.is_empty() {
             self.error(
                 rules::MISSING_KEY,

@@ -87,18 +87,7 @@ impl<'w> Hatch<'w> {
         let mut diags = Vec::new();
         let schemas = schema::Schemas::new(ws, &mut diags);
         let catalog = Catalog::read(ws, spec, &mut diags);
-        let any_patches = ws
-            .platform
-            .defaults
-            .iter()
-            .map(|d| &d.value)
-            .chain(ws.platform.services.values().map(|s| &*s.value))
-            .chain(
-                ws.overlays
-                    .values()
-                    .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
-            )
-            .any(|l| !l.patches.is_empty());
+        let any_patches = has_patches(ws);
         let mut cluster_objects: BTreeMap<String, Vec<Placed>> = BTreeMap::new();
         if !catalog.clusters.is_empty() {
             let templates = Templates::new();
@@ -349,6 +338,21 @@ impl Provenance for Batch<'_, '_> {
                 .map(|(_, o)| o.clone()),
         }
     }
+}
+
+/// Whether any layer of the platform has a patch.
+pub fn has_patches(ws: &Workspace) -> bool {
+    ws.platform
+        .defaults
+        .iter()
+        .map(|d| &d.value)
+        .chain(ws.platform.services.values().map(|s| &*s.value))
+        .chain(
+            ws.overlays
+                .values()
+                .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
+        )
+        .any(|l| !l.patches.is_empty())
 }
 
 /// Whether the field path `field` is `prefix` or inside it.

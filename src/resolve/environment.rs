@@ -156,6 +156,7 @@ impl<'a> Resolver<'a> {
             &ctx_env,
             &ctx_cluster,
         );
+        let settings_ok = self.error_count() == errors_before;
         // Every enabled service's layers, then their namespaces (which other
         // templates may read as `namespaces['<service>']`), then the services.
         let mut enabled = Vec::new();
@@ -258,9 +259,18 @@ impl<'a> Resolver<'a> {
         self.check_routes(&env);
         self.check_calls(&env, &callers);
         let ok = self.error_count() == errors_before;
+        let mut broken_names: Vec<String> = broken.iter().map(|s| s.spec.name.clone()).collect();
+        if !settings_ok {
+            broken_names = env.services.iter().map(|s| s.name.clone()).collect();
+            broken_names.extend(broken.iter().map(|s| s.spec.name.clone()));
+        }
         if !services_ok {
             env.services.extend(broken.into_iter().map(|s| s.spec));
         }
-        Some(Resolved { spec: env, ok })
+        Some(Resolved {
+            spec: env,
+            ok,
+            broken: broken_names,
+        })
     }
 }

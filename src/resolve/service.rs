@@ -538,6 +538,10 @@ impl<'a> Resolver<'a> {
             ),
             origins: origins.into(),
         };
-        Some(Resolved { spec, ok })
+        Some(Resolved {
+            spec,
+            ok,
+            broken: Vec::new(),
+        })
     }
 }
