@@ -391,11 +391,13 @@ impl<'a> Resolver<'a> {
         let environments: Vec<EnvSpec> = environments.into_iter().map(|e| e.spec).collect();
         self.check_projects(&environments, &clusters);
         self.check_external_secrets_api_version(&clusters, &environments);
-        let all: Vec<&EnvSpec> = environments
-            .iter()
-            .chain(unfit.iter().map(|e| &e.spec))
-            .collect();
-        self.check_references(&clusters, &all);
+        self.check_references(&clusters, &environments.iter().collect::<Vec<_>>());
+        // The environments with errors: their errors only (warnings judged on values
+        // left out may be wrong; they come once the errors are fixed).
+        let before = self.diags.len();
+        self.check_references(&clusters, &unfit.iter().map(|e| &e.spec).collect::<Vec<_>>());
+        let found = self.diags.split_off(before);
+        self.diags.extend(found.into_iter().filter(Diagnostic::is_error));
         self.unfit = unfit;
         if self.platform_file().environments.is_empty() {
             self.error(
