@@ -395,9 +395,13 @@ impl<'a> Resolver<'a> {
         // The environments with errors: their errors only (warnings judged on values
         // left out may be wrong; they come once the errors are fixed).
         let before = self.diags.len();
-        self.check_references(&clusters, &unfit.iter().map(|e| &e.spec).collect::<Vec<_>>());
+        self.check_references(
+            &clusters,
+            &unfit.iter().map(|e| &e.spec).collect::<Vec<_>>(),
+        );
         let found = self.diags.split_off(before);
-        self.diags.extend(found.into_iter().filter(Diagnostic::is_error));
+        self.diags
+            .extend(found.into_iter().filter(Diagnostic::is_error));
         self.unfit = unfit;
         if self.platform_file().environments.is_empty() {
             self.error(

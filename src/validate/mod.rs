@@ -133,6 +133,18 @@ pub struct Finding {
     pub help: Option<String>,
     /// The value must not be shown in snippets (a secret).
     pub redact: bool,
+    /// Other fields the finding is about, best first: when [`Finding::field`] is
+    /// neither hand-written nor patched but one of these is, the finding points at
+    /// that line or patch (a patch's `minReplicas` above the typed `max`).
+    pub also: Vec<Also>,
+}
+
+/// Another field a [`Finding`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Also {
+    /// The object it is in, by its index in the set checked; `None`: the finding's.
+    pub object: Option<usize>,
+    pub field: String,
 }
 
 impl Finding {
@@ -146,6 +158,7 @@ impl Finding {
             label: None,
             help: None,
             redact: false,
+            also: Vec::new(),
         }
     }
 
@@ -188,6 +201,25 @@ impl Finding {
 
     pub fn redacted(mut self) -> Finding {
         self.redact = true;
+        self
+    }
+
+    /// Adds another field of the same object the finding is about.
+    pub fn also(mut self, field: &FieldPath) -> Finding {
+        self.also.push(Also {
+            object: None,
+            field: field.as_str().to_string(),
+        });
+        self
+    }
+
+    /// Adds a field of another object of the set (`object`, its index) the finding
+    /// is about.
+    pub fn also_in(mut self, object: usize, field: &FieldPath) -> Finding {
+        self.also.push(Also {
+            object: Some(object),
+            field: field.as_str().to_string(),
+        });
         self
     }
 }
@@ -410,7 +442,12 @@ pub fn check_into_with(
             let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
             check_set(&set, true)
                 .into_iter()
-                .map(move |(j, f)| (indices[j], f))
+                .map(move |(j, mut f)| {
+                    for a in &mut f.also {
+                        a.object = a.object.map(|k| indices[k]);
+                    }
+                    (indices[j], f)
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -433,6 +470,17 @@ pub fn check_into_with(
             }
             let origin = provenance
                 .origin(&object.path, &f)
+                .or_else(|| {
+                    // Another field it is about, hand-written or patched.
+                    f.also.iter().find_map(|a| {
+                        let path = a.object.map_or(&object.path, |j| &objects[j].path);
+                        let probe = Finding {
+                            field: a.field.clone(),
+                            ..f.clone()
+                        };
+                        provenance.origin(path, &probe)
+                    })
+                })
                 .or_else(|| subject.service.and_then(|svc| origin_of(svc, subject, &f)));
             let target = format!("{GENERATED_DIR}/{}", object.path);
             report.diagnostics.push(to_diagnostic(f, origin, target));
