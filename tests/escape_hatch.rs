@@ -1946,7 +1946,8 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
-/// KG106: the patched object must pass every check; the error points at the patch.
+/// KG106: the patched object must pass every check; the error points at the value the
+/// JSON Patch operation wrote.
 #[test]
 fn patched_object_still_validated() {
     let text = format!(
@@ -1962,10 +1963,10 @@ json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/conta
     assert_stderr(
         &fails(&p),
         r###"error[KG106]: container port 99999 is out of range 1-65535
-  --> platform.toml:37:34
+  --> platform.toml:37:100
    |
 37 | json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/containerPort", value = 99999 }]
-   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |                                                                                                    ^^^^^
    = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].ports[0].containerPort
 
 error: 1 error and 0 warnings; nothing was written

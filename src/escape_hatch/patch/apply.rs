@@ -2,7 +2,7 @@
 //! matches, the operations that do not apply, the fields kgen owns that a patch may
 //! not change, and the `[defaults]` patches that matched nothing.
 
-use super::owned::{overlaps, owned_help, owned_pointers, touched, why_owned};
+use super::owned::{merge_leaves, overlaps, owned_help, owned_pointers, touched, why_owned};
 use super::paths::field_of;
 use super::{Body, Patch, Seg};
 use std::collections::BTreeMap;
@@ -185,6 +185,32 @@ pub fn apply(
                     patch.origin(sources, segs),
                 ));
             }
+            // Each value a JSON Patch operation writes, at its own line: a finding
+            // about it points there, not at the operation's `path`.
+            for (pointer, segs) in op_values(&patch.body) {
+                entry.fields.push((
+                    field_of(&pointer, &object.value),
+                    patch.value_origin(sources, &segs),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The leaves of the values of a JSON Patch's `add` and `replace` operations: their
+/// pointers in the object, and where each is written in the body.
+fn op_values(body: &Body) -> Vec<(String, Vec<Seg>)> {
+    let mut out = Vec::new();
+    if let Body::Json(_, ops) = body {
+        for (i, op) in ops.iter().enumerate() {
+            let (path, value) = match op {
+                json_patch::PatchOperation::Add(a) => (&a.path, &a.value),
+                json_patch::PatchOperation::Replace(r) => (&r.path, &r.value),
+                _ => continue,
+            };
+            let mut segs = vec![Seg::Index(i), Seg::Key("value".into())];
+            merge_leaves(value, None, path.as_str(), &mut segs, &mut out);
         }
     }
     out
