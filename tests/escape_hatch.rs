@@ -961,11 +961,12 @@ data:
     );
     assert_stderr(
         &fails(&p),
-        r###"error[KG041]: two hand-written objects would be written to generated/dev/api/manifest-configmap-extra.yaml: a ConfigMap named `extra` is already defined
+        r###"error[KG041]: two hand-written objects would be written to one file: a ConfigMap named `extra` is already defined
  --> manifests/dev/api/b.yaml:4:9
   |
 4 |   name: extra
   |         ^^^^^
+  = in: generated/dev/api/manifest-configmap-extra.yaml: metadata.name
   = help: kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the other is in manifests/_all/api/a.yaml)
 
 error: 1 error and 0 warnings; nothing was written

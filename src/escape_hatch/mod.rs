@@ -165,13 +165,26 @@ impl<'w> Hatch<'w> {
     ) -> Output {
         let mut out = Output::default();
         let mut diags = Vec::new();
+        let docs: Vec<&Arc<Doc>> = self.catalog.of_service(&env.name, &svc.name).collect();
         if self.any_patches {
             let patches = patch::resolve::resolve(self.ws, &env.name, &svc.name, &mut diags);
             if !patches.is_empty() {
                 let mut matched = Vec::new();
+                let hand_written: Vec<(&str, &str, &str)> = docs
+                    .iter()
+                    .map(|d| {
+                        let name = d.value["metadata"]["name"].as_str().unwrap_or("");
+                        (
+                            d.value["kind"].as_str().unwrap_or(""),
+                            name,
+                            d.display.as_str(),
+                        )
+                    })
+                    .collect();
                 let patched = patch::apply::apply(
                     &patches,
                     &mut objects,
+                    &hand_written,
                     &self.ws.sources,
                     &env.name,
                     &svc.name,
@@ -192,7 +205,6 @@ impl<'w> Hatch<'w> {
             }
         }
         out.objects = objects;
-        let docs: Vec<&Arc<Doc>> = self.catalog.of_service(&env.name, &svc.name).collect();
         if !docs.is_empty() {
             if let Some(cluster) = spec.cluster(&env.cluster) {
                 let to = Destination {

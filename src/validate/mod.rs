@@ -22,6 +22,7 @@
 mod builtin_schemas;
 #[cfg(test)]
 mod builtin_schemas_gen;
+mod collapse;
 pub mod locate;
 mod origin;
 pub mod policy;
@@ -494,7 +495,7 @@ pub fn finish(mut report: Report) -> Report {
     for list in report.waived.values_mut() {
         list.sort();
     }
-    report.diagnostics = collapse_environments(report.diagnostics);
+    report.diagnostics = collapse::collapse_environments(report.diagnostics);
     crate::diagnostic::sort(&mut report.diagnostics);
     report
 }
@@ -637,59 +638,6 @@ fn origin_of(svc: &ServiceSpec, subject: &Subject, f: &Finding) -> Option<Origin
         })
         .or_else(|| svc.origins.get(SERVICE_ORIGIN))
         .cloned()
-}
-
-/// The same finding in several environments (a value from platform.toml or
-/// `[defaults]`) becomes one diagnostic whose target names every environment:
-/// `generated/{dev,prod}/api/deployment.yaml`.
-fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    type Key = (&'static str, String, Option<(usize, usize)>, String, String);
-    let mut out: Vec<Diagnostic> = Vec::new();
-    let mut envs: Vec<Vec<String>> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
-    let prefix = format!("{GENERATED_DIR}/");
-    for d in diags {
-        let split = d.target.as_ref().and_then(|t| {
-            let rest = t.file.strip_prefix(&prefix)?;
-            let (env, rest) = rest.split_once('/')?;
-            Some((env.to_string(), rest.to_string(), t.field.clone()))
-        });
-        let (Some(origin), Some((env, rest, field))) = (&d.origin, split) else {
-            out.push(d);
-            envs.push(Vec::new());
-            continue;
-        };
-        let key: Key = (
-            d.code,
-            d.message.clone(),
-            Some((origin.file.0, origin.span.start)),
-            rest,
-            field,
-        );
-        match index.get(&key) {
-            Some(&i) => {
-                envs[i].push(env);
-                crate::diagnostic::add_envs(&mut out[i], &d.envs);
-            }
-            None => {
-                index.insert(key, out.len());
-                out.push(d);
-                envs.push(vec![env]);
-            }
-        }
-    }
-    for (d, envs) in out.iter_mut().zip(envs) {
-        if envs.len() > 1 {
-            if let Some(t) = &mut d.target {
-                if let Some((_, rest)) =
-                    t.file.strip_prefix(&prefix).and_then(|r| r.split_once('/'))
-                {
-                    t.file = format!("{prefix}{{{}}}/{rest}", envs.join(","));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// A hash map with a fast, non-cryptographic hasher (FxHash): the keys are names

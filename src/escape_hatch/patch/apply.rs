@@ -23,10 +23,14 @@ pub struct Patched {
 
 /// Applies `patches` to the rendered `objects` of one service. Returns what was
 /// patched, by object path; `matched` counts the objects each `[defaults]` patch
-/// matched (by its kind's origin), for [`unmatched_defaults`].
+/// matched (by its kind's origin), for [`unmatched_defaults`]. `hand_written`: the
+/// kind, name and file of each of the service's hand-written objects (which patches
+/// do not apply to), for the help of a patch meant for one of them.
+#[allow(clippy::too_many_arguments)]
 pub fn apply(
     patches: &[Patch],
     objects: &mut [Object],
+    hand_written: &[(&str, &str, &str)],
     sources: &Sources,
     env: &str,
     service: &str,
@@ -94,6 +98,14 @@ pub fn apply(
                     ));
                 if let Some(hint) = near_miss(patch, objects) {
                     d = d.label(hint);
+                }
+                if let Some((.., file)) = hand_written.iter().find(|(k, n, _)| {
+                    *k == patch.kind && patch.target.as_deref().is_none_or(|t| t == *n)
+                }) {
+                    d = d.help(format!(
+                        "hand-written objects are not patched: edit {file} itself (a patch applies to kgen's objects: {})",
+                        present.join(", ")
+                    ));
                 }
                 diags.push(d);
             }

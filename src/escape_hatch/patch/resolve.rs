@@ -171,7 +171,8 @@ pub fn resolve(
                     }
                     diags.push(
                         Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
-                            .at(Origin::new(id, at..at + 1)),
+                            .at(Origin::new(id, at..at + 1))
+                            .help(crate::manifest_docs::YAML_SYNTAX_HELP),
                     );
                     continue;
                 }
