@@ -137,7 +137,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
 pub fn resolve_partial(
     ws: &Workspace,
     only: &[String],
-) -> std::result::Result<PlatformSpec, (Error, Option<Partial>)> {
+) -> std::result::Result<PlatformSpec, (Error, Option<Box<Partial>>)> {
     let known = ws.environment_names();
     if let Some(name) = only.iter().find(|n| !known.contains(&n.as_str())) {
         return Err((unknown_environment(name, &known), None));
@@ -172,7 +172,7 @@ pub fn resolve_partial(
     crate::diagnostic::dedup(&mut r.diags);
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
-        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit));
+        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit)).map(Box::new);
         return Err((Error::invalid(r.diags, ws.sources.clone()), partial));
     }
     spec.warnings = r.diags;

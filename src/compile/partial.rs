@@ -27,7 +27,7 @@ use crate::workspace::Workspace;
 
 /// `e` (the input's errors) with the errors of the escape hatch that `partial` lets
 /// check; `waiting` set when the platform has patches or hand-written manifests.
-pub fn add_hatch_errors(ws: &Workspace, e: Error, partial: Option<Partial>) -> Error {
+pub fn add_hatch_errors(ws: &Workspace, e: Error, partial: Option<Box<Partial>>) -> Error {
     let Error::Invalid(mut inv) = e else {
         return e;
     };
