@@ -172,7 +172,7 @@ pub fn resolve_partial(
     crate::diagnostic::dedup(&mut r.diags);
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
-        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit)).map(Box::new);
+        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit), &r.diags).map(Box::new);
         return Err((Error::invalid(r.diags, ws.sources.clone()), partial));
     }
     spec.warnings = r.diags;

@@ -145,3 +145,35 @@ fn without_an_escape_hatch_nothing_waits() {
         Some("error: 1 error and 0 warnings; nothing was written")
     );
 }
+
+/// An error that may change what every service renders (here `[platform] registry`,
+/// the images' registry) makes every patch and hand-written manifest wait.
+#[test]
+fn an_error_outside_the_services_makes_every_patch_wait() {
+    let p = Platform::new(
+        &PLATFORM.replace(
+            "registry = \"registry.example.com\"",
+            "registry = \"registry example\"",
+        ),
+        &[],
+    );
+    p.write("patches/gomemlimit.yaml", PATCH);
+    p.write("manifests/_all/api/extra.yaml", MANIFEST);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let heads: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "error[KG008]: `registry example` is not a registry host",
+            "error[KG031]: PriorityClass `hihg` is not declared in the cluster's baseline",
+            "error: 2 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)",
+        ],
+        "{}",
+        out.stderr
+    );
+}

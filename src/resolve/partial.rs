@@ -24,13 +24,37 @@ pub struct Partial {
 impl Partial {
     /// `None` when every service's rendering may be wrong: a reading error outside
     /// the tables of the services, the add-ons and the baseline (which no service's
-    /// objects are made of).
+    /// objects are made of), or an error of `diags` (the run's) outside those and
+    /// the environments' (whose errors make their services unfit already): in the
+    /// clusters' settings, `[platform]`, `[monitoring]`...
     pub(super) fn of(
         ws: &Workspace,
         mut spec: PlatformSpec,
         unfit: Vec<Resolved<EnvSpec>>,
+        diags: &[Diagnostic],
     ) -> Option<Partial> {
         let read = read_errors_by_service(ws)?;
+        for d in diags
+            .iter()
+            .filter(|d| d.is_error() && !ws.deferred.contains(d))
+        {
+            let o = d.origin.as_ref()?;
+            let overlay = ws.overlays.values().any(|ov| ov.file == o.file);
+            if o.file != ws.platform_file && !overlay {
+                // A patch file, a manifest: no setting of a service.
+                continue;
+            }
+            let table = table_at(&ws.sources.get(o.file).text, o.span.start);
+            let harmless = match table.first().map(String::as_str) {
+                Some("services" | "addons") => true,
+                Some("environments" | "defaults" | "baseline") => !overlay,
+                Some("environment") => overlay,
+                _ => false,
+            };
+            if !harmless {
+                return None;
+            }
+        }
         let mut out = BTreeSet::new();
         for e in &unfit {
             for s in &e.spec.services {
