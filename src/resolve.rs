@@ -33,6 +33,7 @@ mod env_vars;
 mod environment;
 mod formats;
 mod monitoring;
+mod once;
 mod partial;
 mod pod;
 mod references;
@@ -46,7 +47,9 @@ pub use env_settings::is_cidr;
 pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
+use once::once_per_place;
 pub use partial::Partial;
+use partial::Resolved;
 pub use secret_paths::secret_path;
 pub use traffic::check_host;
 pub use workload::schedule::{check_schedule, check_time_zone};
@@ -179,48 +182,6 @@ pub fn resolve_partial(
     Ok(spec)
 }
 
-/// One error per place and rule: a template in a shared layer that is wrong in
-/// every environment (`host = "API.{{ env.domain }}"`) gives one message per
-/// environment, each naming its own value; the first is kept and says how many more
-/// there were. Warnings stay one per environment or cluster (KG032 names the cluster
-/// whose baseline lacks the object). `diags` is sorted ([`crate::diagnostic::sort`]).
-fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
-    for d in diags {
-        if let Some((last, more)) = out.last_mut() {
-            if d.is_error()
-                && d.origin.is_some()
-                && last.origin == d.origin
-                && last.code == d.code
-                && last.severity == d.severity
-                && last.help == d.help
-                && last.label == d.label
-            {
-                *more += 1;
-                crate::diagnostic::add_envs(last, &d.envs);
-                continue;
-            }
-        }
-        out.push((d, 0));
-    }
-    out.into_iter()
-        .map(|(mut d, more)| {
-            if more > 0 {
-                // Before the advice, which renders as the help line.
-                if d.help.is_none() {
-                    if let Some((problem, advice)) = crate::diagnostic::split_advice(&d.message) {
-                        d.message = problem;
-                        d.help = Some(advice);
-                    }
-                }
-                d.message
-                    .push_str(&format!(" (and {more} more like it from this line)"));
-            }
-            d
-        })
-        .collect()
-}
-
 /// Says that `diags` are about `envs`, those that do not say already.
 fn tag_envs(diags: &mut [Diagnostic], envs: &[&str]) {
     for d in diags.iter_mut().filter(|d| d.envs.is_empty()) {
@@ -257,19 +218,6 @@ struct Resolver<'a> {
 /// (none when it could not be resolved at all), and what its resolver found
 /// ([`Resolver::absorb`]).
 type Part<T> = (Option<T>, Vec<Diagnostic>, Vec<references::BaselineRef>);
-
-/// A service or an environment resolved as far as it goes: with `ok` false, it had
-/// errors, and the values at fault were left out or replaced by defaults. Such a
-/// spec is never rendered (the run fails), but the checks of its other values that
-/// need the whole platform still run on it (the references to baseline objects, see
-/// `check_references`): a mistyped `metrics.port` hides nothing but itself.
-struct Resolved<T> {
-    spec: T,
-    ok: bool,
-    /// Of an environment with errors: its services with errors, or all of them when
-    /// its own settings have errors (see [`Partial`]).
-    broken: Vec<String>,
-}
 
 impl<'a> Resolver<'a> {
     /// A resolver for a part of the platform (an environment, some of its services)

@@ -6,6 +6,19 @@ use std::collections::BTreeSet;
 
 use super::*;
 
+/// A service or an environment resolved as far as it goes: with `ok` false, it had
+/// errors, and the values at fault were left out or replaced by defaults. Such a
+/// spec is never rendered (the run fails), but the checks of its other values that
+/// need the whole platform still run on it (the references to baseline objects, see
+/// `check_references`): a mistyped `metrics.port` hides nothing but itself.
+pub(super) struct Resolved<T> {
+    pub(super) spec: T,
+    pub(super) ok: bool,
+    /// Of an environment with errors: its services with errors, or all of them when
+    /// its own settings have errors (see [`Partial`]).
+    pub(super) broken: Vec<String>,
+}
+
 /// The platform as far as it resolved, when it has errors. Nothing of it is written:
 /// `compile` renders the services that are not [`Partial::unfit`] only to check
 /// their patches and hand-written manifests.
