@@ -12,6 +12,10 @@
 //! them, or `write::Comparer`, which compares them with `generated/` and keeps only
 //! the ones to write (the disk is the write module's, not this one's).
 
+mod partial;
+
+pub use partial::add_hatch_errors;
+
 use crate::admission;
 use crate::diagnostic::Diagnostic;
 use crate::emit::{self, Notes, Sink, Tree};
@@ -82,8 +86,15 @@ fn compile_inner(
     keep: bool,
     sink: &mut dyn Sink,
 ) -> Result<(Run, Vec<Object>)> {
-    let spec = stages::time(Stage::Resolve, || resolve::resolve(ws, &[]))
-        .map_err(|e| Selection::new(ws, None, envs).mark(e))?;
+    let spec = stages::time(Stage::Resolve, || resolve::resolve_partial(ws, &[])).map_err(
+        |(e, partial)| {
+            // What of the escape hatch can be checked without what has errors.
+            let e = stages::time(Stage::Validate, || {
+                partial::add_hatch_errors(ws, e, partial)
+            });
+            Selection::new(ws, None, envs).mark(e)
+        },
+    )?;
     if let Some(unknown) = envs
         .iter()
         .find(|e| !spec.environments.iter().any(|s| &&s.name == e))

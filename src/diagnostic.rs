@@ -308,8 +308,33 @@ pub fn render_read_only_in(
 ) -> String {
     match format {
         Format::Github => render_github_in(diags, sources, repo),
-        Format::Human => render_human_footer(diags, sources, color, false),
+        Format::Human => render_human_footer(diags, sources, color, false, false),
         Format::Json => render_json(diags, sources),
+    }
+}
+
+/// The closing line's note when some checks wait for the errors to be fixed
+/// ([`crate::error::Invalid::waiting`]).
+pub const WAITING: &str =
+    "patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)";
+
+/// Invalid input as [`render_in`] or [`render_read_only_in`] show it (as its command
+/// says), the closing line saying which checks wait.
+pub fn render_invalid_in(
+    inv: &crate::error::Invalid,
+    format: Format,
+    color: bool,
+    repo: &RepoPaths,
+) -> String {
+    match format {
+        Format::Human => render_human_footer(
+            &inv.diagnostics,
+            &inv.sources,
+            color,
+            !inv.read_only,
+            inv.waiting,
+        ),
+        _ => render_in(&inv.diagnostics, &inv.sources, format, color, repo),
     }
 }
 
@@ -349,15 +374,17 @@ fn is_input_shape_error(d: &Diagnostic) -> bool {
 /// Prints at most [`MAX_SHOWN_INPUT_ERRORS`] input-shape errors and says how many more
 /// there are; the closing count includes them.
 pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
-    render_human_footer(diags, sources, color, true)
+    render_human_footer(diags, sources, color, true, false)
 }
 
-/// [`render_human`], saying "nothing was written" after the errors when `writes`.
+/// [`render_human`], saying "nothing was written" after the errors when `writes`,
+/// and that some checks wait ([`WAITING`]) when `waiting`.
 fn render_human_footer(
     diags: &[Diagnostic],
     sources: &Sources,
     color: bool,
     writes: bool,
+    waiting: bool,
 ) -> String {
     let diags: Vec<Diagnostic> = diags.iter().map(|d| masked(d, sources)).collect();
     let diags = diags.as_slice();
@@ -509,10 +536,15 @@ fn render_human_footer(
             p.wrap(
                 "1;31",
                 &format!(
-                    "error: {} and {}{}",
+                    "error: {} and {}{}{}",
                     plural(errors, "error"),
                     plural(warnings, "warning"),
-                    if writes { "; nothing was written" } else { "" }
+                    if writes { "; nothing was written" } else { "" },
+                    if waiting {
+                        format!("; {WAITING}")
+                    } else {
+                        String::new()
+                    }
                 )
             )
         );

@@ -39,6 +39,9 @@ pub struct Invalid {
     /// The command only reads (`kgen validate`): its report does not say that nothing
     /// was written, since it never writes.
     pub read_only: bool,
+    /// Some checks of the escape hatch could not run on input with these errors
+    /// (docs/cli.md#problem-formats): the closing line says that they wait.
+    pub waiting: bool,
 }
 
 impl Error {
@@ -47,6 +50,7 @@ impl Error {
             diagnostics,
             sources,
             read_only: false,
+            waiting: false,
         }))
     }
 

@@ -691,17 +691,7 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
     match e {
         Error::Invalid(inv) => {
             let color = ctx.term.color_err;
-            let text = if inv.read_only {
-                diagnostic::render_read_only_in(
-                    &inv.diagnostics,
-                    &inv.sources,
-                    format,
-                    color,
-                    &ctx.repo,
-                )
-            } else {
-                diagnostic::render_in(&inv.diagnostics, &inv.sources, format, color, &ctx.repo)
-            };
+            let text = diagnostic::render_invalid_in(inv, format, color, &ctx.repo);
             let _ = write!(err, "{text}");
         }
         other => {

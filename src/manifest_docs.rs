@@ -21,6 +21,9 @@ pub struct ManifestDoc<'t> {
     pub value: Value,
 }
 
+/// The help of a YAML syntax error (KG115) in a manifest or a patch file.
+pub const YAML_SYNTAX_HELP: &str = "the caret is where the parser gave up, which may be after the mistake: look above it for an unclosed `{`, `[` or quote, a tab in the indentation, or a `key: value` indented differently from its siblings (kgen reads YAML 1.2, docs/escape-hatch.md)";
+
 /// The objects of `text` (file `file`); YAML problems go to `diags`.
 pub fn read<'t>(file: FileId, text: &'t str, diags: &mut Vec<Diagnostic>) -> Vec<ManifestDoc<'t>> {
     let mut out = Vec::new();
@@ -46,7 +49,8 @@ pub fn read<'t>(file: FileId, text: &'t str, diags: &mut Vec<Diagnostic>) -> Vec
                 let at = if at == 0 { first } else { at };
                 diags.push(
                     Diagnostic::error(rules::YAML, format!("not valid YAML: {message}"))
-                        .at(Origin::new(file, start + at..start + at + 1)),
+                        .at(Origin::new(file, start + at..start + at + 1))
+                        .help(YAML_SYNTAX_HELP),
                 );
                 continue;
             }

@@ -33,6 +33,8 @@ mod env_vars;
 mod environment;
 mod formats;
 mod monitoring;
+mod once;
+mod partial;
 mod pod;
 mod references;
 mod secret_paths;
@@ -46,6 +48,9 @@ pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
 pub use secret_paths::{outside_prefixes, prefix_list, secret_path, OutsidePrefixes};
+use once::once_per_place;
+pub use partial::Partial;
+use partial::Resolved;
 pub use traffic::check_host;
 pub use workload::schedule::{check_schedule, check_time_zone};
 
@@ -127,9 +132,18 @@ pub fn unknown_environment(name: &str, known: &[&str]) -> Error {
 
 /// Resolves every environment (or only `only`, when not empty).
 pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
+    resolve_partial(ws, only).map_err(|(e, _)| e)
+}
+
+/// [`resolve`]; when it fails, also what of the platform can still be rendered for
+/// the checks that need no more ([`Partial`]), unless nothing can.
+pub fn resolve_partial(
+    ws: &Workspace,
+    only: &[String],
+) -> std::result::Result<PlatformSpec, (Error, Option<Box<Partial>>)> {
     let known = ws.environment_names();
     if let Some(name) = only.iter().find(|n| !known.contains(&n.as_str())) {
-        return Err(unknown_environment(name, &known));
+        return Err((unknown_environment(name, &known), None));
     }
     let mut r = Resolver {
         ws,
@@ -139,6 +153,7 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
         diags: ws.deferred.clone(),
         refs: Vec::new(),
         remedy: secret_scan::Remedy::default(),
+        unfit: Vec::new(),
     };
     let mut spec = r.platform(only);
     // What follows from a key or value that reading left out is not a mistake of
@@ -161,52 +176,11 @@ pub fn resolve(ws: &Workspace, only: &[String]) -> Result<PlatformSpec> {
     crate::diagnostic::dedup(&mut r.diags);
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
-        return Err(Error::invalid(r.diags, ws.sources.clone()));
+        let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit), &r.diags).map(Box::new);
+        return Err((Error::invalid(r.diags, ws.sources.clone()), partial));
     }
     spec.warnings = r.diags;
     Ok(spec)
-}
-
-/// One error per place and rule: a template in a shared layer that is wrong in
-/// every environment (`host = "API.{{ env.domain }}"`) gives one message per
-/// environment, each naming its own value; the first is kept and says how many more
-/// there were. Warnings stay one per environment or cluster (KG032 names the cluster
-/// whose baseline lacks the object). `diags` is sorted ([`crate::diagnostic::sort`]).
-fn once_per_place(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
-    for d in diags {
-        if let Some((last, more)) = out.last_mut() {
-            if d.is_error()
-                && d.origin.is_some()
-                && last.origin == d.origin
-                && last.code == d.code
-                && last.severity == d.severity
-                && last.help == d.help
-                && last.label == d.label
-            {
-                *more += 1;
-                crate::diagnostic::add_envs(last, &d.envs);
-                continue;
-            }
-        }
-        out.push((d, 0));
-    }
-    out.into_iter()
-        .map(|(mut d, more)| {
-            if more > 0 {
-                // Before the advice, which renders as the help line.
-                if d.help.is_none() {
-                    if let Some((problem, advice)) = crate::diagnostic::split_advice(&d.message) {
-                        d.message = problem;
-                        d.help = Some(advice);
-                    }
-                }
-                d.message
-                    .push_str(&format!(" (and {more} more like it from this line)"));
-            }
-            d
-        })
-        .collect()
 }
 
 /// Says that `diags` are about `envs`, those that do not say already.
@@ -240,10 +214,13 @@ struct Resolver<'a> {
     /// What KG010's help says to do instead of a secret, where this resolver is (a
     /// service of an environment with some `secrets_backend`, an add-on's values).
     remedy: secret_scan::Remedy,
+    /// The environments with errors, for a [`Partial`] when the run fails.
+    unfit: Vec<Resolved<EnvSpec>>,
 }
 
 /// What a part of the platform resolved on a thread of its own gives back: its result
-/// (none when it had errors), and what its resolver found ([`Resolver::absorb`]).
+/// (none when it could not be resolved at all), and what its resolver found
+/// ([`Resolver::absorb`]).
 type Part<T> = (Option<T>, Vec<Diagnostic>, Vec<references::BaselineRef>);
 
 impl<'a> Resolver<'a> {
@@ -257,6 +234,7 @@ impl<'a> Resolver<'a> {
             diags: Vec::new(),
             refs: Vec::new(),
             remedy: secret_scan::Remedy::default(),
+            unfit: Vec::new(),
         }
     }
 
@@ -350,7 +328,7 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         let (ws, pf) = (self.ws, self.pf);
-        let resolved: Vec<Part<EnvSpec>> = {
+        let resolved: Vec<Part<Resolved<EnvSpec>>> = {
             use rayon::prelude::*;
             todo.par_iter()
                 .map(|(env_key, env_layer, cluster)| {
@@ -361,10 +339,23 @@ impl<'a> Resolver<'a> {
                 })
                 .collect()
         };
-        let environments = self.absorb(resolved);
+        let (environments, unfit): (Vec<_>, Vec<_>) =
+            self.absorb(resolved).into_iter().partition(|e| e.ok);
+        let environments: Vec<EnvSpec> = environments.into_iter().map(|e| e.spec).collect();
         self.check_projects(&environments, &clusters);
         self.check_external_secrets_api_version(&clusters, &environments);
-        self.check_references(&clusters, &environments);
+        self.check_references(&clusters, &environments.iter().collect::<Vec<_>>());
+        // The environments with errors: their errors only (warnings judged on values
+        // left out may be wrong; they come once the errors are fixed).
+        let before = self.diags.len();
+        self.check_references(
+            &clusters,
+            &unfit.iter().map(|e| &e.spec).collect::<Vec<_>>(),
+        );
+        let found = self.diags.split_off(before);
+        self.diags
+            .extend(found.into_iter().filter(Diagnostic::is_error));
+        self.unfit = unfit;
         if self.platform_file().environments.is_empty() {
             self.error(
                 rules::MISSING_KEY,

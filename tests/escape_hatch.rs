@@ -961,11 +961,12 @@ data:
     );
     assert_stderr(
         &fails(&p),
-        r###"error[KG041]: two hand-written objects would be written to generated/dev/api/manifest-configmap-extra.yaml: a ConfigMap named `extra` is already defined
+        r###"error[KG041]: two hand-written objects would be written to one file: a ConfigMap named `extra` is already defined
  --> manifests/dev/api/b.yaml:4:9
   |
 4 |   name: extra
   |         ^^^^^
+  = in: generated/dev/api/manifest-configmap-extra.yaml: metadata.name
   = help: kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the other is in manifests/_all/api/a.yaml)
 
 error: 1 error and 0 warnings; nothing was written
@@ -1996,7 +1997,8 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
-/// KG106: the patched object must pass every check; the error points at the patch.
+/// KG106: the patched object must pass every check; the error points at the value the
+/// JSON Patch operation wrote.
 #[test]
 fn patched_object_still_validated() {
     let text = format!(
@@ -2012,10 +2014,10 @@ json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/conta
     assert_stderr(
         &fails(&p),
         r###"error[KG106]: container port 99999 is out of range 1-65535
-  --> platform.toml:37:34
+  --> platform.toml:37:100
    |
 37 | json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/containerPort", value = 99999 }]
-   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |                                                                                                    ^^^^^
    = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].ports[0].containerPort
 
 error: 1 error and 0 warnings; nothing was written

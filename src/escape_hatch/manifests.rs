@@ -394,9 +394,10 @@ pub fn place(
             diags.push(
                 Diagnostic::error(
                     rules::MANIFEST_OBJECT,
-                    format!("two hand-written objects would be written to {GENERATED_DIR}/{path}: a {kind} named `{name}` is already defined"),
+                    format!("two hand-written objects would be written to one file: a {kind} named `{name}` is already defined"),
                 )
                 .at(doc.origin("metadata.name", false))
+                .target(format!("{GENERATED_DIR}/{path}"), "metadata.name")
                 .help(format!("kgen writes each hand-written object to `manifest-<kind>-<name>.yaml`; rename one of them (the other is in {first})")),
             );
             continue;

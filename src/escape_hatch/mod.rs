@@ -87,18 +87,7 @@ impl<'w> Hatch<'w> {
         let mut diags = Vec::new();
         let schemas = schema::Schemas::new(ws, &mut diags);
         let catalog = Catalog::read(ws, spec, &mut diags);
-        let any_patches = ws
-            .platform
-            .defaults
-            .iter()
-            .map(|d| &d.value)
-            .chain(ws.platform.services.values().map(|s| &*s.value))
-            .chain(
-                ws.overlays
-                    .values()
-                    .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
-            )
-            .any(|l| !l.patches.is_empty());
+        let any_patches = has_patches(ws);
         let mut cluster_objects: BTreeMap<String, Vec<Placed>> = BTreeMap::new();
         if !catalog.clusters.is_empty() {
             let templates = Templates::new();
@@ -176,13 +165,26 @@ impl<'w> Hatch<'w> {
     ) -> Output {
         let mut out = Output::default();
         let mut diags = Vec::new();
+        let docs: Vec<&Arc<Doc>> = self.catalog.of_service(&env.name, &svc.name).collect();
         if self.any_patches {
             let patches = patch::resolve::resolve(self.ws, &env.name, &svc.name, &mut diags);
             if !patches.is_empty() {
                 let mut matched = Vec::new();
+                let hand_written: Vec<(&str, &str, &str)> = docs
+                    .iter()
+                    .map(|d| {
+                        let name = d.value["metadata"]["name"].as_str().unwrap_or("");
+                        (
+                            d.value["kind"].as_str().unwrap_or(""),
+                            name,
+                            d.display.as_str(),
+                        )
+                    })
+                    .collect();
                 let patched = patch::apply::apply(
                     &patches,
                     &mut objects,
+                    &hand_written,
                     &self.ws.sources,
                     &env.name,
                     &svc.name,
@@ -203,7 +205,6 @@ impl<'w> Hatch<'w> {
             }
         }
         out.objects = objects;
-        let docs: Vec<&Arc<Doc>> = self.catalog.of_service(&env.name, &svc.name).collect();
         if !docs.is_empty() {
             if let Some(cluster) = spec.cluster(&env.cluster) {
                 let to = Destination {
@@ -352,6 +353,21 @@ impl Provenance for Batch<'_, '_> {
                 .map(|(_, o)| o.clone()),
         }
     }
+}
+
+/// Whether any layer of the platform has a patch.
+pub fn has_patches(ws: &Workspace) -> bool {
+    ws.platform
+        .defaults
+        .iter()
+        .map(|d| &d.value)
+        .chain(ws.platform.services.values().map(|s| &*s.value))
+        .chain(
+            ws.overlays
+                .values()
+                .flat_map(|o| o.data.services.values().map(|s| &*s.value)),
+        )
+        .any(|l| !l.patches.is_empty())
 }
 
 /// Whether the field path `field` is `prefix` or inside it.

@@ -113,6 +113,22 @@ impl Schemas {
                 );
                 continue;
             }
+            // The directories win (see the module doc): the entry is dead.
+            let (api, kind) = (&u.api_version.value, &u.kind.value);
+            if let Some((name, _)) = out.dirs.iter().find(|(_, d)| {
+                d.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .has_schema(api, kind)
+            }) {
+                diags.push(
+                    Diagnostic::warning(
+                        rules::ESCAPE_HATCH_SETTING,
+                        format!("`{api} {kind}` is allowed without a schema, but `{name}` of `schema_dirs` has its schema, which wins: the entry has no effect"),
+                    )
+                    .at(Origin::new(pf, u.kind.span.clone()))
+                    .help("remove the entry: its objects are validated against the schema"),
+                );
+            }
             out.unchecked.push(Unchecked {
                 api_version: u.api_version.value.clone(),
                 kind: u.kind.value.clone(),

@@ -10,7 +10,7 @@ impl<'a> Resolver<'a> {
         name_span: &std::ops::Range<usize>,
         layer: &'a crate::spanned::Spanned<EnvironmentLayer>,
         cluster: &crate::spec::ClusterSpec,
-    ) -> Option<EnvSpec> {
+    ) -> Option<Resolved<EnvSpec>> {
         let name_origin = self.at(name_span);
         let errors_before = self.error_count();
         self.check_label("environment name", name, name_origin.clone());
@@ -156,6 +156,7 @@ impl<'a> Resolver<'a> {
             &ctx_env,
             &ctx_cluster,
         );
+        let settings_ok = self.error_count() == errors_before;
         // Every enabled service's layers, then their namespaces (which other
         // templates may read as `namespaces['<service>']`), then the services.
         let mut enabled = Vec::new();
@@ -216,7 +217,7 @@ impl<'a> Resolver<'a> {
         // thread by a resolver of its own; what they found is taken in platform
         // order, as one resolver going through them would have found it.
         let (ws, pf) = (self.ws, self.pf);
-        let resolved: Vec<Part<ServiceSpec>> = {
+        let resolved: Vec<Part<Resolved<ServiceSpec>>> = {
             use rayon::prelude::*;
             let env = &env;
             // At least 16 services a thread: a resolver's start (its template
@@ -254,9 +255,28 @@ impl<'a> Resolver<'a> {
                 )
                 .collect()
         };
-        env.services = self.absorb(resolved);
+        // The services with errors are left out of the checks across services (their
+        // routes and calls would be judged on values left out), and kept for the
+        // references (see `Resolved`).
+        let resolved = self.absorb(resolved);
+        let services_ok = resolved.iter().all(|s| s.ok);
+        let (ok, broken): (Vec<_>, Vec<_>) = resolved.into_iter().partition(|s| s.ok);
+        env.services = ok.into_iter().map(|s| s.spec).collect();
         self.check_routes(&env);
         self.check_calls(&env, &callers);
-        (self.error_count() == errors_before).then_some(env)
+        let ok = self.error_count() == errors_before;
+        let mut broken_names: Vec<String> = broken.iter().map(|s| s.spec.name.clone()).collect();
+        if !settings_ok {
+            broken_names = env.services.iter().map(|s| s.name.clone()).collect();
+            broken_names.extend(broken.iter().map(|s| s.spec.name.clone()));
+        }
+        if !services_ok {
+            env.services.extend(broken.into_iter().map(|s| s.spec));
+        }
+        Some(Resolved {
+            spec: env,
+            ok,
+            broken: broken_names,
+        })
     }
 }

@@ -102,8 +102,9 @@ struct Checker<'s> {
 
 impl<'a> Resolver<'a> {
     /// Checks every reference to a baseline object, of the clusters' own parts and of
-    /// the environments' services.
-    pub(super) fn check_references(&mut self, clusters: &[ClusterSpec], envs: &[EnvSpec]) {
+    /// the environments' services, those with errors in their other values included
+    /// (see `Resolved`).
+    pub(super) fn check_references(&mut self, clusters: &[ClusterSpec], envs: &[&EnvSpec]) {
         let mut c = Checker {
             clusters: clusters.iter().map(|c| (c.name.as_str(), c)).collect(),
             unchecked: BTreeSet::new(),

@@ -15,7 +15,7 @@ impl<'a> Resolver<'a> {
         layers: &Layers<'a, ServiceLayer>,
         env: &EnvSpec,
         contexts: Contexts<'_>,
-    ) -> Option<ServiceSpec> {
+    ) -> Option<Resolved<ServiceSpec>> {
         let before = self.error_count();
         let mut origins = BTreeMap::new();
         origins.insert(
@@ -489,7 +489,8 @@ impl<'a> Resolver<'a> {
             });
         let rollout = self.rollout(kind, layers, env, &mut origins);
 
-        (self.error_count() == before).then(|| ServiceSpec {
+        let ok = self.error_count() == before;
+        let spec = ServiceSpec {
             name: name.to_string(),
             namespace,
             app_name,
@@ -536,6 +537,11 @@ impl<'a> Resolver<'a> {
                     .and_then(|l| l.value.waivers.as_ref()),
             ),
             origins: origins.into(),
+        };
+        Some(Resolved {
+            spec,
+            ok,
+            broken: Vec::new(),
         })
     }
 }

@@ -22,6 +22,7 @@
 mod builtin_schemas;
 #[cfg(test)]
 mod builtin_schemas_gen;
+mod collapse;
 pub mod locate;
 mod origin;
 pub mod policy;
@@ -137,6 +138,18 @@ pub struct Finding {
     /// SecretProviderClass's `objects` block): a hand-written file's finding points at
     /// it rather than at the whole value.
     pub within: Option<String>,
+    /// Other fields the finding is about, best first: when [`Finding::field`] is
+    /// neither hand-written nor patched but one of these is, the finding points at
+    /// that line or patch (a patch's `minReplicas` above the typed `max`).
+    pub also: Vec<Also>,
+}
+
+/// Another field a [`Finding`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Also {
+    /// The object it is in, by its index in the set checked; `None`: the finding's.
+    pub object: Option<usize>,
+    pub field: String,
 }
 
 impl Finding {
@@ -151,6 +164,7 @@ impl Finding {
             help: None,
             redact: false,
             within: None,
+            also: Vec::new(),
         }
     }
 
@@ -199,6 +213,25 @@ impl Finding {
     /// Points at `text` inside the field's value (the field `within`).
     pub fn pointing_at(mut self, text: impl Into<String>) -> Finding {
         self.within = Some(text.into());
+        self
+    }
+
+    /// Adds another field of the same object the finding is about.
+    pub fn also(mut self, field: &FieldPath) -> Finding {
+        self.also.push(Also {
+            object: None,
+            field: field.as_str().to_string(),
+        });
+        self
+    }
+
+    /// Adds a field of another object of the set (`object`, its index) the finding
+    /// is about.
+    pub fn also_in(mut self, object: usize, field: &FieldPath) -> Finding {
+        self.also.push(Also {
+            object: Some(object),
+            field: field.as_str().to_string(),
+        });
         self
     }
 }
@@ -421,7 +454,12 @@ pub fn check_into_with(
             let set: Vec<Subject> = indices.iter().map(|&i| subjects[i]).collect();
             check_set(&set, true)
                 .into_iter()
-                .map(move |(j, f)| (indices[j], f))
+                .map(move |(j, mut f)| {
+                    for a in &mut f.also {
+                        a.object = a.object.map(|k| indices[k]);
+                    }
+                    (indices[j], f)
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -444,6 +482,17 @@ pub fn check_into_with(
             }
             let origin = provenance
                 .origin(&object.path, &f)
+                .or_else(|| {
+                    // Another field it is about, hand-written or patched.
+                    f.also.iter().find_map(|a| {
+                        let path = a.object.map_or(&object.path, |j| &objects[j].path);
+                        let probe = Finding {
+                            field: a.field.clone(),
+                            ..f.clone()
+                        };
+                        provenance.origin(path, &probe)
+                    })
+                })
                 .or_else(|| subject.service.and_then(|svc| origin_of(svc, subject, &f)));
             let target = format!("{GENERATED_DIR}/{}", object.path);
             report.diagnostics.push(to_diagnostic(f, origin, target));
@@ -457,7 +506,7 @@ pub fn finish(mut report: Report) -> Report {
     for list in report.waived.values_mut() {
         list.sort();
     }
-    report.diagnostics = collapse_environments(report.diagnostics);
+    report.diagnostics = collapse::collapse_environments(report.diagnostics);
     crate::diagnostic::sort(&mut report.diagnostics);
     report
 }
@@ -600,59 +649,6 @@ fn origin_of(svc: &ServiceSpec, subject: &Subject, f: &Finding) -> Option<Origin
         })
         .or_else(|| svc.origins.get(SERVICE_ORIGIN))
         .cloned()
-}
-
-/// The same finding in several environments (a value from platform.toml or
-/// `[defaults]`) becomes one diagnostic whose target names every environment:
-/// `generated/{dev,prod}/api/deployment.yaml`.
-fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    type Key = (&'static str, String, Option<(usize, usize)>, String, String);
-    let mut out: Vec<Diagnostic> = Vec::new();
-    let mut envs: Vec<Vec<String>> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
-    let prefix = format!("{GENERATED_DIR}/");
-    for d in diags {
-        let split = d.target.as_ref().and_then(|t| {
-            let rest = t.file.strip_prefix(&prefix)?;
-            let (env, rest) = rest.split_once('/')?;
-            Some((env.to_string(), rest.to_string(), t.field.clone()))
-        });
-        let (Some(origin), Some((env, rest, field))) = (&d.origin, split) else {
-            out.push(d);
-            envs.push(Vec::new());
-            continue;
-        };
-        let key: Key = (
-            d.code,
-            d.message.clone(),
-            Some((origin.file.0, origin.span.start)),
-            rest,
-            field,
-        );
-        match index.get(&key) {
-            Some(&i) => {
-                envs[i].push(env);
-                crate::diagnostic::add_envs(&mut out[i], &d.envs);
-            }
-            None => {
-                index.insert(key, out.len());
-                out.push(d);
-                envs.push(vec![env]);
-            }
-        }
-    }
-    for (d, envs) in out.iter_mut().zip(envs) {
-        if envs.len() > 1 {
-            if let Some(t) = &mut d.target {
-                if let Some((_, rest)) =
-                    t.file.strip_prefix(&prefix).and_then(|r| r.split_once('/'))
-                {
-                    t.file = format!("{prefix}{{{}}}/{rest}", envs.join(","));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// A hash map with a fast, non-cryptographic hasher (FxHash): the keys are names

@@ -267,10 +267,46 @@ pub fn findings(
             f.keys = origin_keys(object, kind, &p.path);
             if p.message == "unknown field" {
                 f = f.help("Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference");
+            } else if let Some(help) = value_at(object, &segments(&p.path))
+                .and_then(Value::as_str)
+                .and_then(|v| yaml_1_1_help(&p.message, v))
+            {
+                f = f.help(help);
             }
             f
         })
         .collect()
+}
+
+/// Help for a string where the schema wants a number or a boolean, when YAML 1.1
+/// (kubectl's reader, PyYAML, Go yaml.v2) would have read it so: a leading-zero
+/// octal (`0644`, 420 there) or a `yes`/`no`/`on`/`off` boolean. kgen reads YAML
+/// 1.2 (serde_norway: `0o644` is the octal integer 420, `0644` and `yes` are
+/// strings), as kubectl's apply decodes JSON-compatible YAML into the same types.
+fn yaml_1_1_help(message: &str, value: &str) -> Option<String> {
+    let wants =
+        |t: &str| message.starts_with(&format!("expected {t}")) && message.ends_with("got string");
+    let octal = value.len() > 1
+        && value.starts_with('0')
+        && value.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if octal && (wants("integer") || wants("number")) {
+        let digits = &value[1..];
+        let decimal = i64::from_str_radix(digits, 8).ok()?;
+        return Some(format!(
+            "`{value}` is a string here: kgen reads YAML 1.2, where a leading 0 does not make an octal number (YAML 1.1, as kubectl reads it, takes it as {decimal}); write `0o{digits}` (YAML 1.2's octal, also TOML's) or the decimal `{decimal}`"
+        ));
+    }
+    let boolean = match value.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "on" => Some(true),
+        "no" | "n" | "off" => Some(false),
+        _ => None,
+    };
+    if let (Some(b), true) = (boolean, wants("boolean")) {
+        return Some(format!(
+            "`{value}` is a string here: kgen reads YAML 1.2, where only `true` and `false` are booleans (YAML 1.1 takes `{value}` as {b}); write `{b}`"
+        ));
+    }
+    None
 }
 
 /// The service inputs that may have produced a field of a rendered object, best

@@ -104,20 +104,47 @@ impl Workspace {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "platform.toml".into());
         let overlays = read_overlays(&real_root, &root.join(OVERLAY_DIR))?;
-        let mut ws = Workspace::parse(
+        let mut ws = Workspace::parse_leniently(
             root.clone(),
             InputFiles {
                 platform: (display, text),
                 overlays,
             },
         )?;
-        let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
-        crate::escape_hatch::files::read(&mut ws, &reader, None)?;
+        let read = crate::escape_hatch::files::DiskReader::new(&root)
+            .and_then(|reader| crate::escape_hatch::files::read(&mut ws, &reader, None));
+        // With reading errors, the escape hatch's own checks run with them (see
+        // `reading_errors`), unless its files could not be read.
+        if read.is_err() {
+            ws.escape_hatch = Default::default();
+        }
+        let ws = ws.reading_errors(read.is_ok())?;
+        read?;
         Ok(ws)
     }
 
     /// Parses input texts. `root` is where `generated/` lives.
     pub fn parse(root: PathBuf, files: InputFiles) -> Result<Workspace> {
+        Workspace::parse_leniently(root, files)?.reading_errors(false)
+    }
+
+    /// The workspace, or its reading errors with what resolving what could be read
+    /// finds (so that one run shows them all), and with `hatch`, what the escape
+    /// hatch finds in the parts of the platform no error is in
+    /// (`compile::add_hatch_errors`).
+    fn reading_errors(self, hatch: bool) -> Result<Workspace> {
+        if !self.deferred.iter().any(Diagnostic::is_error) {
+            return Ok(self);
+        }
+        Err(match crate::resolve::resolve_partial(&self, &[]) {
+            Err((e, partial)) if hatch => crate::compile::add_hatch_errors(&self, e, partial),
+            Err((e, _)) => e,
+            Ok(_) => Error::invalid(self.deferred.clone(), self.sources.clone()),
+        })
+    }
+
+    /// [`Workspace::parse`], keeping the reading errors (`deferred`) in the workspace.
+    fn parse_leniently(root: PathBuf, files: InputFiles) -> Result<Workspace> {
         // Texts that did not come through `load` (a git ref, a test) get the same limit.
         let texts = std::iter::once(&files.platform)
             .map(|(d, t)| (d, t))
@@ -268,14 +295,6 @@ impl Workspace {
             deferred,
             left_out,
         };
-        // Invalid input is an error here, as ever; resolving what could be read
-        // first adds the mistakes only resolving finds, so one run shows them all.
-        if ws.deferred.iter().any(Diagnostic::is_error) {
-            return Err(match crate::resolve::resolve(&ws, &[]) {
-                Err(e) => e,
-                Ok(_) => Error::invalid(ws.deferred.clone(), ws.sources.clone()),
-            });
-        }
         Ok(ws)
     }
 

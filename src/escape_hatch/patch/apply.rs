@@ -2,7 +2,7 @@
 //! matches, the operations that do not apply, the fields kgen owns that a patch may
 //! not change, and the `[defaults]` patches that matched nothing.
 
-use super::owned::{overlaps, owned_help, owned_pointers, touched, why_owned};
+use super::owned::{merge_leaves, overlaps, owned_help, owned_pointers, touched, why_owned};
 use super::paths::field_of;
 use super::{Body, Patch, Seg};
 use std::collections::BTreeMap;
@@ -23,10 +23,14 @@ pub struct Patched {
 
 /// Applies `patches` to the rendered `objects` of one service. Returns what was
 /// patched, by object path; `matched` counts the objects each `[defaults]` patch
-/// matched (by its kind's origin), for [`unmatched_defaults`].
+/// matched (by its kind's origin), for [`unmatched_defaults`]. `hand_written`: the
+/// kind, name and file of each of the service's hand-written objects (which patches
+/// do not apply to), for the help of a patch meant for one of them.
+#[allow(clippy::too_many_arguments)]
 pub fn apply(
     patches: &[Patch],
     objects: &mut [Object],
+    hand_written: &[(&str, &str, &str)],
     sources: &Sources,
     env: &str,
     service: &str,
@@ -94,6 +98,14 @@ pub fn apply(
                     ));
                 if let Some(hint) = near_miss(patch, objects) {
                     d = d.label(hint);
+                }
+                if let Some((.., file)) = hand_written.iter().find(|(k, n, _)| {
+                    *k == patch.kind && patch.target.as_deref().is_none_or(|t| t == *n)
+                }) {
+                    d = d.help(format!(
+                        "hand-written objects are not patched: edit {file} itself (a patch applies to kgen's objects: {})",
+                        present.join(", ")
+                    ));
                 }
                 diags.push(d);
             }
@@ -185,6 +197,32 @@ pub fn apply(
                     patch.origin(sources, segs),
                 ));
             }
+            // Each value a JSON Patch operation writes, at its own line: a finding
+            // about it points there, not at the operation's `path`.
+            for (pointer, segs) in op_values(&patch.body) {
+                entry.fields.push((
+                    field_of(&pointer, &object.value),
+                    patch.value_origin(sources, &segs),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The leaves of the values of a JSON Patch's `add` and `replace` operations: their
+/// pointers in the object, and where each is written in the body.
+fn op_values(body: &Body) -> Vec<(String, Vec<Seg>)> {
+    let mut out = Vec::new();
+    if let Body::Json(_, ops) = body {
+        for (i, op) in ops.iter().enumerate() {
+            let (path, value) = match op {
+                json_patch::PatchOperation::Add(a) => (&a.path, &a.value),
+                json_patch::PatchOperation::Replace(r) => (&r.path, &r.value),
+                _ => continue,
+            };
+            let mut segs = vec![Seg::Index(i), Seg::Key("value".into())];
+            merge_leaves(value, None, path.as_str(), &mut segs, &mut out);
         }
     }
     out

@@ -172,6 +172,7 @@ pub fn resolve(
                         None => {
                             Diagnostic::error(rules::YAML, format!("not valid YAML: {}", e.message))
                                 .at(Origin::new(id, at..at + 1))
+                                .help(crate::manifest_docs::YAML_SYNTAX_HELP)
                         }
                     });
                     continue;

@@ -438,6 +438,7 @@ impl Checker<'_, '_> {
                             &path.key("requests").key(res),
                             format!("{res} request {rt} is larger than its limit {lt}"),
                         )
+                        .also(&path.key("limits").key(res))
                         .keys(o.keys_of(&[
                             &format!("resources.requests.{res}"),
                             &format!("resources.limits.{res}"),

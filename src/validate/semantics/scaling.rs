@@ -52,6 +52,7 @@ impl Checker<'_, '_> {
                     &path.key("maxReplicas"),
                     format!("maxReplicas {m} is less than minReplicas {min_v}"),
                 )
+                .also(&path.key("minReplicas"))
                 .key("autoscaling.max")
                 .key("autoscaling.min"),
             );

@@ -134,6 +134,7 @@ pub(super) fn hpa_target(
                             cp.key("resources").key("requests")
                         ),
                     )
+                    .also_in(t, &cp.key("resources").key("requests").key(res))
                     .key(format!("autoscaling.{res}"))
                     .help(format!("utilisation is a percentage of the pods' request, the sum over their containers and native sidecars (the controller gives up if one has none): set a {res} request on each, or target AverageValue instead")),
                 ));

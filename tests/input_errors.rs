@@ -1,0 +1,179 @@
+//! Every error of a run at once: mistakes in the input (platform.toml, overlays)
+//! hide neither each other nor the escape hatch's own errors (patches, hand-written
+//! manifests) where those can be checked without the mistaken values; what must
+//! wait is said in the closing line (docs/cli.md#problem-formats).
+
+mod common;
+
+use common::Platform;
+
+const PLATFORM: &str = r###"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+sync = "manual"
+
+[baseline.priority_classes.high]
+value = 100000
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+probes = { liveness = "/health", readiness = "/ready" }
+priority_class = "hihg"
+
+[services.api.patches.gomemlimit]
+kind = "Deployment"
+file = "patches/gomemlimit.yaml"
+
+[services.api.patches.waf]
+kind = "Ingres"
+merge = { metadata = { annotations = { "acme.com/waf" = "on" } } }
+"###;
+
+/// A JSON Patch whose path does not exist (KG044).
+const PATCH: &str = r###"- op: add
+  path: /spec/template/spec/containers/0/envv/-
+  value: { name: GOMEMLIMIT, value: "200MiB" }
+"###;
+
+/// A hand-written ConfigMap with a misspelt `data` (KG101).
+const MANIFEST: &str = r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api-extra
+dta:
+  a: "1"
+"###;
+
+/// A reading error in dev's layer of `api` (KG002): `api` in dev waits, prod does not.
+const DEV: &str = r###"[services.api]
+replica = 3
+"###;
+
+fn platform() -> Platform {
+    let p = Platform::new(PLATFORM, &[("dev", DEV)]);
+    p.write("patches/gomemlimit.yaml", PATCH);
+    p.write("manifests/_all/api/extra.yaml", MANIFEST);
+    p
+}
+
+/// A reading error (KG002) and a reference error (KG031) hide neither the patch
+/// errors (KG043, KG044) nor the hand-written manifest's (KG101) of the services and
+/// environments they are not in; the closing line says that the rest waits.
+#[test]
+fn input_errors_hide_no_patch_or_manifest_error_they_do_not_cause() {
+    let p = platform();
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(
+        !p.exists("generated"),
+        "nothing may be written on bad input"
+    );
+    let expected = r###"error[KG031]: PriorityClass `hihg` is not declared in the cluster's baseline
+  --> platform.toml:19:18
+   |
+19 | priority_class = "hihg"
+   |                  ^^^^^^ did you mean `high`?
+   = help: declared: high, system-cluster-critical, system-node-critical; or declare `hihg` under `[baseline.priority_classes.hihg]`, or list it in `[baseline] provided` if something else creates it
+
+error[KG043]: patch `waf` matches no object: service `api` has no Ingres
+  --> platform.toml:26:8
+   |
+26 | kind = "Ingres"
+   |        ^^^^^^^^
+   = in: generated/prod/api: kind
+   = help: its objects: Namespace, ServiceAccount api, ConfigMap api-config, Deployment api, Service api, PodDisruptionBudget api; patch one of them, or move the patch to the overlays of the environments that have it
+
+error[KG002]: unknown key `replica`
+ --> overlays/dev.toml:2:1
+  |
+2 | replica = 3
+  | ^^^^^^^ did you mean `replicas`?
+  = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
+
+error[KG101]: dta: unknown field (schema of v1 ConfigMap)
+ --> manifests/_all/api/extra.yaml:5:1
+  |
+5 | dta:
+  | ^^^
+  = in: generated/prod/api/manifest-configmap-api-extra.yaml: dta
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deployment `api`: the path `/spec/template/spec/containers/0/envv/-` does not exist in the object
+ --> patches/gomemlimit.yaml:2:9
+  |
+2 |   path: /spec/template/spec/containers/0/envv/-
+  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  = in: generated/prod/api/deployment.yaml: (root)
+  = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+
+error: 5 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)
+"###;
+    assert!(
+        out.stderr == expected,
+        "stderr differs:\n--- expected\n{expected}\n--- actual\n{}",
+        out.stderr
+    );
+}
+
+/// `kgen validate` writes nothing, and says which checks wait all the same.
+#[test]
+fn validate_says_which_checks_wait() {
+    let out = platform().kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some("error: 5 errors and 0 warnings; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)")
+    );
+}
+
+/// Without patches or hand-written manifests, the closing line is as ever.
+#[test]
+fn without_an_escape_hatch_nothing_waits() {
+    let p = Platform::new(PLATFORM.split("[services.api.patches").next().unwrap(), &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some("error: 1 error and 0 warnings; nothing was written")
+    );
+}
+
+/// An error that may change what every service renders (here `[platform] registry`,
+/// the images' registry) makes every patch and hand-written manifest wait.
+#[test]
+fn an_error_outside_the_services_makes_every_patch_wait() {
+    let p = Platform::new(
+        &PLATFORM.replace(
+            "registry = \"registry.example.com\"",
+            "registry = \"registry example\"",
+        ),
+        &[],
+    );
+    p.write("patches/gomemlimit.yaml", PATCH);
+    p.write("manifests/_all/api/extra.yaml", MANIFEST);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let heads: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "error[KG008]: `registry example` is not a registry host",
+            "error[KG031]: PriorityClass `hihg` is not declared in the cluster's baseline",
+            "error: 2 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)",
+        ],
+        "{}",
+        out.stderr
+    );
+}
