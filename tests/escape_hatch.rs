@@ -2257,10 +2257,10 @@ json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api
     assert_stderr(
         &errors_of(&fails(&p)),
         r###"error[KG022]: secret key `prod/api/db` is outside the secret paths of environment `dev`
-  --> platform.toml:41:34
+  --> platform.toml:41:72
    |
 41 | json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api/db" }]
-   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ dev may only read `dev/`
+   |                                                                        ^^^^^^^^^^^^^ dev may only read `dev/`
    = in: generated/dev/api/externalsecret.yaml: spec.data[0].remoteRef.key
    = help: point `remoteRef.key` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]
 
