@@ -63,8 +63,14 @@ trainee=$(bin_path "$out/pgo-generate")
 train() { # $1: directory holding platform.toml, $2: a name for its copy
   local dir="$work/platforms/$2"
   mkdir -p "$dir"
-  (cd "$1" && tar --exclude=./generated --exclude=./target --exclude=./.git \
-    --exclude=./examples -cf - .) | (cd "$dir" && tar xf -)
+  local entry
+  for entry in "$1"/* "$1"/.[!.]*; do
+    [ -e "$entry" ] || continue
+    case "${entry##*/}" in
+      generated | target | .git | examples) ;;
+      *) cp -R "$entry" "$dir/" ;;
+    esac
+  done
   # (`&&`, not `set -e`: errexit does not apply inside an `if` condition.)
   if ! (
     cd "$dir" &&

@@ -47,10 +47,10 @@ pub use env_settings::is_cidr;
 pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
-pub use secret_paths::{outside_prefixes, prefix_list, secret_path, OutsidePrefixes};
 use once::once_per_place;
 pub use partial::Partial;
 use partial::Resolved;
+pub use secret_paths::{outside_prefixes, prefix_list, secret_path, OutsidePrefixes};
 pub use traffic::check_host;
 pub use workload::schedule::{check_schedule, check_time_zone};
 
