@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::Platform;
+use common::{assert_stderr, Platform};
 
 /// Two environments on a cluster each, one public service, CRD schemas for the
 /// VerticalPodAutoscaler and KEDA (copied from examples/escape-hatch/schemas).
@@ -57,30 +57,6 @@ fn platform(text: &str, files: &[(&str, &str)]) -> Platform {
         p.write(rel, content);
     }
     p
-}
-
-/// Renders `p`, expecting it to be refused: exit 2, nothing on stdout, nothing
-/// written. Returns stderr.
-fn fails(p: &Platform) -> String {
-    let out = p.kgen(&["render"]);
-    assert_eq!(
-        out.code, 2,
-        "expected exit 2, got {}:\n{}{}",
-        out.code, out.stdout, out.stderr
-    );
-    assert_eq!(out.stdout, "");
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    out.stderr
-}
-
-fn assert_stderr(actual: &str, expected: &str) {
-    assert!(
-        actual == expected,
-        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
 }
 
 fn assert_file(p: &Platform, rel: &str, expected: &str) {
@@ -797,7 +773,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG040]: manifests/stage/api/cm.yaml: there is no environment `stage`
  --> manifests/stage/api/cm.yaml:1:1
   |
@@ -827,7 +803,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG040]: manifests/dev/apii/cm.yaml: there is no service `apii`
  --> manifests/dev/apii/cm.yaml:1:1
   |
@@ -857,7 +833,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG040]: manifests/dev/cm.yaml is not where kgen reads hand-written manifests
  --> manifests/dev/cm.yaml:1:1
   |
@@ -888,7 +864,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG040]: manifests/clusters/prod/bootstrap/cm.yaml: kgen writes the component `bootstrap` of cluster `prod` itself
  --> manifests/clusters/prod/bootstrap/cm.yaml:1:1
   |
@@ -918,7 +894,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG041]: this ConfigMap has no `metadata.name`
  --> manifests/dev/api/cm.yaml:3:1
   |
@@ -960,7 +936,7 @@ data:
         ],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG041]: two hand-written objects would be written to one file: a ConfigMap named `extra` is already defined
  --> manifests/dev/api/b.yaml:4:9
   |
@@ -991,7 +967,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG041]: ConfigMap `extra` is namespaced, but has no `metadata.namespace`
  --> manifests/clusters/prod/extras/cm.yaml:3:1
   |
@@ -1022,7 +998,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG042]: Secret `db` holds data in `data`: a secret committed to git is no secret (base64 is not encryption)
  --> manifests/prod/api/secret.yaml:6:1
   |
@@ -1052,7 +1028,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG010]: `data.url` looks like it holds a secret (a password inside a URL); kgen refuses secrets in plain text
  --> manifests/prod/api/cm.yaml:6:8
   |
@@ -1105,7 +1081,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG010]: `spec.template.spec.containers[0].env[0].value` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
   --> manifests/prod/api/job.yaml:22:22
    |
@@ -1147,7 +1123,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG010]: `metadata.annotations["acme.com/password"]` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
  --> manifests/prod/api/cm.yaml:6:24
   |
@@ -1185,7 +1161,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG013]: undefined value in template: `env.queues` is undefined (did you mean `env.queue`?)
  --> manifests/_all/api/cm.tmpl.yaml:6:10
   |
@@ -1219,7 +1195,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
  --> manifests/_all/api/vpa.yaml:2:7
   |
@@ -1264,7 +1240,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"warning[KG306]: ScaledObject (keda.sh) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/prod/): the apply fails until the CRD exists
  --> manifests/prod/api/so.yaml:2:7
   |
@@ -1303,7 +1279,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG102]: no schema for argoproj.io/v1alpha1 Rollout: it cannot be validated
  --> manifests/prod/api/rollout.yaml:2:7
   |
@@ -1323,7 +1299,7 @@ fn unchecked_kind_without_a_reason() {
     let text = BASE.replace("schema_dirs = [\"schemas\"]\n", "schema_dirs = [\"schemas\"]\nunchecked_kinds = [{ api_version = \"argoproj.io/v1alpha1\", kind = \"Rollout\", reason = \" \" }]\n");
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG047]: `argoproj.io/v1alpha1 Rollout` is allowed without a schema, but with no reason
  --> platform.toml:8:87
   |
@@ -1345,7 +1321,7 @@ fn missing_schema_directory() {
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG047]: schema directory `crds` cannot be read: No such file or directory (os error 2)
  --> platform.toml:7:27
   |
@@ -1380,7 +1356,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"warning[KG213]: the pods run as the namespace's `default` service account
  --> manifests/prod/api/job.yaml:7:5
   |
@@ -1477,7 +1453,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG200]: the waiver of KG204 has no reason
  --> manifests/prod/api/job.yaml:6:27
   |
@@ -1521,7 +1497,7 @@ spec:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG114]: Service `api` in namespace `prod-api` is defined more than once: the last one applied wins
  --> manifests/prod/api/svc.yaml:4:9
   |
@@ -1552,7 +1528,7 @@ data:
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG302]: ConfigMap `extra` is in namespace `kube-system`, which project `prod` does not permit on `https://kubernetes.default.svc`: Argo CD fails the sync of `prod-api` ("namespace kube-system is not permitted in project 'prod'")
  --> manifests/prod/api/cm.yaml:5:14
   |
@@ -1581,7 +1557,7 @@ value: 1000
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG302]: PriorityClass `api-high` is a kind project `prod` does not permit (`clusterResourceWhitelist`): Argo CD fails the sync of `prod-api` ("resource scheduling.k8s.io:PriorityClass is not permitted in project prod")
  --> manifests/prod/api/pc.yaml:2:7
   |
@@ -1608,7 +1584,7 @@ merge = { metadata = { annotations = { "nginx.ingress.kubernetes.io/enable-modse
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG043]: patch `waf` matches no object: service `api` has no Ingres
   --> platform.toml:36:8
    |
@@ -1637,7 +1613,7 @@ merge = { metadata = { labels = { team = "shop" } } }
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG043]: patch `cfg` matches no object: service `api` has no ConfigMap named `api-conifg`
   --> platform.toml:36:8
    |
@@ -1660,7 +1636,7 @@ fn a_service_targeting_a_sidecar_port_by_name_needs_kubernetes_1_32() {
     let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api-admin\nspec:\n  selector:\n    app.kubernetes.io/name: api\n  ports:\n    - name: admin\n      port: 9901\n      targetPort: admin\n";
     let text = format!("{BASE}{sidecar}");
     let p = platform(&text, &[("manifests/dev/api/admin-service.yaml", service)]);
-    let stderr = fails(&p);
+    let stderr = p.refused();
     assert!(
         stderr.contains("error[KG106]: target port `admin` is a port of native sidecars only: Services route to those from Kubernetes 1.32 on, and the cluster of environment `dev` runs 1.29\n"),
         "{stderr}"
@@ -1688,7 +1664,7 @@ fn defaults_patch_matching_nothing_anywhere() {
     let text = BASE.replace("[services.api]\n", "[defaults.patches.team]\nkind = \"CronJob\"\nmerge = { metadata = { labels = { team = \"shop\" } } }\n\n[services.api]\n");
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG043]: patch `team` of [defaults] matches no object of any service
   --> platform.toml:27:8
    |
@@ -1715,7 +1691,7 @@ json = [{ op = "remove", path = "/spec/template/spec/containers/0/startupProbe" 
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG044]: operation 0 of JSON Patch `drop-probe` does not apply to Deployment `api`: the path `/spec/template/spec/containers/0/startupProbe` does not exist in the object
   --> platform.toml:37:33
    |
@@ -1755,7 +1731,7 @@ file = "patches/gomemlimit.yaml"
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deployment `api`: the path `/spec/template/spec/containers/0/envv/-` does not exist in the object
  --> patches/gomemlimit.yaml:3:9
   |
@@ -1783,7 +1759,7 @@ json = [{ op = "replace", path = "/spec/template/spec/containers/0/image", value
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG045]: patch `pin` changes `spec.template.spec.containers[0].image` of Deployment `api`, which kgen owns (the image kgen renders from `image`, `tag` and `digest`, which `kgen bump-image` sets)
   --> platform.toml:37:34
    |
@@ -1811,7 +1787,7 @@ merge = { spec = { selector = { matchLabels = { tier = "web" } } } }
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG045]: patch `sel` changes `spec.selector.matchLabels.tier` of Deployment `api`, which kgen owns (the selector that matches the service's pods; a Deployment's is immutable)
   --> platform.toml:37:49
    |
@@ -1839,7 +1815,7 @@ merge = { metadata = { labels = { "app.kubernetes.io/name" = "web", team = "shop
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG045]: patch `lbl` changes `metadata.labels["app.kubernetes.io/name"]` of Service `api`, which kgen owns (a label kgen sets: selectors, NetworkPolicies and Argo CD rely on it)
   --> platform.toml:37:35
    |
@@ -1866,7 +1842,7 @@ kind = "Deployment"
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG046]: patch `empty` has no `merge`, `json` or `file`: it changes nothing
   --> platform.toml:35:23
    |
@@ -1892,7 +1868,7 @@ merge = { metadata = { annotations = { team = "shop" } } }
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG046]: patch `nokind` has no `kind`
   --> platform.toml:35:23
    |
@@ -1919,7 +1895,7 @@ file = "patches/missing.yaml"
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG046]: patch file `patches/missing.yaml` does not exist
   --> platform.toml:37:8
    |
@@ -1946,7 +1922,7 @@ json = [{ op = "add", path = "/spec/template/spec/containers/0/env/-", value = {
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG010]: a value of patch `envs` looks like a secret (a literal password); kgen refuses secrets in plain text
   --> platform.toml:37:112
    |
@@ -1984,7 +1960,7 @@ file = "patches/env.yaml"
         )],
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG010]: a value of patch `envs` looks like a secret (a literal password); kgen refuses secrets in plain text
  --> patches/env.yaml:5:12
   |
@@ -2012,7 +1988,7 @@ json = [{ op = "replace", path = "/spec/template/spec/containers/0/ports/0/conta
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG106]: container port 99999 is out of range 1-65535
   --> platform.toml:37:100
    |
@@ -2039,7 +2015,7 @@ merge = { metadata = { annotations = { "bad key!" = "x" } } }
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG101]: metadata.annotations: invalid key: "bad key!" does not match "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" (schema of networking.k8s.io/v1 Ingress)
   --> platform.toml:37:40
    |
@@ -2067,7 +2043,7 @@ fn manifest_linking_outside_the_platform_is_refused() {
     let p = platform(BASE, &[]);
     std::fs::create_dir_all(p.path().join("manifests/dev/api")).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", p.path().join("manifests/dev/api/x.yaml")).unwrap();
-    let err = fails(&p);
+    let err = p.refused();
     assert!(
         err.starts_with("kgen: error: manifests/dev/api/x.yaml is a symbolic link to /etc/hostname, outside the platform directory "),
         "{err}"
@@ -2255,7 +2231,7 @@ json = [{ op = "replace", path = "/spec/data/0/remoteRef/key", value = "prod/api
     );
     let p = platform(&text, &[]);
     assert_stderr(
-        &errors_of(&fails(&p)),
+        &errors_of(&p.refused()),
         r###"error[KG022]: secret key `prod/api/db` is outside the secret paths of environment `dev`
   --> platform.toml:41:72
    |
@@ -2342,7 +2318,7 @@ fn hand_written_objects_reading_another_environments_secrets() {
         ],
     );
     assert_stderr(
-        &errors_of(&fails(&p)),
+        &errors_of(&p.refused()),
         r###"error[KG022]: secret key `prod/payments/stripe` is outside the secret paths of environment `dev`
   --> manifests/dev/api/payments.yaml:17:14
    |
@@ -2496,7 +2472,7 @@ error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first
    = help: keep one `a`, holding what both should: the keys of a YAML mapping are unique; kubectl refuses the file, and a reader that accepts it keeps only the last value
 "###;
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         &format!(
             r###"{MANIFEST_ERRORS}
 error[KG115]: not valid YAML: the key `a` is written twice in one mapping (first on line 3)
@@ -2564,7 +2540,7 @@ fn a_whole_crd_as_schema_file_checks_its_version() {
         ],
     );
     assert_stderr(
-        &errors_of(&fails(&p)),
+        &errors_of(&p.refused()),
         r###"error[KG101]: spec.colour: unknown field (schema of example.com/v1 Widget in schemas)
  --> manifests/prod/api/widget.yaml:7:3
   |
@@ -2598,7 +2574,7 @@ fn a_schema_that_declares_nothing_is_refused() {
             ],
         );
         assert_stderr(
-            &errors_of(&fails(&p)),
+            &errors_of(&p.refused()),
             r###"error[KG101]: schema ./schemas/example.com/widget_v1.json accepts every object: it declares no fields (no `properties`), so nothing of example.com/v1 Widget would be checked
  --> manifests/prod/api/widget.yaml:2:7
   |

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Platform;
+use common::{assert_stderr, Platform};
 
 /// Two environments, each with namespaces of its own.
 const BASE: &str = r###"[platform]
@@ -27,24 +27,6 @@ tag = "1.0.0"
 probes = { liveness = "/health", readiness = "/ready" }
 "###;
 
-fn fails(p: &Platform) -> String {
-    let out = p.kgen(&["render"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stdout, "");
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    out.stderr
-}
-
-fn assert_stderr(actual: &str, expected: &str) {
-    assert!(
-        actual == expected,
-        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 /// KG115 says where to look: the parser gives up after the unclosed `{`.
 #[test]
 fn invalid_yaml_has_a_help() {
@@ -60,7 +42,7 @@ data: {a: "1",
 "###,
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG115]: not valid YAML: did not find expected ',' or '}'
  --> manifests/_all/api/bad.yaml:7:1
   |
@@ -100,7 +82,7 @@ rules:
 "###,
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG043]: patch `verbs` matches no object: service `api` has no Role
   --> platform.toml:20:8
    |
@@ -141,7 +123,7 @@ data: {a: "3"}
 "###,
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG041]: two hand-written objects would be written to one file: a ConfigMap named `extra` is already defined
   --> manifests/_all/api/dup.yaml:10:9
    |

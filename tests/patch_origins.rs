@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Platform;
+use common::assert_stderr;
 
 /// One autoscaled service; min 2, max 6.
 const BASE: &str = r###"[platform]
@@ -23,37 +23,21 @@ autoscaling = { min = 2, max = 6 }
 
 "###;
 
-fn fails(text: &str) -> String {
-    let p = Platform::new(text, &[]);
-    let out = p.kgen(&["render"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stdout, "");
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    out.stderr
-}
-
-fn assert_stderr(actual: &str, expected: &str) {
-    assert!(
-        actual == expected,
-        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 /// KG108 about `maxReplicas` (kgen's, from `max = 6`) points at the patch that set
 /// `minReplicas` above it, not at the typed `max`.
 #[test]
 fn autoscaler_bounds_broken_by_a_patch_point_at_it() {
-    let err = fails(&format!(
-        "{BASE}{}",
-        r###"[services.api.patches.b-hpa]
+    let err = common::fails(
+        &format!(
+            "{BASE}{}",
+            r###"[services.api.patches.b-hpa]
 kind = "HorizontalPodAutoscaler"
 merge = { spec = { minReplicas = 10 } }
 
 "###
-    ));
+        ),
+        &[],
+    );
     assert_stderr(
         &err,
         r###"error[KG108]: maxReplicas 6 is less than minReplicas 10
@@ -72,13 +56,16 @@ error: 1 error and 0 warnings; nothing was written
 /// the container's resources, as KG201 about the container does.
 #[test]
 fn autoscaler_target_broken_by_a_patch_removing_resources_points_at_it() {
-    let err = fails(&format!(
-        "{BASE}{}",
-        r###"[services.api.patches.no-resources]
+    let err = common::fails(
+        &format!(
+            "{BASE}{}",
+            r###"[services.api.patches.no-resources]
 kind = "Deployment"
 json = [{ op = "remove", path = "/spec/template/spec/containers/0/resources" }]
 "###
-    ));
+        ),
+        &[],
+    );
     assert_stderr(
         &err,
         r###"error[KG108]: the autoscaler targets cpu utilisation, but container `api` of Deployment `api` has no cpu request (spec.template.spec.containers[0].resources.requests)

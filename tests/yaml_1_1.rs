@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Platform;
+use common::{assert_stderr, Platform};
 
 const BASE: &str = r###"[platform]
 name = "acme"
@@ -22,24 +22,6 @@ probes = { liveness = "/health", readiness = "/ready" }
 
 "###;
 
-fn fails(p: &Platform) -> String {
-    let out = p.kgen(&["render"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stdout, "");
-    assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
-    );
-    out.stderr
-}
-
-fn assert_stderr(actual: &str, expected: &str) {
-    assert!(
-        actual == expected,
-        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 /// A hand-written PriorityClass with `value: 01000` and `globalDefault: yes`.
 #[test]
 fn yaml_1_1_octal_and_boolean_in_a_manifest() {
@@ -55,7 +37,7 @@ globalDefault: yes
 "###,
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG101]: value: expected integer, got string (schema of scheduling.k8s.io/v1 PriorityClass)
  --> manifests/clusters/dev/extras/pc.yaml:5:8
   |
@@ -103,7 +85,7 @@ file = "patches/mode.yaml"
 "###,
     );
     assert_stderr(
-        &fails(&p),
+        &p.refused(),
         r###"error[KG101]: spec.template.spec.volumes[1].configMap.defaultMode: expected integer, got string (schema of apps/v1 Deployment)
  --> patches/mode.yaml:7:20
   |

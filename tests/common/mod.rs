@@ -146,19 +146,34 @@ pub fn kgen_in(dir: &Path, args: &[&str]) -> Output {
 /// Renders a platform made of `text` and `overlays`, expecting it to be refused:
 /// exit 2, nothing on stdout, nothing written. Returns stderr.
 pub fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
-    let p = Platform::new(text, overlays);
-    let out = p.kgen(&["render"]);
-    assert_eq!(
-        out.code, 2,
-        "expected exit 2, got {}:\n{}{}",
-        out.code, out.stdout, out.stderr
-    );
+    Platform::new(text, overlays).refused()
+}
+
+impl Platform {
+    /// Renders this platform, expecting it to be refused: exit 2, nothing on stdout,
+    /// no `generated/` written. Returns stderr.
+    pub fn refused(&self) -> String {
+        let out = self.kgen(&["render"]);
+        assert_eq!(
+            out.code, 2,
+            "expected exit 2, got {}:\n{}{}",
+            out.code, out.stdout, out.stderr
+        );
+        assert_eq!(out.stdout, "");
+        assert!(
+            !self.exists("generated"),
+            "nothing may be written on bad input"
+        );
+        out.stderr
+    }
+}
+
+/// Asserts that stderr is exactly `expected`, showing both when it is not.
+pub fn assert_stderr(actual: &str, expected: &str) {
     assert!(
-        !p.exists("generated"),
-        "nothing may be written on bad input"
+        actual == expected,
+        "stderr differs:\n--- expected\n{expected}\n--- actual\n{actual}"
     );
-    assert_eq!(out.stdout, "");
-    out.stderr
 }
 
 /// A small valid platform used as the base of bad-input cases.
