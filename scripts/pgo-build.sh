@@ -111,8 +111,8 @@ done
   [ "$ran" -gt 0 ] || { echo "pgo-build.sh: \`cmp generate\` failed for every service of $env_name" >&2; exit 1; }
 )
 if command -v python3 >/dev/null; then
-  python3 scripts/gen-platform.py 300 "$work/platforms/generated-300" >/dev/null
-  train "$work/platforms/generated-300" generated-300
+  python3 scripts/gen-platform.py 300 "$work/generated-300" >/dev/null
+  train "$work/generated-300" generated-300
 fi
 
 merged="$work/merged.profdata"
