@@ -200,17 +200,30 @@ pub fn bump_chart(b: &ops::bump_chart::ChartBump) -> String {
     finish(m)
 }
 
-/// Any command failed: `invalid` (diagnostics, exit 2) or `error` (usage, I/O, git:
-/// an `error` object with `kind`, `message` and, for I/O, `path`).
+/// Any command failed: `invalid` (diagnostics, exit 2, and `waiting`: the checks that
+/// wait for the errors to be fixed, or null) or `error` (usage, I/O, git: an `error`
+/// object with `kind`, `message` and, for I/O, `path`).
 pub fn error(command: &str, e: &Error) -> String {
     let code = e.exit_code() as u8;
     match e {
-        Error::Invalid(inv) => finish(envelope(
-            command,
-            "invalid",
-            code,
-            diagnostic::json_value(&inv.diagnostics, &inv.sources),
-        )),
+        Error::Invalid(inv) => {
+            let mut m = envelope(
+                command,
+                "invalid",
+                code,
+                diagnostic::json_value(&inv.diagnostics, &inv.sources),
+            );
+            // The human closing line's note, for bots: which checks wait.
+            m.insert(
+                "waiting".into(),
+                if inv.waiting {
+                    json!(diagnostic::WAITING)
+                } else {
+                    Value::Null
+                },
+            );
+            finish(m)
+        }
         other => {
             let mut m = envelope(command, "error", code, json!([]));
             let (kind, path) = match other {

@@ -267,7 +267,8 @@ fn json_and_github_formats() {
                 "severity": "error", "code": "KG007", "message": "port 0 is out of range",
                 "file": "platform.toml", "line": 12, "column": 8,
                 "help": "`port` must be between 1 and 65535"
-            }]
+            }],
+            "waiting": null
         })
     );
     let out = p.kgen(&["render", "--format", "github"]);

@@ -134,6 +134,27 @@ fn validate_says_which_checks_wait() {
     );
 }
 
+/// `--format json` says so too, in `waiting`: the closing line's note, null when
+/// nothing waits.
+#[test]
+fn json_says_which_checks_wait() {
+    let out = platform().kgen(&["validate", "--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(v["outcome"], "invalid");
+    assert_eq!(
+        v["waiting"],
+        "patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)"
+    );
+    let p = Platform::new(PLATFORM.split("[services.api.patches").next().unwrap(), &[]);
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(v["outcome"], "invalid");
+    assert_eq!(v["waiting"], serde_json::Value::Null);
+    assert!(v.as_object().unwrap().contains_key("waiting"));
+}
+
 /// Without patches or hand-written manifests, the closing line is as ever.
 #[test]
 fn without_an_escape_hatch_nothing_waits() {
