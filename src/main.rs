@@ -33,6 +33,20 @@ fn small_process_pages() {
     let _ = rustix::thread::disable_transparent_huge_pages(true);
 }
 
+/// Sets up the thread pool of `kgen cmp generate` before anything runs on it: for a
+/// small platform, the main thread alone (`use_current_thread`: no worker thread is
+/// started; see `ops::cmp::generate_threads`), else one thread per core as usual.
+/// Best effort: if the pool cannot be set up, rayon's default is used.
+fn plugin_threads() {
+    let vars = ops::cmp::Vars::from_process();
+    if let Some(n) = ops::cmp::generate_threads(Path::new("."), &vars) {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .use_current_thread()
+            .build_global();
+    }
+}
+
 /// Whether the command line names `kgen cmp` before clap has read it: clap's
 /// parsing allocates enough to fault in a fresh huge page (measured), so the plugin
 /// turns them off first. The first word that is not an option is the command; a
@@ -80,6 +94,13 @@ fn main() -> ExitCode {
     cli.command.find_platform();
     if matches!(cli.command, Command::Cmp { .. }) {
         small_process_pages();
+    }
+    if let Command::Cmp {
+        command: CmpCommand::Generate,
+        ..
+    } = &cli.command
+    {
+        plugin_threads();
     }
     let term = Term::new(&cli.global);
     match std::panic::catch_unwind(move || {

@@ -185,6 +185,26 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
     })
 }
 
+/// Platform files up to this size are compiled by `cmp generate` on one thread.
+///
+/// The plugin renders one application: for a small platform the work is a few
+/// milliseconds, and starting the second worker thread and handing work between the
+/// two costs more than it saves (measured, `docs/performance.md`, session 10: this
+/// repository's platform 6.4 → 5.9 ms with one thread). From about 50 KB of input on,
+/// two threads win (a 100-service platform: 8.4 ms with two, 9.0 ms with one).
+pub const ONE_THREAD_MAX_BYTES: u64 = 32 * 1024;
+
+/// How many threads `cmp generate` should compile on in `dir`: one when its platform
+/// file is small (see [`ONE_THREAD_MAX_BYTES`]), else `None` (one per core, rayon's
+/// default). Decided from the file's size alone, before anything is read: the pool
+/// has to be set up before its first use. A platform file that cannot be found is
+/// `None`: `generate` reports it.
+pub fn generate_threads(dir: &Path, vars: &Vars) -> Option<usize> {
+    let path = platform_file(dir, vars).ok()?;
+    let len = std::fs::metadata(path).ok()?.len();
+    (len <= ONE_THREAD_MAX_BYTES).then_some(1)
+}
+
 /// The platform file: `platform.toml`, or `KGEN_PLATFORM`, a relative path that must
 /// stay inside the source directory `dir` (also through symbolic links).
 pub fn platform_file(dir: &Path, vars: &Vars) -> Result<PathBuf> {
@@ -660,6 +680,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert_eq!(e, "PARAM_ENV is `prod` but ARGOCD_ENV_KGEN_ENV is `dev`; set the env once (the ApplicationSets kgen generates set KGEN_ENV)");
+    }
+
+    #[test]
+    fn a_small_platform_is_compiled_on_one_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            generate_threads(dir.path(), &Vars::default()),
+            None,
+            "no platform file"
+        );
+        let file = dir.path().join("platform.toml");
+        std::fs::write(&file, "[platform]\n").unwrap();
+        assert_eq!(generate_threads(dir.path(), &Vars::default()), Some(1));
+        let at_limit = "#".repeat(ONE_THREAD_MAX_BYTES as usize);
+        std::fs::write(&file, &at_limit).unwrap();
+        assert_eq!(generate_threads(dir.path(), &Vars::default()), Some(1));
+        std::fs::write(&file, format!("{at_limit}\n")).unwrap();
+        assert_eq!(generate_threads(dir.path(), &Vars::default()), None);
+        // The file the plugin is told to read is the one measured.
+        std::fs::write(dir.path().join("small.toml"), "[platform]\n").unwrap();
+        let small = vars(&[("ARGOCD_ENV_KGEN_PLATFORM", "small.toml")]);
+        assert_eq!(generate_threads(dir.path(), &small), Some(1));
     }
 
     #[test]
