@@ -331,7 +331,16 @@ pub fn service_objects(
     svc: &ServiceSpec,
     owns_namespace: bool,
 ) -> Vec<Object> {
-    let path = |file: &str| format!("{}/{}/{file}", env.name, svc.name);
+    // By hand, not with `format!`: one path per object of every service.
+    let path = |file: &str| {
+        let mut p = String::with_capacity(env.name.len() + svc.name.len() + file.len() + 2);
+        p.push_str(&env.name);
+        p.push('/');
+        p.push_str(&svc.name);
+        p.push('/');
+        p.push_str(file);
+        p
+    };
     let obj = |file: &str, value: &dyn erased::Ser| {
         let mut value = value.to_json();
         // The service's own labels go on every object of it, also those whose labels

@@ -197,7 +197,7 @@ impl<'a> Resolver<'a> {
         // Environment variables and config entries.
         let mut env_vars = BTreeMap::new();
         for (key, entry) in layers.map(|l| Some(&l.env)) {
-            let path = format!("env.{key}");
+            let path = ["env.", key].concat();
             origins.insert(path, entry.value.origin.clone());
             if let Err(e) = names::check_env_var_name(key) {
                 let d = self.error(rules::INVALID_KEY, entry.key.clone(), e);
@@ -214,7 +214,7 @@ impl<'a> Resolver<'a> {
         }
         let mut config = BTreeMap::new();
         for (key, entry) in layers.map(|l| Some(&l.config)) {
-            origins.insert(format!("config.{key}"), entry.value.origin.clone());
+            origins.insert(["config.", key].concat(), entry.value.origin.clone());
             if let Err(e) = names::check_config_map_key(key) {
                 let d = self.error(rules::INVALID_KEY, entry.key.clone(), e);
                 if let Some(n) = names::nearest_config_map_key(key) {

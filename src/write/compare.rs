@@ -427,7 +427,12 @@ impl Listing {
             let child = if rel.is_empty() {
                 name.clone()
             } else {
-                format!("{rel}/{name}")
+                // By hand, not with `format!`: one per file of `generated/`.
+                let mut child = String::with_capacity(rel.len() + 1 + name.len());
+                child.push_str(rel);
+                child.push('/');
+                child.push_str(&name);
+                child
             };
             if ft.is_symlink() {
                 self.links.push(child.clone());

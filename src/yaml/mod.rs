@@ -344,24 +344,25 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
+    // The usual string (a key, a name, an image): ASCII with no space, control or
+    // DEL. Nothing in it needs an escape, and `: ` and ` #` need a space: only the
+    // first and last bytes (above), and the words and numbers below, can make it
+    // need quotes.
+    let from = first_space_control_or_not_ascii(bytes);
+    if from == bytes.len() {
+        return !is_reserved_word(s) && !looks_numeric(s);
+    }
     if s.is_ascii() {
         // In ASCII, the characters needing an escape are the controls and DEL, and
         // every whitespace character but the space is a control; `: ` and ` #` have a
         // space. So only from the first byte that is a space, control or DEL on
-        // (found eight bytes at a time) is there anything to look at, byte by byte.
-        let from = first_space_or_control(bytes);
-        if from < bytes.len() {
-            let mut prev = if from > 0 { bytes[from - 1] } else { 0 };
-            for &b in &bytes[from..] {
-                if b < 0x20
-                    || b == 0x7F
-                    || (prev == b':' && b == b' ')
-                    || (prev == b' ' && b == b'#')
-                {
-                    return false;
-                }
-                prev = b;
+        // (`from`, found above) is there anything to look at, byte by byte.
+        let mut prev = if from > 0 { bytes[from - 1] } else { 0 };
+        for &b in &bytes[from..] {
+            if b < 0x20 || b == 0x7F || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+                return false;
             }
+            prev = b;
         }
         if first == b' ' || last == b' ' {
             return false;
@@ -380,11 +381,13 @@ fn is_plain_safe(s: &str) -> bool {
     !is_reserved_word(s) && !looks_numeric(s)
 }
 
-/// The index of the first byte of an ASCII string that is a space, a control or DEL
+/// The index of the first byte that is a space, a control, DEL or not ASCII
 /// (`bytes.len()` when there is none), looking at eight bytes at a time: a byte below
 /// 0x21 or equal to 0x7F sets the high bit of its lane in `below | del` (the usual
-/// "has less than" and "has zero" word tricks, exact for bytes below 0x80).
-fn first_space_or_control(bytes: &[u8]) -> usize {
+/// "has less than" and "has zero" word tricks, exact for bytes below 0x80), and a
+/// byte of 0x80 or more has it set already. Borrows only mark lanes above a lane that
+/// is marked for its own byte, so the lowest marked lane is the first such byte.
+fn first_space_control_or_not_ascii(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
@@ -395,16 +398,16 @@ fn first_space_or_control(bytes: &[u8]) -> usize {
         let below = x.wrapping_sub(ONES * 0x21) & !x & HIGH;
         let y = x ^ (ONES * 0x7F);
         let del = y.wrapping_sub(ONES) & !y & HIGH;
-        if below | del != 0 {
-            // The lowest set lane is the first such byte (little-endian); a borrow
-            // can only mark lanes above a marked one.
-            return i + ((below | del).trailing_zeros() / 8) as usize;
+        let marked = below | del | (x & HIGH);
+        if marked != 0 {
+            // The lowest set lane is the first such byte (little-endian).
+            return i + (marked.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
     i + bytes[i..]
         .iter()
-        .position(|&b| b <= 0x20 || b == 0x7F)
+        .position(|&b| b <= 0x20 || b >= 0x7F)
         .unwrap_or(bytes.len() - i)
 }
 
@@ -424,6 +427,14 @@ fn is_reserved_word(s: &str) -> bool {
 /// and timestamps (`2024-01-01T10:00:00Z`, `2024-01-01 10:00:00 +1`) are made of. Also
 /// the infinity and not-a-number spellings, with or without a leading dot.
 fn looks_numeric(s: &str) -> bool {
+    // Neither a sign, a digit, a dot nor the first letter of `inf` or `nan`: not a
+    // number (most strings, decided at once).
+    if !matches!(
+        s.as_bytes().first(),
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N')
+    ) {
+        return false;
+    }
     let t = s.strip_prefix(['+', '-']).unwrap_or(s);
     let word = t.strip_prefix('.').unwrap_or(t);
     if ["inf", "infinity", "nan"]

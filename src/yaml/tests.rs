@@ -174,10 +174,11 @@ fn is_plain_safe_reference(s: &str) -> bool {
 fn the_ascii_fast_path_decides_as_the_reference_does() {
     // Every string of up to three characters over an alphabet of the characters
     // that matter (indicators, whitespace, controls, digits, letters of the
-    // reserved words), and the test strings of this module.
-    let alphabet: Vec<char> = " \t\n\r\x0b\x0c\x1c\x7f#:-?.,0159aeEfnNoOxXyY~<=_/'\"%@`!&*|>[]{}+T"
-        .chars()
-        .collect();
+    // reserved words, characters beyond ASCII), and the test strings of this module.
+    let alphabet: Vec<char> =
+        " \t\n\r\x0b\x0c\x1c\x7f#:-?.,0159aeEfnNoOxXyY~<=_/'\"%@`!&*|>[]{}+T\u{e9}\u{a0}\u{2028}"
+            .chars()
+            .collect();
     let mut strings: Vec<String> = vec![String::new()];
     let mut last = vec![String::new()];
     for _ in 0..3 {
@@ -200,7 +201,7 @@ fn the_ascii_fast_path_decides_as_the_reference_does() {
                 one[i] = c;
                 strings.push(one.iter().collect());
                 for j in i + 1..len {
-                    for d in [' ', '#', ':', '\x7f', '\t', '\x1f', '!'] {
+                    for d in [' ', '#', ':', '\x7f', '\t', '\x1f', '!', '\u{e9}'] {
                         let mut two = one.clone();
                         two[j] = d;
                         strings.push(two.iter().collect());
@@ -211,9 +212,9 @@ fn the_ascii_fast_path_decides_as_the_reference_does() {
     }
     for s in &strings {
         assert_eq!(is_plain_safe(s), is_plain_safe_reference(s), "{s:?}");
-        let first = s.bytes().position(|b| b <= 0x20 || b == 0x7F);
+        let first = s.bytes().position(|b| b <= 0x20 || b >= 0x7F);
         assert_eq!(
-            first_space_or_control(s.as_bytes()),
+            first_space_control_or_not_ascii(s.as_bytes()),
             first.unwrap_or(s.len()),
             "{s:?}"
         );
