@@ -368,7 +368,11 @@ fn key_valid(schema: &Value, key: &str) -> Option<bool> {
     let mut ok = true;
     for (keyword, value) in map {
         ok &= match keyword.as_str() {
-            "maxLength" => key.chars().count() as u64 <= value.as_u64()?,
+            // At most as many characters as bytes: a short key needs no counting.
+            "maxLength" => {
+                let limit = value.as_u64()?;
+                key.len() as u64 <= limit || key.chars().count() as u64 <= limit
+            }
             "minLength" => key.chars().count() as u64 >= value.as_u64()?,
             "pattern" => known_pattern(value.as_str()?)?(key),
             "type" if value == "string" => true,

@@ -98,7 +98,10 @@ impl Plan {
             if c.format_byte && !is_base64(s) {
                 return false;
             }
-            if c.min_length.is_some() || c.max_length.is_some() {
+            // A string has at most as many characters as bytes: under a `maxLength`
+            // alone, a short enough string passes without counting them.
+            let short = c.min_length.is_none() && c.max_length.is_some_and(|l| s.len() as u64 <= l);
+            if (c.min_length.is_some() || c.max_length.is_some()) && !short {
                 let n = s.chars().count() as u64;
                 if c.min_length.is_some_and(|l| n < l) || c.max_length.is_some_and(|l| n > l) {
                     return false;
