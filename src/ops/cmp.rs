@@ -189,9 +189,10 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
 ///
 /// The plugin renders one application: for a small platform the work is a few
 /// milliseconds, and starting the second worker thread and handing work between the
-/// two costs more than it saves (measured, `docs/performance.md`, session 10: this
-/// repository's platform 6.4 → 5.9 ms with one thread). From about 50 KB of input on,
-/// two threads win (a 100-service platform: 8.4 ms with two, 9.0 ms with one).
+/// two costs more than it saves (`docs/performance.md`, session 10: on this
+/// repository's platform a call went from 4.8 to 3.8 ms, median of 50). From about
+/// 50 KB of input on, two threads win (a 100-service platform: 8.4 ms with two, 9.0 ms
+/// with one).
 pub const ONE_THREAD_MAX_BYTES: u64 = 32 * 1024;
 
 /// How many threads `cmp generate` should compile on in `dir`: one when its platform
