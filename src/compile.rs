@@ -308,14 +308,19 @@ fn batches(env: &crate::spec::EnvSpec) -> Vec<Vec<usize>> {
 /// Only `env` is resolved, and all of it: a service's objects depend on the others
 /// (a shared namespace, the NetworkPolicy admitting the services that call it), so a
 /// problem anywhere in the environment fails every application of it. Other
-/// environments are not resolved. Only this application's objects are validated.
+/// environments are not resolved. Only this application's objects are validated;
+/// with errors in the input, the environment's escape-hatch errors that can be
+/// checked without them come in the same report, as with [`compile`].
 /// `scopes` is empty: it owns nothing on disk.
 pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compiled> {
     let services = ws.service_names();
     if !services.contains(&service) {
         return Err(resolve::unknown_service(service, &services));
     }
-    let mut spec = resolve::resolve(ws, &[env.to_string()])?;
+    // With input errors, the escape hatch's errors that can be checked without them
+    // come in the same report, as with `compile` (`partial`).
+    let mut spec = resolve::resolve_partial(ws, &[env.to_string()])
+        .map_err(|(e, partial)| partial::add_hatch_errors(ws, e, partial))?;
     let hatch = Hatch::prepare(ws, &mut spec);
     let Some(env_spec) = spec.environments.iter().find(|e| e.name == env) else {
         return Err(resolve::unknown_environment(env, &ws.environment_names()));

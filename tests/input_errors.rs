@@ -134,6 +134,42 @@ fn validate_says_which_checks_wait() {
     );
 }
 
+/// The Argo CD plugin reports them the same way for the application it renders: the
+/// input's errors with the escape hatch's errors of its environment (dev's reading
+/// error is not the plugin's: it reads prod's overlay only), nothing on stdout.
+#[test]
+fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
+    let p = platform();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([
+            ("ARGOCD_APP_NAME", "prod-api"),
+            ("ARGOCD_APP_SOURCE_PATH", "."),
+            ("ARGOCD_ENV_KGEN_ENV", "prod"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ])
+        .output()
+        .expect("run kgen");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout when the application fails"
+    );
+    let codes: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error[")?.split(']').next())
+        .collect();
+    assert_eq!(codes, ["KG031", "KG043", "KG101", "KG044"], "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some("error: 4 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)")
+    );
+}
+
 /// `--format json` says so too, in `waiting`: the closing line's note, null when
 /// nothing waits.
 #[test]
