@@ -38,7 +38,7 @@ rules! {
     INVALID_VALUE = "KG019", "invalid-value", "a value that kgen cannot use (URL, duration, version)";
     REQUESTS_EXCEED_LIMITS = "KG020", "requests-exceed-limits", "a resource request larger than its limit";
     UNKNOWN_PROJECT = "KG021", "unknown-project", "an environment names an Argo CD project that `[argocd] projects` does not list";
-    SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read (`secret_prefixes`)";
+    SECRET_PREFIX = "KG022", "secret-prefix", "a secret key outside the secret paths its environment may read or write (`secret_prefixes`)";
     UNKNOWN_CLUSTER = "KG023", "unknown-cluster", "an environment names a cluster that `[clusters]` does not declare, or a cluster hosts no environment";
     SHARED_CLUSTER_SETTING = "KG024", "shared-cluster-setting", "an overlay configures what its environment shares with the other environments of its cluster";
     ENV_REFERENCE = "KG025", "env-reference", "a `${NAME}` reference that names no variable of the container, or a `${` that is not a reference";

@@ -2370,6 +2370,80 @@ error: 4 errors and 2 warnings; nothing was written
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// KG022 for writing too: a hand-written PushSecret that would write dev's secret into
+/// prod's path in the store, at its line; under dev's prefix it renders.
+#[test]
+fn hand_written_push_secret_writing_another_environments_secret() {
+    const PUSH_SECRET_SCHEMA: &str = r###"{"type": "object", "properties": {
+  "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+  "spec": {"type": "object", "properties": {
+    "secretStoreRefs": {"type": "array", "items": {"type": "object", "properties": {
+      "kind": {"type": "string"}, "name": {"type": "string"}}}},
+    "selector": {"type": "object", "properties": {"secret": {"type": "object", "properties": {
+      "name": {"type": "string"}}}}},
+    "data": {"type": "array", "items": {"type": "object", "properties": {
+      "match": {"type": "object", "properties": {
+        "secretKey": {"type": "string"},
+        "remoteRef": {"type": "object", "properties": {
+          "remoteKey": {"type": "string"}, "property": {"type": "string"}}}}}}}}}}}}
+"###;
+    const PUSH: &str = r###"apiVersion: external-secrets.io/v1alpha1
+kind: PushSecret
+metadata:
+  name: mirror
+spec:
+  secretStoreRefs:
+    - name: aws-secrets-manager
+      kind: ClusterSecretStore
+  selector:
+    secret:
+      name: api-token
+  data:
+    - match:
+        secretKey: token
+        remoteRef:
+          remoteKey: prod/api/token
+"###;
+    let p = platform(
+        &with_prefixes(false),
+        &[
+            ("manifests/dev/api/push.yaml", PUSH),
+            (
+                "schemas/external-secrets.io/pushsecret_v1alpha1.json",
+                PUSH_SECRET_SCHEMA,
+            ),
+        ],
+    );
+    let stderr = p.refused();
+    let errors = errors_of(&stderr);
+    let first = errors.split("\n\n").next().unwrap_or_default();
+    assert_stderr(
+        first,
+        r###"error[KG022]: secret key `prod/api/token` is outside the secret paths of environment `dev`
+  --> manifests/dev/api/push.yaml:16:22
+   |
+16 |           remoteKey: prod/api/token
+   |                      ^^^^^^^^^^^^^^ dev may only write `dev/`
+   = in: generated/dev/api/manifest-pushsecret-mirror.yaml: spec.data[0].match.remoteRef.remoteKey
+   = help: point `remoteRef.remoteKey` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.dev]"###,
+    );
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("error: 1 error and "),
+        "{stderr}"
+    );
+
+    p.write(
+        "manifests/dev/api/push.yaml",
+        &PUSH.replace("prod/api/token", "dev/api/token"),
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 /// A SecretProviderClass written by hand next to a service with `secrets` is its own:
 /// only kgen's (`<service>-secrets`) must mount the service's secrets (KG111), so an
 /// extra one renders, under either backend.

@@ -97,6 +97,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
             c.secret_provider_class(&spec_path, spec);
         }
         ("external-secrets.io", "ExternalSecret") => c.external_secret_keys(&spec_path, spec),
+        ("external-secrets.io", "PushSecret") => c.push_secret_keys(&spec_path, spec),
         _ => {}
     }
     c.out

@@ -1,6 +1,7 @@
-//! The secrets an object reads, against its environment's `secret_prefixes` (KG022):
-//! every key of an ExternalSecret and every `objectName` of a SecretProviderClass
-//! (called from `data`, which parses its `objects`).
+//! The secrets an object reads or writes, against its environment's
+//! `secret_prefixes` (KG022): every key of an ExternalSecret, every `objectName` of a
+//! SecretProviderClass (called from `data`, which parses its `objects`), and every
+//! `remoteKey` a PushSecret writes.
 //!
 //! platform.toml's `secrets` are checked when they are read (`resolve`); this checks
 //! the final objects, so that a patch rewriting `remoteRef.key` or a hand-written
@@ -68,17 +69,49 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// The secrets a PushSecret (external-secrets.io) writes into the store:
+    /// `spec.data[].match.remoteRef.remoteKey` (external-secrets,
+    /// apis/externalsecrets/v1alpha1/pushsecret_types.go: `PushSecretData.Match`,
+    /// `PushSecretRemoteRef.RemoteKey`). Writing another environment's secret is as
+    /// much out of bounds as reading it: the same prefixes hold.
+    pub(super) fn push_secret_keys(&mut self, path: &FieldPath, spec: Option<&Value>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        if self.s.env.is_none_or(|e| e.secret_prefixes.is_empty()) {
+            return;
+        }
+        let data = path.key("data");
+        for (i, d) in arr_at(spec, "data").iter().enumerate() {
+            let remote = d.get("match").and_then(|m| m.get("remoteRef"));
+            if let Some(key) = remote.and_then(|r| str_at(r, "remoteKey")) {
+                let at = data.index(i).key("match").key("remoteRef").key("remoteKey");
+                self.secret_key_written(&at, key);
+            }
+        }
+    }
+
     /// One secret `key` the object reads, at `at` (`what` names it in the help: the
     /// field of an ExternalSecret, or `objectName`).
     pub(super) fn secret_key(&mut self, at: &FieldPath, key: &str, what: &str) {
+        self.secret_key_as(at, key, what, "read");
+    }
+
+    /// One secret `key` a PushSecret writes, at `at`.
+    fn secret_key_written(&mut self, at: &FieldPath, key: &str) {
+        self.secret_key_as(at, key, "remoteRef.remoteKey", "write");
+    }
+
+    fn secret_key_as(&mut self, at: &FieldPath, key: &str, what: &str, verb: &str) {
         let Some(env) = self.s.env else {
             return;
         };
         let Some(outside) = outside_prefixes(env, key) else {
             return;
         };
+        let label = format!("{} may only {verb} {}", env.name, prefix_list(env));
         let mut f = Finding::error(rules::SECRET_PREFIX, at, outside.message)
-            .label(outside.label)
+            .label(label)
             .help(format!(
                 "point `{what}` at a secret of this environment; the allowed prefixes are `secret_prefixes` of [environments.{}]",
                 env.name
