@@ -2491,6 +2491,45 @@ spec:
 }
 
 // ---------------------------------------------------------------------------------
+// Flow style
+// ---------------------------------------------------------------------------------
+
+/// A hand-written manifest in flow style (`{...}`, `[...]`, over lines too): the
+/// problems point at the key or value inside the braces, not at the line's first key.
+#[test]
+fn flow_style_problems_point_inside_the_braces() {
+    const FLOW: &str = r###"apiVersion: v1
+kind: ConfigMap
+metadata: {name: extra, lables: {team: a}}
+data: {
+  x: "1",
+  y: [1, 2]
+}
+"###;
+    let p = platform(BASE, &[("manifests/prod/api/flow.yaml", FLOW)]);
+    assert_stderr(
+        &errors_of(&p.refused()),
+        r###"error[KG101]: metadata.lables: unknown field (schema of v1 ConfigMap)
+ --> manifests/prod/api/flow.yaml:3:25
+  |
+3 | metadata: {name: extra, lables: {team: a}}
+  |                         ^^^^^^
+  = in: generated/prod/api/manifest-configmap-extra.yaml: metadata.lables
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error[KG101]: data.y: expected string, got array (schema of v1 ConfigMap)
+ --> manifests/prod/api/flow.yaml:6:6
+  |
+6 |   y: [1, 2]
+  |      ^^^^^^
+  = in: generated/prod/api/manifest-configmap-extra.yaml: data.y
+
+error: 2 errors and 0 warnings; nothing was written
+"###,
+    );
+}
+
+// ---------------------------------------------------------------------------------
 // Duplicate YAML keys
 // ---------------------------------------------------------------------------------
 

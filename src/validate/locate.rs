@@ -1,12 +1,13 @@
 //! Where a field of a YAML document is in its text, for `kgen validate PATH`.
 //!
 //! serde_norway gives values, not positions, so this is a small, forgiving reader
-//! of block-style YAML (what people and tools write for Kubernetes): it follows a
-//! field path (`spec.template.spec.containers[0].image`) through indentation,
-//! `key:` lines and `- ` list items, and returns the byte range of the key (or of
-//! its value) on the line where the path ends. Where the text is in flow style or
-//! the path cannot be followed, it returns the deepest line it reached, at worst
-//! the document's first line: a diagnostic always has a line to point at.
+//! of the YAML people and tools write for Kubernetes: it follows a field path
+//! (`spec.template.spec.containers[0].image`) through indentation, `key:` lines and
+//! `- ` list items, and on into flow collections (`labels: {app: web}`,
+//! `args: [a, b]`, over several lines too), and returns the byte range of the key (or
+//! of its value) where the path ends. Where the path cannot be followed, it returns
+//! the deepest part it reached, at worst the document's first line: a diagnostic
+//! always has a line to point at.
 
 use std::ops::Range;
 
@@ -130,14 +131,24 @@ fn walk<'a>(doc: &'a str, path: &str, value: bool) -> Walk<'a> {
     let mut followed = true;
     // The block being searched: lines, and the indentation its entries have.
     let mut block: Vec<Line> = all.clone();
-    for seg in segments(path) {
+    let segs = segments(path);
+    for (n, seg) in segs.iter().enumerate() {
         at_key = false;
         let Some(head) = block.first().copied() else {
             followed = false;
             break;
         };
+        // A flow collection where the next entry is looked for: followed in the text.
+        if head.text.starts_with(['{', '[']) {
+            let (range, _) = flow(doc, head.at, &segs[n..], value);
+            return Walk {
+                range: range.unwrap_or(best),
+                at_key: false,
+                rest: Vec::new(),
+            };
+        }
         let indent = head.indent;
-        match seg {
+        match seg.clone() {
             Segment::Key(key) => {
                 let found = block
                     .iter()
@@ -149,6 +160,16 @@ fn walk<'a>(doc: &'a str, path: &str, value: bool) -> Walk<'a> {
                 };
                 let klen = key_len(line.text);
                 let after = line.text[klen..].trim_start_matches(':').trim_start();
+                let after_at = line.at + (line.text.len() - after.len());
+                if n + 1 < segs.len() && after.starts_with(['{', '[']) {
+                    // The rest of the path is in the flow collection after the key.
+                    let (range, _) = flow(doc, after_at, &segs[n + 1..], value);
+                    return Walk {
+                        range: range.unwrap_or(line.at..line.at + klen),
+                        at_key: false,
+                        rest: Vec::new(),
+                    };
+                }
                 best = if value
                     && !after.is_empty()
                     && !after.starts_with('|')
@@ -214,6 +235,154 @@ fn walk<'a>(doc: &'a str, path: &str, value: bool) -> Walk<'a> {
         at_key: at_key && followed,
         rest: block,
     }
+}
+
+/// Follows `segs` into the flow collection (`{...}` or `[...]`) that starts at byte
+/// `at` of `doc`, over as many lines as it takes: the range of the last key found
+/// (of its value, with `value`; of the item, for an index), and whether the whole
+/// path was followed. `None` when not even the first segment was found.
+fn flow(doc: &str, at: usize, segs: &[Segment], value: bool) -> (Option<Range<usize>>, bool) {
+    let b = doc.as_bytes();
+    let Some((seg, rest)) = segs.split_first() else {
+        return (None, true);
+    };
+    let mut i = at + 1;
+    let mut index = 0;
+    loop {
+        i = skip_space(b, i);
+        match b.get(i) {
+            None | Some(b'}' | b']') => return (None, false),
+            Some(b',') => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let (found, node) = match (b[at], seg) {
+            (b'{', Segment::Key(key)) => {
+                let k = i..scalar_end(b, i, true);
+                let mut j = skip_space(b, k.end);
+                if b.get(j) == Some(&b':') {
+                    j = skip_space(b, j + 1);
+                }
+                let v = match b.get(j) {
+                    Some(b',' | b'}') | None => j..j,
+                    _ => j..node_end(b, j),
+                };
+                i = v.end.max(k.end);
+                (unquote(&doc[k.clone()]) == *key, Some((k, v)))
+            }
+            (b'[', Segment::Index(n)) => {
+                let v = i..node_end(b, i);
+                i = v.end;
+                index += 1;
+                (index - 1 == *n, Some((v.clone(), v)))
+            }
+            _ => return (None, false),
+        };
+        let Some((k, v)) = node.filter(|_| found) else {
+            continue;
+        };
+        if rest.is_empty() {
+            let r = if value && !v.is_empty() { v } else { k };
+            return (Some(r), true);
+        }
+        if matches!(b.get(v.start), Some(b'{' | b'[')) {
+            let (inner, followed) = flow(doc, v.start, rest, value);
+            return (inner.or(Some(k)), followed);
+        }
+        return (Some(k), false);
+    }
+}
+
+/// Past spaces, tabs, line breaks and comments in a flow collection.
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'#' => {
+                while b.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    i
+}
+
+/// The end of the node (scalar or collection) that starts at `i` in a flow
+/// collection: past its closing bracket or quote, or where a plain scalar ends.
+fn node_end(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(&open @ (b'{' | b'[')) => {
+            let close = if open == b'{' { b'}' } else { b']' };
+            let mut j = i + 1;
+            loop {
+                j = skip_space(b, j);
+                match b.get(j) {
+                    None => return b.len(),
+                    Some(&c) if c == close => return j + 1,
+                    Some(b',' | b':') => j += 1,
+                    Some(_) => j = node_end(b, j).max(j + 1),
+                }
+            }
+        }
+        _ => scalar_end(b, i, false),
+    }
+}
+
+/// The end of the scalar at `i` in a flow collection: past its closing quote, or, for
+/// a plain one, before the `,`, bracket or line break that ends it (and before a `:`
+/// followed by a space when it is a `key`), trailing spaces left out.
+fn scalar_end(b: &[u8], i: usize, key: bool) -> usize {
+    match b.get(i) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let mut j = i + 1;
+            while let Some(&c) = b.get(j) {
+                if c == b'\\' && q == b'"' {
+                    j += 2;
+                    continue;
+                }
+                if c == q {
+                    if q == b'\'' && b.get(j + 1) == Some(&b'\'') {
+                        j += 2;
+                        continue;
+                    }
+                    return j + 1;
+                }
+                j += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                let colon = c == b':'
+                    && matches!(b.get(j + 1), None | Some(b' ' | b'\n' | b',' | b'}' | b']'));
+                if matches!(c, b',' | b'}' | b']' | b'\n' | b'\r') || (key && colon) {
+                    break;
+                }
+                if c == b'#' && j > i && b[j - 1] == b' ' {
+                    break;
+                }
+                j += 1;
+            }
+            while j > i && b[j - 1] == b' ' {
+                j -= 1;
+            }
+            j
+        }
+    }
+}
+
+/// A flow key without its quotes.
+fn unquote(k: &str) -> String {
+    k.strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+        .or_else(|| k.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+        .unwrap_or(k)
+        .to_string()
 }
 
 /// The key of a `key: value` line (quotes removed), if it is one.
@@ -334,6 +503,31 @@ spec:
             "- name: web"
         );
         assert_eq!(at("status", false), "apiVersion: apps/v1");
+    }
+
+    #[test]
+    fn follows_paths_into_flow_collections() {
+        let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, lables: {a: b}}\ndata: {x: \"1\", 'y': [1, [2, 3]]}\nlist:\n- {name: one, \"value\": 'it''s'}\nmulti: {\n  a: 1,  # one\n  b: {c: [x, y]}\n}\n";
+        let at = |path: &str, value: bool| &doc[locate(doc, path, value)];
+        assert_eq!(at("metadata.lables", false), "lables");
+        assert_eq!(at("metadata.lables", true), "{a: b}");
+        assert_eq!(at("metadata.lables.a", true), "b");
+        assert_eq!(at("metadata.name", true), "extra");
+        assert_eq!(at("data.y", true), "[1, [2, 3]]");
+        assert_eq!(at("data.y", false), "'y'");
+        assert_eq!(at("data.y[1][0]", true), "2");
+        assert_eq!(at("data.x", true), "\"1\"");
+        assert_eq!(at("list[0].value", true), "'it''s'");
+        assert_eq!(at("list[0].name", false), "name");
+        assert_eq!(at("multi.b.c[1]", true), "y");
+        assert_eq!(at("multi.a", true), "1");
+        // What is not there: the deepest part found.
+        assert_eq!(at("metadata.labels", false), "metadata");
+        assert_eq!(at("data.y[5]", false), "'y'");
+        assert_eq!(at("data.x.deeper", false), "x");
+        // A document all in flow style.
+        let doc = "{kind: Pod, spec: {containers: [{name: a, image: b}]}}\n";
+        assert_eq!(&doc[locate(doc, "spec.containers[0].image", true)], "b");
     }
 
     #[test]
