@@ -170,6 +170,67 @@ fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
     );
 }
 
+/// The plugin reads one environment's overlay: with a reading error, the other
+/// environments are not resolved without theirs (prod's tag is set in
+/// overlays/prod.toml only; resolved without it, prod would seem to have none).
+#[test]
+fn the_plugin_reports_no_error_of_an_overlay_it_did_not_read() {
+    let p = Platform::new(
+        r###"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[environments.prod]
+sync = "manual"
+
+[services.api]
+image = "acme/api"
+prot = 8080
+"###,
+        &[
+            ("dev", "[services.api]\ntag = \"1.0.0\"\n"),
+            ("prod", "[services.api]\ntag = \"0.9.0\"\n"),
+        ],
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([
+            ("ARGOCD_APP_NAME", "dev-api"),
+            ("ARGOCD_APP_SOURCE_PATH", "."),
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ])
+        .output()
+        .expect("run kgen");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let codes: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error[")?.split(']').next())
+        .collect();
+    assert_eq!(codes, ["KG002"], "{stderr}");
+    // `kgen render`, which reads every overlay, reports the same.
+    let render = p.kgen(&["render"]);
+    assert_eq!(render.code, 2);
+    assert_eq!(
+        render
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error["))
+            .count(),
+        1,
+        "{}",
+        render.stderr
+    );
+}
+
 /// `--format json` says so too, in `waiting`: the closing line's note, null when
 /// nothing waits.
 #[test]

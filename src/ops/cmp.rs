@@ -290,29 +290,31 @@ fn load(dir: &Path, platform: &Path, env: Option<&str>) -> Result<Workspace> {
             overlays.push((env.to_string(), rel, text));
         }
     }
-    let mut ws = Workspace::parse(
+    // Only `env` is resolved for what to report with reading errors: the others'
+    // overlays are not read.
+    let known_env = env.filter(|e| names::check_dns1123_label(e).is_ok());
+    Workspace::parse_environment(
         root.clone(),
         InputFiles {
             platform: (display, text),
             overlays,
         },
-    )?;
-    // Hand-written manifests: every environment's and this one's (`clusters/` is
-    // deployed from generated/, never by the plugin); and the patch files.
-    let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
-    check_inside(dir, &reader.root)?;
-    let only = env
-        .filter(|e| names::check_dns1123_label(e).is_ok())
-        .map(crate::escape_hatch::files::plugin_dirs);
-    match only {
-        Some(dirs) => crate::escape_hatch::files::read(&mut ws, &reader, Some(&dirs))?,
-        None => crate::escape_hatch::files::read(
-            &mut ws,
-            &reader,
-            Some(&[crate::escape_hatch::ALL_ENVIRONMENTS]),
-        )?,
-    }
-    Ok(ws)
+        known_env,
+        |ws| {
+            // Hand-written manifests: every environment's and this one's (`clusters/`
+            // is deployed from generated/, never by the plugin); and the patch files.
+            let reader = crate::escape_hatch::files::DiskReader::new(&root)?;
+            check_inside(dir, &reader.root)?;
+            match known_env.map(crate::escape_hatch::files::plugin_dirs) {
+                Some(dirs) => crate::escape_hatch::files::read(ws, &reader, Some(&dirs)),
+                None => crate::escape_hatch::files::read(
+                    ws,
+                    &reader,
+                    Some(&[crate::escape_hatch::ALL_ENVIRONMENTS]),
+                ),
+            }
+        },
+    )
 }
 
 /// Prefixes a usage error with where the offending value came from.

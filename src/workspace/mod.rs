@@ -128,15 +128,51 @@ impl Workspace {
         Workspace::parse_leniently(root, files)?.reading_errors(false)
     }
 
+    /// Parses the input texts of one environment (`files` holds its overlay, if any)
+    /// and reads the escape hatch's files with `read_hatch`, for the Argo CD plugin.
+    /// With reading errors, what else is reported comes from `env` alone, the
+    /// escape hatch's errors included, as [`load`](Self::load) reports it for every
+    /// environment.
+    pub fn parse_environment(
+        root: PathBuf,
+        files: InputFiles,
+        env: Option<&str>,
+        read_hatch: impl FnOnce(&mut Workspace) -> Result<()>,
+    ) -> Result<Workspace> {
+        let mut ws = Workspace::parse_leniently(root, files)?;
+        let read = read_hatch(&mut ws);
+        if read.is_err() {
+            ws.escape_hatch = Default::default();
+        }
+        // An environment platform.toml does not define is the caller's error to
+        // report; the reading errors then come with what all environments show.
+        let only: Vec<String> = env
+            .filter(|e| ws.environment_names().contains(e))
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        let ws = ws.reading_errors_of(&only, read.is_ok())?;
+        read?;
+        Ok(ws)
+    }
+
     /// The workspace, or its reading errors with what resolving what could be read
     /// finds (so that one run shows them all), and with `hatch`, what the escape
     /// hatch finds in the parts of the platform no error is in
     /// (`compile::add_hatch_errors`).
     fn reading_errors(self, hatch: bool) -> Result<Workspace> {
+        self.reading_errors_of(&[], hatch)
+    }
+
+    /// [`reading_errors`](Self::reading_errors), resolving only the environments
+    /// `only` (all when empty) for what else to report: the Argo CD plugin reads one
+    /// environment's overlay, and the others, resolved without theirs, would show
+    /// mistakes that are not there (a tag that only their overlay sets).
+    fn reading_errors_of(self, only: &[String], hatch: bool) -> Result<Workspace> {
         if !self.deferred.iter().any(Diagnostic::is_error) {
             return Ok(self);
         }
-        Err(match crate::resolve::resolve_partial(&self, &[]) {
+        Err(match crate::resolve::resolve_partial(&self, only) {
             Err((e, partial)) if hatch => crate::compile::add_hatch_errors(&self, e, partial),
             Err((e, _)) => e,
             Ok(_) => Error::invalid(self.deferred.clone(), self.sources.clone()),
