@@ -157,6 +157,9 @@ pub(super) fn split_words(key: &str) -> Vec<String> {
 }
 
 pub(super) fn classify(words: &[String]) -> Class {
+    // A numbered name says what its word says: `DB_PASSWORD2`, `token1`, `apiKey2`.
+    let words: Vec<String> = words.iter().map(|w| unnumbered(w).to_string()).collect();
+    let words = words.as_slice();
     let mut last: Option<(usize, usize, Term)> = None;
     for i in 0..words.len() {
         if let Some((start, term)) = term_at(words, i) {
@@ -177,6 +180,17 @@ pub(super) fn classify(words: &[String]) -> Class {
         Term::Direct(kind) => Class::Direct(kind),
         Term::Auth => Class::Auth,
         Term::Weak => Class::Weak,
+    }
+}
+
+/// A word without the number it ends with (`password2` → `password`, `sha256` →
+/// `sha`), when at least two letters are left (`s3`, `v2` stay).
+fn unnumbered(word: &str) -> &str {
+    let letters = word.trim_end_matches(|c: char| c.is_ascii_digit());
+    if letters.chars().count() >= 2 {
+        letters
+    } else {
+        word
     }
 }
 

@@ -239,6 +239,17 @@ fn key_words() {
     assert_eq!(class("TOKENIZER"), Class::Plain);
     assert_eq!(class("PASSWORDLESS"), Class::Plain);
     assert_eq!(class("BYPASS"), Class::Plain);
+    // A numbered name is its word's (newcomer 5 found `DB_PASSWORD2` let through).
+    assert_eq!(class("DB_PASSWORD2"), Class::Direct(Kind::Password));
+    assert_eq!(class("password2"), Class::Direct(Kind::Password));
+    assert_eq!(class("dbPassword2"), Class::Direct(Kind::Password));
+    assert_eq!(class("TOKEN2"), Class::Direct(Kind::Token));
+    assert_eq!(class("SECRET1"), Class::Direct(Kind::Secret));
+    assert_eq!(class("API_KEY2"), Class::Direct(Kind::ApiKey));
+    assert_eq!(class("DB_PASS2"), Class::Direct(Kind::Password));
+    assert_eq!(class("PASSWORD_SHA256"), Class::Reference);
+    assert_eq!(class("S3_BUCKET"), Class::Plain);
+    assert_eq!(class("OAUTH2_SCOPES"), Class::Reference);
 }
 
 #[test]
