@@ -2529,6 +2529,32 @@ error: 2 errors and 0 warnings; nothing was written
     );
 }
 
+/// A Secret with data in flow style has its values on the line the error points at:
+/// they are masked there, as every secret in a snippet is (KG042).
+#[test]
+fn a_flow_style_secret_is_masked_in_its_error() {
+    const SECRET: &str = r###"apiVersion: v1
+kind: Secret
+metadata: {name: db}
+stringData: {password: "Tr0ub4dor&3xyz", user: app}
+"###;
+    let p = platform(BASE, &[("manifests/prod/api/s.yaml", SECRET)]);
+    let stderr = p.refused();
+    assert!(!stderr.contains("Tr0ub4dor"), "{stderr}");
+    assert_stderr(
+        &errors_of(&stderr),
+        r###"error[KG042]: Secret `db` holds data in `stringData`: a secret committed to git is no secret (base64 is not encryption)
+ --> manifests/prod/api/s.yaml:4:13
+  |
+4 | stringData: ***************************************
+  |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ the Secret's data
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // Duplicate YAML keys
 // ---------------------------------------------------------------------------------

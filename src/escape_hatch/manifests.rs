@@ -573,14 +573,20 @@ fn secret_free(
                 .is_some_and(|m| !m.is_empty())
         };
         if let Some(section) = ["data", "stringData"].into_iter().find(|k| has(k)) {
-            diags.push(
-                Diagnostic::error(
-                    rules::PLAIN_SECRET,
-                    format!("Secret `{name}` holds data in `{section}`: a secret committed to git is no secret (base64 is not encryption)"),
-                )
-                .at(doc.origin(section, true))
-                .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets"),
-            );
+            let d = Diagnostic::error(
+                rules::PLAIN_SECRET,
+                format!("Secret `{name}` holds data in `{section}`: a secret committed to git is no secret (base64 is not encryption)"),
+            )
+            .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets");
+            // At the key, whose line shows no value; in flow style (`stringData:
+            // {password: ...}`) the values are on the key's line: then at them, masked.
+            let key = doc.origin(section, true);
+            let values = doc.origin(section, false);
+            diags.push(if values.span == key.span {
+                d.at(key)
+            } else {
+                d.at(values).redacted().label("the Secret's data")
+            });
             return false;
         }
     }
