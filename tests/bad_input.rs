@@ -630,7 +630,7 @@ error[KG003]: invalid type: integer `2`, expected a string in quotes
   |
 2 | tag = 2
   |       ^
-  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+  = help: a string is written in quotes: `"2"` (see docs/platform.md for the type of every key)
 
 error[KG002]: unknown key `sinc`
  --> overlays/prod.toml:2:1

@@ -178,9 +178,23 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
             .replace("expected i64", "expected an integer")
             .replace("expected a boolean", "expected `true` or `false`")
             .replace("expected a string", "expected a string in quotes");
+        // A number or boolean where a string belongs (`tag = 1.0`): say to quote it;
+        // the other way round, say to unquote.
+        let unquoted = ["floating point `", "integer `", "boolean `"]
+            .iter()
+            .find_map(|t| message.split_once(t))
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(literal, _)| literal)
+            .filter(|_| message.contains("expected a string"));
+        let help = match unquoted {
+            Some(literal) => format!(
+                "a string is written in quotes: `\"{literal}\"` (see docs/platform.md for the type of every key)"
+            ),
+            None => "see docs/platform.md for the type of every key (numbers and booleans are written without quotes)".to_string(),
+        };
         return Diagnostic::error(rules::WRONG_TYPE, friendly)
             .at(origin)
-            .help("see docs/platform.md for the type of every key (numbers and booleans are written without quotes)");
+            .help(help);
     }
     if message == "wanted string or table" {
         // The toml crate's words for a value of the wrong type where a choice (an
