@@ -117,7 +117,18 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
         if known.contains(&p.name.as_str()) {
             by_name.insert(p.name.as_str(), p);
         } else if !INFO_PARAMS.contains(&p.name.as_str()) {
-            let hint = did_you_mean(&p.name, known)
+            // `environment` is too far from `env` for the edit distance: spelt out,
+            // it is the likeliest mistake.
+            let long = match p.name.to_ascii_lowercase().as_str() {
+                "environment" | "envname" | "env_name" | "environment_name" => Some(ENV_PARAM),
+                "svc" | "service_name" | "servicename" | "app" | "application" => {
+                    Some(SERVICE_PARAM)
+                }
+                _ => None,
+            };
+            let hint = long
+                .map(|k| format!("did you mean `{k}`?"))
+                .or_else(|| did_you_mean(&p.name, known))
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
             return Err(Error::Usage(format!(
@@ -566,6 +577,16 @@ mod tests {
         )]))
         .unwrap_err()
         .to_string();
+        let spelt_out = selection(&vars(&[(
+            "ARGOCD_APP_PARAMETERS",
+            r#"[{"name":"environment","string":"x"}]"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            spelt_out.contains("unknown parameter `environment` (did you mean `env`?)"),
+            "{spelt_out}"
+        );
         assert!(
             e.contains("unknown parameter `envv` (did you mean `env`?)"),
             "{e}"
