@@ -32,9 +32,10 @@ impl<'a> Resolver<'a> {
                     Origin::new(file, s.name.span.clone()),
                     format!("secret name: {e}"),
                 )
+                // Not naming the environment: one message for every environment
+                // with the backend (the same line, the same mistake).
                 .help(format!(
-                    "with `secrets_backend = \"external-secrets\"` (environment `{}`) each secret becomes an environment variable of that name through `envFrom`; write it like `{}`",
-                    env.name,
+                    "with `secrets_backend = \"external-secrets\"` each secret becomes an environment variable of that name through `envFrom`; write it like `{}`",
                     env_var_like(&s.name.value)
                 ));
             }
