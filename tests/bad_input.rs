@@ -1104,3 +1104,36 @@ error: 1 error and 0 warnings; nothing was written
         "{err}"
     );
 }
+
+/// One mistake on one line is reported once, whichever environments it shows in: a
+/// secret name that cannot be an environment variable under external-secrets (KG017),
+/// in two environments with that backend.
+#[test]
+fn a_bad_secret_name_is_reported_once_for_all_environments() {
+    let stderr = common::fails(
+        r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.qa]
+sync = "auto"
+secrets_backend = "external-secrets"
+
+[environments.staging]
+sync = "auto"
+secrets_backend = "external-secrets"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+secrets = [{ name = "db-password", from = "secretsmanager", key = "api/db" }]
+"#,
+        &[],
+    );
+    assert_eq!(stderr.matches("error[KG017]").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("= help: with `secrets_backend = \"external-secrets\"` each secret becomes an environment variable of that name through `envFrom`; write it like `DB_PASSWORD`"),
+        "{stderr}"
+    );
+}
