@@ -60,9 +60,18 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
         if let Some(i) = message.find(" at line ") {
             message.truncate(i);
         }
+        // A parser that ran out of text (an unclosed `{` at the end) stops past the
+        // last line: point at the last character written instead, so the snippet
+        // shows it rather than an empty line after the file.
+        let content = text.trim_end();
+        let last = content.char_indices().last().map(|(i, _)| i);
+        let index = e.location().map(|l| l.index()).map(|i| match last {
+            Some(last) if i >= content.len() => last,
+            _ => i,
+        });
         YamlError {
             message,
-            index: e.location().map(|l| l.index()),
+            index,
             duplicate: dup.into_inner(),
         }
     })

@@ -44,10 +44,10 @@ data: {a: "1",
     assert_stderr(
         &p.refused(),
         r###"error[KG115]: not valid YAML: did not find expected ',' or '}'
- --> manifests/_all/api/bad.yaml:7:1
+ --> manifests/_all/api/bad.yaml:6:8
   |
-7 | 
-  | ^
+6 |   b: "2"
+  |        ^
   = help: the caret is where the parser gave up, which may be after the mistake: look above it for an unclosed `{`, `[` or quote, a tab in the indentation, or a `key: value` indented differently from its siblings (kgen reads YAML 1.2, docs/escape-hatch.md)
 
 error: 1 error and 0 warnings; nothing was written

@@ -511,7 +511,7 @@ fn validate_paths_reports_unknown_kinds_yaml_errors_and_duplicates() {
             "error[KG114]: ConfigMap `c` in namespace `x` is defined more than once: the last one applied wins",
             "  --> a.yaml:15:9",
             "error[KG115]: not valid YAML: did not find expected ',' or ']'",
-            " --> b.yml:5:1",
+            " --> b.yml:4:10",
             "error: 3 errors and 0 warnings",
         ],
         "{}",
