@@ -134,22 +134,21 @@ fn validate_says_which_checks_wait() {
     );
 }
 
-/// The Argo CD plugin reports them the same way for the application it renders: the
-/// input's errors with the escape hatch's errors of its environment (dev's reading
-/// error is not the plugin's: it reads prod's overlay only), nothing on stdout.
-#[test]
-fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
-    let p = platform();
+/// Runs the Argo CD plugin (`kgen cmp generate`) for `env`'s `service` as the plugin
+/// server does, expecting the application to fail: exit 2, nothing on stdout.
+/// Returns stderr.
+fn plugin_fails(p: &Platform, env: &str, service: &str) -> String {
+    let app = format!("{env}-{service}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
         .args(["cmp", "generate"])
         .current_dir(p.path())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs([
-            ("ARGOCD_APP_NAME", "prod-api"),
+            ("ARGOCD_APP_NAME", app.as_str()),
             ("ARGOCD_APP_SOURCE_PATH", "."),
-            ("ARGOCD_ENV_KGEN_ENV", "prod"),
-            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+            ("ARGOCD_ENV_KGEN_ENV", env),
+            ("ARGOCD_ENV_KGEN_SERVICE", service),
         ])
         .output()
         .expect("run kgen");
@@ -159,10 +158,25 @@ fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
         out.stdout.is_empty(),
         "nothing on stdout when the application fails"
     );
-    let codes: Vec<&str> = stderr
+    stderr
+}
+
+/// The rule codes of the errors in `stderr`, in order.
+fn error_codes(stderr: &str) -> Vec<&str> {
+    stderr
         .lines()
         .filter_map(|l| l.strip_prefix("error[")?.split(']').next())
-        .collect();
+        .collect()
+}
+
+/// The Argo CD plugin reports them the same way for the application it renders: the
+/// input's errors with the escape hatch's errors of its environment (dev's reading
+/// error is not the plugin's: it reads prod's overlay only), nothing on stdout.
+#[test]
+fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
+    let p = platform();
+    let stderr = plugin_fails(&p, "prod", "api");
+    let codes = error_codes(&stderr);
     assert_eq!(codes, ["KG031", "KG043", "KG101", "KG044"], "{stderr}");
     assert_eq!(
         stderr.lines().last(),
@@ -196,25 +210,8 @@ prot = 8080
             ("prod", "[services.api]\ntag = \"0.9.0\"\n"),
         ],
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
-        .args(["cmp", "generate"])
-        .current_dir(p.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs([
-            ("ARGOCD_APP_NAME", "dev-api"),
-            ("ARGOCD_APP_SOURCE_PATH", "."),
-            ("ARGOCD_ENV_KGEN_ENV", "dev"),
-            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
-        ])
-        .output()
-        .expect("run kgen");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let codes: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("error[")?.split(']').next())
-        .collect();
+    let stderr = plugin_fails(&p, "dev", "api");
+    let codes = error_codes(&stderr);
     assert_eq!(codes, ["KG002"], "{stderr}");
     // `kgen render`, which reads every overlay, reports the same.
     let render = p.kgen(&["render"]);
