@@ -1698,7 +1698,7 @@ json = [{ op = "remove", path = "/spec/template/spec/containers/0/startupProbe" 
 37 | json = [{ op = "remove", path = "/spec/template/spec/containers/0/startupProbe" }]
    |                                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = in: generated/{dev,prod}/api/deployment.yaml: (root)
-   = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+   = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 
 error: 1 error and 0 warnings; nothing was written
 "###,
@@ -1738,7 +1738,7 @@ file = "patches/gomemlimit.yaml"
 3 |   path: /spec/template/spec/containers/0/envv/-
   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   = in: generated/{dev,prod}/api/deployment.yaml: (root)
-  = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+  = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 
 error: 1 error and 0 warnings; nothing was written
 "###,

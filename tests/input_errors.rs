@@ -112,7 +112,7 @@ error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deploymen
 2 |   path: /spec/template/spec/containers/0/envv/-
   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   = in: generated/prod/api/deployment.yaml: (root)
-  = help: look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself
+  = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 
 error: 5 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)
 "###;

@@ -178,7 +178,7 @@ pub fn apply(
                             )
                             .at(patch.origin(sources, &segs))
                             .target(format!("{}/{}", crate::workspace::GENERATED_DIR, object.path), "(root)")
-                            .help("look at the rendered object (`kgen render`, then generated/...): `add` needs the parent to exist (`/-` appends to a list), `remove` and `replace` need the path itself"),
+                            .help("`add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`"),
                         );
                         continue;
                     }
