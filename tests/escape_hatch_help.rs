@@ -148,11 +148,9 @@ error: 2 errors and 0 warnings; nothing was written
 #[test]
 fn an_unchecked_kind_with_a_schema_in_schema_dirs_is_warned_about() {
     let p = Platform::new(
-        r###"[platform]
-name = "acme"
-repo = "https://github.com/acme/platform.git"
-registry = "registry.example.com"
-
+        &BASE.replace(
+            "\n[environments.dev]\n",
+            r###"
 [manifests]
 schema_dirs = ["schemas"]
 unchecked_kinds = [
@@ -160,18 +158,8 @@ unchecked_kinds = [
 ]
 
 [environments.dev]
-sync = "auto"
-namespace = "{{ env.name }}-{{ service }}"
-
-[environments.prod]
-sync = "manual"
-namespace = "{{ env.name }}-{{ service }}"
-
-[services.api]
-image = "acme/api"
-tag = "1.0.0"
-probes = { liveness = "/health", readiness = "/ready" }
 "###,
+        ),
         &[],
     );
     p.write(

@@ -59,10 +59,8 @@ error: 2 errors and 0 warnings; nothing was written
     );
 }
 
-/// `defaultMode: 0644` in the value of a patch file's `add`: located at the value's
-/// line, not at the operation's `path`.
-#[test]
-fn yaml_1_1_octal_in_a_json_patch_value() {
+/// BASE with a JSON Patch file adding a ConfigMap volume of `defaultMode: <mode>`.
+fn with_mode_patch(mode: &str) -> Platform {
     let p = Platform::new(
         &format!(
             "{BASE}{}",
@@ -75,15 +73,25 @@ file = "patches/mode.yaml"
     );
     p.write(
         "patches/mode.yaml",
-        r###"- op: add
+        &format!(
+            r###"- op: add
   path: /spec/template/spec/volumes/-
   value:
     name: v
     configMap:
       name: api-config
-      defaultMode: 0644
-"###,
+      defaultMode: {mode}
+"###
+        ),
     );
+    p
+}
+
+/// `defaultMode: 0644` in the value of a patch file's `add`: located at the value's
+/// line, not at the operation's `path`.
+#[test]
+fn yaml_1_1_octal_in_a_json_patch_value() {
+    let p = with_mode_patch("0644");
     assert_stderr(
         &p.refused(),
         r###"error[KG101]: spec.template.spec.volumes[1].configMap.defaultMode: expected integer, got string (schema of apps/v1 Deployment)
@@ -102,28 +110,7 @@ error: 1 error and 0 warnings; nothing was written
 /// `0o644`, YAML 1.2's octal, is the integer 420.
 #[test]
 fn yaml_1_2_octal_is_read_as_a_number() {
-    let p = Platform::new(
-        &format!(
-            "{BASE}{}",
-            r###"[services.api.patches.mode]
-kind = "Deployment"
-file = "patches/mode.yaml"
-"###
-        ),
-        &[],
-    );
-    p.write(
-        "patches/mode.yaml",
-        &r###"- op: add
-  path: /spec/template/spec/volumes/-
-  value:
-    name: v
-    configMap:
-      name: api-config
-      defaultMode: 0644
-"###
-        .replace("0644", "0o644"),
-    );
+    let p = with_mode_patch("0o644");
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
