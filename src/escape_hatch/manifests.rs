@@ -555,8 +555,8 @@ fn render_strings(
     }
 }
 
-/// Refuses a Secret with data (KG042) and secret-looking literals anywhere (KG010):
-/// false when the object must not be written.
+/// Refuses a Secret with data (KG042) and secret-looking literals anywhere else
+/// (KG010), both in one run: false when the object must not be written.
 fn secret_free(
     value: &Value,
     group: &str,
@@ -565,6 +565,11 @@ fn secret_free(
     doc: &Doc,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
+    // Fields not scanned for KG010: a refused Secret's data (KG042 already says it
+    // all), a SealedSecret's `spec.encryptedData` (ciphertext, random by design and
+    // safe to commit).
+    let mut skipped: Vec<&[&str]> = Vec::new();
+    let mut refused = false;
     if group.is_empty() && kind == "Secret" {
         let has = |k: &str| {
             value
@@ -587,21 +592,30 @@ fn secret_free(
             } else {
                 d.at(values).redacted().label("the Secret's data")
             });
-            return false;
+            refused = true;
+            skipped.extend([&["data"][..], &["stringData"][..]]);
         }
     }
-    // A SealedSecret's `spec.encryptedData` is ciphertext, random by design and safe
-    // to commit: the rest of the object is scanned, not it.
-    let unsealed;
-    let value = if group == "bitnami.com" && kind == "SealedSecret" {
-        let mut v = value.clone();
-        if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.remove("encryptedData");
-        }
-        unsealed = v;
-        &unsealed
-    } else {
+    if group == "bitnami.com" && kind == "SealedSecret" {
+        skipped.push(&["spec", "encryptedData"]);
+    }
+    let trimmed;
+    let value = if skipped.is_empty() {
         value
+    } else {
+        let mut v = value.clone();
+        for path in &skipped {
+            let (last, parents) = path.split_last().expect("a path has a field");
+            let parent = parents
+                .iter()
+                .try_fold(&mut v, |v, k| v.get_mut(*k))
+                .and_then(Value::as_object_mut);
+            if let Some(parent) = parent {
+                parent.remove(*last);
+            }
+        }
+        trimmed = v;
+        &trimmed
     };
     let mut found = Vec::new();
     scan(value, &FieldPath::root(), &mut found);
@@ -617,7 +631,7 @@ fn secret_free(
             .help("keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets"),
         );
     }
-    found.is_empty()
+    !refused && found.is_empty()
 }
 
 /// Secret-looking strings of `value`: by their shape everywhere, and by the key they
