@@ -311,6 +311,8 @@ pub struct Holder {
     pub extent: Range<usize>,
     /// The keys left out of it (none for an array).
     pub keys: Vec<String>,
+    /// The keys from the file's root to it (`["services", "api", "cron"]`).
+    pub path: Vec<String>,
 }
 
 impl LeftOut {
@@ -321,15 +323,43 @@ impl LeftOut {
     /// table does, naming both ("`port` without `http`", where the mistaken `http` was
     /// left out). Any other finding inside the table is about a sibling of the
     /// mistaken value, checked as if the mistake were not there: it is reported.
+    ///
+    /// A key left out is named by its own name or by the one it misspells (a
+    /// `schedul` left out hides "has no `schedule`").
     pub fn hides(&self, span: &Range<usize>, message: &str) -> bool {
         self.entries.iter().any(|e| overlaps(e, span))
             || self.holders.iter().any(|h| {
                 (span.start <= h.span.start && h.span.end <= span.end)
                     || (h.extent.start <= span.start
                         && span.end <= h.extent.end
-                        && h.keys.iter().any(|k| names_key(message, k)))
+                        && h.keys.iter().any(|k| names_key_or_meant(message, k)))
             })
     }
+
+    /// Whether a finding in another file follows from what was left out of this one,
+    /// which every environment reads (platform.toml): a `schedul` left out of
+    /// `[services.report]` leaves the service without `schedule` in every overlay, and
+    /// the finding is located at an overlay's `[services.report]`. It is when its
+    /// message names the table (each key of its path below the root's table: the
+    /// service `report`, or `report` and `cron`) and a key left out of it.
+    pub fn hides_elsewhere(&self, message: &str) -> bool {
+        self.holders.iter().any(|h| {
+            h.path.len() >= 2
+                && h.path[1..].iter().all(|p| names_key(message, p))
+                && h.keys.iter().any(|k| names_key_or_meant(message, k))
+        })
+    }
+}
+
+/// Whether `message` names the key `key` ([`names_key`]), or a key that `key`
+/// misspells: one it is close to, as "did you mean" judges.
+fn names_key_or_meant(message: &str, key: &str) -> bool {
+    names_key(message, key)
+        || message.split('`').skip(1).step_by(2).any(|quoted| {
+            let name = quoted.split([' ', '=', '[']).next().unwrap_or_default();
+            let name = name.rsplit('.').next().unwrap_or_default();
+            !name.is_empty() && name != key && crate::diagnostic::closest(key, [name]).is_some()
+        })
 }
 
 /// Whether two spans share a character (an empty span counts as its first one).
@@ -374,7 +404,7 @@ pub fn repaired<T: DeserializeOwned>(text: &str, found: &[Found]) -> (Option<T>,
         let mut root = doc.into_inner();
         let mut left_out = LeftOut::default();
         let refs: Vec<&Range<usize>> = spans.iter().collect();
-        prune_table(&mut root, span.clone(), &refs, &mut left_out);
+        prune_table(&mut root, span.clone(), &[], &refs, &mut left_out);
         match T::deserialize(toml::de::Deserializer::from(Spanned::new(span, root))) {
             Ok(value) => return (Some(value), left_out),
             // Leave out what now fails, unless it was already left out, or is a
@@ -406,6 +436,7 @@ fn named_entries(text: &str) -> Option<Vec<Range<usize>>> {
 fn prune_table(
     table: &mut DeTable<'_>,
     span: Range<usize>,
+    path: &[String],
     spans: &[&Range<usize>],
     left_out: &mut LeftOut,
 ) {
@@ -421,18 +452,30 @@ fn prune_table(
             keys.push(key.get_ref().to_string());
             continue;
         }
-        prune_value(&mut value, spans, left_out);
+        let mut below = path.to_vec();
+        below.push(key.get_ref().to_string());
+        prune_value(&mut value, &below, spans, left_out);
         table.insert(key, value);
     }
     if !keys.is_empty() {
-        left_out.holders.push(Holder { span, extent, keys });
+        left_out.holders.push(Holder {
+            span,
+            extent,
+            keys,
+            path: path.to_vec(),
+        });
     }
 }
 
-fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], left_out: &mut LeftOut) {
+fn prune_value(
+    value: &mut Item<'_>,
+    path: &[String],
+    spans: &[&Range<usize>],
+    left_out: &mut LeftOut,
+) {
     let span = value.span();
     match value.get_mut() {
-        DeValue::Table(t) => prune_table(t, span, spans, left_out),
+        DeValue::Table(t) => prune_table(t, span, path, spans, left_out),
         DeValue::Array(a) => {
             let old = std::mem::replace(a, std::iter::empty().collect());
             let mut lost = false;
@@ -442,7 +485,7 @@ fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], left_out: &mut Lef
                     lost = true;
                     continue;
                 }
-                prune_value(&mut v, spans, left_out);
+                prune_value(&mut v, path, spans, left_out);
                 a.push(v);
             }
             if lost {
@@ -450,6 +493,7 @@ fn prune_value(value: &mut Item<'_>, spans: &[&Range<usize>], left_out: &mut Lef
                     extent: span.clone(),
                     span,
                     keys: Vec::new(),
+                    path: path.to_vec(),
                 });
             }
         }
@@ -623,6 +667,26 @@ mod tests {
         let admin = at("\"admin\"");
         assert!(left.hides(&admin, "`probes.readiness` sets `port` without `http`"));
         assert!(!left.hides(&admin, "probe port: `admin` is not a port name"));
+    }
+
+    /// A key left out hides the findings that name the key it misspells; a table of
+    /// platform.toml that lost one hides, in other files, the findings that name the
+    /// table's path and that key, and no other.
+    #[test]
+    fn a_misspelt_key_hides_what_names_the_key_meant() {
+        let text = format!("{BASE}[services.report]\nkind = \"cronjob\"\nschedul = \"@daily\"\n");
+        let doc = DeTable::parse(&text).expect("valid TOML");
+        let first =
+            PlatformFile::deserialize(toml::de::Deserializer::from(doc)).expect_err("an error");
+        let found = every_error::<PlatformFile>(&text, &first);
+        let (_, left) = repaired::<PlatformFile>(&text, &found);
+        let header = text.find("report]").expect("header");
+        let header = header..header + "report".len();
+        assert!(left.hides(&header, "cronjob `report` has no `schedule`"));
+        assert!(!left.hides(&header, "cronjob `report` has no `cron`"));
+        assert!(left.hides_elsewhere("cronjob `report` has no `schedule`"));
+        assert!(!left.hides_elsewhere("cronjob `nightly` has no `schedule`"));
+        assert!(!left.hides_elsewhere("cronjob `report` has no `image`"));
     }
 
     #[test]

@@ -612,6 +612,64 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A misspelt `schedule` in platform.toml is one error: the service it leaves without
+/// a schedule is not reported again at an overlay's table of the service (newcomer
+/// review 5, #4).
+#[test]
+fn a_misspelt_schedule_is_one_error_with_an_overlay() {
+    let err = fails(
+        &service(
+            r#"kind = "cronjob"
+schedul = "@daily"
+"#,
+        ),
+        &[("dev", "[services.api]\ntag = \"1.0.1\"\n")],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG002]: unknown key `schedul`
+  --> platform.toml:13:1
+   |
+13 | schedul = "@daily"
+   | ^^^^^^^ did you mean `schedule`?
+   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// A misspelt `tag` in an overlay is one error, not also "has no image `tag`" at the
+/// table that holds it; a service that has no tag for another reason is still
+/// reported in the same run.
+#[test]
+fn a_misspelt_tag_in_an_overlay_is_one_error() {
+    let text = format!(
+        "{}\n[services.web]\nimage = \"acme/web\"\nport = 8080\n",
+        MINIMAL.replace("tag = \"1.0.0\"\n", "")
+    );
+    let err = fails(&text, &[("dev", "[services.api]\ntagg = \"1.0.1\"\n")]);
+    assert_eq!(
+        err,
+        r#"error[KG014]: service `web` has no image `tag` or `digest` in environment `dev`
+  --> platform.toml:13:11
+   |
+13 | [services.web]
+   |           ^^^
+   = help: set `tag = "1.2.3"` under [services.web] in overlays/dev.toml (or in platform.toml for every environment)
+
+error[KG002]: unknown key `tagg`
+ --> overlays/dev.toml:2:1
+  |
+2 | tagg = "1.0.1"
+  | ^^^^ did you mean `tag`?
+  = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn cron_on_a_job() {
     let err = fails(
