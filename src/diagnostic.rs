@@ -755,9 +755,31 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c)
 }
 
+/// The option a value outside a fixed set was meant to be: the one it equals but for
+/// case (`tcp` for `TCP`), else the closest ([`closest`]).
+pub fn meant_option<'a>(value: &str, options: &[&'a str]) -> Option<&'a str> {
+    options
+        .iter()
+        .copied()
+        .find(|o| o.eq_ignore_ascii_case(value))
+        .or_else(|| closest(value, options.iter().copied()))
+        .filter(|o| *o != value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_advice;
+
+    #[test]
+    fn an_option_is_meant_by_its_case_or_its_spelling() {
+        use super::meant_option;
+        let types = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+        assert_eq!(meant_option("ClusterIp", &types), Some("ClusterIP"));
+        assert_eq!(meant_option("clusterip", &types), Some("ClusterIP"));
+        assert_eq!(meant_option("LoadBalancr", &types), Some("LoadBalancer"));
+        assert_eq!(meant_option("Headless", &types), None);
+        assert_eq!(meant_option("tcp", &["TCP", "UDP", "SCTP"]), Some("TCP"));
+    }
 
     #[test]
     fn advice_after_a_colon_or_after_so_becomes_the_help() {

@@ -1011,6 +1011,109 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG042 and KG010 in one run: the Secret's data is refused, and a secret elsewhere
+/// in the same object is reported with it, not on the run after the data is gone.
+#[test]
+fn secret_with_data_and_a_secret_elsewhere() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/secret.yaml",
+            r###"apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  annotations:
+    url: "postgres://app:s3cr3tPassw0rd@db.internal:5432/app"
+data:
+  password: aHVudGVyMg==
+"###,
+        )],
+    );
+    let stderr = p.refused();
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+    assert_stderr(
+        &stderr,
+        r###"error[KG010]: `metadata.annotations.url` looks like it holds a secret (a password inside a URL); kgen refuses secrets in plain text
+ --> manifests/prod/api/secret.yaml:6:10
+  |
+6 |     url: "**************************************************"
+  |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) beside this manifest to bring it in, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
+
+error[KG042]: Secret `db` holds data in `data`: a secret committed to git is no secret (base64 is not encryption)
+ --> manifests/prod/api/secret.yaml:7:1
+  |
+7 | data:
+  | ^^^^
+  = help: keep the value in AWS Secrets Manager or SSM and write an ExternalSecret (or a SecretProviderClass) instead, or encrypt it as a SealedSecret; see docs/escape-hatch.md#secrets
+
+error: 2 errors and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// A misspelt field or value of a hand-written manifest gets a "did you mean": a field
+/// among those the schema allows there, a value among the options of its check.
+#[test]
+fn misspellings_in_a_manifest_get_a_did_you_mean() {
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/prod/api/svc.yaml",
+            r###"apiVersion: v1
+kind: Service
+metadata:
+  name: extra
+  lables: {team: core}
+spec:
+  type: ClusterIp
+  ports:
+  - port: 80
+    protocol: tcp
+    targetPrt: 8080
+"###,
+        )],
+    );
+    assert_stderr(
+        &p.refused(),
+        r###"error[KG101]: metadata.lables: unknown field (schema of v1 Service)
+ --> manifests/prod/api/svc.yaml:5:3
+  |
+5 |   lables: {team: core}
+  |   ^^^^^^ did you mean `labels`?
+  = in: generated/prod/api/manifest-service-extra.yaml: metadata.lables
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error[KG116]: unsupported Service type "ClusterIp"
+ --> manifests/prod/api/svc.yaml:7:9
+  |
+7 |   type: ClusterIp
+  |         ^^^^^^^^^ did you mean `ClusterIP`?
+  = in: generated/prod/api/manifest-service-extra.yaml: spec.type
+  = help: use ClusterIP, NodePort, LoadBalancer or ExternalName
+
+error[KG106]: unsupported protocol "tcp"
+  --> manifests/prod/api/svc.yaml:10:15
+   |
+10 |     protocol: tcp
+   |               ^^^ did you mean `TCP`?
+   = in: generated/prod/api/manifest-service-extra.yaml: spec.ports[0].protocol
+   = help: use TCP, UDP or SCTP
+
+error[KG101]: spec.ports[0].targetPrt: unknown field (schema of v1 Service)
+  --> manifests/prod/api/svc.yaml:11:5
+   |
+11 |     targetPrt: 8080
+   |     ^^^^^^^^^ did you mean `targetPort`?
+   = in: generated/prod/api/manifest-service-extra.yaml: spec.ports[0].targetPrt
+   = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error: 4 errors and 0 warnings; nothing was written
+"###,
+    );
+}
+
 /// KG010: a password inside a URL, in a ConfigMap written by hand; masked.
 #[test]
 fn secret_looking_literal_in_a_manifest() {
@@ -1253,7 +1356,7 @@ error[KG101]: spec.pollingIntervall: unknown field (schema of keda.sh/v1alpha1 S
  --> manifests/prod/api/so.yaml:8:3
   |
 8 |   pollingIntervall: 30
-  |   ^^^^^^^^^^^^^^^^
+  |   ^^^^^^^^^^^^^^^^ did you mean `pollingInterval`?
   = in: generated/prod/api/manifest-scaledobject-api.yaml: spec.pollingIntervall
   = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
 
@@ -2513,7 +2616,7 @@ data: {
  --> manifests/prod/api/flow.yaml:3:25
   |
 3 | metadata: {name: extra, lables: {team: a}}
-  |                         ^^^^^^
+  |                         ^^^^^^ did you mean `labels`?
   = in: generated/prod/api/manifest-configmap-extra.yaml: metadata.lables
   = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
 

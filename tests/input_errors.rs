@@ -102,7 +102,7 @@ error[KG101]: dta: unknown field (schema of v1 ConfigMap)
  --> manifests/_all/api/extra.yaml:5:1
   |
 5 | dta:
-  | ^^^
+  | ^^^ did you mean `data`?
   = in: generated/prod/api/manifest-configmap-api-extra.yaml: dta
   = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
 

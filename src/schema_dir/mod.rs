@@ -55,6 +55,7 @@ const WALKS_BEFORE_COMPILING: usize = 256;
 
 use crate::schema_fast::{self, Defs};
 
+mod known_fields;
 mod schema_file;
 mod strict;
 
@@ -112,6 +113,10 @@ impl fmt::Debug for StrictValidator {
 pub struct Problem {
     pub path: String,
     pub message: String,
+    /// For an unknown field, the field it is closest to among those the schema
+    /// allows there (`labels` for `lables`); for a string outside an `enum`, the
+    /// option it is closest to.
+    pub meant: Option<String>,
 }
 
 impl Problem {
@@ -119,6 +124,7 @@ impl Problem {
         Problem {
             path: path.into(),
             message: message.into(),
+            meant: None,
         }
     }
 }
@@ -432,7 +438,15 @@ impl StrictValidator {
                 Ok(validator) => {
                     if !validator.is_valid(instance) {
                         for error in validator.iter_errors(instance) {
-                            problems.extend(describe(&error, instance));
+                            problems.extend(describe(&error, instance, |pointer, field| {
+                                let known = known_fields::known_fields(
+                                    &self.schema,
+                                    self.defs,
+                                    instance,
+                                    pointer,
+                                );
+                                crate::diagnostic::closest(field, known).map(str::to_string)
+                            }));
                         }
                     }
                 }
@@ -526,12 +540,22 @@ fn prepare_instance(schema: &Value, value: &mut Value, path: &str, problems: &mu
 // ---------------------------------------------------------------------------
 
 /// Turns one validator error into problems (one per unknown field).
-fn describe(error: &ValidationError<'_>, instance: &Value) -> Vec<Problem> {
-    let path = render_pointer(error.instance_path().as_str(), instance);
+/// `meant` names the known field an unknown one is closest to, given the JSON pointer
+/// of the object that has it.
+fn describe(
+    error: &ValidationError<'_>,
+    instance: &Value,
+    meant: impl Fn(&str, &str) -> Option<String>,
+) -> Vec<Problem> {
+    let pointer = error.instance_path().as_str();
+    let path = render_pointer(pointer, instance);
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
-            .map(|field| Problem::new(join_key(&path, field), "unknown field"))
+            .map(|field| Problem {
+                meant: meant(pointer, field),
+                ..Problem::new(join_key(&path, field), "unknown field")
+            })
             .collect(),
         ValidationErrorKind::Required { property } => {
             let field = property
@@ -547,6 +571,21 @@ fn describe(error: &ValidationError<'_>, instance: &Value) -> Vec<Problem> {
                 path,
                 format!("invalid key: {}", message(inner)),
             )]
+        }
+        // A string outside an `enum` of strings: the option it is closest to.
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<&str> = options
+                .as_array()
+                .map(|o| o.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let meant = error
+                .instance()
+                .as_str()
+                .and_then(|v| crate::diagnostic::meant_option(v, &options));
+            vec![Problem {
+                meant: meant.map(str::to_string),
+                ..Problem::new(path, message(error))
+            }]
         }
         _ => vec![Problem::new(path, message(error))],
     }

@@ -340,3 +340,27 @@ fn problems_switch_to_the_compiled_validator_after_enough_walks() {
     assert_eq!(v.problems(&bad), compiled.problems_compiled(&bad));
     assert!(!v.problems(&bad).is_empty());
 }
+
+/// An unknown field names the known field it is closest to, and a value outside an
+/// `enum` the option (`meant`, the "did you mean" of KG101).
+#[test]
+fn problems_name_what_a_misspelling_meant() {
+    let (tmp, mut dir) = toy_dir(&toy_schema());
+    let mut object = widget(json!({"mode": "B", "prot": 1}));
+    object["metadata"]["lables"] = json!({});
+    let meant: Vec<(String, Option<String>)> = dir
+        .problems(&object)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.path, p.meant))
+        .collect();
+    assert_eq!(
+        meant,
+        [
+            ("metadata.lables".to_string(), Some("labels".to_string())),
+            ("spec.mode".to_string(), Some("b".to_string())),
+            ("spec.prot".to_string(), Some("port".to_string())),
+        ]
+    );
+    std::fs::remove_dir_all(tmp).unwrap();
+}

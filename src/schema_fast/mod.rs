@@ -213,27 +213,35 @@ impl<'s> Walk<'s> {
         }
     }
 
-    /// The target of a local `$ref` into the root's definitions (`#/$defs/<name>`,
-    /// `#/definitions/<name>`, `#`); `None` for anything else.
     fn resolve(&self, reference: &str) -> Option<&'s Value> {
-        if let (Some(defs), Some(name)) = (self.defs, reference.strip_prefix("#/$defs/")) {
-            // `defs` holds no name with `/`, `~` or `%` (see `Defs`): an escaped
-            // reference finds nothing and is left to the validator.
-            return defs(name);
-        }
-        if reference == "#" {
-            return Some(self.root);
-        }
-        let rest = reference.strip_prefix("#/")?;
-        let (section, name) = rest.split_once('/')?;
-        if !matches!(section, "$defs" | "definitions")
-            || name.is_empty()
-            || name.contains(['/', '~', '%'])
-        {
-            return None;
-        }
-        self.root.get(section)?.get(name)
+        resolve(self.root, self.defs, reference)
     }
+}
+
+/// The target of a local `$ref` of `root` into its definitions (`#/$defs/<name>`,
+/// `#/definitions/<name>`, `#`); `None` for anything else.
+pub(crate) fn resolve<'s>(
+    root: &'s Value,
+    defs: Option<Defs>,
+    reference: &str,
+) -> Option<&'s Value> {
+    if let (Some(defs), Some(name)) = (defs, reference.strip_prefix("#/$defs/")) {
+        // `defs` holds no name with `/`, `~` or `%` (see `Defs`): an escaped
+        // reference finds nothing and is left to the validator.
+        return defs(name);
+    }
+    if reference == "#" {
+        return Some(root);
+    }
+    let rest = reference.strip_prefix("#/")?;
+    let (section, name) = rest.split_once('/')?;
+    if !matches!(section, "$defs" | "definitions")
+        || name.is_empty()
+        || name.contains(['/', '~', '%'])
+    {
+        return None;
+    }
+    root.get(section)?.get(name)
 }
 
 /// Formats the validator checks (its built-in ones for draft 2020-12); any other

@@ -265,6 +265,9 @@ pub fn findings(
                 format!("{p} (schema of {api_version} {kind})"),
             );
             f.keys = origin_keys(object, kind, &p.path);
+            if let Some(meant) = &p.meant {
+                f.label = Some(format!("did you mean `{meant}`?"));
+            }
             if p.message == "unknown field" {
                 f = f.help("Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference");
             } else if let Some(help) = value_at(object, &segments(&p.path))

@@ -120,13 +120,31 @@ struct Checker<'s, 'a> {
 }
 
 impl Checker<'_, '_> {
-    fn push(&mut self, f: Finding) {
+    fn push(&mut self, mut f: Finding) {
+        if f.label.is_none() {
+            f.label = meant(&f.message).map(|m| format!("did you mean `{m}`?"));
+        }
         self.out.push(f);
     }
 
     fn kind(&self) -> &str {
         self.s.kind()
     }
+}
+
+/// The option a value outside a fixed set was meant to be, from a message of the
+/// checks' form for it: `unsupported <what> "<value>": use A, B or C` (the value
+/// quoted or a word; a note in parentheses after the options).
+fn meant(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unsupported ")?;
+    let (head, options) = rest.split_once(": use ")?;
+    let value = match head.strip_suffix('"') {
+        Some(h) => &h[h.rfind('"')? + 1..],
+        None => head.rsplit(' ').next()?,
+    };
+    let options = options.split(" (").next()?;
+    let options: Vec<&str> = options.split(", ").flat_map(|o| o.split(" or ")).collect();
+    crate::diagnostic::meant_option(value, &options).map(str::to_string)
 }
 
 /// An int-or-string that is a count (≥ 0) or a percentage (`25%`).
