@@ -1839,7 +1839,7 @@ file = "patches/gomemlimit.yaml"
  --> patches/gomemlimit.yaml:3:9
   |
 3 |   path: /spec/template/spec/containers/0/envv/-
-  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `/spec/template/spec/containers/0/env/-`?
   = in: generated/{dev,prod}/api/deployment.yaml: (root)
   = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 

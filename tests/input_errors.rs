@@ -110,7 +110,7 @@ error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deploymen
  --> patches/gomemlimit.yaml:2:9
   |
 2 |   path: /spec/template/spec/containers/0/envv/-
-  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `/spec/template/spec/containers/0/env/-`?
   = in: generated/prod/api/deployment.yaml: (root)
   = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 

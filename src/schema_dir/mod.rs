@@ -273,6 +273,12 @@ fn load(
 }
 
 impl StrictValidator {
+    /// The field names the schema allows in the object at `pointer` (a JSON pointer)
+    /// of `instance`: the candidates of a "did you mean" for a field it does not have.
+    pub fn known_fields(&self, instance: &Value, pointer: &str) -> Vec<&str> {
+        known_fields::known_fields(&self.schema, self.defs, instance, pointer)
+    }
+
     /// Hardens `schema` with [`strict_schema`] and compiles it.
     pub fn new(schema: &Value) -> Result<StrictValidator, String> {
         let schema = strict_schema(schema);
@@ -439,12 +445,7 @@ impl StrictValidator {
                     if !validator.is_valid(instance) {
                         for error in validator.iter_errors(instance) {
                             problems.extend(describe(&error, instance, |pointer, field| {
-                                let known = known_fields::known_fields(
-                                    &self.schema,
-                                    self.defs,
-                                    instance,
-                                    pointer,
-                                );
+                                let known = self.known_fields(instance, pointer);
                                 crate::diagnostic::closest(field, known).map(str::to_string)
                             }));
                         }

@@ -173,6 +173,22 @@ pub fn validator(kind: &'static BuiltinKind) -> Result<&'static StrictValidator,
     }))
 }
 
+/// The fields kgen's built-in schema of `object`'s kind allows in the object at
+/// `pointer` (a JSON pointer); none for a kind without a built-in schema.
+pub fn builtin_known_fields(object: &Value, pointer: &str) -> Vec<String> {
+    let Ok((api_version, kind)) = type_meta(object) else {
+        return Vec::new();
+    };
+    match builtin(api_version, kind).map(validator) {
+        Some(Ok(v)) => v
+            .known_fields(object, pointer)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A definition of the built-in schemas, by name (parsed on first use).
 fn builtin_def(name: &str) -> Option<&'static Value> {
     static PARSED: [OnceLock<Value>; builtin_schemas::N_DEFS] =

@@ -7,6 +7,8 @@ use super::paths::field_of;
 use super::{Body, Patch, Seg};
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::render::Object;
 use crate::rules;
@@ -165,8 +167,13 @@ pub fn apply(
                                 e.path.as_str()
                             ),
                         };
-                        diags.push(
-                            Diagnostic::error(
+                        let meant = match e.kind {
+                            json_patch::PatchErrorKind::TestFailed
+                            | json_patch::PatchErrorKind::InvalidFromPointer
+                            | json_patch::PatchErrorKind::CannotMoveInsideItself => None,
+                            _ => meant_path(&object.value, e.path.as_str()),
+                        };
+                        let mut d = Diagnostic::error(
                                 rules::PATCH_FAILED,
                                 format!(
                                     "operation {} of JSON Patch `{}` does not apply to {} `{}`: {what}",
@@ -178,8 +185,11 @@ pub fn apply(
                             )
                             .at(patch.origin(sources, &segs))
                             .target(format!("{}/{}", crate::workspace::GENERATED_DIR, object.path), "(root)")
-                            .help("`add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`"),
-                        );
+                            .help("`add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`");
+                        if let Some(meant) = meant {
+                            d = d.label(format!("did you mean `{meant}`?"));
+                        }
+                        diags.push(d);
                         continue;
                     }
                 }
@@ -208,6 +218,43 @@ pub fn apply(
         }
     }
     out
+}
+
+/// The path a JSON Patch's `path` that does not exist in `object` was meant to be: its
+/// first key the object lacks replaced by the closest field that the kind's schema
+/// allows there or the object has (`/spec/template/spec/containers/0/envv/-` →
+/// `.../env/-`). None when no field is close, or the key is right and missing (an
+/// `env` list the container does not have yet).
+fn meant_path(object: &Value, path: &str) -> Option<String> {
+    let tokens: Vec<&str> = path.split('/').skip(1).collect();
+    let mut at = object;
+    for (i, token) in tokens.iter().enumerate() {
+        let key = token.replace("~1", "/").replace("~0", "~");
+        let next = match at {
+            Value::Object(map) => map.get(&key),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|n| items.get(n)),
+            _ => return None,
+        };
+        if let Some(next) = next {
+            at = next;
+            continue;
+        }
+        let Value::Object(map) = at else {
+            return None;
+        };
+        let parent = format!("/{}", tokens[..i].join("/"));
+        let parent = if i == 0 { "" } else { parent.as_str() };
+        let mut known = crate::validate::schema::builtin_known_fields(object, parent);
+        known.extend(map.keys().cloned());
+        let meant = crate::diagnostic::closest(&key, known.iter().map(String::as_str))?;
+        if meant == key {
+            return None;
+        }
+        let mut fixed: Vec<String> = tokens.iter().map(|t| t.to_string()).collect();
+        fixed[i] = meant.replace('~', "~0").replace('/', "~1");
+        return Some(format!("/{}", fixed.join("/")));
+    }
+    None
 }
 
 /// The leaves of the values of a JSON Patch's `add` and `replace` operations: their
@@ -258,4 +305,31 @@ pub fn unmatched_defaults(matched: &[(Origin, String, usize)]) -> Vec<Diagnostic
             .help("check its `kind` and `name` against the rendered objects; a [defaults] patch may match nothing in some services, but not in all")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::meant_path;
+    use serde_json::json;
+
+    /// A misspelt key of a JSON Patch path is named as the kind's schema or the
+    /// object spells it; a right key the object lacks is not "corrected".
+    #[test]
+    fn a_path_is_meant_as_the_schema_spells_it() {
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+            "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "x"}]}}}
+        });
+        let meant = |p: &str| meant_path(&deployment, p);
+        assert_eq!(
+            meant("/spec/template/spec/containers/0/envv/-").as_deref(),
+            Some("/spec/template/spec/containers/0/env/-")
+        );
+        assert_eq!(
+            meant("/spec/tempalte/metadata").as_deref(),
+            Some("/spec/template/metadata")
+        );
+        assert_eq!(meant("/spec/template/spec/containers/0/env/-"), None);
+        assert_eq!(meant("/spec/template/spec/containers/3/env"), None);
+    }
 }
