@@ -1,4 +1,5 @@
-//! The write path (`write::apply`): new files are created whole, existing ones
+//! The write path (`write::apply`): new files are created directly in new directories
+//! and whole in existing ones, existing ones
 //! replaced by rename, every directory on the way opened without following a link,
 //! also when a link appears between comparing and writing.
 
@@ -131,4 +132,32 @@ fn a_file_that_appears_after_the_comparison_is_replaced_whole() {
         format!("{H}d: 1\n")
     );
     assert_eq!(listing(&dir), ["dev/api/deployment.yaml"]);
+}
+
+/// New files are the same whichever way they are created: directly in a directory
+/// the run creates, whole (unnamed, then linked) in one that exists. Same bytes, same
+/// mode (0600, as the temporary files of a replacement).
+#[cfg(unix)]
+#[test]
+fn new_files_in_new_and_existing_directories_are_alike() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("generated");
+    std::fs::create_dir_all(dir.join("dev/api")).unwrap();
+    let t = tree(&[
+        ("dev/api/deployment.yaml", &format!("{H}d: 1\n")),
+        ("dev/web/deployment.yaml", &format!("{H}w: 1\n")),
+        ("prod/api/deployment.yaml", &format!("{H}p: 1\n")),
+    ]);
+    let c = write::compare(&dir, &t, &[String::new()]).unwrap();
+    write::apply(&dir, &t, &c).unwrap();
+    for (rel, text) in &t.files {
+        assert_eq!(&std::fs::read_to_string(dir.join(rel)).unwrap(), text);
+        let mode = std::fs::metadata(dir.join(rel))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{rel}");
+    }
+    assert_eq!(listing(&dir), t.files.keys().cloned().collect::<Vec<_>>());
 }

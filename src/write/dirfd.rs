@@ -50,21 +50,28 @@ fn open_dir_at(parent: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd
 }
 
 /// Opens the directory `name` in `parent` (full path `path`, for messages),
-/// creating it if it is missing; a link there is refused, never followed.
-pub(super) fn open_or_create_dir(parent: &OwnedFd, path: &Path, name: &str) -> Result<OwnedFd> {
+/// creating it if it is missing; a link there is refused, never followed. True with
+/// it when this call created it.
+pub(super) fn open_or_create_dir(
+    parent: &OwnedFd,
+    path: &Path,
+    name: &str,
+) -> Result<(OwnedFd, bool)> {
     if name.contains('\0') {
         return Err(nul_error(path));
     }
+    let mut tried = false;
     let mut created = false;
     loop {
         match open_dir_at(parent.as_fd(), name) {
-            Ok(fd) => return Ok(fd),
-            Err(Errno::NOENT) if !created => {
+            Ok(fd) => return Ok((fd, created)),
+            Err(Errno::NOENT) if !tried => {
                 match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o777)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
+                    Ok(()) => created = true,
+                    Err(Errno::EXIST) => {}
                     Err(e) => return Err(Error::io("create directory", path, e.into())),
                 }
-                created = true;
+                tried = true;
             }
             Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
                 // A link is refused as such; anything else in the way is an I/O
@@ -93,8 +100,10 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Writes `bytes` as `name` in the directory `dir` (`root`/`rel_dir`): a new file
-/// (`replace` false) is created whole under its name; an existing one is replaced
-/// by renaming a temporary file over it.
+/// (`replace` false) is created under its name, directly in a directory this run
+/// created (`fresh`: nothing was there to protect, and one system call is saved
+/// per file), else whole (written unnamed, then linked); an existing one is
+/// replaced by renaming a temporary file over it.
 pub(super) fn write_file(
     dir: BorrowedFd<'_>,
     root: &Path,
@@ -102,14 +111,43 @@ pub(super) fn write_file(
     name: &str,
     bytes: &[u8],
     replace: bool,
+    fresh: bool,
 ) -> Result<()> {
     if name.contains('\0') {
         return Err(nul_error(&root.join(rel_dir).join(name)));
+    }
+    if !replace && fresh && create_new(dir, root, rel_dir, name, bytes)? {
+        return Ok(());
     }
     if !replace && create_whole(dir, root, rel_dir, name, bytes)? {
         return Ok(());
     }
     replace_with_temp(dir, root, rel_dir, name, bytes)
+}
+
+/// Creates `name` in `dir` holding `bytes`, under its name from the start (`O_EXCL`,
+/// no link followed). False when the name exists: the caller replaces instead.
+fn create_new(
+    dir: BorrowedFd<'_>,
+    root: &Path,
+    rel_dir: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<bool> {
+    let path = || root.join(rel_dir).join(name);
+    let fd = match rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        // 0600, as the files created whole and the temporary files have.
+        Mode::from_raw_mode(0o600),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::EXIST) => return Ok(false),
+        Err(e) => return Err(Error::io("create", path(), e.into())),
+    };
+    write_all(&fd, bytes).map_err(|e| Error::io("write", path(), e))?;
+    Ok(true)
 }
 
 /// How unnamed files get their name: 0 not known yet, 1 `linkat(AT_EMPTY_PATH)`,

@@ -34,11 +34,14 @@ pub struct Outcome {
 /// Through directory handles: every directory on the way is opened once, relative to
 /// its parent and without following a link (`O_NOFOLLOW`), so each directory is
 /// checked for links once, and a link put in place after `compare` is refused, not
-/// followed. In each directory, a missing file is created whole: written unnamed
-/// (`O_TMPFILE`) and then linked under its name, which fails rather than replace a
-/// file that appeared meanwhile; a stale file is written to a temporary file next to
-/// it and renamed over it. Either way a reader, or a killed run, sees the old file or
-/// the new one, never part of one.
+/// followed. In a directory the run created, a missing file is created under its
+/// name (`O_EXCL`): nothing was there to protect. In any other, a missing file is
+/// created whole: written unnamed (`O_TMPFILE`) and then linked under its name, which
+/// fails rather than replace a file that appeared meanwhile; a stale file is written
+/// to a temporary file next to it and renamed over it. Either way a reader, or a
+/// killed run, sees the old file or the new one, never part of one; a run killed
+/// while it fills a new directory may leave part of a new file there, which the next
+/// render replaces (and `render --check` reports until then).
 pub fn apply(dir: &Path, tree: &Tree, c: &Comparison) -> Result<Outcome> {
     let files: Vec<(&str, &[u8], bool)> = c
         .missing
@@ -82,7 +85,7 @@ fn apply_parts(
                 by_dir.entry(d).or_default().push(i);
             }
             by_dir.par_iter().try_for_each(|(d, indices)| {
-                let dir_fd = handles.open_leaf(d)?;
+                let (dir_fd, fresh) = handles.open_leaf(d)?;
                 for &i in indices {
                     let (rel, bytes, replace) = files[i];
                     let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
@@ -93,6 +96,7 @@ fn apply_parts(
                         name,
                         bytes,
                         replace,
+                        fresh,
                     )?;
                 }
                 Ok::<(), Error>(())
@@ -129,8 +133,10 @@ fn apply_parts(
 /// stays small).
 struct DirHandles<'a> {
     root_path: &'a Path,
-    /// By path relative to the root ("" is the root).
-    open: std::collections::HashMap<String, std::os::fd::OwnedFd>,
+    /// By path relative to the root ("" is the root); true for one this run created.
+    open: std::collections::HashMap<String, (std::os::fd::OwnedFd, bool)>,
+    /// The leaves this run created, which later parts open again.
+    fresh_leaves: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<'a> DirHandles<'a> {
@@ -139,7 +145,8 @@ impl<'a> DirHandles<'a> {
         let root_fd = dirfd::open_root(root)?;
         let mut handles = DirHandles {
             root_path: root,
-            open: std::collections::HashMap::from([(String::new(), root_fd)]),
+            open: std::collections::HashMap::from([(String::new(), (root_fd, false))]),
+            fresh_leaves: Default::default(),
         };
         for leaf in leaves {
             let mut end = 0;
@@ -156,22 +163,31 @@ impl<'a> DirHandles<'a> {
         Ok(handles)
     }
 
-    /// Opens `rel` (creating it if missing) relative to its parent, which is open.
-    fn open_child(&self, rel: &str) -> Result<std::os::fd::OwnedFd> {
+    /// Opens `rel` (creating it if missing) relative to its parent, which is open;
+    /// true with it when this run created it.
+    fn open_child(&self, rel: &str) -> Result<(std::os::fd::OwnedFd, bool)> {
         let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let parent_fd = self
+        let (parent_fd, _) = self
             .open
             .get(parent)
             .expect("a directory's parent is opened before it");
         dirfd::open_or_create_dir(parent_fd, &self.root_path.join(rel), name)
     }
 
-    /// A handle on the directory `rel` (whose ancestors are open), for writing into it.
-    fn open_leaf(&self, rel: &str) -> Result<DirFd<'_>> {
-        if let Some(fd) = self.open.get(rel) {
-            return Ok(DirFd::Borrowed(fd));
+    /// A handle on the directory `rel` (whose ancestors are open), for writing into
+    /// it, and whether this run created it.
+    fn open_leaf(&self, rel: &str) -> Result<(DirFd<'_>, bool)> {
+        if let Some((fd, fresh)) = self.open.get(rel) {
+            return Ok((DirFd::Borrowed(fd), *fresh));
         }
-        self.open_child(rel).map(DirFd::Owned)
+        let (fd, created) = self.open_child(rel)?;
+        let mut fresh_leaves = self.fresh_leaves.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = if created {
+            fresh_leaves.insert(rel.to_string())
+        } else {
+            fresh_leaves.contains(rel)
+        };
+        Ok((DirFd::Owned(fd), fresh))
     }
 }
 
