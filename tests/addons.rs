@@ -895,6 +895,37 @@ warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.
     );
 }
 
+/// KG010: in an add-on's `values`, a `{ name, value }` entry (a chart's `env` or
+/// `extraEnv`) has its value judged by its name, as a container's environment
+/// variable is: a literal `DB_PASSWORD` is refused; a `LOG_LEVEL` passes (newcomer
+/// review 6, #1).
+#[test]
+fn a_literal_password_in_an_add_on_env_list_is_refused() {
+    let text = platform(
+        &[],
+        r#"[addons.podinfo]
+chart = "podinfo"
+repo = "https://stefanprodan.github.io/podinfo"
+chart_version = "6.7.1"
+namespace = "podinfo"
+values = { extraEnv = [{ name = "LOG_LEVEL", value = "debug" }, { name = "DB_PASSWORD", value = "hunter2hunter2" }] }
+"#,
+    );
+    let stderr = fails(&text, &[]);
+    assert_eq!(
+        stderr,
+        r#"error[KG010]: `DB_PASSWORD` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:24:97
+   |
+24 | values = { extraEnv = [{ name = "LOG_LEVEL", value = "debug" }, { name = "DB_PASSWORD", value = "**************" }] }
+   |                                                                                                 ^^^^^^^^^^^^^^^^ secret-looking value
+   = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// KG010: every string of an add-on's `values` is judged by its key too, as `env`
 /// is, at the value's line: a chart's `adminPassword` or `auth.password` in plain
 /// text is refused; references (`existingSecret`, `passwordSecretRef`), empty

@@ -318,18 +318,16 @@ fn scan_table(
     place: Place,
     out: &mut Vec<Located>,
 ) {
+    let pair = super::toml_scan::value_pair_name(table, place);
     for (key, item) in table.iter() {
         let child = join_path(path, key.get_ref());
         scan_key(key, &child, out);
         let named = place == Place::Values || NAMED_VALUE_TABLES.contains(&table_key);
-        scan_item(
-            item,
-            named,
-            key.get_ref(),
-            place.child(key.get_ref()),
-            &child,
-            out,
-        );
+        let judged = match pair {
+            Some(name) if key.get_ref() == "value" => name,
+            _ => key.get_ref(),
+        };
+        scan_item(item, named, judged, place.child(key.get_ref()), &child, out);
     }
 }
 

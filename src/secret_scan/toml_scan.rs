@@ -84,6 +84,7 @@ pub(super) fn scan_table(
     out: &mut Vec<Located>,
 ) {
     let parent = path.len();
+    let pair = value_pair_name(table, place);
     for (key, item) in table.iter() {
         let k = key.get_ref();
         let found = shape(k);
@@ -102,9 +103,32 @@ pub(super) fn scan_table(
             });
         }
         let named = place == Place::Values || NAMED_VALUE_TABLES.contains(&table_key);
-        scan_item(item, named, k, place.child(k), path, out);
+        let judged = match pair {
+            Some(name) if k == "value" => name,
+            _ => k,
+        };
+        scan_item(item, named, judged, place.child(k), path, out);
         path.truncate(parent);
     }
+}
+
+/// In an add-on's `values`, the `name` of a `{ name, value }` table (a chart's `env`
+/// or `extraEnv` entry: `{ name = "DB_PASSWORD", value = "..." }`): its `value` is
+/// judged by that name, as a container's environment variable is in a hand-written
+/// manifest.
+pub(super) fn value_pair_name<'t>(
+    table: &'t toml::de::DeTable<'_>,
+    place: Place,
+) -> Option<&'t str> {
+    if place != Place::Values {
+        return None;
+    }
+    let string = |k: &str| match table.get(k).map(|v| v.get_ref()) {
+        Some(toml::de::DeValue::String(s)) => Some(s.as_ref()),
+        _ => None,
+    };
+    string("value")?;
+    string("name")
 }
 
 /// The value of `key` in a table whose strings are judged by their key too when
