@@ -134,30 +134,66 @@ fn a_file_that_appears_after_the_comparison_is_replaced_whole() {
     assert_eq!(listing(&dir), ["dev/api/deployment.yaml"]);
 }
 
+/// The process's umask, from /proc (reading it with umask(2) would change it for
+/// the other tests' threads meanwhile).
+#[cfg(target_os = "linux")]
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
 /// New files are the same whichever way they are created: directly in a directory
-/// the run creates, whole (unnamed, then linked) in one that exists. Same bytes, same
-/// mode (0600, as the temporary files of a replacement).
-#[cfg(unix)]
+/// the run creates, whole (unnamed, then linked) in one that exists, or by rename
+/// over a stale one. Same bytes, same mode: 0666 less the umask, as any tool's new
+/// files (0644 under the usual 022), so that a shared checkout stays readable.
+#[cfg(target_os = "linux")]
 #[test]
 fn new_files_in_new_and_existing_directories_are_alike() {
     use std::os::unix::fs::PermissionsExt as _;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("generated");
     std::fs::create_dir_all(dir.join("dev/api")).unwrap();
+    std::fs::write(dir.join("dev/api/service.yaml"), format!("{H}s: 0\n")).unwrap();
     let t = tree(&[
         ("dev/api/deployment.yaml", &format!("{H}d: 1\n")),
+        ("dev/api/service.yaml", &format!("{H}s: 1\n")),
         ("dev/web/deployment.yaml", &format!("{H}w: 1\n")),
         ("prod/api/deployment.yaml", &format!("{H}p: 1\n")),
     ]);
     let c = write::compare(&dir, &t, &[String::new()]).unwrap();
+    assert_eq!(c.stale, ["dev/api/service.yaml"]);
     write::apply(&dir, &t, &c).unwrap();
+    let expected = 0o666 & !umask();
     for (rel, text) in &t.files {
         assert_eq!(&std::fs::read_to_string(dir.join(rel)).unwrap(), text);
         let mode = std::fs::metadata(dir.join(rel))
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o777, 0o600, "{rel}");
+        assert_eq!(mode & 0o777, expected, "{rel}: {:o}", mode & 0o777);
     }
     assert_eq!(listing(&dir), t.files.keys().cloned().collect::<Vec<_>>());
+}
+
+/// A file kgen edits in place (platform.toml, an overlay: `bump-image`, `promote`)
+/// keeps its permissions; a new one gets 0666 less the umask (newcomer review 6, #9).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_edited_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let edited = tmp.path().join("platform.toml");
+    std::fs::write(&edited, "[platform]\n").unwrap();
+    std::fs::set_permissions(&edited, std::fs::Permissions::from_mode(0o640)).unwrap();
+    write::write_atomic(&edited, b"[platform]\nname = \"x\"\n").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&edited), 0o640);
+    assert_eq!(
+        std::fs::read_to_string(&edited).unwrap(),
+        "[platform]\nname = \"x\"\n"
+    );
+    let new = tmp.path().join("overlays/dev.toml");
+    write::write_atomic(&new, b"[environment]\n").unwrap();
+    assert_eq!(mode(&new), 0o666 & !umask());
 }

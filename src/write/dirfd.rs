@@ -139,8 +139,7 @@ fn create_new(
         dir,
         name,
         OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        // 0600, as the files created whole and the temporary files have.
-        Mode::from_raw_mode(0o600),
+        Mode::from_raw_mode(super::NEW_FILE_MODE),
     ) {
         Ok(fd) => fd,
         Err(Errno::EXIST) => return Ok(false),
@@ -173,7 +172,7 @@ fn create_whole(
         dir,
         c".",
         OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
+        Mode::from_raw_mode(super::NEW_FILE_MODE),
     ) {
         Ok(fd) => fd,
         Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {
@@ -188,7 +187,6 @@ fn create_whole(
             ))
         }
     };
-    // Mode 0600, as the temporary files of `write_atomic` (tempfile) have always had.
     write_all(&fd, bytes).map_err(|e| Error::io("write", root.join(rel_dir).join(name), e))?;
     let linked = |how: u8| -> rustix::io::Result<()> {
         if how == 1 {
@@ -252,7 +250,7 @@ fn replace_with_temp(
             dir,
             tmp.as_str(),
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
+            Mode::from_raw_mode(super::NEW_FILE_MODE),
         ) {
             Ok(fd) => break (tmp, fd),
             Err(Errno::EXIST) => continue,

@@ -215,15 +215,29 @@ mod pending;
 pub use pending::Pending;
 use pending::WritePart;
 
-/// Creates `path`'s parent directories and writes `bytes` atomically.
+/// Creates `path`'s parent directories and writes `bytes` atomically. A file that
+/// exists keeps its permissions (an edited platform.toml stays as readable as it
+/// was); a new one gets the umask's (0644 under the usual 022), as any editor's.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     ensure_dir(parent)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .suffix(TEMP_SUFFIX)
+    let existing = fs::metadata(path).ok().map(|m| m.permissions());
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(NEW_FILE_MODE));
+    }
+    let mut tmp = builder
         .tempfile_in(parent)
         .map_err(|e| Error::io("create a temporary file in", parent, e))?;
+    if let Some(permissions) = existing {
+        tmp.as_file()
+            .set_permissions(permissions)
+            .map_err(|e| Error::io("set the permissions of", tmp.path().to_path_buf(), e))?;
+    }
     // No fsync: rename is atomic for every reader and for a killed process (each
     // file is old or new, never truncated); fsyncing 20,000 files would cost seconds.
     tmp.write_all(bytes)
@@ -232,6 +246,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("replace", path, e.error))?;
     Ok(())
 }
+
+/// The mode of the files kgen creates, before the umask: 0666, as `touch` and
+/// editors create files (0644 under the usual umask 022).
+pub(crate) const NEW_FILE_MODE: u32 = 0o666;
 
 /// Refuses `path` when `root` (the `generated/` directory) or any directory between
 /// it and `path` is a symbolic link, so that nothing is read or written outside the
