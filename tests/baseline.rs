@@ -535,7 +535,6 @@ rules:
   - \"\"
   resources:
   - nodes/metrics
-  - nodes/proxy
   verbs:
   - get
 - nonResourceURLs:

@@ -254,11 +254,13 @@ fn role_objects(platform: &PlatformSpec, r: &RoleSpec) -> Vec<Value> {
                         "servicemonitors",
                     ],
                 ),
-                // The kubelet's metrics, as Prometheus reads them (directly or through
-                // the API server's node proxy).
+                // The kubelet's metrics (`/metrics`, `/metrics/cadvisor`), read from the
+                // kubelet itself. Not `nodes/proxy`: a `get` on it reaches the whole
+                // kubelet API, exec included (over a WebSocket upgrade), far more
+                // than reading metrics.
                 PolicyRule {
                     api_groups: Some(vec![String::new()]),
-                    resources: Some(vec!["nodes/metrics".into(), "nodes/proxy".into()]),
+                    resources: Some(vec!["nodes/metrics".into()]),
                     verbs: vec!["get".into()],
                     ..Default::default()
                 },
