@@ -208,14 +208,17 @@ pub fn narrow_unknown_key(d: &mut crate::diagnostic::Diagnostic, key: &str, pres
     let Some(list) = d.help.as_deref().and_then(|h| h.strip_prefix(PREFIX)) else {
         return;
     };
-    let keys: Vec<&str> = list
-        .split(", ")
-        .filter(|k| !TYPED_SETTINGS.contains(k) || preset.settings.contains(k))
-        .collect();
-    // Only the add-on's own table (a nested table's list has no `chart_version`).
-    if !keys.contains(&"chart_version") {
+    let all: Vec<&str> = list.split(", ").collect();
+    // Only the add-on's own table, whose list holds every preset's typed settings (a
+    // nested table's does not, nor `[monitoring]`'s, which may follow an add-on's
+    // table in the file).
+    if !TYPED_SETTINGS.iter().all(|t| all.contains(t)) {
         return;
     }
+    let keys: Vec<&str> = all
+        .into_iter()
+        .filter(|k| !TYPED_SETTINGS.contains(k) || preset.settings.contains(k))
+        .collect();
     d.label = crate::diagnostic::did_you_mean(key, keys.iter().copied());
     d.help = Some(format!(
         "the keys the `{}` preset takes are: {}",
