@@ -242,6 +242,37 @@ error: 1 error and 0 warnings; nothing was written
     assert_eq!(stderr, "");
 }
 
+/// KG034: `values` that set what a typed setting sets are used, with a warning at the
+/// `values` table; values the typed settings leave alone, and a typed setting's own
+/// default (`cluster_name` from nothing here), warn of nothing (newcomer review 6, #4).
+#[test]
+fn values_that_override_a_typed_setting_are_a_warning() {
+    let text = platform(
+        &[],
+        r#"[addons.external-dns]
+chart_version = "1.21.1"
+domain_filters = ["acme.example.com"]
+values = { domainFilters = ["other.example.com"], interval = "5m" }
+"#,
+    );
+    let (stderr, p) = renders(&text);
+    assert_eq!(
+        stderr,
+        r#"warning[KG034]: `values` of add-on `external-dns` set `domainFilters`, which a typed setting of the add-on sets too: the value in `values` is used
+  --> platform.toml:22:10
+   |
+22 | values = { domainFilters = ["other.example.com"], interval = "5m" }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `domainFilters` from `values` and keep the typed setting (docs/addons.md lists each preset's settings and the values they set), or remove the typed setting
+
+"#
+    );
+    let values = p.read("generated/values/prod/external-dns.yaml");
+    assert!(values.contains("- other.example.com"), "{values}");
+    let (stderr, _) = renders(&text.replace("domainFilters = [\"other.example.com\"], ", ""));
+    assert_eq!(stderr, "");
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");
@@ -736,7 +767,7 @@ fn an_unknown_key_of_a_preset_lists_the_keys_it_takes() {
             "kubernetes_version = \"1.30\"\n",
             "kubernetes_version = \"1.30\"\naddons = { metrics-server = { chart_version = \"3.13.1\", replica = 2 } }\n",
         )],
-        "[addons.external-dns]\nchart_version = \"1.21.1\"\ndomain_filter = [\"acme.io\"]\n",
+        "[addons.external-dns]\nchart_version = \"1.21.1\"\ndomain_filter = [\"acme.io\"]\n\n[monitoring]\nprometheus_replica = 2\n",
     );
     let err = fails(
         &text,
@@ -755,6 +786,10 @@ fn an_unknown_key_of_a_preset_lists_the_keys_it_takes() {
             "= help: the keys the `metrics-server` preset takes are: enabled, preset, chart, repo, chart_version, namespace, release, values, sync_wave, server_side_apply, iam_role, workload_identity, pod_security, replicas, resources, priority_class, tolerations, node_selector",
             "error[KG002]: unknown key `domain_filter`",
             external_dns,
+            // `[monitoring]` after an add-on's table keeps its own keys (newcomer
+            // review 6, #7).
+            "error[KG002]: unknown key `prometheus_replica`",
+            "= help: the keys allowed here are: enabled, chart_version, chart_repo, namespace, retention, prometheus_storage, prometheus_replicas, grafana_storage, alertmanager_storage, alertmanager_replicas, storage_class",
             "error[KG002]: unknown key `txt_owner`",
             external_dns,
         ],

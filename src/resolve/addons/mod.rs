@@ -25,6 +25,7 @@ use crate::diagnostic::did_you_mean;
 use crate::input::{AddonLayer, ClusterLayer, WorkloadIdentity};
 use crate::merge::{Layers, Located};
 use crate::source::Origin;
+use crate::spec::AddonSettings;
 use crate::spec::{AddonIdentity, AddonSpec, PodSecurityLevel};
 use crate::{names, rules};
 
@@ -350,7 +351,9 @@ impl<'a> Resolver<'a> {
         let mut settings = self.addon_settings(cluster, &namespace, &release, layers, ctx);
         settings.kubernetes_version = kubernetes_version;
         // `cluster_name` defaults to the cluster's `eks_name` variable, when it has one.
-        if settings.cluster_name.is_none() && takes.contains(&"cluster_name") {
+        let default_cluster_name =
+            settings.cluster_name.is_none() && takes.contains(&"cluster_name");
+        if default_cluster_name {
             settings.cluster_name = cluster_var(ctx, EKS_NAME_VAR);
         }
 
@@ -401,6 +404,23 @@ impl<'a> Resolver<'a> {
             path.push("eks.amazonaws.com/role-arn");
             addons::set(&mut values, &path, serde_json::json!(role));
         }
+        // What the typed settings decided, against what none of them would (KG034,
+        // once the add-on's errors are known: a value refused is not warned of too).
+        let overridden = preset.map(|p| {
+            let base = (p.values)(&AddonSettings {
+                release: settings.release.clone(),
+                namespace: settings.namespace.clone(),
+                cluster: settings.cluster.clone(),
+                kubernetes_version: settings.kubernetes_version,
+                // A default is no typed setting.
+                cluster_name: settings
+                    .cluster_name
+                    .clone()
+                    .filter(|_| default_cluster_name),
+                ..AddonSettings::default()
+            });
+            (values.clone(), base)
+        });
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
             let remedy =
@@ -428,6 +448,9 @@ impl<'a> Resolver<'a> {
             }
         }
         self.addon_placement(cluster, name, header, &settings, &values);
+        if let Some((typed, base)) = overridden.filter(|_| self.error_count() == before) {
+            self.check_values_override(name, layers, &typed, &base);
+        }
 
         let wave = layers
             .pick(|l| l.sync_wave.as_ref())

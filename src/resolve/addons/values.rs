@@ -95,6 +95,63 @@ impl Resolver<'_> {
     }
 }
 
+impl Resolver<'_> {
+    /// KG034: `values` that set a value a typed setting of the add-on also sets. The
+    /// value in `values` is used (they are merged last), so the typed setting looks in
+    /// force and is not: `domainFilters` in `values` replaces `domain_filters`, a
+    /// `replicaCount` leaves the disruption budget kgen made for `replicas` out of step.
+    /// `typed` are the preset's values from the settings as written, `base` from none
+    /// of them: a path where the two differ is one a typed setting decided.
+    pub(super) fn check_values_override(
+        &mut self,
+        name: &str,
+        layers: &Layers<'_, AddonLayer>,
+        typed: &serde_json::Value,
+        base: &serde_json::Value,
+    ) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (file, table) in layers_values(layers) {
+            let mut leaves = Vec::new();
+            leaf_paths(&toml_to_json(&table.value), &mut Vec::new(), &mut leaves);
+            for path in leaves {
+                let at = |v: &'_ serde_json::Value| -> Option<serde_json::Value> {
+                    path.iter().try_fold(v, |v, k| v.get(k.as_str())).cloned()
+                };
+                let decided = at(typed);
+                if decided.is_none() || decided == at(base) || !seen.insert(path.clone()) {
+                    continue;
+                }
+                let dotted = path.join(".");
+                self.warning(
+                    rules::VALUES_OVERRIDE,
+                    Origin::new(file, table.span.clone()),
+                    format!(
+                        "`values` of add-on `{name}` set `{dotted}`, which a typed setting of the add-on sets too: the value in `values` is used"
+                    ),
+                )
+                .help(format!(
+                    "remove `{dotted}` from `values` and keep the typed setting (docs/addons.md lists each preset's settings and the values they set), or remove the typed setting"
+                ));
+            }
+        }
+    }
+}
+
+/// The paths of the leaves of a values tree: every value that is not a table (a list
+/// is one leaf: it replaces whole).
+fn leaf_paths(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        serde_json::Value::Object(m) if !m.is_empty() => {
+            for (k, child) in m {
+                path.push(k.clone());
+                leaf_paths(child, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
 /// The `values` table of the highest layer that sets `path`.
 pub(super) fn values_origin(layers: &Layers<'_, AddonLayer>, path: &[&str]) -> Option<Origin> {
     layers_values(layers)
