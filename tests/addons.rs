@@ -273,6 +273,55 @@ values = { domainFilters = ["other.example.com"], interval = "5m" }
     assert_eq!(stderr, "");
 }
 
+/// An add-on's typed placement and resources are checked as a service's are: the
+/// tolerations, node labels and requests the API server refuses are errors at the
+/// line (newcomer review 6, #2 and #3).
+#[test]
+fn an_add_on_s_pod_settings_are_checked_as_a_service_s() {
+    let text = platform(
+        &[],
+        r#"[addons.metrics-server]
+chart_version = "3.13.1"
+tolerations = [{ key = "a", operator = "Exists", value = "x" }, { key = "b", value = "y", seconds = 30 }]
+node_selector = { role = "x y" }
+resources = { requests = { cpu = "2", memory = "64Mi" }, limits = { cpu = "1", memory = "128Mi" } }
+"#,
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG019]: a toleration with `operator = "Exists"` has no `value`
+  --> platform.toml:21:58
+   |
+21 | tolerations = [{ key = "a", operator = "Exists", value = "x" }, { key = "b", value = "y", seconds = 30 }]
+   |                                                          ^^^
+   = help: remove `value`, or use `operator = "Equal"`
+
+error[KG019]: `seconds` applies to `effect = "NoExecute"` only
+  --> platform.toml:21:101
+   |
+21 | tolerations = [{ key = "a", operator = "Exists", value = "x" }, { key = "b", value = "y", seconds = 30 }]
+   |                                                                                                     ^^
+   = help: `seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = "NoExecute"`, or remove `seconds`
+
+error[KG019]: node label value: "x y" is not a valid label value
+  --> platform.toml:22:26
+   |
+22 | node_selector = { role = "x y" }
+   |                          ^^^^^
+   = help: use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or leave it empty
+
+error[KG020]: cpu request 2 is larger than its limit 1
+  --> platform.toml:23:34
+   |
+23 | resources = { requests = { cpu = "2", memory = "64Mi" }, limits = { cpu = "1", memory = "128Mi" } }
+   |                                  ^^^
+   = help: the API server rejects a request above its limit: lower `resources.requests.cpu` or raise `resources.limits.cpu`
+
+error: 4 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");

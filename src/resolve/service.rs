@@ -156,19 +156,13 @@ impl<'a> Resolver<'a> {
         }
         for (req, lim, what) in [(0, 2, "cpu"), (1, 3, "memory")] {
             if let (Some(r), Some(l)) = (quantities[req].2, quantities[lim].2) {
-                if r > l {
-                    let origin = quantities[req]
-                        .3
-                        .clone()
-                        .or_else(|| quantities[lim].3.clone())
-                        .unwrap_or_else(|| name_origin.clone());
-                    self.error(
-                        rules::REQUESTS_EXCEED_LIMITS,
-                        origin,
-                        format!("{what} request {} is larger than its limit {}", quantities[req].1, quantities[lim].1),
-                    )
-                    .help(format!("the API server rejects a request above its limit: lower `resources.requests.{what}` or raise `resources.limits.{what}`"));
-                }
+                let origin = quantities[req]
+                    .3
+                    .clone()
+                    .or_else(|| quantities[lim].3.clone())
+                    .unwrap_or_else(|| name_origin.clone());
+                let texts = (quantities[req].1.as_str(), quantities[lim].1.as_str());
+                self.request_within_limit(what, (r, l), texts, origin);
             }
         }
         let resources = Resources {
@@ -543,5 +537,26 @@ impl<'a> Resolver<'a> {
             ok,
             broken: Vec::new(),
         })
+    }
+}
+
+impl Resolver<'_> {
+    /// KG020 when a `what` (cpu, memory) request is above its limit, which the API
+    /// server refuses: services' and add-ons' alike. `texts` are the two as written.
+    pub(super) fn request_within_limit(
+        &mut self,
+        what: &str,
+        (request, limit): (quantity::Quantity, quantity::Quantity),
+        (request_text, limit_text): (&str, &str),
+        origin: Origin,
+    ) {
+        if request > limit {
+            self.error(
+                rules::REQUESTS_EXCEED_LIMITS,
+                origin,
+                format!("{what} request {request_text} is larger than its limit {limit_text}"),
+            )
+            .help(format!("the API server rejects a request above its limit: lower `resources.requests.{what}` or raise `resources.limits.{what}`"));
+        }
     }
 }

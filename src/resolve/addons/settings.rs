@@ -43,6 +43,31 @@ impl<'a> Resolver<'a> {
                     v.value.clone()
                 })
             };
+            for (what, request, limit) in [
+                (
+                    "cpu",
+                    layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.cpu.as_ref()),
+                    layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.cpu.as_ref()),
+                ),
+                (
+                    "memory",
+                    layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.memory.as_ref()),
+                    layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.memory.as_ref()),
+                ),
+            ] {
+                let (Some(request), Some(limit)) = (request, limit) else {
+                    continue;
+                };
+                let parse = |v: &Located<&String>| quantity::parse_non_negative(v.value).ok();
+                if let (Some(r), Some(l)) = (parse(&request), parse(&limit)) {
+                    self.request_within_limit(
+                        what,
+                        (r, l),
+                        (request.value, limit.value),
+                        request.origin.clone(),
+                    );
+                }
+            }
             s.resources = Some(Resources {
                 requests: CpuMem {
                     cpu: q(
@@ -77,30 +102,9 @@ impl<'a> Resolver<'a> {
             p.value.clone()
         });
         if let Some(list) = layers.pick(|l| l.tolerations.as_ref()) {
-            for t in list.value {
-                s.tolerations.push(crate::spec::Toleration {
-                    key: t.key.as_ref().map(|k| k.value.clone()),
-                    operator: t
-                        .operator
-                        .as_ref()
-                        .map_or(crate::spec::TolerationOperator::Equal, |o| o.value),
-                    value: t.value.as_ref().map(|v| v.value.clone()),
-                    effect: t.effect.as_ref().map(|e| e.value),
-                    seconds: t.seconds.as_ref().map(|x| x.value),
-                });
-            }
+            s.tolerations = self.tolerations(list);
         }
-        for (k, e) in layers.map(|l| Some(&l.node_selector)) {
-            if let Err(err) = names::check_label_key(k) {
-                self.error(
-                    rules::INVALID_KEY,
-                    e.key.clone(),
-                    format!("node label key: {err}"),
-                );
-                continue;
-            }
-            s.node_selector.insert(k.to_string(), e.value.value.clone());
-        }
+        s.node_selector = self.node_selector(layers.map(|l| Some(&l.node_selector)));
         if let Some(p) = layers.pick(|l| l.priority_class.as_ref()) {
             self.refs.push(crate::resolve::references::BaselineRef {
                 cluster: cluster.to_string(),

@@ -18,73 +18,14 @@ impl<'a> Resolver<'a> {
         origins: &mut BTreeMap<String, Origin>,
     ) -> Placement {
         let mut p = Placement::default();
-        for (k, e) in layers.map(|l| Some(&l.node_selector)) {
+        let selector = layers.map(|l| Some(&l.node_selector));
+        for (k, e) in &selector {
             origins.insert(format!("node_selector.{k}"), e.value.origin.clone());
-            if let Err(err) = names::check_label_key(k) {
-                self.error(
-                    rules::INVALID_KEY,
-                    e.key.clone(),
-                    format!("node label key: {err}"),
-                );
-                continue;
-            }
-            if let Err(err) = names::check_label_value(e.value.value) {
-                self.error(
-                    rules::INVALID_VALUE,
-                    e.value.origin.clone(),
-                    format!("node label value: {err}"),
-                );
-                continue;
-            }
-            p.node_selector.insert(k.to_string(), e.value.value.clone());
         }
+        p.node_selector = self.node_selector(selector);
         if let Some(list) = layers.pick(|l| l.tolerations.as_ref()) {
             origins.insert("tolerations".into(), list.origin.clone());
-            let file = list.origin.file;
-            for t in list.value {
-                let at = |s: &std::ops::Range<usize>| Origin::new(file, s.clone());
-                let operator = t
-                    .operator
-                    .as_ref()
-                    .map_or(crate::spec::TolerationOperator::Equal, |o| o.value);
-                if let Some(k) = &t.key {
-                    if let Err(e) = names::check_label_key(&k.value) {
-                        self.error(rules::INVALID_KEY, at(&k.span), format!("taint key: {e}"));
-                    }
-                }
-                if operator == crate::spec::TolerationOperator::Exists {
-                    if let Some(v) = &t.value {
-                        self.error(
-                            rules::INVALID_VALUE,
-                            at(&v.span),
-                            "a toleration with `operator = \"Exists\"` has no `value`".into(),
-                        )
-                        .help("remove `value`, or use `operator = \"Equal\"`");
-                    }
-                } else if t.key.is_none() {
-                    self.error(rules::MISSING_KEY, list.origin.clone(), "a toleration with `operator = \"Equal\"` needs a `key`".into())
-                        .help("add the taint's `key` (and `value`), or use `operator = \"Exists\"` without a key to tolerate every taint");
-                }
-                if let Some(s) = &t.seconds {
-                    if t.effect.as_ref().map(|e| e.value)
-                        != Some(crate::spec::TaintEffect::NoExecute)
-                    {
-                        self.error(
-                            rules::INVALID_VALUE,
-                            at(&s.span),
-                            "`seconds` applies to `effect = \"NoExecute\"` only".into(),
-                        )
-                        .help("`seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = \"NoExecute\"`, or remove `seconds`");
-                    }
-                }
-                p.tolerations.push(Toleration {
-                    key: t.key.as_ref().map(|k| k.value.clone()),
-                    operator,
-                    value: t.value.as_ref().map(|v| v.value.clone()),
-                    effect: t.effect.as_ref().map(|e| e.value),
-                    seconds: t.seconds.as_ref().map(|s| s.value),
-                });
-            }
+            p.tolerations = self.tolerations(list);
         }
         for (which, list) in [
             (
@@ -193,5 +134,90 @@ impl<'a> Resolver<'a> {
                 self.int_in_range(*g.value, 0, 86_400, &g.origin, "termination_grace_period")
             });
         p
+    }
+}
+
+impl<'a> Resolver<'a> {
+    /// The labels of a node selector that the API server accepts; each other one is an
+    /// error at its key (KG017) or value (KG019). Services' and add-ons' alike.
+    pub(in crate::resolve) fn node_selector(
+        &mut self,
+        entries: BTreeMap<&str, crate::merge::MapEntry<'_, String>>,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (k, e) in entries {
+            if let Err(err) = names::check_label_key(k) {
+                self.error(
+                    rules::INVALID_KEY,
+                    e.key.clone(),
+                    format!("node label key: {err}"),
+                );
+                continue;
+            }
+            if let Err(err) = names::check_label_value(e.value.value) {
+                self.error(
+                    rules::INVALID_VALUE,
+                    e.value.origin.clone(),
+                    format!("node label value: {err}"),
+                );
+                continue;
+            }
+            out.insert(k.to_string(), e.value.value.clone());
+        }
+        out
+    }
+
+    /// Tolerations as written, each checked as the API server checks them (a taint key,
+    /// `Exists` without a value, `Equal` with a key, `seconds` with `NoExecute`).
+    /// Services' and add-ons' alike.
+    pub(in crate::resolve) fn tolerations(
+        &mut self,
+        list: crate::merge::Located<&Vec<crate::input::TolerationLayer>>,
+    ) -> Vec<Toleration> {
+        let mut out = Vec::new();
+        let file = list.origin.file;
+        for t in list.value {
+            let at = |s: &std::ops::Range<usize>| Origin::new(file, s.clone());
+            let operator = t
+                .operator
+                .as_ref()
+                .map_or(crate::spec::TolerationOperator::Equal, |o| o.value);
+            if let Some(k) = &t.key {
+                if let Err(e) = names::check_label_key(&k.value) {
+                    self.error(rules::INVALID_KEY, at(&k.span), format!("taint key: {e}"));
+                }
+            }
+            if operator == crate::spec::TolerationOperator::Exists {
+                if let Some(v) = &t.value {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        at(&v.span),
+                        "a toleration with `operator = \"Exists\"` has no `value`".into(),
+                    )
+                    .help("remove `value`, or use `operator = \"Equal\"`");
+                }
+            } else if t.key.is_none() {
+                self.error(rules::MISSING_KEY, list.origin.clone(), "a toleration with `operator = \"Equal\"` needs a `key`".into())
+                        .help("add the taint's `key` (and `value`), or use `operator = \"Exists\"` without a key to tolerate every taint");
+            }
+            if let Some(s) = &t.seconds {
+                if t.effect.as_ref().map(|e| e.value) != Some(crate::spec::TaintEffect::NoExecute) {
+                    self.error(
+                            rules::INVALID_VALUE,
+                            at(&s.span),
+                            "`seconds` applies to `effect = \"NoExecute\"` only".into(),
+                        )
+                        .help("`seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = \"NoExecute\"`, or remove `seconds`");
+                }
+            }
+            out.push(Toleration {
+                key: t.key.as_ref().map(|k| k.value.clone()),
+                operator,
+                value: t.value.as_ref().map(|v| v.value.clone()),
+                effect: t.effect.as_ref().map(|e| e.value),
+                seconds: t.seconds.as_ref().map(|s| s.value),
+            });
+        }
+        out
     }
 }
