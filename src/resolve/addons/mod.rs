@@ -412,11 +412,16 @@ impl<'a> Resolver<'a> {
                 namespace: settings.namespace.clone(),
                 cluster: settings.cluster.clone(),
                 kubernetes_version: settings.kubernetes_version,
-                // A default is no typed setting.
+                // A default is no typed setting: the cluster's `eks_name`, the
+                // platform's `aws_region`.
                 cluster_name: settings
                     .cluster_name
                     .clone()
                     .filter(|_| default_cluster_name),
+                region: settings
+                    .region
+                    .clone()
+                    .filter(|_| layers.pick(|l| l.region.as_ref()).is_none()),
                 ..AddonSettings::default()
             });
             (values.clone(), base)
