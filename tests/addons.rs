@@ -322,6 +322,28 @@ error: 4 errors and 0 warnings; nothing was written
     );
 }
 
+/// `[monitoring] namespace` is a namespace: a DNS-1123 label, checked at its line
+/// (a dotted name failed only at output, with no location: newcomer review 6, #8).
+#[test]
+fn the_monitoring_namespace_is_checked_as_a_namespace() {
+    let text = platform(
+        &[],
+        "[monitoring]\nchart_version = \"77.0.0\"\nnamespace = \"mon.itoring\"\n\n[baseline]\nprovided = { storage_classes = [\"gp3\"] }\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG005]: monitoring namespace: "mon.itoring" is not a valid DNS-1123 label
+  --> platform.toml:21:13
+   |
+21 | namespace = "mon.itoring"
+   |             ^^^^^^^^^^^^^ did you mean `mon-itoring`?
+   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");

@@ -115,30 +115,47 @@ impl<'a> Resolver<'a> {
             }
             None => builtin::RETENTION.into(),
         };
-        let name =
-            |this: &mut Self, v: Option<Located<&String>>, default: &str, what: &str| -> String {
-                match v {
-                    Some(v) => {
-                        if let Err(e) = names::check_dns1123_subdomain(v.value) {
-                            let d = this.error(
-                                rules::INVALID_NAME,
-                                v.origin.clone(),
-                                format!("{what}: {e}"),
-                            );
-                            if let Some(n) = names::nearest_dns1123_subdomain(v.value) {
-                                d.label(format!("did you mean `{n}`?"));
-                            }
+        // A namespace is a DNS-1123 label (no dots), a StorageClass's name a subdomain.
+        let name = |this: &mut Self,
+                    v: Option<Located<&String>>,
+                    default: &str,
+                    what: &str,
+                    label: bool|
+         -> String {
+            match v {
+                Some(v) => {
+                    let (checked, nearest) = if label {
+                        (
+                            names::check_dns1123_label(v.value),
+                            names::nearest_dns1123_label(v.value),
+                        )
+                    } else {
+                        (
+                            names::check_dns1123_subdomain(v.value),
+                            names::nearest_dns1123_subdomain(v.value),
+                        )
+                    };
+                    if let Err(e) = checked {
+                        let d = this.error(
+                            rules::INVALID_NAME,
+                            v.origin.clone(),
+                            format!("{what}: {e}"),
+                        );
+                        if let Some(n) = nearest {
+                            d.label(format!("did you mean `{n}`?"));
                         }
-                        v.value.clone()
                     }
-                    None => default.into(),
+                    v.value.clone()
                 }
-            };
+                None => default.into(),
+            }
+        };
         let namespace = name(
             self,
             layers.pick(|l| l.namespace.as_ref()),
             builtin::MONITORING_NAMESPACE,
             "monitoring namespace",
+            true,
         );
         let storage_class_at = layers.pick(|l| l.storage_class.as_ref());
         let storage_class = name(
@@ -146,6 +163,7 @@ impl<'a> Resolver<'a> {
             storage_class_at.clone(),
             builtin::STORAGE_CLASS,
             "storage_class",
+            false,
         );
         self.refs.push(super::references::BaselineRef {
             cluster: cluster.to_string(),
