@@ -1701,7 +1701,7 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
-/// KG043: a patch whose kind matches and whose name is a near miss.
+/// KG043: a patch whose kind matches and whose name is a near miss, at its `name`.
 #[test]
 fn patch_naming_no_object_of_its_kind() {
     let text = format!(
@@ -1718,11 +1718,11 @@ merge = { metadata = { labels = { team = "shop" } } }
     assert_stderr(
         &p.refused(),
         r###"error[KG043]: patch `cfg` matches no object: service `api` has no ConfigMap named `api-conifg`
-  --> platform.toml:36:8
+  --> platform.toml:37:8
    |
-36 | kind = "ConfigMap"
-   |        ^^^^^^^^^^^ the kind matches, the name does not: did you mean `api-config`?
-   = in: generated/{dev,prod}/api: kind
+37 | name = "api-conifg"
+   |        ^^^^^^^^^^^^ the kind matches, the name does not: did you mean `api-config`?
+   = in: generated/{dev,prod}/api: metadata.name
    = help: its objects: Namespace, ServiceAccount api, ConfigMap api-config, Deployment api, Service api, Ingress api, PodDisruptionBudget api; patch one of them, or move the patch to the overlays of the environments that have it
 
 error: 1 error and 0 warnings; nothing was written

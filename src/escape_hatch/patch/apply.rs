@@ -77,6 +77,10 @@ pub fn apply(
                         ),
                     })
                     .collect();
+                let name_miss = patch
+                    .name_origin
+                    .clone()
+                    .filter(|_| objects.iter().any(|o| o.kind() == patch.kind));
                 let named = patch
                     .target
                     .as_ref()
@@ -89,10 +93,13 @@ pub fn apply(
                             patch.name, patch.kind
                         ),
                     )
-                    .at(patch.kind_origin.clone())
+                    // The kind matches: then the name is what to change.
+                    .at(name_miss
+                        .clone()
+                        .unwrap_or_else(|| patch.kind_origin.clone()))
                     .target(
                         format!("{}/{env}/{service}", crate::workspace::GENERATED_DIR),
-                        "kind",
+                        if name_miss.is_some() { "metadata.name" } else { "kind" },
                     )
                     .help(format!(
                         "its objects: {}; patch one of them, or move the patch to the overlays of the environments that have it",

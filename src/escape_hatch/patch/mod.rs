@@ -61,6 +61,8 @@ pub struct Patch {
     pub at: BodyAt,
     /// The patch's `kind` (or its table, when `kind` is missing).
     pub kind_origin: Origin,
+    /// The patch's `name`, when it has one.
+    pub name_origin: Option<Origin>,
     /// From `[defaults]`: it may match nothing in some services.
     pub from_defaults: bool,
     /// The file the body is in, for the header of patched files.

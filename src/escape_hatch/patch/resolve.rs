@@ -207,6 +207,7 @@ pub fn resolve(
             body,
             at,
             kind_origin: kind.origin.clone(),
+            name_origin: entry.pick(|p| p.name.as_ref()).map(|n| n.origin),
             from_defaults: base,
             source,
         };
