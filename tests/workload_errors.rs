@@ -1017,11 +1017,43 @@ sidecars.proxy = { image = "acme/proxy", tag = "1.0", mounts = { cahce = "/cache
    |
 13 | sidecars.proxy = { image = "acme/proxy", tag = "1.0", mounts = { cahce = "/cache" } }
    |                                                                  ^^^^^ did you mean `cache`?
-   = help: declare it under `volumes` of the service (known: cache, tmp, secrets-store)
+   = help: declare it under `volumes` of the service (known: cache, tmp)
 
 error: 1 error and 0 warnings; nothing was written
 "#
     );
+}
+
+/// `secrets-store` is a volume of the pod only when the CSI driver mounts the
+/// service's secrets: without secrets, a sidecar that mounts it is KG029 at the
+/// mount, with the volumes there are, not a KG112 about the rendered pod (newcomer
+/// review 6, #22); with them, the mount renders.
+#[test]
+fn secrets_store_is_a_volume_only_with_secrets() {
+    let sidecar = r#"sidecars.proxy = { image = "acme/proxy", tag = "1.0", mounts = { secrets-store = "/secrets" } }
+"#;
+    assert_eq!(
+        fails(&service(sidecar), &[]),
+        r#"error[KG029]: `sidecars.proxy` mounts volume `secrets-store`, which the service does not declare
+  --> platform.toml:12:66
+   |
+12 | sidecars.proxy = { image = "acme/proxy", tag = "1.0", mounts = { secrets-store = "/secrets" } }
+   |                                                                  ^^^^^^^^^^^^^
+   = help: declare it under `volumes` of the service (known: tmp)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let sidecar = sidecar.replace(
+        " }\n",
+        ", resources = { requests = { cpu = \"10m\", memory = \"16Mi\" }, limits = { memory = \"32Mi\" } } }\n",
+    );
+    let with_secrets = format!(
+        "{sidecar}secrets = [{{ name = \"db\", from = \"secretsmanager\", key = \"dev/api/db\" }}]\niam_role = \"arn:aws:iam::123456789012:role/api\"\n"
+    );
+    let p = common::Platform::new(&service(&with_secrets), &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
 #[test]

@@ -435,12 +435,21 @@ impl<'a> Resolver<'a> {
             &ctx,
             &mut origins,
         );
+        // The volumes kgen gives the pod itself: `/tmp` always, the CSI driver's
+        // secrets when it mounts any.
+        let own_volumes: &[&str] =
+            if env.secrets_backend == crate::spec::SecretsBackend::Csi && !secrets.is_empty() {
+                &["tmp", "secrets-store"]
+            } else {
+                &["tmp"]
+            };
         let sidecars = self.containers(
             name,
             "sidecars",
             layers.entries(|l| Some(&l.sidecars)),
             &layers.entry_keys(|l| Some(&l.sidecars)),
             &volumes,
+            own_volumes,
             &ctx,
             &mut origins,
         );
@@ -450,6 +459,7 @@ impl<'a> Resolver<'a> {
             layers.entries(|l| Some(&l.init_containers)),
             &layers.entry_keys(|l| Some(&l.init_containers)),
             &volumes,
+            own_volumes,
             &ctx,
             &mut origins,
         );

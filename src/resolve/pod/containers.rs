@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use super::volumes::OWN_VOLUME_NAMES;
 use crate::input::ContainerLayer;
 use crate::merge::{Layers, Located};
 use crate::resolve::{Amend, Resolver};
@@ -32,6 +31,7 @@ impl<'a> Resolver<'a> {
         entries: BTreeMap<&'a str, (Origin, Layers<'a, ContainerLayer>)>,
         defined: &BTreeMap<&'a str, Vec<(Origin, bool)>>,
         volumes: &[VolumeSpec],
+        own_volumes: &[&str],
         ctx: &Value,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Vec<ContainerSpec> {
@@ -140,11 +140,11 @@ impl<'a> Resolver<'a> {
             let mut mounts = BTreeMap::new();
             for (vol, e) in layers.map(|l| Some(&l.mounts)) {
                 origins.insert(format!("{field}.mounts.{vol}"), e.value.origin.clone());
-                if !volumes.iter().any(|v| v.name == vol) && !OWN_VOLUME_NAMES.contains(&vol) {
+                if !volumes.iter().any(|v| v.name == vol) && !own_volumes.contains(&vol) {
                     let known: Vec<&str> = volumes
                         .iter()
                         .map(|v| v.name.as_str())
-                        .chain(OWN_VOLUME_NAMES.iter().copied())
+                        .chain(own_volumes.iter().copied())
                         .collect();
                     let hint = crate::diagnostic::did_you_mean(vol, known.iter().copied());
                     let d = self.error(
