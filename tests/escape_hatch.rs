@@ -1114,6 +1114,51 @@ error: 4 errors and 0 warnings; nothing was written
     );
 }
 
+/// KG304: a cluster component's object in a namespace nobody creates; the help names
+/// the two fixes that exist, and the second one (the Namespace next to it) renders
+/// (newcomer review 6, #16).
+#[test]
+fn a_component_object_in_a_namespace_nobody_creates() {
+    const QUOTA: &str = r###"apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: tools-quota
+  namespace: tools
+spec:
+  hard:
+    pods: "10"
+"###;
+    let p = platform(
+        BASE,
+        &[("manifests/clusters/prod/extras/quota.yaml", QUOTA)],
+    );
+    assert_stderr(
+        &errors_of(&p.refused()),
+        r###"error[KG304]: ResourceQuota `tools-quota` is in namespace `tools`, which neither `prod-extras` nor an Application synced before it creates: the apply fails (namespaces "tools" not found)
+ --> manifests/clusters/prod/extras/quota.yaml:5:14
+  |
+5 |   namespace: tools
+  |              ^^^^^
+  = in: generated/clusters/prod/extras/manifest-resourcequota-tools-quota.yaml: metadata.namespace
+  = help: put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `tools` next to it (see docs/argocd.md#namespaces)
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+    let p = platform(
+        BASE,
+        &[
+            ("manifests/clusters/prod/extras/quota.yaml", QUOTA),
+            (
+                "manifests/clusters/prod/extras/namespace.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n",
+            ),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 /// KG010: a password inside a URL, in a ConfigMap written by hand; masked.
 #[test]
 fn secret_looking_literal_in_a_manifest() {

@@ -144,7 +144,7 @@ impl Checker<'_> {
                                 e.kind(), e.name(), app.name
                             ),
                         );
-                        d.help = Some("kgen creates a service's namespace in its own Application, and a namespace several Applications share in `<cluster>-namespaces`; a namespace created elsewhere must be declared to kgen (see docs/argocd.md#namespaces)".into());
+                        d.help = Some(format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"));
                     }
                 }
                 if e.group().is_empty()
