@@ -597,9 +597,15 @@ impl<'a> Resolver<'a> {
             }
             Ok(s) => Some(s),
             Err(e) => {
-                self.error(rules::TEMPLATE, origin.clone(), e).help(
-                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`",
-                );
+                // What the template could use, where it is: a cluster's settings (an
+                // add-on's, the baseline's) have no environment or service.
+                let has = |name: &str| ctx.get_attr(name).is_ok_and(|v| !v.is_undefined());
+                let help = if has("env") {
+                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`"
+                } else {
+                    "templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
+                };
+                self.error(rules::TEMPLATE, origin.clone(), e).help(help);
                 None
             }
         }

@@ -101,8 +101,17 @@ impl Templates {
                 ))
             }
             Err(e) => {
-                let mut message = describe(&e);
-                if let Some(hint) = suggestion(&e, ctx) {
+                // An undefined value is named from the template and the context,
+                // not from the error's detail, which minijinja gives in debug builds
+                // only: the message is the same in every build.
+                if e.kind() != minijinja::ErrorKind::UndefinedError {
+                    return Err(describe(&e));
+                }
+                let Some(name) = first_undefined(&tmpl, ctx) else {
+                    return Err("undefined value in template".into());
+                };
+                let mut message = format!("undefined value in template: `{name}` is undefined");
+                if let Some(hint) = suggestion(&name, ctx) {
                     message.push_str(&format!(" ({hint})"));
                 }
                 return Err(message);
@@ -138,13 +147,34 @@ impl Templates {
     }
 }
 
+/// The first name of the template (`env.domian`, `clustr`), in the order of the
+/// source, that the context does not define: what an undefined error without a
+/// detail is about. A name defined in the template itself (a loop variable) is not
+/// one of its undeclared variables.
+fn first_undefined(tmpl: &minijinja::Template<'_, '_>, ctx: &Value) -> Option<String> {
+    let source = tmpl.source();
+    let mut names: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
+    names.sort_by_key(|n| (source.find(n.as_str()).unwrap_or(usize::MAX), n.clone()));
+    names.into_iter().find(|name| {
+        let mut parts = name.split('.');
+        let root = parts.next().unwrap_or_default();
+        let mut v = match ctx.get_attr(root) {
+            Ok(v) if !v.is_undefined() => v,
+            _ => return true,
+        };
+        for part in parts {
+            match v.get_attr(part) {
+                Ok(next) if !next.is_undefined() => v = next,
+                _ => return true,
+            }
+        }
+        false
+    })
+}
+
 /// "did you mean `env.domain`?" for an undefined `env.domian` (or `clustr`): the
 /// nearest name the context has at that place.
-fn suggestion(e: &minijinja::Error, ctx: &Value) -> Option<String> {
-    if e.kind() != minijinja::ErrorKind::UndefinedError {
-        return None;
-    }
-    let name = e.detail()?.strip_prefix('`')?.split('`').next()?;
+fn suggestion(name: &str, ctx: &Value) -> Option<String> {
     let (scope, attr, prefix) = match name.split_once('.') {
         Some((root, attr)) if !attr.contains('.') => {
             (ctx.get_attr(root).ok()?, attr, format!("{root}."))
@@ -165,10 +195,7 @@ fn describe(e: &minijinja::Error) -> String {
     use minijinja::ErrorKind;
     let detail = e.detail().map(str::to_string);
     match e.kind() {
-        ErrorKind::UndefinedError => match detail {
-            Some(d) => format!("undefined value in template: {d}"),
-            None => "undefined variable in template".to_string(),
-        },
+        ErrorKind::UndefinedError => "undefined value in template".to_string(),
         ErrorKind::OutOfFuel => {
             format!("the template ran for too long (more than {FUEL} steps) and was stopped")
         }
@@ -444,7 +471,22 @@ mod tests {
         );
         assert_eq!(t.render("plain", &ctx).unwrap(), "plain");
         let err = t.render("{{ env.acount }}", &ctx).unwrap_err();
-        assert!(err.starts_with("undefined value in template"), "{err}");
+        assert_eq!(
+            err,
+            "undefined value in template: `env.acount` is undefined"
+        );
+        // The first undefined name in the source, whatever the build (minijinja gives
+        // the name in its error's detail in debug builds only), with a "did you mean".
+        let err = t
+            .render(
+                "{% for q in [1] %}{{ q }}{{ servce }}{{ env.nme }}{% endfor %}",
+                &ctx,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "undefined value in template: `servce` is undefined (did you mean `service`?)"
+        );
     }
 
     #[test]

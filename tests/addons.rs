@@ -344,6 +344,32 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG013 in a cluster's settings names the undefined variable, suggests the one
+/// meant, and lists what such a template can use: no `env` or `service` there
+/// (newcomer review 6, #13).
+#[test]
+fn an_undefined_variable_in_an_add_on_template_is_named() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod\" }\n",
+        )],
+        "[addons.cert-manager]\nchart_version = \"v1.21.1\"\niam_role = \"arn:aws:iam::123456789012:role/{{ cluster.eks_nme }}\"\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG013]: undefined value in template: `cluster.eks_nme` is undefined (did you mean `cluster.eks_name`?)
+  --> platform.toml:22:12
+   |
+22 | iam_role = "arn:aws:iam::123456789012:role/{{ cluster.eks_nme }}"
+   |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");
