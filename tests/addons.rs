@@ -370,6 +370,38 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG023: a cluster table of settings alone whose name is close to a cluster that
+/// hosts environments is that cluster's, misspelt: an error with "did you mean", not
+/// a warning under which its settings silently apply nowhere (newcomer review 6,
+/// #14). A cluster with a destination of its own and no environment yet stays a
+/// warning.
+#[test]
+fn a_misspelt_cluster_of_an_override_table_is_an_error() {
+    let text = platform(
+        &[],
+        "[addons.cert-manager]\nchart_version = \"v1.21.1\"\n\n[clusters.prd.addons.cert-manager]\nreplicas = 3\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG023]: cluster `prd` hosts no environment; nothing is rendered for it
+  --> platform.toml:22:11
+   |
+22 | [clusters.prd.addons.cert-manager]
+   |           ^^^ did you mean `prod`?
+   = help: its settings apply to no cluster: name the table after the cluster, `[clusters.prod...]`, or place an environment on `prd`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let (stderr, _) = renders(&format!(
+        "{text}\n[clusters.prd]\nserver = \"https://prd.example.com\"\n"
+    ));
+    assert!(
+        stderr.starts_with("warning[KG023]: cluster `prd` hosts no environment"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");

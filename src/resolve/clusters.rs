@@ -163,17 +163,40 @@ impl<'a> Resolver<'a> {
         self.check_destinations(&out);
         // Clusters that host no environment still exist (nothing is rendered for them
         // but their name is checked): a typo in an environment's `cluster` shows here.
-        for key in self.platform_file().clusters.keys() {
-            if !hosted.contains_key(key.value.as_str()) {
-                self.warning(
-                    rules::UNKNOWN_CLUSTER,
-                    self.at(&key.span),
-                    format!("cluster `{}` hosts no environment; nothing is rendered for it", key.value),
-                )
-                .help(format!(
-                    "place an environment on it with `cluster = \"{}\"` under `[environments.<env>]`, or remove the table",
-                    key.value
-                ));
+        for (key, layer) in &self.platform_file().clusters {
+            if hosted.contains_key(key.value.as_str()) {
+                continue;
+            }
+            let meant = crate::diagnostic::closest(&key.value, hosted.keys().copied());
+            // A table of settings alone (no `server` or `destination_name`) named close
+            // to a cluster that hosts environments is that cluster's, misspelt
+            // (`[clusters.prd.addons.cert-manager]`): its settings would apply nowhere.
+            let overrides_only =
+                layer.value.server.is_none() && layer.value.destination_name.is_none();
+            let message = format!(
+                "cluster `{}` hosts no environment; nothing is rendered for it",
+                key.value
+            );
+            let d = match meant {
+                Some(_) if overrides_only => {
+                    self.error(rules::UNKNOWN_CLUSTER, self.at(&key.span), message)
+                }
+                _ => self.warning(rules::UNKNOWN_CLUSTER, self.at(&key.span), message),
+            };
+            match meant {
+                Some(m) => {
+                    d.label = Some(format!("did you mean `{m}`?"));
+                    d.help = Some(format!(
+                        "its settings apply to no cluster: name the table after the cluster, `[clusters.{m}...]`, or place an environment on `{}`",
+                        key.value
+                    ));
+                }
+                None => {
+                    d.help = Some(format!(
+                        "place an environment on it with `cluster = \"{}\"` under `[environments.<env>]`, or remove the table",
+                        key.value
+                    ));
+                }
             }
         }
         out
