@@ -2627,8 +2627,48 @@ taints = [{{ key = "dedicated", value = "batch", effect = "NoSchedule" }}]
     assert_eq!(
         firsts,
         [
-            "warning[KG033]: `api` in `dev` tolerates taint `CriticalAddonsOnly`, which no NodePool of cluster `dev` has",
             "warning[KG033]: the pods of `api` in `dev` fit no NodePool of cluster `dev` (tainted): their node selector, required node affinity or tolerations exclude every one, so they would stay Pending",
+            "warning[KG033]: `api` in `dev` tolerates taint `CriticalAddonsOnly`, which no NodePool of cluster `dev` has",
+        ],
+        "{stderr}"
+    );
+    // The taint is a finding about the tolerations, at their line (newcomer review 6,
+    // #6).
+    assert!(
+        stderr.contains("tolerates taint `CriticalAddonsOnly`, which no NodePool of cluster `dev` has\n  --> platform.toml:17:15\n"),
+        "{stderr}"
+    );
+}
+
+/// Pods pinned to the `provided` nodes by their labels must tolerate those nodes'
+/// taints: without the toleration they would stay Pending, a KG033 that says which
+/// taint and the toleration to add (newcomer review 6, #5).
+#[test]
+fn pods_pinned_to_provided_nodes_must_tolerate_their_taints() {
+    let (_, stderr) = renders(&with(&format!(
+        r#"node_selector = {{ role = "system" }}
+
+[baseline]
+provided = {{ node_labels = ["role=system"], node_taints = ["CriticalAddonsOnly"] }}
+
+{NODE_CLASS}
+[baseline.node_pools.tainted]
+taints = [{{ key = "dedicated", value = "batch", effect = "NoSchedule" }}]
+"#
+    )));
+    let ours: Vec<&str> = stderr
+        .split("\n\n")
+        .filter(|d| d.starts_with("warning[KG033]"))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            r#"warning[KG033]: the pods of `api` in `dev` select the nodes listed under `provided` on cluster `dev`, but do not tolerate their taint `CriticalAddonsOnly`, and fit no NodePool: they would stay Pending
+  --> platform.toml:16:26
+   |
+16 | node_selector = { role = "system" }
+   |                          ^^^^^^^^
+   = help: add `tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }]`, or select other nodes"#
         ],
         "{stderr}"
     );

@@ -291,7 +291,9 @@ impl<'a> Resolver<'a> {
                 })
                 .unwrap_or_else(|| origin_of(crate::validate::SERVICE_ORIGIN));
             let who = format!("`{}` in `{}`", svc.name, env.name);
-            self.check_taint_keys(cluster, &who, &svc.placement.tolerations, &origin);
+            // A tolerated taint is a finding about the tolerations.
+            let tolerations_at = svc.origins.get("tolerations").unwrap_or(&origin);
+            self.check_taint_keys(cluster, &who, &svc.placement.tolerations, tolerations_at);
             self.check_placement(
                 cluster,
                 &who,
@@ -436,7 +438,15 @@ impl<'a> Resolver<'a> {
         if provided_nodes {
             let labels = &b.provided.node_labels;
             let has = |k: &str, v: &str| labels.contains(k) || labels.contains(&format!("{k}={v}"));
-            let fits_provided = node_selector.iter().all(|(k, v)| has(k, v))
+            // The provided nodes have the provided labels and taints: the pods must
+            // tolerate every one of the taints (their effects are not known: any).
+            let tolerated = |taint: &str| {
+                tolerations.iter().any(|t| match &t.key {
+                    Some(k) => k == taint,
+                    None => t.operator == crate::spec::TolerationOperator::Exists,
+                })
+            };
+            let labels_fit = node_selector.iter().all(|(k, v)| has(k, v))
                 && required.iter().all(|t| match t.operator {
                     NodeOperator::In => t.values.iter().any(|v| has(&t.key, v)),
                     NodeOperator::Exists => labels
@@ -444,7 +454,43 @@ impl<'a> Resolver<'a> {
                         .any(|l| l == &t.key || l.starts_with(&format!("{}=", t.key))),
                     _ => true,
                 });
-            if fits_provided {
+            let untolerated: Vec<&str> = b
+                .provided
+                .node_taints
+                .iter()
+                .filter(|t| !tolerated(t))
+                .map(String::as_str)
+                .collect();
+            if labels_fit && untolerated.is_empty() {
+                return;
+            }
+            // Pinned to the provided nodes (a label only they have), which are tainted.
+            let pinned = !node_selector.is_empty() || !required.is_empty();
+            if labels_fit
+                && pinned
+                && !b
+                    .node_pools
+                    .iter()
+                    .any(|p| fits(p, node_selector, required, tolerations))
+            {
+                let tolerations: Vec<String> = untolerated
+                    .iter()
+                    .map(|t| format!("{{ key = \"{t}\", operator = \"Exists\" }}"))
+                    .collect();
+                self.warning(
+                    rules::NODE_POOL_MISMATCH,
+                    origin.clone(),
+                    format!(
+                        "the pods of {who} select the nodes listed under `provided` on cluster `{}`, but do not tolerate their taint{} `{}`, and fit no NodePool: they would stay Pending",
+                        cluster.name,
+                        if untolerated.len() == 1 { "" } else { "s" },
+                        untolerated.join("`, `"),
+                    ),
+                )
+                .help(format!(
+                    "add `tolerations = [{}]`, or select other nodes",
+                    tolerations.join(", ")
+                ));
                 return;
             }
         }
