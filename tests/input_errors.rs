@@ -180,7 +180,7 @@ fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
     assert_eq!(codes, ["KG031", "KG043", "KG101", "KG044"], "{stderr}");
     assert_eq!(
         stderr.lines().last(),
-        Some("error: 4 errors and 0 warnings; nothing was written; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)")
+        Some("error: 4 errors and 0 warnings; patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)")
     );
 }
 

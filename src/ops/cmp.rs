@@ -119,12 +119,22 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
         } else if !INFO_PARAMS.contains(&p.name.as_str()) {
             // `environment` is too far from `env` for the edit distance: spelt out,
             // it is the likeliest mistake.
-            let long = match p.name.to_ascii_lowercase().as_str() {
+            // A case slip (`ENV`) or a misspelt long form (`enviroment`) too.
+            let lower = p.name.to_ascii_lowercase();
+            let long = match lower.as_str() {
+                "env" => Some(ENV_PARAM),
+                "service" => Some(SERVICE_PARAM),
                 "environment" | "envname" | "env_name" | "environment_name" => Some(ENV_PARAM),
                 "svc" | "service_name" | "servicename" | "app" | "application" => {
                     Some(SERVICE_PARAM)
                 }
-                _ => None,
+                _ => crate::diagnostic::closest(&lower, ["environment", "application"]).map(|c| {
+                    if c == "environment" {
+                        ENV_PARAM
+                    } else {
+                        SERVICE_PARAM
+                    }
+                }),
             };
             let hint = long
                 .map(|k| format!("did you mean `{k}`?"))
@@ -132,8 +142,9 @@ pub fn selection(vars: &Vars) -> Result<Selection> {
                 .map(|s| format!(" ({s})"))
                 .unwrap_or_default();
             return Err(Error::Usage(format!(
-                "{PARAMETERS_VAR}: unknown parameter `{}`{hint}; kgen's parameters are `env` and `service`",
-                p.name
+                "{PARAMETERS_VAR}: unknown parameter `{}`{hint}; kgen's parameters are `env` and `service` (and `{}`, which it shows in the UI and does not read)",
+                p.name,
+                INFO_PARAMS.join("` and `")
             )));
         }
     }
@@ -591,6 +602,22 @@ mod tests {
             e.contains("unknown parameter `envv` (did you mean `env`?)"),
             "{e}"
         );
+        // A case slip and a misspelt long form get the suggestion too; the message
+        // names every parameter the plugin announces.
+        let unknown = |name: &str| {
+            selection(&vars(&[(
+                "ARGOCD_APP_PARAMETERS",
+                &format!(r#"[{{"name":"{name}","string":"x"}}]"#),
+            )]))
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            unknown("ENV"),
+            "ARGOCD_APP_PARAMETERS: unknown parameter `ENV` (did you mean `env`?); kgen's parameters are `env` and `service` (and `environments` and `services`, which it shows in the UI and does not read)"
+        );
+        assert!(unknown("enviroment").contains("(did you mean `env`?)"));
+        assert!(unknown("Service").contains("(did you mean `service`?)"));
         let e = selection(&vars(&[(
             "ARGOCD_APP_PARAMETERS",
             r#"[{"name":"env","array":["x"]}]"#,
