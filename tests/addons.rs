@@ -402,6 +402,36 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A setting a preset does not take is one error, not also its value's (a domain
+/// filter checked for a preset without any); an `iam_role` on a preset that needs
+/// none says so (newcomer review 6, #23).
+#[test]
+fn a_setting_a_preset_does_not_take_is_one_error() {
+    let text = platform(
+        &[],
+        "[addons.metrics-server]\nchart_version = \"3.13.1\"\niam_role = \"arn:aws:iam::123456789012:role/x\"\ndomain_filters = [\"x\"]\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG028]: add-on `metrics-server` takes no `iam_role`: the `metrics-server` preset needs no IAM role of its own (docs/addons.md says each preset's identity)
+  --> platform.toml:21:12
+   |
+21 | iam_role = "arn:aws:iam::123456789012:role/x"
+   |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `iam_role`
+
+error[KG028]: `domain_filters` is not a setting of the `metrics-server` preset
+  --> platform.toml:22:18
+   |
+22 | domain_filters = ["x"]
+   |                  ^^^^^
+   = help: its settings are replicas, resources, priority_class, tolerations, node_selector; anything else goes under `values`
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn external_dns_without_domain_filters_is_a_warning() {
     let text = platform(&[], "[addons.external-dns]\nchart_version = \"1.21.1\"\n");

@@ -325,9 +325,11 @@ impl<'a> Resolver<'a> {
 
         // Typed settings: each must be one the preset takes.
         let takes: &[&str] = preset.map_or(&[], |p| p.settings);
+        let mut refused: Vec<Origin> = Vec::new();
         for key in TYPED {
             if let Some(at) = typed_origin(layers, key) {
                 if !takes.contains(key) {
+                    refused.push(at.clone());
                     let who = preset.map_or_else(
                         || format!("`{chart}`, which is not a preset"),
                         |p| format!("the `{}` preset", p.name),
@@ -348,7 +350,22 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
+        let checked_from = self.diags.len();
         let mut settings = self.addon_settings(cluster, &namespace, &release, layers, ctx);
+        // A setting refused whole is not checked inside too.
+        let kept: Vec<crate::diagnostic::Diagnostic> = self
+            .diags
+            .split_off(checked_from)
+            .into_iter()
+            .filter(|d| {
+                d.origin.as_ref().is_none_or(|o| {
+                    !refused.iter().any(|r| {
+                        r.file == o.file && r.span.start <= o.span.start && o.span.end <= r.span.end
+                    })
+                })
+            })
+            .collect();
+        self.diags.extend(kept);
         settings.kubernetes_version = kubernetes_version;
         // `cluster_name` defaults to the cluster's `eks_name` variable, when it has one.
         let default_cluster_name =
@@ -372,8 +389,13 @@ impl<'a> Resolver<'a> {
             .unwrap_or(WorkloadIdentity::Irsa);
         let identity = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
             let Some(sa) = preset.and_then(|p| p.service_account) else {
-                self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: kgen does not know where its chart sets its ServiceAccount"))
-                    .help("set the ServiceAccount annotation under `values` as the chart documents it");
+                match preset {
+                    // A preset without a ServiceAccount to annotate calls no AWS API.
+                    Some(p) => self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: the `{}` preset needs no IAM role of its own (docs/addons.md says each preset's identity)", p.name))
+                        .help("remove `iam_role`"),
+                    None => self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: kgen does not know where its chart sets its ServiceAccount"))
+                        .help("set the ServiceAccount annotation under `values` as the chart documents it"),
+                };
                 return None;
             };
             let arn = self.render_template(r.value, &r.origin, ctx)?;
