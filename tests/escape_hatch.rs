@@ -1853,6 +1853,35 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG044: a failed `test` says what the object has there, and what a `test` needs
+/// (newcomer review 6, #19).
+#[test]
+fn json_patch_test_that_fails() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.svc]
+kind = "Service"
+json = [{ op = "test", path = "/spec/type", value = "NodePort" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &p.refused(),
+        r###"error[KG044]: operation 0 of JSON Patch `svc` does not apply to Service `api`: its `test` of `/spec/type` failed: the object has "ClusterIP" there
+  --> platform.toml:37:31
+   |
+37 | json = [{ op = "test", path = "/spec/type", value = "NodePort" }]
+   |                               ^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/service.yaml: (root)
+   = help: a `test` passes only when the value at `path` equals its `value` exactly (type included: `"1"` is not `1`): write the value the object has, or take the `test` out
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
 /// KG044: in a YAML patch file, at the operation's line.
 #[test]
 fn json_patch_file_path_that_does_not_exist() {

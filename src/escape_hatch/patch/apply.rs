@@ -159,10 +159,17 @@ pub fn apply(
                     if let Err(e) = json_patch::patch(&mut object.value, ops) {
                         let segs = vec![Seg::Index(e.operation), Seg::Key("path".into())];
                         let what = match e.kind {
-                            json_patch::PatchErrorKind::TestFailed => format!(
-                                "its `test` of `{}` failed: the value differs",
-                                e.path.as_str()
-                            ),
+                            json_patch::PatchErrorKind::TestFailed => {
+                                // The value the object has there (the patch's earlier
+                                // operations applied: json-patch undoes them only on
+                                // error, so this is the object as the test saw it).
+                                let found = object
+                                    .value
+                                    .pointer(e.path.as_str())
+                                    .map(|v| format!(": the object has {v} there"))
+                                    .unwrap_or_else(|| ": the object has nothing there".into());
+                                format!("its `test` of `{}` failed{found}", e.path.as_str())
+                            }
                             json_patch::PatchErrorKind::InvalidFromPointer => {
                                 "its `from` does not exist in the object".to_string()
                             }
@@ -192,7 +199,11 @@ pub fn apply(
                             )
                             .at(patch.origin(sources, &segs))
                             .target(format!("{}/{}", crate::workspace::GENERATED_DIR, object.path), "(root)")
-                            .help("`add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`");
+                            .help(if matches!(e.kind, json_patch::PatchErrorKind::TestFailed) {
+                                "a `test` passes only when the value at `path` equals its `value` exactly (type included: `\"1\"` is not `1`): write the value the object has, or take the `test` out"
+                            } else {
+                                "`add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`"
+                            });
                         if let Some(meant) = meant {
                             d = d.label(format!("did you mean `{meant}`?"));
                         }
