@@ -1460,6 +1460,27 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG047: an entry without `reason` at all is the same error, at its kind, reported
+/// with the other `[manifests]` errors of the run (a missing schema directory here),
+/// not a missing key that holds them back (newcomer review 6, #18).
+#[test]
+fn unchecked_kind_with_no_reason_key_and_another_manifests_error() {
+    let text = BASE.replace("schema_dirs = [\"schemas\"]\n", "schema_dirs = [\"schemas\", \"crds\"]\nunchecked_kinds = [{ api_version = \"argoproj.io/v1alpha1\", kind = \"Rollout\" }]\n");
+    let p = platform(&text, &[]);
+    let stderr = p.refused();
+    let firsts: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(
+        firsts,
+        [
+            "error[KG047]: schema directory `crds` cannot be read: No such file or directory (os error 2)",
+            "error[KG047]: `argoproj.io/v1alpha1 Rollout` is allowed without a schema, but with no reason",
+            "error: 2 errors and 0 warnings; nothing was written",
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains(" --> platform.toml:8:67\n"), "{stderr}");
+}
+
 /// KG047: a schema directory that does not exist.
 #[test]
 fn missing_schema_directory() {

@@ -85,7 +85,10 @@ impl Schemas {
             }
         }
         for u in section.value.unchecked_kinds.iter().flat_map(|l| &l.value) {
-            if u.reason.value.trim().is_empty() {
+            let reason = u.reason.as_ref().filter(|r| !r.value.trim().is_empty());
+            let Some(reason) = reason else {
+                // At the blank reason, or at the kind of an entry without one.
+                let at = u.reason.as_ref().map_or(&u.kind.span, |r| &r.span);
                 diags.push(
                     Diagnostic::error(
                         rules::ESCAPE_HATCH_SETTING,
@@ -94,11 +97,11 @@ impl Schemas {
                             u.api_version.value, u.kind.value
                         ),
                     )
-                    .at(Origin::new(pf, u.reason.span.clone()))
+                    .at(Origin::new(pf, at.clone()))
                     .help("write why its objects cannot be validated, e.g. reason = \"the vendor publishes no CRD schema\"; or add its schema to a `schema_dirs` directory"),
                 );
                 continue;
-            }
+            };
             if schema::builtin(&u.api_version.value, &u.kind.value).is_some() {
                 diags.push(
                     Diagnostic::error(
@@ -132,7 +135,7 @@ impl Schemas {
             out.unchecked.push(Unchecked {
                 api_version: u.api_version.value.clone(),
                 kind: u.kind.value.clone(),
-                reason: u.reason.value.clone(),
+                reason: reason.value.clone(),
             });
         }
         out

@@ -35,8 +35,12 @@ pub struct UncheckedKindLayer {
     pub api_version: Spanned<String>,
     /// The kind, e.g. `Widget`.
     pub kind: Spanned<String>,
-    /// Why its objects cannot be validated against a schema (required, not empty).
-    pub reason: Spanned<String>,
+    /// Why its objects cannot be validated against a schema. Required, not empty
+    /// (KG047).
+    // Optional to serde: a missing reason is KG047 with the other `[manifests]`
+    // errors, not a missing key that would hold them back to the next run.
+    #[serde(default)]
+    pub reason: Option<Spanned<String>>,
 }
 
 /// One patch on the rendered objects of a service, by name:
