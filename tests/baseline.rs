@@ -1928,11 +1928,11 @@ acme = { email = "ops@example.com", http01 = { ingress_class = "traefik" } }
         err,
         format!(
             r#"error[KG031]: ClusterIssuer `letsencrypt-prod` solves HTTP-01 challenges through another ingress class than `nginx`, the class of `api`'s Ingress in `dev`
- --> platform.toml:7:15
-  |
-7 | [environments.dev]
-  |               ^^^
-  = help: set the issuer's `http01 = {{ ingress_class = "nginx" }}`, use a DNS-01 issuer, or name an issuer that serves `nginx`
+  --> platform.toml:18:19
+   |
+18 | [baseline.issuers.letsencrypt-prod]
+   |                   ^^^^^^^^^^^^^^^^
+   = help: set the issuer's `http01 = {{ ingress_class = "nginx" }}`, use a DNS-01 issuer, or name an issuer that serves `nginx`
 {ONE_ERROR}"#
         )
     );
@@ -2228,11 +2228,11 @@ namespaces = ["dev-*", "tools"]
         err,
         format!(
             r#"error[KG031]: ClusterSecretStore `aws-secrets-manager` admits only namespaces dev-*, tools, not `team-api` of `api` in `dev`
- --> platform.toml:8:15
-  |
-8 | [environments.dev]
-  |               ^^^
-  = help: add `team-api` (or a pattern matching it) to the store's `namespaces`
+  --> platform.toml:22:14
+   |
+22 | namespaces = ["dev-*", "tools"]
+   |              ^^^^^^^^^^^^^^^^^^
+   = help: add `team-api` (or a pattern matching it) to the store's `namespaces`
 {ONE_ERROR}"#
         )
     );

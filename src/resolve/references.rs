@@ -172,9 +172,10 @@ impl<'a> Resolver<'a> {
                     };
                     if let Some(i) = b.issuers.iter().find(|i| &i.name == issuer) {
                         if !i.serves_class(class) {
+                            // At the issuer, whose solver the help says to change.
                             self.error(
                                 rules::UNKNOWN_BASELINE_OBJECT,
-                                origin,
+                                i.origin.clone(),
                                 format!("ClusterIssuer `{issuer}` solves HTTP-01 challenges through another ingress class than `{class}`, the class of `{}`'s Ingress in `{}`", svc.name, env.name),
                             )
                             .help(format!("set the issuer's `http01 = {{ ingress_class = \"{class}\" }}`, use a DNS-01 issuer, or name an issuer that serves `{class}`"));
@@ -231,9 +232,14 @@ impl<'a> Resolver<'a> {
                 }
                 for svc in users {
                     if !s.admits(&svc.namespace) {
+                        // At the store's `namespaces`, which the help says to change.
+                        let at = s
+                            .namespaces_origin
+                            .clone()
+                            .unwrap_or_else(|| s.origin.clone());
                         self.error(
                             rules::UNKNOWN_BASELINE_OBJECT,
-                            origin.clone(),
+                            at,
                             format!(
                                 "ClusterSecretStore `{store}` admits only namespaces {}, not `{}` of `{}` in `{}`",
                                 s.namespace_patterns.join(", "),

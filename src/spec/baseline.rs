@@ -134,6 +134,8 @@ pub struct SecretStoreSpec {
     /// The patterns as written, to check a namespace against.
     pub namespace_patterns: Vec<String>,
     pub origin: Origin,
+    /// Where `namespaces` is written, when it is.
+    pub namespaces_origin: Option<Origin>,
 }
 
 impl SecretStoreSpec {

@@ -55,6 +55,7 @@ impl<'a> Resolver<'a> {
         let mut namespaces = Vec::new();
         let mut namespace_regexes = Vec::new();
         let mut namespace_patterns = Vec::new();
+        let namespaces_origin = l.pick(|l| l.namespaces.as_ref()).map(|n| n.origin);
         if let Some(list) = l.pick(|l| l.namespaces.as_ref()) {
             for ns in list.value {
                 let origin = Origin::new(list.origin.file, ns.span.clone());
@@ -82,6 +83,7 @@ impl<'a> Resolver<'a> {
             namespace_regexes,
             namespace_patterns,
             origin: header,
+            namespaces_origin,
         })
     }
 }
