@@ -1322,6 +1322,57 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG306 is silenced for the CRDs a chart that is not a preset says it installs
+/// (`crd_groups`), in a sync wave before the services; a group without a dot is
+/// refused where it is written (newcomer review 6, #20).
+#[test]
+fn a_plain_chart_add_on_installs_the_crds_it_names() {
+    const VPA: &str = r###"apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata:
+  name: api
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: api
+"###;
+    // One environment: the add-on is installed once.
+    let base = BASE.replace(
+        "[environments.prod]\nsync = \"manual\"\nnamespace = \"{{ env.name }}-{{ service }}\"\nvars = { queue = \"prod-jobs\" }\n",
+        "",
+    );
+    assert_ne!(base, BASE);
+    let addon = |groups: &str| {
+        format!(
+            "{base}[addons.vpa]\nchart = \"vertical-pod-autoscaler\"\nrepo = \"https://kubernetes.github.io/autoscaler\"\nchart_version = \"10.0.0\"\nnamespace = \"vpa\"\nsync_wave = -3\ncrd_groups = {groups}\n"
+        )
+    };
+    let p = platform(
+        &addon("[\"autoscaling.k8s.io\"]"),
+        &[("manifests/_all/api/vpa.yaml", VPA)],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("KG306"), "{}", out.stderr);
+    // Without the group, the warning.
+    let p = platform(&addon("[]"), &[("manifests/_all/api/vpa.yaml", VPA)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("warning[KG306]: VerticalPodAutoscaler"),
+        "{}",
+        out.stderr
+    );
+    let p = platform(&addon("[\"vpa\"]"), &[("manifests/_all/api/vpa.yaml", VPA)]);
+    let stderr = p.refused();
+    assert!(
+        stderr.starts_with("error[KG019]: `vpa` is not a CRD's API group: a CRD's group has a dot, like `example.com`\n"),
+        "{stderr}"
+    );
+}
+
 /// KG101: a field of the wrong type, per the CRD schema of `[manifests] schema_dirs`, at its line.
 #[test]
 fn custom_resource_against_its_crd_schema() {

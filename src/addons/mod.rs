@@ -218,6 +218,8 @@ pub fn narrow_unknown_key(d: &mut crate::diagnostic::Diagnostic, key: &str, pres
     let keys: Vec<&str> = all
         .into_iter()
         .filter(|k| !TYPED_SETTINGS.contains(k) || preset.settings.contains(k))
+        // A chart that is not a preset says which CRDs it installs; a preset knows.
+        .filter(|k| *k != "crd_groups")
         .collect();
     d.label = crate::diagnostic::did_you_mean(key, keys.iter().copied());
     d.help = Some(format!(

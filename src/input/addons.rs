@@ -70,6 +70,11 @@ pub struct AddonLayer {
     /// `baseline` or `privileged`. Default: what the preset's pods need.
     #[serde(default)]
     pub pod_security: Option<Spanned<PodSecurityLevel>>,
+    /// API groups of the CRDs a chart that is not a preset installs (`["example.com"]`):
+    /// custom resources of these groups are then known to be installed by it, in its
+    /// sync wave (KG306). Presets know their own.
+    #[serde(default)]
+    pub crd_groups: Option<Spanned<Vec<Spanned<String>>>>,
 
     // Settings every controller preset takes.
     /// Replicas of the add-on's controller (presets with one). Default: the preset's

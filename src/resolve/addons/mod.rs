@@ -495,6 +495,38 @@ impl<'a> Resolver<'a> {
                 |w| w as i32,
             );
         let mut footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
+        if let Some(groups) = layers.pick(|l| l.crd_groups.as_ref()) {
+            match preset {
+                Some(p) => {
+                    self.error(
+                        rules::KIND_MISMATCH,
+                        groups.origin.clone(),
+                        format!("`crd_groups` is not a setting of the `{}` preset", p.name),
+                    )
+                    .help("kgen knows the CRDs of its presets: remove `crd_groups`");
+                }
+                None => {
+                    for g in groups.value {
+                        let at = Origin::new(groups.origin.file, g.span.clone());
+                        match names::check_dns1123_subdomain(&g.value) {
+                            Ok(()) if g.value.contains('.') => {
+                                footprint.crd_groups.push(g.value.clone());
+                            }
+                            Ok(()) => {
+                                self.error(
+                                    rules::INVALID_VALUE,
+                                    at,
+                                    format!("`{}` is not a CRD's API group: a CRD's group has a dot, like `example.com`", g.value),
+                                );
+                            }
+                            Err(e) => {
+                                self.error(rules::INVALID_VALUE, at, format!("CRD group: {e}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if let Some(p) = preset {
             footprint.custom_resources = (p.custom_resources)(&values)
                 .into_iter()
