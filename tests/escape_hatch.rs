@@ -1954,6 +1954,46 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG101: an unknown field in the value a JSON Patch operation writes is at its key,
+/// as in a hand-written manifest, with "did you mean" (newcomer review 6, #19).
+#[test]
+fn json_patch_value_with_an_unknown_field() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.gomemlimit]
+kind = "Deployment"
+file = "patches/gomemlimit.yaml"
+"###
+    );
+    let p = platform(
+        &text,
+        &[(
+            "patches/gomemlimit.yaml",
+            r###"- op: add
+  path: /spec/template/spec/containers/0/env/-
+  value:
+    name: GOMEMLIMIT
+    valu: "200MiB"
+"###,
+        )],
+    );
+    assert_stderr(
+        &p.refused(),
+        r###"error[KG101]: spec.template.spec.containers[0].env[1].valu: unknown field (schema of apps/v1 Deployment)
+ --> patches/gomemlimit.yaml:5:5
+  |
+5 |     valu: "200MiB"
+  |     ^^^^ did you mean `value`?
+  = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].env[1].valu
+  = help: Kubernetes refuses unknown fields under strict validation; check the spelling against the API reference
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
 /// KG044: in a YAML patch file, at the operation's line.
 #[test]
 fn json_patch_file_path_that_does_not_exist() {

@@ -54,8 +54,10 @@ pub const FILE_PREFIX: &str = "manifest-";
 pub enum Source {
     /// A hand-written document.
     Hand(Arc<Doc>),
-    /// kgen's object, patched: the fields the patches set and where each was written.
-    Patched(Vec<(String, Origin)>),
+    /// kgen's object, patched: the fields the patches set and where each was written
+    /// (its value, for a JSON Patch operation's), and where the keys of the values
+    /// JSON Patch operations write are (what an unknown field is located at).
+    Patched(Vec<(String, Origin)>, Vec<(String, Origin)>),
 }
 
 /// The escape hatch of one run.
@@ -200,7 +202,7 @@ impl<'w> Hatch<'w> {
                             lines: p.applied.iter().map(|a| format!("Patched: {a}")).collect(),
                         },
                     ));
-                    out.sources.push((path, Source::Patched(p.fields)));
+                    out.sources.push((path, Source::Patched(p.fields, p.keys)));
                 }
             }
         }
@@ -309,7 +311,7 @@ impl<'a, 'w> Batch<'a, 'w> {
                 let doc = Arc::clone(doc);
                 Some(Arc::new(move |field: &str| doc.origin(field, false)))
             }
-            Source::Patched(_) => None,
+            Source::Patched(..) => None,
         }
     }
 
@@ -327,20 +329,26 @@ impl Provenance for Batch<'_, '_> {
     }
 
     fn origin(&self, path: &str, finding: &Finding) -> Option<Origin> {
+        let key_only = finding.code == rules::SCHEMA
+            && (finding.message.contains(": unknown field")
+                || finding.message.contains(": required field missing"));
         match self.sources.get(path)? {
-            Source::Hand(doc) => {
-                let key_only = finding.code == rules::SCHEMA
-                    && (finding.message.contains(": unknown field")
-                        || finding.message.contains(": required field missing"));
-                match &finding.within {
-                    Some(text) => Some(doc.origin_within(&finding.field, text)),
-                    None => Some(doc.origin(&finding.field, key_only)),
-                }
-            }
+            Source::Hand(doc) => match &finding.within {
+                Some(text) => Some(doc.origin_within(&finding.field, text)),
+                None => Some(doc.origin(&finding.field, key_only)),
+            },
             // The patch that set the field, or a field inside it (a schema finding on
             // `metadata.annotations` when a patch added one of them): kgen's own
             // rendering passes every check, so a new finding is the patch's.
-            Source::Patched(fields) => fields
+            // An unknown field a JSON Patch operation wrote: at its key.
+            Source::Patched(_, keys)
+                if key_only && keys.iter().any(|(f, _)| *f == finding.field) =>
+            {
+                keys.iter()
+                    .find(|(f, _)| *f == finding.field)
+                    .map(|(_, o)| o.clone())
+            }
+            Source::Patched(fields, _) => fields
                 .iter()
                 .filter(|(f, _)| within(&finding.field, f))
                 .max_by_key(|(f, _)| f.len())

@@ -21,6 +21,8 @@ pub struct Patched {
     pub applied: Vec<String>,
     /// Fields the patches set (rendered paths) and where each was written.
     pub fields: Vec<(String, Origin)>,
+    /// The fields of the values JSON Patch operations write, at their keys.
+    pub keys: Vec<(String, Origin)>,
 }
 
 /// Applies `patches` to the rendered `objects` of one service. Returns what was
@@ -228,10 +230,13 @@ pub fn apply(
             // Each value a JSON Patch operation writes, at its own line: a finding
             // about it points there, not at the operation's `path`.
             for (pointer, segs) in op_values(&patch.body) {
-                entry.fields.push((
-                    field_of(&pointer, &object.value),
-                    patch.value_origin(sources, &segs),
-                ));
+                let field = field_of(&pointer, &object.value);
+                entry
+                    .keys
+                    .push((field.clone(), patch.origin(sources, &segs)));
+                entry
+                    .fields
+                    .push((field, patch.value_origin(sources, &segs)));
             }
         }
     }
