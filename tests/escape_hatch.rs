@@ -59,6 +59,15 @@ fn platform(text: &str, files: &[(&str, &str)]) -> Platform {
     p
 }
 
+/// BASE with `[services.api.patches.<name>]` on the Deployment, from the YAML file
+/// `patches/<name>.yaml` holding `body`.
+fn with_patch_file(name: &str, body: &str) -> Platform {
+    let text = format!(
+        "{BASE}\n[services.api.patches.{name}]\nkind = \"Deployment\"\nfile = \"patches/{name}.yaml\"\n"
+    );
+    platform(&text, &[(&format!("patches/{name}.yaml"), body)])
+}
+
 fn assert_file(p: &Platform, rel: &str, expected: &str) {
     let actual = p.read(rel);
     assert!(
@@ -1958,26 +1967,14 @@ error: 1 error and 0 warnings; nothing was written
 /// as in a hand-written manifest, with "did you mean" (newcomer review 6, #19).
 #[test]
 fn json_patch_value_with_an_unknown_field() {
-    let text = format!(
-        "{}{}",
-        BASE,
-        r###"
-[services.api.patches.gomemlimit]
-kind = "Deployment"
-file = "patches/gomemlimit.yaml"
-"###
-    );
-    let p = platform(
-        &text,
-        &[(
-            "patches/gomemlimit.yaml",
-            r###"- op: add
+    let p = with_patch_file(
+        "gomemlimit",
+        r###"- op: add
   path: /spec/template/spec/containers/0/env/-
   value:
     name: GOMEMLIMIT
     valu: "200MiB"
 "###,
-        )],
     );
     assert_stderr(
         &p.refused(),
@@ -1997,27 +1994,15 @@ error: 1 error and 0 warnings; nothing was written
 /// KG044: in a YAML patch file, at the operation's line.
 #[test]
 fn json_patch_file_path_that_does_not_exist() {
-    let text = format!(
-        "{}{}",
-        BASE,
-        r###"
-[services.api.patches.gomemlimit]
-kind = "Deployment"
-file = "patches/gomemlimit.yaml"
-"###
-    );
-    let p = platform(
-        &text,
-        &[(
-            "patches/gomemlimit.yaml",
-            r###"# Appends to the env of container 0.
+    let p = with_patch_file(
+        "gomemlimit",
+        r###"# Appends to the env of container 0.
 - op: add
   path: /spec/template/spec/containers/0/envv/-
   value:
     name: GOMEMLIMIT
     value: "200MiB"
 "###,
-        )],
     );
     assert_stderr(
         &p.refused(),
@@ -2227,30 +2212,18 @@ error: 1 error and 0 warnings; nothing was written
 /// KG010: the same in a YAML patch file.
 #[test]
 fn secret_in_a_patch_file() {
-    let text = format!(
-        "{}{}",
-        BASE,
-        r###"
-[services.api.patches.envs]
-kind = "Deployment"
-file = "patches/env.yaml"
-"###
-    );
-    let p = platform(
-        &text,
-        &[(
-            "patches/env.yaml",
-            r###"- op: add
+    let p = with_patch_file(
+        "env",
+        r###"- op: add
   path: /spec/template/spec/containers/0/env/-
   value:
     name: DB_PASSWORD
     value: "hunter2hunter2"
 "###,
-        )],
     );
     assert_stderr(
         &p.refused(),
-        r###"error[KG010]: a value of patch `envs` looks like a secret (a literal password); kgen refuses secrets in plain text
+        r###"error[KG010]: a value of patch `env` looks like a secret (a literal password); kgen refuses secrets in plain text
  --> patches/env.yaml:5:12
   |
 5 |     value: "**************"
