@@ -135,9 +135,7 @@ impl<'a> Resolver<'a> {
             });
         p
     }
-}
 
-impl<'a> Resolver<'a> {
     /// The labels of a node selector that the API server accepts; each other one is an
     /// error at its key (KG017) or value (KG019). Services' and add-ons' alike.
     pub(in crate::resolve) fn node_selector(
