@@ -336,16 +336,18 @@ impl LeftOut {
             })
     }
 
-    /// Whether a finding in another file follows from what was left out of this one,
-    /// which every environment reads (platform.toml): a `schedul` left out of
-    /// `[services.report]` leaves the service without `schedule` in every overlay, and
-    /// the finding is located at an overlay's `[services.report]`. It is when its
-    /// message names the table (each key of its path below the root's table: the
-    /// service `report`, or `report` and `cron`) and a key left out of it.
+    /// Whether a finding outside the table that lost a key follows from it, in this
+    /// file, which every environment reads (platform.toml), or in an overlay: a
+    /// `schedul` left out of `[services.report]` leaves the service without
+    /// `schedule` in every overlay, and the finding is located at an overlay's
+    /// `[services.report]`; a store whose misspelt `provider` was left out "has no
+    /// `provider`" where a cluster's table overrides it. It is when its message names
+    /// the table (its own key: the service `report`, the store) and a key left out of
+    /// it.
     pub fn hides_elsewhere(&self, message: &str) -> bool {
         self.holders.iter().any(|h| {
             h.path.len() >= 2
-                && h.path[1..].iter().all(|p| names_key(message, p))
+                && h.path.last().is_some_and(|t| names_key(message, t))
                 && h.keys.iter().any(|k| names_key_or_meant(message, k))
         })
     }
@@ -686,6 +688,7 @@ mod tests {
         assert!(!left.hides(&header, "cronjob `report` has no `cron`"));
         assert!(left.hides_elsewhere("cronjob `report` has no `schedule`"));
         assert!(!left.hides_elsewhere("cronjob `nightly` has no `schedule`"));
+        assert!(!left.hides_elsewhere("`report` has no `image`"));
         assert!(!left.hides_elsewhere("cronjob `report` has no `image`"));
     }
 

@@ -169,11 +169,10 @@ pub fn resolve_partial(
                 !ws.left_out
                     .get(&o.file)
                     .is_some_and(|l| l.hides(&o.span, &d.message))
-                    && (o.file == ws.platform_file
-                        || !ws
-                            .left_out
-                            .get(&ws.platform_file)
-                            .is_some_and(|l| l.hides_elsewhere(&d.message)))
+                    && !ws
+                        .left_out
+                        .get(&ws.platform_file)
+                        .is_some_and(|l| l.hides_elsewhere(&d.message))
             })
     }));
     crate::diagnostic::sort(&mut r.diags);

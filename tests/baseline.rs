@@ -2210,6 +2210,37 @@ provider = "parameter-store"
     );
 }
 
+/// A misspelt `provider` of a store that a cluster's table overrides and the services
+/// use is one error: not also "has no `provider`" at the override, nor "not
+/// declared" for every environment that uses it (newcomer review 6, #11).
+#[test]
+fn a_misspelt_store_provider_is_one_error() {
+    let err = fails(
+        &with_eso(
+            r#"secrets = [{ name = "db", from = "secretsmanager", key = "dev/api/db" }]
+
+[baseline.secret_stores.aws-secrets-manager]
+provider = "secretsmanager"
+namespaces = ["dev-*"]
+
+[clusters.dev.baseline.secret_stores.aws-secrets-manager]
+namespaces = ["*"]
+"#,
+        )
+        .replace("[environments.dev]\n", "[environments.dev]\ncluster = \"dev\"\n"),
+        &[],
+    );
+    let firsts: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(
+        firsts,
+        [
+            "error[KG003]: unknown value `secretsmanager`",
+            "error: 1 error and 0 warnings; nothing was written"
+        ],
+        "{err}"
+    );
+}
+
 #[test]
 fn store_whose_namespaces_do_not_admit_the_service() {
     let err = fails(

@@ -326,6 +326,10 @@ impl<'a> Resolver<'a> {
         if declared.contains(&name) || kind.provided(b).contains(name) {
             return true;
         }
+        // Declared, with errors of its own: those are the report.
+        if b.unresolved.contains(&format!("{}/{name}", kind.key())) {
+            return false;
+        }
         if kind == Kind::PriorityClass && BUILTIN_PRIORITY_CLASSES.contains(&name) {
             return true;
         }

@@ -27,6 +27,10 @@ pub struct BaselineSpec {
     pub roles: Vec<RoleSpec>,
     pub priority_classes: Vec<PriorityClassSpec>,
     pub provided: Provided,
+    /// Objects declared but not resolved for errors of their own, as
+    /// `<baseline key>/<name>` (`secret_stores/aws`): a reference to one is not a
+    /// second error.
+    pub unresolved: BTreeSet<String>,
 }
 
 impl BaselineSpec {

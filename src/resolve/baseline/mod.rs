@@ -49,22 +49,31 @@ impl<'a> Resolver<'a> {
         for (name, (origin, l)) in
             enabled(layers.entries(|l| Some(&l.issuers)), |l| l.enabled.as_ref())
         {
-            if let Some(i) = self.issuer(name, origin, &l, ctx) {
-                spec.issuers.push(i);
+            match self.issuer(name, origin, &l, ctx) {
+                Some(i) => spec.issuers.push(i),
+                None => {
+                    spec.unresolved.insert(format!("issuers/{name}"));
+                }
             }
         }
         for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.secret_stores)), |l| {
             l.enabled.as_ref()
         }) {
-            if let Some(s) = self.secret_store(name, origin, &l, ctx) {
-                spec.secret_stores.push(s);
+            match self.secret_store(name, origin, &l, ctx) {
+                Some(s) => spec.secret_stores.push(s),
+                None => {
+                    spec.unresolved.insert(format!("secret_stores/{name}"));
+                }
             }
         }
         for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.storage_classes)), |l| {
             l.enabled.as_ref()
         }) {
-            if let Some(s) = self.storage_class(name, origin, &l, ctx) {
-                spec.storage_classes.push(s);
+            match self.storage_class(name, origin, &l, ctx) {
+                Some(s) => spec.storage_classes.push(s),
+                None => {
+                    spec.unresolved.insert(format!("storage_classes/{name}"));
+                }
             }
         }
         for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.node_classes)), |l| {
@@ -84,8 +93,11 @@ impl<'a> Resolver<'a> {
         for (name, (origin, l)) in enabled(layers.entries(|l| Some(&l.priority_classes)), |l| {
             l.enabled.as_ref()
         }) {
-            if let Some(p) = self.priority_class(name, origin, &l) {
-                spec.priority_classes.push(p);
+            match self.priority_class(name, origin, &l) {
+                Some(p) => spec.priority_classes.push(p),
+                None => {
+                    spec.unresolved.insert(format!("priority_classes/{name}"));
+                }
             }
         }
         spec.roles = self.roles(&layers);
