@@ -53,6 +53,9 @@ const NOWHERE: Range<usize> = usize::MAX..usize::MAX;
 pub struct Found {
     pub message: String,
     pub span: Range<usize>,
+    /// For an unknown key that a table of this one takes (`storage_class` in a
+    /// volume, which its `claim` takes), the dotted key meant: `claim.storage_class`.
+    pub meant: Option<String>,
 }
 
 type Key<'i> = Spanned<DeString<'i>>;
@@ -78,6 +81,7 @@ pub fn every_error<T: DeserializeOwned + JsonSchema>(
     let first_found = || Found {
         message: first.message().to_string(),
         span: first.span().unwrap_or(0..0),
+        meant: None,
     };
     let Ok(doc) = DeTable::parse(text) else {
         return vec![first_found()];
@@ -153,9 +157,11 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
         }
         // Nothing inside: the error is the node's own.
         let missing = missing_key(error.message()).map(str::to_string);
+        let meant = self.nested_key(path, error.message());
         self.push(Found {
             message: error.message().to_string(),
             span: error.span().unwrap_or(0..0),
+            meant,
         });
         if let (Some(table), Some(first)) = (table, missing) {
             if error.span() == Some(node.span()) {
@@ -222,8 +228,34 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
             self.push(Found {
                 message,
                 span: span.clone(),
+                meant: None,
             });
         }
+    }
+
+    /// For serde's "unknown field `k`" about the key `path` ends with: the key of the
+    /// enclosing table whose own table takes `k`, dotted (`claim.storage_class`), when
+    /// exactly one does.
+    fn nested_key(&self, path: &[Step<'_, '_>], message: &str) -> Option<String> {
+        let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+        let (Step::Key(last), parent) = path.split_last()? else {
+            return None;
+        };
+        if last.get_ref().as_ref() != key {
+            return None;
+        }
+        let schema = self
+            .schema
+            .get_or_init(|| schemars::schema_for!(T).to_value());
+        let table = parent
+            .iter()
+            .try_fold(schema, |s, step| child(schema, s, *step))?;
+        let mut found = properties(schema, table)
+            .into_iter()
+            .filter(|(_, sub)| properties(schema, sub).iter().any(|(k, _)| *k == key))
+            .map(|(name, _)| format!("{name}.{key}"));
+        let meant = found.next()?;
+        found.next().is_none().then_some(meant)
     }
 
     fn push(&mut self, found: Found) {
@@ -251,6 +283,25 @@ fn resolve<'s>(root: &'s Value, mut schema: &'s Value) -> &'s Value {
         }
     }
     schema
+}
+
+/// The properties of an object schema, through `$ref`s and the alternatives of an
+/// optional table (`anyOf`/`oneOf`).
+fn properties<'s>(root: &'s Value, schema: &'s Value) -> Vec<(&'s str, &'s Value)> {
+    let schema = resolve(root, schema);
+    let mut out: Vec<(&str, &Value)> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default();
+    for alt in ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| schema.get(*k)?.as_array())
+        .flatten()
+    {
+        out.extend(properties(root, alt));
+    }
+    out
 }
 
 /// The schema of what `step` leads to from `schema` (through `anyOf`/`oneOf`, as for

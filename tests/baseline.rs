@@ -2227,7 +2227,10 @@ namespaces = ["dev-*"]
 namespaces = ["*"]
 "#,
         )
-        .replace("[environments.dev]\n", "[environments.dev]\ncluster = \"dev\"\n"),
+        .replace(
+            "[environments.dev]\n",
+            "[environments.dev]\ncluster = \"dev\"\n",
+        ),
         &[],
     );
     let firsts: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();

@@ -670,6 +670,33 @@ error: 2 errors and 0 warnings; nothing was written
     );
 }
 
+/// A key written one table too high, where a table inside takes it, is named where it
+/// belongs (newcomer review 6, #21).
+#[test]
+fn a_key_of_a_nested_table_written_too_high() {
+    let err = fails(
+        &service(
+            r#"kind = "statefulset"
+port = 8080
+volumes.data = { mount = "/data", storage_class = "gp3", claim = { size = "20Gi" } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG002]: unknown key `storage_class`
+  --> platform.toml:14:35
+   |
+14 | volumes.data = { mount = "/data", storage_class = "gp3", claim = { size = "20Gi" } }
+   |                                   ^^^^^^^^^^^^^ did you mean `claim.storage_class`?
+   = help: the keys allowed here are: mount, read_only, empty_dir, claim
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn cron_on_a_job() {
     let err = fails(

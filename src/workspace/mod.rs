@@ -592,7 +592,11 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
                 for f in &found {
                     let value = text.get(f.span.clone()).unwrap_or("");
                     let message = name_the_type(&f.message, value);
-                    let d = toml_error_diagnostic(&message, Origin::new(file, f.span.clone()));
+                    let mut d = toml_error_diagnostic(&message, Origin::new(file, f.span.clone()));
+                    // A key of a table inside this one: where it belongs.
+                    if let (None, Some(meant)) = (&d.label, &f.meant) {
+                        d.label = Some(format!("did you mean `{meant}`?"));
+                    }
                     if diags.len() == start || diags.last() != Some(&d) {
                         diags.push(d);
                     }
