@@ -2210,6 +2210,28 @@ provider = "parameter-store"
     );
 }
 
+/// `[baseline]` in an overlay: the help says where a cluster's baseline is written
+/// (newcomer review 6, #21).
+#[test]
+fn a_baseline_in_an_overlay_is_sent_to_platform_toml() {
+    let err = fails(
+        &with(""),
+        &[("dev", "[baseline.storage_classes.gp3]\ntype = \"gp3\"\n")],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG002]: unknown key `baseline`
+ --> overlays/dev.toml:1:2
+  |
+1 | [baseline.storage_classes.gp3]
+  |  ^^^^^^^^
+  = help: the baseline belongs to the cluster, shared by its environments: write it under `[baseline]` (every cluster) or `[clusters.<cluster>.baseline]` (the cluster of `dev`) in platform.toml (docs/baseline.md)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// A misspelt `provider` of a store that a cluster's table overrides and the services
 /// use is one error: not also "has no `provider`" at the override, nor "not
 /// declared" for every environment that uses it (newcomer review 6, #11).

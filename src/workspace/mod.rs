@@ -284,7 +284,8 @@ impl Workspace {
         diags.extend(platform_diags);
         let overlay_count = overlays_read.len();
         let mut overlays = BTreeMap::new();
-        for (env, id, data, d, l) in overlays_read {
+        for (env, id, data, mut d, l) in overlays_read {
+            overlay_baseline_help(&mut d, &sources, &env);
             diags.extend(d);
             left_out.insert(id, l);
             if let Some(data) = data {
@@ -611,6 +612,19 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
     let span = error.span().unwrap_or(0..0);
     diags.push(toml_diagnostic(text, file, error.message(), span));
     (None, LeftOut::default())
+}
+
+/// `[baseline]` in an overlay (KG002): the baseline is its cluster's, shared by every
+/// environment on it; the help says where it is written.
+fn overlay_baseline_help(diags: &mut [Diagnostic], sources: &Sources, env: &str) {
+    for d in diags.iter_mut().filter(|d| d.code == rules::UNKNOWN_KEY) {
+        let Some(o) = &d.origin else { continue };
+        if sources.get(o.file).text.get(o.span.clone()) == Some("baseline") {
+            d.help = Some(format!(
+                "the baseline belongs to the cluster, shared by its environments: write it under `[baseline]` (every cluster) or `[clusters.<cluster>.baseline]` (the cluster of `{env}`) in platform.toml (docs/baseline.md)"
+            ));
+        }
+    }
 }
 
 /// An unknown key of a preset's `[addons.<name>]` (in platform.toml, a cluster's
