@@ -1166,6 +1166,20 @@ error: 1 error and 0 warnings; nothing was written
     );
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // A service's namespace, created by the service's Application: the help sends the
+    // object there (a second Namespace object would be KG303; newcomer review 7).
+    let p = platform(
+        BASE,
+        &[(
+            "manifests/clusters/prod/extras/quota.yaml",
+            &QUOTA.replace("namespace: tools", "namespace: prod-api"),
+        )],
+    );
+    let stderr = p.refused();
+    assert!(
+        stderr.contains("  = help: `prod-api` creates namespace `prod-api`, but is not synced before `prod-extras`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)\n"),
+        "{stderr}"
+    );
 }
 
 /// KG010: a password inside a URL, in a ConfigMap written by hand; masked.

@@ -144,7 +144,23 @@ impl Checker<'_> {
                                 e.kind(), e.name(), app.name
                             ),
                         );
-                        d.help = Some(format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"));
+                        // An Application of the cluster that creates it, not before
+                        // this one: the object belongs there (a second Namespace
+                        // object would be managed by two Applications, KG303).
+                        let creator = list.iter().find(|&&o| {
+                            o != a
+                                && clusters[o] == *cluster
+                                && deployed[o].entries.iter().any(|&i| {
+                                    let n = &self.inv.entries[i];
+                                    n.group().is_empty()
+                                        && n.kind() == "Namespace"
+                                        && n.name() == ns
+                                })
+                        });
+                        d.help = Some(match creator {
+                            Some(&o) => format!("`{}` creates namespace `{ns}`, but is not synced before `{}`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)", apps[o].name, app.name),
+                            None => format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"),
+                        });
                     }
                 }
                 if e.group().is_empty()
