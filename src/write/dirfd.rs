@@ -125,6 +125,17 @@ pub(super) fn write_file(
     replace_with_temp(dir, root, rel_dir, name, bytes)
 }
 
+/// Opens `name` in `dir` for writing, as a new file (`O_EXCL`: `EEXIST` when the name
+/// exists; no link followed), mode [`super::NEW_FILE_MODE`] less the umask.
+fn open_new(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(super::NEW_FILE_MODE),
+    )
+}
+
 /// Creates `name` in `dir` holding `bytes`, under its name from the start (`O_EXCL`,
 /// no link followed). False when the name exists: the caller replaces instead.
 fn create_new(
@@ -135,12 +146,7 @@ fn create_new(
     bytes: &[u8],
 ) -> Result<bool> {
     let path = || root.join(rel_dir).join(name);
-    let fd = match rustix::fs::openat(
-        dir,
-        name,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(super::NEW_FILE_MODE),
-    ) {
+    let fd = match open_new(dir, name) {
         Ok(fd) => fd,
         Err(Errno::EXIST) => return Ok(false),
         Err(e) => return Err(Error::io("create", path(), e.into())),
@@ -246,12 +252,7 @@ fn replace_with_temp(
     let (tmp, fd) = loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}");
-        match rustix::fs::openat(
-            dir,
-            tmp.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(super::NEW_FILE_MODE),
-        ) {
+        match open_new(dir, &tmp) {
             Ok(fd) => break (tmp, fd),
             Err(Errno::EXIST) => continue,
             Err(e) => {
