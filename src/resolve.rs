@@ -604,10 +604,52 @@ impl<'a> Resolver<'a> {
                 } else {
                     "templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
                 };
+                let (e, help) = match self.cluster_without(&e, ctx) {
+                    Some((message, help)) => (message, help),
+                    None => (e, help.to_string()),
+                };
                 self.error(rules::TEMPLATE, origin.clone(), e).help(help);
                 None
             }
         }
+    }
+
+    /// A template's `cluster.<var>` undefined in this cluster but one of another
+    /// cluster's `vars`: the message and help for it, naming the cluster without it and
+    /// those with it, as the template itself is right for them. (A variable no cluster
+    /// has keeps one message for all of them, reported once.)
+    fn cluster_without(&self, message: &str, ctx: &Value) -> Option<(String, String)> {
+        let (var, _) = message
+            .strip_prefix("undefined value in template: `cluster.")?
+            .split_once("` is undefined")?;
+        let cluster = ctx
+            .get_attr("cluster")
+            .and_then(|c| c.get_attr("name"))
+            .ok()?;
+        let cluster = cluster.as_str()?;
+        let having: Vec<String> = self
+            .platform_file()
+            .clusters
+            .iter()
+            .filter(|(name, c)| {
+                name.value != cluster && c.value.vars.keys().any(|k| k.value == var)
+            })
+            .map(|(name, _)| format!("`{}`", name.value))
+            .collect();
+        let has = match having.len() {
+            0 => return None,
+            1 => "has",
+            _ => "have",
+        };
+        Some((
+            format!(
+                "undefined value in template: `cluster.{var}` is undefined for cluster `{cluster}`, whose `vars` have no `{var}` ({} {has} it)",
+                having.join(", ")
+            ),
+            format!(
+                "add `{var} = \"...\"` to the `vars` of `[clusters.{cluster}]`"
+            ),
+        ))
     }
 
     /// What templates of service `name` see: `service`, `env`, `cluster`, `platform`

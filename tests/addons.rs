@@ -258,12 +258,12 @@ values = { domainFilters = ["other.example.com"], interval = "5m" }
     let (stderr, p) = renders(&text);
     assert_eq!(
         stderr,
-        r#"warning[KG034]: `values` of add-on `external-dns` set `domainFilters`, which a typed setting of the add-on sets too: the value in `values` is used
+        r#"warning[KG034]: `values` of add-on `external-dns` set `domainFilters`, which the typed setting `domain_filters` of the add-on sets too: the value in `values` is used
   --> platform.toml:22:10
    |
 22 | values = { domainFilters = ["other.example.com"], interval = "5m" }
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-   = help: remove `domainFilters` from `values` and keep the typed setting (docs/addons.md lists each preset's settings and the values they set), or remove the typed setting
+   = help: remove `domainFilters` from `values` and keep `domain_filters` (docs/addons.md lists each preset's settings and the values they set), or remove `domain_filters`
 
 "#
     );
@@ -271,6 +271,35 @@ values = { domainFilters = ["other.example.com"], interval = "5m" }
     assert!(values.contains("- other.example.com"), "{values}");
     let (stderr, _) = renders(&text.replace("domainFilters = [\"other.example.com\"], ", ""));
     assert_eq!(stderr, "");
+    // The setting that decides the value is named: `replicas`, `iam_role`.
+    let text = platform(
+        &[],
+        r#"[addons.cert-manager]
+chart_version = "v1.21.1"
+replicas = 3
+iam_role = "arn:aws:iam::123456789012:role/cm"
+values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/other" } } }
+"#,
+    );
+    let (stderr, _) = renders(&text);
+    assert_eq!(
+        stderr,
+        r#"warning[KG034]: `values` of add-on `cert-manager` set `replicaCount`, which the typed setting `replicas` of the add-on sets too: the value in `values` is used
+  --> platform.toml:23:10
+   |
+23 | values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/other" } } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `replicaCount` from `values` and keep `replicas` (docs/addons.md lists each preset's settings and the values they set), or remove `replicas`
+
+warning[KG034]: `values` of add-on `cert-manager` set `serviceAccount.annotations."eks.amazonaws.com/role-arn"`, which the typed setting `iam_role` of the add-on sets too: the value in `values` is used
+  --> platform.toml:23:10
+   |
+23 | values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/other" } } }
+   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: remove `serviceAccount.annotations."eks.amazonaws.com/role-arn"` from `values` and keep `iam_role` (docs/addons.md lists each preset's settings and the values they set), or remove `iam_role`
+
+"#
+    );
 }
 
 /// An add-on's typed placement and resources are checked as a service's are: the
@@ -364,6 +393,58 @@ fn an_undefined_variable_in_an_add_on_template_is_named() {
 22 | iam_role = "arn:aws:iam::123456789012:role/{{ cluster.eks_nme }}"
    |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
+/// KG013 for a variable one cluster has and another lacks names the cluster without
+/// it and the one with it (newcomer review 6, #13); a cluster's own value written as
+/// a key of its table is pointed to `vars` (KG002).
+#[test]
+fn a_cluster_variable_missing_from_one_cluster_names_it() {
+    let two = (
+        "[environments.prod]\ncluster = \"prod\"\n",
+        "[clusters.dev]\nserver = \"https://dev.example.com\"\nkubernetes_version = \"1.30\"\n\n[environments.dev]\ncluster = \"dev\"\n\n[environments.prod]\ncluster = \"prod\"\n",
+    );
+    let text = platform(
+        &[
+            (
+                "kubernetes_version = \"1.30\"\n",
+                "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod\" }\n",
+            ),
+            two,
+        ],
+        "[addons.cert-manager]\nchart_version = \"v1.21.1\"\niam_role = \"arn:aws:iam::123456789012:role/{{ cluster.eks_name }}\"\n",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG013]: undefined value in template: `cluster.eks_name` is undefined for cluster `dev`, whose `vars` have no `eks_name` (`prod` has it)
+  --> platform.toml:29:12
+   |
+29 | iam_role = "arn:aws:iam::123456789012:role/{{ cluster.eks_name }}"
+   |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: add `eks_name = "..."` to the `vars` of `[clusters.dev]`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\ncluster_name = \"acme-prod\"\n",
+        )],
+        "",
+    );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG002]: unknown key `cluster_name`
+ --> platform.toml:9:1
+  |
+9 | cluster_name = "acme-prod"
+  | ^^^^^^^^^^^^
+  = help: a cluster's own values are its variables: write `vars = { eks_name = "..." }` under this table and use them as `{{ cluster.eks_name }}` in templates (docs/platform.md); add-ons that take `cluster_name` default to `eks_name` (docs/addons.md)
 
 error: 1 error and 0 warnings; nothing was written
 "#

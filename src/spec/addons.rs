@@ -50,6 +50,38 @@ pub struct AddonSettings {
     pub irsa_role: Option<String>,
 }
 
+impl AddonSettings {
+    /// `self` with the typed setting `key` (a key of `[addons.<name>]`, or `iam_role`)
+    /// taken from `from`: what that setting alone decides, for KG034.
+    pub fn with_setting(&self, key: &str, from: &AddonSettings) -> AddonSettings {
+        let mut s = self.clone();
+        match key {
+            "replicas" => s.replicas = from.replicas,
+            "resources" => s.resources = from.resources.clone(),
+            "priority_class" => s.priority_class = from.priority_class.clone(),
+            "tolerations" => s.tolerations = from.tolerations.clone(),
+            "node_selector" => s.node_selector = from.node_selector.clone(),
+            "cluster_name" => s.cluster_name = from.cluster_name.clone(),
+            "region" => s.region = from.region.clone(),
+            "vpc_id" => s.vpc_id = from.vpc_id.clone(),
+            "domain_filters" => s.domain_filters = from.domain_filters.clone(),
+            "txt_owner_id" => s.txt_owner_id = from.txt_owner_id.clone(),
+            "policy" => s.policy = from.policy.clone(),
+            "service_type" => s.service_type = from.service_type,
+            "node_ports" => s.node_ports = from.node_ports,
+            "ingress_class" => s.ingress_class = from.ingress_class.clone(),
+            "install_crds" => s.install_crds = from.install_crds,
+            "log_group" => s.log_group = from.log_group.clone(),
+            "interruption_queue" => s.interruption_queue = from.interruption_queue.clone(),
+            "sync_secrets" => s.sync_secrets = from.sync_secrets,
+            "rotation_interval" => s.rotation_interval = from.rotation_interval.clone(),
+            "iam_role" => s.irsa_role = from.irsa_role.clone(),
+            _ => {}
+        }
+        s
+    }
+}
+
 /// How an add-on's pods assume their IAM role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddonIdentity {

@@ -321,6 +321,7 @@ impl Workspace {
         }
         diags.append(&mut deferred);
         narrow_addon_keys(&platform, platform_file, &overlays, &sources, &mut diags);
+        cluster_vars_help(&mut diags, &sources);
         let deferred = diags;
         let ws = Workspace {
             root,
@@ -624,6 +625,39 @@ fn overlay_baseline_help(diags: &mut [Diagnostic], sources: &Sources, env: &str)
                 "the baseline belongs to the cluster, shared by its environments: write it under `[baseline]` (every cluster) or `[clusters.<cluster>.baseline]` (the cluster of `{env}`) in platform.toml (docs/baseline.md)"
             ));
         }
+    }
+}
+
+/// A cluster's own value written as a key of `[clusters.<name>]` (KG002): the EKS
+/// cluster's name, its account or VPC are the cluster's `vars`, which templates and
+/// add-on defaults read; the help says so.
+fn cluster_vars_help(diags: &mut [Diagnostic], sources: &Sources) {
+    const CLUSTER_KEYS: &str = "the keys allowed here are: server, destination_name,";
+    for d in diags.iter_mut().filter(|d| d.code == rules::UNKNOWN_KEY) {
+        let Some(o) = &d.origin else { continue };
+        if !d
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with(CLUSTER_KEYS))
+        {
+            continue;
+        }
+        let key = sources.get(o.file).text.get(o.span.clone()).unwrap_or("");
+        let var = match key {
+            "cluster_name" | "eks_name" | "eks_cluster" | "eks_cluster_name" => "eks_name",
+            "account" | "account_id" | "aws_account" | "region" | "aws_region" | "vpc_id"
+            | "vpc" => key,
+            _ => continue,
+        };
+        d.label = None;
+        d.help = Some(format!(
+            "a cluster's own values are its variables: write `vars = {{ {var} = \"...\" }}` under this table and use them as `{{{{ cluster.{var} }}}}` in templates (docs/platform.md){}",
+            if var == "eks_name" {
+                "; add-ons that take `cluster_name` default to `eks_name` (docs/addons.md)"
+            } else {
+                ""
+            }
+        ));
     }
 }
 

@@ -418,18 +418,14 @@ impl<'a> Resolver<'a> {
         }
 
         // Values: the preset's, then `values` (deeply, lowest layer first).
-        let mut values = preset.map_or_else(|| serde_json::json!({}), |p| (p.values)(&settings));
-        if let (Some(role), Some(sa)) =
-            (&settings.irsa_role, preset.and_then(|p| p.service_account))
-        {
-            let mut path: Vec<&str> = sa.annotations.to_vec();
-            path.push("eks.amazonaws.com/role-arn");
-            addons::set(&mut values, &path, serde_json::json!(role));
-        }
+        let mut values = preset.map_or_else(
+            || serde_json::json!({}),
+            |p| values::preset_values(p, &settings),
+        );
         // What the typed settings decided, against what none of them would (KG034,
         // once the add-on's errors are known: a value refused is not warned of too).
         let overridden = preset.map(|p| {
-            let base = (p.values)(&AddonSettings {
+            let base = AddonSettings {
                 release: settings.release.clone(),
                 namespace: settings.namespace.clone(),
                 cluster: settings.cluster.clone(),
@@ -445,8 +441,8 @@ impl<'a> Resolver<'a> {
                     .clone()
                     .filter(|_| layers.pick(|l| l.region.as_ref()).is_none()),
                 ..AddonSettings::default()
-            });
-            (values.clone(), base)
+            };
+            (p, values.clone(), base)
         });
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
@@ -475,8 +471,8 @@ impl<'a> Resolver<'a> {
             }
         }
         self.addon_placement(cluster, name, header, &settings, &values);
-        if let Some((typed, base)) = overridden.filter(|_| self.error_count() == before) {
-            self.check_values_override(name, layers, &typed, &base);
+        if let Some((p, typed, base)) = overridden.filter(|_| self.error_count() == before) {
+            self.check_values_override(p, name, layers, &settings, &typed, &base);
         }
 
         let wave = layers

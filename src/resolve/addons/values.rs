@@ -10,7 +10,7 @@ use crate::merge::Layers;
 use crate::resolve::{Amend, Resolver};
 use crate::rules;
 use crate::source::{FileId, Origin};
-use crate::spec::AddonIdentity;
+use crate::spec::{AddonIdentity, AddonSettings};
 
 impl Resolver<'_> {
     /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`),
@@ -100,15 +100,19 @@ impl Resolver<'_> {
     /// value in `values` is used (they are merged last), so the typed setting looks in
     /// force and is not: `domainFilters` in `values` replaces `domain_filters`, a
     /// `replicaCount` leaves the disruption budget kgen made for `replicas` out of step.
-    /// `typed` are the preset's values from the settings as written, `base` from none
-    /// of them: a path where the two differ is one a typed setting decided.
+    /// `typed` are the preset's values from `settings` (as written), `base` the
+    /// settings with no typed setting: a path where the two differ is one a typed
+    /// setting decided, and the warning names the settings that decide it alone.
     pub(super) fn check_values_override(
         &mut self,
+        p: &Preset,
         name: &str,
         layers: &Layers<'_, AddonLayer>,
+        settings: &AddonSettings,
         typed: &serde_json::Value,
-        base: &serde_json::Value,
+        base: &AddonSettings,
     ) {
+        let base_values = preset_values(p, base);
         let mut seen = std::collections::BTreeSet::new();
         for (file, table) in layers_values(layers) {
             let mut leaves = Vec::new();
@@ -118,23 +122,70 @@ impl Resolver<'_> {
                     path.iter().try_fold(v, |v, k| v.get(k.as_str())).cloned()
                 };
                 let decided = at(typed);
-                if decided.is_none() || decided == at(base) || !seen.insert(path.clone()) {
+                if decided.is_none() || decided == at(&base_values) || !seen.insert(path.clone()) {
                     continue;
                 }
-                let dotted = path.join(".");
+                let deciding: Vec<String> = p
+                    .settings
+                    .iter()
+                    .chain(["iam_role"].iter())
+                    .filter(|key| {
+                        let alone = preset_values(p, &base.with_setting(key, settings));
+                        at(&alone) != at(&base_values)
+                    })
+                    .map(|key| format!("`{key}`"))
+                    .collect();
+                // As TOML writes the path: a key that is not bare is quoted.
+                let dotted = path
+                    .iter()
+                    .map(|k| {
+                        let bare = !k.is_empty()
+                            && k.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                        if bare {
+                            k.clone()
+                        } else {
+                            format!("\"{k}\"")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let (setting, keep) = match deciding.as_slice() {
+                    [] => (
+                        "a typed setting".to_string(),
+                        "the typed setting".to_string(),
+                    ),
+                    [one] => (format!("the typed setting {one}"), one.clone()),
+                    [more @ .., last] => (
+                        format!("the typed settings {} and {last}", more.join(", ")),
+                        "the typed settings".to_string(),
+                    ),
+                };
                 self.warning(
                     rules::VALUES_OVERRIDE,
                     Origin::new(file, table.span.clone()),
                     format!(
-                        "`values` of add-on `{name}` set `{dotted}`, which a typed setting of the add-on sets too: the value in `values` is used"
+                        "`values` of add-on `{name}` set `{dotted}`, which {setting} of the add-on sets too: the value in `values` is used"
                     ),
                 )
                 .help(format!(
-                    "remove `{dotted}` from `values` and keep the typed setting (docs/addons.md lists each preset's settings and the values they set), or remove the typed setting"
+                    "remove `{dotted}` from `values` and keep {keep} (docs/addons.md lists each preset's settings and the values they set), or remove {keep}"
                 ));
             }
         }
     }
+}
+
+/// A preset's values from `settings`: its `values`, and the IAM role's annotation on
+/// its ServiceAccount (IRSA).
+pub(super) fn preset_values(p: &Preset, settings: &AddonSettings) -> serde_json::Value {
+    let mut values = (p.values)(settings);
+    if let (Some(role), Some(sa)) = (&settings.irsa_role, p.service_account) {
+        let mut path: Vec<&str> = sa.annotations.to_vec();
+        path.push("eks.amazonaws.com/role-arn");
+        crate::addons::set(&mut values, &path, serde_json::json!(role));
+    }
+    values
 }
 
 /// The paths of the leaves of a values tree: every value that is not a table (a list
