@@ -347,7 +347,14 @@ impl<'a> Resolver<'a> {
             self.absorb(resolved).into_iter().partition(|e| e.ok);
         let environments: Vec<EnvSpec> = environments.into_iter().map(|e| e.spec).collect();
         self.check_projects(&environments, &clusters);
-        self.check_external_secrets_api_version(&clusters, &environments);
+        // Its errors hold for an environment with other errors as well.
+        self.check_external_secrets_api_version(
+            &clusters,
+            &environments
+                .iter()
+                .chain(unfit.iter().map(|e| &e.spec))
+                .collect::<Vec<_>>(),
+        );
         self.check_references(&clusters, &environments.iter().collect::<Vec<_>>());
         // The environments with errors: their errors only (warnings judged on values
         // left out may be wrong; they come once the errors are fixed).

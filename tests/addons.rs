@@ -566,6 +566,23 @@ error: 1 error and 0 warnings; nothing was written
         err.contains("= help: remove `api_version = \"v1beta1\"`: kgen then writes `v1`, which the operator serves since v0.16; or pin a chart before 0.17.0, or one from 1.3.1 on with `values = { crds = { unsafeServeV1Beta1 = true } }`\n"),
         "{err}"
     );
+    // Another error of the environment does not hold it back (newcomer review 6, #18).
+    let err = fails(
+        &eso("2.9.0", "").replace(
+            "api_version = \"v1beta1\"\n",
+            "api_version = \"v1beta1\"\nrefresh_interval = \"1 hour\"\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.contains("error[KG019]: `1 hour` is not a Go duration"),
+        "{err}"
+    );
+    assert!(err.contains("error[KG019]: environment `prod` writes its ExternalSecrets at `external-secrets.io/v1beta1`"), "{err}");
+    assert!(
+        err.ends_with("error: 2 errors and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
     // Served again on purpose, or by a chart that still serves it.
     renders(&eso("2.9.0", asked));
     renders(&eso("0.16.2", ""));

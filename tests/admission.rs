@@ -185,7 +185,13 @@ fn example_objects() -> (kgen::spec::PlatformSpec, Vec<Object>) {
 fn admission_of(spec: &kgen::spec::PlatformSpec, objects: &[Object]) -> Vec<String> {
     let mut inv = Inventory::default();
     inv.record(objects);
-    admission::check(spec, inv, &|_| true)
+    // As the render reports them: the same finding in several environments once.
+    let report = kgen::validate::Report {
+        diagnostics: admission::check(spec, inv, &|_| true),
+        ..Default::default()
+    };
+    kgen::validate::finish(report)
+        .diagnostics
         .into_iter()
         .map(|d| {
             format!(
@@ -322,7 +328,12 @@ fn a_project_that_does_not_admit_what_the_chart_creates_is_refused() {
         }
         want.push(chart("kube-prometheus-stack", "monitoring"));
     }
-    assert_eq!(found, want);
+    // In the order the render reports them (by file and place).
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    let mut found_sorted = found;
+    found_sorted.sort();
+    assert_eq!(found_sorted, want_sorted);
 }
 
 // Argo CD: an empty clusterResourceWhitelist permits no cluster-scoped kind
@@ -374,17 +385,40 @@ fn a_hand_written_file_in_a_deployed_directory_is_refused() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "error[KG307]: generated/dev/api/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+        r#"warning[KG202]: container `api` has no liveness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
+  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+warning[KG202]: container `api` has no readiness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
+  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+error[KG307]: generated/dev/api/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
  --> generated/dev/api/extra.yaml:1:1
   |
 1 | apiVersion: v1
   | ^^^^^^^^^^^^^^
-  = help: move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write
+  = help: to keep it, move it to `manifests/dev/api/extra.yaml`: kgen then validates it and writes it here with a header (docs/escape-hatch.md); or delete it. kgen will not remove a file it did not write
 
-error: 1 error and 0 warnings; nothing was written
-"
+error: 1 error and 2 warnings; nothing was written
+"#
     );
     assert_eq!(p.generated(), before, "nothing may be written");
+    // `kgen validate` refuses it as `render` does (newcomer review 8, #1).
+    let validate = p.kgen(&["validate"]);
+    assert_eq!(validate.code, 2);
+    assert_eq!(
+        validate.stderr,
+        out.stderr.replace("; nothing was written", "")
+    );
     let check = p.kgen(&["render", "--check"]);
     assert_eq!(check.code, 1);
     assert_eq!(
@@ -393,8 +427,45 @@ error: 1 error and 0 warnings; nothing was written
 generated/ is out of date: 0 stale, 0 missing, 0 extra, 1 foreign (move hand-written files out of generated/ first); run `kgen render` and commit the result
 "
     );
-    // Elsewhere under generated/ (a README) is fine.
+    // Outside an environment's directory, the help cannot name a place under
+    // `manifests/`; the run's warnings come with the error, and are counted.
     std::fs::remove_file(p.path().join("generated/dev/api/extra.yaml")).unwrap();
+    p.write(
+        "generated/argocd/dev/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    );
+    let warned = p.kgen(&["render"]);
+    assert_eq!(warned.code, 2);
+    assert_eq!(
+        warned.stderr,
+        r#"warning[KG202]: container `api` has no liveness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
+  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+warning[KG202]: container `api` has no readiness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
+  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+error[KG307]: generated/argocd/dev/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+ --> generated/argocd/dev/extra.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^^^^^^^^^^^^^^
+  = help: move hand-written manifests out of generated/ (kgen owns that tree; docs/escape-hatch.md says where they go), or delete the file; kgen will not remove a file it did not write
+
+error: 1 error and 2 warnings; nothing was written
+"#
+    );
+    std::fs::remove_file(p.path().join("generated/argocd/dev/extra.yaml")).unwrap();
+    // Elsewhere under generated/ (a README) is fine.
     p.write("generated/README.md", "# generated by kgen\n");
     assert_eq!(p.kgen(&["render", "--check"]).code, 0);
 }

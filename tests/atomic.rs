@@ -315,15 +315,31 @@ fn files_kgen_did_not_write_are_never_removed_or_overwritten() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "error[KG307]: generated/dev/api/notes.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+        r#"warning[KG202]: container `api` has no liveness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
+  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+warning[KG202]: container `api` has no readiness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
+  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+error[KG307]: generated/dev/api/notes.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
  --> generated/dev/api/notes.yaml:1:1
   |
 1 | owner: me
   | ^^^^^^^^^
-  = help: move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write
+  = help: to keep it, move it to `manifests/dev/api/notes.yaml`: kgen then validates it and writes it here with a header (docs/escape-hatch.md); or delete it. kgen will not remove a file it did not write
 
-error: 1 error and 0 warnings; nothing was written
-"
+error: 1 error and 2 warnings; nothing was written
+"#
     );
     let out = p.kgen(&["render", "--check"]);
     assert_eq!(out.code, 1, "{}", out.stderr);

@@ -189,7 +189,7 @@ fn golden_output_of_hand_written_manifests_and_patches() {
   |
 2 | kind: ScaledObject
   |       ^^^^^^^^^^^^
-  = in: generated/dev/api/manifest-scaledobject-api-queue.yaml: kind
+  = in: generated/{dev,prod}/api/manifest-scaledobject-api-queue.yaml: kind
   = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
 
 warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
@@ -197,7 +197,7 @@ warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource 
   |
 3 | kind: VerticalPodAutoscaler
   |       ^^^^^^^^^^^^^^^^^^^^^
-  = in: generated/dev/api/manifest-verticalpodautoscaler-api.yaml: kind
+  = in: generated/{dev,prod}/api/manifest-verticalpodautoscaler-api.yaml: kind
   = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
 
 "###,
@@ -1423,7 +1423,7 @@ spec:
   |
 2 | kind: VerticalPodAutoscaler
   |       ^^^^^^^^^^^^^^^^^^^^^
-  = in: generated/dev/api/manifest-verticalpodautoscaler-api.yaml: kind
+  = in: generated/{dev,prod}/api/manifest-verticalpodautoscaler-api.yaml: kind
   = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
 
 error[KG101]: spec.recommenders: expected array, got integer (schema of autoscaling.k8s.io/v1 VerticalPodAutoscaler in schemas)

@@ -24,7 +24,7 @@ impl Checker<'_> {
         out: &mut Vec<Diagnostic>,
     ) {
         // (group, kind) → the first object and Application, and every bootstrap missing it.
-        let mut missing_crds: BTreeMap<(String, String), (usize, usize, BTreeSet<String>)> =
+        let mut missing_crds: BTreeMap<(String, String), (Vec<(usize, usize)>, BTreeSet<String>)> =
             BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
         // (add-on, where its values are, group) → the custom resources of that group
@@ -172,37 +172,45 @@ impl Checker<'_> {
                 let installed = crds.contains(&(e.group().to_string(), e.kind().to_string()))
                     || crd_groups.contains(e.group());
                 if !installed && focus(e.path()) {
-                    missing_crds
+                    let found = missing_crds
                         .entry((e.group().to_string(), e.kind().to_string()))
-                        .or_insert_with(|| (a, i, BTreeSet::new()))
-                        .2
-                        .insert(app.dir().to_string());
+                        .or_insert_with(|| (Vec::new(), BTreeSet::new()));
+                    found.0.push((a, i));
+                    found.1.insert(app.dir().to_string());
                 }
             }
         }
         self.addon_crds_missing(addon_missing, out);
-        for ((group, kind), (a, i, dirs)) in missing_crds {
-            let app = &apps[a];
-            let e = &self.inv.entries[i];
+        for ((group, kind), (found, dirs)) in missing_crds {
             let dirs: Vec<String> = dirs.iter().map(|d| format!("generated/{d}/")).collect();
-            let d = Diagnostic::warning(
-                rules::CRD_ORDER,
-                format!(
-                    "{kind} ({group}) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap {}): the apply fails until the CRD exists",
-                    dirs.join(", ")
-                ),
-            )
-            .at_opt(
+            let origin_of = |&(a, i): &(usize, usize)| {
+                let e = &self.inv.entries[i];
                 self.inv
                     .hand_written(e.path(), "kind")
-                    .or_else(|| self.origin(app, crate::validate::SERVICE_ORIGIN)),
-            )
-            .target(format!("{GENERATED_DIR}/{}", e.path()), "kind")
-            .help(format!(
-                "install {} on the cluster before syncing (docs/argocd.md#crds)",
-                crd_source(&group)
-            ));
-            out.push(d);
+                    .or_else(|| self.origin(&apps[a], crate::validate::SERVICE_ORIGIN))
+            };
+            // One warning for the kind, at its first object; where that object's
+            // source (a file under `manifests/_all/`) is rendered in several
+            // environments, one for each, which `validate::finish` makes one naming
+            // them all (`generated/{dev,prod}/...`).
+            let first = origin_of(&found[0]);
+            for &(_, i) in found.iter().filter(|f| origin_of(f) == first) {
+                let e = &self.inv.entries[i];
+                let d = Diagnostic::warning(
+                    rules::CRD_ORDER,
+                    format!(
+                        "{kind} ({group}) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap {}): the apply fails until the CRD exists",
+                        dirs.join(", ")
+                    ),
+                )
+                .at_opt(first.clone())
+                .target(format!("{GENERATED_DIR}/{}", e.path()), "kind")
+                .help(format!(
+                    "install {} on the cluster before syncing (docs/argocd.md#crds)",
+                    crd_source(&group)
+                ));
+                out.push(d);
+            }
         }
     }
 

@@ -57,7 +57,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let run = compile_into(ws, &opts.envs, &mut comparer)?;
     let (comparison, to_write) = stages::time(Stage::Write, || comparer.finish())?;
     if !comparison.foreign.is_empty() {
-        return Err(foreign_files(ws, &comparison.foreign));
+        return Err(foreign_files(ws, &comparison.foreign, run.warnings));
     }
     let outcome = stages::time(Stage::Write, || {
         write::apply_pending(&dir, &to_write, &comparison)
@@ -76,12 +76,17 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
 }
 
 /// The error for manifest files kgen did not write in directories Argo CD deploys:
-/// each located at the file's first line.
-pub(crate) fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
+/// each located at the file's first line, with the run's `warnings`.
+pub(crate) fn foreign_files(
+    ws: &Workspace,
+    files: &[String],
+    warnings: Vec<Diagnostic>,
+) -> crate::Error {
     use crate::source::Origin;
     let mut sources = ws.sources.clone();
     let dir = ws.generated_dir();
-    let diags = files
+    let envs = ws.environment_names();
+    let mut diags: Vec<Diagnostic> = files
         .iter()
         .map(|f| {
             let path = dir.join(f);
@@ -91,11 +96,18 @@ pub(crate) fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .map(|t| t.lines().next().unwrap_or("").chars().take(200).collect::<String>());
+            // `manifests/` mirrors the directories of environments and clusters.
+            let top = f.split('/').next().unwrap_or("");
+            let help = if top == "clusters" || envs.contains(&top) {
+                format!("to keep it, move it to `manifests/{f}`: kgen then validates it and writes it here with a header (docs/escape-hatch.md); or delete it. kgen will not remove a file it did not write")
+            } else {
+                "move hand-written manifests out of generated/ (kgen owns that tree; docs/escape-hatch.md says where they go), or delete the file; kgen will not remove a file it did not write".to_string()
+            };
             let d = Diagnostic::error(
                 crate::rules::FOREIGN_FILE,
                 format!("{shown} was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks"),
             )
-            .help("move hand-written manifests out of generated/ (kgen owns that tree), or delete the file; kgen will not remove a file it did not write");
+            .help(help);
             match first {
                 Some(line) => {
                     let len = line.len();
@@ -112,6 +124,8 @@ pub(crate) fn foreign_files(ws: &Workspace, files: &[String]) -> crate::Error {
             }
         })
         .collect();
+    diags.extend(warnings);
+    crate::diagnostic::sort(&mut diags);
     crate::Error::invalid(diags, sources)
 }
 

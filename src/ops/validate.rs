@@ -88,6 +88,16 @@ pub fn validate_platform(
         None => (compile(ws, envs)?, Vec::new()),
     };
     let mut warnings = compiled.run.warnings;
+    // A manifest kgen did not write where Argo CD deploys: `render` refuses it
+    // (KG307), and so does this.
+    let on_disk = crate::write::compare(&ws.generated_dir(), &compiled.tree, &compiled.run.scopes)?;
+    if !on_disk.foreign.is_empty() {
+        return Err(crate::ops::render::foreign_files(
+            ws,
+            &on_disk.foreign,
+            warnings,
+        ));
+    }
     if let Some(dir) = schema_dir {
         let mut dir = open_schema_dir(dir)?;
         let mut found = Vec::new();

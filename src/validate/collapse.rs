@@ -29,26 +29,36 @@ pub(super) fn collapse_environments(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             continue;
         };
         let template = without_env(&d.message, &env);
+        let at = Some((origin.file.0, origin.span.start));
+        // The same message word for word does not depend on the environment, even
+        // where it has the environment's name in it (a cluster named like it): it
+        // is matched as it is, and kept as it is.
+        let same: Key = (d.code, d.message.clone(), at, rest.clone(), field.clone());
         let key: Key = (
             d.code,
             template.clone().unwrap_or_else(|| d.message.clone()),
-            Some((origin.file.0, origin.span.start)),
+            at,
             rest,
             field,
         );
-        match index.get(&key) {
+        match index.get(&same).or_else(|| index.get(&key)) {
             Some(&i) => {
+                if out[i].message == d.message {
+                    envs[i].1 = None;
+                }
                 envs[i].0.push(env);
                 crate::diagnostic::add_envs(&mut out[i], &d.envs);
             }
             None => {
+                index.insert(same, out.len());
                 index.insert(key, out.len());
                 out.push(d);
                 envs.push((vec![env], template));
             }
         }
     }
-    for (d, (envs, template)) in out.iter_mut().zip(envs) {
+    for (d, (mut envs, template)) in out.iter_mut().zip(envs) {
+        envs.sort();
         if envs.len() > 1 {
             let all = format!("{{{}}}", envs.join(","));
             if let Some(t) = &mut d.target {

@@ -111,19 +111,41 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
             State::Same => c.unchanged += 1,
         }
     }
-    let deployed = object_dirs(tree);
-    let candidates: Vec<&String> = listing
+    leftovers(
+        dir,
+        not_rendered(&listing, tree),
+        &object_dirs(tree),
+        &mut c,
+    )?;
+    c.temp_files = listing.temp_files;
+    c.covers_all = scopes.iter().any(String::is_empty);
+    Ok(c)
+}
+
+/// What [`compare`] finds `foreign`, without reading the files the render produces:
+/// for `kgen validate`, which writes nothing but refuses what `render` refuses.
+pub fn foreign(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Vec<String>> {
+    let listing = Listing::of_scopes(dir, scopes, &mut HashSet::new())?;
+    let mut c = Comparison::default();
+    leftovers(
+        dir,
+        not_rendered(&listing, tree),
+        &object_dirs(tree),
+        &mut c,
+    )?;
+    Ok(c.foreign)
+}
+
+/// The manifest files listed on disk that the render does not produce.
+fn not_rendered<'a>(listing: &'a Listing, tree: &Tree) -> Vec<&'a String> {
+    listing
         .entries
         .iter()
         .filter(|(rel, kind)| {
             **kind == EntryKind::File && is_manifest_name(rel) && !tree.files.contains_key(*rel)
         })
         .map(|(rel, _)| rel)
-        .collect();
-    leftovers(dir, candidates, &deployed, &mut c)?;
-    c.temp_files = listing.temp_files;
-    c.covers_all = scopes.iter().any(String::is_empty);
-    Ok(c)
+        .collect()
 }
 
 /// True when `rel` is under one of `scopes` (so listed, if it exists).

@@ -209,7 +209,7 @@ impl std::os::fd::AsFd for DirFd<'_> {
 mod dirfd;
 
 mod compare;
-pub use compare::{compare, is_manifest_name, Comparer, Comparison};
+pub use compare::{compare, foreign, is_manifest_name, Comparer, Comparison};
 
 mod pending;
 pub use pending::Pending;

@@ -241,7 +241,11 @@ pub(crate) fn write_edit(
     // A manifest kgen did not write in a directory Argo CD deploys: refused as by
     // `kgen render` (KG307), before anything is written.
     if let Some(c) = comparison.as_ref().filter(|c| !c.foreign.is_empty()) {
-        return Err(crate::ops::render::foreign_files(ws, &c.foreign));
+        return Err(crate::ops::render::foreign_files(
+            ws,
+            &c.foreign,
+            compiled.run.warnings.clone(),
+        ));
     }
     let mut files = vec![input.display.to_string()];
     if let Some(c) = &comparison {

@@ -69,7 +69,7 @@ impl Resolver<'_> {
     pub(in crate::resolve) fn check_external_secrets_api_version(
         &mut self,
         clusters: &[crate::spec::ClusterSpec],
-        environments: &[crate::spec::EnvSpec],
+        environments: &[&crate::spec::EnvSpec],
     ) {
         use crate::crd::external_secrets::API_VERSION_V1BETA1;
         for c in clusters {
