@@ -203,7 +203,7 @@ pub fn prepare(dir: &Path, paths: &[String]) -> Result<Prepared> {
         } else {
             String::new()
         };
-        return Err(Error::Git(format!(
+        return Err(Error::Usage(format!(
             "refusing to commit: the index has staged changes to {} that this command did not make, and --commit would sweep them into the deploy commit: {}{more}. Commit or unstage them first (`git restore --staged <path>`), or run without --commit",
             crate::diagnostic::plural(others.len(), "other file"),
             shown.join(", ")
@@ -224,7 +224,7 @@ pub fn prepare(dir: &Path, paths: &[String]) -> Result<Prepared> {
         }
     }
     if !dirty.is_empty() {
-        return Err(Error::Git(format!(
+        return Err(Error::Usage(format!(
             "refusing to commit: {} already {} uncommitted changes that this command did not make, and --commit would put them in the deploy commit. Commit or stash them first, or run without --commit",
             dirty.join(", "),
             if dirty.len() == 1 { "has" } else { "have" }

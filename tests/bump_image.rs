@@ -673,7 +673,8 @@ fn commit_is_refused_when_other_changes_are_staged() {
         "1.4.1",
         "--commit",
     ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    // Refused, nothing written: exit 2 (newcomer review 8, #16).
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("staged changes to 2 other files"), "{err}");
     assert!(err.contains("notes.txt, platform.toml"), "{err}");
@@ -699,7 +700,7 @@ fn commit_is_refused_when_the_overlay_has_uncommitted_edits() {
         "1.4.1",
         "--commit",
     ]);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("overlays/dev.toml already has uncommitted changes"),
         "{}",
