@@ -488,8 +488,6 @@ spec:
     server: https://kubernetes.default.svc
   - namespace: monitoring
     server: https://kubernetes.default.svc
-  orphanedResources:
-    warn: true
   sourceRepos:
   - https://github.com/acme/platform.git
   - https://prometheus-community.github.io/helm-charts

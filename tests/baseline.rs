@@ -266,6 +266,11 @@ enabled = false
 "#;
 
 /// The labels every baseline object carries.
+/// What the custom resources whose CRDs are add-ons' carry (docs/argocd.md#crds).
+const SKIP_DRY_RUN: &str = "  annotations:
+    argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true
+";
+
 const LABELS: &str = "  labels:
     app.kubernetes.io/managed-by: kgen
     app.kubernetes.io/part-of: acme
@@ -574,7 +579,7 @@ fn golden_custom_resources() {
             "{HEADER}apiVersion: cert-manager.io/v1
 kind: ClusterIssuer
 metadata:
-{LABELS}  name: letsencrypt-prod
+{SKIP_DRY_RUN}{LABELS}  name: letsencrypt-prod
 spec:
   acme:
     email: platform@example.com
@@ -594,7 +599,7 @@ spec:
             "{HEADER}apiVersion: cert-manager.io/v1
 kind: ClusterIssuer
 metadata:
-{LABELS}  name: letsencrypt-dns
+{SKIP_DRY_RUN}{LABELS}  name: letsencrypt-dns
 spec:
   acme:
     email: platform@example.com
@@ -620,7 +625,7 @@ spec:
             "{HEADER}apiVersion: cert-manager.io/v1
 kind: ClusterIssuer
 metadata:
-{LABELS}  name: selfsigned
+{SKIP_DRY_RUN}{LABELS}  name: selfsigned
 spec:
   selfSigned: {{}}
 "
@@ -632,7 +637,7 @@ spec:
             "{HEADER}apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
 metadata:
-{LABELS}  name: aws-secrets-manager
+{SKIP_DRY_RUN}{LABELS}  name: aws-secrets-manager
 spec:
   conditions:
   - namespaceRegexes:
@@ -654,7 +659,7 @@ spec:
             "{HEADER}apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
 metadata:
-{LABELS}  name: aws-parameter-store
+{SKIP_DRY_RUN}{LABELS}  name: aws-parameter-store
 spec:
   provider:
     aws:
@@ -669,7 +674,7 @@ spec:
             "{HEADER}apiVersion: karpenter.k8s.aws/v1
 kind: EC2NodeClass
 metadata:
-{LABELS}  name: default
+{SKIP_DRY_RUN}{LABELS}  name: default
 spec:
   amiSelectorTerms:
   - alias: al2023@v20250101
@@ -690,7 +695,7 @@ spec:
             "{HEADER}apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata:
-{LABELS}  name: general
+{SKIP_DRY_RUN}{LABELS}  name: general
 spec:
   disruption:
     consolidateAfter: 0s
@@ -743,7 +748,7 @@ spec:
             "{HEADER}apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata:
-{LABELS}  name: batch
+{SKIP_DRY_RUN}{LABELS}  name: batch
 spec:
   disruption:
     consolidateAfter: 5m

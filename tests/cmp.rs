@@ -1353,10 +1353,10 @@ fn plugin_yaml_is_platform_level() {
         doc["spec"]["generate"]["command"],
         serde_json::json!(["kgen", "cmp", "generate"])
     );
-    assert_eq!(
-        doc["spec"]["discover"]["find"]["command"],
-        serde_json::json!(["kgen", "cmp", "discover"])
-    );
+    // No discovery rule: every Application kgen writes names the plugin, and Argo CD
+    // then neither asks the plugin first nor streams it other Applications' sources
+    // (util/app/discovery/discovery.go, `cmpSupports`).
+    assert!(doc["spec"].get("discover").is_none(), "{plugin}");
     assert_eq!(
         doc["spec"]["parameters"]["dynamic"]["command"],
         serde_json::json!(["kgen", "cmp", "parameters"])

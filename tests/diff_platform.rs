@@ -406,7 +406,7 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 ```diff
 --- a/generated/clusters/prod/baseline-custom/ec2nodeclass-default.yaml
 +++ b/generated/clusters/prod/baseline-custom/ec2nodeclass-default.yaml
-@@ -7,7 +7,7 @@
+@@ -9,7 +9,7 @@
    name: default
  spec:
    amiSelectorTerms:
@@ -425,7 +425,7 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 ```diff
 --- a/generated/clusters/prod/baseline-custom/nodepool-general.yaml
 +++ b/generated/clusters/prod/baseline-custom/nodepool-general.yaml
-@@ -22,7 +22,6 @@
+@@ -24,7 +24,6 @@
          values:
          - t3
          - t3a

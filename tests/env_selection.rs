@@ -115,8 +115,10 @@ fn a_full_render_counts_and_warns_about_everything() {
     );
     assert_eq!(
         out.stderr,
-        kg306("generated/argocd/nonprod/, generated/argocd/prod/", "dev")
-            + KG011
+        kg306(
+            "generated/argocd/nonprod/, generated/argocd/prod/",
+            "{dev,prod,staging}"
+        ) + KG011
             + &kg202("{dev,prod}")
     );
 }
@@ -147,7 +149,7 @@ fn render_env_counts_and_warns_about_what_it_renders() {
     );
     assert_eq!(
         out.stderr,
-        kg306("generated/argocd/nonprod/", "dev") + KG011 + &kg202("dev")
+        kg306("generated/argocd/nonprod/", "{dev,staging}") + KG011 + &kg202("dev")
     );
 }
 

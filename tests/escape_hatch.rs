@@ -379,8 +379,6 @@ spec:
   - server: https://kubernetes.default.svc
   - namespace: prod-api
     server: https://kubernetes.default.svc
-  orphanedResources:
-    warn: true
   sourceRepos:
   - https://github.com/acme/platform.git
 "###,

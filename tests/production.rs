@@ -744,6 +744,7 @@ const EXTERNAL_SECRET: &str = r#"apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata:
   annotations:
+    argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true
     argocd.argoproj.io/sync-wave: "-1"
   labels:
     app.kubernetes.io/instance: worker

@@ -464,9 +464,14 @@ fn a_presync_hook_job_gets_its_secrets_and_network_policy_first() {
         "secretproviderclass.yaml",
         "networkpolicy.yaml",
     ] {
+        // A custom resource whose CRD is an add-on's can wait for it (docs/argocd.md#crds).
+        let mut expected = hook.clone();
+        if file == "secretproviderclass.yaml" {
+            expected["argocd.argoproj.io/sync-options"] = json!("SkipDryRunOnMissingResource=true");
+        }
         assert_eq!(
             object(&p, &format!("dev/migrate/{file}"))["metadata"]["annotations"],
-            hook,
+            expected,
             "{file}"
         );
     }
@@ -486,6 +491,7 @@ metadata:
   annotations:
     argocd.argoproj.io/hook: PreSync
     argocd.argoproj.io/hook-delete-policy: BeforeHookCreation
+    argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true
     argocd.argoproj.io/sync-wave: \"-1\"
   labels:
     app.kubernetes.io/instance: migrate
@@ -592,9 +598,14 @@ fn a_presync_hook_job_in_a_shared_namespace_with_external_secrets() {
         "configmap.yaml",
         "externalsecret.yaml",
     ] {
+        // A custom resource whose CRD is an add-on's can wait for it (docs/argocd.md#crds).
+        let mut expected = hook.clone();
+        if file == "externalsecret.yaml" {
+            expected["argocd.argoproj.io/sync-options"] = json!("SkipDryRunOnMissingResource=true");
+        }
         assert_eq!(
             object(&p, &format!("dev/migrate/{file}"))["metadata"]["annotations"],
-            hook,
+            expected,
             "{file}"
         );
     }

@@ -3,7 +3,8 @@
 //! - `appproject-<project>.yaml`: every AppProject whose Applications run on the
 //!   cluster, with exactly what they need: their source repositories, their
 //!   destinations (the cluster and the namespaces kgen deploys into), the cluster-scoped
-//!   kinds they create; orphaned-resource warnings on. A project belongs to one cluster
+//!   kinds they create; orphaned-resource warnings on, but for the project of the
+//!   cluster's own Applications. A project belongs to one cluster
 //!   (see `resolve::clusters`), so each is written once.
 //! - `applicationset-<env>.yaml`: one per environment on the cluster, creating one
 //!   Application per service (`<env>-<service>`), with `goTemplate` and `missingkey=error`.
@@ -393,7 +394,14 @@ pub fn app_projects(
                         .into_iter()
                         .map(|(g, k)| GroupKind::new(g, k))
                         .collect(),
-                    orphaned_resources: Some(OrphanedResources { warn: Some(true) }),
+                    // Not on the project of the cluster's own Applications: Argo CD
+                    // looks for orphans in an Application's destination namespace,
+                    // and in the whole cluster for one without a namespace (the
+                    // baseline's, the namespaces'), where it would flag every object
+                    // of the cluster kgen does not deploy (controller/appcontroller.go,
+                    // `getResourceTree`); add-ons share `kube-system` with EKS's own.
+                    orphaned_resources: (!(own_apps && cluster.project == name))
+                        .then_some(OrphanedResources { warn: Some(true) }),
                     ..Default::default()
                 },
             )

@@ -375,7 +375,11 @@ fn issuer(platform: &PlatformSpec, i: &IssuerSpec) -> ClusterIssuer {
             }
         }
     };
-    ClusterIssuer::new(meta(&i.name, None, labels::platform(platform)), spec)
+    // The CRDs of the baseline's custom resources are add-ons'.
+    ClusterIssuer::new(
+        super::skipping_dry_run(meta(&i.name, None, labels::platform(platform))),
+        spec,
+    )
 }
 
 fn secret_store(platform: &PlatformSpec, s: &SecretStoreSpec) -> ClusterSecretStore {
@@ -388,7 +392,7 @@ fn secret_store(platform: &PlatformSpec, s: &SecretStoreSpec) -> ClusterSecretSt
         }]
     };
     ClusterSecretStore::new(
-        meta(&s.name, None, labels::platform(platform)),
+        super::skipping_dry_run(meta(&s.name, None, labels::platform(platform))),
         StoreObjectSpec {
             provider: StoreProvider {
                 aws: AwsProvider {
@@ -408,7 +412,7 @@ fn secret_store(platform: &PlatformSpec, s: &SecretStoreSpec) -> ClusterSecretSt
 
 fn node_class(platform: &PlatformSpec, c: &NodeClassSpec) -> Ec2NodeClass {
     Ec2NodeClass::new(
-        meta(&c.name, None, labels::platform(platform)),
+        super::skipping_dry_run(meta(&c.name, None, labels::platform(platform))),
         Ec2NodeClassSpec {
             role: c.role.clone(),
             subnet_selector_terms: vec![SelectorTerm {
@@ -426,7 +430,7 @@ fn node_class(platform: &PlatformSpec, c: &NodeClassSpec) -> Ec2NodeClass {
 
 fn node_pool(platform: &PlatformSpec, p: &NodePoolSpec) -> NodePool {
     NodePool::new(
-        meta(&p.name, None, labels::platform(platform)),
+        super::skipping_dry_run(meta(&p.name, None, labels::platform(platform))),
         PoolObjectSpec {
             template: NodeClaimTemplate {
                 metadata: (!p.labels.is_empty()).then(|| TemplateMeta {

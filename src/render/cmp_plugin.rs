@@ -42,8 +42,13 @@ pub struct PluginSpec {
     pub version: String,
     /// Prints the manifests; runs in the Application's source directory.
     pub generate: PluginCommand,
-    /// Whether an Application's source is a kgen platform.
-    pub discover: Discover,
+    /// Whether an Application's source is a kgen platform. kgen writes none: every
+    /// Application it generates names the plugin, and with no discovery rule Argo CD
+    /// gives a named plugin its Applications without asking it first, and never
+    /// sends it the sources of Applications that do not name it
+    /// (util/app/discovery/discovery.go, `cmpSupports`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub discover: Option<Discover>,
     /// Parameters the UI offers.
     pub parameters: Parameters,
 }
@@ -97,12 +102,10 @@ pub fn plugin() -> ConfigManagementPlugin {
         spec: PluginSpec {
             version: PLUGIN_VERSION.into(),
             generate: kgen(&["cmp", "generate"]),
-            // `kgen cmp discover` checks for a `[platform]` table (and honours
-            // KGEN_PLATFORM); `fileName: ./platform.toml` is the cheaper alternative.
-            discover: Discover {
-                file_name: None,
-                find: Some(kgen(&["cmp", "discover"])),
-            },
+            // With a rule, Argo CD would run it (streaming the whole repository to the
+            // sidecar) for every Application without a source type, other teams'
+            // included, and once more before each generation of kgen's own.
+            discover: None,
             parameters: Parameters {
                 dynamic: kgen(&["cmp", "parameters"]),
             },
@@ -140,12 +143,6 @@ kind: ConfigManagementPlugin
 metadata:
   name: kgen
 spec:
-  discover:
-    find:
-      command:
-      - kgen
-      - cmp
-      - discover
   generate:
     command:
     - kgen

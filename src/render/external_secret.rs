@@ -36,14 +36,15 @@ pub fn build(platform: &PlatformSpec, env: &EnvSpec, svc: &ServiceSpec) -> Exter
             }),
         })
         .collect();
-    let metadata = with_wave(
+    // The CRD is an add-on's (or installed outside the platform).
+    let metadata = super::skipping_dry_run(with_wave(
         meta(
             &name(svc),
             Some(&svc.namespace),
             labels::service(platform, svc),
         ),
         wave::SUPPORT,
-    );
+    ));
     let mut es = ExternalSecret::new(
         metadata,
         ExternalSecretSpec {

@@ -543,6 +543,24 @@ pub fn meta(
     }
 }
 
+/// Adds `SkipDryRunOnMissingResource=true` to the metadata of a custom resource whose CRD
+/// another Application installs (an add-on's, the monitoring stack's): without Argo CD's
+/// health check for Applications (deploy/argocd-health), the bootstrap's waves do not
+/// wait for the CRDs, and the dry run of a sync that holds a resource of a kind the
+/// cluster does not know yet fails the whole sync, the objects kgen could apply
+/// included (gitops-engine pkg/sync/sync_context.go, `getSyncTasks`).
+pub fn skipping_dry_run(
+    mut meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    meta.annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            "argocd.argoproj.io/sync-options".to_string(),
+            "SkipDryRunOnMissingResource=true".to_string(),
+        );
+    meta
+}
+
 /// Adds the sync-wave annotation to an object's metadata.
 pub fn with_wave(
     mut meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,

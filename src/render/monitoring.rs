@@ -41,11 +41,6 @@ pub fn owns_namespace(platform: &PlatformSpec, cluster: &crate::spec::ClusterSpe
         .as_ref()
         .is_some_and(|m| super::namespace::owned_by_cluster_app(platform, cluster, &m.namespace))
 }
-/// Lets a service's Application sync before the Prometheus Operator CRDs exist.
-const SKIP_DRY_RUN: (&str, &str) = (
-    "argocd.argoproj.io/sync-options",
-    "SkipDryRunOnMissingResource=true",
-);
 
 /// kube-prometheus-stack values kgen sets. Field names are the chart's.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -438,15 +433,12 @@ pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<Ser
     } else {
         METRICS_PORT_NAME
     };
-    let mut m = meta(
+    // A service can sync before the Prometheus Operator CRDs exist.
+    let m = super::skipping_dry_run(meta(
         &svc.name,
         Some(&svc.namespace),
         labels::service(platform, svc),
-    );
-    m.annotations = Some(BTreeMap::from([(
-        SKIP_DRY_RUN.0.into(),
-        SKIP_DRY_RUN.1.into(),
-    )]));
+    ));
     Some(ServiceMonitor::new(
         m,
         ServiceMonitorSpec {
@@ -573,11 +565,8 @@ pub fn prometheus_rule(
             ),
         );
     }
-    let mut m = meta(name, Some(ns), labels::service(platform, svc));
-    m.annotations = Some(BTreeMap::from([(
-        SKIP_DRY_RUN.0.into(),
-        SKIP_DRY_RUN.1.into(),
-    )]));
+    // A service can sync before the Prometheus Operator CRDs exist.
+    let m = super::skipping_dry_run(meta(name, Some(ns), labels::service(platform, svc)));
     PrometheusRule::new(
         m,
         PrometheusRuleSpec {

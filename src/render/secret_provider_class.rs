@@ -15,14 +15,15 @@ pub fn name(svc: &ServiceSpec) -> String {
 }
 
 pub fn build(platform: &PlatformSpec, env: &EnvSpec, svc: &ServiceSpec) -> SecretProviderClass {
-    let metadata = with_wave(
+    // The CRD is an add-on's (or installed outside the platform).
+    let metadata = super::skipping_dry_run(with_wave(
         meta(
             &name(svc),
             Some(&svc.namespace),
             labels::service(platform, svc),
         ),
         wave::SUPPORT,
-    );
+    ));
     SecretProviderClass::new(
         metadata,
         SecretProviderClassSpec::aws(

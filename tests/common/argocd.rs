@@ -60,7 +60,6 @@ pub const CLUSTER: Cluster = Cluster {
 /// container. `PATH` is the test process's.
 pub const SIDECAR_ENV: &[(&str, &str)] = &[
     ("HOSTNAME", "argocd-repo-server-7d9f8c6b5-x2x9q"),
-    ("ARGOCD_EXEC_TIMEOUT", "90s"),
     ("MIMALLOC_ALLOW_THP", "0"),
     ("KUBERNETES_SERVICE_HOST", "172.20.0.1"),
     ("KUBERNETES_SERVICE_PORT", "443"),
