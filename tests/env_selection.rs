@@ -111,7 +111,7 @@ fn a_full_render_counts_and_warns_about_everything() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         summary(&out.stdout),
-        "rendered 3 environments on 2 clusters into generated/: 56 files (53 Kubernetes objects; 56 added, 0 changed, 0 removed, 0 unchanged)"
+        "rendered 3 environments on 2 clusters into generated/: 56 files (53 Kubernetes objects; 56 added, 0 changed, 0 removed, 0 unchanged; 4 warnings)"
     );
     assert_eq!(
         out.stderr,
@@ -130,7 +130,7 @@ fn render_env_counts_and_warns_about_what_it_renders() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         summary(&out.stdout),
-        "rendered 1 environment on 1 cluster into generated/: 23 files (22 Kubernetes objects; 23 added, 0 changed, 0 removed, 0 unchanged)"
+        "rendered 1 environment on 1 cluster into generated/: 23 files (22 Kubernetes objects; 23 added, 0 changed, 0 removed, 0 unchanged; 3 warnings)"
     );
     // prod's own: not staging's KG011, the SecretProviderClass of prod's bootstrap,
     // `tool` in prod only.
@@ -145,7 +145,7 @@ fn render_env_counts_and_warns_about_what_it_renders() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         summary(&out.stdout),
-        "rendered 2 environments on 1 cluster into generated/: 32 files (31 Kubernetes objects; 32 added, 0 changed, 0 removed, 0 unchanged)"
+        "rendered 2 environments on 1 cluster into generated/: 32 files (31 Kubernetes objects; 32 added, 0 changed, 0 removed, 0 unchanged; 4 warnings)"
     );
     assert_eq!(
         out.stderr,

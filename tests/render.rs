@@ -173,7 +173,7 @@ fn minimal_platform_renders_exact_yaml() {
     let out = p.kgen(&["render"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("rendered 1 environment on 1 cluster into generated/: 11 files (9 Kubernetes objects; 11 added, 0 changed, 0 removed, 0 unchanged) in "),
+        out.stdout.starts_with("rendered 1 environment on 1 cluster into generated/: 11 files (9 Kubernetes objects; 11 added, 0 changed, 0 removed, 0 unchanged; 2 warnings) in "),
         "{}",
         out.stdout
     );
@@ -396,7 +396,7 @@ fn check_reports_stale_missing_and_extra_files_and_writes_nothing() {
     let out = p.kgen(&["render"]);
     assert!(
         out.stdout
-            .contains("objects; 1 added, 4 changed, 1 removed, 6 unchanged)"),
+            .contains("objects; 1 added, 4 changed, 1 removed, 6 unchanged; 2 warnings)"),
         "{}",
         out.stdout
     );

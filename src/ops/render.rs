@@ -29,11 +29,16 @@ pub struct RenderSummary {
 }
 
 impl RenderSummary {
-    /// The one-line summary printed after a render.
+    /// The one-line summary printed after a render; the warnings printed above it are
+    /// counted, when there are any.
     pub fn line(&self) -> String {
         let o = &self.outcome;
+        let warnings = match self.warnings.len() {
+            0 => String::new(),
+            n => format!("; {}", crate::diagnostic::plural(n, "warning")),
+        };
         format!(
-            "rendered {} on {} into generated/: {} ({} Kubernetes objects; {} added, {} changed, {} removed, {} unchanged) in {} ms",
+            "rendered {} on {} into generated/: {} ({} Kubernetes objects; {} added, {} changed, {} removed, {} unchanged{warnings}) in {} ms",
             crate::diagnostic::plural(self.environments, "environment"),
             crate::diagnostic::plural(self.clusters, "cluster"),
             crate::diagnostic::plural(self.files, "file"),
