@@ -611,7 +611,10 @@ impl<'a> Resolver<'a> {
                 } else {
                     "templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
                 };
-                let (e, help) = match self.cluster_without(&e, ctx) {
+                let (e, help) = match self
+                    .cluster_without(&e, ctx)
+                    .or_else(|| self.service_not_in_env(&e, ctx))
+                {
                     Some((message, help)) => (message, help),
                     None => (e, help.to_string()),
                 };
@@ -657,6 +660,30 @@ impl<'a> Resolver<'a> {
                 "add `{var} = \"...\"` to the `vars` of `[clusters.{cluster}]`"
             ),
         ))
+    }
+
+    /// `namespaces['<service>']` of a service the platform has but this environment does
+    /// not (`enabled = false` in it): the message and help say so.
+    fn service_not_in_env(&self, message: &str, ctx: &Value) -> Option<(String, String)> {
+        let (service, _) = message
+            .strip_prefix("undefined value in template: `namespaces['")?
+            .split_once("']` is undefined")?;
+        let env = ctx.get_attr("env").and_then(|e| e.get_attr("name")).ok()?;
+        let env = env.as_str()?;
+        self.platform_file()
+            .services
+            .keys()
+            .any(|k| k.value == service)
+            .then(|| {
+                (
+                    format!(
+                        "undefined value in template: `namespaces['{service}']` is undefined in environment `{env}`, where service `{service}` is not enabled"
+                    ),
+                    format!(
+                        "`namespaces` has the services enabled in the environment: enable `{service}` in `{env}`, or set this value in `{env}`'s overlay without `namespaces['{service}']`"
+                    ),
+                )
+            })
     }
 
     /// What templates of service `name` see: `service`, `env`, `cluster`, `platform`

@@ -155,7 +155,7 @@ fn first_undefined(tmpl: &minijinja::Template<'_, '_>, ctx: &Value) -> Option<St
     let source = tmpl.source();
     let mut names: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
     names.sort_by_key(|n| (source.find(n.as_str()).unwrap_or(usize::MAX), n.clone()));
-    names.into_iter().find(|name| {
+    let undefined = names.into_iter().find(|name| {
         let mut parts = name.split('.');
         let root = parts.next().unwrap_or_default();
         let mut v = match ctx.get_attr(root) {
@@ -169,12 +169,62 @@ fn first_undefined(tmpl: &minijinja::Template<'_, '_>, ctx: &Value) -> Option<St
             }
         }
         false
-    })
+    });
+    undefined.or_else(|| first_undefined_item(source, ctx))
+}
+
+/// The first `name['key']` (or `name["key"]`) of `source` whose `name` is in the
+/// context and has no `key`: `namespaces['api']` of a service not in the environment.
+fn first_undefined_item(source: &str, ctx: &Value) -> Option<String> {
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(i) = source[from..].find('[').map(|i| i + from) {
+        from = i + 1;
+        let root_start = source[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |j| j + 1);
+        let root = &source[root_start..i];
+        let Some(&quote) = bytes.get(i + 1).filter(|q| **q == b'\'' || **q == b'"') else {
+            continue;
+        };
+        let rest = &source[i + 2..];
+        let Some(end) = rest.find(quote as char) else {
+            continue;
+        };
+        let key = &rest[..end];
+        if root.is_empty() || !rest[end + 1..].starts_with(']') {
+            continue;
+        }
+        let Ok(scope) = ctx.get_attr(root) else {
+            continue;
+        };
+        if scope.is_undefined() {
+            continue;
+        }
+        if scope
+            .get_item(&Value::from(key))
+            .map_or(true, |v| v.is_undefined())
+        {
+            return Some(format!("{root}['{key}']"));
+        }
+    }
+    None
 }
 
 /// "did you mean `env.domain`?" for an undefined `env.domian` (or `clustr`): the
 /// nearest name the context has at that place.
 fn suggestion(name: &str, ctx: &Value) -> Option<String> {
+    if let Some((root, key)) = name.strip_suffix("']").and_then(|n| n.split_once("['")) {
+        let keys: Vec<String> = ctx
+            .get_attr(root)
+            .ok()?
+            .try_iter()
+            .ok()?
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+        let meant = crate::diagnostic::closest(key, keys.iter().map(String::as_str))?;
+        return Some(format!("did you mean `{root}['{meant}']`?"));
+    }
     let (scope, attr, prefix) = match name.split_once('.') {
         Some((root, attr)) if !attr.contains('.') => {
             (ctx.get_attr(root).ok()?, attr, format!("{root}."))

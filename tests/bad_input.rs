@@ -1080,6 +1080,37 @@ fn an_undefined_template_name_gets_a_did_you_mean() {
     );
 }
 
+/// `namespaces['<service>']` of a service not enabled in the environment says so; a
+/// misspelt one gets a "did you mean" (newcomer review 8, #4).
+#[test]
+fn a_namespace_of_a_service_not_in_the_environment_is_named() {
+    let text = format!(
+        "{}\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nport = 8080\nenv = {{ API = \"http://api.{{{{ namespaces['api'] }}}}.svc\" }}\n",
+        MINIMAL
+    );
+    let err = fails(&text, &[("dev", "[services.api]\nenabled = false\n")]);
+    assert_eq!(
+        err,
+        r#"error[KG013]: undefined value in template: `namespaces['api']` is undefined in environment `dev`, where service `api` is not enabled
+  --> platform.toml:18:15
+   |
+18 | env = { API = "http://api.{{ namespaces['api'] }}.svc" }
+   |               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: `namespaces` has the services enabled in the environment: enable `api` in `dev`, or set this value in `dev`'s overlay without `namespaces['api']`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let err = fails(
+        &text.replace("namespaces['api']", "namespaces['apii']"),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG013]: undefined value in template: `namespaces['apii']` is undefined (did you mean `namespaces['api']`?)\n"),
+        "{err}"
+    );
+}
+
 /// A table or key defined twice points at the second, and says where the first is.
 #[test]
 fn a_duplicate_table_or_key_names_the_first_definition() {
