@@ -70,6 +70,19 @@ pub fn check_dns1123_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A CRD's API group (`crd_groups` of an add-on, `[baseline] provided`): a DNS-1123
+/// subdomain with a dot, as the API server requires of a CRD's `spec.group`.
+pub fn check_crd_group(group: &str) -> Result<(), String> {
+    check_dns1123_subdomain(group).map_err(|e| format!("CRD group: {e}"))?;
+    if group.contains('.') {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{group}` is not a CRD's API group: a CRD's group has a dot, like `example.com`"
+        ))
+    }
+}
+
 /// Checks a DNS-1123 subdomain (dot-separated labels, at most 253 characters in all).
 pub fn check_dns1123_subdomain(s: &str) -> Result<(), String> {
     if !is_subdomain_shape(s) {

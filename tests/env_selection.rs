@@ -67,7 +67,7 @@ fn kg306(bootstraps: &str, env: &str) -> String {
 24 | [services.api]
    |           ^^^
    = in: generated/{env}/api/secretproviderclass.yaml: kind
-   = help: install the Secrets Store CSI driver (the add-on presets `secrets-store-csi-driver` and `secrets-store-csi-driver-provider-aws` under [addons], or its Helm chart `secrets-store-csi-driver`) on the cluster before syncing (docs/argocd.md#crds)
+   = help: install the Secrets Store CSI driver (the add-on presets `secrets-store-csi-driver` and `secrets-store-csi-driver-provider-aws` under [addons], or its Helm chart `secrets-store-csi-driver`) on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = {{ crd_groups = [\"secrets-store.csi.x-k8s.io\"] }}` (docs/argocd.md#crds)
 
 "
     )

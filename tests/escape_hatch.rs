@@ -190,7 +190,7 @@ fn golden_output_of_hand_written_manifests_and_patches() {
 2 | kind: ScaledObject
   |       ^^^^^^^^^^^^
   = in: generated/{dev,prod}/api/manifest-scaledobject-api-queue.yaml: kind
-  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+  = help: install its operator on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = { crd_groups = ["keda.sh"] }` (docs/argocd.md#crds)
 
 warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource whose CRD no Application installs before the Applications that use it (bootstrap generated/argocd/dev/, generated/argocd/prod/): the apply fails until the CRD exists
  --> manifests/_all/api/vpa.yaml:3:7
@@ -198,7 +198,7 @@ warning[KG306]: VerticalPodAutoscaler (autoscaling.k8s.io) is a custom resource 
 3 | kind: VerticalPodAutoscaler
   |       ^^^^^^^^^^^^^^^^^^^^^
   = in: generated/{dev,prod}/api/manifest-verticalpodautoscaler-api.yaml: kind
-  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+  = help: install its operator on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = { crd_groups = ["autoscaling.k8s.io"] }` (docs/argocd.md#crds)
 
 "###,
     );
@@ -1392,6 +1392,30 @@ spec:
         stderr.starts_with("error[KG019]: `vpa` is not a CRD's API group: a CRD's group has a dot, like `example.com`\n"),
         "{stderr}"
     );
+    // A CRD the cluster has without the platform (an EKS add-on, Terraform): listed
+    // under `[baseline] provided` (newcomer review 8, #5), checked the same way.
+    let provided = |groups: &str| {
+        base.replace(
+            "provided = { issuers = [\"letsencrypt\"] }",
+            &format!("provided = {{ issuers = [\"letsencrypt\"], crd_groups = {groups} }}"),
+        )
+    };
+    let p = platform(
+        &provided("[\"autoscaling.k8s.io\"]"),
+        &[("manifests/_all/api/vpa.yaml", VPA)],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("KG306"), "{}", out.stderr);
+    let p = platform(
+        &provided("[\"vpa\"]"),
+        &[("manifests/_all/api/vpa.yaml", VPA)],
+    );
+    let stderr = p.refused();
+    assert!(
+        stderr.starts_with("error[KG005]: provided.crd_groups: `vpa` is not a CRD's API group: a CRD's group has a dot, like `example.com`\n"),
+        "{stderr}"
+    );
 }
 
 /// KG101: a field of the wrong type, per the CRD schema of `[manifests] schema_dirs`, at its line.
@@ -1422,7 +1446,7 @@ spec:
 2 | kind: VerticalPodAutoscaler
   |       ^^^^^^^^^^^^^^^^^^^^^
   = in: generated/{dev,prod}/api/manifest-verticalpodautoscaler-api.yaml: kind
-  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+  = help: install its operator on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = { crd_groups = ["autoscaling.k8s.io"] }` (docs/argocd.md#crds)
 
 error[KG101]: spec.recommenders: expected array, got integer (schema of autoscaling.k8s.io/v1 VerticalPodAutoscaler in schemas)
   --> manifests/_all/api/vpa.yaml:10:17
@@ -1467,7 +1491,7 @@ spec:
 2 | kind: ScaledObject
   |       ^^^^^^^^^^^^
   = in: generated/prod/api/manifest-scaledobject-api.yaml: kind
-  = help: install its operator on the cluster before syncing (docs/argocd.md#crds)
+  = help: install its operator on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = { crd_groups = ["keda.sh"] }` (docs/argocd.md#crds)
 
 error[KG101]: spec.pollingIntervall: unknown field (schema of keda.sh/v1alpha1 ScaledObject in schemas)
  --> manifests/prod/api/so.yaml:8:3

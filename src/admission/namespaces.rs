@@ -56,7 +56,14 @@ impl Checker<'_> {
                 available.insert(app.destination_namespace().to_string());
             }
             let mut crds: BTreeSet<(String, String)> = BTreeSet::new();
-            let mut crd_groups: BTreeSet<String> = BTreeSet::new();
+            // The groups the cluster has without kgen (`[baseline] provided`).
+            let mut crd_groups: BTreeSet<String> = app
+                .dir()
+                .strip_prefix("argocd/")
+                .or(app.cluster.as_deref())
+                .and_then(|c| self.spec.clusters.iter().find(|s| s.name == c))
+                .map(|c| c.baseline.provided.crd_groups.clone())
+                .unwrap_or_default();
             let mut collect = |d: &Deployed, available: &mut BTreeSet<String>| {
                 for &i in &d.entries {
                     let e = &self.inv.entries[i];
@@ -206,7 +213,7 @@ impl Checker<'_> {
                 .at_opt(first.clone())
                 .target(format!("{GENERATED_DIR}/{}", e.path()), "kind")
                 .help(format!(
-                    "install {} on the cluster before syncing (docs/argocd.md#crds)",
+                    "install {} on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = {{ crd_groups = [\"{group}\"] }}` (docs/argocd.md#crds)",
                     crd_source(&group)
                 ));
                 out.push(d);

@@ -64,6 +64,11 @@ pub struct ProvidedLayer {
     /// node group): tolerations of them are not warnings.
     #[serde(default)]
     pub node_taints: Option<Spanned<Vec<Spanned<String>>>>,
+    /// API groups whose CRDs the cluster has without kgen (an operator installed by
+    /// Terraform, an EKS add-on, by hand): custom resources of them are not KG306
+    /// warnings.
+    #[serde(default)]
+    pub crd_groups: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[baseline.issuers.<name>]`: exactly one of `acme` and `self_signed`.

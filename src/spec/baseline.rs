@@ -72,6 +72,8 @@ pub struct Provided {
     /// `key` or `key=value`.
     pub node_labels: BTreeSet<String>,
     pub node_taints: BTreeSet<String>,
+    /// API groups whose CRDs exist without kgen.
+    pub crd_groups: BTreeSet<String>,
     /// Whether `provided` lists anything of each kind (then references of that kind are checked).
     pub declared: BTreeSet<&'static str>,
 }

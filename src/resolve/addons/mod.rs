@@ -504,19 +504,10 @@ impl<'a> Resolver<'a> {
                 None => {
                     for g in groups.value {
                         let at = Origin::new(groups.origin.file, g.span.clone());
-                        match names::check_dns1123_subdomain(&g.value) {
-                            Ok(()) if g.value.contains('.') => {
-                                footprint.crd_groups.push(g.value.clone());
-                            }
-                            Ok(()) => {
-                                self.error(
-                                    rules::INVALID_VALUE,
-                                    at,
-                                    format!("`{}` is not a CRD's API group: a CRD's group has a dot, like `example.com`", g.value),
-                                );
-                            }
+                        match names::check_crd_group(&g.value) {
+                            Ok(()) => footprint.crd_groups.push(g.value.clone()),
                             Err(e) => {
-                                self.error(rules::INVALID_VALUE, at, format!("CRD group: {e}"));
+                                self.error(rules::INVALID_VALUE, at, e);
                             }
                         }
                     }

@@ -146,13 +146,14 @@ impl<'a> Resolver<'a> {
     fn provided(&mut self, layers: &Layers<'a, BaselineLayer>) -> Provided {
         let mut p = Provided::default();
         type List = fn(&crate::input::ProvidedLayer) -> Option<&Spanned<Vec<Spanned<String>>>>;
-        let lists: [(&'static str, List); 6] = [
+        let lists: [(&'static str, List); 7] = [
             ("issuers", |l| l.issuers.as_ref()),
             ("secret_stores", |l| l.secret_stores.as_ref()),
             ("storage_classes", |l| l.storage_classes.as_ref()),
             ("priority_classes", |l| l.priority_classes.as_ref()),
             ("node_labels", |l| l.node_labels.as_ref()),
             ("node_taints", |l| l.node_taints.as_ref()),
+            ("crd_groups", |l| l.crd_groups.as_ref()),
         ];
         for (key, get) in lists {
             let Some(list) = layers.pick(|l| get(&l.provided.as_ref()?.value)) else {
@@ -167,6 +168,7 @@ impl<'a> Resolver<'a> {
                         names::check_label_key(k).and_then(|()| names::check_label_value(v))
                     }
                     "node_taints" => names::check_label_key(&item.value),
+                    "crd_groups" => names::check_crd_group(&item.value),
                     _ => names::check_dns1123_subdomain(&item.value),
                 };
                 if let Err(e) = check {
@@ -179,6 +181,7 @@ impl<'a> Resolver<'a> {
                     "storage_classes" => &mut p.storage_classes,
                     "priority_classes" => &mut p.priority_classes,
                     "node_labels" => &mut p.node_labels,
+                    "crd_groups" => &mut p.crd_groups,
                     _ => &mut p.node_taints,
                 };
                 set.insert(item.value.clone());
