@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails, Platform, MINIMAL};
+use common::{fails, Platform, MINIMAL, MINIMAL_WARNINGS};
 use kgen::admission::{self, Inventory};
 use kgen::compile::compile_with_objects;
 use kgen::render::Object;
@@ -385,23 +385,8 @@ fn a_hand_written_file_in_a_deployed_directory_is_refused() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        r#"warning[KG202]: container `api` has no liveness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
-  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-warning[KG202]: container `api` has no readiness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
-  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-error[KG307]: generated/dev/api/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+        MINIMAL_WARNINGS.to_string()
+            + r#"error[KG307]: generated/dev/api/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
  --> generated/dev/api/extra.yaml:1:1
   |
 1 | apiVersion: v1
@@ -438,23 +423,8 @@ generated/ is out of date: 0 stale, 0 missing, 0 extra, 1 foreign (move hand-wri
     assert_eq!(warned.code, 2);
     assert_eq!(
         warned.stderr,
-        r#"warning[KG202]: container `api` has no liveness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
-  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-warning[KG202]: container `api` has no readiness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
-  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-error[KG307]: generated/argocd/dev/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+        MINIMAL_WARNINGS.to_string()
+            + r#"error[KG307]: generated/argocd/dev/extra.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
  --> generated/argocd/dev/extra.yaml:1:1
   |
 1 | apiVersion: v1

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Platform, MINIMAL};
+use common::{Platform, MINIMAL, MINIMAL_WARNINGS};
 
 /// Every file under `dir` (not following links): relative path → bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -315,23 +315,8 @@ fn files_kgen_did_not_write_are_never_removed_or_overwritten() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        r#"warning[KG202]: container `api` has no liveness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
-  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-warning[KG202]: container `api` has no readiness probe
- --> platform.toml:9:11
-  |
-9 | [services.api]
-  |           ^^^
-  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
-  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
-
-error[KG307]: generated/dev/api/notes.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
+        MINIMAL_WARNINGS.to_string()
+            + r#"error[KG307]: generated/dev/api/notes.yaml was not written by kgen, but Argo CD deploys every manifest in its directory: it would reach the cluster without kgen's checks
  --> generated/dev/api/notes.yaml:1:1
   |
 1 | owner: me

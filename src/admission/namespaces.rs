@@ -12,6 +12,10 @@ use crate::rules;
 use crate::source::{FileId, Origin};
 use crate::workspace::GENERATED_DIR;
 
+/// The objects (Application, inventory entry) of a custom resource kind whose CRD is
+/// not installed before them, and the bootstrap directories of those Applications.
+type MissingCrd = (Vec<(usize, usize)>, BTreeSet<String>);
+
 impl Checker<'_> {
     /// Namespaces exist before the objects in them; CRDs before their resources (a
     /// warning, about the objects `focus` keeps: each missing CRD is reported at the
@@ -23,9 +27,8 @@ impl Checker<'_> {
         focus: &(dyn Fn(&str) -> bool + Sync),
         out: &mut Vec<Diagnostic>,
     ) {
-        // (group, kind) → the first object and Application, and every bootstrap missing it.
-        let mut missing_crds: BTreeMap<(String, String), (Vec<(usize, usize)>, BTreeSet<String>)> =
-            BTreeMap::new();
+        // (group, kind) → its objects (Application, entry), and every bootstrap missing it.
+        let mut missing_crds: BTreeMap<(String, String), MissingCrd> = BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
         // (add-on, where its values are, group) → the custom resources of that group
         // its chart creates whose CRDs nothing installs before it.

@@ -111,12 +111,7 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
             State::Same => c.unchanged += 1,
         }
     }
-    leftovers(
-        dir,
-        not_rendered(&listing, tree),
-        &object_dirs(tree),
-        &mut c,
-    )?;
+    leftovers_of(dir, &listing, tree, &mut c)?;
     c.temp_files = listing.temp_files;
     c.covers_all = scopes.iter().any(String::is_empty);
     Ok(c)
@@ -127,25 +122,8 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
 pub fn foreign(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Vec<String>> {
     let listing = Listing::of_scopes(dir, scopes, &mut HashSet::new())?;
     let mut c = Comparison::default();
-    leftovers(
-        dir,
-        not_rendered(&listing, tree),
-        &object_dirs(tree),
-        &mut c,
-    )?;
+    leftovers_of(dir, &listing, tree, &mut c)?;
     Ok(c.foreign)
-}
-
-/// The manifest files listed on disk that the render does not produce.
-fn not_rendered<'a>(listing: &'a Listing, tree: &Tree) -> Vec<&'a String> {
-    listing
-        .entries
-        .iter()
-        .filter(|(rel, kind)| {
-            **kind == EntryKind::File && is_manifest_name(rel) && !tree.files.contains_key(*rel)
-        })
-        .map(|(rel, _)| rel)
-        .collect()
 }
 
 /// True when `rel` is under one of `scopes` (so listed, if it exists).
@@ -191,6 +169,19 @@ fn state(
         Some(existing) if existing == contents.as_bytes() => State::Same,
         Some(_) => State::Stale,
     })
+}
+
+/// [`leftovers`] of the files listed on disk that `tree` does not hold.
+fn leftovers_of(dir: &Path, listing: &Listing, tree: &Tree, c: &mut Comparison) -> Result<()> {
+    let candidates = listing
+        .entries
+        .iter()
+        .filter(|(rel, kind)| {
+            **kind == EntryKind::File && is_manifest_name(rel) && !tree.files.contains_key(*rel)
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    leftovers(dir, candidates, &object_dirs(tree), c)
 }
 
 /// Sorts the manifest files on disk the render does not produce (`candidates`) into

@@ -191,6 +191,25 @@ tag = "1.0.0"
 port = 8080
 "#;
 
+/// What a render of [`MINIMAL`] warns about: its service has no probes (KG202).
+pub const MINIMAL_WARNINGS: &str = r#"warning[KG202]: container `api` has no liveness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].livenessProbe
+  = help: set `probes = { liveness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+warning[KG202]: container `api` has no readiness probe
+ --> platform.toml:9:11
+  |
+9 | [services.api]
+  |           ^^^
+  = in: generated/dev/api/deployment.yaml: spec.template.spec.containers[0].readinessProbe
+  = help: set `probes = { readiness = "/health" }` (an HTTP path on the service's port), or waive KG202 with a reason
+
+"#;
+
 /// Every file under `dir` but the names in `skip` (at any depth): relative path →
 /// bytes. Links are not followed: a link is recorded as `symlink to <target>`. A file
 /// that vanishes while it is read (a render running meanwhile) reads as empty.
