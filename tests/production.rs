@@ -397,6 +397,42 @@ fn network_policies_are_off_unless_configured() {
         .any(|(f, _)| f.contains("networkpolicy")));
 }
 
+/// A namespace several services share is the cluster's namespaces Application's: its
+/// default deny is written there, with it (newcomer review 9, #3); egress is denied
+/// only when every environment in it restricts egress.
+#[test]
+fn a_shared_namespace_gets_its_default_deny_with_the_namespace() {
+    let text = format!("{BASE}namespace = \"shop\"\n{WORKER}namespace = \"shop\"\n{NETWORK}");
+    let p = rendered(&text);
+    assert!(!p.exists("generated/dev/api/networkpolicy-default-deny.yaml"));
+    assert!(p.exists("generated/clusters/dev/namespaces/shop.yaml"));
+    assert_eq!(
+        p.read("generated/clusters/dev/namespaces/networkpolicy-shop-default-deny.yaml"),
+        format!(
+            "{HEADER}apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  labels:
+    app.kubernetes.io/managed-by: kgen
+    app.kubernetes.io/part-of: acme
+  name: shop-default-deny
+  namespace: shop
+spec:
+  podSelector: {{}}
+  policyTypes:
+  - Ingress
+"
+        )
+    );
+    let p = rendered(&format!("{text}egress = \"restricted\"\n"));
+    assert!(p
+        .read("generated/clusters/dev/namespaces/networkpolicy-shop-default-deny.yaml")
+        .ends_with("  policyTypes:\n  - Ingress\n  - Egress\n"));
+    // Without policies, none.
+    let p = rendered(&text.replace(NETWORK, ""));
+    assert!(!p.exists("generated/clusters/dev/namespaces/networkpolicy-shop-default-deny.yaml"));
+}
+
 #[test]
 fn network_policy_alb_sources_and_restricted_egress() {
     let text = format!(

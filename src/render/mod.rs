@@ -186,6 +186,16 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
                     &rb,
                 ));
             }
+            // The namespace's default deny, as a namespace a service owns has it: with
+            // the namespace, here, when an environment whose services are in it has
+            // NetworkPolicies on.
+            if let Some(egress) = shared_namespace_egress(platform, cluster, ns) {
+                out.push(Object::of_cluster(
+                    &cluster.name,
+                    format!("{dir}/{}", network_policy::default_deny_file(ns)),
+                    &network_policy::default_deny(platform, egress, ns),
+                ));
+            }
         }
     }
     out.extend(baseline::objects(platform, cluster));
@@ -227,6 +237,22 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
     ));
     out.extend(argocd_objects(platform, cluster, &shared));
     out
+}
+
+/// The egress of the default deny of shared namespace `ns` of `cluster`: `None` when
+/// no environment whose services are in it has NetworkPolicies on; `open` when one of
+/// them leaves egress open (a deny of egress there would cut its pods off), else
+/// `restricted`.
+fn shared_namespace_egress(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+    ns: &str,
+) -> Option<crate::spec::EgressPolicy> {
+    platform
+        .environments_on(&cluster.name)
+        .filter(|e| e.services.iter().any(|s| s.namespace == ns))
+        .filter_map(|e| e.network_policy.as_ref().map(|np| np.egress))
+        .min_by_key(|egress| *egress != crate::spec::EgressPolicy::Open)
 }
 
 /// Renders the objects of one service of `env` (`None` when it is not among the

@@ -1,7 +1,9 @@
 //! NetworkPolicies (networking.k8s.io/v1), when `[network_policy]` is on.
 //!
 //! Two objects:
-//! - `<namespace>-default-deny` per service namespace (written with the namespace):
+//! - `<namespace>-default-deny` per service namespace (written with the namespace: by
+//!   the service that owns it, or by the cluster's namespaces Application for a shared
+//!   one):
 //!   selects every pod of the namespace and allows nothing, so a pod kgen does not know
 //!   about is isolated too (named after its namespace, so that one namespace's policy
 //!   never looks like another's moved, in `kgen diff`);
@@ -37,6 +39,12 @@ use super::{labels, meta};
 use crate::spec::{
     EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, WorkloadIdentity, WorkloadKind,
 };
+
+/// File of the default deny of a shared namespace, in the cluster's namespaces
+/// directory (beside `<namespace>.yaml`).
+pub fn default_deny_file(namespace: &str) -> String {
+    format!("networkpolicy-{namespace}-default-deny.yaml")
+}
 
 /// Name of the namespace-wide default-deny policy of `namespace`.
 pub fn default_deny_name(namespace: &str) -> String {
