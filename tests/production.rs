@@ -433,6 +433,50 @@ spec:
     assert!(!p.exists("generated/clusters/dev/namespaces/networkpolicy-shop-default-deny.yaml"));
 }
 
+/// A LoadBalancer or NodePort Service is reached from outside the cluster: its policy
+/// admits `service.source_cidrs`, else any source, on the Service's ports (newcomer
+/// review 9, #1); `source_cidrs` on a ClusterIP Service is refused.
+#[test]
+fn a_load_balancer_service_admits_its_sources() {
+    let text = format!(
+        "{BASE}service = {{ type = \"LoadBalancer\", source_cidrs = [\"10.0.0.0/16\"] }}\nports = {{ admin = 9901 }}\n{NETWORK}"
+    )
+    .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "");
+    let p = rendered(&text);
+    let policy: serde_json::Value =
+        serde_norway::from_str(&p.read("generated/dev/api/networkpolicy.yaml")).unwrap();
+    assert_eq!(
+        policy["spec"]["ingress"],
+        serde_json::json!([{
+            "from": [{ "ipBlock": { "cidr": "10.0.0.0/16" } }],
+            "ports": [
+                { "port": 8080, "protocol": "TCP" },
+                { "port": 9901, "protocol": "TCP" },
+            ],
+        }])
+    );
+    // Without sources, any.
+    let p = rendered(&text.replace(", source_cidrs = [\"10.0.0.0/16\"]", ""));
+    let policy: serde_json::Value =
+        serde_norway::from_str(&p.read("generated/dev/api/networkpolicy.yaml")).unwrap();
+    assert_eq!(policy["spec"]["ingress"][0].get("from"), None);
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], 8080);
+    // Not on a ClusterIP Service.
+    let err = Platform::new(&text.replace("type = \"LoadBalancer\", ", ""), &[]).refused();
+    assert_eq!(
+        err,
+        r#"error[KG019]: `service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: a `ClusterIP` Service is reached from inside the cluster
+  --> platform.toml:15:28
+   |
+15 | service = { source_cidrs = ["10.0.0.0/16"] }
+   |                            ^^^^^^^^^^^^^^^
+   = help: set `service.type = "LoadBalancer"` (or `"NodePort"`), or remove `source_cidrs`; callers inside the cluster are admitted by `calls`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn network_policy_alb_sources_and_restricted_egress() {
     let text = format!(

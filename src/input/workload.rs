@@ -265,6 +265,12 @@ pub struct ServicePortLayer {
     /// `service.beta.kubernetes.io/aws-load-balancer-type`).
     #[serde(default)]
     pub annotations: SpannedMap<String>,
+    /// For a `NodePort` or `LoadBalancer` Service, with `[network_policy]` on: where its
+    /// traffic comes from (the load balancer's subnets, the VPC, client ranges),
+    /// admitted by the service's NetworkPolicy on the Service's ports. Default: any
+    /// source.
+    #[serde(default)]
+    pub source_cidrs: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Type of a Service.

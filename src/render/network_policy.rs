@@ -14,6 +14,8 @@
 //!   - for a public service, the ingress controller: the controller's namespace
 //!     (`nginx`), or the ALB (`alb`: its `source_cidrs`, else any source, since ALB
 //!     traffic comes from VPC addresses, not from a namespace),
+//!   - for a `NodePort` or `LoadBalancer` Service, its `service.source_cidrs` (else any
+//!     source) on the Service's ports,
 //!   - Prometheus (the monitoring namespace) on the metrics port, when monitoring is on
 //!     and the service is scraped.
 //!
@@ -37,7 +39,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{labels, meta};
 use crate::spec::{
-    EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, WorkloadIdentity, WorkloadKind,
+    EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, ServiceType, WorkloadIdentity,
+    WorkloadKind,
 };
 
 /// File of the default deny of a shared namespace, in the cluster's namespaces
@@ -187,6 +190,17 @@ pub fn served_ports(svc: &ServiceSpec) -> Vec<NetworkPolicyPort> {
     ports
 }
 
+/// Every address of `cidr`.
+fn ip_block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock {
+            cidr: cidr.to_string(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// The policy of one service.
 pub fn build(
     platform: &PlatformSpec,
@@ -201,7 +215,7 @@ pub fn build(
     if !callers.is_empty() && !served.is_empty() {
         ingress.push(NetworkPolicyIngressRule {
             from: Some(callers.iter().copied().map(pods_of).collect()),
-            ports: Some(served),
+            ports: Some(served.clone()),
         });
     }
     if svc.ingress.is_some() {
@@ -216,19 +230,25 @@ pub fn build(
                     .alb
                     .source_cidrs
                     .iter()
-                    .map(|cidr| NetworkPolicyPeer {
-                        ip_block: Some(IPBlock {
-                            cidr: cidr.clone(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    })
+                    .map(|c| ip_block(c))
                     .collect(),
             ),
         };
         ingress.push(NetworkPolicyIngressRule {
             from,
             ports: Some(vec![tcp(svc.port)]),
+        });
+    }
+    // A NodePort or LoadBalancer Service is reached from outside the cluster: through
+    // a load balancer (from its subnets, or the clients' addresses), or on the nodes'
+    // ports. Its sources (`service.source_cidrs`, else any) on the Service's ports.
+    if let Some(e) = svc.service.as_ref().filter(|e| {
+        matches!(e.type_, ServiceType::NodePort | ServiceType::LoadBalancer) && !served.is_empty()
+    }) {
+        ingress.push(NetworkPolicyIngressRule {
+            from: (!e.source_cidrs.is_empty())
+                .then(|| e.source_cidrs.iter().map(|c| ip_block(c)).collect()),
+            ports: Some(served),
         });
     }
     if let (Some(m), Some(metrics)) = (&env.monitoring, &svc.metrics) {

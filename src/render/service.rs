@@ -109,6 +109,7 @@ pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec) -> Service {
         type_: ServiceType::ClusterIP,
         port: svc.service.as_ref().map_or(svc.port, |e| e.port),
         annotations: Default::default(),
+        source_cidrs: Vec::new(),
     };
     let mut labels = labels::service(platform, svc);
     labels.insert(labels::HEADLESS.into(), "true".into());

@@ -72,6 +72,9 @@ pub struct ServiceExposure {
     /// Port of `http` on the Service.
     pub port: u16,
     pub annotations: BTreeMap<String, String>,
+    /// Where the traffic of a `NodePort` or `LoadBalancer` Service comes from (empty:
+    /// any source), for its NetworkPolicy.
+    pub source_cidrs: Vec<String>,
 }
 
 /// What a probe does.

@@ -124,10 +124,35 @@ impl<'a> Resolver<'a> {
             self.scan_secret(k, e.value.value, &e.value.origin);
             annotations.insert(k.to_string(), e.value.value.clone());
         }
+        let mut source_cidrs = Vec::new();
+        if let Some(list) = layers.pick(|l| l.service.as_ref()?.source_cidrs.as_ref()) {
+            origins.insert("service.source_cidrs".into(), list.origin.clone());
+            if type_ == ServiceType::ClusterIP {
+                self.error(
+                    rules::INVALID_VALUE,
+                    list.origin.clone(),
+                    "`service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: a `ClusterIP` Service is reached from inside the cluster".into(),
+                )
+                .help("set `service.type = \"LoadBalancer\"` (or `\"NodePort\"`), or remove `source_cidrs`; callers inside the cluster are admitted by `calls`");
+            }
+            for c in list.value {
+                if crate::resolve::is_cidr(&c.value) {
+                    source_cidrs.push(c.value.clone());
+                } else {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        Origin::new(list.origin.file, c.span.clone()),
+                        format!("`{}` is not a CIDR block", c.value),
+                    )
+                    .help("write an address and prefix length, like `10.0.0.0/16` (the VPC or the load balancer's subnets)");
+                }
+            }
+        }
         ServiceExposure {
             type_,
             port: service_port,
             annotations,
+            source_cidrs,
         }
     }
 }
