@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 use kgen::diagnostic::Format;
 use kgen::diff_format::DiffFormat;
 
@@ -78,7 +78,7 @@ pub enum DiffFormatArg {
 pub struct Common {
     /// The platform file; generated/ and overlays/ are next to it
     /// [default: platform.toml here or in the nearest parent directory].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub platform: Option<PathBuf>,
     /// How problems are printed.
     #[arg(long, value_enum, default_value = "human")]
@@ -92,7 +92,7 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// Render only this environment (repeatable).
-        #[arg(long = "env", value_name = "NAME")]
+        #[arg(long = "env", value_name = "NAME", value_hint = ValueHint::Other)]
         envs: Vec<String>,
         /// Write nothing; exit 1 listing every stale, missing, extra or foreign file
         /// (foreign: a manifest kgen did not write, in a directory Argo CD deploys).
@@ -107,13 +107,13 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// Validate only this environment (repeatable).
-        #[arg(long = "env", value_name = "NAME")]
+        #[arg(long = "env", value_name = "NAME", value_hint = ValueHint::Other)]
         envs: Vec<String>,
         /// Also validate against the CRD schemas in DIR ({group}/{kind}_{version}.json).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         schema_dir: Option<PathBuf>,
         /// Hand-written or third-party manifests to validate (files or directories).
-        #[arg(value_name = "PATH", conflicts_with = "envs")]
+        #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath, conflicts_with = "envs")]
         paths: Vec<PathBuf>,
     },
     /// Show what will change in the cluster: the manifests committed at --base
@@ -121,16 +121,16 @@ pub enum Command {
     Diff {
         /// The platform file; its path inside the repository is used at each ref
         /// [default: platform.toml here or in the nearest parent directory].
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
         platform: Option<PathBuf>,
         /// What is deployed now [default: merge base of HEAD with the default branch, else HEAD].
-        #[arg(long, value_name = "REF")]
+        #[arg(long, value_name = "REF", value_hint = ValueHint::Other)]
         base: Option<String>,
         /// What will be deployed [default: the working tree's inputs].
-        #[arg(long, value_name = "REF")]
+        #[arg(long, value_name = "REF", value_hint = ValueHint::Other)]
         head: Option<String>,
         /// Compare only this environment (repeatable).
-        #[arg(long = "env", value_name = "NAME")]
+        #[arg(long = "env", value_name = "NAME", value_hint = ValueHint::Other)]
         envs: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
@@ -141,7 +141,7 @@ pub enum Command {
         /// Leave out objects, or fields of objects: comma-separated filters
         /// kind=KIND, name=NAME, namespace=NS, field=PATH (globs * and ?), e.g.
         /// `kind=Deployment,field=spec.replicas` (repeatable; see docs/diff.md).
-        #[arg(long, value_name = "RULE")]
+        #[arg(long, value_name = "RULE", value_hint = ValueHint::Other)]
         ignore: Vec<String>,
     },
     /// Set a service's image tag and/or digest (or a sidecar's or init container's) in
@@ -152,24 +152,24 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// The service to update.
-        #[arg(value_name = "SERVICE")]
+        #[arg(value_name = "SERVICE", value_hint = ValueHint::Other)]
         service: Option<String>,
         /// Update this sidecar or init container of SERVICE instead of its own image
         /// (`[services.SERVICE.sidecars.NAME]` or `.init_containers.NAME`).
-        #[arg(long, value_name = "NAME", requires = "service")]
+        #[arg(long, value_name = "NAME", value_hint = ValueHint::Other, requires = "service")]
         container: Option<String>,
         /// Update every service, sidecar and init container using this image repository
         /// instead: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:… or REGISTRY/REPO:TAG@sha256:….
         #[arg(long, value_name = "IMAGE", conflicts_with_all = ["service", "container", "tag", "digest"])]
         image: Option<String>,
         /// The environment whose overlays/<env>.toml is edited.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_hint = ValueHint::Other)]
         env: String,
         /// The new image tag.
-        #[arg(long, value_name = "TAG")]
+        #[arg(long, value_name = "TAG", value_hint = ValueHint::Other)]
         tag: Option<String>,
         /// The new image digest (pins the image; the tag stays for people).
-        #[arg(long, value_name = "sha256:HEX")]
+        #[arg(long, value_name = "sha256:HEX", value_hint = ValueHint::Other)]
         digest: Option<String>,
         /// Only edit the overlay (still validated); do not re-render generated/.
         #[arg(long)]
@@ -187,13 +187,13 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// The add-on (a name under [addons]), or `monitoring` for the monitoring stack.
-        #[arg(value_name = "ADDON")]
+        #[arg(value_name = "ADDON", value_hint = ValueHint::Other)]
         addon: String,
         /// The new chart version: exact, e.g. 1.16.2 or v1.16.2 (no ranges, no `latest`).
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_hint = ValueHint::Other)]
         version: String,
         /// Set the version for this cluster only (a [clusters.<name>] table).
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_hint = ValueHint::Other)]
         cluster: Option<String>,
         /// Only edit platform.toml (still validated); do not re-render generated/.
         #[arg(long)]
@@ -211,13 +211,13 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// The environment to copy from.
-        #[arg(long, value_name = "ENV")]
+        #[arg(long, value_name = "ENV", value_hint = ValueHint::Other)]
         from: String,
         /// The environment whose overlay is edited.
-        #[arg(long, value_name = "ENV")]
+        #[arg(long, value_name = "ENV", value_hint = ValueHint::Other)]
         to: String,
         /// Services to promote [default: every service].
-        #[arg(value_name = "SERVICE")]
+        #[arg(value_name = "SERVICE", value_hint = ValueHint::Other)]
         services: Vec<String>,
         /// Only edit the overlay (still validated); do not re-render generated/.
         #[arg(long)]
@@ -255,7 +255,7 @@ pub enum Command {
     /// (kgen.1, kgen-render.1, ...) into DIR.
     Man {
         /// Write kgen.1 and a page for every command into this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         dir: Option<PathBuf>,
     },
 }

@@ -182,6 +182,25 @@ fn completions_for_every_shell_and_man_pages_for_every_command() {
     }
     let out = kgen_in(dir.path(), &["completions", "tcsh"]);
     assert_eq!(out.code, 2);
+    // A name is not a file: bash offers no file names for `--env` (newcomer review 9,
+    // #13), and does for `--platform`.
+    let bash = kgen_in(dir.path(), &["completions", "bash"]).stdout;
+    let env = bash
+        .split("--env)")
+        .nth(1)
+        .unwrap()
+        .split(";;")
+        .next()
+        .unwrap();
+    assert!(!env.contains("compgen -f"), "{env}");
+    let platform = bash
+        .split("--platform)")
+        .nth(1)
+        .unwrap()
+        .split(";;")
+        .next()
+        .unwrap();
+    assert!(platform.contains("compgen -f"), "{platform}");
 
     let out = kgen_in(dir.path(), &["man"]);
     assert_eq!(out.code, 0);

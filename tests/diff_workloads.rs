@@ -666,8 +666,8 @@ Removed (2):
 note: generated/terraform/dev.json, the Terraform hand-off of cluster dev, changes: Argo CD does not apply it and this diff does not compare it; review it and apply it with Terraform
 
 Risks (4):
-  ! dev: service api: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `api` with everything in it
-  ! dev: service db: removed: a prune deletes 6 of its 7 objects from the cluster, namespace `db` with everything in it
+  ! dev: service api: removed: a prune deletes its 7 objects (one with a risk of its own, below) from the cluster, namespace `api` with everything in it
+  ! dev: service db: removed: a prune deletes its 7 objects (one with a risk of its own, below) from the cluster, namespace `db` with everything in it
   ! dev: StatefulSet db/db: removed with its namespace: deleting the namespace deletes its pods' claims (`data-db-<ordinal>`) too, and their volumes' data unless their reclaim policy is Retain
   ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain"#));
 }

@@ -1418,6 +1418,39 @@ spec:
     );
 }
 
+/// The policy's help for a hand-written workload names its manifest's fields and the
+/// waiver annotation, not platform.toml keys (newcomer review 9, #7).
+#[test]
+fn policy_help_for_a_hand_written_workload_names_manifest_fields() {
+    const HELPER: &str = r###"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: helper
+spec:
+  selector:
+    matchLabels: { app: helper }
+  template:
+    metadata:
+      labels: { app: helper }
+    spec:
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: RuntimeDefault } }
+      containers:
+        - name: helper
+          image: registry.example.com/acme/helper:1.0.0
+          resources: { requests: { cpu: 10m, memory: 16Mi }, limits: { memory: 32Mi } }
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+"###;
+    let p = platform(BASE, &[("manifests/_all/api/helper.yaml", HELPER)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("  = help: a container that hangs is never restarted without one: add a livenessProbe (`exec: { command: [/bin/healthcheck] }`), or waive KG202 with the annotation `kgen.dev/waive-KG202: \"<reason>\"`\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("probes = {"), "{}", out.stderr);
+}
+
 /// KG101: a field of the wrong type, per the CRD schema of `[manifests] schema_dirs`, at its line.
 #[test]
 fn custom_resource_against_its_crd_schema() {

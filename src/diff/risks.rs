@@ -447,17 +447,18 @@ pub(super) fn findings(
             .filter(|id| id.kind == "Namespace" && id.api_version == "v1")
             .map(|id| format!("`{}`", id.name))
             .collect();
+        // Every object of the service goes; those with a risk of their own (a
+        // StatefulSet's claims) are said so, not left out of the count.
         let total = unit.objects.len();
-        let count = if ids.len() == total {
-            format!("its {}", crate::diagnostic::plural(total, "object"))
-        } else {
-            format!(
-                "{} of its {}",
-                ids.len(),
-                crate::diagnostic::plural(total, "object")
-            )
+        let own = match total - ids.len().min(total) {
+            0 => String::new(),
+            1 => " (one with a risk of its own, below)".to_string(),
+            n => format!(" ({n} with risks of their own, below)"),
         };
-        let mut message = format!("removed: a prune deletes {count} from the cluster");
+        let mut message = format!(
+            "removed: a prune deletes its {}{own} from the cluster",
+            crate::diagnostic::plural(total, "object")
+        );
         if !namespaces.is_empty() {
             message.push_str(&format!(
                 ", {} {} with everything in {}",

@@ -323,6 +323,10 @@ impl<'a, 'w> Batch<'a, 'w> {
 }
 
 impl Provenance for Batch<'_, '_> {
+    fn is_hand_written(&self, path: &str) -> bool {
+        matches!(self.sources.get(path), Some(Source::Hand(_)))
+    }
+
     fn schema_findings(&self, path: &str, object: &Value) -> Option<Vec<Finding>> {
         self.sources.get(path)?;
         Some(self.hatch.schemas.findings(object))

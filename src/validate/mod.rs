@@ -246,6 +246,9 @@ pub struct Subject<'a> {
     pub platform: Option<&'a PlatformSpec>,
     pub env: Option<&'a EnvSpec>,
     pub service: Option<&'a ServiceSpec>,
+    /// A hand-written manifest (under `manifests/`, or a file `kgen validate PATH`
+    /// reads): what fixes a finding is a field of it, not a key of platform.toml.
+    pub hand_written: bool,
     kind: &'a str,
     api_version: &'a str,
     name: &'a str,
@@ -266,6 +269,7 @@ impl<'a> Subject<'a> {
             platform,
             env,
             service,
+            hand_written: platform.is_none(),
             kind: str_at(value, "kind").unwrap_or(""),
             api_version: str_at(value, "apiVersion").unwrap_or(""),
             name: meta.and_then(|m| str_at(m, "name")).unwrap_or(""),
@@ -354,6 +358,11 @@ pub trait Provenance: Sync {
     /// Where a finding about the object at `path` points, when not at a value of its
     /// service (a line of a hand-written file, a patch).
     fn origin(&self, path: &str, finding: &Finding) -> Option<Origin>;
+    /// Whether the object at `path` is a hand-written manifest (its help lines then
+    /// name manifest fields, not platform.toml keys).
+    fn is_hand_written(&self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// Every object is kgen's own rendering.
@@ -417,7 +426,9 @@ pub fn check_into_with(
             } else {
                 envs.get(o.env.as_str()).copied()
             };
-            Subject::new(&o.value, Some(spec), env, service)
+            let mut s = Subject::new(&o.value, Some(spec), env, service);
+            s.hand_written = provenance.is_hand_written(&o.path);
+            s
         })
         .collect();
 

@@ -92,7 +92,7 @@ fn namespace_rules(s: &Subject, out: &mut Vec<Finding>) {
                 format!("{} `{}` runs in the `default` namespace", s.kind(), s.name()),
             )
             .key("namespace")
-            .help(if s.platform.is_none() {
+            .help(if s.hand_written {
                 "give every workload a namespace of its own"
             } else {
                 "give every service a namespace of its own (the default `namespace = \"{{ service }}\"` does)"

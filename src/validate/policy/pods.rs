@@ -347,10 +347,10 @@ fn suggested_handler(c: &Value) -> String {
     }
 }
 
-/// Whether `s` comes from a hand-written file (`kgen validate PATH`) rather than from
-/// a platform: its help speaks of manifest fields and annotations, not of platform.toml.
+/// Whether `s` is a hand-written manifest (under `manifests/`, or `kgen validate
+/// PATH`): its help speaks of manifest fields and annotations, not of platform.toml.
 fn hand_written(s: &Subject) -> bool {
-    s.platform.is_none()
+    s.hand_written
 }
 
 /// The manifest fields behind KG201's "no cpu request, no memory limit" list.
