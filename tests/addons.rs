@@ -302,6 +302,31 @@ warning[KG034]: `values` of add-on `cert-manager` set `serviceAccount.annotation
     );
 }
 
+/// KG035: Karpenter and the Cluster Autoscaler on one cluster (newcomer review 9, #8).
+#[test]
+fn karpenter_and_the_cluster_autoscaler_on_one_cluster_are_a_warning() {
+    let text = platform(
+        &[(
+            "kubernetes_version = \"1.30\"\n",
+            "kubernetes_version = \"1.30\"\nvars = { eks_name = \"acme-prod\" }\n",
+        )],
+        "[addons.karpenter]\nchart_version = \"1.14.1\"\niam_role = \"arn:aws:iam::123456789012:role/karpenter\"\ninterruption_queue = \"acme-prod\"\n\n[addons.cluster-autoscaler]\nchart_version = \"9.46.6\"\niam_role = \"arn:aws:iam::123456789012:role/ca\"\n",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(
+        out.stderr,
+        r#"warning[KG035]: cluster `prod` runs both Karpenter (add-on `karpenter`) and the Cluster Autoscaler (add-on `cluster-autoscaler`): both add and remove its nodes, and each undoes what the other decides
+  --> platform.toml:25:9
+   |
+25 | [addons.cluster-autoscaler]
+   |         ^^^^^^^^^^^^^^^^^^
+   = help: keep one: Karpenter for NodePools, the Cluster Autoscaler for managed node groups; to keep both while migrating, disable one on this cluster (`[clusters.prod.addons.cluster-autoscaler] enabled = false`) once its nodes are gone, and make sure they never scale the same nodes
+
+"#
+    );
+}
+
 /// An add-on's typed placement and resources are checked as a service's are: the
 /// tolerations, node labels and requests the API server refuses are errors at the
 /// line (newcomer review 6, #2 and #3).
@@ -851,7 +876,8 @@ error: 1 error and 0 warnings; nothing was written
 }
 
 /// Every preset at the version kgen checked it against, with what it needs, on a
-/// cluster every one of them supports: no error, no warning, every Application written,
+/// cluster every one of them supports: no error, no warning but KG035 (Karpenter and
+/// the Cluster Autoscaler together), every Application written,
 /// and the committed tree is fresh (`render --check` exits 0); `validate` agrees.
 #[test]
 fn every_preset_with_what_it_needs_renders_without_a_word() {
@@ -905,10 +931,19 @@ chart_version = "3.1.1"
 "#,
     );
     let p = Platform::new(&text, &[]);
+    // Nothing but that Karpenter and the Cluster Autoscaler scale the same cluster.
+    let both = r#"warning[KG035]: cluster `prod` runs both Karpenter (add-on `karpenter`) and the Cluster Autoscaler (add-on `cluster-autoscaler`): both add and remove its nodes, and each undoes what the other decides
+  --> platform.toml:27:9
+   |
+27 | [addons.cluster-autoscaler]
+   |         ^^^^^^^^^^^^^^^^^^
+   = help: keep one: Karpenter for NodePools, the Cluster Autoscaler for managed node groups; to keep both while migrating, disable one on this cluster (`[clusters.prod.addons.cluster-autoscaler] enabled = false`) once its nodes are gone, and make sure they never scale the same nodes
+
+"#;
     let out = p.kgen(&["validate"]);
-    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_eq!((out.code, out.stderr.as_str()), (0, both), "{}", out.stdout);
     let out = p.kgen(&["render"]);
-    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert_eq!((out.code, out.stderr.as_str()), (0, both), "{}", out.stdout);
     for addon in [
         "aws-load-balancer-controller",
         "cert-manager",

@@ -132,7 +132,34 @@ impl<'a> Resolver<'a> {
             )
             .help("give one of them another `release` or `namespace`");
         }
+        self.check_node_autoscalers(cluster, &out);
         out
+    }
+
+    /// KG035: Karpenter and the Cluster Autoscaler on one cluster both add and remove
+    /// its nodes, each undoing what the other decides (docs/addons.md).
+    fn check_node_autoscalers(&mut self, cluster: &str, addons: &[AddonSpec]) {
+        let of = |preset: &str| {
+            addons
+                .iter()
+                .find(|a| a.preset.is_some_and(|p| p.name == preset))
+        };
+        let (Some(karpenter), Some(autoscaler)) = (of("karpenter"), of("cluster-autoscaler"))
+        else {
+            return;
+        };
+        self.warning(
+            rules::NODE_AUTOSCALERS,
+            autoscaler.origin.clone(),
+            format!(
+                "cluster `{cluster}` runs both Karpenter (add-on `{}`) and the Cluster Autoscaler (add-on `{}`): both add and remove its nodes, and each undoes what the other decides",
+                karpenter.name, autoscaler.name
+            ),
+        )
+        .help(format!(
+            "keep one: Karpenter for NodePools, the Cluster Autoscaler for managed node groups; to keep both while migrating, disable one on this cluster (`[clusters.{cluster}.addons.{}] enabled = false`) once its nodes are gone, and make sure they never scale the same nodes",
+            autoscaler.name
+        ));
     }
 
     fn addon(
