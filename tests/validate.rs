@@ -421,6 +421,41 @@ fn validate_paths_accepts_good_manifests() {
     assert_eq!(out.stdout, "valid: 2 objects in 1 file, 0 warnings\n");
 }
 
+/// A Service's named target port is checked against the pods of the files it
+/// selects (they get no traffic without it); one that selects no pod of the files is
+/// not, as its pods may be elsewhere (newcomer review 9, #2).
+#[test]
+fn validate_paths_checks_a_service_s_target_port_against_the_pods_it_selects() {
+    let p = Platform::empty();
+    let service = |target: &str, app: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: web\nspec:\n  selector:\n    app: {app}\n  ports:\n  - port: 80\n    targetPort: {target}\n")
+    };
+    p.write(
+        "k8s/web.yaml",
+        &format!("{GOOD_DEPLOYMENT}---\n{}", service("admin", "web")),
+    );
+    let out = p.kgen(&["validate", "k8s"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"error[KG106]: target port `admin` (TCP) is not a named TCP port of the containers or native sidecars of the pods the Service selects
+  --> k8s/web.yaml:57:17
+   |
+57 |     targetPort: admin
+   |                 ^^^^^
+   = in: k8s/web.yaml: spec.ports[0].targetPort
+
+error: 1 error and 0 warnings
+"#
+    );
+    p.write(
+        "k8s/web.yaml",
+        &format!("{GOOD_DEPLOYMENT}---\n{}", service("admin", "elsewhere")),
+    );
+    let out = p.kgen(&["validate", "k8s"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 #[test]
 fn validate_paths_points_at_the_line_of_each_problem() {
     let p = Platform::empty();

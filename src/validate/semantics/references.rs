@@ -44,6 +44,12 @@ pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usiz
     for (i, s) in set.iter().enumerate() {
         if (s.group(), s.kind()) == ("", "Service") {
             pod_ports::service_ports_twice(set, index, i, s, &mut out);
+            // In a set that is not complete (`kgen validate PATH`), the pods it selects
+            // may be elsewhere; the ones it holds must still have the named ports,
+            // or they are no endpoints of it.
+            if !complete {
+                targets::service_targets(set, index, i, s, false, &mut out);
+            }
         }
     }
     if complete {
@@ -185,7 +191,7 @@ fn references(set: &[Subject], index: &SetIndex, out: &mut Vec<(usize, Finding)>
             ("autoscaling", "HorizontalPodAutoscaler") => {
                 targets::hpa_target(set, index, i, s, out);
             }
-            ("", "Service") => targets::service_targets(set, index, i, s, out),
+            ("", "Service") => targets::service_targets(set, index, i, s, true, out),
             ("monitoring.coreos.com", "ServiceMonitor") => {
                 targets::service_monitor_targets(set, index, i, s, out);
             }

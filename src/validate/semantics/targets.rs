@@ -152,12 +152,14 @@ fn names_port(holder: &Value, name: &str, protocol: &str) -> bool {
 }
 
 /// A Service selects pods of some workload in its namespace, and a named target
-/// port is a port of those pods.
+/// port is a port of those pods. In a set that is not `complete`, a Service that
+/// selects none of its pods is not reported (they may be elsewhere).
 pub(super) fn service_targets(
     set: &[Subject],
     index: &SetIndex,
     i: usize,
     s: &Subject,
+    complete: bool,
     out: &mut Vec<(usize, Finding)>,
 ) {
     let ns = s.namespace().unwrap_or("");
@@ -169,6 +171,9 @@ pub(super) fn service_targets(
     };
     let pods = selected_pods(set, index, ns, sel);
     let sp = FieldPath::root().key("spec");
+    if pods.is_empty() && !complete {
+        return;
+    }
     if pods.is_empty() {
         out.push((
             i,
