@@ -477,6 +477,56 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG036: a `min_available` that never allows an eviction (newcomer review 9, #5).
+#[test]
+fn a_budget_that_never_allows_an_eviction_is_a_warning() {
+    let text = format!("{BASE}replicas = 2\ndisruption_budget = {{ min_available = 2 }}\n");
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"warning[KG032]: ClusterIssuer `letsencrypt-prod` is not declared for cluster `dev`, so kgen cannot check that it exists
+ --> platform.toml:6:15
+  |
+6 | [environments.dev]
+  |               ^^^
+  = help: declare it under `[baseline.issuers.letsencrypt-prod]` (kgen then creates and checks it), or write `provided = { issuers = ["letsencrypt-prod"] }` in `[baseline]` if something else creates it
+
+warning[KG036]: the disruption budget of `api` keeps `min_available = 2` of at most 2 replicas: it never allows an eviction, so every node drain, Karpenter consolidation and cluster upgrade waits on it until someone deletes a pod by hand
+  --> platform.toml:17:39
+   |
+17 | disruption_budget = { min_available = 2 }
+   |                                       ^
+   = help: allow one pod to go at a time: `max_unavailable = 1` (kgen's default), or a `min_available` below 2
+
+"#
+    );
+    for (budget, warns) in [
+        ("min_available = \"100%\"", true),
+        ("min_available = 1", false),
+        ("min_available = \"50%\"", false),
+        ("max_unavailable = 1", false),
+    ] {
+        let p = Platform::new(&text.replace("min_available = 2", budget), &[]);
+        let out = p.kgen(&["render"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr.contains("KG036"),
+            warns,
+            "{budget}: {}",
+            out.stderr
+        );
+    }
+    // Autoscaling to more replicas than it keeps: evictions are possible then.
+    let p = Platform::new(
+        &text.replace("replicas = 2\n", "autoscaling = { min = 2, max = 4 }\n"),
+        &[],
+    );
+    let out = p.kgen(&["render"]);
+    assert!(!out.stderr.contains("KG036"), "{}", out.stderr);
+}
+
 #[test]
 fn network_policy_alb_sources_and_restricted_egress() {
     let text = format!(

@@ -12,7 +12,7 @@ use crate::input::{ServiceLayer, SpreadMode};
 use crate::merge::Layers;
 use crate::rules;
 use crate::source::Origin;
-use crate::spec::{DisruptionBudget, MaxUnavailable, Spread};
+use crate::spec::{DisruptionBudget, IntOrPercentValue, MaxUnavailable, Spread};
 
 impl<'a> Resolver<'a> {
     /// The limit of the service's PDB (`max_unavailable`, or `min_available`), `None`
@@ -57,6 +57,46 @@ impl<'a> Resolver<'a> {
                 builtin::MAX_UNAVAILABLE,
             ))),
         }
+    }
+
+    /// KG036: a `min_available` that no replica count the service runs can exceed
+    /// (`"100%"`, or at least its most replicas): the budget never allows an eviction,
+    /// so every node drain, consolidation and cluster upgrade waits on it. Services
+    /// that run one replica at most get no budget, and none is checked.
+    pub(super) fn budget_that_blocks(
+        &mut self,
+        name: &str,
+        budget: &DisruptionBudget,
+        most: u32,
+        origins: &BTreeMap<String, Origin>,
+    ) {
+        let DisruptionBudget::MinAvailable(min) = budget else {
+            return;
+        };
+        let blocks = match min {
+            IntOrPercentValue::Count(n) => *n >= most,
+            IntOrPercentValue::Percent(p) => p == "100%",
+        };
+        let Some(at) = origins.get("disruption_budget.min_available") else {
+            return;
+        };
+        if !blocks || most <= 1 {
+            return;
+        }
+        let shown = match min {
+            IntOrPercentValue::Count(n) => n.to_string(),
+            IntOrPercentValue::Percent(p) => format!("\"{p}\""),
+        };
+        self.warning(
+            rules::BUDGET_BLOCKS,
+            at.clone(),
+            format!(
+                "the disruption budget of `{name}` keeps `min_available = {shown}` of at most {most} replicas: it never allows an eviction, so every node drain, Karpenter consolidation and cluster upgrade waits on it until someone deletes a pod by hand"
+            ),
+        )
+        .help(format!(
+            "allow one pod to go at a time: `max_unavailable = 1` (kgen's default), or a `min_available` below {most}"
+        ));
     }
 
     /// topologySpreadConstraints settings: soft spreading over zones and nodes by default.
