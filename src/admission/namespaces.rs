@@ -204,7 +204,16 @@ impl Checker<'_> {
             // environments, one for each, which `validate::finish` makes one naming
             // them all (`generated/{dev,prod}/...`).
             let first = origin_of(&found[0]);
-            for &(_, i) in found.iter().filter(|f| origin_of(f) == first) {
+            // The same source in other environments is at the same path below the
+            // environment's directory: only those are looked up.
+            let below_env = |&(_, i): &(usize, usize)| {
+                let path = self.inv.entries[i].path();
+                path.split_once('/').map_or(path, |(_, rest)| rest)
+            };
+            let first_below = below_env(&found[0]);
+            let same_source =
+                |f: &&(usize, usize)| below_env(f) == first_below && origin_of(f) == first;
+            for &(_, i) in found.iter().filter(same_source) {
                 let e = &self.inv.entries[i];
                 let d = Diagnostic::warning(
                     rules::CRD_ORDER,
