@@ -672,6 +672,47 @@ Risks (4):
   ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain"#));
 }
 
+/// Egress turned to `restricted` is a risk once per namespace, at its default deny
+/// (newcomer review 9, #12); opening it again is none.
+#[test]
+fn restricting_egress_is_a_risk_once_per_namespace() {
+    let mut r = Repo::new(&[(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[environments.dev]\nsync = \"auto\"\n\n[network_policy]\n",
+    )]);
+    r.change(&[(
+        "[network_policy]\n",
+        "[network_policy]\negress = \"restricted\"\n",
+    )]);
+    let out = r.diff(&["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let egress: Vec<String> = report["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["code"] == "egress-restricted")
+        .map(|r| r["resource"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        egress,
+        [
+            "agent-default-deny",
+            "api-default-deny",
+            "db-default-deny",
+            "migrate-default-deny",
+            "report-default-deny",
+            "seed-default-deny"
+        ]
+    );
+    r.change(&[("egress = \"restricted\"\n", "")]);
+    let out = r.diff(&[]);
+    assert!(
+        !out.stdout.contains("policyTypes gains Egress"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn a_capped_markdown_counts_the_info_it_leaves_out() {
     let mut r = Repo::new(&[]);

@@ -62,6 +62,9 @@ pub enum RiskKind {
     ServiceType,
     /// A Service port is removed, or its number, protocol or target changes.
     ServicePort,
+    /// A NetworkPolicy that selects every pod of its namespace starts restricting
+    /// egress (`policyTypes` gains `Egress`).
+    EgressRestricted,
     /// A resource moves to another namespace.
     NamespaceChange,
     /// An add-on's Application moves its release to another namespace.
@@ -127,6 +130,7 @@ impl RiskKind {
             RiskKind::ServiceClusterIp => "service-cluster-ip",
             RiskKind::ServiceType => "service-type",
             RiskKind::ServicePort => "service-port",
+            RiskKind::EgressRestricted => "egress-restricted",
             RiskKind::NamespaceChange => "namespace-change",
             RiskKind::AddonNamespace => "addon-namespace",
             RiskKind::HpaRemoved => "hpa-removed",

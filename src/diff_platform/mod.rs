@@ -26,6 +26,7 @@ mod application;
 mod chart_crds;
 mod cluster_issuer;
 mod karpenter;
+mod network_policy;
 mod priority_class;
 mod role_binding;
 mod secret_store;
@@ -82,6 +83,8 @@ pub fn changed(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         secret_store::changed(b, h, out);
     } else if is(id, "argoproj.io", "Application") {
         application::changed(b, h, out);
+    } else if is(id, "networking.k8s.io", "NetworkPolicy") {
+        network_policy::changed(b, h, out);
     }
 }
 
