@@ -672,6 +672,28 @@ Risks (4):
   ! dev: PersistentVolumeClaim api/api-cache: removed with its namespace: Argo CD does not prune the claim itself (Prune=false), but deleting the namespace deletes it, and its volume's data unless the reclaim policy is Retain"#));
 }
 
+/// A claim that grows on a StorageClass the head declares: info when the class allows
+/// expansion, a risk when it does not (newcomer review 9, #11).
+#[test]
+fn a_growing_claim_knows_whether_its_class_allows_expansion() {
+    let class = "[baseline.storage_classes.gp3]\n";
+    let claim = "claim = { size = \"10Gi\", access_mode = \"ReadWriteMany\" }";
+    let with_class =
+        "claim = { size = \"10Gi\", access_mode = \"ReadWriteMany\", storage_class = \"gp3\" }";
+    for (allow, expected) in [
+        ("", "i dev: PersistentVolumeClaim api/api-cache: storage grows 10Gi → 20Gi: StorageClass `gp3` allows volume expansion, so the volume is expanded in place"),
+        ("allow_expansion = false\n", "! dev: PersistentVolumeClaim api/api-cache: storage grows 10Gi → 20Gi, but StorageClass `gp3` does not allow volume expansion (no allowVolumeExpansion: true): the API server refuses it and the sync fails; allow expansion on the class first (`allow_expansion = true`, a change the API server accepts), or keep the size"),
+    ] {
+        let mut r = Repo::new(&[
+            (claim, with_class),
+            ("[services.api]\n", &format!("{class}{allow}\n[services.api]\n")),
+        ]);
+        r.change(&[("size = \"10Gi\"", "size = \"20Gi\"")]);
+        let out = r.diff(&[]);
+        assert!(out.stdout.contains(expected), "{}", out.stdout);
+    }
+}
+
 /// Egress turned to `restricted` is a risk once per namespace, at its default deny
 /// (newcomer review 9, #12); opening it again is none.
 #[test]

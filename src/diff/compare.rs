@@ -108,6 +108,8 @@ pub struct CompareOptions {
     pub manual: BTreeSet<Group>,
     /// The head's NodePools, changed or not.
     pub head_pools: HeadNodePools,
+    /// The head's StorageClasses, changed or not, by environment.
+    pub head_storage: crate::diff_platform::HeadStorageClasses,
     /// The service directories (`dev/main-api`, see [`service_dir`]) that hold a file
     /// at the base, counting the files identical on both sides, which are not in the
     /// sets; None: those of the base set.
@@ -284,9 +286,10 @@ pub fn compare_opts(base: &ManifestSet, head: &ManifestSet, opts: &CompareOption
     let head_dirs = opts.head_dirs.clone().unwrap_or_else(|| dirs_of(head));
     d.services = service_units(&d.added, &d.removed, &base_dirs, &head_dirs);
     d.versions = version_changes(&mut d.changed);
-    let (info, risks): (Vec<Risk>, Vec<Risk>) = findings(&d, &changed_pairs, manual, head_pools)
-        .into_iter()
-        .partition(|r| r.kind.is_info());
+    let (info, risks): (Vec<Risk>, Vec<Risk>) =
+        findings(&d, &changed_pairs, manual, head_pools, &opts.head_storage)
+            .into_iter()
+            .partition(|r| r.kind.is_info());
     d.risks = risks;
     d.info = info;
     d

@@ -26,7 +26,7 @@ mod versions;
 mod workloads;
 
 pub use crate::diff_ignore::IgnoreRule;
-pub use crate::diff_platform::HeadNodePools;
+pub use crate::diff_platform::{HeadNodePools, HeadStorageClasses};
 pub use crate::manifest_set::Group;
 pub use compare::{
     compare, compare_opts, compare_with, service_dir, Changed, CompareOptions, Moved, ServiceUnit,

@@ -218,6 +218,7 @@ pub(super) fn findings(
     changed: &[(&Resource, &Resource)],
     manual: &BTreeSet<Group>,
     head_pools: &HeadNodePools,
+    head_storage: &crate::diff_platform::HeadStorageClasses,
 ) -> Vec<Risk> {
     let mut out = Vec::new();
     let risk = |kind, id: &Identity, message: String| Risk {
@@ -280,7 +281,18 @@ pub(super) fn findings(
             "Job" => job_findings(b, h, &mut found),
             "CronJob" => cronjob_findings(b, h, &mut found),
             "Service" => service_port_findings(b, h, &mut found),
-            "PersistentVolumeClaim" => claim_findings(b, h, &mut found),
+            "PersistentVolumeClaim" => {
+                // Whether the claim's class (at the head) allows expansion, when known.
+                let expandable =
+                    h.id.group
+                        .environment()
+                        .and_then(|env| head_storage.get(env))
+                        .and_then(|classes| {
+                            let class = h.value["spec"]["storageClassName"].as_str()?;
+                            Some((class, *classes.get(class)?))
+                        });
+                claim_findings(b, h, expandable, &mut found)
+            }
             _ => crate::diff_platform::changed(b, h, &mut found),
         }
         for (kind, message) in found {

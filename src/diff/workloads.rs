@@ -362,7 +362,14 @@ pub(super) fn service_port_findings(b: &Resource, h: &Resource, out: &mut Vec<(R
 }
 
 /// A claim's spec is immutable but for a bigger storage request.
-pub(super) fn claim_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
+/// `expandable`: the claim's StorageClass at the head and whether it allows volume
+/// expansion, when the head declares it.
+pub(super) fn claim_findings(
+    b: &Resource,
+    h: &Resource,
+    expandable: Option<(&str, bool)>,
+    out: &mut Vec<(RiskKind, String)>,
+) {
     let (mut bs, mut hs) = (b.value["spec"].clone(), h.value["spec"].clone());
     let (old, new) = (claim_storage(&bs), claim_storage(&hs));
     for s in [&mut bs, &mut hs] {
@@ -406,12 +413,26 @@ pub(super) fn claim_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind
             ),
         )),
         (Some(o), Some(n)) if n == o => {}
-        (Some(_), Some(_)) => out.push((
-            RiskKind::PvcResize,
-            format!(
-                "storage grows {old_text} → {new_text}: the volume is expanded in place if its StorageClass allows volume expansion (allowVolumeExpansion), else the API server refuses it and the sync fails"
+        (Some(_), Some(_)) => out.push(match expandable {
+            Some((class, true)) => (
+                RiskKind::PvcResize,
+                format!(
+                    "storage grows {old_text} → {new_text}: StorageClass `{class}` allows volume expansion, so the volume is expanded in place"
+                ),
             ),
-        )),
+            Some((class, false)) => (
+                RiskKind::PvcImmutable,
+                format!(
+                    "storage grows {old_text} → {new_text}, but StorageClass `{class}` does not allow volume expansion (no allowVolumeExpansion: true): the API server refuses it and the sync fails; allow expansion on the class first (`allow_expansion = true`, a change the API server accepts), or keep the size"
+                ),
+            ),
+            None => (
+                RiskKind::PvcResize,
+                format!(
+                    "storage grows {old_text} → {new_text}: the volume is expanded in place if its StorageClass allows volume expansion (allowVolumeExpansion), else the API server refuses it and the sync fails"
+                ),
+            ),
+        }),
         _ => out.push((
             RiskKind::PvcImmutable,
             format!(

@@ -45,6 +45,11 @@ pub type Finding = (RiskKind, String);
 /// NodePools at the head, by cluster: pool name → the EC2NodeClass it names. Read from every head NodePool, changed or not (see `ops::diff`).
 pub type HeadNodePools = BTreeMap<String, BTreeMap<String, String>>;
 
+/// StorageClasses at the head, by environment (those of its cluster): class name →
+/// whether it allows volume expansion (`allowVolumeExpansion`, false when unset). Read
+/// from every head StorageClass, changed or not (see `ops::diff`).
+pub type HeadStorageClasses = BTreeMap<String, BTreeMap<String, bool>>;
+
 fn group(api_version: &str) -> &str {
     api_version.split_once('/').map_or("", |(g, _)| g)
 }

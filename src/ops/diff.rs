@@ -200,9 +200,11 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             .map(|(e, s)| format!("{e}/{s}"))
             .collect()
     };
+    let head_storage = head_storage_classes(&head_files)?;
     let compare_opts = diff::CompareOptions {
         manual,
         head_pools,
+        head_storage,
         base_dirs: Some(dirs(&mut base_listing.keys().map(String::as_str))),
         head_dirs: Some(dirs(&mut head_files.iter().map(|(p, _, _)| p.as_str()))),
         ignore: rules,
@@ -280,6 +282,51 @@ fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadN
         out.entry(cluster.to_string())
             .or_default()
             .insert(r.id.name.clone(), class.to_string());
+    }
+    Ok(out)
+}
+
+/// Every StorageClass of the head's render, changed or not, by environment (those of
+/// its cluster, which `argocd/<cluster>/applicationset-<env>.yaml` names): class →
+/// whether it allows volume expansion. Only the few files that hold one are parsed.
+fn head_storage_classes(
+    head_files: &[(&String, &String, Oid)],
+) -> Result<diff::HeadStorageClasses> {
+    let files: Vec<(String, String)> = head_files
+        .iter()
+        .filter(|(p, text, _)| is_yaml(p) && text.contains("\nkind: StorageClass\n"))
+        .map(|(p, text, _)| ((*p).clone(), (*text).clone()))
+        .collect();
+    let mut by_cluster: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    for r in ManifestSet::parse(&files)?.resources.into_values() {
+        if r.id.kind != "StorageClass" || !r.id.api_version.starts_with("storage.k8s.io/") {
+            continue;
+        }
+        let Some(cluster) = r.id.group.cluster() else {
+            continue;
+        };
+        by_cluster.entry(cluster.to_string()).or_default().insert(
+            r.id.name.clone(),
+            r.value["allowVolumeExpansion"].as_bool().unwrap_or(false),
+        );
+    }
+    let mut out = diff::HeadStorageClasses::new();
+    for (path, _, _) in head_files {
+        let Some((cluster, file)) = path
+            .strip_prefix("argocd/")
+            .and_then(|rest| rest.split_once('/'))
+        else {
+            continue;
+        };
+        let Some(env) = file
+            .strip_prefix("applicationset-")
+            .and_then(|f| f.strip_suffix(".yaml"))
+        else {
+            continue;
+        };
+        if let Some(classes) = by_cluster.get(cluster) {
+            out.insert(env.to_string(), classes.clone());
+        }
     }
     Ok(out)
 }
