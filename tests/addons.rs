@@ -282,6 +282,12 @@ values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.c
 "#,
     );
     let (stderr, _) = renders(&text);
+    // Written as the chart's default, the setting still decides the value (docs review).
+    let (default_written, _) = renders(&text.replace("replicas = 3", "replicas = 2"));
+    assert!(
+        default_written.starts_with("warning[KG034]: `values` of add-on `cert-manager` set `replicaCount`, which the typed setting `replicas` of the add-on sets too"),
+        "{default_written}"
+    );
     assert_eq!(
         stderr,
         r#"warning[KG034]: `values` of add-on `cert-manager` set `replicaCount`, which the typed setting `replicas` of the add-on sets too: the value in `values` is used

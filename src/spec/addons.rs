@@ -80,6 +80,59 @@ impl AddonSettings {
         }
         s
     }
+
+    /// `self` with the typed setting `key` set to values no one writes (each value of a
+    /// boolean or a choice): the Helm values that change from `self`'s are the ones the
+    /// setting decides, even when what was written equals the chart's default (KG034).
+    /// None for the settings of a structured type (`resources`, `tolerations`), whose
+    /// written value is what is compared.
+    pub fn probes(&self, key: &str) -> Vec<AddonSettings> {
+        const PROBE: &str = "kgen-probe";
+        let with = |f: &dyn Fn(&mut AddonSettings)| {
+            let mut s = self.clone();
+            f(&mut s);
+            s
+        };
+        let text = Some(PROBE.to_string());
+        match key {
+            "replicas" => vec![with(&|s| s.replicas = Some(7919))],
+            "priority_class" => vec![with(&|s| s.priority_class = text.clone())],
+            "node_selector" => vec![with(&|s| {
+                s.node_selector = BTreeMap::from([(format!("kgen.dev/{PROBE}"), PROBE.into())]);
+            })],
+            "cluster_name" => vec![with(&|s| s.cluster_name = text.clone())],
+            "region" => vec![with(&|s| s.region = text.clone())],
+            "vpc_id" => vec![with(&|s| s.vpc_id = text.clone())],
+            "domain_filters" => vec![with(&|s| s.domain_filters = vec![PROBE.into()])],
+            "txt_owner_id" => vec![with(&|s| s.txt_owner_id = text.clone())],
+            "policy" => vec![with(&|s| s.policy = text.clone())],
+            "service_type" => [
+                super::ServiceType::ClusterIP,
+                super::ServiceType::NodePort,
+                super::ServiceType::LoadBalancer,
+            ]
+            .into_iter()
+            .map(|t| with(&|s| s.service_type = Some(t)))
+            .collect(),
+            "node_ports" => vec![with(&|s| s.node_ports = (Some(30999), Some(30998)))],
+            "ingress_class" => vec![with(&|s| s.ingress_class = text.clone())],
+            "install_crds" => [true, false]
+                .into_iter()
+                .map(|b| with(&|s| s.install_crds = Some(b)))
+                .collect(),
+            "log_group" => vec![with(&|s| s.log_group = text.clone())],
+            "interruption_queue" => vec![with(&|s| s.interruption_queue = text.clone())],
+            "sync_secrets" => [true, false]
+                .into_iter()
+                .map(|b| with(&|s| s.sync_secrets = Some(b)))
+                .collect(),
+            "rotation_interval" => vec![with(&|s| s.rotation_interval = text.clone())],
+            "iam_role" => vec![with(&|s| {
+                s.irsa_role = Some(format!("arn:aws:iam::000000000000:role/{PROBE}"));
+            })],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// How an add-on's pods assume their IAM role.

@@ -469,7 +469,7 @@ impl<'a> Resolver<'a> {
                     .filter(|_| layers.pick(|l| l.region.as_ref()).is_none()),
                 ..AddonSettings::default()
             };
-            (p, values.clone(), base)
+            (p, base)
         });
         for (file, table) in layers_values(layers) {
             let mut json = toml_to_json(&table.value);
@@ -498,8 +498,8 @@ impl<'a> Resolver<'a> {
             }
         }
         self.addon_placement(cluster, name, header, &settings, &values);
-        if let Some((p, typed, base)) = overridden.filter(|_| self.error_count() == before) {
-            self.check_values_override(p, name, layers, &settings, &typed, &base);
+        if let Some((p, base)) = overridden.filter(|_| self.error_count() == before) {
+            self.check_values_override(p, name, layers, &settings, &base);
         }
 
         let wave = layers

@@ -100,19 +100,34 @@ impl Resolver<'_> {
     /// value in `values` is used (they are merged last), so the typed setting looks in
     /// force and is not: `domainFilters` in `values` replaces `domain_filters`, a
     /// `replicaCount` leaves the disruption budget kgen made for `replicas` out of step.
-    /// `typed` are the preset's values from `settings` (as written), `base` the
-    /// settings with no typed setting: a path where the two differ is one a typed
-    /// setting decided, and the warning names the settings that decide it alone.
+    /// `base` are the settings with no typed setting; a path of `values` is one a
+    /// typed setting written decides when the setting, alone on `base`, as written or
+    /// as one of its probes, changes it (`AddonSettings::probes`): the warning names
+    /// those settings.
     pub(super) fn check_values_override(
         &mut self,
         p: &Preset,
         name: &str,
         layers: &Layers<'_, AddonLayer>,
         settings: &AddonSettings,
-        typed: &serde_json::Value,
         base: &AddonSettings,
     ) {
         let base_values = preset_values(p, base);
+        // The typed settings written, with what each decides: the values it sets as
+        // written, and those its probes change (a setting written as the chart's
+        // default still decides its values).
+        let written: Vec<(&str, Vec<serde_json::Value>)> = p
+            .settings
+            .iter()
+            .copied()
+            .filter(|key| super::settings::typed_origin(layers, key).is_some())
+            .chain(settings.irsa_role.is_some().then_some("iam_role"))
+            .map(|key| {
+                let mut alone = vec![preset_values(p, &base.with_setting(key, settings))];
+                alone.extend(base.probes(key).iter().map(|s| preset_values(p, s)));
+                (key, alone)
+            })
+            .collect();
         let mut seen = std::collections::BTreeSet::new();
         for (file, table) in layers_values(layers) {
             let mut leaves = Vec::new();
@@ -121,20 +136,14 @@ impl Resolver<'_> {
                 let at = |v: &'_ serde_json::Value| -> Option<serde_json::Value> {
                     path.iter().try_fold(v, |v, k| v.get(k.as_str())).cloned()
                 };
-                let decided = at(typed);
-                if decided.is_none() || decided == at(&base_values) || !seen.insert(path.clone()) {
+                let deciding: Vec<String> = written
+                    .iter()
+                    .filter(|(_, alone)| alone.iter().any(|v| at(v) != at(&base_values)))
+                    .map(|(key, _)| format!("`{key}`"))
+                    .collect();
+                if deciding.is_empty() || !seen.insert(path.clone()) {
                     continue;
                 }
-                let deciding: Vec<String> = p
-                    .settings
-                    .iter()
-                    .chain(["iam_role"].iter())
-                    .filter(|key| {
-                        let alone = preset_values(p, &base.with_setting(key, settings));
-                        at(&alone) != at(&base_values)
-                    })
-                    .map(|key| format!("`{key}`"))
-                    .collect();
                 // As TOML writes the path: a key that is not bare is quoted.
                 let dotted = path
                     .iter()
@@ -151,15 +160,12 @@ impl Resolver<'_> {
                     .collect::<Vec<_>>()
                     .join(".");
                 let (setting, keep) = match deciding.as_slice() {
-                    [] => (
-                        "a typed setting".to_string(),
-                        "the typed setting".to_string(),
-                    ),
                     [one] => (format!("the typed setting {one}"), one.clone()),
                     [more @ .., last] => (
                         format!("the typed settings {} and {last}", more.join(", ")),
                         "the typed settings".to_string(),
                     ),
+                    [] => unreachable!("not empty"),
                 };
                 self.warning(
                     rules::VALUES_OVERRIDE,
