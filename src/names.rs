@@ -235,19 +235,39 @@ pub fn check_port_name(s: &str) -> Result<(), String> {
 /// Checks the path of an HTTP probe: it starts with '/' and has no whitespace or
 /// control characters.
 pub fn check_http_path(s: &str) -> Result<(), String> {
+    check_path(
+        s,
+        "probe path",
+        "the probe always connects to the container's own port",
+    )
+}
+
+/// Checks the path of a metrics endpoint, as [`check_http_path`] a probe's.
+pub fn check_metrics_path(s: &str) -> Result<(), String> {
+    check_path(s, "metrics path", "Prometheus scrapes the pods' own port")
+}
+
+/// Checks the path of an Ingress rule, as [`check_http_path`] a probe's.
+pub fn check_ingress_path(s: &str) -> Result<(), String> {
+    check_path(s, "ingress path", "the host is `ingress.host`")
+}
+
+/// `s` is a URL path (`what`, e.g. "probe path"): it starts with '/' and has no
+/// whitespace or control characters; `why` says why a whole URL is not one.
+fn check_path(s: &str, what: &str, why: &str) -> Result<(), String> {
     if s.starts_with("http://") || s.starts_with("https://") {
         return Err(format!(
-            "{s:?} is not a valid probe path: give only the path, like /healthz, because the probe always connects to the container's own port"
+            "{s:?} is not a valid {what}: give only the path, like /healthz, because {why}"
         ));
     }
     if !s.starts_with('/') {
         return Err(format!(
-            "{s:?} is not a valid probe path: start it with '/', like /healthz"
+            "{s:?} is not a valid {what}: start it with '/', like /healthz"
         ));
     }
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
-            "{s:?} is not a valid probe path: remove the whitespace and control characters, or percent-encode them (a space is %20)"
+            "{s:?} is not a valid {what}: remove the whitespace and control characters, or percent-encode them (a space is %20)"
         ));
     }
     Ok(())

@@ -668,6 +668,13 @@ impl<'a> Resolver<'a> {
         let (service, _) = message
             .strip_prefix("undefined value in template: `namespaces['")?
             .split_once("']` is undefined")?;
+        // In a `namespace` template, `namespaces` is not known yet (it is made of them).
+        if ctx.get_attr("namespaces").is_ok_and(|n| n.is_none()) {
+            return Some((
+                format!("undefined value in template: `namespaces['{service}']`: a `namespace` template cannot use `namespaces`, which is made of the namespaces"),
+                "write the namespace from `service`, `env.<var>` and `cluster.<var>`; `namespaces['<service>']` works in the other settings of a service".to_string(),
+            ));
+        }
         let env = ctx.get_attr("env").and_then(|e| e.get_attr("name")).ok()?;
         let env = env.as_str()?;
         self.platform_file()

@@ -66,6 +66,21 @@ impl Templates {
                 .build()
                 .expect("the default delimiters are valid"),
         );
+        // What a template writes is a YAML or TOML value's text: booleans as `true` and
+        // `false` (minijinja writes Python's `True` and `False`), and a setting that is
+        // not set (`none`: `cluster.server` of a cluster known by `destination_name`)
+        // is an error, not the word `None` in a manifest.
+        env.set_formatter(|out, state, value| match value.kind() {
+            minijinja::value::ValueKind::Bool => {
+                out.write_str(if value.is_true() { "true" } else { "false" })
+                    .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+            }
+            minijinja::value::ValueKind::None => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "the template writes a setting that is not set (none): an optional field left out, such as `cluster.server` of a cluster known by `destination_name`; test it first (`{% if cluster.server %}...{% endif %}`)",
+            )),
+            _ => minijinja::escape_formatter(out, state, value),
+        });
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(RECURSION_LIMIT);
         sandbox::install(&mut env);

@@ -1111,6 +1111,57 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// Templates write booleans as YAML does (`true`), refuse to write a setting that is not
+/// set (`none`), and `namespaces` in a namespace template is named as the cause; a bad
+/// metrics path is called one (docs review, #8 and #9).
+#[test]
+fn templates_write_booleans_refuse_unset_settings_and_name_what_is_wrong() {
+    let p = Platform::new(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nenv = { PROD = \"{{ env.production }}\" }\n",
+        ),
+        &[],
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert!(p
+        .read("generated/dev/api/deployment.yaml")
+        .contains("          value: \"false\"\n"));
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nenv = { DEST = \"{{ cluster.destination_name }}\" }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG013]: template error: invalid operation: the template writes a setting that is not set (none)"),
+        "{err}"
+    );
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nnamespace = \"{{ namespaces['api'] }}\"\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG013]: undefined value in template: `namespaces['api']`: a `namespace` template cannot use `namespaces`"),
+        "{err}"
+    );
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nmetrics = { path = \"metrics\" }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG016]: \"metrics\" is not a valid metrics path"),
+        "{err}"
+    );
+}
+
 /// A table or key defined twice points at the second, and says where the first is.
 #[test]
 fn a_duplicate_table_or_key_names_the_first_definition() {

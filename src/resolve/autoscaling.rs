@@ -190,7 +190,7 @@ impl<'a> Resolver<'a> {
         }
         let path = match layers.pick(|l| l.metrics.as_ref()?.path.as_ref()) {
             Some(p) => {
-                if let Err(e) = names::check_http_path(p.value) {
+                if let Err(e) = names::check_metrics_path(p.value) {
                     self.error(rules::INVALID_PATH, p.origin.clone(), e);
                 }
                 p.value.clone()

@@ -71,7 +71,7 @@ impl<'a> Resolver<'a> {
         let path = match layers.pick(|l| l.ingress.as_ref()?.path.as_ref()) {
             Some(p) => {
                 origins.insert("ingress.path".into(), p.origin.clone());
-                if let Err(e) = names::check_http_path(p.value) {
+                if let Err(e) = names::check_ingress_path(p.value) {
                     self.error(rules::INVALID_PATH, p.origin.clone(), e);
                     return None;
                 }
