@@ -25,14 +25,14 @@ rules! {
     INVALID_QUANTITY = "KG006", "invalid-quantity", "a CPU, memory or storage size that is not a Kubernetes quantity";
     OUT_OF_RANGE = "KG007", "out-of-range", "a number outside its allowed range (ports, replicas, percentages)";
     INVALID_IMAGE = "KG008", "invalid-image", "a malformed image repository, tag or digest";
-    AUTOSCALING_BOUNDS = "KG009", "autoscaling-bounds", "autoscaling min greater than max, or no target";
+    AUTOSCALING_BOUNDS = "KG009", "autoscaling-bounds", "autoscaling min greater than max, or below 1";
     SECRET_LITERAL = "KG010", "secret-literal", "a value that looks like a secret, written in plain text";
     UNKNOWN_SERVICE = "KG011", "unknown-service", "an overlay or reference names a service that does not exist, or `calls` one that has no Service";
     UNKNOWN_ENVIRONMENT = "KG012", "unknown-environment", "an overlay file or option names an environment that does not exist";
     TEMPLATE = "KG013", "template", "a template that does not render (undefined variable, syntax, runaway)";
     NO_IMAGE_VERSION = "KG014", "no-image-version", "an image with neither tag nor digest, or tagged `latest`";
     DUPLICATE = "KG015", "duplicate", "two things that must be unique share a name";
-    INVALID_PATH = "KG016", "invalid-path", "an HTTP path that does not start with `/`";
+    INVALID_PATH = "KG016", "invalid-path", "an HTTP path that does not start with `/`, or a mount or file path that is not absolute";
     INVALID_KEY = "KG017", "invalid-key", "an environment variable or ConfigMap key with invalid characters";
     RESERVED = "KG018", "reserved", "a name kgen reserves for itself";
     INVALID_VALUE = "KG019", "invalid-value", "a value that kgen cannot use (URL, duration, version)";
