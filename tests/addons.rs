@@ -259,10 +259,10 @@ values = { domainFilters = ["other.example.com"], interval = "5m" }
     assert_eq!(
         stderr,
         r#"warning[KG034]: `values` of add-on `external-dns` set `domainFilters`, which the typed setting `domain_filters` of the add-on sets too: the value in `values` is used
-  --> platform.toml:22:10
+  --> platform.toml:22:12
    |
 22 | values = { domainFilters = ["other.example.com"], interval = "5m" }
-   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |            ^^^^^^^^^^^^^
    = help: remove `domainFilters` from `values` and keep `domain_filters` (docs/addons.md lists each preset's settings and the values they set), or remove `domain_filters`
 
 "#
@@ -291,17 +291,17 @@ values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.c
     assert_eq!(
         stderr,
         r#"warning[KG034]: `values` of add-on `cert-manager` set `replicaCount`, which the typed setting `replicas` of the add-on sets too: the value in `values` is used
-  --> platform.toml:23:10
+  --> platform.toml:23:12
    |
 23 | values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/other" } } }
-   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |            ^^^^^^^^^^^^
    = help: remove `replicaCount` from `values` and keep `replicas` (docs/addons.md lists each preset's settings and the values they set), or remove `replicas`
 
 warning[KG034]: `values` of add-on `cert-manager` set `serviceAccount.annotations."eks.amazonaws.com/role-arn"`, which the typed setting `iam_role` of the add-on sets too: the value in `values` is used
-  --> platform.toml:23:10
+  --> platform.toml:23:65
    |
 23 | values = { replicaCount = 1, serviceAccount = { annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/other" } } }
-   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |                                                                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: remove `serviceAccount.annotations."eks.amazonaws.com/role-arn"` from `values` and keep `iam_role` (docs/addons.md lists each preset's settings and the values they set), or remove `iam_role`
 
 "#

@@ -167,9 +167,11 @@ impl Resolver<'_> {
                     ),
                     [] => unreachable!("not empty"),
                 };
+                let at = key_span(&self.ws.sources.get(file).text, &table.span, &path)
+                    .unwrap_or_else(|| table.span.clone());
                 self.warning(
                     rules::VALUES_OVERRIDE,
-                    Origin::new(file, table.span.clone()),
+                    Origin::new(file, at),
                     format!(
                         "`values` of add-on `{name}` set `{dotted}`, which {setting} of the add-on sets too: the value in `values` is used"
                     ),
@@ -180,6 +182,39 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Where the key at `path` below the `values` table spanning `table` is written in
+/// `text`: the file parsed again with spans, the table found by its span, the keys
+/// followed. None when it cannot be found (the table's own span is used then).
+fn key_span(
+    text: &str,
+    table: &std::ops::Range<usize>,
+    path: &[String],
+) -> Option<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    fn find<'t, 'i>(t: &'t DeTable<'i>, span: &std::ops::Range<usize>) -> Option<&'t DeTable<'i>> {
+        t.iter().find_map(|(_, item)| match item.get_ref() {
+            DeValue::Table(inner) if item.span() == *span => Some(inner),
+            DeValue::Table(inner) => find(inner, span),
+            _ => None,
+        })
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let mut t = find(doc.get_ref(), table)?;
+    let (last, parents) = path.split_last()?;
+    for key in parents {
+        let (_, item) = t
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key.as_str())?;
+        match item.get_ref() {
+            DeValue::Table(inner) => t = inner,
+            _ => return None,
+        }
+    }
+    t.iter()
+        .find(|(k, _)| k.get_ref().as_ref() == last.as_str())
+        .map(|(k, _)| k.span())
 }
 
 /// A preset's values from `settings`: its `values`, and the IAM role's annotation on
