@@ -271,6 +271,15 @@ values = { domainFilters = ["other.example.com"], interval = "5m" }
     assert!(values.contains("- other.example.com"), "{values}");
     let (stderr, _) = renders(&text.replace("domainFilters = [\"other.example.com\"], ", ""));
     assert_eq!(stderr, "");
+    // Written as a table of its own, the key is found there too.
+    let (stderr, _) = renders(&platform(
+        &[],
+        "[addons.external-dns]\nchart_version = \"1.21.1\"\ndomain_filters = [\"acme.example.com\"]\n\n[addons.external-dns.values]\ninterval = \"5m\"\ndomainFilters = [\"other.example.com\"]\n",
+    ));
+    assert!(
+        stderr.contains("  --> platform.toml:25:1\n   |\n25 | domainFilters = [\"other.example.com\"]\n   | ^^^^^^^^^^^^^\n"),
+        "{stderr}"
+    );
     // The setting that decides the value is named: `replicas`, `iam_role`.
     let text = platform(
         &[],
