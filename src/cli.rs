@@ -160,7 +160,7 @@ pub enum Command {
         container: Option<String>,
         /// Update every service, sidecar and init container using this image repository
         /// instead: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:… or REGISTRY/REPO:TAG@sha256:….
-        #[arg(long, value_name = "IMAGE", conflicts_with_all = ["service", "container", "tag", "digest"])]
+        #[arg(long, value_name = "IMAGE", value_hint = ValueHint::Other, conflicts_with_all = ["service", "container", "tag", "digest"])]
         image: Option<String>,
         /// The environment whose overlays/<env>.toml is edited.
         #[arg(long, value_name = "NAME", value_hint = ValueHint::Other)]

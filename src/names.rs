@@ -73,7 +73,13 @@ pub fn check_dns1123_label(s: &str) -> Result<(), String> {
 /// A CRD's API group (`crd_groups` of an add-on, `[baseline] provided`): a DNS-1123
 /// subdomain with a dot, as the API server requires of a CRD's `spec.group`.
 pub fn check_crd_group(group: &str) -> Result<(), String> {
-    check_dns1123_subdomain(group).map_err(|e| format!("CRD group: {e}"))?;
+    check_dns1123_subdomain(group).map_err(|e| {
+        let lower = group.to_ascii_lowercase();
+        match check_dns1123_subdomain(&lower) {
+            Ok(()) if lower.contains('.') => format!("CRD group: {e} (did you mean `{lower}`?)"),
+            _ => format!("CRD group: {e}"),
+        }
+    })?;
     if group.contains('.') {
         Ok(())
     } else {

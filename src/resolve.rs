@@ -607,9 +607,9 @@ impl<'a> Resolver<'a> {
                 // add-on's, the baseline's) have no environment or service.
                 let has = |name: &str| ctx.get_attr(name).is_ok_and(|v| !v.is_undefined());
                 let help = if has("env") {
-                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, the environment's `vars` as `env.<var>`, `cluster.name`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`"
+                    "templates can use `service`, `env.name`, `env.cluster`, `env.project`, `env.sync`, `env.production`, the environment's `vars` as `env.<var>`, `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`"
                 } else {
-                    "templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
+                    "templates of a cluster's settings can use `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
                 };
                 let (e, help) = match self
                     .cluster_without(&e, ctx)

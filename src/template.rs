@@ -77,7 +77,7 @@ impl Templates {
             }
             minijinja::value::ValueKind::None => Err(Error::new(
                 ErrorKind::InvalidOperation,
-                "the template writes a setting that is not set (none): an optional field left out, such as `cluster.server` of a cluster known by `destination_name`; test it first (`{% if cluster.server %}...{% endif %}`)",
+                "the template writes a setting that is not set (none): `cluster.server` of a cluster known by `destination_name`, or `cluster.destination_name` of one known by `server`; test it first (`{% if cluster.server %}...{% endif %}`)",
             )),
             _ => minijinja::escape_formatter(out, state, value),
         });

@@ -432,7 +432,7 @@ fn an_undefined_variable_in_an_add_on_template_is_named() {
    |
 22 | iam_role = "arn:aws:iam::123456789012:role/{{ cluster.eks_nme }}"
    |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-   = help: templates of a cluster's settings can use `cluster.name`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`
+   = help: templates of a cluster's settings can use `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`
 
 error: 1 error and 0 warnings; nothing was written
 "#

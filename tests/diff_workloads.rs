@@ -692,6 +692,20 @@ fn a_growing_claim_knows_whether_its_class_allows_expansion() {
         let out = r.diff(&[]);
         assert!(out.stdout.contains(expected), "{}", out.stdout);
     }
+    // A claim that names no class gets the cluster's default (newcomer review 10, #8).
+    let mut r = Repo::new(&[(
+        "[services.api]\n",
+        &format!("{class}default = true\nallow_expansion = false\n\n[services.api]\n"),
+    )]);
+    r.change(&[("size = \"10Gi\"", "size = \"20Gi\"")]);
+    let out = r.diff(&[]);
+    assert!(
+        out.stdout.contains(
+            "storage grows 10Gi → 20Gi, but StorageClass `gp3` does not allow volume expansion"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Egress turned to `restricted` is a risk once per namespace, at its default deny

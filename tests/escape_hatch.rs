@@ -1416,6 +1416,15 @@ spec:
         stderr.starts_with("error[KG005]: provided.crd_groups: `vpa` is not a CRD's API group: a CRD's group has a dot, like `example.com`\n"),
         "{stderr}"
     );
+    let p = platform(
+        &provided("[\"Autoscaling.K8s.io\"]"),
+        &[("manifests/_all/api/vpa.yaml", VPA)],
+    );
+    let stderr = p.refused();
+    assert!(
+        stderr.contains("(did you mean `autoscaling.k8s.io`?)"),
+        "{stderr}"
+    );
 }
 
 /// The policy's help for a hand-written workload names its manifest's fields and the

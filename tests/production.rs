@@ -509,9 +509,20 @@ warning[KG036]: the disruption budget of `api` keeps `min_available = 2` of at m
             out.stderr
         );
     }
-    // Autoscaling to more replicas than it keeps: evictions are possible then.
+    // Autoscaling: blocked while at its minimum (newcomer review 10, #3); a minimum
+    // above the budget leaves room.
     let p = Platform::new(
         &text.replace("replicas = 2\n", "autoscaling = { min = 2, max = 4 }\n"),
+        &[],
+    );
+    let out = p.kgen(&["render"]);
+    assert!(
+        out.stderr.contains("warning[KG036]: the disruption budget of `api` keeps `min_available = 2`, and the autoscaler may keep it at 2 replicas (`autoscaling.min`): then it allows no eviction"),
+        "{}",
+        out.stderr
+    );
+    let p = Platform::new(
+        &text.replace("replicas = 2\n", "autoscaling = { min = 3, max = 4 }\n"),
         &[],
     );
     let out = p.kgen(&["render"]);

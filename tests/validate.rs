@@ -448,6 +448,17 @@ fn validate_paths_checks_a_service_s_target_port_against_the_pods_it_selects() {
 error: 1 error and 0 warnings
 "#
     );
+    // A misspelt port name gets the pods' nearest (newcomer review 10, #12).
+    p.write(
+        "k8s/web.yaml",
+        &format!("{GOOD_DEPLOYMENT}---\n{}", service("htpp", "web")),
+    );
+    let out = p.kgen(&["validate", "k8s"]);
+    assert!(
+        out.stderr.starts_with("error[KG106]: target port `htpp` (TCP) is not a named TCP port of the containers or native sidecars of the pods the Service selects (did you mean `http`?)\n"),
+        "{}",
+        out.stderr
+    );
     p.write(
         "k8s/web.yaml",
         &format!("{GOOD_DEPLOYMENT}---\n{}", service("admin", "elsewhere")),

@@ -288,8 +288,9 @@ pub(super) fn findings(
                         .environment()
                         .and_then(|env| head_storage.get(env))
                         .and_then(|classes| {
-                            let class = h.value["spec"]["storageClassName"].as_str()?;
-                            Some((class, *classes.get(class)?))
+                            // No class named: the cluster's default.
+                            let class = h.value["spec"]["storageClassName"].as_str().unwrap_or("");
+                            classes.get(class).map(|(name, ok)| (name.as_str(), *ok))
                         });
                 claim_findings(b, h, expandable, &mut found)
             }

@@ -46,9 +46,10 @@ pub type Finding = (RiskKind, String);
 pub type HeadNodePools = BTreeMap<String, BTreeMap<String, String>>;
 
 /// StorageClasses at the head, by environment (those of its cluster): class name →
-/// whether it allows volume expansion (`allowVolumeExpansion`, false when unset). Read
-/// from every head StorageClass, changed or not (see `ops::diff`).
-pub type HeadStorageClasses = BTreeMap<String, BTreeMap<String, bool>>;
+/// the class's name and whether it allows volume expansion (`allowVolumeExpansion`,
+/// false when unset); the cluster's default class also under "" (claims that name no
+/// class get it). Read from every head StorageClass, changed or not (see `ops::diff`).
+pub type HeadStorageClasses = BTreeMap<String, BTreeMap<String, (String, bool)>>;
 
 fn group(api_version: &str) -> &str {
     api_version.split_once('/').map_or("", |(g, _)| g)

@@ -288,7 +288,8 @@ fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadN
 
 /// Every StorageClass of the head's render, changed or not, by environment (those of
 /// its cluster, which `argocd/<cluster>/applicationset-<env>.yaml` names): class →
-/// whether it allows volume expansion. Only the few files that hold one are parsed.
+/// its name and whether it allows volume expansion, and the default class under "".
+/// Only the few files that hold one are parsed.
 fn head_storage_classes(
     head_files: &[(&String, &String, Oid)],
 ) -> Result<diff::HeadStorageClasses> {
@@ -297,7 +298,7 @@ fn head_storage_classes(
         .filter(|(p, text, _)| is_yaml(p) && text.contains("\nkind: StorageClass\n"))
         .map(|(p, text, _)| ((*p).clone(), (*text).clone()))
         .collect();
-    let mut by_cluster: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    let mut by_cluster: BTreeMap<String, BTreeMap<String, (String, bool)>> = BTreeMap::new();
     for r in ManifestSet::parse(&files)?.resources.into_values() {
         if r.id.kind != "StorageClass" || !r.id.api_version.starts_with("storage.k8s.io/") {
             continue;
@@ -305,10 +306,18 @@ fn head_storage_classes(
         let Some(cluster) = r.id.group.cluster() else {
             continue;
         };
-        by_cluster.entry(cluster.to_string()).or_default().insert(
+        let class = (
             r.id.name.clone(),
             r.value["allowVolumeExpansion"].as_bool().unwrap_or(false),
         );
+        let classes = by_cluster.entry(cluster.to_string()).or_default();
+        // The cluster's default class also under "", for claims that name none.
+        if r.value["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
+            == "true"
+        {
+            classes.insert(String::new(), class.clone());
+        }
+        classes.insert(r.id.name.clone(), class);
     }
     let mut out = diff::HeadStorageClasses::new();
     for (path, _, _) in head_files {

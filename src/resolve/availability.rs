@@ -59,23 +59,24 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// KG036: a `min_available` that no replica count the service runs can exceed
-    /// (`"100%"`, or at least its most replicas): the budget never allows an eviction,
-    /// so every node drain, consolidation and cluster upgrade waits on it. Services
-    /// that run one replica at most get no budget, and none is checked.
+    /// KG036: a `min_available` that the service's fewest replicas do not exceed
+    /// (`"100%"`, or at least `replicas`, or `autoscaling.min`): the budget allows no
+    /// eviction, always or while the autoscaler keeps the minimum, so node drains,
+    /// consolidation and cluster upgrades wait on it. Services that run one replica at
+    /// most get no budget, and none is checked.
     pub(super) fn budget_that_blocks(
         &mut self,
         name: &str,
         budget: &DisruptionBudget,
-        most: u32,
+        (fewest, most): (u32, u32),
         origins: &BTreeMap<String, Origin>,
     ) {
         let DisruptionBudget::MinAvailable(min) = budget else {
             return;
         };
-        let blocks = match min {
-            IntOrPercentValue::Count(n) => *n >= most,
-            IntOrPercentValue::Percent(p) => p == "100%",
+        let (blocks, always) = match min {
+            IntOrPercentValue::Count(n) => (*n >= fewest, *n >= most),
+            IntOrPercentValue::Percent(p) => (p == "100%", p == "100%"),
         };
         let Some(at) = origins.get("disruption_budget.min_available") else {
             return;
@@ -87,15 +88,17 @@ impl<'a> Resolver<'a> {
             IntOrPercentValue::Count(n) => n.to_string(),
             IntOrPercentValue::Percent(p) => format!("\"{p}\""),
         };
-        self.warning(
-            rules::BUDGET_BLOCKS,
-            at.clone(),
+        let message = if always {
             format!(
                 "the disruption budget of `{name}` keeps `min_available = {shown}` of at most {most} replicas: it never allows an eviction, so every node drain, Karpenter consolidation and cluster upgrade waits on it until someone deletes a pod by hand"
-            ),
-        )
-        .help(format!(
-            "allow one pod to go at a time: `max_unavailable = 1` (kgen's default), or a `min_available` below {most}"
+            )
+        } else {
+            format!(
+                "the disruption budget of `{name}` keeps `min_available = {shown}`, and the autoscaler may keep it at {fewest} replicas (`autoscaling.min`): then it allows no eviction, and node drains, Karpenter consolidation and cluster upgrades wait until the load adds a replica"
+            )
+        };
+        self.warning(rules::BUDGET_BLOCKS, at.clone(), message).help(format!(
+            "allow one pod to go at a time: `max_unavailable = 1` (kgen's default), or a `min_available` below {fewest}"
         ));
     }
 

@@ -328,8 +328,10 @@ impl<'a> Resolver<'a> {
             None
         };
         if let Some(b) = &disruption_budget {
-            let most = autoscaling.as_ref().map_or(replicas, |a| a.max);
-            self.budget_that_blocks(name, b, most, &origins);
+            let range = autoscaling
+                .as_ref()
+                .map_or((replicas, replicas), |a| (a.min, a.max));
+            self.budget_that_blocks(name, b, range, &origins);
         }
         let spread = if self.uses(kind, layers, "spread") {
             self.spread(layers, &mut origins)

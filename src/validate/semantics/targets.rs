@@ -198,13 +198,24 @@ pub(super) fn service_targets(
         if declared {
             sidecar_only_port(s, &pods, name, protocol, &sp.key("ports").index(pi), i, out);
         } else {
+            // The named ports the pods have, for a "did you mean".
+            let named: Vec<&str> = pods
+                .iter()
+                .flat_map(|pod| running_containers(&FieldPath::root(), pod))
+                .flat_map(|(_, c)| arr_at(c, "ports"))
+                .filter(|p| protocol_of(p) == protocol)
+                .filter_map(|p| str_at(p, "name"))
+                .collect();
+            let meant = crate::diagnostic::closest(name, named.iter().copied())
+                .map(|m| format!(" (did you mean `{m}`?)"))
+                .unwrap_or_default();
             out.push((
                 i,
                 Finding::error(
                     rules::PORTS,
                     &sp.key("ports").index(pi).key("targetPort"),
                     format!(
-                        "target port `{name}` ({protocol}) is not a named {protocol} port of the containers or native sidecars of the pods the Service selects"
+                        "target port `{name}` ({protocol}) is not a named {protocol} port of the containers or native sidecars of the pods the Service selects{meant}"
                     ),
                 )
                 .key("port"),
