@@ -61,6 +61,7 @@ pub fn render(s: &ops::render::RenderSummary, sources: &Sources) -> String {
             "clusters": s.clusters,
             "files": s.files,
             "objects": s.objects,
+            "warnings": s.warnings.len(),
             "elapsed_ms": s.elapsed.as_millis() as u64,
         }),
     );

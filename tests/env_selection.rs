@@ -121,6 +121,11 @@ fn a_full_render_counts_and_warns_about_everything() {
         ) + KG011
             + &kg202("{dev,prod}")
     );
+    // The JSON summary counts them too (newcomer review 10, #11).
+    let out = p.kgen(&["render", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["warnings"], 4, "{}", out.stdout);
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 4);
 }
 
 #[test]
