@@ -456,12 +456,12 @@ fn a_load_balancer_service_admits_its_sources() {
     let err = Platform::new(&text.replace("type = \"LoadBalancer\", ", ""), &[]).refused();
     assert_eq!(
         err,
-        r#"error[KG019]: `service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: a `ClusterIP` Service is reached from inside the cluster
+        r#"error[KG019]: `service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: this one is a `ClusterIP` Service, reached from inside the cluster
   --> platform.toml:15:28
    |
 15 | service = { source_cidrs = ["10.0.0.0/16"] }
    |                            ^^^^^^^^^^^^^^^
-   = help: set `service.type = "LoadBalancer"` (or `"NodePort"`), or remove `source_cidrs`; callers inside the cluster are admitted by `calls`
+   = help: set `service.type = "LoadBalancer"` (or `"NodePort"`) in the same place, or remove `source_cidrs`; callers inside the cluster are admitted by `calls`
 
 error: 1 error and 0 warnings; nothing was written
 "#

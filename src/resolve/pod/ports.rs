@@ -128,12 +128,20 @@ impl<'a> Resolver<'a> {
         if let Some(list) = layers.pick(|l| l.service.as_ref()?.source_cidrs.as_ref()) {
             origins.insert("service.source_cidrs".into(), list.origin.clone());
             if type_ == ServiceType::ClusterIP {
+                // Where the type was made `ClusterIP` (an overlay, say), when it was.
+                let typed_at = origins.get("service.type").map(|o| {
+                    let (line, _) = self.ws.sources.line_col(o.file, o.span.start);
+                    format!(
+                        " (`service.type = \"ClusterIP\"` at {}:{line})",
+                        self.ws.sources.get(o.file).display
+                    )
+                });
                 self.error(
                     rules::INVALID_VALUE,
                     list.origin.clone(),
-                    "`service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: a `ClusterIP` Service is reached from inside the cluster".into(),
+                    format!("`service.source_cidrs` applies to a `NodePort` or `LoadBalancer` Service only: this one is a `ClusterIP` Service{}, reached from inside the cluster", typed_at.unwrap_or_default()),
                 )
-                .help("set `service.type = \"LoadBalancer\"` (or `\"NodePort\"`), or remove `source_cidrs`; callers inside the cluster are admitted by `calls`");
+                .help("set `service.type = \"LoadBalancer\"` (or `\"NodePort\"`) in the same place, or remove `source_cidrs`; callers inside the cluster are admitted by `calls`");
             }
             for c in list.value {
                 if crate::resolve::is_cidr(&c.value) {
