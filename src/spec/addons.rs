@@ -94,6 +94,13 @@ impl AddonSettings {
             s
         };
         let text = Some(PROBE.to_string());
+        // A boolean setting, both ways.
+        let both = |f: &dyn Fn(&mut AddonSettings, bool)| {
+            [true, false]
+                .into_iter()
+                .map(|b| with(&|s| f(s, b)))
+                .collect::<Vec<_>>()
+        };
         match key {
             "replicas" => vec![with(&|s| s.replicas = Some(7919))],
             "priority_class" => vec![with(&|s| s.priority_class = text.clone())],
@@ -116,16 +123,10 @@ impl AddonSettings {
             .collect(),
             "node_ports" => vec![with(&|s| s.node_ports = (Some(30999), Some(30998)))],
             "ingress_class" => vec![with(&|s| s.ingress_class = text.clone())],
-            "install_crds" => [true, false]
-                .into_iter()
-                .map(|b| with(&|s| s.install_crds = Some(b)))
-                .collect(),
+            "install_crds" => both(&|s, b| s.install_crds = Some(b)),
             "log_group" => vec![with(&|s| s.log_group = text.clone())],
             "interruption_queue" => vec![with(&|s| s.interruption_queue = text.clone())],
-            "sync_secrets" => [true, false]
-                .into_iter()
-                .map(|b| with(&|s| s.sync_secrets = Some(b)))
-                .collect(),
+            "sync_secrets" => both(&|s, b| s.sync_secrets = Some(b)),
             "rotation_interval" => vec![with(&|s| s.rotation_interval = text.clone())],
             "iam_role" => vec![with(&|s| {
                 s.irsa_role = Some(format!("arn:aws:iam::000000000000:role/{PROBE}"));
