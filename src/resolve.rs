@@ -611,13 +611,11 @@ impl<'a> Resolver<'a> {
                 } else {
                     "templates of a cluster's settings can use `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`"
                 };
-                let (e, help) = match self
-                    .cluster_without(&e, ctx)
-                    .or_else(|| self.service_not_in_env(&e, ctx))
-                {
-                    Some((message, help)) => (message, help),
-                    None => (e, help.to_string()),
-                };
+                let named = e.undefined.as_deref().and_then(|name| {
+                    self.cluster_without(name, ctx)
+                        .or_else(|| self.service_not_in_env(name, ctx))
+                });
+                let (e, help) = named.unwrap_or_else(|| (e.message, help.to_string()));
                 self.error(rules::TEMPLATE, origin.clone(), e).help(help);
                 None
             }
@@ -628,10 +626,8 @@ impl<'a> Resolver<'a> {
     /// cluster's `vars`: the message and help for it, naming the cluster without it and
     /// those with it, as the template itself is right for them. (A variable no cluster
     /// has keeps one message for all of them, reported once.)
-    fn cluster_without(&self, message: &str, ctx: &Value) -> Option<(String, String)> {
-        let (var, _) = message
-            .strip_prefix("undefined value in template: `cluster.")?
-            .split_once("` is undefined")?;
+    fn cluster_without(&self, undefined: &str, ctx: &Value) -> Option<(String, String)> {
+        let var = undefined.strip_prefix("cluster.")?;
         let cluster = ctx
             .get_attr("cluster")
             .and_then(|c| c.get_attr("name"))
@@ -664,10 +660,8 @@ impl<'a> Resolver<'a> {
 
     /// `namespaces['<service>']` of a service the platform has but this environment does
     /// not (`enabled = false` in it): the message and help say so.
-    fn service_not_in_env(&self, message: &str, ctx: &Value) -> Option<(String, String)> {
-        let (service, _) = message
-            .strip_prefix("undefined value in template: `namespaces['")?
-            .split_once("']` is undefined")?;
+    fn service_not_in_env(&self, undefined: &str, ctx: &Value) -> Option<(String, String)> {
+        let service = undefined.strip_prefix("namespaces['")?.strip_suffix("']")?;
         // In a `namespace` template, `namespaces` is not known yet (it is made of them).
         if ctx.get_attr("namespaces").is_ok_and(|n| n.is_none()) {
             return Some((

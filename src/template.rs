@@ -99,8 +99,9 @@ impl Templates {
             .any(|(i, &c)| c == b'{' && matches!(b.get(i + 1), Some(b'{' | b'%' | b'#')))
     }
 
-    /// Renders `source` with `ctx`. The error is one sentence for a diagnostic.
-    pub fn render(&self, source: &str, ctx: &Value) -> Result<String, String> {
+    /// Renders `source` with `ctx`. The error is one sentence for a diagnostic, with
+    /// the undefined name when that is why.
+    pub fn render(&self, source: &str, ctx: &Value) -> Result<String, RenderError> {
         if !Self::is_template(source) {
             return Ok(source.to_string());
         }
@@ -113,26 +114,54 @@ impl Templates {
             Err(_) if out.overflowed => {
                 return Err(format!(
                     "the template expands to more than the limit of {MAX_OUTPUT} bytes"
-                ))
+                )
+                .into())
             }
             Err(e) => {
                 // An undefined value is named from the template and the context,
                 // not from the error's detail, which minijinja gives in debug builds
                 // only: the message is the same in every build.
                 if e.kind() != minijinja::ErrorKind::UndefinedError {
-                    return Err(describe(&e));
+                    return Err(describe(&e).into());
                 }
                 let Some(name) = first_undefined(&tmpl, ctx) else {
-                    return Err("undefined value in template".into());
+                    return Err("undefined value in template".to_string().into());
                 };
                 let mut message = format!("undefined value in template: `{name}` is undefined");
                 if let Some(hint) = suggestion(&name, ctx) {
                     message.push_str(&format!(" ({hint})"));
                 }
-                return Err(message);
+                return Err(RenderError {
+                    message,
+                    undefined: Some(name),
+                });
             }
         }
-        String::from_utf8(out.bytes).map_err(|_| "template error: the output is not UTF-8".into())
+        String::from_utf8(out.bytes)
+            .map_err(|_| "template error: the output is not UTF-8".to_string().into())
+    }
+}
+
+/// Why a template could not be rendered: one sentence for a diagnostic, and the
+/// undefined name (`cluster.eks_name`, `namespaces['api']`) when that was why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    pub message: String,
+    pub undefined: Option<String>,
+}
+
+impl From<String> for RenderError {
+    fn from(message: String) -> Self {
+        RenderError {
+            message,
+            undefined: None,
+        }
+    }
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -537,9 +566,10 @@ mod tests {
         assert_eq!(t.render("plain", &ctx).unwrap(), "plain");
         let err = t.render("{{ env.acount }}", &ctx).unwrap_err();
         assert_eq!(
-            err,
+            err.message,
             "undefined value in template: `env.acount` is undefined"
         );
+        assert_eq!(err.undefined.as_deref(), Some("env.acount"));
         // The first undefined name in the source, whatever the build (minijinja gives
         // the name in its error's detail in debug builds only), with a "did you mean".
         let err = t
@@ -549,7 +579,7 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(
-            err,
+            err.message,
             "undefined value in template: `servce` is undefined (did you mean `service`?)"
         );
     }
@@ -563,7 +593,7 @@ mod tests {
                 &context! {},
             )
             .unwrap_err();
-        assert!(err.contains("too long"), "{err}");
+        assert!(err.message.contains("too long"), "{err}");
     }
 
     #[test]
@@ -572,6 +602,6 @@ mod tests {
         let err = t
             .render("{% include '/etc/passwd' %}", &context! {})
             .unwrap_err();
-        assert!(err.starts_with("template error"), "{err}");
+        assert!(err.message.starts_with("template error"), "{err}");
     }
 }

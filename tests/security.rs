@@ -393,7 +393,7 @@ fn render(source: &str) -> Result<String, String> {
         service => "api",
         env => minijinja::context! { name => "dev", big => "x".repeat(1000) },
     };
-    Templates::new().render(source, &ctx)
+    Templates::new().render(source, &ctx).map_err(|e| e.message)
 }
 
 #[test]

@@ -534,7 +534,7 @@ fn render_strings(
             }
             Err(e) => {
                 diags.push(
-                    Diagnostic::error(rules::TEMPLATE, e)
+                    Diagnostic::error(rules::TEMPLATE, e.message)
                         .at(doc.origin(path.as_str(), false))
                         .help("templates in hand-written manifests see what platform.toml's strings see: `service`, `env.name`, `env.<var>`, `cluster.name`, `cluster.<var>`, `namespaces['<service>']`, `platform.name` (a cluster's component: `cluster` and `platform` only)"),
                 );

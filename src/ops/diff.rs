@@ -192,7 +192,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
                 .chain(head_set.resources.values()),
         )?;
     }
-    let head_pools = head_node_pools(&head_files)?;
+    let (head_pools, head_storage) = head_platform(&head_files)?;
     let dirs = |paths: &mut dyn Iterator<Item = &str>| -> BTreeSet<String> {
         paths
             .filter(|p| is_yaml(p))
@@ -200,7 +200,6 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
             .map(|(e, s)| format!("{e}/{s}"))
             .collect()
     };
-    let head_storage = head_storage_classes(&head_files)?;
     let compare_opts = diff::CompareOptions {
         manual,
         head_pools,
@@ -259,67 +258,55 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     })
 }
 
-/// Every Karpenter NodePool of the head's render, changed or not, by cluster: pool →
-/// the EC2NodeClass it names. Only the few files that hold a
-/// NodePool are parsed.
-fn head_node_pools(head_files: &[(&String, &String, Oid)]) -> Result<diff::HeadNodePools> {
-    let files: Vec<(String, String)> = head_files
-        .iter()
-        .filter(|(p, text, _)| is_yaml(p) && text.contains("\nkind: NodePool\n"))
-        .map(|(p, text, _)| ((*p).clone(), (*text).clone()))
-        .collect();
-    let mut out = diff::HeadNodePools::new();
-    for r in ManifestSet::parse(&files)?.resources.into_values() {
-        if r.id.kind != "NodePool" || !r.id.api_version.starts_with("karpenter.sh/") {
-            continue;
-        }
-        let (Some(cluster), Some(class)) = (
-            r.id.group.cluster(),
-            r.value["spec"]["template"]["spec"]["nodeClassRef"]["name"].as_str(),
-        ) else {
-            continue;
-        };
-        out.entry(cluster.to_string())
-            .or_default()
-            .insert(r.id.name.clone(), class.to_string());
-    }
-    Ok(out)
-}
-
-/// Every StorageClass of the head's render, changed or not, by environment (those of
-/// its cluster, which `argocd/<cluster>/applicationset-<env>.yaml` names): class →
-/// its name and whether it allows volume expansion, and the default class under "".
-/// Only the few files that hold one are parsed.
-fn head_storage_classes(
+/// The head's platform objects the risks need, changed or not: its Karpenter
+/// NodePools and its StorageClasses. Only the few files that hold one are parsed, in
+/// one pass.
+fn head_platform(
     head_files: &[(&String, &String, Oid)],
-) -> Result<diff::HeadStorageClasses> {
+) -> Result<(diff::HeadNodePools, diff::HeadStorageClasses)> {
     let files: Vec<(String, String)> = head_files
         .iter()
-        .filter(|(p, text, _)| is_yaml(p) && text.contains("\nkind: StorageClass\n"))
+        .filter(|(p, text, _)| {
+            is_yaml(p)
+                && (text.contains("\nkind: NodePool\n") || text.contains("\nkind: StorageClass\n"))
+        })
         .map(|(p, text, _)| ((*p).clone(), (*text).clone()))
         .collect();
-    let mut by_cluster: BTreeMap<String, BTreeMap<String, (String, bool)>> = BTreeMap::new();
+    let mut pools = diff::HeadNodePools::new();
+    let mut classes_of: BTreeMap<String, BTreeMap<String, (String, bool)>> = BTreeMap::new();
     for r in ManifestSet::parse(&files)?.resources.into_values() {
-        if r.id.kind != "StorageClass" || !r.id.api_version.starts_with("storage.k8s.io/") {
-            continue;
-        }
         let Some(cluster) = r.id.group.cluster() else {
             continue;
         };
-        let class = (
-            r.id.name.clone(),
-            r.value["allowVolumeExpansion"].as_bool().unwrap_or(false),
-        );
-        let classes = by_cluster.entry(cluster.to_string()).or_default();
-        // The cluster's default class also under "", for claims that name none.
-        if r.value["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
-            == "true"
-        {
-            classes.insert(String::new(), class.clone());
+        if r.id.kind == "NodePool" && r.id.api_version.starts_with("karpenter.sh/") {
+            // pool → the EC2NodeClass it names.
+            if let Some(class) =
+                r.value["spec"]["template"]["spec"]["nodeClassRef"]["name"].as_str()
+            {
+                pools
+                    .entry(cluster.to_string())
+                    .or_default()
+                    .insert(r.id.name.clone(), class.to_string());
+            }
+        } else if r.id.kind == "StorageClass" && r.id.api_version.starts_with("storage.k8s.io/") {
+            // class → its name and whether it allows volume expansion; the default
+            // class also under "", for claims that name none.
+            let class = (
+                r.id.name.clone(),
+                r.value["allowVolumeExpansion"].as_bool().unwrap_or(false),
+            );
+            let classes = classes_of.entry(cluster.to_string()).or_default();
+            if r.value["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
+                == "true"
+            {
+                classes.insert(String::new(), class.clone());
+            }
+            classes.insert(r.id.name.clone(), class);
         }
-        classes.insert(r.id.name.clone(), class);
     }
-    let mut out = diff::HeadStorageClasses::new();
+    // StorageClasses by environment: those of its cluster, which
+    // `argocd/<cluster>/applicationset-<env>.yaml` names.
+    let mut storage = diff::HeadStorageClasses::new();
     for (path, _, _) in head_files {
         let Some((cluster, file)) = path
             .strip_prefix("argocd/")
@@ -333,11 +320,11 @@ fn head_storage_classes(
         else {
             continue;
         };
-        if let Some(classes) = by_cluster.get(cluster) {
-            out.insert(env.to_string(), classes.clone());
+        if let Some(classes) = classes_of.get(cluster) {
+            storage.insert(env.to_string(), classes.clone());
         }
     }
-    Ok(out)
+    Ok((pools, storage))
 }
 
 /// What `kgen diff` does not compare but a reviewer must know: a Terraform hand-off

@@ -129,9 +129,12 @@ impl Resolver<'_> {
             })
             .collect();
         let mut seen = std::collections::BTreeSet::new();
+        let ws = self.ws;
         for (file, table) in layers_values(layers) {
             let mut leaves = Vec::new();
             leaf_paths(&toml_to_json(&table.value), &mut Vec::new(), &mut leaves);
+            // The paths a written setting decides, with the settings.
+            let mut found: Vec<(Vec<String>, Vec<String>)> = Vec::new();
             for path in leaves {
                 let at = |v: &'_ serde_json::Value| -> Option<serde_json::Value> {
                     path.iter().try_fold(v, |v, k| v.get(k.as_str())).cloned()
@@ -141,9 +144,16 @@ impl Resolver<'_> {
                     .filter(|(_, alone)| alone.iter().any(|v| at(v) != at(&base_values)))
                     .map(|(key, _)| format!("`{key}`"))
                     .collect();
-                if deciding.is_empty() || !seen.insert(path.clone()) {
-                    continue;
+                if !deciding.is_empty() && seen.insert(path.clone()) {
+                    found.push((path, deciding));
                 }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            let paths: Vec<&[String]> = found.iter().map(|(p, _)| p.as_slice()).collect();
+            let spans = key_spans(&ws.sources.get(file).text, &table.span, &paths);
+            for ((path, deciding), span) in found.into_iter().zip(spans) {
                 // As TOML writes the path: a key that is not bare is quoted.
                 let dotted = path
                     .iter()
@@ -167,8 +177,7 @@ impl Resolver<'_> {
                     ),
                     [] => unreachable!("not empty"),
                 };
-                let at = key_span(&self.ws.sources.get(file).text, &table.span, &path)
-                    .unwrap_or_else(|| table.span.clone());
+                let at = span.unwrap_or_else(|| table.span.clone());
                 self.warning(
                     rules::VALUES_OVERRIDE,
                     Origin::new(file, at),
@@ -184,14 +193,15 @@ impl Resolver<'_> {
     }
 }
 
-/// Where the key at `path` below the `values` table spanning `table` is written in
-/// `text`: the file parsed again with spans, the table found by its span, the keys
-/// followed. None when it cannot be found (the table's own span is used then).
-fn key_span(
+/// Where the key at each of `paths` below the `values` table spanning `table` is
+/// written in `text`: the file parsed again with spans (once), the table found by its
+/// span, the keys followed. None where it cannot be found (the table's own span is
+/// used then).
+fn key_spans(
     text: &str,
     table: &std::ops::Range<usize>,
-    path: &[String],
-) -> Option<std::ops::Range<usize>> {
+    paths: &[&[String]],
+) -> Vec<Option<std::ops::Range<usize>>> {
     use toml::de::{DeTable, DeValue};
     fn find<'t, 'i>(t: &'t DeTable<'i>, span: &std::ops::Range<usize>) -> Option<&'t DeTable<'i>> {
         t.iter().find_map(|(_, item)| match item.get_ref() {
@@ -200,21 +210,28 @@ fn key_span(
             _ => None,
         })
     }
-    let doc = DeTable::parse(text).ok()?;
-    let mut t = find(doc.get_ref(), table)?;
-    let (last, parents) = path.split_last()?;
-    for key in parents {
-        let (_, item) = t
-            .iter()
-            .find(|(k, _)| k.get_ref().as_ref() == key.as_str())?;
-        match item.get_ref() {
-            DeValue::Table(inner) => t = inner,
-            _ => return None,
+    fn key_of(t: &DeTable<'_>, path: &[String]) -> Option<std::ops::Range<usize>> {
+        let (last, parents) = path.split_last()?;
+        let mut t = t;
+        for key in parents {
+            let (_, item) = t
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == key.as_str())?;
+            match item.get_ref() {
+                DeValue::Table(inner) => t = inner,
+                _ => return None,
+            }
         }
+        t.iter()
+            .find(|(k, _)| k.get_ref().as_ref() == last.as_str())
+            .map(|(k, _)| k.span())
     }
-    t.iter()
-        .find(|(k, _)| k.get_ref().as_ref() == last.as_str())
-        .map(|(k, _)| k.span())
+    let doc = DeTable::parse(text).ok();
+    let values = doc.as_ref().and_then(|d| find(d.get_ref(), table));
+    paths
+        .iter()
+        .map(|path| values.and_then(|t| key_of(t, path)))
+        .collect()
 }
 
 /// A preset's values from `settings`: its `values`, and the IAM role's annotation on
