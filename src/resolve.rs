@@ -356,6 +356,7 @@ impl<'a> Resolver<'a> {
                 .collect::<Vec<_>>(),
         );
         self.check_references(&clusters, &environments.iter().collect::<Vec<_>>());
+        self.check_source_cidrs(&environments);
         // The environments with errors: their errors only (warnings judged on values
         // left out may be wrong; they come once the errors are fixed).
         let before = self.diags.len();

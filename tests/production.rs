@@ -468,6 +468,53 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// `source_cidrs` are written into NetworkPolicies only: without them, a warning at
+/// the line, once for every environment it holds in.
+#[test]
+fn sources_without_network_policies_are_a_warning() {
+    let text = format!(
+        "{BASE}service = {{ type = \"LoadBalancer\", source_cidrs = [\"10.0.0.0/16\"] }}\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\n"
+    )
+    .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "");
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warning = out
+        .stderr
+        .split("\n\n")
+        .find(|w| w.contains("source_cidrs"))
+        .unwrap_or_default();
+    assert_eq!(
+        warning,
+        r#"warning[KG019]: `service.source_cidrs` of `api` restrict nothing in environments `dev` and `prod`: they are written into NetworkPolicies only, and NetworkPolicies are off there (whoever reaches the load balancer or node port reaches the pods)
+  --> platform.toml:15:51
+   |
+15 | service = { type = "LoadBalancer", source_cidrs = ["10.0.0.0/16"] }
+   |                                                   ^^^^^^^^^^^^^^^ no NetworkPolicy to write them into
+   = help: turn NetworkPolicies on (`[network_policy]` in platform.toml, or `network_policy = {}` under `[environments.<env>]` or in the overlay's `[environment]`), or remove `source_cidrs`"#
+    );
+    // With NetworkPolicies on, none.
+    let out = Platform::new(&format!("{text}{NETWORK}"), &[]).kgen(&["validate"]);
+    assert!(!out.stderr.contains("source_cidrs"), "{}", out.stderr);
+    // A block that sets host bits: the API server takes its network.
+    let text = format!("{text}{NETWORK}").replace("10.0.0.0/16", "10.0.1.0/16");
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warning = out
+        .stderr
+        .split("\n\n")
+        .find(|w| w.contains("host bits"))
+        .unwrap_or_default();
+    assert_eq!(
+        warning,
+        r#"warning[KG019]: `10.0.1.0/16` sets host bits: the NetworkPolicy admits all of `10.0.0.0/16`
+  --> platform.toml:15:52
+   |
+15 | service = { type = "LoadBalancer", source_cidrs = ["10.0.1.0/16"] }
+   |                                                    ^^^^^^^^^^^^^ did you mean `10.0.0.0/16`?
+   = help: write the network address of the block (host bits zero), or a longer prefix length if a smaller range was meant"#
+    );
+}
+
 /// KG036: a `min_available` that never allows an eviction (newcomer review 9, #5).
 #[test]
 fn a_budget_that_never_allows_an_eviction_is_a_warning() {

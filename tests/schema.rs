@@ -65,3 +65,35 @@ fn platform_toml_points_editors_at_the_schema() {
     let text = std::fs::read_to_string(repo_root().join("platform.toml")).unwrap();
     assert!(text.starts_with("#:schema ./docs/platform.schema.json\n"));
 }
+
+/// `waivers` are refused (KG200) in `[defaults]` and in an overlay's services, and
+/// accepted under `[services.<name>]` and `[platform]`: the schemas say the same, so an
+/// editor flags them where kgen does.
+#[test]
+fn schemas_refuse_waivers_where_kgen_does() {
+    let waiver = serde_json::json!([{ "rule": "KG202", "reason": "a reason" }]);
+    let platform: serde_json::Value =
+        serde_json::from_str(&committed("platform.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&platform).unwrap();
+    let mut doc = toml_as_json(&repo_root().join("platform.toml"));
+    doc["services"]["main-api"]["waivers"] = waiver.clone();
+    doc["platform"]["waivers"] = waiver.clone();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    doc["defaults"]["waivers"] = waiver.clone();
+    assert!(
+        !validator.is_valid(&doc),
+        "waivers in [defaults] pass the schema"
+    );
+
+    let overlay: serde_json::Value =
+        serde_json::from_str(&committed("overlay.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&overlay).unwrap();
+    let mut doc = toml_as_json(&repo_root().join("overlays/dev.toml"));
+    assert!(validator.is_valid(&doc));
+    doc["services"]["main-api"]["waivers"] = waiver;
+    assert!(
+        !validator.is_valid(&doc),
+        "waivers in an overlay's service pass the schema"
+    );
+}

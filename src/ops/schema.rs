@@ -1,15 +1,18 @@
 //! `kgen schema`: the JSON Schemas of platform.toml and of overlay files, derived
 //! from the input types. TOML has no null, so optional keys are made plain (not
-//! nullable) after generation.
+//! nullable) after generation. Keys one struct serves in several places but that
+//! kgen refuses in some of them (`waivers` of a service, KG200, in `[defaults]` or an
+//! overlay) are taken out of the schema there, so an editor flags them as kgen does.
 
 use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::input::{OverlayFile, PlatformFile};
 
-fn schema_of<T: JsonSchema>() -> String {
+fn schema_of<T: JsonSchema>(adjust: impl FnOnce(&mut Value)) -> String {
     let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialise");
     drop_null(&mut schema);
+    adjust(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).expect("schemas serialise");
     s.push('\n');
     s
@@ -49,10 +52,28 @@ fn drop_null(v: &mut Value) {
 
 /// The JSON Schema of platform.toml (committed as docs/platform.schema.json).
 pub fn platform_schema() -> String {
-    schema_of::<PlatformFile>()
+    schema_of::<PlatformFile>(|schema| {
+        // `[defaults]` shares `ServiceLayer` with `[services.<name>]` but refuses
+        // `waivers` (resolve.rs, KG200): it gets a copy without them.
+        let mut defaults = schema["$defs"]["ServiceLayer"].clone();
+        without_property(&mut defaults, "waivers");
+        schema["$defs"]["DefaultsLayer"] = defaults;
+        schema["properties"]["defaults"]["$ref"] = "#/$defs/DefaultsLayer".into();
+    })
 }
 
 /// The JSON Schema of `overlays/<env>.toml` (committed as docs/overlay.schema.json).
 pub fn overlay_schema() -> String {
-    schema_of::<OverlayFile>()
+    // An overlay's services refuse `waivers` (resolve.rs, KG200).
+    schema_of::<OverlayFile>(|schema| {
+        without_property(&mut schema["$defs"]["ServiceLayer"], "waivers")
+    })
+}
+
+/// Removes property `key` of an object schema (a key kgen refuses where it is used).
+fn without_property(schema: &mut Value, key: &str) {
+    let props = schema["properties"]
+        .as_object_mut()
+        .expect("an object schema with properties");
+    assert!(props.remove(key).is_some(), "the schema has `{key}`");
 }

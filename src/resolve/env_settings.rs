@@ -19,7 +19,7 @@ use crate::input::{
     EgressPolicy, EnvironmentLayer, IngressClass, SecretsBackend, WorkloadIdentity,
 };
 use crate::merge::{Layers, Located};
-use crate::source::FileId;
+use crate::source::{FileId, Origin};
 use crate::spanned::Spanned;
 use crate::spec::{
     AlbScheme, AlbSpec, EnvSpec, ExternalSecretsSpec, IngressSpec, NetworkPolicySpec,
@@ -96,6 +96,10 @@ impl<'a> Resolver<'a> {
         if let Some(i) = ingress.pick(|l| l.cluster_issuer.as_ref()) {
             env.origins
                 .insert("ingress.cluster_issuer".into(), i.origin);
+        }
+        if let Some(c) = ingress.pick(|l| l.alb.as_ref()?.source_cidrs.as_ref()) {
+            env.origins
+                .insert("ingress.alb.source_cidrs".into(), c.origin);
         }
 
         let np = stack(pf, platform.network_policy.as_ref(), layer, overlay, |l| {
@@ -261,12 +265,13 @@ impl<'a> Resolver<'a> {
                 if !is_cidr(&c.value) {
                     self.error(
                         rules::INVALID_VALUE,
-                        crate::source::Origin::new(list.origin.file, c.span.clone()),
+                        Origin::new(list.origin.file, c.span.clone()),
                         format!("`{}` is not a CIDR block", c.value),
                     )
                     .help("write an address and prefix length, like `10.0.0.0/16` (the VPC or the ALB's subnets)");
                     continue;
                 }
+                self.host_bits_warning(&c.value, Origin::new(list.origin.file, c.span.clone()));
                 source_cidrs.push(c.value.clone());
             }
         }
@@ -385,6 +390,22 @@ impl<'a> Resolver<'a> {
     }
 }
 
+impl Resolver<'_> {
+    /// A warning for a CIDR block that sets host bits, with its network as the
+    /// suggestion (`service.source_cidrs`, `alb.source_cidrs`).
+    pub(super) fn host_bits_warning(&mut self, cidr: &str, at: Origin) {
+        if let Some(network) = cidr_with_host_bits(cidr) {
+            self.warning(
+                rules::INVALID_VALUE,
+                at,
+                format!("`{cidr}` sets host bits: the NetworkPolicy admits all of `{network}`"),
+            )
+            .label(format!("did you mean `{network}`?"))
+            .help("write the network address of the block (host bits zero), or a longer prefix length if a smaller range was meant");
+        }
+    }
+}
+
 /// `10.0.0.0/16` or `fd00::/8`.
 pub fn is_cidr(s: &str) -> bool {
     let Some((addr, len)) = s.split_once('/') else {
@@ -400,9 +421,60 @@ pub fn is_cidr(s: &str) -> bool {
         && len.parse::<u32>().is_ok_and(|n| n <= max)
 }
 
+/// The network of a CIDR block that sets host bits (`10.0.0.0/16` for
+/// `10.0.1.0/16`), `None` when it sets none or is not a CIDR block. The API server
+/// takes such a block as its network (and warns: KEP-4858 calls it ambiguous), which is
+/// seldom what was meant: a typo in the address or in the prefix length.
+pub fn cidr_with_host_bits(s: &str) -> Option<String> {
+    if !is_cidr(s) {
+        return None;
+    }
+    let (addr, len) = s.split_once('/')?;
+    let len: u32 = len.parse().ok()?;
+    let network = match addr.parse::<IpAddr>().ok()? {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+            let n = std::net::Ipv4Addr::from(u32::from(a) & mask);
+            (n != a).then(|| n.to_string())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+            let n = std::net::Ipv6Addr::from(u128::from(a) & mask);
+            (n != a).then(|| n.to_string())
+        }
+    }?;
+    Some(format!("{network}/{len}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_bits() {
+        assert_eq!(cidr_with_host_bits("10.0.0.0/16"), None);
+        assert_eq!(
+            cidr_with_host_bits("10.0.1.0/16").as_deref(),
+            Some("10.0.0.0/16")
+        );
+        assert_eq!(
+            cidr_with_host_bits("10.1.2.3/8").as_deref(),
+            Some("10.0.0.0/8")
+        );
+        assert_eq!(cidr_with_host_bits("10.1.2.3/32"), None);
+        assert_eq!(
+            cidr_with_host_bits("10.1.2.3/0").as_deref(),
+            Some("0.0.0.0/0")
+        );
+        assert_eq!(cidr_with_host_bits("0.0.0.0/0"), None);
+        assert_eq!(
+            cidr_with_host_bits("fd00::1/8").as_deref(),
+            Some("fd00::/8")
+        );
+        assert_eq!(cidr_with_host_bits("fd12::/8").as_deref(), Some("fd00::/8"));
+        assert_eq!(cidr_with_host_bits("fd00::/8"), None);
+        assert_eq!(cidr_with_host_bits("10.0.0.0"), None);
+    }
 
     #[test]
     fn cidrs() {

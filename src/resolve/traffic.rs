@@ -4,7 +4,8 @@
 //! A service with an `ingress` table is public and needs a `host` in every environment
 //! it runs in; `calls` may only name services declared in platform.toml that have a
 //! Service to call; two public services of one environment cannot route the same host
-//! and path.
+//! and path. Sources (`service.source_cidrs`, `[ingress] alb.source_cidrs`) are written
+//! into NetworkPolicies: where NetworkPolicies are off they restrict nothing (a warning).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -190,6 +191,47 @@ impl<'a> Resolver<'a> {
                 "enable `{callee}` in {}, or remove it from `{caller}`'s `calls` in that environment's overlay",
                 env.name
             ));
+        }
+    }
+
+    /// `source_cidrs` in environments without NetworkPolicies: they are written into
+    /// NetworkPolicies only, so there they restrict nothing. One warning per line,
+    /// naming the environments.
+    pub(super) fn check_source_cidrs(&mut self, envs: &[EnvSpec]) {
+        // Where each is written, what it is, and the environments it restricts nothing in.
+        let mut unused: BTreeMap<_, (&Origin, String, Vec<&str>)> = BTreeMap::new();
+        for env in envs.iter().filter(|e| e.network_policy.is_none()) {
+            let services = env.services.iter().filter_map(|s| {
+                let e = s.service.as_ref()?;
+                let at = s.origins.get("service.source_cidrs")?;
+                (!e.source_cidrs.is_empty())
+                    .then(|| (at, format!("`service.source_cidrs` of `{}`", s.name)))
+            });
+            let alb = env
+                .origins
+                .get("ingress.alb.source_cidrs")
+                .filter(|_| !env.ingress.alb.source_cidrs.is_empty())
+                .map(|at| (at, "`alb.source_cidrs`".to_string()));
+            for (at, what) in services.chain(alb) {
+                let key = (at.file, at.span.start, at.span.end);
+                let entry = unused.entry(key).or_insert((at, what, Vec::new()));
+                entry.2.push(&env.name);
+            }
+        }
+        for (at, what, envs) in unused.into_values() {
+            let quoted: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+            let (noun, list) = match quoted.as_slice() {
+                [one] => ("environment", one.clone()),
+                [rest @ .., last] => ("environments", format!("{} and {last}", rest.join(", "))),
+                [] => continue,
+            };
+            self.warning(
+                rules::INVALID_VALUE,
+                at.clone(),
+                format!("{what} restrict nothing in {noun} {list}: they are written into NetworkPolicies only, and NetworkPolicies are off there (whoever reaches the load balancer or node port reaches the pods)"),
+            )
+            .label("no NetworkPolicy to write them into")
+            .help("turn NetworkPolicies on (`[network_policy]` in platform.toml, or `network_policy = {}` under `[environments.<env>]` or in the overlay's `[environment]`), or remove `source_cidrs`");
         }
     }
 

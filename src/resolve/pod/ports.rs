@@ -145,6 +145,7 @@ impl<'a> Resolver<'a> {
             }
             for c in list.value {
                 if crate::resolve::is_cidr(&c.value) {
+                    self.host_bits_warning(&c.value, Origin::new(list.origin.file, c.span.clone()));
                     source_cidrs.push(c.value.clone());
                 } else {
                     self.error(
