@@ -523,6 +523,41 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A misspelt `cluster` is one error (KG023), not also the clash of the cluster of its
+/// own the environment was placed on to go on checking (newcomer review 11, #5).
+#[test]
+fn a_misspelt_cluster_of_an_environment_is_one_error() {
+    let text = platform(&[("cluster = \"prod\"", "cluster = \"prdo\"")], "");
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG023]: environment `prod` runs on cluster `prdo`, which is neither a `[clusters.<name>]` table nor an API server URL
+  --> platform.toml:11:11
+   |
+11 | cluster = "prdo"
+   |           ^^^^^^ did you mean `prod`?
+   = help: use one of the declared clusters (prod), or an API server URL such as `https://kubernetes.default.svc`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let text = format!(
+        "{text}\n[environments.staging]\ncluster = \"prdo\"\nnamespace = \"staging-{{{{ service }}}}\"\n"
+    )
+    .replace("cluster = \"prdo\"\n\n[services", "cluster = \"prod\"\n\n[services");
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG023]: environment `staging` runs on cluster `prdo`, which is neither a `[clusters.<name>]` table nor an API server URL
+  --> platform.toml:21:11
+   |
+21 | cluster = "prdo"
+   |           ^^^^^^ did you mean `prod`?
+   = help: use one of the declared clusters (prod), or an API server URL such as `https://kubernetes.default.svc`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// A setting a preset does not take is one error, not also its value's (a domain
 /// filter checked for a preset without any); an `iam_role` on a preset that needs
 /// none says so (newcomer review 6, #23).

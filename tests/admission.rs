@@ -62,6 +62,34 @@ error: 3 errors and 0 warnings; nothing was written
     );
 }
 
+/// The error is at the environment whose namespaces are named after the other one,
+/// even when it comes first (newcomer review 11, #1).
+#[test]
+fn a_namespace_named_after_the_other_environment_is_blamed_on_its_own() {
+    let text = two_environments_one_server()
+        .replace(
+            "[environments.dev]\n",
+            "[clusters.nonprod]\nkubernetes_version = \"1.30\"\n\n[environments.dev]\ncluster = \"nonprod\"\nnamespace = \"staging-{{ service }}\"\n",
+        )
+        .replace(
+            "[environments.staging]\n",
+            "[environments.staging]\ncluster = \"nonprod\"\nnamespace = \"{{ env.name }}-{{ service }}\"\n",
+        );
+    assert_eq!(
+        fails(&text, &[]),
+        r#"error[KG303]: Namespace `staging-api` and 6 more object(s) would be managed by two Argo CD Applications on cluster `https://kubernetes.default.svc`: `dev-api` and `staging-api`; each sync would overwrite the other's (SharedResourceWarning)
+  --> platform.toml:11:13
+   |
+11 | namespace = "staging-{{ service }}"
+   |             ^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/dev/api/namespace.yaml: metadata.name
+   = help: environments `dev` and `staging` share the cluster, and `staging-api` is named after `staging`: give `dev` namespaces of its own, e.g. `namespace = "{{ env.name }}-{{ service }}"` under [environments.dev] (see docs/platform.md#clusters)
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn one_declared_cluster_hosting_two_environments_renders_one_monitoring_stack() {
     let text = two_environments_one_server()

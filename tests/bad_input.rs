@@ -116,6 +116,12 @@ fn overlay_for_unknown_environment() {
         err.contains("  = help: did you mean `dev`? Rename the file, or add `[environments.develop]` to platform.toml (known environments: dev)\n"),
         "{err}"
     );
+    // A file name that is no environment's name: only the rename (newcomer review 11, #8).
+    let err = fails(MINIMAL, &[("Dev", "[services.api]\ntag = \"1.0.1\"\n")]);
+    assert!(
+        err.contains("  = help: did you mean `dev`? Rename the file (an environment's name is a DNS-1123 label: lower case letters, digits and `-`)\n"),
+        "{err}"
+    );
 }
 
 #[test]

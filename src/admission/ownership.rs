@@ -91,7 +91,22 @@ impl Checker<'_> {
                 .iter()
                 .find(|(_, i)| self.inv.entries[*i].kind() == "Namespace")
                 .unwrap_or(&pairs[0]);
-            let e = &self.inv.entries[shown.1];
+            // The error is the later Application's, unless the namespace is named
+            // after the later one's environment and not the first's: then the first
+            // took a name that is the other environment's (`namespace =
+            // "staging-{{ service }}"` under [environments.prod]).
+            let ns = {
+                let e = &self.inv.entries[shown.1];
+                e.namespace().unwrap_or(e.name())
+            };
+            let named_after = |app: &App| app.env.as_deref().is_some_and(|env| names_env(ns, env));
+            let first_is_wrong = named_after(b) && !named_after(a);
+            let (blamed, entry) = if first_is_wrong {
+                (a, shown.0)
+            } else {
+                (b, shown.1)
+            };
+            let e = &self.inv.entries[entry];
             let what = match e.namespace() {
                 Some(ns) => format!("{} `{}` in namespace `{ns}`", e.kind(), e.name()),
                 None => format!("{} `{}`", e.kind(), e.name()),
@@ -101,12 +116,12 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            let cluster = b.destination();
+            let cluster = blamed.destination();
             let path = e.path().to_string();
             let d = self.error(
                 out,
                 rules::SHARED_OBJECT,
-                b,
+                blamed,
                 "namespace",
                 (&path, "metadata.name"),
                 format!(
@@ -116,9 +131,13 @@ impl Checker<'_> {
                     b.name
                 ),
             );
-            d.help = Some(match (&a.env, &b.env, &a.cluster, &b.cluster) {
+            let other = if first_is_wrong { b } else { a };
+            d.help = Some(match (&blamed.env, &other.env, &a.cluster, &b.cluster) {
+                (Some(x), Some(y), _, _) if x != y && named_after(other) => format!(
+                    "environments `{x}` and `{y}` share the cluster, and `{ns}` is named after `{y}`: give `{x}` namespaces of its own, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{x}] (see docs/platform.md#clusters)"
+                ),
                 (Some(x), Some(y), _, _) if x != y => format!(
-                    "environments `{x}` and `{y}` share the cluster: give each its own namespaces, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{y}] (see docs/platform.md#clusters)"
+                    "environments `{y}` and `{x}` share the cluster: give each its own namespaces, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{x}] (see docs/platform.md#clusters)"
                 ),
                 (None, None, Some(x), Some(y)) if x != y => format!(
                     "`{x}` and `{y}` are one cluster (the same server): declare it once under [clusters.<name>] and set `cluster = \"<name>\"` in both environments, so what runs once per cluster is rendered once (see docs/platform.md#clusters)"
@@ -126,5 +145,31 @@ impl Checker<'_> {
                 _ => "give each service its own namespace, or rename one of the objects".into(),
             });
         }
+    }
+}
+
+/// Whether namespace `ns` is named after environment `env`: `env` is one of its
+/// `-`-separated parts (`staging-api`, `api-staging`, `shop-staging-eu` for
+/// `staging`), or several of them (`prod-eu-api` for `prod-eu`).
+fn names_env(ns: &str, env: &str) -> bool {
+    ns == env
+        || ns.starts_with(&format!("{env}-"))
+        || ns.ends_with(&format!("-{env}"))
+        || ns.contains(&format!("-{env}-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_env;
+
+    #[test]
+    fn namespaces_named_after_an_environment() {
+        assert!(names_env("staging-api", "staging"));
+        assert!(names_env("api-staging", "staging"));
+        assert!(names_env("shop-staging-eu", "staging"));
+        assert!(names_env("prod-eu-api", "prod-eu"));
+        assert!(names_env("prod", "prod"));
+        assert!(!names_env("production-api", "prod"));
+        assert!(!names_env("api", "prod"));
     }
 }

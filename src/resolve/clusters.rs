@@ -39,6 +39,10 @@ pub(super) struct Placement<'a> {
     pub written: Option<Located<&'a String>>,
     /// The API server URL of an implicit cluster.
     pub url: Option<String>,
+    /// `cluster` names neither a declared cluster nor a URL (KG023): the environment
+    /// is placed on a cluster of its own at the default URL only to go on checking,
+    /// and what follows from that placement is not reported.
+    pub refused: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -74,12 +78,14 @@ impl<'a> Resolver<'a> {
                     cluster: c.value.clone(),
                     written: written.clone(),
                     url: None,
+                    refused: false,
                 },
                 Some(c) if c.value.starts_with("https://") || c.value.starts_with("http://") => {
                     Placement {
                         cluster: name.clone(),
                         written: written.clone(),
                         url: Some(c.value.clone()),
+                        refused: false,
                     }
                 }
                 Some(c) => {
@@ -106,15 +112,17 @@ impl<'a> Resolver<'a> {
                         cluster: name.clone(),
                         written: written.clone(),
                         url: Some(builtin::CLUSTER.into()),
+                        refused: true,
                     }
                 }
                 None => Placement {
                     cluster: name.clone(),
                     written: None,
                     url: Some(builtin::CLUSTER.into()),
+                    refused: false,
                 },
             };
-            if placement.url.is_some() && declared.contains(&name.as_str()) {
+            if placement.url.is_some() && !placement.refused && declared.contains(&name.as_str()) {
                 let origin = written
                     .as_ref()
                     .map_or_else(|| self.at(&env.span), |w| w.origin.clone());
@@ -160,7 +168,12 @@ impl<'a> Resolver<'a> {
             });
             out.push(spec);
         }
-        self.check_destinations(&out);
+        let refused: Vec<&str> = placements
+            .values()
+            .filter(|p| p.refused)
+            .map(|p| p.cluster.as_str())
+            .collect();
+        self.check_destinations(&out, &refused);
         // Clusters that host no environment still exist (nothing is rendered for them
         // but their name is checked): a typo in an environment's `cluster` shows here.
         for (key, layer) in &self.platform_file().clusters {
@@ -209,7 +222,9 @@ impl<'a> Resolver<'a> {
     /// baseline) on one cluster twice. Destinations compare as Argo CD resolves them
     /// ([`Cluster::of`]: the in-cluster URL and name are one). Two clusters of their
     /// own environments on one URL are left to KG303, which names what they share.
-    fn check_destinations(&mut self, clusters: &[ClusterSpec]) {
+    /// `refused`: the implicit clusters of environments whose `cluster` was refused
+    /// (KG023), whose default destination was never written.
+    fn check_destinations(&mut self, clusters: &[ClusterSpec], refused: &[&str]) {
         let identity = |c: &ClusterSpec| match &c.destination {
             Destination::Server(s) => Cluster::of(s, ""),
             Destination::Name(n) => Cluster::of("", n),
@@ -250,7 +265,10 @@ impl<'a> Resolver<'a> {
             )
             .help(help);
         }
-        for c in clusters.iter().filter(|c| c.implicit) {
+        for c in clusters
+            .iter()
+            .filter(|c| c.implicit && !refused.contains(&c.name.as_str()))
+        {
             let Some(first) = declared.get(&identity(c)).copied() else {
                 continue;
             };

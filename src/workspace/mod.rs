@@ -773,7 +773,17 @@ fn check_overlay_names(
                     .find(|e| e.len() >= 3 && (env.starts_with(**e) || e.starts_with(env.as_str())))
                     .map(|e| format!("did you mean `{e}`?"))
             };
+            // An environment is named by a DNS-1123 label: a file named otherwise
+            // (`Staging.toml`) can only be renamed.
+            let valid = crate::names::check_dns1123_label(env).is_ok();
             d = d.help(match did_you_mean(env, envs.iter().copied()).or_else(abbreviated) {
+                Some(s) if !valid => format!(
+                    "{s} Rename the file (an environment's name is a DNS-1123 label: lower case letters, digits and `-`)"
+                ),
+                None if !valid => format!(
+                    "an overlay is named after its environment: rename the file to `{OVERLAY_DIR}/<env>.toml` for one of {} (an environment's name is a DNS-1123 label: lower case letters, digits and `-`)",
+                    envs.join(", ")
+                ),
                 Some(s) => format!(
                     "{s} Rename the file, or add `[environments.{env}]` to platform.toml (known environments: {})",
                     envs.join(", ")
