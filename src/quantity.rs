@@ -84,6 +84,28 @@ pub fn parse_non_negative(s: &str) -> Result<Quantity, String> {
     Ok(q)
 }
 
+/// A CPU or memory quantity written without a unit that is surely a slip (the
+/// problem and the likely meaning), or `None`: memory below 1Mi written as a bare
+/// number (`memory = "256"` is 256 bytes, which no container runtime starts a
+/// container with: `256Mi` was meant), CPU above 64 written as a bare number (`cpu =
+/// "500"` is 500 CPUs, more than nodes have: `500m` was meant). `resource` is `cpu`
+/// or `memory`.
+pub fn unit_slip(resource: &str, s: &str) -> Option<(String, String)> {
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let q = Quantity::parse(s).ok().filter(|_| plain)?;
+    match resource {
+        "memory" if !q.is_zero() && q < Quantity::parse("1Mi").ok()? => Some((
+            format!("`{s}` is {s} bytes of memory (a quantity without a unit counts bytes)"),
+            format!("{s}Mi"),
+        )),
+        "cpu" if q > Quantity::parse("64").ok()? => Some((
+            format!("`{s}` is {s} CPUs (a quantity without a unit counts whole CPUs), more than nodes have"),
+            format!("{s}m"),
+        )),
+        _ => None,
+    }
+}
+
 /// (decimal exponent, binary exponent) of a suffix, or None when it is not one.
 fn suffix_exponents(suffix: &str) -> Option<(i64, u32)> {
     let known = match suffix {
@@ -333,6 +355,22 @@ fn syntax_error(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_slips() {
+        let meant = |r, s| unit_slip(r, s).map(|(_, m)| m);
+        assert_eq!(meant("memory", "256").as_deref(), Some("256Mi"));
+        assert_eq!(meant("memory", "512.5").as_deref(), Some("512.5Mi"));
+        assert_eq!(meant("memory", "1048576"), None);
+        assert_eq!(meant("memory", "0"), None);
+        assert_eq!(meant("memory", "256Mi"), None);
+        assert_eq!(meant("memory", "1e3"), None);
+        assert_eq!(meant("cpu", "500").as_deref(), Some("500m"));
+        assert_eq!(meant("cpu", "64"), None);
+        assert_eq!(meant("cpu", "2"), None);
+        assert_eq!(meant("cpu", "500m"), None);
+        assert_eq!(meant("storage", "5"), None);
+    }
 
     fn q(s: &str) -> Quantity {
         Quantity::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

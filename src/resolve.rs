@@ -519,6 +519,18 @@ impl<'a> Resolver<'a> {
         false
     }
 
+    /// A warning for a resource quantity without a unit that is surely a slip
+    /// (`memory = "256"`, `cpu = "500"`: [`quantity::unit_slip`]); `path` ends in
+    /// `.cpu` or `.memory`.
+    fn unit_slip(&mut self, path: &str, value: &str, origin: &Origin) {
+        let resource = path.rsplit('.').next().unwrap_or_default();
+        if let Some((problem, meant)) = crate::quantity::unit_slip(resource, value) {
+            self.warning(rules::INVALID_QUANTITY, origin.clone(), format!("`{path}`: {problem}"))
+                .label(format!("did you mean `{meant}`?"))
+                .help("write the unit: `m` for thousandths of a CPU (`250m`), `Mi` or `Gi` for memory (`256Mi`); a bare number counts whole CPUs or bytes");
+        }
+    }
+
     fn error_count(&self) -> usize {
         self.diags.iter().filter(|d| d.is_error()).count()
     }

@@ -345,6 +345,52 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A CPU or memory without its unit: a warning with the likely meaning, the request
+/// against the limit still an error (newcomer review 11, #6).
+#[test]
+fn a_quantity_without_its_unit_is_a_warning() {
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080",
+            "resources = { requests = { cpu = \"500\" }, limits = { memory = \"256\" } }",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG020]: cpu request 500 is larger than its limit 500m
+  --> platform.toml:12:34
+   |
+12 | resources = { requests = { cpu = "500" }, limits = { memory = "256" } }
+   |                                  ^^^^^
+   = help: the API server rejects a request above its limit: lower `resources.requests.cpu` or raise `resources.limits.cpu`
+
+warning[KG006]: `resources.requests.cpu`: `500` is 500 CPUs (a quantity without a unit counts whole CPUs), more than nodes have
+  --> platform.toml:12:34
+   |
+12 | resources = { requests = { cpu = "500" }, limits = { memory = "256" } }
+   |                                  ^^^^^ did you mean `500m`?
+   = help: write the unit: `m` for thousandths of a CPU (`250m`), `Mi` or `Gi` for memory (`256Mi`); a bare number counts whole CPUs or bytes
+
+error[KG020]: memory request 128Mi is larger than its limit 256
+  --> platform.toml:12:63
+   |
+12 | resources = { requests = { cpu = "500" }, limits = { memory = "256" } }
+   |                                                               ^^^^^
+   = help: the API server rejects a request above its limit: lower `resources.requests.memory` or raise `resources.limits.memory`
+
+warning[KG006]: `resources.limits.memory`: `256` is 256 bytes of memory (a quantity without a unit counts bytes)
+  --> platform.toml:12:63
+   |
+12 | resources = { requests = { cpu = "500" }, limits = { memory = "256" } }
+   |                                                               ^^^^^ did you mean `256Mi`?
+   = help: write the unit: `m` for thousandths of a CPU (`250m`), `Mi` or `Gi` for memory (`256Mi`); a bare number counts whole CPUs or bytes
+
+error: 2 errors and 2 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn request_above_limit() {
     let err = fails(

@@ -140,7 +140,10 @@ impl<'a> Resolver<'a> {
                 Some(v) => {
                     origins.insert(path.to_string(), v.origin.clone());
                     match quantity::parse_non_negative(v.value) {
-                        Ok(q) => Some(q),
+                        Ok(q) => {
+                            self.unit_slip(path, v.value, &v.origin);
+                            Some(q)
+                        }
                         Err(e) => {
                             self.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
                             None

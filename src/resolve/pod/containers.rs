@@ -228,8 +228,11 @@ impl<'a> Resolver<'a> {
         let mut q = |this: &mut Self, path: &str, v: Option<Located<&String>>| {
             v.map(|v| {
                 origins.insert(format!("{field}.{path}"), v.origin.clone());
-                if let Err(e) = quantity::parse_non_negative(v.value) {
-                    this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                match quantity::parse_non_negative(v.value) {
+                    Ok(_) => this.unit_slip(&format!("{field}.{path}"), v.value, &v.origin),
+                    Err(e) => {
+                        this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                    }
                 }
                 v.value.clone()
             })
