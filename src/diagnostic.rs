@@ -180,7 +180,10 @@ pub fn add_envs(d: &mut Diagnostic, envs: &[String]) {
 /// format: each secret-looking piece of the message, label, help and target
 /// (`secret_scan::mask_message`: a known secret shape, or a random-looking token) is
 /// replaced by `***`, and a snippet whose value at the origin looks like a secret is
-/// masked. Rules need not (and cannot reliably) mask the values they quote.
+/// masked (the rest of the snippet line is masked as it is printed: each string the
+/// secret scan would refuse whole, `secret_scan::mask_line`, and every value refused
+/// in the run, before a long line is cut to its window). Rules need not (and cannot
+/// reliably) mask the values they quote.
 pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
     let mut d = d.clone();
     let mask = |s: &mut String| {
@@ -456,6 +459,11 @@ fn render_human_footer(
             } else {
                 line_str
             };
+            // A value refused as a secret elsewhere in the run, on this line: masked
+            // on the whole line, before it is cut to a window that could cut the
+            // value in two.
+            let recorded = sources.mask_secrets(text);
+            let text = recorded.as_deref().unwrap_or(text);
             let bar = p.wrap("1;34", "|");
             // A long line (a minified value, arrays nested 200,000 deep) is shown as
             // a window of at most SNIPPET_WIDTH characters around the column.
@@ -474,8 +482,6 @@ fn render_human_footer(
             } else {
                 (text.to_string(), start_col)
             };
-            // A value refused as a secret elsewhere in the run, on this line.
-            let shown = sources.mask_secrets(&shown).unwrap_or(shown);
             let text = shown.as_str();
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(out, "{} {bar} {}", p.wrap("1;34", &num), expand_tabs(text));

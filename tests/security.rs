@@ -868,6 +868,137 @@ fn random_values_under_neutral_names_are_refused_and_look_alikes_pass() {
     assert!(matches!(compile(&text, &[]), Err(kgen::Error::Invalid(_))));
 }
 
+/// An RSA private key made for this test (`openssl genrsa 2048`) and used nowhere
+/// else: the real shape, 25 lines of base64 between the BEGIN and END lines.
+const PEM_KEY: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCpjX1M/o3fbSHJ
+SlmnM28+QMQR4Ivb86W/6/Z+eZ0usZzFPiPbVQzF+wKIa1Nv+WrJvETUBFYMT3zi
+caEpKULHznpcOMLAus9gx8Fh3itpBKxzWW+EQh+2fqo9sDbHoFKDCieSmAZfH4HC
+M+nYv3gHfSQ0+YQaH069GbjFial0WgwQYVyT/ImfwmXfjXRh2keZhwF/un/VNaGz
++10lnNsEt4wLkZhVZjHW8SLRq6ADBE209vel1LwUYBVRTGqGmIR+Migs6EFJvJrt
+XtUyq0LZ/N0hGzzFl60or7juQbgw9CcQLgYVABQcLeNXyhV0PkmpTEvB5zwT7YGv
+s4e737/dAgMBAAECggEABa4zhCXZyPeAtJwPaYuj7s5VWKf7kjs/0rCWyeFMg9Oi
+20oxV1gqcmOYz8s7Y2VUJOga145Bom3zUtQtwGbyfCaNxj3cldUXEjiptkau5k4o
+HOvifD2Jjx//7MsqOqvuDRfaVY35q1bZ47trhT3SSVCcVZivyqmWhhKw3xAKo6w8
+BL11lB6GP74OoFuGdUbM3tkRIIbkjq4ZKO/vbz9l8ciIF2vALGRuuo19k/FT/ucV
+Rgi8q1bsP2Tw379FdgLqkBLvbCUxMA5enEefdlPqHlcGJhMB+BiCTu24DTAY8mWL
+4T1KCaJCcdpla06bu8PjeRIIkSE6pGrrD8pNKLPKoQKBgQDRWQ10HpgAAKMikHqF
++8zmIGR4hjoDwQIfYKdFKBJ6333xjttemlEgN1HPPF7zCy70WzMFVBg8SwO+IEd0
+RBGWPskwkSebttlck6Gq/RyRvkhWJ7S6DdJmAJaWlkmamHC0uK1hEhcRnutly6Jl
+1d4aYOHSd4P0SDYtD3voCqHeNQKBgQDPVjBPV84M6dKePf6qXsEmhJtx+bGja6+z
+GKHRbhyFtMYJBevx0J7KTxvLRiTE4bXZKX6brnm9RaCOJK6ykF4OWdGSPZcP1svs
+xrAFGXQOeEN9ym8YN54iG08AqLZNa0uk2gdHC9B6I8YDx+zhIJOm/XcRvJhlVcZk
+mCFIXREwCQKBgACwonK3hxi459C9WSoH4mz/vlUHXDmW8ULZNrPrpePxyKB7MA3n
+xEyu4f4k3MtARi9X/ZsO4+WO+bwurw2bC9PK8S7Py6mfuKetdOLzYpy4W9Ss3NOg
+KAleByEH7cYsqnJuCWRAgwLz2yLCwQ5E3i6IEzZ2XmD3u/X6DxZ8snvhAoGAYjJg
+2QMt/KG1derItWoBMrv1XyqyPkLfSQRuh2EOMykl7doXIET9H7YN5N1IxtJbrQlh
+BFzDHahfXVL0Rm/njAZwIkH3TLIfjPmhHhkrBTtiQ65fpWmaBG9IoHhHNy2M+vuk
+HLr0txRAUUQb5ZfnNlyvSwA2cTAJsVT31mz1mfkCgYAcu3kXMWX6wwRlFAoAuxZS
+ZwYGn+Yb8a4MgNldkYRRXsvjUqjAjsj9Iq45YnCqMDYiKAFMnbeNqmlgc8bnfhrv
+VNDtQ+FchXOpOY6m7vfuktN8TtPytdvVEKfRa34OrqDNRmpgnpuY3fmz3jbfVv7U
+S8Oi434PZSqTvNZDjm+6QA==
+-----END PRIVATE KEY-----";
+
+/// The base64 lines of [`PEM_KEY`], which no output may hold.
+fn pem_body_lines() -> Vec<&'static str> {
+    let lines: Vec<&str> = PEM_KEY.lines().collect();
+    assert_eq!(lines.len(), 28, "a 2048-bit key in PEM");
+    lines[1..lines.len() - 1].to_vec()
+}
+
+/// [`PEM_KEY`] as a TOML string on one line (`\n` escapes), under `TLS_KEY` in `env`
+/// next to a literal password, the key first or second.
+fn key_next_to_password(key_first: bool) -> String {
+    let key = format!("TLS_KEY = \"{}\"", PEM_KEY.replace('\n', "\\n"));
+    let password = "A_PASSWORD = \"hunter2hunter2\"";
+    let (a, b) = if key_first {
+        (&*key, password)
+    } else {
+        (password, &*key)
+    };
+    minimal_with(&format!("env = {{ {a}, {b} }}"))
+}
+
+/// A private key written on one line with `\n` escapes, on the line of another
+/// error: the snippet of that error masks the whole key (no base64 line of it at
+/// either end of the window), and no format prints a line of it.
+#[test]
+fn a_private_key_on_the_line_of_another_error_is_masked_whole() {
+    // The line is cut to 160 characters around the column: the window starts at the
+    // line's start (both columns are within 53 of it) and ends inside the key.
+    let p = Platform::new(&key_next_to_password(false), &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    common::assert_stderr(&out.stderr, &format!("\
+error[KG010]: `A_PASSWORD` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:13:22
+   |
+13 | {line}
+   |                      ^^^^^^^^^^^^^^^^ secret-looking value
+   = help: {help}
+
+error[KG010]: `TLS_KEY` looks like it holds a secret (a private key); kgen refuses secrets in plain text
+  --> platform.toml:13:50
+   |
+13 | {line}
+   |                                                  {carets} secret-looking value
+   = help: {help}
+
+error: 2 errors and 0 warnings
+",
+        line = format!("env = {{ A_PASSWORD = \"**************\", TLS_KEY = \"{}…", "*".repeat(110)),
+        carets = "^".repeat(112),
+        help = KG010_CSI_HELP,
+    ));
+
+    let p = Platform::new(&key_next_to_password(true), &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    // The password's window starts 53 characters before it, inside the key.
+    common::assert_stderr(&out.stderr, &format!("\
+error[KG010]: `TLS_KEY` looks like it holds a secret (a private key); kgen refuses secrets in plain text
+  --> platform.toml:13:19
+   |
+13 | env = {{ TLS_KEY = \"{key_stars}…
+   |                   {carets} secret-looking value
+   = help: {help}
+
+error[KG010]: `A_PASSWORD` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
+  --> platform.toml:13:1766
+   |
+13 | …{key_tail}\", A_PASSWORD = \"**************\" }}
+   |                                                       ^^^^^^^^^^^^^^^^ secret-looking value
+   = help: {help}
+
+error: 2 errors and 0 warnings
+",
+        key_stars = "*".repeat(141),
+        carets = "^".repeat(143),
+        key_tail = "*".repeat(37),
+        help = KG010_CSI_HELP,
+    ));
+
+    for key_first in [false, true] {
+        let p = Platform::new(&key_next_to_password(key_first), &[]);
+        for format in ["human", "json", "github"] {
+            let out = p.kgen(&["validate", "--format", format]);
+            assert_eq!(out.code, 2, "{format}: {}{}", out.stdout, out.stderr);
+            let all = format!("{}{}", out.stdout, out.stderr);
+            assert!(all.contains("KG010"), "{format}: no diagnosis:\n{all}");
+            for line in pem_body_lines() {
+                assert!(!all.contains(line), "{format} prints {line}:\n{all}");
+            }
+            assert!(!all.contains("hunter2hunter2"), "{format}:\n{all}");
+        }
+    }
+}
+
+/// The help line of KG010 for a service's value where `secrets_backend` is `csi`.
+const KG010_CSI_HELP: &str = "store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets";
+
 /// Item 4: a type error or an unknown key on a line that mentions secrets keeps its
 /// diagnosis; only a secret-looking value would be masked.
 #[test]

@@ -8,13 +8,141 @@ pub fn looks_secret(v: &str) -> bool {
     !v.trim().is_empty() && (scan("", v).is_some() || is_random_token(v))
 }
 
-/// A line of an input file with every secret-looking word masked by as many `*` (so
+/// A line of an input file with every secret-looking value masked by as many `*` (so
 /// that a caret under the line still points at the right column); `None` when
-/// nothing is masked. Words are split at whitespace and TOML punctuation.
+/// nothing is masked. Each quoted string on the line (TOML or YAML, escapes decoded)
+/// that [`scan`] would refuse under the key written before it, or whose value or
+/// one of its lines [`looks_secret`], is masked whole, quotes kept (a private key
+/// written on one line with `\n` escapes, whose words are not secrets one by one);
+/// then every other secret-looking word (split at whitespace and TOML punctuation).
 pub fn mask_line(line: &str) -> Option<String> {
-    mask_words(line, true, |c| {
+    let secret: Vec<std::ops::Range<usize>> = string_literals(line)
+        .into_iter()
+        .filter(|l| is_secret_literal(l))
+        .map(|l| l.content)
+        .collect();
+    // The strings are in the order of the line, apart: one pass.
+    let whole = (!secret.is_empty()).then(|| {
+        let mut out = String::with_capacity(line.len());
+        let mut from = 0;
+        for r in &secret {
+            out.push_str(&line[from..r.start]);
+            out.extend(line[r.clone()].chars().map(|_| '*'));
+            from = r.end;
+        }
+        out.push_str(&line[from..]);
+        out
+    });
+    let text = whole.as_deref().unwrap_or(line);
+    mask_words(text, true, |c| {
         c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '=')
     })
+    .or(whole)
+}
+
+/// A quoted string on one line of an input file.
+#[derive(Debug, PartialEq, Eq)]
+struct Literal<'a> {
+    /// The key written before it (`KEY = "…"`, `key: "…"`), quotes taken off; empty
+    /// when there is none (an element of an array).
+    key: &'a str,
+    /// Byte range of the text between the quotes (to the end of the line when the
+    /// string goes on, or is not closed, there).
+    content: std::ops::Range<usize>,
+    /// The value, escapes of a double-quoted string decoded.
+    value: String,
+}
+
+/// Whether the secret scanner refuses the string: by its key and value ([`scan`]),
+/// or by its value, or a line of it, alone ([`looks_secret`]).
+fn is_secret_literal(l: &Literal<'_>) -> bool {
+    scan(l.key, &l.value).is_some()
+        || looks_secret(&l.value)
+        || (l.value.contains('\n') && l.value.lines().any(looks_secret))
+}
+
+/// The quoted strings of one line (`"…"` with backslash escapes, `'…'`, and the
+/// triple-quoted ones of TOML), outside comments. A quote inside a word (`it's`)
+/// starts no string.
+fn string_literals(line: &str) -> Vec<Literal<'_>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if c == b'#' && (i == 0 || b[i - 1].is_ascii_whitespace()) {
+            break;
+        }
+        if !(matches!(c, b'"' | b'\'') && starts) {
+            i += 1;
+            continue;
+        }
+        let triple = b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c);
+        let open = if triple { 3 } else { 1 };
+        let start = i + open;
+        let mut j = start;
+        let mut value = String::new();
+        while j < b.len() {
+            if triple && b[j..].starts_with(&[c, c, c]) {
+                break;
+            }
+            if !triple && b[j] == c {
+                break;
+            }
+            if c == b'"' && b[j] == b'\\' && j + 1 < b.len() {
+                match b[j + 1] {
+                    b'n' => value.push('\n'),
+                    b't' => value.push('\t'),
+                    b'r' => value.push('\r'),
+                    b'"' => value.push('"'),
+                    b'\\' => value.push('\\'),
+                    other if other.is_ascii() => {
+                        value.push('\\');
+                        value.push(other as char);
+                    }
+                    _ => {
+                        value.push('\\');
+                        j += 1;
+                        continue;
+                    }
+                }
+                j += 2;
+                continue;
+            }
+            // Whole characters: `j` stays on a character boundary.
+            let ch = line[j..].chars().next().expect("j is inside the line");
+            value.push(ch);
+            j += ch.len_utf8();
+        }
+        let end = j.min(b.len());
+        out.push(Literal {
+            key: key_before(&line[..i]),
+            content: start.min(end)..end,
+            value,
+        });
+        i = end + open;
+    }
+    out
+}
+
+/// The key of a `key = ` (TOML) or `key: ` (YAML) that `before` ends with, quotes
+/// taken off; empty when it ends with neither.
+fn key_before(before: &str) -> &str {
+    let t = before.trim_end();
+    let Some(t) = t.strip_suffix('=').or_else(|| t.strip_suffix(':')) else {
+        return "";
+    };
+    let t = t.trim_end();
+    for q in ['"', '\''] {
+        if let Some(inner) = t.strip_suffix(q) {
+            return inner.rfind(q).map_or("", |i| &inner[i + 1..]);
+        }
+    }
+    let from = t
+        .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')))
+        .map_or(0, |i| i + t[i..].chars().next().map_or(1, char::len_utf8));
+    &t[from..]
 }
 
 /// Characters trimmed from a word before it is judged, and at which a word is split

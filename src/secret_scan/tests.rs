@@ -270,3 +270,70 @@ fn helpers() {
     );
     assert_eq!(scan("ANY", "   "), None);
 }
+
+#[test]
+fn a_snippet_line_masks_each_secret_string_whole() {
+    // A private key on one line with `\n` escapes: no word of it is a secret alone
+    // (`KEY-----\nMIIE…`), the string is one.
+    let body = "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQCxPP2JnWiOGkit";
+    let (begin, end) = ("-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----");
+    let key = format!("{begin}\\n{body}\\n{body}\\n{end}");
+    let stars = "*".repeat(key.chars().count());
+    assert_eq!(
+        mask_line(&format!(
+            r#"env = {{ LOG_LEVEL = "info", TLS_KEY = "{key}", PORT = "80" }}"#
+        )),
+        Some(format!(
+            r#"env = {{ LOG_LEVEL = "info", TLS_KEY = "{stars}", PORT = "80" }}"#
+        ))
+    );
+    assert_eq!(
+        mask_line(&format!(
+            r#"env = {{ TLS_KEY = "{key}", A_PASSWORD = "hunter2hunter2" }}"#
+        )),
+        Some(format!(
+            r#"env = {{ TLS_KEY = "{stars}", A_PASSWORD = "**************" }}"#
+        ))
+    );
+    // Judged by the key written before it, quoted or not, in TOML or YAML; a
+    // literal string's escapes are not decoded, a basic string's are.
+    assert_eq!(
+        mask_line(r#""DB_PASSWORD" = 'hunter2 hunter2', user = "app""#).as_deref(),
+        Some(r#""DB_PASSWORD" = '***************', user = "app""#)
+    );
+    assert_eq!(
+        mask_line(r#"{password: "hunter2\"hunter2", user: app}"#).as_deref(),
+        Some(r#"{password: "****************", user: app}"#)
+    );
+    // A quote inside a word starts no string; a comment holds none.
+    assert_eq!(
+        mask_line(r#"note = "it's fine" # it's "hunter2hunter2""#),
+        None
+    );
+    assert_eq!(mask_line(r#"image = "acme/api", tag = "1.0.0""#), None);
+    // Unclosed strings, escapes at the end of the line and before a wide character:
+    // the masked line keeps every column.
+    for line in [
+        r#"""#,
+        r#"'''"#,
+        r#"k = "\"#,
+        r#"k = "\é" # é"#,
+        r#"TOKEN = "é"#,
+        r#"DB_PASSWORD = "hunter2hunter2\"#,
+        r#"DB_PASSWORD = '''hunter2hunter2"#,
+        r#"a = """x""", DB_PASSWORD = "hunter2hunter2""#,
+    ] {
+        let m = mask_line(line);
+        if let Some(m) = &m {
+            assert_eq!(m.chars().count(), line.chars().count(), "{line} -> {m}");
+        }
+        if line.contains("DB_PASSWORD") {
+            assert!(m.is_some_and(|m| !m.contains("hunter2")), "{line}");
+        }
+    }
+    // What is not in a string is still masked word by word.
+    assert_eq!(
+        mask_line("token q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP here").as_deref(),
+        Some("token ******************************** here")
+    );
+}
