@@ -625,6 +625,9 @@ struct JsonDiagnostic<'a> {
     line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     column: Option<usize>,
+    /// The text under the caret in the human format (`did you mean `port`?`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -635,7 +638,9 @@ struct JsonDiagnostic<'a> {
     note: Option<&'a str>,
 }
 
-/// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`, `column`, `help`.
+/// One JSON array of objects with `severity`, `code`, `message`, `file`, `line`,
+/// `column`, `label`, `help`, `generated_file`, `field`, `note` (each optional one
+/// absent when the diagnostic has none).
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
     let mut s =
         serde_json::to_string_pretty(&json_value(diags, sources)).expect("diagnostics serialise");
@@ -662,6 +667,7 @@ pub fn json_value(diags: &[Diagnostic], sources: &Sources) -> serde_json::Value 
                 file: loc.map(|l| l.0),
                 line: loc.map(|l| l.1),
                 column: loc.map(|l| l.2),
+                label: d.label.as_deref(),
                 help: d.help.as_deref(),
                 generated_file: d.target.as_ref().map(|t| t.file.as_str()),
                 field: d.target.as_ref().map(|t| t.field.as_str()),
@@ -673,7 +679,8 @@ pub fn json_value(diags: &[Diagnostic], sources: &Sources) -> serde_json::Value 
 }
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`,
-/// with paths as kgen shows them (see [`render_github_in`]).
+/// the message followed by the label, `note: …` and `help: …` lines when the
+/// diagnostic has them, with paths as kgen shows them (see [`render_github_in`]).
 pub fn render_github(diags: &[Diagnostic], sources: &Sources) -> String {
     render_github_in(diags, sources, &RepoPaths::default())
 }
@@ -704,7 +711,13 @@ pub fn render_github_in(diags: &[Diagnostic], sources: &Sources, repo: &RepoPath
             "title={}",
             gh_property(&format!("kgen {}", d.code))
         ));
+        // The message, then what the human format prints under the caret (a "did you
+        // mean"), the note and the help, a line each.
         let mut msg = d.message.clone();
+        if let Some(l) = &d.label {
+            msg.push('\n');
+            msg.push_str(l);
+        }
         if let Some(n) = &d.note {
             msg.push_str("\nnote: ");
             msg.push_str(n);

@@ -356,6 +356,49 @@ fn errors_in_json_and_github_formats_name_the_generated_field() {
     );
 }
 
+/// The "did you mean" under the caret of the human format is in the JSON (`label`)
+/// and in the GitHub annotation (a line after the message) too.
+#[test]
+fn a_did_you_mean_is_in_every_format() {
+    let p = Platform::new(
+        CLEAN,
+        &[(
+            "prod",
+            "[services.api]\nautoscaling = { min = 2, maxx = 6 }\n",
+        )],
+    );
+    let out = p.kgen(&["validate", "--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["diagnostics"],
+        serde_json::json!([{
+            "severity": "error",
+            "code": "KG002",
+            "message": "unknown key `maxx`",
+            "file": "overlays/prod.toml",
+            "line": 2,
+            "column": 26,
+            "label": "did you mean `max`?",
+            "help": "the keys allowed here are: enabled, min, max, cpu, memory, behavior"
+        }])
+    );
+    let out = p.kgen(&["validate", "--format", "github"]);
+    assert_eq!(out.code, 2);
+    common::assert_stderr(
+        &out.stderr,
+        "::error file=overlays/prod.toml,line=2,col=26,title=kgen KG002::unknown key `maxx`%0Adid you mean `max`?%0Ahelp: the keys allowed here are: enabled, min, max, cpu, memory, behavior\n",
+    );
+    // A problem without a label has no `label`.
+    let p = Platform::new(CLEAN, &[("prod", "[services.api]\nreplicas = \"two\"\n")]);
+    let out = p.kgen(&["validate", "--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "KG003", "{d}");
+    assert!(d.get("label").is_none(), "{d}");
+}
+
 // ---------------------------------------------------------------------------
 // kgen validate PATH...
 // ---------------------------------------------------------------------------
