@@ -124,6 +124,49 @@ fn overlay_for_unknown_environment() {
     );
 }
 
+/// A service table an overlay lost to a misspelt key or service name: the service
+/// lacking what the table sets (its `tag`) follows from the loss and is not reported
+/// (newcomer review 11, #4): a misspelt `services` loses every service's table, a
+/// misspelt service name that service's; another service still lacks its own.
+#[test]
+fn a_lost_overlay_table_does_not_make_its_service_lack_a_tag() {
+    let text = MINIMAL.replace("tag = \"1.0.0\"\n", "")
+        + "\n[services.web]\nimage = \"acme/web\"\nport = 8080\n";
+    let err = fails(&text, &[("dev", "[service.api]\ntag = \"1.0.1\"\n")]);
+    assert_eq!(
+        err,
+        r#"error[KG002]: unknown key `service`
+ --> overlays/dev.toml:1:2
+  |
+1 | [service.api]
+  |  ^^^^^^^ did you mean `services`?
+  = help: the keys allowed here are: environment, services, monitoring, addons
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let err = fails(&text, &[("dev", "[services.apii]\ntag = \"1.0.1\"\n")]);
+    assert_eq!(
+        err,
+        r#"error[KG014]: service `web` has no image `tag` or `digest` in environment `dev`
+  --> platform.toml:13:11
+   |
+13 | [services.web]
+   |           ^^^
+   = help: set `tag = "1.2.3"` under [services.web] in overlays/dev.toml (or in platform.toml for every environment)
+
+error[KG011]: overlay names service `apii`, which platform.toml does not define
+ --> overlays/dev.toml:1:11
+  |
+1 | [services.apii]
+  |           ^^^^ did you mean `api`?
+  = help: an overlay can only change services declared under [services] in platform.toml (known: api, web)
+
+error: 2 errors and 0 warnings; nothing was written
+"#
+    );
+}
+
 #[test]
 fn autoscaling_min_greater_than_max() {
     let err = fails(

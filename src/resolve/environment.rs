@@ -205,11 +205,13 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|(k, layers, _)| traffic::Calls::written(&k.value, layers, services))
             .collect();
+        let lost = overlay.map(|o| LostTables::of(self.ws, o, services));
         let todo: Vec<_> = enabled
             .into_iter()
             .map(|(svc_key, layers, header)| {
                 let ns = namespaces.remove(&svc_key.value);
-                (svc_key, layers, header, ns)
+                let lost = lost.as_ref().is_some_and(|l| l.lost(&svc_key.value));
+                (svc_key, layers, header, ns, lost)
             })
             .collect();
         // Services are resolved on all cores (a service reads the platform, its
@@ -226,7 +228,7 @@ impl<'a> Resolver<'a> {
                 .with_min_len(16)
                 .map_init(
                     || Resolver::for_part(ws, pf),
-                    |r, (svc_key, layers, header, ns)| {
+                    |r, (svc_key, layers, header, ns, lost)| {
                         r.remedy = match env.secrets_backend {
                             crate::spec::SecretsBackend::ExternalSecrets => {
                                 crate::secret_scan::Remedy::ExternalSecrets
@@ -246,11 +248,17 @@ impl<'a> Resolver<'a> {
                                 namespace: ns,
                             },
                         );
-                        (
-                            spec,
-                            std::mem::take(&mut r.diags),
-                            std::mem::take(&mut r.refs),
-                        )
+                        let mut diags = std::mem::take(&mut r.diags);
+                        if lost {
+                            // What the overlay's lost table may have set is not
+                            // missing (docs/cli.md, "Problem formats").
+                            diags.retain(|d| {
+                                !(d.is_error()
+                                    && [rules::MISSING_KEY, rules::NO_IMAGE_VERSION]
+                                        .contains(&d.code))
+                            });
+                        }
+                        (spec, diags, std::mem::take(&mut r.refs))
                     },
                 )
                 .collect()
@@ -278,5 +286,46 @@ impl<'a> Resolver<'a> {
             ok,
             broken: broken_names,
         })
+    }
+}
+
+/// The service tables an overlay lost to a mistake that reading reported: all of
+/// them when its `services` key is misspelt (`[service.api]`, left out with KG002),
+/// or one when its table names a service platform.toml does not declare but one it
+/// is close to (`[services.dbb]` for `db`, KG011). Errors that the service lacks
+/// something (a `tag`, a required key) follow from the loss and are held back.
+struct LostTables {
+    all: bool,
+    meant: Vec<String>,
+}
+
+impl LostTables {
+    fn of(
+        ws: &Workspace,
+        overlay: &crate::workspace::Overlay,
+        services: &crate::input::ServiceLayers,
+    ) -> Self {
+        let all = ws.left_out.get(&overlay.file).is_some_and(|l| {
+            l.holders.iter().any(|h| {
+                h.path.is_empty()
+                    && h.keys
+                        .iter()
+                        .any(|k| crate::diagnostic::closest(k, ["services"]).is_some())
+            })
+        });
+        let declared = || services.keys().map(|k| k.value.as_str());
+        let meant = overlay
+            .data
+            .services
+            .keys()
+            .filter(|k| !declared().any(|d| d == k.value))
+            .filter_map(|k| crate::diagnostic::closest(&k.value, declared()))
+            .map(str::to_string)
+            .collect();
+        LostTables { all, meant }
+    }
+
+    fn lost(&self, service: &str) -> bool {
+        self.all || self.meant.iter().any(|m| m == service)
     }
 }
