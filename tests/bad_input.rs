@@ -345,6 +345,24 @@ fn service_and_environment_names_must_be_dns_labels() {
 error: 1 error and 0 warnings; nothing was written
 "
     );
+    // The service is checked on under the label it is nearest to: its other errors
+    // come in the same run (newcomer review 11, #7).
+    let err = fails(
+        &MINIMAL
+            .replace("[services.api]", "[services.Main_API]")
+            .replace("tag = \"1.0.0\"", "tag = \"latest\""),
+        &[],
+    );
+    let found: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(
+        found,
+        [
+            "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label",
+            "error[KG014]: service `main-api` uses the tag `latest`, which does not pin a version",
+            "error: 2 errors and 0 warnings; nothing was written",
+        ],
+        "{err}"
+    );
     // Path-like names never reach the file system.
     let err = fails(
         &MINIMAL.replace("[services.api]", "[services.\"../../etc\"]"),

@@ -184,11 +184,11 @@ impl<'a> Resolver<'a> {
         let env_namespace = self.env_layers(name).pick(|l| l.namespace.as_ref());
         let mut namespaces = BTreeMap::new();
         for (svc_key, layers, _) in &enabled {
-            if names::check_dns1123_label(&svc_key.value).is_err() {
+            let Some(checked) = super::service::checked_as(&svc_key.value) else {
                 continue;
-            }
-            let ctx = self.template_context(&svc_key.value, &ctx_env, &ctx_cluster, None);
-            let ns = self.namespace(&svc_key.value, layers, env_namespace.clone(), &env, &ctx);
+            };
+            let ctx = self.template_context(&checked, &ctx_env, &ctx_cluster, None);
+            let ns = self.namespace(&checked, layers, env_namespace.clone(), &env, &ctx);
             namespaces.insert(svc_key.value.clone(), ns);
         }
         let ctx_namespaces = Value::from(

@@ -5,6 +5,15 @@
 
 use super::*;
 
+/// The name a service is checked under: its own when it is a DNS-1123 label, else
+/// the label nearest to it (`Db` as `db`), `None` when there is none.
+pub(super) fn checked_as(name: &str) -> Option<std::borrow::Cow<'_, str>> {
+    match crate::names::check_dns1123_label(name) {
+        Ok(()) => Some(name.into()),
+        Err(_) => crate::names::nearest_dns1123_label(name).map(Into::into),
+    }
+}
+
 impl<'a> Resolver<'a> {
     #[allow(clippy::too_many_lines)]
     pub(super) fn service(
@@ -22,9 +31,16 @@ impl<'a> Resolver<'a> {
             crate::validate::SERVICE_ORIGIN.to_string(),
             name_origin.clone(),
         );
-        if !self.check_label("service name", name, name_origin.clone()) {
-            return None;
-        }
+        // A name that is not a label is an error; the service is checked on under the
+        // label it is nearest to (`Db` as `db`), so that its other errors come in
+        // this run too (docs/cli.md, "Problem formats").
+        let checked;
+        let name = if self.check_label("service name", name, name_origin.clone()) {
+            name
+        } else {
+            checked = checked_as(name)?;
+            &*checked
+        };
         let p = &self.platform_file().platform;
         let ctx = self.template_context(
             name,
