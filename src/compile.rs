@@ -86,6 +86,12 @@ fn compile_inner(
     keep: bool,
     sink: &mut dyn Sink,
 ) -> Result<(Run, Vec<Object>)> {
+    // A mistyped `--env` is a usage error whatever else is wrong: the run would
+    // otherwise report the input's errors and nothing about it.
+    let known = ws.environment_names();
+    if let Some(unknown) = envs.iter().find(|e| !known.contains(&e.as_str())) {
+        return Err(resolve::unknown_environment(unknown, &known));
+    }
     let spec = stages::time(Stage::Resolve, || resolve::resolve_partial(ws, &[])).map_err(
         |(e, partial)| {
             // What of the escape hatch can be checked without what has errors.
@@ -95,15 +101,6 @@ fn compile_inner(
             Selection::new(ws, None, envs).mark(e)
         },
     )?;
-    if let Some(unknown) = envs
-        .iter()
-        .find(|e| !spec.environments.iter().any(|s| &&s.name == e))
-    {
-        return Err(resolve::unknown_environment(
-            unknown,
-            &ws.environment_names(),
-        ));
-    }
     let mut spec = spec;
     // Hand-written manifests and patches (see `escape_hatch`).
     let hatch = Hatch::prepare(ws, &mut spec);

@@ -449,8 +449,16 @@ fn env_option_renders_one_environment_and_leaves_the_others() {
         .contains("acme/api:1.0.0"));
     let out = p.kgen(&["render", "--env", "dve"]);
     assert_eq!(out.code, 2);
-    assert_eq!(
-        out.stderr,
-        "kgen: error: unknown environment `dve` (did you mean `dev`?); platform.toml defines: dev, prod\n  help: pass one of those, or declare it with `[environments.dve]` in platform.toml\n"
+    let usage = "kgen: error: unknown environment `dve` (did you mean `dev`?); platform.toml defines: dev, prod\n  help: pass one of those, or declare it with `[environments.dve]` in platform.toml\n";
+    assert_eq!(out.stderr, usage);
+    // Also when the input has errors: the usage error alone (newcomer review 11, #12).
+    p.write(
+        "platform.toml",
+        &text.replace("tag = \"1.0.0\"", "tag = \"latest\""),
     );
+    for cmd in ["render", "validate"] {
+        let out = p.kgen(&[cmd, "--env", "dve"]);
+        assert_eq!(out.code, 2);
+        assert_eq!(out.stderr, usage, "{cmd}");
+    }
 }
