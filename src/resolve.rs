@@ -671,8 +671,9 @@ impl<'a> Resolver<'a> {
         ))
     }
 
-    /// `namespaces['<service>']` of a service the platform has but this environment does
-    /// not (`enabled = false` in it): the message and help say so.
+    /// `namespaces['<service>']` of a service the platform does not declare (a typo:
+    /// "did you mean"), or has but this environment does not (`enabled = false` in
+    /// it): the message and help say so.
     fn service_not_in_env(&self, undefined: &str, ctx: &Value) -> Option<(String, String)> {
         let service = undefined.strip_prefix("namespaces['")?.strip_suffix("']")?;
         // In a `namespace` template, `namespaces` is not known yet (it is made of them).
@@ -682,12 +683,29 @@ impl<'a> Resolver<'a> {
                 "write the namespace from `service`, `env.<var>` and `cluster.<var>`; `namespaces['<service>']` works in the other settings of a service".to_string(),
             ));
         }
+        let declared = || {
+            self.platform_file()
+                .services
+                .keys()
+                .map(|k| k.value.as_str())
+        };
+        if !declared().any(|k| k == service) {
+            let known: Vec<&str> = declared().collect();
+            let meant = did_you_mean(service, declared())
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            return Some((
+                format!("undefined value in template: `namespaces['{service}']`: platform.toml declares no service `{service}`"),
+                format!(
+                    "{meant}`namespaces` has the namespace of each service enabled in the environment, by its name under [services] ({})",
+                    known.join(", ")
+                ),
+            ));
+        }
         let env = ctx.get_attr("env").and_then(|e| e.get_attr("name")).ok()?;
         let env = env.as_str()?;
-        self.platform_file()
-            .services
-            .keys()
-            .any(|k| k.value == service)
+        declared()
+            .any(|k| k == service)
             .then(|| {
                 (
                     format!(
