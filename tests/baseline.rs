@@ -1941,6 +1941,23 @@ acme = { email = "ops@example.com", http01 = { ingress_class = "traefik" } }
 {ONE_ERROR}"#
         )
     );
+    // On `alb`, refused where it is written: one error, not also this one (newcomer
+    // review 11, #9).
+    let err = fails(
+        &with(
+            r#"ingress = { host = "api.example.com" }
+
+[baseline.issuers.letsencrypt-prod]
+acme = { email = "ops@example.com", http01 = { ingress_class = "alb" } }
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG019]: issuer `letsencrypt-prod` cannot answer HTTP-01 challenges through the `alb` ingress class\n"),
+        "{err}"
+    );
+    assert!(err.ends_with(ONE_ERROR), "{err}");
     // A DNS-01 issuer serves any class.
     let (_, stderr) = renders(&with(
         r#"ingress = { host = "api.example.com" }

@@ -171,7 +171,9 @@ impl<'a> Resolver<'a> {
                         IngressClass::Alb => "alb",
                     };
                     if let Some(i) = b.issuers.iter().find(|i| &i.name == issuer) {
-                        if !i.serves_class(class) {
+                        // An HTTP-01 solver on `alb` is refused where it is written
+                        // (KG019): that error says what to do.
+                        if !i.serves_class(class) && !i.serves_class("alb") {
                             // At the issuer, whose solver the help says to change.
                             self.error(
                                 rules::UNKNOWN_BASELINE_OBJECT,
