@@ -21,7 +21,7 @@ use crate::spec::{
 };
 use crate::template::Templates;
 use crate::workspace::Workspace;
-use crate::{image_ref, names, quantity, rules, secret_scan};
+use crate::{names, quantity, rules, secret_scan};
 
 mod addons;
 mod autoscaling;

@@ -495,6 +495,23 @@ fn malformed_tag_digest_and_repository() {
         err.contains("\n   = help: put the tag in `tag` and keep only the name here\n"),
         "{err}"
     );
+    // Upper case: the lower-case name as the suggestion (newcomer review 11, #13).
+    let err = fails(
+        &MINIMAL.replace("image = \"acme/api\"", "image = \"acme/API\""),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG008]: "acme/API" is not a valid image repository: the path component "API" must be lowercase letters and digits, optionally separated by '.', '_', '__' or '-', like "api"
+  --> platform.toml:10:9
+   |
+10 | image = "acme/API"
+   |         ^^^^^^^^^^ did you mean `acme/api`?
+   = help: a repository's name is lower case (the registry may be written in any case, its path never): write the path as it is pushed, in lower case
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
 }
 
 #[test]

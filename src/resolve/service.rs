@@ -41,7 +41,6 @@ impl<'a> Resolver<'a> {
             checked = checked_as(name)?;
             &*checked
         };
-        let p = &self.platform_file().platform;
         let ctx = self.template_context(
             name,
             contexts.env,
@@ -65,16 +64,7 @@ impl<'a> Resolver<'a> {
         let image = match layers.pick(|l| l.image.as_ref()) {
             Some(img) => {
                 rec(&mut origins, "image", &img.origin);
-                if let Err(e) = image_ref::check_repository(img.value) {
-                    self.error(rules::INVALID_IMAGE, img.origin.clone(), e);
-                    String::new()
-                } else if image_ref::has_registry_host(img.value) {
-                    img.value.clone()
-                } else if let Some(reg) = &p.registry {
-                    format!("{}/{}", reg.value.trim_end_matches('/'), img.value)
-                } else {
-                    img.value.clone()
-                }
+                self.full_image(img)
             }
             None => {
                 self.error(

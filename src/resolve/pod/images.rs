@@ -13,7 +13,12 @@ impl<'a> Resolver<'a> {
     /// An image repository with the platform registry prepended unless it names a registry host.
     pub(in crate::resolve) fn full_image(&mut self, img: Located<&String>) -> String {
         if let Err(e) = image_ref::check_repository(img.value) {
-            self.error(rules::INVALID_IMAGE, img.origin.clone(), e);
+            let lower = img.value.to_lowercase();
+            let d = self.error(rules::INVALID_IMAGE, img.origin.clone(), e);
+            if image_ref::check_repository(&lower).is_ok() {
+                d.label = Some(format!("did you mean `{lower}`?"));
+                d.help = Some("a repository's name is lower case (the registry may be written in any case, its path never): write the path as it is pushed, in lower case".into());
+            }
             return String::new();
         }
         let registry = self.platform_file().platform.registry.as_ref();
