@@ -167,6 +167,34 @@ error: 2 errors and 0 warnings; nothing was written
     );
 }
 
+/// A service listed twice in `calls`: a warning at the second entry, once (newcomer
+/// review 11, #13).
+#[test]
+fn a_service_called_twice_is_a_warning() {
+    let text = format!(
+        "{MINIMAL}calls = [\"web\", \"web\"]\n\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nport = 8080\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\n"
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found: Vec<&str> = out
+        .stderr
+        .split("\n\n")
+        .filter(|w| w.contains("twice"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            r#"warning[KG015]: service `api` lists `web` in `calls` twice
+  --> platform.toml:13:17
+   |
+13 | calls = ["web", "web"]
+   |                 ^^^^^ listed twice
+   = help: remove this entry (a copy-paste slip?), or name the service that was meant"#
+        ]
+    );
+}
+
 #[test]
 fn autoscaling_min_greater_than_max() {
     let err = fails(

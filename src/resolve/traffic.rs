@@ -98,7 +98,17 @@ impl<'a> Resolver<'a> {
         };
         origins.insert("calls".into(), list.origin.clone());
         let services = &self.platform_file().services;
-        for callee in list.value {
+        for (i, callee) in list.value.iter().enumerate() {
+            if list.value[..i].iter().any(|c| c.value == callee.value) {
+                self.warning(
+                    rules::DUPLICATE,
+                    Origin::new(list.origin.file, callee.span.clone()),
+                    format!("service `{name}` lists `{}` in `calls` twice", callee.value),
+                )
+                .label("listed twice")
+                .help("remove this entry (a copy-paste slip?), or name the service that was meant");
+                continue;
+            }
             if !services.contains_key(callee.value.as_str()) {
                 // Every name, only when one is wrong (not per service that calls).
                 let known: Vec<&'a str> = services.keys().map(|k| k.value.as_str()).collect();
