@@ -22,8 +22,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes, before or after its name.
+/// Options every command takes, before or after its name (listed apart in each
+/// command's help, after its own).
 #[derive(clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
     /// CLICOLOR_FORCE=1 forces it), always, never.
