@@ -321,7 +321,7 @@ impl Workspace {
         }
         diags.append(&mut deferred);
         narrow_addon_keys(&platform, platform_file, &overlays, &sources, &mut diags);
-        cluster_vars_help(&mut diags, &sources);
+        cluster_vars_help(&mut diags, &sources, platform_file, left_out.get(&platform_file));
         let deferred = diags;
         let ws = Workspace {
             root,
@@ -631,15 +631,26 @@ fn overlay_baseline_help(diags: &mut [Diagnostic], sources: &Sources, env: &str)
 /// A cluster's own value written as a key of `[clusters.<name>]` (KG002): the EKS
 /// cluster's name, its account or VPC are the cluster's `vars`, which templates and
 /// add-on defaults read; the help says so.
-fn cluster_vars_help(diags: &mut [Diagnostic], sources: &Sources) {
-    const CLUSTER_KEYS: &str = "the keys allowed here are: server, destination_name,";
+/// `platform` is what reading platform.toml left out: the unknown key is one of a
+/// `[clusters.<name>]` table's when that table lost it.
+fn cluster_vars_help(
+    diags: &mut [Diagnostic],
+    sources: &Sources,
+    platform_file: FileId,
+    platform: Option<&LeftOut>,
+) {
+    let Some(platform) = platform else { return };
+    let of_a_cluster = |o: &Origin| {
+        o.file == platform_file
+            && platform.holders.iter().any(|h| {
+                matches!(h.path.as_slice(), [clusters, _] if clusters == "clusters")
+                    && h.extent.start <= o.span.start
+                    && o.span.end <= h.extent.end
+            })
+    };
     for d in diags.iter_mut().filter(|d| d.code == rules::UNKNOWN_KEY) {
         let Some(o) = &d.origin else { continue };
-        if !d
-            .help
-            .as_deref()
-            .is_some_and(|h| h.starts_with(CLUSTER_KEYS))
-        {
+        if !of_a_cluster(o) {
             continue;
         }
         let key = sources.get(o.file).text.get(o.span.clone()).unwrap_or("");
