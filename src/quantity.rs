@@ -91,14 +91,23 @@ pub fn parse_non_negative(s: &str) -> Result<Quantity, String> {
 /// "500"` is 500 CPUs, more than nodes have: `500m` was meant). `resource` is `cpu`
 /// or `memory`.
 pub fn unit_slip(resource: &str, s: &str) -> Option<(String, String)> {
+    const MI: Quantity = Quantity {
+        nanos: 1_048_576 * 1_000_000_000,
+    };
+    const CPUS: Quantity = Quantity {
+        nanos: 64 * 1_000_000_000,
+    };
     let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    let q = Quantity::parse(s).ok().filter(|_| plain)?;
+    if !plain {
+        return None;
+    }
+    let q = Quantity::parse(s).ok()?;
     match resource {
-        "memory" if !q.is_zero() && q < Quantity::parse("1Mi").ok()? => Some((
+        "memory" if !q.is_zero() && q < MI => Some((
             format!("`{s}` is {s} bytes of memory (a quantity without a unit counts bytes)"),
             format!("{s}Mi"),
         )),
-        "cpu" if q > Quantity::parse("64").ok()? => Some((
+        "cpu" if q > CPUS => Some((
             format!("`{s}` is {s} CPUs (a quantity without a unit counts whole CPUs), more than nodes have"),
             format!("{s}m"),
         )),

@@ -318,7 +318,7 @@ impl LostTables {
             .data
             .services
             .keys()
-            .filter(|k| !declared().any(|d| d == k.value))
+            .filter(|k| !services.contains_key(k.value.as_str()))
             .filter_map(|k| crate::diagnostic::closest(&k.value, declared()))
             .map(str::to_string)
             .collect();

@@ -321,7 +321,12 @@ impl Workspace {
         }
         diags.append(&mut deferred);
         narrow_addon_keys(&platform, platform_file, &overlays, &sources, &mut diags);
-        cluster_vars_help(&mut diags, &sources, platform_file, left_out.get(&platform_file));
+        cluster_vars_help(
+            &mut diags,
+            &sources,
+            platform_file,
+            left_out.get(&platform_file),
+        );
         let deferred = diags;
         let ws = Workspace {
             root,
