@@ -225,7 +225,7 @@ fn creating_the_overlay_of_a_rendered_environment_says_every_header_changes() {
     assert_eq!(
         stdout(&out),
         "dev: main-api  1.3.2 → 1.4.1\n\
-         created overlays/dev.toml; rendered dev into generated/: 0 added, 25 changed, 0 removed\n\
+         created overlays/dev.toml; rendered dev into generated/: 0 added, 26 changed, 0 removed\n\
          note: overlays/dev.toml is new, so the header of every file rendered for dev now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n"
     );
 

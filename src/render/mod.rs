@@ -503,6 +503,9 @@ pub fn service_objects(
             "networkpolicy.yaml",
             &network_policy::build(platform, env, peers, svc, np.egress),
         ));
+        if let Some(solver) = network_policy::acme_http01(platform, env, svc) {
+            out.push(obj(network_policy::ACME_HTTP01_FILE, &solver));
+        }
     }
     if let Some(budget) = svc.disruption_budget.as_ref().filter(|_| pdb::wanted(svc)) {
         out.push(obj("pdb.yaml", &pdb::build(platform, svc, budget)));

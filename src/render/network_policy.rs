@@ -1,6 +1,6 @@
 //! NetworkPolicies (networking.k8s.io/v1), when `[network_policy]` is on.
 //!
-//! Two objects:
+//! The objects:
 //! - `<namespace>-default-deny` per service namespace (written with the namespace: by
 //!   the service that owns it, or by the cluster's namespaces Application for a shared
 //!   one):
@@ -17,7 +17,10 @@
 //!   - for a `NodePort` or `LoadBalancer` Service, its `service.source_cidrs` (else any
 //!     source) on the Service's ports,
 //!   - Prometheus (the monitoring namespace) on the metrics port, when monitoring is on
-//!     and the service is scraped.
+//!     and the service is scraped;
+//! - for a public service whose certificate a declared ACME issuer solves over HTTP-01
+//!   through NGINX, `<service>-acme-http01`: cert-manager's solver pods in its
+//!   namespace, admitted from the controller's namespace on their port ([`acme_http01`]).
 //!
 //! Egress: `open` (the default) restricts nothing. Default-deny egress is easy to get
 //! wrong on EKS: AWS API endpoints (STS, Secrets Manager, SSM, S3) have no fixed
@@ -39,8 +42,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{labels, meta};
 use crate::spec::{
-    EgressPolicy, EnvSpec, IngressClass, PlatformSpec, ServiceSpec, ServiceType, WorkloadIdentity,
-    WorkloadKind,
+    AcmeSolver, EgressPolicy, EnvSpec, IngressClass, IssuerKind, PlatformSpec, ServiceSpec,
+    ServiceType, WorkloadIdentity, WorkloadKind,
 };
 
 /// File of the default deny of a shared namespace, in the cluster's namespaces
@@ -322,6 +325,75 @@ pub fn build(
             policy_types: Some(policy_types(egress)),
         }),
     }
+}
+
+/// File of a public service's policy for cert-manager's HTTP-01 solver pods.
+pub const ACME_HTTP01_FILE: &str = "networkpolicy-acme-http01.yaml";
+/// The label cert-manager sets on its HTTP-01 solver pods
+/// (`acme.cert-manager.io/http01-solver: "true"`: cert-manager
+/// `pkg/apis/acme/v1/types.go`, `SolverIdentificationLabelKey`, set in
+/// `pkg/issuer/acme/http/pod.go`), and the port they listen on
+/// (`pkg/issuer/acme/http/http.go`, `acmeSolverListenPort`).
+pub const ACME_SOLVER_LABEL: (&str, &str) = ("acme.cert-manager.io/http01-solver", "true");
+pub const ACME_SOLVER_PORT: u16 = 8089;
+
+/// For a public service whose certificate an ACME issuer of the cluster's baseline
+/// solves over HTTP-01 through NGINX: cert-manager runs the solver pod in the
+/// Ingress's namespace, the service's, whose default deny would keep the ingress
+/// controller from it, and no certificate would ever be issued. This policy admits
+/// the controller's namespace to the solver pods on their port. (DNS-01 needs none;
+/// an issuer the baseline does not declare is not known here: docs/platform.md says
+/// what to add.)
+pub fn acme_http01(
+    platform: &PlatformSpec,
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+) -> Option<NetworkPolicy> {
+    env.network_policy.as_ref()?;
+    svc.ingress.as_ref()?;
+    if env.ingress.class != IngressClass::Nginx {
+        return None;
+    }
+    let issuer = env.ingress.cluster_issuer.as_ref()?;
+    let issuer = platform
+        .cluster(&env.cluster)?
+        .baseline
+        .issuers
+        .iter()
+        .find(|i| &i.name == issuer)?;
+    let IssuerKind::Acme { solvers, .. } = &issuer.kind else {
+        return None;
+    };
+    if !solvers
+        .iter()
+        .any(|s| matches!(s, AcmeSolver::Http01 { .. }))
+    {
+        return None;
+    }
+    Some(NetworkPolicy {
+        // Not the service's pods: the labels of the platform alone, as the default
+        // deny's (a tag bump leaves it alone).
+        metadata: meta(
+            &format!("{}-acme-http01", svc.name),
+            Some(&svc.namespace),
+            labels::platform(platform),
+        ),
+        spec: Some(K8sNetworkPolicySpec {
+            pod_selector: Some(match_labels(BTreeMap::from([(
+                ACME_SOLVER_LABEL.0.to_string(),
+                ACME_SOLVER_LABEL.1.to_string(),
+            )]))),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(vec![NetworkPolicyPeer {
+                    namespace_selector: Some(namespace_selector(&env.ingress.controller_namespace)),
+                    ..Default::default()
+                }]),
+                ports: Some(vec![tcp(ACME_SOLVER_PORT)]),
+            }]),
+            egress: None,
+            policy_types: Some(vec!["Ingress".into()]),
+        }),
+    })
 }
 
 #[cfg(test)]
