@@ -523,6 +523,63 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A chart that is not a preset declares the cluster-scoped kinds it creates and the
+/// other namespaces it writes into: its project admits them; without
+/// `cluster_kinds`, a warning; on a preset, an error (newcomer review 12, #2).
+#[test]
+fn a_plain_chart_declares_its_cluster_kinds() {
+    let chart = "[addons.ebs]\nchart = \"aws-ebs-csi-driver\"\nrepo = \"https://kubernetes-sigs.github.io/aws-ebs-csi-driver\"\nchart_version = \"2.28.0\"\nnamespace = \"ebs\"\n";
+    let (stderr, _) = renders(&platform(&[], chart));
+    assert_eq!(
+        stderr,
+        r#"warning[KG019]: kgen does not know what the chart of add-on `ebs` creates at cluster scope: its Argo CD project admits none of it, and Argo CD refuses to sync a kind the project does not permit
+  --> platform.toml:19:9
+   |
+19 | [addons.ebs]
+   |         ^^^ no `cluster_kinds`
+   = help: list the cluster-scoped kinds the chart creates (`helm template` shows them) as `cluster_kinds = ["rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding"]`, or `cluster_kinds = []` when there are none
+
+"#
+    );
+    let (stderr, p) = renders(&platform(
+        &[],
+        &format!("{chart}cluster_kinds = [\"storage.k8s.io/CSIDriver\", \"PersistentVolume\"]\nother_namespaces = [\"kube-system\"]\n"),
+    ));
+    assert_eq!(stderr, "");
+    let project = p.read("generated/argocd/prod/appproject-prod.yaml");
+    assert!(
+        project.contains("  - group: storage.k8s.io\n    kind: CSIDriver\n"),
+        "{project}"
+    );
+    assert!(
+        project.contains("  - group: \"\"\n    kind: PersistentVolume\n"),
+        "{project}"
+    );
+    assert!(
+        project.contains("  - namespace: kube-system\n"),
+        "{project}"
+    );
+    let err = fails(
+        &platform(
+            &[],
+            "[addons.cert-manager]\nchart_version = \"v1.21.1\"\ncluster_kinds = []\n",
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG028]: `cluster_kinds` is not a setting of the `cert-manager` preset
+  --> platform.toml:21:17
+   |
+21 | cluster_kinds = []
+   |                 ^^
+   = help: kgen knows what its presets create: remove `cluster_kinds`
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+}
+
 /// A misspelt `cluster` is one error (KG023), not also the clash of the cluster of its
 /// own the environment was placed on to go on checking (newcomer review 11, #5).
 #[test]
@@ -1316,6 +1373,7 @@ chart = "podinfo"
 repo = "https://stefanprodan.github.io/podinfo"
 chart_version = "6.7.1"
 namespace = "podinfo"
+cluster_kinds = []
 values = { replicaCount = 2, auth = { password = "xK9#mP2$vL5q", existingSecret = "podinfo-auth" } }
 
 [clusters.prod.addons.podinfo]
@@ -1326,16 +1384,16 @@ values = { adminPassword = "Tr0ub4dor&3-horse", passwordSecretRef = { name = "db
     assert_eq!(
         stderr,
         r#"error[KG010]: `password` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
-  --> platform.toml:24:50
+  --> platform.toml:25:50
    |
-24 | values = { replicaCount = 2, auth = { password = "************", existingSecret = "podinfo-auth" } }
+25 | values = { replicaCount = 2, auth = { password = "************", existingSecret = "podinfo-auth" } }
    |                                                  ^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 
 error[KG010]: `adminPassword` looks like it holds a secret (a literal password); kgen refuses secrets in plain text
-  --> platform.toml:27:28
+  --> platform.toml:28:28
    |
-27 | values = { adminPassword = "*****************", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
+28 | values = { adminPassword = "*****************", passwordSecretRef = { name = "db", key = "password" }, token = "", redis = { enabled = true, port = 6379 } }
    |                            ^^^^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 

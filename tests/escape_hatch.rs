@@ -1366,7 +1366,7 @@ spec:
     assert_ne!(base, BASE);
     let addon = |groups: &str| {
         format!(
-            "{base}[addons.vpa]\nchart = \"vertical-pod-autoscaler\"\nrepo = \"https://kubernetes.github.io/autoscaler\"\nchart_version = \"10.0.0\"\nnamespace = \"vpa\"\nsync_wave = -3\ncrd_groups = {groups}\n"
+            "{base}[addons.vpa]\nchart = \"vertical-pod-autoscaler\"\nrepo = \"https://kubernetes.github.io/autoscaler\"\nchart_version = \"10.0.0\"\nnamespace = \"vpa\"\nsync_wave = -3\ncrd_groups = {groups}\ncluster_kinds = [\"apiextensions.k8s.io/CustomResourceDefinition\", \"rbac.authorization.k8s.io/ClusterRole\", \"rbac.authorization.k8s.io/ClusterRoleBinding\"]\n"
         )
     };
     let p = platform(

@@ -218,8 +218,8 @@ pub fn narrow_unknown_key(d: &mut crate::diagnostic::Diagnostic, key: &str, pres
     let keys: Vec<&str> = all
         .into_iter()
         .filter(|k| !TYPED_SETTINGS.contains(k) || preset.settings.contains(k))
-        // A chart that is not a preset says which CRDs it installs; a preset knows.
-        .filter(|k| *k != "crd_groups")
+        // A chart that is not a preset says what it creates; a preset knows.
+        .filter(|k| !PLAIN_CHART_KEYS.contains(k))
         .collect();
     d.label = crate::diagnostic::did_you_mean(key, keys.iter().copied());
     d.help = Some(format!(
@@ -409,6 +409,10 @@ pub fn tolerations_value(ts: &[crate::spec::Toleration]) -> Value {
             .collect(),
     )
 }
+
+/// The keys only a chart that is not a preset takes: what it creates, which kgen
+/// knows of its presets (`resolve/addons/footprint.rs`).
+pub const PLAIN_CHART_KEYS: [&str; 3] = ["crd_groups", "cluster_kinds", "other_namespaces"];
 
 /// `group/Kind` pairs as a footprint's cluster kinds.
 pub fn kinds(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -75,6 +75,17 @@ pub struct AddonLayer {
     /// sync wave (KG306). Presets know their own.
     #[serde(default)]
     pub crd_groups: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Cluster-scoped kinds a chart that is not a preset creates, as `group/Kind`
+    /// (`"storage.k8s.io/CSIDriver"`, `"rbac.authorization.k8s.io/ClusterRole"`; a
+    /// kind of the core group alone: `"PersistentVolume"`): its Argo CD project admits
+    /// them. `[]` when it creates none. Presets know their own.
+    #[serde(default)]
+    pub cluster_kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Namespaces besides its own that a chart that is not a preset writes objects
+    /// into (`["kube-system"]`): its Argo CD project's destinations. Presets know
+    /// their own.
+    #[serde(default)]
+    pub other_namespaces: Option<Spanned<Vec<Spanned<String>>>>,
 
     // Settings every controller preset takes.
     /// Replicas of the add-on's controller (presets with one). Default: the preset's

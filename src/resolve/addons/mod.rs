@@ -4,10 +4,12 @@
 //! preset's typed settings turned into Helm values, and the add-on's identity decided.
 //!
 //! This module merges the layers and decides each add-on's chart, release, namespace,
-//! identity and values; its typed settings, Helm values, placement and the chart's
-//! support of the cluster are checked in modules of their own.
+//! identity and values; its typed settings, Helm values, placement, the chart's
+//! support of the cluster and what a chart that is not a preset declares it creates
+//! are checked in modules of their own.
 
 mod chart_support;
+mod footprint;
 mod placement;
 mod settings;
 mod values;
@@ -518,29 +520,7 @@ impl<'a> Resolver<'a> {
                 |w| w as i32,
             );
         let mut footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
-        if let Some(groups) = layers.pick(|l| l.crd_groups.as_ref()) {
-            match preset {
-                Some(p) => {
-                    self.error(
-                        rules::KIND_MISMATCH,
-                        groups.origin.clone(),
-                        format!("`crd_groups` is not a setting of the `{}` preset", p.name),
-                    )
-                    .help("kgen knows the CRDs of its presets: remove `crd_groups`");
-                }
-                None => {
-                    for g in groups.value {
-                        let at = Origin::new(groups.origin.file, g.span.clone());
-                        match names::check_crd_group(&g.value) {
-                            Ok(()) => footprint.crd_groups.push(g.value.clone()),
-                            Err(e) => {
-                                self.error(rules::INVALID_VALUE, at, e);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        self.declared_footprint(preset, layers, &header, name, &mut footprint);
         if let Some(p) = preset {
             footprint.custom_resources = (p.custom_resources)(&values)
                 .into_iter()
