@@ -435,3 +435,47 @@ fn metrics_from_defaults_skip_services_without_a_service() {
     assert!(!agent.contains("name: metrics"), "{agent}");
     assert!(!p.exists("generated/dev/agent/service.yaml"));
 }
+
+/// `[monitoring] values` pass through to the chart, merged over what kgen writes, with
+/// templates rendered (newcomer review 12, #3): Alertmanager's receivers, Grafana's
+/// admin Secret, and a typed value replaced.
+#[test]
+fn monitoring_values_are_merged_over_kgens() {
+    let text = KINDS_PLATFORM.replace(
+        "[monitoring]\nchart_version = \"77.0.0\"\n",
+        r#"[monitoring]
+chart_version = "77.0.0"
+values = { grafana = { admin = { existingSecret = "grafana-admin" } }, prometheus = { prometheusSpec = { retention = "30d", externalLabels = { cluster = "{{ cluster.name }}" } } }, alertmanager = { config = { route = { receiver = "oncall" }, receivers = [{ name = "oncall" }] } } }
+"#,
+    );
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let values: Value =
+        serde_norway::from_str(&p.read("generated/values/dev/monitoring.yaml")).unwrap();
+    assert_eq!(
+        values["grafana"]["admin"]["existingSecret"],
+        "grafana-admin"
+    );
+    // kgen's own keys beside them stay.
+    assert_eq!(values["grafana"]["persistence"]["enabled"], true);
+    assert_eq!(values["prometheus"]["prometheusSpec"]["retention"], "30d");
+    assert_eq!(
+        values["prometheus"]["prometheusSpec"]["externalLabels"]["cluster"],
+        "dev"
+    );
+    assert_eq!(values["prometheus"]["prometheusSpec"]["replicas"], 1);
+    assert_eq!(
+        values["alertmanager"]["config"]["receivers"][0]["name"],
+        "oncall"
+    );
+    assert_eq!(values["alertmanager"]["enabled"], true);
+    // A secret in them is refused where it is written, as in an add-on's.
+    let text = text.replace(
+        "receivers = [{ name = \"oncall\" }]",
+        "receivers = [{ name = \"oncall\", slack_configs = [{ api_url = \"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc\" }] }]",
+    );
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.starts_with("error[KG010]: "), "{}", out.stderr);
+}

@@ -302,6 +302,13 @@ pub struct MonitoringLayer {
     /// StorageClass of every volume. Default: `gp3`.
     #[serde(default)]
     pub storage_class: Option<Spanned<String>>,
+    /// Helm values of kube-prometheus-stack passed through (strings are templates, as
+    /// an add-on's), merged over what kgen writes, last: Alertmanager's routes and
+    /// receivers, Grafana's admin Secret, resources. A value here that a typed key
+    /// also sets is used instead of it.
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
+    pub values: Option<Spanned<toml::Table>>,
 }
 
 /// `[argocd]`

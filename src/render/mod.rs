@@ -210,10 +210,14 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
                 &monitoring::namespace(platform, m),
             ));
         }
+        // The typed values, then `values` over them (as an add-on's).
+        let mut values =
+            serde_json::to_value(monitoring::values(m)).expect("monitoring values serialise");
+        crate::addons::merge(&mut values, m.values.clone());
         out.push(Object::of_cluster(
             &cluster.name,
             values_file(&cluster.name, monitoring::DIR),
-            &monitoring::values(m),
+            &values,
         ));
     }
     for a in &cluster.addons {

@@ -369,19 +369,13 @@ impl<'a> Resolver<'a> {
             vars.insert(k.value.clone(), v.value.clone());
         }
         let only_env = (envs.len() == 1).then(|| envs[0]);
-        let monitoring = self.cluster_monitoring(
-            &name,
-            c.monitoring.as_ref().map(|m| (self.pf, &m.value)),
-            only_env,
-            envs,
-        );
         let mut spec = ClusterSpec {
             name,
             destination,
             kubernetes_version,
             project,
             vars,
-            monitoring,
+            monitoring: None,
             addons: Vec::new(),
             baseline: Default::default(),
             implicit: false,
@@ -389,6 +383,13 @@ impl<'a> Resolver<'a> {
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
+        spec.monitoring = self.cluster_monitoring(
+            &spec.name,
+            c.monitoring.as_ref().map(|m| (self.pf, &m.value)),
+            only_env,
+            envs,
+            &ctx,
+        );
         spec.baseline = self.baseline(&spec.name, c.baseline.as_ref(), &ctx);
         spec.addons = self.addons(
             &spec.name,
@@ -434,14 +435,13 @@ impl<'a> Resolver<'a> {
         if placement.written.is_some() {
             self.check_server_url(&url, origin.clone());
         }
-        let monitoring = self.cluster_monitoring(env, None, Some(env), &[env]);
         let mut spec = ClusterSpec {
             name: env.to_string(),
             destination: Destination::Server(url),
             kubernetes_version: OLDEST_KUBERNETES,
             project: self.env_project(env),
             vars: BTreeMap::new(),
-            monitoring,
+            monitoring: None,
             addons: Vec::new(),
             baseline: Default::default(),
             implicit: true,
@@ -449,6 +449,7 @@ impl<'a> Resolver<'a> {
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
+        spec.monitoring = self.cluster_monitoring(env, None, Some(env), &[env], &ctx);
         spec.baseline = self.baseline(&spec.name, None, &ctx);
         spec.addons = self.addons(
             &spec.name,
@@ -554,6 +555,7 @@ impl<'a> Resolver<'a> {
         cluster_layer: Option<(FileId, &'a MonitoringLayer)>,
         only_env: Option<&str>,
         envs: &[&str],
+        ctx: &minijinja::Value,
     ) -> Option<crate::spec::MonitoringSpec> {
         let overlay_layer = |env: &str| {
             self.ws.overlays.get(env).and_then(|o| {
@@ -589,7 +591,7 @@ impl<'a> Resolver<'a> {
         if let Some(l) = overlay {
             extra.push(l);
         }
-        self.monitoring(cluster, &extra)
+        self.monitoring(cluster, &extra, ctx)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The monitoring stack of a cluster (`[monitoring]`, kube-prometheus-stack): its
-//! layers merged and every value checked. Which layers apply to which cluster is
+//! layers merged and every value checked, `values` passed through as an add-on's. Which layers apply to which cluster is
 //! decided in `clusters`.
 
 use super::{builtin, is_duration, is_semver, Amend, Resolver};
@@ -16,6 +16,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         cluster: &str,
         above: &[(FileId, &'a MonitoringLayer)],
+        ctx: &minijinja::Value,
     ) -> Option<MonitoringSpec> {
         let base = self.platform_file().monitoring.as_ref();
         if base.is_none() && above.is_empty() {
@@ -173,6 +174,16 @@ impl<'a> Resolver<'a> {
         let chart_repo = layers
             .pick(|l| l.chart_repo.as_ref())
             .map_or_else(|| builtin::CHART_REPO.to_string(), |r| r.value.clone());
+        // `values`, as an add-on's: each layer's templates rendered, merged in order.
+        let mut values = serde_json::Value::Object(Default::default());
+        for (file, table) in layers.each(|l| l.values.as_ref()) {
+            let mut json = super::addons::toml_to_json(&table.value);
+            let remedy =
+                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
+            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
+            self.remedy = remedy;
+            crate::addons::merge(&mut values, json);
+        }
         Some(MonitoringSpec {
             namespace,
             chart_repo,
@@ -184,6 +195,7 @@ impl<'a> Resolver<'a> {
             alertmanager_storage,
             alertmanager_replicas,
             storage_class,
+            values,
         })
     }
 }

@@ -354,6 +354,9 @@ pub struct MonitoringSpec {
     pub alertmanager_storage: String,
     pub alertmanager_replicas: u32,
     pub storage_class: String,
+    /// `values` of every layer, merged in order, templates rendered (an empty object
+    /// when none): merged over the values kgen writes.
+    pub values: serde_json::Value,
 }
 
 /// How public services are exposed in one environment (`[ingress]`).

@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::Value;
 
 use self::settings::typed_origin;
-use self::values::{layers_values, toml_to_json, values_origin};
+pub(super) use self::values::toml_to_json;
+use self::values::{layers_values, values_origin};
 use super::{Amend, Resolver};
 use crate::addons::TYPED_SETTINGS as TYPED;
 use crate::addons::{self, Preset};
@@ -520,7 +521,7 @@ impl<'a> Resolver<'a> {
                 |w| w as i32,
             );
         let mut footprint = preset.map(|p| (p.footprint)(&settings)).unwrap_or_default();
-        self.declared_footprint(preset, layers, &header, name, &mut footprint);
+        self.declared_footprint(preset, layers, header, name, &mut footprint);
         if let Some(p) = preset {
             footprint.custom_resources = (p.custom_resources)(&values)
                 .into_iter()

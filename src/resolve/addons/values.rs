@@ -15,7 +15,7 @@ use crate::spec::{AddonIdentity, AddonSettings};
 impl Resolver<'_> {
     /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`),
     /// each under its key (`key` for `v` itself).
-    pub(super) fn render_json_templates(
+    pub(in crate::resolve) fn render_json_templates(
         &mut self,
         v: &mut serde_json::Value,
         key: &str,
