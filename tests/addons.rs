@@ -1188,7 +1188,7 @@ fn an_unknown_key_of_a_preset_lists_the_keys_it_takes() {
             // `[monitoring]` after an add-on's table keeps its own keys (newcomer
             // review 6, #7).
             "error[KG002]: unknown key `prometheus_replica`",
-            "= help: the keys allowed here are: enabled, chart_version, chart_repo, namespace, retention, prometheus_storage, prometheus_replicas, grafana_storage, alertmanager_storage, alertmanager_replicas, storage_class",
+            "= help: the keys allowed here are: enabled, chart_version, chart_repo, namespace, retention, prometheus_storage, prometheus_replicas, grafana_storage, alertmanager_storage, alertmanager_replicas, storage_class, values",
             "error[KG002]: unknown key `txt_owner`",
             external_dns,
         ],

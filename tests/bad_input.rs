@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fails, Platform, MINIMAL};
+use common::{diagnostics_with, fails, Platform, MINIMAL};
 
 #[test]
 fn unknown_key_with_suggestion() {
@@ -177,11 +177,7 @@ fn a_service_called_twice_is_a_warning() {
     let p = Platform::new(&text, &[]);
     let out = p.kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let found: Vec<&str> = out
-        .stderr
-        .split("\n\n")
-        .filter(|w| w.contains("twice"))
-        .collect();
+    let found = diagnostics_with(&out.stderr, "twice");
     assert_eq!(
         found,
         [
@@ -204,11 +200,7 @@ fn a_schedule_that_never_fires_is_a_warning() {
     );
     let out = Platform::new(&text, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let found: Vec<&str> = out
-        .stderr
-        .split("\n\n")
-        .filter(|w| w.contains("never"))
-        .collect();
+    let found = diagnostics_with(&out.stderr, "never");
     assert_eq!(
         found,
         [

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails, Platform};
+use common::{diagnostics_with, fails, Platform};
 use serde_json::{json, Value};
 
 /// One public service (`api`) in `dev`; tests add what they exercise.
@@ -524,19 +524,16 @@ fn sources_without_network_policies_are_a_warning() {
     .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "");
     let out = Platform::new(&text, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let warning = out
-        .stderr
-        .split("\n\n")
-        .find(|w| w.contains("source_cidrs"))
-        .unwrap_or_default();
     assert_eq!(
-        warning,
-        r#"warning[KG019]: `service.source_cidrs` of `api` restrict nothing in environments `dev` and `prod`: they are written into NetworkPolicies only, and NetworkPolicies are off there (whoever reaches the load balancer or node port reaches the pods)
+        diagnostics_with(&out.stderr, "source_cidrs"),
+        [
+            r#"warning[KG019]: `service.source_cidrs` of `api` restrict nothing in environments `dev` and `prod`: they are written into NetworkPolicies only, and NetworkPolicies are off there (whoever reaches the load balancer or node port reaches the pods)
   --> platform.toml:15:51
    |
 15 | service = { type = "LoadBalancer", source_cidrs = ["10.0.0.0/16"] }
    |                                                   ^^^^^^^^^^^^^^^ no NetworkPolicy to write them into
    = help: turn NetworkPolicies on (`[network_policy]` in platform.toml, or `network_policy = {}` under `[environments.<env>]` or in the overlay's `[environment]`), or remove `source_cidrs`"#
+        ]
     );
     // With NetworkPolicies on, none.
     let out = Platform::new(&format!("{text}{NETWORK}"), &[]).kgen(&["validate"]);
@@ -545,19 +542,16 @@ fn sources_without_network_policies_are_a_warning() {
     let text = format!("{text}{NETWORK}").replace("10.0.0.0/16", "10.0.1.0/16");
     let out = Platform::new(&text, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let warning = out
-        .stderr
-        .split("\n\n")
-        .find(|w| w.contains("host bits"))
-        .unwrap_or_default();
     assert_eq!(
-        warning,
-        r#"warning[KG019]: `10.0.1.0/16` sets host bits: the NetworkPolicy admits all of `10.0.0.0/16`
+        diagnostics_with(&out.stderr, "host bits"),
+        [
+            r#"warning[KG019]: `10.0.1.0/16` sets host bits: the NetworkPolicy admits all of `10.0.0.0/16`
   --> platform.toml:15:52
    |
 15 | service = { type = "LoadBalancer", source_cidrs = ["10.0.1.0/16"] }
    |                                                    ^^^^^^^^^^^^^ did you mean `10.0.0.0/16`?
    = help: write the network address of the block (host bits zero), or a longer prefix length if a smaller range was meant"#
+        ]
     );
 }
 

@@ -143,6 +143,15 @@ pub fn kgen_in(dir: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// The diagnostics of human-format `stderr` (its blocks between blank lines) that
+/// contain `needle`, in order.
+pub fn diagnostics_with<'a>(stderr: &'a str, needle: &str) -> Vec<&'a str> {
+    stderr
+        .split("\n\n")
+        .filter(|d| d.contains(needle))
+        .collect()
+}
+
 /// Renders a platform made of `text` and `overlays`, expecting it to be refused:
 /// exit 2, nothing on stdout, nothing written. Returns stderr.
 pub fn fails(text: &str, overlays: &[(&str, &str)]) -> String {
