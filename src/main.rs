@@ -278,7 +278,7 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             envs,
             check,
         } => {
-            let ws = Workspace::load(&common.platform())?;
+            let ws = Workspace::load_for(&common.platform(), &envs)?;
             let opts = ops::render::RenderOptions { envs };
             if check {
                 let s = ops::render::check(&ws, &opts)?;
@@ -315,7 +315,8 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             paths,
         } => {
             let summary = if paths.is_empty() {
-                let ws = Workspace::load(&common.platform()).map_err(Error::read_only)?;
+                let ws =
+                    Workspace::load_for(&common.platform(), &envs).map_err(Error::read_only)?;
                 ops::validate::validate_platform(&ws, &envs, schema_dir.as_deref())
                     .map_err(Error::read_only)?
             } else {

@@ -103,7 +103,10 @@ pub fn in_addon_values(path: &str) -> bool {
     let seg: Vec<&str> = path.splitn(6, '.').collect();
     matches!(
         seg.as_slice(),
-        ["addons", _, "values", ..] | ["clusters", _, "addons", _, "values", ..]
+        ["addons", _, "values", ..]
+            | ["clusters", _, "addons", _, "values", ..]
+            | ["monitoring", "values", ..]
+            | ["clusters", _, "monitoring", "values", ..]
     )
 }
 

@@ -90,6 +90,31 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// Named after both (`dev-eu-api` holds `dev` and `dev-eu`): after the longer, so the
+/// error is `dev`'s (verification 13, #2).
+#[test]
+fn a_namespace_named_after_both_environments_is_the_longer_ones() {
+    let text = two_environments_one_server()
+        .replace("[environments.staging]\n", "[environments.dev-eu]\n")
+        .replace(
+            "[environments.dev]\n",
+            "[clusters.nonprod]\nkubernetes_version = \"1.30\"\n\n[environments.dev]\ncluster = \"nonprod\"\nnamespace = \"dev-eu-{{ service }}\"\n",
+        )
+        .replace(
+            "[environments.dev-eu]\n",
+            "[environments.dev-eu]\ncluster = \"nonprod\"\nnamespace = \"dev-eu-{{ service }}\"\n",
+        );
+    let err = fails(&text, &[]);
+    let help = err
+        .lines()
+        .find(|l| l.contains("= help:"))
+        .unwrap_or_default();
+    assert_eq!(
+        help,
+        r#"   = help: environments `dev` and `dev-eu` share the cluster, and `dev-eu-api` is named after `dev-eu`: give `dev` namespaces of its own, e.g. `namespace = "{{ env.name }}-{{ service }}"` under [environments.dev] (see docs/platform.md#clusters)"#
+    );
+}
+
 #[test]
 fn one_declared_cluster_hosting_two_environments_renders_one_monitoring_stack() {
     let text = two_environments_one_server()

@@ -116,8 +116,17 @@ fn overlay_for_unknown_environment() {
         err.contains("  = help: did you mean `dev`? Rename the file, or add `[environments.develop]` to platform.toml (known environments: dev)\n"),
         "{err}"
     );
-    // A file name that is no environment's name: only the rename (newcomer review 11, #8).
-    let err = fails(MINIMAL, &[("Dev", "[services.api]\ntag = \"1.0.1\"\n")]);
+    // A file name that is no environment's name: only the rename (newcomer review 11, #8),
+    // and not the tag `dev` lacks without the file (verification 13, #4).
+    let err = fails(
+        &MINIMAL.replace("tag = \"1.0.0\"\n", ""),
+        &[("Dev", "[services.api]\ntag = \"1.0.1\"\n")],
+    );
+    assert!(err.starts_with("error[KG012]: "), "{err}");
+    assert!(
+        err.ends_with("error: 1 error and 0 warnings; nothing was written\n"),
+        "{err}"
+    );
     assert!(
         err.contains("  = help: did you mean `dev`? Rename the file (an environment's name is a DNS-1123 label: lower case letters, digits and `-`)\n"),
         "{err}"

@@ -451,14 +451,14 @@ fn env_option_renders_one_environment_and_leaves_the_others() {
     assert_eq!(out.code, 2);
     let usage = "kgen: error: unknown environment `dve` (did you mean `dev`?); platform.toml defines: dev, prod\n  help: pass one of those, or declare it with `[environments.dve]` in platform.toml\n";
     assert_eq!(out.stderr, usage);
-    // Also when the input has errors: the usage error alone (newcomer review 11, #12).
-    p.write(
-        "platform.toml",
-        &text.replace("tag = \"1.0.0\"", "tag = \"latest\""),
-    );
-    for cmd in ["render", "validate"] {
-        let out = p.kgen(&[cmd, "--env", "dve"]);
-        assert_eq!(out.code, 2);
-        assert_eq!(out.stderr, usage, "{cmd}");
+    // Also when the input has errors, of reading too: the usage error alone (newcomer
+    // review 11, #12; verification 13, #3).
+    for broken in ["tag = \"latest\"", "tag = \"1.0.0\"\nreplics = 2"] {
+        p.write("platform.toml", &text.replace("tag = \"1.0.0\"", broken));
+        for cmd in ["render", "validate"] {
+            let out = p.kgen(&[cmd, "--env", "dve"]);
+            assert_eq!(out.code, 2);
+            assert_eq!(out.stderr, usage, "{cmd} with {broken}");
+        }
     }
 }

@@ -412,7 +412,12 @@ pub fn tolerations_value(ts: &[crate::spec::Toleration]) -> Value {
 
 /// The keys only a chart that is not a preset takes: what it creates, which kgen
 /// knows of its presets (`resolve/addons/footprint.rs`).
-pub const PLAIN_CHART_KEYS: [&str; 3] = ["crd_groups", "cluster_kinds", "other_namespaces"];
+pub const PLAIN_CHART_KEYS: [&str; 4] = [
+    "crd_groups",
+    "cluster_kinds",
+    "other_namespaces",
+    "service_account",
+];
 
 /// `group/Kind` pairs as a footprint's cluster kinds.
 pub fn kinds(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -99,8 +99,17 @@ impl Checker<'_> {
                 let e = &self.inv.entries[shown.1];
                 e.namespace().unwrap_or(e.name())
             };
-            let named_after = |app: &App| app.env.as_deref().is_some_and(|env| names_env(ns, env));
-            let first_is_wrong = named_after(b) && !named_after(a);
+            // The environment it is named after: of the two, the one whose name it
+            // holds, the longer when it holds both (`prod-eu-api` is `prod-eu`'s, not
+            // `prod`'s).
+            let named = |app: &App| {
+                app.env
+                    .as_deref()
+                    .filter(|env| names_env(ns, env))
+                    .map(str::len)
+            };
+            let owns = |app: &App, other: &App| named(app) > named(other);
+            let first_is_wrong = owns(b, a);
             let (blamed, entry) = if first_is_wrong {
                 (a, shown.0)
             } else {
@@ -133,7 +142,7 @@ impl Checker<'_> {
             );
             let other = if first_is_wrong { b } else { a };
             d.help = Some(match (&blamed.env, &other.env, &a.cluster, &b.cluster) {
-                (Some(x), Some(y), _, _) if x != y && named_after(other) => format!(
+                (Some(x), Some(y), _, _) if x != y && owns(other, blamed) => format!(
                     "environments `{x}` and `{y}` share the cluster, and `{ns}` is named after `{y}`: give `{x}` namespaces of its own, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{x}] (see docs/platform.md#clusters)"
                 ),
                 (Some(x), Some(y), _, _) if x != y => format!(
@@ -171,5 +180,7 @@ mod tests {
         assert!(names_env("prod", "prod"));
         assert!(!names_env("production-api", "prod"));
         assert!(!names_env("api", "prod"));
+        // Both hold `prod`: the longer name is the one it is named after (see `ownership`).
+        assert!(names_env("prod-eu-api", "prod"));
     }
 }

@@ -86,6 +86,12 @@ pub struct AddonLayer {
     /// their own.
     #[serde(default)]
     pub other_namespaces: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The ServiceAccount (in the add-on's namespace) that `iam_role` is for, on a
+    /// chart that is not a preset: with it the chart takes `iam_role`, and the role's
+    /// trust (IRSA) or association (Pod Identity) is in the Terraform hand-off. Presets
+    /// know their own.
+    #[serde(default)]
+    pub service_account: Option<Spanned<String>>,
 
     // Settings every controller preset takes.
     /// Replicas of the add-on's controller (presets with one). Default: the preset's

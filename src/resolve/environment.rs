@@ -205,7 +205,10 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|(k, layers, _)| traffic::Calls::written(&k.value, layers, services))
             .collect();
-        let lost = overlay.map(|o| LostTables::of(self.ws, o, services));
+        let lost = match overlay {
+            Some(o) => Some(LostTables::of(self.ws, o, services)),
+            None => LostTables::misnamed_overlay(self.ws, name),
+        };
         let todo: Vec<_> = enabled
             .into_iter()
             .map(|(svc_key, layers, header)| {
@@ -290,7 +293,8 @@ impl<'a> Resolver<'a> {
 }
 
 /// The service tables an overlay lost to a mistake that reading reported: all of
-/// them when its `services` key is misspelt (`[service.api]`, left out with KG002),
+/// them when its `services` key is misspelt (`[service.api]`, left out with KG002) or
+/// its file is misnamed (`overlays/Staging.toml`, KG012),
 /// or one when its table names a service platform.toml does not declare but one it
 /// is close to (`[services.dbb]` for `db`, KG011). Errors that the service lacks
 /// something (a `tag`, a required key) follow from the loss and are held back.
@@ -323,6 +327,21 @@ impl LostTables {
             .map(str::to_string)
             .collect();
         LostTables { all, meant }
+    }
+
+    /// An environment without an overlay, when an overlay's file is named close to it
+    /// (`overlays/Staging.toml` for `staging`, refused with KG012): every table of it
+    /// is lost.
+    fn misnamed_overlay(ws: &Workspace, env: &str) -> Option<Self> {
+        let declared = ws.environment_names();
+        ws.overlays
+            .keys()
+            .filter(|k| !declared.contains(&k.as_str()))
+            .any(|k| k.eq_ignore_ascii_case(env) || crate::diagnostic::closest(k, [env]).is_some())
+            .then(|| LostTables {
+                all: true,
+                meant: Vec::new(),
+            })
     }
 
     fn lost(&self, service: &str) -> bool {

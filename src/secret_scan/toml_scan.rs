@@ -22,7 +22,8 @@ pub(super) const NAMED_VALUE_TABLES: &[&str] = &["env", "config", "vars"];
 
 /// Where a table is, for which of its strings are also judged by their key: an
 /// add-on's `values` (`[addons.<name>] values`, `[clusters.<c>.addons.<name>]
-/// values`, and the same in an overlay) hold a chart's settings under the chart's own
+/// values`, and the same in an overlay) and the monitoring stack's (`[monitoring]
+/// values`, a cluster's, an overlay's) hold a chart's settings under the chart's own
 /// names (`adminPassword`, `auth.password`), judged as `env` is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Place {
@@ -31,7 +32,10 @@ pub(super) enum Place {
     Addons,
     /// One add-on's table.
     Addon,
-    /// An add-on's `values`, or a table inside them.
+    /// A `monitoring` table (`[monitoring]`, a cluster's, an overlay's): its `values`
+    /// are kube-prometheus-stack's, judged as an add-on's.
+    Monitoring,
+    /// An add-on's or the monitoring stack's `values`, or a table inside them.
     Values,
 }
 
@@ -40,9 +44,10 @@ impl Place {
     pub(super) fn child(self, key: &str) -> Place {
         match self {
             Place::Values => Place::Values,
-            Place::Addon if key == "values" => Place::Values,
+            Place::Addon | Place::Monitoring if key == "values" => Place::Values,
             Place::Addons => Place::Addon,
             _ if key == "addons" => Place::Addons,
+            _ if key == "monitoring" => Place::Monitoring,
             _ => Place::Other,
         }
     }

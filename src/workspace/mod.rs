@@ -84,12 +84,19 @@ impl Workspace {
     /// real path is elsewhere is refused, so a committed link cannot make kgen read
     /// (and echo in an error) a file outside the repository.
     pub fn load(platform: &Path) -> Result<Workspace> {
+        Workspace::load_for(platform, &[])
+    }
+
+    /// [`load`](Self::load) for a run of the environments `envs` (all when empty): an
+    /// environment platform.toml does not define is a usage error, even when reading
+    /// found errors (they would hide it), as long as platform.toml could be read.
+    pub fn load_for(platform: &Path, envs: &[String]) -> Result<Workspace> {
         crate::stages::time(crate::stages::Stage::Load, || {
-            Workspace::load_untimed(platform)
+            Workspace::load_untimed(platform, envs)
         })
     }
 
-    fn load_untimed(platform: &Path) -> Result<Workspace> {
+    fn load_untimed(platform: &Path, envs: &[String]) -> Result<Workspace> {
         let root = platform
             .parent()
             .map(Path::to_path_buf)
@@ -111,6 +118,10 @@ impl Workspace {
                 overlays,
             },
         )?;
+        let known = ws.environment_names();
+        if let Some(unknown) = envs.iter().find(|e| !known.contains(&e.as_str())) {
+            return Err(crate::resolve::unknown_environment(unknown, &known));
+        }
         let read = crate::escape_hatch::files::DiskReader::new(&root)
             .and_then(|reader| crate::escape_hatch::files::read(&mut ws, &reader, None));
         // With reading errors, the escape hatch's own checks run with them (see

@@ -1,5 +1,6 @@
 //! What a chart that is not a preset declares it creates (`crd_groups`,
-//! `cluster_kinds`, `other_namespaces`): kgen knows the footprint of its presets, and
+//! `cluster_kinds`, `other_namespaces`; its `service_account` is read with the
+//! add-on's identity): kgen knows the footprint of its presets, and
 //! of any other chart only what these say. Its Argo CD project admits the kinds and
 //! namespaces, and its CRDs count as installed (KG306). Refused on a preset; a chart
 //! that declares no `cluster_kinds` is a warning, as its project would refuse
@@ -29,6 +30,17 @@ impl Resolver<'_> {
                 layers.pick(|l| l.other_namespaces.as_ref()),
             ),
         ];
+        if let (Some(p), Some(sa)) = (preset, layers.pick(|l| l.service_account.as_ref())) {
+            self.error(
+                rules::KIND_MISMATCH,
+                sa.origin.clone(),
+                format!(
+                    "`service_account` is not a setting of the `{}` preset",
+                    p.name
+                ),
+            )
+            .help("kgen knows the ServiceAccount of its presets: remove `service_account`");
+        }
         if let Some(p) = preset {
             for (key, list) in declared {
                 let Some(list) = list else { continue };

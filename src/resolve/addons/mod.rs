@@ -417,16 +417,28 @@ impl<'a> Resolver<'a> {
                     .map(|w| w.value)
             })
             .unwrap_or(WorkloadIdentity::Irsa);
+        // A chart that is not a preset names its ServiceAccount (`service_account`).
+        let declared_sa = layers
+            .pick(|l| l.service_account.as_ref())
+            .filter(|_| preset.is_none())
+            .and_then(|s| {
+                self.check_label("service_account", s.value, s.origin.clone())
+                    .then(|| s.value.clone())
+            });
         let identity = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
-            let Some(sa) = preset.and_then(|p| p.service_account) else {
-                match preset {
-                    // A preset without a ServiceAccount to annotate calls no AWS API.
-                    Some(p) => self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: the `{}` preset needs no IAM role of its own (docs/addons.md says each preset's identity)", p.name))
-                        .help("remove `iam_role`"),
-                    None => self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: kgen does not know where its chart sets its ServiceAccount"))
-                        .help("set the ServiceAccount annotation under `values` as the chart documents it"),
-                };
-                return None;
+            let sa = match (preset.and_then(|p| p.service_account), &declared_sa) {
+                (Some(sa), _) => sa.name.replace("{release}", &release),
+                (None, Some(sa)) => sa.clone(),
+                (None, None) => {
+                    match preset {
+                        // A preset without a ServiceAccount to annotate calls no AWS API.
+                        Some(p) => self.error(rules::KIND_MISMATCH, r.origin.clone(), format!("add-on `{name}` takes no `iam_role`: the `{}` preset needs no IAM role of its own (docs/addons.md says each preset's identity)", p.name))
+                            .help("remove `iam_role`"),
+                        None => self.error(rules::MISSING_KEY, r.origin.clone(), format!("add-on `{name}` has an `iam_role` but no `service_account`: kgen does not know which of its chart's ServiceAccounts the role is for"))
+                            .help("name it: `service_account = \"<the chart's ServiceAccount>\"` (the Terraform hand-off then trusts it), and with IRSA set its annotation under `values` as the chart documents it"),
+                    };
+                    return None;
+                }
             };
             let arn = self.render_template(r.value, &r.origin, ctx)?;
             if !super::is_iam_role_arn(&arn) {
@@ -437,7 +449,7 @@ impl<'a> Resolver<'a> {
             Some(AddonIdentity {
                 role_arn: arn,
                 mode,
-                service_account: sa.name.replace("{release}", &release),
+                service_account: sa,
             })
         });
         if let Some(i) = identity
@@ -481,6 +493,9 @@ impl<'a> Resolver<'a> {
             self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
             self.remedy = remedy;
             addons::merge(&mut values, json);
+        }
+        if let (None, Some(i)) = (preset, &identity) {
+            self.check_irsa_annotation(name, i, layers, &values);
         }
 
         if let Some(p) = preset {
@@ -556,6 +571,49 @@ impl<'a> Resolver<'a> {
 }
 
 /// A shorter name for an add-on of `preset`: its initials, or the name its project uses.
+impl Resolver<'_> {
+    /// A chart that is not a preset, given a role through IRSA: kgen cannot annotate its
+    /// ServiceAccount (it does not know where the chart takes the annotation), so
+    /// `values` must, with the role's ARN, or its pods run without the role.
+    fn check_irsa_annotation(
+        &mut self,
+        name: &str,
+        identity: &AddonIdentity,
+        layers: &Layers<'_, AddonLayer>,
+        values: &serde_json::Value,
+    ) {
+        fn annotates(v: &serde_json::Value, arn: &str) -> bool {
+            match v {
+                serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
+                    (k == IRSA_ANNOTATION && v.as_str() == Some(arn)) || annotates(v, arn)
+                }),
+                serde_json::Value::Array(items) => items.iter().any(|v| annotates(v, arn)),
+                _ => false,
+            }
+        }
+        if identity.mode != WorkloadIdentity::Irsa || annotates(values, &identity.role_arn) {
+            return;
+        }
+        let Some(at) = layers.pick(|l| l.iam_role.as_ref()).map(|r| r.origin) else {
+            return;
+        };
+        self.warning(
+            rules::INVALID_VALUE,
+            at,
+            format!(
+                "add-on `{name}`'s `values` do not annotate a ServiceAccount with its `iam_role` (`{IRSA_ANNOTATION}`): its pods would run without the role",
+            ),
+        )
+        .help(format!(
+            "set the annotation of ServiceAccount `{}` under `values`, where the chart documents it (often `serviceAccount.annotations`), with the same ARN; or use `workload_identity = \"pod-identity\"`, which needs no annotation",
+            identity.service_account
+        ));
+    }
+}
+
+/// The annotation IRSA reads the role from, on a ServiceAccount.
+const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
 fn short_addon_name(preset: &str) -> String {
     match preset {
         // The AWS Secrets and Configuration Provider, as AWS names it.
