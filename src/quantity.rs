@@ -94,6 +94,9 @@ pub fn unit_slip(resource: &str, s: &str) -> Option<(String, String)> {
     const MI: Quantity = Quantity {
         nanos: 1_048_576 * 1_000_000_000,
     };
+    const KI64: Quantity = Quantity {
+        nanos: 65_536 * 1_000_000_000,
+    };
     const CPUS: Quantity = Quantity {
         nanos: 64 * 1_000_000_000,
     };
@@ -103,9 +106,15 @@ pub fn unit_slip(resource: &str, s: &str) -> Option<(String, String)> {
     }
     let q = Quantity::parse(s).ok()?;
     match resource {
+        // Up to 64Ki as mebibytes (`256Mi`), above as kibibytes (`500000Ki`, 488Mi):
+        // what is likelier a forgotten unit.
         "memory" if !q.is_zero() && q < MI => Some((
             format!("`{s}` is {s} bytes of memory (a quantity without a unit counts bytes)"),
-            format!("{s}Mi"),
+            if q <= KI64 {
+                format!("{s}Mi")
+            } else {
+                format!("{s}Ki")
+            },
         )),
         "cpu" if q > CPUS => Some((
             format!("`{s}` is {s} CPUs (a quantity without a unit counts whole CPUs), more than nodes have"),
@@ -371,6 +380,8 @@ mod tests {
         assert_eq!(meant("memory", "256").as_deref(), Some("256Mi"));
         assert_eq!(meant("memory", "512.5").as_deref(), Some("512.5Mi"));
         assert_eq!(meant("memory", "1048576"), None);
+        assert_eq!(meant("memory", "65536").as_deref(), Some("65536Mi"));
+        assert_eq!(meant("memory", "500000").as_deref(), Some("500000Ki"));
         assert_eq!(meant("memory", "0"), None);
         assert_eq!(meant("memory", "256Mi"), None);
         assert_eq!(meant("memory", "1e3"), None);

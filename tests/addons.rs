@@ -580,6 +580,20 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// An add-on's typed `resources` without their unit: the KG006 warning, as a
+/// service's (verification 13, #5).
+#[test]
+fn an_add_on_s_resources_without_their_unit_are_a_warning() {
+    let (stderr, _) = renders(&platform(
+        &[],
+        "[addons.metrics-server]\nchart_version = \"3.13.1\"\nresources = { requests = { cpu = \"500\" } }\n",
+    ));
+    assert!(
+        stderr.starts_with("warning[KG006]: `resources.requests.cpu`: `500` is 500 CPUs"),
+        "{stderr}"
+    );
+}
+
 /// A misspelt `cluster` is one error (KG023), not also the clash of the cluster of its
 /// own the environment was placed on to go on checking (newcomer review 11, #5).
 #[test]

@@ -478,4 +478,20 @@ values = { grafana = { admin = { existingSecret = "grafana-admin" } }, prometheu
     let out = Platform::new(&text, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.starts_with("error[KG010]: "), "{}", out.stderr);
+    // By its key too, with the add-on values' remedy (verification 13, #1).
+    let text = KINDS_PLATFORM.replace(
+        "[monitoring]\nchart_version = \"77.0.0\"\n",
+        "[monitoring]\nchart_version = \"77.0.0\"\nvalues = { grafana = { adminPassword = \"Xk9#pL2vQ8mZ\" } }\n",
+    );
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "error[KG010]: `adminPassword` looks like it holds a secret (a literal password)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("`existingSecret`"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Xk9#pL2vQ8mZ"), "{}", out.stderr);
 }

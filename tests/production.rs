@@ -535,6 +535,23 @@ fn sources_without_network_policies_are_a_warning() {
    = help: turn NetworkPolicies on (`[network_policy]` in platform.toml, or `network_policy = {}` under `[environments.<env>]` or in the overlay's `[environment]`), or remove `source_cidrs`"#
         ]
     );
+    // A run of other environments leaves it for theirs (verification 13, #6).
+    let p = Platform::new(
+        &text.replace(
+            "[environments.prod]\n",
+            "[environments.prod]\nnetwork_policy = {}\n",
+        ),
+        &[],
+    );
+    let out = p.kgen(&["validate", "--env", "prod"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("source_cidrs"), "{}", out.stderr);
+    let out = p.kgen(&["validate", "--env", "dev"]);
+    assert!(
+        out.stderr.contains("restrict nothing in environment `dev`"),
+        "{}",
+        out.stderr
+    );
     // With NetworkPolicies on, none.
     let out = Platform::new(&format!("{text}{NETWORK}"), &[]).kgen(&["validate"]);
     assert!(!out.stderr.contains("source_cidrs"), "{}", out.stderr);

@@ -235,13 +235,16 @@ impl<'a> Resolver<'a> {
                 [rest @ .., last] => ("environments", format!("{} and {last}", rest.join(", "))),
                 [] => continue,
             };
-            self.warning(
+            let d = self.warning(
                 rules::INVALID_VALUE,
                 at.clone(),
                 format!("{what} restrict nothing in {noun} {list}: they are written into NetworkPolicies only, and NetworkPolicies are off there (whoever reaches the load balancer or node port reaches the pods)"),
             )
             .label("no NetworkPolicy to write them into")
             .help("turn NetworkPolicies on (`[network_policy]` in platform.toml, or `network_policy = {}` under `[environments.<env>]` or in the overlay's `[environment]`), or remove `source_cidrs`");
+            // About those environments: a run of others leaves it for theirs.
+            d.envs = envs.iter().map(|e| e.to_string()).collect();
+            d.envs.sort();
         }
     }
 

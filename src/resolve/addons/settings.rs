@@ -35,10 +35,13 @@ impl<'a> Resolver<'a> {
             .and_then(|r| self.int_in_range(*r.value, 1, 100, &r.origin, "replicas"))
             .map(|n| n as u32);
         if layers.pick(|l| l.resources.as_ref()).is_some() {
-            let q = |this: &mut Self, v: Option<Located<&String>>| {
+            let q = |this: &mut Self, path: &str, v: Option<Located<&String>>| {
                 v.map(|v| {
-                    if let Err(e) = quantity::parse_non_negative(v.value) {
-                        this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                    match quantity::parse_non_negative(v.value) {
+                        Ok(_) => this.unit_slip(path, v.value, &v.origin),
+                        Err(e) => {
+                            this.error(rules::INVALID_QUANTITY, v.origin.clone(), e);
+                        }
                     }
                     v.value.clone()
                 })
@@ -72,20 +75,24 @@ impl<'a> Resolver<'a> {
                 requests: CpuMem {
                     cpu: q(
                         self,
+                        "resources.requests.cpu",
                         layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.cpu.as_ref()),
                     ),
                     memory: q(
                         self,
+                        "resources.requests.memory",
                         layers.pick(|l| l.resources.as_ref()?.requests.as_ref()?.memory.as_ref()),
                     ),
                 },
                 limits: CpuMem {
                     cpu: q(
                         self,
+                        "resources.limits.cpu",
                         layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.cpu.as_ref()),
                     ),
                     memory: q(
                         self,
+                        "resources.limits.memory",
                         layers.pick(|l| l.resources.as_ref()?.limits.as_ref()?.memory.as_ref()),
                     ),
                 },
