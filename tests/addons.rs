@@ -580,6 +580,38 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// A chart that is not a preset takes an `iam_role` for the `service_account` it
+/// names: the Terraform hand-off trusts it; with IRSA and no annotation in `values`, a
+/// warning; without `service_account`, an error (newcomer review 12, #7).
+#[test]
+fn a_plain_chart_s_role_reaches_the_terraform_hand_off() {
+    let chart = "[addons.ebs]\nchart = \"aws-ebs-csi-driver\"\nrepo = \"https://kubernetes-sigs.github.io/aws-ebs-csi-driver\"\nchart_version = \"2.28.0\"\nnamespace = \"kube-system\"\ncluster_kinds = []\niam_role = \"arn:aws:iam::111111111111:role/ebs\"\n";
+    let annotated = format!("{chart}service_account = \"ebs-csi-controller-sa\"\nvalues = {{ controller = {{ serviceAccount = {{ annotations = {{ \"eks.amazonaws.com/role-arn\" = \"arn:aws:iam::111111111111:role/ebs\" }} }} }} }}\n");
+    let (stderr, p) = renders(&platform(&[], &annotated));
+    assert_eq!(stderr, "");
+    let handoff = p.read("generated/terraform/prod.json");
+    assert!(
+        handoff
+            .contains("\"subject\": \"system:serviceaccount:kube-system:ebs-csi-controller-sa\""),
+        "{handoff}"
+    );
+    // Not annotated: the pods would run without the role.
+    let (stderr, _) = renders(&platform(
+        &[],
+        &format!("{chart}service_account = \"ebs-csi-controller-sa\"\n"),
+    ));
+    assert!(
+        stderr.starts_with("warning[KG019]: add-on `ebs`'s `values` do not annotate a ServiceAccount with its `iam_role`"),
+        "{stderr}"
+    );
+    // No ServiceAccount named: which one the role is for is unknown.
+    let err = fails(&platform(&[], chart), &[]);
+    assert!(
+        err.starts_with("error[KG004]: add-on `ebs` has an `iam_role` but no `service_account`"),
+        "{err}"
+    );
+}
+
 /// An add-on's typed `resources` without their unit: the KG006 warning, as a
 /// service's (verification 13, #5).
 #[test]
