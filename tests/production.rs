@@ -424,15 +424,20 @@ fn a_shared_namespace_gets_its_default_deny_with_the_namespace() {
     assert!(!p.exists("generated/clusters/dev/namespaces/networkpolicy-shop-default-deny.yaml"));
 }
 
+/// BASE's `api` as a private LoadBalancer Service admitting `10.0.0.0/16`, then `rest`.
+fn load_balancer(rest: &str) -> String {
+    format!(
+        "{BASE}service = {{ type = \"LoadBalancer\", source_cidrs = [\"10.0.0.0/16\"] }}\n{rest}"
+    )
+    .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "")
+}
+
 /// A LoadBalancer or NodePort Service is reached from outside the cluster: its policy
 /// admits `service.source_cidrs`, else any source, on the Service's ports (newcomer
 /// review 9, #1); `source_cidrs` on a ClusterIP Service is refused.
 #[test]
 fn a_load_balancer_service_admits_its_sources() {
-    let text = format!(
-        "{BASE}service = {{ type = \"LoadBalancer\", source_cidrs = [\"10.0.0.0/16\"] }}\nports = {{ admin = 9901 }}\n{NETWORK}"
-    )
-    .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "");
+    let text = load_balancer(&format!("ports = {{ admin = 9901 }}\n{NETWORK}"));
     let p = rendered(&text);
     let policy: serde_json::Value =
         serde_norway::from_str(&p.read("generated/dev/api/networkpolicy.yaml")).unwrap();
@@ -518,10 +523,7 @@ spec:
 /// the line, once for every environment it holds in.
 #[test]
 fn sources_without_network_policies_are_a_warning() {
-    let text = format!(
-        "{BASE}service = {{ type = \"LoadBalancer\", source_cidrs = [\"10.0.0.0/16\"] }}\n\n[environments.prod]\ncluster = \"https://prod.example.com\"\n"
-    )
-    .replace("ingress = { host = \"api.{{ env.domain }}\" }\n", "");
+    let text = load_balancer("\n[environments.prod]\ncluster = \"https://prod.example.com\"\n");
     let out = Platform::new(&text, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
