@@ -112,9 +112,44 @@ fn parse_kind(s: &str) -> Result<(String, String), String> {
     }
     if !group.is_empty() {
         names::check_crd_group(group).map_err(|e| format!("`{s}`: {e}"))?;
+    } else if let Some((_, g)) = NOT_CORE.iter().find(|(k, _)| *k == kind) {
+        return Err(format!(
+            "`{kind}` is not a kind of the core group: did you mean `{g}/{kind}`?"
+        ));
     }
     Ok((group.to_string(), kind.to_string()))
 }
+
+/// Cluster-scoped kinds of Kubernetes' named API groups, which a chart's `helm
+/// template` shows with their group (`apiVersion: rbac.authorization.k8s.io/v1`) and a
+/// reader may list without it.
+const NOT_CORE: [(&str, &str); 16] = [
+    ("ClusterRole", "rbac.authorization.k8s.io"),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io"),
+    ("CustomResourceDefinition", "apiextensions.k8s.io"),
+    ("StorageClass", "storage.k8s.io"),
+    ("CSIDriver", "storage.k8s.io"),
+    ("CSINode", "storage.k8s.io"),
+    ("VolumeAttachment", "storage.k8s.io"),
+    (
+        "MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+    ),
+    ("ValidatingAdmissionPolicy", "admissionregistration.k8s.io"),
+    (
+        "ValidatingAdmissionPolicyBinding",
+        "admissionregistration.k8s.io",
+    ),
+    ("PriorityClass", "scheduling.k8s.io"),
+    ("IngressClass", "networking.k8s.io"),
+    ("APIService", "apiregistration.k8s.io"),
+    ("RuntimeClass", "node.k8s.io"),
+    ("CertificateSigningRequest", "certificates.k8s.io"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +166,10 @@ mod tests {
             Ok((String::new(), "PersistentVolume".into()))
         );
         assert!(parse_kind("storage.k8s.io/csidriver").is_err());
+        assert_eq!(
+            parse_kind("ClusterRole"),
+            Err("`ClusterRole` is not a kind of the core group: did you mean `rbac.authorization.k8s.io/ClusterRole`?".into())
+        );
         assert!(parse_kind("Storage_K8s/CSIDriver").is_err());
         assert!(parse_kind("").is_err());
     }
