@@ -25,6 +25,7 @@ pub mod pod;
 pub mod secret_provider_class;
 pub mod service;
 mod service_account;
+pub use service_account::IRSA_ANNOTATION;
 mod statefulset;
 pub mod terraform;
 pub mod volume_claim;

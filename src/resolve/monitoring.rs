@@ -176,14 +176,7 @@ impl<'a> Resolver<'a> {
             .map_or_else(|| builtin::CHART_REPO.to_string(), |r| r.value.clone());
         // `values`, as an add-on's: each layer's templates rendered, merged in order.
         let mut values = serde_json::Value::Object(Default::default());
-        for (file, table) in layers.each(|l| l.values.as_ref()) {
-            let mut json = super::addons::toml_to_json(&table.value);
-            let remedy =
-                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
-            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
-            self.remedy = remedy;
-            crate::addons::merge(&mut values, json);
-        }
+        self.merge_values_tables(&mut values, layers.each(|l| l.values.as_ref()), ctx);
         Some(MonitoringSpec {
             namespace,
             chart_repo,

@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::Value;
 
 use self::settings::typed_origin;
-pub(super) use self::values::toml_to_json;
 use self::values::{layers_values, values_origin};
 use super::{Amend, Resolver};
 use crate::addons::TYPED_SETTINGS as TYPED;
@@ -486,14 +485,7 @@ impl<'a> Resolver<'a> {
             };
             (p, base)
         });
-        for (file, table) in layers_values(layers) {
-            let mut json = toml_to_json(&table.value);
-            let remedy =
-                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
-            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
-            self.remedy = remedy;
-            addons::merge(&mut values, json);
-        }
+        self.merge_values_tables(&mut values, layers_values(layers), ctx);
         if let (None, Some(i)) = (preset, &identity) {
             self.check_irsa_annotation(name, i, layers, &values);
         }
@@ -571,49 +563,6 @@ impl<'a> Resolver<'a> {
 }
 
 /// A shorter name for an add-on of `preset`: its initials, or the name its project uses.
-impl Resolver<'_> {
-    /// A chart that is not a preset, given a role through IRSA: kgen cannot annotate its
-    /// ServiceAccount (it does not know where the chart takes the annotation), so
-    /// `values` must, with the role's ARN, or its pods run without the role.
-    fn check_irsa_annotation(
-        &mut self,
-        name: &str,
-        identity: &AddonIdentity,
-        layers: &Layers<'_, AddonLayer>,
-        values: &serde_json::Value,
-    ) {
-        fn annotates(v: &serde_json::Value, arn: &str) -> bool {
-            match v {
-                serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
-                    (k == IRSA_ANNOTATION && v.as_str() == Some(arn)) || annotates(v, arn)
-                }),
-                serde_json::Value::Array(items) => items.iter().any(|v| annotates(v, arn)),
-                _ => false,
-            }
-        }
-        if identity.mode != WorkloadIdentity::Irsa || annotates(values, &identity.role_arn) {
-            return;
-        }
-        let Some(at) = layers.pick(|l| l.iam_role.as_ref()).map(|r| r.origin) else {
-            return;
-        };
-        self.warning(
-            rules::INVALID_VALUE,
-            at,
-            format!(
-                "add-on `{name}`'s `values` do not annotate a ServiceAccount with its `iam_role` (`{IRSA_ANNOTATION}`): its pods would run without the role",
-            ),
-        )
-        .help(format!(
-            "set the annotation of ServiceAccount `{}` under `values`, where the chart documents it (often `serviceAccount.annotations`), with the same ARN; or use `workload_identity = \"pod-identity\"`, which needs no annotation",
-            identity.service_account
-        ));
-    }
-}
-
-/// The annotation IRSA reads the role from, on a ServiceAccount.
-const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
-
 fn short_addon_name(preset: &str) -> String {
     match preset {
         // The AWS Secrets and Configuration Provider, as AWS names it.

@@ -1,18 +1,78 @@
 //! The Helm values of an add-on as written: the layers' `values` tables as JSON, their
-//! templates rendered, where a values path was set, and the check that `values` keep
-//! the ServiceAccount an add-on's IAM role is for.
+//! templates rendered and merged (the monitoring stack's too), where a values path was
+//! set, and the checks that `values` keep the ServiceAccount an add-on's IAM role is
+//! for and, for a chart that is not a preset, annotate it.
 
 use minijinja::Value;
 
 use crate::addons::Preset;
 use crate::input::{AddonLayer, WorkloadIdentity};
 use crate::merge::Layers;
+use crate::render::IRSA_ANNOTATION;
 use crate::resolve::{Amend, Resolver};
 use crate::rules;
 use crate::source::{FileId, Origin};
 use crate::spec::{AddonIdentity, AddonSettings};
 
 impl Resolver<'_> {
+    /// Merges `tables` (an add-on's or the monitoring stack's `values` layers, lowest
+    /// first) over `values`, each as JSON with its templates rendered and what they
+    /// render to judged as an add-on value's (the remedy of a secret: an existing
+    /// Secret the chart takes).
+    pub(in crate::resolve) fn merge_values_tables<'t>(
+        &mut self,
+        values: &mut serde_json::Value,
+        tables: impl IntoIterator<Item = (FileId, &'t crate::spanned::Spanned<toml::Table>)>,
+        ctx: &Value,
+    ) {
+        for (file, table) in tables {
+            let mut json = toml_to_json(&table.value);
+            let remedy =
+                std::mem::replace(&mut self.remedy, crate::secret_scan::Remedy::AddonValues);
+            self.render_json_templates(&mut json, "", &Origin::new(file, table.span.clone()), ctx);
+            self.remedy = remedy;
+            crate::addons::merge(values, json);
+        }
+    }
+
+    /// A chart that is not a preset, given a role through IRSA: kgen cannot annotate its
+    /// ServiceAccount (it does not know where the chart takes the annotation), so
+    /// `values` must, with the role's ARN, or its pods run without the role.
+    pub(super) fn check_irsa_annotation(
+        &mut self,
+        name: &str,
+        identity: &AddonIdentity,
+        layers: &Layers<'_, AddonLayer>,
+        values: &serde_json::Value,
+    ) {
+        fn annotates(v: &serde_json::Value, arn: &str) -> bool {
+            match v {
+                serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
+                    (k == IRSA_ANNOTATION && v.as_str() == Some(arn)) || annotates(v, arn)
+                }),
+                serde_json::Value::Array(items) => items.iter().any(|v| annotates(v, arn)),
+                _ => false,
+            }
+        }
+        if identity.mode != WorkloadIdentity::Irsa || annotates(values, &identity.role_arn) {
+            return;
+        }
+        let Some(at) = layers.pick(|l| l.iam_role.as_ref()).map(|r| r.origin) else {
+            return;
+        };
+        self.warning(
+            rules::INVALID_VALUE,
+            at,
+            format!(
+                "add-on `{name}`'s `values` do not annotate a ServiceAccount with its `iam_role` (`{IRSA_ANNOTATION}`): its pods would run without the role",
+            ),
+        )
+        .help(format!(
+            "set the annotation of ServiceAccount `{}` under `values`, where the chart documents it (often `serviceAccount.annotations`), with the same ARN; or use `workload_identity = \"pod-identity\"`, which needs no annotation",
+            identity.service_account
+        ));
+    }
+
     /// Renders every string of a values tree as a template (`{{ cluster.<var> }}`),
     /// each under its key (`key` for `v` itself).
     pub(in crate::resolve) fn render_json_templates(
@@ -240,7 +300,7 @@ pub(super) fn preset_values(p: &Preset, settings: &AddonSettings) -> serde_json:
     let mut values = (p.values)(settings);
     if let (Some(role), Some(sa)) = (&settings.irsa_role, p.service_account) {
         let mut path: Vec<&str> = sa.annotations.to_vec();
-        path.push("eks.amazonaws.com/role-arn");
+        path.push(IRSA_ANNOTATION);
         crate::addons::set(&mut values, &path, serde_json::json!(role));
     }
     values
