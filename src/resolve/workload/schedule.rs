@@ -11,6 +11,112 @@ const CRON_MACROS: &[&str] = &[
     "@hourly",
 ];
 
+/// One of a schedule's five fields: its name, range, and the names it takes (months,
+/// days of the week) with the value of the first.
+struct Field {
+    what: &'static str,
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+    first: u32,
+}
+
+const FIELDS: [Field; 5] = [
+    Field {
+        what: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+        first: 0,
+    },
+    Field {
+        what: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+        first: 0,
+    },
+    Field {
+        what: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+        first: 0,
+    },
+    Field {
+        what: "month",
+        min: 1,
+        max: 12,
+        names: &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
+        first: 1,
+    },
+    Field {
+        what: "day of week",
+        min: 0,
+        max: 6,
+        names: &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+        first: 0,
+    },
+];
+
+impl Field {
+    fn value(&self, t: &str) -> Result<u32, String> {
+        if let Some(i) = self.names.iter().position(|n| n.eq_ignore_ascii_case(t)) {
+            return Ok(i as u32 + self.first);
+        }
+        let n: u32 = t
+            .parse()
+            .map_err(|_| format!("`{t}` is not a {}", self.what))?;
+        if n < self.min || n > self.max {
+            return Err(format!(
+                "{} {n} is outside {}-{}",
+                self.what, self.min, self.max
+            ));
+        }
+        Ok(n)
+    }
+
+    /// One comma-separated part as the values it stands for, `(from, to, step)`, as
+    /// robfig/cron's `getRange` reads it (`*`, and `?` in a day field, the whole range;
+    /// `N/step` from N to the end), or why the controller refuses it.
+    fn part(&self, part: &str) -> Result<(u32, u32, u32), String> {
+        let what = self.what;
+        let (range, step) = match part.split_once('/') {
+            Some((r, st)) => {
+                let n: u32 = st
+                    .parse()
+                    .map_err(|_| format!("step `{st}` of the {what} is not a number"))?;
+                if n == 0 {
+                    return Err(format!("a step of 0 in the {what}"));
+                }
+                (r, Some(n))
+            }
+            None => (part, None),
+        };
+        if range == "*" || (range == "?" && matches!(what, "day of month" | "day of week")) {
+            return Ok((self.min, self.max, step.unwrap_or(1)));
+        }
+        match range.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (self.value(a)?, self.value(b)?);
+                if b < a {
+                    return Err(format!("the {what} range {range} runs backwards"));
+                }
+                Ok((a, b, step.unwrap_or(1)))
+            }
+            None => {
+                let a = self.value(range)?;
+                Ok(match step {
+                    Some(n) => (a, self.max, n),
+                    None => (a, a, 1),
+                })
+            }
+        }
+    }
+}
+
 /// A CronJob schedule as the CronJob controller parses it (robfig/cron v3
 /// `ParseStandard`, used by kubernetes `pkg/apis/batch/validation`): five fields or a
 /// macro; the API server also refuses `TZ=`/`CRON_TZ=` prefixes.
@@ -58,64 +164,9 @@ pub fn check_schedule(s: &str) -> Result<(), (String, String)> {
             },
         ));
     }
-    const MONTHS: &[&str] = &[
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
-    const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-    let specs: [(&str, u32, u32, &[&str], u32); 5] = [
-        ("minute", 0, 59, &[], 0),
-        ("hour", 0, 23, &[], 0),
-        ("day of month", 1, 31, &[], 0),
-        ("month", 1, 12, MONTHS, 1),
-        ("day of week", 0, 6, DAYS, 0),
-    ];
-    for (field, (what, min, max, names, first)) in fields.iter().zip(specs) {
-        let value = |t: &str| -> Result<u32, String> {
-            if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(t)) {
-                return Ok(i as u32 + first);
-            }
-            let n: u32 = t.parse().map_err(|_| format!("`{t}` is not a {what}"))?;
-            if n < min || n > max {
-                return Err(format!("{what} {n} is outside {min}-{max}"));
-            }
-            Ok(n)
-        };
+    for (field, spec) in fields.iter().zip(&FIELDS) {
         for part in field.split(',') {
-            let (range, step) = match part.split_once('/') {
-                Some((r, st)) => (r, Some(st)),
-                None => (part, None),
-            };
-            if let Some(st) = step {
-                let n: u32 = st.parse().map_err(|_| {
-                    (
-                        format!("step `{st}` of the {what} is not a number"),
-                        help_fields.clone(),
-                    )
-                })?;
-                if n == 0 {
-                    return Err((format!("a step of 0 in the {what}"), help_fields.clone()));
-                }
-            }
-            if range == "*" || (range == "?" && matches!(what, "day of month" | "day of week")) {
-                continue;
-            }
-            let (a, b) = match range.split_once('-') {
-                Some((a, b)) => (value(a), Some(value(b))),
-                None => (value(range), None),
-            };
-            let a = a.map_err(|e| (e, help_fields.clone()))?;
-            if let Some(b) = b {
-                let b = b.map_err(|e| (e, help_fields.clone()))?;
-                if b < a {
-                    return Err((
-                        format!("the {what} range {range} runs backwards"),
-                        help_fields.clone(),
-                    ));
-                }
-            }
-            if range.is_empty() {
-                return Err((format!("an empty {what}"), help_fields.clone()));
-            }
+            spec.part(part).map_err(|e| (e, help_fields.clone()))?;
         }
     }
     Ok(())
@@ -142,11 +193,8 @@ pub fn never_fires(s: &str) -> Option<String> {
     if !unrestricted(dow) || unrestricted(dom) {
         return None;
     }
-    const MONTHS: [&str; 12] = [
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
-    let days = values(dom, 1, 31, &[])?;
-    let months = values(month, 1, 12, &MONTHS)?;
+    let days = values(dom, &FIELDS[2])?;
+    let months = values(month, &FIELDS[3])?;
     // The longest each month gets (February in a leap year).
     const LONGEST: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let fires = months
@@ -194,30 +242,12 @@ fn join_or<S: AsRef<str>>(items: &[S]) -> String {
     }
 }
 
-/// The values a valid field stands for (ranges, steps, names), sorted; `None` when
-/// it is not one [`check_schedule`] accepts.
-fn values(field: &str, min: u32, max: u32, names: &[&str]) -> Option<Vec<u32>> {
-    let value = |t: &str| -> Option<u32> {
-        match names.iter().position(|n| n.eq_ignore_ascii_case(t)) {
-            Some(i) => Some(i as u32 + min),
-            None => t.parse().ok().filter(|n| (min..=max).contains(n)),
-        }
-    };
+/// The values field `field` (of [`FIELDS`]) stands for, sorted; `None` when it is not
+/// one [`check_schedule`] accepts.
+fn values(field: &str, spec: &Field) -> Option<Vec<u32>> {
     let mut out = std::collections::BTreeSet::new();
     for part in field.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, st)) => (r, st.parse::<u32>().ok().filter(|&n| n > 0)?),
-            None => (part, 1),
-        };
-        let (a, b) = match range {
-            "*" | "?" => (min, max),
-            _ => match range.split_once('-') {
-                Some((a, b)) => (value(a)?, value(b)?),
-                // `N/step` runs from N to the end (robfig's `getRange`).
-                None if part.contains('/') => (value(range)?, max),
-                None => (value(range)?, value(range)?),
-            },
-        };
+        let (a, b, step) = spec.part(part).ok()?;
         out.extend((a..=b).step_by(step as usize));
     }
     Some(out.into_iter().collect())
