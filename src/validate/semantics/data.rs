@@ -79,7 +79,9 @@ impl Checker<'_, '_> {
         };
         let op = pp.key("objects");
         let err = |m: String| Finding::error(rules::SECRET_PROVIDER, &op, m).key("secrets");
-        let list: Value = match serde_norway::from_str(text) {
+        // kgen's own fixed form without a YAML parser; anything else with one.
+        let fast = crate::render::secret_provider_class::read_objects(text);
+        let list: Value = match fast.map_or_else(|| serde_norway::from_str(text), Ok) {
             Ok(v) => v,
             Err(e) => {
                 self.push(err(format!(
