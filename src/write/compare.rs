@@ -153,22 +153,83 @@ fn state(
     rel: &str,
     contents: &str,
 ) -> Result<State> {
-    if listed(scopes, rel) && !listing.entries.contains_key(rel) {
-        return Ok(State::Missing);
-    }
+    let inside = listed(scopes, rel);
     let path = dir.join(rel);
+    if inside {
+        match listing.entries.get(rel) {
+            None => return Ok(State::Missing),
+            // Listed as a regular file: compared as read, without asking its size.
+            Some(EntryKind::File) => {
+                if let Some(state) = compare_listed(&path, contents.as_bytes(), dir)? {
+                    return Ok(state);
+                }
+            }
+            Some(EntryKind::Other) => {}
+        }
+    }
     Ok(match read_regular(&path)? {
         None => State::Missing,
-        Some(existing) if !is_generated(&existing) => {
-            return Err(Error::Other(format!(
-                "{} exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of {}, or delete it",
-                path.display(),
-                dir.display()
-            )))
-        }
+        Some(existing) if !is_generated(&existing) => return Err(not_written_by_kgen(&path, dir)),
         Some(existing) if existing == contents.as_bytes() => State::Same,
         Some(_) => State::Stale,
     })
+}
+
+/// How the file at `path`, listed as a regular file, stands against `contents`, read
+/// into a buffer the thread keeps: at most one byte more than `contents` is read, so
+/// a longer file is stale without reading the rest, its size is not asked (the
+/// listing said what it is; the read that finds the end replaces the `statx`), and
+/// no buffer is allocated and zeroed per file. `None` when the file is not what the
+/// listing said (replaced since, by a link, a directory or something else):
+/// [`read_regular`] then says what it is.
+fn compare_listed(path: &Path, contents: &[u8], dir: &Path) -> Result<Option<State>> {
+    use std::cell::RefCell;
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    let Ok(mut file) = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    else {
+        return Ok(None);
+    };
+    BUFFER.with_borrow_mut(|buffer| {
+        let want = contents.len() + 1;
+        if buffer.len() < want {
+            buffer.resize(want, 0);
+        }
+        let buffer = &mut buffer[..want];
+        let mut filled = 0;
+        while filled < want {
+            match file.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Not a regular file after all (a directory put in its place).
+                Err(_) => return Ok(None),
+            }
+        }
+        let existing = &buffer[..filled];
+        if existing == contents {
+            Ok(Some(State::Same))
+        } else if is_generated(existing) {
+            Ok(Some(State::Stale))
+        } else {
+            Err(not_written_by_kgen(path, dir))
+        }
+    })
+}
+
+/// The error for a file in the way that kgen did not write.
+fn not_written_by_kgen(path: &Path, dir: &Path) -> Error {
+    Error::Other(format!(
+        "{} exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of {}, or delete it",
+        path.display(),
+        dir.display()
+    ))
 }
 
 /// [`leftovers`] of the files listed on disk that `tree` does not hold.
