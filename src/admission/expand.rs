@@ -41,7 +41,11 @@ pub fn applications_into<T>(
             };
             let metadata = metadata.render(params)?;
             let spec = template_spec.render(params)?;
-            let mut meta = metadata.as_object().cloned().unwrap_or_default();
+            // Taken, not cloned: the rendered metadata is this Application's own.
+            let mut meta = match metadata {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            };
             meta.insert("namespace".into(), appset["metadata"]["namespace"].clone());
             let mut app = Map::new();
             app.insert("apiVersion".into(), "argoproj.io/v1alpha1".into());
