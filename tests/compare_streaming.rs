@@ -154,6 +154,25 @@ fn stale_missing_extra_foreign_and_temporary_files() {
 }
 
 #[test]
+fn a_file_cut_short_is_stale_and_an_emptied_one_foreign() {
+    // Read no further than one byte past what the render made: a file cut short
+    // after its header is stale; one cut to nothing has no header to show.
+    let c = same_three_ways(|dir| {
+        let deployment = dir.join("dev/main-api/deployment.yaml");
+        let text = std::fs::read_to_string(&deployment).unwrap();
+        std::fs::write(&deployment, &text[..text.len() / 2]).unwrap();
+    });
+    assert!(
+        c.contains("stale: [\n        \"dev/main-api/deployment.yaml\""),
+        "{c}"
+    );
+    let c = same_three_ways(|dir| {
+        std::fs::write(dir.join("dev/main-api/service.yaml"), "").unwrap();
+    });
+    assert!(c.contains("service.yaml exists and was not written by kgen"), "{c}");
+}
+
+#[test]
 fn a_file_kgen_did_not_write_where_it_writes_one() {
     let c = same_three_ways(|dir| {
         std::fs::write(dir.join("dev/main-api/service.yaml"), "kind: Service\n").unwrap();
