@@ -17,6 +17,9 @@
 #   JRSONNET=path    jrsonnet binary (default: from PATH)
 #   INSTR=1          also count user-space instructions of one run of each with
 #                    valgrind --tool=callgrind (minutes: about 50x slower)
+#   INSTR_THREADS=n  kgen's threads in those runs (RAYON_NUM_THREADS); 1 gives counts
+#                    that repeat to 0.1%, all threads (the default) vary by up to 2%
+#                    with where the pool happens to free the object trees
 #   SYSCALLS=1       also count system calls of one run of each with strace -c -f
 #   CMP_RUNS=n       runs of `cmp generate` on this repository's platform (dev/main-api,
 #                    as the Argo CD plugin runs it), alternately with KGEN_BASE's: median
@@ -92,7 +95,7 @@ count() { # what name -> "instructions" or "syscalls", one run
     (cd "$work/p" && eval "$setup")
     if [ "$what" = instr ]; then
       # shellcheck disable=SC2086
-      (cd "$work/p" && valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" $cmd >/dev/null 2>"$work/cg.err") || true
+      (cd "$work/p" && ${INSTR_THREADS:+env RAYON_NUM_THREADS=$INSTR_THREADS} valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" $cmd >/dev/null 2>"$work/cg.err") || true
       grep -o 'Collected : [0-9]*' "$work/cg.err" | awk '{printf "%.2f G", $3/1e9}'
     else
       # shellcheck disable=SC2086

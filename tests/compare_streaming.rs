@@ -169,7 +169,10 @@ fn a_file_cut_short_is_stale_and_an_emptied_one_foreign() {
     let c = same_three_ways(|dir| {
         std::fs::write(dir.join("dev/main-api/service.yaml"), "").unwrap();
     });
-    assert!(c.contains("service.yaml exists and was not written by kgen"), "{c}");
+    assert!(
+        c.contains("service.yaml exists and was not written by kgen"),
+        "{c}"
+    );
 }
 
 #[test]

@@ -89,11 +89,16 @@ fn quote(s: &str) -> String {
 /// makes of the fixed form (the test below holds them together), at a fraction of
 /// its cost (a YAML parser is about 70,000 instructions an object; issue 20).
 ///
-/// Only printable ASCII is read this way: YAML refuses some characters JSON takes
-/// as they are (C1 controls, for one), so anything else goes to the parser.
+/// Only printable ASCII without `\u` escapes is read this way: YAML refuses some
+/// characters JSON takes as they are (C1 controls, for one) and some escapes JSON
+/// reads (a surrogate pair), so anything else goes to the parser.
 pub fn read_objects(text: &str) -> Option<serde_json::Value> {
     use serde_json::{Map, Value};
-    if !text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)) {
+    if !text
+        .bytes()
+        .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        || text.contains("\\u")
+    {
         return None;
     }
     // `key: "value"` → the key and the string; a key of letters only.
@@ -183,7 +188,7 @@ mod tests {
             "- objectName: \"dev/api/db\"\n  objectType: \"secretsmanager\"\n  jmesPath:\n  - path: \"password\"\n    objectAlias: \"db-password\"\n  - path: \"user\"\n    objectAlias: \"db-user\"\n- objectName: \"/dev/api/endpoint\"\n  objectType: \"ssmparameter\"\n  objectAlias: \"api-endpoint\"\n",
             "- objectName: \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x\"\n  objectType: \"secretsmanager\"\n  objectAlias: \"x\"\n",
             // Escapes JSON writes and YAML reads alike.
-            "- objectName: \"a\\\"b\\\\c\\/d\\u0041\\t\"\n  objectType: \"ssmparameter\"\n  objectAlias: \"#: {}[]&*!|>'%@`\"\n",
+            "- objectName: \"a\\\"b\\\\c\\/d\\t\\b\\f\\r\\n\"\n  objectType: \"ssmparameter\"\n  objectAlias: \"#: {}[]&*!|>'%@`\"\n",
             "- objectName: \"only\"\n",
         ];
         for text in texts {
@@ -205,6 +210,8 @@ mod tests {
             "- objectName: \"a\" # note\n",
             "- objectName: \"caf\u{e9}\"\n",
             "- objectName: \"a\u{85}\"\n",
+            "- objectName: \"\\u0041\"\n",
+            "- objectName: \"\\ud83d\\ude00\"\n",
             "  objectType: \"ssmparameter\"\n",
             "    objectAlias: \"x\"\n",
             "- objectName: \"a\"\n   objectType: \"ssmparameter\"\n",
@@ -224,8 +231,18 @@ mod tests {
             json_key: json_key.map(str::to_string),
         };
         let text = objects_of(&[
-            secret("db-password", SecretSource::Secretsmanager, "dev/api/db", Some("pass\"word")),
-            secret("db-user", SecretSource::Secretsmanager, "dev/api/db", Some("user")),
+            secret(
+                "db-password",
+                SecretSource::Secretsmanager,
+                "dev/api/db",
+                Some("pass\"word"),
+            ),
+            secret(
+                "db-user",
+                SecretSource::Secretsmanager,
+                "dev/api/db",
+                Some("user"),
+            ),
             secret("db", SecretSource::Secretsmanager, "dev/api/db", None),
             secret("endpoint", SecretSource::Ssm, "/dev/api/endpoint", None),
         ]);
