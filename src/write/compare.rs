@@ -184,7 +184,6 @@ fn state(
 /// [`read_regular`] then says what it is.
 fn compare_listed(path: &Path, contents: &[u8], dir: &Path) -> Result<Option<State>> {
     use std::cell::RefCell;
-    use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     thread_local! {
         static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -201,17 +200,10 @@ fn compare_listed(path: &Path, contents: &[u8], dir: &Path) -> Result<Option<Sta
         if buffer.len() < want {
             buffer.resize(want, 0);
         }
-        let buffer = &mut buffer[..want];
-        let mut filled = 0;
-        while filled < want {
-            match file.read(&mut buffer[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                // Not a regular file after all (a directory put in its place).
-                Err(_) => return Ok(None),
-            }
-        }
+        // An error: not a regular file after all (a directory put in its place).
+        let Ok(filled) = super::fill(&mut file, &mut buffer[..want]) else {
+            return Ok(None);
+        };
         let existing = &buffer[..filled];
         if existing == contents {
             Ok(Some(State::Same))

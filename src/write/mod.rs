@@ -323,7 +323,6 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 /// Opened without following a link and without blocking (a FIFO would otherwise
 /// hang), then checked on the open file: one path lookup per file.
 pub(super) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let file = fs::OpenOptions::new()
         .read(true)
@@ -350,19 +349,25 @@ pub(super) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     // Read as many bytes as the file holds, by the size just read from the open file:
     // no second size query and no read that only finds the end (`read_to_end` makes
     // both). A file that changes meanwhile is another file's race, as before.
-    let len = meta.len() as usize;
-    let mut bytes = vec![0; len];
+    let mut bytes = vec![0; meta.len() as usize];
+    let filled = fill(&mut file, &mut bytes).map_err(|e| Error::io("read", path, e))?;
+    bytes.truncate(filled);
+    Ok(Some(bytes))
+}
+
+/// Reads from `file` until `buffer` is full or the file ends; how many bytes it read.
+pub(super) fn fill(file: &mut fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read as _;
     let mut filled = 0;
-    while filled < len {
-        match file.read(&mut bytes[filled..]) {
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io("read", path, e)),
+            Err(e) => return Err(e),
         }
     }
-    bytes.truncate(filled);
-    Ok(Some(bytes))
+    Ok(filled)
 }
 
 /// `read_regular` by the path's metadata, for what opening could not tell.
