@@ -177,7 +177,7 @@ error: 2 errors and 0 warnings; nothing was written
 }
 
 /// A service listed twice in `calls`: a warning at the second entry, once (newcomer
-/// review 11, #13).
+/// review 11, #13); listed three times, one at each extra entry, saying so.
 #[test]
 fn a_service_called_twice_is_a_warning() {
     let text = format!(
@@ -196,6 +196,31 @@ fn a_service_called_twice_is_a_warning() {
 13 | calls = ["web", "web"]
    |                 ^^^^^ listed twice
    = help: remove this entry (a copy-paste slip?), or name the service that was meant"#
+        ]
+    );
+    // Three copies: a warning at each of the two extra ones, counting all three.
+    let p = Platform::new(
+        &text.replace("[\"web\", \"web\"]", "[\"web\", \"web\", \"web\"]"),
+        &[],
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = diagnostics_with(&out.stderr, "3 times");
+    assert_eq!(
+        found,
+        [
+            r#"warning[KG015]: service `api` lists `web` in `calls` 3 times
+  --> platform.toml:13:17
+   |
+13 | calls = ["web", "web", "web"]
+   |                 ^^^^^ listed again
+   = help: remove this entry (a copy-paste slip?), or name the service that was meant"#,
+            r#"warning[KG015]: service `api` lists `web` in `calls` 3 times
+  --> platform.toml:13:24
+   |
+13 | calls = ["web", "web", "web"]
+   |                        ^^^^^ listed again
+   = help: remove this entry (a copy-paste slip?), or name the service that was meant"#,
         ]
     );
 }

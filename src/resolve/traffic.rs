@@ -100,12 +100,26 @@ impl<'a> Resolver<'a> {
         let services = &self.platform_file().services;
         for (i, callee) in list.value.iter().enumerate() {
             if list.value[..i].iter().any(|c| c.value == callee.value) {
+                // At each copy after the first, with how many there are in all.
+                let n = list
+                    .value
+                    .iter()
+                    .filter(|c| c.value == callee.value)
+                    .count();
+                let (times, label) = if n == 2 {
+                    ("twice".to_string(), "listed twice")
+                } else {
+                    (format!("{n} times"), "listed again")
+                };
                 self.warning(
                     rules::DUPLICATE,
                     Origin::new(list.origin.file, callee.span.clone()),
-                    format!("service `{name}` lists `{}` in `calls` twice", callee.value),
+                    format!(
+                        "service `{name}` lists `{}` in `calls` {times}",
+                        callee.value
+                    ),
                 )
-                .label("listed twice")
+                .label(label)
                 .help("remove this entry (a copy-paste slip?), or name the service that was meant");
                 continue;
             }
