@@ -225,6 +225,38 @@ fn a_service_called_twice_is_a_warning() {
     );
 }
 
+/// An unquoted tag is a TOML syntax error: the help says to quote it, as written.
+#[test]
+fn an_unquoted_tag_is_told_to_be_quoted() {
+    for (bare, want) in [
+        ("2.0.2", "tag = \"2.0.2\""),
+        ("v1.4", "tag = \"v1.4\""),
+        ("1.2.3-rc.1", "tag = \"1.2.3-rc.1\""),
+    ] {
+        let text = MINIMAL.replace("tag = \"1.0.0\"", &format!("tag = {bare}"));
+        let out = Platform::new(&text, &[]).kgen(&["validate"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        let found = diagnostics_with(&out.stderr, "KG001");
+        assert_eq!(found.len(), 1, "{}", out.stderr);
+        assert!(
+            found[0].ends_with(&format!(
+                "= help: a string is written in quotes: `{want}` (an image tag too, even one that looks like a number)"
+            )),
+            "{}",
+            found[0]
+        );
+    }
+    // Another syntax error keeps the general help.
+    let text = MINIMAL.replace("tag = \"1.0.0\"", "tag = \"1.0.0");
+    let out = Platform::new(&text, &[]).kgen(&["validate"]);
+    assert!(
+        out.stderr
+            .contains("= help: see https://toml.io for the syntax"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// A schedule the API server accepts that never fires: a warning at it.
 #[test]
 fn a_schedule_that_never_fires_is_a_warning() {

@@ -31,7 +31,13 @@ pub(super) fn toml_diagnostic(
     }
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let secret_line = secret_scan::scan("", text.get(line_start..line_end).unwrap_or("")).is_some();
+    let line = text.get(line_start..line_end).unwrap_or("");
+    if d.code == rules::TOML_SYNTAX {
+        if let Some(help) = unquoted_string(line) {
+            d = d.help(help);
+        }
+    }
+    let secret_line = secret_scan::scan("", line).is_some();
     if secret_line {
         // Mask the value, not the diagnosis: the message keeps what is wrong, with
         // any quoted value in it masked, and the snippet hides the whole line (a file
@@ -40,6 +46,31 @@ pub(super) fn toml_diagnostic(
         d.redact_line = true;
     }
     d
+}
+
+/// For a syntax error on a line `key = value` whose value is a bare word that is no
+/// TOML value (`tag = 2.0.2`, `tag = v1.4`, `class = nginx`): the help to quote it,
+/// the usual slip (a tag looks like a number). `None` for any other line.
+fn unquoted_string(line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let key = key.trim();
+    let value = value.split(" #").next()?.trim();
+    let bare_key = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    let word = !value.is_empty()
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+' | b':' | b'/' | b'@')
+        })
+        && !matches!(value, "true" | "false" | "inf" | "nan");
+    if !bare_key(key) || !word || format!("v = {value}").parse::<toml::Table>().is_ok() {
+        return None;
+    }
+    Some(format!(
+        "a string is written in quotes: `{key} = \"{value}\"` (an image tag too, even one that looks like a number)"
+    ))
 }
 
 /// For a duplicate key at `span`: where the first definition is, and what to do.
