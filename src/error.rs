@@ -26,6 +26,9 @@ pub enum Error {
     /// directory, a directory, a FIFO): `message` names it, and `path` is kept for
     /// the annotations that point at it.
     BadInput { path: PathBuf, message: String },
+    /// No platform file was given, and none is in the current directory or any of its
+    /// parents (`dir`, where the search started).
+    NoPlatform { dir: PathBuf },
     /// A git operation failed.
     Git(String),
     /// Any other failure with a complete message.
@@ -77,7 +80,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::BadInput { .. } => 2,
-            Error::Io { .. } | Error::Git(_) | Error::Other(_) => 3,
+            Error::Io { .. } | Error::NoPlatform { .. } | Error::Git(_) | Error::Other(_) => 3,
         }
     }
 }
@@ -94,6 +97,12 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => write!(f, "cannot {action} {}: {source}", path.display()),
+            Error::NoPlatform { dir } => write!(
+                f,
+                "no {} in {} or any of its parents: run kgen inside a platform's directory, or pass --platform FILE",
+                crate::workspace::PLATFORM_FILE,
+                dir.display()
+            ),
             Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
             Error::BadInput { message, .. } => f.write_str(message),
         }

@@ -127,7 +127,7 @@ fn main() -> ExitCode {
         if ctx.term.verbose {
             eprint!("kgen: time by stage\n{}", stages::report());
         }
-        result.unwrap_or_else(|e| report(&e, name, &ctx))
+        result.unwrap_or_else(|e| report(&no_platform(e), name, &ctx))
     }) {
         Ok(code) => code,
         Err(_) => ExitCode::from(101),
@@ -521,6 +521,10 @@ fn write_stdout(bytes: &[u8]) -> kgen::Result<()> {
     }
 }
 
+/// Where `find_platform` looked for `platform.toml` and found none: its failure to
+/// load is then reported as no platform anywhere up from there ([`no_platform`]).
+static SEARCHED_IN_VAIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 /// `platform.toml` in the current directory or the nearest parent that has one (as
 /// cargo finds Cargo.toml); `platform.toml` (which then fails to load) when none does.
 fn find_platform() -> PathBuf {
@@ -538,7 +542,22 @@ fn find_platform() -> PathBuf {
             return p;
         }
     }
+    let _ = SEARCHED_IN_VAIN.set(cwd);
     default
+}
+
+/// `e`, or when it is the failure to read the default `platform.toml` that
+/// `find_platform` looked for in vain, that no platform is there or above.
+fn no_platform(e: Error) -> Error {
+    match (&e, SEARCHED_IN_VAIN.get()) {
+        (Error::Io { path, source, .. }, Some(dir))
+            if source.kind() == std::io::ErrorKind::NotFound
+                && path == Path::new(kgen::workspace::PLATFORM_FILE) =>
+        {
+            Error::NoPlatform { dir: dir.clone() }
+        }
+        _ => e,
+    }
 }
 
 impl cli::Common {

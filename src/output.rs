@@ -231,6 +231,9 @@ pub fn error(command: &str, e: &Error) -> String {
                 Error::Io { path, .. } => ("io", Some(path.display().to_string())),
                 Error::BadInput { path, .. } => ("input", Some(path.display().to_string())),
                 Error::Usage(_) => ("usage", None),
+                Error::NoPlatform { .. } => {
+                    ("io", Some(crate::workspace::PLATFORM_FILE.to_string()))
+                }
                 Error::Git(_) => ("git", None),
                 _ => ("other", None),
             };

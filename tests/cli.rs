@@ -475,6 +475,34 @@ fn json_output_covers_every_outcome_of_render_and_check() {
         "{v}"
     );
 
+    // No platform here or above: said so (as cargo says of Cargo.toml), JSON too.
+    let empty = tempfile::tempdir().unwrap();
+    let out = common::kgen_in(empty.path(), &["validate"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let dir = std::fs::canonicalize(empty.path()).unwrap();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "kgen: error: no platform.toml in {} or any of its parents: run kgen inside a platform's directory, or pass --platform FILE\n",
+            dir.display()
+        )
+    );
+    let out = common::kgen_in(empty.path(), &["render", "--format", "json"]);
+    assert_eq!(out.code, 3);
+    let v = json(&out);
+    envelope(&v, "render", "error", 3);
+    assert_eq!(v["error"]["kind"], "io");
+    assert_eq!(v["error"]["path"], "platform.toml");
+    // Named and missing: the file's own error, not a search's.
+    let out = common::kgen_in(empty.path(), &["validate", "--platform", "platform.toml"]);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .contains("cannot read platform.toml: No such file"),
+        "{}",
+        out.stderr
+    );
+
     // A usage error kgen finds, and one clap finds.
     let out = p.kgen(&["render", "--env", "nope", "--format", "json"]);
     assert_eq!(out.code, 2);
