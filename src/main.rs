@@ -356,7 +356,8 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 envs,
                 ignore,
             };
-            let report = ops::diff::diff(&opts)?;
+            // diff writes nothing: its errors' closing line does not say so.
+            let report = ops::diff::diff(&opts).map_err(Error::read_only)?;
             let text = kgen::diff_format::render(&report, format.into(), ctx.term.color_out);
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = stdout

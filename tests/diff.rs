@@ -1616,6 +1616,12 @@ fn exit_codes_and_errors() {
     let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("overlays/dev.toml"), "{}", out.stderr);
+    // diff writes nothing, and its closing line does not claim it.
+    assert!(
+        out.stderr.ends_with("error: 1 error and 0 warnings\n"),
+        "{}",
+        out.stderr
+    );
     // Not a git repository: 3.
     let plain = Platform::example();
     let out = plain.kgen(&["diff"]);

@@ -215,8 +215,13 @@ fn compare_listed(path: &Path, contents: &[u8], dir: &Path) -> Result<Option<Sta
     })
 }
 
-/// The error for a file in the way that kgen did not write.
+/// The error for a file in the way that kgen did not write (named as other messages
+/// name it: `generated/…`, not `./generated/…`).
 fn not_written_by_kgen(path: &Path, dir: &Path) -> Error {
+    let (path, dir) = (
+        path.strip_prefix(".").unwrap_or(path),
+        dir.strip_prefix(".").unwrap_or(dir),
+    );
     Error::Other(format!(
         "{} exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of {}, or delete it",
         path.display(),
