@@ -177,6 +177,57 @@ fn golden() -> Platform {
     )
 }
 
+/// `[manifests] sync_waves` moves a component's Application in the bootstrap (a
+/// Secret Grafana needs syncs with the monitoring stack, at -2); a component no
+/// cluster has, or a wave before the operators', is KG047 (newcomer review 13).
+#[test]
+fn a_component_syncs_at_the_wave_sync_waves_gives_it() {
+    let with = |waves: &str| {
+        let text = BASE.replace(
+            "schema_dirs = [\"schemas\"]\n",
+            &format!("schema_dirs = [\"schemas\"]\nsync_waves = {waves}\n"),
+        );
+        platform(
+            &text,
+            &[(
+                "manifests/clusters/prod/extras/priorityclass.yaml",
+                PRIORITY_CLASS,
+            )],
+        )
+    };
+    let p = with("{ extras = -2 }");
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let app = p.read("generated/argocd/prod/application-extras.yaml");
+    assert!(
+        app.contains("  annotations:\n    argocd.argoproj.io/sync-wave: \"-2\"\n"),
+        "{app}"
+    );
+    let out = with("{ extra = -2, extras = -4 }").kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let found = common::diagnostics_with(&out.stderr, "KG047");
+    assert_eq!(found.len(), 2, "{}", out.stderr);
+    assert!(
+        found[0].starts_with(
+            "error[KG047]: `sync_waves` names `extra`, which is no component of any cluster"
+        ),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[0].contains("^^^^^ did you mean `extras`?"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[1].starts_with(
+            "error[KG047]: component `extras` cannot sync at wave -4: the earliest is -3"
+        ),
+        "{}",
+        found[1]
+    );
+}
+
 #[test]
 fn golden_output_of_hand_written_manifests_and_patches() {
     let p = golden();

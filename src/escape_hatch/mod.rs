@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::emit::{Note, Notes};
 use crate::render::Object;
 use crate::rules;
@@ -58,6 +58,79 @@ pub enum Source {
     /// (its value, for a JSON Patch operation's), and where the keys of the values
     /// JSON Patch operations write are (what an unknown field is located at).
     Patched(Vec<(String, Origin)>, Vec<(String, Origin)>),
+}
+
+/// The earliest wave `[manifests] sync_waves` may give a component: the AppProjects
+/// (-5), the shared Namespaces and the baseline (-4) come first.
+const EARLIEST_COMPONENT_WAVE: i64 = crate::render::argocd::bootstrap_wave::OPERATORS as i64;
+
+/// Gives the components of `spec` the waves `[manifests] sync_waves` sets; an entry
+/// that names no component of any cluster, or a wave before the operators', is
+/// KG047.
+fn sync_waves(ws: &Workspace, spec: &mut PlatformSpec, diags: &mut Vec<Diagnostic>) {
+    let Some(waves) = ws
+        .platform
+        .manifests
+        .as_ref()
+        .and_then(|m| m.value.sync_waves.as_ref())
+    else {
+        return;
+    };
+    let pf = ws.platform_file;
+    let known: std::collections::BTreeSet<String> = spec
+        .manifest_components
+        .values()
+        .flatten()
+        .map(|c| c.name.clone())
+        .collect();
+    for (name, wave) in &waves.value {
+        if !known.contains(&name.value) {
+            let hint = did_you_mean(&name.value, known.iter().map(String::as_str));
+            let mut d = Diagnostic::error(
+                rules::ESCAPE_HATCH_SETTING,
+                format!(
+                    "`sync_waves` names `{}`, which is no component of any cluster",
+                    name.value
+                ),
+            )
+            .at(Origin::new(pf, name.span.clone()))
+            .help(if known.is_empty() {
+                "a component is a directory `manifests/clusters/<cluster>/<component>/`; there is none".to_string()
+            } else {
+                format!(
+                    "a component is a directory `manifests/clusters/<cluster>/<component>/`; the components: {}",
+                    known.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                )
+            });
+            if let Some(h) = hint {
+                d = d.label(h);
+            }
+            diags.push(d);
+            continue;
+        }
+        let Some(w) = i32::try_from(wave.value)
+            .ok()
+            .filter(|w| i64::from(*w) >= EARLIEST_COMPONENT_WAVE)
+        else {
+            diags.push(
+                Diagnostic::error(
+                    rules::ESCAPE_HATCH_SETTING,
+                    format!(
+                        "component `{}` cannot sync at wave {}: the earliest is {EARLIEST_COMPONENT_WAVE}",
+                        name.value, wave.value
+                    ),
+                )
+                .at(Origin::new(pf, wave.span.clone()))
+                .help("waves -5 and -4 hold the AppProjects, the shared Namespaces and the baseline, which every Application needs first; -3 syncs with the operators, -2 with the monitoring stack (docs/argocd.md#sync-waves)"),
+            );
+            continue;
+        };
+        for c in spec.manifest_components.values_mut().flatten() {
+            if c.name == name.value {
+                c.wave = w;
+            }
+        }
+    }
 }
 
 /// The escape hatch of one run.
@@ -109,6 +182,7 @@ impl<'w> Hatch<'w> {
                 let placed = manifests::place(&docs, &to, &templates, &mut diags);
                 let mut comp = ManifestComponent {
                     name: component.clone(),
+                    wave: crate::render::argocd::bootstrap_wave::MANIFESTS,
                     ..Default::default()
                 };
                 for p in &placed {
@@ -137,6 +211,7 @@ impl<'w> Hatch<'w> {
                     .extend(placed);
             }
         }
+        sync_waves(ws, spec, &mut diags);
         Hatch {
             ws,
             schemas,

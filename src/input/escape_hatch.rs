@@ -25,6 +25,15 @@ pub struct ManifestsSection {
     /// Objects of these kinds are still checked for everything but their schema.
     #[serde(default)]
     pub unchecked_kinds: Option<Spanned<Vec<UncheckedKindLayer>>>,
+    /// The bootstrap sync wave of a cluster component's Application
+    /// (`manifests/clusters/<cluster>/<component>/`), by component name, on every
+    /// cluster that has it: `{ grafana-secrets = -2 }`. From -3 (with the operators)
+    /// on; -1 (after the operators, the baseline's custom resources and the
+    /// monitoring stack) when not set. A Secret the monitoring stack's pods need
+    /// (Grafana's `existingSecret`) belongs in a component at -2, the monitoring
+    /// stack's own wave.
+    #[serde(default)]
+    pub sync_waves: Option<Spanned<crate::input::SpannedMap<i64>>>,
 }
 
 /// `{ api_version = "example.com/v1", kind = "Widget", reason = "the vendor publishes no schema" }`

@@ -82,7 +82,7 @@ pub mod bootstrap_wave {
     pub const ADDONS: i32 = -1;
     /// `<cluster>-<component>`: a cluster's hand-written manifests
     /// (`manifests/clusters/<cluster>/<component>/`), once the operators whose
-    /// custom resources they may be are healthy.
+    /// custom resources they may be are healthy; `[manifests] sync_waves` moves one.
     pub const MANIFESTS: i32 = -1;
     /// The ApplicationSets of the environments: the services, last.
     pub const SERVICES: i32 = 0;
@@ -660,8 +660,9 @@ pub fn baseline_application(
 pub fn manifests_application(
     platform: &PlatformSpec,
     cluster: &ClusterSpec,
-    component: &str,
+    component: &crate::spec::ManifestComponent,
 ) -> Application {
+    let (component, wave) = (component.name.as_str(), component.wave);
     application(
         platform,
         argo_labels(platform, cluster, None),
@@ -678,7 +679,7 @@ pub fn manifests_application(
             destination: destination(&cluster.destination, None),
             sync: cluster_sync(platform, cluster),
             options: &[],
-            wave: bootstrap_wave::MANIFESTS,
+            wave,
             finalizer: false,
         },
     )

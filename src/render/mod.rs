@@ -335,7 +335,7 @@ pub fn argocd_objects(
         out.push(Object::of_cluster(
             &cluster.name,
             at(&format!("application-{}.yaml", c.name)),
-            &argocd::manifests_application(platform, cluster, &c.name),
+            &argocd::manifests_application(platform, cluster, c),
         ));
     }
     if let Some(app) = argocd::monitoring_application(platform, cluster) {

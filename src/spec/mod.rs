@@ -68,6 +68,8 @@ pub struct PlatformSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestComponent {
     pub name: String,
+    /// The bootstrap sync wave of its Application (`[manifests] sync_waves`).
+    pub wave: i32,
     /// Namespaces of its namespaced objects.
     pub namespaces: std::collections::BTreeSet<String>,
     /// (group, kind) of its cluster-scoped objects.
