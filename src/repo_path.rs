@@ -7,6 +7,11 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::diagnostic::Diagnostic;
+use crate::rules;
+use crate::source::Origin;
+use crate::workspace::Workspace;
+
 /// The repository's top level (canonical), found upward from `start`, if any.
 pub fn git_toplevel(start: &Path) -> Option<PathBuf> {
     let start = absolute(start);
@@ -26,6 +31,70 @@ pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Some(parts.join("/"))
+}
+
+/// For a platform read from `root` (its directory, a real path) below the top level
+/// of its git repository, with no `[platform] repo_path`, when that repository is the
+/// one `[platform] repo` names (a remote's URL is it): the warning that the Argo CD
+/// Applications take their manifests from `generated/…` at the repository's root,
+/// where there are none. A repository whose remotes are all elsewhere is taken to be
+/// another (a platform kept in one repository and published to another); `repo_path =
+/// ""` says the root is meant.
+pub fn unset_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
+    let section = &ws.platform.platform.value;
+    if section.repo_path.is_some() {
+        return None;
+    }
+    let repo = git2::Repository::discover(root).ok()?;
+    let top = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let rel = relative_to(root, &top).filter(|r| !r.is_empty())?;
+    let wanted = same_repository_key(&section.repo.value);
+    let remotes = repo.remotes().ok()?;
+    let is_it = remotes
+        .iter()
+        .filter_map(|name| name.ok().flatten())
+        .filter_map(|name| repo.find_remote(name).ok())
+        .any(|r| r.url().is_ok_and(|url| same_repository_key(url) == wanted));
+    if !is_it {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            rules::INVALID_VALUE,
+            format!(
+                "platform.toml is in `{rel}` of its git repository, but `[platform] repo_path` is not set: the Argo CD Applications take their manifests from `generated/…` at the repository's root, where there are none"
+            ),
+        )
+        .at(Origin::new(ws.platform_file, section.repo.span.clone()))
+        .label("Argo CD reads the paths from this repository's root")
+        .help(format!(
+            "set `repo_path = \"{rel}\"` under [platform]; if Argo CD reads another repository that holds this directory at its root, say so with `repo_path = \"\"`"
+        )),
+    )
+}
+
+/// A git URL reduced to host and path, so that the ways of writing one repository
+/// compare equal: `https://github.com/acme/p.git`, `git@github.com:acme/p` and
+/// `ssh://git@github.com/acme/p/` are all `github.com/acme/p`.
+fn same_repository_key(url: &str) -> String {
+    let url = url.trim();
+    let (rest, scp) = match url.split_once("://") {
+        Some((_, rest)) => (rest, false),
+        None => (url, true),
+    };
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    // `host:path` (scp-like) when there was no scheme.
+    let rest = if scp {
+        rest.replacen(':', "/", 1)
+    } else {
+        rest.to_string()
+    };
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_ascii_lowercase()),
+        None => rest.to_ascii_lowercase(),
+    }
 }
 
 /// Maps paths on disk to the names GitHub annotations use.
@@ -103,6 +172,27 @@ fn canonical_prefix(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_repository_written_several_ways_is_one() {
+        for url in [
+            "https://github.com/acme/platform.git",
+            "https://GitHub.com/acme/platform/",
+            "git@github.com:acme/platform.git",
+            "ssh://git@github.com/acme/platform",
+            "https://token@github.com/acme/platform",
+        ] {
+            assert_eq!(
+                same_repository_key(url),
+                "github.com/acme/platform",
+                "{url}"
+            );
+        }
+        assert_ne!(
+            same_repository_key("https://github.com/acme/other.git"),
+            "github.com/acme/platform"
+        );
+    }
 
     #[test]
     fn missing_files_are_named_relative_to_the_root() {

@@ -719,3 +719,63 @@ fn a_closed_pipe_is_a_quiet_exit() {
     );
     assert_eq!(err, "");
 }
+
+/// platform.toml below the top level of the repository `[platform] repo` names, with
+/// no `repo_path`: the Applications' paths would start at the repository's root, and
+/// KG019 says so; not when `repo_path` is set (`""` included) or when no remote is
+/// that repository (newcomer review 13).
+#[test]
+fn a_platform_below_its_repositorys_root_needs_repo_path() {
+    let top = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(top.path())
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    let dir = top.path().join("platforms/acme");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |text: &str| std::fs::write(dir.join("platform.toml"), text).unwrap();
+    write(MINIMAL);
+    let warned = |out: &Output| out.stderr.contains("warning[KG019]: platform.toml is in");
+    // No remote is the repository `repo` names: nothing to say.
+    let out = kgen_in(&dir, &["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!warned(&out), "{}", out.stderr);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "git@github.com:acme/platform.git",
+    ]);
+    let out = kgen_in(&dir, &["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = common::diagnostics_with(&out.stderr, "KG019");
+    assert_eq!(
+        found,
+        [
+            r#"warning[KG019]: platform.toml is in `platforms/acme` of its git repository, but `[platform] repo_path` is not set: the Argo CD Applications take their manifests from `generated/…` at the repository's root, where there are none
+ --> platform.toml:3:8
+  |
+3 | repo = "https://github.com/acme/platform.git"
+  |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ Argo CD reads the paths from this repository's root
+  = help: set `repo_path = "platforms/acme"` under [platform]; if Argo CD reads another repository that holds this directory at its root, say so with `repo_path = ""`"#
+        ]
+    );
+    for set in ["platforms/acme", ""] {
+        write(&MINIMAL.replace(
+            "registry = ",
+            &format!("repo_path = \"{set}\"\nregistry = "),
+        ));
+        let out = kgen_in(&dir, &["validate"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(!warned(&out), "{set:?}: {}", out.stderr);
+    }
+}

@@ -129,8 +129,10 @@ impl Workspace {
         if read.is_err() {
             ws.escape_hatch = Default::default();
         }
-        let ws = ws.reading_errors(read.is_ok())?;
+        let mut ws = ws.reading_errors(read.is_ok())?;
         read?;
+        ws.deferred
+            .extend(crate::repo_path::unset_warning(&ws, &real_root));
         Ok(ws)
     }
 
