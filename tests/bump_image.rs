@@ -197,6 +197,42 @@ fn a_missing_overlay_file_is_created() {
     );
 }
 
+/// A new overlay starts with its siblings' `#:schema` line, or with one pointing at
+/// `overlay.schema.json` next to platform.toml, so editors keep checking it
+/// (newcomer review 13).
+#[test]
+fn a_created_overlay_keeps_the_schema_line() {
+    let c = Checkout::bare();
+    let platform = c.read("platform.toml").replace(
+        "image = \"kontaxa/aux-service\"",
+        "image = \"kontaxa/aux-service\"\ntag = \"2.0.0\"",
+    );
+    c.write("platform.toml", &platform);
+    std::fs::remove_file(c.path("overlays/dev.toml")).unwrap();
+    // No sibling has one, and there is no schema file: none.
+    let bump = |tag: &str| {
+        let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", tag]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = c.read("overlays/dev.toml");
+        std::fs::remove_file(c.path("overlays/dev.toml")).unwrap();
+        text
+    };
+    assert_eq!(bump("1.4.1"), "[services.main-api]\ntag = \"1.4.1\"\n");
+    c.write("overlay.schema.json", "{}");
+    assert_eq!(
+        bump("1.4.2"),
+        "#:schema ../overlay.schema.json\n\n[services.main-api]\ntag = \"1.4.2\"\n"
+    );
+    c.write(
+        "overlays/prod.toml",
+        &format!("#:schema ../../schemas/overlay.json\n{}", PROD),
+    );
+    assert_eq!(
+        bump("1.4.3"),
+        "#:schema ../../schemas/overlay.json\n\n[services.main-api]\ntag = \"1.4.3\"\n"
+    );
+}
+
 /// The first bump of a rendered environment that has no overlay creates it, and every
 /// file rendered for the environment changes (its header names the overlay): the
 /// summary counts them and says why; with an empty overlay committed first, the bump

@@ -101,6 +101,26 @@ fn remove_empty_dirs(root: &Path, file: &Path) {
     }
 }
 
+/// The `#:schema` line a new overlay starts with, so that editors keep completing
+/// and checking it (docs/platform.md): the first line of the first overlay that has
+/// one; else, when `overlay.schema.json` is next to platform.toml (`kgen schema
+/// --overlay > overlay.schema.json`), a line pointing at it; else none.
+fn schema_line(ws: &Workspace) -> String {
+    let sibling = ws.overlays.values().find_map(|o| {
+        let first = ws.sources.get(o.file).text.lines().next()?;
+        first
+            .starts_with("#:schema ")
+            .then(|| format!("{}\n", first.trim_end()))
+    });
+    sibling.unwrap_or_else(|| {
+        if ws.root.join("overlay.schema.json").is_file() {
+            "#:schema ../overlay.schema.json\n".to_string()
+        } else {
+            String::new()
+        }
+    })
+}
+
 /// Applies `edits` to the overlay of `env` as one transaction (see the module doc).
 /// The caller holds the checkout lock and loaded `ws` after taking it.
 pub(crate) fn update(
@@ -118,7 +138,13 @@ pub(crate) fn update(
         .overlays
         .get(env)
         .map(|o| ws.sources.get(o.file).text.as_str());
-    let old_text = original.unwrap_or("");
+    // A new overlay starts as its siblings do: with their `#:schema` line.
+    let schema_line = if original.is_none() {
+        schema_line(ws)
+    } else {
+        String::new()
+    };
+    let old_text = original.unwrap_or(&schema_line);
 
     let edited = overlay_edit::apply(old_text, edits)
         .map_err(|e| edit_error(e, &display, overlay_path.clone(), old_text))?;
