@@ -720,7 +720,8 @@ fn a_service_named_monitoring_renders_beside_the_monitoring_stack() {
 
 /// Without declared clusters each environment is a cluster named after itself, so the
 /// monitoring stack's Application `<environment>-monitoring` is the name the
-/// ApplicationSet gives service `monitoring`: KG305, like service `bootstrap`.
+/// ApplicationSet gives service `monitoring`: KG305, like service `bootstrap`, at the
+/// service (its name is what can change; newcomer review 13).
 #[test]
 fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_application() {
     let text = MINIMAL.replace(
@@ -733,7 +734,9 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
         "{err}"
     );
     assert!(
-        err.contains("= in: generated/argocd/dev/application-monitoring.yaml: metadata.name\n"),
+        err.contains(
+            "= in: generated/argocd/dev/applicationset-dev.yaml: spec.template.metadata.name\n"
+        ),
         "{err}"
     );
     // The warnings: KG032 (the stack's StorageClass `gp3` is not declared for the

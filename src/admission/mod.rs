@@ -303,12 +303,19 @@ impl<'a> Checker<'a> {
         for app in apps {
             if let Some(first) = seen.get(app.name.as_str()) {
                 let first_is = describe(first);
+                // At a service's table when one of the two is a service's: its name
+                // is what can change (a cluster's own Applications are named for it).
+                let blamed = if app.service.is_none() && first.service.is_some() {
+                    *first
+                } else {
+                    app
+                };
                 let d = self.error(
                     &mut out,
                     rules::APPLICATION_NAME,
-                    app,
+                    blamed,
                     crate::validate::SERVICE_ORIGIN,
-                    (&app.path, "metadata.name"),
+                    (&blamed.path, name_field(blamed)),
                     format!(
                         "two Argo CD Applications would be named `{}`: {} and {}",
                         app.name,
@@ -326,7 +333,7 @@ impl<'a> Checker<'a> {
                     rules::APPLICATION_NAME,
                     app,
                     crate::validate::SERVICE_ORIGIN,
-                    (&app.path, "metadata.name"),
+                    (&app.path, name_field(app)),
                     format!(
                         "Argo CD Application name `{}` is {} characters; with label tracking Argo CD writes it as the `app.kubernetes.io/instance` label, which holds at most 63",
                         app.name,
@@ -635,6 +642,16 @@ pub fn crd_source(group: &str) -> &'static str {
         "cert-manager.io" => "cert-manager (the `cert-manager` add-on preset)",
         "karpenter.sh" | "karpenter.k8s.aws" => "Karpenter (the `karpenter` add-on preset)",
         _ => "its operator",
+    }
+}
+
+/// Where an Application's name is written: in its own file, or in the template of
+/// the ApplicationSet that makes it (a service's).
+fn name_field(app: &App) -> &'static str {
+    if app.service.is_some() {
+        "spec.template.metadata.name"
+    } else {
+        "metadata.name"
     }
 }
 
