@@ -730,7 +730,7 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
     );
     let err = fails(&text, &[]);
     assert!(
-        err.starts_with("error[KG305]: two Argo CD Applications would be named `dev-monitoring`: service `monitoring` of environment `dev` and `dev-monitoring` (generated/argocd/dev/application-monitoring.yaml)\n"),
+        err.contains("error[KG305]: two Argo CD Applications would be named `dev-monitoring`: service `monitoring` of environment `dev` and `dev-monitoring` (generated/argocd/dev/application-monitoring.yaml)\n  --> platform.toml:12:11\n"),
         "{err}"
     );
     assert!(
