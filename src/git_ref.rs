@@ -138,8 +138,15 @@ impl GitRepo {
             .map(str::to_string)
     }
 
+    /// Whether the repository is a shallow clone (`git clone --depth`, what
+    /// `actions/checkout` makes by default): its history stops short.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
     /// The default base of a diff: the merge base of `HEAD` with the default branch,
-    /// falling back to `HEAD` (no default branch, or no common history).
+    /// falling back to `HEAD` (no default branch, or no common history: `how` is
+    /// then `None`).
     pub fn default_base(&self) -> Result<ResolvedRef> {
         let head = self
             .commit_of("HEAD")

@@ -1580,6 +1580,34 @@ fn platform_in_a_subdirectory() {
     assert_eq!(paths(kgen_in(r.p.path(), &from_root)), expected);
 }
 
+/// With no default branch to compare with (a branch of another name, a shallow
+/// clone), the base is HEAD itself: the output says so, since "no differences" would
+/// be believed (newcomer review 14).
+#[test]
+fn a_base_that_is_head_itself_is_said() {
+    let mut r = Repo::new();
+    r.commit("rendered");
+    r.git
+        .find_branch("main", git2::BranchType::Local)
+        .unwrap()
+        .rename("trunk", false)
+        .unwrap();
+    let out = r.kgen(&["diff"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("the base is HEAD itself, so changes already committed do not show: no default branch (`origin/HEAD`, `main`, `origin/main`, `master`, `origin/master`) shares history with HEAD; pass `--base REF`, or fetch the history"),
+        "{}",
+        out.stdout
+    );
+    // An explicit base is what was asked for: no note.
+    let out = r.kgen(&["diff", "--base", "HEAD"]);
+    assert!(
+        !out.stdout.contains("the base is HEAD itself"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn exit_codes_and_errors() {
     let mut r = Repo::new();

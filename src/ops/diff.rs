@@ -214,6 +214,18 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     }
 
     let mut notes = Vec::new();
+    if opts.base.is_none() && base_ref.how.is_none() {
+        // The fallback compares the head with HEAD: a pull request's changes that are
+        // committed do not show. Said, since "no differences" would be believed.
+        let why = if git.is_shallow() {
+            "this is a shallow clone, whose history stops short (actions/checkout fetches one commit unless `fetch-depth: 0`)"
+        } else {
+            "no default branch (`origin/HEAD`, `main`, `origin/main`, `master`, `origin/master`) shares history with HEAD"
+        };
+        notes.push(format!(
+            "the base is HEAD itself, so changes already committed do not show: {why}; pass `--base REF`, or fetch the history"
+        ));
+    }
     if foreign > 0 {
         notes.push(format!(
             "{} under generated/ at the base {} not written by kgen (no kgen header) and {} ignored",
