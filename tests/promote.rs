@@ -62,6 +62,21 @@ fn promote_copies_what_differs_and_says_what_is_equal() {
     );
 }
 
+/// Promoting the wrong way moves the target to older versions: each such line says
+/// so, and a note says what to do (newcomer review 14).
+#[test]
+fn promote_says_when_a_version_moves_backwards() {
+    let c = staged();
+    let out = c.run(&["promote", "--from", "prod", "--to", "staging", "--no-render"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "promote prod → staging\n  main-api     1.4.0 → 1.3.2  (moves backwards)\n  aux-service  2.0.5 (already equal)\n\
+         note: 1 of these moves staging to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n\
+         updated overlays/staging.toml (not rendered: run `kgen render` before committing)\n"
+    );
+}
+
 #[test]
 fn promote_only_the_named_services_and_skip_those_without_an_image_version() {
     let c = Checkout::new();

@@ -59,8 +59,13 @@ impl Promotion {
             .unwrap_or(0);
         let mut out = format!("promote {} → {}\n", self.from, self.to);
         for c in &u.changes {
+            let back = if c.moves_backwards() {
+                "  (moves backwards)"
+            } else {
+                ""
+            };
             out.push_str(&format!(
-                "  {:width$}  {} → {}\n",
+                "  {:width$}  {} → {}{back}\n",
                 c.name(),
                 c.before,
                 c.after
@@ -79,6 +84,14 @@ impl Promotion {
             out.push_str(&format!(
                 "{} already runs what {} runs: nothing to do\n",
                 self.to, self.from
+            ));
+        }
+        let back = u.changes.iter().filter(|c| c.moves_backwards()).count();
+        if back > 0 {
+            out.push_str(&format!(
+                "note: {back} of these move{} {} to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n",
+                if back == 1 { "s" } else { "" },
+                self.to
             ));
         }
         out.push_str(&u.footer());

@@ -87,6 +87,17 @@ impl ServiceChange {
     pub fn name(&self) -> String {
         slot_name(&self.service, self.container.as_ref())
     }
+
+    /// The tag moves to an older version (`2.3.0` → `2.2.0`), compared as `kgen diff`
+    /// compares them (its risk `image-downgrade`); false when either is no version.
+    pub fn moves_backwards(&self) -> bool {
+        match (&self.before.tag, &self.after.tag) {
+            (Some(b), Some(a)) => {
+                crate::diff::compare_versions(a, b) == Some(std::cmp::Ordering::Less)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What a `bump-image` or `promote` did.
