@@ -174,16 +174,22 @@ fn invalid_toml_is_reported_and_nothing_is_touched() {
     assert_eq!(c.snapshot(), before, "no file changed");
 }
 
-#[test]
-fn a_missing_overlay_file_is_created() {
+/// The bare checkout without `overlays/dev.toml`, aux-service tagged in platform.toml
+/// so that dev is valid without an overlay.
+fn without_dev_overlay() -> Checkout {
     let c = Checkout::bare();
-    // Give aux-service a tag in platform.toml so that dev is valid without an overlay.
     let platform = c.read("platform.toml").replace(
         "image = \"kontaxa/aux-service\"",
         "image = \"kontaxa/aux-service\"\ntag = \"2.0.0\"",
     );
     c.write("platform.toml", &platform);
     std::fs::remove_file(c.path("overlays/dev.toml")).unwrap();
+    c
+}
+
+#[test]
+fn a_missing_overlay_file_is_created() {
+    let c = without_dev_overlay();
     let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", "1.4.1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -202,13 +208,7 @@ fn a_missing_overlay_file_is_created() {
 /// (newcomer review 13).
 #[test]
 fn a_created_overlay_keeps_the_schema_line() {
-    let c = Checkout::bare();
-    let platform = c.read("platform.toml").replace(
-        "image = \"kontaxa/aux-service\"",
-        "image = \"kontaxa/aux-service\"\ntag = \"2.0.0\"",
-    );
-    c.write("platform.toml", &platform);
-    std::fs::remove_file(c.path("overlays/dev.toml")).unwrap();
+    let c = without_dev_overlay();
     // No sibling has one, and there is no schema file: none.
     let bump = |tag: &str| {
         let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", tag]);
