@@ -67,7 +67,14 @@ fn promote_copies_what_differs_and_says_what_is_equal() {
 #[test]
 fn promote_says_when_a_version_moves_backwards() {
     let c = staged();
-    let out = c.run(&["promote", "--from", "prod", "--to", "staging", "--no-render"]);
+    let out = c.run(&[
+        "promote",
+        "--from",
+        "prod",
+        "--to",
+        "staging",
+        "--no-render",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
