@@ -246,6 +246,17 @@ fn an_unquoted_tag_is_told_to_be_quoted() {
             found[0]
         );
     }
+    // Inside an inline table or an array, and a boolean spelt as YAML would.
+    for (line, want) in [
+        ("env = { LEVEL = debug }", "= help: a string is written in quotes: `LEVEL = \"debug\"`"),
+        ("args = [\"--v\", quiet]", "= help: a string is written in quotes: `\"quiet\"`"),
+        ("enabled = yes", "= help: a boolean is `true` or `false`: `enabled = true` (or, where a string goes, `enabled = \"yes\"`)"),
+    ] {
+        let text = MINIMAL.replace("port = 8080", &format!("port = 8080\n{line}"));
+        let out = Platform::new(&text, &[]).kgen(&["validate"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(want), "{line}: {}", out.stderr);
+    }
     // Another syntax error keeps the general help.
     let text = MINIMAL.replace("tag = \"1.0.0\"", "tag = \"1.0.0");
     let out = Platform::new(&text, &[]).kgen(&["validate"]);

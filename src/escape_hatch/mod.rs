@@ -85,7 +85,11 @@ fn sync_waves(ws: &Workspace, spec: &mut PlatformSpec, diags: &mut Vec<Diagnosti
         .collect();
     for (name, wave) in &waves.value {
         if !known.contains(&name.value) {
-            let hint = did_you_mean(&name.value, known.iter().map(String::as_str));
+            let hint = known
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(&name.value))
+                .map(|k| format!("did you mean `{k}`?"))
+                .or_else(|| did_you_mean(&name.value, known.iter().map(String::as_str)));
             let mut d = Diagnostic::error(
                 rules::ESCAPE_HATCH_SETTING,
                 format!(
@@ -108,10 +112,23 @@ fn sync_waves(ws: &Workspace, spec: &mut PlatformSpec, diags: &mut Vec<Diagnosti
             diags.push(d);
             continue;
         }
-        let Some(w) = i32::try_from(wave.value)
-            .ok()
-            .filter(|w| i64::from(*w) >= EARLIEST_COMPONENT_WAVE)
-        else {
+        let at = Origin::new(pf, wave.span.clone());
+        let Ok(w) = i32::try_from(wave.value) else {
+            // Argo CD reads the annotation as a 32-bit integer.
+            diags.push(
+                Diagnostic::error(
+                    rules::ESCAPE_HATCH_SETTING,
+                    format!(
+                        "component `{}` cannot sync at wave {}: Argo CD's waves are 32-bit integers",
+                        name.value, wave.value
+                    ),
+                )
+                .at(at)
+                .help("a wave orders Applications; 1 syncs after the services (0), any later wave after that"),
+            );
+            continue;
+        };
+        if i64::from(w) < EARLIEST_COMPONENT_WAVE {
             diags.push(
                 Diagnostic::error(
                     rules::ESCAPE_HATCH_SETTING,
@@ -120,11 +137,11 @@ fn sync_waves(ws: &Workspace, spec: &mut PlatformSpec, diags: &mut Vec<Diagnosti
                         name.value, wave.value
                     ),
                 )
-                .at(Origin::new(pf, wave.span.clone()))
+                .at(at)
                 .help("waves -5 and -4 hold the AppProjects, the shared Namespaces and the baseline, which every Application needs first; -3 syncs with the operators, -2 with the monitoring stack (docs/argocd.md#sync-waves)"),
             );
             continue;
-        };
+        }
         for c in spec.manifest_components.values_mut().flatten() {
             if c.name == name.value {
                 c.wave = w;

@@ -27,11 +27,10 @@ pub struct ManifestsSection {
     pub unchecked_kinds: Option<Spanned<Vec<UncheckedKindLayer>>>,
     /// The bootstrap sync wave of a cluster component's Application
     /// (`manifests/clusters/<cluster>/<component>/`), by component name, on every
-    /// cluster that has it: `{ grafana-secrets = -2 }`. From -3 (with the operators)
-    /// on; -1 (after the operators, the baseline's custom resources and the
-    /// monitoring stack) when not set. A Secret the monitoring stack's pods need
-    /// (Grafana's `existingSecret`) belongs in a component at -2, the monitoring
-    /// stack's own wave.
+    /// cluster that has it: `{ smoke-tests = 1 }`. From -3 (with the operators) on;
+    /// -1 (after the operators, the baseline's custom resources and the monitoring
+    /// stack) when not set. An earlier component's objects need their namespaces
+    /// made by it or by an earlier Application (KG304).
     #[serde(default)]
     pub sync_waves: Option<Spanned<crate::input::SpannedMap<i64>>>,
 }

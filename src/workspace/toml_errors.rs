@@ -33,7 +33,7 @@ pub(super) fn toml_diagnostic(
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text.get(line_start..line_end).unwrap_or("");
     if d.code == rules::TOML_SYNTAX {
-        if let Some(help) = unquoted_string(line) {
+        if let Some(help) = unquoted_string(line, start - line_start) {
             d = d.help(help);
         }
     }
@@ -48,28 +48,69 @@ pub(super) fn toml_diagnostic(
     d
 }
 
-/// For a syntax error on a line `key = value` whose value is a bare word that is no
-/// TOML value (`tag = 2.0.2`, `tag = v1.4`, `class = nginx`): the help to quote it,
-/// the usual slip (a tag looks like a number). `None` for any other line.
-fn unquoted_string(line: &str) -> Option<String> {
-    let (key, value) = line.split_once('=')?;
-    let key = key.trim();
-    let value = value.split(" #").next()?.trim();
-    let bare_key = |k: &str| {
-        !k.is_empty()
-            && k.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+/// For a syntax error at byte `at` of `line`, where a bare word stands for a value
+/// (`tag = 2.0.2`, `tag = v1.4`, `{ class = nginx }`, `["a", b]`): the help to quote it,
+/// as written, the usual slip (a tag looks like a number); to write `true` or `false`
+/// for a boolean spelt `yes` or `True`. `None` when no such word is there.
+fn unquoted_string(line: &str, at: usize) -> Option<String> {
+    let word_byte = |b: u8| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+' | b':' | b'/' | b'@')
     };
-    let word = !value.is_empty()
-        && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+' | b':' | b'/' | b'@')
-        })
-        && !matches!(value, "true" | "false" | "inf" | "nan");
-    if !bare_key(key) || !word || format!("v = {value}").parse::<toml::Table>().is_ok() {
+    let bytes = line.as_bytes();
+    let at = at.min(bytes.len());
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| !word_byte(b))
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|&b| !word_byte(b))
+        .map_or(bytes.len(), |i| at + i);
+    let value = line.get(start..end)?;
+    // A value follows `=` (a key's) or `[`/`,` (an array's).
+    let before = line[..start].trim_end();
+    let key = if let Some(k) = before.strip_suffix('=') {
+        let k = k.trim_end();
+        let from = k
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        Some(&k[from..]).filter(|k| !k.is_empty())
+    } else if before.ends_with('[') || before.ends_with(',') {
+        None
+    } else {
+        return None;
+    };
+    if value.is_empty()
+        || matches!(value, "true" | "false" | "inf" | "nan")
+        || format!("v = {value}").parse::<toml::Table>().is_ok()
+    {
         return None;
     }
+    let written = |v: &str| match key {
+        Some(k) => format!("`{k} = {v}`"),
+        None => format!("`{v}`"),
+    };
+    // A boolean spelt as YAML or Python would (`yes`, `True`): lower-case TOML's.
+    let truth = match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Some("true"),
+        "false" | "no" | "off" => Some("false"),
+        _ => None,
+    };
+    if let Some(b) = truth {
+        return Some(format!(
+            "a boolean is `true` or `false`: {} (or, where a string goes, {})",
+            written(b),
+            written(&format!("\"{value}\""))
+        ));
+    }
+    let tag = if key.is_some_and(|k| k == "tag" || k.ends_with(".tag")) {
+        " (an image tag too, even one that looks like a number)"
+    } else {
+        ""
+    };
     Some(format!(
-        "a string is written in quotes: `{key} = \"{value}\"` (an image tag too, even one that looks like a number)"
+        "a string is written in quotes: {}{tag}",
+        written(&format!("\"{value}\""))
     ))
 }
 
@@ -211,12 +252,19 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
             .replace("expected a string", "expected a string in quotes");
         // A number or boolean where a string belongs (`tag = 1.0`): say to quote it;
         // the other way round, say to unquote.
-        let unquoted = ["floating point `", "integer `", "boolean `"]
-            .iter()
-            .find_map(|t| message.split_once(t))
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(literal, _)| literal)
-            .filter(|_| message.contains("expected a string"));
+        let unquoted = [
+            "floating point `",
+            "integer `",
+            "boolean `",
+            "date-time `",
+            "date `",
+            "time `",
+        ]
+        .iter()
+        .find_map(|t| message.split_once(t))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(literal, _)| literal)
+        .filter(|_| message.contains("expected a string"));
         let help = match unquoted {
             Some(literal) => format!(
                 "a string is written in quotes: `\"{literal}\"` (see docs/platform.md for the type of every key)"
