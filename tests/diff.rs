@@ -1606,6 +1606,29 @@ fn a_base_that_is_head_itself_is_said() {
         "{}",
         out.stdout
     );
+    // A shallow clone of the branch (as actions/checkout makes): its `origin/HEAD` is
+    // the branch itself, whose merge base with HEAD is HEAD.
+    let clones = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.p.path().display());
+    let git = std::process::Command::new("git")
+        .args([
+            "clone", "-q", "--depth", "1", "--branch", "trunk", &url, "c",
+        ])
+        .current_dir(clones.path())
+        .output()
+        .expect("run git");
+    assert!(
+        git.status.success(),
+        "{}",
+        String::from_utf8_lossy(&git.stderr)
+    );
+    let out = kgen_in(&clones.path().join("c"), &["diff"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("note: the base is HEAD itself, so changes already committed do not show: this is a shallow clone, whose history stops short (actions/checkout fetches one commit unless `fetch-depth: 0`)"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -214,7 +214,13 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     }
 
     let mut notes = Vec::new();
-    if opts.base.is_none() && base_ref.how.is_none() {
+    // In a shallow clone the default branch may be the checked-out one itself
+    // (`origin/HEAD` of a clone of the pull request's branch): its merge base is HEAD.
+    let shallow_at_head = git.is_shallow()
+        && git
+            .resolve("HEAD")
+            .is_ok_and(|h| h.commit == base_ref.commit);
+    if opts.base.is_none() && (base_ref.how.is_none() || shallow_at_head) {
         // The fallback compares the head with HEAD: a pull request's changes that are
         // committed do not show. Said, since "no differences" would be believed.
         let why = if git.is_shallow() {
