@@ -131,6 +131,7 @@ fn image_changes(u: &ops::bump_image::report::Update) -> Value {
             "repository": c.repository,
             "before": {"tag": c.before.tag, "digest": c.before.digest},
             "after": {"tag": c.after.tag, "digest": c.after.digest},
+            "backwards": c.moves_backwards(),
         })).collect::<Vec<_>>(),
         "unchanged": u.unchanged.iter().map(|x| json!({
             "image": x.name, "repository": x.repository,

@@ -490,6 +490,7 @@ fn json_names_each_image_by_its_slot_and_repository() {
             "repository": "registry.example.com/acme/api",
             "before": {"tag": "1.0.0", "digest": null},
             "after": {"tag": "1.2.0", "digest": null},
+            "backwards": false,
         }])
     );
     assert_eq!(

@@ -82,6 +82,22 @@ fn promote_says_when_a_version_moves_backwards() {
          note: 1 of these moves staging to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n\
          updated overlays/staging.toml (not rendered: run `kgen render` before committing)\n"
     );
+    // In JSON too, for CI.
+    let c = staged();
+    let out = c.run(&[
+        "promote",
+        "--from",
+        "prod",
+        "--to",
+        "staging",
+        "--no-render",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["summary"]["changes"][0]["image"], "main-api");
+    assert_eq!(v["summary"]["changes"][0]["backwards"], true);
 }
 
 #[test]
