@@ -33,21 +33,28 @@ pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// For a platform read from `root` (its directory, a real path) below the top level
-/// of its git repository, with no `[platform] repo_path`, when that repository is the
-/// one `[platform] repo` names (a remote's URL is it): the warning that the Argo CD
-/// Applications take their manifests from `generated/…` at the repository's root,
-/// where there are none. A repository whose remotes are all elsewhere is taken to be
-/// another (a platform kept in one repository and published to another); `repo_path =
-/// ""` says the root is meant.
-pub fn unset_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
+/// For a platform read from `root` (its directory, a real path) in the git repository
+/// `[platform] repo` names (a remote's URL is it): the warning that the Argo CD
+/// Applications take their manifests from where there are none, when platform.toml is
+/// below the repository's top level and `[platform] repo_path` is not set, or when
+/// `repo_path` names another directory. A repository whose remotes are all elsewhere
+/// is taken to be another (a platform kept in one repository and published to
+/// another); `repo_path = ""` says the root is meant.
+pub fn repo_path_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
     let section = &ws.platform.platform.value;
-    if section.repo_path.is_some() {
+    let set = section
+        .repo_path
+        .as_ref()
+        .map(|r| r.value.trim_matches('/'));
+    if set == Some("") {
         return None;
     }
     let repo = git2::Repository::discover(root).ok()?;
     let top = std::fs::canonicalize(repo.workdir()?).ok()?;
-    let rel = relative_to(root, &top).filter(|r| !r.is_empty())?;
+    let rel = relative_to(root, &top)?;
+    if set.is_none() && rel.is_empty() || set == Some(rel.as_str()) {
+        return None;
+    }
     let wanted = same_repository_key(&section.repo.value);
     let remotes = repo.remotes().ok()?;
     let is_it = remotes
@@ -58,11 +65,25 @@ pub fn unset_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
     if !is_it {
         return None;
     }
-    Some(
-        Diagnostic::warning(
+    let shown = if rel.is_empty() { "the root" } else { &rel };
+    let d = match (&section.repo_path, set) {
+        (Some(rp), Some(set)) => Diagnostic::warning(
             rules::INVALID_VALUE,
             format!(
-                "platform.toml is in `{rel}` of its git repository, but `[platform] repo_path` is not set: the Argo CD Applications take their manifests from `generated/…` at the repository's root, where there are none"
+                "`repo_path` is `{set}`, but platform.toml is in {} of its git repository: the Argo CD Applications take their manifests from `{set}/generated/…`, where there are none",
+                if rel.is_empty() { "the root".to_string() } else { format!("`{rel}`") }
+            ),
+        )
+        .at(Origin::new(ws.platform_file, rp.span.clone()))
+        .help(if rel.is_empty() {
+            "remove `repo_path` (platform.toml is at the repository's root)".to_string()
+        } else {
+            format!("write `repo_path = \"{rel}\"`")
+        }),
+        _ => Diagnostic::warning(
+            rules::INVALID_VALUE,
+            format!(
+                "platform.toml is in `{shown}` of its git repository, but `[platform] repo_path` is not set: the Argo CD Applications take their manifests from `generated/…` at the repository's root, where there are none"
             ),
         )
         .at(Origin::new(ws.platform_file, section.repo.span.clone()))
@@ -70,7 +91,8 @@ pub fn unset_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
         .help(format!(
             "set `repo_path = \"{rel}\"` under [platform]; if Argo CD reads another repository that holds this directory at its root, say so with `repo_path = \"\"`"
         )),
-    )
+    };
+    Some(d)
 }
 
 /// A git URL reduced to host and path, so that the ways of writing one repository
@@ -83,18 +105,17 @@ fn same_repository_key(url: &str) -> String {
         None => (url, true),
     };
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-    // `host:path` (scp-like) when there was no scheme.
-    let rest = if scp {
-        rest.replacen(':', "/", 1)
+    // `host:path` (scp-like) when there was no scheme; else `host[:port]/path`.
+    let (host, path) = if scp {
+        rest.split_once(':').unwrap_or((rest, ""))
     } else {
-        rest.to_string()
+        rest.split_once('/').unwrap_or((rest, ""))
     };
-    let rest = rest.trim_end_matches('/');
-    let rest = rest.strip_suffix(".git").unwrap_or(rest);
-    match rest.split_once('/') {
-        Some((host, path)) => format!("{}/{path}", host.to_ascii_lowercase()),
-        None => rest.to_ascii_lowercase(),
-    }
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let path = path.trim_matches('/').to_ascii_lowercase();
+    let path = path.strip_suffix(".git").unwrap_or(&path);
+    format!("{host}/{path}")
 }
 
 /// Maps paths on disk to the names GitHub annotations use.
@@ -181,6 +202,11 @@ mod tests {
             "git@github.com:acme/platform.git",
             "ssh://git@github.com/acme/platform",
             "https://token@github.com/acme/platform",
+            "https://github.com/ACME/Platform.GIT",
+            "ssh://git@github.com:22/acme/platform.git",
+            "https://github.com:443/acme/platform",
+            "https://www.github.com/acme/platform",
+            "git@github.com:/acme/platform.git",
         ] {
             assert_eq!(
                 same_repository_key(url),

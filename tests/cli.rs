@@ -778,4 +778,20 @@ fn a_platform_below_its_repositorys_root_needs_repo_path() {
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(!warned(&out), "{set:?}: {}", out.stderr);
     }
+    // A `repo_path` naming another directory: said, with the right one.
+    write(&MINIMAL.replace("registry = ", "repo_path = \"platforms\"\nregistry = "));
+    let out = kgen_in(&dir, &["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = common::diagnostics_with(&out.stderr, "KG019");
+    assert_eq!(found.len(), 1, "{}", out.stderr);
+    assert!(
+        found[0].starts_with("warning[KG019]: `repo_path` is `platforms`, but platform.toml is in `platforms/acme` of its git repository"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        found[0].ends_with("= help: write `repo_path = \"platforms/acme\"`"),
+        "{}",
+        found[0]
+    );
 }

@@ -132,7 +132,7 @@ impl Workspace {
         let mut ws = ws.reading_errors(read.is_ok())?;
         read?;
         ws.deferred
-            .extend(crate::repo_path::unset_warning(&ws, &real_root));
+            .extend(crate::repo_path::repo_path_warning(&ws, &real_root));
         Ok(ws)
     }
 
