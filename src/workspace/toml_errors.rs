@@ -32,7 +32,7 @@ pub(super) fn toml_diagnostic(
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text.get(line_start..line_end).unwrap_or("");
-    if d.code == rules::TOML_SYNTAX {
+    if d.code == rules::TOML_SYNTAX && message.trim() != "duplicate key" {
         if let Some(help) = unquoted_string(line, start - line_start) {
             d = d.help(help);
         }
@@ -69,6 +69,10 @@ fn unquoted_string(line: &str, at: usize) -> Option<String> {
     let value = line.get(start..end)?;
     // A value follows `=` (a key's) or `[`/`,` (an array's).
     let before = line[..start].trim_end();
+    // A table header (`[services.api]`), not an array.
+    if before.trim_start().starts_with('[') && !before.contains('=') {
+        return None;
+    }
     let key = if let Some(k) = before.strip_suffix('=') {
         let k = k.trim_end();
         let from = k
