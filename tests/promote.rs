@@ -66,15 +66,15 @@ fn promote_copies_what_differs_and_says_what_is_equal() {
 /// so, and a note says what to do (newcomer review 14).
 #[test]
 fn promote_says_when_a_version_moves_backwards() {
-    let c = staged();
-    let out = c.run(&[
+    let wrong_way = [
         "promote",
         "--from",
         "prod",
         "--to",
         "staging",
         "--no-render",
-    ]);
+    ];
+    let out = staged().run(&wrong_way);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -83,17 +83,7 @@ fn promote_says_when_a_version_moves_backwards() {
          updated overlays/staging.toml (not rendered: run `kgen render` before committing)\n"
     );
     // In JSON too, for CI.
-    let c = staged();
-    let out = c.run(&[
-        "promote",
-        "--from",
-        "prod",
-        "--to",
-        "staging",
-        "--no-render",
-        "--format",
-        "json",
-    ]);
+    let out = staged().run(&[&wrong_way[..], &["--format", "json"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["summary"]["changes"][0]["image"], "main-api");
