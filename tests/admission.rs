@@ -527,3 +527,31 @@ fn every_file_under_an_environment_directory_is_a_kubernetes_object() {
         );
     }
 }
+
+/// A cluster's component moved by `sync_waves` to its operator's wave: KG306's help
+/// says which Application installs the CRD, in which wave, and to sync later, instead
+/// of to install what is installed (verification of session 14).
+#[test]
+fn a_component_at_its_operators_wave_is_told_to_sync_later() {
+    let text = format!(
+        "{MINIMAL}\n[addons.external-secrets]\nchart_version = \"2.9.0\"\niam_role = \"arn:aws:iam::111122223333:role/dev-external-secrets\"\n\n[manifests]\nsync_waves = {{ tools = -3 }}\n"
+    );
+    let p = Platform::new(&text, &[]);
+    p.write(
+        "manifests/clusters/dev/tools/namespace.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n",
+    );
+    p.write(
+        "manifests/clusters/dev/tools/es.yaml",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: cfg\n  namespace: tools\nspec:\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: store\n  target:\n    name: cfg\n  data:\n  - secretKey: url\n    remoteRef:\n      key: dev/cfg\n",
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let found = common::diagnostics_with(&out.stderr, "KG306");
+    assert_eq!(found.len(), 1, "{}", out.stderr);
+    assert!(
+        found[0].ends_with("= help: `dev-external-secrets` installs it in sync wave -3, not before `dev-tools` (wave -3): sync `dev-tools` later (a cluster's component: `[manifests] sync_waves`, from -2; an add-on: `sync_wave`) (docs/argocd.md#crds)"),
+        "{}",
+        found[0]
+    );
+}

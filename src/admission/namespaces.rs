@@ -13,8 +13,14 @@ use crate::source::{FileId, Origin};
 use crate::workspace::GENERATED_DIR;
 
 /// The objects (Application, inventory entry) of a custom resource kind whose CRD is
-/// not installed before them, and the bootstrap directories of those Applications.
-type MissingCrd = (Vec<(usize, usize)>, BTreeSet<String>);
+/// not installed before them, the bootstrap directories of those Applications, and
+/// where an Application of the cluster installs the CRD too late: (installer, its
+/// wave, the Application using it, its wave).
+type MissingCrd = (
+    Vec<(usize, usize)>,
+    BTreeSet<String>,
+    BTreeSet<(String, i32, String, i32)>,
+);
 
 impl Checker<'_> {
     /// Namespaces exist before the objects in them; CRDs before their resources (a
@@ -184,14 +190,37 @@ impl Checker<'_> {
                 if !installed && focus(e.path()) {
                     let found = missing_crds
                         .entry((e.group().to_string(), e.kind().to_string()))
-                        .or_insert_with(|| (Vec::new(), BTreeSet::new()));
+                        .or_insert_with(|| (Vec::new(), BTreeSet::new(), BTreeSet::new()));
                     found.0.push((a, i));
                     found.1.insert(app.dir().to_string());
+                    // An Application of the cluster installing it in the same wave
+                    // or later (an operator next to a component moved to its wave).
+                    let installer = list[earlier..].iter().find(|&&o| {
+                        o != a
+                            && clusters[o] == *cluster
+                            && (deployed[o].entries.iter().any(|&j| {
+                                self.inv.entries[j]
+                                    .defines
+                                    .as_ref()
+                                    .is_some_and(|def| def.0 == e.group())
+                            }) || deployed[o]
+                                .footprints
+                                .iter()
+                                .any(|f| f.crd_groups.iter().any(|g| g == e.group())))
+                    });
+                    if let Some(&o) = installer {
+                        found.2.insert((
+                            apps[o].name.clone(),
+                            apps[o].wave,
+                            app.name.clone(),
+                            app.wave,
+                        ));
+                    }
                 }
             }
         }
         self.addon_crds_missing(addon_missing, out);
-        for ((group, kind), (found, dirs)) in missing_crds {
+        for ((group, kind), (found, dirs, late)) in missing_crds {
             let dirs: Vec<String> = dirs.iter().map(|d| format!("generated/{d}/")).collect();
             let origin_of = |&(a, i): &(usize, usize)| {
                 let e = &self.inv.entries[i];
@@ -224,10 +253,17 @@ impl Checker<'_> {
                 )
                 .at_opt(first.clone())
                 .target(format!("{GENERATED_DIR}/{}", e.path()), "kind")
-                .help(format!(
-                    "install {} on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = {{ crd_groups = [\"{group}\"] }}` (docs/argocd.md#crds)",
-                    crd_source(&group)
-                ));
+                .help(match late.iter().next() {
+                    // Installed, but not before: the order is what to change.
+                    Some((installer, w, user, v)) => format!(
+                        "`{installer}` installs it in sync wave {w}, not before `{user}` (wave {v}): sync `{user}` later (a cluster's component: `[manifests] sync_waves`, from {}; an add-on: `sync_wave`) (docs/argocd.md#crds)",
+                        w + 1
+                    ),
+                    None => format!(
+                        "install {} on the cluster before syncing; if the cluster has it without this platform, say so: `[baseline] provided = {{ crd_groups = [\"{group}\"] }}` (docs/argocd.md#crds)",
+                        crd_source(&group)
+                    ),
+                });
                 out.push(d);
             }
         }
