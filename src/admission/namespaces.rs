@@ -35,6 +35,11 @@ impl Checker<'_> {
     ) {
         // (group, kind) → its objects (Application, entry), and every bootstrap missing it.
         let mut missing_crds: BTreeMap<(String, String), MissingCrd> = BTreeMap::new();
+        // (bootstrap directory, first index of the same-or-later waves, cluster,
+        // group) → the Application installing the group there, if any: looked for once,
+        // not for each of the thousands of objects that may miss it.
+        let mut late_installers: BTreeMap<(&str, usize, &Cluster, String), Option<usize>> =
+            BTreeMap::new();
         let mut ns_reported = BTreeSet::new();
         // (add-on, where its values are, group) → the custom resources of that group
         // its chart creates whose CRDs nothing installs before it.
@@ -195,20 +200,23 @@ impl Checker<'_> {
                     found.1.insert(app.dir().to_string());
                     // An Application of the cluster installing it in the same wave
                     // or later (an operator next to a component moved to its wave).
-                    let installer = list[earlier..].iter().find(|&&o| {
-                        o != a
-                            && clusters[o] == *cluster
-                            && (deployed[o].entries.iter().any(|&j| {
-                                self.inv.entries[j]
-                                    .defines
-                                    .as_ref()
-                                    .is_some_and(|def| def.0 == e.group())
-                            }) || deployed[o]
-                                .footprints
-                                .iter()
-                                .any(|f| f.crd_groups.iter().any(|g| g == e.group())))
-                    });
-                    if let Some(&o) = installer {
+                    let installer = *late_installers
+                        .entry((app.dir(), earlier, cluster, e.group().to_string()))
+                        .or_insert_with(|| {
+                            list[earlier..].iter().copied().find(|&o| {
+                                clusters[o] == *cluster
+                                    && (deployed[o].entries.iter().any(|&j| {
+                                        self.inv.entries[j]
+                                            .defines
+                                            .as_ref()
+                                            .is_some_and(|def| def.0 == e.group())
+                                    }) || deployed[o]
+                                        .footprints
+                                        .iter()
+                                        .any(|f| f.crd_groups.iter().any(|g| g == e.group())))
+                            })
+                        });
+                    if let Some(o) = installer.filter(|&o| o != a) {
                         found.2.insert((
                             apps[o].name.clone(),
                             apps[o].wave,
