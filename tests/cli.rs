@@ -727,18 +727,7 @@ fn a_closed_pipe_is_a_quiet_exit() {
 #[test]
 fn a_platform_below_its_repositorys_root_needs_repo_path() {
     let top = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(top.path())
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| common::git::run(top.path(), args);
     git(&["init", "-q"]);
     let dir = top.path().join("platforms/acme");
     std::fs::create_dir_all(&dir).unwrap();

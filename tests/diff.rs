@@ -1610,17 +1610,11 @@ fn a_base_that_is_head_itself_is_said() {
     // the branch itself, whose merge base with HEAD is HEAD.
     let clones = tempfile::tempdir().unwrap();
     let url = format!("file://{}", r.p.path().display());
-    let git = std::process::Command::new("git")
-        .args([
+    common::git::run(
+        clones.path(),
+        &[
             "clone", "-q", "--depth", "1", "--branch", "trunk", &url, "c",
-        ])
-        .current_dir(clones.path())
-        .output()
-        .expect("run git");
-    assert!(
-        git.status.success(),
-        "{}",
-        String::from_utf8_lossy(&git.stderr)
+        ],
     );
     let out = kgen_in(&clones.path().join("c"), &["diff"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

@@ -25,3 +25,22 @@ pub fn commit_all(repo: &Repository, sig: &Signature<'_>, message: &str) -> Oid 
     repo.commit(Some("HEAD"), sig, sig, message, &tree, &parents)
         .unwrap()
 }
+
+/// Runs the `git` command line in `dir` (for what git2 does not do as git does: a
+/// shallow clone, a remote), as a fixed identity; fails the test with git's message.
+pub fn run(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
