@@ -14,10 +14,14 @@ use crate::workspace::Workspace;
 
 /// The repository's top level (canonical), found upward from `start`, if any.
 pub fn git_toplevel(start: &Path) -> Option<PathBuf> {
-    let start = absolute(start);
-    let repo = git2::Repository::discover(&start).ok()?;
-    let workdir = repo.workdir()?;
-    std::fs::canonicalize(workdir).ok()
+    discover(start).map(|(_, top)| top)
+}
+
+/// The repository holding `start`, and its top level (canonical).
+fn discover(start: &Path) -> Option<(git2::Repository, PathBuf)> {
+    let repo = git2::Repository::discover(absolute(start)).ok()?;
+    let top = std::fs::canonicalize(repo.workdir()?).ok()?;
+    Some((repo, top))
 }
 
 /// `path` relative to `root` (canonical), `/`-separated; `None` when it is outside.
@@ -49,8 +53,7 @@ pub fn repo_path_warning(ws: &Workspace, root: &Path) -> Option<Diagnostic> {
     if set == Some("") {
         return None;
     }
-    let repo = git2::Repository::discover(root).ok()?;
-    let top = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let (repo, top) = discover(root)?;
     let rel = relative_to(root, &top)?;
     if set.is_none() && rel.is_empty() || set == Some(rel.as_str()) {
         return None;
