@@ -49,13 +49,26 @@ impl Side {
     /// `main (1a2b3c4)`, `1a2b3c4 (merge base of HEAD and main)`, `working tree`.
     pub fn describe(&self) -> String {
         let short = self.commit.as_deref().map(|c| &c[..c.len().min(7)]);
-        match (&self.name, short, &self.how) {
+        match (self.shown_name(), short, &self.how) {
             (_, Some(c), Some(how)) => format!("{c} ({how})"),
             (Some(n), Some(c), None) => format!("{n} ({c})"),
             (Some(n), None, _) => n.clone(),
             (None, Some(c), None) => c.to_string(),
             (None, None, _) => "working tree".into(),
         }
+    }
+
+    /// The name to show beside the commit: none when it is the commit itself, or
+    /// the start of it (`--base fb810dd`), which would be said twice.
+    pub fn shown_name(&self) -> Option<&String> {
+        self.name.as_ref().filter(|n| {
+            !(n.len() >= 4
+                && n.bytes().all(|b| b.is_ascii_hexdigit())
+                && self
+                    .commit
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with(n.as_str())))
+        })
     }
 }
 
@@ -135,5 +148,25 @@ impl ManifestDiff {
     /// Records `n` resources known to be unchanged without being parsed (identical files).
     pub fn count_unchanged(&mut self, group: &Group, n: usize) {
         self.groups.entry(group.clone()).or_default().unchanged += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Side;
+
+    #[test]
+    fn a_ref_that_is_the_commit_is_said_once() {
+        let commit = Some("fb810dd0c2a1e0b7e6a9f1d2c3b4a5968778695a".to_string());
+        let side = |name: &str| Side {
+            name: Some(name.into()),
+            commit: commit.clone(),
+            how: None,
+        };
+        assert_eq!(side("fb810dd").describe(), "fb810dd");
+        assert_eq!(side("main").describe(), "main (fb810dd)");
+        assert_eq!(side("HEAD~1").describe(), "HEAD~1 (fb810dd)");
+        // A branch named like hex that is not this commit keeps its name.
+        assert_eq!(side("beef").describe(), "beef (fb810dd)");
     }
 }

@@ -48,7 +48,7 @@ fn md_finding(r: &Risk) -> String {
 
 fn md_side(s: &Side) -> String {
     let short = s.commit.as_deref().map(|c| &c[..c.len().min(7)]);
-    match (&s.name, short, &s.how) {
+    match (s.shown_name(), short, &s.how) {
         (_, Some(c), Some(how)) => format!("`{c}` ({how})"),
         (Some(n), Some(c), None) => format!("`{n}` (`{c}`)"),
         (Some(n), None, _) => format!("`{n}`"),
