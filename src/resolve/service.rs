@@ -190,6 +190,15 @@ impl<'a> Resolver<'a> {
         let probes = {
             let [liveness, readiness, startup] =
                 self.probes("probes", layers, !kind.can_have_service(), &mut origins);
+            if !kind.can_have_service() {
+                for (w, p) in [
+                    ("liveness", &liveness),
+                    ("readiness", &readiness),
+                    ("startup", &startup),
+                ] {
+                    self.probe_without_http(kind, w, p.as_ref(), &origins);
+                }
+            }
             Probes {
                 liveness,
                 readiness,

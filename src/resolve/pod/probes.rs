@@ -40,6 +40,40 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// An HTTP probe of the main container on the port `http`, which a `kind` without
+    /// a Service (a worker, a job) does not have: the kubelet would fail it.
+    pub(in crate::resolve) fn probe_without_http(
+        &mut self,
+        kind: crate::spec::WorkloadKind,
+        which: &str,
+        probe: Option<&Probe>,
+        origins: &BTreeMap<String, Origin>,
+    ) {
+        let http = crate::render::deployment::CONTAINER_PORT_NAME;
+        let Some(ProbeHandler::Http {
+            path,
+            port: PortRef::Name(port),
+        }) = probe.map(|p| &p.handler)
+        else {
+            return;
+        };
+        let Some(origin) = origins.get(&format!("probes.{which}")) else {
+            return;
+        };
+        if port != http {
+            return;
+        }
+        let kind = kind.as_str();
+        self.error(
+            rules::KIND_MISMATCH,
+            origin.clone(),
+            format!("the {which} probe is an HTTP GET of `{path}` on the port `{http}`, which a `{kind}` does not have"),
+        )
+        .help(format!(
+            "a `{kind}` has no Service, so no `{http}` port: probe a port of `ports` (`{{ http = \"{path}\", port = \"health\" }}` with `ports = {{ health = 8081 }}`), a TCP port (`{{ tcp = \"health\" }}`) or a command (`{{ exec = [...] }}`)"
+        ));
+    }
+
     /// One probe: a path (HTTP on `http`) or a table with exactly one handler.
     fn probe(&mut self, field: &str, layer: &ProbeLayer, origin: &Origin) -> Option<Probe> {
         let file = origin.file;
