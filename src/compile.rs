@@ -14,7 +14,7 @@
 
 mod partial;
 
-pub use partial::add_hatch_errors;
+pub use partial::add_clean_errors;
 
 use crate::admission;
 use crate::diagnostic::Diagnostic;
@@ -96,7 +96,7 @@ fn compile_inner(
         |(e, partial)| {
             // What of the escape hatch can be checked without what has errors.
             let e = stages::time(Stage::Validate, || {
-                partial::add_hatch_errors(ws, e, partial)
+                partial::add_clean_errors(ws, e, partial)
             });
             Selection::new(ws, None, envs).mark(e)
         },
@@ -317,7 +317,7 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     // With input errors, the escape hatch's errors that can be checked without them
     // come in the same report, as with `compile` (`partial`).
     let mut spec = resolve::resolve_partial(ws, &[env.to_string()])
-        .map_err(|(e, partial)| partial::add_hatch_errors(ws, e, partial))?;
+        .map_err(|(e, partial)| partial::add_clean_errors(ws, e, partial))?;
     let hatch = Hatch::prepare(ws, &mut spec);
     let Some(env_spec) = spec.environments.iter().find(|e| e.name == env) else {
         return Err(resolve::unknown_environment(env, &ws.environment_names()));
@@ -338,8 +338,17 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     known.add(&mut out, &mut notes);
     let objects = out.objects;
     let mut report = validate::check_with(&spec, &objects, &known);
-    // A `[defaults]` patch may match nothing in this one service.
-    report.diagnostics.extend(hatch.finish(false));
+    // A `[defaults]` patch may match nothing in this one service. What is wrong in
+    // another service's hand-written file (not YAML, misplaced) fails that service's
+    // application, not this one (docs/argocd-cmp.md).
+    report
+        .diagnostics
+        .extend(hatch.finish(false).into_iter().filter(|d| {
+            d.origin
+                .as_ref()
+                .and_then(|o| crate::escape_hatch::manifests::service_of(ws, o.file))
+                .is_none_or(|owner| owner == service)
+        }));
     crate::diagnostic::sort(&mut report.diagnostics);
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));

@@ -319,7 +319,7 @@ pub fn render_read_only_in(
 /// The closing line's note when some checks wait for the errors to be fixed
 /// ([`crate::error::Invalid::waiting`]).
 pub const WAITING: &str =
-    "patches and hand-written manifests are checked in full once these are fixed (docs/cli.md#problem-formats)";
+    "the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)";
 
 /// Invalid input as [`render_in`] or [`render_read_only_in`] show it (as its command
 /// says), the closing line saying which checks wait.
@@ -542,9 +542,14 @@ fn render_human_footer(
             p.wrap(
                 "1;31",
                 &format!(
-                    "error: {} and {}{}{}",
+                    "error: {}{}{}{}",
                     plural(errors, "error"),
-                    plural(warnings, "warning"),
+                    // Where checks wait, so do most warnings: none is not a count.
+                    if waiting && warnings == 0 {
+                        String::new()
+                    } else {
+                        format!(" and {}", plural(warnings, "warning"))
+                    },
                     if writes { "; nothing was written" } else { "" },
                     if waiting {
                         format!("; {WAITING}")
@@ -761,17 +766,26 @@ pub fn did_you_mean<'a>(
 }
 
 /// The candidate a misspelt `name` is closest to, if one is close enough (by edit
-/// distance, a transposition counting once), for a "did you mean" of another shape.
+/// distance, a transposition counting once), for a "did you mean" of another shape;
+/// else the one candidate `name` abbreviates (`prod` for `production`: at least three
+/// characters, and no other candidate starts with them).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(usize, &str)> = None;
+    let mut prefix_of: Vec<&str> = Vec::new();
     for c in candidates {
         let d = strsim::damerau_levenshtein(name, c);
         let close = d <= (c.chars().count() / 3).max(1) || strsim::jaro_winkler(name, c) > 0.88;
         if close && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
+        if name.chars().count() >= 3 && c.len() > name.len() && c.starts_with(name) {
+            prefix_of.push(c);
+        }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, c)| c).or(match prefix_of.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    })
 }
 
 /// The option a value outside a fixed set was meant to be: the one it equals but for
@@ -788,6 +802,21 @@ pub fn meant_option<'a>(value: &str, options: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::split_advice;
+
+    #[test]
+    fn an_abbreviation_is_meant_when_one_candidate_starts_with_it() {
+        use super::closest;
+        let envs = ["dev", "production", "staging"];
+        assert_eq!(closest("prod", envs), Some("production"));
+        assert_eq!(closest("stag", envs), Some("staging"));
+        assert_eq!(closest("pr", envs), None, "too short to abbreviate");
+        assert_eq!(
+            closest("pro", ["production", "protection"]),
+            None,
+            "two candidates"
+        );
+        assert_eq!(closest("prdo", ["prod", "dev"]), Some("prod"));
+    }
 
     #[test]
     fn an_option_is_meant_by_its_case_or_its_spelling() {

@@ -42,8 +42,9 @@ pub struct Invalid {
     /// The command only reads (`kgen validate`): its report does not say that nothing
     /// was written, since it never writes.
     pub read_only: bool,
-    /// Some checks of the escape hatch could not run on input with these errors
-    /// (docs/cli.md#problem-formats): the closing line says that they wait.
+    /// Errors in the input files: the checks that need the whole platform (and
+    /// their warnings) could not run (docs/cli.md#problem-formats), and the closing
+    /// line says that they wait.
     pub waiting: bool,
 }
 
@@ -54,6 +55,17 @@ impl Error {
             sources,
             read_only: false,
             waiting: false,
+        }))
+    }
+
+    /// Errors in the input files, which the checks that need the whole platform
+    /// wait for ([`Invalid::waiting`]).
+    pub fn invalid_input(diagnostics: Vec<Diagnostic>, sources: Sources) -> Error {
+        Error::Invalid(Box::new(Invalid {
+            diagnostics,
+            sources,
+            read_only: false,
+            waiting: true,
         }))
     }
 

@@ -181,7 +181,7 @@ pub fn resolve_partial(
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
         let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit), &r.diags).map(Box::new);
-        return Err((Error::invalid(r.diags, ws.sources.clone()), partial));
+        return Err((Error::invalid_input(r.diags, ws.sources.clone()), partial));
     }
     spec.warnings = r.diags;
     Ok(spec)
@@ -619,6 +619,19 @@ impl<'a> Resolver<'a> {
                 // What the template could use, where it is: a cluster's settings (an
                 // add-on's, the baseline's) have no environment or service.
                 let has = |name: &str| ctx.get_attr(name).is_ok_and(|v| !v.is_undefined());
+                // A cluster's variable in an environment placed on a cluster that
+                // does not exist: that error (KG023) says it all.
+                let env = ctx.get_attr("env").and_then(|e| e.get_attr("name")).ok();
+                if e.undefined
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("cluster."))
+                    && env
+                        .as_ref()
+                        .and_then(|n| n.as_str())
+                        .is_some_and(|n| self.on_unknown_cluster(n))
+                {
+                    return None;
+                }
                 let help = if has("env") {
                     "templates can use `service`, `env.name`, `env.cluster`, `env.project`, `env.sync`, `env.production`, the environment's `vars` as `env.<var>`, `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, `namespaces['<service>']`, and `platform.name`, `platform.repo`, `platform.registry`"
                 } else {

@@ -1,23 +1,25 @@
-//! When the input has errors: the escape hatch's checks of what could be resolved
-//! without them, in the same run, so that one run reports every problem it can.
+//! When the input has errors: the checks of what could be resolved without them, in
+//! the same run, so that one run reports every problem it can.
 //!
 //! The services that resolved without errors (and whose rendering no error may
 //! change: [`Partial`]) are rendered, patched and given their hand-written
-//! objects; what the escape hatch finds, and what validation finds at a line of a
-//! hand-written file or at a patch, is added to the input's errors. What needs the
-//! whole platform waits for the errors to be fixed, and the closing line says so
-//! ([`crate::error::Invalid::waiting`]): the patches and manifests of the services
-//! with errors, the Argo CD checks (`admission`), a `[defaults]` patch that matches
-//! nothing. docs/cli.md#problem-formats lists them.
-
-use std::sync::Mutex;
+//! objects, and validated. What is added to the input's errors: the escape hatch's
+//! errors, the errors validation finds at a line of a hand-written file or at a
+//! patch, and the errors the checks of one object at a time (schema, semantics,
+//! policy) find in kgen's own objects of those services. What needs the whole
+//! platform waits for the errors to be fixed, and the closing line says so
+//! ([`crate::error::Invalid::waiting`]): the checks between objects of kgen's own
+//! (they would report what only the missing objects cause), the patches and
+//! manifests of the services with errors, the Argo CD checks (`admission`), a
+//! `[defaults]` patch that matches nothing, and every warning.
+//! docs/cli.md#problem-formats lists them.
 
 use serde_json::Value;
 
 use crate::diagnostic::Diagnostic;
 use crate::emit::Notes;
 use crate::error::Error;
-use crate::escape_hatch::{self, Batch, Hatch};
+use crate::escape_hatch::{Batch, Hatch};
 use crate::render::{self, Object};
 use crate::resolve::Partial;
 use crate::source::Origin;
@@ -25,21 +27,17 @@ use crate::spec::PlatformSpec;
 use crate::validate::{self, Finding, Provenance, Report};
 use crate::workspace::Workspace;
 
-/// `e` (the input's errors) with the errors of the escape hatch that `partial` lets
-/// check; `waiting` set when the platform has patches or hand-written manifests.
-pub fn add_hatch_errors(ws: &Workspace, e: Error, partial: Option<Box<Partial>>) -> Error {
+/// `e` (the input's errors) with the errors found in what `partial` lets check, and
+/// `waiting` set: some checks wait for these errors to be fixed.
+pub fn add_clean_errors(ws: &Workspace, e: Error, partial: Option<Box<Partial>>) -> Error {
     let Error::Invalid(mut inv) = e else {
         return e;
     };
+    inv.waiting = true;
     let Some(mut partial) = partial else {
-        inv.waiting = !ws.escape_hatch.manifests.is_empty() || escape_hatch::has_patches(ws);
         return Error::Invalid(inv);
     };
     let hatch = Hatch::prepare(ws, &mut partial.spec);
-    if hatch.is_idle() {
-        return Error::Invalid(inv);
-    }
-    inv.waiting = true;
     let spec = &partial.spec;
     let mut report = Report::default();
     for env in &spec.environments {
@@ -75,42 +73,32 @@ pub fn add_hatch_errors(ws: &Workspace, e: Error, partial: Option<Box<Partial>>)
 }
 
 /// Validates `objects`, keeping what is found at a line of a hand-written file or at
-/// a patch: kgen's own objects may differ from what the fixed input renders.
+/// a patch, and what the checks of one object find in kgen's own objects: the
+/// checks between them wait, for what is left out may change what they find (a
+/// NetworkPolicy depends on the services that call it).
 fn check(spec: &PlatformSpec, objects: &[Object], known: &Batch, report: &mut Report) {
-    let recording = Recording {
-        batch: known,
-        origins: Mutex::new(Vec::new()),
-    };
     let mut part = Report::default();
-    validate::check_into_with(spec, objects, &recording, &mut part);
-    let origins = recording
-        .origins
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    report.diagnostics.extend(
-        part.diagnostics
-            .into_iter()
-            .filter(|d| d.origin.as_ref().is_some_and(|o| origins.contains(o))),
-    );
+    validate::check_into_with(spec, objects, &Partly(known), &mut part);
+    report.diagnostics.append(&mut part.diagnostics);
 }
 
-/// A [`Batch`] that records where it located findings.
-struct Recording<'b, 'a, 'w> {
-    batch: &'b Batch<'a, 'w>,
-    origins: Mutex<Vec<Origin>>,
-}
+/// A [`Batch`] of part of the platform's objects.
+struct Partly<'b, 'a, 'w>(&'b Batch<'a, 'w>);
 
-impl Provenance for Recording<'_, '_, '_> {
+impl Provenance for Partly<'_, '_, '_> {
+    fn is_hand_written(&self, path: &str) -> bool {
+        self.0.is_hand_written(path)
+    }
+
     fn schema_findings(&self, path: &str, object: &Value) -> Option<Vec<Finding>> {
-        self.batch.schema_findings(path, object)
+        self.0.schema_findings(path, object)
     }
 
     fn origin(&self, path: &str, finding: &Finding) -> Option<Origin> {
-        let origin = self.batch.origin(path, finding)?;
-        self.origins
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(origin.clone());
-        Some(origin)
+        self.0.origin(path, finding)
+    }
+
+    fn reports_own(&self, _finding: &Finding, between: bool) -> bool {
+        !between
     }
 }

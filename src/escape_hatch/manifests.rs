@@ -228,6 +228,21 @@ impl Catalog {
     }
 }
 
+/// The service whose hand-written manifest the file `file` is
+/// (`manifests/<env>/<service>/...` or `manifests/_all/<service>/...`), if it is one.
+pub fn service_of(ws: &Workspace, file: FileId) -> Option<&str> {
+    let (rel, _) = ws
+        .escape_hatch
+        .manifests
+        .iter()
+        .find(|(_, id)| *id == file)?;
+    let parts: Vec<&str> = rel.split('/').collect();
+    match parts.as_slice() {
+        [MANIFESTS_DIR, env, service, _] if *env != CLUSTERS => Some(service),
+        _ => None,
+    }
+}
+
 /// Why `component` cannot be a hand-written component of `cluster`, if it cannot.
 fn component_problem(spec: &PlatformSpec, cluster: &str, component: &str) -> Option<String> {
     if crate::names::check_dns1123_label(component).is_err() {

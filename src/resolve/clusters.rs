@@ -60,6 +60,25 @@ impl<'a> Resolver<'a> {
         layers
     }
 
+    /// Whether `env`'s `cluster` names neither a declared cluster nor a URL (KG023,
+    /// [`Placement::refused`]): the environment is placed on an implicit cluster of
+    /// its own name, which has none of the settings the platform's clusters have, so
+    /// what is missing there (a `cluster.<var>` of a template, a baseline object)
+    /// follows from that error and is not reported.
+    pub(super) fn on_unknown_cluster(&self, env: &str) -> bool {
+        self.env_layers(env)
+            .pick(|l| l.cluster.as_ref())
+            .is_some_and(|c| {
+                !self
+                    .platform_file()
+                    .clusters
+                    .keys()
+                    .any(|k| k.value == *c.value)
+                    && !c.value.starts_with("https://")
+                    && !c.value.starts_with("http://")
+            })
+    }
+
     /// Where every environment of platform.toml runs (all of them, whatever `only`
     /// says: whether a cluster is shared depends on every environment).
     pub(super) fn placements(&mut self) -> BTreeMap<String, Placement<'a>> {

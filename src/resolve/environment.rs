@@ -183,12 +183,20 @@ impl<'a> Resolver<'a> {
         }
         let env_namespace = self.env_layers(name).pick(|l| l.namespace.as_ref());
         let mut namespaces = BTreeMap::new();
+        // The services whose rendering an error changes although none is in their
+        // settings: their namespace has an error (everything they render is in it),
+        // or their overlay's table was lost to a mistake.
+        let mut misplaced = Vec::new();
         for (svc_key, layers, _) in &enabled {
             let Some(checked) = super::service::checked_as(&svc_key.value) else {
                 continue;
             };
             let ctx = self.template_context(&checked, &ctx_env, &ctx_cluster, None);
+            let before = self.error_count();
             let ns = self.namespace(&checked, layers, env_namespace.clone(), &env, &ctx);
+            if self.error_count() > before {
+                misplaced.push(svc_key.value.clone());
+            }
             namespaces.insert(svc_key.value.clone(), ns);
         }
         let ctx_namespaces = Value::from(
@@ -214,6 +222,10 @@ impl<'a> Resolver<'a> {
             .map(|(svc_key, layers, header)| {
                 let ns = namespaces.remove(&svc_key.value);
                 let lost = lost.as_ref().is_some_and(|l| l.lost(&svc_key.value));
+                if lost {
+                    // What it renders lacks what the lost table sets.
+                    misplaced.push(svc_key.value.clone());
+                }
                 (svc_key, layers, header, ns, lost)
             })
             .collect();
@@ -275,8 +287,11 @@ impl<'a> Resolver<'a> {
         env.services = ok.into_iter().map(|s| s.spec).collect();
         self.check_routes(&env);
         self.check_calls(&env, &callers);
-        let ok = self.error_count() == errors_before;
+        // A service that lost its overlay's table has no error of its own, but what
+        // it renders is not what the overlay says.
+        let ok = self.error_count() == errors_before && misplaced.is_empty();
         let mut broken_names: Vec<String> = broken.iter().map(|s| s.spec.name.clone()).collect();
+        broken_names.extend(misplaced);
         if !settings_ok {
             broken_names = env.services.iter().map(|s| s.name.clone()).collect();
             broken_names.extend(broken.iter().map(|s| s.spec.name.clone()));

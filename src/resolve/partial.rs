@@ -133,9 +133,14 @@ fn read_errors_by_service(ws: &Workspace) -> Option<BTreeSet<(Option<String>, St
 }
 
 /// The dotted key of the table header (`[a.b]`, `[[a.b]]`) nearest before `pos` in
-/// the TOML `text`; empty before the first header.
+/// the TOML `text`, or on `pos`'s line; empty before the first header.
 fn table_at(text: &str, pos: usize) -> Vec<String> {
-    let before = text.get(..pos).unwrap_or(text);
+    // To the end of `pos`'s line: an error at a table's header is in that table.
+    let end = text
+        .get(pos..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |n| pos + n);
+    let before = text.get(..end).unwrap_or(text);
     before
         .lines()
         .rev()
@@ -151,4 +156,23 @@ fn table_at(text: &str, pos: usize) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_at;
+
+    #[test]
+    fn the_table_of_a_position_is_that_of_the_header_before_it_or_on_its_line() {
+        let text = "[platform]\nname = \"x\"\n\n[services.api]\nport = 80\n";
+        let header = text.find("api]").unwrap();
+        assert_eq!(table_at(text, header), ["services", "api"]);
+        assert_eq!(
+            table_at(text, text.find("port").unwrap()),
+            ["services", "api"]
+        );
+        assert_eq!(table_at(text, text.find("name").unwrap()), ["platform"]);
+        assert_eq!(table_at(text, 0), ["platform"]);
+        assert!(table_at("a = 1\n[b]\n", 0).is_empty());
+    }
 }

@@ -119,6 +119,11 @@ impl<'a> Resolver<'a> {
             let Some(cluster) = c.clusters.get(r.cluster.as_str()).copied() else {
                 continue;
             };
+            // An environment on a cluster that does not exist (KG023): its implicit
+            // cluster has no baseline to find anything in.
+            if cluster.implicit && self.on_unknown_cluster(&cluster.name) {
+                continue;
+            }
             let on = hosted.get(r.cluster.as_str()).cloned().unwrap_or_default();
             self.about(&on, |s| s.cluster_reference(&mut c, cluster, &r));
         }
@@ -126,6 +131,9 @@ impl<'a> Resolver<'a> {
             let Some(cluster) = c.clusters.get(env.cluster.as_str()).copied() else {
                 continue;
             };
+            if cluster.implicit && self.on_unknown_cluster(&env.name) {
+                continue;
+            }
             self.about(&[&env.name], |s| s.env_references(&mut c, cluster, env));
         }
     }

@@ -363,6 +363,13 @@ pub trait Provenance: Sync {
     fn is_hand_written(&self, _path: &str) -> bool {
         false
     }
+    /// Whether a finding that [`origin`](Self::origin) did not locate (one about
+    /// kgen's own rendering) is reported; `between` when a check between objects
+    /// found it. Every one, unless the objects are only part of what would be
+    /// applied (`compile::partial`).
+    fn reports_own(&self, _finding: &Finding, _between: bool) -> bool {
+        true
+    }
 }
 
 /// Every object is kgen's own rendering.
@@ -474,16 +481,19 @@ pub fn check_into_with(
                 .collect::<Vec<_>>()
         })
         .collect();
+    // How many of an object's findings its own checks made; the rest are from the
+    // checks between objects.
+    let own: Vec<usize> = findings.iter().map(Vec::len).collect();
     for (i, f) in between {
         findings[i].push(f);
     }
 
-    for ((object, subject), found) in objects.iter().zip(&subjects).zip(findings) {
+    for (((object, subject), found), own) in objects.iter().zip(&subjects).zip(findings).zip(own) {
         if found.is_empty() {
             continue;
         }
         let waivers = applicable_waivers(subject);
-        for f in found {
+        for (k, f) in found.into_iter().enumerate() {
             if let Some(w) = waiver_for(&f, &waivers) {
                 let list = report.waived.entry(object.path.clone()).or_default();
                 if !list.contains(&w) {
@@ -491,20 +501,22 @@ pub fn check_into_with(
                 }
                 continue;
             }
-            let origin = provenance
-                .origin(&object.path, &f)
-                .or_else(|| {
-                    // Another field it is about, hand-written or patched.
-                    f.also.iter().find_map(|a| {
-                        let path = a.object.map_or(&object.path, |j| &objects[j].path);
-                        let probe = Finding {
-                            field: a.field.clone(),
-                            ..f.clone()
-                        };
-                        provenance.origin(path, &probe)
-                    })
+            let located = provenance.origin(&object.path, &f).or_else(|| {
+                // Another field it is about, hand-written or patched.
+                f.also.iter().find_map(|a| {
+                    let path = a.object.map_or(&object.path, |j| &objects[j].path);
+                    let probe = Finding {
+                        field: a.field.clone(),
+                        ..f.clone()
+                    };
+                    provenance.origin(path, &probe)
                 })
-                .or_else(|| subject.service.and_then(|svc| origin_of(svc, subject, &f)));
+            });
+            let origin = match located {
+                Some(origin) => Some(origin),
+                None if !provenance.reports_own(&f, k >= own) => continue,
+                None => subject.service.and_then(|svc| origin_of(svc, subject, &f)),
+            };
             let target = format!("{GENERATED_DIR}/{}", object.path);
             report.diagnostics.push(to_diagnostic(f, origin, target));
         }

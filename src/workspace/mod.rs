@@ -4,7 +4,7 @@
 //! directory, the source texts, and the parsed input files. It can be loaded from
 //! disk or from in-memory texts (a git ref for `kgen diff`, a test).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -74,6 +74,10 @@ pub struct Workspace {
     /// that held them), and secret-looking values. What `resolve` finds there follows
     /// from those errors and is not reported again ([`LeftOut::hides`]).
     pub left_out: BTreeMap<FileId, LeftOut>,
+    /// The environments whose overlay could not be read (a TOML syntax error, a
+    /// required key missing): with their errors, the others are resolved for what
+    /// else to report, and these are not, since their settings are not known.
+    pub unread: BTreeSet<String>,
 }
 
 impl Workspace {
@@ -172,7 +176,7 @@ impl Workspace {
     /// The workspace, or its reading errors with what resolving what could be read
     /// finds (so that one run shows them all), and with `hatch`, what the escape
     /// hatch finds in the parts of the platform no error is in
-    /// (`compile::add_hatch_errors`).
+    /// (`compile::add_clean_errors`).
     fn reading_errors(self, hatch: bool) -> Result<Workspace> {
         self.reading_errors_of(&[], hatch)
     }
@@ -185,10 +189,26 @@ impl Workspace {
         if !self.deferred.iter().any(Diagnostic::is_error) {
             return Ok(self);
         }
-        Err(match crate::resolve::resolve_partial(&self, only) {
-            Err((e, partial)) if hatch => crate::compile::add_hatch_errors(&self, e, partial),
+        // The environments whose overlay could not be read are not resolved: what
+        // their overlay sets is not known.
+        let mut only = only.to_vec();
+        let known = self.environment_names();
+        if known.iter().any(|e| self.unread.contains(*e)) {
+            if only.is_empty() {
+                only = known.iter().map(|e| e.to_string()).collect();
+            }
+            only.retain(|e| !self.unread.contains(e));
+            if only.is_empty() {
+                return Err(Error::invalid_input(
+                    self.deferred.clone(),
+                    self.sources.clone(),
+                ));
+            }
+        }
+        Err(match crate::resolve::resolve_partial(&self, &only) {
+            Err((e, partial)) if hatch => crate::compile::add_clean_errors(&self, e, partial),
             Err((e, _)) => e,
-            Ok(_) => Error::invalid(self.deferred.clone(), self.sources.clone()),
+            Ok(_) => Error::invalid_input(self.deferred.clone(), self.sources.clone()),
         })
     }
 
@@ -295,14 +315,19 @@ impl Workspace {
         let (platform, platform_diags, platform_left_out) = platform;
         let mut left_out = BTreeMap::from([(platform_file, platform_left_out)]);
         diags.extend(platform_diags);
-        let overlay_count = overlays_read.len();
         let mut overlays = BTreeMap::new();
+        let mut unread = BTreeSet::new();
         for (env, id, data, mut d, l) in overlays_read {
             overlay_baseline_help(&mut d, &sources, &env);
             diags.extend(d);
             left_out.insert(id, l);
-            if let Some(data) = data {
-                overlays.insert(env, Overlay { file: id, data });
+            match data {
+                Some(data) => {
+                    overlays.insert(env, Overlay { file: id, data });
+                }
+                None => {
+                    unread.insert(env);
+                }
             }
         }
         // Where a secret-looking value is written, in any file, nothing else is
@@ -317,20 +342,19 @@ impl Workspace {
         }
         let Some(platform) = platform else {
             diags.extend(deferred);
-            return Err(Error::invalid(diags, sources));
+            return Err(Error::invalid_input(diags, sources));
         };
         let mut too_big = Vec::new();
         check_sizes(&platform, platform_file, &mut too_big);
         check_overlay_names(&platform, &overlays, &sources, &mut deferred);
-        // An oversized platform is not resolved, and neither is one whose overlay
-        // could not be read (a syntax error, a required key missing): the other
-        // mistakes would be judged without it. Otherwise the files, read without
-        // their mistaken keys and values, go on, and those errors with the others.
-        let stop = !too_big.is_empty() || overlays.len() < overlay_count;
+        // An oversized platform is not resolved. Otherwise the files, read without
+        // their mistaken keys and values, go on, and those errors with the others;
+        // the environments of the overlays that could not be read are left out.
+        let stop = !too_big.is_empty();
         diags.extend(too_big);
         if stop {
             diags.extend(deferred);
-            return Err(Error::invalid(diags, sources));
+            return Err(Error::invalid_input(diags, sources));
         }
         diags.append(&mut deferred);
         narrow_addon_keys(&platform, platform_file, &overlays, &sources, &mut diags);
@@ -350,6 +374,7 @@ impl Workspace {
             escape_hatch: Default::default(),
             deferred,
             left_out,
+            unread,
         };
         Ok(ws)
     }
