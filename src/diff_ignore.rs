@@ -463,7 +463,7 @@ pub fn check_against<'a>(
             }
             let written = field_text(field);
             if !paths.is_empty() && !paths.iter().any(|p| field_matches(field, p)) {
-                if let Some(d) = did_you_mean(&written, paths.iter().map(String::as_str)) {
+                if let Some(d) = meant_field(&written, &paths) {
                     return Err(Error::Usage(format!(
                         "--ignore `{}`: no object it applies to has the field `{written}`; {d}",
                         rule.text
@@ -473,6 +473,26 @@ pub fn check_against<'a>(
         }
     }
     Ok(())
+}
+
+/// The "did you mean" for a field path no object has: among the fields beside it
+/// (`spec.replicas` for `spec.replcas`) when its parent exists, else among all (a
+/// misspelt parent: `spce.replicas`). Whole paths alone would find `spec.template`
+/// close to `spec.replcas` for the prefix they share.
+fn meant_field(written: &str, paths: &BTreeSet<String>) -> Option<String> {
+    if let Some((parent, leaf)) = written.rsplit_once('.') {
+        let prefix = format!("{parent}.");
+        let siblings: Vec<&str> = paths
+            .iter()
+            .filter_map(|p| p.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('.'))
+            .collect();
+        if !siblings.is_empty() {
+            return crate::diagnostic::closest(leaf, siblings)
+                .map(|l| format!("did you mean `{parent}.{l}`?"));
+        }
+    }
+    did_you_mean(written, paths.iter().map(String::as_str))
 }
 
 /// A parsed field path, written back (`spec.containers[web].image`).
@@ -500,6 +520,22 @@ fn field_text(path: &[Segment]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_misspelt_field_is_meant_among_its_siblings() {
+        let mut paths = BTreeSet::new();
+        field_paths(
+            &json!({"spec": {"replicas": 2, "template": {"spec": {}}, "selector": {}}}),
+            &mut String::new(),
+            &mut paths,
+        );
+        let replicas = Some("did you mean `spec.replicas`?".to_string());
+        assert_eq!(meant_field("spec.replcas", &paths), replicas);
+        assert_eq!(meant_field("spce.replicas", &paths), replicas);
+        paths.remove("spec.replicas");
+        // Without `replicas`, nothing beside it is close: no guess at `spec.template`.
+        assert_eq!(meant_field("spec.replcas", &paths), None);
+    }
 
     #[test]
     fn rules_parse_and_refuse_typos() {

@@ -111,11 +111,31 @@ impl GitRepo {
         let object = self
             .repo
             .revparse_single(spec)
-            .map_err(git_err(format_args!("cannot resolve `{spec}`")))?;
+            .map_err(|e| self.unresolved(spec, e))?;
         let commit = object
             .peel_to_commit()
             .map_err(git_err(format_args!("`{spec}` is not a commit")))?;
         Ok(commit.id())
+    }
+
+    /// Why `spec` names no commit, in kgen's words where libgit2's are its own
+    /// ("revspec 'x' not found", "parent 0 does not exist").
+    fn unresolved(&self, spec: &str, e: git2::Error) -> Error {
+        let shallow = if self.repo.is_shallow() {
+            " (this is a shallow clone, which has only the commits it fetched: `git fetch --unshallow`, or `fetch-depth: 0` for actions/checkout)"
+        } else {
+            ""
+        };
+        // `main~3`, `HEAD^`: the part before the first `~` or `^` may resolve.
+        let base = spec.split(['~', '^']).next().unwrap_or(spec);
+        let why = if e.code() != git2::ErrorCode::NotFound {
+            e.message().to_string()
+        } else if base != spec && !base.is_empty() && self.repo.revparse_single(base).is_ok() {
+            format!("`{base}` has fewer ancestors than that")
+        } else {
+            "no branch, tag or commit of that name".to_string()
+        };
+        Error::Git(format!("cannot resolve `{spec}`: {why}{shallow}"))
     }
 
     /// The name of the default branch: `origin/HEAD`'s target, else `main`, else

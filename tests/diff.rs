@@ -1645,7 +1645,8 @@ fn exit_codes_and_errors() {
     let out = r.kgen(&["diff", "--base", "no-such-ref"]);
     assert_eq!(out.code, 3);
     assert!(
-        out.stderr.contains("cannot resolve `no-such-ref`"),
+        out.stderr
+            .contains("cannot resolve `no-such-ref`: no branch, tag or commit of that name"),
         "{}",
         out.stderr
     );
