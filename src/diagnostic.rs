@@ -788,6 +788,29 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     })
 }
 
+/// The path (`spec.replicas`, `registry/team/api`: segments joined by `sep`) a
+/// misspelt `written` was meant to be: among the paths beside it (same parent) when
+/// there are any, by their last segment, else among them all (a misspelt parent).
+/// Whole paths alone would find any sibling close for the long prefix they share.
+pub fn closest_path<'a>(
+    written: &str,
+    sep: char,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<String> {
+    if let Some((parent, leaf)) = written.rsplit_once(sep) {
+        let siblings: Vec<&str> = candidates
+            .clone()
+            .into_iter()
+            .filter_map(|p| p.strip_prefix(parent)?.strip_prefix(sep))
+            .filter(|rest| !rest.contains(sep))
+            .collect();
+        if !siblings.is_empty() {
+            return closest(leaf, siblings).map(|l| format!("{parent}{sep}{l}"));
+        }
+    }
+    closest(written, candidates).map(str::to_string)
+}
+
 /// The option a value outside a fixed set was meant to be: the one it equals but for
 /// case (`tcp` for `TCP`), else the closest ([`closest`]).
 pub fn meant_option<'a>(value: &str, options: &[&'a str]) -> Option<&'a str> {

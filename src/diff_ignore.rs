@@ -475,24 +475,12 @@ pub fn check_against<'a>(
     Ok(())
 }
 
-/// The "did you mean" for a field path no object has: among the fields beside it
-/// (`spec.replicas` for `spec.replcas`) when its parent exists, else among all (a
-/// misspelt parent: `spce.replicas`). Whole paths alone would find `spec.template`
-/// close to `spec.replcas` for the prefix they share.
+/// The "did you mean" for a field path no object has (see
+/// [`crate::diagnostic::closest_path`]: `spec.replicas` for `spec.replcas`, never
+/// `spec.template`).
 fn meant_field(written: &str, paths: &BTreeSet<String>) -> Option<String> {
-    if let Some((parent, leaf)) = written.rsplit_once('.') {
-        let prefix = format!("{parent}.");
-        let siblings: Vec<&str> = paths
-            .iter()
-            .filter_map(|p| p.strip_prefix(&prefix))
-            .filter(|rest| !rest.contains('.'))
-            .collect();
-        if !siblings.is_empty() {
-            return crate::diagnostic::closest(leaf, siblings)
-                .map(|l| format!("did you mean `{parent}.{l}`?"));
-        }
-    }
-    did_you_mean(written, paths.iter().map(String::as_str))
+    crate::diagnostic::closest_path(written, '.', paths.iter().map(String::as_str))
+        .map(|p| format!("did you mean `{p}`?"))
 }
 
 /// A parsed field path, written back (`spec.containers[web].image`).

@@ -459,6 +459,14 @@ replicas = 1
         out.stderr,
         "kgen: error: no service in `dev` uses the image repository `registry.example.com/acme/nope`; the images are: registry.example.com/acme/api (api), registry.example.com/acme/proxy (api/proxy), registry.example.com/acme/api (api/migrate), registry.example.com/acme/web (web)\n"
     );
+    // A misspelt image gets a "did you mean" (newcomer review 15, #11).
+    let out = p.kgen(&["bump-image", "--image", "acme/apx:1", "--env", "dev"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("kgen: error: no service in `dev` uses the image repository `registry.example.com/acme/apx` (did you mean `registry.example.com/acme/api`?); the images are: "),
+        "{}",
+        out.stderr
+    );
 }
 
 /// In `--format json`, `image` names the slot (`service` or `service/container`), as

@@ -215,6 +215,7 @@ pub(super) fn matching_slots(
     let wanted = full_repository(ws, repository);
     let mut found = Vec::new();
     let mut known = Vec::new();
+    let mut repositories = Vec::new();
     for service in ws.service_names() {
         let l = layers(ws, env, service);
         let slots =
@@ -229,13 +230,19 @@ pub(super) fn matching_slots(
                 known.push(format!("{full} ({slot})"));
                 if full == wanted {
                     found.push(slot);
+                } else {
+                    repositories.push(full);
                 }
             }
         }
     }
     if found.is_empty() {
+        let hint =
+            crate::diagnostic::closest_path(&wanted, '/', repositories.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
         return Err(Error::Usage(format!(
-            "no service in `{env}` uses the image repository `{wanted}`; the images are: {}",
+            "no service in `{env}` uses the image repository `{wanted}`{hint}; the images are: {}",
             known.join(", ")
         )));
     }
