@@ -1471,3 +1471,40 @@ fn example_platform_is_production_ready() {
         assert_eq!(pdb["spec"]["maxUnavailable"], 1);
     }
 }
+
+/// KG037: `replicas` in an overlay where autoscaling sets the count changes nothing
+/// (newcomer review 15, #6); in platform.toml it may count elsewhere and is not flagged.
+#[test]
+fn replicas_an_overlay_writes_beside_autoscaling_are_a_warning() {
+    let text = format!("{BASE}autoscaling = {{ min = 2, max = 6, cpu = 70 }}\n");
+    let p = Platform::new(&text, &[("dev", "[services.api]\nreplicas = 1\n")]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning[KG037]: `replicas` has no effect in environment `dev`: `autoscaling` sets the count there, between 2 and 6
+ --> overlays/dev.toml:2:12
+  |
+2 | replicas = 1
+  |            ^
+  = help: remove `replicas`, and set `autoscaling.min` (and `max`) in this overlay instead; or turn autoscaling off here with `autoscaling.enabled = false`
+"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Written in platform.toml, or with autoscaling off in the overlay: no warning.
+    let p = Platform::new(&format!("{text}replicas = 1\n"), &[]);
+    let out = p.kgen(&["render"]);
+    assert!(!out.stderr.contains("KG037"), "{}", out.stderr);
+    let p = Platform::new(
+        &text,
+        &[(
+            "dev",
+            "[services.api]\nreplicas = 1\nautoscaling.enabled = false\n",
+        )],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("KG037"), "{}", out.stderr);
+}

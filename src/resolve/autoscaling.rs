@@ -6,6 +6,33 @@ use crate::spanned::Spanned;
 use crate::spec::{ScalingBehavior, ScalingRules};
 
 impl<'a> Resolver<'a> {
+    /// `replicas` written in the environment's overlay, where `a` (the environment's
+    /// autoscaling) sets the count: the HPA owns the replica count and kgen leaves
+    /// `replicas` out of the workload, so the value changes nothing (KG037, a
+    /// warning). A `replicas` of platform.toml may count in another environment.
+    pub(super) fn replicas_beside_autoscaling(
+        &mut self,
+        env: &EnvSpec,
+        layers: &Layers<'a, ServiceLayer>,
+        a: &Autoscaling,
+    ) {
+        let Some(r) = layers.pick(|l| l.replicas.as_ref()) else {
+            return;
+        };
+        if r.base || r.origin.file == self.pf {
+            return;
+        }
+        self.warning(
+            rules::IGNORED_SETTING,
+            r.origin.clone(),
+            format!(
+                "`replicas` has no effect in environment `{}`: `autoscaling` sets the count there, between {} and {}",
+                env.name, a.min, a.max
+            ),
+        )
+        .help("remove `replicas`, and set `autoscaling.min` (and `max`) in this overlay instead; or turn autoscaling off here with `autoscaling.enabled = false`");
+    }
+
     pub(super) fn autoscaling(
         &mut self,
         name: &str,

@@ -262,6 +262,9 @@ impl<'a> Resolver<'a> {
             None
         };
         let scaling_known = self.error_count() == errors;
+        if let Some(a) = &autoscaling {
+            self.replicas_beside_autoscaling(env, layers, a);
+        }
 
         // IRSA role.
         let iam_role = layers.pick(|l| l.iam_role.as_ref()).and_then(|r| {
