@@ -298,6 +298,15 @@ fn batches(env: &crate::spec::EnvSpec) -> Vec<Vec<usize>> {
     batches
 }
 
+/// Whether `d` concerns the Argo CD application of `service`: not when it is in a
+/// hand-written file of another service (docs/argocd-cmp.md).
+fn of_application(ws: &Workspace, service: &str, d: &Diagnostic) -> bool {
+    d.origin
+        .as_ref()
+        .and_then(|o| crate::escape_hatch::manifests::service_of(ws, o.file))
+        .is_none_or(|owner| owner == service)
+}
+
 /// Compiles one Argo CD application: the files of `service` in `env` (those under
 /// `generated/<env>/<service>/`), validated and emitted exactly as `compile` does
 /// them, so the bytes are the same. For `kgen cmp generate`.
@@ -316,8 +325,15 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     }
     // With input errors, the escape hatch's errors that can be checked without them
     // come in the same report, as with `compile` (`partial`).
-    let mut spec = resolve::resolve_partial(ws, &[env.to_string()])
-        .map_err(|(e, partial)| partial::add_clean_errors(ws, e, partial))?;
+    let mut spec = resolve::resolve_partial(ws, &[env.to_string()]).map_err(|(e, partial)| {
+        match partial::add_clean_errors(ws, e, partial) {
+            Error::Invalid(mut inv) => {
+                inv.diagnostics.retain(|d| of_application(ws, service, d));
+                Error::Invalid(inv)
+            }
+            other => other,
+        }
+    })?;
     let hatch = Hatch::prepare(ws, &mut spec);
     let Some(env_spec) = spec.environments.iter().find(|e| e.name == env) else {
         return Err(resolve::unknown_environment(env, &ws.environment_names()));
@@ -341,14 +357,12 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     // A `[defaults]` patch may match nothing in this one service. What is wrong in
     // another service's hand-written file (not YAML, misplaced) fails that service's
     // application, not this one (docs/argocd-cmp.md).
-    report
-        .diagnostics
-        .extend(hatch.finish(false).into_iter().filter(|d| {
-            d.origin
-                .as_ref()
-                .and_then(|o| crate::escape_hatch::manifests::service_of(ws, o.file))
-                .is_none_or(|owner| owner == service)
-        }));
+    report.diagnostics.extend(
+        hatch
+            .finish(false)
+            .into_iter()
+            .filter(|d| of_application(ws, service, d)),
+    );
     crate::diagnostic::sort(&mut report.diagnostics);
     if report.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(Error::invalid(report.diagnostics, ws.sources.clone()));

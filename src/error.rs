@@ -59,7 +59,8 @@ impl Error {
     }
 
     /// Errors in the input files, which the checks that need the whole platform
-    /// wait for ([`Invalid::waiting`]).
+    /// wait for ([`Invalid::waiting`]), with the input's own warnings where reading
+    /// found no error (a unit slip beside the request it makes too large).
     pub fn invalid_input(diagnostics: Vec<Diagnostic>, sources: Sources) -> Error {
         Error::Invalid(Box::new(Invalid {
             diagnostics,

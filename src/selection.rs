@@ -66,6 +66,8 @@ impl Selection {
                 .overlays
                 .iter()
                 .map(|(env, o)| (o.file, env.clone()))
+                // An overlay that could not be read is its environment's all the same.
+                .chain(ws.unread.iter().map(|(env, file)| (*file, env.clone())))
                 .collect(),
         }
     }

@@ -433,3 +433,112 @@ fn the_plugin_leaves_another_service_s_broken_manifest_to_its_application() {
         "{stderr}"
     );
 }
+
+/// A production autoscaler's minimum of one (KG210) is judged on the autoscaler alone,
+/// so it comes with another service's input error; under `--env`, an overlay of
+/// another environment that cannot be read says it is that environment's.
+#[test]
+fn an_autoscaler_minimum_and_another_environment_s_syntax_error_in_one_run() {
+    let text = PLATFORM
+        .split("[services.api.patches")
+        .next()
+        .unwrap()
+        .replace("priority_class = \"hihg\"\n", "")
+        .replace("[environments.prod]\nsync = \"manual\"\n", "[environments.prod]\nsync = \"manual\"\nproduction = true\n")
+        + "\n[services.web]\nimage = \"acme/web\"\ntag = \"2.0.0\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n";
+    let p = Platform::new(
+        &text,
+        &[
+            (
+                "prod",
+                "[services.api]\nautoscaling = { min = 1, max = 4 }\n",
+            ),
+            ("dev", "[services.web]\nreplicas = \"two\"\n"),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        error_codes(&out.stderr),
+        ["KG003", "KG210"],
+        "{}",
+        out.stderr
+    );
+
+    p.write("overlays/dev.toml", "[services.web\nreplicas = 2\n");
+    let out = p.kgen(&["render", "--env", "prod"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        error_codes(&out.stderr),
+        ["KG001", "KG210"],
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("  = note: this is in environment `dev`, which this run does not render;"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// seed-002's platform with production's `cluster` misspelt: one KG023, none of what
+/// the made-up cluster lacks (its add-ons' settings, the `cluster.<var>` of their
+/// templates, the cluster `shared` hosting no environment) (adversarial review 16, #1).
+#[test]
+fn a_platform_with_a_misspelt_cluster_is_one_error() {
+    let dir = common::repo_root().join("examples/seed-002-shared-services");
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
+    let text = read("platform.toml");
+    let (before, after) = text.rsplit_once("cluster = \"shared\"\n").unwrap();
+    let p = Platform::new(
+        &format!("{before}cluster = \"sharedd\"\n{after}"),
+        &[
+            ("staging", &read("overlays/staging.toml")),
+            ("production", &read("overlays/production.toml")),
+        ],
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(error_codes(&out.stderr), ["KG023"], "{}", out.stderr);
+    assert!(!out.stderr.contains("warning["), "{}", out.stderr);
+}
+
+/// A hand-written file that is not YAML leaves its objects out: what kgen's objects
+/// refer to in it is not reported missing (KG113) on top of its KG115 (adversarial
+/// review 16, #3).
+#[test]
+fn an_unreadable_manifest_hides_no_reference_to_what_it_holds() {
+    let text = PLATFORM
+        .split("[services.api.patches")
+        .next()
+        .unwrap()
+        .replace("priority_class = \"hihg\"\n", "")
+        + "\n[services.api.patches.extra]\nkind = \"Deployment\"\njson = [{ op = \"add\", path = \"/spec/template/spec/containers/0/envFrom\", value = [{ configMapRef = { name = \"extra\" } }] }]\n";
+    let p = Platform::new(&text, &[]);
+    p.write(
+        "manifests/_all/api/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  A: \"1\"\n",
+    );
+    let codes = |out: &common::Output| -> Vec<String> {
+        error_codes(&out.stderr)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    };
+    let fine = p.kgen(&["validate"]);
+    assert!(
+        !codes(&fine).contains(&"KG113".to_string()),
+        "{}",
+        fine.stderr
+    );
+    p.write(
+        "manifests/_all/api/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  A: [1\n",
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let codes = codes(&out);
+    assert!(codes.contains(&"KG115".to_string()), "{}", out.stderr);
+    assert!(!codes.contains(&"KG113".to_string()), "{}", out.stderr);
+}

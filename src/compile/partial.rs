@@ -98,6 +98,10 @@ impl Provenance for Partly<'_, '_, '_> {
         self.0.origin(path, finding)
     }
 
+    fn judges(&self, path: &str, finding: &Finding, between: bool) -> bool {
+        self.0.judges(path, finding, between)
+    }
+
     fn reports_own(&self, _finding: &Finding, between: bool) -> bool {
         !between
     }

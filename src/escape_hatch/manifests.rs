@@ -228,9 +228,9 @@ impl Catalog {
     }
 }
 
-/// The service whose hand-written manifest the file `file` is
-/// (`manifests/<env>/<service>/...` or `manifests/_all/<service>/...`), if it is one.
-pub fn service_of(ws: &Workspace, file: FileId) -> Option<&str> {
+/// The environment (or `_all`) and service whose hand-written manifest the file
+/// `file` is (`manifests/<env>/<service>/...`), if it is one.
+pub fn place_of(ws: &Workspace, file: FileId) -> Option<(&str, &str)> {
     let (rel, _) = ws
         .escape_hatch
         .manifests
@@ -238,9 +238,14 @@ pub fn service_of(ws: &Workspace, file: FileId) -> Option<&str> {
         .find(|(_, id)| *id == file)?;
     let parts: Vec<&str> = rel.split('/').collect();
     match parts.as_slice() {
-        [MANIFESTS_DIR, env, service, _] if *env != CLUSTERS => Some(service),
+        [MANIFESTS_DIR, env, service, _] if *env != CLUSTERS => Some((env, service)),
         _ => None,
     }
+}
+
+/// The service whose hand-written manifest the file `file` is, if it is one.
+pub fn service_of(ws: &Workspace, file: FileId) -> Option<&str> {
+    place_of(ws, file).map(|(_, service)| service)
 }
 
 /// Why `component` cannot be a hand-written component of `cluster`, if it cannot.

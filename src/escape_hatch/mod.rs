@@ -366,6 +366,22 @@ impl<'w> Hatch<'w> {
         }
     }
 
+    /// Whether a hand-written file of the service whose object is at `path`
+    /// (`<env>/<service>/...` under `generated/`) has an error.
+    pub fn failed_for(&self, path: &str) -> bool {
+        let mut parts = path.split('/');
+        let (Some(env), Some(service)) = (parts.next(), parts.next()) else {
+            return false;
+        };
+        let diags = self.diags.lock().unwrap_or_else(|e| e.into_inner());
+        diags.iter().filter(|d| d.is_error()).any(|d| {
+            d.origin
+                .as_ref()
+                .and_then(|o| manifests::place_of(self.ws, o.file))
+                .is_some_and(|(e, s)| s == service && (e == env || e == ALL_ENVIRONMENTS))
+        })
+    }
+
     /// Everything the escape hatch found, once each. With `whole`, the run rendered
     /// every service, so a `[defaults]` patch that matched nothing is reported.
     pub fn finish(&self, whole: bool) -> Vec<Diagnostic> {
@@ -417,6 +433,13 @@ impl<'a, 'w> Batch<'a, 'w> {
 impl Provenance for Batch<'_, '_> {
     fn is_hand_written(&self, path: &str) -> bool {
         matches!(self.sources.get(path), Some(Source::Hand(_)))
+    }
+
+    /// A reference to an object that is not rendered (KG113) is not judged in a
+    /// service with an error in a hand-written file (not YAML, a template that does
+    /// not render, a secret): the object may be the one it left out.
+    fn judges(&self, path: &str, finding: &Finding, between: bool) -> bool {
+        !(between && finding.code == rules::REFERENCES && self.hatch.failed_for(path))
     }
 
     fn schema_findings(&self, path: &str, object: &Value) -> Option<Vec<Finding>> {

@@ -195,8 +195,20 @@ impl<'a> Resolver<'a> {
         self.check_destinations(&out, &refused);
         // Clusters that host no environment still exist (nothing is rendered for them
         // but their name is checked): a typo in an environment's `cluster` shows here.
+        let misspelt: Vec<&str> = placements
+            .values()
+            .filter(|p| p.refused)
+            .filter_map(|p| p.written.as_ref().map(|w| w.value.as_str()))
+            .collect();
         for (key, layer) in &self.platform_file().clusters {
             if hosted.contains_key(key.value.as_str()) {
+                continue;
+            }
+            // The cluster an environment's misspelt `cluster` meant (KG023 says so).
+            if misspelt
+                .iter()
+                .any(|m| crate::diagnostic::closest(m, [key.value.as_str()]).is_some())
+            {
                 continue;
             }
             let meant = crate::diagnostic::closest(&key.value, hosted.keys().copied());
@@ -468,6 +480,10 @@ impl<'a> Resolver<'a> {
             origin,
         };
         let ctx = self.cluster_template_context(&spec);
+        // A cluster made up for an environment whose `cluster` names none (KG023) has
+        // none of the declared clusters' variables: what its monitoring, baseline and
+        // add-ons find missing follows from that error and is not reported.
+        let before = self.diags.len();
         spec.monitoring = self.cluster_monitoring(env, None, Some(env), &[env], &ctx);
         spec.baseline = self.baseline(&spec.name, None, &ctx);
         spec.addons = self.addons(
@@ -478,6 +494,9 @@ impl<'a> Resolver<'a> {
             &[env],
             &ctx,
         );
+        if placement.refused {
+            self.diags.truncate(before);
+        }
         spec
     }
 

@@ -156,7 +156,9 @@ impl<'a> Resolver<'a> {
             &ctx_env,
             &ctx_cluster,
         );
-        let settings_ok = self.error_count() == errors_before;
+        // A misspelt `cluster` (KG023, reported with the placements) is an error of
+        // the environment's settings too: its services render for a made-up cluster.
+        let settings_ok = self.error_count() == errors_before && !self.on_unknown_cluster(name);
         // Every enabled service's layers, then their namespaces (which other
         // templates may read as `namespaces['<service>']`), then the services.
         let mut enabled = Vec::new();
@@ -289,7 +291,7 @@ impl<'a> Resolver<'a> {
         self.check_calls(&env, &callers);
         // A service that lost its overlay's table has no error of its own, but what
         // it renders is not what the overlay says.
-        let ok = self.error_count() == errors_before && misplaced.is_empty();
+        let ok = self.error_count() == errors_before && misplaced.is_empty() && settings_ok;
         let mut broken_names: Vec<String> = broken.iter().map(|s| s.spec.name.clone()).collect();
         broken_names.extend(misplaced);
         if !settings_ok {

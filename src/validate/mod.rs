@@ -363,10 +363,15 @@ pub trait Provenance: Sync {
     fn is_hand_written(&self, _path: &str) -> bool {
         false
     }
+    /// Whether a finding about the object at `path` can be judged at all; `between`
+    /// when a check between objects found it. Every one, unless some objects are
+    /// missing (a hand-written file that could not be read).
+    fn judges(&self, _path: &str, _finding: &Finding, _between: bool) -> bool {
+        true
+    }
     /// Whether a finding that [`origin`](Self::origin) did not locate (one about
-    /// kgen's own rendering) is reported; `between` when a check between objects
-    /// found it. Every one, unless the objects are only part of what would be
-    /// applied (`compile::partial`).
+    /// kgen's own rendering) is reported. Every one, unless the objects are only
+    /// part of what would be applied (`compile::partial`).
     fn reports_own(&self, _finding: &Finding, _between: bool) -> bool {
         true
     }
@@ -494,6 +499,9 @@ pub fn check_into_with(
         }
         let waivers = applicable_waivers(subject);
         for (k, f) in found.into_iter().enumerate() {
+            if !provenance.judges(&object.path, &f, k >= own) {
+                continue;
+            }
             if let Some(w) = waiver_for(&f, &waivers) {
                 let list = report.waived.entry(object.path.clone()).or_default();
                 if !list.contains(&w) {

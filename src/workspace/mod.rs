@@ -4,7 +4,7 @@
 //! directory, the source texts, and the parsed input files. It can be loaded from
 //! disk or from in-memory texts (a git ref for `kgen diff`, a test).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -77,7 +77,7 @@ pub struct Workspace {
     /// The environments whose overlay could not be read (a TOML syntax error, a
     /// required key missing): with their errors, the others are resolved for what
     /// else to report, and these are not, since their settings are not known.
-    pub unread: BTreeSet<String>,
+    pub unread: BTreeMap<String, FileId>,
 }
 
 impl Workspace {
@@ -133,7 +133,11 @@ impl Workspace {
         if read.is_err() {
             ws.escape_hatch = Default::default();
         }
-        let mut ws = ws.reading_errors(read.is_ok())?;
+        // Under `--env`, the errors of other environments say so (as `compile` does).
+        let selection = crate::selection::Selection::new(&ws, None, envs);
+        let mut ws = ws
+            .reading_errors(read.is_ok())
+            .map_err(|e| selection.mark(e))?;
         read?;
         ws.deferred
             .extend(crate::repo_path::repo_path_warning(&ws, &real_root));
@@ -193,11 +197,11 @@ impl Workspace {
         // their overlay sets is not known.
         let mut only = only.to_vec();
         let known = self.environment_names();
-        if known.iter().any(|e| self.unread.contains(*e)) {
+        if known.iter().any(|e| self.unread.contains_key(*e)) {
             if only.is_empty() {
                 only = known.iter().map(|e| e.to_string()).collect();
             }
-            only.retain(|e| !self.unread.contains(e));
+            only.retain(|e| !self.unread.contains_key(e));
             if only.is_empty() {
                 return Err(Error::invalid_input(
                     self.deferred.clone(),
@@ -316,7 +320,7 @@ impl Workspace {
         let mut left_out = BTreeMap::from([(platform_file, platform_left_out)]);
         diags.extend(platform_diags);
         let mut overlays = BTreeMap::new();
-        let mut unread = BTreeSet::new();
+        let mut unread = BTreeMap::new();
         for (env, id, data, mut d, l) in overlays_read {
             overlay_baseline_help(&mut d, &sources, &env);
             diags.extend(d);
@@ -326,7 +330,7 @@ impl Workspace {
                     overlays.insert(env, Overlay { file: id, data });
                 }
                 None => {
-                    unread.insert(env);
+                    unread.insert(env, id);
                 }
             }
         }

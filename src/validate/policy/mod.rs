@@ -78,7 +78,36 @@ pub fn check(s: &Subject) -> Vec<Finding> {
     if let Some((pp, _, pod)) = pod_template(s) {
         pods::pod_rules(s, &pp, pod, &mut out);
     }
+    autoscaler_minimum(s, &mut out);
     out
+}
+
+/// KG210 of an autoscaler in production that may scale down to one replica: judged
+/// on the HorizontalPodAutoscaler alone (a workload's own count needs the set, to
+/// know whether an autoscaler owns it: [`check_set`]).
+fn autoscaler_minimum(s: &Subject, out: &mut Vec<Finding>) {
+    if s.kind() != "HorizontalPodAutoscaler" || !s.env.is_some_and(|e| e.production) {
+        return;
+    }
+    let min = s
+        .value
+        .get("spec")
+        .and_then(|sp| int_at(sp, "minReplicas"))
+        .unwrap_or(1);
+    if min < 2 {
+        out.push(
+            production_finding(
+                &FieldPath::root().key("spec").key("minReplicas"),
+                &format!(
+                    "the autoscaler of `{}` may scale down to {min} replica",
+                    s.name()
+                ),
+                s,
+            )
+            .key("autoscaling.min")
+            .key("autoscaling.max"),
+        );
+    }
 }
 
 fn namespace_rules(s: &Subject, out: &mut Vec<Finding>) {
@@ -172,24 +201,7 @@ pub fn check_set(set: &[Subject], index: &SetIndex, complete: bool) -> Vec<(usiz
                 _ => {}
             }
         }
-        if kind == "HorizontalPodAutoscaler" && production(s) {
-            let min = spec.and_then(|sp| int_at(sp, "minReplicas")).unwrap_or(1);
-            if min < 2 {
-                out.push((
-                    i,
-                    production_finding(
-                        &FieldPath::root().key("spec").key("minReplicas"),
-                        &format!(
-                            "the autoscaler of `{}` may scale down to {min} replica",
-                            s.name()
-                        ),
-                        s,
-                    )
-                    .key("autoscaling.min")
-                    .key("autoscaling.max"),
-                ));
-            }
-        }
+
         // ConfigMap keys loaded with envFrom must be environment variable names.
         if let Some((pp, _, pod)) = pod_template(s) {
             for (cp, c) in containers(&pp, pod, true) {
