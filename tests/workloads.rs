@@ -1739,7 +1739,6 @@ kind: PersistentVolumeClaim
 metadata:
   annotations:
     argocd.argoproj.io/sync-options: Prune=false,Delete=false
-    argocd.argoproj.io/sync-wave: "-1"
   labels:
     app.kubernetes.io/instance: worker
     app.kubernetes.io/managed-by: kgen

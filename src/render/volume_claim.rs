@@ -2,6 +2,16 @@
 //! (`<service>-<volume>`), shared by its pods; a StatefulSet gets one per pod instead,
 //! from its `volumeClaimTemplates` (`statefulset`). Argo CD never deletes a claim
 //! ([`KEEP`]): data outlives the volume's or the service's removal.
+//!
+//! The claim is in the workload's sync wave (the default, 0), not an earlier one: a
+//! claim of a `WaitForFirstConsumer` StorageClass (EBS's, gp3 and gp2) stays `Pending`
+//! until a pod uses it, which Argo CD's health of a claim calls `Progressing`
+//! (gitops-engine/pkg/health/health_pvc.go, `getCorev1PVCHealth`), and a sync waits
+//! for every object of a wave to be healthy before the next wave
+//! (gitops-engine/pkg/sync/sync_context.go, `Sync`: running tasks of a multi-step
+//! sync): in an earlier wave, the claim would wait for a pod that waits for it
+//! (argoproj/argo-cd#12840). In one wave, Argo CD applies the claim (by kind order)
+//! before the Deployment, and the pod binds it.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +20,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{labels, meta, wave, with_wave};
+use super::{labels, meta};
 use crate::spec::{PlatformSpec, ServiceSpec, VolumeSource, VolumeSpec};
 
 /// Name of the claim of volume `volume`.
@@ -39,13 +49,10 @@ pub fn build(
     else {
         return None;
     };
-    let mut metadata = with_wave(
-        meta(
-            &name(svc, &v.name),
-            Some(&svc.namespace),
-            labels::service(platform, svc),
-        ),
-        wave::SUPPORT,
+    let mut metadata = meta(
+        &name(svc, &v.name),
+        Some(&svc.namespace),
+        labels::service(platform, svc),
     );
     metadata
         .annotations
