@@ -415,6 +415,8 @@ alertmanager:
 coreDns:
   enabled: true
 grafana:
+  deploymentStrategy:
+    type: Recreate
   persistence:
     accessModes:
     - ReadWriteOnce

@@ -114,6 +114,18 @@ pub struct StorageResources {
 #[serde(rename_all = "camelCase")]
 pub struct GrafanaValues {
     pub persistence: GrafanaPersistence,
+    /// `Recreate`: Grafana's one pod holds a ReadWriteOnce claim (an EBS volume,
+    /// attached to one node at a time), and the chart's default `RollingUpdate`
+    /// (charts/grafana/values.yaml `deploymentStrategy`) starts the new pod before it
+    /// stops the old one: scheduled on another node, it would wait on the volume's
+    /// Multi-Attach error, and the rollout with it.
+    pub deployment_strategy: Strategy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Strategy {
+    #[serde(rename = "type")]
+    pub type_: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -176,6 +188,9 @@ pub fn values(m: &MonitoringSpec) -> Values {
                 storage_class_name: m.storage_class.clone(),
                 access_modes: vec!["ReadWriteOnce".into()],
                 size: m.grafana_storage.clone(),
+            },
+            deployment_strategy: Strategy {
+                type_: "Recreate".into(),
             },
         },
         alertmanager: AlertmanagerValues {
