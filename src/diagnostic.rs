@@ -319,7 +319,7 @@ pub fn render_read_only_in(
 /// The closing line's note when some checks wait for the errors to be fixed
 /// ([`crate::error::Invalid::waiting`]).
 pub const WAITING: &str =
-    "the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)";
+    "the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)";
 
 /// Invalid input as [`render_in`] or [`render_read_only_in`] show it (as its command
 /// says), the closing line saying which checks wait.

@@ -77,7 +77,7 @@ error[KG004]: add-on `fluent-bit` has no `region`: the chart would send the logs
    |         ^^^^^^^^^^
    = help: set `region = "eu-west-1"` (a template) under `[addons.fluent-bit]`, or `aws_region` under `[platform]`, the default of every add-on's `region`
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -112,7 +112,7 @@ error[KG004]: add-on `cluster-autoscaler` of cluster `prod` has no `cluster_name
    |         ^^^^^^^^^^^^^^^^^^
    = help: set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.cluster-autoscaler]`
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -190,7 +190,7 @@ values = { settings = { clusterName = "" } }
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: remove `settings.clusterName` from `values`; set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -210,7 +210,7 @@ fn an_empty_required_setting_is_refused_where_it_is_written() {
    |                ^^
    = help: set `cluster_name` (the EKS cluster's name; a template, e.g. `"myapp-{{ cluster.name }}"`) under `[addons.karpenter]` or `[clusters.prod.addons.karpenter]`, or give the cluster `vars = { eks_name = "..." }` under `[clusters.prod]`, which kgen uses by default
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -234,7 +234,7 @@ node_ports = { http = 30080 }
    |              ^^^^^^^^^^^^^^^^
    = help: remove `node_ports`, or set `service_type = "NodePort"` (behind an ALB) or `"LoadBalancer"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // With a node port Service they are what the ALB's target groups use.
@@ -386,7 +386,7 @@ error[KG020]: cpu request 2 is larger than its limit 1
    |                                  ^^^
    = help: the API server rejects a request above its limit: lower `resources.requests.cpu` or raise `resources.limits.cpu`
 
-error: 4 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 4 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -408,7 +408,7 @@ fn the_monitoring_namespace_is_checked_as_a_namespace() {
    |             ^^^^^^^^^^^^^ did you mean `mon-itoring`?
    = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -434,7 +434,7 @@ fn an_undefined_variable_in_an_add_on_template_is_named() {
    |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: templates of a cluster's settings can use `cluster.name`, `cluster.server`, `cluster.destination_name`, `cluster.kubernetes_version`, the cluster's `vars` as `cluster.<var>`, and `platform.name`, `platform.repo`, `platform.registry`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -467,7 +467,7 @@ fn a_cluster_variable_missing_from_one_cluster_names_it() {
    |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: add `eks_name = "..."` to the `vars` of `[clusters.dev]`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let text = platform(
@@ -486,7 +486,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
   | ^^^^^^^^^^^^
   = help: a cluster's own values are its variables: write `vars = { eks_name = "..." }` under this table and use them as `{{ cluster.eks_name }}` in templates (docs/platform.md); add-ons that take `cluster_name` default to `eks_name` (docs/addons.md)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -511,7 +511,7 @@ fn a_misspelt_cluster_of_an_override_table_is_an_error() {
    |           ^^^ did you mean `prod`?
    = help: its settings apply to no cluster: name the table after the cluster, `[clusters.prod...]`, or place an environment on `prd`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let (stderr, _) = renders(&format!(
@@ -575,7 +575,7 @@ fn a_plain_chart_declares_its_cluster_kinds() {
    |                 ^^
    = help: kgen knows what its presets create: remove `cluster_kinds`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -640,7 +640,7 @@ fn a_misspelt_cluster_of_an_environment_is_one_error() {
    |           ^^^^^^ did you mean `prod`?
    = help: use one of the declared clusters (prod), or an API server URL such as `https://kubernetes.default.svc`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let text = format!(
@@ -656,7 +656,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
    |           ^^^^^^ did you mean `prod`?
    = help: use one of the declared clusters (prod), or an API server URL such as `https://kubernetes.default.svc`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -686,7 +686,7 @@ error[KG028]: `domain_filters` is not a setting of the `metrics-server` preset
    |                  ^^^^^
    = help: its settings are replicas, resources, priority_class, tolerations, node_selector; anything else goes under `values`
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -734,7 +734,7 @@ fn v1beta1_external_secrets_on_an_operator_that_no_longer_serves_them_are_refuse
    |               ^^^^^^^^^
    = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // Between 0.17.0 and 1.3.1 the chart has no value to serve it again.
@@ -758,7 +758,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
     );
     assert!(err.contains("error[KG019]: environment `prod` writes its ExternalSecrets at `external-secrets.io/v1beta1`"), "{err}");
     assert!(
-        err.ends_with("error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
     // Served again on purpose, or by a chart that still serves it.
@@ -786,7 +786,7 @@ values = { serviceAccount = { name = "dns" } }
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: remove `serviceAccount.name` from `values`: kgen names the ServiceAccount after the release; to name it otherwise, set `release = "..."`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // cluster-autoscaler's ServiceAccount is under `rbac`, and with Pod Identity the
@@ -849,7 +849,7 @@ fn a_chart_that_needs_a_newer_kubernetes_is_refused_at_its_version() {
    |                 ^^^^^^^
    = help: pin a chart version that supports Kubernetes 1.29 (kgen's preset was checked against 1.5.6); or, if the cluster runs 1.30 or later, correct `kubernetes_version` under `[clusters.prod]`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // A cluster without `kubernetes_version` is taken as the oldest kgen supports.
@@ -887,7 +887,7 @@ fn a_preset_s_minimum_kubernetes_holds_for_releases_kgen_did_not_read() {
    |                 ^^^^^^^
    = help: pin a chart version that supports Kubernetes 1.29 (kgen's preset was checked against 1.5.6); or, if the cluster runs 1.30 or later, correct `kubernetes_version` under `[clusters.prod]`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // On 1.30 and later it is not refused (there is no maximum to know).
@@ -929,7 +929,7 @@ error[KG019]: chart 9.46.0 of add-on `cluster-autoscaler` supports Kubernetes up
    |                 ^^^^^^^^
    = help: pin a chart version that supports Kubernetes 1.34 (kgen's preset was checked against 9.59.0); or, if the cluster runs 1.32 or earlier, correct `kubernetes_version` under `[clusters.prod]`
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // Karpenter 1.6.6 runs on 1.34, 1.7.0 did not yet (its range went back to 1.33).
@@ -975,7 +975,7 @@ fn a_cluster_autoscaler_of_another_minor_version_is_refused() {
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: leave `image.tag` out (kgen writes `v1.33.6`, the newest release of 1.33 it knows), or set a v1.33.x tag
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     assert_eq!(
@@ -987,7 +987,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
    |         ^^^^^^^^^^^^^^^^^^
    = help: set the newest release of 1.37 (a `cluster-autoscaler-1.37.<patch>` tag of kubernetes/autoscaler): `values = { image = { tag = "v1.37.<patch>" } }`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let (_, p) = renders(&ca("1.37", "values = { image = { tag = \"v1.37.0\" } }\n"));
@@ -1016,7 +1016,7 @@ fn an_application_name_over_63_characters_is_refused_at_the_add_ons_header() {
    |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: give the add-on a name of at most 36 characters and keep the chart with `preset`, e.g. `[addons.ascp]` with `preset = "secrets-store-csi-driver-provider-aws"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // As the help says.
@@ -1178,7 +1178,7 @@ chart_version = "2.9.0"
    |               ^^^^^^^^^
    = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // One environment's overlay: the error points there and names that one.
@@ -1195,7 +1195,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
   |               ^^^^^^^^^
   = help: remove `api_version = "v1beta1"`: kgen then writes `v1`, which the operator serves since v0.16; or, while v1beta1 resources are migrated, serve it again with `values = { crds = { unsafeServeV1Beta1 = true } }` under `[addons.external-secrets]` (deprecated upstream)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // At `v1`, the default, it renders.
@@ -1401,7 +1401,7 @@ values = { extraEnv = [{ name = "LOG_LEVEL", value = "debug" }, { name = "DB_PAS
    |                                                                                                 ^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1443,7 +1443,7 @@ error[KG010]: `adminPassword` looks like it holds a secret (a literal password);
    |                            ^^^^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store, bring it into the add-on's namespace as a Secret with an ExternalSecret (or write a SealedSecret) under manifests/clusters/<cluster>/, and give the chart that Secret's name: most charts take the name of an existing Secret instead of the value (`existingSecret`, `auth.existingSecret`: see the chart's values.yaml); see docs/security.md#secrets
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // Without the two literals, the rest passes and is written as is.

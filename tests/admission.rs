@@ -185,7 +185,7 @@ fn a_project_used_on_two_clusters_is_refused() {
    |               ^^^^
    = help: kgen writes each project in the bootstrap of the one cluster that uses it (so each bootstrap alone is syncable): give each cluster its own project, e.g. `project = \"<cluster>-apps\"`, or place these environments on one cluster under [clusters]
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }

@@ -304,7 +304,7 @@ fn shared_project_is_written_once_per_cluster_with_every_destination() {
    |               ^^^^^^^
    = help: kgen writes each project in the bootstrap of the one cluster that uses it (so each bootstrap alone is syncable): give each cluster its own project, e.g. `project = \"<cluster>-apps\"`, or place these environments on one cluster under [clusters]
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -698,7 +698,7 @@ fn two_environments_on_one_declared_cluster_share_one_monitoring_stack() {
   | ^^^^^^^^^^^^
   = help: configure the stack of the cluster under `[clusters.main.monitoring]` in platform.toml
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }

@@ -17,7 +17,7 @@ fn unknown_key_with_suggestion() {
    | ^^^^^^^ did you mean `replicas`?
    = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -94,7 +94,7 @@ fn overlay_for_unknown_service() {
   |           ^^^^ did you mean `api`?
   = help: an overlay can only change services declared under [services] in platform.toml (known: api)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -124,7 +124,7 @@ fn overlay_for_unknown_environment() {
     );
     assert!(err.starts_with("error[KG012]: "), "{err}");
     assert!(
-        err.ends_with("error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
     assert!(
@@ -151,7 +151,7 @@ fn a_lost_overlay_table_does_not_make_its_service_lack_a_tag() {
   |  ^^^^^^^ did you mean `services`?
   = help: the keys allowed here are: environment, services, monitoring, addons
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let err = fails(&text, &[("dev", "[services.apii]\ntag = \"1.0.1\"\n")]);
@@ -171,7 +171,7 @@ error[KG011]: overlay names service `apii`, which platform.toml does not define
   |           ^^^^ did you mean `api`?
   = help: an overlay can only change services declared under [services] in platform.toml (known: api, web)
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -306,7 +306,7 @@ fn autoscaling_min_greater_than_max() {
   |                       ^ must be at least 2
   = help: raise `max` or lower `min` (tables merge: check `[defaults]`, the service and the overlay)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -421,7 +421,7 @@ fn all_errors_are_reported_together() {
         "{err}"
     );
     assert!(
-        err.ends_with("error: 3 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 3 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
 }
@@ -441,7 +441,7 @@ fn json_and_github_formats() {
                 "file": "platform.toml", "line": 12, "column": 8,
                 "help": "`port` must be between 1 and 65535"
             }],
-            "waiting": "the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)"
+            "waiting": "the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)"
         })
     );
     let out = p.kgen(&["render", "--format", "github"]);
@@ -466,7 +466,7 @@ fn service_and_environment_names_must_be_dns_labels() {
   |           ^^^^^^^^ did you mean `main-api`?
   = help: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
     // The service is checked on under the label it is nearest to: its other errors
@@ -483,7 +483,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
         [
             "error[KG005]: service name: \"Main_API\" is not a valid DNS-1123 label",
             "error[KG014]: service `main-api` uses the tag `latest`, which does not pin a version",
-            "error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)",
+            "error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)",
         ],
         "{err}"
     );
@@ -525,7 +525,7 @@ fn invalid_quantity() {
    |                                  ^^^^^^^
    = help: write a number with an optional suffix, like 250m, 0.5, 128Mi or 1Gi
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -571,7 +571,7 @@ warning[KG006]: `resources.limits.memory`: `256` is 256 bytes of memory (a quant
    |                                                               ^^^^^ did you mean `256Mi`?
    = help: write the unit: `m` for thousandths of a CPU (`250m`), `Mi` or `Gi` for memory (`256Mi`); a bare number counts whole CPUs or bytes
 
-error: 2 errors and 2 warnings; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors and 2 warnings; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -633,7 +633,7 @@ fn malformed_tag_digest_and_repository() {
    |         ^^^^^^^^^^ did you mean `acme/api`?
    = help: a repository's name is lower case (the registry may be written in any case, its path never): write the path as it is pushed, in lower case
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -842,7 +842,7 @@ error[KG003]: invalid type: string "3", expected an integer
    |            ^^^
    = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
 
-error: 4 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 4 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -903,7 +903,7 @@ error[KG003]: invalid type: string "4", expected an integer
   |                                ^^^
   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
 
-error: 5 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 5 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -960,7 +960,7 @@ error[KG004]: missing required key `key`
    | ^^^^^^^^^^^^^^^^^^^^^^^^ add `key = ...` to this table
    = help: see docs/platform.md for every key, its type and its default
 
-error: 4 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 4 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -984,7 +984,7 @@ error[KG004]: missing required key `environments`
   | ^ add `environments = ...` to this table
   = help: see docs/platform.md for every key, its type and its default
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -1011,7 +1011,7 @@ fn many_input_errors_are_capped_and_counted() {
     );
     assert!(
         err.ends_with(
-            "\n\n... and 10 more input errors (KG001-KG004) not shown: kgen prints the first 50 of them; `--format json` lists every one\n\nerror: 60 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"
+            "\n\n... and 10 more input errors (KG001-KG004) not shown: kgen prints the first 50 of them; `--format json` lists every one\n\nerror: 60 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"
         ),
         "{err}"
     );
@@ -1040,7 +1040,7 @@ fn errors_on_a_line_with_a_secret_are_masked() {
     assert!(err.contains("error[KG003]: invalid type: string \"2\", expected an integer\n  --> platform.toml:12:34\n"), "{err}");
     assert!(err.contains("error[KG003]: invalid type: string \"3\", expected an integer\n  --> platform.toml:13:12\n"), "{err}");
     assert!(
-        err.ends_with("error: 3 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 3 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
 }
@@ -1103,7 +1103,7 @@ error[KG005]: secret name: "db password" is not a valid ConfigMap key
    |                     ^^^^^^^^^^^^^ did you mean `db_password`?
    = help: use at most 253 letters, digits, '-', '_' and '.', like app.properties
 
-error: 5 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 5 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // A namespace made by a template gets no suggestion: the template is what to fix.
@@ -1251,7 +1251,7 @@ fn every_mistake_of_every_stage_in_one_run() {
     );
     assert!(!err.contains("hunter2hunter2"), "{err}");
     assert!(
-        err.ends_with("error: 7 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 7 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
 }
@@ -1355,7 +1355,7 @@ fn a_namespace_of_a_service_not_in_the_environment_is_named() {
    |               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: `namespaces` has the services enabled in the environment: enable `api` in `dev`, or set this value in `dev`'s overlay without `namespaces['api']`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let err = fails(
@@ -1371,7 +1371,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
    |               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: did you mean `api`? `namespaces` has the namespace of each service enabled in the environment, by its name under [services] (api, web)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // Not close to any: the services are listed (newcomer review 11, #10).
@@ -1388,7 +1388,7 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
    |               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: `namespaces` has the namespace of each service enabled in the environment, by its name under [services] (api, web)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1457,7 +1457,7 @@ fn a_duplicate_table_or_key_names_the_first_definition() {
    |           ^^^
    = help: `[services.api]` is already defined at line 9: merge the two tables into one
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
     let err = fails(&format!("{MINIMAL}port = 9090\n"), &[]);

@@ -1231,7 +1231,7 @@ fn v1beta1_applies_to_stores_on_a_cluster_without_external_secrets_environments(
 // ---------------------------------------------------------------------------------------
 
 /// The last line of a render refused for one error in the input files.
-const ONE_INPUT_ERROR: &str = "\nerror: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n";
+const ONE_INPUT_ERROR: &str = "\nerror: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n";
 
 #[test]
 fn issuer_with_neither_acme_nor_self_signed() {
@@ -2197,7 +2197,7 @@ error[KG031]: StorageClass `gp3` is not declared in the cluster's baseline
    |                                                                               ^^^^^ did you mean `gp2`?
    = help: declared: gp2; or declare `gp3` under `[baseline.storage_classes.gp3]`, or list it in `[baseline] provided` if something else creates it
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
         )
     );
@@ -2249,7 +2249,7 @@ fn a_baseline_in_an_overlay_is_sent_to_platform_toml() {
   |  ^^^^^^^^
   = help: the baseline belongs to the cluster, shared by its environments: write it under `[baseline]` (every cluster) or `[clusters.<cluster>.baseline]` (the cluster of `dev`) in platform.toml (docs/baseline.md)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -2282,7 +2282,7 @@ namespaces = ["*"]
         firsts,
         [
             "error[KG003]: unknown value `secretsmanager`",
-            "error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)"
+            "error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)"
         ],
         "{err}"
     );

@@ -1664,7 +1664,7 @@ fn exit_codes_and_errors() {
     assert!(out.stderr.contains("overlays/dev.toml"), "{}", out.stderr);
     // diff writes nothing, and its closing line does not claim it.
     assert!(
-        out.stderr.ends_with("error: 1 error; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        out.stderr.ends_with("error: 1 error; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{}",
         out.stderr
     );

@@ -245,7 +245,7 @@ fn an_error_in_another_environment_fails_the_run_and_says_where_it_is() {
   = {NOTE_DEV}
   = help: `replicas` must be between 0 and 10000
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
             ),
         ),

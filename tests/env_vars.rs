@@ -182,7 +182,7 @@ fn a_reference_to_an_unknown_variable() {
    |                        ^^^^^^^ did you mean `PRICE`?
    = help: a reference names a variable of the same container: one of its `env` entries, a `config` entry (or `VERSION`), or, with the external-secrets backend, a secret; a variable set in an overlay exists only in that environment. Write `$${` for a literal `${`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -198,7 +198,7 @@ fn a_variable_set_in_one_overlay_only() {
         "{err}"
     );
     assert!(
-        err.ends_with("error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
 }
@@ -222,7 +222,7 @@ iam_role = "arn:aws:iam::123456789012:role/api""#,
    |                                        ^^^^^^^^^^^^^^
    = help: `DB_PASSWORD` is a secret: with `secrets_backend = \"csi\"` secrets are files under /mnt/secrets-store, not variables; with `secrets_backend = \"external-secrets\"` they are variables a value can reference
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -242,7 +242,7 @@ fn a_dollar_brace_that_is_not_a_reference() {
    |                             ^^^^^^^^^^^^^^ `${` starts a reference
    = help: a reference is `${NAME}`, NAME made of letters, digits and `_` (not starting with a digit); write `$${` for a literal `${`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -269,7 +269,7 @@ error[KG026]: environment variable `D` refers to itself
    |                                                   ^^^^ refers to itself here
    = help: the kubelet defines variables one after another, so a cycle cannot be expanded: write one of the values without the reference (`$${` is a literal `${`)
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -286,7 +286,7 @@ fn a_reference_in_a_config_entry() {
    |                              ^^^^^^^
    = help: config entries reach the container through envFrom exactly as written: move `GREETING` to `env`, where `${NAME}` references work, or write `$${` for a literal `${`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }

@@ -114,7 +114,7 @@ error[KG044]: operation 0 of JSON Patch `gomemlimit` does not apply to Deploymen
   = in: generated/prod/api/deployment.yaml: (root)
   = help: `add` needs the parent to exist: `/-` appends to a list that must be there (a container without `env` has no `env` list: add it whole, `path: .../env` with a list as `value`); `remove` and `replace` need the path itself. To see the object as kgen renders it, take the patch out and run `kgen render`
 
-error: 5 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 5 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "###;
     assert!(
         out.stderr == expected,
@@ -130,7 +130,7 @@ fn validate_says_which_checks_wait() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(
         out.stderr.lines().last(),
-        Some("error: 5 errors; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)")
+        Some("error: 5 errors; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)")
     );
 }
 
@@ -180,7 +180,7 @@ fn the_plugin_reports_the_escape_hatch_errors_with_the_input_errors() {
     assert_eq!(codes, ["KG031", "KG043", "KG101", "KG044"], "{stderr}");
     assert_eq!(
         stderr.lines().last(),
-        Some("error: 4 errors; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)")
+        Some("error: 4 errors; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)")
     );
 }
 
@@ -238,7 +238,7 @@ fn json_says_which_checks_wait() {
     assert_eq!(v["outcome"], "invalid");
     assert_eq!(
         v["waiting"],
-        "the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)"
+        "the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)"
     );
     // Errors of the rendered objects of clean input: nothing waits.
     let text = PLATFORM
@@ -273,7 +273,7 @@ fn without_an_escape_hatch_the_checks_of_the_whole_platform_wait() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(
         out.stderr.lines().last(),
-        Some("error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)")
+        Some("error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)")
     );
 }
 
@@ -302,7 +302,7 @@ fn an_error_outside_the_services_makes_every_patch_wait() {
         [
             "error[KG008]: `registry example` is not a registry host",
             "error[KG031]: PriorityClass `hihg` is not declared in the cluster's baseline",
-            "error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)",
+            "error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)",
         ],
         "{}",
         out.stderr

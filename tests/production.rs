@@ -468,7 +468,7 @@ fn a_load_balancer_service_admits_its_sources() {
    |                            ^^^^^^^^^^^^^^^
    = help: set `service.type = "LoadBalancer"` (or `"NodePort"`) in the same place, or remove `source_cidrs`; callers inside the cluster are admitted by `calls`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1135,7 +1135,7 @@ vars = {{ domain = \"acme.io\", aws_account = \"333333333333\" }}
     // Only dev: staging has the role from its overlay, prod uses external-secrets (the
     // rest are KG032 warnings about the clusters' undeclared baseline objects).
     assert!(
-        err.ends_with("error: 1 error and 4 warnings; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)\n"),
+        err.ends_with("error: 1 error and 4 warnings; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"
     );
     // With the role in dev too (and Pod Identity there), every environment renders.
@@ -1214,7 +1214,7 @@ fn public_service_without_host() {
    |           ^^^^^^^^^^^^^^^^^ no `host` here
    = help: add `host = \"...\"` to this table (a template such as `api.{{ env.domain }}` serves every environment), or set it under [services.api] in overlays/dev.toml; `enabled = false` keeps the service private
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -1231,7 +1231,7 @@ fn calls_naming_an_unknown_service() {
    |          ^^^^^^^^ did you mean `worker`?
    = help: `calls` names services declared under [services] (known: api, worker)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -1300,7 +1300,7 @@ error[KG011]: service `api` calls `agent`, a `daemonset` without a Service in en
    |                                         ^^^^^^^ no Service to call
    = help: `calls` names the services `api` connects to through their Service (their NetworkPolicies admit it on the Service's ports); a daemonset gets a Service only when it sets `port` or a `service` table itself, not `service.enabled = false` (docs/platform.md#kinds): set `port` under [services.agent], or remove `agent` from `calls`
 
-error: 4 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 4 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 ",
             help("worker", "worker"),
             help("report", "cronjob"),
@@ -1331,7 +1331,7 @@ fn calls_to_a_deployment_whose_service_is_off_in_an_environment() {
    |          ^^^^^^^^ no Service to call
    = help: `calls` names the services `api` connects to through their Service (their NetworkPolicies admit it on the Service's ports); turn `worker`'s Service back on in that environment, or remove `worker` from `calls`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 }
@@ -1358,7 +1358,7 @@ fn secret_key_outside_the_environment_prefix() {
   |                                                                   ^^^^^^^^^^^^^^^ prod may only read `production/`
   = help: point `key` at a secret of this environment (a template such as `{{ env.<var> }}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.prod]
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "
     );
 

@@ -946,7 +946,7 @@ error[KG010]: `TLS_KEY` looks like it holds a secret (a private key); kgen refus
    |                                                  {carets} secret-looking value
    = help: {help}
 
-error: 2 errors; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 ",
         line = format!("env = {{ A_PASSWORD = \"**************\", TLS_KEY = \"{}…", "*".repeat(110)),
         carets = "^".repeat(112),
@@ -973,7 +973,7 @@ error[KG010]: `A_PASSWORD` looks like it holds a secret (a literal password); kg
    |                                                       ^^^^^^^^^^^^^^^^ secret-looking value
    = help: {help}
 
-error: 2 errors; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 ",
         key_stars = "*".repeat(141),
         carets = "^".repeat(143),
@@ -1201,7 +1201,7 @@ error[KG010]: `API_TOKEN` looks like it holds a secret (a literal token); kgen r
   |                     ^^^^^^^^^^^^^^^^^^^ secret-looking value
   = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets`: with `secrets_backend = "external-secrets"` it reaches the pods as the environment variable `<name>`, from the Secret `<service>-secrets` (envFrom); see docs/platform.md#secrets
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // One backend everywhere: its own help alone.

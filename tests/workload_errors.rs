@@ -30,7 +30,7 @@ fn kind_mismatch(key: &str, kind: &str, takes: &str, line: usize, text: &str) ->
    | {pad}{carets}
    = help: `{key}` is for a {takes}; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 ",
         pad = " ".repeat(col - 1),
         carets = "^".repeat(value.chars().count()),
@@ -124,7 +124,7 @@ fn probe_port_without_http() {
    |                                               ^^^^^^^
    = help: `port` is the port of an `http` probe; `tcp` and `grpc` name their port themselves (`tcp = "admin"`)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -144,7 +144,7 @@ fn secret_looking_annotation_under_a_dotted_key() {
    |                                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -166,7 +166,7 @@ fn two_volumes_at_one_path_written_differently() {
    |                                                    ^^^^^^^^
    = help: a directory holds one volume: mount this one elsewhere, or use one volume for both (sidecars mount it under `mounts` too)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -187,7 +187,7 @@ fn secret_looking_config_value_under_a_dotted_key() {
    |                            ^^^^^^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -207,7 +207,7 @@ fn time_zone_that_does_not_exist() {
    |                      ^^^^^^^^^^^^^^^ did you mean `Europe/Paris`?
    = help: write a name of the IANA time zone database, such as `Europe/Paris`, `America/New_York` or `UTC`, as the API server spells it
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -235,7 +235,7 @@ fn max_unavailable_and_max_surge_both_zero() {
    |                               ^{carets}
    = help: allow one extra pod (`max_surge = 1`, or no `max_surge`: Kubernetes then allows 25%) or one unavailable pod (`max_unavailable = 1`)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 ",
                 carets = "^".repeat(body[30..].find(',').unwrap() - 1),
             ),
@@ -302,7 +302,7 @@ fn label_kgen_sets_on_the_namespace() {
    |                               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: `labels` go on every object of the service, its Namespace too, where kgen sets `pod-security.kubernetes.io/enforce` (Pod Security Admission) and Kubernetes `kubernetes.io/metadata.name`; choose another key
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -324,7 +324,7 @@ fn statefulset_max_unavailable_before_kubernetes_1_35() {
    |                               ^
    = help: before 1.35 the field is behind the alpha MaxUnavailableStatefulSet feature gate, off by default: the API server drops it and the pods are replaced one at a time; remove it, or set the cluster's `kubernetes_version = "1.35"` once it runs 1.35
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -353,7 +353,7 @@ port = 9090
   |        ^^^^
   = help: `port` is for a deployment, statefulset, daemonset; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -376,7 +376,7 @@ fn metrics_or_ingress_on_a_service_without_a_service() {
    |           ^^^^^^^^^^^^^^^
    = help: Prometheus scrapes the pods through their Service: remove `service.enabled = false`, or remove `metrics`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // A daemonset has a Service only when it asks for one; both keys are reported.
@@ -402,7 +402,7 @@ error[KG028]: service `api` has an `ingress` but no Service: a `daemonset` has a
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: an Ingress routes to the Service: give the service a `port` or `service = {}`, or remove the `ingress`
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -581,7 +581,7 @@ fn schedule_on_a_deployment() {
    |            ^^^^^^^^
    = help: `schedule` is for a cronjob; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -607,7 +607,7 @@ schedule = "@daily"
    |        ^^^^^^^^ did you mean `cronjob`?
    = help: write one of: deployment, worker, statefulset, cronjob, job, daemonset
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -634,7 +634,7 @@ schedul = "@daily"
    | ^^^^^^^ did you mean `schedule`?
    = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -665,7 +665,7 @@ error[KG002]: unknown key `tagg`
   | ^^^^ did you mean `tag`?
   = help: the keys allowed here are: enabled, image, tag, digest, port, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
-error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -692,7 +692,7 @@ volumes.data = { mount = "/data", storage_class = "gp3", claim = { size = "20Gi"
    |                                   ^^^^^^^^^^^^^ did you mean `claim.storage_class`?
    = help: the keys allowed here are: mount, read_only, empty_dir, claim
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -716,7 +716,7 @@ cron = { suspend = true }
    |        ^^^^^^^^^^^^^^^^^^
    = help: `cron` is for a cronjob; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -740,7 +740,7 @@ job = { backoff_limit = 1 }
    |       ^^^^^^^^^^^^^^^^^^^^^
    = help: `job` is for a job, cronjob; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -765,7 +765,7 @@ hook = { phase = "PreSync" }
    |        ^^^^^^^^^^^^^^^^^^^^^
    = help: `hook` is for a job; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -788,7 +788,7 @@ fn statefulset_table_on_a_deployment() {
    |               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: `statefulset` is for a statefulset; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -812,7 +812,7 @@ rollout = { max_surge = 1 }
    |           ^^^^^^^^^^^^^^^^^
    = help: `rollout` is for a deployment, worker, statefulset, daemonset; remove it from this service (a value in [defaults] is ignored by kinds it does not fit)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -836,7 +836,7 @@ rollout = { strategy = "recreate" }
    |                        ^^^^^^^^^^
    = help: `recreate` is for a deployment or worker, `on-delete` for a statefulset or daemonset; `rolling` fits every kind
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -862,7 +862,7 @@ rollout = { strategy = "on-delete", partition = 1 }
    |                                                 ^
    = help: remove `partition`, or roll out with `strategy = "rolling"` (the default), which keeps the pods with an ordinal below `partition` at the old version
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let err = fails(
@@ -882,7 +882,7 @@ rollout = { strategy = "on-delete", max_surge = 1, max_unavailable = 0 }
             "  --> platform.toml:13:49",
             "error[KG019]: `rollout.max_unavailable` has no use with `strategy = \"on-delete\"`: a node's pod is replaced only when it is deleted, so nothing surges or is counted unavailable",
             "  --> platform.toml:13:70",
-            "error: 2 errors; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)",
+            "error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)",
         ]
     );
     let err = fails(
@@ -950,7 +950,7 @@ fn partition_on_a_deployment() {
    |                         ^
    = help: `rollout.partition` is for a statefulset
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -974,7 +974,7 @@ rollout = { max_surge = 1 }
    |                         ^
    = help: `rollout.max_surge` is for a deployment, worker, daemonset
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -998,7 +998,7 @@ rollout = { progress_deadline = 60 }
    |                                 ^^
    = help: `rollout.progress_deadline` is for a deployment, worker
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1022,7 +1022,7 @@ volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
    |                                               ^^^^^^^^^^^^^^^^
    = help: persistent volumes belong to a `deployment`, `worker` or `statefulset`; use `empty_dir` for scratch space
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1046,7 +1046,7 @@ sidecars.proxy = { image = "acme/proxy", tag = "1.0", mounts = { cahce = "/cache
    |                                                                  ^^^^^ did you mean `cache`?
    = help: declare it under `volumes` of the service (known: cache, tmp)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1068,7 +1068,7 @@ fn secrets_store_is_a_volume_only_with_secrets() {
    |                                                                  ^^^^^^^^^^^^^
    = help: declare it under `volumes` of the service (known: tmp)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     let sidecar = sidecar.replace(
@@ -1102,7 +1102,7 @@ schedule = "0 0 3 * * *"
    |            ^^^^^^^^^^^^^
    = help: Kubernetes schedules have no seconds field: drop the first one, to keep five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. "30 2 * * 1-5", or a macro such as @daily
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1126,7 +1126,7 @@ schedule = "0 24 * * *"
    |            ^^^^^^^^^^^^
    = help: write five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-6 or SUN-SAT), e.g. "30 2 * * 1-5", or a macro such as @daily
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1150,7 +1150,7 @@ schedule = "CRON_TZ=Europe/Paris 0 3 * * *"
    |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: remove `TZ=...`/`CRON_TZ=...` and set `cron = { time_zone = "Europe/Paris" }`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1175,7 +1175,7 @@ cron = { time_zone = "Europe/ Paris" }
    |                      ^^^^^^^^^^^^^^^ did you mean `Europe/Paris`?
    = help: write a name of the IANA time zone database, such as `Europe/Paris`, `America/New_York` or `UTC`, as the API server spells it
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1200,7 +1200,7 @@ cron = { time_zone = "Local" }
    |                      ^^^^^^^
    = help: write a name of the IANA time zone database, such as `Europe/Paris`, `America/New_York` or `UTC`, as the API server spells it
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1224,7 +1224,7 @@ probes = { liveness = { http = "/health", tcp = "http" } }
    |                                                 ^^^^^^
    = help: e.g. `{ http = "/health" }`, `{ tcp = "http" }`, `{ grpc = 9090 }` or `{ exec = ["cat", "/tmp/ready"] }`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1244,7 +1244,7 @@ fn grpc_service_without_grpc() {
    |                                                          ^^^^^^^^
    = help: `grpc_service` names the service a `grpc` probe asks about: add `grpc = <port number>`, or remove it
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1268,7 +1268,7 @@ probes = { liveness = { period = 5 } }
    |                       ^^^^^^^^^^^^^^
    = help: e.g. `{ http = "/health" }`, `{ tcp = "http" }`, `{ grpc = 9090 }` or `{ exec = ["cat", "/tmp/ready"] }`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1292,7 +1292,7 @@ probes = { readiness = { grpc = "grpc" } }
    |                                 ^^^^^^
    = help: write the number, e.g. `grpc = 9090`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1316,7 +1316,7 @@ probes = { liveness = { http = "/health", success_threshold = 2 } }
    |                                                               ^
    = help: remove `success_threshold` (a liveness or startup probe succeeds at its first success), or set it on the readiness probe
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1340,7 +1340,7 @@ init_containers.setup = { image = "acme/setup", tag = "1.0", probes = { readines
    |                                                                                     ^^^^^^^^
    = help: remove `probes`, or make it a sidecar (`sidecars.<name>`), which keeps running
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1364,7 +1364,7 @@ sidecars.proxy = { tag = "1.0" }
    |          ^^^^^
    = help: add `image = "<repository>"` and a `tag` (or `digest`)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1388,7 +1388,7 @@ sidecars.proxy = { image = "acme/proxy" }
    |          ^^^^^
    = help: set `tag = "1.2.3"` (or `digest = "sha256:..."`) for the container
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1412,7 +1412,7 @@ sidecars.proxy = { image = "acme/proxy", tag = "latest" }
    |                                                ^^^^^^^^
    = help: set an immutable tag such as a version or commit SHA
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1441,7 +1441,7 @@ sidecars.proxy = { tag = "latest" }
   |                          ^^^^^^^^
   = help: set an immutable tag such as a version or commit SHA
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1468,7 +1468,7 @@ volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
    |                                               ^^^^^^^^^^^^^^^^
    = help: run one replica (`replicas = 1`, and no `autoscaling` or `autoscaling.max = 1`; with `rollout.strategy = "recreate"` a new pod does not wait for the old one's volume), give the claim a `ReadWriteMany` storage class such as EFS (`access_mode = "ReadWriteMany"`), or make the service a `statefulset`, whose pods get a claim each
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
     // A worker that autoscales to 5 pods, with a ReadWriteOncePod claim.
@@ -1539,7 +1539,7 @@ volumes = { data = { mount = "/data", empty_dir = {}, claim = { size = "1Gi" } }
    |                                                               ^^^^^^^^^^^^^^^^
    = help: a volume is a scratch directory (`empty_dir`) or a persistent claim (`claim`), not both
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1563,7 +1563,7 @@ volumes = { data = { mount = "/data", claim = {} } }
    |                                               ^^
    = help: add the size to request, e.g. `size = "10Gi"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1588,7 +1588,7 @@ replicas = 1
    |                                                        ^^^^^^
    = help: a size is a number with a suffix: `Ki`, `Mi`, `Gi`, `Ti` for powers of 1024 (as disks and memory are usually counted) or `k`, `M`, `G`, `T` for powers of 1000, e.g. `"10Gi"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1612,7 +1612,7 @@ volumes = { scratch = { mount = "/tmp" } }
    |                                 ^^^^^^
    = help: kgen mounts a writable `/tmp` and the secrets at `/mnt/secrets-store`; mount this volume elsewhere
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1636,7 +1636,7 @@ volumes = { a = { mount = "/data" }, b = { mount = "/data" } }
    |                                                    ^^^^^^^
    = help: a directory holds one volume: mount this one elsewhere, or use one volume for both (sidecars mount it under `mounts` too)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1660,7 +1660,7 @@ files = { "app.yaml" = { content = "a: 1" } }
    |           ^^^^^^^^^^
    = help: add the absolute path of the file in the container, e.g. `path = "/etc/app/app.yaml"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1684,7 +1684,7 @@ files = { "app.yaml" = { path = "etc/app/app.yaml", content = "a: 1" } }
    |                                 ^^^^^^^^^^^^^^^^^^
    = help: write the file's full path, e.g. `/etc/app/app.yaml` (the directory /etc/app is mounted with kgen's files only)
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1709,7 +1709,7 @@ files = { "app.yaml" = { path = "/etc/app/app.yaml", content = "a: 1" } }
    |                                 ^^^^^^^^^^^^^^^^^^^
    = help: put the file in a directory of its own
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1733,7 +1733,7 @@ tolerations = [{ key = "dedicated", operator = "Exists", value = "api" }]
    |                                                                  ^^^^^
    = help: remove `value`, or use `operator = "Equal"`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1757,7 +1757,7 @@ tolerations = [{ key = "dedicated", value = "api", effect = "NoSchedule", second
    |                                                                                     ^^
    = help: `seconds` is how long the pod stays on a node after a `NoExecute` taint appears on it: add `effect = "NoExecute"`, or remove `seconds`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1781,7 +1781,7 @@ node_affinity = { required = [{ key = "kubernetes.io/arch", operator = "In", val
    |                                                                                                           ^^
    = help: `weight` ranks `preferred` terms; a `required` term must hold
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1805,7 +1805,7 @@ node_affinity = { required = [{ key = "kubernetes.io/arch", operator = "In" }] }
    |                                                                        ^^^^
    = help: list the label's values, e.g. `values = ["arm64"]`, or use `operator = "Exists"` for any value of `kubernetes.io/arch`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1829,7 +1829,7 @@ node_affinity = { preferred = [{ key = "kubernetes.io/arch", operator = "In", va
    |                                                                                        ^^
    = help: list the label's values, e.g. `values = ["arm64"]`, or use `operator = "Exists"` for any value of `kubernetes.io/arch`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1853,7 +1853,7 @@ labels = { "app.kubernetes.io/name" = "other" }
    |            ^^^^^^^^^^^^^^^^^^^^^^^^
    = help: kgen owns the `app.kubernetes.io/`, `kgen.dev/` and `argocd.argoproj.io/` keys (selectors, versions, sync waves); choose another key
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1877,7 +1877,7 @@ pod_annotations = { note = "AKIAIOSFODNN7EXAMPLE" }
    |                            ^^^^^^^^^^^^^^^^^^^^^^ secret-looking value
    = help: store the value in AWS Secrets Manager or SSM Parameter Store and list it under the service's `secrets` (mounted at /mnt/secrets-store/<name>); see docs/platform.md#secrets
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1901,7 +1901,7 @@ image_pull_secrets = ["GHCR_Pull"]
    |                       ^^^^^^^^^^^
    = help: name the Secret (of type kubernetes.io/dockerconfigjson) in the service's namespace, e.g. `ghcr-pull`; its content never goes in platform.toml
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1925,7 +1925,7 @@ disruption_budget = { max_unavailable = 1, min_available = 1 }
    |                                                            ^
    = help: the API server takes one of them: keep `max_unavailable` (kgen's default, 1) or `min_available`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1948,7 +1948,7 @@ fn cronjob_without_schedule() {
   |           ^^^
   = help: add `schedule = "0 3 * * *"` (minute hour day-of-month month day-of-week), or a macro such as `@daily`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1972,7 +1972,7 @@ hook = { delete_policy = "HookSucceeded" }
    |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = help: write `hook = { phase = "PreSync" }` to run the Job before the rest of the Application is applied (a migration), `Sync` with it, or `PostSync` after it
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -1996,7 +1996,7 @@ job = { ttl_after_finished = 600 }
    |                              ^^^
    = help: make it a hook (`hook = { phase = "PreSync" }`), whose deletion Argo CD manages (`delete_policy`), or remove `ttl_after_finished`
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -2019,7 +2019,7 @@ fn unknown_kind() {
    |        ^^^^^^^^^^ did you mean `cronjob`?
    = help: write one of: deployment, worker, statefulset, cronjob, job, daemonset
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
@@ -2042,7 +2042,7 @@ fn kind_written_as_the_kubernetes_kind() {
    |        ^^^^^^^^^^^^^ did you mean `statefulset`?
    = help: write one of: deployment, worker, statefulset, cronjob, job, daemonset
 
-error: 1 error; nothing was written; the checks that need the whole platform, and its warnings, wait until these are fixed (docs/cli.md#problem-formats)
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
     );
 }
