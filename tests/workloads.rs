@@ -2488,3 +2488,82 @@ spec:
     app.kubernetes.io/name: collector
   type: ClusterIP
 "#;
+
+/// A node agent that reads the node: its hostPath (a patch, KG206 waived) is refused
+/// by its namespace's `restricted` level until the service sets
+/// `pod_security = "privileged"` (KG117; newcomer review 17, #2); a namespace shared
+/// with another service enforces the least strict level of the two.
+#[test]
+fn a_node_agent_needs_a_privileged_namespace() {
+    let agent = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.node-logs]
+kind = "daemonset"
+image = "acme/logs"
+tag = "1.0.0"
+probes = { liveness = { exec = ["true"] }, readiness = { exec = ["true"] } }
+waivers = [{ rule = "KG206", reason = "a node log agent reads /var/log" }]
+
+[services.node-logs.patches.varlog]
+kind = "DaemonSet"
+json = [
+  { op = "add", path = "/spec/template/spec/volumes", value = [{ name = "varlog", hostPath = { path = "/var/log", type = "Directory" } }] },
+  { op = "add", path = "/spec/template/spec/containers/0/volumeMounts", value = [{ name = "varlog", mountPath = "/var/log", readOnly = true }] },
+]
+"#;
+    let p = Platform::new(agent, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"error[KG117]: volume `varlog` mounts a directory of the node (hostPath), which namespace `node-logs` refuses at its Pod Security level `restricted`: DaemonSet `node-logs` would create no pod
+  --> platform.toml:19:63
+   |
+19 |   { op = "add", path = "/spec/template/spec/volumes", value = [{ name = "varlog", hostPath = { path = "/var/log", type = "Directory" } }] },
+   |                                                               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/dev/node-logs/daemonset.yaml: spec.template.spec.volumes[0].hostPath
+   = help: a node agent that needs the node: set `pod_security = "privileged"` on service `node-logs` (its namespace then admits such pods), with KG206 waived and its reason; otherwise remove the host access
+
+error: 1 error and 0 warnings; nothing was written
+"#
+    );
+    let privileged = agent.replace(
+        "tag = \"1.0.0\"\n",
+        "tag = \"1.0.0\"\npod_security = \"privileged\"\n",
+    );
+    let p = Platform::new(&privileged, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let ns = object(&p, "dev/node-logs/namespace.yaml");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "privileged"
+    );
+    assert_eq!(
+        ns["metadata"]["annotations"]["kgen.dev/waive-KG215"],
+        "pod_security = \"privileged\" of service `node-logs`, for pods that use the node"
+    );
+    // Sharing the namespace with a restricted service: the namespace (now the
+    // cluster's) is privileged, and says which service asks for it.
+    let shared = privileged.replace("kind = \"daemonset\"\n", "kind = \"daemonset\"\nnamespace = \"agents\"\n")
+        + "\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nnamespace = \"agents\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n";
+    let p = Platform::new(&shared, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ns = object(&p, "clusters/dev/namespaces/agents.yaml");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "privileged"
+    );
+    assert_eq!(
+        ns["metadata"]["annotations"]["kgen.dev/waive-KG215"],
+        "pod_security = \"privileged\" of service `node-logs`, for pods that use the node"
+    );
+}

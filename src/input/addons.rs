@@ -174,10 +174,11 @@ pub struct NodePortsLayer {
 }
 
 /// Pod Security Admission level of a namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PodSecurityLevel {
     /// The hardened profile kgen's own pods satisfy.
+    #[default]
     Restricted,
     /// No known privilege escalation, but host ports and some capabilities allowed.
     Baseline,

@@ -127,6 +127,14 @@ pub struct ServiceLayer {
     /// PriorityClass of the pods. Default: none (the cluster's default).
     #[serde(default)]
     pub priority_class: Option<Spanned<String>>,
+    /// Pod Security Admission level the service's namespace enforces: `restricted`
+    /// (kgen's pods satisfy it), `baseline` or `privileged`, for a node agent whose
+    /// pods use the node (a `hostPath` a patch adds, with KG206 waived: the other
+    /// levels refuse such pods, KG217). A namespace that several services (or an
+    /// add-on) share enforces the least strict level any of them needs. Default:
+    /// `restricted`.
+    #[serde(default)]
+    pub pod_security: Option<Spanned<super::PodSecurityLevel>>,
     /// Seconds between SIGTERM and SIGKILL when a pod stops. Default: Kubernetes' (30).
     #[serde(default)]
     pub termination_grace_period: Option<Spanned<i64>>,

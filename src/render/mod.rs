@@ -166,7 +166,7 @@ pub fn namespace_owners(env: &EnvSpec) -> Vec<bool> {
 /// (namespace and Helm values), the Terraform hand-off, and its Argo CD objects.
 pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Object> {
     let mut out = Vec::new();
-    let shared_levels = namespace::shared(platform, cluster);
+    let shared_levels = namespace::shared_namespaces(platform, cluster);
     let shared: BTreeSet<String> = shared_levels.keys().cloned().collect();
     let service_namespaces: BTreeSet<&str> = platform
         .environments_on(&cluster.name)
@@ -177,7 +177,7 @@ pub fn cluster_objects(platform: &PlatformSpec, cluster: &ClusterSpec) -> Vec<Ob
         out.push(Object::of_cluster(
             &cluster.name,
             format!("{dir}/{ns}.yaml"),
-            &namespace::with_level(platform, ns, *level),
+            &namespace::shared_namespace(platform, ns, level),
         ));
         if service_namespaces.contains(ns.as_str()) {
             if let Some(rb) = baseline::developer_binding(platform, cluster, ns) {
@@ -410,10 +410,7 @@ pub fn service_objects(
     };
     let mut out = Vec::new();
     if owns_namespace {
-        out.push(obj(
-            "namespace.yaml",
-            &namespace::build(platform, &svc.namespace),
-        ));
+        out.push(obj("namespace.yaml", &namespace::of_service(platform, svc)));
         if let Some(rb) = platform
             .cluster(&env.cluster)
             .and_then(|c| baseline::developer_binding(platform, c, &svc.namespace))

@@ -1,5 +1,6 @@
 //! Namespaces, with Pod Security Admission set: `restricted` for a service's (kgen's
-//! pods satisfy it, so the namespace enforces it), and the level the add-ons in it need.
+//! pods satisfy it, so the namespace enforces it) unless it sets `pod_security`, and
+//! the level the add-ons in it need.
 //!
 //! Also who creates each namespace: the one Application that deploys into it, or, when
 //! several do, the cluster's `<cluster>-namespaces` Application (see [`shared`]). The
@@ -10,27 +11,34 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::Namespace;
 
 use super::{labels, meta, wave, with_wave};
-use crate::spec::{ClusterSpec, EnvSpec, PlatformSpec, PodSecurityLevel};
+use crate::spec::{ClusterSpec, EnvSpec, PlatformSpec, PodSecurityLevel, ServiceSpec};
 
 /// Namespaces every cluster has: kgen never creates (nor would prune) them.
 pub const SYSTEM: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
-pub fn build(platform: &PlatformSpec, name: &str) -> Namespace {
-    with_level(platform, name, PodSecurityLevel::Restricted)
+/// The namespace of `svc`, at its `pod_security` level.
+pub fn of_service(platform: &PlatformSpec, svc: &ServiceSpec) -> Namespace {
+    let mut ns = plain(platform, &svc.namespace, svc.pod_security);
+    if svc.pod_security == PodSecurityLevel::Privileged {
+        waive_privileged(&mut ns, &privileged_services(&[svc.name.as_str()]));
+    }
+    ns
 }
 
-/// A namespace enforcing Pod Security Admission `level`.
+/// Why a namespace of the services `names` is privileged: they say so.
+fn privileged_services(names: &[&str]) -> String {
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("pod_security = \"privileged\" of service {list}, for pods that use the node")
+}
+
+/// A namespace enforcing Pod Security Admission `level`, privileged for the add-ons
+/// in it.
 pub fn with_level(platform: &PlatformSpec, name: &str, level: PodSecurityLevel) -> Namespace {
-    let mut l = labels::platform(platform);
-    l.insert(
-        "pod-security.kubernetes.io/enforce".into(),
-        level.as_str().into(),
-    );
-    l.insert("kubernetes.io/metadata.name".into(), name.into());
-    let mut ns = Namespace {
-        metadata: with_wave(meta(name, None, l), wave::NAMESPACE),
-        ..Default::default()
-    };
+    let mut ns = plain(platform, name, level);
     if level == PodSecurityLevel::Privileged {
         waive_privileged(
             &mut ns,
@@ -38,6 +46,20 @@ pub fn with_level(platform: &PlatformSpec, name: &str, level: PodSecurityLevel) 
         );
     }
     ns
+}
+
+/// A namespace enforcing `level`, without a reason for it.
+fn plain(platform: &PlatformSpec, name: &str, level: PodSecurityLevel) -> Namespace {
+    let mut l = labels::platform(platform);
+    l.insert(
+        "pod-security.kubernetes.io/enforce".into(),
+        level.as_str().into(),
+    );
+    l.insert("kubernetes.io/metadata.name".into(), name.into());
+    Namespace {
+        metadata: with_wave(meta(name, None, l), wave::NAMESPACE),
+        ..Default::default()
+    }
 }
 
 /// The annotation that waives KG215 on a privileged namespace kgen makes on purpose,
@@ -93,25 +115,64 @@ fn cluster_apps(cluster: &ClusterSpec) -> BTreeMap<&str, (usize, PodSecurityLeve
 
 /// Every shared namespace of `cluster`, with the Pod Security level it enforces: the
 /// shared namespaces of its environments, and those several of its own Applications
-/// deploy into.
+/// deploy into. A namespace enforces the least strict level of the services and
+/// Applications in it.
 pub fn shared(
     platform: &PlatformSpec,
     cluster: &ClusterSpec,
 ) -> BTreeMap<String, PodSecurityLevel> {
+    shared_namespaces(platform, cluster)
+        .into_iter()
+        .map(|(ns, s)| (ns, s.level))
+        .collect()
+}
+
+/// A shared namespace's level, and the services that ask for privileged.
+#[derive(Debug, Default)]
+pub struct SharedLevel {
+    pub level: PodSecurityLevel,
+    pub privileged_services: BTreeSet<String>,
+}
+
+/// [`shared`], with the privileged services of each namespace.
+pub fn shared_namespaces(
+    platform: &PlatformSpec,
+    cluster: &ClusterSpec,
+) -> BTreeMap<String, SharedLevel> {
     let apps = cluster_apps(cluster);
-    let mut out: BTreeMap<String, PodSecurityLevel> = BTreeMap::new();
+    let mut out: BTreeMap<String, SharedLevel> = BTreeMap::new();
     for env in platform.environments_on(&cluster.name) {
         for ns in shared_in_env(env) {
-            let level = apps.get(ns).map_or(PodSecurityLevel::Restricted, |a| a.1);
-            out.insert(ns.to_string(), level);
+            let e = out.entry(ns.to_string()).or_default();
+            e.level = e
+                .level
+                .max(apps.get(ns).map_or(PodSecurityLevel::Restricted, |a| a.1));
+            for svc in env.services.iter().filter(|s| s.namespace == ns) {
+                e.level = e.level.max(svc.pod_security);
+                if svc.pod_security == PodSecurityLevel::Privileged {
+                    e.privileged_services.insert(svc.name.clone());
+                }
+            }
         }
     }
     for (ns, (users, level)) in &apps {
         if *users > 1 && !SYSTEM.contains(ns) {
-            out.insert(ns.to_string(), *level);
+            let e = out.entry(ns.to_string()).or_default();
+            e.level = e.level.max(*level);
         }
     }
     out
+}
+
+/// A shared namespace at its level, with the reason when it is privileged.
+pub fn shared_namespace(platform: &PlatformSpec, name: &str, s: &SharedLevel) -> Namespace {
+    if s.privileged_services.is_empty() {
+        return with_level(platform, name, s.level);
+    }
+    let mut ns = plain(platform, name, s.level);
+    let names: Vec<&str> = s.privileged_services.iter().map(String::as_str).collect();
+    waive_privileged(&mut ns, &privileged_services(&names));
+    ns
 }
 
 /// Whether the cluster-level Application that deploys into `namespace` creates it:

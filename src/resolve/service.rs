@@ -520,6 +520,14 @@ impl<'a> Resolver<'a> {
             });
         let rollout = self.rollout(kind, layers, env, &mut origins);
 
+        let pod_security = layers.pick(|l| l.pod_security.as_ref()).map_or(
+            crate::spec::PodSecurityLevel::Restricted,
+            |p| {
+                origins.insert("pod_security".into(), p.origin.clone());
+                *p.value
+            },
+        );
+
         let ok = self.error_count() == before;
         let spec = ServiceSpec {
             name: name.to_string(),
@@ -560,6 +568,7 @@ impl<'a> Resolver<'a> {
             pod_annotations,
             automount_token,
             rollout,
+            pod_security,
             waivers: waivers(
                 self.pf,
                 self.platform_file()

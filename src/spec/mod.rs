@@ -225,6 +225,8 @@ pub struct ServiceSpec {
     pub spread: Spread,
     /// Policy waivers of this service (`waivers` under `[services.<name>]` in platform.toml).
     pub waivers: Vec<Waiver>,
+    /// The Pod Security Admission level its namespace enforces (`pod_security`).
+    pub pod_security: PodSecurityLevel,
     /// The kind of workload, and what it adds.
     pub workload: Workload,
     /// The main container's command and arguments (empty: the image's).

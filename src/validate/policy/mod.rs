@@ -28,6 +28,7 @@
 //! the rules on kgen's own output for every kind of service.
 
 mod pods;
+pub(crate) use pods::host_uses;
 #[cfg(test)]
 mod rendered;
 

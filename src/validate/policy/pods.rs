@@ -12,6 +12,57 @@ use crate::validate::{
 };
 use crate::{image_ref, rules, secret_scan};
 
+/// How the pods of `pod` (at `pp`) use the node (KG206), each with the field and what
+/// it does: the node's network, process or IPC namespace, a `hostPath` volume, a
+/// privileged container, a `hostPort`. Pod Security Admission refuses all of them
+/// below `privileged` (KG117).
+pub(crate) fn host_uses(pp: &FieldPath, pod: &Value) -> Vec<(FieldPath, String)> {
+    let mut out = Vec::new();
+    for (key, what) in [
+        ("hostNetwork", "the node's network"),
+        ("hostPID", "the node's process namespace"),
+        ("hostIPC", "the node's IPC namespace"),
+    ] {
+        if bool_at(pod, key) == Some(true) {
+            out.push((pp.key(key), format!("the pods share {what} ({key}: true)")));
+        }
+    }
+    for (i, v) in arr_at(pod, "volumes").iter().enumerate() {
+        if v.get("hostPath").is_some() {
+            out.push((
+                pp.key("volumes").index(i).key("hostPath"),
+                format!(
+                    "volume `{}` mounts a directory of the node (hostPath)",
+                    str_at(v, "name").unwrap_or("")
+                ),
+            ));
+        }
+    }
+    for (cp, c) in containers(pp, pod, true) {
+        let name = str_at(c, "name").unwrap_or("");
+        let o = ContainerOrigin::of(c, cp.as_str().contains("initContainers"));
+        let who = format!("{} `{name}`", role_noun(o.role));
+        let privileged = c
+            .get("securityContext")
+            .and_then(|x| bool_at(x, "privileged"));
+        if privileged == Some(true) {
+            out.push((
+                cp.key("securityContext").key("privileged"),
+                format!("{who} is privileged"),
+            ));
+        }
+        for (i, p) in arr_at(c, "ports").iter().enumerate() {
+            if int_at(p, "hostPort").is_some_and(|h| h != 0) {
+                out.push((
+                    cp.key("ports").index(i).key("hostPort"),
+                    format!("{who} binds a port of the node (hostPort)"),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// The effective value of a security setting: the container's, else the pod's.
 fn effective<'a>(c: &'a Value, pod: &'a Value, key: &str) -> Option<&'a Value> {
     c.get("securityContext")
@@ -35,30 +86,8 @@ pub(super) fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<
             .help("give the workload a ServiceAccount of its own, so its permissions (and IAM role) are its own"),
         );
     }
-    for (key, what) in [
-        ("hostNetwork", "the node's network"),
-        ("hostPID", "the node's process namespace"),
-        ("hostIPC", "the node's IPC namespace"),
-    ] {
-        if bool_at(pod, key) == Some(true) {
-            out.push(Finding::policy(
-                rules::HOST_ACCESS,
-                &pp.key(key),
-                format!("the pods share {what} ({key}: true)"),
-            ));
-        }
-    }
-    for (i, v) in arr_at(pod, "volumes").iter().enumerate() {
-        if v.get("hostPath").is_some() {
-            out.push(Finding::policy(
-                rules::HOST_ACCESS,
-                &pp.key("volumes").index(i).key("hostPath"),
-                format!(
-                    "volume `{}` mounts a directory of the node (hostPath)",
-                    str_at(v, "name").unwrap_or("")
-                ),
-            ));
-        }
+    for (field, what) in host_uses(pp, pod) {
+        out.push(Finding::policy(rules::HOST_ACCESS, &field, what));
     }
     let seccomp_ok = |c: &Value| {
         effective(c, pod, "seccompProfile")
@@ -189,24 +218,6 @@ pub(super) fn pod_rules(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<
                     rules::PRIVILEGE_ESCALATION,
                     &sc().key("capabilities").key("add").index(i),
                     format!("{who} adds the capability {add}"),
-                ));
-            }
-        }
-
-        // KG206: privileged and host ports.
-        if csc.and_then(|x| bool_at(x, "privileged")) == Some(true) {
-            out.push(Finding::policy(
-                rules::HOST_ACCESS,
-                &sc().key("privileged"),
-                format!("{who} is privileged"),
-            ));
-        }
-        for (i, p) in arr_at(c, "ports").iter().enumerate() {
-            if int_at(p, "hostPort").is_some_and(|h| h != 0) {
-                out.push(Finding::policy(
-                    rules::HOST_ACCESS,
-                    &cp.key("ports").index(i).key("hostPort"),
-                    format!("{who} binds a port of the node (hostPort)"),
                 ));
             }
         }

@@ -47,6 +47,7 @@ mod data;
 mod names;
 mod pod;
 mod pod_ports;
+mod pod_security;
 mod references;
 mod scaling;
 mod secret_refs;
@@ -100,6 +101,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
         ("external-secrets.io", "PushSecret") => c.push_secret_keys(&spec_path, spec),
         _ => {}
     }
+    c.pod_security();
     c.out
 }
 
