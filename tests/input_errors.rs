@@ -56,6 +56,16 @@ const DEV: &str = r###"[services.api]
 replica = 3
 "###;
 
+/// [`PLATFORM`] without the escape hatch and without its mistake: a clean platform
+/// for the tests that add one mistake of their own.
+fn clean() -> String {
+    PLATFORM
+        .split("[services.api.patches")
+        .next()
+        .unwrap()
+        .replace("priority_class = \"hihg\"\n", "")
+}
+
 fn platform() -> Platform {
     let p = Platform::new(PLATFORM, &[("dev", DEV)]);
     p.write("patches/gomemlimit.yaml", PATCH);
@@ -241,12 +251,7 @@ fn json_says_which_checks_wait() {
         "the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)"
     );
     // Errors of the rendered objects of clean input: nothing waits.
-    let text = PLATFORM
-        .split("[services.api.patches")
-        .next()
-        .unwrap()
-        .replace("priority_class = \"hihg\"\n", "")
-        .replace("image = \"acme/api\"", "image = \"docker.io/acme/api\"");
+    let text = clean().replace("image = \"acme/api\"", "image = \"docker.io/acme/api\"");
     let p = Platform::new(&text, &[]);
     let out = p.kgen(&["render", "--format", "json"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
@@ -314,7 +319,7 @@ fn an_error_outside_the_services_makes_every_patch_wait() {
 /// wait for an unrelated mistake (newcomer review 15).
 #[test]
 fn a_clean_service_s_own_objects_are_checked_with_another_s_input_error() {
-    let text = PLATFORM.split("[services.api.patches").next().unwrap().replace("priority_class = \"hihg\"\n", "")
+    let text = clean()
         + "\n[services.web]\nimage = \"docker.io/acme/web\"\ntag = \"2.0.0\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n";
     let p = Platform::new(&text, &[("dev", "[services.api]\nreplicas = -1\n")]);
     let out = p.kgen(&["render"]);
@@ -392,11 +397,7 @@ fn an_unreadable_overlay_hides_only_its_environment() {
 /// review 15).
 #[test]
 fn the_plugin_leaves_another_service_s_broken_manifest_to_its_application() {
-    let text = PLATFORM
-        .split("[services.api.patches")
-        .next()
-        .unwrap()
-        .replace("priority_class = \"hihg\"\n", "")
+    let text = clean()
         + "\n[services.web]\nimage = \"acme/web\"\ntag = \"2.0.0\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n";
     let p = Platform::new(&text, &[]);
     p.write(
@@ -439,11 +440,7 @@ fn the_plugin_leaves_another_service_s_broken_manifest_to_its_application() {
 /// another environment that cannot be read says it is that environment's.
 #[test]
 fn an_autoscaler_minimum_and_another_environment_s_syntax_error_in_one_run() {
-    let text = PLATFORM
-        .split("[services.api.patches")
-        .next()
-        .unwrap()
-        .replace("priority_class = \"hihg\"\n", "")
+    let text = clean()
         .replace("[environments.prod]\nsync = \"manual\"\n", "[environments.prod]\nsync = \"manual\"\nproduction = true\n")
         + "\n[services.web]\nimage = \"acme/web\"\ntag = \"2.0.0\"\nprobes = { liveness = \"/health\", readiness = \"/ready\" }\n";
     let p = Platform::new(
@@ -509,11 +506,7 @@ fn a_platform_with_a_misspelt_cluster_is_one_error() {
 /// review 16, #3).
 #[test]
 fn an_unreadable_manifest_hides_no_reference_to_what_it_holds() {
-    let text = PLATFORM
-        .split("[services.api.patches")
-        .next()
-        .unwrap()
-        .replace("priority_class = \"hihg\"\n", "")
+    let text = clean()
         + "\n[services.api.patches.extra]\nkind = \"Deployment\"\njson = [{ op = \"add\", path = \"/spec/template/spec/containers/0/envFrom\", value = [{ configMapRef = { name = \"extra\" } }] }]\n";
     let p = Platform::new(&text, &[]);
     p.write(
