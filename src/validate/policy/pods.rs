@@ -38,25 +38,31 @@ pub(crate) fn host_uses(pp: &FieldPath, pod: &Value) -> Vec<(FieldPath, String)>
             ));
         }
     }
-    for (cp, c) in containers(pp, pod, true) {
-        let name = str_at(c, "name").unwrap_or("");
-        let o = ContainerOrigin::of(c, cp.as_str().contains("initContainers"));
-        let who = format!("{} `{name}`", role_noun(o.role));
-        let privileged = c
-            .get("securityContext")
-            .and_then(|x| bool_at(x, "privileged"));
-        if privileged == Some(true) {
-            out.push((
-                cp.key("securityContext").key("privileged"),
-                format!("{who} is privileged"),
-            ));
-        }
-        for (i, p) in arr_at(c, "ports").iter().enumerate() {
-            if int_at(p, "hostPort").is_some_and(|h| h != 0) {
+    for list in ["initContainers", "containers"] {
+        for (i, c) in arr_at(pod, list).iter().enumerate() {
+            // Its path and name are made only when it uses the node (most do not).
+            let cp = || pp.key(list).index(i);
+            let who = || {
+                let name = str_at(c, "name").unwrap_or("");
+                let o = ContainerOrigin::of(c, list == "initContainers");
+                format!("{} `{name}`", role_noun(o.role))
+            };
+            let privileged = c
+                .get("securityContext")
+                .and_then(|x| bool_at(x, "privileged"));
+            if privileged == Some(true) {
                 out.push((
-                    cp.key("ports").index(i).key("hostPort"),
-                    format!("{who} binds a port of the node (hostPort)"),
+                    cp().key("securityContext").key("privileged"),
+                    format!("{} is privileged", who()),
                 ));
+            }
+            for (j, p) in arr_at(c, "ports").iter().enumerate() {
+                if int_at(p, "hostPort").is_some_and(|h| h != 0) {
+                    out.push((
+                        cp().key("ports").index(j).key("hostPort"),
+                        format!("{} binds a port of the node (hostPort)", who()),
+                    ));
+                }
             }
         }
     }
