@@ -456,6 +456,21 @@ impl<'a> Resolver<'a> {
             )
             .help("waive a rule for every service under `[platform] waivers`, or for one service under its `[services.<name>]`");
         }
+        // Pod Security is a decision for the services that need it (node agents), not
+        // one to loosen every namespace with.
+        if let Some(p) = self
+            .platform_file()
+            .defaults
+            .as_ref()
+            .and_then(|d| d.value.pod_security.as_ref())
+        {
+            self.error(
+                rules::INVALID_VALUE,
+                self.at(&p.span),
+                "pod_security cannot be set in [defaults]: it would loosen the namespace of every service".into(),
+            )
+            .help("set it under `[services.<name>]` of the node agents whose pods use the node (docs/platform.md#kinds, daemonset)");
+        }
         for overlay in self.ws.overlays.values() {
             for layer in overlay.data.services.values() {
                 if let Some(w) = &layer.value.waivers {

@@ -2546,6 +2546,10 @@ error: 1 error and 0 warnings; nothing was written
         ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
         "privileged"
     );
+    // `kgen validate` on the tree honours the waiver kgen wrote in the header.
+    let out = p.kgen(&["validate", "generated"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("KG206"), "{}", out.stderr);
     assert_eq!(
         ns["metadata"]["annotations"]["kgen.dev/waive-KG215"],
         "pod_security = \"privileged\" of service `node-logs`, for pods that use the node"
@@ -2565,5 +2569,17 @@ error: 1 error and 0 warnings; nothing was written
     assert_eq!(
         ns["metadata"]["annotations"]["kgen.dev/waive-KG215"],
         "pod_security = \"privileged\" of service `node-logs`, for pods that use the node"
+    );
+    // Not in [defaults]: it would loosen every service's namespace.
+    let defaults = privileged.replace(
+        "[services.node-logs]\n",
+        "[defaults]\npod_security = \"privileged\"\n\n[services.node-logs]\n",
+    );
+    let out = Platform::new(&defaults, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error[KG019]: pod_security cannot be set in [defaults]: it would loosen the namespace of every service\n"),
+        "{}",
+        out.stderr
     );
 }

@@ -130,9 +130,9 @@ pub struct ServiceLayer {
     /// Pod Security Admission level the service's namespace enforces: `restricted`
     /// (kgen's pods satisfy it), `baseline` or `privileged`, for a node agent whose
     /// pods use the node (a `hostPath` a patch adds, with KG206 waived: the other
-    /// levels refuse such pods, KG217). A namespace that several services (or an
-    /// add-on) share enforces the least strict level any of them needs. Default:
-    /// `restricted`.
+    /// levels refuse such pods, KG117). A namespace that several services (or an
+    /// add-on) share enforces the least strict level any of them needs. Not in
+    /// `[defaults]`. Default: `restricted`.
     #[serde(default)]
     pub pod_security: Option<Spanned<super::PodSecurityLevel>>,
     /// Seconds between SIGTERM and SIGKILL when a pod stops. Default: Kubernetes' (30).

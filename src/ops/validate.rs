@@ -311,8 +311,9 @@ pub fn validate_paths(
 
     for (d, found) in docs.iter().zip(findings) {
         let display = sources.get(d.file).display.clone();
-        // Waivers written as annotations.
-        let mut waivers = Vec::new();
+        // Waivers written as annotations, and those kgen wrote in its header (the
+        // waivers of the service it rendered the object for).
+        let mut waivers = crate::emit::waived_in_header(&sources.get(d.file).text);
         for (rule, reason, key) in validate::annotation_waivers(&d.value) {
             let field = d.prefix.key("metadata").key("annotations").key(&key);
             if let Some((_, message, help)) = validate::waiver_problem(&rule, &reason) {

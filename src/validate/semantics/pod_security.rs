@@ -22,6 +22,10 @@ impl Checker<'_, '_> {
         if svc.pod_security == PodSecurityLevel::Privileged {
             return;
         }
+        // A hand-written object in another namespace is that namespace's.
+        if self.s.namespace().is_some_and(|ns| ns != svc.namespace) {
+            return;
+        }
         let Some((pp, _, pod)) = pod_template(self.s) else {
             return;
         };
