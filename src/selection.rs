@@ -214,8 +214,18 @@ impl Selection {
         if let Some(env) = self.overlays.get(&origin.file) {
             return Place::Envs(vec![env.clone()]);
         }
+        let file = sources.get(origin.file);
+        // An environment's table of platform.toml: `[environments.<env>...]`.
+        if file.display.ends_with(".toml") {
+            let table = crate::resolve::table_at(&file.text, origin.span.start);
+            if let [t, env, ..] = table.as_slice() {
+                if t == "environments" && self.known.contains(env) {
+                    return Place::Envs(vec![env.clone()]);
+                }
+            }
+        }
         // A hand-written manifest: `manifests/<env>/...`, `manifests/clusters/<c>/...`.
-        let display = &sources.get(origin.file).display;
+        let display = &file.display;
         match display.strip_prefix("manifests/") {
             Some(rest) => self.place_of_path(rest),
             None => Place::Platform,

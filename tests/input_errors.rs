@@ -535,3 +535,43 @@ fn an_unreadable_manifest_hides_no_reference_to_what_it_holds() {
     assert!(codes.contains(&"KG115".to_string()), "{}", out.stderr);
     assert!(!codes.contains(&"KG113".to_string()), "{}", out.stderr);
 }
+
+/// A reading error in another environment's table of platform.toml is that
+/// environment's: the plugin renders this one, and `--env` says where the error is
+/// (verification review 18, #4).
+#[test]
+fn another_environment_s_reading_error_is_not_this_application_s() {
+    let text = clean().replace(
+        "[environments.prod]\nsync = \"manual\"\n",
+        "[environments.prod]\nsync = \"sometimes\"\n",
+    );
+    let p = Platform::new(&text, &[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ])
+        .output()
+        .expect("run kgen");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment\n"));
+    let stderr = plugin_fails(&p, "prod", "api");
+    assert_eq!(error_codes(&stderr), ["KG003"], "{stderr}");
+    let out = p.kgen(&["validate", "--env", "dev"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("  = note: this is in environment `prod`, which this run does not render;"),
+        "{}",
+        out.stderr
+    );
+}

@@ -134,7 +134,7 @@ fn read_errors_by_service(ws: &Workspace) -> Option<BTreeSet<(Option<String>, St
 
 /// The dotted key of the table header (`[a.b]`, `[[a.b]]`) nearest before `pos` in
 /// the TOML `text`, or on `pos`'s line; empty before the first header.
-fn table_at(text: &str, pos: usize) -> Vec<String> {
+pub(crate) fn table_at(text: &str, pos: usize) -> Vec<String> {
     // To the end of `pos`'s line: an error at a table's header is in that table.
     let end = text
         .get(pos..)

@@ -172,6 +172,29 @@ impl Workspace {
             .map(str::to_string)
             .into_iter()
             .collect();
+        // What reading found in another environment's table of platform.toml is not
+        // this environment's (docs/argocd-cmp.md): that environment is not resolved.
+        if let [env] = only.as_slice() {
+            let platform_file = ws.platform_file;
+            let text = ws.sources.get(platform_file).text.clone();
+            let environments = &ws.platform.environments;
+            ws.deferred.retain(|d| {
+                let Some(o) = d.origin.as_ref().filter(|o| o.file == platform_file) else {
+                    return true;
+                };
+                let table = crate::resolve::table_at(&text, o.span.start);
+                let of = match table.as_slice() {
+                    [t, e, ..] if t == "environments" => Some(e.as_str()),
+                    // `[environments]` with each environment an inline table.
+                    [t] if t == "environments" => environments
+                        .iter()
+                        .find(|(_, v)| v.span.contains(&o.span.start))
+                        .map(|(k, _)| k.value.as_str()),
+                    _ => None,
+                };
+                of.is_none_or(|e| e == env)
+            });
+        }
         let ws = ws.reading_errors_of(&only, read.is_ok())?;
         read?;
         Ok(ws)
