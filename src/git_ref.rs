@@ -131,7 +131,7 @@ impl GitRepo {
         let why = if e.code() != git2::ErrorCode::NotFound {
             e.message().to_string()
         } else if base != spec && !base.is_empty() && self.repo.revparse_single(base).is_ok() {
-            format!("`{base}` has fewer ancestors than that")
+            format!("`{base}` has no such ancestor (`~N` goes back N first parents, `^2` is a merge's second parent)")
         } else {
             "no branch, tag or commit of that name".to_string()
         };
