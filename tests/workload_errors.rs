@@ -1496,6 +1496,14 @@ volumes = { data = { mount = "/data", claim = { size = "1Gi" } } }
         err.starts_with("error[KG019]: volume `data` is one ReadWriteOnce claim shared by up to 3 pods of this deployment in environment `prod`"),
         "{err}"
     );
+    // The note says where the count comes from: the overlay, not the claim's table
+    // (newcomer review 17, #6).
+    assert!(
+        err.contains(
+            "   = note: the pod count comes from `replicas = 3` at overlays/prod.toml:2\n"
+        ),
+        "{err}"
+    );
     assert!(err.contains("error: 1 error; nothing was written"), "{err}");
 }
 

@@ -228,7 +228,18 @@ impl<'a> Resolver<'a> {
             let Some(origin) = origins.get(&format!("volumes.{}.claim", v.name)) else {
                 continue;
             };
-            self.error(
+            // Where the count is written, often an overlay far from the claim.
+            let count = ["autoscaling.max", "replicas"].iter().find_map(|key| {
+                let o = origins.get(*key)?;
+                let file = self.ws.sources.get(o.file);
+                let (line, _) = file.line_col(o.span.start);
+                let text = file.text.get(o.span.clone()).unwrap_or("").trim();
+                Some(format!(
+                    "the pod count comes from `{key} = {text}` at {}:{line}",
+                    file.display
+                ))
+            });
+            let d = self.error(
                 rules::INVALID_VALUE,
                 origin.clone(),
                 format!(
@@ -240,6 +251,9 @@ impl<'a> Resolver<'a> {
                 ),
             )
             .help("run one replica (`replicas = 1`, and no `autoscaling` or `autoscaling.max = 1`; with `rollout.strategy = \"recreate\"` a new pod does not wait for the old one's volume), give the claim a `ReadWriteMany` storage class such as EFS (`access_mode = \"ReadWriteMany\"`), or make the service a `statefulset`, whose pods get a claim each");
+            if let Some(note) = count {
+                d.note = Some(note);
+            }
         }
     }
 
