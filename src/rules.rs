@@ -78,7 +78,7 @@ rules! {
     DUPLICATE_OBJECT = "KG114", "duplicate-object", "the same object defined twice";
     YAML = "KG115", "yaml", "a file that is not valid YAML, or a document that is not an object";
     FIELD_VALUE = "KG116", "field-value", "a field value the API server refuses (restart policy, Service type, Ingress path, ...)";
-    POD_SECURITY_REFUSED = "KG117", "pod-security-refused", "a pod that uses the node in a service's namespace whose Pod Security level refuses it (the workload creates no pod)";
+    POD_SECURITY_REFUSED = "KG117", "pod-security-refused", "a pod its service's namespace refuses at its Pod Security level (the workload creates no pod)";
     WAIVER = "KG200", "waiver", "a waiver without a reason, of an unknown or unwaivable rule, or outside platform.toml";
     RESOURCES_UNSET = "KG201", "resources-unset", "a container without CPU and memory requests or a memory limit";
     PROBES_UNSET = "KG202", "probes-unset", "a long-running container without a readiness or liveness probe";

@@ -2583,3 +2583,65 @@ error: 1 error and 0 warnings; nothing was written
         out.stderr
     );
 }
+
+/// A pod run as root with KG203 waived: `restricted` refuses it (KG117), `baseline`
+/// admits it. Unwaived, KG203 alone reports it.
+#[test]
+fn a_root_pod_needs_a_namespace_that_admits_root() {
+    let base = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[environments.dev]
+sync = "auto"
+
+[services.legacy]
+kind = "worker"
+image = "acme/legacy"
+tag = "1.0.0"
+probes = { liveness = { exec = ["true"] }, readiness = { exec = ["true"] } }
+waivers = [{ rule = "KG203", reason = "the vendor image runs as root" }]
+
+[services.legacy.patches.root]
+kind = "Deployment"
+json = [
+  { op = "replace", path = "/spec/template/spec/securityContext/runAsUser", value = 0 },
+  { op = "replace", path = "/spec/template/spec/securityContext/runAsNonRoot", value = false },
+  { op = "replace", path = "/spec/template/spec/containers/0/securityContext/runAsNonRoot", value = false },
+]
+"#;
+    let p = Platform::new(base, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let heads: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "error[KG117]: the pods run as root (runAsUser: 0), which namespace `legacy` refuses at its Pod Security level `restricted`: Deployment `legacy` would create no pod",
+            "error[KG117]: container `legacy` may run as root (runAsNonRoot is not true), which namespace `legacy` refuses at its Pod Security level `restricted`: Deployment `legacy` would create no pod",
+            "error: 2 errors and 0 warnings",
+        ],
+        "{}",
+        out.stderr
+    );
+    let baseline = base.replace(
+        "tag = \"1.0.0\"\n",
+        "tag = \"1.0.0\"\npod_security = \"baseline\"\n",
+    );
+    let out = Platform::new(&baseline, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Without the waiver, KG203 says it, and KG117 does not repeat it.
+    let unwaived = base.replace(
+        "waivers = [{ rule = \"KG203\", reason = \"the vendor image runs as root\" }]\n",
+        "",
+    );
+    let out = Platform::new(&unwaived, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("error[KG203]"), "{}", out.stderr);
+    assert!(!out.stderr.contains("KG117"), "{}", out.stderr);
+}
