@@ -2623,12 +2623,21 @@ json = [
         heads,
         [
             "error[KG117]: the pods run as root (runAsUser: 0), which namespace `legacy` refuses at its Pod Security level `restricted`: Deployment `legacy` would create no pod",
+            "error[KG117]: the pods may run as root (runAsNonRoot: false), which namespace `legacy` refuses at its Pod Security level `restricted`: Deployment `legacy` would create no pod",
             "error[KG117]: container `legacy` may run as root (runAsNonRoot is not true), which namespace `legacy` refuses at its Pod Security level `restricted`: Deployment `legacy` would create no pod",
-            "error: 2 errors and 0 warnings",
+            "error: 3 errors and 0 warnings",
         ],
         "{}",
         out.stderr
     );
+    // In a user namespace (hostUsers: false), root in the pod is not the node's:
+    // `restricted` admits it (pod-security-admission's relaxPolicyForUserNamespacePod).
+    let user_namespace = base.replace(
+        "json = [\n",
+        "json = [\n  { op = \"add\", path = \"/spec/template/spec/hostUsers\", value = false },\n",
+    );
+    let out = Platform::new(&user_namespace, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let baseline = base.replace(
         "tag = \"1.0.0\"\n",
         "tag = \"1.0.0\"\npod_security = \"baseline\"\n",

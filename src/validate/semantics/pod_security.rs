@@ -14,6 +14,13 @@
 //!   profile, does not drop `ALL` capabilities or adds one other than
 //!   `NET_BIND_SERVICE`, and a volume of another type than those it allows.
 //!
+//! As the admission plugin's checks do (kubernetes
+//! `staging/src/k8s.io/pod-security-admission/policy`: `check_runAsNonRoot.go`,
+//! `check_runAsUser.go`, `check_restrictedVolumes.go`, `check_seccompProfile_*.go`,
+//! `check_capabilities_*.go`, `check_allowPrivilegeEscalation.go`): a pod-level
+//! `runAsNonRoot: false` is refused whatever its containers say, and a pod in a user
+//! namespace (`hostUsers: false`) may run as root (`relaxPolicyForUserNamespacePod`).
+//!
 //! The namespace's level is the service's `pod_security` (a namespace several
 //! services share enforces the least strict of theirs, so it admits at least what the
 //! service's level admits). kgen's own pods satisfy `restricted`.
@@ -157,11 +164,21 @@ fn refused(
             }
         }
     }
+    // In a user namespace, root in the pod is not root on the node.
+    let user_namespace = bool_at(pod, "hostUsers") == Some(false);
+    let root_checked = restricted && !user_namespace;
     let pod_non_root = pod_sc.and_then(|sc| bool_at(sc, "runAsNonRoot"));
     let pod_user = pod_sc
         .and_then(|sc| sc.get("runAsUser"))
         .and_then(Value::as_i64);
-    if restricted && pod_user == Some(0) {
+    if root_checked && pod_non_root == Some(false) {
+        out.push((
+            pp.key("securityContext").key("runAsNonRoot"),
+            "the pods may run as root (runAsNonRoot: false)".to_string(),
+            Some(rules::RUN_AS_ROOT),
+        ));
+    }
+    if root_checked && pod_user == Some(0) {
         out.push((
             pp.key("securityContext").key("runAsUser"),
             "the pods run as root (runAsUser: 0)".to_string(),
@@ -220,17 +237,18 @@ fn refused(
             let non_root = sc
                 .and_then(|sc| bool_at(sc, "runAsNonRoot"))
                 .or(pod_non_root);
-            if non_root != Some(true) {
+            if root_checked && non_root != Some(true) {
                 out.push((
                     at("runAsNonRoot"),
                     format!("{} may run as root (runAsNonRoot is not true)", who()),
                     Some(rules::RUN_AS_ROOT),
                 ));
             }
-            if sc
-                .and_then(|sc| sc.get("runAsUser"))
-                .and_then(Value::as_i64)
-                == Some(0)
+            if root_checked
+                && sc
+                    .and_then(|sc| sc.get("runAsUser"))
+                    .and_then(Value::as_i64)
+                    == Some(0)
             {
                 out.push((
                     at("runAsUser"),
