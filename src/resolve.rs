@@ -48,7 +48,7 @@ pub use env_vars::{kubelet_expand, kubelet_literal, kubelet_order};
 pub use formats::{is_chart_version, is_duration, is_go_duration, is_semver};
 use formats::{is_iam_role_arn, is_identifier};
 use once::once_per_place;
-pub(crate) use partial::table_at;
+pub(crate) use partial::header_key;
 pub use partial::Partial;
 use partial::Resolved;
 pub use secret_paths::{outside_prefixes, prefix_list, secret_path, OutsidePrefixes};

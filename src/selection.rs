@@ -28,7 +28,7 @@ enum Place {
 }
 
 /// The environments a run renders.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Selection {
     /// The environments asked for, in platform order; empty: all of them.
     envs: Vec<String>,
@@ -38,6 +38,9 @@ pub struct Selection {
     known: Vec<String>,
     /// Each overlay file and its environment.
     overlays: BTreeMap<FileId, String>,
+    /// platform.toml, and where each environment's tables are in it.
+    platform_file: FileId,
+    env_tables: Vec<(String, std::ops::Range<usize>)>,
 }
 
 impl Selection {
@@ -58,6 +61,11 @@ impl Selection {
             .into_iter()
             .map(str::to_string)
             .collect();
+        let env_tables = ws
+            .environment_tables()
+            .into_iter()
+            .filter(|(env, _)| known.contains(env))
+            .collect();
         Selection {
             envs: known.iter().filter(|e| envs.contains(e)).cloned().collect(),
             hosted,
@@ -69,6 +77,8 @@ impl Selection {
                 // An overlay that could not be read is its environment's all the same.
                 .chain(ws.unread.iter().map(|(env, file)| (*file, env.clone())))
                 .collect(),
+            platform_file: ws.platform_file,
+            env_tables,
         }
     }
 
@@ -214,18 +224,18 @@ impl Selection {
         if let Some(env) = self.overlays.get(&origin.file) {
             return Place::Envs(vec![env.clone()]);
         }
-        let file = sources.get(origin.file);
-        // An environment's table of platform.toml: `[environments.<env>...]`.
-        if file.display.ends_with(".toml") {
-            let table = crate::resolve::table_at(&file.text, origin.span.start);
-            if let [t, env, ..] = table.as_slice() {
-                if t == "environments" && self.known.contains(env) {
-                    return Place::Envs(vec![env.clone()]);
-                }
+        // An environment's table of platform.toml.
+        if origin.file == self.platform_file {
+            let table = self
+                .env_tables
+                .iter()
+                .find(|(_, at)| at.contains(&origin.span.start));
+            if let Some((env, _)) = table {
+                return Place::Envs(vec![env.clone()]);
             }
         }
         // A hand-written manifest: `manifests/<env>/...`, `manifests/clusters/<c>/...`.
-        let display = &file.display;
+        let display = &sources.get(origin.file).display;
         match display.strip_prefix("manifests/") {
             Some(rest) => self.place_of_path(rest),
             None => Place::Platform,

@@ -553,3 +553,31 @@ fn another_environment_s_reading_error_is_not_this_application_s() {
         out.stderr
     );
 }
+
+/// The same with the environments written as inline tables under `[environments]`.
+#[test]
+fn another_environment_s_reading_error_in_an_inline_table_is_not_this_application_s() {
+    let text = clean().replace(
+        "[environments.dev]\nsync = \"auto\"\n\n[environments.prod]\nsync = \"manual\"\n",
+        "[environments]\ndev = { sync = \"auto\" }\nprod = { sync = \"sometimes\" }\n",
+    );
+    assert!(text.contains("prod = { sync = \"sometimes\" }"));
+    let p = Platform::new(&text, &[]);
+    let out = plugin(&p, "dev", "api");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = plugin_fails(&p, "prod", "api");
+    assert_eq!(error_codes(&stderr), ["KG003"], "{stderr}");
+    let out = p.kgen(&["validate", "--env", "dev"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("  = note: this is in environment `prod`, which this run does not render;"),
+        "{}",
+        out.stderr
+    );
+}

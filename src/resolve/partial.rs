@@ -144,18 +144,19 @@ pub(crate) fn table_at(text: &str, pos: usize) -> Vec<String> {
     before
         .lines()
         .rev()
-        .map(str::trim_start)
-        .find(|l| l.starts_with('['))
-        .and_then(|l| {
-            let inner = l.trim_start_matches('[');
-            Some(&inner[..inner.find(']')?])
-        })
-        .map(|path| {
-            path.split('.')
-                .map(|k| k.trim().trim_matches(['"', '\'']).to_string())
-                .collect()
-        })
+        .find_map(header_key)
         .unwrap_or_default()
+}
+
+/// The dotted key of `line` when it is a table header (`[a.b]`, `[[a.b]]`).
+pub(crate) fn header_key(line: &str) -> Option<Vec<String>> {
+    let inner = line.trim_start().strip_prefix('[')?.trim_start_matches('[');
+    let path = &inner[..inner.find(']')?];
+    Some(
+        path.split('.')
+            .map(|k| k.trim().trim_matches(['"', '\'']).to_string())
+            .collect(),
+    )
 }
 
 #[cfg(test)]

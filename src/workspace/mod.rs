@@ -5,6 +5,7 @@
 //! disk or from in-memory texts (a git ref for `kgen diff`, a test).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -176,23 +177,13 @@ impl Workspace {
         // this environment's (docs/argocd-cmp.md): that environment is not resolved.
         if let [env] = only.as_slice() {
             let platform_file = ws.platform_file;
-            let text = ws.sources.get(platform_file).text.clone();
-            let environments = &ws.platform.environments;
+            let tables = ws.environment_tables();
             ws.deferred.retain(|d| {
-                let Some(o) = d.origin.as_ref().filter(|o| o.file == platform_file) else {
-                    return true;
-                };
-                let table = crate::resolve::table_at(&text, o.span.start);
-                let of = match table.as_slice() {
-                    [t, e, ..] if t == "environments" => Some(e.as_str()),
-                    // `[environments]` with each environment an inline table.
-                    [t] if t == "environments" => environments
-                        .iter()
-                        .find(|(_, v)| v.span.contains(&o.span.start))
-                        .map(|(k, _)| k.value.as_str()),
-                    _ => None,
-                };
-                of.is_none_or(|e| e == env)
+                d.origin
+                    .as_ref()
+                    .filter(|o| o.file == platform_file)
+                    .and_then(|o| tables.iter().find(|(_, at)| at.contains(&o.span.start)))
+                    .is_none_or(|(e, _)| e == env)
             });
         }
         let ws = ws.reading_errors_of(&only, read.is_ok())?;
@@ -417,6 +408,43 @@ impl Workspace {
             .keys()
             .map(|k| k.value.as_str())
             .collect()
+    }
+
+    /// Where each environment's tables are in platform.toml, as byte ranges: from a
+    /// header `[environments.<env>...]` to the next header (the header's line
+    /// included, so that an error at it is in its table), and `<env>`'s inline table
+    /// under `[environments]`. A header names its environment even when its table
+    /// could not be read. What tells which environment a reading error concerns.
+    pub fn environment_tables(&self) -> Vec<(String, Range<usize>)> {
+        let text = &self.sources.get(self.platform_file).text;
+        let mut out = Vec::new();
+        let mut open: Option<(String, usize)> = None;
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if let Some(key) = crate::resolve::header_key(line) {
+                if let Some((env, start)) = open.take() {
+                    out.push((env, start..offset));
+                }
+                if let [t, env, ..] = key.as_slice() {
+                    if t == "environments" {
+                        open = Some((env.clone(), offset));
+                    }
+                }
+            }
+            offset += line.len();
+        }
+        if let Some((env, start)) = open {
+            out.push((env, start..text.len()));
+        }
+        let inline = self
+            .platform
+            .environments
+            .iter()
+            .filter(|(_, v)| !out.iter().any(|(_, r)| r.contains(&v.span.start)))
+            .map(|(k, v)| (k.value.clone(), v.span.clone()))
+            .collect::<Vec<_>>();
+        out.extend(inline);
+        out
     }
 
     /// Service names in platform.toml, sorted.
@@ -897,5 +925,42 @@ fn check_overlay_names(
                 diags.push(d);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InputFiles, Workspace};
+
+    fn tables(platform: &str) -> Vec<(String, String)> {
+        let files = InputFiles {
+            platform: ("platform.toml".into(), platform.into()),
+            overlays: vec![],
+        };
+        let ws = Workspace::parse_leniently(".".into(), files).unwrap();
+        ws.environment_tables()
+            .into_iter()
+            .map(|(env, at)| (env, platform[at].trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_environments_tables_run_from_its_header_to_the_next_or_are_its_inline_table() {
+        let text = "[platform]\nname = \"p\"\nrepo = \"https://g/p.git\"\n\n[environments.dev]\ncluster = \"a\"\n\n[environments.dev.vars]\nx = \"1\"\n[services.api]\nimage = \"i\"\n";
+        assert_eq!(
+            tables(text),
+            [
+                ("dev".into(), "[environments.dev]\ncluster = \"a\"".into()),
+                ("dev".into(), "[environments.dev.vars]\nx = \"1\"".into()),
+            ]
+        );
+        let text = "[platform]\nname = \"p\"\nrepo = \"https://g/p.git\"\n\n[environments]\ndev = { cluster = \"a\" }\nprod = { cluster = \"b\" }\n";
+        assert_eq!(
+            tables(text),
+            [
+                ("dev".into(), "{ cluster = \"a\" }".into()),
+                ("prod".into(), "{ cluster = \"b\" }".into()),
+            ]
+        );
     }
 }
