@@ -208,14 +208,16 @@ impl Schemas {
                 self.dir_names().join(", ")
             )
         };
-        vec![Finding::error(
+        let mut f = Finding::error(
             rules::UNKNOWN_KIND,
             &FieldPath::from("kind"),
             format!("no schema for {api} {kind}: it cannot be validated"),
         )
         .help(format!(
             "{searched}: add the CRD's openAPIV3Schema there as {file}, or allow the kind without a schema, with a reason, in `[manifests] unchecked_kinds` (docs/escape-hatch.md#schemas)"
-        ))]
+        ));
+        f.label = schema::meant_kind(api, kind);
+        vec![f]
     }
 }
 

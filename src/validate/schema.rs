@@ -30,6 +30,7 @@ use super::builtin_schemas;
 use super::locate::{segments, Segment};
 use super::{str_at, ContainerOrigin, FastMap, FieldPath, Finding};
 use crate::crd::{self, CustomResource};
+use crate::diagnostic::closest;
 use crate::rules;
 use crate::schema_dir::{strict_schema_owned, type_meta_problems, Problem, StrictValidator};
 
@@ -257,12 +258,46 @@ pub fn unknown_kind(api_version: &str, kind: &str, schema_dir: bool) -> Finding 
     } else {
         format!("kgen knows the core Kubernetes kinds and the custom resources it emits; for other kinds pass `--schema-dir DIR` with the CRD schema at DIR/{file}")
     };
-    Finding::error(
+    let mut f = Finding::error(
         rules::UNKNOWN_KIND,
         &FieldPath::from("kind"),
         format!("no schema for {api_version} {kind}: it cannot be validated"),
     )
-    .help(help)
+    .help(help);
+    f.label = meant_kind(api_version, kind);
+    f
+}
+
+/// "did you mean ...?" for a kind without a schema: a built-in kind of the same
+/// `apiVersion` spelt alike (`ConfigMapp`), or, in a Kubernetes API group, a kind
+/// written under another group's `apiVersion` (`v1` `Deployment`) or misspelt there.
+/// A custom resource of another group is left alone: its kinds are not kgen's to know.
+pub fn meant_kind(api_version: &str, kind: &str) -> Option<String> {
+    let same = KINDS.iter().filter(|k| k.api_version == api_version);
+    if let Some(k) = closest(kind, same.map(|k| k.kind)) {
+        return Some(format!("did you mean `kind: {k}`?"));
+    }
+    fn group(api: &str) -> &str {
+        api.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+    let kubernetes = KINDS
+        .iter()
+        .any(|k| k.source == Source::Core && group(k.api_version) == group(api_version));
+    if !kubernetes {
+        return None;
+    }
+    let core = KINDS.iter().filter(|k| k.source == Source::Core);
+    let meant = core
+        .clone()
+        .find(|k| k.kind.eq_ignore_ascii_case(kind))
+        .or_else(|| {
+            let name = closest(kind, core.clone().map(|k| k.kind))?;
+            core.clone().find(|k| k.kind == name)
+        })?;
+    Some(format!(
+        "did you mean `apiVersion: {}` and `kind: {}`?",
+        meant.api_version, meant.kind
+    ))
 }
 
 /// Turns schema problems into KG101 findings.
@@ -662,6 +697,30 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_without_a_schema_names_the_kubernetes_kind_it_was_meant_to_be() {
+        let meant = |api, kind| meant_kind(api, kind);
+        assert_eq!(
+            meant("v1", "ConfigMapp").as_deref(),
+            Some("did you mean `kind: ConfigMap`?")
+        );
+        assert_eq!(
+            meant("batch/v1", "Cronjob").as_deref(),
+            Some("did you mean `kind: CronJob`?")
+        );
+        assert_eq!(
+            meant("v1", "Deployment").as_deref(),
+            Some("did you mean `apiVersion: apps/v1` and `kind: Deployment`?")
+        );
+        assert_eq!(
+            meant("apps/v1", "HorizontalPodAutoscaller").as_deref(),
+            Some("did you mean `apiVersion: autoscaling/v2` and `kind: HorizontalPodAutoscaler`?")
+        );
+        // Another group's custom resources are not kgen's to know.
+        assert_eq!(meant("keda.sh/v1alpha1", "ScaledObject"), None);
+        assert_eq!(meant("example.com/v1", "Deployment"), None);
+    }
+
+    #[test]
     fn unknown_kinds_and_missing_type_meta() {
         let f = builtin_findings(
             &json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}),
@@ -672,6 +731,7 @@ mod tests {
             f[0].message,
             "no schema for example.com/v1 Widget: it cannot be validated"
         );
+        assert_eq!(f[0].label, None);
         let f = builtin_findings(&json!({"metadata": {"name": "w"}}));
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].message, "apiVersion: required field missing");
