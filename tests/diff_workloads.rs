@@ -262,7 +262,7 @@ Summary:
 Changed (5):
   ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
-  ~ dev: service seed: version 1.0.0 → 1.1.0; nothing else changes in its 2 objects but kgen's version label and the ConfigMap's VERSION  (generated/dev/seed/)
+  ~ dev: service seed: version 1.0.0 → 1.1.0; nothing else changes in 2 of its objects but kgen's version label and the ConfigMap's VERSION; Job `seed-764bf07e` changes more, shown on its own  (generated/dev/seed/)
   ~ dev: Job seed/seed-764bf07e  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
 
 dev: ConfigMap migrate/migrate-hooks

@@ -1215,7 +1215,32 @@ error: 1 error and 0 warnings; nothing was written
     assert!(
         stderr.contains("  = help: `prod-api` creates namespace `prod-api`, but is not synced before `prod-extras`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)\n"),
         "{stderr}"
+    ); // An add-on's namespace: the component syncs after the add-on (newcomer review 19).
+    let p = platform(
+        &format!("{BASE}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n"),
+        &[(
+            "manifests/clusters/prod/extras/quota.yaml",
+            &QUOTA.replace("namespace: tools", "namespace: ingress-nginx"),
+        )],
     );
+    let stderr = p.refused();
+    assert!(
+        stderr.contains("  = help: `prod-ingress-nginx` creates namespace `ingress-nginx` in sync wave -1, not before `prod-extras` (wave -1): sync component `extras` after it with `[manifests] sync_waves = { extras = 0 }` (docs/escape-hatch.md#cluster-components-and-their-wave)\n"),
+        "{stderr}"
+    );
+    let p = platform(
+        &format!("{BASE}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n").replace(
+            "schema_dirs = [\"schemas\"]\n",
+            "schema_dirs = [\"schemas\"]\nsync_waves = { extras = 0 }\n",
+        ),
+        &[(
+            "manifests/clusters/prod/extras/quota.yaml",
+            &QUOTA.replace("namespace: tools", "namespace: ingress-nginx"),
+        )],
+    );
+    // (Both environments share one implicit cluster here, so the add-on is KG303.)
+    let out = p.kgen(&["render"]);
+    assert!(!out.stderr.contains("KG304"), "{}", out.stderr);
 }
 
 /// KG010: a password inside a URL, in a ConfigMap written by hand; masked.

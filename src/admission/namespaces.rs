@@ -178,9 +178,19 @@ impl Checker<'_> {
                                         && n.name() == ns
                                 })
                         });
-                        d.help = Some(match creator {
-                            Some(&o) => format!("`{}` creates namespace `{ns}`, but is not synced before `{}`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)", apps[o].name, app.name),
-                            None => format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"),
+                        // A cluster component (`clusters/<cluster>/<component>/...`)
+                        // can move to a later wave, after an add-on that creates the
+                        // namespace (a service's namespace takes the object itself).
+                        let component = epath
+                            .strip_prefix(crate::render::CLUSTERS_DIR)
+                            .and_then(|rest| rest.strip_prefix('/'))
+                            .and_then(|rest| rest.split('/').nth(1));
+                        let component = component
+                            .filter(|_| creator.is_some_and(|&o| apps[o].service.is_none()));
+                        d.help = Some(match (creator, component) {
+                            (Some(&o), Some(component)) => format!("`{}` creates namespace `{ns}` in sync wave {}, not before `{}` (wave {}): sync component `{component}` after it with `[manifests] sync_waves = {{ {component} = {} }}` (docs/escape-hatch.md#cluster-components-and-their-wave)", apps[o].name, apps[o].wave, app.name, app.wave, apps[o].wave + 1),
+                            (Some(&o), None) => format!("`{}` creates namespace `{ns}`, but is not synced before `{}`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)", apps[o].name, app.name),
+                            (None, _) => format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"),
                         });
                     }
                 }

@@ -44,6 +44,9 @@ pub struct VersionChange {
     pub config_hash: bool,
     /// The objects whose changes this line stands for, in file order.
     pub objects: Vec<Identity>,
+    /// The service's other changed objects, whose changes go beyond the version (a
+    /// Deployment whose replicas change too): shown on their own.
+    pub others: Vec<Identity>,
 }
 
 impl VersionChange {
@@ -78,10 +81,30 @@ impl VersionChange {
         if self.config_hash {
             what.push("the pods' config hash".into());
         }
+        if self.others.is_empty() {
+            s.push_str(&format!(
+                "; nothing else changes in its {} but {}",
+                crate::diagnostic::plural(self.objects.len(), "object"),
+                and_list(&what)
+            ));
+            return s;
+        }
+        let others: Vec<String> = self
+            .others
+            .iter()
+            .map(|o| format!("{} `{}`", o.kind, o.name))
+            .collect();
         s.push_str(&format!(
-            "; nothing else changes in its {} but {}",
-            crate::diagnostic::plural(self.objects.len(), "object"),
-            and_list(&what)
+            "; nothing else changes in {} of its objects but {}; {} {} more, shown on {} own",
+            self.objects.len(),
+            and_list(&what),
+            and_list(&others),
+            if others.len() == 1 {
+                "changes"
+            } else {
+                "change"
+            },
+            if others.len() == 1 { "its" } else { "their" },
         ));
         s
     }
@@ -122,6 +145,15 @@ pub(super) fn version_changes(changed: &mut [Changed]) -> Vec<VersionChange> {
             version_data: false,
             config_hash: false,
             objects: Vec::new(),
+            others: changed
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    !members.contains(i)
+                        && service_dir(&c.path) == Some((env.as_str(), svc.as_str()))
+                })
+                .map(|(_, c)| c.id.clone())
+                .collect(),
         };
         for &i in &members {
             let c = &mut changed[i];
@@ -242,7 +274,7 @@ mod tests {
         );
         assert_eq!(
             d.versions[0].summary(),
-            "version 1.0 → 1.1; nothing else changes in its 2 objects but kgen's version label and the ConfigMap's VERSION"
+            "version 1.0 → 1.1; nothing else changes in 2 of its objects but kgen's version label and the ConfigMap's VERSION; Deployment `web` changes more, shown on its own"
         );
         // No version label change: nothing collapses (a config hash alone is a change).
         let d = compare(&side("1.0", "a", 2), &side("1.0", "b", 2), &BTreeSet::new());
