@@ -112,6 +112,18 @@ const KNOWN_PREFIXES: &[&str] = &["app.kubernetes.io", "argocd.argoproj.io", "kg
 /// Checks a label or annotation key: an optional DNS-1123 subdomain prefix and '/',
 /// then a name of at most 63 characters.
 pub fn check_label_key(s: &str) -> Result<(), String> {
+    check_qualified_name(s, "label key")
+}
+
+/// Checks a Service port's `appProtocol`: a qualified name, as a label key is
+/// (kubernetes `validateServicePort`: `ValidateQualifiedName`), like `kubernetes.io/h2c`.
+pub fn check_app_protocol(s: &str) -> Result<(), String> {
+    check_qualified_name(s, "appProtocol")
+}
+
+/// A qualified name (`IsQualifiedName`: an optional DNS-1123 subdomain prefix and '/',
+/// then a name of at most 63 characters); `what` names it in messages.
+fn check_qualified_name(s: &str, what: &str) -> Result<(), String> {
     // '/' is ASCII: a byte search finds what `split_once('/')` would, for less.
     let (prefix, name) = match s.bytes().position(|c| c == b'/') {
         Some(i) => (Some(&s[..i]), &s[i + 1..]),
@@ -119,35 +131,37 @@ pub fn check_label_key(s: &str) -> Result<(), String> {
     };
     if name.bytes().any(|c| c == b'/') {
         return Err(format!(
-            "{s:?} is not a valid label key: use at most one '/', between an optional DNS subdomain prefix and the name, like app.kubernetes.io/name"
+            "{s:?} is not a valid {what}: use at most one '/', between an optional DNS subdomain prefix and the name, like app.kubernetes.io/name"
         ));
     }
     if let Some(prefix) = prefix {
         if prefix.is_empty() {
             return Err(format!(
-                "{s:?} is not a valid label key: remove the leading '/' or put a DNS subdomain prefix before it, like example.com/{name}"
+                "{s:?} is not a valid {what}: remove the leading '/' or put a DNS subdomain prefix before it, like example.com/{name}"
             ));
         }
         let known = KNOWN_PREFIXES.contains(&prefix);
         if !known && (!is_subdomain_shape(prefix) || prefix.len() > 253) {
             return Err(format!(
-                "{s:?} is not a valid label key: the prefix {prefix:?} must be a DNS-1123 subdomain of at most 253 lowercase letters, digits, '-' and '.', like example.com"
+                "{s:?} is not a valid {what}: the prefix {prefix:?} must be a DNS-1123 subdomain of at most 253 lowercase letters, digits, '-' and '.', like example.com"
             ));
         }
     }
     let part = if prefix.is_some() {
         "the name after the '/'"
-    } else {
+    } else if what == "label key" {
         "the key"
+    } else {
+        "it"
     };
     if !is_name_shape(name) {
         return Err(format!(
-            "{s:?} is not a valid label key: {part} must be {NAME_RULE}"
+            "{s:?} is not a valid {what}: {part} must be {NAME_RULE}"
         ));
     }
     if name.len() > 63 {
         return Err(format!(
-            "{s:?} is not a valid label key: {part} is {} characters long, but it must be {NAME_RULE}",
+            "{s:?} is not a valid {what}: {part} is {} characters long, but it must be {NAME_RULE}",
             name.len()
         ));
     }
@@ -255,7 +269,29 @@ pub fn check_metrics_path(s: &str) -> Result<(), String> {
 
 /// Checks the path of an Ingress rule, as [`check_http_path`] a probe's.
 pub fn check_ingress_path(s: &str) -> Result<(), String> {
-    check_path(s, "ingress path", "the host is `ingress.host`")
+    check_path(s, "ingress path", "the host is `ingress.host`")?;
+    check_prefix_path(s)
+}
+
+/// What the API server refuses in the path of an Ingress path of type `Prefix` or
+/// `Exact` (kubernetes `pkg/apis/networking/validation`: `validateHTTPIngressPath`,
+/// `invalidPathSequences` and `invalidPathSuffixes`).
+pub fn check_prefix_path(s: &str) -> Result<(), String> {
+    for seq in ["//", "/./", "/../", "%2f", "%2F"] {
+        if s.contains(seq) {
+            return Err(format!(
+                "{s:?} is not a valid ingress path: the API server refuses '{seq}' in a Prefix or Exact path"
+            ));
+        }
+    }
+    for suffix in ["/..", "/."] {
+        if s.ends_with(suffix) {
+            return Err(format!(
+                "{s:?} is not a valid ingress path: the API server refuses a Prefix or Exact path ending in '{suffix}'"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `s` is a URL path (`what`, e.g. "probe path"): it starts with '/' and has no
@@ -374,6 +410,51 @@ pub fn nearest_config_map_key(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sequences and suffixes `validateHTTPIngressPath` refuses in a Prefix or
+    /// Exact path (k8s21 review, A1); what it admits stays admitted.
+    #[test]
+    fn an_ingress_path_has_no_sequence_the_api_server_refuses() {
+        for bad in [
+            "/a//b", "/a/./b", "/a/../b", "/a%2fb", "/a%2Fb", "/a/.", "/a/..",
+        ] {
+            assert!(check_ingress_path(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "/",
+            "/api",
+            "/api/",
+            "/a.b/c",
+            "/.well-known/x",
+            "/a..b",
+            "/a%20b",
+        ] {
+            assert_eq!(check_ingress_path(good), Ok(()), "{good}");
+        }
+        assert_eq!(
+            check_ingress_path("/a//b").unwrap_err(),
+            "\"/a//b\" is not a valid ingress path: the API server refuses '//' in a Prefix or Exact path"
+        );
+    }
+
+    /// `appProtocol` is a qualified name (`validateServicePort`; k8s21 review, A2).
+    #[test]
+    fn an_app_protocol_is_a_qualified_name() {
+        for good in [
+            "http",
+            "grpc",
+            "kubernetes.io/h2c",
+            "kubernetes.io/ws",
+            "example.com/my_proto",
+        ] {
+            assert_eq!(check_app_protocol(good), Ok(()), "{good}");
+        }
+        assert_eq!(
+            check_app_protocol("my proto").unwrap_err(),
+            "\"my proto\" is not a valid appProtocol: it must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+        );
+        assert!(check_app_protocol("a/b/c").is_err());
+    }
 
     /// `is_subdomain_shape` agrees with its definition, label by label, on every
     /// string of up to 6 characters over an alphabet with each kind of byte.

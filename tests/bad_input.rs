@@ -1444,6 +1444,34 @@ fn templates_write_booleans_refuse_unset_settings_and_name_what_is_wrong() {
     );
 }
 
+/// What the API server refuses in an Ingress path of type Prefix, and in a Service
+/// port's appProtocol (a qualified name), is refused at its line (k8s21 review).
+#[test]
+fn an_ingress_path_or_app_protocol_the_api_server_refuses() {
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\ningress = { host = \"api.example.com\", path = \"/a//b\" }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG016]: \"/a//b\" is not a valid ingress path: the API server refuses '//' in a Prefix or Exact path\n"),
+        "{err}"
+    );
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nports = { grpc = { port = 9090, app_protocol = \"my proto\" } }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG106]: port `grpc`: \"my proto\" is not a valid appProtocol: it must be at most 63 letters"),
+        "{err}"
+    );
+}
+
 /// A table or key defined twice points at the second, and says where the first is.
 #[test]
 fn a_duplicate_table_or_key_names_the_first_definition() {

@@ -51,7 +51,7 @@ impl<'a> Resolver<'a> {
                         t.protocol.as_ref().map_or(Protocol::Tcp, |p| p.value),
                         t.service_port.as_ref(),
                         t.expose.as_ref().is_none_or(|e| e.value),
-                        t.app_protocol.as_ref().map(|a| a.value.clone()),
+                        t.app_protocol.as_ref(),
                     )
                 }
             };
@@ -59,6 +59,17 @@ impl<'a> Resolver<'a> {
             else {
                 continue;
             };
+            if let Some(Err(e)) = app_protocol.map(|a| names::check_app_protocol(&a.value)) {
+                let at = app_protocol.expect("checked");
+                self.error(
+                    rules::PORTS,
+                    Origin::new(origin.file, at.span.clone()),
+                    format!("port `{name}`: {e}"),
+                )
+                .help("the Service port's appProtocol: an IANA service name such as `http`, `https`, `grpc`, or a prefixed name such as `kubernetes.io/h2c`");
+                continue;
+            }
+            let app_protocol = app_protocol.map(|a| a.value.clone());
             if let Some(sp) = service_port {
                 origins.insert(
                     format!("{key}.{name}.service_port"),

@@ -49,6 +49,9 @@ impl Checker<'_, '_> {
                 }
             }
             self.protocol(pp, p);
+            if let Some(Err(e)) = str_at(p, "appProtocol").map(names::check_app_protocol) {
+                self.push(Finding::error(rules::PORTS, &pp().key("appProtocol"), e));
+            }
             match str_at(p, "name") {
                 Some(n) => {
                     if let Err(e) = names::check_dns1123_label(n) {
@@ -165,6 +168,13 @@ impl Checker<'_, '_> {
                             &pp.key("path"),
                             format!("Ingress path {at:?} must start with '/'"),
                         ));
+                    } else if let (Some("Prefix" | "Exact"), Err(e)) =
+                        (pt, names::check_prefix_path(at))
+                    {
+                        self.push(
+                            Finding::error(rules::FIELD_VALUE, &pp.key("path"), e)
+                                .key("ingress.path"),
+                        );
                     }
                 }
                 if let Some(b) = p.get("backend") {
