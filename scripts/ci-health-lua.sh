@@ -28,12 +28,24 @@ def table(value):
         return runtime.table_from({k: table(v) for k, v in value.items()})
     return value
 
+synced = {"status": "Synced"}
 cases = [
     ({"metadata": {"name": "a"}}, "Progressing"),
     ({"status": {}}, "Progressing"),
-    ({"status": {"health": {"status": "Healthy"}}}, "Healthy"),
-    ({"status": {"health": {"status": "Degraded", "message": "x"}}}, "Degraded"),
-    ({"status": {"health": {"status": "Missing"}}}, "Missing"),
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced}}, "Healthy"),
+    ({"status": {"health": {"status": "Degraded", "message": "x"}, "sync": synced}}, "Degraded"),
+    ({"status": {"health": {"status": "Missing"}, "sync": synced}}, "Missing"),
+    # Argo CD >= 3.4: a child half applied reads Healthy, but is not Synced.
+    ({"status": {"health": {"status": "Healthy"}, "sync": {"status": "OutOfSync"}}}, "Progressing"),
+    ({"status": {"health": {"status": "Healthy"}}}, "Progressing"),
+    # A sync requested or running, even of a child that reads Synced and Healthy.
+    ({"operation": {"sync": {}}, "status": {"health": {"status": "Healthy"}, "sync": synced}}, "Progressing"),
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Running"}}}, "Progressing"),
+    # A failed last sync (its retries used up) of a child that is not Synced.
+    ({"status": {"health": {"status": "Healthy"}, "sync": {"status": "OutOfSync"}, "operationState": {"phase": "Failed", "message": "one or more objects failed to apply"}}}, "Degraded"),
+    ({"status": {"health": {"status": "Progressing"}, "sync": {"status": "OutOfSync"}, "operationState": {"phase": "Error"}}}, "Degraded"),
+    # Synced after a failure: its health.
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Failed"}}}, "Healthy"),
 ]
 for obj, want in cases:
     got = check(table(obj))

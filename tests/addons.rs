@@ -1278,7 +1278,7 @@ chart_version = "v1.21.1"
 22 | values = { enableCertManager = true }
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = in: generated/argocd/prod/application-aws-load-balancer-controller.yaml: spec
-   = help: `prod-cert-manager` installs them in sync wave -3, not before this add-on's -3: set `sync_wave = -1` on the add-on so that it syncs after; or leave out the values that create them
+   = help: `prod-cert-manager` installs them in sync wave -3, not before this add-on's -3: set `sync_wave = -2` on the add-on so that it syncs after; or leave out the values that create them
 
 "#
     );
@@ -1287,11 +1287,15 @@ chart_version = "v1.21.1"
     let out = p.kgen(&["validate"]);
     assert_eq!((out.code, out.stderr.as_str()), (0, stderr.as_str()));
     // After cert-manager's wave: nothing to say.
-    let (stderr, _) = renders(&alb("").replace(
+    let (stderr, p) = renders(&alb("").replace(
         "cluster_name = \"acme-prod\"\n",
-        "cluster_name = \"acme-prod\"\nsync_wave = -1\n",
+        "cluster_name = \"acme-prod\"\nsync_wave = -2\n",
     ));
     assert_eq!(stderr, "");
+    // cert-manager issues the webhook's certificate: nothing for Argo CD to ignore.
+    let app = p.read("generated/argocd/prod/application-aws-load-balancer-controller.yaml");
+    assert!(!app.contains("ignoreDifferences"), "{app}");
+    assert!(!app.contains("RespectIgnoreDifferences"), "{app}");
     // cert-manager off on the cluster (the wave does not help then); an issuer of the
     // user's own: only the serving Certificate.
     let text =
@@ -1316,6 +1320,54 @@ chart_version = "v1.21.1"
     let (stderr, _) =
         renders(&alb("").replace("enableCertManager = true", "enableCertManager = false"));
     assert_eq!(stderr, "");
+}
+
+/// Without cert-manager, the AWS Load Balancer Controller's chart generates its webhook
+/// certificate on each render (Helm's `genCA`), which Argo CD does on every commit: the
+/// Application keeps the pair it applied first (argo20 review, #2).
+#[test]
+fn alb_keeps_the_webhook_certificate_it_generated_first() {
+    let text = platform(
+        &[],
+        "[addons.aws-load-balancer-controller]\nchart_version = \"3.5.0\"\ncluster_name = \"acme-prod\"\n",
+    );
+    let (stderr, p) = renders(&text);
+    assert_eq!(stderr, "");
+    let app = p.read("generated/argocd/prod/application-aws-load-balancer-controller.yaml");
+    assert!(
+        app.contains(
+            "  ignoreDifferences:
+  - jsonPointers:
+    - /data
+    kind: Secret
+    name: aws-load-balancer-tls
+    namespace: ingress-system
+  - group: admissionregistration.k8s.io
+    jqPathExpressions:
+    - .webhooks[]?.clientConfig.caBundle
+    kind: MutatingWebhookConfiguration
+    name: aws-load-balancer-webhook
+  - group: admissionregistration.k8s.io
+    jqPathExpressions:
+    - .webhooks[]?.clientConfig.caBundle
+    kind: ValidatingWebhookConfiguration
+    name: aws-load-balancer-webhook
+"
+        ),
+        "{app}"
+    );
+    assert!(
+        app.contains("    - ApplyOutOfSyncOnly=true\n    - RespectIgnoreDifferences=true\n"),
+        "{app}"
+    );
+    // A certificate given in the values is the same on every render.
+    let (stderr, p) = renders(&text.replace(
+        "cluster_name = \"acme-prod\"\n",
+        "cluster_name = \"acme-prod\"\nvalues = { webhookTLS = { caCert = \"ca\", cert = \"crt\", key = \"k\" } }\n",
+    ));
+    assert_eq!(stderr, "");
+    let app = p.read("generated/argocd/prod/application-aws-load-balancer-controller.yaml");
+    assert!(!app.contains("ignoreDifferences"), "{app}");
 }
 
 /// The same check covers the ServiceMonitors (and PrometheusRules, PodMonitors) a

@@ -64,6 +64,7 @@ use super::{
     tolerations_value, CustomResource, Footprint, Needed, Preset, ServiceAccount,
     ADMISSIONREGISTRATION, APIEXTENSIONS, RBAC, SYSTEM_CLUSTER_CRITICAL,
 };
+use crate::crd::argocd::ResourceIgnoreDifferences;
 use crate::input::PodSecurityLevel;
 use crate::spec::AddonSettings;
 
@@ -104,6 +105,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields,
 };
 
 /// The chart's CRDs (`crds/crds.yaml`, `crds/gateway-crds.yaml`).
@@ -225,6 +227,39 @@ fn custom_resources(values: &Value) -> Vec<CustomResource> {
     }
     out.extend(service_monitor_when(values, &["serviceMonitor", "enabled"]));
     out
+}
+
+/// The webhook certificate the chart generates while rendering (chart 3.5.0,
+/// `templates/_helpers.tpl` `webhookCerts`: Helm's `genCA` and `genSignedCert` unless
+/// `webhookTLS` gives `caCert`, `cert` and `key`, or its `lookup` finds the Secret,
+/// which Argo CD's `helm template` never does; `templates/webhook.yaml`): the Secret
+/// `aws-load-balancer-tls` and the `caBundle` of every webhook, without
+/// `enableCertManager`. Argo CD keeps the pair it applied first.
+fn render_time_fields(values: &Value, namespace: &str) -> Vec<ResourceIgnoreDifferences> {
+    let given = |key| helm_true(values, &["webhookTLS", key], false);
+    if helm_true(values, &["enableCertManager"], false)
+        || (given("caCert") && given("cert") && given("key"))
+    {
+        return Vec::new();
+    }
+    let webhooks = |kind: &str| ResourceIgnoreDifferences {
+        group: Some(ADMISSIONREGISTRATION.into()),
+        kind: kind.into(),
+        name: Some("aws-load-balancer-webhook".into()),
+        jq_path_expressions: vec![".webhooks[]?.clientConfig.caBundle".into()],
+        ..Default::default()
+    };
+    vec![
+        ResourceIgnoreDifferences {
+            kind: "Secret".into(),
+            name: Some("aws-load-balancer-tls".into()),
+            namespace: Some(namespace.into()),
+            json_pointers: vec!["/data".into()],
+            ..Default::default()
+        },
+        webhooks("MutatingWebhookConfiguration"),
+        webhooks("ValidatingWebhookConfiguration"),
+    ]
 }
 
 #[cfg(test)]

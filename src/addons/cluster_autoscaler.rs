@@ -91,6 +91,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// The newest Cluster Autoscaler release of each Kubernetes minor version kgen supports,

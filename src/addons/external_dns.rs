@@ -73,6 +73,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 fn values(s: &AddonSettings) -> Value {

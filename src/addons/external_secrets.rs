@@ -82,6 +82,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// The first chart whose CRDs no longer serve `external-secrets.io/v1beta1`

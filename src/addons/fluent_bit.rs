@@ -80,6 +80,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources: super::no_custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// The log group when `log_group` is not set.

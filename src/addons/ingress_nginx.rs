@@ -89,6 +89,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// kgen's default IngressClass (the chart's too).

@@ -91,6 +91,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources: super::no_custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// The Kubernetes versions each Karpenter release runs on: `MinK8sVersion` and

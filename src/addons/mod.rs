@@ -29,6 +29,8 @@ mod secrets_store_csi_driver_provider_aws;
 
 use serde_json::{json, Map, Value};
 
+use crate::crd::argocd::ResourceIgnoreDifferences;
+
 pub use external_secrets::{
     serves_v1beta1 as external_secrets_serves_v1beta1,
     UNSAFE_SERVE_V1BETA1_SINCE as ESO_UNSAFE_SERVE_V1BETA1_SINCE,
@@ -265,6 +267,17 @@ pub struct Preset {
     /// The custom resources of other charts' CRDs it creates with these final values
     /// (the preset's, then `values`; the chart's own defaults for what they leave unset).
     pub custom_resources: fn(&Value) -> Vec<CustomResource>,
+    /// The fields of the chart's objects it renders differently each time (a
+    /// certificate Helm generates with `genCA`), from its final values and release
+    /// namespace: the Application ignores them and keeps their live values
+    /// (`ignoreDifferences` with `RespectIgnoreDifferences=true`), else every render
+    /// Argo CD makes (each commit of the repository) would be a change to sync.
+    pub render_time_fields: fn(&Value, &str) -> Vec<ResourceIgnoreDifferences>,
+}
+
+/// For a chart that renders the same objects from the same values.
+pub fn no_render_time_fields(_: &Value, _: &str) -> Vec<ResourceIgnoreDifferences> {
+    Vec::new()
 }
 
 impl std::fmt::Debug for Preset {

@@ -70,6 +70,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// The chart's ClusterRole (`rbac.clusterRoleName`).

@@ -75,6 +75,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources: super::no_custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 /// What its releases need of Kubernetes, from `charts/secrets-store-csi-driver/Chart.yaml`

@@ -64,6 +64,7 @@ pub const PRESET: Preset = Preset {
     values,
     footprint,
     custom_resources: super::no_custom_resources,
+    render_time_fields: super::no_render_time_fields,
 };
 
 fn values(s: &AddonSettings) -> Value {

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::project::{self, Cluster};
 use super::{crd_source, App, Checker, Deployed, SYSTEM_NAMESPACES};
 use crate::diagnostic::Diagnostic;
-use crate::render::argocd::bootstrap_wave::ADDONS as ADDONS_WAVE;
 use crate::rules;
 use crate::source::{FileId, Origin};
 use crate::workspace::GENERATED_DIR;
@@ -309,7 +308,7 @@ impl Checker<'_> {
                             "{} {} them in sync wave {w}, not before this add-on's {wave}: set `sync_wave = {}` on the add-on so that it syncs after",
                             who.join(" and "),
                             if who.len() == 1 { "installs" } else { "install" },
-                            (w + 1).max(ADDONS_WAVE)
+                            w + 1
                         ),
                         None => format!(
                             "install {} on cluster{} {}, in an earlier sync wave than this add-on's {wave}",

@@ -735,7 +735,11 @@ pub fn addon_application(
     }
     let mut labels = argo_labels(platform, cluster, None);
     labels.insert(ADDON_LABEL.into(), a.name.clone());
-    application(
+    let ignore = a
+        .preset
+        .map(|p| (p.render_time_fields)(&a.values, &a.namespace))
+        .unwrap_or_default();
+    let mut app = application(
         platform,
         labels,
         &AppDef {
@@ -744,15 +748,18 @@ pub fn addon_application(
             sources,
             destination: destination(&cluster.destination, Some(&a.namespace)),
             sync: cluster_sync(platform, cluster),
-            options: if a.server_side_apply {
-                &["ServerSideApply=true"]
-            } else {
-                &[]
+            options: match (a.server_side_apply, ignore.is_empty()) {
+                (true, true) => &["ServerSideApply=true"],
+                (true, false) => &["ServerSideApply=true", "RespectIgnoreDifferences=true"],
+                (false, true) => &[],
+                (false, false) => &["RespectIgnoreDifferences=true"],
             },
             wave: a.wave,
             finalizer: true,
         },
-    )
+    );
+    app.spec.ignore_differences = ignore;
+    app
 }
 
 /// The app of apps: `kubectl apply -f generated/argocd/<cluster>/bootstrap.yaml` brings
