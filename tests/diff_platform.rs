@@ -602,3 +602,29 @@ Changed (1):
   ~ cluster prod: AppProject argocd/prod  (generated/argocd/prod/appproject-prod.yaml)
 "##));
 }
+
+// external-dns changes only the records whose TXT record names its owner: a new
+// `txt_owner_id` orphans every record it made, and `policy = "sync"` lets it delete
+// records (newcomer review 19, #2).
+#[test]
+fn external_dns_record_owner_and_policy() {
+    let mut r = Repo::new();
+    r.change(&[(
+        "[addons.podinfo]",
+        "[addons.external-dns]\nchart_version = \"1.21.1\"\ndomain_filters = [\"acme.example.com\"]\n\n[addons.podinfo]",
+    )]);
+    r.change(&[(
+        "domain_filters = [\"acme.example.com\"]\n",
+        "domain_filters = [\"acme.example.com\"]\ntxt_owner_id = \"acme-prod\"\npolicy = \"sync\"\n",
+    )]);
+    let out = r.diff(&[]);
+    assert_text(
+        &out.stdout[..out.stdout.find("\nSummary:").unwrap()],
+        &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (2):
+  ! cluster prod: Helm values external-dns: external-dns's policy changes upsert-only → sync: it now deletes the records it owns that no Service or Ingress asks for
+  ! cluster prod: Helm values external-dns: external-dns's txtOwnerId changes prod → acme-prod: the records it created name the old owner in their TXT records, so it no longer updates or deletes them, and cannot create a record whose name one of them holds; keep the old owner, or change the owner in those TXT records first
+"##),
+    );
+}

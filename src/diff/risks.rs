@@ -69,6 +69,9 @@ pub enum RiskKind {
     NamespaceChange,
     /// An add-on's Application moves its release to another namespace.
     AddonNamespace,
+    /// external-dns's record owner (`txtOwnerId`) changes, or its policy becomes
+    /// `sync` (it deletes records).
+    DnsOwner,
     /// A HorizontalPodAutoscaler is removed.
     HpaRemoved,
     /// A Karpenter NodePool is removed: its nodes are drained and terminated.
@@ -133,6 +136,7 @@ impl RiskKind {
             RiskKind::EgressRestricted => "egress-restricted",
             RiskKind::NamespaceChange => "namespace-change",
             RiskKind::AddonNamespace => "addon-namespace",
+            RiskKind::DnsOwner => "dns-owner",
             RiskKind::HpaRemoved => "hpa-removed",
             RiskKind::NodePoolRemoved => "nodepool-removed",
             RiskKind::NodeClassInUse => "nodeclass-in-use",

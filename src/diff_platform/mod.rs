@@ -18,6 +18,7 @@
 //! - `karpenter`: NodePools and EC2NodeClasses: what Karpenter's drift replaces, and
 //!   their removal;
 //! - `cluster_issuer`: cert-manager's ClusterIssuers: another ACME server, a removal;
+//! - `external_dns`: external-dns's Helm values: another record owner, deleting records;
 //! - `secret_store`: External Secrets' ClusterSecretStores: another provider, a removal;
 //! - `application`: chart Applications: another chart, version or namespace, a removal;
 //! - `chart_crds`: the CRDs a removed chart Application leaves behind.
@@ -25,6 +26,7 @@
 mod application;
 mod chart_crds;
 mod cluster_issuer;
+mod external_dns;
 mod karpenter;
 mod network_policy;
 mod priority_class;
@@ -91,6 +93,9 @@ pub fn changed(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         application::changed(b, h, out);
     } else if is(id, "networking.k8s.io", "NetworkPolicy") {
         network_policy::changed(b, h, out);
+    } else if !id.is_object() {
+        // A chart's values (`values/<cluster>/<add-on>.yaml`).
+        external_dns::changed(b, h, out);
     }
 }
 
