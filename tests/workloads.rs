@@ -2654,3 +2654,60 @@ json = [
     assert!(out.stderr.contains("error[KG203]"), "{}", out.stderr);
     assert!(!out.stderr.contains("KG117"), "{}", out.stderr);
 }
+
+/// A service's `files` too large for client-side apply's last-applied annotation
+/// (256 KiB of annotations in all) make its ConfigMap apply server-side; smaller ones
+/// keep the default (k8s21 review, A3). A hand-written one of that size without the
+/// option is KG110.
+#[test]
+fn large_files_apply_server_side() {
+    let content = "line of a large file\n".repeat(13_000);
+    let text = DEPLOYMENT_PLATFORM.replacen(
+        "files = { \"app.yaml\" = { path = \"/etc/api/app.yaml\", content = \"listen: 8080\\nenv: {{ env.name }}\" } }",
+        &format!("files = {{ \"app.yaml\" = {{ path = \"/etc/api/app.yaml\", content = {content:?} }} }}"),
+        1,
+    );
+    assert_ne!(text, DEPLOYMENT_PLATFORM);
+    let p = Platform::new(&text, &[]);
+    render(&p);
+    let cm = object(&p, "dev/api/configmap-files.yaml");
+    assert_eq!(
+        cm["metadata"]["annotations"]["argocd.argoproj.io/sync-options"],
+        "ServerSideApply=true"
+    );
+    // 8,000 lines (168,000 bytes, 176,000 as JSON) fit.
+    let small = text.replace(
+        &format!("{content:?}"),
+        &format!("{:?}", "line of a large file\n".repeat(8_000)),
+    );
+    assert_ne!(small, text);
+    let p = Platform::new(&small, &[]);
+    render(&p);
+    let cm = object(&p, "dev/api/configmap-files.yaml");
+    assert!(cm["metadata"]["annotations"]
+        .get("argocd.argoproj.io/sync-options")
+        .is_none());
+
+    let p = Platform::empty();
+    p.write(
+        "big.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: x\ndata:\n  a.txt: {content:?}\n"
+        ),
+    );
+    let out = p.kgen(&["validate", "big.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error[KG110]: the ConfigMap's data takes about 286011 bytes as JSON: Argo CD applies it client-side, which copies the object into its last-applied-configuration annotation, and the API server refuses more than 262144 bytes of annotations\n"),
+        "{}",
+        out.stderr
+    );
+    p.write(
+        "big.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: x\n  annotations:\n    argocd.argoproj.io/sync-options: ServerSideApply=true\ndata:\n  a.txt: {content:?}\n"
+        ),
+    );
+    let out = p.kgen(&["validate", "big.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

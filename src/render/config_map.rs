@@ -43,15 +43,29 @@ pub fn build_files(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ConfigM
     if svc.files.is_empty() {
         return None;
     }
-    Some(ConfigMap {
-        metadata: with_wave(
-            meta(
-                &files_name(svc),
-                Some(&svc.namespace),
-                labels::service(platform, svc),
-            ),
-            wave::SUPPORT,
+    let mut metadata = with_wave(
+        meta(
+            &files_name(svc),
+            Some(&svc.namespace),
+            labels::service(platform, svc),
         ),
+        wave::SUPPORT,
+    );
+    let entries = svc
+        .files
+        .iter()
+        .map(|f| (f.key.as_str(), f.content.as_str()));
+    if json_data_size(entries) > CLIENT_SIDE_APPLY_DATA_LIMIT {
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                SYNC_OPTIONS_ANNOTATION.to_string(),
+                SERVER_SIDE_APPLY.to_string(),
+            );
+    }
+    Some(ConfigMap {
+        metadata,
         data: Some(
             svc.files
                 .iter()
@@ -60,6 +74,35 @@ pub fn build_files(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ConfigM
         ),
         ..Default::default()
     })
+}
+
+/// Argo CD's annotation of sync options for one object.
+pub const SYNC_OPTIONS_ANNOTATION: &str = "argocd.argoproj.io/sync-options";
+/// The sync option that applies one object server-side.
+pub const SERVER_SIDE_APPLY: &str = "ServerSideApply=true";
+
+/// Client-side apply (`kubectl apply`, Argo CD's default) copies the whole object into
+/// its `kubectl.kubernetes.io/last-applied-configuration` annotation, and the API server
+/// refuses more than 256 KiB of annotations (apimachinery `ValidateAnnotations`,
+/// `TotalAnnotationSizeLimitB`; argoproj/argo-cd#820). Above this many bytes of data
+/// (as JSON writes them), an object needs server-side apply; the rest of the limit is
+/// room for its metadata.
+pub const CLIENT_SIDE_APPLY_DATA_LIMIT: usize = 256 * 1024 - 8 * 1024;
+
+/// The bytes `entries` take as JSON strings: keys and values, with their escapes.
+pub fn json_data_size<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
+    let escaped = |s: &str| {
+        s.len()
+            + s.bytes()
+                .map(|b| match b {
+                    b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                    0..0x20 => 5,
+                    _ => 0,
+                })
+                .sum::<usize>()
+            + 2
+    };
+    entries.map(|(k, v)| escaped(k) + escaped(v) + 2).sum()
 }
 
 /// A short, stable hash of the ConfigMap's data (sorted key/value pairs).

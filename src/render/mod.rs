@@ -8,7 +8,7 @@
 pub mod argocd;
 pub mod baseline;
 pub mod cmp_plugin;
-mod config_map;
+pub(crate) mod config_map;
 mod cronjob;
 mod daemonset;
 pub mod deployment;

@@ -44,6 +44,7 @@ impl Checker<'_, '_> {
                 }
             }
         }
+        self.client_side_apply_size(kind, sections);
         if size > MAX_DATA_BYTES {
             self.push(
                 Finding::error(
@@ -54,6 +55,52 @@ impl Checker<'_, '_> {
                 .help("keep large files out of ConfigMaps: bake them into the image or fetch them at start-up"),
             );
         }
+    }
+
+    /// KG110: data too large for the annotation client-side apply writes, without a
+    /// sync option that applies the object otherwise.
+    fn client_side_apply_size(&mut self, kind: &str, sections: &[&str]) {
+        use crate::render::config_map::{
+            json_data_size, CLIENT_SIDE_APPLY_DATA_LIMIT, SYNC_OPTIONS_ANNOTATION,
+        };
+        let entries = || {
+            sections
+                .iter()
+                .filter_map(|section| map_at(self.s.value, section))
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+        };
+        // Cheap first: JSON writes a byte in at most 6, and 6 more per entry.
+        let (raw, n) = entries().fold((0, 0), |(raw, n), (k, v)| (raw + k.len() + v.len(), n + 1));
+        if 6 * (raw + n) <= CLIENT_SIDE_APPLY_DATA_LIMIT {
+            return;
+        }
+        let size = json_data_size(entries());
+        if size <= CLIENT_SIDE_APPLY_DATA_LIMIT {
+            return;
+        }
+        let options = self
+            .s
+            .value
+            .get("metadata")
+            .and_then(|m| map_at(m, "annotations"))
+            .and_then(|a| a.get(SYNC_OPTIONS_ANNOTATION))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if options
+            .split(',')
+            .any(|o| matches!(o.trim(), "ServerSideApply=true" | "Replace=true"))
+        {
+            return;
+        }
+        self.push(
+            Finding::error(
+                rules::DATA_KEYS,
+                &FieldPath::root().key(sections[0]),
+                format!("the {kind}'s data takes about {size} bytes as JSON: Argo CD applies it client-side, which copies the object into its last-applied-configuration annotation, and the API server refuses more than 262144 bytes of annotations"),
+            )
+            .help(format!("apply it server-side: annotate it `{SYNC_OPTIONS_ANNOTATION}: ServerSideApply=true` (kgen does so for a service's `files`), or keep large files out of it")),
+        );
     }
 
     // -- SecretProviderClass (AWS provider) ----------------------------------
