@@ -205,6 +205,18 @@ pub fn check_env_var_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// Help for a name [`check_env_var_name`] refuses that Kubernetes accepts
+/// (`IsEnvVarName`: letters, digits, '_', '-' and '.', not starting with a digit), such
+/// as a Java system property's `spring.profiles.active`.
+pub fn env_var_name_help(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    let kubernetes = !b.is_empty()
+        && !b[0].is_ascii_digit()
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
+    kubernetes.then_some("kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' (a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)")
+}
+
 /// Checks a ConfigMap or Secret data key: `[-._a-zA-Z0-9]+`, at most 253 characters,
 /// not `.` or `..` and not starting with `..`.
 pub fn check_config_map_key(s: &str) -> Result<(), String> {

@@ -1444,6 +1444,32 @@ fn templates_write_booleans_refuse_unset_settings_and_name_what_is_wrong() {
     );
 }
 
+/// An environment variable name Kubernetes accepts but a shell cannot read says how to
+/// set it anyway (k8s21 review, B1).
+#[test]
+fn an_env_name_kubernetes_accepts_but_kgen_does_not_write_says_how_to_set_it() {
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\nenv = { \"spring.profiles.active\" = \"prod\" }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error[KG017]: \"spring.profiles.active\" is not a valid environment variable name"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("  = help: kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' (a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)\n"), "{err}");
+    // Not even Kubernetes takes this one: no such help.
+    let err = fails(
+        &MINIMAL.replace("port = 8080\n", "port = 8080\nenv = { \"A B\" = \"x\" }\n"),
+        &[],
+    );
+    assert!(!err.contains("Kubernetes also accepts"), "{err}");
+}
+
 /// What the API server refuses in an Ingress path of type Prefix, and in a Service
 /// port's appProtocol (a qualified name), is refused at its line (k8s21 review).
 #[test]

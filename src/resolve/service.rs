@@ -216,6 +216,9 @@ impl<'a> Resolver<'a> {
                 if let Some(n) = names::nearest_env_var_name(key) {
                     d.label(format!("did you mean `{n}`?"));
                 }
+                if let Some(help) = names::env_var_name_help(key) {
+                    d.help(help);
+                }
                 continue;
             }
             let Scalar(raw) = entry.value.value;

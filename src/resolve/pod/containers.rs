@@ -104,7 +104,10 @@ impl<'a> Resolver<'a> {
             for (k, e) in layers.map(|l| Some(&l.env)) {
                 origins.insert(format!("{field}.env.{k}"), e.value.origin.clone());
                 if let Err(err) = names::check_env_var_name(k) {
-                    self.error(rules::INVALID_KEY, e.key.clone(), err);
+                    let d = self.error(rules::INVALID_KEY, e.key.clone(), err);
+                    if let Some(help) = names::env_var_name_help(k) {
+                        d.help(help);
+                    }
                     continue;
                 }
                 let crate::input::Scalar(raw) = e.value.value;
