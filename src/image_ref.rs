@@ -41,7 +41,8 @@ pub fn check_tag(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks an image digest: `sha256:` and 64 lowercase hex digits, or `sha512:` and 128.
+/// Checks an image digest: `sha256:` and 64 lowercase hex digits, `sha384:` and 96, or
+/// `sha512:` and 128 (the algorithms containerd's go-digest knows).
 pub fn check_digest(s: &str) -> Result<(), String> {
     if let Some(rest) = s.strip_prefix('@') {
         if check_digest(rest).is_ok() {
@@ -58,10 +59,11 @@ pub fn check_digest(s: &str) -> Result<(), String> {
     };
     let want = match algorithm {
         "sha256" => 64,
+        "sha384" => 96,
         "sha512" => 128,
         _ => {
             return Err(format!(
-                "{s:?} is not a valid image digest: the algorithm {algorithm:?} is not supported, use sha256 or sha512"
+                "{s:?} is not a valid image digest: the algorithm {algorithm:?} is not supported, use sha256, sha384 or sha512"
             ))
         }
     };

@@ -274,7 +274,11 @@ fn image_rules(
     image: &str,
     out: &mut Vec<Finding>,
 ) {
-    let parsed = image_ref::parse_image_ref(image).ok();
+    // An image that does not parse is a semantic error (KG116) already.
+    let Ok(parsed) = image_ref::parse_image_ref(image) else {
+        return;
+    };
+    let parsed = Some(parsed);
     let (tag, digest) = parsed
         .as_ref()
         .map_or((None, None), |r| (r.tag.as_deref(), r.digest.as_deref()));

@@ -49,15 +49,30 @@ impl Checker<'_, '_> {
                 ));
             }
         }
-        if str_at(c, "image").is_none_or(|i| i.trim().is_empty()) {
-            self.push(
+        match str_at(c, "image") {
+            Some(image) if !image.trim().is_empty() => {
+                // The kubelet parses it as a Docker reference and refuses what does not
+                // parse (InvalidImageName): the API server accepts the pod, which never
+                // starts.
+                if let Err(e) = crate::image_ref::parse_image_ref(image) {
+                    self.push(
+                        Finding::error(
+                            rules::FIELD_VALUE,
+                            &path.key("image"),
+                            format!("container `{name}`: {e}; the kubelet refuses it (InvalidImageName) and the pod never starts"),
+                        )
+                        .keys(o.keys("image")),
+                    );
+                }
+            }
+            _ => self.push(
                 Finding::error(
                     rules::FIELD_VALUE,
                     &path.key("image"),
                     format!("container `{name}` has no image"),
                 )
                 .keys(o.keys("image")),
-            );
+            ),
         }
 
         // Ports.
@@ -636,5 +651,25 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// An image the kubelet cannot parse is an error at the image, and not a KG208
+    /// "no tag" (k8s21 review, C1).
+    #[test]
+    fn an_image_the_kubelet_cannot_parse() {
+        let d = workload(
+            "Deployment",
+            json!({"containers": [{"name": "web", "image": "registry.example.com/Web:1.0.0"}]}),
+        );
+        let messages: Vec<String> = keys_of(&d).into_iter().map(|(m, _)| m).collect();
+        assert_eq!(
+            messages,
+            ["container `web`: \"registry.example.com/Web\" is not a valid image repository: the path component \"Web\" must be lowercase letters and digits, optionally separated by '.', '_', '__' or '-', like \"web\"; the kubelet refuses it (InvalidImageName) and the pod never starts"]
+        );
+        let d = workload(
+            "Deployment",
+            json!({"containers": [{"name": "web", "image": "Registry.Example.com:5000/web@sha384:" .to_string() + &"a".repeat(96)}]}),
+        );
+        assert!(keys_of(&d).is_empty());
     }
 }
