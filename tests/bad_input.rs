@@ -1474,6 +1474,18 @@ fn an_env_name_kubernetes_accepts_but_kgen_does_not_write_says_how_to_set_it() {
 /// port's appProtocol (a qualified name), is refused at its line (k8s21 review).
 #[test]
 fn an_ingress_path_or_app_protocol_the_api_server_refuses() {
+    // An IP address is not an Ingress host: at the value, not the service.
+    let err = fails(
+        &MINIMAL.replace(
+            "port = 8080\n",
+            "port = 8080\ningress = { host = \"10.0.0.1\" }\n",
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with("error[KG005]: ingress host of `api` in dev: `10.0.0.1` is an IP address; an Ingress host must be a DNS name\n  --> platform.toml:"),
+        "{err}"
+    );
     let err = fails(
         &MINIMAL.replace(
             "port = 8080\n",

@@ -401,6 +401,12 @@ fn never_a_service(name: &str, kind: WorkloadKind) -> Option<NoService> {
 pub fn check_host(host: &str) -> Result<(), String> {
     let name = host.strip_prefix("*.").unwrap_or(host);
     names::check_dns1123_subdomain(name)?;
+    // The API server refuses an IP (networking `validateIngressRules`).
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!(
+            "`{host}` is an IP address; an Ingress host must be a DNS name"
+        ));
+    }
     if !name.contains('.') {
         return Err(format!("`{host}` is not a fully qualified host name"));
     }
