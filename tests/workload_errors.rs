@@ -2054,3 +2054,24 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
 "#
     );
 }
+
+/// A name kgen derives from a service's that is too long for its kind says how long
+/// the service's name may be (k8s21 review, C3).
+#[test]
+fn a_derived_name_too_long_says_how_long_the_service_name_may_be() {
+    let long = "a".repeat(58);
+    let text = service("kind = \"job\"\n").replace("[services.api]", &format!("[services.{long}]"));
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains(&format!("  = help: kgen names the Job `{long}-<hash of its pod template>` (9 characters more): rename service `{long}` (58 characters) to at most 54; a hook Job (`hook`) keeps the service's name\n")),
+        "{err}"
+    );
+    let long = "a".repeat(53);
+    let text = service("kind = \"cronjob\"\nschedule = \"0 3 * * *\"\n")
+        .replace("[services.api]", &format!("[services.{long}]"));
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains(&format!("  = help: kgen names the CronJob after the service: rename service `{long}` (53 characters) to at most 52\n")),
+        "{err}"
+    );
+}

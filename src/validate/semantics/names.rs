@@ -258,6 +258,37 @@ impl Checker<'_, '_> {
             if kind == "Service" {
                 f = f.help("a Service name becomes a DNS name: rename the service so that it starts with a letter");
             }
+            // A name kgen made from a service's: how long the service's name may be.
+            let max = match kind.as_str() {
+                "Job" => Some(63),
+                "CronJob" | "StatefulSet" => Some(52),
+                _ => None,
+            };
+            let svc = self.s.service.filter(|_| !self.s.hand_written);
+            if let (Some(max), Some(svc)) = (max, svc) {
+                if name.starts_with(&svc.name) && name.len() > max {
+                    let added = name.len() - svc.name.len();
+                    let how = if added > 0 {
+                        format!(
+                            "kgen names the {kind} `{}-<hash of its pod template>` ({added} characters more)",
+                            svc.name
+                        )
+                    } else {
+                        format!("kgen names the {kind} after the service")
+                    };
+                    let hook = if kind == "Job" && added > 0 {
+                        "; a hook Job (`hook`) keeps the service's name"
+                    } else {
+                        ""
+                    };
+                    f = f.help(format!(
+                        "{how}: rename service `{}` ({} characters) to at most {}{hook}",
+                        svc.name,
+                        svc.name.len(),
+                        max.saturating_sub(added)
+                    ));
+                }
+            }
             self.push(f);
         }
     }
