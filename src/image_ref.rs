@@ -341,7 +341,7 @@ mod tests {
         );
         assert_eq!(
             check_digest("md5:abc").unwrap_err(),
-            r#""md5:abc" is not a valid image digest: the algorithm "md5" is not supported, use sha256 or sha512"#
+            r#""md5:abc" is not a valid image digest: the algorithm "md5" is not supported, use sha256, sha384 or sha512"#
         );
         assert_eq!(
             check_digest("sha256:abc").unwrap_err(),

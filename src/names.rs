@@ -214,7 +214,17 @@ pub fn env_var_name_help(s: &str) -> Option<&'static str> {
         && !b[0].is_ascii_digit()
         && b.iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
-    kubernetes.then_some("kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' (a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)")
+    kubernetes.then_some(concat!(
+        "use letters, digits and '_', not starting with a digit, like DATABASE_URL: ",
+        "kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' ",
+        "(a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)"
+    ))
+}
+
+/// The message of [`check_env_var_name`]'s error without its advice, for a diagnostic
+/// whose help is [`env_var_name_help`].
+pub fn env_var_name_problem(s: &str) -> String {
+    format!("{s:?} is not a valid environment variable name")
 }
 
 /// Checks a ConfigMap or Secret data key: `[-._a-zA-Z0-9]+`, at most 253 characters,

@@ -830,3 +830,48 @@ fn application_names_follow_the_template() {
         "{err}"
     );
 }
+
+/// The claims a StatefulSet keeps (the controller creates them without an owner, and
+/// no Application manages them) are not reported as orphans by an environment's
+/// project (argo20 review, #4); those deleted with the set have an owner.
+#[test]
+fn an_environment_project_does_not_call_a_statefulset_s_claims_orphans() {
+    let text = MINIMAL.replace("sync = \"auto\"\n", "sync = \"auto\"\ncluster = \"main\"\n")
+        + "\n[clusters.main]\n\n[environments.staging]\ncluster = \"main\"\nsync = \"auto\"\nnamespace = \"staging-{{ service }}\"\n\n[services.db]\nkind = \"statefulset\"\nimage = \"acme/db\"\ntag = \"1.0.0\"\nport = 5432\nprobes = { liveness = { tcp = \"http\" }, readiness = { tcp = \"http\" } }\nvolumes = { data = { mount = \"/data\", claim = { size = \"10Gi\" } }, wal = { mount = \"/wal\", claim = { size = \"1Gi\" } } }\n"
+        + GP3_PROVIDED;
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let project = p.read("generated/argocd/main/appproject-staging.yaml");
+    assert!(
+        project.contains(
+            "  orphanedResources:
+    ignore:
+    - group: \"\"
+      kind: PersistentVolumeClaim
+      name: data-db-*
+    - group: \"\"
+      kind: PersistentVolumeClaim
+      name: wal-db-*
+    warn: true
+  sourceRepos:
+"
+        ),
+        "{project}"
+    );
+    // Claims deleted with the set are owned by it.
+    let p = Platform::new(
+        &text.replace(
+            "kind = \"statefulset\"\n",
+            "kind = \"statefulset\"\nstatefulset = { when_deleted = \"Delete\" }\n",
+        ),
+        &[],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let project = p.read("generated/argocd/main/appproject-staging.yaml");
+    assert!(
+        project.contains("  orphanedResources:\n    warn: true\n  sourceRepos:\n"),
+        "{project}"
+    );
+}

@@ -1461,7 +1461,7 @@ fn an_env_name_kubernetes_accepts_but_kgen_does_not_write_says_how_to_set_it() {
         ),
         "{err}"
     );
-    assert!(err.contains("  = help: kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' (a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)\n"), "{err}");
+    assert!(err.contains("  = help: use letters, digits and '_', not starting with a digit, like DATABASE_URL: kgen writes only names a shell and every runtime can read; Kubernetes also accepts '-' and '.' (a program that reads such a name, like a Spring property, may want one): set it with a patch of the workload (docs/escape-hatch.md#patches)\n"), "{err}");
     // Not even Kubernetes takes this one: no such help.
     let err = fails(
         &MINIMAL.replace("port = 8080\n", "port = 8080\nenv = { \"A B\" = \"x\" }\n"),

@@ -419,6 +419,22 @@ pub struct OrphanedResources {
     /// Raise a warning condition when orphaned resources exist.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub warn: Option<bool>,
+    /// Resources that are not orphans, though no Application manages them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub ignore: Vec<OrphanedResourceKey>,
+}
+
+/// A resource orphaned-resource monitoring leaves alone: `group` and `kind`, and
+/// `name` a glob (Argo CD `controller/appcontroller.go`, `glob.Match`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrphanedResourceKey {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -695,7 +711,10 @@ mod tests {
                 ],
                 cluster_resource_whitelist: vec![GroupKind::new("", "Namespace")],
                 namespace_resource_whitelist: vec![GroupKind::new("*", "*")],
-                orphaned_resources: Some(OrphanedResources { warn: Some(true) }),
+                orphaned_resources: Some(OrphanedResources {
+                    warn: Some(true),
+                    ..Default::default()
+                }),
                 source_namespaces: vec!["argocd-apps".into()],
             },
         )

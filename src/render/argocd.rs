@@ -35,12 +35,15 @@ use crate::crd::argocd::{
     AppProject, AppProjectSpec, Application, ApplicationDestination, ApplicationSet,
     ApplicationSetGenerator, ApplicationSetSpec, ApplicationSetSyncPolicy, ApplicationSetTemplate,
     ApplicationSetTemplateMeta, ApplicationSource, ApplicationSourceHelm, ApplicationSourcePlugin,
-    ApplicationSpec, ApplicationsSyncPolicy, Backoff, EnvEntry, GroupKind, OrphanedResources,
-    RetryStrategy, SyncPolicy, SyncPolicyAutomated, RESOURCES_FINALIZER,
+    ApplicationSpec, ApplicationsSyncPolicy, Backoff, EnvEntry, GroupKind, OrphanedResourceKey,
+    OrphanedResources, RetryStrategy, SyncPolicy, SyncPolicyAutomated, RESOURCES_FINALIZER,
 };
 use crate::input::ArgoCdMode;
 use crate::render::monitoring;
-use crate::spec::{ClusterSpec, Destination, EnvSpec, PlatformSpec, SyncMode};
+use crate::spec::{
+    ClaimRetention, ClusterSpec, Destination, EnvSpec, PlatformSpec, SyncMode, VolumeSource,
+    Workload,
+};
 use crate::workspace::GENERATED_DIR;
 
 /// Label naming the environment of an Argo CD object.
@@ -400,12 +403,55 @@ pub fn app_projects(
                     // baseline's, the namespaces'), where it would flag every object
                     // of the cluster kgen does not deploy (controller/appcontroller.go,
                     // `getResourceTree`); add-ons share `kube-system` with EKS's own.
-                    orphaned_resources: (!(own_apps && cluster.project == name))
-                        .then_some(OrphanedResources { warn: Some(true) }),
+                    orphaned_resources: (!(own_apps && cluster.project == name)).then(|| {
+                        OrphanedResources {
+                            warn: Some(true),
+                            ignore: retained_claims(platform, &cluster.name, &name),
+                        }
+                    }),
                     ..Default::default()
                 },
             )
             .with_sync_wave(bootstrap_wave::PROJECTS)
+        })
+        .collect()
+}
+
+/// The claims the StatefulSets of a project's environments keep (`when_deleted` is
+/// `Retain`, the default): the StatefulSet controller creates `<claim>-<set>-<ordinal>`
+/// with no owner, and no Application manages them, so orphaned-resource monitoring
+/// would warn about each for good (Argo CD `controller/appcontroller.go`,
+/// `isKnownOrphanedResourceExclusion` knows only a few of the cluster's own objects).
+fn retained_claims(
+    platform: &PlatformSpec,
+    cluster: &str,
+    project: &str,
+) -> Vec<OrphanedResourceKey> {
+    let mut names = std::collections::BTreeSet::new();
+    for env in platform
+        .environments_on(cluster)
+        .filter(|e| e.project == project)
+    {
+        for svc in &env.services {
+            let Workload::StatefulSet(set) = &svc.workload else {
+                continue;
+            };
+            if set.when_deleted != ClaimRetention::Retain {
+                continue;
+            }
+            for v in &svc.volumes {
+                if matches!(v.source, VolumeSource::Claim { .. }) {
+                    names.insert(format!("{}-{}-*", v.name, svc.name));
+                }
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| OrphanedResourceKey {
+            group: Some(String::new()),
+            kind: Some("PersistentVolumeClaim".into()),
+            name: Some(name),
         })
         .collect()
 }

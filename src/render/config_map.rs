@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use super::{labels, meta, wave, with_wave};
@@ -18,18 +19,38 @@ pub fn name(svc: &ServiceSpec) -> String {
 pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> ConfigMap {
     let mut data: BTreeMap<String, String> = svc.config.clone();
     data.insert(VERSION_KEY.to_string(), svc.version().to_string());
-    ConfigMap {
-        metadata: with_wave(
-            meta(
-                &name(svc),
-                Some(&svc.namespace),
-                labels::service(platform, svc),
-            ),
-            wave::SUPPORT,
+    let metadata = with_wave(
+        meta(
+            &name(svc),
+            Some(&svc.namespace),
+            labels::service(platform, svc),
         ),
+        wave::SUPPORT,
+    );
+    let entries = data.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    ConfigMap {
+        metadata: applied_as_needed(metadata, entries),
         data: Some(data),
         ..Default::default()
     }
+}
+
+/// `metadata` with the sync option that applies the object server-side when its data
+/// (`entries`) is too large for client-side apply ([`CLIENT_SIDE_APPLY_DATA_LIMIT`]).
+fn applied_as_needed<'a>(
+    mut metadata: ObjectMeta,
+    entries: impl Iterator<Item = (&'a str, &'a str)>,
+) -> ObjectMeta {
+    if json_data_size(entries) > CLIENT_SIDE_APPLY_DATA_LIMIT {
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                SYNC_OPTIONS_ANNOTATION.to_string(),
+                SERVER_SIDE_APPLY.to_string(),
+            );
+    }
+    metadata
 }
 
 /// Name of the ConfigMap holding the service's `files`.
@@ -43,7 +64,7 @@ pub fn build_files(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ConfigM
     if svc.files.is_empty() {
         return None;
     }
-    let mut metadata = with_wave(
+    let metadata = with_wave(
         meta(
             &files_name(svc),
             Some(&svc.namespace),
@@ -55,17 +76,8 @@ pub fn build_files(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ConfigM
         .files
         .iter()
         .map(|f| (f.key.as_str(), f.content.as_str()));
-    if json_data_size(entries) > CLIENT_SIDE_APPLY_DATA_LIMIT {
-        metadata
-            .annotations
-            .get_or_insert_with(Default::default)
-            .insert(
-                SYNC_OPTIONS_ANNOTATION.to_string(),
-                SERVER_SIDE_APPLY.to_string(),
-            );
-    }
     Some(ConfigMap {
-        metadata,
+        metadata: applied_as_needed(metadata, entries),
         data: Some(
             svc.files
                 .iter()

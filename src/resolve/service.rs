@@ -212,11 +212,13 @@ impl<'a> Resolver<'a> {
             let path = ["env.", key].concat();
             origins.insert(path, entry.value.origin.clone());
             if let Err(e) = names::check_env_var_name(key) {
-                let d = self.error(rules::INVALID_KEY, entry.key.clone(), e);
+                let help = names::env_var_name_help(key);
+                let message = help.map_or(e, |_| names::env_var_name_problem(key));
+                let d = self.error(rules::INVALID_KEY, entry.key.clone(), message);
                 if let Some(n) = names::nearest_env_var_name(key) {
                     d.label(format!("did you mean `{n}`?"));
                 }
-                if let Some(help) = names::env_var_name_help(key) {
+                if let Some(help) = help {
                     d.help(help);
                 }
                 continue;

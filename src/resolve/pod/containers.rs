@@ -104,8 +104,10 @@ impl<'a> Resolver<'a> {
             for (k, e) in layers.map(|l| Some(&l.env)) {
                 origins.insert(format!("{field}.env.{k}"), e.value.origin.clone());
                 if let Err(err) = names::check_env_var_name(k) {
-                    let d = self.error(rules::INVALID_KEY, e.key.clone(), err);
-                    if let Some(help) = names::env_var_name_help(k) {
+                    let help = names::env_var_name_help(k);
+                    let message = help.map_or(err, |_| names::env_var_name_problem(k));
+                    let d = self.error(rules::INVALID_KEY, e.key.clone(), message);
+                    if let Some(help) = help {
                         d.help(help);
                     }
                     continue;

@@ -44,7 +44,6 @@ impl Checker<'_, '_> {
                 }
             }
         }
-        self.client_side_apply_size(kind, sections);
         if size > MAX_DATA_BYTES {
             self.push(
                 Finding::error(
@@ -54,6 +53,8 @@ impl Checker<'_, '_> {
                 )
                 .help("keep large files out of ConfigMaps: bake them into the image or fetch them at start-up"),
             );
+        } else {
+            self.client_side_apply_size(kind, sections);
         }
     }
 
@@ -99,7 +100,7 @@ impl Checker<'_, '_> {
                 &FieldPath::root().key(sections[0]),
                 format!("the {kind}'s data takes about {size} bytes as JSON: Argo CD applies it client-side, which copies the object into its last-applied-configuration annotation, and the API server refuses more than 262144 bytes of annotations"),
             )
-            .help(format!("apply it server-side: annotate it `{SYNC_OPTIONS_ANNOTATION}: ServerSideApply=true` (kgen does so for a service's `files`), or keep large files out of it")),
+            .help(format!("apply it server-side: annotate it `{SYNC_OPTIONS_ANNOTATION}: ServerSideApply=true` (kgen does so for a service's `config` and `files`), or keep large files out of it")),
         );
     }
 
