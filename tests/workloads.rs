@@ -2711,3 +2711,30 @@ fn large_files_apply_server_side() {
     let out = p.kgen(&["validate", "big.yaml"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+/// `service.app_protocol` names the protocol of `http` on the Service and the headless
+/// Service (a database's `tcp`, so that a mesh does not parse it as HTTP by its name;
+/// newcomer review 19); a value that is not a qualified name is refused at its line.
+#[test]
+fn the_main_port_s_app_protocol() {
+    let text = STATEFULSET_PLATFORM.replace(
+        "port = 5432\n",
+        "port = 5432\nservice = { app_protocol = \"tcp\" }\n",
+    );
+    let p = Platform::new(&text, &[]);
+    render(&p);
+    for file in ["dev/db/service.yaml", "dev/db/service-headless.yaml"] {
+        let service = object(&p, file);
+        assert_eq!(service["spec"]["ports"][0]["name"], "http", "{file}");
+        assert_eq!(service["spec"]["ports"][0]["appProtocol"], "tcp", "{file}");
+    }
+    let text = STATEFULSET_PLATFORM.replace(
+        "port = 5432\n",
+        "port = 5432\nservice = { app_protocol = \"postgres sql\" }\n",
+    );
+    let err = common::fails(&text, &[]);
+    assert!(
+        err.starts_with("error[KG106]: `service.app_protocol`: \"postgres sql\" is not a valid appProtocol: it must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit\n  --> platform.toml:14:28\n"),
+        "{err}"
+    );
+}

@@ -261,6 +261,11 @@ pub struct ServicePortLayer {
     /// Port of `http` on the Service (clients call `<service>:<port>`). Default: the container port.
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
+    /// `appProtocol` of `http` on the Service (and the headless Service), e.g. `tcp`
+    /// for a database, so that a service mesh does not take the port for HTTP from its
+    /// name; a qualified name. Default: none.
+    #[serde(default)]
+    pub app_protocol: Option<Spanned<String>>,
     /// Annotations of the Service (a load balancer's settings, e.g.
     /// `service.beta.kubernetes.io/aws-load-balancer-type`).
     #[serde(default)]

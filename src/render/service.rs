@@ -46,7 +46,7 @@ pub fn ports(svc: &ServiceSpec, exposure: &ServiceExposure) -> Vec<ServicePort> 
         exposure.port,
         by_name(CONTAINER_PORT_NAME),
         "TCP",
-        None,
+        exposure.app_protocol.as_ref(),
     )];
     if let Some(m) = svc.metrics.as_ref().filter(|m| m.port != svc.port) {
         ports.push(port(
@@ -108,6 +108,7 @@ pub fn headless(platform: &PlatformSpec, svc: &ServiceSpec) -> Service {
     let plain = ServiceExposure {
         type_: ServiceType::ClusterIP,
         port: svc.service.as_ref().map_or(svc.port, |e| e.port),
+        app_protocol: svc.service.as_ref().and_then(|e| e.app_protocol.clone()),
         annotations: Default::default(),
         source_cidrs: Vec::new(),
     };

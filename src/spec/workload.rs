@@ -71,6 +71,8 @@ pub struct ServiceExposure {
     pub type_: ServiceType,
     /// Port of `http` on the Service.
     pub port: u16,
+    /// `appProtocol` of `http` on the Service.
+    pub app_protocol: Option<String>,
     pub annotations: BTreeMap<String, String>,
     /// Where the traffic of a `NodePort` or `LoadBalancer` Service comes from (empty:
     /// any source), for its NetworkPolicy.

@@ -121,6 +121,19 @@ impl<'a> Resolver<'a> {
                 self.int_in_range(*p.value, 1, 65535, &p.origin, "service port")
             })
             .map_or(port, |p| p as u16);
+        let app_protocol = layers
+            .pick(|l| l.service.as_ref()?.app_protocol.as_ref())
+            .and_then(|a| {
+                origins.insert("service.app_protocol".into(), a.origin.clone());
+                match names::check_app_protocol(a.value) {
+                    Ok(()) => Some(a.value.clone()),
+                    Err(e) => {
+                        self.error(rules::PORTS, a.origin.clone(), format!("`service.app_protocol`: {e}"))
+                            .help("an IANA service name such as `tcp`, `http`, `grpc`, or a prefixed name such as `kubernetes.io/h2c`");
+                        None
+                    }
+                }
+            });
         let mut annotations = BTreeMap::new();
         for (k, e) in layers.map(|l| l.service.as_ref().map(|s| &s.value.annotations)) {
             origins.insert(format!("service.annotations.{k}"), e.value.origin.clone());
@@ -171,6 +184,7 @@ impl<'a> Resolver<'a> {
         ServiceExposure {
             type_,
             port: service_port,
+            app_protocol,
             annotations,
             source_cidrs,
         }
