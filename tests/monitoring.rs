@@ -495,3 +495,34 @@ values = { grafana = { admin = { existingSecret = "grafana-admin" } }, prometheu
     assert!(out.stderr.contains("`existingSecret`"), "{}", out.stderr);
     assert!(!out.stderr.contains("Xk9#pL2vQ8mZ"), "{}", out.stderr);
 }
+
+/// Grafana with the chart's default admin password (or one in the values) is a
+/// warning, once for every cluster; a Secret or Grafana off silences it.
+#[test]
+fn grafana_s_default_admin_password_is_a_warning() {
+    let base = common::MINIMAL.to_string() + "\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = { storage_classes = [\"gp3\"] }\n";
+    let p = Platform::new(&base, &[]);
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning[KG038]: Grafana keeps the kube-prometheus-stack chart's default admin password (`prom-operator`), which anyone who reads the chart knows\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("KG038").count(), 1, "{}", out.stderr);
+    for values in [
+        "values = { grafana = { admin = { existingSecret = \"grafana-admin\" } } }",
+        "values = { grafana = { enabled = false } }",
+    ] {
+        let p = Platform::new(
+            &format!("{base}").replace(
+                "chart_version = \"77.0.0\"\n",
+                &format!("chart_version = \"77.0.0\"\n{values}\n"),
+            ),
+            &[],
+        );
+        let out = p.kgen(&["validate"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(!out.stderr.contains("KG038"), "{values}: {}", out.stderr);
+    }
+}

@@ -177,6 +177,7 @@ impl<'a> Resolver<'a> {
         // `values`, as an add-on's: each layer's templates rendered, merged in order.
         let mut values = serde_json::Value::Object(Default::default());
         self.merge_values_tables(&mut values, layers.each(|l| l.values.as_ref()), ctx);
+        self.grafana_admin(&values, &table_origin);
         Some(MonitoringSpec {
             namespace,
             chart_repo,
@@ -190,5 +191,25 @@ impl<'a> Resolver<'a> {
             storage_class,
             values,
         })
+    }
+}
+
+impl Resolver<'_> {
+    /// KG038: Grafana's admin password is the chart's default
+    /// (kube-prometheus-stack's values.yaml: `grafana.adminPassword: prom-operator`),
+    /// known to anyone who reads the chart, unless `grafana.admin.existingSecret`
+    /// names a Secret (or Grafana is off).
+    fn grafana_admin(&mut self, values: &serde_json::Value, at: &Origin) {
+        let grafana = &values["grafana"];
+        let secret = grafana["admin"]["existingSecret"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty());
+        if grafana["enabled"] == false || secret {
+            return;
+        }
+        // A password in the values is refused as a secret (KG010).
+        let problem = "Grafana keeps the kube-prometheus-stack chart's default admin password (`prom-operator`), which anyone who reads the chart knows";
+        self.warning(rules::DEFAULT_CREDENTIALS, at.clone(), problem.into())
+            .help("give it a Secret: `values = { grafana = { admin = { existingSecret = \"grafana-admin\" } } }`, the Secret (keys `admin-user`, `admin-password`) made in the monitoring namespace with the cluster (docs/platform.md#monitoring); or turn Grafana off with `grafana = { enabled = false }`");
     }
 }
