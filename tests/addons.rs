@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{fails, Platform};
+use common::{fails, Platform, GRAFANA_ADMIN};
 
 /// One declared cluster at Kubernetes 1.30 with one environment and one service (with
 /// probes, so that a successful render prints nothing).
@@ -397,7 +397,7 @@ error: 4 errors; nothing was written; the checks that need the whole platform, a
 fn the_monitoring_namespace_is_checked_as_a_namespace() {
     let text = platform(
         &[],
-        "[monitoring]\nchart_version = \"77.0.0\"\nnamespace = \"mon.itoring\"\n\n[baseline]\nprovided = { storage_classes = [\"gp3\"] }\n",
+        &format!("[monitoring]\nchart_version = \"77.0.0\"\nnamespace = \"mon.itoring\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n{GRAFANA_ADMIN}"),
     );
     assert_eq!(
         fails(&text, &[]),
@@ -1411,7 +1411,7 @@ warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.
     );
     // With `[monitoring]`, external-dns syncs after it; cert-manager does not.
     let (stderr, _) = renders(&format!(
-        "{text}\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n"
+        "{text}\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n{GRAFANA_ADMIN}"
     ));
     assert_eq!(
         stderr,

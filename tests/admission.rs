@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails, Platform, MINIMAL, MINIMAL_WARNINGS};
+use common::{fails, Platform, GRAFANA_ADMIN, MINIMAL, MINIMAL_WARNINGS};
 use kgen::admission::{self, Inventory};
 use kgen::compile::compile_with_objects;
 use kgen::render::Object;
@@ -17,7 +17,7 @@ use kgen::Workspace;
 /// (docs/baseline.md) mixes in with what these tests are about.
 fn two_environments_one_server() -> String {
     format!(
-        "{MINIMAL}probes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n"
+        "{MINIMAL}probes = {{ liveness = \"/health\", readiness = \"/ready\" }}\n\n[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n{GRAFANA_ADMIN}"
     )
     .replace(
         "[environments.dev]\nsync = \"auto\"\n",

@@ -751,13 +751,14 @@ fn a_service_named_monitoring_on_an_implicit_cluster_clashes_with_the_stacks_app
         "{err}"
     );
     // The warnings: KG032 (the stack's StorageClass `gp3` is not declared for the
-    // implicit cluster `dev`) and KG202 twice (the service has no probes).
+    // implicit cluster `dev`), KG038 (Grafana's default password) and KG202 twice (the
+    // service has no probes).
     assert!(
         err.contains("warning[KG032]: StorageClass `gp3` is not declared for cluster `dev`"),
         "{err}"
     );
     assert!(
-        err.ends_with("\nerror: 1 error and 3 warnings; nothing was written\n"),
+        err.ends_with("\nerror: 1 error and 4 warnings; nothing was written\n"),
         "{err}"
     );
     // Without [monitoring], the name is free.

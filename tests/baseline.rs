@@ -2362,6 +2362,7 @@ fn monitoring_storage_class_undeclared() {
             r#"
 [monitoring]
 chart_version = "77.0.0"
+values = { grafana = { admin = { existingSecret = "grafana-admin" } } }
 
 [baseline.storage_classes.fast]
 default = true

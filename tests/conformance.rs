@@ -74,6 +74,7 @@ autoscaling = { min = 2, max = 4, memory = 75 }
 
 [monitoring]
 chart_version = "77.0.0"
+values = { grafana = { admin = { existingSecret = "grafana-admin" } } }
 
 [baseline]
 provided = { storage_classes = ["gp3"] }

@@ -1149,7 +1149,7 @@ Changed (1):
 cluster nonprod: Helm values monitoring
 --- a/generated/values/nonprod/monitoring.yaml
 +++ b/generated/values/nonprod/monitoring.yaml
-@@ -38,7 +38,7 @@
+@@ -40,7 +40,7 @@
      podMonitorSelectorNilUsesHelmValues: false
      probeSelectorNilUsesHelmValues: false
      replicas: 2

@@ -618,7 +618,8 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 fn a_removed_namespace_takes_the_claims_with_it() {
     let mut r = Repo::new(&[]);
     // db becomes a Deployment: the StatefulSet goes, its namespace stays. Its 3 pods
-    // then share one claim, which must be ReadWriteMany.
+    // then share one claim, which must be ReadWriteMany. The project no longer ignores
+    // the claims the StatefulSet kept: they are orphans now, to delete by hand.
     r.change(&[
         (
             "kind = \"statefulset\"\nimage = \"acme/db\"",
@@ -638,8 +639,8 @@ Risks (2):
 Summary:
                added  changed  removed  unchanged
   dev              2        0        2         29
-  cluster dev      0        0        0          3
-  total            2        0        2         32
+  cluster dev      0        1        0          2
+  total            2        1        2         31
 
 Added (2):
   + dev: Deployment db/db  (generated/dev/db/deployment.yaml)
@@ -648,6 +649,24 @@ Added (2):
 Removed (2):
   - dev: Service db/db-headless  (generated/dev/db/service-headless.yaml)
   - dev: StatefulSet db/db  (generated/dev/db/statefulset.yaml)
+
+Changed (1):
+  ~ cluster dev: AppProject argocd/dev  (generated/argocd/dev/appproject-dev.yaml)
+
+cluster dev: AppProject argocd/dev
+--- a/generated/argocd/dev/appproject-dev.yaml
++++ b/generated/argocd/dev/appproject-dev.yaml
+@@ -29,10 +29,6 @@
+   - namespace: seed
+     server: https://kubernetes.default.svc
+   orphanedResources:
+-    ignore:
+-    - group: ""
+-      kind: PersistentVolumeClaim
+-      name: data-db-*
+     warn: true
+   sourceRepos:
+   - https://github.com/acme/platform.git
 "#));
 
     // api and a StatefulSet db are switched off in dev: their namespaces go, and

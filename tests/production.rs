@@ -1411,7 +1411,7 @@ fn bad_production_settings_are_located() {
         (
             "ingress = { host",
             "disruption_budget = { max_unavailable = 0 }\ningress = { host",
-            "KG007",
+            "KG019",
         ),
         (
             "ingress = { host",

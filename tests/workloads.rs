@@ -1118,7 +1118,7 @@ fn a_statefulset_with_metrics_is_scraped_once_per_pod() {
         .replace("port = 5432\n", "port = 5432\nmetrics = { port = 9187 }\n")
         .replace(
             "[baseline]\n",
-            "[monitoring]\nchart_version = \"77.0.0\"\n\n[baseline]\n",
+            "[monitoring]\nchart_version = \"77.0.0\"\nvalues = { grafana = { admin = { existingSecret = \"grafana-admin\" } } }\n\n[baseline]\n",
         );
     let p = Platform::new(&text, &[]);
     render(&p);
@@ -1205,6 +1205,7 @@ resources = { requests = { cpu = "20m", memory = "32Mi" }, limits = { memory = "
 
 [monitoring]
 chart_version = "77.0.0"
+values = { grafana = { admin = { existingSecret = "grafana-admin" } } }
 
 [baseline]
 "#,

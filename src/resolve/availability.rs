@@ -50,6 +50,21 @@ impl<'a> Resolver<'a> {
             }
             (Some(v), None) => {
                 origins.insert("disruption_budget.max_unavailable".into(), v.origin.clone());
+                // The API server takes 0, which lets no pod be evicted: say why kgen
+                // does not, rather than "out of range".
+                let zero = match v.value {
+                    crate::input::IntOrPercent::Int(n) => *n == 0,
+                    crate::input::IntOrPercent::Str(s) => s.trim_end_matches('%') == "0",
+                };
+                if zero {
+                    self.error(
+                        rules::INVALID_VALUE,
+                        v.origin.clone(),
+                        "`max_unavailable = 0` lets no pod be evicted: node drains (cluster upgrades, Karpenter's consolidation) wait on this service for ever".into(),
+                    )
+                    .help("let one pod go at a time (`max_unavailable = 1`, kgen's default), or turn the budget off with `disruption_budget = { enabled = false }`");
+                    return None;
+                }
                 self.int_or_percent(v, 1, "max_unavailable")
                     .map(DisruptionBudget::MaxUnavailable)
             }

@@ -185,6 +185,11 @@ pub fn assert_stderr(actual: &str, expected: &str) {
     );
 }
 
+/// Grafana's admin login from a Secret: appended to a platform whose `[monitoring]` sets
+/// no `values`, it silences KG038 (the chart's default password) without moving a line.
+pub const GRAFANA_ADMIN: &str =
+    "\n[monitoring.values.grafana.admin]\nexistingSecret = \"grafana-admin\"\n";
+
 /// A small valid platform used as the base of bad-input cases.
 pub const MINIMAL: &str = r#"[platform]
 name = "acme"
