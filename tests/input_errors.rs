@@ -526,58 +526,39 @@ fn an_unreadable_manifest_hides_no_reference_to_what_it_holds() {
 
 /// A reading error in another environment's table of platform.toml is that
 /// environment's: the plugin renders this one, and `--env` says where the error is
-/// (verification review 18, #4).
+/// (verification review 18, #4), with the environments as tables of their own or as
+/// inline tables under `[environments]`.
 #[test]
 fn another_environment_s_reading_error_is_not_this_application_s() {
-    let text = clean().replace(
+    let headers = clean().replace(
         "[environments.prod]\nsync = \"manual\"\n",
         "[environments.prod]\nsync = \"sometimes\"\n",
     );
-    let p = Platform::new(&text, &[]);
-    let out = plugin(&p, "dev", "api");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment\n"));
-    let stderr = plugin_fails(&p, "prod", "api");
-    assert_eq!(error_codes(&stderr), ["KG003"], "{stderr}");
-    let out = p.kgen(&["validate", "--env", "dev"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("  = note: this is in environment `prod`, which this run does not render;"),
-        "{}",
-        out.stderr
-    );
-}
-
-/// The same with the environments written as inline tables under `[environments]`.
-#[test]
-fn another_environment_s_reading_error_in_an_inline_table_is_not_this_application_s() {
-    let text = clean().replace(
+    let inline = clean().replace(
         "[environments.dev]\nsync = \"auto\"\n\n[environments.prod]\nsync = \"manual\"\n",
         "[environments]\ndev = { sync = \"auto\" }\nprod = { sync = \"sometimes\" }\n",
     );
-    assert!(text.contains("prod = { sync = \"sometimes\" }"));
-    let p = Platform::new(&text, &[]);
-    let out = plugin(&p, "dev", "api");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = plugin_fails(&p, "prod", "api");
-    assert_eq!(error_codes(&stderr), ["KG003"], "{stderr}");
-    let out = p.kgen(&["validate", "--env", "dev"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("  = note: this is in environment `prod`, which this run does not render;"),
-        "{}",
-        out.stderr
-    );
+    assert!(inline.contains("prod = { sync = \"sometimes\" }"));
+    for text in [headers, inline] {
+        let p = Platform::new(&text, &[]);
+        let out = plugin(&p, "dev", "api");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Deployment\n"));
+        let stderr = plugin_fails(&p, "prod", "api");
+        assert_eq!(error_codes(&stderr), ["KG003"], "{stderr}");
+        let out = p.kgen(&["validate", "--env", "dev"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "  = note: this is in environment `prod`, which this run does not render;"
+            ),
+            "{text}\n{}",
+            out.stderr
+        );
+    }
 }

@@ -19,28 +19,27 @@ pub fn name(svc: &ServiceSpec) -> String {
 pub fn build(platform: &PlatformSpec, svc: &ServiceSpec) -> ConfigMap {
     let mut data: BTreeMap<String, String> = svc.config.clone();
     data.insert(VERSION_KEY.to_string(), svc.version().to_string());
-    let metadata = with_wave(
-        meta(
-            &name(svc),
-            Some(&svc.namespace),
-            labels::service(platform, svc),
-        ),
-        wave::SUPPORT,
-    );
     let entries = data.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     ConfigMap {
-        metadata: applied_as_needed(metadata, entries),
+        metadata: metadata(platform, svc, &name(svc), entries),
         data: Some(data),
         ..Default::default()
     }
 }
 
-/// `metadata` with the sync option that applies the object server-side when its data
-/// (`entries`) is too large for client-side apply ([`CLIENT_SIDE_APPLY_DATA_LIMIT`]).
-fn applied_as_needed<'a>(
-    mut metadata: ObjectMeta,
+/// The metadata of a service's ConfigMap `name` holding `entries`: in the wave before
+/// its pods, and with the sync option that applies it server-side when its data is too
+/// large for client-side apply ([`CLIENT_SIDE_APPLY_DATA_LIMIT`]).
+fn metadata<'a>(
+    platform: &PlatformSpec,
+    svc: &ServiceSpec,
+    name: &str,
     entries: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> ObjectMeta {
+    let mut metadata = with_wave(
+        meta(name, Some(&svc.namespace), labels::service(platform, svc)),
+        wave::SUPPORT,
+    );
     if json_data_size(entries) > CLIENT_SIDE_APPLY_DATA_LIMIT {
         metadata
             .annotations
@@ -64,20 +63,12 @@ pub fn build_files(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ConfigM
     if svc.files.is_empty() {
         return None;
     }
-    let metadata = with_wave(
-        meta(
-            &files_name(svc),
-            Some(&svc.namespace),
-            labels::service(platform, svc),
-        ),
-        wave::SUPPORT,
-    );
     let entries = svc
         .files
         .iter()
         .map(|f| (f.key.as_str(), f.content.as_str()));
     Some(ConfigMap {
-        metadata: applied_as_needed(metadata, entries),
+        metadata: metadata(platform, svc, &files_name(svc), entries),
         data: Some(
             svc.files
                 .iter()
