@@ -515,7 +515,7 @@ fn grafana_s_default_admin_password_is_a_warning() {
         "values = { grafana = { enabled = false } }",
     ] {
         let p = Platform::new(
-            &format!("{base}").replace(
+            &base.replace(
                 "chart_version = \"77.0.0\"\n",
                 &format!("chart_version = \"77.0.0\"\n{values}\n"),
             ),
