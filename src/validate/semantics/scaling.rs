@@ -314,6 +314,17 @@ impl Checker<'_, '_> {
         if let Some(sel) = spec.get("selector") {
             self.label_selector(&path.key("selector"), sel, false);
         }
+        // `ValidatePodDisruptionBudgetSpec` (kubernetes `pkg/apis/policy/validation`):
+        // a set policy is one of the two (an empty string too is refused).
+        if let Some(p) = str_at(spec, "unhealthyPodEvictionPolicy") {
+            if !matches!(p, "IfHealthyBudget" | "AlwaysAllow") {
+                self.push(Finding::error(
+                    rules::FIELD_VALUE,
+                    &path.key("unhealthyPodEvictionPolicy"),
+                    format!("unsupported unhealthyPodEvictionPolicy {p:?}: use IfHealthyBudget or AlwaysAllow"),
+                ));
+            }
+        }
     }
 }
 
@@ -422,5 +433,22 @@ mod tests {
             )),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn pdb_unhealthy_pod_eviction_policy() {
+        let pdb = |p: &str| {
+            json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "a"}}, "unhealthyPodEvictionPolicy": p}})
+        };
+        assert_eq!(
+            findings(&pdb("Always")),
+            vec![(
+                "KG116".to_string(),
+                "spec.unhealthyPodEvictionPolicy".to_string(),
+                "unsupported unhealthyPodEvictionPolicy \"Always\": use IfHealthyBudget or AlwaysAllow".to_string()
+            )]
+        );
+        assert!(findings(&pdb("AlwaysAllow")).is_empty());
     }
 }
