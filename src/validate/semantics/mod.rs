@@ -26,6 +26,9 @@
 //! - `workload`: workload specs (replicas, selector, rollout strategy, claim
 //!   templates, CronJob schedule), and where a workload's pod template and
 //!   containers are;
+//! - `container_fields`: a readiness probe's grace period, HTTP header names, the
+//!   pod field an environment variable reads, resource names and the limits of
+//!   extended resources;
 //! - `controllers`: the controller fields of each workload kind (strategy types,
 //!   history limits, a Job's counts and completion mode, a CronJob's concurrency);
 //! - `pod`: the pod spec (volumes, restart policy, service account, placement);
@@ -47,6 +50,7 @@
 //!   ServiceMonitors, a StatefulSet's governing Service).
 
 mod container;
+mod container_fields;
 mod controllers;
 mod data;
 mod names;
