@@ -68,14 +68,14 @@ impl Checker<'_, '_> {
                 ("startupProbe", "probes.startup"),
             ] {
                 if let Some(h) = c.get(field).and_then(|p| p.get("httpGet")) {
-                    self.http_headers(&path.key(field).key("httpGet"), h, || o.keys(key));
+                    self.http_headers(|| path.key(field).key("httpGet"), h, || o.keys(key));
                 }
             }
             if let Some(l) = c.get("lifecycle") {
                 for hook in ["postStart", "preStop"] {
                     if let Some(h) = l.get(hook).and_then(|p| p.get("httpGet")) {
-                        let hp = path.key("lifecycle").key(hook).key("httpGet");
-                        self.http_headers(&hp, h, Vec::new);
+                        let hp = || path.key("lifecycle").key(hook).key("httpGet");
+                        self.http_headers(hp, h, Vec::new);
                     }
                 }
             }
@@ -101,12 +101,17 @@ impl Checker<'_, '_> {
             }
         }
         if let Some(r) = c.get("resources") {
-            self.resource_names(&path.key("resources"), r, o);
+            self.resource_names(|| path.key("resources"), r, o);
         }
     }
 
     /// The header names of an HTTP probe or hook.
-    fn http_headers(&mut self, hp: &FieldPath, h: &Value, keys: impl Fn() -> Vec<String>) {
+    fn http_headers(
+        &mut self,
+        hp: impl Fn() -> FieldPath,
+        h: &Value,
+        keys: impl Fn() -> Vec<String>,
+    ) {
         for (j, header) in arr_at(h, "httpHeaders").iter().enumerate() {
             let Some(n) = str_at(header, "name") else {
                 continue;
@@ -115,7 +120,7 @@ impl Checker<'_, '_> {
                 self.push(
                     Finding::error(
                         rules::PROBE,
-                        &hp.key("httpHeaders").index(j).key("name"),
+                        &hp().key("httpHeaders").index(j).key("name"),
                         format!("{n:?} is not an HTTP header name; use letters, digits and !#$%&'*+-.^_`|~, without spaces or ':'"),
                     )
                     .keys(keys()),
@@ -126,7 +131,7 @@ impl Checker<'_, '_> {
 
     /// The names of the resources a container requests or limits, and the limit an
     /// extended resource or huge pages need.
-    fn resource_names(&mut self, path: &FieldPath, r: &Value, o: &ContainerOrigin) {
+    fn resource_names(&mut self, path: impl Fn() -> FieldPath, r: &Value, o: &ContainerOrigin) {
         let requests = map_at(r, "requests");
         let limits = map_at(r, "limits");
         for (section, map) in [("requests", requests), ("limits", limits)] {
@@ -135,7 +140,7 @@ impl Checker<'_, '_> {
                     self.push(
                         Finding::error(
                             rules::RESOURCES,
-                            &path.key(section).key(res),
+                            &path().key(section).key(res),
                             format!("{section}.{res} is not a standard container resource; use cpu, memory, ephemeral-storage or hugepages-<size>, or an extended resource with a domain, like nvidia.com/gpu"),
                         )
                         .keys(o.keys(&format!("resources.{section}.{res}"))),
@@ -147,7 +152,7 @@ impl Checker<'_, '_> {
             if overcommit_allowed(res) {
                 continue;
             }
-            let at = path.key("limits").key(res);
+            let at = path().key("limits").key(res);
             let keys = || {
                 o.keys_of(&[
                     &format!("resources.requests.{res}"),
@@ -161,7 +166,7 @@ impl Checker<'_, '_> {
                         &at,
                         format!("{res} is requested without a limit; the node cannot overcommit it, so the API server requires a limit equal to the request"),
                     )
-                    .also(&path.key("requests").key(res))
+                    .also(&path().key("requests").key(res))
                     .keys(keys())
                     .help(format!("set limits.{res} to the request, or set only the limit (the request defaults to it)")),
                 ),
@@ -173,7 +178,7 @@ impl Checker<'_, '_> {
                             self.push(
                                 Finding::error(
                                     rules::RESOURCES,
-                                    &path.key("requests").key(res),
+                                    &path().key("requests").key(res),
                                     format!("{res} request {} is not equal to its limit {}; the node cannot overcommit it, so the API server requires them equal", text(req), text(lim)),
                                 )
                                 .also(&at)

@@ -23,11 +23,12 @@ fn set<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 
 impl Checker<'_, '_> {
     /// `field` of `spec`, when it is a negative integer (`ValidateNonnegativeField`).
-    fn non_negative(&mut self, path: &FieldPath, spec: &Value, field: &str, why: &str) {
+    /// `path` makes the path of `spec`, called only for a finding.
+    fn non_negative(&mut self, path: impl Fn() -> FieldPath, spec: &Value, field: &str, why: &str) {
         if let Some(v) = int_at(spec, field).filter(|v| *v < 0) {
             self.push(Finding::error(
                 rules::FIELD_VALUE,
-                &path.key(field),
+                &path().key(field),
                 format!("{field} {v} is negative; {why}"),
             ));
         }
@@ -37,7 +38,7 @@ impl Checker<'_, '_> {
     /// defaulted). `what` names the field in the message, `use_` lists the options.
     fn one_of(
         &mut self,
-        path: &FieldPath,
+        path: impl Fn() -> FieldPath,
         spec: &Value,
         field: &str,
         options: &[&str],
@@ -46,7 +47,7 @@ impl Checker<'_, '_> {
         if let Some(v) = str_at(spec, field).filter(|v| !v.is_empty() && !options.contains(v)) {
             self.push(Finding::error(
                 rules::FIELD_VALUE,
-                &path.key(field),
+                &path().key(field),
                 format!("unsupported {field} {v:?}: use {use_}"),
             ));
         }
@@ -57,7 +58,7 @@ impl Checker<'_, '_> {
     /// `revisionHistoryLimit` is not negative).
     pub(super) fn deployment_fields(&mut self, path: &FieldPath, spec: &Value) {
         self.non_negative(
-            path,
+            || path.clone(),
             spec,
             "revisionHistoryLimit",
             "use 0 to keep no old ReplicaSets",
@@ -65,9 +66,9 @@ impl Checker<'_, '_> {
         let Some(strategy) = set(spec, "strategy") else {
             return;
         };
-        let sp = path.key("strategy");
+        let sp = || path.key("strategy");
         self.one_of(
-            &sp,
+            sp,
             strategy,
             "type",
             &["Recreate", "RollingUpdate"],
@@ -78,7 +79,7 @@ impl Checker<'_, '_> {
             self.push(
                 Finding::error(
                     rules::FIELD_VALUE,
-                    &sp.key("rollingUpdate"),
+                    &sp().key("rollingUpdate"),
                     "rollingUpdate is set on a Recreate strategy; the API server refuses it (it may not be specified when strategy `type` is 'Recreate')",
                 )
                 .help("remove strategy.rollingUpdate (a strategic-merge patch sets it to null), or use type RollingUpdate"),
@@ -90,16 +91,16 @@ impl Checker<'_, '_> {
     /// (`ValidateStatefulSetSpec`).
     pub(super) fn statefulset_fields(&mut self, path: &FieldPath, spec: &Value) {
         self.one_of(
-            path,
+            || path.clone(),
             spec,
             "podManagementPolicy",
             &["OrderedReady", "Parallel"],
             "OrderedReady or Parallel",
         );
         if let Some(us) = set(spec, "updateStrategy") {
-            let up = path.key("updateStrategy");
+            let up = || path.key("updateStrategy");
             self.one_of(
-                &up,
+                up,
                 us,
                 "type",
                 &["RollingUpdate", "OnDelete"],
@@ -109,13 +110,13 @@ impl Checker<'_, '_> {
             if str_at(us, "type") == Some("OnDelete") && ru.is_some() {
                 self.push(Finding::error(
                     rules::FIELD_VALUE,
-                    &up.key("rollingUpdate"),
+                    &up().key("rollingUpdate"),
                     "rollingUpdate is set on an OnDelete update strategy; the API server refuses it (only type RollingUpdate takes it)",
                 ));
             }
             if let Some(ru) = ru {
                 self.non_negative(
-                    &up.key("rollingUpdate"),
+                    || up().key("rollingUpdate"),
                     ru,
                     "partition",
                     "pods with an ordinal at or above the partition are updated, so 0 updates all",
@@ -124,7 +125,7 @@ impl Checker<'_, '_> {
         }
         if let Some(o) = set(spec, "ordinals") {
             self.non_negative(
-                &path.key("ordinals"),
+                || path.key("ordinals"),
                 o,
                 "start",
                 "the first pod's ordinal is 0 or more",
@@ -143,10 +144,10 @@ impl Checker<'_, '_> {
             "backoffLimit",
             "ttlSecondsAfterFinished",
         ] {
-            self.non_negative(path, spec, field, "the API server refuses it");
+            self.non_negative(|| path.clone(), spec, field, "the API server refuses it");
         }
         self.one_of(
-            path,
+            || path.clone(),
             spec,
             "completionMode",
             &["NonIndexed", "Indexed"],
@@ -164,7 +165,7 @@ impl Checker<'_, '_> {
     /// A CronJob's own fields (`ValidateCronJobSpec`, `validateConcurrencyPolicy`).
     pub(super) fn cronjob_fields(&mut self, path: &FieldPath, spec: &Value) {
         self.one_of(
-            path,
+            || path.clone(),
             spec,
             "concurrencyPolicy",
             &["Allow", "Forbid", "Replace"],
@@ -175,7 +176,7 @@ impl Checker<'_, '_> {
             "successfulJobsHistoryLimit",
             "failedJobsHistoryLimit",
         ] {
-            self.non_negative(path, spec, field, "the API server refuses it");
+            self.non_negative(|| path.clone(), spec, field, "the API server refuses it");
         }
     }
 }

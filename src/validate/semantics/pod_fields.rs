@@ -44,13 +44,13 @@ impl Checker<'_, '_> {
             }
         }
         if let Some(sc) = pod.get("securityContext") {
-            self.ids(&path.key("securityContext"), sc, "the pod's");
+            self.ids(|| path.key("securityContext"), sc, "the pod's");
         }
         for list in ["initContainers", "containers"] {
             for (i, c) in arr_at(pod, list).iter().enumerate() {
                 if let Some(sc) = c.get("securityContext") {
                     self.ids(
-                        &path.key(list).index(i).key("securityContext"),
+                        || path.key(list).index(i).key("securityContext"),
                         sc,
                         "a container's",
                     );
@@ -61,8 +61,18 @@ impl Checker<'_, '_> {
             let Some(limit) = v.get("emptyDir").and_then(|e| e.get("sizeLimit")) else {
                 continue;
             };
-            // A size limit that does not parse is the schema's (KG101).
-            if let Some(q) = scalar_text(limit).and_then(|t| Quantity::parse(&t).ok()) {
+            // Only a quantity written with a '-' can be negative (parsed then, so the
+            // happy path allocates nothing); one that does not parse is the schema's.
+            let minus = match limit {
+                Value::String(t) => t.trim_start().starts_with('-'),
+                Value::Number(n) => n.as_f64().is_some_and(|n| n < 0.0),
+                _ => false,
+            };
+            if let Some(q) = minus
+                .then(|| scalar_text(limit))
+                .flatten()
+                .and_then(|t| Quantity::parse(&t).ok())
+            {
                 if q.is_negative() {
                     self.push(Finding::error(
                         rules::VOLUMES,
@@ -76,17 +86,17 @@ impl Checker<'_, '_> {
             }
         }
         for (i, t) in arr_at(pod, "topologySpreadConstraints").iter().enumerate() {
-            self.topology_spread(&path.key("topologySpreadConstraints").index(i), t);
+            self.topology_spread(|| path.key("topologySpreadConstraints").index(i), t);
         }
     }
 
     /// The user and group IDs of a security context, which may not be negative.
-    fn ids(&mut self, path: &FieldPath, sc: &Value, whose: &str) {
+    fn ids(&mut self, path: impl Fn() -> FieldPath, sc: &Value, whose: &str) {
         for field in ["runAsUser", "runAsGroup", "fsGroup"] {
             if let Some(id) = int_at(sc, field).filter(|id| *id < 0) {
                 self.push(Finding::error(
                     rules::FIELD_VALUE,
-                    &path.key(field),
+                    &path().key(field),
                     format!("{field} {id} of {whose} security context is negative; user and group IDs are 0 or more"),
                 ));
             }
@@ -94,30 +104,30 @@ impl Checker<'_, '_> {
     }
 
     /// One topology spread constraint.
-    fn topology_spread(&mut self, tp: &FieldPath, t: &Value) {
+    fn topology_spread(&mut self, tp: impl Fn() -> FieldPath, t: &Value) {
         let err = |at: FieldPath, m: String| Finding::error(rules::FIELD_VALUE, &at, m);
         if let Some(skew) = int_at(t, "maxSkew").filter(|s| *s < 1) {
             self.push(err(
-                tp.key("maxSkew"),
+                tp().key("maxSkew"),
                 format!("maxSkew {skew} of a topology spread constraint is below 1; it is the largest difference of pod counts allowed between domains"),
             ));
         }
         let when = str_at(t, "whenUnsatisfiable");
         if let Some(w) = when.filter(|w| !matches!(*w, "DoNotSchedule" | "ScheduleAnyway")) {
             self.push(err(
-                tp.key("whenUnsatisfiable"),
+                tp().key("whenUnsatisfiable"),
                 format!("unsupported whenUnsatisfiable {w:?}: use DoNotSchedule or ScheduleAnyway"),
             ));
         }
         if let Some(min) = int_at(t, "minDomains") {
             if min < 1 {
                 self.push(err(
-                    tp.key("minDomains"),
+                    tp().key("minDomains"),
                     format!("minDomains {min} of a topology spread constraint is below 1; leave it unset for the default (1)"),
                 ));
             } else if when == Some("ScheduleAnyway") {
                 self.push(err(
-                    tp.key("minDomains"),
+                    tp().key("minDomains"),
                     "minDomains is set with whenUnsatisfiable ScheduleAnyway; the API server accepts it only with DoNotSchedule".to_string(),
                 ));
             }
@@ -129,7 +139,7 @@ impl Checker<'_, '_> {
         let selector = t.get("labelSelector").filter(|s| !s.is_null());
         if selector.is_none() {
             self.push(err(
-                tp.key("matchLabelKeys"),
+                tp().key("matchLabelKeys"),
                 "matchLabelKeys is set without a labelSelector; the API server requires the selector it adds to".to_string(),
             ));
             return;
@@ -141,7 +151,7 @@ impl Checker<'_, '_> {
                 .filter(|k| labels.is_some_and(|l| l.contains_key(*k)))
             {
                 self.push(err(
-                    tp.key("matchLabelKeys").index(i),
+                    tp().key("matchLabelKeys").index(i),
                     format!("label `{k}` is both in matchLabelKeys and in the labelSelector's matchLabels; keep it in one of them"),
                 ));
             }

@@ -209,7 +209,7 @@ impl Checker<'_, '_> {
             ));
         }
         for (i, tls) in arr_at(spec, "tls").iter().enumerate() {
-            let tp = path.key("tls").index(i);
+            let tp = || path.key("tls").index(i);
             for (j, h) in arr_at(tls, "hosts").iter().enumerate() {
                 let Some(h) = h.as_str() else {
                     continue;
@@ -218,7 +218,7 @@ impl Checker<'_, '_> {
                 if let Err(e) = names::check_dns1123_subdomain(bare) {
                     self.push(Finding::error(
                         rules::FIELD_VALUE,
-                        &tp.key("hosts").index(j),
+                        &tp().key("hosts").index(j),
                         format!("TLS host: {e} (a leading `*.` is allowed)"),
                     ));
                 }
@@ -229,7 +229,7 @@ impl Checker<'_, '_> {
             {
                 self.push(Finding::error(
                     rules::OBJECT_NAME,
-                    &tp.key("secretName"),
+                    &tp().key("secretName"),
                     format!("TLS secret name: {e}"),
                 ));
             }
@@ -309,18 +309,18 @@ impl Checker<'_, '_> {
         let Some(service) = b.get("service") else {
             return;
         };
-        let sp = path.key("service");
+        let sp = || path.key("service");
         match str_at(service, "name") {
             None | Some("") => self.push(Finding::error(
                 rules::OBJECT_NAME,
-                &sp.key("name"),
+                &sp().key("name"),
                 "a backend names no Service",
             )),
             Some(n) => {
                 if let Err(e) = check_dns1035_label(n) {
                     self.push(Finding::error(
                         rules::OBJECT_NAME,
-                        &sp.key("name"),
+                        &sp().key("name"),
                         format!("backend Service name: {e}"),
                     ));
                 }
@@ -331,28 +331,28 @@ impl Checker<'_, '_> {
             .and_then(|p| str_at(p, "name"))
             .filter(|n| !n.is_empty());
         let number = port.and_then(|p| int_at(p, "number")).filter(|n| *n != 0);
-        let pp = sp.key("port");
+        let pp = || sp().key("port");
         match (name, number) {
             (Some(_), Some(_)) => self.push(Finding::error(
                 rules::FIELD_VALUE,
-                &pp,
+                &pp(),
                 "a backend port has a number or a name, not both",
             )),
             (None, None) => self.push(Finding::error(
                 rules::PORTS,
-                &pp,
+                &pp(),
                 "a backend's Service port has neither a number nor a name; give the Service port's number (1-65535) or name",
             )),
             (Some(n), None) => {
                 if let Err(e) = names::check_port_name(n) {
-                    self.push(Finding::error(rules::PORTS, &pp.key("name"), e));
+                    self.push(Finding::error(rules::PORTS, &pp().key("name"), e));
                 }
             }
             (None, Some(n)) => {
                 if !(1..=65535).contains(&n) {
                     self.push(Finding::error(
                         rules::PORTS,
-                        &pp.key("number"),
+                        &pp().key("number"),
                         format!("backend port {n} is out of range 1-65535"),
                     ));
                 }
@@ -377,7 +377,7 @@ impl Checker<'_, '_> {
             let peers = if dir == "ingress" { "from" } else { "to" };
             for (i, r) in arr_at(spec, dir).iter().enumerate() {
                 for (j, peer) in arr_at(r, peers).iter().enumerate() {
-                    self.network_peer(&path.key(dir).index(i).key(peers).index(j), peer);
+                    self.network_peer(|| path.key(dir).index(i).key(peers).index(j), peer);
                 }
                 for (j, p) in arr_at(r, "ports").iter().enumerate() {
                     let pp = path.key(dir).index(i).key("ports").index(j);
@@ -425,7 +425,7 @@ impl Checker<'_, '_> {
     /// `ValidateNetworkPolicyPeer` and `ValidateIPBlock`): it selects pods,
     /// namespaces or an IP block, and an IP block alone; the block is a CIDR and
     /// each exception a strict subset of it.
-    fn network_peer(&mut self, pp: &FieldPath, peer: &Value) {
+    fn network_peer(&mut self, pp: impl Fn() -> FieldPath, peer: &Value) {
         let given = |k: &str| peer.get(k).is_some_and(|v| !v.is_null());
         let ip_block = peer.get("ipBlock").filter(|v| !v.is_null());
         let selectors = usize::from(given("podSelector")) + usize::from(given("namespaceSelector"));
@@ -433,7 +433,7 @@ impl Checker<'_, '_> {
             self.push(
                 Finding::error(
                     rules::SELECTOR,
-                    pp,
+                    &pp(),
                     "a NetworkPolicy peer selects nothing; the API server requires podSelector, namespaceSelector or ipBlock",
                 )
                 .help("to allow every pod of the namespace write `podSelector: {}`; to allow everything, leave the rule's from/to list out"),
@@ -441,19 +441,19 @@ impl Checker<'_, '_> {
         } else if selectors > 0 && ip_block.is_some() {
             self.push(Finding::error(
                 rules::SELECTOR,
-                &pp.key("ipBlock"),
+                &pp().key("ipBlock"),
                 "a NetworkPolicy peer sets ipBlock with a pod or namespace selector; the API server accepts ipBlock only alone (make it a peer of its own)",
             ));
         }
         let Some(block) = ip_block else {
             return;
         };
-        let bp = pp.key("ipBlock");
+        let bp = || pp().key("ipBlock");
         let cidr = match str_at(block, "cidr") {
             None | Some("") => {
                 self.push(Finding::error(
                     rules::FIELD_VALUE,
-                    &bp.key("cidr"),
+                    &bp().key("cidr"),
                     "an ipBlock has no cidr",
                 ));
                 None
@@ -463,7 +463,7 @@ impl Checker<'_, '_> {
                 if parsed.is_none() {
                     self.push(Finding::error(
                         rules::FIELD_VALUE,
-                        &bp.key("cidr"),
+                        &bp().key("cidr"),
                         format!("ipBlock cidr {c:?} is not a CIDR block; write an address and a prefix length, like 10.0.0.0/16"),
                     ));
                 }
@@ -484,7 +484,7 @@ impl Checker<'_, '_> {
             };
             self.push(Finding::error(
                 rules::FIELD_VALUE,
-                &bp.key("except").index(k),
+                &bp().key("except").index(k),
                 problem,
             ));
         }
