@@ -406,7 +406,7 @@ pub fn app_projects(
                     orphaned_resources: (!(own_apps && cluster.project == name)).then(|| {
                         OrphanedResources {
                             warn: Some(true),
-                            ignore: retained_claims(platform, &cluster.name, &name),
+                            ignore: retained_claims(platform, &cluster.name, name),
                         }
                     }),
                     ..Default::default()
