@@ -12,6 +12,7 @@
 
 pub mod addons;
 pub mod admission;
+pub mod cidr;
 pub mod cmp_params;
 pub mod compile;
 pub mod crd;

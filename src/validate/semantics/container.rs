@@ -138,6 +138,7 @@ impl Checker<'_, '_> {
         }
 
         self.resources(&path.key("resources"), c.get("resources"), &o);
+        self.container_fields(path, c, &o, &name);
 
         // Environment.
         for (i, e) in arr_at(c, "env").iter().enumerate() {

@@ -26,7 +26,14 @@
 //! - `workload`: workload specs (replicas, selector, rollout strategy, claim
 //!   templates, CronJob schedule), and where a workload's pod template and
 //!   containers are;
+//! - `container_fields`: a readiness probe's grace period, HTTP header names, the
+//!   pod field an environment variable reads, resource names and the limits of
+//!   extended resources;
+//! - `controllers`: the controller fields of each workload kind (strategy types,
+//!   history limits, a Job's counts and completion mode, a CronJob's concurrency);
 //! - `pod`: the pod spec (volumes, restart policy, service account, placement);
+//! - `pod_fields`: the pod's DNS policy, hostname, security context IDs, emptyDir
+//!   size limits and topology spread constraints;
 //! - `pod_ports`: one port declared twice, in a pod across its containers, or in a
 //!   Service;
 //! - `container`: each container (its role, ports, probes, resources, environment,
@@ -43,9 +50,12 @@
 //!   ServiceMonitors, a StatefulSet's governing Service).
 
 mod container;
+mod container_fields;
+mod controllers;
 mod data;
 mod names;
 mod pod;
+mod pod_fields;
 mod pod_ports;
 mod pod_security;
 mod references;

@@ -129,6 +129,7 @@ impl Checker<'_, '_> {
             }
         }
         self.placement(path, pod);
+        self.pod_fields(path, pod);
         if pod.get("containers").is_some() && arr_at(pod, "containers").is_empty() {
             self.push(Finding::error(
                 rules::FIELD_VALUE,

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::{int_or_percent, Checker};
 use crate::quantity::Quantity;
-use crate::rules;
 use crate::validate::{arr_at, int_at, scalar_text, str_at, FieldPath, Finding};
+use crate::{names, rules};
 
 impl Checker<'_, '_> {
     pub(super) fn hpa(&mut self, path: &FieldPath, spec: Option<&Value>) {
@@ -103,6 +103,23 @@ impl Checker<'_, '_> {
                 continue;
             };
             let resource = str_at(source, "name").unwrap_or("");
+            if field == "containerResource" {
+                let problem = match str_at(source, "container") {
+                    None | Some("") => Some(format!(
+                        "the ContainerResource metric of {resource} names no container; set the container whose usage scales the workload"
+                    )),
+                    Some(c) => names::check_dns1123_label(c)
+                        .err()
+                        .map(|e| format!("ContainerResource metric container: {e}")),
+                };
+                if let Some(p) = problem {
+                    self.push(Finding::error(
+                        rules::AUTOSCALER,
+                        &mp.key(field).key("container"),
+                        p,
+                    ));
+                }
+            }
             let key = format!("autoscaling.{resource}");
             let tp = mp.key(field).key("target");
             let Some(target) = source.get("target") else {
@@ -110,6 +127,25 @@ impl Checker<'_, '_> {
             };
             let ttype = str_at(target, "type").unwrap_or("");
             let resource_metric = field == "resource" || field == "containerResource";
+            // `validateResourceSource`, `validateContainerResourceSource` (kubernetes
+            // `pkg/apis/autoscaling/validation`): a resource target sets a utilisation
+            // or an average value, not both, whatever its type.
+            if resource_metric
+                && target
+                    .get("averageUtilization")
+                    .is_some_and(|v| !v.is_null())
+                && target.get("averageValue").is_some_and(|v| !v.is_null())
+            {
+                self.push(
+                    Finding::error(
+                        rules::AUTOSCALER,
+                        &tp.key("averageValue"),
+                        format!("the {resource} target sets both averageUtilization and averageValue; the API server accepts one of them"),
+                    )
+                    .key(&key)
+                    .help("keep averageUtilization with type Utilization, or averageValue with type AverageValue"),
+                );
+            }
             match ttype {
                 "Utilization" if !resource_metric => self.push(Finding::error(
                     rules::AUTOSCALER,
@@ -314,6 +350,17 @@ impl Checker<'_, '_> {
         if let Some(sel) = spec.get("selector") {
             self.label_selector(&path.key("selector"), sel, false);
         }
+        // `ValidatePodDisruptionBudgetSpec` (kubernetes `pkg/apis/policy/validation`):
+        // a set policy is one of the two (an empty string too is refused).
+        if let Some(p) = str_at(spec, "unhealthyPodEvictionPolicy") {
+            if !matches!(p, "IfHealthyBudget" | "AlwaysAllow") {
+                self.push(Finding::error(
+                    rules::FIELD_VALUE,
+                    &path.key("unhealthyPodEvictionPolicy"),
+                    format!("unsupported unhealthyPodEvictionPolicy {p:?}: use IfHealthyBudget or AlwaysAllow"),
+                ));
+            }
+        }
     }
 }
 
@@ -422,5 +469,45 @@ mod tests {
             )),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn pdb_unhealthy_pod_eviction_policy() {
+        let pdb = |p: &str| {
+            json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "a"}}, "unhealthyPodEvictionPolicy": p}})
+        };
+        assert_eq!(
+            findings(&pdb("Always")),
+            vec![(
+                "KG116".to_string(),
+                "spec.unhealthyPodEvictionPolicy".to_string(),
+                "unsupported unhealthyPodEvictionPolicy \"Always\": use IfHealthyBudget or AlwaysAllow".to_string()
+            )]
+        );
+        assert!(findings(&pdb("AlwaysAllow")).is_empty());
+    }
+
+    #[test]
+    fn container_resource_metrics_and_double_targets() {
+        let hpa = |metric: serde_json::Value| {
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "a"},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"},
+                    "minReplicas": 1, "maxReplicas": 3, "metrics": [metric]}})
+        };
+        let got = findings(&hpa(
+            json!({"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "",
+            "target": {"type": "Utilization", "averageUtilization": 70, "averageValue": "500m"}}}),
+        ));
+        let got: Vec<(String, String)> = got.into_iter().map(|f| (f.1, f.2)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("spec.metrics[0].containerResource.container".to_string(), "the ContainerResource metric of cpu names no container; set the container whose usage scales the workload".to_string()),
+                ("spec.metrics[0].containerResource.target.averageValue".to_string(), "the cpu target sets both averageUtilization and averageValue; the API server accepts one of them".to_string()),
+            ]
+        );
+        assert!(findings(&hpa(json!({"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "app",
+            "target": {"type": "Utilization", "averageUtilization": 70}}}))).is_empty());
     }
 }

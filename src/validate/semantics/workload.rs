@@ -33,6 +33,13 @@ impl Checker<'_, '_> {
             }
         }
         self.deployment_strategy(path, spec);
+        let subject = self.s;
+        match (restart, subject.kind()) {
+            (Restart::Job, _) => self.job_fields(path, spec),
+            (_, "Deployment") => self.deployment_fields(path, spec),
+            (_, "StatefulSet") => self.statefulset_fields(path, spec),
+            _ => {}
+        }
         let tpath = path.key("template");
         let template = spec.get("template");
         let tmeta = template.and_then(|t| t.get("metadata"));
@@ -108,6 +115,7 @@ impl Checker<'_, '_> {
                 );
             }
         }
+        self.cronjob_fields(path, spec);
         let job = path.key("jobTemplate").key("spec");
         self.workload(
             &job,
