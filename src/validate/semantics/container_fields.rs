@@ -23,13 +23,14 @@ use crate::validate::{
     arr_at, map_at, scalar_text, str_at, ContainerOrigin, ContainerRole, FieldPath, Finding,
 };
 
-/// The pod fields an environment variable's `fieldRef` may read without a subscript.
+/// The pod fields an environment variable's `fieldRef` may read without a subscript
+/// (kubernetes `pkg/apis/core/validation`: `validEnvDownwardAPIFieldPathExpressions`; the
+/// whole `metadata.labels` and `metadata.annotations` are for downward API volumes only,
+/// a variable reads one key of them with a subscript).
 const ENV_FIELD_PATHS: &[&str] = &[
     "metadata.name",
     "metadata.namespace",
     "metadata.uid",
-    "metadata.labels",
-    "metadata.annotations",
     "spec.nodeName",
     "spec.serviceAccountName",
     "status.hostIP",
@@ -273,7 +274,8 @@ mod tests {
             {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
             {"name": "IPS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIPs"}}},
             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodename"}}},
-            {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels.app"}}}
+            {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels.app"}}},
+            {"name": "ALL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels"}}}
         ]}]}));
         let m = |var: &str, fp: &str| {
             format!("environment variable `{var}` reads pod field {fp:?}, which the downward API does not offer; use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP(s) or status.podIP(s)")
@@ -288,6 +290,10 @@ mod tests {
                 pair(
                     &format!("{C}.env[4].valueFrom.fieldRef.fieldPath"),
                     &m("LBL", "metadata.labels.app")
+                ),
+                pair(
+                    &format!("{C}.env[5].valueFrom.fieldRef.fieldPath"),
+                    &m("ALL", "metadata.labels")
                 ),
             ]
         );
