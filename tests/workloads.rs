@@ -2689,6 +2689,20 @@ fn large_files_apply_server_side() {
         .get("argocd.argoproj.io/sync-options")
         .is_none());
 
+    // HTML is larger in the annotation: Go's JSON encoder writes `<`, `>` and `&` as
+    // `\u003c` and the like (verification review 22).
+    let html = "<a>&</a>".repeat(12_000);
+    let p = Platform::new(
+        &text.replace(&format!("{content:?}"), &format!("{html:?}")),
+        &[],
+    );
+    render(&p);
+    let cm = object(&p, "dev/api/configmap-files.yaml");
+    assert_eq!(
+        cm["metadata"]["annotations"]["argocd.argoproj.io/sync-options"],
+        "ServerSideApply=true"
+    );
+
     let p = Platform::empty();
     p.write(
         "big.yaml",

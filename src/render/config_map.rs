@@ -34,13 +34,13 @@ fn metadata<'a>(
     platform: &PlatformSpec,
     svc: &ServiceSpec,
     name: &str,
-    entries: impl Iterator<Item = (&'a str, &'a str)>,
+    entries: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) -> ObjectMeta {
     let mut metadata = with_wave(
         meta(name, Some(&svc.namespace), labels::service(platform, svc)),
         wave::SUPPORT,
     );
-    if json_data_size(entries) > CLIENT_SIDE_APPLY_DATA_LIMIT {
+    if too_large_for_client_side_apply(entries).is_some() {
         metadata
             .annotations
             .get_or_insert_with(Default::default)
@@ -92,17 +92,38 @@ pub const SERVER_SIDE_APPLY: &str = "ServerSideApply=true";
 /// room for its metadata.
 pub const CLIENT_SIDE_APPLY_DATA_LIMIT: usize = 256 * 1024 - 8 * 1024;
 
-/// The bytes `entries` take as JSON strings: keys and values, with their escapes.
-pub fn json_data_size<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
+/// The JSON size of `entries` (see [`json_data_size`]) when it is over
+/// [`CLIENT_SIDE_APPLY_DATA_LIMIT`]. A bound first: JSON writes a byte in at most 6, and
+/// 6 more for each entry, so most data costs only a sum of lengths.
+pub fn too_large_for_client_side_apply<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Option<usize> {
+    let (raw, n) = entries
+        .clone()
+        .fold((0, 0), |(raw, n), (k, v)| (raw + k.len() + v.len(), n + 1));
+    if 6 * (raw + n) <= CLIENT_SIDE_APPLY_DATA_LIMIT {
+        return None;
+    }
+    let size = json_data_size(entries);
+    (size > CLIENT_SIDE_APPLY_DATA_LIMIT).then_some(size)
+}
+
+/// The bytes `entries` take as JSON strings, as Go's `encoding/json` writes them for the
+/// annotation (apimachinery's unstructured JSON encoder: `json.NewEncoder`, which escapes
+/// HTML): keys and values with their escapes, `<`, `>` and `&` as `\u003c` and the like,
+/// so an HTML or XML file takes up to six times its size.
+fn json_data_size<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
     let escaped = |s: &str| {
         s.len()
             + s.bytes()
                 .map(|b| match b {
-                    b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                    0..0x20 => 5,
+                    b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 1,
+                    b'<' | b'>' | b'&' | 0..0x20 => 5,
                     _ => 0,
                 })
                 .sum::<usize>()
+            // U+2028 and U+2029 (3 bytes) are escaped too, as `\u2028` (6).
+            + 3 * s.matches(['\u{2028}', '\u{2029}']).count()
             + 2
     };
     entries.map(|(k, v)| escaped(k) + escaped(v) + 2).sum()

@@ -61,9 +61,7 @@ impl Checker<'_, '_> {
     /// KG110: data too large for the annotation client-side apply writes, without a
     /// sync option that applies the object otherwise.
     fn client_side_apply_size(&mut self, kind: &str, sections: &[&str]) {
-        use crate::render::config_map::{
-            json_data_size, CLIENT_SIDE_APPLY_DATA_LIMIT, SYNC_OPTIONS_ANNOTATION,
-        };
+        use crate::render::config_map::{too_large_for_client_side_apply, SYNC_OPTIONS_ANNOTATION};
         let entries = || {
             sections
                 .iter()
@@ -71,15 +69,9 @@ impl Checker<'_, '_> {
                 .flatten()
                 .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
         };
-        // Cheap first: JSON writes a byte in at most 6, and 6 more per entry.
-        let (raw, n) = entries().fold((0, 0), |(raw, n), (k, v)| (raw + k.len() + v.len(), n + 1));
-        if 6 * (raw + n) <= CLIENT_SIDE_APPLY_DATA_LIMIT {
+        let Some(size) = too_large_for_client_side_apply(entries()) else {
             return;
-        }
-        let size = json_data_size(entries());
-        if size <= CLIENT_SIDE_APPLY_DATA_LIMIT {
-            return;
-        }
+        };
         let options = self
             .s
             .value
