@@ -44,8 +44,11 @@ cases = [
     # A failed last sync (its retries used up) of a child that is not Synced.
     ({"status": {"health": {"status": "Healthy"}, "sync": {"status": "OutOfSync"}, "operationState": {"phase": "Failed", "message": "one or more objects failed to apply"}}}, "Degraded"),
     ({"status": {"health": {"status": "Progressing"}, "sync": {"status": "OutOfSync"}, "operationState": {"phase": "Error"}}}, "Degraded"),
-    # Synced after a failure: its health.
-    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Failed"}}}, "Healthy"),
+    # Every resource applied, but the sync failed (a PostSync hook): Degraded.
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Failed"}}}, "Degraded"),
+    # A sync being terminated, and one that succeeded.
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Terminating"}}}, "Progressing"),
+    ({"status": {"health": {"status": "Healthy"}, "sync": synced, "operationState": {"phase": "Succeeded"}}}, "Healthy"),
 ]
 for obj, want in cases:
     got = check(table(obj))
