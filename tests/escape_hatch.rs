@@ -1215,7 +1215,8 @@ error: 1 error and 0 warnings; nothing was written
     assert!(
         stderr.contains("  = help: `prod-api` creates namespace `prod-api`, but is not synced before `prod-extras`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)\n"),
         "{stderr}"
-    ); // An add-on's namespace: the component syncs after the add-on (newcomer review 19).
+    );
+    // An add-on's namespace: the component syncs after the add-on (newcomer review 19).
     let p = platform(
         &format!("{BASE}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n"),
         &[(
@@ -1226,6 +1227,19 @@ error: 1 error and 0 warnings; nothing was written
     let stderr = p.refused();
     assert!(
         stderr.contains("  = help: `prod-ingress-nginx` creates namespace `ingress-nginx` in sync wave -1, not before `prod-extras` (wave -1): sync component `extras` after it with `[manifests] sync_waves = { extras = 0 }` (docs/escape-hatch.md#cluster-components-and-their-wave)\n"),
+        "{stderr}"
+    );
+    // A Secret there may be one the add-on's own pods wait for (verification review 22).
+    let p = platform(
+        &format!("{BASE}\n[addons.ingress-nginx]\nchart_version = \"4.15.1\"\n"),
+        &[(
+            "manifests/clusters/prod/extras/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: extra\n  namespace: ingress-nginx\n",
+        )],
+    );
+    let stderr = p.refused();
+    assert!(
+        stderr.contains("  = help: `prod-ingress-nginx` creates namespace `ingress-nginx` in sync wave -1, not before `prod-extras` (wave -1). If `prod-ingress-nginx`'s own pods need this Secret (one its values name, like Grafana's admin Secret), no later wave helps, since they wait for it: create the namespace and the Secret with the cluster, before Argo CD's first sync; otherwise sync component `extras` after it with `[manifests] sync_waves = { extras = 0 }` (docs/escape-hatch.md#cluster-components-and-their-wave)\n"),
         "{stderr}"
     );
     let p = platform(

@@ -187,6 +187,13 @@ impl Checker<'_> {
                         let component = component
                             .filter(|_| creator.is_some_and(|&o| apps[o].service.is_none()));
                         d.help = Some(match (creator, component) {
+                            // A Secret the add-on's own pods may need (Grafana's admin
+                            // Secret): a later wave would never come, as the add-on waits.
+                            (Some(&o), Some(component))
+                                if matches!(e.kind(), "Secret" | "SealedSecret" | "ExternalSecret") =>
+                            {
+                                format!("`{}` creates namespace `{ns}` in sync wave {}, not before `{}` (wave {}). If `{}`'s own pods need this Secret (one its values name, like Grafana's admin Secret), no later wave helps, since they wait for it: create the namespace and the Secret with the cluster, before Argo CD's first sync; otherwise sync component `{component}` after it with `[manifests] sync_waves = {{ {component} = {} }}` (docs/escape-hatch.md#cluster-components-and-their-wave)", apps[o].name, apps[o].wave, app.name, app.wave, apps[o].name, apps[o].wave + 1)
+                            }
                             (Some(&o), Some(component)) => format!("`{}` creates namespace `{ns}` in sync wave {}, not before `{}` (wave {}): sync component `{component}` after it with `[manifests] sync_waves = {{ {component} = {} }}` (docs/escape-hatch.md#cluster-components-and-their-wave)", apps[o].name, apps[o].wave, app.name, app.wave, apps[o].wave + 1),
                             (Some(&o), None) => format!("`{}` creates namespace `{ns}`, but is not synced before `{}`: put the object in it (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`; see docs/argocd.md#namespaces)", apps[o].name, app.name),
                             (None, _) => format!("put the object in the Application that creates its namespace (an object of a service's namespace goes under `manifests/<env>/<service>/`, without `namespace:`), or create the namespace in this one: a hand-written `kind: Namespace` named `{ns}` next to it (see docs/argocd.md#namespaces)"),
