@@ -2074,4 +2074,13 @@ fn a_derived_name_too_long_says_how_long_the_service_name_may_be() {
         err.contains(&format!("  = help: kgen names the CronJob after the service: rename service `{long}` (53 characters) to at most 52\n")),
         "{err}"
     );
+    // A StatefulSet's headless Service adds `-headless` (verification review 22).
+    let long = "a".repeat(55);
+    let text = service("kind = \"statefulset\"\n")
+        .replace("[services.api]", &format!("[services.{long}]"));
+    let err = fails(&text, &[]);
+    assert!(
+        err.contains(&format!("  = help: kgen names the headless Service `{long}-headless` (9 characters more than the service): rename service `{long}` (55 characters) to at most 54\n")),
+        "{err}"
+    );
 }

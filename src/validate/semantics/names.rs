@@ -260,7 +260,7 @@ impl Checker<'_, '_> {
             }
             // A name kgen made from a service's: how long the service's name may be.
             let max = match kind.as_str() {
-                "Job" => Some(63),
+                "Job" | "Service" => Some(63),
                 "CronJob" | "StatefulSet" => Some(52),
                 _ => None,
             };
@@ -268,7 +268,11 @@ impl Checker<'_, '_> {
             if let (Some(max), Some(svc)) = (max, svc) {
                 if name.starts_with(&svc.name) && name.len() > max {
                     let added = name.len() - svc.name.len();
-                    let how = if added > 0 {
+                    let how = if kind == "Service" && added > 0 {
+                        format!(
+                            "kgen names the headless Service `{name}` ({added} characters more than the service)"
+                        )
+                    } else if added > 0 {
                         format!(
                             "kgen names the {kind} `{}-<hash of its pod template>` ({added} characters more)",
                             svc.name
