@@ -29,7 +29,7 @@ pub struct ServiceLayer {
     /// Image tag, e.g. `1.4.2`. Usually set per environment in the overlay. `latest` is refused.
     #[serde(default)]
     pub tag: Option<Spanned<String>>,
-    /// Image digest, `sha256:<64 hex>`. When set, the image is pinned by digest (the tag stays readable).
+    /// Image digest, `sha256:<64 hex>` (or `sha384:`, `sha512:`). When set, the image is pinned by digest (the tag stays readable).
     #[serde(default)]
     pub digest: Option<Spanned<String>>,
     /// Container port, also the Service port. Built-in default: 8080.

@@ -307,7 +307,7 @@ pub struct ContainerLayer {
     /// Image tag (`kgen bump-image <service> --container <name>` sets it). `latest` is refused.
     #[serde(default)]
     pub tag: Option<Spanned<String>>,
-    /// Image digest, `sha256:<64 hex>`.
+    /// Image digest, `sha256:<64 hex>` (or `sha384:`, `sha512:`).
     #[serde(default)]
     pub digest: Option<Spanned<String>>,
     /// The command (the image's entrypoint when not set).
