@@ -321,6 +321,19 @@ fn allowed_registries_admit_images() {
     let out = p.kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
+    // The registry host in any case (verification review 22); not a longer name.
+    let p = Platform::new(
+        &text.replace("\"ghcr.io/acme/api\"", "\"GHCR.io/acme/api\""),
+        &[],
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let p = Platform::new(
+        &text.replace("\"ghcr.io/acme/api\"", "\"ghcr.io/acme-evil/api\""),
+        &[],
+    );
+    let out = p.kgen(&["validate"]);
+    assert!(out.stderr.contains("error[KG209]"), "{}", out.stderr);
 }
 
 #[test]

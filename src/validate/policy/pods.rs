@@ -314,10 +314,12 @@ fn image_rules(
         return;
     }
     let repository = parsed.as_ref().map_or(image, |r| r.repository.as_str());
+    // A registry host is a DNS name, whatever its case (`GHCR.io` is `ghcr.io`); the
+    // path after it is lower-case by the image grammar.
     let ok = allowed.iter().any(|r| {
-        repository
-            .strip_prefix(r)
-            .is_some_and(|rest| rest.starts_with('/'))
+        repository.len() > r.len()
+            && repository.as_bytes()[..r.len()].eq_ignore_ascii_case(r.as_bytes())
+            && repository.as_bytes()[r.len()] == b'/'
     });
     if !ok {
         out.push(
