@@ -198,8 +198,7 @@ impl Schemas {
         {
             return Vec::new();
         }
-        let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let file = format!("{group}/{}_{version}.json", kind.to_lowercase());
+        let file = schema::schema_file(api, kind);
         let searched = if self.dirs.is_empty() {
             "`[manifests] schema_dirs` lists no directory".to_string()
         } else {
@@ -208,16 +207,11 @@ impl Schemas {
                 self.dir_names().join(", ")
             )
         };
-        let mut f = Finding::error(
-            rules::UNKNOWN_KIND,
-            &FieldPath::from("kind"),
-            format!("no schema for {api} {kind}: it cannot be validated"),
-        )
-        .help(format!(
-            "{searched}: add the CRD's openAPIV3Schema there as {file}, or allow the kind without a schema, with a reason, in `[manifests] unchecked_kinds` (docs/escape-hatch.md#schemas)"
-        ));
-        f.label = schema::meant_kind(api, kind);
-        vec![f]
+        vec![schema::unknown_kind_finding(
+            api,
+            kind,
+            format!("{searched}: add the CRD's openAPIV3Schema there as {file}, or allow the kind without a schema, with a reason, in `[manifests] unchecked_kinds` (docs/escape-hatch.md#schemas)"),
+        )]
     }
 }
 

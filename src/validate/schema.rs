@@ -251,12 +251,24 @@ pub fn type_meta(object: &Value) -> Result<(&str, &str), Vec<Finding>> {
 /// KG102: no schema known for a kind. `schema_dir` says whether a schema
 /// directory was searched.
 pub fn unknown_kind(api_version: &str, kind: &str, schema_dir: bool) -> Finding {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let file = format!("{group}/{}_{version}.json", kind.to_lowercase());
+    let file = schema_file(api_version, kind);
     let help = if schema_dir {
         format!("the schema directory has no {file}; add the CRD's openAPIV3Schema there")
     } else {
         format!("kgen knows the core Kubernetes kinds and the custom resources it emits; for other kinds pass `--schema-dir DIR` with the CRD schema at DIR/{file}")
+    };
+    unknown_kind_finding(api_version, kind, help)
+}
+
+/// KG102's finding, with `help` saying where a schema would go; when the kind looks
+/// misspelt (a did-you-mean), correcting it comes first.
+pub fn unknown_kind_finding(api_version: &str, kind: &str, help: String) -> Finding {
+    let meant = meant_kind(api_version, kind);
+    let help = match meant {
+        Some(_) => format!(
+            "correct the kind if it is misspelt (see above); if it is a custom resource, {help}"
+        ),
+        None => help,
     };
     let mut f = Finding::error(
         rules::UNKNOWN_KIND,
@@ -264,8 +276,18 @@ pub fn unknown_kind(api_version: &str, kind: &str, schema_dir: bool) -> Finding 
         format!("no schema for {api_version} {kind}: it cannot be validated"),
     )
     .help(help);
-    f.label = meant_kind(api_version, kind);
+    f.label = meant;
     f
+}
+
+/// Where a kind's schema goes in a schema directory (kubeconform's CRD catalog layout):
+/// `<group>/<kind>_<version>.json`, or `<kind>_<version>.json` in the core group.
+pub fn schema_file(api_version: &str, kind: &str) -> String {
+    let kind = kind.to_lowercase();
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => format!("{group}/{kind}_{version}.json"),
+        None => format!("{kind}_{api_version}.json"),
+    }
 }
 
 /// "did you mean ...?" for a kind without a schema: a built-in kind of the same
