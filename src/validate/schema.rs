@@ -264,10 +264,10 @@ pub fn unknown_kind(api_version: &str, kind: &str, schema_dir: bool) -> Finding 
 /// misspelt (a did-you-mean), correcting it comes first.
 pub fn unknown_kind_finding(api_version: &str, kind: &str, help: String) -> Finding {
     let meant = meant_kind(api_version, kind);
-    let help = match meant {
-        Some(_) => format!(
-            "correct the kind if it is misspelt (see above); if it is a custom resource, {help}"
-        ),
+    let help = match &meant {
+        Some(m) => {
+            format!("if the kind is misspelt, correct it ({m}); if it is a custom resource, {help}")
+        }
         None => help,
     };
     let mut f = Finding::error(
