@@ -148,6 +148,13 @@ impl Checker<'_> {
                 (Some(x), Some(y), _, _) if x != y => format!(
                     "environments `{y}` and `{x}` share the cluster: give each its own namespaces, e.g. `namespace = \"{{{{ env.name }}}}-{{{{ service }}}}\"` under [environments.{x}] (see docs/platform.md#clusters)"
                 ),
+                // Every cluster's bootstrap writes its projects into Argo CD's own
+                // namespace: the clusters need projects of different names.
+                (None, None, Some(x), Some(y)) if x != y && e.kind() == "AppProject" => format!(
+                    "the AppProjects of every cluster live in Argo CD's namespace, so clusters `{x}` and `{y}` cannot both have a project `{}`: give each its own, e.g. `project = \"{y}-{}\"` under [clusters.{y}] (see docs/argocd.md#appproject)",
+                    e.name(),
+                    e.name()
+                ),
                 (None, None, Some(x), Some(y)) if x != y => format!(
                     "`{x}` and `{y}` are one cluster (the same server): declare it once under [clusters.<name>] and set `cluster = \"<name>\"` in both environments, so what runs once per cluster is rendered once (see docs/platform.md#clusters)"
                 ),
