@@ -53,14 +53,16 @@ impl<'a> Resolver<'a> {
                 // The API server takes 0, which lets no pod be evicted: say why kgen
                 // does not, rather than "out of range".
                 let zero = match v.value {
-                    crate::input::IntOrPercent::Int(n) => *n == 0,
-                    crate::input::IntOrPercent::Str(s) => s.trim_end_matches('%') == "0",
+                    crate::input::IntOrPercent::Int(n) => (*n == 0).then(|| "0".to_string()),
+                    crate::input::IntOrPercent::Str(s) => {
+                        (s.trim_end_matches('%') == "0").then(|| format!("{s:?}"))
+                    }
                 };
-                if zero {
+                if let Some(written) = zero {
                     self.error(
                         rules::INVALID_VALUE,
                         v.origin.clone(),
-                        "`max_unavailable = 0` lets no pod be evicted: node drains (cluster upgrades, Karpenter's consolidation) wait on this service for ever".into(),
+                        format!("`max_unavailable = {written}` lets no pod be evicted: node drains (cluster upgrades, Karpenter's consolidation) wait on this service for ever"),
                     )
                     .help("let one pod go at a time (`max_unavailable = 1`, kgen's default), or turn the budget off with `disruption_budget = { enabled = false }`");
                     return None;
