@@ -1868,3 +1868,44 @@ Changed ({n}):
         );
     }
 }
+
+/// In a manual environment the ApplicationSet never deletes an Application
+/// (`applicationsSync: create-update`): a removed service's Application stays, and the
+/// risk says to delete it by hand, not that a prune deletes its objects (newcomer
+/// review 23, #1).
+#[test]
+fn a_service_removed_from_a_manual_environment_keeps_its_application() {
+    let mut r = Repo::new();
+    r.commit("init");
+    r.set(
+        "overlays/prod.toml",
+        &["services", "aux-service", "enabled"],
+        false,
+    );
+    r.set(
+        "overlays/prod.toml",
+        &["services", "main-api", "env", "AUX_SERVICE_URL"],
+        "http://aux-stub.kontaxa.io",
+    );
+    r.render();
+    r.commit("drop aux-service from prod");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  ! prod: service aux-service: "))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        line.starts_with("  ! prod: service aux-service: removed, but the environment's ApplicationSet never deletes an Application (applicationsSync: create-update): `prod-aux-service` stays, cannot render (its source is gone) and keeps its ")
+            && line.ends_with(" running; delete it by hand once this is merged (`argocd app delete prod-aux-service`, which deletes them through its resources finalizer)"),
+        "{line}"
+    );
+    assert!(
+        !out.stdout.contains("a prune deletes its"),
+        "{}",
+        out.stdout
+    );
+}

@@ -476,12 +476,11 @@ pub(super) fn findings(
             1 => " (one with a risk of its own, below)".to_string(),
             n => format!(" ({n} with risks of their own, below)"),
         };
-        let mut message = format!(
-            "removed: a prune deletes its {}{own} from the cluster",
-            crate::diagnostic::plural(total, "object")
-        );
-        if !namespaces.is_empty() {
-            message.push_str(&format!(
+        let objects = crate::diagnostic::plural(total, "object");
+        let with_namespaces = if namespaces.is_empty() {
+            String::new()
+        } else {
+            format!(
                 ", {} {} with everything in {}",
                 if namespaces.len() == 1 {
                     "namespace"
@@ -490,8 +489,20 @@ pub(super) fn findings(
                 },
                 and_list(&namespaces),
                 if namespaces.len() == 1 { "it" } else { "them" },
-            ));
-        }
+            )
+        };
+        // A manual environment's ApplicationSet creates and updates Applications but
+        // never deletes one (`applicationsSync: create-update`, docs/argocd.md): the
+        // service's Application stays, with nothing to render, and no sync prunes.
+        let env = Group::Environment(unit.environment.clone());
+        let message = if manual.contains(&env) {
+            let app = format!("{}-{}", unit.environment, unit.service);
+            format!(
+                "removed, but the environment's ApplicationSet never deletes an Application (applicationsSync: create-update): `{app}` stays, cannot render (its source is gone) and keeps its {objects}{own}{with_namespaces} running; delete it by hand once this is merged (`argocd app delete {app}`, which deletes them through its resources finalizer)"
+            )
+        } else {
+            format!("removed: a prune deletes its {objects}{own} from the cluster{with_namespaces}")
+        };
         out.push(Risk {
             kind: RiskKind::Removed,
             group: Group::Environment(unit.environment.clone()),
