@@ -164,6 +164,21 @@ fn manual_environment_has_no_automated_sync() {
     );
     let boot = p.read("generated/argocd/dev/bootstrap.yaml");
     assert!(!boot.contains("automated"), "{boot}");
+
+    // `[clusters.<name>] sync = "auto"`: the cluster's own Applications self-heal, the
+    // services stay manual (newcomer review 23, #6).
+    let text = text.replace(
+        "[environments.dev]\n",
+        "[clusters.main]\nsync = \"auto\"\n\n[environments.dev]\ncluster = \"main\"\n",
+    ) + "\n[addons.metrics-server]\nchart_version = \"3.13.1\"\n";
+    let p = Platform::new(&text, &[]);
+    ok(&p);
+    for file in ["bootstrap.yaml", "application-metrics-server.yaml"] {
+        let app = p.read(&format!("generated/argocd/main/{file}"));
+        assert!(app.contains("    automated:\n"), "{file}: {app}");
+    }
+    let set = p.read("generated/argocd/main/applicationset-dev.yaml");
+    assert!(!set.contains("automated"), "{set}");
 }
 
 #[test]

@@ -246,6 +246,13 @@ pub struct ClusterLayer {
     /// cluster's name.
     #[serde(default)]
     pub project: Option<Spanned<String>>,
+    /// How the cluster's own Applications (the bootstrap, its namespaces, baseline,
+    /// add-ons and monitoring) sync: `auto` or `manual`, whatever its environments do
+    /// (a production cluster with self-healing add-ons and services synced by hand).
+    /// Default: `auto` when every environment on the cluster syncs automatically, else
+    /// `manual`.
+    #[serde(default)]
+    pub sync: Option<Spanned<SyncMode>>,
     /// Free variables for templates, available as `{{ cluster.<name> }}` (account id,
     /// region, VPC id, the EKS cluster name, ...).
     #[serde(default)]

@@ -193,9 +193,13 @@ pub fn sync_policy(sync: SyncMode, extra_options: &[&str]) -> SyncPolicy {
     }
 }
 
-/// How the cluster's own Applications (bootstrap, namespaces, monitoring) sync:
-/// automatically when every environment on the cluster does, else by hand.
+/// How the cluster's own Applications (bootstrap, namespaces, monitoring) sync: as
+/// `[clusters.<name>] sync` says, else automatically when every environment on the
+/// cluster does, else by hand.
 pub fn cluster_sync(platform: &PlatformSpec, cluster: &ClusterSpec) -> SyncMode {
+    if let Some(sync) = cluster.sync {
+        return sync;
+    }
     if platform
         .environments_on(&cluster.name)
         .all(|e| e.sync == SyncMode::Auto)

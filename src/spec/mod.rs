@@ -130,6 +130,9 @@ pub struct ClusterSpec {
     pub kubernetes_version: (u32, u32),
     /// Argo CD project of the cluster's own Applications (monitoring).
     pub project: String,
+    /// How its own Applications sync, when `[clusters.<name>] sync` says (else as its
+    /// environments do: `render::argocd::cluster_sync`).
+    pub sync: Option<SyncMode>,
     pub vars: BTreeMap<String, String>,
     /// The monitoring stack of the cluster, scraping every environment on it.
     pub monitoring: Option<MonitoringSpec>,
