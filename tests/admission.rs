@@ -556,20 +556,21 @@ fn a_component_at_its_operators_wave_is_told_to_sync_later() {
     );
 }
 
-/// Two clusters given the same project: every bootstrap writes its projects into Argo
-/// CD's namespace, so the help asks for another name, not for one cluster (verification
-/// review 22, #6).
+/// Two clusters given the same project for their own Applications (add-ons here): each
+/// bootstrap would write the AppProject, so KG301 refuses it at the second cluster's
+/// table, naming what uses it (verification review 22, #6; it was a KG303 saying the
+/// clusters were one).
 #[test]
 fn two_clusters_with_one_project_name_are_told_to_rename_one() {
     let text = MINIMAL.replace(
         "[environments.dev]\nsync = \"auto\"\n",
         "[clusters.nonprod]\nproject = \"platform\"\n\n[clusters.prod]\ndestination_name = \"prod\"\nproject = \"platform\"\n\n[environments.dev]\nsync = \"auto\"\ncluster = \"nonprod\"\n\n[environments.prod]\nsync = \"auto\"\ncluster = \"prod\"\n",
     );
-    // The cluster's own Applications (an add-on's) use its project.
+    assert_ne!(text, MINIMAL);
     let text = format!("{text}\n[addons.metrics-server]\nchart_version = \"3.13.1\"\n");
     let err = fails(&text, &[]);
     assert!(
-        err.contains("  = help: the AppProjects of every cluster live in Argo CD's namespace, so clusters `nonprod` and `prod` cannot both have a project `platform`: give each its own, e.g. `project = \"prod-platform\"` under [clusters.prod] (see docs/argocd.md#appproject)\n"),
+        err.starts_with("error[KG301]: Argo CD project `platform` is used on 2 clusters: the add-ons of cluster `nonprod` on cluster `nonprod`; the add-ons of cluster `prod` on cluster `prod`\n --> platform.toml:9:11\n"),
         "{err}"
     );
 }

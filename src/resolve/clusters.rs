@@ -655,13 +655,31 @@ impl Resolver<'_> {
                 .or_default()
                 .push(format!("environment `{}`", env.name));
         }
-        for c in clusters.iter().filter(|c| c.monitoring.is_some()) {
+        // The cluster's own Applications: its monitoring stack, add-ons and baseline.
+        for c in clusters {
+            let mut own: Vec<String> = Vec::new();
+            if c.monitoring.is_some() {
+                own.push("monitoring stack".into());
+            }
+            if !c.addons.is_empty() {
+                own.push("add-ons".into());
+            }
+            if !c.baseline.is_empty() {
+                own.push("baseline".into());
+            }
+            if own.is_empty() {
+                continue;
+            }
             users
                 .entry(c.project.as_str())
                 .or_default()
                 .entry(c.name.as_str())
                 .or_default()
-                .push(format!("the monitoring stack of cluster `{}`", c.name));
+                .push(format!(
+                    "the {} of cluster `{}`",
+                    crate::diff::and_list(&own),
+                    c.name
+                ));
         }
         for (project, by_cluster) in users {
             if by_cluster.len() < 2 {
@@ -671,11 +689,18 @@ impl Resolver<'_> {
                 .iter()
                 .map(|(c, who)| format!("{} on cluster `{c}`", who.join(" and ")))
                 .collect();
+            // At the second user, an environment's table or else a cluster's.
             let origin = environments
                 .iter()
                 .filter(|e| e.project == project)
-                .nth(1)
                 .map(|e| e.origin.clone())
+                .chain(
+                    clusters
+                        .iter()
+                        .filter(|c| c.project == project && !c.implicit)
+                        .map(|c| c.origin.clone()),
+                )
+                .nth(1)
                 .unwrap_or_else(|| Origin::new(self.pf, 0..0));
             self.error(
                 rules::PROJECT_SCOPE,
