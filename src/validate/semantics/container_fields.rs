@@ -235,22 +235,11 @@ mod tests {
     use super::super::testing::*;
     use serde_json::json;
 
-    fn at(pod: serde_json::Value) -> Vec<(String, String)> {
-        findings(&workload("Deployment", pod))
-            .into_iter()
-            .map(|f| (f.1, f.2))
-            .collect()
-    }
-
-    fn pair(a: &str, b: &str) -> (String, String) {
-        (a.to_string(), b.to_string())
-    }
-
     const C: &str = "spec.template.spec.containers[0]";
 
     #[test]
     fn probes_headers_and_hooks() {
-        let got = at(json!({"containers": [{"name": "a", "image": "a:1",
+        let got = pod_findings(json!({"containers": [{"name": "a", "image": "a:1",
             "readinessProbe": {"httpGet": {"path": "/", "port": 80, "httpHeaders": [{"name": "X-Ok-1", "value": "1"}]},
                 "terminationGracePeriodSeconds": 10},
             "livenessProbe": {"httpGet": {"path": "/", "port": 80, "httpHeaders": [{"name": "Host:", "value": "x"}]},
@@ -269,7 +258,7 @@ mod tests {
 
     #[test]
     fn env_field_paths() {
-        let got = at(json!({"containers": [{"name": "a", "image": "a:1", "env": [
+        let got = pod_findings(json!({"containers": [{"name": "a", "image": "a:1", "env": [
             {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
             {"name": "IPS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIPs"}}},
@@ -301,7 +290,7 @@ mod tests {
 
     #[test]
     fn resource_names_and_extended_resources() {
-        let got = at(
+        let got = pod_findings(
             json!({"containers": [{"name": "a", "image": "a:1", "resources": {
                 "requests": {"cpu": "1", "foo": "1", "nvidia.com/gpu": 1, "example.com/fpga": 1, "hugepages-2Mi": "64Mi"},
                 "limits": {"cpu": "2", "example.com/fpga": 2, "hugepages-2Mi": "64Mi", "example.com/nic": 1}

@@ -220,6 +220,21 @@ mod testing {
             .collect()
     }
 
+    /// (field, message) of the findings about `v`.
+    pub fn at(v: Value) -> Vec<(String, String)> {
+        findings(&v).into_iter().map(|f| (f.1, f.2)).collect()
+    }
+
+    /// (field, message) of the findings about a Deployment whose pods have the spec `pod`.
+    pub fn pod_findings(pod: Value) -> Vec<(String, String)> {
+        at(workload("Deployment", pod))
+    }
+
+    /// An expected (field, message).
+    pub fn pair(field: &str, message: &str) -> (String, String) {
+        (field.to_string(), message.to_string())
+    }
+
     pub fn deployment() -> Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",

@@ -164,17 +164,6 @@ mod tests {
     use super::super::testing::*;
     use serde_json::json;
 
-    fn pod_findings(pod: serde_json::Value) -> Vec<(String, String)> {
-        findings(&workload("Deployment", pod))
-            .into_iter()
-            .map(|f| (f.1, f.2))
-            .collect()
-    }
-
-    fn pair(a: &str, b: &str) -> (String, String) {
-        (a.to_string(), b.to_string())
-    }
-
     #[test]
     fn dns_policy_hostname_and_ids() {
         let got = pod_findings(json!({

@@ -522,14 +522,6 @@ mod tests {
         );
     }
 
-    fn at(v: Value) -> Vec<(String, String)> {
-        findings(&v).into_iter().map(|f| (f.1, f.2)).collect()
-    }
-
-    fn pair(a: &str, b: &str) -> (String, String) {
-        (a.to_string(), b.to_string())
-    }
-
     fn svc(spec: Value) -> Value {
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": spec})
     }
