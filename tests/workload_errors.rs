@@ -2059,28 +2059,18 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
 /// the service's name may be (k8s21 review, C3).
 #[test]
 fn a_derived_name_too_long_says_how_long_the_service_name_may_be() {
-    let long = "a".repeat(58);
-    let text = service("kind = \"job\"\n").replace("[services.api]", &format!("[services.{long}]"));
-    let err = fails(&text, &[]);
-    assert!(
-        err.contains(&format!("  = help: kgen names the Job `{long}-<hash of its pod template>` (9 characters more): rename service `{long}` (58 characters) to at most 54; a hook Job (`hook`) keeps the service's name\n")),
-        "{err}"
-    );
-    let long = "a".repeat(53);
-    let text = service("kind = \"cronjob\"\nschedule = \"0 3 * * *\"\n")
-        .replace("[services.api]", &format!("[services.{long}]"));
-    let err = fails(&text, &[]);
-    assert!(
-        err.contains(&format!("  = help: kgen names the CronJob after the service: rename service `{long}` (53 characters) to at most 52\n")),
-        "{err}"
-    );
-    // A StatefulSet's headless Service adds `-headless` (verification review 22).
-    let long = "a".repeat(55);
-    let text = service("kind = \"statefulset\"\n")
-        .replace("[services.api]", &format!("[services.{long}]"));
-    let err = fails(&text, &[]);
-    assert!(
-        err.contains(&format!("  = help: kgen names the headless Service `{long}-headless` (9 characters more than the service): rename service `{long}` (55 characters) to at most 54\n")),
-        "{err}"
-    );
+    // (service name length, settings, help), `{long}` the service name; a StatefulSet's
+    // headless Service adds `-headless` (verification review 22).
+    let cases = [
+        (58, "kind = \"job\"\n", "kgen names the Job `{long}-<hash of its pod template>` (9 characters more): rename service `{long}` (58 characters) to at most 54; a hook Job (`hook`) keeps the service's name"),
+        (53, "kind = \"cronjob\"\nschedule = \"0 3 * * *\"\n", "kgen names the CronJob after the service: rename service `{long}` (53 characters) to at most 52"),
+        (55, "kind = \"statefulset\"\n", "kgen names the headless Service `{long}-headless` (9 characters more than the service): rename service `{long}` (55 characters) to at most 54"),
+    ];
+    for (len, body, help) in cases {
+        let long = "a".repeat(len);
+        let text = service(body).replace("[services.api]", &format!("[services.{long}]"));
+        let err = fails(&text, &[]);
+        let help = format!("  = help: {}\n", help.replace("{long}", &long));
+        assert!(err.contains(&help), "{help}\n{err}");
+    }
 }
