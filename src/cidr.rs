@@ -30,8 +30,13 @@ impl Cidr {
     }
 
     /// Whether `ip` is inside the block (the same family, the same first `prefix`
-    /// bits).
+    /// bits). An IPv4-mapped IPv6 address (`::ffff:10.0.1.0`) is the IPv4 address to
+    /// an IPv4 block, as Go's `net.IPNet.Contains` takes it (`To4`).
     pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match (self.addr, ip) {
+            (IpAddr::V4(_), IpAddr::V6(a)) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            _ => ip,
+        };
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 let mask = u32::MAX
@@ -83,6 +88,9 @@ mod tests {
         assert!(!n.strictly_contains(&Cidr::parse("10.0.0.0/8").unwrap()));
         assert!(!n.strictly_contains(&Cidr::parse("192.168.0.0/16").unwrap()));
         assert!(!n.strictly_contains(&Cidr::parse("fd00::/16").unwrap()));
+        // An IPv4-mapped IPv6 block inside an IPv4 one, as Go's Contains sees it
+        // (review 24).
+        assert!(n.strictly_contains(&Cidr::parse("::ffff:10.0.1.0/120").unwrap()));
         assert_eq!(
             Cidr::parse("010.000.0.1/32").map(|c| c.addr),
             Some("10.0.0.1".parse().unwrap())

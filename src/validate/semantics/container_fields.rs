@@ -32,6 +32,9 @@ const ENV_FIELD_PATHS: &[&str] = &[
     "metadata.namespace",
     "metadata.uid",
     "spec.nodeName",
+    // Old clients' name of `spec.nodeName` (`ConvertDownwardAPIFieldLabel`, which
+    // `validateObjectFieldSelector` applies first).
+    "spec.host",
     "spec.serviceAccountName",
     "status.hostIP",
     "status.hostIPs",
@@ -262,6 +265,7 @@ mod tests {
             {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
             {"name": "IPS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIPs"}}},
+            {"name": "HOST", "valueFrom": {"fieldRef": {"fieldPath": "spec.host"}}},
             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodename"}}},
             {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels.app"}}},
             {"name": "ALL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels"}}}
@@ -273,15 +277,15 @@ mod tests {
             got,
             vec![
                 pair(
-                    &format!("{C}.env[3].valueFrom.fieldRef.fieldPath"),
+                    &format!("{C}.env[4].valueFrom.fieldRef.fieldPath"),
                     &m("NODE", "spec.nodename")
                 ),
                 pair(
-                    &format!("{C}.env[4].valueFrom.fieldRef.fieldPath"),
+                    &format!("{C}.env[5].valueFrom.fieldRef.fieldPath"),
                     &m("LBL", "metadata.labels.app")
                 ),
                 pair(
-                    &format!("{C}.env[5].valueFrom.fieldRef.fieldPath"),
+                    &format!("{C}.env[6].valueFrom.fieldRef.fieldPath"),
                     &m("ALL", "metadata.labels")
                 ),
             ]

@@ -172,7 +172,8 @@ impl Checker<'_, '_> {
                 ));
             }
         }
-        if let Some(p) = str_at(spec, "externalTrafficPolicy") {
+        // An empty policy is none (`validateServiceExternalTrafficPolicy`: `!= ""`).
+        if let Some(p) = str_at(spec, "externalTrafficPolicy").filter(|p| !p.is_empty()) {
             let external = matches!(type_, "NodePort" | "LoadBalancer")
                 || (type_ == "ClusterIP" && !arr_at(spec, "externalIPs").is_empty());
             if !external {
@@ -560,6 +561,11 @@ mod tests {
                 pair("spec.externalTrafficPolicy", "externalTrafficPolicy is set on a ClusterIP Service; the API server accepts it only on an externally accessible one (NodePort, LoadBalancer, or with externalIPs)"),
             ]
         );
+        // An empty policy is none (review 24).
+        assert!(at(svc(
+            json!({"ports": [{"port": 80}], "externalTrafficPolicy": ""})
+        ))
+        .is_empty());
         // A ClusterIP Service with external IPs is externally accessible.
         assert!(at(svc(
             json!({"ports": [{"port": 80}], "externalTrafficPolicy": "Local",
