@@ -1005,3 +1005,29 @@ fn a_pod_spec_whose_volumes_is_not_a_list_is_an_error_not_a_crash() {
         out.stderr
     );
 }
+
+/// The API server reads a field set to `null` as left out: an optional one is valid
+/// (`rollingUpdate: null` under Recreate, a `minDomains: null`), a required one is
+/// missing (review 24).
+#[test]
+fn validate_paths_reads_a_null_field_as_left_out() {
+    let p = Platform::empty();
+    let recreate = GOOD_DEPLOYMENT.replace(
+        "spec:\n  selector:",
+        "spec:\n  strategy:\n    type: Recreate\n    rollingUpdate: null\n  revisionHistoryLimit: null\n  selector:",
+    );
+    assert_ne!(recreate, GOOD_DEPLOYMENT);
+    p.write("k8s/web.yaml", &recreate);
+    let out = p.kgen(&["validate", "k8s"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let no_containers = GOOD_DEPLOYMENT.replacen(
+        "      containers:\n",
+        "      containers: null\n      initContainers:\n",
+        1,
+    );
+    assert_ne!(no_containers, GOOD_DEPLOYMENT);
+    p.write("k8s/web.yaml", &no_containers);
+    let out = p.kgen(&["validate", "k8s"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("containers"), "{}", out.stderr);
+}

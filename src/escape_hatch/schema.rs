@@ -148,6 +148,8 @@ impl Schemas {
 
     /// The schema findings of a hand-written or patched object (see the module doc).
     pub fn findings(&self, object: &Value) -> Vec<Finding> {
+        let stripped = schema::without_nulls(object);
+        let object = stripped.as_ref().unwrap_or(object);
         let (api, kind) = match schema::type_meta(object) {
             Ok(t) => t,
             Err(found) => return found,

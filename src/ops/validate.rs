@@ -376,6 +376,8 @@ fn schema_of(
     dir: Option<&mut SchemaDir>,
     platform: Option<&Schemas>,
 ) -> Vec<Finding> {
+    let stripped = schema::without_nulls(object);
+    let object = stripped.as_ref().unwrap_or(object);
     let (api, kind) = match schema::type_meta(object) {
         Ok(t) => t,
         Err(found) => return found,

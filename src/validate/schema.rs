@@ -248,6 +248,37 @@ pub fn type_meta(object: &Value) -> Result<(&str, &str), Vec<Finding>> {
     ))
 }
 
+/// `object` without the fields whose value is `null`, when it has any (else `None`):
+/// what the API server validates. It reads a `null` as the field left out (JSON `null`
+/// decodes to an unset field of a built-in kind; a custom resource's is pruned unless
+/// its schema says `nullable`), so an optional field set to `null` is valid and a
+/// required one is missing. Nulls inside lists are kept (they are items). For
+/// hand-written and patched objects: kgen's own never hold a `null`.
+pub fn without_nulls(object: &Value) -> Option<Value> {
+    fn has_null(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.values().any(|v| v.is_null() || has_null(v)),
+            Value::Array(items) => items.iter().any(has_null),
+            _ => false,
+        }
+    }
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|_, v| !v.is_null());
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    has_null(object).then(|| {
+        let mut v = object.clone();
+        strip(&mut v);
+        v
+    })
+}
+
 /// KG102: no schema known for a kind. `schema_dir` says whether a schema
 /// directory was searched.
 pub fn unknown_kind(api_version: &str, kind: &str, schema_dir: bool) -> Finding {
