@@ -1405,7 +1405,7 @@ warning[KG306]: add-on `cert-manager` creates ServiceMonitor (monitoring.coreos.
 26 | values = { prometheus = { servicemonitor = { enabled = true } } }
    |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
    = in: generated/argocd/prod/application-cert-manager.yaml: spec
-   = help: install the Prometheus Operator (kube-prometheus-stack, `[monitoring]`) on cluster `prod`, in an earlier sync wave than this add-on's -3; or leave out the values that create them
+   = help: install the Prometheus Operator (kube-prometheus-stack, `[monitoring]`) on cluster `prod` (it syncs at wave -2) and set `sync_wave = -1` on this add-on so that it syncs after; or leave out the values that create them
 
 "#
     );

@@ -645,6 +645,20 @@ pub fn crd_source(group: &str) -> &'static str {
     }
 }
 
+/// The bootstrap wave at which kgen installs the CRDs of `group` by default: its
+/// add-on preset's wave, or the monitoring stack's.
+pub fn installer_wave(group: &str) -> Option<i32> {
+    let preset = match group {
+        "monitoring.coreos.com" => return Some(crate::render::argocd::bootstrap_wave::MONITORING),
+        "cert-manager.io" => "cert-manager",
+        "external-secrets.io" => "external-secrets",
+        "karpenter.sh" | "karpenter.k8s.aws" => "karpenter",
+        "secrets-store.csi.x-k8s.io" => "secrets-store-csi-driver",
+        _ => return None,
+    };
+    crate::addons::preset(preset).map(|p| p.wave)
+}
+
 /// Where an Application's name is written: in its own file, or in the template of
 /// the ApplicationSet that makes it (a service's).
 fn name_field(app: &App) -> &'static str {

@@ -317,12 +317,23 @@ impl Checker<'_> {
                             if who.len() == 1 { "installs" } else { "install" },
                             w + 1
                         ),
-                        None => format!(
-                            "install {} on cluster{} {}, in an earlier sync wave than this add-on's {wave}",
-                            crd_source(group),
-                            if who.len() == 1 { "" } else { "s" },
-                            who.join(", ")
-                        ),
+                        // The installer's own wave when kgen knows it: not before
+                        // this add-on's, the add-on must move too.
+                        None => match crate::admission::installer_wave(group).filter(|w| *w >= wave) {
+                            Some(w) => format!(
+                                "install {} on cluster{} {} (it syncs at wave {w}) and set `sync_wave = {}` on this add-on so that it syncs after",
+                                crd_source(group),
+                                if who.len() == 1 { "" } else { "s" },
+                                who.join(", "),
+                                w + 1
+                            ),
+                            None => format!(
+                                "install {} on cluster{} {}, in an earlier sync wave than this add-on's {wave}",
+                                crd_source(group),
+                                if who.len() == 1 { "" } else { "s" },
+                                who.join(", ")
+                            ),
+                        },
                     }
                 })
                 .collect();
