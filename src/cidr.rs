@@ -14,8 +14,18 @@ pub struct Cidr {
 }
 
 impl Cidr {
-    /// Parses `a.b.c.d/n` or `x:y::z/n`; `None` when it is not a CIDR block.
+    /// Parses `a.b.c.d/n` or `x:y::z/n`, IPv4 octets with leading zeros too (the API
+    /// server's reading); `None` when it is not a CIDR block.
     pub fn parse(s: &str) -> Option<Cidr> {
+        Cidr::parse_with(s, true)
+    }
+
+    /// [`Cidr::parse`] without leading zeros: the form kgen's own inputs take.
+    pub fn parse_strict(s: &str) -> Option<Cidr> {
+        Cidr::parse_with(s, false)
+    }
+
+    fn parse_with(s: &str, sloppy: bool) -> Option<Cidr> {
         let (ip, prefix) = s.split_once('/')?;
         if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -23,10 +33,16 @@ impl Cidr {
         let prefix: u8 = prefix.parse().ok()?;
         let addr = match ip.parse::<IpAddr>() {
             Ok(a) => a,
-            Err(_) => IpAddr::V4(sloppy_v4(ip)?),
+            Err(_) if sloppy => IpAddr::V4(sloppy_v4(ip)?),
+            Err(_) => return None,
         };
         let max = if addr.is_ipv4() { 32 } else { 128 };
         (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    /// The block's network address: `addr` with its host bits zero.
+    pub fn network(&self) -> IpAddr {
+        masked(self.addr, self.prefix)
     }
 
     /// Whether `ip` is inside the block (the same family, the same first `prefix`
@@ -37,27 +53,27 @@ impl Cidr {
             (IpAddr::V4(_), IpAddr::V6(a)) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             _ => ip,
         };
-        match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
+        ip.is_ipv4() == self.addr.is_ipv4() && masked(ip, self.prefix) == self.network()
     }
 
     /// Whether `other` is a strict subset of this block (inside it, with a longer
     /// prefix), as a NetworkPolicy's `ipBlock.except` must be.
     pub fn strictly_contains(&self, other: &Cidr) -> bool {
         other.prefix > self.prefix && self.contains(other.addr)
+    }
+}
+
+/// `ip` with all but its first `prefix` bits zero.
+fn masked(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & mask))
+        }
     }
 }
 

@@ -10,11 +10,10 @@
 //! scalars `workload_identity` and `secrets_backend` come from the environment when it
 //! sets them, else from `[platform]`.
 
-use std::net::IpAddr;
-
 use minijinja::Value;
 
 use super::{builtin, is_go_duration, Amend, Resolver};
+use crate::cidr::Cidr;
 use crate::input::{
     EgressPolicy, EnvironmentLayer, IngressClass, SecretsBackend, WorkloadIdentity,
 };
@@ -408,17 +407,7 @@ impl Resolver<'_> {
 
 /// `10.0.0.0/16` or `fd00::/8`.
 pub fn is_cidr(s: &str) -> bool {
-    let Some((addr, len)) = s.split_once('/') else {
-        return false;
-    };
-    let Ok(addr) = addr.parse::<IpAddr>() else {
-        return false;
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    !len.is_empty()
-        && len.bytes().all(|b| b.is_ascii_digit())
-        && len.len() <= 3
-        && len.parse::<u32>().is_ok_and(|n| n <= max)
+    Cidr::parse_strict(s).is_some()
 }
 
 /// The network of a CIDR block that sets host bits (`10.0.0.0/16` for
@@ -426,24 +415,9 @@ pub fn is_cidr(s: &str) -> bool {
 /// takes such a block as its network (and warns: KEP-4858 calls it ambiguous), which is
 /// seldom what was meant: a typo in the address or in the prefix length.
 pub fn cidr_with_host_bits(s: &str) -> Option<String> {
-    if !is_cidr(s) {
-        return None;
-    }
-    let (addr, len) = s.split_once('/')?;
-    let len: u32 = len.parse().ok()?;
-    let network = match addr.parse::<IpAddr>().ok()? {
-        IpAddr::V4(a) => {
-            let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-            let n = std::net::Ipv4Addr::from(u32::from(a) & mask);
-            (n != a).then(|| n.to_string())
-        }
-        IpAddr::V6(a) => {
-            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-            let n = std::net::Ipv6Addr::from(u128::from(a) & mask);
-            (n != a).then(|| n.to_string())
-        }
-    }?;
-    Some(format!("{network}/{len}"))
+    let c = Cidr::parse_strict(s)?;
+    let network = c.network();
+    (network != c.addr).then(|| format!("{network}/{}", c.prefix))
 }
 
 #[cfg(test)]
