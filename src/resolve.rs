@@ -444,33 +444,27 @@ impl<'a> Resolver<'a> {
             allowed.push(r.value.trim_end_matches('/').to_string());
         }
         let waivers = waivers(self.pf, p.waivers.as_ref());
-        if let Some(w) = self
-            .platform_file()
-            .defaults
-            .as_ref()
-            .and_then(|d| d.value.waivers.as_ref())
-        {
-            self.error(
+        // Settings for the services that need them, never for all: waivers, and Pod
+        // Security (for node agents; it would loosen every namespace).
+        let defaults = self.platform_file().defaults.as_ref().map(|d| &d.value);
+        let refused = [
+            (
+                defaults.and_then(|d| d.waivers.as_ref()).map(|w| w.span.clone()),
                 rules::WAIVER,
-                self.at(&w.span),
-                "waivers cannot be set in [defaults]".into(),
-            )
-            .help("waive a rule for every service under `[platform] waivers`, or for one service under its `[services.<name>]`");
-        }
-        // Pod Security is a decision for the services that need it (node agents), not
-        // one to loosen every namespace with.
-        if let Some(p) = self
-            .platform_file()
-            .defaults
-            .as_ref()
-            .and_then(|d| d.value.pod_security.as_ref())
-        {
-            self.error(
+                "waivers cannot be set in [defaults]",
+                "waive a rule for every service under `[platform] waivers`, or for one service under its `[services.<name>]`",
+            ),
+            (
+                defaults.and_then(|d| d.pod_security.as_ref()).map(|p| p.span.clone()),
                 rules::INVALID_VALUE,
-                self.at(&p.span),
-                "pod_security cannot be set in [defaults]: it would loosen the namespace of every service".into(),
-            )
-            .help("set it under `[services.<name>]` of the node agents whose pods use the node (docs/platform.md#kinds, daemonset)");
+                "pod_security cannot be set in [defaults]: it would loosen the namespace of every service",
+                "set it under `[services.<name>]` of the node agents whose pods use the node (docs/platform.md#kinds, daemonset)",
+            ),
+        ];
+        for (span, code, message, help) in refused {
+            if let Some(span) = span {
+                self.error(code, self.at(&span), message.into()).help(help);
+            }
         }
         for overlay in self.ws.overlays.values() {
             for layer in overlay.data.services.values() {
