@@ -108,10 +108,11 @@ pub fn too_large_for_client_side_apply<'a>(
     (size > CLIENT_SIDE_APPLY_DATA_LIMIT).then_some(size)
 }
 
-/// The bytes `entries` take as JSON strings, as Go's `encoding/json` writes them for the
-/// annotation (apimachinery's unstructured JSON encoder: `json.NewEncoder`, which escapes
-/// HTML): keys and values with their escapes, `<`, `>` and `&` as `\u003c` and the like,
-/// so an HTML or XML file takes up to six times its size.
+/// The bytes `entries` take as JSON strings, as Go writes them for the annotation
+/// (apimachinery `unstructured.go`, `unstructuredJSONScheme.doEncode`:
+/// `json.NewEncoder`, which escapes HTML): keys and values with their escapes, `<`, `>`
+/// and `&` as `\u003c` and the like, so an HTML or XML file takes up to six times its
+/// size.
 fn json_data_size<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
     let escaped = |s: &str| {
         s.len()
