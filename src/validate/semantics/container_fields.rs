@@ -17,6 +17,7 @@
 use serde_json::Value;
 
 use super::Checker;
+use crate::names;
 use crate::quantity::Quantity;
 use crate::rules;
 use crate::validate::{
@@ -93,13 +94,22 @@ impl Checker<'_, '_> {
             else {
                 continue;
             };
-            if !env_field_path_ok(fp) {
+            if let Some(problem) = env_field_path_problem(fp) {
                 let var = str_at(e, "name").unwrap_or("");
+                let message = match problem {
+                    FieldPathProblem::Unknown => format!("environment variable `{var}` reads pod field {fp:?}, which the downward API does not offer; use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP(s) or status.podIP(s)"),
+                    FieldPathProblem::Key(why) => format!("environment variable `{var}` reads pod field {fp:?}, whose key the API server refuses: {why}"),
+                };
                 self.push(
                     Finding::error(
                         rules::FIELD_VALUE,
-                        &path.key("env").index(i).key("valueFrom").key("fieldRef").key("fieldPath"),
-                        format!("environment variable `{var}` reads pod field {fp:?}, which the downward API does not offer; use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP(s) or status.podIP(s)"),
+                        &path
+                            .key("env")
+                            .index(i)
+                            .key("valueFrom")
+                            .key("fieldRef")
+                            .key("fieldPath"),
+                        message,
                     )
                     .keys(o.keys(&format!("env.{var}"))),
                 );
@@ -141,16 +151,17 @@ impl Checker<'_, '_> {
         let limits = map_at(r, "limits");
         for (section, map) in [("requests", requests), ("limits", limits)] {
             for res in map.into_iter().flatten().map(|(k, _)| k) {
-                if !res.contains('/') && !is_standard_container_resource(res) {
-                    self.push(
-                        Finding::error(
-                            rules::RESOURCES,
-                            &path().key(section).key(res),
-                            format!("{section}.{res} is not a standard container resource; use cpu, memory, ephemeral-storage or hugepages-<size>, or an extended resource with a domain, like nvidia.com/gpu"),
-                        )
-                        .keys(o.keys(&format!("resources.{section}.{res}"))),
-                    );
-                }
+                let Some(message) = resource_name_problem(res) else {
+                    continue;
+                };
+                self.push(
+                    Finding::error(
+                        rules::RESOURCES,
+                        &path().key(section).key(res),
+                        format!("{section}.{res} {message}"),
+                    )
+                    .keys(o.keys(&format!("resources.{section}.{res}"))),
+                );
             }
         }
         for (res, req) in requests.into_iter().flatten() {
@@ -201,6 +212,34 @@ fn text(v: &Value) -> String {
     scalar_text(v).unwrap_or_else(|| v.to_string())
 }
 
+/// What the API server refuses in the name of a resource a container requests or
+/// limits (`validateContainerResourceName`): a name without a domain that is not a
+/// standard container resource, a name that is not a qualified name
+/// (`validateResourceName`), and an extended resource (a domain other than
+/// `kubernetes.io`) that `IsExtendedResourceName` refuses: one starting with
+/// `requests.`, or one that is not a qualified name behind that prefix.
+fn resource_name_problem(res: &str) -> Option<String> {
+    const USE: &str = "use cpu, memory, ephemeral-storage or hugepages-<size>, or an extended resource with a domain, like nvidia.com/gpu";
+    if !res.contains('/') {
+        return (!is_standard_container_resource(res))
+            .then(|| format!("is not a standard container resource; {USE}"));
+    }
+    if let Err(why) = names::check_label_key(res) {
+        return Some(format!(
+            "is not a resource name the API server accepts: {why}"
+        ));
+    }
+    if res.contains("kubernetes.io/") {
+        return None;
+    }
+    if res.starts_with("requests.") {
+        return Some(format!("is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like {}", &res["requests.".len()..]));
+    }
+    names::check_label_key(&format!("requests.{res}")).err().map(|_| {
+        "is not an extended resource name the API server accepts: its domain must leave room for the `requests.` prefix of quotas (at most 244 characters)".to_string()
+    })
+}
+
 /// A standard resource a container may request (`IsStandardContainerResourceName`).
 fn is_standard_container_resource(res: &str) -> bool {
     matches!(res, "cpu" | "memory" | "ephemeral-storage") || res.starts_with("hugepages-")
@@ -213,18 +252,35 @@ fn overcommit_allowed(res: &str) -> bool {
     native && !res.starts_with("hugepages-")
 }
 
-/// An environment variable's downward API field path (`validateObjectFieldSelector`).
-fn env_field_path_ok(fp: &str) -> bool {
+/// Why the API server refuses an environment variable's downward API field path.
+enum FieldPathProblem {
+    /// Not a field the downward API offers to environment variables.
+    Unknown,
+    /// A label or annotation subscript that is not a qualified name.
+    Key(String),
+}
+
+/// What is wrong with an environment variable's downward API field path, if anything
+/// (`validateObjectFieldSelector`: a subscript of `metadata.labels` must be a qualified
+/// name, one of `metadata.annotations` a qualified name once lowercased, as
+/// kubernetes/pkg/fieldpath `ExtractFieldPathAsString` reads them).
+fn env_field_path_problem(fp: &str) -> Option<FieldPathProblem> {
     if ENV_FIELD_PATHS.contains(&fp) {
-        return true;
+        return None;
     }
-    ["metadata.labels['", "metadata.annotations['"]
-        .iter()
-        .any(|p| {
-            fp.strip_prefix(p)
-                .and_then(|k| k.strip_suffix("']"))
-                .is_some_and(|k| !k.is_empty())
-        })
+    let subscript = |p: &str| fp.strip_prefix(p).and_then(|k| k.strip_suffix("']"));
+    let checked = if let Some(k) = subscript("metadata.labels['") {
+        (!k.is_empty()).then(|| names::check_label_key(k))
+    } else if let Some(k) = subscript("metadata.annotations['") {
+        (!k.is_empty()).then(|| names::check_label_key(&k.to_ascii_lowercase()))
+    } else {
+        None
+    };
+    match checked {
+        None => Some(FieldPathProblem::Unknown),
+        Some(Ok(())) => None,
+        Some(Err(why)) => Some(FieldPathProblem::Key(why)),
+    }
 }
 
 /// An HTTP header name as apimachinery's `IsHTTPHeaderName` accepts it:
@@ -268,7 +324,10 @@ mod tests {
             {"name": "HOST", "valueFrom": {"fieldRef": {"fieldPath": "spec.host"}}},
             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodename"}}},
             {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels.app"}}},
-            {"name": "ALL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels"}}}
+            {"name": "ALL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels"}}},
+            {"name": "SPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['a b']"}}},
+            {"name": "UPPER", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['Example.COM/Owner']"}}},
+            {"name": "SLASH", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['/owner']"}}}
         ]}]}));
         let m = |var: &str, fp: &str| {
             format!("environment variable `{var}` reads pod field {fp:?}, which the downward API does not offer; use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP(s) or status.podIP(s)")
@@ -288,6 +347,14 @@ mod tests {
                     &format!("{C}.env[6].valueFrom.fieldRef.fieldPath"),
                     &m("ALL", "metadata.labels")
                 ),
+                pair(
+                    &format!("{C}.env[7].valueFrom.fieldRef.fieldPath"),
+                    "environment variable `SPACE` reads pod field \"metadata.labels['a b']\", whose key the API server refuses: \"a b\" is not a valid label key: the key must be at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+                ),
+                pair(
+                    &format!("{C}.env[9].valueFrom.fieldRef.fieldPath"),
+                    "environment variable `SLASH` reads pod field \"metadata.annotations['/owner']\", whose key the API server refuses: \"/owner\" is not a valid label key: remove the leading '/' or put a DNS subdomain prefix before it, like example.com/owner"
+                ),
             ]
         );
     }
@@ -297,7 +364,8 @@ mod tests {
         let got = pod_findings(
             json!({"containers": [{"name": "a", "image": "a:1", "resources": {
                 "requests": {"cpu": "1", "foo": "1", "nvidia.com/gpu": 1, "example.com/fpga": 1, "hugepages-2Mi": "64Mi"},
-                "limits": {"cpu": "2", "example.com/fpga": 2, "hugepages-2Mi": "64Mi", "example.com/nic": 1}
+                "limits": {"cpu": "2", "example.com/fpga": 2, "hugepages-2Mi": "64Mi", "example.com/nic": 1,
+                           "requests.example.com/nic": 1, "Example.com/nic": 1, "example.com/a/b": 1, "kubernetes.io/x": 1}
             }}]}),
         );
         let r = format!("{C}.resources");
@@ -305,6 +373,9 @@ mod tests {
             got,
             vec![
                 pair(&format!("{r}.requests.foo"), "requests.foo is not a standard container resource; use cpu, memory, ephemeral-storage or hugepages-<size>, or an extended resource with a domain, like nvidia.com/gpu"),
+                pair(&format!("{r}.limits[\"Example.com/nic\"]"), "limits.Example.com/nic is not a resource name the API server accepts: \"Example.com/nic\" is not a valid label key: the prefix \"Example.com\" must be a DNS-1123 subdomain of at most 253 lowercase letters, digits, '-' and '.', like example.com"),
+                pair(&format!("{r}.limits[\"example.com/a/b\"]"), "limits.example.com/a/b is not a resource name the API server accepts: \"example.com/a/b\" is not a valid label key: use at most one '/', between an optional DNS subdomain prefix and the name, like app.kubernetes.io/name"),
+                pair(&format!("{r}.limits[\"requests.example.com/nic\"]"), "limits.requests.example.com/nic is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like example.com/nic"),
                 pair(&format!("{r}.requests[\"example.com/fpga\"]"), "example.com/fpga request 1 is not equal to its limit 2; the node cannot overcommit it, so the API server requires them equal"),
                 pair(&format!("{r}.limits[\"nvidia.com/gpu\"]"), "nvidia.com/gpu is requested without a limit; the node cannot overcommit it, so the API server requires a limit equal to the request"),
             ]

@@ -144,17 +144,28 @@ impl Checker<'_, '_> {
             ));
             return;
         }
+        // Before Kubernetes 1.33 `ValidateMatchLabelKeysInTopologySpread` refuses the
+        // template itself; from 1.33 (`MatchLabelKeysInPodTopologySpreadSelectorMerge`)
+        // the pod strategy merges each key into the selector as an `In` expression when
+        // a pod is created, and `ValidateMatchLabelKeysAndMismatchLabelKeys` refuses the
+        // pod, whose selector then names the key twice.
         let labels = selector.and_then(|s| map_at(s, "matchLabels"));
+        let expressions = selector
+            .map(|s| arr_at(s, "matchExpressions"))
+            .unwrap_or_default();
         for (i, k) in keys.iter().enumerate() {
-            if let Some(k) = k
-                .as_str()
-                .filter(|k| labels.is_some_and(|l| l.contains_key(*k)))
-            {
-                self.push(err(
-                    tp().key("matchLabelKeys").index(i),
-                    format!("label `{k}` is both in matchLabelKeys and in the labelSelector's matchLabels; keep it in one of them"),
-                ));
-            }
+            let Some(k) = k.as_str() else { continue };
+            let place = if labels.is_some_and(|l| l.contains_key(k)) {
+                "matchLabels"
+            } else if expressions.iter().any(|e| str_at(e, "key") == Some(k)) {
+                "matchExpressions"
+            } else {
+                continue;
+            };
+            self.push(err(
+                tp().key("matchLabelKeys").index(i),
+                format!("label `{k}` is both in matchLabelKeys and in the labelSelector's {place}; keep it in one of them (the API server refuses the workload before Kubernetes 1.33, and the pods it creates from 1.33)"),
+            ));
         }
     }
 }
@@ -216,7 +227,10 @@ mod tests {
                  "labelSelector": {"matchLabels": {"app": "x"}}, "minDomains": 2,
                  "matchLabelKeys": ["pod-template-hash", "app"]},
                 {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "Never",
-                 "matchLabelKeys": ["pod-template-hash"]}
+                 "matchLabelKeys": ["pod-template-hash"]},
+                {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+                 "labelSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]},
+                 "matchLabelKeys": ["tier"]}
             ]
         }));
         let p = "spec.template.spec.topologySpreadConstraints";
@@ -226,9 +240,10 @@ mod tests {
                 pair(&format!("{p}[0].maxSkew"), "maxSkew 0 of a topology spread constraint is below 1; it is the largest difference of pod counts allowed between domains"),
                 pair(&format!("{p}[0].minDomains"), "minDomains 0 of a topology spread constraint is below 1; leave it unset for the default (1)"),
                 pair(&format!("{p}[1].minDomains"), "minDomains is set with whenUnsatisfiable ScheduleAnyway; the API server accepts it only with DoNotSchedule"),
-                pair(&format!("{p}[1].matchLabelKeys[1]"), "label `app` is both in matchLabelKeys and in the labelSelector's matchLabels; keep it in one of them"),
+                pair(&format!("{p}[1].matchLabelKeys[1]"), "label `app` is both in matchLabelKeys and in the labelSelector's matchLabels; keep it in one of them (the API server refuses the workload before Kubernetes 1.33, and the pods it creates from 1.33)"),
                 pair(&format!("{p}[2].whenUnsatisfiable"), "unsupported whenUnsatisfiable \"Never\": use DoNotSchedule or ScheduleAnyway"),
                 pair(&format!("{p}[2].matchLabelKeys"), "matchLabelKeys is set without a labelSelector; the API server requires the selector it adds to"),
+                pair(&format!("{p}[3].matchLabelKeys[0]"), "label `tier` is both in matchLabelKeys and in the labelSelector's matchExpressions; keep it in one of them (the API server refuses the workload before Kubernetes 1.33, and the pods it creates from 1.33)"),
             ]
         );
         let ok = pod_findings(json!({
