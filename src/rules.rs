@@ -63,6 +63,7 @@ rules! {
     PATCH_OWNED_FIELD = "KG045", "patch-owned-field", "a patch that changes a field kgen owns (a selector, the labels kgen sets, a container image, the object's identity)";
     PATCH_INVALID = "KG046", "patch-invalid", "a patch without a kind, with none or several of `merge`, `json` and `file`, or whose file is missing or not a patch";
     ESCAPE_HATCH_SETTING = "KG047", "escape-hatch-setting", "a `[manifests]` setting kgen cannot use (a schema directory that is missing or outside the platform, an unchecked kind without a reason)";
+    PATCH_DROPS_RENDERED = "KG048", "patch-drops-rendered", "a patch that drops what kgen rendered (a JSON Patch `add` over a list or map kgen filled, kgen's `/tmp`, files or secrets volume or mount)";
     SCHEMA = "KG101", "schema", "an object that does not match the JSON Schema of its kind (unknown field, wrong type, missing field)";
     UNKNOWN_KIND = "KG102", "unknown-kind", "an object of a kind kgen has no schema for";
     OBJECT_NAME = "KG103", "object-name", "a name the API server refuses for that kind (object, namespace, container)";

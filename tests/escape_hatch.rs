@@ -2202,6 +2202,64 @@ error: 1 error and 0 warnings; nothing was written
     );
 }
 
+/// KG048: an `add` at an existing list replaces it (RFC 6902): the typed `env` would
+/// be lost without a word (migration review 27, F1).
+#[test]
+fn json_patch_add_over_the_env_kgen_renders() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.env-refs]
+kind = "Deployment"
+json = [{ op = "add", path = "/spec/template/spec/containers/0/env", value = [{ name = "POD_NAME", valueFrom = { fieldRef = { fieldPath = "metadata.name" } } }] }]
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &p.refused(),
+        r###"error[KG048]: patch `env-refs` of Deployment `api`: operation 0 adds `spec.template.spec.containers[0].env`, which replaces the 1 entry kgen renders there (`LOG_FORMAT`): an `add` at an existing member replaces it (RFC 6902)
+  --> platform.toml:37:30
+   |
+37 | json = [{ op = "add", path = "/spec/template/spec/containers/0/env", value = [{ name = "POD_NAME", valueFrom = { fieldRef = { fieldPath = "metadata.name" } } }]…
+   |                              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.containers[0].env
+   = help: append with `add` at `/spec/template/spec/containers/0/env/-` (one operation per entry), so that what kgen renders stays; to replace the whole list on purpose, use `replace`
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
+/// KG048: a merge patch replaces a whole list, kgen's `/tmp` volume with it; the
+/// message points at the patch, not at the mount left without its volume.
+#[test]
+fn merge_patch_dropping_the_tmp_volume() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.extra]
+kind = "Deployment"
+merge = { spec = { template = { spec = { volumes = [{ name = "extra", emptyDir = {} }] } } } }
+"###
+    );
+    let p = platform(&text, &[]);
+    assert_stderr(
+        &p.refused(),
+        r###"error[KG048]: patch `extra` of Deployment `api`: it drops the volume `tmp` (the writable /tmp of a container whose root file system is read-only) that kgen renders at `spec.template.spec.volumes`
+  --> platform.toml:37:42
+   |
+37 | merge = { spec = { template = { spec = { volumes = [{ name = "extra", emptyDir = {} }] } } } }
+   |                                          ^^^^^^^
+   = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.volumes
+   = help: append to the list instead, with a JSON Patch `add` at `/spec/template/spec/volumes/-`: a merge patch, an `add` or a `replace` of the whole list replaces kgen's entries
+
+error: 1 error and 0 warnings; nothing was written
+"###,
+    );
+}
+
 /// KG045: a Deployment's selector is immutable, and kgen's.
 #[test]
 fn patch_changing_the_selector() {

@@ -2,6 +2,7 @@
 //! matches, the operations that do not apply, the fields kgen owns that a patch may
 //! not change, and the `[defaults]` patches that matched nothing.
 
+use super::drops::{dropped_volumes, overwriting_adds, Dropped};
 use super::owned::{merge_leaves, overlaps, owned_help, owned_pointers, touched, why_owned};
 use super::paths::field_of;
 use super::{Body, Patch, Seg};
@@ -155,6 +156,36 @@ pub fn apply(
             if refused {
                 continue;
             }
+            let drops = |object: &Object, dropped: Vec<Dropped>, diags: &mut Vec<Diagnostic>| {
+                for d in dropped {
+                    diags.push(
+                        Diagnostic::error(
+                            rules::PATCH_DROPS_RENDERED,
+                            format!(
+                                "patch `{}` of {} `{}`: {}",
+                                patch.name,
+                                object.kind(),
+                                object.value["metadata"]["name"].as_str().unwrap_or(""),
+                                d.message
+                            ),
+                        )
+                        .at(patch.origin(sources, &d.segs))
+                        .target(
+                            format!("{}/{}", crate::workspace::GENERATED_DIR, object.path),
+                            d.field,
+                        )
+                        .help(d.help),
+                    );
+                }
+            };
+            let overwrites = overwriting_adds(&patch.body, &object.value);
+            if !overwrites.is_empty() {
+                drops(object, overwrites, diags);
+                continue;
+            }
+            // kgen's own volumes and mounts, compared before and after: a merge patch
+            // or a `replace` of a whole list takes them away too.
+            let before = object.value.clone();
             match &patch.body {
                 Body::Merge(m) => json_patch::merge(&mut object.value, m),
                 Body::Json(_, ops) => {
@@ -213,6 +244,12 @@ pub fn apply(
                         continue;
                     }
                 }
+            }
+            let dropped = dropped_volumes(&before, &object.value, &touched);
+            if !dropped.is_empty() {
+                object.value = before;
+                drops(object, dropped, diags);
+                continue;
             }
             let entry = out.entry(object.path.clone()).or_default();
             entry.applied.push(format!(

@@ -9,13 +9,16 @@
 //! (KG043; a `[defaults]` patch only when it matches nothing in any service), an
 //! operation that does not apply (KG044), and a patch that touches a field kgen owns
 //! (KG045): the object's identity, a selector, the labels kgen set, the image of a
-//! container kgen rendered (what `bump-image` manages).
+//! container kgen rendered (what `bump-image` manages). So is a patch that drops what
+//! kgen rendered (KG048, `drops`): an `add` over a list or map kgen filled, or kgen's own
+//! volumes and mounts taken out of a pod.
 //!
 //! This module holds what a patch is; [`resolve`] reads a service's patches from its
 //! layers, [`apply`] applies them, `owned` knows the fields kgen owns, and [`paths`]
 //! turns paths into patches and objects into spans and field paths.
 
 pub mod apply;
+mod drops;
 mod owned;
 pub mod paths;
 pub mod resolve;
