@@ -169,7 +169,49 @@ const HIGH_ENTROPY: &str = "a high-entropy secret";
 use keys::{key_info, Class, KeyInfo, Kind};
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
-    literal_finding(key_info(key), value)
+    let found = literal_finding(key_info(key), value)?;
+    // A digest under a name that says so (`checksum/config`, `ARTIFACT_SHA512`,
+    // `integrity`): an MD5 or SHA hex digest, or its base64 (Subresource Integrity's
+    // `sha384-…` too), is random by nature. Judged only once the value looked random:
+    // most values never get here.
+    if found == RANDOM_VALUE && names_a_digest(key) && is_digest(value.trim()) {
+        return None;
+    }
+    Some(found)
+}
+
+/// Whether a key names a digest: one of its words is `checksum`, `hash`, `digest`,
+/// `sha` (`sha256`), `md5`, `etag`, `integrity` or `fingerprint`.
+fn names_a_digest(key: &str) -> bool {
+    keys::split_words(key).iter().any(|w| {
+        let w = w.trim_end_matches(|c: char| c.is_ascii_digit());
+        matches!(
+            w,
+            "checksum"
+                | "checksums"
+                | "hash"
+                | "digest"
+                | "sha"
+                | "md"
+                | "etag"
+                | "integrity"
+                | "fingerprint"
+        )
+    })
+}
+
+/// A digest of 128 to 512 bits: hex of 32, 40, 56, 64, 96 or 128 digits, or base64 of
+/// 16, 20, 28, 32, 48 or 64 bytes, optionally behind an algorithm (`sha256-`, `sha256:`).
+fn is_digest(v: &str) -> bool {
+    let body = v
+        .split_once(['-', ':'])
+        .filter(|(alg, _)| alg.starts_with("sha") || alg.starts_with("md5"))
+        .map_or(v, |(_, b)| b);
+    let bytes = body.len();
+    if body.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return matches!(bytes, 32 | 40 | 56 | 64 | 96 | 128);
+    }
+    shapes::decode_base64(body).is_some_and(|d| matches!(d.len(), 16 | 20 | 28 | 32 | 48 | 64))
 }
 
 /// Judges a literal stored under a name of the given class.
@@ -283,6 +325,27 @@ pub fn template_literals(v: &str) -> Vec<&str> {
                 }
             }
         }
+    }
+    out
+}
+
+/// Judges the elements of a list of arguments (a container's `args` or `command`, an
+/// exec probe, a chart's `extraArgs`) by the flag before each: `["--password",
+/// "hunter2"]` holds a literal password as `--password=hunter2` does. Returns the
+/// index of each element that looks like a secret that way, and what it looks like;
+/// `None` stands for an element that is not a string.
+pub fn scan_flag_values<'a>(
+    args: impl IntoIterator<Item = Option<&'a str>>,
+) -> Vec<(usize, Finding)> {
+    let mut out = Vec::new();
+    let mut prev: Option<&str> = None;
+    for (i, arg) in args.into_iter().enumerate() {
+        if let (Some(flag), Some(v)) = (prev, arg) {
+            if let Some(what) = flag_value(flag, v.trim()) {
+                out.push((i, Finding { what }));
+            }
+        }
+        prev = arg;
     }
     out
 }

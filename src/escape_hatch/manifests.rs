@@ -694,8 +694,16 @@ fn scan_under(key: &str, value: &Value, path: &FieldPath, out: &mut Vec<(String,
             }
         }
         Value::Array(items) => {
+            let before = out.len();
             for (i, item) in items.iter().enumerate() {
                 scan_under(key, item, &path.index(i), out);
+            }
+            // An argument judged by the flag before it (`["--password", "hunter2"]`).
+            for (i, f) in crate::secret_scan::scan_flag_values(items.iter().map(Value::as_str)) {
+                let at = path.index(i).as_str().to_string();
+                if out[before..].iter().all(|(p, _)| *p != at) {
+                    out.push((at, f.what));
+                }
             }
         }
         Value::Object(map) => {

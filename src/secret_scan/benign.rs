@@ -27,7 +27,7 @@ pub(super) fn is_benign(v: &str, password: bool) -> bool {
         let digits = v.bytes().filter(u8::is_ascii_digit).count();
         return if password { digits < 4 } else { v.len() <= 12 };
     }
-    if is_duration(v) || is_arn(v) {
+    if is_duration(v) || is_arn(v) || is_public_key(v) {
         return true;
     }
     if v.contains(char::is_whitespace) {
@@ -257,7 +257,8 @@ pub fn is_random_token(v: &str) -> bool {
         .iter()
         .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
     if lower_hex || upper_hex {
-        return is_long_hex(v) && !matches!(b.len(), 40 | 64) && entropy(v) >= 3.0;
+        // A git commit id, and the SHA-2 digests (224, 256, 384 and 512 bits).
+        return is_long_hex(v) && !matches!(b.len(), 40 | 56 | 64 | 96 | 128) && entropy(v) >= 3.0;
     }
     let body = v.trim_end_matches('=');
     if v.len() - body.len() > 2
@@ -293,7 +294,58 @@ pub fn is_random_token(v: &str) -> bool {
     if (changes as f64) < (n - 1.0) * 0.4 {
         return false;
     }
+    if let Some(json) = decodes_to_json(body) {
+        // Base64 of a JSON document (feature flags, a config): random-looking only
+        // when the document holds a secret, judged as a manifest's strings are.
+        return json_holds_secret("", &json);
+    }
     !decodes_to_public_material(body)
+}
+
+/// Base64 of a JSON object or array (`eyJmbGFnQSI6dHJ1ZX0=`).
+fn decodes_to_json(body: &str) -> Option<serde_json::Value> {
+    let d = decode_base64(body)?;
+    if !matches!(d.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    serde_json::from_slice(&d).ok()
+}
+
+/// Whether a string of a JSON document looks like a secret, by its shape or the key
+/// it is under.
+fn json_holds_secret(key: &str, v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => super::scan(key, s).is_some(),
+        serde_json::Value::Array(items) => items.iter().any(|i| json_holds_secret(key, i)),
+        serde_json::Value::Object(map) => map.iter().any(|(k, i)| json_holds_secret(k, i)),
+        _ => false,
+    }
+}
+
+/// An OpenSSH public key line (`ssh-ed25519 AAAA… comment`, as `ssh-keygen` writes
+/// the `.pub` file), whose base64 holds the same key type, or a PEM block of a public
+/// key or certificate: public, whatever name it is stored under.
+pub(super) fn is_public_key(v: &str) -> bool {
+    let v = v.trim();
+    if v.starts_with("-----BEGIN ") {
+        let head = &v[..v.find('\n').unwrap_or(v.len()).min(64)];
+        return (head.contains("PUBLIC KEY") || head.contains("CERTIFICATE"))
+            && !head.contains("PRIVATE")
+            && !v.contains("PRIVATE KEY");
+    }
+    let mut parts = v.split_ascii_whitespace();
+    let (Some(kind), Some(blob)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if !(kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-")) {
+        return false;
+    }
+    decode_base64(blob).is_some_and(|d| {
+        d.len() > 4 && {
+            let len = u32::from_be_bytes([d[0], d[1], d[2], d[3]]) as usize;
+            d.get(4..4 + len) == Some(kind.as_bytes())
+        }
+    })
 }
 
 /// `8-4-4-4-12` hex digits.

@@ -1,6 +1,6 @@
 //! Key/value pairs embedded in a value (check (2) of [`super::scan`]): config files,
-//! connection strings, query strings and XML elements, whose names are judged like
-//! keys.
+//! connection strings, query strings, XML elements and command-line flags followed by
+//! their value (`--password hunter2`), whose names are judged like keys.
 
 use super::*;
 
@@ -12,7 +12,53 @@ pub(super) fn is_ident_byte(c: u8) -> bool {
 /// in config files, connection strings and query strings, and judges secret-ish names
 /// like keys.
 pub(super) fn scan_embedded(value: &str) -> Option<&'static str> {
-    scan_pairs(value).or_else(|| scan_xml(value))
+    scan_pairs(value)
+        .or_else(|| scan_xml(value))
+        .or_else(|| scan_flags(value))
+}
+
+/// The name of a command-line flag (`--db-password`, `-u`): what follows its one or
+/// two dashes, when the rest is a name and carries no `=` (`--token=x` is a pair,
+/// judged by [`scan_pairs`]).
+pub(super) fn flag_name(arg: &str) -> Option<&str> {
+    let name = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-'))?;
+    (!name.is_empty()
+        && name.as_bytes()[0].is_ascii_alphabetic()
+        && name.bytes().all(is_ident_byte))
+    .then_some(name)
+}
+
+/// A flag's value judged by the flag's name, as a value is by its key: `--password`
+/// followed by `hunter2`, `--api-key` by a key; `-u` or `--user` (curl's) by a
+/// `user:password` pair. None for a flag whose name says nothing secret, and for a
+/// value that is itself a flag.
+pub(super) fn flag_value(flag: &str, value: &str) -> Option<&'static str> {
+    let name = flag_name(flag)?;
+    if value.starts_with('-') || crate::template::Templates::is_template(value) {
+        return None;
+    }
+    if matches!(name, "u" | "user") {
+        return (is_user_password_pair(value) && !is_benign(value, false))
+            .then_some("a user:password pair");
+    }
+    let key = key_info(name);
+    if matches!(key.class, Class::Plain | Class::Reference) {
+        return None;
+    }
+    literal_finding(key, value)
+}
+
+/// `--name value` inside one string, as a shell command line writes it (`sh -c "app
+/// --password hunter2"`): each flag and the word after it, judged by [`flag_value`].
+pub(super) fn scan_flags(value: &str) -> Option<&'static str> {
+    if !value.contains(" -") && !value.starts_with('-') {
+        return None;
+    }
+    let words: Vec<&str> = value.split_ascii_whitespace().collect();
+    words.windows(2).find_map(|w| {
+        let literal = w[1].trim_matches(|c| c == '"' || c == '\'');
+        flag_value(w[0], literal)
+    })
 }
 
 /// `<password>literal</password>`, as in Maven's settings.xml.

@@ -92,7 +92,11 @@ fn has_jwt(value: &str) -> bool {
 
 fn keyed(key: &str, value: &str) -> Option<&'static str> {
     let words = split_words(key);
-    literal_finding(classify(&words), &words, value)
+    let found = literal_finding(classify(&words), &words, value)?;
+    if found == RANDOM_VALUE && names_a_digest(key) && is_digest(value.trim()) {
+        return None;
+    }
+    Some(found)
 }
 
 /// Judges a literal stored under a name of the given class.
@@ -156,7 +160,9 @@ pub fn scan_template_literals(key: &str, v: &str) -> Option<Finding> {
 /// in config files, connection strings and query strings, and judges secret-ish names
 /// like keys.
 fn scan_embedded(value: &str) -> Option<&'static str> {
-    scan_pairs(value).or_else(|| scan_xml(value))
+    scan_pairs(value)
+        .or_else(|| scan_xml(value))
+        .or_else(|| scan_flags(value))
 }
 
 /// `<password>literal</password>`, as in Maven's settings.xml.
@@ -366,8 +372,24 @@ fn scan_item(
             }
         }
         toml::de::DeValue::Array(items) => {
+            let before = out.len();
             for v in items {
                 scan_item(v, named, key, place, path, out);
+            }
+            let strings = items.iter().map(|v| match v.get_ref() {
+                toml::de::DeValue::String(s) => Some(s.as_ref()),
+                _ => None,
+            });
+            for (i, finding) in scan_flag_values(strings) {
+                let span = items[i].span();
+                if out[before..].iter().all(|l| l.span != span) {
+                    out.push(Located {
+                        span,
+                        path: path.to_string(),
+                        key: shown_key(items[i - 1].get_ref().as_str().unwrap_or(key)).to_string(),
+                        finding,
+                    });
+                }
             }
         }
         toml::de::DeValue::Table(t) => scan_table(t, path, key, place, out),

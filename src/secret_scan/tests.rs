@@ -5,6 +5,24 @@ use super::benign::is_duration;
 use super::keys::{classify, split_words};
 use super::*;
 
+/// Standard base64 of `s`, for values built at run time.
+fn b64(s: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, &c| (acc << 8) | u32::from(c)) << (8 * (3 - chunk.len()));
+        for k in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * k)) & 63) as usize] as char);
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
 /// (key, value) pairs that must be refused. Token bodies are built at run time so
 /// that the source does not itself trip secret scanners.
 #[rustfmt::skip]
@@ -73,6 +91,9 @@ fn must_catch() -> Vec<(String, String, &'static str)> {
         c("NEXTAUTH_SECRET", "x", "a literal secret"),
         c("PGPASSWORD", "x", "a literal password"),
         c("X-Api-Key", "abc", "a literal API key"),
+        c("COMMAND", "app --db-password Tr0ub4dor&3xx --verbose", "a literal password"),
+        c("COMMAND", "curl -u admin:hunter2xyz https://example.com", "a user:password pair"),
+        c("CFG", &b64(r#"{"user":"app","password":"Tr0ub4dor&3horse"}"#), RANDOM_VALUE),
         c("application.properties", "spring.datasource.password=hunter2\nserver.port=8080", "a literal password"),
         c("config.yaml", "db:\n  host: db\n  password: s3cr3t\n", "a literal password"),
         c("config.json", r#"{"api_key": "abc123def456", "region": "eu"}"#, "a literal API key"),
@@ -92,6 +113,15 @@ fn must_catch() -> Vec<(String, String, &'static str)> {
 fn must_pass() -> Vec<(&'static str, String)> {
     let c = |k: &'static str, v: &str| (k, v.to_string());
     vec![
+        ("ARTIFACT_SHA512", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e".to_string()),
+        ("checksum/config", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e".to_string()),
+        ("checksum/md5", "d41d8cd98f00b204e9800998ecf8427e".to_string()),
+        ("integrity", "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC".to_string()),
+        ("checksum/b64", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".to_string()),
+        ("SSH_KEY", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0a2V5cGxhY2Vob2xkZXJmb3J0ZXN0cw deploy@ci".to_string()),
+        ("FEATURE_FLAGS", b64(r#"{"flagA":true,"flagB":false,"rolloutPercent":25}"#)),
+        ("COMMAND", "app --password-file /run/secrets/db --port 8080".to_string()),
+        ("COMMAND", "app --password $(DB_PASSWORD)".to_string()),
         c("ROLE_ARN", "arn:aws:iam::123456789012:role/x"),
         c("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/kgen-main-api"),
         c("AWS_ACCOUNT_ID", "123456789012"),
@@ -335,5 +365,32 @@ fn a_snippet_line_masks_each_secret_string_whole() {
     assert_eq!(
         mask_line("token q8Xk2LmN9pR4sT7vW1yZ3bD6fH0jK5nP here").as_deref(),
         Some("token ******************************** here")
+    );
+}
+
+/// An argument list: each value judged by the flag before it, as `--flag=value` is.
+#[test]
+fn flag_values_in_argument_lists() {
+    let args = [
+        "--password",
+        "hunter2xyz",
+        "--port",
+        "8080",
+        "--password-file",
+        "/etc/pw",
+        "-u",
+        "admin:hunter2xyz",
+        "--token",
+        "$(API_TOKEN)",
+        "--api-key",
+        "--verbose",
+    ];
+    let got: Vec<(usize, &str)> = scan_flag_values(args.iter().map(|a| Some(*a)))
+        .into_iter()
+        .map(|(i, f)| (i, f.what))
+        .collect();
+    assert_eq!(
+        got,
+        [(1, "a literal password"), (7, "a user:password pair")]
     );
 }

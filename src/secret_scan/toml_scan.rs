@@ -172,8 +172,26 @@ pub(super) fn scan_item(
             }
         }
         toml::de::DeValue::Array(items) => {
+            let before = out.len();
             for v in items {
                 scan_item(v, named, key, place, path, out);
+            }
+            // An element judged by the flag before it (`["--password", "hunter2"]`),
+            // unless it was found on its own.
+            let strings = items.iter().map(|v| match v.get_ref() {
+                toml::de::DeValue::String(s) => Some(s.as_ref()),
+                _ => None,
+            });
+            for (i, finding) in scan_flag_values(strings) {
+                let span = items[i].span();
+                if out[before..].iter().all(|l| l.span != span) {
+                    out.push(Located {
+                        span,
+                        path: path.clone(),
+                        key: shown_key(items[i - 1].get_ref().as_str().unwrap_or(key)).to_string(),
+                        finding,
+                    });
+                }
             }
         }
         toml::de::DeValue::Table(t) => scan_table(t, path, key, place, out),

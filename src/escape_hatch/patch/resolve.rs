@@ -325,9 +325,18 @@ fn secrets_in(v: &Value, segs: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, &'static 
             }
         }
         Value::Array(items) => {
+            let before = out.len();
             for (i, item) in items.iter().enumerate() {
                 segs.push(Seg::Index(i));
                 secrets_in(item, segs, out);
+                segs.pop();
+            }
+            // An argument judged by the flag before it (`["--password", "hunter2"]`).
+            for (i, f) in crate::secret_scan::scan_flag_values(items.iter().map(Value::as_str)) {
+                segs.push(Seg::Index(i));
+                if out[before..].iter().all(|(s, _)| s != segs) {
+                    out.push((segs.clone(), f.what));
+                }
                 segs.pop();
             }
         }
