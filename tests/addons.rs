@@ -766,6 +766,37 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
     renders(&eso("0.16.2", ""));
 }
 
+/// The other way round (charts review 25): a chart from before `v1` was served, while
+/// kgen writes `v1` (the default).
+#[test]
+fn v1_external_secrets_on_an_operator_that_does_not_serve_them_yet_are_refused() {
+    let eso = |chart: &str, api: &str| {
+        platform(
+            &[(
+                "aws_region = \"eu-west-1\"\n",
+                "aws_region = \"eu-west-1\"\nsecrets_backend = \"external-secrets\"\n",
+            )],
+            &format!(
+                "[external_secrets]\n{api}\n[addons.external-secrets]\nchart_version = \"{chart}\"\n"
+            ),
+        )
+    };
+    assert_eq!(
+        fails(&eso("0.15.1", ""), &[]),
+        r#"error[KG019]: environment `prod` writes its ExternalSecrets at `external-secrets.io/v1`, which add-on `external-secrets` (chart 0.15.1) does not serve: its CRDs serve `v1` from chart 0.16.0 on (before, only `v1alpha1` and `v1beta1`)
+  --> platform.toml:22:9
+   |
+22 | [addons.external-secrets]
+   |         ^^^^^^^^^^^^^^^^
+   = help: pin chart 0.16.0 or later (kgen's preset was checked against 2.9.0); or, until the operator is upgraded, set `api_version = "v1beta1"` under `[external_secrets]` (or each environment's `external_secrets`) for the environments of cluster `prod`
+
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+    renders(&eso("0.15.1", "api_version = \"v1beta1\"\n"));
+    renders(&eso("0.16.0", ""));
+}
+
 #[test]
 fn values_that_rename_the_service_account_of_an_iam_role_are_refused() {
     let text = platform(

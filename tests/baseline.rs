@@ -1773,19 +1773,29 @@ fn node_class_with_a_bad_ami_alias() {
    |
 20 | ami_alias = "al2023"
    |             ^^^^^^^^
-   = help: write `family@version`, like `al2023@v20240807` or `bottlerocket@latest`; families: al2, al2023, bottlerocket, windows2019, windows2022, windows2025 (Windows only `@latest`)
+   = help: write `family@version`, like `al2023@v20240807` or `bottlerocket@latest`; families: al2, al2023, bottlerocket
 {ONE_INPUT_ERROR}"#
         )
     );
-    // Windows AMIs only come as `@latest` (the EC2NodeClass CRD's rule).
+    // A Windows AMI: Karpenter labels its nodes `kubernetes.io/os: windows`, which no
+    // NodePool kgen writes admits (charts review 25).
+    let err = fails(
+        &with(&format!("{NODE_CLASS}ami_alias = \"windows2022@latest\"\n")),
+        &[],
+    );
+    assert!(
+        err.contains("uses the Windows AMI `windows2022@latest`, but the NodePools kgen writes require `kubernetes.io/os: linux`: no pool of this class could launch a node\n"),
+        "{err}"
+    );
+    // The EC2NodeClass CRD's `maxLength: 30`.
     let err = fails(
         &with(&format!(
-            "{NODE_CLASS}ami_alias = \"windows2022@v20240807\"\n"
+            "{NODE_CLASS}ami_alias = \"bottlerocket@v1.2.3-release-candidate\"\n"
         )),
         &[],
     );
     assert!(
-        err.starts_with("error[KG019]: `windows2022@v20240807` is not an AMI alias\n"),
+        err.starts_with("error[KG019]: AMI alias `bottlerocket@v1.2.3-release-candidate` is 37 characters long; Karpenter's EC2NodeClass accepts at most 30\n"),
         "{err}"
     );
 }

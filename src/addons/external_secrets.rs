@@ -24,7 +24,9 @@
 //!   webhook (`webhook.replicaCount`) validates every SecretStore, ClusterSecretStore
 //!   and ExternalSecret write (`failurePolicy: Fail`): 2 replicas with a budget too. The
 //!   cert-controller, which keeps the webhook's certificate in the Secret
-//!   `<fullname>-webhook` and its `caBundle` current, elects no leader: it stays at 1.
+//!   `<fullname>-webhook` and its `caBundle` current, stays at 1 (the chart passes it
+//!   `--enable-leader-election` from the same `leaderElect`: helm-chart-2.9.0
+//!   `cert-controller-deployment.yaml`).
 //! - `priorityClassName`, `webhook.priorityClassName`, `certController.priorityClassName`:
 //!   kgen's default `system-cluster-critical` (services wait for their Secrets).
 //!   `global.tolerations` and `global.nodeSelector` apply to every component that sets
@@ -90,6 +92,18 @@ pub const PRESET: Preset = Preset {
 /// `served: true` up to helm-chart-0.16.2 and `served: false` from helm-chart-0.17.0
 /// (commit 8c022d3) on, through 2.9.0.
 pub const V1BETA1_UNSERVED_SINCE: &str = "0.17.0";
+
+/// The first chart whose CRDs serve `external-secrets.io/v1`: `deploy/crds/bundle.yaml`
+/// has only `v1alpha1` and `v1beta1` at helm-chart-0.15.1, and `v1` from
+/// helm-chart-0.16.0 on (charts review 25).
+pub const V1_SERVED_SINCE: &str = "0.16.0";
+
+/// Whether the chart at `version` serves `external-secrets.io/v1`; `None` for a version
+/// that does not parse.
+pub fn serves_v1(version: &str) -> Option<bool> {
+    let v = super::chart_version_order(version)?;
+    Some(v >= super::chart_version_order(V1_SERVED_SINCE).expect("a valid version"))
+}
 
 /// The first chart whose values can serve v1beta1 again, `crds.unsafeServeV1Beta1`
 /// (templated into the CRDs by `hack/helm.generate.sh`): helm-chart-1.3.1; 1.2.1 has no
@@ -385,6 +399,9 @@ mod tests {
         // 1.2.1 has no such value: asking changes nothing.
         assert_eq!(serves_v1beta1("1.2.1", &asked), Some(false));
         assert_eq!(serves_v1beta1("latest", &none), None);
+        assert_eq!(serves_v1("0.15.1"), Some(false));
+        assert_eq!(serves_v1("0.16.0"), Some(true));
+        assert_eq!(serves_v1("2.9.0"), Some(true));
     }
 
     #[test]

@@ -32,9 +32,9 @@ use serde_json::{json, Map, Value};
 use crate::crd::argocd::ResourceIgnoreDifferences;
 
 pub use external_secrets::{
-    serves_v1beta1 as external_secrets_serves_v1beta1,
+    serves_v1 as external_secrets_serves_v1, serves_v1beta1 as external_secrets_serves_v1beta1,
     UNSAFE_SERVE_V1BETA1_SINCE as ESO_UNSAFE_SERVE_V1BETA1_SINCE,
-    V1BETA1_UNSERVED_SINCE as ESO_V1BETA1_UNSERVED_SINCE,
+    V1BETA1_UNSERVED_SINCE as ESO_V1BETA1_UNSERVED_SINCE, V1_SERVED_SINCE as ESO_V1_SERVED_SINCE,
 };
 
 use crate::input::PodSecurityLevel;

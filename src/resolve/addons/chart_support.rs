@@ -64,6 +64,74 @@ impl Resolver<'_> {
         ));
     }
 
+    /// ExternalSecrets and ClusterSecretStores at `external-secrets.io/v1` (the
+    /// default) on a cluster whose External Secrets Operator (the preset) is a chart
+    /// from before `v1` was served: one error at the add-on, naming who writes `v1`.
+    fn check_external_secrets_v1(
+        &mut self,
+        c: &crate::spec::ClusterSpec,
+        environments: &[&crate::spec::EnvSpec],
+    ) {
+        use crate::crd::external_secrets::API_VERSION_V1BETA1;
+        for a in &c.addons {
+            if a.preset.is_none_or(|p| p.name != "external-secrets")
+                || addons::external_secrets_serves_v1(&a.version) != Some(false)
+            {
+                continue;
+            }
+            let on_cluster = || environments.iter().filter(|e| e.cluster == c.name);
+            // The stores follow the environments' setting (render::baseline).
+            if on_cluster().any(|e| e.external_secrets.api_version == API_VERSION_V1BETA1) {
+                continue;
+            }
+            let mut envs: Vec<&str> = on_cluster()
+                .filter(|e| e.secrets_backend == crate::spec::SecretsBackend::ExternalSecrets)
+                .map(|e| e.name.as_str())
+                .collect();
+            envs.sort_unstable();
+            let stores = !c.baseline.secret_stores.is_empty();
+            let who = match (envs.as_slice(), stores) {
+                ([], false) => continue,
+                ([], true) => format!("cluster `{}` writes its ClusterSecretStores", c.name),
+                (envs, _) => {
+                    let and_stores = if stores {
+                        format!(" (and cluster `{}` its ClusterSecretStores)", c.name)
+                    } else {
+                        String::new()
+                    };
+                    match envs {
+                        [one] => {
+                            format!("environment `{one}` writes its ExternalSecrets{and_stores}")
+                        }
+                        many => format!(
+                            "environments {} write their ExternalSecrets{and_stores}",
+                            many.iter()
+                                .map(|e| format!("`{e}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }
+                }
+            };
+            self.error(
+                rules::INVALID_VALUE,
+                a.origin.clone(),
+                format!(
+                    "{who} at `external-secrets.io/v1`, which add-on `{}` (chart {}) does not serve: its CRDs serve `v1` from chart {} on (before, only `v1alpha1` and `v1beta1`)",
+                    a.name,
+                    a.version,
+                    addons::ESO_V1_SERVED_SINCE
+                ),
+            )
+            .help(format!(
+                "pin chart {} or later (kgen's preset was checked against {}); or, until the operator is upgraded, set `api_version = \"v1beta1\"` under `[external_secrets]` (or each environment's `external_secrets`) for the environments of cluster `{}`",
+                addons::ESO_V1_SERVED_SINCE,
+                a.preset.map_or("", |p| p.checked_version),
+                c.name
+            ));
+        }
+    }
+
     /// ExternalSecrets and ClusterSecretStores at `external-secrets.io/v1beta1` on a
     /// cluster whose External Secrets Operator (the preset) no longer serves it.
     pub(in crate::resolve) fn check_external_secrets_api_version(
@@ -73,6 +141,7 @@ impl Resolver<'_> {
     ) {
         use crate::crd::external_secrets::API_VERSION_V1BETA1;
         for c in clusters {
+            self.check_external_secrets_v1(c, environments);
             for a in &c.addons {
                 if a.preset.is_none_or(|p| p.name != "external-secrets")
                     || addons::external_secrets_serves_v1beta1(&a.version, &a.values) != Some(false)

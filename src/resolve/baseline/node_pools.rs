@@ -15,15 +15,10 @@ use crate::spec::{NodeClassSpec, NodePoolSpec, Taint};
 use crate::{names, quantity, rules};
 /// Karpenter v1's consolidation policies (`NodePool.spec.disruption.consolidationPolicy`).
 const CONSOLIDATION_POLICIES: &[&str] = &["WhenEmptyOrUnderutilized", "WhenEmpty", "Balanced"];
-/// The AMI families an EC2NodeClass alias may name (its CRD's `amiSelectorTerms.alias` rule).
-const AMI_FAMILIES: &[&str] = &[
-    "al2",
-    "al2023",
-    "bottlerocket",
-    "windows2019",
-    "windows2022",
-    "windows2025",
-];
+/// The AMI families an EC2NodeClass alias may name (its CRD's `amiSelectorTerms.alias`
+/// rule), but the Windows ones (`windows2019`, `windows2022`, `windows2025`), which
+/// kgen's NodePools cannot use.
+const AMI_FAMILIES: &[&str] = &["al2", "al2023", "bottlerocket"];
 
 /// Karpenter's duration pattern (`consolidateAfter`, `expireAfter`): `30s`, `1h30m`, `Never`.
 fn is_karpenter_duration(s: &str) -> bool {
@@ -116,17 +111,34 @@ impl<'a> Resolver<'a> {
         let ami_alias = match l.pick(|l| l.ami_alias.as_ref()) {
             Some(a) => {
                 let ok = a.value.split_once('@').is_some_and(|(family, version)| {
-                    AMI_FAMILIES.contains(&family)
-                        && !version.is_empty()
-                        && (!family.starts_with("windows") || version == "latest")
+                    AMI_FAMILIES.contains(&family) && !version.is_empty()
                 });
-                if !ok {
+                if a.value.starts_with("windows") {
+                    // Karpenter labels a Windows AMI's instances `kubernetes.io/os:
+                    // windows` (karpenter-provider-aws pkg/providers/amifamily/windows.go,
+                    // v1.14.1), and every NodePool kgen writes requires `linux`.
+                    self.error(
+                        rules::INVALID_VALUE,
+                        a.origin.clone(),
+                        format!("node class `{name}` uses the Windows AMI `{}`, but the NodePools kgen writes require `kubernetes.io/os: linux`: no pool of this class could launch a node", a.value),
+                    )
+                    .help("use a Linux family (`al2023`, `al2`, `bottlerocket`); a Windows EC2NodeClass and NodePool go under manifests/clusters/<cluster>/ (docs/escape-hatch.md)");
+                } else if !ok {
                     self.error(
                         rules::INVALID_VALUE,
                         a.origin.clone(),
                         format!("`{}` is not an AMI alias", a.value),
                     )
-                    .help(format!("write `family@version`, like `al2023@v20240807` or `bottlerocket@latest`; families: {} (Windows only `@latest`)", AMI_FAMILIES.join(", ")));
+                    .help(format!("write `family@version`, like `al2023@v20240807` or `bottlerocket@latest`; families: {}", AMI_FAMILIES.join(", ")));
+                } else if a.value.len() > 30 {
+                    // The EC2NodeClass CRD: `spec.amiSelectorTerms[].alias` has
+                    // `maxLength: 30`.
+                    self.error(
+                        rules::INVALID_VALUE,
+                        a.origin.clone(),
+                        format!("AMI alias `{}` is {} characters long; Karpenter's EC2NodeClass accepts at most 30", a.value, a.value.len()),
+                    )
+                    .help("pin a version with a shorter name, like `al2023@v20250101`, or `@latest`");
                 }
                 a.value.clone()
             }
