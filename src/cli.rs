@@ -27,8 +27,8 @@ pub struct Cli {
 #[derive(clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
-    /// CLICOLOR_FORCE=1 forces it), always, never.
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set, TERM=dumb
+    /// or CLICOLOR=0; CLICOLOR_FORCE=1 forces it), always, never.
     #[arg(
         long,
         value_enum,

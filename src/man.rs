@@ -57,8 +57,12 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "dumb: no colour with --color auto (CLICOLOR_FORCE wins).",
     ),
     (
+        "GITHUB_OUTPUT, GITHUB_STEP_SUMMARY",
+        "Set by GitHub Actions: bump-image, bump-chart and promote append their outputs to GITHUB_OUTPUT and a summary to GITHUB_STEP_SUMMARY; diff appends its report to GITHUB_STEP_SUMMARY.",
+    ),
+    (
         "GITHUB_ACTIONS",
-        "true: bump-image, bump-chart and promote write GitHub Actions outputs and a step summary (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), and --commit falls back to github-actions[bot] when no git identity is configured.",
+        "true: --commit falls back to github-actions[bot] when no git identity is configured.",
     ),
     (
         "GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL",
