@@ -27,8 +27,8 @@ pub struct Cli {
 #[derive(clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// When to colour output: auto (on a terminal, unless NO_COLOR is set;
-    /// CLICOLOR_FORCE=1 forces it), always, never.
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set, TERM=dumb
+    /// or CLICOLOR=0; CLICOLOR_FORCE=1 forces it), always, never.
     #[arg(
         long,
         value_enum,
@@ -90,6 +90,7 @@ pub struct Common {
 #[derive(Subcommand)]
 pub enum Command {
     /// Render every environment into generated/ (only changed files are written).
+    #[command(after_long_help = RENDER_EXAMPLES)]
     Render {
         #[command(flatten)]
         common: Common,
@@ -104,7 +105,9 @@ pub enum Command {
     /// Check the platform as `render` would, writing nothing.
     ///
     /// With PATHs, validate those YAML/JSON files and directories instead
-    /// (kubeconform-style: multi-document streams, core kinds built in).
+    /// (kubeconform-style: multi-document streams, core kinds built in; `-` reads
+    /// standard input).
+    #[command(after_long_help = VALIDATE_EXAMPLES)]
     Validate {
         #[command(flatten)]
         common: Common,
@@ -114,12 +117,14 @@ pub enum Command {
         /// Also validate against the CRD schemas in DIR ({group}/{kind}_{version}.json).
         #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         schema_dir: Option<PathBuf>,
-        /// Hand-written or third-party manifests to validate (files or directories).
+        /// Hand-written or third-party manifests to validate (files or directories; `-`
+        /// for standard input).
         #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath, conflicts_with = "envs")]
         paths: Vec<PathBuf>,
     },
     /// Show what will change in the cluster: the manifests committed at --base
     /// against the render of --head, resource by resource, risks first.
+    #[command(after_long_help = DIFF_EXAMPLES)]
     Diff {
         /// The platform file; its path inside the repository is used at each ref
         /// [default: platform.toml here or in the nearest parent directory].
@@ -149,7 +154,10 @@ pub enum Command {
     /// Set a service's image tag and/or digest (or a sidecar's or init container's) in
     /// one environment's overlay (only the value's bytes change), then re-render that
     /// environment.
-    #[command(group(clap::ArgGroup::new("target").required(true).args(["service", "image"])))]
+    #[command(
+        group(clap::ArgGroup::new("target").required(true).args(["service", "image"])),
+        after_long_help = BUMP_IMAGE_EXAMPLES
+    )]
     BumpImage {
         #[command(flatten)]
         common: Common,
@@ -185,6 +193,7 @@ pub enum Command {
     /// Set an add-on's Helm chart version (`[addons.ADDON] chart_version`, or with
     /// --cluster `[clusters.CLUSTER.addons.ADDON]`; `monitoring` for `[monitoring]`) in
     /// platform.toml (only the value's bytes change), then re-render what it changes.
+    #[command(after_long_help = BUMP_CHART_EXAMPLES)]
     BumpChart {
         #[command(flatten)]
         common: Common,
@@ -209,6 +218,7 @@ pub enum Command {
     /// Copy image tags and digests (of the services, their sidecars and init
     /// containers) from one environment to another (all services, or the ones named),
     /// then re-render the target environment.
+    #[command(after_long_help = PROMOTE_EXAMPLES)]
     Promote {
         #[command(flatten)]
         common: Common,
@@ -232,11 +242,13 @@ pub enum Command {
     },
     /// Argo CD config management plugin: run by the repo-server's kgen sidecar in an
     /// application's source directory (docs/argocd-cmp.md).
+    #[command(after_long_help = CMP_EXAMPLES)]
     Cmp {
         #[command(subcommand)]
         command: CmpCommand,
     },
     /// Print the JSON Schema of platform.toml (or of an overlay file).
+    #[command(after_long_help = SCHEMA_EXAMPLES)]
     Schema {
         /// Print the schema of overlays/<env>.toml instead.
         #[arg(long)]
@@ -249,12 +261,14 @@ pub enum Command {
     /// fish: `kgen completions fish > ~/.config/fish/completions/kgen.fish`;
     /// PowerShell: `kgen completions powershell >> $PROFILE` (every new session; `kgen
     /// completions powershell | Out-String | Invoke-Expression` loads it in this one only).
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
     Completions {
         #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
     /// Print the kgen(1) man page, or with --dir write one page per command
     /// (kgen.1, kgen-render.1, ...) into DIR.
+    #[command(after_long_help = MAN_EXAMPLES)]
     Man {
         /// Write kgen.1 and a page for every command into this directory.
         #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
@@ -270,11 +284,14 @@ pub enum CmpCommand {
     /// parameters (ARGOCD_APP_PARAMETERS, PARAM_ENV / PARAM_SERVICE); the platform
     /// file is ./platform.toml or ARGOCD_ENV_KGEN_PLATFORM. On any problem: nothing on
     /// stdout, the error on stderr, a non-zero exit.
+    #[command(after_long_help = CMP_GENERATE_EXAMPLES)]
     Generate,
     /// Exit 0, printing the platform file, when the current directory holds a kgen
     /// platform (a platform file with a [platform] table); exit 1 otherwise.
+    #[command(after_long_help = CMP_DISCOVER_EXAMPLES)]
     Discover,
     /// Print the parameter announcements (JSON) the Argo CD UI shows.
+    #[command(after_long_help = CMP_PARAMETERS_EXAMPLES)]
     Parameters,
 }
 
@@ -339,3 +356,81 @@ impl From<DiffFormatArg> for DiffFormat {
         }
     }
 }
+
+// The EXAMPLES of each command's long help (`--help`, not `-h`) and man page
+// (`kgen::man` finds them under `Examples:`). docs/cli.md#examples lists every one:
+// tests/cli.rs checks that each is there.
+
+const RENDER_EXAMPLES: &str = "\
+Examples:
+  kgen render                                  # every environment, into generated/
+  kgen render --env dev                        # one environment and its cluster's files
+  kgen render --check                          # write nothing; exit 1 when generated/ is stale
+  kgen render --check --format github          # the same in CI, as pull-request annotations";
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  kgen validate                                # the platform, as render checks it
+  kgen validate --env prod --format json       # one environment, for a program
+  kgen validate k8s/                           # hand-written manifests, kubeconform-style
+  kgen validate generated --schema-dir crds    # also against CRD schemas in crds/{group}/{kind}_{version}.json
+  helm template ./chart | kgen validate -      # a YAML stream on standard input";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  kgen diff                                    # the working tree against the merge base
+  kgen diff --base main --format markdown      # a pull-request comment
+  kgen diff --exit-code --env prod             # exit 1 when prod changes
+  kgen diff --ignore kind=Deployment,field=spec.replicas";
+
+const BUMP_IMAGE_EXAMPLES: &str = "\
+Examples:
+  kgen bump-image main-api --env dev --tag 1.4.1
+  kgen bump-image main-api --env prod --tag 1.4.1 --commit
+  kgen bump-image web --container log-shipper --env dev --tag 2.33.0
+  kgen bump-image --image registry.example.com/acme/api:1.2.3 --env staging";
+
+const BUMP_CHART_EXAMPLES: &str = "\
+Examples:
+  kgen bump-chart cert-manager --version v1.22.0
+  kgen bump-chart cert-manager --version v1.23.0 --cluster prod
+  kgen bump-chart cert-manager --version v1.22.0 --commit";
+
+const PROMOTE_EXAMPLES: &str = "\
+Examples:
+  kgen promote --from dev --to staging         # every service
+  kgen promote --from staging --to prod main-api --commit";
+
+const CMP_EXAMPLES: &str = "\
+Examples:
+  ARGOCD_ENV_KGEN_ENV=dev ARGOCD_ENV_KGEN_SERVICE=main-api kgen cmp generate
+  kgen cmp discover
+  kgen cmp parameters";
+
+const CMP_GENERATE_EXAMPLES: &str = "\
+Examples:
+  ARGOCD_ENV_KGEN_ENV=dev ARGOCD_ENV_KGEN_SERVICE=main-api kgen cmp generate";
+
+const CMP_DISCOVER_EXAMPLES: &str = "\
+Examples:
+  kgen cmp discover";
+
+const CMP_PARAMETERS_EXAMPLES: &str = "\
+Examples:
+  kgen cmp parameters";
+
+const SCHEMA_EXAMPLES: &str = "\
+Examples:
+  kgen schema > platform.schema.json
+  kgen schema --overlay > overlay.schema.json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  kgen completions bash > ~/.local/share/bash-completion/completions/kgen
+  kgen completions zsh > \"${fpath[1]}/_kgen\"
+  kgen completions fish > ~/.config/fish/completions/kgen.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  kgen man | man -l -
+  kgen man --dir ~/.local/share/man/man1";

@@ -26,6 +26,10 @@ pub enum Error {
     /// directory, a directory, a FIFO): `message` names it, and `path` is kept for
     /// the annotations that point at it.
     BadInput { path: PathBuf, message: String },
+    /// A file kgen did not write is at a path kgen must write (a hand-written
+    /// `service.yaml` where kgen's goes): kgen cannot replace it, an I/O failure
+    /// (exit 3, JSON kind `io`) naming `path`.
+    InTheWay { path: PathBuf, message: String },
     /// No platform file was given, and none is in the current directory or any of its
     /// parents (`dir`, where the search started).
     NoPlatform { dir: PathBuf },
@@ -93,7 +97,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::BadInput { .. } => 2,
-            Error::Io { .. } | Error::NoPlatform { .. } | Error::Git(_) | Error::Other(_) => 3,
+            Error::Io { .. }
+            | Error::InTheWay { .. }
+            | Error::NoPlatform { .. }
+            | Error::Git(_)
+            | Error::Other(_) => 3,
         }
     }
 }
@@ -117,7 +125,9 @@ impl fmt::Display for Error {
                 dir.display()
             ),
             Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
-            Error::BadInput { message, .. } => f.write_str(message),
+            Error::BadInput { message, .. } | Error::InTheWay { message, .. } => {
+                f.write_str(message)
+            }
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod image_ref;
 pub mod input;
 pub mod input_check;
 pub mod lock;
+pub mod man;
 pub mod manifest_docs;
 pub mod manifest_set;
 pub mod merge;

@@ -103,6 +103,7 @@ fn main() -> ExitCode {
         plugin_threads();
     }
     let term = Term::new(&cli.global);
+    let timed = !matches!(cli.command, Command::Cmp { .. });
     match std::panic::catch_unwind(move || {
         // Debug builds only: lets tests check the report above (tests/regressions.rs).
         #[cfg(debug_assertions)]
@@ -121,10 +122,16 @@ fn main() -> ExitCode {
             .shows_progress()
             .then(|| Progress::start(&term))
             .flatten();
-        let ctx = Ctx { term, format, repo };
+        let ctx = Ctx {
+            term,
+            format,
+            repo,
+            progress: std::cell::RefCell::new(progress),
+        };
         let result = run(cli.command, &ctx);
-        drop(progress);
-        if ctx.term.verbose {
+        ctx.settle();
+        // `kgen cmp` runs none of the timed stages: no table of zeros.
+        if ctx.term.verbose && timed {
             eprint!("kgen: time by stage\n{}", stages::report());
         }
         result.unwrap_or_else(|e| report(&no_platform(e), name, &ctx))
@@ -140,6 +147,30 @@ struct Ctx {
     term: Term,
     format: MessageFormat,
     repo: RepoPaths,
+    /// The progress line while it may show: [`Ctx::settle`] clears it.
+    progress: std::cell::RefCell<Option<Progress>>,
+}
+
+impl Ctx {
+    /// Stops the progress line and clears it from the terminal, for good: called
+    /// before anything is printed, so that no output lands on the spinner's line.
+    fn settle(&self) {
+        drop(self.progress.borrow_mut().take());
+    }
+
+    /// Prints `text` on stdout, the progress line cleared first.
+    fn out(&self, text: &str) -> kgen::Result<()> {
+        self.settle();
+        write_stdout(text.as_bytes())
+    }
+
+    /// Prints `text` on stderr, the progress line cleared first.
+    fn err(&self, text: &str) {
+        self.settle();
+        if !text.is_empty() {
+            eprint!("{text}");
+        }
+    }
 }
 
 /// `--color`, `--quiet`, `--verbose`, resolved against the environment.
@@ -167,10 +198,12 @@ impl Term {
 }
 
 /// `--color auto`: never when NO_COLOR is set (and not empty), always when
-/// CLICOLOR_FORCE is set (not empty, not `0`), else when the stream is a terminal.
-/// `always` and `never` override both variables.
+/// CLICOLOR_FORCE is set (not empty, not `0`), never when `TERM=dumb` or
+/// `CLICOLOR=0`, else when the stream is a terminal. `always` and `never` override
+/// every variable.
 fn wants_color(when: ColorWhen, tty: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let is = |name: &str, value: &str| std::env::var_os(name).is_some_and(|v| v == value);
     match when {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
@@ -179,6 +212,8 @@ fn wants_color(when: ColorWhen, tty: bool) -> bool {
                 false
             } else if set("CLICOLOR_FORCE") {
                 true
+            } else if is("TERM", "dumb") || is("CLICOLOR", "0") {
+                false
             } else {
                 tty
             }
@@ -186,8 +221,10 @@ fn wants_color(when: ColorWhen, tty: bool) -> bool {
     }
 }
 
-/// A clap error. With `--format json` on the command line, as kgen's JSON (exit 2);
-/// otherwise as clap prints it (help and version included).
+/// A clap error. With `--format json` on the command line, as kgen's JSON (exit 2),
+/// except for `kgen cmp`, whose stdout holds manifests only; otherwise as clap prints
+/// it (help and version included, on stdout: a closed stdout exits 141, as
+/// everywhere).
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -195,21 +232,45 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .windows(2)
         .any(|w| w[0] == "--format" && w[1] == "json")
         || args.iter().any(|a| a == "--format=json");
-    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        e.exit();
+    let command = command_word(&args);
+    if !json
+        || command == Some("cmp")
+        || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+    {
+        let printed = e.print().and_then(|()| std::io::stdout().flush());
+        if printed.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            closed_stdout();
+        }
+        return ExitCode::from(e.exit_code() as u8);
     }
-    let command = args
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .map_or("kgen", String::as_str);
     let message = e.render().to_string();
-    print!("{}", kgen::output::usage_error(command, message.trim_end()));
+    print!(
+        "{}",
+        kgen::output::usage_error(command.unwrap_or("kgen"), message.trim_end())
+    );
     ExitCode::from(2)
+}
+
+/// The command of a command line clap refused: its first word that is neither an
+/// option nor the value of `--color WHEN` (the only global option with a value).
+fn command_word(args: &[String]) -> Option<&str> {
+    let mut value_next = false;
+    for a in args {
+        if std::mem::take(&mut value_next) {
+            continue;
+        }
+        if a == "--color" {
+            value_next = true;
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
 }
 
 /// The progress line: an indicatif spinner on stderr, only on an interactive terminal,
 /// and only once a run has taken a second (a quick run prints its one line, nothing
-/// else). Cleared when the run ends.
+/// else). Cleared (dropped) before anything is printed: [`Ctx::settle`].
 struct Progress {
     done: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -224,8 +285,15 @@ impl Progress {
         }
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = done.clone();
+        // Debug builds only: a test shows the progress line at once
+        // (tests/cli.rs), not after a second.
+        let wait = if cfg!(debug_assertions) && std::env::var_os("KGEN_TEST_PROGRESS").is_some() {
+            0
+        } else {
+            20
+        };
         let thread = std::thread::spawn(move || {
-            for _ in 0..20 {
+            for _ in 0..wait {
                 std::thread::sleep(Duration::from_millis(50));
                 if flag.load(Ordering::Relaxed) {
                     return;
@@ -239,10 +307,14 @@ impl Progress {
                 indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
                     .expect("a valid template"),
             );
+            // The label only moves forward (`stages::progress_label`).
+            let mut rank = None;
             while !flag.load(Ordering::Relaxed) {
-                let stage = stages::current().map_or("working", |s| s.name());
+                let label = stages::progress_label(rank);
+                rank = label.map(|(r, _)| r);
+                let stage = label.map_or("working", |(_, l)| l);
                 let (done, total) = stages::services();
-                bar.set_message(if total > 0 {
+                bar.set_message(if total > 0 && rank >= Some(2) {
                     format!("{stage}: {done}/{total} services rendered")
                 } else {
                     stage.to_string()
@@ -284,25 +356,25 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 let s = ops::render::check(&ws, &opts)?;
                 let stale = !s.comparison.is_fresh();
                 if json {
-                    print!("{}", kgen::output::check(&s, &ws.sources));
+                    ctx.out(&kgen::output::check(&s, &ws.sources))?;
                 } else {
                     print_diagnostics(&s.warnings, &ws.sources, ctx);
                     if ctx.format == MessageFormat::Github {
-                        eprint!("{}", stale_annotations(&s.comparison, &ws, ctx));
+                        ctx.err(&stale_annotations(&s.comparison, &ws, ctx));
                     }
-                    if stale || !quiet {
-                        print!("{}", s.report());
-                    }
+                    // --quiet: the list of stale files (the problems), not the
+                    // closing verdict (a summary line); the exit code says it.
+                    ctx.out(&if quiet { s.list() } else { s.report() })?;
                 }
                 Ok(ExitCode::from(u8::from(stale)))
             } else {
                 let s = ops::render::render(&ws, &opts)?;
                 if json {
-                    print!("{}", kgen::output::render(&s, &ws.sources));
+                    ctx.out(&kgen::output::render(&s, &ws.sources))?;
                 } else {
                     print_diagnostics(&s.warnings, &ws.sources, ctx);
                     if !quiet {
-                        println!("{}", s.line());
+                        ctx.out(&format!("{}\n", s.line()))?;
                     }
                 }
                 Ok(ExitCode::SUCCESS)
@@ -327,11 +399,11 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                     .map_err(Error::read_only)?
             };
             match common.format {
-                MessageFormat::Json => print!("{}", kgen::output::validate(&summary)),
+                MessageFormat::Json => ctx.out(&kgen::output::validate(&summary))?,
                 MessageFormat::Human => {
                     print_diagnostics(&summary.warnings, &summary.sources, ctx);
                     if !quiet {
-                        println!("{}", summary.line());
+                        ctx.out(&format!("{}\n", summary.line()))?;
                     }
                 }
                 MessageFormat::Github => {
@@ -359,18 +431,21 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             // diff writes nothing: its errors' closing line does not say so.
             let report = ops::diff::diff(&opts).map_err(Error::read_only)?;
             let text = kgen::diff_format::render(&report, format.into(), ctx.term.color_out);
+            ctx.settle();
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
+            let written = stdout
                 .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Error::io("write to", "stdout", e));
-                }
-            }
-            // In GitHub Actions, the job summary too.
+                .and_then(|()| stdout.flush());
+            drop(stdout);
+            // In GitHub Actions, the job summary too (also when the reader of stdout
+            // went away).
             if let Err(e) = ops::diff::publish_step_summary(&report) {
                 eprintln!("kgen: warning: {e}");
+            }
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => closed_stdout(),
+                Err(e) => return Err(Error::io("write to", "stdout", e)),
+                Ok(()) => {}
             }
             let differs = report.diff.differences() > 0;
             Ok(ExitCode::from(u8::from(exit_code && differs)))
@@ -407,11 +482,12 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             opts.commit = commit;
             let u = ops::bump_image::bump_image(&common.platform(), &opts, waiting_for_lock)?;
             if json {
-                print!("{}", kgen::output::bump_image(&u));
+                ctx.out(&kgen::output::bump_image(&u))?;
             } else {
                 print_diagnostics(&u.warnings, &u.sources, ctx);
                 if !quiet {
-                    print!("{}", u.report());
+                    ctx.out(&u.report())?;
+                    ctx.err(&u.notes());
                 }
             }
             publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
@@ -434,11 +510,12 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             };
             let b = ops::bump_chart::bump_chart(&common.platform(), &opts, waiting_for_lock)?;
             if json {
-                print!("{}", kgen::output::bump_chart(&b));
+                ctx.out(&kgen::output::bump_chart(&b))?;
             } else {
                 print_diagnostics(&b.warnings, &b.sources, ctx);
                 if !quiet {
-                    print!("{}", b.report());
+                    ctx.out(&b.report())?;
+                    ctx.err(&b.notes());
                 }
             }
             publish(b.publish_to_github_actions());
@@ -461,11 +538,12 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             };
             let p = ops::promote::promote(&common.platform(), &opts, waiting_for_lock)?;
             if json {
-                print!("{}", kgen::output::promote(&p));
+                ctx.out(&kgen::output::promote(&p))?;
             } else {
                 print_diagnostics(&p.update.warnings, &p.update.sources, ctx);
                 if !quiet {
-                    print!("{}", p.report());
+                    ctx.out(&p.report())?;
+                    ctx.err(&p.notes());
                 }
             }
             publish(p.publish_to_github_actions());
@@ -478,7 +556,7 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             } else {
                 ops::schema::platform_schema()
             };
-            print!("{s}");
+            ctx.out(&s)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -493,17 +571,15 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 Some(dir) => {
                     std::fs::create_dir_all(&dir)
                         .map_err(|e| Error::io("create directory", &dir, e))?;
-                    clap_mangen::generate_to(cmd, &dir)
+                    kgen::man::write_pages(cmd, &dir)
                         .map_err(|e| Error::io("write man pages into", &dir, e))?;
                     if !quiet {
-                        eprintln!("wrote man pages into {}", dir.display());
+                        ctx.out(&format!("wrote man pages into {}\n", dir.display()))?;
                     }
                 }
                 None => {
-                    let mut out = Vec::new();
-                    clap_mangen::Man::new(cmd)
-                        .render(&mut out)
-                        .map_err(|e| Error::io("write to", "stdout", e))?;
+                    let out =
+                        kgen::man::page(cmd).map_err(|e| Error::io("write to", "stdout", e))?;
                     write_stdout(&out)?;
                 }
             }
@@ -512,14 +588,22 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
     }
 }
 
+/// Writes `bytes` on stdout. When its reader went away (`kgen schema | head -1`,
+/// EPIPE), exits at once, quietly, with 141 ([`closed_stdout`]).
 fn write_stdout(bytes: &[u8]) -> kgen::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("write to", "stdout", e))
-        }
-        _ => Ok(()),
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => closed_stdout(),
+        Err(e) => Err(Error::io("write to", "stdout", e)),
     }
+}
+
+/// The reader of stdout went away: not a failure of kgen's. Exit quietly, with the
+/// status a process killed by SIGPIPE has (128 + 13), as `yes | head` does, so that
+/// `set -o pipefail` still sees the output was cut short (docs/cli.md, exit codes).
+fn closed_stdout() -> ! {
+    std::process::exit(141)
 }
 
 /// Where `find_platform` looked for `platform.toml` and found none: its failure to
@@ -684,16 +768,13 @@ fn run_cmp(command: CmpCommand, ctx: &Ctx) -> kgen::Result<ExitCode> {
             }
         },
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::io("write to", "stdout", e))?;
+    write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints non-blocking diagnostics (warnings) on stderr.
 fn print_diagnostics(diags: &[Diagnostic], sources: &Sources, ctx: &Ctx) {
+    ctx.settle();
     if !diags.is_empty() {
         eprint!(
             "{}",
@@ -725,9 +806,11 @@ fn publish(result: kgen::Result<()>) {
 /// Prints an error (invalid input as diagnostics in the command's format; with
 /// `--format json`, kgen's JSON on stdout) and returns its exit code.
 fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
+    ctx.settle();
     let format: Format = ctx.format.into();
     if format == Format::Json {
-        print!("{}", kgen::output::error(command, e));
+        // Only a closed stdout can fail this: then exit 141, as everywhere.
+        let _ = write_stdout(kgen::output::error(command, e).as_bytes());
         return ExitCode::from(e.exit_code() as u8);
     }
     let mut err = std::io::stderr().lock();
@@ -743,7 +826,9 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
                 let file = match other {
-                    Error::Io { path, .. } | Error::BadInput { path, .. } => {
+                    Error::Io { path, .. }
+                    | Error::BadInput { path, .. }
+                    | Error::InTheWay { path, .. } => {
                         Some(ctx.repo.name(path, &path.display().to_string()))
                     }
                     _ => None,

@@ -62,7 +62,7 @@ pub fn render(s: &ops::render::RenderSummary, sources: &Sources) -> String {
             "files": s.files,
             "objects": s.objects,
             "warnings": s.warnings.len(),
-            "elapsed_ms": s.elapsed.as_millis() as u64,
+            "elapsed_ms": crate::stages::millis(s.elapsed) as u64,
         }),
     );
     m.insert("written".into(), outcome_json(&s.outcome));
@@ -229,7 +229,9 @@ pub fn error(command: &str, e: &Error) -> String {
         other => {
             let mut m = envelope(command, "error", code, json!([]));
             let (kind, path) = match other {
-                Error::Io { path, .. } => ("io", Some(path.display().to_string())),
+                Error::Io { path, .. } | Error::InTheWay { path, .. } => {
+                    ("io", Some(path.display().to_string()))
+                }
                 Error::BadInput { path, .. } => ("input", Some(path.display().to_string())),
                 Error::Usage(_) => ("usage", None),
                 Error::NoPlatform { .. } => {

@@ -92,6 +92,40 @@ pub fn services() -> (usize, usize) {
     )
 }
 
+/// The time of every stage so far, together: the clock of `--verbose`'s `total`, and
+/// of the `in N ms` of `kgen render`'s summary, so that the two agree. Process-wide,
+/// like the counters: a process that runs several commands adds them up.
+pub fn elapsed() -> Duration {
+    totals().into_iter().map(|(_, d)| d).sum()
+}
+
+/// `d` in whole milliseconds, rounded as `--verbose` rounds (`10.6 ms` is 11).
+pub fn millis(d: Duration) -> u128 {
+    (d.as_nanos() + 500_000) / 1_000_000
+}
+
+/// The progress line's label, with its rank: `load`, `resolve`, then one label,
+/// `render+validate`, for the stages that run batch by batch while services remain
+/// (render, validate, emit and comparing with the disk take turns), then `write`.
+/// Never a lower rank than `after` (the rank shown last), so the label only moves
+/// forward; `None` before any stage ran.
+pub fn progress_label(after: Option<usize>) -> Option<(usize, &'static str)> {
+    const LABELS: [&str; 4] = ["load", "resolve", "render+validate", "write"];
+    let (done, total) = services();
+    let rank = current().map(|stage| match stage {
+        Stage::Load => 0,
+        Stage::Resolve => 1,
+        Stage::Render | Stage::Validate | Stage::Emit => 2,
+        Stage::Write if done < total => 2,
+        Stage::Write => 3,
+    });
+    let rank = match (rank, after) {
+        (Some(r), Some(a)) => r.max(a),
+        (r, a) => r.or(a)?,
+    };
+    Some((rank, LABELS[rank]))
+}
+
 /// `load 3 ms, resolve 1 ms, ...`: one line per stage, for `--verbose`.
 pub fn report() -> String {
     let mut out = String::new();

@@ -261,8 +261,12 @@ fn creating_the_overlay_of_a_rendered_environment_says_every_header_changes() {
     assert_eq!(
         stdout(&out),
         "dev: main-api  1.3.2 → 1.4.1\n\
-         created overlays/dev.toml; rendered dev into generated/: 0 added, 26 changed, 0 removed\n\
-         note: overlays/dev.toml is new, so the header of every file rendered for dev now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n"
+         created overlays/dev.toml; rendered dev into generated/: 0 added, 26 changed, 0 removed\n"
+    );
+    // A note is a diagnostic: stderr (docs/cli.md#output-streams).
+    assert_eq!(
+        stderr(&out),
+        "note: overlays/dev.toml is new, so the header of every file rendered for dev now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n"
     );
 
     // The same with an empty overlay rendered first: only main-api's files change.
@@ -1034,4 +1038,44 @@ fn a_foreign_manifest_in_generated_is_refused_before_writing() {
         stderr(&out)
     );
     assert_eq!(c.snapshot(), before, "nothing written");
+}
+
+/// A tag older than the one it replaces is marked as `promote` marks it, with a note
+/// on stderr (cli29 #13); `--format json` says `backwards: true`.
+#[test]
+fn bump_image_says_when_a_tag_moves_backwards() {
+    let c = Checkout::bare();
+    let args = [
+        "bump-image",
+        "main-api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.2.4",
+        "--no-render",
+    ];
+    let out = c.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "dev: main-api  1.4.0 → 1.2.4  (moves backwards)\n\
+         updated overlays/dev.toml (not rendered: run `kgen render` before committing)\n"
+    );
+    // After the overlay's warnings (KG037: `replicas` with autoscaling).
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("warning[KG037]")
+            && err.ends_with("\n\nnote: this moves dev to an older version than it runs (a rollback? `kgen diff` shows it as the risk image-downgrade)\n"),
+        "{err}"
+    );
+    // --quiet: neither the report nor the note.
+    c.write("overlays/dev.toml", DEV);
+    let out = c.run(&[&args[..], &["-q"]].concat());
+    assert_eq!(stdout(&out), "");
+    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
+    c.write("overlays/dev.toml", DEV);
+    let out = c.run(&[&args[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["summary"]["changes"][0]["backwards"], true);
+    assert_eq!(stderr(&out), "");
 }

@@ -784,3 +784,418 @@ fn a_platform_below_its_repositorys_root_needs_repo_path() {
         found[0]
     );
 }
+
+// ------------------------------------------------------------------ review 29
+
+/// Runs `script` so that kgen's stdout and stderr are one terminal: what a person
+/// sees, bytes in order (progress line, colour).
+fn on_a_terminal(dir: &Path, command: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", command, "/dev/null"])
+        .current_dir(dir)
+        .env("KGEN", env!("CARGO_BIN_EXE_kgen"))
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env("TERM", "xterm");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("run `script` (util-linux) for a pseudo-terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// On a terminal the progress line is cleared before anything is printed: the
+/// summary (or the JSON) starts a clean line, never the spinner's (cli29 #1).
+#[test]
+fn the_progress_line_is_cleared_before_the_output() {
+    // KGEN_TEST_PROGRESS (show the line at once, not after a second) is read by
+    // debug builds only.
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let p = Platform::example();
+    let env = [("KGEN_TEST_PROGRESS", "1")];
+    for (args, first) in [
+        ("render", "rendered 3 environments"),
+        ("render --check --format json", "{"),
+        ("validate", "valid: "),
+    ] {
+        let screen = on_a_terminal(p.path(), &format!("\"$KGEN\" {args}"), &env);
+        // The spinner was shown, and cleared: nothing of it is on the line the
+        // output starts.
+        assert!(screen.contains("\x1b[2K"), "{args}: {screen:?}");
+        let at = screen
+            .find(first)
+            .unwrap_or_else(|| panic!("{args}: {screen:?}"));
+        let line = &screen[screen[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+        let last_clear = line.rfind("\x1b[2K").map_or(0, |i| i + "\x1b[2K".len());
+        assert_eq!(
+            line[last_clear..].trim_start_matches('\r'),
+            "",
+            "{args}: {screen:?}"
+        );
+        // The stage only moves forward.
+        let order = ["load", "resolve", "render+validate", "write"];
+        let ranks: Vec<usize> = screen
+            .split("\r\x1b[2K")
+            .filter_map(|frame| {
+                let label = frame.split_whitespace().nth(2)?.trim_end_matches(':');
+                order.iter().position(|l| *l == label)
+            })
+            .collect();
+        assert!(!ranks.is_empty(), "{args}: {screen:?}");
+        assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{args}: {screen:?}");
+    }
+}
+
+/// `TERM=dumb` and `CLICOLOR=0` turn colour off in `--color auto`; CLICOLOR_FORCE
+/// and `--color always` still turn it on (cli29 #5).
+#[test]
+fn term_dumb_and_clicolor_0_turn_colour_off() {
+    let p = Platform::new(&MINIMAL.replace("port = 8080", "port = 0"), &[]);
+    let colour = |command: &str, env: &[(&str, &str)]| {
+        on_a_terminal(p.path(), command, env).contains("\x1b[1m")
+    };
+    assert!(colour("\"$KGEN\" validate", &[]));
+    assert!(!colour("\"$KGEN\" validate", &[("TERM", "dumb")]));
+    assert!(!colour("\"$KGEN\" validate", &[("CLICOLOR", "0")]));
+    assert!(colour("\"$KGEN\" validate", &[("CLICOLOR", "1")]));
+    assert!(colour(
+        "\"$KGEN\" validate",
+        &[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(colour(
+        "\"$KGEN\" validate --color always",
+        &[("TERM", "dumb")]
+    ));
+}
+
+/// The exit status of `kgen ARGS` writing into a pipe whose reader has gone, and
+/// what it printed on stderr.
+fn into_a_closed_pipe(dir: &Path, args: &str, env: &[(&str, &str)]) -> (String, String) {
+    let err = dir.join("kgen-pipe.err");
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
+        .arg(format!(
+            r#"(sleep 0.3; exec "$KGEN" {args} 2>"$ERR") | true; echo "${{PIPESTATUS[0]}}""#
+        ))
+        .current_dir(dir)
+        .env("KGEN", env!("CARGO_BIN_EXE_kgen"))
+        .env("ERR", &err);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    let _ = std::fs::remove_file(&err);
+    (
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        stderr,
+    )
+}
+
+/// The `cmp` commands, clap's own output (help, version) and the generated
+/// scripts and pages stop quietly with 141 too (cli29 #2).
+#[test]
+fn every_command_exits_141_into_a_closed_pipe() {
+    let p = Platform::new(MINIMAL, &[]);
+    let plugin = [
+        ("ARGOCD_ENV_KGEN_ENV", "dev"),
+        ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+    ];
+    for args in [
+        "cmp parameters",
+        "cmp discover",
+        "cmp generate",
+        "--help",
+        "render --help",
+        "--version",
+        "man",
+        "completions bash",
+        "render",
+        "diff --help",
+    ] {
+        // No error on stderr (the platform's warnings are diagnostics, printed).
+        let (code, stderr) = into_a_closed_pipe(p.path(), args, &plugin);
+        assert_eq!(code, "141", "{args}: {stderr}");
+        assert!(
+            !stderr.contains("error") && !stderr.contains("Broken pipe"),
+            "{args}: {stderr}"
+        );
+    }
+}
+
+/// The plugin's stdout holds manifests only: `--format json` (which `cmp` does not
+/// take) is a usage error on stderr, not a JSON object on stdout (cli29 #3).
+#[test]
+fn cmp_never_prints_a_json_error() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = run_with(
+        p.path(),
+        &["cmp", "generate", "--format", "json"],
+        &[
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ],
+        &[],
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
+    assert!(
+        out.stderr
+            .starts_with("error: unexpected argument '--format' found"),
+        "{}",
+        out.stderr
+    );
+    // Other commands still answer a usage error in JSON, named after their command
+    // (also after `--color WHEN`).
+    let out = p.kgen(&["--color", "never", "render", "--format", "json", "--chek"]);
+    assert_eq!(out.code, 2);
+    let v = json(&out);
+    assert_eq!(
+        (v["command"].as_str(), v["error"]["kind"].as_str()),
+        (Some("render"), Some("usage"))
+    );
+}
+
+/// `kgen validate -` reads standard input, named `<stdin>`; a pipe given as a path
+/// (`/dev/stdin`, `<(...)`) is read as a file (cli29 #6).
+#[test]
+fn validate_reads_standard_input_and_pipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: notalist\n";
+    std::fs::write(dir.path().join("bad.yaml"), bad).unwrap();
+    let sh = |script: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .env("KGEN", env!("CARGO_BIN_EXE_kgen"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = sh(r#""$KGEN" validate - < bad.yaml"#);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(" --> <stdin>:6:"), "{stderr}");
+    for script in [
+        r#"cat bad.yaml | "$KGEN" validate /dev/stdin"#,
+        r#""$KGEN" validate <(cat bad.yaml)"#,
+    ] {
+        let (code, _, stderr) = sh(script);
+        assert_eq!(code, 2, "{script}: {stderr}");
+        assert!(stderr.contains(":6:"), "{script}: {stderr}");
+        assert!(!stderr.contains("directory"), "{script}: {stderr}");
+    }
+    let good = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n";
+    let (code, stdout, stderr) = sh(&format!("printf '{good}' | \"$KGEN\" validate -"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "valid: 1 object in 1 file, 0 warnings\n"),
+        "{stderr}"
+    );
+}
+
+/// A path that cannot be read is an I/O error naming it, exit 3 (cli29 #7).
+#[test]
+fn a_missing_path_is_an_io_error_naming_it() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["validate", "--schema-dir", "nope", "--format", "json"]);
+    assert_eq!(out.code, 3);
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "io");
+    assert_eq!(v["error"]["path"], "nope");
+    let out = p.kgen(&["validate", "--schema-dir", "nope"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            3,
+            "kgen: error: cannot read --schema-dir nope: No such file or directory (os error 2)\n"
+        )
+    );
+    let out = p.kgen(&["render", "--platform", "/nonexist/platform.toml"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            3,
+            "kgen: error: cannot read /nonexist/platform.toml: No such file or directory (os error 2)\n"
+        )
+    );
+
+    // A hand-written file at a path kgen writes: `io`, with that file.
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    p.write(
+        "generated/dev/api/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n",
+    );
+    let out = p.kgen(&["render", "--check", "--format", "json"]);
+    assert_eq!(out.code, 3);
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "io");
+    assert_eq!(v["error"]["path"], "generated/dev/api/service.yaml");
+}
+
+/// `render --check -q` prints the stale files, not the closing line (cli29 #11).
+#[test]
+fn check_quiet_lists_the_stale_files_only() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    append(
+        &p.path().join("generated/dev/api/service.yaml"),
+        "# edited\n",
+    );
+    let out = p.kgen(&["render", "--check", "-q"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (1, "stale:   generated/dev/api/service.yaml\n")
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            1,
+            "stale:   generated/dev/api/service.yaml\ngenerated/ is out of date: 1 stale, 0 missing, 0 extra; run `kgen render` and commit the result\n"
+        )
+    );
+}
+
+/// `-v`: `render`'s summary and the table's total come from one clock; `cmp` times
+/// no stage and prints no table (cli29 #13).
+#[test]
+fn verbose_agrees_with_the_summary_and_skips_cmp() {
+    let p = Platform::new(MINIMAL, &[]);
+    let out = p.kgen(&["render", "-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ms: u64 = out
+        .stdout
+        .trim_end()
+        .rsplit(" in ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    let total: f64 = out
+        .stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("total"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" ms")
+        .parse()
+        .unwrap();
+    assert_eq!(ms, total.round() as u64, "{}{}", out.stdout, out.stderr);
+
+    let out = run_with(
+        p.path(),
+        &["cmp", "generate", "-v"],
+        &[
+            ("ARGOCD_ENV_KGEN_ENV", "dev"),
+            ("ARGOCD_ENV_KGEN_SERVICE", "api"),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("time by stage"), "{}", out.stderr);
+}
+
+/// Every command's long help ends with examples that docs/cli.md#examples lists,
+/// and each man page has EXAMPLES, EXIT STATUS and ENVIRONMENT (cli29 #14).
+#[test]
+fn help_and_man_pages_have_examples_exit_status_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = std::fs::read_to_string(common::repo_root().join("docs/cli.md")).unwrap();
+    let commands = [
+        "render",
+        "validate",
+        "diff",
+        "bump-image",
+        "bump-chart",
+        "promote",
+        "cmp",
+        "cmp generate",
+        "cmp discover",
+        "cmp parameters",
+        "schema",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
+        let out = kgen_in(dir.path(), &args);
+        assert_eq!(out.code, 0, "{command}: {}", out.stderr);
+        let examples = out
+            .stdout
+            .split("\nExamples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command}: {}", out.stdout));
+        for line in examples.lines().filter(|l| !l.trim().is_empty()) {
+            let example = line.trim().split("  #").next().unwrap().trim_end();
+            assert!(
+                doc.lines()
+                    .any(|l| l.split("  #").next().unwrap().trim_end() == example),
+                "{command}: `{example}` is not in docs/cli.md#examples"
+            );
+        }
+        // `-h` is the short help, without them.
+        let short: Vec<&str> = command.split(' ').chain(["-h"]).collect();
+        assert!(!kgen_in(dir.path(), &short).stdout.contains("Examples:"));
+    }
+    let out = kgen_in(dir.path(), &["man", "--dir", "man"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "wrote man pages into man\n", "")
+    );
+    for page in ["kgen-render.1", "kgen-cmp-generate.1", "kgen-man.1"] {
+        let text = std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
+        for section in [".SH EXAMPLES", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT"] {
+            assert!(text.contains(section), "{page}: {section}\n{text}");
+        }
+    }
+    let top = kgen_in(dir.path(), &["man"]).stdout;
+    assert!(
+        top.contains(".SH FILES") && top.contains("NO_COLOR") && top.contains("141"),
+        "{top}"
+    );
+    assert!(
+        top.contains("\\fBkgen\\-render\\fR") || top.contains("kgen\\-render"),
+        "{top}"
+    );
+}
+
+/// docs/cli.md's bump-chart transcript is what kgen prints on this repository's
+/// platform (stdout, then stderr: the `note:`) (cli29 #8).
+#[test]
+fn the_bump_chart_transcript_in_cli_md_is_true() {
+    let doc = std::fs::read_to_string(common::repo_root().join("docs/cli.md")).unwrap();
+    let start = doc
+        .find("```\n$ kgen bump-chart cert-manager --version v1.22.0\n")
+        .unwrap()
+        + 4;
+    let block = &doc[start..start + doc[start..].find("```\n").unwrap()];
+    let p = Platform::example();
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    let mut expected = String::new();
+    let mut actual = String::new();
+    for step in block.split("\n\n") {
+        let (command, output) = step.split_once('\n').unwrap();
+        let args: Vec<&str> = command
+            .strip_prefix("$ kgen ")
+            .unwrap()
+            .split(' ')
+            .collect();
+        let out = p.kgen(&args);
+        expected.push_str(&format!("{command}\n{}", output.trim_end()));
+        actual.push_str(format!("{command}\n{}{}", out.stdout, out.stderr).trim_end());
+        expected.push('\n');
+        actual.push('\n');
+    }
+    assert_eq!(actual, expected);
+}

@@ -79,8 +79,12 @@ fn promote_says_when_a_version_moves_backwards() {
     assert_eq!(
         stdout(&out),
         "promote prod → staging\n  main-api     1.4.0 → 1.3.2  (moves backwards)\n  aux-service  2.0.5 (already equal)\n\
-         note: 1 of these moves staging to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n\
          updated overlays/staging.toml (not rendered: run `kgen render` before committing)\n"
+    );
+    // The note is a diagnostic: stderr (docs/cli.md#output-streams).
+    assert_eq!(
+        stderr(&out),
+        "note: 1 of these moves staging to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n"
     );
     // In JSON too, for CI.
     let out = staged().run(&[&wrong_way[..], &["--format", "json"]].concat());

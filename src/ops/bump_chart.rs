@@ -83,8 +83,22 @@ impl ChartBump {
         self.previous.as_deref().unwrap_or("(none)")
     }
 
-    /// Human report: the change (or that there was none), the clusters it does not
-    /// reach, then what was written and committed.
+    /// The notes of the human format, diagnostics for stderr: the clusters the change
+    /// does not reach (their own chart_version overrides it).
+    pub fn notes(&self) -> String {
+        self.pinned
+            .iter()
+            .map(|(cluster, version)| {
+                format!(
+                    "note: cluster `{cluster}` keeps {} {version}: its own chart_version overrides this one (bump it with --cluster {cluster})\n",
+                    self.addon
+                )
+            })
+            .collect()
+    }
+
+    /// Human report, for stdout: the change (or that there was none), then what was
+    /// written and committed ([`notes`](Self::notes) go to stderr).
     pub fn report(&self) -> String {
         let mut out = String::new();
         if self.changed {
@@ -101,12 +115,6 @@ impl ChartBump {
                 "{}: chart already at {}, nothing to do\n",
                 self.subject(),
                 self.current
-            ));
-        }
-        for (cluster, version) in &self.pinned {
-            out.push_str(&format!(
-                "note: cluster `{cluster}` keeps {} {version}: its own chart_version overrides this one (bump it with --cluster {cluster})\n",
-                self.addon
             ));
         }
         if !self.changed {

@@ -46,7 +46,8 @@ pub struct Promotion {
 }
 
 impl Promotion {
-    /// What moves, what is already equal, what was skipped; then what was written.
+    /// Human report, for stdout: what moves, what is already equal, what was skipped;
+    /// then what was written ([`notes`](Self::notes) go to stderr).
     pub fn report(&self) -> String {
         let u = &self.update;
         let width = u
@@ -86,6 +87,15 @@ impl Promotion {
                 self.to, self.from
             ));
         }
+        out.push_str(&u.footer());
+        out
+    }
+
+    /// The notes of the human format, diagnostics for stderr: versions that move
+    /// backwards, and a new overlay that changes every header.
+    pub fn notes(&self) -> String {
+        let u = &self.update;
+        let mut out = String::new();
         let back = u.changes.iter().filter(|c| c.moves_backwards()).count();
         if back > 0 {
             out.push_str(&format!(
@@ -94,7 +104,7 @@ impl Promotion {
                 self.to
             ));
         }
-        out.push_str(&u.footer());
+        out.push_str(&u.overlay_note());
         out
     }
 

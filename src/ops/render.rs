@@ -1,6 +1,6 @@
 //! `kgen render` and `kgen render --check`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::compile::compile_into;
 use crate::diagnostic::Diagnostic;
@@ -25,6 +25,7 @@ pub struct RenderSummary {
     pub files: usize,
     pub outcome: Outcome,
     pub warnings: Vec<Diagnostic>,
+    /// The run's time on the clock of `--verbose` (load included): [`stages::elapsed`].
     pub elapsed: Duration,
 }
 
@@ -47,14 +48,13 @@ impl RenderSummary {
             o.changed.len(),
             o.removed.len(),
             o.unchanged,
-            self.elapsed.as_millis()
+            stages::millis(self.elapsed)
         )
     }
 }
 
 /// Renders and validates everything in memory, then writes only what changed.
 pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
-    let start = Instant::now();
     let dir = ws.generated_dir();
     // Compared with the disk as the files are emitted; only missing and stale ones
     // are kept, to write once every environment validated.
@@ -74,7 +74,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
         files: run.files,
         outcome,
         warnings: run.warnings,
-        elapsed: start.elapsed(),
+        elapsed: stages::elapsed(),
     };
     crate::compile::drop_in_background(run.spec);
     Ok(summary)
@@ -143,6 +143,11 @@ pub struct CheckSummary {
 impl CheckSummary {
     /// One line per stale, missing, extra or foreign file, then a verdict.
     pub fn report(&self) -> String {
+        self.list() + &self.verdict()
+    }
+
+    /// One line per stale, missing, extra or foreign file: all that `--quiet` prints.
+    pub fn list(&self) -> String {
         let c = &self.comparison;
         let mut out = String::new();
         for f in &c.stale {
@@ -159,6 +164,14 @@ impl CheckSummary {
                 "foreign: generated/{f} (not written by kgen, in a directory Argo CD deploys)\n"
             ));
         }
+        out
+    }
+
+    /// The closing line: up to date, or how far out of date (a summary line:
+    /// `--quiet` leaves it out).
+    pub fn verdict(&self) -> String {
+        let c = &self.comparison;
+        let mut out = String::new();
         let n = c.stale.len() + c.missing.len() + c.extra.len() + c.foreign.len();
         if n == 0 {
             out.push_str(&format!(

@@ -155,8 +155,10 @@ pub fn validate_platform(
     })
 }
 
+/// `--schema-dir DIR`: a directory that cannot be read is an I/O error naming it
+/// (exit 3, as for a PATH).
 fn open_schema_dir(dir: &Path) -> Result<SchemaDir> {
-    SchemaDir::open(dir).map_err(|e| Error::Usage(format!("--schema-dir {}: {e}", dir.display())))
+    SchemaDir::open(dir).map_err(|e| Error::io("read --schema-dir", dir, e))
 }
 
 fn upstream_findings(
@@ -199,6 +201,8 @@ pub fn platform_schemas(
     let mut loaded: BTreeMap<PathBuf, Rc<Schemas>> = BTreeMap::new();
     let mut out = Vec::new();
     for p in paths {
+        // Standard input is read as if it were a file in the current directory.
+        let p = if is_stdin(p) { Path::new(".") } else { p };
         let found = match platform {
             Some(pf) => Some(pf.to_path_buf()),
             None => p.canonicalize().ok().and_then(|real| {
@@ -252,8 +256,14 @@ pub fn validate_paths(
     let mut docs: Vec<Doc> = Vec::new();
     let mut skipped = Vec::new();
     for (path, &i) in files.iter().zip(&under) {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        let display = path.to_string_lossy().replace('\\', "/");
+        let (text, display) = if is_stdin(path) {
+            let text = std::io::read_to_string(std::io::stdin())
+                .map_err(|e| Error::io("read", STDIN, e))?;
+            (text, STDIN.to_string())
+        } else {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+            (text, path.to_string_lossy().replace('\\', "/"))
+        };
         if crate::emit::is_generated_data(&text) {
             skipped.push(display);
             continue;
@@ -428,13 +438,28 @@ fn read_documents(file: FileId, text: &str, docs: &mut Vec<Doc>, diags: &mut Vec
     }
 }
 
-/// The files under `path`: itself if a file (whatever its extension), else every
-/// `.yaml`, `.yml` and `.json` file below it, sorted, hidden entries skipped.
+/// How diagnostics name standard input (`kgen validate -`).
+const STDIN: &str = "<stdin>";
+
+/// `-`: standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The files under `path`: `-` (standard input), itself if it is not a directory
+/// (whatever its extension: a FIFO such as `/dev/stdin` from a pipe or `<(...)` is read
+/// as a file), else every `.yaml`, `.yml` and `.json` regular file below it, sorted,
+/// hidden entries skipped (a FIFO below it is never opened: reading it could wait
+/// forever).
 fn collect(path: &Path, explicit: bool, out: &mut Vec<PathBuf>) -> Result<()> {
+    if explicit && is_stdin(path) {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
-    if meta.is_file() {
+    if !meta.is_dir() {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if explicit || matches!(ext, "yaml" | "yml" | "json") {
+        if explicit || (meta.is_file() && matches!(ext, "yaml" | "yml" | "json")) {
             out.push(path.to_path_buf());
         }
         return Ok(());

@@ -152,7 +152,7 @@ impl SchemaDir {
         if !metadata.is_dir() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("{} is not a directory", dir.display()),
+                "not a directory",
             ));
         }
         Ok(SchemaDir {

@@ -107,9 +107,15 @@ impl Workspace {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
-        let real_root = root
-            .canonicalize()
-            .map_err(|e| Error::io("read", &root, e))?;
+        // A directory that does not exist: the platform file is what is missing.
+        let real_root = root.canonicalize().map_err(|e| {
+            let shown = if e.kind() == std::io::ErrorKind::NotFound {
+                platform
+            } else {
+                &root
+            };
+            Error::io("read", shown, e)
+        })?;
         let text = read_input(&real_root, platform)?;
         let display = platform
             .file_name()

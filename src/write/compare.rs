@@ -222,11 +222,14 @@ fn not_written_by_kgen(path: &Path, dir: &Path) -> Error {
         path.strip_prefix(".").unwrap_or(path),
         dir.strip_prefix(".").unwrap_or(dir),
     );
-    Error::Other(format!(
-        "{} exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of {}, or delete it",
-        path.display(),
-        dir.display()
-    ))
+    Error::InTheWay {
+        path: path.to_path_buf(),
+        message: format!(
+            "{} exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of {}, or delete it",
+            path.display(),
+            dir.display()
+        ),
+    }
 }
 
 /// [`leftovers`] of the files listed on disk that `tree` does not hold.

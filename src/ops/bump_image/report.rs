@@ -128,7 +128,40 @@ impl Update {
         !self.changes.is_empty()
     }
 
-    /// Human report, one line per service, then what was written and committed.
+    /// The notes of `bump-image`'s human format, diagnostics for stderr: a tag that
+    /// moves backwards (as `promote` says it), and a new overlay.
+    pub fn notes(&self) -> String {
+        let mut out = String::new();
+        let back = self.changes.iter().filter(|c| c.moves_backwards()).count();
+        if back > 0 {
+            out.push_str(&format!(
+                "note: {} {} to an older version than it runs (a rollback? `kgen diff` shows it as the risk image-downgrade)\n",
+                if back == 1 {
+                    "this moves".to_string()
+                } else {
+                    format!("{back} of these move")
+                },
+                self.env
+            ));
+        }
+        out.push_str(&self.overlay_note());
+        out
+    }
+
+    /// The note that a new overlay changes the header of every file rendered for its
+    /// environment (docs/output.md), or nothing.
+    pub fn overlay_note(&self) -> String {
+        match &self.rendered {
+            Some(o) if self.changed() && self.overlay_created && !o.changed.is_empty() => format!(
+                "note: {} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n",
+                self.overlay, self.env
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// Human report, for stdout: one line per service, then what was written and
+    /// committed ([`notes`](Self::notes) go to stderr).
     pub fn report(&self) -> String {
         let mut out = String::new();
         let width = self
@@ -139,8 +172,13 @@ impl Update {
             .max()
             .unwrap_or(0);
         for c in &self.changes {
+            let back = if c.moves_backwards() {
+                "  (moves backwards)"
+            } else {
+                ""
+            };
             out.push_str(&format!(
-                "{}: {:width$}  {} → {}\n",
+                "{}: {:width$}  {} → {}{back}\n",
                 self.env,
                 c.name(),
                 c.before,
@@ -173,23 +211,13 @@ impl Update {
             self.overlay
         ));
         match &self.rendered {
-            Some(o) => {
-                out.push_str(&format!(
-                    "; rendered {} into generated/: {} added, {} changed, {} removed\n",
-                    self.env,
-                    o.added.len(),
-                    o.changed.len(),
-                    o.removed.len()
-                ));
-                // The header of every file rendered for the environment names its
-                // overlay (docs/output.md): a new overlay changes them all.
-                if self.overlay_created && !o.changed.is_empty() {
-                    out.push_str(&format!(
-                        "note: {} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n",
-                        self.overlay, self.env
-                    ));
-                }
-            }
+            Some(o) => out.push_str(&format!(
+                "; rendered {} into generated/: {} added, {} changed, {} removed\n",
+                self.env,
+                o.added.len(),
+                o.changed.len(),
+                o.removed.len()
+            )),
             None => out.push_str(" (not rendered: run `kgen render` before committing)\n"),
         }
         if let Some(c) = &self.commit {
