@@ -355,7 +355,7 @@ fn errors_in_json_and_github_formats_name_the_generated_field() {
             "file": "overlays/prod.toml",
             "line": 2,
             "column": 12,
-            "help": "run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on)",
+            "help": "run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on); for a deliberate singleton (a leader-elected tool, a cache), waive it with `waivers = [{ rule = \"KG210\", reason = \"...\" }]` on the service",
             "generated_file": "generated/prod/api/deployment.yaml",
             "field": "spec.replicas"
         }])

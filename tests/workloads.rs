@@ -2514,8 +2514,8 @@ waivers = [{ rule = "KG206", reason = "a node log agent reads /var/log" }]
 [services.node-logs.patches.varlog]
 kind = "DaemonSet"
 json = [
-  { op = "add", path = "/spec/template/spec/volumes", value = [{ name = "varlog", hostPath = { path = "/var/log", type = "Directory" } }] },
-  { op = "add", path = "/spec/template/spec/containers/0/volumeMounts", value = [{ name = "varlog", mountPath = "/var/log", readOnly = true }] },
+  { op = "add", path = "/spec/template/spec/volumes/-", value = { name = "varlog", hostPath = { path = "/var/log", type = "Directory" } } },
+  { op = "add", path = "/spec/template/spec/containers/0/volumeMounts/-", value = { name = "varlog", mountPath = "/var/log", readOnly = true } },
 ]
 "#;
     let p = Platform::new(agent, &[]);
@@ -2524,11 +2524,11 @@ json = [
     assert_eq!(
         out.stderr,
         r#"error[KG117]: volume `varlog` mounts a directory of the node (hostPath), which namespace `node-logs` refuses at its Pod Security level `restricted`: DaemonSet `node-logs` would create no pod
-  --> platform.toml:19:63
+  --> platform.toml:19:65
    |
-19 |   { op = "add", path = "/spec/template/spec/volumes", value = [{ name = "varlog", hostPath = { path = "/var/log", type = "Directory" } }] },
-   |                                                               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-   = in: generated/dev/node-logs/daemonset.yaml: spec.template.spec.volumes[0].hostPath
+19 |   { op = "add", path = "/spec/template/spec/volumes/-", value = { name = "varlog", hostPath = { path = "/var/log", type = "Directory" } } },
+   |                                                                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = in: generated/dev/node-logs/daemonset.yaml: spec.template.spec.volumes[1].hostPath
    = help: a node agent that needs the node: set `pod_security = "privileged"` on service `node-logs` (its namespace then admits such pods), with KG206 waived and its reason; otherwise remove the host access
 
 error: 1 error and 0 warnings; nothing was written

@@ -266,7 +266,7 @@ pub fn apply(
             }
             // Each value a JSON Patch operation writes, at its own line: a finding
             // about it points there, not at the operation's `path`.
-            for (pointer, segs) in op_values(&patch.body) {
+            for (pointer, segs) in op_values(&patch.body, &before) {
                 let field = field_of(&pointer, &object.value);
                 entry
                     .keys
@@ -319,17 +319,38 @@ fn meant_path(object: &Value, path: &str) -> Option<String> {
 
 /// The leaves of the values of a JSON Patch's `add` and `replace` operations: their
 /// pointers in the object, and where each is written in the body.
-fn op_values(body: &Body) -> Vec<(String, Vec<Seg>)> {
+fn op_values(body: &Body, before: &Value) -> Vec<(String, Vec<Seg>)> {
     let mut out = Vec::new();
+    // How many entries earlier operations appended to each list.
+    let mut appended: BTreeMap<String, usize> = BTreeMap::new();
     if let Body::Json(_, ops) = body {
         for (i, op) in ops.iter().enumerate() {
             let (path, value) = match op {
-                json_patch::PatchOperation::Add(a) => (&a.path, &a.value),
-                json_patch::PatchOperation::Replace(r) => (&r.path, &r.value),
+                json_patch::PatchOperation::Add(a) => (a.path.as_str(), &a.value),
+                json_patch::PatchOperation::Replace(r) => (r.path.as_str(), &r.value),
                 _ => continue,
             };
+            // `/-` appends: the entry's index is the list's length before it, so
+            // that a finding about the entry points at this operation's value.
+            let path = match path.strip_suffix("/-") {
+                Some(list) => {
+                    let n = appended.entry(list.to_string()).or_default();
+                    let len = before
+                        .pointer(list)
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    *n += 1;
+                    format!("{list}/{}", len + *n - 1)
+                }
+                None => path.to_string(),
+            };
             let mut segs = vec![Seg::Index(i), Seg::Key("value".into())];
-            merge_leaves(value, None, path.as_str(), &mut segs, &mut out);
+            if value.is_object() {
+                // The value itself, for a finding about a field inside it that none of
+                // its leaves is (`volumes[1].hostPath`).
+                out.push((path.clone(), segs.clone()));
+            }
+            merge_leaves(value, None, &path, &mut segs, &mut out);
         }
     }
     out

@@ -246,7 +246,7 @@ fn production_finding(field: &FieldPath, what: &str, s: &Subject) -> Finding {
         field,
         format!("{what} in production environment `{env}`: one node drain or crash takes it down"),
     )
-    .help("run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on)")
+    .help("run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on); for a deliberate singleton (a leader-elected tool, a cache), waive it with `waivers = [{ rule = \"KG210\", reason = \"...\" }]` on the service")
 }
 
 #[cfg(test)]
