@@ -221,6 +221,6 @@ probes = { liveness = { tcp = "http" }, readiness = { tcp = "http" } }
 "#;
     assert_eq!(
         validate(platform),
-        vec!["KG210 StatefulSet `db` runs 1 replica in production environment `prod`: one node drain or crash takes it down [spec.replicas] @15 1 | help: run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on); for a deliberate singleton (a leader-elected tool, a cache), waive it with `waivers = [{ rule = "KG210", reason = "..." }]` on the service"]
+        vec!["KG210 StatefulSet `db` runs 1 replica in production environment `prod`: one node drain or crash takes it down [spec.replicas] @15 1 | help: run at least 2 replicas in production (`replicas`, or `autoscaling.min` when autoscaling is on); for a deliberate singleton (a leader-elected tool, a cache), waive it with `waivers = [{ rule = \"KG210\", reason = \"...\" }]` on the service"]
     );
 }
