@@ -124,18 +124,25 @@ env.NONE = {}"#,
     );
     common::assert_stderr(
         &err,
-        r#"error[KG019]: `env.APP` reads pod field "metadata.labels.app", which the downward API does not offer to environment variables
-  --> platform.toml:18:20
+        r#"error[KG019]: `env.NODE` reads pod field "spec.nodename", which the downward API does not offer to environment variables
+  --> platform.toml:17:22
+   |
+17 | env.NODE = { field = "spec.nodename" }
+   |                      ^^^^^^^^^^^^^^^ did you mean `spec.nodeName`?
+   = help: use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.hostIPs, status.podIP or status.podIPs
+
+error[KG019]: `env.APP` reads pod field "metadata.labels.app", which the downward API does not offer to environment variables
+  --> platform.toml:18:21
    |
 18 | env.APP = { field = "metadata.labels.app" }
-   |                    ^^^^^^^^^^^^^^^^^^^^^ did you mean `metadata.labels['app']`?
+   |                     ^^^^^^^^^^^^^^^^^^^^^ did you mean `metadata.labels['app']`?
    = help: use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.hostIPs, status.podIP or status.podIPs
 
 error[KG019]: divisor "1Mi" is not one the API server accepts for limits.cpu
-  --> platform.toml:19:47
+  --> platform.toml:19:48
    |
 19 | env.CPU = { resource = "limits.cpu", divisor = "1Mi" }
-   |                                               ^^^^^
+   |                                                ^^^^^
    = help: write one of: 1m, 1
 
 error[KG004]: `env.DB` reads the ConfigMap `db` but not which key
@@ -145,19 +152,12 @@ error[KG004]: `env.DB` reads the ConfigMap `db` but not which key
    |          ^^^^^^^^^^^^^^^^^^^^^
    = help: add `key = "<key>"`: { config_map = "db", key = "<key>" }
 
-error[KG004]: `env.NONE` says nothing to read: a table under `env` reads the variable's value from one of `field`, `resource`, `config_map` or `secret`
-  --> platform.toml:23:12
+error[KG019]: `env.TWO` sets both `field` and `resource`; a variable reads one source
+  --> platform.toml:21:49
    |
-23 | env.NONE = {}
-   |            ^^
-   = help: write one of { field = "metadata.name" }, { resource = "limits.cpu" }, { config_map = "<name>", key = "<key>" } or { secret = "<name>", key = "<key>" }, or a literal value such as `NONE = "text"`
-
-error[KG019]: `env.NODE` reads pod field "spec.nodename", which the downward API does not offer to environment variables
-  --> platform.toml:17:22
-   |
-17 | env.NODE = { field = "spec.nodename" }
-   |                      ^^^^^^^^^^^^^^^ did you mean `spec.nodeName`?
-   = help: use metadata.name, metadata.namespace, metadata.uid, metadata.labels['<key>'], metadata.annotations['<key>'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.hostIPs, status.podIP or status.podIPs
+21 | env.TWO = { field = "metadata.name", resource = "limits.cpu" }
+   |                                                 ^^^^^^^^^^^^
+   = help: keep one of them; for two values, use two variables
 
 error[KG002]: `key` does not apply to a variable read from `resource` (`env.STRAY`)
   --> platform.toml:22:46
@@ -166,12 +166,12 @@ error[KG002]: `key` does not apply to a variable read from `resource` (`env.STRA
    |                                              ^^^
    = help: `divisor` and `container` go with `resource`; `key` and `optional` with `config_map` and `secret`
 
-error[KG019]: `env.TWO` sets both `field` and `resource`; a variable reads one source
-  --> platform.toml:21:49
+error[KG004]: `env.NONE` says nothing to read: a table under `env` reads the variable's value from one of `field`, `resource`, `config_map` or `secret`
+  --> platform.toml:23:12
    |
-21 | env.TWO = { field = "metadata.name", resource = "limits.cpu" }
-   |                                                 ^^^^^^^^^^^^
-   = help: keep one of them; for two values, use two variables
+23 | env.NONE = {}
+   |            ^^
+   = help: write one of { field = "metadata.name" }, { resource = "limits.cpu" }, { config_map = "<name>", key = "<key>" } or { secret = "<name>", key = "<key>" }, or a literal value such as `NONE = "text"`
 
 error: 7 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#,
@@ -337,9 +337,9 @@ resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "
     common::assert_stderr(
         &err,
         "error[KG019]: `init_containers.migrate.secrets = true`, but the service has no `secrets`
-  --> platform.toml:21:11
+  --> platform.toml:20:11
    |
-21 | secrets = true
+20 | secrets = true
    |           ^^^^
    = help: list the secrets under the service's `secrets`, or remove `secrets = true`
 
@@ -364,7 +364,7 @@ resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "
         &[],
     );
     assert!(
-        err.starts_with("error[KG019]: `sidecars.shipper` mounts volume `logs` writable, but the volume is read-only (`volumes.logs.read_only`)\n  --> platform.toml:22:47\n"),
+        err.starts_with("error[KG019]: `sidecars.shipper` mounts volume `logs` writable, but the volume is read-only (`volumes.logs.read_only`)\n  --> platform.toml:22:49\n"),
         "{err}"
     );
 }
@@ -378,7 +378,7 @@ metrics = {}"#,
     )
     .replace(
         "[services.api]",
-        "[ingress]\nclass = \"alb\"\n\n[monitoring]\nenabled = true\n\n[services.api]",
+        &format!("[ingress]\nclass = \"alb\"\n\n[monitoring]\nchart_version = \"77.0.0\"\n{}\n[baseline]\nprovided = {{ storage_classes = [\"gp3\"] }}\n\n[services.api]", common::GRAFANA_ADMIN.trim_start()),
     );
     let p = Platform::new(&text, &[]);
     let out = p.kgen(&["render"]);
@@ -399,7 +399,10 @@ metrics = {}"#,
         "{svc}"
     );
     let ing = p.read("generated/dev/api/ingress.yaml");
-    assert!(ing.contains("                name: web\n"), "{ing}");
+    assert!(
+        ing.contains("            port:\n              name: web\n"),
+        "{ing}"
+    );
     assert!(ing.contains("healthcheck-path: /ready\n"), "{ing}");
     let sm = p.read("generated/dev/api/servicemonitor.yaml");
     assert!(sm.contains("port: web\n"), "{sm}");
@@ -410,7 +413,7 @@ fn a_port_name_that_is_not_one() {
     let err = fails(&platform("port_name = \"Redis_Main\""), &[]);
     common::assert_stderr(
         &err,
-        "error[KG005]: port_name: \"Redis_Main\" is not a valid port name: at most 15 lowercase letters, digits and '-', with at least one letter, not starting or ending with '-' and without '--' (IANA_SVC_NAME)
+        "error[KG005]: port_name: \"Redis_Main\" is not a valid port name: use at most 15 lowercase letters, digits and '-', with at least one letter and no leading, trailing or doubled '-', like http or grpc-web
   --> platform.toml:17:13
    |
 17 | port_name = \"Redis_Main\"
@@ -427,5 +430,33 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
     assert!(
         err.starts_with("error[KG005]: port name: `admin` is the name of the main port (`port`)\n"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_resource_of_a_container_the_pod_does_not_have() {
+    let err = fails(
+        &platform(
+            r#"env.PROXY_CPU = { resource = "limits.cpu", container = "proxi" }
+
+[services.api.sidecars.proxy]
+image = "acme/proxy"
+tag = "1.0.0"
+probes = { liveness = { exec = ["true"] } }
+resources = { requests = { cpu = "10m", memory = "32Mi" }, limits = { memory = "64Mi" } }"#,
+        ),
+        &[],
+    );
+    common::assert_stderr(
+        &err,
+        "error[KG029]: `env.PROXY_CPU` reads the resources of container `proxi`, which the pod does not have
+  --> platform.toml:17:17
+   |
+17 | env.PROXY_CPU = { resource = \"limits.cpu\", container = \"proxi\" }
+   |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `proxy`?
+   = help: the pod's containers are: api, proxy
+
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+",
     );
 }

@@ -537,6 +537,7 @@ impl<'a> Resolver<'a> {
             &ctx,
             &mut origins,
         );
+        self.env_resource_containers(name, &env_refs, &sidecars, &init_containers, &origins);
         let placement = self.placement(layers, &mut origins);
         if scaling_known {
             let most = crate::spec::max_replicas(replicas, autoscaling.as_ref());

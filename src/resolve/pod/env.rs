@@ -9,6 +9,8 @@
 //! `validateContainerResourceDivisor` (the resources and the divisors of each), and a
 //! ConfigMap's or Secret's key (`IsConfigMapKey`).
 
+use std::collections::BTreeMap;
+
 use minijinja::Value;
 
 use crate::input::EnvSourceTable;
@@ -16,7 +18,7 @@ use crate::quantity::Quantity;
 use crate::resolve::{Amend, Resolver};
 use crate::source::Origin;
 use crate::spanned::Spanned;
-use crate::spec::EnvSource;
+use crate::spec::{ContainerSpec, EnvSource};
 use crate::validate::semantics::container_fields::{
     env_field_path_problem, FieldPathProblem, ENV_FIELD_PATHS,
 };
@@ -42,6 +44,60 @@ const MEMORY_DIVISORS: &[&str] = &[
 pub const ENV_TABLE_FORMS: &str = "{ field = \"metadata.name\" }, { resource = \"limits.cpu\" }, { config_map = \"<name>\", key = \"<key>\" } or { secret = \"<name>\", key = \"<key>\" }";
 
 impl Resolver<'_> {
+    /// The `container` of every variable read from `resource` names a container of the
+    /// pod: the main one (`service`), a sidecar or an init container.
+    pub(in crate::resolve) fn env_resource_containers(
+        &mut self,
+        service: &str,
+        env_refs: &BTreeMap<String, EnvSource>,
+        sidecars: &[ContainerSpec],
+        init_containers: &[ContainerSpec],
+        origins: &BTreeMap<String, Origin>,
+    ) {
+        let known: Vec<&str> = std::iter::once(service)
+            .chain(
+                sidecars
+                    .iter()
+                    .chain(init_containers)
+                    .map(|c| c.name.as_str()),
+            )
+            .collect();
+        let main = std::iter::once(("env".to_string(), env_refs));
+        let others = sidecars
+            .iter()
+            .map(|c| (format!("sidecars.{}.env", c.name), &c.env_refs))
+            .chain(
+                init_containers
+                    .iter()
+                    .map(|c| (format!("init_containers.{}.env", c.name), &c.env_refs)),
+            );
+        for (field, refs) in main.chain(others) {
+            for (var, source) in refs {
+                let EnvSource::Resource {
+                    container: Some(c), ..
+                } = source
+                else {
+                    continue;
+                };
+                if known.contains(&c.as_str()) {
+                    continue;
+                }
+                let Some(at) = origins.get(&format!("{field}.{var}")) else {
+                    continue;
+                };
+                let d = self.error(
+                    rules::UNKNOWN_REFERENCE,
+                    at.clone(),
+                    format!("`{field}.{var}` reads the resources of container `{c}`, which the pod does not have"),
+                );
+                if let Some(h) = crate::diagnostic::did_you_mean(c, known.iter().copied()) {
+                    d.label(h);
+                }
+                d.help(format!("the pod's containers are: {}", known.join(", ")));
+            }
+        }
+    }
+
     /// The source of the variable `var` of `field` (`env`, `sidecars.<name>.env`), written
     /// as a table at `at`; `None` (with an error) when the table is not one.
     pub(in crate::resolve) fn env_source(
