@@ -737,7 +737,7 @@ pub enum EnvValue {
 
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 enum EnvValueSchema {
     /// A literal value (a string, number or boolean).
     Literal(Scalar),

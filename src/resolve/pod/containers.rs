@@ -205,7 +205,9 @@ impl<'a> Resolver<'a> {
                                 e.value.origin.clone(),
                                 format!("`{field}.mounts.{vol}` has no `path`"),
                             )
-                            .help(format!("add `path = \"/<dir>\"`: {{ path = \"/<dir>\", read_only = true }}"));
+                            .help(
+                                "add `path = \"/<dir>\"`: { path = \"/<dir>\", read_only = true }",
+                            );
                             continue;
                         };
                         let ro = t.read_only.as_ref();

@@ -232,8 +232,8 @@ fn resource_name_problem(res: &str) -> Option<String> {
     if res.contains("kubernetes.io/") {
         return None;
     }
-    if res.starts_with("requests.") {
-        return Some(format!("is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like {}", &res["requests.".len()..]));
+    if let Some(rest) = res.strip_prefix("requests.") {
+        return Some(format!("is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like {rest}"));
     }
     names::check_label_key(&format!("requests.{res}")).err().map(|_| {
         "is not an extended resource name the API server accepts: its domain must leave room for the `requests.` prefix of quotas (at most 244 characters)".to_string()
