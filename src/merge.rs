@@ -225,7 +225,10 @@ secrets = [{ name = "c", from = "ssm", key = "/c" }]
         let env = l.map(|s| Some(&s.env));
         let env: Vec<(&str, &str)> = env
             .iter()
-            .map(|(k, v)| (*k, v.value.value.0.as_str()))
+            .map(|(k, v)| match v.value.value {
+                crate::input::EnvValue::Literal(s) => (*k, s.0.as_str()),
+                crate::input::EnvValue::From(_) => (*k, "<from>"),
+            })
             .collect();
         assert_eq!(env, vec![("A", "1"), ("B", "3")]);
         let secrets = l.pick(|s| s.secrets.as_ref()).unwrap();

@@ -350,6 +350,17 @@ pub fn nearest_dns1123_label(s: &str) -> Option<String> {
     (!label.is_empty()).then_some(label)
 }
 
+/// The valid port name nearest to `s`, like [`nearest_dns1123_label`] cut to 15
+/// characters: `Redis_Main` → `redis-main`. `None` when `s` is valid, or when what is
+/// left is not a port name (no letter).
+pub fn nearest_port_name(s: &str) -> Option<String> {
+    if check_port_name(s).is_ok() {
+        return None;
+    }
+    let name = label_part(s, 15);
+    check_port_name(&name).is_ok().then_some(name)
+}
+
 /// The valid DNS-1123 subdomain nearest to `s`, like [`nearest_dns1123_label`] for
 /// each dot-separated part (empty parts dropped), cut to 253 characters:
 /// `Example..COM` → `example.com`, `my_issuer` → `my-issuer`.

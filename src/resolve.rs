@@ -12,7 +12,7 @@ use minijinja::Value;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::error::{Error, Result};
-use crate::input::{EnvironmentLayer, PlatformFile, Scalar, ServiceLayer, SyncMode};
+use crate::input::{EnvValue, EnvironmentLayer, PlatformFile, Scalar, ServiceLayer, SyncMode};
 use crate::merge::{Layers, Located};
 use crate::source::{FileId, Origin};
 use crate::spec::{
@@ -155,6 +155,7 @@ pub fn resolve_partial(
         refs: Vec::new(),
         remedy: secret_scan::Remedy::default(),
         unfit: Vec::new(),
+        main_port: crate::render::deployment::CONTAINER_PORT_NAME.to_string(),
     };
     let mut spec = r.platform(only);
     // What follows from a key or value that reading left out is not a mistake of
@@ -221,6 +222,9 @@ struct Resolver<'a> {
     remedy: secret_scan::Remedy,
     /// The environments with errors, for a [`Partial`] when the run fails.
     unfit: Vec<Resolved<EnvSpec>>,
+    /// The name of the main port of the service being resolved (`port_name`, `http`
+    /// by default), which an HTTP probe uses unless it names a port.
+    main_port: String,
 }
 
 /// What a part of the platform resolved on a thread of its own gives back: its result
@@ -240,6 +244,7 @@ impl<'a> Resolver<'a> {
             refs: Vec::new(),
             remedy: secret_scan::Remedy::default(),
             unfit: Vec::new(),
+            main_port: crate::render::deployment::CONTAINER_PORT_NAME.to_string(),
         }
     }
 

@@ -7,10 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
-    ContainerLayer, CronLayer, FileLayer, HookLayer, IntOrPercent, JobLayer, NodeAffinityLayer,
-    PatchLayer, PortLayer, ProbeLayer, RolloutLayer, Scalar, ScalingBehaviorLayer,
-    ServiceAccountLayer, ServicePortLayer, SpannedMap, StatefulSetLayer, TolerationLayer,
-    VolumeLayer, WorkloadKind,
+    ContainerLayer, CronLayer, EnvValue, FileLayer, HookLayer, IntOrPercent, JobLayer,
+    NodeAffinityLayer, PatchLayer, PortLayer, ProbeLayer, RolloutLayer, Scalar,
+    ScalingBehaviorLayer, ServiceAccountLayer, ServicePortLayer, SpannedMap, StatefulSetLayer,
+    TolerationLayer, VolumeLayer, WorkloadKind,
 };
 use crate::spanned::Spanned;
 /// One layer of a service: `[defaults]`, `[services.<name>]`, or an overlay's `[services.<name>]`.
@@ -35,6 +35,12 @@ pub struct ServiceLayer {
     /// Container port, also the Service port. Built-in default: 8080.
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
+    /// Name of the main port (`port`) on the container and the Service(s), which probes,
+    /// the Ingress, the ServiceMonitor and the NetworkPolicy use: an IANA service name
+    /// (lowercase letters, digits and `-`, at most 15 characters), e.g. `redis`.
+    /// Built-in default: `http`.
+    #[serde(default)]
+    pub port_name: Option<Spanned<String>>,
     /// Replica count when there is no autoscaling. Built-in default: 2.
     #[serde(default)]
     pub replicas: Option<Spanned<i64>>,
@@ -47,9 +53,12 @@ pub struct ServiceLayer {
     /// HTTP probe paths on the container port.
     #[serde(default)]
     pub probes: Option<Box<Spanned<ProbesLayer>>>,
-    /// Environment variables, `NAME = "value"` (values are templates). Literal secrets are refused: use `secrets`.
+    /// Environment variables, `NAME = "value"` (values are templates), or a value read
+    /// when the pod starts: `{ field = "metadata.name" }`, `{ resource = "limits.cpu" }`,
+    /// `{ config_map = "<name>", key = "<key>" }`, `{ secret = "<name>", key = "<key>" }`.
+    /// Literal secrets are refused: use `secrets`, or a `secret` reference.
     #[serde(default)]
-    pub env: SpannedMap<Scalar>,
+    pub env: SpannedMap<EnvValue>,
     /// Entries of the service's ConfigMap (`<service>-config`), loaded with `envFrom`. Values are templates.
     #[serde(default)]
     pub config: SpannedMap<Scalar>,

@@ -316,9 +316,20 @@ pub struct ContainerLayer {
     /// Arguments to the command.
     #[serde(default)]
     pub args: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Environment variables, literal values (templates are rendered).
+    /// Environment variables: literal values (templates are rendered), or tables
+    /// reading a value from elsewhere, as the service's `env`.
     #[serde(default)]
-    pub env: SpannedMap<Scalar>,
+    pub env: SpannedMap<EnvValue>,
+    /// `true`: the container also gets the service's secrets, as the main container
+    /// does (with the External Secrets backend, every secret as a variable; with the
+    /// CSI backend, the files under `/mnt/secrets-store`), e.g. a migration init
+    /// container that needs the database password. Default: `false`.
+    #[serde(default)]
+    pub secrets: Option<Spanned<bool>>,
+    /// `true`: the container also loads the service's ConfigMap (`config` and
+    /// `VERSION`) with `envFrom`, as the main container does. Default: `false`.
+    #[serde(default)]
+    pub config: Option<Spanned<bool>>,
     /// Named ports of the container (a sidecar's are exposed on the Service too).
     #[serde(default)]
     pub ports: SpannedMap<PortLayer>,
@@ -328,9 +339,10 @@ pub struct ContainerLayer {
     /// CPU and memory requests and limits. Required by policy (KG201) like the main container's.
     #[serde(default)]
     pub resources: Option<Spanned<super::ResourcesLayer>>,
-    /// Service volumes mounted in this container: `{ <volume> = "<path>" }`.
+    /// Service volumes mounted in this container: `{ <volume> = "<path>" }`, or
+    /// `{ <volume> = { path = "<path>", read_only = true } }` for a read-only mount.
     #[serde(default)]
-    pub mounts: SpannedMap<String>,
+    pub mounts: SpannedMap<MountLayer>,
     /// Set to `false` to leave the container out (typically in an overlay). Default: `true`.
     #[serde(default)]
     pub enabled: Option<Spanned<bool>>,
@@ -712,4 +724,159 @@ pub struct ScalingPolicyLayer {
 pub enum ScalingPolicyType {
     Pods,
     Percent,
+}
+
+/// An environment variable: a literal (`"info"`, `4`, `true`; templates are rendered),
+/// or a table reading its value from elsewhere when the pod starts.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(with = "EnvValueSchema")]
+pub enum EnvValue {
+    Literal(Scalar),
+    From(Box<EnvSourceTable>),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code, clippy::large_enum_variant)]
+enum EnvValueSchema {
+    /// A literal value (a string, number or boolean).
+    Literal(Scalar),
+    From(EnvSourceTable),
+}
+
+/// What `expecting` says of an environment variable's value; `toml_errors` adds the
+/// help that names the tables.
+pub const ENV_VALUE_EXPECTING: &str =
+    "a string, number or boolean, or a table such as { field = \"metadata.name\" }";
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(ENV_VALUE_EXPECTING)
+            }
+            fn visit_str<E>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Scalar(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
+                EnvSourceTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|t| EnvValue::From(Box::new(t)))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Where an environment variable's value comes from, exactly one of: `{ field =
+/// "metadata.name" }` (a field of the pod, the downward API), `{ resource =
+/// "limits.cpu", divisor = "1m" }` (a request or limit of a container), `{ config_map =
+/// "shared", key = "currency" }` (a key of a ConfigMap) or `{ secret = "db", key =
+/// "password" }` (a key of a Secret, by reference: the value is never in kgen's output).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSourceTable {
+    /// A field of the pod (`fieldRef`): `metadata.name`, `metadata.namespace`,
+    /// `metadata.uid`, `metadata.labels['<key>']`, `metadata.annotations['<key>']`,
+    /// `spec.nodeName`, `spec.serviceAccountName`, `status.hostIP`, `status.hostIPs`,
+    /// `status.podIP` or `status.podIPs`.
+    #[serde(default)]
+    pub field: Option<Spanned<String>>,
+    /// A request or limit of a container (`resourceFieldRef`): `limits.cpu`,
+    /// `limits.memory`, `limits.ephemeral-storage`, `requests.cpu`, `requests.memory`,
+    /// `requests.ephemeral-storage` (or `hugepages-<size>` of either).
+    #[serde(default)]
+    pub resource: Option<Spanned<String>>,
+    /// With `resource`: the unit the value is given in (`1m` or `1` for CPU; `1`,
+    /// `1Ki`, `1Mi`, `1Gi`, ... or `1k`, `1M`, `1G`, ... for memory and storage).
+    /// Default: `1`.
+    #[serde(default)]
+    pub divisor: Option<Spanned<String>>,
+    /// With `resource`: the container whose resources are read. Default: this one.
+    #[serde(default)]
+    pub container: Option<Spanned<String>>,
+    /// A ConfigMap of the namespace (`configMapKeyRef`), a template; with `key`.
+    #[serde(default)]
+    pub config_map: Option<Spanned<String>>,
+    /// A Secret of the namespace (`secretKeyRef`), a template; with `key`. Only the
+    /// reference is written, never a value.
+    #[serde(default)]
+    pub secret: Option<Spanned<String>>,
+    /// With `config_map` or `secret`: the key read.
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
+    /// With `config_map` or `secret`: start the container even when the object or its
+    /// key is missing (the variable is then unset). Default: `false`.
+    #[serde(default)]
+    pub optional: Option<Spanned<bool>>,
+}
+
+/// Where a container mounts a volume: a path (`"/cache"`), or a table.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(with = "MountSchema")]
+pub enum MountLayer {
+    Path(String),
+    Table(MountTable),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum MountSchema {
+    /// The absolute mount path; read-only when the volume is.
+    Path(String),
+    Table(MountTable),
+}
+
+impl<'de> Deserialize<'de> for MountLayer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MountLayer;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mount path such as \"/cache\", or a table such as { path = \"/var/log/app\", read_only = true }")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MountLayer, E> {
+                Ok(MountLayer::Path(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<MountLayer, A::Error> {
+                MountTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(MountLayer::Table)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// `{ path = "/var/log/app", read_only = true }`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MountTable {
+    /// The absolute mount path. Required.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// Mount it read-only in this container (`true`), e.g. a log shipper reading what
+    /// the main container writes. Default: read-only when the volume is. A read-only
+    /// volume cannot be mounted writable.
+    #[serde(default)]
+    pub read_only: Option<Spanned<bool>>,
 }

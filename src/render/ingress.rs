@@ -20,7 +20,6 @@ use k8s_openapi::api::networking::v1::{
     IngressServiceBackend, IngressSpec as K8sIngressSpec, IngressTLS, ServiceBackendPort,
 };
 
-use super::deployment::CONTAINER_PORT_NAME;
 use super::{labels, meta};
 use crate::spec::{AlbScheme, EnvSpec, IngressClass, IngressRoute, PlatformSpec, ServiceSpec};
 
@@ -98,7 +97,7 @@ pub fn build(
         // when it is an HTTP probe on `http`.
         let on_http = |p: &&crate::spec::Probe| match &p.handler {
             crate::spec::ProbeHandler::Http { port, .. } => {
-                *port == crate::spec::PortRef::Name(super::deployment::CONTAINER_PORT_NAME.into())
+                *port == crate::spec::PortRef::Name(svc.port_name.clone())
             }
             _ => false,
         };
@@ -131,7 +130,7 @@ pub fn build(
                             service: Some(IngressServiceBackend {
                                 name: svc.name.clone(),
                                 port: Some(ServiceBackendPort {
-                                    name: Some(CONTAINER_PORT_NAME.into()),
+                                    name: Some(svc.port_name.clone()),
                                     ..Default::default()
                                 }),
                             }),

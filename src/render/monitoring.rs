@@ -26,7 +26,7 @@ use crate::crd::monitoring::{
     Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
     ServiceMonitor, ServiceMonitorSpec,
 };
-use crate::render::deployment::{CONTAINER_PORT_NAME, METRICS_PORT_NAME};
+use crate::render::deployment::METRICS_PORT_NAME;
 use crate::spec::{EnvSpec, MonitoringSpec, PlatformSpec, ServiceSpec, WorkloadKind};
 
 /// The stack's component name: its directory under `generated/clusters/<cluster>/` and
@@ -444,7 +444,7 @@ pub fn namespace(platform: &PlatformSpec, m: &MonitoringSpec) -> Namespace {
 pub fn service_monitor(platform: &PlatformSpec, svc: &ServiceSpec) -> Option<ServiceMonitor> {
     let metrics = svc.metrics.as_ref()?;
     let port = if metrics.port == svc.port {
-        CONTAINER_PORT_NAME
+        svc.port_name.as_str()
     } else {
         METRICS_PORT_NAME
     };

@@ -27,13 +27,14 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, CSIVolumeSource, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container,
-    ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar, ExecAction, GRPCAction,
-    HTTPGetAction, KeyToPath, LocalObjectReference, NodeAffinity, NodeSelector,
-    NodeSelectorRequirement, NodeSelectorTerm, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, PreferredSchedulingTerm, Probe,
-    ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext, TCPSocketAction,
-    Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    Affinity, CSIVolumeSource, Capabilities, ConfigMapEnvSource, ConfigMapKeySelector,
+    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
+    EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, KeyToPath, LocalObjectReference,
+    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, ObjectFieldSelector,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
+    PreferredSchedulingTerm, Probe, ResourceFieldSelector, ResourceRequirements, SeccompProfile,
+    SecretEnvSource, SecretKeySelector, SecurityContext, TCPSocketAction, Toleration,
+    TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -42,8 +43,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{config_map, external_secret, labels, secret_provider_class};
 use crate::resolve::kubelet_order;
 use crate::spec::{
-    ContainerSpec, CpuMem, EnvSpec, NodeTerm, Port, PortRef, ProbeHandler, SecretsBackend,
-    ServiceSpec, SpreadMode, VolumeSource, WorkloadKind,
+    ContainerSpec, CpuMem, EnvSource, EnvSpec, NodeTerm, Port, PortRef, ProbeHandler,
+    SecretsBackend, ServiceSpec, SpreadMode, VolumeSource, WorkloadKind,
 };
 
 /// Where the Secrets Store CSI driver mounts a service's secrets.
@@ -73,13 +74,16 @@ pub fn template(
     let (volumes, mounts) = volumes(env, svc);
     let main = main_container(env, svc, mounts.clone());
     let sidecars = svc.sidecars.iter().map(|c| {
-        let mut c = container(c, &mounts);
+        let mut c = container(env, svc, c, &mounts);
         // A native sidecar (Kubernetes 1.29+): an init container that keeps running,
         // started before the others and stopped after the main container.
         c.restart_policy = Some("Always".into());
         c
     });
-    let inits = svc.init_containers.iter().map(|c| container(c, &mounts));
+    let inits = svc
+        .init_containers
+        .iter()
+        .map(|c| container(env, svc, c, &mounts));
     let init_containers: Vec<Container> = sidecars.chain(inits).collect();
 
     let p = &svc.placement;
@@ -254,7 +258,7 @@ pub fn file_dirs(svc: &ServiceSpec) -> BTreeMap<&str, Vec<(&str, &str)>> {
 fn main_container(env: &EnvSpec, svc: &ServiceSpec, mounts: Vec<VolumeMount>) -> Container {
     let mut ports = Vec::new();
     if svc.kind().can_have_service() {
-        ports.push(container_port(CONTAINER_PORT_NAME, svc.port, "TCP"));
+        ports.push(container_port(&svc.port_name, svc.port, "TCP"));
     }
     if let Some(m) = svc.metrics.as_ref().filter(|m| m.port != svc.port) {
         ports.push(container_port(METRICS_PORT_NAME, m.port, "TCP"));
@@ -263,14 +267,7 @@ fn main_container(env: &EnvSpec, svc: &ServiceSpec, mounts: Vec<VolumeMount>) ->
 
     // Every variable after the ones its value references (`$(NAME)`), else by name:
     // the kubelet expands a reference only to a variable defined earlier in the list.
-    let env_vars: Vec<EnvVar> = kubelet_order(&svc.env)
-        .into_iter()
-        .map(|(k, v)| EnvVar {
-            name: k.to_string(),
-            value: Some(v.to_string()),
-            ..Default::default()
-        })
-        .collect();
+    let env_vars = env_list(&svc.env, &svc.env_refs);
     let env_secrets =
         !svc.secrets.is_empty() && env.secrets_backend == SecretsBackend::ExternalSecrets;
     Container {
@@ -280,24 +277,7 @@ fn main_container(env: &EnvSpec, svc: &ServiceSpec, mounts: Vec<VolumeMount>) ->
         command: (!svc.command.is_empty()).then(|| svc.command.clone()),
         args: (!svc.args.is_empty()).then(|| svc.args.clone()),
         ports: (!ports.is_empty()).then_some(ports),
-        env_from: Some(
-            [EnvFromSource {
-                config_map_ref: Some(ConfigMapEnvSource {
-                    name: config_map::name(svc),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }]
-            .into_iter()
-            .chain(env_secrets.then(|| EnvFromSource {
-                secret_ref: Some(SecretEnvSource {
-                    name: external_secret::name(svc),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }))
-            .collect(),
-        ),
+        env_from: Some(env_from(svc, true, env_secrets)),
         env: (!env_vars.is_empty()).then_some(env_vars),
         resources: Some(ResourceRequirements {
             requests: quantities(&svc.resources.requests),
@@ -313,34 +293,138 @@ fn main_container(env: &EnvSpec, svc: &ServiceSpec, mounts: Vec<VolumeMount>) ->
     }
 }
 
-/// A sidecar or init container; it mounts `/tmp` and the volumes it names.
-fn container(c: &ContainerSpec, service_mounts: &[VolumeMount]) -> Container {
+/// The main container's `envFrom`, or a sidecar's or init container's that asks for
+/// the service's ConfigMap (`config`) or its synced Secret (`secrets`).
+fn env_from(svc: &ServiceSpec, config: bool, secrets: bool) -> Vec<EnvFromSource> {
+    config
+        .then(|| EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: config_map::name(svc),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .into_iter()
+        .chain(secrets.then(|| EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: external_secret::name(svc),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .collect()
+}
+
+/// A container's `env` list: literal values and values read when the pod starts
+/// (`valueFrom`), every variable after the ones its value references, else by name
+/// (`resolve::kubelet_order`; a `valueFrom` variable references none).
+fn env_list(values: &BTreeMap<String, String>, refs: &BTreeMap<String, EnvSource>) -> Vec<EnvVar> {
+    let mut all = values.clone();
+    all.extend(refs.keys().map(|k| (k.clone(), String::new())));
+    kubelet_order(&all)
+        .into_iter()
+        .map(|(k, v)| match refs.get(k) {
+            Some(source) => EnvVar {
+                name: k.to_string(),
+                value_from: Some(env_var_source(source)),
+                ..Default::default()
+            },
+            None => EnvVar {
+                name: k.to_string(),
+                value: Some(v.to_string()),
+                ..Default::default()
+            },
+        })
+        .collect()
+}
+
+fn env_var_source(s: &EnvSource) -> EnvVarSource {
+    match s {
+        EnvSource::Field(path) => EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        EnvSource::Resource {
+            resource,
+            divisor,
+            container,
+        } => EnvVarSource {
+            resource_field_ref: Some(ResourceFieldSelector {
+                resource: resource.clone(),
+                divisor: divisor.clone().map(Quantity),
+                container_name: container.clone(),
+            }),
+            ..Default::default()
+        },
+        EnvSource::ConfigMapKey {
+            name,
+            key,
+            optional,
+        } => EnvVarSource {
+            config_map_key_ref: Some(ConfigMapKeySelector {
+                name: name.clone(),
+                key: key.clone(),
+                optional: *optional,
+            }),
+            ..Default::default()
+        },
+        EnvSource::SecretKey {
+            name,
+            key,
+            optional,
+        } => EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: name.clone(),
+                key: key.clone(),
+                optional: *optional,
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+/// A sidecar or init container; it mounts `/tmp` and the volumes it names, and, with
+/// `secrets`, the service's secrets (the CSI driver's volume, or the synced Secret).
+fn container(
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+    c: &ContainerSpec,
+    service_mounts: &[VolumeMount],
+) -> Container {
     let mut mounts = vec![VolumeMount {
         name: "tmp".into(),
         mount_path: "/tmp".into(),
         ..Default::default()
     }];
-    for (vol, path) in &c.mounts {
-        let read_only = service_mounts
-            .iter()
-            .find(|m| &m.name == vol)
-            .and_then(|m| m.read_only);
+    for (vol, m) in &c.mounts {
+        let read_only = m.read_only.filter(|r| *r).or_else(|| {
+            service_mounts
+                .iter()
+                .find(|sm| &sm.name == vol)
+                .and_then(|sm| sm.read_only)
+        });
         mounts.push(VolumeMount {
             name: vol.clone(),
-            mount_path: path.clone(),
+            mount_path: m.path.clone(),
             read_only,
             ..Default::default()
         });
     }
-    let env: Vec<EnvVar> = c
-        .env
-        .iter()
-        .map(|(k, v)| EnvVar {
-            name: k.clone(),
-            value: Some(v.clone()),
+    let has_secrets = c.secrets && !svc.secrets.is_empty();
+    let csi = has_secrets && env.secrets_backend == SecretsBackend::Csi;
+    if csi && !c.mounts.contains_key("secrets-store") {
+        mounts.push(VolumeMount {
+            name: "secrets-store".into(),
+            mount_path: SECRETS_MOUNT.into(),
+            read_only: Some(true),
             ..Default::default()
-        })
-        .collect();
+        });
+    }
+    let env_from = env_from(svc, c.config, has_secrets && !csi);
+    let env = env_list(&c.env, &c.env_refs);
     let ports: Vec<ContainerPort> = c.ports.iter().map(port_of).collect();
     Container {
         name: c.name.clone(),
@@ -349,6 +433,7 @@ fn container(c: &ContainerSpec, service_mounts: &[VolumeMount]) -> Container {
         command: (!c.command.is_empty()).then(|| c.command.clone()),
         args: (!c.args.is_empty()).then(|| c.args.clone()),
         ports: (!ports.is_empty()).then_some(ports),
+        env_from: (!env_from.is_empty()).then_some(env_from),
         env: (!env.is_empty()).then_some(env),
         resources: {
             let requests = quantities(&c.resources.requests);

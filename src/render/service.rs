@@ -17,7 +17,7 @@
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec as K8sServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::deployment::{CONTAINER_PORT_NAME, METRICS_PORT_NAME};
+use super::deployment::METRICS_PORT_NAME;
 use super::{labels, meta};
 use crate::spec::{PlatformSpec, ServiceExposure, ServiceSpec, ServiceType};
 
@@ -42,9 +42,9 @@ pub fn ports(svc: &ServiceSpec, exposure: &ServiceExposure) -> Vec<ServicePort> 
         };
     let by_name = |name: &str| IntOrString::String(name.into());
     let mut ports = vec![port(
-        CONTAINER_PORT_NAME,
+        &svc.port_name,
         exposure.port,
-        by_name(CONTAINER_PORT_NAME),
+        by_name(&svc.port_name),
         "TCP",
         exposure.app_protocol.as_ref(),
     )];

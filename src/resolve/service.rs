@@ -112,6 +112,37 @@ impl<'a> Resolver<'a> {
             }
             None => builtin::PORT,
         };
+        let port_name = match layers
+            .pick(|l| l.port_name.as_ref())
+            .filter(|v| self.fits_kind(kind, layers, "port_name", Some((&v.origin, v.base))))
+        {
+            Some(v) => {
+                rec(&mut origins, "port_name", &v.origin);
+                let bad = names::check_port_name(v.value).err().or_else(|| {
+                    (v.value == crate::render::deployment::METRICS_PORT_NAME).then(|| {
+                        "`metrics` is the name of the metrics port kgen sets (`metrics.port`)"
+                            .to_string()
+                    })
+                });
+                match bad {
+                    Some(e) => {
+                        let d = self.error(
+                            rules::INVALID_NAME,
+                            v.origin.clone(),
+                            format!("port_name: {e}"),
+                        );
+                        if let Some(n) = names::nearest_port_name(v.value) {
+                            d.label(format!("did you mean `{n}`?"));
+                        }
+                        d.help("a port name is an IANA service name: at most 15 lowercase letters, digits and `-`, with at least one letter, not starting or ending with `-` and without `--`, e.g. `redis` or `web`");
+                        crate::render::deployment::CONTAINER_PORT_NAME.to_string()
+                    }
+                    None => v.value.clone(),
+                }
+            }
+            None => crate::render::deployment::CONTAINER_PORT_NAME.to_string(),
+        };
+        self.main_port = port_name.clone();
         let replicas = match layers
             .pick(|l| l.replicas.as_ref())
             .filter(|v| self.fits_kind(kind, layers, "replicas", Some((&v.origin, v.base))))
@@ -208,6 +239,7 @@ impl<'a> Resolver<'a> {
 
         // Environment variables and config entries.
         let mut env_vars = BTreeMap::new();
+        let mut env_refs = BTreeMap::new();
         for (key, entry) in layers.map(|l| Some(&l.env)) {
             let path = ["env.", key].concat();
             origins.insert(path, entry.value.origin.clone());
@@ -223,10 +255,18 @@ impl<'a> Resolver<'a> {
                 }
                 continue;
             }
-            let Scalar(raw) = entry.value.value;
-            self.scan_secret(key, raw, &entry.value.origin);
-            if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
-                env_vars.insert(key.to_string(), v);
+            match entry.value.value {
+                EnvValue::Literal(Scalar(raw)) => {
+                    self.scan_secret(key, raw, &entry.value.origin);
+                    if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
+                        env_vars.insert(key.to_string(), v);
+                    }
+                }
+                EnvValue::From(t) => {
+                    if let Some(s) = self.env_source("env", key, t, &entry.value.origin, &ctx) {
+                        env_refs.insert(key.to_string(), s);
+                    }
+                }
             }
         }
         let mut config = BTreeMap::new();
@@ -482,6 +522,7 @@ impl<'a> Resolver<'a> {
             &layers.entry_keys(|l| Some(&l.sidecars)),
             &volumes,
             own_volumes,
+            !secrets.is_empty(),
             &ctx,
             &mut origins,
         );
@@ -492,9 +533,11 @@ impl<'a> Resolver<'a> {
             &layers.entry_keys(|l| Some(&l.init_containers)),
             &volumes,
             own_volumes,
+            !secrets.is_empty(),
             &ctx,
             &mut origins,
         );
+        self.env_resource_containers(name, &env_refs, &sidecars, &init_containers, &origins);
         let placement = self.placement(layers, &mut origins);
         if scaling_known {
             let most = crate::spec::max_replicas(replicas, autoscaling.as_ref());
@@ -542,10 +585,12 @@ impl<'a> Resolver<'a> {
             tag,
             digest,
             port,
+            port_name,
             replicas,
             resources,
             probes,
             env: env_vars,
+            env_refs,
             config,
             autoscaling,
             iam_role,

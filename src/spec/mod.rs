@@ -204,6 +204,8 @@ pub struct ServiceSpec {
     pub tag: Option<String>,
     pub digest: Option<String>,
     pub port: u16,
+    /// Name of the main port (`http` unless `port_name` says otherwise).
+    pub port_name: String,
     pub replicas: u32,
     pub resources: Resources,
     pub probes: Probes,
@@ -211,6 +213,8 @@ pub struct ServiceSpec {
     /// doubled where the kubelet would expand it, a reference is `$(NAME)`. The container
     /// lists them in `resolve::kubelet_order` (dependencies first).
     pub env: BTreeMap<String, String>,
+    /// Variables whose value is read when the pod starts (`valueFrom`), by name.
+    pub env_refs: BTreeMap<String, EnvSource>,
     /// ConfigMap entries, values as the container gets them (`envFrom` expands nothing).
     pub config: BTreeMap<String, String>,
     pub autoscaling: Option<Autoscaling>,

@@ -106,12 +106,13 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// An HTTP GET of `path` on `http`, with Kubernetes' timing.
-    pub fn http(path: &str) -> Probe {
+    /// An HTTP GET of `path` on the port named `port` (the main port), with
+    /// Kubernetes' timing.
+    pub fn http(path: &str, port: &str) -> Probe {
         Probe {
             handler: ProbeHandler::Http {
                 path: path.to_string(),
-                port: PortRef::Name(crate::render::deployment::CONTAINER_PORT_NAME.into()),
+                port: PortRef::Name(port.into()),
             },
             initial_delay: None,
             period: None,
@@ -142,13 +143,52 @@ pub struct ContainerSpec {
     pub args: Vec<String>,
     /// Values in the kubelet's syntax (a `$` that would expand is escaped).
     pub env: BTreeMap<String, String>,
+    /// Variables whose value is read when the pod starts (`valueFrom`), by name.
+    pub env_refs: BTreeMap<String, EnvSource>,
+    /// Loads the service's secrets (`secrets = true`).
+    pub secrets: bool,
+    /// Loads the service's ConfigMap (`config = true`).
+    pub config: bool,
     pub ports: Vec<Port>,
     pub liveness: Option<Probe>,
     pub readiness: Option<Probe>,
     pub startup: Option<Probe>,
     pub resources: Resources,
-    /// Volume name → mount path.
-    pub mounts: BTreeMap<String, String>,
+    /// Volume name → where it is mounted.
+    pub mounts: BTreeMap<String, Mount>,
+}
+
+/// Where a sidecar or init container mounts a volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub path: String,
+    /// `Some(true)`: read-only in this container; `None`: as the volume.
+    pub read_only: Option<bool>,
+}
+
+/// Where an environment variable's value comes from when the pod starts (`valueFrom`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvSource {
+    /// A field of the pod (`fieldRef.fieldPath`).
+    Field(String),
+    /// A request or limit (`resourceFieldRef`).
+    Resource {
+        resource: String,
+        divisor: Option<String>,
+        container: Option<String>,
+    },
+    /// A key of a ConfigMap (`configMapKeyRef`).
+    ConfigMapKey {
+        name: String,
+        key: String,
+        optional: Option<bool>,
+    },
+    /// A key of a Secret (`secretKeyRef`): a reference, never a value.
+    SecretKey {
+        name: String,
+        key: String,
+        optional: Option<bool>,
+    },
 }
 
 impl ContainerSpec {

@@ -269,7 +269,9 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
         .and_then(|(_, rest)| rest.split_once('`'))
         .map(|(literal, _)| literal)
         .filter(|_| message.contains("expected a string"));
+        let env_table = message.contains(crate::input::ENV_VALUE_EXPECTING);
         let help = match unquoted {
+            _ if env_table => "an environment variable is a literal (a string, number or boolean) or a table that reads its value when the pod starts: { field = \"metadata.name\" }, { resource = \"limits.cpu\" }, { config_map = \"<name>\", key = \"<key>\" } or { secret = \"<name>\", key = \"<key>\" } (docs/platform.md#environment-variables-and-references)".to_string(),
             Some(literal) => format!(
                 "a string is written in quotes: `\"{literal}\"` (see docs/platform.md for the type of every key)"
             ),

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use crate::input::ContainerLayer;
+use crate::input::{ContainerLayer, EnvValue, MountLayer};
 use crate::merge::{Layers, Located};
 use crate::resolve::{Amend, Resolver};
 use crate::source::Origin;
 use crate::spanned::Spanned;
-use crate::spec::{ContainerSpec, CpuMem, Resources, VolumeSpec};
+use crate::spec::{ContainerSpec, CpuMem, Mount, Resources, VolumeSpec};
 use crate::{names, quantity, rules};
 
 impl<'a> Resolver<'a> {
@@ -32,6 +32,7 @@ impl<'a> Resolver<'a> {
         defined: &BTreeMap<&'a str, Vec<(Origin, bool)>>,
         volumes: &[VolumeSpec],
         own_volumes: &[&str],
+        has_secrets: bool,
         ctx: &Value,
         origins: &mut BTreeMap<String, Origin>,
     ) -> Vec<ContainerSpec> {
@@ -101,6 +102,7 @@ impl<'a> Resolver<'a> {
                 origins,
             );
             let mut env = BTreeMap::new();
+            let mut env_refs = BTreeMap::new();
             for (k, e) in layers.map(|l| Some(&l.env)) {
                 origins.insert(format!("{field}.env.{k}"), e.value.origin.clone());
                 if let Err(err) = names::check_env_var_name(k) {
@@ -112,11 +114,37 @@ impl<'a> Resolver<'a> {
                     }
                     continue;
                 }
-                let crate::input::Scalar(raw) = e.value.value;
-                self.scan_secret(k, raw, &e.value.origin);
-                if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
-                    env.insert(k.to_string(), crate::resolve::kubelet_literal(&v));
+                match e.value.value {
+                    EnvValue::Literal(crate::input::Scalar(raw)) => {
+                        self.scan_secret(k, raw, &e.value.origin);
+                        if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
+                            env.insert(k.to_string(), crate::resolve::kubelet_literal(&v));
+                        }
+                    }
+                    EnvValue::From(t) => {
+                        let f = format!("{field}.env");
+                        if let Some(s) = self.env_source(&f, k, t, &e.value.origin, ctx) {
+                            env_refs.insert(k.to_string(), s);
+                        }
+                    }
                 }
+            }
+            let mut flag = |what: &str, v: Option<Located<&bool>>| {
+                v.map(|v| {
+                    origins.insert(format!("{field}.{what}"), v.origin.clone());
+                    *v.value
+                })
+            };
+            let secrets = flag("secrets", layers.pick(|l| l.secrets.as_ref())).unwrap_or(false);
+            let config = flag("config", layers.pick(|l| l.config.as_ref())).unwrap_or(false);
+            if secrets && !has_secrets {
+                let at = origins[&format!("{field}.secrets")].clone();
+                self.error(
+                    rules::INVALID_VALUE,
+                    at,
+                    format!("`{field}.secrets = true`, but the service has no `secrets`"),
+                )
+                .help("list the secrets under the service's `secrets`, or remove `secrets = true`");
             }
             let ports = self.ports(
                 &format!("{field}.ports"),
@@ -168,15 +196,53 @@ impl<'a> Resolver<'a> {
                     ));
                     continue;
                 }
-                if !e.value.value.starts_with('/') {
+                let (path, read_only) = match e.value.value {
+                    MountLayer::Path(p) => (p, None),
+                    MountLayer::Table(t) => {
+                        let Some(p) = &t.path else {
+                            self.error(
+                                rules::MISSING_KEY,
+                                e.value.origin.clone(),
+                                format!("`{field}.mounts.{vol}` has no `path`"),
+                            )
+                            .help(
+                                "add `path = \"/<dir>\"`: { path = \"/<dir>\", read_only = true }",
+                            );
+                            continue;
+                        };
+                        let ro = t.read_only.as_ref();
+                        if let Some(ro) = ro {
+                            let at = Origin::new(e.value.origin.file, ro.span.clone());
+                            origins.insert(format!("{field}.mounts.{vol}.read_only"), at.clone());
+                            let volume_ro = volumes.iter().any(|v| v.name == vol && v.read_only);
+                            if !ro.value && volume_ro {
+                                self.error(
+                                    rules::INVALID_VALUE,
+                                    at,
+                                    format!("`{field}` mounts volume `{vol}` writable, but the volume is read-only (`volumes.{vol}.read_only`)"),
+                                )
+                                .help("remove `read_only = false`: the container mounts it read-only, as the volume is");
+                                continue;
+                            }
+                        }
+                        (&p.value, ro.map(|r| r.value))
+                    }
+                };
+                if !path.starts_with('/') {
                     self.error(
                         rules::INVALID_PATH,
                         e.value.origin.clone(),
-                        format!("mount path `{}` is not absolute", e.value.value),
+                        format!("mount path `{path}` is not absolute"),
                     );
                     continue;
                 }
-                mounts.insert(vol.to_string(), e.value.value.clone());
+                mounts.insert(
+                    vol.to_string(),
+                    Mount {
+                        path: path.clone(),
+                        read_only,
+                    },
+                );
             }
             out.push(ContainerSpec {
                 name: name.to_string(),
@@ -186,6 +252,9 @@ impl<'a> Resolver<'a> {
                 command,
                 args,
                 env,
+                env_refs,
+                secrets,
+                config,
                 ports,
                 liveness,
                 readiness,

@@ -8,6 +8,7 @@
 //! Each subject is a module of its own that adds its methods to `Resolver`.
 
 mod containers;
+mod env;
 mod images;
 mod metadata;
 mod placement;

@@ -24,9 +24,13 @@ impl<'a> Resolver<'a> {
         for (name, entry) in entries {
             origins.insert(format!("{key}.{name}"), entry.value.origin.clone());
             let bad_name = names::check_port_name(name).err().or_else(|| {
-                OWN_PORT_NAMES.contains(&name).then(|| {
-                    format!("`{name}` is the name of a port kgen sets (`port`, `metrics.port`)")
-                })
+                if name == self.main_port {
+                    Some(format!("`{name}` is the name of the main port (`port`)"))
+                } else {
+                    OWN_PORT_NAMES.contains(&name).then(|| {
+                        format!("`{name}` is the name of a port kgen sets (`port`, `metrics.port`)")
+                    })
+                }
             });
             if let Some(e) = bad_name {
                 self.error(rules::INVALID_NAME, entry.key.clone(), format!("port name: {e}"))

@@ -49,7 +49,8 @@ impl<'a> Resolver<'a> {
         probe: Option<&Probe>,
         origins: &BTreeMap<String, Origin>,
     ) {
-        let http = crate::render::deployment::CONTAINER_PORT_NAME;
+        let http = self.main_port.clone();
+        let http = http.as_str();
         let Some(ProbeHandler::Http {
             path,
             port: PortRef::Name(port),
@@ -84,7 +85,7 @@ impl<'a> Resolver<'a> {
                     self.error(rules::INVALID_PATH, origin.clone(), e);
                     return None;
                 }
-                Some(Probe::http(p))
+                Some(Probe::http(p, &self.main_port))
             }
             ProbeLayer::Table(t) => {
                 let port_ref = |this: &mut Self, p: &Spanned<crate::input::PortRef>| match &p.value
@@ -112,9 +113,7 @@ impl<'a> Resolver<'a> {
                     }
                     let port = match &t.port {
                         Some(p) => port_ref(self, p),
-                        None => Some(PortRef::Name(
-                            crate::render::deployment::CONTAINER_PORT_NAME.into(),
-                        )),
+                        None => Some(PortRef::Name(self.main_port.clone())),
                     };
                     handlers.push(port.map(|port| ProbeHandler::Http {
                         path: path.value.clone(),

@@ -27,6 +27,7 @@ const KIND_SETTINGS: &[(&str, &[WorkloadKind])] = {
     use WorkloadKind::*;
     &[
         ("port", &[Deployment, Statefulset, Daemonset]),
+        ("port_name", &[Deployment, Statefulset, Daemonset]),
         ("service", &[Deployment, Statefulset, Daemonset]),
         ("ingress", &[Deployment, Statefulset, Daemonset]),
         ("metrics", &[Deployment, Statefulset, Daemonset]),
@@ -120,6 +121,9 @@ impl<'a> Resolver<'a> {
     ) -> Option<(Origin, bool)> {
         let o = match key {
             "port" => layers.pick(|l| l.port.as_ref()).map(|v| (v.origin, v.base)),
+            "port_name" => layers
+                .pick(|l| l.port_name.as_ref())
+                .map(|v| (v.origin, v.base)),
             "service" => layers
                 .pick(|l| l.service.as_deref())
                 .map(|v| (v.origin, v.base)),

@@ -50,7 +50,7 @@
 //!   ServiceMonitors, a StatefulSet's governing Service).
 
 mod container;
-mod container_fields;
+pub(crate) mod container_fields;
 mod controllers;
 mod data;
 mod names;
