@@ -28,7 +28,7 @@ use crate::validate::{
 /// (kubernetes `pkg/apis/core/validation`: `validEnvDownwardAPIFieldPathExpressions`; the
 /// whole `metadata.labels` and `metadata.annotations` are for downward API volumes only,
 /// a variable reads one key of them with a subscript).
-const ENV_FIELD_PATHS: &[&str] = &[
+pub(crate) const ENV_FIELD_PATHS: &[&str] = &[
     "metadata.name",
     "metadata.namespace",
     "metadata.uid",
@@ -232,8 +232,8 @@ fn resource_name_problem(res: &str) -> Option<String> {
     if res.contains("kubernetes.io/") {
         return None;
     }
-    if let Some(name) = res.strip_prefix("requests.") {
-        return Some(format!("is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like {name}"));
+    if let Some(rest) = res.strip_prefix("requests.") {
+        return Some(format!("is not an extended resource name the API server accepts: the prefix `requests.` is reserved for quotas; name the resource itself, like {rest}"));
     }
     names::check_label_key(&format!("requests.{res}")).err().map(|_| {
         "is not an extended resource name the API server accepts: its domain must leave room for the `requests.` prefix of quotas (at most 244 characters)".to_string()
@@ -253,7 +253,7 @@ fn overcommit_allowed(res: &str) -> bool {
 }
 
 /// Why the API server refuses an environment variable's downward API field path.
-enum FieldPathProblem {
+pub(crate) enum FieldPathProblem {
     /// Not a field the downward API offers to environment variables.
     Unknown,
     /// A label or annotation subscript that is not a qualified name.
@@ -264,7 +264,7 @@ enum FieldPathProblem {
 /// (`validateObjectFieldSelector`: a subscript of `metadata.labels` must be a qualified
 /// name, one of `metadata.annotations` a qualified name once lowercased, as
 /// kubernetes/pkg/fieldpath `ExtractFieldPathAsString` reads them).
-fn env_field_path_problem(fp: &str) -> Option<FieldPathProblem> {
+pub(crate) fn env_field_path_problem(fp: &str) -> Option<FieldPathProblem> {
     if ENV_FIELD_PATHS.contains(&fp) {
         return None;
     }
