@@ -1568,7 +1568,7 @@ fn manifest_generate_paths_cover_everything_the_plugin_reads() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     for env in ["staging", "prod"] {
         let set = p.read(&format!("generated/argocd/main/applicationset-{env}.yaml"));
-        let expected = format!("platform.toml;overlays/{env}.toml;manifests/_all;manifests/{env};patches/storefront-gomemlimit.yaml;schemas");
+        let expected = format!("platform.toml;overlays/{env}.toml;manifests/_all;manifests/{env};patches/storefront-drain.yaml;schemas");
         assert!(
             set.contains(&format!(
                 "        argocd.argoproj.io/manifest-generate-paths: {expected}\n"
