@@ -74,6 +74,15 @@ pub enum RiskKind {
     DnsOwner,
     /// A HorizontalPodAutoscaler is removed.
     HpaRemoved,
+    /// A Deployment or StatefulSet loses `spec.replicas` (autoscaling turned on): a
+    /// client-side apply removes the field and the API server defaults it to 1.
+    ReplicasDropped,
+    /// An Application's or an ApplicationSet template's sync becomes automated, or
+    /// gains prune or selfHeal.
+    SyncAutomated,
+    /// An ApplicationSet starts deleting the Applications it no longer generates
+    /// (`applicationsSync: create-only` or `create-update` dropped).
+    ApplicationsSync,
     /// A Karpenter NodePool is removed: its nodes are drained and terminated.
     NodePoolRemoved,
     /// An EC2NodeClass is removed while a NodePool at the head still names it.
@@ -138,6 +147,9 @@ impl RiskKind {
             RiskKind::AddonNamespace => "addon-namespace",
             RiskKind::DnsOwner => "dns-owner",
             RiskKind::HpaRemoved => "hpa-removed",
+            RiskKind::ReplicasDropped => "replicas-dropped",
+            RiskKind::SyncAutomated => "sync-automated",
+            RiskKind::ApplicationsSync => "applications-sync",
             RiskKind::NodePoolRemoved => "nodepool-removed",
             RiskKind::NodeClassInUse => "nodeclass-in-use",
             RiskKind::IssuerRemoved => "issuer-removed",
@@ -241,6 +253,7 @@ pub(super) fn findings(
         .map(|u| (u.dir.as_str(), u))
         .collect();
     let mut pruned_with_unit: BTreeMap<&str, Vec<&Identity>> = BTreeMap::new();
+    let autoscaled = autoscaled(d, changed);
     for (b, h) in changed {
         let id = &h.id;
         let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
@@ -256,7 +269,12 @@ pub(super) fn findings(
             ));
         }
         if id.kind == "Service" {
-            if bs["clusterIP"] != hs["clusterIP"] {
+            // An update that leaves clusterIP empty keeps the allocated one
+            // (`patchAllocatedValues` in kubernetes
+            // `pkg/registry/core/service/storage/storage.go`): X → unset is no change.
+            // Between two set values, `None` included, `ValidateServiceUpdate` refuses it.
+            let unset = |v: &Value| v.is_null() || *v == "";
+            if bs["clusterIP"] != hs["clusterIP"] && !unset(&hs["clusterIP"]) {
                 out.push(risk(
                     RiskKind::ServiceClusterIp,
                     id,
@@ -277,6 +295,11 @@ pub(super) fn findings(
                         scalar_or(&hs["type"], "ClusterIP")
                     ),
                 ));
+            }
+        }
+        if matches!(id.kind.as_str(), "Deployment" | "StatefulSet") {
+            if let Some(m) = replicas_dropped(b, h, &autoscaled) {
+                out.push(risk(RiskKind::ReplicasDropped, id, m));
             }
         }
         let mut found = Vec::new();
@@ -545,6 +568,67 @@ pub(super) fn findings(
     out
 }
 
+/// The workloads an added or changed HorizontalPodAutoscaler scales at the head:
+/// (group, namespace, kind, name).
+fn autoscaled(
+    d: &ManifestDiff,
+    changed: &[(&Resource, &Resource)],
+) -> BTreeSet<(Group, String, String, String)> {
+    d.added
+        .iter()
+        .chain(changed.iter().map(|(_, h)| *h))
+        .filter(|r| r.id.kind == "HorizontalPodAutoscaler")
+        .filter_map(|r| {
+            let target = &r.value["spec"]["scaleTargetRef"];
+            Some((
+                r.id.group.clone(),
+                r.id.namespace.clone(),
+                target["kind"].as_str()?.to_string(),
+                target["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A Deployment or StatefulSet that loses `spec.replicas` (autoscaling turned on).
+/// Argo CD applies a service's objects client-side (kgen sets no `ServerSideApply`
+/// on them), so kubectl's three-way merge (`CreateThreeWayMergePatch` in
+/// `k8s.io/apimachinery/pkg/util/strategicpatch`, called from kubectl
+/// `pkg/cmd/apply/patcher.go`) deletes a field that the last applied configuration has
+/// and the new one does not; the API server then defaults it to 1
+/// (`SetDefaults_Deployment`, `SetDefaults_StatefulSet` in kubernetes
+/// `pkg/apis/apps/v1/defaults.go`). The Kubernetes documentation (*Horizontal Pod
+/// Autoscaling*, "Migrating Deployments and StatefulSets to horizontal autoscaling")
+/// gives the way out: remove the field from the last applied configuration first.
+fn replicas_dropped(
+    b: &Resource,
+    h: &Resource,
+    autoscaled: &BTreeSet<(Group, String, String, String)>,
+) -> Option<String> {
+    let before = b.value["spec"]["replicas"].as_u64()?;
+    if !h.value["spec"]["replicas"].is_null() || before <= 1 {
+        return None;
+    }
+    let id = &h.id;
+    let hpa = autoscaled.contains(&(
+        id.group.clone(),
+        id.namespace.clone(),
+        id.kind.clone(),
+        id.name.clone(),
+    ));
+    let until = if hpa {
+        "until the HorizontalPodAutoscaler scales it up again"
+    } else {
+        "and it stays at 1"
+    };
+    Some(format!(
+        "spec.replicas ({before}) is removed: Argo CD applies it client-side, so the sync deletes the field and the API server defaults it to 1: all but one of its {before} pods terminate {until}; to avoid it, before syncing remove `replicas` from its last applied configuration (`kubectl apply edit-last-applied {}/{} -n {}`), and the sync leaves the live count alone",
+        id.kind.to_lowercase(),
+        id.name,
+        id.namespace
+    ))
+}
+
 /// A value as a finding shows it: `(unset)` for null, a string as it is, anything else
 /// as JSON.
 pub(crate) fn scalar(v: &Value) -> String {
@@ -612,6 +696,36 @@ mod tests {
                 ("removed", Some("web"), "removed: a prune deletes its 3 objects from the cluster, namespace `web` with everything in it"),
             ]
         );
+    }
+
+    #[test]
+    fn a_cluster_ip_left_unset_is_kept() {
+        let svc = |ip: Option<&str>| {
+            let mut v = json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "web"}, "spec": {"ports": []}});
+            if let Some(ip) = ip {
+                v["spec"]["clusterIP"] = json!(ip);
+            }
+            v
+        };
+        let codes = |b: Option<&str>, h: Option<&str>| -> Vec<String> {
+            let base = set(&[("dev/web/service.yaml", svc(b))]);
+            let head = set(&[("dev/web/service.yaml", svc(h))]);
+            compare(&base, &head, &BTreeSet::new())
+                .risks
+                .iter()
+                .map(|r| format!("{}: {}", r.kind.code(), r.message))
+                .collect()
+        };
+        // The API server keeps the allocated address when an update leaves it empty.
+        assert!(codes(Some("10.0.0.1"), None).is_empty());
+        assert!(codes(Some("None"), None).is_empty());
+        assert_eq!(
+            codes(Some("10.0.0.1"), Some("10.0.0.2")),
+            ["service-cluster-ip: spec.clusterIP changes 10.0.0.1 → 10.0.0.2; it is immutable, so the sync fails until the Service is deleted and recreated"]
+        );
+        assert_eq!(codes(Some("10.0.0.1"), Some("None")).len(), 1);
+        assert_eq!(codes(Some("None"), Some("10.0.0.1")).len(), 1);
     }
 
     #[test]
