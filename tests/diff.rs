@@ -966,6 +966,9 @@ fn json_service_added_and_removed() {
         "Risks (1):
   ! staging: service aux-service: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
 
+Info (1):
+  i staging: Deployment staging-main-api/main-api: the pod template changes (env AUX_SERVICE_URL) with the same images: a rolling update replaces its pods when Argo CD syncs
+
 Summary:
                    added  changed  removed  unchanged
   staging          {a:>5}  {sc:>7}  {k:>7}  {su:>9}
@@ -1012,6 +1015,10 @@ Changed (",
         "#### ⚠️ Risks (1)
 
 - **staging** · service `aux-service`: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
+
+#### ℹ️ Info (1)
+
+- **staging** · `Deployment staging-main-api/main-api`: the pod template changes (env AUX_SERVICE_URL) with the same images: a rolling update replaces its pods when Argo CD syncs
 
 #### Added ({a})
 
@@ -2084,4 +2091,36 @@ fn an_invalid_head_writes_a_markdown_failure() {
     let first = stderr.lines().next().unwrap();
     assert!(md.contains(first), "{md}\n{stderr}");
     assert_eq!(std::fs::read_to_string(summary.path()).unwrap(), md);
+}
+
+/// staging is removed: the cluster's add-ons move to dev's project, which gains the
+/// cluster-scoped kinds they need; that is a risk, named kind by kind.
+#[test]
+fn a_project_that_allows_more_is_a_risk() {
+    let mut r = Repo::new();
+    r.commit("init");
+    let mut doc: toml_edit::DocumentMut = r.read("platform.toml").parse().unwrap();
+    doc["environments"]
+        .as_table_mut()
+        .unwrap()
+        .remove("staging");
+    r.write("platform.toml", &doc.to_string());
+    std::fs::remove_file(r.path("overlays/staging.toml")).unwrap();
+    r.render();
+    r.commit("no staging");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let risks = risk_lines(&json, "risks");
+    let widened: Vec<&String> = risks
+        .iter()
+        .filter(|r| r.starts_with("project-widened"))
+        .collect();
+    assert_eq!(
+        widened,
+        ["project-widened cluster nonprod AppProject dev: the project now allows cluster-scoped `MutatingWebhookConfiguration` (admissionregistration.k8s.io), `ValidatingWebhookConfiguration` (admissionregistration.k8s.io), `CustomResourceDefinition` (apiextensions.k8s.io), `APIService` (apiregistration.k8s.io), `ClusterIssuer` (cert-manager.io), `IngressClass` (networking.k8s.io), `ClusterRole` (rbac.authorization.k8s.io), `ClusterRoleBinding` (rbac.authorization.k8s.io), `CSIDriver` (storage.k8s.io) and `StorageClass` (storage.k8s.io) (of these, `MutatingWebhookConfiguration` and `ValidatingWebhookConfiguration`: can change or refuse any API request; `CustomResourceDefinition`: defines or redefines API types cluster-wide; `APIService`: routes a whole API group to a service; `ClusterRole` and `ClusterRoleBinding`: cluster-admin equivalent, a binding can grant any role); destinations every namespace on https://kubernetes.default.svc, `cert-manager` on https://kubernetes.default.svc, `external-dns` on https://kubernetes.default.svc, `ingress-nginx` on https://kubernetes.default.svc, `kube-system` on https://kubernetes.default.svc and `monitoring` on https://kubernetes.default.svc; source repositories `https://aws.github.io/secrets-store-csi-driver-provider-aws`, `https://charts.jetstack.io`, `https://kubernetes-sigs.github.io/external-dns/`, `https://kubernetes-sigs.github.io/metrics-server/`, `https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts`, `https://kubernetes.github.io/autoscaler`, `https://kubernetes.github.io/ingress-nginx` and `https://prometheus-community.github.io/helm-charts`: every Application in it may deploy these from now on, and so may anyone who can create or edit an Application in the project"],
+        "{risks:#?}"
+    );
 }

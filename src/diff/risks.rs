@@ -83,6 +83,9 @@ pub enum RiskKind {
     /// An ApplicationSet starts deleting the Applications it no longer generates
     /// (`applicationsSync: create-only` or `create-update` dropped).
     ApplicationsSync,
+    /// An AppProject allows more: a cluster-scoped kind, a destination, a source
+    /// repository.
+    ProjectWidened,
     /// A Karpenter NodePool is removed: its nodes are drained and terminated.
     NodePoolRemoved,
     /// An EC2NodeClass is removed while a NodePool at the head still names it.
@@ -110,6 +113,9 @@ pub enum RiskKind {
     ManualSync,
     /// Info: a Job runs again (a new Job, or an Argo CD hook that changed).
     JobRuns,
+    /// Info: a workload's pod template changes with no new image (an environment
+    /// variable, the config hash): its pods are replaced.
+    Rollout,
     /// Info: a CronJob's schedule or time zone changes, or it is suspended or resumed.
     CronJobSchedule,
     /// Info: a PersistentVolumeClaim's storage request grows.
@@ -125,6 +131,8 @@ pub enum RiskKind {
     AcmeServer,
     /// Info: a StorageClass becomes, or stops being, the cluster's default.
     DefaultStorageClass,
+    /// Info: an AppProject allows less.
+    ProjectNarrowed,
 }
 
 impl RiskKind {
@@ -150,6 +158,7 @@ impl RiskKind {
             RiskKind::ReplicasDropped => "replicas-dropped",
             RiskKind::SyncAutomated => "sync-automated",
             RiskKind::ApplicationsSync => "applications-sync",
+            RiskKind::ProjectWidened => "project-widened",
             RiskKind::NodePoolRemoved => "nodepool-removed",
             RiskKind::NodeClassInUse => "nodeclass-in-use",
             RiskKind::IssuerRemoved => "issuer-removed",
@@ -163,6 +172,7 @@ impl RiskKind {
             RiskKind::ImageDowngrade => "image-downgrade",
             RiskKind::ManualSync => "manual-sync",
             RiskKind::JobRuns => "job-runs",
+            RiskKind::Rollout => "rollout",
             RiskKind::CronJobSchedule => "cronjob-schedule",
             RiskKind::PvcResize => "pvc-resize",
             RiskKind::Kept => "kept",
@@ -170,6 +180,7 @@ impl RiskKind {
             RiskKind::ChartVersion => "chart-version",
             RiskKind::AcmeServer => "acme-server",
             RiskKind::DefaultStorageClass => "default-storageclass",
+            RiskKind::ProjectNarrowed => "project-narrowed",
         }
     }
 
@@ -300,6 +311,11 @@ pub(super) fn findings(
         if matches!(id.kind.as_str(), "Deployment" | "StatefulSet") {
             if let Some(m) = replicas_dropped(b, h, &autoscaled) {
                 out.push(risk(RiskKind::ReplicasDropped, id, m));
+            }
+        }
+        if b.id == h.id && matches!(id.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
+            if let Some(m) = rollout(b, h, manual.contains(&id.group)) {
+                out.push(risk(RiskKind::Rollout, id, m));
             }
         }
         let mut found = Vec::new();
@@ -626,6 +642,84 @@ fn replicas_dropped(
         id.kind.to_lowercase(),
         id.name,
         id.namespace
+    ))
+}
+
+/// The containers of a pod template by name (init containers too).
+fn containers(template: &Value) -> BTreeMap<String, &Value> {
+    let spec = &template["spec"];
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .chain(spec["containers"].as_array())
+        .flatten()
+        .filter_map(|c| Some((c["name"].as_str()?.to_string(), c)))
+        .collect()
+}
+
+/// A pod template that changes with the same images: the workload controller replaces
+/// every pod (a Deployment's new ReplicaSet, a StatefulSet's or DaemonSet's rolling
+/// update). A new image is said by the version line and the image itself.
+fn rollout(b: &Resource, h: &Resource, manual: bool) -> Option<String> {
+    let (bt, ht) = (&b.value["spec"]["template"], &h.value["spec"]["template"]);
+    if bt == ht {
+        return None;
+    }
+    let (bc, hc) = (containers(bt), containers(ht));
+    let image = |c: &BTreeMap<String, &Value>| -> BTreeMap<String, Value> {
+        c.iter()
+            .map(|(n, v)| (n.clone(), v["image"].clone()))
+            .collect()
+    };
+    if image(&bc) != image(&hc) {
+        return None;
+    }
+    let mut what: Vec<String> = Vec::new();
+    let mut env_names = BTreeSet::new();
+    for (name, h_c) in &hc {
+        let Some(b_c) = bc.get(name) else { continue };
+        let by_name = |c: &Value| -> BTreeMap<String, Value> {
+            c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| Some((e["name"].as_str()?.to_string(), e.clone())))
+                .collect()
+        };
+        let (be, he) = (by_name(b_c), by_name(h_c));
+        for k in be.keys().chain(he.keys()) {
+            if be.get(k) != he.get(k) {
+                env_names.insert(k.clone());
+            }
+        }
+    }
+    if !env_names.is_empty() {
+        what.push(format!(
+            "env {}",
+            and_list(&env_names.into_iter().collect::<Vec<_>>())
+        ));
+    }
+    let hash = |t: &Value| t["metadata"]["annotations"]["kgen.dev/config-hash"].clone();
+    if hash(bt) != hash(ht) {
+        what.push("config hash".into());
+    }
+    let why = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", what.join(", "))
+    };
+    let pods = match (h.id.kind.as_str(), h.value["spec"]["replicas"].as_u64()) {
+        ("DaemonSet", _) => "its pod on every node".to_string(),
+        (_, Some(n)) => format!("its {}", crate::diagnostic::plural(n as usize, "pod")),
+        _ => "its pods".to_string(),
+    };
+    let when = if manual {
+        "at the next sync by hand"
+    } else {
+        "when Argo CD syncs"
+    };
+    Some(format!(
+        "the pod template changes{why} with the same images: a rolling update replaces {pods} {when}"
     ))
 }
 

@@ -22,10 +22,13 @@
 //! - `secret_store`: External Secrets' ClusterSecretStores: another provider, a removal;
 //! - `application`: chart Applications: another chart, version or namespace, a removal;
 //! - `chart_crds`: the CRDs a removed chart Application leaves behind;
+//! - `app_project`: AppProjects that allow more (or less) kinds, destinations and
+//!   source repositories;
 //! - `sync_policy`: Applications and ApplicationSets whose sync becomes automated, an
 //!   ApplicationSet that starts deleting Applications, and a cluster that syncs by hand
 //!   at the base.
 
+mod app_project;
 mod application;
 mod chart_crds;
 mod cluster_issuer;
@@ -97,6 +100,8 @@ pub fn changed(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
     } else if is(id, "argoproj.io", "Application") {
         sync_policy::application_changed(b, h, out);
         application::changed(b, h, out);
+    } else if is(id, "argoproj.io", "AppProject") {
+        app_project::changed(b, h, out);
     } else if is(id, "argoproj.io", "ApplicationSet") {
         sync_policy::application_set_changed(b, h, out);
     } else if is(id, "networking.k8s.io", "NetworkPolicy") {
