@@ -573,6 +573,7 @@ pub(super) fn findings(
             });
         }
     }
+    group_sync_automated(&mut out);
     out.sort_by(|a, b| {
         (a.kind, &a.group, &a.resource, &a.message).cmp(&(
             b.kind,
@@ -582,6 +583,46 @@ pub(super) fn findings(
         ))
     });
     out
+}
+
+/// Applications of one group whose sync becomes automated in the same way are one
+/// risk naming them (a cluster turned automatic changes every add-on's Application).
+fn group_sync_automated(out: &mut Vec<Risk>) {
+    let mut same: BTreeMap<(Group, String), Vec<String>> = BTreeMap::new();
+    for r in out.iter() {
+        if let (RiskKind::SyncAutomated, Some(id)) = (r.kind, &r.resource) {
+            if id.kind == "Application" {
+                same.entry((r.group.clone(), r.message.clone()))
+                    .or_default()
+                    .push(format!("`{}`", id.name));
+            }
+        }
+    }
+    for ((group, message), names) in same {
+        if names.len() < 2 {
+            continue;
+        }
+        out.retain(|r| {
+            !(r.kind == RiskKind::SyncAutomated
+                && r.group == group
+                && r.message == message
+                && r.resource
+                    .as_ref()
+                    .is_some_and(|id| id.kind == "Application"))
+        });
+        out.push(Risk {
+            kind: RiskKind::SyncAutomated,
+            group,
+            resource: None,
+            service: None,
+            message: format!(
+                "{} Applications ({}): {}",
+                names.len(),
+                and_list(&names),
+                message.replace("this Application", "each of them")
+            ),
+        });
+    }
 }
 
 /// The workloads an added or changed HorizontalPodAutoscaler scales at the head:
