@@ -429,7 +429,22 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 ignore,
             };
             // diff writes nothing: its errors' closing line does not say so.
-            let report = ops::diff::diff(&opts).map_err(Error::read_only)?;
+            let report = match ops::diff::diff(&opts).map_err(Error::read_only) {
+                Ok(report) => report,
+                Err(e) => {
+                    // The pull request's comment and the job summary say why there is
+                    // no diff; the error itself is reported below, as for any command.
+                    ctx.settle();
+                    if format == cli::DiffFormatArg::Markdown {
+                        let md = kgen::diff_format::markdown_failure(&e);
+                        let _ = write_stdout(md.as_bytes());
+                    }
+                    if let Err(e) = ops::diff::publish_failure_summary(&e) {
+                        eprintln!("kgen: warning: {e}");
+                    }
+                    return Err(e);
+                }
+            };
             let text = kgen::diff_format::render(&report, format.into(), ctx.term.color_out);
             ctx.settle();
             let mut stdout = std::io::stdout().lock();
@@ -447,8 +462,8 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 Err(e) => return Err(Error::io("write to", "stdout", e)),
                 Ok(()) => {}
             }
-            let differs = report.diff.differences() > 0;
-            Ok(ExitCode::from(u8::from(exit_code && differs)))
+            let in_actions = std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true");
+            Ok(ExitCode::from(report.exit_status(exit_code, in_actions)))
         }
         Command::BumpImage {
             common,

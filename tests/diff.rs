@@ -510,7 +510,8 @@ fn selector_change_and_stale_working_tree() {
     let out = r.kgen(&["diff", "--env", "dev", "--exit-code"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let expected = r#"kgen diff: base <base> (merge base of HEAD and main) → head working tree
-warning: generated/ at HEAD (working tree) is stale: 1 file differs from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result)
+warning: generated/ at HEAD (working tree) is stale: 1 file differs from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result):
+  generated/dev/main-api/deployment.yaml
 
 Risks (1):
   ! dev: Deployment dev-main-api/main-api: spec.selector changes; it is immutable, so the sync fails until the Deployment is deleted and recreated
@@ -601,7 +602,30 @@ Moved, not changed (1):
     let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev"]);
     assert!(
         out.stdout.contains(
-            "warning: generated/ at HEAD is stale: 3 files differ from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result)\n"
+            "warning: generated/ at HEAD is stale: 3 files differ from its inputs; this diff shows the render of the inputs (run `kgen render` and commit the result):\n  generated/dev/aux-service/configmap.yaml\n  generated/dev/main-api/service.yaml\n  generated/dev/main-api/svc.yaml\nno differences: "
+        ),
+        "{}",
+        out.stdout
+    );
+    // Argo CD deploys the committed files: a stale head fails --exit-code even with
+    // no difference to show, and the Markdown names the files (review 26).
+    let out = r.kgen(&[
+        "diff",
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "--env",
+        "dev",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "markdown",
+    ]);
+    assert!(
+        out.stdout.contains(
+            "> [!WARNING]\n> generated/ at HEAD is stale: 3 files differ from its inputs; this diff shows the render of the inputs. Run `kgen render` and commit the result. Argo CD deploys the committed files, so until then a hand edit in them ships:\n>\n> - `generated/dev/aux-service/configmap.yaml`\n> - `generated/dev/main-api/service.yaml`\n> - `generated/dev/main-api/svc.yaml`\n\n"
         ),
         "{}",
         out.stdout
@@ -794,6 +818,7 @@ fn json_service_added_and_removed() {
     "commit": "<HEAD>",
     "how": null
   },
+  "base_is_head": null,
   "stale": null,
   "summary": {
 "#,
@@ -941,6 +966,9 @@ fn json_service_added_and_removed() {
         "Risks (1):
   ! staging: service aux-service: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
 
+Info (1):
+  i staging: Deployment staging-main-api/main-api: the pod template changes (env AUX_SERVICE_URL) with the same images: a rolling update replaces its pods when Argo CD syncs
+
 Summary:
                    added  changed  removed  unchanged
   staging          {a:>5}  {sc:>7}  {k:>7}  {su:>9}
@@ -988,6 +1016,10 @@ Changed (",
 
 - **staging** · service `aux-service`: removed: a prune deletes its {k} objects from the cluster, namespace `staging-aux-service` with everything in it
 
+#### ℹ️ Info (1)
+
+- **staging** · `Deployment staging-main-api/main-api`: the pod template changes (env AUX_SERVICE_URL) with the same images: a rolling update replaces its pods when Argo CD syncs
+
 #### Added ({a})
 
 - **staging** · service `worker`: {a} objects (`generated/staging/worker/`)
@@ -1009,6 +1041,8 @@ Changed (",
 fn json_namespace_move_and_service_type_risks() {
     let mut r = Repo::new();
     // Deployed: main-api's Service as a NodePort with a fixed clusterIP (edited by hand).
+    // The render leaves clusterIP unset, which the API server keeps as it is
+    // (`patchAllocatedValues`): no service-cluster-ip risk.
     r.edit(
         "generated/dev/main-api/service.yaml",
         "spec:\n",
@@ -1067,7 +1101,6 @@ fn json_namespace_move_and_service_type_risks() {
     moved.sort();
     assert!(moved.len() >= 6, "{moved:?}");
     let mut expected = vec![
-        "service-cluster-ip Service dev-main-api/main-api: spec.clusterIP changes 10.96.0.10 → (unset); it is immutable, so the sync fails until the Service is deleted and recreated".to_string(),
         "service-type Service dev-main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
     ];
     expected.extend(moved.iter().map(|(_, kind, name)| {
@@ -1581,8 +1614,9 @@ fn platform_in_a_subdirectory() {
 }
 
 /// With no default branch to compare with (a branch of another name, a shallow
-/// clone), the base is HEAD itself: the output says so, since "no differences" would
-/// be believed (newcomer review 14).
+/// clone), the base is HEAD itself: nothing committed is compared, which the output
+/// says as a warning instead of "no differences" (newcomer review 14, review 26), and
+/// `--exit-code`, or a run in GitHub Actions, exits 3.
 #[test]
 fn a_base_that_is_head_itself_is_said() {
     let mut r = Repo::new();
@@ -1594,18 +1628,47 @@ fn a_base_that_is_head_itself_is_said() {
         .unwrap();
     let out = r.kgen(&["diff"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let head = r.git.head().unwrap().target().unwrap().to_string();
     assert!(
-        out.stdout.contains("the base is HEAD itself, so changes already committed do not show: no default branch (`origin/HEAD`, `main`, `origin/main`, `master`, `origin/master`) shares history with HEAD; pass `--base REF`, or fetch the history"),
+        out.stdout.starts_with(&format!(
+            "kgen diff: base HEAD ({}) → head working tree\n\
+             warning: nothing compared: the base is HEAD itself, so changes already committed do not show: no default branch (`origin/HEAD`, `main`, `origin/main`, `master`, `origin/master`) shares history with HEAD; pass `--base REF`, or fetch the history\n\
+             nothing to compare: the base is the head (",
+            &head[..7],
+        )),
         "{}",
         out.stdout
     );
-    // An explicit base is what was asked for: no note.
-    let out = r.kgen(&["diff", "--base", "HEAD"]);
     assert!(
-        !out.stdout.contains("the base is HEAD itself"),
+        out.stdout
+            .ends_with(" resources rendered the same as committed)\n"),
         "{}",
         out.stdout
     );
+    let out = r.kgen(&["diff", "--exit-code"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    let actions = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["diff", "--format", "markdown"])
+        .current_dir(r.p.path())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert_eq!(actions.status.code(), Some(3));
+    let md = String::from_utf8(actions.stdout).unwrap();
+    assert!(
+        md.contains("> [!WARNING]\n> Nothing compared: the base is HEAD itself, so changes already committed do not show: no default branch"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\nNothing to compare: the base is the head ("),
+        "{md}"
+    );
+    // An explicit base is what was asked for: no warning.
+    let out = r.kgen(&["diff", "--base", "HEAD", "--exit-code"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("nothing compared"), "{}", out.stdout);
     // A shallow clone of the branch (as actions/checkout makes): its `origin/HEAD` is
     // the branch itself, whose merge base with HEAD is HEAD.
     let clones = tempfile::tempdir().unwrap();
@@ -1619,7 +1682,7 @@ fn a_base_that_is_head_itself_is_said() {
     let out = kgen_in(&clones.path().join("c"), &["diff"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("note: the base is HEAD itself, so changes already committed do not show: this is a shallow clone, whose history stops short (actions/checkout fetches one commit unless `fetch-depth: 0`)"),
+        out.stdout.contains("warning: nothing compared: the base is HEAD itself, so changes already committed do not show: this is a shallow clone, whose history stops short (actions/checkout fetches one commit unless `fetch-depth: 0`)"),
         "{}",
         out.stdout
     );
@@ -1907,5 +1970,157 @@ fn a_service_removed_from_a_manual_environment_keeps_its_application() {
         !out.stdout.contains("a prune deletes its"),
         "{}",
         out.stdout
+    );
+}
+
+// ---------------------------------------------------------------- review 26
+
+/// The risks of a change, as `code group resource-or-service: message` lines.
+fn risk_lines(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let group = r["environment"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| r["cluster"].as_str().map(|c| format!("cluster {c}")))
+                .unwrap_or_default();
+            let what = match (r["resource"]["kind"].as_str(), r["service"].as_str()) {
+                (Some(kind), _) => format!(" {kind} {}", r["resource"]["name"].as_str().unwrap()),
+                (None, Some(s)) => format!(" service {s}"),
+                _ => String::new(),
+            };
+            format!(
+                "{} {group}{what}: {}",
+                r["code"].as_str().unwrap(),
+                r["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// prod turns from manual to automated sync: its ApplicationSet's template gains
+/// automated prune and selfHeal and loses `applicationsSync: create-update`, and its
+/// cluster's Applications too. What applies the change is prod's bootstrap as deployed
+/// now, which syncs by hand: the manual-sync risk is read from the base.
+#[test]
+fn manual_to_automated_sync_is_a_risk() {
+    let mut r = Repo::new();
+    r.commit("init");
+    r.set("platform.toml", &["environments", "prod", "sync"], "auto");
+    r.render();
+    r.commit("prod: automated sync");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "prod", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let risks = risk_lines(&json, "risks");
+    assert!(risks.contains(&"sync-automated cluster prod ApplicationSet prod: sync becomes automated: once this is applied, Argo CD syncs every Application it generates (`prod-aux-service` and `prod-main-api`) as soon as it is OutOfSync, so every change merged earlier and never synced by hand is applied at once; prune: every object its source no longer has is deleted, including those deliberately left in the cluster until now; selfHeal: any change made by hand in the cluster (a hotfix applied with kubectl) is reverted".to_string()), "{risks:#?}");
+    assert!(risks.contains(&"applications-sync cluster prod ApplicationSet prod: applicationsSync: create-update is dropped: the ApplicationSet controller now deletes every Application of this set that it no longer generates, including any kept after its service was removed earlier, and each one's resources finalizer deletes all its objects from the cluster; list them first (`argocd app list -l app.kubernetes.io/managed-by=kgen`)".to_string()), "{risks:#?}");
+    assert!(risks.contains(&"sync-automated cluster prod: 11 Applications (`prod-baseline`, `prod-baseline-custom`, `prod-bootstrap`, `prod-cert-manager`, `prod-cluster-autoscaler`, `prod-external-dns`, `prod-ingress-nginx`, `prod-metrics-server`, `prod-monitoring`, `prod-secrets-store-csi-driver` and `prod-secrets-store-csi-driver-provider-aws`): sync becomes automated: once this is applied, Argo CD syncs each of them as soon as it is OutOfSync, so every change merged earlier and never synced by hand is applied at once; prune: every object its source no longer has is deleted, including those deliberately left in the cluster until now; selfHeal: any change made by hand in the cluster (a hotfix applied with kubectl) is reverted".to_string()), "{risks:#?}");
+    // The head's platform says prod syncs automatically, but the bootstrap that
+    // applies this change syncs by hand until it is synced once.
+    assert!(
+        risks.iter().any(|r| r.starts_with(
+            "manual-sync cluster prod: Argo CD syncs this cluster's Applications manually: "
+        )),
+        "{risks:#?}"
+    );
+}
+
+/// Autoscaling turned on drops `spec.replicas`: a client-side apply deletes the field,
+/// and the API server defaults it to 1.
+#[test]
+fn dropping_replicas_for_autoscaling_is_a_risk() {
+    let mut r = Repo::new();
+    let staging = r.read("overlays/staging.toml");
+    r.write(
+        "overlays/staging.toml",
+        &staging.replace(
+            "[services.aux-service]\n",
+            "[services.aux-service]\nreplicas = 3\nautoscaling = { enabled = false }\n",
+        ),
+    );
+    r.render();
+    r.commit("staging: aux-service 3 replicas, no autoscaling");
+    r.write("overlays/staging.toml", &staging);
+    r.render();
+    r.commit("staging: aux-service autoscales");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "staging", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        risk_lines(&json, "risks"),
+        ["replicas-dropped staging Deployment aux-service: spec.replicas (3) is removed: Argo CD applies it client-side, so the sync deletes the field and the API server defaults it to 1: all but one of its 3 pods terminate until the HorizontalPodAutoscaler scales it up again; to avoid it, before syncing remove `replicas` from its last applied configuration (`kubectl apply edit-last-applied deployment/aux-service -n staging-aux-service`), and the sync leaves the live count alone"]
+    );
+}
+
+/// A head that does not validate: the Markdown says so, with the diagnostics, on
+/// stdout and in the job summary, and the exit code is still 2.
+#[test]
+fn an_invalid_head_writes_a_markdown_failure() {
+    let mut r = Repo::new();
+    r.commit("init");
+    let prod = r.read("overlays/prod.toml");
+    r.write(
+        "overlays/prod.toml",
+        &prod.replace("tag = \"1.3.2\"", "tag = 1.3.2"),
+    );
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["diff", "--format", "markdown"])
+        .current_dir(r.p.path())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_STEP_SUMMARY", summary.path())
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let md = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        md.starts_with("### kgen diff\n\n> [!CAUTION]\n> The head does not validate: no diff. Fix the errors below (`kgen validate` shows them too) and push again.\n\n```text\nerror"),
+        "{md}"
+    );
+    // The diagnostics are those printed on stderr.
+    let first = stderr.lines().next().unwrap();
+    assert!(md.contains(first), "{md}\n{stderr}");
+    assert_eq!(std::fs::read_to_string(summary.path()).unwrap(), md);
+}
+
+/// staging is removed: the cluster's add-ons move to dev's project, which gains the
+/// cluster-scoped kinds they need; that is a risk, named kind by kind.
+#[test]
+fn a_project_that_allows_more_is_a_risk() {
+    let mut r = Repo::new();
+    r.commit("init");
+    let mut doc: toml_edit::DocumentMut = r.read("platform.toml").parse().unwrap();
+    doc["environments"]
+        .as_table_mut()
+        .unwrap()
+        .remove("staging");
+    r.write("platform.toml", &doc.to_string());
+    std::fs::remove_file(r.path("overlays/staging.toml")).unwrap();
+    r.render();
+    r.commit("no staging");
+    let out = r.kgen(&[
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let risks = risk_lines(&json, "risks");
+    let widened: Vec<&String> = risks
+        .iter()
+        .filter(|r| r.starts_with("project-widened"))
+        .collect();
+    assert_eq!(
+        widened,
+        ["project-widened cluster nonprod AppProject dev: the project now allows cluster-scoped `MutatingWebhookConfiguration` (admissionregistration.k8s.io), `ValidatingWebhookConfiguration` (admissionregistration.k8s.io), `CustomResourceDefinition` (apiextensions.k8s.io), `APIService` (apiregistration.k8s.io), `ClusterIssuer` (cert-manager.io), `IngressClass` (networking.k8s.io), `ClusterRole` (rbac.authorization.k8s.io), `ClusterRoleBinding` (rbac.authorization.k8s.io), `CSIDriver` (storage.k8s.io) and `StorageClass` (storage.k8s.io) (of these, `MutatingWebhookConfiguration` and `ValidatingWebhookConfiguration`: can change or refuse any API request; `CustomResourceDefinition`: defines or redefines API types cluster-wide; `APIService`: routes a whole API group to a service; `ClusterRole` and `ClusterRoleBinding`: cluster-admin equivalent, a binding can grant any role); destinations every namespace on https://kubernetes.default.svc, `cert-manager` on https://kubernetes.default.svc, `external-dns` on https://kubernetes.default.svc, `ingress-nginx` on https://kubernetes.default.svc, `kube-system` on https://kubernetes.default.svc and `monitoring` on https://kubernetes.default.svc; source repositories `https://aws.github.io/secrets-store-csi-driver-provider-aws`, `https://charts.jetstack.io`, `https://kubernetes-sigs.github.io/external-dns/`, `https://kubernetes-sigs.github.io/metrics-server/`, `https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts`, `https://kubernetes.github.io/autoscaler`, `https://kubernetes.github.io/ingress-nginx` and `https://prometheus-community.github.io/helm-charts`: every Application in it may deploy these from now on, and so may anyone who can create or edit an Application in the project"],
+        "{risks:#?}"
     );
 }

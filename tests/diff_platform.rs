@@ -288,6 +288,7 @@ fn a_priority_class_change_in_json() {
     "commit": "<head-full>",
     "how": null
   },
+  "base_is_head": null,
   "stale": null,
   "summary": {
     "added": 0,
@@ -486,16 +487,18 @@ fn add_on_and_monitoring_charts() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r##"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Risks (6):
+Risks (7):
   ! cluster prod: Application argocd/prod-external-secrets: the release moves from namespace `external-secrets` to `eso`: at the next sync Argo CD creates the chart's namespaced objects in `eso` and prunes those in `external-secrets` (for a while both copies run, or neither); what the add-on created itself in `external-secrets` (Secrets, leases) does not move
+  ! cluster prod: AppProject argocd/prod: the project now allows destinations `eso` on https://prod.example.com; source repositories `ghcr.io/stefanprodan/charts`: every Application in it may deploy these from now on, and so may anyone who can create or edit an Application in the project
   ! cluster prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
   ! cluster prod: Application argocd/prod-podinfo: the chart changes from `podinfo` (https://stefanprodan.github.io/podinfo) to `podinfo` (ghcr.io/stefanprodan/charts): another repository may publish other contents under the same name and version, so read what the new chart renders; Argo CD must be able to pull from the new repository (a private one needs its credentials)
   ! cluster prod: Application argocd/prod-karpenter: chart `karpenter` moves to a new major version, 1.14.1 → 2.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
   ! cluster prod: Application argocd/prod-monitoring: chart `kube-prometheus-stack` moves to a new major version, 77.0.0 → 78.0.0: read the chart's upgrade notes before merging (renamed or removed values, CRDs to upgrade, objects that must be replaced); Argo CD applies it at the next sync
   ! cluster prod: Application argocd/prod-cert-manager: chart `cert-manager` moves back, v1.21.1 → v1.20.0: at the next sync Argo CD applies the older chart over the newer one's objects (its CRDs too, if it has any); make sure the chart supports going back
 
-Info (1):
+Info (2):
   i cluster prod: Application argocd/prod-ingress-nginx: chart `ingress-nginx` 4.15.1 → 4.15.2: Argo CD renders and applies the new version at the next sync
+  i cluster prod: AppProject argocd/prod: the project no longer allows destinations `external-secrets` on https://prod.example.com; source repositories `https://stefanprodan.github.io/podinfo`: an Application in it that still deploys there fails to sync (`not permitted in project`)
 
 Summary:
                  added  changed  removed  unchanged
@@ -566,10 +569,11 @@ Risks (10):
   ! cluster prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
   ! cluster prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
 
-Info (3):
+Info (4):
   i cluster prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
   i cluster prod: Application argocd/prod-ingress-nginx: removed; Argo CD deletes everything chart `ingress-nginx` installed (the Application's resources finalizer)
   i cluster prod: Application argocd/prod-podinfo: removed; Argo CD deletes everything chart `podinfo` installed (the Application's resources finalizer) but CustomResourceDefinitions: kgen knows nothing of this chart, so if it installs CRDs, their custom resources stay with no controller
+  i cluster prod: AppProject argocd/prod: the project no longer allows cluster-scoped `MutatingWebhookConfiguration` (admissionregistration.k8s.io), `ValidatingWebhookConfiguration` (admissionregistration.k8s.io), `ClusterIssuer` (cert-manager.io), `ClusterSecretStore` (external-secrets.io) and `IngressClass` (networking.k8s.io); destinations `cert-manager` on https://prod.example.com, `external-secrets` on https://prod.example.com, `ingress-nginx` on https://prod.example.com, `monitoring` on https://prod.example.com and `podinfo` on https://prod.example.com; source repositories `https://charts.external-secrets.io`, `https://charts.jetstack.io`, `https://kubernetes.github.io/ingress-nginx`, `https://prometheus-community.github.io/helm-charts` and `https://stefanprodan.github.io/podinfo`: an Application in it that still deploys there fails to sync (`not permitted in project`)
 
 Summary:
                  added  changed  removed  unchanged

@@ -432,7 +432,7 @@ Risks (1):
 
 Info (2):
   i dev: Job migrate/migrate: an Argo CD PreSync hook: the changed Job runs at the next sync, unless the previous run succeeded and is still in the cluster (hook-delete-policy HookFailed keeps it)
-  i dev: Job seed/seed-73d4eebc: replaces Job `seed-54f4051f` (its pod template changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods
+  i dev: Job seed/seed-73d4eebc: replaces Job `seed-54f4051f` (its `spec.completions` changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods
 
 Summary:
                added  changed  removed  unchanged
@@ -444,6 +444,41 @@ Changed (3):
   ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
   ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
   ~ dev: Job seed/seed-73d4eebc  (generated/dev/seed/job.yaml, replaces seed-54f4051f: the Job runs again)
+"#));
+}
+
+/// The run in the cluster was left by the base's policy, BeforeHookCreation, which
+/// keeps every finished run; Argo CD decides whether to delete it first from the
+/// head's policy (gitops-engine `deleteBeforeCreation`), so a changed template over it
+/// fails for certain, and the Job does not "run at the next sync" (review 26).
+#[test]
+fn leaving_before_hook_creation_with_a_new_template_fails_for_certain() {
+    let mut r = Repo::new(&[]);
+    r.change(&[
+        (
+            "hook = { phase = \"PreSync\" }",
+            "hook = { phase = \"PreSync\", delete_policy = \"HookSucceeded\" }",
+        ),
+        (
+            "command = [\"/app/migrate\"]",
+            "command = [\"/app/migrate\", \"--verbose\"]",
+        ),
+    ]);
+    let out = r.diff(&[]);
+    assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
+
+Risks (1):
+  ! dev: Job migrate/migrate: spec.template changes, and hook-delete-policy changes BeforeHookCreation → HookSucceeded: the last run, created under BeforeHookCreation, is still in the cluster whatever its outcome, and Argo CD reads the new policy, which does not delete it before the sync, so it applies the changed Job over it; a Job's pod template and completions are immutable, so the sync fails until it is deleted (`kubectl delete job -n migrate migrate`)
+
+Summary:
+               added  changed  removed  unchanged
+  dev              0        2        0         29
+  cluster dev      0        0        0          3
+  total            0        2        0         32
+
+Changed (2):
+  ~ dev: ConfigMap migrate/migrate-hooks  (generated/dev/migrate/configmap-hooks.yaml)
+  ~ dev: Job migrate/migrate  (generated/dev/migrate/job.yaml)
 "#));
 }
 

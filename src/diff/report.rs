@@ -99,11 +99,38 @@ impl Stale {
 pub struct DiffReport {
     pub base: Side,
     pub head: Side,
+    /// Set when no base was given and none could be chosen but `HEAD` itself (no
+    /// default branch shares history with it, or a shallow clone): why. Changes
+    /// already committed are not compared.
+    pub base_is_head: Option<String>,
     /// Set when the head's `generated/` does not match the render of its inputs.
     pub stale: Option<Stale>,
     pub diff: ManifestDiff,
     /// Other things worth knowing (a resource defined twice).
     pub notes: Vec<String>,
+}
+
+impl DiffReport {
+    /// "the base is HEAD itself, so changes already committed are not compared: ...".
+    pub fn base_is_head_warning(&self) -> Option<String> {
+        self.base_is_head.as_ref().map(|why| {
+            format!(
+                "nothing compared: the base is HEAD itself, so changes already committed do not show: {why}; pass `--base REF`, or fetch the history"
+            )
+        })
+    }
+
+    /// What makes `--exit-code` fail besides differences: the base is the head
+    /// (exit 3: nothing was compared), generated/ at the head is stale (exit 1).
+    pub fn exit_status(&self, exit_code: bool, in_github_actions: bool) -> u8 {
+        if self.base_is_head.is_some() && (exit_code || in_github_actions) {
+            3
+        } else if exit_code && (self.diff.differences() > 0 || self.stale.is_some()) {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 /// The result of comparing two manifest sets.

@@ -74,6 +74,18 @@ pub enum RiskKind {
     DnsOwner,
     /// A HorizontalPodAutoscaler is removed.
     HpaRemoved,
+    /// A Deployment or StatefulSet loses `spec.replicas` (autoscaling turned on): a
+    /// client-side apply removes the field and the API server defaults it to 1.
+    ReplicasDropped,
+    /// An Application's or an ApplicationSet template's sync becomes automated, or
+    /// gains prune or selfHeal.
+    SyncAutomated,
+    /// An ApplicationSet starts deleting the Applications it no longer generates
+    /// (`applicationsSync: create-only` or `create-update` dropped).
+    ApplicationsSync,
+    /// An AppProject allows more: a cluster-scoped kind, a destination, a source
+    /// repository.
+    ProjectWidened,
     /// A Karpenter NodePool is removed: its nodes are drained and terminated.
     NodePoolRemoved,
     /// An EC2NodeClass is removed while a NodePool at the head still names it.
@@ -101,6 +113,9 @@ pub enum RiskKind {
     ManualSync,
     /// Info: a Job runs again (a new Job, or an Argo CD hook that changed).
     JobRuns,
+    /// Info: a workload's pod template changes with no new image (an environment
+    /// variable, the config hash): its pods are replaced.
+    Rollout,
     /// Info: a CronJob's schedule or time zone changes, or it is suspended or resumed.
     CronJobSchedule,
     /// Info: a PersistentVolumeClaim's storage request grows.
@@ -116,6 +131,8 @@ pub enum RiskKind {
     AcmeServer,
     /// Info: a StorageClass becomes, or stops being, the cluster's default.
     DefaultStorageClass,
+    /// Info: an AppProject allows less.
+    ProjectNarrowed,
 }
 
 impl RiskKind {
@@ -138,6 +155,10 @@ impl RiskKind {
             RiskKind::AddonNamespace => "addon-namespace",
             RiskKind::DnsOwner => "dns-owner",
             RiskKind::HpaRemoved => "hpa-removed",
+            RiskKind::ReplicasDropped => "replicas-dropped",
+            RiskKind::SyncAutomated => "sync-automated",
+            RiskKind::ApplicationsSync => "applications-sync",
+            RiskKind::ProjectWidened => "project-widened",
             RiskKind::NodePoolRemoved => "nodepool-removed",
             RiskKind::NodeClassInUse => "nodeclass-in-use",
             RiskKind::IssuerRemoved => "issuer-removed",
@@ -151,6 +172,7 @@ impl RiskKind {
             RiskKind::ImageDowngrade => "image-downgrade",
             RiskKind::ManualSync => "manual-sync",
             RiskKind::JobRuns => "job-runs",
+            RiskKind::Rollout => "rollout",
             RiskKind::CronJobSchedule => "cronjob-schedule",
             RiskKind::PvcResize => "pvc-resize",
             RiskKind::Kept => "kept",
@@ -158,6 +180,7 @@ impl RiskKind {
             RiskKind::ChartVersion => "chart-version",
             RiskKind::AcmeServer => "acme-server",
             RiskKind::DefaultStorageClass => "default-storageclass",
+            RiskKind::ProjectNarrowed => "project-narrowed",
         }
     }
 
@@ -241,6 +264,7 @@ pub(super) fn findings(
         .map(|u| (u.dir.as_str(), u))
         .collect();
     let mut pruned_with_unit: BTreeMap<&str, Vec<&Identity>> = BTreeMap::new();
+    let autoscaled = autoscaled(d, changed);
     for (b, h) in changed {
         let id = &h.id;
         let (bs, hs) = (&b.value["spec"], &h.value["spec"]);
@@ -256,7 +280,12 @@ pub(super) fn findings(
             ));
         }
         if id.kind == "Service" {
-            if bs["clusterIP"] != hs["clusterIP"] {
+            // An update that leaves clusterIP empty keeps the allocated one
+            // (`patchAllocatedValues` in kubernetes
+            // `pkg/registry/core/service/storage/storage.go`): X → unset is no change.
+            // Between two set values, `None` included, `ValidateServiceUpdate` refuses it.
+            let unset = |v: &Value| v.is_null() || *v == "";
+            if bs["clusterIP"] != hs["clusterIP"] && !unset(&hs["clusterIP"]) {
                 out.push(risk(
                     RiskKind::ServiceClusterIp,
                     id,
@@ -277,6 +306,16 @@ pub(super) fn findings(
                         scalar_or(&hs["type"], "ClusterIP")
                     ),
                 ));
+            }
+        }
+        if matches!(id.kind.as_str(), "Deployment" | "StatefulSet") {
+            if let Some(m) = replicas_dropped(b, h, &autoscaled) {
+                out.push(risk(RiskKind::ReplicasDropped, id, m));
+            }
+        }
+        if b.id == h.id && matches!(id.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
+            if let Some(m) = rollout(b, h, manual.contains(&id.group)) {
+                out.push(risk(RiskKind::Rollout, id, m));
             }
         }
         let mut found = Vec::new();
@@ -534,6 +573,7 @@ pub(super) fn findings(
             });
         }
     }
+    group_sync_automated(&mut out);
     out.sort_by(|a, b| {
         (a.kind, &a.group, &a.resource, &a.message).cmp(&(
             b.kind,
@@ -543,6 +583,185 @@ pub(super) fn findings(
         ))
     });
     out
+}
+
+/// Applications of one group whose sync becomes automated in the same way are one
+/// risk naming them (a cluster turned automatic changes every add-on's Application).
+fn group_sync_automated(out: &mut Vec<Risk>) {
+    let mut same: BTreeMap<(Group, String), Vec<String>> = BTreeMap::new();
+    for r in out.iter() {
+        if let (RiskKind::SyncAutomated, Some(id)) = (r.kind, &r.resource) {
+            if id.kind == "Application" {
+                same.entry((r.group.clone(), r.message.clone()))
+                    .or_default()
+                    .push(format!("`{}`", id.name));
+            }
+        }
+    }
+    for ((group, message), names) in same {
+        if names.len() < 2 {
+            continue;
+        }
+        out.retain(|r| {
+            !(r.kind == RiskKind::SyncAutomated
+                && r.group == group
+                && r.message == message
+                && r.resource
+                    .as_ref()
+                    .is_some_and(|id| id.kind == "Application"))
+        });
+        out.push(Risk {
+            kind: RiskKind::SyncAutomated,
+            group,
+            resource: None,
+            service: None,
+            message: format!(
+                "{} Applications ({}): {}",
+                names.len(),
+                and_list(&names),
+                message.replace("this Application", "each of them")
+            ),
+        });
+    }
+}
+
+/// The workloads an added or changed HorizontalPodAutoscaler scales at the head:
+/// (group, namespace, kind, name).
+fn autoscaled(
+    d: &ManifestDiff,
+    changed: &[(&Resource, &Resource)],
+) -> BTreeSet<(Group, String, String, String)> {
+    d.added
+        .iter()
+        .chain(changed.iter().map(|(_, h)| *h))
+        .filter(|r| r.id.kind == "HorizontalPodAutoscaler")
+        .filter_map(|r| {
+            let target = &r.value["spec"]["scaleTargetRef"];
+            Some((
+                r.id.group.clone(),
+                r.id.namespace.clone(),
+                target["kind"].as_str()?.to_string(),
+                target["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A Deployment or StatefulSet that loses `spec.replicas` (autoscaling turned on).
+/// Argo CD applies a service's objects client-side (kgen sets no `ServerSideApply`
+/// on them), so kubectl's three-way merge (`CreateThreeWayMergePatch` in
+/// `k8s.io/apimachinery/pkg/util/strategicpatch`, called from kubectl
+/// `pkg/cmd/apply/patcher.go`) deletes a field that the last applied configuration has
+/// and the new one does not; the API server then defaults it to 1
+/// (`SetDefaults_Deployment`, `SetDefaults_StatefulSet` in kubernetes
+/// `pkg/apis/apps/v1/defaults.go`). The Kubernetes documentation (*Horizontal Pod
+/// Autoscaling*, "Migrating Deployments and StatefulSets to horizontal autoscaling")
+/// gives the way out: remove the field from the last applied configuration first.
+fn replicas_dropped(
+    b: &Resource,
+    h: &Resource,
+    autoscaled: &BTreeSet<(Group, String, String, String)>,
+) -> Option<String> {
+    let before = b.value["spec"]["replicas"].as_u64()?;
+    if !h.value["spec"]["replicas"].is_null() || before <= 1 {
+        return None;
+    }
+    let id = &h.id;
+    let hpa = autoscaled.contains(&(
+        id.group.clone(),
+        id.namespace.clone(),
+        id.kind.clone(),
+        id.name.clone(),
+    ));
+    let until = if hpa {
+        "until the HorizontalPodAutoscaler scales it up again"
+    } else {
+        "and it stays at 1"
+    };
+    Some(format!(
+        "spec.replicas ({before}) is removed: Argo CD applies it client-side, so the sync deletes the field and the API server defaults it to 1: all but one of its {before} pods terminate {until}; to avoid it, before syncing remove `replicas` from its last applied configuration (`kubectl apply edit-last-applied {}/{} -n {}`), and the sync leaves the live count alone",
+        id.kind.to_lowercase(),
+        id.name,
+        id.namespace
+    ))
+}
+
+/// The containers of a pod template by name (init containers too).
+fn containers(template: &Value) -> BTreeMap<String, &Value> {
+    let spec = &template["spec"];
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .chain(spec["containers"].as_array())
+        .flatten()
+        .filter_map(|c| Some((c["name"].as_str()?.to_string(), c)))
+        .collect()
+}
+
+/// A pod template that changes with the same images: the workload controller replaces
+/// every pod (a Deployment's new ReplicaSet, a StatefulSet's or DaemonSet's rolling
+/// update). A new image is said by the version line and the image itself.
+fn rollout(b: &Resource, h: &Resource, manual: bool) -> Option<String> {
+    let (bt, ht) = (&b.value["spec"]["template"], &h.value["spec"]["template"]);
+    if bt == ht {
+        return None;
+    }
+    let (bc, hc) = (containers(bt), containers(ht));
+    let image = |c: &BTreeMap<String, &Value>| -> BTreeMap<String, Value> {
+        c.iter()
+            .map(|(n, v)| (n.clone(), v["image"].clone()))
+            .collect()
+    };
+    if image(&bc) != image(&hc) {
+        return None;
+    }
+    let mut what: Vec<String> = Vec::new();
+    let mut env_names = BTreeSet::new();
+    for (name, h_c) in &hc {
+        let Some(b_c) = bc.get(name) else { continue };
+        let by_name = |c: &Value| -> BTreeMap<String, Value> {
+            c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| Some((e["name"].as_str()?.to_string(), e.clone())))
+                .collect()
+        };
+        let (be, he) = (by_name(b_c), by_name(h_c));
+        for k in be.keys().chain(he.keys()) {
+            if be.get(k) != he.get(k) {
+                env_names.insert(k.clone());
+            }
+        }
+    }
+    if !env_names.is_empty() {
+        what.push(format!(
+            "env {}",
+            and_list(&env_names.into_iter().collect::<Vec<_>>())
+        ));
+    }
+    let hash = |t: &Value| t["metadata"]["annotations"]["kgen.dev/config-hash"].clone();
+    if hash(bt) != hash(ht) {
+        what.push("config hash".into());
+    }
+    let why = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", what.join(", "))
+    };
+    let pods = match (h.id.kind.as_str(), h.value["spec"]["replicas"].as_u64()) {
+        ("DaemonSet", _) => "its pod on every node".to_string(),
+        (_, Some(n)) => format!("its {}", crate::diagnostic::plural(n as usize, "pod")),
+        _ => "its pods".to_string(),
+    };
+    let when = if manual {
+        "at the next sync by hand"
+    } else {
+        "when Argo CD syncs"
+    };
+    Some(format!(
+        "the pod template changes{why} with the same images: a rolling update replaces {pods} {when}"
+    ))
 }
 
 /// A value as a finding shows it: `(unset)` for null, a string as it is, anything else
@@ -612,6 +831,36 @@ mod tests {
                 ("removed", Some("web"), "removed: a prune deletes its 3 objects from the cluster, namespace `web` with everything in it"),
             ]
         );
+    }
+
+    #[test]
+    fn a_cluster_ip_left_unset_is_kept() {
+        let svc = |ip: Option<&str>| {
+            let mut v = json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "web"}, "spec": {"ports": []}});
+            if let Some(ip) = ip {
+                v["spec"]["clusterIP"] = json!(ip);
+            }
+            v
+        };
+        let codes = |b: Option<&str>, h: Option<&str>| -> Vec<String> {
+            let base = set(&[("dev/web/service.yaml", svc(b))]);
+            let head = set(&[("dev/web/service.yaml", svc(h))]);
+            compare(&base, &head, &BTreeSet::new())
+                .risks
+                .iter()
+                .map(|r| format!("{}: {}", r.kind.code(), r.message))
+                .collect()
+        };
+        // The API server keeps the allocated address when an update leaves it empty.
+        assert!(codes(Some("10.0.0.1"), None).is_empty());
+        assert!(codes(Some("None"), None).is_empty());
+        assert_eq!(
+            codes(Some("10.0.0.1"), Some("10.0.0.2")),
+            ["service-cluster-ip: spec.clusterIP changes 10.0.0.1 → 10.0.0.2; it is immutable, so the sync fails until the Service is deleted and recreated"]
+        );
+        assert_eq!(codes(Some("10.0.0.1"), Some("None")).len(), 1);
+        assert_eq!(codes(Some("None"), Some("10.0.0.1")).len(), 1);
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub(super) fn has_sync_option(v: &Value, option: &str) -> bool {
 
 /// An Argo CD hook: its phase (`PreSync`, ...) and delete policies (default
 /// `BeforeHookCreation`).
+#[derive(Clone)]
 pub(super) struct Hook<'a> {
     phase: &'a str,
     policies: Vec<&'a str>,
@@ -169,10 +170,30 @@ pub(super) fn statefulset_findings(b: &Resource, h: &Resource, out: &mut Vec<(Ri
 pub(super) fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, String)>) {
     let id = &h.id;
     if b.id != h.id {
+        // kgen names such a Job after a hash of its immutable fields
+        // (`render::job::immutable_hash`): say which of them changed.
+        let changed: Vec<String> =
+            differing_keys(&b.value["spec"], &h.value["spec"], "spec.", |k| {
+                JOB_IMMUTABLE.contains(&k)
+            })
+            .into_iter()
+            .map(|f| {
+                if f == "spec.template" {
+                    "pod template".to_string()
+                } else {
+                    format!("`{f}`")
+                }
+            })
+            .collect();
+        let what = if changed.is_empty() {
+            "its spec changed".to_string()
+        } else {
+            format!("its {} changed", and_list(&changed))
+        };
         out.push((
             RiskKind::JobRuns,
             format!(
-                "replaces Job `{}` (its pod template changed): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods",
+                "replaces Job `{}` ({what}): the new Job runs once when Argo CD syncs, and the old one is pruned with its pods",
                 b.id.name
             ),
         ));
@@ -207,20 +228,39 @@ pub(super) fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, 
     );
     match hook(&h.value) {
         Some(hk) => {
-            // What is left of the previous run when the next sync starts.
+            // What is left of the previous run when the next sync starts: the base's
+            // policy decided that when it finished. Whether Argo CD deletes it before
+            // creating the new one is the head's: gitops-engine `pkg/sync/sync_task.go`
+            // `deleteBeforeCreation` reads `hook.DeletePolicies(t.obj())`, and `obj()`
+            // is the target object when there is one.
+            let base_policies = hook(&b.value).map_or_else(|| hk.policies.clone(), |bh| bh.policies);
             let kept = if hk.recreated() {
                 None
             } else {
                 match (
-                    hk.policies.contains(&"HookSucceeded"),
-                    hk.policies.contains(&"HookFailed"),
+                    base_policies.contains(&"HookSucceeded"),
+                    base_policies.contains(&"HookFailed"),
                 ) {
                     (true, true) => None,
                     (true, false) => Some("failed"),
-                    _ => Some("succeeded"),
+                    (false, true) => Some("succeeded"),
+                    (false, false) => Some("finished"),
                 }
             };
             let policy = hk.policies.join(",");
+            let base_policy = base_policies.join(",");
+            if kept == Some("finished") && !fields.is_empty() {
+                // The run in the cluster was created under a policy that keeps every
+                // finished run, and the new policy does not delete it first.
+                out.push((
+                    RiskKind::JobImmutable,
+                    format!(
+                        "{what}, and hook-delete-policy changes {base_policy} → {policy}: the last run, created under {base_policy}, is still in the cluster whatever its outcome, and Argo CD reads the new policy, which does not delete it before the sync, so it applies the changed Job over it; {immutable}, so the sync fails until it is deleted ({})",
+                        kubectl_delete(id, "")
+                    ),
+                ));
+                return;
+            }
             out.push((
                 RiskKind::JobRuns,
                 match kept {
@@ -232,8 +272,12 @@ pub(super) fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, 
                         "an Argo CD {} hook: the changed Job runs at the next sync (Argo CD deleted the previous run when it finished)",
                         hk.phase
                     ),
+                    Some("finished") => format!(
+                        "an Argo CD {} hook: the previous run is still in the cluster (hook-delete-policy {base_policy} keeps it) and the new policy {policy} does not delete it before the sync",
+                        hk.phase
+                    ),
                     Some(outcome) => format!(
-                        "an Argo CD {} hook: the changed Job runs at the next sync, unless the previous run {outcome} and is still in the cluster (hook-delete-policy {policy} keeps it)",
+                        "an Argo CD {} hook: the changed Job runs at the next sync, unless the previous run {outcome} and is still in the cluster (hook-delete-policy {base_policy} keeps it)",
                         hk.phase
                     ),
                 },
@@ -242,7 +286,7 @@ pub(super) fn job_findings(b: &Resource, h: &Resource, out: &mut Vec<(RiskKind, 
                 out.push((
                     RiskKind::JobImmutable,
                     format!(
-                        "{what}; with hook-delete-policy {policy} Argo CD keeps a run that {outcome}, and {immutable}: if that run is still in the cluster, the sync fails until it is deleted ({})",
+                        "{what}; with hook-delete-policy {base_policy} Argo CD keeps a run that {outcome}, and {immutable}: if that run is still in the cluster, the sync fails until it is deleted ({})",
                         kubectl_delete(id, "")
                     ),
                 ));

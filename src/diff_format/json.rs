@@ -18,6 +18,8 @@ struct JsonReport<'a> {
     version: u32,
     base: JsonSide<'a>,
     head: JsonSide<'a>,
+    /// Why the base is HEAD itself (nothing committed was compared); null otherwise.
+    base_is_head: Option<&'a str>,
     stale: Option<JsonStale<'a>>,
     summary: JsonSummary<'a>,
     risks: Vec<JsonRisk<'a>>,
@@ -185,6 +187,7 @@ pub fn json(report: &DiffReport) -> String {
         version: JSON_VERSION,
         base: json_side(&report.base),
         head: json_side(&report.head),
+        base_is_head: report.base_is_head.as_deref(),
         stale: report.stale.as_ref().map(|s| JsonStale {
             place: &s.place,
             files: &s.files,

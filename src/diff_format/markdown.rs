@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{entries, in_dir, no_differences, Entry};
+use super::{entries, in_dir, no_differences, Entry, STALE_FILES_SHOWN};
 use crate::diagnostic::plural;
 use crate::diff::{Changed, DiffReport, Risk, Side};
 use crate::manifest_set::{Identity, Resource};
@@ -69,12 +69,22 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         md_side(&report.base),
         md_side(&report.head)
     );
+    if let Some(w) = report.base_is_head_warning() {
+        let _ = writeln!(out, "> [!WARNING]\n> {}.\n", capitalise(&w));
+    }
     if let Some(s) = &report.stale {
         let _ = writeln!(
             out,
-            "> [!WARNING]\n> {}; this diff shows the render of the inputs. Run `kgen render` and commit the result.\n",
+            "> [!WARNING]\n> {}; this diff shows the render of the inputs. Run `kgen render` and commit the result. Argo CD deploys the committed files, so until then a hand edit in them ships:\n>",
             s.headline()
         );
+        for f in s.files.iter().take(STALE_FILES_SHOWN) {
+            let _ = writeln!(out, "> - `generated/{f}`");
+        }
+        if s.files.len() > STALE_FILES_SHOWN {
+            let _ = writeln!(out, "> - … {} more", s.files.len() - STALE_FILES_SHOWN);
+        }
+        out.push('\n');
     }
     for n in &report.notes {
         let _ = writeln!(out, "> [!NOTE]\n> {n}\n");

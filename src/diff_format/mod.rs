@@ -6,8 +6,10 @@
 //! shape is documented in docs/diff.md and versioned (`"version": 2`); fields are
 //! only ever added within a version. This module holds what the three share: the
 //! entries of the added, removed and changed lists (a whole service, a version line)
-//! and the no-differences line.
+//! and the no-differences line. `failure` is the Markdown written instead of a diff
+//! when there is none (the head does not validate).
 
+mod failure;
 mod json;
 mod markdown;
 mod text;
@@ -18,6 +20,7 @@ use crate::diagnostic::plural;
 use crate::diff::{Changed, Counts, DiffReport, Group, ManifestDiff, ServiceUnit, VersionChange};
 use crate::manifest_set::Resource;
 
+pub use failure::markdown_failure;
 pub use json::{json, JSON_VERSION};
 pub use markdown::{markdown, MARKDOWN_LIMIT};
 pub use text::text;
@@ -98,8 +101,17 @@ fn in_dir<'a>(path: &'a str, dir: &str) -> &'a str {
     path.strip_prefix(dir).unwrap_or(path)
 }
 
+/// How many stale files text and Markdown name (JSON lists them all).
+const STALE_FILES_SHOWN: usize = 20;
+
 fn no_differences(report: &DiffReport) -> String {
     let t = report.diff.totals();
+    if report.base_is_head.is_some() {
+        return format!(
+            "nothing to compare: the base is the head ({} rendered the same as committed)",
+            plural(t.unchanged, "resource")
+        );
+    }
     let mut s = format!(
         "no differences: {} {} the same",
         plural(t.unchanged, "resource"),

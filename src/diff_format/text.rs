@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{change_entries, entries, in_dir, no_differences, ChangeEntry, Entry};
+use super::{
+    change_entries, entries, in_dir, no_differences, ChangeEntry, Entry, STALE_FILES_SHOWN,
+};
 use crate::diagnostic::plural;
 use crate::diff::{Counts, DiffReport, Moved, Risk};
 use crate::manifest_set::Resource;
@@ -56,13 +58,22 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             report.head.describe()
         ))
     );
+    if let Some(w) = report.base_is_head_warning() {
+        let _ = writeln!(out, "{} {w}", p.yellow("warning:"));
+    }
     if let Some(s) = &report.stale {
         let _ = writeln!(
             out,
-            "{} {}; this diff shows the render of the inputs (run `kgen render` and commit the result)",
+            "{} {}; this diff shows the render of the inputs (run `kgen render` and commit the result):",
             p.yellow("warning:"),
             s.headline()
         );
+        for f in s.files.iter().take(STALE_FILES_SHOWN) {
+            let _ = writeln!(out, "  generated/{f}");
+        }
+        if s.files.len() > STALE_FILES_SHOWN {
+            let _ = writeln!(out, "  … {} more", s.files.len() - STALE_FILES_SHOWN);
+        }
     }
     for n in &report.notes {
         let _ = writeln!(out, "{} {n}", p.yellow("note:"));

@@ -21,8 +21,14 @@
 //! - `external_dns`: external-dns's Helm values: another record owner, deleting records;
 //! - `secret_store`: External Secrets' ClusterSecretStores: another provider, a removal;
 //! - `application`: chart Applications: another chart, version or namespace, a removal;
-//! - `chart_crds`: the CRDs a removed chart Application leaves behind.
+//! - `chart_crds`: the CRDs a removed chart Application leaves behind;
+//! - `app_project`: AppProjects that allow more (or less) kinds, destinations and
+//!   source repositories;
+//! - `sync_policy`: Applications and ApplicationSets whose sync becomes automated, an
+//!   ApplicationSet that starts deleting Applications, and a cluster that syncs by hand
+//!   at the base.
 
+mod app_project;
 mod application;
 mod chart_crds;
 mod cluster_issuer;
@@ -33,6 +39,7 @@ mod priority_class;
 mod role_binding;
 mod secret_store;
 mod storage_class;
+mod sync_policy;
 
 use std::collections::BTreeMap;
 
@@ -40,6 +47,7 @@ use crate::diff::{and_list, verb, RiskKind};
 use crate::manifest_set::{Identity, Resource};
 
 pub use storage_class::default_class_change;
+pub use sync_policy::base_manual_clusters;
 
 /// What one rule found: its kind and a complete sentence.
 pub type Finding = (RiskKind, String);
@@ -90,7 +98,12 @@ pub fn changed(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
     } else if is(id, "external-secrets.io", "ClusterSecretStore") {
         secret_store::changed(b, h, out);
     } else if is(id, "argoproj.io", "Application") {
+        sync_policy::application_changed(b, h, out);
         application::changed(b, h, out);
+    } else if is(id, "argoproj.io", "AppProject") {
+        app_project::changed(b, h, out);
+    } else if is(id, "argoproj.io", "ApplicationSet") {
+        sync_policy::application_set_changed(b, h, out);
     } else if is(id, "networking.k8s.io", "NetworkPolicy") {
         network_policy::changed(b, h, out);
     } else if !id.is_object() {

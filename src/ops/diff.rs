@@ -90,7 +90,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     // cluster (see `group_of`): a cluster syncs by hand when its own Applications do
     // (some environment on it does).
     let spec = &compiled.run.spec;
-    let manual: BTreeSet<Group> = spec
+    let mut manual: BTreeSet<Group> = spec
         .environments
         .iter()
         .filter(|e| e.sync == SyncMode::Manual)
@@ -168,6 +168,8 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     }
 
     let base_set = ManifestSet::parse(&base_texts)?;
+    // A cluster's Argo CD objects are applied by its bootstrap as deployed now.
+    crate::diff_platform::base_manual_clusters(&base_set, &mut manual);
     let head_set = ManifestSet::parse(&head_texts)?;
     if !rules.is_empty() {
         // Every kind of the head's render (identical files included) and of the base's
@@ -214,6 +216,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     }
 
     let mut notes = Vec::new();
+    let mut base_is_head = None;
     // In a shallow clone the default branch may be the checked-out one itself
     // (`origin/HEAD` of a clone of the pull request's branch): its merge base is HEAD.
     let shallow_at_head = git.is_shallow()
@@ -228,9 +231,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
         } else {
             "no default branch (`origin/HEAD`, `main`, `origin/main`, `master`, `origin/master`) shares history with HEAD"
         };
-        notes.push(format!(
-            "the base is HEAD itself, so changes already committed do not show: {why}; pass `--base REF`, or fetch the history"
-        ));
+        base_is_head = Some(why.to_string());
     }
     if foreign > 0 {
         notes.push(format!(
@@ -270,6 +271,7 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     Ok(DiffReport {
         base,
         head,
+        base_is_head,
         stale,
         diff: d,
         notes,
@@ -380,6 +382,14 @@ fn handoff_notes(
 /// Actions); returns whether it did.
 pub fn publish_step_summary(report: &DiffReport) -> Result<bool> {
     let md = crate::diff_format::markdown(report, crate::diff_format::MARKDOWN_LIMIT);
+    crate::github_actions::append_step_summary(&md)
+        .map_err(|e| Error::io("append to", "$GITHUB_STEP_SUMMARY", e))
+}
+
+/// Appends the Markdown of a `kgen diff` that failed (`diff_format::markdown_failure`)
+/// to `$GITHUB_STEP_SUMMARY` when it is set; returns whether it did.
+pub fn publish_failure_summary(e: &Error) -> Result<bool> {
+    let md = crate::diff_format::markdown_failure(e);
     crate::github_actions::append_step_summary(&md)
         .map_err(|e| Error::io("append to", "$GITHUB_STEP_SUMMARY", e))
 }

@@ -134,6 +134,7 @@ pub fn kgen_in(dir: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_OUTPUT")
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
         .output()
         .expect("run kgen");
     Output {
