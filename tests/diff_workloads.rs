@@ -577,6 +577,9 @@ Risks (5):
   ! dev: Service api/api: port `admin` (9901/TCP) is removed; clients calling it fail
   ! dev: Service api/api: port `grpc` changes 9090/TCP → 9091/TCP; clients still calling 9090/TCP fail
 
+Info (1):
+  i dev: Deployment api/api: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs
+
 Summary:
                added  changed  removed  unchanged
   dev              0        4        0         27
@@ -607,7 +610,8 @@ fn removed_claims_and_hooks_stay_in_the_cluster() {
     let out = r.diff(&[]);
     assert_text(head_of(&out.stdout), &r.expand(r#"kgen diff: base HEAD~1 (<base>) → head HEAD (<head>)
 
-Info (2):
+Info (3):
+  i dev: Deployment api/api: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs
   i dev: Job migrate/migrate: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)
   i dev: PersistentVolumeClaim api/api-cache: removed; Argo CD does not prune it (sync option Prune=false), so the claim and its data stay: delete it by hand (`kubectl delete persistentvolumeclaim -n api api-cache`) once the data is no longer needed
 
@@ -641,8 +645,9 @@ Base: `HEAD~1` (`<base>`) → head: `HEAD` (`<head>`)
 | cluster dev | 0 | 0 | 0 | 3 |
 | **Total** | **1** | **3** | **3** | **28** |
 
-#### ℹ️ Info (2)
+#### ℹ️ Info (3)
 
+- **dev** · `Deployment api/api`: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs
 - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)
 - **dev** · `PersistentVolumeClaim api/api-cache`: removed; Argo CD does not prune it (sync option Prune=false), so the claim and its data stay: delete it by hand (`kubectl delete persistentvolumeclaim -n api api-cache`) once the data is no longer needed
 
@@ -821,14 +826,16 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         ignore: Vec::new(),
     })
     .unwrap();
-    assert_eq!(report.diff.info.len(), 2);
+    // The Deployment rolls (its claim volume goes), the hook and the claim stay.
+    assert_eq!(report.diff.info.len(), 3);
     let full = kgen::diff_format::markdown(&report, kgen::diff_format::MARKDOWN_LIMIT);
-    // Room for the first info line only.
+    // Room for the first two info lines only.
     let limit = full.find("- **dev** · `PersistentVolumeClaim").unwrap() + 10;
     let capped = kgen::diff_format::markdown(&report, limit);
     assert_text(
         &capped[full.find("#### ℹ️").unwrap()..],
-        "#### ℹ️ Info (2)\n\n\
+        "#### ℹ️ Info (3)\n\n\
+         - **dev** · `Deployment api/api`: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n\
          - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)\n\
          \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
     );
