@@ -742,7 +742,7 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             // I/O, git or usage error).
             let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
-                let file = match other {
+                let file = match other.cause() {
                     Error::Io { path, .. } | Error::BadInput { path, .. } => {
                         Some(ctx.repo.name(path, &path.display().to_string()))
                     }

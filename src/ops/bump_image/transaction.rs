@@ -269,7 +269,7 @@ pub(crate) fn write_edit(
     if let Some(c) = comparison.as_ref().filter(|c| !c.foreign.is_empty()) {
         return Err(crate::ops::render::foreign_files(
             ws,
-            &c.foreign,
+            c,
             compiled.run.warnings.clone(),
         ));
     }
