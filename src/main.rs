@@ -278,6 +278,12 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             envs,
             check,
         } => {
+            // A writing render serialises with bump-image, promote and bump-chart.
+            let _lock = if check {
+                None
+            } else {
+                ops::render::lock(&common.platform(), waiting_for_lock)?
+            };
             let ws = Workspace::load_for(&common.platform(), &envs)?;
             let opts = ops::render::RenderOptions { envs };
             if check {

@@ -52,6 +52,20 @@ impl RenderSummary {
     }
 }
 
+/// The checkout lock for a writing render of `platform` (src/lock.rs), to take
+/// before the workspace is loaded: `bump-image`, `promote` and `bump-chart` hold it
+/// from reading their inputs to writing `generated/`, so a render waits for them
+/// and then reads what they wrote, instead of writing files from older inputs over
+/// theirs. None where the lock file cannot be created nor opened (a read-only
+/// checkout, which no bump can edit either).
+pub fn lock(
+    platform: &std::path::Path,
+    on_wait: impl FnOnce(&std::path::Path),
+) -> Result<Option<crate::lock::CheckoutLock>> {
+    let dir = crate::ops::bump_image::transaction::platform_dir(platform);
+    crate::lock::CheckoutLock::acquire_if_possible(&dir, on_wait)
+}
+
 /// Renders and validates everything in memory, then writes only what changed.
 pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let start = Instant::now();
