@@ -507,7 +507,7 @@ fn a_file_where_a_directory_goes_stops_the_render_before_any_write() {
     // Every environment changes: dev sorts first, and must not be written either.
     p.write("platform.toml", &two_envs.replace("1.0.0", "1.0.1"));
     let before = snapshot(&p.path().join("generated"));
-    let error = "kgen: error: generated/staging/api is in the way: kgen needs a directory there. Move it out of generated, or delete it\n";
+    let error = "kgen: error: cannot create directory generated/staging/api: a file is in the way. Move it out of generated, or delete it\n";
     for args in [&["render"][..], &["render", "--check"], &["validate"]] {
         let out = p.kgen(args);
         assert_eq!(out.code, 3, "{args:?}: {}{}", out.stdout, out.stderr);
@@ -520,7 +520,7 @@ fn a_file_where_a_directory_goes_stops_the_render_before_any_write() {
     std::fs::remove_dir_all(p.path().join("generated/staging")).unwrap();
     p.write("generated/staging", "x\n");
     let before = snapshot(&p.path().join("generated"));
-    let error = "kgen: error: generated/staging is in the way: kgen needs a directory there. Move it out of generated, or delete it\n";
+    let error = "kgen: error: cannot create directory generated/staging: a file is in the way. Move it out of generated, or delete it\n";
     for args in [
         &["render"][..],
         &["render", "--check"],

@@ -265,5 +265,8 @@ fn links_and_files_in_the_way_are_found_alike() {
         std::fs::remove_dir_all(dir.join("dev/main-api")).unwrap();
         std::fs::write(dir.join("dev/main-api"), "x").unwrap();
     });
-    assert!(c.contains("generated/dev/main-api is in the way"), "{c}");
+    assert!(
+        c.contains("generated/dev/main-api: a file is in the way"),
+        "{c}"
+    );
 }

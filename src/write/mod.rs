@@ -324,20 +324,28 @@ pub(super) fn check_no_links(
 }
 
 /// The error for a file (or FIFO, ...) at `rel`, under `root`, where kgen must
-/// create or open a directory; found before anything is written.
+/// create or open a directory; found before anything is written. An I/O error on
+/// that path (exit 3; annotated with the file in GitHub's format).
 pub(super) fn in_the_way(root: &Path, rel: &str) -> Error {
     let root = root.strip_prefix(".").unwrap_or(root);
-    if rel.is_empty() {
-        return Error::Other(format!(
-            "{} exists and is not a directory: kgen writes its files there. Move it, or delete it",
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let why = if rel.is_empty() {
+        "a file is in the way. Move it, or delete it".to_string()
+    } else {
+        format!(
+            "a file is in the way. Move it out of {}, or delete it",
             root.display()
-        ));
-    }
-    Error::Other(format!(
-        "{} is in the way: kgen needs a directory there. Move it out of {}, or delete it",
-        root.join(rel).display(),
-        root.display()
-    ))
+        )
+    };
+    Error::io(
+        "create directory",
+        path,
+        std::io::Error::new(std::io::ErrorKind::NotADirectory, why),
+    )
 }
 
 fn ensure_dir(dir: &Path) -> Result<()> {
