@@ -37,6 +37,13 @@ pub enum Error {
     Git(String),
     /// Any other failure with a complete message.
     Other(String),
+    /// Writing `generated/` (`dir`) failed after `changed` of its files were already
+    /// written or removed: the tree is part old, part new (`error` says why).
+    PartlyWritten {
+        dir: PathBuf,
+        changed: usize,
+        error: Box<Error>,
+    },
 }
 
 #[derive(Debug)]
@@ -74,6 +81,14 @@ impl Error {
         }))
     }
 
+    /// The error itself, for one that wraps another ([`Error::PartlyWritten`]).
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::PartlyWritten { error, .. } => error.cause(),
+            other => other,
+        }
+    }
+
     /// The same error, from a command that writes nothing.
     pub fn read_only(self) -> Error {
         match self {
@@ -101,7 +116,8 @@ impl Error {
             | Error::InTheWay { .. }
             | Error::NoPlatform { .. }
             | Error::Git(_)
-            | Error::Other(_) => 3,
+            | Error::Other(_)
+            | Error::PartlyWritten { .. } => 3,
         }
     }
 }
@@ -127,6 +143,19 @@ impl fmt::Display for Error {
             Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
             Error::BadInput { message, .. } | Error::InTheWay { message, .. } => {
                 f.write_str(message)
+            }
+            Error::PartlyWritten {
+                dir,
+                changed,
+                error,
+            } => {
+                let dir = dir.strip_prefix(".").unwrap_or(dir);
+                write!(
+                    f,
+                    "{error}; {}/ is partly updated: {} already written or removed before this error (a failing file system cannot be undone). Fix the cause and run `kgen render` again; `kgen render --check` lists what is still out of date",
+                    dir.display(),
+                    crate::diagnostic::plural(*changed, "file"),
+                )
             }
         }
     }

@@ -1,7 +1,9 @@
-//! The checkout lock: commands that edit input files (`bump-image`, `promote`) take
-//! an exclusive lock on `<platform dir>/.kgen.lock` for their whole read → edit →
-//! render → write (→ commit) sequence, so two of them running at once in one
-//! checkout serialise instead of one silently losing the other's update.
+//! The checkout lock: commands that edit input files (`bump-image`, `promote`,
+//! `bump-chart`) take an exclusive lock on `<platform dir>/.kgen.lock` for their
+//! whole read → edit → render → write (→ commit) sequence, so two of them running at
+//! once in one checkout serialise instead of one silently losing the other's update.
+//! `kgen render` (not `--check`) takes it too, before it reads its inputs, so it
+//! cannot write files from inputs a bump changes meanwhile over the bump's.
 //!
 //! The lock is an advisory OS file lock (`flock` on Unix, `LockFileEx` on Windows)
 //! held by the open file: it is released when the `CheckoutLock` is dropped, and by
@@ -30,16 +32,42 @@ impl CheckoutLock {
     /// say why nothing is happening.
     pub fn acquire(dir: &Path, on_wait: impl FnOnce(&Path)) -> Result<CheckoutLock> {
         let path = dir.join(LOCK_FILE);
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        // Never through a link: a committed (or dangling) `.kgen.lock` link would
-        // otherwise make kgen create or open a file wherever it points.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
-        let file = match options.open(&path) {
+        let file = open(&path, true);
+        Self::lock(path, file, on_wait)
+    }
+
+    /// [`acquire`](Self::acquire) for `kgen render`, which may run where the lock file
+    /// cannot be created (a read-only checkout, where nothing can edit the inputs
+    /// either): then an existing lock file is opened for reading (a lock needs no
+    /// more), and when there is none, or it cannot be opened, no lock is taken.
+    pub fn acquire_if_possible(
+        dir: &Path,
+        on_wait: impl FnOnce(&Path),
+    ) -> Result<Option<CheckoutLock>> {
+        use std::io::ErrorKind;
+        let path = dir.join(LOCK_FILE);
+        let cannot_write = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+            )
+        };
+        let file = match open(&path, true) {
+            Err(e) if cannot_write(&e) => match open(&path, false) {
+                Err(e) if cannot_write(&e) || e.kind() == ErrorKind::NotFound => return Ok(None),
+                other => other,
+            },
+            other => other,
+        };
+        Self::lock(path, file, on_wait).map(Some)
+    }
+
+    fn lock(
+        path: PathBuf,
+        file: std::io::Result<File>,
+        on_wait: impl FnOnce(&Path),
+    ) -> Result<CheckoutLock> {
+        let file = match file {
             Ok(f) => f,
             #[cfg(unix)]
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
@@ -70,6 +98,24 @@ impl CheckoutLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Opens the lock file at `path`, creating it when `write`; never through a link
+/// (a committed or dangling `.kgen.lock` link would otherwise make kgen create or
+/// open a file wherever it points) and without blocking on a FIFO.
+fn open(path: &Path, write: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    if write {
+        options.create(true).truncate(false).write(true);
+    } else {
+        options.read(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 #[cfg(test)]

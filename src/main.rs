@@ -350,6 +350,12 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
             envs,
             check,
         } => {
+            // A writing render serialises with bump-image, promote and bump-chart.
+            let _lock = if check {
+                None
+            } else {
+                ops::render::lock(&common.platform(), waiting_for_lock)?
+            };
             let ws = Workspace::load_for(&common.platform(), &envs)?;
             let opts = ops::render::RenderOptions { envs };
             if check {
@@ -840,7 +846,7 @@ fn report(e: &Error, command: &str, ctx: &Ctx) -> ExitCode {
             // I/O, git or usage error).
             let text = diagnostic::mask_text(&other.to_string()).into_owned();
             if format == Format::Github {
-                let file = match other {
+                let file = match other.cause() {
                     Error::Io { path, .. }
                     | Error::BadInput { path, .. }
                     | Error::InTheWay { path, .. } => {

@@ -228,7 +228,7 @@ pub fn error(command: &str, e: &Error) -> String {
         }
         other => {
             let mut m = envelope(command, "error", code, json!([]));
-            let (kind, path) = match other {
+            let (kind, path) = match other.cause() {
                 Error::Io { path, .. } | Error::InTheWay { path, .. } => {
                     ("io", Some(path.display().to_string()))
                 }

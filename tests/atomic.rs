@@ -158,7 +158,18 @@ fn temporary_files_of_a_dead_process_are_removed_on_the_next_run() {
     let foreign = "generated/dev/api/.kgen-notes.tmp";
     p.write(&stale, "half a fi");
     p.write(foreign, "not kgen's");
+    // `render --check` lists the abandoned one (`git add -A` would commit it) as extra.
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "extra:   {stale}\n\
+             generated/ is out of date: 0 stale, 0 missing, 1 extra; run `kgen render` and commit the result\n"
+        )
+    );
     assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
     assert!(
         !p.exists(&stale),
         "the abandoned temporary file is still there"
@@ -347,4 +358,226 @@ error: 1 error and 2 warnings; nothing was written
         out.stderr
     );
     assert_eq!(p.read(path), "my own deployment\n");
+}
+
+/// A symbolic link in `generated/` is foreign as a hand-written file is (KG307), and
+/// more: kgen writes none, and Argo CD follows a link to a file in the repository
+/// (and applies what it points to), so any link there is refused, whatever its
+/// name or target. It is never read, followed or removed.
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_in_generated_is_foreign_and_never_followed() {
+    use std::os::unix::fs::symlink;
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let before = snapshot(&p.path().join("generated"));
+    let crb = "kind: ClusterRoleBinding\nmetadata: {name: pwn}\n";
+    p.write("unreviewed/crb.yaml", crb);
+    // A link to a manifest of the repository, in a directory an Application deploys.
+    symlink(
+        "../../../unreviewed/crb.yaml",
+        p.path().join("generated/dev/api/crb.yaml"),
+    )
+    .unwrap();
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "foreign: generated/dev/api/crb.yaml (a symbolic link: kgen writes none in generated/, and Argo CD follows links)\n\
+         generated/ is out of date: 0 stale, 0 missing, 0 extra, 1 foreign (move hand-written files out of generated/ first); run `kgen render` and commit the result\n"
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stderr,
+        "error[KG307]: generated/dev/api/crb.yaml is a symbolic link: kgen writes none in generated/, and Argo CD follows links, so what it points to would reach the cluster without kgen's checks
+  = help: delete the link (kgen will not remove what it did not write); to deploy a hand-written manifest, put the file itself at `manifests/dev/api/crb.yaml`: kgen then validates it and writes it here with a header (docs/escape-hatch.md)
+
+"
+        .to_string()
+            + MINIMAL_WARNINGS
+            + "error: 1 error and 2 warnings; nothing was written\n"
+    );
+    let out = p.kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("error[KG307]: generated/dev/api/crb.yaml is a symbolic link"),
+        "{}",
+        out.stderr
+    );
+    // Absolute, dangling, to a directory, under any name, in any directory of
+    // generated/ (values/ too): each is listed, none is followed.
+    std::fs::remove_file(p.path().join("generated/dev/api/crb.yaml")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.yaml"), crb).unwrap();
+    let links = [
+        ("generated/dev/api/abs.yml", outside.path().join("x.yaml")),
+        ("generated/dev/api/gone.json", "nowhere.json".into()),
+        ("generated/dev/api/notes", outside.path().join("x.yaml")),
+        ("generated/dev/sub", outside.path().to_path_buf()),
+        ("generated/values.yaml", "dev/api/deployment.yaml".into()),
+    ];
+    for (rel, target) in &links {
+        symlink(target, p.path().join(rel)).unwrap();
+    }
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let why = "(a symbolic link: kgen writes none in generated/, and Argo CD follows links)";
+    assert_eq!(
+        out.stdout,
+        format!(
+            "foreign: generated/dev/api/abs.yml {why}\n\
+             foreign: generated/dev/api/gone.json {why}\n\
+             foreign: generated/dev/api/notes {why}\n\
+             foreign: generated/dev/sub {why}\n\
+             foreign: generated/values.yaml {why}\n\
+             generated/ is out of date: 0 stale, 0 missing, 0 extra, 5 foreign (move hand-written files out of generated/ first); run `kgen render` and commit the result\n"
+        )
+    );
+    assert_eq!(p.kgen(&["render"]).code, 2);
+    for (rel, target) in &links {
+        assert_eq!(&std::fs::read_link(p.path().join(rel)).unwrap(), target);
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("x.yaml")).unwrap(),
+        crb
+    );
+    for (rel, _) in &links {
+        std::fs::remove_file(p.path().join(rel)).unwrap();
+    }
+    assert_eq!(snapshot(&p.path().join("generated")), before);
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
+}
+
+/// A first render killed while it fills a new directory, or stopped by a full disk,
+/// leaves files empty or cut short, before or inside kgen's header: the next render
+/// takes them as its own and replaces them (`render --check` lists them as stale
+/// until then), rather than refusing them as hand-written.
+#[test]
+fn files_a_killed_first_render_left_empty_or_cut_short_are_replaced() {
+    let p = Platform::new(MINIMAL, &[]);
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    let whole = snapshot(&p.path().join("generated"));
+    p.write("generated/dev/api/deployment.yaml", "");
+    p.write("generated/dev/api/service.yaml", "# Generated by k");
+    p.write(
+        "generated/dev/api/serviceaccount.yaml",
+        "# Generated by kgen from platf",
+    );
+    // A file of a service the inputs no longer have, cut short: extra, removed.
+    p.write("generated/dev/gone/deployment.yaml", "");
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "stale:   generated/dev/api/deployment.yaml\n\
+         stale:   generated/dev/api/service.yaml\n\
+         stale:   generated/dev/api/serviceaccount.yaml\n\
+         extra:   generated/dev/gone/deployment.yaml\n\
+         generated/ is out of date: 3 stale, 0 missing, 1 extra; run `kgen render` and commit the result\n"
+    );
+    let out = p.kgen(&["render", "-q"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(snapshot(&p.path().join("generated")), whole);
+    // Anything else without kgen's header is still not kgen's to overwrite.
+    p.write("generated/dev/api/service.yaml", "# Generated by hand\n");
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "kgen: error: generated/dev/api/service.yaml exists and was not written by kgen (it has no kgen header); kgen will not overwrite it. Move it out of generated, or delete it\n"
+    );
+}
+
+/// A file where kgen must create a directory (a service's, an environment's) is
+/// found before anything is written, as a directory where a file goes is: the
+/// render stops with exit 3 and changes nothing, and `render --check` reports the
+/// same obstruction (exit 3) instead of files to render.
+#[test]
+fn a_file_where_a_directory_goes_stops_the_render_before_any_write() {
+    let two_envs = MINIMAL.replace(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[environments.dev]\nsync = \"auto\"\n\n[environments.staging]\nsync = \"auto\"\ncluster = \"https://staging.example.com\"\n",
+    );
+    let p = Platform::new(&two_envs, &[]);
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    std::fs::remove_dir_all(p.path().join("generated/staging/api")).unwrap();
+    p.write("generated/staging/api", "x\n");
+    // Every environment changes: dev sorts first, and must not be written either.
+    p.write("platform.toml", &two_envs.replace("1.0.0", "1.0.1"));
+    let before = snapshot(&p.path().join("generated"));
+    let error = "kgen: error: cannot create directory generated/staging/api: a file is in the way. Move it out of generated, or delete it\n";
+    for args in [&["render"][..], &["render", "--check"], &["validate"]] {
+        let out = p.kgen(args);
+        assert_eq!(out.code, 3, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert!(out.stderr.ends_with(error), "{args:?}: {}", out.stderr);
+        assert_eq!(snapshot(&p.path().join("generated")), before, "{args:?}");
+    }
+    // The same for an environment's directory, and for a render of one environment.
+    std::fs::remove_file(p.path().join("generated/staging/api")).unwrap();
+    std::fs::remove_dir_all(p.path().join("generated/staging")).unwrap();
+    p.write("generated/staging", "x\n");
+    let before = snapshot(&p.path().join("generated"));
+    let error = "kgen: error: cannot create directory generated/staging: a file is in the way. Move it out of generated, or delete it\n";
+    for args in [
+        &["render"][..],
+        &["render", "--check"],
+        &["render", "--env", "staging"],
+    ] {
+        let out = p.kgen(args);
+        assert_eq!(out.code, 3, "{args:?}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.ends_with(error), "{args:?}: {}", out.stderr);
+        assert_eq!(snapshot(&p.path().join("generated")), before, "{args:?}");
+    }
+    std::fs::remove_file(p.path().join("generated/staging")).unwrap();
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
+}
+
+/// A failure of the file system in the middle of writing (here a read-only
+/// directory of one environment) cannot be undone: the error says that
+/// `generated/` is partly updated, and how many files were written before it.
+#[cfg(unix)]
+#[test]
+fn a_write_that_fails_midway_says_the_tree_is_partly_updated() {
+    let two_envs = MINIMAL.replace(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[environments.dev]\nsync = \"auto\"\n\n[environments.staging]\nsync = \"auto\"\ncluster = \"https://staging.example.com\"\n",
+    );
+    let p = Platform::new(&two_envs, &[]);
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    p.write("platform.toml", &two_envs.replace("1.0.0", "1.0.1"));
+    // Writable by whoever runs kgen (`nobody` when the tests run as root), but one
+    // directory of staging.
+    chmod_tree(p.path(), 0o777, 0o666);
+    chmod_tree(&p.path().join("generated/staging/api"), 0o555, 0o444);
+    let out = kgen_unprivileged(&p, &["render", "-q"]);
+    chmod_tree(p.path(), 0o755, 0o644);
+    let Some(out) = out else {
+        eprintln!("skipped: running as root without setpriv, permissions cannot be tested");
+        return;
+    };
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    // dev's files (written first or alongside) are new, staging's old.
+    let written = p
+        .generated()
+        .iter()
+        .filter(|(rel, text)| rel.starts_with("dev/") && text.contains("1.0.1"))
+        .count();
+    assert!(written > 0, "{}", out.stderr);
+    let stderr = out.stderr.lines().last().unwrap_or("");
+    assert!(
+        stderr.starts_with("kgen: error: cannot create a temporary file in ")
+            && stderr.contains("generated/staging/api: Permission denied (os error 13); generated/ is partly updated: ")
+            && stderr.ends_with(" already written or removed before this error (a failing file system cannot be undone). Fix the cause and run `kgen render` again; `kgen render --check` lists what is still out of date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("partly updated: {written} file")),
+        "{written} written: {stderr}"
+    );
+    assert_eq!(p.kgen(&["render", "-q"]).code, 0);
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
 }

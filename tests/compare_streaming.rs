@@ -154,9 +154,10 @@ fn stale_missing_extra_foreign_and_temporary_files() {
 }
 
 #[test]
-fn a_file_cut_short_is_stale_and_an_emptied_one_foreign() {
+fn a_file_cut_short_or_emptied_is_stale() {
     // Read no further than one byte past what the render made: a file cut short
-    // after its header is stale; one cut to nothing has no header to show.
+    // after its header is stale; so is one cut to nothing, or inside the header (what
+    // a killed first render leaves: kgen's to replace).
     let c = same_three_ways(|dir| {
         let deployment = dir.join("dev/main-api/deployment.yaml");
         let text = std::fs::read_to_string(&deployment).unwrap();
@@ -166,13 +167,15 @@ fn a_file_cut_short_is_stale_and_an_emptied_one_foreign() {
         c.contains("stale: [\n        \"dev/main-api/deployment.yaml\""),
         "{c}"
     );
-    let c = same_three_ways(|dir| {
-        std::fs::write(dir.join("dev/main-api/service.yaml"), "").unwrap();
-    });
-    assert!(
-        c.contains("service.yaml exists and was not written by kgen"),
-        "{c}"
-    );
+    for cut in ["", "# Gene"] {
+        let c = same_three_ways(|dir| {
+            std::fs::write(dir.join("dev/main-api/service.yaml"), cut).unwrap();
+        });
+        assert!(
+            c.contains("stale: [\n        \"dev/main-api/service.yaml\""),
+            "{c}"
+        );
+    }
 }
 
 #[test]
@@ -245,4 +248,25 @@ fn a_cluster_directory_a_link() {
         symlink(&moved, &path).unwrap();
     });
     assert!(c.contains("argocd/nonprod is a symbolic link"), "{c}");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_and_files_in_the_way_are_found_alike() {
+    let c = same_three_ways(|dir| {
+        std::os::unix::fs::symlink("deployment.yaml", dir.join("dev/main-api/crb.yaml")).unwrap();
+        std::os::unix::fs::symlink("/nowhere", dir.join("prod/x")).unwrap();
+    });
+    assert!(
+        c.contains("links: [\n        \"dev/main-api/crb.yaml\",\n        \"prod/x\",\n    ],"),
+        "{c}"
+    );
+    let c = same_three_ways(|dir| {
+        std::fs::remove_dir_all(dir.join("dev/main-api")).unwrap();
+        std::fs::write(dir.join("dev/main-api"), "x").unwrap();
+    });
+    assert!(
+        c.contains("generated/dev/main-api: a file is in the way"),
+        "{c}"
+    );
 }

@@ -120,3 +120,28 @@ fn render_check_passes_on_every_example_in_place() {
         );
     }
 }
+
+/// A Windows checkout (`core.autocrlf=true`) has CRLF line endings in every input:
+/// platform.toml, the overlays, hand-written manifests and patch files. It renders
+/// the same bytes as the LF checkout: the committed generated/ tree is up to date.
+#[test]
+fn crlf_inputs_render_the_same_bytes() {
+    for name in ["worker-cronjob", "escape-hatch"] {
+        let example = common::repo_root().join("examples").join(name);
+        let p = copy_inputs(&example);
+        let mut crlf = 0;
+        for (rel, text) in common::read_tree(p.path()) {
+            if !rel.ends_with(".json") {
+                p.write(&rel, &text.replace('\n', "\r\n"));
+                crlf += 1;
+            }
+        }
+        assert!(crlf >= 3, "{name}: {crlf} files");
+        let generated = example.join("generated");
+        for (rel, text) in common::read_tree(&generated) {
+            p.write(&format!("generated/{rel}"), &text);
+        }
+        let out = p.kgen(&["render", "--check"]);
+        assert_eq!(out.code, 0, "{name}: {}{}", out.stdout, out.stderr);
+    }
+}

@@ -462,3 +462,41 @@ fn env_option_renders_one_environment_and_leaves_the_others() {
         }
     }
 }
+
+/// A writing render takes the checkout lock that bump-image, promote and bump-chart
+/// hold while they edit and render (`.kgen.lock`), before it reads its inputs: while
+/// another kgen holds it, the render says so and waits, so it cannot write files
+/// from inputs older than the bump's over the bump's. `render --check` writes
+/// nothing and does not wait.
+#[test]
+fn a_render_waits_for_the_checkout_lock() {
+    use std::io::BufRead as _;
+    let p = Platform::new(MINIMAL, &[]);
+    let held = kgen::lock::CheckoutLock::acquire(p.path(), |_| panic!("nobody holds it")).unwrap();
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["render", "-q"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(
+        line,
+        "kgen: waiting for another kgen command in this checkout to finish (./.kgen.lock)\n"
+    );
+    // An input edited while the render waits is what it renders.
+    p.write("platform.toml", &MINIMAL.replace("1.0.0", "1.0.1"));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!p.exists("generated"), "the render did not wait");
+    drop(held);
+    assert!(child.wait().unwrap().success());
+    assert!(p
+        .read("generated/dev/api/deployment.yaml")
+        .contains("image: registry.example.com/acme/api:1.0.1"));
+    assert_eq!(p.kgen(&["render", "--check"]).code, 0);
+}

@@ -53,6 +53,20 @@ impl RenderSummary {
     }
 }
 
+/// The checkout lock for a writing render of `platform` (src/lock.rs), to take
+/// before the workspace is loaded: `bump-image`, `promote` and `bump-chart` hold it
+/// from reading their inputs to writing `generated/`, so a render waits for them
+/// and then reads what they wrote, instead of writing files from older inputs over
+/// theirs. None where the lock file cannot be created nor opened (a read-only
+/// checkout, which no bump can edit either).
+pub fn lock(
+    platform: &std::path::Path,
+    on_wait: impl FnOnce(&std::path::Path),
+) -> Result<Option<crate::lock::CheckoutLock>> {
+    let dir = crate::ops::bump_image::transaction::platform_dir(platform);
+    crate::lock::CheckoutLock::acquire_if_possible(&dir, on_wait)
+}
+
 /// Renders and validates everything in memory, then writes only what changed.
 pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let dir = ws.generated_dir();
@@ -62,7 +76,7 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     let run = compile_into(ws, &opts.envs, &mut comparer)?;
     let (comparison, to_write) = stages::time(Stage::Write, || comparer.finish())?;
     if !comparison.foreign.is_empty() {
-        return Err(foreign_files(ws, &comparison.foreign, run.warnings));
+        return Err(foreign_files(ws, &comparison, run.warnings));
     }
     let outcome = stages::time(Stage::Write, || {
         write::apply_pending(&dir, &to_write, &comparison)
@@ -80,30 +94,54 @@ pub fn render(ws: &Workspace, opts: &RenderOptions) -> Result<RenderSummary> {
     Ok(summary)
 }
 
-/// The error for manifest files kgen did not write in directories Argo CD deploys:
-/// each located at the file's first line, with the run's `warnings`.
+/// The error for the foreign entries of `c` (manifest files kgen did not write in
+/// directories Argo CD deploys, symbolic links): each file located at its first
+/// line, with the run's `warnings`. Links and other entries that are not regular
+/// files are never read.
 pub(crate) fn foreign_files(
     ws: &Workspace,
-    files: &[String],
+    c: &Comparison,
     warnings: Vec<Diagnostic>,
 ) -> crate::Error {
     use crate::source::Origin;
     let mut sources = ws.sources.clone();
     let dir = ws.generated_dir();
     let envs = ws.environment_names();
-    let mut diags: Vec<Diagnostic> = files
+    let mut diags: Vec<Diagnostic> = c
+        .foreign
         .iter()
         .map(|f| {
             let path = dir.join(f);
             let shown = format!("{}/{f}", crate::workspace::GENERATED_DIR);
+            // `manifests/` mirrors the directories of environments and clusters.
+            let top = f.split('/').next().unwrap_or("");
+            let in_env = top == "clusters" || envs.contains(&top);
+            let link = c.links.contains(f);
+            if link || c.special.contains(f) {
+                let (what, help) = if link {
+                    (
+                        format!("{shown} is a symbolic link: kgen writes none in generated/, and Argo CD follows links, so what it points to would reach the cluster without kgen's checks"),
+                        "delete the link (kgen will not remove what it did not write)",
+                    )
+                } else {
+                    (
+                        format!("{shown} is not a regular file, in a directory Argo CD deploys: kgen writes only regular files there"),
+                        "delete it (kgen will not remove what it did not write)",
+                    )
+                };
+                let help = if in_env {
+                    format!("{help}; to deploy a hand-written manifest, put the file itself at `manifests/{f}`: kgen then validates it and writes it here with a header (docs/escape-hatch.md)")
+                } else {
+                    help.to_string()
+                };
+                return Diagnostic::error(crate::rules::FOREIGN_FILE, what).help(help);
+            }
             // The file's first line, for the snippet (never more than a line).
             let first = std::fs::read(&path)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .map(|t| t.lines().next().unwrap_or("").chars().take(200).collect::<String>());
-            // `manifests/` mirrors the directories of environments and clusters.
-            let top = f.split('/').next().unwrap_or("");
-            let help = if top == "clusters" || envs.contains(&top) {
+            let help = if in_env {
                 format!("to keep it, move it to `manifests/{f}`: kgen then validates it and writes it here with a header (docs/escape-hatch.md); or delete it. kgen will not remove a file it did not write")
             } else {
                 "move hand-written manifests out of generated/ (kgen owns that tree; docs/escape-hatch.md says where they go), or delete the file; kgen will not remove a file it did not write".to_string()
@@ -160,9 +198,14 @@ impl CheckSummary {
             out.push_str(&format!("extra:   generated/{f}\n"));
         }
         for f in &c.foreign {
-            out.push_str(&format!(
-                "foreign: generated/{f} (not written by kgen, in a directory Argo CD deploys)\n"
-            ));
+            let why = if c.links.contains(f) {
+                "a symbolic link: kgen writes none in generated/, and Argo CD follows links"
+            } else if c.special.contains(f) {
+                "not a regular file, in a directory Argo CD deploys"
+            } else {
+                "not written by kgen, in a directory Argo CD deploys"
+            };
+            out.push_str(&format!("foreign: generated/{f} ({why})\n"));
         }
         out
     }
@@ -200,9 +243,17 @@ impl CheckSummary {
 
 /// Renders in memory and compares with `generated/`, writing nothing.
 pub fn check(ws: &Workspace, opts: &RenderOptions) -> Result<CheckSummary> {
-    let mut comparer = write::Comparer::without_files(&ws.generated_dir());
+    let dir = ws.generated_dir();
+    let mut comparer = write::Comparer::without_files(&dir);
     let run = compile_into(ws, &opts.envs, &mut comparer)?;
-    let (comparison, _) = stages::time(Stage::Write, || comparer.finish())?;
+    let (mut comparison, _) = stages::time(Stage::Write, || comparer.finish())?;
+    // The temporary files a killed kgen left (`git add -A` would commit them): extra,
+    // which `kgen render` removes.
+    let temp = write::abandoned_temp_files(&dir, &comparison);
+    if !temp.is_empty() {
+        comparison.extra.extend(temp);
+        comparison.extra.sort();
+    }
     crate::compile::drop_in_background(run.spec);
     Ok(CheckSummary {
         comparison,

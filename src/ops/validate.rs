@@ -92,11 +92,7 @@ pub fn validate_platform(
     // (KG307), and so does this.
     let on_disk = crate::write::compare(&ws.generated_dir(), &compiled.tree, &compiled.run.scopes)?;
     if !on_disk.foreign.is_empty() {
-        return Err(crate::ops::render::foreign_files(
-            ws,
-            &on_disk.foreign,
-            warnings,
-        ));
+        return Err(crate::ops::render::foreign_files(ws, &on_disk, warnings));
     }
     if let Some(dir) = schema_dir {
         let mut dir = open_schema_dir(dir)?;

@@ -15,6 +15,7 @@ use crate::input_check::{self, LeftOut};
 use crate::source::{FileId, Origin, Sources};
 use crate::{rules, secret_scan};
 
+mod newlines;
 mod secret_remedy;
 mod toml_errors;
 
@@ -266,7 +267,15 @@ impl Workspace {
         let sources_ref = &sources;
         let mut parsed: Vec<_> = all_files
             .par_iter()
-            .map(|&file| toml::de::DeTable::parse(&sources_ref.get(file).text))
+            .map(|&file| {
+                let text = &sources_ref.get(file).text;
+                let mut doc = toml::de::DeTable::parse(text);
+                // CRLF in multi-line strings read as LF: the same bytes on Windows.
+                if let (Ok(doc), true) = (&mut doc, text.contains('\r')) {
+                    newlines::crlf_to_lf(text, doc.get_mut());
+                }
+                doc
+            })
             .collect();
         let remedies = {
             let doc = |i: usize| parsed[i].as_ref().ok().map(|d| d.get_ref());

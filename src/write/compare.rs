@@ -25,8 +25,15 @@ pub struct Comparison {
     pub extra: Vec<String>,
     /// Manifest files kgen did not write (no kgen header) in a directory that holds
     /// kgen's Kubernetes objects, which an Argo CD Application deploys whole: they
-    /// would reach the cluster unchecked. `render` refuses to run while there are any.
+    /// would reach the cluster unchecked. Also every symbolic link (kgen makes none,
+    /// and Argo CD follows them), and any other entry that is not a regular file
+    /// with a manifest's name in such a directory (a FIFO, ...): see `links` and
+    /// `special`. `render` refuses to run while there are any.
     pub foreign: Vec<String>,
+    /// The symbolic links of `foreign` (never read).
+    pub links: Vec<String>,
+    /// The entries of `foreign` that are neither regular files nor links (never read).
+    pub special: Vec<String>,
     /// Identical on disk.
     pub unchanged: usize,
     /// kgen temporary files seen under the scopes (`apply` removes abandoned ones).
@@ -106,7 +113,12 @@ pub fn compare(dir: &Path, tree: &Tree, scopes: &[String]) -> Result<Comparison>
     let mut c = Comparison::default();
     for (rel, state) in states {
         match state {
-            State::Missing => c.missing.push(rel.clone()),
+            State::Missing => {
+                if let Some(d) = listing.obstruction(rel) {
+                    return Err(super::in_the_way(dir, d));
+                }
+                c.missing.push(rel.clone())
+            }
             State::Stale => c.stale.push(rel.clone()),
             State::Same => c.unchanged += 1,
         }
@@ -164,12 +176,12 @@ fn state(
                     return Ok(state);
                 }
             }
-            Some(EntryKind::Other) => {}
+            Some(EntryKind::Dir | EntryKind::Link | EntryKind::Special) => {}
         }
     }
     Ok(match read_regular(&path)? {
         None => State::Missing,
-        Some(existing) if !is_generated(&existing) => return Err(not_written_by_kgen(&path, dir)),
+        Some(existing) if !is_own(&existing) => return Err(not_written_by_kgen(&path, dir)),
         Some(existing) if existing == contents.as_bytes() => State::Same,
         Some(_) => State::Stale,
     })
@@ -207,7 +219,7 @@ fn compare_listed(path: &Path, contents: &[u8], dir: &Path) -> Result<Option<Sta
         let existing = &buffer[..filled];
         if existing == contents {
             Ok(Some(State::Same))
-        } else if is_generated(existing) {
+        } else if is_own(existing) {
             Ok(Some(State::Stale))
         } else {
             Err(not_written_by_kgen(path, dir))
@@ -232,40 +244,70 @@ fn not_written_by_kgen(path: &Path, dir: &Path) -> Error {
     }
 }
 
-/// [`leftovers`] of the files listed on disk that `tree` does not hold.
+/// [`leftovers`] of the entries listed on disk that `tree` does not hold.
 fn leftovers_of(dir: &Path, listing: &Listing, tree: &Tree, c: &mut Comparison) -> Result<()> {
     let candidates = listing
         .entries
         .iter()
-        .filter(|(rel, kind)| {
-            **kind == EntryKind::File && is_manifest_name(rel) && !tree.files.contains_key(*rel)
-        })
-        .map(|(rel, _)| rel)
+        .filter(|(rel, kind)| is_candidate(rel, **kind) && !tree.files.contains_key(*rel))
+        .map(|(rel, kind)| (rel, *kind))
         .collect();
     leftovers(dir, candidates, &object_dirs(tree), c)
 }
 
-/// Sorts the manifest files on disk the render does not produce (`candidates`) into
-/// extra (kgen wrote them) and foreign (hand-written, in a directory of `deployed`).
+/// True for an entry the render does not produce that [`leftovers`] looks at: a
+/// manifest file or other non-directory with a manifest's name, or a symbolic link of
+/// any name (kgen makes none).
+fn is_candidate(rel: &str, kind: EntryKind) -> bool {
+    match kind {
+        EntryKind::File | EntryKind::Special => is_manifest_name(rel),
+        EntryKind::Link => true,
+        EntryKind::Dir => false,
+    }
+}
+
+/// True when `contents` is a file kgen wrote, or what a run killed (or stopped by a
+/// full disk) while creating one left: an empty file, or part of kgen's header.
+/// Such a file is kgen's to replace or remove.
+fn is_own(contents: &[u8]) -> bool {
+    is_generated(contents)
+        || crate::emit::HEADER_PREFIX.as_bytes().starts_with(contents)
+        || crate::emit::JSON_HEADER_PREFIX
+            .as_bytes()
+            .starts_with(contents)
+}
+
+/// Sorts the entries on disk the render does not produce (`candidates`) into extra
+/// (kgen wrote them) and foreign: a symbolic link anywhere (Argo CD follows links,
+/// so what one points to would be deployed unchecked), and a hand-written file or
+/// any other entry that is not a regular file, in a directory of `deployed`.
 fn leftovers(
     dir: &Path,
-    candidates: Vec<&String>,
+    candidates: Vec<(&String, EntryKind)>,
     deployed: &HashSet<&str>,
     c: &mut Comparison,
 ) -> Result<()> {
-    for rel in candidates {
+    for (rel, kind) in candidates {
         let in_deployed = rel
             .rsplit_once('/')
             .is_some_and(|(d, _)| deployed.contains(d));
-        match read_regular(&dir.join(rel))? {
-            Some(existing) if is_generated(&existing) => c.extra.push(rel.clone()),
-            Some(_) if in_deployed => c.foreign.push(rel.clone()),
+        match kind {
+            EntryKind::Link => c.links.push(rel.clone()),
+            EntryKind::Special if in_deployed => c.special.push(rel.clone()),
+            EntryKind::File => match read_regular(&dir.join(rel))? {
+                Some(existing) if is_own(&existing) => c.extra.push(rel.clone()),
+                Some(_) if in_deployed => c.foreign.push(rel.clone()),
+                _ => {}
+            },
             _ => {}
         }
     }
+    c.foreign.extend(c.links.iter().chain(&c.special).cloned());
     c.extra.sort();
     c.extra.dedup();
     c.foreign.sort();
+    c.links.sort();
+    c.special.sort();
     Ok(())
 }
 
@@ -292,8 +334,8 @@ pub struct Comparer {
     checked: HashSet<PathBuf>,
     /// A file outside the scopes was emitted.
     outside: bool,
-    /// The first (by path) link on the way to a file, and the first file that could
-    /// not be compared.
+    /// The first (by path) link or other non-directory on the way to a file, and the
+    /// first file that could not be compared.
     link_error: Option<(String, Error)>,
     read_error: Option<(String, Error)>,
     missing: Vec<String>,
@@ -357,11 +399,11 @@ impl Comparer {
         c.stale.sort_unstable();
         let deployed: HashSet<&str> = self.deployed.iter().map(String::as_str).collect();
         // The emitted files were taken out of the listing: what is left is not produced.
-        let candidates: Vec<&String> = listing
+        let candidates: Vec<(&String, EntryKind)> = listing
             .entries
             .iter()
-            .filter(|(rel, kind)| **kind == EntryKind::File && is_manifest_name(rel))
-            .map(|(rel, _)| rel)
+            .filter(|(rel, kind)| is_candidate(rel, **kind))
+            .map(|(rel, kind)| (rel, *kind))
             .collect();
         leftovers(&self.dir, candidates, &deployed, &mut c)?;
         c.temp_files = std::mem::take(&mut listing.temp_files);
@@ -444,6 +486,10 @@ impl Sink for Comparer {
                     Some(Err(e)) => keep_first(&mut self.read_error, &rel, e),
                     Some(Ok(State::Same)) => self.unchanged += 1,
                     Some(Ok(State::Missing)) => {
+                        // Only a missing file can have a file where its directory goes.
+                        if let Some(d) = listing.obstruction(&rel) {
+                            keep_first(&mut self.link_error, &rel, super::in_the_way(dir, d));
+                        }
                         self.missing.push(rel.clone());
                         if self.keep {
                             to_write.push((rel, text, false));
@@ -466,7 +512,11 @@ impl Sink for Comparer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EntryKind {
     File,
-    Other,
+    Dir,
+    /// A symbolic link (to anything, or dangling).
+    Link,
+    /// A FIFO, socket or device.
+    Special,
 }
 
 /// The entries under the scopes of a comparison, by path relative to `generated/`
@@ -510,9 +560,9 @@ impl Listing {
             };
             if ft.is_symlink() {
                 self.links.push(child.clone());
-                self.found.push((child, EntryKind::Other));
+                self.found.push((child, EntryKind::Link));
             } else if ft.is_dir() {
-                self.found.push((child.clone(), EntryKind::Other));
+                self.found.push((child.clone(), EntryKind::Dir));
                 dirs.push((entry.path(), child));
             } else if ft.is_file() {
                 if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
@@ -520,7 +570,7 @@ impl Listing {
                 }
                 self.found.push((child, EntryKind::File));
             } else {
-                self.found.push((child, EntryKind::Other));
+                self.found.push((child, EntryKind::Special));
             }
         }
         let parts: Vec<Listing> = dirs
@@ -538,6 +588,25 @@ impl Listing {
         Ok(())
     }
 
+    /// The first directory on the way to the file `rel` that the listing shows is not
+    /// a directory (a file, a FIFO, ...): `rel` cannot be written until it is moved.
+    /// (Links on the way are the careful check's: `check_no_links`.)
+    fn obstruction<'r>(&self, rel: &'r str) -> Option<&'r str> {
+        let mut end = 0;
+        while let Some(i) = rel[end..].find('/') {
+            end += i;
+            let ancestor = &rel[..end];
+            if matches!(
+                self.entries.get(ancestor),
+                Some(EntryKind::File | EntryKind::Special)
+            ) {
+                return Some(ancestor);
+            }
+            end += 1;
+        }
+        None
+    }
+
     /// Indexes what the walks found, by path.
     fn index(&mut self) {
         self.entries = std::mem::take(&mut self.found).into_iter().collect();
@@ -548,8 +617,28 @@ impl Listing {
         let mut listing = Listing::default();
         for scope in scopes {
             let scope_dir = dir.join(scope);
-            check_no_links(dir, &scope_dir.join("x"), checked)?;
-            listing.walk(&scope_dir, &relative(dir, &scope_dir))?;
+            // The directories above the scope; the scope itself may be a file
+            // (`terraform/dev.json`): one that is not a directory is listed as what
+            // it is, so a file where a directory of the render goes is found as any
+            // other (`Listing::obstruction`).
+            check_no_links(dir, &scope_dir, checked)?;
+            let rel = relative(dir, &scope_dir);
+            match fs::symlink_metadata(&scope_dir) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Other(format!(
+                        "{} is a symbolic link; kgen does not follow links in generated/. Remove it (kgen writes real directories there)",
+                        scope_dir.display()
+                    )))
+                }
+                Ok(m) if m.is_dir() => {
+                    checked.insert(scope_dir.clone());
+                    listing.walk(&scope_dir, &rel)?;
+                }
+                Ok(m) if m.is_file() => listing.found.push((rel, EntryKind::File)),
+                Ok(_) => listing.found.push((rel, EntryKind::Special)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("read", &scope_dir, e)),
+            }
         }
         listing.index();
         Ok(listing)

@@ -68,6 +68,17 @@ fn apply_parts(
 ) -> Result<Outcome> {
     use rayon::prelude::*;
     ensure_dir(dir)?;
+    // Files written or removed so far: after the first, a failure leaves the tree
+    // part old, part new, and the error says so.
+    let changed = std::sync::atomic::AtomicUsize::new(0);
+    let partly = |error: Error| match changed.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => error,
+        n => Error::PartlyWritten {
+            dir: dir.to_path_buf(),
+            changed: n,
+            error: Box::new(error),
+        },
+    };
     // The directories written into (relative to `dir`, "" for `dir` itself).
     let leaves: std::collections::BTreeSet<&str> = c
         .missing
@@ -77,6 +88,7 @@ fn apply_parts(
         .collect();
     if !leaves.is_empty() {
         let handles = DirHandles::open(dir, leaves.into_iter())?;
+        let changed = &changed;
         each_part(&|files| {
             // By directory (the files' indices), each opened once for the part.
             let mut by_dir: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
@@ -86,7 +98,9 @@ fn apply_parts(
             }
             by_dir.par_iter().try_for_each(|(d, indices)| {
                 let (dir_fd, fresh) = handles.open_leaf(d)?;
-                for &i in indices {
+                // Counted once per directory (the counter is shared by the threads).
+                let mut written = 0;
+                let result = indices.iter().try_for_each(|&i| {
                     let (rel, bytes, replace) = files[i];
                     let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
                     dirfd::write_file(
@@ -98,14 +112,19 @@ fn apply_parts(
                         replace,
                         fresh,
                     )?;
-                }
-                Ok::<(), Error>(())
+                    written += 1;
+                    Ok(())
+                });
+                changed.fetch_add(written, std::sync::atomic::Ordering::Relaxed);
+                result
             })
-        })?;
+        })
+        .map_err(partly)?;
     }
     for rel in &c.extra {
         let path = dir.join(rel);
-        fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        fs::remove_file(&path).map_err(|e| partly(Error::io("remove", &path, e)))?;
+        changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         remove_empty_parents(dir, &path);
     }
     if c.covers_all {
@@ -278,6 +297,7 @@ pub(super) fn check_no_links(
                         dir.display()
                     )))
                 }
+                Ok(m) if !m.is_dir() => return Err(in_the_way(root, &relative(root, &dir))),
                 Ok(_) => {
                     checked.insert(dir.clone());
                 }
@@ -301,6 +321,31 @@ pub(super) fn check_no_links(
         }
         dir.push(c);
     }
+}
+
+/// The error for a file (or FIFO, ...) at `rel`, under `root`, where kgen must
+/// create or open a directory; found before anything is written. An I/O error on
+/// that path (exit 3; annotated with the file in GitHub's format).
+pub(super) fn in_the_way(root: &Path, rel: &str) -> Error {
+    let root = root.strip_prefix(".").unwrap_or(root);
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let why = if rel.is_empty() {
+        "a file is in the way. Move it, or delete it".to_string()
+    } else {
+        format!(
+            "a file is in the way. Move it out of {}, or delete it",
+            root.display()
+        )
+    };
+    Error::io(
+        "create directory",
+        path,
+        std::io::Error::new(std::io::ErrorKind::NotADirectory, why),
+    )
 }
 
 fn ensure_dir(dir: &Path) -> Result<()> {
@@ -422,6 +467,22 @@ pub fn remove_abandoned_temp_files_in(dir: &Path) {
             let _ = fs::remove_file(&path);
         }
     }
+}
+
+/// The temporary files of `c` (relative to `dir`, the `generated/` directory) that
+/// a kgen process that no longer runs left: the next render removes them, and
+/// `render --check` lists them as extra until then.
+pub fn abandoned_temp_files(dir: &Path, c: &Comparison) -> Vec<String> {
+    c.temp_files
+        .iter()
+        .filter(|path| {
+            is_abandoned(
+                &path.file_name().unwrap_or_default().to_string_lossy(),
+                path,
+            )
+        })
+        .map(|path| relative(dir, path))
+        .collect()
 }
 
 /// True for `.kgen-<pid>-….tmp` when process `pid` is gone (or, where that cannot be

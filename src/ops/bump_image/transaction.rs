@@ -269,7 +269,7 @@ pub(crate) fn write_edit(
     if let Some(c) = comparison.as_ref().filter(|c| !c.foreign.is_empty()) {
         return Err(crate::ops::render::foreign_files(
             ws,
-            &c.foreign,
+            c,
             compiled.run.warnings.clone(),
         ));
     }
@@ -301,7 +301,11 @@ pub(crate) fn write_edit(
     }
     let fail = |rollback: Rollback, e: Error| -> Error {
         match rollback.restore() {
-            None => e,
+            // Every file is back as it was: generated/ is not partly updated.
+            None => match e {
+                Error::PartlyWritten { error, .. } => *error,
+                e => e,
+            },
             Some(note) => Error::Other(format!(
                 "{e}; restoring the previous files also failed ({note}): check `git status`"
             )),
