@@ -53,6 +53,9 @@ impl CheckoutLock {
             )
         };
         let file = match open(&path, true) {
+            // No platform directory: nothing to lock, and reading platform.toml
+            // reports the missing path itself.
+            Err(e) if e.kind() == ErrorKind::NotFound && !dir.is_dir() => return Ok(None),
             Err(e) if cannot_write(&e) => match open(&path, false) {
                 Err(e) if cannot_write(&e) || e.kind() == ErrorKind::NotFound => return Ok(None),
                 other => other,
