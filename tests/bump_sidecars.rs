@@ -469,6 +469,29 @@ replicas = 1
     );
 }
 
+/// `bump-image SERVICE --tag` moves the service's own container; an init container
+/// running the same repository (a migration) stays, and a note says so, with the
+/// command that moves both (migration review 27, F8).
+#[test]
+fn a_service_bump_names_the_init_container_it_leaves_behind() {
+    let p = platform();
+    let out = p.kgen(&["bump-image", "api", "--env", "dev", "--tag", "1.2.0"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "dev: api  1.1.0 → 1.2.0\n\
+         updated overlays/dev.toml; rendered dev into generated/: 0 added, 5 changed, 0 removed\n"
+    );
+    assert_eq!(
+        out.stderr,
+        "note: `api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
+    );
+    // Moved with --image: nothing is left behind, no note.
+    let out = p.kgen(&["bump-image", "--image", "acme/api:1.2.1", "--env", "dev"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+}
+
 /// In `--format json`, `image` names the slot (`service` or `service/container`), as
 /// everything bump-image prints does, and `repository` the image (docs/cli.md).
 #[test]

@@ -19,7 +19,7 @@ use std::path::Path;
 use self::images::{
     check_container, check_env, check_service, effective, matching_slots, repository,
 };
-use self::report::{Unchanged, Update};
+use self::report::{ImageVersion, Unchanged, Update};
 use self::transaction::{platform_dir, update};
 use crate::error::{Error, Result};
 use crate::image_ref;
@@ -186,7 +186,14 @@ pub fn bump_image(
             edits.extend(slot_edits);
         }
     }
-    update(
+    // `bump-image SERVICE` moves the service's own container: say which of its
+    // sidecars and init containers run the same repository and stay behind (a
+    // migration at the old version would run against the new code).
+    let left_behind = match &opts.target {
+        Target::Service(name) => left_behind(&ws, opts, name),
+        _ => Vec::new(),
+    };
+    let mut done = update(
         &ws,
         &opts.env,
         &edits,
@@ -194,7 +201,35 @@ pub fn bump_image(
         Kind::Bump,
         opts.render,
         opts.commit,
-    )
+    )?;
+    done.left_behind = left_behind;
+    Ok(done)
+}
+
+/// The sidecars and init containers of `service` that run its image repository at a
+/// version other than the one `opts` sets.
+fn left_behind(
+    ws: &Workspace,
+    opts: &BumpOptions,
+    service: &str,
+) -> Vec<(String, ImageVersion, String)> {
+    let Some(repo) = repository(ws, &opts.env, service, None) else {
+        return Vec::new();
+    };
+    let slots = matching_slots(ws, &opts.env, &repo).unwrap_or_default();
+    slots
+        .into_iter()
+        .filter(|s| s.service == service && s.container.is_some())
+        .filter_map(|s| {
+            let v = effective(ws, &opts.env, service, s.container.as_ref());
+            let moves = opts.tag.as_ref().is_none_or(|t| v.tag.as_ref() == Some(t))
+                && opts
+                    .digest
+                    .as_ref()
+                    .is_none_or(|d| v.digest.as_ref() == Some(d));
+            (!moves).then(|| (s.to_string(), v, repo.clone()))
+        })
+        .collect()
 }
 
 /// Which command is updating an overlay, for the commit message.

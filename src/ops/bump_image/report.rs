@@ -121,6 +121,10 @@ pub struct Update {
     /// Non-blocking diagnostics of the compile, and the sources they point into.
     pub warnings: Vec<Diagnostic>,
     pub sources: Sources,
+    /// The sidecars and init containers that run the bumped service's own image
+    /// repository and stay at another version (`bump-image SERVICE` moves the service's
+    /// container only): `service/container`, its version, and the repository.
+    pub left_behind: Vec<(String, ImageVersion, String)>,
 }
 
 impl Update {
@@ -142,6 +146,12 @@ impl Update {
                     format!("{back} of these move")
                 },
                 self.env
+            ));
+        }
+        for (name, version, repository) in &self.left_behind {
+            out.push_str(&format!(
+                "note: `{name}` runs the same image repository and stays at {version} in {}: a migration that runs the service's image should move with it; `kgen bump-image --image {repository}:<tag> --env {}` moves every container of that repository\n",
+                self.env, self.env
             ));
         }
         out.push_str(&self.overlay_note());

@@ -159,6 +159,7 @@ pub(crate) fn update(
         commit: None,
         warnings: Vec::new(),
         sources: ws.sources.clone(),
+        left_behind: Vec::new(),
     };
     if !edited.changed() {
         result.overlay_created = false;
