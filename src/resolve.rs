@@ -553,6 +553,33 @@ impl<'a> Resolver<'a> {
     /// Refuses a literal that looks like a secret, judged by its shape and by `key`;
     /// in a template, the string literals inside it are judged so (its output is
     /// judged after rendering, by [`Resolver::render_keyed`]).
+    /// KG039: a literal of `env` or `config` written as a TOML number whose text kgen
+    /// cannot keep: TOML reads `1.10` as the float 1.1, `0x1F` as 31, `1_000` as 1000,
+    /// and kgen writes the number, not what was typed (a version-like `1.10` becomes
+    /// `"1.1"`). A warning at the value; quoting keeps the text.
+    fn check_number_text(&mut self, key: &str, raw: &str, origin: &Origin) {
+        let text = &self.ws.sources.get(origin.file).text;
+        let Some(written) = text.get(origin.span.clone()).map(str::trim) else {
+            return;
+        };
+        let number = written
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == b'+' || c == b'-')
+            || matches!(written, "inf" | "nan");
+        if !number || written == raw {
+            return;
+        }
+        self.warning(
+            rules::NUMBER_TEXT,
+            origin.clone(),
+            format!("`{key}` is written `{written}`, a TOML number, which kgen writes as \"{raw}\""),
+        )
+        .help(format!(
+            "quote it to keep the text (`{key} = \"{written}\"`), or write the number as kgen writes it (`{key} = {raw}`)"
+        ));
+    }
+
     fn scan_secret(&mut self, key: &str, value: &str, origin: &Origin) {
         let found = if Templates::is_template(value) {
             secret_scan::scan_template_literals(key, value)

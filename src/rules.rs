@@ -55,6 +55,7 @@ rules! {
     BUDGET_BLOCKS = "KG036", "budget-blocks-eviction", "a disruption budget whose `min_available` allows no eviction (`100%`, or at least the service's fewest replicas)";
     IGNORED_SETTING = "KG037", "ignored-setting", "a setting an overlay writes that has no effect in its environment (`replicas` where `autoscaling` sets the count)";
     DEFAULT_CREDENTIALS = "KG038", "default-credentials", "Grafana (in the monitoring stack) with the chart's default admin password instead of one from a Secret";
+    NUMBER_TEXT = "KG039", "number-text", "a number in `env` or `config` whose text TOML does not keep (`1.10` is the number 1.1): quote it";
     MANIFEST_PLACE = "KG040", "manifest-place", "a file under `manifests/` in a place kgen does not read (an unknown environment, service or cluster, a disabled service, a component kgen writes itself)";
     MANIFEST_OBJECT = "KG041", "manifest-object", "a hand-written object kgen cannot place (no kind or name, `generateName`, no namespace where one is needed, two objects with one file name)";
     PLAIN_SECRET = "KG042", "plain-secret", "a hand-written Secret with data: secrets do not go into git";

@@ -309,3 +309,39 @@ fn references_are_read_after_templates() {
         "{err}"
     );
 }
+
+/// KG039: a number whose text TOML does not keep is written as TOML reads it, with a
+/// warning at the value (migration review 27, F11); a plain number passes silently.
+#[test]
+fn a_number_whose_text_is_not_kept_is_a_warning() {
+    let text = platform("env = { RATIO = 1.10, WORKERS = 4, NEG = -2 }\nconfig = { LIMIT = 0x1F }");
+    let p = Platform::new(&text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = text.lines().position(|l| l.starts_with("env = ")).unwrap() + 1;
+    assert_eq!(
+        out.stderr,
+        format!(
+            r#"warning[KG039]: `RATIO` is written `1.10`, a TOML number, which kgen writes as "1.1"
+  --> platform.toml:{line}:17
+   |
+{line} | env = {{ RATIO = 1.10, WORKERS = 4, NEG = -2 }}
+   |                 ^^^^
+   = help: quote it to keep the text (`RATIO = "1.10"`), or write the number as kgen writes it (`RATIO = 1.1`)
+
+warning[KG039]: `LIMIT` is written `0x1F`, a TOML number, which kgen writes as "31"
+  --> platform.toml:{}:20
+   |
+{} | config = {{ LIMIT = 0x1F }}
+   |                    ^^^^
+   = help: quote it to keep the text (`LIMIT = "0x1F"`), or write the number as kgen writes it (`LIMIT = 31`)
+
+"#,
+            line + 1,
+            line + 1
+        )
+    );
+    assert!(p
+        .read("generated/dev/api/deployment.yaml")
+        .contains("value: \"1.1\"\n"));
+}

@@ -258,6 +258,7 @@ impl<'a> Resolver<'a> {
             match entry.value.value {
                 EnvValue::Literal(Scalar(raw)) => {
                     self.scan_secret(key, raw, &entry.value.origin);
+                    self.check_number_text(key, raw, &entry.value.origin);
                     if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                         env_vars.insert(key.to_string(), v);
                     }
@@ -292,6 +293,7 @@ impl<'a> Resolver<'a> {
             }
             let Scalar(raw) = entry.value.value;
             self.scan_secret(key, raw, &entry.value.origin);
+            self.check_number_text(key, raw, &entry.value.origin);
             if let Some(v) = self.render_keyed(key, raw, &entry.value.origin, &ctx) {
                 config.insert(key.to_string(), v);
             }

@@ -117,6 +117,7 @@ impl<'a> Resolver<'a> {
                 match e.value.value {
                     EnvValue::Literal(crate::input::Scalar(raw)) => {
                         self.scan_secret(k, raw, &e.value.origin);
+                        self.check_number_text(k, raw, &e.value.origin);
                         if let Some(v) = self.render_keyed(k, raw, &e.value.origin, ctx) {
                             env.insert(k.to_string(), crate::resolve::kubelet_literal(&v));
                         }
