@@ -333,6 +333,16 @@ fn invalid_tag_or_digest_is_refused_before_anything_is_read() {
         );
     }
     assert_eq!(c.snapshot(), before);
+    // A token given as the tag is refused as the flag's value, not at the overlay line
+    // it would have been written to (review 28, F10), and never echoed.
+    let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
+    let out = c.run(&["bump-image", "main-api", "--env", "dev", "--tag", &token]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "kgen: error: --tag: the value looks like a secret (a GitHub token); kgen refuses secrets in plain text, and a tag names an image version: pass the tag the image was pushed with\n"
+    );
+    assert_eq!(c.snapshot(), before);
 }
 
 #[test]

@@ -124,6 +124,13 @@ pub fn bump_image(
         ));
     }
     if let Some(t) = &opts.tag {
+        // Said of the flag, not of the overlay line it would have been written to.
+        if let Some(f) = crate::secret_scan::scan("", t) {
+            return Err(Error::Usage(format!(
+                "--tag: the value looks like a secret ({}); kgen refuses secrets in plain text, and a tag names an image version: pass the tag the image was pushed with",
+                f.what
+            )));
+        }
         image_ref::check_tag(t).map_err(|e| Error::Usage(format!("--tag: {e}")))?;
         if t == "latest" {
             return Err(Error::Usage(
