@@ -387,7 +387,7 @@ const BUMP_IMAGE_EXAMPLES: &str = "\
 Examples:
   kgen bump-image main-api --env dev --tag 1.4.1
   kgen bump-image main-api --env prod --tag 1.4.1 --commit
-  kgen bump-image web --container log-shipper --env dev --tag 2.33.0
+  kgen bump-image web --container log-shipper --env staging --tag 2.33.0
   kgen bump-image --image registry.example.com/acme/api:1.2.3 --env staging";
 
 const BUMP_CHART_EXAMPLES: &str = "\

@@ -158,6 +158,23 @@ impl GitRepo {
             .map(str::to_string)
     }
 
+    /// Whether `HEAD` is the branch `branch` names (`main`, or `origin/main` for its
+    /// local namesake) and that branch is `main` or `master`: a checkout of the
+    /// default branch itself. (A shallow clone of another branch may have its
+    /// `origin/HEAD` point at that branch: that one is not taken for the default.)
+    pub fn head_is_main_branch(&self, branch: &str) -> bool {
+        let short = branch.strip_prefix("origin/").unwrap_or(branch);
+        if !matches!(short, "main" | "master") {
+            return false;
+        }
+        self.repo
+            .head()
+            .ok()
+            .filter(git2::Reference::is_branch)
+            .and_then(|h| h.shorthand().ok().map(|s| s == short))
+            .unwrap_or(false)
+    }
+
     /// Whether the repository is a shallow clone (`git clone --depth`, what
     /// `actions/checkout` makes by default): its history stops short.
     pub fn is_shallow(&self) -> bool {

@@ -2218,7 +2218,7 @@ json = [{ op = "add", path = "/spec/template/spec/containers/0/env", value = [{ 
     let p = platform(&text, &[]);
     assert_stderr(
         &p.refused(),
-        r###"error[KG048]: patch `env-refs` of Deployment `api`: operation 0 adds `spec.template.spec.containers[0].env`, which replaces the 1 entry kgen renders there (`LOG_FORMAT`): an `add` at an existing member replaces it (RFC 6902)
+        r###"error[KG048]: patch `env-refs` of Deployment `api`: operation 0 adds `spec.template.spec.containers[0].env`, which replaces the 1 entry kgen renders there (`LOG_FORMAT`): an `add`, `copy` or `move` to an existing member replaces it (RFC 6902)
   --> platform.toml:37:30
    |
 37 | json = [{ op = "add", path = "/spec/template/spec/containers/0/env", value = [{ name = "POD_NAME", valueFrom = { fieldRef = { fieldPath = "metadata.name" } } }]…
@@ -2228,6 +2228,27 @@ json = [{ op = "add", path = "/spec/template/spec/containers/0/env", value = [{ 
 
 error: 1 error and 0 warnings; nothing was written
 "###,
+    );
+}
+
+/// KG048: `copy` and `move` add at their `path` too (RFC 6902 4.4, 4.5): copying a
+/// list over the one kgen renders replaces it (verification review 30).
+#[test]
+fn json_patch_copy_over_the_env_kgen_renders() {
+    let text = format!(
+        "{}{}",
+        BASE,
+        r###"
+[services.api.patches.copy-env]
+kind = "Deployment"
+json = [{ op = "copy", from = "/spec/template/spec/volumes", path = "/spec/template/spec/containers/0/env" }]
+"###
+    );
+    let p = platform(&text, &[]);
+    let err = p.refused();
+    assert!(
+        err.starts_with("error[KG048]: patch `copy-env` of Deployment `api`: operation 0 copies to `spec.template.spec.containers[0].env`, which replaces the 1 entry kgen renders there (`LOG_FORMAT`)"),
+        "{err}"
     );
 }
 

@@ -219,10 +219,13 @@ pub fn diff(opts: &DiffOptions) -> Result<DiffReport> {
     let mut base_is_head = None;
     // In a shallow clone the default branch may be the checked-out one itself
     // (`origin/HEAD` of a clone of the pull request's branch): its merge base is HEAD.
+    // A checkout of the default branch itself (a push build of `main`) has HEAD as
+    // its merge base rightly.
     let shallow_at_head = git.is_shallow()
         && git
             .resolve("HEAD")
-            .is_ok_and(|h| h.commit == base_ref.commit);
+            .is_ok_and(|h| h.commit == base_ref.commit)
+        && !git.head_is_main_branch(&base_ref.name);
     if opts.base.is_none() && (base_ref.how.is_none() || shallow_at_head) {
         // The fallback compares the head with HEAD: a pull request's changes that are
         // committed do not show. Said, since "no differences" would be believed.

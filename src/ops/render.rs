@@ -63,6 +63,11 @@ pub fn lock(
     platform: &std::path::Path,
     on_wait: impl FnOnce(&std::path::Path),
 ) -> Result<Option<crate::lock::CheckoutLock>> {
+    // No platform file: nothing to lock (and no lock file left where there is no
+    // platform); loading it reports the missing path.
+    if !platform.is_file() {
+        return Ok(None);
+    }
     let dir = crate::ops::bump_image::transaction::platform_dir(platform);
     crate::lock::CheckoutLock::acquire_if_possible(&dir, on_wait)
 }

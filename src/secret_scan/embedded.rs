@@ -38,7 +38,18 @@ pub(super) fn flag_value(flag: &str, value: &str) -> Option<&'static str> {
         return None;
     }
     if matches!(name, "u" | "user") {
-        return (is_user_password_pair(value) && !is_benign(value, false))
+        // curl's `-u user:password`, but also docker's and many tools' `--user
+        // user:group` (`1000:1000`, `app:app`): a second part that could name a group
+        // (digits, or a POSIX group name) is taken for one.
+        let group = value.split_once(':').is_some_and(|(_, g)| {
+            g.len() <= 32
+                && (g.bytes().all(|c| c.is_ascii_digit())
+                    || (g.as_bytes()[0].is_ascii_lowercase() || g.starts_with('_'))
+                        && g.bytes().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'-')
+                        }))
+        });
+        return (is_user_password_pair(value) && !group && !is_benign(value, false))
             .then_some("a user:password pair");
     }
     let key = key_info(name);

@@ -30,10 +30,14 @@ pub(super) fn overwriting_adds(body: &Body, target: &Value) -> Vec<Dropped> {
     };
     let mut out = Vec::new();
     for (i, op) in ops.iter().enumerate() {
-        let json_patch::PatchOperation::Add(add) = op else {
+        // `copy` and `move` are an `add` at their `path` too (RFC 6902 4.4, 4.5).
+        let (json_patch::PatchOperation::Add(_)
+        | json_patch::PatchOperation::Copy(_)
+        | json_patch::PatchOperation::Move(_)) = op
+        else {
             continue;
         };
-        let path = add.path.as_str();
+        let path = op.path().as_str();
         let Some((parent, _)) = path.rsplit_once('/') else {
             continue;
         };
@@ -41,6 +45,11 @@ pub(super) fn overwriting_adds(body: &Body, target: &Value) -> Vec<Dropped> {
             continue;
         }
         let earlier = ops[..i].iter().any(|o| o.path().as_str() == path);
+        let verb = match op {
+            json_patch::PatchOperation::Copy(_) => "copies to",
+            json_patch::PatchOperation::Move(_) => "moves to",
+            _ => "adds",
+        };
         let Some(existing) = pointer(target, path).filter(|_| !earlier) else {
             continue;
         };
@@ -57,7 +66,7 @@ pub(super) fn overwriting_adds(body: &Body, target: &Value) -> Vec<Dropped> {
             field: field_of(path, target),
             segs: vec![Seg::Index(i), Seg::Key("path".into())],
             message: format!(
-                "operation {i} adds `{}`, which replaces the {count} {what} kgen renders there ({}): an `add` at an existing member replaces it (RFC 6902)",
+                "operation {i} {verb} `{}`, which replaces the {count} {what} kgen renders there ({}): an `add`, `copy` or `move` to an existing member replaces it (RFC 6902)",
                 field_of(path, target),
                 names(existing)
             ),

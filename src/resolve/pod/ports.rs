@@ -33,8 +33,13 @@ impl<'a> Resolver<'a> {
                 }
             });
             if let Some(e) = bad_name {
-                self.error(rules::INVALID_NAME, entry.key.clone(), format!("port name: {e}"))
-                    .help("port names are at most 15 lowercase letters, digits and `-`, with a letter; `http` is the main port (`port`), `metrics` the metrics port");
+                let help = format!("port names are at most 15 lowercase letters, digits and `-`, with a letter; `{}` is the main port (`port`, named by `port_name`), `metrics` the metrics port", self.main_port);
+                self.error(
+                    rules::INVALID_NAME,
+                    entry.key.clone(),
+                    format!("port name: {e}"),
+                )
+                .help(help);
                 continue;
             }
             let origin = entry.value.origin.clone();
