@@ -1686,6 +1686,27 @@ fn a_base_that_is_head_itself_is_said() {
         "{}",
         out.stdout
     );
+    // A shallow clone of `main` itself (a push build): HEAD is its merge base rightly,
+    // and the diff is what a full clone says (verification review 30).
+    let out = kgen_in(&clones.path().join("c"), &["diff"]);
+    assert!(out.stdout.contains("nothing compared"), "{}", out.stdout);
+    common::git::run(&clones.path().join("c"), &["branch", "-m", "main"]);
+    common::git::run(
+        &clones.path().join("c"),
+        &["update-ref", "refs/remotes/origin/main", "HEAD"],
+    );
+    common::git::run(
+        &clones.path().join("c"),
+        &[
+            "symbolic-ref",
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+        ],
+    );
+    let out = kgen_in(&clones.path().join("c"), &["diff", "--exit-code"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("nothing compared"), "{}", out.stdout);
+    assert!(out.stdout.contains("\nno differences: "), "{}", out.stdout);
 }
 
 #[test]
