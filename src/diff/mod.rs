@@ -18,6 +18,7 @@
 mod compare;
 mod fields;
 mod images;
+mod pods;
 mod report;
 mod risks;
 #[cfg(test)]
