@@ -791,6 +791,14 @@ impl<'de> Deserialize<'de> for EnvValue {
 /// "password" }` (a key of a Secret, by reference: the value is never in kgen's output).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// Exactly one source, in the schema too, so that an editor flags `{}` or two sources
+// as kgen does (verification review 30).
+#[schemars(extend("oneOf" = [
+    { "required": ["field"], "not": { "anyOf": [{ "required": ["resource"] }, { "required": ["config_map"] }, { "required": ["secret"] }] } },
+    { "required": ["resource"], "not": { "anyOf": [{ "required": ["field"] }, { "required": ["config_map"] }, { "required": ["secret"] }] } },
+    { "required": ["config_map", "key"], "not": { "anyOf": [{ "required": ["field"] }, { "required": ["resource"] }, { "required": ["secret"] }] } },
+    { "required": ["secret", "key"], "not": { "anyOf": [{ "required": ["field"] }, { "required": ["resource"] }, { "required": ["config_map"] }] } }
+]))]
 pub struct EnvSourceTable {
     /// A field of the pod (`fieldRef`): `metadata.name`, `metadata.namespace`,
     /// `metadata.uid`, `metadata.labels['<key>']`, `metadata.annotations['<key>']`,
