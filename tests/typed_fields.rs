@@ -178,6 +178,23 @@ error: 7 errors; nothing was written; the checks that need the whole platform, a
     );
 }
 
+/// An overlay's env table replaces platform.toml's whole: one that gives only the new
+/// `key` reads nothing, and the help says why (verification review 30).
+#[test]
+fn an_overlay_table_that_only_changes_the_key_says_tables_are_not_merged() {
+    let err = fails(
+        &platform("env = { CUR = { config_map = \"shared\", key = \"currency\" } }"),
+        &[(
+            "staging",
+            "[services.api]\nenv = { CUR = { key = \"currency2\" } }\n",
+        )],
+    );
+    assert!(
+        err.contains("  = help: an overlay's table for `CUR` replaces platform.toml's whole (tables are not merged key by key): give where it reads from (its `config_map`, or the Secret's name) beside the `key`; the forms are "),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_list_under_env_names_the_tables() {
     let err = fails(&platform("env = { X = [1] }"), &[]);

@@ -120,12 +120,18 @@ impl Resolver<'_> {
         .collect();
         let (kind, value) = match sources.as_slice() {
             [] => {
+                let in_platform = at.file == self.pf;
                 self.error(
                     rules::MISSING_KEY,
                     at.clone(),
                     format!("`{field}.{var}` says nothing to read: a table under `env` reads the variable's value from one of `field`, `resource`, `config_map` or `secret`"),
                 )
-                .help(format!("write one of {ENV_TABLE_FORMS}, or a literal value such as `{var} = \"text\"`"));
+                .help(if in_platform {
+                    format!("write one of {ENV_TABLE_FORMS}, or a literal value such as `{var} = \"text\"`")
+                } else {
+                    // An overlay's table is not merged key by key into platform.toml's.
+                    format!("an overlay's table for `{var}` replaces platform.toml's whole (tables are not merged key by key): give where it reads from (its `config_map`, or the Secret's name) beside the `key`; the forms are {ENV_TABLE_FORMS}")
+                });
                 return None;
             }
             [one] => *one,
