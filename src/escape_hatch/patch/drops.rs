@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use super::owned::POD_TEMPLATES;
 use super::paths::{field_of, pointer};
 use super::{Body, Seg};
 
@@ -80,12 +81,6 @@ pub(super) fn overwriting_adds(body: &Body, target: &Value) -> Vec<Dropped> {
     out
 }
 
-/// The pod templates of an object, as JSON pointers to their pod specs.
-const POD_SPECS: &[&str] = &[
-    "/spec/template/spec",
-    "/spec/jobTemplate/spec/template/spec",
-];
-
 /// Whether kgen renders a volume of this name itself (KG018 reserves them).
 fn kgen_volume(name: &str) -> bool {
     name == "tmp" || name == "secrets-store" || name.starts_with("files-")
@@ -100,7 +95,8 @@ pub(super) fn dropped_volumes(
     touched: &[(String, Vec<Seg>)],
 ) -> Vec<Dropped> {
     let mut out = Vec::new();
-    for spec in POD_SPECS {
+    for template in POD_TEMPLATES {
+        let spec = &format!("{template}/spec");
         let Some(pod) = pointer(before, spec) else {
             continue;
         };

@@ -6,6 +6,10 @@ use serde_json::Value;
 
 use super::paths::{escape, pointer};
 use super::{Body, Seg};
+/// The pod templates of a workload, as JSON pointers (a CronJob's is in its job
+/// template).
+pub(super) const POD_TEMPLATES: &[&str] = &["/spec/template", "/spec/jobTemplate/spec/template"];
+
 /// JSON pointers of the fields kgen owns in a rendered object.
 pub(super) fn owned_pointers(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = [
@@ -34,7 +38,7 @@ pub(super) fn owned_pointers(v: &Value) -> Vec<String> {
             out.push(sel.to_string());
         }
     }
-    for t in ["/spec/template", "/spec/jobTemplate/spec/template"] {
+    for t in POD_TEMPLATES {
         if pointer(v, t).is_none() {
             continue;
         }
