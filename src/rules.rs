@@ -82,6 +82,7 @@ rules! {
     YAML = "KG115", "yaml", "a file that is not valid YAML, or a document that is not an object";
     FIELD_VALUE = "KG116", "field-value", "a field value the API server refuses (restart policy, Service type, Ingress path, ...)";
     POD_SECURITY_REFUSED = "KG117", "pod-security-refused", "a pod its service's namespace refuses at its Pod Security level (the workload creates no pod)";
+    FEATURE_GATE = "KG118", "feature-gate", "a field whose feature gate is off by default in the cluster's Kubernetes version (its API server drops the field)";
     WAIVER = "KG200", "waiver", "a waiver without a reason, of an unknown or unwaivable rule, or outside platform.toml";
     RESOURCES_UNSET = "KG201", "resources-unset", "a container without CPU and memory requests or a memory limit";
     PROBES_UNSET = "KG202", "probes-unset", "a long-running container without a readiness or liveness probe";

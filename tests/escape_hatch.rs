@@ -2042,6 +2042,35 @@ fn a_service_targeting_a_sidecar_port_by_name_needs_kubernetes_1_32() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// KG118: a preStop `sleep` a patch adds needs PodLifecycleSleepAction, on by default
+/// from Kubernetes 1.30; a 1.29 API server drops it and refuses the empty hook
+/// (external review 31, F3). Located at the patch's operation; fine from 1.30.
+#[test]
+fn a_sleep_hook_needs_kubernetes_1_30() {
+    let patch = "[services.api.patches.drain]\nkind = \"Deployment\"\njson = [{ op = \"add\", path = \"/spec/template/spec/containers/0/lifecycle\", value = { preStop = { sleep = { seconds = 5 } } } }]\n";
+    let text = format!("{BASE}{patch}");
+    let p = platform(&text, &[]);
+    let stderr = p.refused();
+    assert!(
+        stderr.contains("error[KG118]: a lifecycle hook's `sleep` action needs the feature gate PodLifecycleSleepAction, on by default from Kubernetes 1.30; the cluster runs 1.29 (its `kubernetes_version`), whose API server drops the field, and then refuses the pod when the hook has no other handler (\"must specify a handler type\")\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= help: remove the field, or set the cluster's `kubernetes_version = \"1.30\"` once it runs 1.30\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--> platform.toml:"), "{stderr}");
+    let newer = text
+        .replace(
+            "[environments.dev]\n",
+            "[clusters.dev]\nkubernetes_version = \"1.30\"\n\n[environments.dev]\ncluster = \"dev\"\n",
+        )
+        .replace("[environments.prod]\n", "[environments.prod]\ncluster = \"dev\"\n");
+    let p = platform(&newer, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
 /// KG043: a `[defaults]` patch may miss some services, not all.
 #[test]
 fn defaults_patch_matching_nothing_anywhere() {

@@ -47,12 +47,15 @@
 //! - `references`: checks between the objects of a set (duplicates, what a pod
 //!   refers to);
 //! - `targets`: what selects or scales what (autoscalers, Services, budgets,
-//!   ServiceMonitors, a StatefulSet's governing Service).
+//!   ServiceMonitors, a StatefulSet's governing Service);
+//! - `feature_gates`: fields behind a feature gate the cluster's Kubernetes version
+//!   leaves off, which its API server drops.
 
 mod container;
 pub(crate) mod container_fields;
 mod controllers;
 mod data;
+mod feature_gates;
 mod names;
 mod pod;
 mod pod_fields;
@@ -112,6 +115,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
         _ => {}
     }
     c.pod_security();
+    c.feature_gates();
     c.out
 }
 
