@@ -37,6 +37,7 @@ mod once;
 mod partial;
 mod pod;
 mod references;
+mod route;
 mod secret_paths;
 mod service;
 mod traffic;
@@ -51,8 +52,8 @@ use once::once_per_place;
 pub(crate) use partial::header_key;
 pub use partial::Partial;
 use partial::Resolved;
+pub use route::check_host;
 pub use secret_paths::{outside_prefixes, prefix_list, secret_path, OutsidePrefixes};
-pub use traffic::check_host;
 pub use workload::schedule::{check_schedule, check_time_zone};
 
 /// Adds help and labels to a diagnostic already pushed.

@@ -140,6 +140,23 @@ pub fn line_text(text: &str, line: usize) -> &str {
         .trim_end_matches('\r')
 }
 
+/// The span of the TOML key whose value starts at byte `value_start` of `text`
+/// (`hosts` in `hosts = [...]`, or `"hosts"` quoted; the last part of a dotted key),
+/// for a finding about the key rather than its value. `None` when no `key =` precedes
+/// the value (an array element, a value spanning the key).
+pub fn key_before(text: &str, value_start: usize) -> Option<Range<usize>> {
+    let before = text.get(..value_start)?.trim_end_matches([' ', '\t']);
+    let before = before.strip_suffix('=')?.trim_end_matches([' ', '\t']);
+    let end = before.len();
+    let start = match before.chars().next_back()? {
+        q @ ('"' | '\'') => before[..end - 1].rfind(q)?,
+        _ => before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .map_or(0, |i| i + 1),
+    };
+    (start < end).then_some(start..end)
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -150,6 +167,21 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_before_a_value() {
+        fn key<'t>(text: &'t str, value: &str) -> Option<&'t str> {
+            key_before(text, text.find(value).unwrap()).map(|r| &text[r])
+        }
+        assert_eq!(
+            key("ingress = { host = \"a\", hosts = [\"b\"] }", "[\""),
+            Some("hosts")
+        );
+        assert_eq!(key("ingress.hosts=[\"b\"]", "[\""), Some("hosts"));
+        assert_eq!(key("\"hosts\" =\t[\"b\"]", "[\""), Some("\"hosts\""));
+        assert_eq!(key("hosts = [\"a\", \"b\"]", "\"b\""), None);
+        assert_eq!(key("[\"b\"]", "[\""), None);
+    }
 
     #[test]
     fn the_line_index_agrees_with_the_scan() {

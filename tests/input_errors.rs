@@ -562,3 +562,91 @@ fn another_environment_s_reading_error_is_not_this_application_s() {
         );
     }
 }
+
+/// `host` and `hosts` (or `path` and `paths`) in one table: one error, at the key
+/// written second, saying to pick one; a list that is empty or names a host twice
+/// (after rendering) is an error too, each in the same run.
+#[test]
+fn an_ingress_with_host_and_hosts_and_lists_that_cannot_be() {
+    let text = format!(
+        "{}ingress = {{ host = \"api.example.com\", hosts = [\"api.example.org\"], paths = [] }}\n",
+        clean()
+    );
+    common::assert_stderr(
+        &common::fails(&text, &[]),
+        r#"error[KG019]: `ingress` of `api` sets both `host` and `hosts`
+  --> platform.toml:20:39
+   |
+20 | ingress = { host = "api.example.com", hosts = ["api.example.org"], paths = [] }
+   |                                       ^^^^^ `host` is set too
+   = help: pick one: `host = "..."` for one host, or `hosts = [...]` for several
+
+error[KG019]: `ingress.paths` of `api` is empty
+  --> platform.toml:20:76
+   |
+20 | ingress = { host = "api.example.com", hosts = ["api.example.org"], paths = [] }
+   |                                                                            ^^ no path listed
+   = help: list at least one path (`paths = ["..."]`), or write `path = "..."` for one
+
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#,
+    );
+    let text = format!(
+        "{}[services.api.ingress]\npaths = [\"/api\"]\nhosts = [\"www.{{{{ env.name }}}}.example.com\", \"www.dev.example.com\"]\npath = \"/\"\n",
+        clean()
+    );
+    common::assert_stderr(
+        &common::fails(&text, &[]),
+        r#"error[KG015]: `ingress.hosts` of `api` lists the host `www.dev.example.com` twice
+  --> platform.toml:22:44
+   |
+22 | hosts = ["www.{{ env.name }}.example.com", "www.dev.example.com"]
+   |                                            ^^^^^^^^^^^^^^^^^^^^^ listed again
+   = help: remove this entry (each is routed once)
+
+error[KG019]: `ingress` of `api` sets both `paths` and `path`
+  --> platform.toml:23:1
+   |
+23 | path = "/"
+   | ^^^^ `paths` is set too
+   = help: pick one: `path = "..."` for one path, or `paths = [...]` for several
+
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#,
+    );
+}
+
+/// A host of `hosts` that is not a DNS name: the error points at that element, in
+/// platform.toml or in the overlay that lists it.
+#[test]
+fn a_bad_host_in_the_list_is_pointed_at() {
+    let text = format!(
+        "{}ingress = {{ hosts = [\"api.example.com\", \"10.0.0.1\", \"api.example.org\"] }}\n",
+        clean()
+    );
+    common::assert_stderr(
+        &common::fails(
+            &text,
+            &[(
+                "prod",
+                "[services.api]\ningress.hosts = [\"api.example.com\", \"API.example.org\"]\n",
+            )],
+        ),
+        r#"error[KG005]: ingress host of `api` in dev: `10.0.0.1` is an IP address; an Ingress host must be a DNS name
+  --> platform.toml:20:41
+   |
+20 | ingress = { hosts = ["api.example.com", "10.0.0.1", "api.example.org"] }
+   |                                         ^^^^^^^^^^
+   = help: write a lower-case DNS name such as `api.example.com` (a leading `*.` is allowed)
+
+error[KG005]: ingress host of `api` in prod: "API.example.org" is not a valid DNS-1123 subdomain: use at most 253 lowercase letters, digits, '-' and '.', in dot-separated parts that each start and end with a letter or digit
+ --> overlays/prod.toml:2:37
+  |
+2 | ingress.hosts = ["api.example.com", "API.example.org"]
+  |                                     ^^^^^^^^^^^^^^^^^
+  = help: write a lower-case DNS name such as `api.example.com` (a leading `*.` is allowed)
+
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#,
+    );
+}

@@ -1212,7 +1212,7 @@ fn public_service_without_host() {
    |
 15 | ingress = { path = \"/api\" }
    |           ^^^^^^^^^^^^^^^^^ no `host` here
-   = help: add `host = \"...\"` to this table (a template such as `api.{{ env.domain }}` serves every environment), or set it under [services.api] in overlays/dev.toml; `enabled = false` keeps the service private
+   = help: add `host = \"...\"` to this table, or `hosts = [...]` for several (a template such as `api.{{ env.domain }}` serves every environment), or set it under [services.api] in overlays/dev.toml; `enabled = false` keeps the service private
 
 error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "

@@ -307,19 +307,33 @@ pub struct MetricsLayer {
     pub interval: Option<Spanned<String>>,
 }
 
-/// `ingress = { host = "api.{{ env.domain }}" }`
+/// `ingress = { host = "api.{{ env.domain }}" }`, or several hosts and paths:
+/// `ingress = { hosts = ["api.example.com", "api.example.org"], paths = ["/api", "/v2"] }`.
+/// `host` and `hosts` are one setting in two forms, and so are `path` and `paths`: a
+/// table sets one form of each (kgen refuses both, KG019), and a layer that sets either
+/// form replaces what a lower layer set in either.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("not" = { "anyOf": [{ "required": ["host", "hosts"] }, { "required": ["path", "paths"] }] }))]
 pub struct ServiceIngressLayer {
     /// Set to `false` to keep a service private in one environment. Default: `true`.
     #[serde(default)]
     pub enabled: Option<Spanned<bool>>,
-    /// Public host name, a template, e.g. `api.{{ env.domain }}`. Required.
+    /// Public host name, a template, e.g. `api.{{ env.domain }}`. Required, or `hosts`.
     #[serde(default)]
     pub host: Option<Spanned<String>>,
-    /// URL path prefix routed to the service. Default: `/`.
+    /// Instead of `host`: several public host names, each a template, e.g.
+    /// `["api.example.com", "api.example.org"]`. Every host routes every path.
+    #[serde(default)]
+    #[schemars(extend("minItems" = 1, "uniqueItems" = true))]
+    pub hosts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// URL path prefix routed to the service, a template. Default: `/`.
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+    /// Instead of `path`: several path prefixes, each a template, e.g. `["/api", "/v2"]`.
+    #[serde(default)]
+    #[schemars(extend("minItems" = 1, "uniqueItems" = true))]
+    pub paths: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `disruption_budget = { max_unavailable = 1 }`

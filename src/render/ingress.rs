@@ -1,13 +1,15 @@
-//! The Ingress (networking.k8s.io/v1) of a public service: its host and path routed
-//! to the service's `http` port, through the environment's ingress class.
+//! The Ingress (networking.k8s.io/v1) of a public service: its hosts and paths routed
+//! to the service's `http` port, through the environment's ingress class. One rule
+//! per host, in the order written, each with every path, in the order written.
 //!
 //! - `ingressClassName: nginx` (ingress-nginx) or `alb` (AWS Load Balancer Controller);
-//! - TLS: a `tls` entry for the host with the Secret `<service>-tls`, which cert-manager
-//!   fills because of the `cert-manager.io/cluster-issuer` annotation (ingress-shim: no
-//!   Certificate object needed); with `alb`, the host alone (the controller finds the
-//!   ACM certificate by host, and reads no Secret);
-//! - DNS: `external-dns.alpha.kubernetes.io/hostname`, so external-dns writes the
-//!   Route53 record for the host;
+//! - TLS: one `tls` entry for all the hosts with the Secret `<service>-tls`, which
+//!   cert-manager fills because of the `cert-manager.io/cluster-issuer` annotation
+//!   (ingress-shim: one Certificate naming every host, no Certificate object needed);
+//!   with `alb`, the hosts alone (the controller finds the ACM certificates by host,
+//!   and reads no Secret);
+//! - DNS: `external-dns.alpha.kubernetes.io/hostname`, the hosts comma-separated, so
+//!   external-dns writes the Route53 record of each host;
 //! - with `alb`: scheme, `target-type: ip` (Pods are targets directly, so the
 //!   ClusterIP Service suffices; `instance` would need a NodePort Service),
 //!   listen ports, the ACM certificate ARN when given, the HTTP→HTTPS redirect, the
@@ -63,9 +65,13 @@ pub fn build(
     route: &IngressRoute,
 ) -> Ingress {
     let settings = &env.ingress;
+    // external-dns splits the annotation at commas (and drops spaces):
+    // kubernetes-sigs/external-dns `source/annotations/processors.go`,
+    // `SplitHostnameAnnotation` ("splits a comma-separated hostname annotation
+    // string into a slice of hostnames"), read by `HostnamesFromAnnotations`.
     let mut annotations = BTreeMap::from([(
         EXTERNAL_DNS_HOSTNAME_ANNOTATION.to_string(),
-        route.host.clone(),
+        route.hosts.join(","),
     )]);
     if let Some(issuer) = &settings.cluster_issuer {
         annotations.insert(CLUSTER_ISSUER_ANNOTATION.into(), issuer.clone());
@@ -120,28 +126,21 @@ pub fn build(
         metadata,
         spec: Some(K8sIngressSpec {
             ingress_class_name: Some(class_name(settings.class).into()),
-            rules: Some(vec![IngressRule {
-                host: Some(route.host.clone()),
-                http: Some(HTTPIngressRuleValue {
-                    paths: vec![HTTPIngressPath {
-                        path: Some(route.path.clone()),
-                        path_type: "Prefix".into(),
-                        backend: IngressBackend {
-                            service: Some(IngressServiceBackend {
-                                name: svc.name.clone(),
-                                port: Some(ServiceBackendPort {
-                                    name: Some(svc.port_name.clone()),
-                                    ..Default::default()
-                                }),
-                            }),
-                            ..Default::default()
-                        },
-                    }],
-                }),
-            }]),
+            rules: Some(
+                route
+                    .hosts
+                    .iter()
+                    .map(|host| IngressRule {
+                        host: Some(host.clone()),
+                        http: Some(HTTPIngressRuleValue {
+                            paths: route.paths.iter().map(|p| path(svc, p)).collect(),
+                        }),
+                    })
+                    .collect(),
+            ),
             tls: settings.tls.then(|| {
                 vec![IngressTLS {
-                    hosts: Some(vec![route.host.clone()]),
+                    hosts: Some(route.hosts.clone()),
                     // An ALB serves ACM certificates, found by host: no Secret.
                     secret_name: (settings.class != IngressClass::Alb)
                         .then(|| tls_secret_name(svc)),
@@ -150,5 +149,23 @@ pub fn build(
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+/// A path of a rule: the prefix, to the service's main port.
+fn path(svc: &ServiceSpec, prefix: &str) -> HTTPIngressPath {
+    HTTPIngressPath {
+        path: Some(prefix.to_string()),
+        path_type: "Prefix".into(),
+        backend: IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: svc.name.clone(),
+                port: Some(ServiceBackendPort {
+                    name: Some(svc.port_name.clone()),
+                    ..Default::default()
+                }),
+            }),
+            ..Default::default()
+        },
     }
 }

@@ -1,91 +1,22 @@
-//! Who may talk to a service: its public route (`ingress = { host, path }`) and the
-//! services it `calls` (which their NetworkPolicies admit).
+//! Who may talk to a service: the services it `calls` (which their NetworkPolicies
+//! admit), and the sources of its public traffic (its public route itself is
+//! `route`'s).
 //!
-//! A service with an `ingress` table is public and needs a `host` in every environment
-//! it runs in; `calls` may only name services declared in platform.toml that have a
-//! Service to call; two public services of one environment cannot route the same host
-//! and path. Sources (`service.source_cidrs`, `[ingress] alb.source_cidrs`) are written
+//! `calls` may only name services declared in platform.toml that have a Service to
+//! call. Sources (`service.source_cidrs`, `[ingress] alb.source_cidrs`) are written
 //! into NetworkPolicies: where NetworkPolicies are off they restrict nothing (a warning).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-use minijinja::Value;
 
 use super::{Amend, Resolver};
 use crate::diagnostic::did_you_mean;
 use crate::input::ServiceLayer;
 use crate::merge::Layers;
+use crate::rules;
 use crate::source::Origin;
-use crate::spec::{EnvSpec, IngressRoute, ServiceSpec, WorkloadKind};
-use crate::{names, rules};
-
-/// Path of an ingress route when `ingress.path` is not set.
-pub const DEFAULT_INGRESS_PATH: &str = "/";
+use crate::spec::{EnvSpec, ServiceSpec, WorkloadKind};
 
 impl<'a> Resolver<'a> {
-    /// The public route of a service, `None` when it is private (or broken: the error is pushed).
-    pub(super) fn service_ingress(
-        &mut self,
-        name: &str,
-        layers: &Layers<'a, ServiceLayer>,
-        env: &EnvSpec,
-        ctx: &Value,
-        origins: &mut BTreeMap<String, Origin>,
-    ) -> Option<IngressRoute> {
-        let table = layers.pick(|l| l.ingress.as_deref())?;
-        origins.insert("ingress".into(), table.origin.clone());
-        if layers
-            .pick(|l| l.ingress.as_ref()?.enabled.as_ref())
-            .is_some_and(|e| !*e.value)
-        {
-            return None;
-        }
-        let Some(host) = layers.pick(|l| l.ingress.as_ref()?.host.as_ref()) else {
-            self.error(
-                rules::MISSING_KEY,
-                table.origin.clone(),
-                format!(
-                    "service `{name}` is public (it has `ingress`) but has no `ingress.host` in environment `{}`",
-                    env.name
-                ),
-            )
-            .label("no `host` here")
-            .help(format!(
-                "add `host = \"...\"` to this table (a template such as `api.{{{{ env.domain }}}}` serves every environment), or set it under [services.{name}] in overlays/{}.toml; `enabled = false` keeps the service private",
-                env.name
-            ));
-            return None;
-        };
-        origins.insert("ingress.host".into(), host.origin.clone());
-        let rendered = self.render_template(host.value, &host.origin, ctx)?;
-        if let Err(e) = check_host(&rendered) {
-            self.error(
-                rules::INVALID_NAME,
-                host.origin.clone(),
-                format!("ingress host of `{name}` in {}: {e}", env.name),
-            )
-            .help(
-                "write a lower-case DNS name such as `api.example.com` (a leading `*.` is allowed)",
-            );
-            return None;
-        }
-        let path = match layers.pick(|l| l.ingress.as_ref()?.path.as_ref()) {
-            Some(p) => {
-                origins.insert("ingress.path".into(), p.origin.clone());
-                if let Err(e) = names::check_ingress_path(p.value) {
-                    self.error(rules::INVALID_PATH, p.origin.clone(), e);
-                    return None;
-                }
-                p.value.clone()
-            }
-            None => DEFAULT_INGRESS_PATH.to_string(),
-        };
-        Some(IngressRoute {
-            host: rendered,
-            path,
-        })
-    }
-
     /// The services a service calls; each must be declared in platform.toml.
     pub(super) fn calls(
         &mut self,
@@ -261,42 +192,6 @@ impl<'a> Resolver<'a> {
             d.envs.sort();
         }
     }
-
-    /// Two public services of one environment routing the same host and path.
-    pub(super) fn check_routes(&mut self, env: &EnvSpec) {
-        let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-        let mut clashes = Vec::new();
-        for svc in &env.services {
-            let Some(r) = &svc.ingress else { continue };
-            if let Some(first) = seen.insert((&r.host, &r.path), &svc.name) {
-                seen.insert((&r.host, &r.path), first);
-                let origin = svc
-                    .origins
-                    .get("ingress.host")
-                    .or_else(|| svc.origins.get("ingress"))
-                    .cloned();
-                clashes.push((
-                    origin,
-                    first.to_string(),
-                    svc.name.clone(),
-                    r.host.clone(),
-                    r.path.clone(),
-                ));
-            }
-        }
-        for (origin, first, second, host, path) in clashes {
-            let Some(origin) = origin else { continue };
-            self.error(
-                rules::DUPLICATE,
-                origin,
-                format!(
-                    "services `{first}` and `{second}` both route `{host}{path}` in environment `{}`",
-                    env.name
-                ),
-            )
-            .help("give each public service its own host (or path)");
-        }
-    }
 }
 
 /// Why a service has no Service in an environment, for a caller's `calls`.
@@ -395,20 +290,4 @@ fn never_a_service(name: &str, kind: WorkloadKind) -> Option<NoService> {
             kind.as_str()
         ),
     })
-}
-
-/// An Ingress host: a lower-case DNS-1123 subdomain, optionally starting with `*.`.
-pub fn check_host(host: &str) -> Result<(), String> {
-    let name = host.strip_prefix("*.").unwrap_or(host);
-    names::check_dns1123_subdomain(name)?;
-    // The API server refuses an IP (networking `validateIngressRules`).
-    if name.parse::<std::net::IpAddr>().is_ok() {
-        return Err(format!(
-            "`{host}` is an IP address; an Ingress host must be a DNS name"
-        ));
-    }
-    if !name.contains('.') {
-        return Err(format!("`{host}` is not a fully qualified host name"));
-    }
-    Ok(())
 }

@@ -412,11 +412,14 @@ pub struct ExternalSecretsSpec {
     pub api_version: String,
 }
 
-/// The public route of a service (`ingress = { host, path }`).
+/// The public route of a service (`ingress = { host, path }`, or `hosts` and `paths`):
+/// every host routes every path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngressRoute {
-    pub host: String,
-    pub path: String,
+    /// The hosts, rendered, in the order written; at least one, each once.
+    pub hosts: Vec<String>,
+    /// The path prefixes, in the order written; at least one (`/` by default), each once.
+    pub paths: Vec<String>,
 }
 
 /// A count or a percentage (`25%`), as Kubernetes' IntOrString.
