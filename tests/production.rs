@@ -295,6 +295,36 @@ fn ingress_class_and_tls_per_environment() {
     assert!(staging["spec"].get("tls").is_none());
 }
 
+/// The ALB's health check follows the readiness probe when it probes the main port, by
+/// name or by number; a probe on another port says nothing of the traffic port, which
+/// the ALB checks, so the liveness probe is used then (external review 31, F4).
+#[test]
+fn alb_health_check_from_a_probe_on_the_main_port_by_number() {
+    let alb = |readiness: &str| {
+        let text = BASE
+            .replace(
+                "[environments.dev]",
+                "[ingress]\nclass = \"alb\"\n\n[environments.dev]",
+            )
+            .replace(
+                "readiness = \"/ready\"",
+                &format!("readiness = {readiness}"),
+            );
+        let p = rendered(&text);
+        yaml(&p, "generated/dev/api/ingress.yaml")["metadata"]["annotations"]
+            ["alb.ingress.kubernetes.io/healthcheck-path"]
+            .clone()
+    };
+    assert_eq!(alb("{ http = \"/ready\", port = 8080 }"), json!("/ready"));
+    assert_eq!(
+        alb("{ http = \"/ready\", port = \"http\" }"),
+        json!("/ready")
+    );
+    // Readiness on another port: the liveness probe (`/health` on `http`) is the one
+    // on the traffic port.
+    assert_eq!(alb("{ http = \"/ready\", port = 9090 }"), json!("/health"));
+}
+
 #[test]
 fn private_services_and_disabled_ingress_have_no_ingress() {
     let text = format!("{BASE}{WORKER}");

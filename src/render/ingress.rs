@@ -99,12 +99,14 @@ pub fn build(
         if let Some(group) = &a.group {
             annotations.insert(alb::GROUP_NAME.into(), group.clone());
         }
-        // The ALB checks the pods itself: the readiness (else liveness) probe's path,
-        // when it is an HTTP probe on `http`.
+        // The ALB checks the pods itself, on the port it sends traffic to: the
+        // readiness (else liveness) probe's path, when it is an HTTP probe on the main
+        // port, by name or by number.
         let on_http = |p: &&crate::spec::Probe| match &p.handler {
-            crate::spec::ProbeHandler::Http { port, .. } => {
-                *port == crate::spec::PortRef::Name(svc.port_name.clone())
-            }
+            crate::spec::ProbeHandler::Http { port, .. } => match port {
+                crate::spec::PortRef::Name(name) => *name == svc.port_name,
+                crate::spec::PortRef::Number(n) => *n == svc.port,
+            },
             _ => false,
         };
         if let Some(path) = [&svc.probes.readiness, &svc.probes.liveness]
