@@ -3,7 +3,9 @@
 //! they accept and refuse the same things.
 //!
 //! The text is read by serde_norway (YAML 1.2) into a JSON value, exactly as
-//! `serde_json::Value`'s own `Deserialize` builds it, with one difference: a key
+//! `serde_json::Value`'s own `Deserialize` builds it, with two differences: a whole
+//! number written as a float (`80.0`, `1e3`) is read as the integer, as kubectl reads
+//! it (see `visit_f64`); and a key
 //! written twice in one mapping is an error (KG115), not silently "the last one
 //! wins". YAML says the keys of a mapping are unique, and kubectl refuses such a file
 //! (kustomize and `kubectl apply` decode strictly, through go-yaml v3:
@@ -184,7 +186,14 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         Number::deserialize(de::value::U128Deserializer::new(v)).map(Value::Number)
     }
 
+    /// A whole number written as a float (`80.0`, `1e3`) is the integer, as kubectl
+    /// and Argo CD read it: sigs.k8s.io/yaml's `YAMLToJSON` keeps it a float64, and
+    /// Go's `encoding/json` (`floatEncoder`) writes that float64 as `80`, which the API
+    /// server then decodes into an integer field. kgen writes what they send.
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        if v.fract() == 0.0 && v.abs() < 9.0e18 {
+            return Ok(Value::Number((v as i64).into()));
+        }
         Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
 
@@ -301,7 +310,7 @@ mod tests {
     fn reads_like_serde_json_value() {
         for text in [
             "a: 1\nb: [x, 2.5, true, null, ~]\nc: {d: -3, e: \"0644\"}\nf: 0644\n",
-            "- 18446744073709551615\n- -9223372036854775808\n- .inf\n- 1e3\n",
+            "- 18446744073709551615\n- -9223372036854775808\n- .inf\n- 2.5e-3\n- 1.5\n",
             "x: &a {y: 1}\nz: *a\n\"1\": one\n2: two\n",
             "",
         ] {
@@ -309,6 +318,19 @@ mod tests {
             let theirs: Value = serde_norway::from_str(text).unwrap();
             assert_eq!(ours, theirs, "{text}");
         }
+    }
+
+    /// Whole numbers written as floats are integers, as kubectl sends them; other
+    /// floats stay floats (external review 31, F1 and F2).
+    #[test]
+    fn whole_floats_are_integers() {
+        let v =
+            from_str("port: 8.0e1\ntarget: 1000.0\nneg: -3.0\nratio: 0.5\nbig: 1e300\n").unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"port": 80, "target": 1000, "neg": -3, "ratio": 0.5, "big": 1e300})
+        );
+        assert!(v["port"].is_i64());
     }
 
     #[test]

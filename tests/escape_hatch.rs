@@ -2071,6 +2071,22 @@ fn a_sleep_hook_needs_kubernetes_1_30() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// A whole number written as a float in a hand-written manifest is the integer, as
+/// kubectl sends it: `port: 8.0e1` is written `port: 80`, and `targetPort: 1000.0` is
+/// port 1000, not "out of range" (external review 31, F1 and F2).
+#[test]
+fn whole_floats_in_a_manifest_are_integers() {
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: api-extra\nspec:\n  selector:\n    app.kubernetes.io/name: api\n  ports:\n    - name: http\n      port: 8.0e1\n      targetPort: 8080.0\n";
+    let p = platform(BASE, &[("manifests/dev/api/extra.yaml", service)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let written = p.read("generated/dev/api/manifest-service-api-extra.yaml");
+    assert!(
+        written.contains("  - name: http\n    port: 80\n    targetPort: 8080\n"),
+        "{written}"
+    );
+}
+
 /// KG043: a `[defaults]` patch may miss some services, not all.
 #[test]
 fn defaults_patch_matching_nothing_anywhere() {
