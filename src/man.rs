@@ -33,6 +33,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
     ("101", "Internal error: a bug in kgen (please report it with the message)."),
     (
+        "129, 130, 143",
+        "kgen render stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + the signal): it removed the files it had not finished; every file in generated/ is whole.",
+    ),
+    (
         "141",
         "The reader of standard output went away (kgen schema | head -1): kgen stops quietly, as a process killed by SIGPIPE.",
     ),
