@@ -21,7 +21,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "Success (for render --check: generated/ is fresh)."),
     (
         "1",
-        "Differences found (render --check, diff --exit-code); cmp discover: not a kgen platform.",
+        "Differences found (render --check, diff --exit-code); cmp discover: not a kgen platform; validate - or validate FILE: no objects read (without --allow-empty).",
     ),
     (
         "2",
