@@ -117,10 +117,8 @@ pub enum Command {
         /// Also validate against the CRD schemas in DIR ({group}/{kind}_{version}.json).
         #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
         schema_dir: Option<PathBuf>,
-        /// Hand-written or third-party manifests to validate (files or directories; `-`
-        /// for standard input).
-        #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath, conflicts_with = "envs")]
-        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        paths: kgen::ops::validate::ManifestPaths,
     },
     /// Show what will change in the cluster: the manifests committed at --base
     /// against the render of --head, resource by resource, risks first.

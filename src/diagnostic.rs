@@ -222,7 +222,12 @@ pub fn masked(d: &Diagnostic, sources: &Sources) -> Diagnostic {
                 .unwrap_or("")
                 .trim()
                 .trim_matches(['"', '\'']);
-            if value.len() <= 64 * 1024 && crate::secret_scan::looks_secret(value) {
+            // An inline table or array is no one value: each string in it is
+            // judged under its own key as the line is printed (`mask_line`), so
+            // that a key written in it (`secret = "shop-shared"`, a Secret's name)
+            // does not mask the whole table.
+            let compound = value.starts_with('{') || value.starts_with('[');
+            if value.len() <= 64 * 1024 && !compound && crate::secret_scan::looks_secret(value) {
                 d.redact = true;
             }
         }

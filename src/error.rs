@@ -33,6 +33,10 @@ pub enum Error {
     /// No platform file was given, and none is in the current directory or any of its
     /// parents (`dir`, where the search started).
     NoPlatform { dir: PathBuf },
+    /// `kgen validate -` or `kgen validate FILE` read no object (an empty stream,
+    /// as from a producer that failed): exit 1 unless `--allow-empty`; `path` is
+    /// `-` for standard input.
+    NoObjects { path: PathBuf, message: String },
     /// A git operation failed.
     Git(String),
     /// Any other failure with a complete message.
@@ -111,6 +115,7 @@ impl Error {
     /// Process exit code for this error, as documented in docs/cli.md.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::NoObjects { .. } => 1,
             Error::Invalid(_) | Error::Usage(_) | Error::BadInput { .. } => 2,
             Error::Io { .. }
             | Error::InTheWay { .. }
@@ -141,7 +146,9 @@ impl fmt::Display for Error {
                 dir.display()
             ),
             Error::Usage(m) | Error::Git(m) | Error::Other(m) => f.write_str(m),
-            Error::BadInput { message, .. } | Error::InTheWay { message, .. } => {
+            Error::BadInput { message, .. }
+            | Error::InTheWay { message, .. }
+            | Error::NoObjects { message, .. } => {
                 f.write_str(message)
             }
             Error::PartlyWritten {

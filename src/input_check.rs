@@ -324,11 +324,18 @@ fn child<'s>(root: &'s Value, schema: &'s Value, step: Step<'_, '_>) -> Option<&
     })
 }
 
-/// The `required` keys of an object schema, in declaration order.
+/// The `required` keys of an object schema, in declaration order. The alternatives
+/// of a union (an optional table: `anyOf` of the table and null) are looked into; those
+/// of a table with properties of its own are constraints between its keys (an env
+/// source's `oneOf`: exactly one of `field`, `resource`, `config_map`, `secret`),
+/// which kgen checks itself with a better message, not keys it requires.
 fn required<'s>(root: &'s Value, schema: &'s Value) -> Vec<&'s str> {
     let schema = resolve(root, schema);
     if let Some(list) = schema.get("required").and_then(Value::as_array) {
         return list.iter().filter_map(Value::as_str).collect();
+    }
+    if schema.get("properties").is_some() {
+        return Vec::new();
     }
     ["anyOf", "oneOf"]
         .iter()

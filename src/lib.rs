@@ -30,6 +30,7 @@ pub mod github_actions;
 pub mod image_ref;
 pub mod input;
 pub mod input_check;
+pub mod interrupt;
 pub mod lock;
 pub mod man;
 pub mod manifest_docs;

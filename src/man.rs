@@ -21,7 +21,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "Success (for render --check: generated/ is fresh)."),
     (
         "1",
-        "Differences found (render --check, diff --exit-code); cmp discover: not a kgen platform.",
+        "Differences found (render --check, diff --exit-code); cmp discover: not a kgen platform; validate - or validate FILE: no objects read (without --allow-empty).",
     ),
     (
         "2",
@@ -32,6 +32,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "An I/O or git operation failed (an unreadable path, a file kgen did not write at the path of one it must write, a read-only directory, --commit without a git identity).",
     ),
     ("101", "Internal error: a bug in kgen (please report it with the message)."),
+    (
+        "129, 130, 143",
+        "kgen render stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + the signal): it removed the files it had not finished; every file in generated/ is whole.",
+    ),
     (
         "141",
         "The reader of standard output went away (kgen schema | head -1): kgen stops quietly, as a process killed by SIGPIPE.",

@@ -232,7 +232,9 @@ pub fn error(command: &str, e: &Error) -> String {
                 Error::Io { path, .. } | Error::InTheWay { path, .. } => {
                     ("io", Some(path.display().to_string()))
                 }
-                Error::BadInput { path, .. } => ("input", Some(path.display().to_string())),
+                Error::BadInput { path, .. } | Error::NoObjects { path, .. } => {
+                    ("input", Some(path.display().to_string()))
+                }
                 Error::Usage(_) => ("usage", None),
                 Error::NoPlatform { .. } => {
                     ("io", Some(crate::workspace::PLATFORM_FILE.to_string()))

@@ -178,6 +178,52 @@ error: 7 errors; nothing was written; the checks that need the whole platform, a
     );
 }
 
+/// The name of the Secret a variable reads is a reference, not a secret: an error on
+/// its line shows it (verification review 30, F7: it was masked as `"***********"`,
+/// judged by the key `secret`), while a secret elsewhere on the line is masked.
+#[test]
+fn an_error_on_a_secret_reference_shows_the_secrets_name() {
+    let err = fails(
+        &platform(
+            r#"env.X = { secret = "shop-shared", key = "currency", divisor = "1Mi" }
+env.Y = { secret = "app-secrets-8f7d6c5b4a", key = "currency", optional = "yes" }"#,
+        ),
+        &[],
+    );
+    common::assert_stderr(
+        &err,
+        r#"error[KG002]: `divisor` does not apply to a variable read from `secret` (`env.X`)
+  --> platform.toml:17:63
+   |
+17 | env.X = { secret = "shop-shared", key = "currency", divisor = "1Mi" }
+   |                                                               ^^^^^
+   = help: `divisor` and `container` go with `resource`; `key` and `optional` with `config_map` and `secret`
+
+error[KG003]: invalid type: string "yes", expected `true` or `false`
+  --> platform.toml:18:75
+   |
+18 | env.Y = { secret = "app-secrets-8f7d6c5b4a", key = "currency", optional = "yes" }
+   |                                                                           ^^^^^
+   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#,
+    );
+    // A secret written in the same table is masked all the same (and refused).
+    let token = format!("ghp_{}", "16C7e42F292c6912E7710c838347Ae178B4a");
+    let err = fails(
+        &platform(&format!(
+            r#"env.Z = {{ secret = "shop-shared", key = "currency", optional = "{token}" }}"#
+        )),
+        &[],
+    );
+    assert!(!err.contains(&token), "{err}");
+    assert!(
+        err.contains(r#"env.Z = { secret = "shop-shared", key = "currency", optional = "****"#),
+        "{err}"
+    );
+}
+
 /// An overlay's env table replaces platform.toml's whole: one that gives only the new
 /// `key` reads nothing, and the help says why (verification review 30).
 #[test]

@@ -1051,6 +1051,62 @@ error: 1 error; nothing was written; the checks that need the whole platform, an
     );
 }
 
+/// A volume with an error of its own (here no `mount`) is reported once, at the
+/// volume: a sidecar that mounts it gets no KG029 "which the service does not
+/// declare" as well (verification review 30, F9), while an independent mistake in
+/// the same sidecar (a misspelt volume) is still reported with it.
+#[test]
+fn a_sidecar_mounting_a_volume_in_error_is_not_a_second_error() {
+    let err = fails(
+        &service(
+            r#"volumes = { logs = { empty_dir = {} } }
+sidecars.shipper = { image = "acme/shipper", tag = "1.0", mounts = { logs = "/logs", lgos = "/lgos" } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG004]: volume `logs` has no `mount`
+  --> platform.toml:12:13
+   |
+12 | volumes = { logs = { empty_dir = {} } }
+   |             ^^^^
+   = help: add the path the main container mounts it at, e.g. `mount = "/var/lib/app"`
+
+error[KG029]: `sidecars.shipper` mounts volume `lgos`, which the service does not declare
+  --> platform.toml:13:86
+   |
+13 | sidecars.shipper = { image = "acme/shipper", tag = "1.0", mounts = { logs = "/logs", lgos = "/lgos" } }
+   |                                                                                      ^^^^ did you mean `logs`?
+   = help: declare it under `volumes` of the service (known: logs, tmp)
+
+error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+    // The same for a volume refused for its name: reported once, at the name.
+    let err = fails(
+        &service(
+            r#"volumes = { files-cache = { mount = "/cache" } }
+init_containers.warm = { image = "acme/warm", tag = "1.0", mounts = { files-cache = "/cache" } }
+"#,
+        ),
+        &[],
+    );
+    assert_eq!(
+        err,
+        r#"error[KG018]: volume name `files-cache` is kgen's own
+  --> platform.toml:12:13
+   |
+12 | volumes = { files-cache = { mount = "/cache" } }
+   |             ^^^^^^^^^^^
+   = help: kgen uses `tmp`, `secrets-store` and `files*` itself; choose another name
+
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+}
+
 /// `secrets-store` is a volume of the pod only when the CSI driver mounts the
 /// service's secrets: without secrets, a sidecar that mounts it is KG029 at the
 /// mount, with the volumes there are, not a KG112 about the rendered pod (newcomer

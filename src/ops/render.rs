@@ -59,10 +59,15 @@ impl RenderSummary {
 /// and then reads what they wrote, instead of writing files from older inputs over
 /// theirs. None where the lock file cannot be created nor opened (a read-only
 /// checkout, which no bump can edit either).
+///
+/// From here on, SIGINT, SIGTERM and SIGHUP stop the render cleanly: the files it
+/// has not finished are removed and kgen exits with 128 + the signal
+/// (src/interrupt.rs).
 pub fn lock(
     platform: &std::path::Path,
     on_wait: impl FnOnce(&std::path::Path),
 ) -> Result<Option<crate::lock::CheckoutLock>> {
+    crate::interrupt::install();
     // No platform file: nothing to lock (and no lock file left where there is no
     // platform); loading it reports the missing path.
     if !platform.is_file() {

@@ -228,16 +228,40 @@ pub fn platform_schemas(
     Ok(out)
 }
 
+/// The manifests `kgen validate PATH...` reads (the command line's).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ManifestPaths {
+    /// Hand-written or third-party manifests to validate (files or directories; `-`
+    /// for standard input).
+    #[arg(value_name = "PATH", value_hint = clap::ValueHint::AnyPath, conflicts_with = "envs")]
+    pub paths: Vec<PathBuf>,
+    /// Accept standard input, or a file named as a PATH, that holds no object (empty,
+    /// or only comments and `---`). Without it that is an error (exit 1), so that
+    /// `helm template ... | kgen validate -` fails when helm does.
+    #[arg(long, requires = "paths")]
+    pub allow_empty: bool,
+}
+
+impl std::ops::Deref for ManifestPaths {
+    type Target = [PathBuf];
+    fn deref(&self) -> &[PathBuf] {
+        &self.paths
+    }
+}
+
 /// Validates YAML files and directories. A kind that is not a core Kubernetes kind
 /// is validated against `schema_dir` (`--schema-dir`) when it has the kind's schema,
 /// else as the platform of its PATH says (`platforms`, one per path, from
 /// [`platform_schemas`]; empty for none): its `[manifests] schema_dirs`, kgen's own
-/// schemas, its `unchecked_kinds`.
+/// schemas, its `unchecked_kinds`. Standard input or a file named in `paths` that
+/// holds no object is an error ([`Error::NoObjects`]) unless `allow_empty`; a
+/// directory may hold empty files.
 pub fn validate_paths(
-    paths: &[PathBuf],
+    manifests: &ManifestPaths,
     schema_dir: Option<&Path>,
     platforms: &[Option<Rc<Schemas>>],
 ) -> Result<Summary> {
+    let paths = &manifests.paths;
     let mut dir = schema_dir.map(open_schema_dir).transpose()?;
     let mut files = Vec::new();
     // The index in `paths` each file was found under.
@@ -264,9 +288,18 @@ pub fn validate_paths(
             skipped.push(display);
             continue;
         }
-        let id = sources.add(display, path.clone(), text.clone());
+        let id = sources.add(display.clone(), path.clone(), text.clone());
         platform_of.insert(id, platforms.get(i).and_then(Option::as_deref));
+        let (objects, problems) = (docs.len(), diags.len());
         read_documents(id, &text, &mut docs, &mut diags);
+        // Named on the command line (a file found in a directory may be empty).
+        let named = path == &paths[i];
+        if named && !manifests.allow_empty && docs.len() == objects && diags.len() == problems {
+            return Err(Error::NoObjects {
+                path: path.clone(),
+                message: no_objects(&display),
+            });
+        }
     }
 
     // Each object on its own, then all of them together.
@@ -437,6 +470,19 @@ fn read_documents(file: FileId, text: &str, docs: &mut Vec<Doc>, diags: &mut Vec
 /// How diagnostics name standard input (`kgen validate -`).
 const STDIN: &str = "<stdin>";
 
+/// The error for standard input or a named file (`display`) without any object.
+fn no_objects(display: &str) -> String {
+    let (what, hint) = if display == STDIN {
+        (
+            "standard input is",
+            " (did the command writing to it fail?)",
+        )
+    } else {
+        ("the file is", "")
+    };
+    format!("no objects in {display}: {what} empty or holds only comments and `---`{hint}. Pass --allow-empty to accept input with no objects")
+}
+
 /// `-`: standard input.
 fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
@@ -485,7 +531,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("manifests.yaml");
         std::fs::write(&path, yaml).unwrap();
-        let (diags, sources) = match validate_paths(&[path], None, &[]) {
+        let (diags, sources) = match validate_paths(
+            &ManifestPaths {
+                paths: vec![path],
+                allow_empty: true,
+            },
+            None,
+            &[],
+        ) {
             Ok(summary) => (summary.warnings, summary.sources),
             Err(Error::Invalid(inv)) => (inv.diagnostics, inv.sources),
             Err(e) => panic!("{e:?}"),

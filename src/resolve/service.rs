@@ -492,6 +492,12 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
+        // Every volume the service declares, those with an error (reported, and left
+        // out of `volumes`) too: a sidecar mounting one is no second mistake.
+        let declared_volumes: Vec<&str> = layers
+            .entry_keys(|l| Some(&l.volumes))
+            .into_keys()
+            .collect();
         let volumes = self.volumes(
             layers.entries(|l| Some(&l.volumes)),
             matches!(
@@ -522,7 +528,7 @@ impl<'a> Resolver<'a> {
             "sidecars",
             layers.entries(|l| Some(&l.sidecars)),
             &layers.entry_keys(|l| Some(&l.sidecars)),
-            &volumes,
+            (&volumes, &declared_volumes),
             own_volumes,
             !secrets.is_empty(),
             &ctx,
@@ -533,7 +539,7 @@ impl<'a> Resolver<'a> {
             "init_containers",
             layers.entries(|l| Some(&l.init_containers)),
             &layers.entry_keys(|l| Some(&l.init_containers)),
-            &volumes,
+            (&volumes, &declared_volumes),
             own_volumes,
             !secrets.is_empty(),
             &ctx,

@@ -16,10 +16,11 @@ pub fn looks_secret(v: &str) -> bool {
 /// written on one line with `\n` escapes, whose words are not secrets one by one);
 /// then every other secret-looking word (split at whitespace and TOML punctuation).
 pub fn mask_line(line: &str) -> Option<String> {
-    let secret: Vec<std::ops::Range<usize>> = string_literals(line)
-        .into_iter()
-        .filter(|l| is_secret_literal(l))
-        .map(|l| l.content)
+    let literals = string_literals(line);
+    let secret: Vec<std::ops::Range<usize>> = literals
+        .iter()
+        .filter(|l| is_secret_literal(l) && !is_secret_name(l, &literals, line))
+        .map(|l| l.content.clone())
         .collect();
     // The strings are in the order of the line, apart: one pass.
     let whole = (!secret.is_empty()).then(|| {
@@ -60,6 +61,76 @@ fn is_secret_literal(l: &Literal<'_>) -> bool {
         || looks_secret(&l.value)
         || (l.value.contains('\n') && l.value.lines().any(looks_secret))
 }
+
+/// Whether `l` is the name of a Secret an environment variable reads, as in
+/// `env.X = { secret = "shop-shared", key = "currency" }`: a reference to an object,
+/// not a secret, which the scan judges by its shape only (it is no value of a named
+/// table), so the snippet shows it unless its shape is a secret's. Narrowly: under
+/// `secret` in an inline table (`{ … }` on the line) that also has a `key`, and a
+/// valid object name (DNS-1123 subdomain). Anything else under `secret` (a variable
+/// named so in `[...env]`, the table written over several lines) stays masked by
+/// its key, and a name refused elsewhere in the run is masked on every line anyway.
+fn is_secret_name(l: &Literal<'_>, literals: &[Literal<'_>], line: &str) -> bool {
+    if l.key != "secret"
+        || looks_secret(&l.value)
+        || crate::names::check_dns1123_subdomain(&l.value).is_err()
+    {
+        return false;
+    }
+    // Braces inside strings do not count.
+    let outside = |i: usize| !literals.iter().any(|o| o.content.contains(&i));
+    let start = l.content.start;
+    let Some(open) = line[..start]
+        .char_indices()
+        .rev()
+        .filter(|&(i, _)| outside(i))
+        .try_fold(0usize, |depth, (i, c)| match c {
+            '}' => Ok(depth + 1),
+            '{' if depth == 0 => Err(i),
+            '{' => Ok(depth - 1),
+            _ => Ok(depth),
+        })
+        .err()
+    else {
+        return false;
+    };
+    let end = l.content.end;
+    let close = line[end..]
+        .char_indices()
+        .filter(|&(i, _)| outside(end + i))
+        .try_fold(0usize, |depth, (i, c)| match c {
+            '{' => Ok(depth + 1),
+            '}' if depth == 0 => Err(end + i),
+            '}' => Ok(depth - 1),
+            _ => Ok(depth),
+        })
+        .err()
+        .unwrap_or(line.len());
+    // The table is an environment variable's source, not a table of named values
+    // (`env = { secret = "…", key = "…" }` sets two variables, `secret` and `key`).
+    let table = key_before(&line[..open]);
+    let table = table.rsplit('.').next().unwrap_or(table);
+    if toml_scan::NAMED_VALUE_TABLES.contains(&table) || table == "values" {
+        return false;
+    }
+    let inside: Vec<&Literal<'_>> = literals
+        .iter()
+        .filter(|o| o.content.start > open && o.content.end <= close)
+        .collect();
+    inside.iter().any(|o| o.key == "key") && inside.iter().all(|o| ENV_SOURCE_KEYS.contains(&o.key))
+}
+
+/// The keys of an environment variable's source table (docs/platform.md).
+const ENV_SOURCE_KEYS: &[&str] = &[
+    "field",
+    "resource",
+    "container",
+    "divisor",
+    "config_map",
+    "secret",
+    "key",
+    "optional",
+];
 
 /// The quoted strings of one line (`"…"` with backslash escapes, `'…'`, and the
 /// triple-quoted ones of TOML), outside comments. A quote inside a word (`it's`)

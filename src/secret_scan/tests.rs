@@ -401,3 +401,55 @@ fn flag_values_in_argument_lists() {
         [(1, "a literal password"), (7, "a user:password pair")]
     );
 }
+
+/// The name of the Secret an environment variable reads is a reference, shown in
+/// snippets (verify30 F7); a value under `secret` anywhere else, or a name whose
+/// shape is a secret's, stays masked.
+#[test]
+fn a_snippet_line_shows_the_secret_an_env_var_reads() {
+    for line in [
+        r#"env.X = { secret = "shop-shared", key = "currency", divisor = "1Mi" }"#,
+        r#"env.X = { secret = "shop-shared", key = "currency", optional = "yes" }"#,
+        r#"X = { key = "currency", secret = "app-secrets-8f7d6c5b4a" }"#,
+        r#"env = { X = { secret = "shop.shared", key = "a" }, Y = { field = "spec.nodeName" } }"#,
+    ] {
+        assert_eq!(mask_line(line), None, "{line}");
+    }
+    for (line, masked) in [
+        // Two variables named `secret` and `key`, not a source.
+        (
+            r#"env = { secret = "hunter2", key = "x" }"#,
+            r#"env = { secret = "*******", key = "x" }"#,
+        ),
+        (
+            r#"vars = { secret = "hunter2", key = "x" }"#,
+            r#"vars = { secret = "*******", key = "x" }"#,
+        ),
+        // No `key`: not a source's shape.
+        (
+            r#"env.X = { secret = "hunter2" }"#,
+            r#"env.X = { secret = "*******" }"#,
+        ),
+        // A key no source has.
+        (
+            r#"env.X = { secret = "hunter2", key = "x", user = "app" }"#,
+            r#"env.X = { secret = "*******", key = "x", user = "app" }"#,
+        ),
+        // Not a Kubernetes name.
+        (
+            r#"env.X = { secret = "Hunter2!", key = "x" }"#,
+            r#"env.X = { secret = "********", key = "x" }"#,
+        ),
+        // A line of a table written over several lines: could be a variable.
+        (r#"secret = "hunter2""#, r#"secret = "*******""#),
+    ] {
+        assert_eq!(mask_line(line).as_deref(), Some(masked), "{line}");
+    }
+    // A name shaped as a secret (a GitHub token) is masked all the same.
+    let token = format!("ghp_{}", "16C7e42F292c6912E7710c838347Ae178B4a");
+    let line = format!(r#"env.X = {{ secret = "{token}", key = "x" }}"#);
+    assert_eq!(
+        mask_line(&line),
+        Some(line.replace(&token, &"*".repeat(token.len())))
+    );
+}

@@ -5,12 +5,14 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::{TEMP_PREFIX, TEMP_SUFFIX};
 use crate::error::{Error, Result};
+use crate::interrupt;
 
 fn link_error(path: &Path) -> Error {
     Error::Other(format!(
@@ -105,7 +107,7 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
 /// per file), else whole (written unnamed, then linked); an existing one is
 /// replaced by renaming a temporary file over it.
 pub(super) fn write_file(
-    dir: BorrowedFd<'_>,
+    dir: &Arc<OwnedFd>,
     root: &Path,
     rel_dir: &str,
     name: &str,
@@ -119,7 +121,7 @@ pub(super) fn write_file(
     if !replace && fresh && create_new(dir, root, rel_dir, name, bytes)? {
         return Ok(());
     }
-    if !replace && create_whole(dir, root, rel_dir, name, bytes)? {
+    if !replace && create_whole(dir.as_fd(), root, rel_dir, name, bytes)? {
         return Ok(());
     }
     replace_with_temp(dir, root, rel_dir, name, bytes)
@@ -139,15 +141,16 @@ fn open_new(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
 /// Creates `name` in `dir` holding `bytes`, under its name from the start (`O_EXCL`,
 /// no link followed). False when the name exists: the caller replaces instead.
 fn create_new(
-    dir: BorrowedFd<'_>,
+    dir: &Arc<OwnedFd>,
     root: &Path,
     rel_dir: &str,
     name: &str,
     bytes: &[u8],
 ) -> Result<bool> {
     let path = || root.join(rel_dir).join(name);
-    let fd = match open_new(dir, name) {
-        Ok(fd) => fd,
+    // Registered until written whole: a signal meanwhile removes it.
+    let (fd, _unfinished) = match interrupt::create(dir, name, || open_new(dir.as_fd(), name)) {
+        Ok(created) => created,
         Err(Errno::EXIST) => return Ok(false),
         Err(e) => return Err(Error::io("create", path(), e.into())),
     };
@@ -240,7 +243,7 @@ fn create_whole(_: BorrowedFd<'_>, _: &Path, _: &str, _: &str, _: &[u8]) -> Resu
 /// Writes `bytes` to a temporary file in `dir` (`.kgen-<pid>-<n>.tmp`), then renames
 /// it to `name`, replacing what is there.
 fn replace_with_temp(
-    dir: BorrowedFd<'_>,
+    dir: &Arc<OwnedFd>,
     root: &Path,
     rel_dir: &str,
     name: &str,
@@ -249,11 +252,12 @@ fn replace_with_temp(
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let pid = *PID.get_or_init(std::process::id);
-    let (tmp, fd) = loop {
+    // Registered until renamed or removed: a signal meanwhile removes it.
+    let (tmp, fd, _unfinished) = loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}");
-        match open_new(dir, &tmp) {
-            Ok(fd) => break (tmp, fd),
+        match interrupt::create(dir, &tmp, || open_new(dir.as_fd(), &tmp)) {
+            Ok((fd, unfinished)) => break (tmp, fd, unfinished),
             Err(Errno::EXIST) => continue,
             Err(e) => {
                 return Err(Error::io(

@@ -67,6 +67,8 @@ fn apply_parts(
     each_part: impl FnOnce(&WritePart<'_>) -> Result<()>,
 ) -> Result<Outcome> {
     use rayon::prelude::*;
+    // From here, a signal that stops the run says generated/ may be part new.
+    crate::interrupt::writing(true);
     ensure_dir(dir)?;
     // Files written or removed so far: after the first, a failure leaves the tree
     // part old, part new, and the error says so.
@@ -103,15 +105,7 @@ fn apply_parts(
                 let result = indices.iter().try_for_each(|&i| {
                     let (rel, bytes, replace) = files[i];
                     let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
-                    dirfd::write_file(
-                        std::os::fd::AsFd::as_fd(&dir_fd),
-                        dir,
-                        d,
-                        name,
-                        bytes,
-                        replace,
-                        fresh,
-                    )?;
+                    dirfd::write_file(&dir_fd, dir, d, name, bytes, replace, fresh)?;
                     written += 1;
                     Ok(())
                 });
@@ -153,7 +147,7 @@ fn apply_parts(
 struct DirHandles<'a> {
     root_path: &'a Path,
     /// By path relative to the root ("" is the root); true for one this run created.
-    open: std::collections::HashMap<String, (std::os::fd::OwnedFd, bool)>,
+    open: std::collections::HashMap<String, (DirFd, bool)>,
     /// The leaves this run created, which later parts open again.
     fresh_leaves: std::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -164,7 +158,7 @@ impl<'a> DirHandles<'a> {
         let root_fd = dirfd::open_root(root)?;
         let mut handles = DirHandles {
             root_path: root,
-            open: std::collections::HashMap::from([(String::new(), (root_fd, false))]),
+            open: std::collections::HashMap::from([(String::new(), (DirFd::new(root_fd), false))]),
             fresh_leaves: Default::default(),
         };
         for leaf in leaves {
@@ -173,8 +167,10 @@ impl<'a> DirHandles<'a> {
                 end += i;
                 let ancestor = &leaf[..end];
                 if !handles.open.contains_key(ancestor) {
-                    let fd = handles.open_child(ancestor)?;
-                    handles.open.insert(ancestor.to_string(), fd);
+                    let (fd, created) = handles.open_child(ancestor)?;
+                    handles
+                        .open
+                        .insert(ancestor.to_string(), (DirFd::new(fd), created));
                 }
                 end += 1;
             }
@@ -195,9 +191,9 @@ impl<'a> DirHandles<'a> {
 
     /// A handle on the directory `rel` (whose ancestors are open), for writing into
     /// it, and whether this run created it.
-    fn open_leaf(&self, rel: &str) -> Result<(DirFd<'_>, bool)> {
+    fn open_leaf(&self, rel: &str) -> Result<(DirFd, bool)> {
         if let Some((fd, fresh)) = self.open.get(rel) {
-            return Ok((DirFd::Borrowed(fd), *fresh));
+            return Ok((DirFd::clone(fd), *fresh));
         }
         let (fd, created) = self.open_child(rel)?;
         let mut fresh_leaves = self.fresh_leaves.lock().unwrap_or_else(|e| e.into_inner());
@@ -206,24 +202,13 @@ impl<'a> DirHandles<'a> {
         } else {
             fresh_leaves.contains(rel)
         };
-        Ok((DirFd::Owned(fd), fresh))
+        Ok((DirFd::new(fd), fresh))
     }
 }
 
-/// A directory handle, owned (a leaf, closed after use) or borrowed from [`DirHandles`].
-enum DirFd<'a> {
-    Owned(std::os::fd::OwnedFd),
-    Borrowed(&'a std::os::fd::OwnedFd),
-}
-
-impl std::os::fd::AsFd for DirFd<'_> {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        match self {
-            DirFd::Owned(fd) => fd.as_fd(),
-            DirFd::Borrowed(fd) => fd.as_fd(),
-        }
-    }
-}
+/// A directory handle, shared with the registry of unfinished files
+/// (src/interrupt.rs), which removes them through it if a signal stops the run.
+type DirFd = std::sync::Arc<std::os::fd::OwnedFd>;
 
 mod dirfd;
 

@@ -30,7 +30,7 @@ impl<'a> Resolver<'a> {
         key: &str,
         entries: BTreeMap<&'a str, (Origin, Layers<'a, ContainerLayer>)>,
         defined: &BTreeMap<&'a str, Vec<(Origin, bool)>>,
-        volumes: &[VolumeSpec],
+        (volumes, declared_volumes): (&[VolumeSpec], &[&str]),
         own_volumes: &[&str],
         has_secrets: bool,
         ctx: &Value,
@@ -175,10 +175,14 @@ impl<'a> Resolver<'a> {
             for (vol, e) in layers.map(|l| Some(&l.mounts)) {
                 origins.insert(format!("{field}.mounts.{vol}"), e.value.origin.clone());
                 if !volumes.iter().any(|v| v.name == vol) && !own_volumes.contains(&vol) {
-                    let known: Vec<&str> = volumes
+                    if declared_volumes.contains(&vol) {
+                        // Declared, with an error of its own, reported at the volume.
+                        continue;
+                    }
+                    let known: Vec<&str> = declared_volumes
                         .iter()
-                        .map(|v| v.name.as_str())
-                        .chain(own_volumes.iter().copied())
+                        .chain(own_volumes)
+                        .copied()
                         .collect();
                     let hint = crate::diagnostic::did_you_mean(vol, known.iter().copied());
                     let d = self.error(
