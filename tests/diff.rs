@@ -709,19 +709,35 @@ fn markdown_is_capped_with_an_honest_note() {
     let changed = report.diff.changed.len();
     assert!(changed >= 12, "{changed}");
 
+    // The same change in every environment's Deployments, Services and NetworkPolicies
+    // (main-api's and aux-service's alike, their names factored out): three groups.
     let full = kgen::diff_format::markdown(&report, kgen::diff_format::MARKDOWN_LIMIT);
-    assert_eq!(full.matches("<details>").count(), changed);
+    assert_eq!(full.matches("<details>").count(), 3, "{full}");
     assert!(!full.contains("not shown"));
+    let lines = [
+        "- The same change in 6 Deployments in 3 environments (dev, prod and staging): `containers[{name}].ports[http].containerPort` 8000 → 8081 (one diff shown below)\n",
+        "- The same change in 6 NetworkPolicies in 3 environments (dev, prod and staging): `spec.ingress[0].ports[0].port` 8000 → 8081, `spec.ingress[1].ports[0].port` 8000 → 8081 (one diff shown below)\n",
+        "- The same change in 6 Services in 3 environments (dev, prod and staging): `spec.ports[http].port` 8000 → 8081 (one diff shown below)\n",
+    ];
+    for l in lines {
+        assert!(full.contains(l), "{full}");
+    }
 
-    let limit = full.len() / 2;
+    // Capped: every change keeps its line; diffs go, from the last.
+    let diffs = full.find("<details>").unwrap();
+    let limit = diffs + (full.len() - diffs) / 2;
     let capped = kgen::diff_format::markdown(&report, limit);
+    for l in lines {
+        assert!(capped.contains(l), "{capped}");
+    }
     let shown = capped.matches("<details>").count();
-    assert!(shown > 0 && shown < changed, "{shown} of {changed}");
-    assert!(capped.len() <= limit + 300, "{}", capped.len());
+    assert!(shown > 0 && shown < 3, "{shown} of 3");
+    assert!(capped.len() <= limit + 400, "{}", capped.len());
     assert!(
         capped.ends_with(&format!(
-            "\n… {} more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
-            changed - shown
+            "\n… the {} of {} listed above not shown (the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it)\n",
+            if shown == 2 { "diff" } else { "diffs" },
+            if shown == 2 { "1 change" } else { "2 changes" },
         )),
         "{capped}"
     );
@@ -1100,20 +1116,18 @@ fn json_namespace_move_and_service_type_risks() {
         .collect();
     moved.sort();
     assert!(moved.len() >= 6, "{moved:?}");
-    let mut expected = vec![
+    // One risk for the service (its moved objects, its old Namespace and that
+    // namespace's default-deny NetworkPolicy), worded for dev's automated sync with
+    // prune, and the IRSA role's trust subject, which Terraform must change.
+    let expected = vec![
         "service-type Service dev-main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
+        format!(
+            "namespace-change - -/-: moves from namespace `dev-aux-service` to `aux` ({} objects): at the next sync Argo CD creates them in `aux` and then prunes the old ones and namespace `dev-aux-service` with everything in it: its pods start anew, and what controllers made in `dev-aux-service` (Secrets, leases) does not move",
+            moved.len() + 2
+        ),
+        "namespace-change ServiceAccount aux/aux-service: the IRSA role `arn:aws:iam::111111111111:role/dev-aux-service` trusts `system:serviceaccount:dev-aux-service:aux-service`: pods in `aux` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:aux:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing".to_string(),
     ];
-    expected.extend(moved.iter().map(|(_, kind, name)| {
-        format!("namespace-change {kind} dev-aux-service/{name}: moves from namespace `dev-aux-service` to `aux`; Argo CD deletes it and creates a new one")
-    }));
-    expected.push(
-        "removed NetworkPolicy dev-aux-service/dev-aux-service-default-deny: removed; a prune deletes it from the cluster"
-            .to_string(),
-    );
-    expected.push(
-        "removed Namespace /dev-aux-service: removed; a prune deletes the namespace and everything in it"
-            .to_string(),
-    );
+    assert_eq!(json["risks"][1]["service"], "aux-service");
     assert_eq!(risks, expected);
     let changed: Vec<(&str, &serde_json::Value)> = json["changed"]
         .as_array()

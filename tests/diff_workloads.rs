@@ -837,6 +837,6 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         "#### ℹ️ Info (3)\n\n\
          - **dev** · `Deployment api/api`: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n\
          - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)\n\
-         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
+         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it)\n",
     );
 }

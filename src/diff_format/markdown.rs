@@ -3,14 +3,31 @@
 
 use std::fmt::Write as _;
 
-use super::{entries, in_dir, no_differences, Entry, STALE_FILES_SHOWN};
+use super::{
+    change_entries, entries, in_dir, no_differences, ChangeEntry, Entry, Groups, STALE_FILES_SHOWN,
+};
 use crate::diagnostic::plural;
-use crate::diff::{Changed, DiffReport, Risk, Side};
+use crate::diff::{
+    and_list, changed_line, Changed, DiffReport, ManifestDiff, Risk, SameChange, Side, VersionGroup,
+};
 use crate::manifest_set::{Identity, Resource};
 
 /// Markdown output stays under this many bytes (GitHub's comment limit is 65,536
 /// characters; the rest is room for a sticky-comment marker and a header).
 pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// The job summary's Markdown stays under this many bytes (GitHub takes up to 1 MiB
+/// per step).
+pub const STEP_SUMMARY_LIMIT: usize = 1_000_000;
+
+/// Where what a cut Markdown left out can be read.
+fn where_the_rest_is(limit: usize) -> String {
+    if limit <= MARKDOWN_LIMIT {
+        "the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it".into()
+    } else {
+        "the job summary is capped below GitHub's 1 MiB limit; `kgen diff --format json` or the text output holds all of it".into()
+    }
+}
 
 fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -121,10 +138,13 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
     let mut budget = Budget {
         out,
         limit,
+        reserve: 0,
         full: false,
         risks_left: 0,
         info_left: 0,
         resources_left: 0,
+        diffs_left: 0,
+        lists_left: 0,
     };
     if !d.risks.is_empty() {
         budget.push(&format!("#### ⚠️ Risks ({})\n\n", d.risks.len()));
@@ -184,8 +204,13 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         }
         budget.push("\n");
     };
+    // The added and removed lists leave room for the one-line summary of every change.
+    let groups = Groups::of(d);
+    budget.reserve = summaries(d, &groups).len().min(limit / 2);
     list(&mut budget, "Added", &d.added, true);
+    budget.full = false;
     list(&mut budget, "Removed", &d.removed, false);
+    budget.full = false;
     if !d.moved.is_empty() {
         budget.push(&format!(
             "{} moved to another file without changes.\n\n",
@@ -193,43 +218,18 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         ));
     }
     if !d.changed.is_empty() {
-        if budget.push(&format!("#### Changed ({})\n\n", d.changed.len())) {
-            // The services whose changes follow from their version first, one line each,
-            // then a collapsible diff per other object.
-            let mut left = d.changed.len();
-            let mut fits = true;
-            for v in &d.versions {
-                if !budget.push(&format!(
-                    "- **{}** · service `{}`: {} (`generated/{}`)\n",
-                    v.environment,
-                    v.service,
-                    v.summary(),
-                    v.dir
-                )) {
-                    fits = false;
-                    break;
-                }
-                left -= v.objects.len();
-            }
-            if fits && !d.versions.is_empty() {
-                budget.push("\n");
-            }
-            for c in d.changed.iter().filter(|c| !c.version_only) {
-                if !fits || !budget.push(&details(c)) {
-                    fits = false;
-                    break;
-                }
-                left -= 1;
-            }
-            if !fits {
-                budget.resources_left += left;
-            }
-        } else {
-            budget.resources_left += d.changed.len();
-        }
+        budget.reserve = 0;
+        budget.full = false;
+        changed_section(d, &mut budget);
     }
     let mut out = budget.out;
-    if budget.risks_left + budget.info_left + budget.resources_left > 0 {
+    if budget.risks_left
+        + budget.info_left
+        + budget.resources_left
+        + budget.diffs_left
+        + budget.lists_left
+        > 0
+    {
         let mut what = Vec::new();
         if budget.risks_left > 0 {
             what.push(format!(
@@ -252,10 +252,25 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
                 noun(budget.resources_left, "resource")
             ));
         }
+        if budget.diffs_left > 0 {
+            what.push(format!(
+                "the {} of {} listed above",
+                noun(budget.diffs_left, "diff"),
+                plural(budget.diffs_left, "change")
+            ));
+        }
+        if budget.lists_left > 0 {
+            what.push(format!(
+                "the {} of {} listed above",
+                noun(budget.lists_left, "member list"),
+                plural(budget.lists_left, "group")
+            ));
+        }
         let _ = writeln!(
             out,
-            "\n… {} not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.",
-            what.join(" and ")
+            "\n… {} not shown ({})",
+            and_list(&what),
+            where_the_rest_is(limit)
         );
     }
     out
@@ -309,21 +324,204 @@ fn details(c: &Changed) -> String {
 struct Budget {
     out: String,
     limit: usize,
+    /// Room kept for what comes later (the summaries of the changes).
+    reserve: usize,
+    /// Something did not fit: nothing more is added to this section.
     full: bool,
     risks_left: usize,
     info_left: usize,
+    /// Resources not mentioned at all.
     resources_left: usize,
+    /// Changes summarised in one line whose diff was left out.
+    diffs_left: usize,
+    /// Groups whose list of services or objects was left out.
+    lists_left: usize,
 }
 
 impl Budget {
-    /// Appends `s` if it fits; once something did not fit, nothing more is added
-    /// (so what is shown is a prefix, in order).
+    /// Appends `s` if it fits (leaving `reserve`); once something did not fit, nothing
+    /// more is added to the section (so what is shown of it is a prefix, in order).
     fn push(&mut self, s: &str) -> bool {
-        if self.full || self.out.len() + s.len() > self.limit {
+        if self.full || self.out.len() + s.len() + self.reserve > self.limit {
             self.full = true;
             return false;
         }
         self.out.push_str(s);
         true
+    }
+}
+
+/// `a `b` c` with the code spans as HTML (for a `<summary>`), the rest escaped.
+fn code_html(s: &str) -> String {
+    escape_html(s)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
+fn version_line(v: &crate::diff::VersionChange) -> String {
+    format!(
+        "- **{}** · service `{}`: {} (`generated/{}`)\n",
+        v.environment,
+        v.service,
+        v.summary(),
+        v.dir
+    )
+}
+
+fn versions_line(d: &ManifestDiff, g: &VersionGroup) -> String {
+    format!("- {} (listed below)\n", g.headline(d))
+}
+
+fn object_line(c: &Changed) -> String {
+    format!("- {}: {}\n", md_resource(&c.id), changed_line(c))
+}
+
+fn same_line(d: &ManifestDiff, g: &SameChange) -> String {
+    let h = g.headline(d);
+    format!(
+        "- {}{} (one diff shown below)\n",
+        &h[..1].to_uppercase(),
+        &h[1..]
+    )
+}
+
+/// The one-line summaries of every change, as the short Changed section lists them.
+fn summaries(d: &ManifestDiff, g: &Groups) -> String {
+    change_entries(d, g)
+        .into_iter()
+        .map(|e| match e {
+            ChangeEntry::Version(v) => version_line(v),
+            ChangeEntry::Versions(vg) => versions_line(d, vg),
+            ChangeEntry::Object(c) => object_line(c),
+            ChangeEntry::Same(sc) => same_line(d, sc),
+        })
+        .collect()
+}
+
+/// The members of a group, one line per environment (or cluster).
+fn member_lists(lists: Vec<(String, Vec<String>)>) -> String {
+    let mut t = String::new();
+    for (place, names) in lists {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let _ = writeln!(t, "- **{place}** ({}): {}", names.len(), names.join(", "));
+    }
+    t
+}
+
+fn versions_details(d: &ManifestDiff, g: &VersionGroup) -> String {
+    let lists = g
+        .by_environment(d)
+        .into_iter()
+        .map(|(e, s)| (e.to_string(), s.iter().map(|s| s.to_string()).collect()))
+        .collect();
+    format!(
+        "<details>\n<summary>The {}</summary>\n\n{}\n</details>\n\n",
+        plural(g.members.len(), "service"),
+        member_lists(lists)
+    )
+}
+
+fn same_details(d: &ManifestDiff, g: &SameChange) -> String {
+    let first = &d.changed[g.members[0]];
+    let fence = fence_for(&first.diff);
+    let h = g.headline(d);
+    format!(
+        "<details>\n<summary><b>{}{}</b></summary>\n\nThe diff of the first, {}:\n\n{fence}diff\n{}{fence}\n\nAll {}:\n\n{}\n</details>\n\n",
+        h[..1].to_uppercase(),
+        code_html(&h[1..]),
+        md_resource(&first.id),
+        first.diff,
+        g.members.len(),
+        member_lists(g.by_group(d)),
+    )
+}
+
+/// The Changed section: every change in one line (a version line, a group, or, when
+/// everything does not fit, a changed object), then the diffs (one per group), then
+/// the lists of a group's members. When all of it fits, a changed object gets no line
+/// of its own: its collapsible diff says what changes.
+fn changed_section(d: &ManifestDiff, budget: &mut Budget) {
+    let g = Groups::of(d);
+    let entries = change_entries(d, &g);
+    let mut lines = String::new();
+    let mut blocks = Vec::new();
+    let mut lists = Vec::new();
+    for e in &entries {
+        match e {
+            ChangeEntry::Version(v) => lines.push_str(&version_line(v)),
+            ChangeEntry::Versions(vg) => {
+                lines.push_str(&versions_line(d, vg));
+                lists.push(versions_details(d, vg));
+            }
+            ChangeEntry::Object(c) => blocks.push(details(c)),
+            ChangeEntry::Same(sc) => {
+                lines.push_str(&same_line(d, sc));
+                blocks.push(same_details(d, sc));
+            }
+        }
+    }
+    let header = format!("#### Changed ({})\n\n", d.changed.len());
+    let whole = lines.len()
+        + 1
+        + blocks.iter().map(String::len).sum::<usize>()
+        + lists.iter().map(String::len).sum::<usize>();
+    let short = budget.out.len() + header.len() + whole > budget.limit;
+    if !budget.push(&header) {
+        budget.resources_left += d.changed.len();
+        return;
+    }
+    // The lines, in order; what has none is counted as not shown.
+    let mut summarised = 0;
+    for e in &entries {
+        let line = match e {
+            ChangeEntry::Version(v) => version_line(v),
+            ChangeEntry::Versions(vg) => versions_line(d, vg),
+            ChangeEntry::Object(c) if short => object_line(c),
+            ChangeEntry::Object(_) => continue,
+            ChangeEntry::Same(sc) => same_line(d, sc),
+        };
+        if !budget.push(&line) {
+            break;
+        }
+        summarised += match e {
+            ChangeEntry::Version(v) => v.objects.len(),
+            ChangeEntry::Versions(vg) => vg
+                .members
+                .iter()
+                .map(|&i| d.versions[i].objects.len())
+                .sum(),
+            ChangeEntry::Object(_) => 1,
+            ChangeEntry::Same(sc) => sc.members.len(),
+        };
+    }
+    if budget.full {
+        budget.resources_left += d.changed.len() - summarised;
+        return;
+    }
+    if !lines.is_empty() || short {
+        budget.push("\n");
+    }
+    // Everything fits, or every change has its line above: a diff left out is counted
+    // as such.
+    for (i, block) in blocks.iter().enumerate() {
+        if !budget.push(block) {
+            budget.diffs_left += blocks.len() - i;
+            break;
+        }
+    }
+    budget.full = false;
+    for (i, l) in lists.iter().enumerate() {
+        if !budget.push(l) {
+            budget.lists_left += lists.len() - i;
+            break;
+        }
     }
 }
