@@ -2159,3 +2159,46 @@ fn a_project_that_allows_more_is_a_risk() {
         "{risks:#?}"
     );
 }
+
+// A namespace change moves every object of every service: one risk per service,
+// worded by the environment's sync policy (dev: automated with prune; prod: manual,
+// its ApplicationSet `create-update`), and what follows from the move: main-api's TLS
+// certificate issued again and its host claimed twice, aux-service's IRSA role
+// trusting the old namespace.
+#[test]
+fn a_namespace_move_is_one_risk_per_service() {
+    let mut r = Repo::new();
+    r.commit("init");
+    r.set(
+        "platform.toml",
+        &["environments", "dev", "namespace"],
+        "d-{{ service }}",
+    );
+    r.set(
+        "platform.toml",
+        &["environments", "prod", "namespace"],
+        "prod-{{ service }}",
+    );
+    r.render();
+    r.commit("namespaces");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    let risks =
+        &out.stdout[out.stdout.find("Risks (").unwrap()..out.stdout.find("\nSummary:").unwrap()];
+    assert_text(
+        risks,
+        r#"Risks (12):
+  ! dev: service aux-service: moves from namespace `dev-aux-service` to `d-aux-service` (12 objects): at the next sync Argo CD creates them in `d-aux-service` and then prunes the old ones and namespace `dev-aux-service` with everything in it: its pods start anew, and what controllers made in `dev-aux-service` (Secrets, leases) does not move
+  ! dev: service main-api: moves from namespace `dev-main-api` to `d-main-api` (13 objects): at the next sync Argo CD creates them in `d-main-api` and then prunes the old ones and namespace `dev-main-api` with everything in it: its pods start anew, and what controllers made in `dev-main-api` (Secrets, leases) does not move
+  ! dev: Ingress d-main-api/main-api: cert-manager issues its TLS certificate (`main-api-tls`, ClusterIssuer `letsencrypt-prod`) again in `d-main-api`: the Secret stays in `dev-main-api`, the new Ingress has no certificate until the new one is issued, and Let's Encrypt allows 5 certificates for the same set of hosts a week
+  ! dev: Ingress d-main-api/main-api: claims the same host `api.dev.kontaxa.io` as the old Ingress in `dev-main-api`, which stays until Argo CD prunes it (automated sync with prune; PruneLast, so after the rest of the sync): ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync (`kubectl delete ingress -n dev-main-api main-api`), and the host has no route until the new one is created
+  ! dev: ServiceAccount d-aux-service/aux-service: the IRSA role `arn:aws:iam::111111111111:role/dev-aux-service` trusts `system:serviceaccount:dev-aux-service:aux-service`: pods in `d-aux-service` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:d-aux-service:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing
+  ! prod: service aux-service: moves from namespace `aux-service` to `prod-aux-service` (12 objects): a sync creates them in `prod-aux-service`, but nothing is deleted: the old ones and namespace `aux-service` with everything in it stay until someone syncs `prod-aux-service` with prune (`argocd app sync prod-aux-service --prune`), which deletes them
+  ! prod: service main-api: moves from namespace `main-api` to `prod-main-api` (13 objects): a sync creates them in `prod-main-api`, but nothing is deleted: the old ones and namespace `main-api` with everything in it stay until someone syncs `prod-main-api` with prune (`argocd app sync prod-main-api --prune`), which deletes them
+  ! prod: Ingress prod-main-api/main-api: cert-manager issues its TLS certificate (`main-api-tls`, ClusterIssuer `letsencrypt-prod`) again in `prod-main-api`: the Secret stays in `main-api`, the new Ingress has no certificate until the new one is issued, and Let's Encrypt allows 5 certificates for the same set of hosts a week
+  ! prod: Ingress prod-main-api/main-api: claims the same host `api.kontaxa.io` as the old Ingress in `main-api`, which stays until someone syncs `prod-main-api` with prune (`argocd app sync prod-main-api --prune`): ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync (`kubectl delete ingress -n main-api main-api`), and the host has no route until the new one is created
+  ! prod: ServiceAccount prod-aux-service/aux-service: the IRSA role `arn:aws:iam::333333333333:role/prod-aux-service` trusts `system:serviceaccount:aux-service:aux-service`: pods in `prod-aux-service` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:prod-aux-service:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing
+  ! prod: Argo CD syncs this environment manually: 50 changes (25 added, 0 changed, 25 removed) wait until someone syncs it
+  ! cluster prod: Argo CD syncs this cluster's Applications manually: 2 changes (0 added, 2 changed, 0 removed) wait until someone syncs them
+"#,
+    );
+}

@@ -127,7 +127,8 @@ fn environments<S: AsRef<str>>(names: impl Iterator<Item = S>) -> String {
     format!("{} ({})", plural(n, what), and_list(&all))
 }
 
-fn plural_kind(kind: &str) -> String {
+/// `Deployments`, `NetworkPolicies`, `Ingresses`.
+pub fn plural_kind(kind: &str) -> String {
     if kind.ends_with('s') {
         format!("{kind}es")
     } else if let Some(stem) = kind.strip_suffix('y') {

@@ -38,7 +38,9 @@ pub use compare::{
 };
 pub(crate) use fields::{differing_keys, push_key};
 pub use fields::{unified_diff, CONTEXT_LINES};
-pub use groups::{changed_line, same_changes, version_groups, SameChange, VersionGroup, GROUP_MIN};
+pub use groups::{
+    changed_line, plural_kind, same_changes, version_groups, SameChange, VersionGroup, GROUP_MIN,
+};
 pub(crate) use images::parse_version;
 pub use images::{compare_versions, split_image};
 pub use report::{Counts, DiffReport, ManifestDiff, Side, Stale};

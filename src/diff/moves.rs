@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::compare::service_dir;
 use super::report::ManifestDiff;
-use super::risks::{and_list, Risk, RiskKind};
+use super::risks::{and_list, kubectl_delete, Risk, RiskKind};
 use super::workloads::{claim_templates, has_sync_option};
 use crate::diagnostic::plural;
 use crate::manifest_set::{Group, Identity, Resource};
@@ -186,8 +186,9 @@ pub(super) fn namespace_moves(
     handled
 }
 
-/// What moving an Ingress does: cert-manager issues its certificate again, and the old
-/// and new Ingress claim the same hosts for a while.
+/// What moving an Ingress does: cert-manager issues its certificate again, and the new
+/// Ingress claims the hosts the old one keeps until it is pruned (pruned last:
+/// `PruneLast`).
 fn ingress_risks(b: &Resource, h: &Resource, until: &str, mut push: impl FnMut(String)) {
     let hosts = |v: &serde_json::Value| -> Vec<String> {
         let mut out: Vec<String> = v["spec"]["rules"]
@@ -226,12 +227,28 @@ fn ingress_risks(b: &Resource, h: &Resource, until: &str, mut push: impl FnMut(S
     }
     let (old, new) = (hosts(&b.value), hosts(&h.value));
     let shared: Vec<String> = new.into_iter().filter(|x| old.contains(x)).collect();
-    if !shared.is_empty() {
-        push(format!(
-            "the old Ingress (in `{}`) and the new one claim the same {} {} {until}: the ingress controller routes each host to one of them (ingress-nginx: the older one)",
-            b.id.namespace,
-            if shared.len() == 1 { "host" } else { "hosts" },
-            and_list(&shared),
-        ));
+    if shared.is_empty() {
+        return;
     }
+    let hosts = format!(
+        "{} {}",
+        if shared.len() == 1 { "host" } else { "hosts" },
+        and_list(&shared)
+    );
+    let old_ns = &b.id.namespace;
+    let nginx = h.value["spec"]["ingressClassName"]
+        .as_str()
+        .is_some_and(|c| c.contains("nginx"));
+    push(if nginx {
+        // ingress-nginx's validating webhook (on by default in its chart) refuses an
+        // Ingress whose host and path another Ingress, in any namespace, already has.
+        format!(
+            "claims the same {hosts} as the old Ingress in `{old_ns}`, which stays {until}: ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync ({}), and the host has no route until the new one is created",
+            kubectl_delete(&b.id, "")
+        )
+    } else {
+        format!(
+            "claims the same {hosts} as the old Ingress in `{old_ns}`, which stays {until}: until then two Ingresses route the same host"
+        )
+    });
 }

@@ -266,9 +266,12 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
                 plural(budget.lists_left, "group")
             ));
         }
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
-            "\n… {} not shown ({})",
+            "… {} not shown ({})",
             and_list(&what),
             where_the_rest_is(limit)
         );

@@ -221,7 +221,7 @@ pub fn text(report: &DiffReport, color: bool) -> String {
                     if g.members.len() == 2 {
                         g.kind.clone()
                     } else {
-                        "objects".to_string()
+                        crate::diff::plural_kind(&g.kind)
                     }
                 ),
                 None => c.id.to_string(),
