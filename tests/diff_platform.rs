@@ -568,11 +568,8 @@ Risks (10):
   ! cluster prod: ClusterIssuer letsencrypt: removed; the certificates it issued are no longer renewed (their next CertificateRequest stays Pending: `Referenced "ClusterIssuer" not found`) and expire at the end of their validity; an Ingress or Certificate made outside kgen may still name it
   ! cluster prod: ClusterSecretStore aws-secrets-manager: removed; every ExternalSecret that reads through it fails at its next refresh (`could not get ClusterSecretStore`), and the Secrets they made keep their last values
   ! prod: PrometheusRule api/api: removed; a prune deletes it from the cluster
-  ! cluster prod: Namespace cert-manager: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace ingress-nginx: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
+  ! 5 Namespaces in cluster prod: removed; a prune deletes the namespace and everything in it
+      cluster prod (5): cert-manager, external-secrets, ingress-nginx, monitoring, podinfo
 
 Info (4):
   i cluster prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
@@ -721,7 +718,8 @@ fn a_tag_bump_across_services_is_one_line() {
 }
 
 // LOG_LEVEL changes in every service: the same change in eight Deployments, one diff
-// shown, the objects listed.
+// shown, the objects listed; their rollouts are one info line per environment (dev
+// synced automatically, prod by hand), the Deployments listed.
 #[test]
 fn the_same_env_change_in_many_services_is_one_diff() {
     let mut r = Repo::with(&many_services());
@@ -731,8 +729,22 @@ fn the_same_env_change_in_many_services_is_one_diff() {
     r.commit("warn");
     let out = r.diff(&[]);
     assert_text(
-        &out.stdout[out.stdout.find("Changed (").unwrap()..],
-        r#"Changed (8):
+        &out.stdout[out.stdout.find("Info (").unwrap()..],
+        r#"Info (8):
+  i 4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs
+      dev (4): dev-api/api, dev-billing/billing, dev-mail/mail, dev-web/web
+  i 4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand
+      prod (4): api/api, billing/billing, mail/mail, web/web
+
+Summary:
+                 added  changed  removed  unchanged
+  dev                0        4        0         20
+  prod               0        4        0         20
+  cluster prod       0        0        0          5
+  platform-wide      0        0        0          1
+  total              0        8        0         46
+
+Changed (8):
   ~ the same change in 8 Deployments in 2 environments (dev and prod): `containers[{name}].env[LOG_LEVEL].value` info → warn
       dev (4): dev-api/api, dev-billing/billing, dev-mail/mail, dev-web/web
       prod (4): api/api, billing/billing, mail/mail, web/web
@@ -753,8 +765,13 @@ dev: Deployment dev-api/api (and 7 more Deployments with the same change, listed
     );
     let md = r.diff(&["--format", "markdown"]);
     assert_text(
-        &md.stdout[md.stdout.find("#### Changed").unwrap()..],
-        r#"#### Changed (8)
+        &md.stdout[md.stdout.find("#### ℹ️ Info").unwrap()..],
+        r#"#### ℹ️ Info (8)
+
+- 4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs (listed below)
+- 4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand (listed below)
+
+#### Changed (8)
 
 - The same change in 8 Deployments in 2 environments (dev and prod): `containers[{name}].env[LOG_LEVEL].value` info → warn (one diff shown below)
 
@@ -780,6 +797,20 @@ The diff of the first, **dev** · `Deployment dev-api/api`:
 All 8:
 
 - **dev** (4): `dev-api/api`, `dev-billing/billing`, `dev-mail/mail`, `dev-web/web`
+- **prod** (4): `api/api`, `billing/billing`, `mail/mail`, `web/web`
+
+</details>
+
+<details>
+<summary>4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs</summary>
+
+- **dev** (4): `dev-api/api`, `dev-billing/billing`, `dev-mail/mail`, `dev-web/web`
+
+</details>
+
+<details>
+<summary>4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand</summary>
+
 - **prod** (4): `api/api`, `billing/billing`, `mail/mail`, `web/web`
 
 </details>

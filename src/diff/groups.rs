@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::compare::{service_dir, Changed};
 use super::report::ManifestDiff;
-use super::risks::and_list;
+use super::risks::{and_list, Risk, RiskKind};
 use super::versions::VersionChange;
 use crate::diagnostic::plural;
 
@@ -243,11 +243,7 @@ pub fn same_changes(d: &ManifestDiff) -> Vec<SameChange> {
         // Longest first (`dev-web` before `web`); of equal ones, the name (stable sort).
         names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
         names.dedup_by_key(|(n, _)| *n);
-        let factor = |s: String| {
-            names
-                .iter()
-                .fold(s, |s, (name, with)| s.replace(name, with))
-        };
+        let factor = |s: String| factor_out(s, &names);
         let mut fields = Vec::new();
         let mut with_version = false;
         for (p, b, h) in &c.changes {
@@ -279,6 +275,113 @@ pub fn same_changes(d: &ManifestDiff) -> Vec<SameChange> {
             members,
             fields,
             with_version,
+        })
+        .collect();
+    out.sort_by_key(|g| g.members[0]);
+    out
+}
+
+/// `s` with each of `names` (longest first) replaced by its placeholder where it is a
+/// whole word (no letter or digit on either side: `dev-web` and `web-config` hold `web`,
+/// `webhook` does not).
+fn factor_out(s: String, names: &[(&str, &str)]) -> String {
+    names.iter().fold(s, |s, (word, with)| {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find(word) {
+            out.push_str(&rest[..i]);
+            let after = rest[i + word.len()..].chars().next();
+            let apart = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+            if apart(out.chars().next_back()) && apart(after) {
+                out.push_str(with);
+            } else {
+                out.push_str(word);
+            }
+            rest = &rest[i + word.len()..];
+        }
+        out.push_str(rest);
+        out
+    })
+}
+
+/// Risks or info lines of one kind about objects of one kind whose messages are the
+/// same once the object's own name and namespace are written `{name}` and
+/// `{namespace}` (600 Deployments whose pod template changes alike).
+#[derive(Debug, Clone)]
+pub struct FindingGroup {
+    /// The objects' kind.
+    pub kind: String,
+    /// The message they share.
+    pub message: String,
+    /// Indices into the list of findings, in order.
+    pub members: Vec<usize>,
+}
+
+impl FindingGroup {
+    /// `400 Deployments in 2 environments (dev and staging): the pod template changes …`.
+    pub fn headline(&self, findings: &[Risk]) -> String {
+        let envs = environments(self.members.iter().map(|&i| findings[i].group.to_string()));
+        format!(
+            "{} {} in {}: {}",
+            self.members.len(),
+            plural_kind(&self.kind),
+            envs,
+            self.message
+        )
+    }
+
+    /// (group, the objects' `namespace/name`), in order.
+    pub fn by_group(&self, findings: &[Risk]) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for &i in &self.members {
+            let Some(id) = &findings[i].resource else {
+                continue;
+            };
+            let name = if id.namespace.is_empty() {
+                id.name.clone()
+            } else {
+                format!("{}/{}", id.namespace, id.name)
+            };
+            let g = findings[i].group.to_string();
+            match out.last_mut() {
+                Some((e, list)) if *e == g => list.push(name),
+                _ => out.push((g, vec![name])),
+            }
+        }
+        out
+    }
+}
+
+/// The findings about one object each whose messages are the same but for the object's
+/// name and namespace, at least `GROUP_MIN` of them, in the order of their first member.
+pub fn finding_groups(findings: &[Risk]) -> Vec<FindingGroup> {
+    let mut groups: BTreeMap<(RiskKind, String, String), Vec<usize>> = BTreeMap::new();
+    for (i, r) in findings.iter().enumerate() {
+        let Some(id) = &r.resource else {
+            continue;
+        };
+        let mut names: Vec<(&str, &str)> = [
+            (id.name.as_str(), "{name}"),
+            (id.namespace.as_str(), "{namespace}"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| !n.is_empty())
+        .collect();
+        names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        names.dedup_by_key(|(n, _)| *n);
+        let message = factor_out(r.message.clone(), &names);
+        groups
+            .entry((r.kind, id.kind.clone(), message))
+            .or_default()
+            .push(i);
+    }
+    let mut out: Vec<FindingGroup> = groups
+        .into_iter()
+        .filter(|(_, m)| m.len() >= GROUP_MIN)
+        .map(|((_, kind, message), members)| FindingGroup {
+            kind,
+            message,
+            members,
         })
         .collect();
     out.sort_by_key(|g| g.members[0]);

@@ -39,7 +39,8 @@ pub use compare::{
 pub(crate) use fields::{differing_keys, push_key};
 pub use fields::{unified_diff, CONTEXT_LINES};
 pub use groups::{
-    changed_line, plural_kind, same_changes, version_groups, SameChange, VersionGroup, GROUP_MIN,
+    changed_line, finding_groups, plural_kind, same_changes, version_groups, FindingGroup,
+    SameChange, VersionGroup, GROUP_MIN,
 };
 pub(crate) use images::parse_version;
 pub use images::{compare_versions, split_image};

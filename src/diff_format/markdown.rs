@@ -8,7 +8,8 @@ use super::{
 };
 use crate::diagnostic::plural;
 use crate::diff::{
-    and_list, changed_line, Changed, DiffReport, ManifestDiff, Risk, SameChange, Side, VersionGroup,
+    and_list, changed_line, finding_groups, Changed, DiffReport, FindingGroup, ManifestDiff, Risk,
+    SameChange, Side, VersionGroup,
 };
 use crate::manifest_set::{Identity, Resource};
 
@@ -145,25 +146,16 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         resources_left: 0,
         diffs_left: 0,
         lists_left: 0,
+        lists: Vec::new(),
     };
     if !d.risks.is_empty() {
         budget.push(&format!("#### ⚠️ Risks ({})\n\n", d.risks.len()));
-        for (i, r) in d.risks.iter().enumerate() {
-            if !budget.push(&md_finding(r)) {
-                budget.risks_left = d.risks.len() - i;
-                break;
-            }
-        }
+        budget.risks_left = push_findings(&mut budget, &d.risks);
         budget.push("\n");
     }
     if !d.info.is_empty() {
         budget.push(&format!("#### ℹ️ Info ({})\n\n", d.info.len()));
-        for (i, r) in d.info.iter().enumerate() {
-            if !budget.push(&md_finding(r)) {
-                budget.info_left = d.info.len() - i;
-                break;
-            }
-        }
+        budget.info_left = push_findings(&mut budget, &d.info);
         budget.push("\n");
     }
     let list = |budget: &mut Budget, title: &str, items: &[Resource], added: bool| {
@@ -220,7 +212,17 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
     if !d.changed.is_empty() {
         budget.reserve = 0;
         budget.full = false;
-        changed_section(d, &mut budget);
+        changed_section(d, &groups, &mut budget);
+    }
+    // Last, the lists of what the grouped lines stand for.
+    budget.full = false;
+    budget.reserve = 0;
+    let lists = std::mem::take(&mut budget.lists);
+    for (i, l) in lists.iter().enumerate() {
+        if !budget.push(l) {
+            budget.lists_left += lists.len() - i;
+            break;
+        }
     }
     let mut out = budget.out;
     if budget.risks_left
@@ -339,6 +341,8 @@ struct Budget {
     diffs_left: usize,
     /// Groups whose list of services or objects was left out.
     lists_left: usize,
+    /// The lists of the grouped lines shown, added last.
+    lists: Vec<String>,
 }
 
 impl Budget {
@@ -451,9 +455,8 @@ fn same_details(d: &ManifestDiff, g: &SameChange) -> String {
 /// everything does not fit, a changed object), then the diffs (one per group), then
 /// the lists of a group's members. When all of it fits, a changed object gets no line
 /// of its own: its collapsible diff says what changes.
-fn changed_section(d: &ManifestDiff, budget: &mut Budget) {
-    let g = Groups::of(d);
-    let entries = change_entries(d, &g);
+fn changed_section(d: &ManifestDiff, g: &Groups, budget: &mut Budget) {
+    let entries = change_entries(d, g);
     let mut lines = String::new();
     let mut blocks = Vec::new();
     let mut lists = Vec::new();
@@ -520,11 +523,38 @@ fn changed_section(d: &ManifestDiff, budget: &mut Budget) {
             break;
         }
     }
-    budget.full = false;
-    for (i, l) in lists.iter().enumerate() {
-        if !budget.push(l) {
-            budget.lists_left += lists.len() - i;
-            break;
+    budget.lists.extend(lists);
+}
+
+/// Pushes risk or info lines, those alike about many objects once (their objects listed
+/// at the end of the comment); returns how many got no line.
+fn push_findings(budget: &mut Budget, findings: &[Risk]) -> usize {
+    let groups = finding_groups(findings);
+    let group_of = |i: usize| groups.iter().find(|g| g.members.contains(&i));
+    for (i, r) in findings.iter().enumerate() {
+        let (line, list) = match group_of(i) {
+            Some(g) if g.members[0] == i => (
+                format!("- {} (listed below)\n", g.headline(findings)),
+                Some(finding_details(g, findings)),
+            ),
+            Some(_) => continue,
+            None => (md_finding(r), None),
+        };
+        if !budget.push(&line) {
+            // Not shown: this one and the next, but members of a group shown above.
+            return (i..findings.len())
+                .filter(|&j| group_of(j).is_none_or(|g| g.members[0] >= i))
+                .count();
         }
+        budget.lists.extend(list);
     }
+    0
+}
+
+fn finding_details(g: &FindingGroup, findings: &[Risk]) -> String {
+    format!(
+        "<details>\n<summary>{}</summary>\n\n{}\n</details>\n\n",
+        code_html(&g.headline(findings)),
+        member_lists(g.by_group(findings))
+    )
 }

@@ -7,7 +7,7 @@ use super::{
     STALE_FILES_SHOWN,
 };
 use crate::diagnostic::plural;
-use crate::diff::{Counts, DiffReport, Moved, Risk};
+use crate::diff::{finding_groups, Counts, DiffReport, Moved, Risk};
 use crate::manifest_set::Resource;
 
 struct Paint(bool);
@@ -86,15 +86,11 @@ pub fn text(report: &DiffReport, color: bool) -> String {
     }
     if !d.risks.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold(&format!("Risks ({}):", d.risks.len())));
-        for r in &d.risks {
-            let _ = writeln!(out, "  {} {}", p.yellow("!"), risk_line(r));
-        }
+        write_findings(&mut out, &d.risks, &p.yellow("!"));
     }
     if !d.info.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold(&format!("Info ({}):", d.info.len())));
-        for r in &d.info {
-            let _ = writeln!(out, "  {} {}", p.cyan("i"), risk_line(r));
-        }
+        write_findings(&mut out, &d.info, &p.cyan("i"));
     }
 
     let _ = writeln!(out, "\n{}", p.bold("Summary:"));
@@ -244,6 +240,30 @@ pub fn text(report: &DiffReport, color: bool) -> String {
         }
     }
     out
+}
+
+/// Risks or info lines, those alike about many objects once, with the objects listed.
+fn write_findings(out: &mut String, findings: &[Risk], mark: &str) {
+    let groups = finding_groups(findings);
+    for (i, r) in findings.iter().enumerate() {
+        match groups.iter().find(|g| g.members.contains(&i)) {
+            Some(g) if g.members[0] == i => {
+                let _ = writeln!(out, "  {mark} {}", g.headline(findings));
+                for (group, names) in g.by_group(findings) {
+                    out.push_str(&wrapped(
+                        &format!("      {group} ({}): ", names.len()),
+                        "        ",
+                        &names,
+                        ", ",
+                    ));
+                }
+            }
+            Some(_) => {}
+            None => {
+                let _ = writeln!(out, "  {mark} {}", risk_line(r));
+            }
+        }
+    }
 }
 
 fn write_moved_text(out: &mut String, moved: &[Moved], p: &Paint) {
