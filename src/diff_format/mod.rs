@@ -1,8 +1,11 @@
 //! Printing a `DiffReport`: text for a terminal (`text`), Markdown for a pull-request
 //! comment (`markdown`), JSON for bots (`json`).
 //!
-//! All three put the risks, then the info, before the diffs. Markdown is capped below GitHub's
-//! 65,536-character comment limit and says honestly how much it left out. The JSON
+//! All three put the risks, then the info, before the diffs. Text and Markdown say the
+//! same change in many services or objects once (`diff::groups`); JSON lists every one.
+//! Markdown is capped below GitHub's 65,536-character comment limit, keeps a line for
+//! every change before any diff or list, and says honestly how much it left out and
+//! where the rest is. The JSON
 //! shape is documented in docs/diff.md and versioned (`"version": 2`); fields are
 //! only ever added within a version. This module holds what the three share: the
 //! entries of the added, removed and changed lists (a whole service, a version line)
