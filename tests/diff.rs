@@ -709,20 +709,39 @@ fn markdown_is_capped_with_an_honest_note() {
     let changed = report.diff.changed.len();
     assert!(changed >= 12, "{changed}");
 
+    // The same change in every environment's Deployments, Services and NetworkPolicies
+    // (main-api's and aux-service's alike, their names factored out): three groups.
     let full = kgen::diff_format::markdown(&report, kgen::diff_format::MARKDOWN_LIMIT);
-    assert_eq!(full.matches("<details>").count(), changed);
+    let same = |md: &str| md.matches("<summary><b>The same change in").count();
+    assert_eq!(same(&full), 3, "{full}");
     assert!(!full.contains("not shown"));
+    let lines = [
+        "- The same change in 6 Deployments in 3 environments (dev, prod and staging): `containers[{name}].ports[http].containerPort` 8000 → 8081 (one diff shown below)\n",
+        "- The same change in 6 NetworkPolicies in 3 environments (dev, prod and staging): `spec.ingress[0].ports[0].port` 8000 → 8081, `spec.ingress[1].ports[0].port` 8000 → 8081 (one diff shown below)\n",
+        "- The same change in 6 Services in 3 environments (dev, prod and staging): `spec.ports[http].port` 8000 → 8081 (one diff shown below)\n",
+    ];
+    for l in lines {
+        assert!(full.contains(l), "{full}");
+    }
 
-    let limit = full.len() / 2;
+    // Capped: every change keeps its line; diffs go, from the last.
+    let diffs = full.find("<details>").unwrap();
+    let limit = diffs + (full.len() - diffs) / 2;
     let capped = kgen::diff_format::markdown(&report, limit);
-    let shown = capped.matches("<details>").count();
-    assert!(shown > 0 && shown < changed, "{shown} of {changed}");
-    assert!(capped.len() <= limit + 300, "{}", capped.len());
+    for l in lines {
+        assert!(capped.contains(l), "{capped}");
+    }
+    let shown = same(&capped);
+    assert!(shown > 0 && shown < 3, "{shown} of 3");
+    assert!(capped.len() <= limit + 400, "{}", capped.len());
+    // The lists of the groups (of the risks and info lines too) come last: small, they
+    // fit after the diffs that did not.
     assert!(
-        capped.ends_with(&format!(
-            "\n… {} more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
-            changed - shown
-        )),
+        capped.contains(&format!(
+            "\n… the {} of {} listed above",
+            if shown == 2 { "diff" } else { "diffs" },
+            if shown == 2 { "1 change" } else { "2 changes" },
+        )) && capped.ends_with(" listed above not shown (the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it)\n"),
         "{capped}"
     );
     // What is shown is whole: every opened section and fence is closed.
@@ -1100,20 +1119,18 @@ fn json_namespace_move_and_service_type_risks() {
         .collect();
     moved.sort();
     assert!(moved.len() >= 6, "{moved:?}");
-    let mut expected = vec![
+    // One risk for the service (its moved objects, its old Namespace and that
+    // namespace's default-deny NetworkPolicy), worded for dev's automated sync with
+    // prune, and the IRSA role's trust subject, which Terraform must change.
+    let expected = vec![
         "service-type Service dev-main-api/main-api: spec.type changes NodePort → ClusterIP; the Service's ports and addresses change (a cloud load balancer may be created or deleted)".to_string(),
+        format!(
+            "namespace-change - -/-: moves from namespace `dev-aux-service` to `aux` ({} objects): at the next sync Argo CD creates them in `aux` and then prunes the old ones and namespace `dev-aux-service` with everything in it: its pods start anew, and what controllers made in `dev-aux-service` (Secrets, leases) does not move",
+            moved.len() + 2
+        ),
+        "namespace-change ServiceAccount aux/aux-service: the IRSA role `arn:aws:iam::111111111111:role/dev-aux-service` trusts `system:serviceaccount:dev-aux-service:aux-service`: pods in `aux` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:aux:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing".to_string(),
     ];
-    expected.extend(moved.iter().map(|(_, kind, name)| {
-        format!("namespace-change {kind} dev-aux-service/{name}: moves from namespace `dev-aux-service` to `aux`; Argo CD deletes it and creates a new one")
-    }));
-    expected.push(
-        "removed NetworkPolicy dev-aux-service/dev-aux-service-default-deny: removed; a prune deletes it from the cluster"
-            .to_string(),
-    );
-    expected.push(
-        "removed Namespace /dev-aux-service: removed; a prune deletes the namespace and everything in it"
-            .to_string(),
-    );
+    assert_eq!(json["risks"][1]["service"], "aux-service");
     assert_eq!(risks, expected);
     let changed: Vec<(&str, &serde_json::Value)> = json["changed"]
         .as_array()
@@ -2143,5 +2160,48 @@ fn a_project_that_allows_more_is_a_risk() {
         widened,
         ["project-widened cluster nonprod AppProject dev: the project now allows cluster-scoped `MutatingWebhookConfiguration` (admissionregistration.k8s.io), `ValidatingWebhookConfiguration` (admissionregistration.k8s.io), `CustomResourceDefinition` (apiextensions.k8s.io), `APIService` (apiregistration.k8s.io), `ClusterIssuer` (cert-manager.io), `IngressClass` (networking.k8s.io), `ClusterRole` (rbac.authorization.k8s.io), `ClusterRoleBinding` (rbac.authorization.k8s.io), `CSIDriver` (storage.k8s.io) and `StorageClass` (storage.k8s.io) (of these, `MutatingWebhookConfiguration` and `ValidatingWebhookConfiguration`: can change or refuse any API request; `CustomResourceDefinition`: defines or redefines API types cluster-wide; `APIService`: routes a whole API group to a service; `ClusterRole` and `ClusterRoleBinding`: cluster-admin equivalent, a binding can grant any role); destinations every namespace on https://kubernetes.default.svc, `cert-manager` on https://kubernetes.default.svc, `external-dns` on https://kubernetes.default.svc, `ingress-nginx` on https://kubernetes.default.svc, `kube-system` on https://kubernetes.default.svc and `monitoring` on https://kubernetes.default.svc; source repositories `https://aws.github.io/secrets-store-csi-driver-provider-aws`, `https://charts.jetstack.io`, `https://kubernetes-sigs.github.io/external-dns/`, `https://kubernetes-sigs.github.io/metrics-server/`, `https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts`, `https://kubernetes.github.io/autoscaler`, `https://kubernetes.github.io/ingress-nginx` and `https://prometheus-community.github.io/helm-charts`: every Application in it may deploy these from now on, and so may anyone who can create or edit an Application in the project"],
         "{risks:#?}"
+    );
+}
+
+// A namespace change moves every object of every service: one risk per service,
+// worded by the environment's sync policy (dev: automated with prune; prod: manual,
+// its ApplicationSet `create-update`), and what follows from the move: main-api's TLS
+// certificate issued again and its host claimed twice, aux-service's IRSA role
+// trusting the old namespace.
+#[test]
+fn a_namespace_move_is_one_risk_per_service() {
+    let mut r = Repo::new();
+    r.commit("init");
+    r.set(
+        "platform.toml",
+        &["environments", "dev", "namespace"],
+        "d-{{ service }}",
+    );
+    r.set(
+        "platform.toml",
+        &["environments", "prod", "namespace"],
+        "prod-{{ service }}",
+    );
+    r.render();
+    r.commit("namespaces");
+    let out = r.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    let risks =
+        &out.stdout[out.stdout.find("Risks (").unwrap()..out.stdout.find("\nSummary:").unwrap()];
+    assert_text(
+        risks,
+        r#"Risks (12):
+  ! dev: service aux-service: moves from namespace `dev-aux-service` to `d-aux-service` (12 objects): at the next sync Argo CD creates them in `d-aux-service` and then prunes the old ones and namespace `dev-aux-service` with everything in it: its pods start anew, and what controllers made in `dev-aux-service` (Secrets, leases) does not move
+  ! dev: service main-api: moves from namespace `dev-main-api` to `d-main-api` (13 objects): at the next sync Argo CD creates them in `d-main-api` and then prunes the old ones and namespace `dev-main-api` with everything in it: its pods start anew, and what controllers made in `dev-main-api` (Secrets, leases) does not move
+  ! dev: Ingress d-main-api/main-api: cert-manager issues its TLS certificate (`main-api-tls`, ClusterIssuer `letsencrypt-prod`) again in `d-main-api`: the Secret stays in `dev-main-api`, the new Ingress has no certificate until the new one is issued, and Let's Encrypt allows 5 certificates for the same set of hosts a week
+  ! dev: Ingress d-main-api/main-api: claims the same host `api.dev.kontaxa.io` as the old Ingress in `dev-main-api`, which stays until Argo CD prunes it (automated sync with prune; PruneLast, so after the rest of the sync): ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync (`kubectl delete ingress -n dev-main-api main-api`), and the host has no route until the new one is created
+  ! dev: ServiceAccount d-aux-service/aux-service: the IRSA role `arn:aws:iam::111111111111:role/dev-aux-service` trusts `system:serviceaccount:dev-aux-service:aux-service`: pods in `d-aux-service` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:d-aux-service:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing
+  ! prod: service aux-service: moves from namespace `aux-service` to `prod-aux-service` (12 objects): a sync creates them in `prod-aux-service`, but nothing is deleted: the old ones and namespace `aux-service` with everything in it stay until someone syncs `prod-aux-service` with prune (`argocd app sync prod-aux-service --prune`), which deletes them
+  ! prod: service main-api: moves from namespace `main-api` to `prod-main-api` (13 objects): a sync creates them in `prod-main-api`, but nothing is deleted: the old ones and namespace `main-api` with everything in it stay until someone syncs `prod-main-api` with prune (`argocd app sync prod-main-api --prune`), which deletes them
+  ! prod: Ingress prod-main-api/main-api: cert-manager issues its TLS certificate (`main-api-tls`, ClusterIssuer `letsencrypt-prod`) again in `prod-main-api`: the Secret stays in `main-api`, the new Ingress has no certificate until the new one is issued, and Let's Encrypt allows 5 certificates for the same set of hosts a week
+  ! prod: Ingress prod-main-api/main-api: claims the same host `api.kontaxa.io` as the old Ingress in `main-api`, which stays until someone syncs `prod-main-api` with prune (`argocd app sync prod-main-api --prune`): ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync (`kubectl delete ingress -n main-api main-api`), and the host has no route until the new one is created
+  ! prod: ServiceAccount prod-aux-service/aux-service: the IRSA role `arn:aws:iam::333333333333:role/prod-aux-service` trusts `system:serviceaccount:aux-service:aux-service`: pods in `prod-aux-service` get no AWS credentials until Terraform applies the new trust subject `system:serviceaccount:prod-aux-service:aux-service` (generated/terraform/, the Terraform hand-off); apply it before syncing
+  ! prod: Argo CD syncs this environment manually: 50 changes (25 added, 0 changed, 25 removed) wait until someone syncs it
+  ! cluster prod: Argo CD syncs this cluster's Applications manually: 2 changes (0 added, 2 changed, 0 removed) wait until someone syncs them
+"#,
     );
 }

@@ -103,7 +103,12 @@ struct Repo {
 impl Repo {
     /// `PLATFORM`, rendered and committed on `main`.
     fn new() -> Repo {
-        let p = Platform::new(PLATFORM, &[]);
+        Repo::with(PLATFORM)
+    }
+
+    /// `platform`, rendered and committed on `main`.
+    fn with(platform: &str) -> Repo {
+        let p = Platform::new(platform, &[]);
         let git = common::git::init(p.path());
         let mut r = Repo {
             p,
@@ -563,11 +568,8 @@ Risks (10):
   ! cluster prod: ClusterIssuer letsencrypt: removed; the certificates it issued are no longer renewed (their next CertificateRequest stays Pending: `Referenced "ClusterIssuer" not found`) and expire at the end of their validity; an Ingress or Certificate made outside kgen may still name it
   ! cluster prod: ClusterSecretStore aws-secrets-manager: removed; every ExternalSecret that reads through it fails at its next refresh (`could not get ClusterSecretStore`), and the Secrets they made keep their last values
   ! prod: PrometheusRule api/api: removed; a prune deletes it from the cluster
-  ! cluster prod: Namespace cert-manager: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace external-secrets: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace ingress-nginx: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace monitoring: removed; a prune deletes the namespace and everything in it
-  ! cluster prod: Namespace podinfo: removed; a prune deletes the namespace and everything in it
+  ! 5 Namespaces in cluster prod: removed; a prune deletes the namespace and everything in it
+      cluster prod (5): cert-manager, external-secrets, ingress-nginx, monitoring, podinfo
 
 Info (4):
   i cluster prod: Application argocd/prod-external-secrets: removed; Argo CD deletes everything chart `external-secrets` installed (the Application's resources finalizer)
@@ -630,5 +632,224 @@ Risks (2):
   ! cluster prod: Helm values external-dns: external-dns's policy changes upsert-only → sync: it now deletes the records it owns that no Service or Ingress asks for
   ! cluster prod: Helm values external-dns: external-dns's txtOwnerId changes prod → acme-prod: the records it created name the old owner in their TXT records, so it no longer updates or deletes them, and cannot create a record whose name one of them holds; keep the old owner, or change the owner in those TXT records first
 "##),
+    );
+}
+
+/// Two environments on one cluster (dev synced automatically, prod by hand) and four
+/// services alike: the same change in each is said once.
+fn many_services() -> String {
+    let mut text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+aws_region = "eu-west-1"
+
+[clusters.prod]
+server = "https://prod.example.com"
+kubernetes_version = "1.30"
+
+[environments.dev]
+cluster = "prod"
+namespace = "dev-{{ service }}"
+sync = "auto"
+
+[environments.prod]
+cluster = "prod"
+sync = "manual"
+
+[defaults]
+port = 8080
+probes = { liveness = "/health", readiness = "/health" }
+resources = { requests = { cpu = "100m", memory = "128Mi" }, limits = { cpu = "500m", memory = "256Mi" } }
+"#
+    .to_string();
+    for s in ["api", "billing", "mail", "web"] {
+        text.push_str(&format!(
+            "\n[services.{s}]\nimage = \"acme/{s}\"\ntag = \"1.0.0\"\nenv = {{ LOG_LEVEL = \"info\" }}\n"
+        ));
+    }
+    text
+}
+
+/// The Changed section of a text or Markdown output, to its end or to the first diff.
+fn changed_part<'a>(out: &'a str, from: &str, to: &str) -> &'a str {
+    let start = out.find(from).unwrap();
+    match out[start..].find(to) {
+        Some(end) => &out[start..start + end],
+        None => &out[start..],
+    }
+}
+
+// A tag bump in every service of every environment: one line for the eight services,
+// their names listed once (in Markdown, in one collapsed section).
+#[test]
+fn a_tag_bump_across_services_is_one_line() {
+    let mut r = Repo::with(&many_services());
+    let bumped = many_services().replace("tag = \"1.0.0\"", "tag = \"1.0.1\"");
+    r.p.write("platform.toml", &bumped);
+    r.render();
+    r.commit("bump");
+    let out = r.diff(&[]);
+    assert_text(
+        changed_part(&out.stdout, "Changed (", "\n\n"),
+        r#"Changed (40):
+  ~ 8 services in 2 environments (dev and prod): version 1.0.0 → 1.0.1 (container `{service}`: image tag 1.0.0 → 1.0.1); nothing else changes in their objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash
+      dev (4): api, billing, mail, web
+      prod (4): api, billing, mail, web
+"#,
+    );
+    let md = r.diff(&["--format", "markdown"]);
+    assert_text(
+        changed_part(&md.stdout, "#### Changed", "\n\n\n"),
+        r#"#### Changed (40)
+
+- 8 services in 2 environments (dev and prod): version 1.0.0 → 1.0.1 (container `{service}`: image tag 1.0.0 → 1.0.1); nothing else changes in their objects but kgen's version label, the ConfigMap's VERSION and the pods' config hash (listed below)
+
+<details>
+<summary>The 8 services</summary>
+
+- **dev** (4): `api`, `billing`, `mail`, `web`
+- **prod** (4): `api`, `billing`, `mail`, `web`
+
+</details>
+
+"#,
+    );
+}
+
+// LOG_LEVEL changes in every service: the same change in eight Deployments, one diff
+// shown, the objects listed; their rollouts are one info line per environment (dev
+// synced automatically, prod by hand), the Deployments listed.
+#[test]
+fn the_same_env_change_in_many_services_is_one_diff() {
+    let mut r = Repo::with(&many_services());
+    let changed = many_services().replace("\"info\"", "\"warn\"");
+    r.p.write("platform.toml", &changed);
+    r.render();
+    r.commit("warn");
+    let out = r.diff(&[]);
+    assert_text(
+        &out.stdout[out.stdout.find("Info (").unwrap()..],
+        r#"Info (8):
+  i 4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs
+      dev (4): dev-api/api, dev-billing/billing, dev-mail/mail, dev-web/web
+  i 4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand
+      prod (4): api/api, billing/billing, mail/mail, web/web
+
+Summary:
+                 added  changed  removed  unchanged
+  dev                0        4        0         20
+  prod               0        4        0         20
+  cluster prod       0        0        0          5
+  platform-wide      0        0        0          1
+  total              0        8        0         46
+
+Changed (8):
+  ~ the same change in 8 Deployments in 2 environments (dev and prod): `containers[{name}].env[LOG_LEVEL].value` info → warn
+      dev (4): dev-api/api, dev-billing/billing, dev-mail/mail, dev-web/web
+      prod (4): api/api, billing/billing, mail/mail, web/web
+
+dev: Deployment dev-api/api (and 7 more Deployments with the same change, listed above)
+--- a/generated/dev/api/deployment.yaml
++++ b/generated/dev/api/deployment.yaml
+@@ -29,7 +29,7 @@
+       containers:
+       - env:
+         - name: LOG_LEVEL
+-          value: info
++          value: warn
+         envFrom:
+         - configMapRef:
+             name: api-config
+"#,
+    );
+    let md = r.diff(&["--format", "markdown"]);
+    assert_text(
+        &md.stdout[md.stdout.find("#### ℹ️ Info").unwrap()..],
+        r#"#### ℹ️ Info (8)
+
+- 4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs (listed below)
+- 4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand (listed below)
+
+#### Changed (8)
+
+- The same change in 8 Deployments in 2 environments (dev and prod): `containers[{name}].env[LOG_LEVEL].value` info → warn (one diff shown below)
+
+<details>
+<summary><b>The same change in 8 Deployments in 2 environments (dev and prod): <code>containers[{name}].env[LOG_LEVEL].value</code> info → warn</b></summary>
+
+The diff of the first, **dev** · `Deployment dev-api/api`:
+
+```diff
+--- a/generated/dev/api/deployment.yaml
++++ b/generated/dev/api/deployment.yaml
+@@ -29,7 +29,7 @@
+       containers:
+       - env:
+         - name: LOG_LEVEL
+-          value: info
++          value: warn
+         envFrom:
+         - configMapRef:
+             name: api-config
+```
+
+All 8:
+
+- **dev** (4): `dev-api/api`, `dev-billing/billing`, `dev-mail/mail`, `dev-web/web`
+- **prod** (4): `api/api`, `billing/billing`, `mail/mail`, `web/web`
+
+</details>
+
+<details>
+<summary>4 Deployments in dev: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods when Argo CD syncs</summary>
+
+- **dev** (4): `dev-api/api`, `dev-billing/billing`, `dev-mail/mail`, `dev-web/web`
+
+</details>
+
+<details>
+<summary>4 Deployments in prod: the pod template changes (env LOG_LEVEL) with the same images: a rolling update replaces its 2 pods at the next sync by hand</summary>
+
+- **prod** (4): `api/api`, `billing/billing`, `mail/mail`, `web/web`
+
+</details>
+
+"#,
+    );
+}
+
+// A tag bump and an env change in every service, in a comment too small for the
+// diffs: both changes keep their line; the diff and the list of services go, and the
+// note says where the rest is.
+#[test]
+fn a_capped_comment_keeps_every_change_line() {
+    let mut r = Repo::with(&many_services());
+    let changed = many_services()
+        .replace("tag = \"1.0.0\"", "tag = \"1.0.1\"")
+        .replace("\"info\"", "\"warn\"");
+    r.p.write("platform.toml", &changed);
+    r.render();
+    r.commit("bump and warn");
+    let report = kgen::ops::diff::diff(&kgen::ops::diff::DiffOptions {
+        platform: r.p.path().join("platform.toml"),
+        base: Some("HEAD~1".into()),
+        head: Some("HEAD".into()),
+        envs: vec![],
+        ignore: Vec::new(),
+    })
+    .unwrap();
+    let full = kgen::diff_format::markdown(&report, kgen::diff_format::MARKDOWN_LIMIT);
+    let limit = full.find("<details>").unwrap() + 100;
+    let capped = kgen::diff_format::markdown(&report, limit);
+    assert_text(
+        &capped[capped.find("#### Changed").unwrap()..],
+        r#"#### Changed (40)
+
+- 8 services in 2 environments (dev and prod): version 1.0.0 → 1.0.1; nothing else changes in their other objects but kgen's version label and the ConfigMap's VERSION; in each, Deployment `{service}` changes more, shown on its own (listed below)
+- The same change in 8 Deployments in 2 environments (dev and prod), besides their service's new version: `containers[{name}].env[LOG_LEVEL].value` info → warn (one diff shown below)
+
+… the diff of 1 change listed above and the member list of 1 group listed above not shown (the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it)
+"#,
     );
 }

@@ -837,6 +837,40 @@ fn a_capped_markdown_counts_the_info_it_leaves_out() {
         "#### ℹ️ Info (3)\n\n\
          - **dev** · `Deployment api/api`: the pod template changes with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n\
          - **dev** · `Job migrate/migrate`: removed; Argo CD never prunes a hook, so a run still in the cluster stays there until deleted by hand (`kubectl delete job -n migrate migrate`)\n\
-         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit); run `kgen diff` locally to see everything.\n",
+         \n… 1 more info line and 7 more resources not shown (the comment is capped below GitHub's 65,536-character limit; in GitHub Actions the job summary of the `kgen diff` run holds up to 1 MB of it, and `kgen diff --format json` or the text output all of it)\n",
+    );
+}
+
+// db removed as a whole from a manual environment: its ApplicationSet never deletes
+// its Application, so nothing is pruned; the StatefulSet's own line says who deletes
+// it (deleting the Application) and does not contradict the service's line.
+#[test]
+fn a_statefulset_removed_with_its_service_in_a_manual_environment() {
+    // db shares api's namespace, which stays.
+    let mut r = Repo::new(&[
+        ("sync = \"auto\"", "sync = \"manual\""),
+        (
+            "kind = \"statefulset\"\n",
+            "kind = \"statefulset\"\nnamespace = \"api\"\n",
+        ),
+    ]);
+    let start = r.p.read("platform.toml").find("[services.db]").unwrap();
+    let end =
+        r.p.read("platform.toml")
+            .find("[services.migrate]")
+            .unwrap();
+    let db = r.p.read("platform.toml")[start..end].to_string();
+    r.change(&[(&db, "")]);
+    let out = r.diff(&[]).stdout;
+    assert_text(
+        &out[out.find("Risks (").unwrap()..out.find("\nSummary:").unwrap()],
+        r#"Risks (6):
+  ! dev: service db: removed, but the environment's ApplicationSet never deletes an Application (applicationsSync: create-update): `dev-db` stays, cannot render (its source is gone) and keeps its 6 objects (one with a risk of its own, below) running; delete it by hand once this is merged (`argocd app delete dev-db`, which deletes them through its resources finalizer)
+  ! dev: StatefulSet api/db: removed; only deleting its Application (`argocd app delete dev-db`, see the service's risk) deletes it, but its pods' claims (`data-db-<ordinal>`) stay (whenDeleted: Retain): delete them by hand once the data is no longer needed
+  ! cluster dev: Application argocd/dev-namespaces: removed; nothing deletes it until someone syncs with prune, which deletes it from the cluster
+  ! cluster dev: Namespace api: removed; nothing deletes it until someone syncs with prune, which deletes the namespace and everything in it
+  ! dev: Argo CD syncs this environment manually: 7 changes (1 added, 0 changed, 6 removed) wait until someone syncs it
+  ! cluster dev: Argo CD syncs this cluster's Applications manually: 4 changes (0 added, 2 changed, 2 removed) wait until someone syncs them
+"#,
     );
 }

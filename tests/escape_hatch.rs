@@ -785,7 +785,8 @@ fn diff_shows_hand_written_manifests_and_patches_and_removal_is_a_risk() {
     let text = out.stdout;
     for needle in [
         "  ! dev: VerticalPodAutoscaler dev-api/api: removed; a prune deletes it from the cluster\n",
-        "  ! prod: VerticalPodAutoscaler prod-api/api: removed; a prune deletes it from the cluster\n",
+        // prod syncs by hand: nothing is pruned until someone syncs with prune.
+        "  ! prod: VerticalPodAutoscaler prod-api/api: removed; nothing deletes it until someone syncs with prune, which deletes it from the cluster\n",
         "  + prod: ConfigMap prod-api/extra  (generated/prod/api/manifest-configmap-extra.yaml)\n",
         "  - dev: VerticalPodAutoscaler dev-api/api  (generated/dev/api/manifest-verticalpodautoscaler-api.yaml)\n",
         "  ~ prod: Ingress prod-api/api  (generated/prod/api/ingress.yaml)\n",

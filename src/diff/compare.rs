@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use super::fields::{field_diff, unified_diff};
+use super::fields::{field_changes, field_diff, unified_diff};
 use super::report::ManifestDiff;
 use super::risks::{findings, Risk};
 use super::versions::{churn, version_changes, Churn};
@@ -42,6 +42,9 @@ pub struct Changed {
     pub fields: Vec<String>,
     /// Unified diff of the deterministic YAML of both values.
     pub diff: String,
+    /// Each differing field (the paths of `fields`) with its value at the base and at
+    /// the head (`null` where missing).
+    pub changes: Vec<(String, serde_json::Value, serde_json::Value)>,
     /// When every differing field follows from the service's version (kgen's version
     /// label, the ConfigMap's `VERSION`, the pods' config hash, container images):
     /// what they are.
@@ -374,6 +377,7 @@ fn changed(b: &Resource, h: &Resource) -> Changed {
         churn: churn(b, h, &fields),
         version_only: false,
         fields,
+        changes: field_changes(&b.value, &h.value),
         diff: unified_diff(
             &b.value,
             &h.value,

@@ -43,6 +43,22 @@ pub(crate) fn differing_keys(
 /// Collects the paths of the fields that differ. Lists of objects that all have a
 /// `name` are matched by name (`containers[web]`), other lists by index.
 pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
+    walk(a, b, path, &mut |p, _, _| out.push(path_or_root(p)));
+}
+
+/// The fields that differ with their values at the base and the head (`null` where
+/// missing), for the same paths as `field_diff`, sorted by path.
+pub(super) fn field_changes(a: &Value, b: &Value) -> Vec<(String, Value, Value)> {
+    let mut out = Vec::new();
+    walk(a, b, &mut String::new(), &mut |p, x, y| {
+        out.push((path_or_root(p), x.clone(), y.clone()))
+    });
+    out.sort_by(|x, y| x.0.cmp(&y.0));
+    out
+}
+
+/// Calls `out` with the path and both values of each differing field.
+fn walk(a: &Value, b: &Value, path: &mut String, out: &mut dyn FnMut(&str, &Value, &Value)) {
     if a == b {
         return;
     }
@@ -52,7 +68,7 @@ pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<
             for k in keys {
                 let len = path.len();
                 push_key(path, k);
-                field_diff(
+                walk(
                     x.get(k.as_str()).unwrap_or(&Value::Null),
                     y.get(k.as_str()).unwrap_or(&Value::Null),
                     path,
@@ -78,7 +94,7 @@ pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<
                     path.push('[');
                     path.push_str(n);
                     path.push(']');
-                    field_diff(
+                    walk(
                         mx.get(n).unwrap_or(&Value::Null),
                         my.get(n).unwrap_or(&Value::Null),
                         path,
@@ -89,13 +105,13 @@ pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<
                 // Same items, another order: the list itself changed.
                 let same_set: BTreeSet<&str> = order_x.iter().copied().collect();
                 if mx == my && order_x != order_y && same_set.len() == order_x.len() {
-                    out.push(path_or_root(path));
+                    out(path, a, b);
                 }
             } else {
                 for i in 0..x.len().max(y.len()) {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
-                    field_diff(
+                    walk(
                         x.get(i).unwrap_or(&Value::Null),
                         y.get(i).unwrap_or(&Value::Null),
                         path,
@@ -105,7 +121,7 @@ pub(super) fn field_diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<
                 }
             }
         }
-        _ => out.push(path_or_root(path)),
+        _ => out(path, a, b),
     }
 }
 

@@ -7,6 +7,8 @@
 //!   renamed Job that runs again; a service added or removed as a whole);
 //! - `fields`: what differs inside a changed resource (field paths, a unified diff);
 //! - `versions`: a tag bump collapsed into one line per service;
+//! - `groups`: the same change in many services or objects, said once;
+//! - `moves`: a service moved to another namespace, one risk per service;
 //! - `images`: container images, their tags, and how tags compare as versions;
 //! - `risks`: the risks and info of a comparison, in the order they are listed;
 //! - `workloads`: the rules for workload objects (StatefulSets, Jobs, CronJobs,
@@ -17,7 +19,9 @@
 
 mod compare;
 mod fields;
+mod groups;
 mod images;
+mod moves;
 mod pods;
 mod report;
 mod risks;
@@ -34,6 +38,10 @@ pub use compare::{
 };
 pub(crate) use fields::{differing_keys, push_key};
 pub use fields::{unified_diff, CONTEXT_LINES};
+pub use groups::{
+    changed_line, finding_groups, plural_kind, same_changes, version_groups, FindingGroup,
+    SameChange, VersionGroup, GROUP_MIN,
+};
 pub(crate) use images::parse_version;
 pub use images::{compare_versions, split_image};
 pub use report::{Counts, DiffReport, ManifestDiff, Side, Stale};

@@ -373,8 +373,13 @@ pub(super) fn findings(
             }
         }
     }
+    // A service moved to another namespace is one risk, and its objects none of their own.
+    let moved = super::moves::namespace_moves(d, manual, &mut out);
     for r in &d.removed {
         let id = &r.id;
+        if moved.contains(id) {
+            continue;
+        }
         // A plain YAML file (Helm values) is read by an Application, not applied: the
         // Application's own change says what happens.
         if !id.is_object() {
@@ -385,6 +390,8 @@ pub(super) fn findings(
             if id.is_object() {
                 let what = if kept {
                     "Argo CD creates a new one and keeps the old one (sync option Prune=false)"
+                } else if manual.contains(&id.group) {
+                    "a sync creates a new one, and the old one stays until someone syncs with prune, which deletes it"
                 } else {
                     "Argo CD deletes it and creates a new one"
                 };
@@ -406,6 +413,9 @@ pub(super) fn findings(
         // Pruning a namespace deletes everything in it, whatever Argo CD keeps.
         let namespace_removed = !id.namespace.is_empty()
             && removed_namespaces.contains(&(&id.group, id.namespace.as_str()));
+        let unit = service_dir(&r.path)
+            .and_then(|(e, s)| removed_units.get(format!("{e}/{s}/").as_str()).copied());
+        let prune = prune_phrase(&id.group, unit, manual);
         let claims = claim_templates(&r.value);
         if id.kind == "StatefulSet" && !claims.is_empty() {
             let claims = and_list(
@@ -425,11 +435,11 @@ pub(super) fn findings(
                     )
                 } else if deleted {
                     format!(
-                        "removed; a prune deletes it, and its pods' claims ({claims}) with it (persistentVolumeClaimRetentionPolicy whenDeleted: Delete)"
+                        "removed; {prune} it, and its pods' claims ({claims}) with it (persistentVolumeClaimRetentionPolicy whenDeleted: Delete)"
                     )
                 } else {
                     format!(
-                        "removed; a prune deletes it, but its pods' claims ({claims}) stay (whenDeleted: Retain): delete them by hand once the data is no longer needed"
+                        "removed; {prune} it, but its pods' claims ({claims}) stay (whenDeleted: Retain): delete them by hand once the data is no longer needed"
                     )
                 },
             ));
@@ -467,9 +477,7 @@ pub(super) fn findings(
                 id,
                 "removed; Argo CD does not prune it (sync option Prune=false): it stays in the cluster until deleted by hand".into(),
             ));
-        } else if let Some(unit) =
-            service_dir(&r.path).and_then(|(e, s)| removed_units.get(format!("{e}/{s}/").as_str()))
-        {
+        } else if let Some(unit) = unit {
             // Said once for the whole service, below.
             pruned_with_unit
                 .entry(unit.dir.as_str())
@@ -490,13 +498,13 @@ pub(super) fn findings(
             out.push(risk(
                 RiskKind::Removed,
                 id,
-                "removed; a prune deletes the namespace and everything in it".into(),
+                format!("removed; {prune} the namespace and everything in it"),
             ));
         } else {
             out.push(risk(
                 RiskKind::Removed,
                 id,
-                "removed; a prune deletes it from the cluster".into(),
+                format!("removed; {prune} it from the cluster"),
             ));
         }
     }
@@ -584,6 +592,22 @@ pub(super) fn findings(
         ))
     });
     out
+}
+
+/// Who deletes a removed object: a prune (automated sync), a sync with prune (manual
+/// sync), or, for a service removed as a whole from a manual environment, only the
+/// deletion of its Application (its ApplicationSet never deletes it).
+fn prune_phrase(group: &Group, unit: Option<&ServiceUnit>, manual: &BTreeSet<Group>) -> String {
+    if !manual.contains(group) {
+        return "a prune deletes".into();
+    }
+    match unit {
+        Some(u) => format!(
+            "only deleting its Application (`argocd app delete {}-{}`, see the service's risk) deletes",
+            u.environment, u.service
+        ),
+        None => "nothing deletes it until someone syncs with prune, which deletes".into(),
+    }
 }
 
 /// Applications of one group whose sync becomes automated in the same way are one

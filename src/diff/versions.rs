@@ -54,6 +54,19 @@ impl VersionChange {
     /// else changes in its 10 objects but kgen's version label, the ConfigMap's VERSION
     /// and the pods' config hash`.
     pub fn summary(&self) -> String {
+        self.line(false)
+    }
+
+    /// The line, or with `group` the part of it that many services share: the
+    /// service's name as `{service}` and no count of objects.
+    pub(crate) fn line(&self, group: bool) -> String {
+        let named = |s: &str| {
+            if group {
+                s.replace(self.service.as_str(), "{service}")
+            } else {
+                s.to_string()
+            }
+        };
         let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(none)".into());
         let mut s = format!("version {} → {}", v(&self.from), v(&self.to));
         let images: Vec<String> = self
@@ -66,9 +79,14 @@ impl VersionChange {
                         && old.contains('@') == new.contains('@')
                         && !old.contains('@') =>
                 {
-                    format!("container `{c}`: image tag {ot} → {nt}")
+                    format!("container `{}`: image tag {ot} → {nt}", named(c))
                 }
-                _ => format!("container `{c}`: image {old} → {new}"),
+                _ => format!(
+                    "container `{}`: image {} → {}",
+                    named(c),
+                    named(old),
+                    named(new)
+                ),
             })
             .collect();
         if !images.is_empty() {
@@ -81,6 +99,31 @@ impl VersionChange {
         if self.config_hash {
             what.push("the pods' config hash".into());
         }
+        let others: Vec<String> = self
+            .others
+            .iter()
+            .map(|o| format!("{} `{}`", o.kind, named(&o.name)))
+            .collect();
+        let verb = if others.len() == 1 {
+            "changes"
+        } else {
+            "change"
+        };
+        if group {
+            s.push_str(&format!(
+                "; nothing else changes in their{} objects but {}",
+                if others.is_empty() { "" } else { " other" },
+                and_list(&what)
+            ));
+            if !others.is_empty() {
+                s.push_str(&format!(
+                    "; in each, {} {verb} more, shown on {} own",
+                    and_list(&others),
+                    if others.len() == 1 { "its" } else { "their" },
+                ));
+            }
+            return s;
+        }
         if self.others.is_empty() {
             s.push_str(&format!(
                 "; nothing else changes in its {} but {}",
@@ -89,21 +132,11 @@ impl VersionChange {
             ));
             return s;
         }
-        let others: Vec<String> = self
-            .others
-            .iter()
-            .map(|o| format!("{} `{}`", o.kind, o.name))
-            .collect();
         s.push_str(&format!(
-            "; nothing else changes in {} of its objects but {}; {} {} more, shown on {} own",
+            "; nothing else changes in {} of its objects but {}; {} {verb} more, shown on {} own",
             self.objects.len(),
             and_list(&what),
             and_list(&others),
-            if others.len() == 1 {
-                "changes"
-            } else {
-                "change"
-            },
             if others.len() == 1 { "its" } else { "their" },
         ));
         s

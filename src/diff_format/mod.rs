@@ -1,8 +1,11 @@
 //! Printing a `DiffReport`: text for a terminal (`text`), Markdown for a pull-request
 //! comment (`markdown`), JSON for bots (`json`).
 //!
-//! All three put the risks, then the info, before the diffs. Markdown is capped below GitHub's
-//! 65,536-character comment limit and says honestly how much it left out. The JSON
+//! All three put the risks, then the info, before the diffs. Text and Markdown say the
+//! same change in many services or objects once (`diff::groups`); JSON lists every one.
+//! Markdown is capped below GitHub's 65,536-character comment limit, keeps a line for
+//! every change before any diff or list, and says honestly how much it left out and
+//! where the rest is. The JSON
 //! shape is documented in docs/diff.md and versioned (`"version": 2`); fields are
 //! only ever added within a version. This module holds what the three share: the
 //! entries of the added, removed and changed lists (a whole service, a version line)
@@ -14,15 +17,19 @@ mod json;
 mod markdown;
 mod text;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::diagnostic::plural;
-use crate::diff::{Changed, Counts, DiffReport, Group, ManifestDiff, ServiceUnit, VersionChange};
+use crate::diff::{
+    same_changes, version_groups, Changed, Counts, DiffReport, Group, ManifestDiff, SameChange,
+    ServiceUnit, VersionChange, VersionGroup,
+};
 use crate::manifest_set::Resource;
 
 pub use failure::markdown_failure;
 pub use json::{json, JSON_VERSION};
-pub use markdown::{markdown, MARKDOWN_LIMIT};
+pub use markdown::{markdown, MARKDOWN_LIMIT, STEP_SUMMARY_LIMIT};
 pub use text::text;
 
 /// Output format of `kgen diff`.
@@ -53,7 +60,7 @@ enum Entry<'a> {
 /// as a whole in the place of its first object.
 fn entries<'a>(d: &'a ManifestDiff, items: &'a [Resource], added: bool) -> Vec<Entry<'a>> {
     let mut out = Vec::new();
-    let mut shown = std::collections::BTreeSet::new();
+    let mut shown = BTreeSet::new();
     for r in items {
         let unit = d.services.iter().find(|u| {
             u.added == added
@@ -73,26 +80,104 @@ fn entries<'a>(d: &'a ManifestDiff, items: &'a [Resource], added: bool) -> Vec<E
 }
 
 /// What the changed list shows, in order: a service's version change (once, where
-/// its first object is), or one changed object.
+/// its first object is), services with the same version change, one changed object,
+/// or objects with the same change (each once, where its first member is).
 enum ChangeEntry<'a> {
     Version(&'a VersionChange),
+    Versions(&'a VersionGroup),
     Object(&'a Changed),
+    Same(&'a SameChange),
 }
 
-fn change_entries(d: &ManifestDiff) -> Vec<ChangeEntry<'_>> {
+/// The groups of a diff: services with the same version change, objects with the
+/// same change.
+struct Groups {
+    versions: Vec<VersionGroup>,
+    same: Vec<SameChange>,
+    /// The group of each version line and changed object, by index.
+    version_of: BTreeMap<usize, usize>,
+    same_of: BTreeMap<usize, usize>,
+}
+
+impl Groups {
+    fn of(d: &ManifestDiff) -> Groups {
+        let versions = version_groups(&d.versions);
+        let same = same_changes(d);
+        let index = |members: &mut dyn Iterator<Item = (usize, &Vec<usize>)>| {
+            members
+                .flat_map(|(g, m)| m.iter().map(move |&i| (i, g)))
+                .collect::<BTreeMap<usize, usize>>()
+        };
+        let version_of = index(&mut versions.iter().map(|g| &g.members).enumerate());
+        let same_of = index(&mut same.iter().map(|g| &g.members).enumerate());
+        Groups {
+            versions,
+            same,
+            version_of,
+            same_of,
+        }
+    }
+}
+
+fn change_entries<'a>(d: &'a ManifestDiff, g: &'a Groups) -> Vec<ChangeEntry<'a>> {
     let mut out = Vec::new();
-    let mut shown = std::collections::BTreeSet::new();
-    for c in &d.changed {
+    let mut shown = BTreeSet::new();
+    let mut groups_shown = BTreeSet::new();
+    for (i, c) in d.changed.iter().enumerate() {
         if !c.version_only {
-            out.push(ChangeEntry::Object(c));
+            match g.same_of.get(&i) {
+                Some(&s) => {
+                    if groups_shown.insert(("same", s)) {
+                        out.push(ChangeEntry::Same(&g.same[s]));
+                    }
+                }
+                None => out.push(ChangeEntry::Object(c)),
+            }
             continue;
         }
-        if let Some(v) = d.versions.iter().find(|v| v.objects.contains(&c.id)) {
-            if shown.insert(v.dir.as_str()) {
-                out.push(ChangeEntry::Version(v));
+        if let Some((vi, v)) = d
+            .versions
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.objects.contains(&c.id))
+        {
+            if !shown.insert(v.dir.as_str()) {
+                continue;
+            }
+            match g.version_of.get(&vi) {
+                Some(&s) => {
+                    if groups_shown.insert(("versions", s)) {
+                        out.push(ChangeEntry::Versions(&g.versions[s]));
+                    }
+                }
+                None => out.push(ChangeEntry::Version(v)),
             }
         }
     }
+    out
+}
+
+/// `items` after `first`, then on lines of at most 100 characters, each after
+/// `indent`, separated by `sep`.
+fn wrapped(first: &str, indent: &str, items: &[String], sep: &str) -> String {
+    let mut out = first.to_string();
+    let mut line = first.len();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item}{sep}")
+        } else {
+            item.clone()
+        };
+        if line + piece.len() > 100 && line > indent.len() {
+            out.truncate(out.trim_end().len());
+            out.push('\n');
+            out.push_str(indent);
+            line = indent.len();
+        }
+        out.push_str(&piece);
+        line += piece.len();
+    }
+    out.push('\n');
     out
 }
 

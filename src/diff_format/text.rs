@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 
 use super::{
-    change_entries, entries, in_dir, no_differences, ChangeEntry, Entry, STALE_FILES_SHOWN,
+    change_entries, entries, in_dir, no_differences, wrapped, ChangeEntry, Entry, Groups,
+    STALE_FILES_SHOWN,
 };
 use crate::diagnostic::plural;
-use crate::diff::{Counts, DiffReport, Moved, Risk};
+use crate::diff::{finding_groups, Counts, DiffReport, Moved, Risk};
 use crate::manifest_set::Resource;
 
 struct Paint(bool);
@@ -85,15 +86,11 @@ pub fn text(report: &DiffReport, color: bool) -> String {
     }
     if !d.risks.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold(&format!("Risks ({}):", d.risks.len())));
-        for r in &d.risks {
-            let _ = writeln!(out, "  {} {}", p.yellow("!"), risk_line(r));
-        }
+        write_findings(&mut out, &d.risks, &p.yellow("!"));
     }
     if !d.info.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold(&format!("Info ({}):", d.info.len())));
-        for r in &d.info {
-            let _ = writeln!(out, "  {} {}", p.cyan("i"), risk_line(r));
-        }
+        write_findings(&mut out, &d.info, &p.cyan("i"));
     }
 
     let _ = writeln!(out, "\n{}", p.bold("Summary:"));
@@ -155,7 +152,8 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             "\n{}",
             p.bold(&format!("Changed ({}):", d.changed.len()))
         );
-        for e in change_entries(d) {
+        let groups = Groups::of(d);
+        for e in change_entries(d, &groups) {
             match e {
                 ChangeEntry::Object(c) => {
                     let _ = writeln!(
@@ -181,10 +179,50 @@ pub fn text(report: &DiffReport, color: bool) -> String {
                         v.dir
                     );
                 }
+                ChangeEntry::Versions(g) => {
+                    let _ = writeln!(out, "  {} {}", p.yellow("~"), g.headline(d));
+                    for (env, services) in g.by_environment(d) {
+                        let names: Vec<String> = services.iter().map(|s| s.to_string()).collect();
+                        out.push_str(&wrapped(
+                            &format!("      {env} ({}): ", names.len()),
+                            "        ",
+                            &names,
+                            ", ",
+                        ));
+                    }
+                }
+                ChangeEntry::Same(g) => {
+                    let _ = writeln!(out, "  {} {}", p.yellow("~"), g.headline(d));
+                    for (group, names) in g.by_group(d) {
+                        out.push_str(&wrapped(
+                            &format!("      {group} ({}): ", names.len()),
+                            "        ",
+                            &names,
+                            ", ",
+                        ));
+                    }
+                }
             }
         }
-        for c in d.changed.iter().filter(|c| !c.version_only) {
-            let _ = writeln!(out, "\n{}", p.bold(&c.id.to_string()));
+        for (i, c) in d.changed.iter().enumerate() {
+            if c.version_only {
+                continue;
+            }
+            let title = match groups.same_of.get(&i).map(|&s| &groups.same[s]) {
+                Some(g) if g.members[0] != i => continue,
+                Some(g) => format!(
+                    "{} (and {} more {} with the same change, listed above)",
+                    c.id,
+                    g.members.len() - 1,
+                    if g.members.len() == 2 {
+                        g.kind.clone()
+                    } else {
+                        crate::diff::plural_kind(&g.kind)
+                    }
+                ),
+                None => c.id.to_string(),
+            };
+            let _ = writeln!(out, "\n{}", p.bold(&title));
             for line in c.diff.lines() {
                 let painted = if line.starts_with("+++") || line.starts_with("---") {
                     p.bold(line)
@@ -202,6 +240,30 @@ pub fn text(report: &DiffReport, color: bool) -> String {
         }
     }
     out
+}
+
+/// Risks or info lines, those alike about many objects once, with the objects listed.
+fn write_findings(out: &mut String, findings: &[Risk], mark: &str) {
+    let groups = finding_groups(findings);
+    for (i, r) in findings.iter().enumerate() {
+        match groups.iter().find(|g| g.members.contains(&i)) {
+            Some(g) if g.members[0] == i => {
+                let _ = writeln!(out, "  {mark} {}", g.headline(findings));
+                for (group, names) in g.by_group(findings) {
+                    out.push_str(&wrapped(
+                        &format!("      {group} ({}): ", names.len()),
+                        "        ",
+                        &names,
+                        ", ",
+                    ));
+                }
+            }
+            Some(_) => {}
+            None => {
+                let _ = writeln!(out, "  {mark} {}", risk_line(r));
+            }
+        }
+    }
 }
 
 fn write_moved_text(out: &mut String, moved: &[Moved], p: &Paint) {

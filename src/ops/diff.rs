@@ -382,9 +382,10 @@ fn handoff_notes(
 }
 
 /// Appends the Markdown report to `$GITHUB_STEP_SUMMARY` when it is set (in GitHub
-/// Actions); returns whether it did.
+/// Actions), capped at the job summary's limit rather than the comment's, so it holds
+/// what a pull-request comment cuts; returns whether it did.
 pub fn publish_step_summary(report: &DiffReport) -> Result<bool> {
-    let md = crate::diff_format::markdown(report, crate::diff_format::MARKDOWN_LIMIT);
+    let md = crate::diff_format::markdown(report, crate::diff_format::STEP_SUMMARY_LIMIT);
     crate::github_actions::append_step_summary(&md)
         .map_err(|e| Error::io("append to", "$GITHUB_STEP_SUMMARY", e))
 }
