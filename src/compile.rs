@@ -203,6 +203,10 @@ fn compile_inner(
                     objects
                 }
             });
+            // A pod template's config hash covers the ConfigMaps of its namespace it
+            // uses (a hand-written one a patch mounts): the batch has them all.
+            let mut objects = objects;
+            escape_hatch::config_hash::cover(&mut objects, &[]);
             stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
@@ -352,7 +356,23 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     let mut known = Batch::new(&hatch);
     let mut notes = Notes::new();
     known.add(&mut out, &mut notes);
-    let objects = out.objects;
+    let mut objects = out.objects;
+    // The config hash covers the ConfigMaps of the namespace the pod template uses:
+    // those of the other services of the namespace too, as `compile` has them.
+    let mut others = Vec::new();
+    if escape_hatch::config_hash::references_elsewhere(&objects) {
+        for other in env_spec
+            .services
+            .iter()
+            .filter(|s| s.namespace == svc.namespace && s.name != svc.name)
+        {
+            if let Some(rendered) = render::one_service(&spec, env_spec, &other.name) {
+                others.extend(hatch.config_maps(&spec, env_spec, other, rendered));
+            }
+        }
+    }
+    escape_hatch::config_hash::cover(&mut objects, &others);
+    drop(others);
     let mut report = validate::check_with(&spec, &objects, &known);
     // A `[defaults]` patch may match nothing in this one service. What is wrong in
     // another service's hand-written file (not YAML, misplaced) fails that service's
