@@ -118,6 +118,8 @@ fn compile_inner(
     let mut kept = Vec::new();
     let mut object_count = 0;
     let mut inventory = admission::Inventory::default();
+    // kgen's DaemonSets of every environment, for KG217 (one agent per node).
+    let mut daemonsets = Vec::new();
     // Validates and emits one batch of objects; `wanted` says whether its files are kept.
     let mut run_batch = |mut objects: Vec<Object>,
                          known: &Batch,
@@ -207,6 +209,7 @@ fn compile_inner(
             // uses (a hand-written one a patch mounts): the batch has them all.
             let mut objects = objects;
             escape_hatch::config_hash::cover(&mut objects, &[]);
+            daemonsets.extend(validate::policy::daemonsets::record(&objects));
             stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
@@ -230,6 +233,9 @@ fn compile_inner(
         objects.append(&mut out.objects);
         run_batch(objects, &known, &notes, wanted, &mut report);
     }
+    report
+        .diagnostics
+        .extend(validate::policy::daemonsets::check(&spec, &daemonsets));
     report.diagnostics.extend(hatch.finish(true));
     // What Argo CD will check when it syncs all of it.
     let report = stages::time(Stage::Validate, || {
