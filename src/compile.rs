@@ -208,8 +208,10 @@ fn compile_inner(
             // A pod template's config hash covers the ConfigMaps of its namespace it
             // uses (a hand-written one a patch mounts): the batch has them all.
             let mut objects = objects;
-            escape_hatch::config_hash::cover(&mut objects, &[]);
-            daemonsets.extend(validate::policy::daemonsets::record(&objects));
+            stages::time(Stage::Render, || {
+                escape_hatch::config_hash::cover(&mut objects, &[]);
+                daemonsets.extend(validate::policy::daemonsets::record(&objects));
+            });
             stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
@@ -233,9 +235,9 @@ fn compile_inner(
         objects.append(&mut out.objects);
         run_batch(objects, &known, &notes, wanted, &mut report);
     }
-    report
-        .diagnostics
-        .extend(validate::policy::daemonsets::check(&spec, &daemonsets));
+    report.diagnostics.extend(stages::time(Stage::Validate, || {
+        validate::policy::daemonsets::check(&spec, &daemonsets)
+    }));
     report.diagnostics.extend(hatch.finish(true));
     // What Argo CD will check when it syncs all of it.
     let report = stages::time(Stage::Validate, || {
@@ -378,8 +380,23 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
         }
     }
     escape_hatch::config_hash::cover(&mut objects, &others);
+    let mut report = if others.is_empty() {
+        validate::check_with(&spec, &objects, &known)
+    } else {
+        // Those ConfigMaps are in the namespace (no KG113 for a reference to one), but
+        // what is found in them is their own application's.
+        let theirs: std::collections::BTreeSet<String> = others
+            .iter()
+            .map(|o| format!("{}/{}", crate::workspace::GENERATED_DIR, o.path))
+            .collect();
+        others.extend(objects.iter().cloned());
+        let mut report = validate::check_with(&spec, &others, &known);
+        report
+            .diagnostics
+            .retain(|d| d.target.as_ref().is_none_or(|t| !theirs.contains(&t.file)));
+        report
+    };
     drop(others);
-    let mut report = validate::check_with(&spec, &objects, &known);
     // A `[defaults]` patch may match nothing in this one service. What is wrong in
     // another service's hand-written file (not YAML, misplaced) fails that service's
     // application, not this one (docs/argocd-cmp.md).

@@ -942,6 +942,50 @@ fn a_hand_written_config_map_a_patch_mounts_rolls_the_pods() {
     }
 }
 
+/// A ConfigMap written by hand for another service of the namespace: the hash covers
+/// it in `kgen render` and in the plugin, which compiles one service, alike.
+#[test]
+fn the_plugin_hashes_a_config_map_of_another_service_of_the_namespace() {
+    let text = format!(
+        "{}\n[services.api.patches.shared]\nkind = \"Deployment\"\njson = [{{ op = \"add\", path = \"/spec/template/spec/containers/0/envFrom/-\", value = {{ configMapRef = {{ name = \"shared-settings\" }} }} }}]\n\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nport = 8080\nprobes = {{ liveness = \"/health\", readiness = \"/ready\" }}\nnamespace = \"{{{{ env.name }}}}-api\"\n",
+        BASE
+    );
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared-settings\ndata:\n  REGION: eu-west-1\n";
+    let p = platform(&text, &[("manifests/_all/web/shared.yaml", cm)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let before = config_hash(&p, "dev");
+    p.write(
+        "manifests/_all/web/shared.yaml",
+        &cm.replace("eu-west-1", "eu-central-1"),
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_ne!(config_hash(&p, "dev"), before);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .env("ARGOCD_ENV_KGEN_ENV", "dev")
+        .env("ARGOCD_ENV_KGEN_SERVICE", "api")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<String> = p
+        .generated()
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("dev/api/"))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        expected.join("---\n")
+    );
+}
+
 const CHECK_AFTER_MOVE: &str = "stale:   generated/argocd/prod/appproject-prod.yaml\nmissing: generated/dev/api/manifest-configmap-extra.yaml\nextra:   generated/argocd/prod/application-extras.yaml\nextra:   generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml\ngenerated/ is out of date: 1 stale, 1 missing, 2 extra; run `kgen render` and commit the result\n";
 
 // ---------------------------------------------------------------------------------
