@@ -118,6 +118,8 @@ fn compile_inner(
     let mut kept = Vec::new();
     let mut object_count = 0;
     let mut inventory = admission::Inventory::default();
+    // kgen's DaemonSets of every environment, for KG217 (one agent per node).
+    let mut daemonsets = Vec::new();
     // Validates and emits one batch of objects; `wanted` says whether its files are kept.
     let mut run_batch = |mut objects: Vec<Object>,
                          known: &Batch,
@@ -203,6 +205,13 @@ fn compile_inner(
                     objects
                 }
             });
+            // A pod template's config hash covers the ConfigMaps of its namespace it
+            // uses (a hand-written one a patch mounts): the batch has them all.
+            let mut objects = objects;
+            stages::time(Stage::Render, || {
+                escape_hatch::config_hash::cover(&mut objects, &[]);
+                daemonsets.extend(validate::policy::daemonsets::record(&objects));
+            });
             stages::add_services_done(batch.len());
             let (cluster, namespaced): (Vec<Object>, Vec<Object>) = objects
                 .into_iter()
@@ -226,6 +235,9 @@ fn compile_inner(
         objects.append(&mut out.objects);
         run_batch(objects, &known, &notes, wanted, &mut report);
     }
+    report.diagnostics.extend(stages::time(Stage::Validate, || {
+        validate::policy::daemonsets::check(&spec, &daemonsets)
+    }));
     report.diagnostics.extend(hatch.finish(true));
     // What Argo CD will check when it syncs all of it.
     let report = stages::time(Stage::Validate, || {
@@ -352,8 +364,39 @@ pub fn compile_service(ws: &Workspace, env: &str, service: &str) -> Result<Compi
     let mut known = Batch::new(&hatch);
     let mut notes = Notes::new();
     known.add(&mut out, &mut notes);
-    let objects = out.objects;
-    let mut report = validate::check_with(&spec, &objects, &known);
+    let mut objects = out.objects;
+    // The config hash covers the ConfigMaps of the namespace the pod template uses:
+    // those of the other services of the namespace too, as `compile` has them.
+    let mut others = Vec::new();
+    if escape_hatch::config_hash::references_elsewhere(&objects) {
+        for other in env_spec
+            .services
+            .iter()
+            .filter(|s| s.namespace == svc.namespace && s.name != svc.name)
+        {
+            if let Some(rendered) = render::one_service(&spec, env_spec, &other.name) {
+                others.extend(hatch.config_maps(&spec, env_spec, other, rendered));
+            }
+        }
+    }
+    escape_hatch::config_hash::cover(&mut objects, &others);
+    let mut report = if others.is_empty() {
+        validate::check_with(&spec, &objects, &known)
+    } else {
+        // Those ConfigMaps are in the namespace (no KG113 for a reference to one), but
+        // what is found in them is their own application's.
+        let theirs: std::collections::BTreeSet<String> = others
+            .iter()
+            .map(|o| format!("{}/{}", crate::workspace::GENERATED_DIR, o.path))
+            .collect();
+        others.extend(objects.iter().cloned());
+        let mut report = validate::check_with(&spec, &others, &known);
+        report
+            .diagnostics
+            .retain(|d| d.target.as_ref().is_none_or(|t| !theirs.contains(&t.file)));
+        report
+    };
+    drop(others);
     // A `[defaults]` patch may match nothing in this one service. What is wrong in
     // another service's hand-written file (not YAML, misplaced) fails that service's
     // application, not this one (docs/argocd-cmp.md).

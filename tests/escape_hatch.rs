@@ -796,6 +796,197 @@ fn diff_shows_hand_written_manifests_and_patches_and_removal_is_a_risk() {
     }
 }
 
+/// An envoy sidecar's config file from a hand-written ConfigMap, mounted by a patch.
+const ENVOY_CONFIG: &str = r###"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: envoy-config
+data:
+  envoy.yaml: |
+    admin: { address: { socket_address: { port_value: 9901 } } }
+  level: info
+"###;
+
+const ENVOY_PATCH: &str = r###"[services.api.sidecars.envoy]
+image = "envoyproxy/envoy"
+tag = "v1.31.0"
+resources = { requests = { cpu = "50m", memory = "64Mi" }, limits = { memory = "128Mi" } }
+probes = { liveness = { exec = ["/bin/true"] } }
+
+[services.api.patches.envoy-config]
+kind = "Deployment"
+file = "patches/envoy-config.yaml"
+"###;
+
+/// The sidecar is init container 0 (native sidecars).
+const ENVOY_MOUNT: &str = r###"- op: add
+  path: /spec/template/spec/volumes/-
+  value:
+    name: envoy-config
+    configMap:
+      name: envoy-config
+- op: add
+  path: /spec/template/spec/initContainers/0/volumeMounts/-
+  value:
+    name: envoy-config
+    mountPath: /etc/envoy
+    readOnly: true
+"###;
+
+/// The config hash of `env`'s api Deployment.
+fn config_hash(p: &Platform, env: &str) -> String {
+    let text = p.read(&format!("generated/{env}/api/deployment.yaml"));
+    let line = text
+        .lines()
+        .find(|l| l.contains("kgen.dev/config-hash:"))
+        .unwrap_or_else(|| panic!("no config hash in\n{text}"));
+    line.trim().to_string()
+}
+
+/// Newcomer review 33, F4: a pod template's config hash covers the hand-written
+/// ConfigMaps its final (patched) template uses, so a change to one rolls the pods;
+/// a pod template that uses none keeps its hash; the order of the keys does not
+/// matter; the plugin gives the same bytes; `kgen diff` reports the rollout.
+#[test]
+fn a_hand_written_config_map_a_patch_mounts_rolls_the_pods() {
+    let text = format!("{BASE}{ENVOY_PATCH}");
+    let p = platform(
+        &text,
+        &[
+            ("manifests/_all/api/envoy-config.yaml", ENVOY_CONFIG),
+            ("patches/envoy-config.yaml", ENVOY_MOUNT),
+        ],
+    );
+    // The hash without the mount: the service's own ConfigMap only.
+    let own = platform(&text.replace("[services.api.patches.envoy-config]\nkind = \"Deployment\"\nfile = \"patches/envoy-config.yaml\"\n", ""), &[("manifests/_all/api/envoy-config.yaml", ENVOY_CONFIG)]);
+    let out = own.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        config_hash(&own, "dev"),
+        "kgen.dev/config-hash: \"8c315d73d4eb141a\""
+    );
+
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        config_hash(&p, "dev"),
+        "kgen.dev/config-hash: f888c6bb4d913d2f"
+    );
+    assert_eq!(
+        config_hash(&p, "prod"),
+        "kgen.dev/config-hash: f888c6bb4d913d2f"
+    );
+    git(p.path(), &["init", "-q", "-b", "main"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "base"]);
+
+    // The same data, keys in another order: the same bytes.
+    p.write(
+        "manifests/_all/api/envoy-config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: envoy-config\ndata:\n  level: info\n  envoy.yaml: |\n    admin: { address: { socket_address: { port_value: 9901 } } }\n",
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    // A changed config file: the ConfigMap and the Deployments are stale.
+    p.write(
+        "manifests/_all/api/envoy-config.yaml",
+        &ENVOY_CONFIG.replace("level: info", "level: debug"),
+    );
+    let out = p.kgen(&["render", "--check"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout,
+        "stale:   generated/dev/api/deployment.yaml\nstale:   generated/dev/api/manifest-configmap-envoy-config.yaml\nstale:   generated/prod/api/deployment.yaml\nstale:   generated/prod/api/manifest-configmap-envoy-config.yaml\ngenerated/ is out of date: 4 stale, 0 missing, 0 extra; run `kgen render` and commit the result\n"
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_eq!(
+        config_hash(&p, "dev"),
+        "kgen.dev/config-hash: \"6573ce62f806cc71\""
+    );
+
+    // The plugin's bytes are the committed files'.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .env("ARGOCD_ENV_KGEN_ENV", "dev")
+        .env("ARGOCD_ENV_KGEN_SERVICE", "api")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<String> = p
+        .generated()
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("dev/api/"))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        expected.join("---\n")
+    );
+
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "head"]);
+    let out = p.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for needle in [
+        "  i dev: Deployment dev-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n",
+        "  i prod: Deployment prod-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods at the next sync by hand\n",
+        "-  level: info\n+  level: debug\n",
+    ] {
+        assert!(out.stdout.contains(needle), "no {needle:?} in\n{}", out.stdout);
+    }
+}
+
+/// A ConfigMap written by hand for another service of the namespace: the hash covers
+/// it in `kgen render` and in the plugin, which compiles one service, alike.
+#[test]
+fn the_plugin_hashes_a_config_map_of_another_service_of_the_namespace() {
+    let text = format!(
+        "{}\n[services.api.patches.shared]\nkind = \"Deployment\"\njson = [{{ op = \"add\", path = \"/spec/template/spec/containers/0/envFrom/-\", value = {{ configMapRef = {{ name = \"shared-settings\" }} }} }}]\n\n[services.web]\nimage = \"acme/web\"\ntag = \"1.0.0\"\nport = 8080\nprobes = {{ liveness = \"/health\", readiness = \"/ready\" }}\nnamespace = \"{{{{ env.name }}}}-api\"\n",
+        BASE
+    );
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared-settings\ndata:\n  REGION: eu-west-1\n";
+    let p = platform(&text, &[("manifests/_all/web/shared.yaml", cm)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let before = config_hash(&p, "dev");
+    p.write(
+        "manifests/_all/web/shared.yaml",
+        &cm.replace("eu-west-1", "eu-central-1"),
+    );
+    assert_eq!(p.kgen(&["render"]).code, 0);
+    assert_ne!(config_hash(&p, "dev"), before);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(["cmp", "generate"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .env("ARGOCD_ENV_KGEN_ENV", "dev")
+        .env("ARGOCD_ENV_KGEN_SERVICE", "api")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected: Vec<String> = p
+        .generated()
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("dev/api/"))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        expected.join("---\n")
+    );
+}
+
 const CHECK_AFTER_MOVE: &str = "stale:   generated/argocd/prod/appproject-prod.yaml\nmissing: generated/dev/api/manifest-configmap-extra.yaml\nextra:   generated/argocd/prod/application-extras.yaml\nextra:   generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml\ngenerated/ is out of date: 1 stale, 1 missing, 2 extra; run `kgen render` and commit the result\n";
 
 // ---------------------------------------------------------------------------------

@@ -2753,3 +2753,105 @@ fn the_main_port_s_app_protocol() {
         "{err}"
     );
 }
+
+/// A log shipper as platform.md's node agent, on a cluster dev and staging share.
+const SHARED_CLUSTER_AGENT: &str = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+registry = "registry.example.com"
+
+[clusters.nonprod]
+server = "https://nonprod.example.com"
+
+[clusters.prod]
+server = "https://prod.example.com"
+
+[environments.dev]
+cluster = "nonprod"
+namespace = "dev-{{ service }}"
+sync = "auto"
+
+[environments.staging]
+cluster = "nonprod"
+namespace = "staging-{{ service }}"
+sync = "auto"
+
+[environments.prod]
+cluster = "prod"
+sync = "manual"
+
+[services.log-shipper]
+kind = "daemonset"
+image = "acme/log-shipper"
+tag = "1.0.0"
+probes = { liveness = "/healthz", readiness = "/healthz" }
+"#;
+
+/// Newcomer review 33, F5: a daemonset enabled in two environments of one cluster runs
+/// twice on each node: KG217, a warning at its `kind`, with the fixes; not when all but
+/// one environment disable it, when their node selectors differ on a key both set, or
+/// when the service waives it; environments on clusters of their own are fine.
+#[test]
+fn a_daemonset_in_two_environments_of_one_cluster_is_kg217() {
+    let p = Platform::new(SHARED_CLUSTER_AGENT, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"warning[KG217]: daemonset `log-shipper` runs twice on each node of cluster `nonprod`: environments dev and staging both deploy it there, onto the same nodes
+  --> platform.toml:27:8
+   |
+27 | kind = "daemonset"
+   |        ^^^^^^^^^^^ one DaemonSet per environment
+   = help: a node agent belongs once on each node: keep it in one environment (`enabled = false` under `[services.log-shipper]` in overlays/staging.toml), give each environment a `node_selector` of its own node pool, or install it once per cluster (the `fluent-bit` add-on, docs/addons.md, or `manifests/clusters/nonprod/<component>/`); or waive KG217 with a reason
+
+"#
+    );
+    // A run of prod alone does not show it; one of staging does.
+    let out = p.kgen(&["render", "--env", "prod"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let out = p.kgen(&["render", "--env", "staging"]);
+    assert!(out.stderr.starts_with("warning[KG217]"), "{}", out.stderr);
+
+    // Disabled in staging.
+    let p = Platform::new(
+        SHARED_CLUSTER_AGENT,
+        &[("staging", "[services.log-shipper]\nenabled = false\n")],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+
+    // A node pool each: the selectors differ on `pool`.
+    let p = Platform::new(
+        SHARED_CLUSTER_AGENT,
+        &[
+            ("dev", "[services.log-shipper]\nnode_selector = { pool = \"dev\" }\n"),
+            (
+                "staging",
+                "[services.log-shipper]\nnode_selector = { pool = \"staging\", \"kubernetes.io/os\" = \"linux\" }\n",
+            ),
+        ],
+    );
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+
+    // Selectors on different keys may pick the same node.
+    let p = Platform::new(
+        SHARED_CLUSTER_AGENT,
+        &[(
+            "dev",
+            "[services.log-shipper]\nnode_selector = { pool = \"dev\" }\n",
+        )],
+    );
+    let out = p.kgen(&["render"]);
+    assert!(out.stderr.starts_with("warning[KG217]"), "{}", out.stderr);
+
+    // Waived on the service.
+    let waived = SHARED_CLUSTER_AGENT.replace(
+        "probes = { liveness = \"/healthz\", readiness = \"/healthz\" }\n",
+        "probes = { liveness = \"/healthz\", readiness = \"/healthz\" }\nwaivers = [{ rule = \"KG217\", reason = \"each environment ships its own namespaces' logs only\" }]\n",
+    );
+    let p = Platform::new(&waived, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+}

@@ -8,7 +8,10 @@
 //! - [`patch`] resolves a service's patches from its layers and applies them to its
 //!   rendered objects, refusing changes to fields kgen owns;
 //! - [`schema`] decides the schema of hand-written and patched objects
-//!   (`[manifests] schema_dirs`, `unchecked_kinds`).
+//!   (`[manifests] schema_dirs`, `unchecked_kinds`);
+//! - [`config_hash`] extends a pod template's config hash with the other ConfigMaps
+//!   its final template uses (a hand-written one a patch mounts), once the objects of
+//!   its namespace are final.
 //!
 //! [`Hatch`] is what `compile` uses: prepared once per run, it turns a service's
 //! rendered objects into its final objects (patched, plus its hand-written ones), and
@@ -18,6 +21,7 @@
 //! namespaces) and emitted with the others: one file each, with kgen's header.
 //! docs/escape-hatch.md.
 
+pub mod config_hash;
 pub mod files;
 pub mod manifests;
 pub mod patch;
@@ -255,7 +259,35 @@ impl<'w> Hatch<'w> {
         spec: &PlatformSpec,
         env: &EnvSpec,
         svc: &ServiceSpec,
+        objects: Vec<Object>,
+    ) -> Output {
+        self.service_objects(spec, env, svc, objects, true)
+    }
+
+    /// The ConfigMaps among the final objects of `svc` in `env`, with nothing
+    /// reported: what the config hash of another service of its namespace may cover
+    /// ([`config_hash`]) when only that service is compiled.
+    pub fn config_maps(
+        &self,
+        spec: &PlatformSpec,
+        env: &EnvSpec,
+        svc: &ServiceSpec,
+        objects: Vec<Object>,
+    ) -> Vec<Object> {
+        let mut out = self.service_objects(spec, env, svc, objects, false);
+        out.objects.retain(config_hash::is_config_map);
+        out.objects
+    }
+
+    /// [`Hatch::service`]; with `report` false, its findings and the patches it
+    /// matched are dropped.
+    fn service_objects(
+        &self,
+        spec: &PlatformSpec,
+        env: &EnvSpec,
+        svc: &ServiceSpec,
         mut objects: Vec<Object>,
+        report: bool,
     ) -> Output {
         let mut out = Output::default();
         let mut diags = Vec::new();
@@ -285,7 +317,9 @@ impl<'w> Hatch<'w> {
                     &mut matched,
                     &mut diags,
                 );
-                self.record_matches(matched);
+                if report {
+                    self.record_matches(matched);
+                }
                 for (path, p) in patched {
                     out.notes.push((
                         path.clone(),
@@ -315,7 +349,7 @@ impl<'w> Hatch<'w> {
                 }
             }
         }
-        if !diags.is_empty() {
+        if report && !diags.is_empty() {
             self.diags
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

@@ -1,4 +1,4 @@
-//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG216.
+//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG217.
 //!
 //! A schema or semantic error is something the cluster refuses; a policy finding is
 //! something the cluster accepts but a careful reviewer would not: containers
@@ -24,9 +24,14 @@
 //! receive traffic, i.e. that a Service of the set selects ([`check_set`]): a
 //! `worker` (a Deployment no Service selects) needs no readiness probe.
 //!
+//! `daemonsets` holds KG217, which compares a service's DaemonSets across the
+//! environments of a cluster (`compile` records them as it renders, and checks them
+//! once every environment is rendered).
+//!
 //! `pods` holds the rules about pods and their containers; `rendered` (tests) runs
 //! the rules on kgen's own output for every kind of service.
 
+pub mod daemonsets;
 mod pods;
 pub(crate) use pods::host_uses;
 #[cfg(test)]
@@ -57,6 +62,7 @@ pub const RULES: &[(&str, Severity)] = &[
     (rules::SECRET_IN_ENV, Severity::Error),
     (rules::POD_SECURITY_ADMISSION, Severity::Warning),
     (rules::ENV_FROM_KEY, Severity::Warning),
+    (rules::DAEMONSET_PER_ENVIRONMENT, Severity::Warning),
 ];
 
 /// The severity of a policy rule (errors for anything else).
