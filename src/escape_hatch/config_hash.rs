@@ -139,7 +139,7 @@ fn canonical(cm: &Value) -> Vec<u8> {
 }
 
 /// `hash` extended with the named ConfigMaps' canonical data, sorted by name.
-fn extend(hash: &str, cms: &BTreeMap<&str, &[u8]>) -> String {
+fn extend(hash: &str, cms: &BTreeMap<&str, Vec<u8>>) -> String {
     let mut h = Sha256::new();
     h.update((hash.len() as u64).to_le_bytes());
     h.update(hash.as_bytes());
@@ -158,47 +158,61 @@ fn extend(hash: &str, cms: &BTreeMap<&str, &[u8]>) -> String {
 /// included) with the ConfigMaps it references among `objects` and `more` (other
 /// objects of the same namespaces, for a run that emits only some of them), other
 /// than the service's own two.
+///
+/// Runs on every render: the references are looked up first, and a ConfigMap's data
+/// is read only for a pod template that uses one besides its service's own (most use
+/// none, and then this costs a few lookups per pod template).
 pub fn cover(objects: &mut [Object], more: &[Object]) {
-    // (namespace, name) → (file, canonical data); the first of two with one name
-    // (an error validation reports).
-    let mut cms: BTreeMap<(String, String), (String, Vec<u8>)> = BTreeMap::new();
-    for o in objects.iter().chain(more).filter(|o| is_config_map(o)) {
-        let meta = &o.value["metadata"];
-        let (Some(ns), Some(name)) = (meta["namespace"].as_str(), meta["name"].as_str()) else {
-            continue;
-        };
-        cms.entry((ns.to_string(), name.to_string()))
-            .or_insert_with(|| (o.path.clone(), canonical(&o.value)));
-    }
-    if cms.is_empty() {
-        return;
-    }
-    for o in objects.iter_mut() {
-        let Some((at, t)) = template(&o.value) else {
-            continue;
-        };
-        let ns = o.value["metadata"]["namespace"].as_str().unwrap_or("");
-        let (dir, _) = split(&o.path);
-        let mut used: BTreeMap<&str, &[u8]> = BTreeMap::new();
-        for name in references(t) {
-            let Some(((_, name), (path, data))) = cms.get_key_value(&(ns.to_string(), name)) else {
+    let mut updates: Vec<(usize, &'static str, String)> = Vec::new();
+    {
+        // (namespace, name) → (file, object); the first of two with one name (an
+        // error validation reports).
+        let mut cms: BTreeMap<&str, BTreeMap<&str, (&str, &Value)>> = BTreeMap::new();
+        for o in objects.iter().chain(more).filter(|o| is_config_map(o)) {
+            let meta = &o.value["metadata"];
+            if let (Some(ns), Some(name)) = (meta["namespace"].as_str(), meta["name"].as_str()) {
+                cms.entry(ns)
+                    .or_default()
+                    .entry(name)
+                    .or_insert((o.path.as_str(), &o.value));
+            }
+        }
+        if cms.is_empty() {
+            return;
+        }
+        for (i, o) in objects.iter().enumerate() {
+            let Some((at, t)) = template(&o.value) else {
                 continue;
             };
-            let (cm_dir, file) = split(path);
-            if cm_dir == dir && OWN_FILES.contains(&file) {
+            let ns = o.value["metadata"]["namespace"].as_str().unwrap_or("");
+            let Some(in_ns) = cms.get(ns) else {
+                continue;
+            };
+            let (dir, _) = split(&o.path);
+            let mut used: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+            for name in references(t) {
+                let Some((&name, &(path, cm))) = in_ns.get_key_value(name.as_str()) else {
+                    continue;
+                };
+                let (cm_dir, file) = split(path);
+                if cm_dir == dir && OWN_FILES.contains(&file) {
+                    continue;
+                }
+                used.insert(name, canonical(cm));
+            }
+            if used.is_empty() {
                 continue;
             }
-            used.insert(name.as_str(), data.as_slice());
+            let annotations = &t["metadata"]["annotations"];
+            let hash = extend(
+                annotations[CONFIG_HASH_ANNOTATION].as_str().unwrap_or(""),
+                &used,
+            );
+            updates.push((i, at, hash));
         }
-        if used.is_empty() {
-            continue;
-        }
-        let annotations = &t["metadata"]["annotations"];
-        let hash = extend(
-            annotations[CONFIG_HASH_ANNOTATION].as_str().unwrap_or(""),
-            &used,
-        );
-        if let Some(a) = o
+    }
+    for (i, at, hash) in updates {
+        if let Some(a) = objects[i]
             .value
             .pointer_mut(&format!("{at}/metadata/annotations"))
             .and_then(Value::as_object_mut)
