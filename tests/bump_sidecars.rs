@@ -486,6 +486,23 @@ fn a_service_bump_names_the_init_container_it_leaves_behind() {
         out.stderr,
         "note: `api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
     );
+    // As the documented workflow runs it (`--format github`), the note is an
+    // annotation of the run, not a line lost in its log (newcomer review 33, F1).
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.2.1",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "::warning title=kgen bump-image%3A api/migrate stays at 1.0.0 in dev::`api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
+    );
     // Moved with --image: nothing is left behind, no note.
     let out = p.kgen(&["bump-image", "--image", "acme/api:1.2.1", "--env", "dev"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
