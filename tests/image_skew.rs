@@ -50,7 +50,7 @@ fn a_service_behind_its_migration_in_one_environment() {
 2 | tag = "2.2.0"
   |       ^^^^^^^ init container `migrate` runs 2.3.0
   = in: generated/prod/api/deployment.yaml: spec.template.spec.containers[0].image
-  = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.3.0 --env prod` moves them all; or set `tag = "2.3.0"` in `[services.api]` (at the line shown, or in overlays/prod.toml for prod alone); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
+  = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.3.0 --env prod` moves them all; or set `tag = "2.3.0"` in `[services.api]` (at the line shown, or for prod alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
 
 "#
     );
@@ -83,7 +83,7 @@ fn a_skew_of_platform_toml_is_one_warning_for_every_environment() {
 22 | tag = "2.3.0"
    |       ^^^^^^^ container `api` runs 2.4.0
    = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.initContainers[0].image
-   = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.4.0 --env dev` moves them all; or set `tag = "2.4.0"` in `[services.api.init_containers.migrate]` (at the line shown, or in overlays/dev.toml for dev alone); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
+   = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.4.0 --env {dev,prod}` moves them all; or set `tag = "2.4.0"` in `[services.api.init_containers.migrate]` (at the line shown, or for {dev,prod} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
 
 "#
     );

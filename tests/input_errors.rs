@@ -672,3 +672,58 @@ error: 9 errors; nothing was written; the checks that need the whole platform, a
         out.stdout
     );
 }
+
+/// The same mistake found once per environment, in each environment's words (KG022
+/// names the environment whose `secret_prefixes` a key is outside, and its
+/// prefixes), is one diagnostic that names every environment, as the findings of
+/// rendered objects are: the message and help name them as `{dev,prod,staging}`,
+/// the label gives each environment's prefixes (newcomer review 33, F2).
+#[test]
+fn a_mistake_in_every_environment_is_one_diagnostic_naming_them() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+
+[environments.dev]
+sync = "auto"
+secret_prefixes = ["dev/"]
+
+[environments.staging]
+sync = "auto"
+secret_prefixes = ["staging/"]
+
+[environments.prod]
+sync = "manual"
+secret_prefixes = ["production/"]
+cluster = "https://prod.example.com"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+iam_role = "arn:aws:iam::123456789012:role/api"
+secrets = [{ name = "DB", key = "acme/api/db", from = "secretsmanager" }]
+"#;
+    let p = Platform::new(text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"error[KG022]: secret key `acme/api/db` is outside the secret paths of environment `{dev,prod,staging}`
+  --> platform.toml:22:33
+   |
+22 | secrets = [{ name = "DB", key = "acme/api/db", from = "secretsmanager" }]
+   |                                 ^^^^^^^^^^^^^ dev may only read `dev/`; prod may only read `production/`; staging may only read `staging/`
+   = help: point `key` at a secret of this environment (a template such as `{{ env.<var> }}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.{dev,prod,staging}]
+
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+    // One in the JSON too, with every environment.
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert_eq!(
+        out.stdout.matches("\"code\": \"KG022\"").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+}

@@ -22,7 +22,7 @@
 mod builtin_schemas;
 #[cfg(test)]
 mod builtin_schemas_gen;
-mod collapse;
+pub(crate) mod collapse;
 pub mod locate;
 mod origin;
 pub mod policy;

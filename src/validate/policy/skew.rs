@@ -158,7 +158,7 @@ fn finding(s: &Subject, lagging: &Running, ahead: &Running) -> Finding {
                 }
             };
             format!(
-                "run one version in every container of the repository: `kgen bump-image --image {repository}:{} --env {env}` moves them all; or set `{field} = \"{target}\"` in `{table}` (at the line shown, or in overlays/{env}.toml for {env} alone); if the skew is deliberate, waive it on the service with `waivers = [{{ rule = \"KG217\", reason = \"...\" }}]`",
+                "run one version in every container of the repository: `kgen bump-image --image {repository}:{} --env {env}` moves them all; or set `{field} = \"{target}\"` in `{table}` (at the line shown, or for {env} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{{ rule = \"KG217\", reason = \"...\" }}]`",
                 ahead.image.tag.as_deref().unwrap_or("<tag>"),
             )
         }
