@@ -1,4 +1,4 @@
-//! KG217: the containers of one pod that run one image repository at different
+//! KG218: the containers of one pod that run one image repository at different
 //! versions (a service at 2.2.0, its `migrate` init container at 2.3.0), located at
 //! the tag that lags, one diagnostic for every environment it is in, waivable with a
 //! reason (newcomer review 33, F1).
@@ -44,13 +44,13 @@ fn a_service_behind_its_migration_in_one_environment() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stderr,
-        r#"warning[KG217]: container `api` runs registry.example.com/acme/api at 2.2.0 but init container `migrate` runs it at 2.3.0 in environment `prod`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
+        r#"warning[KG218]: container `api` runs registry.example.com/acme/api at 2.2.0 but init container `migrate` runs it at 2.3.0 in environment `prod`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
  --> overlays/prod.toml:2:7
   |
 2 | tag = "2.2.0"
   |       ^^^^^^^ init container `migrate` runs 2.3.0
   = in: generated/prod/api/deployment.yaml: spec.template.spec.containers[0].image
-  = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.3.0 --env prod` moves them all; or set `tag = "2.3.0"` in `[services.api]` (at the line shown, or for prod alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
+  = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.3.0 --env prod` moves them all; or set `tag = "2.3.0"` in `[services.api]` (at the line shown, or for prod alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG218", reason = "..." }]`
 
 "#
     );
@@ -77,20 +77,20 @@ fn a_skew_of_platform_toml_is_one_warning_for_every_environment() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stderr,
-        r#"warning[KG217]: init container `migrate` runs registry.example.com/acme/api at 2.3.0 but container `api` runs it at 2.4.0 in environment `{dev,prod}`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
+        r#"warning[KG218]: init container `migrate` runs registry.example.com/acme/api at 2.3.0 but container `api` runs it at 2.4.0 in environment `{dev,prod}`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
   --> platform.toml:22:7
    |
 22 | tag = "2.3.0"
    |       ^^^^^^^ container `api` runs 2.4.0
    = in: generated/{dev,prod}/api/deployment.yaml: spec.template.spec.initContainers[0].image
-   = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.4.0 --env {dev,prod}` moves them all; or set `tag = "2.4.0"` in `[services.api.init_containers.migrate]` (at the line shown, or for {dev,prod} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG217", reason = "..." }]`
+   = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:2.4.0 --env {dev,prod}` moves them all; or set `tag = "2.4.0"` in `[services.api.init_containers.migrate]` (at the line shown, or for {dev,prod} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = "KG218", reason = "..." }]`
 
 "#
     );
     let out = p.kgen(&["validate", "--format", "github"]);
     assert!(
         out.stderr.starts_with(
-            "::warning file=platform.toml,line=22,col=7,title=kgen KG217::init container `migrate`"
+            "::warning file=platform.toml,line=22,col=7,title=kgen KG218::init container `migrate`"
         ),
         "{}",
         out.stderr
@@ -103,7 +103,7 @@ fn a_skew_of_platform_toml_is_one_warning_for_every_environment() {
 fn a_deliberate_skew_is_waived_with_a_reason() {
     let text = PLATFORM.replacen(
         "tag = \"2.3.0\"\n\n",
-        "tag = \"2.2.0\"\nwaivers = [{ rule = \"KG217\", reason = \"migrations ship one release ahead\" }]\n\n",
+        "tag = \"2.2.0\"\nwaivers = [{ rule = \"KG218\", reason = \"migrations ship one release ahead\" }]\n\n",
         1,
     );
     let p = Platform::new(&text, &[]);
@@ -112,7 +112,7 @@ fn a_deliberate_skew_is_waived_with_a_reason() {
     assert_eq!(out.stderr, "");
     assert!(p
         .read("generated/prod/api/deployment.yaml")
-        .contains("# Waived: KG217 (migrations ship one release ahead)\n"));
+        .contains("# Waived: KG218 (migrations ship one release ahead)\n"));
 }
 
 /// Not a skew: another repository at another version (a proxy sidecar), and one
@@ -175,13 +175,13 @@ spec:
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stderr,
-        r#"warning[KG217]: container `api` runs ghcr.io/acme/api at 1.3.0 but init container `migrate` runs it at 1.4.0: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
+        r#"warning[KG218]: container `api` runs ghcr.io/acme/api at 1.3.0 but init container `migrate` runs it at 1.4.0: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
   --> deploy.yaml:26:18
    |
 26 |           image: ghcr.io/acme/api:1.3.0
    |                  ^^^^^^^^^^^^^^^^^^^^^^ init container `migrate` runs 1.4.0
    = in: deploy.yaml: spec.template.spec.containers[0].image
-   = help: run one version in every container of the repository (`ghcr.io/acme/api:1.4.0` in both), or, if the skew is deliberate, waive it with the annotation `kgen.dev/waive-KG217: "<reason>"`
+   = help: run one version in every container of the repository (`ghcr.io/acme/api:1.4.0` in both), or, if the skew is deliberate, waive it with the annotation `kgen.dev/waive-KG218: "<reason>"`
 
 "#
     );

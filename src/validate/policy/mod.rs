@@ -1,4 +1,4 @@
-//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG217.
+//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG218.
 //!
 //! A schema or semantic error is something the cluster refuses; a policy finding is
 //! something the cluster accepts but a careful reviewer would not: containers

@@ -1,4 +1,4 @@
-//! KG217: the containers of one pod that run one image repository at different
+//! KG218: the containers of one pod that run one image repository at different
 //! versions: a service's own container at 2.2.0 and its `migrate` init container at
 //! 2.3.0, a migration ahead of (or behind) the code it migrates. `bump-image SERVICE
 //! --tag` moves the service's own container only, so this is how the skew comes
@@ -158,12 +158,12 @@ fn finding(s: &Subject, lagging: &Running, ahead: &Running) -> Finding {
                 }
             };
             format!(
-                "run one version in every container of the repository: `kgen bump-image --image {repository}:{} --env {env}` moves them all; or set `{field} = \"{target}\"` in `{table}` (at the line shown, or for {env} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{{ rule = \"KG217\", reason = \"...\" }}]`",
+                "run one version in every container of the repository: `kgen bump-image --image {repository}:{} --env {env}` moves them all; or set `{field} = \"{target}\"` in `{table}` (at the line shown, or for {env} alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{{ rule = \"KG218\", reason = \"...\" }}]`",
                 ahead.image.tag.as_deref().unwrap_or("<tag>"),
             )
         }
         _ => format!(
-            "run one version in every container of the repository (`{repository}:{}` in both), or, if the skew is deliberate, waive it with the annotation `kgen.dev/waive-KG217: \"<reason>\"`",
+            "run one version in every container of the repository (`{repository}:{}` in both), or, if the skew is deliberate, waive it with the annotation `kgen.dev/waive-KG218: \"<reason>\"`",
             ahead.version()
         ),
     };
