@@ -92,6 +92,15 @@ pub fn with_registry(registry: Option<&str>, repository: &str) -> String {
     }
 }
 
+/// Whether two image repositories are one, as pulled: each behind the platform's
+/// `registry` ([`with_registry`]) unless it names a registry host, so that
+/// `acme/api` and `registry.example.com/acme/api` are one under that registry.
+/// `bump-image --image` matches images with it, and KG218 (a pod running one
+/// repository at two versions) groups a pod's containers with it.
+pub fn same_repository(registry: Option<&str>, a: &str, b: &str) -> bool {
+    with_registry(registry, a) == with_registry(registry, b)
+}
+
 /// True when the first path component is a registry host (contains '.' or ':' or is
 /// "localhost"), like Docker's reference parser. A name without '/' has no host.
 pub fn has_registry_host(repo: &str) -> bool {

@@ -56,6 +56,9 @@ pub struct Found {
     /// For an unknown key that a table of this one takes (`storage_class` in a
     /// volume, which its `claim` takes), the dotted key meant: `claim.storage_class`.
     pub meant: Option<String>,
+    /// The dotted path of the value a wrong type or value is about, from the file's
+    /// root (`services.api.autoscaling.max`, `services.api.args[1]`).
+    pub key: Option<String>,
 }
 
 type Key<'i> = Spanned<DeString<'i>>;
@@ -66,8 +69,8 @@ type Item<'i> = Spanned<DeValue<'i>>;
 enum Step<'a, 'i> {
     /// The entry with this key.
     Key(&'a Key<'i>),
-    /// An element of an array (the copy holds that element only).
-    Element,
+    /// The element of an array at this index (the copy holds that element only).
+    Element(usize),
 }
 
 /// Every error of `text` read as a `T`, given the error `first` that deserialising
@@ -82,6 +85,7 @@ pub fn every_error<T: DeserializeOwned + JsonSchema>(
         message: first.message().to_string(),
         span: first.span().unwrap_or(0..0),
         meant: None,
+        key: None,
     };
     let Ok(doc) = DeTable::parse(text) else {
         return vec![first_found()];
@@ -136,8 +140,8 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
                 }
             }
             DeValue::Array(array) => {
-                for value in array.iter() {
-                    path.push(Step::Element);
+                for (i, value) in array.iter().enumerate() {
+                    path.push(Step::Element(i));
                     self.check(path, value, None);
                     path.pop();
                 }
@@ -162,6 +166,7 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
             message: error.message().to_string(),
             span: error.span().unwrap_or(0..0),
             meant,
+            key: dotted(path),
         });
         if let (Some(table), Some(first)) = (table, missing) {
             if error.span() == Some(node.span()) {
@@ -187,7 +192,7 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
                     table.insert(Spanned::new(span, key.get_ref().clone()), value);
                     DeValue::Table(table)
                 }
-                Step::Element => DeValue::Array(std::iter::once(value).collect()),
+                Step::Element(_) => DeValue::Array(std::iter::once(value).collect()),
             };
             value = Spanned::new(NOWHERE, container);
         }
@@ -229,6 +234,7 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
                 message,
                 span: span.clone(),
                 meant: None,
+                key: None,
             });
         }
     }
@@ -263,6 +269,32 @@ impl<T: DeserializeOwned + JsonSchema> Search<T> {
             self.found.push(found);
         }
     }
+}
+
+/// `services.api.autoscaling.max`, `services.api.args[1]`, `env."A.B"`: `path` as
+/// TOML would write the key (a key that is not bare in quotes); `None` at the root.
+fn dotted(path: &[Step<'_, '_>]) -> Option<String> {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                let k: &str = k.get_ref().as_ref();
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                let bare = !k.is_empty()
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                out.push_str(&if bare {
+                    k.to_string()
+                } else {
+                    format!("{k:?}")
+                });
+            }
+            Step::Element(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// `x` of serde's "missing field `x`".
@@ -313,7 +345,7 @@ fn child<'s>(root: &'s Value, schema: &'s Value, step: Step<'_, '_>) -> Option<&
             .get("properties")
             .and_then(|p| p.get(key.get_ref().as_ref()))
             .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
-        Step::Element => schema.get("items"),
+        Step::Element(_) => schema.get("items"),
     };
     direct.or_else(|| {
         ["anyOf", "oneOf"]

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, CmpCommand, Command, MessageFormat};
 use kgen::diagnostic::{self, Diagnostic, Format};
+use kgen::github_actions::render_notes;
 use kgen::repo_path::RepoPaths;
 use kgen::source::Sources;
 use kgen::{ops, stages, Error, Workspace};
@@ -390,7 +391,7 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 print_diagnostics(&u.warnings, &u.sources, ctx);
                 if !quiet {
                     ctx.out(&u.report())?;
-                    ctx.err(&u.notes());
+                    ctx.err(&render_notes(&u.notes(), ctx.format.into()));
                 }
             }
             publish(u.publish_to_github_actions(&format!("kgen bump-image: {}", u.env)));
@@ -418,7 +419,7 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 print_diagnostics(&b.warnings, &b.sources, ctx);
                 if !quiet {
                     ctx.out(&b.report())?;
-                    ctx.err(&b.notes());
+                    ctx.err(&render_notes(&b.notes(), ctx.format.into()));
                 }
             }
             publish(b.publish_to_github_actions());
@@ -446,7 +447,7 @@ fn run(command: Command, ctx: &Ctx) -> kgen::Result<ExitCode> {
                 print_diagnostics(&p.update.warnings, &p.update.sources, ctx);
                 if !quiet {
                     ctx.out(&p.report())?;
-                    ctx.err(&p.notes());
+                    ctx.err(&render_notes(&p.notes(), ctx.format.into()));
                 }
             }
             publish(p.publish_to_github_actions());

@@ -181,6 +181,9 @@ pub fn resolve_partial(
     crate::diagnostic::sort(&mut r.diags);
     // The same mistake in a shared layer shows up once per environment: report it once.
     crate::diagnostic::dedup(&mut r.diags);
+    // The same mistake named in each environment's words (KG022 naming the
+    // environment whose prefixes a key is outside): one diagnostic naming them all.
+    r.diags = crate::validate::collapse::collapse_environments(std::mem::take(&mut r.diags));
     r.diags = once_per_place(std::mem::take(&mut r.diags));
     if r.diags.iter().any(Diagnostic::is_error) {
         let partial = Partial::of(ws, spec, std::mem::take(&mut r.unfit), &r.diags).map(Box::new);

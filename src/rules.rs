@@ -101,6 +101,7 @@ rules! {
     POD_SECURITY_ADMISSION = "KG215", "pod-security-admission", "a namespace that does not enforce a Pod Security Admission level";
     ENV_FROM_KEY = "KG216", "envfrom-invalid-key", "a ConfigMap key loaded with envFrom that is not a variable name (silently skipped)";
     DAEMONSET_PER_ENVIRONMENT = "KG217", "daemonset-per-environment", "a daemonset service enabled in several environments of one cluster, so each node runs it once per environment";
+    IMAGE_VERSION_SKEW = "KG218", "image-version-skew", "containers of one pod that run one image repository at different versions";
     PROJECT_SCOPE = "KG301", "project-scope", "an Argo CD project used on more than one cluster, or an Application whose project its bootstrap does not create";
     NOT_PERMITTED = "KG302", "not-permitted", "a source, destination, namespace or kind that the Application's AppProject does not permit";
     SHARED_OBJECT = "KG303", "shared-object", "an object that two Argo CD Applications on one cluster would both manage";

@@ -42,7 +42,7 @@ fn unknown_key_in_overlay() {
 fn wrong_type() {
     let err = fails(&MINIMAL.replace("port = 8080", "port = \"8080\""), &[]);
     assert!(
-        err.starts_with("error[KG003]: invalid type: string \"8080\", expected an integer\n  --> platform.toml:12:8\n"),
+        err.starts_with("error[KG003]: invalid type for `services.api.port`: string \"8080\", expected an integer\n  --> platform.toml:12:8\n"),
         "{err}"
     );
 }
@@ -836,12 +836,12 @@ error[KG003]: unknown value `manuel`
    |        ^^^^^^^^ did you mean `manual`?
    = help: write one of: auto, manual
 
-error[KG003]: invalid type: string "3", expected an integer
+error[KG003]: invalid type for `services.api.replicas`: string "3", expected an integer
   --> platform.toml:17:12
    |
 17 | replicas = "3"
    |            ^^^
-   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+   = help: write `3` without quotes (a number)
 
 error: 4 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
@@ -869,12 +869,12 @@ prot = 8080
     let prod = "[environment]\nsinc = \"manual\"\n\n[services.api]\nautoscaling = { min = 2, max = \"4\" }\n";
     assert_eq!(
         fails(text, &[("dev", dev), ("prod", prod)]),
-        r#"error[KG003]: invalid type: string "yes", expected `true` or `false`
+        r#"error[KG003]: invalid type for `environments.prod.production`: string "yes", expected `true` or `false`
  --> platform.toml:9:14
   |
 9 | production = "yes"
   |              ^^^^^
-  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+  = help: write `true` without quotes (a boolean)
 
 error[KG002]: unknown key `prot`
   --> platform.toml:14:1
@@ -883,7 +883,7 @@ error[KG002]: unknown key `prot`
    | ^^^^ did you mean `port`?
    = help: the keys allowed here are: enabled, image, tag, digest, port, port_name, replicas, namespace, resources, probes, env, config, autoscaling, iam_role, secrets, run_as_user, metrics, ingress, calls, disruption_budget, spread, waivers, kind, command, args, ports, service, sidecars, init_containers, volumes, files, node_selector, tolerations, node_affinity, priority_class, pod_security, termination_grace_period, image_pull_secrets, labels, annotations, pod_labels, pod_annotations, service_account, rollout, schedule, cron, job, hook, statefulset, patches
 
-error[KG003]: invalid type: integer `2`, expected a string in quotes
+error[KG003]: invalid type for `services.api.tag`: integer `2`, expected a string in quotes
  --> overlays/dev.toml:2:7
   |
 2 | tag = 2
@@ -897,12 +897,12 @@ error[KG002]: unknown key `sinc`
   | ^^^^ did you mean `sync`?
   = help: the keys allowed here are: cluster, namespace, project, sync, production, vars, secret_prefixes, workload_identity, secrets_backend, ingress, network_policy, external_secrets
 
-error[KG003]: invalid type: string "4", expected an integer
+error[KG003]: invalid type for `services.api.autoscaling.max`: string "4", expected an integer
  --> overlays/prod.toml:5:32
   |
 5 | autoscaling = { min = 2, max = "4" }
   |                                ^^^
-  = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+  = help: write `4` without quotes (a number)
 
 error: 5 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#
@@ -1035,11 +1035,11 @@ fn errors_on_a_line_with_a_secret_are_masked() {
     assert!(!err.contains("AKIAIOSFODNN7EXAMPLE"), "{err}");
     assert!(!err.contains("not shown"), "{err}");
     assert!(
-        err.contains("error[KG003]: invalid type: string \"1\", expected an integer\n  --> platform.toml:12:23\n   |\n12 | autoscaling = { min = \"1\", max = \"2\" } # ********************\n   |                       ^^^\n"),
+        err.contains("error[KG003]: invalid type for `services.api.autoscaling.min`: string \"1\", expected an integer\n  --> platform.toml:12:23\n   |\n12 | autoscaling = { min = \"1\", max = \"2\" } # ********************\n   |                       ^^^\n"),
         "{err}"
     );
-    assert!(err.contains("error[KG003]: invalid type: string \"2\", expected an integer\n  --> platform.toml:12:34\n"), "{err}");
-    assert!(err.contains("error[KG003]: invalid type: string \"3\", expected an integer\n  --> platform.toml:13:12\n"), "{err}");
+    assert!(err.contains("error[KG003]: invalid type for `services.api.autoscaling.max`: string \"2\", expected an integer\n  --> platform.toml:12:34\n"), "{err}");
+    assert!(err.contains("error[KG003]: invalid type for `services.api.replicas`: string \"3\", expected an integer\n  --> platform.toml:13:12\n"), "{err}");
     assert!(
         err.ends_with("error: 3 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)\n"),
         "{err}"

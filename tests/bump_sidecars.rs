@@ -166,7 +166,16 @@ fn a_sidecar_tag_changes_only_its_bytes_and_is_idempotent() {
         "dev: api/proxy  2.1.5 → 2.2.0\n\
          updated overlays/dev.toml; rendered dev into generated/: 0 added, 1 changed, 0 removed\n"
     );
-    assert_eq!(out.stderr, "");
+    // No note; the render's one warning is dev's skew of `api` (1.1.0) and its
+    // `migrate` (1.0.0), which the fixture has on purpose (KG218).
+    assert!(!out.stderr.contains("note:"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("warning[KG218]: init container `migrate`")
+            && out.stderr.matches("warning[").count() == 1,
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         p.read("overlays/dev.toml"),
         "# dev: CI bumps the tags here.
@@ -482,9 +491,37 @@ fn a_service_bump_names_the_init_container_it_leaves_behind() {
         "dev: api  1.1.0 → 1.2.0\n\
          updated overlays/dev.toml; rendered dev into generated/: 0 added, 5 changed, 0 removed\n"
     );
+    // The render that follows warns too (KG218), at the tag that lags.
     assert_eq!(
         out.stderr,
-        "note: `api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
+        "warning[KG218]: init container `migrate` runs registry.example.com/acme/api at 1.0.0 but container `api` runs it at 1.2.0 in environment `dev`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)
+  --> platform.toml:31:7
+   |
+31 | tag = \"1.0.0\"
+   |       ^^^^^^^ container `api` runs 1.2.0
+   = in: generated/dev/api/deployment.yaml: spec.template.spec.initContainers[1].image
+   = help: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:1.2.0 --env dev` moves them all; or set `tag = \"1.2.0\"` in `[services.api.init_containers.migrate]` (at the line shown, or for dev alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = \"KG218\", reason = \"...\" }]`
+
+note: `api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
+    );
+    // As the documented workflow runs it (`--format github`), the note is an
+    // annotation of the run, not a line lost in its log (newcomer review 33, F1),
+    // and so is the render's warning, on the line of the tag.
+    let out = p.kgen(&[
+        "bump-image",
+        "api",
+        "--env",
+        "dev",
+        "--tag",
+        "1.2.1",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "::warning file=platform.toml,line=31,col=7,title=kgen KG218::init container `migrate` runs registry.example.com/acme/api at 1.0.0 but container `api` runs it at 1.2.1 in environment `dev`: one pod, two versions of one image (a migration ahead of or behind the code it migrates)%0Acontainer `api` runs 1.2.1%0Ahelp: run one version in every container of the repository: `kgen bump-image --image registry.example.com/acme/api:1.2.1 --env dev` moves them all; or set `tag = \"1.2.1\"` in `[services.api.init_containers.migrate]` (at the line shown, or for dev alone in its overlay); if the skew is deliberate, waive it on the service with `waivers = [{ rule = \"KG218\", reason = \"...\" }]`
+::warning title=kgen bump-image%3A api/migrate stays at 1.0.0 in dev::`api/migrate` runs the same image repository and stays at 1.0.0 in dev: a migration that runs the service's image should move with it; `kgen bump-image --image registry.example.com/acme/api:<tag> --env dev` moves every container of that repository\n"
     );
     // Moved with --image: nothing is left behind, no note.
     let out = p.kgen(&["bump-image", "--image", "acme/api:1.2.1", "--env", "dev"]);

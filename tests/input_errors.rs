@@ -648,5 +648,167 @@ error[KG005]: ingress host of `api` in prod: "API.example.org" is not a valid DN
 
 error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#,
+/// KG003 names the key a wrong type is about, as a dotted path from the file's root,
+/// and says how to write the value: integers and booleans in quotes, a string where
+/// a list or a table goes, a list where a string goes, a fraction where an integer
+/// goes; in inline tables, dotted keys, arrays and overlays alike (newcomer review
+/// 33, F3).
+#[test]
+fn a_wrong_type_names_its_key_and_how_to_write_the_value() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+
+[environments.dev]
+sync = "auto"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+autoscaling = { min = 2, max = "6", cpu = 70 }
+calls = "web"
+ingress = "yes"
+args = ["serve", 3]
+metrics.enabled = "true"
+
+[services.web]
+image = "acme/web"
+tag = ["2.0.0"]
+replicas = 2.0
+"#;
+    let dev = "[services.api]\nautoscaling.max = \"7\"\n\n[services.web.disruption_budget]\nenabled = \"no\"\n";
+    let p = Platform::new(text, &[("dev", dev)]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"error[KG003]: invalid type for `services.api.autoscaling.max`: string "6", expected an integer
+  --> platform.toml:11:32
+   |
+11 | autoscaling = { min = 2, max = "6", cpu = 70 }
+   |                                ^^^
+   = help: write `6` without quotes (a number)
+
+error[KG003]: invalid type for `services.api.calls`: string "web", expected a sequence
+  --> platform.toml:12:9
+   |
+12 | calls = "web"
+   |         ^^^^^
+   = help: write a list, in square brackets: `["web"]`
+
+error[KG003]: invalid type for `services.api.ingress`: string "yes", expected a table
+  --> platform.toml:13:11
+   |
+13 | ingress = "yes"
+   |           ^^^^^
+   = help: write a table: `{ ... }` with its keys, or a section `[services.api.ingress]` with a key a line (see docs/platform.md)
+
+error[KG003]: invalid type for `services.api.args[1]`: integer `3`, expected a string in quotes
+  --> platform.toml:14:18
+   |
+14 | args = ["serve", 3]
+   |                  ^
+   = help: a string is written in quotes: `"3"` (see docs/platform.md for the type of every key)
+
+error[KG003]: invalid type for `services.api.metrics.enabled`: string "true", expected `true` or `false`
+  --> platform.toml:15:19
+   |
+15 | metrics.enabled = "true"
+   |                   ^^^^^^
+   = help: write `true` without quotes (a boolean)
+
+error[KG003]: invalid type for `services.web.tag`: sequence, expected a string in quotes
+  --> platform.toml:19:7
+   |
+19 | tag = ["2.0.0"]
+   |       ^^^^^^^^^
+   = help: write one string in quotes, not a list: `"..."`
+
+error[KG003]: invalid type for `services.web.replicas`: floating point `2.0`, expected an integer
+  --> platform.toml:20:12
+   |
+20 | replicas = 2.0
+   |            ^^^
+   = help: write `2`: an integer has no decimal point
+
+error[KG003]: invalid type for `services.api.autoscaling.max`: string "7", expected an integer
+ --> overlays/dev.toml:2:19
+  |
+2 | autoscaling.max = "7"
+  |                   ^^^
+  = help: write `7` without quotes (a number)
+
+error[KG003]: invalid type for `services.web.disruption_budget.enabled`: string "no", expected `true` or `false`
+ --> overlays/dev.toml:5:11
+  |
+5 | enabled = "no"
+  |           ^^^^
+  = help: write `false` without quotes (a boolean)
+
+error: 9 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+    // In the JSON too: the message names the key, the help says what to write.
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert!(
+        out.stdout.contains(r#""message": "invalid type for `services.api.autoscaling.max`: string \"6\", expected an integer""#)
+            && out.stdout.contains(r#""help": "write `6` without quotes (a number)""#),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The same mistake found once per environment, in each environment's words (KG022
+/// names the environment whose `secret_prefixes` a key is outside, and its
+/// prefixes), is one diagnostic that names every environment, as the findings of
+/// rendered objects are: the message and help name them as `{dev,prod,staging}`,
+/// the label gives each environment's prefixes (newcomer review 33, F2).
+#[test]
+fn a_mistake_in_every_environment_is_one_diagnostic_naming_them() {
+    let text = r#"[platform]
+name = "acme"
+repo = "https://github.com/acme/platform.git"
+
+[environments.dev]
+sync = "auto"
+secret_prefixes = ["dev/"]
+
+[environments.staging]
+sync = "auto"
+secret_prefixes = ["staging/"]
+
+[environments.prod]
+sync = "manual"
+secret_prefixes = ["production/"]
+cluster = "https://prod.example.com"
+
+[services.api]
+image = "acme/api"
+tag = "1.0.0"
+iam_role = "arn:aws:iam::123456789012:role/api"
+secrets = [{ name = "DB", key = "acme/api/db", from = "secretsmanager" }]
+"#;
+    let p = Platform::new(text, &[]);
+    let out = p.kgen(&["render"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        r#"error[KG022]: secret key `acme/api/db` is outside the secret paths of environment `{dev,prod,staging}`
+  --> platform.toml:22:33
+   |
+22 | secrets = [{ name = "DB", key = "acme/api/db", from = "secretsmanager" }]
+   |                                 ^^^^^^^^^^^^^ dev may only read `dev/`; prod may only read `production/`; staging may only read `staging/`
+   = help: point `key` at a secret of this environment (a template such as `{{ env.<var> }}/...` keeps one entry right for every environment); the allowed prefixes are `secret_prefixes` of [environments.{dev,prod,staging}]
+
+error: 1 error; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
+"#
+    );
+    // One in the JSON too, with every environment.
+    let out = p.kgen(&["render", "--format", "json"]);
+    assert_eq!(
+        out.stdout.matches("\"code\": \"KG022\"").count(),
+        1,
+        "{}",
+        out.stdout
     );
 }

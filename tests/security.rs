@@ -1143,7 +1143,7 @@ fn type_errors_are_named_and_snippets_are_bounded() {
     );
     assert!(
         err.contains(
-            "error[KG003]: invalid type: a date `2024-01-01`, expected a string in quotes"
+            "error[KG003]: invalid type for `services.api.tag`: a date `2024-01-01`, expected a string in quotes"
         ),
         "{err}"
     );

@@ -245,7 +245,7 @@ fn an_overlay_table_that_only_changes_the_key_says_tables_are_not_merged() {
 fn a_list_under_env_names_the_tables() {
     let err = fails(&platform("env = { X = [1] }"), &[]);
     assert!(
-        err.contains("error[KG003]: invalid type: sequence, expected a string in quotes, number or boolean, or a table such as { field = \"metadata.name\" }\n"),
+        err.contains("error[KG003]: invalid type for `services.api.env.X`: sequence, expected a string in quotes, number or boolean, or a table such as { field = \"metadata.name\" }\n"),
         "{err}"
     );
     assert!(

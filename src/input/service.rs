@@ -196,7 +196,7 @@ pub struct ServiceLayer {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverLayer {
-    /// The policy rule waived (KG201-KG217, see docs/rules.md).
+    /// The policy rule waived (KG201-KG218, see docs/rules.md).
     pub rule: Spanned<String>,
     /// Why the rule does not apply here (required, not empty).
     pub reason: Spanned<String>,

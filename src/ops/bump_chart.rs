@@ -83,15 +83,18 @@ impl ChartBump {
         self.previous.as_deref().unwrap_or("(none)")
     }
 
-    /// The notes of the human format, diagnostics for stderr: the clusters the change
-    /// does not reach (their own chart_version overrides it).
-    pub fn notes(&self) -> String {
+    /// The notes, for stderr (`note:` lines or GitHub annotations): the clusters the
+    /// change does not reach (their own chart_version overrides it).
+    pub fn notes(&self) -> Vec<crate::github_actions::Note> {
         self.pinned
             .iter()
             .map(|(cluster, version)| {
-                format!(
-                    "note: cluster `{cluster}` keeps {} {version}: its own chart_version overrides this one (bump it with --cluster {cluster})\n",
-                    self.addon
+                crate::github_actions::Note::warning(
+                    format!("kgen bump-chart: {cluster} keeps {} {version}", self.addon),
+                    format!(
+                        "cluster `{cluster}` keeps {} {version}: its own chart_version overrides this one (bump it with --cluster {cluster})",
+                        self.addon
+                    ),
                 )
             })
             .collect()

@@ -14,6 +14,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::github_actions::Note;
 use crate::lock::CheckoutLock;
 use crate::ops::bump_image::images::{
     check_env, check_service, containers_of, effective, overlay_version, repository,
@@ -91,20 +92,23 @@ impl Promotion {
         out
     }
 
-    /// The notes of the human format, diagnostics for stderr: versions that move
-    /// backwards, and a new overlay that changes every header.
-    pub fn notes(&self) -> String {
+    /// The notes, for stderr (`note:` lines or GitHub annotations): versions that move
+    /// backwards (a warning), and a new overlay that changes every header.
+    pub fn notes(&self) -> Vec<Note> {
         let u = &self.update;
-        let mut out = String::new();
+        let mut out = Vec::new();
         let back = u.changes.iter().filter(|c| c.moves_backwards()).count();
         if back > 0 {
-            out.push_str(&format!(
-                "note: {back} of these move{} {} to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)\n",
-                if back == 1 { "s" } else { "" },
-                self.to
+            out.push(Note::warning(
+                format!("kgen promote: {} moves backwards", self.to),
+                format!(
+                    "{back} of these move{} {} to an older version than it runs: promote the other way, or name only the services meant (`kgen diff` shows it as the risk image-downgrade)",
+                    if back == 1 { "s" } else { "" },
+                    self.to
+                ),
             ));
         }
-        out.push_str(&u.overlay_note());
+        out.extend(u.overlay_note("kgen promote"));
         out
     }
 

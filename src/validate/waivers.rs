@@ -85,13 +85,13 @@ pub fn waiver_problem(rule: &str, reason: &str) -> Option<(WaiverPart, String, S
         return Some((
             WaiverPart::Rule,
             format!("waiver names `{rule}`, which is not a kgen rule"),
-            format!("{hint}policy rules are KG201-KG217; see docs/rules.md"),
+            format!("{hint}policy rules are KG201-KG218; see docs/rules.md"),
         ));
     }
     if !policy::is_waivable(rule) {
         return Some((
             WaiverPart::Rule,
-            format!("{rule} cannot be waived: only policy rules (KG201-KG217) can"),
+            format!("{rule} cannot be waived: only policy rules (KG201-KG218) can"),
             "schema, semantic and input errors describe objects the cluster or kgen would refuse; fix the input instead".into(),
         ));
     }

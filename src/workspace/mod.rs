@@ -707,7 +707,8 @@ fn read_toml<'i, T: serde::de::DeserializeOwned + schemars::JsonSchema>(
                 for f in &found {
                     let value = text.get(f.span.clone()).unwrap_or("");
                     let message = name_the_type(&f.message, value);
-                    let mut d = toml_error_diagnostic(&message, Origin::new(file, f.span.clone()));
+                    let origin = Origin::new(file, f.span.clone());
+                    let mut d = toml_error_diagnostic(&message, origin, f.key.as_deref());
                     // A key of a table inside this one: where it belongs.
                     if let (None, Some(meant)) = (&d.label, &f.meant) {
                         d.label = Some(format!("did you mean `{meant}`?"));

@@ -17,7 +17,7 @@ pub(super) fn toml_diagnostic(
     message: &str,
     span: Range<usize>,
 ) -> Diagnostic {
-    let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()));
+    let mut d = toml_error_diagnostic(message, Origin::new(file, span.clone()), None);
     if message.trim() == "duplicate key" {
         if let Some(help) = first_definition(text, &span) {
             d = d.help(help);
@@ -212,7 +212,14 @@ pub(super) fn name_the_type(message: &str, value: &str) -> String {
 }
 
 /// Classifies a toml/serde error message into a kgen diagnostic with a helpful hint.
-pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic {
+/// `key` is the dotted path of the value a wrong type is about, when known
+/// (`services.api.autoscaling.max`): the message names it, and the help says how to
+/// write the value.
+pub(super) fn toml_error_diagnostic(
+    message: &str,
+    origin: Origin,
+    key: Option<&str>,
+) -> Diagnostic {
     let message = message.trim();
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (name, expected) = split_expected(rest);
@@ -253,7 +260,16 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
             .replace("expected u32", "expected a non-negative integer")
             .replace("expected i64", "expected an integer")
             .replace("expected a boolean", "expected `true` or `false`")
-            .replace("expected a string", "expected a string in quotes");
+            .replace("expected a string", "expected a string in quotes")
+            .replace("expected a map", "expected a table");
+        // serde names a table by its Rust type (`expected struct ServiceIngressLayer`).
+        let friendly = match friendly.split_once("expected struct ") {
+            Some((before, after)) => {
+                let rest = after.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+                format!("{before}expected a table{rest}")
+            }
+            None => friendly,
+        };
         // A number or boolean where a string belongs (`tag = 1.0`): say to quote it;
         // the other way round, say to unquote.
         let unquoted = [
@@ -270,14 +286,16 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
         .map(|(literal, _)| literal)
         .filter(|_| message.contains("expected a string"));
         let env_table = message.contains(crate::input::ENV_VALUE_EXPECTING);
+        let fix = key.and_then(|k| type_fix(message, k));
         let help = match unquoted {
             _ if env_table => "an environment variable is a literal (a string, number or boolean) or a table that reads its value when the pod starts: { field = \"metadata.name\" }, { resource = \"limits.cpu\" }, { config_map = \"<name>\", key = \"<key>\" } or { secret = \"<name>\", key = \"<key>\" } (docs/platform.md#environment-variables-and-references)".to_string(),
             Some(literal) => format!(
                 "a string is written in quotes: `\"{literal}\"` (see docs/platform.md for the type of every key)"
             ),
+            None if fix.is_some() => fix.unwrap_or_default(),
             None => "see docs/platform.md for the type of every key (numbers and booleans are written without quotes)".to_string(),
         };
-        return Diagnostic::error(rules::WRONG_TYPE, friendly)
+        return Diagnostic::error(rules::WRONG_TYPE, with_key(&friendly, key))
             .at(origin)
             .help(help);
     }
@@ -286,7 +304,10 @@ pub(super) fn toml_error_diagnostic(message: &str, origin: Origin) -> Diagnostic
         // enum: `from`, `sync`, `kind`, ...) is expected.
         return Diagnostic::error(
             rules::WRONG_TYPE,
-            "invalid type: expected a string in quotes (one of the values allowed here)",
+            with_key(
+                "invalid type: expected a string in quotes (one of the values allowed here)",
+                key,
+            ),
         )
         .at(origin)
         .help("write the value in quotes, e.g. `from = \"ssm\"`; see docs/platform.md for the values each key allows");
@@ -308,4 +329,85 @@ fn split_expected(rest: &str) -> (String, Vec<String>) {
         .map(|(_, s)| s.to_string())
         .collect();
     (name, expected)
+}
+
+/// `invalid type for `services.api.autoscaling.max`: string "6", …`: serde's
+/// `invalid type: …` (or `invalid value: …`) naming the key it is about.
+fn with_key(message: &str, key: Option<&str>) -> String {
+    match (key, message.split_once(": ")) {
+        (Some(k), Some((what, rest))) if what.starts_with("invalid ") => {
+            format!("{what} for `{k}`: {rest}")
+        }
+        _ => message.to_string(),
+    }
+}
+
+/// For a value of the wrong type at `path`, how to write it (`write `6` without
+/// quotes (a number)`): a number or boolean in quotes, a string or a number where a
+/// list or a table goes, a list or table where a string goes, a fraction where an
+/// integer goes. The value alone, as the line may spell the key dotted
+/// (`autoscaling.max = "6"`). `None` when serde's words say nothing that fixes it.
+fn type_fix(message: &str, path: &str) -> Option<String> {
+    let (got, expected) = message
+        .strip_prefix("invalid type: ")?
+        .split_once(", expected ")?;
+    let quoted = got
+        .strip_prefix("string \"")
+        .and_then(|g| g.strip_suffix('"'));
+    let integer = expected.contains("integer") || expected.starts_with(['u', 'i']);
+    let float = expected.contains("float") || expected.starts_with('f');
+    if let Some(text) = quoted.map(str::trim) {
+        if (integer && text.parse::<i64>().is_ok()) || (float && text.parse::<f64>().is_ok()) {
+            return Some(format!("write `{text}` without quotes (a number)"));
+        }
+        if expected.contains("boolean") {
+            return Some(match text.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" => "write `true` without quotes (a boolean)".to_string(),
+                "false" | "no" | "off" => "write `false` without quotes (a boolean)".to_string(),
+                _ => "write `true` or `false`, without quotes (a boolean)".to_string(),
+            });
+        }
+    }
+    let scalar = quoted.is_some()
+        || ["integer", "floating", "boolean"]
+            .iter()
+            .any(|p| got.starts_with(p));
+    if scalar && expected.contains("sequence") {
+        let item = quoted.map_or("...".to_string(), |t| format!("\"{t}\""));
+        return Some(format!("write a list, in square brackets: `[{item}]`"));
+    }
+    if scalar
+        && ["struct", "a map", "a table"]
+            .iter()
+            .any(|t| expected.starts_with(t))
+    {
+        let section = if path.contains('[') {
+            String::new()
+        } else {
+            format!(", or a section `[{path}]` with a key a line")
+        };
+        return Some(format!(
+            "write a table: `{{ ... }}` with its keys{section} (see docs/platform.md)"
+        ));
+    }
+    if (got == "sequence" || got == "map") && expected.contains("string") {
+        let what = if got == "sequence" {
+            "a list"
+        } else {
+            "a table"
+        };
+        return Some(format!("write one string in quotes, not {what}: `\"...\"`"));
+    }
+    if integer && got.starts_with("floating point `") {
+        let f = got
+            .trim_start_matches("floating point `")
+            .trim_end_matches('`');
+        return Some(
+            match f.strip_suffix(".0").filter(|w| w.parse::<i64>().is_ok()) {
+                Some(w) => format!("write `{w}`: an integer has no decimal point"),
+                None => "write a whole number, without a fraction".to_string(),
+            },
+        );
+    }
+    None
 }

@@ -213,6 +213,8 @@ pub(super) fn matching_slots(
     repository: &str,
 ) -> Result<Vec<ImageSlot>> {
     let wanted = full_repository(ws, repository);
+    let registry = ws.platform.platform.value.registry.as_ref();
+    let registry = registry.map(|r| r.value.as_str());
     let mut found = Vec::new();
     let mut known = Vec::new();
     let mut repositories = Vec::new();
@@ -228,7 +230,7 @@ pub(super) fn matching_slots(
                     container,
                 };
                 known.push(format!("{full} ({slot})"));
-                if full == wanted {
+                if image_ref::same_repository(registry, &image, repository) {
                     found.push(slot);
                 } else {
                     repositories.push(full);

@@ -7,6 +7,7 @@ use std::fmt;
 use super::{slot_name, Kind};
 use crate::diagnostic::{plural, Diagnostic};
 use crate::error::{Error, Result};
+use crate::github_actions::Note;
 use crate::overlay_edit::{ContainerRef, Field};
 use crate::source::Sources;
 use crate::write;
@@ -132,41 +133,52 @@ impl Update {
         !self.changes.is_empty()
     }
 
-    /// The notes of `bump-image`'s human format, diagnostics for stderr: a tag that
-    /// moves backwards (as `promote` says it), and a new overlay.
-    pub fn notes(&self) -> String {
-        let mut out = String::new();
+    /// The notes of `bump-image`, for stderr ([`render_notes`](crate::github_actions::render_notes)
+    /// prints them as `note:` lines or GitHub annotations): a tag that moves backwards
+    /// (as `promote` says it), each sidecar or init container left at another version
+    /// of the service's image repository (a warning), and a new overlay.
+    pub fn notes(&self) -> Vec<Note> {
+        let mut out = Vec::new();
         let back = self.changes.iter().filter(|c| c.moves_backwards()).count();
         if back > 0 {
-            out.push_str(&format!(
-                "note: {} {} to an older version than it runs (a rollback? `kgen diff` shows it as the risk image-downgrade)\n",
-                if back == 1 {
-                    "this moves".to_string()
-                } else {
-                    format!("{back} of these move")
-                },
-                self.env
+            out.push(Note::warning(
+                format!("kgen bump-image: {} moves backwards", self.env),
+                format!(
+                    "{} {} to an older version than it runs (a rollback? `kgen diff` shows it as the risk image-downgrade)",
+                    if back == 1 {
+                        "this moves".to_string()
+                    } else {
+                        format!("{back} of these move")
+                    },
+                    self.env
+                ),
             ));
         }
         for (name, version, repository) in &self.left_behind {
-            out.push_str(&format!(
-                "note: `{name}` runs the same image repository and stays at {version} in {}: a migration that runs the service's image should move with it; `kgen bump-image --image {repository}:<tag> --env {}` moves every container of that repository\n",
-                self.env, self.env
+            out.push(Note::warning(
+                format!("kgen bump-image: {name} stays at {version} in {}", self.env),
+                format!(
+                    "`{name}` runs the same image repository and stays at {version} in {}: a migration that runs the service's image should move with it; `kgen bump-image --image {repository}:<tag> --env {}` moves every container of that repository",
+                    self.env, self.env
+                ),
             ));
         }
-        out.push_str(&self.overlay_note());
+        out.extend(self.overlay_note("kgen bump-image"));
         out
     }
 
     /// The note that a new overlay changes the header of every file rendered for its
-    /// environment (docs/output.md), or nothing.
-    pub fn overlay_note(&self) -> String {
+    /// environment (docs/output.md), if it does; `command` titles its annotation.
+    pub fn overlay_note(&self, command: &str) -> Option<Note> {
         match &self.rendered {
-            Some(o) if self.changed() && self.overlay_created && !o.changed.is_empty() => format!(
-                "note: {} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)\n",
-                self.overlay, self.env
-            ),
-            _ => String::new(),
+            Some(o) if self.changed() && self.overlay_created && !o.changed.is_empty() => Some(Note::notice(
+                format!("{command}: {} is new", self.overlay),
+                format!(
+                    "{} is new, so the header of every file rendered for {} now names it; commit an empty overlay before the first deploy to keep deploy commits to what the image changes (docs/github-actions.md)",
+                    self.overlay, self.env
+                ),
+            )),
+            _ => None,
         }
     }
 

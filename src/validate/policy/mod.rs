@@ -1,4 +1,4 @@
-//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG217.
+//! Policy: what kube-score, kube-linter and Polaris teach, as rules KG201-KG218.
 //!
 //! A schema or semantic error is something the cluster refuses; a policy finding is
 //! something the cluster accepts but a careful reviewer would not: containers
@@ -36,6 +36,7 @@ mod pods;
 pub(crate) use pods::host_uses;
 #[cfg(test)]
 mod rendered;
+mod skew;
 
 use serde_json::Value;
 
@@ -63,6 +64,7 @@ pub const RULES: &[(&str, Severity)] = &[
     (rules::POD_SECURITY_ADMISSION, Severity::Warning),
     (rules::ENV_FROM_KEY, Severity::Warning),
     (rules::DAEMONSET_PER_ENVIRONMENT, Severity::Warning),
+    (rules::IMAGE_VERSION_SKEW, Severity::Warning),
 ];
 
 /// The severity of a policy rule (errors for anything else).
@@ -84,6 +86,7 @@ pub fn check(s: &Subject) -> Vec<Finding> {
     namespace_rules(s, &mut out);
     if let Some((pp, _, pod)) = pod_template(s) {
         pods::pod_rules(s, &pp, pod, &mut out);
+        skew::version_skew(s, &pp, pod, &mut out);
     }
     autoscaler_minimum(s, &mut out);
     out

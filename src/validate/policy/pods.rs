@@ -335,7 +335,7 @@ fn image_rules(
 }
 
 /// "container", "sidecar" or "init container".
-fn role_noun(role: ContainerRole) -> &'static str {
+pub(super) fn role_noun(role: ContainerRole) -> &'static str {
     match role {
         ContainerRole::Regular => "container",
         ContainerRole::Sidecar => "sidecar",
