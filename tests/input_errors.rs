@@ -648,6 +648,9 @@ error[KG005]: ingress host of `api` in prod: "API.example.org" is not a valid DN
 
 error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#,
+    );
+}
+
 /// KG003 names the key a wrong type is about, as a dotted path from the file's root,
 /// and says how to write the value: integers and booleans in quotes, a string where
 /// a list or a table goes, a list where a string goes, a fraction where an integer
