@@ -199,12 +199,12 @@ env.Y = { secret = "app-secrets-8f7d6c5b4a", key = "currency", optional = "yes" 
    |                                                               ^^^^^
    = help: `divisor` and `container` go with `resource`; `key` and `optional` with `config_map` and `secret`
 
-error[KG003]: invalid type: string "yes", expected `true` or `false`
+error[KG003]: invalid type for `services.api.env.Y.optional`: string "yes", expected `true` or `false`
   --> platform.toml:18:75
    |
 18 | env.Y = { secret = "app-secrets-8f7d6c5b4a", key = "currency", optional = "yes" }
    |                                                                           ^^^^^
-   = help: see docs/platform.md for the type of every key (numbers and booleans are written without quotes)
+   = help: write `true` without quotes (a boolean)
 
 error: 2 errors; nothing was written; the checks that need the whole platform, and the warnings of its objects, wait until these are fixed (docs/cli.md#problem-formats)
 "#,

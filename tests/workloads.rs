@@ -2637,6 +2637,18 @@ json = [
         "json = [\n",
         "json = [\n  { op = \"add\", path = \"/spec/template/spec/hostUsers\", value = false },\n",
     );
+    // User namespaces are on by default from Kubernetes 1.33 (KG118 before).
+    let out = Platform::new(&user_namespace, &[]).kgen(&["validate"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error[KG118]: `hostUsers` needs the feature gate UserNamespacesSupport, on by default from Kubernetes 1.33; the cluster runs 1.29"),
+        "{}",
+        out.stderr
+    );
+    let user_namespace = user_namespace.replace(
+        "[environments.dev]\nsync = \"auto\"\n",
+        "[clusters.dev]\nkubernetes_version = \"1.33\"\n\n[environments.dev]\ncluster = \"dev\"\nsync = \"auto\"\n",
+    );
     let out = Platform::new(&user_namespace, &[]).kgen(&["validate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let baseline = base.replace(
