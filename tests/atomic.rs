@@ -18,40 +18,6 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::snapshot(dir, &[])
 }
 
-fn is_temp(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.starts_with(kgen::write::TEMP_PREFIX) && name.ends_with(kgen::write::TEMP_SUFFIX)
-}
-
-/// A synthetic platform of `n` services (scripts/gen-platform.py) with its overlays
-/// in two versions that differ in every image tag.
-fn synthetic(n: usize) -> (Platform, [Vec<(String, String)>; 2]) {
-    let p = Platform::empty();
-    let status = Command::new("python3")
-        .arg(common::repo_root().join("scripts/gen-platform.py"))
-        .arg(n.to_string())
-        .arg(p.path())
-        .status()
-        .expect("python3");
-    assert!(status.success());
-    let mut a = Vec::new();
-    for env in ["dev", "staging", "prod"] {
-        let rel = format!("overlays/{env}.toml");
-        a.push((rel.clone(), p.read(&rel)));
-    }
-    let b = a
-        .iter()
-        .map(|(rel, text)| (rel.clone(), text.replace("tag = \"1.", "tag = \"2.")))
-        .collect();
-    (p, [a, b])
-}
-
-fn set_overlays(p: &Platform, files: &[(String, String)]) {
-    for (rel, text) in files {
-        p.write(rel, text);
-    }
-}
-
 /// A small deterministic generator for the kill delays.
 struct Rng(u64);
 
@@ -67,12 +33,12 @@ impl Rng {
 #[cfg(unix)]
 #[test]
 fn a_killed_render_leaves_every_file_old_or_new() {
-    let (p, versions) = synthetic(150);
+    let (p, versions) = common::synthetic(150);
     // The two complete trees, and how long a render takes.
     let mut trees = Vec::new();
     let mut took = Duration::ZERO;
     for v in &versions {
-        set_overlays(&p, v);
+        common::set_files(&p, v);
         let start = Instant::now();
         let out = p.kgen(&["render"]);
         took = took.max(start.elapsed());
@@ -95,7 +61,7 @@ fn a_killed_render_leaves_every_file_old_or_new() {
     let mut killed_midway = 0;
     for round in 0..12 {
         let version = (round % 2) as usize;
-        set_overlays(&p, &versions[version]);
+        common::set_files(&p, &versions[version]);
         let mut child = Command::new(env!("CARGO_BIN_EXE_kgen"))
             .arg("render")
             .current_dir(p.path())
@@ -112,7 +78,7 @@ fn a_killed_render_leaves_every_file_old_or_new() {
         child.wait().unwrap();
         let now = snapshot(&p.path().join("generated"));
         for (rel, bytes) in &now {
-            if is_temp(rel) {
+            if common::is_temp(rel) {
                 continue;
             }
             let old = trees[0].get(rel);
@@ -137,7 +103,7 @@ fn a_killed_render_leaves_every_file_old_or_new() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let last = snapshot(&p.path().join("generated"));
     assert!(
-        !last.keys().any(|k| is_temp(k)),
+        !last.keys().any(|k| common::is_temp(k)),
         "temporary files left behind"
     );
     assert_eq!(last, trees[1]);

@@ -13,46 +13,9 @@ use std::time::{Duration, Instant};
 
 use common::Platform;
 
-fn is_temp(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    name.starts_with(kgen::write::TEMP_PREFIX) && name.ends_with(kgen::write::TEMP_SUFFIX)
-}
-
 /// Every file under `dir`: relative path → bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::snapshot(dir, &[])
-}
-
-/// A synthetic platform of `n` services (scripts/gen-platform.py), with its
-/// overlays in two versions that differ in every image tag.
-fn synthetic(n: usize) -> (Platform, [Vec<(String, String)>; 2]) {
-    let p = Platform::empty();
-    let status = Command::new("python3")
-        .arg(common::repo_root().join("scripts/gen-platform.py"))
-        .arg(n.to_string())
-        .arg(p.path())
-        .status()
-        .expect("python3");
-    assert!(status.success());
-    let a: Vec<(String, String)> = ["dev", "staging", "prod"]
-        .iter()
-        .map(|env| {
-            let rel = format!("overlays/{env}.toml");
-            let text = p.read(&rel);
-            (rel, text)
-        })
-        .collect();
-    let b = a
-        .iter()
-        .map(|(rel, text)| (rel.clone(), text.replace("tag = \"1.", "tag = \"2.")))
-        .collect();
-    (p, [a, b])
-}
-
-fn set_overlays(p: &Platform, files: &[(String, String)]) {
-    for (rel, text) in files {
-        p.write(rel, text);
-    }
 }
 
 fn signal(pid: u32, name: &str) {
@@ -77,7 +40,7 @@ fn wait(child: Child) -> (Option<i32>, String) {
 /// the file kgen does not own untouched.
 fn assert_clean(p: &Platform, trees: &[BTreeMap<String, Vec<u8>>; 2], what: &str) {
     let now = snapshot(&p.path().join("generated"));
-    let temps: Vec<_> = now.keys().filter(|k| is_temp(k)).collect();
+    let temps: Vec<_> = now.keys().filter(|k| common::is_temp(k)).collect();
     assert!(temps.is_empty(), "{what}: temporary files left: {temps:?}");
     for (rel, bytes) in &now {
         assert!(
@@ -104,7 +67,7 @@ fn complete_trees(
     let mut took = Duration::ZERO;
     let mut trees: [BTreeMap<String, Vec<u8>>; 2] = Default::default();
     for (i, v) in versions.iter().enumerate() {
-        set_overlays(p, v);
+        common::set_files(p, v);
         let start = Instant::now();
         let out = p.kgen(&["render", "--quiet"]);
         took = took.max(start.elapsed());
@@ -122,7 +85,7 @@ fn complete_trees(
 /// wrote, or the test proves nothing (it retries with later and earlier delays).
 #[test]
 fn a_signal_during_a_render_removes_its_unfinished_files_and_exits_128_plus_it() {
-    let (p, versions) = synthetic(150);
+    let (p, versions) = common::synthetic(150);
     let (trees, took) = complete_trees(&p, &versions);
     let signals = [("INT", 130), ("TERM", 143), ("HUP", 129)];
     let (mut stopped, mut stopped_writing) = (0, 0);
@@ -131,7 +94,7 @@ fn a_signal_during_a_render_removes_its_unfinished_files_and_exits_128_plus_it()
             break;
         }
         let version = round % 2;
-        set_overlays(&p, &versions[version]);
+        common::set_files(&p, &versions[version]);
         let before = snapshot(&p.path().join("generated"));
         let (name, code) = signals[round % 3];
         let child = Command::new(env!("CARGO_BIN_EXE_kgen"))
@@ -187,7 +150,7 @@ fn a_signal_during_a_render_removes_its_unfinished_files_and_exits_128_plus_it()
         eprintln!("note: no signal arrived while generated/ was being written (only before)");
     }
     // The next render completes the tree.
-    set_overlays(&p, &versions[1]);
+    common::set_files(&p, &versions[1]);
     assert_eq!(p.kgen(&["render", "--quiet"]).code, 0);
     assert!(snapshot(&p.path().join("generated")) == trees[1]);
 }
@@ -213,9 +176,9 @@ fn sigint_removes_the_temporary_files_of_a_render_held_up_in_its_renames() {
         eprintln!("skipped: strace is missing or cannot trace here (no ptrace)");
         return;
     }
-    let (p, versions) = synthetic(30);
+    let (p, versions) = common::synthetic(30);
     let (trees, _) = complete_trees(&p, &versions);
-    set_overlays(&p, &versions[0]);
+    common::set_files(&p, &versions[0]);
     let child = Command::new("strace")
         .args([
             "-f",
@@ -238,7 +201,10 @@ fn sigint_removes_the_temporary_files_of_a_render_held_up_in_its_renames() {
     let start = Instant::now();
     let mut seen = 0;
     while start.elapsed() < Duration::from_secs(120) {
-        seen = snapshot(&generated).keys().filter(|k| is_temp(k)).count();
+        seen = snapshot(&generated)
+            .keys()
+            .filter(|k| common::is_temp(k))
+            .count();
         if seen > 0 {
             break;
         }

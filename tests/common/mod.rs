@@ -268,3 +268,42 @@ pub fn snapshot(dir: &Path, skip: &[&str]) -> std::collections::BTreeMap<String,
     walk(dir, dir, skip, &mut out);
     out
 }
+
+/// Whether `rel` names one of kgen's temporary files.
+pub fn is_temp(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.starts_with(kgen::write::TEMP_PREFIX) && name.ends_with(kgen::write::TEMP_SUFFIX)
+}
+
+/// A synthetic platform of `n` services (scripts/gen-platform.py), with its
+/// overlays in two versions that differ in every image tag.
+pub fn synthetic(n: usize) -> (Platform, [Vec<(String, String)>; 2]) {
+    let p = Platform::empty();
+    let status = Command::new("python3")
+        .arg(repo_root().join("scripts/gen-platform.py"))
+        .arg(n.to_string())
+        .arg(p.path())
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let a: Vec<(String, String)> = ["dev", "staging", "prod"]
+        .iter()
+        .map(|env| {
+            let rel = format!("overlays/{env}.toml");
+            let text = p.read(&rel);
+            (rel, text)
+        })
+        .collect();
+    let b = a
+        .iter()
+        .map(|(rel, text)| (rel.clone(), text.replace("tag = \"1.", "tag = \"2.")))
+        .collect();
+    (p, [a, b])
+}
+
+/// Writes each (relative path, text) into the platform.
+pub fn set_files(p: &Platform, files: &[(String, String)]) {
+    for (rel, text) in files {
+        p.write(rel, text);
+    }
+}
