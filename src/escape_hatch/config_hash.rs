@@ -37,14 +37,22 @@ fn split(path: &str) -> (&str, &str) {
     path.rsplit_once('/').unwrap_or(("", path))
 }
 
-/// The pod template of `o` with kgen's config hash, if it has one.
+/// The pod template of `o` with kgen's config hash, if it has one. Runs on every
+/// object of every render: key lookups only (`Value::pointer` allocates per token).
 fn template(o: &Value) -> Option<(&'static str, &Value)> {
-    POD_TEMPLATES.iter().find_map(|p| {
-        let t = o.pointer(p)?;
-        t["metadata"]["annotations"][CONFIG_HASH_ANNOTATION]
-            .is_string()
-            .then_some((*p, t))
-    })
+    let spec = o.get("spec")?;
+    let (at, t) = match spec.get("template") {
+        Some(t) => (POD_TEMPLATES[0], t),
+        None => (
+            POD_TEMPLATES[1],
+            spec.get("jobTemplate")?.get("spec")?.get("template")?,
+        ),
+    };
+    t.get("metadata")?
+        .get("annotations")?
+        .get(CONFIG_HASH_ANNOTATION)?
+        .is_string()
+        .then_some((at, t))
 }
 
 /// The names of the ConfigMaps a pod template references.

@@ -51,6 +51,11 @@ fn differ(a: &ImageRef, b: &ImageRef) -> bool {
 }
 
 pub(super) fn version_skew(s: &Subject, pp: &FieldPath, pod: &Value, out: &mut Vec<Finding>) {
+    // Most pods run one container: nothing to compare, no image to parse.
+    let count = |list: &str| pod.get(list).and_then(Value::as_array).map_or(0, Vec::len);
+    if count("containers") + count("initContainers") < 2 {
+        return;
+    }
     let registry = s.platform.and_then(|p| p.registry.as_deref());
     let running: Vec<Running> = containers(pp, pod, true)
         .into_iter()
