@@ -837,8 +837,9 @@ fn the_progress_line_is_cleared_before_the_output() {
             "",
             "{args}: {screen:?}"
         );
-        // The stage only moves forward.
-        let order = ["load", "resolve", "render+validate", "write"];
+        // The stage only moves forward. `working` is the label before the first stage
+        // is known: a run quicker than the spinner's tick (100 ms) shows only that.
+        let order = ["working", "load", "resolve", "render+validate", "write"];
         let ranks: Vec<usize> = screen
             .split("\r\x1b[2K")
             .filter_map(|frame| {
