@@ -2244,11 +2244,11 @@ fn a_sleep_hook_needs_kubernetes_1_30() {
     let p = platform(&text, &[]);
     let stderr = p.refused();
     assert!(
-        stderr.contains("error[KG118]: a lifecycle hook's `sleep` action needs the feature gate PodLifecycleSleepAction, on by default from Kubernetes 1.30; the cluster runs 1.29 (its `kubernetes_version`), whose API server drops the field, and then refuses the pod when the hook has no other handler (\"must specify a handler type\")\n"),
+        stderr.contains("error[KG118]: a lifecycle hook's `sleep` action needs the feature gate PodLifecycleSleepAction, on by default from Kubernetes 1.30; the cluster runs 1.29 (its `kubernetes_version`, 1.29 unless set), whose API server drops the field, and then refuses the pod when the hook has no other handler (\"must specify a handler type\")\n"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("= help: remove the field, or set the cluster's `kubernetes_version = \"1.30\"` once it runs 1.30\n"),
+        stderr.contains("= help: remove the field, or, once the cluster runs 1.30, set `kubernetes_version = \"1.30\"` in `[clusters.{dev,prod}]` (an environment that names its cluster by URL declares it there first, with that URL as `server`: docs/platform.md#clusters)\n"),
         "{stderr}"
     );
     assert!(stderr.contains("--> platform.toml:"), "{stderr}");

@@ -25,9 +25,8 @@ struct Gate {
     what: &'static str,
     name: &'static str,
     on_from: (u32, u32),
-    /// What the API server does with the object once the field is dropped, when that
-    /// is worse than running without it.
-    then: Option<&'static str>,
+    /// What that version's API server does, when it is not only dropping the field.
+    effect: Option<&'static str>,
 }
 
 const fn gate(what: &'static str, name: &'static str, minor: u32) -> Gate {
@@ -35,7 +34,7 @@ const fn gate(what: &'static str, name: &'static str, minor: u32) -> Gate {
         what,
         name,
         on_from: (1, minor),
-        then: None,
+        effect: None,
     }
 }
 
@@ -43,11 +42,17 @@ const SLEEP: Gate = Gate {
     what: "a lifecycle hook's `sleep` action",
     name: "PodLifecycleSleepAction",
     on_from: (1, 30),
-    then: Some(
-        "then refuses the pod when the hook has no other handler (\"must specify a handler type\")",
+    effect: Some(
+        "drops the field, and then refuses the pod when the hook has no other handler (\"must specify a handler type\")",
     ),
 };
-const SLEEP_ZERO: Gate = gate("`sleep.seconds: 0`", "PodLifecycleSleepActionAllowZero", 33);
+/// kubernetes `validateSleepAction`: without the gate, `seconds` must be above 0.
+const SLEEP_ZERO: Gate = Gate {
+    what: "`sleep.seconds: 0`",
+    name: "PodLifecycleSleepActionAllowZero",
+    on_from: (1, 33),
+    effect: Some("refuses the pod: a sleep must be longer than 0 seconds there"),
+};
 const APPARMOR: Gate = gate("`appArmorProfile`", "AppArmorFields", 30);
 const RECURSIVE_READ_ONLY: Gate = gate(
     "a mount's `recursiveReadOnly`",
@@ -176,13 +181,13 @@ impl Checker<'_, '_> {
         }
         for (field, gate) in found {
             let (major, minor) = gate.on_from;
-            let then = gate.then.map(|t| format!(", and {t}")).unwrap_or_default();
+            let effect = gate.effect.unwrap_or("drops the field");
             self.push(
                 Finding::error(
                     rules::FEATURE_GATE,
                     &field,
                     format!(
-                        "{} needs the feature gate {}, on by default from Kubernetes {major}.{minor}; the cluster runs {}.{} (its `kubernetes_version`), whose API server drops the field{then}",
+                        "{} needs the feature gate {}, on by default from Kubernetes {major}.{minor}; the cluster runs {}.{} (its `kubernetes_version`, 1.29 unless set), whose API server {effect}",
                         gate.what,
                         gate.name,
                         version.0,
@@ -190,7 +195,8 @@ impl Checker<'_, '_> {
                     ),
                 )
                 .help(format!(
-                    "remove the field, or set the cluster's `kubernetes_version = \"{major}.{minor}\"` once it runs {major}.{minor}"
+                    "remove the field, or, once the cluster runs {major}.{minor}, set `kubernetes_version = \"{major}.{minor}\"` in `[clusters.{}]` (an environment that names its cluster by URL declares it there first, with that URL as `server`: docs/platform.md#clusters)",
+                    env.cluster
                 )),
             );
         }
@@ -394,7 +400,7 @@ mod tests {
             gated(&svc, 30),
             vec![(
                 "spec.trafficDistribution".to_string(),
-                "a Service's `trafficDistribution` needs the feature gate ServiceTrafficDistribution, on by default from Kubernetes 1.31; the cluster runs 1.30 (its `kubernetes_version`), whose API server drops the field".to_string()
+                "a Service's `trafficDistribution` needs the feature gate ServiceTrafficDistribution, on by default from Kubernetes 1.31; the cluster runs 1.30 (its `kubernetes_version`, 1.29 unless set), whose API server drops the field".to_string()
             )]
         );
         let mut cron = workload(
