@@ -7,7 +7,8 @@
 //! DaemonSets of one service overlap unless their pod templates' `nodeSelector`s (as
 //! rendered and patched) give different values to some key both set; affinity and
 //! tolerations are not compared. It is a warning, waived by the service's
-//! `waivers = [{ rule = "KG217", reason = "..." }]`. docs/rules.md#kg217.
+//! `waivers = [{ rule = "KG217", reason = "..." }]` or the platform's.
+//! docs/rules.md#kg217.
 
 use std::collections::BTreeMap;
 
@@ -102,9 +103,12 @@ pub fn check(spec: &PlatformSpec, found: &[Found]) -> Vec<Diagnostic> {
         let Some(svc) = service_in(spec, envs[0], service) else {
             continue;
         };
+        // The service's waivers, then the platform's, as for every policy rule
+        // (`waivers::applicable_waivers`).
         let waived = svc
             .waivers
             .iter()
+            .chain(&spec.waivers)
             .any(|w| w.rule == rules::DAEMONSET_PER_ENVIRONMENT && !w.reason.trim().is_empty());
         if waived {
             continue;
