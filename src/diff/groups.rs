@@ -304,9 +304,14 @@ fn factor_out(s: String, names: &[(&str, &str)]) -> String {
     })
 }
 
+/// The `kind` of a group of whole services' findings (`FindingGroup::kind`).
+const SERVICE: &str = "service";
+
 /// Risks or info lines of one kind about objects of one kind whose messages are the
 /// same once the object's own name and namespace are written `{name}` and
-/// `{namespace}` (600 Deployments whose pod template changes alike).
+/// `{namespace}` (600 Deployments whose pod template changes alike), or about whole
+/// services, the same once the service's name is written `{service}` (60 services that
+/// move from `{service}` to `prod-{service}`).
 #[derive(Debug, Clone)]
 pub struct FindingGroup {
     /// The objects' kind.
@@ -334,13 +339,11 @@ impl FindingGroup {
     pub fn by_group(&self, findings: &[Risk]) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for &i in &self.members {
-            let Some(id) = &findings[i].resource else {
-                continue;
-            };
-            let name = if id.namespace.is_empty() {
-                id.name.clone()
-            } else {
-                format!("{}/{}", id.namespace, id.name)
+            let name = match (&findings[i].resource, &findings[i].service) {
+                (Some(id), _) if id.namespace.is_empty() => id.name.clone(),
+                (Some(id), _) => format!("{}/{}", id.namespace, id.name),
+                (None, Some(service)) => service.clone(),
+                (None, None) => continue,
             };
             let g = findings[i].group.to_string();
             match out.last_mut() {
@@ -357,21 +360,25 @@ impl FindingGroup {
 pub fn finding_groups(findings: &[Risk]) -> Vec<FindingGroup> {
     let mut groups: BTreeMap<(RiskKind, String, String), Vec<usize>> = BTreeMap::new();
     for (i, r) in findings.iter().enumerate() {
-        let Some(id) = &r.resource else {
-            continue;
+        // An object's finding, or a whole service's (a namespace move): the service's
+        // name is factored out as `{service}` (`dev-{service}`).
+        let (kind, mut names): (&str, Vec<(&str, &str)>) = match (&r.resource, &r.service) {
+            (Some(id), _) => (
+                id.kind.as_str(),
+                vec![
+                    (id.name.as_str(), "{name}"),
+                    (id.namespace.as_str(), "{namespace}"),
+                ],
+            ),
+            (None, Some(service)) => (SERVICE, vec![(service.as_str(), "{service}")]),
+            (None, None) => continue,
         };
-        let mut names: Vec<(&str, &str)> = [
-            (id.name.as_str(), "{name}"),
-            (id.namespace.as_str(), "{namespace}"),
-        ]
-        .into_iter()
-        .filter(|(n, _)| !n.is_empty())
-        .collect();
+        names.retain(|(n, _)| !n.is_empty());
         names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
         names.dedup_by_key(|(n, _)| *n);
         let message = factor_out(r.message.clone(), &names);
         groups
-            .entry((r.kind, id.kind.clone(), message))
+            .entry((r.kind, kind.to_string(), message))
             .or_default()
             .push(i);
     }
@@ -386,4 +393,43 @@ pub fn finding_groups(findings: &[Risk]) -> Vec<FindingGroup> {
         .collect();
     out.sort_by_key(|g| g.members[0]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest_set::Group;
+
+    fn moved(service: &str) -> Risk {
+        Risk {
+            kind: RiskKind::NamespaceChange,
+            group: Group::Environment("dev".into()),
+            resource: None,
+            service: Some(service.into()),
+            message: format!(
+                "moves from namespace `{service}` to `dev-{service}` (7 objects): the old ones stay"
+            ),
+        }
+    }
+
+    /// Whole services' findings that differ only by the service's name are one group,
+    /// from three on (verification review 34, F8).
+    #[test]
+    fn services_moving_alike_are_one_group() {
+        let findings: Vec<Risk> = ["api", "web", "worker"].into_iter().map(moved).collect();
+        let groups = finding_groups(&findings);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            groups[0].headline(&findings),
+            "3 services in dev: moves from namespace `{service}` to `dev-{service}` (7 objects): the old ones stay"
+        );
+        assert_eq!(
+            groups[0].by_group(&findings),
+            vec![(
+                "dev".to_string(),
+                vec!["api".to_string(), "web".to_string(), "worker".to_string()]
+            )]
+        );
+        assert!(finding_groups(&findings[..2]).is_empty());
+    }
 }

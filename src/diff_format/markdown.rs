@@ -162,6 +162,7 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
         if items.is_empty() {
             return;
         }
+        let before_heading = budget.out.len();
         if !budget.push(&format!("#### {title} ({})\n\n", items.len())) {
             budget.resources_left += items.len();
             return;
@@ -190,6 +191,11 @@ pub fn markdown(report: &DiffReport, limit: usize) -> String {
             };
             if !budget.push(&text) {
                 budget.resources_left += left;
+                // A heading with nothing under it would read as "none": it goes too,
+                // and the closing line counts what is not shown.
+                if left == items.len() {
+                    budget.out.truncate(before_heading);
+                }
                 return;
             }
             left -= n;
