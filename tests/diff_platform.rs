@@ -853,3 +853,28 @@ fn a_capped_comment_keeps_every_change_line() {
 "#,
     );
 }
+
+/// A ConfigMap deployed `immutable: true` whose data then changes: the API server
+/// refuses the update (`ValidateConfigMapUpdate`), so the sync fails
+/// (verification review 34, F15).
+#[test]
+fn an_immutable_config_map_that_changes() {
+    let mut r = Repo::new();
+    r.edit(
+        "platform.toml",
+        &[("port = 8080\n", "port = 8080\nconfig = { MODE = \"a\" }\n")],
+    );
+    r.render();
+    r.edit(
+        "generated/prod/api/configmap.yaml",
+        &[("kind: ConfigMap\n", "immutable: true\nkind: ConfigMap\n")],
+    );
+    r.commit("deployed");
+    r.change(&[("MODE = \"a\"", "MODE = \"b\"")]);
+    let out = r.diff(&[]);
+    assert!(
+        out.stdout.contains("! prod: ConfigMap api/api-config: the ConfigMap is immutable (`immutable: true`) and its data changes and `immutable` is taken off; the API server refuses the update, so the sync fails until it is replaced (`kubectl delete configmap -n api api-config`, then sync) or the new data gets a ConfigMap of a new name (and the pods mount that)\n"),
+        "{}",
+        out.stdout
+    );
+}

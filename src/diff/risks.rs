@@ -57,6 +57,8 @@ pub enum RiskKind {
     PriorityClassImmutable,
     /// A RoleBinding's or ClusterRoleBinding's roleRef changes.
     RoleRefImmutable,
+    /// An immutable ConfigMap's data changes, or it becomes mutable.
+    ConfigMapImmutable,
     /// A Service's `spec.clusterIP` changes.
     ServiceClusterIp,
     /// A Service's `spec.type` changes.
@@ -148,6 +150,7 @@ impl RiskKind {
             RiskKind::StorageClassImmutable => "storageclass-immutable",
             RiskKind::PriorityClassImmutable => "priorityclass-immutable",
             RiskKind::RoleRefImmutable => "roleref-immutable",
+            RiskKind::ConfigMapImmutable => "configmap-immutable",
             RiskKind::ServiceClusterIp => "service-cluster-ip",
             RiskKind::ServiceType => "service-type",
             RiskKind::ServicePort => "service-port",

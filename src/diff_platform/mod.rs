@@ -32,6 +32,7 @@ mod app_project;
 mod application;
 mod chart_crds;
 mod cluster_issuer;
+mod config_map;
 mod external_dns;
 mod karpenter;
 mod network_policy;
@@ -106,6 +107,8 @@ pub fn changed(b: &Resource, h: &Resource, out: &mut Vec<Finding>) {
         sync_policy::application_set_changed(b, h, out);
     } else if is(id, "networking.k8s.io", "NetworkPolicy") {
         network_policy::changed(b, h, out);
+    } else if is(id, "", "ConfigMap") {
+        config_map::changed(b, h, out);
     } else if !id.is_object() {
         // A chart's values (`values/<cluster>/<add-on>.yaml`).
         external_dns::changed(b, h, out);
