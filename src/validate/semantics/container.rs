@@ -79,8 +79,9 @@ impl Checker<'_, '_> {
         let mut port_names: BTreeSet<String> = BTreeSet::new();
         for (i, p) in arr_at(c, "ports").iter().enumerate() {
             let pp = || path.key("ports").index(i);
-            if let Some(n) = int_at(p, "containerPort") {
-                if !(1..=65535).contains(&n) {
+            // A number that is no 64-bit integer (`1e20`) is out of range too.
+            if let Some(Value::Number(n)) = p.get("containerPort") {
+                if !n.as_i64().is_some_and(|n| (1..=65535).contains(&n)) {
                     self.push(
                         Finding::error(
                             rules::PORTS,

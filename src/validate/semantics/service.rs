@@ -38,8 +38,9 @@ impl Checker<'_, '_> {
         for (i, p) in ports.iter().enumerate() {
             let pp = || path.key("ports").index(i);
             let number = int_at(p, "port");
-            if let Some(n) = number {
-                if !(1..=65535).contains(&n) {
+            // A number that is no 64-bit integer (`1e20`) is out of range too.
+            if let Some(Value::Number(n)) = p.get("port") {
+                if !n.as_i64().is_some_and(|n| (1..=65535).contains(&n)) {
                     self.push(
                         Finding::error(
                             rules::PORTS,
@@ -496,6 +497,20 @@ impl Checker<'_, '_> {
 mod tests {
     use super::super::testing::*;
     use serde_json::{json, Value};
+
+    /// A whole number too large for 64 bits stays a float when read (`1e20`): out of
+    /// range, not passed (verification review 34, F10).
+    #[test]
+    fn a_port_too_large_for_an_integer_is_out_of_range() {
+        let msgs = |v: Value| findings(&v).into_iter().map(|f| f.2).collect::<Vec<_>>();
+        assert_eq!(
+            msgs(
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"port": 1e20, "targetPort": 80}]}})
+            ),
+            vec!["Service port 1e+20 is out of range 1-65535"]
+        );
+    }
 
     #[test]
     fn services_and_ingresses() {
