@@ -37,7 +37,6 @@ impl Checker<'_, '_> {
         let mut names_seen = BTreeSet::new();
         for (i, p) in ports.iter().enumerate() {
             let pp = || path.key("ports").index(i);
-            let number = int_at(p, "port");
             // A number that is no 64-bit integer (`1e20`) is out of range too.
             if let Some(Value::Number(n)) = p.get("port") {
                 if !n.as_i64().is_some_and(|n| (1..=65535).contains(&n)) {
