@@ -906,6 +906,24 @@ fn a_hand_written_config_map_a_patch_mounts_rolls_the_pods() {
     );
 
     // The plugin's bytes are the committed files'.
+    assert_plugin_output_is_committed(&p);
+
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-qm", "head"]);
+    let out = p.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for needle in [
+        "  i dev: Deployment dev-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n",
+        "  i prod: Deployment prod-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods at the next sync by hand\n",
+        "-  level: info\n+  level: debug\n",
+    ] {
+        assert!(out.stdout.contains(needle), "no {needle:?} in\n{}", out.stdout);
+    }
+}
+
+/// `kgen cmp generate` (the Argo CD plugin) for dev's `api` prints exactly the files
+/// `kgen render` wrote for it, joined as one stream.
+fn assert_plugin_output_is_committed(p: &Platform) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
         .args(["cmp", "generate"])
         .current_dir(p.path())
@@ -929,18 +947,6 @@ fn a_hand_written_config_map_a_patch_mounts_rolls_the_pods() {
         String::from_utf8(out.stdout).unwrap(),
         expected.join("---\n")
     );
-
-    git(p.path(), &["add", "-A"]);
-    git(p.path(), &["commit", "-qm", "head"]);
-    let out = p.kgen(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    for needle in [
-        "  i dev: Deployment dev-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods when Argo CD syncs\n",
-        "  i prod: Deployment prod-api/api: the pod template changes (config hash) with the same images: a rolling update replaces its 2 pods at the next sync by hand\n",
-        "-  level: info\n+  level: debug\n",
-    ] {
-        assert!(out.stdout.contains(needle), "no {needle:?} in\n{}", out.stdout);
-    }
 }
 
 /// A ConfigMap written by hand for another service of the namespace: the hash covers
@@ -962,29 +968,7 @@ fn the_plugin_hashes_a_config_map_of_another_service_of_the_namespace() {
     );
     assert_eq!(p.kgen(&["render"]).code, 0);
     assert_ne!(config_hash(&p, "dev"), before);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"))
-        .args(["cmp", "generate"])
-        .current_dir(p.path())
-        .env("NO_COLOR", "1")
-        .env("ARGOCD_ENV_KGEN_ENV", "dev")
-        .env("ARGOCD_ENV_KGEN_SERVICE", "api")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let expected: Vec<String> = p
-        .generated()
-        .into_iter()
-        .filter(|(f, _)| f.starts_with("dev/api/"))
-        .map(|(_, t)| t)
-        .collect();
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        expected.join("---\n")
-    );
+    assert_plugin_output_is_committed(&p);
 }
 
 const CHECK_AFTER_MOVE: &str = "stale:   generated/argocd/prod/appproject-prod.yaml\nmissing: generated/dev/api/manifest-configmap-extra.yaml\nextra:   generated/argocd/prod/application-extras.yaml\nextra:   generated/clusters/prod/extras/manifest-priorityclass-batch-low.yaml\ngenerated/ is out of date: 1 stale, 1 missing, 2 extra; run `kgen render` and commit the result\n";
