@@ -240,8 +240,12 @@ fn ingress_risks(b: &Resource, h: &Resource, until: &str, mut push: impl FnMut(S
         .as_str()
         .is_some_and(|c| c.contains("nginx"));
     push(if nginx {
-        // ingress-nginx's validating webhook (on by default in its chart) refuses an
-        // Ingress whose host and path another Ingress, in any namespace, already has.
+        // ingress-nginx's validating webhook refuses an Ingress whose host and path
+        // another Ingress, in any namespace, already has: `validate.nginx.ingress.
+        // kubernetes.io` answers "host \"…\" and path \"…\" is already defined in
+        // ingress <ns>/<name>", and the chart turns it on with `failurePolicy: Fail`
+        // (charts/ingress-nginx values.yaml: `controller.admissionWebhooks.enabled:
+        // true`), which kgen's `ingress-nginx` preset leaves as it is.
         format!(
             "claims the same {hosts} as the old Ingress in `{old_ns}`, which stays {until}: ingress-nginx's admission webhook (on by default) refuses an Ingress whose host and path another one already has, so the sync fails on this one; delete the old one as you sync ({}), and the host has no route until the new one is created",
             kubectl_delete(&b.id, "")
